@@ -141,6 +141,27 @@ static int keep_last(const orsp_smdp_audit_row *r, void *arg)
 	return 0;
 }
 
+static void call_msg(fx *f, const char *fn, const char *body, const char *subject,
+                     const char *reason, const char *needle);
+
+/* The package delivered to eid, as getBoundProfilePackage's transaction does (the delivery
+ * counted on the profile). */
+static orsp_err deliver_to(fx *f, const char *eid)
+{
+	orsp_smdp_profile p;
+	orsp_err e;
+
+	assert_int_equal(orsp_db_begin(orsp_smdp_db(f->s)), ORSP_OK);
+	e = orsp_smdp_get(f->s, ICCID, &p);
+	if (!e)
+		e = orsp_smdp_deliver(f->s, &p, eid);
+	if (e) {
+		orsp_db_rollback(orsp_smdp_db(f->s));
+		return e;
+	}
+	return orsp_db_commit(orsp_smdp_db(f->s));
+}
+
 /* cancelOrder of an order delivered with no installation result yet (Downloaded: the eUICC
  * never reported), to either final state as from Released; the audit row keeps the EID the
  * package went to (final Available clears it from the profile). An order with its result
@@ -150,11 +171,13 @@ static void test_cancel_downloaded(void **state)
 	fx *f = *state;
 	static const char *const order = "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}";
 	static const char *const release = "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}";
+	static const char *const to_available = "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
+	                                        "\",\"finalProfileStatusIndicator\":\"Available\"}";
 	last_audit a;
 	orsp_smdp_profile p;
 
 	json_decref(call(f, "downloadOrder", order, NULL, NULL));
-	/* the order's row names the EID (the cancel to Available below clears it) */
+	/* the order's row names the EID */
 	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.to, "linked");
@@ -162,24 +185,21 @@ static void test_cancel_downloaded(void **state)
 	snprintf(want, sizeof(want), "%s, EID %s", p.matching_id, EID);
 	assert_string_equal(a.r.detail, want);
 	json_decref(call(f, "confirmOrder", release, NULL, NULL));
-	assert_int_equal(orsp_smdp_mark_downloaded(f->s, ICCID), ORSP_OK);
-	json_decref(call(f, "cancelOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\","
-	                 "\"finalProfileStatusIndicator\":\"Available\"}",
-	                 NULL, NULL));
+	assert_int_equal(deliver_to(f, EID), ORSP_OK);
+	/* delivered: that eUICC may hold the profile, so it is never made Available (to be
+	 * handed to another eUICC); refused, nothing changes */
+	call_msg(f, "cancelOrder", to_available, "8.2.1", "3.3", "only make it Unavailable");
 	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
-	assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
-	assert_string_equal(p.eid, "");
-	assert_string_equal(p.matching_id, "");
-	assert_int_equal(p.download_attempts, 0);
-	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
-	assert_string_equal(a.r.action, "cancelOrder(available)");
-	assert_string_equal(a.r.from, "downloaded");
-	assert_string_equal(a.r.detail, "delivered to EID " EID ", no installation result");
-	/* ordered again, delivered, cancelled to Unavailable */
-	json_decref(call(f, "downloadOrder", order, NULL, NULL));
-	json_decref(call(f, "confirmOrder", release, NULL, NULL));
-	assert_int_equal(orsp_smdp_mark_downloaded(f->s, ICCID), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
+	assert_string_equal(p.eid, EID);
+	/* nor once a postponement made it Released again (the delivery still counted) */
+	assert_int_equal(orsp_smdp_reopen(f->s, ICCID, "postponed"), ORSP_OK);
+	call_msg(f, "cancelOrder", to_available, "8.2.1", "3.3", "only make it Unavailable");
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+	assert_string_equal(p.eid, EID);
+	assert_int_equal(p.download_attempts, 1);
+	/* Unavailable is taken, and the audit keeps the eUICC the package went to */
 	json_decref(call(f, "cancelOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\","
 	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
@@ -187,6 +207,7 @@ static void test_cancel_downloaded(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.action, "cancelOrder(unavailable)");
+	assert_string_equal(a.r.from, "released");
 	assert_string_equal(a.r.detail, "delivered to EID " EID ", no installation result");
 }
 

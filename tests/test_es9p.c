@@ -4765,25 +4765,19 @@ static void test_second_pir(void **state)
 
 /* An installation result of a session whose order has ended changes nothing: eUICC 1's
  * sessions A and B both get a package, A cancels (postponed; B's package is still out, so
- * the order stays Downloaded), the operator cancels the order and orders the profile again (a new
- * matching ID), eUICC 2 downloads it; eUICC 1's signed result for B (failed, then installed), whose
- * session the cancel ended, is recorded as `session ended` and eUICC 2's download stays Downloaded
- * (it went to Error, or Installed). */
+ * the order stays Downloaded). The operator may not cancel the delivered order to Available
+ * (refused, nothing changes), and cancels it to Unavailable; eUICC 1's signed result for B
+ * (failed, then installed), whose session the cancel ended, is recorded as `session ended`
+ * and the profile stays Unavailable. */
 static void test_pir_of_ended_order(void **state)
 {
 	fx *f = *state;
-	static dl a, b, c;
+	static dl a, b;
 	int http;
-	orsp_ec_key *k2 = NULL, *k1 = f->sk_euicc;
-	uint8_t *der;
-	size_t len;
-	orsp_smdp_profile p;
 
-	other_euicc("89049032123451234512345678909965", &der, &len, &k2);
 	order(f, NULL, "ENDED-ORDER-1", NULL);
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	memset(&c, 0, sizeof(c));
 	initiate(f, &a);
 	authenticate(f, &a, "ENDED-ORDER-1");
 	initiate(f, &b);
@@ -4793,93 +4787,66 @@ static void test_pir_of_ended_order(void **state)
 	cancel_ok(f, &a, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "ENDED-ORDER-1", true),
+	                 ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "only make it Unavailable"));
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "ENDED-ORDER-1", false),
 	                 ORSP_OK);
-	order(f, NULL, "ENDED-ORDER-2", NULL);
-	f->sk_euicc = k2;
-	initiate(f, &c);
-	authenticate_as(f, &c, "ENDED-ORDER-2", der, len, k2);
-	get_bpp(f, &c, NULL, true);
-	f->sk_euicc = k1;
 	for (int i = 0; i < 2; i++) {
 		assert_null(
 		    call(f, "handleNotification", pir_request(f, &b, i == 1, false), &http));
 		assert_int_equal(http, 204);
-		assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
-		assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
-		assert_string_equal(p.eid, "89049032123451234512345678909965");
+		assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 	}
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
 	                             " 'session ended'"),
 	                 1);
-	/* eUICC 2's own result still counts */
-	f->sk_euicc = k2;
-	assert_null(call(f, "handleNotification", pir_request(f, &c, true, false), &http));
-	f->sk_euicc = k1;
-	assert_int_equal(http, 204);
-	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&a);
 	dl_free(&b);
-	dl_free(&c);
-	free(der);
-	orsp_ec_free(k2);
 }
 
 /* The operator cancels an order delivered with no installation result (ES2+ cancelOrder from
- * Downloaded): the cancel ends the delivered session, which changes nothing any more.
- * Cancelled to Available, its installation result is recorded as `session ended` and the
- * profile stays Available; ordered again and delivered, then cancelled to Unavailable, the
- * session's new binding is refused as for an ended session (8.10.1/3.9), nothing counted. */
+ * Downloaded): to Available it is refused and changes nothing (that eUICC may hold the
+ * profile, which would be handed to another); to Unavailable the cancel ends the delivered
+ * session: its new binding is refused as for an ended session (8.10.1/3.9), nothing counted,
+ * and its installation result is recorded as `session ended`. */
 static void test_cancel_order_downloaded(void **state)
 {
 	fx *f = *state;
-	static dl a, b;
+	static dl a;
 	int http;
 	orsp_smdp_profile p;
 
 	download_all(f, &a, "CANCEL-DL-1");
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-DL-1", true),
-	                 ORSP_OK);
-	pir_judged(f, &a, true, "session ended");
+	                 ORSP_E_STATE);
+	assert_int_equal(kept_keys(f), 1);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
-	assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
-	assert_string_equal(p.eid, "");
-	download_all(f, &b, "CANCEL-DL-2");
+	assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
+	assert_string_equal(p.eid, EID);
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, false), ORSP_OK);
 	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
 	    "8.10.1", "3.9");
+	pir_judged(f, &a, true, "session ended");
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(p.download_attempts, 1);
 	dl_free(&a);
-	dl_free(&b);
 }
 
 /* cancelOrder ends every live session of the profile in its transaction, with its one-time
- * key: a delivered session's getBoundProfilePackage sent again with the same one-time key
- * (which otherwise gets the same package again) is refused 8.10.1/3.9 once the order is
- * cancelled, also after the profile was ordered again for another eUICC; a session
- * authenticated for a Released order cannot bind either. */
+ * key: a session authenticated for a Released order, cancelled and placed again under its
+ * matching ID, cannot bind; a delivered session's getBoundProfilePackage sent again with the
+ * same one-time key (which otherwise gets the same package again) is refused 8.10.1/3.9 once
+ * the order is cancelled. */
 static void test_cancel_order_ends_sessions(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
 	int http;
 
-	download_all(f, &a, "CANCEL-END-1");
-	assert_int_equal(kept_keys(f), 1);
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-END-1", true),
-	                 ORSP_OK);
-	assert_int_equal(step_of(f, &a), 4);
-	assert_int_equal(kept_keys(f), 0);
-	order(f, "89049032123451234512345678909965", "CANCEL-END-2", NULL);
-	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, false, false), &http),
-	    "8.10.1", "3.9");
-	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	assert_int_equal(download_attempts_of(f), 0);
 	/* a session of a Released order, cancelled and placed again under its matching ID */
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, true), ORSP_OK);
 	authenticated_session(f, &b, "CANCEL-END-3", NULL, 0);
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-END-3", true),
 	                 ORSP_OK);
@@ -4888,61 +4855,50 @@ static void test_cancel_order_ends_sessions(void **state)
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
 	    "8.10.1", "3.9");
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(download_attempts_of(f), 0);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, true), ORSP_OK);
+	/* a delivered session */
+	download_all(f, &a, "CANCEL-END-1");
+	assert_int_equal(kept_keys(f), 1);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-END-1", false),
+	                 ORSP_OK);
+	assert_int_equal(step_of(f, &a), 4);
+	assert_int_equal(kept_keys(f), 0);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, false, false), &http),
+	    "8.10.1", "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(download_attempts_of(f), 1);
 	dl_free(&a);
 	dl_free(&b);
 }
 
-/* An order cancelled from Downloaded and placed again under the same matching ID for the
- * same eUICC (a caller may choose the ID): the old delivered session is not the new order's.
- * Its failed installation result is `session ended` and leaves the new delivery Downloaded
- * (whose own result decides); its cancelSession (postponed) does not reopen the new order;
- * its new binding does not skip the new order's confirmation code. */
-static void test_cancel_then_same_matching_id(void **state)
+/* A cancel to Available of a delivered order is refused and leaves everything as it was:
+ * the delivered session's cancelSession (postponed) still reopens the order, and once
+ * reopened (Released again, the delivery counted) the cancel to Available is still refused;
+ * the eUICC's retry downloads and its result installs. */
+static void test_cancel_available_after_delivery(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
-	int http;
 
 	download_all(f, &a, "CANCEL-SAME-1");
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-SAME-1", true),
-	                 ORSP_OK);
-	order(f, EID, "CANCEL-SAME-1", NULL);
+	                 ORSP_E_STATE);
+	cancel_ok(f, &a, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(download_attempts_of(f), 1);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-SAME-1", true),
+	                 ORSP_E_STATE);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	reinitiate(f, &b);
 	authenticate(f, &b, "CANCEL-SAME-1");
 	get_bpp(f, &b, NULL, true);
-	pir_judged(f, &a, false, "session ended");
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
-	expect_fail(call(f, "cancelSession", cancel_request(f, &a, 1, OID, false), &http), "8.10.1",
-	            "3.9");
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	pir_judged(f, &b, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&a);
 	dl_free(&b);
-}
-
-/* The same, the new order with a confirmation code: the old session, past the code of the
- * cancelled order, binds nothing for the new one (a delivered session is not asked the code
- * again), with or without the code. */
-static void test_cancel_then_same_mid_cc(void **state)
-{
-	fx *f = *state;
-	static dl a;
-	int http;
-
-	download_all(f, &a, "CANCEL-SAME-2");
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-SAME-2", true),
-	                 ORSP_OK);
-	order(f, EID, "CANCEL-SAME-2", "1234");
-	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
-	    "8.10.1", "3.9");
-	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, "1234", true, false), &http),
-	    "8.10.1", "3.9");
-	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	assert_int_equal(download_attempts_of(f), 0);
-	dl_free(&a);
 }
 
 /* cancelSession (end user rejection) under a failure at each store operation in turn: a
@@ -6019,13 +5975,13 @@ static void test_retry_racing_old_result(void **state)
 }
 
 /* The installation result of delivered session A waits for the write lock of its
- * transaction while another process cancels A's order and places it again under the same
- * matching ID for the same eUICC, which session B downloads: the transaction reads A again,
- * finds it ended by the cancel and records `session ended`; B's download stays Downloaded. */
+ * transaction while another process cancels A's order (to Unavailable: delivered, it may not
+ * become Available): the transaction reads A again, finds it ended by the cancel and records
+ * `session ended`; the profile stays Unavailable. */
 static void test_cancel_racing_old_result(void **state)
 {
 	fx *f = *state;
-	static dl a, b;
+	static dl a;
 	race r;
 	json_t *req;
 	orsp_smdp *keep = f->s;
@@ -6035,23 +5991,18 @@ static void test_cancel_racing_old_result(void **state)
 	race_start(f, &r, "handleNotification", req, HOLD_WRITE_LOCK);
 	json_decref(req);
 	f->s = r.other;
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-R-1", true),
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-R-1", false),
 	                 ORSP_OK);
-	order(f, EID, "CANCEL-R-1", NULL);
-	reinitiate(f, &b);
-	authenticate(f, &b, "CANCEL-R-1");
-	get_bpp(f, &b, NULL, true);
 	f->s = keep;
 	race_finish(&r);
 	assert_int_equal(r.rep.http_status, 204);
 	orsp_smdp_reply_free(&r.rep);
 	free(r.body);
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
 	                             " 'session ended'"),
 	                 1);
 	dl_free(&a);
-	dl_free(&b);
 }
 
 /* In the retry B (an order with a confirmation code, Downloaded when B read it), a request
@@ -6821,8 +6772,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pir_of_ended_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_order_downloaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_order_ends_sessions, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cancel_then_same_matching_id, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cancel_then_same_mid_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_available_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_racing_old_result, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_across_sessions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_default_smdp, setup, teardown),

@@ -23,14 +23,15 @@ static const transition table[] = {
     {ORSP_SMDP_LINKED, ORSP_SMDP_EV_CONFIRM_RELEASE, ORSP_SMDP_RELEASED},
     /* ES2+.ReleaseProfile. */
     {ORSP_SMDP_CONFIRMED, ORSP_SMDP_EV_RELEASE, ORSP_SMDP_RELEASED},
-    /* ES2+.CancelOrder while an order is open, or delivered with no installation result
-     * yet (Downloaded: the package may be lost, and the eUICC may never report):
-     * finalProfileStatusIndicator decides. */
+    /* ES2+.CancelOrder while an order is open: finalProfileStatusIndicator decides. Once
+     * delivered with no installation result yet (Downloaded: the package may be lost, and
+     * the eUICC may never report), only to Unavailable: the eUICC may hold the profile, and
+     * an Available one would be handed to another (the store refuses Available as well for
+     * a Released order whose package went out before, reopened by a postponement). */
     {ORSP_SMDP_ALLOCATED, ORSP_SMDP_EV_CANCEL_AVAILABLE, ORSP_SMDP_AVAILABLE},
     {ORSP_SMDP_LINKED, ORSP_SMDP_EV_CANCEL_AVAILABLE, ORSP_SMDP_AVAILABLE},
     {ORSP_SMDP_CONFIRMED, ORSP_SMDP_EV_CANCEL_AVAILABLE, ORSP_SMDP_AVAILABLE},
     {ORSP_SMDP_RELEASED, ORSP_SMDP_EV_CANCEL_AVAILABLE, ORSP_SMDP_AVAILABLE},
-    {ORSP_SMDP_DOWNLOADED, ORSP_SMDP_EV_CANCEL_AVAILABLE, ORSP_SMDP_AVAILABLE},
     {ORSP_SMDP_ALLOCATED, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, ORSP_SMDP_UNAVAILABLE},
     {ORSP_SMDP_LINKED, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, ORSP_SMDP_UNAVAILABLE},
     {ORSP_SMDP_CONFIRMED, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, ORSP_SMDP_UNAVAILABLE},

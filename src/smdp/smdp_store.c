@@ -1687,9 +1687,19 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 		                p.iccid, mid);
 	if (!err && expiry)
 		err = expire_if_due(s, &p, &expired);
+	/* a package of this order went out (Downloaded, or Released again after a delivery the
+	 * eUICC postponed; a counted download attempt): that eUICC may hold the profile, so it
+	 * is never made Available to be handed to another */
+	if (!err && ev == ORSP_SMDP_EV_CANCEL_AVAILABLE &&
+	    (p.state == ORSP_SMDP_DOWNLOADED ||
+	     (p.state == ORSP_SMDP_RELEASED && p.download_attempts > 0)))
+		err = orsp_errf(ORSP_E_STATE,
+		                "profile %s went out to EID %s (%u download attempt(s)): "
+		                "cancelOrder may only make it Unavailable",
+		                p.iccid, p.eid[0] ? p.eid : "-", p.download_attempts);
 	/* an order cancelled after its delivery: the audit row keeps which eUICC got the
-	 * package (cancelled to Available, the profile forgets it) */
-	if (!err && p.state == ORSP_SMDP_DOWNLOADED &&
+	 * package */
+	if (!err && (p.state == ORSP_SMDP_DOWNLOADED || p.download_attempts > 0) &&
 	    (ev == ORSP_SMDP_EV_CANCEL_AVAILABLE || ev == ORSP_SMDP_EV_CANCEL_UNAVAILABLE)) {
 		snprintf(delivered, sizeof(delivered),
 		         "delivered to EID %s, no installation result", p.eid);
