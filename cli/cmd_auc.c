@@ -762,6 +762,20 @@ static int print_name(const char *name, void *arg)
 	return 0;
 }
 
+/* A secret printed to standard output must not land in a regular file others may read: a
+ * shell's `> FILE` makes it with the umask, usually 0644. CLI_USAGE naming OPT, or 0. */
+static int stdout_private(const char *opt, const char *hint)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+		return cli_usage(opt,
+		                 "standard output is a file that others may read (mode %04o): the "
+		                 "keys would be readable by them (%s)",
+		                 (unsigned)(st.st_mode & 07777), hint);
+	return 0;
+}
+
 static int auc_secret(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -801,6 +815,9 @@ static int auc_secret(int argc, char **argv)
 		    "NAME", "expected puk1, puk2, adm1, adm2 or sd<N>-kvn<XX>-kid<YY> (N from 1, "
 		            "XX and YY: two hex digits each, e.g. sd1-kvn01-kid01; --list "
 		            "prints the names stored)");
+	/* a value (not --list's names) goes nowhere others may read, checked before the open */
+	if (!list && (rc = stdout_private("NAME", "make the file 0600 first, or use a pipe")))
+		return rc;
 	rc = open_auc(&dbo, "auc secret", &a);
 	if (rc)
 		return rc;
@@ -845,7 +862,6 @@ static int auc_export(int argc, char **argv)
 	orsp_auc_export_format fmt;
 	const char *format = NULL, *out = NULL;
 	bool all = false, to_terminal = false, to_stdout;
-	struct stat st;
 	volatile sig_atomic_t *stop;
 	size_t count = 0;
 	int rc, c;
@@ -898,13 +914,9 @@ static int auc_export(int argc, char **argv)
 		return cli_usage("--to-terminal", "only with --out -");
 	/* nor to a file others may read: `> FILE` makes it with the shell's umask, usually
 	 * 0644, where --out FILE makes it 0600 */
-	if (to_stdout && fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 077))
-		return cli_usage("--out",
-		                 "standard output is a file that others may read (mode "
-		                 "%04o): the keys would be readable by them (give --out "
-		                 "FILE, made 0600, or make the file 0600 first)",
-		                 (unsigned)(st.st_mode & 07777));
+	if (to_stdout && (rc = stdout_private("--out", "give --out FILE, made 0600, or make the "
+	                                               "file 0600 first")))
+		return rc;
 	/* FILE before the database is opened (the open migrates an older one): not there yet,
 	 * its directory there, and not one of the database's own files (SQLite could take a
 	 * file named as its journal for one, or delete it, with the keys in the clear in it) */

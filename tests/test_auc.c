@@ -2166,11 +2166,62 @@ static void *export_thread(void *arg)
 	return NULL;
 }
 
+/* A write to a pipe whose reader leaves after reading part of the text: the reader got the
+ * first subscribers' K and OPc, so their export is audited "partly written", not "not
+ * written" (every subscriber was, until session 56), and the rest "not written". */
+static void *partial_reader(void *arg)
+{
+	int fd = *(int *)arg;
+	static char got[4000];
+	size_t n = 0;
+	while (n < sizeof(got)) {
+		ssize_t r = read(fd, got + n, sizeof(got) - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	return strstr(got, "subscriber imsi 001010000000001 update aud3g milenage k ") ? got : NULL;
+}
+
+static void test_export_partial_pipe(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("export_partial.db");
+	char imsi[16], sql[256];
+	int p[2];
+	pthread_t th;
+	void *res = NULL;
+
+	assert_int_equal(orsp_db_begin(orsp_auc_db(a)), ORSP_OK);
+	for (int i = 1; i <= 600; i++) {
+		snprintf(imsi, sizeof(imsi), "00101%010d", i);
+		add_milenage(a, imsi, (uint8_t)i, (uint8_t)(i + 7), 5, 0x8000);
+	}
+	assert_int_equal(orsp_db_commit(orsp_auc_db(a)), ORSP_OK);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pthread_create(&th, NULL, partial_reader, &p[0]), 0);
+	orsp_err e =
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, NULL, p[1], NULL, NULL);
+	close(p[1]);
+	assert_int_equal(pthread_join(th, &res), 0);
+	assert_int_equal(e, ORSP_E_IO);
+	/* the reader holds subscriber 1's keys ... */
+	assert_non_null(res);
+	snprintf(sql, sizeof(sql),
+	         "SELECT COUNT(*) FROM auc_audit WHERE action = 'export' AND imsi = "
+	         "'001010000000001' AND result = 'not written'");
+	/* ... so its export must not be said "not written" */
+	assert_int_equal(query_int(a, sql), 0);
+	orsp_auc_close(a);
+}
+
 /* A stop (the CLI's SIGINT, SIGTERM, SIGHUP) before the text is written ends the export with
  * nothing written: the file it created is removed and no key is read, so no audit row. Before,
  * the CLI was killed by the signal's default action and left the file behind, empty, or cut in
  * the middle of a long write; and a stop could not end the library's export at all. Here it
  * comes while the export waits for the write lock another handle holds, with its file made. */
+
 static void test_export_interrupted(void **state)
 {
 	(void)state;
@@ -2723,6 +2774,7 @@ int main(void)
 	    cmocka_unit_test(test_vectors_eps_amf),
 	    cmocka_unit_test(test_export_osmo_hlr),
 	    cmocka_unit_test(test_export_interrupted),
+	    cmocka_unit_test(test_export_partial_pipe),
 	    cmocka_unit_test(test_export_refused),
 	    cmocka_unit_test(test_export_keys),
 	    cmocka_unit_test(test_sd_key_secrets),

@@ -101,6 +101,7 @@ orsp_err orsp_auc_export_check(orsp_auc_export_format fmt, const orsp_auc_info *
 typedef struct text {
 	char *p;
 	size_t len, cap;
+	size_t *start; /* where subscriber i's text begins */
 	bool short_; /* cap is computed from the subscriber count: checked, not trusted */
 } text;
 
@@ -219,7 +220,7 @@ static orsp_err collect(orsp_auc *a, const char *const *imsis, size_t n, imsi_li
  * disposition stays), and one the write raised is taken off before the mask is restored,
  * unless one was pending already (that one is the caller's). A write to a pipe sends
  * SIGPIPE to the writing thread, so sigtimedwait here is the one that sees it. */
-static orsp_err write_all(int fd, const char *what, const char *p, size_t n)
+static orsp_err write_all(int fd, const char *what, const char *p, size_t n, size_t *done)
 {
 	sigset_t pipe_set, old, pending;
 	bool was_pending, epipe = false;
@@ -234,9 +235,19 @@ static orsp_err write_all(int fd, const char *what, const char *p, size_t n)
 	if (rc != 0)
 		return orsp_errf(ORSP_E_IO, "write to %s: cannot block SIGPIPE: %s", what,
 		                 strerror(rc));
-	if (orsp_file_write_full(fd, p, n) != 0) {
-		epipe = errno == EPIPE;
-		err = orsp_errf(ORSP_E_IO, "write to %s failed: %s", what, strerror(errno));
+	*done = 0;
+	while (*done < n) {
+		ssize_t w = write(fd, p + *done, n - *done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			epipe = errno == EPIPE;
+			err = orsp_errf(ORSP_E_IO, "write to %s failed: %s", what, strerror(errno));
+			break;
+		}
+		*done += (size_t)w;
 	}
 	if (epipe && !was_pending) {
 		const struct timespec now = {0, 0};
@@ -282,8 +293,10 @@ static orsp_err make_text(orsp_auc *a, orsp_auc_export_format fmt, const imsi_li
 		err = interrupted(stop);
 		if (!err)
 			err = orsp__auc_export_keys_in(a, l->v[i], detail, &info, &k, &opc);
-		if (!err)
+		if (!err) {
+			t->start[i] = t->len;
 			put_osmo_hlr(t, &info, &k, &opc);
+		}
 		orsp_secret_wipe(&k);
 		orsp_secret_wipe(&opc);
 	}
@@ -334,6 +347,7 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 	text t = {0};
 	char detail[ORSP_AUC_AUDIT_DETAIL_MAX];
 	bool created = false, committed = false;
+	size_t done = 0;
 
 	if (count)
 		*count = 0;
@@ -356,7 +370,8 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 		         fd == STDOUT_FILENO ? "standard output" : "a descriptor");
 	t.cap = sizeof(osmo_hlr_header) + l.n * OSMO_HLR_SUB_MAX;
 	t.p = malloc(t.cap);
-	if (!t.p) {
+	t.start = calloc(l.n, sizeof(*t.start));
+	if (!t.p || !t.start) {
 		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
@@ -385,7 +400,7 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 	 * handled signal does not cut a write to a file short, and write_all goes on after one) */
 	err = interrupted(stop);
 	if (!err)
-		err = write_all(fd, path ? path : "the output", t.p, t.len);
+		err = write_all(fd, path ? path : "the output", t.p, t.len, &done);
 	if (!err && path && fsync(fd) != 0)
 		err = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
 	if (path) {
@@ -403,9 +418,15 @@ out:
 		 * the error reported is the write's) */
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
-		for (size_t i = 0; i < l.n; i++)
-			if (orsp__auc_audit(a, "export", l.v[i], "not written", detail) != ORSP_OK)
+		for (size_t i = 0; i < l.n; i++) {
+			/* a descriptor's reader (a pipe) has what was written: a subscriber whose
+			 * text had begun to go out is not "not written" (a file is removed) */
+			bool out = !path && done > t.start[i];
+			if (orsp__auc_audit(a, "export", l.v[i],
+			                    out ? "partly written" : "not written",
+			                    detail) != ORSP_OK)
 				break;
+		}
 		err = orsp_errf(err, "%s", why);
 	}
 	if (!err && count)
@@ -414,6 +435,7 @@ out:
 		orsp_wipe(t.p, t.cap);
 		free(t.p);
 	}
+	free(t.start);
 	free(l.v);
 	return err;
 }

@@ -609,6 +609,14 @@ for tt in "" --to-terminal; do
 	expect "--out - into a 0644 file $tt: nothing written" 0 "$(stat -c %s "$T/export.open")"
 done
 expect "--out - into a 0644 file: no export row" 5 "$(audit_rows ok)"
+# auc secret prints a value (a PUK, an ADM key, a security domain's OTA key) the same way:
+# not into a file others may read, refused before the database is opened; --list's names may
+rm -f "$T/secret.open"
+(umask 022 && "$B" auc secret "${E[@]}" $EI puk1 >"$T/secret.open" 2>"$T/err") && rc=0 || rc=$?
+expect "auc secret into a 0644 file: usage" 2 "$rc"
+has "auc secret into a 0644 file: named" "standard output is a file that others may read (mode 0644)" "$(cat "$T/err")"
+(umask 022 && "$B" auc secret "${E[@]}" $EI --list >"$T/secret.open" 2>"$T/err") && rc=0 || rc=$?
+expect "auc secret --list into a 0644 file" 0 "$rc"
 # a terminal only with --to-terminal (script(1) gives the command one)
 if command -v script >/dev/null; then
 	o=$(script -qec "$B ${EXP[*]} $EI --out -" /dev/null </dev/null || true)
