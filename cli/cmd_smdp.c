@@ -1,6 +1,7 @@
 /* `openrsp smdp`: the SM-DP+ profile inventory from the command line. Profile packages go
  * in with `profile import` and are stored encrypted; no command prints K, OPc or the CC. */
 #include <dirent.h>
+#include <libgen.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -2986,6 +2987,21 @@ static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 		        what, when, CHECK_EXPIRY_DAYS);
 }
 
+/* Whether serve could create path (a file that does not exist): its directory exists and
+ * this user may add a file to it. Else the start's error, said now. */
+static orsp_err check_creatable(const char *what, const char *path)
+{
+	char tmp[ORSP_SMDP_PATH_MAX];
+	const char *dir;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	dir = dirname(tmp);
+	if (access(dir, W_OK | X_OK) != 0)
+		return orsp_errf(ORSP_E_IO, "cannot create %s %s: %s: %s", what, path, dir,
+		                 strerror(errno));
+	return ORSP_OK;
+}
+
 /* The database part of `serve --check`: judged as the server's start judges it (the KEK
  * file, then the inventory), with the same messages, but read-only: a database or KEK file
  * serve would create is said so, one it would migrate too, and nothing is written. Its line
@@ -3017,6 +3033,10 @@ static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
 		kek_new = true;
 		e = ORSP_OK;
 	}
+	if (!e && kek_new)
+		e = check_creatable("KEK file", cfg->kek_file);
+	if (!e && !exists)
+		e = check_creatable("database", cfg->database);
 	if (!e && tables)
 		e = orsp_smdp_open_ex(cfg->database, ORSP_DB_OPEN_READONLY, &kek, &s);
 	orsp_secret_wipe(&kek);

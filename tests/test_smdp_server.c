@@ -724,6 +724,25 @@ static void conf_replace(const char *path, const char *from, const char *to)
 	fclose(f);
 }
 
+/* A configuration path that does not fit is refused before anything is read: cut, its
+ * directory (against which relative paths resolve) was a parent of the real one, and the
+ * keys and the database were taken from there (until session 56). */
+static void test_config_path_too_long(void **state)
+{
+	static orsp_smdp_config cfg;
+	char path[1200];
+	size_t n;
+	(void)state;
+
+	n = (size_t)snprintf(path, sizeof(path), "%s/", test_tmpdir("smdp_config_long"));
+	while (n + 10 < sizeof(path))
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "L/");
+	snprintf(path + n, sizeof(path) - n, "c.conf");
+	assert_int_equal(orsp_smdp_config_load(path, &cfg), ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(), "path of the configuration too long"))
+		fail_msg("'%s'", orsp_err_detail());
+}
+
 /* `oid` is the SM-DP+ OID the eUICC reads from CERT.DPauth/DPpb (their registeredID): a key
  * set whose certificate names another is refused at load, naming oid, the key set and the
  * certificate's OID (the SGP.26 DPauth/DPpb carry 2.999.10, DP2pb 2.999.12). */
@@ -1038,6 +1057,11 @@ static void test_config_errors(void **state)
 	     ":1: a line not shown (it may hold a secret): expected key = value"},
 	    {"test-operator-token-0123456789\n",
 	     ":1: a line not shown (it may hold a secret): expected key = value"},
+	    /* a hex token (openssl rand -hex 16) is spelled like a key: alone on its line and
+	     * no key, it is not shown either (it was, until session 56); a key alone is named */
+	    {"3f9a0c6e1b2d4e5f6a7b8c9d0e1f2a3b\n",
+	     ":1: a line not shown (it may hold a secret): expected key = value"},
+	    {"max_body\n", ":1: max_body: expected key = value"},
 	    /* the HTTP server takes a numeric address only: refused at its line, before any
 	     * database is opened */
 	    {"listen = localhost\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
@@ -1046,6 +1070,10 @@ static void test_config_errors(void **state)
 	     * database was made) */
 	    {"listen = ::ffff:127.0.0.1\n", ":1: listen: an IPv4-mapped IPv6 address"},
 	    {"listen = fe80::1\n", ":1: listen: a link-local IPv6 address"},
+	    /* bound, but no TCP client can connect to it (session 56) */
+	    {"listen = 224.0.0.1\n", ":1: listen: a multicast or broadcast address"},
+	    {"listen = 255.255.255.255\n", ":1: listen: a multicast or broadcast address"},
+	    {"listen = ff02::1\n", ":1: listen: a multicast or broadcast address"},
 	    /* a UTF-8 byte order mark before the first line is skipped (it made the line "not
 	     * shown"); elsewhere it is no key */
 	    {"\xEF\xBB\xBF"
@@ -3800,6 +3828,7 @@ int main(void)
 	    cmocka_unit_test(test_config_not_regular_files),
 	    cmocka_unit_test(test_config_keyset_per_ci),
 	    cmocka_unit_test(test_config_key_file_size),
+	    cmocka_unit_test(test_config_path_too_long),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_crl),

@@ -118,13 +118,26 @@ static orsp_err vbad(const loader *l, unsigned line, const char *key, const char
  * after a section's '['): the rest may be a secret with a typo before it (es2_token:
  * <token>), and a word of another kind may be one itself (a token pasted on a line of its
  * own); neither is echoed to a log. */
+static bool known_key(const char *w, size_t n)
+{
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(global_keys); i++)
+		if (strlen(global_keys[i]) == n && strncmp(global_keys[i], w, n) == 0)
+			return true;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(ks_keys); i++)
+		if (strlen(ks_keys[i]) == n && strncmp(ks_keys[i], w, n) == 0)
+			return true;
+	return false;
+}
+
 static const char *first_word(const char *s, char *out, size_t cap)
 {
 	size_t skip = s[0] == '[', n = strspn(s + skip, KEY_CHARS), k = skip + n;
 
 	if (skip && s[k] == ']')
 		k++; /* a section's closing bracket */
-	if (n == 0 || n > 32 || (s[k] && !strchr(" \t:=", s[k]))) {
+	/* a word alone on its line that is no key may be a token pasted there (hex: a-z, 0-9) */
+	if (n == 0 || n > 32 || (s[k] && !strchr(" \t:=", s[k])) ||
+	    (!skip && !s[k] && !known_key(s, n))) {
 		snprintf(out, cap, "a line not shown (it may hold a secret)");
 		return out;
 	}
@@ -682,6 +695,7 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		snprintf(c->svc.oid, sizeof(c->svc.oid), "%s", v);
 	} else if (strcmp(k, "listen") == 0) {
 		struct in6_addr a6;
+		uint32_t v4;
 		if (strlen(v) >= sizeof(c->listen))
 			return bad(l, k, "too long");
 		/* as the HTTP server takes it: a numeric address, no name to resolve */
@@ -694,6 +708,14 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if (strchr(v, ':') && IN6_IS_ADDR_V4MAPPED(&a6))
 			return bad(l, k,
 			           "an IPv4-mapped IPv6 address: give the IPv4 address itself");
+		/* nor a multicast or the broadcast address: bound, where no client connects */
+		memcpy(&v4, &a6, sizeof(v4));
+		v4 = ntohl(v4);
+		if (strchr(v, ':') ? IN6_IS_ADDR_MULTICAST(&a6)
+		                   : (IN_MULTICAST(v4) || v4 == INADDR_BROADCAST))
+			return bad(l, k,
+			           "a multicast or broadcast address, which no TCP client can "
+			           "connect to: give a unicast address of this host");
 		if (strchr(v, ':') && IN6_IS_ADDR_LINKLOCAL(&a6))
 			return bad(l, k,
 			           "a link-local IPv6 address, which needs an interface (a scope) "
@@ -1312,7 +1334,11 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 		return e;
 	l.file = path;
 	l.c = c;
-	snprintf(tmp, sizeof(tmp), "%s", path);
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
+		orsp_smdp_config_free(c);
+		return orsp_errf(ORSP_E_USAGE, "%.200s...: path of the configuration too long",
+		                 path);
+	}
 	snprintf(l.dir, sizeof(l.dir), "%s", dirname(tmp));
 	/* a regular file: a FIFO blocked the start for ever, a directory read as an empty file */
 	if ((e = orsp_file_open_regular(path, &fd)) == ORSP_OK && !(f = fdopen(fd, "r"))) {

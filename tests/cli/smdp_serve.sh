@@ -211,6 +211,12 @@ if [[ "$err" == *"KEK file $T/fresh.db.kek: does not exist, \`serve\` would crea
 	"$err" == *"database $T/fresh.db: does not exist, \`serve\` would create the inventory and the file"* &&
 	"$err" != *warning* ]]; then ok; else bad "--check, new database: $err"; fi
 if compgen -G "$T/fresh.db*" >/dev/null; then bad "--check made $(ls "$T"/fresh.db*)"; else ok; fi
+# a database in a directory that does not exist: serve could not create it (nor its KEK
+# file), so --check fails saying so (it said "serve would create it", exit 0: session 56)
+sed "s|^database = .*|database = nodir/fresh.db|" "$T/chk.conf" >"$T/chk-nodir.conf"
+chmod 600 "$T/chk-nodir.conf"
+run smdp serve --config "$T/chk-nodir.conf" --check
+if [[ $rc -ne 0 && "$err" == *"cannot create KEK file $T/nodir/fresh.db.kek: $T/nodir: No such file or directory"* ]]; then ok; else bad "--check, database in no directory: rc=$rc $out $err"; fi
 # a further CI of trusted_ci is listed after the key sets, the key set's CI not again
 cp "$T/chk.conf" "$T/chk-ci.conf"
 sed -i "1i trusted_ci = $T/pkib/ci/ci.pem" "$T/chk-ci.conf"
