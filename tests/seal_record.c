@@ -33,7 +33,11 @@ int main(int argc, char **argv)
 	} else {
 		orsp_seal_record r = {argv[2], buf, 0};
 		r.len = fread(buf, 1, sizeof(buf), stdin);
-		e = orsp_seal_commit(s, &r, 1);
+		/* more than a record holds, or a read error: refused, not cut short */
+		if (ferror(stdin) || (r.len == sizeof(buf) && fgetc(stdin) != EOF))
+			e = ORSP_E_USAGE;
+		else
+			e = orsp_seal_commit(s, &r, 1);
 	}
 out:
 	orsp_seal_close(s);

@@ -561,6 +561,43 @@ static void test_failed_commit(void **state)
 	assert_true(seen_new); /* a failed command whose change is there after the reopen */
 }
 
+/* Two creates of one card at once: A makes the store; before A's open takes the lock, B
+ * finds the store empty, takes it for one to resume and provisions it. A's provisioning then
+ * refuses the store ("holds an eUICC already"): it must not remove it (it did until session
+ * 56, SK.EUICC and all), as it was not A's to undo any more. */
+static orsp_err create_in_between(const char *point, void *arg)
+{
+	orsp_err *b = arg;
+	ident y;
+
+	if (strcmp(point, "open: lock file opened") != 0)
+		return ORSP_OK;
+	orsp_seal_set_test_hook(NULL, NULL);
+	ident_load(&y, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	*b = orsp_euicc_host_create(dir, &y.id);
+	ident_free(&y);
+	return ORSP_OK;
+}
+
+static void test_concurrent_create_kept(void **state)
+{
+	orsp_euicc_host *h = NULL;
+	orsp_err b = ORSP_E_USAGE;
+	ident x;
+	(void)state;
+
+	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	orsp_seal_set_test_hook(create_in_between, &b);
+	assert_int_equal(orsp_euicc_host_create(dir, &x.id), ORSP_E_EXISTS);
+	orsp_seal_set_test_hook(NULL, NULL);
+	ident_free(&x);
+	assert_int_equal(b, ORSP_OK);
+	/* B's card is whole */
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	expect_eid(h);
+	orsp_euicc_host_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +609,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_persist, setup),
 	    cmocka_unit_test_setup(test_long_default_dp, setup),
 	    cmocka_unit_test_setup(test_failed_commit, setup),
+	    cmocka_unit_test_setup(test_concurrent_create_kept, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

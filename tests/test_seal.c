@@ -888,7 +888,7 @@ static void test_key_file_swapped(void **state)
 typedef struct mem_prov {
 	uint8_t key[32];
 	uint64_t counter;
-	int advances;
+	int advances, closes;
 } mem_prov;
 
 static orsp_err mp_key(void *u, uint8_t key[32])
@@ -913,11 +913,16 @@ static orsp_err mp_adv(void *u, uint64_t v)
 	return ORSP_OK;
 }
 
+static void mp_close(void *u)
+{
+	((mem_prov *)u)->closes++;
+}
+
 static void test_provider(void **state)
 {
 	orsp_seal *s = NULL;
 	mem_prov m = {0};
-	orsp_seal_provider p = {&m, mp_key, mp_read, mp_adv, NULL};
+	orsp_seal_provider p = {&m, mp_key, mp_read, mp_adv, mp_close};
 	(void)state;
 
 	/* a store created with the file key, then used with the provider holding that key */
@@ -936,9 +941,18 @@ static void test_provider(void **state)
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
 	assert_string_equal(get(s, "a"), "again");
 	orsp_seal_close(s);
+	assert_int_equal(m.closes, 2); /* by orsp_seal_close */
 	/* the provider's counter moved on (another state was written): rollback detected */
 	m.counter = 5;
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	/* a failed open, early or late, leaves the provider to the caller: no close() (it ran
+	 * for the failures after the handle was made, until session 56) */
+	char longdir[PATH_MAX + 16];
+	memset(longdir, 'd', sizeof(longdir) - 1);
+	longdir[sizeof(longdir) - 1] = '\0';
+	assert_int_equal(orsp_seal_open(longdir, &p, &s), ORSP_E_USAGE);
+	assert_int_equal(orsp_seal_open(in("nothing-here"), &p, &s), ORSP_E_NOT_FOUND);
+	assert_int_equal(m.closes, 2);
 }
 
 /* ----- manifest parsing: bodies sealed with the store's own key, so that they pass the tag
@@ -1218,6 +1232,73 @@ static void test_open_lock_replaced(void **state)
 	assert_non_null(other);
 	assert_int_equal(orsp_seal_count(other), 0);
 	orsp_seal_close(other);
+}
+
+/* The same between a destroy's (or create's) opening of the lock file and its lock: the
+ * lock on the removed file kept nobody out, and the destroy removed the store another handle
+ * had open meanwhile, its device key and counter with it (until session 56). */
+static orsp_err recreate_for_destroy(const char *point, void *arg)
+{
+	orsp_seal **other = arg;
+	orsp_seal_record r = {"a", (const uint8_t *)"kept", 4};
+	if (strcmp(point, "lock: lock file opened") != 0)
+		return ORSP_OK;
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, other), ORSP_OK);
+	assert_int_equal(orsp_seal_commit(*other, &r, 1), ORSP_OK);
+	return ORSP_OK;
+}
+
+static void test_destroy_lock_replaced(void **state)
+{
+	(void)state;
+	orsp_seal *other = NULL;
+
+	snprintf(dir, sizeof(dir), "%.900s/relock-destroy", test_tmpdir("seal"));
+	create_with("a", "alpha");
+	orsp_seal_set_test_hook(recreate_for_destroy, &other);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_E_STATE);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_non_null(strstr(orsp_err_detail(), "lock file was replaced"));
+	assert_non_null(other);
+	orsp_seal_close(other);
+	/* the store the other handle wrote is whole */
+	orsp_seal *s = NULL;
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "kept");
+	orsp_seal_close(s);
+}
+
+/* orsp_seal_destroy_empty removes the store its handle has open only while it holds no
+ * record: one with a record (another process provisioned it meanwhile) stays whole, the
+ * handle closed either way; an empty one goes, with its directory unless keep_dir. */
+static void test_destroy_empty(void **state)
+{
+	(void)state;
+	orsp_seal *s = NULL;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%.900s/destroy-empty", test_tmpdir("seal"));
+	create_with("a", "alpha");
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_destroy_empty(s, false), ORSP_E_STATE);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_destroy_empty(s, true), ORSP_OK);
+	assert_int_equal(stat(dir, &st), 0); /* kept */
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_destroy_empty(s, false), ORSP_OK);
+	assert_int_equal(stat(dir, &st), -1);
+	assert_int_equal(orsp_seal_destroy_empty(NULL, false), ORSP_E_USAGE);
 }
 
 static orsp_err fail_at(const char *point, void *arg)
@@ -1615,6 +1696,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_destroy, setup),
 	    cmocka_unit_test_setup(test_lock, setup),
 	    cmocka_unit_test_setup(test_open_race, setup),
+	    cmocka_unit_test_setup(test_destroy_lock_replaced, setup),
+	    cmocka_unit_test_setup(test_destroy_empty, setup),
 	    cmocka_unit_test_setup(test_open_lock_replaced, setup),
 	    cmocka_unit_test_setup(test_create_fails, setup),
 	    cmocka_unit_test_setup(test_create_killed, setup),

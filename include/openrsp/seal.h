@@ -66,14 +66,15 @@ ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 /* Open the store in dir. ORSP_E_POLICY when group or others may write in dir, when another
  * user than the process's (or root) owns dir or a file of the store it reads, or when group
  * or others may write such a file (docs/seal.md, "Who may write the store"). provider NULL:
- * the file provider over dir (device.key must be a regular file of 32 bytes that neither
- * group nor others can access: ORSP_E_POLICY otherwise). ORSP_E_NOT_FOUND when there is no
- * store (no manifest); ORSP_E_VERIFY when the manifest or the counter is not a regular file
- * (a FIFO, a symbolic link: never waited on or followed), the manifest does not authenticate
- * (wrong key, tampering), is older than the counter (rollback), or has no device key or
- * counter beside it (the provider says ORSP_E_NOT_FOUND: tampering); ORSP_E_STATE while
- * another handle has the store open. The lock is taken before the manifest is read. Files of
- * an unfinished commit are removed. provider is copied; its close() runs in orsp_seal_close. */
+ * the file provider over dir (device.key must be a regular file that neither group nor
+ * others can access: ORSP_E_POLICY otherwise; of 32 bytes: ORSP_E_VERIFY otherwise).
+ * ORSP_E_NOT_FOUND when there is no store (no manifest); ORSP_E_VERIFY when the manifest or the
+ * counter is not a regular file (a FIFO, a symbolic link: never waited on or followed), the
+ * manifest does not authenticate (wrong key, tampering), is older than the counter (rollback), or
+ * has no device key or counter beside it (the provider says ORSP_E_NOT_FOUND: tampering);
+ * ORSP_E_STATE while another handle has the store open. The lock is taken before the manifest is
+ * read. Files of an unfinished commit are removed. provider is copied; its close() runs in
+ * orsp_seal_close, never when the open fails (the caller's state is then still the caller's). */
 ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider,
                                         orsp_seal **out);
 void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
@@ -88,6 +89,11 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy(const char *dir);
 /* The same, leaving dir itself (one the caller did not make, with the owner, mode or ACL its
  * administrator gave it). */
 ORSP_MUST_CHECK orsp_err orsp_seal_destroy_keep_dir(const char *dir);
+/* The same for the store s has open, under the lock s holds (no other opener can come in
+ * between), and only while it holds no record: else ORSP_E_STATE and nothing is removed (a
+ * store another process provisioned meanwhile is never taken away). s is closed in every
+ * case; dir is removed too unless keep_dir, and only if nothing else is left in it. */
+ORSP_MUST_CHECK orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir);
 
 /* Replace the n records (distinct names; data NULL: delete, absent already is fine) all
  * together or not at all. ORSP_E_USAGE for a bad name, duplicates, or more than

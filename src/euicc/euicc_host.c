@@ -96,21 +96,27 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 	} else if (e != ORSP_OK) {
 		goto out;
 	}
+	/* A failed open (another process has the store) undoes nothing: that one may be
+	 * provisioning it. */
 	if (s || (e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
 		e = orsp_euicc_provision(work, &host_storage, s, id);
-	orsp_seal_close(s);
-	s = NULL;
-	if (e != ORSP_OK && !resumed) {
-		/* Undo the store this call created, and the directory if it made that too;
-		 * keep the first error's detail. */
+	if (e != ORSP_OK && !resumed && s) {
+		/* Undo the store this call created, and the directory if it made that too, under
+		 * the lock this handle holds and only while it holds no record: another init
+		 * may have taken the empty store for one to resume between the create and the
+		 * open, and provisioned it (the provisioning here then refused it): that one is
+		 * kept (until session 56 it was removed, its SK.EUICC with it). The first
+		 * error's detail is kept. */
 		char detail[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(detail, sizeof(detail));
-		if ((dir_existed ? orsp_seal_destroy_keep_dir(dir) : orsp_seal_destroy(dir)) !=
-		    ORSP_OK) {
+		if (orsp_seal_destroy_empty(s, dir_existed) != ORSP_OK) {
 			/* nothing more to do: the caller sees the provisioning error */
 		}
+		s = NULL;
 		e = orsp_errf(e, "%s", detail);
 	}
+	orsp_seal_close(s);
+	s = NULL;
 out:
 	orsp_seal_close(s);
 	free(work);

@@ -195,6 +195,9 @@ static orsp_err read_fd(int fd, const char *path, uint8_t *buf, size_t cap, size
 			r = read(fd, &extra, 1);
 			if (r < 0 && errno == EINTR)
 				continue;
+			if (r < 0) /* an I/O error is no sign of tampering */
+				return orsp_errf(ORSP_E_STORAGE, "%s: read failed: %s", path,
+				                 strerror(errno));
 			if (r != 0)
 				return orsp_errf(ORSP_E_VERIFY, "%s: larger than expected", path);
 			break;
@@ -521,8 +524,26 @@ static orsp_err take_lock(const char *dir, const char *lock, int *fd)
 	int err;
 
 	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
-		return ORSP_OK;
+	if (*fd >= 0 && hook("lock: lock file opened") != ORSP_OK) {
+		close(*fd);
+		*fd = -1;
+		return ORSP_E_STORAGE;
+	}
+	if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0) {
+		/* as open checks: the lock must be on the file the directory has now. A destroy
+		 * may have removed the file between the open and the flock, and a new store's
+		 * lock file taken its place: this lock then kept nobody out. */
+		struct stat held, now;
+		if (fstat(*fd, &held) == 0 && stat(lock, &now) == 0 && held.st_ino == now.st_ino &&
+		    held.st_dev == now.st_dev)
+			return ORSP_OK;
+		close(*fd);
+		*fd = -1;
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s: the sealed store's lock file was replaced while it was "
+		                 "being taken; try again",
+		                 dir);
+	}
 	err = errno;
 	if (*fd >= 0)
 		close(*fd);
@@ -860,6 +881,11 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	*out = s;
 	return ORSP_OK;
 fail:
+	/* a caller's provider stays the caller's when the open fails, at whatever step (its
+	 * close() ran for failures after this point and not for those before: a caller could
+	 * not know whether to free its state) */
+	if (provider)
+		s->prov.close = NULL;
 	orsp_seal_close(s);
 	return e;
 }
@@ -1097,32 +1123,16 @@ void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void 
 	test_hook_arg = arg;
 }
 
-static orsp_err destroy(const char *dir, bool remove_dir)
+/* The removal itself, with the store's lock held on lock_fd (closed here) and d the open
+ * directory (closed here). */
+static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove_dir)
 {
 	static const char *const fixed[] = {"manifest",    "manifest.tmp", "counter",
 	                                    "counter.tmp", "device.key",   "lock"};
 	char path[PATH_CAP];
 	struct dirent *de;
-	orsp_err e = ORSP_OK;
-	int lock_fd;
-	DIR *d;
+	orsp_err e;
 
-	if (!dir || !dir[0] || strlen(dir) >= PATH_CAP - 32)
-		return orsp_errf(ORSP_E_USAGE, "sealed store: bad directory");
-	d = opendir(dir);
-	if (!d)
-		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
-		                 strerror(errno));
-	/* Not while a handle has the store open: the lock orsp_seal_open takes, held until
-	 * everything is removed. */
-	if ((e = path_of(path, dir, "lock")) != ORSP_OK) {
-		closedir(d);
-		return e;
-	}
-	if ((e = take_lock(dir, path, &lock_fd)) != ORSP_OK) {
-		closedir(d);
-		return e;
-	}
 	/* The manifest goes first: without it the directory is no longer a store. Its removal
 	 * is durable before the counter and the key go, and nothing else goes when it fails: a
 	 * manifest left (or brought back by a power cut) without them is a store that open
@@ -1165,6 +1175,61 @@ static orsp_err destroy(const char *dir, bool remove_dir)
 	 * back holds nothing, so its parent's flush is not waited for */
 	if (e == ORSP_OK && remove_dir && rmdir(dir) == 0 && orsp_fsync_dir_of(dir) != ORSP_OK)
 		orsp_err_clear();
+	return e;
+}
+
+static orsp_err destroy(const char *dir, bool remove_dir)
+{
+	char path[PATH_CAP];
+	orsp_err e;
+	int lock_fd;
+	DIR *d;
+
+	if (!dir || !dir[0] || strlen(dir) >= PATH_CAP - 32)
+		return orsp_errf(ORSP_E_USAGE, "sealed store: bad directory");
+	d = opendir(dir);
+	if (!d)
+		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
+		                 strerror(errno));
+	/* Not while a handle has the store open: the lock orsp_seal_open takes, held until
+	 * everything is removed. */
+	if ((e = path_of(path, dir, "lock")) != ORSP_OK) {
+		closedir(d);
+		return e;
+	}
+	if ((e = take_lock(dir, path, &lock_fd)) != ORSP_OK) {
+		closedir(d);
+		return e;
+	}
+	return destroy_locked(dir, d, lock_fd, remove_dir);
+}
+
+orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir)
+{
+	orsp_err e;
+	int lock_fd;
+	DIR *d;
+
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "sealed store: no handle");
+	if (s->n != 0 || s->dead || s->lock_fd < 0) {
+		e = orsp_errf(ORSP_E_STATE, "%s: the sealed store holds records: not removed",
+		              s->dir);
+		orsp_seal_close(s);
+		return e;
+	}
+	d = opendir(s->dir);
+	if (!d) {
+		e = orsp_errf(ORSP_E_STORAGE, "%s: %s", s->dir, strerror(errno));
+		orsp_seal_close(s);
+		return e;
+	}
+	/* the lock this handle holds goes with the removal: no other handle can open the
+	 * store between the check above and the end (it took the lock files' place) */
+	lock_fd = s->lock_fd;
+	s->lock_fd = -1;
+	e = destroy_locked(s->dir, d, lock_fd, !keep_dir);
+	orsp_seal_close(s);
 	return e;
 }
 
