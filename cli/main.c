@@ -272,9 +272,29 @@ static void hide_kek_env(void)
 	free(copy);
 }
 
+/* No TLS key log: libcurl (with OpenSSL) and GnuTLS (libmicrohttpd's TLS, the SM-DP+'s HTTPS)
+ * write every TLS secret of every connection to the file SSLKEYLOGFILE (GnuTLS also
+ * GNUTLS_KEYLOGFILE) names, made readable by all: the variables are taken out of the
+ * environment before any TLS is set up, with a warning. */
+static void no_tls_keylog(void)
+{
+	static const char *const vars[] = {"SSLKEYLOGFILE", "GNUTLS_KEYLOGFILE"};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if (!getenv(vars[i]))
+			continue;
+		fprintf(stderr,
+		        "openrsp: warning: %s ignored: openrsp writes no TLS secrets to a file\n",
+		        vars[i]);
+		if (unsetenv(vars[i]) != 0)
+			fprintf(stderr, "openrsp: warning: cannot unset %s: %s\n", vars[i],
+			        strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	hide_kek_env();
+	no_tls_keylog();
 	/* No core file: it would hold what the process held (K and OPc, private keys, the KEK,
 	 * tokens). The soft and hard limit 0, inherited by what this process starts; a core
 	 * handler behind a pipe (systemd-coredump, apport) honours the limit too. Debuggers,

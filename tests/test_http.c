@@ -725,6 +725,35 @@ static void test_client_malformed_answers(void **state)
 	assert_ok(get_canned(fine, strlen(fine), &fail));
 	assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
 
+	/* Content-Length fields that disagree (RFC 9112 §6.3): PROTOCOL; libcurl took the last
+	 * and served "{}x". The same value twice is taken. */
+	static const char cl_disagree[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	                                  "Content-Length: 3\r\n\r\n{}x";
+	static const char cl_same[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	                              "Content-Length: 2\r\n\r\n{}";
+	e = get_canned(cl_disagree, strlen(cl_disagree), &fail);
+	assert_err(e, ORSP_E_MALFORMED, "Content-Length fields disagree");
+	assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+	assert_ok(get_canned(cl_same, strlen(cl_same), &fail));
+	/* header lines each short, over libcurl's 300 KiB for the whole section: PROTOCOL (it
+	 * was an I/O failure, "check the network") */
+	{
+		size_t lines = 400, ln = 1000, off;
+		char *many = malloc(lines * (ln + 8) + 64);
+		assert_non_null(many);
+		off = (size_t)sprintf(many, "HTTP/1.1 200 OK\r\n");
+		for (size_t i = 0; i < lines; i++) {
+			memcpy(many + off, "X-A: ", 5);
+			memset(many + off + 5, 'a', ln);
+			memcpy(many + off + 5 + ln, "\r\n", 2);
+			off += ln + 7;
+		}
+		off += (size_t)sprintf(many + off, "Content-Length: 0\r\n\r\n");
+		e = get_canned(many, off, &fail);
+		free(many);
+		assert_err(e, ORSP_E_MALFORMED, "Too large response headers");
+		assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+	}
 	/* a negative Content-Length (libcurl: a weird server reply): PROTOCOL */
 	static const char negative[] = "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nok";
 	e = get_canned(negative, strlen(negative), &fail);

@@ -48,6 +48,7 @@ static CURLcode curl_init_rc = CURLE_FAILED_INIT;
  * brainpoolP256r1 after P-256, set when libcurl's TLS backend is an OpenSSL that takes it. */
 #define TLS_GROUPS "X25519:P-256:brainpoolP256r1:X448:P-521:P-384"
 static bool tls_groups_ok;
+static bool tls_openssl; /* libcurl's TLS backend is OpenSSL */
 
 static void curl_init(void)
 {
@@ -59,6 +60,7 @@ static void curl_init(void)
 	if (curl_init_rc != CURLE_OK || !v || !v->ssl_version ||
 	    strncmp(v->ssl_version, "OpenSSL", 7) != 0)
 		return;
+	tls_openssl = true;
 	ctx = SSL_CTX_new(TLS_client_method());
 	tls_groups_ok = ctx && SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) == 1;
 	SSL_CTX_free(ctx);
@@ -386,6 +388,18 @@ static int peer_prereq(void *arg, char *primary_ip, char *local_ip, int primary_
 	return CURL_PREREQFUNC_ABORT;
 }
 
+/* libcurl's TLS setup: no key log. libcurl (7.58 to 8.11 with OpenSSL) writes every TLS
+ * secret to the file SSLKEYLOGFILE names in the environment, read once at its global
+ * initialisation; the callback it set on the context is taken off again here (libcurl calls
+ * this after setting it), as http_proxy and the like are ignored. */
+static CURLcode no_keylog(CURL *curl, void *ssl_ctx, void *arg)
+{
+	(void)curl;
+	(void)arg;
+	SSL_CTX_set_keylog_callback((SSL_CTX *)ssl_ctx, NULL);
+	return CURLE_OK;
+}
+
 /* An answer that is not HTTP: PROTOCOL, ORSP_E_MALFORMED with libcurl's words d. */
 static orsp_err malformed_response(orsp_http_fail *fail, const char *d)
 {
@@ -396,7 +410,13 @@ static orsp_err malformed_response(orsp_http_fail *fail, const char *d)
 static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, const char *errbuf,
                                orsp_http_fail *fail)
 {
-	const char *d = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	char words[CURL_ERROR_SIZE];
+	const char *d = words;
+
+	/* libcurl's words may quote the server: a certificate's subject name (any bytes),
+	 * which goes to logs and terminals as printable ASCII only */
+	snprintf(words, sizeof(words), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	orsp_ascii_printable(words);
 
 	if (s->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		*fail = ORSP_HTTP_FAIL_TOO_LARGE;
@@ -442,8 +462,10 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_USAGE, "http: bad URL: %s", d);
 	case CURLE_RECV_ERROR:
-		/* a broken chunked coding comes as a receive error, told by its message */
-		if (strstr(d, "chunk"))
+		/* a broken chunked coding comes as a receive error, told by its message; so
+		 * does a header section over libcurl's total limit (300 KiB, also summed over
+		 * 1xx answers) */
+		if (strstr(d, "chunk") || strstr(d, "Too large response headers"))
 			return malformed_response(fail, d);
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_IO, "http: %s", d);
@@ -563,6 +585,8 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 
 	/* TLS. The system trust store is switched off: only the given anchors count. */
 	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (tls_openssl)
+		SETOPT(CURLOPT_SSL_CTX_FUNCTION, no_keylog);
 	if (tls_groups_ok)
 		SETOPT(CURLOPT_SSL_EC_CURVES, TLS_GROUPS);
 	SETOPT(CURLOPT_CAPATH, NULL);
@@ -620,6 +644,25 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	/* Content-Length fields that disagree (RFC 9112 §6.3: the framing is invalid, the
+	 * response to be discarded): libcurl takes the last one and reads on */
+	{
+		struct curl_header *h = NULL, *h2 = NULL;
+		if (curl_easy_header(curl, "Content-Length", 0, CURLH_HEADER, -1, &h) ==
+		        CURLHE_OK &&
+		    h) {
+			char first[32];
+			snprintf(first, sizeof(first), "%s", h->value);
+			for (size_t i = 1; i < h->amount; i++)
+				if (curl_easy_header(curl, "Content-Length", i, CURLH_HEADER, -1,
+				                     &h2) == CURLHE_OK &&
+				    strcmp(h2->value, first) != 0) {
+					err = malformed_response(&out->fail,
+					                         "Content-Length fields disagree");
+					goto out;
+				}
+		}
+	}
 	err = get_header(curl, "Content-Type", out->content_type, sizeof(out->content_type));
 	if (!err)
 		err = get_header(curl, "X-Admin-Protocol", out->x_admin_protocol,

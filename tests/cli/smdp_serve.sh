@@ -264,8 +264,10 @@ if compgen -G "$T/smdp.db-*" >/dev/null; then bad "--check made $(ls "$T"/smdp.d
 # the operator's endpoint is a closed port: progress reports stay pending (retried)
 # (/metrics reads the database at every scrape: the checks below follow each change)
 # (curl, on 127.0.0.1, stands for a trusted proxy: its X-Forwarded-For names the client logged)
+# (SSLKEYLOGFILE names a file for the TLS secrets: GnuTLS, the server's TLS, wrote every
+# connection's there, readable by all, until session 56; now ignored with a warning)
 conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0" "trusted_proxies = 127.0.0.1 ::1"
-"$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
+SSLKEYLOGFILE="$T/tls-keys.log" GNUTLS_KEYLOGFILE="$T/tls-keys2.log" "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 PORT=$(head -1 "$T/port")
@@ -405,6 +407,10 @@ grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused 
 [[ $(grep -c 'http=413' "$T/serve.log") -eq 5 ]] && ok || bad "log lines of 413s: $(grep 'http=413' "$T/serve.log")"
 grep -q '^openrsp smdp: http function=other tid=- eid=- http=0 result=aborted ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/initiateAuthentication$' "$T/serve.log" && ok || bad "log line of a request left unfinished: $(grep 'result=aborted' "$T/serve.log")"
 if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
+# no TLS secret written anywhere, after all those HTTPS requests
+if [[ ! -e "$T/tls-keys.log" && ! -e "$T/tls-keys2.log" ]] &&
+	grep -q '^openrsp: warning: SSLKEYLOGFILE ignored: openrsp writes no TLS secrets to a file$' "$T/serve.log" &&
+	grep -q '^openrsp: warning: GNUTLS_KEYLOGFILE ignored' "$T/serve.log"; then ok; else bad "TLS key log: $(ls -l "$T"/tls-keys* 2>&1) $(grep KEYLOG "$T/serve.log")"; fi
 # a scrape of /metrics too: logged and counted like the others
 if grep -q '^openrsp smdp: metrics function=metrics tid=- eid=- http=200 result=ok ms=[0-9.]*$' "$T/serve.log"; then ok; else bad "log line of a scrape: $(grep 'function=metrics' "$T/serve.log")"; fi
 m=$("${C[@]}" "$URL/metrics")
