@@ -1132,7 +1132,7 @@ static int notification_remove(int argc, char **argv)
 
 	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
 	    (rc = cli_positional(argc, argv, 1, "SEQ")) ||
-	    (rc = cli_uint("SEQ", argv[optind], 0, UINT32_MAX, &seq)))
+	    (rc = cli_uint("SEQ", argv[optind], 0, UINT64_MAX, &seq)))
 		return rc;
 	if ((rc = open_euicc(&o, &s)))
 		return rc;

@@ -136,6 +136,7 @@ typedef struct card {
 	bool pending_removed[128];
 	bool removal_ignored; /* RemoveNotificationFromList answers ok, removes nothing */
 	const char *chal;     /* the GetEUICCChallenge answer (hex) when not CHALLENGE's */
+	const char *info1;    /* the GetEUICCInfo1 answer (hex) when not INFO1 */
 } card;
 
 static void put_hex(orsp_writer *w, const char *hex)
@@ -178,7 +179,7 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 		put_hex(rsp, c->chal ? c->chal : "BF2E128010" CHALLENGE);
 		break;
 	case 0xBF20:
-		put_hex(rsp, INFO1);
+		put_hex(rsp, c->info1 ? c->info1 : INFO1);
 		break;
 	case 0xBF38:
 		if (d.len <= sizeof(c->bf38)) {
@@ -1002,6 +1003,36 @@ static void test_download_refused(void **state)
 	assert_string_equal(iccid, "");
 }
 
+static void reset(fx *x);
+
+/* A GetEUICCInfo1 answer that is no EUICCInfo1 (another tag, bytes after it, empty, not
+ * DER inside) is the card's fault, said so, and nothing goes to the SM-DP+: it was sent on
+ * in initiateAuthentication as it came, until session 56. */
+static void test_info1_checked(void **state)
+{
+	static const char *const bad[] = {
+	    "3003010203",
+	    "BF2003820102"
+	    "DEADBEEF",
+	    "",
+	    "BF20038201",
+	    "BF2004A9028201",
+	};
+	fx *x = *state;
+	char iccid[21];
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(bad); k++) {
+		reset(x);
+		x->card.info1 = bad[k];
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+		if (!strstr(orsp_err_detail(), "card: GetEUICCInfo1 answer"))
+			fail_msg("case %zu: %s", k, orsp_err_detail());
+		assert_int_equal(x->smdp.n, 0);
+		assert_false(card_saw(x, 0xBF38));
+	}
+	x->card.info1 = NULL;
+}
+
 /* 8.8.1/3.8, the SM-DP+ address refused: the advice names where the address came from, the
  * activation code or (no activation code) the eUICC's default SM-DP+ address. */
 static void test_initiate_failed(void **state)
@@ -1071,7 +1102,6 @@ static void test_authenticate_500(void **state)
 	assert_true(card_saw(x, 0xBF41));
 }
 
-static void reset(fx *x);
 static const char *const calls_cancelled[3];
 
 /* A package larger than its answer's share used to be (a BPP with applets: here 1 MiB of
@@ -3265,6 +3295,7 @@ int main(void)
 	    T(test_fields_one_tlv),
 	    T(test_download_refused),
 	    T(test_download_unanswered),
+	    T(test_info1_checked),
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),
 	    T(test_gbpp_failed),

@@ -1007,6 +1007,14 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	memcpy(chal, f.value.p, sizeof(chal));
 	if ((e = orsp_lpa_es10(c, req_info1, sizeof(req_info1), info1, sizeof(info1), &info1_len)))
 		goto out;
+	/* EUICCInfo1 ([32] SEQUENCE, BF20), one well-formed TLV and nothing after it, as the
+	 * challenge above: the card's answer is not passed on to the SM-DP+ unchecked */
+	if (orsp_der_parse_one(orsp_slice_make(info1, info1_len), &t) || t.tag != 0xBF20 ||
+	    orsp_der_validate(t.raw, 8)) {
+		orsp_err_clear();
+		e = orsp_errf(ORSP_E_MALFORMED, "card: GetEUICCInfo1 answer");
+		goto out;
+	}
 	/* initiateAuthentication */
 	req = json_object();
 	if (!req || (e = orsp_json_put_base64(req, "euiccChallenge", chal, sizeof(chal))) ||

@@ -242,6 +242,11 @@ if [[ $rc -eq 0 ]]; then
 	failure "openrsp: profile delete: no such profile on the eUICC" \
 		lpa profile delete A0000005591010FFFFFFFF8900001000 --euicc "local:$S"
 	failure "no notification" lpa notification remove 7 --euicc "local:$S"
+	# a seqNumber past 32 bits, as notification list prints it and notification process
+	# advises removing it: taken (it was a usage error until session 56); past 64 bits not
+	failure "no notification" lpa notification remove 4294967296 --euicc "local:$S"
+	failure "no notification" lpa notification remove 18446744073709551615 --euicc "local:$S"
+	usage SEQ lpa notification remove 18446744073709551616 --euicc "local:$S"
 	# the default SM-DP+ address: a host name, or "" to remove it; a memory reset
 	# restores the initial one (none for this eUICC)
 	usage ADDRESS lpa chip default-smdp 'smdp..example.com' --euicc "local:$S"
