@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -208,6 +209,24 @@ static void expect_silence(int fd, int ms)
 	assert_int_equal(poll(&q, 1, ms), 0);
 }
 
+/* The card's own socket of the connection whose vpcd end is c (same process: found by its
+ * address), or -1. */
+static int card_socket_of(int c)
+{
+	struct sockaddr_in peer, mine;
+	socklen_t l = sizeof(peer);
+	assert_int_equal(getpeername(c, (struct sockaddr *)&peer, &l), 0);
+	for (int fd = 3; fd < 1024; fd++) {
+		l = sizeof(mine);
+		if (fd == c || getsockname(fd, (struct sockaddr *)&mine, &l) != 0 ||
+		    mine.sin_family != AF_INET)
+			continue;
+		if (mine.sin_port == peer.sin_port && mine.sin_addr.s_addr == peer.sin_addr.s_addr)
+			return fd;
+	}
+	return -1;
+}
+
 static void test_serve(void **state)
 {
 	(void)state;
@@ -230,6 +249,22 @@ static void test_serve(void **state)
 	int c = accept_within(ls, 5000);
 	send_msg(c, "04");
 	expect_msg(c, atr_hex);
+	/* TCP keepalive on the card's socket: a vpcd host gone silently (no FIN, no RST) is
+	 * found after about a minute and the card reconnects (until session 56 it waited for
+	 * ever) */
+	{
+		int fd = card_socket_of(c), v = 0;
+		socklen_t vl = sizeof(v);
+		assert_true(fd >= 0);
+		assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &vl), 0);
+		assert_int_equal(v, 1);
+		assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &vl), 0);
+		assert_int_equal(v, 30);
+		assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &vl), 0);
+		assert_int_equal(v, 10);
+		assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &vl), 0);
+		assert_int_equal(v, 3);
+	}
 	send_msg(c, "01"); /* power on: no reply */
 	send_msg(c, "0070000001");
 	expect_msg(c, "019000");

@@ -252,8 +252,11 @@ typedef struct orsp_vpcd_opts {
 	uint16_t port;    /* 0: ORSP_VPCD_DEFAULT_PORT */
 	/* Print every message and reply in hex on stderr. Off unless asked for: STORE DATA
 	 * carries whole ES10 requests, bound profile packages included, and the trace would put
-	 * them in logs. AUTHENTICATE's response data (RES, CK, IK, Kc; in GET RESPONSE too) and
-	 * the PIN commands' data are left out, their length printed instead. */
+	 * them in logs. What is secret is left out (docs/euicc-apdu.md, "Trace"): the response
+	 * data of AUTHENTICATE (RES, CK, IK, Kc; in GET RESPONSE too), the command data of the
+	 * PIN commands and of UPDATE BINARY/RECORD, and PrepareDownload's STORE DATA chain and
+	 * its answer; for such a command its header is printed, then the number of bytes after
+	 * it (Lc and Le included). */
 	bool trace;
 	unsigned retry_min_ms; /* first reconnect delay; 0: 100 ms */
 	unsigned retry_max_ms; /* the delay doubles up to this; 0: 5000 ms */

@@ -21,6 +21,9 @@
 
 #define POLL_MS 200             /* how often a blocked wait looks at *stop */
 #define CONNECT_TIMEOUT_MS 5000 /* give up one connection attempt after this */
+#define VPCD_KEEPALIVE_IDLE_S 30 /* silence before the first keepalive probe */
+#define VPCD_KEEPALIVE_INTVL_S 10
+#define VPCD_KEEPALIVE_CNT 3 /* unanswered probes: the peer is gone */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
 
@@ -185,6 +188,16 @@ static int vpcd_connect(const char *host, uint16_t port, const volatile sig_atom
 		/* One small APDU at a time, each waiting for its answer: no Nagle delay. */
 		int one = 1;
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* The card only ever answers: a vpcd host gone without a FIN or RST (a reboot,
+		 * a cut network) left it waiting for the next message for ever, never
+		 * reconnecting. TCP keepalive finds such a peer after about a minute of silence
+		 * (30 s idle, then 3 probes 10 s apart), and the read fails: a reconnect. */
+		int idle = VPCD_KEEPALIVE_IDLE_S, intvl = VPCD_KEEPALIVE_INTVL_S,
+		    cnt = VPCD_KEEPALIVE_CNT;
+		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	}
 	return fd;
 }
