@@ -1070,6 +1070,11 @@ static void test_config_errors(void **state)
 	     * database was made) */
 	    {"listen = ::ffff:127.0.0.1\n", ":1: listen: an IPv4-mapped IPv6 address"},
 	    {"listen = fe80::1\n", ":1: listen: a link-local IPv6 address"},
+	    /* quotes are no part of the syntax (a file named "smdp.db" with them was made, a
+	     * token kept them), and a number is digits only (+5 was 5): session 56 */
+	    {"database = \"smdp.db\"\n", ":1: database: in quotes"},
+	    {"es2_token = 'abcdefghijklmnopqrstuvwxyz0123456789'\n", ":1: es2_token: in quotes"},
+	    {"port = +5\n", ":1: port: expected a number up to 65535"},
 	    /* bound, but no TCP client can connect to it (session 56) */
 	    {"listen = 224.0.0.1\n", ":1: listen: a multicast or broadcast address"},
 	    {"listen = 255.255.255.255\n", ":1: listen: a multicast or broadcast address"},

@@ -414,7 +414,8 @@ static orsp_err parse_uint(loader *l, const char *key, const char *v, unsigned l
 
 	errno = 0;
 	x = strtoul(v, &end, 10);
-	if (!v[0] || *end || errno || x > max || v[0] == '-')
+	/* digits only: strtoul also takes leading blanks and a sign (+5 was 5) */
+	if (!v[0] || *end || errno || x > max || v[0] < '0' || v[0] > '9')
 		return bad(l, key, "expected a number up to %lu", max);
 	*out = x;
 	return ORSP_OK;
@@ -654,8 +655,15 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 {
 	orsp_smdp_config *c = l->c;
 	unsigned long x = 0;
+	size_t vn = strlen(v);
 	orsp_err e;
 
+	/* `database = "smdp.db"` made a file named with the quotes, and a quoted token kept
+	 * them (an operator sending it without got 401): quoting is no part of the syntax */
+	if (vn >= 2 && (v[0] == '"' || v[0] == '\'') && v[vn - 1] == v[0])
+		return bad(l, k,
+		           "in quotes: quotes are no part of the syntax, give the value "
+		           "without them");
 	if (l->in_keyset) {
 		orsp_smdp_keyset *ks = &c->svc.sets[c->svc.n_sets - 1];
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(ks_keys); i++)
@@ -1391,7 +1399,8 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 			}
 		if (strcmp(s, "[keyset]") == 0) {
 			if (c->svc.n_sets == ORSP_SMDP_MAX_KEYSETS)
-				e = bad(&l, "[keyset]", "too many key sets");
+				e = bad(&l, "[keyset]", "too many key sets (at most %d)",
+				        ORSP_SMDP_MAX_KEYSETS);
 			else {
 				l.ks_line[c->svc.n_sets][0] = l.line;
 				c->svc.n_sets++;
