@@ -408,6 +408,10 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 			err = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
 		fd = -1;
 	}
+	/* the file's name durable too: its "ok" rows name a file a power cut must not take
+	 * away (as a backup's directory is flushed) */
+	if (!err && path)
+		err = orsp_fsync_dir_of(path);
 out:
 	if (created && fd >= 0)
 		close(fd);

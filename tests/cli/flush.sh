@@ -172,4 +172,14 @@ LD_PRELOAD=$FS run "${BUILD[@]}" -o "$T/p2.der"
 expect "build, no flush fails: rc" 0 "$rc"
 lacks "build, no flush fails: nothing said" "failsync" "$err"
 
+# ----- auc export: the new file's name is flushed too (its "ok" audit rows name it) -----
+LD_PRELOAD=$FS ORSP_FAILSYNC_DIRS=1 run auc export --db "$T/ga.db" --format osmo-hlr-vty 001019000003001 --out "$T/x.vty"
+expect "export, directory flush fails: rc" 1 "$rc"
+has "export, directory flush fails: said" "cannot flush the directory of $T/x.vty" "$err"
+expect "export, directory flush fails: no file" "" "$(find "$T" -maxdepth 1 -name 'x.vty*')"
+run auc audit --db "$T/ga.db" --imsi 001019000003001
+has "export, directory flush fails: audited not written" "not written" "$out"
+LD_PRELOAD=$FS run auc export --db "$T/ga.db" --format osmo-hlr-vty 001019000003001 --out "$T/x.vty"
+expect "export, no flush fails: rc" 0 "$rc"
+
 finish
