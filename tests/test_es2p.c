@@ -177,12 +177,13 @@ static void test_cancel_downloaded(void **state)
 	orsp_smdp_profile p;
 
 	json_decref(call(f, "downloadOrder", order, NULL, NULL));
-	/* the order's row names the EID */
+	/* the order's row names the EID, and the request it was made for (the operator and
+	 * its call: since session 56) */
 	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.to, "linked");
 	char want[160];
-	snprintf(want, sizeof(want), "%s, EID %s", p.matching_id, EID);
+	snprintf(want, sizeof(want), "%s, EID %s; by op call 1", p.matching_id, EID);
 	assert_string_equal(a.r.detail, want);
 	json_decref(call(f, "confirmOrder", release, NULL, NULL));
 	assert_int_equal(deliver_to(f, EID), ORSP_OK);
@@ -194,6 +195,9 @@ static void test_cancel_downloaded(void **state)
 	assert_string_equal(p.eid, EID);
 	/* nor once a postponement made it Released again (the delivery still counted) */
 	assert_int_equal(orsp_smdp_reopen(f->s, ICCID, "postponed"), ORSP_OK);
+	/* a change made outside ES2+ names nobody: the actor was the requests' only */
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	assert_string_equal(a.r.detail, "postponed");
 	call_msg(f, "cancelOrder", to_available, "8.2.1", "3.3", "only make it Unavailable");
 	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
@@ -208,7 +212,8 @@ static void test_cancel_downloaded(void **state)
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.action, "cancelOrder(unavailable)");
 	assert_string_equal(a.r.from, "released");
-	assert_string_equal(a.r.detail, "delivered to EID " EID ", no installation result");
+	assert_string_equal(a.r.detail,
+	                    "delivered to EID " EID ", no installation result; by op call 1");
 }
 
 /* An installed profile's order is over: cancelOrder refuses it and changes nothing. */
@@ -418,7 +423,7 @@ static void test_confirm_eid_and_matching_id(void **state)
 	last_audit a;
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID2, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.to, "released");
-	assert_string_equal(a.r.detail, "matching ID from the operator: OP-CHOSEN-1");
+	assert_string_equal(a.r.detail, "matching ID from the operator: OP-CHOSEN-1; by op call 1");
 	assert_int_equal(orsp_smdp_lookup(f->s, "OP-CHOSEN-1", &p), ORSP_OK);
 	assert_string_equal(p.iccid, ICCID2);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);

@@ -163,6 +163,13 @@ void orsp_smdp_set_clock(orsp_smdp *s, int64_t now);
  * the same transaction). On by default; `smdp serve` turns it off when no callback_url is
  * configured, so that nothing accumulates that nobody will send. */
 void orsp_smdp_set_progress(orsp_smdp *s, bool on);
+/* Who the following state changes are made for, until set again (NULL or "": nobody named):
+ * every audit row written meanwhile gets "by ACTOR" after its detail. ES2+ names the
+ * request's functionRequesterIdentifier and functionCallIdentifier, so that each change an
+ * operator made is traced to its request. Printable ASCII (others become '?'), cut at
+ * ORSP_SMDP_ACTOR_MAX - 1 bytes. */
+#define ORSP_SMDP_ACTOR_MAX 200
+void orsp_smdp_set_actor(orsp_smdp *s, const char *actor);
 /* The SM-DP+'s clock (orsp_smdp_set_clock, else the real one), seconds since the epoch. */
 int64_t orsp_smdp_now(const orsp_smdp *s);
 /* A 32-byte key for `label` derived from the KEK (HMAC-SHA256(KEK, label)): the same in

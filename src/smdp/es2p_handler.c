@@ -372,8 +372,18 @@ orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 			e = smdp_reply_fail(out, ES9P_MALFORMED,
 			                    "header.functionRequesterIdentifier and "
 			                    "header.functionCallIdentifier are required");
-		else
+		else {
+			/* every audit row of the request names it: the operator and the call */
+			json_t *h = json_object_get(r.body, "header");
+			char actor[ORSP_SMDP_ACTOR_MAX];
+			snprintf(
+			    actor, sizeof(actor), "%s call %s",
+			    json_string_value(json_object_get(h, "functionRequesterIdentifier")),
+			    json_string_value(json_object_get(h, "functionCallIdentifier")));
+			orsp_smdp_set_actor(s, actor);
 			e = functions[i].fn(&r);
+			orsp_smdp_set_actor(s, NULL);
+		}
 		/* a confirmation code in it is wiped as jansson frees it (json.c) */
 		json_decref(r.body);
 		if (e) {

@@ -30,6 +30,7 @@ struct orsp_smdp {
 	char mac_label[64];
 	int64_t es9p_keys_done; /* smdp_es9p_keys_done */
 	bool created;           /* orsp_smdp_created */
+	char actor[ORSP_SMDP_ACTOR_MAX]; /* orsp_smdp_set_actor: "" none */
 };
 
 static const orsp_migration smdp_migrations[] = {
@@ -512,6 +513,14 @@ orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad, const uint8_t *bl
 	return orsp_kek_unwrap(&s->kek, aad, blob, n, plain);
 }
 
+void orsp_smdp_set_actor(orsp_smdp *s, const char *actor)
+{
+	if (!s)
+		return;
+	snprintf(s->actor, sizeof(s->actor), "%s", actor ? actor : "");
+	orsp_ascii_printable(s->actor);
+}
+
 void orsp_smdp_set_progress(orsp_smdp *s, bool on)
 {
 	if (s)
@@ -689,8 +698,16 @@ static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profi
 static orsp_err audit(orsp_smdp *s, const char *action, const char *iccid, const char *from,
                       const char *to, const char *detail)
 {
+	char with_actor[ORSP_SMDP_ACTOR_MAX + 1024];
 	orsp_err err;
 	orsp_stmt *st = NULL;
+
+	/* the request the change was made for (orsp_smdp_set_actor) */
+	if (s->actor[0]) {
+		snprintf(with_actor, sizeof(with_actor), "%s%sby %s", detail ? detail : "",
+		         detail && detail[0] ? "; " : "", s->actor);
+		detail = with_actor;
+	}
 
 	err = orsp_db_prepare(s->db,
 	                      "INSERT INTO smdp_audit (at, action, iccid, from_state, to_state,"
