@@ -902,6 +902,10 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	d.preconsented = &dc.preconsented;
 	d.consent = op->ask ? dl_consent : NULL;
 	d.unanswered = &dc.unanswered;
+	/* SIGINT, SIGTERM, SIGHUP (Ctrl-C at the question too: its read is interrupted) stop the
+	 * download at its next step, the sessions cancelled with postponed; the process was
+	 * killed, leaving the eUICC's and the SM-DP+'s sessions open (until session 56) */
+	d.stop = cli_stop_on_signals();
 	d.progress = dl_progress;
 	d.arg = &dc;
 	d.result_pending = &pending;

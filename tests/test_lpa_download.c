@@ -642,6 +642,8 @@ typedef struct fx {
 	size_t n_steps;
 	bool refuse;
 	bool unanswered;          /* with refuse or CONSENT_NO: nobody answered (the input ended) */
+	volatile sig_atomic_t stop; /* the download's stop flag (a signal's) */
+	int stop_in;                /* 1: set at the first progress step, 2: in confirm */
 	orsp_lpa_profile offered; /* what confirm was shown */
 	bool pending;             /* result_pending of the last download */
 	bool lost;                /* result_lost of the last download */
@@ -756,6 +758,8 @@ static void on_progress(void *arg, orsp_lpa_step step, const char *what)
 {
 	fx *x = arg;
 	(void)what;
+	if (x->stop_in == 1)
+		x->stop = 1;
 	if (x->n_steps < 8)
 		x->steps[x->n_steps++] = (int)step;
 }
@@ -765,6 +769,8 @@ static bool on_confirm(void *arg, const orsp_lpa_profile *meta)
 	fx *x = arg;
 	x->offered = *meta;
 	x->n_confirm++;
+	if (x->stop_in == 2)
+		x->stop = 1;
 	assert_string_equal(meta->iccid, ICCID1);
 	if (!x->smdp.meta) {
 		assert_string_equal(meta->name, "TS48 test");
@@ -795,6 +801,7 @@ static orsp_err run(fx *x, const char *cc, char iccid[21])
 	                            .preconsented = &x->preconsented,
 	                            .consent = x->consent != CONSENT_NONE ? on_consent : NULL,
 	                            .unanswered = &x->unanswered,
+	                            .stop = &x->stop,
 	                            .progress = on_progress,
 	                            .arg = x,
 	                            .result_pending = &x->pending,
@@ -2585,6 +2592,41 @@ static void test_download_unanswered(void **state)
 	assert_false(card_saw(x, 0xBF21));
 }
 
+/* A stop (SIGINT, SIGTERM: the CLI's handler sets the flag) ends the download at its next
+ * step: before the eUICC has a session, with nothing anywhere (no ES9+ call at all when it
+ * comes first); after it, with both sessions cancelled postponed (1), which leaves the order
+ * downloadable, also when it comes during the question (a Ctrl-C there is no refusal, and
+ * its read returns nothing). Before session 56 the process died and left both sessions. */
+static void test_download_interrupted(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->stop_in = 1;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(), "interrupted: nothing was downloaded");
+	assert_int_equal(x->smdp.n, 0);
+	assert_false(card_saw(x, 0xBF38));
+
+	for (int refuse = 0; refuse <= 1; refuse++) {
+		reset(x);
+		x->stop = 0;
+		x->stop_in = 2;
+		x->refuse = refuse == 1;
+		x->unanswered = refuse == 1;
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+		assert_string_equal(orsp_err_detail(), "interrupted: not installed, the order "
+		                                       "stays for another try (session cancelled)");
+		assert_calls(x, calls_cancelled, 3);
+		assert_int_equal(cancel_reason(x), 1); /* postponed */
+		assert_false(card_saw(x, 0xBF21));
+		assert_string_equal(iccid, "");
+	}
+	x->stop = 0;
+	x->stop_in = 0;
+	x->refuse = x->unanswered = false;
+}
+
 /* Consent given: the RAT is read once, after authenticateClient and before PrepareDownload,
  * and the profile is installed. */
 static void test_ppr_consent_given(void **state)
@@ -3295,6 +3337,7 @@ int main(void)
 	    T(test_fields_one_tlv),
 	    T(test_download_refused),
 	    T(test_download_unanswered),
+	    T(test_download_interrupted),
 	    T(test_info1_checked),
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),

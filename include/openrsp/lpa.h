@@ -308,6 +308,14 @@ typedef struct orsp_lpa_download_opts {
 	 * is then cancelled with timeout, which leaves the order downloadable, instead of
 	 * endUserRejection, which ends it; the download fails with ORSP_E_USAGE. */
 	const bool *unanswered;
+	/* May be NULL: non-zero asks the download to stop (a signal's handler sets it). Looked
+	 * at between its steps up to the package's request, never once the package goes to
+	 * the eUICC (the load and the installation result go on). Before AuthenticateServer
+	 * nothing is left anywhere; after it the session is cancelled on the eUICC and the
+	 * SM-DP+ with postponed (the order stays downloadable), also when confirm or consent
+	 * returned false with it set (a Ctrl-C at the question is no refusal). ORSP_E_STATE
+	 * "interrupted". */
+	const volatile sig_atomic_t *stop;
 	void (*progress)(void *arg, orsp_lpa_step step, const char *what);
 	void *arg;
 	/* Out, may be NULL: set true when the eUICC gave its installation result but it did not

@@ -509,6 +509,27 @@ static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size
 /* After confirm or consent returned false: when nobody answered (o->unanswered), that is no
  * refusal, and the session is cancelled with timeout, which leaves the order downloadable,
  * not endUserRejection, which ends it; *e the error then, and true. */
+/* o->stop set (a signal): true. */
+static bool stop_asked(const orsp_lpa_download_opts *o)
+{
+	return o->stop && *o->stop;
+}
+
+/* A stop asked for once the eUICC has a session: cancelled on both sides with postponed
+ * (the order stays for another try), *e the interruption. */
+static bool interrupted(const orsp_lpa_download_opts *o, orsp_lpa_card *c, es9 *s,
+                        const uint8_t *tid, size_t tid_len, const char *tid_hex, orsp_err *e)
+{
+	char note[300];
+
+	if (!stop_asked(o))
+		return false;
+	cancel(c, s, tid, tid_len, tid_hex, CANCEL_POSTPONED, false, note, sizeof(note));
+	*e = orsp_errf(ORSP_E_STATE,
+	               "interrupted: not installed, the order stays for another try%s", note);
+	return true;
+}
+
 static bool unanswered(const orsp_lpa_download_opts *o, orsp_lpa_card *c, es9 *s,
                        const uint8_t *tid, size_t tid_len, const char *tid_hex, orsp_err *e)
 {
@@ -1005,6 +1026,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out;
 	}
 	memcpy(chal, f.value.p, sizeof(chal));
+	if (stop_asked(o)) {
+		e = orsp_errf(ORSP_E_STATE, "interrupted: nothing was downloaded");
+		goto out;
+	}
 	if ((e = orsp_lpa_es10(c, req_info1, sizeof(req_info1), info1, sizeof(info1), &info1_len)))
 		goto out;
 	/* EUICCInfo1 ([32] SEQUENCE, BF20), one well-formed TLV and nothing after it, as the
@@ -1060,6 +1085,11 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	rsp = NULL;
 	json_decref(req);
 	req = NULL;
+	/* stopped before the eUICC has a session: nothing to cancel (the SM-DP+'s lapses) */
+	if (stop_asked(o)) {
+		e = orsp_errf(ORSP_E_STATE, "interrupted: nothing was downloaded");
+		goto out;
+	}
 	/* ES10b AuthenticateServer (the eUICC checks the server) */
 	{
 		size_t mid_len = strlen(o->ac->matching_id), cap = s1l + sig1l + pkidl + certl + 160;
@@ -1153,6 +1183,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out_cancel;
 	json_decref(rsp);
 	rsp = NULL;
+	if (interrupted(o, c, &s, tid, tid_len, tid_hex, &e))
+		goto out;
 	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
 	/* PPRs before anyone is asked: a rule the RAT does not allow ends the order
 	 * (pprNotAllowed); one that needs a consent nobody here can give postpones it */
@@ -1181,7 +1213,9 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	}
 	if (o->confirm && !o->confirm(o->arg, &mp)) {
 		char note[300];
-		if (unanswered(o, c, &s, tid, tid_len, tid_hex, &e))
+		/* a stop during the question (Ctrl-C) is no refusal */
+		if (interrupted(o, c, &s, tid, tid_len, tid_hex, &e) ||
+		    unanswered(o, c, &s, tid, tid_len, tid_hex, &e))
 			goto out;
 		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, false, note,
 		       sizeof(note));
@@ -1191,7 +1225,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	/* the strong confirmation of SGP.22 §3.1.3 for the rules that need consent */
 	if (consent && !o->consent(o->arg, &mp, consent)) {
 		char rules[120], note[300];
-		if (unanswered(o, c, &s, tid, tid_len, tid_hex, &e))
+		if (interrupted(o, c, &s, tid, tid_len, tid_hex, &e) ||
+		    unanswered(o, c, &s, tid, tid_len, tid_hex, &e))
 			goto out;
 		orsp_lpa_ppr_str(consent, rules, sizeof(rules));
 		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, false, note,
@@ -1207,6 +1242,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		              note);
 		goto out;
 	}
+	if (interrupted(o, c, &s, tid, tid_len, tid_hex, &e))
+		goto out;
 	/* ES10b PrepareDownload */
 	{
 		size_t cap = s2l + sig2l + dpcertl + 64;
