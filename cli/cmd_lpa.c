@@ -837,7 +837,8 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	orsp_lpa_download_opts d = {0};
 	dl_ctx dc = {0};
 	char iccid[21] = "";
-	bool pending = false, lost = false;
+	bool pending = false, lost = false, left = false;
+	uint64_t left_seq = 0;
 	orsp_err e;
 	int rc;
 
@@ -910,6 +911,8 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	d.arg = &dc;
 	d.result_pending = &pending;
 	d.result_lost = &lost;
+	d.result_left = &left;
+	d.result_left_seq = &left_seq;
 	e = orsp_lpa_download(&s.c, &d, iccid);
 	orsp_wipe(op->cc_buf, sizeof(op->cc_buf));
 	if (e) {
@@ -926,6 +929,14 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 			       "to the SM-DP+");
 		else if (lost)
 			cj_str(&j, "installationResult", "did not reach the SM-DP+: " RESULT_LOST);
+		else if (left) {
+			char note[160];
+			snprintf(note, sizeof(note),
+			         "reached the SM-DP+, still listed on the eUICC: `openrsp lpa "
+			         "notification remove %" PRIu64 "` removes it",
+			         left_seq);
+			cj_str(&j, "installationResult", note);
+		}
 		cj_obj_end(&j);
 		json_end(&j);
 	} else {
@@ -938,6 +949,11 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 		else if (lost)
 			printf("the installation result did not reach the SM-DP+: %s\n",
 			       RESULT_LOST);
+		else if (left)
+			printf("the installation result reached the SM-DP+, but the eUICC did not "
+			       "take it off its list: `openrsp lpa notification remove %" PRIu64
+			       "` removes it (it holds one of the eUICC's notification slots)\n",
+			       left_seq);
 	}
 out:
 	if (dc.tty_in) {

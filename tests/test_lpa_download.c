@@ -647,6 +647,8 @@ typedef struct fx {
 	orsp_lpa_profile offered; /* what confirm was shown */
 	bool pending;             /* result_pending of the last download */
 	bool lost;                /* result_lost of the last download */
+	bool left;                /* result_left of the last download */
+	uint64_t left_seq;
 	int consent;              /* CONSENT_*: the consent callback given and its answer */
 	uint32_t preconsent;      /* the PPRs consented to beforehand */
 	uint32_t preconsented;    /* those of them that needed consent (the option's out) */
@@ -805,7 +807,9 @@ static orsp_err run(fx *x, const char *cc, char iccid[21])
 	                            .progress = on_progress,
 	                            .arg = x,
 	                            .result_pending = &x->pending,
-	                            .result_lost = &x->lost};
+	                            .result_lost = &x->lost,
+	                            .result_left = &x->left,
+	                            .result_left_seq = &x->left_seq};
 	orsp_err e = orsp_lpa_download(&x->lc, &o, iccid);
 	if (e)
 		fprintf(stderr, "download: %s: %s\n", orsp_err_str(e), orsp_err_detail());
@@ -866,6 +870,7 @@ static void test_download_ok(void **state)
 	/* the PIR notification was accepted, then removed from the eUICC (seq 5) */
 	assert_true(x->card.removed);
 	assert_int_equal(x->card.removed_seq, 5);
+	assert_false(x->left);
 	/* SGP.22 headers */
 	assert_string_equal(x->smdp.admin, "gsma/rsp/v2.2.0");
 	assert_string_equal(x->smdp.agent, "gsma-rsp-lpad");
@@ -2592,6 +2597,26 @@ static void test_download_unanswered(void **state)
 	assert_false(card_saw(x, 0xBF21));
 }
 
+/* The result reached the SM-DP+ but the eUICC did not take it off its list: the download
+ * succeeded and says so (result_left, with the seqNumber to remove), where the failure was
+ * dropped silently until session 56 (the result kept a notification slot and would be sent
+ * again). */
+static void test_result_left_on_euicc(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->card.remove_fails = 5;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_int_equal(x->card.removed_seq, 5);
+	assert_true(x->left);
+	assert_int_equal(x->left_seq, 5);
+	assert_false(x->pending);
+	assert_false(x->lost);
+	x->card.remove_fails = 0;
+}
+
 /* A stop (SIGINT, SIGTERM: the CLI's handler sets the flag) ends the download at its next
  * step: before the eUICC has a session, with nothing anywhere (no ES9+ call at all when it
  * comes first); after it, with both sessions cancelled postponed (1), which leaves the order
@@ -3338,6 +3363,7 @@ int main(void)
 	    T(test_download_refused),
 	    T(test_download_unanswered),
 	    T(test_download_interrupted),
+	    T(test_result_left_on_euicc),
 	    T(test_info1_checked),
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),

@@ -327,6 +327,13 @@ typedef struct orsp_lpa_download_opts {
 	 * the eUICC did not keep it either (it keeps one only while its notification list has
 	 * room), so nothing will send it; false otherwise. */
 	bool *result_lost;
+	/* Out, may be NULL: set true when the installation result reached the SM-DP+ but the
+	 * eUICC did not take it off its list (RemoveNotificationFromList failed), with its
+	 * seqNumber in *result_left_seq (may be NULL); false otherwise. It holds one of the
+	 * eUICC's notification slots until removed (`openrsp lpa notification remove SEQ`), and
+	 * orsp_lpa_process_notifications would send it again. */
+	bool *result_left;
+	uint64_t *result_left_seq;
 } orsp_lpa_download_opts;
 
 /* The whole download of SGP.22 §3.1.3: ES10 challenge and info, initiateAuthentication,

@@ -1011,6 +1011,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		*o->result_pending = false;
 	if (o->result_lost)
 		*o->result_lost = false;
+	if (o->result_left)
+		*o->result_left = false;
 	if (o->preconsented)
 		*o->preconsented = 0;
 	/* the server settings first: a usage error there must not touch the eUICC */
@@ -1370,8 +1372,14 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		req = json_object();
 		delivered = req && !orsp_json_put_base64(req, "pendingNotification", pir, pirl) &&
 		            es9_call(&s, "handleNotification", req, &rsp) == ORSP_OK;
-		if (delivered && has_seq && orsp_lpa_notification_remove(c, pir_seq))
-			orsp_err_clear();
+		/* delivered but left on the eUICC: said (it holds a slot, and would be sent
+		 * again), not dropped silently as until session 56 */
+		if (delivered && has_seq && orsp_lpa_notification_remove(c, pir_seq)) {
+			if (o->result_left)
+				*o->result_left = true;
+			if (o->result_left_seq)
+				*o->result_left_seq = pir_seq;
+		}
 		orsp_err_clear();
 		/* not delivered: on the eUICC for `notification process` only if it kept it,
 		 * which it does only while its notification list has room */
