@@ -70,10 +70,12 @@ static void detail(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	fflush(stdout);
 }
 
 static int failed(const char *what, orsp_err e)
 {
+	fflush(stdout);
 	fprintf(stderr, "openrsp demo: FAILED at step %d: %s: %s (%s)\n", step_no, what,
 	        orsp_err_detail(), orsp_err_str(e));
 	return CLI_FAIL;
@@ -81,6 +83,7 @@ static int failed(const char *what, orsp_err e)
 
 static int failedf(const char *what)
 {
+	fflush(stdout);
 	fprintf(stderr, "openrsp demo: FAILED at step %d: %s\n", step_no, what);
 	return CLI_FAIL;
 }

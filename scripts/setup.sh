@@ -12,6 +12,7 @@ packages=(
 	osmo-hlr # Osmocom's HLR: tests/cli/osmo_hlr.sh checks AKA and resynchronisation over GSUP
 	pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools # PC/SC test of the soft eUICC (tests/pcsc/run.sh)
 	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev # http module (docs/http.md)
+	procps # pgrep: tests/cli/bench.sh, scripts/lib/bench-server.bash
 	curl xxd # tests/cli/smdp_serve.sh talks HTTPS to the SM-DP+ with an independent client
 	openssl # the openssl command: tests/cli/pki.sh, euicc.sh, smdp_serve.sh, smdp_pkcs11.sh read and make certificates and keys with it
 	libp11-kit-dev # PKCS#11 keys (URI parsing, module loading; docs/crypto.md)
