@@ -538,6 +538,43 @@ static void test_protect_limits(void **state)
 	orsp_bsp_keys_wipe(&s.k);
 }
 
+/* The block counter past one octet (256, 257, ... 300) and '86' segments whose plaintext
+ * is exactly one AES block (a whole padding block follows), each checked against the
+ * independent hand_segment(): the trace's vectors stop at counter 5, and a counter encoded
+ * in its low octet only passed every other test (seen in review, session 56). */
+static void test_counter_multibyte_and_block_size(void **state)
+{
+	(void)state;
+	step1 s;
+	uint8_t data[16], mine[128], out[128], plain[64], hmcv[16];
+	size_t ml, ol;
+	orsp_writer w;
+	load_step1(&s);
+	memcpy(hmcv, s.k.mcv.v, 16);
+	orsp_bsp_ctx *tx = ctx_new(&s.k, 0), *rx = ctx_new(&s.k, 0);
+	for (uint64_t ctr = 1; ctr <= 300; ctr++) {
+		uint8_t tag = ctr >= 250 ? 0x86 : 0x88;
+		size_t n = tag == 0x86 ? 16 : 1;
+		memset(data, (int)ctr, sizeof(data));
+		assert_int_equal(orsp_bsp_ctx_counter(tx), ctr);
+		ml = hand_segment(s.k.enc.v, s.k.mac.v, hmcv, ctr, tag, data, n, true, mine);
+		orsp_writer_init(&w, out, sizeof(out));
+		assert_int_equal(orsp_bsp_protect(tx, tag, data, n, &w), ORSP_OK);
+		assert_int_equal(w.len, ml);
+		assert_bytes_equal(out, mine, ml);
+		if (tag == 0x86)
+			assert_int_equal(ml, 2 + 32 + 8);
+		assert_int_equal(orsp_bsp_unprotect(rx, tag, orsp_slice_make(mine, ml), plain,
+		                                    sizeof(plain), &ol),
+		                 ORSP_OK);
+		assert_int_equal(ol, n);
+		assert_bytes_equal(plain, data, n);
+	}
+	orsp_bsp_ctx_free(tx);
+	orsp_bsp_ctx_free(rx);
+	orsp_bsp_keys_wipe(&s.k);
+}
+
 /* ---------------------------------------------------------------- pySim's BPP ----------- */
 
 /* sgp22/bpp/bpp.der, unwrapped segment by segment with the keys its source gives.
@@ -676,6 +713,7 @@ int main(void)
 	    cmocka_unit_test(test_unprotect_bad_padding),
 	    cmocka_unit_test(test_wrong_counter_garbles_first_block),
 	    cmocka_unit_test(test_protect_limits),
+	    cmocka_unit_test(test_counter_multibyte_and_block_size),
 	    cmocka_unit_test(test_pysim_bpp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
