@@ -729,5 +729,8 @@ orsp_err orsp_bsp_unwrap_finish(orsp_bsp_unwrap *u)
 		          states[u->state].what);
 		return structure(u);
 	}
+	/* the package is whole: its session keys (or the PPKs) are not needed any more */
+	orsp_bsp_ctx_free(u->ctx);
+	u->ctx = NULL;
 	return ORSP_OK;
 }
