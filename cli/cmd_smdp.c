@@ -366,12 +366,16 @@ static void unmake(const made_files *m)
 		        orsp_err_detail());
 		return;
 	}
-	/* written by another process since (this one failed before it stored anything) */
-	if (made_rows(m) != 0) {
-		fprintf(
-		    stderr,
-		    "openrsp: left the new database %s%s%s: another process has written to it\n",
-		    m->db_file, m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "");
+	/* rows written since it was made: by another process, or audit rows of this one (an
+	 * AuC's adds undone by deletes leave both in its append-only audit log): kept, and said
+	 * without guessing whose (it blamed another process, until session 56) */
+	int64_t rows = made_rows(m);
+	if (rows != 0) {
+		fprintf(stderr,
+		        "openrsp: left the new database %s%s%s: it holds %lld row(s) written since "
+		        "it was made (audit rows, which are never deleted, included)\n",
+		        m->db_file, m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "",
+		        (long long)rows);
 		orsp_db_guard_close(g);
 		return;
 	}
@@ -2377,6 +2381,21 @@ static int smdp_profile_generate(int argc, char **argv)
 		if (e == ORSP_E_NOT_FOUND) { /* none yet: created below */
 			orsp_err_clear();
 			e = ORSP_OK;
+			/* ORSP_KEK would silently be the new AuC's KEK too, with no KEK file
+			 * beside it: the two stores under one key, and `openrsp auc` without the
+			 * variable could not open the AuC (until session 56) */
+			if (getenv("ORSP_KEK")) {
+				made_after(&maf);
+				rc = cli_usage(
+				    "--auc",
+				    "ORSP_KEK is set: it would be the KEK of the new AuC %s "
+				    "as well as the SM-DP+'s, with no KEK file for it; "
+				    "unset it and give the SM-DP+'s with --kek-file (the "
+				    "AuC then gets its own, %s), or create the AuC first "
+				    "(openrsp auc add)",
+				    auc_db, kp);
+				goto out;
+			}
 		}
 		if (!e)
 			e = orsp_kek_load_for_db(auc_db, kp, &auc_kek);
@@ -2393,6 +2412,12 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (auc_db) {
 		e = orsp_auc_open(auc_db, &auc_kek, &auc);
 		orsp_secret_wipe(&auc_kek);
+		/* an AuC with a KEK of its own, opened with ORSP_KEK (the SM-DP+'s) */
+		if (e == ORSP_E_VERIFY && getenv("ORSP_KEK"))
+			e = orsp_errf(e,
+			              "%s; ORSP_KEK is set, and is the AuC's KEK as well as the "
+			              "SM-DP+'s (unset it and give the SM-DP+'s with --kek-file)",
+			              orsp_err_detail());
 		made_after(&maf);
 		if (e) {
 			rc = cli_fail(auc_db, e);
@@ -3383,7 +3408,9 @@ static const cli_cmd smdp_cmds[] = {
                 "  --imsi-start DIGITS  generate: the first IMSI (6 to 15 digits)\n"
                 "  --count N            generate: how many profiles (1 to 1000000, default 1)\n"
                 "  --auc DB             generate: the AuC database the K/OPc (and OTA keys) go\n"
-                "                       to, a file other than --db's\n"
+                "                       to, a file other than --db's; its KEK is DB.kek, or\n"
+                "                       ORSP_KEK when set (for both stores: a new AuC is\n"
+                "                       then refused)\n"
                 "  --spn S              generate: EF.SPN's name (up to 16 characters of the\n"
                 "                       GSM default alphabet)\n"
                 "  --name N             generate: the ProfileHeader's profileType (1 to 100\n"

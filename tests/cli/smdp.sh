@@ -311,6 +311,11 @@ usage frob smdp profile frob
 # ----- profile generate: N personalised profiles from a template, keys into an AuC -----
 GDB=$T/gen.db
 AUC=$T/gen-auc.db
+# ORSP_KEK set (the SM-DP+'s key) and a new AuC: refused, nothing made; it became the AuC's
+# key too, with no KEK file beside it, until session 56
+ORSP_KEK=$(printf '%064x' 7) usage --auc smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 --auc "$AUC"
+has "ORSP_KEK and a new AuC: said" "ORSP_KEK is set: it would be the KEK of the new AuC" "$err"
+expect "ORSP_KEK and a new AuC: nothing made" "" "$(find "$T" -maxdepth 1 -name 'gen*')"
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 5 --auc "$AUC" --spn "Gen" --name "Generated"
 expect "generate rc" 0 "$rc"
 expect "generate line: what went to the AuC" "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each added to the AuC; 5 CDMA secrets each drawn at random, kept nowhere" "$out"
@@ -396,6 +401,9 @@ run auc list --db "$AUC"
 expect "AuC subscribers" 5 "$(grep -c '^00101900000000' <<<"$out")"
 # the same range again: refused at the first profile, nothing added to the AuC
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000010 --count 2 --auc "$AUC"
+# an AuC with its own KEK file, ORSP_KEK set for the SM-DP+: the wrong KEK, and why
+ORSP_KEK=$(printf '%064x' 7) failure "ORSP_KEK is set, and is the AuC's KEK as well as the SM-DP+'s" smdp profile generate --db "$T/gen-other.db" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000002000 --imsi-start 001019000000100 --count 1 --auc "$AUC"
+expect "ORSP_KEK and the AuC's own KEK: no SM-DP+ database left" "" "$(find "$T" -maxdepth 1 -name 'gen-other*')"
 expect "duplicate range rc" 1 "$rc"
 run auc list --db "$AUC"
 expect "AuC unchanged" 5 "$(grep -c '^0010190' <<<"$out")"

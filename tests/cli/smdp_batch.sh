@@ -188,7 +188,7 @@ race() {
 if command -v gdb >/dev/null; then
 	race before-open orsp_smdp_open_ex
 	race after-open orsp_smdp_created
-	has "after-open: A says why it leaves the database" "another process has written to it" \
+	has "after-open: A says why it leaves the database" "row(s) written since it was made" \
 		"$(cat "$T/after-open-a.out")"
 else
 	bad "gdb is missing (scripts/setup.sh installs it)"
