@@ -4763,6 +4763,39 @@ static void test_second_pir(void **state)
 	dl_free(&a2);
 }
 
+/* Two sessions of one eUICC both got a package; A's result installs the profile. B's
+ * getBoundProfilePackage sent again with its same one-time key is no longer answered with
+ * its package (it was, for the session's TTL, until session 56): the order is over, 8.2/3.7
+ * as for a new key, and the session ends. */
+static void test_same_key_after_installed(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+
+	order(f, EID, "SK-INST-1", NULL);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	initiate(f, &a);
+	authenticate(f, &a, "SK-INST-1");
+	initiate(f, &b);
+	authenticate(f, &b, "SK-INST-1");
+	get_bpp(f, &a, NULL, true);
+	get_bpp(f, &b, NULL, true);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, false, false), &http),
+	    "8.2", "3.7");
+	/* the session ended with it */
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, false, false), &http),
+	    "8.10.1", "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* An installation result of a session whose order has ended changes nothing: eUICC 1's
  * sessions A and B both get a package, A cancels (postponed; B's package is still out, so
  * the order stays Downloaded). The operator may not cancel the delivered order to Available
@@ -6769,6 +6802,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_late_pir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cc_of_current_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_pir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_same_key_after_installed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_of_ended_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_order_downloaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_order_ends_sessions, setup, teardown),

@@ -1903,8 +1903,12 @@ static orsp_err get_bound_profile_package(ctx *c)
 		/* A retry with the same one-time key gets the same binding (SGP.22 §3.1.3.3):
 		 * the same BPP, rebuilt from the kept otSK.DP.ECKA and smdpSign. It is not a
 		 * new download attempt (the bytes are those already delivered), so it is not
-		 * counted; a new one-time key is, below. */
-		if (bound_to(&se, otpk, otpk_len)) {
+		 * counted; a new one-time key is, below. Only while the order is still this
+		 * session's and Downloaded: once a result installed the profile (another
+		 * session's of the eUICC), or the order ended, it is not sent again, as a new
+		 * key's binding is not (until session 56 it was, for the session's TTL). */
+		if (bound_to(&se, otpk, otpk_len) && prof.state == ORSP_SMDP_DOWNLOADED &&
+		    order_of_session(&prof, &se)) {
 			e = send_bound_again(c, &se, tid, tid_len, tid_hex);
 			goto out;
 		}
