@@ -5360,6 +5360,66 @@ static void test_retry_old_failure(void **state)
 	dl_free(&b);
 }
 
+/* The retry's confirmation code mistyped to the limit while the superseded session has its
+ * package out and no result: the retry ends (8.2.7/6.4), but the profile stays Downloaded,
+ * so that the earlier session's success installs it (it went to Error, final, and that
+ * success was `profile not downloaded`, until session 56). The code is asked no more: the
+ * right one is refused too in a further retry. */
+static void test_retry_cc_exhausted_keeps_earlier(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+	int http;
+
+	retried(f, &a, &b, "RETRY-CC-X", "1234", 0, false);
+	for (int i = 1; i < ORSP_SMDP_DEFAULT_CC_LIMIT; i++)
+		expect_fail(call(f, "getBoundProfilePackage",
+		                 gbpp_request(f, &b, "9999", true, false), &http),
+		            "8.2.7", "3.8");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, "9999", true, false), &http),
+	    "8.2.7", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail ="
+	                             " 'mismatch, retries exhausted: kept for an earlier"
+	                             " session''s package'"),
+	                 1);
+	/* a further retry with the right code: no more tries */
+	reinitiate(f, &c);
+	authenticate(f, &c, "RETRY-CC-X");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &c, "1234", true, false), &http),
+	    "8.2.7", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&c);
+}
+
+/* The retry rejected by the end user (cancelSession endUserRejection) while the superseded
+ * session has its package out and no result: the retry's session ends, the cancel is
+ * reported, and the profile stays Downloaded for the earlier session's result (it went to
+ * Error, and a success then was `profile not downloaded`, until session 56). */
+static void test_retry_reject_keeps_earlier(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+	json_t *rsp;
+
+	retried(f, &a, &b, "RETRY-REJ-X", NULL, 0, false);
+	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* A success of the superseded session is the eUICC's word that it holds the profile:
  * Installed; the retry's package is then refused (8.2/1.2, the order is over) and, had it
  * been delivered, its result (the eUICC refusing a second copy of the ICCID) would be
@@ -6815,6 +6875,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_limit_keeps_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_cc_exhausted_keeps_earlier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_reject_keeps_earlier, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_sent_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success_after_reopen, setup, teardown),

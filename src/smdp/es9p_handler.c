@@ -1211,6 +1211,19 @@ orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex, bool *open)
 	return e;
 }
 
+orsp_err smdp_es9p_retried_waiting(orsp_db *db, const char *iccid, const char *eid, const char *mid,
+                                   const char *tid_hex, bool *found)
+{
+	sess se = {0};
+
+	snprintf(se.iccid, sizeof(se.iccid), "%s", iccid);
+	snprintf(se.eid, sizeof(se.eid), "%s", eid);
+	snprintf(se.mid, sizeof(se.mid), "%s", mid);
+	snprintf(se.tid, sizeof(se.tid), "%s", tid_hex);
+	ctx c = {.db = db};
+	return other_at(&c, &se, S_RETRIED, found);
+}
+
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -2727,6 +2740,11 @@ static orsp_err cancel_session(ctx *c)
 			 * not downloaded" while the eUICC held the profile. */
 			if (p.state == ORSP_SMDP_DOWNLOADED && (ends || se.step == S_BPP))
 				e = other_at(c, &se, S_BPP, &other);
+			/* so does the session a retry (this one) superseded after it delivered:
+			 * the eUICC may hold the profile from it, whose result was then judged
+			 * "profile not downloaded" in Error (until session 56) */
+			if (!e && !other && ends && p.state == ORSP_SMDP_DOWNLOADED)
+				e = other_at(c, &se, S_RETRIED, &other);
 			if (!e && ends && !other)
 				e = smdp_mark_error_eid(c->s, se.iccid,
 				                        reason == 0 ? ORSP_SMDP_FAIL_REJECTED

@@ -131,6 +131,14 @@ ORSP_MUST_CHECK orsp_err smdp_es9p_end_order_sessions(orsp_db *db, const char *i
  * delivered; not ended, superseded or deleted), read in the caller's transaction on db. */
 ORSP_MUST_CHECK orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex, bool *open);
 
+/* Whether a session of profile iccid's order (matching ID mid) and eUICC eid other than
+ * tid_hex delivered its package before a retry of the eUICC superseded it, and still waits
+ * for its installation result (the eUICC may hold the profile from it), read in the
+ * caller's transaction on db. */
+ORSP_MUST_CHECK orsp_err smdp_es9p_retried_waiting(orsp_db *db, const char *iccid, const char *eid,
+                                                   const char *mid, const char *tid_hex,
+                                                   bool *found);
+
 /* orsp_smdp_mark_error for the request of an ES9+ session of eUICC eid (NULL: none known):
  * the operator's report names that eUICC also when the profile is bound to none yet. */
 ORSP_MUST_CHECK orsp_err smdp_mark_error_eid(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,

@@ -1943,7 +1943,7 @@ orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid, const
 	uint8_t buf[ORSP_SHA256_LEN + 16];
 	uint8_t expect[ORSP_SHA256_LEN];
 	char aad[64];
-	bool row = false, match = false, open = true;
+	bool row = false, match = false, open = true, kept = false;
 	orsp_err result = ORSP_OK;
 
 	if (!s || !hash_cc || !tid || tid_len == 0 || tid_len > 16)
@@ -1986,6 +1986,13 @@ orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid, const
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile vanished");
 	if (err)
 		goto out;
+	/* retries used up, the profile kept Downloaded for an earlier session's package (below):
+	 * no more codes are compared, the right one included */
+	if (p.cc_attempts >= p.cc_limit) {
+		result = ORSP_E_POLICY;
+		kept = true;
+		goto out;
+	}
 	aad_for(aad, sizeof(aad), "cc", p.iccid);
 	{
 		/* ORSP_E_VERIFY is kept for a wrong code: a stored hash that does not decrypt
@@ -2020,8 +2027,20 @@ orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid, const
 	if (p.cc_attempts >= p.cc_limit) {
 		progress_note n = CC_EXHAUSTED;
 		n.eid = eid;
-		err = set_state_note(s, &p, ORSP_SMDP_EV_FAIL, "",
-		                     "confirmation code retries exhausted", &n);
+		/* a retry of the eUICC, while the session it superseded has its package out and
+		 * no result yet: the eUICC may hold the profile from that one, whose result then
+		 * decides (a success was judged "profile not downloaded" in Error, until session
+		 * 56); this retry ends, its code asked no more */
+		if (tid_hex && eid && p.state == ORSP_SMDP_DOWNLOADED)
+			err = smdp_es9p_retried_waiting(s->db, p.iccid, eid, p.matching_id, tid_hex,
+			                                &kept);
+		if (!err && kept)
+			err = audit(s, "checkCc", p.iccid, "downloaded", "downloaded",
+			            "mismatch, retries exhausted: kept for an earlier session's "
+			            "package");
+		else if (!err)
+			err = set_state_note(s, &p, ORSP_SMDP_EV_FAIL, "",
+			                     "confirmation code retries exhausted", &n);
 		result = ORSP_E_POLICY;
 	} else {
 		err = audit(s, "checkCc", p.iccid, orsp_smdp_state_name(p.state),
@@ -2036,6 +2055,11 @@ out:
 	err = finish(s, err);
 	if (err)
 		return err;
+	if (result == ORSP_E_POLICY && kept)
+		return orsp_errf(ORSP_E_POLICY,
+		                 "confirmation code wrong %u times: no more tries; profile %s "
+		                 "stays downloaded for an earlier session's package",
+		                 p.cc_attempts, p.iccid);
 	if (result == ORSP_E_POLICY)
 		return orsp_errf(ORSP_E_POLICY,
 		                 "confirmation code wrong %u times: profile %s is now "
