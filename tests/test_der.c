@@ -679,6 +679,21 @@ static void test_begin_end(void **state)
 		                 ORSP_OK);
 	}
 
+	/* A mark ended twice: refused (the flag), whether the first end widened the header
+	 * (200 bytes of contents) or not (5): it took the length octets for contents and
+	 * shifted them, with no error, until session 56 */
+	for (size_t len = 5; len <= 200; len += 195) {
+		uint8_t buf[300];
+		orsp_writer tw;
+		orsp_writer_init(&tw, buf, sizeof(buf));
+		orsp_der_mark t = orsp_der_begin(&tw, 0x30);
+		orsp_write_bytes(&tw, big, len);
+		orsp_der_end(&tw, t);
+		assert_int_equal(orsp_writer_status(&tw), ORSP_OK);
+		orsp_der_end(&tw, t);
+		assert_int_equal(orsp_writer_status(&tw), ORSP_E_RESOURCE);
+	}
+
 	/* Short contents: the reserved header is already right. 30 03 02 01 05. */
 	uint8_t small[5], want[5];
 	unhex("3003020105", want, sizeof(want));

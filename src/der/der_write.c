@@ -111,6 +111,14 @@ void orsp_der_end(orsp_writer *w, orsp_der_mark m)
 		w->overflow = true;
 		return;
 	}
+	/* begin()'s placeholder (the tag, a zero length) must still be there: a mark ended
+	 * before has its length written, and ending it again took the length octets for
+	 * contents and shifted them (non-DER output, and no error, until session 56) */
+	if (der_encode_header(hdr, m.tag, 0) != reserved ||
+	    memcmp(w->p + m.start, hdr, reserved) != 0) {
+		w->overflow = true;
+		return;
+	}
 	size_t body = m.start + reserved;
 	size_t n = w->len - body;
 	size_t hl = der_encode_header(hdr, m.tag, n);
