@@ -2185,7 +2185,8 @@ static int smdp_profile_generate(int argc, char **argv)
 	gen_run run = {0};
 	volatile sig_atomic_t *stop;
 	unsigned mnc_opt = 0, mnc_len = 0;
-	bool json = false, keep_ims = false, keep_sd_keys = false, keep_cdma = false;
+	bool json = false, keep_ims = false, keep_sd_keys = false, keep_cdma = false,
+	     started = false;
 	int c, rc;
 	orsp_err e;
 
@@ -2431,6 +2432,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	stop = cli_stop_on_signals();
 	gb = (gen_batch){.s = s, .auc = auc};
 	run = (gen_run){.count = count, .auc = auc != NULL};
+	started = true;
 	for (size_t i = 0; i < count; i++) {
 		orsp_pkg *pkg = NULL;
 		uint8_t k[16], opc[16], *upp = NULL;
@@ -2528,6 +2530,10 @@ static int smdp_profile_generate(int argc, char **argv)
 		    tpl_path);
 	rc = CLI_OK;
 out:
+	/* stopped or failed part-way: --json still says how many were committed (stdout was
+	 * empty, the count only in the error's words, until session 56) */
+	if (json && started && rc != CLI_OK)
+		printf("{\"generated\":%zu,\"complete\":false}\n", run.made);
 	orsp_auc_close(auc);
 	orsp_smdp_close(s);
 	/* nothing generated: no new, empty database is left, the SM-DP+'s or the AuC's

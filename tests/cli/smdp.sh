@@ -742,7 +742,7 @@ expect "half-way: the two kept" 3 "$(sql "$T/half.db" "SELECT COUNT(*) FROM smdp
 SDB=$T/stop.db
 SAUC=$T/stop-auc.db
 "$B" smdp profile generate --db "$SDB" --template "$V7" --iccid-start 898824700000100000 \
-	--imsi-start 001019000100000 --count 100000 --auc "$SAUC" >/dev/null 2>"$T/stop.err" &
+	--imsi-start 001019000100000 --count 100000 --auc "$SAUC" --json >"$T/stop.out" 2>"$T/stop.err" &
 gen=$!
 for _ in $(seq 1 600); do
 	[[ -e $SDB && $(sql "$SDB" "SELECT COUNT(*) FROM smdp_profile" 2>/dev/null || echo 0) -gt 0 ]] && break
@@ -755,6 +755,9 @@ expect "generate stopped by SIGINT: rc" 1 "$rc"
 made=$(sql "$SDB" "SELECT COUNT(*) FROM smdp_profile")
 expect "generate stopped: the AuC has as many" "$made" "$(sql "$SAUC" "SELECT COUNT(*) FROM auc_subscriber")"
 expect "generate stopped: the rest named" "openrsp: generate: stopped by a signal after $made of 100000 profile(s), each in both stores; the rest: --iccid-start $((898824700000100000 + made)) --imsi-start $(printf '00101900%07d' $((100000 + made))) --count $((100000 - made))" "$(cat "$T/stop.err")"
+# --json says how many were committed, and that the run is not complete (stdout was empty
+# until session 56)
+expect "generate stopped: --json" "{\"generated\":$made,\"complete\":false}" "$(cat "$T/stop.out")"
 
 # ----- order --cc/--release is one transaction: a confirmOrder that fails (the move to
 # Released refused by a trigger, aborting the statement or the whole transaction) leaves the
