@@ -373,9 +373,16 @@ static void scraped(orsp_smdp_server *srv, double t0, orsp_err e)
 	answered(srv, "metrics", "metrics", e ? 500 : 200, t0, e, "");
 }
 
-/* s as the value of a label of the Prometheus text format: \\, \" and \n escaped. */
-static void label_value(FILE *f, const char *s)
+/* s as the value of a label of the Prometheus text format: \\, \" and \n escaped, and UTF-8
+ * kept, but a byte of no UTF-8 sequence and a control character made '?' (the format is
+ * UTF-8, and one label value that is not, a CRL file's path in another encoding, made the
+ * scraper refuse the whole page until session 56). */
+static void label_value(FILE *f, const char *raw)
 {
+	char buf[4 * ORSP_SMDP_PATH_MAX];
+	const char *s = buf;
+
+	orsp_utf8_printable((const uint8_t *)raw, strlen(raw), buf, sizeof(buf));
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fprintf(f, "\\%c", *s);

@@ -164,7 +164,7 @@ done
 for e in NIST BRP; do openssl crl -inform DER -in "$T/sgp26-$e.crl" -outform PEM; done >"$T/sgp26-eums.pem"
 # and two CRLs of this PKI's EUM without a cRLNumber (which RFC 5280 asks for, and `pki crl`
 # always writes), a day apart, in one file: told apart by their DER's hash
-"$PY" - "$T/pki/eum/eum.der" "$T/pki/eum/eum_key.pem" "$T/nonum.pem" <<'PYEOF'
+"$PY" - "$T/pki/eum/eum.der" "$T/pki/eum/eum_key.pem" "$T/nonum"$'\xff'".pem" <<'PYEOF'
 import datetime, sys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -182,7 +182,9 @@ for days in (2, 1):
     out += b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 open(sys.argv[3], "wb").write(out)
 PYEOF
-conf "$T/live.conf" 'ci"q.crl' live-eum.pem sgp26-eums.pem nonum.pem
+# (nonum\xff.pem: a file name that is no UTF-8, shown as nonum?.pem in the labels; as it
+# was, it made Prometheus refuse the whole /metrics page until session 56)
+conf "$T/live.conf" 'ci"q.crl' live-eum.pem sgp26-eums.pem "nonum"$'\xff'".pem"
 sed -i '1i crl_reload = 1' "$T/live.conf"
 smdp_start "$T/live.conf"
 download "$AC3"
@@ -225,10 +227,10 @@ for e in NIST BRP; do
 	has "metrics: SGP.26's $e EUM's CRL, a series of its own" "openrsp_smdp_crl_next_update_seconds{crl=\"$T/sgp26-eums.pem\",issuer=\"EUM Test\",$(labels "$T/sgp26-$e.crl" DER)} " "$m"
 done
 expect "metrics: the CRLs without a number, a series each" 2 \
-	"$(grep -c "^openrsp_smdp_crl_revoked{crl=\"$T/nonum.pem\",issuer=\"openrsp EUM\",key=\"[0-9a-f]*\",number=\"sha256:[0-9a-f]\{16\}\"} " <<<"$m")"
+	"$(grep -c "^openrsp_smdp_crl_revoked{crl=\"$T/nonum?.pem\",issuer=\"openrsp EUM\",key=\"[0-9a-f]*\",number=\"sha256:[0-9a-f]\{16\}\"} " <<<"$m")"
 # both older than live-eum.pem, the EUM's CRL of today: superseded, no nextUpdate to alert on
 expect "metrics: superseded CRLs have no nextUpdate series" 0 \
-	"$(grep -c "^openrsp_smdp_crl_next_update_seconds{crl=\"$T/nonum.pem\"" <<<"$m")"
+	"$(grep -c "^openrsp_smdp_crl_next_update_seconds{crl=\"$T/nonum?.pem\"" <<<"$m")"
 expect "metrics: no series twice" "" "$(grep -v '^#' <<<"$m" | sed 's/ [^ ]*$//' | sort | uniq -d)"
 has "metrics: one reading put in force" 'openrsp_smdp_crl_reloads_total{result="ok"} 1' "$m"
 has "metrics: one reading refused" 'openrsp_smdp_crl_reloads_total{result="failed"} 1' "$m"
