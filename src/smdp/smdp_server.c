@@ -19,7 +19,7 @@
 #include "openrsp/store.h"
 
 #define POOL_MAX 16
-#define MAX_SERIES 128
+#define MAX_SERIES 256
 /* request latency buckets in seconds (Prometheus' base unit), past the 5 s busy timeout */
 static const double buckets_s[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define N_BUCKETS (sizeof(buckets_s) / sizeof(buckets_s[0]))
@@ -47,6 +47,7 @@ struct orsp_smdp_server {
 	size_t n_pool;
 	series ser[MAX_SERIES];
 	size_t n_ser;
+	uint64_t ser_dropped; /* requests whose (function, result) found no room: counted so */
 	histo his[16];
 	size_t n_his;
 	orsp_http_route routes[16];
@@ -150,6 +151,8 @@ static void count(orsp_smdp_server *srv, const orsp_smdp_reply *r, double ms)
 	}
 	if (se)
 		se->count++;
+	else
+		srv->ser_dropped++;
 	for (size_t i = 0; i < srv->n_his && !h; i++)
 		if (!strcmp(srv->his[i].function, r->function))
 			h = &srv->his[i];
@@ -525,6 +528,13 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	for (size_t i = 0; i < srv->n_ser; i++)
 		fprintf(f, "openrsp_smdp_requests_total{function=\"%s\",result=\"%s\"} %llu\n",
 		        srv->ser[i].function, srv->ser[i].code, (unsigned long long)srv->ser[i].count);
+	/* the requests of a (function, result) past the series' room: counted, not lost from
+	 * sight (they went uncounted until session 56) */
+	if (srv->ser_dropped)
+		fprintf(f,
+		        "openrsp_smdp_requests_total{function=\"other\",result=\"series_limit\"} "
+		        "%llu\n",
+		        (unsigned long long)srv->ser_dropped);
 	fprintf(f, "# HELP openrsp_smdp_request_duration_seconds request latency\n"
 	           "# TYPE openrsp_smdp_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < srv->n_his; i++) {
