@@ -657,7 +657,7 @@ static const char *step_name(orsp_lpa_step s, bool json)
 	case ORSP_LPA_STEP_AUTHENTICATE:
 		return json ? "es9p_initiate_authentication" : "authenticating with the SM-DP+";
 	case ORSP_LPA_STEP_METADATA:
-		return json ? "es8p_metadata_parse" : "profile offered";
+		return json ? "es8p_meatadata_parse" : "profile offered";
 	case ORSP_LPA_STEP_DOWNLOAD:
 		return json ? "es9p_get_bound_profile_package" : "downloading the profile";
 	case ORSP_LPA_STEP_INSTALL:

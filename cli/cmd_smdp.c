@@ -2393,7 +2393,8 @@ static int smdp_profile_generate(int argc, char **argv)
 				    "as well as the SM-DP+'s, with no KEK file for it; "
 				    "unset it and give the SM-DP+'s with --kek-file (the "
 				    "AuC then gets its own, %s), or create the AuC first "
-				    "(openrsp auc add)",
+				    "with a KEK of its own (env -u ORSP_KEK openrsp auc add "
+				    "...)",
 				    auc_db, kp);
 				goto out;
 			}

@@ -2172,10 +2172,10 @@ static void *export_thread(void *arg)
 static void *partial_reader(void *arg)
 {
 	int fd = *(int *)arg;
-	static char got[4000];
+	static char got[4001]; /* 4000 bytes read, a NUL after them */
 	size_t n = 0;
-	while (n < sizeof(got)) {
-		ssize_t r = read(fd, got + n, sizeof(got) - n);
+	while (n < sizeof(got) - 1) {
+		ssize_t r = read(fd, got + n, sizeof(got) - 1 - n);
 		if (r <= 0)
 			break;
 		n += (size_t)r;

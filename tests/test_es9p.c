@@ -5360,6 +5360,23 @@ static void test_retry_old_failure(void **state)
 	dl_free(&b);
 }
 
+/* Session a delivered, the eUICC's retry b authenticated (order mid with the code 1234);
+ * b's code wrong to the limit: 8.2.7/3.8, then 8.2.7/6.4, the profile still Downloaded. */
+static void retry_cc_exhausted(fx *f, dl *a, dl *b, const char *mid)
+{
+	int http;
+
+	retried(f, a, b, mid, "1234", 0, false);
+	for (int i = 1; i < ORSP_SMDP_DEFAULT_CC_LIMIT; i++)
+		expect_fail(call(f, "getBoundProfilePackage",
+		                 gbpp_request(f, b, "9999", true, false), &http),
+		            "8.2.7", "3.8");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, b, "9999", true, false), &http),
+	    "8.2.7", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+}
+
 /* The retry's confirmation code mistyped to the limit while the superseded session has its
  * package out and no result: the retry ends (8.2.7/6.4), but the profile stays Downloaded,
  * so that the earlier session's success installs it (it went to Error, final, and that
@@ -5371,15 +5388,7 @@ static void test_retry_cc_exhausted_keeps_earlier(void **state)
 	static dl a, b, c;
 	int http;
 
-	retried(f, &a, &b, "RETRY-CC-X", "1234", 0, false);
-	for (int i = 1; i < ORSP_SMDP_DEFAULT_CC_LIMIT; i++)
-		expect_fail(call(f, "getBoundProfilePackage",
-		                 gbpp_request(f, &b, "9999", true, false), &http),
-		            "8.2.7", "3.8");
-	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, "9999", true, false), &http),
-	    "8.2.7", "6.4");
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	retry_cc_exhausted(f, &a, &b, "RETRY-CC-X");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail ="
 	                             " 'mismatch, retries exhausted: kept for an earlier"
 	                             " session''s package'"),
@@ -5416,6 +5425,41 @@ static void test_retry_reject_keeps_earlier(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	pir_judged(f, &a, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* The same two, then the superseded session's result is a failure: nobody is left to
+ * decide (the retry ended without deciding), so that failure puts the profile in Error, as
+ * a failure of the session itself does (recorded `retried`, it left the profile Downloaded
+ * for good, no session open: found in review, session 56). While the retry is live it
+ * decides, and the failure is `retried` (test_retry_old_failure). */
+static void test_retry_kept_then_earlier_fails_cc(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	retry_cc_exhausted(f, &a, &b, "RETRY-KF-1");
+	pir_judged(f, &a, false, "installation failed");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+static void test_retry_kept_then_earlier_fails_reject(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+	json_t *rsp;
+
+	retried(f, &a, &b, "RETRY-KF-2", NULL, 0, false);
+	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &a, false, "installation failed");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
 	dl_free(&a);
 	dl_free(&b);
 }
@@ -6877,6 +6921,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc_exhausted_keeps_earlier, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_reject_keeps_earlier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_kept_then_earlier_fails_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_kept_then_earlier_fails_reject, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_sent_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success_after_reopen, setup, teardown),

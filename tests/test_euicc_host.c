@@ -598,6 +598,43 @@ static void test_concurrent_create_kept(void **state)
 	orsp_euicc_host_close(h);
 }
 
+/* The provisioning's commit fails (a write refused: EFBIG, files limited to 64 bytes) in a
+ * store this create made: the store and the directory are removed all the same (the handle
+ * was unusable after the failed write, and the store was kept, until session 56). */
+static orsp_err limit_writes(const char *point, void *arg)
+{
+	(void)arg;
+	if (strcmp(point, "open: manifest read") == 0) {
+		struct rlimit rl = {64, RLIM_INFINITY};
+		signal(SIGXFSZ, SIG_IGN);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	}
+	return ORSP_OK;
+}
+
+static void test_failed_commit_leaves_nothing(void **state)
+{
+	struct rlimit unl, old;
+	struct stat st;
+	orsp_err e;
+	ident x;
+	(void)state;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	unl = old;
+	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	orsp_seal_set_test_hook(limit_writes, NULL);
+	e = orsp_euicc_host_create(dir, &x.id);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &unl), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	ident_free(&x);
+	assert_int_equal(e, ORSP_E_STORAGE);
+	assert_int_equal(stat(dir, &st), -1);
+	/* and a create after it works */
+	create_sgp26();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +647,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_long_default_dp, setup),
 	    cmocka_unit_test_setup(test_failed_commit, setup),
 	    cmocka_unit_test_setup(test_concurrent_create_kept, setup),
+	    cmocka_unit_test_setup(test_failed_commit_leaves_nothing, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

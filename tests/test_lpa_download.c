@@ -1023,12 +1023,7 @@ static void reset(fx *x);
 static void test_info1_checked(void **state)
 {
 	static const char *const bad[] = {
-	    "3003010203",
-	    "BF2003820102"
-	    "DEADBEEF",
-	    "",
-	    "BF20038201",
-	    "BF2004A9028201",
+	    "3003010203", "BF2003820102DEADBEEF", "", "BF20038201", "BF2004A9028201",
 	};
 	fx *x = *state;
 	char iccid[21];
@@ -2614,6 +2609,15 @@ static void test_result_left_on_euicc(void **state)
 	assert_int_equal(x->left_seq, 5);
 	assert_false(x->pending);
 	assert_false(x->lost);
+	/* a failed installation's result left so: said in the error too */
+	reset(x);
+	x->card.pir = PIR_ERR57;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_true(x->left);
+	if (!strstr(orsp_err_detail(), "the result reached the SM-DP+ but stays on the eUICC's "
+	                               "list: `openrsp lpa notification remove 5` removes it"))
+		fail_msg("%s", orsp_err_detail());
+	x->card.pir = NULL;
 	x->card.remove_fails = 0;
 }
 

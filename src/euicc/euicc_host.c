@@ -109,7 +109,14 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 		 * error's detail is kept. */
 		char detail[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(detail, sizeof(detail));
-		if (orsp_seal_destroy_empty(s, dir_existed) != ORSP_OK) {
+		/* opened again first: after a failed commit the handle is unusable and its
+		 * record count not to be trusted, and a store it left was kept (found in review,
+		 * session 56); another process may take it in between, and then it holds its
+		 * records or is in use: kept */
+		orsp_seal_close(s);
+		s = NULL;
+		if (orsp_seal_open(dir, NULL, &s) == ORSP_OK &&
+		    orsp_seal_destroy_empty(s, dir_existed) != ORSP_OK) {
 			/* nothing more to do: the caller sees the provisioning error */
 		}
 		s = NULL;

@@ -994,7 +994,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	size_t s1l = 0, sig1l = 0, pkidl = 0, certl = 0, asrl = 0, metal = 0, s2l = 0, sig2l = 0,
 	       dpcertl = 0, pdrl = 0, bppl = 0, pirl = 0;
 	bool cc_required = false, authenticated = false, has_owner = false, ppr_refused = false,
-	     delivered = false;
+	     delivered = false, left = false;
 	uint32_t consent = 0;
 	orsp_lpa_profile mp;
 	orsp_lpa_operator owner;
@@ -1375,6 +1375,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		/* delivered but left on the eUICC: said (it holds a slot, and would be sent
 		 * again), not dropped silently as until session 56 */
 		if (delivered && has_seq && orsp_lpa_notification_remove(c, pir_seq)) {
+			left = true;
 			if (o->result_left)
 				*o->result_left = true;
 			if (o->result_left_seq)
@@ -1389,8 +1390,15 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		if (!delivered && !kept && o->result_lost)
 			*o->result_lost = true;
 		if (!ok) {
+			char left_note[160] = "";
+			if (left)
+				snprintf(left_note, sizeof(left_note),
+				         "; the result reached the SM-DP+ but stays on the eUICC's "
+				         "list: "
+				         "`openrsp lpa notification remove %llu` removes it",
+				         (unsigned long long)pir_seq);
 			const char *pending =
-			    delivered ? ""
+			    delivered ? left_note
 			    : kept ? "; the installation result did not reach the SM-DP+: it stays "
 			             "on the eUICC, `openrsp lpa notification process` sends it"
 			           : "; the installation result did not reach the SM-DP+, and the "

@@ -2429,9 +2429,32 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "session ended");
 		goto done;
 	}
+	/* the failure of a session a retry superseded: the retry decides, while it is live (it
+	 * may still deliver). One that ended without deciding (its confirmation code used up,
+	 * or rejected by the end user, while this session's package was out) left the decision
+	 * to this result: applied below (the profile stayed Downloaded for good, until session
+	 * 56) */
 	if (!e && se.step == S_RETRIED && !success) {
-		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "retried");
-		goto done;
+		bool live = false;
+		orsp_smdp_profile now;
+		/* a retry that postponed after its delivery reopened the order (Released): it is
+		 * downloadable again, decided by none of these */
+		e = orsp_smdp_get(c->s, se.iccid, &now);
+		if (e == ORSP_E_NOT_FOUND) {
+			orsp_err_clear();
+			e = ORSP_OK;
+			live = true;
+		} else if (!e && now.state != ORSP_SMDP_DOWNLOADED)
+			live = true;
+		if (!e && !live)
+			e = other_at(c, &se, S_AUTH, &live);
+		if (!e && !live)
+			e = other_at(c, &se, S_BPP, &live);
+		if (!e && live) {
+			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+			                        "retried");
+			goto done;
+		}
 	}
 	/* installFailedDueToIccidAlreadyExistsOnEuicc from a retry, while the session it
 	 * superseded has delivered its package and not reported: the eUICC holds this ICCID,

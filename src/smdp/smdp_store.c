@@ -1932,6 +1932,31 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const orsp_sm
 	return smdp_check_cc(s, NULL, NULL, matching_id, seen, hash_cc, tid, tid_len);
 }
 
+/* The confirmation code's retries of p are used up (in the caller's transaction): p to Error,
+ * reported; but not while a session of the eUICC that a retry (the session tid_hex) superseded
+ * has its package out and no result: the eUICC may hold the profile from that one, whose
+ * result then decides (a success was judged "profile not downloaded" in Error, until session
+ * 56). *kept then, audited when note_kept. */
+static orsp_err cc_exhausted(orsp_smdp *s, orsp_smdp_profile *p, const char *tid_hex,
+                             const char *eid, bool note_kept, bool *kept)
+{
+	progress_note n = CC_EXHAUSTED;
+	orsp_err err = ORSP_OK;
+
+	n.eid = eid;
+	*kept = false;
+	if (tid_hex && eid && p->state == ORSP_SMDP_DOWNLOADED)
+		err =
+		    smdp_es9p_retried_waiting(s->db, p->iccid, eid, p->matching_id, tid_hex, kept);
+	if (!err && *kept && note_kept)
+		err = audit(s, "checkCc", p->iccid, "downloaded", "downloaded",
+		            "mismatch, retries exhausted: kept for an earlier session's package");
+	else if (!err && !*kept)
+		err = set_state_note(s, p, ORSP_SMDP_EV_FAIL, "",
+		                     "confirmation code retries exhausted", &n);
+	return err;
+}
+
 orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid, const char *matching_id,
                        const orsp_smdp_profile *seen, const uint8_t hash_cc[32], const uint8_t *tid,
                        size_t tid_len)
@@ -1987,10 +2012,11 @@ orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid, const
 	if (err)
 		goto out;
 	/* retries used up, the profile kept Downloaded for an earlier session's package (below):
-	 * no more codes are compared, the right one included */
+	 * no more codes are compared, the right one included; once no earlier session waits any
+	 * more, the profile goes to Error as it would have */
 	if (p.cc_attempts >= p.cc_limit) {
 		result = ORSP_E_POLICY;
-		kept = true;
+		err = cc_exhausted(s, &p, tid_hex, eid, false, &kept);
 		goto out;
 	}
 	aad_for(aad, sizeof(aad), "cc", p.iccid);
@@ -2025,22 +2051,7 @@ orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid, const
 	if (err)
 		goto out;
 	if (p.cc_attempts >= p.cc_limit) {
-		progress_note n = CC_EXHAUSTED;
-		n.eid = eid;
-		/* a retry of the eUICC, while the session it superseded has its package out and
-		 * no result yet: the eUICC may hold the profile from that one, whose result then
-		 * decides (a success was judged "profile not downloaded" in Error, until session
-		 * 56); this retry ends, its code asked no more */
-		if (tid_hex && eid && p.state == ORSP_SMDP_DOWNLOADED)
-			err = smdp_es9p_retried_waiting(s->db, p.iccid, eid, p.matching_id, tid_hex,
-			                                &kept);
-		if (!err && kept)
-			err = audit(s, "checkCc", p.iccid, "downloaded", "downloaded",
-			            "mismatch, retries exhausted: kept for an earlier session's "
-			            "package");
-		else if (!err)
-			err = set_state_note(s, &p, ORSP_SMDP_EV_FAIL, "",
-			                     "confirmation code retries exhausted", &n);
+		err = cc_exhausted(s, &p, tid_hex, eid, true, &kept);
 		result = ORSP_E_POLICY;
 	} else {
 		err = audit(s, "checkCc", p.iccid, orsp_smdp_state_name(p.state),

@@ -497,7 +497,7 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	if [[ $rc -eq 1 &&
 		"$out" == *"ICCID $ICCID4, provider "*"profile policy rules: PPR1 (no disabling), PPR2 (no deletion)"*"Install this profile? [y/N] n"* &&
 		"$out" == *"download refused by the user"* &&
-		"$out" == *'"message":"es8p_metadata_parse","data":"'$ICCID4'"'* ]]; then
+		"$out" == *'"message":"es8p_meatadata_parse","data":"'$ICCID4'"'* ]]; then
 		ok
 	else
 		bad "--json --ask shows the profile: rc=$rc $out"

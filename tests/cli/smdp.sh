@@ -401,10 +401,10 @@ run auc list --db "$AUC"
 expect "AuC subscribers" 5 "$(grep -c '^00101900000000' <<<"$out")"
 # the same range again: refused at the first profile, nothing added to the AuC
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000010 --count 2 --auc "$AUC"
+expect "duplicate range rc" 1 "$rc"
 # an AuC with its own KEK file, ORSP_KEK set for the SM-DP+: the wrong KEK, and why
 ORSP_KEK=$(printf '%064x' 7) failure "ORSP_KEK is set, and is the AuC's KEK as well as the SM-DP+'s" smdp profile generate --db "$T/gen-other.db" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000002000 --imsi-start 001019000000100 --count 1 --auc "$AUC"
 expect "ORSP_KEK and the AuC's own KEK: no SM-DP+ database left" "" "$(find "$T" -maxdepth 1 -name 'gen-other*')"
-expect "duplicate range rc" 1 "$rc"
 run auc list --db "$AUC"
 expect "AuC unchanged" 5 "$(grep -c '^0010190' <<<"$out")"
 # the AuC takes the USIM's SQN range from the template's PE-AKAParameter: sqnDelta as its

@@ -3,6 +3,8 @@
 # T (its temporary directory) before it calls run, usage or failure, and ends with finish.
 pass=0
 fail=0
+# openrsp warns on stderr when a TLS key log is asked for: not in the tests' stderr checks
+unset SSLKEYLOGFILE GNUTLS_KEYLOGFILE
 
 # Python for the checks: the interpreter itself, chosen once. A version manager's shim first on
 # PATH (pyenv's, on the CI machines) costs about 0.4 s of CPU a call, and the scripts make
