@@ -651,9 +651,15 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 		if (curl_easy_header(curl, "Content-Length", 0, CURLH_HEADER, -1, &h) ==
 		        CURLHE_OK &&
 		    h) {
-			char first[32];
+			/* the value and the count copied: the next call may reuse *h */
+			char first[64];
+			size_t amount = h->amount;
+			if (strlen(h->value) >= sizeof(first)) {
+				err = malformed_response(&out->fail, "Content-Length too long");
+				goto out;
+			}
 			snprintf(first, sizeof(first), "%s", h->value);
-			for (size_t i = 1; i < h->amount; i++)
+			for (size_t i = 1; i < amount; i++)
 				if (curl_easy_header(curl, "Content-Length", i, CURLH_HEADER, -1,
 				                     &h2) == CURLHE_OK &&
 				    strcmp(h2->value, first) != 0) {
