@@ -829,6 +829,60 @@ static void test_config_oid_matches_certs(void **state)
 	}
 }
 
+/* A trusted_ci out of its validity (expired, not valid yet) is refused at its line, as a key
+ * set's CI is: every eUICC chain under it would fail, with nothing said (until session 56).
+ * One valid now is taken. */
+static void test_config_trusted_ci_validity(void **state)
+{
+	static orsp_smdp_config cfg;
+	static const struct {
+		time_t nb, na;
+		const char *want;
+	} t[] = {
+	    {1262304000, 1609459200, "the CI certificate expired on 2021-01-01"}, /* 2010-2021 */
+	    {4102444800, 4133980800, "the CI certificate is not valid before 2100-01-01"},
+	    {0, 0, NULL}, /* certmint's default: 2020 to 2050 */
+	};
+	char dir[1000], conf[1100], db[1100], path[1100], extra[1200];
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_ci_validity"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(t); k++) {
+		EVP_PKEY *key = certmint_key_new("prime256v1");
+		certmint_spec sp = {.subject = "/O=RSP Test/CN=Test CI dated",
+		                    .not_before = t[k].nb,
+		                    .not_after = t[k].na,
+		                    .policy = "2.23.146.1.2.1.0",
+		                    .key_usage = "critical,keyCertSign,cRLSign",
+		                    .basic_constraints = "critical,CA:TRUE"};
+		X509 *ci = certmint_issue(&sp, key, NULL, key);
+		size_t len;
+		uint8_t *der = certmint_der(ci, &len);
+		FILE *f;
+		snprintf(path, sizeof(path), "%s/ci%zu.der", dir, k);
+		f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(der, 1, len, f), len);
+		fclose(f);
+		free(der);
+		X509_free(ci);
+		EVP_PKEY_free(key);
+		snprintf(extra, sizeof(extra), "trusted_ci = %s\n", path);
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+		if (!t[k].want) {
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+			orsp_smdp_config_free(&cfg);
+			continue;
+		}
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), t[k].want) ||
+		    !strstr(orsp_err_detail(), "trusted_ci"))
+			fail_msg("'%s'", orsp_err_detail());
+	}
+}
+
 /* At most ORSP_SMDP_MAX_CIS CIs, the key sets' counted: the 32nd could never be chosen for a
  * session (its index goes in the transactionId's 5 bits), so a configuration with it is
  * refused at start, not an eUICC that lists only it told "no supported CI". */
@@ -3833,6 +3887,7 @@ int main(void)
 	    cmocka_unit_test(test_config_not_regular_files),
 	    cmocka_unit_test(test_config_keyset_per_ci),
 	    cmocka_unit_test(test_config_key_file_size),
+	    cmocka_unit_test(test_config_trusted_ci_validity),
 	    cmocka_unit_test(test_config_path_too_long),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),

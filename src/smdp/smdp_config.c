@@ -777,6 +777,22 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return e;
 		if (orsp_cert_load_file(path, &ci))
 			return bad(l, k, "cannot load the certificate: %s", orsp_err_detail());
+		/* out of its validity, as a key set's CI is refused: every eUICC chain under it
+		 * would fail (8.11.1/3.9), with nothing said at the start (until session 56) */
+		{
+			time_t nb = 0, na = 0, now = time(NULL);
+			if (orsp_cert_validity(ci, &nb, &na) == ORSP_OK && (now < nb || now > na)) {
+				char when[32];
+				struct tm tm;
+				time_t t = now < nb ? nb : na;
+				gmtime_r(&t, &tm);
+				strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+				orsp_cert_free(ci);
+				return bad(l, k, "%s: the CI certificate %s %s", path,
+				           now < nb ? "is not valid before" : "expired on", when);
+			}
+			orsp_err_clear();
+		}
 		if (orsp_ci_store_add(c->svc.cis, ci)) {
 			orsp_cert_free(ci);
 			return bad(l, k, "%s is not a usable CI certificate: %s", path,
