@@ -2040,12 +2040,6 @@ static orsp_err get_bound_profile_package(ctx *c)
 		 * bound it meanwhile: that is the same-key retry above, answered with the package
 		 * it delivered, not a second binding counted as a new attempt. */
 		e = sess_load(c, tid_hex, &cur, AGE_ANY_ONCE_DELIVERED);
-		if (!e && bound_to(&cur, otpk, otpk_len)) {
-			orsp_db_rollback(c->db);
-			e = send_bound_again(c, &cur, tid, tid_len, tid_hex);
-			sess_free(&cur);
-			goto out;
-		}
 		if (e == ORSP_E_NOT_FOUND) {
 			/* ended meanwhile (cancelSession, installation result): nothing is
 			 * delivered, counted or marked */
@@ -2057,9 +2051,18 @@ static orsp_err get_bound_profile_package(ctx *c)
 		 * this binding is a new attempt after that delivery) */
 		if (!e)
 			se.step = cur.step;
-		sess_free(&cur);
 		if (!e)
 			e = orsp_smdp_get(c->s, se.iccid, &p);
+		/* as above, only while the order is still the session's and Downloaded (an
+		 * installation result of another session may have come since) */
+		if (!e && bound_to(&cur, otpk, otpk_len) && p.state == ORSP_SMDP_DOWNLOADED &&
+		    order_of_session(&p, &se)) {
+			orsp_db_rollback(c->db);
+			e = send_bound_again(c, &cur, tid, tid_len, tid_hex);
+			sess_free(&cur);
+			goto out;
+		}
+		sess_free(&cur);
 		if (!e && !order_of_session(&p, &se))
 			e = orsp_errf(ORSP_E_STATE,
 			              "profile %s: the order of this session has ended or"
