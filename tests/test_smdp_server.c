@@ -3050,6 +3050,13 @@ static void test_https_files_read_once(void **state)
 	orsp_smdp_config_free(&cfg);
 }
 
+/* Keeps the last audit row walked. */
+static int keep_audit_row(const orsp_smdp_audit_row *row, void *arg)
+{
+	*(orsp_smdp_audit_row *)arg = *row;
+	return 0;
+}
+
 /* ES2+ over HTTPS with operator client certificates (es2_client_ca) and no token sent: one
  * from the configured CA is let through, one from another CA and none at all get 401; with
  * no es2_token configured (mutual TLS alone) the refusals are 403 "client certificate
@@ -3113,6 +3120,37 @@ static void test_es2_client_cert(void **state)
 			            memcmp(res.body, "client certificate required\n", 28) == 0);
 		orsp_http_result_free(&res);
 		orsp_http_client_free(c);
+	}
+	/* the audit row of a change the certificate let through names that certificate before
+	 * what the request says of itself (until session 56 only the request's header) */
+	{
+		orsp_http_client_opts co = {.ca_file = pki.ca,
+		                            .timeout_ms = 20000,
+		                            .client_cert_file = pki.cli,
+		                            .client_key_file = pki.cli_key};
+		orsp_http_client *c = NULL;
+		orsp_http_result res;
+		orsp_smdp_audit_row last;
+		char cancel[300];
+		snprintf(url, sizeof(url), "https://127.0.0.1:%u/gsma/rsp2/es2plus/cancelOrder",
+		         orsp_smdp_server_port(srv));
+		snprintf(cancel, sizeof(cancel),
+		         "{\"header\":{\"functionRequesterIdentifier\":\"op\","
+		         "\"functionCallIdentifier\":\"9\"},\"iccid\":\"%s\","
+		         "\"finalProfileStatusIndicator\":\"Unavailable\"}",
+		         r.p.iccid);
+		assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+		assert_int_equal(
+		    orsp_http_client_post_json(c, url, cancel, strlen(cancel), NULL, &res),
+		    ORSP_OK);
+		assert_int_equal(res.status, 200);
+		orsp_http_result_free(&res);
+		orsp_http_client_free(c);
+		assert_int_equal(orsp_smdp_audit_walk(r.s, r.p.iccid, keep_audit_row, &last, NULL),
+		                 ORSP_OK);
+		assert_string_equal(last.action, "cancelOrder(unavailable)");
+		if (!strstr(last.detail, "by certificate O = openrsp test, CN = client: op call 9"))
+			fail_msg("'%s'", last.detail);
 	}
 	orsp_smdp_server_stop(srv);
 	released_free(&r);

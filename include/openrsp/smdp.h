@@ -170,6 +170,13 @@ void orsp_smdp_set_progress(orsp_smdp *s, bool on);
  * ORSP_SMDP_ACTOR_MAX - 1 bytes. */
 #define ORSP_SMDP_ACTOR_MAX 200
 void orsp_smdp_set_actor(orsp_smdp *s, const char *actor);
+/* How the ES2+ request about to be handled on s was authenticated (the server sets it: "client
+ * certificate SUBJECT" or "token"; NULL or "": not said), which orsp_es2p_handle puts first
+ * in the actor, so that an audit row names what vouched for the request, not only what the
+ * request says of itself. Printable ASCII, cut at ORSP_SMDP_ACTOR_MAX - 1 bytes. */
+void orsp_smdp_set_auth(orsp_smdp *s, const char *auth);
+/* That string ("" when none). */
+const char *orsp_smdp_auth(const orsp_smdp *s);
 /* The SM-DP+'s clock (orsp_smdp_set_clock, else the real one), seconds since the epoch. */
 int64_t orsp_smdp_now(const orsp_smdp *s);
 /* A 32-byte key for `label` derived from the KEK (HMAC-SHA256(KEK, label)): the same in

@@ -376,8 +376,11 @@ orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 			/* every audit row of the request names it: the operator and the call */
 			json_t *h = json_object_get(r.body, "header");
 			char actor[ORSP_SMDP_ACTOR_MAX];
+			const char *auth = orsp_smdp_auth(s);
+			/* what vouched for the request first (the header is the request's own
+			 * word), then the header's names */
 			snprintf(
-			    actor, sizeof(actor), "%s call %s",
+			    actor, sizeof(actor), "%s%s%s call %s", auth, auth[0] ? ": " : "",
 			    json_string_value(json_object_get(h, "functionRequesterIdentifier")),
 			    json_string_value(json_object_get(h, "functionCallIdentifier")));
 			orsp_smdp_set_actor(s, actor);

@@ -270,7 +270,26 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 		return refuse(srv, iface, req, t0, resp, 415,
 		              "Content-Type application/json required\n");
 	s = take(srv, &slot);
+	/* ES2+: what authenticated the operator goes into the audit rows (orsp_smdp_set_auth) */
+	if (fn == orsp_es2p_handle) {
+		char auth[ORSP_SMDP_ACTOR_MAX] = "token";
+		orsp_cert *cc = NULL;
+		if (req->client_cert) {
+			char subj[ORSP_SMDP_ACTOR_MAX - 32];
+			if (orsp_cert_parse(req->client_cert, req->client_cert_len, &cc) ==
+			        ORSP_OK &&
+			    orsp_cert_subject_text(cc, subj, sizeof(subj)) == ORSP_OK)
+				snprintf(auth, sizeof(auth), "certificate %s", subj);
+			else
+				snprintf(auth, sizeof(auth), "certificate");
+			orsp_err_clear();
+			orsp_cert_free(cc);
+		}
+		orsp_smdp_set_auth(s, auth);
+	}
 	e = fn(&srv->c->svc, s, function, req->body, req->body_len, &r);
+	if (fn == orsp_es2p_handle)
+		orsp_smdp_set_auth(s, NULL);
 	give(srv, slot);
 	ms = now_ms() - t0;
 	if (e && r.http_status != 500) {

@@ -31,6 +31,7 @@ struct orsp_smdp {
 	int64_t es9p_keys_done; /* smdp_es9p_keys_done */
 	bool created;           /* orsp_smdp_created */
 	char actor[ORSP_SMDP_ACTOR_MAX]; /* orsp_smdp_set_actor: "" none */
+	char auth[ORSP_SMDP_ACTOR_MAX];  /* orsp_smdp_set_auth: "" none */
 };
 
 static const orsp_migration smdp_migrations[] = {
@@ -519,6 +520,19 @@ void orsp_smdp_set_actor(orsp_smdp *s, const char *actor)
 		return;
 	snprintf(s->actor, sizeof(s->actor), "%s", actor ? actor : "");
 	orsp_ascii_printable(s->actor);
+}
+
+void orsp_smdp_set_auth(orsp_smdp *s, const char *auth)
+{
+	if (!s)
+		return;
+	snprintf(s->auth, sizeof(s->auth), "%s", auth ? auth : "");
+	orsp_ascii_printable(s->auth);
+}
+
+const char *orsp_smdp_auth(const orsp_smdp *s)
+{
+	return s ? s->auth : "";
 }
 
 void orsp_smdp_set_progress(orsp_smdp *s, bool on)
