@@ -137,6 +137,8 @@ ORSP_MUST_CHECK orsp_err orsp_file_replace(const char *path, const void *data, s
 /* Write all n bytes of p to fd: a signal is retried, a short write goes on where it stopped.
  * 0, or -1 with errno set (EIO for a write that made no progress). */
 ORSP_MUST_CHECK int orsp_file_write_full(int fd, const void *p, size_t n);
+/* The same, *done the bytes written, also when it fails (what a reader of fd may have). */
+ORSP_MUST_CHECK int orsp_file_write_done(int fd, const void *p, size_t n, size_t *done);
 
 /* ---------------------------------------------------------------- bounded buffers ------- */
 

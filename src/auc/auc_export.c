@@ -235,19 +235,9 @@ static orsp_err write_all(int fd, const char *what, const char *p, size_t n, siz
 	if (rc != 0)
 		return orsp_errf(ORSP_E_IO, "write to %s: cannot block SIGPIPE: %s", what,
 		                 strerror(rc));
-	*done = 0;
-	while (*done < n) {
-		ssize_t w = write(fd, p + *done, n - *done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			epipe = errno == EPIPE;
-			err = orsp_errf(ORSP_E_IO, "write to %s failed: %s", what, strerror(errno));
-			break;
-		}
-		*done += (size_t)w;
+	if (orsp_file_write_done(fd, p, n, done) != 0) {
+		epipe = errno == EPIPE;
+		err = orsp_errf(ORSP_E_IO, "write to %s failed: %s", what, strerror(errno));
 	}
 	if (epipe && !was_pending) {
 		const struct timespec now = {0, 0};

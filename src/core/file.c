@@ -123,12 +123,13 @@ orsp_err orsp_file_read_upto(int fd, const char *path, void *buf, size_t cap, si
 	return ORSP_OK;
 }
 
-int orsp_file_write_full(int fd, const void *p, size_t n)
+int orsp_file_write_done(int fd, const void *p, size_t n, size_t *done)
 {
 	const uint8_t *b = p;
 
-	while (n > 0) {
-		ssize_t w = write(fd, b, n);
+	*done = 0;
+	while (*done < n) {
+		ssize_t w = write(fd, b + *done, n - *done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
@@ -137,10 +138,16 @@ int orsp_file_write_full(int fd, const void *p, size_t n)
 			errno = EIO;
 			return -1;
 		}
-		b += w;
-		n -= (size_t)w;
+		*done += (size_t)w;
 	}
 	return 0;
+}
+
+int orsp_file_write_full(int fd, const void *p, size_t n)
+{
+	size_t done;
+
+	return orsp_file_write_done(fd, p, n, &done);
 }
 
 orsp_err orsp_file_fill(int fd, const char *path, const void *data, size_t len, const mode_t *mode)
