@@ -676,29 +676,35 @@ static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expire
  * (postponed) does not reopen the order while the other's package may still be installed:
  * that one's result or cancel decides. S_RETRIED: a retry superseded it after it delivered,
  * its result still to come. */
-static orsp_err other_at(ctx *c, const sess *se, int step, bool *found)
+static orsp_err session_at(orsp_db *db, const char *iccid, const char *eid, const char *mid,
+                           const char *tid, int step, bool *found)
 {
 	orsp_stmt *st = NULL;
-	orsp_err e = orsp_db_prepare(c->db,
+	orsp_err e = orsp_db_prepare(db,
 	                             "SELECT 1 FROM es9p_session WHERE iccid = ?1 AND eid = ?2 AND"
 	                             " matching_id = ?3 AND step = ?4 AND tid <> ?5 LIMIT 1",
 	                             &st);
 
 	*found = false;
 	if (!e)
-		e = orsp_stmt_bind_text(st, 1, se->iccid);
+		e = orsp_stmt_bind_text(st, 1, iccid);
 	if (!e)
-		e = orsp_stmt_bind_text(st, 2, se->eid);
+		e = orsp_stmt_bind_text(st, 2, eid);
 	if (!e)
-		e = orsp_stmt_bind_text(st, 3, se->mid);
+		e = orsp_stmt_bind_text(st, 3, mid);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 4, step);
 	if (!e)
-		e = orsp_stmt_bind_text(st, 5, se->tid);
+		e = orsp_stmt_bind_text(st, 5, tid);
 	if (!e)
 		e = orsp_stmt_step(st, found);
 	orsp_stmt_finalize(st);
 	return e;
+}
+
+static orsp_err other_at(ctx *c, const sess *se, int step, bool *found)
+{
+	return session_at(c->db, se->iccid, se->eid, se->mid, se->tid, step, found);
 }
 
 /* Move the session from step `from` to `to` (fails if another request moved it first). */
@@ -1214,14 +1220,7 @@ orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex, bool *open)
 orsp_err smdp_es9p_retried_waiting(orsp_db *db, const char *iccid, const char *eid, const char *mid,
                                    const char *tid_hex, bool *found)
 {
-	sess se = {0};
-
-	snprintf(se.iccid, sizeof(se.iccid), "%s", iccid);
-	snprintf(se.eid, sizeof(se.eid), "%s", eid);
-	snprintf(se.mid, sizeof(se.mid), "%s", mid);
-	snprintf(se.tid, sizeof(se.tid), "%s", tid_hex);
-	ctx c = {.db = db};
-	return other_at(&c, &se, S_RETRIED, found);
+	return session_at(db, iccid, eid, mid, tid_hex, S_RETRIED, found);
 }
 
 static orsp_err authenticate_client(ctx *c)
