@@ -242,7 +242,9 @@ static size_t field_len(const char *v)
 	return n;
 }
 
-static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
+/* auth: how the request was authenticated, for the audit rows it writes (ES2+:
+ * orsp_smdp_set_auth); NULL: not said (ES9+, whose eUICC signs its own requests). */
+static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, const char *auth,
                       const orsp_http_request *req, orsp_http_response *resp, double t0)
 {
 	const char *function = strrchr(req->path, '/') + 1;
@@ -270,25 +272,10 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 		return refuse(srv, iface, req, t0, resp, 415,
 		              "Content-Type application/json required\n");
 	s = take(srv, &slot);
-	/* ES2+: what authenticated the operator goes into the audit rows (orsp_smdp_set_auth) */
-	if (fn == orsp_es2p_handle) {
-		char auth[ORSP_SMDP_ACTOR_MAX] = "token";
-		orsp_cert *cc = NULL;
-		if (req->client_cert) {
-			char subj[ORSP_SMDP_ACTOR_MAX - 32];
-			if (orsp_cert_parse(req->client_cert, req->client_cert_len, &cc) ==
-			        ORSP_OK &&
-			    orsp_cert_subject_text(cc, subj, sizeof(subj)) == ORSP_OK)
-				snprintf(auth, sizeof(auth), "certificate %s", subj);
-			else
-				snprintf(auth, sizeof(auth), "certificate");
-			orsp_err_clear();
-			orsp_cert_free(cc);
-		}
+	if (auth)
 		orsp_smdp_set_auth(s, auth);
-	}
 	e = fn(&srv->c->svc, s, function, req->body, req->body_len, &r);
-	if (fn == orsp_es2p_handle)
+	if (auth)
 		orsp_smdp_set_auth(s, NULL);
 	give(srv, slot);
 	ms = now_ms() - t0;
@@ -322,7 +309,7 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 
 static orsp_err on_es9p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
-	return serve(ctx, orsp_es9p_handle, "es9+", req, resp, now_ms());
+	return serve(ctx, orsp_es9p_handle, "es9+", NULL, req, resp, now_ms());
 }
 
 /* Whether the request carries "Authorization: Bearer <token>" (token not empty), compared
@@ -374,6 +361,7 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 {
 	orsp_smdp_server *srv = ctx;
 	double t0 = now_ms();
+	char auth[ORSP_SMDP_ACTOR_MAX] = "token";
 
 	/* Neither a token nor a client CA configured: ES2+ is off (orders are placed on the
 	 * database, `openrsp smdp order`), which the answer says, rather than asking for a
@@ -385,7 +373,20 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 	/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
 	if (!req->client_cert && !bearer_ok(req, srv->c->es2_token))
 		return refuse_unauthorised(srv, "es2+", req, t0, resp, srv->c->es2_token);
-	return serve(srv, orsp_es2p_handle, "es2+", req, resp, t0);
+	/* which of the two, the certificate by its subject, goes into the audit rows the
+	 * request writes (orsp_smdp_set_auth) */
+	if (req->client_cert) {
+		char subj[ORSP_SMDP_ACTOR_MAX - 32];
+		orsp_cert *cc = NULL;
+		if (orsp_cert_parse(req->client_cert, req->client_cert_len, &cc) == ORSP_OK &&
+		    orsp_cert_subject_text(cc, subj, sizeof(subj)) == ORSP_OK)
+			snprintf(auth, sizeof(auth), "certificate %s", subj);
+		else
+			snprintf(auth, sizeof(auth), "certificate");
+		orsp_err_clear();
+		orsp_cert_free(cc);
+	}
+	return serve(srv, orsp_es2p_handle, "es2+", auth, req, resp, t0);
 }
 
 /* A scrape is a request like the others: one log line, and counted under function="metrics"
