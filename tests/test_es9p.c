@@ -5407,6 +5407,20 @@ static void test_retry_cc_exhausted_keeps_earlier(void **state)
 	dl_free(&c);
 }
 
+/* Session a delivered, the eUICC's retry b authenticated (order mid); b cancelled by the end
+ * user (endUserRejection): answered, the profile still Downloaded. */
+static void retry_rejected(fx *f, dl *a, dl *b, const char *mid)
+{
+	int http;
+	json_t *rsp;
+
+	retried(f, a, b, mid, NULL, 0, false);
+	rsp = call(f, "cancelSession", cancel_request(f, b, 0, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+}
+
 /* The retry rejected by the end user (cancelSession endUserRejection) while the superseded
  * session has its package out and no result: the retry's session ends, the cancel is
  * reported, and the profile stays Downloaded for the earlier session's result (it went to
@@ -5415,14 +5429,8 @@ static void test_retry_reject_keeps_earlier(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
-	int http;
-	json_t *rsp;
 
-	retried(f, &a, &b, "RETRY-REJ-X", NULL, 0, false);
-	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	retry_rejected(f, &a, &b, "RETRY-REJ-X");
 	pir_judged(f, &a, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&a);
@@ -5450,14 +5458,8 @@ static void test_retry_kept_then_earlier_fails_reject(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
-	int http;
-	json_t *rsp;
 
-	retried(f, &a, &b, "RETRY-KF-2", NULL, 0, false);
-	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	retry_rejected(f, &a, &b, "RETRY-KF-2");
 	pir_judged(f, &a, false, "installation failed");
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
 	dl_free(&a);

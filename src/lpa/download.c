@@ -515,6 +515,16 @@ static bool stop_asked(const orsp_lpa_download_opts *o)
 	return o->stop && *o->stop;
 }
 
+/* A stop asked for before the eUICC has a session: nothing to cancel anywhere (the SM-DP+'s
+ * session, if any, lapses), *e the interruption. */
+static bool stopped_early(const orsp_lpa_download_opts *o, orsp_err *e)
+{
+	if (!stop_asked(o))
+		return false;
+	*e = orsp_errf(ORSP_E_STATE, "interrupted: nothing was downloaded");
+	return true;
+}
+
 /* A stop asked for once the eUICC has a session: cancelled on both sides with postponed
  * (the order stays for another try), *e the interruption. */
 static bool interrupted(const orsp_lpa_download_opts *o, orsp_lpa_card *c, es9 *s,
@@ -1028,10 +1038,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out;
 	}
 	memcpy(chal, f.value.p, sizeof(chal));
-	if (stop_asked(o)) {
-		e = orsp_errf(ORSP_E_STATE, "interrupted: nothing was downloaded");
+	if (stopped_early(o, &e))
 		goto out;
-	}
 	if ((e = orsp_lpa_es10(c, req_info1, sizeof(req_info1), info1, sizeof(info1), &info1_len)))
 		goto out;
 	/* EUICCInfo1 ([32] SEQUENCE, BF20), one well-formed TLV and nothing after it, as the
@@ -1088,10 +1096,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	json_decref(req);
 	req = NULL;
 	/* stopped before the eUICC has a session: nothing to cancel (the SM-DP+'s lapses) */
-	if (stop_asked(o)) {
-		e = orsp_errf(ORSP_E_STATE, "interrupted: nothing was downloaded");
+	if (stopped_early(o, &e))
 		goto out;
-	}
 	/* ES10b AuthenticateServer (the eUICC checks the server) */
 	{
 		size_t mid_len = strlen(o->ac->matching_id), cap = s1l + sig1l + pkidl + certl + 160;
