@@ -3199,6 +3199,16 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 		check_cert("DPauth", ks->dpauth_cert, "  ");
 		check_cert("DPpb", ks->dppb_cert, "  ");
 	}
+	/* the client certificate of the reports to the operator (callback_cert), from the
+	 * bytes the configuration read */
+	if (cfg->callback_cert_pem) {
+		orsp_cert *cb = NULL;
+		if (orsp_cert_load_mem(cfg->callback_cert_pem, strlen(cfg->callback_cert_pem),
+		                       &cb) == ORSP_OK)
+			check_cert("callback", cb, "");
+		orsp_err_clear();
+		orsp_cert_free(cb);
+	}
 	/* the further CIs of trusted_ci (for eUICC and EUM certificates only): those of the CI
 	 * store, in its order, that are no key set's */
 	for (size_t i = 0; i < orsp_ci_store_count(cfg->svc.cis); i++) {

@@ -831,7 +831,8 @@ static void test_config_oid_matches_certs(void **state)
 
 /* A trusted_ci out of its validity (expired, not valid yet) is refused at its line, as a key
  * set's CI is: every eUICC chain under it would fail, with nothing said (until session 56).
- * One valid now is taken. */
+ * So is a callback_cert: the operator's server would refuse every report's handshake, and
+ * each report be given up (until session 57). One valid now is taken. */
 static void test_config_trusted_ci_validity(void **state)
 {
 	static orsp_smdp_config cfg;
@@ -839,11 +840,11 @@ static void test_config_trusted_ci_validity(void **state)
 		time_t nb, na;
 		const char *want;
 	} t[] = {
-	    {1262304000, 1609459200, "the CI certificate expired on 2021-01-01"}, /* 2010-2021 */
-	    {4102444800, 4133980800, "the CI certificate is not valid before 2100-01-01"},
+	    {1262304000, 1609459200, "certificate expired on 2021-01-01"}, /* 2010-2021 */
+	    {4102444800, 4133980800, "certificate is not valid before 2100-01-01"},
 	    {0, 0, NULL}, /* certmint's default: 2020 to 2050 */
 	};
-	char dir[1000], conf[1100], db[1100], path[1100], extra[1200];
+	char dir[1000], conf[1100], db[1100], path[1100], extra[4000];
 	(void)state;
 
 	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_ci_validity"));
@@ -874,12 +875,50 @@ static void test_config_trusted_ci_validity(void **state)
 		if (!t[k].want) {
 			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 			orsp_smdp_config_free(&cfg);
-			continue;
+		} else {
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), t[k].want) ||
+			    !strstr(orsp_err_detail(), "trusted_ci: ") ||
+			    !strstr(orsp_err_detail(), "the CI certificate"))
+				fail_msg("'%s'", orsp_err_detail());
 		}
-		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
-		if (!strstr(orsp_err_detail(), t[k].want) ||
-		    !strstr(orsp_err_detail(), "trusted_ci"))
-			fail_msg("'%s'", orsp_err_detail());
+		/* the same dates on the reports' client certificate (PEM, as it is read) */
+		{
+			EVP_PKEY *ck = certmint_key_new("prime256v1");
+			certmint_spec cs = {.subject = "/O=RSP Test/CN=SM-DP+ reports",
+			                    .not_before = t[k].nb,
+			                    .not_after = t[k].na,
+			                    .key_usage = "critical,digitalSignature"};
+			X509 *cc = certmint_issue(&cs, ck, NULL, ck);
+			char cpath[1100], kpath[1100];
+			snprintf(cpath, sizeof(cpath), "%s/cb%zu.pem", dir, k);
+			snprintf(kpath, sizeof(kpath), "%s/cb%zu.key", dir, k);
+			f = fopen(cpath, "w");
+			assert_non_null(f);
+			assert_int_equal(PEM_write_X509(f, cc), 1);
+			fclose(f);
+			f = fopen(kpath, "w");
+			assert_non_null(f);
+			assert_int_equal(PEM_write_PrivateKey(f, ck, NULL, NULL, 0, NULL, NULL), 1);
+			fclose(f);
+			assert_int_equal(chmod(kpath, 0600), 0);
+			X509_free(cc);
+			EVP_PKEY_free(ck);
+			snprintf(extra, sizeof(extra),
+			         "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n", cpath,
+			         cpath, kpath);
+			write_conf_extra(conf, db, "https://127.0.0.1:9", 0600, extra);
+			if (!t[k].want) {
+				assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+				orsp_smdp_config_free(&cfg);
+				continue;
+			}
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), t[k].want) ||
+			    !strstr(orsp_err_detail(), "callback_cert: ") ||
+			    !strstr(orsp_err_detail(), cpath))
+				fail_msg("'%s'", orsp_err_detail());
+		}
 	}
 }
 

@@ -194,6 +194,28 @@ static orsp_err bad_at(const loader *l, const char *at, const char *key, const c
 	return e;
 }
 
+/* Whether cert is out of its validity now: then why[cap] says how ("expired on 2026-01-31",
+ * "is not valid before ..."). Validity dates that do not decode are left to the later
+ * checks (false). */
+static bool out_of_validity(const orsp_cert *cert, char *why, size_t cap)
+{
+	time_t nb = 0, na = 0, now = time(NULL), t;
+	char when[32];
+	struct tm tm;
+
+	if (orsp_cert_validity(cert, &nb, &na) != ORSP_OK) {
+		orsp_err_clear();
+		return false;
+	}
+	if (now >= nb && now <= na)
+		return false;
+	t = now < nb ? nb : na;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+	snprintf(why, cap, "%s %s", now < nb ? "is not valid before" : "expired on", when);
+	return true;
+}
+
 /* The same for key set i: at its line of ks_keys[k - 1], or its [keyset] line for k = 0. */
 static orsp_err bad_ks(const loader *l, size_t i, size_t k, const char *key, const char *fmt, ...)
     ORSP_PRINTF(5, 6);
@@ -780,18 +802,11 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		/* out of its validity, as a key set's CI is refused: every eUICC chain under it
 		 * would fail (8.11.1/3.9), with nothing said at the start (until session 56) */
 		{
-			time_t nb = 0, na = 0, now = time(NULL);
-			if (orsp_cert_validity(ci, &nb, &na) == ORSP_OK && (now < nb || now > na)) {
-				char when[32];
-				struct tm tm;
-				time_t t = now < nb ? nb : na;
-				gmtime_r(&t, &tm);
-				strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+			char why[64];
+			if (out_of_validity(ci, why, sizeof(why))) {
 				orsp_cert_free(ci);
-				return bad(l, k, "%s: the CI certificate %s %s", path,
-				           now < nb ? "is not valid before" : "expired on", when);
+				return bad(l, k, "%s: the CI certificate %s", path, why);
 			}
-			orsp_err_clear();
 		}
 		if (orsp_ci_store_add(c->svc.cis, ci)) {
 			orsp_cert_free(ci);
@@ -884,10 +899,17 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		return e ? e
 		         : pem_cert_file(l, k, c->callback_ca, false, NULL, &c->callback_ca_pem);
 	} else if (strcmp(k, "callback_cert") == 0) {
+		char why[64];
 		e = file_value(l, k, v, c->callback_cert, sizeof(c->callback_cert));
-		return e ? e
-		         : pem_cert_file(l, k, c->callback_cert, false, &l->callback_cert,
-		                         &c->callback_cert_pem);
+		if (!e)
+			e = pem_cert_file(l, k, c->callback_cert, false, &l->callback_cert,
+			                  &c->callback_cert_pem);
+		/* out of its validity the operator's server refuses every report's TLS
+		 * handshake, and each report is given up after its retries (until session 57
+		 * nothing was said at the start) */
+		if (!e && l->callback_cert && out_of_validity(l->callback_cert, why, sizeof(why)))
+			return bad(l, k, "%s: the certificate %s", c->callback_cert, why);
+		return e;
 	} else if (strcmp(k, "callback_key") == 0) {
 		e = file_value(l, k, v, c->callback_key, sizeof(c->callback_key));
 		return e ? e

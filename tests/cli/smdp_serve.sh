@@ -231,6 +231,15 @@ chmod 600 "$T/chk10.conf"
 run smdp serve --config "$T/chk10.conf" --check
 if [[ $rc -eq 0 && "$out" == *"configuration $T/chk10.conf: ok" && $(grep -c 'expires on .*, in less than 30 days: renew it$' <<<"$err") -eq 3 &&
 	"$err" == *"warning: the DPtls certificate"*"warning: the DPauth certificate"*"warning: the DPpb certificate"* ]]; then ok; else bad "--check, short-lived certificates: rc=$rc $out $err"; fi
+# callback_cert has a line of its own after the key sets, and the same warning (session 57)
+conf "$T/chk-cb.conf" "callback_url = https://127.0.0.1:9" "callback_ca = pki/ci/ci.pem" \
+	"callback_cert = pki10/smdp/dptls.pem" "callback_key = pki10/smdp/dptls_key.pem"
+sed -i "s|^port = .*|port = $CHKPORT|; s|^database = .*|database = fresh.db|" "$T/chk-cb.conf"
+CB_SUBJ=$(openssl x509 -in "$T/pki10/smdp/dptls.pem" -noout -subject -nameopt oneline | sed 's/^subject=//')
+run smdp serve --config "$T/chk-cb.conf" --check
+if [[ $rc -eq 0 && "$out" == *"  DPpb       "*"
+callback   $CB_SUBJ, notAfter "* && $(grep -c 'renew it$' <<<"$err") -eq 1 &&
+	"$err" == *"warning: the callback certificate expires on "* ]]; then ok; else bad "--check, callback_cert: rc=$rc $out $err"; fi
 # with plain_http the listen line says so and there is no DPtls line, trusted_proxies its own
 # line (without, none: the HTTPS case above has none); an empty database file:
 # the inventory would be made in it, and the file stays empty, nothing made beside it
