@@ -1474,6 +1474,74 @@ static void test_db_vfs_autocheckpoint_sync(void **state)
 	assert_int_equal(n, tag);
 }
 
+/* The same automatic checkpoint failing its flush of the log, met by writes outside a
+ * transaction (a statement that is a transaction of its own, as the SM-DP+'s progress
+ * sender's claims and updates are): the file must be taken as flush-failed as for a
+ * transaction's commit (docs/auc.md: no commit on the file called durable again). */
+static orsp_err ac_insert(orsp_db *db, int tag)
+{
+	orsp_stmt *st = NULL;
+	orsp_err err =
+	    orsp_db_prepare(db, "INSERT INTO t (tag, i, b) VALUES (?1, 0, zeroblob(3000))", &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, tag);
+	if (!err)
+		err = orsp_stmt_run(st); /* outside a transaction: a transaction of its own */
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+static void test_db_vfs_autocheckpoint_sync_autocommit(void **state)
+{
+	const char *path = path_in("vfs-auto-ac.db");
+	orsp_db *db;
+	unsigned ckpt_call = 0;
+	int tag, writes = 0, ok_after = 0;
+	orsp_err met = ORSP_OK;
+	(void)state;
+
+	/* pass 1: which xSync of the log is the automatic checkpoint's (the write that makes two)
+	 */
+	unlink(path);
+	db = vfs_open(path);
+	faulty_vfs_arm(FAULTY_SYNC, "-wal", 0, false, SQLITE_IOERR_FSYNC);
+	for (tag = 1; tag < 5000 && !ckpt_call; tag++) {
+		unsigned c0 = faulty_vfs_calls();
+		assert_int_equal(ac_insert(db, tag), ORSP_OK);
+		if (faulty_vfs_calls() - c0 >= 2)
+			ckpt_call = c0 + 1;
+	}
+	writes = tag - 1;
+	orsp_db_close(db);
+	assert_true(ckpt_call > 0);
+	/* pass 2: the same writes on a new database, that checkpoint's flush of the log failing */
+	unlink(path);
+	{
+		char f[8200];
+		snprintf(f, sizeof(f), "%s-wal", path);
+		unlink(f);
+		snprintf(f, sizeof(f), "%s-shm", path);
+		unlink(f);
+	}
+	db = vfs_open(path);
+	faulty_vfs_arm(FAULTY_SYNC, "-wal", ckpt_call, false, SQLITE_IOERR_FSYNC);
+	for (tag = 1; tag <= writes; tag++)
+		met = ac_insert(db, tag);
+	faulty_vfs_disarm();
+	for (int i = 0; i < 5; i++)
+		if (ac_insert(db, 9000 + i) == ORSP_OK)
+			ok_after++;
+	fprintf(stderr,
+	        "autocommit writes: %d; failed xSync of the log: %u (call %u, the checkpoint's);"
+	        " the write that met it: %s; flush_failed=%d; writes reported durable after: %d\n",
+	        writes, faulty_vfs_failed(), ckpt_call, orsp_err_str(met),
+	        (int)orsp_db_flush_failed(db), ok_after);
+	assert_int_equal(faulty_vfs_failed(), 1);
+	assert_true(orsp_db_flush_failed(db));
+	assert_int_equal(ok_after, 0);
+	orsp_db_close(db);
+}
+
 /* Rows of t in the database at path, read by a new connection after its integrity check. */
 static int64_t vfs_rows(const char *path)
 {
@@ -2510,6 +2578,7 @@ int main(void)
 	    cmocka_unit_test(test_db_vfs_log_faults),
 	    cmocka_unit_test(test_db_vfs_checkpoint_faults),
 	    cmocka_unit_test(test_db_vfs_autocheckpoint_sync),
+	    cmocka_unit_test(test_db_vfs_autocheckpoint_sync_autocommit),
 	    cmocka_unit_test(test_db_vfs_commit_in_log),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_module_state_race),

@@ -396,6 +396,9 @@ static void queue_leave(orsp_db *db)
 static orsp_err write_done(orsp_db *db, bool committed)
 {
 	uint64_t n = committed ? queue_committed(db) : 0;
+	/* an automatic checkpoint this write's commit ran that failed: as in commit() */
+	if (db->ops->checkpoint_failed && db->ops->checkpoint_failed(db->conn))
+		checkpoint_failed(db);
 	queue_leave(db);
 	return committed ? make_durable(db, n) : ORSP_OK;
 }
@@ -600,7 +603,10 @@ orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 	lost_check(db, err);
 	if (db->sc)
 		db->last_changes = db->ops->changes(db->conn);
-	/* outside a transaction the text may have committed (DDL, pragmas: rare) */
+	/* outside a transaction the text may have committed (DDL, pragmas: rare), and run an
+	 * automatic checkpoint: one that failed counts as in commit() */
+	if (db->depth == 0 && db->ops->checkpoint_failed && db->ops->checkpoint_failed(db->conn))
+		checkpoint_failed(db);
 	if (!err && db->depth == 0)
 		err = make_durable(db, 0);
 	turn_give(db);
