@@ -129,6 +129,14 @@ static void test_aes_gcm(void **state)
 	assert_int_equal(orsp_aes_gcm_seal(k256, 32, iv, "x", 1, NULL, 0, NULL, t), ORSP_OK);
 	assert_int_equal(orsp_aes_gcm_open(k256, 32, iv, "x", 1, NULL, 0, t, NULL), ORSP_OK);
 	assert_int_equal(orsp_aes_gcm_open(k256, 32, iv, "y", 1, NULL, 0, t, NULL), ORSP_E_VERIFY);
+
+	/* A missing key, IV, tag or buffer is a usage error (docs/crypto.md), never a success:
+	 * OpenSSL alone draws an IV for a NULL one and takes a NULL output for AAD. */
+	assert_int_equal(orsp_aes_gcm_seal(k256, 32, NULL, "x", 1, pt, 60, out, t), ORSP_E_USAGE);
+	assert_int_equal(orsp_aes_gcm_seal(k256, 32, iv, "x", 1, pt, 60, NULL, t), ORSP_E_USAGE);
+	assert_int_equal(orsp_aes_gcm_seal(NULL, 32, iv, "x", 1, pt, 60, out, t), ORSP_E_USAGE);
+	assert_int_equal(orsp_aes_gcm_seal(k256, 32, iv, "x", 1, pt, 60, out, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_aes_gcm_open(k256, 32, iv, "x", 1, ct, 60, NULL, out), ORSP_E_USAGE);
 }
 
 /* RFC 4493 §4 examples 1-4. */

@@ -44,9 +44,13 @@ orsp_err orsp_aes_ecb_rekey(orsp_aes_ecb *c, const uint8_t *key, size_t key_len)
 	if (!cipher)
 		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
 	/* Same key size: keep the cipher, only run the key schedule again. */
-	if (EVP_EncryptInit_ex(c->ctx, c->key_len == key_len ? NULL : cipher, NULL, key, NULL) != 1 ||
-	    EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1)
+	if (EVP_EncryptInit_ex(c->ctx, c->key_len == key_len ? NULL : cipher, NULL, key, NULL) !=
+	        1 ||
+	    EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1) {
+		/* the context's cipher is unknown now: the next rekey sets it again */
+		c->key_len = 0;
 		return orsp__ossl_fail(ORSP_E_CRYPTO, "AES key setup failed");
+	}
 	c->key_len = key_len;
 	return ORSP_OK;
 }
@@ -135,6 +139,10 @@ static orsp_err aes_gcm(int enc, const uint8_t *key, size_t key_len, const uint8
                         uint8_t tag[16])
 {
 	const EVP_CIPHER *cipher = aes_cipher(key_len, 2);
+	/* OpenSSL takes a NULL IV as "draw one" (lost to the caller) and a NULL output as
+	 * "this is AAD" (no ciphertext, yet success): both refused here. */
+	if (!key || !iv || !tag || (aad_len && !aad) || (n && (!in || !out)))
+		return orsp_errf(ORSP_E_USAGE, "AES-GCM: key, IV, tag, input or output missing");
 	if (!cipher)
 		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
 	if (n > INT32_MAX || aad_len > INT32_MAX)
@@ -181,6 +189,8 @@ orsp_err orsp_aes_gcm_open(const uint8_t *key, size_t key_len, const uint8_t iv[
                            uint8_t *out)
 {
 	uint8_t t[16];
+	if (!tag)
+		return orsp_errf(ORSP_E_USAGE, "AES-GCM: tag missing");
 	memcpy(t, tag, 16);
 	orsp_err e = aes_gcm(0, key, key_len, iv, aad, aad_len, in, n, out, t);
 	return e;
