@@ -1437,9 +1437,15 @@ static int parse_crl(int argc, char **argv, crl_opts *o)
 			return rc;
 		o->this_update = (time_t)v;
 	}
-	/* a newer CRL has a larger number: the seconds of its thisUpdate */
-	if (!o->number_given)
-		o->number = (uint64_t)o->this_update;
+	/* a newer CRL has a larger number: its thisUpdate in seconds, then the nanoseconds of
+	 * now, so that two CRLs issued within one second differ (RFC 5280 §5.2.3) */
+	if (!o->number_given) {
+		struct timespec ts = {0};
+		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		o->number = (uint64_t)o->this_update < UINT64_MAX / 1000000000u - 1
+		                ? (uint64_t)o->this_update * 1000000000u + (uint64_t)ts.tv_nsec
+		                : (uint64_t)o->this_update; /* past 2554: seconds only */
+	}
 	return CLI_OK;
 }
 

@@ -72,7 +72,8 @@ static int parse_fetch(int argc, char **argv, fetch_opts *o)
 		if ((rc = cli_positional(argc, argv, 1, "URL")) != CLI_OK)
 			return rc;
 		o->url = argv[optind];
-		if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
+		if (strncasecmp(o->url, "http://", 7) != 0 &&
+		    strncasecmp(o->url, "https://", 8) != 0)
 			return cli_usage("URL", "expected an http:// or https:// URL");
 		if (strlen(o->url) > 2048)
 			return cli_usage("URL", "longer than 2048 characters");
@@ -86,7 +87,7 @@ static int parse_fetch(int argc, char **argv, fetch_opts *o)
 		                 : !o->out[0] ? "--out"
 		                              : "--ca-file",
 		                 "empty path");
-	if (o->url && strncmp(o->url, "https://", 8) == 0 && !o->ca_file)
+	if (o->url && strncasecmp(o->url, "https://", 8) == 0 && !o->ca_file)
 		return cli_usage("--ca-file",
 		                 "an https:// URL needs the trust anchors of its server (no system "
 		                 "store is used)");
@@ -266,13 +267,15 @@ static int pki_crl_fetch_run(const fetch_opts *o)
 		else if ((rc = fetch(&cur, &r)) == CLI_OK &&
 		         (e = one_crl(r.body, r.body_len, cur.url, issuer, &s, &info)) != ORSP_OK)
 			rc = cli_failf("pki crl-fetch", "not taken: %s", orsp_err_detail());
+		/* a point that lags (an older CRL than FILE's) is that point's failure: the next
+		 * may have the newer one */
+		else if (rc == CLI_OK)
+			rc = may_replace(&cur, issuer, &info, r.body, r.body_len, &same);
 		if (rc != CLI_OK && i + 1 < n_urls)
 			fprintf(stderr, "openrsp: %s: trying the next distribution point, %s\n",
 			        o->for_cert, urls[i + 1]);
 	}
 	if (rc != CLI_OK)
-		goto out;
-	if ((rc = may_replace(&cur, issuer, &info, r.body, r.body_len, &same)) != CLI_OK)
 		goto out;
 	cli_utc(info.this_update, this);
 	cli_utc(info.next_update, next);

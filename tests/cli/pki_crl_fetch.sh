@@ -157,6 +157,41 @@ if cmp -s "$G" "$W/q-ci.crl"; then ok; else bad "--for: $G is not q-ci.crl"; fi
 run pki crl-fetch --for "$Q/smdp/dpauth.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
 expect "--for DPauth: exit" 0 "$rc"
 has "--for DPauth: the same CRL" "$G: unchanged:" "$out"
+# a first point that lags (a genuine CRL older than FILE's) is that point's failure: the
+# second, with the newer CRL, is tried (the run stopped at the first until session 57)
+L=$T/pki-lag
+"$B" pki init "$L" --crl-url "$U/lag1.crl" --crl-url "$U/lag2.crl" >/dev/null
+lag_crl() { # lag_crl OUT NUMBER THIS_UPDATE [ARGS...]
+	local out=$1 number=$2 at=$3
+	shift 3
+	"$B" pki crl --issuer-cert "$L/ci/ci.der" --issuer-key "$L/ci/ci_key.pem" --out "$out" \
+		--number "$number" --this-update "$at" --days 36500 "$@" >/dev/null
+}
+lag_crl "$W/lag1.crl" 4 $((now - 300))
+lag_crl "$T/lag.crl" 5 $((now - 200))
+lag_crl "$W/lag2.crl" 6 $((now - 100)) --revoke "$L/smdp/dpauth.der"
+run pki crl-fetch --for "$L/eum/eum.der" --issuer-cert "$L/ci/ci.der" --out "$T/lag.crl"
+expect "--for, a lagging first point: exit" 0 "$rc"
+has "--for, a lagging first point: said" "older than the CRL in $T/lag.crl" "$err"
+has "--for, a lagging first point: the next tried" "trying the next distribution point, $U/lag2.crl" "$err"
+has "--for, a lagging first point: the newer taken" "cRLNumber 06" "$out"
+if cmp -s "$T/lag.crl" "$W/lag2.crl"; then ok; else bad "--for, a lagging first point: not lag2.crl"; fi
+# the scheme in any case, as --crl-url writes it and --for takes it
+run pki crl-fetch "HTTP://127.0.0.1:${U##*:}/lag2.crl" --issuer-cert "$L/ci/ci.der" --out "$T/lag.crl"
+expect "an upper-case scheme: exit" 0 "$rc"
+has "an upper-case scheme: the same CRL" "$T/lag.crl: unchanged:" "$out"
+# two CRLs issued back to back with the default number: the second's is larger (both were
+# the same second's thisUpdate until session 57, and the second was refused as a reuse)
+"$B" pki crl --issuer-cert "$L/ci/ci.der" --issuer-key "$L/ci/ci_key.pem" --out "$W/b1.crl" >/dev/null
+"$B" pki crl --issuer-cert "$L/ci/ci.der" --issuer-key "$L/ci/ci_key.pem" --out "$W/b2.crl" \
+	--revoke "$L/smdp/dppb.der" >/dev/null
+n1=$(openssl crl -inform DER -in "$W/b1.crl" -noout -crlnumber | sed 's/^crlNumber=0x//')
+n2=$(openssl crl -inform DER -in "$W/b2.crl" -noout -crlnumber | sed 's/^crlNumber=0x//')
+if [[ -n $n1 && -n $n2 ]] && python3 -c "import sys; sys.exit(0 if int('$n2', 16) > int('$n1', 16) else 1)"; then ok; else bad "two CRLs back to back: cRLNumber $n1 then $n2"; fi
+run pki crl-fetch "$U/b1.crl" --issuer-cert "$L/ci/ci.der" --out "$T/b.crl"
+run pki crl-fetch "$U/b2.crl" --issuer-cert "$L/ci/ci.der" --out "$T/b.crl"
+expect "the second of two CRLs back to back: exit" 0 "$rc"
+has "the second of two CRLs back to back: taken" "1 revoked" "$out"
 # the EUM's CRL is not served yet: every point fails, nothing written
 failure "answered HTTP 404" pki crl-fetch --for "$Q/euicc/euicc.der" --issuer-cert "$Q/eum/eum.der" \
 	--out "$T/q-eum.crl"
