@@ -70,8 +70,21 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 		return e;
 	orsp_reader_init(&r, t.value.p, t.value.len);
 	while (orsp_reader_remaining(&r)) {
+		unsigned bit;
 		if (orsp_der_read(&r, &f))
 			return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2");
+		/* each field once: never the last of two, nor a mix of both */
+		bit = f.tag == 0x85                    ? 16u
+		      : f.tag == 0xA9                  ? 32u
+		      : f.tag == 0xAA                  ? 64u
+		      : f.tag == 0x8B                  ? 128u
+		      : f.tag == 0x0C                  ? 256u
+		      : f.tag >= 0x81 && f.tag <= 0x84 ? 1u << (f.tag - 0x81)
+		                                       : 0u;
+		if (seen & bit)
+			return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2: field %X twice",
+			                 (unsigned)f.tag);
+		seen |= bit;
 		switch (f.tag) {
 		case 0x81:
 			e = version_str(f.value, out->profile_version);
@@ -160,7 +173,7 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 		if (e)
 			return e;
 	}
-	if (seen != 15)
+	if ((seen & 15) != 15)
 		return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2 without a mandatory field");
 	return ORSP_OK;
 }
