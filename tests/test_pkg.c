@@ -17,6 +17,7 @@
 #include "orsp_asn1_pe.h"
 
 #include "openrsp/der.h"
+#include "openrsp/euicc.h" /* orsp_usim_check: the eUICC's trial load */
 #include "openrsp/pkg.h"
 
 #define V7 "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
@@ -3545,6 +3546,11 @@ static void usim_imsi_fid(ProfileElement_t *pe, void *arg)
 {
 	file_fid_set(&pe->choice.usim.ef_imsi, (const char *)arg);
 }
+/* EF.SPN (no SFI in the template) given the Fcp shortEFID in arg (hex: b8..b4 the SFI) */
+static void usim_spn_sfi(ProfileElement_t *pe, void *arg)
+{
+	os_new(&fcp_of(&pe->choice.usim.ef_spn)->shortEFID, (const char *)arg);
+}
 static void isim_adf_fid(ProfileElement_t *pe, void *arg)
 {
 	file_fid_set(&pe->choice.isim.adf_isim, (const char *)arg);
@@ -3611,6 +3617,10 @@ static void test_validate_fids(void **state)
 	     "(gsm-access): ef-kc: file ID 5F3B is that of df-gsm-access (PE #11) above it"},
 	    {ORSP_PE_USIM, usim_imsi_fid, "7FFF", "(usim): ef-imsi: file ID 7FFF is reserved"},
 	    {ORSP_PE_USIM, usim_imsi_fid, "3F00", "(usim): ef-imsi: file ID 3F00 is reserved"},
+	    /* one SFI twice in a directory (nothing checked it until session 57; the eUICC
+	     * served the first): EF.IMSI's 07 given to EF.SPN */
+	    {ORSP_PE_USIM, usim_spn_sfi, "38",
+	     "PE #7 (usim): ef-spn: SFI 07 in adf-usim (PE #7) is also that of ef-imsi, PE #7"},
 	};
 	pelist pl;
 	long id = 99;
@@ -3622,6 +3632,15 @@ static void test_validate_fids(void **state)
 		        (void *)(uintptr_t)edits[i].arg);
 		expect_issue(&pl, true, edits[i].what);
 		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, edits[i].what);
+		/* the eUICC's trial load (its files: the MF's and the USIM's) refuses what it
+		 * would serve shadowed; it installed them until session 57 */
+		if (edits[i].type == ORSP_PE_USIM || edits[i].type == ORSP_PE_MF) {
+			size_t len;
+			uint8_t *b = pl_join(&pl, &len);
+			if (orsp_usim_check(b, len) != ORSP_E_MALFORMED)
+				fail_msg("edit %zu: the trial load took it", i);
+			free(b);
+		}
 		pl_free(&pl);
 	}
 	/* a template file a PE gives again is that file: TS.48 itself passes (EF.IMSI given

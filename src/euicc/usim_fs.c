@@ -269,6 +269,21 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 	}
 	if ((e = orsp_pkg_ef_layout_check(f->name, f->descriptor, f->rec_len, size)) != ORSP_OK)
 		return e;
+	/* TS 102 221 §8.3: one FID, and one SFI, per directory; 3F00 and 7FFF name no EF. A
+	 * second file would be shadowed by the first (find_child, find_sfi). */
+	if (f->fid == 0x3F00 || f->fid == 0x7FFF || f->fid == 0xFFFF)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: reserved file ID %04X", f->name, f->fid);
+	for (size_t k = 0; k < u->n_files; k++) {
+		const orsp_usim_file *o = &u->files[k];
+		if (o->is_df || o->df != f->df)
+			continue;
+		if (o->fid == f->fid)
+			return orsp_errf(ORSP_E_MALFORMED, "%s: file ID %04X is also %s's", f->name,
+			                 f->fid, o->name);
+		if (f->sfi && o->sfi == f->sfi)
+			return orsp_errf(ORSP_E_MALFORMED, "%s: SFI %02X is also %s's", f->name,
+			                 f->sfi, o->name);
+	}
 	f->off = u->data_len;
 	f->size = (uint32_t)size;
 	u->data_len += (uint32_t)size;

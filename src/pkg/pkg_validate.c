@@ -510,6 +510,8 @@ typedef struct fid_file {
 	size_t cmd;       /* createFCP number within its PE, from 1 */
 	bool tpl;         /* not listed by its PE: created by the template */
 	uint16_t fid;
+	uint8_t
+	    sfi; /* an EF's short file identifier (Fcp shortEFID, else the template's); 0: none */
 	size_t seq; /* package order */
 } fid_file;
 
@@ -556,6 +558,15 @@ static bool fcp_fid(const Fcp_t *fcp, uint16_t *fid)
 		return false;
 	*fid = (uint16_t)(fcp->fileID->buf[0] << 8 | fcp->fileID->buf[1]);
 	return true;
+}
+
+/* An EF's SFI as the eUICC takes it: the Fcp's shortEFID (empty: none; else b8..b4, TS 102
+ * 222), else the template's; 0 for none. */
+static uint8_t fcp_sfi(const Fcp_t *fcp, const orsp_pkg_tpl_file *tf)
+{
+	if (fcp && fcp->shortEFID)
+		return fcp->shortEFID->size == 1 ? (uint8_t)(fcp->shortEFID->buf[0] >> 3) : 0;
+	return tf ? tf->sfi : 0;
 }
 
 static bool file_dnc(const File_t *f)
@@ -652,6 +663,7 @@ static void fids_fs(vctx *v, size_t i, fid_list *l, fid_dir *naa)
 			continue;
 		e.dir = cur;
 		e.fid = fid;
+		e.sfi = fcp_sfi(f ? file_fcp(f) : NULL, tf);
 		fid_push(l, &e);
 	}
 }
@@ -690,6 +702,7 @@ static void fids_gfm(vctx *v, size_t i, fid_list *l)
 				e.cmd = ++cmd;
 				if (cur.known && fcp_fid(fcp, &e.fid)) {
 					e.dir = cur;
+					e.sfi = fcp_sfi(fcp, NULL);
 					fid_push(l, &e);
 				}
 				/* a DF (TS 102 221 Table 11.5: b6-b4 111, b1-b3 000) */
@@ -701,18 +714,47 @@ static void fids_gfm(vctx *v, size_t i, fid_list *l)
 	}
 }
 
+/* directories in a total order: by depth, then their FIDs from the top */
+static int dir_cmp(const fid_dir *a, const fid_dir *b)
+{
+	if (a->n != b->n)
+		return a->n < b->n ? -1 : 1;
+	for (size_t k = 0; k < a->n; k++)
+		if (a->p[k] != b->p[k])
+			return a->p[k] < b->p[k] ? -1 : 1;
+	return 0;
+}
+
 static int fid_cmp(const void *pa, const void *pb)
 {
 	const fid_file *a = pa, *b = pb;
+	int d = dir_cmp(&a->dir, &b->dir);
 
-	if (a->dir.n != b->dir.n)
-		return a->dir.n < b->dir.n ? -1 : 1;
-	for (size_t k = 0; k < a->dir.n; k++)
-		if (a->dir.p[k] != b->dir.p[k])
-			return a->dir.p[k] < b->dir.p[k] ? -1 : 1;
+	if (d)
+		return d;
 	if (a->fid != b->fid)
 		return a->fid < b->fid ? -1 : 1;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* by directory, then SFI, then package order */
+static int sfi_cmp(const void *pa, const void *pb)
+{
+	const fid_file *a = pa, *b = pb;
+	int d = dir_cmp(&a->dir, &b->dir);
+
+	if (d)
+		return d;
+	if (a->sfi != b->sfi)
+		return a->sfi < b->sfi ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* One file given twice: both the template EF of one name, or one PE's member */
+static bool fid_one_file(const fid_file *h, const fid_file *f)
+{
+	return h->name && f->name && strcmp(h->name, f->name) == 0 &&
+	       (h->pe == f->pe || strncmp(f->name, "ef-", 3) == 0);
 }
 
 /* the same directory and FID */
@@ -811,9 +853,7 @@ static void check_fids(vctx *v)
 			head = k;
 			continue;
 		}
-		if ((h->name && f->name && strcmp(h->name, f->name) == 0 &&
-		     (h->pe == f->pe || strncmp(f->name, "ef-", 3) == 0)) ||
-		    f->fid == 0x3F00 || f->fid == 0x7FFF || f->fid == 0xFFFF)
+		if (fid_one_file(h, f) || f->fid == 0x3F00 || f->fid == 0x7FFF || f->fid == 0xFFFF)
 			continue;
 		fid_file_name(f, fn, sizeof(fn));
 		fid_file_name(h, hn, sizeof(hn));
@@ -822,6 +862,28 @@ static void check_fids(vctx *v)
 		    "%s: file ID %04X in %s is also that of %s, PE #%ld (TS 102 221 §8.3: one "
 		    "per directory)",
 		    fn, f->fid, dn, hn, h->pe);
+	}
+	/* the same for SFIs (TS 102 221 §8.3: a file is reached by its SFI within the current
+	 * DF; a second of one SFI is shadowed by the first, or shadows it). Until session 57
+	 * nothing checked them, and the eUICC served the first */
+	if (l.n > 1)
+		qsort(l.f, l.n, sizeof(l.f[0]), sfi_cmp);
+	for (size_t k = 1, head = 0; k < l.n; k++) {
+		const fid_file *f = &l.f[k], *h = &l.f[head];
+		char fn[64], hn[64], dn[64];
+		if (!h->sfi || h->sfi != f->sfi || dir_cmp(&h->dir, &f->dir) != 0) {
+			head = k;
+			continue;
+		}
+		if (fid_one_file(h, f))
+			continue;
+		fid_file_name(f, fn, sizeof(fn));
+		fid_file_name(h, hn, sizeof(hn));
+		fid_dir_name(h->dir.name ? &h->dir : &f->dir, dn, sizeof(dn));
+		add(v, err, f->pe,
+		    "%s: SFI %02X in %s is also that of %s, PE #%ld (TS 102 221 §8.3: one per "
+		    "directory)",
+		    fn, f->sfi, dn, hn, h->pe);
 	}
 	free(l.f);
 }
