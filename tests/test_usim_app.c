@@ -21,6 +21,9 @@
 #define TS48_EF_IMSI "080910101032547698"
 #define TS48_EF_AD "80000002"
 #define TS48_EF_UST "9EFFBF1DFF3E0083410310010400003E11"
+/* as the card serves it: services n°122 on cleared (PEDefinitions: those the eUICC does not
+ * support; TS.48 v7 sets 122-126, 129 and 133, 5G ones, which need DF.5GS or GET IDENTITY) */
+#define TS48_EF_UST_SERVED "9EFFBF1DFF3E0083410310010400000000"
 #define TS48_EF_SPN "0147534D411154455354FF" /* fill pattern: last byte repeated */
 #define TS48_DIR_REC1 "61144F0CA0000000871002FF49FF058950045553494D"
 
@@ -435,7 +438,7 @@ static void test_usim_files(void **state)
 	expect(c, "00A4000C026FAD", 0x9000, NULL);
 	expect(c, "00B0000000", 0x9000, TS48_EF_AD);
 	expect(c, "00A4000C026F38", 0x9000, NULL);
-	expect(c, "00B0000011", 0x9000, TS48_EF_UST);
+	expect(c, "00B0000011", 0x9000, TS48_EF_UST_SERVED);
 	expect(c, "00A4000C026F46", 0x9000, NULL);
 	expect(c, "00B0000011", 0x9000, TS48_EF_SPN "FFFFFFFFFFFF");
 	/* EF.KEYS: fill pattern 07FF over the template size (33); EF.LOCI: content */

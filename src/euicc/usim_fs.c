@@ -623,6 +623,28 @@ static orsp_err load_isim(orsp_usim *u, const orsp_pkg *pkg, orsp_pkg_fs *fs, si
 	return ORSP_OK;
 }
 
+/* EF.UST as this card serves it. PEDefinitions (PE-USIM, ef-ust): the eUICC sets to zero the
+ * bits of the services it does not support. Services n°122 on (TS 31.102 §4.2.8: 122 5GS
+ * mobility management information, 123 5G security parameters, 124 subscription identifier
+ * privacy, 125 SUCI calculation by the USIM, 126 UAC access identities, and the later 5G
+ * ones) need DF.5GS or GET IDENTITY, which this card has not (docs/usim.md, "Not done"): a
+ * 5G terminal reading them set would select files that are not there, or ask the card for a
+ * SUCI it cannot give. Cleared in the file served; the package stored is not changed. Until
+ * session 57 EF.UST was served as the package gave it (TS.48 v7's sets 122-126). */
+#define UST_FIRST_UNSERVED 122
+static void mask_ust(orsp_usim *u)
+{
+	for (size_t i = 0; i < u->n_files; i++) {
+		const orsp_usim_file *f = &u->files[i];
+		uint8_t *d = u->data + f->off;
+		if (f->is_df || f->df != ORSP_USIM_DF_ADF || f->fid != 0x6F38)
+			continue;
+		/* service n is bit (n - 1) % 8 of byte (n - 1) / 8 */
+		for (size_t n = UST_FIRST_UNSERVED; (n - 1) / 8 < f->size; n++)
+			d[(n - 1) / 8] &= (uint8_t) ~(1u << ((n - 1) % 8));
+	}
+}
+
 static orsp_err load_pkg(orsp_usim *u, const orsp_pkg *pkg, const uint8_t *sqn_state,
                          size_t sqn_len, orsp_usim_persist_fn persist, void *user)
 {
@@ -652,6 +674,7 @@ static orsp_err load_pkg(orsp_usim *u, const orsp_pkg *pkg, const uint8_t *sqn_s
 		e = orsp_errf(ORSP_E_NOT_FOUND, "no ADF.USIM AID in the PE-USIM or EF.DIR");
 		goto out;
 	}
+	mask_ust(u);
 	if ((e = load_aka(pkg, usim_pe, &u->aka_ok, &u->sub, &u->sqn, &usim_aka)) != ORSP_OK)
 		goto out;
 	if (sqn_len && (e = orsp_usim_sqn_parse(sqn_state, sqn_len, &u->sqn)) != ORSP_OK)
