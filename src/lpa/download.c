@@ -32,6 +32,7 @@ typedef struct es9 {
 	 * refused), and whether the SM-DP+ refused any function of this session */
 	char subject[ORSP_JSON_CODE_MAX], reason[ORSP_JSON_CODE_MAX];
 	bool refused;
+	bool no_mid; /* a download without a matching ID: the default SM-DP+ case */
 } es9;
 
 static const char *base_for(const orsp_lpa_server *sv, const char *fqdn, char *buf, size_t cap)
@@ -155,6 +156,10 @@ static const char *es9_advice(const es9 *c, const char *subject, const char *rea
 	    {"8.10.1", "3.9",
 	     "the SM-DP+ forgot this session (timeout?): start the download again"},
 	};
+	/* without a matching ID the SM-DP+ looks for an order by the EID alone: refusing the
+	 * EID then says it has none for this eUICC (openrsp's SM-DP+ since session 57) */
+	if (c->no_mid && !strcmp(subject, "8.1.1") && !strcmp(reason, "3.8"))
+		return "the SM-DP+ has no profile ordered for this eUICC (EID): ask the operator";
 	/* the address is wherever it came from: an activation code, the eUICC's default */
 	if (!strcmp(subject, "8.8.1") && !strcmp(reason, "3.8")) {
 		snprintf(buf, cap,
@@ -1029,6 +1034,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if ((e = es9_open(&s, o->server, o->ac->fqdn,
 	                  o->address_from ? o->address_from : "the activation code's")))
 		goto out;
+	s.no_mid = !o->ac->matching_id[0];
 	progress(o, ORSP_LPA_STEP_AUTHENTICATE, o->ac->fqdn);
 	if ((e = orsp_lpa_es10(c, req_chal, sizeof(req_chal), chal_rsp, sizeof(chal_rsp), &chal_len)))
 		goto out;

@@ -1429,8 +1429,10 @@ static orsp_err authenticate_client(ctx *c)
 		}
 		/* The order: by matching ID, or the default SM-DP+ case (a profile released for
 		 * this EID) when the matching ID is absent or empty (§3.1.3). Only a search that
-		 * found nothing refuses the matching ID; a failed one is a 500, after which the
-		 * LPA may try again. */
+		 * found nothing refuses: the matching ID (8.2.6/3.8) or, in the default SM-DP+
+		 * case, which names no matching ID, the EID (8.1.1/3.8, as SGP.23's "un-matched
+		 * EID for default SM-DP+ address" case has it; 8.2.6/3.8 until session 57); a
+		 * failed search is a 500, after which the LPA may try again. */
 		memset(&prof, 0, sizeof(prof));
 		if (mid[0] && orsp_smdp_matching_id_check(mid)) {
 			e = fail(c, ES9P_MATCHING_ID, NULL);
@@ -1440,8 +1442,8 @@ static orsp_err authenticate_client(ctx *c)
 		           : orsp_smdp_find_order(c->s, eid, &prof);
 		if (e == ORSP_E_NOT_FOUND || (!mid[0] && e == ORSP_E_USAGE)) {
 			orsp_err_clear();
-			e = fail(c, ES9P_MATCHING_ID,
-			         mid[0] ? NULL : "no profile released for this EID");
+			e = mid[0] ? fail(c, ES9P_MATCHING_ID, NULL)
+			           : fail(c, ES9P_EID_MISMATCH, "no profile released for this EID");
 			goto out;
 		}
 		if (e)

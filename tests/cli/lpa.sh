@@ -546,8 +546,10 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	run lpa profile download "${SRV[@]}" --accept-ppr ppr1,ppr2
 	if [[ $rc -eq 0 && "$out" == "installed $ICCID5"* ]]; then ok; else bad "default SM-DP+ download: rc=$rc $out $err"; fi
 	has "default SM-DP+ progress" "[1/5] authenticating with the SM-DP+: $FQDN" "$err"
-	# the same, said with an activation code of an empty matching ID: nothing left for this EID
-	failure "8.2.6/3.8" lpa profile download -a "LPA:1\$$FQDN\$" "${SRV[@]}"
+	# the same, said with an activation code of an empty matching ID: nothing left for this
+	# EID, the EID refused (8.2.6/3.8, the matching ID's, until session 57), and said so
+	failure "8.1.1/3.8" lpa profile download -a "LPA:1\$$FQDN\$" "${SRV[@]}"
+	has "default SM-DP+, no order: the advice" "the SM-DP+ has no profile ordered for this eUICC (EID)" "$err"
 	# an answer longer than the LPA reads at once: nothing of it answers the next question.
 	# A long "yes" to "Install this profile?", then the consent is asked (its question shown)
 	# and the answer typed there, "yes", installs the profile
