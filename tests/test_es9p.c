@@ -2372,7 +2372,9 @@ static void test_eligibility(void **state)
 
 /* eligibility = services: every mandatory service with a capability bit the eUICC knows. The
  * TS.48 profile asks for usim, isim, csim, get-identity (bit 22), profile-a-x25519 (23) and
- * profile-b-p256 (24); bits from 19 on are judged only where the eUICC's string reaches. */
+ * profile-b-p256 (24); bits from 19 on are judged, for an eUICC before SGP.22 v2.3 (svn), only
+ * where its string reaches; for one of v2.3 or later always, as DER drops the clear bits at
+ * the end (until session 57 such an eUICC lacking them all was never refused). */
 static void test_eligibility_services(void **state)
 {
 	fx *f = *state;
@@ -2392,6 +2394,16 @@ static void test_eligibility_services(void **state)
 	    {"\x01\x70\x00\x02", 4, NULL},     /* reaches 22 only */
 	    {"\x07\x70\x00\x03\x80", 5, NULL}, /* everything */
 	};
+	/* svn 2.3.0: the string's length is no excuse */
+	static const struct {
+		const char *cap;
+		size_t len;
+		const char *missing;
+	} v23[] = {
+	    {"\x04\x70", 2, "getIdentity"},
+	    {"\x01\x70\x00\x02", 4, "profile-a-x25519"},
+	    {"\x07\x70\x00\x03\x80", 5, NULL},
+	};
 
 	f->svc.eligibility_all_services = true;
 	order(f, EID, "SVC-1", NULL);
@@ -2403,6 +2415,19 @@ static void test_eligibility_services(void **state)
 			expect_fail_msg(
 			    call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
 			    "4.3", cases[i].missing);
+			reinitiate(f, &d);
+		} else
+			auth_accepted(f, NULL, &o);
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(v23); i++) {
+		o = (auth_opts){.mid = "SVC-1",
+		                .uicc_cap = v23[i].cap,
+		                .uicc_cap_len = v23[i].len,
+		                .svn = "\x02\x03\x00"};
+		if (v23[i].missing) {
+			expect_fail_msg(
+			    call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
+			    "4.3", v23[i].missing);
 			reinitiate(f, &d);
 		} else
 			auth_accepted(f, NULL, &o);

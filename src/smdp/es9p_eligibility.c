@@ -97,10 +97,16 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 {
 	orsp_reader r;
 	orsp_tlv t;
+	/* euiccInfo2.svn (before uiccCapability, in the SEQUENCE's order) at least 2.3.0: the
+	 * version whose UICCCapability defines the bits from 19 on */
+	bool svn_v23 = false;
 
 	orsp_reader_init(&r, info2.p, info2.len);
 	while (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK) {
-		if (t.tag == 0x81) {
+		if (t.tag == 0x82 && t.value.len == 3) {
+			const uint8_t *v = t.value.p;
+			svn_v23 = v[0] > 2 || (v[0] == 2 && v[1] >= 3);
+		} else if (t.tag == 0x81) {
 			const uint8_t *v = t.value.p;
 			if (t.value.len != 3) { /* VersionType: OCTET STRING (SIZE(3)) */
 				snprintf(buf, cap, "euiccInfo2: profileVersion of %zu bytes",
@@ -169,14 +175,18 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 				         "euiccInfo2: uiccCapability is not a BIT STRING");
 				return ES9P_MALFORMED;
 			}
-			/* a bit past the v2 set that the eUICC's string does not reach may be one
-			 * its SGP.22 version does not define: not judged */
+			/* a bit past the v2.2 set is judged for an eUICC of SGP.22 v2.3 or later
+			 * (svn), whose version defines it: one it lacks is cleared, and DER drops
+			 * the clear bits at the end, so the string's length says nothing (until
+			 * session 57 a bit the string did not reach was not judged, so no such
+			 * eUICC was ever refused for one); for an earlier eUICC, only where its
+			 * string reaches it */
 			for (int sv = 0; sv < ORSP_SVC__COUNT; sv++) {
 				int bit = orsp_pkg_service_capability((orsp_pkg_service)sv);
 				bool aka = aka_service((orsp_pkg_service)sv);
 				if (bit < 0 || !(needs->services & ORSP_SVC_BIT(sv)) ||
 				    (!aka && !all_services) ||
-				    (bit >= CAP_BITS_V2 && (size_t)bit >= nbits) ||
+				    (bit >= CAP_BITS_V2 && !svn_v23 && (size_t)bit >= nbits) ||
 				    (caps >> bit & 1))
 					continue;
 				snprintf(buf, cap, "%s %s",
