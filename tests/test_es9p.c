@@ -2370,6 +2370,27 @@ static void test_eligibility(void **state)
 	}
 }
 
+typedef struct services_case {
+	const char *cap;
+	size_t len;
+	const char *missing; /* NULL: eligible */
+} services_case;
+
+/* authenticateClient with uiccCapability c->cap (svn NULL: the default, 2.2.2): refused
+ * naming c->missing, or accepted */
+static void services_try(fx *f, dl *d, const services_case *c, const char *svn)
+{
+	int http;
+	auth_opts o = {.mid = "SVC-1", .uicc_cap = c->cap, .uicc_cap_len = c->len, .svn = svn};
+
+	if (c->missing) {
+		expect_fail_msg(call(f, "authenticateClient", auth_request(f, d, &o), &http),
+		                "8.2.5", "4.3", c->missing);
+		reinitiate(f, d);
+	} else
+		auth_accepted(f, NULL, &o);
+}
+
 /* eligibility = services: every mandatory service with a capability bit the eUICC knows. The
  * TS.48 profile asks for usim, isim, csim, get-identity (bit 22), profile-a-x25519 (23) and
  * profile-b-p256 (24); bits from 19 on are judged, for an eUICC before SGP.22 v2.3 (svn), only
@@ -2379,13 +2400,7 @@ static void test_eligibility_services(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	int http;
-	auth_opts o;
-	static const struct {
-		const char *cap;
-		size_t len;
-		const char *missing; /* NULL: eligible */
-	} cases[] = {
+	static const services_case cases[] = {
 	    {"\x00\x4B", 2, "isimSupport"},                  /* usim, Milenage, TUAK */
 	    {"\x04\x50", 2, "isimSupport"},                  /* usim, csim */
 	    {"\x07\x70\x00\x02\x80", 5, "profile-a-x25519"}, /* reaches 24: 23 missing */
@@ -2395,11 +2410,7 @@ static void test_eligibility_services(void **state)
 	    {"\x07\x70\x00\x03\x80", 5, NULL}, /* everything */
 	};
 	/* svn 2.3.0: the string's length is no excuse */
-	static const struct {
-		const char *cap;
-		size_t len;
-		const char *missing;
-	} v23[] = {
+	static const services_case v23[] = {
 	    {"\x04\x70", 2, "getIdentity"},
 	    {"\x01\x70\x00\x02", 4, "profile-a-x25519"},
 	    {"\x07\x70\x00\x03\x80", 5, NULL},
@@ -2408,30 +2419,10 @@ static void test_eligibility_services(void **state)
 	f->svc.eligibility_all_services = true;
 	order(f, EID, "SVC-1", NULL);
 	reinitiate(f, &d);
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
-		o = (auth_opts){
-		    .mid = "SVC-1", .uicc_cap = cases[i].cap, .uicc_cap_len = cases[i].len};
-		if (cases[i].missing) {
-			expect_fail_msg(
-			    call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
-			    "4.3", cases[i].missing);
-			reinitiate(f, &d);
-		} else
-			auth_accepted(f, NULL, &o);
-	}
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(v23); i++) {
-		o = (auth_opts){.mid = "SVC-1",
-		                .uicc_cap = v23[i].cap,
-		                .uicc_cap_len = v23[i].len,
-		                .svn = "\x02\x03\x00"};
-		if (v23[i].missing) {
-			expect_fail_msg(
-			    call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
-			    "4.3", v23[i].missing);
-			reinitiate(f, &d);
-		} else
-			auth_accepted(f, NULL, &o);
-	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
+		services_try(f, &d, &cases[i], NULL);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(v23); i++)
+		services_try(f, &d, &v23[i], "\x02\x03\x00");
 	dl_free(&d);
 }
 
