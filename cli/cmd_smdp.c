@@ -323,19 +323,23 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 }
 
 /* The rows of m's module's tables in its database (under a guard: no other process has it
- * open): 0 without the tables, -1 when the database does not open. */
+ * open): 0 without any table, -1 when the database cannot be read (it does not open, is no
+ * database, or the count fails: until session 57 a count that failed was 0, "nobody wrote",
+ * and the file was removed). */
 static int64_t made_rows(const made_files *m)
 {
 	orsp_db *db = NULL;
 	orsp_stmt *st = NULL;
-	bool row = false;
+	bool row = false, tables = false;
 	int64_t n = -1;
 
-	if (orsp_db_open_ex(m->db_file, ORSP_DB_OPEN_EXISTING, &db) == ORSP_OK) {
-		/* without the tables (a file the open left empty) nobody wrote: 0 */
-		n = 0;
-		if (orsp_db_prepare(db, m->rows_sql, &st) == ORSP_OK &&
-		    orsp_stmt_step(st, &row) == ORSP_OK && row)
+	if (orsp_db_open_ex(m->db_file, ORSP_DB_OPEN_EXISTING, &db) == ORSP_OK &&
+	    orsp_db_has_tables(db, &tables) == ORSP_OK) {
+		/* without any table (a file the open left empty) nobody wrote: 0 */
+		if (!tables)
+			n = 0;
+		else if (orsp_db_prepare(db, m->rows_sql, &st) == ORSP_OK &&
+		         orsp_stmt_step(st, &row) == ORSP_OK && row)
 			n = orsp_stmt_column_int64(st, 0);
 	}
 	orsp_stmt_finalize(st);
@@ -370,6 +374,14 @@ static void unmake(const made_files *m)
 	 * AuC's adds undone by deletes leave both in its append-only audit log): kept, and said
 	 * without guessing whose (it blamed another process, until session 56) */
 	int64_t rows = made_rows(m);
+	if (rows < 0) {
+		fprintf(stderr,
+		        "openrsp: left the new database %s%s%s: it cannot be read to see whether "
+		        "another process wrote to it since it was made\n",
+		        m->db_file, m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "");
+		orsp_db_guard_close(g);
+		return;
+	}
 	if (rows != 0) {
 		fprintf(stderr,
 		        "openrsp: left the new database %s%s%s: it holds %lld row(s) written since "

@@ -190,6 +190,17 @@ if command -v gdb >/dev/null; then
 	race after-open orsp_smdp_created
 	has "after-open: A says why it leaves the database" "row(s) written since it was made" \
 		"$(cat "$T/after-open-a.out")"
+	# B imports and drops the audit table: A cannot count the rows, and keeps the database
+	# (the failed count was 0 until session 57: B's database and profile were removed)
+	db=$T/unread.db
+	gdb -q -batch -ex 'set breakpoint pending on' -ex 'break orsp_smdp_created' -ex run \
+		-ex "shell '$B' smdp profile import '$V7' --db '$db' >'$T/unread-b.out' 2>&1; python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"DROP TABLE smdp_audit\"); c.commit()' '$db'" \
+		-ex delete -ex continue --args "$B" smdp profile import "$V7" --db "$db" \
+		>"$T/unread-a.out" 2>&1 || true
+	has "unreadable count: A refused" "already imported" "$(cat "$T/unread-a.out")"
+	has "unreadable count: A says why it leaves the database" "it cannot be read to see whether another process wrote to it" \
+		"$(cat "$T/unread-a.out")"
+	expect "unreadable count: B's profile kept" 1 "$(sql "$db" "SELECT count(*) FROM smdp_profile")"
 else
 	bad "gdb is missing (scripts/setup.sh installs it)"
 fi
