@@ -619,6 +619,14 @@ static void test_iccid_without_check_digit(void **state)
 	 * or long */
 	reset_log(x);
 	assert_int_equal(orsp_lpa_profile_id_check("89000123456789012"), ORSP_E_USAGE);
+	/* 18 digits are even hex: they went out as an ISD-P AID until session 57, and the
+	 * answer was "no such profile"; an ICCID of 18 digits now, said so */
+	assert_int_equal(orsp_lpa_enable(&x->card, "890001234567890020"), ORSP_E_USAGE);
+	assert_string_equal(
+	    orsp_err_detail(),
+	    "890001234567890020: an ICCID of 18 digits: give one of 19-20 digits, or "
+	    "the profile's ISD-P AID (hex: isdpAid in profile list --json)");
+	assert_int_equal(orsp_lpa_profile_id_check("A0000005591010FFFFFFFF8900001000"), ORSP_OK);
 	assert_int_equal(orsp_lpa_iccid_check("890001234567890123"), ORSP_E_USAGE);
 	assert_int_equal(orsp_lpa_iccid_check("890001234567890123010"), ORSP_E_USAGE);
 	assert_int_equal(orsp_lpa_iccid_check("8900012345678901230F"), ORSP_E_USAGE);

@@ -353,6 +353,14 @@ static orsp_err parse_id(const char *id, uint8_t b[16], uint32_t *tag, size_t *l
 		*len = 10;
 		return ORSP_OK;
 	}
+	/* digits only and not 19-20 of them: an ICCID of another length (18), never an ISD-P
+	 * AID (SGP.22's begin A000000559): it went out as an AID, and the answer was "no such
+	 * profile" (until session 57) */
+	if (n && strspn(id, "0123456789") == n)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "%s: an ICCID of %zu digits: give one of 19-20 digits, or the "
+		                 "profile's ISD-P AID (hex: isdpAid in profile list --json)",
+		                 id, n);
 	if (n >= 10 && n <= 32 && n % 2 == 0 && orsp_hex_decode_exact(id, b, n / 2) == ORSP_OK) {
 		*tag = 0x4F;
 		*len = n / 2;
