@@ -469,7 +469,7 @@ static int euicc_info(int argc, char **argv)
 		printf("%-15s%zu\n", "profiles:", n);
 		for (size_t i = 0; i < n; i++) {
 			orsp_euicc_profile_info p;
-			char aid[2 * sizeof(p.aid) + 1];
+			char aid[2 * sizeof(p.aid) + 1], name[4 * sizeof(p.name)];
 			if ((e = orsp_euicc_profile_get(core, i, &p)) != ORSP_OK) {
 				rc = cli_fail("profile", e);
 				break;
@@ -477,9 +477,13 @@ static int euicc_info(int argc, char **argv)
 			for (size_t k = 0; k < p.aid_len && k < sizeof(p.aid); k++)
 				snprintf(aid + 2 * k, 3, "%02x", p.aid[k]);
 			aid[2 * (p.aid_len < sizeof(p.aid) ? p.aid_len : sizeof(p.aid))] = '\0';
+			/* the name is the SM-DP+'s (its StoreMetadata): UTF-8 that may hold
+			 * control characters, each shown as '?' (they went to the terminal) */
+			orsp_utf8_printable((const uint8_t *)p.name,
+			                    strnlen(p.name, sizeof(p.name)), name, sizeof(name));
 			printf("  %s  %s  %-8s  %-12s  %s\n", p.iccid, aid,
 			       p.enabled ? "enabled" : "disabled", class_name(p.profile_class),
-			       p.name);
+			       name);
 		}
 		printf("%-15s%zu\n", "notifications:", orsp_euicc_notification_count(core));
 	}

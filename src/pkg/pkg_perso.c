@@ -34,6 +34,8 @@ static bool digits(const char *s, size_t min, size_t max)
 /* Characters of a UTF-8 string, or -1 if it is not valid UTF-8 as RFC 3629 §4 defines it: no
  * overlong forms, no surrogates (U+D800..DFFF), nothing above U+10FFFF. The name becomes
  * SGP.22's profileName (a UTF8String) and JSON output, which need real characters. */
+/* The characters of s; -1 if it is not UTF-8, -2 if it holds a control character (an LPA
+ * or a terminal shows the name: an escape sequence there is the operator's to send) */
 static long utf8_chars(const char *s)
 {
 	const uint8_t *p = (const uint8_t *)s;
@@ -41,9 +43,12 @@ static long utf8_chars(const char *s)
 	uint32_t cp;
 	long n = 0;
 
-	for (; left; p += k, left -= k, n++)
+	for (; left; p += k, left -= k, n++) {
 		if ((k = orsp_utf8_seq(p, left, &cp)) == 0)
 			return -1;
+		if (orsp_utf8_is_control(cp))
+			return -2;
+	}
 	return n;
 }
 
@@ -129,6 +134,10 @@ static orsp_err check_inputs(const orsp_pkg_perso *p)
 		return orsp_errf(ORSP_E_USAGE, "spn_display: %d out of 0..255", p->spn_display);
 	if (p->profile_name) {
 		long n = utf8_chars(p->profile_name);
+		if (n == -2)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "profile_name: holds a control character (shown to the "
+			                 "end user: text only)");
 		if (n < 0)
 			return orsp_errf(ORSP_E_USAGE,
 			                 "profile_name: not valid UTF-8 (RFC 3629: no overlong "

@@ -485,6 +485,9 @@ gen_refused "profile 1 of 2: spn: SPN: longer than 16 characters" "--spn too lon
 gen_refused "profile 1 of 2: spn: SPN: character U+0001" "--spn not GSM" --spn $'a\x01b'
 gen_refused "profile 1 of 2: profile_name: must be 1 to 100" "--name too long" \
 	--name "$(printf 'n%.0s' {1..101})"
+# an escape sequence the end user's terminal would act on (LPAs and `euicc info` show it)
+gen_refused "profile 1 of 2: profile_name: holds a control character" "--name with ESC" \
+	--name $'red \e[31mname'
 gen_refused "$T/junk.der: open: file is not a database" "--auc not a database" --auc "$T/junk.der"
 gen_refused "is a directory, not a database file" "--auc a directory" --auc "$T"
 gen_refused "cannot create KEK file $T/none/auc.db.kek" "--auc in no directory" \
