@@ -38,7 +38,8 @@ orsp_err orsp_kdf_x963_sha256(const uint8_t *z, size_t z_len, const uint8_t *inf
                               uint8_t *out, size_t out_len)
 {
 	orsp_err err = ORSP_OK;
-	uint8_t block[ORSP_SHA256_LEN];
+	uint8_t block[ORSP_SHA256_LEN], *out0 = out;
+	size_t len0 = out_len;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -58,6 +59,8 @@ orsp_err orsp_kdf_x963_sha256(const uint8_t *z, size_t z_len, const uint8_t *inf
 		out_len -= take;
 	}
 	orsp_wipe(block, sizeof(block));
+	if (err) /* no key material left behind: the blocks made before the failure */
+		orsp_wipe(out0, len0);
 	EVP_MD_CTX_free(ctx);
 	return err;
 }
