@@ -25,9 +25,13 @@ bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 		                   : c == CLI_OPT_TOP ? "--top"
 		                   : c == CLI_OPT_OPC ? "--opc"
 		                                      : "--topc";
+		/* both keys out of the command line at once: the run ends with a usage error,
+		 * after reading K, which may wait on standard input (the second stayed until
+		 * session 57) */
 		if (o->op || o->opc) {
 			o->conflict = name;
 			cli_wipe_arg(o->op ? o->op : o->opc);
+			cli_wipe_arg(arg);
 		}
 		if (c == CLI_OPT_OP || c == CLI_OPT_TOP) {
 			o->op = arg;

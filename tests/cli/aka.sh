@@ -108,18 +108,25 @@ usage "--k" aka gen --k "@$T/long" --opc "$opc" "${G[@]}"
 expect "a key file's line too long: said" "openrsp: --k: the line in $T/long is too long" "$err"
 usage "--opc" aka gen --k "$k" --opc - "${G[@]}" <"$T/long"
 expect "a line on standard input too long: said" "openrsp: --opc: the line in standard input is too long" "$err"
+# piped NAME ARGS...: openrsp ARGS started with standard input from the pipe $T/NAME (held
+# open on fd 3, nothing written yet) and output to $T/NAME.out; p its process, cmdline its
+# command line once a value there is overwritten (or it ended), up to 30 s: a sanitizer build
+# starts slowly
+piped() {
+	mkfifo "$T/$1"
+	"$B" "${@:2}" <"$T/$1" >"$T/$1.out" 2>&1 &
+	p=$!
+	exec 3>"$T/$1"
+	for _ in $(seq 1 300); do
+		grep -q xxxxxxxx "/proc/$p/cmdline" 2>/dev/null && break
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline")
+}
 # K given as hex, OPc read from a pipe nobody writes to yet: meanwhile the command line
 # shows no K
-mkfifo "$T/fifo"
-"$B" aka gen --k "$k" --opc - "${G[@]}" <"$T/fifo" >"$T/fifo.out" 2>&1 &
-p=$!
-exec 3>"$T/fifo"
-for _ in $(seq 1 300); do # up to 30 s: a sanitizer build starts slowly
-	grep -q xxxxxxxx "/proc/$p/cmdline" 2>/dev/null && break
-	kill -0 "$p" 2>/dev/null || break
-	sleep 0.1
-done
-cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline")
+piped fifo aka gen --k "$k" --opc - "${G[@]}"
 lacks "K in the command line once read" "$k" "$cmdline"
 has "K overwritten in the command line" "--k $(printf 'x%.0s' $(seq 1 ${#k}))" "$cmdline"
 echo "$opc" >&3
@@ -127,6 +134,17 @@ exec 3>&-
 wait "$p" || bad "aka gen with OPc from a pipe"
 out=$(cat "$T/fifo.out")
 expect "K from the command line, OPc from a pipe" "$res" "$(json xres)"
+# both OP and OPc given (refused once K is read, which waits on a pipe): neither stays in the
+# command line meanwhile (the second did until session 57)
+op2=00112233445566778899aabbccddeeff
+piped fifo2 aka gen --k - --op "$op2" --opc "$opc" "${G[@]}"
+lacks "OP and OPc both given: OP not in the command line" "$op2" "$cmdline"
+lacks "OP and OPc both given: OPc not in the command line" "$opc" "$cmdline"
+echo "$k" >&3
+exec 3>&-
+rc=0
+wait "$p" || rc=$?
+expect "OP and OPc both given: a usage error" 2 "$rc"
 
 # Custom Milenage constants given explicitly equal to the defaults change nothing; others do.
 run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json \
