@@ -510,8 +510,8 @@ typedef struct fid_file {
 	size_t cmd;       /* createFCP number within its PE, from 1 */
 	bool tpl;         /* not listed by its PE: created by the template */
 	uint16_t fid;
-	uint8_t
-	    sfi; /* an EF's short file identifier (Fcp shortEFID, else the template's); 0: none */
+	/* an EF's short file identifier (Fcp shortEFID, else the template's); 0: none */
+	uint8_t sfi;
 	size_t seq; /* package order */
 } fid_file;
 
