@@ -189,6 +189,7 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 {
 	if (srv->c->quiet)
 		return;
+	/* extra (the client, ...) before the error, whose text runs to the end of the line */
 	fprintf(
 	    stderr,
 	    "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s%s%s ms=%.1f%s%s%s\n",
@@ -200,7 +201,7 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 	    : r->http_status >= 400 ? "refused"
 	                            : "ok",
 	    r->subject_code[0] ? "/" : "", r->reason_code, r->policy[0] ? " policy=" : "",
-	    r->policy, ms, e ? " error=" : "", e ? orsp_err_detail() : "", extra);
+	    r->policy, ms, extra, e ? " error=" : "", e ? orsp_err_detail() : "");
 }
 
 /* A request answered outside serve() (a refusal before its handler, a scrape): its log line
@@ -218,17 +219,26 @@ static void answered(orsp_smdp_server *srv, const char *iface, const char *funct
 	count(srv, &r, ms);
 }
 
+/* " client=ADDR" of a request's log line; behind a trusted proxy the client it forwarded, and
+ * " via=PROXY" */
+static const char *client_text(const orsp_http_request *req, char *buf, size_t cap)
+{
+	char via[ORSP_HTTP_VIA_MAX];
+
+	snprintf(buf, cap, " client=%s%s", req->client_addr,
+	         orsp_http_via(req->client_addr, req->peer_addr, via, sizeof(via)));
+	return buf;
+}
+
 /* A request of a known function refused before its handler (400, 401, 403): logged and counted
  * under the function. */
 static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
                        double t0, orsp_http_response *resp, int status, const char *text)
 {
-	char extra[128], via[ORSP_HTTP_VIA_MAX];
+	char extra[128];
 
-	/* behind a trusted proxy, the client it forwarded, and the proxy (via) */
-	snprintf(extra, sizeof(extra), " client=%s%s", req->client_addr,
-	         orsp_http_via(req->client_addr, req->peer_addr, via, sizeof(via)));
-	answered(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK, extra);
+	answered(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK,
+	         client_text(req, extra, sizeof(extra)));
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
 }
 
@@ -249,7 +259,7 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 {
 	const char *function = strrchr(req->path, '/') + 1;
 	const char *proto = orsp_http_request_header(req, "X-Admin-Protocol");
-	char pv[32];
+	char pv[32], client[128];
 	unsigned ma, mi, pa;
 	double ms;
 	orsp_smdp_reply r;
@@ -285,7 +295,9 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 	}
 	if (!r.function[0])
 		snprintf(r.function, sizeof(r.function), "%s", function);
-	log_request(srv, iface, &r, ms, e, "");
+	/* the client too (until session 57 only refused requests named it: a download could not
+	 * be told from whom, trusted_proxies or not) */
+	log_request(srv, iface, &r, ms, e, client_text(req, client, sizeof(client)));
 	count(srv, &r, ms);
 	if (e)
 		orsp_err_clear();

@@ -399,8 +399,9 @@ parsed=""
 metrics_parse "$m" parsed
 has "metrics as prometheus_client reads them: the histogram" 'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 2.0' "$parsed"
 has "metrics as prometheus_client reads them: a failure by code" 'result="8.8.1/3.8"} 1.0' "$parsed"
-# one log line per request, no secret
-grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok' "$T/serve.log" && ok || bad "request log line"
+# one log line per request, no secret, naming the client (only refused requests did until
+# session 57)
+grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "request log line: $(grep 'function=initiateAuthentication tid=[0-9A-F]' "$T/serve.log")"
 # ... in the same format for requests refused before a handler, or that reached none
 grep -q '^openrsp smdp: es2+ function=downloadOrder tid=- eid=- http=401 result=refused ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 401: $(grep 'http=401' "$T/serve.log")"
 grep -q '^openrsp smdp: es9+ function=initiateAuthentication tid=- eid=- http=400 result=refused ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 400: $(grep 'http=400' "$T/serve.log")"
@@ -410,6 +411,8 @@ grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused 
 post /gsma/rsp2/es2plus/downloadOrder '{}' -H 'X-Forwarded-For: 198.51.100.7, ::1' >/dev/null
 post /gsma/rsp2/es9plus/frobnicate2 '{}' -H 'X-Forwarded-For: 2001:DB8::9' >/dev/null
 post /gsma/rsp2/es9plus/frobnicate3 '{}' -H 'X-Forwarded-For: unknown' >/dev/null
+post /gsma/rsp2/es9plus/cancelSession '{"transactionId":"00"}' -H 'X-Forwarded-For: 203.0.113.5' >/dev/null
+grep -q '^openrsp smdp: es9+ function=cancelSession tid=[0-9A-F-]* eid=- http=200 result=[0-9./]* ms=[0-9.]* client=203.0.113.5 via=127.0.0.1$' "$T/serve.log" && ok || bad "log line of an answered request through a proxy: $(grep 'function=cancelSession' "$T/serve.log")"
 grep -q '^openrsp smdp: es2+ function=downloadOrder tid=- eid=- http=401 result=refused ms=[0-9.]* client=198.51.100.7 via=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 401 through a proxy: $(grep 'http=401' "$T/serve.log")"
 grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused ms=[0-9.]* client=2001:db8::9 via=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/frobnicate2$' "$T/serve.log" && ok || bad "log line of a 404 through a proxy: $(grep 'frobnicate2' "$T/serve.log")"
 grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/frobnicate3$' "$T/serve.log" && ok || bad "log line of a 404, no address forwarded: $(grep 'frobnicate3' "$T/serve.log")"
@@ -437,7 +440,7 @@ for _ in $(seq 1 100); do [[ -e "$T/locked" ]] && break; sleep 0.1; done
 r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"89000123456789012341\"}" -H "Authorization: Bearer $TOKEN" --max-time 30)
 [[ "$r" == '500 ' ]] && ok || bad "downloadOrder on a locked database: $r"
 wait "$locker"
-grep -q 'function=downloadOrder tid=- eid=- http=500 result=error ms=[0-9.]* error=.' "$T/serve.log" && ok || bad "log line of a 500: $(grep 'http=500' "$T/serve.log")"
+grep -q 'function=downloadOrder tid=- eid=- http=500 result=error ms=[0-9.]* client=127.0.0.1 error=.' "$T/serve.log" && ok || bad "log line of a 500: $(grep 'http=500' "$T/serve.log")"
 # ... and only that line: the HTTP module's hook does not log it again
 [[ $(grep -c 'http=500' "$T/serve.log") -eq 1 ]] && ok || bad "a 500 logged more than once: $(grep 'http=500' "$T/serve.log")"
 # cancelOrder back to Available, then the operator CLI orders with the server's configuration
