@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
 #include "openrsp/crypto.h"
 #include "openrsp/http.h"
@@ -300,8 +302,33 @@ static void no_tls_keylog(int argc, char **argv)
 	}
 }
 
+/* OpenSSL's own heap blocks wiped before they are freed: its decoders and encoders copy a
+ * private key's scalar into ordinary ASN.1 objects (d2i_ECPrivateKey's privateKey OCTET
+ * STRING, the PEM-to-DER buffer, i2d_ECPrivateKey's) and free them uncleansed, 11 blocks per
+ * PEM key loaded. Set before OpenSSL allocates anything. */
+static void *ossl_malloc(size_t n, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	return orsp_wipe_malloc(n);
+}
+static void *ossl_realloc(void *p, size_t n, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	return orsp_wipe_realloc(p, n);
+}
+static void ossl_free(void *p, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	orsp_wipe_free(p);
+}
+
 int main(int argc, char **argv)
 {
+	if (!CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free))
+		fprintf(stderr, "openrsp: warning: OpenSSL allocated before main\n");
 	hide_kek_env();
 	no_tls_keylog(argc, argv);
 	/* No core file: it would hold what the process held (K and OPc, private keys, the KEK,

@@ -29,10 +29,14 @@ CC=31415926535897 # a confirmation code, and its bytes in hex for the library
 CCHEX=$(printf %s "$CC" | od -An -tx1 | tr -d ' \n')
 ICCID=89000123456789012341
 IMSI=001010123456789
-# hs ARGS...: as run, with the library preloaded looking for K and OPc
+# KEYS: the private scalars of the SM-DP+'s DPauth and DPpb and of the eUICC, once
+# served_device made them (OpenSSL's decoders copy a key into blocks they free unwiped: 11 per
+# key read, until session 57, when openrsp gave OpenSSL its wiping allocator)
+KEYS=""
+# hs ARGS...: as run, with the library preloaded looking for K and OPc (and KEYS)
 hs() {
 	rc=0
-	out=$(LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC "$B" "$@" 2>"$T/err") || rc=$?
+	out=$(LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC${KEYS:+,$KEYS} "$B" "$@" 2>"$T/err") || rc=$?
 	err=$(cat "$T/err")
 }
 # clean WHAT WANT_RC: the last hs ended with WANT_RC, and the library found nothing
@@ -70,12 +74,24 @@ has "BER: refused" "not DER" "$err"
 
 # The SM-DP+ and the device: import, order, serve; download, enable, delete.
 served_device smdp.db
+# scalar PEM: the private scalar of an EC key file, 64 hex digits
+scalar() {
+	local h
+	h=$(openssl pkey -in "$1" -text -noout | sed -n '/^priv:/,/^pub:/p' | grep -v '^priv:\|^pub:' | tr -d ' :\n' | tail -c 64)
+	printf '%64s' "$h" | tr ' ' 0
+}
+KEYS=$(scalar "$T/pki/smdp/dpauth_key.pem"),$(scalar "$T/pki/smdp/dppb_key.pem"),$(scalar "$T/pki/euicc/euicc_key.pem")
+[[ $KEYS =~ ^[0-9a-f]{64},[0-9a-f]{64},[0-9a-f]{64}$ ]] && ok || bad "the private scalars: $KEYS"
+hs smdp serve --config "$T/smdp.conf" --check
+clean "smdp serve --check (the keys read)" 0
+hs euicc info --state "$T/dev"
+clean "euicc info (the eUICC's key read)" 0
 hs smdp profile import "$T/p.der" --config "$T/smdp.conf"
 clean "smdp profile import" 0
 hs smdp order --config "$T/smdp.conf" --iccid "$ICCID" --release
 clean "smdp order" 0
 AC=$out
-LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC,$CCHEX smdp_start "$T/smdp.conf"
+LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC,$CCHEX,$KEYS smdp_start "$T/smdp.conf"
 URL=http://127.0.0.1:$PORT
 hs lpa profile download -a "$AC" --server-url "$URL" --insecure --euicc "local:$T/dev"
 clean "lpa profile download" 0
