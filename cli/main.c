@@ -105,6 +105,24 @@ static int run_cmd(const cli_noun *n, const cli_cmd *c, int argc, char **argv)
 	return rc;
 }
 
+/* Whether word is a verb of c's own, a lower-case word of its synopsis standing alone
+ * (`import` in "import DIR|FILE\n ... profile list ...", `enable` in "| enable ICCID|AID") */
+static bool sub_verb_of(const cli_cmd *c, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = c->synopsis;
+
+	if (!n || strspn(word, "abcdefghijklmnopqrstuvwxyz-") != n || word[0] == '-' || !p)
+		return false;
+	for (; (p = strstr(p, word)) != NULL; p += n) {
+		char before = p == c->synopsis ? ' ' : p[-1], after = p[n];
+		if ((before == ' ' || before == '\n' || before == '|') &&
+		    (after == ' ' || after == '\n' || after == '\0'))
+			return true;
+	}
+	return false;
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	const cli_noun *n;
@@ -125,8 +143,12 @@ static int cmd_help(int argc, char **argv)
 	if (!c)
 		return cli_usage(argv[1], "unknown verb of %s (see openrsp help %s)", n->name,
 		                 n->name);
-	if (argc > 2)
+	/* a verb's own verb (`help smdp profile list`, as `smdp profile list --help` takes it):
+	 * its page is the verb's */
+	if (argc > 2 && !sub_verb_of(c, argv[2]))
 		return cli_usage(argv[2], "unexpected argument");
+	if (argc > 3)
+		return cli_usage(argv[3], "unexpected argument");
 	help_cmd(n, c);
 	return CLI_OK;
 }

@@ -355,6 +355,15 @@ usage frob help aka frob
 expect "help aka frob: said" "openrsp: frob: unknown verb of aka (see openrsp help aka)" "$err"
 usage extra help aka gen extra
 expect "help aka gen extra: said" "openrsp: extra: unexpected argument" "$err"
+# ... but a verb's own verb is its page, as `smdp profile list --help` gives it (refused until
+# session 57); a word that is none, or a fourth, is not
+run help smdp profile list
+expect "help smdp profile list: the page of smdp profile" "0 $("$B" smdp profile list --help)" "$rc $out"
+run help lpa profile enable
+expect "help lpa profile enable: the page of lpa profile" "0 $("$B" help lpa profile)" "$rc $out"
+usage ICCID help lpa profile ICCID
+usage list help smdp order list
+usage x help smdp profile list x
 
 # ----- aka usim: the USIM side of every TS 35.208 set -----
 while IFS=$'\t' read -r i k rand sqn amf opc res ck ik; do
