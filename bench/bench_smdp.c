@@ -76,6 +76,7 @@ typedef struct sim_id {
 	orsp_ec_key *sk;
 	uint8_t *cert;
 	size_t cert_len;
+	uint8_t eid[16]; /* its EID as the BPP's key derivation takes it */
 } sim_id;
 
 typedef struct sim {
@@ -216,9 +217,88 @@ static orsp_err step_post(const client *c, orsp_http_client **hs, size_t k, cons
 	return post(hs[k], c->bases[k], fn, q, r);
 }
 
+/* The public key of a certificate an SM-DP+ sent (CERT.DPauth, CERT.DPpb), kept by a client
+ * while the server sends the same bytes: parsed once, not per download. */
+typedef struct peer_key {
+	uint8_t der[2048];
+	size_t len;
+	orsp_ec_key *key;
+} peer_key;
+
+static orsp_err peer_key_of(peer_key *pk, const json_t *r, const char *field, orsp_ec_key **out)
+{
+	uint8_t der[sizeof(pk->der)];
+	size_t n = 0;
+	orsp_cert *cert = NULL;
+	orsp_err e = orsp_json_get_base64(r, field, der, sizeof(der), &n);
+
+	if (e)
+		return e;
+	if (!pk->key || n != pk->len || memcmp(der, pk->der, n) != 0) {
+		orsp_ec_free(pk->key);
+		pk->key = NULL;
+		pk->len = 0;
+		if ((e = orsp_cert_load_mem(der, n, &cert)) ||
+		    (e = orsp_cert_public_key(cert, &pk->key))) {
+			orsp_cert_free(cert);
+			return orsp_errf(e, "%s: %s", field, orsp_err_detail());
+		}
+		orsp_cert_free(cert);
+		memcpy(pk->der, der, n);
+		pk->len = n;
+	}
+	*out = pk->key;
+	return ORSP_OK;
+}
+
+/* The signature field (5F37 40 || r || s) of r verifies over msg[n] with key. */
+static orsp_err sig_ok(const orsp_ec_key *key, const json_t *r, const char *field,
+                       const uint8_t *msg, size_t n)
+{
+	uint8_t sig[67];
+	size_t sl = 0;
+	orsp_err e = orsp_json_get_base64(r, field, sig, sizeof(sig), &sl);
+
+	if (e)
+		return e;
+	if (sl != 67 || memcmp(sig, "\x5F\x37\x40", 3) != 0)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: not 5F37 40 and 64 bytes", field);
+	if ((e = orsp_ecdsa_verify(key, msg, n, sig + 3)))
+		return orsp_errf(e, "%s does not verify", field);
+	return ORSP_OK;
+}
+
+/* The bound profile package as the eUICC takes it: smdpSign with PK.DPpb, the session keys
+ * from otSK.EUICC, every C-MAC, to its end (the plaintext dropped). */
+static orsp_err bpp_ok(const uint8_t *bpp, size_t n, const orsp_ec_key *otk,
+                       const orsp_ec_key *dppb, const uint8_t eid[16], const uint8_t *tid,
+                       size_t tl)
+{
+	orsp_bsp_unwrap_params p = {.euicc_otsk = otk,
+	                            .dppb = dppb,
+	                            .eid = eid,
+	                            .transaction_id = orsp_slice_make(tid, tl)};
+	orsp_bsp_unwrap *u = NULL;
+	orsp_err e = orsp_bsp_unwrap_new(&p, &u);
+
+	if (!e)
+		e = orsp_bsp_unwrap_feed(u, bpp, n);
+	if (!e)
+		e = orsp_bsp_unwrap_finish(u);
+	if (e)
+		e = orsp_errf(e, "boundProfilePackage: %s (%s)", orsp_err_detail(),
+		              orsp_bsp_reason_str(orsp_bsp_unwrap_reason(u, NULL)));
+	orsp_bsp_unwrap_free(u);
+	return e;
+}
+
 /* One complete download as an eUICC and its LPA do it; hs[k] is the client's connection to
- * server k. */
-static orsp_err download(const client *c, orsp_http_client **hs, size_t i)
+ * server k. What the server sends is checked as the eUICC checks it (serverSignature1 with
+ * CERT.DPauth's key, smdpSignature2 and the bound profile package with CERT.DPpb's: the keys
+ * of the certificates it sent; their chain is not followed): a download counts only when its
+ * package unwraps whole (until session 57 nothing the server sent was checked). keys[0] and
+ * keys[1]: the client's DPauth and DPpb keys. */
+static orsp_err download(const client *c, orsp_http_client **hs, size_t i, peer_key keys[2])
 {
 	const sim *s = c->s;
 	const sim_id *id = &s->ids[i % s->n_ids];
@@ -229,7 +309,7 @@ static orsp_err download(const client *c, orsp_http_client **hs, size_t i)
 	const char *tx;
 	orsp_writer w;
 	orsp_der_mark m, x, y;
-	orsp_ec_key *otk = NULL;
+	orsp_ec_key *otk = NULL, *dpauth = NULL, *dppb = NULL;
 	json_t *q, *r = NULL;
 	orsp_tlv t, f;
 	orsp_reader rd;
@@ -256,6 +336,9 @@ static orsp_err download(const client *c, orsp_http_client **hs, size_t i)
 	    (e = orsp_json_get_base64(r, "serverSigned1", tmp, sizeof(tmp), &n)))
 		goto out;
 	snprintf(tidhex, sizeof(tidhex), "%s", tx);
+	if ((e = peer_key_of(&keys[0], r, "serverCertificate", &dpauth)) ||
+	    (e = sig_ok(dpauth, r, "serverSignature1", tmp, n)))
+		goto out;
 	if (!orsp_der_parse_one(orsp_slice_make(tmp, n), &t)) {
 		orsp_reader_init(&rd, t.value.p, t.value.len);
 		while (orsp_reader_remaining(&rd) && !orsp_der_read(&rd, &f))
@@ -318,6 +401,16 @@ static orsp_err download(const client *c, orsp_http_client **hs, size_t i)
 	    (e = orsp_json_get_base64(r, "smdpSigned2", s2, sizeof(s2), &s2l)) ||
 	    (e = orsp_json_get_base64(r, "smdpSignature2", sig2, sizeof(sig2), &n)))
 		goto out;
+	/* smdpSignature2 over smdpSigned2 || euiccSignature1 (with its tag) */
+	if (s2l + 67 > sizeof(tmp)) {
+		e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2 of %zu bytes", s2l);
+		goto out;
+	}
+	memcpy(tmp, s2, s2l);
+	memcpy(tmp + s2l, sig1, 67);
+	if ((e = peer_key_of(&keys[1], r, "smdpCertificate", &dppb)) ||
+	    (e = sig_ok(dppb, r, "smdpSignature2", tmp, s2l + 67)))
+		goto out;
 	json_decref(r);
 	r = NULL;
 	/* getBoundProfilePackage: a one-time key pair, euiccSigned2 */
@@ -348,7 +441,8 @@ static orsp_err download(const client *c, orsp_http_client **hs, size_t i)
 	}
 	if ((e = step_post(c, hs, k2, "getBoundProfilePackage", q, &r)))
 		goto out;
-	if ((e = orsp_json_get_base64_alloc(r, "boundProfilePackage", 1 << 20, &meta, &n)))
+	if ((e = orsp_json_get_base64_alloc(r, "boundProfilePackage", 1 << 20, &meta, &n)) ||
+	    (e = bpp_ok(meta, n, otk, dppb, id->eid, tid, tl)))
 		goto out;
 	json_decref(r);
 	r = NULL;
@@ -396,12 +490,16 @@ static void *client_main(void *arg)
 {
 	client *c = arg;
 	orsp_http_client *hs[SERVERS_MAX] = {NULL};
+	peer_key *keys = calloc(2, sizeof(*keys));
 
+	if (!keys)
+		c->err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	for (size_t k = 0; k < c->nserv && !c->err; k++)
 		c->err = client_http(c, &hs[k]);
 	for (size_t i = 0; i < c->count && !c->err; i++) {
 		double t = orsp_mono_s();
-		c->err = orsp_stop_set(stopped) ? stop_error() : download(c, hs, c->first + i);
+		c->err =
+		    orsp_stop_set(stopped) ? stop_error() : download(c, hs, c->first + i, keys);
 		if (!c->err)
 			c->lat[c->done++] = orsp_mono_s() - t;
 	}
@@ -409,6 +507,9 @@ static void *client_main(void *arg)
 		orsp_err_detail_copy(c->detail, sizeof(c->detail));
 	for (size_t k = 0; k < c->nserv; k++)
 		orsp_http_client_free(hs[k]);
+	for (size_t k = 0; keys && k < 2; k++)
+		orsp_ec_free(keys[k].key);
+	free(keys);
 	return NULL;
 }
 
@@ -956,6 +1057,7 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 			else {
 				memcpy(s->ids[i].cert, d.p, d.len);
 				s->ids[i].cert_len = d.len;
+				e = orsp_hex_decode_exact(eid, s->ids[i].eid, 16);
 			}
 		}
 		orsp_cert_free(c);

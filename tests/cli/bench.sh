@@ -144,6 +144,45 @@ if [[ $rc -eq 1 && "$err" == *"no process 2147483647"* ]]; then ok; else bad "be
 run bench smdp --url http://127.0.0.1:8000 --server-pid $$ --pki "$T" --smdp-address a.b --matching-id A
 if [[ $rc -eq 1 && "$err" == *"$T/eum/eum_key.pem"* ]]; then ok; else bad "bench smdp no EUM: rc=$rc $err"; fi
 
+# bench smdp checks what the server sends as the eUICC does (serverSignature1, smdpSignature2,
+# the bound profile package unwrapped whole): a proxy (lib/bench_mitm.py) in front of a real
+# SM-DP+ changes one field of one answer, and the download fails naming it; through the same
+# proxy changing nothing it passes (until session 57 nothing was checked, and a broken
+# package counted as a complete download)
+V7=${ORSP_VECTORS:?set ORSP_VECTORS}/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
+served_device smdp.db
+"$B" smdp profile generate --config "$T/smdp.conf" --template "$V7" --iccid-start 898824700000090000 \
+	--imsi-start 001019000009000 --count 4 >/dev/null 2>&1
+n=0
+for f in none serverSignature1 smdpSignature2 boundProfilePackage; do
+	"$B" smdp order --config "$T/smdp.conf" --iccid "$(luhn 89882470000009000$n)" \
+		--matching-id "${f^^}-0" --release >/dev/null
+	n=$((n + 1))
+done
+smdp_start "$T/smdp.conf"
+mitm=""
+trap '[[ -n $mitm ]] && kill "$mitm" 2>/dev/null; smdp_stop' EXIT
+for f in none serverSignature1 smdpSignature2 boundProfilePackage; do
+	rm -f "$T/mitm.port"
+	"$PY" "$(dirname "$0")/lib/bench_mitm.py" "http://127.0.0.1:$PORT" "$f" "$T/mitm.port" &
+	mitm=$!
+	wait_for 60 "the proxy to print its port" nonempty "$T/mitm.port"
+	run bench smdp --url "http://127.0.0.1:$(cat "$T/mitm.port")" --server-pid "$server" \
+		--pki "$T/pki" --smdp-address smdp.example.org --matching-id "${f^^}-{n}" --downloads 1 \
+		--clients 1 --refused-requests 0
+	kill "$mitm"
+	wait "$mitm" 2>/dev/null || true
+	mitm=""
+	case $f in
+	none) want="1 complete downloads" ;;
+	boundProfilePackage) want="boundProfilePackage: BSP: C-MAC of segment 86" ;;
+	*) want="$f does not verify" ;;
+	esac
+	if [[ ($f == none && $rc -eq 0 && "$out" == *"$want"*) || ($f != none && $rc -eq 1 && "$err" == *"client 0: $want"*) ]]; then ok; else bad "bench smdp through a proxy changing $f: rc=$rc $out $err"; fi
+done
+smdp_stop
+trap - EXIT
+
 # bench inventory: each of its four generate runs made and checked (the generate's own
 # count), the figures positive, its directory removed (no timing asserted)
 mkdir -p "$T/inv"
