@@ -124,6 +124,7 @@ int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op
 	orsp_aka_alg alg = ORSP_AKA_MILENAGE;
 	uint8_t k[32], opc[32];
 	size_t k_len = 0, opc_len;
+	bool opc_inline = false;
 	char *opc_val;
 	const char *opc_name;
 	int rc = CLI_OK;
@@ -139,6 +140,26 @@ int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op
 	}
 	if (!o->k)
 		return cli_missing("--k");
+	/* an operator key given inline leaves the command line before K is waited for on
+	 * standard input or read from a file: else OP/OPc stayed visible in ps meanwhile */
+	opc_len = alg == ORSP_AKA_TUAK ? 32 : 16;
+	if (!o->conflict && (o->op || o->opc)) {
+		const char *v = o->op ? o->op : o->opc;
+		if (strcmp(v, "-") != 0 && v[0] != '@') {
+			size_t got = 0;
+			const char *name = o->op ? o->op_opt : o->opc_opt;
+			if (alg != ORSP_AKA_TUAK &&
+			    (strcmp(name, "--top") == 0 || strcmp(name, "--topc") == 0)) {
+				cli_wipe_arg(o->op ? o->op : o->opc);
+				rc = cli_usage(name, "only with --alg tuak");
+				goto out;
+			}
+			rc = cli_secret_hex(name, o->op ? o->op : o->opc, opc, opc_len, 0, &got);
+			if (rc)
+				goto out;
+			opc_inline = true;
+		}
+	}
 	rc = cli_secret_hex("--k", o->k, k, 16, alg == ORSP_AKA_TUAK ? 32 : 0, &k_len);
 	if (rc)
 		goto out;
@@ -158,8 +179,7 @@ int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op
 		rc = cli_usage(opc_name, "only with --alg tuak");
 		goto out;
 	}
-	opc_len = alg == ORSP_AKA_TUAK ? 32 : 16;
-	{
+	if (!opc_inline) {
 		size_t got = 0;
 		rc = cli_secret_hex(opc_name, opc_val, opc, opc_len, 0, &got);
 	}

@@ -3587,6 +3587,43 @@ static void gfm_fid(ProfileElement_t *pe, void *arg)
 	fail_msg("no createFCP %d", a->nth);
 }
 
+/* PE-USIM's EF.ACC marked doNotCreate (alone: the only element): the package is valid and
+ * the eUICC skips the file, so personalising an IMSI leaves it alone (it wrote EF.ACC from the
+ * IMSI's last digit and was refused, "the file is marked doNotCreate", until session 57) */
+static void usim_acc_dnc_only(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.ef_acc;
+	(void)arg;
+	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_File, f);
+	memset(f, 0, sizeof(*f));
+	dnc_add(f);
+}
+
+static void test_personalise_acc_not_created(void **state)
+{
+	pelist pl;
+	size_t len;
+	uint8_t *b;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_acc_dnc_only, NULL);
+	expect_valid(&pl);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.iccid = "8949449999999990171";
+	p.imsi = "262019876543210";
+	if (orsp_pkg_personalise(pkg, &p) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+}
+
 /* TS 102 221 §8.3: the files of one directory have distinct FIDs, none has its parent's,
  * 3F00, 7FFF and FFFF are reserved; an ADF's temporary file ID is unique in the profile
  * (PEDefinitions Fcp.fileID). Before, TS.48 v7 with EF.IMSI given EF.SPN's FID passed, and
@@ -4308,6 +4345,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_served_identity),
 	    cmocka_unit_test(test_validate_layout),
 	    cmocka_unit_test(test_validate_fids),
+	    cmocka_unit_test(test_personalise_acc_not_created),
 	    cmocka_unit_test(test_personalise_template_gaps),
 	    cmocka_unit_test(test_aka_mapping),
 	    cmocka_unit_test(test_secrets_too_long),

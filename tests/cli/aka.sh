@@ -145,6 +145,15 @@ exec 3>&-
 rc=0
 wait "$p" || rc=$?
 expect "OP and OPc both given: a usage error" 2 "$rc"
+# OPc given inline, K read from a pipe nobody writes to yet: the OPc leaves the command
+# line before K is waited for
+piped fifo3 aka gen --opc "$opc" --k - "${G[@]}"
+lacks "OPc in the command line while K is waited for" "$opc" "$cmdline"
+echo "$k" >&3
+exec 3>&-
+wait "$p" || bad "aka gen with K from a pipe"
+out=$(cat "$T/fifo3.out")
+expect "OPc from the command line, K from a pipe" "$res" "$(json xres)"
 
 # Custom Milenage constants given explicitly equal to the defaults change nothing; others do.
 run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json \
