@@ -1,11 +1,12 @@
 /* `openrsp bench`: micro-benchmarks.
  *
  * `bench aka` measures, on one core and in one run, the AES-128 block rate (the bound for
- * Milenage: 6 blocks per vector with f1 and f1*), our Milenage through a keyed context and
- * through the generic orsp_aka_generate(), TUAK, and libosmocore's osmo_auth_gen_vec() when
- * built with it. The measurements are interleaved: several rounds, each running every
- * measurement for a short slice, and the median per measurement is reported, so that clock
- * changes and noisy neighbours hit all measurements alike.
+ * Milenage: 5 blocks per vector, TEMP and OUT1..OUT4: f1 and f1* both come from OUT1, and
+ * OUT5, f5*, is for a resynchronisation only; until session 57 it counted 6), our Milenage through
+ * a keyed context and through the generic orsp_aka_generate(), TUAK, and libosmocore's
+ * osmo_auth_gen_vec() when built with it. The measurements are interleaved: several rounds, each
+ * running every measurement for a short slice, and the median per measurement is reported, so that
+ * clock changes and noisy neighbours hit all measurements alike.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -265,7 +266,9 @@ static int bench_aka(int argc, char **argv)
 	for (int m = 0; m < M__COUNT; m++)
 		med[m] = have[m] ? bench_median(res[m], ROUNDS) : 0;
 
-	double bound = med[M_AES6] / 6; /* Milenage with f1 and f1*: 6 AES blocks per vector */
+	/* a vector's AES blocks: TEMP, OUT1 (f1, f1*), OUT2 (f2, f5), OUT3, OUT4; openrsp's
+	 * Milenage also makes OUT5 (f5*), a sixth, which the bound does not count */
+	double bound = med[M_AES6] / 5;
 	double vs_bound = med[M_MIL_CTX] / bound;
 	double many_vs_bound = med[M_MIL_MANY] / bound;
 	double vs_osmo = have[M_OSMO] ? med[M_MIL_CTX] / med[M_OSMO] : 0;
@@ -304,7 +307,7 @@ static int bench_aka(int argc, char **argv)
 	       ROUNDS, slice);
 	print_rate(m_names[M_AES6], med[M_AES6], "blocks");
 	print_rate(m_names[M_AES1], med[M_AES1], "blocks");
-	print_rate("bound (6-block rate / 6)", bound, "vectors");
+	print_rate("bound (6-block rate / 5)", bound, "vectors");
 	print_rate(m_names[M_MIL_CTX], med[M_MIL_CTX], "vectors");
 	print_rate(m_names[M_MIL_MANY], med[M_MIL_MANY], "vectors");
 	print_rate(m_names[M_MIL_GEN], med[M_MIL_GEN], "vectors");
@@ -337,8 +340,8 @@ static const cli_cmd bench_cmds[] = {
         .synopsis = "[--seconds S] [--json]",
         .help = "On one core, in one run, interleaved ("
                 "7 rounds, median): AES-128 blocks/s in\n"
-                "6-block and 1-block calls (the bound is the 6-block rate / 6, Milenage's\n"
-                "6 AES blocks per vector), Milenage vectors/s through a keyed context and\n"
+                "6-block and 1-block calls (the bound is the 6-block rate / 5, the 5 AES\n"
+                "blocks a Milenage vector needs), Milenage vectors/s through a keyed context and\n"
                 "through orsp_aka_generate, TUAK vectors/s, and libosmocore's\n"
                 "osmo_auth_gen_vec when built with libosmogsm. RAND changes every vector.\n"
                 "Goals: Milenage >= 4x libosmocore, and within 3x of the AES bound.\n\n"
