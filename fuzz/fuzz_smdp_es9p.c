@@ -6,11 +6,15 @@
  * either answers
  * (ORSP_OK with 200 and a JSON body, 204 without one, or 404) or reports an internal failure
  * (a storage, resource, crypto or I/O error, as smdp_internal_error) with a 500 and no body:
- * malformed or unexpected input never gets a 500. The SM-DP+ runs on a scratch database with
- * a private PKI made at start-up (CI, DPauth, DPpb) and one imported, released profile (the
- * GSMA TS.48 test profile of tests/vectors, ICCID 89000123456789012341, matching ID FUZZ-1),
- * so that bodies that get past the JSON and ASN.1 checks reach the session and order logic;
- * a setup that fails aborts at once instead of leaving an empty inventory.
+ * malformed or unexpected input never gets a 500. The SM-DP+ runs on a database in memory
+ * (SQLite's memdb) with a private PKI made at start-up (CI, DPauth, DPpb) and one imported,
+ * released profile (the GSMA TS.48 test profile of tests/vectors, ICCID 89000123456789012341,
+ * matching ID FUZZ-1), so that bodies that get past the JSON and ASN.1 checks reach the
+ * session and order logic; a setup that fails aborts at once instead of leaving an empty
+ * inventory. Every input starts from the database as the setup left it (restored from a copy,
+ * as fuzz_smdp_es9p_session does): until session 57 the inventory carried over from one input
+ * to the next (a cancelOrder in the corpus cancelled the one order for all that followed), so
+ * an input's answer, and a finding, depended on what ran before it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,25 +22,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "openrsp/smdp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define LIVE "file:/orsp-fuzz-es9p?vfs=memdb"
+#define TEMPLATE "file:/orsp-fuzz-es9p-template?vfs=memdb"
+
 static orsp_smdp *smdp;
 static orsp_smdp_service svc;
-static char db_path[512];
-
-static void remove_db(void)
-{
-	char p[600];
-	orsp_smdp_close(smdp);
-	smdp = NULL;
-	unlink(db_path);
-	snprintf(p, sizeof(p), "%s-wal", db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", db_path);
-	unlink(p);
-}
+static sqlite3 *live, *tmpl; /* held open: a memdb lives while a connection does */
 
 /* The package imported at start-up: its path comes from fuzz/CMakeLists.txt. */
 #define UPP_MAX (256 * 1024)
@@ -75,11 +72,13 @@ static void init(void)
 	size_t n;
 
 	memset(kek.v, 7, 32);
-	snprintf(db_path, sizeof(db_path), "%s/orsp-fuzz-es9p-%d.db",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
-	unlink(db_path);
-	check(orsp_smdp_open(db_path, &kek, &smdp) == ORSP_OK);
-	atexit(remove_db);
+	check(sqlite3_open_v2(LIVE, &live,
+	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+	                      NULL) == SQLITE_OK);
+	check(sqlite3_open_v2(TEMPLATE, &tmpl,
+	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+	                      NULL) == SQLITE_OK);
+	check(orsp_smdp_open(LIVE, &kek, &smdp) == ORSP_OK);
 	check(orsp_es9p_prepare(smdp) == ORSP_OK);
 	strcpy(svc.fqdn, "smdp.fuzz.example");
 	strcpy(svc.oid, "2.999.10");
@@ -107,6 +106,19 @@ static void init(void)
 	o.matching_id = "FUZZ-1";
 	check(orsp_smdp_download_order(smdp, &o, &p) == ORSP_OK);
 	check(orsp_smdp_confirm_order(smdp, "FUZZ-1", NULL, true) == ORSP_OK);
+	{
+		sqlite3_backup *b = sqlite3_backup_init(tmpl, "main", live, "main");
+		check(b && sqlite3_backup_step(b, -1) == SQLITE_DONE &&
+		      sqlite3_backup_finish(b) == SQLITE_OK);
+	}
+}
+
+/* Every input starts from the database as init() left it. */
+static void reset(void)
+{
+	sqlite3_backup *b = sqlite3_backup_init(live, "main", tmpl, "main");
+	check(b && sqlite3_backup_step(b, -1) == SQLITE_DONE &&
+	      sqlite3_backup_finish(b) == SQLITE_OK);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -124,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	if (size < 1)
 		return 0;
+	reset();
 	if (data[0] % 10 < 6)
 		e = orsp_es9p_handle(&svc, smdp, fns[data[0] % 10], data + 1, size - 1, &rep);
 	else
