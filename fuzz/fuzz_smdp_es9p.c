@@ -22,8 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
+#include "memdb.h"
 #include "openrsp/smdp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -72,12 +71,8 @@ static void init(void)
 	size_t n;
 
 	memset(kek.v, 7, 32);
-	check(sqlite3_open_v2(LIVE, &live,
-	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-	                      NULL) == SQLITE_OK);
-	check(sqlite3_open_v2(TEMPLATE, &tmpl,
-	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-	                      NULL) == SQLITE_OK);
+	live = memdb_open(LIVE);
+	tmpl = memdb_open(TEMPLATE);
 	check(orsp_smdp_open(LIVE, &kek, &smdp) == ORSP_OK);
 	check(orsp_es9p_prepare(smdp) == ORSP_OK);
 	strcpy(svc.fqdn, "smdp.fuzz.example");
@@ -106,19 +101,7 @@ static void init(void)
 	o.matching_id = "FUZZ-1";
 	check(orsp_smdp_download_order(smdp, &o, &p) == ORSP_OK);
 	check(orsp_smdp_confirm_order(smdp, "FUZZ-1", NULL, true) == ORSP_OK);
-	{
-		sqlite3_backup *b = sqlite3_backup_init(tmpl, "main", live, "main");
-		check(b && sqlite3_backup_step(b, -1) == SQLITE_DONE &&
-		      sqlite3_backup_finish(b) == SQLITE_OK);
-	}
-}
-
-/* Every input starts from the database as init() left it. */
-static void reset(void)
-{
-	sqlite3_backup *b = sqlite3_backup_init(live, "main", tmpl, "main");
-	check(b && sqlite3_backup_step(b, -1) == SQLITE_DONE &&
-	      sqlite3_backup_finish(b) == SQLITE_OK);
+	memdb_copy(tmpl, live);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -136,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	if (size < 1)
 		return 0;
-	reset();
+	memdb_copy(live, tmpl); /* from the database as init() left it */
 	if (data[0] % 10 < 6)
 		e = orsp_es9p_handle(&svc, smdp, fns[data[0] % 10], data + 1, size - 1, &rep);
 	else

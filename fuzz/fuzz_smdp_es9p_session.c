@@ -43,13 +43,14 @@
  * eUICCs' EUM out, no authenticateClient succeeds.
  */
 #define _GNU_SOURCE /* memmem */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <jansson.h>
+
+#include "memdb.h"
 
 #include "openrsp/der.h"
 #include "openrsp/http.h"
@@ -207,7 +208,6 @@ static void init(void)
 {
 	static uint8_t upp[256 * 1024];
 	orsp_smdp_profile p;
-	sqlite3_backup *b;
 	size_t n;
 
 	memset(kek.v, 0x6B, 32);
@@ -259,12 +259,8 @@ static void init(void)
 	}
 
 	/* the in-memory databases: ours hold them open (a memdb lives while a connection does) */
-	check(sqlite3_open_v2(LIVE, &live,
-	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-	                      NULL) == SQLITE_OK);
-	check(sqlite3_open_v2(TEMPLATE, &tmpl,
-	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-	                      NULL) == SQLITE_OK);
+	live = memdb_open(LIVE);
+	tmpl = memdb_open(TEMPLATE);
 	check(orsp_smdp_open(LIVE, &kek, &smdp) == ORSP_OK);
 	orsp_smdp_set_clock(smdp, CLOCK);
 	check(orsp_es9p_prepare(smdp) == ORSP_OK);
@@ -273,17 +269,13 @@ static void init(void)
 	snprintf(iccid, sizeof(iccid), "%s", p.iccid);
 	/* its metadata built once, here, as ES2+ release does */
 	check(orsp_es9p_warm(&svc, smdp, iccid) == ORSP_OK);
-	b = sqlite3_backup_init(tmpl, "main", live, "main");
-	check(b && sqlite3_backup_step(b, -1) == SQLITE_DONE &&
-	      sqlite3_backup_finish(b) == SQLITE_OK);
+	memdb_copy(tmpl, live);
 }
 
 /* Every input starts from the database as init() left it. */
 static void reset(void)
 {
-	sqlite3_backup *b = sqlite3_backup_init(live, "main", tmpl, "main");
-	check(b && sqlite3_backup_step(b, -1) == SQLITE_DONE &&
-	      sqlite3_backup_finish(b) == SQLITE_OK);
+	memdb_copy(live, tmpl);
 }
 
 /* ---------------------------------------------------------------- the answers ----------- */
