@@ -71,7 +71,8 @@ enum {
 #define DB_HELP                                                                                    \
 	"  --db PATH            SM-DP+ database (required, or --config)\n"                         \
 	"  --kek-file PATH      key-encryption key file (default <db>.kek; created 0600\n"         \
-	"                       with a new database only); the environment variable\n"             \
+	"                       with a new database, which only profile import and\n"              \
+	"                       generate make); the environment variable\n"                        \
 	"                       ORSP_KEK (64 hex digits) takes precedence\n"                       \
 	"  --config FILE        the server's configuration file: its database and KEK\n"           \
 	"                       file (instead of --db and --kek-file)\n"
