@@ -2672,6 +2672,11 @@ static void hdr_iccid(ProfileElement_t *pe, void *arg)
 {
 	os_put(&pe->choice.header.iccid, (const char *)arg);
 }
+/* profileType (the profile's name the SM-DP+ sends) set to arg (hex) */
+static void hdr_type(ProfileElement_t *pe, void *arg)
+{
+	os_new(&pe->choice.header.profileType, (const char *)arg);
+}
 static void hdr_drop_service(ProfileElement_t *pe, void *arg)
 {
 	ServicesList_t *s = &pe->choice.header.eUICC_Mandatory_services;
@@ -3233,6 +3238,26 @@ static void test_validate_rules(void **state)
 	expect_issue(&pl, true, "(usim): no USIM AID: adf-usim has no dfName and EF.DIR no USIM");
 	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true, "(usim): no USIM AID");
 	pl_free(&pl);
+	/* A profileType with an escape sequence (ESC [31m): an error, a warning for an eUICC
+	 * installing it (import took it until session 57, and the SM-DP+ sent it on as the
+	 * profile's name); one not UTF-8 the decoder refuses already */
+	{
+		static const char *const bad[][2] = {
+		    {"47534D41201B5B33316D", "profileType: holds a control character"},
+		    {"47534D41C29B", "profileType: holds a control character"}, /* U+009B, CSI */
+		};
+		for (size_t k = 0; k < ORSP_ARRAY_LEN(bad); k++) {
+			pl_load(&pl, V7);
+			pl_edit(&pl, 0, hdr_type, (void *)(uintptr_t)bad[k][0]);
+			expect_issue(&pl, true, bad[k][1]);
+			expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, bad[k][1]);
+			pl_free(&pl);
+		}
+		pl_load(&pl, V7);
+		pl_edit(&pl, 0, hdr_type, "C3A974C3A9"); /* "été": text */
+		expect_valid(&pl);
+		pl_free(&pl);
+	}
 	/* PE-Header first: dropped, or moved. */
 	pl_load(&pl, V7);
 	pl_drop(&pl, 0);

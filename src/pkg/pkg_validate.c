@@ -202,6 +202,24 @@ static void check_header(vctx *v, const ProfileHeader_t *h, long hi)
 	if (h->major_version != 2 && h->major_version != 3)
 		add(v, true, hi, "PEDefinitions version %ld.%ld is not supported (2.x, 3.x)",
 		    h->major_version, h->minor_version);
+	/* profileType: the SM-DP+ sends it as the profile's name (StoreMetadata), which an LPA
+	 * shows to the end user: UTF-8 text, no control character (an escape sequence there is
+	 * the package's to send to a terminal; `generate --name` refuses them too). An error for
+	 * who vouches for the package (import took it until session 57), a warning for an eUICC
+	 * installing it (the name is the SM-DP+'s, shown cleaned by openrsp's LPA) */
+	if (h->profileType) {
+		const uint8_t *p = h->profileType->buf;
+		size_t left = (size_t)h->profileType->size, k;
+		uint32_t cp;
+		for (; left; p += k, left -= k)
+			if ((k = orsp_utf8_seq(p, left, &cp)) == 0 || orsp_utf8_is_control(cp)) {
+				add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), hi,
+				    "profileType: %s (the profile's name, shown to the end user: "
+				    "text only)",
+				    k ? "holds a control character" : "not UTF-8");
+				break;
+			}
+	}
 	/* ITU-T E.118: up to 20 digits, the last a Luhn check digit. */
 	if (orsp_iccid_decode_header(h->iccid.buf, iccid) != ORSP_OK) {
 		add(v, true, hi, "iccid is not BCD digits followed by 'F' padding");
