@@ -319,6 +319,13 @@ static void test_profiles(void **state)
 	assert_false(p[1].enabled);
 	assert_int_equal(p[1].profile_class, 0);
 	assert_string_equal(p[1].name, "abc");
+	/* a field twice in one ProfileInfo (two states, two ICCIDs): refused, never the last
+	 * of two (until session 57) */
+	reset_log(x);
+	answer(x, "BF2D24A022E3205A0A" ICCID1_EF "9F7001019F700100"
+	          "5A0A" ICCID2_EF);
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_E_MALFORMED);
+	assert_string_equal(orsp_err_detail(), "card: ProfileInfo: field 9F70 twice");
 	/* names made safe to print: control characters (ESC, DEL, a C1 CSI, CR, LF) become
 	 * '?'; UTF-8 is kept whole within SGP.22's size in characters (provider: "A" and 16
 	 * e-acute, 17 characters in 33 bytes, which a buffer of 32 bytes cut before) */

@@ -271,6 +271,7 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 		orsp_reader fr;
 		orsp_lpa_profile *p, counted;
 		bool has_ppr = false;
+		unsigned seen = 0;
 		if (orsp_der_read(&r, &pi) || pi.tag != 0xE3) {
 			e = orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo");
 			goto out;
@@ -287,6 +288,23 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 			if (orsp_der_read(&fr, &f)) {
 				e = orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo field");
 				goto out;
+			}
+			/* the fields shown and acted on, each once: never the last of two (an
+			 * ICCID or a state the card sent beside another; until session 57) */
+			{
+				static const uint32_t once[] = {0x5A, 0x4F, 0x9F70, 0x90,
+				                                0x91, 0x92, 0x95};
+				for (unsigned b = 0; b < sizeof(once) / sizeof(once[0]); b++) {
+					if (f.tag != once[b])
+						continue;
+					if (seen & (1u << b)) {
+						e = orsp_errf(ORSP_E_MALFORMED,
+						              "card: ProfileInfo: field %X twice",
+						              (unsigned)f.tag);
+						goto out;
+					}
+					seen |= 1u << b;
+				}
 			}
 			if (f.tag == 0x5A && f.value.len == 10) {
 				if (orsp_iccid_decode_ef(f.value.p, p->iccid))
