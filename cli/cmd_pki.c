@@ -1429,7 +1429,11 @@ static int parse_crl(int argc, char **argv, crl_opts *o)
 			return rc;
 		o->number_given = true;
 	}
-	o->this_update = time(NULL);
+	/* one reading of the clock for the default thisUpdate and the default number (time()
+	 * lags clock_gettime's second for a few ms after each second turns) */
+	struct timespec now = {0};
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	o->this_update = now.tv_sec;
 	if (this_update) {
 		if ((rc = cli_uint("--this-update", this_update, 0,
 		                   (uint64_t)CRL_TIME_MAX - (uint64_t)MAX_DAYS * 86400, &v)) !=
@@ -1437,14 +1441,15 @@ static int parse_crl(int argc, char **argv, crl_opts *o)
 			return rc;
 		o->this_update = (time_t)v;
 	}
-	/* a newer CRL has a larger number: its thisUpdate in seconds, then the nanoseconds of
-	 * now, so that two CRLs issued within one second differ (RFC 5280 §5.2.3) */
+	/* a CRL issued later has a larger number (RFC 5280 §5.2.3): the time of issue in
+	 * nanoseconds since the epoch (until session 57 thisUpdate's seconds, the same for two
+	 * CRLs of one second; for a while thisUpdate's seconds and the nanoseconds of now, which
+	 * went down when --this-update stayed and the second changed). Larger than every
+	 * number of seconds before it; it fits 64 bits until 2554, refused after. */
 	if (!o->number_given) {
-		struct timespec ts = {0};
-		(void)clock_gettime(CLOCK_REALTIME, &ts);
-		o->number = (uint64_t)o->this_update < UINT64_MAX / 1000000000u - 1
-		                ? (uint64_t)o->this_update * 1000000000u + (uint64_t)ts.tv_nsec
-		                : (uint64_t)o->this_update; /* past 2554: seconds only */
+		if ((uint64_t)now.tv_sec >= UINT64_MAX / 1000000000u)
+			return cli_usage("--number", "the clock is past 2554: give the number");
+		o->number = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	}
 	return CLI_OK;
 }

@@ -181,10 +181,12 @@ run pki crl-fetch "HTTP://127.0.0.1:${U##*:}/lag2.crl" --issuer-cert "$L/ci/ci.d
 expect "an upper-case scheme: exit" 0 "$rc"
 has "an upper-case scheme: the same CRL" "$T/lag.crl: unchanged:" "$out"
 # two CRLs issued back to back with the default number: the second's is larger (both were
-# the same second's thisUpdate until session 57, and the second was refused as a reuse)
-"$B" pki crl --issuer-cert "$L/ci/ci.der" --issuer-key "$L/ci/ci_key.pem" --out "$W/b1.crl" >/dev/null
+# the same second's thisUpdate until session 57, and the second was refused as a reuse); also
+# with the same --this-update, the later one's
+"$B" pki crl --issuer-cert "$L/ci/ci.der" --issuer-key "$L/ci/ci_key.pem" --out "$W/b1.crl" \
+	--this-update $((now - 5)) >/dev/null
 "$B" pki crl --issuer-cert "$L/ci/ci.der" --issuer-key "$L/ci/ci_key.pem" --out "$W/b2.crl" \
-	--revoke "$L/smdp/dppb.der" >/dev/null
+	--this-update $((now - 5)) --revoke "$L/smdp/dppb.der" >/dev/null
 n1=$(openssl crl -inform DER -in "$W/b1.crl" -noout -crlnumber | sed 's/^crlNumber=0x//')
 n2=$(openssl crl -inform DER -in "$W/b2.crl" -noout -crlnumber | sed 's/^crlNumber=0x//')
 if [[ -n $n1 && -n $n2 ]] && python3 -c "import sys; sys.exit(0 if int('$n2', 16) > int('$n1', 16) else 1)"; then ok; else bad "two CRLs back to back: cRLNumber $n1 then $n2"; fi
