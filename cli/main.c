@@ -105,19 +105,23 @@ static int run_cmd(const cli_noun *n, const cli_cmd *c, int argc, char **argv)
 	return rc;
 }
 
-/* Whether word is a verb of c's own, a lower-case word of its synopsis standing alone
- * (`import` in "import DIR|FILE\n ... profile list ...", `enable` in "| enable ICCID|AID") */
+/* Whether word is a verb of c's own: a lower-case word where the synopsis names one, at its
+ * start (`import` in "import DIR|FILE ..."), after "| " (`enable` in "| enable ICCID|AID") or
+ * after the verb itself ("profile list ..."); not an option's value it lists ("tuak") */
 static bool sub_verb_of(const cli_cmd *c, const char *word)
 {
-	size_t n = strlen(word);
-	const char *p = c->synopsis;
+	size_t n = strlen(word), vn = strlen(c->verb);
+	const char *syn = c->synopsis, *p = syn;
 
-	if (!n || strspn(word, "abcdefghijklmnopqrstuvwxyz-") != n || word[0] == '-' || !p)
+	if (!n || strspn(word, "abcdefghijklmnopqrstuvwxyz-") != n || word[0] == '-' || !syn)
 		return false;
 	for (; (p = strstr(p, word)) != NULL; p += n) {
-		char before = p == c->synopsis ? ' ' : p[-1], after = p[n];
-		if ((before == ' ' || before == '\n' || before == '|') &&
-		    (after == ' ' || after == '\n' || after == '\0'))
+		char after = p[n];
+		bool start = p == syn || (p - syn >= 2 && p[-1] == ' ' && p[-2] == '|') ||
+		             ((size_t)(p - syn) > vn && p[-1] == ' ' &&
+		              strncmp(p - 1 - vn, c->verb, vn) == 0 &&
+		              (p - 1 - vn == syn || p[-2 - (long)vn] == ' '));
+		if (start && (after == ' ' || after == '\n' || after == '\0'))
 			return true;
 	}
 	return false;

@@ -373,6 +373,10 @@ expect "help lpa profile enable: the page of lpa profile" "0 $("$B" help lpa pro
 usage ICCID help lpa profile ICCID
 usage list help smdp order list
 usage x help smdp profile list x
+# a value a synopsis lists is no verb (taken for one until the session's review)
+usage tuak help aka opc tuak
+usage unavailable help smdp cancel unavailable
+usage osmo-hlr-vty help auc export osmo-hlr-vty
 
 # ----- aka usim: the USIM side of every TS 35.208 set -----
 while IFS=$'\t' read -r i k rand sqn amf opc res ck ik; do
