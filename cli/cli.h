@@ -292,7 +292,12 @@ enum {
 /* The raw values of the options above, as given. */
 typedef struct cli_aka_opts {
 	const char *alg;
-	char *k, *op, *opc;           /* into argv: cli_secret_hex overwrites them once read */
+	/* a value given inline: copied into kept and overwritten in argv at once (cli_aka_opt),
+	 * so that it is out of the command line before anything waits on standard input (a PIN,
+	 * K); "-" and "@FILE" point into argv. cli_secret_hex overwrites them once read, and
+	 * cli_aka_subscriber wipes the copies. */
+	char *k, *op, *opc;
+	char kept[3][160];
 	const char *op_opt, *opc_opt; /* "--op"/"--top", "--opc"/"--topc": for messages */
 	const char *r[5], *c[5];
 	const char *keccak, *mac_bits, *res_bits, *ck_bits, *ik_bits;
@@ -303,7 +308,7 @@ typedef struct cli_aka_opts {
 bool cli_aka_opt(cli_aka_opts *o, int c, char *arg);
 /* Check the options and build the subscriber: *op_given is true when sub->opc holds OP/TOP
  * (the caller derives OPc/TOPc). CLI_OK, or CLI_USAGE naming the offending option. */
-int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given);
+int cli_aka_subscriber(cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given);
 /* OP -> OPc / TOP -> TOPc in place. CLI_OK or CLI_FAIL. */
 int cli_aka_derive_opc(orsp_aka_subscriber *sub);
 

@@ -8,6 +8,20 @@
 
 /* ----- subscriber options ----- */
 
+/* An inline key value out of argv at once: a copy in o->kept[slot], argv overwritten ("-" and
+ * "@FILE" are read later; a value too long for the copy is left to cli_secret_hex, which
+ * refuses and overwrites it) */
+static char *keep(cli_aka_opts *o, size_t slot, char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (strcmp(arg, "-") == 0 || arg[0] == '@' || n >= sizeof(o->kept[slot]))
+		return arg;
+	memcpy(o->kept[slot], arg, n + 1);
+	cli_wipe_arg(arg);
+	return o->kept[slot];
+}
+
 bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 {
 	switch (c) {
@@ -15,7 +29,7 @@ bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 		o->alg = arg;
 		return true;
 	case CLI_OPT_K: /* given twice: refused by cli_getopt */
-		o->k = arg;
+		o->k = keep(o, 0, arg);
 		return true;
 	case CLI_OPT_OP:
 	case CLI_OPT_TOP:
@@ -34,10 +48,10 @@ bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 			cli_wipe_arg(arg);
 		}
 		if (c == CLI_OPT_OP || c == CLI_OPT_TOP) {
-			o->op = arg;
+			o->op = keep(o, 1, arg);
 			o->op_opt = name;
 		} else {
-			o->opc = arg;
+			o->opc = keep(o, 2, arg);
 			o->opc_opt = name;
 		}
 		return true;
@@ -119,7 +133,16 @@ static int tuak_opts(const cli_aka_opts *o, orsp_tuak_params *p)
 	return CLI_OK;
 }
 
-int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given)
+static int aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given);
+
+int cli_aka_subscriber(cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given)
+{
+	int rc = aka_subscriber(o, sub, op_given);
+	orsp_wipe(o->kept, sizeof(o->kept)); /* the inline values' copies, read or not */
+	return rc;
+}
+
+static int aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given)
 {
 	orsp_aka_alg alg = ORSP_AKA_MILENAGE;
 	uint8_t k[32], opc[32];

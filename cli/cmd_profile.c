@@ -741,7 +741,7 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	return cli_positional(argc, argv, 0, "");
 }
 
-static int build_perso(const build_opts *o, orsp_pkg_perso *p)
+static int build_perso(build_opts *o, orsp_pkg_perso *p)
 {
 	orsp_aka_subscriber sub;
 	uint8_t scratch[17];

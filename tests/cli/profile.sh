@@ -452,17 +452,22 @@ cmp -s "$OUT" "$T/keep.der" && ok || bad "existing output changed by a failed bu
 # ----- secrets leave the command line -----
 # PIN1, PUK1 and ADM1 are overwritten in argv once the options are read: while the command
 # waits for K on standard input (a FIFO), /proc/PID/cmdline no longer holds them
-mkfifo "$T/fifo"
-exec 3<>"$T/fifo"
-"$B" profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 \
-	--k - --opc "$OPC" --pin1 13572468 --puk1 97531864 --adm1 86429753 -o "$T/fifo.der" \
-	<"$T/fifo" >/dev/null 2>"$T/fifo.err" &
-pid=$!
-for _ in $(seq 200); do # until it blocks in read(2) (syscall 0) on fd 0
-	[[ $(cat "/proc/$pid/syscall" 2>/dev/null) == "0 0x0 "* ]] && break
-	sleep 0.05
-done
-cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+# waiting NAME ARGS...: openrsp ARGS started with standard input from the FIFO $T/NAME (held
+# open on fd 3), pid its process and cmdline its command line once it blocks in read(2)
+# (syscall 0) on fd 0
+waiting() {
+	mkfifo "$T/$1"
+	exec 3<>"$T/$1"
+	"$B" "${@:2}" <"$T/$1" >/dev/null 2>"$T/$1.err" &
+	pid=$!
+	for _ in $(seq 200); do
+		[[ $(cat "/proc/$pid/syscall" 2>/dev/null) == "0 0x0 "* ]] && break
+		sleep 0.05
+	done
+	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+}
+waiting fifo profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 \
+	--k - --opc "$OPC" --pin1 13572468 --puk1 97531864 --adm1 86429753 -o "$T/fifo.der"
 has "cmdline of the waiting build" "--adm1 xxxxxxxx" "$cmdline"
 lacks "ADM1 in cmdline" 86429753 "$cmdline"
 lacks "PIN1 in cmdline" 13572468 "$cmdline"
@@ -474,6 +479,17 @@ exec 3>&-
 expect "build with --k - from a FIFO" 0 "$rc"
 # the values went into the package: ASCII digits of ADM1 (TS 102 221 §9.5.1)
 expect "ADM1 in the package" 1 "$("$PY" -c 'import sys; print(int(b"86429753" in open(sys.argv[1],"rb").read()))' "$T/fifo.der")"
+# K and OPc given inline leave the command line when read as options too, before --pin1 -
+# waits on standard input (they stayed there until the PIN was typed: session 57's review)
+waiting pinfifo profile build --template "$TS48" --iccid 89000123456789012341 \
+	--imsi 001010123456789 --k "$K" --opc "$OPC" --pin1 - -o "$T/pin.der"
+lacks "K in cmdline while --pin1 - waits" "$K" "$cmdline"
+lacks "OPc in cmdline while --pin1 - waits" "$OPC" "$cmdline"
+echo 1234 >&3
+rc=0
+wait "$pid" || rc=$?
+exec 3>&-
+expect "build with --pin1 - from a FIFO" 0 "$rc"
 # ... also from @FILE (mode 600) and from standard input
 (umask 077 && echo 24681357 >"$T/adm1.txt")
 run profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 \

@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 
 TARGET, FIELD, PORTFILE = sys.argv[1], sys.argv[2], sys.argv[3]
+# straight to TARGET: never through a proxy the environment names (http_proxy)
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def change(body):
@@ -44,7 +46,7 @@ class H(http.server.BaseHTTPRequestHandler):
             if self.headers.get(h):
                 req.add_header(h, self.headers[h])
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with OPENER.open(req, timeout=30) as r:
                 status, rb, hdrs = r.status, r.read(), r.headers
         except urllib.error.HTTPError as e:
             status, rb, hdrs = e.code, e.read(), e.headers
