@@ -174,8 +174,8 @@ run smdp profile list --db "$DB" --older-than 36500d
 expect "36500d" "no profile matches" "$out"
 
 # a package whose profileType holds a terminal escape (ESC ] 0;X BEL) and U+009B (CSI to many
-# terminals), well-formed UTF-8: import and list show each control character as '?' (the
-# LPA's rule), JSON escapes ESC and BEL
+# terminals), well-formed UTF-8: the import refuses it (since session 57: the SM-DP+ would
+# send it on as the profile's name), naming it without the control characters
 python3 -c '
 import sys
 d = open(sys.argv[1], "rb").read()
@@ -184,10 +184,19 @@ assert d.count(old) == 1
 open(sys.argv[2], "wb").write(d.replace(old, b"\x82\x1f\x1b]0;X\x07\xc2\x9bGeneric eUICC Test Prof"))' \
 	"$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" "$T/escape.der"
 run smdp profile import "$T/escape.der" --db "$T/escape.db"
-expect "escape: import rc" 0 "$rc"
-has "escape: import line" 'type "?]0;X??Generic eUICC Test Prof")' "$out"
-lacks "escape: import, no ESC byte" $'\e' "$out"
-lacks "escape: import, no BEL byte" $'\a' "$out"
+expect "escape: import rc" 1 "$rc"
+has "escape: import refused" "profileType: holds a control character" "$err"
+lacks "escape: import, no ESC byte" $'\e' "$out$err"
+lacks "escape: import, no BEL byte" $'\a' "$out$err"
+# ... such a name in a database an earlier import made: list shows each control character
+# as '?' (the LPA's rule), JSON escapes ESC and BEL
+run smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$T/escape.db"
+expect "escape: the clean package imported" 0 "$rc"
+python3 -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE smdp_profile SET profile_type = ?", ("\x1b]0;X\x07\u009bGeneric eUICC Test Prof",))
+c.commit()' "$T/escape.db"
 run smdp profile list --db "$T/escape.db"
 has "escape: list" "?]0;X??Generic eUICC Test Prof" "$out"
 lacks "escape: list, no ESC byte" $'\e' "$out"
