@@ -294,17 +294,9 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 			{
 				static const uint32_t once[] = {0x5A, 0x4F, 0x9F70, 0x90,
 				                                0x91, 0x92, 0x95};
-				for (unsigned b = 0; b < sizeof(once) / sizeof(once[0]); b++) {
-					if (f.tag != once[b])
-						continue;
-					if (seen & (1u << b)) {
-						e = orsp_errf(ORSP_E_MALFORMED,
-						              "card: ProfileInfo: field %X twice",
-						              (unsigned)f.tag);
-						goto out;
-					}
-					seen |= 1u << b;
-				}
+				if ((e = lpa_field_once(&seen, f.tag, once,
+				                        sizeof(once) / sizeof(once[0]), "ProfileInfo")))
+					goto out;
 			}
 			if (f.tag == 0x5A && f.value.len == 10) {
 				if (orsp_iccid_decode_ef(f.value.p, p->iccid))

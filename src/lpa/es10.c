@@ -70,33 +70,23 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 		return e;
 	orsp_reader_init(&r, t.value.p, t.value.len);
 	while (orsp_reader_remaining(&r)) {
-		unsigned bit;
+		/* each field once (the mandatory four first: bits 0-3) */
+		static const uint32_t once[] = {0x81, 0x82, 0x83, 0x84, 0x85,
+		                                0xA9, 0xAA, 0x8B, 0x0C};
 		if (orsp_der_read(&r, &f))
 			return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2");
-		/* each field once: never the last of two, nor a mix of both */
-		bit = f.tag == 0x85                    ? 16u
-		      : f.tag == 0xA9                  ? 32u
-		      : f.tag == 0xAA                  ? 64u
-		      : f.tag == 0x8B                  ? 128u
-		      : f.tag == 0x0C                  ? 256u
-		      : f.tag >= 0x81 && f.tag <= 0x84 ? 1u << (f.tag - 0x81)
-		                                       : 0u;
-		if (seen & bit)
-			return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2: field %X twice",
-			                 (unsigned)f.tag);
-		seen |= bit;
+		if ((e = lpa_field_once(&seen, f.tag, once, sizeof(once) / sizeof(once[0]),
+		                        "EUICCInfo2")))
+			return e;
 		switch (f.tag) {
 		case 0x81:
 			e = version_str(f.value, out->profile_version);
-			seen |= 1;
 			break;
 		case 0x82:
 			e = version_str(f.value, out->svn);
-			seen |= 2;
 			break;
 		case 0x83:
 			e = version_str(f.value, out->firmware);
-			seen |= 4;
 			break;
 		case 0x84: {
 			/* ETSI TS 102 226 §8.2.1.7.2: 81 installed applications, 82 free
@@ -124,7 +114,6 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 					out->free_ram = v;
 			}
 			out->has_resources = true;
-			seen |= 8;
 			break;
 		}
 		case 0xA9:

@@ -15,6 +15,12 @@
  * small. */
 void lpa_text_copy(orsp_slice v, char *out, size_t cap);
 
+/* A card answer's field of tag that must come at most once (one of once[0..n), n <= 32):
+ * ORSP_E_MALFORMED "card: WHAT: field TAG twice" if *seen has its bit already, else the bit
+ * (1 << its index in once) set. Other tags pass. Never the last of two, nor a mix of both. */
+ORSP_MUST_CHECK orsp_err lpa_field_once(unsigned *seen, uint32_t tag, const uint32_t *once,
+                                        size_t n, const char *what);
+
 /* A PprIds or pprFlags BIT STRING's contents (ppr.c): bit b at 1 << b. ORSP_E_MALFORMED
  * (no detail) for what orsp_der_bits refuses (padding bits that are not zero among it), or
  * a set bit beyond 31. */

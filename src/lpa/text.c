@@ -5,3 +5,17 @@ void lpa_text_copy(orsp_slice v, char *out, size_t cap)
 {
 	orsp_utf8_printable(v.p, v.len, out, cap);
 }
+
+orsp_err lpa_field_once(unsigned *seen, uint32_t tag, const uint32_t *once, size_t n,
+                        const char *what)
+{
+	for (size_t b = 0; b < n; b++) {
+		if (tag != once[b])
+			continue;
+		if (*seen & (1u << b))
+			return orsp_errf(ORSP_E_MALFORMED, "card: %s: field %X twice", what,
+			                 (unsigned)tag);
+		*seen |= 1u << b;
+	}
+	return ORSP_OK;
+}
