@@ -124,6 +124,23 @@ static void test_utf8_is_control(void **state)
 /* Text made safe to print: a right-to-left override (which would show "exe.txt" for
  * "txt.exe"), isolates, marks, zero-width characters, separators and a BOM each become one
  * '?', as controls do; other UTF-8 stays whole. */
+/* Text only: the characters counted, -1 for the first byte of no UTF-8 sequence, -2 for the
+ * first control, whichever comes first. */
+static void test_utf8_text_chars(void **state)
+{
+	(void)state;
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"", 0), 0);
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"ab\xC3\xA9\xE2\x82\xAC", 7), 4);
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"a\x1B[31m", 6), -2);
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"a\xC2\x9B", 3), -2); /* U+009B */
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"a\xE2\x80\xAE", 4), -2); /* RLO */
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"a\xC0\xAF", 3), -1); /* overlong */
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"a\xC3", 2), -1);     /* cut */
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"\xFF\x1B", 2), -1); /* first */
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"\x1B\xFF", 2), -2);
+	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"a\0b", 3), -2); /* NUL */
+}
+
 /* A cut to fit never ends inside a character: "é" is C3 A9, "€" E2 82 AC. */
 static void test_utf8_cut(void **state)
 {
@@ -1200,6 +1217,7 @@ int main(void)
 	    cmocka_unit_test(test_log_levels),
 	    cmocka_unit_test(test_utf8_seq),
 	    cmocka_unit_test(test_utf8_is_control),
+	    cmocka_unit_test(test_utf8_text_chars),
 	    cmocka_unit_test(test_utf8_cut),
 	    cmocka_unit_test(test_utf8_printable),
 	    cmocka_unit_test(test_ascii_printable),

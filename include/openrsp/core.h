@@ -204,6 +204,10 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
  * U+2060-U+206F, the interlinear annotation characters (U+FFF9-U+FFFB) and the tags
  * (U+E0000-U+E007F). */
 bool orsp_utf8_is_control(uint32_t cp);
+/* Text from another party taken as text only: the number of characters of p[0..n) when
+ * they are all well-formed UTF-8 (orsp_utf8_seq) and none a control (orsp_utf8_is_control);
+ * else, for the first that is not, -1 (a byte of no UTF-8 sequence) or -2 (a control). */
+long orsp_utf8_text_chars(const uint8_t *p, size_t n);
 /* The length of the longest start of the UTF-8 text s (len bytes) that has at most max bytes
  * and does not end inside a character: where to cut it to fit. */
 size_t orsp_utf8_cut(const char *s, size_t len, size_t max);

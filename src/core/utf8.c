@@ -82,6 +82,20 @@ bool orsp_utf8_is_control(uint32_t cp)
 	return false;
 }
 
+long orsp_utf8_text_chars(const uint8_t *p, size_t n)
+{
+	long chars = 0;
+	uint32_t cp;
+
+	for (size_t i = 0, k; i < n; i += k, chars++) {
+		if ((k = orsp_utf8_seq(p + i, n - i, &cp)) == 0)
+			return -1;
+		if (orsp_utf8_is_control(cp))
+			return -2;
+	}
+	return chars;
+}
+
 void orsp_utf8_printable(const uint8_t *p, size_t n, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;

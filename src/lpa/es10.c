@@ -41,17 +41,7 @@ static orsp_err version_str(orsp_slice v, char out[12])
  * replaced would be another address. */
 static bool text_ok(orsp_slice v, size_t cap)
 {
-	uint32_t cp = 0;
-	size_t k;
-
-	if (v.len >= cap)
-		return false;
-	for (size_t i = 0; i < v.len; i += k) {
-		k = orsp_utf8_seq(v.p + i, v.len - i, &cp);
-		if (k == 0 || orsp_utf8_is_control(cp))
-			return false;
-	}
-	return true;
+	return v.len < cap && orsp_utf8_text_chars(v.p, v.len) >= 0;
 }
 
 orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)

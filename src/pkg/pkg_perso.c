@@ -38,18 +38,7 @@ static bool digits(const char *s, size_t min, size_t max)
  * or a terminal shows the name: an escape sequence there is the operator's to send) */
 static long utf8_chars(const char *s)
 {
-	const uint8_t *p = (const uint8_t *)s;
-	size_t left = strlen(s), k;
-	uint32_t cp;
-	long n = 0;
-
-	for (; left; p += k, left -= k, n++) {
-		if ((k = orsp_utf8_seq(p, left, &cp)) == 0)
-			return -1;
-		if (orsp_utf8_is_control(cp))
-			return -2;
-	}
-	return n;
+	return orsp_utf8_text_chars((const uint8_t *)s, strlen(s));
 }
 
 /* A PIN/ADM/PUK value as TS 102 221 §9.5.1 stores it: ASCII digits, 'FF' padded to 8. */

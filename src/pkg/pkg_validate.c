@@ -208,17 +208,12 @@ static void check_header(vctx *v, const ProfileHeader_t *h, long hi)
 	 * who vouches for the package (import took it until session 57), a warning for an eUICC
 	 * installing it (the name is the SM-DP+'s, shown cleaned by openrsp's LPA) */
 	if (h->profileType) {
-		const uint8_t *p = h->profileType->buf;
-		size_t left = (size_t)h->profileType->size, k;
-		uint32_t cp;
-		for (; left; p += k, left -= k)
-			if ((k = orsp_utf8_seq(p, left, &cp)) == 0 || orsp_utf8_is_control(cp)) {
-				add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), hi,
-				    "profileType: %s (the profile's name, shown to the end user: "
-				    "text only)",
-				    k ? "holds a control character" : "not UTF-8");
-				break;
-			}
+		long chars =
+		    orsp_utf8_text_chars(h->profileType->buf, (size_t)h->profileType->size);
+		if (chars < 0)
+			add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), hi,
+			    "profileType: %s (the profile's name, shown to the end user: text only)",
+			    chars == -2 ? "holds a control character" : "not UTF-8");
 	}
 	/* ITU-T E.118: up to 20 digits, the last a Luhn check digit. */
 	if (orsp_iccid_decode_header(h->iccid.buf, iccid) != ORSP_OK) {
