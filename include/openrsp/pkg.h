@@ -253,6 +253,9 @@ size_t orsp_pkg_tpl_size(const orsp_pkg_tpl_file *t, const char *oid);
  * openrsp's eUICC apply it. */
 ORSP_MUST_CHECK orsp_err orsp_pkg_ef_layout_check(const char *name, uint8_t fd, size_t rec_len,
                                                   size_t size);
+/* Whether fid names no file of a directory (TS 102 221 §8.3): 3F00 (the MF's), 7FFF (the
+ * current ADF), FFFF. Both the validator and openrsp's eUICC refuse a file of such an ID. */
+bool orsp_pkg_fid_reserved(uint16_t fid);
 /* Whether aid (len bytes) is an AID of the NAA whose PE type naa is: ORSP_PE_USIM the 3GPP RID
  * and USIM code A0000000871002, ORSP_PE_ISIM the ISIM's A0000000871004 (TS 101 220 Annex
  * E), at most 16 bytes; false for any other type. An AID shorter than the 7 bytes has not got

@@ -271,7 +271,7 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 		return e;
 	/* TS 102 221 §8.3: one FID, and one SFI, per directory; 3F00 and 7FFF name no EF. A
 	 * second file would be shadowed by the first (find_child, find_sfi). */
-	if (f->fid == 0x3F00 || f->fid == 0x7FFF || f->fid == 0xFFFF)
+	if (orsp_pkg_fid_reserved(f->fid))
 		return orsp_errf(ORSP_E_MALFORMED, "%s: reserved file ID %04X", f->name, f->fid);
 	for (size_t k = 0; k < u->n_files; k++) {
 		const orsp_usim_file *o = &u->files[k];

@@ -100,6 +100,11 @@ const orsp_pkg_tpl_file *orsp_pkg_tpl_find(orsp_pe_type pe, const char *name)
 	return NULL;
 }
 
+bool orsp_pkg_fid_reserved(uint16_t fid)
+{
+	return fid == 0x3F00 || fid == 0x7FFF || fid == 0xFFFF;
+}
+
 orsp_err orsp_pkg_ef_layout_check(const char *name, uint8_t fd, size_t rec_len, size_t size)
 {
 	unsigned structure = fd & 0x07;

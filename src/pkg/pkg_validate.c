@@ -705,7 +705,7 @@ static void fids_gfm(vctx *v, size_t i, fid_list *l)
 				for (int k = 0; cur.known && k + 1 < p->size; k += 2) {
 					uint16_t id = (uint16_t)(p->buf[k] << 8 | p->buf[k + 1]);
 					/* 3F00 is left out, 7FFF is whichever ADF is current */
-					if (id == 0x3F00 || id == 0x7FFF || id == 0xFFFF)
+					if (orsp_pkg_fid_reserved(id))
 						cur.known = false;
 					cur.p[cur.n++] = id;
 				}
@@ -835,7 +835,7 @@ static void check_fids(vctx *v)
 		const fid_file *f = &l.f[k];
 		char fn[64], dn[64];
 		fid_file_name(f, fn, sizeof(fn));
-		if (f->fid == 0x3F00 || f->fid == 0x7FFF || f->fid == 0xFFFF) {
+		if (orsp_pkg_fid_reserved(f->fid)) {
 			add(v, err, f->pe,
 			    "%s: file ID %04X is reserved (TS 102 221 §8.3: 3F00 the MF's, 7FFF "
 			    "the current ADF's, FFFF)",
@@ -866,7 +866,7 @@ static void check_fids(vctx *v)
 			head = k;
 			continue;
 		}
-		if (fid_one_file(h, f) || f->fid == 0x3F00 || f->fid == 0x7FFF || f->fid == 0xFFFF)
+		if (fid_one_file(h, f) || orsp_pkg_fid_reserved(f->fid))
 			continue;
 		fid_file_name(f, fn, sizeof(fn));
 		fid_file_name(h, hn, sizeof(hn));
