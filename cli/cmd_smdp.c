@@ -3032,6 +3032,38 @@ static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 		        what, when, CHECK_EXPIRY_DAYS);
 }
 
+/* `serve --check`'s line of a CA bundle the configuration read (pem, from path): how many
+ * certificates, how many within their validity (the loader refused a bundle with none) and
+ * when the first of those ends; warnings for those out of it and for an end within
+ * CHECK_EXPIRY_DAYS. */
+static void check_ca(const char *what, const char *path, const char *pem)
+{
+	size_t n = 0, current = 0;
+	time_t soonest = 0;
+	char when[32];
+
+	if (!pem)
+		return;
+	if (orsp_cert_pem_bundle_validity(pem, strlen(pem), time(NULL), &n, &current, &soonest)) {
+		printf("%-10s %s: %s\n", what, path, orsp_err_detail());
+		orsp_err_clear();
+		return;
+	}
+	cli_utc(soonest, when);
+	printf("%-10s %s: %zu certificate%s, %zu within validity, the first of them ends %s\n",
+	       what, path, n, n == 1 ? "" : "s", current, when);
+	if (current < n)
+		fprintf(stderr,
+		        "openrsp smdp: warning: %s %s: %zu of its %zu certificates %s out of "
+		        "validity (expired or not valid yet)\n",
+		        what, path, n - current, n, n - current == 1 ? "is" : "are");
+	if (current && soonest - time(NULL) < (time_t)CHECK_EXPIRY_DAYS * 86400)
+		fprintf(stderr,
+		        "openrsp smdp: warning: %s %s: a certificate expires on %s, in less than "
+		        "%d days: renew it\n",
+		        what, path, when, CHECK_EXPIRY_DAYS);
+}
+
 /* Whether serve could create path (a file that does not exist): its directory exists and
  * this user may add a file to it. Else the start's error, said now. */
 static orsp_err check_creatable(const char *what, const char *path)
@@ -3222,6 +3254,8 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 		orsp_err_clear();
 		orsp_cert_free(cb);
 	}
+	check_ca("callback_ca", cfg->callback_ca, cfg->callback_ca_pem);
+	check_ca("es2_client_ca", cfg->es2_client_ca, cfg->es2_client_ca_pem);
 	/* the further CIs of trusted_ci (for eUICC and EUM certificates only): those of the CI
 	 * store, in its order, that are no key set's */
 	for (size_t i = 0; i < orsp_ci_store_count(cfg->svc.cis); i++) {

@@ -829,6 +829,26 @@ static void test_config_oid_matches_certs(void **state)
 	}
 }
 
+/* A self-issued CA certificate valid from nb to na (certmint's default dates for 0, 0),
+ * appended as PEM to path (a CA bundle grows a certificate a call). */
+static void append_ca_pem(const char *path, time_t nb, time_t na)
+{
+	EVP_PKEY *key = certmint_key_new("prime256v1");
+	certmint_spec sp = {.subject = "/O=RSP Test/CN=Operator CA dated",
+	                    .not_before = nb,
+	                    .not_after = na,
+	                    .key_usage = "critical,keyCertSign,cRLSign",
+	                    .basic_constraints = "critical,CA:TRUE"};
+	X509 *x = certmint_issue(&sp, key, NULL, key);
+	FILE *f = fopen(path, "a");
+
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
 /* A trusted_ci out of its validity (expired, not valid yet) is refused at its line, as a key
  * set's CI is: every eUICC chain under it would fail, with nothing said (until session 56).
  * So is a callback_cert: the operator's server would refuse every report's handshake, and
@@ -844,12 +864,15 @@ static void test_config_trusted_ci_validity(void **state)
 	    {4102444800, 4133980800, "certificate is not valid before 2100-01-01"},
 	    {0, 0, NULL}, /* certmint's default: 2020 to 2050 */
 	};
-	char dir[1000], conf[1100], db[1100], path[1100], extra[4000];
+	char dir[1000], conf[1100], db[1100], path[1100], capath[1100], extra[4000];
 	(void)state;
 
 	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_ci_validity"));
 	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
 	snprintf(db, sizeof(db), "%s/c.db", dir);
+	/* the reports' CA, valid now (one out of its validity is refused at its own line) */
+	snprintf(capath, sizeof(capath), "%s/cbca.pem", dir);
+	append_ca_pem(capath, 0, 0);
 	for (size_t k = 0; k < ORSP_ARRAY_LEN(t); k++) {
 		EVP_PKEY *key = certmint_key_new("prime256v1");
 		certmint_spec sp = {.subject = "/O=RSP Test/CN=Test CI dated",
@@ -905,8 +928,8 @@ static void test_config_trusted_ci_validity(void **state)
 			X509_free(cc);
 			EVP_PKEY_free(ck);
 			snprintf(extra, sizeof(extra),
-			         "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n", cpath,
-			         cpath, kpath);
+			         "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n",
+			         capath, cpath, kpath);
 			write_conf_extra(conf, db, "https://127.0.0.1:9", 0600, extra);
 			if (!t[k].want) {
 				assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
@@ -919,6 +942,74 @@ static void test_config_trusted_ci_validity(void **state)
 			    !strstr(orsp_err_detail(), cpath))
 				fail_msg("'%s'", orsp_err_detail());
 		}
+	}
+}
+
+/* A CA bundle of callback_ca or es2_client_ca none of whose certificates is within its
+ * validity verifies no peer: refused at its line, naming the file (until session 58 taken,
+ * and every report's or operator client's handshake failed). One with a current
+ * certificate beside an expired one is taken; orsp_cert_pem_bundle_validity counts them. */
+static void test_config_ca_bundle_validity(void **state)
+{
+	static orsp_smdp_config cfg;
+	static const char *const keys[] = {"callback_ca", "es2_client_ca"};
+	char dir[1000], conf[1100], db[1100], old[1100], future[1100], mixed[1100], extra[4000];
+	uint8_t *pem = NULL;
+	size_t len = 0, n = 0, current = 0;
+	time_t soonest = 0;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_ca_validity"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	snprintf(old, sizeof(old), "%s/old.pem", dir);
+	snprintf(future, sizeof(future), "%s/future.pem", dir);
+	snprintf(mixed, sizeof(mixed), "%s/mixed.pem", dir);
+	append_ca_pem(old, 1262304000, 1609459200);    /* 2010-2021 */
+	append_ca_pem(old, 1262304000, 1577836800);    /* 2010-2020 */
+	append_ca_pem(future, 4102444800, 4133980800); /* 2100-2101 */
+	append_ca_pem(mixed, 1262304000, 1609459200);
+	append_ca_pem(mixed, 0, 0); /* certmint's default: 2020 to 2050 */
+	append_ca_pem(mixed, 4102444800, 4133980800);
+
+	assert_int_equal(orsp_cert_pem_bundle_read(mixed, &pem, &len), ORSP_OK);
+	assert_int_equal(
+	    orsp_cert_pem_bundle_validity(pem, len, time(NULL), &n, &current, &soonest), ORSP_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(current, 1);
+	assert_int_equal(soonest, 2524608000); /* 2050-01-01 */
+	/* at 2100-06-01 the third alone */
+	assert_int_equal(
+	    orsp_cert_pem_bundle_validity(pem, len, 4115462400, &n, &current, &soonest), ORSP_OK);
+	assert_int_equal(current, 1);
+	assert_int_equal(soonest, 4133980800);
+	free(pem);
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(keys); k++) {
+		const char *url = k == 0 ? "https://127.0.0.1:9" : "http://127.0.0.1:9";
+		snprintf(extra, sizeof(extra), "%s = %s\n", keys[k], mixed);
+		write_conf_extra(conf, db, url, 0600, extra);
+		if (k == 0) {
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+			orsp_smdp_config_free(&cfg);
+		} else {
+			/* past its line: these configurations are plain HTTP, refused only at
+			 * the end for mutual TLS */
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), "mutual TLS for ES2+, but plain_http = yes"))
+				fail_msg("'%s'", orsp_err_detail());
+		}
+		snprintf(extra, sizeof(extra), "%s = %s\n", keys[k], old);
+		write_conf_extra(conf, db, url, 0600, extra);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), keys[k]) || !strstr(orsp_err_detail(), old) ||
+		    !strstr(orsp_err_detail(), "none of its 2 certificates is within its validity"))
+			fail_msg("'%s'", orsp_err_detail());
+		snprintf(extra, sizeof(extra), "%s = %s\n", keys[k], future);
+		write_conf_extra(conf, db, url, 0600, extra);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "none of its 1 certificate is within its validity"))
+			fail_msg("'%s'", orsp_err_detail());
 	}
 }
 
@@ -1489,7 +1580,7 @@ static void test_config_errors(void **state)
 		     "is DER; a PEM certificate file"},
 		    {"https://operator.example.net", "callback_ca", "", "holds no PEM certificate"},
 		    {"https://operator.example.net", "callback_ca",
-		     "sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", NULL},
+		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem", NULL},
 		    /* a CA bundle as the system's: many certificates with text between, over the
 		     * 128 KiB of one RSP certificate file */
 		    {"https://operator.example.net", "callback_ca", "*bundle", NULL},
@@ -1500,7 +1591,8 @@ static void test_config_errors(void **state)
 		    {"http://127.0.0.1:9", "es2_client_ca",
 		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der",
 		     "is DER; a PEM certificate file"},
-		    {"http://127.0.0.1:9", "es2_client_ca", "sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem",
+		    {"http://127.0.0.1:9", "es2_client_ca",
+		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem",
 		     "es2_client_ca: mutual TLS for ES2+, but plain_http = yes"},
 		    /* a bundle libcurl takes, with text the HTTPS server does not: checked from
 		     * the bytes read once */
@@ -1522,7 +1614,7 @@ static void test_config_errors(void **state)
 		{
 			size_t pl = 0;
 			uint8_t *pem =
-			    test_read_vector("sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", &pl);
+			    test_read_vector("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem", &pl);
 			FILE *b = fopen(nul, "wb");
 			assert_non_null(b);
 			assert_int_equal(fwrite(pem, 1, pl, b), pl);
@@ -1533,7 +1625,7 @@ static void test_config_errors(void **state)
 		{
 			size_t pl = 0;
 			uint8_t *pem =
-			    test_read_vector("sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", &pl);
+			    test_read_vector("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem", &pl);
 			FILE *b = fopen(bundle, "w");
 			assert_non_null(b);
 			for (int k = 0; k < 200; k++) {
@@ -3965,6 +4057,7 @@ int main(void)
 	    cmocka_unit_test(test_config_keyset_per_ci),
 	    cmocka_unit_test(test_config_key_file_size),
 	    cmocka_unit_test(test_config_trusted_ci_validity),
+	    cmocka_unit_test(test_config_ca_bundle_validity),
 	    cmocka_unit_test(test_config_path_too_long),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),

@@ -243,6 +243,12 @@ ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_read(const char *path, uint8_t **p
  * read as OpenSSL reads them (other PEM blocks skipped). ORSP_E_MALFORMED when it holds no
  * certificate, a certificate block that does not parse, or a block cut short. */
 ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t len, size_t *n);
+/* orsp_cert_pem_bundle_check_mem, and of the *n certificates *current are within their
+ * validity at now (notBefore <= now <= notAfter; one whose dates do not decode is not),
+ * *soonest the earliest notAfter of those (0 when none is). *current and *soonest are 0 on an
+ * error. */
+ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_validity(const void *pem, size_t len, time_t now,
+                                                       size_t *n, size_t *current, time_t *soonest);
 /* orsp_cert_pem_bundle_read, then orsp_cert_pem_bundle_check_mem, every detail naming the
  * file. ORSP_E_IO when it cannot be read, ORSP_E_MALFORMED otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n);

@@ -491,7 +491,38 @@ out:
 	return e;
 }
 
-orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t len, size_t *n)
+#define VALIDITY "certificate validity dates"
+
+/* What a walk of a bundle's certificates counts: with now set, how many are within their
+ * validity then and the earliest notAfter of those. */
+struct bundle_count {
+	size_t n, current;
+	time_t now, soonest;
+	bool dates;
+};
+
+static void bundle_count_one(struct bundle_count *c, const X509 *x)
+{
+	time_t nb = 0, na = 0;
+
+	c->n++;
+	if (!c->dates)
+		return;
+	/* a date that does not decode is no validity the TLS library would accept */
+	if (orsp__asn1_time(X509_get0_notBefore(x), VALIDITY, &nb) ||
+	    orsp__asn1_time(X509_get0_notAfter(x), VALIDITY, &na)) {
+		orsp_err_clear();
+		return;
+	}
+	if (c->now < nb || c->now > na)
+		return;
+	if (!c->current++ || na < c->soonest)
+		c->soonest = na;
+}
+
+/* Every certificate block of pem (len bytes) as a TLS library reads a CA bundle, counted
+ * into *c. */
+static orsp_err bundle_walk(const void *pem, size_t len, struct bundle_count *c)
 {
 	BIO *bio;
 	char *name = NULL, *header = NULL;
@@ -499,9 +530,6 @@ orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t len, size_t *n)
 	long data_len = 0;
 	orsp_err e = ORSP_OK;
 
-	if ((!pem && len) || !n)
-		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_check_mem: NULL argument");
-	*n = 0;
 	if (len > PEM_BUNDLE_MAX)
 		return orsp_errf(ORSP_E_MALFORMED, "larger than 64 MiB");
 	bio = BIO_new_mem_buf(len ? pem : "", (int)len);
@@ -520,8 +548,8 @@ orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t len, size_t *n)
 				                    "a certificate block does not parse");
 				break;
 			}
+			bundle_count_one(c, x);
 			X509_free(x);
-			++*n;
 		}
 		OPENSSL_free(name);
 		OPENSSL_free(header);
@@ -538,8 +566,35 @@ orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t len, size_t *n)
 	OPENSSL_free(header);
 	OPENSSL_free(data);
 	BIO_free(bio);
-	if (e == ORSP_OK && *n == 0)
+	if (e == ORSP_OK && c->n == 0)
 		e = orsp_errf(ORSP_E_MALFORMED, "no PEM certificate in it");
+	return e;
+}
+
+orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t len, size_t *n)
+{
+	struct bundle_count c = {0};
+	orsp_err e;
+
+	if ((!pem && len) || !n)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_check_mem: NULL argument");
+	e = bundle_walk(pem, len, &c);
+	*n = c.n;
+	return e;
+}
+
+orsp_err orsp_cert_pem_bundle_validity(const void *pem, size_t len, time_t now, size_t *n,
+                                       size_t *current, time_t *soonest)
+{
+	struct bundle_count c = {.now = now, .dates = true};
+	orsp_err e;
+
+	if ((!pem && len) || !n || !current || !soonest)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_validity: NULL argument");
+	e = bundle_walk(pem, len, &c);
+	*n = c.n;
+	*current = e ? 0 : c.current;
+	*soonest = e ? 0 : c.soonest;
 	return e;
 }
 
@@ -671,8 +726,6 @@ orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 	return copy_octets(X509_get0_authority_key_id(c->x), "authorityKeyIdentifier keyIdentifier",
 	                   out, cap, len);
 }
-
-#define VALIDITY "certificate validity dates"
 
 orsp_err orsp__asn1_time(const ASN1_TIME *a, const char *what, time_t *out)
 {

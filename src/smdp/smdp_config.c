@@ -389,6 +389,28 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path, bool
 	return e;
 }
 
+/* A CA bundle (pem, read from path by pem_cert_file) of which no certificate is within its
+ * validity now verifies no peer: every operator client's handshake (es2_client_ca) or every
+ * report's (callback_ca) would fail, so it is refused at its line. Some out of validity
+ * beside current ones is what CA bundles hold; `serve --check` lists them
+ * (orsp_smdp_config_ca_check). */
+static orsp_err ca_current(loader *l, const char *key, const char *path, const char *pem)
+{
+	size_t n = 0, current = 0;
+	time_t soonest = 0;
+
+	if (orsp_cert_pem_bundle_validity(pem, strlen(pem), time(NULL), &n, &current, &soonest))
+		return bad(l, key, "%s", orsp_err_detail());
+	if (current == 0)
+		return bad(l, key,
+		           "%s: none of its %zu certificate%s is within its validity now (expired "
+		           "or not valid yet): it would verify no %s",
+		           path, n, n == 1 ? "" : "s",
+		           strcmp(key, "callback_ca") == 0 ? "operator server's certificate"
+		                                           : "operator client's certificate");
+	return ORSP_OK;
+}
+
 /* A private key file for the HTTPS client: the owner's alone, and PEM (libcurl's default;
  * whether it belongs to its certificate is found at the first connection, or at start-up
  * for an EC key on a curve openrsp reads: *ec, from the same bytes, NULL for another). The
@@ -852,8 +874,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		 * found only when the server starts */
 		e = file_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
 		/* and as the HTTPS server reads it: certificates only, no text between them */
-		return e ? e
-		         : pem_cert_file(l, k, c->es2_client_ca, true, NULL, &c->es2_client_ca_pem);
+		if (!e)
+			e = pem_cert_file(l, k, c->es2_client_ca, true, NULL,
+			                  &c->es2_client_ca_pem);
+		return e ? e : ca_current(l, k, c->es2_client_ca, c->es2_client_ca_pem);
 	} else if (strcmp(k, "callback_url") == 0) {
 		const char *host;
 		size_t n;
@@ -896,8 +920,9 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		snprintf(c->callback_url, sizeof(c->callback_url), "%.*s", (int)(host - v + n), v);
 	} else if (strcmp(k, "callback_ca") == 0) {
 		e = file_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
-		return e ? e
-		         : pem_cert_file(l, k, c->callback_ca, false, NULL, &c->callback_ca_pem);
+		if (!e)
+			e = pem_cert_file(l, k, c->callback_ca, false, NULL, &c->callback_ca_pem);
+		return e ? e : ca_current(l, k, c->callback_ca, c->callback_ca_pem);
 	} else if (strcmp(k, "callback_cert") == 0) {
 		char why[64];
 		e = file_value(l, k, v, c->callback_cert, sizeof(c->callback_cert));

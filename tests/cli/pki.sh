@@ -442,39 +442,9 @@ expect "pki smdp with an 11 KB CI key file" "0:" "$rc:$err"
 head -c 16385 /dev/zero | tr '\0' x >"$T/long/ci/ci_key.pem"
 failure "larger than 16384 bytes" pki smdp "$T/dp7" --ci "$T/long" --smdp-fqdn b.example --smdp-oid 2.999.12
 
-# a CI with the CI policy and a key of its own, valid from $2 to $3 (openssl ca), in $1/ci
-dated_ci() {
-	mkdir -p "$1/ci" "$1/db"
-	cp "$T/ca1/ci/ci_key.pem" "$1/ci/ci_key.pem"
-	: >"$1/db/index.txt"
-	echo 01 >"$1/db/serial"
-	cat >"$1/ca.cnf" <<-EOF
-		[ca]
-		default_ca = ci
-		[ci]
-		database = $1/db/index.txt
-		new_certs_dir = $1/db
-		serial = $1/db/serial
-		default_md = sha256
-		policy = any
-		x509_extensions = ext
-		[any]
-		commonName = supplied
-		[ext]
-		basicConstraints = critical, CA:true
-		keyUsage = critical, keyCertSign, cRLSign
-		certificatePolicies = critical, 2.23.146.1.2.1.0
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid
-	EOF
-	openssl req -new -key "$1/ci/ci_key.pem" -subj "/CN=dated CI" -out "$1/ci.csr" 2>/dev/null
-	openssl ca -batch -config "$1/ca.cnf" -selfsign -keyfile "$1/ci/ci_key.pem" -in "$1/ci.csr" \
-		-startdate "$2" -enddate "$3" -out "$1/ci.pem" >/dev/null 2>&1
-	openssl x509 -in "$1/ci.pem" -outform der -out "$1/ci/ci.der"
-}
-dated_ci "$T/expired" 20200101000000Z 20210101000000Z
+dated_ci "$T/expired" 20200101000000Z 20210101000000Z "$T/ca1/ci/ci_key.pem"
 failure "the CI expired on 2021-01-01 00:00:00Z" pki smdp "$T/w6" --ci "$T/expired" --smdp-fqdn b.example --smdp-oid 2.999.12
-dated_ci "$T/future" 20900101000000Z 20910101000000Z
+dated_ci "$T/future" 20900101000000Z 20910101000000Z "$T/ca1/ci/ci_key.pem"
 failure "the CI is not valid before 2090-01-01 00:00:00Z" pki smdp "$T/w6" --ci "$T/future" --smdp-fqdn b.example --smdp-oid 2.999.12
 if [[ ! -e "$T/w6" ]]; then ok; else bad "a CI outside its validity issued into $T/w6"; fi
 

@@ -240,6 +240,19 @@ run smdp serve --config "$T/chk-cb.conf" --check
 if [[ $rc -eq 0 && "$out" == *"  DPpb       "*"
 callback   $CB_SUBJ, notAfter "* && $(grep -c 'renew it$' <<<"$err") -eq 1 &&
 	"$err" == *"warning: the callback certificate expires on "* ]]; then ok; else bad "--check, callback_cert: rc=$rc $out $err"; fi
+# callback_ca has a line of its own: how many certificates, how many within validity, when
+# the first of those ends; warnings for one out of validity and one ending within 30 days
+# (session 58; one with none within validity is refused at its line: test_smdp_server)
+cat "$T/pki/ci/ci.pem" "$T/pki10/ci/ci.pem" >"$T/cbca2.pem"
+dated_ci "$T/future" 20900101000000Z 20910101000000Z
+cat "$T/future/ci.pem" >>"$T/cbca2.pem"
+sed "s|^callback_ca = .*|callback_ca = cbca2.pem|" "$T/chk-cb.conf" >"$T/chk-cb2.conf"
+chmod 600 "$T/chk-cb2.conf"
+CA10_END=$(date -u -d "$(openssl x509 -in "$T/pki10/ci/ci.pem" -noout -enddate | sed 's/^notAfter=//')" +%Y-%m-%dT%H:%M:%SZ)
+run smdp serve --config "$T/chk-cb2.conf" --check
+if [[ $rc -eq 0 && "$out" == *"callback_ca $T/cbca2.pem: 3 certificates, 2 within validity, the first of them ends $CA10_END"* &&
+	"$err" == *"warning: callback_ca $T/cbca2.pem: a certificate expires on $CA10_END, in less than 30 days: renew it"* ]]; then ok; else bad "--check, callback_ca: rc=$rc $out $err"; fi
+if [[ "$err" == *"warning: callback_ca $T/cbca2.pem: 1 of its 3 certificates is out of validity (expired or not valid yet)"* ]]; then ok; else bad "--check, callback_ca out of validity: $err"; fi
 # with plain_http the listen line says so and there is no DPtls line, trusted_proxies its own
 # line (without, none: the HTTPS case above has none); an empty database file:
 # the inventory would be made in it, and the file stays empty, nothing made beside it

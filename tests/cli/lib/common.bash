@@ -228,3 +228,40 @@ finish() {
 	echo "$pass passed, $fail failed"
 	[[ $fail -eq 0 ]]
 }
+
+# A self-signed CI certificate (the CI policy) valid from $2 to $3 (YYYYMMDDHHMMSSZ, made by
+# openssl ca: req has no dates of its choosing in OpenSSL 3.0) as $1/ci.pem and $1/ci/ci.der,
+# with the key $4 copied to $1/ci/ci_key.pem, or a new P-256 key without $4.
+dated_ci() {
+	mkdir -p "$1/ci" "$1/db"
+	if [[ -n "${4:-}" ]]; then
+		cp "$4" "$1/ci/ci_key.pem"
+	else
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1/ci/ci_key.pem" 2>/dev/null
+	fi
+	: >"$1/db/index.txt"
+	echo 01 >"$1/db/serial"
+	cat >"$1/ca.cnf" <<-EOF
+		[ca]
+		default_ca = ci
+		[ci]
+		database = $1/db/index.txt
+		new_certs_dir = $1/db
+		serial = $1/db/serial
+		default_md = sha256
+		policy = any
+		x509_extensions = ext
+		[any]
+		commonName = supplied
+		[ext]
+		basicConstraints = critical, CA:true
+		keyUsage = critical, keyCertSign, cRLSign
+		certificatePolicies = critical, 2.23.146.1.2.1.0
+		subjectKeyIdentifier = hash
+		authorityKeyIdentifier = keyid
+	EOF
+	openssl req -new -key "$1/ci/ci_key.pem" -subj "/CN=dated CI" -out "$1/ci.csr" 2>/dev/null
+	openssl ca -batch -config "$1/ca.cnf" -selfsign -keyfile "$1/ci/ci_key.pem" -in "$1/ci.csr" \
+		-startdate "$2" -enddate "$3" -out "$1/ci.pem" >/dev/null 2>&1
+	openssl x509 -in "$1/ci.pem" -outform der -out "$1/ci/ci.der"
+}
