@@ -955,6 +955,44 @@ static void test_provider(void **state)
 	assert_int_equal(m.closes, 2);
 }
 
+/* A monotonic counter at 2^64 - 1 and a manifest at 0: not "one ahead" (counter + 1 wraps to
+ * 0), but a rollback. Open took it for the crash between a commit's manifest and its counter
+ * advance and asked the provider to set the counter back to 0 (the file provider did so,
+ * accepting the state; seal.h allows only values above the current one). */
+static void test_counter_wrap(void **state)
+{
+	static const uint8_t top[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	orsp_seal *s = NULL;
+	mem_prov m = {0};
+	orsp_seal_provider p = {&m, mp_key, mp_read, mp_adv, mp_close};
+	uint8_t *b;
+	size_t n;
+	FILE *f;
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK); /* manifest at counter 0 */
+	b = test_read_file(in("device.key"), &n);
+	assert_int_equal(n, 32);
+	memcpy(m.key, b, 32);
+	free(b);
+	m.counter = UINT64_MAX;
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+	assert_int_equal(m.advances, 0);
+	assert_true(m.counter == UINT64_MAX);
+	/* the file provider: refused, the counter file left as it was */
+	f = fopen(in("counter"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(top, 1, 8, f), 8);
+	fclose(f);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_null(s);
+	b = test_read_file(in("counter"), &n);
+	assert_int_equal(n, 8);
+	assert_memory_equal(b, top, 8);
+	free(b);
+}
+
 /* ----- manifest parsing: bodies sealed with the store's own key, so that they pass the tag
  * and reach the parser ----- */
 
@@ -1038,13 +1076,14 @@ static void test_manifest_parse(void **state)
 	assert_int_equal(open_with_body(b, body(b, 3, names, dupgen, 2)), ORSP_E_VERIFY);
 	assert_int_equal(open_with_body(b, body(b, 2, names, gens, 2)), ORSP_E_VERIFY);
 	/* field by field: count (3, 200, 2^24 + 2), name length 0 and 33, bad name characters,
-	 * a huge generation, an over-long record (entry 0 starts at offset 20) */
+	 * a huge generation, an over-long record (entry 0 starts at offset 20), a NUL in entry
+	 * 1's name ("b" and NUL: not the name "b"; entry 1 starts at offset 66) */
 	struct {
 		size_t off;
 		uint8_t val;
 	} muts[] = {
 	    {19, 3},   {19, 200}, {16, 1}, {20, 0},    {20, 33},
-	    {21, 'A'}, {21, '/'}, {22, 1}, {30, 0x7f},
+	    {21, 'A'}, {21, '/'}, {22, 1}, {30, 0x7f}, {68, 0},
 	};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(muts); i++) {
 		memcpy(b, good, n);
@@ -1692,6 +1731,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_dir_mode, setup),
 	    cmocka_unit_test_setup(test_file_owner_mode, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
+	    cmocka_unit_test_setup(test_counter_wrap, setup),
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),
 	    cmocka_unit_test_setup(test_lock, setup),

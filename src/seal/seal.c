@@ -456,7 +456,9 @@ static orsp_err manifest_parse(orsp_seal *s, const uint8_t *p, size_t n)
 		en->len = get_u32(p + o + 8);
 		memcpy(en->sha, p + o + 12, 32);
 		o += 44;
-		if (!name_ok(en->name) || en->gen >= s->next_gen || en->len > ORSP_SEAL_MAX_RECORD)
+		/* a NUL among the name's bytes would make it a shorter name than the entry's */
+		if (strlen(en->name) != l || !name_ok(en->name) || en->gen >= s->next_gen ||
+		    en->len > ORSP_SEAL_MAX_RECORD)
 			return orsp_errf(ORSP_E_VERIFY, "sealed manifest: bad entry %zu", i);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(s->ents[j].name, en->name) == 0 || s->ents[j].gen == en->gen)
@@ -864,8 +866,9 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		e = missing_part(e, dir, "monotonic counter");
 		goto fail;
 	}
-	if (s->counter == counter + 1) {
-		/* A crash after the manifest was installed and before the counter advanced. */
+	if (counter != UINT64_MAX && s->counter == counter + 1) {
+		/* A crash after the manifest was installed and before the counter advanced (one
+		 * ahead: counter + 1 must not wrap to 0, which would set the counter back). */
 		if ((e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK)
 			goto fail;
 	} else if (s->counter != counter) {
