@@ -1002,8 +1002,9 @@ static void be(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)v;
 }
 
-/* Install body as the manifest, sealed under dir's device key; return what open says. */
-static orsp_err open_with_body(const uint8_t *body, size_t n)
+/* Install body as the manifest, sealed under dir's device key; open the store (into *out,
+ * left open, when out is not NULL) and return what open says. */
+static orsp_err install_body(const uint8_t *body, size_t n, orsp_seal **out)
 {
 	static const char magic[] = "OSEALMF1", aad[] = "openrsp-seal manifest";
 	uint8_t key[32], blob[8 + 12 + 1024 + 16], iv[12] = {1, 2, 3};
@@ -1027,9 +1028,16 @@ static orsp_err open_with_body(const uint8_t *body, size_t n)
 	assert_non_null(f);
 	assert_int_equal(fwrite(blob, 1, n + 36, f), n + 36);
 	fclose(f);
-	e = orsp_seal_open(dir, NULL, &s);
-	orsp_seal_close(s);
+	e = orsp_seal_open(dir, NULL, out ? out : &s);
+	if (!out)
+		orsp_seal_close(s);
 	return e;
+}
+
+/* install_body, the store closed again: what open says. */
+static orsp_err open_with_body(const uint8_t *body, size_t n)
+{
+	return install_body(body, n, NULL);
 }
 
 /* A body: counter 0, next_gen, entries (names[i], gens[i]) of 5 bytes each. */
@@ -1106,6 +1114,51 @@ static void test_manifest_parse(void **state)
 		assert_true(e == ORSP_OK || e == ORSP_E_VERIFY);
 	}
 	assert_int_equal(open_with_body(good, n), ORSP_OK);
+}
+
+/* At the end of its counter or of its record generations (2^64 - 1) a store takes no commit:
+ * the next value would wrap to 0, a manifest open refuses and a counter that cannot be set
+ * back (until session 58 the commit went on). Refused before anything is written. */
+static void test_commit_exhausted(void **state)
+{
+	static const uint8_t top[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const orsp_seal_record rec = {"a", (const uint8_t *)"hello", 5};
+	static const orsp_seal_record del = {"a", NULL, 0};
+	uint8_t b[64], *before, *after;
+	size_t n, bn, an;
+	orsp_seal *s = NULL;
+	FILE *f;
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	/* the generations at their end: a new record refused, a deletion taken */
+	n = body(b, UINT64_MAX, NULL, NULL, 0);
+	assert_int_equal(install_body(b, n, &s), ORSP_OK);
+	before = test_read_file(in("manifest"), &bn);
+	assert_int_equal(orsp_seal_commit(s, &rec, 1), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "at their end"));
+	after = test_read_file(in("manifest"), &an);
+	assert_int_equal(an, bn);
+	assert_memory_equal(after, before, bn);
+	free(after);
+	free(before);
+	assert_int_equal(orsp_seal_commit(s, &del, 1), ORSP_OK);
+	orsp_seal_close(s);
+	s = NULL;
+	/* the counter at its end (the counter file too, so that open takes the manifest) */
+	n = body(b, 1, NULL, NULL, 0);
+	memcpy(b, top, 8);
+	f = fopen(in("counter"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(top, 1, 8, f), 8);
+	fclose(f);
+	assert_int_equal(install_body(b, n, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_commit(s, &rec, 1), ORSP_E_STATE);
+	orsp_seal_close(s);
+	before = test_read_file(in("counter"), &bn);
+	assert_int_equal(bn, 8);
+	assert_memory_equal(before, top, 8);
+	free(before);
 }
 
 static void test_destroy(void **state)
@@ -1733,6 +1786,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_provider, setup),
 	    cmocka_unit_test_setup(test_counter_wrap, setup),
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
+	    cmocka_unit_test_setup(test_commit_exhausted, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),
 	    cmocka_unit_test_setup(test_lock, setup),
 	    cmocka_unit_test_setup(test_open_race, setup),

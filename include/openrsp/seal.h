@@ -97,10 +97,11 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir);
 
 /* Replace the n records (distinct names; data NULL: delete, absent already is fine) all
  * together or not at all. ORSP_E_USAGE for a bad name, duplicates, or more than
- * ORSP_SEAL_MAX_RECORDS records in the store, ORSP_E_RESOURCE when out of memory: both found
- * before anything is written, the handle stays usable; ORSP_E_STORAGE when a write fails: the store
- * then holds either the old or the new set (the new one only if the failure came after the manifest
- * was installed; reopening tells), and the handle refuses everything until reopened. */
+ * ORSP_SEAL_MAX_RECORDS records in the store, ORSP_E_RESOURCE when out of memory, ORSP_E_STATE
+ * when the counter or the record generations are at 2^64 - 1 (a commit would wrap them): all
+ * found before anything is written, the handle stays usable; ORSP_E_STORAGE when a write fails: the
+ * store then holds either the old or the new set (the new one only if the failure came after the
+ * manifest was installed; reopening tells), and the handle refuses everything until reopened. */
 ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n);
 
 /* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too

@@ -988,6 +988,7 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	entry next[ORSP_SEAL_MAX_RECORDS];
 	uint64_t old_gens[ORSP_SEAL_MAX_RECORDS];
 	size_t nn = 0, n_old = 0, n_new = 0, max_len = 0;
+	bool exhausted = false;
 	uint64_t gen;
 	uint8_t *blob = NULL;
 	orsp_err e = ORSP_OK;
@@ -1030,6 +1031,15 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		e = orsp_errf(ORSP_E_USAGE,
 		              "sealed store: more than %d records (%zu kept, %zu written)",
 		              ORSP_SEAL_MAX_RECORDS, nn, n_new);
+		goto out;
+	}
+	/* the counter and the record generations only grow: at their end no commit is taken
+	 * (the next value would wrap to 0, and the counter cannot be set back) */
+	if (s->counter == UINT64_MAX || n_new > UINT64_MAX - s->next_gen) {
+		exhausted = true;
+		e = orsp_errf(ORSP_E_STATE,
+		              "sealed store: its counter or record generations are at their end "
+		              "(2^64 - 1); it takes no further commit");
 		goto out;
 	}
 	blob = malloc(max_len + OVERHEAD);
@@ -1092,7 +1102,7 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 out:
 	/* After a failed write the disk may be ahead of this handle (e.g. a manifest renamed
 	 * but its directory fsync failed): only a reopen knows, so refuse further use. */
-	if (e != ORSP_OK && e != ORSP_E_USAGE && e != ORSP_E_RESOURCE)
+	if (e != ORSP_OK && e != ORSP_E_USAGE && e != ORSP_E_RESOURCE && !exhausted)
 		s->dead = true;
 	free(blob);
 	orsp_wipe(next, sizeof(next));
