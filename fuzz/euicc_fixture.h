@@ -1,6 +1,7 @@
-/* What the two fuzz targets of the software eUICC (fuzz_euicc_es10, fuzz_euicc_download)
- * share: abort on a violated property, an in-memory record store, reading the test vectors
- * next to this source, and the eUICC provisioned with the SGP.26 NIST test identity
+/* What the fuzz targets of the software eUICC (fuzz_euicc_es10, fuzz_euicc_download,
+ * fuzz_euicc_vpcd; fuzz_euicc_apdu uses check and sw_allowed only) share: abort on a violated
+ * property, the status words a card may answer, an in-memory record store, reading the test
+ * vectors next to this source, and the eUICC provisioned with the SGP.26 NIST test identity
  * (tests/vectors/sgp26; Origin: GSMA SGP.26, see its README.md). Included by one target
  * each, so everything is static. */
 #ifndef ORSP_FUZZ_EUICC_FIXTURE_H
@@ -19,6 +20,17 @@ static inline void check(bool ok)
 {
 	if (!ok)
 		abort();
+}
+
+/* A status word a card may answer an APDU with: 9000, 61xx, a warning or error (62xx-6Fxx),
+ * or one of the application-specific 91xx, 92xx, 93xx, 98xx. */
+static inline bool sw_allowed(uint16_t sw)
+{
+	uint8_t sw1 = (uint8_t)(sw >> 8);
+	if (sw1 == 0x90)
+		return sw == 0x9000;
+	return sw1 == 0x61 || (sw1 >= 0x62 && sw1 <= 0x6F) || sw1 == 0x91 || sw1 == 0x92 ||
+	       sw1 == 0x93 || sw1 == 0x98;
 }
 
 /* An error of a defined category: the only kind orsp_euicc_es10() may fail with. */

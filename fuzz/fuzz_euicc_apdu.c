@@ -21,13 +21,9 @@
 
 #include "openrsp/euicc.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "euicc_fixture.h"
 
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint16_t echo_store(void *user, uint8_t ch, orsp_slice d, orsp_writer *rsp)
 {
@@ -126,15 +122,6 @@ static void check_apdu_parse(const uint8_t *m, size_t n, uint8_t *scratch)
 	check(a.extended ? a.data.len <= 65535 : a.data.len <= 255);
 	check(encode(&a, scratch) == n);
 	check(memcmp(scratch, m, n) == 0);
-}
-
-static bool sw_allowed(uint16_t sw)
-{
-	uint8_t sw1 = (uint8_t)(sw >> 8);
-	if (sw1 == 0x90)
-		return sw == 0x9000;
-	return sw1 == 0x61 || (sw1 >= 0x62 && sw1 <= 0x6F) || sw1 == 0x91 || sw1 == 0x92 ||
-	       sw1 == 0x93 || sw1 == 0x98;
 }
 
 static void check_ctx(const orsp_euicc_apdu_ctx *c)
