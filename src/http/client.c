@@ -280,7 +280,9 @@ out:
 	return err;
 }
 
-/* The first value of a response header, copied; "" if absent. */
+/* The first value of a response header, copied; "" if absent. A value with a control
+ * character other than HTAB (RFC 9110 §5.5: invalid; libcurl 7.88 keeps any but CR and
+ * LF) is PROTOCOL, never handed on: it went to the LPA's JSON check and its messages. */
 static orsp_err get_header(CURL *curl, const char *name, char *dst, size_t cap)
 {
 	struct curl_header *h = NULL;
@@ -292,6 +294,12 @@ static orsp_err get_header(CURL *curl, const char *name, char *dst, size_t cap)
 	if (n >= cap)
 		return orsp_errf(ORSP_E_MALFORMED, "response header %s longer than %zu", name,
 		                 cap - 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)h->value[i];
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "response header %s holds a control character", name);
+	}
 	memcpy(dst, h->value, n + 1);
 	return ORSP_OK;
 }
