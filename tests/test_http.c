@@ -839,6 +839,33 @@ static void test_client_malformed_answers(void **state)
 	    "\r\nContent-Length: 2\r\n\r\n{}";
 	assert_ok(get_canned(tab, strlen(tab), &fail));
 	assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
+
+	/* a status line that is not HTTP/1.x, a space, 100..599 and a space or the end:
+	 * PROTOCOL. libcurl read the first as 200 (an error page passed as a success), took
+	 * "HTTP/2" on an HTTP/1.1 connection, lower case, "200OK" and 999. Interim answers and a
+	 * trailer field after a chunked body are no status line of the answer. */
+	static const char *const status_bad[] = {
+	    "HTTP/HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\nno",
+	    "HTTP/2 200\r\nContent-Length: 2\r\n\r\n{}",
+	    "http/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+	    "HTTP/1.1 200OK\r\nContent-Length: 2\r\n\r\n{}",
+	    "HTTP/1.1 999 Nine\r\nContent-Length: 2\r\n\r\n{}",
+	    "HTTP/1.1 100 Continue\r\n\r\nHTTP/ 1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(status_bad); i++) {
+		e = get_canned(status_bad[i], strlen(status_bad[i]), &fail);
+		assert_err(e, ORSP_E_MALFORMED, "not an HTTP/1.x status line");
+		assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+	}
+	static const char *const status_good[] = {
+	    "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 204\r\n\r\n",
+	    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
+	    "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"
+	    "X-Trailer: HTTP/1.1 999\r\n\r\n"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(status_good); i++) {
+		assert_ok(get_canned(status_good[i], strlen(status_good[i]), &fail));
+		assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
+	}
 }
 
 static void test_connection_refused(void **state)

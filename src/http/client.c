@@ -230,6 +230,43 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* The status lines of an answer (the interim 1xx ones and the final one), as libcurl hands
+ * them to the header callback: each must be HTTP/1.0 or HTTP/1.1, a space, a status code of
+ * 100..599 (RFC 9110 §15) and a space or the line's end (RFC 9112 §4). libcurl 7.88 reads
+ * any line starting "HTTP/" and not a version as "200 OK" (an "HTTP/ength: 5" or a broken
+ * middlebox's "HTTP/HTTP/1.1 503" passed as a success), takes "HTTP/2 200" on an HTTP/1.1
+ * connection, "http/1.1", "200OK" and 600..999. */
+struct status_lines {
+	bool expect; /* the next header line starts an answer */
+	bool bad;    /* one was not a status line as above */
+	long code;   /* the last one's status code */
+};
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct status_lines *st = userdata;
+	size_t n = size * nmemb;
+	const char *d = data;
+
+	if ((n == 2 && d[0] == '\r' && d[1] == '\n') || (n == 1 && d[0] == '\n')) {
+		/* the end of a header section: another answer follows an interim one */
+		st->expect = st->code >= 100 && st->code <= 199;
+		return n;
+	}
+	if (!st->expect) /* a header field, or a trailer field of a chunked body */
+		return n;
+	st->expect = false;
+	st->code = 0;
+	if (n < 12 || memcmp(d, "HTTP/1.", 7) != 0 || (d[7] != '0' && d[7] != '1') || d[8] != ' ' ||
+	    d[9] < '1' || d[9] > '5' || d[10] < '0' || d[10] > '9' || d[11] < '0' || d[11] > '9' ||
+	    (n > 12 && d[12] != ' ' && d[12] != '\r' && d[12] != '\n')) {
+		st->bad = true;
+		return n;
+	}
+	st->code = (d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0');
+	return n;
+}
+
 /* Rewrite url so that its host is c->expected_host, and pin the connection to the original
  * host and port: TLS then checks the certificate against expected_host (and sends it as SNI)
  * while the TCP connection goes where the URL pointed. */
@@ -523,6 +560,7 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 	char *pinned_url = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	struct sink s = {0};
+	struct status_lines sl = {.expect = true};
 	struct curl_blob ca_blob, cert_blob, key_blob;
 	long status = 0;
 
@@ -586,6 +624,8 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response);
 	SETOPT(CURLOPT_WRITEFUNCTION, on_write);
 	SETOPT(CURLOPT_WRITEDATA, &s);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, &sl);
 	if (hdrs)
 		SETOPT(CURLOPT_HTTPHEADER, hdrs);
 	if (connect_to)
@@ -652,6 +692,10 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (sl.bad || sl.code != status) {
+		err = malformed_response(&out->fail, "not an HTTP/1.x status line of 100..599");
+		goto out;
+	}
 	/* Content-Length fields that disagree (RFC 9112 §6.3: the framing is invalid, the
 	 * response to be discarded): libcurl takes the last one and reads on */
 	{
