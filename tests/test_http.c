@@ -648,28 +648,34 @@ static void *canned_main(void *arg)
 	return NULL;
 }
 
+/* Start k's server on an ephemeral loopback port; its URL for /x. */
+static const char *canned_start(struct canned *k)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+
+	k->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(k->fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(k->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(k->fd, 1), 0);
+	assert_int_equal(getsockname(k->fd, (struct sockaddr *)&sa, &sl), 0);
+	assert_int_equal(pthread_create(&k->thread, NULL, canned_main, k), 0);
+	return url_for("http", ntohs(sa.sin_port), "/x");
+}
+
 /* GET, by a client of these options, from a canned server answering these bytes (then
  * closing with a reset when reset): the client's error and result.fail. */
 static orsp_err get_canned_opts(const char *answer, size_t len, bool reset,
                                 const orsp_http_client_opts *o, orsp_http_fail *fail)
 {
 	struct canned k = {.answer = answer, .len = len, .reset = reset};
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
 	orsp_http_client *c = NULL;
 	orsp_http_result r;
 	orsp_err e;
 
 	assert_ok(orsp_http_client_new(o, &c));
-	k.fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(k.fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(k.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(k.fd, 1), 0);
-	assert_int_equal(getsockname(k.fd, (struct sockaddr *)&sa, &sl), 0);
-	assert_int_equal(pthread_create(&k.thread, NULL, canned_main, &k), 0);
-	e = orsp_http_client_request(c, "GET", url_for("http", ntohs(sa.sin_port), "/x"), NULL,
-	                             NULL, 0, &r);
+	e = orsp_http_client_request(c, "GET", canned_start(&k), NULL, NULL, 0, &r);
 	*fail = r.fail;
 	orsp_http_result_free(&r);
 	orsp_http_client_free(c); /* closes a kept-alive connection: the server's drain ends */
@@ -866,6 +872,45 @@ static void test_client_malformed_answers(void **state)
 		assert_ok(get_canned(status_good[i], strlen(status_good[i]), &fail));
 		assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
 	}
+	/* a trailer field without a colon (libcurl's header store refuses it: a bad function
+	 * argument to libcurl): PROTOCOL, not an I/O failure */
+	static const char trailer[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                              "2\r\n{}\r\n0\r\nno colon\r\n\r\n";
+	e = get_canned(trailer, strlen(trailer), &fail);
+	assert_err(e, ORSP_E_MALFORMED, "malformed response");
+	assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+}
+
+/* One client, two answers: the second's first header line a fold (it starts with
+ * whitespace). libcurl 7.88 appended it to the first answer's last header, freed at the
+ * second transfer's start when the client reused its easy handle (curl #11101): a use after
+ * free and a double free (glibc aborted). Each request has a handle of its own now; a fold
+ * with nothing before it is PROTOCOL. */
+static void test_client_fold_after_reuse(void **state)
+{
+	static const char first[] = "HTTP/1.1 200 OK\r\nX-First: a\r\nContent-Length: 2\r\n\r\n{}";
+	static const char second[] =
+	    "HTTP/1.1 200 OK\r\n X-Folded: onto nothing\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+	struct canned k1 = {.answer = first, .len = strlen(first)};
+	struct canned k2 = {.answer = second, .len = strlen(second)};
+	orsp_http_client *c = plain_client(5000);
+	orsp_http_result r;
+	orsp_err e;
+	(void)state;
+
+	assert_ok(orsp_http_client_request(c, "GET", canned_start(&k1), NULL, NULL, 0, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	e = orsp_http_client_request(c, "GET", canned_start(&k2), NULL, NULL, 0, &r);
+	assert_err(e, ORSP_E_MALFORMED, "malformed response");
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_PROTOCOL);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c); /* closes the kept-alive connections: the servers' drains end */
+	pthread_join(k1.thread, NULL);
+	pthread_join(k2.thread, NULL);
+	close(k1.fd);
+	close(k2.fd);
 }
 
 static void test_connection_refused(void **state)
@@ -5977,6 +6022,7 @@ int main(void)
 	    cmocka_unit_test(test_body_wiped),
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_client_malformed_answers),
+	    cmocka_unit_test(test_client_fold_after_reuse),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_conn_stats),
 	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),

@@ -24,6 +24,13 @@ struct pem_copy {
 };
 
 struct orsp_http_client {
+	/* The connections kept alive (and TLS sessions, DNS answers) live in share; each request
+	 * has an easy handle of its own, curl, NULL between requests. libcurl 7.88 kept, in an
+	 * easy handle reused for another transfer, a pointer to the previous transfer's last
+	 * response header after freeing it (curl #11101, fixed in 8.1.0, not in Debian 12's
+	 * 7.88.1): an answer whose first header line starts with whitespace (a fold) was
+	 * appended to freed memory, a use after free and a double free. */
+	CURLSH *share;
 	CURL *curl;
 	struct pem_copy ca, cert, key; /* key.pem is wiped on free */
 	char *expected_host;
@@ -107,8 +114,8 @@ void orsp_http_client_free(orsp_http_client *c)
 {
 	if (!c)
 		return;
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
+	if (c->share)
+		curl_share_cleanup(c->share);
 	pem_free(&c->ca, false);
 	pem_free(&c->cert, false);
 	pem_free(&c->key, true);
@@ -174,9 +181,13 @@ orsp_err orsp_http_client_new(const orsp_http_client_opts *opts, orsp_http_clien
 	if (c->insecure && !opts->insecure_warned)
 		orsp_log(ORSP_LOG_WARN,
 		         "http client: TLS verification DISABLED (insecure_for_tests)");
-	c->curl = curl_easy_init();
-	if (!c->curl) {
-		err = orsp_errf(ORSP_E_RESOURCE, "curl_easy_init failed");
+	c->share = curl_share_init();
+	if (!c->share ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+	        CURLSHE_OK ||
+	    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+		err = orsp_errf(ORSP_E_RESOURCE, "curl_share_init failed");
 		goto out;
 	}
 	*out = c;
@@ -503,6 +514,14 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 			return malformed_response(fail, d);
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_USAGE, "http: bad URL: %s", d);
+	case CURLE_BAD_FUNCTION_ARGUMENT:
+		/* libcurl's header store refusing a header line it was handed (7.88): a fold
+		 * with no field before it, a trailer field without a colon; every option was
+		 * set before the transfer */
+		if (connected(curl))
+			return malformed_response(fail, d);
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(ORSP_E_IO, "http: %s", d);
 	case CURLE_URL_MALFORMAT:
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_USAGE, "http: bad URL: %s", d);
@@ -585,8 +604,9 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 		}
 		close(fd);
 	}
-	curl = c->curl;
-	curl_easy_reset(curl); /* keeps the connection cache for keep-alive */
+	curl = c->curl = curl_easy_init(); /* a new handle, see struct orsp_http_client */
+	if (!curl)
+		return orsp_errf(ORSP_E_RESOURCE, "curl_easy_init failed");
 	errbuf[0] = '\0';
 	s.max = c->max_response;
 
@@ -609,6 +629,7 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 		url = pinned_url;
 	}
 
+	SETOPT(CURLOPT_SHARE, c->share); /* the connections kept alive */
 	SETOPT(CURLOPT_URL, url);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
@@ -748,8 +769,9 @@ setopt_failed:
 	err = orsp_errf(ORSP_E_USAGE, "http: libcurl refused an option (too old a libcurl?)");
 	out->fail = ORSP_HTTP_FAIL_OTHER;
 out:
-	/* Nothing of ours may stay referenced by the handle between requests. */
-	curl_easy_reset(curl);
+	/* the connection stays in the share */
+	curl_easy_cleanup(curl);
+	c->curl = NULL;
 	free(s.p);
 	free(pinned_url);
 	curl_slist_free_all(connect_to);
