@@ -4,13 +4,13 @@
  * (ephemeral port) to a server with one POST and one GET route and 127.0.0.0/8 as a trusted
  * proxy, the write side shut, and the answer read until the server closes or 300 ms pass.
  * Property: no crash or sanitizer report in the server (it runs in this process). */
-#include <arpa/inet.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
 #include "openrsp/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -48,15 +48,14 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct sockaddr_in a;
 	char buf[4096];
 	size_t got = 0;
 	int fd;
 
 	if (!srv)
 		setup();
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a = loopback_addr(port);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return 0;
@@ -64,12 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(fd);
 		return 0;
 	}
-	for (size_t off = 0; off < size;) {
-		ssize_t n = send(fd, data + off, size - off, MSG_NOSIGNAL);
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	(void)loopback_send_all(fd, data, size); /* the server may answer and close first */
 	shutdown(fd, SHUT_WR);
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
