@@ -632,6 +632,9 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 	SETOPT(CURLOPT_SHARE, c->share); /* the connections kept alive */
 	SETOPT(CURLOPT_URL, url);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	/* HTTP/1.1, as SGP.22's HTTPS bindings are; libcurl with nghttp2 would offer h2 by ALPN
+	 * over TLS, and on_header takes HTTP/1.x status lines only */
+	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	/* No proxy: libcurl would take one from http_proxy, https_proxy, ALL_PROXY ... in the
 	 * environment, and a plain http exchange (the SM-DP+'s ES2+ reports, to loopback only)

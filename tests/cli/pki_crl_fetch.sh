@@ -13,8 +13,10 @@ T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_pki_crl_fetch.XXXXXX")
 . "$(dirname "$0")/lib/common.bash"
 
 web=
+tls=
 cleanup() {
 	[[ -n $web ]] && kill "$web" 2>/dev/null
+	[[ -n $tls ]] && kill "$tls" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -230,6 +232,23 @@ v=$(openssl verify -crl_download -crl_check -CAfile "$R/ci/ci.pem" "$R/smdp/dppb
 if [[ $rc -ne 0 && $v == *"certificate revoked"* ]]; then ok; else bad "openssl verify -crl_download: DPpb not revoked: $rc $v"; fi
 usage URL pki crl-fetch "$U/q-ci.crl" --for "$Q/eum/eum.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
 usage --for pki crl-fetch --for "" --issuer-cert "$Q/ci/ci.der" --out "$G"
+
+# HTTP/1.1 over TLS, never h2 (SGP.22's bindings are HTTP/1.1, and the client checks HTTP/1.x
+# status lines): against a server that prefers h2 by ALPN (openssl s_server, whose -www page
+# is HTML, no CRL) the HTML is read and refused as no CRL; libcurl with nghttp2 offered h2
+# until session 58, and spoke HTTP/2 to a server that took it
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/h2_key.pem" \
+	-out "$T/h2.pem" -subj /CN=localhost -days 2 -addext subjectAltName=DNS:localhost 2>/dev/null
+openssl s_server -accept 127.0.0.1:0 -cert "$T/h2.pem" -key "$T/h2_key.pem" -alpn h2,http/1.1 \
+	-www >"$T/h2.log" 2>&1 &
+tls=$!
+for _ in $(seq 1 100); do
+	grep -q '^ACCEPT' "$T/h2.log" && break
+	sleep 0.05
+done
+h2port=$(sed -n 's/^ACCEPT 127.0.0.1://p' "$T/h2.log")
+run pki crl-fetch "https://localhost:$h2port/x.crl" --issuer-cert "$P/ci/ci.der" --out "$T/h2.crl" --ca-file "$T/h2.pem"
+if [[ $rc -eq 1 && $err == *"no DER CRL and no PEM"* ]]; then ok; else bad "h2 offered by ALPN: rc=$rc $err"; fi
 
 usage URL pki crl-fetch --issuer-cert "$P/ci/ci.der" --out "$F"
 usage URL pki crl-fetch ftp://127.0.0.1/x --issuer-cert "$P/ci/ci.der" --out "$F"
