@@ -498,7 +498,23 @@ static void test_wrong_issuer_key(void **state)
 			X509_free(mx);
 			EVP_PKEY_free(mk);
 		}
+		/* The issuer must be a CA (until session 58 an end-entity certificate issued
+		 * what verifies under no chain), and one of pathLenConstraint 0 (the EUM's)
+		 * issues no CA certificate; an eUICC's under the EUM is the control. */
+		template_for(DPPB, false, NULL, &t);
+		expect(orsp_cert_issue(&t, other, p.k[DPAUTH], p.c[DPAUTH], &c), ORSP_E_USAGE,
+		       "not a CA's");
+		template_for(EUICC, false, SGP26_EID, &t);
+		expect(orsp_cert_issue(&t, other, p.k[EUICC], p.c[EUICC], &c), ORSP_E_USAGE,
+		       "not a CA's");
+		template_for(EUM, false, NULL, &t);
+		expect(orsp_cert_issue(&t, other, p.k[EUM], p.c[EUM], &c), ORSP_E_USAGE,
+		       "pathLenConstraint is 0");
 		assert_null(c);
+		template_for(EUICC, false, SGP26_EID, &t);
+		ok(orsp_cert_issue(&t, other, p.k[EUM], p.c[EUM], &c));
+		orsp_cert_free(c);
+		c = NULL;
 		orsp_ec_free(pub);
 		orsp_ec_free(other);
 		orsp_ec_free(foreign);

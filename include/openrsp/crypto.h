@@ -608,7 +608,9 @@ ORSP_MUST_CHECK orsp_err orsp_cert_template_init(orsp_cert_template *t, orsp_rsp
  * RFC 5280 §4.2.1.2 method 1) and an authorityKeyIdentifier. The result is re-parsed with
  * orsp_cert_parse and owned by the caller (orsp_cert_free).
  * Errors: ORSP_E_USAGE for a bad template, an issuer_key without its private part or not
- * matching issuer's public key, keys on different curves, or an issuer without SKI;
+ * matching issuer's public key, keys on different curves, an issuer without SKI, an issuer
+ * that is no CA (basicConstraints cA, keyCertSign when it has a keyUsage), or a CA template
+ * under an issuer whose pathLenConstraint is 0;
  * ORSP_E_CRYPTO when OpenSSL fails. */
 ORSP_MUST_CHECK orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject_pub,
                                          const orsp_ec_key *issuer_key, const orsp_cert *issuer,

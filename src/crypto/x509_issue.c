@@ -731,7 +731,7 @@ static bool pkey_has_private(const EVP_PKEY *pk)
 }
 
 /* The issuer certificate as an OpenSSL X509, with the issuer key checks. */
-static orsp_err load_issuer(const orsp_cert *issuer, EVP_PKEY *issuer_pk, X509 **out)
+static orsp_err load_issuer(const orsp_cert *issuer, EVP_PKEY *issuer_pk, bool ca, X509 **out)
 {
 	orsp_slice der = orsp_cert_der(issuer);
 	const unsigned char *p = der.p;
@@ -751,6 +751,24 @@ static orsp_err load_issuer(const orsp_cert *issuer, EVP_PKEY *issuer_pk, X509 *
 		X509_free(ix);
 		return orsp__ossl_fail(ORSP_E_USAGE, "the issuer certificate has no "
 		                                     "subjectKeyIdentifier");
+	}
+	/* RFC 5280 §4.2.1.9, §4.2.1.3: only a CA (basicConstraints cA, and keyCertSign when it
+	 * has a keyUsage) issues certificates; what it issued otherwise verifies under no
+	 * chain. A CA certificate with pathLenConstraint 0 issues end-entity certificates only. */
+	if (!(X509_get_extension_flags(ix) & EXFLAG_CA) ||
+	    ((X509_get_extension_flags(ix) & EXFLAG_KUSAGE) &&
+	     !(X509_get_key_usage(ix) & KU_KEY_CERT_SIGN))) {
+		X509_free(ix);
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_USAGE, "the issuer certificate is not a CA's "
+		                               "(basicConstraints cA and keyUsage keyCertSign)");
+	}
+	if (ca && X509_get_pathlen(ix) == 0) {
+		X509_free(ix);
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_USAGE,
+		                 "the issuer certificate's pathLenConstraint is 0: it issues no CA "
+		                 "certificate");
 	}
 	*out = ix;
 	return ORSP_OK;
@@ -788,7 +806,7 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 	if (!pkey_has_private(ipk))
 		return orsp_errf(ORSP_E_USAGE, "the issuer key has no private part");
 	if (issuer) {
-		e = load_issuer(issuer, ipk, &ix);
+		e = load_issuer(issuer, ipk, t->ca, &ix);
 		if (e != ORSP_OK)
 			return e;
 	} else if (EVP_PKEY_eq(spk, ipk) != 1) {
