@@ -25,7 +25,7 @@ B=${1:-$(dirname "$0")/../build/openrsp}
 LPAC=${LPAC:-}
 FQDN=smdp.example.org
 tok=interop-operator-token-0001
-port=${ORSP_VPCD_PORT:-35963}
+port=${ORSP_VPCD_PORT:-} # empty: interop_card_stack picks a free one
 sock=/run/pcscd/pcscd.comm
 pids=()
 

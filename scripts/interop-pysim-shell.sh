@@ -45,7 +45,7 @@ LPAC=${LPAC:-}
 PY=${PYSIM_PYTHON:-/usr/bin/python3}
 FQDN=smdp.example.org
 tok=interop-operator-token-0001
-port=${ORSP_VPCD_PORT:-35963}
+port=${ORSP_VPCD_PORT:-} # empty: interop_card_stack picks a free one
 sock=/run/pcscd/pcscd.comm
 pids=()
 
