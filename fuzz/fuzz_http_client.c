@@ -6,8 +6,10 @@
  * closes. The first byte chooses the request: bits 0-1 orsp_http_client_post_json as the
  * LPA's ES9+ client sends it (User-Agent extra header), GET, HEAD or PUT with a body through
  * orsp_http_client_request; bit 2 the client, of max_response 64 or 1 MiB. Both clients live
- * across inputs (their connections kept alive as the LPA's; the server closes each), so what
- * one answer leaves in a client meets the next (libcurl 7.88's freed header, curl #11101).
+ * across inputs, but the server closes each connection after its answer and each request has
+ * an easy handle of its own, so only libcurl's DNS cache carries over: a kept-alive
+ * connection with bytes left after one answer is not fuzzed, and libcurl 7.88's freed header
+ * (curl #11101) is tested by test_client_fold_after_reuse, not here.
  *
  * Properties, checked with abort():
  *  - success: fail is NONE, status is 100..599 and its three digits are in the answer; the

@@ -612,6 +612,7 @@ struct canned {
 	size_t len;
 	bool reset;
 	pthread_t thread;
+	char head[4096]; /* the request's head as received (up to its blank line) */
 };
 
 static void *canned_main(void *arg)
@@ -630,6 +631,8 @@ static void *canned_main(void *arg)
 		if (strstr(buf, "\r\n\r\n"))
 			break;
 	}
+	buf[got] = '\0';
+	snprintf(k->head, sizeof(k->head), "%s", buf);
 	for (size_t off = 0; off < k->len; off += (size_t)n) {
 		n = send(c, k->answer + off, k->len - off, MSG_NOSIGNAL);
 		if (n <= 0)
@@ -832,8 +835,8 @@ static void test_client_malformed_answers(void **state)
 	 * a field value may hold, is taken */
 	static const char *const ctl[] = {
 	    "HTTP/1.1 200 OK\r\nContent-Type: application/json;\x01\r\nContent-Length: 2\r\n\r\n{}",
-	    "HTTP/1.1 200 OK\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\x1b[2J\r\nContent-Length: 2\r\n"
-	    "\r\n{}",
+	    ("HTTP/1.1 200 OK\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\x1b[2J\r\nContent-Length: 2\r\n"
+	     "\r\n{}"),
 	    "HTTP/1.1 200 OK\r\nContent-Type: application/\x7fjson\r\nContent-Length: 2\r\n\r\n{}"};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(ctl); i++) {
 		e = get_canned(ctl[i], strlen(ctl[i]), &fail);
@@ -879,6 +882,35 @@ static void test_client_malformed_answers(void **state)
 	e = get_canned(trailer, strlen(trailer), &fail);
 	assert_err(e, ORSP_E_MALFORMED, "malformed response");
 	assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+}
+
+/* The client never sends Expect: 100-continue (libcurl adds it to a body over 1 MiB). A
+ * server answering it 417 made libcurl send the request again within the call, and the
+ * second answer's status line, after a final 417, was not checked as one: the request
+ * failed as PROTOCOL (session 58, found by review). */
+static void test_client_no_expect(void **state)
+{
+	static const char fine[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct canned k = {.answer = fine, .len = sizeof(fine) - 1};
+	orsp_http_client_opts o = {.timeout_ms = 5000};
+	orsp_http_client *c = NULL;
+	orsp_http_result r;
+	size_t big = 2u << 20;
+	char *body = malloc(big);
+	(void)state;
+
+	assert_non_null(body);
+	memset(body, 'a', big);
+	assert_ok(orsp_http_client_new(&o, &c));
+	assert_ok(orsp_http_client_request(c, "POST", canned_start(&k), NULL, body, big, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	pthread_join(k.thread, NULL);
+	close(k.fd);
+	free(body);
+	if (strncmp(k.head, "POST ", 5) != 0 || strcasestr(k.head, "\r\nExpect:"))
+		fail_msg("request head: %s", k.head);
 }
 
 /* One client, two answers: the second's first header line a fold (it starts with
@@ -6023,6 +6055,7 @@ int main(void)
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_client_malformed_answers),
 	    cmocka_unit_test(test_client_fold_after_reuse),
+	    cmocka_unit_test(test_client_no_expect),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_conn_stats),
 	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),

@@ -605,8 +605,11 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 		close(fd);
 	}
 	curl = c->curl = curl_easy_init(); /* a new handle, see struct orsp_http_client */
-	if (!curl)
-		return orsp_errf(ORSP_E_RESOURCE, "curl_easy_init failed");
+	if (!curl) {
+		err = orsp_errf(ORSP_E_RESOURCE, "curl_easy_init failed");
+		out->fail = ORSP_HTTP_FAIL_OTHER;
+		return err;
+	}
 	errbuf[0] = '\0';
 	s.max = c->max_response;
 
@@ -616,6 +619,17 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 			goto out;
 		}
 		struct curl_slist *l = curl_slist_append(hdrs, headers[i]);
+		if (!l) {
+			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+		hdrs = l;
+	}
+	/* never Expect: 100-continue (libcurl adds it to a body over 1 MiB): a server that
+	 * answers it 417 has libcurl send the request again within this call, after a final
+	 * status that on_header takes for the answer's */
+	if (body_len > 0) {
+		struct curl_slist *l = curl_slist_append(hdrs, "Expect:");
 		if (!l) {
 			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 			goto out;

@@ -392,8 +392,8 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path, bool
 /* A CA bundle (pem, read from path by pem_cert_file) of which no certificate is within its
  * validity now verifies no peer: every operator client's handshake (es2_client_ca) or every
  * report's (callback_ca) would fail, so it is refused at its line. Some out of validity
- * beside current ones is what CA bundles hold; `serve --check` lists them
- * (orsp_smdp_config_ca_check). */
+ * beside current ones is what CA bundles hold; `serve --check` lists them (check_ca in
+ * cli/cmd_smdp.c). */
 static orsp_err ca_current(loader *l, const char *key, const char *path, const char *pem)
 {
 	size_t n = 0, current = 0;
