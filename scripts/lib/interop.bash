@@ -1,6 +1,9 @@
 # What scripts/interop-lpac.sh, interop-pysim-shell.sh and interop-proxy.sh share: the clean-up
 # on exit, and the card stack of the first two. Sourced.
 
+# shellcheck source=SCRIPTDIR/ports.bash
+. "$(dirname "${BASH_SOURCE[0]}")/ports.bash"
+
 # interop_cleanup RC NAME FQDN DIR, from the EXIT trap with RC its $?: stop the processes the
 # script started (the array pids: SIGTERM each, then wait for each), remove the /etc/hosts line
 # the script added ("127.0.0.1 FQDN # NAME") if it added one, and remove DIR (test PKI with its
@@ -26,25 +29,8 @@ interop_cleanup() {
 	fi
 }
 
-# A TCP port below the ephemeral range that no socket uses now (as tests/pcsc/run.sh picks
-# one): vpcd binds without SO_REUSEADDR, and its default 35963 lies in Linux's ephemeral range
-# (32768-60999), where any loopback connection's TIME_WAIT socket can hold it, and pcscd then
-# runs without the reader ("Address already in use").
-interop_free_port() {
-	local lo p hex
-	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-	[ "$lo" -gt 21000 ] 2>/dev/null || lo=32768
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % (lo - 20000)))
-		hex=$(printf ':%04X' "$p")
-		awk -v h="$hex" 'FNR > 1 && substr($2, length($2) - 4) == h { f = 1 } END { exit !f }' \
-			/proc/net/tcp /proc/net/tcp6 2>/dev/null || break
-	done
-	echo "$p"
-}
-
 # interop_card_stack NAME GENERATE_ARGS...: in $work (the shell then stays there) start pcscd
-# with the vpcd driver ($driver) on port $port (ORSP_VPCD_PORT; empty: interop_free_port), add "127.0.0.1 $FQDN # NAME" to /etc/hosts, make
+# with the vpcd driver ($driver) on port $port (ORSP_VPCD_PORT; empty: vpcd_free_port), add "127.0.0.1 $FQDN # NAME" to /etc/hosts, make
 # a test PKI, an SM-DP+ configuration (smdp.conf, ES2+ token $tok, port 443), one profile from
 # the TS.48 template in $data (`smdp profile generate` with GENERATE_ARGS), and serve the
 # SM-DP+ and the software eUICC (state in euicc, on the vpcd port); their pids go to pids. The
@@ -53,7 +39,7 @@ interop_free_port() {
 interop_card_stack() {
 	local name=$1
 	shift
-	[ -n "$port" ] || port=$(interop_free_port)
+	[ -n "$port" ] || port=$(vpcd_free_port)
 	mkdir -p "$work/conf"
 	printf 'FRIENDLYNAME "openrsp vpcd"\nDEVICENAME   /dev/null:%s\nLIBPATH      %s\nCHANNELID    %s\n' \
 		"$port" "$driver" "$port" >"$work/conf/vpcd"

@@ -101,16 +101,9 @@ show_logs() {
 }
 
 # ---------------------------------------------------------------- pcscd + vpcd
-# The inodes of the TCP sockets (IPv4 or IPv6) with local port $1, in any state (listening,
-# connected, TIME_WAIT), or only listening ones with $2 = 0A. From /proc/net/tcp*, so no ss
-# or netstat is needed.
-port_inodes() {
-	local hex
-	hex=$(printf ':%04X' "$1")
-	awk -v p="$hex" -v st="${2:-}" 'FNR > 1 && substr($2, length($2) - 4) == p && (st == "" || $4 == st) { print $10 }' \
-		/proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-port_used() { [ -n "$(port_inodes "$1")" ]; }
+# port_inodes, port_used, vpcd_free_port
+# shellcheck source=SCRIPTDIR/../../scripts/lib/ports.bash
+. "$(dirname "$0")/../../scripts/lib/ports.bash"
 # Whether process $1 itself listens on port $2 (not just anyone).
 listens() {
 	local ino
@@ -147,25 +140,15 @@ if [ -S "$sock" ]; then
 	reader="Virtual PCD"
 	echo "pcsc_vpcd: using the running pcscd, vpcd on port $port"
 else
-	# vpcd's default port 35963 lies in Linux's ephemeral range (32768-60999): a TIME_WAIT
-	# socket of any earlier loopback connection (this suite makes thousands) can hold it, and
-	# vpcd, which binds without SO_REUSEADDR, then fails with "Address already in use" and
-	# pcscd runs without the reader. So the private pcscd gets a port below the ephemeral
-	# range that no socket uses, and another one if vpcd still cannot listen on it.
+	# vpcd's default port 35963 lies in Linux's ephemeral range, where a TIME_WAIT socket of
+	# any earlier loopback connection (this suite makes thousands) can hold it: the private
+	# pcscd gets a port from vpcd_free_port (scripts/lib/ports.bash), and another one if vpcd
+	# still cannot listen on it.
 	reader="openrsp vpcd"
 	mkdir -p "$work/conf"
-	eph_lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-	[ "$eph_lo" -gt 21000 ] 2>/dev/null || eph_lo=32768 # an odd range: below 32768 anyway
 	started=""
 	for attempt in 1 2 3 4 5; do
-		if [ -n "${ORSP_VPCD_PORT:-}" ]; then
-			port=$ORSP_VPCD_PORT
-		else
-			for _ in $(seq 1 50); do
-				port=$((20000 + RANDOM % (eph_lo - 20000)))
-				port_used "$port" || break
-			done
-		fi
+		port=${ORSP_VPCD_PORT:-$(vpcd_free_port)}
 		cat >"$work/conf/vpcd" <<EOF
 FRIENDLYNAME "$reader"
 DEVICENAME   /dev/null:$port
