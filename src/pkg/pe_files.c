@@ -199,16 +199,22 @@ orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t ca
 	return ORSP_OK;
 }
 
+bool file_do_not_create(const File_t *f)
+{
+	for (int i = 0; f && i < f->list.count; i++)
+		if (f->list.array[i] && f->list.array[i]->present == File__Member_PR_doNotCreate)
+			return true;
+	return false;
+}
+
 orsp_err file_set_content(File_t *f, const uint8_t *p, size_t n)
 {
 	struct File__Member *m = NULL;
 	asn_TYPE_descriptor_t *mtd = asn_DEF_File.elements[0].type;
 	orsp_err e;
 
-	for (int i = 0; i < f->list.count; i++) {
-		if (f->list.array[i] && f->list.array[i]->present == File__Member_PR_doNotCreate)
-			return orsp_errf(ORSP_E_POLICY, "the file is marked doNotCreate");
-	}
+	if (file_do_not_create(f))
+		return orsp_errf(ORSP_E_POLICY, "the file is marked doNotCreate");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");

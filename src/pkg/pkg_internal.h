@@ -82,7 +82,10 @@ size_t file_size(const File_t *f, const char *name);
 /* Whether the package gives any of f's bytes: a fillPattern/repeatPattern or content (else
  * the file's template content applies). */
 bool file_defines_content(const File_t *f);
-/* Replace every fillFileOffset/fillFileContent of f by one fillFileContent of n bytes. */
+/* Whether f is marked doNotCreate (PEDefinitions File): the package does not create it. */
+bool file_do_not_create(const File_t *f);
+/* Replace every fillFileOffset/fillFileContent of f by one fillFileContent of n bytes
+ * (ORSP_E_POLICY for a file marked doNotCreate). */
 ORSP_MUST_CHECK orsp_err file_set_content(File_t *f, const uint8_t *p, size_t n);
 /* Default size of the EFs whose size TS 31.102 / TS 102 221 fixes, else 0. */
 size_t file_default_size(const char *name);

@@ -224,9 +224,8 @@ static orsp_err apply_acc(orsp_pkg *c, size_t i, const char *imsi)
 		return ORSP_OK;
 	/* a file the package does not create (doNotCreate, PEDefinitions File) is not the
 	 * template's to derive: writing it would be refused, and with it the whole IMSI */
-	for (int j = 0; j < f->list.count; j++)
-		if (f->list.array[j] && f->list.array[j]->present == File__Member_PR_doNotCreate)
-			return ORSP_OK;
+	if (file_do_not_create(f))
+		return ORSP_OK;
 	e = file_content(f, "ef-acc", acc, sizeof(acc), &len);
 	if (e)
 		return e;

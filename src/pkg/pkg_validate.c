@@ -582,14 +582,6 @@ static uint8_t fcp_sfi(const Fcp_t *fcp, const orsp_pkg_tpl_file *tf)
 	return tf ? tf->sfi : 0;
 }
 
-static bool file_dnc(const File_t *f)
-{
-	for (int j = 0; f && j < f->list.count; j++)
-		if (f->list.array[j] && f->list.array[j]->present == File__Member_PR_doNotCreate)
-			return true;
-	return false;
-}
-
 /* The files of file-system PE i. PEDefinitions lists each DF's EFs after it: a DF member,
  * present or not, is the directory of the EF members that follow. The PE's first DF is under
  * the MF (PE-CD, -TELECOM, the NAAs' ADFs) or under the ADF of the NAA's PE before it (the
@@ -655,7 +647,7 @@ static void fids_fs(vctx *v, size_t i, fid_list *l, fid_dir *naa)
 				self = (fid_dir){.p = {id}, .n = 1, .known = true};
 			self.name = name;
 			self.pe = (long)i;
-			if (has_fid && parent.known && f && !file_dnc(f)) {
+			if (has_fid && parent.known && f && !file_do_not_create(f)) {
 				e.dir = parent;
 				e.fid = fid;
 				fid_push(l, &e);
@@ -672,7 +664,7 @@ static void fids_fs(vctx *v, size_t i, fid_list *l, fid_dir *naa)
 		 * the FIDs of the MF's, USIM's and ISIM's) */
 		if (!f && !(tf && (t == ORSP_PE_MF || t == ORSP_PE_USIM || t == ORSP_PE_ISIM)))
 			continue;
-		if (!has_fid || !cur.known || file_dnc(f))
+		if (!has_fid || !cur.known || file_do_not_create(f))
 			continue;
 		e.dir = cur;
 		e.fid = fid;
