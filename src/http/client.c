@@ -16,6 +16,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "openrsp/http.h"
+#include "http_internal.h"
 
 struct pem_copy {
 	char *file;
@@ -342,12 +343,9 @@ static orsp_err get_header(CURL *curl, const char *name, char *dst, size_t cap)
 	if (n >= cap)
 		return orsp_errf(ORSP_E_MALFORMED, "response header %s longer than %zu", name,
 		                 cap - 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)h->value[i];
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return orsp_errf(ORSP_E_MALFORMED,
-			                 "response header %s holds a control character", name);
-	}
+	if (!orsp__http_field_value_ok(h->value))
+		return orsp_errf(ORSP_E_MALFORMED, "response header %s holds a control character",
+		                 name);
 	memcpy(dst, h->value, n + 1);
 	return ORSP_OK;
 }

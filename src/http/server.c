@@ -54,6 +54,7 @@
 #include <microhttpd.h>
 
 #include "openrsp/http.h"
+#include "http_internal.h"
 
 #define LOG_FIELD_MAX 200
 /* The most of a libmicrohttpd message logged (mhd_log) */
@@ -1025,7 +1026,7 @@ static const char *section_end(const struct section *sec)
  * stayed in the value ("X: y\rTransfer-Encoding: chunked"), where a recipient that ends lines
  * at CR sees a field more (RFC 9112 §2.2). A NUL cut the value short inside libmicrohttpd: not
  * seen here. */
-static bool request_value_ok(const char *v)
+bool orsp__http_field_value_ok(const char *v)
 {
 	for (; *v; v++) {
 		unsigned char c = (unsigned char)*v;
@@ -1149,7 +1150,7 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 			return MHD_NO;
 		}
 	}
-	if (!request_value_ok(value)) {
+	if (!orsp__http_field_value_ok(value)) {
 		f->malformed = "control character in a header field value";
 		return MHD_NO;
 	}
