@@ -3010,9 +3010,19 @@ static int smdp_cancel(int argc, char **argv)
 /* One certificate of `serve --check`'s summary: its subject and notAfter on stdout, and on
  * stderr a warning when it expires within CHECK_EXPIRY_DAYS (one already expired the
  * configuration refused, as serve does). */
+/* `serve --check`'s warning for a certificate (who, "the DPtls certificate") whose notAfter
+ * na (when, as printed) comes within CHECK_EXPIRY_DAYS. */
+static void warn_expiry(const char *who, time_t na, const char *when)
+{
+	if (na - time(NULL) < (time_t)CHECK_EXPIRY_DAYS * 86400)
+		fprintf(stderr,
+		        "openrsp smdp: warning: %s expires on %s, in less than %d days: renew it\n",
+		        who, when, CHECK_EXPIRY_DAYS);
+}
+
 static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 {
-	char subj[512], when[32];
+	char subj[512], when[32], who[64];
 	time_t na = 0;
 
 	if (orsp_cert_subject_text(c, subj, sizeof(subj)))
@@ -3025,11 +3035,8 @@ static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 	}
 	cli_utc(na, when);
 	printf("%s%-10s %s, notAfter %s\n", indent, what, subj, when);
-	if (na - time(NULL) < (time_t)CHECK_EXPIRY_DAYS * 86400)
-		fprintf(stderr,
-		        "openrsp smdp: warning: the %s certificate expires on %s, in less than %d "
-		        "days: renew it\n",
-		        what, when, CHECK_EXPIRY_DAYS);
+	snprintf(who, sizeof(who), "the %s certificate", what);
+	warn_expiry(who, na, when);
 }
 
 /* `serve --check`'s line of a CA bundle the configuration read (pem, from path): how many
@@ -3057,11 +3064,11 @@ static void check_ca(const char *what, const char *path, const char *pem)
 		        "openrsp smdp: warning: %s %s: %zu of its %zu certificates %s out of "
 		        "validity (expired or not valid yet)\n",
 		        what, path, n - current, n, n - current == 1 ? "is" : "are");
-	if (current && soonest - time(NULL) < (time_t)CHECK_EXPIRY_DAYS * 86400)
-		fprintf(stderr,
-		        "openrsp smdp: warning: %s %s: a certificate expires on %s, in less than "
-		        "%d days: renew it\n",
-		        what, path, when, CHECK_EXPIRY_DAYS);
+	if (current) {
+		char who[ORSP_SMDP_PATH_MAX + 64];
+		snprintf(who, sizeof(who), "%s %s: a certificate", what, path);
+		warn_expiry(who, soonest, when);
+	}
 }
 
 /* Whether serve could create path (a file that does not exist): its directory exists and
