@@ -294,8 +294,8 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 			{
 				static const uint32_t once[] = {0x5A, 0x4F, 0x9F70, 0x90,
 				                                0x91, 0x92, 0x95};
-				if ((e = lpa_field_once(&seen, f.tag, once,
-				                        sizeof(once) / sizeof(once[0]), "ProfileInfo")))
+				if ((e = lpa_field_once(&seen, f.tag, once, ORSP_ARRAY_LEN(once),
+				                        "ProfileInfo")))
 					goto out;
 			}
 			if (f.tag == 0x5A && f.value.len == 10) {

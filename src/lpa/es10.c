@@ -65,8 +65,7 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 		                                0xA9, 0xAA, 0x8B, 0x0C};
 		if (orsp_der_read(&r, &f))
 			return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2");
-		if ((e = lpa_field_once(&seen, f.tag, once, sizeof(once) / sizeof(once[0]),
-		                        "EUICCInfo2")))
+		if ((e = lpa_field_once(&seen, f.tag, once, ORSP_ARRAY_LEN(once), "EUICCInfo2")))
 			return e;
 		switch (f.tag) {
 		case 0x81:
