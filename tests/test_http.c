@@ -597,6 +597,19 @@ static void test_client_limits_and_errors(void **state)
 	e = orsp_http_client_request(c, "GET", "ftp://127.0.0.1/x", NULL, NULL, 0, &r);
 	assert_err(e, ORSP_E_USAGE, NULL);
 	orsp_http_result_free(&r);
+	/* a usage error is a failure too: fail says OTHER, as orsp_http_fail documents */
+	e = orsp_http_client_request(c, "GET", NULL, NULL, NULL, 0, &r);
+	assert_err(e, ORSP_E_USAGE, "bad arguments");
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
+	orsp_http_result_free(&r);
+	e = orsp_http_client_request(c, "po st", url_for("http", port, "/len"), NULL, NULL, 0, &r);
+	assert_err(e, ORSP_E_USAGE, "method");
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
+	orsp_http_result_free(&r);
+	e = orsp_http_client_request(c, "GET", "https://127.0.0.1:1/x", NULL, NULL, 0, &r);
+	assert_err(e, ORSP_E_USAGE, "trust anchor");
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
+	orsp_http_result_free(&r);
 	orsp_http_client_free(c);
 
 	/* The stop waits for the sleeping handler (it finishes well within the grace time). */
@@ -680,6 +693,14 @@ static orsp_err get_canned_opts(const char *answer, size_t len, bool reset,
 	assert_ok(orsp_http_client_new(o, &c));
 	e = orsp_http_client_request(c, "GET", canned_start(&k), NULL, NULL, 0, &r);
 	*fail = r.fail;
+	if (e) { /* a failure leaves nothing of the answer, and says why */
+		assert_int_not_equal(r.fail, ORSP_HTTP_FAIL_NONE);
+		assert_int_equal(r.status, 0);
+		assert_string_equal(r.content_type, "");
+		assert_string_equal(r.x_admin_protocol, "");
+		assert_null(r.body);
+		assert_int_equal(r.body_len, 0);
+	}
 	orsp_http_result_free(&r);
 	orsp_http_client_free(c); /* closes a kept-alive connection: the server's drain ends */
 	pthread_join(k.thread, NULL);
@@ -837,7 +858,10 @@ static void test_client_malformed_answers(void **state)
 	    "HTTP/1.1 200 OK\r\nContent-Type: application/json;\x01\r\nContent-Length: 2\r\n\r\n{}",
 	    ("HTTP/1.1 200 OK\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\x1b[2J\r\nContent-Length: 2\r\n"
 	     "\r\n{}"),
-	    "HTTP/1.1 200 OK\r\nContent-Type: application/\x7fjson\r\nContent-Length: 2\r\n\r\n{}"};
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/\x7fjson\r\nContent-Length: 2\r\n\r\n{}",
+	    /* Content-Type read and good, then the failure */
+	    ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Admin-Protocol: \x01\r\n"
+	     "Content-Length: 2\r\n\r\n{}")};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(ctl); i++) {
 		e = get_canned(ctl[i], strlen(ctl[i]), &fail);
 		assert_err(e, ORSP_E_MALFORMED, "holds a control character");

@@ -410,8 +410,9 @@ void orsp_http_client_free(orsp_http_client *c);
  * NULL-terminated "Name: value" strings
  * (may be NULL); body may be NULL when body_len is 0. Any HTTP status is a success at this
  * level (out->status says); failures set out->fail and return the category described at
- * orsp_http_fail, with a detail. out is always initialised; free it with
- * orsp_http_result_free in every case. */
+ * orsp_http_fail, with a detail, and leave nothing else of the answer in out (status 0, no
+ * headers, no body; fail is never ORSP_HTTP_FAIL_NONE then, a usage error included). out is
+ * always initialised; free it with orsp_http_result_free in every case. */
 ORSP_MUST_CHECK orsp_err orsp_http_client_request(orsp_http_client *c, const char *method,
                                                   const char *url, const char *const *headers,
                                                   const void *body, size_t body_len,

@@ -566,9 +566,10 @@ static bool header_line_ok(const char *h)
 	return true;
 }
 
-orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const char *url,
-                                  const char *const *headers, const void *body, size_t body_len,
-                                  orsp_http_result *out)
+/* orsp_http_client_request's exchange; out is zeroed and the arguments are not NULL. */
+static orsp_err exchange(orsp_http_client *c, const char *method, const char *url,
+                         const char *const *headers, const void *body, size_t body_len,
+                         orsp_http_result *out)
 {
 	orsp_err err = ORSP_OK;
 	CURL *curl;
@@ -581,10 +582,6 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 	struct curl_blob ca_blob, cert_blob, key_blob;
 	long status = 0;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (!c || !method || !method[0] || !url || !out || (!body && body_len))
-		return orsp_errf(ORSP_E_USAGE, "orsp_http_client_request: bad arguments");
 	for (const char *m = method; *m; m++)
 		if (*m < 'A' || *m > 'Z')
 			return orsp_errf(ORSP_E_USAGE, "http: bad method");
@@ -791,8 +788,29 @@ out:
 	free(pinned_url);
 	curl_slist_free_all(connect_to);
 	curl_slist_free_all(hdrs);
-	if (err && !out->fail)
-		out->fail = ORSP_HTTP_FAIL_OTHER;
+	return err;
+}
+
+orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const char *url,
+                                  const char *const *headers, const void *body, size_t body_len,
+                                  orsp_http_result *out)
+{
+	orsp_err err;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!c || !method || !method[0] || !url || !out || (!body && body_len))
+		err = orsp_errf(ORSP_E_USAGE, "orsp_http_client_request: bad arguments");
+	else
+		err = exchange(c, method, url, headers, body, body_len, out);
+	/* a failure says why in fail and leaves no field of an answer half read (a header
+	 * check that failed after Content-Type was read, say) */
+	if (err && out) {
+		orsp_http_fail fail = out->fail ? out->fail : ORSP_HTTP_FAIL_OTHER;
+		free(out->body);
+		memset(out, 0, sizeof(*out));
+		out->fail = fail;
+	}
 	return err;
 }
 
