@@ -13,7 +13,7 @@ port_inodes() {
 port_used() { [ -n "$(port_inodes "$1")" ]; }
 
 # A port for vpcd: below the ephemeral range, and one no socket uses now (up to 50 random
-# tries). vpcd's default port 35963 lies in Linux's ephemeral range (32768-60999): a TIME_WAIT
+# tries, then a failure with a message rather than a port in use). vpcd's default port 35963 lies in Linux's ephemeral range (32768-60999): a TIME_WAIT
 # socket of any earlier loopback connection can hold it, and vpcd, which binds without
 # SO_REUSEADDR, then fails with "Address already in use" and pcscd runs without the reader.
 vpcd_free_port() {
@@ -22,7 +22,11 @@ vpcd_free_port() {
 	[ "$lo" -gt 21000 ] 2>/dev/null || lo=32768 # an odd range: below 32768 anyway
 	for _ in $(seq 1 50); do
 		p=$((20000 + RANDOM % (lo - 20000)))
-		port_used "$p" || break
+		if ! port_used "$p"; then
+			echo "$p"
+			return 0
+		fi
 	done
-	echo "$p"
+	echo "vpcd_free_port: 50 random ports from 20000 to $((lo - 1)) were all in use" >&2
+	return 1
 }
