@@ -420,11 +420,47 @@ static int restore_stderr(void **state)
 	return 0;
 }
 
+/* Serve the card to a stand-in vpcd on a loopback port, its stderr (trace and log) going to
+ * log until end_logged; the listening socket. */
+static int serve_logged(FILE *log, bool tracing, pthread_t *th)
+{
+	uint16_t port = 0;
+	int ls = listen_loopback(&port);
+
+	memset(&opts, 0, sizeof(opts));
+	opts.host = "127.0.0.1";
+	opts.port = port;
+	opts.trace = tracing;
+	opts.retry_min_ms = 10;
+	stop = 0;
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	assert_true(saved_stderr >= 0);
+	assert_true(dup2(fileno(log), STDERR_FILENO) >= 0);
+	assert_int_equal(pthread_create(th, NULL, serve_thread, NULL), 0);
+	return ls;
+}
+
+/* Stop serve_logged's card, close its sockets, and read what went to log into text. */
+static void end_logged(void **state, pthread_t th, int c, int ls, FILE *log, char *text, size_t cap)
+{
+	stop_serving(th);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	trace_log = NULL;
+	restore_stderr(state);
+	close(c);
+	close(ls);
+	assert_int_equal(served, ORSP_OK);
+	rewind(log);
+	size_t n = fread(text, 1, cap - 1, log);
+	text[n] = '\0';
+	fclose(log);
+}
+
 static void test_trace_redacts(void **state)
 {
 	static const orsp_euicc_app_ops naa_ops = {.process = naa_process};
 	char hex[2 * sizeof(SECRET) + 1], secret_rsp[2 * sizeof(SECRET) + 5];
-	uint16_t port = 0;
 	pthread_t th;
 	FILE *log = trace_log = tmpfile();
 
@@ -433,18 +469,8 @@ static void test_trace_redacts(void **state)
 	snprintf(secret_rsp, sizeof(secret_rsp), "%s9000", hex);
 	card();
 	orsp_euicc_apdu_set_mf(&ctx, &naa_ops, NULL);
-	int ls = listen_loopback(&port);
-	memset(&opts, 0, sizeof(opts));
-	opts.host = "127.0.0.1";
-	opts.port = port;
-	opts.trace = true;
-	stop = 0;
 	/* the trace goes to stderr: into log while the card is served */
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	assert_true(saved_stderr >= 0);
-	assert_true(dup2(fileno(log), STDERR_FILENO) >= 0);
-	assert_int_equal(pthread_create(&th, NULL, serve_thread, NULL), 0);
+	int ls = serve_logged(log, true, &th);
 
 	int c = accept_within(ls, 5000);
 	send_msg(c, "0070000100"); /* channel 1, by number: nothing pending */
@@ -544,18 +570,8 @@ static void test_trace_redacts(void **state)
 	send_msg(c, "00C0000002");
 	expect_msg(c, "ABCD9000");
 
-	stop_serving(th);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	trace_log = NULL;
-	restore_stderr(state);
-	close(c);
-	close(ls);
-
 	char text[8192];
-	rewind(log);
-	size_t n = fread(text, 1, sizeof(text) - 1, log);
-	text[n] = '\0';
-	fclose(log);
+	end_logged(state, th, c, ls, log, text, sizeof(text));
 	if (strstr(text, SECRET_HEX) || strstr(text, "10A752E9841FC378") || strstr(text, PIN_HEX) ||
 	    strstr(text, KEYS_HEX) || strstr(text, HASHCC1_HEX) || strstr(text, HASHCC2_HEX) ||
 	    strstr(text, HASHCC3_HEX) || strstr(text, "0F1E1E2D2D3C3C4B") ||
@@ -587,6 +603,43 @@ static void test_trace_redacts(void **state)
 	assert_non_null(strstr(text, "vpcd << ABCD9000"));
 }
 
+/* A peer sending garbage fills no log: the first SKIPPED_LOGGED (5) malformed messages of a
+ * connection are logged, one line each, and the rest are counted in one line when the
+ * connection ends. The card keeps serving meanwhile. */
+static void test_serve_skipped_quiet(void **state)
+{
+	pthread_t th;
+	FILE *log = trace_log = tmpfile();
+	char atr_hex[2 * 64 + 1], text[8192];
+	orsp_slice atr = orsp_euicc_atr();
+
+	assert_non_null(log);
+	assert_int_equal(orsp_hex_encode(atr.p, atr.len, atr_hex, sizeof(atr_hex)), ORSP_OK);
+	card();
+	int ls = serve_logged(log, false, &th);
+	int c = accept_within(ls, 5000);
+	for (int i = 0; i < 50; i++)
+		send_msg(c, i % 2 ? "FF" : "");
+	send_msg(c, "04"); /* still served */
+	expect_msg(c, atr_hex);
+	close(c);
+	c = accept_within(ls, 5000); /* the first connection ended: its count is logged */
+	send_msg(c, "03");
+	send_msg(c, "04");
+	expect_msg(c, atr_hex);
+	end_logged(state, th, c, ls, log, text, sizeof(text));
+
+	size_t lines = 0;
+	for (const char *p = text; (p = strstr(p, "message skipped")) != NULL; p++)
+		lines++;
+	if (lines != 6) /* five of the first connection, one of the second */
+		fail_msg("%zu lines of a skipped message, not 6:\n%s", lines, text);
+	assert_non_null(strstr(text, "message skipped; more on this connection are counted"));
+	assert_non_null(
+	    strstr(text, "50 malformed messages skipped on the connection, 45 not logged"));
+	assert_null(strstr(text, "1 malformed messages skipped"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +648,7 @@ int main(void)
 	    cmocka_unit_test(test_serve_retries),
 	    cmocka_unit_test(test_serve_args),
 	    cmocka_unit_test_teardown(test_trace_redacts, restore_stderr),
+	    cmocka_unit_test_teardown(test_serve_skipped_quiet, restore_stderr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

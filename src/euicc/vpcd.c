@@ -26,6 +26,9 @@
 #define VPCD_KEEPALIVE_CNT 3 /* unanswered probes: the peer is gone */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
+/* Messages skipped as malformed that one connection logs each; the rest are counted, and the
+ * count is logged when the connection ends (a peer sending garbage fills no log). */
+#define SKIPPED_LOGGED 5
 
 orsp_err orsp_vpcd_handle(orsp_euicc_apdu_ctx *ctx, const uint8_t *msg, size_t len, uint8_t *out,
                           size_t cap, size_t *out_len)
@@ -330,9 +333,10 @@ static void trace_response(uint8_t ins, bool secret_rsp, const uint8_t *rsp, siz
 
 /* ---------------------------------------------------------------- serve ---------------- */
 
-/* Serve one connection until it closes or *stop is set. */
+/* Serve one connection until it closes or *stop is set; *skipped counts the messages it
+ * skipped as malformed. */
 static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing, uint8_t *msg,
-                                  const volatile sig_atomic_t *stop)
+                                  const volatile sig_atomic_t *stop, unsigned long *skipped)
 {
 	uint8_t reply[2 + ORSP_EUICC_RAPDU_MAX];
 	trace_state st = {0}; /* for the trace: a new connection is a card reset */
@@ -360,8 +364,12 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
 		orsp_err e = orsp_vpcd_handle(ctx, msg, n, reply + 2, sizeof(reply) - 2, &rlen);
 		orsp_wipe(msg, n); /* may have been profile data */
 		if (e != ORSP_OK) {
-			orsp_log(ORSP_LOG_ERROR, "vpcd: %s (%s); message skipped", orsp_err_str(e),
-			         orsp_err_detail());
+			if (++*skipped <= SKIPPED_LOGGED)
+				orsp_log(ORSP_LOG_ERROR, "vpcd: %s (%s); message skipped%s",
+				         orsp_err_str(e), orsp_err_detail(),
+				         *skipped == SKIPPED_LOGGED
+				             ? "; more on this connection are counted, not logged"
+				             : "");
 			continue;
 		}
 		if (rlen == 0)
@@ -423,8 +431,14 @@ orsp_err orsp_vpcd_serve_opts(const orsp_vpcd_opts *opts, orsp_euicc_apdu_ctx *c
 		warned = false;
 		delay = lo;
 		orsp_euicc_apdu_reset(ctx); /* a new connection is a card insertion */
-		io_result r = serve_connection(fd, ctx, opts->trace, msg, stop);
+		unsigned long skipped = 0;
+		io_result r = serve_connection(fd, ctx, opts->trace, msg, stop, &skipped);
 		close(fd);
+		if (skipped > SKIPPED_LOGGED)
+			orsp_log(ORSP_LOG_ERROR,
+			         "vpcd: %lu malformed messages skipped on the connection, %lu not "
+			         "logged",
+			         skipped, skipped - SKIPPED_LOGGED);
 		orsp_euicc_apdu_reset(ctx);
 		if (r == IO_CLOSED)
 			nap(delay, stop);
