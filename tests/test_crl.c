@@ -797,11 +797,19 @@ static void test_entries(void **state)
 		static const uint8_t extra[] = {0x30, 0x14, 0x02, 0x01, 0x01, 0x17, 0x0D, '2',
 		                                '4',  '0',  '1',  '0',  '1',  '0',  '0',  '0',
 		                                '0',  '0',  '0',  'Z',  0x05, 0x00};
+		/* too short for a serial number and a date (refused before the entries are
+		 * allocated), then one a byte short of the shortest date */
+		static const uint8_t short_seq[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+		static const uint8_t short_date[] = {0x30, 0x10, 0x02, 0x00, 0x17, 0x0C,
+		                                     '2',  '4',  '0',  '1',  '0',  '1',
+		                                     '0',  '0',  '0',  '0',  '0',  'Z'};
 		const struct {
 			const uint8_t *p;
 			size_t len;
 			const char *says;
 		} shapes[] = {{empty_serial, sizeof(empty_serial), "serial"},
+		              {short_seq, sizeof(short_seq), "entry 1 is no revoked certificate"},
+		              {short_date, sizeof(short_date), "entry 1 is no revoked certificate"},
 		              {false_flag, sizeof(false_flag), "critical flag"},
 		              {twice, sizeof(twice), "twice"},
 		              {extra, sizeof(extra), "no revoked certificate"}};

@@ -504,6 +504,10 @@ static orsp_err read_entry(const crl_entry *e, size_t i, const orsp_tlv *t, rev_
 /* The revoked certificates (the contents of the revokedCertificates SEQUENCE, list) into
  * e->rev, sorted. Read here rather than by OpenSSL, whose X509_CRL takes about 200 bytes an
  * entry while it is read (300 MB at the peak for a million). */
+/* The fewest content bytes of a revoked certificate's SEQUENCE: an empty INTEGER (02 00,
+ * which read_entry refuses by name) and a UTCTime (17 0D + 13). */
+#define ENTRY_MIN 17
+
 static orsp_err read_entries(crl_entry *e, orsp_slice list)
 {
 	orsp_reader r;
@@ -511,12 +515,19 @@ static orsp_err read_entries(crl_entry *e, orsp_slice list)
 	size_t n = 0;
 	bool sorted = true;
 
+	/* counted first, each a SEQUENCE that can hold a serialNumber and a revocationDate
+	 * (read_entry checks them), so that the array is never larger than about 2.5 bytes a
+	 * byte of the list: a list of empty SEQUENCEs, 2 bytes each, had 48 bytes allocated
+	 * for each before the first was read */
 	orsp_reader_init(&r, list.p, list.len);
 	while (orsp_reader_remaining(&r)) {
 		if (orsp_der_read(&r, &t))
 			return orsp_errf(ORSP_E_MALFORMED, "%s: not a CRL (CertificateList)",
 			                 e->name);
 		n++;
+		if (t.tag != 0x30 || t.value.len < ENTRY_MIN)
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "%s: entry %zu is no revoked certificate", e->name, n);
 	}
 	if (n == 0)
 		return ORSP_OK;
