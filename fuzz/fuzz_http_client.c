@@ -7,9 +7,15 @@
  * LPA's ES9+ client sends it (User-Agent extra header), GET, HEAD or PUT with a body through
  * orsp_http_client_request; bit 2 the client, of max_response 64 or 1 MiB. Both clients live
  * across inputs, but the server closes each connection after its answer and each request has
- * an easy handle of its own, so only libcurl's DNS cache carries over: a kept-alive
- * connection with bytes left after one answer is not fuzzed, and libcurl 7.88's freed header
- * (curl #11101) is tested by test_client_fold_after_reuse, not here.
+ * an easy handle of its own, so only libcurl's DNS cache carries over. libcurl 7.88's freed
+ * header (curl #11101) is tested by test_client_fold_after_reuse, not here.
+ *
+ * Bit 3 set (the other bits unused): a kept-alive connection with bytes left after an answer.
+ * Two GETs on one client; the server answers the first with a fixed 200 of body "{}" followed,
+ * in the same send, by the input's bytes, and keeps the connection open: the second request,
+ * on it or on a new one, gets a fixed 201 of body "next". The first must succeed as that 200,
+ * and the second as that 201 or fail (an I/O failure on the old connection): the bytes left
+ * over are never taken for, or into, either answer (a response desync).
  *
  * Properties, checked with abort():
  *  - success: fail is NONE, status is 100..599 and its three digits are in the answer; the
@@ -42,16 +48,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define LARGE_MAX ((size_t)1 << 20)
 
 static const char json[] = "{\"transactionId\":\"0123456789ABCDEF0123456789ABCDEF\"}";
+/* the kept-alive mode's fixed answers */
+static const char first_answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+static const char second_answer[] = "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nnext";
 
-/* What the server thread answers next, and how far it got: answered counts connections it
- * closed, asked the requests made. */
+/* What the server thread answers next, and how far it got: asked numbers the inputs,
+ * answered is the number of the last one whose last connection the server closed. */
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	const uint8_t *answer;
 	size_t answer_len, request_body;
+	bool keep; /* the kept-alive mode: answer is what follows first_answer */
 	unsigned long asked, answered;
-} next = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0};
+} next = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, false, 0, 0};
 
 static int listen_fd = -1;
 static char url[64];
@@ -91,32 +101,74 @@ static bool read_request(int fd, size_t body_len)
 	return got == need;
 }
 
+/* The kept-alive mode's connection fd: the first request gets first_answer and the bytes left
+ * over (one send), a second one on it second_answer; the second request on a new connection
+ * is the next connection's (second_answer alone). */
+static bool serve_kept(int fd, const uint8_t *left, size_t left_len, bool *first_done)
+{
+	static const uint8_t *const none = (const uint8_t *)"";
+	if (*first_done) { /* the client left the kept connection: this is the second request */
+		if (read_request(fd, 0))
+			(void)loopback_send_all(fd, (const uint8_t *)second_answer,
+			                        sizeof(second_answer) - 1);
+		return true;
+	}
+	if (!read_request(fd, 0))
+		return false;
+	size_t n = sizeof(first_answer) - 1 + left_len;
+	uint8_t *both = malloc(n);
+	check(both != NULL);
+	memcpy(both, first_answer, sizeof(first_answer) - 1);
+	memcpy(both + sizeof(first_answer) - 1, left_len ? left : none, left_len);
+	bool sent = loopback_send_all(fd, both, n);
+	free(both);
+	*first_done = true;
+	if (!sent || !read_request(fd, 0))
+		return false; /* the client left it: the second request comes on a new one */
+	(void)loopback_send_all(fd, (const uint8_t *)second_answer, sizeof(second_answer) - 1);
+	return true;
+}
+
 static void *serve(void *arg)
 {
+	bool first_done = false; /* the kept-alive mode: the first request was answered */
+	unsigned long input = 0;
+
 	(void)arg;
 	for (;;) {
 		int fd = accept(listen_fd, NULL, NULL);
 		uint8_t *answer;
 		size_t len, body;
+		bool keep;
 		if (fd < 0)
 			continue;
 		/* a copy: the input is libFuzzer's only until the call returns */
 		pthread_mutex_lock(&next.mu);
 		len = next.answer_len;
 		body = next.request_body;
+		keep = next.keep;
+		if (input != next.asked) { /* a new input */
+			input = next.asked;
+			first_done = false;
+		}
 		answer = malloc(len ? len : 1);
 		check(answer != NULL);
 		memcpy(answer, next.answer, len);
 		pthread_mutex_unlock(&next.mu);
 		/* the request whole, so that the close sends a FIN (a reset with bytes unread) */
-		if (read_request(fd, body))
+		bool done = true; /* this input's last connection is closed */
+		if (keep)
+			done = serve_kept(fd, answer, len, &first_done);
+		else if (read_request(fd, body))
 			(void)loopback_send_all(fd, answer, len); /* the client may give up first */
 		close(fd);
 		free(answer);
-		pthread_mutex_lock(&next.mu);
-		next.answered++;
-		pthread_cond_signal(&next.cv);
-		pthread_mutex_unlock(&next.mu);
+		if (done) {
+			pthread_mutex_lock(&next.mu);
+			next.answered = input;
+			pthread_cond_signal(&next.cv);
+			pthread_mutex_unlock(&next.mu);
+		}
 	}
 	return NULL;
 }
@@ -215,7 +267,24 @@ static void check_failure(orsp_err e, const orsp_http_result *r)
 		abort();
 	}
 	check(r->status == 0 && !r->body && r->body_len == 0);
+	check(!r->content_type[0] && !r->x_admin_protocol[0]);
 	check(printable(orsp_err_detail()));
+}
+
+/* The kept-alive mode (above): two GETs, the bytes left over after the first answer. */
+static void kept_alive(void)
+{
+	orsp_http_result r;
+	orsp_err e = orsp_http_client_request(large, "GET", url, NULL, NULL, 0, &r);
+
+	check(e == ORSP_OK && r.status == 200 && r.body_len == 2 && memcmp(r.body, "{}", 2) == 0);
+	orsp_http_result_free(&r);
+	e = orsp_http_client_request(large, "GET", url, NULL, NULL, 0, &r);
+	if (e == ORSP_OK)
+		check(r.status == 201 && r.body_len == 4 && memcmp(r.body, "next", 4) == 0);
+	else
+		check(e == ORSP_E_IO && r.fail == ORSP_HTTP_FAIL_OTHER);
+	orsp_http_result_free(&r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -242,9 +311,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	next.answer = data + 1;
 	next.answer_len = size - 1;
 	next.request_body = body;
+	next.keep = mode & 8;
 	next.asked++;
 	pthread_mutex_unlock(&next.mu);
 
+	if (mode & 8) {
+		kept_alive();
+		goto wait;
+	}
 	switch (mode & 3) {
 	case 0:
 		e = orsp_http_client_post_json(c, url, json, body, lpa_hdrs, &r);
@@ -265,6 +339,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_failure(e, &r);
 	orsp_http_result_free(&r);
 
+wait:
 	/* the server done with this request: its close seen before the next request would
 	 * reuse the connection */
 	clock_gettime(CLOCK_REALTIME, &until);
