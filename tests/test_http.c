@@ -610,6 +610,16 @@ static void test_client_limits_and_errors(void **state)
 	assert_err(e, ORSP_E_USAGE, "trust anchor");
 	assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
 	orsp_http_result_free(&r);
+	static const char *const fourteen[] = {"A: 1", "B: 1", "C: 1", "D: 1", "E: 1",
+	                                       "F: 1", "G: 1", "H: 1", "I: 1", "J: 1",
+	                                       "K: 1", "L: 1", "M: 1", "N: 1", NULL};
+	e = orsp_http_client_post_json(c, url_for("http", port, EP_INIT), "{}", 2, fourteen, &r);
+	assert_err(e, ORSP_E_USAGE, "too many extra headers");
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
+	orsp_http_result_free(&r);
+	assert_ok(orsp_http_client_post_json(c, url_for("http", port, EP_INIT), "{}", 2,
+	                                     fourteen + 1, &r)); /* 13: taken */
+	orsp_http_result_free(&r);
 	orsp_http_client_free(c);
 
 	/* The stop waits for the sleeping handler (it finishes well within the grace time). */

@@ -826,8 +826,11 @@ orsp_err orsp_http_client_post_json(orsp_http_client *c, const char *url, const 
 	hdrs[n++] = "Content-Type: " ORSP_HTTP_JSON_CONTENT_TYPE;
 	hdrs[n++] = "X-Admin-Protocol: " ORSP_HTTP_ADMIN_PROTOCOL;
 	for (size_t i = 0; extra_headers && extra_headers[i]; i++) {
-		if (n + 1 >= ORSP_ARRAY_LEN(hdrs))
+		if (n + 1 >= ORSP_ARRAY_LEN(hdrs)) {
+			if (out)
+				out->fail = ORSP_HTTP_FAIL_OTHER;
 			return orsp_errf(ORSP_E_USAGE, "http: too many extra headers");
+		}
 		hdrs[n++] = extra_headers[i];
 	}
 	hdrs[n] = NULL;
