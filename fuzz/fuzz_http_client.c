@@ -10,12 +10,14 @@
  * an easy handle of its own, so only libcurl's DNS cache carries over. libcurl 7.88's freed
  * header (curl #11101) is tested by test_client_fold_after_reuse, not here.
  *
- * Bit 3 set (the other bits unused): a kept-alive connection with bytes left after an answer.
- * Two GETs on one client; the server answers the first with a fixed 200 of body "{}" followed,
- * in the same send, by the input's bytes, and keeps the connection open: the second request,
- * on it or on a new one, gets a fixed 201 of body "next". The first must succeed as that 200,
- * and the second as that 201 or fail (an I/O failure on the old connection): the bytes left
- * over are never taken for, or into, either answer (a response desync).
+ * Bits 3 and 4 both set (the other bits unused): a kept-alive connection with bytes left
+ * after an answer. Two GETs on the 1 MiB client; the server answers the first with a fixed 200
+ * of body "{}" followed, in the same send, by the input's bytes, and keeps the connection
+ * open: the second request, on it or on a new one, gets a fixed 201 of body "next". The first
+ * must succeed as that 200. A second request that arrives on the connection with bytes left
+ * over is a response desync, whatever the client makes of the answer: the server notes it,
+ * and it aborts. Otherwise the second must succeed as that 201, or fail with an I/O failure
+ * when the server never sent it that answer.
  *
  * Properties, checked with abort():
  *  - success: fail is NONE, status is 100..599 and its three digits are in the answer; the
@@ -60,8 +62,34 @@ static struct {
 	const uint8_t *answer;
 	size_t answer_len, request_body;
 	bool keep; /* the kept-alive mode: answer is what follows first_answer */
+	/* the kept-alive mode, of the current input: a second request came on the connection
+	 * with bytes left over (desync); second_answer was sent whole */
+	bool reused_dirty, second_sent;
 	unsigned long asked, answered;
-} next = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, false, 0, 0};
+} next = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, false, false, false, 0, 0};
+
+static void note(bool *flag)
+{
+	pthread_mutex_lock(&next.mu);
+	*flag = true;
+	pthread_mutex_unlock(&next.mu);
+}
+
+static bool noted(const bool *flag)
+{
+	pthread_mutex_lock(&next.mu);
+	bool v = *flag;
+	pthread_mutex_unlock(&next.mu);
+	return v;
+}
+
+/* Send the kept-alive mode's second answer on fd. */
+static void send_second(int fd)
+{
+	if (loopback_send_all(fd, (const uint8_t *)second_answer, sizeof(second_answer) - 1))
+		note(&next.second_sent);
+}
 
 static int listen_fd = -1;
 static char url[64];
@@ -109,8 +137,7 @@ static bool serve_kept(int fd, const uint8_t *left, size_t left_len, bool *first
 	static const uint8_t *const none = (const uint8_t *)"";
 	if (*first_done) { /* the client left the kept connection: this is the second request */
 		if (read_request(fd, 0))
-			(void)loopback_send_all(fd, (const uint8_t *)second_answer,
-			                        sizeof(second_answer) - 1);
+			send_second(fd);
 		return true;
 	}
 	if (!read_request(fd, 0))
@@ -125,7 +152,9 @@ static bool serve_kept(int fd, const uint8_t *left, size_t left_len, bool *first
 	*first_done = true;
 	if (!sent || !read_request(fd, 0))
 		return false; /* the client left it: the second request comes on a new one */
-	(void)loopback_send_all(fd, (const uint8_t *)second_answer, sizeof(second_answer) - 1);
+	if (left_len)
+		note(&next.reused_dirty); /* before the answer the client waits for */
+	send_second(fd);
 	return true;
 }
 
@@ -280,10 +309,12 @@ static void kept_alive(void)
 	check(e == ORSP_OK && r.status == 200 && r.body_len == 2 && memcmp(r.body, "{}", 2) == 0);
 	orsp_http_result_free(&r);
 	e = orsp_http_client_request(large, "GET", url, NULL, NULL, 0, &r);
+	check(!noted(&next.reused_dirty));
 	if (e == ORSP_OK)
 		check(r.status == 201 && r.body_len == 4 && memcmp(r.body, "next", 4) == 0);
 	else
-		check(e == ORSP_E_IO && r.fail == ORSP_HTTP_FAIL_OTHER);
+		check(e == ORSP_E_IO && r.fail == ORSP_HTTP_FAIL_OTHER &&
+		      !noted(&next.second_sent));
 	orsp_http_result_free(&r);
 }
 
@@ -295,6 +326,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	orsp_http_result r;
 	orsp_err e;
 	unsigned mode;
+	bool keep;
 	size_t max, body = 0;
 	struct timespec until;
 
@@ -303,6 +335,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (listen_fd < 0)
 		setup();
 	mode = data[0];
+	keep = (mode & 0x18) == 0x18;
 	c = mode & 4 ? small : large;
 	max = mode & 4 ? SMALL_MAX : LARGE_MAX;
 	if ((mode & 3) == 0 || (mode & 3) == 3)
@@ -311,11 +344,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	next.answer = data + 1;
 	next.answer_len = size - 1;
 	next.request_body = body;
-	next.keep = mode & 8;
+	next.keep = keep;
+	next.reused_dirty = next.second_sent = false;
 	next.asked++;
 	pthread_mutex_unlock(&next.mu);
 
-	if (mode & 8) {
+	if (keep) {
 		kept_alive();
 		goto wait;
 	}
