@@ -604,8 +604,8 @@ static void test_trace_redacts(void **state)
 }
 
 /* A peer sending garbage fills no log: the first SKIPPED_LOGGED (5) malformed messages of a
- * connection are logged, one line each, and the rest are counted in one line when the
- * connection ends. The card keeps serving meanwhile. */
+ * connection are logged, one line each, and the rest are counted, in a line every
+ * SKIPPED_REPORT_EVERY (1000) and one when the connection ends. The card keeps serving. */
 static void test_serve_skipped_quiet(void **state)
 {
 	pthread_t th;
@@ -624,7 +624,8 @@ static void test_serve_skipped_quiet(void **state)
 	expect_msg(c, atr_hex);
 	close(c);
 	c = accept_within(ls, 5000); /* the first connection ended: its count is logged */
-	send_msg(c, "03");
+	for (int i = 0; i < 1001; i++)
+		send_msg(c, "03");
 	send_msg(c, "04");
 	expect_msg(c, atr_hex);
 	end_logged(state, th, c, ls, log, text, sizeof(text));
@@ -632,12 +633,16 @@ static void test_serve_skipped_quiet(void **state)
 	size_t lines = 0;
 	for (const char *p = text; (p = strstr(p, "message skipped")) != NULL; p++)
 		lines++;
-	if (lines != 6) /* five of the first connection, one of the second */
-		fail_msg("%zu lines of a skipped message, not 6:\n%s", lines, text);
+	if (lines != 10) /* five of each connection */
+		fail_msg("%zu lines of a skipped message, not 10:\n%s", lines, text);
 	assert_non_null(strstr(text, "message skipped; more on this connection are counted"));
 	assert_non_null(
 	    strstr(text, "50 malformed messages skipped on the connection, 45 not logged"));
-	assert_null(strstr(text, "1 malformed messages skipped"));
+	assert_non_null(strstr(text, "1000 malformed messages skipped on this connection so far"));
+	assert_non_null(
+	    strstr(text, "1001 malformed messages skipped on the connection, 996 not logged"));
+	const char *so_far = strstr(text, "so far");
+	assert_null(strstr(so_far + 1, "so far")); /* one count: at the 1000th */
 }
 
 int main(void)

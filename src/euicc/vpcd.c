@@ -27,8 +27,10 @@
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
 /* Messages skipped as malformed that one connection logs each; the rest are counted, and the
- * count is logged when the connection ends (a peer sending garbage fills no log). */
+ * count is logged every SKIPPED_REPORT_EVERY of them and when the connection ends (a peer
+ * sending garbage fills no log, and one that keeps sending it is still seen). */
 #define SKIPPED_LOGGED 5
+#define SKIPPED_REPORT_EVERY 1000
 
 orsp_err orsp_vpcd_handle(orsp_euicc_apdu_ctx *ctx, const uint8_t *msg, size_t len, uint8_t *out,
                           size_t cap, size_t *out_len)
@@ -370,6 +372,11 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
 				         *skipped == SKIPPED_LOGGED
 				             ? "; more on this connection are counted, not logged"
 				             : "");
+			else if (*skipped % SKIPPED_REPORT_EVERY == 0)
+				orsp_log(ORSP_LOG_ERROR,
+				         "vpcd: %lu malformed messages skipped on this connection "
+				         "so far",
+				         *skipped);
 			continue;
 		}
 		if (rlen == 0)
