@@ -135,6 +135,12 @@ static int tuak_opts(const cli_aka_opts *o, orsp_tuak_params *p)
 
 static int aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given);
 
+/* Whether option name gives TUAK's TOP/TOPc to another algorithm. */
+static bool tuak_key_elsewhere(orsp_aka_alg alg, const char *name)
+{
+	return alg != ORSP_AKA_TUAK && (strcmp(name, "--top") == 0 || strcmp(name, "--topc") == 0);
+}
+
 int cli_aka_subscriber(cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given)
 {
 	int rc = aka_subscriber(o, sub, op_given);
@@ -171,8 +177,7 @@ static int aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool 
 		if (strcmp(v, "-") != 0 && v[0] != '@') {
 			size_t got = 0;
 			const char *name = o->op ? o->op_opt : o->opc_opt;
-			if (alg != ORSP_AKA_TUAK &&
-			    (strcmp(name, "--top") == 0 || strcmp(name, "--topc") == 0)) {
+			if (tuak_key_elsewhere(alg, name)) {
 				cli_wipe_arg(o->op ? o->op : o->opc);
 				rc = cli_usage(name, "only with --alg tuak");
 				goto out;
@@ -197,8 +202,7 @@ static int aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool 
 	}
 	opc_val = o->op ? o->op : o->opc;
 	opc_name = o->op ? o->op_opt : o->opc_opt;
-	if (alg != ORSP_AKA_TUAK &&
-	    (strcmp(opc_name, "--top") == 0 || strcmp(opc_name, "--topc") == 0)) {
+	if (tuak_key_elsewhere(alg, opc_name)) {
 		rc = cli_usage(opc_name, "only with --alg tuak");
 		goto out;
 	}
