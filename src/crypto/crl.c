@@ -501,13 +501,13 @@ static orsp_err read_entry(const crl_entry *e, size_t i, const orsp_tlv *t, rev_
 	return ORSP_OK;
 }
 
-/* The revoked certificates (the contents of the revokedCertificates SEQUENCE, list) into
- * e->rev, sorted. Read here rather than by OpenSSL, whose X509_CRL takes about 200 bytes an
- * entry while it is read (300 MB at the peak for a million). */
 /* The fewest content bytes of a revoked certificate's SEQUENCE: an empty INTEGER (02 00,
  * which read_entry refuses by name) and a UTCTime (17 0D + 13). */
 #define ENTRY_MIN 17
 
+/* The revoked certificates (the contents of the revokedCertificates SEQUENCE, list) into
+ * e->rev, sorted. Read here rather than by OpenSSL, whose X509_CRL takes about 200 bytes an
+ * entry while it is read (300 MB at the peak for a million). */
 static orsp_err read_entries(crl_entry *e, orsp_slice list)
 {
 	orsp_reader r;
