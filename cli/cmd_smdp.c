@@ -3007,9 +3007,6 @@ static int smdp_cancel(int argc, char **argv)
 /* `serve --check` warns of a server certificate that expires within this many days */
 #define CHECK_EXPIRY_DAYS 30
 
-/* One certificate of `serve --check`'s summary: its subject and notAfter on stdout, and on
- * stderr a warning when it expires within CHECK_EXPIRY_DAYS (one already expired the
- * configuration refused, as serve does). */
 /* `serve --check`'s warning for a certificate (who, "the DPtls certificate") whose notAfter
  * na (when, as printed) comes within CHECK_EXPIRY_DAYS. */
 static void warn_expiry(const char *who, time_t na, const char *when)
@@ -3020,6 +3017,9 @@ static void warn_expiry(const char *who, time_t na, const char *when)
 		        who, when, CHECK_EXPIRY_DAYS);
 }
 
+/* One certificate of `serve --check`'s summary: its subject and notAfter on stdout, and on
+ * stderr a warning when it expires within CHECK_EXPIRY_DAYS (one already expired the
+ * configuration refused, as serve does). */
 static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 {
 	char subj[512], when[32], who[64];

@@ -134,7 +134,6 @@ static bool read_request(int fd, size_t body_len)
  * is the next connection's (second_answer alone). */
 static bool serve_kept(int fd, const uint8_t *left, size_t left_len, bool *first_done)
 {
-	static const uint8_t *const none = (const uint8_t *)"";
 	if (*first_done) { /* the client left the kept connection: this is the second request */
 		if (read_request(fd, 0))
 			send_second(fd);
@@ -146,7 +145,7 @@ static bool serve_kept(int fd, const uint8_t *left, size_t left_len, bool *first
 	uint8_t *both = malloc(n);
 	check(both != NULL);
 	memcpy(both, first_answer, sizeof(first_answer) - 1);
-	memcpy(both + sizeof(first_answer) - 1, left_len ? left : none, left_len);
+	memcpy(both + sizeof(first_answer) - 1, left, left_len); /* left: never NULL (serve) */
 	bool sent = loopback_send_all(fd, both, n);
 	free(both);
 	*first_done = true;

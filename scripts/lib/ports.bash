@@ -13,9 +13,10 @@ port_inodes() {
 port_used() { [ -n "$(port_inodes "$1")" ]; }
 
 # A port for vpcd: below the ephemeral range, and one no socket uses now (up to 50 random
-# tries, then a failure with a message rather than a port in use). vpcd's default port 35963 lies in Linux's ephemeral range (32768-60999): a TIME_WAIT
-# socket of any earlier loopback connection can hold it, and vpcd, which binds without
-# SO_REUSEADDR, then fails with "Address already in use" and pcscd runs without the reader.
+# tries, then a failure with a message rather than a port in use). vpcd's default port 35963
+# lies in Linux's ephemeral range (32768-60999): a TIME_WAIT socket of any earlier loopback
+# connection can hold it, and vpcd, which binds without SO_REUSEADDR, then fails with
+# "Address already in use" and pcscd runs without the reader.
 vpcd_free_port() {
 	local lo p
 	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)

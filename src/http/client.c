@@ -566,7 +566,8 @@ static bool header_line_ok(const char *h)
 	return true;
 }
 
-/* orsp_http_client_request's exchange; out is zeroed and the arguments are not NULL. */
+/* orsp_http_client_request's exchange; out is zeroed and the arguments are not NULL. A
+ * failure sets out->fail where it knows the category; the caller makes any other OTHER. */
 static orsp_err exchange(orsp_http_client *c, const char *method, const char *url,
                          const char *const *headers, const void *body, size_t body_len,
                          orsp_http_result *out)
@@ -600,11 +601,8 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 		close(fd);
 	}
 	curl = c->curl = curl_easy_init(); /* a new handle, see struct orsp_http_client */
-	if (!curl) {
-		err = orsp_errf(ORSP_E_RESOURCE, "curl_easy_init failed");
-		out->fail = ORSP_HTTP_FAIL_OTHER;
-		return err;
-	}
+	if (!curl)
+		return orsp_errf(ORSP_E_RESOURCE, "curl_easy_init failed");
 	errbuf[0] = '\0';
 	s.max = c->max_response;
 
@@ -767,7 +765,6 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 		s.p = malloc(1);
 		if (!s.p) {
 			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-			out->fail = ORSP_HTTP_FAIL_OTHER;
 			goto out;
 		}
 		s.p[0] = 0;
@@ -779,7 +776,6 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 
 setopt_failed:
 	err = orsp_errf(ORSP_E_USAGE, "http: libcurl refused an option (too old a libcurl?)");
-	out->fail = ORSP_HTTP_FAIL_OTHER;
 out:
 	/* the connection stays in the share */
 	curl_easy_cleanup(curl);
