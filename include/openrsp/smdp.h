@@ -739,8 +739,10 @@ ORSP_MUST_CHECK orsp_err orsp_es9p_notification_count(orsp_smdp *s, const char *
                                                       const char *event, size_t *n);
 
 /* ES2+ (SGP.22 §5.3): downloadOrder, confirmOrder, cancelOrder, releaseProfile, as for
- * orsp_es9p_handle (the caller authenticates the operator first). confirmOrder cannot change
- * the EID or matching ID fixed by downloadOrder, and refuses an smdsAddress (no SM-DS yet). */
+ * orsp_es9p_handle (the caller authenticates the operator first). confirmOrder may bind an
+ * order placed without an EID to one and replace the generated matching ID (SGP.22 §5.3.2,
+ * orsp_smdp_confirm), but never changes an EID downloadOrder set (8.1.1/3.10); it refuses an
+ * smdsAddress (no SM-DS yet). */
 ORSP_MUST_CHECK orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s,
                                           const char *function, const uint8_t *body, size_t len,
                                           orsp_smdp_reply *out);
