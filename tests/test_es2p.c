@@ -459,6 +459,48 @@ static void test_confirm_eid_and_matching_id(void **state)
 	assert_string_equal(p.eid, "");
 }
 
+/* A refused header says which member is wrong and how (until session 60 every such refusal
+ * said both were "required", a present but over-long one too). */
+static void test_header_refusals(void **state)
+{
+	fx *f = *state;
+	char body[700], id[301];
+	/* the header is head, then 300 bytes of 'a' if long_id, then tail */
+	static const struct {
+		const char *head;
+		bool long_id;
+		const char *tail, *says;
+	} cases[] = {
+	    {"", false, "",
+	     "header (functionRequesterIdentifier and functionCallIdentifier): missing"},
+	    {"\"header\":[],", false, "",
+	     "header (functionRequesterIdentifier and functionCallIdentifier): "
+	     "missing or not an object"},
+	    {"\"header\":{\"functionCallIdentifier\":\"1\"},", false, "",
+	     "header.functionRequesterIdentifier: missing"},
+	    {"\"header\":{\"functionRequesterIdentifier\":7,\"functionCallIdentifier\":\"1\"},",
+	     false, "", "header.functionRequesterIdentifier: not a string"},
+	    {"\"header\":{\"functionRequesterIdentifier\":\"op\",\"functionCallIdentifier\":\"",
+	     true, "\"},", "header.functionCallIdentifier: 300 bytes, longer than 256"},
+	};
+
+	memset(id, 'a', 300);
+	id[300] = '\0';
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		orsp_json_status st;
+		json_t *o;
+		snprintf(body, sizeof(body), "{%s%s%s\"iccid\":\"" ICCID "\"}", cases[i].head,
+		         cases[i].long_id ? id : "", cases[i].tail);
+		o = call(f, "downloadOrder", body, "1.2", "2.1");
+		assert_int_equal(orsp_json_header_get(o, &st), ORSP_OK);
+		if (!strstr(st.message, cases[i].says))
+			fail_msg("case %zu: \"%s\" does not say \"%s\"", i, st.message,
+			         cases[i].says);
+		json_decref(o);
+	}
+	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+}
+
 static void test_refusals(void **state)
 {
 	fx *f = *state;
@@ -1108,6 +1150,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_downloaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_installed, setup, teardown),

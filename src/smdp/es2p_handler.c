@@ -86,18 +86,24 @@ static orsp_err iccid_of(json_t *o, char out[21])
 }
 
 /* The common request header (§6.5.1.2): functionRequesterIdentifier and
- * functionCallIdentifier, both required strings. */
+ * functionCallIdentifier, both required strings (of at most 256 bytes here). The error says
+ * which member is wrong and how: missing, not a string, too long or holding a NUL. */
 static orsp_err check_header(json_t *o)
 {
 	json_t *h = json_object_get(o, "header");
+	char why[ORSP_ERR_DETAIL_MAX];
 	const char *v;
 	size_t n;
 
 	if (!json_is_object(h))
-		return orsp_errf(ORSP_E_MALFORMED, "header: missing");
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "header (functionRequesterIdentifier and functionCallIdentifier): "
+		                 "missing or not an object");
 	if (orsp_json_get_string(h, "functionRequesterIdentifier", 256, &v, &n) ||
-	    orsp_json_get_string(h, "functionCallIdentifier", 256, &v, &n))
-		return ORSP_E_MALFORMED;
+	    orsp_json_get_string(h, "functionCallIdentifier", 256, &v, &n)) {
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		return orsp_errf(ORSP_E_MALFORMED, "header.%s", why);
+	}
 	return ORSP_OK;
 }
 
@@ -369,9 +375,7 @@ orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 		if (orsp_json_parse(body, len, max, &r.body) != ORSP_OK)
 			return smdp_reply_fail(out, ES9P_MALFORMED, orsp_err_detail());
 		if (check_header(r.body) != ORSP_OK)
-			e = smdp_reply_fail(out, ES9P_MALFORMED,
-			                    "header.functionRequesterIdentifier and "
-			                    "header.functionCallIdentifier are required");
+			e = smdp_reply_fail(out, ES9P_MALFORMED, orsp_err_detail());
 		else {
 			/* every audit row of the request names it: the operator and the call */
 			json_t *h = json_object_get(r.body, "header");
