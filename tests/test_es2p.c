@@ -388,6 +388,34 @@ static void call_msg(fx *f, const char *fn, const char *body, const char *subjec
 /* What the operator may add at confirmOrder (SGP.22 §5.3.2): an EID for an order placed
  * without one (bound from then on), and a matching ID of its own instead of the generated
  * one (unique among orders). Refusals change nothing. */
+/* The reply names the order's EID for the request's log line (docs/smdp-server.md): confirmOrder
+ * the one it bound, cancelOrder the order's; until session 60 only downloadOrder did. */
+static void expect_reply_eid(fx *f, const char *fn, const char *body, const char *eid)
+{
+	orsp_smdp_reply r;
+
+	assert_int_equal(
+	    orsp_es2p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body), &r), ORSP_OK);
+	assert_int_equal(r.http_status, 200);
+	assert_string_equal(r.eid, eid);
+	orsp_smdp_reply_free(&r);
+}
+
+static void test_reply_eid(void **state)
+{
+	fx *f = *state;
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	expect_reply_eid(
+	    f, "confirmOrder",
+	    "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"releaseFlag\":false}", EID);
+	expect_reply_eid(
+	    f, "cancelOrder",
+	    "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Available\"}",
+	    EID);
+	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+}
+
 static void test_confirm_eid_and_matching_id(void **state)
 {
 	fx *f = *state;
@@ -1151,6 +1179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reply_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_downloaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_installed, setup, teardown),

@@ -268,6 +268,8 @@ static orsp_err confirm_order(req *r)
 		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION, NULL);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
+	/* the request's log line names the order's EID, bound now or by downloadOrder */
+	snprintf(r->out->eid, sizeof(r->out->eid), "%s", p.eid);
 	if (json_is_true(flag) && orsp_es9p_warm(r->svc, r->s, p.iccid))
 		orsp_err_clear(); /* the download builds it otherwise */
 	obj = json_object();
@@ -322,6 +324,8 @@ static orsp_err cancel_order(req *r)
 		                       "not the matching ID of the order");
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
+	/* the log line's EID: the one the store matched, or the order's as read above */
+	snprintf(r->out->eid, sizeof(r->out->eid), "%s", eid ? eid : p.eid);
 	return reply_ok(r, NULL, NULL);
 }
 
