@@ -127,6 +127,7 @@ typedef struct card {
 	uint64_t removed_seqs[8]; /* each RemoveNotificationFromList, in order */
 	size_t n_removed;
 	uint64_t remove_fails; /* this seqNumber's removal answers undefinedError */
+	uint64_t remove_absent; /* this seqNumber's removal answers nothingToDelete */
 	const char *rat;       /* the GetRAT answer (hex); NULL: RAT_ANY_CONSENT */
 	uint16_t rat_sw;       /* GetRAT answered with this status word instead, when set */
 	uint16_t bf38_sw;      /* AuthenticateServer run, then answered with this status word */
@@ -255,7 +256,9 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 		c->removed_seq = d.len == 6 ? d.p[5] : 999;
 		if (c->n_removed < 8)
 			c->removed_seqs[c->n_removed++] = c->removed_seq;
-		put_hex(rsp, c->removed_seq == c->remove_fails ? "BF300380017F" : "BF3003800100");
+		put_hex(rsp, c->removed_seq == c->remove_fails    ? "BF300380017F"
+		             : c->removed_seq == c->remove_absent ? "BF3003800101"
+		                                                  : "BF3003800100");
 		if (c->n_pending && !c->removal_ignored && c->removed_seq != c->remove_fails &&
 		    c->removed_seq < 128)
 			c->pending_removed[c->removed_seq] = true;
@@ -2621,6 +2624,35 @@ static void test_result_left_on_euicc(void **state)
 	x->card.remove_fails = 0;
 }
 
+/* The result reached the SM-DP+ and the eUICC has no notification under its seqNumber to
+ * remove (nothingToDelete: it kept none, its list being full, or dropped it meanwhile):
+ * nothing is left on its list, so the download is not said to have left it there (it said
+ * `openrsp lpa notification remove 5` removes it, which then fails: no such notification),
+ * as `notification process` takes nothingToDelete after a delivery. */
+static void test_result_not_on_euicc(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->card.remove_absent = 5;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_int_equal(x->card.removed_seq, 5);
+	assert_false(x->left);
+	assert_false(x->pending);
+	assert_false(x->lost);
+	/* a failed installation's result: the error says nothing of a result left */
+	reset(x);
+	x->card.pir = PIR_ERR57;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_false(x->left);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC could not install the profile: ErrorReason 7 "
+	                    "(scp03tStructureError) at BppCommandId 5 (loadProfileElements)");
+	x->card.pir = NULL;
+	x->card.remove_absent = 0;
+}
+
 /* A stop (SIGINT, SIGTERM: the CLI's handler sets the flag) ends the download at its next
  * step: before the eUICC has a session, with nothing anywhere (no ES9+ call at all when it
  * comes first); after it, with both sessions cancelled postponed (1), which leaves the order
@@ -3368,6 +3400,7 @@ int main(void)
 	    T(test_download_unanswered),
 	    T(test_download_interrupted),
 	    T(test_result_left_on_euicc),
+	    T(test_result_not_on_euicc),
 	    T(test_info1_checked),
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),

@@ -1385,8 +1385,12 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		delivered = req && !orsp_json_put_base64(req, "pendingNotification", pir, pirl) &&
 		            es9_call(&s, "handleNotification", req, &rsp) == ORSP_OK;
 		/* delivered but left on the eUICC: said (it holds a slot, and would be sent
-		 * again), not dropped silently as until session 56 */
-		if (delivered && has_seq && orsp_lpa_notification_remove(c, pir_seq)) {
+		 * again), not dropped silently as until session 56. nothingToDelete
+		 * (ORSP_E_NOT_FOUND) leaves nothing there: an eUICC that kept no result (its
+		 * list full), as for `notification process` */
+		if (delivered && has_seq &&
+		    (e = orsp_lpa_notification_remove(c, pir_seq)) != ORSP_OK &&
+		    e != ORSP_E_NOT_FOUND) {
 			left = true;
 			if (o->result_left)
 				*o->result_left = true;
