@@ -694,17 +694,20 @@ static void test_notifications(void **state)
 	 * NotificationMetadata without its fields, and a profileManagementOperation that is not a
 	 * DER BIT STRING ({07 C0}: install, enable in a set unused bit; empty); then a mandatory
 	 * field missing: all of them, seqNumber, profileManagementOperation, notificationAddress
-	 * (listed as seqNumber 0, an empty event or address) */
-	static const char *const bad[] = {"BF2802A100",
-	                                  "BF2804A002BF2F",
-	                                  "BF2804A0023000",
-	                                  "BF2807A005BF2F02800100",
-	                                  "BF280CA00ABF2F07800101810207C0",
-	                                  "BF280AA008BF2F058001018100",
-	                                  "BF2805A003BF2F00",
-	                                  "BF2810A00EBF2F0B810207800C0561612E6262",
-	                                  "BF280FA00DBF2F0A8001010C0561612E6262",
-	                                  "BF280CA00ABF2F0780010181020780"};
+	 * (listed as seqNumber 0, an empty event or address); then a field given twice */
+	static const char *const bad[] = {
+	    "BF2802A100", "BF2804A002BF2F", "BF2804A0023000", "BF2807A005BF2F02800100",
+	    "BF280CA00ABF2F07800101810207C0", "BF280AA008BF2F058001018100", "BF2805A003BF2F00",
+	    "BF2810A00EBF2F0B810207800C0561612E6262", "BF280FA00DBF2F0A8001010C0561612E6262",
+	    "BF280CA00ABF2F0780010181020780",
+	    /* a field twice: two seqNumbers, two events, two
+	     * addresses, two ICCIDs (the last of two was
+	     * listed, and sent to or removed by) */
+	    "BF2816A014BF2F11800101800102810207800C0561612E6262",
+	    "BF2817A015BF2F1280010181020780810204100C0561612E6262",
+	    "BF281AA018BF2F15800101810207800C0561612E62620C0563632E"
+	    "6464",
+	    "BF282BA029BF2F26800101810207800C0561612E62625A0A" ICCID1_EF "5A0A" ICCID1_EF};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reset_log(x);
 		answer(x, bad[i]);

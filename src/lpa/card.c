@@ -610,7 +610,7 @@ static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out,
 		orsp_tlv m, f;
 		orsp_reader fr;
 		orsp_lpa_notification *no, counted;
-		unsigned seen = 0; /* the mandatory fields: seqNumber, operation, address */
+		unsigned seen = 0; /* lpa_field_once: seqNumber, operation, address, iccid */
 		if (orsp_der_read(&r, &m) || m.tag != 0xBF2F) {
 			e = orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata");
 			goto out;
@@ -626,11 +626,19 @@ static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out,
 				e = orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata field");
 				goto out;
 			}
+			/* each once (bits 0-2 the mandatory fields): never the last of two, the
+			 * seqNumber removed or the address sent to being another than the
+			 * first's, as for ProfileInfo */
+			{
+				static const uint32_t once[] = {0x80, 0x81, 0x0C, 0x5A};
+				if ((e = lpa_field_once(&seen, f.tag, once, ORSP_ARRAY_LEN(once),
+				                        "NotificationMetadata")))
+					goto out;
+			}
 			if (f.tag == 0x80 && orsp_der_uint(f.value, &no->seq)) {
 				e = orsp_errf(ORSP_E_MALFORMED, "card: seqNumber");
 				goto out;
 			}
-			seen |= f.tag == 0x80 ? 1u : f.tag == 0x81 ? 2u : f.tag == 0x0C ? 4u : 0u;
 			if (f.tag == 0x81) {
 				/* profileManagementOperation: DER, its unused bits zero */
 				uint8_t b = 0;
@@ -658,7 +666,7 @@ static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out,
 		/* NotificationMetadata: seqNumber, profileManagementOperation and
 		 * notificationAddress are mandatory; without one it would be listed (and removed)
 		 * as seqNumber 0, an empty event or address the card did not give */
-		if (seen != 7) {
+		if ((seen & 7) != 7) {
 			e = orsp_errf(ORSP_E_MALFORMED,
 			              "card: NotificationMetadata without its seqNumber, "
 			              "profileManagementOperation or notificationAddress");
