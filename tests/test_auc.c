@@ -212,15 +212,20 @@ static void test_invalid_input(void **state)
 	orsp_auc *a = open_auc("invalid.db");
 	orsp_auc_new n;
 	orsp_auc_info info;
-	orsp_aka_vector v[2];
+	orsp_aka_vector v[2], zero[2];
 	const char *bad_imsi[] = {"0010", "0010100000000012", "00101000000000a", "", "00101 0000"};
 	uint8_t rand[16] = {0}, auts[14] = {0};
 
+	memset(zero, 0, sizeof(zero));
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_imsi); i++) {
 		new_from_tsv(&n, bad_imsi[i], t, 0, false);
 		assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
 		assert_int_equal(orsp_auc_get(a, bad_imsi[i], &info), ORSP_E_USAGE);
-		assert_int_equal(orsp_auc_vectors(a, bad_imsi[i], 0, 1, v), ORSP_E_USAGE);
+		/* auc.h: on any failure out[] is wiped (stale vectors of an earlier call in it
+		 * included) */
+		memset(v, 0xa5, sizeof(v));
+		assert_int_equal(orsp_auc_vectors(a, bad_imsi[i], 0, 2, v), ORSP_E_USAGE);
+		assert_memory_equal(v, zero, sizeof(v));
 		assert_int_equal(orsp_auc_delete(a, bad_imsi[i]), ORSP_E_USAGE);
 		assert_int_equal(orsp_auc_resync(a, bad_imsi[i], rand, auts, NULL, NULL),
 		                 ORSP_E_USAGE);
@@ -228,6 +233,11 @@ static void test_invalid_input(void **state)
 	}
 	assert_true(orsp_imsi_valid("00101"));
 	assert_true(orsp_imsi_valid("001010123456789"));
+	memset(v, 0xa5, sizeof(v));
+	assert_int_equal(
+	    orsp_auc_vectors_for(a, "001010000000009", (orsp_auc_vector_use)7, 0, 2, v),
+	    ORSP_E_USAGE);
+	assert_memory_equal(v, zero, sizeof(v));
 
 	new_from_tsv(&n, "001010000000009", t, 0, false);
 	n.ind_bits = 9;

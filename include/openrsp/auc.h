@@ -164,7 +164,8 @@ ORSP_MUST_CHECK orsp_err orsp_auc_list_secrets(orsp_auc *a, const char *imsi, or
 /* Hand out n (1..ORSP_AUC_MAX_VECTORS) vectors with fresh random RANDs and the next SQNs for
  * IND value `ind` (< 2^ind_bits): each SQN is orsp_auc_next_sqn() of the previous one, so
  * SEQ increases by one per vector (TS 33.102 C.3.2). One write transaction: on success the
- * last SQN is stored and audited; on any failure nothing changes and out[] is wiped.
+ * last SQN is stored and audited; on any failure nothing changes and out[0..n-1] is wiped
+ * (a refused IMSI or use included; not for an n out of range).
  * Errors: ORSP_E_NOT_FOUND, ORSP_E_USAGE (bad n or ind), ORSP_E_RESOURCE (SEQ exhausted),
  * ORSP_E_VERIFY (K/OPc do not unwrap: wrong KEK or altered record), ORSP_E_STORAGE,
  * ORSP_E_STATE when a transaction is open on the AuC's database (the caller's: its rollback

@@ -1038,16 +1038,20 @@ orsp_err orsp_auc_vectors_for(orsp_auc *a, const char *imsi, orsp_auc_vector_use
 	uint8_t sqn_b[ORSP_AKA_SQN_LEN], amf[ORSP_AKA_AMF_LEN];
 	char detail[96];
 
-	if (!a || !out)
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "auc vectors: missing arguments");
+	if (n < 1 || n > ORSP_AUC_MAX_VECTORS)
+		return orsp_errf(ORSP_E_USAGE, "vector count must be 1..%d", ORSP_AUC_MAX_VECTORS);
+	/* out[] is wiped on every failure (auc.h), a refused argument's included: it may hold
+	 * an earlier call's vectors */
+	memset(out, 0, n * sizeof(*out));
+	if (!a)
 		return orsp_errf(ORSP_E_USAGE, "auc vectors: missing arguments");
 	if (use != ORSP_AUC_FOR_UMTS && use != ORSP_AUC_FOR_EPS_5G)
 		return orsp_errf(ORSP_E_USAGE, "auc vectors: unknown use %d", (int)use);
-	if (n < 1 || n > ORSP_AUC_MAX_VECTORS)
-		return orsp_errf(ORSP_E_USAGE, "vector count must be 1..%d", ORSP_AUC_MAX_VECTORS);
 	err = check_imsi(imsi);
 	if (err)
 		return err;
-	memset(out, 0, n * sizeof(*out));
 	err = refuse_nested(a, "vectors");
 	if (err)
 		return err;
