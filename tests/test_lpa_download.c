@@ -2036,6 +2036,67 @@ static void test_notifications(void **state)
 	assert_int_equal(sent, 0);
 }
 
+/* An activation code naming the SM-DP+ OID (SGP.22 §4.1) is for the server whose CERT.DPauth
+ * carries it: another one is refused before anything goes to the eUICC (until session 60 the
+ * OID was checked for its form and then ignored). */
+#define THALES_OID "1.3.6.1.4.1.31746.1.220.100.101.2"
+#define OTHER_OID "1.3.6.1.4.1.31746.1.220.100.101.20"
+
+/* A download with the activation code of OTHER_OID, serverCertificate replaced by cert_hex
+ * unless NULL: refused with want and detail, only initiateAuthentication made. */
+static void oid_refused(fx *x, const char *cert_hex, orsp_err want, const char *detail)
+{
+	static const char *const calls[] = {"initiateAuthentication"};
+	char iccid[21];
+
+	assert_int_equal(
+	    orsp_lpa_ac_parse("LPA:1$" THALES_FQDN "$TEST-MATCHING-ID$" OTHER_OID, &x->ac), ORSP_OK);
+	memset(&x->smdp.spoil, 0, sizeof(x->smdp.spoil));
+	if (cert_hex) {
+		x->smdp.spoil.field = "serverCertificate";
+		x->smdp.spoil.hex = cert_hex;
+	}
+	x->smdp.n = 0;
+	x->card.n = 0;
+	assert_int_equal(run(x, NULL, iccid), want);
+	assert_string_equal(orsp_err_detail(), detail);
+	assert_false(card_saw(x, 0xBF38));
+	assert_calls(x, calls, 1);
+	memset(&x->smdp.spoil, 0, sizeof(x->smdp.spoil));
+}
+
+static void test_ac_oid(void **state)
+{
+	fx *x = *state;
+	char iccid[21], *hex;
+	size_t n = 0;
+	uint8_t *der;
+
+	/* the Thales CERT.DPauth of the captured answer has registeredID THALES_OID */
+	assert_int_equal(
+	    orsp_lpa_ac_parse("LPA:1$" THALES_FQDN "$TEST-MATCHING-ID$" THALES_OID, &x->ac), ORSP_OK);
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	oid_refused(x, NULL, ORSP_E_VERIFY,
+	            "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID " THALES_OID
+	            ", not " OTHER_OID " (the activation code's): another server; nothing was "
+	            "sent to the eUICC");
+	/* a certificate without a registeredID (an eUICC's), and one that does not decode */
+	der = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &n);
+	assert_non_null(der);
+	hex = malloc(2 * n + 1);
+	assert_non_null(hex);
+	assert_int_equal(orsp_hex_encode(der, n, hex, 2 * n + 1), ORSP_OK);
+	free(der);
+	oid_refused(x, hex, ORSP_E_VERIFY,
+	            "SM-DP+: its certificate (CERT.DPauth) names no SM-DP+ OID, the activation "
+	            "code names " OTHER_OID "; nothing was sent to the eUICC");
+	free(hex);
+	oid_refused(x, "3000", ORSP_E_MALFORMED,
+	            "SM-DP+ initiateAuthentication: malformed answer: serverCertificate is not a "
+	            "certificate");
+}
+
 /* ServerSigned1 must name the SM-DP+ address of the activation code (in any case) and carry
  * the transactionId of the answer; otherwise nothing goes to the eUICC (no AuthenticateServer,
  * no CancelSession: the eUICC has no session yet) and nothing more to the SM-DP+. */
@@ -3435,6 +3496,7 @@ int main(void)
 	    T(test_notifications_seq_mismatch),
 	    T(test_notifications_more_than_listed),
 	    T(test_notifications_bad_address),
+	    T(test_ac_oid),
 	    T(test_server_signed1),
 	    T(test_ppr_consent_missing),
 	    T(test_ppr_consent_refused),

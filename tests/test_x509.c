@@ -258,6 +258,20 @@ static void test_cert_accessors(void **state)
 	assert_string_equal(orsp_err_detail(), "");
 	expect(orsp_cert_rid(euicc, id, sizeof(id), &len), ORSP_E_NOT_FOUND, "registeredID");
 	expect(orsp_cert_rid(dpauth, id, 2, &len), ORSP_E_RESOURCE, "too long");
+	/* the same in dotted decimal, as an activation code names it */
+	{
+		char t[16];
+		orsp_err_clear();
+		assert_int_equal(orsp_cert_rid_text(dpauth, t, sizeof(t)), ORSP_OK);
+		assert_string_equal(t, "2.999.10");
+		assert_string_equal(orsp_err_detail(), "");
+		expect(orsp_cert_rid_text(euicc, t, sizeof(t)), ORSP_E_NOT_FOUND, "registeredID");
+		assert_string_equal(t, "");
+		expect(orsp_cert_rid_text(dpauth, t, 8), ORSP_E_RESOURCE, "too long");
+		assert_string_equal(t, "");
+		assert_int_equal(orsp_cert_rid_text(dpauth, t, 9), ORSP_OK);
+		assert_string_equal(t, "2.999.10");
+	}
 	orsp_cert_free(dpauth);
 
 	orsp_cert_free(euicc);

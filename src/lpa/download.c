@@ -914,6 +914,39 @@ orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *ti
 	return ORSP_OK;
 }
 
+/* SGP.22 §4.1: an activation code may name the SM-DP+ by its OID as well as its address; the
+ * server that answered must then be that one, by the registeredID of the CERT.DPauth it sent
+ * (the certificate the eUICC checks serverSignature1 with, and its chain). cert: the DER of
+ * serverCertificate, one TLV. */
+static orsp_err dpauth_oid_check(const uint8_t *cert, size_t n, const char *oid)
+{
+	orsp_cert *c = NULL;
+	char rid[128];
+	orsp_err e;
+
+	if (orsp_cert_parse(cert, n, &c)) {
+		orsp_err_clear();
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "SM-DP+ initiateAuthentication: malformed answer: "
+		                 "serverCertificate is not a certificate");
+	}
+	e = orsp_cert_rid_text(c, rid, sizeof(rid));
+	orsp_cert_free(c);
+	if (e == ORSP_E_NOT_FOUND)
+		return orsp_errf(ORSP_E_VERIFY,
+		                 "SM-DP+: its certificate (CERT.DPauth) names no SM-DP+ OID, the "
+		                 "activation code names %s; nothing was sent to the eUICC",
+		                 oid);
+	if (e != ORSP_OK || strcmp(rid, oid) != 0)
+		return orsp_errf(
+		    ORSP_E_VERIFY,
+		    "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID %s, not "
+		    "%s (the activation code's): another server; nothing was sent to the "
+		    "eUICC",
+		    e == ORSP_OK ? rid : "(too long)", oid);
+	return ORSP_OK;
+}
+
 #define S2_MALFORMED "SM-DP+ authenticateClient: malformed answer: smdpSigned2 is not a SmdpSigned2"
 
 /* SmdpSigned2 ::= SEQUENCE { transactionId [0], ccRequiredFlag BOOLEAN, bppEuiccOtpk
@@ -1095,7 +1128,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		snprintf(tid_hex, sizeof(tid_hex), "%s", tx);
 	}
 	/* no cancelSession on a mismatch: the eUICC has no session to cancel and sign yet */
-	if ((e = lpa_server_signed1_check(s1, s1l, tid, tid_len, chal, o->ac->fqdn, s.whose)))
+	if ((e = lpa_server_signed1_check(s1, s1l, tid, tid_len, chal, o->ac->fqdn, s.whose)) ||
+	    (o->ac->oid[0] && (e = dpauth_oid_check(cert, certl, o->ac->oid))))
 		goto out;
 	json_decref(rsp);
 	rsp = NULL;
