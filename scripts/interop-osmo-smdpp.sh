@@ -8,7 +8,8 @@
 # `make test` or CI.
 #
 # Checks: a matching ID osmo-smdpp does not know is refused (8.2.6/3.8) and the eUICC's
-# session is cancelled; then the download of MID (default TS48V2-SAIP2-3-NOBERTLV-UNIQUE):
+# session is cancelled; an activation code naming another SM-DP+ OID is refused; then the
+# download of MID (its activation code with osmo-smdpp's OID) (default TS48V2-SAIP2-3-NOBERTLV-UNIQUE):
 # mutual authentication (each side checks the other's chain to the SGP.26 CI), the
 # profile's metadata, the BPP (osmo-smdpp's '86' segments are 1036 bytes, over SGP.22
 # §2.5.3's 1020, which the eUICC accepts: docs/bsp.md), the installation; then enable, and
@@ -47,8 +48,16 @@ rc=0
 	osmo_fail "unknown matching ID: rc=$rc $(cat "$T/err")"
 pass "unknown matching ID refused (8.2.6/3.8), session cancelled on the eUICC"
 
+# an activation code for another SM-DP+ OID than osmo-smdpp's CERT.DPauth (SGP.26: 2.999.10)
 rc=0
-"$B" lpa profile download -a "LPA:1\$$OSMO_FQDN\$$MID" "${L[@]}" >"$T/out" 2>"$T/err" || rc=$?
+"$B" lpa profile download -a "LPA:1\$$OSMO_FQDN\$$MID\$2.999.11" "${L[@]}" >/dev/null 2>"$T/err" || rc=$?
+[[ $rc -eq 1 && "$(cat "$T/err")" == *"names the SM-DP+ OID 2.999.10, not 2.999.11"* ]] ||
+	osmo_fail "another SM-DP+ OID: rc=$rc $(cat "$T/err")"
+pass "an activation code for another SM-DP+ OID refused before the eUICC was asked"
+
+# the download, with the SM-DP+ OID in the activation code
+rc=0
+"$B" lpa profile download -a "LPA:1\$$OSMO_FQDN\$$MID\$2.999.10" "${L[@]}" >"$T/out" 2>"$T/err" || rc=$?
 grep -q "profile offered: " "$T/err" || osmo_fail "no profile metadata: $(cat "$T/err")"
 pass "authenticated both ways; offered: $(sed -n 's/.*profile offered: //p' "$T/err")"
 [[ $rc -eq 0 ]] || osmo_fail "download: rc=$rc $(cat "$T/err")"
