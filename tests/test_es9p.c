@@ -5377,6 +5377,30 @@ static void test_retry_old_failure(void **state)
 	dl_free(&b);
 }
 
+/* The superseded session's failure once the retry that authenticated after it has passed its
+ * TTL without a package (its LPA gave up, sent no cancelSession): that retry can no longer
+ * bind or cancel, so it decides nothing, and the failure is that session's own, Error. It was
+ * `retried` while the dead retry's row waited for the sweep, which left the profile
+ * Downloaded with no session to decide it. */
+static void test_retry_expired_then_earlier_fails(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int64_t t0 = time(NULL);
+	int http;
+
+	retried(f, &a, &b, "RETRY-X-EXP", NULL, 0, false);
+	orsp_smdp_set_clock(f->s, t0 + 600 + 5); /* b past the TTL, its row not swept yet */
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	pir_judged(f, &a, false, "installation failed");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* Session a delivered, the eUICC's retry b authenticated (order mid with the code 1234);
  * b's code wrong to the limit: 8.2.7/3.8, then 8.2.7/6.4, the profile still Downloaded. */
 static void retry_cc_exhausted(fx *f, dl *a, dl *b, const char *mid)
@@ -6938,6 +6962,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_limit_keeps_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_expired_then_earlier_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc_exhausted_keeps_earlier, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_reject_keeps_earlier, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_kept_then_earlier_fails_cc, setup, teardown),

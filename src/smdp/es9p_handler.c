@@ -677,12 +677,13 @@ static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expire
  * that one's result or cancel decides. S_RETRIED: a retry superseded it after it delivered,
  * its result still to come. */
 static orsp_err session_at(orsp_db *db, const char *iccid, const char *eid, const char *mid,
-                           const char *tid, int step, bool *found)
+                           const char *tid, int step, int64_t since, bool *found)
 {
 	orsp_stmt *st = NULL;
 	orsp_err e = orsp_db_prepare(db,
 	                             "SELECT 1 FROM es9p_session WHERE iccid = ?1 AND eid = ?2 AND"
-	                             " matching_id = ?3 AND step = ?4 AND tid <> ?5 LIMIT 1",
+	                             " matching_id = ?3 AND step = ?4 AND tid <> ?5"
+	                             " AND created_at >= ?6 LIMIT 1",
 	                             &st);
 
 	*found = false;
@@ -697,14 +698,19 @@ static orsp_err session_at(orsp_db *db, const char *iccid, const char *eid, cons
 	if (!e)
 		e = orsp_stmt_bind_text(st, 5, tid);
 	if (!e)
+		e = orsp_stmt_bind_int64(st, 6, since);
+	if (!e)
 		e = orsp_stmt_step(st, found);
 	orsp_stmt_finalize(st);
 	return e;
 }
 
+/* S_AUTH: only a session within the TTL, which may still bind or cancel (one past it is
+ * refused both, sess_load, and only waits for the sweep); a delivered one at any age. */
 static orsp_err other_at(ctx *c, const sess *se, int step, bool *found)
 {
-	return session_at(c->db, se->iccid, se->eid, se->mid, se->tid, step, found);
+	return session_at(c->db, se->iccid, se->eid, se->mid, se->tid, step,
+	                  step == S_AUTH ? now_s(c) - ttl_of(c->svc) : INT64_MIN, found);
 }
 
 /* Move the session from step `from` to `to` (fails if another request moved it first). */
@@ -1220,7 +1226,7 @@ orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex, bool *open)
 orsp_err smdp_es9p_retried_waiting(orsp_db *db, const char *iccid, const char *eid, const char *mid,
                                    const char *tid_hex, bool *found)
 {
-	return session_at(db, iccid, eid, mid, tid_hex, S_RETRIED, found);
+	return session_at(db, iccid, eid, mid, tid_hex, S_RETRIED, INT64_MIN, found);
 }
 
 static orsp_err authenticate_client(ctx *c)
