@@ -3157,6 +3157,16 @@ static void test_personalise_ad_too_short(void **state)
 	orsp_pkg_perso_init(&p);
 	p.mnc_len = 3;
 	perso_refused(&pl, &p, ORSP_E_NOT_FOUND, "ef-ad has 3 bytes: no byte 4 for the MNC length");
+
+	/* The same file given only its size, 3 bytes, and no content: the TCA template's
+	 * '00000002' fills 3 bytes, there is still no byte 4. Before, the MNC length went into
+	 * a 4-byte fillFileContent of the 3-byte file, which the validator refuses. */
+	static char s3[] = "03";
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_size_only, s3);
+	orsp_pkg_perso_init(&p);
+	p.mnc_len = 3;
+	perso_refused(&pl, &p, ORSP_E_NOT_FOUND, "ef-ad has 3 bytes: no byte 4 for the MNC length");
 }
 
 static void test_validate_rules(void **state)

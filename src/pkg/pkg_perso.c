@@ -197,10 +197,11 @@ static orsp_err apply_iccid(orsp_pkg *c, const char *iccid)
 
 /* EF.AD as the TCA template creates it (Annex A, ADF.USIM: default content '00000002', a
  * fill pattern whose last byte repeats; size 4 unless the package gives one) into ad; the
- * length. The USIM serves the same bytes (src/euicc/usim_fs.c). */
+ * length. The USIM serves the same bytes (src/euicc/usim_fs.c). A size the package gives is
+ * kept, also below 4: the file has no byte 4 then, and content past its end is no file. */
 static size_t ad_template_default(uint8_t ad[static 4], size_t len)
 {
-	if (len < 4)
+	if (len == 0)
 		len = 4;
 	memset(ad, 0x02, len);
 	ad[0] = ad[1] = ad[2] = 0x00;
