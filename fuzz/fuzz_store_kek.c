@@ -6,10 +6,11 @@
  * 1") names a PKCS#11 module to load: inputs of that form whose text, white space left out,
  * holds "module-path" are skipped. Properties, against a model written here from the
  * documented forms:
- *  - 32 bytes are the KEK itself, refused (ORSP_E_MALFORMED) when all zero or all hex digits
- *    (a hex KEK cut short);
- *  - else a file that begins with the sealed form's first line is refused here (no module)
- *    with ORSP_E_MALFORMED, ORSP_E_POLICY, ORSP_E_USAGE, ORSP_E_IO or ORSP_E_NOT_FOUND;
+ *  - a file that begins with the sealed form's first line is refused here (no module)
+ *    with ORSP_E_MALFORMED, ORSP_E_POLICY, ORSP_E_USAGE, ORSP_E_IO or ORSP_E_NOT_FOUND, 32
+ *    bytes of it (a sealed file cut short) included;
+ *  - else 32 bytes are the KEK itself, refused (ORSP_E_MALFORMED) when all zero or all hex
+ *    digits (a hex KEK cut short);
  *  - else 64 hex digits, with one newline after them or none, are the KEK they spell,
  *    refused (ORSP_E_MALFORMED) when all zero;
  *  - anything else is ORSP_E_MALFORMED;
@@ -93,7 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 9000)
 		return 0;
-	if (size == 32) {
+	if (size > strlen(MAGIC) && !memcmp(data, MAGIC, strlen(MAGIC))) {
+		if (holds_squeezed(data, size, "module-path"))
+			return 0;
+		want = SEALED;
+	} else if (size == 32) {
 		bool any = false, all_hex = true;
 		for (size_t i = 0; i < 32; i++) {
 			any |= data[i] != 0;
@@ -101,10 +106,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		memcpy(key, data, 32);
 		want = any && !all_hex ? ACCEPTED : REFUSED;
-	} else if (size > strlen(MAGIC) && !memcmp(data, MAGIC, strlen(MAGIC))) {
-		if (holds_squeezed(data, size, "module-path"))
-			return 0;
-		want = SEALED;
 	} else if (size == 64 || (size == 65 && data[64] == '\n')) {
 		bool ok = true, any = false;
 		for (size_t i = 0; i < 64 && ok; i += 2) {

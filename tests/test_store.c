@@ -2406,6 +2406,15 @@ static void test_kek_formats(void **state)
 		raw[7] = 'g';
 		kek_loads(path, raw, 32, raw);
 	}
+	/* a sealed KEK file cut to 32 bytes holds the text every sealed file begins with, a
+	 * known constant: refused by every reader as the sealed file it begins as, not loaded as
+	 * a raw KEK (a new database would have wrapped its secrets under it) */
+	{
+		static const char sealed32[] = "openrsp-kek-sealed 1\nuri pkcs11:";
+		assert_int_equal(strlen(sealed32), 32);
+		write_file(path, sealed32, 32, 0600);
+		kek_refused_by_all(path, "begins as a sealed KEK");
+	}
 
 	/* 32 zero bytes, raw or in hex, are what kek seal leaves in the clear file it replaced,
 	 * never a KEK: refused by every reader, the file left as it is; one bit set is a KEK */

@@ -356,7 +356,8 @@ void orsp_db_inject_sync_failure(orsp_db *db);
 /* Load the 256-bit KEK: from the environment variable ORSP_KEK (64 hex digits, not all zeros:
  * ORSP_E_USAGE) when set,
  * otherwise from `path` (32 raw bytes, or 64 hex digits with an optional final newline; 32
- * zero bytes in either form are refused, ORSP_E_MALFORMED: what kek seal leaves in a file).
+ * zero bytes in either form are refused, ORSP_E_MALFORMED: what kek seal leaves in a file; so
+ * are 32 bytes that begin as a sealed KEK file does: one cut short).
  * If `path` does not exist it is created with 32 random bytes and mode 0600 (atomically:
  * never overwriting a file that appears meanwhile); orsp_kek_load_existing never creates
  * it and answers ORSP_E_NOT_FOUND instead. A KEK file that group or others may

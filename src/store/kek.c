@@ -449,6 +449,11 @@ static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
 	int bad = 0;
 	uint8_t any = 0;
 
+	/* before the 32 bytes: every sealed file's first 32 ("openrsp-kek-sealed 1\nuri
+	 * pkcs11:") are the same, so a sealed file cut there would load as a raw KEK known to
+	 * all (one random key in 2^160 begins with the line) */
+	if (*n > strlen(SEALED_MAGIC) && orsp_ct_eq(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)))
+		return KEK_SEALED;
 	if (*n == ORSP_KEK_LEN) {
 		for (size_t i = 0; i < *n; i++) {
 			any |= buf[i];
@@ -458,8 +463,6 @@ static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
 		orsp_ct_public(&bad, sizeof(bad));
 		return !any ? KEK_ZERO : bad >= 0 ? KEK_CUT : KEK_RAW;
 	}
-	if (*n > strlen(SEALED_MAGIC) && orsp_ct_eq(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)))
-		return KEK_SEALED;
 	if (*n == 2 * ORSP_KEK_LEN + 1) {
 		int nl = buf[*n - 1] == '\n';
 		orsp_ct_public(&nl, sizeof(nl));
