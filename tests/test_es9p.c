@@ -5386,10 +5386,11 @@ static void test_retry_expired_then_earlier_fails(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
-	int64_t t0 = time(NULL);
+	int64_t t0;
 	int http;
 
 	retried(f, &a, &b, "RETRY-X-EXP", NULL, 0, false);
+	t0 = time(NULL);                         /* after b was made, however long that took */
 	orsp_smdp_set_clock(f->s, t0 + 600 + 5); /* b past the TTL, its row not swept yet */
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
