@@ -2065,12 +2065,37 @@ static void oid_refused(fx *x, const char *cert_hex, orsp_err want, const char *
 	memset(&x->smdp.spoil, 0, sizeof(x->smdp.spoil));
 }
 
+/* DER as a malloc'ed hex string, for smdp.spoil; der freed. */
+static char *hex_of(uint8_t *der, size_t n)
+{
+	char *hex = malloc(2 * n + 1);
+
+	assert_non_null(der);
+	assert_non_null(hex);
+	assert_int_equal(orsp_hex_encode(der, n, hex, 2 * n + 1), ORSP_OK);
+	free(der);
+	return hex;
+}
+
+/* A self-signed certificate whose subjectAltName is san, as hex. */
+static char *minted_hex(EVP_PKEY *k, const char *san)
+{
+	certmint_spec sp = {.subject = "/CN=SM-DP+ OIDs", .san = san};
+	X509 *c = certmint_issue(&sp, k, NULL, k);
+	size_t n = 0;
+	uint8_t *der = certmint_der(c, &n);
+
+	X509_free(c);
+	return hex_of(der, n);
+}
+
 static void test_ac_oid(void **state)
 {
 	fx *x = *state;
 	char iccid[21], *hex;
 	size_t n = 0;
 	uint8_t *der;
+	EVP_PKEY *k;
 
 	/* the Thales CERT.DPauth of the captured answer has registeredID THALES_OID */
 	assert_int_equal(
@@ -2083,11 +2108,7 @@ static void test_ac_oid(void **state)
 	            "sent to the eUICC");
 	/* a certificate without a registeredID (an eUICC's), and one that does not decode */
 	der = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &n);
-	assert_non_null(der);
-	hex = malloc(2 * n + 1);
-	assert_non_null(hex);
-	assert_int_equal(orsp_hex_encode(der, n, hex, 2 * n + 1), ORSP_OK);
-	free(der);
+	hex = hex_of(der, n);
 	oid_refused(x, hex, ORSP_E_VERIFY,
 	            "SM-DP+: its certificate (CERT.DPauth) names no SM-DP+ OID, the activation "
 	            "code names " OTHER_OID "; nothing was sent to the eUICC");
@@ -2095,6 +2116,24 @@ static void test_ac_oid(void **state)
 	oid_refused(x, "3000", ORSP_E_MALFORMED,
 	            "SM-DP+ initiateAuthentication: malformed answer: serverCertificate is not a "
 	            "certificate");
+	/* several registeredIDs (SGP.22's profile gives one): any may be the code's (the fake
+	 * card takes whatever certificate it is given) */
+	k = certmint_key_new("prime256v1");
+	hex = minted_hex(k, "RID:1.2.3.4,RID:" OTHER_OID);
+	x->smdp.spoil.field = "serverCertificate";
+	x->smdp.spoil.hex = hex;
+	x->smdp.n = 0;
+	x->card.n = 0;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	memset(&x->smdp.spoil, 0, sizeof(x->smdp.spoil));
+	free(hex);
+	hex = minted_hex(k, "RID:1.2.3.4,RID:2.999.10");
+	oid_refused(x, hex, ORSP_E_VERIFY,
+	            "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID 1.2.3.4 (and "
+	            "others), not " OTHER_OID " (the activation code's): another server; nothing "
+	            "was sent to the eUICC");
+	free(hex);
+	EVP_PKEY_free(k);
 }
 
 /* ServerSigned1 must name the SM-DP+ address of the activation code (in any case) and carry

@@ -262,15 +262,19 @@ static void test_cert_accessors(void **state)
 	{
 		char t[16];
 		orsp_err_clear();
-		assert_int_equal(orsp_cert_rid_text(dpauth, t, sizeof(t)), ORSP_OK);
+		assert_int_equal(orsp_cert_rid_text(dpauth, 0, t, sizeof(t)), ORSP_OK);
 		assert_string_equal(t, "2.999.10");
 		assert_string_equal(orsp_err_detail(), "");
-		expect(orsp_cert_rid_text(euicc, t, sizeof(t)), ORSP_E_NOT_FOUND, "registeredID");
+		expect(orsp_cert_rid_text(euicc, 0, t, sizeof(t)), ORSP_E_NOT_FOUND,
+		       "registeredID");
 		assert_string_equal(t, "");
-		expect(orsp_cert_rid_text(dpauth, t, 8), ORSP_E_RESOURCE, "too long");
+		expect(orsp_cert_rid_text(dpauth, 0, t, 8), ORSP_E_RESOURCE, "too long");
 		assert_string_equal(t, "");
-		assert_int_equal(orsp_cert_rid_text(dpauth, t, 9), ORSP_OK);
+		assert_int_equal(orsp_cert_rid_text(dpauth, 0, t, 9), ORSP_OK);
 		assert_string_equal(t, "2.999.10");
+		expect(orsp_cert_rid_text(dpauth, 1, t, sizeof(t)), ORSP_E_NOT_FOUND,
+		       "no registeredID number 2");
+		assert_string_equal(t, "");
 	}
 	orsp_cert_free(dpauth);
 

@@ -279,10 +279,11 @@ ORSP_MUST_CHECK orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, s
 /* The subjectAltName registeredID (the SM-DP+ OID of CERT.DPauth/DPpb/DPtls) as the contents
  * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none. */
 ORSP_MUST_CHECK orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
-/* The same registeredID in dotted decimal ("2.999.10"), in the form orsp_cert_oid_ok takes (no
- * leading zeros), so that a dotted OID that passes it compares with strcmp. ORSP_E_NOT_FOUND
- * if there is none, ORSP_E_RESOURCE if it does not fit in cap (out is then ""). */
-ORSP_MUST_CHECK orsp_err orsp_cert_rid_text(const orsp_cert *c, char *out, size_t cap);
+/* The registeredID number i (0: the first, the one orsp_cert_rid gives) of the subjectAltName
+ * in dotted decimal ("2.999.10"), in the form orsp_cert_oid_ok takes (no leading zeros), so
+ * that a dotted OID that passes it compares with strcmp. ORSP_E_NOT_FOUND if there are not
+ * i + 1 of them, ORSP_E_RESOURCE if it does not fit in cap (out is "" on any failure). */
+ORSP_MUST_CHECK orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap);
 #define ORSP_CERT_MAX_CRL_URLS 4 /* cRLDistributionPoints in one template */
 #define ORSP_CERT_URL_MAX 512    /* a distribution point's URL, in bytes */
 /* The URLs of the certificate's cRLDistributionPoints (RFC 5280 §4.2.1.13) in their order: of

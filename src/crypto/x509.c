@@ -1938,33 +1938,39 @@ orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 	return e;
 }
 
-orsp_err orsp_cert_rid_text(const orsp_cert *c, char *out, size_t cap)
+orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap)
 {
 	GENERAL_NAMES *names;
 	orsp_err e = ORSP_E_NOT_FOUND;
+	size_t seen = 0;
 
 	if (!c || !out || !cap)
 		return orsp_errf(ORSP_E_USAGE, "cert rid text: bad arguments");
 	out[0] = '\0';
 	names = X509_get_ext_d2i(c->x, NID_subject_alt_name, NULL, NULL);
-	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+	for (int k = 0; names && k < sk_GENERAL_NAME_num(names); k++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, k);
 		int n;
-		if (g->type != GEN_RID)
+		if (g->type != GEN_RID || seen++ != i)
 			continue;
 		/* no_name = 1: the numbers, never a name OpenSSL knows the OID by */
 		n = OBJ_obj2txt(out, (int)(cap > INT_MAX ? INT_MAX : cap), g->d.registeredID, 1);
 		if (n <= 0 || (size_t)n >= cap) {
 			out[0] = '\0';
-			e = orsp_errf(ORSP_E_RESOURCE, "registeredID too long");
+			e = orsp_errf(n <= 0 ? ORSP_E_MALFORMED : ORSP_E_RESOURCE,
+			              n <= 0 ? "registeredID does not read as an OID"
+			                     : "registeredID too long");
 		} else
 			e = ORSP_OK;
 		break;
 	}
 	GENERAL_NAMES_free(names);
 	ERR_clear_error();
-	if (e == ORSP_E_NOT_FOUND)
+	if (e == ORSP_E_NOT_FOUND && i == 0)
 		e = orsp_errf(ORSP_E_NOT_FOUND, "certificate has no registeredID");
+	else if (e == ORSP_E_NOT_FOUND)
+		e = orsp_errf(ORSP_E_NOT_FOUND, "certificate has no registeredID number %zu",
+		              i + 1);
 	return e;
 }
 

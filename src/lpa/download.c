@@ -915,14 +915,15 @@ orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *ti
 }
 
 /* SGP.22 §4.1: an activation code may name the SM-DP+ by its OID as well as its address; the
- * server that answered must then be that one, by the registeredID of the CERT.DPauth it sent
- * (the certificate the eUICC checks serverSignature1 with, and its chain). cert: the DER of
- * serverCertificate, one TLV. */
+ * server that answered must then be that one, by a registeredID of the CERT.DPauth it sent
+ * (the certificate the eUICC checks serverSignature1 with, and its chain; SGP.22's profile
+ * gives it one, any of several may match). cert: the DER of serverCertificate, one TLV. */
 static orsp_err dpauth_oid_check(const uint8_t *cert, size_t n, const char *oid)
 {
 	orsp_cert *c = NULL;
-	char rid[128];
+	char rid[128], first[128] = "";
 	orsp_err e;
+	size_t i;
 
 	if (orsp_cert_parse(cert, n, &c)) {
 		orsp_err_clear();
@@ -930,21 +931,25 @@ static orsp_err dpauth_oid_check(const uint8_t *cert, size_t n, const char *oid)
 		                 "SM-DP+ initiateAuthentication: malformed answer: "
 		                 "serverCertificate is not a certificate");
 	}
-	e = orsp_cert_rid_text(c, rid, sizeof(rid));
+	for (i = 0; (e = orsp_cert_rid_text(c, i, rid, sizeof(rid))) != ORSP_E_NOT_FOUND; i++) {
+		if (e == ORSP_OK && strcmp(rid, oid) == 0)
+			break;
+		if (i == 0)
+			snprintf(first, sizeof(first), "%s", e == ORSP_OK ? rid : "(unreadable)");
+	}
 	orsp_cert_free(c);
-	if (e == ORSP_E_NOT_FOUND)
+	orsp_err_clear();
+	if (e == ORSP_OK)
+		return ORSP_OK;
+	if (i == 0)
 		return orsp_errf(ORSP_E_VERIFY,
 		                 "SM-DP+: its certificate (CERT.DPauth) names no SM-DP+ OID, the "
 		                 "activation code names %s; nothing was sent to the eUICC",
 		                 oid);
-	if (e != ORSP_OK || strcmp(rid, oid) != 0)
-		return orsp_errf(
-		    ORSP_E_VERIFY,
-		    "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID %s, not "
-		    "%s (the activation code's): another server; nothing was sent to the "
-		    "eUICC",
-		    e == ORSP_OK ? rid : "(too long)", oid);
-	return ORSP_OK;
+	return orsp_errf(ORSP_E_VERIFY,
+	                 "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID %s%s, not %s "
+	                 "(the activation code's): another server; nothing was sent to the eUICC",
+	                 first, i > 1 ? " (and others)" : "", oid);
 }
 
 #define S2_MALFORMED "SM-DP+ authenticateClient: malformed answer: smdpSigned2 is not a SmdpSigned2"
