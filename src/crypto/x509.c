@@ -1907,30 +1907,40 @@ orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *
 	return ORSP_OK;
 }
 
+/* The registeredID number i (0: the first) of c's subjectAltName, or NULL if there are not
+ * i + 1; it lives in *names, which the caller frees (GENERAL_NAMES_free, NULL-safe). */
+static const ASN1_OBJECT *rid_at(const orsp_cert *c, size_t i, GENERAL_NAMES **names)
+{
+	size_t seen = 0;
+
+	*names = X509_get_ext_d2i(c->x, NID_subject_alt_name, NULL, NULL);
+	for (int k = 0; *names && k < sk_GENERAL_NAME_num(*names); k++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(*names, k);
+		if (g->type == GEN_RID && seen++ == i)
+			return g->d.registeredID;
+	}
+	return NULL;
+}
+
 orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len)
 {
 	GENERAL_NAMES *names;
+	const ASN1_OBJECT *rid;
 	orsp_err e = ORSP_E_NOT_FOUND; /* its detail only when none is found: not left on success */
 
 	if (!c || !out || !len)
 		return orsp_errf(ORSP_E_USAGE, "cert rid: bad arguments");
-	names = X509_get_ext_d2i(c->x, NID_subject_alt_name, NULL, NULL);
-	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
-		const unsigned char *p;
-		size_t n;
-		if (g->type != GEN_RID)
-			continue;
-		n = (size_t)OBJ_length(g->d.registeredID);
-		p = OBJ_get0_data(g->d.registeredID);
-		if (!p || n == 0 || n > cap) {
+	rid = rid_at(c, 0, &names);
+	if (rid) {
+		size_t n = (size_t)OBJ_length(rid);
+		const unsigned char *p = OBJ_get0_data(rid);
+		if (!p || n == 0 || n > cap)
 			e = orsp_errf(ORSP_E_RESOURCE, "registeredID too long");
-			break;
+		else {
+			memcpy(out, p, n);
+			*len = n;
+			e = ORSP_OK;
 		}
-		memcpy(out, p, n);
-		*len = n;
-		e = ORSP_OK;
-		break;
 	}
 	GENERAL_NAMES_free(names);
 	if (e == ORSP_E_NOT_FOUND)
@@ -1941,20 +1951,16 @@ orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap)
 {
 	GENERAL_NAMES *names;
+	const ASN1_OBJECT *rid;
 	orsp_err e = ORSP_E_NOT_FOUND;
-	size_t seen = 0;
 
 	if (!c || !out || !cap)
 		return orsp_errf(ORSP_E_USAGE, "cert rid text: bad arguments");
 	out[0] = '\0';
-	names = X509_get_ext_d2i(c->x, NID_subject_alt_name, NULL, NULL);
-	for (int k = 0; names && k < sk_GENERAL_NAME_num(names); k++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, k);
-		int n;
-		if (g->type != GEN_RID || seen++ != i)
-			continue;
+	rid = rid_at(c, i, &names);
+	if (rid) {
 		/* no_name = 1: the numbers, never a name OpenSSL knows the OID by */
-		n = OBJ_obj2txt(out, (int)(cap > INT_MAX ? INT_MAX : cap), g->d.registeredID, 1);
+		int n = OBJ_obj2txt(out, (int)(cap > INT_MAX ? INT_MAX : cap), rid, 1);
 		if (n <= 0 || (size_t)n >= cap) {
 			out[0] = '\0';
 			e = orsp_errf(n <= 0 ? ORSP_E_MALFORMED : ORSP_E_RESOURCE,
@@ -1962,7 +1968,6 @@ orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap)
 			                     : "registeredID too long");
 		} else
 			e = ORSP_OK;
-		break;
 	}
 	GENERAL_NAMES_free(names);
 	ERR_clear_error();
