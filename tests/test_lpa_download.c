@@ -2104,14 +2104,14 @@ static void test_ac_oid(void **state)
 	assert_string_equal(iccid, ICCID1);
 	oid_refused(x, NULL, ORSP_E_VERIFY,
 	            "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID " THALES_OID
-	            ", not " OTHER_OID " (the activation code's): another server; nothing was "
-	            "sent to the eUICC");
+	            ", not " OTHER_OID " (the activation code's): another server; nothing of the "
+	            "answer went to the eUICC");
 	/* a certificate without a registeredID (an eUICC's), and one that does not decode */
 	der = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &n);
 	hex = hex_of(der, n);
 	oid_refused(x, hex, ORSP_E_VERIFY,
 	            "SM-DP+: its certificate (CERT.DPauth) names no SM-DP+ OID, the activation "
-	            "code names " OTHER_OID "; nothing was sent to the eUICC");
+	            "code names " OTHER_OID "; nothing of the answer went to the eUICC");
 	free(hex);
 	oid_refused(x, "3000", ORSP_E_MALFORMED,
 	            "SM-DP+ initiateAuthentication: malformed answer: serverCertificate is not a "
@@ -2131,7 +2131,7 @@ static void test_ac_oid(void **state)
 	oid_refused(x, hex, ORSP_E_VERIFY,
 	            "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID 1.2.3.4 (and "
 	            "others), not " OTHER_OID " (the activation code's): another server; nothing "
-	            "was sent to the eUICC");
+	            "of the answer went to the eUICC");
 	free(hex);
 	EVP_PKEY_free(k);
 }
@@ -2161,7 +2161,7 @@ static void test_server_signed1(void **state)
 	assert_string_equal(orsp_err_detail(),
 	                    "SM-DP+: serverSigned1 names the SM-DP+ address "
 	                    "\"" THALES_FQDN "\", not smdp.example.com (the activation code's); "
-	                    "nothing was sent to the eUICC");
+	                    "nothing of the answer went to the eUICC");
 	assert_false(card_saw(x, 0xBF38));
 	assert_false(card_saw(x, 0xBF41));
 	assert_calls(x, calls, 1);
@@ -2173,7 +2173,7 @@ static void test_server_signed1(void **state)
 	assert_string_equal(orsp_err_detail(),
 	                    "SM-DP+: serverSigned1 names the SM-DP+ address "
 	                    "\"" THALES_FQDN "\", not smdp.example.com (the eUICC's default "
-	                    "SM-DP+ address); nothing was sent to the eUICC");
+	                    "SM-DP+ address); nothing of the answer went to the eUICC");
 	assert_false(card_saw(x, 0xBF38));
 	assert_calls(x, calls, 1);
 	x->address_from = NULL;

@@ -897,18 +897,19 @@ orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *ti
 		return orsp_errf(
 		    ORSP_E_VERIFY,
 		    "SM-DP+: serverSigned1 is for another session than the transactionId "
-		    "of its answer; nothing was sent to the eUICC");
+		    "of its answer; nothing of the answer went to the eUICC");
 	if (fch.value.len != 16 || memcmp(fch.value.p, chal, 16) != 0)
-		return orsp_errf(ORSP_E_VERIFY,
-		                 "SM-DP+: serverSigned1 does not echo the eUICC's challenge (an "
-		                 "answer to another request); nothing was sent to the eUICC");
+		return orsp_errf(
+		    ORSP_E_VERIFY,
+		    "SM-DP+: serverSigned1 does not echo the eUICC's challenge (an "
+		    "answer to another request); nothing of the answer went to the eUICC");
 	if (faddr.value.len != strlen(fqdn) ||
 	    strncasecmp((const char *)faddr.value.p, fqdn, faddr.value.len) != 0) {
 		lpa_text_copy(faddr.value, addr, sizeof(addr));
 		return orsp_errf(
 		    ORSP_E_VERIFY,
 		    "SM-DP+: serverSigned1 names the SM-DP+ address \"%s\", not %s (%s); "
-		    "nothing was sent to the eUICC",
+		    "nothing of the answer went to the eUICC",
 		    addr, fqdn, whose);
 	}
 	return ORSP_OK;
@@ -942,14 +943,16 @@ static orsp_err dpauth_oid_check(const uint8_t *cert, size_t n, const char *oid)
 	if (e == ORSP_OK)
 		return ORSP_OK;
 	if (i == 0)
-		return orsp_errf(ORSP_E_VERIFY,
-		                 "SM-DP+: its certificate (CERT.DPauth) names no SM-DP+ OID, the "
-		                 "activation code names %s; nothing was sent to the eUICC",
-		                 oid);
-	return orsp_errf(ORSP_E_VERIFY,
-	                 "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID %s%s, not %s "
-	                 "(the activation code's): another server; nothing was sent to the eUICC",
-	                 first, i > 1 ? " (and others)" : "", oid);
+		return orsp_errf(
+		    ORSP_E_VERIFY,
+		    "SM-DP+: its certificate (CERT.DPauth) names no SM-DP+ OID, the "
+		    "activation code names %s; nothing of the answer went to the eUICC",
+		    oid);
+	return orsp_errf(
+	    ORSP_E_VERIFY,
+	    "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID %s%s, not %s "
+	    "(the activation code's): another server; nothing of the answer went to the eUICC",
+	    first, i > 1 ? " (and others)" : "", oid);
 }
 
 #define S2_MALFORMED "SM-DP+ authenticateClient: malformed answer: smdpSigned2 is not a SmdpSigned2"
