@@ -3688,6 +3688,62 @@ static void test_order_cancelled_after_expiry(void **state)
 	dl_free(&d2);
 }
 
+/* The default SM-DP+ case (no matching ID) answers an expired order of the eUICC as the
+ * matching-ID case does, 8.8.5/4.10 (SGP.22 §5.6.3, Download order / Time to Live Expired;
+ * SGP.23's AuthenticateClient error sequence #16), before the background expiry and after it;
+ * it answered 8.1.1/3.8, as if the eUICC had no order. An order cancelled after its expiry
+ * ended by the cancel: 8.1.1/3.8, no order for the EID. */
+static void test_default_order_expired(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	size_t n = 0;
+	auth_opts o = {.mid = NULL};
+	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60,"
+	                  " due_at = strftime('%s', 'now') + 60";
+
+	order(f, EID, NULL, NULL);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), exp), ORSP_OK);
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	/* past its validity, still Released: the background expiry has not run */
+	reinitiate(f, &d);
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.8.5",
+	                "4.10", "order expired");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	/* made Unavailable by the background expiry */
+	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	reinitiate(f, &d);
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.8.5",
+	                "4.10", "order expired");
+	dl_free(&d);
+	orsp_smdp_set_clock(f->s, 0);
+}
+
+/* The same order cancelled to Unavailable once its expiry had passed (no `expire` row): no
+ * order of the eUICC, 8.1.1/3.8, as for an eUICC that never had one. */
+static void test_default_order_cancelled_after_expiry(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o = {.mid = NULL};
+	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60,"
+	                  " due_at = strftime('%s', 'now') + 60";
+
+	order(f, EID, NULL, NULL);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), exp), ORSP_OK);
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, false), ORSP_OK);
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	reinitiate(f, &d);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1.1", "3.8");
+	dl_free(&d);
+	orsp_smdp_set_clock(f->s, 0);
+}
+
 /* reason: CancelSessionReason, or CANCEL_NO_REASON, CANCEL_NEGATIVE_REASON,
  * CANCEL_EMPTY_REASON for a reason left out or not a non-negative INTEGER (still signed) */
 enum { CANCEL_NO_REASON = -1, CANCEL_NEGATIVE_REASON = -2, CANCEL_EMPTY_REASON = -3 };
@@ -7018,6 +7074,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_expired_after_sweep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_order_expired, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_order_cancelled_after_expiry, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_order_cancelled_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_error_answer, setup, teardown),

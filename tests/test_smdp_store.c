@@ -829,6 +829,18 @@ static void test_find_order(void **state)
 	                      "SELECT id FROM smdp_profile WHERE eid = ?1 AND state = 'downloaded'"
 	                      " ORDER BY id LIMIT 1",
 	                      "smdp_profile_eid"));
+	/* none of them expired; orsp_smdp_find_expired_order goes through the EID index too,
+	 * and the expiry's audit rows through theirs */
+	assert_int_equal(orsp_smdp_find_expired_order(s, EID1, &q), ORSP_E_NOT_FOUND);
+	assert_true(
+	    plan_uses(s,
+	              "SELECT id FROM smdp_profile WHERE eid = ?1 AND expires_at IS NOT NULL"
+	              " AND ((state = 'released' AND expires_at < ?2)"
+	              " OR (state = 'unavailable' AND updated_at > expires_at"
+	              " AND EXISTS (SELECT 1 FROM smdp_audit"
+	              " WHERE smdp_audit.iccid = smdp_profile.iccid AND action = 'expire')))"
+	              " ORDER BY id DESC LIMIT 1",
+	              "smdp_profile_eid"));
 	orsp_smdp_close(s);
 }
 

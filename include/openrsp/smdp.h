@@ -405,6 +405,13 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_find_released(orsp_smdp *s, const char *eid,
  * download the eUICC retries. Errors as orsp_smdp_find_released. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_find_order(orsp_smdp *s, const char *eid,
                                               orsp_smdp_profile *out);
+/* ES9+, the default SM-DP+ case once orsp_smdp_find_order found nothing: the eUICC's latest
+ * order (in import order) that expired, Released past its validity or made Unavailable by its
+ * expiry (as orsp_smdp_ended_by_expiry tells; not one cancelled), which authenticateClient
+ * refuses as expired (8.8.5/4.10) as it does by matching ID. Errors as
+ * orsp_smdp_find_released. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_find_expired_order(orsp_smdp *s, const char *eid,
+                                                      orsp_smdp_profile *out);
 
 /* ES9+: check hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3) for the order
  * `matching_id`, in constant time: Released, or with `seen` (the profile as the caller read

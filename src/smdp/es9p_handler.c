@@ -1437,8 +1437,10 @@ static orsp_err authenticate_client(ctx *c)
 		 * this EID) when the matching ID is absent or empty (§3.1.3). Only a search that
 		 * found nothing refuses: the matching ID (8.2.6/3.8) or, in the default SM-DP+
 		 * case, which names no matching ID, the EID (8.1.1/3.8, as SGP.23's "un-matched
-		 * EID for default SM-DP+ address" case has it; 8.2.6/3.8 until session 57); a
-		 * failed search is a 500, after which the LPA may try again. */
+		 * EID for default SM-DP+ address" case has it; 8.2.6/3.8 until session 57), but
+		 * an order of this EID that expired is refused as expired (8.8.5/4.10, SGP.22
+		 * §5.6.3), as by matching ID below (it was 8.1.1/3.8); a failed search is a 500,
+		 * after which the LPA may try again. */
 		memset(&prof, 0, sizeof(prof));
 		if (mid[0] && orsp_smdp_matching_id_check(mid)) {
 			e = fail(c, ES9P_MATCHING_ID, NULL);
@@ -1446,6 +1448,16 @@ static orsp_err authenticate_client(ctx *c)
 		}
 		e = mid[0] ? orsp_smdp_lookup(c->s, mid, &prof)
 		           : orsp_smdp_find_order(c->s, eid, &prof);
+		if (!mid[0] && e == ORSP_E_NOT_FOUND) {
+			orsp_err_clear();
+			e = orsp_smdp_find_expired_order(c->s, eid, &prof);
+			if (!e) {
+				e = fail(c, ES9P_ORDER_EXPIRED, NULL);
+				goto out;
+			}
+			if (e != ORSP_E_NOT_FOUND)
+				goto out;
+		}
 		if (e == ORSP_E_NOT_FOUND || (!mid[0] && e == ORSP_E_USAGE)) {
 			orsp_err_clear();
 			e = mid[0] ? fail(c, ES9P_MATCHING_ID, NULL)

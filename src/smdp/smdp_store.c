@@ -665,8 +665,14 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 }
 
 /* How load() finds a profile: by ICCID, by matching ID, or as the first Released order of an
- * EID, or its first Downloaded one. */
-typedef enum { BY_ICCID, BY_MATCHING_ID, BY_EID_RELEASED, BY_EID_DOWNLOADED } load_key;
+ * EID, or its first Downloaded one, or its latest order that expired. */
+typedef enum {
+	BY_ICCID,
+	BY_MATCHING_ID,
+	BY_EID_RELEASED,
+	BY_EID_DOWNLOADED,
+	BY_EID_EXPIRED
+} load_key;
 
 static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profile *p)
 {
@@ -679,11 +685,22 @@ static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profi
 	                        " AND (expires_at IS NULL OR expires_at >= ?2) ORDER BY id LIMIT 1",
 	    [BY_EID_DOWNLOADED] = "SELECT " COLS " FROM smdp_profile"
 	                          " WHERE eid = ?1 AND state = 'downloaded' ORDER BY id LIMIT 1",
+	    /* Released past its validity (the background expiry has not reached it), or
+	     * Unavailable by the expiry: last changed after its expiry and with the expiry's
+	     * audit row (orsp_smdp_ended_by_expiry), not cancelled */
+	    [BY_EID_EXPIRED] = "SELECT " COLS " FROM smdp_profile"
+	                       " WHERE eid = ?1 AND expires_at IS NOT NULL"
+	                       " AND ((state = 'released' AND expires_at < ?2)"
+	                       " OR (state = 'unavailable' AND updated_at > expires_at"
+	                       " AND EXISTS (SELECT 1 FROM smdp_audit"
+	                       " WHERE smdp_audit.iccid = smdp_profile.iccid AND " SMDP_EXPIRE_ROW
+	                       "))) ORDER BY id DESC LIMIT 1",
 	};
 	static const char *const name[] = {[BY_ICCID] = "ICCID",
 	                                   [BY_MATCHING_ID] = "matching ID",
 	                                   [BY_EID_RELEASED] = "EID",
-	                                   [BY_EID_DOWNLOADED] = "EID"};
+	                                   [BY_EID_DOWNLOADED] = "EID",
+	                                   [BY_EID_EXPIRED] = "EID"};
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	bool row = false;
@@ -693,7 +710,8 @@ static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profi
 	err = orsp_db_prepare(s->db, sql[by], &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, key);
-	if (!err && by == BY_EID_RELEASED) /* an expired order is not looked for */
+	/* BY_EID_RELEASED does not look for an expired order, BY_EID_EXPIRED only for one */
+	if (!err && (by == BY_EID_RELEASED || by == BY_EID_EXPIRED))
 		err = orsp_stmt_bind_int64(st, 2, now_s(s));
 	if (!err)
 		err = orsp_stmt_step(st, &row);
@@ -701,6 +719,7 @@ static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profi
 		err = orsp_errf(ORSP_E_NOT_FOUND, "no %s with %s %.64s",
 		                by == BY_EID_RELEASED     ? "released order"
 		                : by == BY_EID_DOWNLOADED ? "released or downloaded order"
+		                : by == BY_EID_EXPIRED    ? "expired order"
 		                                          : "profile",
 		                name[by], key);
 	if (!err)
@@ -1929,6 +1948,15 @@ orsp_err orsp_smdp_find_order(orsp_smdp *s, const char *eid, orsp_smdp_profile *
 		return err;
 	orsp_err_clear();
 	return load(s, BY_EID_DOWNLOADED, eid, out);
+}
+
+orsp_err orsp_smdp_find_expired_order(orsp_smdp *s, const char *eid, orsp_smdp_profile *out)
+{
+	if (!s || !out)
+		return orsp_errf(ORSP_E_USAGE, "find expired order: missing arguments");
+	if (eid && orsp_eid_check(eid))
+		return orsp_errf(ORSP_E_USAGE, "find expired order: not an EID");
+	return load(s, BY_EID_EXPIRED, eid, out);
 }
 
 orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
