@@ -958,7 +958,7 @@ static orsp_err dpauth_oid_check(const uint8_t *cert, size_t n, const char *oid)
 #define S2_MALFORMED "SM-DP+ authenticateClient: malformed answer: smdpSigned2 is not a SmdpSigned2"
 
 /* SmdpSigned2 ::= SEQUENCE { transactionId [0], ccRequiredFlag BOOLEAN, bppEuiccOtpk
- * [APPLICATION 73] OPTIONAL, ... } (SGP.22 §5.6.2), its contents v: for this session (its
+ * [APPLICATION 73] OPTIONAL, ... } (SGP.22 §5.6.3), its contents v: for this session (its
  * first field) and its ccRequiredFlag (*cc_required), a DER BOOLEAN. The fields in that
  * order, each once (extensions after them skipped), as the eUICC reads them: a missing flag
  * was read as FALSE, and of two the last one counted. */

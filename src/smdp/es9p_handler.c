@@ -1300,7 +1300,7 @@ static orsp_err authenticate_client(ctx *c)
 		e = fail(c, ES9P_MALFORMED, "authenticateResponseOk");
 		goto out;
 	}
-	/* CERT.EUM and CERT.EUICC chain to a trusted CI, EID inside the EUM's range (§5.6.2).
+	/* CERT.EUM and CERT.EUICC chain to a trusted CI, EID inside the EUM's range (§5.6.3).
 	 * The EUM is parsed by OpenSSL (once per process: the parse cache); CERT.EUICC takes
 	 * the fast path when it has the usual shape, else the full one with its errors. */
 	if (orsp_cert_parse(f_eum.raw.p, f_eum.raw.len, &eum)) {
@@ -1466,7 +1466,7 @@ static orsp_err authenticate_client(ctx *c)
 		}
 		if (e)
 			goto out;
-		/* SGP.22 §5.6.2: 8.1.1/3.8 "EID doesn't match the expected value" */
+		/* SGP.22 §5.6.3: 8.1.1/3.8 "EID doesn't match the expected value" */
 		if (prof.eid[0] && strcmp(prof.eid, eid) != 0) {
 			e = fail(c, ES9P_EID_MISMATCH, NULL);
 			goto out;
@@ -1504,7 +1504,7 @@ static orsp_err authenticate_client(ctx *c)
 		/* A retry is one more download of the order, counted on the profile when it
 		 * binds anew (not for the expiry: delivered in time, as getBoundProfilePackage
 		 * judges a new binding); with none left it is refused now, 8.8.5/6.4 (SGP.22
-		 * §5.6.2, maximum number of retries exceeded), and nothing is written: nothing
+		 * §5.6.3, maximum number of retries exceeded), and nothing is written: nothing
 		 * was bound in this session, and the package already delivered may be
 		 * installed, so the profile stays Downloaded and the delivered session's
 		 * installation result decides (getBoundProfilePackage, which would bind, puts
@@ -1551,7 +1551,7 @@ static orsp_err authenticate_client(ctx *c)
 		}
 	}
 	/* SmdpSigned2 { transactionId [0], ccRequiredFlag }, signed with DPpb over it,
-	 * 5F37 40 and euiccSignature1 (§5.6.2). */
+	 * 5F37 40 and euiccSignature1 (§5.6.3). */
 	{
 		orsp_writer w;
 		orsp_der_mark m;
@@ -1853,7 +1853,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 		e = fail(c, ES9P_MALFORMED, "downloadResponseOk");
 		goto out;
 	}
-	/* euiccSignature2 over EUICCSigned2 || 5F37 40 || smdpSignature2 (§5.6.3) */
+	/* euiccSignature2 over EUICCSigned2 || 5F37 40 || smdpSignature2 (§5.6.2) */
 	if (s2.raw.len + 3 + ORSP_EC_SIG_LEN > sizeof(msg)) {
 		e = fail(c, ES9P_MALFORMED, "euiccSigned2 too long");
 		goto out;

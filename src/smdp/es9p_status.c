@@ -92,7 +92,7 @@ void es9p_status(es9p_code c, const char **subject, const char **reason, const c
 	*message = table[c].message;
 }
 
-/* SGP.22 §5.6.2 (authenticateClient) names the certificate and Verification failed (6.1) or
+/* SGP.22 §5.6.3 (authenticateClient) names the certificate and Verification failed (6.1) or
  * Expired (6.3); it has no code for a certificate not valid yet (invalid, 6.1) nor for an EID
  * outside its EUM's range: that is the eUICC certificate failing the name constraints its
  * EUM puts on it (RFC 5280 §4.2.1.10 applies them to the certificates below), 8.1.3/6.1 (not

@@ -314,7 +314,7 @@ typedef struct progress_note {
 static const progress_note CC_EXHAUSTED = {.point = 2, .subject = "8.2.7", .reason = "6.4"};
 static const progress_note RETRIES_EXHAUSTED = {.point = 1, .subject = "8.8.5", .reason = "6.4"};
 static const progress_note NOT_ELIGIBLE = {.point = 1, .subject = "8.2.5", .reason = "4.3"};
-/* not eligible for want of free memory: the code the eUICC is answered (SGP.22 §5.6.2) */
+/* not eligible for want of free memory: the code the eUICC is answered (SGP.22 §5.6.3) */
 static const progress_note NO_MEMORY = {.point = 1, .subject = "8.1", .reason = "4.8"};
 /* An open order passed its validity: what authenticateClient answers the eUICC for it
  * (8.8.5/4.10), at the point of the checks that refuse a download before it starts. */
