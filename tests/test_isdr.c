@@ -2155,6 +2155,43 @@ static void test_memory_reset(void **state)
 	card_free(c);
 }
 
+/* eUICCMemoryReset with resetOptions of no bit set, {00}: the DER of the empty named BIT
+ * STRING (X.690 §11.2.2 drops the trailing zero bits, all of them here) and a well-formed
+ * request. Nothing is selected, so nothing is deleted: nothingToDelete (SGP.22 §5.7.19: ok
+ * when at least one profile was deleted, else nothingToDelete), the profiles and the address
+ * kept (it was undefinedError). An empty BIT STRING that claims unused bits
+ * ({01}, X.690 §8.6.2.3) and one without its initial octet stay undefinedError. */
+static void test_memory_reset_no_option(void **state)
+{
+	card *c = card_new();
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	assert_int_equal(es10_hex(c, "BF3F0C800A6F746865722E686F7374"), 0x9000); /* other.host */
+	assert_int_equal(rsp_code(c, 0xBF3F), 0);
+	int calls = c->st.calls;
+	assert_int_equal(es10_hex(c, "BF3403820100"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 1);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 1);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	assert_int_equal(c->st.calls, calls); /* nothing stored */
+	assert_int_equal(es10_hex(c, "BF3403820101"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 127);
+	assert_int_equal(es10_hex(c, "BF34028200"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 127);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 1);
+	/* the address is still the one set: resetDefaultSmdpAddress was not asked */
+	{
+		orsp_tlv f;
+		assert_int_equal(es10_hex(c, "BF3C00"), 0x9000);
+		assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
+		assert_int_equal(f.value.len, strlen("other.host"));
+		assert_memory_equal(f.value.p, "other.host", f.value.len);
+	}
+	card_free(c);
+}
+
 /* EF.IMSI selected and read on channel 1 (the USIM selected there first): the status words. */
 static void imsi_on_channel1(card *c, uint16_t *sel, uint16_t *read)
 {
@@ -2747,6 +2784,7 @@ int main(void)
 	    cmocka_unit_test(test_cancel_session),
 	    cmocka_unit_test(test_cancel_during_load),
 	    cmocka_unit_test(test_memory_reset),
+	    cmocka_unit_test(test_memory_reset_no_option),
 	    cmocka_unit_test(test_memory_reset_keeps_session),
 	    cmocka_unit_test(test_server_address_refused),
 	    cmocka_unit_test(test_info2_rsp_capability_der),

@@ -2268,9 +2268,11 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 	orsp_err err;
 
 	/* resetOptions of one contents octet, DER: {07 20} (bit 0, clear; bit 2 a set padding
-	 * bit) is undefinedError, never resetDefaultSmdpAddress */
-	if (orsp_der_parse_one(req->value, &f) || f.tag != 0x82 || f.value.len != 2 ||
-	    orsp_der_bits_octet(f.value, &opts, &nbits)) {
+	 * bit) is undefinedError, never resetDefaultSmdpAddress. No option set is {00}, the
+	 * initial octet alone (X.690 §11.2.2 drops every trailing zero bit): well formed, it
+	 * selects nothing, so nothingToDelete below ({01}, unused bits of no octet, is not) */
+	if (orsp_der_parse_one(req->value, &f) || f.tag != 0x82 ||
+	    (f.value.len != 1 && f.value.len != 2) || orsp_der_bits_octet(f.value, &opts, &nbits)) {
 		orsp_err_clear();
 		return result(w, 0xBF34, 127);
 	}
