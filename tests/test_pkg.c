@@ -3659,6 +3659,103 @@ static void test_personalise_acc_not_created(void **state)
 	pl_free(&pl);
 }
 
+/* PE-USIM's EF.SPN marked doNotCreate (alone) */
+static void usim_spn_dnc_only(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.ef_spn;
+	(void)arg;
+	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_File, f);
+	memset(f, 0, sizeof(*f));
+	dnc_add(f);
+}
+
+/* A PE-OPT-IoT whose only file is an EF.SPN left to its template, inserted at `at` */
+static void pl_insert_opt_iot_spn(pelist *pl, size_t at)
+{
+	static const unsigned arcs[] = {2, 23, 143, 1, 2, 21};
+	ProfileElement_t *pe = calloc(1, sizeof(*pe));
+	PE_OPT_IoT_t *t;
+	asn_enc_rval_t e;
+	uint8_t *b;
+	assert_non_null(pe);
+	pe->present = ProfileElement_PR_opt_iot;
+	t = &pe->choice.opt_iot;
+	t->optiot_header.identification = 998;
+	assert_int_equal(
+	    OBJECT_IDENTIFIER_set_arcs(&t->templateID, arcs, sizeof(arcs[0]), ORSP_ARRAY_LEN(arcs)),
+	    0);
+	t->ef_spn = calloc(1, sizeof(*t->ef_spn));
+	assert_non_null(t->ef_spn);
+	e = der_encode(&asn_DEF_ProfileElement, pe, NULL, NULL);
+	assert_true(e.encoded > 0);
+	b = malloc((size_t)e.encoded);
+	assert_non_null(b);
+	assert_int_equal(
+	    der_encode_to_buffer(&asn_DEF_ProfileElement, pe, b, (size_t)e.encoded).encoded,
+	    e.encoded);
+	pl_insert(pl, at, b, (size_t)e.encoded);
+	free(b);
+	ASN_STRUCT_FREE(asn_DEF_ProfileElement, pe);
+}
+
+/* PE-USIM's EF.SPN marked doNotCreate: the eUICC does not create it, so personalising an SPN
+ * leaves it alone, as a PE without EF.SPN (PEDefinitions File.doNotCreate). It refused the
+ * whole personalisation, ORSP_E_POLICY "ef-spn: the file is marked doNotCreate", also when
+ * another PE (here the PE-OPT-IoT after a PE-IoT) has the EF.SPN the SPN goes to. With no
+ * other EF.SPN: ORSP_E_NOT_FOUND, as for a template with none. */
+static void test_personalise_spn_not_created(void **state)
+{
+	pelist pl;
+	size_t len;
+	uint8_t *b;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	orsp_pkg_usim u;
+	(void)state;
+
+	/* TS.48 v7, its one EF.SPN not created: no EF.SPN to take the SPN */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_spn_dnc_only, NULL);
+	expect_valid(&pl);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.spn = "openrsp";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_string_equal(orsp_err_detail(), "spn: the template has no EF.SPN");
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+
+	/* a PE-IoT and its PE-OPT-IoT with an EF.SPN before it: the SPN goes there */
+	pl_load(&pl, V7);
+	pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0), true);
+	pl_insert_opt_iot_spn(&pl, pl_find(&pl, ORSP_PE_IOT, 0) + 1);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_spn_dnc_only, NULL);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	if (orsp_pkg_personalise(pkg, &p) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	/* the PE-IoT (the first NAA) has it; the PE-USIM's EF.SPN is still doNotCreate alone */
+	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+	assert_int_equal(u.pe_index, pl_find(&pl, ORSP_PE_IOT, 0));
+	assert_true(u.has_spn);
+	assert_string_equal(u.spn, "openrsp");
+	{
+		orsp_pkg_fs fs;
+		size_t usim = pl_find(&pl, ORSP_PE_USIM, 0);
+		bool dnc = false;
+		assert_int_equal(orsp_pkg_get_files(pkg, usim, &fs), ORSP_OK);
+		for (size_t i = 0; i < fs.n_files; i++)
+			if (strcmp(fs.files[i].name, "ef-spn") == 0)
+				dnc = fs.files[i].do_not_create && fs.files[i].n_content == 0;
+		assert_true(dnc);
+	}
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+}
+
 /* TS 102 221 §8.3: the files of one directory have distinct FIDs, none has its parent's,
  * 3F00, 7FFF and FFFF are reserved; an ADF's temporary file ID is unique in the profile
  * (PEDefinitions Fcp.fileID). Before, TS.48 v7 with EF.IMSI given EF.SPN's FID passed, and
@@ -4381,6 +4478,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_layout),
 	    cmocka_unit_test(test_validate_fids),
 	    cmocka_unit_test(test_personalise_acc_not_created),
+	    cmocka_unit_test(test_personalise_spn_not_created),
 	    cmocka_unit_test(test_personalise_template_gaps),
 	    cmocka_unit_test(test_aka_mapping),
 	    cmocka_unit_test(test_secrets_too_long),

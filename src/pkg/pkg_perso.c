@@ -378,7 +378,10 @@ static orsp_err apply_spn(orsp_pkg *c, const orsp_pkg_perso *p)
 		if (c->pe[i].type != ORSP_PE_USIM && c->pe[i].type != ORSP_PE_OPT_IOT)
 			continue;
 		f = fs_file(c->pe[i].asn, "ef-spn");
-		if (!f)
+		/* a file the package does not create (doNotCreate, PEDefinitions File) is no
+		 * EF.SPN, as one the PE leaves out: writing it would be refused, and with it the
+		 * SPN another PE's EF.SPN takes */
+		if (!f || file_do_not_create(f))
 			continue;
 		n++;
 		/* efFileSize of any length (a 2-byte '0011' is as good as '11'), else the
