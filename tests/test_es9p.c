@@ -1678,6 +1678,64 @@ static void test_authenticate_failure_injection(void **state)
 	dl_free(&d);
 }
 
+/* getBoundProfilePackage with d's request carrying cc, called straight after the stack was
+ * cleared: whether hashCc (of cc and d's transactionId) was left in a dead frame of the
+ * handler. Its JSON body is made before, on a stack the handler then overwrites. */
+static bool gbpp_hash_cc_on_stack(fx *f, dl *d, const char *cc, const char *subject,
+                                  const char *reason)
+{
+	static uint8_t h1[32], in[48], want[32];
+	orsp_smdp_reply rep;
+	json_t *req = gbpp_request(f, d, cc, true, false), *out;
+	char *body = json_dumps(req, JSON_COMPACT);
+	bool found;
+	orsp_err e;
+
+	assert_non_null(body);
+	json_decref(req);
+	assert_int_equal(orsp_sha256(cc, strlen(cc), h1), ORSP_OK);
+	memcpy(in, h1, 32);
+	memcpy(in + 32, d->tid, d->tid_len);
+	assert_int_equal(orsp_sha256(in, 32 + d->tid_len, want), ORSP_OK);
+	test_stack_clear();
+	e = orsp_es9p_handle(&f->svc, f->s, "getBoundProfilePackage", (const uint8_t *)body,
+	                     strlen(body), &rep);
+	found = test_stack_find(want, sizeof(want));
+	free(body);
+	assert_int_equal(e, ORSP_OK);
+	assert_non_null(rep.body);
+	out = json_loads(rep.body, 0, NULL);
+	assert_non_null(out);
+	orsp_smdp_reply_free(&rep);
+	if (subject) {
+		expect_fail(out, subject, reason);
+	} else {
+		expect_ok(out);
+		json_decref(out);
+	}
+	return found;
+}
+
+/* hashCc, the eUICC's answer to the confirmation code, is no more left on the stack than in
+ * the heap (the decoded request is wiped): the handler's copy of it and of euiccSigned2 (its
+ * signed message) are wiped, for a wrong code and for the right one (both were left there
+ * before): with the transactionId a short code is found from hashCc by trying them all. */
+static void test_gbpp_hash_cc_not_left_on_stack(void **state)
+{
+	fx *f = *state;
+	static dl d;
+
+	if (!test_stack_scan_works)
+		skip();
+	order(f, EID, "STACK-CC", "1234");
+	reinitiate(f, &d);
+	authenticate(f, &d, "STACK-CC");
+	assert_false(gbpp_hash_cc_on_stack(f, &d, "9999", "8.2.7", "3.8"));
+	assert_false(gbpp_hash_cc_on_stack(f, &d, "1234", NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&d);
+}
+
 /* A database failure at each operation of getBoundProfilePackage with a confirmation code
  * (its check is a transaction of its own): a 500 every time (never the final 8.2/3.7 with
  * the database's error text), the order Released with no attempt counted and the session
@@ -6981,6 +7039,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_disk_full, setup_faulty, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_cc_failure_injection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_hash_cc_not_left_on_stack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ci_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),

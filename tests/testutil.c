@@ -305,3 +305,43 @@ void test_foreign_db_check(const char *path, const uint8_t *bytes, size_t len)
 	assert_bytes_equal(now, bytes, n);
 	free(now);
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+#define STACK_SCAN_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STACK_SCAN_OFF 1
+#endif
+#endif
+#ifdef STACK_SCAN_OFF
+const bool test_stack_scan_works = false;
+#else
+const bool test_stack_scan_works = true;
+#endif
+
+__attribute__((noinline, noclone)) void test_stack_clear(void)
+{
+	uint8_t buf[TEST_STACK_SCAN];
+
+	explicit_bzero(buf, sizeof(buf));
+	__asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+/* No call inside: a callee's frame would overwrite the dead frames looked at. */
+__attribute__((noinline, noclone)) bool test_stack_find(const void *needle, size_t n)
+{
+	const volatile uint8_t *top = __builtin_frame_address(0);
+	const uint8_t *x = needle;
+
+	if (!test_stack_scan_works || n == 0)
+		return false;
+	for (size_t off = TEST_STACK_SCAN; off >= n; off--) {
+		const volatile uint8_t *p = top - off;
+		size_t k = 0;
+		while (k < n && p[k] == x[k])
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}

@@ -73,4 +73,16 @@ void test_foreign_db_check(const char *path, const uint8_t *bytes, size_t len);
  * was to leave as it was. */
 void test_file_check(const char *path, const uint8_t *bytes, size_t len);
 
+/* Secrets left on the stack, in the dead frames of code that returned. test_stack_clear()
+ * zeroes TEST_STACK_SCAN bytes of the stack below the caller's frame; the caller then calls the
+ * code under test and at once, from the same function, test_stack_find(), which looks through
+ * those bytes (all but the top few its own frame takes) for the n bytes of needle: true when
+ * they are there. The needle must be kept outside that range (in the caller's frame, a static,
+ * the heap). test_stack_scan_works is false under AddressSanitizer (fake stacks, poisoned
+ * redzones), where the tests skip the check. */
+#define TEST_STACK_SCAN (256 * 1024)
+extern const bool test_stack_scan_works;
+void test_stack_clear(void);
+bool test_stack_find(const void *needle, size_t n);
+
 #endif

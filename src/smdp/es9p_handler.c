@@ -2194,8 +2194,11 @@ out:
 	orsp_ec_free(otsk);
 	orsp_ec_free(pub);
 	orsp_cert_free(cert);
-	/* euiccSigned2 holds hashCc: with the transactionId, a short code is found */
+	/* euiccSigned2 holds hashCc: with the transactionId, a short code is found (so in the
+	 * decoded request, the message its signature covers, and the copy checked) */
 	orsp_wipe_free(pdr);
+	orsp_wipe(msg, sizeof(msg));
+	orsp_wipe(hash_cc, sizeof(hash_cc));
 	sess_free(&se);
 	return e;
 }
