@@ -1108,6 +1108,81 @@ static orsp_err script_transmit(void *user, const uint8_t *capdu, size_t n, uint
 	return ORSP_OK;
 }
 
+/* A card that answers each STORE DATA with PrepareDownloadResponse-like bytes holding hashCc
+ * (echo_hcc: euiccSigned2 echoes it), through GET RESPONSE (61xx) first, or refuses it (6A80):
+ * it copies nothing onto its own stack. */
+static uint8_t echo_hcc[32];
+static bool echo_refuse;
+
+static orsp_err echo_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+                              size_t cap, size_t *rlen)
+{
+	(void)user;
+	(void)cap;
+	if (echo_refuse && capdu[1] == 0xE2) {
+		rapdu[0] = 0x6A;
+		rapdu[1] = 0x80;
+		*rlen = 2;
+	} else if (capdu[1] == 0xE2 && capdu[2] == 0x91) {
+		rapdu[0] = 0x61;
+		rapdu[1] = 36;
+		*rlen = 2;
+	} else if (capdu[1] == 0xE2 || n != 5) {
+		rapdu[0] = 0x90;
+		rapdu[1] = 0x00;
+		*rlen = 2;
+	} else { /* GET RESPONSE */
+		memcpy(rapdu, "\xBF\x21\x22\x04\x20", 5);
+		memcpy(rapdu + 5, echo_hcc, 32);
+		rapdu[37] = 0x90;
+		rapdu[38] = 0x00;
+		*rlen = 39;
+	}
+	return ORSP_OK;
+}
+
+/* hashCc goes to the card in PrepareDownload and comes back in its answer: neither the
+ * STORE DATA blocks nor the answer's APDUs leave a copy of it in the driver's dead frames, on
+ * success and when the card refuses (both did before). */
+static void test_hash_cc_not_left_on_stack(void **state)
+{
+	static uint8_t req[2 + 1 + 2 + 32 + 300], out[64];
+	orsp_lpa_transport t = {NULL, echo_transmit, NULL};
+	orsp_lpa_card c = {.t = t, .channel = 1, .open = true, .mss = 120};
+	size_t rl = 0;
+	orsp_err e;
+	bool found;
+	(void)state;
+
+	if (!test_stack_scan_works)
+		skip();
+	for (size_t i = 0; i < 32; i++)
+		echo_hcc[i] = (uint8_t)(0xA5 ^ (i * 7));
+	/* BF21 82 len: hashCc across the first two blocks of 120, then filler */
+	req[0] = 0xBF;
+	req[1] = 0x21;
+	req[2] = 0x82;
+	req[3] = (uint8_t)((sizeof(req) - 5) >> 8);
+	req[4] = (uint8_t)(sizeof(req) - 5);
+	memcpy(req + 100, echo_hcc, 32);
+	for (int refuse = 0; refuse < 2; refuse++) {
+		echo_refuse = refuse;
+		test_stack_clear();
+		e = orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl);
+		found = test_stack_find(echo_hcc, sizeof(echo_hcc));
+		if (refuse) {
+			assert_int_equal(e, ORSP_E_STATE);
+		} else {
+			assert_int_equal(e, ORSP_OK);
+			assert_int_equal(rl, 37);
+			assert_memory_equal(out + 5, echo_hcc, 32);
+		}
+		if (found)
+			fail_msg("hashCc left on the stack (%s)", refuse ? "refused" : "answered");
+	}
+	echo_refuse = false;
+}
+
 static void test_status_words(void **state)
 {
 	static const uint8_t req[] = {0xBF, 0x2E, 0x00};
@@ -1430,6 +1505,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_card_error, setup, teardown),
 	    cmocka_unit_test(test_no_isdr),
 	    cmocka_unit_test(test_status_words),
+	    cmocka_unit_test(test_hash_cc_not_left_on_stack),
 	    cmocka_unit_test(test_manage_channel),
 	    cmocka_unit_test(test_two_cards_two_threads),
 	    cmocka_unit_test_setup_teardown(test_eid, setup, teardown),

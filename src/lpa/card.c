@@ -20,7 +20,9 @@ static uint8_t cla_for(uint8_t base, uint8_t ch)
 }
 
 /* One exchange; 61xx answered with GET RESPONSE until the data is complete; 6Cxx repeats
- * the command with the right Le. The data goes to out (cap bytes), the final SW to *sw. */
+ * the command with the right Le. The data goes to out (cap bytes), the final SW to *sw. The
+ * copies of the command and of the answer are wiped on every return: PrepareDownload carries
+ * hashCc and its answer echoes it (a short confirmation code is found from it). */
 static orsp_err exchange(orsp_lpa_card *c, const uint8_t *capdu, size_t n, uint8_t *out,
                          size_t cap, size_t *olen, uint16_t *sw)
 {
@@ -34,12 +36,16 @@ static orsp_err exchange(orsp_lpa_card *c, const uint8_t *capdu, size_t n, uint8
 	for (int guard = 0; guard < 512; guard++) {
 		e = c->t.transmit(c->t.user, cmd, n, r, sizeof(r), &rl);
 		if (e)
-			return e;
-		if (rl < 2)
-			return orsp_errf(ORSP_E_MALFORMED, "card: response without status word");
+			goto out;
+		if (rl < 2) {
+			e = orsp_errf(ORSP_E_MALFORMED, "card: response without status word");
+			goto out;
+		}
 		*sw = (uint16_t)(r[rl - 2] << 8 | r[rl - 1]);
-		if (got + rl - 2 > cap)
-			return orsp_errf(ORSP_E_RESOURCE, "card: response larger than %zu bytes", cap);
+		if (got + rl - 2 > cap) {
+			e = orsp_errf(ORSP_E_RESOURCE, "card: response larger than %zu bytes", cap);
+			goto out;
+		}
 		memcpy(out + got, r, rl - 2);
 		got += rl - 2;
 		if ((*sw >> 8) == 0x61) {
@@ -58,9 +64,14 @@ static orsp_err exchange(orsp_lpa_card *c, const uint8_t *capdu, size_t n, uint8
 			continue;
 		}
 		*olen = got;
-		return ORSP_OK;
+		e = ORSP_OK;
+		goto out;
 	}
-	return orsp_errf(ORSP_E_MALFORMED, "card: endless response chain");
+	e = orsp_errf(ORSP_E_MALFORMED, "card: endless response chain");
+out:
+	orsp_wipe(cmd, sizeof(cmd));
+	orsp_wipe(r, sizeof(r));
+	return e;
 }
 
 orsp_err orsp_lpa_card_open(orsp_lpa_card *c, const orsp_lpa_transport *t)
@@ -167,6 +178,8 @@ orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *
 		cmd[5 + k] = 0x00;
 		ol = 0;
 		e = exchange(c, cmd, 5 + k + (last ? 1 : 0), rsp, cap, &ol, &sw);
+		/* the block may hold hashCc (PrepareDownload), as exchange's copy of it */
+		orsp_wipe(cmd, sizeof(cmd));
 		if (e == ORSP_E_RESOURCE)
 			return orsp_errf(
 			    e,
