@@ -126,6 +126,14 @@ int cli_secret_str(const char *opt, char *val, char *out, size_t cap, const char
 #define CLI_SECRET_STR_MAX 64 /* the longest PIN, PUK, ADM key or confirmation code taken */
 /* Overwrite an option's value in argv (a secret given twice: the first copy). */
 void cli_wipe_arg(char *val);
+/* A verb whose options hold a secret (the option val of longopts, and the short option
+ * short_ch, 0: none) sets the guard before it reads them; cli_usage then first overwrites
+ * every value of that option in argv, as cli_secret_guard_wipe does, which the verb also calls
+ * when it stops reading its options (-h); the guard is cleared with argv NULL. A secret read so
+ * is already overwritten; one not read yet would stay in the command line, shown by ps,
+ * until the exit (or while the message waits on a full stderr). */
+void cli_secret_guard(int argc, char **argv, const struct option *longopts, int val, char short_ch);
+void cli_secret_guard_wipe(void);
 /* A decimal number (or 0x-prefixed hex) in [min, max]. */
 int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
 /* A number of seconds in [min, max] (a decimal fraction allowed). */

@@ -29,9 +29,21 @@
 
 /* ----- errors ----- */
 
+/* The secret option whose values a usage error overwrites first (cli_secret_guard). */
+static struct {
+	int argc;
+	char **argv;
+	const struct option *longopts;
+	int val;
+	char short_ch;
+} guard;
+
 int cli_usage(const char *arg, const char *fmt, ...)
 {
 	va_list ap;
+	/* before anything is said (a write to stderr may wait): the options cannot all be read,
+	 * and a secret not read yet would stay in the command line until the exit */
+	cli_secret_guard_wipe();
 	fprintf(stderr, "openrsp: %s: ", arg);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -422,6 +434,63 @@ void cli_wipe_arg(char *val)
 {
 	if (val)
 		memset(val, 'x', strlen(val));
+}
+
+/* Whether arg, "--NAME" or "--NAME=VALUE", names the option val of longopts as getopt_long
+ * takes it: by its full name or a prefix no other option's name has; *eq: VALUE or NULL. */
+static bool names_option(char *arg, const struct option *longopts, int val, char **eq)
+{
+	char *body = arg + 2;
+	size_t n = strcspn(body, "=");
+	bool ours = false, other = false;
+
+	*eq = body[n] == '=' ? body + n + 1 : NULL;
+	if (n == 0)
+		return false;
+	for (const struct option *o = longopts; o->name; o++) {
+		if (strncmp(o->name, body, n) != 0)
+			continue;
+		if (strlen(o->name) == n)
+			return o->val == val;
+		if (o->val == val)
+			ours = true;
+		else
+			other = true;
+	}
+	return ours && !other;
+}
+
+void cli_secret_guard(int argc, char **argv, const struct option *longopts, int val, char short_ch)
+{
+	guard.argc = argc;
+	guard.argv = argv;
+	guard.longopts = longopts;
+	guard.val = val;
+	guard.short_ch = short_ch;
+}
+
+void cli_secret_guard_wipe(void)
+{
+	char **argv = guard.argv;
+
+	/* every argument that may be its value, "--" and other options' values included: the
+	 * command stops, none of them is read any more */
+	for (int i = 1; argv && i < guard.argc; i++) {
+		char *a = argv[i], *eq = NULL;
+		if (a[0] != '-')
+			continue;
+		if (a[1] == '-' && a[2] && names_option(a, guard.longopts, guard.val, &eq)) {
+			if (eq)
+				cli_wipe_arg(eq);
+			else if (i + 1 < guard.argc)
+				cli_wipe_arg(argv[++i]);
+		} else if (guard.short_ch && a[1] == guard.short_ch) {
+			if (a[2])
+				cli_wipe_arg(a + 2);
+			else if (i + 1 < guard.argc)
+				cli_wipe_arg(argv[++i]);
+		}
+	}
 }
 
 static volatile sig_atomic_t stop_requested;

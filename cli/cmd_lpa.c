@@ -118,7 +118,7 @@ static bool url_has_host(const char *url)
 
 /* Options of the sub-verb: -a/-c are the short forms lpac users know. `allowed` lists the
  * option values this sub-verb takes. */
-static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
+static int parse_opts_read(int argc, char **argv, lpa_opts *o, const int *allowed)
 {
 	/* -a and -c: --ac and --cc where an option stands (getopt's own short options; they were
 	 * rewritten wherever they were, another option's value included) */
@@ -225,6 +225,21 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 	if (!strcmp(o->euicc, "local:"))
 		return cli_usage("--euicc", "local: needs a directory");
 	return CLI_OK;
+}
+
+/* parse_opts_read, the confirmation code overwritten in argv on every path: one read is
+ * overwritten then, and the others, not read because the options stop at an error or -h,
+ * before the error is said (cli_usage) or the help printed. */
+static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
+{
+	int rc;
+
+	cli_secret_guard(argc, argv, common_opts, OPT_CC, 'c');
+	rc = parse_opts_read(argc, argv, o, allowed);
+	if (rc)
+		cli_secret_guard_wipe();
+	cli_secret_guard(0, NULL, NULL, 0, 0);
+	return rc;
 }
 
 /* The UICCCapability name of bit b, or "bitN" for one SGP.22 has not named (in buf). */
