@@ -2888,6 +2888,29 @@ static void test_minted_server_certs(void **state)
 	s.san = NULL;
 	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_TLS, "minted.example.com",
 	                     ORSP_E_POLICY, "subjectAltName");
+	/* One RSP role policy: another policy under id-rspRole (2.23.146.1.2.1) that SGP.22 v2
+	 * does not define (a later role, a v3 Variant O arc) makes the role ambiguous, and a
+	 * policy listed twice is not a certificatePolicies extension (RFC 5280 §4.2.1.4); a
+	 * policy outside id-rspRole is ignored (the control). */
+	s.ext_key_usage = NULL;
+	s.san = "RID:2.999.10";
+	s.policy = P_DPAUTH;
+	s.policy2 = "1.3.6.1.4.1.99999.7";
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_OK, NULL);
+	s.policy2 = "2.23.146.1.2.1.9";
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,
+	                     "2.23.146.1.2.1.9");
+	s.policy2 = "2.23.146.1.2.1.0.0.1.2";
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,
+	                     "2.23.146.1.2.1.0.0.1.2");
+	s.policy2 = P_DPAUTH;
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_MALFORMED,
+	                     "twice");
+	s.policy = "2.23.146.1.2.1.9";
+	s.policy2 = NULL;
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,
+	                     "2.23.146.1.2.1.9");
+	s.policy2 = NULL;
 	/* A DPauth issued by the EUM instead of the CI: its AKI names no CI. */
 	s.policy = P_DPAUTH;
 	expect_minted_server(&p, &s, k, p.eum, p.eum_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,

@@ -264,7 +264,9 @@ ORSP_MUST_CHECK orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **
  * may be NULL. ORSP_E_MALFORMED if a date does not decode. */
 ORSP_MUST_CHECK orsp_err orsp_cert_validity(const orsp_cert *c, time_t *not_before,
                                             time_t *not_after);
-/* The RSP role from the certificate policies; ORSP_E_POLICY if none or several. */
+/* The RSP role from the certificate policies; ORSP_E_POLICY if none or several (a policy
+ * under 2.23.146.1.2.1 other than .0 to .7 counts as one), ORSP_E_MALFORMED for a policy
+ * listed twice (RFC 5280 §4.2.1.4). */
 ORSP_MUST_CHECK orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out);
 /* The subject serialNumber attribute (the EID of an eUICC certificate, 32 digits). */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap);

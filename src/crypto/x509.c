@@ -803,13 +803,56 @@ orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
 	return orsp__ec_wrap_public_as(pk, cert_curve(c), out);
 }
 
-/* The RSP role policies of a certificate as a bit mask (bit r for id-rspRole r). */
-static orsp_err rsp_role_mask(X509 *x, unsigned *mask)
+/* Bit of rsp_role_mask for a policy under id-rspRole that is none of the roles above (a
+ * later role, an SGP.22 v3 Variant O arc such as 2.23.146.1.2.1.0.0.1.1): what it makes the
+ * certificate is not known here, so it is never read as having one role only. */
+#define ROLE_OTHER (1u << 31)
+
+static int policy_order(const void *a, const void *b)
+{
+	return OBJ_cmp(*(const ASN1_OBJECT *const *)a, *(const ASN1_OBJECT *const *)b);
+}
+
+/* RFC 5280 §4.2.1.4: "A certificate policy OID MUST NOT appear more than once in a
+ * certificate policies extension." Sorted, so that a certificate of thousands of policies
+ * costs no quadratic time. */
+static orsp_err policies_unique(const CERTIFICATEPOLICIES *pols)
+{
+	int n = sk_POLICYINFO_num(pols);
+	const ASN1_OBJECT **ids;
+	orsp_err e = ORSP_OK;
+
+	if (n < 2)
+		return ORSP_OK;
+	ids = calloc((size_t)n, sizeof(*ids));
+	if (!ids)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	for (int i = 0; i < n; i++)
+		ids[i] = sk_POLICYINFO_value(pols, i)->policyid;
+	qsort(ids, (size_t)n, sizeof(*ids), policy_order);
+	for (int i = 1; i < n && !e; i++)
+		if (OBJ_cmp(ids[i - 1], ids[i]) == 0) {
+			char txt[64];
+			OBJ_obj2txt(txt, sizeof(txt), ids[i], 1);
+			e = orsp_errf(ORSP_E_MALFORMED,
+			              "certificatePolicies lists %s twice (RFC 5280 §4.2.1.4)",
+			              txt);
+		}
+	free(ids);
+	return e;
+}
+
+/* The RSP role policies of a certificate as a bit mask (bit r for id-rspRole r, ROLE_OTHER
+ * for any other policy under id-rspRole, whose dotted OID goes to other, cap bytes); a
+ * policy listed twice is refused (policies_unique). */
+static orsp_err rsp_role_mask(X509 *x, unsigned *mask, char *other, size_t cap)
 {
 	CERTIFICATEPOLICIES *pols;
 	int crit = -1;
+	orsp_err e = ORSP_OK;
 
 	*mask = 0;
+	other[0] = '\0';
 	pols = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
 	if (!pols) {
 		ERR_clear_error();
@@ -819,23 +862,30 @@ static orsp_err rsp_role_mask(X509 *x, unsigned *mask)
 		                                       ? "certificatePolicies appears twice"
 		                                       : "certificatePolicies does not decode");
 	}
-	for (int i = 0; i < sk_POLICYINFO_num(pols); i++) {
+	e = policies_unique(pols);
+	for (int i = 0; i < sk_POLICYINFO_num(pols) && !e; i++) {
 		const POLICYINFO *pi = sk_POLICYINFO_value(pols, i);
 		const unsigned char *oid = OBJ_get0_data(pi->policyid);
 		size_t len = OBJ_length(pi->policyid);
-		if (len == sizeof(rsp_role_arc) + 1 &&
-		    memcmp(oid, rsp_role_arc, sizeof(rsp_role_arc)) == 0 &&
-		    oid[len - 1] < ORSP_ARRAY_LEN(role_names))
+		if (len <= sizeof(rsp_role_arc) ||
+		    memcmp(oid, rsp_role_arc, sizeof(rsp_role_arc)) != 0)
+			continue; /* not an RSP role */
+		if (len == sizeof(rsp_role_arc) + 1 && oid[len - 1] < ORSP_ARRAY_LEN(role_names)) {
 			*mask |= 1u << oid[len - 1];
+		} else {
+			*mask |= ROLE_OTHER;
+			OBJ_obj2txt(other, (int)cap, pi->policyid, 1);
+		}
 	}
 	CERTIFICATEPOLICIES_free(pols);
-	return ORSP_OK;
+	return e;
 }
 
 orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out)
 {
 	unsigned mask;
 	int memo;
+	char other[64];
 	orsp_err e;
 
 	if (!c || !out)
@@ -844,9 +894,13 @@ orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out)
 		*out = (orsp_rsp_role)(memo - 1);
 		return ORSP_OK;
 	}
-	e = rsp_role_mask(c->x, &mask);
+	e = rsp_role_mask(c->x, &mask, other, sizeof(other));
 	if (e != ORSP_OK)
 		return e;
+	if (mask & ROLE_OTHER)
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    "RSP role policy %s is none of SGP.22 v2's (2.23.146.1.2.1.0 to .7)", other);
 	if (mask == 0)
 		return orsp_errf(ORSP_E_POLICY, "no RSP role policy (2.23.146.1.2.1.x)");
 	if (mask & (mask - 1))
