@@ -2911,6 +2911,15 @@ static void test_minted_server_certs(void **state)
 	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,
 	                     "2.23.146.1.2.1.9");
 	s.policy2 = NULL;
+	/* Decided, not an omission (docs/crypto.md): a keyUsage not marked critical and a
+	 * missing subjectKeyIdentifier on an end entity are profile departures that change no
+	 * check (keyUsage is read either way; a leaf's SKI names nothing), so they pass. */
+	s.policy = P_DPAUTH;
+	s.key_usage = "digitalSignature";
+	s.no_ski = true;
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_OK, NULL);
+	s.key_usage = "critical,digitalSignature";
+	s.no_ski = false;
 	/* A DPauth issued by the EUM instead of the CI: its AKI names no CI. */
 	s.policy = P_DPAUTH;
 	expect_minted_server(&p, &s, k, p.eum, p.eum_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,
