@@ -21,12 +21,12 @@
  *  - an acceptance holds, checked with OpenSSL's own accessors on a certificate decoded
  *    apart: v3, ecdsa-with-SHA256 (outer and TBS), issuer name, AKI and signature of a
  *    trusted CI, the key on that CI's curve as a compressed or uncompressed point, CI and
- *    certificate valid now, exactly one id-rspRole policy and it is the role's, no
- *    basicConstraints cA, keyUsage present with digitalSignature and without keyCertSign, no
- *    extension twice, no critical extension but the processed ones (extendedKeyUsage only for
- *    the TLS roles); for DPtls and DStls an extendedKeyUsage, if any, with serverAuth, and a
- *    given FQDN equal (ignoring case) to a dNSName; orsp_cert_rsp_role gives the role and
- *    orsp_cert_public_key the key;
+ *    certificate valid now, exactly one id-rspRole policy (none other under that arc, no
+ *    policy twice) and it is the role's, no basicConstraints cA, keyUsage present with
+ *    digitalSignature and without keyCertSign, no extension twice, no critical extension but
+ *    the processed ones (extendedKeyUsage only for the TLS roles); for DPtls and DStls an
+ * extendedKeyUsage, if any, with serverAuth, and a given FQDN equal (ignoring case) to a dNSName;
+ * orsp_cert_rsp_role gives the role and orsp_cert_public_key the key;
  *  - at most one server role accepts a certificate; the FQDN changes nothing for the other
  *    roles; for the TLS roles, a certificate accepted without an FQDN is accepted with one
  *    exactly when a dNSName equals it (ignoring case, same length, no NUL);
@@ -137,8 +137,9 @@ static int oracle_ci(X509 *x)
 	return found;
 }
 
-/* The id-rspRole policies (2.23.146.1.2.1.r, r < 8) as a bit mask; false if the
- * certificatePolicies do not decode. */
+/* The id-rspRole policies (2.23.146.1.2.1.r, r < 8) as a bit mask, bit 31 for any other
+ * policy under id-rspRole (a role not known, never one role only) and bit 30 for a policy
+ * listed twice (RFC 5280 §4.2.1.4); false if the certificatePolicies do not decode. */
 static bool oracle_role_mask(X509 *x, unsigned *mask)
 {
 	static const char arc[] = "2.23.146.1.2.1.";
@@ -156,6 +157,11 @@ static bool oracle_role_mask(X509 *x, unsigned *mask)
 		if (n == (int)sizeof(arc) && strncmp(t, arc, sizeof(arc) - 1) == 0 &&
 		    t[n - 1] >= '0' && t[n - 1] <= '7')
 			*mask |= 1u << (t[n - 1] - '0');
+		else if (n >= (int)sizeof(arc) && strncmp(t, arc, sizeof(arc) - 1) == 0)
+			*mask |= 1u << 31;
+		for (int j = 0; j < i; j++)
+			if (OBJ_cmp(pi->policyid, sk_POLICYINFO_value(pols, j)->policyid) == 0)
+				*mask |= 1u << 30;
 	}
 	CERTIFICATEPOLICIES_free(pols);
 	return true;
