@@ -3719,6 +3719,11 @@ static void test_personalise_spn_not_created(void **state)
 	expect_valid(&pl);
 	b = pl_join(&pl, &len);
 	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	/* and the USIM as the package defines it has none (it read as an EF.SPN of no name,
+	 * display condition FF, the file size of FF bytes) */
+	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+	assert_false(u.has_spn);
+	assert_string_equal(u.spn, "");
 	orsp_pkg_perso_init(&p);
 	p.spn = "openrsp";
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);

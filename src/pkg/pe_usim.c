@@ -4,6 +4,13 @@
 
 #include "pkg_internal.h"
 
+/* f, unless it is marked doNotCreate (PEDefinitions File): the eUICC does not create such a
+ * file, so the USIM has none, as when the PE leaves it out (personalisation skips it too). */
+static File_t *created(File_t *f)
+{
+	return f && !file_do_not_create(f) ? f : NULL;
+}
+
 /* The n-th PE-USIM or PE-IoT index, or -1. */
 static long nth_usim(const orsp_pkg *pkg, size_t n)
 {
@@ -44,15 +51,16 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	out->pe_index = (size_t)i;
 	pe = pkg->pe[i].asn;
 
-	f = fs_file(pe, "ef-imsi");
+	f = created(fs_file(pe, "ef-imsi"));
 	if (f && file_content(f, "ef-imsi", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_imsi_decode_ef(buf, len, out->imsi) == ORSP_OK)
 		out->has_imsi = true;
 
-	f = fs_file(pe, "ef-ad");
+	f = created(fs_file(pe, "ef-ad"));
 	/* An EF.AD the package leaves out, or gives only a size, has the TCA template's
 	 * content '00000002' (Annex A, ADF.USIM): a 2-digit MNC, as the USIM serves it
-	 * (src/euicc/usim_fs.c) and as personalisation assumes it (pkg_perso.c). */
+	 * (src/euicc/usim_fs.c) and as personalisation assumes it (pkg_perso.c). One marked
+	 * doNotCreate is no EF.AD (has_ad false), its MNC length the same 2, as before. */
 	if (!f || !file_defines_content(f))
 		out->mnc_len = 2;
 	if (f && file_content(f, "ef-ad", buf, sizeof(buf), &len) == ORSP_OK && len > 0) {
@@ -64,7 +72,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 			out->mnc_len = buf[3] & 0x0Fu;
 	}
 
-	f = spn_file(pkg, (size_t)i);
+	f = created(spn_file(pkg, (size_t)i));
 	if (f && file_content(f, "ef-spn", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_spn_decode_ef(buf, len, &out->spn_display, out->spn, sizeof(out->spn)) == ORSP_OK)
 		out->has_spn = true;
