@@ -2994,6 +2994,71 @@ static void test_validate_iot_iccid(void **state)
 	pl_free(&pl);
 }
 
+/* A File of PE-IoT's marked doNotCreate alone (its other members dropped): arg names it,
+ * "ef-iccid", "ef-pl" (added when absent) or "ef-hpplmn" (added, in the ADF) */
+static void iot_dnc_only(ProfileElement_t *pe, void *arg)
+{
+	PE_IoT_t *t = &pe->choice.iot;
+	File_t **slot = strcmp(arg, "ef-iccid") == 0 ? &t->ef_iccid
+	                : strcmp(arg, "ef-pl") == 0  ? &t->ef_pl
+	                                             : &t->ef_hpplmn;
+	if (*slot)
+		ASN_STRUCT_FREE(asn_DEF_File, *slot);
+	*slot = calloc(1, sizeof(**slot));
+	assert_non_null(*slot);
+	dnc_add(*slot);
+}
+
+/* PEDefinitions File.doNotCreate: "This flag has no effect for the creation of files in the
+ * MF". PE-IoT's mf, ef-pl, ef-iccid, ef-dir, ef-arr and ef-umpc are files of the MF, as PE-MF's
+ * are: refused there as in PE-MF (error in both modes). Before, the validator took them, the
+ * eUICC went without the file (it skips a doNotCreate file of any PE), and personalising the
+ * ICCID was refused, ORSP_E_POLICY "ef-iccid: the file is marked doNotCreate". A PE-IoT's file
+ * of the ADF may be marked. */
+static void test_validate_iot_mf_dnc(void **state)
+{
+	static char mf_files[][9] = {"ef-iccid", "ef-pl"};
+	pelist pl;
+	size_t len;
+	uint8_t *b;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	char what[80];
+	(void)state;
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(mf_files); k++) {
+		pl_load(&pl, V7);
+		pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0),
+		               true);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_IOT, 0), iot_dnc_only, mf_files[k]);
+		snprintf(what, sizeof(what), "PE #2 (iot): %s: doNotCreate on a file of the MF",
+		         mf_files[k]);
+		expect_issue(&pl, true, what);
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true, what);
+		pl_free(&pl);
+	}
+	/* personalising the ICCID of such a package is refused, as validation refuses it */
+	pl_load(&pl, V7);
+	pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0), true);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_IOT, 0), iot_dnc_only, "ef-iccid");
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.iccid = "8949449999999990171";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_POLICY);
+	assert_string_equal(orsp_err_detail(),
+	                    "PE #2 (iot): ef-iccid: the file is marked doNotCreate");
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+	/* a file of the PE-IoT's ADF: no such issue */
+	pl_load(&pl, V7);
+	pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0), true);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_IOT, 0), iot_dnc_only, "ef-hpplmn");
+	expect_no_issue(&pl, "doNotCreate");
+	pl_free(&pl);
+}
+
 /* EF.ICCID with content from byte 1 on (fillFileOffset 1, then the 8 bytes arg): content
  * all the same, which the check judges whole */
 static void mf_iccid_from_byte1(ProfileElement_t *pe, void *arg)
@@ -4484,6 +4549,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_fids),
 	    cmocka_unit_test(test_personalise_acc_not_created),
 	    cmocka_unit_test(test_personalise_spn_not_created),
+	    cmocka_unit_test(test_validate_iot_mf_dnc),
 	    cmocka_unit_test(test_personalise_template_gaps),
 	    cmocka_unit_test(test_aka_mapping),
 	    cmocka_unit_test(test_secrets_too_long),

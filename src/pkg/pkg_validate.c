@@ -444,6 +444,21 @@ static void check_layout(vctx *v, size_t i, const char *name, const File_t *f)
 		    name, end, size);
 }
 
+/* Whether member `name` of a PE of type t is a file of the MF: all of PE-MF's, and PE-IoT's
+ * before its adf-usim (PEDefinitions PE-IoT: the IoT Minimal Profile's MF, EF.PL, EF.ICCID,
+ * EF.DIR, EF.ARR, EF.UMPC). */
+static bool mf_member(orsp_pe_type t, const char *name)
+{
+	static const char *const iot[] = {"mf", "ef-pl", "ef-iccid", "ef-dir", "ef-arr", "ef-umpc"};
+
+	if (t == ORSP_PE_MF)
+		return true;
+	for (size_t k = 0; t == ORSP_PE_IOT && k < ORSP_ARRAY_LEN(iot); k++)
+		if (strcmp(name, iot[k]) == 0)
+			return true;
+	return false;
+}
+
 /* Each File: doNotCreate stands alone; at most one Fcp, and it comes first; its layout. */
 static void check_files(vctx *v)
 {
@@ -480,11 +495,17 @@ static void check_files(vctx *v)
 			/* PEDefinitions File.doNotCreate: "no effect for the creation of files in
 			 * the MF and shall not be used for all the files listed in a 'Not Created
 			 * by Default' template" (the OPT- PEs). An eUICC that heeded it in the MF
-			 * (openrsp's did) would go without the file, EF.ICCID say: refused in both.
+			 * (openrsp's does, in any PE) would go without the file, EF.ICCID say, and
+			 * personalisation refuses to write one: refused in both, in PE-MF and for
+			 * PE-IoT's files of the MF alike (PE-IoT's were taken until this fix).
 			 */
 			if (dnc && pkg->pe[i].type == ORSP_PE_MF)
 				add(v, true, (long)i,
 				    "%s: doNotCreate in PE-MF (it has no effect there)", m[k].name);
+			else if (dnc && mf_member(pkg->pe[i].type, m[k].name))
+				add(v, true, (long)i,
+				    "%s: doNotCreate on a file of the MF (it has no effect there)",
+				    m[k].name);
 			if (dnc && (pkg->pe[i].type == ORSP_PE_OPT_USIM ||
 			            pkg->pe[i].type == ORSP_PE_OPT_ISIM ||
 			            pkg->pe[i].type == ORSP_PE_OPT_CSIM ||
