@@ -4285,6 +4285,63 @@ static uint8_t *gfm_items(size_t n, size_t *len)
 	return b;
 }
 
+/* A primitive value whose length its type does not allow even in BER (X.690 §8.3.1: an
+ * INTEGER has one or more contents octets; §8.8.2: a NULL none; §8.19.2: an OBJECT
+ * IDENTIFIER's last octet ends a subidentifier) is refused at decode, naming the element.
+ * asn1c's decoder reads an empty INTEGER as 0: a ProfileHeader with major-version `80 00`
+ * decoded, `inspect` printed "version: 0.3" and `check` said "not DER" and "PEDefinitions
+ * version 0.3 is not supported". */
+static void test_decode_value_forms(void **state)
+{
+	/* ProfileHeader 2.3, iccid, no services, no templates: hex of the fields after the
+	 * versions */
+#define HDR_ICCID "830A89000123456789012341"
+#define HDR_REST HDR_ICCID "A500A600"
+	static const struct {
+		const char *hex, *detail;
+	} bad[] = {
+	    {"A0158000810103" HDR_REST,
+	     "PE #0 (header): major-version: an empty INTEGER at byte 2 (X.690"},
+	    {"A018A003020102810103" HDR_REST,
+	     "PE #0 (header): major-version: a constructed INTEGER at byte 2 (X.690"},
+	    {"A0158001028100" HDR_REST,
+	     "PE #0 (header): minor-version: an empty INTEGER at byte 5 (X.690"},
+	    /* PE-End's PEHeader: identification empty; mandated with a contents octet */
+	    {"A016800102810103" HDR_REST "AA06A00480008100",
+	     "PE #1 (end): identification: an empty INTEGER at byte 6"},
+	    {"A016800102810103" HDR_REST "AA08A00680010081011F",
+	     "PE #1 (end): mandated: a NULL with contents at byte 4 (X.690"},
+	    /* an OBJECT IDENTIFIER empty, unfinished, of one unfinished subidentifier */
+	    {"A018800102810103" HDR_ICCID "A500A6020600",
+	     "PE #0 (header): eUICC-Mandatory-GFSTEList: an OBJECT IDENTIFIER of no "
+	     "subidentifiers or an unfinished last one at byte 24"},
+	    {"A01A800102810103" HDR_ICCID "A500A60406026781",
+	     "PE #0 (header): eUICC-Mandatory-GFSTEList: an OBJECT IDENTIFIER"},
+	    {"A019800102810103" HDR_ICCID "A500A6030601E7",
+	     "PE #0 (header): eUICC-Mandatory-GFSTEList: an OBJECT IDENTIFIER"},
+	};
+	uint8_t b[64];
+	size_t len;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_header h;
+	(void)state;
+
+	/* the well-formed header decodes, and reads 2.3 */
+	len = unhex("A016800102810103" HDR_REST "AA07A005800081011F", b, sizeof(b));
+	if (orsp_pkg_decode(b, len, &pkg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(orsp_pkg_get_header(pkg, &h), ORSP_OK);
+	assert_int_equal(h.major, 2);
+	assert_int_equal(h.minor, 3);
+	orsp_pkg_free(pkg);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		len = unhex(bad[i].hex, b, sizeof(b));
+		expect_decode_fails(b, len, ORSP_E_MALFORMED, bad[i].detail);
+	}
+#undef HDR_REST
+#undef HDR_ICCID
+}
+
 static void test_decode_malformed(void **state)
 {
 	pelist pl;
@@ -4556,6 +4613,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_gfm_paths),
 	    cmocka_unit_test(test_encode_out_of_memory),
 	    cmocka_unit_test(test_decode_malformed),
+	    cmocka_unit_test(test_decode_value_forms),
 	    cmocka_unit_test(test_decode_constraints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -396,6 +396,146 @@ orsp_err pe_reencode(pkg_pe *p, size_t i)
 	return ORSP_OK;
 }
 
+/* Value forms. asn1c 0.9.28 reads an INTEGER of no contents octets as 0 (a ProfileHeader
+ * with major-version `80 00` was version 0.x), a BOOLEAN of any length, a NULL with contents
+ * as a NULL. Those forms are invalid in BER too, and the re-encoding check (`lossless`)
+ * only says "not DER" of them, after the model has taken the wrong value. Under the module's
+ * AUTOMATIC TAGS a tag does not say its type, so the TLVs are walked along the generated
+ * type descriptors (tag2el of SEQUENCE and CHOICE, the element of SEQUENCE OF, the
+ * universal tag each type ends in) before decoding. What the walk cannot place (an unknown
+ * extension, a TLV of the wrong form, which asn1c then refuses) is not judged. */
+typedef struct vf_bad {
+	const char *name; /* the innermost named element, "" if none */
+	const char *what;
+	const char *ref; /* X.690 clause */
+	size_t at;       /* offset of the TLV in the PE */
+} vf_bad;
+
+static bool vf_type(const asn_TYPE_descriptor_t *td, const orsp_tlv *t, const char *name,
+                    const uint8_t *base, int depth, vf_bad *bad);
+
+/* The element of a SEQUENCE or CHOICE whose outmost tag is the TLV's, or -1. */
+static int vf_find(const asn_TYPE_tag2member_t *map, int n, const orsp_tlv *t)
+{
+	ber_tlv_tag_t tag;
+
+	if (t->number > (UINT32_MAX >> 2))
+		return -1;
+	tag = (ber_tlv_tag_t)(t->number << 2) | (ber_tlv_tag_t)(t->cls >> 6);
+	for (int k = 0; map && k < n; k++)
+		if (map[k].el_tag == tag)
+			return map[k].el_no;
+	return -1;
+}
+
+static bool vf_member(const asn_TYPE_member_t *m, const orsp_tlv *t, const char *name,
+                      const uint8_t *base, int depth, vf_bad *bad)
+{
+	orsp_tlv in;
+
+	if (m->name && *m->name)
+		name = m->name;
+	if (m->flags & ATF_OPEN_TYPE)
+		return true;
+	if (m->tag_mode > 0) { /* EXPLICIT: the type's own encoding inside */
+		if (!t->constructed || orsp_der_parse_one(t->value, &in) != ORSP_OK)
+			return true;
+		t = &in;
+	}
+	return vf_type(m->type, t, name, base, depth + 1, bad);
+}
+
+/* false, with *bad, at the first value of a form its type does not allow. */
+static bool vf_type(const asn_TYPE_descriptor_t *td, const orsp_tlv *t, const char *name,
+                    const uint8_t *base, int depth, vf_bad *bad)
+{
+	orsp_tlv cur = *t, in;
+	orsp_reader r;
+	ber_tlv_tag_t univ;
+	size_t n;
+
+	if (depth > 4 * ORSP_PKG_MAX_DEPTH)
+		return true;
+	for (int k = 1; k < td->tags_count; k++) { /* the type's own EXPLICIT tags */
+		if (!cur.constructed || orsp_der_parse_one(cur.value, &in) != ORSP_OK)
+			return true;
+		cur = in;
+	}
+	if (td->tags_count == 0) {
+		const asn_CHOICE_specifics_t *s = td->specifics;
+		int el;
+		if (td->ber_decoder != CHOICE_decode_ber || !s)
+			return true;
+		el = vf_find(s->tag2el, s->tag2el_count, &cur);
+		if (el < 0 || el >= td->elements_count)
+			return true; /* an extension */
+		return vf_member(&td->elements[el], &cur, name, base, depth, bad);
+	}
+	if (!td->all_tags || td->all_tags_count < 1)
+		return true;
+	univ = td->all_tags[td->all_tags_count - 1];
+	if (BER_TAG_CLASS(univ) != ASN_TAG_CLASS_UNIVERSAL)
+		return true;
+	n = cur.value.len;
+	bad->name = name;
+	bad->at = (size_t)(cur.raw.p - base);
+	switch (BER_TAG_VALUE(univ)) {
+	case 16: /* SEQUENCE, SEQUENCE OF */
+	case 17: /* SET OF */
+		if (!cur.constructed)
+			return true;
+		orsp_reader_init(&r, cur.value.p, cur.value.len);
+		while (orsp_reader_remaining(&r) > 0) {
+			orsp_tlv c;
+			int el = -1;
+			if (orsp_der_read(&r, &c) != ORSP_OK)
+				return true;
+			if (td->ber_decoder == SET_OF_decode_ber && td->elements_count == 1) {
+				el = 0;
+			} else if (td->ber_decoder == SEQUENCE_decode_ber && td->specifics) {
+				const asn_SEQUENCE_specifics_t *s = td->specifics;
+				el = vf_find(s->tag2el, s->tag2el_count, &c);
+			}
+			if (el < 0 || el >= td->elements_count)
+				continue; /* an extension, or a type not walked */
+			if (!vf_member(&td->elements[el], &c, name, base, depth, bad))
+				return false;
+		}
+		return true;
+	case 2: /* INTEGER */
+		bad->what = cur.constructed ? "a constructed INTEGER" : "an empty INTEGER";
+		bad->ref = "§8.3.1: primitive, one or more contents octets";
+		return !cur.constructed && n > 0;
+	case 10: /* ENUMERATED */
+		bad->what = cur.constructed ? "a constructed ENUMERATED" : "an empty ENUMERATED";
+		bad->ref = "§8.4: as an INTEGER, primitive, one or more contents octets";
+		return !cur.constructed && n > 0;
+	case 1: /* BOOLEAN */
+		bad->what = cur.constructed ? "a constructed BOOLEAN"
+		                            : "a BOOLEAN not of one contents octet";
+		bad->ref = "§8.2.1: primitive, one contents octet";
+		return !cur.constructed && n == 1;
+	case 5: /* NULL */
+		bad->what = cur.constructed ? "a constructed NULL" : "a NULL with contents";
+		bad->ref = "§8.8: primitive, no contents octets";
+		return !cur.constructed && n == 0;
+	case 6:  /* OBJECT IDENTIFIER */
+	case 13: /* RELATIVE-OID */
+		bad->what = cur.constructed ? "a constructed OBJECT IDENTIFIER"
+		                            : "an OBJECT IDENTIFIER of no subidentifiers or an "
+		                              "unfinished last one";
+		bad->ref = "§8.19: primitive, subidentifiers each ending in an octet with bit 8 0";
+		return !cur.constructed && n > 0 && !(cur.value.p[n - 1] & 0x80);
+	case 3: /* BIT STRING: a primitive one (a constructed one is BER, the decoder's) */
+		bad->what = "a BIT STRING without its initial octet, or more than 7 unused bits";
+		bad->ref = "§8.6.2: an initial octet of 0 to 7 unused bits, 0 if no others";
+		return cur.constructed ||
+		       (n > 0 && cur.value.p[0] <= 7 && (n > 1 || cur.value.p[0] == 0));
+	default:
+		return true;
+	}
+}
+
 /* Decode one PE whose DER TLV has already been checked. */
 static orsp_err decode_pe(pkg_pe *p, size_t i, const orsp_tlv *tlv)
 {
@@ -423,6 +563,10 @@ static orsp_err decode_pe(pkg_pe *p, size_t i, const orsp_tlv *tlv)
 	 * misfires under sanitizers; the nesting depth is already bounded by the DER check
 	 * (ORSP_PKG_MAX_DEPTH), so it is switched off with max_stack_size 0. */
 	asn_codec_ctx_t ctx = {0};
+	vf_bad bad = {.name = ""};
+	if (!vf_type(&asn_DEF_ProfileElement, tlv, "", tlv->raw.p, 0, &bad))
+		return pe_errf(i, p->type, ORSP_E_MALFORMED, "%s%s%s at byte %zu (X.690 %s)",
+		               bad.name, *bad.name ? ": " : "", bad.what, bad.at, bad.ref);
 	r = ber_decode(&ctx, &asn_DEF_ProfileElement, (void **)&p->asn, tlv->raw.p, tlv->raw.len);
 	if (r.code != RC_OK || r.consumed != tlv->raw.len)
 		return pe_errf(i, p->type, ORSP_E_MALFORMED,
