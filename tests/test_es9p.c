@@ -1232,15 +1232,17 @@ static void test_notification_migration(void **state)
 	                 " WHERE otsk_wrapped IS NOT NULL;"
 	                 "ALTER TABLE es9p_session ADD COLUMN attempts INTEGER NOT NULL"
 	                 " DEFAULT 0;"
+	                 "DROP INDEX es9p_session_pir;"
+	                 "ALTER TABLE es9p_session DROP COLUMN pir;"
 	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
-	                 " version IN (4, 6, 7, 8, 9, 10, 11);"
+	                 " version IN (4, 6, 7, 8, 9, 10, 11, 12);"
 	                 "COMMIT;"),
 	    ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 11);
+	assert_int_equal(v, 12);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
 	                             " ('es9p_notification_unverified', 'es9p_session_created',"
 	                             " 'es9p_session_iccid')"),
@@ -1305,8 +1307,10 @@ static void test_session_attempts_migration(void **state)
 	                                  "ALTER TABLE es9p_session ADD COLUMN attempts INTEGER"
 	                                  " NOT NULL DEFAULT 0;"
 	                                  "UPDATE es9p_session SET attempts = 2;"
+	                                  "DROP INDEX es9p_session_pir;"
+	                                  "ALTER TABLE es9p_session DROP COLUMN pir;"
 	                                  "DELETE FROM schema_migrations WHERE module = 'smdp_es9p'"
-	                                  " AND version = 11;"
+	                                  " AND version IN (11, 12);"
 	                                  "COMMIT;"),
 	                 ORSP_OK);
 	orsp_db_close(db);
@@ -1315,7 +1319,7 @@ static void test_session_attempts_migration(void **state)
 	assert_int_equal(v, 10);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 11);
+	assert_int_equal(v, 12);
 	session_columns(f, migrated, sizeof(migrated));
 	assert_string_equal(migrated, fresh);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
@@ -5516,6 +5520,274 @@ static void test_retry_expired_then_earlier_fails(void **state)
 	dl_free(&b);
 }
 
+/* The superseded session a's failed result, sent while its retry b is live: recorded
+ * `retried`, the profile still Downloaded. *pending: the pendingNotification as sent (the
+ * operator's report of the failure carries it), malloc'd. */
+static void retried_failure(fx *f, dl *a, char **pending)
+{
+	int http;
+	json_t *req = pir_request(f, a, false, false);
+	char sql[256];
+
+	*pending = strdup(json_string_value(json_object_get(req, "pendingNotification")));
+	assert_non_null(*pending);
+	assert_null(call(f, "handleNotification", req, &http));
+	assert_int_equal(http, 204);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM es9p_notification WHERE upper(tid) = upper('%s')"
+	         " AND result = 'retried'",
+	         a->tid_hex);
+	assert_int_equal(count_of(f, sql), 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+}
+
+/* The failure recorded `retried` has decided, as one arriving with no retry left would:
+ * Error, audited pir(failure) once, reported (point 4, Failed) once with the result as the
+ * eUICC sent it. */
+static void earlier_failure_decided(fx *f, const char *pending)
+{
+	char sql[1200];
+
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(failure)' AND from_state = 'downloaded'"
+	                             " AND to_state = 'error'"),
+	                 1);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM smdp_progress WHERE point_id = 4 AND success = 0"
+	         " AND subject_code = '8.2.1' AND reason_code = '3.3' AND result_data = '%s'",
+	         pending);
+	assert_int_equal(count_of(f, sql), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"), 1);
+}
+
+/* a's failure came while its retry b was live (`retried`); then b passed its TTL without a
+ * package and without a cancel. Nobody is left to decide: when the sweep deletes b, a's
+ * failure decides, as it does when it arrives after b lapsed
+ * (test_retry_expired_then_earlier_fails). It left the profile Downloaded for good, until
+ * the operator's cancelOrder. Within the skew after the TTL, b's row not swept, nothing
+ * changes yet. */
+static void test_retry_lapsed_after_earlier_failure(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	char *pending = NULL;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	retried(f, &a, &b, "RETRY-LAPSE-1", NULL, 0, false);
+	retried_failure(f, &a, &pending);
+	orsp_smdp_set_clock(f->s, t0 + 300); /* b live: the sweep keeps it, nothing decided */
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	orsp_smdp_set_clock(f->s, t0 + 600 + 5); /* b past its TTL, not past the skew */
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	orsp_smdp_set_clock(f->s, t0 + 600 + 60 + 5);
+	assert_int_equal(sweep(f, 0), 2); /* b, and a, whose result has decided */
+	earlier_failure_decided(f, pending);
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(failure)'"),
+	                 1);
+	orsp_smdp_set_clock(f->s, 0);
+	free(pending);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* The same with a chain of retries: b superseded by c before it delivered, c lapses. */
+static void test_retry_chain_lapsed_after_earlier_failure(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+	char *pending = NULL;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	retried(f, &a, &b, "RETRY-LAPSE-2", NULL, 0, false);
+	retried_failure(f, &a, &pending);
+	orsp_smdp_set_clock(f->s, t0 + 300);
+	reinitiate(f, &c);
+	authenticate(f, &c, "RETRY-LAPSE-2");
+	/* b's row goes, but c is live */
+	orsp_smdp_set_clock(f->s, t0 + 600 + 60 + 5);
+	assert_int_equal(sweep(f, 0), 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	orsp_smdp_set_clock(f->s, t0 + 300 + 600 + 60 + 5);
+	assert_int_equal(sweep(f, 0), 2);
+	earlier_failure_decided(f, pending);
+	orsp_smdp_set_clock(f->s, 0);
+	free(pending);
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&c);
+}
+
+/* a's failure `retried`, b lapsed, and the eUICC retries again (c) before the sweep came: c
+ * is live and decides; its delivery and success make the profile Installed, and the sweep
+ * of b meanwhile decides nothing. */
+static void test_retry_lapsed_new_retry_decides(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+	char *pending = NULL;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	retried(f, &a, &b, "RETRY-LAPSE-3", NULL, 0, false);
+	retried_failure(f, &a, &pending);
+	orsp_smdp_set_clock(f->s, t0 + 600 + 30);
+	reinitiate(f, &c);
+	authenticate(f, &c, "RETRY-LAPSE-3");
+	orsp_smdp_set_clock(f->s, t0 + 600 + 60 + 5);
+	(void)sweep(f, 0); /* b */
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	get_bpp(f, &c, NULL, true);
+	pir_judged(f, &c, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(failure)'"),
+	                 0);
+	orsp_smdp_set_clock(f->s, 0);
+	free(pending);
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&c);
+}
+
+/* a's failure `retried`; then b is cancelled before its delivery with a reason that leaves an
+ * order open (postponed): b ends without deciding, so a's failure decides in the cancel's
+ * transaction (Error), and the cancel is still reported. */
+static void test_retry_cancelled_after_earlier_failure(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	char *pending = NULL;
+
+	retried(f, &a, &b, "RETRY-CANCEL-1", NULL, 0, false);
+	retried_failure(f, &a, &pending);
+	cancel_ok(f, &b, 1);
+	earlier_failure_decided(f, pending);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3"
+	                             " AND detail = 'cancelled: postponed'"),
+	                 1);
+	free(pending);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* The same when b's eUICC answers PrepareDownloadResponseError before any delivery, which
+ * ends b. */
+static void test_retry_download_error_after_earlier_failure(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	char *pending = NULL;
+	int http;
+
+	retried(f, &a, &b, "RETRY-ERR-1", NULL, 0, false);
+	retried_failure(f, &a, &pending);
+	expect_fail(call(f, "getBoundProfilePackage",
+	                 error_request(&b, 0xBF21, "prepareDownloadResponse"), &http),
+	            "8.1", "4.2");
+	earlier_failure_decided(f, pending);
+	free(pending);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* Controls. b delivered after a's failure: b decides, whatever the sweep does meanwhile; its
+ * success installs the profile. */
+static void test_retry_delivered_after_earlier_failure(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	char *pending = NULL;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	retried(f, &a, &b, "RETRY-DELIV-1", NULL, 0, false);
+	retried_failure(f, &a, &pending);
+	get_bpp(f, &b, NULL, true);
+	orsp_smdp_set_clock(f->s, t0 + 86400);
+	(void)sweep(f, 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &b, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(failure)'"),
+	                 0);
+	orsp_smdp_set_clock(f->s, 0);
+	free(pending);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* b delivered after a's failure, then cancelled (postponed): the order is downloadable again
+ * (Released), as for any cancel after delivery, and a's failure no longer decides anything:
+ * not at the cancel, not when a new session of the order is cancelled before its delivery,
+ * nor at the sweep. */
+static void test_retry_reopened_after_earlier_failure(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+	char *pending = NULL;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	retried(f, &a, &b, "RETRY-REOPEN-1", NULL, 0, false);
+	retried_failure(f, &a, &pending);
+	get_bpp(f, &b, NULL, true);
+	cancel_ok(f, &b, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	reinitiate(f, &c);
+	authenticate(f, &c, "RETRY-REOPEN-1");
+	cancel_ok(f, &c, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	orsp_smdp_set_clock(f->s, t0 + 86400);
+	(void)sweep(f, 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(failure)'"),
+	                 0);
+	orsp_smdp_set_clock(f->s, 0);
+	free(pending);
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&c);
+}
+
+/* a's failure `retried`, then the operator cancels the Downloaded order (Unavailable, the
+ * only end ES2+ cancelOrder gives a Downloaded profile): b ends with it, and neither its
+ * cancel (8.10.1/3.9) nor the sweep moves the profile again. */
+static void test_retry_earlier_failure_then_cancel_order(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	char *pending = NULL;
+	int http;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	retried(f, &a, &b, "RETRY-ORDER-1", NULL, 0, false);
+	retried_failure(f, &a, &pending);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, false), ORSP_OK);
+	expect_fail(call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http), "8.10.1",
+	            "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	orsp_smdp_set_clock(f->s, t0 + 86400);
+	assert_int_equal(sweep(f, 0), 2);
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(failure)'"),
+	                 0);
+	orsp_smdp_set_clock(f->s, 0);
+	free(pending);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* Session a delivered, the eUICC's retry b authenticated (order mid with the code 1234);
  * b's code wrong to the limit: 8.2.7/3.8, then 8.2.7/6.4, the profile still Downloaded. */
 static void retry_cc_exhausted(fx *f, dl *a, dl *b, const char *mid)
@@ -7079,6 +7351,21 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_expired_then_earlier_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_lapsed_after_earlier_failure, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_chain_lapsed_after_earlier_failure, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_lapsed_new_retry_decides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_cancelled_after_earlier_failure, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_download_error_after_earlier_failure, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_delivered_after_earlier_failure, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_reopened_after_earlier_failure, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_earlier_failure_then_cancel_order, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc_exhausted_keeps_earlier, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_reject_keeps_earlier, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_kept_then_earlier_fails_cc, setup, teardown),

@@ -174,6 +174,16 @@ static const orsp_migration es9p_migrations[] = {
          * did; the table is rewritten once). */
         .sql = "ALTER TABLE es9p_session DROP COLUMN attempts;",
     },
+    {
+        .version = 12,
+        .description = "a superseded session's failure kept for the decision",
+        /* The installation result (as received) of a session a retry superseded, when it
+         * failed while the retry was live (`retried`): the retry decides, and when it ends
+         * without deciding (past its TTL without a package, cancelled or refused before its
+         * delivery) this failure does (retried_failure_decides). NULL otherwise. */
+        .sql = "ALTER TABLE es9p_session ADD COLUMN pir BLOB;"
+               "CREATE INDEX es9p_session_pir ON es9p_session (iccid) WHERE pir IS NOT NULL;",
+    },
 };
 
 orsp_err smdp_es9p_schema_check(orsp_db *db)
@@ -711,6 +721,91 @@ static orsp_err other_at(ctx *c, const sess *se, int step, bool *found)
 {
 	return session_at(c->db, se->iccid, se->eid, se->mid, se->tid, step,
 	                  step == S_AUTH ? now_s(c) - ttl_of(c->svc) : INT64_MIN, found);
+}
+
+/* Forget the failures kept for a retry of profile iccid's order (`pir`). */
+static orsp_err drop_pir(orsp_db *db, const char *iccid)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(
+	    db, "UPDATE es9p_session SET pir = NULL WHERE iccid = ?1 AND pir IS NOT NULL", &st);
+
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, iccid);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* A session of the order (iccid, eid, mid) other than tid ended without deciding it: past
+ * its TTL without a package (found by the sweep), or cancelled or refused by its eUICC before
+ * its delivery. If an earlier session a retry superseded reported a failure while a retry
+ * was live (`retried`, its result kept in `pir`), and the order is still Downloaded to that
+ * eUICC with no session of it left that may still decide (none authenticated within the TTL,
+ * none with its package out: S_BPP, or S_RETRIED awaiting its result), that failure decides
+ * now, as it would had it come then: Error, audited and reported by orsp_smdp_mark_pir (the
+ * newest such failure). In the caller's transaction: a retry authenticating meanwhile is
+ * either seen here (live: nothing changes) or reads the profile after it in its own
+ * transaction (Error: refused, order_still). */
+static orsp_err retried_failure_decides(orsp_smdp *s, int64_t ttl, const char *iccid,
+                                        const char *eid, const char *mid, const char *tid)
+{
+	orsp_db *db = orsp_smdp_db(s);
+	orsp_stmt *st = NULL;
+	orsp_smdp_profile p;
+	uint8_t *pir = NULL;
+	size_t pir_len = 0;
+	bool row = false, live = false;
+	orsp_err e = orsp_db_prepare(db,
+	                             "SELECT pir FROM es9p_session WHERE iccid = ?1 AND eid = ?2"
+	                             " AND matching_id = ?3 AND pir IS NOT NULL"
+	                             " ORDER BY updated_at DESC, rowid DESC LIMIT 1",
+	                             &st);
+
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, eid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 3, mid);
+	if (!e)
+		e = orsp_stmt_step(st, &row);
+	if (!e && row) {
+		orsp_slice b = orsp_stmt_column_blob(st, 0);
+		if (b.len && !(pir = malloc(b.len)))
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		else if (b.len) {
+			memcpy(pir, b.p, b.len);
+			pir_len = b.len;
+		}
+	}
+	orsp_stmt_finalize(st);
+	st = NULL;
+	if (e || !pir)
+		goto out;
+	e = orsp_smdp_get(s, iccid, &p);
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		e = ORSP_OK;
+		goto out;
+	}
+	if (e || p.state != ORSP_SMDP_DOWNLOADED || strcmp(p.matching_id, mid) != 0 ||
+	    strcmp(p.eid, eid) != 0)
+		goto out;
+	e = session_at(db, iccid, eid, mid, tid, S_AUTH, orsp_smdp_now(s) - ttl, &live);
+	if (!e && !live)
+		e = session_at(db, iccid, eid, mid, tid, S_BPP, INT64_MIN, &live);
+	if (!e && !live)
+		e = session_at(db, iccid, eid, mid, tid, S_RETRIED, INT64_MIN, &live);
+	if (e || live)
+		goto out;
+	e = orsp_smdp_mark_pir(s, iccid, mid, eid, false, pir, pir_len);
+	if (!e)
+		e = drop_pir(db, iccid);
+out:
+	free(pir);
+	return e;
 }
 
 /* Move the session from step `from` to `to` (fails if another request moved it first). */
@@ -1841,9 +1936,28 @@ static orsp_err get_bound_profile_package(ctx *c)
 			e = fail(c, ec, "prepareDownloadResponseError");
 			goto out;
 		}
-		if (se.step == S_AUTH &&
-		    sess_advance(c, tid_hex, se.step, S_DONE, "prepareDownloadResponseError"))
-			orsp_err_clear();
+		/* a retry that ends so has decided nothing: the failure of the session it
+		 * superseded, kept for it, decides in the same transaction */
+		if (se.step == S_AUTH) {
+			if ((e = orsp_db_begin(c->db)))
+				goto out;
+			e = sess_advance(c, tid_hex, se.step, S_DONE,
+			                 "prepareDownloadResponseError");
+			if (e == ORSP_E_STATE) { /* ended or delivered meanwhile */
+				orsp_db_rollback(c->db);
+				orsp_err_clear();
+			} else {
+				if (!e)
+					e = retried_failure_decides(c->s, ttl_of(c->svc), se.iccid,
+					                            se.eid, se.mid, se.tid);
+				if (e)
+					orsp_db_rollback(c->db);
+				else
+					e = orsp_db_commit(c->db);
+				if (e)
+					goto out;
+			}
+		}
 		e = fail(c, ES9P_DOWNLOAD_ERROR, "the eUICC answered PrepareDownloadResponseError");
 		goto out;
 	}
@@ -2337,6 +2451,22 @@ static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char
 #define PIR_INVALID_TRANSACTION_ID 3
 #define PIR_ICCID_ALREADY_EXISTS 9
 
+/* Keep the failed installation result pir with session tid, for retried_failure_decides. */
+static orsp_err sess_keep_pir(ctx *c, const char *tid, orsp_slice pir)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db, "UPDATE es9p_session SET pir = ?1 WHERE tid = ?2", &st);
+
+	if (!e)
+		e = orsp_stmt_bind_blob(st, 1, pir.p, pir.len);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, tid);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
 static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 {
 	orsp_tlv data, fsig, f, meta = {0}, result = {0};
@@ -2458,9 +2588,11 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	 * may still deliver). One that ended without deciding (its confirmation code used up,
 	 * or rejected by the end user, while this session's package was out) left the decision
 	 * to this result: applied below (the profile stayed Downloaded for good, until session
-	 * 56) */
+	 * 56). While a retry is live, the result is kept with this session: should the retry
+	 * end without deciding after all (past its TTL without a package, cancelled or refused
+	 * before its delivery), it decides then (retried_failure_decides) */
 	if (!e && se.step == S_RETRIED && !success) {
-		bool live = false;
+		bool live = false, waits = false;
 		orsp_smdp_profile now;
 		/* a retry that postponed after its delivery reopened the order (Released): it is
 		 * downloadable again, decided by none of these */
@@ -2471,6 +2603,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 			live = true;
 		} else if (!e && now.state != ORSP_SMDP_DOWNLOADED)
 			live = true;
+		waits = !e && !live && order_of_session(&now, &se);
 		if (!e && !live)
 			e = other_at(c, &se, S_AUTH, &live);
 		if (!e && !live)
@@ -2478,6 +2611,8 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		if (!e && live) {
 			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 			                        "retried");
+			if (!e && waits)
+				e = sess_keep_pir(c, tid_hex, pir->raw);
 			goto done;
 		}
 	}
@@ -2801,12 +2936,22 @@ static orsp_err cancel_session(ctx *c)
 			/* postponed after this session's delivery: the eUICC dropped the
 			 * package; downloadable again, as before the delivery */
 			else if (!e && !ends && !other && p.state == ORSP_SMDP_DOWNLOADED &&
-			         se.step == S_BPP)
+			         se.step == S_BPP) {
 				e = orsp_smdp_reopen(c->s, se.iccid, "cancelled after delivery");
+				/* downloadable again: a failure an earlier session reported
+				 * while this one was live decides nothing any more */
+				if (!e)
+					e = drop_pir(c->db, se.iccid);
+			}
 			/* the operator hears of every cancel (SGP.22 §5.6.5), not only of
 			 * those that end the order */
 			if (!e && (!ends || other))
 				e = smdp_report_cancel(c->s, se.iccid, se.eid, why);
+			/* a retry cancelled before its delivery has decided nothing: the
+			 * failure of the session it superseded, kept for it, decides now */
+			if (!e && !ends && se.step == S_AUTH && p.state == ORSP_SMDP_DOWNLOADED)
+				e = retried_failure_decides(c->s, ttl_of(c->svc), se.iccid, se.eid,
+				                            se.mid, se.tid);
 		} else if (e == ORSP_E_NOT_FOUND) {
 			orsp_err_clear();
 			e = ORSP_OK;
@@ -2879,6 +3024,54 @@ static orsp_err sweep_keys(orsp_db *db, int64_t done, int64_t cutoff, int64_t ma
 	return e;
 }
 
+/* The orders that keep a failure reported while a retry was live (`pir`, found through the
+ * partial index of migration 12: few rows, each an eUICC's signed result) and that have a
+ * session the sweep deletes now without its delivery (S_AUTH older than cutoff: past the
+ * TTL, which no process lets bind or cancel any more): it ended without deciding, so that
+ * failure may decide now (retried_failure_decides). In the sweep's transaction. */
+static orsp_err sweep_lapsed_retries(orsp_smdp *s, int64_t ttl, int64_t cutoff)
+{
+	orsp_db *db = orsp_smdp_db(s);
+	orsp_stmt *st = NULL;
+	struct order {
+		char iccid[21], eid[33], mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	} *found = NULL;
+	size_t n = 0, cap = 0;
+	bool row = false;
+	orsp_err e = orsp_db_prepare(
+	    db,
+	    "SELECT DISTINCT iccid, eid, matching_id FROM es9p_session AS k WHERE pir IS NOT NULL"
+	    " AND EXISTS (SELECT 1 FROM es9p_session AS se WHERE se.iccid = k.iccid"
+	    " AND se.eid = k.eid AND se.matching_id = k.matching_id AND se.step = ?2"
+	    " AND se.created_at < ?1)",
+	    &st);
+
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, cutoff);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, S_AUTH);
+	while (!e && (e = orsp_stmt_step(st, &row)) == ORSP_OK && row) {
+		if (n == cap) {
+			struct order *more = realloc(found, (cap ? 2 * cap : 4) * sizeof(*found));
+			if (!more) {
+				e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+				break;
+			}
+			found = more;
+			cap = cap ? 2 * cap : 4;
+		}
+		copy_text(orsp_stmt_column_text(st, 0), found[n].iccid, sizeof(found[n].iccid));
+		copy_text(orsp_stmt_column_text(st, 1), found[n].eid, sizeof(found[n].eid));
+		copy_text(orsp_stmt_column_text(st, 2), found[n].mid, sizeof(found[n].mid));
+		n++;
+	}
+	orsp_stmt_finalize(st);
+	for (size_t i = 0; !e && i < n; i++)
+		e = retried_failure_decides(s, ttl, found[i].iccid, found[i].eid, found[i].mid, "");
+	free(found);
+	return e;
+}
+
 /* Every authenticateClient writes a session row (CERT.EUICC, signatures, EID: some 0.8 KiB),
  * and anyone with one valid activation code can start sessions without end; so the rows no
  * request can use any more are deleted:
@@ -2920,10 +3113,13 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 		return e;
 	e = sweep_keys(db, smdp_es9p_keys_done(s), now - ttl, batch, &keys_done);
 	if (!e)
+		e = sweep_lapsed_retries(s, ttl, now - ttl - TID_CLOCK_SKEW);
+	if (!e)
 		e = orsp_db_prepare(
 		    db,
 		    "DELETE FROM es9p_session WHERE rowid IN (SELECT rowid FROM es9p_session AS se"
-		    " WHERE created_at < ?1 AND (step NOT IN (?5, ?6) OR created_at < ?2"
+		    " WHERE created_at < ?1 AND ((step NOT IN (?5, ?6) AND pir IS NULL)"
+		    " OR created_at < ?2"
 		    " OR NOT EXISTS (SELECT 1 FROM smdp_profile AS p WHERE p.iccid = se.iccid"
 		    " AND p.state IN (?3, ?7) AND p.eid = se.eid"
 		    " AND p.matching_id = se.matching_id))"
