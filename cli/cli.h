@@ -126,14 +126,19 @@ int cli_secret_str(const char *opt, char *val, char *out, size_t cap, const char
 #define CLI_SECRET_STR_MAX 64 /* the longest PIN, PUK, ADM key or confirmation code taken */
 /* Overwrite an option's value in argv (a secret given twice: the first copy). */
 void cli_wipe_arg(char *val);
-/* A verb whose options hold a secret (the option val of longopts, and the short option
- * short_ch, 0: none) sets the guard before it reads them; cli_usage then first overwrites
- * every value of that option in argv, as cli_secret_guard_wipe does, which the verb also calls
- * when it stops reading its options (-h); the guard is cleared with argv NULL. A secret read so
- * is already overwritten; one not read yet would stay in the command line, shown by ps,
- * until the exit (or while the message waits on a full stderr). */
-void cli_secret_guard(int argc, char **argv, const struct option *longopts, int val, char short_ch);
+/* A verb whose options hold secrets names them before it reads its options: their values in
+ * longopts (vals, ended by 0) and their short options (shorts, "c" for -c; NULL: none). A
+ * secret read is overwritten in argv then (cli_secret_str, cli_secret_hex); one not read yet,
+ * because the options stop at a usage error in an option before it or at -h, would stay in
+ * the command line, shown by ps, until the exit (or while the message waits on a full
+ * stderr). So while the guard is set, cli_usage first overwrites every value of those options
+ * in argv (cli_secret_guard_wipe), whether read or not; cli_secret_guard_end(rc) does the same
+ * when rc is not CLI_OK or -h was given, then clears the guard and returns rc. The verb's
+ * runner (main.c) ends a guard still set when the verb returns, before it prints the help. */
+void cli_secret_guard(int argc, char **argv, const struct option *longopts, const int *vals,
+                      const char *shorts);
 void cli_secret_guard_wipe(void);
+int cli_secret_guard_end(int rc);
 /* A decimal number (or 0x-prefixed hex) in [min, max]. */
 int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
 /* A number of seconds in [min, max] (a decimal fraction allowed). */
@@ -312,6 +317,10 @@ typedef struct cli_aka_opts {
 	const char *conflict; /* the second of two operator-key options, if any */
 } cli_aka_opts;
 
+/* The keys among CLI_AKA_KEY_LONGOPTS (K, OP, OPc, TOP, TOPc): the vals of cli_secret_guard
+ * for a verb that takes them (cli_aka_secret_opts: these, ended by 0). */
+#define CLI_AKA_SECRET_OPTS CLI_OPT_K, CLI_OPT_OP, CLI_OPT_OPC, CLI_OPT_TOP, CLI_OPT_TOPC
+extern const int cli_aka_secret_opts[];
 /* Take option c if it is one of CLI_AKA_LONGOPTS. Returns true if it was. */
 bool cli_aka_opt(cli_aka_opts *o, int c, char *arg);
 /* Check the options and build the subscriber: *op_given is true when sub->opc holds OP/TOP

@@ -29,13 +29,13 @@
 
 /* ----- errors ----- */
 
-/* The secret option whose values a usage error overwrites first (cli_secret_guard). */
+/* The secret options whose values a usage error overwrites first (cli_secret_guard). */
 static struct {
 	int argc;
 	char **argv;
 	const struct option *longopts;
-	int val;
-	char short_ch;
+	const int *vals;    /* ended by 0 */
+	const char *shorts; /* NULL: none */
 } guard;
 
 int cli_usage(const char *arg, const char *fmt, ...)
@@ -436,9 +436,19 @@ void cli_wipe_arg(char *val)
 		memset(val, 'x', strlen(val));
 }
 
-/* Whether arg, "--NAME" or "--NAME=VALUE", names the option val of longopts as getopt_long
- * takes it: by its full name or a prefix no other option's name has; *eq: VALUE or NULL. */
-static bool names_option(char *arg, const struct option *longopts, int val, char **eq)
+/* Whether v is one of the guarded option values. */
+static bool guarded_val(int v)
+{
+	for (const int *g = guard.vals; g && *g; g++)
+		if (*g == v)
+			return true;
+	return false;
+}
+
+/* Whether arg, "--NAME" or "--NAME=VALUE", names a guarded option of longopts as getopt_long
+ * takes it: by its full name or a prefix only guarded options' names have; *eq: VALUE or
+ * NULL. */
+static bool names_guarded(char *arg, char **eq)
 {
 	char *body = arg + 2;
 	size_t n = strcspn(body, "=");
@@ -447,12 +457,12 @@ static bool names_option(char *arg, const struct option *longopts, int val, char
 	*eq = body[n] == '=' ? body + n + 1 : NULL;
 	if (n == 0)
 		return false;
-	for (const struct option *o = longopts; o->name; o++) {
+	for (const struct option *o = guard.longopts; o && o->name; o++) {
 		if (strncmp(o->name, body, n) != 0)
 			continue;
 		if (strlen(o->name) == n)
-			return o->val == val;
-		if (o->val == val)
+			return guarded_val(o->val);
+		if (guarded_val(o->val))
 			ours = true;
 		else
 			other = true;
@@ -460,37 +470,43 @@ static bool names_option(char *arg, const struct option *longopts, int val, char
 	return ours && !other;
 }
 
-void cli_secret_guard(int argc, char **argv, const struct option *longopts, int val, char short_ch)
+void cli_secret_guard(int argc, char **argv, const struct option *longopts, const int *vals,
+                      const char *shorts)
 {
 	guard.argc = argc;
 	guard.argv = argv;
 	guard.longopts = longopts;
-	guard.val = val;
-	guard.short_ch = short_ch;
+	guard.vals = vals;
+	guard.shorts = shorts;
 }
 
 void cli_secret_guard_wipe(void)
 {
 	char **argv = guard.argv;
 
-	/* every argument that may be its value, "--" and other options' values included: the
-	 * command stops, none of them is read any more */
+	/* every argument that may be a value of theirs, "--" and other options' values
+	 * included: the command stops, none of them is read any more */
 	for (int i = 1; argv && i < guard.argc; i++) {
-		char *a = argv[i], *eq = NULL;
-		if (a[0] != '-')
+		char *a = argv[i], *eq = NULL, *v = NULL;
+		if (a[0] != '-' || !a[1])
 			continue;
-		if (a[1] == '-' && a[2] && names_option(a, guard.longopts, guard.val, &eq)) {
-			if (eq)
-				cli_wipe_arg(eq);
-			else if (i + 1 < guard.argc)
-				cli_wipe_arg(argv[++i]);
-		} else if (guard.short_ch && a[1] == guard.short_ch) {
-			if (a[2])
-				cli_wipe_arg(a + 2);
-			else if (i + 1 < guard.argc)
-				cli_wipe_arg(argv[++i]);
-		}
+		if (a[1] == '-' && a[2] && names_guarded(a, &eq))
+			v = eq ? eq : i + 1 < guard.argc ? argv[++i] : NULL;
+		else if (a[1] != '-' && guard.shorts && strchr(guard.shorts, a[1]))
+			v = a[2] ? a + 2 : i + 1 < guard.argc ? argv[++i] : NULL;
+		/* "-" and "@FILE" say where a secret is, not the secret (the message may name
+		 * the file) */
+		if (v && strcmp(v, "-") != 0 && v[0] != '@')
+			cli_wipe_arg(v);
 	}
+}
+
+int cli_secret_guard_end(int rc)
+{
+	if (rc != CLI_OK || cli_help_requested)
+		cli_secret_guard_wipe();
+	memset(&guard, 0, sizeof(guard));
+	return rc;
 }
 
 static volatile sig_atomic_t stop_requested;

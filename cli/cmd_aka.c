@@ -8,15 +8,22 @@
 
 /* ----- subscriber options ----- */
 
+const int cli_aka_secret_opts[] = {CLI_AKA_SECRET_OPTS, 0};
+
 /* An inline key value out of argv at once: a copy in o->kept[slot], argv overwritten ("-" and
- * "@FILE" are read later; a value too long for the copy is left to cli_secret_hex, which
- * refuses and overwrites it) */
+ * "@FILE" are read later). A value too long for the copy is overwritten all the same and left
+ * in argv, where cli_secret_hex refuses it by its length (it stayed in the command line until
+ * then, through the usage errors said before). */
 static char *keep(cli_aka_opts *o, size_t slot, char *arg)
 {
 	size_t n = strlen(arg);
 
-	if (strcmp(arg, "-") == 0 || arg[0] == '@' || n >= sizeof(o->kept[slot]))
+	if (strcmp(arg, "-") == 0 || arg[0] == '@')
 		return arg;
+	if (n >= sizeof(o->kept[slot])) {
+		cli_wipe_arg(arg);
+		return arg;
+	}
 	memcpy(o->kept[slot], arg, n + 1);
 	cli_wipe_arg(arg);
 	return o->kept[slot];
@@ -426,6 +433,7 @@ static int aka_gen(int argc, char **argv)
 	orsp_err e;
 
 	memset(&tout, 0, sizeof(tout));
+	cli_secret_guard(argc, argv, opts, cli_aka_secret_opts, NULL);
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
@@ -540,6 +548,7 @@ static int aka_auts(int argc, char **argv)
 	int rc, c;
 	orsp_err e;
 
+	cli_secret_guard(argc, argv, opts, cli_aka_secret_opts, NULL);
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
@@ -624,6 +633,7 @@ static int aka_usim(int argc, char **argv)
 	int rc, c;
 	orsp_err e;
 
+	cli_secret_guard(argc, argv, opts, cli_aka_secret_opts, NULL);
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
@@ -739,6 +749,7 @@ static int aka_opc(int argc, char **argv)
 	bool json = false, op_given = false;
 	int rc, c;
 
+	cli_secret_guard(argc, argv, opts, cli_aka_secret_opts, NULL);
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;

@@ -241,6 +241,7 @@ static int auc_add(int argc, char **argv)
 	orsp_err e;
 
 	orsp_auc_new_init(&n);
+	cli_secret_guard(argc, argv, opts, cli_aka_secret_opts, NULL);
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;

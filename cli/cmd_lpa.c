@@ -230,16 +230,12 @@ static int parse_opts_read(int argc, char **argv, lpa_opts *o, const int *allowe
 /* parse_opts_read, the confirmation code overwritten in argv on every path: one read is
  * overwritten then, and the others, not read because the options stop at an error or -h,
  * before the error is said (cli_usage) or the help printed. */
+static const int cc_opt[] = {OPT_CC, 0}; /* the secret options (cli_secret_guard) */
+
 static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 {
-	int rc;
-
-	cli_secret_guard(argc, argv, common_opts, OPT_CC, 'c');
-	rc = parse_opts_read(argc, argv, o, allowed);
-	if (rc)
-		cli_secret_guard_wipe();
-	cli_secret_guard(0, NULL, NULL, 0, 0);
-	return rc;
+	cli_secret_guard(argc, argv, common_opts, cc_opt, "c");
+	return cli_secret_guard_end(parse_opts_read(argc, argv, o, allowed));
 }
 
 /* The UICCCapability name of bit b, or "bitN" for one SGP.22 has not named (in buf). */
@@ -1191,6 +1187,8 @@ typedef struct sub {
 
 static int dispatch(int argc, char **argv, const sub *subs, const char *names)
 {
+	/* no sub-verb to read the options: a -c among them leaves the command line too */
+	cli_secret_guard(argc, argv, common_opts, cc_opt, "c");
 	if (argc < 2 || argv[1][0] == '-')
 		return cli_usage(argv[0], "expected one of: %s", names);
 	for (const sub *s = subs; s->name; s++)

@@ -663,8 +663,13 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	    {"keep-cdma-keys", no_argument, NULL, OPT_KEEP_CDMA},
 	    {NULL, 0, NULL, 0},
 	};
+	static const int secrets[] = {
+	    CLI_AKA_SECRET_OPTS, OPT_PIN1, OPT_PIN2, OPT_PUK1, OPT_PUK2, OPT_ADM1, 0};
 	int c, rc;
 
+	/* a secret not read yet, the options stopped before it, is overwritten too (the runner
+	 * ends the guard) */
+	cli_secret_guard(argc, argv, opts, secrets, NULL);
 	while ((c = cli_getopt_short(argc, argv, opts, output_short)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;

@@ -2634,9 +2634,14 @@ static int order_args_parse(int argc, char **argv, bool with_type,
 	    {"fqdn", required_argument, NULL, OPT_FQDN},
 	    {NULL, 0, NULL, 0},
 	};
+	static const int cc_opt[] = {OPT_CC, 0};
+	const struct option *opts = with_type ? order_opts : confirm_opts;
 	int rc, c;
 
-	while ((c = cli_getopt(argc, argv, with_type ? order_opts : confirm_opts)) != -1) {
+	/* a --cc not read yet, the options stopped before it, is overwritten too (the
+	 * runner ends the guard) */
+	cli_secret_guard(argc, argv, opts, cc_opt, NULL);
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
 		if (db_opt(&a->dbo, c, optarg))

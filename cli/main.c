@@ -85,6 +85,16 @@ static void help_noun(const cli_noun *n)
 	printf("\nRun `openrsp %s <verb> --help` for the options of a verb.\n", n->name);
 }
 
+/* Overwrite argv[from] on: the command stops before a verb reads them (main prints a help
+ * or a usage error instead), and any may be a secret option's value, which no verb's guard
+ * (cli_secret_guard) covers here: it would stay in the command line, shown by ps, until the
+ * exit (or while the message waits on a full pipe). */
+static void unread(int from, int argc, char **argv)
+{
+	for (int i = from; i < argc; i++)
+		cli_wipe_arg(argv[i]);
+}
+
 static bool is_help(const char *arg)
 {
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
@@ -97,7 +107,9 @@ static int run_cmd(const cli_noun *n, const cli_cmd *c, int argc, char **argv)
 	int rc;
 
 	cli_help_requested = false;
-	rc = c->run(argc, argv);
+	/* a secret option the verb guards (cli_secret_guard) but has not read, the options
+	 * stopped before it, leaves the command line before the help is printed */
+	rc = cli_secret_guard_end(c->run(argc, argv));
 	if (cli_help_requested) {
 		help_cmd(n, c);
 		return CLI_OK;
@@ -137,22 +149,30 @@ static int cmd_help(int argc, char **argv)
 		return CLI_OK;
 	}
 	n = find_noun(argv[0]);
-	if (!n)
+	if (!n) {
+		unread(1, argc, argv);
 		return cli_usage(argv[0], "unknown command (see openrsp help)");
+	}
 	if (argc == 1) {
 		help_noun(n);
 		return CLI_OK;
 	}
 	c = find_cmd(n, argv[1]);
-	if (!c)
+	if (!c) {
+		unread(2, argc, argv);
 		return cli_usage(argv[1], "unknown verb of %s (see openrsp help %s)", n->name,
 		                 n->name);
+	}
 	/* a verb's own verb (`help smdp profile list`, as `smdp profile list --help` takes it):
 	 * its page is the verb's */
-	if (argc > 2 && !sub_verb_of(c, argv[2]))
+	if (argc > 2 && !sub_verb_of(c, argv[2])) {
+		unread(3, argc, argv);
 		return cli_usage(argv[2], "unexpected argument");
-	if (argc > 3)
+	}
+	if (argc > 3) {
+		unread(4, argc, argv);
 		return cli_usage(argv[3], "unexpected argument");
+	}
 	help_cmd(n, c);
 	return CLI_OK;
 }
@@ -244,8 +264,10 @@ static int run_main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
 		char http[ORSP_HTTP_VERSIONS_MAX];
 
-		if (argc > 2) /* as every verb: an argument it does not take is not ignored */
+		if (argc > 2) { /* as every verb: an argument it does not take is not ignored */
+			unread(3, argc, argv);
 			return cli_usage(argv[2], "unexpected argument");
+		}
 		/* then the libraries in use, as a bug report needs them */
 		printf("openrsp %s\n%s\nSQLite %s\n%s", orsp_version(),
 		       orsp_crypto_library_version(), orsp_db_sqlite_version(),
@@ -254,28 +276,38 @@ static int run_main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "help") == 0)
 		return cmd_help(argc - 2, argv + 2);
-	if (is_help(argv[1]))
+	if (is_help(argv[1])) {
+		unread(2, argc, argv);
 		return cmd_help(0, NULL);
-	if (argv[1][0] == '-')
+	}
+	if (argv[1][0] == '-') {
+		unread(2, argc, argv);
 		return cli_usage(argv[1], "unknown option (see openrsp help)");
+	}
 
 	n = find_noun(argv[1]);
-	if (!n)
+	if (!n) {
+		unread(2, argc, argv);
 		return cli_usage(argv[1], "unknown command (see openrsp help)");
+	}
 	if (single_verb(n) && (argc < 3 || (argv[2][0] == '-' && !is_help(argv[2])))) {
 		return run_cmd(n, &n->cmds[0], argc - 1, argv + 1);
 	}
 	if (argc < 3)
 		return cli_usage(n->name, "expected a verb (see openrsp help %s)", n->name);
 	if (is_help(argv[2]) || strcmp(argv[2], "help") == 0) {
+		unread(3, argc, argv);
 		help_noun(n);
 		return CLI_OK;
 	}
 	c = find_cmd(n, argv[2]);
-	if (!c)
+	if (!c) {
+		unread(3, argc, argv);
 		return cli_usage(argv[2], "unknown verb of %s (see openrsp help %s)", n->name,
 		                 n->name);
+	}
 	if (argc > 3 && is_help(argv[3])) {
+		unread(4, argc, argv);
 		help_cmd(n, c);
 		return CLI_OK;
 	}

@@ -156,6 +156,27 @@ out=$(cat "$T/fifo3.out")
 expect "OPc from the command line, K from a pipe" "$res" "$(json xres)"
 
 # Custom Milenage constants given explicitly equal to the defaults change nothing; others do.
+
+# a usage error in an option before the keys (or -h) overwrites them before it is said:
+# here the message waits on a full pipe, the keys already gone (they stayed until the exit)
+for early in "--frob" "-h" "--json=1" "--amf 8000 --amf 8000"; do
+	# shellcheck disable=SC2086 # $early: options and their values
+	hidden_while_said "aka gen $early" "$k $opc" aka gen $early --k "$k" --opc "$opc" \
+		--rand "$rand" --sqn "$sqn"
+done
+hidden_while_said "aka gen --op=" "$k $opc" aka gen --frob --k="$k" --op="$opc"
+# and where no verb reads them: the help of the noun or of the verb, an unknown verb
+hidden_while_said "aka --help" "$k $opc" aka --help --k "$k" --opc "$opc"
+hidden_while_said "aka gen --help" "$k $opc" aka gen --help --k "$k" --opc "$opc"
+hidden_while_said "aka frob" "$k $opc" aka frob --k "$k" --opc "$opc"
+hidden_while_said "help aka gen" "$k $opc" help aka gen --k "$k" --opc "$opc"
+hidden_while_said "aka auts --frob" "$k $opc" aka auts --frob --k "$k" --op "$opc"
+hidden_while_said "aka usim --frob" "$k $opc" aka usim --frob --opc "$opc" --k "$k"
+hidden_while_said "aka opc --frob" "$k $opc" aka opc --frob --k "$k" --top "$opc"
+# a key too long to be one is overwritten when read as well, not when refused for its length
+# (a usage error said before, an extra argument here, waited with it in the command line)
+long=$(printf '%0200d' 7)
+hidden_while_said "aka gen, a long --k" "$long" aka gen --k "$long" --opc "$opc" extra
 run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json \
 	--r1 64 --r2 0 --r3 32 --r4 64 --r5 96 --c1 00000000000000000000000000000000 \
 	--c2 00000000000000000000000000000001 --c3 00000000000000000000000000000002 \

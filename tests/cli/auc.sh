@@ -430,6 +430,11 @@ usage --opc auc add "${A[@]}" --imsi 001010000000009 --k "$K"
 usage --alg auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --alg xor
 usage --amf auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --amf 80
 usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn 281474976710656
+# a usage error in an option before the keys (or -h) overwrites them before it is said
+for early in "--frob" "-h" "--imsi 001010000000009 --imsi 001010000000009"; do
+	# shellcheck disable=SC2086 # $early: options and their values
+	hidden_while_said "auc add $early" "$K $OPC" auc add "${A[@]}" $early --k "$K" --opc "$OPC"
+done
 # an option given twice is refused, not the last value taken; a key's values are not shown
 usage --imsi auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --imsi 001010000000008
 has "--imsi twice" "given twice" "$err"

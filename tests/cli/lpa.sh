@@ -308,27 +308,19 @@ print(s.getsockname()[1], flush=True); time.sleep(30)'; }
 	# a usage error before -c is read (an option before it refused, -h) hides the code
 	# before it says anything: here the message waits on a full pipe, the code already gone
 	for early in "--timeout 0" "-h" "--frob"; do
-		mkfifo "$T/full"
-		exec 7<>"$T/full"
-		head -c 65536 /dev/zero >&7 # the pipe's buffer full: a write to it waits
 		# shellcheck disable=SC2086 # $early: an option and its value
-		"$B" lpa profile download $early -c 24681357 --euicc "local:$S" >&7 2>&7 &
-		dl=$!
-		for _ in $(seq 1 100); do
-			[[ $(awk '{print $3}' "/proc/$dl/stat" 2>/dev/null) == S ]] && break
-			sleep 0.05
-		done
-		cmdline=$(tr '\0' ' ' <"/proc/$dl/cmdline" 2>/dev/null || true)
-		lacks "$early: the code in the command line" 24681357 "$cmdline"
-		has "$early: the code overwritten" "-c xxxxxxxx" "$cmdline"
-		cat <&7 >/dev/null &
-		drain=$!
-		wait "$dl" 2>/dev/null || true
-		kill "$drain" 2>/dev/null || true
-		wait "$drain" 2>/dev/null || true
-		exec 7>&-
-		rm -f "$T/full"
+		hidden_while_said "lpa $early" 24681357 lpa profile download $early -c 24681357 \
+			--euicc "local:$S"
 	done
+	hidden_while_said "lpa --cc=" 24681357 lpa profile download --frob --cc=24681357 \
+		--euicc "local:$S"
+	# and where no sub-verb reads them
+	hidden_while_said "lpa profile frob" 24681357 lpa profile frob -c 24681357
+	hidden_while_said "lpa profile -c" 24681357 lpa profile -c 24681357
+	# -c @FILE names where the code is, not the code: left as it is, for the message to name
+	usage --cc lpa profile download -a '1$smdp.example.com$X$$1' -c "@$T/no-cc" \
+		--euicc "local:$S"
+	has "-c @FILE: the file named" "cannot open $T/no-cc" "$err"
 	# a second -c is refused, the first code off the command line too
 	usage -c lpa profile download -a '1$smdp.example.com$X$$1' -c 1234 -c 5678 \
 		--euicc "local:$S"

@@ -516,6 +516,15 @@ usage --pin1 profile build "${A[@]}" --pin1 1234 --pin1 5678 -o "$T/u.der"
 usage --adm1 profile build "${A[@]}" --adm1 "@$T/adm1.txt" -o "$T/u.der"
 usage --puk1 profile build "${A[@]}" --puk1 "$(printf '1%.0s' {1..65})" -o "$T/u.der"
 usage --pin2 profile build "${A[@]}" --pin2 - -o "$T/u.der" </dev/null
+# a usage error in an option before the secrets (or -h) overwrites them before it is said:
+# here the message waits on a full pipe, the secrets already gone (they stayed until the exit)
+a_but --k --opc
+for early in "--frob" "-h" "--iccid 1 --iccid 1"; do
+	# shellcheck disable=SC2086 # $early: options and their values
+	hidden_while_said "profile build $early" "$K $OPC 13572468 24681357 97531864 86429753 31415926" \
+		profile build $early "${AB[@]}" --k "$K" --opc "$OPC" --pin1 13572468 --pin2 24681357 \
+		--puk1 97531864 --puk2 86429753 --adm1=31415926 -o "$T/u.der"
+done
 # `-o` as a secret option's value: taken as that value (and overwritten), not a crash on a
 # read-only "--output"; the file name after it is then an extra argument
 usage x profile build "${A[@]}" --pin1 -o x

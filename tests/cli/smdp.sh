@@ -167,6 +167,16 @@ usage --cc smdp order --db "$DB" --iccid 8949449999999990023 --cc 1234 --cc 5678
 usage --cc smdp order --db "$DB" --iccid 8949449999999990023 --cc - --fqdn smdp.example.com </dev/null
 
 # order by ICCID with EID, matching ID, CC (from standard input) and release -> activation code
+# a usage error in an option before --cc (or -h) overwrites the code before it is said: here
+# the message waits on a full pipe, the code already gone (it stayed until the exit)
+for early in "--frob" "-h" "--eid 1 --eid 1"; do
+	# shellcheck disable=SC2086 # $early: options and their values
+	hidden_while_said "smdp order $early" 24681357 smdp order --db "$DB" $early \
+		--iccid 8949449999999990023 --cc 24681357 --fqdn smdp.example.com
+	# shellcheck disable=SC2086
+	hidden_while_said "smdp confirm $early" 24681357 smdp confirm --db "$DB" $early \
+		--iccid 8949449999999990023 --cc=24681357 --fqdn smdp.example.com
+done
 run smdp order --db "$DB" --iccid 8949449999999990023 --eid 89049032123451234512345678901235 \
 	--matching-id ABC-42 --cc - --release --fqdn smdp.example.com <<<1234
 expect "order rc" 0 "$rc"

@@ -62,6 +62,40 @@ failure() {
 		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
 	fi
 }
+# hidden_while_said DESC SECRETS ARGS...: openrsp ARGS with standard output and error on a pipe
+# whose buffer is full, so that what it says first waits; meanwhile none of SECRETS (words
+# separated by spaces) may be in its command line, each overwritten with x's instead. For a
+# secret option the options stop before (a usage error in an option before it, -h): the
+# message must not wait with the secret still in ps. Standard input is /dev/null.
+hidden_while_said() {
+	local desc=$1 secret p drain cmdline
+	local -a secrets
+	read -ra secrets <<<"$2"
+	shift 2
+	rm -f "$T/full"
+	mkfifo "$T/full"
+	exec 7<>"$T/full"
+	head -c 65536 /dev/zero >&7 # the pipe's buffer full: a write to it waits
+	"$B" "$@" >&7 2>&7 </dev/null &
+	p=$!
+	# asleep, writing (a sanitizer build starts slowly)
+	for _ in $(seq 1 300); do
+		[[ $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) == S ]] && break
+		sleep 0.05
+	done
+	cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)
+	for secret in "${secrets[@]}"; do
+		lacks "$desc: $secret in the command line" "$secret" "$cmdline"
+		has "$desc: $secret overwritten" "${secret//?/x}" "$cmdline"
+	done
+	cat <&7 >/dev/null &
+	drain=$!
+	wait "$p" 2>/dev/null || true
+	kill "$drain" 2>/dev/null || true
+	wait "$drain" 2>/dev/null || true
+	exec 7>&-
+	rm -f "$T/full"
+}
 # luhn DIGITS: DIGITS and its Luhn check digit (an ICCID's, as generate makes them)
 luhn() {
 	python3 -c 'import sys
