@@ -112,6 +112,9 @@ void xfer(card *c, const uint8_t *capdu, size_t n)
 		                 ORSP_OK);
 		assert_true(c->out_len + rl - 2 <= sizeof(c->out));
 	}
+	/* the answer may hold hashCc (PrepareDownload's): not left on the stack, where a test
+	 * looks for the eUICC's copies (test_prepare_hash_cc_not_left_on_stack) */
+	explicit_bzero(r, sizeof(r));
 }
 
 uint16_t store_data(card *c, const uint8_t *d, size_t n)
@@ -134,6 +137,7 @@ uint16_t store_data(card *c, const uint8_t *d, size_t n)
 		if (!last)
 			assert_int_equal(c->sw, 0x9000);
 	} while (off < n);
+	explicit_bzero(capdu, sizeof(capdu)); /* as xfer's answer */
 	return c->sw;
 }
 
@@ -738,7 +742,9 @@ uint16_t prepare(card *c, const dl_opts *o)
 		free(pb_cert);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	return store_data(c, req, w.len);
+	uint16_t sw = store_data(c, req, w.len);
+	explicit_bzero(req, sizeof(req)); /* hashCc, as xfer's answer */
+	return sw;
 }
 
 void check_prepare_ok(card *c, bool hash_cc)

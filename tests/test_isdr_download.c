@@ -1289,10 +1289,38 @@ static void test_usim_sqn_persisted(void **state)
 	card_free(f);
 }
 
+/* PrepareDownload with hashCc: the eUICC's stack copies of euiccSigned2, which holds it (and
+ * of the message euiccSignature2 covers), are wiped; with the transactionId, a short
+ * confirmation code is found from hashCc. The fixture wipes its own copies. */
+static void test_prepare_hash_cc_not_left_on_stack(void **state)
+{
+	static const char hcc[] = "0123456789abcdef0123456789abcdef"; /* the fixture's */
+	dl_opts o = {.cc_required = true, .hash_cc = true};
+	card *f;
+	uint16_t sw;
+	bool found;
+	(void)state;
+
+	if (!test_stack_scan_works)
+		skip();
+	f = card_v7(PKI_NIST);
+	get_challenge(f);
+	assert_int_equal(auth_step(f, &o), 0);
+	test_stack_clear();
+	sw = prepare(f, &o);
+	found = test_stack_find(hcc, 32);
+	assert_int_equal(sw, 0x9000);
+	check_prepare_ok(f, true);
+	card_free(f);
+	if (found)
+		fail_msg("hashCc left on the stack by PrepareDownload");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_cycle_nist),
+	    cmocka_unit_test(test_prepare_hash_cc_not_left_on_stack),
 	    cmocka_unit_test(test_full_cycle_brp),
 	    cmocka_unit_test(test_auth_negatives_nist),
 	    cmocka_unit_test(test_auth_negatives_brp),

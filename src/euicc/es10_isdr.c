@@ -1358,6 +1358,10 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	e->s.step = S_PREP;
 out:
 	orsp_cert_free(cert);
+	/* euiccSigned2 holds hashCc: with the transactionId, a short confirmation code is
+	 * found from it */
+	orsp_wipe(buf, sizeof(buf));
+	orsp_wipe(msg, sizeof(msg));
 	return err;
 }
 
