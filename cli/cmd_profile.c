@@ -949,8 +949,11 @@ static int profile_build(int argc, char **argv)
 	e = orsp_pkg_personalise(pkg, &p);
 	/* the library cannot name the option that gives the IMS domain's MNC length */
 	if (e == ORSP_E_NOT_FOUND && strstr(orsp_err_detail(), "MNC length, which is unknown")) {
-		rc = cli_failf(o.tmpl, "%s: give --mnc-length, or --keep-ims-identity",
-		               orsp_err_detail());
+		/* an EF.AD marked doNotCreate takes no --mnc-length (the template has no ef-ad) */
+		rc = cli_failf(o.tmpl, "%s: give %s", orsp_err_detail(),
+		               strstr(orsp_err_detail(), "doNotCreate")
+		                   ? "--keep-ims-identity"
+		                   : "--mnc-length, or --keep-ims-identity");
 		goto out;
 	}
 	if (e) {

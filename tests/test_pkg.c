@@ -3826,6 +3826,102 @@ static void test_personalise_spn_not_created(void **state)
 	pl_free(&pl);
 }
 
+/* PE-USIM's EF.AD marked doNotCreate (alone) */
+static void usim_ad_dnc_only(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = pe->choice.usim.ef_ad;
+	(void)arg;
+	assert_non_null(f);
+	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_File, f);
+	memset(f, 0, sizeof(*f));
+	dnc_add(f);
+}
+
+/* PE-USIM's EF.AD marked doNotCreate: the eUICC does not create it, so the USIM has no EF.AD
+ * and nothing gives the MNC length (the TCA template's '00000002' is the content of a file it
+ * creates). The package is valid; personalising the MNC length is refused as for a PE-USIM
+ * without ef-ad, ORSP_E_NOT_FOUND (it was ORSP_E_POLICY "ef-ad: the file is marked
+ * doNotCreate"), and the ISIM's IMS domain (TS 23.003 §13.2: ims.mnc<MNC>.mcc<MCC>) needs an
+ * explicit ims_mnc_len (it took a 2-digit MNC: ims.mnc041.mcc310 for IMSI 310410...'s MNC
+ * 410). */
+static void test_personalise_ad_not_created(void **state)
+{
+	pelist pl;
+	size_t len, enc_len;
+	uint8_t *b, *enc;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	orsp_pkg_usim u;
+	orsp_pkg_isim is;
+	char missing[256];
+	(void)state;
+
+	/* the error for a PE-USIM without ef-ad */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_absent, NULL);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.mnc_len = 3;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	snprintf(missing, sizeof(missing), "%s", orsp_err_detail());
+	assert_non_null(strstr(missing, "no ef-ad in the template: cannot set the MNC length"));
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_dnc_only, NULL);
+	expect_valid(&pl);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+	assert_false(u.has_ad);
+	assert_int_equal(u.mnc_len, 0);
+
+	/* the MNC length: the same error as without ef-ad, the package unchanged */
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_string_equal(orsp_err_detail(), missing);
+	p.imsi = "310410123456789";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_string_equal(orsp_err_detail(), missing);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &enc, &enc_len), ORSP_OK);
+	assert_int_equal(enc_len, len);
+	assert_bytes_equal(enc, b, len);
+	orsp_pkg_buf_free(enc, enc_len);
+
+	/* the IMSI alone: the IMS domain's MNC length is unknown */
+	p.mnc_len = 0;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_detail_has("the IMS domain of an ISIM needs the MNC length, which is unknown "
+	                  "(EF.AD is marked doNotCreate)");
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &enc, &enc_len), ORSP_OK);
+	assert_int_equal(enc_len, len);
+	assert_bytes_equal(enc, b, len);
+	orsp_pkg_buf_free(enc, enc_len);
+
+	/* given explicitly, it is the domain's */
+	p.ims_mnc_len = 3;
+	if (orsp_pkg_personalise(pkg, &p) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &is), ORSP_OK);
+	assert_string_equal(is.domain, "ims.mnc410.mcc310.3gppnetwork.org");
+	assert_string_equal(is.impi, "310410123456789@ims.mnc410.mcc310.3gppnetwork.org");
+	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+	assert_false(u.has_ad);
+	assert_int_equal(u.mnc_len, 0);
+	assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
+	/* or the template's IMS identity kept */
+	p.ims_mnc_len = 0;
+	p.keep_ims_identity = true;
+	if (orsp_pkg_personalise(pkg, &p) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	orsp_pkg_perso_wipe(&p);
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+}
+
 /* TS 102 221 §8.3: the files of one directory have distinct FIDs, none has its parent's,
  * 3F00, 7FFF and FFFF are reserved; an ADF's temporary file ID is unique in the profile
  * (PEDefinitions Fcp.fileID). Before, TS.48 v7 with EF.IMSI given EF.SPN's FID passed, and
@@ -4592,6 +4688,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_isim),
 	    cmocka_unit_test(test_personalise_isim_keep_and_fail),
 	    cmocka_unit_test(test_personalise_isim_ims_mnc_len),
+	    cmocka_unit_test(test_personalise_ad_not_created),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),

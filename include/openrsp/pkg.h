@@ -272,7 +272,8 @@ typedef struct orsp_pkg_usim {
 	uint8_t ad[8]; /* EF.AD as defined (first 8 bytes) */
 	size_t ad_len;
 	unsigned mnc_len; /* EF.AD byte 4 (2 or 3); 2 if the package leaves EF.AD's content to
-	                     the template (TCA default '00000002'); 0 if EF.AD gives no length */
+	                     the template (TCA default '00000002'); 0 if EF.AD gives no length
+	                     or is marked doNotCreate (the eUICC has no EF.AD) */
 	bool has_spn;
 	uint8_t spn_display; /* EF.SPN byte 1 */
 	char spn[64];        /* EF.SPN name, UTF-8 (GSM default alphabet decoded) */
@@ -509,7 +510,8 @@ orsp_pkg_class orsp_pkg_get_class(const orsp_pkg *pkg);
 typedef struct orsp_pkg_perso {
 	const char *iccid; /* 19 or 20 digits, the last a valid Luhn check digit */
 	const char *imsi;  /* 6..15 digits: EF.IMSI of every PE-USIM and PE-IoT */
-	unsigned mnc_len;  /* 2 or 3: EF.AD byte 4; 0 keeps it */
+	unsigned mnc_len;  /* 2 or 3: EF.AD byte 4; 0 keeps it. ORSP_E_NOT_FOUND for a
+	                    * PE-USIM/PE-IoT without an EF.AD, or one marked doNotCreate */
 	/* 2 or 3: the MNC length of the IMS domain (keep_ims_identity below) when neither
 	 * mnc_len nor the first PE-USIM's EF.AD gives one; EF.AD is left as it is. When EF.AD
 	 * gives one it wins, and a different ims_mnc_len is ORSP_E_USAGE. 0: none. */
@@ -545,7 +547,8 @@ typedef struct orsp_pkg_perso {
 	/* With imsi set, every PE-ISIM gets the IMS identity TS 23.003 §13 derives from it
 	 * (orsp_ims_identity): EF.IMPI, EF.DOMAIN, and EF.IMPU record 1 (the other records
 	 * cleared), the MNC length being mnc_len, else the first PE-USIM's EF.AD, else
-	 * ims_mnc_len (ORSP_E_NOT_FOUND when none gives it). true keeps
+	 * ims_mnc_len (ORSP_E_NOT_FOUND when none gives it: an EF.AD marked doNotCreate gives
+	 * none, and no length is assumed). true keeps
 	 * the template's identity instead (one assigned by the IMS core, or files too small for
 	 * the derived one). The one field whose "keep" value is not the zero value's meaning:
 	 * without imsi nothing is derived either way. */

@@ -56,13 +56,16 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	    orsp_imsi_decode_ef(buf, len, out->imsi) == ORSP_OK)
 		out->has_imsi = true;
 
-	f = created(fs_file(pe, "ef-ad"));
+	f = fs_file(pe, "ef-ad");
 	/* An EF.AD the package leaves out, or gives only a size, has the TCA template's
 	 * content '00000002' (Annex A, ADF.USIM): a 2-digit MNC, as the USIM serves it
 	 * (src/euicc/usim_fs.c) and as personalisation assumes it (pkg_perso.c). One marked
-	 * doNotCreate is no EF.AD (has_ad false), its MNC length the same 2, as before. */
-	if (!f || !file_defines_content(f))
+	 * doNotCreate is no EF.AD (has_ad false), and the template's content is that of a file
+	 * it creates: nothing gives the MNC length (0; it read as 2, which split a 3-digit
+	 * MNC's IMSI wrongly, into the ISIM's IMS domain say). */
+	if (!f || (!file_do_not_create(f) && !file_defines_content(f)))
 		out->mnc_len = 2;
+	f = created(f);
 	if (f && file_content(f, "ef-ad", buf, sizeof(buf), &len) == ORSP_OK && len > 0) {
 		out->has_ad = true;
 		out->ad_len = len < sizeof(out->ad) ? len : sizeof(out->ad);

@@ -268,7 +268,9 @@ static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 			uint8_t ad[256];
 			size_t len = 0;
 			File_t *f = fs_file(pe, "ef-ad");
-			if (!f)
+			/* one marked doNotCreate (PEDefinitions File) the eUICC does not create: no
+			 * EF.AD either (writing it would be refused, ORSP_E_POLICY) */
+			if (!f || file_do_not_create(f))
 				e = pe_errf(i, c->pe[i].type, ORSP_E_NOT_FOUND,
 				            "no ef-ad in the template: cannot set the MNC length");
 			if (!e)
@@ -308,14 +310,21 @@ static orsp_err apply_ims(orsp_pkg *c, const orsp_pkg_perso *p)
 	orsp_ims_identity id;
 	orsp_pkg_usim u;
 	unsigned mnc_len = p->mnc_len;
+	bool ad_dnc = false;
 	uint8_t buf[4096];
 	size_t len = 0;
 	orsp_err e = ORSP_OK;
 
 	if (pkg_find(c, ORSP_PE_ISIM, 0) < 0)
 		return ORSP_OK;
-	if (!mnc_len && orsp_pkg_get_usim(c, 0, &u) == ORSP_OK)
-		mnc_len = u.mnc_len;
+	/* EF.AD's MNC length is the one the device splits the IMSI with (TS 31.102 §4.2.18);
+	 * one marked doNotCreate gives none (orsp_pkg_get_usim: 0), and no MNC length is
+	 * assumed then: a 3-digit MNC taken as 2 is another network's domain (TS 23.003 §13.2) */
+	if (orsp_pkg_get_usim(c, 0, &u) == ORSP_OK) {
+		if (!mnc_len)
+			mnc_len = u.mnc_len;
+		ad_dnc = file_do_not_create(fs_file(c->pe[u.pe_index].asn, "ef-ad"));
+	}
 	if (mnc_len && p->ims_mnc_len && p->ims_mnc_len != mnc_len)
 		return orsp_errf(ORSP_E_USAGE,
 		                 "ims_mnc_len: %u, but EF.AD gives a %u-digit MNC for the "
@@ -327,7 +336,8 @@ static orsp_err apply_ims(orsp_pkg *c, const orsp_pkg_perso *p)
 	if (!mnc_len)
 		return orsp_errf(ORSP_E_NOT_FOUND,
 		                 "imsi: the IMS domain of an ISIM needs the MNC length, which is "
-		                 "unknown (EF.AD gives none)");
+		                 "unknown (EF.AD %s)",
+		                 ad_dnc ? "is marked doNotCreate" : "gives none");
 	e = orsp_ims_identity_derive(p->imsi, mnc_len, &id);
 	for (size_t i = 0; !e && i < c->n; i++) {
 		if (c->pe[i].type != ORSP_PE_ISIM)

@@ -282,6 +282,23 @@ expect "second build" 0 "$rc"
 run profile inspect --json "$T/next.der"
 expect "json impi" 262019876543211@ims.mnc001.mcc262.3gppnetwork.org "$(json isim 0 impi)"
 expect "json impu" sip:262019876543211@ims.mnc001.mcc262.3gppnetwork.org "$(json isim 0 impu 0 uri)"
+# EF.AD marked doNotCreate (lib/der_replace.py; PEDefinitions File.doNotCreate): the eUICC has
+# no EF.AD, so nothing gives the IMS domain's MNC length (it took 2: ims.mnc041.mcc310 for MNC
+# 410) and --mnc-length has no EF.AD to go to (it was refused as ORSP_E_POLICY, "the file is
+# marked doNotCreate"); the package is valid, and builds with the template's IMS identity
+"$PY" "$(dirname "$0")/lib/der_replace.py" "$TS48" "$T/ad-dnc.der" \
+	b517a10f8202412183026fad8b036f0607a500830480000002 b5028000
+run profile check "$T/ad-dnc.der"
+expect "EF.AD doNotCreate: check ($err)" 0 "$rc"
+failure "(EF.AD is marked doNotCreate): give --keep-ims-identity" profile build \
+	--template "$T/ad-dnc.der" --iccid 8949449999999990171 --imsi 310410123456789 \
+	--k "$K" --op "$OP" -o "$T/ad-dnc-built.der"
+failure "(usim): no ef-ad in the template: cannot set the MNC length" profile build \
+	--template "$T/ad-dnc.der" --iccid 8949449999999990171 --imsi 310410123456789 \
+	--k "$K" --op "$OP" --mnc-length 3 -o "$T/ad-dnc-built.der"
+run profile build --template "$T/ad-dnc.der" --iccid 8949449999999990171 \
+	--imsi 310410123456789 --k "$K" --op "$OP" --keep-ims-identity -o "$T/ad-dnc-built.der"
+expect "EF.AD doNotCreate: build --keep-ims-identity" 0 "$rc"
 # --keep-ims-identity: the template's stays
 run profile build --template "$TS48" --iccid 8949449999999990171 --imsi 262019876543212 \
 	--k "$K" --op "$OP" --keep-ims-identity -o "$T/kept.der"
