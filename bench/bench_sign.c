@@ -156,12 +156,17 @@ int bench_sign(int argc, char **argv)
 	};
 	double seconds = 3.0, rate[K__COUNT][ROUNDS], cpu[K__COUNT][ROUNDS];
 	double med[K__COUNT], med_cpu[K__COUNT], par[K__COUNT];
-	const char *uri = NULL;
+	/* a URI with a pin-value is refused, and with any usage error overwritten in argv
+	 * before the message is said: it would show in ps meanwhile, or for as long as a full
+	 * stderr blocks the write */
+	static const int secret[] = {OPT_PKCS11, 0};
+	char *uri = NULL;
 	uint64_t threads = 4;
 	orsp_ec_key *key[K__COUNT] = {NULL, NULL};
 	bool json = false;
 	int rc, c;
 
+	cli_secret_guard(argc, argv, opts, secret, NULL);
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
@@ -187,9 +192,11 @@ int bench_sign(int argc, char **argv)
 		return cli_missing("--pkcs11");
 	if (!orsp_ec_pkcs11_uri(uri))
 		return cli_usage("--pkcs11", "expected a PKCS#11 URI (pkcs11:...)");
-	if (orsp_ec_pkcs11_uri_has_pin(uri))
+	if (orsp_ec_pkcs11_uri_has_pin(uri)) {
+		cli_wipe_arg(uri); /* the guard's too: not left to it */
 		return cli_usage("--pkcs11", "a PIN on the command line shows in ps: give "
 		                             "pin-source=FILE in the URI");
+	}
 
 	if (orsp_ec_load_pkcs11(uri, &key[K_TOKEN]) != ORSP_OK) {
 		rc = cli_failf("bench sign", "%s", orsp_err_detail());

@@ -38,8 +38,14 @@ static int kek_args(int argc, char **argv, bool want_uri, const char **file, con
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
+	/* a URI with a pin-value is refused, and with any usage error (an option before it,
+	 * --pkcs11 where it does not belong) overwritten in argv before the message is said:
+	 * it would show in ps meanwhile, or for as long as a full stderr blocks the write */
+	static const int secret[] = {OPT_PKCS11, 0};
+	char *uri_arg = NULL;
 	int c, rc;
 
+	cli_secret_guard(argc, argv, opts, secret, NULL);
 	*file = *uri = NULL;
 	if (json)
 		*json = false;
@@ -50,7 +56,7 @@ static int kek_args(int argc, char **argv, bool want_uri, const char **file, con
 		if (c == OPT_KEK_FILE) {
 			*file = optarg;
 		} else if (c == OPT_PKCS11 && want_uri) {
-			*uri = optarg;
+			*uri = uri_arg = optarg;
 		} else if (c == OPT_JSON && json) {
 			*json = true;
 		} else {
@@ -71,10 +77,12 @@ static int kek_args(int argc, char **argv, bool want_uri, const char **file, con
 			return cli_missing("--pkcs11");
 		if (!orsp_ec_pkcs11_uri(*uri))
 			return cli_usage("--pkcs11", "expected a PKCS#11 URI (pkcs11:...)");
-		if (orsp_ec_pkcs11_uri_has_pin(*uri))
+		if (orsp_ec_pkcs11_uri_has_pin(*uri)) {
+			cli_wipe_arg(uri_arg); /* the guard's too: not left to it */
 			return cli_usage("--pkcs11",
 			                 "a PIN on the command line shows in ps, and the "
 			                 "sealed file would hold it: give pin-source=FILE");
+		}
 	}
 	return CLI_OK;
 }

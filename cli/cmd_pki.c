@@ -930,9 +930,14 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 	    {"crl-url", required_argument, NULL, OPT_CRL_URL},
 	    {NULL, 0, NULL, 0},
 	};
+	/* a key URI with a pin-value is refused, and with any usage error overwritten in argv
+	 * before the message is said: it would show in ps meanwhile, or for as long as a full
+	 * stderr blocks the write */
+	static const int secret[] = {OPT_DPAUTH_KEY, OPT_DPPB_KEY, 0};
 	const char *days = NULL;
 	int c, rc, k;
 
+	cli_secret_guard(argc, argv, opts, secret, NULL);
 	o->fqdn = NULL;
 	o->oid = NULL;
 	o->days = DEFAULT_DAYS;
@@ -964,10 +969,12 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 			if (!orsp_ec_pkcs11_uri(optarg))
 				return cli_usage(k ? "--dppb-key" : "--dpauth-key",
 				                 "expected a PKCS#11 URI (pkcs11:...)");
-			if (orsp_ec_pkcs11_uri_has_pin(optarg))
+			if (orsp_ec_pkcs11_uri_has_pin(optarg)) {
+				cli_wipe_arg(optarg); /* the guard's too: not left to it */
 				return cli_usage(k ? "--dppb-key" : "--dpauth-key",
 				                 "a PIN on the command line shows in ps: give "
 				                 "pin-source=FILE in the URI");
+			}
 			o->token_key[k] = optarg;
 			break;
 		case OPT_CRL_URL:

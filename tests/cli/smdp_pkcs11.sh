@@ -152,6 +152,14 @@ usage --dpauth-key pki smdp "$T/pki3" --ci "$T/pki" --smdp-fqdn a.example.org --
 usage --dppb-key pki smdp "$T/pki3" --ci "$T/pki" --smdp-fqdn a.example.org --smdp-oid 2.999.12 \
 	--dppb-key "$(key dppb2 "pin-value=$PIN")"
 lacks "pki smdp: a PIN on the command line not said" "$PIN" "$err"
+# and not left in the command line while it is refused (a full stderr blocks the message: ps
+# showed the PIN meanwhile), nor when the options stop before it
+hidden_while_said "pki smdp --dppb-key with a pin-value" "$PIN" pki smdp "$T/pki3" --ci "$T/pki" \
+	--smdp-fqdn a.example.org --smdp-oid 2.999.12 --dppb-key "$(key dppb2 "pin-value=$PIN")"
+hidden_while_said "pki smdp --dpauth-key= with a spaced pin-value" "$PIN" pki smdp "$T/pki3" \
+	--ci "$T/pki" --dpauth-key="$(key dpauth2 "pin-value =$PIN")"
+hidden_while_said "pki smdp, a usage error before --dpauth-key" "$PIN" pki smdp "$T/pki3" --frob \
+	--dpauth-key "$(key dpauth2 "pin-value=$PIN")"
 # one token key for both roles: refused, nothing left
 failure "the two roles need two keys" pki smdp "$T/pki3" --ci "$T/pki" --smdp-fqdn a.example.org \
 	--smdp-oid 2.999.12 --dpauth-key "$(key dpauth2)" --dppb-key "$(key dpauth2)"
@@ -256,6 +264,16 @@ usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "$KURI" --pkcs11 "$(key kekwra
 lacks "kek seal --pkcs11 twice: the value not said" "$PIN" "$err"
 usage --pkcs11 kek unseal --kek-file "$K1" --pkcs11 "$(key kekwrap "pin-value=$PIN")"
 lacks "kek unseal --pkcs11: the value not said" "$PIN" "$err"
+# and not left in the command line while it is refused (a full stderr blocks the message: ps
+# showed the PIN meanwhile), nor when the options stop before it or it does not belong
+hidden_while_said "kek seal --pkcs11 with a pin-value" "$PIN" kek seal --kek-file "$K1" \
+	--pkcs11 "$(key kekwrap "pin-value=$PIN")"
+hidden_while_said "kek seal --pkcs11= with a spaced pin-value" "$PIN" kek seal --kek-file "$K1" \
+	--pkcs11="$(key kekwrap "pin-value =$PIN")"
+hidden_while_said "kek seal, a usage error before --pkcs11" "$PIN" kek seal --frob \
+	--pkcs11 "$(key kekwrap "pin-value=$PIN")"
+hidden_while_said "kek unseal --pkcs11" "$PIN" kek unseal --kek-file "$K1" \
+	--pkcs11 "$(key kekwrap "pin-value=$PIN")"
 usage --kek-file kek info --kek-file "$K1" --kek-file "$K1"
 # an empty --kek-file (a script's unset variable), a --pkcs11 that is no PKCS#11 URI
 usage --kek-file kek info --kek-file ""
@@ -365,6 +383,11 @@ lacks "bench sign: the wrong PIN not said" "badpin-5150" "$err"
 # a PIN on the command line would show in ps: refused before anything is loaded
 usage --pkcs11 bench sign --pkcs11 "$(key dppb pin-value=badpin-5150)"
 lacks "bench sign: the PIN of a refused URI not said" "badpin-5150" "$err"
+# and not left in the command line while it is refused, nor when the options stop before it
+hidden_while_said "bench sign --pkcs11 with a pin-value" "badpin-5150" bench sign \
+	--pkcs11 "$(key dppb pin-value=badpin-5150)"
+hidden_while_said "bench sign, a usage error before --pkcs11" "badpin-5150" bench sign --frob \
+	--pkcs11 "$(key dppb pin-value=badpin-5150)"
 
 # refused at start: exit 1, one line naming the key and what is wrong, never the PIN
 refused() { # refused WORDS DPAUTH_URI [DPPB_URI]: exit 1, or 78 for a PIN the token refused
