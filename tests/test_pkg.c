@@ -2762,6 +2762,14 @@ static void dnc_add(File_t *f)
 	m->present = File__Member_PR_doNotCreate;
 	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
 }
+/* f's members replaced by doNotCreate alone */
+static void dnc_only(File_t *f)
+{
+	assert_non_null(f);
+	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_File, f);
+	memset(f, 0, sizeof(*f));
+	dnc_add(f);
+}
 static void mf_iccid_dnc(ProfileElement_t *pe, void *arg)
 {
 	(void)arg;
@@ -3692,11 +3700,8 @@ static void gfm_fid(ProfileElement_t *pe, void *arg)
  * IMSI's last digit and was refused, "the file is marked doNotCreate", until session 57) */
 static void usim_acc_dnc_only(ProfileElement_t *pe, void *arg)
 {
-	File_t *f = &pe->choice.usim.ef_acc;
 	(void)arg;
-	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_File, f);
-	memset(f, 0, sizeof(*f));
-	dnc_add(f);
+	dnc_only(&pe->choice.usim.ef_acc);
 }
 
 static void test_personalise_acc_not_created(void **state)
@@ -3727,11 +3732,8 @@ static void test_personalise_acc_not_created(void **state)
 /* PE-USIM's EF.SPN marked doNotCreate (alone) */
 static void usim_spn_dnc_only(ProfileElement_t *pe, void *arg)
 {
-	File_t *f = &pe->choice.usim.ef_spn;
 	(void)arg;
-	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_File, f);
-	memset(f, 0, sizeof(*f));
-	dnc_add(f);
+	dnc_only(&pe->choice.usim.ef_spn);
 }
 
 /* A PE-OPT-IoT whose only file is an EF.SPN left to its template, inserted at `at` */
@@ -3829,12 +3831,8 @@ static void test_personalise_spn_not_created(void **state)
 /* PE-USIM's EF.AD marked doNotCreate (alone) */
 static void usim_ad_dnc_only(ProfileElement_t *pe, void *arg)
 {
-	File_t *f = pe->choice.usim.ef_ad;
 	(void)arg;
-	assert_non_null(f);
-	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_File, f);
-	memset(f, 0, sizeof(*f));
-	dnc_add(f);
+	dnc_only(pe->choice.usim.ef_ad);
 }
 
 /* PE-USIM's EF.AD marked doNotCreate: the eUICC does not create it, so the USIM has no EF.AD
@@ -3919,6 +3917,44 @@ static void test_personalise_ad_not_created(void **state)
 	orsp_pkg_perso_wipe(&p);
 	orsp_pkg_free(pkg);
 	free(b);
+	pl_free(&pl);
+}
+
+/* PE-USIM's EF.IMSI marked doNotCreate (alone) */
+static void usim_imsi_dnc_only(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	dnc_only(&pe->choice.usim.ef_imsi);
+}
+
+/* TS 31.102 §4.2.2 and §4.2.18: EF.IMSI and EF.AD are mandatory in the USIM. EF.IMSI marked
+ * doNotCreate leaves the USIM no subscription, and personalisation cannot write one: an error
+ * (a warning for an eUICC installing it, as for two IMSIs); it was a valid package with 0
+ * warnings that `profile build` then refused. EF.AD marked doNotCreate: a warning. */
+static void test_validate_usim_mandatory_not_created(void **state)
+{
+	pelist pl;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_imsi_dnc_only, NULL);
+	expect_issue(&pl, true,
+	             "PE #7 (usim): ef-imsi: doNotCreate leaves the USIM without EF.IMSI, "
+	             "mandatory in TS 31.102");
+	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false,
+	                   "ef-imsi: doNotCreate leaves the USIM without EF.IMSI");
+	pl_free(&pl);
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_dnc_only, NULL);
+	expect_issue(&pl, false,
+	             "PE #7 (usim): ef-ad: doNotCreate leaves the USIM without EF.AD, mandatory "
+	             "in TS 31.102 (it gives the MNC length)");
+	pl_free(&pl);
+
+	/* TS.48 as it is: neither */
+	pl_load(&pl, V7);
+	expect_no_issue(&pl, "doNotCreate leaves the USIM");
 	pl_free(&pl);
 }
 
@@ -4689,6 +4725,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_isim_keep_and_fail),
 	    cmocka_unit_test(test_personalise_isim_ims_mnc_len),
 	    cmocka_unit_test(test_personalise_ad_not_created),
+	    cmocka_unit_test(test_validate_usim_mandatory_not_created),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),

@@ -965,7 +965,8 @@ static void check_usim_aid(vctx *v)
  * several define one, the same one. A profile is one subscription: personalisation writes one
  * IMSI into each of them, and the SM-DP+ and the AuC record one per profile, while the eUICC
  * serves the first PE-USIM's. Two that differ are an error for who vouches for the package, a
- * warning for an eUICC installing it (which serves the first PE-USIM's). */
+ * warning for an eUICC installing it (which serves the first PE-USIM's). One marked
+ * doNotCreate, the same (there is none to serve); EF.AD marked doNotCreate, a warning. */
 static void check_imsi(vctx *v)
 {
 	const orsp_pkg *pkg = v->pkg;
@@ -979,9 +980,23 @@ static void check_imsi(vctx *v)
 		File_t *f;
 		if (pkg->pe[i].type != ORSP_PE_USIM && pkg->pe[i].type != ORSP_PE_IOT)
 			continue;
+		/* TS 31.102 §4.2.18: EF.AD is mandatory, and gives the terminal the MNC length */
+		if (file_do_not_create(fs_file(pkg->pe[i].asn, "ef-ad")))
+			add(v, false, (long)i,
+			    "ef-ad: doNotCreate leaves the USIM without EF.AD, mandatory in TS "
+			    "31.102 "
+			    "(it gives the MNC length)");
 		f = fs_file(pkg->pe[i].asn, "ef-imsi");
 		if (!f)
 			continue;
+		/* TS 31.102 §4.2.2: EF.IMSI is mandatory; without it the USIM has no subscription
+		 * to attach with, and personalisation cannot write one */
+		if (file_do_not_create(f)) {
+			add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), (long)i,
+			    "ef-imsi: doNotCreate leaves the USIM without EF.IMSI, mandatory in TS "
+			    "31.102");
+			continue;
+		}
 		if (file_content(f, "ef-imsi", buf, sizeof(buf), &len) != ORSP_OK) {
 			/* TS 31.102 §4.2.2: 9 bytes; one this check cannot read is not skipped */
 			add(v, true, (long)i, "cannot check ef-imsi (9 bytes in TS 31.102): %s",

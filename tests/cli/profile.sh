@@ -290,6 +290,16 @@ expect "json impu" sip:262019876543211@ims.mnc001.mcc262.3gppnetwork.org "$(json
 	b517a10f8202412183026fad8b036f0607a500830480000002 b5028000
 run profile check "$T/ad-dnc.der"
 expect "EF.AD doNotCreate: check ($err)" 0 "$rc"
+has "EF.AD doNotCreate: a warning (TS 31.102 makes it mandatory)" \
+	"warning: PE #7 (usim): ef-ad: doNotCreate leaves the USIM without EF.AD" "$out"
+# EF.IMSI marked doNotCreate: no subscription on the USIM, and none `profile build` can write
+# (it was a valid package, 0 warnings, that the build refused)
+"$PY" "$(dirname "$0")/lib/der_replace.py" "$TS48" "$T/imsi-dnc.der" \
+	a31ca10f8202412183026f078b036f060aa5008309080910101032547698 a3028000
+run profile check "$T/imsi-dnc.der"
+expect "EF.IMSI doNotCreate: check" 1 "$rc"
+has "EF.IMSI doNotCreate named" \
+	"error: PE #7 (usim): ef-imsi: doNotCreate leaves the USIM without EF.IMSI, mandatory in TS 31.102" "$out"
 failure "(EF.AD is marked doNotCreate): give --keep-ims-identity" profile build \
 	--template "$T/ad-dnc.der" --iccid 8949449999999990171 --imsi 310410123456789 \
 	--k "$K" --op "$OP" -o "$T/ad-dnc-built.der"
