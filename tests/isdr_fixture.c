@@ -716,6 +716,13 @@ uint16_t prepare(card *c, const dl_opts *o)
 	if (o->other_smdp_pb) {
 		pb = load_key("DPpb/SK_S_SM_DP2pb_ECDSA_NIST.pem");
 		pb_cert = load_der("DPpb/CERT_S_SM_DP2pb_ECDSA_NIST.der", &pb_cert_len);
+	} else if (o->other_ci_pb) {
+		char p[64];
+		const char *sfx = pki_suffix(c->which == PKI_NIST ? PKI_BRP : PKI_NIST);
+		snprintf(p, sizeof(p), "DPpb/SK_S_SM_DPpb_ECDSA_%s.pem", sfx);
+		pb = load_key(p);
+		snprintf(p, sizeof(p), "DPpb/CERT_S_SM_DPpb_ECDSA_%s.der", sfx);
+		pb_cert = load_der(p, &pb_cert_len);
 	}
 	assert_int_equal(orsp_ecdsa_sign(pb, msg, n + 67, c->smdp_sig2), ORSP_OK);
 	uint8_t sig[64];
@@ -737,7 +744,7 @@ uint16_t prepare(card *c, const dl_opts *o)
 	if (o->prep_trailing)
 		orsp_der_put_tlv(&w, 0x05, "", 0);
 	orsp_der_end(&w, m);
-	if (o->other_smdp_pb) {
+	if (o->other_smdp_pb || o->other_ci_pb) {
 		orsp_ec_free(pb);
 		free(pb_cert);
 	}

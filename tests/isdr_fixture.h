@@ -200,6 +200,9 @@ typedef struct dl_opts {
 	bool prep_trailing;      /* a field after CERT.DPpb */
 	bool big_signed2;        /* an unknown extension making smdpSigned2 large, bad signature */
 	bool other_smdp_pb;      /* CERT.DPpb of another SM-DP+ (SGP.26 DP2, OID 2.999.12) */
+	/* CERT.DPpb and SK.DPpb of the same SM-DP+ (OID 2.999.10) under the other curve's CI
+	 * than the card's (c->which) */
+	bool other_ci_pb;
 	const uint8_t *bpp_otpk; /* bppEuiccOtpk in smdpSigned2 (a retry), 65 bytes */
 	/* LoadBoundProfilePackage */
 	int tamper_mac; /* the C-MAC of this '86' segment (1-based; -1 the last) tampered */

@@ -1057,17 +1057,13 @@ static void test_authenticate_errors(void **state)
 	card_free(c);
 }
 
-/* euiccCiPKIdToBeUsed is checked against euiccCiPKIdListForSigning (the CI of the card's
- * own EUM chain), not against every CI it trusts: a card trusting the NIST and brainpool CIs
- * with a NIST chain refuses "sign with the brainpool CI" with ciPKUnknown, and signs for the
- * NIST one. */
-static void test_ci_signing_list(void **state)
+/* A card with the NIST eUICC chain that trusts the NIST and the brainpool CIs (both in
+ * euiccCiPKIdListForVerification, the NIST one alone in ...ForSigning); the fixture's
+ * SM-DP+ holds the NIST DPauth and DPpb, and ci_ski (euiccCiPKIdToBeUsed) is the NIST CI's. */
+static card *card_two_cis(void)
 {
 	card *c = card_new();
 	size_t sk_len, eum_len, n1, n2;
-	orsp_cert *ci = NULL;
-	dl_opts o = {0};
-	(void)state;
 
 	orsp_euicc_close(&c->e);
 	c->is_open = false;
@@ -1087,20 +1083,77 @@ static void test_ci_signing_list(void **state)
 	};
 	assert_int_equal(orsp_euicc_provision(&c->e, &ms_ops, &c->st, &id), ORSP_OK);
 	card_attach(c);
+	orsp_wipe(sk, sk_len);
+	free(sk);
+	free(eum);
+	free(ci1);
+	free(ci2);
+	return c;
+}
+
+/* euiccCiPKIdToBeUsed is checked against euiccCiPKIdListForSigning (the CI of the card's
+ * own EUM chain), not against every CI it trusts: a card trusting the NIST and brainpool CIs
+ * with a NIST chain refuses "sign with the brainpool CI" with ciPKUnknown, and signs for the
+ * NIST one. */
+static void test_ci_signing_list(void **state)
+{
+	card *c = card_two_cis();
+	size_t n2;
+	orsp_cert *ci = NULL;
+	dl_opts o = {0};
+	(void)state;
+
 	/* the fixture's ci_ski is the NIST CI's: accepted */
 	get_challenge(c);
 	assert_int_equal(auth_step(c, &o), 0);
 	/* the brainpool CI, trusted for verification only */
+	uint8_t *ci2 = load_der("CertificateIssuer/CERT_CI_ECDSA_BRP.der", &n2);
 	assert_int_equal(orsp_cert_parse(ci2, n2, &ci), ORSP_OK);
 	assert_int_equal(orsp_cert_ski(ci, c->ci_ski, sizeof(c->ci_ski), &c->ci_ski_len), ORSP_OK);
 	orsp_cert_free(ci);
 	get_challenge(c);
 	assert_int_equal(auth_step(c, &o), 7); /* ciPKUnknown */
 	assert_int_equal(prepare_step(c, &o), 4);
-	free(sk);
-	free(eum);
-	free(ci1);
 	free(ci2);
+	card_free(c);
+}
+
+/* CERT.DPpb must come from the CI that certified the session's CERT.DPauth: on a card
+ * trusting the NIST and the brainpool CIs, a session authenticated with the NIST DPauth
+ * whose PrepareDownload carries the same SM-DP+'s (same OID) brainpool DPpb, validly
+ * signed with it, is refused with invalidCertificate, and the other way round; the session
+ * ends as with any refused PrepareDownload (noSessionContext after), nothing is installed,
+ * and a new session with one CI's pair downloads. The brainpool pair is taken while the card
+ * signs under the NIST CI (euiccCiPKIdToBeUsed is not what CERT.DPpb is held to). */
+static void test_prepare_dppb_other_ci(void **state)
+{
+	card *c = card_two_cis();
+	dl_opts o = {0}, other = {.other_ci_pb = true};
+	int cmd = -1, reason = -1;
+	(void)state;
+
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &o), 0);
+	assert_int_equal(prepare_step(c, &other), 1); /* invalidCertificate */
+	assert_int_equal(prepare_step(c, &o), 4);     /* the session has ended */
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 0);
+	/* a new session, with the NIST pair: downloads */
+	assert_int_equal(download(c, &o, &cmd, &reason, NULL), 0xA0);
+
+	/* the brainpool DPauth (verified under the brainpool CI; the card still signs under the
+	 * NIST one) with the NIST DPpb: refused */
+	orsp_ec_free(c->auth_sk);
+	free(c->auth_cert);
+	c->auth_sk = load_key("DPauth/SK_S_SM_DPauth_ECDSA_BRP.pem");
+	c->auth_cert = load_der("DPauth/CERT_S_SM_DPauth_ECDSA_BRP.der", &c->auth_cert_len);
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &o), 0);
+	assert_int_equal(prepare_step(c, &o), 1);
+	assert_int_equal(prepare_step(c, &o), 4);
+	/* with the brainpool DPpb: taken */
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &other), 0);
+	assert_int_equal(prepare_step(c, &other), 0);
 	card_free(c);
 }
 
@@ -2767,6 +2820,7 @@ int main(void)
 	    cmocka_unit_test(test_authenticate_errors),
 	    cmocka_unit_test(test_authenticate_dpauth_without_oid),
 	    cmocka_unit_test(test_ci_signing_list),
+	    cmocka_unit_test(test_prepare_dppb_other_ci),
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),
 	    cmocka_unit_test(test_names_utf8),

@@ -629,6 +629,10 @@ typedef struct orsp_euicc {
 		char server_addr[ORSP_EUICC_ADDR_MAX];
 		uint8_t smdp_oid[32];
 		size_t smdp_oid_len;
+		/* the key identifier of the CI that certified CERT.DPauth (its AKI): CERT.DPpb
+		 * must come from the same one */
+		uint8_t dp_ci[20];
+		size_t dp_ci_len;
 		uint8_t sig1[ORSP_EC_SIG_LEN];
 		orsp_ec_key *otsk, *dppb;
 		orsp_bsp_unwrap *uw;

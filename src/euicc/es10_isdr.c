@@ -1072,8 +1072,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	 * bytes with ORSP_EUICC_MAX_CI CIs), ctxParams1 */
 	uint8_t sig[ORSP_EC_SIG_LEN], tid[16] = {0}, schal[16] = {0},
 	                              buf[64 + ORSP_EUICC_ADDR_MAX + 384 + CTX_PARAMS1_MAX],
-	                              oid[sizeof(e->s.smdp_oid)];
-	size_t tid_len = 0, oid_len = 0;
+	                              oid[sizeof(e->s.smdp_oid)], ci_id[sizeof(e->s.dp_ci)];
+	size_t tid_len = 0, oid_len = 0, ci_id_len = 0;
 	char addr[ORSP_EUICC_ADDR_MAX] = "";
 	bool chal_ok = false, known_ci = false;
 	int code = 0;
@@ -1145,10 +1145,13 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 		code = 7; /* ciPKUnknown */
 	/* the SM-DP+ OID (subjectAltName registeredID) is part of CERT.DPauth: the session
 	 * names the SM-DP+ by it (CancelSession's smdpOid, the PIR, CERT.DPpb's check), so a
-	 * certificate without one is refused, never a session with an empty OID */
+	 * certificate without one is refused, never a session with an empty OID. The CI that
+	 * verified it is the one its authorityKeyIdentifier names (one CI per key id in
+	 * e->cis): the session keeps that key id for CERT.DPpb's check. */
 	if (!code && (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
 	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_AUTH, NULL, 0) ||
-	              orsp_cert_rid(cert, oid, sizeof(oid), &oid_len)))
+	              orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) ||
+	              orsp_cert_aki(cert, ci_id, sizeof(ci_id), &ci_id_len)))
 		code = 1; /* invalidCertificate */
 	if (!code) {
 		memcpy(sig, fsig.value.p, 64);
@@ -1202,6 +1205,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	memcpy(e->s.sig1, sig, sizeof(sig));
 	memcpy(e->s.smdp_oid, oid, oid_len);
 	e->s.smdp_oid_len = oid_len;
+	memcpy(e->s.dp_ci, ci_id, ci_id_len);
+	e->s.dp_ci_len = ci_id_len;
 	e->s.step = S_AUTH;
 out:
 	orsp_ec_free(pub);
@@ -1269,12 +1274,21 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_PB, NULL, 0) ||
 	              orsp_cert_public_key(cert, &e->s.dppb)))
 		code = 1;
-	/* SGP.22 §5.7.5: CERT.DPpb must name the same SM-DP+ (OID) as CERT.DPauth [A2] */
+	/* SGP.22 §5.7.5: CERT.DPpb must name the same SM-DP+ (OID) as CERT.DPauth [A2]. And
+	 * it must come from the CI that certified the session's CERT.DPauth (the same
+	 * authorityKeyIdentifier, which picked the CI that verified each): by decision, as
+	 * §5.7.5 asks for a CERT.DPpb valid as §4.5.2.2 says, which any CI the eUICC trusts
+	 * makes it. An SM-DP+ holds its DPauth and DPpb under one CI (openrsp's key sets are
+	 * checked so); a profile binding key certified by a CI the session did not
+	 * authenticate the SM-DP+ under (on that CI's curve, which the one-time key would
+	 * follow) is refused: invalidCertificate, DownloadErrorCode having no other code. */
 	if (!code) {
-		uint8_t oid[32];
-		size_t oid_len = 0;
-		if (orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) || oid_len != e->s.smdp_oid_len ||
-		    memcmp(oid, e->s.smdp_oid, oid_len))
+		uint8_t oid[32], ci_id[sizeof(e->s.dp_ci)];
+		size_t oid_len = 0, ci_id_len = 0;
+		if (orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) ||
+		    oid_len != e->s.smdp_oid_len || memcmp(oid, e->s.smdp_oid, oid_len) ||
+		    orsp_cert_aki(cert, ci_id, sizeof(ci_id), &ci_id_len) || !e->s.dp_ci_len ||
+		    ci_id_len != e->s.dp_ci_len || memcmp(ci_id, e->s.dp_ci, ci_id_len))
 			code = 1;
 	}
 	/* smdpSignature2 over smdpSigned2 || 5F37 40 || euiccSignature1 */
