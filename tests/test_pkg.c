@@ -4393,6 +4393,93 @@ static void test_validate_gfm_paths(void **state)
 	pl_free(&pl);
 }
 
+/* A FileManagement put first in a PE-GenericFileManagement: a filePath (hex), or an empty one
+ * and a createFCP in the MF of a transparent EF of 10 bytes with the file ID fcp (hex); then
+ * a fillFileContent (hex). */
+typedef struct gfm_write_cmd {
+	const char *path, *fcp, *content;
+} gfm_write_cmd;
+static struct FileManagement__Member *fm_add(FileManagement_t *fm, FileManagement__Member_PR pr)
+{
+	struct FileManagement__Member *m = calloc(1, sizeof(*m));
+	assert_non_null(m);
+	m->present = pr;
+	assert_int_equal(ASN_SEQUENCE_ADD(&fm->list, m), 0);
+	return m;
+}
+static void gfm_write_first(ProfileElement_t *pe, void *arg)
+{
+	const gfm_write_cmd *a = arg;
+	FileManagement_t *fm = calloc(1, sizeof(*fm));
+	FileManagement_t **cmds;
+	int n;
+
+	assert_non_null(fm);
+	os_put(&fm_add(fm, FileManagement__Member_PR_filePath)->choice.filePath,
+	       a->fcp ? "" : a->path);
+	if (a->fcp) {
+		Fcp_t *fcp = &fm_add(fm, FileManagement__Member_PR_createFCP)->choice.createFCP;
+		os_new(&fcp->fileDescriptor, "4121");
+		os_new(&fcp->fileID, a->fcp);
+		os_new(&fcp->efFileSize, "0A");
+	}
+	os_put(&fm_add(fm, FileManagement__Member_PR_fillFileContent)->choice.fillFileContent,
+	       a->content);
+	assert_int_equal(
+	    ASN_SEQUENCE_ADD(&pe->choice.genericFileManagement.fileManagementCMD.list, fm), 0);
+	cmds = pe->choice.genericFileManagement.fileManagementCMD.list.array;
+	n = pe->choice.genericFileManagement.fileManagementCMD.list.count;
+	memmove(cmds + 1, cmds, (size_t)(n - 1) * sizeof(*cmds));
+	cmds[0] = fm;
+}
+
+/* A genericFileManagement runs after the file-system PEs (PEDefinitions), so its filePath
+ * selects a file they created and its fillFileContent overwrites it. Into EF.ICCID (2FE2 in
+ * the MF; 3F00/2FE2, the MF spelt out; a createFCP of 2FE2 in the MF, also a second file of
+ * that FID) or EF.IMSI (7FD0/6F07, ADF.USIM by its temporary file ID; 7FFF/6F07, the
+ * current ADF) the card would hold another identity than the one personalisation wrote and
+ * the SM-DP+ and the AuC recorded: an error, a warning with ORSP_PKG_VALIDATE_INSTALL
+ * (check passed all of them before). EF.SPN (7FD0/6F46), and a write to no file, are no
+ * identity: no issue. */
+static void test_validate_gfm_identity(void **state)
+{
+	static const struct {
+		gfm_write_cmd cmd;
+		const char *what;
+	} bad[] = {
+	    {{"2FE2", NULL, "98001032547698103214"},
+	     "PE #6 (genericFileManagement): fillFileContent #1 writes ef-iccid in the MF: a "
+	     "profile's identity is written by its PE-MF/PE-USIM/PE-IoT"},
+	    {{"3F002FE2", NULL, "98001032547698103214"},
+	     "fillFileContent #1 writes ef-iccid in the MF"},
+	    {{NULL, "2FE2", "98001032547698103214"},
+	     "fillFileContent #1 writes ef-iccid in the MF"},
+	    {{"7FD06F07", NULL, "080910101032540636"},
+	     "PE #6 (genericFileManagement): fillFileContent #1 writes ef-imsi in adf-usim (PE "
+	     "#7)"},
+	    {{"7FFF6F07", NULL, "080910101032540636"},
+	     "fillFileContent #1 writes ef-imsi in adf-usim (PE #7)"},
+	};
+	static const gfm_write_cmd good[] = {{"7FD06F46", NULL, "00"}, {"", NULL, "00"}};
+	pelist pl;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad) + ORSP_ARRAY_LEN(good); i++) {
+		bool is_bad = i < ORSP_ARRAY_LEN(bad);
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_GENERIC_FILE_MANAGEMENT, 0), gfm_write_first,
+		        (void *)(uintptr_t)(is_bad ? &bad[i].cmd : &good[i - ORSP_ARRAY_LEN(bad)]));
+		if (is_bad) {
+			expect_issue(&pl, true, bad[i].what);
+			expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, bad[i].what);
+		} else {
+			expect_valid(&pl);
+			expect_no_issue(&pl, "fillFileContent");
+		}
+		pl_free(&pl);
+	}
+}
+
 /* One genericFileManagement of n empty filePath items: 5 + n TLVs in all. */
 static uint8_t *gfm_items(size_t n, size_t *len)
 {
@@ -4745,6 +4832,7 @@ int main(void)
 	    cmocka_unit_test(test_aka_mapping),
 	    cmocka_unit_test(test_secrets_too_long),
 	    cmocka_unit_test(test_validate_gfm_paths),
+	    cmocka_unit_test(test_validate_gfm_identity),
 	    cmocka_unit_test(test_encode_out_of_memory),
 	    cmocka_unit_test(test_decode_malformed),
 	    cmocka_unit_test(test_decode_value_forms),

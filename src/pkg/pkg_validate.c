@@ -694,47 +694,90 @@ static void fids_fs(vctx *v, size_t i, fid_list *l, fid_dir *naa)
 	}
 }
 
+/* A filePath's FIDs as given (PEDefinitions FileManagement.filePath: the path from the MF
+ * without 3F00, an ADF by its temporary file ID); unknown if not whole FIDs, or too deep. */
+static fid_dir gfm_path_fids(const OCTET_STRING_t *p)
+{
+	fid_dir d = {.known = p->size % 2 == 0 && p->size / 2 <= FID_DEPTH, .pe = -1};
+
+	for (int k = 0; d.known && k + 1 < p->size; k += 2)
+		d.p[d.n++] = (uint16_t)(p->buf[k] << 8 | p->buf[k + 1]);
+	return d;
+}
+
+/* The file a filePath selects, for what a fillFileContent then writes: its last FID, in the
+ * directory the FIDs before it name. Unlike the directory of a createFCP (fids_gfm), the MF
+ * spelt out first (3F00) is taken as the MF, and 7FFF first as the current ADF, whichever it
+ * is (gfm_identity matches it with every ADF): an eUICC may take either, and what this
+ * follows is a write over the profile's identity. */
+static fid_file gfm_selected(const fid_dir *path)
+{
+	fid_file f = {.dir = *path};
+	uint8_t skip = path->n > 0 && path->p[0] == 0x3F00;
+
+	f.dir.n = 0;
+	f.dir.known = path->known && path->n > skip;
+	for (uint8_t k = skip; f.dir.known && k < path->n; k++) {
+		uint16_t id = (uint16_t)path->p[k];
+		if (orsp_pkg_fid_reserved(id) && !(id == 0x7FFF && k == skip && k + 1 < path->n))
+			f.dir.known = false;
+		else if (k + 1 < path->n)
+			f.dir.p[f.dir.n++] = id;
+		else
+			f.fid = id;
+	}
+	return f;
+}
+
 /* The files a PE-GenericFileManagement creates: each createFCP in the DF its filePath
  * selected (empty: the MF; the first FID may be an ADF's temporary file ID). Where a
  * createFCP goes after one that created a DF, without a filePath between, is not assumed,
- * nor before a FileManagement's first filePath. */
-static void fids_gfm(vctx *v, size_t i, fid_list *l)
+ * nor before a FileManagement's first filePath. Into w, the files its fillFileContents
+ * write: the file the filePath before them selected, or the createFCP's (the first
+ * fillFileContent after each, numbered in cmd). */
+static void fids_gfm(vctx *v, size_t i, fid_list *l, fid_list *w)
 {
 	const PE_GenericFileManagement_t *g = &v->pkg->pe[i].asn->choice.genericFileManagement;
-	size_t cmd = 0;
+	size_t cmd = 0, fills = 0;
 
 	for (int a = 0; a < g->fileManagementCMD.list.count; a++) {
 		const FileManagement_t *fm = g->fileManagementCMD.list.array[a];
 		fid_dir cur = {.known = false};
+		fid_file sel = {.dir.known = false};
 		for (int b = 0; fm && b < fm->list.count; b++) {
 			const struct FileManagement__Member *c = fm->list.array[b];
 			if (!c)
 				continue;
 			if (c->present == FileManagement__Member_PR_filePath) {
-				const OCTET_STRING_t *p = &c->choice.filePath;
-				memset(&cur, 0, sizeof(cur));
-				cur.known = p->size % 2 == 0 && p->size / 2 <= FID_DEPTH;
-				cur.pe = -1;
-				for (int k = 0; cur.known && k + 1 < p->size; k += 2) {
-					uint16_t id = (uint16_t)(p->buf[k] << 8 | p->buf[k + 1]);
-					/* 3F00 is left out, 7FFF is whichever ADF is current */
-					if (orsp_pkg_fid_reserved(id))
+				cur = gfm_path_fids(&c->choice.filePath);
+				sel = gfm_selected(&cur);
+				/* 3F00 is left out, 7FFF is whichever ADF is current */
+				for (size_t k = 0; cur.known && k < cur.n; k++)
+					if (orsp_pkg_fid_reserved((uint16_t)cur.p[k]))
 						cur.known = false;
-					cur.p[cur.n++] = id;
-				}
 			} else if (c->present == FileManagement__Member_PR_createFCP) {
 				const Fcp_t *fcp = &c->choice.createFCP;
 				fid_file e = {.pe = (long)i};
 				e.cmd = ++cmd;
+				sel.dir.known = false;
 				if (cur.known && fcp_fid(fcp, &e.fid)) {
 					e.dir = cur;
 					e.sfi = fcp_sfi(fcp, NULL);
 					fid_push(l, &e);
+					sel = e;
 				}
 				/* a DF (TS 102 221 Table 11.5: b6-b4 111, b1-b3 000) */
 				if (fcp->fileDescriptor && fcp->fileDescriptor->size >= 1 &&
 				    (fcp->fileDescriptor->buf[0] & 0xBF) == 0x38)
 					cur.known = false;
+			} else if (c->present == FileManagement__Member_PR_fillFileContent) {
+				fills++;
+				if (sel.dir.known) {
+					sel.pe = (long)i;
+					sel.cmd = fills;
+					fid_push(w, &sel);
+				}
+				sel.dir.known = false;
 			}
 		}
 	}
@@ -817,6 +860,45 @@ static void fid_dir_name(const fid_dir *d, char *buf, size_t cap)
 		o += (size_t)snprintf(buf + o, cap - o, "%s%04X", k ? "/" : "", (unsigned)d->p[k]);
 }
 
+/* A genericFileManagement's write into the profile's identity: EF.ICCID of the MF (PE-MF's,
+ * PE-IoT's), EF.IMSI of a PE-USIM's or PE-IoT's ADF, reached by a filePath (7FFF first: any
+ * ADF) or as the file a createFCP made (which check_fids names a second file of its FID).
+ * PEDefinitions runs the genericFileManagement after the PEs before it, so the card would
+ * hold another ICCID or IMSI than the one personalisation wrote, the SM-DP+ recorded from
+ * the package (orsp_pkg_get_usim) and the AuC keys the subscriber by; check_imsi reads only
+ * the PEs' own files. An error for who vouches for the package; for an eUICC installing it
+ * a warning, as check_fids's (openrsp's runs no genericFileManagement: docs/usim.md). */
+static void gfm_identity(vctx *v, const fid_list *l, const fid_list *w)
+{
+	bool err = !(v->flags & ORSP_PKG_VALIDATE_INSTALL);
+
+	for (size_t k = 0; k < w->n; k++) {
+		const fid_file *f = &w->f[k];
+		for (size_t j = 0; j < l->n; j++) {
+			const fid_file *t = &l->f[j];
+			orsp_pe_type pt = t->pe >= 0 ? v->pkg->pe[t->pe].type : ORSP_PE_UNKNOWN;
+			bool iccid = t->name && strcmp(t->name, "ef-iccid") == 0 &&
+			             (pt == ORSP_PE_MF || pt == ORSP_PE_IOT);
+			bool imsi = t->name && strcmp(t->name, "ef-imsi") == 0 &&
+			            (pt == ORSP_PE_USIM || pt == ORSP_PE_IOT);
+			bool any_adf = f->dir.n > 0 && f->dir.p[0] == 0x7FFF && t->dir.name &&
+			               strncmp(t->dir.name, "adf-", 4) == 0;
+			char dn[64];
+			if (!(iccid || imsi) || f->fid != t->fid || f->dir.n != t->dir.n ||
+			    memcmp(f->dir.p + (any_adf ? 1 : 0), t->dir.p + (any_adf ? 1 : 0),
+			           (f->dir.n - (any_adf ? 1u : 0u)) * sizeof(f->dir.p[0])) != 0)
+				continue;
+			fid_dir_name(&t->dir, dn, sizeof(dn));
+			add(v, err, f->pe,
+			    "fillFileContent #%zu writes %s in %s: a profile's identity is "
+			    "written by its PE-MF/PE-USIM/PE-IoT, which personalisation writes "
+			    "and the SM-DP+ records",
+			    f->cmd, t->name, dn);
+			break;
+		}
+	}
+}
+
 /* TS 102 221 §8.3: the files under one parent have distinct FIDs; no file has the FID of a DF
  * above it; 3F00 is the MF's, 7FFF (the current ADF) and FFFF are reserved. An ADF's
  * temporary file ID is unique in the profile (PEDefinitions Fcp.fileID): ADFs are counted
@@ -829,7 +911,7 @@ static void fid_dir_name(const fid_dir *d, char *buf, size_t cap)
 static void check_fids(vctx *v)
 {
 	const orsp_pkg *pkg = v->pkg;
-	fid_list l = {0};
+	fid_list l = {0}, w = {0};
 	fid_dir naa = {.known = false};
 	bool err = !(v->flags & ORSP_PKG_VALIDATE_INSTALL);
 
@@ -837,13 +919,15 @@ static void check_fids(vctx *v)
 		if (orsp_pe_type_is_fs(pkg->pe[i].type))
 			fids_fs(v, i, &l, &naa);
 		else if (pkg->pe[i].type == ORSP_PE_GENERIC_FILE_MANAGEMENT)
-			fids_gfm(v, i, &l);
+			fids_gfm(v, i, &l, &w);
 	}
-	if (l.oom) {
+	if (l.oom || w.oom) {
 		add(v, true, -1, "cannot check the file IDs: out of memory");
 		free(l.f);
+		free(w.f);
 		return;
 	}
+	gfm_identity(v, &l, &w);
 	for (size_t k = 0; k < l.n; k++) {
 		const fid_file *f = &l.f[k];
 		char fn[64], dn[64];
@@ -912,6 +996,7 @@ static void check_fids(vctx *v)
 		    fn, f->sfi, dn, hn, h->pe);
 	}
 	free(l.f);
+	free(w.f);
 }
 
 /* Each PE-USIM's AID: the dfName of its adf-usim, else an application record of EF.DIR (PE-MF)
