@@ -62,6 +62,17 @@ failure() {
 		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
 	fi
 }
+# waiting_on_pipe PID: process PID sleeps in a write to a pipe (anon_pipe_write, pipe_write);
+# where /proc/PID/wchan names no function, it sleeps (state S)
+waiting_on_pipe() {
+	local w
+	w=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
+	if [[ -n $w && $w != 0 ]]; then
+		[[ $w == *pipe_write ]]
+	else
+		[[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == S ]]
+	fi
+}
 # hidden_while_said DESC SECRETS ARGS...: openrsp ARGS with standard output and error on a pipe
 # whose buffer is full, so that what it says first waits; meanwhile none of SECRETS (words
 # separated by spaces) may be in its command line, each overwritten with x's instead. For a
@@ -78,9 +89,12 @@ hidden_while_said() {
 	head -c 65536 /dev/zero >&7 # the pipe's buffer full: a write to it waits
 	"$B" "$@" >&7 2>&7 </dev/null &
 	p=$!
-	# asleep, writing (a sanitizer build starts slowly)
-	for _ in $(seq 1 300); do
-		[[ $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) == S ]] && break
+	# asleep in its write to the pipe (/proc/PID/wchan; where the kernel does not say, asleep
+	# at all), or gone; a sanitizer build starts slowly, and more so on a loaded machine: the
+	# bound (2 minutes) is only there for a hang
+	for _ in $(seq 1 2400); do
+		waiting_on_pipe "$p" && break
+		kill -0 "$p" 2>/dev/null || break
 		sleep 0.05
 	done
 	cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)
