@@ -110,14 +110,14 @@ usage "--opc" aka gen --k "$k" --opc - "${G[@]}" <"$T/long"
 expect "a line on standard input too long: said" "openrsp: --opc: the line in standard input is too long" "$err"
 # piped NAME ARGS...: openrsp ARGS started with standard input from the pipe $T/NAME (held
 # open on fd 3, nothing written yet) and output to $T/NAME.out; p its process, cmdline its
-# command line once a value there is overwritten (or it ended), up to 30 s: a sanitizer build
-# starts slowly
+# command line once a value there is overwritten (or it ended), up to 2 minutes: a sanitizer
+# build starts slowly, more so on a loaded machine
 piped() {
 	mkfifo "$T/$1"
 	"$B" "${@:2}" <"$T/$1" >"$T/$1.out" 2>&1 &
 	p=$!
 	exec 3>"$T/$1"
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 1200); do
 		grep -q xxxxxxxx "/proc/$p/cmdline" 2>/dev/null && break
 		kill -0 "$p" 2>/dev/null || break
 		sleep 0.1
@@ -487,7 +487,7 @@ waiting=$!
 exec 7>"$T/stdin" # the command now waits for K
 core=""
 kek_shown=""
-for _ in $(seq 1 200); do
+for _ in $(seq 1 2400); do
 	if [[ "$(cat "/proc/$waiting/comm" 2>/dev/null)" == openrsp ]]; then
 		core=$(awk '/^Max core file size/ {print $5 "/" $6}' "/proc/$waiting/limits" 2>/dev/null)
 		kek_shown=$(tr '\0' '\n' <"/proc/$waiting/environ" 2>/dev/null | grep -c "$KEKHEX" || true)

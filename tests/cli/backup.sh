@@ -294,7 +294,7 @@ chmod 600 "$T/smdp.conf"
 start_server() {
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	pid=$!
-	for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	if [[ -s "$T/port" ]]; then ok; else bad "smdp serve did not start: $(cat "$T/serve.log")"; fi
 }
 stop_server() {

@@ -280,7 +280,7 @@ pid=$!
 wait_for 120 "the bench's server" srv_of $pid
 kill -KILL $pid
 wait $pid || true
-end=$((SECONDS + 10))
+end=$((SECONDS + 60))
 until gone "$srv" || ((SECONDS >= end)); do sleep 0.05; done
 if gone "$srv"; then ok; else
 	bad "bench smdp SIGKILL left its server $srv running"

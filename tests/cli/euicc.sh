@@ -272,8 +272,8 @@ srv = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind((addr, 0)); srv.listen(1)
 print(srv.getsockname()[1], flush=True)
-srv.settimeout(20)
-c, _ = srv.accept(); c.settimeout(20)
+srv.settimeout(120)
+c, _ = srv.accept(); c.settimeout(120)
 def rx(n):
     b = b""
     while len(b) < n:
@@ -310,7 +310,7 @@ serve_session() {
 	[[ $addr == *:* ]] && spec="[$addr]"
 	python3 "$T/vpcd.py" "$addr" >"$T/$name.out" 2>"$T/$name.err" &
 	vp=$!
-	for _ in $(seq 50); do [[ -s "$T/$name.out" ]] && break; sleep 0.1; done
+	wait_for 60 "the fake vpcd's port" nonempty "$T/$name.out"
 	port=$(head -1 "$T/$name.out")
 	"$B" euicc serve --state "$S" --vpcd "$spec:$port" 2>"$T/$name-serve.err" &
 	sv=$!
@@ -332,7 +332,7 @@ wait $sv || src=$?
 # moment late)
 "$B" euicc serve --state "$S" --vpcd "127.0.0.1:$port" 2>"$T/serve2.err" &
 sv=$!
-for _ in $(seq 100); do grep -qs 'served to vpcd' "$T/serve2.err" && break; sleep 0.1; done
+for _ in $(seq 1200); do grep -qs 'served to vpcd' "$T/serve2.err" && break; kill -0 $sv 2>/dev/null || break; sleep 0.1; done
 kill -HUP $sv
 src=0
 wait $sv || src=$?
@@ -340,7 +340,7 @@ wait $sv || src=$?
 # started with SIGHUP ignored (nohup, a supervisor): it stays ignored, SIGTERM stops it
 nohup "$B" euicc serve --state "$S" --vpcd "127.0.0.1:$port" >/dev/null 2>"$T/serve3.err" &
 sv=$!
-for _ in $(seq 100); do grep -qs 'served to vpcd' "$T/serve3.err" && break; sleep 0.1; done
+for _ in $(seq 1200); do grep -qs 'served to vpcd' "$T/serve3.err" && break; kill -0 $sv 2>/dev/null || break; sleep 0.1; done
 kill -HUP $sv
 sleep 0.5
 if kill -0 $sv 2>/dev/null; then ok; else bad "serve under nohup stopped on SIGHUP: $(cat "$T/serve3.err")"; fi

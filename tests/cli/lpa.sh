@@ -367,7 +367,7 @@ if command -v curl >/dev/null; then
 		--iccid-start 8900012345678900200 --imsi-start 001010000000200 --count 2 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
-	for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
 	PORT=$(head -1 "$T/port")
 	E2=$T/card2
 	"$B" euicc init --state "$E2" --pki "$P" >/dev/null

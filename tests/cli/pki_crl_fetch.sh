@@ -62,7 +62,7 @@ os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 s.serve_forever()
 EOF
 	web=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[[ -s $T/port ]] && break
 		sleep 0.1
 	done
@@ -242,7 +242,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T
 openssl s_server -accept 127.0.0.1:0 -cert "$T/h2.pem" -key "$T/h2_key.pem" -alpn h2,http/1.1 \
 	-www >"$T/h2.log" 2>&1 &
 tls=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 1200); do
 	grep -q '^ACCEPT' "$T/h2.log" && break
 	sleep 0.05
 done

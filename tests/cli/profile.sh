@@ -487,8 +487,9 @@ waiting() {
 	exec 3<>"$T/$1"
 	"$B" "${@:2}" <"$T/$1" >/dev/null 2>"$T/$1.err" &
 	pid=$!
-	for _ in $(seq 200); do
+	for _ in $(seq 2400); do
 		[[ $(cat "/proc/$pid/syscall" 2>/dev/null) == "0 0x0 "* ]] && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")

@@ -82,7 +82,7 @@ c.execute("SELECT count(*) FROM sqlite_master").fetchall()
 open(sys.argv[2], "w").write("open")
 time.sleep(60)' "$1" "$T/held" &
 	holder=$!
-	for _ in $(seq 1 100); do [[ -s "$T/held" ]] && break; sleep 0.05; done
+	wait_for 60 "$1 held open" nonempty "$T/held"
 }
 unhold() {
 	kill "$holder"

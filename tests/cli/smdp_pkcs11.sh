@@ -92,7 +92,7 @@ serve() {
 	: >"$T/port"
 	"$B" smdp serve --config "$1" >"$T/port" 2>"$2" &
 	server=$!
-	for _ in $(seq 600); do
+	for _ in $(seq 2400); do
 		[[ -s "$T/port" ]] && break
 		kill -0 "$server" 2>/dev/null || break
 		sleep 0.05

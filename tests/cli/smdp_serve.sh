@@ -151,7 +151,7 @@ conf "$T/ca.conf"
 sed -i 's|^database = .*|database = auc.db|' "$T/ca.conf"
 # (bounded: a server that took the database would serve until stopped)
 rc=0
-timeout 30 "$B" smdp serve --config "$T/ca.conf" >/dev/null 2>"$T/err" || rc=$?
+timeout 120 "$B" smdp serve --config "$T/ca.conf" >/dev/null 2>"$T/err" || rc=$?
 expect "AuC database refused" "1 openrsp: server: $T/auc.db holds no SM-DP+ inventory but other tables (an AuC database?): the SM-DP+ needs a database of its own" "$rc $(cat "$T/err")"
 rc=0
 "$B" smdp serve --config "$T/ca.conf" --check >/dev/null 2>"$T/cerr" || rc=$?
@@ -291,7 +291,7 @@ if compgen -G "$T/smdp.db-*" >/dev/null; then bad "--check made $(ls "$T"/smdp.d
 conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0" "trusted_proxies = 127.0.0.1 ::1"
 SSLKEYLOGFILE="$T/tls-keys.log" GNUTLS_KEYLOGFILE="$T/tls-keys2.log" "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
-for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 PORT=$(head -1 "$T/port")
 [[ -n "$PORT" ]] || {
 	cat "$T/serve.log" >&2
@@ -557,7 +557,7 @@ cp "$T/newer.db" "$T/newer.orig"
 sed "s|^port = .*|port = 0|; s|^database = .*|database = newer.db|" "$T/busy.conf" >"$T/newer.conf"
 chmod 600 "$T/newer.conf"
 src=0
-timeout 30 "$B" smdp serve --config "$T/newer.conf" >/dev/null 2>"$T/serr" || src=$?
+timeout 120 "$B" smdp serve --config "$T/newer.conf" >/dev/null 2>"$T/serr" || src=$?
 run smdp serve --config "$T/newer.conf" --check
 if [[ $src -eq 1 && $rc -eq 1 && "$err" == "$(cat "$T/serr")" && "$err" == *"smdp schema version 99 is newer than this program"* && -z "$out" ]]; then ok; else bad "--check, newer database: rc=$rc $out $err (serve: $src $(cat "$T/serr"))"; fi
 if cmp -s "$T/newer.db" "$T/newer.orig"; then ok; else bad "--check changed the newer database"; fi
@@ -569,7 +569,7 @@ serve_briefly() { # serve_briefly CONF: start a second server, stop it once it h
 	rm -f "$T/port2"
 	"$B" smdp serve --config "$1" >"$T/port2" 2>"$T/err" &
 	pid2=$!
-	for _ in $(seq 1 300); do [[ -s "$T/port2" ]] && break; kill -0 "$pid2" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 1 1200); do [[ -s "$T/port2" ]] && break; kill -0 "$pid2" 2>/dev/null || break; sleep 0.1; done
 	kill -TERM "$pid2" 2>/dev/null || true
 	wait "$pid2" || true
 	pid2=""
@@ -587,7 +587,7 @@ for round in 1 2 3 4 5 6; do
 	pid2=$!
 	"$B" smdp serve --config "$T/twin.conf" >"$T/tport2" 2>"$T/terr2" &
 	pid3=$!
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 1200); do
 		[[ -s "$T/tport1" && -s "$T/tport2" ]] && break
 		kill -0 "$pid2" 2>/dev/null && kill -0 "$pid3" 2>/dev/null || break
 		sleep 0.1
@@ -634,7 +634,8 @@ if [[ -r /proc/self/status ]]; then
 	sed -i "s|^database = .*|database = early.db|" "$T/early.conf"
 	"$B" smdp serve --config "$T/early.conf" >"$T/eport" 2>"$T/eerr" &
 	pid2=$!
-	for _ in $(seq 1 3000); do sigterm_caught && break; kill -0 "$pid2" 2>/dev/null || break; done
+	end=$((SECONDS + 120))
+	until sigterm_caught || ! kill -0 "$pid2" 2>/dev/null || ((SECONDS >= end)); do :; done
 	kill -TERM "$pid2"
 	rc=0
 	wait "$pid2" || rc=$?
@@ -659,7 +660,7 @@ pid=""
 rm -f "$T/port" # (not the last server's port: the redirection below comes a moment late)
 "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
-for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 [[ -s "$T/port" ]] || bad "restart: $(cat "$T/serve.log")"
 kill -HUP "$pid"
 rc=0
@@ -677,7 +678,7 @@ serve_drain() { # serve_drain SECONDS: a server with that drain in $pid, its por
 	rm -f "$T/port"
 	"$B" smdp serve --config "$T/drain.conf" >"$T/port" 2>"$T/drain.log" &
 	pid=$!
-	for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	PORT=$(head -1 "$T/port")
 	C=(curl -s --max-time 10 --cacert "$T/pki/ci/ci.pem" --resolve "$FQDN:$PORT:127.0.0.1")
 	URL=https://$FQDN:$PORT

@@ -62,14 +62,15 @@ base=${ORSP_TEST_TMP:-${TMPDIR:-/tmp}}
 mkdir -p "$base"
 work=$(mktemp -d "$base/pcsc.XXXXXX")
 pids=()
-# stops every process in pids; status 1 if one had to be killed
+# stops every process in pids; status 1 if one had to be killed (after a minute: a
+# sanitizer's process on a loaded machine may take seconds to stop)
 stop_pids() {
 	local pid i ok=0
 	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	for pid in "${pids[@]}"; do
-		for i in $(seq 1 50); do
+		for i in $(seq 1 600); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -200,7 +201,7 @@ echo "pcsc_vpcd: started the echo card (pid ${pids[-1]})"
 # T=0 only, as lpac connects; then T=1 only (the ATR offers both).
 for proto in T0 T1; do
 	echo "pcsc_vpcd: client over $proto"
-	if ! "$client_bin" "$reader" "$aid" "$atr" "$proto" 30; then
+	if ! "$client_bin" "$reader" "$aid" "$atr" "$proto" 120; then
 		show_logs
 		fail "the PC/SC client did not get the expected answers over $proto"
 	fi
@@ -235,8 +236,10 @@ if [ -n "$openrsp_bin" ]; then
 		fail "profile generate"
 	"$B" smdp serve --config "$work/smdp.conf" >"$work/port" 2>"$work/smdp.log" &
 	pids+=($!)
-	for _ in $(seq 1 50); do
+	# (a sanitizer's server on a loaded machine starts in seconds: 2 minutes only bound a hang)
+	for _ in $(seq 1 1200); do
 		[ -s "$work/port" ] && break
+		kill -0 "${pids[-1]}" 2>/dev/null || break
 		sleep 0.1
 	done
 	sport=$(head -1 "$work/port")
@@ -252,7 +255,8 @@ if [ -n "$openrsp_bin" ]; then
 	mark=0
 	[ "$reader" = "openrsp vpcd" ] && mark=$(wc -l <"$work/pcscd.log")
 	eid=""
-	for _ in $(seq 1 50); do
+	end=$((SECONDS + 120))
+	while ((SECONDS < end)); do
 		eid=$(lpa chip info --json 2>"$work/lpa.log" | grep -o '"eidValue":"[0-9A-F]*"' | cut -d'"' -f4) || true
 		[ -n "$eid" ] && break
 		sleep 0.2
