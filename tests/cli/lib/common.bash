@@ -205,8 +205,9 @@ stop_checked() {
 	fi
 }
 # hold_write_lock DB: another connection takes DB's write lock (BEGIN IMMEDIATE) and holds it
-# until release_write_lock (at most 15 s); returns once it is held. For a command that must
-# be caught while it waits for the database.
+# until release_write_lock (at most 2 minutes: a bound for a hang only, as the waits below; a
+# sanitizer's openrsp on a loaded machine starts many times slower); returns once it is held.
+# For a command that must be caught while it waits for the database.
 hold_write_lock() {
 	rm -f "$T/lock.held" "$T/lock.release"
 	"$PY" -c '
@@ -214,13 +215,13 @@ import os, sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("BEGIN IMMEDIATE")
 open(sys.argv[2], "w").close()
-for _ in range(1500):
+for _ in range(12000):
     if os.path.exists(sys.argv[3]):
         break
     time.sleep(0.01)
 c.execute("ROLLBACK")' "$1" "$T/lock.held" "$T/lock.release" &
 	LOCK_PID=$!
-	wait_for 10 "the write lock on $1" test -e "$T/lock.held"
+	wait_for 60 "the write lock on $1" test -e "$T/lock.held"
 }
 release_write_lock() {
 	touch "$T/lock.release"
@@ -245,7 +246,7 @@ term_while_locked() {
 	hold_write_lock "$db"
 	"$@" >"$out" 2>"$errf" &
 	pid=$!
-	wait_for 10 "$* opening $db" opened "$pid" "${db##*/}"
+	wait_for 60 "$* opening $db" opened "$pid" "${db##*/}"
 	kill -TERM "$pid" 2>/dev/null || true
 	release_write_lock
 	rc=0
