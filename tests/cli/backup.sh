@@ -66,9 +66,11 @@ usage --bogus auc backup --db "$A" --out "$T/x.db" --bogus
 absent "a usage error made a backup" "$T/x.db"
 
 # a backup while another process hands out vectors (each a committed write) blocks no writer:
-# the backup is stopped (SIGSTOP) while it holds its read snapshot, seen as its shared lock on
-# one of the read marks of the WAL index (bytes 123..127 of the -shm file, in /proc/locks);
-# the writer must commit two vectors meanwhile, then the backup goes on. With a 20 MB table
+# the backup is stopped (SIGSTOP) while it copies: it holds its read snapshot, seen as its
+# shared lock on one of the read marks of the WAL index (bytes 123..127 of the -shm file, in
+# /proc/locks), not the write lock (byte 120) its own transactions before and after the copy
+# take, and the copy's temporary file has bytes; the writer must commit two vectors
+# meanwhile, then the backup goes on. With a 20 MB table
 # beside the subscribers the copy lasts long enough to be caught in most tries; a try whose
 # backup ended before it was caught is made again. No vector may fail.
 "$PY" - "$A" <<'PYEOF'
@@ -92,9 +94,9 @@ while ((tries < 5)); do
 	rm -f "$T/a1.db"
 	"$B" auc backup --db "$A" --out "$T/a1.db" >"$T/backup.out" 2>"$T/backup.err" &
 	pid=$!
-	caught=$("$PY" - "$pid" "$A-shm" "$W" <<'PYEOF'
-import os, signal, sys, time
-pid, shm, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+	caught=$("$PY" - "$pid" "$A-shm" "$W" "$T/a1.db" <<'PYEOF'
+import glob, os, signal, sys, time
+pid, shm, log, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 
 def state():  # the process's state letter; None once it is gone
     try:
@@ -103,18 +105,36 @@ def state():  # the process's state letter; None once it is gone
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return None
 
-def holds_read_mark():
+def copying():
+    """the copy under way: the backup holds a read mark of the WAL index (a shared lock on one
+    of bytes 123..127 of the -shm file) and not its write lock (byte 120: the backup's own
+    transactions before and after the copy, the KEK's check and the audit row, take it, and
+    stopped then it would block the writer), and the copy's temporary file has bytes"""
     try:
-        ino = os.stat(shm).st_ino
+        ino = str(os.stat(shm).st_ino)
     except FileNotFoundError:
         return False
+    mark = write = False
     with open("/proc/locks") as f:
         for line in f:
-            # "N: POSIX ADVISORY READ PID MAJ:MIN:INODE START END"; a waiter has "->" after N:
+            # "N: POSIX ADVISORY READ|WRITE PID MAJ:MIN:INODE START END"; a waiter has "->"
             p = line.split()
-            if (len(p) >= 8 and p[1] == "POSIX" and p[3] == "READ" and p[4] == str(pid)
-                    and p[5].rsplit(":", 1)[1] == str(ino) and 123 <= int(p[6]) <= 127):
+            if (len(p) < 8 or p[1] != "POSIX" or p[4] != str(pid)
+                    or p[5].rsplit(":", 1)[1] != ino):
+                continue
+            end = 1 << 62 if p[7] == "EOF" else int(p[7])
+            if p[3] == "READ" and 123 <= int(p[6]) <= 127:
+                mark = True
+            if p[3] == "WRITE" and int(p[6]) <= 120 <= end:
+                write = True
+    if not mark or write:
+        return False
+    for t in glob.glob(glob.escape(out) + ".tmp*"):
+        try:
+            if not t.endswith("-journal") and os.path.getsize(t) > 0:
                 return True
+        except OSError:
+            pass
     return False
 
 def oks():
@@ -129,14 +149,14 @@ try:
         if s is None or s in "ZX":
             print("missed")
             sys.exit()
-        if not holds_read_mark():
+        if not copying():
             time.sleep(0.001)
             continue
         os.kill(pid, signal.SIGSTOP)
         stopped = True
         while state() not in (None, "T", "t", "Z", "X") and time.monotonic() < deadline:
             time.sleep(0.001)
-        if state() in ("T", "t") and holds_read_mark():
+        if state() in ("T", "t") and copying():
             base = oks()
             while oks() < base + 2 and time.monotonic() < deadline:
                 time.sleep(0.01)
