@@ -4436,11 +4436,11 @@ static void gfm_write_first(ProfileElement_t *pe, void *arg)
 /* A genericFileManagement runs after the file-system PEs (PEDefinitions), so its filePath
  * selects a file they created and its fillFileContent overwrites it. Into EF.ICCID (2FE2 in
  * the MF; 3F00/2FE2, the MF spelt out; a createFCP of 2FE2 in the MF, also a second file of
- * that FID) or EF.IMSI (7FD0/6F07, ADF.USIM by its temporary file ID; 7FFF/6F07, the
- * current ADF) the card would hold another identity than the one personalisation wrote and
- * the SM-DP+ and the AuC recorded: an error, a warning with ORSP_PKG_VALIDATE_INSTALL
- * (check passed all of them before). EF.SPN (7FD0/6F46), and a write to no file, are no
- * identity: no issue. */
+ * that FID) or EF.IMSI (7FD0/6F07, ADF.USIM by its temporary file ID) the card would hold
+ * another identity than the one personalisation wrote and the SM-DP+ and the AuC recorded:
+ * an error, a warning with ORSP_PKG_VALIDATE_INSTALL (check passed all of them before).
+ * 7FFF/6F07, the current ADF's, a warning: it may be another ADF (ADF.ISIM's EF.IST). EF.SPN
+ * (7FD0/6F46), and a write to no file, are no identity: no issue. */
 static void test_validate_gfm_identity(void **state)
 {
 	static const struct {
@@ -4457,9 +4457,9 @@ static void test_validate_gfm_identity(void **state)
 	    {{"7FD06F07", NULL, "080910101032540636"},
 	     "PE #6 (genericFileManagement): fillFileContent #1 writes ef-imsi in adf-usim (PE "
 	     "#7)"},
-	    {{"7FFF6F07", NULL, "080910101032540636"},
-	     "fillFileContent #1 writes ef-imsi in adf-usim (PE #7)"},
 	};
+	/* 7FFF/6F07: the current ADF's, which may be ADF.ISIM's EF.IST (TS 31.103): a warning */
+	static const gfm_write_cmd any_adf = {"7FFF6F07", NULL, "080910101032540636"};
 	static const gfm_write_cmd good[] = {{"7FD06F46", NULL, "00"}, {"", NULL, "00"}};
 	pelist pl;
 	(void)state;
@@ -4478,6 +4478,13 @@ static void test_validate_gfm_identity(void **state)
 		}
 		pl_free(&pl);
 	}
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_GENERIC_FILE_MANAGEMENT, 0), gfm_write_first,
+	        (void *)(uintptr_t)&any_adf);
+	expect_issue(&pl, false,
+	             "fillFileContent #1 may write ef-imsi in adf-usim (PE #7) (7FFF: if it is "
+	             "the current ADF)");
+	pl_free(&pl);
 }
 
 /* One genericFileManagement of n empty filePath items: 5 + n TLVs in all. */

@@ -867,7 +867,8 @@ static void fid_dir_name(const fid_dir *d, char *buf, size_t cap)
  * hold another ICCID or IMSI than the one personalisation wrote, the SM-DP+ recorded from
  * the package (orsp_pkg_get_usim) and the AuC keys the subscriber by; check_imsi reads only
  * the PEs' own files. An error for who vouches for the package; for an eUICC installing it
- * a warning, as check_fids's (openrsp's runs no genericFileManagement: docs/usim.md). */
+ * a warning, as check_fids's (openrsp's runs no genericFileManagement: docs/usim.md); a
+ * warning too through 7FFF, where the current ADF may be another one. */
 static void gfm_identity(vctx *v, const fid_list *l, const fid_list *w)
 {
 	bool err = !(v->flags & ORSP_PKG_VALIDATE_INSTALL);
@@ -889,11 +890,14 @@ static void gfm_identity(vctx *v, const fid_list *l, const fid_list *w)
 			           (f->dir.n - (any_adf ? 1u : 0u)) * sizeof(f->dir.p[0])) != 0)
 				continue;
 			fid_dir_name(&t->dir, dn, sizeof(dn));
-			add(v, err, f->pe,
-			    "fillFileContent #%zu writes %s in %s: a profile's identity is "
+			/* through 7FFF, whichever ADF is current: that one's 6F07 may be another
+			 * file (EF.IST in ADF.ISIM, TS 31.103), so a warning only */
+			add(v, err && !any_adf, f->pe,
+			    "fillFileContent #%zu %s %s in %s%s: a profile's identity is "
 			    "written by its PE-MF/PE-USIM/PE-IoT, which personalisation writes "
 			    "and the SM-DP+ records",
-			    f->cmd, t->name, dn);
+			    f->cmd, any_adf ? "may write" : "writes", t->name, dn,
+			    any_adf ? " (7FFF: if it is the current ADF)" : "");
 			break;
 		}
 	}
