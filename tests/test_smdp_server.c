@@ -3329,8 +3329,8 @@ static void test_expiry_behind_slow_callback(void **state)
 	    ORSP_OK);
 	r.cfg.housekeeping_s = 1;
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
-	/* due after one send (at most 5 s) past the expiry; 40 s leave room for a slow machine,
-	 * and are far below the 100 s of one round of sends */
+	/* due after one send (at most 5 s) past the expiry; 60 s leave room for a slow machine,
+	 * and are below the 100 s of one round of sends */
 	wait_left_released(&r, 600, 100);
 	assert_int_equal(r.p.state, ORSP_SMDP_UNAVAILABLE);
 	orsp_smdp_server_stop(srv);

@@ -14,11 +14,15 @@ T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_lpa.XXXXXX")
 export PCSCLITE_CSOCK_NAME="$T/no-pcscd.sock"
 unset ORSP_LPA_EUICC ORSP_LPA_CA
 server_pid=""
+silent=""
+dl=""
 cleanup() {
-	if [[ -n "$server_pid" ]]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	local p
+	for p in "$server_pid" "$dl" "$silent"; do
+		[[ -n "$p" ]] || continue
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -308,6 +312,8 @@ print(s.getsockname()[1], flush=True); time.sleep(300)'; }
 	kill "$dl" "$silent" 2>/dev/null || true
 	wait "$dl" 2>/dev/null || true
 	wait "$silent" 2>/dev/null || true
+	dl=""
+	silent=""
 	# a usage error before -c is read (an option before it refused, -h) hides the code
 	# before it says anything: here the message waits on a full pipe, the code already gone
 	for early in "--timeout 0" "-h" "--frob"; do

@@ -62,12 +62,34 @@ failure() {
 		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
 	fi
 }
+# wchan_names: whether this kernel names the function a sleeping process waits in
+# (/proc/PID/wchan), asked once of a sleep(1); "0" is also what it says of a running process
+WCHAN_NAMES=""
+wchan_names() {
+	local sp w
+	if [[ -z $WCHAN_NAMES ]]; then
+		WCHAN_NAMES=no
+		sleep 30 &
+		sp=$!
+		for _ in $(seq 1 100); do
+			w=$(cat "/proc/$sp/wchan" 2>/dev/null || true)
+			if [[ -n $w && $w != 0 ]]; then
+				WCHAN_NAMES=yes
+				break
+			fi
+			sleep 0.02
+		done
+		kill "$sp" 2>/dev/null || true
+		wait "$sp" 2>/dev/null || true
+	fi
+	[[ $WCHAN_NAMES == yes ]]
+}
 # waiting_on_pipe PID: process PID sleeps in a write to a pipe (anon_pipe_write, pipe_write);
-# where /proc/PID/wchan names no function, it sleeps (state S)
+# on a kernel that names no such function, it sleeps (state S)
 waiting_on_pipe() {
 	local w
-	w=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
-	if [[ -n $w && $w != 0 ]]; then
+	if wchan_names; then
+		w=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
 		[[ $w == *pipe_write ]]
 	else
 		[[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == S ]]
