@@ -5520,15 +5520,17 @@ static void test_retry_expired_then_earlier_fails(void **state)
 	dl_free(&b);
 }
 
-/* The superseded session a's failed result, sent while its retry b is live: recorded
- * `retried`, the profile still Downloaded. *pending: the pendingNotification as sent (the
- * operator's report of the failure carries it), malloc'd. */
-static void retried_failure(fx *f, dl *a, char **pending)
+/* Session a of the order mid superseded by its retry b (retried), and a's failed result
+ * sent while b is live: recorded `retried`, the profile still Downloaded. *pending: the
+ * pendingNotification as sent (the operator's report of the failure carries it), malloc'd. */
+static void retried_failure(fx *f, dl *a, dl *b, const char *mid, char **pending)
 {
 	int http;
-	json_t *req = pir_request(f, a, false, false);
+	json_t *req;
 	char sql[256];
 
+	retried(f, a, b, mid, NULL, 0, false);
+	req = pir_request(f, a, false, false);
 	*pending = strdup(json_string_value(json_object_get(req, "pendingNotification")));
 	assert_non_null(*pending);
 	assert_null(call(f, "handleNotification", req, &http));
@@ -5539,6 +5541,12 @@ static void retried_failure(fx *f, dl *a, char **pending)
 	         a->tid_hex);
 	assert_int_equal(count_of(f, sql), 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+}
+
+/* The profile's pir(failure) audit rows: each a failure that decided. */
+static int64_t pir_failures(fx *f)
+{
+	return count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'pir(failure)'");
 }
 
 /* The failure recorded `retried` has decided, as one arriving with no retry left would:
@@ -5575,8 +5583,7 @@ static void test_retry_lapsed_after_earlier_failure(void **state)
 	int64_t t0 = time(NULL);
 
 	orsp_smdp_set_clock(f->s, t0);
-	retried(f, &a, &b, "RETRY-LAPSE-1", NULL, 0, false);
-	retried_failure(f, &a, &pending);
+	retried_failure(f, &a, &b, "RETRY-LAPSE-1", &pending);
 	orsp_smdp_set_clock(f->s, t0 + 300); /* b live: the sweep keeps it, nothing decided */
 	assert_int_equal(sweep(f, 0), 0);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
@@ -5587,9 +5594,7 @@ static void test_retry_lapsed_after_earlier_failure(void **state)
 	assert_int_equal(sweep(f, 0), 2); /* b, and a, whose result has decided */
 	earlier_failure_decided(f, pending);
 	assert_int_equal(sweep(f, 0), 0);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
-	                             " 'pir(failure)'"),
-	                 1);
+	assert_int_equal(pir_failures(f), 1);
 	orsp_smdp_set_clock(f->s, 0);
 	free(pending);
 	dl_free(&a);
@@ -5605,8 +5610,7 @@ static void test_retry_chain_lapsed_after_earlier_failure(void **state)
 	int64_t t0 = time(NULL);
 
 	orsp_smdp_set_clock(f->s, t0);
-	retried(f, &a, &b, "RETRY-LAPSE-2", NULL, 0, false);
-	retried_failure(f, &a, &pending);
+	retried_failure(f, &a, &b, "RETRY-LAPSE-2", &pending);
 	orsp_smdp_set_clock(f->s, t0 + 300);
 	reinitiate(f, &c);
 	authenticate(f, &c, "RETRY-LAPSE-2");
@@ -5635,8 +5639,7 @@ static void test_retry_lapsed_new_retry_decides(void **state)
 	int64_t t0 = time(NULL);
 
 	orsp_smdp_set_clock(f->s, t0);
-	retried(f, &a, &b, "RETRY-LAPSE-3", NULL, 0, false);
-	retried_failure(f, &a, &pending);
+	retried_failure(f, &a, &b, "RETRY-LAPSE-3", &pending);
 	orsp_smdp_set_clock(f->s, t0 + 600 + 30);
 	reinitiate(f, &c);
 	authenticate(f, &c, "RETRY-LAPSE-3");
@@ -5646,9 +5649,7 @@ static void test_retry_lapsed_new_retry_decides(void **state)
 	get_bpp(f, &c, NULL, true);
 	pir_judged(f, &c, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
-	                             " 'pir(failure)'"),
-	                 0);
+	assert_int_equal(pir_failures(f), 0);
 	orsp_smdp_set_clock(f->s, 0);
 	free(pending);
 	dl_free(&a);
@@ -5665,8 +5666,7 @@ static void test_retry_cancelled_after_earlier_failure(void **state)
 	static dl a, b;
 	char *pending = NULL;
 
-	retried(f, &a, &b, "RETRY-CANCEL-1", NULL, 0, false);
-	retried_failure(f, &a, &pending);
+	retried_failure(f, &a, &b, "RETRY-CANCEL-1", &pending);
 	cancel_ok(f, &b, 1);
 	earlier_failure_decided(f, pending);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3"
@@ -5686,8 +5686,7 @@ static void test_retry_download_error_after_earlier_failure(void **state)
 	char *pending = NULL;
 	int http;
 
-	retried(f, &a, &b, "RETRY-ERR-1", NULL, 0, false);
-	retried_failure(f, &a, &pending);
+	retried_failure(f, &a, &b, "RETRY-ERR-1", &pending);
 	expect_fail(call(f, "getBoundProfilePackage",
 	                 error_request(&b, 0xBF21, "prepareDownloadResponse"), &http),
 	            "8.1", "4.2");
@@ -5707,17 +5706,14 @@ static void test_retry_delivered_after_earlier_failure(void **state)
 	int64_t t0 = time(NULL);
 
 	orsp_smdp_set_clock(f->s, t0);
-	retried(f, &a, &b, "RETRY-DELIV-1", NULL, 0, false);
-	retried_failure(f, &a, &pending);
+	retried_failure(f, &a, &b, "RETRY-DELIV-1", &pending);
 	get_bpp(f, &b, NULL, true);
 	orsp_smdp_set_clock(f->s, t0 + 86400);
 	(void)sweep(f, 0);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	pir_judged(f, &b, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
-	                             " 'pir(failure)'"),
-	                 0);
+	assert_int_equal(pir_failures(f), 0);
 	orsp_smdp_set_clock(f->s, 0);
 	free(pending);
 	dl_free(&a);
@@ -5736,8 +5732,7 @@ static void test_retry_reopened_after_earlier_failure(void **state)
 	int64_t t0 = time(NULL);
 
 	orsp_smdp_set_clock(f->s, t0);
-	retried(f, &a, &b, "RETRY-REOPEN-1", NULL, 0, false);
-	retried_failure(f, &a, &pending);
+	retried_failure(f, &a, &b, "RETRY-REOPEN-1", &pending);
 	get_bpp(f, &b, NULL, true);
 	cancel_ok(f, &b, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
@@ -5748,9 +5743,7 @@ static void test_retry_reopened_after_earlier_failure(void **state)
 	orsp_smdp_set_clock(f->s, t0 + 86400);
 	(void)sweep(f, 0);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
-	                             " 'pir(failure)'"),
-	                 0);
+	assert_int_equal(pir_failures(f), 0);
 	orsp_smdp_set_clock(f->s, 0);
 	free(pending);
 	dl_free(&a);
@@ -5770,8 +5763,7 @@ static void test_retry_earlier_failure_then_cancel_order(void **state)
 	int64_t t0 = time(NULL);
 
 	orsp_smdp_set_clock(f->s, t0);
-	retried(f, &a, &b, "RETRY-ORDER-1", NULL, 0, false);
-	retried_failure(f, &a, &pending);
+	retried_failure(f, &a, &b, "RETRY-ORDER-1", &pending);
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, false), ORSP_OK);
 	expect_fail(call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http), "8.10.1",
 	            "3.9");
@@ -5779,9 +5771,7 @@ static void test_retry_earlier_failure_then_cancel_order(void **state)
 	orsp_smdp_set_clock(f->s, t0 + 86400);
 	assert_int_equal(sweep(f, 0), 2);
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
-	                             " 'pir(failure)'"),
-	                 0);
+	assert_int_equal(pir_failures(f), 0);
 	orsp_smdp_set_clock(f->s, 0);
 	free(pending);
 	dl_free(&a);
