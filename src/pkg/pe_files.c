@@ -207,6 +207,11 @@ bool file_do_not_create(const File_t *f)
 	return false;
 }
 
+File_t *file_created(File_t *f)
+{
+	return f && !file_do_not_create(f) ? f : NULL;
+}
+
 orsp_err file_set_content(File_t *f, const uint8_t *p, size_t n)
 {
 	struct File__Member *m = NULL;

@@ -4,13 +4,6 @@
 
 #include "pkg_internal.h"
 
-/* f, unless it is marked doNotCreate (PEDefinitions File): the eUICC does not create such a
- * file, so the USIM has none, as when the PE leaves it out (personalisation skips it too). */
-static File_t *created(File_t *f)
-{
-	return f && !file_do_not_create(f) ? f : NULL;
-}
-
 /* The n-th PE-USIM or PE-IoT index, or -1. */
 static long nth_usim(const orsp_pkg *pkg, size_t n)
 {
@@ -51,7 +44,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	out->pe_index = (size_t)i;
 	pe = pkg->pe[i].asn;
 
-	f = created(fs_file(pe, "ef-imsi"));
+	f = file_created(fs_file(pe, "ef-imsi"));
 	if (f && file_content(f, "ef-imsi", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_imsi_decode_ef(buf, len, out->imsi) == ORSP_OK)
 		out->has_imsi = true;
@@ -65,7 +58,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	 * MNC's IMSI wrongly, into the ISIM's IMS domain say). */
 	if (!f || (!file_do_not_create(f) && !file_defines_content(f)))
 		out->mnc_len = 2;
-	f = created(f);
+	f = file_created(f);
 	if (f && file_content(f, "ef-ad", buf, sizeof(buf), &len) == ORSP_OK && len > 0) {
 		out->has_ad = true;
 		out->ad_len = len < sizeof(out->ad) ? len : sizeof(out->ad);
@@ -75,7 +68,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 			out->mnc_len = buf[3] & 0x0Fu;
 	}
 
-	f = created(spn_file(pkg, (size_t)i));
+	f = file_created(spn_file(pkg, (size_t)i));
 	if (f && file_content(f, "ef-spn", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_spn_decode_ef(buf, len, &out->spn_display, out->spn, sizeof(out->spn)) == ORSP_OK)
 		out->has_spn = true;

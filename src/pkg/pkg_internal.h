@@ -84,6 +84,9 @@ size_t file_size(const File_t *f, const char *name);
 bool file_defines_content(const File_t *f);
 /* Whether f is marked doNotCreate (PEDefinitions File): the package does not create it. */
 bool file_do_not_create(const File_t *f);
+/* f, unless it is marked doNotCreate: the eUICC does not create such a file, so the NAA has
+ * none, as when the PE leaves it out (NULL). */
+File_t *file_created(File_t *f);
 /* Replace every fillFileOffset/fillFileContent of f by one fillFileContent of n bytes
  * (ORSP_E_POLICY for a file marked doNotCreate). */
 ORSP_MUST_CHECK orsp_err file_set_content(File_t *f, const uint8_t *p, size_t n);

@@ -267,10 +267,10 @@ static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 		if (!e && p->mnc_len) {
 			uint8_t ad[256];
 			size_t len = 0;
-			File_t *f = fs_file(pe, "ef-ad");
 			/* one marked doNotCreate (PEDefinitions File) the eUICC does not create: no
 			 * EF.AD either (writing it would be refused, ORSP_E_POLICY) */
-			if (!f || file_do_not_create(f))
+			File_t *f = file_created(fs_file(pe, "ef-ad"));
+			if (!f)
 				e = pe_errf(i, c->pe[i].type, ORSP_E_NOT_FOUND,
 				            "no ef-ad in the template: cannot set the MNC length");
 			if (!e)
@@ -387,11 +387,11 @@ static orsp_err apply_spn(orsp_pkg *c, const orsp_pkg_perso *p)
 		int display = p->spn_display;
 		if (c->pe[i].type != ORSP_PE_USIM && c->pe[i].type != ORSP_PE_OPT_IOT)
 			continue;
-		f = fs_file(c->pe[i].asn, "ef-spn");
 		/* a file the package does not create (doNotCreate, PEDefinitions File) is no
 		 * EF.SPN, as one the PE leaves out: writing it would be refused, and with it the
 		 * SPN another PE's EF.SPN takes */
-		if (!f || file_do_not_create(f))
+		f = file_created(fs_file(c->pe[i].asn, "ef-spn"));
+		if (!f)
 			continue;
 		n++;
 		/* efFileSize of any length (a 2-byte '0011' is as good as '11'), else the
