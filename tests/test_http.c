@@ -3371,43 +3371,66 @@ static void served_while_held(const orsp_http_client_opts *o, const char *scheme
 	orsp_http_client_free(c);
 }
 
+/* Whether the server has ended fd, by a reset or the end of its stream (which a slow reader
+ * may not have read up to yet); no wait. */
+static bool conn_ended(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLRDHUP));
+}
+
 /* Slow readers: four connections take every slot (max_connections 4), each sends a whole
  * request for /big and then reads nothing (two) or a byte every 100 ms (two). Before the
  * answer had a deadline they kept their slots until the idle timeout (20 s here; forever for a
  * reader that keeps bytes moving), and the fifth client below (10 s timeout) timed out. Now
  * they are cut request_timeout_ms (3 s) after their answer was queued: the fifth client is
  * served, a normal client gets the whole large answer (it reads as fast as it can: seconds of
- * room even on a loaded machine under a sanitizer), and each slow connection ends (the end of
- * the stream or a reset, not the receive timeout) without its whole answer. */
+ * room even on a loaded machine under a sanitizer), and each slow connection is ended by the
+ * server (a reset or the end of the stream, within 2 minutes) without its whole answer. The
+ * slow ones go on reading slowly until then: a deadline is on the clock of its connection's
+ * thread, which stands still while that thread runs a handler (each /big's copies 8 MiB or
+ * more, a second or two under TSan on a loaded machine), so some are cut seconds after the
+ * first; drained at once, they took their whole answer first. */
 struct drip_reader {
 	int fd[4];
 	size_t got[4];
-	atomic_bool stop;
+	bool ended[4];
 };
 
 static void *drip_read_main(void *arg)
 {
 	struct drip_reader *d = arg;
+	uint64_t give_up = mono_ms() + 120000;
 	char c;
-	while (!atomic_load(&d->stop)) {
-		for (int i = 2; i < 4; i++)
-			if (recv(d->fd[i], &c, 1, MSG_DONTWAIT) == 1)
+
+	for (;;) {
+		int open = 0;
+
+		for (int i = 0; i < 4; i++) {
+			if (d->ended[i] || (d->ended[i] = conn_ended(d->fd[i])))
+				continue;
+			open++;
+			if (i >= 2 && recv(d->fd[i], &c, 1, MSG_DONTWAIT) == 1)
 				d->got[i]++;
+		}
+		if (!open || mono_ms() > give_up)
+			return NULL;
 		sleep_ms(100);
 	}
-	return NULL;
 }
 
 static void test_slow_readers_answer_deadline(void **state)
 {
 	(void)state;
 	orsp_http_server *srv;
-	struct drip_reader d = {.got = {0}};
+	/* static: a failed assertion leaves the thread running */
+	static struct drip_reader d;
 	struct timeval tv = {2, 0};
 	orsp_http_client_opts o = {.timeout_ms = 10000};
 	static char buf[64 * 1024];
 	pthread_t t;
 
+	memset(&d, 0, sizeof(d));
 	big_setup();
 	o.max_response = big_ans.len;
 	srv = start_big(2, 4, 3000);
@@ -3416,14 +3439,16 @@ static void test_slow_readers_answer_deadline(void **state)
 		d.fd[i] = small_window_connect(port, 4096);
 		raw_post(d.fd[i], "/big");
 	}
-	atomic_init(&d.stop, false);
 	assert_int_equal(pthread_create(&t, NULL, drip_read_main, &d), 0);
 	sleep_ms(200);
 	served_while_held(&o, "http", port);
-	atomic_store(&d.stop, true);
 	pthread_join(t, NULL);
 	for (int i = 0; i < 4; i++) {
 		ssize_t got;
+
+		if (!d.ended[i])
+			fail_msg("slow connection %d not ended by the server in 2 minutes", i);
+		/* what the client had not read when the server ended it */
 		assert_int_equal(setsockopt(d.fd[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 		while ((got = recv(d.fd[i], buf, sizeof(buf), 0)) > 0)
 			d.got[i] += (size_t)got;
@@ -5058,40 +5083,54 @@ static void test_https_brainpool_server(void **state)
 /* The answer deadline over HTTPS (the plain HTTP case: test_slow_readers_answer_deadline).
  * Four TLS connections take every slot, each sends a whole request for /big; two then read
  * nothing and two a TLS record every 100 ms. They are cut request_timeout_ms (3 s) after
- * their answers were queued, so a fifth client (10 s timeout) is served, a normal client gets
- * the whole answer, and each slow connection ends (the end of the stream, a reset or a TLS
- * error, not the receive timeout) without its whole answer. Without the deadline they kept
- * their slots until the idle timeout (20 s), and the fifth client timed out. */
+ * their answers were queued (on their thread's clock: see the plain case), so a fifth client
+ * (10 s timeout) is served, a normal client gets the whole answer, and each slow connection is
+ * ended by the server (a reset, the end of the stream or a TLS error, within 2 minutes)
+ * without its whole answer. Without the deadline they kept their slots until the idle timeout
+ * (20 s), and the fifth client timed out. */
 struct tls_drip {
 	int fd[4];
 	gnutls_session_t s[4];
 	size_t got[4];
-	atomic_bool stop;
+	bool ended[4];
 };
 
 static void *tls_drip_main(void *arg)
 {
 	struct tls_drip *d = arg;
+	uint64_t give_up = mono_ms() + 120000;
 	char buf[16384];
-	while (!atomic_load(&d->stop)) {
-		for (int i = 2; i < 4; i++) {
+
+	for (;;) {
+		int open = 0;
+
+		for (int i = 0; i < 4; i++) {
 			struct pollfd p = {.fd = d->fd[i], .events = POLLIN};
-			if (!gnutls_record_check_pending(d->s[i]) && poll(&p, 1, 0) != 1)
+			ssize_t got;
+
+			if (d->ended[i] || (d->ended[i] = conn_ended(d->fd[i])))
 				continue;
-			ssize_t got = gnutls_record_recv(d->s[i], buf, sizeof(buf));
+			open++;
+			if (i < 2 || (!gnutls_record_check_pending(d->s[i]) && poll(&p, 1, 0) != 1))
+				continue;
+			got = gnutls_record_recv(d->s[i], buf, sizeof(buf));
 			if (got > 0)
 				d->got[i] += (size_t)got;
+			else if (got != GNUTLS_E_AGAIN && got != GNUTLS_E_INTERRUPTED)
+				d->ended[i] = true;
 		}
+		if (!open || mono_ms() > give_up)
+			return NULL;
 		sleep_ms(100);
 	}
-	return NULL;
 }
 
 static void test_https_slow_readers_answer_deadline(void **state)
 {
 	(void)state;
 	orsp_http_server *srv;
-	struct tls_drip d = {.got = {0}};
+	/* static: a failed assertion leaves the thread running */
+	static struct tls_drip d;
 	struct timeval tv = {2, 0};
 	gnutls_certificate_credentials_t cred;
 	orsp_http_client_opts o = {.ca_pem = pki.ca_pem, .timeout_ms = 10000};
@@ -5099,6 +5138,7 @@ static void test_https_slow_readers_answer_deadline(void **state)
 	static char buf[64 * 1024];
 	pthread_t t;
 
+	memset(&d, 0, sizeof(d));
 	big_setup();
 	o.max_response = big_ans.len;
 	srv = start_big_cfg(2, 4, 3000, pki.srv_pem, pki.srv_key_pem);
@@ -5120,18 +5160,19 @@ static void test_https_slow_readers_answer_deadline(void **state)
 		assert_int_equal(gnutls_record_send(d.s[i], req, sizeof(req) - 1),
 		                 (ssize_t)(sizeof(req) - 1));
 	}
-	atomic_init(&d.stop, false);
 	assert_int_equal(pthread_create(&t, NULL, tls_drip_main, &d), 0);
 	sleep_ms(200);
 	served_while_held(&o, "https", port);
-	atomic_store(&d.stop, true);
 	pthread_join(t, NULL);
 	for (int i = 0; i < 4; i++) {
 		ssize_t got;
+
+		if (!d.ended[i])
+			fail_msg("slow connection %d not ended by the server in 2 minutes", i);
+		/* what the client had not read when the server ended it */
 		assert_int_equal(setsockopt(d.fd[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 		while ((got = gnutls_record_recv(d.s[i], buf, sizeof(buf))) > 0)
 			d.got[i] += (size_t)got;
-		/* ended by the server, not by the receive timeout */
 		assert_true(got != GNUTLS_E_AGAIN && got != GNUTLS_E_INTERRUPTED);
 		assert_true(d.got[i] < big_ans.len);
 		gnutls_deinit(d.s[i]);
