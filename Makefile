@@ -8,10 +8,13 @@ CMAKE_FLAGS ?=
 # the few that mostly wait (tests/CMakeLists.txt, "Scheduling") running beside them.
 CTEST_SPEC = {"version":{"major":1,"minor":0},"local":[{"cpus":[{"id":"0","slots":$(JOBS)}]}]}
 # A build directory configured without tests (-DORSP_TESTS=OFF, a fuzz build) fails: ctest
-# found nothing and passed.
+# found nothing and passed. A failed run ends with what each failed test said of its failure
+# (scripts/failure-digest.sh): the end of the output is what a CI summary shows.
 ctest_run = printf '%s\n' '$(CTEST_SPEC)' >$(1)/ctest-cpus.json && \
-	ctest --test-dir $(1) --output-on-failure --no-tests=error -j$$(($(JOBS) + 3)) \
-		--resource-spec-file $(abspath $(1))/ctest-cpus.json $(2)
+	{ ctest --test-dir $(1) --output-on-failure --no-tests=error -j$$(($(JOBS) + 3)) \
+		--resource-spec-file $(abspath $(1))/ctest-cpus.json $(2) || \
+	  { echo "the failed tests, and what they said:"; \
+	    scripts/failure-digest.sh $(1)/Testing/Temporary/LastTest.log; false; }; }
 
 .PHONY: all setup build test test-asan test-tsan test-clang fuzz-smoke lint demo bench format clean ci
 
