@@ -45,6 +45,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,6 +165,9 @@ struct orsp_http_server {
 	struct worker_acct {
 		_Atomic uint64_t busy_total_us; /* finished handler runs */
 		_Atomic uint64_t busy_since_us; /* the running one's start; 0: none */
+		/* under conn_lock: the thread ID of a polling thread, in the order on_connection
+		 * first ran on each (not necessarily this worker's); 0: none yet */
+		pid_t tid;
 	} * workers;
 	unsigned n_workers;
 	/* The first libmicrohttpd message while starting, for the error detail. */
@@ -2043,6 +2047,22 @@ static void slot_release(orsp_http_server *srv, struct conn_slot *s)
 /* libmicrohttpd: a connection started or closed. STARTED finds the slot taken at accept by the
  * socket number; CLOSED comes before libmicrohttpd closes the socket, so the slot is free
  * before the number can be reused. */
+/* Lock held: note the calling thread (a polling thread: on_connection) among the ones a stop
+ * looks at (polling_thread_running_locked). */
+static void note_polling_thread_locked(orsp_http_server *srv)
+{
+	pid_t me = (pid_t)syscall(SYS_gettid);
+
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		if (srv->workers[i].tid == me)
+			return;
+		if (srv->workers[i].tid == 0) {
+			srv->workers[i].tid = me;
+			return;
+		}
+	}
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -2051,6 +2071,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	pthread_mutex_lock(&srv->conn_lock);
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		int fd = conn_fd(conn);
+		note_polling_thread_locked(srv);
 		*socket_ctx = NULL;
 		for (unsigned i = 0; fd >= 0 && i < srv->max_conns; i++)
 			if (srv->slots[i].state == SLOT_PENDING && srv->slots[i].fd == fd) {
@@ -2695,6 +2716,36 @@ static bool input_waiting_locked(const orsp_http_server *srv)
 	return false;
 }
 
+/* Lock held: whether a polling thread that has served a connection is running or ready to
+ * run (not asleep in its poll), by its state in /proc (R; D too, as a page fault in its pass).
+ * libmicrohttpd reads a request's bytes and then parses its request line, where on_target marks
+ * it in progress: between the two, the socket has no unread bytes and no request is in flight,
+ * and a thread preempted there (seen under ThreadSanitizer on a loaded machine) looked done; a
+ * stop then ended its pass, whose answers were never sent. Without /proc: false. */
+static bool polling_thread_running_locked(const orsp_http_server *srv)
+{
+	for (unsigned i = 0; i < srv->n_workers && srv->workers[i].tid; i++) {
+		char path[64], stat[512], *end;
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)srv->workers[i].tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		stat[n] = 0;
+		/* "tid (comm) S ...": the comm may hold ") " itself, the state follows the last */
+		end = strrchr(stat, ')');
+		if (end && end[1] == ' ' && (end[2] == 'R' || end[2] == 'D'))
+			return true;
+	}
+	return false;
+}
+
 void orsp_http_server_close_connections(orsp_http_server *srv)
 {
 	if (srv)
@@ -2713,10 +2764,11 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 	 * on. */
 	acceptor_stop(srv, true);
 	deadline = now_us() + (uint64_t)(grace_ms ? grace_ms : 10000u) * 1000u;
-	/* Done when no request is in flight and no connection has unread bytes, twice in a row
-	 * 5 ms apart: between two requests of a connection, or of two connections its polling
-	 * thread serves, the count is 0 for a moment, and libmicrohttpd's stop ends the pass it
-	 * is in without sending what that pass answered. */
+	/* Done when no request is in flight, no connection has unread bytes and no polling
+	 * thread is running, twice in a row 5 ms apart: between two requests of a connection,
+	 * or of two connections its polling thread serves, the count is 0 for a moment, and
+	 * libmicrohttpd's stop ends the pass it is in without sending what that pass
+	 * answered. */
 	while (now_us() < deadline) {
 		struct timespec ts = {0, 5 * 1000 * 1000};
 		bool busy;
@@ -2724,7 +2776,8 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 		/* The accept thread is gone: request deadlines are kept here. */
 		pthread_mutex_lock(&srv->conn_lock);
 		(void)sweep_locked(srv);
-		busy = atomic_load(&srv->in_flight) > 0 || input_waiting_locked(srv);
+		busy = atomic_load(&srv->in_flight) > 0 || input_waiting_locked(srv) ||
+		       polling_thread_running_locked(srv);
 		pthread_mutex_unlock(&srv->conn_lock);
 		quiet = busy ? 0 : quiet + 1;
 		if (quiet == 2)
