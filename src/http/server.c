@@ -73,6 +73,11 @@
  * as its connection is up, a TLS client its handshake), and closing it would lose the request
  * the client may already have sent. */
 #define STOP_FRESH_US (250 * 1000)
+/* The most a stop waits, in all, for a polling thread seen running when nothing else keeps it
+ * (polling_thread_running): a preemption between a read and a parse is over in milliseconds;
+ * a /proc that never showed a thread asleep, or a thread that loops, would hold every stop for
+ * its whole grace period. */
+#define STOP_RUNNING_MAX_US (2 * 1000 * 1000)
 
 struct route {
 	char *method;
@@ -2044,14 +2049,14 @@ static void slot_release(orsp_http_server *srv, struct conn_slot *s)
 	pthread_cond_broadcast(&srv->conn_cv);
 }
 
-/* libmicrohttpd: a connection started or closed. STARTED finds the slot taken at accept by the
- * socket number; CLOSED comes before libmicrohttpd closes the socket, so the slot is free
- * before the number can be reused. */
 /* Lock held: note the calling thread (a polling thread: on_connection) among the ones a stop
- * looks at (polling_thread_running_locked). */
+ * looks at (polling_thread_running). */
 static void note_polling_thread_locked(orsp_http_server *srv)
 {
-	pid_t me = (pid_t)syscall(SYS_gettid);
+	static _Thread_local pid_t me;
+
+	if (!me)
+		me = (pid_t)syscall(SYS_gettid);
 
 	for (unsigned i = 0; i < srv->n_workers; i++) {
 		if (srv->workers[i].tid == me)
@@ -2063,6 +2068,9 @@ static void note_polling_thread_locked(orsp_http_server *srv)
 	}
 }
 
+/* libmicrohttpd: a connection started or closed. STARTED finds the slot taken at accept by the
+ * socket number; CLOSED comes before libmicrohttpd closes the socket, so the slot is free
+ * before the number can be reused. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -2716,30 +2724,32 @@ static bool input_waiting_locked(const orsp_http_server *srv)
 	return false;
 }
 
-/* Lock held: whether a polling thread that has served a connection is running or ready to
- * run (not asleep in its poll), by its state in /proc (R; D too, as a page fault in its pass).
- * libmicrohttpd reads a request's bytes and then parses its request line, where on_target marks
- * it in progress: between the two, the socket has no unread bytes and no request is in flight,
- * and a thread preempted there (seen under ThreadSanitizer on a loaded machine) looked done; a
- * stop then ended its pass, whose answers were never sent. Without /proc: false. */
-static bool polling_thread_running_locked(const orsp_http_server *srv)
+/* Whether one of the n polling threads tids (0: none) is running or ready to run, not asleep
+ * in its poll: its state in /proc is R (or D, as in a page fault in its pass). libmicrohttpd
+ * reads a request's bytes and then parses its request line, where on_target marks it in
+ * progress: between the two, the socket has no unread bytes and no request is in flight, and a
+ * thread preempted there (seen under ThreadSanitizer on a loaded machine) looked done; a stop
+ * then ended its pass, whose answers were never sent. A thread asleep there (S, on a lock of
+ * its allocator, say) is not seen: the stop's second look 5 ms later makes it unlikely. Without
+ * /proc: false, as before. */
+static bool polling_thread_running(const pid_t *tids, unsigned n)
 {
-	for (unsigned i = 0; i < srv->n_workers && srv->workers[i].tid; i++) {
-		char path[64], stat[512], *end;
-		ssize_t n;
+	for (unsigned i = 0; i < n && tids[i]; i++) {
+		char path[64], line[512], *end;
+		ssize_t got;
 		int fd;
 
-		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)srv->workers[i].tid);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tids[i]);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		n = read(fd, stat, sizeof(stat) - 1);
+		got = read(fd, line, sizeof(line) - 1);
 		close(fd);
-		if (n <= 0)
+		if (got <= 0)
 			continue;
-		stat[n] = 0;
+		line[got] = 0;
 		/* "tid (comm) S ...": the comm may hold ") " itself, the state follows the last */
-		end = strrchr(stat, ')');
+		end = strrchr(line, ')');
 		if (end && end[1] == ' ' && (end[2] == 'R' || end[2] == 'D'))
 			return true;
 	}
@@ -2755,10 +2765,13 @@ void orsp_http_server_close_connections(orsp_http_server *srv)
 unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 {
 	unsigned left, quiet = 0;
-	uint64_t deadline;
+	uint64_t deadline, running_since = 0;
+	pid_t *tids;
 
 	if (!srv)
 		return 0;
+	/* NULL: the polling threads are not looked at */
+	tids = calloc(srv->n_workers ? srv->n_workers : 1, sizeof(*tids));
 	atomic_store(&srv->stopping, true);
 	/* No new connections (the listening socket closes); requests on open connections go
 	 * on. */
@@ -2768,7 +2781,8 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 	 * thread is running, twice in a row 5 ms apart: between two requests of a connection,
 	 * or of two connections its polling thread serves, the count is 0 for a moment, and
 	 * libmicrohttpd's stop ends the pass it is in without sending what that pass
-	 * answered. */
+	 * answered. A thread seen running with nothing else to wait for is waited for
+	 * STOP_RUNNING_MAX_US at most. */
 	while (now_us() < deadline) {
 		struct timespec ts = {0, 5 * 1000 * 1000};
 		bool busy;
@@ -2776,14 +2790,22 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 		/* The accept thread is gone: request deadlines are kept here. */
 		pthread_mutex_lock(&srv->conn_lock);
 		(void)sweep_locked(srv);
-		busy = atomic_load(&srv->in_flight) > 0 || input_waiting_locked(srv) ||
-		       polling_thread_running_locked(srv);
+		busy = atomic_load(&srv->in_flight) > 0 || input_waiting_locked(srv);
+		for (unsigned i = 0; tids && i < srv->n_workers; i++)
+			tids[i] = srv->workers[i].tid;
 		pthread_mutex_unlock(&srv->conn_lock);
+		if (!busy && tids && polling_thread_running(tids, srv->n_workers)) {
+			uint64_t now = now_us();
+			if (!running_since)
+				running_since = now;
+			busy = now - running_since < STOP_RUNNING_MAX_US;
+		}
 		quiet = busy ? 0 : quiet + 1;
 		if (quiet == 2)
 			break;
 		nanosleep(&ts, NULL);
 	}
+	free(tids);
 	left = atomic_load(&srv->in_flight);
 	if (left)
 		orsp_log(ORSP_LOG_WARN, "http: stopping with %u request(s) still in flight", left);
