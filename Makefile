@@ -8,12 +8,14 @@ CMAKE_FLAGS ?=
 # the few that mostly wait (tests/CMakeLists.txt, "Scheduling") running beside them.
 CTEST_SPEC = {"version":{"major":1,"minor":0},"local":[{"cpus":[{"id":"0","slots":$(JOBS)}]}]}
 # A build directory configured without tests (-DORSP_TESTS=OFF, a fuzz build) fails: ctest
-# found nothing and passed. A failed run ends with what each failed test said of its failure
-# (scripts/failure-digest.sh): the end of the output is what a CI summary shows.
+# found nothing and passed. A failed run runs $(3) if given, and ends with what each failed
+# test said of its failure (scripts/failure-digest.sh; the last run's log is removed first):
+# the end of the output is what a CI summary shows.
 ctest_run = printf '%s\n' '$(CTEST_SPEC)' >$(1)/ctest-cpus.json && \
+	rm -f $(1)/Testing/Temporary/LastTest.log && \
 	{ ctest --test-dir $(1) --output-on-failure --no-tests=error -j$$(($(JOBS) + 3)) \
 		--resource-spec-file $(abspath $(1))/ctest-cpus.json $(2) || \
-	  { echo "the failed tests, and what they said:"; \
+	  { $(3) echo "the failed tests, and what they said:"; \
 	    scripts/failure-digest.sh $(1)/Testing/Temporary/LastTest.log; false; }; }
 
 .PHONY: all setup build test test-asan test-tsan test-clang fuzz-smoke lint demo bench format clean ci
@@ -44,14 +46,17 @@ test-asan: setup
 # The suite under ThreadSanitizer (clang), but for the CLI tests labelled single-thread, in
 # which every openrsp process runs one thread (no race to find: tests/CMakeLists.txt), then a
 # loaded SM-DP+ (four clients, four server threads sharing one database connection) whose
-# first race report ends the server and so fails the run. A failure ends with the first report
-# shortened (scripts/tsan-digest.sh): the end of the output is what a CI summary shows.
+# first race report ends the server and so fails the run. A failed suite shows its first race
+# report shortened (scripts/tsan-digest.sh), then what each failed test said (ctest_run); a
+# failed bench the server's log and its first report: the end of the output is what a CI
+# summary shows.
+tsan_first_race = echo "the first race report, shortened:"; \
+	scripts/tsan-digest.sh $(BUILD)-tsan/Testing/Temporary/LastTest.log;
 test-tsan: setup
 	@CC=clang cmake -S . -B $(BUILD)-tsan $(SAN_FLAGS) -DORSP_TSAN=ON >/dev/null
 	@cmake --build $(BUILD)-tsan -j$(JOBS)
-	@export TSAN_OPTIONS=halt_on_error=1 && $(call ctest_run,$(BUILD)-tsan,-LE single-thread) || \
-		{ echo "the first race report, shortened:"; \
-		  scripts/tsan-digest.sh $(BUILD)-tsan/Testing/Temporary/LastTest.log; exit 1; }
+	@export TSAN_OPTIONS=halt_on_error=1 && \
+		$(call ctest_run,$(BUILD)-tsan,-LE single-thread,$(tsan_first_race))
 	@TSAN_OPTIONS=halt_on_error=1 ORSP_BENCH_SERVER_LOG=$(BUILD)-tsan/bench-server.log \
 		$(BUILD)-tsan/openrsp bench smdp --downloads 300 --clients 4 --plain-http || \
 		{ echo "the SM-DP+'s log (race reports end it):"; tail -n 60 $(BUILD)-tsan/bench-server.log; \
