@@ -392,6 +392,7 @@ static void test_progress_callbacks(void **state)
 }
 
 /* The integer the query sql answers (one row, one column). */
+
 static int64_t count_where(orsp_smdp *s, const char *sql)
 {
 	orsp_stmt *st = NULL;
@@ -403,6 +404,33 @@ static int64_t count_where(orsp_smdp *s, const char *sql)
 	v = orsp_stmt_column_int64(st, 0);
 	orsp_stmt_finalize(st);
 	return v;
+}
+
+/* callback_timeout bounds a report's send: an operator answering in 2.5 s, with 1 s, is given
+ * up on and the report sent again (its first attempt recorded as failed, not delivered), where
+ * the send's fixed 5 s took the answer (the second call never came). */
+static void test_callback_timeout(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER, .delay_ms = 2500};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64];
+	(void)state;
+
+	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
+	released_profile(&r, "smdp_cb_timeout", url, "CT-1");
+	assert_int_equal(r.cfg.callback_timeout_s, ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT);
+	r.cfg.callback_timeout_s = 1;
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	wait_calls(&op, 2);
+	assert_true(calls_now(&op) >= 2);
+	orsp_smdp_server_stop(srv);
+	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_progress WHERE done = 1"), 0);
+	assert_true(count_where(r.s, "SELECT sum(attempts) FROM smdp_progress") >= 1);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 5000);
 }
 
 /* A callback_url with a trailing '/' (or several) is the operator's server: stored without
@@ -2383,6 +2411,44 @@ static void test_config_crl(void **state)
 	}
 }
 
+/* callback_timeout: seconds, 1 to 30 (5 without it); anything else refused at its line (10,
+ * after write_conf_extra's nine). */
+static void test_config_callback_timeout(void **state)
+{
+	static orsp_smdp_config cfg;
+	static const struct {
+		const char *extra, *expect;
+	} bad[] = {
+	    {"callback_timeout = 0\n",
+	     ":10: callback_timeout: expected a number of seconds from 1 to 30"},
+	    {"callback_timeout = 31\n", ":10: callback_timeout: "},
+	    {"callback_timeout = -1\n", ":10: callback_timeout: "},
+	    {"callback_timeout = soon\n", ":10: callback_timeout: "},
+	    {"callback_timeout = 5\ncallback_timeout = 6\n", ":11: callback_timeout: "},
+	};
+	char dir[1024], conf[1100], db[1100];
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_cb_timeout_conf"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/smdp.db", dir);
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	assert_int_equal(cfg.callback_timeout_s, 5);
+	orsp_smdp_config_free(&cfg);
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "callback_timeout = 30\n");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	assert_int_equal(cfg.callback_timeout_s, 30);
+	orsp_smdp_config_free(&cfg);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, bad[i].extra);
+		assert_int_not_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+		if (!strstr(orsp_err_detail(), bad[i].expect))
+			fail_msg("case %zu: expected \"%s\" in \"%s\"", i, bad[i].expect,
+			         orsp_err_detail());
+	}
+}
+
 /* trusted_proxies: addresses and prefixes separated by commas, whitespace or both, into
  * trusted_proxies[] in order; a bad one refused at its line (10, after write_conf_extra's
  * nine), naming the item and what is wrong with it. */
@@ -4041,6 +4107,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sender_no_spin),
 	    cmocka_unit_test(test_progress_callbacks),
+	    cmocka_unit_test(test_callback_timeout),
 	    cmocka_unit_test(test_failed_reports_carry_codes),
 	    cmocka_unit_test(test_progress_answer_failed),
 	    cmocka_unit_test(test_callback_url_trailing_slash),
@@ -4063,6 +4130,7 @@ int main(void)
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_crl),
+	    cmocka_unit_test(test_config_callback_timeout),
 	    cmocka_unit_test(test_config_trusted_proxies),
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),

@@ -759,6 +759,10 @@ ORSP_MUST_CHECK orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smd
 #define ORSP_SMDP_PATH_MAX 1024
 /* the longest drain (`drain` in the configuration file), seconds */
 #define ORSP_SMDP_DRAIN_MAX 600
+/* one progress report's send (`callback_timeout`), seconds: by default, and at most (half a
+ * claim's lease, smdp_server.c's PROGRESS_LEASE_S) */
+#define ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT 5u
+#define ORSP_SMDP_CALLBACK_TIMEOUT_MAX 30u
 /* the most addresses or prefixes trusted_proxies takes */
 #define ORSP_SMDP_TRUSTED_PROXIES_MAX 32
 
@@ -799,6 +803,9 @@ typedef struct orsp_smdp_config {
 	 * TLS), both or neither; the key file must be the owner's alone */
 	char callback_cert[ORSP_SMDP_PATH_MAX];
 	char callback_key[ORSP_SMDP_PATH_MAX];
+	/* how long one report's send may take, connection and answer (`callback_timeout`,
+	 * seconds, 1 to 30: a claim's lease is 60 s; 0: 5 s, the loader's default) */
+	unsigned callback_timeout_s;
 	/* The PEM text of tls_cert, tls_key (not a token's), es2_client_ca, callback_ca,
 	 * callback_cert and callback_key as orsp_smdp_config_load read and checked them, each
 	 * file read once (malloc'ed, NUL-terminated, no NUL inside; NULL when not given): the

@@ -73,6 +73,7 @@ static const char *const global_keys[] = {"fqdn",
                                           "callback_ca",
                                           "callback_cert",
                                           "callback_key",
+                                          "callback_timeout",
                                           "max_body",
                                           "max_unverified_notifications",
                                           "delivered_session_days",
@@ -957,6 +958,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if (x == 0)
 			return bad(l, k, "expected a number of days from 1 to 3650");
 		c->svc.delivered_session_days = (unsigned)x;
+	} else if (strcmp(k, "callback_timeout") == 0) {
+		if ((e = parse_uint(l, k, v, ORSP_SMDP_CALLBACK_TIMEOUT_MAX, &x)))
+			return e;
+		if (x == 0)
+			return bad(l, k, "expected a number of seconds from 1 to %u",
+			           ORSP_SMDP_CALLBACK_TIMEOUT_MAX);
+		c->callback_timeout_s = (unsigned)x;
 	} else if (strcmp(k, "session_ttl") == 0) {
 		if ((e = parse_uint(l, k, v, 86400, &x)))
 			return e;
@@ -1401,6 +1409,7 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	c->port = 8443;
 	c->metrics_cache_s = 5;
 	c->crl_reload_s = 60;
+	c->callback_timeout_s = ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT;
 	if ((e = orsp_ci_store_new(&c->svc.cis)))
 		return e;
 	l.file = path;

@@ -891,8 +891,11 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 	return e;
 }
 
-/* How long a claimed report is another process's to send: far above one send's 5 s. */
+/* How long a claimed report is another process's to send: far above one send's timeout
+ * (callback_timeout: 5 s by default, ORSP_SMDP_CALLBACK_TIMEOUT_MAX at most). */
 #define PROGRESS_LEASE_S 60
+_Static_assert(2 * ORSP_SMDP_CALLBACK_TIMEOUT_MAX <= PROGRESS_LEASE_S,
+               "a report's send ends well within its lease");
 
 #define ROUND_MAX 20 /* reports a round takes at most */
 
@@ -1197,7 +1200,8 @@ static void *sender_main(void *arg)
 	            &o.client_cert_file);
 	pem_or_file(srv->c->callback_key, srv->c->callback_key_pem, &o.client_key_pem,
 	            &o.client_key_file);
-	o.timeout_ms = 5000;
+	o.timeout_ms = 1000u * (srv->c->callback_timeout_s ? srv->c->callback_timeout_s
+	                                                   : ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT);
 	if (srv->c->callback_url[0] && orsp_http_client_new(&o, &http)) {
 		fprintf(stderr, "openrsp smdp: progress reports disabled: %s\n", orsp_err_detail());
 		orsp_err_clear();

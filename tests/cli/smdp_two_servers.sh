@@ -40,6 +40,8 @@ FQDN=smdp.example.org
 	echo "threads = 2"
 	echo "database = smdp.db"
 	echo "callback_url = http://127.0.0.1:9" # the operator's port goes in below
+	# the operator holds a report up to 3.4 s (lib/two_servers.py): room on a loaded machine
+	echo "callback_timeout = 20"
 	smdp_keyset_conf
 } >"$T/smdp.conf"
 "$B" smdp profile generate --db "$T/smdp.db" \
