@@ -3474,9 +3474,9 @@ static bool conn_ended(int fd)
  * room even on a loaded machine under a sanitizer), and each slow connection is ended by the
  * server (a reset or the end of the stream, within 2 minutes) without its whole answer. The
  * slow ones go on reading slowly until then: a deadline is on the clock of its connection's
- * thread, which stands still while that thread runs a handler (each /big's copies 8 MiB or
- * more, a second or two under TSan on a loaded machine), so some are cut seconds after the
- * first; drained at once, they took their whole answer first. */
+ * thread, which stands still while that thread runs a handler (each /big handler copies 8 MiB
+ * or more: up to 1.5 s under TSan on a loaded machine), so some are cut a second or more after
+ * the first; drained at once, they took their whole answer first. */
 struct drip_reader {
 	int fd[4];
 	size_t got[4];

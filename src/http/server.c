@@ -170,11 +170,11 @@ struct orsp_http_server {
 	struct worker_acct {
 		_Atomic uint64_t busy_total_us; /* finished handler runs */
 		_Atomic uint64_t busy_since_us; /* the running one's start; 0: none */
-		/* under conn_lock: the thread ID of a polling thread, in the order on_connection
-		 * first ran on each (not necessarily this worker's); 0: none yet */
-		pid_t tid;
 	} * workers;
 	unsigned n_workers;
+	/* under conn_lock: the thread IDs of the polling threads (n_workers at most), in the
+	 * order on_connection first ran on each; 0: none yet */
+	pid_t *polling_tids;
 	/* The first libmicrohttpd message while starting, for the error detail. */
 	pthread_mutex_t log_lock;
 	bool starting;
@@ -1917,6 +1917,7 @@ static void server_free(orsp_http_server *srv)
 	pthread_cond_destroy(&srv->conn_cv);
 	free(srv->slots);
 	free(srv->workers);
+	free(srv->polling_tids);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		free(srv->routes[i].method);
 		free(srv->routes[i].path);
@@ -2059,10 +2060,10 @@ static void note_polling_thread_locked(orsp_http_server *srv)
 		me = (pid_t)syscall(SYS_gettid);
 
 	for (unsigned i = 0; i < srv->n_workers; i++) {
-		if (srv->workers[i].tid == me)
+		if (srv->polling_tids[i] == me)
 			return;
-		if (srv->workers[i].tid == 0) {
-			srv->workers[i].tid = me;
+		if (srv->polling_tids[i] == 0) {
+			srv->polling_tids[i] = me;
 			return;
 		}
 	}
@@ -2570,7 +2571,8 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		srv->slots[i].fd = -1;
 	srv->n_workers = threads;
 	srv->workers = calloc(threads, sizeof(*srv->workers));
-	if (!srv->workers) {
+	srv->polling_tids = calloc(threads, sizeof(*srv->polling_tids));
+	if (!srv->workers || !srv->polling_tids) {
 		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
@@ -2770,8 +2772,8 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 
 	if (!srv)
 		return 0;
-	/* NULL: the polling threads are not looked at */
-	tids = calloc(srv->n_workers ? srv->n_workers : 1, sizeof(*tids));
+	/* a copy of polling_tids, read without the lock; NULL: the threads are not looked at */
+	tids = calloc(srv->n_workers, sizeof(*tids));
 	atomic_store(&srv->stopping, true);
 	/* No new connections (the listening socket closes); requests on open connections go
 	 * on. */
@@ -2791,8 +2793,8 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 		pthread_mutex_lock(&srv->conn_lock);
 		(void)sweep_locked(srv);
 		busy = atomic_load(&srv->in_flight) > 0 || input_waiting_locked(srv);
-		for (unsigned i = 0; tids && i < srv->n_workers; i++)
-			tids[i] = srv->workers[i].tid;
+		if (tids)
+			memcpy(tids, srv->polling_tids, srv->n_workers * sizeof(*tids));
 		pthread_mutex_unlock(&srv->conn_lock);
 		if (!busy && tids && polling_thread_running(tids, srv->n_workers)) {
 			uint64_t now = now_us();
