@@ -2,8 +2,9 @@
 # What the failed tests in a ctest log said of their failure: each failed test's name, then its
 # cmocka failure lines (the message of a fail_msg, the failed assertion and its line, the
 # cmocka test a crash ended) and the headlines and summaries of sanitizer reports (24 lines at
-# most) or, when it has none of those (a script test), the last lines of its output. The make targets print it last when a run
-# fails, so that the end of the output (all a CI summary may show) still names the failure.
+# most) or, when it has none of those (a script test), the last lines of its output. The make
+# targets print it last when a run fails, so that the end of the output (all a CI summary may
+# show) still names the failure.
 #
 #   scripts/failure-digest.sh LOG [LINES]
 #
