@@ -2768,11 +2768,26 @@ static void test_device_info(void **state)
  * checks behind the tag. */
 #define TID_KEY_LABEL "openrsp es9p transactions v1"
 
-/* d as initiateAuthentication leaves it, for a transactionId made by hand (as tid_make
- * does) with CIs byte cis (its low 3 bits: the key set) and creation time created. */
-static void forge_session(fx *f, dl *d, uint8_t cis, int64_t created)
+/* cert's identity in a tag (the first 16 bytes of its DER's SHA-256) appended to buf at *n */
+static void id_put(const orsp_cert *cert, uint8_t *buf, size_t *n)
 {
-	uint8_t buf[32], mac[32];
+	orsp_slice der = orsp_cert_der(cert);
+	uint8_t h[32];
+
+	assert_int_equal(orsp_sha256(der.p, der.len, h), ORSP_OK);
+	memcpy(buf + *n, h, 16);
+	*n += 16;
+}
+
+/* d as initiateAuthentication leaves it, for a transactionId made by hand (as tid_make
+ * does, or in the form before when old_form) with CIs byte cis (its low 3 bits: the key set,
+ * bits 3-7: 1 + a trusted CI's index, 0 the key set's own) and creation time created. A key
+ * set not configured has no identifiers. */
+static void forge_session(fx *f, dl *d, uint8_t cis, int64_t created, bool old_form)
+{
+	const orsp_smdp_keyset *ks = (cis & 7) < f->svc.n_sets ? &f->svc.sets[cis & 7] : NULL;
+	uint8_t buf[160], mac[32];
+	size_t n = 0;
 
 	memset(d, 0, sizeof(*d));
 	assert_int_equal(orsp_random(d->tid, 7), ORSP_OK);
@@ -2781,9 +2796,27 @@ static void forge_session(fx *f, dl *d, uint8_t cis, int64_t created)
 	d->tid[9] = (uint8_t)(created >> 8);
 	d->tid[10] = (uint8_t)created;
 	d->tid[11] = cis;
-	memcpy(buf, "tid", 3);
-	memcpy(buf + 3, d->tid, 12);
-	assert_int_equal(orsp_smdp_label_mac(f->s, TID_KEY_LABEL, buf, 15, mac), ORSP_OK);
+	if (old_form) {
+		memcpy(buf, "tid", 3);
+		memcpy(buf + 3, d->tid, 12);
+		n = 15;
+	} else {
+		/* the hint: the first byte of CERT.DPauth's identity */
+		if (ks) {
+			id_put(ks->dpauth_cert, buf, &n);
+			d->tid[6] = buf[0];
+		}
+		memcpy(buf, "tid2", 4);
+		memcpy(buf + 4, d->tid, 12);
+		n = 16;
+		if (ks) {
+			id_put(ks->dpauth_cert, buf, &n);
+			id_put(ks->dppb_cert, buf, &n);
+		}
+		if (cis >> 3)
+			id_put(orsp_ci_store_at(f->svc.cis, (size_t)(cis >> 3) - 1), buf, &n);
+	}
+	assert_int_equal(orsp_smdp_label_mac(f->s, TID_KEY_LABEL, buf, n, mac), ORSP_OK);
 	memcpy(d->tid + 12, mac, 4);
 	d->tid_len = 16;
 	memcpy(buf, "challenge", 9);
@@ -2963,20 +2996,23 @@ static void test_authenticate_checks(void **state)
 	}
 	/* transactionIds with a valid tag the SM-DP+ never issued (the test holds the KEK):
 	 * made now for key set 0 it is taken; for a key set not configured (1, with a CI that
-	 * is: the first trusted), or made an hour from now, it is unknown (8.10.1/3.9) and
-	 * nothing is written */
+	 * is: the first trusted) in either form, or made an hour from now, it is unknown
+	 * (8.10.1/3.9) and nothing is written (the form before, taken: test_tid_old_form) */
 	{
 		static dl x;
 		int64_t now = orsp_smdp_now(f->s);
 		int64_t n0 = count_of(f, SESSIONS);
-		forge_session(f, &x, 1 | 1 << 3, now);
+		forge_session(f, &x, 1 | 1 << 3, now, false);
 		expect_fail(call(f, "authenticateClient", auth_request(f, &x, &o), &http), "8.10.1",
 		            "3.9");
-		forge_session(f, &x, 0, now + 3600);
+		forge_session(f, &x, 1 | 1 << 3, now, true);
+		expect_fail(call(f, "authenticateClient", auth_request(f, &x, &o), &http), "8.10.1",
+		            "3.9");
+		forge_session(f, &x, 0, now + 3600, false);
 		expect_fail(call(f, "authenticateClient", auth_request(f, &x, &o), &http), "8.10.1",
 		            "3.9");
 		assert_int_equal(count_of(f, SESSIONS), n0);
-		forge_session(f, &x, 0, now);
+		forge_session(f, &x, 0, now, false);
 		authenticate(f, &x, "AUTH-1");
 		assert_int_equal(step_of(f, &x), 2);
 	}
@@ -4214,10 +4250,61 @@ static void test_cancel_error_answer(void **state)
 	dl_free(&d);
 }
 
+/* A transactionId of the form before (7 random bytes, the tag of "tid" and its 12 bytes
+ * alone), as an older process makes it in a rolling upgrade: taken by its indexes, and the
+ * download goes on to a package signed with the key set's CERT.DPpb. */
+static void test_tid_old_form(void **state)
+{
+	fx *f = *state;
+	static dl d;
+
+	order(f, EID, "OLD-TID-1", NULL);
+	forge_session(f, &d, 0, orsp_smdp_now(f->s), true);
+	authenticate(f, &d, "OLD-TID-1");
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
+	dl_free(&d);
+}
+
+/* Key sets in another order (one removed, or moved, in a rolling change): the SGP.26 NIST and
+ * BRP key sets, the eUICC NIST's. initiateAuthentication by a process listing NIST first,
+ * authenticateClient by one listing BRP first, getBoundProfilePackage by the first again:
+ * each finds the key set the transactionId was made for by the identities its tag covers
+ * (tid_find; for the last, through sess_load, not the row's index), and smdpSigned2 and the
+ * package are signed with NIST's CERT.DPpb, as serverSigned1 with its CERT.DPauth. Each took
+ * the index as its own: authenticateClient then signed with BRP's DPpb, and with that fixed
+ * alone, getBoundProfilePackage read the row's index 1, BRP's in its order. */
+static void test_keysets_reordered(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	orsp_smdp_keyset nist = f->svc.sets[0], brp;
+
+	brp.ci = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der");
+	brp.dpauth_cert = test_load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_BRP.der");
+	brp.dpauth_key = test_load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_BRP.pem");
+	brp.dppb_cert = test_load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_BRP.der");
+	brp.dppb_key = test_load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_BRP.pem");
+	f->svc.n_sets = 2;
+	f->svc.sets[1] = brp;
+	memset(&d, 0, sizeof(d));
+	order(f, EID, "REORDERED-1", NULL);
+	initiate(f, &d);
+	f->svc.sets[0] = brp;
+	f->svc.sets[1] = nist;
+	authenticate(f, &d, "REORDERED-1");
+	f->svc.sets[0] = nist;
+	f->svc.sets[1] = brp;
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
+	pir_judged(f, &d, true, "installed");
+	dl_free(&d);
+}
+
 /* A delivered session waits for its installation result or cancel at any age, and neither
  * needs a key set (the eUICC's signature is checked with the CERT.EUICC the session keeps):
- * a key set removed from the configuration since the delivery (here: the session's index 1,
- * past the one configured) does not make the eUICC's cancel 8.10.1/3.9, nor its signed
+ * a key set removed from the configuration since the delivery (here: the only one, taken
+ * away around those calls) does not make the eUICC's cancel 8.10.1/3.9, nor its signed
  * result an `unknown session`, answered 204 and lost with the profile left Downloaded. A new
  * binding, which needs the key set, is still 8.10.1/3.9. */
 static void test_result_after_keyset_removed(void **state)
@@ -4225,20 +4312,21 @@ static void test_result_after_keyset_removed(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	static const char gone[] = "UPDATE es9p_session SET keyset = 1";
 
 	download_all(f, &d, "KEYSET-GONE-1");
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), gone), ORSP_OK);
+	f->svc.n_sets = 0; /* the key set gone from the configuration */
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
 	    "8.10.1", "3.9");
+	f->svc.n_sets = 1;
 	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	reinitiate(f, &d);
 	authenticate(f, &d, "KEYSET-GONE-1");
 	get_bpp(f, &d, NULL, true);
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), gone), ORSP_OK);
+	f->svc.n_sets = 0;
 	pir_judged(f, &d, true, "installed");
+	f->svc.n_sets = 1;
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&d);
 }
@@ -7417,6 +7505,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_error_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_result_after_keyset_removed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keysets_reordered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tid_old_form, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_no_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_no_session_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_iccid_exists, setup, teardown),

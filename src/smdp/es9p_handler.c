@@ -387,22 +387,37 @@ typedef struct sess {
 
 /* initiateAuthentication writes nothing: the transactionId carries, authenticated, what the
  * next step needs, and the serverChallenge is derived from it.
- *   transactionId   = random (7) || created_at (4, big-endian seconds) || CIs (1) || tag (4)
+ *   transactionId   = random (6) || hint (1) || created_at (4, big-endian seconds) || CIs (1)
+ *                     || tag (4)
+ *   hint            = the first byte of the key set's CERT.DPauth identity
  *   CIs             = the key set (low 3 bits: its CERT.DPauth and CERT.DPpb, chaining to a CI
  *                     of euiccCiPKIdListForVerification) | the CI the eUICC's chain must end at
  *                     (euiccCiPKIdToBeUsed, one of ...ForSigning) << 3: 0 the key set's own,
  *                     else 1 + its index among the trusted CIs (orsp_ci_store_at)
- *   tag             = HMAC-SHA256(K, "tid" || its first 12 bytes), first 4 bytes
+ *   tag             = HMAC-SHA256(K, "tid2" || its first 12 bytes || the identities of the
+ *                     key set's CERT.DPauth and CERT.DPpb || that of the trusted CI's
+ *                     certificate, none for the key set's own), first 4 bytes; a
+ *                     certificate's identity is the first 16 bytes of its DER's SHA-256
  *   serverChallenge = HMAC-SHA256(K, "challenge" || transactionId), first 16 bytes
  * K = HMAC-SHA256(KEK, TID_KEY_LABEL) (orsp_smdp_label_mac keeps the keyed MAC with the
  * handle): every process sharing the database and its KEK agrees, and a restart loses
- * nothing. The session row is written by authenticateClient, whose INSERT also refuses a
+ * nothing. The indexes are the making process's order of its key sets and CIs: another
+ * process that lists them otherwise (one removed or moved in a rolling change) finds them by
+ * what the tag covers (tid_find), where it used to take the indexes as its own and sign with
+ * another key set. A transactionId of the form before (7 random bytes, the tag of "tid" and
+ * the 12 bytes alone), made by an older process in a rolling upgrade, is still taken by its
+ * indexes. An older process does not take one of this form: a session begun on a newer
+ * process and sent on to an older one in a rolling upgrade is 8.10.1/3.9 there
+ * (docs/deploy.md). The session row is written by authenticateClient, whose INSERT also
+ * refuses a
  * second use of a transactionId. Without K nobody predicts a serverChallenge or makes up a
  * transactionId that passes the tag, and an unauthenticated client cannot make the server
  * write anything. (SGP.22 §5.6.1 leaves the form of both to the SM-DP+: a unique
  * transactionId, an unpredictable challenge.) */
 #define TID_KEY_LABEL "openrsp es9p transactions v1"
 #define TID_CLOCK_SKEW 60 /* seconds another server process's clock may be ahead */
+#define TID_HINT 6        /* the hint's byte */
+#define TID_ID_LEN 16     /* a certificate's identity in the tag (cert_id) */
 
 static orsp_err tid_mac(const ctx *c, const char *what, const uint8_t *data, size_t n,
                         uint8_t out[32])
@@ -422,21 +437,75 @@ static orsp_err tid_mac(const ctx *c, const char *what, const uint8_t *data, siz
 _Static_assert(ORSP_SMDP_MAX_CIS == TID_CI_MAX + 1, "every CI the configuration takes fits");
 _Static_assert(ORSP_SMDP_MAX_KEYSETS <= 1 << TID_KEYSET_BITS, "a key set index fits 3 bits");
 
+/* A certificate's identity in a tag: the first TID_ID_LEN bytes of the SHA-256 of its DER
+ * (any certificate has one, of one length; zeros for none). */
+static void cert_id(const orsp_cert *cert, uint8_t id[TID_ID_LEN])
+{
+	uint8_t h[ORSP_SHA256_LEN];
+	orsp_slice der = cert ? orsp_cert_der(cert) : orsp_slice_make(NULL, 0);
+
+	memset(id, 0, TID_ID_LEN);
+	if (der.len && orsp_sha256(der.p, der.len, h) == ORSP_OK)
+		memcpy(id, h, TID_ID_LEN);
+	orsp_err_clear();
+}
+
+static uint8_t tid_hint_of(const orsp_smdp_keyset *ks)
+{
+	uint8_t id[TID_ID_LEN];
+
+	cert_id(ks->dpauth_cert, id);
+	return id[0];
+}
+
+/* The MAC whose first 4 bytes are tid's tag for key set ks and CI sci (-1: the key set's own,
+ * else an index of c->svc->cis), into mac. */
+static orsp_err tid_tag(const ctx *c, const uint8_t tid[TID_LEN], int ks, int sci, uint8_t mac[32])
+{
+	uint8_t in[4 + 12 + 3 * TID_ID_LEN];
+	size_t n = 16 + 2 * TID_ID_LEN;
+
+	memcpy(in, "tid2", 4);
+	memcpy(in + 4, tid, 12);
+	cert_id(c->svc->sets[ks].dpauth_cert, in + 16);
+	cert_id(c->svc->sets[ks].dppb_cert, in + 16 + TID_ID_LEN);
+	if (sci >= 0) {
+		cert_id(orsp_ci_store_at(c->svc->cis, (size_t)sci), in + n);
+		n += TID_ID_LEN;
+	}
+	return orsp_smdp_label_mac(c->s, TID_KEY_LABEL, in, n, mac);
+}
+
+/* Whether tid's tag is the one of key set ks and CI sci (-1: the key set's own) here. */
+static bool tid_is(const ctx *c, const uint8_t tid[TID_LEN], int ks, int sci)
+{
+	uint8_t mac[32];
+	bool ok;
+
+	if (ks < 0 || (size_t)ks >= c->svc->n_sets ||
+	    (sci >= 0 && !orsp_ci_store_at(c->svc->cis, (size_t)sci)))
+		return false;
+	ok = tid_tag(c, tid, ks, sci, mac) == ORSP_OK && orsp_ct_eq(mac, tid + 12, 4);
+	orsp_err_clear();
+	return ok;
+}
+
 /* sci: the index of the CI for the eUICC's chain among c->svc->cis, or -1 for the key set's
  * own CI. */
 static orsp_err tid_make(const ctx *c, int keyset, int sci, uint8_t tid[TID_LEN], uint8_t schal[16])
 {
 	uint8_t mac[32];
 	uint32_t t = (uint32_t)now_s(c);
-	orsp_err e = orsp_random(tid, 7);
+	orsp_err e = orsp_random(tid, TID_HINT);
 
+	tid[TID_HINT] = tid_hint_of(&c->svc->sets[keyset]);
 	tid[7] = (uint8_t)(t >> 24);
 	tid[8] = (uint8_t)(t >> 16);
 	tid[9] = (uint8_t)(t >> 8);
 	tid[10] = (uint8_t)t;
 	tid[11] = (uint8_t)(keyset | (sci + 1) << TID_KEYSET_BITS);
 	if (!e)
-		e = tid_mac(c, "tid", tid, 12, mac);
+		e = tid_tag(c, tid, keyset, sci, mac);
 	if (!e) {
 		memcpy(tid + 12, mac, 4);
 		e = tid_mac(c, "challenge", tid, TID_LEN, mac);
@@ -444,6 +513,38 @@ static orsp_err tid_make(const ctx *c, int keyset, int sci, uint8_t tid[TID_LEN]
 	if (!e)
 		memcpy(schal, mac, 16);
 	return e;
+}
+
+/* The key set and CI (*sci, -1 the key set's own) whose tag tid carries: its indexes first,
+ * then every key set whose CERT.DPauth identity begins with the hint, with each CI; then a
+ * transactionId of the form before, by its indexes. */
+static bool tid_find(const ctx *c, const uint8_t tid[TID_LEN], int *keyset, int *sci)
+{
+	int hks = tid[11] & ((1 << TID_KEYSET_BITS) - 1), hci = (tid[11] >> TID_KEYSET_BITS) - 1;
+	int n_cis = (int)orsp_ci_store_count(c->svc->cis), ks = hks, ci = hci;
+	uint8_t mac[32];
+
+	if (tid_is(c, tid, ks, ci))
+		goto found;
+	for (ks = 0; (size_t)ks < c->svc->n_sets; ks++) {
+		if (tid_hint_of(&c->svc->sets[ks]) != tid[TID_HINT])
+			continue;
+		for (ci = -1; ci < n_cis; ci++)
+			if ((ks != hks || ci != hci) && tid_is(c, tid, ks, ci))
+				goto found;
+	}
+	ks = hks;
+	ci = hci;
+	if (tid_mac(c, "tid", tid, 12, mac) || !orsp_ct_eq(mac, tid + 12, 4) ||
+	    (size_t)ks >= c->svc->n_sets ||
+	    (ci >= 0 && !orsp_ci_store_at(c->svc->cis, (size_t)ci))) {
+		orsp_err_clear();
+		return false;
+	}
+found:
+	*keyset = ks;
+	*sci = ci;
+	return true;
 }
 
 /* One of our transactionIds, within the session lifetime: its key set, the CI the eUICC's
@@ -454,20 +555,15 @@ static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
 	int64_t ttl = ttl_of(c->svc);
 	int64_t now = now_s(c);
 	uint8_t mac[32];
+	int sci;
 
-	if (len != TID_LEN || tid_mac(c, "tid", tid, 12, mac) || !orsp_ct_eq(mac, tid + 12, 4)) {
-		orsp_err_clear();
+	if (len != TID_LEN || !tid_find(c, tid, keyset, &sci))
 		return false;
-	}
 	*created = (int64_t)(((uint32_t)tid[7] << 24) | ((uint32_t)tid[8] << 16) |
 	                     ((uint32_t)tid[9] << 8) | tid[10]);
-	*keyset = tid[11] & ((1 << TID_KEYSET_BITS) - 1);
-	if ((size_t)*keyset >= c->svc->n_sets || *created > now + TID_CLOCK_SKEW ||
-	    now - *created > ttl)
+	if (*created > now + TID_CLOCK_SKEW || now - *created > ttl)
 		return false;
-	*ci = tid[11] >> TID_KEYSET_BITS
-	          ? orsp_ci_store_at(c->svc->cis, (size_t)(tid[11] >> TID_KEYSET_BITS) - 1)
-	          : c->svc->sets[*keyset].ci;
+	*ci = sci >= 0 ? orsp_ci_store_at(c->svc->cis, (size_t)sci) : c->svc->sets[*keyset].ci;
 	if (!*ci)
 		return false;
 	if (tid_mac(c, "challenge", tid, TID_LEN, mac)) {
@@ -543,7 +639,19 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 		size_t l;
 		copy_text(tid, se->tid, sizeof(se->tid));
 		se->step = (int)orsp_stmt_column_int64(st, 0);
-		se->keyset = (int)orsp_stmt_column_int64(st, 1);
+		/* the key set: the one whose identity the transactionId's tag covers here
+		 * (tid_find), rather than the row's index (column 1), which is the order of the
+		 * process that began the session; that index when the tag is under another key
+		 * (the KEK rotated since: `smdp rekey` keeps such sessions, wrapping their
+		 * otSK.DP.ECKA again) */
+		{
+			uint8_t b[TID_LEN];
+			int sci;
+			if (orsp_hex_decode_exact(tid, b, TID_LEN) ||
+			    !tid_find(c, b, &se->keyset, &sci))
+				se->keyset = (int)orsp_stmt_column_int64(st, 1);
+			orsp_err_clear();
+		}
 		copy_blob(orsp_stmt_column_blob(st, 2), se->echal, 16, NULL);
 		copy_blob(orsp_stmt_column_blob(st, 3), se->schal, 16, NULL);
 		copy_text(orsp_stmt_column_text(st, 4), se->eid, sizeof(se->eid));
