@@ -70,6 +70,23 @@ static void order(fx *f, const char *eid, const char *mid, const char *cc)
 	order_limit(f, eid, mid, cc, 0);
 }
 
+/* The SGP.26 key set of curve ("NIST" or "BRP"): CI, DPauth and DPpb, into ks. */
+static void load_keyset(orsp_smdp_keyset *ks, const char *curve)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "sgp26/CertificateIssuer/CERT_CI_ECDSA_%s.der", curve);
+	ks->ci = test_load_cert(p);
+	snprintf(p, sizeof(p), "sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_%s.der", curve);
+	ks->dpauth_cert = test_load_cert(p);
+	snprintf(p, sizeof(p), "sgp26/DPauth/SK_S_SM_DPauth_ECDSA_%s.pem", curve);
+	ks->dpauth_key = test_load_key(p);
+	snprintf(p, sizeof(p), "sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_%s.der", curve);
+	ks->dppb_cert = test_load_cert(p);
+	snprintf(p, sizeof(p), "sgp26/DPpb/SK_S_SM_DPpb_ECDSA_%s.pem", curve);
+	ks->dppb_key = test_load_key(p);
+}
+
 /* The fixture: the TS.48 package imported with the options o (NULL: none), its database
  * opened through the fault-injecting VFS when `faulty` (tests/faulty_vfs.h). */
 static int setup_on(void **state, const orsp_smdp_import_opts *o, bool faulty)
@@ -95,11 +112,7 @@ static int setup_on(void **state, const orsp_smdp_import_opts *o, bool faulty)
 
 	snprintf(f->svc.fqdn, sizeof(f->svc.fqdn), "%s", FQDN);
 	snprintf(f->svc.oid, sizeof(f->svc.oid), "%s", OID);
-	f->svc.sets[0].ci = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
-	f->svc.sets[0].dpauth_cert = test_load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
-	f->svc.sets[0].dpauth_key = test_load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
-	f->svc.sets[0].dppb_cert = test_load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der");
-	f->svc.sets[0].dppb_key = test_load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem");
+	load_keyset(&f->svc.sets[0], "NIST");
 	f->svc.n_sets = 1;
 	assert_int_equal(orsp_ci_store_new(&f->svc.cis), ORSP_OK);
 	assert_int_equal(orsp_ci_store_add(f->svc.cis, f->svc.sets[0].ci), ORSP_OK);
@@ -4280,11 +4293,7 @@ static void test_keysets_reordered(void **state)
 	static dl d;
 	orsp_smdp_keyset nist = f->svc.sets[0], brp;
 
-	brp.ci = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der");
-	brp.dpauth_cert = test_load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_BRP.der");
-	brp.dpauth_key = test_load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_BRP.pem");
-	brp.dppb_cert = test_load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_BRP.der");
-	brp.dppb_key = test_load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_BRP.pem");
+	load_keyset(&brp, "BRP");
 	f->svc.n_sets = 2;
 	f->svc.sets[1] = brp;
 	memset(&d, 0, sizeof(d));

@@ -392,7 +392,6 @@ static void test_progress_callbacks(void **state)
 }
 
 /* The integer the query sql answers (one row, one column). */
-
 static int64_t count_where(orsp_smdp *s, const char *sql)
 {
 	orsp_stmt *st = NULL;

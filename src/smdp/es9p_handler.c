@@ -476,14 +476,20 @@ static orsp_err tid_tag(const ctx *c, const uint8_t tid[TID_LEN], int ks, int sc
 	return orsp_smdp_label_mac(c->s, TID_KEY_LABEL, in, n, mac);
 }
 
+/* Whether key set ks and CI sci (-1: the key set's own) are configured here. */
+static bool tid_known(const ctx *c, int ks, int sci)
+{
+	return ks >= 0 && (size_t)ks < c->svc->n_sets &&
+	       (sci < 0 || orsp_ci_store_at(c->svc->cis, (size_t)sci));
+}
+
 /* Whether tid's tag is the one of key set ks and CI sci (-1: the key set's own) here. */
 static bool tid_is(const ctx *c, const uint8_t tid[TID_LEN], int ks, int sci)
 {
 	uint8_t mac[32];
 	bool ok;
 
-	if (ks < 0 || (size_t)ks >= c->svc->n_sets ||
-	    (sci >= 0 && !orsp_ci_store_at(c->svc->cis, (size_t)sci)))
+	if (!tid_known(c, ks, sci))
 		return false;
 	ok = tid_tag(c, tid, ks, sci, mac) == ORSP_OK && orsp_ct_eq(mac, tid + 12, 4);
 	orsp_err_clear();
@@ -536,8 +542,7 @@ static bool tid_find(const ctx *c, const uint8_t tid[TID_LEN], int *keyset, int 
 	ks = hks;
 	ci = hci;
 	if (tid_mac(c, "tid", tid, 12, mac) || !orsp_ct_eq(mac, tid + 12, 4) ||
-	    (size_t)ks >= c->svc->n_sets ||
-	    (ci >= 0 && !orsp_ci_store_at(c->svc->cis, (size_t)ci))) {
+	    !tid_known(c, ks, ci)) {
 		orsp_err_clear();
 		return false;
 	}
