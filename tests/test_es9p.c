@@ -4279,34 +4279,154 @@ static void test_tid_old_form(void **state)
 	dl_free(&d);
 }
 
-/* Key sets in another order (one removed, or moved, in a rolling change): the SGP.26 NIST and
- * BRP key sets, the eUICC NIST's. initiateAuthentication by a process listing NIST first,
- * authenticateClient by one listing BRP first, getBoundProfilePackage by the first again:
- * each finds the key set the transactionId was made for by the identities its tag covers
- * (tid_find; for the last, through sess_load, not the row's index), and smdpSigned2 and the
- * package are signed with NIST's CERT.DPpb, as serverSigned1 with its CERT.DPauth. Each took
- * the index as its own: authenticateClient then signed with BRP's DPpb, and with that fixed
- * alone, getBoundProfilePackage read the row's index 1, BRP's in its order. */
-static void test_keysets_reordered(void **state)
+/* A whole download with key sets a and b configured: initiateAuthentication and
+ * getBoundProfilePackage at a process listing a first, authenticateClient at one listing b
+ * first (one removed, or moved, in a rolling change). The eUICC (NIST's) checks that
+ * serverSigned1, smdpSigned2 and the package are signed by the NIST key set's CERT.DPauth
+ * and CERT.DPpb (the fixture's), and the profile ends Installed. */
+static void download_keysets_swapped(fx *f, const char *mid, orsp_smdp_keyset a, orsp_smdp_keyset b)
 {
-	fx *f = *state;
 	static dl d;
-	orsp_smdp_keyset nist = f->svc.sets[0], brp;
 
-	load_keyset(&brp, "BRP");
 	f->svc.n_sets = 2;
-	f->svc.sets[1] = brp;
+	f->svc.sets[0] = a;
+	f->svc.sets[1] = b;
 	memset(&d, 0, sizeof(d));
-	order(f, EID, "REORDERED-1", NULL);
+	order(f, EID, mid, NULL);
 	initiate(f, &d);
-	f->svc.sets[0] = brp;
-	f->svc.sets[1] = nist;
-	authenticate(f, &d, "REORDERED-1");
-	f->svc.sets[0] = nist;
-	f->svc.sets[1] = brp;
+	f->svc.sets[0] = b;
+	f->svc.sets[1] = a;
+	authenticate(f, &d, mid);
+	f->svc.sets[0] = a;
+	f->svc.sets[1] = b;
 	get_bpp(f, &d, NULL, true);
 	check_bpp(f, &d);
 	pir_judged(f, &d, true, "installed");
+	dl_free(&d);
+}
+
+/* Key sets in another order: the SGP.26 NIST and BRP key sets, NIST listed first where the
+ * session begins. Each step finds the key set the transactionId was made for by the
+ * identities its tag covers (tid_find; for getBoundProfilePackage through sess_load, not the
+ * row's index). Each took the index as its own: authenticateClient then signed with BRP's
+ * DPpb, and with that fixed alone, getBoundProfilePackage read the row's index 1, BRP's in
+ * its order. */
+static void test_keysets_reordered(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_keyset brp;
+
+	load_keyset(&brp, "BRP");
+	download_keysets_swapped(f, "REORDERED-1", f->svc.sets[0], brp);
+}
+
+/* Two key sets with one CERT.DPauth (so one hint byte) and their own CERT.DPpb: NIST's, and
+ * a DPpb renewed (brainpool's) under the kept DPauth. A session the old set began goes on at
+ * a process listing the renewed one first: tid_find takes the set whose tag the
+ * transactionId carries, not the first whose hint matches, and smdpSigned2 is signed with
+ * the old set's CERT.DPpb. */
+static void test_keysets_sharing_hint(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_keyset renewed, brp;
+
+	load_keyset(&renewed, "NIST");
+	load_keyset(&brp, "BRP");
+	orsp_cert_free(renewed.dppb_cert);
+	orsp_ec_free(renewed.dppb_key);
+	renewed.dppb_cert = brp.dppb_cert;
+	renewed.dppb_key = brp.dppb_key;
+	orsp_cert_free(brp.ci);
+	orsp_cert_free(brp.dpauth_cert);
+	orsp_ec_free(brp.dpauth_key);
+	download_keysets_swapped(f, "SHARED-HINT-1", f->svc.sets[0], renewed);
+}
+
+/* Trusted CIs in another order (one removed or moved in a rolling change): an eUICC that
+ * verifies with the key set's CI (NIST) and signs under the other trusted CI (brainpool, index
+ * 1 where initiateAuthentication ran) is authenticated by a process listing brainpool first,
+ * which finds the CI by the identity the tag covers. Taking the index as its own, it checked
+ * the chain against NIST's CI: 8.11.1/3.9. */
+static void test_trusted_cis_reordered(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	uint8_t brp_ski[32];
+	size_t brp_ski_len = 0;
+	orsp_ci_store *mine = f->svc.cis, *moved = NULL;
+	orsp_cert *brp_ci = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der");
+	orsp_ec_key *brp_key = test_load_key("sgp26/eUICC/SK_EUICC_ECDSA_BRP.pem");
+	size_t cert_len = 0, eum_len = 0;
+	uint8_t *cert = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_BRP.der", &cert_len);
+	uint8_t *eum = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_BRP.der", &eum_len);
+	auth_opts o = {.mid = "CIS-MOVED-1",
+	               .cert = cert,
+	               .cert_len = cert_len,
+	               .eum = eum,
+	               .eum_len = eum_len,
+	               .key = brp_key};
+
+	assert_int_equal(orsp_cert_ski(brp_ci, brp_ski, sizeof(brp_ski), &brp_ski_len), ORSP_OK);
+	assert_int_equal(orsp_ci_store_new(&moved), ORSP_OK);
+	assert_int_equal(orsp_ci_store_add(moved, brp_ci), ORSP_OK);
+	assert_int_equal(orsp_ci_store_add(moved, f->svc.sets[0].ci), ORSP_OK);
+	order(f, EID, "CIS-MOVED-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate_req(f, &d, info1_lists(&d, FQDN, f->ci_ski, f->ci_ski_len, brp_ski, brp_ski_len),
+	             brp_ski, brp_ski_len);
+	assert_int_equal(d.tid[11] >> 3, 2); /* made with brainpool's index, 1 */
+	f->svc.cis = moved;
+	auth_accepted(f, &d, &o);
+	f->svc.cis = mine;
+	orsp_ci_store_free(moved);
+	orsp_cert_free(brp_ci);
+	orsp_ec_free(brp_key);
+	free(cert);
+	free(eum);
+}
+
+/* A KEK rotated (smdp rekey) in the middle of two sessions. The transactionIds' tags were made
+ * under a key derived from the old KEK and no longer verify: a session that had only begun
+ * (initiateAuthentication) is 8.10.1/3.9 at authenticateClient and starts over. One past
+ * authenticateClient has its row (the key set's index, CERT.EUICC, the one-time key
+ * re-wrapped), which is what getBoundProfilePackage and the installation result go by: the
+ * package is bound again (with the NIST key set, listed second: the row's index) and the
+ * signed result installs the profile. */
+static void test_sessions_across_rekey(void **state)
+{
+	fx *f = *state;
+	static dl d, begun;
+	char kek_path[1300];
+	orsp_db_guard *g = NULL;
+	int http;
+	auth_opts o = {.mid = "REKEYED-1"};
+
+	f->svc.sets[1] = f->svc.sets[0];
+	load_keyset(&f->svc.sets[0], "BRP");
+	f->svc.n_sets = 2;
+	download_all(f, &d, "REKEYED-1");
+	memset(&begun, 0, sizeof(begun));
+	initiate(f, &begun);
+	snprintf(kek_path, sizeof(kek_path), "%s.new.kek", f->db);
+	orsp_smdp_close(f->s);
+	f->s = NULL;
+	assert_int_equal(orsp_db_guard_open(f->db, &g), ORSP_OK);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	assert_int_equal(orsp_smdp_rekey(f->s, g, kek_path, NULL, NULL), ORSP_OK);
+	orsp_smdp_close(f->s);
+	f->s = NULL;
+	orsp_db_guard_close(g);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_E_VERIFY);
+	assert_int_equal(orsp_kek_load_existing(kek_path, &f->kek), ORSP_OK);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &begun, &o), &http), "8.10.1",
+	            "3.9");
+	dl_free(&begun);
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
+	pir_judged(f, &d, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&d);
 }
 
@@ -7515,6 +7635,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_error_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_result_after_keyset_removed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keysets_reordered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keysets_sharing_hint, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trusted_cis_reordered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sessions_across_rekey, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tid_old_form, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_no_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_no_session_retried, setup, teardown),

@@ -207,7 +207,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
  * KEK, and so it does after a commit whose flush alone failed (the error returned); after
  * any other failure of the commit close s. The ES9+ transactionIds are tagged under a key
  * derived from the KEK (orsp_smdp_derive_key): those handed out before the rotation no
- * longer verify, and their downloads start over. */
+ * longer verify, so a session not yet past authenticateClient starts over; one past it goes
+ * on by its row (its one-time key re-wrapped here). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_path,
                                          const char *seal_uri, size_t *count);
 /* The columns orsp_smdp_rekey covers, *n of them, es9p_session's included (re-wrapped in a
