@@ -91,13 +91,31 @@ trap 'interop_cleanup $? interop-proxy "$FQDN" "$T"' EXIT
 freeport() {
 	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_listen() { # wait_listen PORT WHAT LOG
+# owns_port PID PORT: PID holds a socket listening on PORT of loopback (/proc/net/tcp's
+# inode of it among PID's descriptors), not merely someone
+owns_port() {
+	local inode
+	for inode in $(awk -v p="0100007F:$(printf '%04X' "$2")" '$2 == p && $4 == "0A" {print $10}' /proc/net/tcp); do
+		find "/proc/$1/fd" -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
+	done
+	return 1
+}
+# start_proxy WHAT PORT LOG CMD...: CMD in the background, its output appended to LOG, its PID
+# in PROXY_PID; returns once it listens on PORT itself, or 1 when it ended first (its port
+# taken by another process between freeport and its bind: the caller picks others and tries
+# again)
+start_proxy() {
+	local what=$1 port=$2 log=$3
+	shift 3
+	"$@" >>"$log" 2>&1 &
+	pids+=($!)
+	PROXY_PID=$!
 	for _ in $(seq 1 100); do
-		listening "$1" && return 0
+		kill -0 "$PROXY_PID" 2>/dev/null || return 1
+		owns_port "$PROXY_PID" "$port" && return 0
 		sleep 0.1
 	done
-	fail "$2 does not listen on port $1: $(tail -5 "$3")"
+	fail "$what does not listen on port $port: $(tail -5 "$log")"
 }
 
 # ---- helpers in Python: a recording relay, the raw probes, the load during the drain ----
@@ -310,20 +328,14 @@ EOF
 cd "$T"
 mkdir -p proxy relay
 "$B" pki init pki --smdp-fqdn "$FQDN" >/dev/null
-PA=$(freeport)
-PB=$(freeport)
-PC=$(freeport)
-conf() { # conf PORT: the configuration, the same for both processes but for the port
-	printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "listen = 127.0.0.1" "port = $1" \
-		"plain_http = yes" "drain = $DRAIN" "database = smdp.db" \
-		"trusted_proxies = 127.0.0.1" "[keyset]" \
-		"ci = pki/ci/ci.der" "dpauth_cert = pki/smdp/dpauth.der" \
-		"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
-		"dppb_key = pki/smdp/dppb_key.pem"
-}
-conf "$PA" >smdp-a.conf
-conf "$PB" >smdp-b.conf
-conf "$PC" >smdp-c.conf
+# one configuration for every SM-DP+ process: port 0, so that each takes a free port itself
+# and prints it (no port chosen here that another test could take before the server binds it)
+printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "listen = 127.0.0.1" "port = 0" \
+	"plain_http = yes" "drain = $DRAIN" "database = smdp.db" \
+	"trusted_proxies = 127.0.0.1" "[keyset]" \
+	"ci = pki/ci/ci.der" "dpauth_cert = pki/smdp/dpauth.der" \
+	"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
+	"dppb_key = pki/smdp/dppb_key.pem" >smdp.conf
 "$B" smdp profile generate --db smdp.db --template "$data/profiles/ts48-v7-saip2.3-nobertlv.der" \
 	--iccid-start 898824700000004000 --imsi-start 001019000004000 --count 2 >/dev/null 2>generate.log
 mapfile -t ICCIDS < <("$B" smdp profile list --db smdp.db --json |
@@ -331,29 +343,36 @@ mapfile -t ICCIDS < <("$B" smdp profile list --db smdp.db --json |
 [ "${#ICCIDS[@]}" = 2 ] || fail "generated ${#ICCIDS[@]} profiles, want 2"
 declare -A AC=()
 for i in "${ICCIDS[@]}"; do
-	AC[$i]=$("$B" smdp order --config smdp-a.conf --iccid "$i" --release)
+	AC[$i]=$("$B" smdp order --config smdp.conf --iccid "$i" --release)
 done
 "$B" euicc init --state euicc --pki pki >/dev/null
 
 declare -A SPID=()
-start_smdp() { # start_smdp NAME PORT
-	"$B" smdp serve --config "smdp-$1.conf" >"smdp-$1.port" 2>"smdp-$1.log" &
+start_smdp() { # start_smdp NAME VAR: its port (printed once it listens) into VAR
+	local port=
+	: >"smdp-$1.port"
+	"$B" smdp serve --config smdp.conf >"smdp-$1.port" 2>"smdp-$1.log" &
 	pids+=($!)
 	SPID[$1]=$!
-	wait_listen "$2" "the SM-DP+ ($1)" "smdp-$1.log"
+	for _ in $(seq 1 300); do
+		port=$(cat "smdp-$1.port")
+		[ -n "$port" ] && break
+		kill -0 "${SPID[$1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	[[ "$port" =~ ^[0-9]+$ ]] || fail "the SM-DP+ ($1) did not start: $(tail -5 "smdp-$1.log")"
+	printf -v "$2" '%s' "$port"
 }
-start_smdp a "$PA"
-start_smdp b "$PB"
-start_smdp c "$PC" # the probes' only: its log shows nothing but them
+start_smdp a PA
+start_smdp b PB
+start_smdp c PC # the probes' only: its log shows nothing but them
 # where each proxy takes TLS: port 443 and the FQDN in /etc/hosts, as a device reaches an
-# SM-DP+; with --ctest a free port, which the LPA, curl and the load are sent to
+# SM-DP+; with --ctest a free port (chosen as each proxy starts), which the LPA, curl and the
+# load are sent to
 if [ "$CTEST" = 0 ]; then
 	echo "127.0.0.1 $FQDN # interop-proxy" >>/etc/hosts
 	PX=443
 	PN=443
-else
-	PX=$(freeport)
-	PN=$(freeport)
 fi
 
 # the DPtls certificate and key as the proxies take them (HAProxy: one file with both)
@@ -466,7 +485,7 @@ stop_under_load() { # stop_under_load PROXY PORT NAME STOPPED OTHER: the SM-DP+ 
 	# when its check marked STOPPED DOWN, which a drain must come before
 	local p=$1 port=$2 pid=${SPID[$3]} stopped=$4 other=$5 t_term t_down="" t_exit rc=0 out ok
 	local dr
-	dr=$(sed -n 's/^drain = //p' "smdp-$3.conf")
+	dr=$(sed -n 's/^drain = //p' smdp.conf)
 	rm -f stop
 	"$PY" load.py "$port" pki/ci/ci.pem "$FQDN" stop "load-$p.jsonl" &
 	pids+=($!)
@@ -531,8 +550,8 @@ PYEOF
 cat probes-direct.txt
 
 # ---- HAProxy ----
-HPROBE=$(freeport)
 start_relay "$PC"
+haproxy_cfg() {
 cat >proxy/haproxy.cfg <<EOF
 global
 	log stdout format raw local0 info
@@ -561,11 +580,16 @@ frontend probes_tls
 backend probes
 	server relay 127.0.0.1:$RELAY
 EOF
-haproxy -c -q -f proxy/haproxy.cfg || fail "haproxy refuses its configuration"
-haproxy -db -f proxy/haproxy.cfg >proxy/haproxy.log 2>&1 &
-pids+=($!)
-HAPROXY_PID=$!
-wait_listen "$PX" haproxy proxy/haproxy.log
+}
+for try in 1 2 3; do
+	[ "$CTEST" = 1 ] && PX=$(freeport)
+	HPROBE=$(freeport)
+	haproxy_cfg
+	haproxy -c -q -f proxy/haproxy.cfg || fail "haproxy refuses its configuration"
+	start_proxy haproxy "$PX" proxy/haproxy.log haproxy -db -f proxy/haproxy.cfg && break
+	[ "$try" = 3 ] && fail "haproxy did not start: $(tail -5 proxy/haproxy.log)"
+done
+HAPROXY_PID=$PROXY_PID
 hastate() { # hastate SERVER: its status in HAProxy's statistics (UP, DOWN, ...)
 	"$PY" - "$T/proxy/haproxy.sock" "$1" <<'EOF'
 import socket, sys
@@ -607,10 +631,7 @@ kill "$HAPROXY_PID"
 wait "$HAPROXY_PID" 2>/dev/null || true
 
 # ---- nginx, in front of the second SM-DP+ and a fourth ----
-PD=$(freeport)
-conf "$PD" >smdp-d.conf
-start_smdp d "$PD"
-NPROBE=$(freeport)
+start_smdp d PD
 start_relay "$PC"
 mkdir -p proxy/nginx/tmp
 nginx_user="# (not root: the workers run as this user)"
@@ -619,6 +640,7 @@ if [ "$(id -u)" = 0 ]; then # the workers as www-data, as Debian runs them
 	chown www-data proxy/nginx/tmp
 	chmod 711 "$T" proxy proxy/nginx
 fi
+nginx_cfg() {
 cat >proxy/nginx.conf <<EOF
 daemon off;
 $nginx_user
@@ -658,11 +680,17 @@ http {
 	}
 }
 EOF
-nginx -t -q -p "$T/proxy/nginx/" -e "$T/proxy/nginx/error.log" -c "$T/proxy/nginx.conf" ||
-	fail "nginx refuses its configuration: $(tail -3 proxy/nginx/error.log)"
-nginx -p "$T/proxy/nginx/" -e "$T/proxy/nginx/error.log" -c "$T/proxy/nginx.conf" &
-pids+=($!)
-wait_listen "$PN" nginx proxy/nginx/error.log
+}
+for try in 1 2 3; do
+	[ "$CTEST" = 1 ] && PN=$(freeport)
+	NPROBE=$(freeport)
+	nginx_cfg
+	nginx -t -q -p "$T/proxy/nginx/" -e "$T/proxy/nginx/error.log" -c "$T/proxy/nginx.conf" ||
+		fail "nginx refuses its configuration: $(tail -3 proxy/nginx/error.log)"
+	start_proxy nginx "$PN" proxy/nginx/error.log \
+		nginx -p "$T/proxy/nginx/" -e "$T/proxy/nginx/error.log" -c "$T/proxy/nginx.conf" && break
+	[ "$try" = 3 ] && fail "nginx did not start: $(tail -5 proxy/nginx/error.log)"
+done
 
 # the second profile: enabling it disables the first, so three notifications
 to_proxy "$PN"
