@@ -2299,6 +2299,22 @@ static void write_crl(const char *path, const certmint_crl_spec *s, const char *
 	X509_free(x);
 }
 
+/* The configuration write_conf_extra writes to conf (database db) with the lines `extra` after
+ * its nine is refused, the error naming `expect` (case i of a table); the error returned. */
+static orsp_err conf_refused(const char *conf, const char *db, const char *extra,
+                             const char *expect, size_t i)
+{
+	static orsp_smdp_config cfg;
+	orsp_err e;
+
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+	e = orsp_smdp_config_load(conf, &cfg);
+	assert_int_not_equal(e, ORSP_OK);
+	if (!strstr(orsp_err_detail(), expect))
+		fail_msg("case %zu: expected \"%s\" in \"%s\"", i, expect, orsp_err_detail());
+	return e;
+}
+
 /* crl (repeated: one file each) and crl_stale: the CRLs loaded into svc.crls, a CI's
  * verified at load; a file that is no CRL refused at its line, a CI's CRL whose signature
  * does not verify refused naming the file, crl_stale other than refuse or accept refused. */
@@ -2401,11 +2417,7 @@ static void test_config_crl(void **state)
 				                      (int)(at ? (size_t)(at - l) : strlen(l)), l,
 				                      at ? dir : "", at ? at + 3 : "");
 			}
-			write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
-			assert_int_not_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
-			if (!strstr(orsp_err_detail(), bad[i].expect))
-				fail_msg("case %zu: expected \"%s\" in \"%s\"", i, bad[i].expect,
-				         orsp_err_detail());
+			(void)conf_refused(conf, db, extra, bad[i].expect, i);
 		}
 	}
 }
@@ -2439,13 +2451,9 @@ static void test_config_callback_timeout(void **state)
 	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 	assert_int_equal(cfg.callback_timeout_s, 30);
 	orsp_smdp_config_free(&cfg);
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
-		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, bad[i].extra);
-		assert_int_not_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
-		if (!strstr(orsp_err_detail(), bad[i].expect))
-			fail_msg("case %zu: expected \"%s\" in \"%s\"", i, bad[i].expect,
-			         orsp_err_detail());
-	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
+		assert_int_equal(conf_refused(conf, db, bad[i].extra, bad[i].expect, i),
+		                 ORSP_E_USAGE);
 }
 
 /* trusted_proxies: addresses and prefixes separated by commas, whitespace or both, into
@@ -2540,13 +2548,9 @@ static void test_config_trusted_proxies(void **state)
 		if (!strstr(orsp_err_detail(), text))
 			fail_msg("'%s' does not mention '%s'", orsp_err_detail(), text);
 	}
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
-		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, bad[i].line);
-		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
-		if (!strstr(orsp_err_detail(), bad[i].expect))
-			fail_msg("case %zu: '%s' does not mention '%s'", i, orsp_err_detail(),
-			         bad[i].expect);
-	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
+		assert_int_equal(conf_refused(conf, db, bad[i].line, bad[i].expect, i),
+		                 ORSP_E_USAGE);
 	/* a key outside [keyset]: not one of a key set */
 	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "");
 	{
