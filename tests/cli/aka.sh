@@ -9,30 +9,7 @@ V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_aka.XXXXXX")
 . "$(dirname "$0")/lib/common.bash"
-declare -A J
 
-# json KEY...: a field of the JSON in $out.
-json() {
-	"$PY" -c '
-import json, sys
-d = json.loads(sys.argv[1])
-for k in sys.argv[2:]:
-    d = d[int(k)] if isinstance(d, list) else d[k]
-print(d)' "$out" "$@"
-}
-# jload [INDEX]: the fields of the JSON object in $out (or of its array element INDEX)
-# into the associative array J, with one python run.
-jload() {
-	local k v
-	J=()
-	while IFS=$'\t' read -r k v; do J[$k]=$v; done < <("$PY" -c '
-import json, sys
-d = json.loads(sys.argv[1])
-if len(sys.argv) > 2:
-    d = d[int(sys.argv[2])]
-for k, v in d.items():
-    print("%s\t%s" % (k, v))' "$out" "$@")
-}
 # tsv FILE COL...: the rows of a vector file, selected columns, tab-separated.
 tsv() {
 	"$PY" -c '

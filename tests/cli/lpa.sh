@@ -48,14 +48,6 @@ run_notty() {
 	out=$(setsid -w "$B" "$@" 2>"$T/err" </dev/null) || rc=$?
 	err=$(cat "$T/err")
 }
-json() {
-	"$PY" -c '
-import json, sys
-d = json.loads(sys.argv[1])
-for k in sys.argv[2:]:
-    d = d[int(k)] if isinstance(d, list) else d[k]
-print(d)' "$out" "$@"
-}
 
 # ----- help -----
 for args in "help lpa" "lpa chip --help" "lpa profile --help" "lpa notification --help" \

@@ -12,14 +12,6 @@ T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_profile.XXXXXX")
 . "$(dirname "$0")/lib/common.bash"
 TS48="$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
 
-json() {
-	"$PY" -c '
-import json, sys
-d = json.loads(sys.argv[1])
-for k in sys.argv[2:]:
-    d = d[int(k)] if isinstance(d, list) else d[k]
-print(d)' "$out" "$@"
-}
 # col FILE ROW COLUMN: one cell of a TSV vector file (ROW counted from 1 after the header).
 col() {
 	awk -F'\t' -v row="$2" -v name="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }

@@ -18,6 +18,54 @@ if [[ -z ${PY:-} ]]; then
 fi
 python3() { "$PY" "$@"; }
 
+# The JSON in $out: json KEY... prints one field (KEY a member name, or an array index, at
+# each level); jload [INDEX] puts the fields of the object (or of its array element INDEX)
+# into the associative array J. An object whose values are all lower-case hex strings (what
+# `openrsp ... --json` prints for keys and vectors) is read here (json_flat); anything else
+# by one Python run, whose start (some 30 ms of CPU here) the scripts would otherwise pay
+# for each of hundreds of such answers.
+declare -A J JF
+JSON_FLAT='^\{("[A-Za-z0-9_]+":"[0-9a-f]*"(,"[A-Za-z0-9_]+":"[0-9a-f]*")*)?\}$'
+JSON_MEMBER='^"([A-Za-z0-9_]+)":"([0-9a-f]*)",?(.*)$'
+# json_flat: the members of such an object in $out into JF; status 1 (JF empty) for any other
+json_flat() {
+	local s
+	JF=()
+	[[ $out =~ $JSON_FLAT ]] || return 1
+	s=${out:1:${#out}-2}
+	while [[ $s =~ $JSON_MEMBER ]]; do
+		JF[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+		s=${BASH_REMATCH[3]}
+	done
+}
+json() {
+	if (($# == 1)) && json_flat && [[ -v JF[$1] ]]; then
+		printf '%s\n' "${JF[$1]}"
+		return
+	fi
+	"$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+for k in sys.argv[2:]:
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(d)' "$out" "$@"
+}
+jload() {
+	local k v
+	J=()
+	if (($# == 0)) && json_flat; then
+		for k in "${!JF[@]}"; do J[$k]=${JF[$k]}; done
+		return
+	fi
+	while IFS=$'\t' read -r k v; do J[$k]=$v; done < <("$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+if len(sys.argv) > 2:
+    d = d[int(sys.argv[2])]
+for k, v in d.items():
+    print("%s\t%s" % (k, v))' "$out" "$@")
+}
+
 ok() { pass=$((pass + 1)); }
 bad() {
 	fail=$((fail + 1))
