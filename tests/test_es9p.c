@@ -1247,15 +1247,16 @@ static void test_notification_migration(void **state)
 	                 " DEFAULT 0;"
 	                 "DROP INDEX es9p_session_pir;"
 	                 "ALTER TABLE es9p_session DROP COLUMN pir;"
+	                 "ALTER TABLE es9p_session DROP COLUMN keyset_id;"
 	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
-	                 " version IN (4, 6, 7, 8, 9, 10, 11, 12);"
+	                 " version IN (4, 6, 7, 8, 9, 10, 11, 12, 13);"
 	                 "COMMIT;"),
 	    ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 12);
+	assert_int_equal(v, 13);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
 	                             " ('es9p_notification_unverified', 'es9p_session_created',"
 	                             " 'es9p_session_iccid')"),
@@ -1322,8 +1323,9 @@ static void test_session_attempts_migration(void **state)
 	                                  "UPDATE es9p_session SET attempts = 2;"
 	                                  "DROP INDEX es9p_session_pir;"
 	                                  "ALTER TABLE es9p_session DROP COLUMN pir;"
+	                                  "ALTER TABLE es9p_session DROP COLUMN keyset_id;"
 	                                  "DELETE FROM schema_migrations WHERE module = 'smdp_es9p'"
-	                                  " AND version IN (11, 12);"
+	                                  " AND version IN (11, 12, 13);"
 	                                  "COMMIT;"),
 	                 ORSP_OK);
 	orsp_db_close(db);
@@ -1332,7 +1334,7 @@ static void test_session_attempts_migration(void **state)
 	assert_int_equal(v, 10);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 12);
+	assert_int_equal(v, 13);
 	session_columns(f, migrated, sizeof(migrated));
 	assert_string_equal(migrated, fresh);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
@@ -4427,6 +4429,35 @@ static void test_sessions_across_rekey(void **state)
 	check_bpp(f, &d);
 	pir_judged(f, &d, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&d);
+}
+
+/* A key set removed from the configuration in the middle of a session, another now at its
+ * index (NIST's set, index 0 where authenticateClient ran; then brainpool's alone): the
+ * session keeps its key set's identity (keyset_id), which no configured set has, so a binding
+ * is 8.10.1/3.9, not a package signed with brainpool's CERT.DPpb (the row's index 0 taken as
+ * this process's, before ES9+ migration 13). With NIST's set back (at index 1), the same
+ * session binds with it. */
+static void test_keyset_removed_index_taken(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	orsp_smdp_keyset nist = f->svc.sets[0];
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, "KEYSET-TAKEN-1", NULL);
+	initiate(f, &d);
+	authenticate(f, &d, "KEYSET-TAKEN-1");
+	load_keyset(&f->svc.sets[0], "BRP");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	f->svc.sets[1] = nist;
+	f->svc.n_sets = 2;
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
+	pir_judged(f, &d, true, "installed");
 	dl_free(&d);
 }
 
@@ -7638,6 +7669,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keysets_sharing_hint, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trusted_cis_reordered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions_across_rekey, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keyset_removed_index_taken, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tid_old_form, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_no_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_no_session_retried, setup, teardown),

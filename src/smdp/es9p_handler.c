@@ -184,6 +184,16 @@ static const orsp_migration es9p_migrations[] = {
         .sql = "ALTER TABLE es9p_session ADD COLUMN pir BLOB;"
                "CREATE INDEX es9p_session_pir ON es9p_session (iccid) WHERE pir IS NOT NULL;",
     },
+    {
+        .version = 13,
+        .description = "a session's key set by its certificates",
+        /* The identities of the key set's CERT.DPauth and CERT.DPpb (keyset_ident), written
+         * by authenticateClient: the later steps find the key set by them in any process's
+         * configuration and after a KEK rotation. The index in `keyset` is the order of the
+         * process that began the session, which another may list otherwise; a row from before
+         * has NULL here and goes by its transactionId's tag, then that index (sess_load). */
+        .sql = "ALTER TABLE es9p_session ADD COLUMN keyset_id BLOB;",
+    },
 };
 
 orsp_err smdp_es9p_schema_check(orsp_db *db)
@@ -458,17 +468,24 @@ static uint8_t tid_hint_of(const orsp_smdp_keyset *ks)
 	return id[0];
 }
 
+/* A key set's identity: those of its CERT.DPauth and CERT.DPpb, one after the other. */
+#define KEYSET_ID_LEN (2 * TID_ID_LEN)
+static void keyset_ident(const orsp_smdp_keyset *ks, uint8_t id[KEYSET_ID_LEN])
+{
+	cert_id(ks->dpauth_cert, id);
+	cert_id(ks->dppb_cert, id + TID_ID_LEN);
+}
+
 /* The MAC whose first 4 bytes are tid's tag for key set ks and CI sci (-1: the key set's own,
  * else an index of c->svc->cis), into mac. */
 static orsp_err tid_tag(const ctx *c, const uint8_t tid[TID_LEN], int ks, int sci, uint8_t mac[32])
 {
-	uint8_t in[4 + 12 + 3 * TID_ID_LEN];
-	size_t n = 16 + 2 * TID_ID_LEN;
+	uint8_t in[4 + 12 + KEYSET_ID_LEN + TID_ID_LEN];
+	size_t n = 16 + KEYSET_ID_LEN;
 
 	memcpy(in, "tid2", 4);
 	memcpy(in + 4, tid, 12);
-	cert_id(c->svc->sets[ks].dpauth_cert, in + 16);
-	cert_id(c->svc->sets[ks].dppb_cert, in + 16 + TID_ID_LEN);
+	keyset_ident(&c->svc->sets[ks], in + 16);
 	if (sci >= 0) {
 		cert_id(orsp_ci_store_at(c->svc->cis, (size_t)sci), in + n);
 		n += TID_ID_LEN;
@@ -619,6 +636,32 @@ typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED, AGE_RESULT } sess_age;
  * installation result is still verified and recorded (`session ended`), nothing more. */
 #define END_CANCELLED_DELIVERED "order cancelled after delivery"
 
+/* The key set of the session row of transactionId tid (hex): the configured one whose
+ * identity the row keeps (id, keyset_ident), whatever this process's order of its key sets and
+ * after a KEK rotation; -1 when none here has it (removed from the configuration: a new
+ * binding is then 8.10.1/3.9; the installation result and cancelSession need no key set). A
+ * row from before ES9+ migration 13 keeps none: the key set whose identity the
+ * transactionId's tag covers here (tid_find), else the row's index (the order of the process
+ * that began the session; the tag is under another key when the KEK rotated since). */
+static int sess_keyset(const ctx *c, const char *tid, orsp_slice id, int index)
+{
+	uint8_t b[TID_LEN], mine[KEYSET_ID_LEN];
+	int ks, sci;
+
+	if (id.len == KEYSET_ID_LEN) {
+		for (ks = 0; (size_t)ks < c->svc->n_sets; ks++) {
+			keyset_ident(&c->svc->sets[ks], mine);
+			if (memcmp(mine, id.p, KEYSET_ID_LEN) == 0)
+				return ks;
+		}
+		return -1;
+	}
+	if (orsp_hex_decode_exact(tid, b, TID_LEN) || !tid_find(c, b, &ks, &sci))
+		ks = index;
+	orsp_err_clear();
+	return ks;
+}
+
 /* Load a live session: ORSP_E_NOT_FOUND if unknown, finished or too old for `age`. */
 static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 {
@@ -631,7 +674,7 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 	e = orsp_db_prepare(c->db,
 	                    "SELECT step, keyset, euicc_challenge, server_challenge, eid, iccid,"
 	                    " matching_id, euicc_cert, euicc_sig1, smdp_sig2, cc_required,"
-	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at"
+	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at, keyset_id"
 	                    " FROM es9p_session WHERE tid = ?1",
 	                    &st);
 	if (!e)
@@ -644,19 +687,8 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 		size_t l;
 		copy_text(tid, se->tid, sizeof(se->tid));
 		se->step = (int)orsp_stmt_column_int64(st, 0);
-		/* the key set: the one whose identity the transactionId's tag covers here
-		 * (tid_find), rather than the row's index (column 1), which is the order of the
-		 * process that began the session; that index when the tag is under another key
-		 * (the KEK rotated since: `smdp rekey` keeps such sessions, wrapping their
-		 * otSK.DP.ECKA again) */
-		{
-			uint8_t b[TID_LEN];
-			int sci;
-			if (orsp_hex_decode_exact(tid, b, TID_LEN) ||
-			    !tid_find(c, b, &se->keyset, &sci))
-				se->keyset = (int)orsp_stmt_column_int64(st, 1);
-			orsp_err_clear();
-		}
+		se->keyset = sess_keyset(c, tid, orsp_stmt_column_blob(st, 15),
+		                         (int)orsp_stmt_column_int64(st, 1));
 		copy_blob(orsp_stmt_column_blob(st, 2), se->echal, 16, NULL);
 		copy_blob(orsp_stmt_column_blob(st, 3), se->schal, 16, NULL);
 		copy_text(orsp_stmt_column_text(st, 4), se->eid, sizeof(se->eid));
@@ -706,12 +738,13 @@ static orsp_err sess_exists(ctx *c, const char *tid, bool *exists)
 static orsp_err sess_insert(ctx *c, const sess *se, int step, const char *reason)
 {
 	orsp_stmt *st = NULL;
+	uint8_t id[KEYSET_ID_LEN];
 	orsp_err e = orsp_db_prepare(
 	    c->db,
 	    "INSERT INTO es9p_session (tid, step, keyset, euicc_challenge, server_challenge, eid,"
 	    " iccid, matching_id, euicc_cert, euicc_sig1, smdp_sig2, cc_required, end_reason,"
-	    " created_at, updated_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	    " created_at, updated_at, keyset_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	    &st);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 1, se->tid);
@@ -743,6 +776,10 @@ static orsp_err sess_insert(ctx *c, const sess *se, int step, const char *reason
 		e = orsp_stmt_bind_int64(st, 14, se->created_at);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 15, now_s(c));
+	if (!e) {
+		keyset_ident(&c->svc->sets[se->keyset], id);
+		e = orsp_stmt_bind_blob(st, 16, id, sizeof(id));
+	}
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);

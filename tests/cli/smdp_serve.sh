@@ -528,9 +528,8 @@ d = sqlite3.connect(sys.argv[2])
 s.backup(d)
 s.close()
 d.execute("PRAGMA journal_mode=DELETE")
-d.execute("DROP INDEX es9p_session_pir")
-d.execute("ALTER TABLE es9p_session DROP COLUMN pir")
-d.execute("DELETE FROM schema_migrations WHERE module = ? AND version = 12", ("smdp_es9p",))
+d.execute("ALTER TABLE es9p_session DROP COLUMN keyset_id")
+d.execute("DELETE FROM schema_migrations WHERE module = ? AND version = 13", ("smdp_es9p",))
 d.commit()
 d.close()' "$T/smdp.db" "$T/older.db"
 cp "$T/smdp.db.kek" "$T/older.db.kek"
@@ -543,7 +542,7 @@ cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]] && ok || ba
 # serve --check on that configuration: the port in use (by the running server) is a warning,
 # still exit 0 (before, nothing was bound and it went unsaid); the migration is said, not made
 run smdp serve --config "$T/busy.conf" --check
-if [[ $rc -eq 0 && "$out" == *"configuration $T/busy.conf: ok" && "$err" == "openrsp smdp: warning: 127.0.0.1:$PORT is in use now (by the running server?); \`serve\` would fail to listen until it is free"$'\n'"openrsp smdp: database $T/older.db: ES9+ schema version 11, \`serve\` would migrate it to 12" ]]; then ok; else bad "--check, port in use, older database: rc=$rc $out $err"; fi
+if [[ $rc -eq 0 && "$out" == *"configuration $T/busy.conf: ok" && "$err" == "openrsp smdp: warning: 127.0.0.1:$PORT is in use now (by the running server?); \`serve\` would fail to listen until it is free"$'\n'"openrsp smdp: database $T/older.db: ES9+ schema version 12, \`serve\` would migrate it to 13" ]]; then ok; else bad "--check, port in use, older database: rc=$rc $out $err"; fi
 if cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]]; then ok; else bad "--check changed the older database"; fi
 # ... and a database of a newer program: refused as serve refuses it
 cp "$T/older.orig" "$T/newer.db"
