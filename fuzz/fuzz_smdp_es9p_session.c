@@ -287,14 +287,29 @@ static bool has(const uint8_t *p, size_t n, const uint8_t *s, size_t sl)
 	return memmem(p, n, s, sl) != NULL;
 }
 
-/* Whether a member of the request holds the confirmation code's text, as it is or inside its
- * base64 (an error message may quote a field the eUICC sent, such as a refused
- * sasAcreditationNumber, into which the fuzzer can copy that text) */
-static bool sent_cc(json_t *req)
+/* How many times s (sl bytes) occurs in p (n bytes) */
+static size_t count_of(const uint8_t *p, size_t n, const uint8_t *s, size_t sl)
 {
+	size_t c = 0;
+	const uint8_t *at;
+
+	while (n >= sl && (at = memmem(p, n, s, sl)) != NULL) {
+		c++;
+		n -= (size_t)(at - p) + 1;
+		p = at + 1;
+	}
+	return c;
+}
+
+/* How many times the request's members hold the confirmation code's text, as they are and
+ * inside their base64 (an error message may quote a field the eUICC sent, such as a refused
+ * sasAcreditationNumber, into which the fuzzer can copy that text) */
+static size_t sent_cc(json_t *req)
+{
+	const uint8_t *cc = (const uint8_t *)CC;
 	const char *k;
 	json_t *v;
-	bool found = false;
+	size_t found = 0;
 
 	json_object_foreach(req, k, v)
 	{
@@ -302,25 +317,25 @@ static bool sent_cc(json_t *req)
 		size_t n = 0;
 		if (!json_is_string(v))
 			continue;
-		if (strstr(json_string_value(v), CC))
-			found = true;
-		if (orsp_json_get_base64_alloc(req, k, 1 << 20, &p, &n) == ORSP_OK &&
-		    has(p, n, (const uint8_t *)CC, strlen(CC)))
-			found = true;
+		found += count_of((const uint8_t *)json_string_value(v), json_string_length(v), cc,
+		                  strlen(CC));
+		if (orsp_json_get_base64_alloc(req, k, 1 << 20, &p, &n) == ORSP_OK)
+			found += count_of(p, n, cc, strlen(CC));
 		orsp_err_clear();
 		free(p);
 	}
 	return found;
 }
 
-/* No base64 member of the answer holds a secret of the SM-DP+, nor its text the code unless
- * the request held it (quoted) */
-static void no_secret(json_t *o, const char *body, bool quoted)
+/* No base64 member of the answer holds a secret of the SM-DP+, nor its text the code more
+ * often than the request held it (quoted times) */
+static void no_secret(json_t *o, const char *body, size_t quoted)
 {
 	const char *k;
 	json_t *v;
 
-	check(strstr(body, CC) == NULL || quoted);
+	check(count_of((const uint8_t *)body, strlen(body), (const uint8_t *)CC, strlen(CC)) <=
+	      quoted);
 	json_object_foreach(o, k, v)
 	{
 		uint8_t *p = NULL;
@@ -352,7 +367,7 @@ static bool in_table(const orsp_json_status *st)
 static json_t *call(const char *fn, json_t *req, bool *ok)
 {
 	char *body = json_dumps(req, JSON_COMPACT);
-	bool quoted = sent_cc(req);
+	size_t quoted = sent_cc(req);
 	orsp_smdp_reply rep;
 	json_t *out = NULL;
 	orsp_err e;

@@ -100,22 +100,34 @@ owns_port() {
 	done
 	return 1
 }
-# start_proxy WHAT PORT LOG CMD...: CMD in the background, its output appended to LOG, its PID
-# in PROXY_PID; returns once it listens on PORT itself, or 1 when it ended first (its port
+# start_proxy WHAT "PORT..." LOG CMD...: CMD in the background, its output appended to LOG,
+# its PID in PROXY_PID; returns once it listens itself on every PORT (a proxy that could not
+# bind one may hold the others a while before it gives up), or 1 when it ended first (a port
 # taken by another process between freeport and its bind: the caller picks others and tries
 # again)
 start_proxy() {
-	local what=$1 port=$2 log=$3
+	local what=$1 ports=$2 log=$3 p all
 	shift 3
 	"$@" >>"$log" 2>&1 &
 	pids+=($!)
 	PROXY_PID=$!
 	for _ in $(seq 1 100); do
 		kill -0 "$PROXY_PID" 2>/dev/null || return 1
-		owns_port "$PROXY_PID" "$port" && return 0
+		all=1
+		for p in $ports; do
+			owns_port "$PROXY_PID" "$p" || all=0
+		done
+		[ "$all" = 1 ] && return 0
 		sleep 0.1
 	done
-	fail "$what does not listen on port $port: $(tail -5 "$log")"
+	fail "$what does not listen on ports $ports: $(tail -5 "$log")"
+}
+# another_port PORT: a free port other than PORT (freeport may give the same one twice)
+another_port() {
+	local p
+	p=$(freeport)
+	while [ "$p" = "$1" ]; do p=$(freeport); done
+	echo "$p"
 }
 
 # ---- helpers in Python: a recording relay, the raw probes, the load during the drain ----
@@ -583,10 +595,10 @@ EOF
 }
 for try in 1 2 3; do
 	[ "$CTEST" = 1 ] && PX=$(freeport)
-	HPROBE=$(freeport)
+	HPROBE=$(another_port "$PX")
 	haproxy_cfg
 	haproxy -c -q -f proxy/haproxy.cfg || fail "haproxy refuses its configuration"
-	start_proxy haproxy "$PX" proxy/haproxy.log haproxy -db -f proxy/haproxy.cfg && break
+	start_proxy haproxy "$PX $HPROBE" proxy/haproxy.log haproxy -db -f proxy/haproxy.cfg && break
 	[ "$try" = 3 ] && fail "haproxy did not start: $(tail -5 proxy/haproxy.log)"
 done
 HAPROXY_PID=$PROXY_PID
@@ -683,11 +695,11 @@ EOF
 }
 for try in 1 2 3; do
 	[ "$CTEST" = 1 ] && PN=$(freeport)
-	NPROBE=$(freeport)
+	NPROBE=$(another_port "$PN")
 	nginx_cfg
 	nginx -t -q -p "$T/proxy/nginx/" -e "$T/proxy/nginx/error.log" -c "$T/proxy/nginx.conf" ||
 		fail "nginx refuses its configuration: $(tail -3 proxy/nginx/error.log)"
-	start_proxy nginx "$PN" proxy/nginx/error.log \
+	start_proxy nginx "$PN $NPROBE" proxy/nginx/error.log \
 		nginx -p "$T/proxy/nginx/" -e "$T/proxy/nginx/error.log" -c "$T/proxy/nginx.conf" && break
 	[ "$try" = 3 ] && fail "nginx did not start: $(tail -5 proxy/nginx/error.log)"
 done

@@ -4390,10 +4390,12 @@ static void test_trusted_cis_reordered(void **state)
 /* A KEK rotated (smdp rekey) in the middle of two sessions. The transactionIds' tags were made
  * under a key derived from the old KEK and no longer verify: a session that had only begun
  * (initiateAuthentication) is 8.10.1/3.9 at authenticateClient and starts over. One past
- * authenticateClient has its row (the key set's index, CERT.EUICC, the one-time key
- * re-wrapped), which is what getBoundProfilePackage and the installation result go by: the
- * package is bound again (with the NIST key set, listed second: the row's index) and the
- * signed result installs the profile. */
+ * authenticateClient has its row (its key set's identity and index, CERT.EUICC, the one-time
+ * key re-wrapped), which is what getBoundProfilePackage and the installation result go by:
+ * the delivered package is sent again (rebuilt with the re-wrapped key), by the key set's
+ * identity and, for a row without one (written before ES9+ migration 13), by the row's index
+ * (the NIST key set, listed second), then bound anew, and the signed result installs the
+ * profile. */
 static void test_sessions_across_rekey(void **state)
 {
 	fx *f = *state;
@@ -4425,6 +4427,15 @@ static void test_sessions_across_rekey(void **state)
 	expect_fail(call(f, "authenticateClient", auth_request(f, &begun, &o), &http), "8.10.1",
 	            "3.9");
 	dl_free(&begun);
+	/* the package sent again: rebuilt with the one-time key the rotation re-wrapped */
+	get_bpp(f, &d, NULL, false);
+	check_bpp(f, &d);
+	/* a row from before ES9+ migration 13 (no keyset_id): the tag no longer verifies, so
+	 * the row's index, 1 */
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(f->s), "UPDATE es9p_session SET keyset_id = NULL"), ORSP_OK);
+	get_bpp(f, &d, NULL, false);
+	check_bpp(f, &d);
 	get_bpp(f, &d, NULL, true);
 	check_bpp(f, &d);
 	pir_judged(f, &d, true, "installed");
