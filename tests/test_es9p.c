@@ -4308,11 +4308,11 @@ static void download_keysets_swapped(fx *f, const char *mid, orsp_smdp_keyset a,
 }
 
 /* Key sets in another order: the SGP.26 NIST and BRP key sets, NIST listed first where the
- * session begins. Each step finds the key set the transactionId was made for by the
- * identities its tag covers (tid_find; for getBoundProfilePackage through sess_load, not the
- * row's index). Each took the index as its own: authenticateClient then signed with BRP's
- * DPpb, and with that fixed alone, getBoundProfilePackage read the row's index 1, BRP's in
- * its order. */
+ * session begins. authenticateClient finds the key set the transactionId was made for by the
+ * identities its tag covers (tid_find), getBoundProfilePackage by those the session row keeps
+ * (keyset_id; the tag until migration 13), not by the row's index. Each took the index as its
+ * own before session 63: authenticateClient then signed with BRP's DPpb, and with that fixed
+ * alone, getBoundProfilePackage read the row's index 1, BRP's in its order. */
 static void test_keysets_reordered(void **state)
 {
 	fx *f = *state;
