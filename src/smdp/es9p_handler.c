@@ -460,15 +460,8 @@ static void cert_id(const orsp_cert *cert, uint8_t id[TID_ID_LEN])
 	orsp_err_clear();
 }
 
-static uint8_t tid_hint_of(const orsp_smdp_keyset *ks)
-{
-	uint8_t id[TID_ID_LEN];
-
-	cert_id(ks->dpauth_cert, id);
-	return id[0];
-}
-
-/* A key set's identity: those of its CERT.DPauth and CERT.DPpb, one after the other. */
+/* A key set's identity: those of its CERT.DPauth and CERT.DPpb, one after the other (its
+ * first byte is a transactionId's hint). */
 #define KEYSET_ID_LEN (2 * TID_ID_LEN)
 static void keyset_ident(const orsp_smdp_keyset *ks, uint8_t id[KEYSET_ID_LEN])
 {
@@ -476,16 +469,17 @@ static void keyset_ident(const orsp_smdp_keyset *ks, uint8_t id[KEYSET_ID_LEN])
 	cert_id(ks->dppb_cert, id + TID_ID_LEN);
 }
 
-/* The MAC whose first 4 bytes are tid's tag for key set ks and CI sci (-1: the key set's own,
- * else an index of c->svc->cis), into mac. */
-static orsp_err tid_tag(const ctx *c, const uint8_t tid[TID_LEN], int ks, int sci, uint8_t mac[32])
+/* The MAC whose first 4 bytes are tid's tag for the key set of identity ident and CI sci (-1:
+ * the key set's own, else an index of c->svc->cis), into mac. */
+static orsp_err tid_tag(const ctx *c, const uint8_t tid[TID_LEN],
+                        const uint8_t ident[KEYSET_ID_LEN], int sci, uint8_t mac[32])
 {
 	uint8_t in[4 + 12 + KEYSET_ID_LEN + TID_ID_LEN];
 	size_t n = 16 + KEYSET_ID_LEN;
 
 	memcpy(in, "tid2", 4);
 	memcpy(in + 4, tid, 12);
-	keyset_ident(&c->svc->sets[ks], in + 16);
+	memcpy(in + 16, ident, KEYSET_ID_LEN);
 	if (sci >= 0) {
 		cert_id(orsp_ci_store_at(c->svc->cis, (size_t)sci), in + n);
 		n += TID_ID_LEN;
@@ -500,15 +494,17 @@ static bool tid_known(const ctx *c, int ks, int sci)
 	       (sci < 0 || orsp_ci_store_at(c->svc->cis, (size_t)sci));
 }
 
-/* Whether tid's tag is the one of key set ks and CI sci (-1: the key set's own) here. */
-static bool tid_is(const ctx *c, const uint8_t tid[TID_LEN], int ks, int sci)
+/* Whether tid's tag is the one of key set ks (identity ident) and CI sci (-1: the key set's
+ * own) here. */
+static bool tid_is(const ctx *c, const uint8_t tid[TID_LEN], const uint8_t ident[KEYSET_ID_LEN],
+                   int ks, int sci)
 {
 	uint8_t mac[32];
 	bool ok;
 
 	if (!tid_known(c, ks, sci))
 		return false;
-	ok = tid_tag(c, tid, ks, sci, mac) == ORSP_OK && orsp_ct_eq(mac, tid + 12, 4);
+	ok = tid_tag(c, tid, ident, sci, mac) == ORSP_OK && orsp_ct_eq(mac, tid + 12, 4);
 	orsp_err_clear();
 	return ok;
 }
@@ -517,18 +513,19 @@ static bool tid_is(const ctx *c, const uint8_t tid[TID_LEN], int ks, int sci)
  * own CI. */
 static orsp_err tid_make(const ctx *c, int keyset, int sci, uint8_t tid[TID_LEN], uint8_t schal[16])
 {
-	uint8_t mac[32];
+	uint8_t mac[32], ident[KEYSET_ID_LEN];
 	uint32_t t = (uint32_t)now_s(c);
 	orsp_err e = orsp_random(tid, TID_HINT);
 
-	tid[TID_HINT] = tid_hint_of(&c->svc->sets[keyset]);
+	keyset_ident(&c->svc->sets[keyset], ident);
+	tid[TID_HINT] = ident[0];
 	tid[7] = (uint8_t)(t >> 24);
 	tid[8] = (uint8_t)(t >> 16);
 	tid[9] = (uint8_t)(t >> 8);
 	tid[10] = (uint8_t)t;
 	tid[11] = (uint8_t)(keyset | (sci + 1) << TID_KEYSET_BITS);
 	if (!e)
-		e = tid_tag(c, tid, keyset, sci, mac);
+		e = tid_tag(c, tid, ident, sci, mac);
 	if (!e) {
 		memcpy(tid + 12, mac, 4);
 		e = tid_mac(c, "challenge", tid, TID_LEN, mac);
@@ -545,15 +542,19 @@ static bool tid_find(const ctx *c, const uint8_t tid[TID_LEN], int *keyset, int 
 {
 	int hks = tid[11] & ((1 << TID_KEYSET_BITS) - 1), hci = (tid[11] >> TID_KEYSET_BITS) - 1;
 	int n_cis = (int)orsp_ci_store_count(c->svc->cis), ks = hks, ci = hci;
-	uint8_t mac[32];
+	uint8_t mac[32], ident[KEYSET_ID_LEN];
 
-	if (tid_is(c, tid, ks, ci))
-		goto found;
+	if (tid_known(c, ks, ci)) {
+		keyset_ident(&c->svc->sets[ks], ident);
+		if (tid_is(c, tid, ident, ks, ci))
+			goto found;
+	}
 	for (ks = 0; (size_t)ks < c->svc->n_sets; ks++) {
-		if (tid_hint_of(&c->svc->sets[ks]) != tid[TID_HINT])
+		keyset_ident(&c->svc->sets[ks], ident);
+		if (ident[0] != tid[TID_HINT])
 			continue;
 		for (ci = -1; ci < n_cis; ci++)
-			if ((ks != hks || ci != hci) && tid_is(c, tid, ks, ci))
+			if ((ks != hks || ci != hci) && tid_is(c, tid, ident, ks, ci))
 				goto found;
 	}
 	ks = hks;
