@@ -419,10 +419,10 @@ typedef struct sess {
  * indexes. An older process does not take one of this form: a session begun on a newer
  * process and sent on to an older one in a rolling upgrade is 8.10.1/3.9 there
  * (docs/deploy.md). The session row is written by authenticateClient, whose INSERT also
- * refuses a
- * second use of a transactionId. Without K nobody predicts a serverChallenge or makes up a
- * transactionId that passes the tag, and an unauthenticated client cannot make the server
- * write anything. (SGP.22 §5.6.1 leaves the form of both to the SM-DP+: a unique
+ * refuses a second use of a transactionId; it keeps the key set's identity, by which the
+ * later steps find the key set (sess_keyset). Without K nobody predicts a serverChallenge or
+ * makes up a transactionId that passes the tag, and an unauthenticated client cannot make
+ * the server write anything. (SGP.22 §5.6.1 leaves the form of both to the SM-DP+: a unique
  * transactionId, an unpredictable challenge.) */
 #define TID_KEY_LABEL "openrsp es9p transactions v1"
 #define TID_CLOCK_SKEW 60 /* seconds another server process's clock may be ahead */
@@ -494,16 +494,14 @@ static bool tid_known(const ctx *c, int ks, int sci)
 	       (sci < 0 || orsp_ci_store_at(c->svc->cis, (size_t)sci));
 }
 
-/* Whether tid's tag is the one of key set ks (identity ident) and CI sci (-1: the key set's
- * own) here. */
+/* Whether tid's tag is the one of the key set of identity ident and CI sci (-1: the key set's
+ * own; a configured one: tid_known) here. */
 static bool tid_is(const ctx *c, const uint8_t tid[TID_LEN], const uint8_t ident[KEYSET_ID_LEN],
-                   int ks, int sci)
+                   int sci)
 {
 	uint8_t mac[32];
 	bool ok;
 
-	if (!tid_known(c, ks, sci))
-		return false;
 	ok = tid_tag(c, tid, ident, sci, mac) == ORSP_OK && orsp_ct_eq(mac, tid + 12, 4);
 	orsp_err_clear();
 	return ok;
@@ -546,7 +544,7 @@ static bool tid_find(const ctx *c, const uint8_t tid[TID_LEN], int *keyset, int 
 
 	if (tid_known(c, ks, ci)) {
 		keyset_ident(&c->svc->sets[ks], ident);
-		if (tid_is(c, tid, ident, ks, ci))
+		if (tid_is(c, tid, ident, ci))
 			goto found;
 	}
 	for (ks = 0; (size_t)ks < c->svc->n_sets; ks++) {
@@ -554,7 +552,7 @@ static bool tid_find(const ctx *c, const uint8_t tid[TID_LEN], int *keyset, int 
 		if (ident[0] != tid[TID_HINT])
 			continue;
 		for (ci = -1; ci < n_cis; ci++)
-			if ((ks != hks || ci != hci) && tid_is(c, tid, ident, ks, ci))
+			if ((ks != hks || ci != hci) && tid_is(c, tid, ident, ci))
 				goto found;
 	}
 	ks = hks;
