@@ -638,16 +638,20 @@ static int der_filter(const struct dirent *d)
 	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".der") == 0;
 }
 
-/* The entry name of the directory dir into out; false when it does not fit. "profiles/" and
- * "profiles" give the same file names. */
+/* The entry name of the directory dir into out; false, said on stderr, when it does not fit.
+ * "profiles/" and "profiles" give the same file names. */
 static bool dir_entry(const char *dir, const char *name, char *out, size_t cap)
 {
 	size_t dl = strlen(dir);
 
 	while (dl > 1 && dir[dl - 1] == '/')
 		dl--;
-	return snprintf(out, cap, "%.*s%s%s", (int)dl, dir, dir[dl - 1] == '/' ? "" : "/", name) <
-	       (int)cap;
+	if (snprintf(out, cap, "%.*s%s%s", (int)dl, dir, dir[dl - 1] == '/' ? "" : "/", name) <
+	    (int)cap)
+		return true;
+	/* a failure of that file, named as the others are (until session 65 only counted) */
+	(void)cli_failf(name, "its path in %.*s is longer than %zu bytes", (int)dl, dir, cap - 1);
+	return false;
 }
 
 static int smdp_profile_import(int argc, char **argv)
@@ -2392,9 +2396,18 @@ static int smdp_profile_generate(int argc, char **argv)
 			goto out;
 		/* one that cannot hold the AuC is said so before its KEK file is looked for */
 		e = orsp_auc_probe(auc_db, ORSP_DB_OPEN_CREATE);
+		/* a new AuC: no file yet, or one without the AuC's tables (an empty file made
+		 * beforehand, which the AuC takes as new: until session 65 it passed here) */
+		bool new_auc = e == ORSP_E_NOT_FOUND;
+		if (!e) {
+			new_auc = orsp_auc_probe(auc_db, ORSP_DB_OPEN_EXISTING) == ORSP_E_NOT_FOUND;
+			orsp_err_clear();
+		}
 		if (e == ORSP_E_NOT_FOUND) { /* none yet: created below */
 			orsp_err_clear();
 			e = ORSP_OK;
+		}
+		if (new_auc) {
 			/* ORSP_KEK would silently be the new AuC's KEK too, with no KEK file
 			 * beside it: the two stores under one key, and `openrsp auc` without the
 			 * variable could not open the AuC (until session 56) */

@@ -416,7 +416,8 @@ static orsp_err kek_check(orsp_auc *a)
  * not hold an AuC yet and nothing else either (new, or empty) when the mode allows creating
  * it. The AuC keeps a database of its own: in another module's (an SM-DP+'s) its K/OPc
  * would travel with that database's copies and backups, and an ORSP_DB_OPEN_EXISTING open
- * of the wrong file would quietly add AuC tables to it. Looked at before any migration. */
+ * of the wrong file would quietly add AuC tables to it. An AuC a newer program migrated is
+ * refused (ORSP_E_STATE). Looked at before any migration. */
 static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode mode)
 {
 	const char *name = strncmp(db_uri, "sqlite:", 7) == 0 ? db_uri + 7 : db_uri;
@@ -425,6 +426,8 @@ static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode 
 	bool other = false;
 
 	err = orsp_db_module_state(db, "auc", &v, &other);
+	if (!err && v > 0) /* one a newer program migrated: said before anything else is opened */
+		err = orsp_db_schema_check(db, "auc", ORSP_ARRAY_LEN(auc_migrations));
 	if (err || v > 0)
 		return err;
 	if (mode == ORSP_DB_OPEN_EXISTING)

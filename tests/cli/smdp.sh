@@ -78,6 +78,16 @@ has "odd: not a regular file" "openrsp: $T/odd/a.der: not a regular file" "$err"
 has "odd: empty file" "openrsp: $T/odd/b.der: empty file" "$err"
 has "odd: a FIFO" "openrsp: $T/odd/c.der: not a regular file" "$err"
 has "odd: summary" "0 imported, 3 failed" "$out"
+# An entry whose path would not fit 4095 bytes (a directory named by a long path, here one of
+# many "./"): named as a failure, not only counted (until session 65)
+mkdir -p "$T/long"
+lname=$(printf 'p%.0s' {1..246}).der
+: >"$T/long/$lname"
+ldir=$T/long/$(printf './%.0s' $(seq 1 $(((3900 - ${#T}) / 2))))
+run smdp profile import "$ldir" --db "$DB"
+expect "a path too long: rc and summary" "1 0 imported, 1 failed" "$rc $out"
+has "a path too long: named" "openrsp: $lname: its path in " "$err"
+has "a path too long: why" " is longer than 4095 bytes" "$err"
 # A directory without a *.der file: a failure (the wrong directory, or packages not named
 # *.der), not "0 imported, 0 failed" and exit 0; no database is created for it
 mkdir -p "$T/nothing"
@@ -326,6 +336,14 @@ AUC=$T/gen-auc.db
 ORSP_KEK=$(printf '%064x' 7) usage --auc smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 --auc "$AUC"
 has "ORSP_KEK and a new AuC: said" "ORSP_KEK is set: it would be the KEK of the new AuC" "$err"
 expect "ORSP_KEK and a new AuC: nothing made" "" "$(find "$T" -maxdepth 1 -name 'gen*')"
+# an empty file made beforehand is a new AuC as well (it passed until session 65: the AuC
+# was made under ORSP_KEK, without a KEK file of its own)
+: >"$AUC"
+ORSP_KEK=$(printf '%064x' 7) usage --auc smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 --auc "$AUC"
+has "ORSP_KEK and an empty AuC file: said" "ORSP_KEK is set: it would be the KEK of the new AuC" "$err"
+expect "ORSP_KEK and an empty AuC file: nothing made" "$AUC" "$(find "$T" -maxdepth 1 -name 'gen*')"
+expect "ORSP_KEK and an empty AuC file: left empty" 0 "$(stat -c %s "$AUC")"
+rm -f "$AUC"
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 5 --auc "$AUC" --spn "Gen" --name "Generated"
 expect "generate rc" 0 "$rc"
 expect "generate line: what went to the AuC" "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each added to the AuC; 5 CDMA secrets each drawn at random, kept nowhere" "$out"
@@ -503,6 +521,14 @@ gen_refused "is a directory, not a database file" "--auc a directory" --auc "$T"
 gen_refused "cannot create KEK file $T/none/auc.db.kek" "--auc in no directory" \
 	--auc "$T/none/auc.db"
 gen_refused "holds no AuC but other tables" "--auc the SM-DP+'s" --auc "$DB"
+# an AuC a newer program migrated (found only once the SM-DP+ was opened, until session 65)
+cp "$AUC" "$T/gnewer-auc.db"
+cp "$AUC.kek" "$T/gnewer-auc.db.kek"
+python3 -c 'import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+d.execute("INSERT INTO schema_migrations (module, version, description, applied_at) VALUES (?, 99, ?, 0)", ("auc", "future"))
+d.commit()' "$T/gnewer-auc.db"
+gen_refused "auc schema version 99 is newer than this program" "--auc newer" --auc "$T/gnewer-auc.db"
 # a new AuC's KEK file, made before the SM-DP+ is opened, goes again when that is refused
 head -c 32 /dev/urandom >"$T/gwrong.kek"
 chmod 600 "$T/gwrong.kek"
