@@ -84,6 +84,7 @@ typedef struct db_opts {
 	/* what db_config read from the configuration */
 	char db_buf[ORSP_SMDP_PATH_MAX], kek_buf[ORSP_SMDP_PATH_MAX];
 	char fqdn[ORSP_SMDP_FQDN_MAX + 1];
+	bool no_callback; /* a configuration without callback_url: no progress reports queued */
 } db_opts;
 
 static bool db_opt(db_opts *o, int c, const char *arg)
@@ -129,6 +130,7 @@ static int db_config(db_opts *o)
 	snprintf(o->db_buf, sizeof(o->db_buf), "%s", cfg->database);
 	snprintf(o->kek_buf, sizeof(o->kek_buf), "%s", cfg->kek_file);
 	snprintf(o->fqdn, sizeof(o->fqdn), "%s", cfg->svc.fqdn);
+	o->no_callback = !cfg->callback_url[0];
 	orsp_smdp_config_free(cfg); /* wipes it (the tokens) */
 	free(cfg);
 	o->db = o->db_buf;
@@ -320,6 +322,10 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 	}
 	if (e)
 		return made ? cli_fail(o->db, e) : no_inventory(verb, o->db, e);
+	/* as the server with that configuration: nobody would send the reports
+	 * (docs/smdp-server.md); with --db they are queued for the servers that send them */
+	if (o->no_callback)
+		orsp_smdp_set_progress(*out, false);
 	return CLI_OK;
 }
 

@@ -89,11 +89,11 @@ if [[ -e "$NO" ]]; then bad "a usage error created $NO"; else ok; fi
 # ----- `smdp confirm` and `smdp release` (ES2+ confirmOrder, releaseProfile at the console):
 # an order placed without --cc or --release goes on from the command line -----
 run smdp profile generate --db "$DB" --template "$V7" --iccid-start 898824700000007000 \
-	--imsi-start 001019000000700 --count 6
+	--imsi-start 001019000000700 --count 7
 expect "generate for confirm rc" 0 "$rc"
 run smdp profile list --db "$DB" --json
-read -r C0 C1 C2 C3 C4 C5 <<<"$(iccids | tr ' ' '\n' | grep '^8988247000000070' | tr '\n' ' ')"
-if [[ -n "$C5" ]]; then ok; else bad "six more profiles: $out"; fi
+read -r C0 C1 C2 C3 C4 C5 C6 <<<"$(iccids | tr ' ' '\n' | grep '^8988247000000070' | tr '\n' ' ')"
+if [[ -n "$C6" ]]; then ok; else bad "seven more profiles: $out"; fi
 cc() {
 	run smdp profile list --db "$DB" --iccid "$1" --json
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ccRequired"])' <<<"$out"
@@ -240,6 +240,14 @@ AC=$out
 has "confirm C5: the configuration's address" "LPA:1\$$FQDN\$" "$AC"
 run smdp release --config "$T/smdp.conf" --iccid "$C5"
 expect "release C5 through the configuration rc" 0 "$rc"
+# an expiry found through a configuration without callback_url is not reported, as the
+# server's own are not: nobody would send the report (it was queued until session 65)
+run smdp order --db "$DB" --iccid "$C6" --fqdn "$FQDN"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE smdp_profile SET expires_at = 1 WHERE iccid = ?", (sys.argv[2],)); c.commit()' "$DB" "$C6"
+failure "the order of profile $C6 has expired" smdp confirm --config "$T/smdp.conf" --iccid "$C6"
+expect "expired through the configuration" unavailable "$(state "$C6" | cut -d' ' -f1)"
+run smdp reports --db "$DB" --iccid "$C6"
+expect "expired through the configuration: no report" "no progress reports" "$out"
 "$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 server=$!
 trap '[[ -z "$server" ]] || kill "$server" 2>/dev/null || true' EXIT
