@@ -978,8 +978,10 @@ static bool line_end_ok(struct section *sec, uintptr_t a, uintptr_t b)
  *  - obs-fold (RFC 9112 §5.2, a server MUST refuse it or unfold it): the continuation is
  *    appended to the field's name, which is moved out of the line (the old bytes zeroed), so
  *    the name is not where the next line starts.
- * Not seen: a line of a colon alone ended by a bare LF after lines ended by CRLF, which leaves
- * the same two NULs as the empty line. This is the layout of 0.9.75, read in its source
+ * Not seen, after lines ended by CRLF: a line of a colon alone ended by a bare LF (the same
+ * two NULs as the empty line), a field line's text ended by a NUL and a bare LF (the same as
+ * CRLF), a line of a NUL alone ended by a bare LF (taken for the empty line); docs/http.md
+ * says what a proxy in front is to refuse. This is the layout of 0.9.75, read in its source
  * (connection.c: get_next_header_line, process_header_line, process_broken_line); another
  * version (on: false) is left alone, as is a request whose version does not lie inside the
  * section as libmicrohttpd measures it. */
