@@ -1174,6 +1174,107 @@ static void test_stored_row_damaged(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
 }
 
+/* fn with body after the database's next flush fails (the commit itself takes place): what
+ * the store did stands and is answered as done, Executed-WithWarning 1.2/4.2 saying the
+ * transaction may not survive a power cut (it was an HTTP 500 until session 65, and an order
+ * placed so was never told to the operator). Returns the parsed answer (caller frees). */
+static json_t *call_unflushed(fx *f, const char *fn, const char *body)
+{
+	orsp_smdp_reply r;
+	orsp_json_status st;
+	json_error_t je;
+	json_t *o;
+
+	orsp_db_inject_sync_failure(orsp_smdp_db(f->s));
+	assert_int_equal(
+	    orsp_es2p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body), &r), ORSP_OK);
+	assert_int_equal(r.http_status, 200);
+	o = json_loads(r.body, 0, &je);
+	orsp_smdp_reply_free(&r);
+	assert_non_null(o);
+	assert_int_equal(orsp_json_header_get(o, &st), ORSP_OK);
+	if (st.status != ORSP_FES_WARNING || strcmp(st.subject_code, "1.2") ||
+	    strcmp(st.reason_code, "4.2") ||
+	    !strstr(st.message, "committed but may not survive a power cut"))
+		fail_msg("%s: expected Executed-WithWarning 1.2/4.2, got %s %s/%s %s", fn,
+		         orsp_json_fes_str(st.status), st.subject_code, st.reason_code, st.message);
+	assert_string_equal(r.subject_code, "1.2"); /* the log line's result */
+	return o;
+}
+
+/* downloadOrder whose flush fails: the ICCID it took is answered, the profile Allocated. */
+static void test_unflushed_download_order(void **state)
+{
+	fx *f = *state;
+	const char *v;
+	size_t n;
+	json_t *o;
+
+	o = call_unflushed(f, "downloadOrder",
+	                   "{" HDR ",\"profileType\":\"GSMA Generic eUICC Test Profile\"}");
+	assert_int_equal(orsp_json_get_string(o, "iccid", 20, &v, &n), ORSP_OK);
+	assert_string_equal(v, ICCID);
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+}
+
+/* confirmOrder: its matching ID and EID answered from the profile read again (the store's
+ * output is not filled when the commit fails); an expiry committed so is the refusal. */
+static void test_unflushed_confirm(void **state)
+{
+	fx *f = *state;
+	const char *v;
+	size_t n;
+	json_t *o;
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	o = call_unflushed(f, "confirmOrder",
+	                   "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
+	                   "\",\"matchingId\":\"UNFLUSHED-1\",\"releaseFlag\":true}");
+	assert_int_equal(orsp_json_get_string(o, "matchingId", 64, &v, &n), ORSP_OK);
+	assert_string_equal(v, "UNFLUSHED-1");
+	assert_int_equal(orsp_json_get_string(o, "eid", 32, &v, &n), ORSP_OK);
+	assert_string_equal(v, EID);
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+}
+
+static void test_unflushed_confirm_expired(void **state)
+{
+	fx *f = *state;
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	orsp_smdp_set_clock(f->s, orsp_smdp_now(f->s) + ORSP_SMDP_DEFAULT_VALIDITY_S + 86400);
+	orsp_db_inject_sync_failure(orsp_smdp_db(f->s));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}", "8.8.5",
+	                 "4.10"));
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+}
+
+/* releaseProfile and cancelOrder: done, answered with the warning alone. */
+static void test_unflushed_release(void **state)
+{
+	fx *f = *state;
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":false}", NULL, NULL));
+	json_decref(call_unflushed(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}"));
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+}
+
+static void test_unflushed_cancel(void **state)
+{
+	fx *f = *state;
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	json_decref(call_unflushed(f, "cancelOrder",
+	                           "{" HDR ",\"iccid\":\"" ICCID
+	                           "\",\"finalProfileStatusIndicator\":\"Unavailable\"}"));
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1195,6 +1296,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cc_wiped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_reported, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stored_row_damaged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unflushed_download_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unflushed_confirm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unflushed_confirm_expired, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unflushed_release, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unflushed_cancel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

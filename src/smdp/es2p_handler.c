@@ -14,6 +14,7 @@ typedef struct req {
 	orsp_smdp *s;
 	json_t *body;
 	orsp_smdp_reply *out;
+	char warning[ORSP_JSON_MESSAGE_MAX]; /* done, but not durably: flushed_only */
 } req;
 
 /* No length cap on a string member read before its own check (the body limit bounds it): an
@@ -123,6 +124,29 @@ static es9p_code code_of(orsp_err e)
 	}
 }
 
+/* Whether the store call that returned *e committed and failed only in its flush
+ * (orsp_db_committed): what it did stands, as the console commands say it with a warning, and
+ * is answered as done, Executed-WithWarning naming the failure (docs/deploy.md); *e becomes
+ * ORSP_OK, or with p the result of reading the profile of iccid again into p (the store's
+ * output is not filled then). Until session 65 an HTTP 500: an order placed so, and the
+ * ICCID it took, were never told to the operator. The process begins no write from then on. */
+static bool flushed_only(req *r, orsp_err *e, const char *iccid, orsp_smdp_profile *p)
+{
+	if (*e != ORSP_E_STORAGE || !orsp_db_committed(orsp_smdp_db(r->s)))
+		return false;
+	snprintf(r->warning, sizeof(r->warning), "%s", orsp_err_detail());
+	orsp_err_clear();
+	*e = p ? orsp_smdp_get(r->s, iccid, p) : ORSP_OK;
+	return true;
+}
+
+/* Done: Executed-Success with obj's members, or Executed-WithWarning after flushed_only. */
+static orsp_err reply_done(req *r, json_t *obj)
+{
+	return r->warning[0] ? smdp_reply_warn(r->out, obj, ES9P_INTERNAL, r->warning)
+	                     : smdp_reply_ok(r->out, obj);
+}
+
 /* After a store call: internal failures are returned (HTTP 500), refusals answered from the
  * table; *answered tells the caller to stop. The request's fields were checked before the
  * call, so ORSP_E_MALFORMED from the store is a stored row it cannot read back: the SM-DP+'s
@@ -144,7 +168,7 @@ static orsp_err reply_ok(req *r, const char *k, const char *v)
 	if (!e && k)
 		e = orsp_json_put_string(obj, k, v);
 	if (!e)
-		e = smdp_reply_ok(r->out, obj);
+		e = reply_done(r, obj);
 	json_decref(obj);
 	return e;
 }
@@ -186,6 +210,7 @@ static orsp_err download_order(req *r)
 	o.profile_type = type;
 	o.eid = eid;
 	e = orsp_smdp_download_order(r->s, &o, &p);
+	(void)flushed_only(r, &e, NULL, NULL); /* p was read in the transaction */
 	if (e == ORSP_E_NOT_FOUND && type)
 		return smdp_reply_fail(r->out, ES2P_PROFILE_TYPE_UNKNOWN, NULL);
 	if (e == ORSP_E_STATE && type) /* the type is known, none of it Available */
@@ -256,6 +281,9 @@ static orsp_err confirm_order(req *r)
 		                               .need_eid = need_eid};
 		e = orsp_smdp_confirm(r->s, p.iccid, &conf, &p);
 	}
+	/* an expiry committed so is the refusal it would have been */
+	if (flushed_only(r, &e, iccid, &p) && !e && p.state == ORSP_SMDP_UNAVAILABLE)
+		e = ORSP_E_POLICY;
 	if (e == ORSP_E_NOT_FOUND && need_eid) /* the ICCID was known above */
 		return smdp_reply_fail(r->out, ES2P_EID_MISSING, NULL);
 	if (e == ORSP_E_USAGE) /* the formats were checked above */
@@ -281,7 +309,7 @@ static orsp_err confirm_order(req *r)
 	if (!e)
 		e = orsp_json_put_string(obj, "smdpAddress", r->svc->fqdn);
 	if (!e)
-		e = smdp_reply_ok(r->out, obj);
+		e = reply_done(r, obj);
 	json_decref(obj);
 	return e;
 }
@@ -317,6 +345,7 @@ static orsp_err cancel_order(req *r)
 	 * for another eUICC since. A matching ID that is not the order's (whatever its form)
 	 * is refused as such, not as an unknown ICCID (known above). */
 	e = orsp_smdp_cancel_order(r->s, iccid, eid, mid, strcmp(fpsi, "Available") == 0);
+	(void)flushed_only(r, &e, NULL, NULL);
 	if (e == ORSP_E_POLICY)
 		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION, NULL);
 	if (e == ORSP_E_NOT_FOUND && mid)
@@ -332,12 +361,15 @@ static orsp_err cancel_order(req *r)
 static orsp_err release_profile(req *r)
 {
 	char iccid[21];
+	orsp_smdp_profile p;
 	bool answered;
 	orsp_err e;
 
 	if (iccid_of(r->body, iccid))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	e = orsp_smdp_release(r->s, iccid);
+	if (flushed_only(r, &e, iccid, &p) && !e && p.state == ORSP_SMDP_UNAVAILABLE)
+		e = ORSP_E_POLICY; /* an expiry committed so */
 	if (e == ORSP_E_POLICY) /* the order expired: the profile is Unavailable now */
 		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
 	/* SGP.22 §5.3.4: a profile that is not Confirmed cannot be released (8.2.1/3.5) */
@@ -364,7 +396,7 @@ orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
                           const uint8_t *body, size_t len, orsp_smdp_reply *out)
 {
 	size_t max = svc && svc->max_body ? svc->max_body : 256 * 1024;
-	req r = {svc, s, NULL, out};
+	req r = {.svc = svc, .s = s, .out = out};
 	orsp_err e;
 
 	if (!svc || !s || !function || !out || (!body && len))

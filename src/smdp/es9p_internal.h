@@ -69,6 +69,9 @@ bool smdp_internal_error(orsp_err e);
 orsp_err smdp_reply_ok(orsp_smdp_reply *out, json_t *obj);
 /* Failed with the codes of `code`; detail (never secret) is appended to the message. */
 orsp_err smdp_reply_fail(orsp_smdp_reply *out, es9p_code code, const char *detail);
+/* Done, but with a warning: header Executed-WithWarning with the codes of `code` and the
+ * message (never secret) added to obj, body = obj, 200; the codes go to the log line too. */
+orsp_err smdp_reply_warn(orsp_smdp_reply *out, json_t *obj, es9p_code code, const char *message);
 
 /* ----- es9p_eligibility.c: euiccInfo2 and deviceInfo (input need not be valid DER) ----- */
 

@@ -131,6 +131,27 @@ orsp_err smdp_reply_ok(orsp_smdp_reply *out, json_t *obj)
 	return e;
 }
 
+orsp_err smdp_reply_warn(orsp_smdp_reply *out, json_t *obj, es9p_code code, const char *message)
+{
+	orsp_json_status st = {.status = ORSP_FES_WARNING, .has_status_code_data = true};
+	const char *subject, *reason, *text;
+	orsp_err e;
+
+	es9p_status(code, &subject, &reason, &text);
+	snprintf(st.subject_code, sizeof(st.subject_code), "%s", subject);
+	snprintf(st.reason_code, sizeof(st.reason_code), "%s", reason);
+	snprintf(st.message, sizeof(st.message), "%.200s", message);
+	orsp_ascii_printable(st.message);
+	snprintf(out->subject_code, sizeof(out->subject_code), "%s", subject);
+	snprintf(out->reason_code, sizeof(out->reason_code), "%s", reason);
+	e = orsp_json_header_put(obj, &st);
+	if (!e)
+		e = orsp_json_dump(obj, &out->body, &out->body_len);
+	if (!e)
+		out->http_status = 200;
+	return e;
+}
+
 orsp_err smdp_reply_fail(orsp_smdp_reply *out, es9p_code code, const char *detail)
 {
 	const char *subject, *reason, *message;
