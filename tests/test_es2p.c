@@ -255,8 +255,9 @@ static void test_order_with_eid(void **state)
 	                 "8.1.1", "2.1"));
 	assert_int_equal(state_of(f), ORSP_SMDP_LINKED);
 	json_decref(call(f, "confirmOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"smdsAddress\":\"ds.example\",\"releaseFlag\":true}",
-	                 "1.2", "2.1"));
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"smdsAddress\":\"ds.example\",\"releaseFlag\":true}",
+	                 "8.9", "5.1"));
 	o = call(f, "confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"releaseFlag\":true}",
 	         NULL, NULL);
 	assert_string_equal(json_string_value(json_object_get(o, "eid")), EID);

@@ -263,7 +263,8 @@ static orsp_err confirm_order(req *r)
 	if (cc && orsp_smdp_cc_check(cc))
 		return fail_field(r, ES2P_CC_INVALID, "confirmationCode");
 	if (smds)
-		return smdp_reply_fail(r->out, ES9P_MALFORMED, "SM-DS registration is not supported");
+		return smdp_reply_fail(r->out, ES2P_SMDS_INACCESSIBLE,
+		                       "SM-DS registration is not supported");
 	if (!p.matching_id[0])
 		return smdp_reply_fail(r->out, ES2P_WRONG_STATE, orsp_smdp_state_name(p.state));
 	/* SGP.22 §5.3.2: a matchingId of zero length asks for no activation code, the eUICC

@@ -81,6 +81,10 @@ static const struct {
     [ES2P_EID_MISSING] = {"8.1.1", "2.2",
                           "the EID is missing in the context of this order (the matching ID "
                           "is empty)"},
+    /* confirmOrder with an smdsAddress: openrsp registers no event with an SM-DS, so none
+     * is reachable (SGP.22 §5.3.2 "Inaccessible SM-DS"; osmo-ttcn3-hacks' ES2+ suite expects
+     * it for an SM-DS it cannot reach; 1.2/2.1 until session 65) */
+    [ES2P_SMDS_INACCESSIBLE] = {"8.9", "5.1", "SM-DS inaccessible"},
 };
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message)
