@@ -40,7 +40,7 @@
 #   generated matchingId, no EID; Confirmed), releaseProfile (Released, the same matchingId);
 #   the second ordered with an EID, cancelled Available, ordered again by type (the same
 #   profile, Allocated), cancelled Unavailable; the third returned, its confirmOrder with an
-#   smdsAddress refused 1.2/2.1 (SM-DS event registration is not implemented,
+#   smdsAddress refused 8.9/5.1 (SM-DS event registration is not implemented,
 #   docs/smdp.md) leaving it Allocated, then confirmed with an EID (bound to the order placed
 #   without one) and a confirmationCode, releaseFlag true (the EID returned, downloadOrder's
 #   matchingId kept; Released, a code required); then the type has none left, 8.2.5/3.7; an
@@ -385,7 +385,7 @@ state(C3, 'allocated', eid=False)
 ok('downloadOrder(profileType) returned %s, the last of the type (allocated)' % C3)
 mid_3 = profile(C3)['matchingId']
 refused('confirmOrder with an smdsAddress (SM-DS registration, not implemented)', mtls.call_confirmOrder,
-        {'iccid': C3, 'smdsAddress': 'smds.example.org', 'releaseFlag': True}, '1.2', '2.1')
+        {'iccid': C3, 'smdsAddress': 'smds.example.org', 'releaseFlag': True}, '8.9', '5.1')
 state(C3, 'allocated', eid=False, mid=mid_3)
 r = call('confirmOrder C3', mtls.call_confirmOrder,
          {'iccid': C3, 'eid': EID2, 'confirmationCode': '31415926', 'releaseFlag': True})
