@@ -95,30 +95,10 @@ static const char *const global_keys[] = {"fqdn",
                                           "sas_accreditation",
                                           "eum_allowed"};
 
-static orsp_err vbad(const loader *l, unsigned line, const char *key, const char *fmt, va_list ap)
-    ORSP_PRINTF(4, 0);
-
-static orsp_err vbad(const loader *l, unsigned line, const char *key, const char *fmt, va_list ap)
-{
-	char raw[2048], msg[2048];
-
-	/* values are quoted as they were read: a control character in one (an escape
-	 * sequence) reaches no terminal or log as it is */
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	orsp_utf8_printable((const uint8_t *)raw, strlen(raw), msg, sizeof(msg));
-	if (line)
-		return orsp_errf(ORSP_E_USAGE, "%s:%u: %s: %.1500s", l->file, line, key, msg);
-	return orsp_errf(ORSP_E_USAGE, "%s: %s: %.1500s", l->file, key, msg);
-}
-
 /* What a key is spelt with. */
 #define KEY_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
 
-/* A line that is not "key = value" (or a known section) is named by its first word only,
- * "..." when more follows, and only if that word is spelt as a key can be (a-z, 0-9, '_',
- * after a section's '['): the rest may be a secret with a typo before it (es2_token:
- * <token>), and a word of another kind may be one itself (a token pasted on a line of its
- * own); neither is echoed to a log. */
+/* Whether the n bytes at w are a key of the file (outside or inside [keyset]). */
 static bool known_key(const char *w, size_t n)
 {
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(global_keys); i++)
@@ -130,6 +110,39 @@ static bool known_key(const char *w, size_t n)
 	return false;
 }
 
+/* Whether a word that is no key could be a token: 16 or more of a-z and 0-9 (hex, as
+ * `openssl rand -hex` makes), with no '_' as every key that long has. Such a word before a
+ * '=' or another word (`<token> # operator X`) is not named (until session 65 it was). */
+static bool secret_like(const char *w)
+{
+	size_t n = strspn(w, KEY_CHARS);
+
+	return n >= 16 && !memchr(w, '_', n) && !known_key(w, n);
+}
+
+static orsp_err vbad(const loader *l, unsigned line, const char *key, const char *fmt, va_list ap)
+    ORSP_PRINTF(4, 0);
+
+static orsp_err vbad(const loader *l, unsigned line, const char *key, const char *fmt, va_list ap)
+{
+	char raw[2048], msg[2048];
+
+	if (secret_like(key))
+		key = "a word not shown (it may be a secret)";
+	/* values are quoted as they were read: a control character in one (an escape
+	 * sequence) reaches no terminal or log as it is */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	orsp_utf8_printable((const uint8_t *)raw, strlen(raw), msg, sizeof(msg));
+	if (line)
+		return orsp_errf(ORSP_E_USAGE, "%s:%u: %s: %.1500s", l->file, line, key, msg);
+	return orsp_errf(ORSP_E_USAGE, "%s: %s: %.1500s", l->file, key, msg);
+}
+
+/* A line that is not "key = value" (or a known section) is named by its first word only,
+ * "..." when more follows, and only if that word is spelt as a key can be (a-z, 0-9, '_',
+ * after a section's '['): the rest may be a secret with a typo before it (es2_token:
+ * <token>), and a word of another kind may be one itself (a token pasted on a line of its
+ * own); neither is echoed to a log. */
 static const char *first_word(const char *s, char *out, size_t cap)
 {
 	size_t skip = s[0] == '[', n = strspn(s + skip, KEY_CHARS), k = skip + n;
@@ -683,12 +696,17 @@ static orsp_err token_value(loader *l, const char *k, const char *v, char *out, 
  * checked as they are loaded. */
 static orsp_err once(loader *l, const char *k)
 {
-	if (strcmp(k, "trusted_ci") == 0 || strcmp(k, "crl") == 0 ||
-	    strlen(k) >= sizeof(l->seen[0].key))
+	bool repeats = strcmp(k, "trusted_ci") == 0 || strcmp(k, "crl") == 0;
+
+	if (strlen(k) >= sizeof(l->seen[0].key))
 		return ORSP_OK; /* a key that long is unknown */
+	/* a repeated key keeps its first line, which a problem of them all names (line_of;
+	 * until session 65 such a problem named no line) */
 	for (size_t i = 0; i < l->n_seen; i++)
 		if (strcmp(l->seen[i].key, k) == 0)
-			return bad(l, k, "given twice (first on line %u)", l->seen[i].line);
+			return repeats
+			           ? ORSP_OK
+			           : bad(l, k, "given twice (first on line %u)", l->seen[i].line);
 	if (l->n_seen < ORSP_ARRAY_LEN(l->seen)) {
 		snprintf(l->seen[l->n_seen].key, sizeof(l->seen[0].key), "%s", k);
 		l->seen[l->n_seen++].line = l->line;
@@ -790,6 +808,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return bad(l, k,
 			           "an in-memory database: everything in it would be lost at "
 			           "a restart (give a file's path)");
+		/* a path, relative to this file's directory: a URI was taken for one (a file
+		 * named "sqlite:s.db" beside the configuration, a new empty inventory) until
+		 * session 65 */
+		if (strncmp(v, "sqlite:", 7) == 0 || strncmp(v, "file:", 5) == 0)
+			return bad(l, k,
+			           "an SQLite URI (sqlite:, file:): give the file's path (relative "
+			           "to the configuration's directory, or absolute)");
 		return file_value(l, k, v, c->database, sizeof(c->database));
 	} else if (strcmp(k, "kek_file") == 0) {
 		return file_value(l, k, v, c->kek_file, sizeof(c->kek_file));
