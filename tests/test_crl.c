@@ -195,6 +195,20 @@ static void test_ci_revokes_eum(void **state)
 		assert_int_equal(orsp_crl_store_info(NULL, 0, &info), ORSP_E_NOT_FOUND);
 		assert_int_equal(orsp_crl_store_info(f->crls, 0, NULL), ORSP_E_USAGE);
 	}
+	{
+		/* all at once (orsp_crl_store_infos, under one lock): the same fields */
+		orsp_crl_info one, *all = NULL;
+		size_t n = 9;
+		assert_int_equal(orsp_crl_store_info(f->crls, 0, &one), ORSP_OK);
+		assert_int_equal(orsp_crl_store_infos(f->crls, &all, &n), ORSP_OK);
+		assert_int_equal(n, 1);
+		assert_memory_equal(all, &one, sizeof(one));
+		free(all);
+		assert_int_equal(orsp_crl_store_infos(NULL, &all, &n), ORSP_OK);
+		assert_null(all);
+		assert_int_equal(n, 0);
+		assert_int_equal(orsp_crl_store_infos(f->crls, NULL, &n), ORSP_E_USAGE);
+	}
 	assert_int_equal(status_of(f, f->ci, f->eum, 0, &e), ORSP_CRL_REVOKED);
 	assert_non_null(strstr(orsp_err_detail(), "12345678"));
 	assert_non_null(strstr(orsp_err_detail(), "keyCompromise"));

@@ -1523,6 +1523,27 @@ static void test_expiry(void **state)
 	orsp_smdp_close(s);
 }
 
+/* A batch whose commit took place but whose flush failed expired its orders: counted (the
+ * server's "N order(s) expired" line left them out until session 65). */
+static void test_expiry_counted_unflushed(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {.profile_type = "T", .validity_s = 100};
+	orsp_smdp_profile a;
+	size_t n = 99;
+	(void)state;
+	import_n(s, 40, 2, "T");
+	orsp_smdp_set_clock(s, 1000000);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &a), ORSP_OK);
+	orsp_smdp_set_clock(s, 1000101);
+	orsp_db_inject_sync_failure(orsp_smdp_db(s));
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_E_STORAGE);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_smdp_get(s, a.iccid, &a), ORSP_OK);
+	assert_int_equal(a.state, ORSP_SMDP_UNAVAILABLE);
+	orsp_smdp_close(s);
+}
+
 static bool stop_at_once(void *arg)
 {
 	(void)arg;
@@ -3753,6 +3774,7 @@ int main(void)
 	    cmocka_unit_test(test_deliver),
 	    cmocka_unit_test(test_progress_switch),
 	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_expiry_counted_unflushed),
 	    cmocka_unit_test(test_find_released_skips_expired),
 	    cmocka_unit_test(test_expiry_indexed),
 	    cmocka_unit_test(test_expiry_delivered),

@@ -444,6 +444,11 @@ typedef struct orsp_crl_info {
 	                          * newer: a higher cRLNumber, or a later thisUpdate without one */
 } orsp_crl_info;
 ORSP_MUST_CHECK orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *out);
+/* Every CRL held, as orsp_crl_store_info gives each, read under one lock: an
+ * orsp_crl_store_swap meanwhile (a reload) does not mix two lists, as reading them one index
+ * at a time may. *out is malloc'd (free() it; NULL when none or s is NULL), *n of them. */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_infos(const orsp_crl_store *s, orsp_crl_info **out,
+                                              size_t *n);
 
 /* Whether the i-th CRL held is issuer's (its issuer name issuer's subject, its
  * authorityKeyIdentifier issuer's subjectKeyIdentifier) and issuer's key verifies its

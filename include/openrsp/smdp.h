@@ -493,7 +493,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *i
  * writers can take the lock between batches. After each full batch is committed,
  * between(arg) runs (NULL: nothing): it may wait, to let them in, and false ends the call
  * there, the rest left for the next one. *n (may be NULL) gets how many orders ended, on an
- * error those of the batches committed before it (the failed batch changes nothing). */
+ * error those of the batches committed before it (the failed batch changes nothing), and
+ * those of a batch whose commit took place, its flush alone failing (orsp_db_committed). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void *),
                                                void *arg, size_t *n);
 /* orsp_smdp_expire_with in batches of 1000, nothing between them. */

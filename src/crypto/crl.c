@@ -262,10 +262,25 @@ time_t orsp_crl_store_next_update(const orsp_crl_store *s)
 
 static void fmt_time(time_t t, char *out, size_t cap);
 
+/* The fields of e, a CRL of s, into out (s's lock held). */
+static void entry_info(const orsp_crl_store *s, const crl_entry *e, time_t now, orsp_crl_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", e->name);
+	orsp__name_cn(e->issuer, out->issuer_cn, sizeof(out->issuer_cn));
+	out->by_ci = e->by_ci;
+	out->revoked = e->n_rev;
+	out->this_update = e->this_update;
+	out->next_update = e->next_update;
+	snprintf(out->number, sizeof(out->number), "%s", e->number);
+	out->superseded = superseded(s, e, now);
+	if (orsp_hex_encode(e->aki, e->aki_len, out->key, sizeof(out->key)) ||
+	    orsp_hex_encode(e->der_hash, 8, out->digest, sizeof(out->digest)))
+		out->key[0] = out->digest[0] = '\0'; /* they fit: not reached */
+}
+
 orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *out)
 {
-	const crl_entry *e;
-
 	if (!out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_info: NULL argument");
 	memset(out, 0, sizeof(*out));
@@ -276,18 +291,29 @@ orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *o
 		un_lock(s);
 		return orsp_errf(ORSP_E_NOT_FOUND, "no CRL %zu", i);
 	}
-	e = s->v[i];
-	snprintf(out->name, sizeof(out->name), "%s", e->name);
-	orsp__name_cn(e->issuer, out->issuer_cn, sizeof(out->issuer_cn));
-	out->by_ci = e->by_ci;
-	out->revoked = e->n_rev;
-	out->this_update = e->this_update;
-	out->next_update = e->next_update;
-	snprintf(out->number, sizeof(out->number), "%s", e->number);
-	out->superseded = superseded(s, e, time(NULL));
-	if (orsp_hex_encode(e->aki, e->aki_len, out->key, sizeof(out->key)) ||
-	    orsp_hex_encode(e->der_hash, 8, out->digest, sizeof(out->digest)))
-		out->key[0] = out->digest[0] = '\0'; /* they fit: not reached */
+	entry_info(s, s->v[i], time(NULL), out);
+	un_lock(s);
+	return ORSP_OK;
+}
+
+orsp_err orsp_crl_store_infos(const orsp_crl_store *s, orsp_crl_info **out, size_t *n)
+{
+	time_t now = time(NULL);
+
+	if (!out || !n)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_infos: NULL argument");
+	*out = NULL;
+	*n = 0;
+	if (!s)
+		return ORSP_OK;
+	rd_lock(s);
+	if (s->n && !(*out = calloc(s->n, sizeof(**out)))) {
+		un_lock(s);
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
+	for (size_t i = 0; i < s->n; i++)
+		entry_info(s, s->v[i], now, &(*out)[i]);
+	*n = s->n;
 	un_lock(s);
 	return ORSP_OK;
 }

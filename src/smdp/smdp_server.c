@@ -468,36 +468,39 @@ static void own_metrics(orsp_smdp_server *srv, FILE *f)
 }
 
 /* The CRLs in force (configuration crl): when each goes stale, for an alert before it does,
- * how many certificates each lists, and how the readings of changed files went. A reading
- * put in force between two series may hold other CRLs: each series lists the CRLs held as it
- * is written. */
+ * how many certificates each lists, and how the readings of changed files went. The list is
+ * read once, under one lock (orsp_crl_store_infos): read an index at a time, a reading put
+ * in force meanwhile could give a CRL's series twice in one family (until session 65). */
 static void crl_metrics(orsp_smdp_server *srv, FILE *f)
 {
 	const orsp_crl_store *crls = srv->c->svc.crls;
-	orsp_crl_info info;
+	orsp_crl_info *info = NULL;
+	size_t n = 0;
 
 	if (!crls)
 		return;
+	if (orsp_crl_store_infos(crls, &info, &n))
+		orsp_err_clear(); /* out of memory: the families without series */
 	fputs("# HELP openrsp_smdp_crl_next_update_seconds nextUpdate of each CRL in force (not "
 	      "superseded by a newer one of its issuer), seconds since the epoch\n"
 	      "# TYPE openrsp_smdp_crl_next_update_seconds gauge\n",
 	      f);
-	for (size_t i = 0; orsp_crl_store_info(crls, i, &info) == ORSP_OK; i++) {
+	for (size_t i = 0; i < n; i++) {
 		/* a superseded CRL no longer decides anything: its nextUpdate passing is no
 		 * reason for an alert */
-		if (info.superseded)
+		if (info[i].superseded)
 			continue;
-		crl_series(f, "openrsp_smdp_crl_next_update_seconds", &info);
-		fprintf(f, " %lld\n", (long long)info.next_update);
+		crl_series(f, "openrsp_smdp_crl_next_update_seconds", &info[i]);
+		fprintf(f, " %lld\n", (long long)info[i].next_update);
 	}
 	fputs("# HELP openrsp_smdp_crl_revoked certificates each CRL in force lists\n"
 	      "# TYPE openrsp_smdp_crl_revoked gauge\n",
 	      f);
-	for (size_t i = 0; orsp_crl_store_info(crls, i, &info) == ORSP_OK; i++) {
-		crl_series(f, "openrsp_smdp_crl_revoked", &info);
-		fprintf(f, " %zu\n", info.revoked);
+	for (size_t i = 0; i < n; i++) {
+		crl_series(f, "openrsp_smdp_crl_revoked", &info[i]);
+		fprintf(f, " %zu\n", info[i].revoked);
 	}
-	orsp_err_clear(); /* the NOT_FOUND that ended the lists */
+	free(info);
 	fprintf(f,
 	        "# HELP openrsp_smdp_crl_reloads_total readings of changed CRL files while "
 	        "serving (crl_reload), by result\n"
