@@ -5916,6 +5916,32 @@ static void test_retry_lapsed_new_retry_decides(void **state)
 	dl_free(&c);
 }
 
+/* A delivered and was retried by R1, which delivered and was retried in turn by R2; R2 is
+ * cancelled before its delivery (postponed), deciding nothing. A's failure then is not the
+ * last word: R1's package is out, and its result may be the success. It is kept (`retried`,
+ * the profile Downloaded), and R1's success installs the profile. Until session 65 A's
+ * failure put the profile in Error, and R1's success was `profile not downloaded`. */
+static void test_retry_superseded_delivery_waits(void **state)
+{
+	fx *f = *state;
+	static dl a, r1, r2;
+
+	retried(f, &a, &r1, "RETRY-CHAIN-4", NULL, 0, true);
+	reinitiate(f, &r2);
+	authenticate(f, &r2, "RETRY-CHAIN-4");
+	assert_int_equal(step_of(f, &r1), 5);
+	cancel_ok(f, &r2, 1);
+	pir_judged(f, &a, false, "retried");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(pir_failures(f), 0);
+	pir_judged(f, &r1, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(pir_failures(f), 0);
+	dl_free(&a);
+	dl_free(&r1);
+	dl_free(&r2);
+}
+
 /* a's failure `retried`; then b is cancelled before its delivery with a reason that leaves an
  * order open (postponed): b ends without deciding, so a's failure decides in the cancel's
  * transaction (Error), and the cancel is still reported. */
@@ -7605,6 +7631,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_chain_lapsed_after_earlier_failure, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_lapsed_new_retry_decides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_superseded_delivery_waits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cancelled_after_earlier_failure, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_download_error_after_earlier_failure, setup,

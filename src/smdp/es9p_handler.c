@@ -2757,6 +2757,12 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 			e = other_at(c, &se, S_AUTH, &live);
 		if (!e && !live)
 			e = other_at(c, &se, S_BPP, &live);
+		/* another superseded session with its package out (a retry that delivered and
+		 * was retried in turn): its result may still be the success (until session 65
+		 * this failure put the profile in Error, and that success was `profile not
+		 * downloaded`) */
+		if (!e && !live)
+			e = other_at(c, &se, S_RETRIED, &live);
 		if (!e && live) {
 			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 			                        "retried");
