@@ -541,8 +541,7 @@ volatile sig_atomic_t *cli_stop_on_signals(void)
 		if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
 			sigaction(SIGHUP, &sa, NULL);
 	}
-	signal(SIGPIPE, SIG_IGN);
-	return &stop_requested;
+	return &stop_requested; /* SIGPIPE is ignored by every verb (main) */
 }
 
 int cli_seconds(const char *opt, const char *val, double min, double max, double *out)
@@ -1063,14 +1062,17 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
 		       "  - keep the old KEK only as long as backups made before the rotation\n"
 		       "    must stay readable (they need it), then destroy it.\n",
 		       kek_option, next, cli_shell_word(next, word, sizeof(word)) ? word : next);
-	else
+	else {
 		/* the old key copied aside first: moved over, it is gone, and the backups made
-		 * before the rotation with it (review find) */
+		 * before the rotation with it (review find); its name a shell word in the
+		 * command, as NEW's above (a space split it until session 65) */
+		const char *old = cli_shell_word(kek_path, word, sizeof(word)) ? word : kek_path;
 		printf("  - copy %s aside first (cp -p %s %s.pre-rotation): backups made\n"
 		       "    before the rotation need the old KEK; keep that copy only as long as\n"
 		       "    they must stay readable, then destroy it;\n"
 		       "  - then move %s in place of %s, or point %s at it.\n",
-		       kek_path, kek_path, kek_path, next, kek_path, kek_option);
+		       kek_path, old, old, next, kek_path, kek_option);
+	}
 }
 
 /* ----- backups ----- */

@@ -1362,10 +1362,11 @@ static int smdp_profile_purge(int argc, char **argv)
 	if (e)
 		rc = cli_fail("smdp profile purge", e);
 	else if (ps.stopped)
-		rc =
-		    cli_failf("smdp profile purge",
-		              "stopped by a signal; the profiles counted above were purged, others "
-		              "the filters take may still hold their packages");
+		rc = cli_failf("smdp profile purge",
+		               dry ? "stopped by a signal; nothing was purged (--dry-run), and the "
+		                     "profiles counted above are not all the filters take"
+		                   : "stopped by a signal; the profiles counted above were purged, "
+		                     "others the filters take may still hold their packages");
 	orsp_smdp_close(s);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "openrsp: warning: cannot turn core files off: %s\n",
 		        strerror(errno));
 	hold_std_fds();
+	/* A closed standard output is a write that fails (EPIPE), said as such, exit 1
+	 * (docs/cli.md), never a death by SIGPIPE: `smdp rekey` and the `kek` verbs, which did
+	 * not ignore it, were killed silently after their work was committed (session 65). */
+	signal(SIGPIPE, SIG_IGN);
 	stdout_keep_errno();
 	return stdout_done(run_main(argc, argv));
 }

@@ -3343,6 +3343,27 @@ static void test_purge(void **state)
 
 /* Batches of 100, each committed whole: `between` before each, a failure at any statement
  * rolls its batch back and keeps those before. */
+/* A batch whose commit took place but whose flush failed purged its profiles: counted (not
+ * until session 65, when `smdp profile purge` said fewer than it had dropped). */
+static void test_purge_counted_unflushed(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {.profile_type = "P"};
+	orsp_smdp_filter f = {.states = 1u << ORSP_SMDP_UNAVAILABLE};
+	orsp_smdp_profile p;
+	size_t n[ORSP_SMDP_STATE__COUNT] = {0};
+	(void)state;
+	import_n(s, 90, 1, "P");
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, NULL, false), ORSP_OK);
+	orsp_db_inject_sync_failure(orsp_smdp_db(s));
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_E_STORAGE);
+	assert_int_equal(n[ORSP_SMDP_UNAVAILABLE], 1);
+	assert_int_equal(orsp_smdp_get(s, p.iccid, &p), ORSP_OK);
+	assert_int_equal(p.upp_len, 0);
+	orsp_smdp_close(s);
+}
+
 static void test_purge_batches(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -3761,6 +3782,7 @@ int main(void)
 	    cmocka_unit_test(test_find_order),
 	    cmocka_unit_test(test_list_where),
 	    cmocka_unit_test(test_purge),
+	    cmocka_unit_test(test_purge_counted_unflushed),
 	    cmocka_unit_test(test_purge_batches),
 	    cmocka_unit_test(test_order_import_fail_whole),
 	    cmocka_unit_test(test_report_resend),

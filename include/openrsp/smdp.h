@@ -602,7 +602,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_S
  * NULL, runs for each batch that found profiles, the first too, before it drops them; false
  * stops, that batch rolled back). With dry_run nothing is written: n
  * counts what would go. n (per state) counts the profiles purged by committed batches, also
- * when an error stops a later one (that batch is rolled back whole). ORSP_E_USAGE for no
+ * when an error stops a later one (that batch is rolled back whole), and by a batch whose
+ * commit took place, its flush alone failing (orsp_db_committed). ORSP_E_USAGE for no
  * state, a state that is not final, or a filter orsp_smdp_list_where refuses; ORSP_E_STATE when
  * a profile changed between its read and its drop (another purge). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,

@@ -2832,10 +2832,14 @@ orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
 		}
 		if (!dry_run)
 			err = finish(s, err);
-		if (err)
+		/* a batch whose commit took place, its flush alone failing, purged its profiles
+		 * all the same (not counted until session 65, as in orsp_smdp_expire_with) */
+		if (err && !(err == ORSP_E_STORAGE && orsp_db_committed(s->db)))
 			break;
 		for (unsigned i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
 			n[i] += done[i];
+		if (err)
+			break;
 		total += got;
 		if (got)
 			last = rows[got - 1].id;

@@ -145,6 +145,11 @@ has "the name quoted" "od -An -tx1 '$T/my new'\\''\$x.kek'" "$setkek"
 rc=0
 (eval "$setkek" && "$B" auc list --db "$T/q.db" --kek-file "$T/wrong.kek") >"$T/out" 2>&1 || rc=$?
 expect "auc list with ORSP_KEK set as printed for the quoted name" 0 "$rc"
+# an old KEK file whose name has a space: quoted in the copy command (not until session 65)
+cp "$T/q.db" "$T/q2.db"
+cp "$T/my new'\$x.kek" "$T/old key.kek"
+run auc rekey --db "$T/q2.db" --kek-file "$T/old key.kek" --new-kek-file "$T/q2new.kek"
+has "the old KEK's name quoted" "(cp -p '$T/old key.kek' '$T/old key.kek'.pre-rotation)" "$out"
 
 # a tampered value: named, nothing changed, no new KEK file
 "$PY" -c '
@@ -241,6 +246,26 @@ rc=0
 (eval "$setkek" && "$B" smdp profile list --db "$S" --kek-file "$T/wrong.kek") >"$T/out" 2>&1 || rc=$?
 expect "smdp profile list with ORSP_KEK set as printed" 0 "$rc"
 has "ORSP_KEK set as printed: the profile listed" 8949449999999990023 "$(cat "$T/out")"
+# into a closed pipe (SIGPIPE's default action restored for openrsp): the rotation is done,
+# and the output that could not be written is said, exit 1; until session 65 the process was
+# killed by SIGPIPE after its commit, saying nothing (rc 141)
+closed_pipe() {
+	"$PY" -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE, restore_signals=True)
+sys.stderr.buffer.write(p.stderr)
+sys.exit(128 - p.returncode if p.returncode < 0 else p.returncode)' "$B" "$@" 2>"$T/err" && rc=0 || rc=$?
+	err=$(cat "$T/err")
+}
+closed_pipe smdp rekey --db "$S" --kek-file "$T/s2.kek" --new-kek-file "$T/s3.kek"
+expect "smdp rekey into a closed pipe: rc (not SIGPIPE's 141)" 1 "$rc"
+has "smdp rekey into a closed pipe: said" "openrsp: standard output: write failed: Broken pipe" "$err"
+run smdp audit --db "$S" --kek-file "$T/s3.kek"
+expect "smdp rekey into a closed pipe: rotated all the same" 0 "$rc"
+closed_pipe kek info --kek-file "$T/s3.kek"
+expect "kek info into a closed pipe: rc" 1 "$rc"
 
 # a database path that is no database, and a database without its KEK file: said as every
 # other smdp verb says them

@@ -142,6 +142,12 @@ expect "stopped purge: why" "openrsp: smdp profile purge: stopped by a signal; t
 	"$(cat "$T/stop.err")"
 expect "stopped purge: packages left" 103 "$(sql "$BDB" "SELECT count(*) FROM smdp_upp")"
 expect "stopped purge: no audit row" 0 "$(sql "$BDB" "SELECT count(*) FROM smdp_audit WHERE action = 'purge'")"
+# a --dry-run stopped so says nothing was purged (it said "were purged" until session 65)
+term_while_locked "$BDB" "$T/stop.out" "$T/stop.err" \
+	"$B" smdp profile purge --db "$BDB" --state unavailable --dry-run
+expect "stopped dry run: rc" 1 "$rc"
+expect "stopped dry run: why" "openrsp: smdp profile purge: stopped by a signal; nothing was purged (--dry-run), and the profiles counted above are not all the filters take" \
+	"$(cat "$T/stop.err")"
 run smdp profile purge --db "$BDB" --state unavailable --json
 expect "the purge after the stop" 103 "$(field purged)"
 
