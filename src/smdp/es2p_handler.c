@@ -14,7 +14,7 @@ typedef struct req {
 	orsp_smdp *s;
 	json_t *body;
 	orsp_smdp_reply *out;
-	char warning[ORSP_JSON_MESSAGE_MAX]; /* done, but not durably: flushed_only */
+	bool unflushed; /* done, but not durably: flushed_only */
 } req;
 
 /* No length cap on a string member read before its own check (the body limit bounds it): an
@@ -126,15 +126,16 @@ static es9p_code code_of(orsp_err e)
 
 /* Whether the store call that returned *e committed and failed only in its flush
  * (orsp_db_committed): what it did stands, as the console commands say it with a warning, and
- * is answered as done, Executed-WithWarning naming the failure (docs/deploy.md); *e becomes
- * ORSP_OK, or with p the result of reading the profile of iccid again into p (the store's
- * output is not filled then). Until session 65 an HTTP 500: an order placed so, and the
- * ICCID it took, were never told to the operator. The process begins no write from then on. */
+ * is answered as done, Executed-WithWarning (docs/deploy.md; the failure's detail, which
+ * names the database's file, is not told to the operator); *e becomes ORSP_OK, or with p the
+ * result of reading the profile of iccid again into p (the store's output is not filled
+ * then). Until session 65 an HTTP 500: an order placed so, and the ICCID it took, were never
+ * told to the operator. The process begins no write from then on. */
 static bool flushed_only(req *r, orsp_err *e, const char *iccid, orsp_smdp_profile *p)
 {
 	if (*e != ORSP_E_STORAGE || !orsp_db_committed(orsp_smdp_db(r->s)))
 		return false;
-	snprintf(r->warning, sizeof(r->warning), "%s", orsp_err_detail());
+	r->unflushed = true;
 	orsp_err_clear();
 	*e = p ? orsp_smdp_get(r->s, iccid, p) : ORSP_OK;
 	return true;
@@ -143,8 +144,10 @@ static bool flushed_only(req *r, orsp_err *e, const char *iccid, orsp_smdp_profi
 /* Done: Executed-Success with obj's members, or Executed-WithWarning after flushed_only. */
 static orsp_err reply_done(req *r, json_t *obj)
 {
-	return r->warning[0] ? smdp_reply_warn(r->out, obj, ES9P_INTERNAL, r->warning)
-	                     : smdp_reply_ok(r->out, obj);
+	return r->unflushed ? smdp_reply_warn(r->out, obj, ES9P_INTERNAL,
+	                                      "the transaction was committed but may not survive "
+	                                      "a power cut (the database's flush failed)")
+	                    : smdp_reply_ok(r->out, obj);
 }
 
 /* After a store call: internal failures are returned (HTTP 500), refusals answered from the
