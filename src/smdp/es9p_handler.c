@@ -864,6 +864,21 @@ static orsp_err session_at(orsp_db *db, const char *iccid, const char *eid, cons
 	return e;
 }
 
+/* Whether a session of the order (iccid, eid, mid) other than tid may still decide it: one
+ * authenticated since auth_since (the TTL's start: it may still bind or cancel), or one with
+ * its package out (S_BPP, or S_RETRIED awaiting its result) at any age. */
+static orsp_err order_undecided(orsp_db *db, const char *iccid, const char *eid, const char *mid,
+                                const char *tid, int64_t auth_since, bool *live)
+{
+	orsp_err e = session_at(db, iccid, eid, mid, tid, S_AUTH, auth_since, live);
+
+	if (!e && !*live)
+		e = session_at(db, iccid, eid, mid, tid, S_BPP, INT64_MIN, live);
+	if (!e && !*live)
+		e = session_at(db, iccid, eid, mid, tid, S_RETRIED, INT64_MIN, live);
+	return e;
+}
+
 /* S_AUTH: only a session within the TTL, which may still bind or cancel (one past it is
  * refused both, sess_load, and only waits for the sweep); a delivered one at any age. */
 static orsp_err other_at(ctx *c, const sess *se, int step, bool *found)
@@ -942,11 +957,7 @@ static orsp_err retried_failure_decides(orsp_smdp *s, int64_t ttl, const char *i
 	if (e || p.state != ORSP_SMDP_DOWNLOADED || strcmp(p.matching_id, mid) != 0 ||
 	    strcmp(p.eid, eid) != 0)
 		goto out;
-	e = session_at(db, iccid, eid, mid, tid, S_AUTH, orsp_smdp_now(s) - ttl, &live);
-	if (!e && !live)
-		e = session_at(db, iccid, eid, mid, tid, S_BPP, INT64_MIN, &live);
-	if (!e && !live)
-		e = session_at(db, iccid, eid, mid, tid, S_RETRIED, INT64_MIN, &live);
+	e = order_undecided(db, iccid, eid, mid, tid, orsp_smdp_now(s) - ttl, &live);
 	if (e || live)
 		goto out;
 	e = orsp_smdp_mark_pir(s, iccid, mid, eid, false, pir, pir_len);
@@ -2753,16 +2764,13 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		} else if (!e && now.state != ORSP_SMDP_DOWNLOADED)
 			live = true;
 		waits = !e && !live && order_of_session(&now, &se);
-		if (!e && !live)
-			e = other_at(c, &se, S_AUTH, &live);
-		if (!e && !live)
-			e = other_at(c, &se, S_BPP, &live);
 		/* another superseded session with its package out (a retry that delivered and
-		 * was retried in turn): its result may still be the success (until session 65
-		 * this failure put the profile in Error, and that success was `profile not
-		 * downloaded`) */
+		 * was retried in turn) counts too: its result may still be the success (until
+		 * session 65 this failure put the profile in Error, and that success was `profile
+		 * not downloaded`) */
 		if (!e && !live)
-			e = other_at(c, &se, S_RETRIED, &live);
+			e = order_undecided(c->db, se.iccid, se.eid, se.mid, se.tid,
+			                    now_s(c) - ttl_of(c->svc), &live);
 		if (!e && live) {
 			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 			                        "retried");
