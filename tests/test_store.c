@@ -1125,6 +1125,8 @@ static void test_db_failure_injection(void **state)
 	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
 	assert_non_null(strstr(orsp_err_detail(), "committed"));
 	assert_true(orsp_db_committed(db));
+	assert_true(orsp_db_unflushed(db, ORSP_E_STORAGE));
+	assert_false(orsp_db_unflushed(db, ORSP_OK));
 	assert_false(orsp_db_in_transaction(db));
 	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t WHERE a = 2"), 1);
 	/* no write begins on the file after a failed flush (test_db_sync_failure_sticky) */
@@ -1136,6 +1138,7 @@ static void test_db_failure_injection(void **state)
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	orsp_db_rollback(db);
 	assert_false(orsp_db_committed(db));
+	assert_false(orsp_db_unflushed(db, ORSP_E_STORAGE));
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_true(orsp_db_committed(db));

@@ -144,6 +144,10 @@ bool orsp_db_transaction_lost(const orsp_db *db);
  * a rollback or a failed commit, while a transaction is open, and before the first one. For
  * a caller that must never undo, or report as lost, a transaction that was committed. */
 bool orsp_db_committed(const orsp_db *db);
+/* Whether e, the result of the handle's last outermost commit, is one that took place and
+ * failed only in the flush after it (ORSP_E_STORAGE, orsp_db_committed): what the
+ * transaction did stands, though a power cut may lose it. */
+bool orsp_db_unflushed(const orsp_db *db, orsp_err e);
 /* Whether a flush of the database file failed in this process (through any handle on it):
  * from then on no write begins on it (ORSP_E_STORAGE, "an earlier flush ... failed") until
  * every handle on the file is closed (orsp_db_commit; PostgreSQL's "fsyncgate"). Only looks:

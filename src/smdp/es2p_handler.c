@@ -125,7 +125,7 @@ static es9p_code code_of(orsp_err e)
 }
 
 /* Whether the store call that returned *e committed and failed only in its flush
- * (orsp_db_committed): what it did stands, as the console commands say it with a warning, and
+ * (orsp_db_unflushed): what it did stands, as the console commands say it with a warning, and
  * is answered as done, Executed-WithWarning (docs/deploy.md; the failure's detail, which
  * names the database's file, is not told to the operator); *e becomes ORSP_OK, or with p the
  * result of reading the profile of iccid again into p (the store's output is not filled
@@ -133,7 +133,7 @@ static es9p_code code_of(orsp_err e)
  * told to the operator. The process begins no write from then on. */
 static bool flushed_only(req *r, orsp_err *e, const char *iccid, orsp_smdp_profile *p)
 {
-	if (*e != ORSP_E_STORAGE || !orsp_db_committed(orsp_smdp_db(r->s)))
+	if (!orsp_db_unflushed(orsp_smdp_db(r->s), *e))
 		return false;
 	r->unflushed = true;
 	orsp_err_clear();

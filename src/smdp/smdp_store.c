@@ -894,13 +894,6 @@ static orsp_err finish(orsp_smdp *s, orsp_err err)
 	return orsp_db_commit(s->db);
 }
 
-/* Whether err, from finish, is a commit that took place, its flush alone failing
- * (orsp_db_committed): what the transaction did stands, and is counted as done. */
-static bool flushed_only(const orsp_smdp *s, orsp_err err)
-{
-	return err == ORSP_E_STORAGE && orsp_db_committed(s->db);
-}
-
 /* ----- open / close ----- */
 
 /* First open: store a wrapped check value. Later opens: it must unwrap with this KEK. */
@@ -2341,7 +2334,7 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 		}
 		if ((err = finish(s, err))) {
 			/* its orders expired all the same (not counted until session 65) */
-			if (flushed_only(s, err))
+			if (orsp_db_unflushed(s->db, err))
 				count += expired;
 			break;
 		}
@@ -2839,7 +2832,7 @@ orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
 		if (!dry_run)
 			err = finish(s, err);
 		/* its profiles purged all the same (not counted until session 65) */
-		if (err && !flushed_only(s, err))
+		if (err && !orsp_db_unflushed(s->db, err))
 			break;
 		for (unsigned i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
 			n[i] += done[i];

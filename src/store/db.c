@@ -771,6 +771,11 @@ bool orsp_db_committed(const orsp_db *db)
 	return db && db->committed;
 }
 
+bool orsp_db_unflushed(const orsp_db *db, orsp_err e)
+{
+	return e == ORSP_E_STORAGE && orsp_db_committed(db);
+}
+
 bool orsp_db_flush_failed(const orsp_db *db)
 {
 	return db && db->wq && atomic_load(&db->wq->sync_failed);
