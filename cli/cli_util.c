@@ -1056,18 +1056,20 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
 	       "The database now opens only with %s. Next:\n",
 	       n, file, next, next);
 	if (getenv("ORSP_KEK"))
-		/* NEW holds the 32 raw bytes kek.c writes; ORSP_KEK takes 64 hex digits */
+		/* NEW holds the 32 raw bytes kek.c writes; ORSP_KEK takes 64 hex digits. `--`:
+		 * a relative name may start with '-' (read as od's options until session 66);
+		 * -v: od folds a line equal to the one before into '*' */
 		printf("  - point %s at %s and unset ORSP_KEK, or set ORSP_KEK to its\n"
-		       "    64 hex digits: export ORSP_KEK=$(od -An -tx1 %s | tr -d ' \\n')\n"
+		       "    64 hex digits: export ORSP_KEK=$(od -An -tx1 -v -- %s | tr -d ' \\n')\n"
 		       "  - keep the old KEK only as long as backups made before the rotation\n"
 		       "    must stay readable (they need it), then destroy it.\n",
 		       kek_option, next, cli_shell_word(next, word, sizeof(word)) ? word : next);
 	else {
 		/* the old key copied aside first: moved over, it is gone, and the backups made
 		 * before the rotation with it (review find); its name a shell word in the
-		 * command, as NEW's above (a space split it until session 65) */
+		 * command, as NEW's above (a space split it until session 65), after `--` */
 		const char *old = cli_shell_word(kek_path, word, sizeof(word)) ? word : kek_path;
-		printf("  - copy %s aside first (cp -p %s %s.pre-rotation): backups made\n"
+		printf("  - copy %s aside first (cp -p -- %s %s.pre-rotation): backups made\n"
 		       "    before the rotation need the old KEK; keep that copy only as long as\n"
 		       "    they must stay readable, then destroy it;\n"
 		       "  - then move %s in place of %s, or point %s at it.\n",

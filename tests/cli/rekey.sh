@@ -99,7 +99,7 @@ expect "nothing changed by the refusals" "$before" "$(sum "$A")"
 run auc rekey --db "$A" --new-kek-file "$T/new.kek"
 expect "auc rekey rc" 0 "$rc"
 has "values counted" "KEK rotated: 3 values of $A re-wrapped under the new KEK in $T/new.kek." "$out"
-has "next step: the old KEK aside first" "copy $A.kek aside first (cp -p $A.kek $A.kek.pre-rotation)" "$out"
+has "next step: the old KEK aside first" "copy $A.kek aside first (cp -p -- $A.kek $A.kek.pre-rotation)" "$out"
 has "next step: move" "then move $T/new.kek in place of $A.kek, or point --kek-file at it." "$out"
 expect "new KEK file 0600" 600 "$(stat -c %a "$T/new.kek")"
 failure "wrong KEK" auc list --db "$A"
@@ -127,7 +127,7 @@ lacks "no file to move for ORSP_KEK" "in place of" "$out"
 lacks "ORSP_KEK is no file" "(ORSP_KEK)" "$out"
 has "next step: old KEK (ORSP_KEK)" "keep the old KEK only as long as backups" "$out"
 setkek=$(sed -n "s/^ *64 hex digits: //p" <<<"$out")
-expect "the command that sets ORSP_KEK" "export ORSP_KEK=\$(od -An -tx1 $T/env.kek | tr -d ' \\n')" "$setkek"
+expect "the command that sets ORSP_KEK" "export ORSP_KEK=\$(od -An -tx1 -v -- $T/env.kek | tr -d ' \\n')" "$setkek"
 run auc list --db "$A" --kek-file "$T/env.kek"
 expect "auc list after the ORSP_KEK rekey" 0 "$rc"
 # (the wrong --kek-file: ORSP_KEK takes precedence)
@@ -141,7 +141,7 @@ cp "$A" "$T/q.db"
 ORSP_KEK=$(od -An -tx1 "$T/env.kek" | tr -d ' \n') run auc rekey --db "$T/q.db" --new-kek-file "$T/my new'\$x.kek"
 expect "rekey to a name with a space, a quote and a dollar" 0 "$rc"
 setkek=$(sed -n "s/^ *64 hex digits: //p" <<<"$out")
-has "the name quoted" "od -An -tx1 '$T/my new'\\''\$x.kek'" "$setkek"
+has "the name quoted" "od -An -tx1 -v -- '$T/my new'\\''\$x.kek'" "$setkek"
 rc=0
 (eval "$setkek" && "$B" auc list --db "$T/q.db" --kek-file "$T/wrong.kek") >"$T/out" 2>&1 || rc=$?
 expect "auc list with ORSP_KEK set as printed for the quoted name" 0 "$rc"
@@ -149,7 +149,27 @@ expect "auc list with ORSP_KEK set as printed for the quoted name" 0 "$rc"
 cp "$T/q.db" "$T/q2.db"
 cp "$T/my new'\$x.kek" "$T/old key.kek"
 run auc rekey --db "$T/q2.db" --kek-file "$T/old key.kek" --new-kek-file "$T/q2new.kek"
-has "the old KEK's name quoted" "(cp -p '$T/old key.kek' '$T/old key.kek'.pre-rotation)" "$out"
+has "the old KEK's name quoted" "(cp -p -- '$T/old key.kek' '$T/old key.kek'.pre-rotation)" "$out"
+# relative names that start with '-': `--` ends od's and cp's options in the printed commands,
+# which are run here as printed (od and cp read such a name as options until session 66)
+cp "$T/q2.db" "$T/q3.db"
+pushd "$T" >/dev/null
+ORSP_KEK=$(od -An -tx1 -v q2new.kek | tr -d ' \n') run auc rekey --db q3.db --new-kek-file -dash.kek
+expect "rekey to a name starting with -" 0 "$rc"
+setkek=$(sed -n "s/^ *64 hex digits: //p" <<<"$out")
+rc=0
+(eval "$setkek" && "$B" auc list --db q3.db --kek-file "$T/wrong.kek") >"$T/out" 2>&1 || rc=$?
+expect "auc list with ORSP_KEK set as printed for -dash.kek" 0 "$rc"
+run auc rekey --db q3.db --kek-file -dash.kek --new-kek-file q3new.kek
+expect "rekey from a KEK file named -dash.kek" 0 "$rc"
+copy=$(sed -n 's/.*aside first (\(cp -p .*\.pre-rotation\)).*/\1/p' <<<"$out")
+rc=0
+(eval "$copy") >"$T/out" 2>&1 || rc=$?
+expect "the copy command as printed for -dash.kek" 0 "$rc"
+rc=0
+cmp -s -- -dash.kek -dash.kek.pre-rotation || rc=$?
+expect "the copy is the old KEK" 0 "$rc"
+popd >/dev/null
 
 # a tampered value: named, nothing changed, no new KEK file
 "$PY" -c '
