@@ -5660,6 +5660,10 @@ static void test_json_parse_strict(void **state)
 	    {"{\"a\":1}\0", 8, "JSON"},
 	    {"{\"a\":", 5, "JSON"},
 	    {"{'a':1}", 7, "JSON"},
+	    /* lone surrogates in \u escapes (RFC 8259 §8.2: no Unicode text) */
+	    {"{\"a\":\"\\uD800\"}", 14, "JSON"},
+	    {"{\"a\":\"\\uDC00x\"}", 15, "JSON"},
+	    {"{\"a\":\"\\uD800\\u0041\"}", 20, "JSON"},
 	};
 	json_t *obj = NULL;
 
