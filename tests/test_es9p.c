@@ -6242,7 +6242,9 @@ static void test_retry_old_success_after_reopen(void **state)
 	dl_free(&c);
 }
 
-/* Its failure leaves the reopened order as it is: downloadable again. */
+/* Its failure leaves the reopened order as it is: downloadable again. Recorded `profile not
+ * downloaded`, as any session's result once the profile has left Downloaded (it was
+ * `retried`, the word for a failure a live retry decides, until session 66). */
 static void test_retry_old_failure_after_reopen(void **state)
 {
 	fx *f = *state;
@@ -6250,8 +6252,26 @@ static void test_retry_old_failure_after_reopen(void **state)
 
 	retried(f, &a, &b, "RETRY-X-13", NULL, 0, true);
 	cancel_ok(f, &b, 1);
-	pir_judged(f, &a, false, "retried");
+	pir_judged(f, &a, false, "profile not downloaded");
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(step_of(f, &a), 4);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* The retry installed first; the superseded session's failure after it changes nothing and is
+ * `profile not downloaded`, as its success would be (test_retry_across_sessions): no retry is
+ * left to decide (it was `retried` until session 66). */
+static void test_retry_old_failure_after_install(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	retried(f, &a, &b, "RETRY-X-14", NULL, 0, true);
+	pir_judged(f, &b, true, "installed");
+	pir_judged(f, &a, false, "profile not downloaded");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(step_of(f, &a), 4);
 	dl_free(&a);
 	dl_free(&b);
 }
@@ -7652,6 +7672,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_old_success_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_reopen_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure_after_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_old_failure_after_install, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_cancel_keeps_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_failure_keeps_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_failures_both, setup, teardown),

@@ -2754,15 +2754,21 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	if (!e && se.step == S_RETRIED && !success) {
 		bool live = false, waits = false;
 		orsp_smdp_profile now;
-		/* a retry that postponed after its delivery reopened the order (Released): it is
-		 * downloadable again, decided by none of these */
 		e = orsp_smdp_get(c->s, se.iccid, &now);
 		if (e == ORSP_E_NOT_FOUND) {
 			orsp_err_clear();
 			e = ORSP_OK;
 			live = true;
-		} else if (!e && now.state != ORSP_SMDP_DOWNLOADED)
-			live = true;
+		} else if (!e && now.state != ORSP_SMDP_DOWNLOADED) {
+			/* the profile has left Downloaded: the retry's result came first
+			 * (Installed, Error), the order was cancelled, or a retry postponed after
+			 * its delivery reopened it (Released: downloadable again). Nothing to
+			 * decide: `profile not downloaded`, as for any session's result then (it
+			 * was `retried` until session 66, which docs/smdp-es9p.md says of a result
+			 * while the retry is live) */
+			e = ORSP_E_STATE;
+			goto not_downloaded;
+		}
 		waits = !e && !live && order_of_session(&now, &se);
 		/* another superseded session with its package out (a retry that delivered and
 		 * was retried in turn) counts too: its result may still be the success (until
@@ -2809,6 +2815,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	if (!e)
 		e = orsp_smdp_mark_pir(c->s, se.iccid, se.mid, se.eid, success, pir->raw.p,
 		                       pir->raw.len);
+not_downloaded:
 	if (e == ORSP_E_STATE) {
 		/* the profile has left Downloaded meanwhile (a result of another session of
 		 * this eUICC came first), or is no longer this session's order (cancelled and
