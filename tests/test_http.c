@@ -10,6 +10,8 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <netdb.h>
+#undef h_addr /* netdb.h's, a name of this file's */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -730,6 +732,46 @@ static orsp_err get_canned(const char *answer, size_t len, orsp_http_fail *fail)
  * scheme: the LPA said "bad URL"), a status line of another version, a broken chunked coding
  * (a receive error to libcurl), a header line over libcurl's limit (out of memory to it). An
  * answer cut short stays an I/O failure, an unsupported scheme in the URL a usage error. */
+/* getaddrinfo, for this program: the name slow-dns.test hangs 3 s and then fails (a resolver
+ * whose packets are dropped, resolv.conf's timeouts and attempts); every other name is the C
+ * library's. libcurl's resolver thread calls it. */
+#define SLOW_DNS "slow-dns.test"
+static atomic_int slow_dns_returned;
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+	int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+
+	if (node && strcmp(node, SLOW_DNS) == 0) {
+		sleep(3);
+		atomic_fetch_add(&slow_dns_returned, 1);
+		return EAI_AGAIN;
+	}
+	*(void **)&real = dlsym(RTLD_NEXT, "getaddrinfo");
+	return real ? real(node, service, hints, res) : EAI_SYSTEM;
+}
+
+/* The timeout bounds a name lookup too: the request ends when it runs out, not when the
+ * lookup gives up (libcurl waited for its resolver thread until CURLOPT_QUICK_EXIT, session
+ * 66: a DNS outage held a progress report's send, and the server's stop, for as long as
+ * resolv.conf's timeouts). Its end is the bound, not the clock: the lookup has not returned. */
+static void test_client_timeout_bounds_lookup(void **state)
+{
+	(void)state;
+	orsp_http_client *c = plain_client(300);
+	orsp_http_result r;
+
+	atomic_store(&slow_dns_returned, 0);
+	assert_err(
+	    orsp_http_client_request(c, "POST", "http://" SLOW_DNS ":8080/x", NULL, "x", 1, &r),
+	    ORSP_E_IO, "timeout");
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_TIMEOUT);
+	assert_int_equal(atomic_load(&slow_dns_returned), 0);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+}
+
 static void test_client_malformed_answers(void **state)
 {
 	static const char http09[] = "hello\n";
@@ -6225,6 +6267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_echo_json),
+	    cmocka_unit_test(test_client_timeout_bounds_lookup),
 	    cmocka_unit_test(test_malformed_json_in_handler),
 	    cmocka_unit_test(test_204_404_405_500),
 	    cmocka_unit_test(test_413_body_limit),
