@@ -4015,6 +4015,38 @@ static void test_parallel_session_cc(void **state)
 	dl_free(&b);
 }
 
+/* Session b, authenticated in parallel with a, mistypes the confirmation code to the limit
+ * after a's delivery: b's answer is 8.2.7/6.4 and no code is compared any more, but the
+ * profile stays Downloaded for a's result, the eUICC may hold it from a's package (as for a
+ * retry's, test_retry_cc_exhausted_keeps_earlier); a's success installs it. Until session
+ * 66 the profile went to Error, final, and that success was `profile not downloaded`. */
+static void test_parallel_cc_exhausted_keeps_other(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+
+	order(f, EID, "PAR-CC-X", "1234");
+	parallel_sessions(f, &a, &b, "PAR-CC-X");
+	get_bpp(f, &a, "1234", true);
+	for (int i = 1; i < ORSP_SMDP_DEFAULT_CC_LIMIT; i++)
+		expect_fail(call(f, "getBoundProfilePackage",
+		                 gbpp_request(f, &b, "9999", true, false), &http),
+		            "8.2.7", "3.8");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, "9999", true, false), &http),
+	    "8.2.7", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail ="
+	                             " 'mismatch, retries exhausted: kept for an earlier"
+	                             " session''s package'"),
+	                 1);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 static void test_cancel_session(void **state)
 {
 	fx *f = *state;
@@ -7625,6 +7657,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_download_limit_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_parallel_sessions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_session_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_cc_exhausted_keeps_other, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_euiccs_one_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eid_check_digits, setup, teardown),

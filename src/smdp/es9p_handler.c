@@ -1478,10 +1478,14 @@ orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex, bool *open)
 	return e;
 }
 
-orsp_err smdp_es9p_retried_waiting(orsp_db *db, const char *iccid, const char *eid, const char *mid,
+orsp_err smdp_es9p_package_waiting(orsp_db *db, const char *iccid, const char *eid, const char *mid,
                                    const char *tid_hex, bool *found)
 {
-	return session_at(db, iccid, eid, mid, tid_hex, S_RETRIED, INT64_MIN, found);
+	orsp_err e = session_at(db, iccid, eid, mid, tid_hex, S_BPP, INT64_MIN, found);
+
+	if (!e && !*found)
+		e = session_at(db, iccid, eid, mid, tid_hex, S_RETRIED, INT64_MIN, found);
+	return e;
 }
 
 static orsp_err authenticate_client(ctx *c)

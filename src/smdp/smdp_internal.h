@@ -132,10 +132,10 @@ ORSP_MUST_CHECK orsp_err smdp_es9p_end_order_sessions(orsp_db *db, const char *i
 ORSP_MUST_CHECK orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex, bool *open);
 
 /* Whether a session of profile iccid's order (matching ID mid) and eUICC eid other than
- * tid_hex delivered its package before a retry of the eUICC superseded it, and still waits
- * for its installation result (the eUICC may hold the profile from it), read in the
- * caller's transaction on db. */
-ORSP_MUST_CHECK orsp_err smdp_es9p_retried_waiting(orsp_db *db, const char *iccid, const char *eid,
+ * tid_hex has delivered its package and still waits for its installation result (the eUICC
+ * may hold the profile from it): one authenticated in parallel (S_BPP), or one a retry of the
+ * eUICC superseded (S_RETRIED); read in the caller's transaction on db. */
+ORSP_MUST_CHECK orsp_err smdp_es9p_package_waiting(orsp_db *db, const char *iccid, const char *eid,
                                                    const char *mid, const char *tid_hex,
                                                    bool *found);
 

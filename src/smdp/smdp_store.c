@@ -1975,10 +1975,11 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const orsp_sm
 }
 
 /* The confirmation code's retries of p are used up (in the caller's transaction): p to Error,
- * reported; but not while a session of the eUICC that a retry (the session tid_hex) superseded
- * has its package out and no result: the eUICC may hold the profile from that one, whose
- * result then decides (a success was judged "profile not downloaded" in Error, until session
- * 56). *kept then, audited when note_kept. */
+ * reported; but not while another session of the eUICC (than tid_hex) has its package out and
+ * no result, one a retry superseded or one authenticated in parallel: the eUICC may hold the
+ * profile from that one, whose result then decides (a success was judged "profile not
+ * downloaded" in Error, until session 56 after a retry, until session 66 after a parallel
+ * session). *kept then, audited when note_kept. */
 static orsp_err cc_exhausted(orsp_smdp *s, orsp_smdp_profile *p, const char *tid_hex,
                              const char *eid, bool note_kept, bool *kept)
 {
@@ -1989,7 +1990,7 @@ static orsp_err cc_exhausted(orsp_smdp *s, orsp_smdp_profile *p, const char *tid
 	*kept = false;
 	if (tid_hex && eid && p->state == ORSP_SMDP_DOWNLOADED)
 		err =
-		    smdp_es9p_retried_waiting(s->db, p->iccid, eid, p->matching_id, tid_hex, kept);
+		    smdp_es9p_package_waiting(s->db, p->iccid, eid, p->matching_id, tid_hex, kept);
 	if (!err && *kept && note_kept)
 		err = audit(s, "checkCc", p->iccid, "downloaded", "downloaded",
 		            "mismatch, retries exhausted: kept for an earlier session's package");
