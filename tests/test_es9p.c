@@ -6623,6 +6623,61 @@ static void test_retry_after_expiry(void **state)
 	dl_free(&b);
 }
 
+/* A retry past the order's expiry postponed after its delivery, while the session it
+ * superseded has its package out: reopened, the order would expire at the next sweep
+ * (Unavailable, final), and that session's success, the eUICC holding the profile, would be
+ * `profile not downloaded` (so until session 66). The profile stays Downloaded; the sweep
+ * leaves it; the success installs it. */
+static void test_retry_postponed_after_expiry_keeps_earlier(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	size_t n = 0;
+
+	authenticated_session(f, &a, "RETRY-X-15", NULL, 0);
+	get_bpp(f, &a, NULL, true);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at ="
+	                                                  " strftime('%s', 'now') + 60, due_at ="
+	                                                  " strftime('%s', 'now') + 60"),
+	                 ORSP_OK);
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	reinitiate(f, &b);
+	authenticate(f, &b, "RETRY-X-15");
+	get_bpp(f, &b, NULL, true);
+	cancel_ok(f, &b, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* Without such a session the eUICC dropped the only package out: reopened, then the sweep
+ * ends the expired order (Unavailable), as before. */
+static void test_retry_postponed_after_expiry_alone(void **state)
+{
+	fx *f = *state;
+	static dl a;
+	size_t n = 0;
+
+	authenticated_session(f, &a, "RETRY-X-16", NULL, 0);
+	get_bpp(f, &a, NULL, true);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at ="
+	                                                  " strftime('%s', 'now') + 60, due_at ="
+	                                                  " strftime('%s', 'now') + 60"),
+	                 ORSP_OK);
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	cancel_ok(f, &a, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+}
+
 /* ---------------------------------------------------------------- racing requests ------- */
 
 /* A race: one request of a session (the watched one) answered in a thread of its own (cmocka
@@ -7717,6 +7772,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_after_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_postponed_after_expiry_keeps_earlier, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_postponed_after_expiry_alone, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_binding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_result, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc_racing_binding, setup, teardown),

@@ -3111,10 +3111,20 @@ static orsp_err cancel_session(ctx *c)
 			 * package; downloadable again, as before the delivery */
 			else if (!e && !ends && !other && p.state == ORSP_SMDP_DOWNLOADED &&
 			         se.step == S_BPP) {
-				e = orsp_smdp_reopen(c->s, se.iccid, "cancelled after delivery");
+				/* but past the order's expiry (a retry, which the expiry does
+				 * not refuse) the order reopened would expire at the next sweep,
+				 * final: while a session this one superseded has its package out,
+				 * the profile stays Downloaded for that one's result (its success
+				 * was `profile not downloaded` in Unavailable until session 66) */
+				bool waits = false;
+				if (p.expires_at && now_s(c) > p.expires_at)
+					e = other_at(c, &se, S_RETRIED, &waits);
+				if (!e && !waits)
+					e = orsp_smdp_reopen(c->s, se.iccid,
+					                     "cancelled after delivery");
 				/* downloadable again: a failure an earlier session reported
 				 * while this one was live decides nothing any more */
-				if (!e)
+				if (!e && !waits)
 					e = drop_pir(c->db, se.iccid);
 			}
 			/* the operator hears of every cancel (SGP.22 §5.6.5), not only of
