@@ -6600,6 +6600,17 @@ static void test_retry_reopen_sweep(void **state)
 	dl_free(&b);
 }
 
+/* The order's expiry set to a minute from now, and the store's clock two minutes on: the
+ * order has expired (orsp_smdp_set_clock(f->s, 0) puts the clock back). */
+static void past_expiry(fx *f)
+{
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at ="
+	                                                  " strftime('%s', 'now') + 60, due_at ="
+	                                                  " strftime('%s', 'now') + 60"),
+	                 ORSP_OK);
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+}
+
 /* A retry is a download made in time, as getBoundProfilePackage judges a new binding after
  * delivery: an order past its validity by then (the expiry leaves Downloaded alone) is not
  * refused for it. */
@@ -6609,11 +6620,7 @@ static void test_retry_after_expiry(void **state)
 	static dl a, b;
 
 	download_all(f, &a, "RETRY-X-11");
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at ="
-	                                                  " strftime('%s', 'now') + 60, due_at ="
-	                                                  " strftime('%s', 'now') + 60"),
-	                 ORSP_OK);
-	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	past_expiry(f);
 	reinitiate(f, &b);
 	authenticate(f, &b, "RETRY-X-11");
 	get_bpp(f, &b, NULL, true);
@@ -6636,11 +6643,7 @@ static void test_retry_postponed_after_expiry_keeps_earlier(void **state)
 
 	authenticated_session(f, &a, "RETRY-X-15", NULL, 0);
 	get_bpp(f, &a, NULL, true);
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at ="
-	                                                  " strftime('%s', 'now') + 60, due_at ="
-	                                                  " strftime('%s', 'now') + 60"),
-	                 ORSP_OK);
-	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	past_expiry(f);
 	reinitiate(f, &b);
 	authenticate(f, &b, "RETRY-X-15");
 	get_bpp(f, &b, NULL, true);
@@ -6665,11 +6668,7 @@ static void test_retry_postponed_after_expiry_alone(void **state)
 
 	authenticated_session(f, &a, "RETRY-X-16", NULL, 0);
 	get_bpp(f, &a, NULL, true);
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at ="
-	                                                  " strftime('%s', 'now') + 60, due_at ="
-	                                                  " strftime('%s', 'now') + 60"),
-	                 ORSP_OK);
-	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	past_expiry(f);
 	cancel_ok(f, &a, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
