@@ -7120,6 +7120,42 @@ static void test_auth_racing_cancel_order(void **state)
 	dl_free(&d);
 }
 
+/* A retry's authenticateClient (d) reads the Downloaded profile with one download of its
+ * limit of 2 left, and while it waits for the write lock the delivered session's new binding
+ * (another server process) uses that one up. The retry is not written: 8.10.1/3.9, and the
+ * delivered session is not superseded (its newest package may be installed); the LPA
+ * starting over is refused 8.8.5/6.4 and nothing is written. Before, the retry was written,
+ * ended the delivered session, and its getBoundProfilePackage put the profile in Error. */
+static void test_auth_retry_racing_rebind(void **state)
+{
+	fx *f = *state;
+	static dl a, d, e;
+	race r;
+	json_t *req, *rsp;
+	auth_opts o = {.mid = "AUTH-RB-1"};
+	orsp_smdp_profile p;
+
+	authenticated_session(f, &a, "AUTH-RB-1", NULL, 2);
+	get_bpp(f, &a, NULL, true);
+	reinitiate(f, &d);
+	req = auth_request(f, &d, &o);
+	race_start(f, &r, "authenticateClient", req, HOLD_WRITE_LOCK);
+	json_decref(req);
+	assert_int_equal(orsp_smdp_get(r.other, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_rebind(r.other, &p, EID), ORSP_OK);
+	race_finish(&r);
+	rsp = race_answer(&r);
+	expect_fail(rsp, "8.10.1", "3.9");
+	assert_int_equal(step_of(f, &a), 3); /* still delivered, not superseded */
+	assert_int_equal(download_attempts_of(f), 2);
+	auth_refused(f, &e, "AUTH-RB-1", "8.8.5", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &a, true, "installed");
+	dl_free(&a);
+	dl_free(&d);
+	dl_free(&e);
+}
+
 /* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
  * process: the cancel reads the session before the delivery and waits for the write lock
  * while the delivery commits. It ends the session as it is then, delivered: the profile goes
@@ -7782,6 +7818,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_expiry_racing_binding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_racing_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auth_racing_cancel_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_auth_retry_racing_rebind, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),

@@ -803,7 +803,10 @@ static bool order_of_session(const orsp_smdp_profile *p, const sess *se)
  * (smdp_es9p_end_order_sessions); one written after it must not bind the order placed again
  * under the same matching ID: a new expiry, or another confirmation code requirement, tells
  * it apart (one placed again within the same second on the same terms is the same order in
- * all but name, and its code is checked from the profile). ORSP_E_STATE when it changed. */
+ * all but name, and its code is checked from the profile). Nor may a retry, its download
+ * limit checked on p, supersede a delivered session whose new binding used up the last
+ * download meanwhile (its getBoundProfilePackage put the profile in Error, the newest
+ * package perhaps installed; test_auth_retry_racing_rebind). ORSP_E_STATE when it changed. */
 static orsp_err order_still(ctx *c, const orsp_smdp_profile *p)
 {
 	orsp_smdp_profile cur;
@@ -813,9 +816,9 @@ static orsp_err order_still(ctx *c, const orsp_smdp_profile *p)
 		return e;
 	if (e || cur.state != p->state || strcmp(cur.matching_id, p->matching_id) != 0 ||
 	    strcmp(cur.eid, p->eid) != 0 || cur.cc_required != p->cc_required ||
-	    cur.expires_at != p->expires_at)
+	    cur.expires_at != p->expires_at || cur.download_attempts != p->download_attempts)
 		return orsp_errf(ORSP_E_STATE, "the order changed while authenticateClient ran "
-		                               "(cancelled, or placed again)");
+		                               "(cancelled, placed again, or delivered)");
 	return ORSP_OK;
 }
 
