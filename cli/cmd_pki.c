@@ -1764,8 +1764,8 @@ static const cli_cmd pki_cmds[] = {
      "                       default: no reasonCode, as RFC 5280 asks)\n"
      "  --days N             nextUpdate N days after thisUpdate, 1 to 36500\n"
      "                       (default 7)\n"
-     "  --number N           the cRLNumber (default: thisUpdate in seconds since the\n"
-     "                       epoch, so that a newer CRL has a larger number)\n"
+     "  --number N           the cRLNumber (default: the time of issue in nanoseconds\n"
+     "                       since the epoch, so that a newer CRL has a larger number)\n"
      "  --this-update SECONDS  thisUpdate, also the entries' revocation date, in\n"
      "                       seconds since the epoch (default: now)\n",
      pki_crl},

@@ -868,6 +868,31 @@ static void test_pem_and_duplicates(void **state)
 	n = BIO_get_mem_data(mem, &text);
 	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "two.pem"), ORSP_OK);
 	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	/* a good CRL and one cut short (no END line: a copy caught mid-write) or with its
+	 * base64 broken: nothing, where the good one alone was taken and the EUM's revocations
+	 * lost (an issuer without a CRL is not checked) until session 66 */
+	{
+		orsp_crl_store *s = NULL;
+		char *cut;
+		assert_int_equal(orsp_crl_store_new(&s), ORSP_OK);
+		assert_non_null(cut = malloc((size_t)n));
+		memcpy(cut, text, (size_t)n);
+		assert_int_equal(orsp_crl_store_add_mem(s, cut, (size_t)n - 30, "cut.pem"),
+		                 ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), "does not decode"));
+		assert_int_equal(orsp_crl_store_count(s), 0);
+		/* a character no base64 has, inside the second block's body */
+		cut[n - 60] = '!';
+		assert_int_equal(orsp_crl_store_add_mem(s, cut, (size_t)n, "bad64.pem"),
+		                 ORSP_E_MALFORMED);
+		assert_int_equal(orsp_crl_store_count(s), 0);
+		/* whole again: both */
+		memcpy(cut, text, (size_t)n);
+		assert_int_equal(orsp_crl_store_add_mem(s, cut, (size_t)n, "whole.pem"), ORSP_OK);
+		assert_int_equal(orsp_crl_store_count(s), 2);
+		free(cut);
+		orsp_crl_store_free(s);
+	}
 	/* the same issuer, key and number again (other contents): refused */
 	assert_int_equal(BIO_reset(mem), 1);
 	assert_int_equal(PEM_write_bio_X509_CRL(mem, a2), 1);

@@ -872,6 +872,18 @@ orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, c
 			unsigned char *pdata = NULL;
 			long plen = 0;
 			if (PEM_read_bio(bio, &pname, &header, &pdata, &plen) != 1) {
+				/* no further BEGIN line: the end. Anything else is a block that
+				 * does not decode (cut short, its base64 broken), refused with the
+				 * file: taken as the end, it dropped the CRLs in and after it, and
+				 * their issuers' revocations were no longer checked (review find)
+				 */
+				unsigned long why = ERR_peek_last_error();
+				if (ERR_GET_LIB(why) != ERR_LIB_PEM ||
+				    ERR_GET_REASON(why) != PEM_R_NO_START_LINE)
+					err = orsp_errf(ORSP_E_MALFORMED,
+					                "%s: a PEM block that does not decode (cut "
+					                "short, or its base64 broken)",
+					                name);
 				ERR_clear_error();
 				break;
 			}
