@@ -646,7 +646,7 @@ typedef struct fx {
 	bool refuse;
 	bool unanswered;          /* with refuse or CONSENT_NO: nobody answered (the input ended) */
 	volatile sig_atomic_t stop; /* the download's stop flag (a signal's) */
-	int stop_in;                /* 1: set at the first progress step, 2: in confirm */
+	int stop_in; /* 1: set at the first progress step, 2: in confirm, 3: at the download step */
 	orsp_lpa_profile offered; /* what confirm was shown */
 	bool pending;             /* result_pending of the last download */
 	bool lost;                /* result_lost of the last download */
@@ -763,7 +763,7 @@ static void on_progress(void *arg, orsp_lpa_step step, const char *what)
 {
 	fx *x = arg;
 	(void)what;
-	if (x->stop_in == 1)
+	if (x->stop_in == 1 || (x->stop_in == 3 && step == ORSP_LPA_STEP_DOWNLOAD))
 		x->stop = 1;
 	if (x->n_steps < 8)
 		x->steps[x->n_steps++] = (int)step;
@@ -2769,18 +2769,22 @@ static void test_download_interrupted(void **state)
 	assert_int_equal(x->smdp.n, 0);
 	assert_false(card_saw(x, 0xBF38));
 
-	for (int refuse = 0; refuse <= 1; refuse++) {
+	/* in confirm (refused or not), and asked while PrepareDownload ran (its answer is the
+	 * download step's: the package is not asked for; until session 66 the stop went unseen
+	 * from there, and the profile was installed). Both sessions are cancelled. */
+	for (int k = 0; k < 3; k++) {
 		reset(x);
 		x->stop = 0;
-		x->stop_in = 2;
-		x->refuse = refuse == 1;
-		x->unanswered = refuse == 1;
+		x->stop_in = k < 2 ? 2 : 3;
+		x->refuse = k == 1;
+		x->unanswered = k == 1;
 		assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
 		assert_string_equal(orsp_err_detail(), "interrupted: not installed, the order "
 		                                       "stays for another try (session cancelled)");
 		assert_calls(x, calls_cancelled, 3);
 		assert_int_equal(cancel_reason(x), 1); /* postponed */
-		assert_false(card_saw(x, 0xBF21));
+		assert_int_equal(card_saw(x, 0xBF21), k == 2);
+		assert_false(card_saw(x, 0xBF36));
 		assert_string_equal(iccid, "");
 	}
 	x->stop = 0;

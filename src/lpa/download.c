@@ -1344,6 +1344,11 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out_cancel;
 	}
 	progress(o, ORSP_LPA_STEP_DOWNLOAD, mp.iccid);
+	/* a stop asked while PrepareDownload ran: the package is not asked for (until session
+	 * 66 it went unseen from here, the profile installed). The eUICC's refusal (A1) still
+	 * goes to the SM-DP+, which ends its session so. */
+	if (pd.tag == 0xA0 && interrupted(o, c, &s, tid, tid_len, tid_hex, &e))
+		goto out;
 	req = json_object();
 	if (!req) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
