@@ -139,6 +139,15 @@ void cli_secret_guard(int argc, char **argv, const struct option *longopts, cons
                       const char *shorts);
 void cli_secret_guard_wipe(void);
 int cli_secret_guard_end(int rc);
+/* Slot i (0 to CLI_KEPT_SLOTS - 1) of the copies of secret values taken out of argv, each
+ * CLI_KEPT_LEN bytes: process storage, not the verb's stack, so that cli_secret_guard_end
+ * wipes them after every verb, whichever way it returned (a usage error's early return left
+ * a verb's copies of K and OPc in its stack frame until session 66). cli_kept_wipe wipes
+ * them all at once. */
+#define CLI_KEPT_SLOTS 3
+#define CLI_KEPT_LEN 160
+char *cli_kept(size_t i);
+void cli_kept_wipe(void);
 /* A decimal number (or 0x-prefixed hex) in [min, max]. */
 int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
 /* A number of seconds in [min, max] (a decimal fraction allowed). */
@@ -305,12 +314,12 @@ enum {
 /* The raw values of the options above, as given. */
 typedef struct cli_aka_opts {
 	const char *alg;
-	/* a value given inline: copied into kept and overwritten in argv at once (cli_aka_opt),
-	 * so that it is out of the command line before anything waits on standard input (a PIN,
-	 * K); "-" and "@FILE" point into argv. cli_secret_hex overwrites them once read, and
-	 * cli_aka_subscriber wipes the copies. */
+	/* a value given inline: copied into a slot of cli_kept and overwritten in argv at once
+	 * (cli_aka_opt), so that it is out of the command line before anything waits on standard
+	 * input (a PIN, K); "-" and "@FILE" point into argv. cli_secret_hex overwrites them once
+	 * read; cli_aka_subscriber wipes the copies, and cli_secret_guard_end does whatever
+	 * path the verb took. */
 	char *k, *op, *opc;
-	char kept[3][160];
 	const char *op_opt, *opc_opt; /* "--op"/"--top", "--opc"/"--topc": for messages */
 	const char *r[5], *c[5];
 	const char *keccak, *mac_bits, *res_bits, *ck_bits, *ik_bits;

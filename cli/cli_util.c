@@ -501,8 +501,21 @@ void cli_secret_guard_wipe(void)
 	}
 }
 
+static char kept[CLI_KEPT_SLOTS][CLI_KEPT_LEN];
+
+char *cli_kept(size_t i)
+{
+	return i < CLI_KEPT_SLOTS ? kept[i] : NULL;
+}
+
+void cli_kept_wipe(void)
+{
+	orsp_wipe(kept, sizeof(kept));
+}
+
 int cli_secret_guard_end(int rc)
 {
+	cli_kept_wipe();
 	if (rc != CLI_OK || cli_help_requested)
 		cli_secret_guard_wipe();
 	memset(&guard, 0, sizeof(guard));

@@ -10,23 +10,24 @@
 
 const int cli_aka_secret_opts[] = {CLI_AKA_SECRET_OPTS, 0};
 
-/* An inline key value out of argv at once: a copy in o->kept[slot], argv overwritten ("-" and
- * "@FILE" are read later). A value too long for the copy is overwritten all the same and left
- * in argv, where cli_secret_hex refuses it by its length (it stayed in the command line until
- * then, through the usage errors said before). */
-static char *keep(cli_aka_opts *o, size_t slot, char *arg)
+/* An inline key value out of argv at once: a copy in cli_kept(slot), argv overwritten ("-"
+ * and "@FILE" are read later). A value too long for the copy is overwritten all the same and
+ * left in argv, where cli_secret_hex refuses it by its length (it stayed in the command line
+ * until then, through the usage errors said before). */
+static char *keep(size_t slot, char *arg)
 {
 	size_t n = strlen(arg);
+	char *copy = cli_kept(slot);
 
 	if (strcmp(arg, "-") == 0 || arg[0] == '@')
 		return arg;
-	if (n >= sizeof(o->kept[slot])) {
+	if (n >= CLI_KEPT_LEN) {
 		cli_wipe_arg(arg);
 		return arg;
 	}
-	memcpy(o->kept[slot], arg, n + 1);
+	memcpy(copy, arg, n + 1);
 	cli_wipe_arg(arg);
-	return o->kept[slot];
+	return copy;
 }
 
 bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
@@ -36,7 +37,7 @@ bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 		o->alg = arg;
 		return true;
 	case CLI_OPT_K: /* given twice: refused by cli_getopt */
-		o->k = keep(o, 0, arg);
+		o->k = keep(0, arg);
 		return true;
 	case CLI_OPT_OP:
 	case CLI_OPT_TOP:
@@ -55,10 +56,10 @@ bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 			cli_wipe_arg(arg);
 		}
 		if (c == CLI_OPT_OP || c == CLI_OPT_TOP) {
-			o->op = keep(o, 1, arg);
+			o->op = keep(1, arg);
 			o->op_opt = name;
 		} else {
-			o->opc = keep(o, 2, arg);
+			o->opc = keep(2, arg);
 			o->opc_opt = name;
 		}
 		return true;
@@ -151,7 +152,7 @@ static bool tuak_key_elsewhere(orsp_aka_alg alg, const char *name)
 int cli_aka_subscriber(cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given)
 {
 	int rc = aka_subscriber(o, sub, op_given);
-	orsp_wipe(o->kept, sizeof(o->kept)); /* the inline values' copies, read or not */
+	cli_kept_wipe(); /* the inline values' copies, read or not */
 	return rc;
 }
 
