@@ -594,6 +594,23 @@ static void test_import_ppr_refused(void **state)
 		assert_string_equal(orsp_err_detail(), "the package defines no EF.IMSI");
 		orsp_pkg_buf_free(no_imsi, gl);
 	}
+	/* nor EF.ICCID: the eUICC serves the package's bytes, and its EF.ICCID would say
+	 * nothing of the ICCID the SM-DP+ delivers it as (taken until session 66) */
+	{
+		uint8_t ef[10], *no_iccid = make_upp(TS48_V7, 304, "R", &gl);
+		char from[2 * sizeof(ef) + 5] = "830A", to[sizeof(from)] = "830A", iccid[21];
+		snprintf(iccid, sizeof(iccid), "89494400000000%04u", 304u);
+		snprintf(iccid + 18, 3, "%d", orsp_luhn_digit(iccid, 18));
+		assert_int_equal(orsp_iccid_encode_ef(iccid, ef), ORSP_OK);
+		assert_int_equal(orsp_hex_encode(ef, sizeof(ef), from + 4, sizeof(from) - 4),
+		                 ORSP_OK);
+		memset(to + 4, 'F', 2 * sizeof(ef));
+		test_patch_der(no_iccid, gl, from, to);
+		assert_int_equal(orsp_smdp_import_check(no_iccid, gl, NULL), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "defines no EF.ICCID"));
+		assert_int_equal(orsp_smdp_import_with(s, no_iccid, gl, &o, NULL), ORSP_E_POLICY);
+		orsp_pkg_buf_free(no_iccid, gl);
+	}
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 0);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 0);
 	/* 32 bytes and an unused 'FF' after them are taken */

@@ -1122,6 +1122,38 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 	return orsp_smdp_import_with(s, upp, len, NULL, out);
 }
 
+/* Every EF.ICCID of pkg (PE-MF's, PE-IoT's) defined: the eUICC serves the package's bytes,
+ * and one left undefined ('FF' throughout, for a personalisation that will not come, or no
+ * such file) says nothing of the ICCID the profile is delivered as. orsp_pkg_validate has
+ * checked a defined one against the ProfileHeader. ORSP_E_POLICY naming the PE otherwise. */
+static orsp_err ef_iccid_defined(const orsp_pkg *pkg)
+{
+	uint8_t ef[16];
+	size_t len = 0, n = orsp_pkg_count(pkg), found = 0;
+	orsp_pe_info pe;
+	orsp_err err;
+
+	for (size_t i = 0; i < n; i++) {
+		bool defined = false;
+		if ((err = orsp_pkg_pe(pkg, i, &pe)))
+			return err;
+		if (pe.type != ORSP_PE_MF && pe.type != ORSP_PE_IOT)
+			continue;
+		found++;
+		err = orsp_pkg_file_read(pkg, i, "ef-iccid", ef, sizeof(ef), &len);
+		if (err && err != ORSP_E_NOT_FOUND)
+			return err;
+		orsp_err_clear();
+		for (size_t k = 0; !err && k < len; k++)
+			defined |= ef[k] != 0xFF;
+		if (!defined)
+			return orsp_errf(ORSP_E_POLICY,
+			                 "the package defines no EF.ICCID (PE #%zu, %s)", i,
+			                 orsp_pe_type_name(pe.type));
+	}
+	return found ? ORSP_OK : orsp_errf(ORSP_E_POLICY, "the package defines no EF.ICCID");
+}
+
 /* What an import takes from the package upp and the options o, before the store is touched:
  * the decoded and validated package (*pkg, the caller frees it), its header, its first USIM
  * and the PPRs, class and owner (*policy). The checks of orsp_smdp_import_check. */
@@ -1161,6 +1193,8 @@ static orsp_err import_read(const uint8_t *upp, size_t len, const orsp_smdp_impo
 		return err;
 	if (strlen(hdr->iccid) < 18)
 		return orsp_errf(ORSP_E_POLICY, "the ProfileHeader carries no usable ICCID");
+	if ((err = ef_iccid_defined(*pkg)))
+		return err;
 	err = orsp_pkg_get_usim(*pkg, 0, usim);
 	if (err == ORSP_E_NOT_FOUND || (!err && !usim->has_imsi))
 		return orsp_errf(ORSP_E_POLICY, "the package defines no EF.IMSI");
