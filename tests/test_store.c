@@ -1142,6 +1142,13 @@ static void test_db_failure_injection(void **state)
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_true(orsp_db_committed(db));
+	/* a begin that fails (here at once, injected) ends what committed said of the last
+	 * transaction: no commit of its own to have kept (it said the last one's until session
+	 * 66, and a caller took its failure for an unflushed commit) */
+	orsp_db_inject_failure(db, 0);
+	assert_int_equal(orsp_db_begin(db), ORSP_E_STORAGE);
+	assert_false(orsp_db_committed(db));
+	assert_false(orsp_db_unflushed(db, ORSP_E_STORAGE));
 	orsp_db_close(db);
 }
 

@@ -645,6 +645,11 @@ orsp_err orsp_db_begin(orsp_db *db)
 	orsp_err err = check_aborted(db);
 	if (err)
 		return err;
+	/* an outermost begin ends what committed said of the last transaction, also one that
+	 * fails from here on (an injected failure returned before this until session 66, and
+	 * orsp_db_unflushed took that failure for the last transaction's flush) */
+	if (db->depth == 0)
+		db->committed = false;
 	err = injected(db, "begin");
 	if (err)
 		return err;
@@ -656,7 +661,6 @@ orsp_err orsp_db_begin(orsp_db *db)
 		db->depth++;
 		return ORSP_OK;
 	}
-	db->committed = false;
 	err = refuse_after_failed_flush(db);
 	if (!err)
 		err = turn_take(db);
@@ -1391,8 +1395,8 @@ orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks
 	if (!err)
 		err = interrupted(stop);
 	/* audited before it appears; no interruption from here on. A row whose commit failed in
-	 * the flush alone is in (orsp_db_committed; cleared first, as a begin that fails early
-	 * leaves it as the last transaction had it), so it gets its "not written" one below */
+	 * the flush alone is in (orsp_db_committed; cleared first, as the audit may fail before
+	 * its begin), so it gets its "not written" one below */
 	if (!err) {
 		db->committed = false;
 		err = h->audit(h->arg, res->path, true);
