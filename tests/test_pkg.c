@@ -3464,6 +3464,22 @@ static void test_validate_rules(void **state)
 	pl_insert(&pl, 2, (const uint8_t *)"\xBF\x28\x03\x02\x01\x07", 6);
 	expect_issue(&pl, false, "PE #2 (unknown): an alternative this PEDefinitions version");
 	pl_free(&pl);
+	/* one whose PEHeader says mandated: an error, for an eUICC installing it (TCA SAIP error
+	 * handling: a mandated PE it cannot process stops the installation) and for who vouches
+	 * for it (a warning both until session 66: openrsp's eUICC installed the profile without
+	 * it); without mandated, a PEHeader changes nothing */
+	pl_load(&pl, V7);
+	pl_insert(&pl, 2, (const uint8_t *)"\xBF\x28\x07\xA0\x05\x80\x00\x81\x01\x63", 10);
+	expect_issue(&pl, true, "PE #2 (unknown): mandated, and an alternative this");
+	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true,
+	                   "PE #2 (unknown): mandated, and an alternative this");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_insert(&pl, 2, (const uint8_t *)"\xBF\x28\x05\xA0\x03\x81\x01\x63", 8);
+	expect_issue(&pl, false, "PE #2 (unknown): an alternative this PEDefinitions version");
+	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false,
+	                   "PE #2 (unknown): an alternative this PEDefinitions version");
+	pl_free(&pl);
 	/* The empty package. */
 	orsp_pkg *pkg = NULL;
 	assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_E_USAGE);
@@ -3917,6 +3933,41 @@ static void test_personalise_ad_not_created(void **state)
 	orsp_pkg_perso_wipe(&p);
 	orsp_pkg_free(pkg);
 	free(b);
+	pl_free(&pl);
+}
+
+/* PE-ISIM's EF.IMPI, EF.DOMAIN or EF.IMPU (arg: a size_t, 0, 1 or 2) marked doNotCreate
+ * (alone) */
+static void isim_dnc_only(ProfileElement_t *pe, void *arg)
+{
+	const size_t *which = arg;
+	PE_ISIM_t *isim = &pe->choice.isim;
+	dnc_only(*which == 0 ? &isim->ef_impi : *which == 1 ? &isim->ef_domain : &isim->ef_impu);
+}
+
+/* TS 31.103 §4.2.2-4.2.4: EF.IMPI, EF.DOMAIN and EF.IMPU are mandatory in the ISIM, where
+ * personalisation writes the IMS identity: one marked doNotCreate is an error (a warning for
+ * an eUICC installing it), as EF.IMSI is. It was a valid package that `smdp profile generate`
+ * then refused, "the template gives no file size", until session 66. */
+static void test_validate_isim_mandatory_not_created(void **state)
+{
+	static const char *const which[] = {"impi", "domain", "impu"};
+	pelist pl;
+	char want[96];
+	(void)state;
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(which); k++) {
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_ISIM, 0), isim_dnc_only, &k);
+		snprintf(want, sizeof(want),
+		         "ef-%s: doNotCreate leaves the ISIM without it, mandatory in TS 31.103",
+		         which[k]);
+		expect_issue(&pl, true, want);
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, want);
+		pl_free(&pl);
+	}
+	pl_load(&pl, V7);
+	expect_no_issue(&pl, "doNotCreate leaves the ISIM");
 	pl_free(&pl);
 }
 
@@ -4820,6 +4871,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_isim_ims_mnc_len),
 	    cmocka_unit_test(test_personalise_ad_not_created),
 	    cmocka_unit_test(test_validate_usim_mandatory_not_created),
+	    cmocka_unit_test(test_validate_isim_mandatory_not_created),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),

@@ -103,7 +103,7 @@ typedef struct orsp_pe_info {
 	orsp_pe_type type;
 	bool has_header; /* a PEHeader: every PE except the ProfileHeader */
 	unsigned id;     /* PEHeader.identification */
-	bool mandated;   /* PEHeader.mandated */
+	bool mandated;   /* PEHeader.mandated (of an unknown alternative: read from raw) */
 	orsp_slice raw;  /* the PE's DER, valid until the package changes; may hold secrets */
 	bool lossless;   /* the model re-encodes to exactly raw (false: not DER, or extensions) */
 } orsp_pe_info;

@@ -536,6 +536,27 @@ static bool vf_type(const asn_TYPE_descriptor_t *td, const orsp_tlv *t, const ch
 	}
 }
 
+/* Whether a PE of an alternative this PEDefinitions version does not know says mandated:
+ * every PE but the ProfileHeader begins with its PEHeader, [0] under AUTOMATIC TAGS, whose
+ * first element is mandated [0] NULL OPTIONAL (`BF28 07 A0 05 80 00 81 01 63`). That is how
+ * an eUICC tells a PE it must refuse from one it may skip (TCA SAIP error handling). */
+static bool unknown_mandated(const orsp_tlv *tlv)
+{
+	orsp_reader r, h;
+	orsp_tlv first, f;
+	bool m;
+
+	orsp_reader_init(&r, tlv->value.p, tlv->value.len);
+	if (orsp_der_read(&r, &first) || first.tag != 0xA0) {
+		orsp_err_clear();
+		return false;
+	}
+	orsp_reader_init(&h, first.value.p, first.value.len);
+	m = orsp_der_read(&h, &f) == ORSP_OK && f.tag == 0x80 && f.value.len == 0;
+	orsp_err_clear();
+	return m;
+}
+
 /* Decode one PE whose DER TLV has already been checked. */
 static orsp_err decode_pe(pkg_pe *p, size_t i, const orsp_tlv *tlv)
 {
@@ -556,6 +577,7 @@ static orsp_err decode_pe(pkg_pe *p, size_t i, const orsp_tlv *tlv)
 	if (p->type == ORSP_PE_UNKNOWN) {
 		/* A later PEDefinitions alternative (the CHOICE is extensible): keep it as is. */
 		p->lossless = false;
+		p->unknown_mandated = unknown_mandated(tlv);
 		return ORSP_OK;
 	}
 
@@ -767,6 +789,8 @@ orsp_err orsp_pkg_pe(const orsp_pkg *pkg, size_t i, orsp_pe_info *out)
 		out->id = (unsigned)h->identification;
 		out->mandated = h->mandated != NULL;
 	}
+	if (p->type == ORSP_PE_UNKNOWN)
+		out->mandated = p->unknown_mandated;
 	return ORSP_OK;
 }
 

@@ -19,6 +19,7 @@ typedef struct pkg_pe {
 	size_t raw_len;
 	uint8_t *own;  /* a re-encoding owned by this PE (wiped and freed with it) */
 	bool lossless; /* asn re-encodes to exactly raw */
+	bool unknown_mandated; /* ORSP_PE_UNKNOWN: its PEHeader (read from raw) says mandated */
 	bool dirty;    /* asn changed since raw was produced */
 } pkg_pe;
 

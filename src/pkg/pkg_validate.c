@@ -121,6 +121,12 @@ static void check_order(vctx *v)
 			add(v, true, (long)i,
 			    "a reserved alternative (PEDefinitions keeps rfu1..rfu5 for future "
 			    "PEs; none is defined)");
+		else if (p->type == ORSP_PE_UNKNOWN && p->unknown_mandated)
+			/* TCA SAIP error handling: a mandated PE the eUICC cannot process stops
+			 * the installation; nor can who vouches for the package check it */
+			add(v, true, (long)i,
+			    "mandated, and an alternative this PEDefinitions version does not "
+			    "know: it cannot be processed");
 		else if (p->type == ORSP_PE_UNKNOWN)
 			add(v, false, (long)i,
 			    "an alternative this PEDefinitions version does not know; kept as "
@@ -1108,6 +1114,27 @@ static void check_imsi(vctx *v)
 	}
 }
 
+/* TS 31.103 §4.2.2-4.2.4: EF.IMPI, EF.DOMAIN and EF.IMPU are mandatory in the ISIM, and
+ * personalisation writes the IMS identity there: one marked doNotCreate is judged as EF.IMSI
+ * is (an error for who vouches for the package, a warning for an eUICC installing it; until
+ * session 66 it passed, and `smdp profile generate` then failed on the file's missing size). */
+static void check_isim_files(vctx *v)
+{
+	static const char *const mandatory[] = {"ef-impi", "ef-domain", "ef-impu"};
+	const orsp_pkg *pkg = v->pkg;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		if (pkg->pe[i].type != ORSP_PE_ISIM)
+			continue;
+		for (size_t k = 0; k < ORSP_ARRAY_LEN(mandatory); k++)
+			if (file_do_not_create(fs_file(pkg->pe[i].asn, mandatory[k])))
+				add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), (long)i,
+				    "%s: doNotCreate leaves the ISIM without it, mandatory in TS "
+				    "31.103",
+				    mandatory[k]);
+	}
+}
+
 static void check_aka_one(vctx *v, const ServicesList_t *svc, size_t i, const PE_AKAParameter_t *a)
 {
 	if (a->algoConfiguration.present == PE_AKAParameter__algoConfiguration_PR_algoParameter) {
@@ -1285,6 +1312,7 @@ orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags, orsp_pkg_r
 	check_fids(&v);
 	check_usim_aid(&v);
 	check_imsi(&v);
+	check_isim_files(&v);
 	for (size_t i = 0; i < pkg->n; i++)
 		if (pkg->pe[i].type == ORSP_PE_AKA_PARAMETER)
 			check_aka_one(&v, svc, i, &pkg->pe[i].asn->choice.akaParameter);
