@@ -385,8 +385,42 @@ static void test_ppr_parse(void **state)
 /* The first audit row's detail */
 static int first_detail(const orsp_smdp_audit_row *r, void *arg)
 {
-	snprintf(arg, 256, "%s", r->detail);
+	snprintf(arg, 256, "%.255s", r->detail);
 	return 1;
+}
+
+/* The last audit row's detail, whole */
+static int last_detail(const orsp_smdp_audit_row *r, void *arg)
+{
+	snprintf(arg, sizeof(r->detail), "%s", r->detail);
+	return 0;
+}
+
+/* An audit row's detail is read whole: an order placed for a request whose actor is long (a
+ * client certificate's DN and a call identifier) ends "by ACTOR" in smdp audit too; it was cut
+ * at 255 bytes, and with it the call identifier that ties the change to the request (review
+ * find). */
+static void test_audit_detail_whole(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile p;
+	char actor[ORSP_SMDP_ACTOR_MAX], want[ORSP_SMDP_ACTOR_MAX + 8];
+	static char detail[sizeof(((orsp_smdp_audit_row *)0)->detail)];
+	(void)state;
+
+	import_n(s, 401, 1, "A");
+	memset(actor, 'a', sizeof(actor) - 6);
+	memcpy(actor + sizeof(actor) - 6, "call9", 6);
+	orsp_smdp_set_actor(s, actor);
+	o.profile_type = "A";
+	o.matching_id = "AUDIT-LONG-1-0123456789-0123456789-0123456789-0123456789-012345";
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_audit_walk(s, p.iccid, last_detail, detail, NULL), ORSP_OK);
+	snprintf(want, sizeof(want), "by %s", actor);
+	assert_true(strlen(detail) > 255);
+	assert_string_equal(detail + strlen(detail) - strlen(want), want);
+	orsp_smdp_close(s);
 }
 
 /* PPRs set at import are kept with the profile, with its owner from the package (MCC/MNC
@@ -3793,6 +3827,7 @@ int main(void)
 	    cmocka_unit_test(test_import_check),
 	    cmocka_unit_test(test_ppr_parse),
 	    cmocka_unit_test(test_import_ppr),
+	    cmocka_unit_test(test_audit_detail_whole),
 	    cmocka_unit_test(test_import_ppr_refused),
 	    cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_find_released),

@@ -510,11 +510,16 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_ended_by_expiry(orsp_smdp *s, const orsp_smdp
 /* How many profiles are in each state (n is indexed by orsp_smdp_state), counted by the
  * database without reading the profiles one by one: orsp_smdp_count_where with no filter. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_count_states(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT]);
+/* The longest audit detail a row holds: a KEK file's or a backup's path (PATH_MAX 4096, its
+ * NUL included) and the words before it, or a detail and "; by " and the request's actor
+ * (ORSP_SMDP_ACTOR_MAX). */
+#define ORSP_SMDP_AUDIT_DETAIL_MAX 4224
 /* One row of the append-only audit log (smdp_audit): every state change, CC check, download
- * attempt and eligibility refusal. Text fields are cut to fit. */
+ * attempt and eligibility refusal. The detail is whole (it was cut at 255 bytes until session
+ * 66, the request's call identifier at its end with it); other text fields are cut to fit. */
 typedef struct orsp_smdp_audit_row {
 	int64_t id, at; /* at: seconds since the epoch */
-	char action[40], iccid[21], from[16], to[16], detail[256];
+	char action[40], iccid[21], from[16], to[16], detail[ORSP_SMDP_AUDIT_DETAIL_MAX];
 } orsp_smdp_audit_row;
 /* Call fn for every audit row of profile iccid (NULL: all), oldest first; a non-zero return
  * stops the walk and is returned in *stopped (may be NULL). */

@@ -731,7 +731,7 @@ static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profi
 static orsp_err audit(orsp_smdp *s, const char *action, const char *iccid, const char *from,
                       const char *to, const char *detail)
 {
-	char with_actor[ORSP_SMDP_ACTOR_MAX + 1024];
+	char with_actor[ORSP_SMDP_AUDIT_DETAIL_MAX];
 	orsp_err err;
 	orsp_stmt *st = NULL;
 
@@ -3066,7 +3066,7 @@ const orsp_kek_column *orsp_smdp_kek_columns(size_t *n)
 
 static orsp_err rekey_audit(void *arg, const char *new_path)
 {
-	char detail[4200]; /* "new KEK file " and a path of up to PATH_MAX */
+	char detail[ORSP_SMDP_AUDIT_DETAIL_MAX]; /* "new KEK file " and a path of up to PATH_MAX */
 
 	snprintf(detail, sizeof(detail), "new KEK file %s", new_path);
 	return audit(arg, "kekRotated", "", "", "", detail);
@@ -3130,7 +3130,7 @@ static orsp_err backup_verify(void *arg, orsp_db *copy)
 static orsp_err backup_audit(void *arg, const char *path, bool written)
 {
 	orsp_smdp *s = ((backup_ctx *)arg)->s;
-	char detail[ORSP_DB_PATH_MAX + 16];
+	char detail[ORSP_SMDP_AUDIT_DETAIL_MAX];
 	orsp_err err = orsp_db_begin(s->db);
 
 	if (err)
