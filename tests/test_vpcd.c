@@ -264,6 +264,10 @@ static void test_serve(void **state)
 		assert_int_equal(v, 10);
 		assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &vl), 0);
 		assert_int_equal(v, 3);
+		/* and while an answer waits for its acknowledgement, when Linux sends no probe:
+		 * the same minute, not the retransmissions' 15 (until session 66) */
+		assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, &vl), 0);
+		assert_int_equal(v, 60000);
 	}
 	send_msg(c, "01"); /* power on: no reply */
 	send_msg(c, "0070000001");

@@ -203,6 +203,12 @@ static int vpcd_connect(const char *host, uint16_t port, const volatile sig_atom
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+		/* Linux sends no probe while sent data waits for its acknowledgement: a host gone
+		 * right after an answer went out was found by the retransmissions alone, about 15
+		 * minutes (review find). The same minute bounds that wait. */
+		unsigned ut =
+		    1000u * (VPCD_KEEPALIVE_IDLE_S + VPCD_KEEPALIVE_INTVL_S * VPCD_KEEPALIVE_CNT);
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
 	}
 	return fd;
 }
