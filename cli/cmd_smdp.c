@@ -3364,8 +3364,12 @@ static int smdp_serve(int argc, char **argv)
 	}
 	e = orsp_smdp_server_start(&cfg, &srv);
 	if (e) {
+		/* the same for the KEK, which the start loads: a sealed one's token refusing the
+		 * PIN (exit 1 until session 66, and each restart sent the wrong PIN again), or a
+		 * KEK that does not open the database; no restart mends either */
 		orsp_smdp_config_free(&cfg);
-		return cli_fail("server", e);
+		cli_fail("server", e);
+		return e == ORSP_E_VERIFY ? CLI_CONFIG : CLI_FAIL;
 	}
 	/* an IPv6 address in brackets, as in a URL (RFC 3986 §3.2.2) */
 	v6 = strchr(cfg.listen, ':') != NULL;

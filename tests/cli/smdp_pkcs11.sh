@@ -341,6 +341,12 @@ printf 'badpin-5150\n' >"$T/badpin"
 chmod 600 "$T/badpin"
 sed "s|pin-source=$T/pin|pin-source=$T/badpin|" "$T/kek.sealed" >"$K1"
 failure "refused the PIN" smdp profile list --db "$T/smdp.db"
+# and serve exits 78, as for a key's PIN: the systemd unit does not start it again, sending
+# the wrong PIN every 2 s until the token locks (exit 1 until session 66)
+rc=0
+timeout 60 "$B" smdp serve --config "$T/smdp.conf" >/dev/null 2>"$T/err" || rc=$?
+expect "serve with a sealed KEK whose PIN the token refuses: exit 78 ($(cat "$T/err"))" 78 "$rc"
+has "serve says the token refused the PIN" "refused the PIN" "$(cat "$T/err")"
 cp "$T/kek.sealed" "$K1"
 chmod 600 "$K1"
 # rekey: the new KEK is sealed under the same key from the start
