@@ -1034,6 +1034,18 @@ static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_
 			    tname);
 			goto out;
 		}
+		/* locked, or expired: no restart mends it either (ORSP_E_CRYPTO until session 66,
+		 * exit 1, and a supervisor restarting the server sent the PIN again as soon as
+		 * the security officer set a new one) */
+		if (rv == CKR_PIN_LOCKED || rv == CKR_PIN_EXPIRED) {
+			e = orsp_errf(ORSP_E_VERIFY, "PKCS#11: the token %s has its user PIN %s",
+			              tname,
+			              rv == CKR_PIN_LOCKED
+			                  ? "locked: the security officer must set it again "
+			                    "(pkcs11-tool --init-pin)"
+			                  : "expired: change it first (pkcs11-tool --change-pin)");
+			goto out;
+		}
 		if (rv != CKR_OK) {
 			e = rv_fail(ORSP_E_CRYPTO, rv, "cannot log in", tname);
 			goto out;
