@@ -3984,6 +3984,45 @@ static void test_download_limit_parallel_sessions(void **state)
 	dl_free(&b);
 }
 
+/* b's refusal over the download limit (as above) is written whole or answered 500: a failure
+ * of its writes (the Error state, its audit row, the operator's report, the commit) at each
+ * step in turn leaves the profile Downloaded and b's session as it was, and the same request
+ * sent again is refused with all of it written. Until session 66 such a failure was answered
+ * 8.8.5/6.4 all the same, b's session ended, and the profile stayed Downloaded with no
+ * report (review find). */
+static void test_download_limit_failure_injection(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int failed = 0, http;
+	orsp_err e;
+	json_t *req, *rsp = NULL;
+
+	order_limit(f, EID, "LIMIT-INJ", NULL, 2);
+	parallel_sessions(f, &a, &b, "LIMIT-INJ");
+	get_bpp(f, &a, NULL, true);
+	get_bpp(f, &a, NULL, true);
+	for (int k = 0; k < 40 && !rsp; k++) {
+		req = gbpp_request(f, &b, NULL, true, false);
+		orsp_db_inject_failure(orsp_smdp_db(f->s), k);
+		rsp = call_any(f, "getBoundProfilePackage", req, &http, &e);
+		orsp_db_inject_failure(orsp_smdp_db(f->s), -1);
+		if (e != ORSP_OK) {
+			assert_int_equal(http, 500);
+			assert_null(rsp);
+			assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+			failed++;
+			orsp_err_clear();
+		}
+	}
+	assert_true(failed > 2);
+	expect_fail(rsp, "8.8.5", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE success = 0"), 1);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* Sessions A and B of one eUICC authenticated while the order with a confirmation code was
  * Released; A delivers. B's getBoundProfilePackage still has to give the code (missing:
  * 8.2.7/2.2, wrong: 8.2.7/3.8, counted), and with it binds anew, counted on the profile: it
@@ -7746,6 +7785,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_parallel_sessions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_download_limit_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_session_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_cc_exhausted_keeps_other, setup,
 	                                    teardown),

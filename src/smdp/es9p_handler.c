@@ -2444,8 +2444,16 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 		if (limit) {
-			/* refused either way; if the Error state could not be kept, the profile
-			 * stays as it was and the next attempt is refused the same way */
+			/* refused; but a refusal whose writes failed (the Error state, its audit
+			 * row and report, the commit) is a 500 that leaves the session as it is, so
+			 * that the LPA's next try is refused with them written (it was answered
+			 * 8.8.5/6.4 with the session ended and nothing written, the profile left
+			 * Downloaded with no report, until session 66). Another outcome (the
+			 * profile changed meanwhile, a commit whose flush alone failed) is the
+			 * refusal, as before. */
+			if ((e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE) &&
+			    !orsp_db_unflushed(c->db, e))
+				goto out;
 			if (e)
 				orsp_err_clear();
 			if (sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
