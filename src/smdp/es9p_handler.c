@@ -2377,9 +2377,20 @@ static orsp_err get_bound_profile_package(ctx *c)
 			              p.iccid);
 		} else if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
 			if (p.download_attempts >= p.download_limit) {
+				/* refused; the profile to Error, but not while another session of
+				 * the eUICC has its package out with no result (one authenticated
+				 * in parallel, or one a retry superseded): the eUICC may hold the
+				 * profile from it, whose result decides, as for the confirmation
+				 * code (until session 66 the profile went to Error, and that
+				 * success was `profile not downloaded`) */
+				bool waits = false;
 				limit = true;
-				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
-				                         "download retries exceeded");
+				e = smdp_es9p_package_waiting(c->db, se.iccid, se.eid, se.mid,
+				                              tid_hex, &waits);
+				if (!e && !waits)
+					e = orsp_smdp_mark_error(c->s, se.iccid,
+					                         ORSP_SMDP_FAIL_RETRIES,
+					                         "download retries exceeded");
 			} else if (!bpp)
 				e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile",
 				              p.iccid);
