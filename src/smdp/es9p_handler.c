@@ -869,16 +869,15 @@ static orsp_err session_at(orsp_db *db, const char *iccid, const char *eid, cons
 
 /* Whether a session of the order (iccid, eid, mid) other than tid may still decide it: one
  * authenticated since auth_since (the TTL's start: it may still bind or cancel), or one with
- * its package out (S_BPP, or S_RETRIED awaiting its result) at any age. */
+ * its package out (S_BPP, or S_RETRIED awaiting its result) at any age
+ * (smdp_es9p_package_waiting). */
 static orsp_err order_undecided(orsp_db *db, const char *iccid, const char *eid, const char *mid,
                                 const char *tid, int64_t auth_since, bool *live)
 {
 	orsp_err e = session_at(db, iccid, eid, mid, tid, S_AUTH, auth_since, live);
 
 	if (!e && !*live)
-		e = session_at(db, iccid, eid, mid, tid, S_BPP, INT64_MIN, live);
-	if (!e && !*live)
-		e = session_at(db, iccid, eid, mid, tid, S_RETRIED, INT64_MIN, live);
+		e = smdp_es9p_package_waiting(db, iccid, eid, mid, tid, live);
 	return e;
 }
 
