@@ -3305,6 +3305,18 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 	return CLI_OK;
 }
 
+/* serve's exit when the configuration's load or the server's start (the KEK) fails: 78 for
+ * ORSP_E_VERIFY, a token that refused the PIN (or has one try left, or none; a key's or a
+ * sealed KEK's, the KEK's exit 1 until session 66) or a KEK that does not open the database:
+ * not restarted by its systemd unit, as each start would send the PIN again, towards the
+ * token's lock-out, and no restart mends the others either; every other refusal 1, restarted
+ * (a token or module not there yet at boot comes) */
+static int serve_refused(const char *what, orsp_err e)
+{
+	cli_fail(what, e);
+	return e == ORSP_E_VERIFY ? CLI_CONFIG : CLI_FAIL;
+}
+
 static int smdp_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -3349,14 +3361,8 @@ static int smdp_serve(int argc, char **argv)
 	 * meanwhile was the signal's default action, the process killed (143, 129) */
 	serve_stop = cli_stop_on_signals();
 	e = orsp_smdp_config_load(config, &cfg);
-	if (e) {
-		/* 78 when a token refused the PIN (or has one try left, or none): not restarted by
-		 * its systemd unit, as each start would send the PIN again, towards the token's
-		 * lock-out; every other refusal 1, restarted (a token or module not there yet at
-		 * boot comes) */
-		cli_fail("configuration", e);
-		return e == ORSP_E_VERIFY ? CLI_CONFIG : CLI_FAIL;
-	}
+	if (e)
+		return serve_refused("configuration", e);
 	if (orsp_stop_set(serve_stop)) {
 		fprintf(stderr, "openrsp smdp: stopped by a signal before serving\n");
 		orsp_smdp_config_free(&cfg);
@@ -3364,12 +3370,8 @@ static int smdp_serve(int argc, char **argv)
 	}
 	e = orsp_smdp_server_start(&cfg, &srv);
 	if (e) {
-		/* the same for the KEK, which the start loads: a sealed one's token refusing the
-		 * PIN (exit 1 until session 66, and each restart sent the wrong PIN again), or a
-		 * KEK that does not open the database; no restart mends either */
 		orsp_smdp_config_free(&cfg);
-		cli_fail("server", e);
-		return e == ORSP_E_VERIFY ? CLI_CONFIG : CLI_FAIL;
+		return serve_refused("server", e);
 	}
 	/* an IPv6 address in brackets, as in a URL (RFC 3986 §3.2.2) */
 	v6 = strchr(cfg.listen, ':') != NULL;
