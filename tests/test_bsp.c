@@ -454,6 +454,10 @@ static void test_protect_limits(void **state)
 	assert_int_equal(orsp_bsp_segment_len(0x86, ORSP_BSP_MAX_ENC_PAYLOAD + 1), 1036);
 	assert_int_equal(orsp_bsp_segment_len(0x88, ORSP_BSP_MAX_MAC_PAYLOAD), 1020);
 	assert_int_equal(orsp_bsp_segment_len(0x88, ORSP_BSP_MAX_MAC_PAYLOAD + 1), 1021);
+	/* a length no size_t holds: SIZE_MAX, not a small wrapped number */
+	assert_true(orsp_bsp_segment_len(0x86, SIZE_MAX) == SIZE_MAX);
+	assert_true(orsp_bsp_segment_len(0x88, SIZE_MAX - 8) == SIZE_MAX);
+	assert_true(orsp_bsp_segment_len(0x86, SIZE_MAX / 2) > SIZE_MAX / 2);
 
 	orsp_writer_init(&w, out, sizeof(out));
 	assert_int_equal(orsp_bsp_protect(c, 0x86, big, ORSP_BSP_MAX_ENC_PAYLOAD + 1, &w),

@@ -1774,6 +1774,26 @@ static void test_build_rejects(void **state)
 	p = params(f, true);
 	p.profile = orsp_slice_make(f->upp, f->upp_len); /* not a PPP */
 	assert_int_equal(orsp_bsp_bpp_size(&p, &n), ORSP_E_MALFORMED);
+	/* '86' segments of a shape no eUICC unprotects: no AES block, a part block, the MAC
+	 * alone; the smallest one that is a block and the MAC passes */
+	static const uint8_t seg0[] = {0x86, 0x01, 0x00};
+	uint8_t seg[2 + 16 + 8] = {0x86};
+	static const size_t bad_len[] = {8, 9, 23, 25, 16 + 15 + 8};
+	p = params(f, true);
+	p.profile = orsp_slice_make(seg0, sizeof(seg0));
+	assert_int_equal(orsp_bsp_bpp_size(&p, &n), ORSP_E_MALFORMED);
+	for (size_t i = 0; i < sizeof(bad_len) / sizeof(bad_len[0]); i++) {
+		uint8_t *big = calloc(1, 2 + bad_len[i]);
+		assert_non_null(big);
+		big[0] = 0x86;
+		big[1] = (uint8_t)bad_len[i];
+		p.profile = orsp_slice_make(big, 2 + bad_len[i]);
+		assert_int_equal(orsp_bsp_bpp_size(&p, &n), ORSP_E_MALFORMED);
+		free(big);
+	}
+	seg[1] = 24;
+	p.profile = orsp_slice_make(seg, 26);
+	assert_int_equal(orsp_bsp_bpp_size(&p, &n), ORSP_OK);
 	/* a part over the bound is refused by its length, before its bytes are read (so the
 	 * slices may claim more than their buffers hold) */
 	for (int i = 0; i < 4; i++) {

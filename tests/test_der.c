@@ -368,6 +368,10 @@ static void test_validate_count(void **state)
 	assert_int_equal(orsp_der_validate_count(orsp_slice_make(buf, n), 4, &count),
 	                 ORSP_E_MALFORMED);
 	assert_int_equal(count, 0);
+	/* a depth out of range is the caller's error, and the count is 0 there too */
+	count = 99;
+	assert_int_equal(orsp_der_validate_count(orsp_slice_make(buf, n), 0, &count), ORSP_E_USAGE);
+	assert_int_equal(count, 0);
 	orsp_err_clear();
 }
 

@@ -111,7 +111,8 @@ void orsp_bsp_ctx_free(orsp_bsp_ctx *c);
 /* The block counter the next segment will use (1 for a fresh context). */
 uint64_t orsp_bsp_ctx_counter(const orsp_bsp_ctx *c);
 
-/* Size of the protected TLV for n plaintext bytes under tag (no limit applied). */
+/* Size of the protected TLV for n plaintext bytes under tag (no segment limit applied);
+ * SIZE_MAX when it would not fit a size_t. */
 size_t orsp_bsp_segment_len(uint8_t tag, size_t n);
 
 /* Protect n (>= 1) plaintext bytes as one segment and append it to w:

@@ -67,7 +67,9 @@ static orsp_err check_msg(orsp_slice m, uint32_t tag, const char *name)
 	return e;
 }
 
-/* A Protected Profile Package: '86' TLVs only, each within the segment limit. */
+/* A Protected Profile Package: '86' TLVs only, each within the segment limit and of a shape
+ * the eUICC can unprotect (whole AES blocks, at least one, then the 8-byte MAC: §2.6.4.4), so
+ * that a package that could never load is refused here rather than at the eUICC. */
 static orsp_err check_ppp(orsp_slice ppp)
 {
 	orsp_reader r;
@@ -85,6 +87,12 @@ static orsp_err check_ppp(orsp_slice ppp)
 			return orsp_errf(ORSP_E_MALFORMED,
 			                 "BPP build: PPP segment of %zu bytes exceeds %d",
 			                 t.raw.len, ORSP_BSP_MAX_SEGMENT);
+		if (t.value.len < ORSP_BSP_MAC_LEN + 16 || (t.value.len - ORSP_BSP_MAC_LEN) % 16)
+			return orsp_errf(
+			    ORSP_E_MALFORMED,
+			    "BPP build: PPP segment of %zu value bytes is not AES blocks "
+			    "and a MAC",
+			    t.value.len);
 	}
 	return ORSP_OK;
 }

@@ -100,7 +100,12 @@ static size_t data_len(uint8_t tag, size_t n)
 
 size_t orsp_bsp_segment_len(uint8_t tag, size_t n)
 {
-	size_t v = data_len(tag, n) + ORSP_BSP_MAC_LEN;
+	size_t v;
+
+	/* SIZE_MAX for an n whose segment would not fit a size_t (no buffer can hold it) */
+	if (n > SIZE_MAX - 2 * BLOCK - ORSP_BSP_MAC_LEN - 16)
+		return SIZE_MAX;
+	v = data_len(tag, n) + ORSP_BSP_MAC_LEN;
 	return 1 + orsp_der_len_size(v) + v;
 }
 

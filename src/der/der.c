@@ -304,10 +304,10 @@ orsp_err orsp_der_validate_count(orsp_slice in, unsigned max_depth, size_t *coun
 	der_hdr h;
 	orsp_err e;
 
+	*count = 0;
 	if (max_depth == 0 || max_depth > ORSP_DER_MAX_DEPTH)
 		return orsp_errf(ORSP_E_USAGE, "DER: max_depth %u outside 1..%d", max_depth,
 		                 ORSP_DER_MAX_DEPTH);
-	*count = 0;
 	if (in.len == 0 || !in.p)
 		return orsp_errf(ORSP_E_MALFORMED, "DER: empty input");
 
