@@ -1520,6 +1520,22 @@ int __real_rename(const char *from, const char *to);
 int __wrap_rename(const char *from, const char *to);
 int __real_unlink(const char *path);
 int __wrap_unlink(const char *path);
+orsp_err __real_orsp_aes_gcm_open(const uint8_t *key, size_t key_len, const uint8_t iv[12],
+                                  const void *aad, size_t aad_len, const uint8_t *in, size_t n,
+                                  const uint8_t tag[16], uint8_t *out);
+orsp_err __wrap_orsp_aes_gcm_open(const uint8_t *key, size_t key_len, const uint8_t iv[12],
+                                  const void *aad, size_t aad_len, const uint8_t *in, size_t n,
+                                  const uint8_t tag[16], uint8_t *out);
+static bool gcm_fails; /* the cipher fails as OpenSSL out of memory would */
+
+orsp_err __wrap_orsp_aes_gcm_open(const uint8_t *key, size_t key_len, const uint8_t iv[12],
+                                  const void *aad, size_t aad_len, const uint8_t *in, size_t n,
+                                  const uint8_t tag[16], uint8_t *out)
+{
+	if (gcm_fails)
+		return orsp_errf(ORSP_E_CRYPTO, "AES-GCM operation failed: malloc failure");
+	return __real_orsp_aes_gcm_open(key, key_len, iv, aad, aad_len, in, n, tag, out);
+}
 
 static const char *base(const char *path)
 {
@@ -1608,6 +1624,40 @@ static void test_create_order(void **state)
 	orsp_seal_close(s);
 }
 
+/* A create that fails once the manifest is in place (its directory flush) removes it as
+ * destroy does: the manifest first, that removal flushed, then the rest. When the manifest
+ * cannot be removed, the key and the counter stay with it: a whole store, which open takes
+ * (until session 67 they went, and the manifest left alone looked tampered with). */
+static void test_create_fails_after_manifest(void **state)
+{
+	char log[512] = "";
+	orsp_seal *s = NULL;
+	struct stat st;
+	(void)state;
+
+	order = log;
+	fsync_fail_in = 1; /* the one after the manifest's rename */
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_STORAGE);
+	order = NULL;
+	assert_int_equal(fsync_fail_in, -1);
+	assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory"));
+	assert_non_null(strstr(log, "rename manifest.tmp manifest, unlink manifest, fsync dir, "
+	                            "unlink counter, unlink device.key"));
+	assert_int_not_equal(stat(dir, &st), 0);
+
+	fsync_fail_in = 1;
+	unlink_fails = "manifest";
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_STORAGE);
+	unlink_fails = NULL;
+	assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory"));
+	assert_non_null(strstr(orsp_err_detail(), "the store was left whole"));
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_count(s), 0);
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+}
+
 /* Destroy removes the manifest, flushes the directory, and only then the rest: a manifest
  * brought back by a power cut without the counter and the key, or left by a removal that
  * failed, would be a store that looks tampered with. */
@@ -1623,7 +1673,7 @@ static void test_destroy_order(void **state)
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 	order = NULL;
 	assert_string_equal(log, "unlink manifest, fsync dir, unlink counter, unlink device.key, "
-	                         "unlink lock, unlink r0000000000000001.rec, fsync dir");
+	                         "unlink r0000000000000001.rec, fsync dir, unlink lock");
 
 	/* the manifest cannot be removed: nothing else is, the store stays whole */
 	create_with("a", "alpha");
@@ -1766,6 +1816,62 @@ static void test_create_write_fails(void **state)
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 }
 
+/* A cipher that fails (OpenSSL out of memory) while a manifest or a record is decrypted is
+ * that failure, ORSP_E_CRYPTO, not tampering (ORSP_E_VERIFY, until session 67); the store is
+ * untouched and opens once the cipher works. */
+static void test_cipher_failure(void **state)
+{
+	orsp_seal *s = NULL;
+	size_t n = 0;
+	uint8_t buf[16];
+	(void)state;
+
+	create_with("a", "alpha");
+	gcm_fails = true;
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_CRYPTO);
+	gcm_fails = false;
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "cannot be decrypted"));
+	assert_null(strstr(orsp_err_detail(), "tampered"));
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	gcm_fails = true;
+	assert_int_equal(orsp_seal_read(s, "a", buf, sizeof(buf), &n), ORSP_E_CRYPTO);
+	gcm_fails = false;
+	assert_null(strstr(orsp_err_detail(), "tampered"));
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+}
+
+/* Create takes no path longer than open and destroy take (it made stores that neither could
+ * use or remove, until session 67), and a lock file it could not lock does not keep a
+ * directory it made. */
+static void test_create_long_path(void **state)
+{
+	static char d[4200];
+	const char *at = "lock: lock file opened";
+	size_t len;
+	struct stat st;
+	(void)state;
+
+	len = (size_t)snprintf(d, sizeof(d), "%.1000s/long", test_tmpdir("seal"));
+	assert_true(mkdir(d, 0700) == 0 || errno == EEXIST);
+	while (len < 3800) {
+		len += (size_t)snprintf(d + len, sizeof(d) - len, "/%0200d", 0);
+		assert_true(mkdir(d, 0700) == 0 || errno == EEXIST);
+	}
+	/* 4070 bytes: manifest.tmp (the longest name create writes) still fits PATH_MAX */
+	memset(d + len, 'x', 4070 - len);
+	d[len] = '/';
+	d[4070] = '\0';
+	assert_int_equal(orsp_seal_create(d), ORSP_E_USAGE);
+	assert_int_not_equal(stat(d, &st), 0);
+
+	orsp_seal_set_test_hook(fail_at, &at);
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_STORAGE);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_int_not_equal(stat(dir, &st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1799,6 +1905,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_create_parent_fsync, setup),
 	    cmocka_unit_test_setup(test_create_order, setup),
 	    cmocka_unit_test_setup(test_destroy_order, setup),
+	    cmocka_unit_test_setup(test_create_fails_after_manifest, setup),
+	    cmocka_unit_test_setup(test_cipher_failure, setup),
+	    cmocka_unit_test_setup(test_create_long_path, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

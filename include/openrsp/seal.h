@@ -56,7 +56,9 @@ typedef struct orsp_seal orsp_seal;
  * already: ORSP_E_EXISTS, nor be writable by group or others: ORSP_E_POLICY, as in
  * orsp_seal_open): a new random device key in dir/device.key (0600), the counter at 0
  * and an empty manifest, under the lock orsp_seal_open takes (ORSP_E_STATE while another
- * process holds it). On a failure it removes what it wrote (and dir, if it made it). A
+ * process holds it). ORSP_E_USAGE for a path longer than open and destroy take. On a failure
+ * it removes what it wrote (and dir, if it made it), the manifest first as destroy does: when
+ * that removal fails, the rest stays with it (a whole store, the error says so). A
  * process that dies in it leaves device.key (and the counter at 0) without a manifest: open
  * then says ORSP_E_NOT_FOUND naming the leftover, and the next create removes it and starts
  * afresh. A device key without a manifest beside record files or a counter past 0 is a store
@@ -101,13 +103,16 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir);
  * when the counter or the record generations are at 2^64 - 1 (a commit would wrap them): all
  * found before anything is written, the handle stays usable; ORSP_E_STORAGE when a write fails: the
  * store then holds either the old or the new set (the new one only if the failure came after the
- * manifest was installed; reopening tells), and the handle refuses everything until reopened. */
+ * manifest was installed; reopening tells), and the handle refuses everything until reopened;
+ * ORSP_E_CRYPTO when the random source, the cipher or the hash fails (before the manifest: the
+ * old set stays). */
 ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n);
 
 /* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
  * small (*len = the size needed); ORSP_E_POLICY when its file is another user's or writable by
  * group or others; ORSP_E_VERIFY when the record file is not a regular file, does
- * not authenticate or does not match the manifest; ORSP_E_STORAGE when it cannot be read. */
+ * not authenticate or does not match the manifest; ORSP_E_STORAGE when it cannot be read;
+ * ORSP_E_CRYPTO when the cipher or the hash fails (not tampering: OpenSSL out of memory). */
 ORSP_MUST_CHECK orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap,
                                         size_t *len);
 

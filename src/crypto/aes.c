@@ -171,10 +171,11 @@ static orsp_err aes_gcm(int enc, const uint8_t *key, size_t key_len, const uint8
 	err = ORSP_OK;
 out:
 	EVP_CIPHER_CTX_free(ctx);
-	if (err == ORSP_E_VERIFY) {
+	/* a decryption that failed, at the tag or before it, leaves no plaintext behind */
+	if (!enc && err != ORSP_OK && n)
 		orsp_wipe(out, n);
+	if (err == ORSP_E_VERIFY)
 		return orsp__ossl_fail(err, "AES-GCM authentication tag mismatch");
-	}
 	return err == ORSP_OK ? err : orsp__ossl_fail(err, "AES-GCM operation failed");
 }
 

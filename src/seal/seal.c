@@ -396,13 +396,18 @@ static orsp_err open_blob(const uint8_t key[ORSP_SEAL_KEY_LEN], const char *magi
 {
 	if (n < OVERHEAD || memcmp(in, magic, MAGIC_LEN) != 0)
 		return orsp_errf(ORSP_E_VERIFY, "%s: not a sealed file of this kind", what);
-	if (orsp_aes_gcm_open(key, ORSP_SEAL_KEY_LEN, in + MAGIC_LEN, aad, aad_len,
-	                      in + MAGIC_LEN + IV_LEN, n - OVERHEAD, in + n - TAG_LEN,
-	                      out) != ORSP_OK)
+	orsp_err e =
+	    orsp_aes_gcm_open(key, ORSP_SEAL_KEY_LEN, in + MAGIC_LEN, aad, aad_len,
+	                      in + MAGIC_LEN + IV_LEN, n - OVERHEAD, in + n - TAG_LEN, out);
+	/* only a tag that does not match is tampering: a failure of the cipher itself (a
+	 * context OpenSSL could not allocate) is passed on as what it is */
+	if (e == ORSP_E_VERIFY)
 		return orsp_errf(ORSP_E_VERIFY,
 		                 "%s: does not authenticate under the device key (tampered, or "
 		                 "another device's key)",
 		                 what);
+	if (e != ORSP_OK)
+		return orsp_errf(e, "%s: cannot be decrypted: %s", what, orsp_err_detail());
 	return ORSP_OK;
 }
 
@@ -601,11 +606,35 @@ static bool unfinished_create(const char *dir)
 	return clean;
 }
 
+/* What a failed create wrote, removed again as destroy removes a store: the manifest first,
+ * its removal durable before the rest goes, and nothing else when that fails (a manifest left,
+ * or brought back by a power cut, without its key and counter is a store that open takes for
+ * one tampered with and create refuses; with them, it is a whole store). The detail of the
+ * create's own error is kept. False when the manifest is still there. */
+static bool remove_created(const char *dir)
+{
+	static const char *const written[] = {"manifest.tmp", "counter", "device.key"};
+	char path[PATH_CAP], why[ORSP_ERR_DETAIL_MAX];
+	bool gone;
+
+	orsp_err_detail_copy(why, sizeof(why));
+	if (path_of(path, dir, "manifest") != ORSP_OK)
+		return false;
+	if (unlink(path) == 0)
+		gone = fsync_dir(dir) == ORSP_OK;
+	else
+		gone = errno == ENOENT;
+	if (gone)
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(written); i++)
+			if (path_of(path, dir, written[i]) == ORSP_OK)
+				(void)unlink(path);
+	(void)orsp_errf(ORSP_E_STORAGE, "%s", why); /* the code is the caller's */
+	return gone;
+}
+
 orsp_err orsp_seal_create(const char *dir)
 {
-	/* What this call writes; on a failure removed again, the manifest first. */
-	static const char *const written[] = {"manifest", "manifest.tmp", "counter", "device.key"};
-	char path[PATH_CAP], lock[PATH_CAP];
+	char path[PATH_CAP], lock[PATH_CAP] = "";
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
 	bool made_dir, key_made = false;
 	struct stat st;
@@ -614,6 +643,9 @@ orsp_err orsp_seal_create(const char *dir)
 
 	if (!dir || !dir[0])
 		return orsp_errf(ORSP_E_USAGE, "sealed store: no directory");
+	/* the bound open and destroy apply: a store made here is one they take */
+	if (strlen(dir) >= PATH_CAP - 32)
+		return orsp_errf(ORSP_E_USAGE, "%s: path too long", dir);
 	made_dir = mkdir(dir, 0700) == 0;
 	if (!made_dir && errno != EEXIST)
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir, strerror(errno));
@@ -682,20 +714,17 @@ orsp_err orsp_seal_create(const char *dir)
 		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1);
 out:
 	orsp_wipe(key, sizeof(key));
-	if (e != ORSP_OK && key_made) {
-		/* A key left without a manifest would make the next create refuse and open
-		 * say there is no store. (A crash leaves exactly that: see HALF_CREATED.) */
-		for (size_t i = 0; i < ORSP_ARRAY_LEN(written); i++)
-			if (path_of(path, dir, written[i]) == ORSP_OK)
-				(void)unlink(path);
-	}
+	if (e != ORSP_OK && key_made && !remove_created(dir))
+		e = orsp_errf(e, "%s (the store was left whole: its manifest cannot be removed)",
+		              orsp_err_detail());
 	if (lock_fd >= 0) {
 		/* removed while held, as destroy does, unless a store is there */
 		if (e != ORSP_OK && path_of(path, dir, "manifest") == ORSP_OK &&
 		    lstat(path, &st) != 0)
 			(void)unlink(lock);
 		close(lock_fd);
-	}
+	} else if (e != ORSP_OK && e != ORSP_E_STATE && made_dir && lock[0])
+		(void)unlink(lock); /* made by take_lock, which could not lock it */
 	if (e != ORSP_OK && made_dir)
 		(void)rmdir(dir);
 	return e;
@@ -1140,8 +1169,8 @@ void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void 
  * directory (closed here). */
 static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove_dir)
 {
-	static const char *const fixed[] = {"manifest",    "manifest.tmp", "counter",
-	                                    "counter.tmp", "device.key",   "lock"};
+	static const char *const fixed[] = {"manifest", "manifest.tmp", "counter", "counter.tmp",
+	                                    "device.key"};
 	char path[PATH_CAP];
 	struct dirent *de;
 	orsp_err e;
@@ -1180,10 +1209,15 @@ static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove
 	/* The removals durable, the device key's above all: without this flush a power cut
 	 * could bring back the key and the records of a store destroyed (without the manifest:
 	 * a leftover the next destroy clears, or create, when nothing of value is there). The
-	 * lock is held through it. */
+	 * lock is held through it, and its file goes last: once it is gone, another process
+	 * can take a new one and begin a new store here, whose record files the loop above
+	 * would otherwise remove. */
 	if (e == ORSP_OK)
 		e = fsync_dir(dir);
-	close(lock_fd); /* its file is gone already */
+	if (path_of(path, dir, "lock") == ORSP_OK && unlink(path) != 0 && errno != ENOENT &&
+	    e == ORSP_OK)
+		e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path, strerror(errno));
+	close(lock_fd);
 	/* only if nothing else is left in it; an empty directory that a power cut brings
 	 * back holds nothing, so its parent's flush is not waited for */
 	if (e == ORSP_OK && remove_dir && rmdir(dir) == 0 && orsp_fsync_dir_of(dir) != ORSP_OK)
