@@ -141,6 +141,21 @@ static void test_utf8_text_chars(void **state)
 	assert_int_equal(orsp_utf8_text_chars((const uint8_t *)"a\0b", 3), -2); /* NUL */
 }
 
+/* A UTF8String's characters as SGP.22 sizes it: controls count, a NUL or a byte of no UTF-8
+ * does not decode. */
+static void test_utf8_chars(void **state)
+{
+	(void)state;
+	assert_int_equal(orsp_utf8_chars(NULL, 0), 0);
+	assert_int_equal(orsp_utf8_chars((const uint8_t *)"ab\xC3\xA9\xE2\x82\xAC", 7), 4);
+	assert_int_equal(orsp_utf8_chars((const uint8_t *)"a\x1B[31m", 6), 6);
+	assert_int_equal(orsp_utf8_chars((const uint8_t *)"\xF0\x9F\x93\xB6", 4), 1);
+	assert_int_equal(orsp_utf8_chars((const uint8_t *)"a\0b", 3), -1);
+	assert_int_equal(orsp_utf8_chars((const uint8_t *)"a\xC3", 2), -1);
+	assert_int_equal(orsp_utf8_chars((const uint8_t *)"\xED\xA0\x80", 3), -1); /* surrogate */
+	assert_int_equal(orsp_utf8_chars((const uint8_t *)"\xFF", 1), -1);
+}
+
 /* A cut to fit never ends inside a character: "é" is C3 A9, "€" E2 82 AC. */
 static void test_utf8_cut(void **state)
 {
@@ -1218,6 +1233,7 @@ int main(void)
 	    cmocka_unit_test(test_utf8_seq),
 	    cmocka_unit_test(test_utf8_is_control),
 	    cmocka_unit_test(test_utf8_text_chars),
+	    cmocka_unit_test(test_utf8_chars),
 	    cmocka_unit_test(test_utf8_cut),
 	    cmocka_unit_test(test_utf8_printable),
 	    cmocka_unit_test(test_ascii_printable),

@@ -67,7 +67,7 @@
 #define RAT_NO_FLAGS "BF4311A00F300D80020560A10730058003EEEEEE"
 /* provider "Op\u00E9ra" CSI(C1, as UTF-8) "1m" 0xFF, name "TS48" CR ESC "[2Ktest" LF DEL */
 #define META_CONTROLS                                                                              \
-	"BF252A5A0A98001032547698103214910B4F70C3A97261C29B316DFF920F545334380D1B5B324B7465737"    \
+	"BF252A5A0A98001032547698103214910B4F70C3A97261C29B316D7F920F545334380D1B5B324B7465737"    \
 	"40A7F"
 /* NotificationMetadata with seqNumber s (two hex digits), an install for testsmdpplus1 */
 #define NM_SEQ(s)                                                                                  \
@@ -1073,8 +1073,8 @@ static void test_initiate_failed(void **state)
 }
 
 /* Text from the SM-DP+ reaches the user's terminal only without control characters: the
- * profile's names (CR, ESC, LF, DEL, a C1 CSI, a byte that is not UTF-8 each become '?',
- * UTF-8 stays) and the message of a refusal (one line). */
+ * profile's names (CR, ESC, LF, DEL, a C1 CSI each become '?', UTF-8 stays; a byte that
+ * is not UTF-8 is refused: test_metadata_strict) and the message of a refusal (one line). */
 static void test_server_text_sanitised(void **state)
 {
 	fx *x = *state;
@@ -2594,6 +2594,7 @@ static void test_download_s2_fields(void **state)
 	    "30188010" TID "5F49000101FF",       /* bppEuiccOtpk before it */
 	    "301B8010" TID "0101FF5F49005F4900", /* bppEuiccOtpk twice */
 	    "301B8010" TID "0101FF8201005F4900", /* bppEuiccOtpk after an extension */
+	    "30188010" TID "0101FF800100",       /* a second transactionId */
 	};
 	fx *x = *state;
 	char iccid[21];
@@ -3013,46 +3014,90 @@ static void test_metadata_strict(void **state)
 		assert_int_equal(x->n_confirm, 0);
 		reset(x);
 	}
-	/* serviceProviderName of ORSP_LPA_SPN_BUF (129) bytes, profileName of ORSP_LPA_NAME_BUF
-	 * (257) bytes: one byte more than the LPA keeps (it would cut them, so what the user
-	 * confirms would not be what is installed): malformed, cancelled, nothing confirmed;
-	 * one byte less is taken (confirmed, installed) */
+	/* The names as the eUICC's StoreMetadata takes them (UTF8String SIZE(0..32) and
+	 * SIZE(0..64), in characters, both mandatory): 32 and 64 characters are taken, of one
+	 * byte or of two (32 'é' are 64 bytes); one more, a byte of no UTF-8, a NUL, a name
+	 * missing, or notificationConfigurationInfo twice: malformed, cancelled, nothing
+	 * confirmed (until session 67 they were shown, confirmed and bound, and the eUICC
+	 * refused them at the load: the profile in Error at the SM-DP+) */
+	static const char spn_bad[] = "profileMetadata: serviceProviderName not UTF-8 of at most "
+	                              "32 characters (session cancelled)";
+	static const char name_bad[] = "profileMetadata: profileName not UTF-8 of at most 64 "
+	                               "characters (session cancelled)";
 	static const struct {
-		uint32_t tag;
-		size_t len;
+		const char *unit; /* the name's character, repeated n times */
+		size_t n;
+		uint32_t tag;      /* whose name: 0x91 or 0x92; 0 none, the other given */
+		const char *extra; /* a TLV after the names, hex */
 		const char *detail;
-	} longer[] = {
-	    {0x91, ORSP_LPA_SPN_BUF,
-	     "profileMetadata: serviceProviderName too long (session cancelled)"},
-	    {0x92, ORSP_LPA_NAME_BUF, "profileMetadata: profileName too long (session cancelled)"},
+	} names[] = {
+	    {"N", 32, 0x91, NULL, NULL},
+	    {"N", 33, 0x91, NULL, spn_bad},
+	    {"\xC3\xA9", 32, 0x91, NULL, NULL},
+	    {"\xC3\xA9", 33, 0x91, NULL, spn_bad},
+	    {"N", 64, 0x92, NULL, NULL},
+	    {"N", 65, 0x92, NULL, name_bad},
+	    {"\xF0\x9F\x93\xB6", 64, 0x92, NULL, NULL},
+	    {"\xC3", 1, 0x91, NULL, spn_bad},
+	    {"\xC3", 1, 0x92, NULL, name_bad},
+	    {"\xED\xA0\x80", 1, 0x92, NULL, name_bad}, /* a surrogate */
+	    {"", 1, 0x91, NULL, spn_bad},              /* U+0000 */
+	    {"", 0, 0x91, NULL, NULL},                 /* empty: SIZE(0..) */
+	    {"N", 1, 0x91, "B600B600",
+	     "profileMetadata: a field (tag B6) twice (session cancelled)"},
+	    {"N", 1, 0x91, "B600", NULL},
 	};
-	for (size_t k = 0; k < 2 * sizeof(longer) / sizeof(longer[0]); k++) {
-		static char text[ORSP_LPA_NAME_BUF], hex[1200];
-		size_t i = k / 2, len = longer[i].len - 1 + k % 2; /* the longest kept, one more */
-		uint8_t b[600];
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(names) + 2; i++) {
+		static char text[4 * 65 + 1], hex[1400];
+		uint8_t b[700], extra[8];
+		size_t len = 0, ul, el = 0;
 		orsp_writer w;
 		orsp_der_mark m;
-		memset(text, 'N', len);
+		const char *detail;
+		bool spn = true, name = true;
+		if (i < ORSP_ARRAY_LEN(names)) {
+			ul = strlen(names[i].unit) ? strlen(names[i].unit) : 1;
+			for (size_t j = 0; j < names[i].n; j++, len += ul)
+				memcpy(text + len, names[i].unit, ul);
+			if (names[i].extra)
+				assert_int_equal(
+				    orsp_hex_decode(names[i].extra, extra, sizeof(extra), &el),
+				    ORSP_OK);
+			detail = names[i].detail;
+		} else {
+			/* the names missing, one at a time */
+			spn = i == ORSP_ARRAY_LEN(names);
+			name = !spn;
+			detail = spn ? "profileMetadata: no profileName (session cancelled)"
+			             : "profileMetadata: no serviceProviderName (session "
+			               "cancelled)";
+		}
+		bool own_spn = i < ORSP_ARRAY_LEN(names) && names[i].tag == 0x91;
+		bool own_name = i < ORSP_ARRAY_LEN(names) && names[i].tag == 0x92;
 		orsp_writer_init(&w, b, sizeof(b));
 		m = orsp_der_begin(&w, 0xBF25);
 		orsp_der_put_tlv(&w, 0x5A, "\x98\x00\x10\x32\x54\x76\x98\x10\x32\x14", 10);
-		orsp_der_put_tlv(&w, 0x91, longer[i].tag == 0x91 ? text : "OpenRSP",
-		                 longer[i].tag == 0x91 ? len : 7);
-		orsp_der_put_tlv(&w, 0x92, longer[i].tag == 0x92 ? text : "TS48 test",
-		                 longer[i].tag == 0x92 ? len : 9);
+		if (spn)
+			orsp_der_put_tlv(&w, 0x91, own_spn ? text : "OpenRSP", own_spn ? len : 7);
+		if (name)
+			orsp_der_put_tlv(&w, 0x92, own_name ? text : "TS48 test",
+			                 own_name ? len : 9);
+		orsp_write_bytes(&w, extra, el);
 		orsp_der_end(&w, m);
 		assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 		assert_int_equal(orsp_hex_encode(b, w.len, hex, sizeof(hex)), ORSP_OK);
 		x->consent = CONSENT_YES;
 		x->smdp.meta = hex;
-		if (len < longer[i].len) {
-			assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+		if (!detail) {
+			if (run(x, NULL, iccid) != ORSP_OK)
+				fail_msg("names[%zu]: %s", i, orsp_err_detail());
 			assert_int_equal(x->n_confirm, 1);
 			reset(x);
 			continue;
 		}
 		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
-		assert_string_equal(orsp_err_detail(), longer[i].detail);
+		if (strcmp(orsp_err_detail(), detail) != 0)
+			fail_msg("names[%zu]: %s", i, orsp_err_detail());
 		assert_int_equal(cancel_reason(x), 1);
 		assert_int_equal(x->n_confirm, 0);
 		reset(x);

@@ -407,11 +407,11 @@ static void test_metadata_iccid(void **state)
 	uint8_t *b;
 	size_t n = 0;
 
-	b = hex("BF250C5A0A98001032547698103214", &n);
+	b = hex("BF25105A0A9800103254769810321491009200", &n); /* names empty */
 	assert_int_equal(lpa_metadata_of(b, n, &p, &owner, &has_owner), ORSP_OK);
 	assert_string_equal(p.iccid, "89000123456789012341");
 	free(b);
-	b = hex("BF250C5A0A980010325476981032F4", &n);
+	b = hex("BF25105A0A980010325476981032F491009200", &n);
 	assert_int_equal(lpa_metadata_of(b, n, &p, &owner, &has_owner), ORSP_OK);
 	assert_string_equal(p.iccid, "8900012345678901234");
 	free(b);

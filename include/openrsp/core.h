@@ -208,6 +208,10 @@ bool orsp_utf8_is_control(uint32_t cp);
  * they are all well-formed UTF-8 (orsp_utf8_seq) and none a control (orsp_utf8_is_control);
  * else, for the first that is not, -1 (a byte of no UTF-8 sequence) or -2 (a control). */
 long orsp_utf8_text_chars(const uint8_t *p, size_t n);
+/* The number of characters of p[0..n) when it is a UTF8String's content as SGP.22 counts its
+ * SIZE: well-formed UTF-8 (orsp_utf8_seq) without a NUL; else -1. Other controls are
+ * characters here (what shows them makes them safe: orsp_utf8_printable). */
+long orsp_utf8_chars(const uint8_t *p, size_t n);
 /* The length of the longest start of the UTF-8 text s (len bytes) that has at most max bytes
  * and does not end inside a character: where to cut it to fit. */
 size_t orsp_utf8_cut(const char *s, size_t len, size_t max);

@@ -94,7 +94,8 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33]);
  * profileNickname SIZE(0..64), serviceProviderName SIZE(0..32) characters). */
 #define ORSP_LPA_NAME_CHARS 64
 #define ORSP_LPA_NAME_BUF (4 * ORSP_LPA_NAME_CHARS + 1)
-#define ORSP_LPA_SPN_BUF (4 * 32 + 1)
+#define ORSP_LPA_SPN_CHARS 32
+#define ORSP_LPA_SPN_BUF (4 * ORSP_LPA_SPN_CHARS + 1)
 
 typedef struct orsp_lpa_profile {
 	char iccid[21];

@@ -96,6 +96,17 @@ long orsp_utf8_text_chars(const uint8_t *p, size_t n)
 	return chars;
 }
 
+long orsp_utf8_chars(const uint8_t *p, size_t n)
+{
+	long chars = 0;
+	uint32_t cp;
+
+	for (size_t i = 0, k; i < n; i += k, chars++)
+		if ((k = orsp_utf8_seq(p + i, n - i, &cp)) == 0 || cp == 0)
+			return -1;
+	return chars;
+}
+
 void orsp_utf8_printable(const uint8_t *p, size_t n, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;

@@ -39,16 +39,8 @@ static void copy_str(orsp_slice v, char *out, size_t cap)
  * profile record's buffers hold: such a value is kept whole. */
 static bool text_ok(orsp_slice v, size_t max)
 {
-	size_t chars = 0;
-
-	for (size_t i = 0; i < v.len; chars++) {
-		uint32_t cp = 0;
-		size_t k = orsp_utf8_seq(v.p + i, v.len - i, &cp);
-		if (!k || !cp || chars == max)
-			return false;
-		i += k;
-	}
-	return true;
+	long chars = orsp_utf8_chars(v.p, v.len);
+	return chars >= 0 && (size_t)chars <= max;
 }
 
 static orsp_err sign(const orsp_euicc *e, const uint8_t *m, size_t n, uint8_t sig[ORSP_EC_SIG_LEN])

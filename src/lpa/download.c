@@ -605,16 +605,29 @@ static void error_result_str(orsp_slice v, char *out, size_t cap)
 	         (unsigned long long)cmd, cn ? " (" : "", cn ? cn : "", cn ? ")" : "");
 }
 
+/* A serviceProviderName or profileName as its UTF8String (SIZE(0..max)) in characters, as
+ * the eUICC takes it (es10_isdr.c): what it would refuse at StoreMetadata, after the user
+ * confirmed and the SM-DP+ bound the package, is refused here, before anyone is asked. */
+static bool meta_text_ok(orsp_slice v, size_t max)
+{
+	long chars = orsp_utf8_chars(v.p, v.len);
+	return chars >= 0 && (size_t)chars <= max;
+}
+
 /* StoreMetadataRequest (SGP.22 §5.5.3) into p and *owner (profileOwner, *has_owner). The
  * fields the LPA acts on, profilePolicyRules and profileOwner, are read strictly: a malformed
- * or repeated one is an error, never a profile without rules. */
+ * or repeated one is an error, never a profile without rules. So are those the eUICC's
+ * StoreMetadata would refuse: a mandatory one missing (iccid, serviceProviderName,
+ * profileName), one twice, a name over its size. */
 orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
                          orsp_lpa_operator *owner, bool *has_owner)
 {
 	orsp_tlv t, f;
 	orsp_reader r;
 	bool has_ppr = false;
-	unsigned seen = 0; /* 1 iccid, 2 serviceProviderName, 4 profileName, 8 profileClass */
+	/* 1 iccid, 2 serviceProviderName, 4 profileName, 8 profileClass,
+	 * 16 notificationConfigurationInfo */
+	unsigned seen = 0;
 
 	memset(p, 0, sizeof(*p));
 	memset(owner, 0, sizeof(*owner));
@@ -634,6 +647,7 @@ orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 		               : f.tag == 0x91 ? 2u
 		               : f.tag == 0x92 ? 4u
 		               : f.tag == 0x95 ? 8u
+		               : f.tag == 0xB6 ? 16u
 		                               : 0u;
 		if (bit & seen)
 			return orsp_errf(ORSP_E_MALFORMED,
@@ -647,15 +661,21 @@ orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 			    strlen(p->iccid) < 19)
 				return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: ICCID");
 		} else if (f.tag == 0x91) {
-			if (f.value.len >= sizeof(p->spn))
-				return orsp_errf(ORSP_E_MALFORMED,
-				                 "profileMetadata: serviceProviderName too long");
+			if (!meta_text_ok(f.value, ORSP_LPA_SPN_CHARS))
+				return orsp_errf(
+				    ORSP_E_MALFORMED,
+				    "profileMetadata: serviceProviderName not UTF-8 of at "
+				    "most %d characters",
+				    ORSP_LPA_SPN_CHARS);
 			/* text for the user's terminal: made safe as the card's is */
 			lpa_text_copy(f.value, p->spn, sizeof(p->spn));
 		} else if (f.tag == 0x92) {
-			if (f.value.len >= sizeof(p->name))
-				return orsp_errf(ORSP_E_MALFORMED,
-				                 "profileMetadata: profileName too long");
+			if (!meta_text_ok(f.value, ORSP_LPA_NAME_CHARS))
+				return orsp_errf(
+				    ORSP_E_MALFORMED,
+				    "profileMetadata: profileName not UTF-8 of at most %d "
+				    "characters",
+				    ORSP_LPA_NAME_CHARS);
 			lpa_text_copy(f.value, p->name, sizeof(p->name));
 		} else if (f.tag == 0x95) {
 			if (orsp_der_uint(f.value, &v) || v > 2)
@@ -681,6 +701,9 @@ orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 	}
 	if (!(seen & 1))
 		return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: no ICCID");
+	if (!(seen & 2) || !(seen & 4))
+		return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: no %s",
+		                 seen & 2 ? "profileName" : "serviceProviderName");
 	orsp_err_clear(); /* a lenient field's parse may have left a detail */
 	return ORSP_OK;
 }
@@ -995,7 +1018,10 @@ orsp_err lpa_smdp_signed2_check(orsp_slice v, const uint8_t *tid, size_t tid_len
 				    "ccRequiredFlag of smdpSigned2 is not a DER BOOLEAN "
 				    "(00 or FF)");
 			}
-		} else if (stage == 0 || f.tag == 0x01 || (f.tag == 0x5F49 && stage != 1)) {
+		} else if (stage == 0 || f.tag == 0x01 || f.tag == 0x80 ||
+		           (f.tag == 0x5F49 && stage != 1)) {
+			/* a second transactionId too: the eUICC refuses it (127) once the user
+			 * has confirmed, and the LPA would blame a full notification list */
 			return orsp_errf(ORSP_E_MALFORMED, S2_MALFORMED);
 		} else {
 			stage = f.tag == 0x5F49 ? 2 : 3;
