@@ -4291,6 +4291,9 @@ static void test_response_setters(void **state)
 		assert_ok(orsp_http_response_add_header(&resp, "X-N", "1"));
 	assert_err(orsp_http_response_add_header(&resp, "X-N", "1"), ORSP_E_RESOURCE, "more than");
 	assert_err(orsp_http_response_set_body(&resp, 99, NULL, NULL, 0), ORSP_E_USAGE, "99");
+	/* an interim status is no answer: libmicrohttpd sent it as one, without a body */
+	assert_err(orsp_http_response_set_body(&resp, 100, NULL, NULL, 0), ORSP_E_USAGE, "100");
+	assert_err(orsp_http_response_set_body(&resp, 199, NULL, NULL, 0), ORSP_E_USAGE, "199");
 	assert_err(orsp_http_response_set_body(&resp, 600, NULL, NULL, 0), ORSP_E_USAGE, "600");
 	assert_err(orsp_http_response_set_body(&resp, 200, "text/plain\n", "x", 1), ORSP_E_USAGE,
 	           "Content-Type");
@@ -4692,9 +4695,12 @@ static void test_mutual_tls(void **state)
 	orsp_http_client_opts expired = ok;
 	expired.client_cert_pem = pki.expired_cli_pem;
 
-	/* No client certificate: 403 before the handler. */
+	/* No client certificate: 403 before the handler, and before the routes: a path that
+	 * is none is not told apart (it was 404) */
 	orsp_http_client_opts anon = {.ca_pem = pki.ca_pem, .timeout_ms = 5000};
 	assert_ok(tls_post(&anon, port, "/whoami", &status, &fail, body, sizeof(body)));
+	assert_int_equal(status, 403);
+	assert_ok(tls_post(&anon, port, "/nope", &status, &fail, body, sizeof(body)));
 	assert_int_equal(status, 403);
 
 	/* A certificate from another CA: the handshake completes (GnuTLS only requests client
@@ -4740,15 +4746,32 @@ static void test_mutual_tls(void **state)
 	           "together");
 	orsp_http_server_stop(srv, 2000);
 
-	/* Optional client certificates: anonymous clients pass, the handler sees no identity. */
+	/* Optional client certificates: anonymous clients pass, the handler sees no identity;
+	 * nothing is logged of the certificate they did not send (a line on every request of an
+	 * LPA, until session 67), while one refused still is */
+	char logpath[4200];
+	orsp_log_level level = orsp_log_get_level();
+	int saved = test_stderr_to("http_mtls_log", logpath, sizeof(logpath));
+	orsp_log_set_level(ORSP_LOG_INFO);
 	srv = start_tls(pki.ca_pem, false);
 	port = orsp_http_server_port(srv);
 	assert_ok(tls_post(&anon, port, "/whoami", &status, &fail, body, sizeof(body)));
 	assert_int_equal(status, 200);
 	assert_string_equal(body, "0");
+	assert_ok(tls_post(&anon, port, "/nope", &status, &fail, body, sizeof(body)));
+	assert_int_equal(status, 404);
 	assert_ok(tls_post(&ok, port, "/whoami", &status, &fail, body, sizeof(body)));
 	assert_string_equal(body, want);
+	assert_ok(tls_post(&expired, port, "/whoami", &status, &fail, body, sizeof(body)));
+	assert_string_equal(body, "0");
 	orsp_http_server_stop(srv, 2000);
+	orsp_log_set_level(level);
+	test_stderr_back(saved);
+	size_t n = 0;
+	char *log = (char *)test_read_file(logpath, &n);
+	assert_null(strstr(log, "No certificate was found"));
+	assert_non_null(strstr(log, "certificate not accepted"));
+	free(log);
 }
 
 static void test_https_from_files(void **state)

@@ -3550,28 +3550,6 @@ static void test_stop_wakes_sender(void **state)
 	released_free(&r);
 }
 
-/* Standard error into a file of its own (path in logpath) while a test reads the server's
- * lines: the descriptor to put back with stderr_back. */
-static int stderr_to(const char *name, char *logpath, size_t cap)
-{
-	int saved, fd;
-	snprintf(logpath, cap, "%s/stderr", test_tmpdir(name));
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(saved >= 0 && fd >= 0);
-	assert_int_equal(dup2(fd, 2), 2);
-	close(fd);
-	return saved;
-}
-
-static void stderr_back(int saved)
-{
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
-}
-
 /* The file's text so far into log (cap bytes, NUL-terminated). */
 static void read_log(const char *path, char *log, size_t cap)
 {
@@ -3596,10 +3574,10 @@ static void test_no_callback_warns(void **state)
 	/* a report queued (the store queues them unless told not to), none sent */
 	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
 	r.cfg.callback_url[0] = '\0';
-	saved = stderr_to("smdp_no_cb_log", logpath, sizeof(logpath));
+	saved = test_stderr_to("smdp_no_cb_log", logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	orsp_smdp_server_stop(srv);
-	stderr_back(saved);
+	test_stderr_back(saved);
 	read_log(logpath, log, sizeof(log));
 	if (!strstr(log, "warning: no callback_url, but the database holds 1 progress report(s)"))
 		fail_msg("no warning in: %s", log);
@@ -3625,7 +3603,7 @@ static void test_health(void **state)
 	released_profile(&r, "smdp_health", "http://127.0.0.1:9", "HEA-1");
 	snprintf(r.cfg.metrics_token, sizeof(r.cfg.metrics_token), "%s",
 	         "scraper-token-9876543210");
-	saved = stderr_to("smdp_health", logpath, sizeof(logpath));
+	saved = test_stderr_to("smdp_health", logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	b = raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
 	assert_true(strncmp(head, "HTTP/1.1 200 ", 13) == 0);
@@ -3667,7 +3645,7 @@ static void test_health(void **state)
 	assert_non_null(
 	    strstr(body, "openrsp_smdp_requests_total{function=\"other\",result=\"404\"} 2\n"));
 	orsp_smdp_server_stop(srv);
-	stderr_back(saved);
+	test_stderr_back(saved);
 	read_log(logpath, log, sizeof(log));
 	assert_non_null(strstr(log, "openrsp smdp: health function=health tid=- eid=- http=200 "
 	                            "result=ok "));
@@ -4020,7 +3998,7 @@ static void test_given_up_logged(void **state)
 	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 9, 0),"
 	                 " (0, '89000000000000000026', 't', 3, 1, 0, 0)"),
 	    ORSP_OK);
-	saved = stderr_to("smdp_given_up_log", logpath, sizeof(logpath));
+	saved = test_stderr_to("smdp_given_up_log", logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	for (int i = 0; i < 1200 && (done != 2 || attempts != 1); i++) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
@@ -4040,7 +4018,7 @@ static void test_given_up_logged(void **state)
 		orsp_stmt_finalize(st);
 	}
 	orsp_smdp_server_stop(srv);
-	stderr_back(saved);
+	test_stderr_back(saved);
 	assert_int_equal(done, 2);
 	assert_int_equal(attempts, 1);
 	read_log(logpath, log, sizeof(log));
@@ -4084,7 +4062,7 @@ static void test_given_up_not_logged_when_taken_over(void **state)
 	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
 	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 9, 0)"),
 	    ORSP_OK);
-	saved = stderr_to("smdp_taken_over_log", logpath, sizeof(logpath));
+	saved = test_stderr_to("smdp_taken_over_log", logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	pthread_mutex_lock(&h.lock);
 	while (!h.entered)
@@ -4106,7 +4084,7 @@ static void test_given_up_not_logged_when_taken_over(void **state)
 		read_log(logpath, log, sizeof(log));
 	}
 	orsp_smdp_server_stop(srv);
-	stderr_back(saved);
+	test_stderr_back(saved);
 	read_log(logpath, log, sizeof(log));
 	if (!strstr(log, "(ICCID 89000000000000000018, point 3) not delivered (attempt 10): "))
 		fail_msg("the failed attempt is not logged: %s", log);

@@ -353,3 +353,23 @@ STACK_FN bool test_stack_find(const void *needle, size_t n)
 	}
 	return false;
 }
+
+int test_stderr_to(const char *name, char *logpath, size_t cap)
+{
+	int saved, fd;
+	snprintf(logpath, cap, "%s/stderr", test_tmpdir(name));
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	return saved;
+}
+
+void test_stderr_back(int saved)
+{
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+}

@@ -40,6 +40,10 @@ struct orsp_cert *test_load_cert(const char *rel);
 
 /* A fresh empty directory under $ORSP_TEST_TMP (or /tmp) for this test; static buffer. */
 const char *test_tmpdir(const char *name);
+/* Standard error into a file of its own (path in logpath: stderr in test_tmpdir(name)) while
+ * a test reads the lines logged: the descriptor to put back with test_stderr_back. */
+int test_stderr_to(const char *name, char *logpath, size_t cap);
+void test_stderr_back(int saved);
 
 /* Opens the FIFO `path` for writing and closes it again until `done`, on a thread of its own
  * (pthread_create(..., test_fifo_write_main, &w)): a reader blocked in its open of the FIFO

@@ -99,7 +99,7 @@ typedef struct orsp_http_header {
 /* What a handler answers. The server hands a zeroed response with status 200 to the handler and
  * frees the body afterwards. Use the setters below; they copy. */
 typedef struct orsp_http_response {
-	int status;             /* 100..599 */
+	int status;             /* 200..599 (a final answer) */
 	char content_type[128]; /* "" = no Content-Type header */
 	orsp_http_header headers[ORSP_HTTP_MAX_EXTRA_HEADERS];
 	size_t n_headers;
@@ -108,7 +108,7 @@ typedef struct orsp_http_response {
 } orsp_http_response;
 
 /* Replace the body with a copy of n bytes at p (p may be NULL when n is 0), set status and
- * Content-Type (NULL: none). ORSP_E_USAGE for a status outside 100..599 or a content type with
+ * Content-Type (NULL: none). ORSP_E_USAGE for a status outside 200..599 or a content type with
  * control characters; ORSP_E_RESOURCE when out of memory. */
 ORSP_MUST_CHECK orsp_err orsp_http_response_set_body(orsp_http_response *resp, int status,
                                                      const char *content_type, const void *p,

@@ -361,7 +361,9 @@ orsp_err orsp_http_response_set_body(orsp_http_response *resp, int status, const
 
 	if (!resp || (!p && n))
 		return orsp_errf(ORSP_E_USAGE, "orsp_http_response_set_body: bad arguments");
-	if (status < 100 || status > 599)
+	/* a final answer: 1xx are interim (RFC 9110 §15.2), and libmicrohttpd sends one as the
+	 * answer without a body, its client left waiting for the final one */
+	if (status < 200 || status > 599)
 		return orsp_errf(ORSP_E_USAGE, "HTTP status %d out of range", status);
 	if (content_type &&
 	    (!value_ok(content_type) || strlen(content_type) >= sizeof(resp->content_type)))
@@ -738,6 +740,10 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
 	if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509)
 		return false;
 	rc = gnutls_certificate_verify_peers(session, &data, 1, &status);
+	/* none sent where one is optional (the SM-DP+'s ES9+ clients beside its ES2+ ones):
+	 * nothing refused, nothing to log on every such request */
+	if (rc == GNUTLS_E_NO_CERTIFICATE_FOUND && !st->srv->require_client_cert)
+		return false;
 	if (rc < 0 || status != 0) {
 		char via[ORSP_HTTP_VIA_MAX];
 		orsp_log(ORSP_LOG_INFO,
@@ -1269,6 +1275,10 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 		return reply_error(st, conn, 400, "invalid request target", NULL);
 	if (!method_ok(method, url))
 		return reply_error(st, conn, 400, "malformed request line", NULL);
+	/* The client's certificate before the routes: where one is required, a client without
+	 * one learns nothing of the paths and their methods (no 404, no 405 with Allow) */
+	if (srv->client_ca && !verify_client_cert(conn, st) && srv->require_client_cert)
+		return reply_error(st, conn, 403, "client certificate required", NULL);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		const struct route *r = &srv->routes[i];
 		if (strcmp(r->path, path) != 0)
@@ -1299,12 +1309,6 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	}
 	if (!st->route)
 		return reply_error(st, conn, 404, "not found", NULL);
-
-	if (srv->client_ca) {
-		bool ok = verify_client_cert(conn, st);
-		if (!ok && srv->require_client_cert)
-			return reply_error(st, conn, 403, "client certificate required", NULL);
-	}
 	if (content_length(conn, &cl) && cl > srv->max_body) {
 		/* Answering before the body is read makes the connection close with the body
 		 * still unread, and the client's TCP stack may then get a reset before it reads
@@ -1357,7 +1361,7 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 		response_clear(&resp);
 		return reply_error(st, conn, 500, "internal error", NULL);
 	}
-	if (resp.status < 100 || resp.status > 599) {
+	if (resp.status < 200 || resp.status > 599) {
 		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler set status %d", st->method, st->path,
 		         resp.status);
 		response_clear(&resp);
