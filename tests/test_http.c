@@ -2415,11 +2415,8 @@ static void hook_nap(void *ctx, const orsp_http_log_entry *e)
 	sleep_ms(300);
 }
 
-/* During a drain every answer closes its connection, so a keep-alive client connects again
- * at once for its next request: with max_connections_per_ip = 1 that connection must not be
- * refused because the one just answered with Connection: close is not closed yet (the log
- * hook holds it open here, as a busy host does for a moment). */
-static void test_close_connections_per_ip(void **state)
+/* A server of one thread whose log hook naps (hook_nap), with max_connections_per_ip = 1. */
+static orsp_http_server *start_one_per_ip(void)
 {
 	orsp_http_server *srv = NULL;
 	orsp_http_server_config cfg = {.address = "127.0.0.1",
@@ -2429,12 +2426,22 @@ static void test_close_connections_per_ip(void **state)
 	                               .timeout_s = 5,
 	                               .max_connections_per_ip = 1,
 	                               .on_request = hook_nap};
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	return srv;
+}
+
+/* During a drain every answer closes its connection, so a keep-alive client connects again
+ * at once for its next request: with max_connections_per_ip = 1 that connection must not be
+ * refused because the one just answered with Connection: close is not closed yet (the log
+ * hook holds it open here, as a busy host does for a moment). */
+static void test_close_connections_per_ip(void **state)
+{
+	orsp_http_server *srv = start_one_per_ip();
 	struct timeval tv = {5, 0};
 	char body[64], ans[2048];
 	int a, b, c;
 	(void)state;
 
-	assert_ok(orsp_http_server_start(&cfg, &srv));
 	uint16_t port = orsp_http_server_port(srv);
 	orsp_http_server_close_connections(srv);
 	a = raw_connect(port);
@@ -2460,6 +2467,43 @@ static void test_close_connections_per_ip(void **state)
 	assert_true(recv(c, ans, sizeof(ans), 0) <= 0);
 	close(c);
 	close(a);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+}
+
+/* The same outside a drain, for every answer after which libmicrohttpd closes the
+ * connection: the client asked so (Connection: close, among other tokens and in any case;
+ * HTTP/1.0 without keep-alive), or an early answer (404 here). Its next connection is served
+ * while the log hook still holds the one answered (until session 67 it was closed unanswered
+ * with max_connections_per_ip = 1). */
+static void test_last_answer_connections_per_ip(void **state)
+{
+	static const char *const req[] = {
+	    "POST /len HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx",
+	    "POST /len HTTP/1.1\r\nHost: x\r\nConnection: TE, Close\r\nContent-Length: 1\r\n\r\nx",
+	    "POST /len HTTP/1.0\r\nContent-Length: 1\r\n\r\nx",
+	    "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	orsp_http_server *srv = start_one_per_ip();
+	struct timeval tv = {5, 0};
+	char body[64];
+	(void)state;
+
+	uint16_t port = orsp_http_server_port(srv);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(req); i++) {
+		int a = raw_connect(port), b;
+		assert_int_equal(send(a, req[i], strlen(req[i]), MSG_NOSIGNAL),
+		                 (ssize_t)strlen(req[i]));
+		raw_answer(a, body, sizeof(body));
+		b = raw_connect(port);
+		assert_int_equal(setsockopt(b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+		raw_post(b, "/len");
+		raw_answer(b, body, sizeof(body));
+		if (strcmp(body, "1") != 0)
+			fail_msg("request %zu: the next connection got \"%s\"", i, body);
+		close(a);
+		close(b);
+		sleep_ms(800); /* both naps over, both connections closed */
+	}
 	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
 }
 
@@ -6311,6 +6355,7 @@ int main(void)
 	    cmocka_unit_test(test_stop_waits_for_header_section),
 	    cmocka_unit_test(test_close_connections),
 	    cmocka_unit_test(test_close_connections_per_ip),
+	    cmocka_unit_test(test_last_answer_connections_per_ip),
 	    cmocka_unit_test(test_connections_dealt_to_threads),
 	    cmocka_unit_test(test_slow_handler_does_not_stall_accept),
 	    cmocka_unit_test(test_reset_connections),

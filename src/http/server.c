@@ -195,6 +195,9 @@ struct req_state {
 	bool accessed;     /* on_access was called: the headers are in, the request in flight */
 	bool chosen;       /* its connection was chosen to be reset (slot_busy): not served */
 	bool close;        /* answer with Connection: close (framing the server cannot trust) */
+	bool asked_close;  /* the client asked to close after the answer (client_closes) */
+	bool early;        /* in first_call: an answer queued now is an early one, before the
+	                    * body, after which libmicrohttpd closes the connection */
 	bool absolute;     /* the target is in absolute form (on_target) */
 	bool userinfo;     /* it has a userinfo, cut out of path (req_new) */
 	bool other_target; /* neither a path nor the absolute form (on_target), or with bytes
@@ -464,8 +467,10 @@ static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
 		goto out_r;
 	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
 	if (ret == MHD_YES) {
-		/* during a drain its client connects again at once for its next request */
-		if (closing && st->slot)
+		/* the last answer on its connection: its client, during a drain or having asked
+		 * so, connects again at once for its next request, which the per-address limit
+		 * must not refuse while libmicrohttpd has yet to tell that this one closed */
+		if ((closing || st->asked_close || st->early) && st->slot)
 			atomic_store(&st->slot->ending, true);
 		st->responded = true;
 		st->status = resp->status;
@@ -1235,6 +1240,39 @@ static const char *framing_error(const orsp_http_server *srv, struct MHD_Connect
 
 /* The client waits for 100 Continue before it sends the body: as libmicrohttpd (0.9.75)
  * decides whether to send it, an HTTP/1.1 request whose Expect is "100-continue" (any case). */
+/* The tokens of the request's Connection fields (RFC 9110 §7.6.1: a comma-separated list,
+ * in any case, every such field) that libmicrohttpd decides keep-alive by. */
+struct conn_tokens {
+	bool close, keep_alive;
+};
+
+static enum MHD_Result connection_tokens(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+	struct conn_tokens *t = cls;
+	(void)kind;
+	if (!key || !value || strcasecmp(key, MHD_HTTP_HEADER_CONNECTION) != 0)
+		return MHD_YES;
+	for (const char *p = value; *p;) {
+		size_t n;
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		t->close |= n == 5 && strncasecmp(p, "close", 5) == 0;
+		t->keep_alive |= n == 10 && strncasecmp(p, "keep-alive", 10) == 0;
+		p += n;
+	}
+	return MHD_YES;
+}
+
+/* Whether libmicrohttpd (keepalive_possible) closes the connection after the answer, as the
+ * client asked: Connection: close, or HTTP/1.0 without Connection: keep-alive. */
+static bool client_closes(struct MHD_Connection *conn, bool http10)
+{
+	struct conn_tokens t = {false, false};
+	(void)MHD_get_connection_values(conn, MHD_HEADER_KIND, connection_tokens, &t);
+	return t.close || (http10 && !t.keep_alive);
+}
+
 static bool expects_continue(struct MHD_Connection *conn, bool http10)
 {
 	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
@@ -1271,6 +1309,7 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 		return reply_error(st, conn, framing == TE_NOT_IMPLEMENTED ? 501 : 400, framing,
 		                   NULL);
 	xff_client(&xff, st);
+	st->asked_close = client_closes(conn, http10);
 	if (st->other_target)
 		return reply_error(st, conn, 400, "invalid request target", NULL);
 	if (!method_ok(method, url))
@@ -1450,7 +1489,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		if (!st->userinfo)
 			sanitise(st->path, sizeof(st->path), url);
 		atomic_fetch_add(&srv->in_flight, 1);
-		return first_call(srv, conn, url, method, version, st);
+		st->early = true;
+		enum MHD_Result ret = first_call(srv, conn, url, method, version, st);
+		st->early = false;
+		return ret;
 	}
 	/* An early answer (first_call's 400, 403, 404, 405, 413) is queued before the body:
 	 * libmicrohttpd (0.9.75) then sends it with Connection: close, reads none of the body and
