@@ -1109,6 +1109,10 @@ static void test_config_errors(void **state)
 		const char *text, *expect;
 	} cases[] = {
 	    {"fqdn = a..b\n", "fqdn: not a DNS name"},
+	    /* a quote at one end only was kept in the value */
+	    {"es2_token = \"Zq3xY8wVb2Kp9LmN4rTt\n", "es2_token: a quote at one end"},
+	    {"database = smdp.db\"\n", "database: a quote at one end"},
+	    {"database = 'smdp.db\n", "database: a quote at one end"},
 	    /* orsp_fqdn_check's rule, as openrsp's LPA takes activation codes: no one-label
 	     * name, no IPv4 address */
 	    {"fqdn = smdp\n", "c.conf:1: fqdn: not a DNS name: one label only"},
@@ -1509,6 +1513,28 @@ static void test_config_errors(void **state)
 			    !strstr(orsp_err_detail(), "chmod 600"))
 				fail_msg("'%s' does not name es2_token and chmod 600",
 				         orsp_err_detail());
+		}
+		/* one any user may write is refused whatever it holds, and so is a CI
+		 * certificate such a user may write: whoever rewrites them chooses whom the
+		 * server trusts (until session 67 both were taken, the file without a token) */
+		assert_int_equal(chmod(conf, 0602), 0);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "c.conf can be written by any user (chmod o-w it)"))
+			fail_msg("'%s'", orsp_err_detail());
+		{
+			char ci[1200], extra[1300];
+			key_copy("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", conf, 0646, ci,
+			         sizeof(ci));
+			snprintf(extra, sizeof(extra), "trusted_ci = %s\n", ci);
+			write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), "c.conf:10: trusted_ci: ") ||
+			    !strstr(orsp_err_detail(), "can be written by any user (chmod o-w it)"))
+				fail_msg("'%s'", orsp_err_detail());
+			assert_int_equal(chmod(ci, 0664), 0); /* group write: the owner's choice */
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+			orsp_smdp_config_free(&cfg);
+			write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
 		}
 		assert_int_equal(chmod(conf, 0600), 0);
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);

@@ -284,12 +284,29 @@ static orsp_err file_value(loader *l, const char *key, const char *v, char *out,
 	return ORSP_OK;
 }
 
+/* The same for a file that says whom the server trusts (a CI certificate, an operator CA):
+ * one any user may write is refused, as the configuration file is (load), since whoever
+ * rewrites it chooses whose eUICCs or operator clients are taken at the next start. Group
+ * write is the administrator's choice (a private user group has it by default). */
+static orsp_err anchor_value(loader *l, const char *key, const char *v, char *out, size_t cap)
+{
+	struct stat st;
+	orsp_err e = file_value(l, key, v, out, cap);
+
+	if (e)
+		return e;
+	if (stat(out, &st) == 0 && (st.st_mode & S_IWOTH))
+		return bad(l, key, "%s can be written by any user (chmod o-w it)", out);
+	return ORSP_OK;
+}
+
 static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_role role,
                           orsp_cert **out)
 {
 	char path[ORSP_SMDP_PATH_MAX];
 	orsp_rsp_role got;
-	orsp_err e = file_value(l, key, v, path, sizeof(path));
+	orsp_err e = role == ORSP_ROLE_CI ? anchor_value(l, key, v, path, sizeof(path))
+	                                  : file_value(l, key, v, path, sizeof(path));
 
 	if (e)
 		return e;
@@ -727,6 +744,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		return bad(l, k,
 		           "in quotes: quotes are no part of the syntax, give the value "
 		           "without them");
+	/* nor a quote at one end only, which a token, a path or a number never starts with,
+	 * and no value ends with a double quote: it was kept in the value (a token refused
+	 * with 401, a file named with it). An apostrophe may end a text. */
+	if (v[0] == '"' || v[0] == '\'' || (vn && v[vn - 1] == '"'))
+		return bad(l, k,
+		           "a quote at one end: quotes are no part of the syntax, give the value "
+		           "without them");
 	if (l->in_keyset) {
 		orsp_smdp_keyset *ks = &c->svc.sets[c->svc.n_sets - 1];
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(ks_keys); i++)
@@ -843,7 +867,7 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "trusted_ci") == 0) {
 		char path[ORSP_SMDP_PATH_MAX];
 		orsp_cert *ci = NULL;
-		if ((e = file_value(l, k, v, path, sizeof(path))))
+		if ((e = anchor_value(l, k, v, path, sizeof(path))))
 			return e;
 		if (orsp_cert_load_file(path, &ci))
 			return bad(l, k, "cannot load the certificate: %s", orsp_err_detail());
@@ -898,7 +922,7 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "es2_client_ca") == 0) {
 		/* read now, as callback_ca: a missing or broken file named with its line, not
 		 * found only when the server starts */
-		e = file_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
+		e = anchor_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
 		/* and as the HTTPS server reads it: certificates only, no text between them */
 		if (!e)
 			e = pem_cert_file(l, k, c->es2_client_ca, true, NULL,
@@ -945,7 +969,7 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			    "/gsma/rsp2/es2plus/handleDownloadProgressInfo)");
 		snprintf(c->callback_url, sizeof(c->callback_url), "%.*s", (int)(host - v + n), v);
 	} else if (strcmp(k, "callback_ca") == 0) {
-		e = file_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
+		e = anchor_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
 		if (!e)
 			e = pem_cert_file(l, k, c->callback_ca, false, NULL, &c->callback_ca_pem);
 		return e ? e : ca_current(l, k, c->callback_ca, c->callback_ca_pem);
@@ -1461,6 +1485,9 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 		struct stat st;
 		l.mode = fstat(fileno(f), &st) == 0 ? st.st_mode : 0777;
 	}
+	/* whoever may write it chooses the keys, the database and whom the server trusts */
+	if (l.mode & S_IWOTH)
+		e = orsp_errf(ORSP_E_USAGE, "%s can be written by any user (chmod o-w it)", path);
 	for (;;) {
 		char *s, *eq;
 		size_t n;
