@@ -2256,7 +2256,9 @@ static void test_export_interrupted(void **state)
 	assert_int_equal(count, 0);
 	assert_int_equal(stat(path, &st), -1);
 
-	/* asked while the export waits, its file made: the file removed, no key read */
+	/* asked while the export waits, its file open: nothing named, no key read. The file
+	 * has no name until it is complete (an unnamed file linked in place at the end): one
+	 * killed outright leaves none (until session 67 the name was there from the start) */
 	stop = 0;
 	memset(&r, 0, sizeof(r));
 	r.a = a;
@@ -2264,9 +2266,8 @@ static void test_export_interrupted(void **state)
 	r.stop = &stop;
 	assert_int_equal(orsp_db_begin(orsp_auc_db(b)), ORSP_OK);
 	assert_int_equal(pthread_create(&th, NULL, export_thread, &r), 0);
-	for (int i = 0; i < 5000 && stat(path, &st) != 0; i++)
-		usleep(1000);
-	assert_int_equal(stat(path, &st), 0);
+	usleep(300 * 1000); /* the export waits for b's write lock by then */
+	assert_int_equal(stat(path, &st), -1);
 	/* atomic, as a signal handler's store: the export thread polls it (orsp_stop_set) */
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	orsp_db_rollback(orsp_auc_db(b));
@@ -2284,6 +2285,27 @@ static void test_export_interrupted(void **state)
 	    ORSP_OK);
 	assert_int_equal(count, 1);
 	assert_int_equal(count_exports(a, "ok"), 1);
+
+	/* a file made at the name while the export waits is not overwritten: refused at the
+	 * end, the keys audited "not written", the other file as it was */
+	snprintf(path, sizeof(path), "%s/meanwhile.vty", dir);
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.path = path;
+	assert_int_equal(orsp_db_begin(orsp_auc_db(b)), ORSP_OK);
+	assert_int_equal(pthread_create(&th, NULL, export_thread, &r), 0);
+	usleep(300 * 1000);
+	FILE *f = fopen(path, "wx");
+	assert_non_null(f);
+	assert_int_equal(fputs("mine\n", f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	orsp_db_rollback(orsp_auc_db(b));
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(r.err, ORSP_E_EXISTS);
+	assert_non_null(strstr(r.detail, "was made meanwhile (not overwritten)"));
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 5);
+	assert_int_equal(count_exports(a, "not written"), 2);
 	orsp_auc_close(b);
 	orsp_auc_close(a);
 }

@@ -263,14 +263,15 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
  * twice), or every subscriber when imsis is NULL. Nothing is written unless every one of
  * them exists and passes orsp_auc_export_check. The text is made in memory (wiped and freed
  * after), then written to:
- * - path != NULL: a new file created with mode 0600 and O_EXCL before anything is read (an
- *   existing name is ORSP_E_EXISTS and left untouched), written completely and flushed, or
- *   removed on any error;
+ * - path != NULL: a new file of mode 0600 (an existing name is ORSP_E_EXISTS, before
+ *   anything is read, and left untouched), written completely and flushed before it has its
+ *   name (O_TMPFILE, then linked: one made at the name meanwhile is ORSP_E_EXISTS; without
+ *   O_TMPFILE, created with O_EXCL first), removed on any error;
  * - path == NULL: the descriptor fd (standard output, a pipe), not closed.
  * The keys are read with orsp_auc_export_keys in one transaction, committed before the text
  * is written: every subscriber in the text has its "export" audit row (detail: the format
  * and destination: "standard output", "a descriptor", or the file's absolute name, resolved
- * through the created file's descriptor; longer than PATH_MAX: ORSP_E_USAGE "path too long",
+ * from its directory's real path; longer than PATH_MAX: ORSP_E_USAGE "path too long",
  * the file removed, nothing read); should the write then fail, a row with
  * result "not written" follows. A reader gone (EPIPE) is such a failure, ORSP_E_IO: SIGPIPE is
  * blocked in the calling thread for the write and the one it raised taken off, so the process is

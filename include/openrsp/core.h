@@ -134,6 +134,12 @@ ORSP_MUST_CHECK orsp_err orsp_file_write_beside(const char *path, const void *da
 ORSP_MUST_CHECK orsp_err orsp_file_replace(const char *path, const void *data, size_t len,
                                            mode_t mode);
 
+/* Give the unnamed file fd (open(2) of a directory with O_TMPFILE, without O_EXCL) the name
+ * `name`, which is never replaced (EEXIST when it exists). AT_EMPTY_PATH first; where the
+ * kernel allows it only with CAP_DAC_READ_SEARCH (ENOENT), through /proc/self/fd, as open(2)
+ * shows. 0, or -1 and errno. */
+ORSP_MUST_CHECK int orsp_file_link_unnamed(int fd, const char *name);
+
 /* Write all n bytes of p to fd: a signal is retried, a short write goes on where it stopped.
  * 0, or -1 with errno set (EIO for a write that made no progress). */
 ORSP_MUST_CHECK int orsp_file_write_full(int fd, const void *p, size_t n);

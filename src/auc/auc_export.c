@@ -3,11 +3,15 @@
  *
  * This is the one place where keys leave the AuC unwrapped, so it is careful: nothing is
  * written unless every subscriber asked for can be represented; a named output file is new
- * (O_EXCL, mode 0600), complete or gone; the text is kept in one buffer that is wiped; every
+ * (never an existing name), mode 0600, and has its name only once it is complete and flushed
+ * (an unnamed O_TMPFILE linked in place: a process killed outright leaves nothing); the text
+ * is kept in one buffer that is wiped; every
  * subscriber read is audited (orsp_auc_export_keys) and committed before the text leaves.
  */
+#define _GNU_SOURCE /* O_TMPFILE (Linux) */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -307,13 +312,28 @@ static orsp_err make_text(orsp_auc *a, orsp_auc_export_format fmt, const imsi_li
 static orsp_err file_detail(orsp_auc_export_format fmt, int fd, const char *path, char *out,
                             size_t cap)
 {
-	char link[64], real[PATH_MAX];
+	char link[64], real[PATH_MAX], copy[PATH_MAX];
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, real, sizeof(real));
-	if (n < 0 && errno != ENAMETOOLONG && realpath(path, real))
-		n = (ssize_t)strlen(real);
+	if (fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, real, sizeof(real));
+		if (n < 0 && errno != ENAMETOOLONG && realpath(path, real))
+			n = (ssize_t)strlen(real);
+	} else {
+		/* not made yet (an unnamed file gets its name at the end): its directory's real
+		 * path and its own name */
+		if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+			return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
+		n = realpath(dirname(copy), real) ? (ssize_t)strlen(real) : -1;
+		snprintf(copy, sizeof(copy), "%s", path);
+		if (n >= 0 && snprintf(real + n, sizeof(real) - (size_t)n, "%s%s",
+		                       real[n - 1] == '/' ? "" : "/",
+		                       basename(copy)) >= (int)(sizeof(real) - (size_t)n))
+			n = (ssize_t)sizeof(real);
+		else if (n >= 0)
+			n = (ssize_t)strlen(real);
+	}
 	if ((n < 0 && errno == ENAMETOOLONG) || n >= (ssize_t)sizeof(real))
 		return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
 	if (n < 0)
@@ -323,6 +343,71 @@ static orsp_err file_detail(orsp_auc_export_format fmt, int fd, const char *path
 	if (snprintf(out, cap, "%s to %s", orsp_auc_export_format_name(fmt), real) >= (int)cap)
 		return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
 	return ORSP_OK;
+}
+
+/* The output file for path: an unnamed file in its directory (O_TMPFILE), *unnamed true, which
+ * orsp_file_link_unnamed names once it is complete; where the kernel or the file system has
+ * none, the file itself, new (O_EXCL), *unnamed false. An existing name is refused first
+ * (ORSP_E_EXISTS), before any key is read. */
+static orsp_err out_open(const char *path, int *fd, bool *unnamed)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	*unnamed = false;
+	if (lstat(path, &st) == 0)
+		return orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)", path);
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
+	*fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (*fd >= 0) {
+		*unnamed = true;
+		return ORSP_OK;
+	}
+	/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
+	if (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)
+		*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (*fd >= 0)
+		return ORSP_OK;
+	return errno == EEXIST
+	           ? orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)", path)
+	           : orsp_errf(ORSP_E_IO, "cannot create the file: %s: %s", strerror(errno), path);
+}
+
+/* The unnamed file fd, complete and flushed, named path (never over a file made there
+ * meanwhile: ORSP_E_EXISTS). */
+static orsp_err out_name(int fd, const char *path)
+{
+	if (orsp_file_link_unnamed(fd, path) == 0)
+		return ORSP_OK;
+	return errno == EEXIST
+	           ? orsp_errf(ORSP_E_EXISTS, "%s was made meanwhile (not overwritten)", path)
+	           : orsp_errf(ORSP_E_IO, "cannot name the file: %s: %s", strerror(errno), path);
+}
+
+/* What a failed export leaves of the file it named (or made): removed, or, when that fails,
+ * said in the error, as the file holds keys in the clear. */
+static orsp_err out_remove(orsp_err err, const char *path)
+{
+	char why[ORSP_ERR_DETAIL_MAX];
+
+	if (unlink(path) == 0 || errno == ENOENT)
+		return err;
+	orsp_err_detail_copy(why, sizeof(why));
+	return orsp_errf(err, "%s; and %s, which holds keys in the clear, cannot be removed: %s",
+	                 why, path, strerror(errno));
+}
+
+/* A regular file behind the descriptor (standard output redirected to one) is flushed as a
+ * named file is: its "ok" rows say the keys are there. A pipe or a terminal has no flush. */
+static orsp_err out_flush(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fsync(fd) == 0)
+		return ORSP_OK;
+	return orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path ? path : "the output",
+	                 strerror(errno));
 }
 
 /* room for the longest format name, " to " and a PATH_MAX path */
@@ -336,7 +421,7 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 	imsi_list l = {0};
 	text t = {0};
 	char detail[ORSP_AUC_AUDIT_DETAIL_MAX];
-	bool created = false, committed = false;
+	bool opened = false, unnamed = false, created = false, committed = false;
 	size_t done = 0;
 
 	if (count)
@@ -366,19 +451,14 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 		goto out;
 	}
 	if (path) {
-		/* created first: an existing file is refused before any key is read */
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			err = errno == EEXIST
-			          ? orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)",
-			                      path)
-			          : orsp_errf(ORSP_E_IO, "cannot create the file: %s: %s",
-			                      strerror(errno), path);
+		/* opened first: an existing file is refused before any key is read */
+		err = out_open(path, &fd, &unnamed);
+		if (err)
 			goto out;
-		}
-		created = true;
-		/* after the create: the directory exists, and its real path is the one used */
-		err = file_detail(fmt, fd, path, detail, sizeof(detail));
+		opened = true;
+		created = !unnamed;
+		/* after the open: the directory exists, and its real path is the one used */
+		err = file_detail(fmt, unnamed ? -1 : fd, path, detail, sizeof(detail));
 		if (err)
 			goto out;
 	}
@@ -391,8 +471,11 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 	err = interrupted(stop);
 	if (!err)
 		err = write_all(fd, path ? path : "the output", t.p, t.len, &done);
-	if (!err && path && fsync(fd) != 0)
-		err = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
+	if (!err)
+		err = out_flush(fd, path);
+	/* named once complete and flushed */
+	if (!err && unnamed && !(err = out_name(fd, path)))
+		created = true;
 	if (path) {
 		if (close(fd) != 0 && !err)
 			err = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
@@ -403,10 +486,10 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 	if (!err && path)
 		err = orsp_fsync_dir_of(path);
 out:
-	if (created && fd >= 0)
+	if (opened && fd >= 0)
 		close(fd);
 	if (err && created)
-		unlink(path);
+		err = out_remove(err, path);
 	if (err && committed) {
 		/* the export rows are in: say the keys did not get out after all (best effort:
 		 * the error reported is the write's) */

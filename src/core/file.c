@@ -2,6 +2,7 @@
  * crash only once the directory itself is flushed. One rule for every caller (key files, the
  * KEK, the sealed store, the CLI): a file system that cannot flush a directory says EINVAL,
  * and nothing more can be done there, so that passes; any other failure is an error. */
+#define _GNU_SOURCE /* AT_EMPTY_PATH (Linux) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -238,4 +239,16 @@ orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_
 		    path, detail);
 	}
 	return e;
+}
+
+int orsp_file_link_unnamed(int fd, const char *name)
+{
+	char self[32];
+
+	if (linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, self, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
 }

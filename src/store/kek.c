@@ -181,22 +181,6 @@ static orsp_err link_failed(const char *path, enum put_how how, int e)
 	return orsp_errf(ORSP_E_IO, "cannot create KEK file %s: %s", path, strerror(e));
 }
 
-/* Give the unnamed file fd (O_TMPFILE without O_EXCL) the name `name`, which linkat never
- * replaces (EEXIST). Older kernels allow AT_EMPTY_PATH only with CAP_DAC_READ_SEARCH
- * (ENOENT without it); the link through /proc/self/fd (open(2)'s way) needs /proc. 0, or -1
- * and errno. */
-static int link_unnamed(int fd, const char *name)
-{
-	char self[32];
-
-	if (linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	return linkat(AT_FDCWD, self, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
-}
-
 /* Put data at path through an unnamed file in path's directory (O_TMPFILE), written and
  * flushed before it has any name: a crash until then leaves nothing named. A new name is
  * linked to it. linkat cannot replace a file, so a replacement is linked to a new temporary
@@ -225,7 +209,7 @@ static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, e
 	}
 	err = fill(fd, path, data, len);
 	if (!err && how != PUT_REPLACE)
-		r = link_unnamed(fd, path);
+		r = orsp_file_link_unnamed(fd, path);
 	for (int tries = 0; !err && how == PUT_REPLACE && tries < 16; tries++) {
 		uint8_t x[3];
 		if ((err = orsp_random(x, sizeof(x))))
@@ -233,7 +217,7 @@ static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, e
 		if (snprintf(tmp, sizeof(tmp), "%s.tmp%02x%02x%02x", path, x[0], x[1], x[2]) >=
 		    (int)sizeof(tmp))
 			err = orsp_errf(ORSP_E_USAGE, "KEK file path too long");
-		else if ((r = link_unnamed(fd, tmp)) == 0 || errno != EEXIST)
+		else if ((r = orsp_file_link_unnamed(fd, tmp)) == 0 || errno != EEXIST)
 			break;
 	}
 	e = errno;
