@@ -411,6 +411,89 @@ kek:
 		fprintf(stderr, "openrsp: cannot remove %s: %s\n", m->kek_path, strerror(errno));
 }
 
+/* --auc's checks before anything is opened (generate, import). One file for both stores
+ * would deadlock: the AuC's write transaction is open while the SM-DP+ begins its own on
+ * another connection to the file (import_with_auc). */
+static int auc_arg_check(const char *auc_db, const db_opts *dbo)
+{
+	char af[4096], df[4096];
+	int rc;
+
+	if (!auc_db[0])
+		return cli_usage("--auc", "empty path");
+	/* kept in memory, the AuC would lose the keys of profiles the SM-DP+ keeps */
+	if ((rc = cli_db_persistent("--auc", auc_db)) ||
+	    (rc = cli_db_file("--auc", auc_db, af, sizeof(af))) ||
+	    (rc = cli_db_file("--db", dbo->db, df, sizeof(df))))
+		return rc;
+	if (same_db_file(af, df))
+		return cli_usage("--auc", "names the SM-DP+ database (--db): the AuC needs "
+		                          "a database of its own");
+	return CLI_OK;
+}
+
+/* The AuC of --auc looked at, and its KEK (<auc db>.kek, the path `openrsp auc` uses) into
+ * *kek, before the SM-DP+'s database is opened: bad input changes nothing. */
+static int auc_kek_prepare(const char *auc_db, made_files *maf, orsp_secret *kek)
+{
+	char kp[4096];
+	orsp_err e;
+	int rc;
+
+	if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))) ||
+	    (rc = made_before(maf, "--auc", auc_db, kp, AUC_ROWS_SQL)))
+		return rc;
+	/* one that cannot hold the AuC is said so before its KEK file is looked for */
+	e = orsp_auc_probe(auc_db, ORSP_DB_OPEN_CREATE);
+	/* a new AuC: no file yet, or one without the AuC's tables (an empty file made
+	 * beforehand, which the AuC takes as new: until session 65 it passed here) */
+	bool new_auc = e == ORSP_E_NOT_FOUND;
+	if (!e) {
+		new_auc = orsp_auc_probe(auc_db, ORSP_DB_OPEN_EXISTING) == ORSP_E_NOT_FOUND;
+		orsp_err_clear();
+	}
+	if (e == ORSP_E_NOT_FOUND) { /* none yet: created by auc_open_with */
+		orsp_err_clear();
+		e = ORSP_OK;
+	}
+	/* ORSP_KEK would silently be the new AuC's KEK too, with no KEK file beside it: the
+	 * two stores under one key, and `openrsp auc` without the variable could not open the
+	 * AuC (until session 56) */
+	if (new_auc && getenv("ORSP_KEK")) {
+		made_after(maf);
+		return cli_usage(
+		    "--auc",
+		    "ORSP_KEK is set: it would be the KEK of the new AuC %s as well as "
+		    "the SM-DP+'s, with no KEK file for it; unset it and give the "
+		    "SM-DP+'s with --kek-file (the AuC then gets its own, %s), or "
+		    "create the AuC first with a KEK of its own (env -u ORSP_KEK "
+		    "openrsp auc add ...)",
+		    auc_db, kp);
+	}
+	if (!e)
+		e = orsp_kek_load_for_db(auc_db, kp, kek);
+	if (e == ORSP_E_NOT_FOUND)
+		e = orsp_errf(e, "no KEK file at %s for the AuC %s", kp, auc_db);
+	made_after(maf);
+	return e ? cli_fail(auc_db, e) : CLI_OK;
+}
+
+/* The AuC of --auc opened with *kek (wiped), once the SM-DP+'s database is. */
+static int auc_open_with(const char *auc_db, orsp_secret *kek, made_files *maf, orsp_auc **auc)
+{
+	orsp_err e = orsp_auc_open(auc_db, kek, auc);
+
+	orsp_secret_wipe(kek);
+	/* an AuC with a KEK of its own, opened with ORSP_KEK (the SM-DP+'s) */
+	if (e == ORSP_E_VERIFY && getenv("ORSP_KEK"))
+		e = orsp_errf(e,
+		              "%s; ORSP_KEK is set, and is the AuC's KEK as well as the "
+		              "SM-DP+'s (unset it and give the SM-DP+'s with --kek-file)",
+		              orsp_err_detail());
+	made_after(maf);
+	return e ? cli_fail(auc_db, e) : CLI_OK;
+}
+
 /* ----- profile policy rules ----- */
 
 // clang-format off
@@ -1941,27 +2024,21 @@ static orsp_err gen_batch_commit(gen_batch *b)
  * harmless, an Available profile the AuC cannot authenticate is not. A commit that fails
  * only in its flush has committed (orsp_db_committed): it is never undone, only warned
  * about, since the other store must then keep its side too. */
-static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *sqn, const uint8_t *upp,
-                                size_t upp_len, const orsp_smdp_import_opts *io, const char *imsi,
-                                const uint8_t k[16], const uint8_t opc[16], const card_secrets *cs,
-                                const orsp_pkg *sd_keys)
+static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint8_t *upp,
+                                size_t upp_len, const orsp_smdp_import_opts *io,
+                                const card_secrets *cs, const orsp_pkg *sd_keys)
 {
 	orsp_auc *auc = b->auc;
 	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(b->s);
 	bool auc_tx = false, smdp_tx = false, auc_known = false;
-	orsp_auc_new an;
+	const char *imsi = an->imsi;
 	orsp_err e;
 
-	orsp_auc_new_init(&an);
-	an.imsi = imsi;
-	an.sqn = sqn->sqn;
-	an.sqn_delta = sqn->sqn_delta;
-	e = orsp_aka_subscriber_init(&an.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16);
-	if (!e && !(e = orsp_db_begin(adb)))
+	if (!(e = orsp_db_begin(adb)))
 		auc_tx = true;
 	if (!e)
-		auc_known = (e = orsp_auc_add(auc, &an)) == ORSP_E_EXISTS;
-	for (size_t j = 0; !e && j < 4; j++) {
+		auc_known = (e = orsp_auc_add(auc, an)) == ORSP_E_EXISTS;
+	for (size_t j = 0; cs && !e && j < 4; j++) {
 		orsp_secret v = {0};
 		if (!cs->has[j])
 			continue;
@@ -2017,6 +2094,26 @@ static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *sqn, const uin
 			e = orsp_errf(e, "%s; neither the SM-DP+ nor the AuC keeps this profile",
 			              detail);
 	}
+	return e;
+}
+
+/* generate's profile into both stores: its AuC subscriber made of the template's SQN range
+ * (sqn) and the profile's own IMSI, K and OPc. */
+static orsp_err generated_with_auc(gen_batch *b, const orsp_auc_new *sqn, const uint8_t *upp,
+                                   size_t upp_len, const orsp_smdp_import_opts *io,
+                                   const char *imsi, const uint8_t k[16], const uint8_t opc[16],
+                                   const card_secrets *cs, const orsp_pkg *sd_keys)
+{
+	orsp_auc_new an;
+	orsp_err e;
+
+	orsp_auc_new_init(&an);
+	an.imsi = imsi;
+	an.sqn = sqn->sqn;
+	an.sqn_delta = sqn->sqn_delta;
+	e = orsp_aka_subscriber_init(&an.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16);
+	if (!e)
+		e = import_with_auc(b, &an, upp, upp_len, io, cs, sd_keys);
 	orsp_auc_new_wipe(&an);
 	return e;
 }
@@ -2280,21 +2377,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		return cli_missing("--imsi-start");
 	if ((rc = db_config(&dbo)))
 		return rc;
-	/* One file for both would deadlock: the AuC's write transaction is open while the
-	 * SM-DP+ begins its own on another connection to the file (import_with_auc). */
-	if (auc_db) {
-		char af[4096], df[4096];
-		if (!auc_db[0])
-			return cli_usage("--auc", "empty path");
-		/* kept in memory, the AuC would lose the keys of profiles the SM-DP+ keeps */
-		if ((rc = cli_db_persistent("--auc", auc_db)) ||
-		    (rc = cli_db_file("--auc", auc_db, af, sizeof(af))) ||
-		    (rc = cli_db_file("--db", dbo.db, df, sizeof(df))))
-			return rc;
-		if (same_db_file(af, df))
-			return cli_usage("--auc", "names the SM-DP+ database (--db): the AuC needs "
-			                          "a database of its own");
-	}
+	if (auc_db && (rc = auc_arg_check(auc_db, &dbo)))
+		return rc;
 	if ((rc = cli_uint("--count", count_s ? count_s : "1", 1, 1000000, &v)))
 		return rc;
 	count = (size_t)v;
@@ -2394,71 +2478,13 @@ static int smdp_profile_generate(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (auc_db) {
-		/* the operator's AuC gets the same K/OPc; its KEK is <auc db>.kek */
-		char kp[4096];
-		/* the same path `openrsp auc` uses: the database file's name + ".kek" */
-		if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))) ||
-		    (rc = made_before(&maf, "--auc", auc_db, kp, AUC_ROWS_SQL)))
-			goto out;
-		/* one that cannot hold the AuC is said so before its KEK file is looked for */
-		e = orsp_auc_probe(auc_db, ORSP_DB_OPEN_CREATE);
-		/* a new AuC: no file yet, or one without the AuC's tables (an empty file made
-		 * beforehand, which the AuC takes as new: until session 65 it passed here) */
-		bool new_auc = e == ORSP_E_NOT_FOUND;
-		if (!e) {
-			new_auc = orsp_auc_probe(auc_db, ORSP_DB_OPEN_EXISTING) == ORSP_E_NOT_FOUND;
-			orsp_err_clear();
-		}
-		if (e == ORSP_E_NOT_FOUND) { /* none yet: created below */
-			orsp_err_clear();
-			e = ORSP_OK;
-		}
-		if (new_auc) {
-			/* ORSP_KEK would silently be the new AuC's KEK too, with no KEK file
-			 * beside it: the two stores under one key, and `openrsp auc` without the
-			 * variable could not open the AuC (until session 56) */
-			if (getenv("ORSP_KEK")) {
-				made_after(&maf);
-				rc = cli_usage(
-				    "--auc",
-				    "ORSP_KEK is set: it would be the KEK of the new AuC %s "
-				    "as well as the SM-DP+'s, with no KEK file for it; "
-				    "unset it and give the SM-DP+'s with --kek-file (the "
-				    "AuC then gets its own, %s), or create the AuC first "
-				    "with a KEK of its own (env -u ORSP_KEK openrsp auc add "
-				    "...)",
-				    auc_db, kp);
-				goto out;
-			}
-		}
-		if (!e)
-			e = orsp_kek_load_for_db(auc_db, kp, &auc_kek);
-		if (e == ORSP_E_NOT_FOUND)
-			e = orsp_errf(e, "no KEK file at %s for the AuC %s", kp, auc_db);
-		made_after(&maf);
-		if (e) {
-			rc = cli_fail(auc_db, e);
-			goto out;
-		}
-	}
+	/* the operator's AuC gets the same K/OPc */
+	if (auc_db && (rc = auc_kek_prepare(auc_db, &maf, &auc_kek)))
+		goto out;
 	if ((rc = open_smdp(&dbo, "smdp profile generate", &s, &mf)))
 		goto out;
-	if (auc_db) {
-		e = orsp_auc_open(auc_db, &auc_kek, &auc);
-		orsp_secret_wipe(&auc_kek);
-		/* an AuC with a KEK of its own, opened with ORSP_KEK (the SM-DP+'s) */
-		if (e == ORSP_E_VERIFY && getenv("ORSP_KEK"))
-			e = orsp_errf(e,
-			              "%s; ORSP_KEK is set, and is the AuC's KEK as well as the "
-			              "SM-DP+'s (unset it and give the SM-DP+'s with --kek-file)",
-			              orsp_err_detail());
-		made_after(&maf);
-		if (e) {
-			rc = cli_fail(auc_db, e);
-			goto out;
-		}
-	}
+	if (auc_db && (rc = auc_open_with(auc_db, &auc_kek, &maf, &auc)))
+		goto out;
 	/* SIGINT, SIGTERM, SIGHUP stop between two profiles, never between a profile's AuC
 	 * commit and its SM-DP+ commit (the default action, death there, left a subscriber
 	 * without a profile): the open batch is committed, and the rest of the range named for
@@ -2496,8 +2522,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		if (!e)
 			e = gen_batch_begin(&gb);
 		if (!e && auc)
-			e = import_with_auc(&gb, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs,
-			                    keep_sd_keys ? NULL : pkg);
+			e = generated_with_auc(&gb, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs,
+			                       keep_sd_keys ? NULL : pkg);
 		else if (!e)
 			e = orsp_smdp_import_with(s, upp, upp_len, &io, NULL);
 		generate_clear(k, opc, &cs, upp, upp_len, pkg);

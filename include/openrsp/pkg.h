@@ -342,6 +342,15 @@ ORSP_MUST_CHECK orsp_err orsp_pkg_get_aka(const orsp_pkg *pkg, size_t n, orsp_pk
 ORSP_MUST_CHECK orsp_err orsp_pkg_get_aka_keys(const orsp_pkg *pkg, size_t n, orsp_secret *k,
                                                orsp_secret *opc);
 
+/* The AKA subscriber of the n-th PE-AKAParameter (an algoParameter; aka its parsed form,
+ * orsp_pkg_get_aka): K, OPc/TOPc, Milenage with its rotations and constants, or TUAK with its
+ * Keccak iterations, as the eUICC's USIM runs it (src/euicc/usim_fs.c) and the AuC is to.
+ * ORSP_E_POLICY for another algorithm (usim-test-algorithm); the errors of
+ * orsp_pkg_get_aka_keys and orsp_aka_subscriber_init. The caller wipes sub
+ * (orsp_aka_subscriber_wipe); on an error nothing of the keys is left in it. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_aka_subscriber(const orsp_pkg *pkg, size_t n,
+                                                 const orsp_pkg_aka *aka, orsp_aka_subscriber *sub);
+
 /* Which PE-AKAParameter holds the keys of the NAA whose application PE is number naa_pe (a
  * PE-USIM, PE-ISIM, PE-CSIM or PE-IoT): *n is its number for orsp_pkg_get_aka and
  * orsp_pkg_get_aka_keys. TCA SAIP: an NAA's PEs follow its application PE, up to the next

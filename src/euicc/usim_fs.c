@@ -471,12 +471,9 @@ static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_
                          orsp_usim_sqn *sqn, size_t *aka_pe)
 {
 	orsp_pkg_aka aka;
-	orsp_secret k, opc;
 	orsp_err e;
 	size_t i = 0;
 
-	memset(&k, 0, sizeof(k));
-	memset(&opc, 0, sizeof(opc));
 	*aka_pe = SIZE_MAX;
 	orsp_usim_sqn_init(sqn, 5);
 	e = orsp_pkg_naa_aka(pkg, naa_pe, &i);
@@ -503,21 +500,10 @@ static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_
 	}
 	if (aka.algorithm != ORSP_PKG_ALG_MILENAGE && aka.algorithm != ORSP_PKG_ALG_TUAK)
 		goto out; /* usim-test-algorithm: AUTHENTICATE refused (docs/usim.md) */
-	if ((e = orsp_pkg_get_aka_keys(pkg, i, &k, &opc)) != ORSP_OK)
+	if ((e = orsp_pkg_aka_subscriber(pkg, i, &aka, sub)) != ORSP_OK)
 		goto out;
-	e = orsp_aka_subscriber_init(
-	    sub, aka.algorithm == ORSP_PKG_ALG_TUAK ? ORSP_AKA_TUAK : ORSP_AKA_MILENAGE, k.v, k.len,
-	    opc.v, opc.len);
-	if (e != ORSP_OK)
-		goto out;
-	if (aka.algorithm == ORSP_PKG_ALG_MILENAGE)
-		sub->milenage = aka.milenage;
-	else
-		sub->tuak.keccak_iterations = aka.keccak ? aka.keccak : 1;
 	*ok = true;
 out:
-	orsp_secret_wipe(&k);
-	orsp_secret_wipe(&opc);
 	return e;
 }
 

@@ -220,3 +220,30 @@ orsp_err orsp_pkg_get_aka_keys(const orsp_pkg *pkg, size_t n, orsp_secret *k, or
 	}
 	return e;
 }
+
+orsp_err orsp_pkg_aka_subscriber(const orsp_pkg *pkg, size_t n, const orsp_pkg_aka *aka,
+                                 orsp_aka_subscriber *sub)
+{
+	orsp_secret k, opc;
+	orsp_err e;
+
+	if (!aka || !sub)
+		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_aka_subscriber: NULL argument");
+	if (aka->algorithm != ORSP_PKG_ALG_MILENAGE && aka->algorithm != ORSP_PKG_ALG_TUAK)
+		return orsp_errf(ORSP_E_POLICY, "algorithm %s: neither Milenage nor TUAK",
+		                 orsp_pkg_alg_name(aka->algorithm));
+	memset(&k, 0, sizeof(k));
+	memset(&opc, 0, sizeof(opc));
+	e = orsp_pkg_get_aka_keys(pkg, n, &k, &opc);
+	if (!e)
+		e = orsp_aka_subscriber_init(
+		    sub, aka->algorithm == ORSP_PKG_ALG_TUAK ? ORSP_AKA_TUAK : ORSP_AKA_MILENAGE,
+		    k.v, k.len, opc.v, opc.len);
+	if (!e && aka->algorithm == ORSP_PKG_ALG_MILENAGE)
+		sub->milenage = aka->milenage;
+	else if (!e)
+		sub->tuak.keccak_iterations = aka->keccak ? aka->keccak : 1;
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&opc);
+	return e;
+}
