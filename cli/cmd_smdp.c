@@ -590,8 +590,15 @@ static int batch_opt(const char *arg, size_t *batch)
 /* A package file into *buf (freed with orsp_pkg_buf_free: K/OPc) and *len: a regular file
  * within the package size limit, not empty; with check, also one the import would take but
  * for a duplicate (orsp_smdp_import_check). CLI_OK, or the failure said. */
-static int read_package(const char *path, const orsp_smdp_import_opts *o, bool check, uint8_t **buf,
-                        size_t *len)
+/* import --auc (below, beside generate's two-store batch) */
+static orsp_err auc_ready(const uint8_t *buf, size_t len);
+static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp_import_opts *o,
+                                    uint8_t *buf, size_t len, orsp_smdp_profile *p);
+
+/* The package at path into *buf; with check, judged as the import will judge it (and, with
+ * auc, as the AuC takes it). */
+static int read_package(const char *path, const orsp_smdp_import_opts *o, bool check, bool auc,
+                        uint8_t **buf, size_t *len)
 {
 	orsp_err e;
 	int rc;
@@ -601,6 +608,8 @@ static int read_package(const char *path, const orsp_smdp_import_opts *o, bool c
 	if (*len == 0)
 		rc = cli_failf(path, "empty file");
 	else if (check && (e = orsp_smdp_import_check(*buf, *len, o)))
+		rc = cli_fail(path, e);
+	else if (check && auc && (e = auc_ready(*buf, *len)))
 		rc = cli_fail(path, e);
 	if (rc) {
 		orsp_pkg_buf_free(*buf, *len);
@@ -614,6 +623,7 @@ static int read_package(const char *path, const orsp_smdp_import_opts *o, bool c
  * is committed: a line printed names a profile the inventory keeps. */
 typedef struct import_batch {
 	orsp_smdp *s;
+	orsp_auc *auc; /* --auc: each file committed on its own, in both stores */
 	size_t max; /* --batch */
 	size_t n;   /* files in it */
 	double t0;  /* when it began (orsp_mono_s) */
@@ -674,19 +684,24 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	char note[128], type[sizeof(p.profile_type)];
 	/* room for the line whatever the package holds */
 	size_t cap =
-	    strlen(path) + sizeof(p.iccid) + sizeof(p.imsi) + sizeof(type) + sizeof(note) + 64;
+	    strlen(path) + sizeof(p.iccid) + sizeof(p.imsi) + sizeof(type) + sizeof(note) + 96;
 	char *line = malloc(cap), *name = strdup(path);
 	orsp_err e = ORSP_OK;
 
 	if (!line || !name)
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	if (!e && !b->open && !(e = orsp_db_begin(orsp_smdp_db(b->s)))) {
+	if (!e && b->auc) {
+		e = import_one_with_auc(b->s, b->auc, o, buf, len, &p);
+		buf = NULL;
+	}
+	if (!e && !b->auc && !b->open && !(e = orsp_db_begin(orsp_smdp_db(b->s)))) {
 		b->open = true;
 		b->t0 = orsp_mono_s();
 	}
-	if (!e)
+	if (!e && !b->auc)
 		e = orsp_smdp_import_with(b->s, buf, len, o, &p);
-	orsp_pkg_buf_free(buf, len);
+	if (buf)
+		orsp_pkg_buf_free(buf, len);
 	if (e) {
 		char detail[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(detail, sizeof(detail));
@@ -698,8 +713,17 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	}
 	ppr_note(&p, note, sizeof(note));
 	/* the package's profileType: no escape sequence to the terminal (cli_text) */
-	snprintf(line, cap, "imported %s (IMSI %s, type \"%s\"%s) from %s\n", p.iccid, p.imsi,
-	         cli_text(p.profile_type, type, sizeof(type)), note, path);
+	snprintf(line, cap, "imported %s (IMSI %s, type \"%s\"%s%s) from %s\n", p.iccid, p.imsi,
+	         cli_text(p.profile_type, type, sizeof(type)), note,
+	         b->auc ? ", its subscriber into the AuC" : "", path);
+	if (b->auc) {
+		/* committed already, in both stores */
+		fputs(line, stdout);
+		free(line);
+		free(name);
+		(*ok)++;
+		return CLI_OK;
+	}
 	b->path[b->n] = name;
 	b->line[b->n++] = line;
 	if (b->n >= b->max || orsp_mono_s() - b->t0 >= BATCH_SECONDS)
@@ -714,7 +738,7 @@ static int import_file(import_batch *b, const orsp_smdp_import_opts *o, const ch
 	size_t len = 0;
 	int rc;
 
-	if ((rc = read_package(path, o, false, &buf, &len)) != CLI_OK) {
+	if ((rc = read_package(path, o, false, false, &buf, &len)) != CLI_OK) {
 		(*failed)++;
 		return rc;
 	}
@@ -748,12 +772,16 @@ static int smdp_profile_import(int argc, char **argv)
 	static const struct option opts[] = {DB_LONGOPTS,
 	                                     PPR_LONGOPTS,
 	                                     {"batch", required_argument, NULL, OPT_BATCH},
+	                                     {"auc", required_argument, NULL, OPT_AUC},
 	                                     {NULL, 0, NULL, 0}};
 	db_opts dbo = {0};
 	orsp_smdp_import_opts io = {0};
 	orsp_smdp *s = NULL;
+	orsp_auc *auc = NULL;
+	orsp_secret auc_kek = {0};
+	const char *auc_db = NULL;
 	import_batch ib = {.max = BATCH_DEFAULT};
-	made_files made = {0};
+	made_files made = {0}, maf = {0};
 	struct stat st;
 	volatile sig_atomic_t *stop;
 	size_t ok = 0, failed = 0, first_len = 0, left = 0;
@@ -773,6 +801,10 @@ static int smdp_profile_import(int argc, char **argv)
 				return rc;
 			continue;
 		}
+		if (c == OPT_AUC) {
+			auc_db = optarg;
+			continue;
+		}
 		if (!ppr_opt(&io, c, optarg, &rc))
 			return cli_usage(argv[optind - 1], "unexpected option");
 		if (rc)
@@ -785,7 +817,7 @@ static int smdp_profile_import(int argc, char **argv)
 	int n = 0;
 	if (stat(path, &st) != 0)
 		return cli_usage(path, "no such file or directory");
-	if ((rc = db_config(&dbo)))
+	if ((rc = db_config(&dbo)) || (auc_db && (rc = auc_arg_check(auc_db, &dbo))))
 		return rc;
 	/* listed before the database is opened (or created): a directory without packages is
 	 * a mistake (the wrong directory, or files not named *.der), not an empty success */
@@ -804,12 +836,12 @@ static int smdp_profile_import(int argc, char **argv)
 	 * the database as it was. The DIR's files after that one are read once it is open. */
 	if (!S_ISDIR(st.st_mode)) {
 		first_path = path;
-		if (read_package(path, &io, true, &first, &first_len))
+		if (read_package(path, &io, true, auc_db != NULL, &first, &first_len))
 			failed++;
 	}
 	for (next = 0; next < n && !first; next++) {
 		if (!dir_entry(path, list[next]->d_name, entry, sizeof(entry)) ||
-		    read_package(entry, &io, true, &first, &first_len))
+		    read_package(entry, &io, true, auc_db != NULL, &first, &first_len))
 			failed++;
 	}
 	any_good = first != NULL;
@@ -820,10 +852,16 @@ static int smdp_profile_import(int argc, char **argv)
 	ib.line = calloc(ib.max, sizeof(*ib.line));
 	if (any_good && (!ib.path || !ib.line))
 		rc = cli_failf("smdp profile import", "out of memory");
-	else
-		rc = any_good ? open_smdp(&dbo, "smdp profile import", &s, &made) : CLI_FAIL;
+	else if (!any_good)
+		rc = CLI_FAIL;
+	/* the AuC of --auc looked at, and its KEK, before either store is opened */
+	else if (!auc_db || !(rc = auc_kek_prepare(auc_db, &maf, &auc_kek)))
+		rc = open_smdp(&dbo, "smdp profile import", &s, &made);
+	if (rc == CLI_OK && auc_db)
+		rc = auc_open_with(auc_db, &auc_kek, &maf, &auc);
 	if (rc == CLI_OK) {
 		ib.s = s;
+		ib.auc = auc;
 		(void)import_buf(&ib, &io, first_path, first, first_len, &ok, &failed);
 		first = NULL;
 		for (int i = next; i < n; i++) {
@@ -862,10 +900,14 @@ static int smdp_profile_import(int argc, char **argv)
 	if (rc == CLI_OK)
 		rc = failed ? CLI_FAIL : CLI_OK;
 	/* nothing imported: no new, empty database is left for a failed import (one that
-	 * imported some packages keeps them) */
+	 * imported some packages keeps them), the SM-DP+'s or the AuC's */
+	orsp_auc_close(auc);
 	orsp_smdp_close(s);
-	if (rc != CLI_OK && ok == 0)
+	orsp_secret_wipe(&auc_kek);
+	if (rc != CLI_OK && ok == 0) {
 		unmake(&made);
+		unmake(&maf);
+	}
 	return rc;
 }
 
@@ -1686,7 +1728,7 @@ static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
 	if (!e)
 		e = orsp_pkg_naa_aka(pkg, u.pe_index, &n);
 	if (e == ORSP_E_NOT_FOUND)
-		return orsp_errf(e, "the template's USIM has no algoParameter");
+		return orsp_errf(e, "the USIM has no algoParameter");
 	if (!e)
 		e = orsp_pkg_get_aka(pkg, n, &aka);
 	if (e)
@@ -2026,7 +2068,8 @@ static orsp_err gen_batch_commit(gen_batch *b)
  * about, since the other store must then keep its side too. */
 static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint8_t *upp,
                                 size_t upp_len, const orsp_smdp_import_opts *io,
-                                const card_secrets *cs, const orsp_pkg *sd_keys)
+                                const card_secrets *cs, const orsp_pkg *sd_keys,
+                                orsp_smdp_profile *p)
 {
 	orsp_auc *auc = b->auc;
 	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(b->s);
@@ -2052,7 +2095,7 @@ static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint
 	if (!e && !(e = orsp_db_begin(sdb)))
 		smdp_tx = true;
 	if (!e)
-		e = orsp_smdp_import_with(b->s, upp, upp_len, io, NULL);
+		e = orsp_smdp_import_with(b->s, upp, upp_len, io, p);
 	if (!e) {
 		smdp_tx = false;
 		e = orsp_db_commit(sdb); /* the savepoint into the batch */
@@ -2113,8 +2156,88 @@ static orsp_err generated_with_auc(gen_batch *b, const orsp_auc_new *sqn, const 
 	an.sqn_delta = sqn->sqn_delta;
 	e = orsp_aka_subscriber_init(&an.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16);
 	if (!e)
-		e = import_with_auc(b, &an, upp, upp_len, io, cs, sd_keys);
+		e = import_with_auc(b, &an, upp, upp_len, io, cs, sd_keys, NULL);
 	orsp_auc_new_wipe(&an);
+	return e;
+}
+
+/* The AuC subscriber of a prepared package's profile (import --auc): its USIM's IMSI, and
+ * the K, OPc, algorithm (Milenage with its constants, or TUAK) and SQN range of the USIM's
+ * own algoParameter, as the eUICC's USIM runs them (orsp_pkg_aka_subscriber). an is
+ * initialised here, an->imsi pointing at imsi; wiped on an error. */
+static orsp_err auc_new_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an, char imsi[16])
+{
+	orsp_pkg_usim u;
+	orsp_pkg_aka aka;
+	size_t n = 0;
+	orsp_err e = orsp_pkg_get_usim(pkg, 0, &u);
+
+	orsp_auc_new_init(an);
+	if (e == ORSP_E_NOT_FOUND)
+		return orsp_errf(e, "the package has no USIM (PE-USIM or PE-IoT): nothing for the "
+		                    "AuC");
+	if (!e && !u.has_imsi)
+		e = orsp_errf(ORSP_E_POLICY, "the package defines no EF.IMSI");
+	if (!e && (e = orsp_pkg_naa_aka(pkg, u.pe_index, &n)) == ORSP_E_NOT_FOUND)
+		e = orsp_errf(e, "the USIM has no algoParameter: no keys for the AuC");
+	if (!e)
+		e = orsp_pkg_get_aka(pkg, n, &aka);
+	if (!e && (e = orsp_pkg_aka_subscriber(pkg, n, &aka, &an->sub)) == ORSP_E_POLICY)
+		e = orsp_errf(e, "the USIM's %s, which the AuC does not run", orsp_err_detail());
+	if (!e)
+		e = auc_sqn_from_pkg(pkg, an);
+	if (e) {
+		orsp_auc_new_wipe(an);
+		return e;
+	}
+	snprintf(imsi, 16, "%s", u.imsi);
+	an->imsi = imsi;
+	return ORSP_OK;
+}
+
+/* Whether the package buf has what import --auc takes into the AuC (auc_new_from_pkg), for
+ * the files judged before the databases are opened. */
+static orsp_err auc_ready(const uint8_t *buf, size_t len)
+{
+	orsp_pkg *pkg = NULL;
+	orsp_auc_new an;
+	char imsi[16];
+	orsp_err e = orsp_pkg_decode(buf, len, &pkg);
+
+	if (!e && !(e = auc_new_from_pkg(pkg, &an, imsi)))
+		orsp_auc_new_wipe(&an);
+	orsp_pkg_free(pkg);
+	return e;
+}
+
+/* One prepared package (buf, freed here) into both stores, committed on its own: the AuC's
+ * subscriber and the SM-DP+'s profile, or neither (import_with_auc, gen_batch_commit, as
+ * generate's batch of one). The profile into *p. */
+static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp_import_opts *o,
+                                    uint8_t *buf, size_t len, orsp_smdp_profile *p)
+{
+	gen_batch gb = {.s = s, .auc = auc};
+	orsp_pkg *pkg = NULL;
+	orsp_auc_new an;
+	char imsi[16];
+	orsp_err e, ce;
+
+	orsp_auc_new_init(&an);
+	e = orsp_pkg_decode(buf, len, &pkg);
+	if (!e)
+		e = auc_new_from_pkg(pkg, &an, imsi);
+	orsp_pkg_free(pkg);
+	if (!e && !(e = gen_batch_begin(&gb))) {
+		memcpy(gb.imsi0, imsi, sizeof(gb.imsi0));
+		memcpy(gb.imsi_last, imsi, sizeof(gb.imsi_last));
+		if (!(e = import_with_auc(&gb, &an, buf, len, o, NULL, NULL, p)))
+			gb.n = 1;
+		ce = gen_batch_commit(&gb); /* none in it: both rolled back */
+		if (!e)
+			e = ce;
+	}
+	orsp_auc_new_wipe(&an);
+	orsp_pkg_buf_free(buf, len);
 	return e;
 }
 
@@ -3449,7 +3572,7 @@ static const cli_cmd smdp_cmds[] = {
         .synopsis =
             "import DIR|FILE\n"
             "         " DB_SYNOPSIS "\n"
-            "         [--ppr LIST] [--mnc-length 2|3] [--class C] [--batch N]\n"
+            "         [--ppr LIST] [--mnc-length 2|3] [--class C] [--batch N] [--auc DB]\n"
             "       profile list " DB_SYNOPSIS "\n"
             "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
             "         [--limit N] [--count] [--json]\n"
@@ -3468,6 +3591,12 @@ static const cli_cmd smdp_cmds[] = {
                 "refused before the database is opened: it is left as it was. The files are\n"
                 "committed in batches (--batch), a file's line printed once its batch is;\n"
                 "SIGINT, SIGTERM and SIGHUP commit the batch and stop at the next file.\n"
+                "With --auc DB each profile's subscriber goes into that AuC too (KEK\n"
+                "<DB>.kek; a file other than --db's): the USIM's IMSI, and K, OPc, algorithm\n"
+                "(Milenage with its constants, or TUAK) and SQN range of its algoParameter;\n"
+                "each file committed on its own, into both stores or neither. A package\n"
+                "without them is refused. The package's PUKs, ADM and OTA keys stay its\n"
+                "maker's.\n"
                 "list: every profile with its state, in import order, or those the filters\n"
                 "take (all must match); never key material. Stuck downloads (delivered, no\n"
                 "installation result for 6 hours): --state downloaded --older-than 6h.\n"

@@ -257,18 +257,6 @@ nodb "auc audit" auc audit "${N[@]}"
 nodb "auc list" auc list --db "sqlite:$T/typo.db"
 nodb "auc show" auc show --db "sqlite:$T/typo.db" --kek-file "$T/typo.db.kek" $IMSI
 ORSP_AUC_DB=$T/typo.db nodb "auc list" auc list
-# nothing left: no FILE... (each removed if it is there)
-nothing_left() {
-	local f
-	for f in "$@"; do
-		if [[ -e "$f" ]]; then
-			bad "left $f"
-			rm -rf "$f"
-		else
-			ok
-		fi
-	done
-}
 # a database without its KEK file (a --kek-file typo, a copy restored without it): refused,
 # no KEK file written where the real one belongs
 failure "auc list: no KEK file at $T/typo.kek for $DB" auc list "${A[@]}" --kek-file "$T/typo.kek"

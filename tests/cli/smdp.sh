@@ -989,5 +989,49 @@ else
 	echo "# script(1) missing: the terminal echo check skipped"
 fi
 
+# ----- import --auc: prepared packages feed the AuC too (the issue's "import ... also feeding
+# the AuC subscriber store when asked"; until session 67 only generate did). Packages built
+# here with known keys: the AuC must hold exactly those, with the algorithm and SQN range.
+IA=$T/import-auc
+mkdir -p "$IA/pk" "$IA/bad"
+IK=000102030405060708090a0b0c0d0e0f
+IOPC=0f0e0d0c0b0a09080706050403020100
+run profile build --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid "$(luhn 898824700000007100)" --imsi 001017000000710 --k "$IK" --opc "$IOPC" \
+	--sqn-init 40 -o "$IA/pk/a.der"
+expect "build a (Milenage)" 0 "$rc"
+run profile build --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid "$(luhn 898824700000007101)" --imsi 001017000000711 --alg tuak --k "$IK$IK" \
+	--topc "$IOPC$IOPC" --keccak 2 -o "$IA/pk/b.der"
+expect "build b (TUAK)" 0 "$rc"
+# a package whose USIM runs the test algorithm: nothing the AuC can take, refused before
+# either database is made
+cp "$U/TS48V1-A-UNIQUE.der" "$IA/bad/t.der"
+failure "the USIM's algorithm usim-test-algorithm: neither Milenage nor TUAK, which the AuC does not run" \
+	smdp profile import "$IA/bad/t.der" --db "$IA/s.db" --auc "$IA/a.db"
+nothing_left "$IA/s.db" "$IA/s.db.kek" "$IA/a.db" "$IA/a.db.kek"
+usage --auc smdp profile import "$IA/pk" --db "$IA/s.db" --auc "$IA/s.db"
+usage --auc smdp profile import "$IA/pk" --db "$IA/s.db" --auc ""
+nothing_left "$IA/s.db" "$IA/a.db"
+run smdp profile import "$IA/pk" --db "$IA/s.db" --auc "$IA/a.db"
+expect "import --auc rc" 0 "$rc"
+has "import --auc line" "imported $(luhn 898824700000007100) (IMSI 001017000000710, type \"$TYPE\", its subscriber into the AuC) from $IA/pk/a.der" "$out"
+expect "import --auc summary" "2 imported, 0 failed" "$(tail -1 <<<"$out")"
+expect "the AuC's KEK file" 600 "$(stat -c %a "$IA/a.db.kek")"
+run auc show --db "$IA/a.db" 001017000000711 --json
+expect "TUAK subscriber" tuak "$(json alg)"
+run auc export --db "$IA/a.db" --format osmo-hlr-vty --out "$IA/a.vty" 001017000000710
+expect "export of the imported subscriber" 0 "$rc"
+has "its K and OPc are the package's" "subscriber imsi 001017000000710 update aud3g milenage k $IK opc $IOPC" "$(cat "$IA/a.vty")"
+run auc show --db "$IA/a.db" 001017000000710 --json
+# sqnInit 40 for every IND: the AuC starts at SEQ 40 (its next vector 41), IND 0
+expect "the SQN range of the package" 000000000500 "$(json sqn)"
+# the same IMSI again, into another SM-DP+: the AuC refuses it, and the SM-DP+ keeps nothing
+run smdp profile import "$IA/pk/a.der" --db "$IA/s2.db" --auc "$IA/a.db"
+expect "a known IMSI rc" 1 "$rc"
+has "a known IMSI named" "001017000000710" "$err"
+has "neither store keeps it" "nothing of this profile was written by this run" "$err"
+nothing_left "$IA/s2.db" "$IA/s2.db.kek"
+
 rm -rf "$T"
 finish

@@ -88,6 +88,18 @@ has() {
 lacks() {
 	if grep -qiF -- "$2" <<<"$3"; then bad "$1: '$2' must not appear"; else ok; fi
 }
+# nothing_left FILE...: none of them exists (each removed if it is there)
+nothing_left() {
+	local f
+	for f in "$@"; do
+		if [[ -e "$f" ]]; then
+			bad "left $f"
+			rm -rf "$f"
+		else
+			ok
+		fi
+	done
+}
 # usage NAME ARGS...: exit status 2, one stderr line "openrsp: NAME: ...", nothing on stdout.
 usage() {
 	local name=$1
