@@ -2601,6 +2601,12 @@ static int smdp_profile_generate(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* SIGINT, SIGTERM, SIGHUP from here on stop between two profiles, never between a
+	 * profile's AuC commit and its SM-DP+ commit (the default action, death there, left a
+	 * subscriber without a profile); one while the stores are opened or created (a wait for
+	 * a server's write lock, the migrations) stops before the first profile, and what the
+	 * opens made is removed (the default action left it) */
+	stop = cli_stop_on_signals();
 	/* the operator's AuC gets the same K/OPc */
 	if (auc_db && (rc = auc_kek_prepare(auc_db, &maf, &auc_kek)))
 		goto out;
@@ -2608,11 +2614,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		goto out;
 	if (auc_db && (rc = auc_open_with(auc_db, &auc_kek, &maf, &auc)))
 		goto out;
-	/* SIGINT, SIGTERM, SIGHUP stop between two profiles, never between a profile's AuC
-	 * commit and its SM-DP+ commit (the default action, death there, left a subscriber
-	 * without a profile): the open batch is committed, and the rest of the range named for
-	 * a rerun */
-	stop = cli_stop_on_signals();
+	/* a stop: the open batch is committed, and the rest of the range named for a rerun */
 	gb = (gen_batch){.s = s, .auc = auc};
 	run = (gen_run){.count = count, .auc = auc != NULL};
 	started = true;

@@ -160,6 +160,18 @@ expect "stopped import: the rest named" \
 	"$(cat "$T/stop.err")"
 expect "stopped import: the inventory" "001019000001002,001019000001005" "$(imsis "$T/s.db" smdp_profile)"
 
+# ----- generate stopped the same way while it opens the database (its handler was put in
+# place only after the opens: the signal's default action killed it there, rc 143, and what the
+# opens had made stayed): exit 1 before the first profile, nothing added -----
+term_while_locked "$T/s.db" "$T/stop.out" "$T/stop.err" \
+	"$B" smdp profile generate --db "$T/s.db" --template "$V7" \
+	--iccid-start 898824700000012000 --imsi-start 001019000001200 --count 3
+expect "stopped generate: rc (not SIGTERM's 143)" 1 "$rc"
+has "stopped generate: said, with the range to rerun" \
+	"stopped by a signal after 0 of 3 profile(s); the rest: --iccid-start 898824700000012000" \
+	"$(cat "$T/stop.err")"
+expect "stopped generate: the inventory" "001019000001002,001019000001005" "$(imsis "$T/s.db" smdp_profile)"
+
 # ----- --batch: 1 to 10000 -----
 for v in 0 10001 x ''; do
 	usage --batch smdp profile generate --db "$T/u.db" --template "$V7" \
