@@ -103,6 +103,29 @@ static void init_files_free(init_files *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* Whether the hierarchy at base (its CI, ci/ci.der) is of the curve asked for (nist or
+ * brainpool); a failure naming what it is when not. */
+static int curve_of_pki(const char *base, const char *curve)
+{
+	char path[4200];
+	orsp_cert *ci = NULL;
+	orsp_ec_key *k = NULL;
+	orsp_curve c = ORSP_CURVE_NONE, want = strcmp(curve, "brainpool") == 0
+	                                           ? ORSP_CURVE_BRAINPOOLP256R1
+	                                           : ORSP_CURVE_P256;
+
+	snprintf(path, sizeof(path), "%s/ci/ci.der", base);
+	if (orsp_cert_load_file(path, &ci) == ORSP_OK && orsp_cert_public_key(ci, &k) == ORSP_OK)
+		c = orsp_ec_curve(k);
+	orsp_err_clear();
+	orsp_ec_free(k);
+	orsp_cert_free(ci);
+	if (c == ORSP_CURVE_NONE || c == want)
+		return CLI_OK; /* none readable: the load after says what is missing */
+	return cli_failf(base, "no %s hierarchy: this one is %s (pki init --curve %s|both)", curve,
+	                 orsp_curve_name(c), curve);
+}
+
 static int pki_paths(const char *pki, const char *curve, char base[4096])
 {
 	char sub[4096];
@@ -116,13 +139,15 @@ static int pki_paths(const char *pki, const char *curve, char base[4096])
 	snprintf(sub, sizeof(sub), "%s/%s", pki, curve ? curve : "nist");
 	if (strlen(pki) > 4000)
 		return cli_usage("--pki", "path too long");
-	if (is_dir(sub))
+	if (is_dir(sub)) {
 		snprintf(base, 4096, "%s", sub);
-	else if (curve && strcmp(curve, "brainpool") == 0)
-		return cli_failf(pki, "no brainpool hierarchy (pki init --curve brainpool|both)");
-	else
-		snprintf(base, 4096, "%s", pki);
-	return CLI_OK;
+		return CLI_OK;
+	}
+	/* a hierarchy of one curve (pki init --curve nist|brainpool): without --curve the one
+	 * there; with it, only the curve asked for, which its CI's key says (a NIST identity
+	 * was made from a brainpool one, and a brainpool directory refused as having none) */
+	snprintf(base, 4096, "%s", pki);
+	return curve ? curve_of_pki(pki, curve) : CLI_OK;
 }
 
 /* --state was given, and not empty (a script's unset variable: no directory, not "."). */
@@ -324,6 +349,10 @@ static int parse_vpcd(const char *arg, char *host, size_t cap, uint16_t *port)
 		return CLI_USAGE;
 	if (hl >= cap)
 		return cli_usage("--vpcd", "host name too long");
+	/* "" (a script's unset variable) is no address: refused as --state "" is */
+	if (!arg[0])
+		return cli_usage("--vpcd", "empty: give HOST[:PORT], or leave --vpcd out for %s",
+		                 ORSP_VPCD_DEFAULT_HOST);
 	if (hl == 0) {
 		snprintf(host, cap, "%s", ORSP_VPCD_DEFAULT_HOST);
 	} else {

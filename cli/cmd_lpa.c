@@ -113,7 +113,8 @@ static int parse_accept_ppr(const char *arg, uint32_t *out)
 static bool url_has_host(const char *url)
 {
 	const char *h = url + strcspn(url, ":") + 3;
-	return *h && *h != '/';
+	/* nor "https://:8443", "https://?x" or "https://#x": the authority's host is empty */
+	return *h && !strchr("/:?#", *h);
 }
 
 /* Options of the sub-verb: -a/-c are the short forms lpac users know. `allowed` lists the
@@ -156,6 +157,12 @@ static int parse_opts_read(int argc, char **argv, lpa_opts *o, const int *allowe
 			if (cli_secret_str("--cc", optarg, o->cc_buf, sizeof(o->cc_buf), &o->cc) !=
 			    CLI_OK)
 				return CLI_USAGE;
+			/* a script's unset variable, or Enter at the prompt: its hash would be sent
+			 * as a wrong code, each one using up a try of the order's */
+			if (!o->cc[0])
+				return cli_usage("--cc",
+				                 "empty: give the confirmation code you were "
+				                 "given");
 			break;
 		case OPT_SERVER_URL:
 			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://", 7))

@@ -699,6 +699,11 @@ static int build_parse(int argc, char **argv, build_opts *o)
 			break;
 		case OPT_MNC_LEN:
 		case OPT_MNC_LEN_ALIAS:
+			/* the two spellings of one option: given twice as well (the getopt
+			 * wrapper sees two options), the last value taken silently */
+			if (o->mnc_len)
+				return cli_usage(c == OPT_MNC_LEN ? "--mnc-length" : "--mnc-len",
+				                 "given twice (--mnc-len is --mnc-length)");
 			o->mnc_len = optarg;
 			o->mnc_len_opt = c == OPT_MNC_LEN ? "--mnc-length" : "--mnc-len";
 			break;

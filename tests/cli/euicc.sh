@@ -137,6 +137,13 @@ run euicc info --state "$T/card2"
 run euicc init --state "$T/card3" --pki "$T/pki2" --curve brainpool
 [[ $rc -eq 0 ]] && ok || bad "init --pki --curve brainpool: $err"
 failure "brainpool" euicc init --state "$T/card4" --pki "$T/pki" --curve brainpool
+# a hierarchy of one curve serves the curve it is, never another: a NIST identity asked of a
+# brainpool one was made brainpool, and --curve brainpool refused it as having none
+"$B" pki init "$T/pki-bp" --curve brainpool >/dev/null
+failure "no nist hierarchy: this one is brainpoolP256r1" euicc init --state "$T/card5" --pki "$T/pki-bp" --curve nist
+[[ ! -e "$T/card5" ]] && ok || bad "a refused --curve made the state"
+run euicc init --state "$T/card5" --pki "$T/pki-bp" --curve brainpool
+[[ $rc -eq 0 ]] && ok || bad "init --pki (brainpool only) --curve brainpool: $err"
 failure "" euicc init --state "$T/card4" --pki "$T/no-such"
 
 # ----- bad key and certificate files: judged whole before --state is touched -----
@@ -249,6 +256,8 @@ usage --ci-cert euicc init --state "$T/u" "${nist[@]}" --ci-cert c2 --ci-cert c3
 expect "five --ci-cert: said" "openrsp: --ci-cert: at most 4" "$err"
 if [[ -e "$T/u" ]]; then bad "a usage error of euicc init made $T/u"; else ok; fi
 usage --vpcd euicc serve --state "$S" --vpcd 127.0.0.1:99999
+# empty (a script's unset variable) is no address, not the default one
+usage --vpcd euicc serve --state "$S" --vpcd ""
 # an IPv6 address goes in brackets: unbracketed, "::1" would be host ":" and port 1 (tried
 # for ever), and "fe80::1:2" either of two (with no card: the option is refused first)
 usage --vpcd euicc serve --state "$T/none" --vpcd ::1

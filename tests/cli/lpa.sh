@@ -100,9 +100,12 @@ usage SEQ lpa notification remove x --euicc pcsc
 failure "pcscd" lpa profile download --euicc pcsc --ca /dev/null
 usage --server-url lpa profile download -a '1$a.example$X' --server-url ftp://x --euicc pcsc
 # a URL without a host (its path taken for one: https:///gsma/rsp2/... went to host "gsma")
-for u in https:// http:// https:///x; do
+for u in https:// http:// https:///x https://:8443 'https://?x' 'https://#x'; do
 	usage --server-url lpa profile download -a '1$a.example$X' --server-url "$u" --insecure --euicc pcsc
 done
+# an empty confirmation code (a script's unset variable): refused, never sent as a wrong one
+usage --cc lpa profile download -a '1$a.example$X$$1' -c "" --insecure --euicc pcsc
+has "-c ''" "empty" "$err"
 # a URL over 511 characters is refused before the eUICC is opened (pcsc is not reached),
 # never cut to another server's or path's
 usage --server-url lpa profile download -a '1$a.example$X' --server-url "https://$(printf 'a%.0s' {1..600}).example" --euicc pcsc

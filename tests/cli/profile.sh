@@ -597,6 +597,9 @@ usage --profile-name profile build "${A[@]}" --profile-name $'\xf7\xbf\xbf\xbf' 
 usage --profile-name profile build "${A[@]}" --profile-name $'\xe0\x80\x80' -o "$T/u.der"
 usage --mnc-length profile build "${A[@]}" --mnc-length 4 -o "$T/u.der"
 usage --mnc-len profile build "${A[@]}" --mnc-len 4 -o "$T/u.der"
+# its two spellings are one option: given twice as any option is (the last was taken)
+usage --mnc-len profile build "${A[@]}" --mnc-length 2 --mnc-len 3 -o "$T/u.der"
+usage --mnc-length profile build "${A[@]}" --mnc-len 2 --mnc-length 3 -o "$T/u.der"
 usage --pin1 profile build "${A[@]}" --pin1 12 -o "$T/u.der"
 a_but --k --opc
 usage --mac-bits profile build "${AB[@]}" --alg tuak --k "$TK" --opc "$TOPC" --mac-bits 128 -o "$T/u.der"
