@@ -903,9 +903,14 @@ static int auc_export(int argc, char **argv)
 		return cli_usage("IMSI", "IMSIs and --all exclude each other");
 	if (!all && optind == argc)
 		return cli_usage("IMSI", "required (or --all)");
-	for (int i = optind; i < argc; i++)
+	for (int i = optind; i < argc; i++) {
 		if ((rc = imsi_arg("IMSI", argv[i])))
 			return rc;
+		/* twice is a usage error (docs/auc.md), found before the database is opened */
+		for (int j = optind; j < i; j++)
+			if (strcmp(argv[j], argv[i]) == 0)
+				return cli_usage("IMSI", "%s given twice", argv[i]);
+	}
 	/* the keys in the clear go where they were asked to go, never to a screen by default */
 	to_stdout = strcmp(out, "-") == 0;
 	if (to_stdout && isatty(STDOUT_FILENO) && !to_terminal)

@@ -216,10 +216,25 @@ static void test_aka_project(void **state)
 			orsp_milenage_free(m);
 		}
 		if (!tsv_absent(t, r, "sres_c2")) {
-			uint8_t s2[4];
+			uint8_t s2[4], inplace[16];
 			col(t, r, "sres_c2", v, 4);
 			orsp_gsm_sres_c2(av.xres, av.xres_len, s2);
 			assert_bytes_equal(s2, v, 4);
+			/* in place of RES (it was cleared first: SRES 00000000) */
+			memcpy(inplace, av.xres, av.xres_len);
+			orsp_gsm_sres_c2(inplace, av.xres_len, inplace);
+			assert_bytes_equal(inplace, v, 4);
+		}
+		{
+			/* the vector made again from its own RAND, SQN and AMF: the same (out was
+			 * cleared before they were read: a vector for zeros) */
+			orsp_aka_vector again = av;
+			assert_int_equal(
+			    orsp_aka_generate(&s, again.rand, again.sqn, again.amf, &again),
+			    ORSP_OK);
+			assert_bytes_equal(again.autn, av.autn, 16);
+			assert_bytes_equal(again.xres, av.xres, av.xres_len);
+			orsp_aka_vector_wipe(&again);
 		}
 		if (!tsv_absent(t, r, "kc_c3")) {
 			uint8_t kc[8];

@@ -190,7 +190,8 @@ void orsp_usim_sqn_init(orsp_usim_sqn *st, unsigned ind_bits);
 /* Highest SQN accepted so far (SEQ_MS || IND of the largest SEQ), used for AUTS. */
 uint64_t orsp_usim_sqn_ms(const orsp_usim_sqn *st);
 /* Freshness check of Annex C.2.2 without updating: ORSP_OK if SQN would be accepted,
- * ORSP_E_STATE if it is replayed or too old (then the USIM answers with AUTS). */
+ * ORSP_E_STATE if it is replayed or too old, or its SEQ more than delta ahead of the highest
+ * accepted (C.2.1), or older than the age limit L (then the USIM answers with AUTS). */
 ORSP_MUST_CHECK orsp_err orsp_usim_sqn_check(const orsp_usim_sqn *st, uint64_t sqn);
 /* Record an accepted SQN. */
 void orsp_usim_sqn_accept(orsp_usim_sqn *st, uint64_t sqn);

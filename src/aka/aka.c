@@ -159,13 +159,24 @@ orsp_err orsp_aka_generate(const orsp_aka_subscriber *s, const uint8_t rand[16],
                            const uint8_t sqn[6], const uint8_t amf[2], orsp_aka_vector *out)
 {
 	aka_outputs o;
+	uint8_t in_rand[16], in_sqn[6], in_amf[2];
 	orsp_err e;
 
 	if (!out)
 		return orsp_errf(ORSP_E_USAGE, "AKA generate: missing output");
-	memset(out, 0, sizeof(*out));
-	if (!rand || !sqn || !amf)
+	if (!rand || !sqn || !amf) {
+		memset(out, 0, sizeof(*out));
 		return orsp_errf(ORSP_E_USAGE, "AKA generate: missing RAND, SQN or AMF");
+	}
+	/* copied before out is cleared: the inputs may be out's own fields (a vector made
+	 * again from its RAND, SQN and AMF), which the clear zeroed first */
+	memcpy(in_rand, rand, 16);
+	memcpy(in_sqn, sqn, 6);
+	memcpy(in_amf, amf, 2);
+	rand = in_rand;
+	sqn = in_sqn;
+	amf = in_amf;
+	memset(out, 0, sizeof(*out));
 	e = aka_run(s, rand, sqn, amf, &o);
 	if (e != ORSP_OK)
 		goto out;
@@ -187,6 +198,7 @@ orsp_err orsp_aka_generate(const orsp_aka_subscriber *s, const uint8_t rand[16],
 	memcpy(out->autn + 8, o.mac_a, 8);
 out:
 	orsp_wipe(&o, sizeof(o));
+	orsp_wipe(in_sqn, sizeof(in_sqn));
 	if (e != ORSP_OK)
 		orsp_aka_vector_wipe(out);
 	return e;
@@ -216,6 +228,7 @@ orsp_err orsp_aka_auts_build(const orsp_aka_subscriber *s, const uint8_t rand[16
 	memcpy(auts + 6, o.mac_s, 8);
 out:
 	orsp_wipe(&o, sizeof(o));
+	orsp_wipe(sqn, sizeof(sqn)); /* SQN_MS, which AK* is there to hide */
 	return e;
 }
 

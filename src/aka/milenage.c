@@ -250,11 +250,12 @@ void orsp_gsm_sres_c2(const uint8_t *res, size_t res_len, uint8_t sres[4])
 {
 	/* TS 33.102 §6.8.1.2 c2: RES zero-padded to a multiple of 32 bits, SRES = the xor of
 	 * its 32-bit words (RES1 xor RES2 for a 64-bit RES). */
-	memset(sres, 0, 4);
-	if (!res)
-		return;
-	for (size_t i = 0; i < res_len; i++)
-		sres[i % 4] ^= res[i];
+	uint8_t x[4] = {0, 0, 0, 0};
+
+	/* into x first: sres may be res itself (SRES made in place of RES) */
+	for (size_t i = 0; res && i < res_len; i++)
+		x[i % 4] ^= res[i];
+	memcpy(sres, x, 4);
 }
 
 void orsp_gsm_kc_c3(const uint8_t ck[16], const uint8_t ik[16], uint8_t kc[8])

@@ -532,6 +532,9 @@ if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "refused export (--all) left a
 usage --out "${EXP[@]}" $EI
 usage IMSI "${EXP[@]}" --out "$T/refused.vty"
 usage IMSI "${EXP[@]}" --all $EI --out "$T/refused.vty"
+# an IMSI given twice: a usage error, before the database is opened (it was exit 1, after)
+usage IMSI "${EXP[@]}" $EI $EI --out "$T/refused.vty"
+has "an IMSI twice" "$EI given twice" "$err"
 # a stray argument beside --all is not echoed: it may be a key whose option name was left out
 usage IMSI "${EXP[@]}" --all 465b5ce8b199b49faa5f0a2ee238a6bc --out "$T/refused.vty"
 lacks "--all and a key-like argument: not echoed" 465b5ce8b199b49faa5f0a2ee238a6bc "$err"
