@@ -308,6 +308,32 @@ static void test_order_with_eid(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
 }
 
+/* cancelOrder naming an EID of an order placed without one: 8.1.1/3.10 (the EID is not the
+ * order's), saying the order names none, not that another EID is associated (until session
+ * 67); the order unchanged. */
+static void test_cancel_eid_of_order_without(void **state)
+{
+	fx *f = *state;
+	orsp_json_status st;
+	char logged[16];
+	json_t *o;
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+	o = answer(f, "cancelOrder",
+	           "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\","
+	           "\"finalProfileStatusIndicator\":\"Available\"}",
+	           &st, logged);
+	assert_int_equal(st.status, ORSP_FES_FAILED);
+	assert_string_equal(st.subject_code, "8.1.1");
+	assert_string_equal(st.reason_code, "3.10");
+	assert_string_equal(st.message,
+	                    "a different EID is associated with this ICCID: none is: the order "
+	                    "names no EID");
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+}
+
 /* cancelOrder and another process: the link wraps orsp_smdp_get (tests/CMakeLists.txt), and
  * with reorder_eid set, right after the handler's read of the order, the order is cancelled
  * and the profile ordered again for reorder_eid, as another process may do then. */
@@ -1288,6 +1314,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reply_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_eid_of_order_without, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_downloaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_installed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_reordered_meanwhile, setup, teardown),

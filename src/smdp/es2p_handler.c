@@ -350,8 +350,12 @@ static orsp_err cancel_order(req *r)
 	 * is refused as such, not as an unknown ICCID (known above). */
 	e = orsp_smdp_cancel_order(r->s, iccid, eid, mid, strcmp(fpsi, "Available") == 0);
 	(void)flushed_only(r, &e, NULL, NULL);
+	/* an order placed without an EID is not "a different EID": the message says so */
 	if (e == ORSP_E_POLICY)
-		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION, NULL);
+		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION,
+		                       strstr(orsp_err_detail(), "its order names no EID")
+		                           ? "none is: the order names no EID"
+		                           : NULL);
 	if (e == ORSP_E_NOT_FOUND && mid)
 		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_ASSOCIATION,
 		                       "not the matching ID of the order");
