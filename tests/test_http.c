@@ -772,6 +772,62 @@ static void test_client_timeout_bounds_lookup(void **state)
 	orsp_http_client_free(c);
 }
 
+/* A stop asked while the exchange waits for an answer that never comes (a listener that
+ * never accepts: the kernel completes the connection, the request waits in its buffer) ends it
+ * within about a second, ORSP_E_STATE "interrupted", not at the 30 s timeout; cleared with
+ * orsp_http_client_set_stop, the next exchange runs to its own end. */
+static volatile sig_atomic_t client_stop;
+
+static void *stop_later(void *arg)
+{
+	(void)arg;
+	sleep_ms(300);
+	__atomic_store_n(&client_stop, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void test_client_stop(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	orsp_http_client_opts o = {.timeout_ms = 30000, .stop = &client_stop};
+	orsp_http_client *c = NULL;
+	orsp_http_result r;
+	pthread_t th;
+	struct timespec t0, t1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	(void)state;
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	const char *url = url_for("http", ntohs(sa.sin_port), "/x");
+	assert_ok(orsp_http_client_new(&o, &c));
+	client_stop = 0;
+	assert_int_equal(pthread_create(&th, NULL, stop_later, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_err(orsp_http_client_request(c, "POST", url, NULL, "x", 1, &r), ORSP_E_STATE,
+	           "interrupted");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
+	orsp_http_result_free(&r);
+	/* a bound for a hang only: the stop came at 0.3 s, libcurl looks about once a second */
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	/* the flag taken away: a request goes out whatever it says (to its 0.5 s timeout) */
+	orsp_http_client_free(c);
+	o.timeout_ms = 500;
+	assert_ok(orsp_http_client_new(&o, &c));
+	orsp_http_client_set_stop(c, NULL);
+	assert_err(orsp_http_client_request(c, "POST", url, NULL, "x", 1, &r), ORSP_E_IO,
+	           "timeout");
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	close(fd);
+}
+
 static void test_client_malformed_answers(void **state)
 {
 	static const char http09[] = "hello\n";
@@ -6341,6 +6397,7 @@ int main(void)
 	    cmocka_unit_test(test_chunked_drop_limit),
 	    cmocka_unit_test(test_body_wiped),
 	    cmocka_unit_test(test_client_limits_and_errors),
+	    cmocka_unit_test(test_client_stop),
 	    cmocka_unit_test(test_client_malformed_answers),
 	    cmocka_unit_test(test_client_fold_after_reuse),
 	    cmocka_unit_test(test_client_no_expect),

@@ -300,7 +300,8 @@ enum {
 	ANS_400,
 	ANS_NOT_JSON,
 	ANS_HUGE,
-	ANS_EXPIRED
+	ANS_EXPIRED,
+	ANS_SLOW /* sets *stop_flag (a signal's stop, come now), then answers 2.5 s later */
 };
 
 typedef struct smdp {
@@ -328,6 +329,7 @@ typedef struct smdp {
 	const char *meta;    /* profileMetadata (hex) when not META */
 	const char *message; /* statusCodeData.message of a Failed answer */
 	const char *tid;     /* the JSON transactionId of initiateAuthentication, when set */
+	volatile sig_atomic_t *stop_flag; /* ANS_SLOW's: the download's stop */
 	const char *ac_tid, *gbpp_tid; /* those of authenticateClient, getBoundProfilePackage */
 	/* initiateAuthentication's Content-Type when not application/json; X-Admin-Protocol */
 	const char *ctype, *admin_hdr;
@@ -522,6 +524,11 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 	if (orsp_json_parse(req->body, req->body_len, 1 << 20, &in) == ORSP_OK) {
 		json_decref(s->last_req[i]);
 		s->last_req[i] = in;
+	}
+	if (s->mode[i] == ANS_SLOW) {
+		__atomic_store_n(s->stop_flag, 1, __ATOMIC_RELAXED);
+		usleep(2500 * 1000);
+		s->mode[i] = ANS_OK;
 	}
 	if (s->mode[i] == ANS_500)
 		return orsp_http_response_set_body(resp, 500, "text/plain", "oops", 4);
@@ -727,6 +734,7 @@ static int setup(void **state)
 	x->card.n_notif = 1;
 	x->smdp.bpp_base = x->bpp;
 	x->smdp.bpp_base_len = x->bpp_len;
+	x->smdp.stop_flag = &x->stop;
 	cert = test_read_vector("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der", &cl);
 	assert_non_null(cert);
 	x->smdp.dpcert_b64 = b64(cert, cl);
@@ -1160,6 +1168,7 @@ static void test_large_package(void **state)
 	assert_true(pieces >= 1000); /* the card's log holds 1024 commands */
 	x->smdp.bpp_base = x->bpp;
 	x->smdp.bpp_base_len = x->bpp_len;
+	x->smdp.stop_flag = &x->stop;
 	free(big);
 
 	/* above the HTTP client's cap */
@@ -2791,6 +2800,21 @@ static void test_download_interrupted(void **state)
 	x->stop = 0;
 	x->stop_in = 0;
 	x->refuse = x->unanswered = false;
+
+	/* asked while the SM-DP+ has yet to answer authenticateClient: the request ends there
+	 * (within about a second; until session 67 the LPA waited for the answer, up to its
+	 * timeout, 60 s by default), and both sessions are cancelled */
+	reset(x);
+	x->stop = 0;
+	x->smdp.mode[1] = ANS_SLOW;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(), "interrupted during the SM-DP+ authenticateClient "
+	                                       "request (session cancelled)");
+	assert_int_equal(cancel_reason(x), 1); /* postponed */
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+	assert_false(card_saw(x, 0xBF21));
+	x->stop = 0;
+	x->smdp.mode[1] = ANS_OK;
 }
 
 /* Consent given: the RAT is read once, after authenticateClient and before PrepareDownload,

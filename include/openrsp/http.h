@@ -371,6 +371,11 @@ typedef struct orsp_http_client_opts {
 	orsp_err (*peer_check)(void *arg, const uint8_t *cert, size_t cert_len,
 	                       const uint8_t *issuer, size_t issuer_len);
 	void *peer_check_arg;
+	/* A stop asked (a signal handler's flag, read with orsp_stop_set): an exchange under way
+	 * ends within about a second (libcurl's progress calls), in its name lookup, connection,
+	 * handshake or wait for the answer, with ORSP_E_STATE "http: interrupted"
+	 * (ORSP_HTTP_FAIL_OTHER). NULL: none. */
+	const volatile sig_atomic_t *stop;
 } orsp_http_client_opts;
 
 /* Why an exchange failed, finer than the orsp_err category (for retry decisions). */
@@ -404,6 +409,10 @@ void orsp_http_result_free(orsp_http_result *r);
 ORSP_MUST_CHECK orsp_err orsp_http_client_new(const orsp_http_client_opts *opts,
                                               orsp_http_client **out);
 void orsp_http_client_free(orsp_http_client *c);
+/* Replace the client's stop flag (orsp_http_client_opts.stop; NULL: none) for the exchanges
+ * from now on: a request that must go out although a stop was asked (a session's cancel,
+ * which the stop itself asks for). */
+void orsp_http_client_set_stop(orsp_http_client *c, const volatile sig_atomic_t *stop);
 
 /* One exchange. method: "POST", "GET", ... (upper-case letters); url: http:// or https://
  * (https:// without a trust anchor is ORSP_E_USAGE unless insecure_for_tests); headers:

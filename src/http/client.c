@@ -43,6 +43,7 @@ struct orsp_http_client {
 	void *peer_arg;
 	bool peer_failed;
 	char peer_detail[512];
+	const volatile sig_atomic_t *stop; /* opts.stop */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -179,6 +180,7 @@ orsp_err orsp_http_client_new(const orsp_http_client_opts *opts, orsp_http_clien
 	c->insecure = opts->insecure_for_tests;
 	c->peer_check = opts->peer_check;
 	c->peer_arg = opts->peer_check_arg;
+	c->stop = opts->stop;
 	if (c->insecure && !opts->insecure_warned)
 		orsp_log(ORSP_LOG_WARN,
 		         "http client: TLS verification DISABLED (insecure_for_tests)");
@@ -212,6 +214,24 @@ struct sink {
 	bool too_large;
 	bool oom;
 };
+
+void orsp_http_client_set_stop(orsp_http_client *c, const volatile sig_atomic_t *stop)
+{
+	if (c)
+		c->stop = stop;
+}
+
+/* CURLOPT_XFERINFOFUNCTION: non-zero (the transfer aborted) once a stop is asked. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	const orsp_http_client *c = arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return orsp_stop_set(c->stop) ? 1 : 0;
+}
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
@@ -481,6 +501,10 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 		return orsp_errf(ORSP_E_RESOURCE, "http: out of memory for the response");
 	}
 	switch (rc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		/* on_progress: a stop asked */
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(ORSP_E_STATE, "http: interrupted");
 	case CURLE_COULDNT_RESOLVE_HOST:
 		*fail = ORSP_HTTP_FAIL_RESOLVE;
 		return orsp_errf(ORSP_E_IO, "http: cannot resolve host: %s", d);
@@ -661,6 +685,13 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 	 * libcurl that refuses it loses only this. */
 	(void)curl_easy_setopt(curl, CURLOPT_QUICK_EXIT, 1L);
 #endif
+	if (c->stop) {
+		/* called about once a second whatever the transfer does (a lookup, a connect, a
+		 * wait for the answer), and more often while bytes move: a stop ends it there */
+		SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SETOPT(CURLOPT_XFERINFODATA, c);
+		SETOPT(CURLOPT_NOPROGRESS, 0L);
+	}
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response);
 	SETOPT(CURLOPT_WRITEFUNCTION, on_write);
 	SETOPT(CURLOPT_WRITEDATA, &s);

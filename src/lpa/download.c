@@ -72,7 +72,8 @@ out:
 	return e;
 }
 
-static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, const char *whose)
+static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, const char *whose,
+                         const volatile sig_atomic_t *stop)
 {
 	orsp_http_client_opts o = {0};
 	char tmp[300];
@@ -99,6 +100,8 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 	o.insecure_warned = sv && sv->insecure_warned;
 	o.timeout_ms = sv ? sv->timeout_ms : 0;
 	o.max_response = LPA_ANSWER_MAX;
+	/* a stop (Ctrl-C) ends a request under way, not only the steps after it */
+	o.stop = stop;
 	/* the certificate must name the SM-DP+ address, wherever we connect, and be a DPtls one */
 	o.expected_host = fqdn;
 	o.peer_check = dptls_check;
@@ -265,6 +268,10 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		lpa_text_copy(orsp_slice_make(d, strlen(d)), detail, sizeof(detail));
 		orsp_http_fail fail = res.fail;
 		orsp_http_result_free(&res);
+		/* a stop asked while the request was under way (the client's stop flag) */
+		if (e == ORSP_E_STATE && fail == ORSP_HTTP_FAIL_OTHER)
+			return orsp_errf(ORSP_E_STATE, "interrupted during the SM-DP+ %s request",
+			                 fn);
 		if (fail == ORSP_HTTP_FAIL_TOO_LARGE)
 			return orsp_errf(ORSP_E_RESOURCE,
 			                 "SM-DP+ %s: the answer is larger than the LPA takes (%zu "
@@ -462,6 +469,9 @@ static uint64_t cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_
 		e = orsp_json_put_base64(j, "cancelSessionResponse", rsp, rl);
 	if (!e) {
 		bool dp_refused = s->refused;
+		/* sent whether or not a stop was asked: the stop asks for it (bounded by the
+		 * request timeout as any request) */
+		orsp_http_client_set_stop(s->http, NULL);
 		e = es9_call(s, "cancelSession", j, &r);
 		/* An SM-DP+ that refused a function of this session has ended it (SGP.22 §3.1.3):
 		 * its "unknown transactionId" (8.10.1/3.9) to the cancel says just that, the
@@ -1099,7 +1109,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		*o->preconsented = 0;
 	/* the server settings first: a usage error there must not touch the eUICC */
 	if ((e = es9_open(&s, o->server, o->ac->fqdn,
-	                  o->address_from ? o->address_from : "the activation code's")))
+	                  o->address_from ? o->address_from : "the activation code's", o->stop)))
 		goto out;
 	s.no_mid = !o->ac->matching_id[0];
 	progress(o, ORSP_LPA_STEP_AUTHENTICATE, o->ac->fqdn);
@@ -1645,7 +1655,7 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 		    "authenticated for it (--server-url or not): it cannot be sent; "
 		    "`openrsp lpa notification remove %llu` drops it",
 		    no->address, (unsigned long long)no->seq);
-	e = es9_open(&s, server, no->address, "the notification's");
+	e = es9_open(&s, server, no->address, "the notification's", NULL);
 	for (int attempt = 0; !e && attempt < 3; attempt++) {
 		j = json_object();
 		if (!j) {
