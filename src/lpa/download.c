@@ -527,7 +527,8 @@ static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size
 /* o->stop set (a signal): true. */
 static bool stop_asked(const orsp_lpa_download_opts *o)
 {
-	return o->stop && *o->stop;
+	/* an atomic load: the signal may come to another thread (orsp_stop_count) */
+	return orsp_stop_set(o->stop);
 }
 
 /* A stop asked for before the eUICC has a session: nothing to cancel anywhere (the SM-DP+'s
