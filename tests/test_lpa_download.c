@@ -2805,7 +2805,7 @@ static void test_download_interrupted(void **state)
 	 * (within about a second; until session 67 the LPA waited for the answer, up to its
 	 * timeout, 60 s by default), and both sessions are cancelled */
 	reset(x);
-	x->stop = 0;
+	__atomic_store_n(&x->stop, 0, __ATOMIC_RELAXED); /* the server's thread sets it */
 	x->smdp.mode[1] = ANS_SLOW;
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
 	assert_string_equal(orsp_err_detail(), "interrupted during the SM-DP+ authenticateClient "
@@ -2813,7 +2813,7 @@ static void test_download_interrupted(void **state)
 	assert_int_equal(cancel_reason(x), 1); /* postponed */
 	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
 	assert_false(card_saw(x, 0xBF21));
-	x->stop = 0;
+	__atomic_store_n(&x->stop, 0, __ATOMIC_RELAXED);
 	x->smdp.mode[1] = ANS_OK;
 }
 
