@@ -546,8 +546,14 @@ static void test_state_changes(void **state)
 	answer(x, "BF2903800100");
 	assert_int_equal(orsp_lpa_set_nickname(&x->card, ICCID1, "home"), ORSP_OK);
 	assert_cmd_hex(x, 0, "BF29125A0A" ICCID1_EF "9004686F6D65");
-	/* malformed results */
-	static const char *const bad[] = {"BF31028100", "BF3100", "BF3204800100", "BF310380010000"};
+	/* a field a later version adds after the result: skipped, the card has acted (it was
+	 * "malformed" until session 67) */
+	reset_log(x);
+	answer(x, "BF3106800100830100");
+	assert_int_equal(orsp_lpa_enable(&x->card, ICCID1), ORSP_OK);
+	/* malformed results, an extension that does not read among them */
+	static const char *const bad[] = {"BF31028100", "BF3100", "BF3204800100", "BF310380010000",
+	                                  "BF3105800100A205"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reset_log(x);
 		answer(x, bad[i]);
@@ -963,8 +969,19 @@ static void test_addresses(void **state)
 	                        "a");
 	assert_string_equal(ds, "\xC3\xA9"
 	                        "b");
+	/* fields a later version adds after rootDsAddress are skipped (EXTENSIBILITY IMPLIED;
+	 * until session 67 the whole answer was refused, `chip info` with it) */
+	reset_log(x);
+	answer(x, "BF3C118003612E62810363"
+	          "2E64A203820100"
+	          "8300");
+	assert_int_equal(orsp_lpa_addresses(&x->card, dp, ds), ORSP_OK);
+	assert_string_equal(dp, "a.b");
+	assert_string_equal(ds, "c.d");
 	static const char *const bad[] = {
 	    "BF3C00", "BF3C0380017A", "BF3C06810161800161", "BF3C06810161810162", "BF3C0381010A",
+	    /* an extension that does not read */
+	    "BF3C05810161A205",
 	    /* not UTF-8 text: 8-bit CSI (0x9B) and 0xFF in defaultDpAddress, U+009B (a C1
 	     * control) in UTF-8, DEL, a UTF-8 sequence cut short, in rootDsAddress */
 	    "BF3C1C800A65769B324AFF2E636F6D810E64732E6578616D706C652E636F6D", "BF3C0681046162C29B",

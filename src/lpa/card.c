@@ -237,7 +237,7 @@ orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
 	orsp_err e = call(c, req, sizeof(req), rsp, sizeof(rsp), &t);
 	if (e)
 		return e;
-	if (orsp_der_parse_one(t.value, &f) || f.tag != 0x5A || f.value.len != 16)
+	if (lpa_first_field(t.value, &f) || f.tag != 0x5A || f.value.len != 16)
 		return orsp_errf(ORSP_E_MALFORMED, "card: GetEID answer without a 16-byte EID");
 	e = orsp_hex_encode(f.value.p, 16, eid, 33);
 	for (int i = 0; !e && i < 32; i++)
@@ -474,7 +474,9 @@ static orsp_err result_of(orsp_lpa_card *c, const char *what, const orsp_tlv *t)
 	orsp_tlv f;
 	uint64_t v = 127;
 
-	if (orsp_der_parse_one(t->value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, &v))
+	/* the result first; fields a later version adds after it are skipped: the card has
+	 * acted, and its answer is not "malformed" for them */
+	if (lpa_first_field(t->value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, &v))
 		return orsp_errf(ORSP_E_MALFORMED, "card: %s answer", what);
 	switch (v) {
 	case 0:
@@ -721,7 +723,7 @@ orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
 	orsp_der_end(&w, m);
 	if ((e = orsp_writer_status(&w)) || (e = call(c, req, w.len, rsp, sizeof(rsp), &t)))
 		return e;
-	if (orsp_der_parse_one(t.value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, &v))
+	if (lpa_first_field(t.value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, &v))
 		return orsp_errf(ORSP_E_MALFORMED, "card: NotificationSent answer");
 	if (v == 1)
 		return orsp_errf(ORSP_E_NOT_FOUND, "no notification %llu on the eUICC",

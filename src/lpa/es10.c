@@ -160,7 +160,7 @@ orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256], char root_ds
 {
 	static const uint8_t req[] = {0xBF, 0x3C, 0x00};
 	uint8_t rsp[600];
-	orsp_tlv t, f[3];
+	orsp_tlv t, f[2], x;
 	orsp_reader r;
 	size_t n = 0;
 	orsp_err e;
@@ -170,10 +170,16 @@ orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256], char root_ds
 	default_dp[0] = root_ds[0] = '\0';
 	if ((e = es10_call(c, req, sizeof(req), rsp, sizeof(rsp), &t)))
 		return e;
-	/* EuiccConfiguredAddressesResponse: defaultDpAddress [0] OPTIONAL, rootDsAddress [1] */
+	/* EuiccConfiguredAddressesResponse: defaultDpAddress [0] OPTIONAL, rootDsAddress [1],
+	 * then what a later version adds (EXTENSIBILITY IMPLIED: SGP.22 v3 has more there),
+	 * skipped, each a well-formed TLV of another tag (one of these two again, or out of
+	 * order, is no extension) */
 	orsp_reader_init(&r, t.value.p, t.value.len);
-	while (orsp_reader_remaining(&r) && n < 3)
+	while (orsp_reader_remaining(&r) && n < 2 && (n == 0 || f[n - 1].tag != 0x81))
 		if (orsp_der_read(&r, &f[n++]))
+			return orsp_errf(ORSP_E_MALFORMED, "card: EuiccConfiguredAddresses");
+	while (orsp_reader_remaining(&r))
+		if (orsp_der_read(&r, &x) || x.tag == 0x80 || x.tag == 0x81)
 			return orsp_errf(ORSP_E_MALFORMED, "card: EuiccConfiguredAddresses");
 	if (!((n == 1 && f[0].tag == 0x81) || (n == 2 && f[0].tag == 0x80 && f[1].tag == 0x81)) ||
 	    !text_ok(f[0].value, 256) || (n == 2 && !text_ok(f[1].value, 256)))
@@ -190,7 +196,7 @@ orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256], char root_ds
 static orsp_err result_code(const char *what, const orsp_tlv *t, uint64_t *v)
 {
 	orsp_tlv f;
-	if (orsp_der_parse_one(t->value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, v))
+	if (lpa_first_field(t->value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, v))
 		return orsp_errf(ORSP_E_MALFORMED, "card: %s answer", what);
 	return ORSP_OK;
 }

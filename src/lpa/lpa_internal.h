@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "openrsp/core.h"
+#include "openrsp/der.h"
 #include "openrsp/lpa.h"
 
 /* Text from the eUICC or the SM-DP+ (names, addresses, messages) made safe for a terminal,
@@ -14,6 +15,12 @@
  * byte that is not part of well-formed UTF-8. Cut at a character boundary when out is too
  * small. */
 void lpa_text_copy(orsp_slice v, char *out, size_t cap);
+
+/* The first field of a card answer's SEQUENCE (its content seq) into *f: the rsp module is
+ * EXTENSIBILITY IMPLIED, so the fields a later version adds after it are skipped, each a
+ * well-formed TLV (an answer cut or garbled after it is still refused). ORSP_E_MALFORMED (no
+ * detail) when there is none or the rest does not read. */
+ORSP_MUST_CHECK orsp_err lpa_first_field(orsp_slice seq, orsp_tlv *f);
 
 /* A card answer's field of tag that must come at most once (one of once[0..n), n <= 32):
  * ORSP_E_MALFORMED "card: WHAT: field TAG twice" if *seen has its bit already, else the bit

@@ -1,4 +1,5 @@
-/* openrsp lpa: text from the other parties made safe to print (lpa_internal.h). */
+/* openrsp lpa: text from the other parties made safe to print, and the small readers of card
+ * answers the modules share (lpa_internal.h). */
 #include "lpa_internal.h"
 
 void lpa_text_copy(orsp_slice v, char *out, size_t cap)
@@ -17,5 +18,19 @@ orsp_err lpa_field_once(unsigned *seen, uint32_t tag, const uint32_t *once, size
 			                 (unsigned)tag);
 		*seen |= 1u << b;
 	}
+	return ORSP_OK;
+}
+
+orsp_err lpa_first_field(orsp_slice seq, orsp_tlv *f)
+{
+	orsp_reader r;
+	orsp_tlv x;
+
+	orsp_reader_init(&r, seq.p, seq.len);
+	if (!orsp_reader_remaining(&r) || orsp_der_read(&r, f))
+		return ORSP_E_MALFORMED;
+	while (orsp_reader_remaining(&r))
+		if (orsp_der_read(&r, &x))
+			return ORSP_E_MALFORMED;
 	return ORSP_OK;
 }
