@@ -6700,6 +6700,38 @@ static void test_retry_postponed_after_expiry_keeps_earlier(void **state)
 	dl_free(&b);
 }
 
+/* The same postponed before the expiry: reopened (Released, as a postponed delivery is),
+ * the order was ended by the first expiry round after its expiry (Unavailable), while the
+ * superseded session's package was still out, and that session's success was `profile not
+ * downloaded` (until session 67). The round makes it Downloaded again, no report; the success
+ * installs it. */
+static void test_retry_postponed_before_expiry_keeps_earlier(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	size_t n = 0;
+
+	authenticated_session(f, &a, "RETRY-X-17", NULL, 0);
+	get_bpp(f, &a, NULL, true);
+	reinitiate(f, &b);
+	authenticate(f, &b, "RETRY-X-17");
+	get_bpp(f, &b, NULL, true);
+	cancel_ok(f, &b, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	past_expiry(f);
+	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail = "
+	                             "'order expired: kept for an earlier session''s package'"),
+	                 1);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* Without such a session the eUICC dropped the only package out: reopened, then the sweep
  * ends the expired order (Unavailable), as before. */
 static void test_retry_postponed_after_expiry_alone(void **state)
@@ -7853,6 +7885,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_postponed_after_expiry_keeps_earlier, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_postponed_after_expiry_alone, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_postponed_before_expiry_keeps_earlier, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_binding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_result, setup, teardown),

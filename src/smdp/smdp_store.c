@@ -2292,6 +2292,23 @@ orsp_err orsp_smdp_rebind(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
  * most, answered 500; a batch of 1000 holds it for some 20 ms (3.8 s / 200). */
 #define EXPIRE_BATCH 1000
 
+/* Whether the ES9+ tables are there (made by the server's handler, es9p_handler.c): a store
+ * only the CLI has opened has no sessions to look at. */
+static orsp_err es9p_present(orsp_db *db, bool *yes)
+{
+	orsp_stmt *st = NULL;
+	orsp_err err = orsp_db_prepare(db,
+	                               "SELECT 1 FROM sqlite_master WHERE type = 'table' AND"
+	                               " name = 'es9p_session'",
+	                               &st);
+
+	*yes = false;
+	if (!err)
+		err = orsp_stmt_step(st, yes);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
 orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void *), void *arg,
                                size_t *n)
 {
@@ -2300,7 +2317,7 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 	orsp_smdp_profile p;
 	size_t count = 0;
 	int64_t last = 0;
-	bool row = false;
+	bool row = false, sessions = false;
 
 	if (n)
 		*n = 0;
@@ -2316,6 +2333,8 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 		err = orsp_stmt_step(st, &row);
 	orsp_stmt_finalize(st);
 	st = NULL;
+	if (!err && row)
+		err = es9p_present(s->db, &sessions);
 	if (err || !row)
 		return err;
 	/* The earliest due order first, through the index of due orders, in batches: each
@@ -2355,11 +2374,29 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 			st = NULL;
 			if (err || !row)
 				break;
-			if (order_open(p.state)) {
+			bool waits = false;
+			/* reopened (its eUICC postponed a retry after its delivery) while the
+			 * session that retry superseded has its package out: that package may be
+			 * installed, its result to come. The expiry makes the profile Downloaded
+			 * again for that result, as a cancel after the expiry keeps it
+			 * (es9p_handler.c), without a report (the result will make one); ended
+			 * Unavailable, final, its success was `profile not downloaded` (until
+			 * session 67) */
+			if (sessions && p.state == ORSP_SMDP_RELEASED && p.eid[0])
+				err = smdp_es9p_package_waiting(s->db, p.iccid, p.eid,
+				                                p.matching_id, "", &waits);
+			if (!err && waits) {
+				static const progress_note none = {.point = 0};
+				err = set_state_note(s, &p, ORSP_SMDP_EV_DOWNLOADED,
+				                     ", due_at = NULL",
+				                     "order expired: kept for an earlier session's "
+				                     "package",
+				                     &none);
+			} else if (!err && order_open(p.state)) {
 				err = set_state(s, &p, ORSP_SMDP_EV_EXPIRE, ", due_at = NULL",
 				                "order expired");
 				expired++;
-			} else { /* NULL (update_one binds ?1, here 0) */
+			} else if (!err) { /* NULL (update_one binds ?1, here 0) */
 				err = update_one(s,
 				                 "UPDATE smdp_profile SET due_at = NULLIF(?1, 0)"
 				                 " WHERE iccid = ?2",
