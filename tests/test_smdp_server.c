@@ -4066,29 +4066,32 @@ static void test_given_up_logged(void **state)
 	orsp_http_server_stop(opsrv, 10000);
 }
 
-/* The given-up line is logged only once the report is recorded as given up: here another
- * process takes the report over (a new lease, next_at moved) while the last attempt is in
- * its send, so this sender's update changes nothing and the report stays live. */
-static void test_given_up_not_logged_when_taken_over(void **state)
+/* A report another process takes over (a new lease, next_at moved) while this sender's attempt
+ * is in its send, answered `status` then (500: its last attempt fails; 204: delivered): this
+ * sender's update changes nothing and the report stays live, the other process's to record. Its
+ * line is then `line` and never `never`: the given-up line is logged only once the report is
+ * recorded as given up, and "delivered" only once recorded so (until session 67 each send of a
+ * report taken over so said "delivered"). */
+static void taken_over(const char *name, int status, const char *line, const char *never)
 {
-	static held_end h = {
-	    .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .status = 500};
+	static held_end h;
 	orsp_http_server *opsrv;
 	static released r;
 	orsp_smdp_server *srv = NULL;
 	char url[64], logpath[1100], log[8192] = "";
 	int saved;
 	int64_t attempts = 0, done = 0;
-	(void)state;
 
+	h = (held_end){
+	    .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .status = status};
 	opsrv = operator_start(on_progress_held, &h, 2, url, sizeof(url));
-	released_profile(&r, "smdp_taken_over", url, "TAKEN-1");
+	released_profile(&r, name, url, "TAKEN-1");
 	assert_int_equal(
 	    orsp_db_exec(orsp_smdp_db(r.s),
 	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
 	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 9, 0)"),
 	    ORSP_OK);
-	saved = test_stderr_to("smdp_taken_over_log", logpath, sizeof(logpath));
+	saved = test_stderr_to(name, logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	pthread_mutex_lock(&h.lock);
 	while (!h.entered)
@@ -4104,7 +4107,7 @@ static void test_given_up_not_logged_when_taken_over(void **state)
 	pthread_cond_broadcast(&h.cond);
 	pthread_mutex_unlock(&h.lock);
 	/* the attempt's line is written once the sender's update is done */
-	for (int i = 0; i < 2400 && !strstr(log, "not delivered"); i++) {
+	for (int i = 0; i < 2400 && !strstr(log, line); i++) {
 		struct timespec ts = {0, 25 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 		read_log(logpath, log, sizeof(log));
@@ -4112,15 +4115,32 @@ static void test_given_up_not_logged_when_taken_over(void **state)
 	orsp_smdp_server_stop(srv);
 	test_stderr_back(saved);
 	read_log(logpath, log, sizeof(log));
-	if (!strstr(log, "(ICCID 89000000000000000018, point 3) not delivered (attempt 10): "))
-		fail_msg("the failed attempt is not logged: %s", log);
-	if (strstr(log, "given up"))
-		fail_msg("a report taken over logged as given up: %s", log);
+	if (!strstr(log, line))
+		fail_msg("the attempt is not logged as '%s': %s", line, log);
+	if (strstr(log, never))
+		fail_msg("a report taken over logged as '%s': %s", never, log);
 	first_report(r.s, &attempts, &done);
 	assert_int_equal(attempts, 9); /* the other process's to record */
 	assert_int_equal(done, 0);
 	released_free(&r);
 	orsp_http_server_stop(opsrv, 10000);
+}
+
+static void test_given_up_not_logged_when_taken_over(void **state)
+{
+	(void)state;
+	taken_over(
+	    "smdp_taken_over", 500,
+	    "(ICCID 89000000000000000018, point 3) not delivered (attempt 10): ", "given up");
+}
+
+static void test_delivered_not_logged_when_taken_over(void **state)
+{
+	(void)state;
+	taken_over("smdp_taken_over_ok", 204,
+	           "(ICCID 89000000000000000018, point 3) delivered, but not recorded so: it may "
+	           "be sent again",
+	           "point 3) delivered\n");
 }
 
 int main(void)
@@ -4172,6 +4192,7 @@ int main(void)
 	    cmocka_unit_test(test_health_draining),
 	    cmocka_unit_test(test_drain_ends),
 	    cmocka_unit_test(test_given_up_not_logged_when_taken_over),
+	    cmocka_unit_test(test_delivered_not_logged_when_taken_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1027,10 +1027,20 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
 			    "(attempt %lld): %s\n",
 			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts, why);
-		if (!e)
+		/* delivered: said so only once recorded; one whose update failed or matched no
+		 * row (another process took it over) is live and goes again after its lease, so
+		 * the operator may get it twice (the same functionCallIdentifier), and its line
+		 * says so, where each send said "delivered" */
+		if (!e && recorded)
 			fprintf(
 			    stderr,
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered\n",
+			    (long long)pr.id, pr.iccid, pr.point);
+		else if (!e)
+			fprintf(
+			    stderr,
+			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered, "
+			    "but not recorded so: it may be sent again\n",
 			    (long long)pr.id, pr.iccid, pr.point);
 	}
 	return sent == ROUND_MAX;
