@@ -593,7 +593,7 @@ static int batch_opt(const char *arg, size_t *batch)
 /* import --auc (below, beside generate's two-store batch) */
 static orsp_err auc_ready(const uint8_t *buf, size_t len);
 static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp_import_opts *o,
-                                    uint8_t *buf, size_t len, orsp_smdp_profile *p);
+                                    const uint8_t *buf, size_t len, orsp_smdp_profile *p);
 
 /* The package at path into *buf; with check, judged as the import will judge it (and, with
  * auc, as the AuC takes it). */
@@ -674,7 +674,24 @@ static void import_batch_commit(import_batch *b, size_t *ok, size_t *failed)
 	import_batch_clear(b);
 }
 
-/* The package buf of path (read_package) into b's batch; buf is freed. A file that fails is
+/* The package buf into b's open batch (begun here if none is): a savepoint of its transaction
+ * (orsp_smdp_import_with), the profile into *p. */
+static orsp_err import_in_batch(import_batch *b, const orsp_smdp_import_opts *o, const uint8_t *buf,
+                                size_t len, orsp_smdp_profile *p)
+{
+	orsp_err e;
+
+	if (!b->open) {
+		if ((e = orsp_db_begin(orsp_smdp_db(b->s))))
+			return e;
+		b->open = true;
+		b->t0 = orsp_mono_s();
+	}
+	return orsp_smdp_import_with(b->s, buf, len, o, p);
+}
+
+/* The package buf of path (read_package) into b's batch, or with --auc into both stores on
+ * its own; buf is freed. A file that fails is
  * rolled back alone, and the batch is committed before its failure is reported, so the lines
  * keep the files' order. */
 static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const char *path,
@@ -690,18 +707,11 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 
 	if (!line || !name)
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	if (!e && b->auc) {
+	if (!e && b->auc)
 		e = import_one_with_auc(b->s, b->auc, o, buf, len, &p);
-		buf = NULL;
-	}
-	if (!e && !b->auc && !b->open && !(e = orsp_db_begin(orsp_smdp_db(b->s)))) {
-		b->open = true;
-		b->t0 = orsp_mono_s();
-	}
-	if (!e && !b->auc)
-		e = orsp_smdp_import_with(b->s, buf, len, o, &p);
-	if (buf)
-		orsp_pkg_buf_free(buf, len);
+	else if (!e)
+		e = import_in_batch(b, o, buf, len, &p);
+	orsp_pkg_buf_free(buf, len);
 	if (e) {
 		char detail[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(detail, sizeof(detail));
@@ -2210,11 +2220,11 @@ static orsp_err auc_ready(const uint8_t *buf, size_t len)
 	return e;
 }
 
-/* One prepared package (buf, freed here) into both stores, committed on its own: the AuC's
+/* One prepared package (buf) into both stores, committed on its own: the AuC's
  * subscriber and the SM-DP+'s profile, or neither (import_with_auc, gen_batch_commit, as
  * generate's batch of one). The profile into *p. */
 static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp_import_opts *o,
-                                    uint8_t *buf, size_t len, orsp_smdp_profile *p)
+                                    const uint8_t *buf, size_t len, orsp_smdp_profile *p)
 {
 	gen_batch gb = {.s = s, .auc = auc};
 	orsp_pkg *pkg = NULL;
@@ -2237,7 +2247,6 @@ static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp
 			e = ce;
 	}
 	orsp_auc_new_wipe(&an);
-	orsp_pkg_buf_free(buf, len);
 	return e;
 }
 

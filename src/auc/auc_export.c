@@ -321,18 +321,19 @@ static orsp_err file_detail(orsp_auc_export_format fmt, int fd, const char *path
 		if (n < 0 && errno != ENAMETOOLONG && realpath(path, real))
 			n = (ssize_t)strlen(real);
 	} else {
-		/* not made yet (an unnamed file gets its name at the end): its directory's real
-		 * path and its own name */
+		/* not named yet (the unnamed file gets its name at the end): its directory's real
+		 * path, then its own name (dirname and basename each take a copy) */
+		char base[PATH_MAX];
 		if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
 			return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
-		n = realpath(dirname(copy), real) ? (ssize_t)strlen(real) : -1;
-		snprintf(copy, sizeof(copy), "%s", path);
-		if (n >= 0 && snprintf(real + n, sizeof(real) - (size_t)n, "%s%s",
-		                       real[n - 1] == '/' ? "" : "/",
-		                       basename(copy)) >= (int)(sizeof(real) - (size_t)n))
-			n = (ssize_t)sizeof(real);
-		else if (n >= 0)
-			n = (ssize_t)strlen(real);
+		snprintf(base, sizeof(base), "%s", path);
+		n = -1;
+		if (realpath(dirname(copy), real)) {
+			size_t dl = strlen(real);
+			int k = snprintf(real + dl, sizeof(real) - dl, "%s%s",
+			                 real[dl - 1] == '/' ? "" : "/", basename(base));
+			n = k < 0 ? -1 : (ssize_t)(dl + (size_t)k);
+		}
 	}
 	if ((n < 0 && errno == ENAMETOOLONG) || n >= (ssize_t)sizeof(real))
 		return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
