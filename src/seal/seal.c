@@ -606,6 +606,23 @@ static bool unfinished_create(const char *dir)
 	return clean;
 }
 
+/* The manifest removed (or not there), its removal flushed before anything else of the store
+ * goes: a manifest left, or brought back by a power cut, without its key and counter is a
+ * store that open takes for one tampered with and create refuses. */
+static orsp_err manifest_remove(const char *dir)
+{
+	char path[PATH_CAP];
+	orsp_err e = path_of(path, dir, "manifest");
+
+	if (e)
+		return e;
+	if (unlink(path) == 0)
+		return fsync_dir(dir);
+	if (errno != ENOENT)
+		return orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path, strerror(errno));
+	return ORSP_OK;
+}
+
 /* What a failed create wrote, removed again as destroy removes a store: the manifest first,
  * its removal durable before the rest goes, and nothing else when that fails (a manifest left,
  * or brought back by a power cut, without its key and counter is a store that open takes for
@@ -618,12 +635,7 @@ static bool remove_created(const char *dir)
 	bool gone;
 
 	orsp_err_detail_copy(why, sizeof(why));
-	if (path_of(path, dir, "manifest") != ORSP_OK)
-		return false;
-	if (unlink(path) == 0)
-		gone = fsync_dir(dir) == ORSP_OK;
-	else
-		gone = errno == ENOENT;
+	gone = manifest_remove(dir) == ORSP_OK;
 	if (gone)
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(written); i++)
 			if (path_of(path, dir, written[i]) == ORSP_OK)
@@ -1169,29 +1181,20 @@ void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void 
  * directory (closed here). */
 static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove_dir)
 {
-	static const char *const fixed[] = {"manifest", "manifest.tmp", "counter", "counter.tmp",
-	                                    "device.key"};
+	/* after the manifest (manifest_remove) */
+	static const char *const fixed[] = {"manifest.tmp", "counter", "counter.tmp", "device.key"};
 	char path[PATH_CAP];
 	struct dirent *de;
 	orsp_err e;
 
-	/* The manifest goes first: without it the directory is no longer a store. Its removal
-	 * is durable before the counter and the key go, and nothing else goes when it fails: a
-	 * manifest left (or brought back by a power cut) without them is a store that open
-	 * takes for one tampered with and create refuses. */
-	if ((e = path_of(path, dir, fixed[0])) == ORSP_OK) {
-		if (unlink(path) == 0)
-			e = fsync_dir(dir);
-		else if (errno != ENOENT)
-			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
-			              strerror(errno));
-	}
-	if (e != ORSP_OK) {
+	/* The manifest goes first: without it the directory is no longer a store; nothing else
+	 * goes when that fails (manifest_remove). */
+	if ((e = manifest_remove(dir)) != ORSP_OK) {
 		closedir(d);
 		close(lock_fd);
 		return e;
 	}
-	for (size_t i = 1; i < ORSP_ARRAY_LEN(fixed); i++) {
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(fixed); i++) {
 		if (path_of(path, dir, fixed[i]) == ORSP_OK && unlink(path) != 0 &&
 		    errno != ENOENT && e == ORSP_OK)
 			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
