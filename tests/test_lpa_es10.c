@@ -1121,6 +1121,12 @@ static orsp_err script_transmit(void *user, const uint8_t *capdu, size_t n, uint
 	} else if (capdu[1] == 0xE2 && s->mode == 6) {
 		rapdu[0] = 0x92; /* not a normal ending */
 		rapdu[1] = 0x40;
+	} else if (capdu[1] == 0xE2 && s->mode == 8) {
+		rapdu[0] = 0x61; /* ran; its answer then lost: GET RESPONSE refused */
+		rapdu[1] = 0x06;
+	} else if (capdu[1] == 0xC0 && s->mode == 8) {
+		rapdu[0] = 0x69;
+		rapdu[1] = 0x85;
 	}
 	return ORSP_OK;
 }
@@ -1244,6 +1250,12 @@ static void test_status_words(void **state)
 	s.mode = 6;
 	assert_int_equal(orsp_lpa_enable(&c, ICCID1), ORSP_E_STATE);
 	assert_int_equal(c.last_sw, 0x9240);
+	/* 61xx, then GET RESPONSE refused: the command ran, its answer is lost (until session 67
+	 * "card refused STORE DATA block 0", though the profile may be enabled) */
+	s.mode = 8;
+	assert_int_equal(orsp_lpa_enable(&c, ICCID1), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "the eUICC ran the command, but its answer was "
+	                                          "lost (GET RESPONSE: SW 6985)"));
 	/* STORE DATA numbers its blocks in P2, one byte: 256 blocks go (the last numbered FF), a
 	 * request that needs more is refused before any block is sent */
 	{

@@ -28,6 +28,7 @@ static orsp_err exchange(orsp_lpa_card *c, const uint8_t *capdu, size_t n, uint8
 {
 	uint8_t r[RAPDU_MAX], cmd[5 + 255 + 1];
 	size_t rl = 0, got = 0;
+	bool ran = false; /* a 61xx came: the command ran, its answer is being fetched */
 	orsp_err e;
 
 	if (n > sizeof(cmd))
@@ -49,6 +50,7 @@ static orsp_err exchange(orsp_lpa_card *c, const uint8_t *capdu, size_t n, uint8
 		memcpy(out + got, r, rl - 2);
 		got += rl - 2;
 		if ((*sw >> 8) == 0x61) {
+			ran = true;
 			/* GET RESPONSE on the same channel */
 			cmd[0] = cla_for(0x00, c->open ? c->channel : 0);
 			cmd[1] = 0xC0;
@@ -62,6 +64,17 @@ static orsp_err exchange(orsp_lpa_card *c, const uint8_t *capdu, size_t n, uint8
 		if ((*sw >> 8) == 0x6C && (n == 5 || (n > 5 && n == 6 + (size_t)cmd[4]))) {
 			cmd[n - 1] = (uint8_t)(*sw & 0xFF);
 			continue;
+		}
+		/* a GET RESPONSE refused after the command ran (61xx): its answer is lost (another
+		 * command, on any channel, took the card's pending answer), not the command
+		 * refused: the eUICC may have enabled a profile, removed a notification */
+		if (ran && *sw != 0x9000 && (*sw >> 8) != 0x91) {
+			e = orsp_errf(
+			    ORSP_E_STATE,
+			    "card: the eUICC ran the command, but its answer was lost (GET "
+			    "RESPONSE: SW %04X); look at its state before trying again",
+			    *sw);
+			goto out;
 		}
 		*olen = got;
 		e = ORSP_OK;
