@@ -86,9 +86,7 @@ static int setup(void **state)
 	assert_int_equal(orsp_hex_decode_exact(ORSP_LPA_ISDR_AID, aid, 16), ORSP_OK);
 	assert_int_equal(orsp_euicc_apdu_register(&x->ctx, aid, 16, &fake_ops, &x->f), ORSP_OK);
 	assert_int_equal(orsp_lpa_transport_apdu(&x->ctx, &x->f.inner), ORSP_OK);
-	t.user = &x->f;
-	t.transmit = rec_transmit;
-	t.close = NULL;
+	t = (orsp_lpa_transport){.user = &x->f, .transmit = rec_transmit};
 	assert_int_equal(orsp_lpa_card_open(&x->card, &t), ORSP_OK);
 	*state = x;
 	return 0;
@@ -1170,7 +1168,7 @@ static orsp_err echo_transmit(void *user, const uint8_t *capdu, size_t n, uint8_
 static void test_hash_cc_not_left_on_stack(void **state)
 {
 	static uint8_t req[2 + 1 + 2 + 32 + 300], out[64];
-	orsp_lpa_transport t = {NULL, echo_transmit, NULL};
+	orsp_lpa_transport t = {.user = NULL, .transmit = echo_transmit};
 	orsp_lpa_card c = {.t = t, .channel = 1, .open = true, .mss = 120};
 	size_t rl = 0;
 	orsp_err e;
@@ -1206,11 +1204,90 @@ static void test_hash_cc_not_left_on_stack(void **state)
 	echo_refuse = false;
 }
 
+/* The card held for each ES10 function (the transport's begin and end, PC/SC's transaction):
+ * begun before its first block, ended after its last answer, also when the card refuses it;
+ * a begin that fails sends nothing (until session 67 another client of the reader could send
+ * commands between the blocks). */
+typedef struct held {
+	script s;
+	int begun, ended, open; /* open: begun and not ended when a command went */
+	bool refuse_begin;
+	bool outside; /* a command sent while not held */
+} held;
+
+static orsp_err held_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+                              size_t cap, size_t *rlen)
+{
+	held *h = user;
+	if (!h->open && capdu[1] == 0xE2)
+		h->outside = true;
+	return script_transmit(&h->s, capdu, n, rapdu, cap, rlen);
+}
+
+static orsp_err held_begin(void *user)
+{
+	held *h = user;
+	if (h->refuse_begin)
+		return orsp_errf(ORSP_E_STATE, "PC/SC begin transaction: refused by the test");
+	h->begun++;
+	h->open = 1;
+	return ORSP_OK;
+}
+
+static void held_end(void *user)
+{
+	held *h = user;
+	h->ended++;
+	h->open = 0;
+}
+
+static void test_transaction(void **state)
+{
+	static const uint8_t req[] = {0xBF, 0x2E, 0x00};
+	static held h;
+	orsp_lpa_transport t = {
+	    .user = &h, .transmit = held_transmit, .begin = held_begin, .end = held_end};
+	orsp_lpa_card c;
+	uint8_t out[64];
+	size_t rl = 0;
+	(void)state;
+
+	memset(&h, 0, sizeof(h));
+	h.s.mode = 7; /* every block answered 9000 */
+	assert_int_equal(orsp_lpa_card_open(&c, &t), ORSP_OK);
+	assert_int_equal(orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl), ORSP_OK);
+	assert_int_equal(h.begun, 1);
+	assert_int_equal(h.ended, 1);
+	/* many blocks, one transaction */
+	{
+		static uint8_t big[400];
+		big[0] = 0xBF;
+		big[1] = 0x22;
+		assert_int_equal(orsp_lpa_es10(&c, big, sizeof(big), out, sizeof(out), &rl),
+		                 ORSP_OK);
+		assert_int_equal(h.begun, 2);
+		assert_int_equal(h.ended, 2);
+	}
+	/* refused by the card: ended all the same */
+	h.s.mode = 6;
+	assert_int_equal(orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl), ORSP_E_STATE);
+	assert_int_equal(h.ended, 3);
+	assert_false(h.outside);
+	/* a begin refused: nothing sent, nothing to end */
+	h.refuse_begin = true;
+	h.s.n = 0;
+	assert_int_equal(orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl), ORSP_E_STATE);
+	assert_int_equal(h.s.n, 0);
+	assert_int_equal(h.ended, 3);
+	h.refuse_begin = false;
+	orsp_lpa_card_close(&c);
+}
+
 static void test_status_words(void **state)
 {
 	static const uint8_t req[] = {0xBF, 0x2E, 0x00};
 	script s = {0};
-	orsp_lpa_transport t = {&s, script_transmit, NULL};
+	orsp_lpa_transport t = {.user = &s, .transmit = script_transmit};
 	orsp_lpa_card c;
 	uint8_t out[64];
 	size_t rl = 0;
@@ -1320,7 +1397,7 @@ static void test_manage_channel(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		chan_card cc = {.manage = bad[i]};
-		orsp_lpa_transport t = {&cc, chan_transmit, NULL};
+		orsp_lpa_transport t = {.user = &cc, .transmit = chan_transmit};
 		char want[64];
 		assert_int_equal(orsp_lpa_card_open(&c, &t), ORSP_E_STATE);
 		snprintf(want, sizeof(want), "card: MANAGE CHANNEL refused (SW %s)", bad_sw[i]);
@@ -1334,7 +1411,7 @@ static void test_manage_channel(void **state)
 	} ok[] = {{"049000", 4, 0x40, 0xC0}, {"139000", 19, 0x4F, 0xCF}, {"039000", 3, 0x03, 0x83}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		chan_card cc = {.manage = ok[i].manage};
-		orsp_lpa_transport t = {&cc, chan_transmit, NULL};
+		orsp_lpa_transport t = {.user = &cc, .transmit = chan_transmit};
 		assert_int_equal(orsp_lpa_card_open(&c, &t), ORSP_OK);
 		assert_int_equal(c.channel, ok[i].channel);
 		assert_int_equal(cc.sent[2][0], ok[i].select_cla);
@@ -1487,7 +1564,7 @@ static orsp_err thread_transmit(void *user, const uint8_t *capdu, size_t n, uint
 static void *card_thread_run(void *arg)
 {
 	card_thread *ct = arg;
-	orsp_lpa_transport t = {ct, thread_transmit, NULL};
+	orsp_lpa_transport t = {.user = ct, .transmit = thread_transmit};
 	orsp_lpa_card c;
 	orsp_lpa_profile p[2];
 	orsp_lpa_notification no[2];
@@ -1534,6 +1611,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_card_error, setup, teardown),
 	    cmocka_unit_test(test_no_isdr),
 	    cmocka_unit_test(test_status_words),
+	    cmocka_unit_test(test_transaction),
 	    cmocka_unit_test(test_hash_cc_not_left_on_stack),
 	    cmocka_unit_test(test_manage_channel),
 	    cmocka_unit_test(test_two_cards_two_threads),

@@ -11,12 +11,20 @@
 
 /* ---------------------------------------------------------------- transports ------------ */
 
-/* Sends one command APDU and receives the response APDU (data + SW1 SW2). */
+/* Sends one command APDU and receives the response APDU (data + SW1 SW2). Made with
+ * designated initializers or zeroed first: a field left out (begin, end) is then NULL. */
 typedef struct orsp_lpa_transport {
 	void *user;
 	orsp_err (*transmit)(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
 	                     size_t cap, size_t *rlen);
 	void (*close)(void *user); /* may be NULL */
+	/* Hold the card for the APDUs of one ES10 function and let it go after them (PC/SC:
+	 * SCardBeginTransaction, SCardEndTransaction), so that another client of the reader
+	 * (another LPA, a card tool) cannot send a command between its STORE DATA blocks and
+	 * GET RESPONSEs, which would end the function on the eUICC or take its answer. May be
+	 * NULL, both (a transport that is the card's only client). */
+	orsp_err (*begin)(void *user);
+	void (*end)(void *user);
 } orsp_lpa_transport;
 
 /* In-process over an APDU context (borrowed; tests, demo, benchmarks). */

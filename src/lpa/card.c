@@ -159,8 +159,29 @@ static size_t card_mss(const orsp_lpa_card *c)
 	return c && c->mss ? c->mss : ORSP_LPA_DEFAULT_MSS;
 }
 
+static orsp_err es10_blocks(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp,
+                            size_t cap, size_t *rlen);
+
 orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp, size_t cap,
                        size_t *rlen)
+{
+	orsp_err e;
+
+	if (!c || !c->open || !req || !n || !rsp || !rlen)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	*rlen = 0;
+	/* the card held for the function's APDUs (orsp_lpa_transport.begin) */
+	if (c->t.begin && (e = c->t.begin(c->t.user)))
+		return e;
+	e = es10_blocks(c, req, n, rsp, cap, rlen);
+	if (c->t.begin && c->t.end)
+		c->t.end(c->t.user);
+	return e;
+}
+
+/* orsp_lpa_es10's STORE DATA blocks and their answers. */
+static orsp_err es10_blocks(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp,
+                            size_t cap, size_t *rlen)
 {
 	size_t mss = card_mss(c), off = 0, ol = 0;
 	uint8_t cmd[5 + 255 + 1];

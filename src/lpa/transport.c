@@ -67,6 +67,24 @@ static orsp_err pcsc_transmit(void *user, const uint8_t *capdu, size_t n, uint8_
 	return ORSP_OK;
 }
 
+static orsp_err pcsc_begin(void *user)
+{
+	pcsc *p = user;
+	LONG rv = SCardBeginTransaction(p->card);
+
+	/* another client reset the card: the ISD-R's channel and selection are gone */
+	if (rv == (LONG)SCARD_W_RESET_CARD)
+		return orsp_errf(ORSP_E_STATE, "PC/SC: the card was reset by another client of "
+		                               "the reader; open it again");
+	return rv == SCARD_S_SUCCESS ? ORSP_OK : pcsc_err("begin transaction", rv);
+}
+
+static void pcsc_end(void *user)
+{
+	pcsc *p = user;
+	(void)SCardEndTransaction(p->card, SCARD_LEAVE_CARD);
+}
+
 static void pcsc_close(void *user)
 {
 	pcsc *p = user;
@@ -146,6 +164,8 @@ orsp_err orsp_lpa_transport_pcsc(const char *reader, orsp_lpa_transport *t)
 	t->user = p;
 	t->transmit = pcsc_transmit;
 	t->close = pcsc_close;
+	t->begin = pcsc_begin;
+	t->end = pcsc_end;
 	return ORSP_OK;
 fail:
 	free(names);
