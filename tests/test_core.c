@@ -154,6 +154,11 @@ static void test_utf8_chars(void **state)
 	assert_int_equal(orsp_utf8_chars((const uint8_t *)"a\xC3", 2), -1);
 	assert_int_equal(orsp_utf8_chars((const uint8_t *)"\xED\xA0\x80", 3), -1); /* surrogate */
 	assert_int_equal(orsp_utf8_chars((const uint8_t *)"\xFF", 1), -1);
+	/* and within a SIZE in characters: é is 2 bytes, one character */
+	assert_true(orsp_utf8_string_ok((const uint8_t *)"\xC3\xA9\xC3\xA9", 4, 2));
+	assert_false(orsp_utf8_string_ok((const uint8_t *)"\xC3\xA9\xC3\xA9", 4, 1));
+	assert_false(orsp_utf8_string_ok((const uint8_t *)"a\0", 2, 5));
+	assert_true(orsp_utf8_string_ok(NULL, 0, 0));
 }
 
 /* A cut to fit never ends inside a character: "é" is C3 A9, "€" E2 82 AC. */

@@ -218,6 +218,8 @@ long orsp_utf8_text_chars(const uint8_t *p, size_t n);
  * SIZE: well-formed UTF-8 (orsp_utf8_seq) without a NUL; else -1. Other controls are
  * characters here (what shows them makes them safe: orsp_utf8_printable). */
 long orsp_utf8_chars(const uint8_t *p, size_t n);
+/* Whether p[0..n) is such a UTF8String of at most max characters (SGP.22's SIZE(0..max)). */
+bool orsp_utf8_string_ok(const uint8_t *p, size_t n, size_t max);
 /* The length of the longest start of the UTF-8 text s (len bytes) that has at most max bytes
  * and does not end inside a character: where to cut it to fit. */
 size_t orsp_utf8_cut(const char *s, size_t len, size_t max);

@@ -107,6 +107,12 @@ long orsp_utf8_chars(const uint8_t *p, size_t n)
 	return chars;
 }
 
+bool orsp_utf8_string_ok(const uint8_t *p, size_t n, size_t max)
+{
+	long chars = orsp_utf8_chars(p, n);
+	return chars >= 0 && (size_t)chars <= max;
+}
+
 void orsp_utf8_printable(const uint8_t *p, size_t n, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;

@@ -39,8 +39,7 @@ static void copy_str(orsp_slice v, char *out, size_t cap)
  * profile record's buffers hold: such a value is kept whole. */
 static bool text_ok(orsp_slice v, size_t max)
 {
-	long chars = orsp_utf8_chars(v.p, v.len);
-	return chars >= 0 && (size_t)chars <= max;
+	return orsp_utf8_string_ok(v.p, v.len, max);
 }
 
 static orsp_err sign(const orsp_euicc *e, const uint8_t *m, size_t n, uint8_t sig[ORSP_EC_SIG_LEN])

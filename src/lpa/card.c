@@ -159,27 +159,7 @@ static size_t card_mss(const orsp_lpa_card *c)
 	return c && c->mss ? c->mss : ORSP_LPA_DEFAULT_MSS;
 }
 
-static orsp_err es10_blocks(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp,
-                            size_t cap, size_t *rlen);
-
-orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp, size_t cap,
-                       size_t *rlen)
-{
-	orsp_err e;
-
-	if (!c || !c->open || !req || !n || !rsp || !rlen)
-		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
-	*rlen = 0;
-	/* the card held for the function's APDUs (orsp_lpa_transport.begin) */
-	if (c->t.begin && (e = c->t.begin(c->t.user)))
-		return e;
-	e = es10_blocks(c, req, n, rsp, cap, rlen);
-	if (c->t.begin && c->t.end)
-		c->t.end(c->t.user);
-	return e;
-}
-
-/* orsp_lpa_es10's STORE DATA blocks and their answers. */
+/* orsp_lpa_es10's STORE DATA blocks and their answers (its arguments checked there). */
 static orsp_err es10_blocks(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp,
                             size_t cap, size_t *rlen)
 {
@@ -189,17 +169,6 @@ static orsp_err es10_blocks(orsp_lpa_card *c, const uint8_t *req, size_t n, uint
 	uint16_t sw = 0;
 	orsp_err e;
 
-	if (!c || !c->open || !req || !n || !rsp || !rlen || mss > 255)
-		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
-	*rlen = 0;
-	/* the block number is P2, one byte: 256 blocks at most, checked before any is sent */
-	if ((n - 1) / mss >= 256)
-		return orsp_errf(
-		    ORSP_E_RESOURCE,
-		    "card: the request %02X%02X of %zu bytes needs more than 256 STORE "
-		    "DATA blocks of %zu bytes (the block number is one byte); nothing "
-		    "was sent",
-		    req[0], n > 1 ? req[1] : 0, n, mss);
 	do {
 		size_t k = n - off > mss ? mss : n - off;
 		bool last = off + k == n;
@@ -233,6 +202,31 @@ static orsp_err es10_blocks(orsp_lpa_card *c, const uint8_t *req, size_t n, uint
 	} while (off < n);
 	*rlen = ol;
 	return ORSP_OK;
+}
+
+orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp, size_t cap,
+                       size_t *rlen)
+{
+	orsp_err e;
+
+	if (!c || !c->open || !req || !n || !rsp || !rlen || card_mss(c) > 255)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	*rlen = 0;
+	/* the block number is P2, one byte: 256 blocks at most, checked before any is sent */
+	if ((n - 1) / card_mss(c) >= 256)
+		return orsp_errf(
+		    ORSP_E_RESOURCE,
+		    "card: the request %02X%02X of %zu bytes needs more than 256 STORE "
+		    "DATA blocks of %zu bytes (the block number is one byte); nothing "
+		    "was sent",
+		    req[0], n > 1 ? req[1] : 0, n, card_mss(c));
+	/* the card held for the function's APDUs (orsp_lpa_transport.begin) */
+	if (c->t.begin && (e = c->t.begin(c->t.user)))
+		return e;
+	e = es10_blocks(c, req, n, rsp, cap, rlen);
+	if (c->t.begin && c->t.end)
+		c->t.end(c->t.user);
+	return e;
 }
 
 /* One ES10 call whose response must be exactly one TLV with the request's tag. */

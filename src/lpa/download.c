@@ -616,15 +616,6 @@ static void error_result_str(orsp_slice v, char *out, size_t cap)
 	         (unsigned long long)cmd, cn ? " (" : "", cn ? cn : "", cn ? ")" : "");
 }
 
-/* A serviceProviderName or profileName as its UTF8String (SIZE(0..max)) in characters, as
- * the eUICC takes it (es10_isdr.c): what it would refuse at StoreMetadata, after the user
- * confirmed and the SM-DP+ bound the package, is refused here, before anyone is asked. */
-static bool meta_text_ok(orsp_slice v, size_t max)
-{
-	long chars = orsp_utf8_chars(v.p, v.len);
-	return chars >= 0 && (size_t)chars <= max;
-}
-
 /* StoreMetadataRequest (SGP.22 §5.5.3) into p and *owner (profileOwner, *has_owner). The
  * fields the LPA acts on, profilePolicyRules and profileOwner, are read strictly: a malformed
  * or repeated one is an error, never a profile without rules. So are those the eUICC's
@@ -672,7 +663,10 @@ orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 			    strlen(p->iccid) < 19)
 				return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: ICCID");
 		} else if (f.tag == 0x91) {
-			if (!meta_text_ok(f.value, ORSP_LPA_SPN_CHARS))
+			/* as the eUICC's StoreMetadata takes it (orsp_utf8_string_ok, es10_isdr.c):
+			 * refused there after the user confirmed and the SM-DP+ bound the
+			 * package, so here, before anyone is asked */
+			if (!orsp_utf8_string_ok(f.value.p, f.value.len, ORSP_LPA_SPN_CHARS))
 				return orsp_errf(
 				    ORSP_E_MALFORMED,
 				    "profileMetadata: serviceProviderName not UTF-8 of at "
@@ -681,7 +675,7 @@ orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 			/* text for the user's terminal: made safe as the card's is */
 			lpa_text_copy(f.value, p->spn, sizeof(p->spn));
 		} else if (f.tag == 0x92) {
-			if (!meta_text_ok(f.value, ORSP_LPA_NAME_CHARS))
+			if (!orsp_utf8_string_ok(f.value.p, f.value.len, ORSP_LPA_NAME_CHARS))
 				return orsp_errf(
 				    ORSP_E_MALFORMED,
 				    "profileMetadata: profileName not UTF-8 of at most %d "
