@@ -6672,27 +6672,35 @@ static void test_retry_after_expiry(void **state)
 	dl_free(&b);
 }
 
-/* A retry past the order's expiry postponed after its delivery, while the session it
- * superseded has its package out: reopened, the order would expire at the next sweep
- * (Unavailable, final), and that session's success, the eUICC holding the profile, would be
- * `profile not downloaded` (so until session 66). The profile stays Downloaded; the sweep
- * leaves it; the success installs it. */
-static void test_retry_postponed_after_expiry_keeps_earlier(void **state)
+/* A retry postponed after its delivery while the session it superseded has its package out,
+ * the eUICC perhaps holding the profile from it; then the order's expiry and an expiry round,
+ * then that session's success, which installs the profile. The retry came past the expiry
+ * (expired_first): reopened, the order would have expired at that round, Unavailable, final,
+ * and the success been `profile not downloaded` (so until session 66): it stays Downloaded.
+ * Or before the expiry: reopened (Released, as a postponed delivery is), the round ended it
+ * so (until session 67): the round makes it Downloaded again, without a report. */
+static void postponed_retry_keeps_earlier(fx *f, const char *mid, bool expired_first)
 {
-	fx *f = *state;
 	static dl a, b;
 	size_t n = 0;
 
-	authenticated_session(f, &a, "RETRY-X-15", NULL, 0);
+	authenticated_session(f, &a, mid, NULL, 0);
 	get_bpp(f, &a, NULL, true);
-	past_expiry(f);
+	if (expired_first)
+		past_expiry(f);
 	reinitiate(f, &b);
-	authenticate(f, &b, "RETRY-X-15");
+	authenticate(f, &b, mid);
 	get_bpp(f, &b, NULL, true);
 	cancel_ok(f, &b, 1);
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(state_of(f), expired_first ? ORSP_SMDP_DOWNLOADED : ORSP_SMDP_RELEASED);
+	if (!expired_first)
+		past_expiry(f);
 	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+	assert_int_equal(n, 0);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail = "
+	                             "'order expired: kept for an earlier session''s package'"),
+	                 expired_first ? 0 : 1);
 	pir_judged(f, &a, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	orsp_smdp_set_clock(f->s, 0);
@@ -6700,36 +6708,14 @@ static void test_retry_postponed_after_expiry_keeps_earlier(void **state)
 	dl_free(&b);
 }
 
-/* The same postponed before the expiry: reopened (Released, as a postponed delivery is),
- * the order was ended by the first expiry round after its expiry (Unavailable), while the
- * superseded session's package was still out, and that session's success was `profile not
- * downloaded` (until session 67). The round makes it Downloaded again, no report; the success
- * installs it. */
+static void test_retry_postponed_after_expiry_keeps_earlier(void **state)
+{
+	postponed_retry_keeps_earlier(*state, "RETRY-X-15", true);
+}
+
 static void test_retry_postponed_before_expiry_keeps_earlier(void **state)
 {
-	fx *f = *state;
-	static dl a, b;
-	size_t n = 0;
-
-	authenticated_session(f, &a, "RETRY-X-17", NULL, 0);
-	get_bpp(f, &a, NULL, true);
-	reinitiate(f, &b);
-	authenticate(f, &b, "RETRY-X-17");
-	get_bpp(f, &b, NULL, true);
-	cancel_ok(f, &b, 1);
-	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	past_expiry(f);
-	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
-	assert_int_equal(n, 0);
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail = "
-	                             "'order expired: kept for an earlier session''s package'"),
-	                 1);
-	pir_judged(f, &a, true, "installed");
-	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
-	orsp_smdp_set_clock(f->s, 0);
-	dl_free(&a);
-	dl_free(&b);
+	postponed_retry_keeps_earlier(*state, "RETRY-X-17", false);
 }
 
 /* Without such a session the eUICC dropped the only package out: reopened, then the sweep
