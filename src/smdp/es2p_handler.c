@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "es9p_internal.h"
+#include "smdp_internal.h"
 #include "openrsp/crypto.h"
 #include "openrsp/http.h"
 
@@ -353,7 +354,7 @@ static orsp_err cancel_order(req *r)
 	/* an order placed without an EID is not "a different EID": the message says so */
 	if (e == ORSP_E_POLICY)
 		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION,
-		                       strstr(orsp_err_detail(), "its order names no EID")
+		                       strstr(orsp_err_detail(), SMDP_NO_ORDER_EID)
 		                           ? "none is: the order names no EID"
 		                           : NULL);
 	if (e == ORSP_E_NOT_FOUND && mid)

@@ -1765,7 +1765,7 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 	}
 	if (!err && applies && eid && strcmp(eid, p.eid) != 0)
 		err = orsp_errf(ORSP_E_POLICY, "profile %s has no order for EID %.32s%s", p.iccid,
-		                eid, p.eid[0] ? "" : " (its order names no EID)");
+		                eid, p.eid[0] ? "" : " (" SMDP_NO_ORDER_EID ")");
 	if (!err && applies && mid && strcmp(mid, p.matching_id) != 0)
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
 		                p.iccid, mid);
