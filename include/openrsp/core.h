@@ -134,6 +134,11 @@ ORSP_MUST_CHECK orsp_err orsp_file_write_beside(const char *path, const void *da
 ORSP_MUST_CHECK orsp_err orsp_file_replace(const char *path, const void *data, size_t len,
                                            mode_t mode);
 
+/* An unnamed file (O_TMPFILE, mode 0600, for writing) in the directory of path, for
+ * orsp_file_link_unnamed to name once it is complete: its descriptor, or -1 with errno,
+ * *none true when the kernel or the file system has no O_TMPFILE (EISDIR, EOPNOTSUPP,
+ * EINVAL), and ENAMETOOLONG for a path longer than PATH_MAX. */
+int orsp_file_open_unnamed(const char *path, bool *none);
 /* Give the unnamed file fd (open(2) of a directory with O_TMPFILE, without O_EXCL) the name
  * `name`, which is never replaced (EEXIST when it exists). AT_EMPTY_PATH first; where the
  * kernel allows it only with CAP_DAC_READ_SEARCH (ENOENT), through /proc/self/fd, as open(2)

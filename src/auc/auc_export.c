@@ -352,21 +352,20 @@ static orsp_err file_detail(orsp_auc_export_format fmt, int fd, const char *path
  * (ORSP_E_EXISTS), before any key is read. */
 static orsp_err out_open(const char *path, int *fd, bool *unnamed)
 {
-	char dir[PATH_MAX];
 	struct stat st;
+	bool none = false;
 
 	*unnamed = false;
 	if (lstat(path, &st) == 0)
 		return orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)", path);
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+	if (strlen(path) >= PATH_MAX)
 		return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
-	*fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	*fd = orsp_file_open_unnamed(path, &none);
 	if (*fd >= 0) {
 		*unnamed = true;
 		return ORSP_OK;
 	}
-	/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
-	if (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)
+	if (none)
 		*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (*fd >= 0)
 		return ORSP_OK;

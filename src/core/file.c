@@ -5,6 +5,8 @@
 #define _GNU_SOURCE /* AT_EMPTY_PATH (Linux) */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +241,23 @@ orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_
 		    path, detail);
 	}
 	return e;
+}
+
+int orsp_file_open_unnamed(const char *path, bool *none)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	*none = false;
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
+	if (fd < 0)
+		*none = errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL;
+	return fd;
 }
 
 int orsp_file_link_unnamed(int fd, const char *name)

@@ -193,20 +193,16 @@ static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, e
                             const struct stat *was, bool *refused, bool *named)
 {
 	orsp_err err;
-	char dir[PATH_MAX], tmp[PATH_MAX];
+	char tmp[PATH_MAX];
 	int fd, r = -1, e;
 
-	*refused = false;
+	*refused = refuse_tmpfile;
 	*named = false;
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+	if (strlen(path) >= PATH_MAX)
 		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
-	errno = EOPNOTSUPP;
-	fd = refuse_tmpfile ? -1 : open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
-		*refused = errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL;
+	fd = refuse_tmpfile ? -1 : orsp_file_open_unnamed(path, refused);
+	if (fd < 0)
 		return *refused ? ORSP_OK : create_failed(path, how, errno);
-	}
 	err = fill(fd, path, data, len);
 	if (!err && how != PUT_REPLACE)
 		r = orsp_file_link_unnamed(fd, path);
