@@ -1914,6 +1914,62 @@ static void test_ust_template_size(void **state)
 	assert_int_equal(orsp_pkg_tpl_size(t, ORSP_PKG_TPL_USIM_V2), 9);
 }
 
+/* Content the package gives for part of a template file goes on the template's default
+ * content (TCA Annex A), as the package's own fill or repeat pattern would be under it: an
+ * EF.AD of 4 bytes with content '01' is 01 00 00 02 (a 2-digit MNC), where the eUICC served
+ * 01 FF FF FF and orsp_pkg_get_usim read no MNC length. EF.KEYS ('07FF', 33 bytes) with
+ * content at offset 2 keeps its key set identifier 07. */
+static void test_partial_content_on_template(void **state)
+{
+	size_t len;
+	uint8_t *upp = v7_usim_member(0xB5,
+	                              "A10B"
+	                              "82024121"
+	                              "83026FAD"
+	                              "800104"
+	                              "830101",
+	                              &len);
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_usim u;
+	uint8_t buf[64];
+	size_t n = 0;
+	card *c;
+	(void)state;
+
+	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+	assert_true(u.has_ad);
+	assert_int_equal(u.ad_len, 4);
+	assert_memory_equal(u.ad, "\x01\x00\x00\x02", 4);
+	assert_int_equal(u.mnc_len, 2);
+	assert_int_equal(orsp_pkg_file_read(pkg, u.pe_index, "ef-ad", buf, sizeof(buf), &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 4);
+	assert_memory_equal(buf, "\x01\x00\x00\x02", 4);
+	orsp_pkg_free(pkg);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026FAD", 0x9000, NULL);
+	expect(c, "00B0000004", 0x9000, "01000002");
+	card_free(c);
+
+	upp = v7_usim_member(0xA5,
+	                     "A10B"
+	                     "82024121"
+	                     "83026F08"
+	                     "800121"
+	                     "820102"
+	                     "8302AABB",
+	                     &len);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F08", 0x9000, NULL);
+	expect(c, "00B0000005", 0x9000, "07FFAABBFF");
+	card_free(c);
+}
+
 /* An EF.IMPU whose file descriptor has no record length (2 bytes) has one record of its
  * size, as the TCA ISIM template makes it (Annex A; orsp_pkg_get_isim reads it so): the
  * ISIM was not served, "a record file without a record length", and orsp_pkg_validate
@@ -2064,6 +2120,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_ust_no_gsm_access),
 	    cmocka_unit_test(test_auth_ust_short),
 	    cmocka_unit_test(test_ust_template_size),
+	    cmocka_unit_test(test_partial_content_on_template),
 	    cmocka_unit_test(test_impu_one_record),
 	    cmocka_unit_test(test_auth_own_naa),
 	    cmocka_unit_test(test_opt_usim_of_second_usim),

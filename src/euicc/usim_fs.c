@@ -228,15 +228,14 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 	room = ORSP_USIM_DATA_MAX - u->data_len;
 	uint8_t *dst = u->data + u->data_len;
 	size = pf && pf->has_size ? pf->size : t ? orsp_pkg_tpl_size(t, oid) : 0;
-	bool from_pkg = pf && (pf->n_content || pf->has_fill_pattern || pf->has_repeat_pattern);
 	if (size == 0)
 		return ORSP_OK; /* neither the package nor the template gives a size: skipped */
 	bool record = (f->descriptor & 0x07) != 1;
 	/* a template of one record (ISIM's EF.IMPU, TCA Annex A): its length is the size */
 	if (record && f->rec_len == 0 && t && t->one_record && size <= 0xFF)
 		f->rec_len = (uint16_t)size;
-	/* The package's pattern; else, for a file the package gives no content for, the
-	 * template's default content (a fill pattern); else 'FF'. */
+	/* The package's pattern; else the template's default content (a fill pattern, TCA
+	 * Annex A), also under content the package gives for part of the file; else 'FF'. */
 	const uint8_t *pat = NULL;
 	size_t plen = 0;
 	bool repeat = false;
@@ -248,8 +247,7 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 		pat = fcp->repeat.p;
 		plen = fcp->repeat.len;
 		repeat = true;
-	} else if (!from_pkg && t && t->fill &&
-	           orsp_hex_decode(t->fill, tpat, sizeof(tpat), &plen) == ORSP_OK) {
+	} else if (t && t->fill && orsp_hex_decode(t->fill, tpat, sizeof(tpat), &plen) == ORSP_OK) {
 		pat = tpat;
 	} else {
 		plen = 0;

@@ -135,11 +135,26 @@ bool file_defines_content(const File_t *f)
 	return false;
 }
 
-orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t cap, size_t *len)
+/* TS 102 222 §6.3.2.2: a fill pattern is written once and its last byte repeated; a repeat
+ * pattern is repeated whole; each record (unit) of a linear fixed or cyclic file starts the
+ * pattern afresh (as the eUICC's file system does, usim_fs.c). */
+static void lay_pattern(uint8_t *buf, size_t n, size_t unit, const uint8_t *pat, size_t plen,
+                        bool repeat)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t b = i % unit;
+		buf[i] = repeat ? pat[b % plen] : b < plen ? pat[b] : pat[plen - 1];
+	}
+}
+
+orsp_err file_content(orsp_pe_type pe, const File_t *f, const char *name, uint8_t *buf, size_t cap,
+                      size_t *len)
 {
 	Fcp_t *fcp = file_fcp(f);
-	size_t size = file_size(f, name), pos = 0, end = 0;
+	size_t size = file_size(f, name), pos = 0, end = 0, plen = 0;
 	const OCTET_STRING_t *fill = NULL, *repeat = NULL;
+	const orsp_pkg_tpl_file *t = orsp_pkg_tpl_find(pe, name);
+	uint8_t tpat[40];
 
 	*len = 0;
 	if (size > cap)
@@ -150,27 +165,26 @@ orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t ca
 		fill = fcp->proprietaryEFInfo->fillPattern;
 		repeat = fcp->proprietaryEFInfo->repeatPattern;
 	}
-	/* TS 102 222 §6.3.2.2: a fill pattern is written once and its last byte repeated; a
-	 * repeat pattern is repeated whole; each record of a linear fixed or cyclic file starts
-	 * the pattern afresh (as the eUICC's file system does, usim_fs.c). */
 	if (fill && fill->size > 0) {
-		size_t n = size ? size : (size_t)fill->size, unit;
+		size_t n = size ? size : (size_t)fill->size;
 		if (n > cap)
 			return orsp_errf(ORSP_E_RESOURCE, "%s: no room", name);
-		unit = file_record_len(f, n);
-		for (size_t i = 0; i < n; i++) {
-			size_t b = i % unit;
-			buf[i] = b < (size_t)fill->size ? fill->buf[b] : fill->buf[fill->size - 1];
-		}
+		lay_pattern(buf, n, file_record_len(f, n), fill->buf, (size_t)fill->size, false);
 		end = n;
 	} else if (repeat && repeat->size > 0) {
-		size_t n = size ? size : (size_t)repeat->size, unit;
+		size_t n = size ? size : (size_t)repeat->size;
 		if (n > cap)
 			return orsp_errf(ORSP_E_RESOURCE, "%s: no room", name);
-		unit = file_record_len(f, n);
-		for (size_t i = 0; i < n; i++)
-			buf[i] = repeat->buf[i % unit % (size_t)repeat->size];
+		lay_pattern(buf, n, file_record_len(f, n), repeat->buf, (size_t)repeat->size, true);
 		end = n;
+	} else if (size && t && t->fill &&
+	           orsp_hex_decode(t->fill, tpat, sizeof(tpat), &plen) == ORSP_OK && plen) {
+		/* no pattern of the package's: the template's default content (TCA Annex A), a
+		 * fill pattern, under whatever content the package gives, as the eUICC lays it */
+		size_t unit = file_record_len(f, size);
+		if (unit == size && t->rec_len && size % t->rec_len == 0)
+			unit = t->rec_len;
+		lay_pattern(buf, size, unit, tpat, plen, false);
 	}
 	for (int i = 0; f && i < f->list.count; i++) {
 		const struct File__Member *m = f->list.array[i];
@@ -316,5 +330,5 @@ orsp_err orsp_pkg_file_read(const orsp_pkg *pkg, size_t pe, const char *name, ui
 	f = orsp_pe_type_is_fs(p->type) ? fs_file(p->asn, name) : NULL;
 	if (!f)
 		return pe_errf(pe, p->type, ORSP_E_NOT_FOUND, "no file %s", name);
-	return file_content(f, name, buf, cap, len);
+	return file_content(p->type, f, name, buf, cap, len);
 }

@@ -45,7 +45,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	pe = pkg->pe[i].asn;
 
 	f = file_created(fs_file(pe, "ef-imsi"));
-	if (f && file_content(f, "ef-imsi", buf, sizeof(buf), &len) == ORSP_OK &&
+	if (f && file_content(ORSP_PE_USIM, f, "ef-imsi", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_imsi_decode_ef(buf, len, out->imsi) == ORSP_OK)
 		out->has_imsi = true;
 
@@ -59,7 +59,8 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	if (!f || (!file_do_not_create(f) && !file_defines_content(f)))
 		out->mnc_len = 2;
 	f = file_created(f);
-	if (f && file_content(f, "ef-ad", buf, sizeof(buf), &len) == ORSP_OK && len > 0) {
+	if (f && file_content(ORSP_PE_USIM, f, "ef-ad", buf, sizeof(buf), &len) == ORSP_OK &&
+	    len > 0) {
 		out->has_ad = true;
 		out->ad_len = len < sizeof(out->ad) ? len : sizeof(out->ad);
 		memcpy(out->ad, buf, out->ad_len);
@@ -69,7 +70,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	}
 
 	f = file_created(spn_file(pkg, (size_t)i));
-	if (f && file_content(f, "ef-spn", buf, sizeof(buf), &len) == ORSP_OK &&
+	if (f && file_content(pkg->pe[i].type, f, "ef-spn", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_spn_decode_ef(buf, len, &out->spn_display, out->spn, sizeof(out->spn)) == ORSP_OK)
 		out->has_spn = true;
 	orsp_err_clear();
