@@ -3669,6 +3669,16 @@ static void test_download_retry_limit(void **state)
 	assert_int_equal(f->prof.state, ORSP_SMDP_ERROR);
 }
 
+/* authenticateClient for d, matching ID mid (NULL: the default SM-DP+ case) on a new
+ * session: refused with subject/reason. */
+static void auth_refused(fx *f, dl *d, const char *mid, const char *subject, const char *reason)
+{
+	int http;
+	auth_opts o = {.mid = mid};
+	reinitiate(f, d);
+	expect_fail(call(f, "authenticateClient", auth_request(f, d, &o), &http), subject, reason);
+}
+
 /* The limit found inside getBoundProfilePackage's transaction: a Released profile whose
  * counter is already at the limit (an earlier attempt counted) is refused, and the
  * refusal is kept: the profile is in Error afterwards, not Released again. */
@@ -3676,21 +3686,18 @@ static void test_download_limit_released(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	int http;
 
 	order_limit(f, NULL, "LIMIT-2", NULL, 1);
 	assert_int_equal(orsp_smdp_download_attempt(f->s, f->prof.iccid), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
 	assert_int_equal(f->prof.state, ORSP_SMDP_RELEASED);
-	reinitiate(f, &d);
-	authenticate(f, &d, "LIMIT-2");
-	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
-	    "8.8.5", "6.4");
+	/* refused before the end user confirms anything (until session 68 at
+	 * getBoundProfilePackage, counted as a second attempt) */
+	auth_refused(f, &d, "LIMIT-2", "8.8.5", "6.4");
 	dl_free(&d);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
 	assert_int_equal(f->prof.state, ORSP_SMDP_ERROR);
-	assert_int_equal(f->prof.download_attempts, 2);
+	assert_int_equal(f->prof.download_attempts, 1);
 }
 
 /* An order that expires between authenticateClient and getBoundProfilePackage is not
@@ -3927,7 +3934,6 @@ static void test_download_limit_after_reopen(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	int http;
 
 	order_limit(f, EID, "LIMIT-3", NULL, 2);
 	reinitiate(f, &d);
@@ -3938,12 +3944,13 @@ static void test_download_limit_after_reopen(void **state)
 	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	assert_int_equal(download_attempts_of(f), 2);
-	reinitiate(f, &d);
-	authenticate(f, &d, "LIMIT-3");
-	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
-	    "8.8.5", "6.4");
+	/* no download left, and no package out: refused before the end user confirms
+	 * anything, the order ended (it was refused at getBoundProfilePackage) */
+	auth_refused(f, &d, "LIMIT-3", "8.8.5", "6.4");
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE to_state = 'error'"
+	                             " AND detail LIKE '%download retries exceeded%'"),
+	                 1);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
 	                             " 'downloadAttempt'"),
 	                 2);
@@ -4022,7 +4029,9 @@ static void test_download_limit_failure_injection(void **state)
 	assert_true(failed > 2);
 	expect_fail(rsp, "8.8.5", "6.4");
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE success = 0"), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE to_state = 'error'"
+	                             " AND detail LIKE '%download retries exceeded%'"),
+	                 1);
 	dl_free(&a);
 }
 
@@ -4057,6 +4066,28 @@ static void test_parallel_session_cc(void **state)
 	dl_free(&b);
 }
 
+/* Session d gives a wrong confirmation code to the limit (8.2.7/3.8, then 6.4) while another
+ * session of the eUICC has its package out: the profile stays in `kept`, audited so. */
+static void cc_exhausted_kept(fx *f, dl *d, orsp_smdp_state kept)
+{
+	int http;
+	char sql[200];
+
+	for (int i = 1; i < ORSP_SMDP_DEFAULT_CC_LIMIT; i++)
+		expect_fail(call(f, "getBoundProfilePackage",
+		                 gbpp_request(f, d, "9999", true, false), &http),
+		            "8.2.7", "3.8");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, d, "9999", true, false), &http),
+	    "8.2.7", "6.4");
+	assert_int_equal(state_of(f), kept);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM smdp_audit WHERE detail = 'mismatch, retries exhausted:"
+	         " kept for an earlier session''s package' AND to_state = '%s'",
+	         orsp_smdp_state_name(kept));
+	assert_int_equal(count_of(f, sql), 1);
+}
+
 /* Session b, authenticated in parallel with a, mistypes the confirmation code to the limit
  * after a's delivery: b's answer is 8.2.7/6.4 and no code is compared any more, but the
  * profile stays Downloaded for a's result, the eUICC may hold it from a's package (as for a
@@ -4066,23 +4097,11 @@ static void test_parallel_cc_exhausted_keeps_other(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
-	int http;
 
 	order(f, EID, "PAR-CC-X", "1234");
 	parallel_sessions(f, &a, &b, "PAR-CC-X");
 	get_bpp(f, &a, "1234", true);
-	for (int i = 1; i < ORSP_SMDP_DEFAULT_CC_LIMIT; i++)
-		expect_fail(call(f, "getBoundProfilePackage",
-		                 gbpp_request(f, &b, "9999", true, false), &http),
-		            "8.2.7", "3.8");
-	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, "9999", true, false), &http),
-	    "8.2.7", "6.4");
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail ="
-	                             " 'mismatch, retries exhausted: kept for an earlier"
-	                             " session''s package'"),
-	                 1);
+	cc_exhausted_kept(f, &b, ORSP_SMDP_DOWNLOADED);
 	pir_judged(f, &a, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&a);
@@ -5613,16 +5632,6 @@ static void test_cancel_after_ttl(void **state)
 
 /* ---------------------------------------------------------------- retry across sessions - */
 
-/* authenticateClient for d, matching ID mid (NULL: the default SM-DP+ case) on a new
- * session: refused with subject/reason. */
-static void auth_refused(fx *f, dl *d, const char *mid, const char *subject, const char *reason)
-{
-	int http;
-	auth_opts o = {.mid = mid};
-	reinitiate(f, d);
-	expect_fail(call(f, "authenticateClient", auth_request(f, d, &o), &http), subject, reason);
-}
-
 /* The order mid for the eUICC with confirmation code cc (or none) and download limit limit
  * (0: the default); session a delivered (its answer lost), then the eUICC's retry b
  * authenticated; b delivers too when deliver. */
@@ -6314,6 +6323,69 @@ static void test_retry_old_success_after_reopen(void **state)
 	dl_free(&a);
 	dl_free(&b);
 	dl_free(&c);
+}
+
+/* A retry (b) of the order mid (confirmation code cc, download limit limit) delivered and
+ * postponed reopens the order while the session it superseded (a) has its package out. */
+static void reopened_after_retry(fx *f, dl *a, dl *b, const char *mid, const char *cc,
+                                 unsigned limit)
+{
+	retried(f, a, b, mid, cc, limit, true);
+	cancel_ok(f, b, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(step_of(f, a), 5);
+}
+
+/* What a third session c did left the order Released: a's success decides. */
+static void earlier_installs(fx *f, dl *a, dl *b, dl *c)
+{
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	pir_judged(f, a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(a);
+	dl_free(b);
+	dl_free(c);
+}
+
+/* What a third session C does on a reopened order must not end it before A's result. With no
+ * download left C is refused at authenticateClient, 8.8.5/6.4, before the end user confirms
+ * anything (it went through, and its getBoundProfilePackage put the profile in Error, A's
+ * success then `profile not downloaded`). */
+static void test_reopened_at_limit_keeps_earlier(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+
+	reopened_after_retry(f, &a, &b, "REOPEN-LIM-1", NULL, 2);
+	assert_int_equal(download_attempts_of(f), 2);
+	auth_refused(f, &c, "REOPEN-LIM-1", "8.8.5", "6.4");
+	earlier_installs(f, &a, &b, &c);
+}
+
+/* With downloads left: C's end-user rejection (here), or its confirmation code wrong to the
+ * limit (below), ends C alone while A's package is out (each put the profile in Error). */
+static void test_reopened_rejection_keeps_earlier(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+
+	reopened_after_retry(f, &a, &b, "REOPEN-LIM-2", NULL, 5);
+	reinitiate(f, &c);
+	authenticate(f, &c, "REOPEN-LIM-2");
+	cancel_ok(f, &c, 0);
+	earlier_installs(f, &a, &b, &c);
+}
+
+static void test_reopened_cc_exhausted_keeps_earlier(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+
+	reopened_after_retry(f, &a, &b, "REOPEN-LIM-3", "1234", 5);
+	reinitiate(f, &c);
+	authenticate(f, &c, "REOPEN-LIM-3");
+	cc_exhausted_kept(f, &c, ORSP_SMDP_RELEASED);
+	earlier_installs(f, &a, &b, &c);
 }
 
 /* Its failure leaves the reopened order as it is: downloadable again. Recorded `profile not
@@ -7855,6 +7927,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_old_success, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_sent_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success_after_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopened_at_limit_keeps_earlier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopened_rejection_keeps_earlier, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopened_cc_exhausted_keeps_earlier, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_reopen_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure_after_install, setup, teardown),

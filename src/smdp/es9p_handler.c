@@ -1490,6 +1490,32 @@ orsp_err smdp_es9p_package_waiting(orsp_db *db, const char *iccid, const char *e
 	return e;
 }
 
+/* A Released order with no download left (reopened at its limit): it ends in Error,
+ * reported, as getBoundProfilePackage ends one, unless a session of the eUICC has its
+ * package out with no result (one a postponed retry superseded): the eUICC may hold the
+ * profile from it, whose result decides. Checked again in the transaction that writes. */
+static orsp_err released_at_limit(ctx *c, const char *iccid, const char *eid)
+{
+	orsp_smdp_profile p;
+	bool waits = false;
+	orsp_err e = orsp_db_begin(c->db);
+
+	if (e)
+		return e;
+	e = orsp_smdp_get(c->s, iccid, &p);
+	if (!e && p.state == ORSP_SMDP_RELEASED && p.download_attempts >= p.download_limit) {
+		e = smdp_es9p_package_waiting(c->db, p.iccid, eid, p.matching_id, "", &waits);
+		if (!e && !waits)
+			e = orsp_smdp_mark_error(c->s, p.iccid, ORSP_SMDP_FAIL_RETRIES,
+			                         "download retries exceeded");
+	}
+	if (e) {
+		orsp_db_rollback(c->db);
+		return e;
+	}
+	return orsp_db_commit(c->db);
+}
+
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -1772,6 +1798,17 @@ static orsp_err authenticate_client(ctx *c)
 		 * the profile in Error at its limit) */
 		if (retry && prof.download_attempts >= prof.download_limit) {
 			e = fail(c, ES9P_DL_EXHAUSTED, "download retries exceeded");
+			goto out;
+		}
+		/* So is a new session for an order reopened at its limit (a delivery the eUICC
+		 * postponed keeps its count), before the end user confirms anything: it let the
+		 * session through, and getBoundProfilePackage put the profile in Error, while
+		 * the package of a session the postponed retry superseded may be installed */
+		if (prof.state == ORSP_SMDP_RELEASED &&
+		    prof.download_attempts >= prof.download_limit) {
+			e = released_at_limit(c, prof.iccid, eid);
+			if (!e)
+				e = fail(c, ES9P_DL_EXHAUSTED, "download retries exceeded");
 			goto out;
 		}
 		/* The operator's platform policy (TR 33.812's platform validation) on the
@@ -2374,23 +2411,25 @@ static orsp_err get_bound_profile_package(ctx *c)
 			expired = true;
 			e = orsp_errf(ORSP_E_POLICY, "the order of profile %s has expired",
 			              p.iccid);
+		} else if (!e &&
+		           (p.state == ORSP_SMDP_DOWNLOADED || p.state == ORSP_SMDP_RELEASED) &&
+		           p.download_attempts >= p.download_limit) {
+			/* refused (a Released one was reopened at its limit after this session
+			 * authenticated); the profile to Error, but not while another session
+			 * of the eUICC has its package out with no result (one authenticated in
+			 * parallel, or one a retry superseded): the eUICC may hold the profile
+			 * from it, whose result decides, as for the confirmation code (until
+			 * session 66 the profile went to Error, and that success was `profile
+			 * not downloaded`; until session 68 when Released) */
+			bool waits = false;
+			limit = true;
+			e = smdp_es9p_package_waiting(c->db, se.iccid, se.eid, se.mid, tid_hex,
+			                              &waits);
+			if (!e && !waits)
+				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
+				                         "download retries exceeded");
 		} else if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
-			if (p.download_attempts >= p.download_limit) {
-				/* refused; the profile to Error, but not while another session of
-				 * the eUICC has its package out with no result (one authenticated
-				 * in parallel, or one a retry superseded): the eUICC may hold the
-				 * profile from it, whose result decides, as for the confirmation
-				 * code (until session 66 the profile went to Error, and that
-				 * success was `profile not downloaded`) */
-				bool waits = false;
-				limit = true;
-				e = smdp_es9p_package_waiting(c->db, se.iccid, se.eid, se.mid,
-				                              tid_hex, &waits);
-				if (!e && !waits)
-					e = orsp_smdp_mark_error(c->s, se.iccid,
-					                         ORSP_SMDP_FAIL_RETRIES,
-					                         "download retries exceeded");
-			} else if (!bpp)
+			if (!bpp)
 				e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile",
 				              p.iccid);
 			else /* counted with the count the limit was checked with: a binding
@@ -3116,12 +3155,17 @@ static orsp_err cancel_session(ctx *c)
 			 * cancel decides, as for a failed installation result. A rejection put the
 			 * profile in Error, and the other's success after it was judged "profile
 			 * not downloaded" while the eUICC held the profile. */
-			if (p.state == ORSP_SMDP_DOWNLOADED && (ends || se.step == S_BPP))
+			/* A package went out while the profile is Downloaded, or Released again
+			 * after a delivery the eUICC postponed (a counted attempt). */
+			bool out = p.state == ORSP_SMDP_DOWNLOADED ||
+			           (p.state == ORSP_SMDP_RELEASED && p.download_attempts > 0);
+			if (out && (ends || se.step == S_BPP))
 				e = other_at(c, &se, S_BPP, &other);
-			/* so does the session a retry (this one) superseded after it delivered:
-			 * the eUICC may hold the profile from it, whose result was then judged
-			 * "profile not downloaded" in Error (until session 56) */
-			if (!e && !other && ends && p.state == ORSP_SMDP_DOWNLOADED)
+			/* so does the session a retry superseded after it delivered (also once
+			 * the retry was postponed, the order reopened): the eUICC may hold the
+			 * profile from it, whose result was then judged "profile not downloaded"
+			 * in Error (until session 56; until session 68 once reopened) */
+			if (!e && !other && ends && out)
 				e = other_at(c, &se, S_RETRIED, &other);
 			if (!e && ends && !other)
 				e = smdp_mark_error_eid(c->s, se.iccid,

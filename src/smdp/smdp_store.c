@@ -2022,11 +2022,16 @@ static orsp_err cc_exhausted(orsp_smdp *s, orsp_smdp_profile *p, const char *tid
 
 	n.eid = eid;
 	*kept = false;
-	if (tid_hex && eid && p->state == ORSP_SMDP_DOWNLOADED)
+	/* Downloaded, or Released again after a delivery the eUICC postponed (until session
+	 * 68 that one went to Error) */
+	if (tid_hex && eid &&
+	    (p->state == ORSP_SMDP_DOWNLOADED ||
+	     (p->state == ORSP_SMDP_RELEASED && p->download_attempts > 0)))
 		err =
 		    smdp_es9p_package_waiting(s->db, p->iccid, eid, p->matching_id, tid_hex, kept);
 	if (!err && *kept && note_kept)
-		err = audit(s, "checkCc", p->iccid, "downloaded", "downloaded",
+		err = audit(s, "checkCc", p->iccid, orsp_smdp_state_name(p->state),
+		            orsp_smdp_state_name(p->state),
 		            "mismatch, retries exhausted: kept for an earlier session's package");
 	else if (!err && !*kept)
 		err = set_state_note(s, p, ORSP_SMDP_EV_FAIL, "",
