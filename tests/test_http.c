@@ -2596,6 +2596,31 @@ void *__wrap_realloc(void *p, size_t n)
 	return __real_realloc(p, n);
 }
 
+/* A base64 field that fails to decode at its last quartet (padding bits set) has the bytes
+ * before it decoded already: they are wiped before the buffer is freed (a prepareDownloadResponse
+ * carries hashCc; they were freed as they were). */
+static void test_base64_alloc_failure_wiped(void **state)
+{
+	char b64[64], text[128];
+	uint8_t *out = NULL;
+	size_t n = 0;
+	json_t *obj = NULL;
+	(void)state;
+
+	assert_ok(orsp_base64_encode((const uint8_t *)SECRET_MARKER, strlen(SECRET_MARKER), b64,
+	                             sizeof(b64)));
+	snprintf(text, sizeof(text), "{\"f\":\"%sQR==\"}", b64);
+	assert_ok(orsp_json_parse(text, strlen(text), 4096, &obj));
+	atomic_store(&secret_left, 0);
+	atomic_store(&secret_watch, 1);
+	assert_err(orsp_json_get_base64_alloc(obj, "f", 1024, &out, &n), ORSP_E_MALFORMED,
+	           "padding");
+	atomic_store(&secret_watch, 0);
+	assert_null(out);
+	assert_int_equal(atomic_load(&secret_left), 0);
+	json_decref(obj);
+}
+
 /* POST path on a new connection: head, then the body's first part (the marker in it), a
  * pause that lets the server take it on its own, the second part; the answer's version and
  * status code (the connection closes after it). */
@@ -6396,6 +6421,7 @@ int main(void)
 	    cmocka_unit_test(test_413_body_limit),
 	    cmocka_unit_test(test_chunked_drop_limit),
 	    cmocka_unit_test(test_body_wiped),
+	    cmocka_unit_test(test_base64_alloc_failure_wiped),
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_client_stop),
 	    cmocka_unit_test(test_client_malformed_answers),

@@ -850,6 +850,8 @@ orsp_err orsp_json_get_base64_alloc(const json_t *obj, const char *field, size_t
 		return orsp_errf(ORSP_E_RESOURCE, "%s: out of memory for %zu bytes", field, cap);
 	err = b64_decode_field(field, s, n, buf, cap, out_len);
 	if (err) {
+		/* the quartets before a bad one are decoded: a hashCc among them, say */
+		orsp_wipe(buf, cap);
 		free(buf);
 		return err;
 	}
