@@ -857,6 +857,12 @@ static void test_ppr_not_in_rat(void **state)
 	install_fails(f, &o, 2, 15);
 	o = (dl_opts){.ppr = 0xE0}; /* with ppr1 and ppr2 */
 	install_fails(f, &o, 2, 15);
+	/* a rule from bit 8 on, alone or with ppr1 (the second contents octet: it was left
+	 * out, and the profile installed without it) */
+	o = (dl_opts){.meta_extra = "9903070080"};
+	install_fails(f, &o, 2, 15);
+	o = (dl_opts){.meta_extra = "9903074080"};
+	install_fails(f, &o, 2, 15);
 	card_free(f);
 }
 

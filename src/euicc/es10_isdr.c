@@ -1396,6 +1396,7 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 		size_t nbits;
 		unsigned seen = 0, bit;
 		uint8_t ppr;
+		bool ppr_later = false;
 		orsp_reader_init(&r, t.value.p, t.value.len);
 		np.profile_class = 2;
 		/* every field decodes as its type, each of those taken here at most once (never
@@ -1435,9 +1436,13 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 					bad_class = true;
 				else
 					np.profile_class = (int8_t)v;
-			} else if (f.tag == 0x99 && !orsp_der_bits_octet(f.value, &ppr, &nbits))
+			} else if (f.tag == 0x99 && !orsp_der_bits_octet(f.value, &ppr, &nbits)) {
 				np.ppr = ppr; /* PprIds bits 0..7, those the string holds */
-			else if (f.tag == 0x99)
+				/* a rule from bit 8 on (a later version's) is set where a contents
+				 * octet after the first is not zero (its unused bits are, DER) */
+				for (size_t k = 2; k < f.value.len; k++)
+					ppr_later |= f.value.p[k] != 0;
+			} else if (f.tag == 0x99)
 				bad_meta = true;
 			else if (f.tag == 0xB6 && !parse_notif_config(f.value, &np))
 				bad_meta = true;
@@ -1456,10 +1461,11 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 			 * a mandatory one missing: refused rather than cut, stored as received
 			 * or installed without it */
 			reason = 1; /* incorrectInputValues */
-		} else if (np.ppr & ~RAT_PPRS) {
+		} else if ((np.ppr & ~RAT_PPRS) || ppr_later) {
 			/* a rule the Rules Authorisation Table (GetRAT) does not allow: §2.9's
 			 * Profile Policy Enabler refuses the profile (pprUpdateControl, or bits
-			 * of later versions, were installed and never enforced) */
+			 * of later versions, were installed and never enforced; one from bit 8
+			 * on until session 68) */
 			reason = 15; /* installFailedDueToPprNotAllowed */
 		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(meta_iccid, 10))) {
 			reason = 9; /* installFailedDueToIccidAlreadyExistsOnEuicc */
