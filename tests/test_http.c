@@ -874,6 +874,33 @@ static void test_client_malformed_answers(void **state)
 	assert_err(e, ORSP_E_MALFORMED, "Content-Length fields disagree");
 	assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
 	assert_ok(get_canned(cl_same, strlen(cl_same), &fail));
+	/* one field that is no number, or a list of numbers that differ (RFC 9112 §6.3):
+	 * PROTOCOL; libcurl read its leading digits and served what they framed. A list of one
+	 * number is that number, also next to a field of it alone. Transfer-Encoding beside a
+	 * Content-Length is invalid framing too (libcurl followed the chunks). */
+	{
+		static const char *const cl_bad[] = {
+		    "HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n{}x",
+		    "HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n{}",
+		    "HTTP/1.1 200 OK\r\nContent-Length: 2abc\r\n\r\n{}x",
+		    "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n{}",
+		    "HTTP/1.1 200 OK\r\nContent-Length: 2,\r\n\r\n{}",
+		    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2, 3\r\n\r\n{}x",
+		};
+		static const char both[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+		                           "Content-Length: 3\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
+		static const char cl_list[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+		                              "Content-Length: 2 , 2\r\n\r\n{}";
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(cl_bad); i++) {
+			e = get_canned(cl_bad[i], strlen(cl_bad[i]), &fail);
+			assert_err(e, ORSP_E_MALFORMED, "Content-Length");
+			assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+		}
+		e = get_canned(both, strlen(both), &fail);
+		assert_err(e, ORSP_E_MALFORMED, "both Content-Length and Transfer-Encoding");
+		assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+		assert_ok(get_canned(cl_list, strlen(cl_list), &fail));
+	}
 	/* a Content-Length value too long to compare (64 characters or more; libcurl reads the
 	 * leading zeros as 2): PROTOCOL, not compared cut short */
 	{

@@ -474,6 +474,68 @@ static CURLcode no_keylog(CURL *curl, void *ssl_ctx, void *arg)
 	return CURLE_OK;
 }
 
+/* One Content-Length field's value (RFC 9110 §8.6): a decimal number, or a list of the same
+ * number (a recipient may take `2, 2` as 2); *n its value. False for anything else: a sign,
+ * digits followed by other text, numbers that differ. */
+static bool content_length_value(const char *v, uint64_t *n)
+{
+	bool first = true;
+
+	for (;;) {
+		uint64_t x = 0;
+		size_t digits = 0;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		for (; *v >= '0' && *v <= '9'; v++, digits++) {
+			if (x > (UINT64_MAX - 9) / 10)
+				return false;
+			x = x * 10 + (uint64_t)(*v - '0');
+		}
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (digits == 0 || (!first && x != *n))
+			return false;
+		*n = x;
+		first = false;
+		if (*v == '\0')
+			return true;
+		if (*v++ != ',')
+			return false;
+	}
+}
+
+/* The answer's framing as libcurl read it (RFC 9112 §6.3): NULL when sound, else why not. A
+ * Content-Length that is not a number, fields (or a list) of numbers that differ, or one next
+ * to Transfer-Encoding make it invalid, the response to be discarded: libcurl reads the
+ * leading digits of the last field and serves what they frame (`2, 3` and `2abc` served
+ * 2 bytes of a 3-byte body until session 68), or the chunks. */
+static const char *content_length_check(CURL *curl)
+{
+	struct curl_header *h = NULL;
+	uint64_t n = 0, first = 0;
+	size_t amount;
+
+	if (curl_easy_header(curl, "Content-Length", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+		return NULL;
+	amount = h->amount; /* copied: the next call may reuse *h */
+	for (size_t i = 0; i < amount; i++) {
+		if (i && (curl_easy_header(curl, "Content-Length", i, CURLH_HEADER, -1, &h) !=
+		              CURLHE_OK ||
+		          !h))
+			return "Content-Length fields unreadable";
+		if (strlen(h->value) >= 64)
+			return "Content-Length too long";
+		if (!content_length_value(h->value, &n))
+			return "Content-Length is not a number (or a list of one number)";
+		if (i && n != first)
+			return "Content-Length fields disagree";
+		first = n;
+	}
+	if (curl_easy_header(curl, "Transfer-Encoding", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+		return "both Content-Length and Transfer-Encoding";
+	return NULL;
+}
+
 /* An answer that is not HTTP: PROTOCOL, ORSP_E_MALFORMED with libcurl's words d. */
 static orsp_err malformed_response(orsp_http_fail *fail, const char *d)
 {
@@ -767,29 +829,11 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 		err = malformed_response(&out->fail, "not an HTTP/1.x status line of 100..599");
 		goto out;
 	}
-	/* Content-Length fields that disagree (RFC 9112 §6.3: the framing is invalid, the
-	 * response to be discarded): libcurl takes the last one and reads on */
 	{
-		struct curl_header *h = NULL, *h2 = NULL;
-		if (curl_easy_header(curl, "Content-Length", 0, CURLH_HEADER, -1, &h) ==
-		        CURLHE_OK &&
-		    h) {
-			/* the value and the count copied: the next call may reuse *h */
-			char first[64];
-			size_t amount = h->amount;
-			if (strlen(h->value) >= sizeof(first)) {
-				err = malformed_response(&out->fail, "Content-Length too long");
-				goto out;
-			}
-			snprintf(first, sizeof(first), "%s", h->value);
-			for (size_t i = 1; i < amount; i++)
-				if (curl_easy_header(curl, "Content-Length", i, CURLH_HEADER, -1,
-				                     &h2) == CURLHE_OK &&
-				    strcmp(h2->value, first) != 0) {
-					err = malformed_response(&out->fail,
-					                         "Content-Length fields disagree");
-					goto out;
-				}
+		const char *why = content_length_check(curl);
+		if (why) {
+			err = malformed_response(&out->fail, why);
+			goto out;
 		}
 	}
 	err = get_header(curl, "Content-Type", out->content_type, sizeof(out->content_type));
