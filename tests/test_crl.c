@@ -593,6 +593,21 @@ static void test_refused(void **state)
 	      .n = 1},
 	     ORSP_E_MALFORMED,
 	     "serial"},
+	    /* a part of an SGP.22 partial CRL, not the issuer's complete list: refused marked
+	     * critical or not (not critical, it was taken, and answered "not revoked" for what
+	     * another part listed) */
+	    {{.critical_unknown_oid = "2.23.146.1.2.0.3"}, ORSP_E_POLICY, "a partial CRL"},
+	    {{.critical_unknown_oid = "2.23.146.1.2.0.2"}, ORSP_E_POLICY, "a partial CRL"},
+	    {{.ext_oid = "2.23.146.1.2.0.3",
+	      .ext_der = (const uint8_t *)"\x02\x01\x01",
+	      .ext_len = 3},
+	     ORSP_E_POLICY,
+	     "a partial CRL (id-rsp-partialCrlNumber, 2.23.146.1.2.0.3)"},
+	    {{.ext_oid = "2.23.146.1.2.0.2",
+	      .ext_der = (const uint8_t *)"\x02\x01\x02",
+	      .ext_len = 3},
+	     ORSP_E_POLICY,
+	     "a partial CRL (id-rsp-totalPartialCrlNumber, 2.23.146.1.2.0.2)"},
 	};
 
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {

@@ -5,9 +5,10 @@
  * (read_entries: OpenSSL's X509_CRL costs about 200 bytes an entry while it is read), the
  * rest by OpenSSL from a copy without them. The serial numbers are kept sorted in an array of
  * our own, so that a check is a binary search. Only complete, direct CRLs are taken: a
- * critical extension (a delta CRL indicator, an issuing distribution point, an entry's
- * certificateIssuer) is refused when the CRL is added, as RFC 5280 §5.2 asks of an
- * extension not processed.
+ * critical extension is refused when the CRL is added, as RFC 5280 §5.2 asks of an
+ * extension not processed, and one that makes a CRL a delta, partitioned, SGP.22 partial or
+ * indirect CRL (a delta CRL indicator, an issuing distribution point, a partial CRL number,
+ * an entry's certificateIssuer) whatever its flag.
  *
  * The signature: a CI's CRL is verified by orsp_crl_store_bind against the trusted CI; an
  * EUM's when the first eUICC certificate under that EUM is checked, with the EUM's key (the
@@ -682,6 +683,29 @@ static orsp_err signed_parts(crl_entry *e, const X509_CRL *crl, const uint8_t *d
 	return ORSP_OK;
 }
 
+/* SGP.22 §4.5.2.2's partial CRLs: the extension id-rsp-totalPartialCrlNumber
+ * (2.23.146.1.2.0.2) or id-rsp-partialCrlNumber (2.23.146.1.2.0.3) makes a CRL one part of
+ * its issuer's list, the revocations of the others not in it: taken alone, it answered "not
+ * revoked" for what another part listed (it was refused only when marked critical). The
+ * extension's name and OID when o is one of them, else NULL. */
+static const char *partial_crl(const ASN1_OBJECT *o)
+{
+	/* the contents octets of id-rspExt, 2.23.146.1.2.0 */
+	static const uint8_t rsp_ext[] = {0x67, 0x81, 0x12, 0x01, 0x02, 0x00};
+	const unsigned char *p = OBJ_get0_data(o);
+
+	if (!p || OBJ_length(o) != sizeof(rsp_ext) + 1 || memcmp(p, rsp_ext, sizeof(rsp_ext)))
+		return NULL;
+	switch (p[sizeof(rsp_ext)]) {
+	case 2:
+		return "id-rsp-totalPartialCrlNumber, 2.23.146.1.2.0.2";
+	case 3:
+		return "id-rsp-partialCrlNumber, 2.23.146.1.2.0.3";
+	default:
+		return NULL;
+	}
+}
+
 /* The checks of orsp_crl_store_add_mem on one DER CRL, into a new entry. */
 static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_entry **out)
 {
@@ -732,18 +756,26 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 	for (int i = 0; i < X509_CRL_get_ext_count(crl); i++) {
 		X509_EXTENSION *x = X509_CRL_get_ext(crl, i);
 		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(x));
+		const char *kind = NULL, *ext = NULL;
 		/* RFC 5280 §5.2.4, §5.2.5: a delta CRL, or one whose scope is a part of the
 		 * issuer's certificates (or other issuers' too), is not the complete list this
 		 * store answers "not revoked" from; both extensions MUST be critical, and one
-		 * that is not is refused all the same (it was taken for a complete CRL) */
-		if (nid == NID_delta_crl || nid == NID_issuing_distribution_point) {
-			err =
-			    orsp_errf(ORSP_E_POLICY,
-			              "%s: a %s CRL (%s), which openrsp does not process: it "
-			              "takes complete CRLs only",
-			              name, nid == NID_delta_crl ? "delta" : "partitioned",
-			              nid == NID_delta_crl ? "deltaCRLIndicator, 2.5.29.27"
-			                                   : "issuingDistributionPoint, 2.5.29.28");
+		 * that is not is refused all the same (it was taken for a complete CRL). So is
+		 * a part of an SGP.22 partial CRL, whatever its flag (partial_crl) */
+		if (nid == NID_delta_crl) {
+			kind = "delta";
+			ext = "deltaCRLIndicator, 2.5.29.27";
+		} else if (nid == NID_issuing_distribution_point) {
+			kind = "partitioned";
+			ext = "issuingDistributionPoint, 2.5.29.28";
+		} else if ((ext = partial_crl(X509_EXTENSION_get_object(x)))) {
+			kind = "partial";
+		}
+		if (kind) {
+			err = orsp_errf(ORSP_E_POLICY,
+			                "%s: a %s CRL (%s), which openrsp does not process: it "
+			                "takes complete CRLs only",
+			                name, kind, ext);
 			goto out;
 		}
 		if (X509_EXTENSION_get_critical(x)) {
