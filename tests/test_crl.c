@@ -552,6 +552,10 @@ static void test_issued_by(void **state)
 static void test_refused(void **state)
 {
 	fixture *f = *state;
+	/* a cRLNumber of 22 octets (01 00 .. 00, 2^168); an AuthorityKeyIdentifier whose
+	 * keyIdentifier is 65 (2A 00 .. 00) */
+	static const uint8_t num22[2 + 22] = {0x02, 0x16, 0x01};
+	static const uint8_t aki65[4 + 65] = {0x30, 0x43, 0x80, 0x41, 0x2A};
 	const struct {
 		certmint_crl_spec s;
 		orsp_err want;
@@ -608,6 +612,15 @@ static void test_refused(void **state)
 	      .ext_len = 3},
 	     ORSP_E_POLICY,
 	     "a partial CRL (id-rsp-totalPartialCrlNumber, 2.23.146.1.2.0.2)"},
+	    /* a negative cRLNumber (RFC 5280 §5.2.3: 0..MAX), which ranked as a large number */
+	    {{.number = -1}, ORSP_E_MALFORMED, "a negative cRLNumber"},
+	    {{.number = -256}, ORSP_E_MALFORMED, "a negative cRLNumber"},
+	    {{.ext_oid = "2.5.29.20", .ext_der = num22, .ext_len = sizeof(num22)},
+	     ORSP_E_MALFORMED,
+	     "a cRLNumber over 20 octets"},
+	    {{.no_aki = true, .ext_oid = "2.5.29.35", .ext_der = aki65, .ext_len = sizeof(aki65)},
+	     ORSP_E_MALFORMED,
+	     "key identifier is over 64 octets"},
 	};
 
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
@@ -617,6 +630,117 @@ static void test_refused(void **state)
 			fail_msg("case %zu: %d %s", i, e, orsp_err_detail());
 		assert_int_equal(orsp_crl_store_count(f->crls), 0);
 	}
+}
+
+/* The edges of what is taken: a cRLNumber of 0, one of 20 octets with its top bit set (21
+ * contents octets); a key identifier of 64 octets. One octet more, or a negative number, is
+ * refused (test_refused). */
+static void test_bounds(void **state)
+{
+	fixture *f = *state;
+	static const uint8_t zero[] = {0x02, 0x01, 0x00};
+	static uint8_t num21[2 + 21] = {0x02, 0x15, 0x00}, neg21[2 + 21] = {0x02, 0x15, 0xFF};
+	static const uint8_t aki64[4 + 64] = {0x30, 0x42, 0x80, 0x40, 0x2A};
+	orsp_crl_info info;
+
+	memset(num21 + 3, 0xFF, 20);
+	assert_int_equal(add_minted(f,
+	                            &(certmint_crl_spec){.ext_oid = "2.5.29.20",
+	                                                 .ext_der = zero,
+	                                                 .ext_len = sizeof(zero)},
+	                            f->ci_x, f->ci_key, "zero.crl"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_crl_store_info(f->crls, 0, &info), ORSP_OK);
+	assert_string_equal(info.number, "00");
+	assert_int_equal(add_minted(f,
+	                            &(certmint_crl_spec){.ext_oid = "2.5.29.20",
+	                                                 .ext_der = num21,
+	                                                 .ext_len = sizeof(num21)},
+	                            f->ci_x, f->ci_key, "max.crl"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_crl_store_info(f->crls, 1, &info), ORSP_OK);
+	assert_int_equal(strlen(info.number), 42);
+	assert_int_equal(strncmp(info.number, "00", 2), 0);
+	/* the highest number is the current CRL; the bind verifies both */
+	assert_true(orsp_crl_number_cmp(info.number, "00") > 0);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, NULL), ORSP_OK);
+	/* 21 octets, negative: refused as negative, not for its length */
+	assert_int_equal(add_minted(f,
+	                            &(certmint_crl_spec){.ext_oid = "2.5.29.20",
+	                                                 .ext_der = neg21,
+	                                                 .ext_len = sizeof(neg21)},
+	                            f->ci_x, f->ci_key, "neg.crl"),
+	                 ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "neg.crl: a negative cRLNumber"));
+	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	assert_int_equal(add_minted(f,
+	                            &(certmint_crl_spec){.no_aki = true,
+	                                                 .ext_oid = "2.5.29.35",
+	                                                 .ext_der = aki64,
+	                                                 .ext_len = sizeof(aki64)},
+	                            f->ci_x, f->ci_key, "aki64.crl"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_crl_store_info(f->crls, 2, &info), ORSP_OK);
+	assert_int_equal(strlen(info.key), 128);
+	assert_int_equal(orsp_crl_store_count(f->crls), 3);
+}
+
+/* PEM text refused whole: a CRL block with headers (RFC 1421's, an encrypted PEM's), more
+ * than 64 CRLs; nothing added, though good CRLs come before. */
+static void test_pem_refused(void **state)
+{
+	fixture *f = *state;
+	X509_CRL *c[65];
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *text = NULL, *with = NULL;
+	static const char hdr[] = "Proc-Type: 4,ENCRYPTED\n"
+	                          "DEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n";
+	long n;
+	size_t line;
+
+	assert_non_null(mem);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(c); i++)
+		c[i] =
+		    certmint_crl(&(certmint_crl_spec){.number = (long)i + 1}, f->ci_x, f->ci_key);
+	/* the second of two CRLs with a header after its BEGIN line */
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, c[0]), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, c[1]), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_non_null(with = malloc((size_t)n + sizeof(hdr)));
+	memcpy(with, text, (size_t)n);
+	with[n] = '\0';
+	assert_non_null(strstr(with + 1, "-----BEGIN X509 CRL-----\n"));
+	line = (size_t)(strstr(with + 1, "-----BEGIN X509 CRL-----\n") - with) + 25;
+	memmove(with + line + strlen(hdr), with + line, (size_t)n - line + 1);
+	memcpy(with + line, hdr, strlen(hdr));
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, with, strlen(with), "headers.pem"),
+	                 ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "headers.pem: a PEM CRL with headers"));
+	assert_int_equal(orsp_crl_store_count(f->crls), 0);
+	/* without the header: both */
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "two.pem"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	orsp_crl_store_free(f->crls);
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	/* 64 CRLs are taken, 65 are not */
+	assert_int_equal(BIO_reset(mem), 1);
+	for (size_t i = 0; i < 64; i++)
+		assert_int_equal(PEM_write_bio_X509_CRL(mem, c[i]), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "64.pem"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 64);
+	orsp_crl_store_free(f->crls);
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, c[64]), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "65.pem"),
+	                 ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "65.pem: more than 64 CRLs in one file"));
+	assert_int_equal(orsp_crl_store_count(f->crls), 0);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(c); i++)
+		X509_CRL_free(c[i]);
+	free(with);
+	BIO_free(mem);
 }
 
 /* Bytes that are no CRL. */
@@ -1216,6 +1340,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_issued_by, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_brainpool, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pem_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -396,10 +396,11 @@ void orsp_crl_store_free(orsp_crl_store *s);
  * errors and in the checks' verdicts. Refused (ORSP_E_MALFORMED, nothing added): bytes that
  * are not DER or not a CRL, trailing bytes, a version other than v2, a signature algorithm
  * other than ecdsa-with-SHA256, no authorityKeyIdentifier or no nextUpdate, thisUpdate after
- * nextUpdate; ORSP_E_POLICY: a critical extension of the CRL or of an entry, or a delta,
- * partitioned, SGP.22 partial or indirect CRL, critical or not (this one is complete and
- * direct), or a second CRL with the same issuer, key and CRL number. The signature is
- * checked by orsp_crl_store_bind (a CI's) or at the first check under its issuer (an EUM's). */
+ * nextUpdate, a negative cRLNumber; ORSP_E_POLICY: a critical extension of the CRL or of an
+ * entry, or a delta, partitioned, SGP.22 partial or indirect CRL, critical or not (this one is
+ * complete and direct), or a second CRL with the same issuer, key and CRL number. The
+ * signature is checked by orsp_crl_store_bind (a CI's) or at the first check under its issuer
+ * (an EUM's). */
 ORSP_MUST_CHECK orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n,
                                                 const char *name);
 /* orsp_crl_store_add_mem of a file (a regular file of at most 64 MiB). */

@@ -789,7 +789,14 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 		}
 	}
 	ak = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, &crit, NULL);
-	if (!ak || !ak->keyid || ak->keyid->length <= 0 || ak->keyid->length > AKI_MAX) {
+	if (ak && ak->keyid && ak->keyid->length > AKI_MAX) {
+		err = orsp_errf(ORSP_E_MALFORMED,
+		                "%s: an authorityKeyIdentifier whose key identifier is over %d "
+		                "octets (RFC 5280 §4.2.1.2's two methods make 20 or 8)",
+		                name, AKI_MAX);
+		goto out;
+	}
+	if (!ak || !ak->keyid || ak->keyid->length <= 0) {
 		ERR_clear_error();
 		err = orsp_errf(ORSP_E_MALFORMED,
 		                "%s: no authorityKeyIdentifier with a key identifier (RFC 5280 "
@@ -811,6 +818,14 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 		size_t bl = 0;
 		if (!integer_octets(num, b, sizeof(b), &bl)) {
 			err = orsp_errf(ORSP_E_MALFORMED, "%s: a cRLNumber over 20 octets", name);
+			goto out;
+		}
+		/* RFC 5280 §5.2.3: CRLNumber ::= INTEGER (0..MAX). A negative one, kept as its
+		 * two's complement octets, compared as a large number (#-1 above #100) */
+		if (b[0] & 0x80) {
+			err = orsp_errf(ORSP_E_MALFORMED,
+			                "%s: a negative cRLNumber (RFC 5280 §5.2.3: 0 or more)",
+			                name);
 			goto out;
 		}
 		hex_of(b, bl, e->number, sizeof(e->number));
