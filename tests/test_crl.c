@@ -1060,6 +1060,100 @@ static void test_pem_and_duplicates(void **state)
 	X509_CRL_free(bad);
 }
 
+/* Two distribution points' copies of one CRL, the very same bytes in two files (DER in one,
+ * PEM in the other): the second file is taken, its CRL held once, under the first file's
+ * name (one series on /metrics), where it was refused as a second CRL of that number and
+ * the SM-DP+ did not start. The same number with other bytes, the same file again, the same
+ * CRL twice in one file are still refused, nothing of the file added. */
+static void test_copies(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {EUM_SERIAL};
+	X509_CRL *a = certmint_crl(&(certmint_crl_spec){.serials = serials, .n = 1, .number = 7},
+	                           f->ci_x, f->ci_key);
+	X509_CRL *a2 = certmint_crl(&(certmint_crl_spec){.number = 7}, f->ci_x, f->ci_key);
+	X509_CRL *b = certmint_crl(&(certmint_crl_spec){.number = 1}, f->eum_x, f->eum_key);
+	X509_CRL *nonum = certmint_crl(&(certmint_crl_spec){0}, f->eum_x, f->eum_key);
+	size_t len = 0, nlen = 0, by_ci = 0;
+	uint8_t *der = certmint_crl_der(a, &len), *nder = certmint_crl_der(nonum, &nlen);
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *text = NULL;
+	long n;
+	orsp_crl_info info;
+
+	assert_non_null(mem);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, der, len, "dp1.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, der, len, "dp2.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "dp3.pem"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 1);
+	assert_int_equal(orsp_crl_store_info(f->crls, 0, &info), ORSP_OK);
+	assert_string_equal(info.name, "dp1.crl");
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, &by_ci), ORSP_OK);
+	assert_int_equal(by_ci, 1);
+	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_REVOKED);
+	assert_non_null(strstr(orsp_err_detail(), "by the CRL dp1.crl"));
+
+	/* the same number, other bytes (a CRL that does not list the EUM): refused, naming the
+	 * file that holds the other */
+	BIO_free(mem);
+	assert_non_null(mem = BIO_new(BIO_s_mem()));
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a2), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "other.pem"),
+	                 ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "other.pem: the same CRL (issuer, key and "
+	                                          "cRLNumber) is held already, from dp1.crl"));
+	assert_int_equal(orsp_crl_store_count(f->crls), 1);
+	/* the same file again */
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, der, len, "dp1.crl"), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "dp1.crl: the same CRL"));
+	assert_int_equal(orsp_crl_store_count(f->crls), 1);
+	/* a copy and a new CRL in one file: the new one added */
+	assert_int_equal(BIO_reset(mem), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, b), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "both.pem"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	assert_int_equal(orsp_crl_store_info(f->crls, 1, &info), ORSP_OK);
+	assert_string_equal(info.name, "both.pem");
+	/* a copy, then a CRL of a number held with other bytes: nothing (the copy neither) */
+	assert_int_equal(BIO_reset(mem), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, nonum), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a2), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "mixed.pem"),
+	                 ORSP_E_POLICY);
+	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	/* the same CRL twice in one file, though a copy of it is held from another: refused */
+	assert_int_equal(BIO_reset(mem), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "twice.pem"),
+	                 ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "twice.pem: the same CRL (issuer, key and "
+	                                          "cRLNumber) twice in the file"));
+	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	/* a CRL without a number: its copy from another file held once too */
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, nder, nlen, "nonum1.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, nder, nlen, "nonum2.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 3);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, nder, nlen, "nonum1.crl"), ORSP_E_POLICY);
+	assert_int_equal(orsp_crl_store_count(f->crls), 3);
+	BIO_free(mem);
+	free(der);
+	free(nder);
+	X509_CRL_free(a);
+	X509_CRL_free(a2);
+	X509_CRL_free(b);
+	X509_CRL_free(nonum);
+}
+
 static void test_add_file(void **state)
 {
 	fixture *f = *state;
@@ -1342,6 +1436,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_brainpool, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pem_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2320,6 +2320,8 @@ static void test_config_platform_policy(void **state)
 	orsp_smdp_config_free(&cfg);
 }
 
+static void file_copy(const char *from, const char *to, mode_t mode);
+
 /* Write a CRL minted by `issuer`/`key` (tests/certmint.c) to path, DER. */
 static void write_crl(const char *path, const certmint_crl_spec *s, const char *issuer_rel,
                       const char *key_rel)
@@ -2361,8 +2363,8 @@ static orsp_err conf_refused(const char *conf, const char *db, const char *extra
 static void test_config_crl(void **state)
 {
 	static orsp_smdp_config cfg;
-	char dir[1000], db[1100], conf[1200], ci_crl[1100], eum_crl[1100], forged[1100],
-	    extra[4000];
+	char dir[1000], db[1100], conf[1200], ci_crl[1100], ci_copy[1100], eum_crl[1100],
+	    forged[1100], extra[4000];
 	const char *ci = "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der";
 	const char *ci_key = "sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem";
 	const char *sn[] = {"12345678"};
@@ -2374,7 +2376,9 @@ static void test_config_crl(void **state)
 	snprintf(ci_crl, sizeof(ci_crl), "%s/ci.crl", dir);
 	snprintf(eum_crl, sizeof(eum_crl), "%s/eum.crl", dir);
 	snprintf(forged, sizeof(forged), "%s/forged.crl", dir);
+	snprintf(ci_copy, sizeof(ci_copy), "%s/ci-dp2.crl", dir);
 	write_crl(ci_crl, &(certmint_crl_spec){.serials = sn, .n = 1, .number = 1}, ci, ci_key);
+	file_copy(ci_crl, ci_copy, 0644);
 	write_crl(eum_crl, &(certmint_crl_spec){.number = 1}, "sgp26/EUM/CERT_EUM_ECDSA_NIST.der",
 	          "sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
 	/* the CI's name and key identifier, another CI's key */
@@ -2390,18 +2394,28 @@ static void test_config_crl(void **state)
 	assert_int_equal(cfg.crl_reload_s, 60);
 	orsp_smdp_config_free(&cfg);
 
+	/* the CI's CRL also from a second distribution point, the very same bytes: held once
+	 * (the second file was refused, and the server did not start) */
 	snprintf(extra, sizeof(extra),
-	         "crl = %s\ncrl = %s  # the EUM's\ncrl_stale = accept\ncrl_reload = 5\n", ci_crl,
-	         eum_crl);
+	         "crl = %s\ncrl = %s  # the EUM's\ncrl = %s\ncrl_stale = accept\n"
+	         "crl_reload = 5\n",
+	         ci_crl, eum_crl, ci_copy);
 	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
-	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
 	assert_int_equal(orsp_crl_store_count(cfg.svc.crls), 2);
 	assert_true(cfg.svc.crl_accept_stale);
 	assert_int_equal(cfg.crl_reload_s, 5);
 	/* the files, in order, with what they were when read */
-	assert_int_equal(cfg.n_crl_files, 2);
+	assert_int_equal(cfg.n_crl_files, 3);
 	assert_string_equal(cfg.crl_files[0].path, ci_crl);
 	assert_string_equal(cfg.crl_files[1].path, eum_crl);
+	assert_string_equal(cfg.crl_files[2].path, ci_copy);
+	{
+		orsp_crl_info info;
+		assert_int_equal(orsp_crl_store_info(cfg.svc.crls, 0, &info), ORSP_OK);
+		assert_string_equal(info.name, ci_crl);
+	}
 	{
 		orsp_smdp_crl_file now = cfg.crl_files[1];
 		assert_int_equal(cfg.crl_files[1].stat_errno, 0);

@@ -398,9 +398,11 @@ void orsp_crl_store_free(orsp_crl_store *s);
  * other than ecdsa-with-SHA256, no authorityKeyIdentifier or no nextUpdate, thisUpdate after
  * nextUpdate, a negative cRLNumber; ORSP_E_POLICY: a critical extension of the CRL or of an
  * entry, or a delta, partitioned, SGP.22 partial or indirect CRL, critical or not (this one is
- * complete and direct), or a second CRL with the same issuer, key and CRL number. The
- * signature is checked by orsp_crl_store_bind (a CI's) or at the first check under its issuer
- * (an EUM's). */
+ * complete and direct), or a second CRL with the same issuer, key and CRL number (twice in
+ * data, or held already), but for a copy of the very same bytes under another name (a
+ * second distribution point's): that one is held once, under the first name. The signature
+ * is checked by orsp_crl_store_bind (a CI's) or at the first check under its issuer (an
+ * EUM's). */
 ORSP_MUST_CHECK orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n,
                                                 const char *name);
 /* orsp_crl_store_add_mem of a file (a regular file of at most 64 MiB). */

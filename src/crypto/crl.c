@@ -53,7 +53,7 @@ typedef struct crl_entry {
 	size_t aki_len;
 	time_t this_update, next_update;
 	char number[2 * 20 + 3];           /* the cRLNumber in hex, "" without one */
-	uint8_t der_hash[ORSP_SHA256_LEN]; /* of the CRL as given: a duplicate without a number */
+	uint8_t der_hash[ORSP_SHA256_LEN]; /* of the CRL as given: a duplicate, or a copy */
 	uint8_t tbs_hash[ORSP_SHA256_LEN]; /* of the TBSCertList: what the issuer signed */
 	uint8_t *sig;                      /* the signature (an ECDSA-Sig-Value, DER) */
 	size_t sig_len;
@@ -865,19 +865,32 @@ out:
 	return ORSP_OK;
 }
 
-/* The same CRL as one held: the same issuer and key, and the same cRLNumber (or, without
- * one, the same bytes). */
-static bool duplicate(const orsp_crl_store *s, const crl_entry *e)
+/* Whether a and b are the same CRL: the same issuer and key, and the same cRLNumber (or,
+ * without one, the same bytes). */
+static bool same_crl(const crl_entry *a, const crl_entry *b)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const crl_entry *o = s->v[i];
-		if (!same_issuer(o, e))
-			continue;
-		if (e->number[0] ? strcmp(o->number, e->number) == 0
-		                 : !memcmp(o->der_hash, e->der_hash, sizeof(e->der_hash)))
-			return true;
-	}
+	return same_issuer(a, b) &&
+	       (a->number[0] ? strcmp(a->number, b->number) == 0
+	                     : !memcmp(a->der_hash, b->der_hash, sizeof(a->der_hash)));
+}
+
+/* Whether two of the n CRLs v are the same CRL. */
+static bool twice(crl_entry *const *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (same_crl(v[j], v[i]))
+				return true;
 	return false;
+}
+
+/* The CRL held that is the same as e, NULL when there is none. */
+static const crl_entry *held_as(const orsp_crl_store *s, const crl_entry *e)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (same_crl(s->v[i], e))
+			return s->v[i];
+	return NULL;
 }
 
 static orsp_err store_push(orsp_crl_store *s, crl_entry *e)
@@ -898,7 +911,7 @@ orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, c
 {
 	const uint8_t *buf = data;
 	crl_entry *got[64];
-	size_t ng = 0;
+	size_t ng = 0, n0;
 	BIO *bio = NULL;
 	orsp_err err = ORSP_OK;
 
@@ -958,29 +971,38 @@ orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, c
 			                name);
 	}
 	BIO_free(bio);
-	/* all of the file or nothing: duplicates (among the held and within the file) first */
+	/* the same CRL twice in one file: not the file that was meant (one CRL pasted twice
+	 * where two were to go) */
+	if (!err && twice(got, ng))
+		err = orsp_errf(ORSP_E_POLICY,
+		                "%s: the same CRL (issuer, key and cRLNumber) twice in the file",
+		                name);
+	/* all of the file or nothing. A CRL held already is refused, but for the very same
+	 * bytes from another file (two distribution points' copies of the current CRL): that
+	 * copy is held once, under the first file's name (one series on /metrics) */
 	wr_lock(s);
+	n0 = s->n;
 	for (size_t i = 0; !err && i < ng; i++) {
-		if (duplicate(s, got[i]))
+		const crl_entry *o = held_as(s, got[i]);
+		if (!o) {
+			if (!(err = store_push(s, got[i])))
+				got[i] = NULL;
+		} else if (memcmp(o->der_hash, got[i]->der_hash, sizeof(o->der_hash)) ||
+		           strcmp(o->name, got[i]->name) == 0) {
 			err = orsp_errf(ORSP_E_POLICY,
 			                "%s: the same CRL (issuer, key and cRLNumber) is held "
-			                "already",
-			                name);
-		else if (!(err = store_push(s, got[i])))
-			got[i] = NULL;
-	}
-	if (err) {
-		/* take back what this call added */
-		for (size_t i = 0; i < ng; i++) {
-			if (got[i]) {
-				entry_free(got[i]);
-			} else {
-				s->n--;
-				entry_free(s->v[s->n]);
-			}
+			                "already%s%s",
+			                name, strcmp(o->name, name) ? ", from " : "",
+			                strcmp(o->name, name) ? o->name : "");
 		}
 	}
+	/* on failure, take back what this call added */
+	while (err && s->n > n0)
+		entry_free(s->v[--s->n]);
 	un_lock(s);
+	/* the CRLs not added: copies of one held, and all of them on failure */
+	for (size_t i = 0; i < ng; i++)
+		entry_free(got[i]);
 	return err;
 }
 

@@ -431,7 +431,8 @@ static void label_value(FILE *f, const char *raw)
 /* metric{crl="FILE",issuer="CN",key="AKI",number="cRLNumber"} of one CRL: a file may hold
  * several CRLs of issuers with one common name (SGP.26's two EUMs), or two of one issuer, and
  * the CRLs held differ in key or number, or, without a cRLNumber, in their DER
- * (orsp_crl_store refuses the same twice): number is then "sha256:" and the first 8 bytes of
+ * (orsp_crl_store refuses the same twice, and holds a second file's copy of the very same
+ * bytes once, under the first file's name): number is then "sha256:" and the first 8 bytes of
  * the DER's hash, so each CRL has a series of its own (two series of one label set, and
  * Prometheus kept only the first). */
 static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
