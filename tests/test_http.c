@@ -5938,6 +5938,41 @@ static void test_json_parse_strict(void **state)
 	free(deep);
 }
 
+/* A body of more values than ORSP_JSON_MAX_VALUES is refused before it is built (a 16 MiB
+ * answer of `[{},{},..]` took the LPA about 1.3 GB); one of exactly that many is taken, and
+ * brackets and commas inside strings (escaped quotes among them) count nothing. */
+static void test_json_parse_value_limit(void **state)
+{
+	size_t cap = 8 * ORSP_JSON_MAX_VALUES + 64, n;
+	char *t = malloc(cap);
+	json_t *obj = NULL;
+	(void)state;
+
+	assert_non_null(t);
+	/* {"a":[0,0,..]}: the object, the array and ORSP_JSON_MAX_VALUES - 2 numbers */
+	n = (size_t)snprintf(t, cap, "{\"a\":[");
+	for (int i = 0; i < ORSP_JSON_MAX_VALUES - 2; i++)
+		n += (size_t)snprintf(t + n, cap - n, i ? ",0" : "0");
+	n += (size_t)snprintf(t + n, cap - n, "]}");
+	assert_ok(orsp_json_parse(t, n, cap, &obj));
+	assert_int_equal(json_array_size(json_object_get(obj, "a")), ORSP_JSON_MAX_VALUES - 2);
+	json_decref(obj);
+	obj = NULL;
+	/* one more */
+	memcpy(t + n - 2, ",0]}", 4);
+	n += 2;
+	assert_err(orsp_json_parse(t, n, cap, &obj), ORSP_E_MALFORMED, "values");
+	assert_null(obj);
+	/* the same count of brackets and commas inside a string: one value */
+	n = (size_t)snprintf(t, cap, "{\"a\":\"\\\"");
+	for (int i = 0; i < ORSP_JSON_MAX_VALUES; i++)
+		n += (size_t)snprintf(t + n, cap - n, "[{,");
+	n += (size_t)snprintf(t + n, cap - n, "\"}");
+	assert_ok(orsp_json_parse(t, n, cap, &obj));
+	json_decref(obj);
+	free(t);
+}
+
 /* orsp_json_parse reads common documents itself: for every text, valid or not, the outcome
  * must be jansson's (accepted or not, the same value, the same message). */
 static void assert_parse_is_janssons(const char *text, size_t len)
@@ -6518,6 +6553,7 @@ int main(void)
 	    cmocka_unit_test(test_json_fields),
 	    cmocka_unit_test(test_json_dump_fast_path),
 	    cmocka_unit_test(test_json_parse_strict),
+	    cmocka_unit_test(test_json_parse_value_limit),
 	    cmocka_unit_test(test_json_parse_fast_path),
 	    cmocka_unit_test(test_admin_protocol),
 	    cmocka_unit_test(test_trusted_proxies),

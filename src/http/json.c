@@ -268,6 +268,42 @@ static json_t *fast_parse(const void *body, size_t len)
 	return root;
 }
 
+/* Whether the document holds more than max values: it has at most one more than its
+ * brackets and commas outside strings. Each value costs jansson about 220 bytes against 2 to
+ * 3 in the text, so a 16 MiB answer of `[{},{},..]` (an LPA's limit) took about 1.3 GB; RSP's
+ * messages hold a few dozen. A string's plain bytes are skipped a word at a time. */
+static bool too_many_values(const char *s, size_t n, size_t max)
+{
+	size_t i = 0, count = 0;
+	bool in_str = false;
+
+	while (i < n) {
+		if (in_str) {
+			i = plain_run(s, i, n);
+			if (i < n && s[i] == '\\')
+				i++; /* the escaped byte: not the string's end */
+			else if (i < n && s[i] == '"')
+				in_str = false;
+			i++;
+			continue;
+		}
+		switch (s[i++]) {
+		case '"':
+			in_str = true;
+			break;
+		case '{':
+		case '[':
+		case ',':
+			if (++count >= max)
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **out)
 {
 	json_error_t jerr;
@@ -281,6 +317,9 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 		                 max_len);
 	if (len == 0)
 		return orsp_errf(ORSP_E_MALFORMED, "empty JSON body");
+	if (too_many_values(body, len, ORSP_JSON_MAX_VALUES))
+		return orsp_errf(ORSP_E_MALFORMED, "JSON body of more than %d values",
+		                 ORSP_JSON_MAX_VALUES);
 	root = fast_parse(body, len);
 	if (root) {
 		*out = root;
