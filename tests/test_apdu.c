@@ -741,7 +741,7 @@ static void test_status_words(void **state)
 	assert_sw("0070000200", ORSP_SW_CONDITIONS_NOT_SATISFIED); /* open already */
 	assert_sw("0070800200", ORSP_SW_OK);
 	/* GET RESPONSE */
-	assert_sw("00C0000000", ORSP_SW_CONDITIONS_NOT_SATISFIED);
+	assert_sw("00C0000000", ORSP_SW_TECHNICAL_PROBLEM);
 	assert_sw("00C0010000", ORSP_SW_INCORRECT_P1P2);
 	assert_sw("00C0000001AA", ORSP_SW_WRONG_LENGTH);
 	assert_sw("00C00000", ORSP_SW_WRONG_LENGTH);
@@ -1209,7 +1209,7 @@ static void test_get_response_chunks(void **state)
 	assert_int_equal(n, 0xE8 + 2);
 	assert_int_equal(sw_of(r, n), 0x9000);
 	assert_int_equal(r[0xE7], pattern(999));
-	assert_sw("81C0000000", ORSP_SW_CONDITIONS_NOT_SATISFIED); /* gone */
+	assert_sw("81C0000000", ORSP_SW_TECHNICAL_PROBLEM); /* gone */
 
 	/* case 4 (Le in the command): the first chunk comes at once */
 	n = xfer("81E2910003BF2D0000", r);
@@ -1267,45 +1267,55 @@ static void two_channel_card(void)
 	app_b.pattern_len = 20;
 }
 
-/* Whose response is it: the channel that asked; other channels and other commands. */
+/* Whose response is it: the GET RESPONSE that follows at once on the channel that asked (TS
+ * 102 221 §12.1.1.1); any other command in between, on any channel, loses it, and a GET
+ * RESPONSE out of sequence is 6F00. */
 static void test_get_response_ownership(void **state)
 {
 	(void)state;
 	uint8_t r[ORSP_EUICC_RAPDU_MAX];
+	/* commands on other channels that return no data, and a GET RESPONSE on another
+	 * channel: each loses it (each was kept until session 68) */
+	static const char *const between[] = {
+	    "80AA000002A900", /* TERMINAL CAPABILITY on channel 0 */
+	    "82E2110001AA",   /* an intermediate STORE DATA block on channel 2 */
+	    "0070000300",     /* open channel 3 by number */
+	    "82C000000A",     /* GET RESPONSE on channel 2 */
+	    "82B0000000",     /* a command channel 2's application refuses */
+	};
 	two_channel_card();
 
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(between); i++) {
+		assert_sw("81E2910001AA", 0x610A);
+		(void)xfer(between[i], r);
+		assert_sw("81C000000A", ORSP_SW_TECHNICAL_PROBLEM);
+		if (i == 2)
+			assert_sw("0070800300", ORSP_SW_OK);
+	}
 	assert_sw("81E2910001AA", 0x610A);
-	assert_sw("82C000000A", ORSP_SW_CONDITIONS_NOT_SATISFIED); /* not channel 2's */
-	assert_sw("80AA000002A900", ORSP_SW_OK);                   /* no data on channel 0: kept */
-	assert_sw("82E2110001AA", ORSP_SW_OK);                     /* an intermediate block: kept */
-	assert_sw("0070000300", ORSP_SW_OK);                       /* open 3 by number: kept */
-	assert_int_equal(select_aid(0x02, AID_B, sizeof(AID_B), 0x0C), ORSP_SW_OK); /* kept */
-	assert_int_equal(select_aid(0x03, AID_A, sizeof(AID_A), 0x0C), ORSP_SW_OK); /* kept */
-	size_t n = xfer("01C000000A", r);                          /* either class fetches it */
+	size_t n = xfer("01C000000A", r); /* either class fetches it */
 	assert_int_equal(n, 12);
 	assert_int_equal(sw_of(r, n), 0x9000);
 
-	/* any other command on the same channel drops it */
+	/* any other command on the same channel loses it */
 	assert_sw("81E2910001AA", 0x610A);
-	assert_sw("80AA000002A900", ORSP_SW_OK);
 	assert_sw("81E2110001AA", ORSP_SW_OK);
-	assert_sw("81C000000A", ORSP_SW_CONDITIONS_NOT_SATISFIED);
+	assert_sw("81C000000A", ORSP_SW_TECHNICAL_PROBLEM);
 	/* a response produced on another channel replaces it */
 	assert_sw("81E2910001AA", 0x610A);
 	assert_sw("82E2910001AA", 0x6114);
-	assert_sw("81C000000A", ORSP_SW_CONDITIONS_NOT_SATISFIED);
 	n = xfer("82C0000014", r);
 	assert_int_equal(n, 22);
 	/* closing the owner's channel drops it */
 	assert_sw("82E2910001AA", 0x6114);
 	assert_sw("0070800200", ORSP_SW_OK);
 	assert_sw("0070000200", ORSP_SW_OK);
-	assert_sw("82C0000014", ORSP_SW_CONDITIONS_NOT_SATISFIED);
+	assert_sw("82C0000014", ORSP_SW_TECHNICAL_PROBLEM);
 	/* as does a reset */
 	assert_sw("81E2910001AA", 0x610A);
 	orsp_euicc_apdu_reset(&ctx);
 	expect("0070000001", "019000");
-	assert_sw("81C000000A", ORSP_SW_CONDITIONS_NOT_SATISFIED);
+	assert_sw("81C000000A", ORSP_SW_TECHNICAL_PROBLEM);
 }
 
 /* Unregistering an application drops the response it left pending on its channel, wiped
@@ -1319,7 +1329,7 @@ static void test_unregister_drops_response(void **state)
 	assert_sw("81E2910001AA", 0x610A);
 	assert_int_equal(rsp_buf[0], pattern(0));
 	assert_int_equal(orsp_euicc_apdu_unregister(&ctx, AID_A, sizeof(AID_A)), ORSP_OK);
-	assert_sw("81C000000A", ORSP_SW_CONDITIONS_NOT_SATISFIED);
+	assert_sw("81C000000A", ORSP_SW_TECHNICAL_PROBLEM);
 	for (size_t i = 0; i < 10; i++)
 		assert_int_equal(rsp_buf[i], 0);
 	/* B's, pending while A is unregistered, stays */
@@ -1347,7 +1357,7 @@ static void test_response_overflow(void **state)
 	assert_int_equal(sw_of(r, n), 0x6100);
 	app_a.pattern_len = 1001;
 	assert_sw("80E2910001AA", ORSP_SW_TECHNICAL_PROBLEM);
-	assert_sw("80C0000000", ORSP_SW_CONDITIONS_NOT_SATISFIED);
+	assert_sw("80C0000000", ORSP_SW_TECHNICAL_PROBLEM);
 	for (size_t i = 0; i < 1000; i++)
 		assert_int_equal(rsp_buf[i], 0);
 }

@@ -488,14 +488,18 @@ static void test_trace_redacts(void **state)
 	expect_msg(c, secret_rsp);
 	send_msg(c, "0089008102100000");
 	expect_msg(c, secret_rsp);
-	/* without: in GET RESPONSE, two parts, another channel's commands in between (a
-	 * GET RESPONSE there is refused, a channel opened by number keeps it pending) */
+	/* without: in GET RESPONSE, two parts; a GET RESPONSE on another channel in between
+	 * loses it, 6F00 there and on its own channel (TS 102 221 §12.1.1.1) */
 	send_msg(c, "01880081021000");
 	expect_msg(c, "6114");
 	send_msg(c, "00C0000014");
-	expect_msg(c, "6985");
+	expect_msg(c, "6F00");
+	send_msg(c, "01C000000A");
+	expect_msg(c, "6F00");
 	send_msg(c, "0070000200");
 	expect_msg(c, "9000");
+	send_msg(c, "01880081021000");
+	expect_msg(c, "6114");
 	send_msg(c, "01C000000A");
 	expect_msg(c, "DB085EC72A910BF4663D610A");
 	send_msg(c, "01C000000A");

@@ -281,8 +281,10 @@ static uint16_t get_response(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *a, euicc
 		                  "GET RESPONSE with P1 P2 %02X%02X, not 0000", a->p1, a->p2);
 	if (a->data.len != 0 || !a->le_present)
 		return euicc_fail(ORSP_SW_WRONG_LENGTH, "GET RESPONSE is case 2: Le and no data");
+	/* TS 102 221 §12.1.1.1: out of sequence (nothing pending, or lost to a command in
+	 * between) is 6F00, technical problem (6985 until session 68) */
 	if (ctx->rsp_channel != (int8_t)a->channel)
-		return euicc_fail(ORSP_SW_CONDITIONS_NOT_SATISFIED,
+		return euicc_fail(ORSP_SW_TECHNICAL_PROBLEM,
 		                  "no response data pending on channel %u", a->channel);
 	size_t left = ctx->rsp_len - ctx->rsp_off;
 	/* A short Le of 01..FF asks for exactly that many bytes (T=0, TS 102 221 §7.2.2.3.1):
@@ -444,12 +446,16 @@ static uint16_t dispatch(orsp_euicc_apdu_ctx *ctx, const uint8_t *buf, size_t le
 	if (orsp_apdu_parse(buf, len, &a) != ORSP_OK)
 		return euicc_fail(ORSP_SW_WRONG_LENGTH, "%s", orsp_err_detail());
 	a.channel = ch;
+	/* A response is there for the GET RESPONSE that follows it at once on its channel (TS
+	 * 102 221 §12.1.1.1): any other command, on any channel, loses it. Until session 68 one
+	 * on another channel that returned no data (TERMINAL CAPABILITY, an intermediate STORE
+	 * DATA block, SELECT with P2 0C, a refusal) left it for a later GET RESPONSE, which no
+	 * UICC serves. */
+	if (ctx->rsp_channel >= 0 && (a.ins != INS_GET_RESPONSE || ctx->rsp_channel != (int8_t)ch))
+		euicc_drop_rsp(ctx);
 	if (ch >= ORSP_EUICC_MAX_CHANNELS || !ctx->open[ch])
 		return euicc_fail(ORSP_SW_CHANNEL_NOT_SUPPORTED, "logical channel %u is not open",
 		                  ch);
-	/* A response is there for the GET RESPONSE that follows on its channel only. */
-	if (a.ins != INS_GET_RESPONSE && ctx->rsp_channel == (int8_t)ch)
-		euicc_drop_rsp(ctx);
 
 	switch (a.ins) {
 	case INS_MANAGE_CHANNEL:
