@@ -75,6 +75,17 @@ void __wrap_p11_kit_module_release(struct ck_function_list *m);
 static const ck_attribute_type_t *lie_types; /* ended by (ck_attribute_type_t)-1 */
 static struct ck_function_list lie_list, *lie_real;
 static unsigned lies;
+/* token flags the copy's C_GetTokenInfo adds (CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED:
+ * SoftHSM sets neither) */
+static _Atomic unsigned long lie_token_flags;
+
+static ck_rv_t lying_get_token_info(ck_slot_id_t slot, struct ck_token_info *ti)
+{
+	ck_rv_t rv = lie_real->C_GetTokenInfo(slot, ti);
+	if (rv == CKR_OK)
+		ti->flags |= atomic_load(&lie_token_flags);
+	return rv;
+}
 
 static ck_rv_t lying_get_attribute_value(ck_session_handle_t s, ck_object_handle_t o,
                                          struct ck_attribute *t, unsigned long n)
@@ -108,6 +119,7 @@ struct ck_function_list *__wrap_p11_kit_module_load(const char *path, int flags)
 	lie_real = m;
 	lie_list = *m;
 	lie_list.C_GetAttributeValue = lying_get_attribute_value;
+	lie_list.C_GetTokenInfo = lying_get_token_info;
 	return &lie_list;
 }
 
@@ -474,6 +486,44 @@ static void test_attribute_longer_than_buffer(void **state)
 	               "neither an id nor a label");
 	lie_types = NULL;
 	assert_true(lies >= 2);
+	assert_null(lie_real);
+}
+
+/* A PIN with one try left, or locked, is not tried (a wrong one would lock the token, and a
+ * supervisor restarting the server would spend the tries): at the load, said so; at a
+ * signature's new login, said so too (it read CKR_PIN_LOCKED, a PIN that works). */
+static void test_pin_final_try(void **state)
+{
+	static const ck_attribute_type_t none[] = {(ck_attribute_type_t)-1};
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	orsp_ec_key *k;
+	unsigned logins;
+	(void)state;
+
+	lie_types = none; /* the copy of the function list, telling no lies of attributes */
+	atomic_store(&lie_token_flags, CKF_USER_PIN_FINAL_TRY);
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN), ORSP_E_VERIFY,
+	               "one PIN try left");
+	atomic_store(&lie_token_flags, CKF_USER_PIN_LOCKED);
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN), ORSP_E_VERIFY,
+	               "locked");
+	atomic_store(&lie_token_flags, 0);
+	k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
+	/* the token reset: the signature's new login finds one try left, and makes none */
+	atomic_store(&lie_token_flags, CKF_USER_PIN_FINAL_TRY);
+	orsp__p11_reset_sessions(orsp__ec_p11(k), 8);
+	logins = orsp__p11_login_count(orsp__ec_p11(k));
+	assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_E_CRYPTO);
+	assert_non_null(strstr(orsp_err_detail(), "one try left"));
+	assert_null(strstr(orsp_err_detail(), "CKR_PIN_LOCKED"));
+	assert_int_equal(orsp__p11_login_count(orsp__ec_p11(k)), logins);
+	/* the count reset by hand: it signs again */
+	atomic_store(&lie_token_flags, 0);
+	assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
+	orsp_err_clear();
+	orsp_ec_free(k);
+	lie_types = NULL;
 	assert_null(lie_real);
 }
 
@@ -1690,6 +1740,7 @@ int main(void)
 	    cmocka_unit_test(test_pin_source),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_attribute_longer_than_buffer),
+	    cmocka_unit_test(test_pin_final_try),
 	    cmocka_unit_test(test_pin_value_not_given_to_p11kit),
 	    cmocka_unit_test(test_uri_has_pin),
 	    cmocka_unit_test(test_only_signs),

@@ -89,7 +89,12 @@ static const struct {
     RV(CKR_MECHANISM_INVALID),
     RV(CKR_OBJECT_HANDLE_INVALID),
     RV(CKR_OPERATION_ACTIVE),
+    RV(CKR_ENCRYPTED_DATA_INVALID),
+    RV(CKR_ENCRYPTED_DATA_LEN_RANGE),
     RV(CKR_PIN_INCORRECT),
+    RV(CKR_PIN_INVALID),
+    RV(CKR_PIN_LEN_RANGE),
+    RV(CKR_PIN_EXPIRED),
     RV(CKR_PIN_LOCKED),
     RV(CKR_SESSION_CLOSED),
     RV(CKR_SESSION_COUNT),
@@ -555,6 +560,17 @@ static bool refused_key(const struct orsp__p11_key *k, uint8_t out[32])
 	return ok;
 }
 
+/* Whether k's last login was not tried for the PIN's one try left (login, under its lock). */
+static bool final_try(struct orsp__p11_key *k)
+{
+	bool f;
+
+	pthread_mutex_lock(&login_mu);
+	f = k->final_try;
+	pthread_mutex_unlock(&login_mu);
+	return f;
+}
+
 static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
 {
 	struct ck_token_info ti;
@@ -574,6 +590,7 @@ static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
 			atomic_store(&k->pin_refused, true);
 			k->refused_before = true;
 			pthread_mutex_unlock(&login_mu);
+			orsp_wipe(key, sizeof(key));
 			return CKR_PIN_INCORRECT;
 		}
 	/* a PIN with one try left, or locked, is not tried by a server: a wrong one would lock
@@ -582,6 +599,7 @@ static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
 	    (ti.flags & (CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED))) {
 		k->final_try = !(ti.flags & CKF_USER_PIN_LOCKED);
 		pthread_mutex_unlock(&login_mu);
+		orsp_wipe(key, sizeof(key));
 		return CKR_PIN_LOCKED;
 	}
 	atomic_fetch_add(&k->logins, 1);
@@ -844,6 +862,14 @@ orsp_err orsp__p11_sign_digest(struct orsp__p11_key *k, const uint8_t dg[32],
 		return orsp_errf(ORSP_E_CRYPTO,
 		                 "PKCS#11 %s: signing failed: the token refused the PIN it took at "
 		                 "the start (changed since?); not tried again until a restart",
+		                 k->what);
+	/* a new login not tried: the PIN has one try left (login), which a wrong PIN would
+	 * spend, locking the token; said as CKR_PIN_LOCKED until session 68 */
+	if (rv == CKR_PIN_LOCKED && final_try(k))
+		return orsp_errf(ORSP_E_CRYPTO,
+		                 "PKCS#11 %s: signing failed: the token's PIN has one try left, "
+		                 "not spent on a new login here (a wrong PIN would lock it): log "
+		                 "in once by hand with the right PIN to reset the count",
 		                 k->what);
 	memset(sig, 0, ORSP_EC_SIG_LEN);
 	return rv_fail(ORSP_E_CRYPTO, rv, "signing failed", k->what);
