@@ -74,6 +74,7 @@ static void test_db_roundtrip(void **state)
 	orsp_stmt *st = NULL;
 	bool row = false;
 	const uint8_t blob[3] = {0, 0xff, 0x7f};
+	char uri[4300];
 
 	assert_int_equal(orsp_db_open(path_in("a.db"), &db), ORSP_OK);
 	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a INTEGER, b TEXT, c BLOB)"), ORSP_OK);
@@ -130,7 +131,27 @@ static void test_db_roundtrip(void **state)
 	assert_int_equal(orsp_db_open(path_in("dangling.db"), &db), ORSP_E_USAGE);
 	assert_non_null(strstr(orsp_err_detail(), "symbolic link to a file that does not exist"));
 	assert_int_equal(lstat(path_in("nowhere.db"), &sb), -1);
+	/* nor through a file: URI naming it (until session 68 SQLite followed the link) */
+	snprintf(uri, sizeof(uri), "file:%s", path_in("dangling.db"));
+	assert_int_equal(orsp_db_open(uri, &db), ORSP_E_USAGE);
+	assert_null(db);
+	assert_non_null(strstr(orsp_err_detail(), "symbolic link to a file that does not exist"));
+	assert_int_equal(lstat(path_in("nowhere.db"), &sb), -1);
 	unlink(path_in("dangling.db"));
+	/* an empty file made beforehand with the umask's mode (touch, umask 022) becomes the
+	 * owner's only, named by its path or by a file: URI (the URI's kept 0644 until session
+	 * 68) */
+	for (int i = 0; i < 2; i++) {
+		unlink(path_in("touched.db"));
+		write_file(path_in("touched.db"), "", 0, 0644);
+		snprintf(uri, sizeof(uri), "%s%s", i ? "file:" : "", path_in("touched.db"));
+		assert_int_equal(orsp_db_open(uri, &db), ORSP_OK);
+		assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a)"), ORSP_OK);
+		orsp_db_close(db);
+		db = NULL;
+		assert_int_equal(stat(path_in("touched.db"), &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
 	assert_int_equal(symlink("a.db", path_in("alias.db")), 0);
 	assert_int_equal(orsp_db_open(path_in("alias.db"), &db), ORSP_OK);
 	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 1);
@@ -1999,6 +2020,18 @@ static void test_db_uri_in_memory(void **state)
 	assert_true(orsp_db_uri_in_memory("sqlite:file:a.db?mode=memory"));
 	assert_false(orsp_db_uri_in_memory("sqlite:a.db"));
 	assert_false(orsp_db_uri_in_memory(NULL));
+
+	/* the store's open of ":memory:" makes no file of that name in the working directory
+	 * (the plain path's O_EXCL made an empty one until session 68) */
+	char cwd[4096];
+	orsp_db *db = NULL;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	(void)unlink(":memory:");
+	assert_int_equal(orsp_db_open(":memory:", &db), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(lstat(":memory:", &sb), -1);
+	assert_int_equal(chdir(cwd), 0);
 }
 
 /* orsp_db_uri_file reads a database URI as the store opens it. */

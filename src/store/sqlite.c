@@ -22,7 +22,8 @@
  *     before the first read, so two processes cannot both read the same SQN and a read
  *     lock never has to be upgraded (which in WAL mode fails at once with SQLITE_BUSY);
  *   - a new database file is created with mode 0600 (SQLite gives its -wal and -shm files
- *     the same mode);
+ *     the same mode): prepare_file, for a plain path and for the file a "file:" URI names
+ *     alike;
  *   - SQLite URIs ("file:PATH?mode=..."): the path is one when it starts with "file:",
  *     whatever SQLite's compile-time default, so every caller reads it the same way;
  *   - no memory statistics (no_memstatus, below);
@@ -92,10 +93,11 @@ static orsp_err not_regular(const char *path, bool dir)
 	                 dir ? "a directory" : "not a regular file");
 }
 
-/* A plain path (not a "file:" URI). ORSP_DB_OPEN_CREATE: create the file with mode 0600 if
- * it does not exist yet, so that SQLite does not create it with the umask's mode (usually
- * 0644); an empty file that is there is made the owner's only. Then what is there must be a
- * regular file. The check is for a clear message only:
+/* The database's file `path` (a plain path, or the file a "file:" URI names: open_target).
+ * ORSP_DB_OPEN_CREATE: create the file with mode 0600 if it does not exist yet, so that SQLite
+ * does not create it with the umask's mode (usually 0644); an empty file that is there is made
+ * the owner's only. Then what is there must be a regular file. The check is for a clear
+ * message only:
  * whether anything is created is decided by the open itself (SQLITE_OPEN_CREATE or not), so
  * ORSP_DB_OPEN_EXISTING creates nothing even if the file goes away in between. The file is
  * created only when it did not exist: no lock of this process can be on it then. */
@@ -360,34 +362,53 @@ static bool uri_true(const char *v, bool cut)
 	return false;
 }
 
-/* A parameter of a "file:" URI's query that matters here (uri_query_has): one that turns
- * SQLite's file locks off, a nolock that SQLite reads as true or vfs=unix-none (the unix VFS
- * without locks); long_value: the value was longer than the buffer and cut. */
-static bool param_unlocks(const char *name, const char *value, bool long_value)
+/* A parameter of a "file:" URI's query, as uri_query_has reads it: its name and value
+ * decoded, cut to the buffers (long_value: the value was longer and cut), and where the
+ * value's text lies in the URI, uri[at] up to uri[end] (at == end: no '='). */
+typedef struct uri_param {
+	char name[16], value[16];
+	bool long_value;
+	size_t at, end;
+} uri_param;
+
+/* A parameter that turns SQLite's file locks off, a nolock that SQLite reads as true or
+ * vfs=unix-none (the unix VFS without locks). */
+static bool param_unlocks(const uri_param *q, void *arg)
 {
-	return (strcmp(name, "nolock") == 0 && uri_true(value, long_value)) ||
-	       (strcmp(name, "vfs") == 0 && strcmp(value, "unix-none") == 0);
+	(void)arg;
+	return (strcmp(q->name, "nolock") == 0 && uri_true(q->value, q->long_value)) ||
+	       (strcmp(q->name, "vfs") == 0 && strcmp(q->value, "unix-none") == 0);
 }
 
 /* One that keeps the database in memory only: mode=memory, vfs=memdb. */
-static bool param_in_memory(const char *name, const char *value, bool long_value)
+static bool param_in_memory(const uri_param *q, void *arg)
 {
-	return !long_value && ((strcmp(name, "mode") == 0 && strcmp(value, "memory") == 0) ||
-	                       (strcmp(name, "vfs") == 0 && strcmp(value, "memdb") == 0));
+	(void)arg;
+	return !q->long_value &&
+	       ((strcmp(q->name, "mode") == 0 && strcmp(q->value, "memory") == 0) ||
+	        (strcmp(q->name, "vfs") == 0 && strcmp(q->value, "memdb") == 0));
 }
 
-/* Whether the query of the "file:" URI `uri` has a parameter `matters` says yes to. Read as
- * sqlite3ParseUri reads it: the query runs from the first '?' to '#', its parameters are
- * separated by '&', a name from its value by '=', and %HH is decoded in both (a decoded
- * '&' or '=' separates nothing; %00 drops the rest of that name or value). Every parameter
- * counts, not only the first of a name. Names and values longer than any that matters here
- * are cut (a long nolock number counts as true). */
-static bool uri_query_has(const char *uri, bool (*matters)(const char *, const char *, bool))
+/* One with which SQLite creates no file: mode=ro or mode=rw. */
+static bool param_no_create(const uri_param *q, void *arg)
 {
-	char name[16], value[16];
+	(void)arg;
+	return !q->long_value && strcmp(q->name, "mode") == 0 &&
+	       (strcmp(q->value, "ro") == 0 || strcmp(q->value, "rw") == 0);
+}
+
+/* Whether the query of the "file:" URI `uri` has a parameter `matters` says yes to (called
+ * with arg for each). Read as sqlite3ParseUri reads it: the query runs from the first '?' to
+ * '#', its parameters are separated by '&', a name from its value by '=', and %HH is decoded
+ * in both (a decoded '&' or '=' separates nothing; %00 drops the rest of that name or value).
+ * Every parameter counts, not only the first of a name. Names and values longer than any that
+ * matters here are cut (a long nolock number counts as true). */
+static bool uri_query_has(const char *uri, bool (*matters)(const uri_param *, void *), void *arg)
+{
+	uri_param q = {.long_value = false};
 	size_t n = 0, v = 0;
 	int state = 0; /* 0: the path, 1: a parameter's name, 2: its value */
-	bool dropped = false, long_value = false, off = false;
+	bool dropped = false, off = false;
 
 	for (const char *p = uri;; p++) {
 		char c = *p;
@@ -401,51 +422,31 @@ static bool uri_query_has(const char *uri, bool (*matters)(const char *, const c
 		}
 		if (end || (lit && ((state == 0 && c == '?') || (state != 0 && c == '&')))) {
 			if (state != 0 && n > 0) {
-				name[n] = value[v] = '\0';
-				if (matters(name, value, long_value))
+				q.name[n] = q.value[v] = '\0';
+				q.end = (size_t)(p - uri);
+				if (state == 1)
+					q.at = q.end;
+				if (matters(&q, arg))
 					off = true;
 			}
 			if (end)
 				return off;
 			state = 1;
 			n = v = 0;
-			dropped = long_value = false;
+			dropped = q.long_value = false;
 		} else if (lit && state == 1 && c == '=') {
 			state = 2;
 			dropped = false;
-		} else if (!dropped && state == 1 && n + 1 < sizeof(name)) {
-			name[n++] = c;
+			q.at = (size_t)(p + 1 - uri);
+		} else if (!dropped && state == 1 && n + 1 < sizeof(q.name)) {
+			q.name[n++] = c;
 		} else if (!dropped && state == 2) {
-			if (v + 1 < sizeof(value))
-				value[v++] = c;
+			if (v + 1 < sizeof(q.value))
+				q.value[v++] = c;
 			else
-				long_value = true;
+				q.long_value = true;
 		}
 	}
-}
-
-/* An SQLite "file:" URI names its file only once SQLite has parsed it. ORSP_DB_OPEN_CREATE
- * creates nothing when it exists; when it does not, the file SQLite creates gets mode 0600
- * before anything is written to it. */
-static orsp_err open_uri(const char *uri, orsp_db_open_mode mode, sq_conn *c)
-{
-	struct stat sb;
-	const char *file;
-	orsp_err err = open_v2(
-	    uri, mode == ORSP_DB_OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, c);
-
-	if (err == ORSP_E_NOT_FOUND && mode == ORSP_DB_OPEN_CREATE) {
-		err = open_v2(uri, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, c);
-		file = err ? NULL : sq_file_of(c);
-		if (file && chmod(file, 0600) != 0)
-			err = orsp_errf(ORSP_E_STORAGE, "chmod %s: %s", file, strerror(errno));
-	}
-	if (err)
-		return err;
-	file = sq_file_of(c);
-	if (file && stat(file, &sb) == 0 && !S_ISREG(sb.st_mode))
-		return not_regular(uri, S_ISDIR(sb.st_mode));
-	return ORSP_OK;
 }
 
 /* Whether file's SQLite file `suffix` ("-wal", "-shm") is there (a failed lstat for another
@@ -558,7 +559,55 @@ bool orsp_db_uri_in_memory(const char *uri)
 		orsp_err_clear();
 	else if (strcmp(file, ":memory:") == 0)
 		return true;
-	return uri_query_has(p, param_in_memory);
+	return uri_query_has(p, param_in_memory, NULL);
+}
+
+/* sqlite3_open_v2 of target with the flags of mode. */
+static orsp_err open_as(const char *target, orsp_db_open_mode mode, sq_conn *c)
+{
+	int flags = mode == ORSP_DB_OPEN_READONLY   ? SQLITE_OPEN_READONLY
+	            : mode == ORSP_DB_OPEN_EXISTING ? SQLITE_OPEN_READWRITE
+	                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+	return open_v2(target, flags, c);
+}
+
+/* Open target, a plain path or a "file:" URI, for *mode. The file it names (a URI's path as
+ * SQLite reads it, orsp_db_uri_file; none for a database kept in memory) goes through
+ * prepare_file first, whichever the form: until session 68 a URI's did not, so its new file
+ * was SQLite's, made with the umask's mode and chmod'ed after, a symbolic link to nothing was
+ * followed, and an empty file made beforehand kept its mode. A URI with mode=ro or rw makes
+ * SQLite create nothing, and prepare_file then neither. */
+static orsp_err open_target(const char *target, orsp_db_open_mode *mode, sq_conn *c)
+{
+	char file[ORSP_DB_PATH_MAX];
+	bool uri = strncmp(target, "file:", 5) == 0;
+	orsp_err err = ORSP_OK;
+
+	if (!uri && strcmp(target, ":memory:") != 0) {
+		err = prepare_file(target, *mode);
+	} else if (uri && !orsp_db_uri_in_memory(target)) {
+		orsp_db_open_mode prep = *mode;
+		if (prep == ORSP_DB_OPEN_CREATE && uri_query_has(target, param_no_create, NULL))
+			prep = ORSP_DB_OPEN_EXISTING;
+		err = orsp_db_uri_file(target, file, sizeof(file));
+		if (!err)
+			err = prepare_file(file, prep);
+	}
+	if (!err)
+		err = open_as(target, *mode, c);
+	/* A file this user may only read (or a URI's mode=ro): SQLite opened it read-only
+	 * without a word, and the first read then made its -wal and -shm with the file's mode
+	 * (0400), which kept every writer out once the file itself was writable again. Opened as
+	 * ORSP_DB_OPEN_READONLY opens, which makes no file; a write fails then, naming the
+	 * database as read-only. Until session 68 a URI's was not. */
+	if (!err && *mode != ORSP_DB_OPEN_READONLY && sqlite3_db_readonly(c->db, "main") == 1) {
+		sqlite3_close_v2(c->db);
+		c->db = NULL;
+		*mode = ORSP_DB_OPEN_READONLY;
+		err = open_as(target, ORSP_DB_OPEN_READONLY, c);
+	}
+	return err;
 }
 
 static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
@@ -571,36 +620,15 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	if (!c)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	if (strncmp(path, "file:", 5) == 0 && mode != ORSP_DB_OPEN_READONLY &&
-	    uri_query_has(path, param_unlocks)) {
+	    uri_query_has(path, param_unlocks, NULL)) {
 		/* BEGIN IMMEDIATE would then exclude no other process: two AuCs could read and
 		 * hand out the same SQN, two SM-DP+ servers change one profile at once */
 		err = orsp_errf(ORSP_E_USAGE,
 		                "%s: nolock (or vfs=unix-none) turns SQLite's file locks off, so "
 		                "two processes could write at once: not opened",
 		                path);
-	} else if (strncmp(path, "file:", 5) == 0) {
-		err = open_uri(path, mode, c);
 	} else {
-		err = prepare_file(path, mode);
-		if (!err && mode == ORSP_DB_OPEN_READONLY)
-			err = open_v2(path, SQLITE_OPEN_READONLY, c);
-		else if (!err)
-			err = open_v2(path,
-			              SQLITE_OPEN_READWRITE |
-			                  (mode == ORSP_DB_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
-			              c);
-		/* A file this user may only read: SQLite opened it read-only without a word, and
-		 * the first read then made its -wal and -shm with the file's mode (0400), which
-		 * kept every writer out once the file itself was writable again. Opened as
-		 * ORSP_DB_OPEN_READONLY opens, which makes no file; a write fails then, naming the
-		 * database as read-only. */
-		if (!err && mode != ORSP_DB_OPEN_READONLY &&
-		    sqlite3_db_readonly(c->db, "main") == 1) {
-			sqlite3_close_v2(c->db);
-			c->db = NULL;
-			mode = ORSP_DB_OPEN_READONLY;
-			err = open_v2(path, SQLITE_OPEN_READONLY, c);
-		}
+		err = open_target(path, &mode, c);
 	}
 	if (!err && mode == ORSP_DB_OPEN_READONLY)
 		err = readonly_wal(path, c);

@@ -223,26 +223,31 @@ expect "an empty file made beforehand: its mode" 600 "$(stat -c %a "$T/touched.d
 
 # ----- a database this user may only read: listed without making its -wal and -shm with the
 # file's mode 0400 (SQLite opened it read-only in silence, and those files kept every writer
-# out once the database was writable again); as another user, when this one is root -----
+# out once the database was writable again); as another user, when this one is root; named by
+# its path or by a file: URI (whose open went on making them until session 68) -----
 if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
-	# a directory of its own that nobody can reach (the tests' is the owner's only)
-	R=$(mktemp -d /tmp/cli_smdp_list_ro.XXXXXX)
-	chmod 0777 "$R"
-	"$B" smdp profile import "$V7" --db "$R/r.db" >/dev/null
-	chown nobody "$R/r.db" "$R/r.db.kek"
-	chmod 0400 "$R/r.db"
 	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-	rc=0
-	out=$(as_nobody "$B" smdp profile list --db "$R/r.db" 2>&1) || rc=$?
-	expect "read-only database listed: rc ($out)" 0 "$rc"
-	has "read-only database listed" "89000123456789012341" "$out"
-	[[ ! -e "$R/r.db-wal" && ! -e "$R/r.db-shm" ]] && ok ||
-		bad "a read-only list left $(ls -l "$R" | grep -- '-wal\|-shm')"
-	chmod 0600 "$R/r.db"
-	rc=0
-	out=$(as_nobody "$B" smdp order --db "$R/r.db" --iccid 89000123456789012341 --fqdn smdp.example.org 2>&1) || rc=$?
-	expect "writable again: an order goes through ($out)" 0 "$rc"
-	rm -rf "$R"
+	for form in path uri; do
+		# a directory of its own that nobody can reach (the tests' is the owner's only)
+		R=$(mktemp -d /tmp/cli_smdp_list_ro.XXXXXX)
+		chmod 0777 "$R"
+		"$B" smdp profile import "$V7" --db "$R/r.db" >/dev/null
+		chown nobody "$R/r.db" "$R/r.db.kek"
+		chmod 0400 "$R/r.db"
+		db=$R/r.db
+		if [[ $form == uri ]]; then db=file:$R/r.db; fi
+		rc=0
+		out=$(as_nobody "$B" smdp profile list --db "$db" 2>&1) || rc=$?
+		expect "$form: read-only database listed: rc ($out)" 0 "$rc"
+		has "$form: read-only database listed" "89000123456789012341" "$out"
+		[[ ! -e "$R/r.db-wal" && ! -e "$R/r.db-shm" ]] && ok ||
+			bad "$form: a read-only list left $(ls -l "$R" | grep -- '-wal\|-shm')"
+		chmod 0600 "$R/r.db"
+		rc=0
+		out=$(as_nobody "$B" smdp order --db "$db" --iccid 89000123456789012341 --fqdn smdp.example.org 2>&1) || rc=$?
+		expect "$form: writable again: an order goes through ($out)" 0 "$rc"
+		rm -rf "$R"
+	done
 else
 	ok # not root: no other user to be
 fi
