@@ -223,6 +223,36 @@ static void test_db_open_existing(void **state)
 	assert_int_equal(orsp_db_open_ex(path_in("uri.db"), ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
 	orsp_db_close(db);
 
+	/* mode=rwc, SQLite's read-write-create: a new database made 0600; an existing one
+	 * opened by an open that creates nothing, as with mode=rw (read-only: mode=ro), and a
+	 * missing one not made. Until session 68 SQLite refused each open but the creating one
+	 * with "access mode not allowed: rwc", and that one too (it tried without creating
+	 * first). A later mode= may only narrow it, as SQLite reads them in turn. */
+	unlink(path_in("rwc.db"));
+	snprintf(uri, sizeof(uri), "file:%s?mode=rwc", path_in("rwc.db"));
+	assert_int_equal(orsp_db_open(uri, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (x INTEGER)"), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(stat(path_in("rwc.db"), &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(uri, sizeof(uri), "file:%s?cache=private&mo%%64e=%%72wc#x", path_in("rwc.db"));
+	assert_int_equal(orsp_db_open_ex(uri, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	orsp_db_close(db);
+	snprintf(uri, sizeof(uri), "file:%s?mode=rwc&mode=rw", path_in("rwc.db"));
+	assert_int_equal(orsp_db_open_ex(uri, ORSP_DB_OPEN_READONLY, &db), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 1);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (2)"), ORSP_E_STORAGE);
+	orsp_db_close(db);
+	snprintf(uri, sizeof(uri), "file:%s?mode=rwc", path_in("none.db"));
+	assert_int_equal(orsp_db_open_ex(uri, ORSP_DB_OPEN_EXISTING, &db), ORSP_E_NOT_FOUND);
+	assert_null(db);
+	assert_int_equal(stat(path_in("none.db"), &sb), -1);
+	/* mode=rw: SQLite creates nothing, and neither does an open that may create */
+	snprintf(uri, sizeof(uri), "file:%s?mode=rw", path_in("none.db"));
+	assert_int_equal(orsp_db_open(uri, &db), ORSP_E_NOT_FOUND);
+	assert_int_equal(stat(path_in("none.db"), &sb), -1);
+
 	/* not a regular file */
 	assert_int_equal(mkdir(path_in("d.db"), 0700), 0);
 	assert_int_equal(orsp_db_open_ex(path_in("d.db"), ORSP_DB_OPEN_EXISTING, &db),

@@ -40,9 +40,10 @@ typedef enum orsp_db_backend {
 
 /* Open (creating if needed) the database named by `uri`: "sqlite:PATH" or a plain PATH
  * (SQLite; a PATH starting with "file:" is an SQLite URI, resolved by SQLite, its file checked
- * and made as a PATH is). A new file is created with mode 0600, and an empty one made
- * beforehand made the owner's only. Sets foreign keys on and the busy timeout, and switches the
- * database to WAL mode (persistent) when it is new or empty; one that holds openrsp's
+ * and made as a PATH is; a mode= broader than the open allows is narrowed to it, mode=rwc read
+ * as rw by an open that creates nothing). A new file is created with mode 0600, and an empty
+ * one made beforehand made the owner's only. Sets foreign keys on and the busy timeout, and
+ * switches the database to WAL mode (persistent) when it is new or empty; one that holds openrsp's
  * `schema_migrations` is switched by orsp_db_migrate, once the module's schema is found no
  * newer than the program; any other database (another program's) is only read and keeps its
  * journal mode, so a caller that then refuses it leaves it as it was. A path that exists but

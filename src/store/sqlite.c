@@ -314,9 +314,9 @@ static void no_memstatus(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* sqlite3_open_v2 with flags; the error names path, and a file that is not there is
- * ORSP_E_NOT_FOUND. */
-static orsp_err open_v2(const char *path, int flags, sq_conn *c)
+/* sqlite3_open_v2 of path with flags; the error names `name` (the database as the caller
+ * gave it), and a file that is not there is ORSP_E_NOT_FOUND. */
+static orsp_err open_v2(const char *path, const char *name, int flags, sq_conn *c)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, no_memstatus);
@@ -327,11 +327,11 @@ static orsp_err open_v2(const char *path, int flags, sq_conn *c)
 	if (rc == SQLITE_OK)
 		return ORSP_OK;
 	if (rc == SQLITE_CANTOPEN && sys == ENOENT && !(flags & SQLITE_OPEN_CREATE))
-		err = not_found(path);
+		err = not_found(name);
 	else if (rc == SQLITE_CANTOPEN && sys == EISDIR)
-		err = not_regular(path, true);
+		err = not_regular(name, true);
 	else
-		err = orsp_errf(ORSP_E_STORAGE, "cannot open %s: %s", path,
+		err = orsp_errf(ORSP_E_STORAGE, "cannot open %s: %s", name,
 		                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 	sqlite3_close_v2(c->db);
 	c->db = NULL;
@@ -449,6 +449,47 @@ static bool uri_query_has(const char *uri, bool (*matters)(const uri_param *, vo
 	}
 }
 
+/* uri_narrowed's copy under way: uri[0..done) is in out[0..o). */
+typedef struct narrowing {
+	const char *uri, *to;
+	char *out;
+	size_t o, done;
+} narrowing;
+
+/* A mode= broader than n->to ("rw": rwc; "ro": rwc and rw) is copied as n->to. */
+static bool param_narrow(const uri_param *q, void *arg)
+{
+	narrowing *n = arg;
+
+	if (q->long_value || strcmp(q->name, "mode") != 0 ||
+	    !(strcmp(q->value, "rwc") == 0 ||
+	      (strcmp(n->to, "ro") == 0 && strcmp(q->value, "rw") == 0)))
+		return false;
+	memcpy(n->out + n->o, n->uri + n->done, q->at - n->done);
+	n->o += q->at - n->done;
+	memcpy(n->out + n->o, n->to, 2);
+	n->o += 2;
+	n->done = q->end;
+	return true;
+}
+
+/* A copy of the "file:" URI `uri` (malloc'd; NULL: out of memory) whose mode= parameters
+ * allow no more than `to`, "rw" or "ro", the open's flags: SQLite refuses a mode broader than
+ * them (SQLITE_PERM, "access mode not allowed"), so `file:x.db?mode=rwc`, SQLite's usual
+ * read-write-create, failed every open but one that may create (until session 68). The
+ * value's text, "rwc" or "rw" however %-encoded, is at least as long as `to`. */
+static char *uri_narrowed(const char *uri, const char *to)
+{
+	size_t len = strlen(uri);
+	narrowing n = {.uri = uri, .to = to, .out = malloc(len + 1), .o = 0, .done = 0};
+
+	if (!n.out)
+		return NULL;
+	(void)uri_query_has(uri, param_narrow, &n);
+	memcpy(n.out + n.o, uri + n.done, len - n.done + 1);
+	return n.out;
+}
+
 /* Whether file's SQLite file `suffix` ("-wal", "-shm") is there (a failed lstat for another
  * reason than ENOENT counts as there: the open then goes SQLite's way, which says why). */
 static bool beside(const char *file, const char *suffix)
@@ -530,7 +571,7 @@ static orsp_err readonly_wal(const char *what, sq_conn *c)
 	uri = immutable_uri(file);
 	if (!uri)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	err = open_v2(uri, SQLITE_OPEN_READONLY, &im);
+	err = open_v2(uri, uri, SQLITE_OPEN_READONLY, &im);
 	free(uri);
 	if (err)
 		return err;
@@ -562,14 +603,25 @@ bool orsp_db_uri_in_memory(const char *uri)
 	return uri_query_has(p, param_in_memory, NULL);
 }
 
-/* sqlite3_open_v2 of target with the flags of mode. */
+/* sqlite3_open_v2 of target with the flags of mode; a "file:" URI's mode= broader than them
+ * is narrowed to them (uri_narrowed): `file:x.db?mode=rwc` opens an existing database too, and
+ * ORSP_DB_OPEN_EXISTING still creates nothing. */
 static orsp_err open_as(const char *target, orsp_db_open_mode mode, sq_conn *c)
 {
 	int flags = mode == ORSP_DB_OPEN_READONLY   ? SQLITE_OPEN_READONLY
 	            : mode == ORSP_DB_OPEN_EXISTING ? SQLITE_OPEN_READWRITE
 	                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	char *narrow = NULL;
+	orsp_err err;
 
-	return open_v2(target, flags, c);
+	if (strncmp(target, "file:", 5) == 0 && mode != ORSP_DB_OPEN_CREATE) {
+		narrow = uri_narrowed(target, mode == ORSP_DB_OPEN_READONLY ? "ro" : "rw");
+		if (!narrow)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
+	err = open_v2(narrow ? narrow : target, target, flags, c);
+	free(narrow);
+	return err;
 }
 
 /* Open target, a plain path or a "file:" URI, for *mode. The file it names (a URI's path as

@@ -328,6 +328,10 @@ run auc list --db "file:$DB" --json
 expect "file: URI" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
 run auc list --db "file://$DB?mode=rw" --json
 expect "file:// URI with a query" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+# mode=rwc, SQLite's read-write-create, taken by a verb that creates nothing as mode=rw (until
+# session 68 every verb refused it, add too: "access mode not allowed: rwc")
+run auc list --db "file:$DB?mode=rwc" --json
+expect "file: URI with mode=rwc" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
 failure "auc list: no AuC database at file:$T/typo.db (\`openrsp auc add\` creates one)" auc list --db "file:$T/typo.db"
 nothing_left "$T/typo.db" "$T/typo.db.kek" "$T/file:$T/typo.db"
 run auc add --db "file:$T/uri.db" --imsi $IMSI --k "$K" --opc "$OPC"
@@ -337,6 +341,10 @@ expect "file: URI: KEK beside it" 600 "$(stat -c %a "$T/uri.db.kek")"
 run auc show --db "$T/uri.db" $IMSI
 expect "file: URI: the same database by its path" 0 "$rc"
 rm -f "$T"/uri.db*
+run auc add --db "file:$T/rwc.db?mode=rwc" --imsi $IMSI --k "$K" --opc "$OPC"
+expect "add with mode=rwc" 0 "$rc"
+expect "mode=rwc: database 0600" 600 "$(stat -c %a "$T/rwc.db")"
+rm -f "$T"/rwc.db*
 # a file: URI that turns SQLite's locks off (two processes could hand out one SQN): refused
 # by add (no database, no KEK file) and by the other verbs
 failure "auc add: file:$T/nolock.db?nolock=1: nolock (or vfs=unix-none) turns SQLite's file locks off" \
