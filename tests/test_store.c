@@ -2415,6 +2415,73 @@ static void test_kek_owner_refused(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* A database file of another user is refused (ORSP_E_POLICY, naming its owner) where that
+ * user or others could read or rewrite what is kept in it: an empty one an open that may
+ * create would build the database in (another user made it beforehand in a directory others
+ * may write to), by its path or a file: URI, and left empty; any that group or others may
+ * write, whatever the open. One only its owner may write is taken (root on the service
+ * user's database), and an empty one back in our hands is built in. Needs root to give them
+ * away. Until session 68 each was taken. */
+static void test_db_owner_refused(void **state)
+{
+	(void)state;
+	static const orsp_db_open_mode modes[] = {ORSP_DB_OPEN_CREATE, ORSP_DB_OPEN_EXISTING,
+	                                          ORSP_DB_OPEN_READONLY};
+	orsp_db *db = NULL;
+	char path[4200], uri[4300];
+	struct stat sb;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s", path_in("theirs.db"));
+	unlink(path);
+	write_file(path, "", 0, 0600);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(uri, sizeof(uri), "%s%s", i ? "file:" : "", path);
+		assert_int_equal(orsp_db_open(uri, &db), ORSP_E_POLICY);
+		assert_null(db);
+		assert_non_null(strstr(orsp_err_detail(), "is empty and owned by uid 65534"));
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, 0);
+		assert_false(there("theirs.db-wal"));
+	}
+	/* an open that creates nothing only reads it: the module finds nothing of its own */
+	assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	orsp_db_close(db);
+	db = NULL;
+
+	/* a database of theirs, written by group or others too, or by them only */
+	assert_int_equal(chown(path, geteuid(), getegid()), 0);
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a); INSERT INTO t VALUES (1)"), ORSP_OK);
+	orsp_db_close(db);
+	db = NULL;
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	for (size_t m = 0; m < ORSP_ARRAY_LEN(modes); m++) {
+		for (int i = 0; i < 2; i++) {
+			snprintf(uri, sizeof(uri), "%s%s", i ? "file:" : "", path);
+			assert_int_equal(chmod(path, i ? 0602 : 0660), 0);
+			assert_int_equal(orsp_db_open_ex(uri, modes[m], &db), ORSP_E_POLICY);
+			assert_null(db);
+			assert_non_null(strstr(orsp_err_detail(), "owned by uid 65534"));
+			assert_non_null(strstr(orsp_err_detail(), "group or others may write it"));
+		}
+		assert_int_equal(chmod(path, 0644), 0);
+		assert_int_equal(orsp_db_open_ex(path, modes[m], &db), ORSP_OK);
+		assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 1);
+		orsp_db_close(db);
+		db = NULL;
+	}
+
+	/* an empty one of ours again: built in */
+	assert_int_equal(unlink(path), 0);
+	write_file(path, "", 0, 0600);
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a)"), ORSP_OK);
+	orsp_db_close(db);
+}
+
 /* The KEK file at path is refused as malformed by every reader (the load, mentioning needle,
  * the load of an existing file, the sealed-or-not check). */
 static void kek_refused_by_all(const char *path, const char *needle)
@@ -2675,6 +2742,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_permissions_refused),
 	    cmocka_unit_test(test_kek_fifo_refused),
 	    cmocka_unit_test(test_kek_owner_refused),
+	    cmocka_unit_test(test_db_owner_refused),
 	    cmocka_unit_test(test_kek_formats),
 	    cmocka_unit_test(test_wrap),
 	};

@@ -42,14 +42,16 @@ typedef enum orsp_db_backend {
  * (SQLite; a PATH starting with "file:" is an SQLite URI, resolved by SQLite, its file checked
  * and made as a PATH is; a mode= broader than the open allows is narrowed to it, mode=rwc read
  * as rw by an open that creates nothing). A new file is created with mode 0600, and an empty
- * one made beforehand made the owner's only. Sets foreign keys on and the busy timeout, and
+ * one made beforehand made the owner's only; a file of another user is refused when group or
+ * others may write it, or when it is empty and the open would build the database in it
+ * (ORSP_E_POLICY, naming its owner). Sets foreign keys on and the busy timeout, and
  * switches the database to WAL mode (persistent) when it is new or empty; one that holds openrsp's
  * `schema_migrations` is switched by orsp_db_migrate, once the module's schema is found no
  * newer than the program; any other database (another program's) is only read and keeps its
  * journal mode, so a caller that then refuses it leaves it as it was. A path that exists but
  * is not a regular file (a directory, a device) is refused.
  * Errors: ORSP_E_USAGE (unknown scheme, not a regular file, a symbolic link to nothing),
- * ORSP_E_STORAGE (cannot open). */
+ * ORSP_E_POLICY (another user's file, above), ORSP_E_STORAGE (cannot open). */
 ORSP_MUST_CHECK orsp_err orsp_db_open(const char *uri, orsp_db **out);
 
 typedef enum orsp_db_open_mode {

@@ -22,8 +22,9 @@
  *     before the first read, so two processes cannot both read the same SQN and a read
  *     lock never has to be upgraded (which in WAL mode fails at once with SQLITE_BUSY);
  *   - a new database file is created with mode 0600 (SQLite gives its -wal and -shm files
- *     the same mode): prepare_file, for a plain path and for the file a "file:" URI names
- *     alike;
+ *     the same mode), and another user's file is refused where that user or others could
+ *     read or rewrite what is kept in it: prepare_file, for a plain path and for the file
+ *     a "file:" URI names alike;
  *   - SQLite URIs ("file:PATH?mode=..."): the path is one when it starts with "file:",
  *     whatever SQLite's compile-time default, so every caller reads it the same way;
  *   - no memory statistics (no_memstatus, below);
@@ -96,8 +97,9 @@ static orsp_err not_regular(const char *path, bool dir)
 /* The database's file `path` (a plain path, or the file a "file:" URI names: open_target).
  * ORSP_DB_OPEN_CREATE: create the file with mode 0600 if it does not exist yet, so that SQLite
  * does not create it with the umask's mode (usually 0644); an empty file that is there is made
- * the owner's only. Then what is there must be a regular file. The check is for a clear
- * message only:
+ * the owner's only. Then what is there must be a regular file, and one of another user's is
+ * refused where that user, or anyone, could read or rewrite what is kept in it. The check is
+ * for a clear message only:
  * whether anything is created is decided by the open itself (SQLITE_OPEN_CREATE or not), so
  * ORSP_DB_OPEN_EXISTING creates nothing even if the file goes away in between. The file is
  * created only when it did not exist: no lock of this process can be on it then. */
@@ -135,11 +137,30 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode)
 	reg = S_ISREG(sb.st_mode);
 	if (!reg)
 		return not_regular(path, S_ISDIR(sb.st_mode));
+	/* Another user's file, as the KEK file of another user is refused (kek.c): an empty one
+	 * (made beforehand in a directory others may write to, a sticky /tmp) would have the
+	 * database built in it, and its owner read and rewrite the IMSIs, SQNs and profile
+	 * states kept there; one that group or others may write, anyone could rewrite. Until
+	 * session 68 both were taken as they were. A database of another user that only that
+	 * user may write (root running a verb on the service user's) is taken as before. */
+	if (sb.st_uid != geteuid() && (sb.st_mode & (S_IWGRP | S_IWOTH)))
+		return orsp_errf(ORSP_E_POLICY,
+		                 "database file %s is owned by uid %u, not by this user (uid %u), "
+		                 "and group or others may write it (mode %04o): run chmod go-w on "
+		                 "it as its owner",
+		                 path, (unsigned)sb.st_uid, (unsigned)geteuid(),
+		                 (unsigned)(sb.st_mode & 07777));
+	if (sb.st_uid != geteuid() && mode == ORSP_DB_OPEN_CREATE && sb.st_size == 0)
+		return orsp_errf(ORSP_E_POLICY,
+		                 "database file %s is empty and owned by uid %u, not by this user "
+		                 "(uid %u): its owner could read and rewrite the database built in "
+		                 "it; remove it, or run as its owner",
+		                 path, (unsigned)sb.st_uid, (unsigned)geteuid());
 	/* an empty file made beforehand (touch, with the umask's 0644): the database is built
 	 * in it, and its -wal and -shm take its mode; made the owner's only, as a file created
 	 * here is (it kept its mode) */
 	if (mode == ORSP_DB_OPEN_CREATE && sb.st_size == 0 && (sb.st_mode & 077) &&
-	    sb.st_uid == geteuid() && chmod(path, sb.st_mode & 0700) != 0)
+	    chmod(path, sb.st_mode & 0700) != 0)
 		return orsp_errf(ORSP_E_STORAGE,
 		                 "cannot make the empty file %s the owner's only: %s", path,
 		                 strerror(errno));
@@ -628,8 +649,8 @@ static orsp_err open_as(const char *target, orsp_db_open_mode mode, sq_conn *c)
  * SQLite reads it, orsp_db_uri_file; none for a database kept in memory) goes through
  * prepare_file first, whichever the form: until session 68 a URI's did not, so its new file
  * was SQLite's, made with the umask's mode and chmod'ed after, a symbolic link to nothing was
- * followed, and an empty file made beforehand kept its mode. A URI with mode=ro or rw makes
- * SQLite create nothing, and prepare_file then neither. */
+ * followed, an empty file made beforehand kept its mode, and another user's was taken. A URI
+ * with mode=ro or rw makes SQLite create nothing, and prepare_file then neither. */
 static orsp_err open_target(const char *target, orsp_db_open_mode *mode, sq_conn *c)
 {
 	char file[ORSP_DB_PATH_MAX];
