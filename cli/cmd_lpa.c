@@ -418,6 +418,11 @@ static int chip_info(int argc, char **argv)
 		for (size_t k = 0; k < i.n_ci_sign; k++)
 			cj_hex(&j, NULL, i.ci_sign[k], 20);
 		cj_arr_end(&j);
+		/* identifiers past the first ORSP_LPA_MAX_CI of either list: how many */
+		if (i.more_ci_verify || i.more_ci_sign) {
+			cj_u64(&j, "euiccCiPKIdsNotShownForVerification", i.more_ci_verify);
+			cj_u64(&j, "euiccCiPKIdsNotShownForSigning", i.more_ci_sign);
+		}
 		cj_str(&j, "sasAcreditationNumber", i.sas);
 		cj_arr_begin(&j, "uiccCapability");
 		for (unsigned b = 0; b < i.uicc_cap_bits; b++)
@@ -442,6 +447,11 @@ static int chip_info(int argc, char **argv)
 		for (size_t k = 0; k < i.n_ci_verify; k++)
 			if (!orsp_hex_encode(i.ci_verify[k], 20, hex, sizeof(hex)))
 				kv("trusted CI (key id):", hex);
+		if (i.more_ci_verify) {
+			char b[48];
+			snprintf(b, sizeof(b), "%zu more, not shown", i.more_ci_verify);
+			kv("trusted CI (key id):", b);
+		}
 		if (i.sas[0])
 			kv("SAS accreditation:", i.sas);
 		{

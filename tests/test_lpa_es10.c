@@ -899,6 +899,42 @@ static void test_info2(void **state)
 	assert_string_equal(i.sas, "SAS-1");
 	assert_int_equal(i.uicc_cap_bits, 3); /* 85 02 05 00: three bits, none set */
 	assert_int_equal(i.uicc_caps, 0);
+	/* more CI key identifiers than ORSP_LPA_MAX_CI: the first ones, and how many more (they
+	 * were dropped unsaid past 4) */
+	{
+		uint8_t b[1200], pre[64], suf[64];
+		char hex[2 * sizeof(b) + 1];
+		size_t np = 0, ns = 0;
+		orsp_writer w;
+		orsp_writer_init(&w, b, sizeof(b));
+		assert_int_equal(
+		    orsp_hex_decode("810302030082030202028303040100840C810103820300A000"
+		                    "830200FF8502050088020780",
+		                    pre, sizeof(pre), &np),
+		    ORSP_OK);
+		assert_int_equal(orsp_hex_decode("AA160414" SKI "04030000010C055341532D31", suf,
+		                                 sizeof(suf), &ns),
+		                 ORSP_OK);
+		orsp_der_mark top = orsp_der_begin(&w, 0xBF22);
+		orsp_write_bytes(&w, pre, np);
+		orsp_der_mark l = orsp_der_begin(&w, 0xA9);
+		for (int k = 0; k < ORSP_LPA_MAX_CI + 3; k++) {
+			ski[19] = (uint8_t)k;
+			orsp_der_put_tlv(&w, 0x04, ski, 20);
+		}
+		orsp_der_end(&w, l);
+		orsp_write_bytes(&w, suf, ns);
+		orsp_der_end(&w, top);
+		assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+		assert_int_equal(orsp_hex_encode(b, w.len, hex, sizeof(hex)), ORSP_OK);
+		answer(x, hex);
+		assert_int_equal(orsp_lpa_euicc_info2(&x->card, &i), ORSP_OK);
+		assert_int_equal(i.n_ci_verify, ORSP_LPA_MAX_CI);
+		assert_int_equal(i.more_ci_verify, 3);
+		assert_int_equal(i.ci_verify[ORSP_LPA_MAX_CI - 1][19], ORSP_LPA_MAX_CI - 1);
+		assert_int_equal(i.n_ci_sign, 1);
+		assert_int_equal(i.more_ci_sign, 0);
+	}
 	static const char *const bad[] = {
 	    /* uiccCapability with 8 unused bits, a set unused bit ({07 C0}: contactlessSupport
 	     * only, usimSupport in the padding), and one longer than 64 bits */

@@ -382,7 +382,7 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c,
  * in-process. ORSP_E_USAGE when this build has no eUICC host glue. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_transport_local(const char *dir, orsp_lpa_transport *t);
 
-#define ORSP_LPA_MAX_CI 4
+#define ORSP_LPA_MAX_CI 16
 
 /* What `chip info` shows of EUICCInfo2 (SGP.22 §5.7.8). */
 typedef struct orsp_lpa_info2 {
@@ -391,6 +391,7 @@ typedef struct orsp_lpa_info2 {
 	uint64_t installed_apps, free_nvm, free_ram; /* extCardResource (TS 102 226) */
 	uint8_t ci_verify[ORSP_LPA_MAX_CI][20], ci_sign[ORSP_LPA_MAX_CI][20];
 	size_t n_ci_verify, n_ci_sign;
+	size_t more_ci_verify, more_ci_sign; /* identifiers past the first ORSP_LPA_MAX_CI */
 	int category; /* 0 other (or absent), 1 basic, 2 medium, 3 contactless */
 	char sas[65];
 	/* uiccCapability: bit b (SGP.22 numbering, orsp_uicc_capability_name) is set in

@@ -110,6 +110,7 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 			orsp_reader rr;
 			orsp_tlv k;
 			size_t *n = f.tag == 0xA9 ? &out->n_ci_verify : &out->n_ci_sign;
+			size_t *more = f.tag == 0xA9 ? &out->more_ci_verify : &out->more_ci_sign;
 			uint8_t(*dst)[20] = f.tag == 0xA9 ? out->ci_verify : out->ci_sign;
 			orsp_reader_init(&rr, f.value.p, f.value.len);
 			while (!e && orsp_reader_remaining(&rr)) {
@@ -118,6 +119,8 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 					              "card: EUICCInfo2: a CI key identifier");
 				else if (*n < ORSP_LPA_MAX_CI)
 					memcpy(dst[(*n)++], k.value.p, 20);
+				else /* counted, not dropped unsaid (until session 68 past 4) */
+					(*more)++;
 			}
 			break;
 		}
