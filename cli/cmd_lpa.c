@@ -361,6 +361,11 @@ static const char *class_str(int c)
 	return c == 0 ? "test" : c == 1 ? "provisioning" : c == 2 ? "operational" : "unknown";
 }
 
+static const char *state_str(const orsp_lpa_profile *p)
+{
+	return p->state_unknown ? "unknown" : p->enabled ? "enabled" : "disabled";
+}
+
 /* ----- chip ----- */
 
 static void kv(const char *name, const char *value)
@@ -612,7 +617,7 @@ static int profile_list(int argc, char **argv)
 			cj_obj_begin(&j, NULL);
 			cj_str(&j, "iccid", p[i].iccid);
 			cj_hex(&j, "isdpAid", p[i].aid, p[i].aid_len);
-			cj_str(&j, "profileState", p[i].enabled ? "enabled" : "disabled");
+			cj_str(&j, "profileState", state_str(&p[i]));
 			if (p[i].nickname[0])
 				cj_str(&j, "profileNickname", p[i].nickname);
 			else
@@ -654,8 +659,8 @@ static int profile_list(int argc, char **argv)
 				orsp_lpa_ppr_str(p[i].ppr & ORSP_LPA_PPR_RULES, rules,
 				                 sizeof(rules));
 			printf("%-20s  %-8s  %-12s  %-20s  %s%s%s%s%s%s%s\n", p[i].iccid,
-			       p[i].enabled ? "enabled" : "disabled", class_str(p[i].profile_class),
-			       p[i].spn, p[i].name, p[i].nickname[0] ? " (" : "", p[i].nickname,
+			       state_str(&p[i]), class_str(p[i].profile_class), p[i].spn, p[i].name,
+			       p[i].nickname[0] ? " (" : "", p[i].nickname,
 			       p[i].nickname[0] ? ")" : "", rules[0] ? "  [rules: " : "", rules,
 			       rules[0] ? "]" : "");
 		}

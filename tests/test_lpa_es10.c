@@ -317,6 +317,17 @@ static void test_profiles(void **state)
 	assert_false(p[1].enabled);
 	assert_int_equal(p[1].profile_class, 0);
 	assert_string_equal(p[1].name, "abc");
+	assert_false(p[0].state_unknown);
+	assert_false(p[1].state_unknown);
+	/* no profileState, or one v2.2 does not define (2): unknown, not disabled (until
+	 * session 68) */
+	reset_log(x);
+	answer(x, "BF2D22A020E30C5A0A" ICCID1_EF "E3105A0A" ICCID2_EF "9F700102");
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_OK);
+	assert_int_equal(n, 2);
+	assert_true(p[0].state_unknown);
+	assert_true(p[1].state_unknown);
+	assert_false(p[0].enabled || p[1].enabled);
 	/* a field twice in one ProfileInfo (two states, two ICCIDs): refused, never the last
 	 * of two (until session 57) */
 	reset_log(x);

@@ -110,6 +110,9 @@ typedef struct orsp_lpa_profile {
 	uint8_t aid[16];
 	size_t aid_len;
 	bool enabled;
+	/* the card gave no profileState, or none SGP.22 v2.2 defines (disabled 0, enabled 1):
+	 * shown as unknown, enabled false */
+	bool state_unknown;
 	/* UTF-8 as shown (lpa_text_copy): SGP.22 sizes profileName and profileNickname at 64
 	 * characters, serviceProviderName at 32, up to 4 bytes each */
 	char name[ORSP_LPA_NAME_BUF], spn[ORSP_LPA_SPN_BUF], nickname[ORSP_LPA_NAME_BUF];

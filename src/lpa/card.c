@@ -323,6 +323,7 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 		(*n)++;
 		memset(p, 0, sizeof(*p));
 		p->profile_class = 2; /* DEFAULT operational */
+		p->state_unknown = true; /* until a profileState of v2.2's is read */
 		orsp_reader_init(&fr, pi.value.p, pi.value.len);
 		while (orsp_reader_remaining(&fr)) {
 			uint64_t v = 0;
@@ -345,8 +346,11 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 			} else if (f.tag == 0x4F && f.value.len <= 16) {
 				memcpy(p->aid, f.value.p, f.value.len);
 				p->aid_len = f.value.len;
-			} else if (f.tag == 0x9F70 && !orsp_der_uint(f.value, &v)) {
+			} else if (f.tag == 0x9F70 && !orsp_der_uint(f.value, &v) && v <= 1) {
+				/* another value, or none, was shown as disabled (until session
+				 * 68) */
 				p->enabled = v == 1;
+				p->state_unknown = false;
 			} else if (f.tag == 0x90) {
 				lpa_text_copy(f.value, p->nickname, sizeof(p->nickname));
 			} else if (f.tag == 0x91) {
