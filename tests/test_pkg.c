@@ -4014,6 +4014,42 @@ static void test_validate_usim_mandatory_not_created(void **state)
 	pl_free(&pl);
 }
 
+/* PE-USIM's adf-usim or PE-ISIM's adf-isim (arg: a bool, true for the ISIM) marked
+ * doNotCreate (alone) */
+static void naa_adf_dnc_only(ProfileElement_t *pe, void *arg)
+{
+	const bool *isim = arg;
+	dnc_only(*isim ? &pe->choice.isim.adf_isim : &pe->choice.usim.adf_usim);
+}
+
+/* The ADF of a PE-USIM or PE-ISIM marked doNotCreate: the NAA's files, where personalisation
+ * writes the IMSI and the IMS identity, would be under an ADF never created. An error (a
+ * warning for an eUICC installing it, as EF.IMSI's); until session 68 it passed. */
+static void test_validate_adf_not_created(void **state)
+{
+	static const struct {
+		orsp_pe_type t;
+		const char *what;
+	} c[] = {
+	    {ORSP_PE_USIM, "PE #7 (usim): adf-usim: doNotCreate on the NAA's ADF"},
+	    {ORSP_PE_ISIM, "PE #18 (isim): adf-isim: doNotCreate on the NAA's ADF"},
+	};
+	pelist pl;
+	(void)state;
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(c); k++) {
+		bool isim = c[k].t == ORSP_PE_ISIM;
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, c[k].t, 0), naa_adf_dnc_only, &isim);
+		expect_issue(&pl, true, c[k].what);
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, c[k].what);
+		pl_free(&pl);
+	}
+	pl_load(&pl, V7);
+	expect_no_issue(&pl, "doNotCreate on the NAA's ADF");
+	pl_free(&pl);
+}
+
 /* TS 102 221 §8.3: the files of one directory have distinct FIDs, none has its parent's,
  * 3F00, 7FFF and FFFF are reserved; an ADF's temporary file ID is unique in the profile
  * (PEDefinitions Fcp.fileID). Before, TS.48 v7 with EF.IMSI given EF.SPN's FID passed, and
@@ -4877,6 +4913,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_ad_not_created),
 	    cmocka_unit_test(test_validate_usim_mandatory_not_created),
 	    cmocka_unit_test(test_validate_isim_mandatory_not_created),
+	    cmocka_unit_test(test_validate_adf_not_created),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),

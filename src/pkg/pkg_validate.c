@@ -1056,6 +1056,21 @@ static void check_usim_aid(vctx *v)
 	}
 }
 
+/* The ADF `name` of NAA PE i (PE-USIM's or PE-IoT's adf-usim, PE-ISIM's adf-isim) is
+ * created: the PE's files are that ADF's, and personalisation writes the IMSI and the IMS
+ * identity into them. Marked doNotCreate, the NAA's files would be under an ADF never
+ * created; judged as EF.IMSI is (an error for who vouches for the package, a warning for an
+ * eUICC installing it, whose USIM and ISIM serve the files all the same: src/euicc/usim_fs.c).
+ * Until session 68 it passed. */
+static void check_adf_created(vctx *v, size_t i, const char *name)
+{
+	if (file_do_not_create(fs_file(v->pkg->pe[i].asn, name)))
+		add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), (long)i,
+		    "%s: doNotCreate on the NAA's ADF: the PE's files would be under an ADF "
+		    "never created",
+		    name);
+}
+
 /* EF.IMSI of each PE-USIM and PE-IoT: 9 bytes holding an IMSI, or left undefined; where
  * several define one, the same one. A profile is one subscription: personalisation writes one
  * IMSI into each of them, and the SM-DP+ and the AuC record one per profile, while the eUICC
@@ -1075,6 +1090,7 @@ static void check_imsi(vctx *v)
 		File_t *f;
 		if (pkg->pe[i].type != ORSP_PE_USIM && pkg->pe[i].type != ORSP_PE_IOT)
 			continue;
+		check_adf_created(v, i, "adf-usim");
 		/* TS 31.102 §4.2.18: EF.AD is mandatory, and gives the terminal the MNC length */
 		if (file_do_not_create(fs_file(pkg->pe[i].asn, "ef-ad")))
 			add(v, false, (long)i,
@@ -1126,6 +1142,7 @@ static void check_isim_files(vctx *v)
 	for (size_t i = 0; i < pkg->n; i++) {
 		if (pkg->pe[i].type != ORSP_PE_ISIM)
 			continue;
+		check_adf_created(v, i, "adf-isim");
 		for (size_t k = 0; k < ORSP_ARRAY_LEN(mandatory); k++)
 			if (file_do_not_create(fs_file(pkg->pe[i].asn, mandatory[k])))
 				add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), (long)i,
