@@ -4050,6 +4050,49 @@ static void test_validate_adf_not_created(void **state)
 	pl_free(&pl);
 }
 
+/* The keyList rules personalisation's sd_keys applies (a length the key's type allows, one
+ * symmetric key per KVN and KID, GPCS §11.1.8) are the validator's too: until session 68
+ * check and the SM-DP+'s import took such a package, which `smdp profile generate` then
+ * refused. An error; a warning for an eUICC installing it (it does not use the keys). */
+static void test_validate_sd_keys(void **state)
+{
+	static const struct {
+		sd_key_edit ed;
+		const char *what; /* NULL: no keyList issue */
+	} cases[] = {
+	    {{3, NULL, "000102030405060708090A0B0C0D0E", NULL},
+	     "PE #24 (securityDomain): keyList: key KVN 02 KID 01: keyType 88 with 15 bytes of "
+	     "keyData: AES needs 16, 24 or 32 bytes"},
+	    {{0, NULL, "00010203040506", NULL},
+	     "keyList: key KVN 01 KID 01: keyType 80 with 7 bytes of keyData: DES needs"},
+	    {{2, "90", "00", NULL}, "keyList: key KVN 01 KID 03: keyType 90 with 1 bytes"},
+	    {{3, NULL, NULL, "01"},
+	     "PE #24 (securityDomain): keyList: two symmetric keys with KVN 01 KID 01"},
+	    /* a public key, a 24-byte AES key: nothing */
+	    {{3, "B0", "00", NULL}, NULL},
+	    {{4, NULL, "000102030405060708090A0B0C0D0E0F1011121314151617", NULL}, NULL},
+	};
+	pelist pl;
+	(void)state;
+
+	for (size_t t = 0; t < ORSP_ARRAY_LEN(cases); t++) {
+		sd_key_edit ed = cases[t].ed;
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_SECURITY_DOMAIN, 0), sd_key_set, &ed);
+		if (cases[t].what) {
+			expect_issue(&pl, true, cases[t].what);
+			expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, cases[t].what);
+		} else {
+			expect_valid(&pl);
+			expect_no_issue(&pl, "keyList:");
+		}
+		pl_free(&pl);
+	}
+	pl_load(&pl, V7);
+	expect_no_issue(&pl, "keyList:");
+	pl_free(&pl);
+}
+
 /* TS 102 221 §8.3: the files of one directory have distinct FIDs, none has its parent's,
  * 3F00, 7FFF and FFFF are reserved; an ADF's temporary file ID is unique in the profile
  * (PEDefinitions Fcp.fileID). Before, TS.48 v7 with EF.IMSI given EF.SPN's FID passed, and
@@ -4914,6 +4957,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_usim_mandatory_not_created),
 	    cmocka_unit_test(test_validate_isim_mandatory_not_created),
 	    cmocka_unit_test(test_validate_adf_not_created),
+	    cmocka_unit_test(test_validate_sd_keys),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),

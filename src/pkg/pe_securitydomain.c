@@ -1,6 +1,7 @@
 /* PE-SecurityDomain (SAIP §8.6): the keys of a security domain's keyList (§8.6.3), whose
  * keyType is coded as GlobalPlatform Card Specification v2.3 Table 11-16 (Key Type Coding)
  * codes it. Key values are never exposed here except through orsp_pkg_get_sd_key_data. */
+#include <stdio.h>
 #include <string.h>
 
 #include "pkg_internal.h"
@@ -30,7 +31,8 @@ orsp_pkg_sd_key_kind sd_key_kind_of(const OCTET_STRING_t *type)
 	return ORSP_PKG_SD_KEY_OTHER;
 }
 
-const char *sd_key_length_rule(orsp_pkg_sd_key_kind kind, size_t len)
+/* NULL if a key of this kind may be len bytes long, else the rule it breaks. */
+static const char *sd_key_length_rule(orsp_pkg_sd_key_kind kind, size_t len)
 {
 	switch (kind) {
 	case ORSP_PKG_SD_KEY_DES: /* single DES, two- and three-key Triple DES (TS 102 225 §5.1.2)
@@ -46,6 +48,49 @@ const char *sd_key_length_rule(orsp_pkg_sd_key_kind kind, size_t len)
 	default:
 		return NULL;
 	}
+}
+
+/* Does a symmetric component before (j, m) in the keyList share the KVN and KID of key j?
+ * GlobalPlatform identifies a key of a security domain by the pair (GPCS §11.1.8). */
+static bool sd_key_clash(const PE_SecurityDomain_t *s, int j, int m)
+{
+	const KeyObject_t *ko = s->keyList->list.array[j];
+
+	for (int jj = 0; jj <= j; jj++) {
+		const KeyObject_t *o = s->keyList->list.array[jj];
+		if (!o || o->keyVersionNumber.buf[0] != ko->keyVersionNumber.buf[0] ||
+		    o->keyIdentifier.buf[0] != ko->keyIdentifier.buf[0])
+			continue;
+		for (int mm = 0; mm < (jj == j ? m : o->keyComponents.list.count); mm++)
+			if (o->keyComponents.list.array[mm] &&
+			    ORSP_PKG_SD_KEY_SYMMETRIC(
+			        sd_key_kind_of(&o->keyComponents.list.array[mm]->keyType)))
+				return true;
+	}
+	return false;
+}
+
+bool sd_key_refused(const PE_SecurityDomain_t *s, int j, int m, char *msg, size_t cap)
+{
+	const KeyObject_t *ko = s->keyList->list.array[j];
+	const struct KeyObject__keyComponents__Member *kc = ko->keyComponents.list.array[m];
+	/* keyVersionNumber and keyIdentifier are SIZE (1): the decoder checked */
+	unsigned kvn = ko->keyVersionNumber.buf[0], kid = ko->keyIdentifier.buf[0];
+	orsp_pkg_sd_key_kind kind = sd_key_kind_of(&kc->keyType);
+	size_t len = (size_t)kc->keyData.size;
+	const char *rule;
+
+	if (!ORSP_PKG_SD_KEY_SYMMETRIC(kind))
+		return false;
+	if ((rule = sd_key_length_rule(kind, len)) != NULL)
+		snprintf(msg, cap,
+		         "key KVN %02X KID %02X: keyType %02X with %zu bytes of keyData: %s", kvn,
+		         kid, (unsigned)kc->keyType.buf[0], len, rule);
+	else if (sd_key_clash(s, j, m))
+		snprintf(msg, cap, "two symmetric keys with KVN %02X KID %02X", kvn, kid);
+	else
+		return false;
+	return true;
 }
 
 const char *orsp_pkg_sd_key_type_name(int type)

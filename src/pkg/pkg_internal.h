@@ -127,7 +127,11 @@ uint64_t aka_u48(const OCTET_STRING_t *os, uint64_t dflt);
 
 /* The kind of key a keyType codes (GPCS Table 11-16). */
 orsp_pkg_sd_key_kind sd_key_kind_of(const OCTET_STRING_t *type);
-/* NULL if a key of this kind may be len bytes long, else the rule it breaks. */
-const char *sd_key_length_rule(orsp_pkg_sd_key_kind kind, size_t len);
+/* Whether component m of key j of s's keyList, a symmetric key (ORSP_PKG_SD_KEY_SYMMETRIC),
+ * is one a security domain cannot hold: a length its type does not allow, or a KVN and KID a
+ * symmetric component before it has (GPCS §11.1.8: the pair names the key). What it breaks, naming
+ * the key, into msg. Both key j and its component m exist. The rule of the validator and of
+ * personalisation (sd_keys). */
+bool sd_key_refused(const PE_SecurityDomain_t *s, int j, int m, char *msg, size_t cap);
 
 #endif

@@ -692,26 +692,6 @@ static void des_parity(uint8_t *k, size_t n)
 	}
 }
 
-/* Does a symmetric component before (j, m) in the keyList share the KVN and KID of key j?
- * GlobalPlatform identifies a key of a security domain by the pair (GPCS §11.1.8). */
-static bool sd_key_clash(const PE_SecurityDomain_t *s, int j, int m)
-{
-	const KeyObject_t *ko = s->keyList->list.array[j];
-
-	for (int jj = 0; jj <= j; jj++) {
-		const KeyObject_t *o = s->keyList->list.array[jj];
-		if (!o || o->keyVersionNumber.buf[0] != ko->keyVersionNumber.buf[0] ||
-		    o->keyIdentifier.buf[0] != ko->keyIdentifier.buf[0])
-			continue;
-		for (int mm = 0; mm < (jj == j ? m : o->keyComponents.list.count); mm++)
-			if (o->keyComponents.list.array[mm] &&
-			    ORSP_PKG_SD_KEY_SYMMETRIC(
-			        sd_key_kind_of(&o->keyComponents.list.array[mm]->keyType)))
-				return true;
-	}
-	return false;
-}
-
 /* sd_keys: fresh random keyData for every symmetric key of every security domain (the
  * template's, e.g. GSMA TS.48's, are published test keys), every other field kept. */
 static orsp_err apply_sd_keys(orsp_pkg *c)
@@ -734,12 +714,11 @@ static orsp_err apply_sd_keys(orsp_pkg *c)
 				    ko->keyComponents.list.array[m];
 				orsp_pkg_sd_key_kind kind;
 				size_t len;
-				const char *rule;
+				char why[128];
 				if (!kc)
 					continue;
 				kind = sd_key_kind_of(&kc->keyType);
 				len = (size_t)kc->keyData.size;
-				rule = sd_key_length_rule(kind, len);
 				if (kind == ORSP_PKG_SD_KEY_PRIVATE)
 					e = pe_errf(
 					    i, c->pe[i].type, ORSP_E_POLICY,
@@ -748,16 +727,8 @@ static orsp_err apply_sd_keys(orsp_pkg *c)
 					    kvn, kid, (unsigned)kc->keyType.buf[0]);
 				else if (!ORSP_PKG_SD_KEY_SYMMETRIC(kind))
 					continue;
-				else if (rule)
-					e = pe_errf(i, c->pe[i].type, ORSP_E_POLICY,
-					            "key KVN %02X KID %02X: keyType %02X with %zu "
-					            "bytes of keyData: %s",
-					            kvn, kid, (unsigned)kc->keyType.buf[0], len,
-					            rule);
-				else if (sd_key_clash(s, j, m))
-					e = pe_errf(i, c->pe[i].type, ORSP_E_POLICY,
-					            "two symmetric keys with KVN %02X KID %02X",
-					            kvn, kid);
+				else if (sd_key_refused(s, j, m, why, sizeof(why)))
+					e = pe_errf(i, c->pe[i].type, ORSP_E_POLICY, "%s", why);
 				if (e)
 					break;
 				e = touch(c, i);

@@ -1293,6 +1293,32 @@ static void check_pins(vctx *v)
 	}
 }
 
+/* Every symmetric key of a PE-SecurityDomain's keyList is one the security domain can hold
+ * (sd_key_refused, the rule personalisation's sd_keys applies): a length its type allows, and
+ * a KVN and KID no other symmetric key has. An error for who vouches for the package (until
+ * session 68 check and the SM-DP+'s import took an AES key of 15 bytes, which `smdp profile
+ * generate` then refused); a warning for an eUICC installing it, which does not use the keys. */
+static void check_sd_keys(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		const PE_SecurityDomain_t *s;
+		if (pkg->pe[i].type != ORSP_PE_SECURITY_DOMAIN || !pkg->pe[i].asn)
+			continue;
+		s = &pkg->pe[i].asn->choice.securityDomain;
+		for (int j = 0; s->keyList && j < s->keyList->list.count; j++) {
+			const KeyObject_t *ko = s->keyList->list.array[j];
+			char why[128];
+			for (int m = 0; ko && m < ko->keyComponents.list.count; m++)
+				if (ko->keyComponents.list.array[m] &&
+				    sd_key_refused(s, j, m, why, sizeof(why)))
+					add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), (long)i,
+					    "keyList: %s", why);
+		}
+	}
+}
+
 orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report *rep)
 {
 	return orsp_pkg_validate_flags(pkg, 0, rep);
@@ -1335,6 +1361,7 @@ orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags, orsp_pkg_r
 			check_aka_one(&v, svc, i, &pkg->pe[i].asn->choice.akaParameter);
 	check_usim_aka(&v);
 	check_pins(&v);
+	check_sd_keys(&v);
 
 	if (v.rep->errors)
 		return orsp_errf(ORSP_E_POLICY, "%s", v.first + strlen("error: "));
