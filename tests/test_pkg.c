@@ -2575,6 +2575,9 @@ static void set_id(ProfileElement_t *pe, void *arg)
 	case ProfileElement_PR_pinCodes:
 		h = &pe->choice.pinCodes.pin_Header;
 		break;
+	case ProfileElement_PR_pukCodes:
+		h = &pe->choice.pukCodes.puk_Header;
+		break;
 	case ProfileElement_PR_usim:
 		h = &pe->choice.usim.usim_header;
 		break;
@@ -4093,6 +4096,113 @@ static void test_validate_sd_keys(void **state)
 	pl_free(&pl);
 }
 
+/* One PINConfiguration (PE-PINCodes) or PUKConfiguration (PE-PUKCodes) of a PE changed: its
+ * keyReference, or its maxNumOfAttemps-retryNumLeft (-1: left as it is). */
+typedef struct pin_edit {
+	int entry;
+	long ref, tries;
+} pin_edit;
+static void pin_entry_set(ProfileElement_t *pe, void *arg)
+{
+	const pin_edit *ed = arg;
+	long *ref, **tries;
+	if (pe->present == ProfileElement_PR_pukCodes) {
+		PUKConfiguration_t *c = pe->choice.pukCodes.pukCodes.list.array[ed->entry];
+		ref = &c->keyReference;
+		tries = &c->maxNumOfAttemps_retryNumLeft;
+	} else {
+		PINConfiguration_t *c =
+		    pe->choice.pinCodes.pinCodes.choice.pinconfig.list.array[ed->entry];
+		ref = &c->keyReference;
+		tries = &c->maxNumOfAttemps_retryNumLeft;
+	}
+	if (ed->ref >= 0)
+		*ref = ed->ref;
+	if (ed->tries >= 0) {
+		if (!*tries)
+			*tries = calloc(1, sizeof(**tries));
+		assert_non_null(*tries);
+		**tries = ed->tries;
+	}
+}
+
+/* PIN and PUK key references PEDefinitions names (PINKeyReferenceValue, with TS 102 221's
+ * universal PIN 11; PUKKeyReferenceValue), a maximum number of attempts of at least 1 with
+ * no more retries left, one PE-PUKCodes: each passed until session 68. TS.48 v7's PE #3 is
+ * the MF's PE-PINCodes (pinAppl1, adm1 of 10 attempts 'AA', adm2), PE #2 its PE-PUKCodes
+ * (pukAppl1, secondPUKAppl1). Errors, also for an eUICC installing the package. */
+static void test_validate_pin_values(void **state)
+{
+	static const struct {
+		orsp_pe_type t;
+		pin_edit ed;
+		const char *what;
+	} c[] = {
+	    {ORSP_PE_PIN_CODES,
+	     {0, 9, -1},
+	     "PE #3 (pinCodes): PIN keyReference 9 is no PIN key reference"},
+	    {ORSP_PE_PIN_CODES,
+	     {0, 0, -1},
+	     "PE #3 (pinCodes): PIN keyReference 0 is no PIN key reference"},
+	    {ORSP_PE_PIN_CODES, {2, 0x89, -1}, "PIN keyReference 137 is no PIN key reference"},
+	    {ORSP_PE_PUK_CODES,
+	     {0, 9, -1},
+	     "PE #2 (pukCodes): PUK keyReference 9 is no PUK key reference"},
+	    {ORSP_PE_PUK_CODES, {1, 0x8A, -1}, "PUK keyReference 138 is no PUK key reference"},
+	    {ORSP_PE_PIN_CODES,
+	     {1, -1, 0xAF},
+	     "PE #3 (pinCodes): PIN adm1: maxNumOfAttemps-retryNumLeft AF gives 15 retries left of "
+	     "a maximum of 10"},
+	    {ORSP_PE_PIN_CODES,
+	     {1, -1, 0x00},
+	     "PE #3 (pinCodes): PIN adm1: maxNumOfAttemps-retryNumLeft 00 gives a maximum of 0 "
+	     "attempts"},
+	    {ORSP_PE_PIN_CODES,
+	     {1, -1, 0x05},
+	     "PIN adm1: maxNumOfAttemps-retryNumLeft 05 gives a maximum of 0"},
+	    {ORSP_PE_PUK_CODES,
+	     {0, -1, 0x9A},
+	     "PE #2 (pukCodes): PUK pukAppl1: maxNumOfAttemps-retryNumLeft 9A gives 10 retries "
+	     "left of a maximum of 9"},
+	    /* the default of PINConfiguration, 51 ('33'), given on pinAppl1: nothing */
+	    {ORSP_PE_PIN_CODES, {0, -1, 0x33}, NULL},
+	    /* fewer retries left than the maximum (a PIN already tried): nothing */
+	    {ORSP_PE_PIN_CODES, {1, -1, 0xA1}, NULL},
+	};
+	long puk_id = 99;
+	pelist pl;
+	(void)state;
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(c); k++) {
+		pin_edit ed = c[k].ed;
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, c[k].t, 0), pin_entry_set, &ed);
+		if (c[k].what) {
+			expect_issue(&pl, true, c[k].what);
+			expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true, c[k].what);
+		} else {
+			expect_valid(&pl);
+		}
+		pl_free(&pl);
+	}
+
+	/* a second PE-PUKCodes (TCA SAIP: one holds every PUK of the profile), after the
+	 * PE-USIM, of its own identification */
+	pl_load(&pl, V7);
+	pl_insert(&pl, pl_find(&pl, ORSP_PE_USIM, 0) + 1, pl.p[2], pl.len[2]);
+	pl_edit(&pl, 8, set_id, &puk_id);
+	expect_issue(&pl, true,
+	             "PE #8 (pukCodes): a second PE-PUKCodes (the first is PE #2): one holds every "
+	             "PUK of the profile");
+	pl_free(&pl);
+
+	pl_load(&pl, V7);
+	expect_no_issue(&pl, "key reference");
+	expect_no_issue(&pl, "maxNumOfAttemps");
+	expect_no_issue(&pl, "PE-PUKCodes");
+	pl_free(&pl);
+}
+
 /* TS 102 221 §8.3: the files of one directory have distinct FIDs, none has its parent's,
  * 3F00, 7FFF and FFFF are reserved; an ADF's temporary file ID is unique in the profile
  * (PEDefinitions Fcp.fileID). Before, TS.48 v7 with EF.IMSI given EF.SPN's FID passed, and
@@ -4958,6 +5068,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_isim_mandatory_not_created),
 	    cmocka_unit_test(test_validate_adf_not_created),
 	    cmocka_unit_test(test_validate_sd_keys),
+	    cmocka_unit_test(test_validate_pin_values),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),

@@ -373,7 +373,7 @@ typedef struct orsp_pkg_pin {
 	unsigned max_attempts; /* high nibble of maxNumOfAttemps-retryNumLeft */
 	unsigned retries_left; /* low nibble */
 } orsp_pkg_pin;
-/* "pinAppl1", "adm1", "secondPINAppl1", "pukAppl1" ..., or "?" */
+/* "pinAppl1", "adm1", "secondPINAppl1", "universalPIN" (11), "pukAppl1" ..., or "?" */
 const char *orsp_pkg_pin_ref_name(long key_reference, bool puk);
 /* Every PIN and PUK configuration in package order; *n gets how many exist (the first cap
  * are written). */

@@ -28,10 +28,22 @@ const char *orsp_pkg_pin_ref_name(long ref, bool puk)
 		return adm[ref - 10];
 	if (!puk && ref >= 0x8A && ref <= 0x8E)
 		return adm[ref - 0x8A + 5];
+	if (!puk && ref == 0x11)
+		return "universalPIN";
 	return "?";
 }
 
-static void unpack_tries(const long *v, long dflt, unsigned *max, unsigned *left)
+pin_ref_kind pin_ref_kind_of(long ref, bool puk)
+{
+	if ((ref >= 1 && ref <= 8) ||
+	    (!puk && ((ref >= 0x0A && ref <= 0x0E) || (ref >= 0x8A && ref <= 0x8E) || ref == 0x11)))
+		return PIN_REF_GLOBAL;
+	if (ref >= 0x81 && ref <= 0x88)
+		return PIN_REF_LOCAL;
+	return PIN_REF_NONE;
+}
+
+void pin_tries(const long *v, long dflt, unsigned *max, unsigned *left)
 {
 	long x = v ? *v : dflt;
 	*max = (unsigned)(x >> 4) & 0x0F;
@@ -63,8 +75,8 @@ orsp_err orsp_pkg_get_pins(const orsp_pkg *pkg, orsp_pkg_pin *out, size_t cap, s
 				o->unblock_reference =
 				    c->unblockingPINReference ? *c->unblockingPINReference : 0;
 				o->attributes = c->pinAttributes ? (unsigned)*c->pinAttributes : 7;
-				unpack_tries(c->maxNumOfAttemps_retryNumLeft, 51, &o->max_attempts,
-				             &o->retries_left);
+				pin_tries(c->maxNumOfAttemps_retryNumLeft, PIN_TRIES_DEFAULT,
+				          &o->max_attempts, &o->retries_left);
 			}
 		} else if (pkg->pe[i].type == ORSP_PE_PUK_CODES) {
 			const struct PE_PUKCodes__pukCodes *l = &pe->choice.pukCodes.pukCodes;
@@ -78,8 +90,8 @@ orsp_err orsp_pkg_get_pins(const orsp_pkg *pkg, orsp_pkg_pin *out, size_t cap, s
 				o->puk = true;
 				o->key_reference = c->keyReference;
 				o->value_len = (size_t)c->pukValue.size;
-				unpack_tries(c->maxNumOfAttemps_retryNumLeft, 170, &o->max_attempts,
-				             &o->retries_left);
+				pin_tries(c->maxNumOfAttemps_retryNumLeft, PUK_TRIES_DEFAULT,
+				          &o->max_attempts, &o->retries_left);
 			}
 		}
 	}

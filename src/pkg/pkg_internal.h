@@ -123,6 +123,21 @@ ORSP_MUST_CHECK orsp_err svc_set(ServicesList_t *s, orsp_pkg_service svc, bool o
 uint64_t aka_u48(const OCTET_STRING_t *os, uint64_t dflt);
 #define AKA_SQN_MAX UINT64_C(0x07FFFFFFFFFF) /* PEDefinitions: sqnDelta/AgeLimit/Init limit */
 
+/* ----- pe_pincodes.c ----- */
+
+/* What a key reference is (TS 102 221 Table 9.3): a global one (PIN Appl 1-8 01-08, ADM1-5
+ * 0A-0E, ADM6-10 8A-8E, the universal PIN 11), which the MF's PE-PINCodes defines; a local
+ * one (second PIN Appl 1-8 81-88), which a DF's or ADF's PE-PINCodes defines; or none
+ * (PEDefinitions PINKeyReferenceValue names no other, PUKKeyReferenceValue only 01-08 and
+ * 81-88: puk). */
+typedef enum pin_ref_kind { PIN_REF_NONE, PIN_REF_GLOBAL, PIN_REF_LOCAL } pin_ref_kind;
+pin_ref_kind pin_ref_kind_of(long ref, bool puk);
+/* maxNumOfAttemps-retryNumLeft (v, or its DEFAULT dflt if absent): the maximum number of
+ * attempts in the high nibble, the retries left in the low one (PEDefinitions). */
+#define PIN_TRIES_DEFAULT 51  /* PINConfiguration: 3 of 3 */
+#define PUK_TRIES_DEFAULT 170 /* PUKConfiguration: 10 of 10 */
+void pin_tries(const long *v, long dflt, unsigned *max, unsigned *left);
+
 /* ----- pe_securitydomain.c ----- */
 
 /* The kind of key a keyType codes (GPCS Table 11-16). */

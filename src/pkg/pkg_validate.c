@@ -1244,22 +1244,65 @@ static void check_usim_aka(vctx *v)
 	orsp_err_clear();
 }
 
-/* PIN and PUK key references unique per PE; every unblocking reference names a PUK. */
+/* PIN or PUK `ref` of PE i: a key reference PEDefinitions names; its
+ * maxNumOfAttemps-retryNumLeft (val, or the DEFAULT dflt) a maximum of at least 1 attempt (of
+ * 0 it is blocked from the start, as no verification can be tried) and no more retries left
+ * than the maximum. */
+static void check_key(vctx *v, size_t i, long ref, bool puk, const long *val, long dflt)
+{
+	static const char pins[] = "PINKeyReferenceValue: 01-08, 0A-0E, 81-88, 8A-8E; TS 102 "
+	                           "221's universal PIN 11";
+	static const char puks[] = "PUKKeyReferenceValue: 01-08, 81-88";
+	const char *what = puk ? "PUK" : "PIN";
+	long x = val ? *val : dflt;
+	unsigned max, left;
+
+	if (pin_ref_kind_of(ref, puk) == PIN_REF_NONE) {
+		add(v, true, (long)i,
+		    "%s keyReference %ld is no %s key reference (PEDefinitions %s)", what, ref,
+		    what, puk ? puks : pins);
+		return;
+	}
+	pin_tries(val, dflt, &max, &left);
+	if (max == 0)
+		add(v, true, (long)i,
+		    "%s %s: maxNumOfAttemps-retryNumLeft %02lX gives a maximum of 0 attempts", what,
+		    orsp_pkg_pin_ref_name(ref, puk), x);
+	else if (left > max)
+		add(v, true, (long)i,
+		    "%s %s: maxNumOfAttemps-retryNumLeft %02lX gives %u retries left of a maximum "
+		    "of %u",
+		    what, orsp_pkg_pin_ref_name(ref, puk), x, left, max);
+}
+
+/* PIN and PUK key references: each one PEDefinitions names (PINKeyReferenceValue, and
+ * TS 102 221's universal PIN 11; PUKKeyReferenceValue), unique per PE, with a maximum number
+ * of attempts and no more retries left than it; every unblocking reference names a PUK; one
+ * PE-PUKCodes at most (TCA SAIP: it holds every PUK of the profile). Until session 68 a key
+ * reference 09 or 00, a PIN of 15 retries left of 10, and a second PE-PUKCodes passed. */
 static void check_pins(vctx *v)
 {
 	const orsp_pkg *pkg = v->pkg;
+	long first_puk = first_of(pkg, ORSP_PE_PUK_CODES);
 
 	for (size_t i = 0; i < pkg->n; i++) {
 		ProfileElement_t *pe = pkg->pe[i].asn;
 		if (pkg->pe[i].type == ORSP_PE_PUK_CODES) {
 			const struct PE_PUKCodes__pukCodes *l = &pe->choice.pukCodes.pukCodes;
-			for (int a = 0; a < l->list.count; a++)
+			if ((long)i != first_puk)
+				add(v, true, (long)i,
+				    "a second PE-PUKCodes (the first is PE #%ld): one holds "
+				    "every PUK of the profile",
+				    first_puk);
+			for (int a = 0; a < l->list.count; a++) {
+				const PUKConfiguration_t *c = l->list.array[a];
 				for (int b = 0; b < a; b++)
-					if (l->list.array[a]->keyReference ==
-					    l->list.array[b]->keyReference)
+					if (c->keyReference == l->list.array[b]->keyReference)
 						add(v, true, (long)i, "PUK %s defined twice",
-						    orsp_pkg_pin_ref_name(
-						        l->list.array[a]->keyReference, true));
+						    orsp_pkg_pin_ref_name(c->keyReference, true));
+				check_key(v, i, c->keyReference, true,
+				          c->maxNumOfAttemps_retryNumLeft, PUK_TRIES_DEFAULT);
+			}
 		}
 		if (pkg->pe[i].type != ORSP_PE_PIN_CODES ||
 		    pe->choice.pinCodes.pinCodes.present != PE_PINCodes__pinCodes_PR_pinconfig)
@@ -1273,6 +1316,8 @@ static void check_pins(vctx *v)
 				if (c->keyReference == l->list.array[b]->keyReference)
 					add(v, true, (long)i, "PIN %s defined twice",
 					    orsp_pkg_pin_ref_name(c->keyReference, false));
+			check_key(v, i, c->keyReference, false, c->maxNumOfAttemps_retryNumLeft,
+			          PIN_TRIES_DEFAULT);
 			if (!c->unblockingPINReference)
 				continue;
 			for (size_t j = 0; j < pkg->n && !found; j++) {
