@@ -4203,6 +4203,118 @@ static void test_validate_pin_values(void **state)
 	pl_free(&pl);
 }
 
+/* PE-PINCodes entry (arg: an int) removed */
+static void pin_entry_drop(ProfileElement_t *pe, void *arg)
+{
+	struct PE_PINCodes__pinCodes__pinconfig *l = &pe->choice.pinCodes.pinCodes.choice.pinconfig;
+	const int *entry = arg;
+	PINConfiguration_t *c = l->list.array[*entry];
+	asn_sequence_del(&l->list, *entry, 0);
+	ASN_STRUCT_FREE(asn_DEF_PINConfiguration, c);
+}
+/* the pinStatusTemplateDO of PE-MF's mf (hex) */
+static void mf_ps_set(ProfileElement_t *pe, void *arg)
+{
+	os_new(&fcp_of(&pe->choice.mf.mf)->pinStatusTemplateDO, arg);
+}
+
+/* TCA SAIP PE-PINCodes: every key reference of a DF's or ADF's pinStatusTemplateDO is defined
+ * by a PE-PINCodes of its PIN context, a global PIN in the MF's (the PE-PINCodes after PE-MF),
+ * a local one in its DF's or a DF's above it (the PE-PINCodes after PE-TELECOM, PE-USIM with
+ * PE-OPT-USIM, ...); an eUICC aborts the installation otherwise (pin-code-missing). The MF's
+ * PE-PINCodes defines global PINs only, a DF's or ADF's local ones only (PEDefinitions
+ * PINConfiguration). Errors, also for an eUICC installing; warnings where the context of some
+ * PE-PINCodes is not followed (after a genericFileManagement that creates a DF) and for the
+ * universal PIN 11, which PINKeyReferenceValue does not name. Each passed until session 68.
+ * TS.48 v7: PE #1 PE-MF ('010A0B'), #3 its PE-PINCodes (pinAppl1, adm1, adm2), #4 PE-TELECOM
+ * ('81010A0B'), #5 its PE-PINCodes (secondPINAppl1), #7 PE-USIM, #9 its PE-PINCodes, #11
+ * PE-GSM-ACCESS, #18 PE-ISIM, #20 its PE-PINCodes, #22 a genericFileManagement creating DFs. */
+static void test_validate_pin_contexts(void **state)
+{
+	static const int adm2 = 2;
+	static const pin_edit pinappl1 = {0, 0x01, -1}, second2 = {2, 0x82, -1};
+	static const struct {
+		orsp_pe_type t;
+		int nth;
+		pe_edit_fn fn;
+		const void *arg;
+		bool error;
+		const char *what;
+	} c[] = {
+	    /* the MF's adm2 not defined: used by the MF and every DF and ADF */
+	    {ORSP_PE_PIN_CODES, 0, pin_entry_drop, &adm2, true,
+	     "PE #1 (mf): mf: pinStatusTemplateDO names adm2 (0B), a global PIN no PE-PINCodes "
+	     "defines in the MF's PIN context (after PE #1): pin-code-missing"},
+	    {ORSP_PE_PIN_CODES, 0, pin_entry_drop, &adm2, true,
+	     "PE #11 (gsm-access): df-gsm-access: pinStatusTemplateDO names adm2 (0B)"},
+	    /* a global PIN in DF.TELECOM's context, a local one in the MF's */
+	    {ORSP_PE_PIN_CODES, 1, pin_entry_set, &pinappl1, true,
+	     "PE #5 (pinCodes): PIN pinAppl1 (01) is global, in the PIN context of df-telecom "
+	     "(PE #4): a DF's or ADF's defines only local PINs"},
+	    {ORSP_PE_PIN_CODES, 1, pin_entry_set, &pinappl1, true,
+	     "PE #4 (telecom): df-telecom: pinStatusTemplateDO names secondPINAppl1 (81), a local "
+	     "PIN no PE-PINCodes defines in its DF's PIN context or one above: pin-code-missing"},
+	    {ORSP_PE_PIN_CODES, 0, pin_entry_set, &second2, true,
+	     "PE #3 (pinCodes): PIN secondPINAppl2 (82) is local, in the MF's PIN context (after "
+	     "PE #1): only global PINs are defined there"},
+	    /* a key reference that is no PIN's */
+	    {ORSP_PE_MF, 0, mf_ps_set, "010A0B09", true,
+	     "PE #1 (mf): mf: pinStatusTemplateDO names key reference 09, no PIN's"},
+	    /* the universal PIN, which PINKeyReferenceValue does not name: a warning */
+	    {ORSP_PE_MF, 0, mf_ps_set, "010A0B11", false,
+	     "PE #1 (mf): mf: pinStatusTemplateDO names universalPIN (11), a global PIN no "
+	     "PE-PINCodes defines in the MF's PIN context (after PE #1): pin-code-missing; "
+	     "PINKeyReferenceValue has none"},
+	};
+	pelist pl;
+	(void)state;
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(c); k++) {
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, c[k].t, (size_t)c[k].nth), c[k].fn,
+		        (void *)(uintptr_t)c[k].arg);
+		expect_issue(&pl, c[k].error, c[k].what);
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, c[k].error, c[k].what);
+		pl_free(&pl);
+	}
+
+	/* the USIM's PE-PINCodes dropped: its ADF and the DFs under it (PE-GSM-ACCESS now #10),
+	 * whose context is above */
+	pl_load(&pl, V7);
+	pl_drop(&pl, 9);
+	expect_issue(&pl, true,
+	             "PE #7 (usim): adf-usim: pinStatusTemplateDO names secondPINAppl1 (81), a "
+	             "local PIN no PE-PINCodes defines");
+	expect_issue(&pl, true,
+	             "PE #10 (gsm-access): df-gsm-access: pinStatusTemplateDO names "
+	             "secondPINAppl1 (81)");
+	pl_free(&pl);
+
+	/* the ISIM's: its ADF */
+	pl_load(&pl, V7);
+	pl_drop(&pl, 20);
+	expect_issue(&pl, true,
+	             "PE #18 (isim): adf-isim: pinStatusTemplateDO names secondPINAppl1 (81), a "
+	             "local PIN no PE-PINCodes defines in its DF's PIN context or one above: "
+	             "pin-code-missing");
+	pl_free(&pl);
+
+	/* the ISIM's after the genericFileManagement that creates DFs (its PINs are then that
+	 * DF's, which this check does not follow): a warning */
+	pl_load(&pl, V7);
+	pl_move(&pl, 20, 22);
+	expect_issue(&pl, false,
+	             "PE #18 (isim): adf-isim: pinStatusTemplateDO names secondPINAppl1 (81), a "
+	             "local PIN no PE-PINCodes defines in its DF's PIN context or one above: "
+	             "pin-code-missing; some PE-PINCodes' context is not followed");
+	pl_free(&pl);
+
+	pl_load(&pl, V7);
+	expect_no_issue(&pl, "pinStatusTemplateDO");
+	expect_no_issue(&pl, "PIN context");
+	pl_free(&pl);
+}
+
 /* TS 102 221 §8.3: the files of one directory have distinct FIDs, none has its parent's,
  * 3F00, 7FFF and FFFF are reserved; an ADF's temporary file ID is unique in the profile
  * (PEDefinitions Fcp.fileID). Before, TS.48 v7 with EF.IMSI given EF.SPN's FID passed, and
@@ -5069,6 +5181,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_adf_not_created),
 	    cmocka_unit_test(test_validate_sd_keys),
 	    cmocka_unit_test(test_validate_pin_values),
+	    cmocka_unit_test(test_validate_pin_contexts),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),

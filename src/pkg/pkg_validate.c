@@ -1338,6 +1338,267 @@ static void check_pins(vctx *v)
 	}
 }
 
+/* A PIN context (TCA SAIP, PE-PINCodes): the directory whose PINs a PE-PINCodes defines, the
+ * first DF or ADF the last PE that creates one created (PEDefinitions PINConfiguration: the
+ * MF's PE-PINCodes defines global PINs only, a DF's or ADF's local ones only). Each DF of a
+ * file-system PE is one, whose pinStatusTemplateDO names the key references it uses. */
+typedef struct pin_ctx {
+	long pe;          /* the PE that made it; -1: none (a PE-PINCodes before any DF) */
+	const char *name; /* its DF, the PE's member; NULL: a genericFileManagement's, or none */
+	const OCTET_STRING_t *ps; /* its Fcp's pinStatusTemplateDO, if the PE gives one */
+	long parent;              /* the context of the DF above it; -1: the MF, or not known */
+	bool mf;                  /* the MF's */
+	/* where the PINs of a PE-PINCodes in it go, or the DF above it, is what the TCA ordering
+	 * rules say: not for a genericFileManagement's DF (which this check does not follow),
+	 * PE-EAP's DF (its ADF is not named) or PE-IoT's DFs */
+	bool sure;
+	bool shared;     /* a PE-PINCodes filePath: it shares another ADF's PINs (not followed) */
+	uint8_t def[32]; /* the key references its PE-PINCodes define, a bit each */
+} pin_ctx;
+
+typedef struct pin_ctxs {
+	pin_ctx *c;
+	size_t n, cap;
+	bool oom;
+} pin_ctxs;
+
+static long ctx_new(pin_ctxs *l, long pe, const char *name, long parent, bool sure)
+{
+	if (l->oom)
+		return -1;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		pin_ctx *p = realloc(l->c, cap * sizeof(*p));
+		if (!p) {
+			l->oom = true;
+			return -1;
+		}
+		l->c = p;
+		l->cap = cap;
+	}
+	memset(&l->c[l->n], 0, sizeof(l->c[0]));
+	l->c[l->n].pe = pe;
+	l->c[l->n].name = name;
+	l->c[l->n].parent = parent;
+	l->c[l->n].sure = sure && (parent < 0 || l->c[parent].sure);
+	return (long)l->n++;
+}
+
+/* A set of key references (one byte each), a bit each */
+static bool ref_in(const uint8_t set[32], long ref)
+{
+	return ref >= 0 && ref <= 0xFF && (set[ref / 8] >> (ref % 8) & 1);
+}
+
+static void ref_add(uint8_t set[32], long ref)
+{
+	if (ref >= 0 && ref <= 0xFF)
+		set[ref / 8] |= (uint8_t)(1u << (ref % 8));
+}
+
+/* "adm2 (0B)"; a reference PEDefinitions does not name, its value alone */
+static const char *ref_text(long ref, char *buf, size_t cap)
+{
+	if (pin_ref_kind_of(ref, false) == PIN_REF_NONE)
+		snprintf(buf, cap, "%02lX", ref);
+	else
+		snprintf(buf, cap, "%s (%02lX)", orsp_pkg_pin_ref_name(ref, false), ref);
+	return buf;
+}
+
+/* Whether a genericFileManagement creates a DF or ADF (a createFCP whose fileDescriptor says
+ * so, TS 102 221 Table 11.5), which fixes the PIN context of the PE-PINCodes after it. */
+static bool gfm_creates_df(const ProfileElement_t *pe)
+{
+	const PE_GenericFileManagement_t *g = &pe->choice.genericFileManagement;
+
+	for (int a = 0; a < g->fileManagementCMD.list.count; a++) {
+		const FileManagement_t *fm = g->fileManagementCMD.list.array[a];
+		for (int b = 0; fm && b < fm->list.count; b++) {
+			const struct FileManagement__Member *c = fm->list.array[b];
+			const OCTET_STRING_t *fd =
+			    c && c->present == FileManagement__Member_PR_createFCP
+			        ? c->choice.createFCP.fileDescriptor
+			        : NULL;
+			if (fd && fd->size >= 1 && (fd->buf[0] & 0xBF) == 0x38)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The PIN contexts of file-system PE i's DFs (its first DF's the context of the PE-PINCodes
+ * after it: the return, or -1 if it creates none). Its first DF is under the MF (PE-CD,
+ * -TELECOM, the NAAs' ADFs) or the ADF of the NAA's PE before it (naa); PE-TELECOM's others
+ * are under DF.TELECOM, PE-IoT's ADF under its MF. */
+static long ctx_fs(vctx *v, size_t i, pin_ctxs *l, long *mf, long *naa)
+{
+	orsp_pe_type t = v->pkg->pe[i].type;
+	fs_member m[ORSP_PKG_MAX_FILES];
+	size_t n = fs_members(v->pkg->pe[i].asn, m, ORSP_ARRAY_LEN(m));
+	long first = -1;
+	bool sure = t != ORSP_PE_EAP && t != ORSP_PE_IOT;
+
+	for (size_t k = 0; k < n && k < ORSP_ARRAY_LEN(m); k++) {
+		const char *name = m[k].name;
+		const Fcp_t *fcp;
+		long c, parent;
+		if (!(strcmp(name, "mf") == 0 || strncmp(name, "df-", 3) == 0 ||
+		      strncmp(name, "adf-", 4) == 0) ||
+		    !m[k].file || file_do_not_create(m[k].file))
+			continue;
+		if (first >= 0)
+			parent = first;
+		else if (t == ORSP_PE_MF || t == ORSP_PE_IOT)
+			parent = -1;
+		else if (t == ORSP_PE_CD || t == ORSP_PE_TELECOM || t == ORSP_PE_USIM ||
+		         t == ORSP_PE_ISIM || t == ORSP_PE_CSIM)
+			parent = *mf;
+		else /* the NAA's optional DFs, and DF.EAP */
+			parent = *naa;
+		if ((c = ctx_new(l, (long)i, name, parent, sure)) < 0)
+			return -1;
+		fcp = file_fcp(m[k].file);
+		l->c[c].ps = fcp ? fcp->pinStatusTemplateDO : NULL;
+		l->c[c].mf = strcmp(name, "mf") == 0;
+		if (l->c[c].mf && *mf < 0)
+			*mf = c;
+		if (strncmp(name, "adf-", 4) == 0)
+			*naa = c;
+		if (first < 0)
+			first = c;
+	}
+	return first;
+}
+
+/* PE-PINCodes i in context c: what it defines there; in a context the ordering rules fix, only
+ * global PINs in the MF's and only local ones in a DF's or ADF's (PEDefinitions
+ * PINConfiguration). */
+static void ctx_pins(vctx *v, size_t i, pin_ctx *c)
+{
+	const ProfileElement_t *pe = v->pkg->pe[i].asn;
+	const struct PE_PINCodes__pinCodes__pinconfig *l;
+	char rt[40];
+
+	if (pe->choice.pinCodes.pinCodes.present != PE_PINCodes__pinCodes_PR_pinconfig) {
+		c->shared = true;
+		return;
+	}
+	l = &pe->choice.pinCodes.pinCodes.choice.pinconfig;
+	for (int a = 0; a < l->list.count; a++) {
+		long ref = l->list.array[a]->keyReference;
+		pin_ref_kind k = pin_ref_kind_of(ref, false);
+		if (k == PIN_REF_NONE)
+			continue; /* check_pins says so */
+		ref_add(c->def, ref);
+		if (c->sure && c->mf && k == PIN_REF_LOCAL)
+			add(v, true, (long)i,
+			    "PIN %s is local, in the MF's PIN context (after PE #%ld): only global "
+			    "PINs are defined there",
+			    ref_text(ref, rt, sizeof(rt)), c->pe);
+		else if (c->sure && !c->mf && k == PIN_REF_GLOBAL)
+			add(v, true, (long)i,
+			    "PIN %s is global, in the PIN context of %s (PE #%ld): a DF's or ADF's "
+			    "defines only local PINs (secondPINAppl1-8)",
+			    ref_text(ref, rt, sizeof(rt)), c->name, c->pe);
+	}
+}
+
+/* Key reference ref of the pinStatusTemplateDO of context c's DF: defined by a PE-PINCodes of
+ * the MF's PIN context (a global one) or of its DF's or a DF's above it (a local one). An
+ * error (TCA SAIP: the eUICC aborts the installation, pin-code-missing), or a warning where a
+ * PE-PINCodes in a context the ordering rules do not fix here defines it, where its DF's
+ * context is not fixed so, and for the universal PIN (11), which PINKeyReferenceValue does not
+ * name. Whether it said something. */
+static bool ctx_ref(vctx *v, const pin_ctxs *l, long mf, const pin_ctx *c, long ref)
+{
+	pin_ref_kind k = pin_ref_kind_of(ref, false);
+	bool sure = true, elsewhere = false;
+	char rt[40];
+
+	if (k == PIN_REF_NONE) {
+		add(v, true, c->pe,
+		    "%s: pinStatusTemplateDO names key reference %02lX, no PIN's (TS 102 221 Table "
+		    "9.3; PEDefinitions PINKeyReferenceValue)",
+		    c->name, ref);
+		return true;
+	}
+	if (k == PIN_REF_GLOBAL) {
+		if (mf < 0 || l->c[mf].shared || ref_in(l->c[mf].def, ref))
+			return false;
+		sure = l->c[mf].sure && ref != 0x11;
+	} else {
+		for (long p = c - l->c; p >= 0; p = l->c[p].parent) {
+			if (l->c[p].shared || ref_in(l->c[p].def, ref))
+				return false;
+			sure = sure && l->c[p].sure;
+		}
+	}
+	for (size_t j = 0; j < l->n; j++)
+		elsewhere = elsewhere || (!l->c[j].sure && ref_in(l->c[j].def, ref));
+	if (k == PIN_REF_GLOBAL)
+		add(v, sure && !elsewhere, c->pe,
+		    "%s: pinStatusTemplateDO names %s, a global PIN no PE-PINCodes defines in the "
+		    "MF's PIN context (after PE #%ld): pin-code-missing%s",
+		    c->name, ref_text(ref, rt, sizeof(rt)), l->c[mf].pe,
+		    ref == 0x11          ? "; PINKeyReferenceValue has none"
+		    : !sure || elsewhere ? "; some PE-PINCodes' context is not followed"
+		                         : "");
+	else
+		add(v, sure && !elsewhere, c->pe,
+		    "%s: pinStatusTemplateDO names %s, a local PIN no PE-PINCodes defines in its "
+		    "DF's PIN context or one above: pin-code-missing%s",
+		    c->name, ref_text(ref, rt, sizeof(rt)),
+		    !sure || elsewhere ? "; some PE-PINCodes' context is not followed" : "");
+	return true;
+}
+
+/* TCA SAIP PE-PINCodes: each key reference of the pinStatusTemplateDO of the MF, a DF or an
+ * ADF of a file-system PE is defined by a PE-PINCodes of its PIN context, a global PIN in the
+ * MF's and a local one in its DF's or a DF's above it (the NAA's ADF for its optional DFs);
+ * each PE-PINCodes defines global PINs in the MF's context, local ones in a DF's or an ADF's.
+ * A genericFileManagement's DFs are not judged. Until session 68 neither was checked, and a
+ * package whose DF.TELECOM used adm2 while the MF's PE-PINCodes defined none passed. */
+static void check_pin_contexts(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+	pin_ctxs l = {0};
+	long cur = -1, mf = -1, naa = -1;
+	uint8_t said[32];
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		orsp_pe_type t = pkg->pe[i].type;
+		long c = -1;
+		if (!pkg->pe[i].asn)
+			continue;
+		if (orsp_pe_type_is_fs(t))
+			c = ctx_fs(v, i, &l, &mf, &naa);
+		else if (t == ORSP_PE_GENERIC_FILE_MANAGEMENT && gfm_creates_df(pkg->pe[i].asn))
+			c = ctx_new(&l, (long)i, NULL, -1, false);
+		else if (t == ORSP_PE_PIN_CODES && cur < 0)
+			c = ctx_new(&l, -1, NULL, -1, false);
+		if (c >= 0)
+			cur = c;
+		if (t == ORSP_PE_PIN_CODES && cur >= 0)
+			ctx_pins(v, i, &l.c[cur]);
+	}
+	if (l.oom) {
+		add(v, true, -1, "cannot check the PIN contexts: out of memory");
+		free(l.c);
+		return;
+	}
+	/* one issue for each PE and key reference, naming the first DF of the PE that names it */
+	for (size_t j = 0; j < l.n; j++) {
+		if (j == 0 || l.c[j].pe != l.c[j - 1].pe)
+			memset(said, 0, sizeof(said));
+		for (int b = 0; l.c[j].ps && b < l.c[j].ps->size; b++)
+			if (!ref_in(said, l.c[j].ps->buf[b]) &&
+			    ctx_ref(v, &l, mf, &l.c[j], l.c[j].ps->buf[b]))
+				ref_add(said, l.c[j].ps->buf[b]);
+	}
+	free(l.c);
+}
+
 /* Every symmetric key of a PE-SecurityDomain's keyList is one the security domain can hold
  * (sd_key_refused, the rule personalisation's sd_keys applies): a length its type allows, and
  * a KVN and KID no other symmetric key has. An error for who vouches for the package (until
@@ -1406,6 +1667,7 @@ orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags, orsp_pkg_r
 			check_aka_one(&v, svc, i, &pkg->pe[i].asn->choice.akaParameter);
 	check_usim_aka(&v);
 	check_pins(&v);
+	check_pin_contexts(&v);
 	check_sd_keys(&v);
 
 	if (v.rep->errors)
