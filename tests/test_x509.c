@@ -232,6 +232,21 @@ static void test_cert_accessors(void **state)
 		expect(orsp_cert_subject_text(ci, subj, 20), ORSP_E_RESOURCE, "does not fit");
 		assert_string_equal(subj, "");
 	}
+	/* an empty subject (RFC 5280 §4.1.2.6: the holder named in its subjectAltName) prints as
+	 * nothing; the BIO's data is NULL then, which went to memcpy (UBSan: a null pointer
+	 * passed, until session 68) */
+	{
+		certmint_spec sp = {.subject = ""};
+		EVP_PKEY *k = certmint_key_new("prime256v1");
+		X509 *x = certmint_issue(&sp, k, NULL, k);
+		orsp_cert *oc = certmint_to_orsp(x);
+		char subj[16] = "x";
+		assert_int_equal(orsp_cert_subject_text(oc, subj, sizeof(subj)), ORSP_OK);
+		assert_string_equal(subj, "");
+		orsp_cert_free(oc);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
 	/* a name from a file goes to a terminal: its control characters escaped, not sent */
 	{
 		certmint_spec sp = {.subject = "/O=RSP\x1b[2J Test/CN=DP\x07tls"};

@@ -985,10 +985,12 @@ orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap)
 	if (!err && (n < 0 || (size_t)n >= cap))
 		err = orsp_errf(ORSP_E_RESOURCE, "a subject of %ld characters does not fit in %zu",
 		                n, cap);
-	if (!err) {
+	/* an empty subject (RFC 5280 §4.1.2.6: a subjectAltName names the holder) prints
+	 * nothing, and the BIO's data is NULL then: no memcpy from it */
+	if (!err && n > 0)
 		memcpy(out, p, (size_t)n);
+	if (!err)
 		out[n] = '\0';
-	}
 	BIO_free(b);
 	return err;
 }
