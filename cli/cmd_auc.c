@@ -118,15 +118,19 @@ static orsp_err new_db_kek(const char *path, orsp_secret *kek, bool *made, struc
 
 /* Remove the KEK file new_db_kek created for a database that could not be created (its
  * directory missing, not writable...): it wraps nothing, and a later add would take it for
- * the KEK of a database restored without its own. Kept when a database is at db now
- * (another add may have made it under this KEK) or the file at path is no longer the one
+ * the KEK of a database restored without its own. Kept when a database with tables is at db
+ * now (another add may have made it under this KEK) or the file at path is no longer the one
  * created. Best effort: the error reported is the open's. */
 static void drop_new_kek(const char *db, const char *path, const struct stat *made)
 {
 	orsp_db *probe = NULL;
 	struct stat now;
+	bool tables = true;
 	orsp_err e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
 
+	/* an empty file the add was to build the database in: still none */
+	if (!e && orsp_db_has_tables(probe, &tables) == ORSP_OK && !tables)
+		e = ORSP_E_NOT_FOUND;
 	orsp_db_close(probe);
 	if (e != ORSP_E_NOT_FOUND || lstat(path, &now) != 0 || now.st_dev != made->st_dev ||
 	    now.st_ino != made->st_ino || unlink(path) != 0)
@@ -164,6 +168,14 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	    (rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path))))
 		return rc;
 	e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
+	/* a file that holds no table (an empty one made beforehand) is a new database too: add
+	 * makes its KEK file, as every other verb that creates a database does
+	 * (orsp_kek_load_for_db); until session 68 it asked for a KEK file that could not exist */
+	bool tables = true;
+	if (!e && orsp_db_has_tables(probe, &tables) != ORSP_OK) {
+		orsp_err_clear();
+		tables = true;
+	}
 	orsp_db_close(probe);
 	if (e == ORSP_E_NOT_FOUND && verb)
 		return no_db(verb, db);
@@ -172,16 +184,21 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	/* one that holds no AuC (another program's, an empty file) is said so before any KEK
 	 * file is read: a missing KEK file beside it is not what is wrong */
 	if (!e && (e = orsp_auc_probe(db, mode))) {
+		/* `auc add` would refuse one that holds other tables: not named as the way out
+		 * then (until session 68 it was) */
 		if (e == ORSP_E_NOT_FOUND && verb)
-			return cli_failf(verb, "%s (`openrsp auc add` creates one)",
-			                 orsp_err_detail());
+			return cli_failf(verb, "%s%s", orsp_err_detail(),
+			                 tables
+			                     ? " but other tables (an SM-DP+ database?): the AuC "
+			                       "needs a database of its own"
+			                     : " (`openrsp auc add` creates one)");
 		return e == ORSP_E_POLICY ? cli_fail(what, e) : cli_fail(db, e);
 	}
 	orsp_err_clear();
 	/* A KEK file is created only with the database: for a database that exists (add to
 	 * one restored without its KEK) a new random KEK would take the real one's place. */
-	e = e == ORSP_E_NOT_FOUND ? new_db_kek(kek_path, &kek, &made, &made_st)
-	                          : orsp_kek_load_existing(kek_path, &kek);
+	e = e == ORSP_E_NOT_FOUND || !tables ? new_db_kek(kek_path, &kek, &made, &made_st)
+	                                     : orsp_kek_load_existing(kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
 		/* A malformed ORSP_KEK is a usage error; the detail names the variable. */
 		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
@@ -764,16 +781,26 @@ static int print_name(const char *name, void *arg)
 }
 
 /* A secret printed to standard output must not land in a regular file others may read: a
- * shell's `> FILE` makes it with the umask, usually 0644. CLI_USAGE naming OPT, or 0. */
+ * shell's `> FILE` makes it with the umask, usually 0644; nor in one of another user's, who
+ * reads it (or makes it readable) whatever its mode (root writing into a file another user
+ * made beforehand; until session 68 its mode alone was looked at). CLI_USAGE naming OPT, or
+ * 0. */
 static int stdout_private(const char *opt, const char *hint)
 {
 	struct stat st;
 
-	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (st.st_mode & 077)
 		return cli_usage(opt,
 		                 "standard output is a file that others may read (mode %04o): the "
 		                 "keys would be readable by them (%s)",
 		                 (unsigned)(st.st_mode & 07777), hint);
+	if (st.st_uid != geteuid())
+		return cli_usage(opt,
+		                 "standard output is a file of another user (uid %u): the keys "
+		                 "would be theirs to read (%s)",
+		                 (unsigned)st.st_uid, hint);
 	return 0;
 }
 

@@ -303,7 +303,8 @@ schema() { "$PY" -c 'import sqlite3, sys; print(sorted(sqlite3.connect(sys.argv[
 run smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$T/s.db"
 expect "an SM-DP+ database" 0 "$rc"
 tables=$(schema "$T/s.db")
-failure "auc list: $T/s.db holds no AuC (\`openrsp auc add\` creates one)" auc list --db "$T/s.db" --kek-file "$T/s.db.kek"
+# the way out is not `auc add`, which refuses it (it was named so until session 68)
+failure "auc list: $T/s.db holds no AuC but other tables (an SM-DP+ database?): the AuC needs a database of its own" auc list --db "$T/s.db" --kek-file "$T/s.db.kek"
 failure "auc show: $T/s.db holds no AuC" auc show --db "$T/s.db" --kek-file "$T/s.db.kek" $IMSI
 failure "auc add: $T/s.db holds no AuC but other tables (an SM-DP+ database?): the AuC needs a database of its own" auc add --db "$T/s.db" --imsi $IMSI --k "$K" --opc "$OPC"
 expect "the SM-DP+ database: no table added" "$tables" "$(schema "$T/s.db")"
@@ -311,7 +312,7 @@ rm -f "$T"/s.db*
 # another program's database, with no KEK file beside it: what is wrong is the database,
 # said before any KEK file is looked for (it said "no KEK file at ...", as if one were lost)
 "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("CREATE TABLE t(x)"); c.commit()' "$T/o.db"
-failure "auc list: $T/o.db holds no AuC (\`openrsp auc add\` creates one)" auc list --db "$T/o.db"
+failure "auc list: $T/o.db holds no AuC but other tables" auc list --db "$T/o.db"
 failure "auc add: $T/o.db holds no AuC but other tables (an SM-DP+ database?): the AuC needs a database of its own" auc add --db "$T/o.db" --imsi $IMSI --k "$K" --opc "$OPC"
 nothing_left "$T/o.db.kek"
 rm -f "$T"/o.db*
@@ -322,6 +323,17 @@ failure "auc list: $T/empty.db holds no AuC" auc list --db "$T/empty.db"
 nothing_left "$T/empty.db.kek"
 ORSP_KEK=$(printf '%064d' 7) run auc add --db "$T/empty.db" --imsi $IMSI --k "$K" --opc "$OPC"
 expect "add into an empty file" 0 "$rc"
+rm -f "$T"/empty.db*
+# without ORSP_KEK: the empty file is a new database, its KEK file made beside it (it asked
+# for a KEK file that could not exist until session 68)
+: >"$T/empty.db"
+chmod 600 "$T/empty.db"
+failure "auc list: $T/empty.db holds no AuC (\`openrsp auc add\` creates one)" auc list --db "$T/empty.db"
+run auc add --db "$T/empty.db" --imsi $IMSI --k "$K" --opc "$OPC"
+expect "add into an empty file, no ORSP_KEK" 0 "$rc"
+expect "its KEK file made, 0600" 600 "$(stat -c %a "$T/empty.db.kek")"
+run auc list --db "$T/empty.db"
+expect "listed under that KEK" 0 "$rc"
 rm -f "$T"/empty.db*
 # an SQLite file: URI names the file it resolves to: the same database, its KEK beside it
 run auc list --db "file:$DB" --json
@@ -599,6 +611,16 @@ expect "auc secret into a 0644 file: usage" 2 "$rc"
 has "auc secret into a 0644 file: named" "standard output is a file that others may read (mode 0644)" "$(cat "$T/err")"
 (umask 022 && "$B" auc secret "${E[@]}" $EI --list >"$T/secret.open" 2>"$T/err") && rc=0 || rc=$?
 expect "auc secret --list into a 0644 file" 0 "$rc"
+# nor into a file of another user's, whatever its mode (root writing where nobody reads; its
+# mode alone was looked at until session 68)
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	rm -f "$T/secret.other"
+	install -o nobody -m 600 /dev/null "$T/secret.other"
+	"$B" auc secret "${E[@]}" $EI puk1 >"$T/secret.other" 2>"$T/err" && rc=0 || rc=$?
+	expect "auc secret into another user's file: usage" 2 "$rc"
+	has "auc secret into another user's file: named" "standard output is a file of another user" "$(cat "$T/err")"
+	expect "auc secret into another user's file: nothing written" 0 "$(stat -c %s "$T/secret.other")"
+fi
 # a terminal only with --to-terminal (script(1) gives the command one)
 if command -v script >/dev/null; then
 	o=$(script -qec "$B ${EXP[*]} $EI --out -" /dev/null </dev/null || true)
