@@ -6790,6 +6790,36 @@ static void test_retry_postponed_before_expiry_keeps_earlier(void **state)
 	postponed_retry_keeps_earlier(*state, "RETRY-X-17", false);
 }
 
+/* The same reopened order past its expiry, before the round: an operator's releaseProfile or
+ * confirmOrder(release), which a Released order does not take, is refused for the state and
+ * changes nothing; each ended the order Unavailable (until session 68), and that session's
+ * success was `profile not downloaded`. */
+static void test_reopened_past_expiry_operator_refused(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	orsp_smdp_confirmation c = {.release = true};
+
+	authenticated_session(f, &a, "RETRY-X-18", NULL, 0);
+	get_bpp(f, &a, NULL, true);
+	reinitiate(f, &b);
+	authenticate(f, &b, "RETRY-X-18");
+	get_bpp(f, &b, NULL, true);
+	cancel_ok(f, &b, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	past_expiry(f);
+	assert_int_equal(orsp_smdp_release(f->s, f->prof.iccid), ORSP_E_STATE);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(orsp_smdp_confirm(f->s, f->prof.iccid, &c, NULL), ORSP_E_STATE);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	orsp_err_clear();
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* Without such a session the eUICC dropped the only package out: reopened, then the sweep
  * ends the expired order (Unavailable), as before. */
 static void test_retry_postponed_after_expiry_alone(void **state)
@@ -7949,6 +7979,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_postponed_after_expiry_alone, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_postponed_before_expiry_keeps_earlier, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_reopened_past_expiry_operator_refused, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_binding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_result, setup, teardown),

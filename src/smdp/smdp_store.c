@@ -1597,21 +1597,51 @@ static bool order_open(orsp_smdp_state st)
 	       st == ORSP_SMDP_RELEASED;
 }
 
+static orsp_err es9p_present(orsp_db *db, bool *yes);
+
+/* The open order p past its expiry, in the caller's transaction: Unavailable (*expired);
+ * but one reopened (its eUICC postponed a retry after its delivery) while the session that
+ * retry superseded has its package out is made Downloaded again, for that package's result
+ * (it may be installed), without a report (the result will make one); ended Unavailable,
+ * final, its success was `profile not downloaded` (until session 67 in the expiry round,
+ * until session 68 in a confirmOrder, releaseProfile or cancelOrder past the expiry).
+ * sessions: the ES9+ tables are there (es9p_present). */
+static orsp_err expire_order(orsp_smdp *s, orsp_smdp_profile *p, bool sessions, bool *expired)
+{
+	static const progress_note none = {.point = 0};
+	bool waits = false;
+	orsp_err err = ORSP_OK;
+
+	*expired = false;
+	if (sessions && p->state == ORSP_SMDP_RELEASED && p->eid[0])
+		err =
+		    smdp_es9p_package_waiting(s->db, p->iccid, p->eid, p->matching_id, "", &waits);
+	if (!err && waits)
+		return set_state_note(s, p, ORSP_SMDP_EV_DOWNLOADED, ", due_at = NULL",
+		                      "order expired: kept for an earlier session's package",
+		                      &none);
+	if (!err)
+		err = set_state(s, p, ORSP_SMDP_EV_EXPIRE, ", due_at = NULL", "order expired");
+	if (!err)
+		*expired = true;
+	return err;
+}
+
 /* Inside a transaction: an open order (Allocated, Linked, Confirmed, Released) past its
- * expiry becomes Unavailable here, as orsp_smdp_expire would have made it (the background
+ * expiry ends here (expire_order), as orsp_smdp_expire would have ended it (the background
  * sweep runs only every so often), and *expired is set: the caller commits that and refuses
- * what it was asked with expired_refusal. */
+ * what it was asked with expired_refusal. One kept for an earlier session's package is
+ * Downloaded now, *expired false: the caller's request is judged in that state. */
 static orsp_err expire_if_due(orsp_smdp *s, orsp_smdp_profile *p, bool *expired)
 {
+	bool sessions = false;
 	orsp_err err;
 
 	*expired = false;
 	if (!order_open(p->state) || !p->expires_at || p->expires_at >= now_s(s))
 		return ORSP_OK;
-	err = set_state(s, p, ORSP_SMDP_EV_EXPIRE, ", due_at = NULL", "order expired");
-	if (!err)
-		*expired = true;
-	return err;
+	err = es9p_present(s->db, &sessions);
+	return err ? err : expire_order(s, p, sessions, expired);
 }
 
 /* finish() for a transaction that may have expired the order (expire_if_due): committed,
@@ -2379,29 +2409,11 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 			st = NULL;
 			if (err || !row)
 				break;
-			bool waits = false;
-			/* reopened (its eUICC postponed a retry after its delivery) while the
-			 * session that retry superseded has its package out: that package may be
-			 * installed, its result to come. The expiry makes the profile Downloaded
-			 * again for that result, as a cancel after the expiry keeps it
-			 * (es9p_handler.c), without a report (the result will make one); ended
-			 * Unavailable, final, its success was `profile not downloaded` (until
-			 * session 67) */
-			if (sessions && p.state == ORSP_SMDP_RELEASED && p.eid[0])
-				err = smdp_es9p_package_waiting(s->db, p.iccid, p.eid,
-				                                p.matching_id, "", &waits);
-			if (!err && waits) {
-				static const progress_note none = {.point = 0};
-				err = set_state_note(s, &p, ORSP_SMDP_EV_DOWNLOADED,
-				                     ", due_at = NULL",
-				                     "order expired: kept for an earlier session's "
-				                     "package",
-				                     &none);
-			} else if (!err && order_open(p.state)) {
-				err = set_state(s, &p, ORSP_SMDP_EV_EXPIRE, ", due_at = NULL",
-				                "order expired");
-				expired++;
-			} else if (!err) { /* NULL (update_one binds ?1, here 0) */
+			if (order_open(p.state)) {
+				bool was = false;
+				err = expire_order(s, &p, sessions, &was);
+				expired += was;
+			} else { /* NULL (update_one binds ?1, here 0) */
 				err = update_one(s,
 				                 "UPDATE smdp_profile SET due_at = NULLIF(?1, 0)"
 				                 " WHERE iccid = ?2",
