@@ -174,6 +174,38 @@ static orsp_err deliver_to(fx *f, const char *eid)
 	return orsp_db_commit(orsp_smdp_db(f->s));
 }
 
+/* A client certificate's long subject and the header's identifiers at their limit: the audit
+ * row names them whole (the actor was cut at 200 bytes until session 68, the call identifier
+ * cut or left out). */
+static void test_actor_whole(void **state)
+{
+	fx *f = *state;
+	char body[1024], want[300], req[257], call_id[257];
+	last_audit a;
+
+	memset(req, 'r', 256);
+	req[256] = '\0';
+	memset(call_id, 'c', 255);
+	call_id[255] = 'Z';
+	call_id[256] = '\0';
+	orsp_smdp_set_auth(f->s,
+	                   "certificate CN = es2-client.rsp-operations.operator-a.example.com,"
+	                   " OU = Remote SIM Provisioning Operations, O = Operator A Mobile"
+	                   " Telecommunications Ltd, C = GB");
+	snprintf(body, sizeof(body),
+	         "{\"header\":{\"functionRequesterIdentifier\":\"%s\",\"functionCallIdentifier\":"
+	         "\"%s\"},\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}",
+	         req, call_id);
+	json_decref(call(f, "downloadOrder", body, NULL, NULL));
+	orsp_smdp_set_auth(f->s, NULL);
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	assert_non_null(strstr(a.r.detail, "C = GB: "));
+	assert_non_null(strstr(a.r.detail, req));
+	snprintf(want, sizeof(want), " call %s", call_id);
+	assert_true(strlen(a.r.detail) > strlen(want));
+	assert_string_equal(a.r.detail + strlen(a.r.detail) - strlen(want), want);
+}
+
 /* cancelOrder of an order delivered with no installation result yet (Downloaded: the eUICC
  * never reported), to either final state as from Released; the audit row keeps the EID the
  * package went to (final Available clears it from the profile). An order with its result
@@ -1315,6 +1347,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reply_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_eid_of_order_without, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_actor_whole, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_downloaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_installed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_reordered_meanwhile, setup, teardown),

@@ -167,13 +167,16 @@ void orsp_smdp_set_progress(orsp_smdp *s, bool on);
  * every audit row written meanwhile gets "by ACTOR" after its detail. ES2+ names the
  * request's functionRequesterIdentifier and functionCallIdentifier, so that each change an
  * operator made is traced to its request. Printable ASCII (others become '?'), cut at
- * ORSP_SMDP_ACTOR_MAX - 1 bytes. */
-#define ORSP_SMDP_ACTOR_MAX 200
+ * ORSP_SMDP_ACTOR_MAX - 1 bytes: room for the authentication (ORSP_SMDP_AUTH_MAX) and the
+ * header's two identifiers (256 bytes each), whole (the actor was cut at 200 bytes until
+ * session 68, and a certificate's subject left the call identifier cut or out). */
+#define ORSP_SMDP_AUTH_MAX 200
+#define ORSP_SMDP_ACTOR_MAX 768
 void orsp_smdp_set_actor(orsp_smdp *s, const char *actor);
 /* How the ES2+ request about to be handled on s was authenticated (the server sets it: "client
  * certificate SUBJECT" or "token"; NULL or "": not said), which orsp_es2p_handle puts first
  * in the actor, so that an audit row names what vouched for the request, not only what the
- * request says of itself. Printable ASCII, cut at ORSP_SMDP_ACTOR_MAX - 1 bytes. */
+ * request says of itself. Printable ASCII, cut at ORSP_SMDP_AUTH_MAX - 1 bytes. */
 void orsp_smdp_set_auth(orsp_smdp *s, const char *auth);
 /* That string ("" when none). */
 const char *orsp_smdp_auth(const orsp_smdp *s);

@@ -373,7 +373,7 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 {
 	orsp_smdp_server *srv = ctx;
 	double t0 = now_ms();
-	char auth[ORSP_SMDP_ACTOR_MAX] = "token";
+	char auth[ORSP_SMDP_AUTH_MAX] = "token";
 
 	/* Neither a token nor a client CA configured: ES2+ is off (orders are placed on the
 	 * database, `openrsp smdp order`), which the answer says, rather than asking for a
@@ -388,7 +388,7 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 	/* which of the two, the certificate by its subject, goes into the audit rows the
 	 * request writes (orsp_smdp_set_auth) */
 	if (req->client_cert) {
-		char subj[ORSP_SMDP_ACTOR_MAX - 32];
+		char subj[ORSP_SMDP_AUTH_MAX - 32];
 		orsp_cert *cc = NULL;
 		if (orsp_cert_parse(req->client_cert, req->client_cert_len, &cc) == ORSP_OK &&
 		    orsp_cert_subject_text(cc, subj, sizeof(subj)) == ORSP_OK)

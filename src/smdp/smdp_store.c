@@ -31,7 +31,7 @@ struct orsp_smdp {
 	int64_t es9p_keys_done; /* smdp_es9p_keys_done */
 	bool created;           /* orsp_smdp_created */
 	char actor[ORSP_SMDP_ACTOR_MAX]; /* orsp_smdp_set_actor: "" none */
-	char auth[ORSP_SMDP_ACTOR_MAX];  /* orsp_smdp_set_auth: "" none */
+	char auth[ORSP_SMDP_AUTH_MAX];   /* orsp_smdp_set_auth: "" none */
 };
 
 static const orsp_migration smdp_migrations[] = {
