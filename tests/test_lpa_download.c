@@ -1875,6 +1875,15 @@ static void test_tls(void **state)
 	assert_null(strstr(orsp_err_detail(), "not for"));
 	assert_int_equal(x->smdp.n, 0);
 
+	/* --ca holding the server's own certificate instead of its CI's: OpenSSL verifies a
+	 * chain of that one certificate, with no CI above it; said so, not "self-issued" (it
+	 * is not: until session 68) */
+	x->server.ca_file = m.cert_path;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_null(strstr(orsp_err_detail(), "self-issued"));
+	assert_non_null(strstr(orsp_err_detail(), "--ca holds this certificate itself"));
+	assert_int_equal(x->smdp.n, 0);
+
 	tls_minted_free(&m);
 }
 

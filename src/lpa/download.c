@@ -58,8 +58,14 @@ static orsp_err dptls_check(void *arg, const uint8_t *cert, size_t cert_len, con
 	orsp_ci_store *cis = NULL;
 	orsp_err e;
 
+	/* the verified chain ends at the leaf: self-signed, or trusted as it is (libcurl lets
+	 * OpenSSL end a chain at any certificate of the CA file: --ca holding the SM-DP+'s own
+	 * certificate instead of its CI's, which read as "self-issued" until session 68) */
 	if (!issuer)
-		return orsp_errf(ORSP_E_VERIFY, "self-issued, not a DPtls certificate of a CI");
+		return orsp_errf(ORSP_E_VERIFY,
+		                 "no CI above it in the verified chain: it is self-signed, or --ca "
+		                 "holds this certificate itself instead of its CI's (give the CI "
+		                 "certificate as --ca); a DPtls certificate is a CI's");
 	if ((e = orsp_cert_parse(cert, cert_len, &leaf)) ||
 	    (e = orsp_cert_parse(issuer, issuer_len, &ci)) || (e = orsp_ci_store_new(&cis)) ||
 	    (e = orsp_ci_store_add(cis, ci)))
