@@ -939,6 +939,54 @@ static void test_authenticate_dpauth_without_oid(void **state)
 	card_free(c);
 }
 
+/* An SM-DS's CERT.DSauth (SGP.22 §5.7.13: serverCertificate is CERT.XXauth; an LPA's event
+ * retrieval) is taken by AuthenticateServer (it was invalidCertificate until session 68); that
+ * session prepares no profile, even with a CERT.DPpb naming the same OID: invalidCertificate.
+ * A CERT.DPtls is no CERT.XXauth: refused. */
+static void test_authenticate_dsauth(void **state)
+{
+	card *c = card_new();
+	dl_opts ok = {0};
+	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	EVP_PKEY *auth_sk = certmint_key_load("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	certmint_spec spec = {.subject = "/C=ES/O=ACME/CN=TEST SM-DS",
+	                      .policy = "2.23.146.1.2.1.7", /* id-rspRole-ds-auth */
+	                      .key_usage = "critical,digitalSignature",
+	                      .san = "RID:2.999.10"};
+	X509 *x = certmint_issue(&spec, auth_sk, ci, ci_sk);
+	uint8_t *dp = NULL;
+	size_t dp_len = 0;
+	(void)state;
+
+	dp = c->auth_cert;
+	dp_len = c->auth_cert_len;
+	c->auth_cert = certmint_der(x, &c->auth_cert_len);
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &ok), 0);
+	assert_int_equal(prepare_step(c, &ok), 1); /* invalidCertificate */
+	X509_free(x);
+	/* a DPtls certificate in its place: no CERT.XXauth */
+	spec.policy = "2.23.146.1.2.1.3";
+	x = certmint_issue(&spec, auth_sk, ci, ci_sk);
+	free(c->auth_cert);
+	c->auth_cert = certmint_der(x, &c->auth_cert_len);
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &ok), 1);
+	/* the SM-DP+'s CERT.DPauth again: a session that prepares */
+	free(c->auth_cert);
+	c->auth_cert = dp;
+	c->auth_cert_len = dp_len;
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &ok), 0);
+	assert_int_equal(prepare_step(c, &ok), 0);
+	X509_free(x);
+	X509_free(ci);
+	EVP_PKEY_free(auth_sk);
+	EVP_PKEY_free(ci_sk);
+	card_free(c);
+}
+
 /* 254 characters: one more than ORSP_EUICC_ADDR_MAX keeps (an FQDN has at most 253) */
 #define LONG_ADDR                                                                                  \
 	"a123456789.b123456789.c123456789.d123456789.e123456789.f123456789.g123456789."            \
@@ -2819,6 +2867,7 @@ int main(void)
 	    cmocka_unit_test(test_bpp_without_session),
 	    cmocka_unit_test(test_authenticate_errors),
 	    cmocka_unit_test(test_authenticate_dpauth_without_oid),
+	    cmocka_unit_test(test_authenticate_dsauth),
 	    cmocka_unit_test(test_ci_signing_list),
 	    cmocka_unit_test(test_prepare_dppb_other_ci),
 	    cmocka_unit_test(test_prepare_errors),

@@ -633,6 +633,9 @@ typedef struct orsp_euicc {
 		 * must come from the same one */
 		uint8_t dp_ci[20];
 		size_t dp_ci_len;
+		/* the server authenticated with a CERT.DSauth (an SM-DS's event retrieval): no
+		 * profile is prepared in this session */
+		bool ds;
 		uint8_t sig1[ORSP_EC_SIG_LEN];
 		orsp_ec_key *otsk, *dppb;
 		orsp_bsp_unwrap *uw;

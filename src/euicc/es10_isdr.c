@@ -1066,7 +1066,7 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	                              oid[sizeof(e->s.smdp_oid)], ci_id[sizeof(e->s.dp_ci)];
 	size_t tid_len = 0, oid_len = 0, ci_id_len = 0;
 	char addr[ORSP_EUICC_ADDR_MAX] = "";
-	bool chal_ok = false, known_ci = false;
+	bool chal_ok = false, known_ci = false, ds = false;
 	int code = 0;
 	orsp_err err = ORSP_OK;
 
@@ -1139,9 +1139,19 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	 * certificate without one is refused, never a session with an empty OID. The CI that
 	 * verified it is the one its authorityKeyIdentifier names (one CI per key id in
 	 * e->cis): the session keeps that key id for CERT.DPpb's check. */
-	if (!code && (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
-	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_AUTH, NULL, 0) ||
-	              orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) ||
+	/* SGP.22 §5.7.13: serverCertificate is an RSP server's CERT.XXauth, an SM-DP+'s
+	 * (DPauth) or an SM-DS's (DSauth, its event retrieval: matchingId an EventID or empty);
+	 * only CERT.DPauth was taken until session 68, and an LPA's discovery through an SM-DS
+	 * was refused invalidCertificate */
+	if (!code && orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert))
+		code = 1; /* invalidCertificate */
+	if (!code && orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_AUTH, NULL, 0)) {
+		ds = orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DS_AUTH, NULL, 0) ==
+		     ORSP_OK;
+		if (!ds)
+			code = 1;
+	}
+	if (!code && (orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) ||
 	              orsp_cert_aki(cert, ci_id, sizeof(ci_id), &ci_id_len)))
 		code = 1; /* invalidCertificate */
 	if (!code) {
@@ -1198,6 +1208,7 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	e->s.smdp_oid_len = oid_len;
 	memcpy(e->s.dp_ci, ci_id, ci_id_len);
 	e->s.dp_ci_len = ci_id_len;
+	e->s.ds = ds;
 	e->s.step = S_AUTH;
 out:
 	orsp_ec_free(pub);
@@ -1261,7 +1272,9 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 		orsp_ec_free(e->s.dppb); /* one PK.DPpb per session, never leaked */
 		e->s.dppb = NULL;
 	}
-	if (!code && (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
+	/* a session an SM-DS authenticated (CERT.DSauth) prepares no profile: its CERT.DPpb
+	 * would name no CERT.DPauth of the session */
+	if (!code && (e->s.ds || orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
 	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_PB, NULL, 0) ||
 	              orsp_cert_public_key(cert, &e->s.dppb)))
 		code = 1;
