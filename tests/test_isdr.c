@@ -897,6 +897,23 @@ static void test_bpp_without_session(void **state)
 	card_free(c);
 }
 
+/* c's server certificate made from spec, for the SGP.26 DPauth key (the card signs with it)
+ * by the SGP.26 NIST CI. */
+static void mint_auth_cert(card *c, const certmint_spec *spec)
+{
+	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	EVP_PKEY *auth_sk = certmint_key_load("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	X509 *x = certmint_issue(spec, auth_sk, ci, ci_sk);
+
+	free(c->auth_cert);
+	c->auth_cert = certmint_der(x, &c->auth_cert_len);
+	X509_free(x);
+	X509_free(ci);
+	EVP_PKEY_free(auth_sk);
+	EVP_PKEY_free(ci_sk);
+}
+
 /* CERT.DPauth names the SM-DP+ by its OID (subjectAltName registeredID), which the session
  * signs in CancelSession's smdpOid: a DPauth issued by a trusted CI without one is refused
  * with invalidCertificate, never a session whose CancelSession signs an empty OID (81 00). */
@@ -904,17 +921,12 @@ static void test_authenticate_dpauth_without_oid(void **state)
 {
 	card *c = card_new();
 	dl_opts ok = {0};
-	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
-	EVP_PKEY *auth_sk = certmint_key_load("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
-	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
 	certmint_spec spec = {.subject = "/C=ES/O=ACME/CN=TEST SM-DP+ without OID",
 	                      .policy = "2.23.146.1.2.1.4", /* id-rspRole-dp-auth */
 	                      .key_usage = "critical,digitalSignature"};
-	X509 *x = certmint_issue(&spec, auth_sk, ci, ci_sk);
 	(void)state;
 
-	free(c->auth_cert);
-	c->auth_cert = certmint_der(x, &c->auth_cert_len);
+	mint_auth_cert(c, &spec);
 	get_challenge(c);
 	assert_int_equal(auth_step(c, &ok), 1); /* invalidCertificate */
 	/* no session: a CancelSession naming its transactionId is invalidTransactionId */
@@ -932,10 +944,6 @@ static void test_authenticate_dpauth_without_oid(void **state)
 	assert_true(find_tlv(rsp_value(c, 0xBF41), 0x81, &f));
 	assert_int_equal(orsp_der_uint(f.value, &v), ORSP_OK);
 	assert_int_equal(v, 5);
-	X509_free(x);
-	X509_free(ci);
-	EVP_PKEY_free(auth_sk);
-	EVP_PKEY_free(ci_sk);
 	card_free(c);
 }
 
@@ -947,43 +955,27 @@ static void test_authenticate_dsauth(void **state)
 {
 	card *c = card_new();
 	dl_opts ok = {0};
-	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
-	EVP_PKEY *auth_sk = certmint_key_load("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
-	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
 	certmint_spec spec = {.subject = "/C=ES/O=ACME/CN=TEST SM-DS",
 	                      .policy = "2.23.146.1.2.1.7", /* id-rspRole-ds-auth */
 	                      .key_usage = "critical,digitalSignature",
 	                      .san = "RID:2.999.10"};
-	X509 *x = certmint_issue(&spec, auth_sk, ci, ci_sk);
-	uint8_t *dp = NULL;
-	size_t dp_len = 0;
 	(void)state;
 
-	dp = c->auth_cert;
-	dp_len = c->auth_cert_len;
-	c->auth_cert = certmint_der(x, &c->auth_cert_len);
+	mint_auth_cert(c, &spec);
 	get_challenge(c);
 	assert_int_equal(auth_step(c, &ok), 0);
 	assert_int_equal(prepare_step(c, &ok), 1); /* invalidCertificate */
-	X509_free(x);
 	/* a DPtls certificate in its place: no CERT.XXauth */
 	spec.policy = "2.23.146.1.2.1.3";
-	x = certmint_issue(&spec, auth_sk, ci, ci_sk);
-	free(c->auth_cert);
-	c->auth_cert = certmint_der(x, &c->auth_cert_len);
+	mint_auth_cert(c, &spec);
 	get_challenge(c);
 	assert_int_equal(auth_step(c, &ok), 1);
 	/* the SM-DP+'s CERT.DPauth again: a session that prepares */
 	free(c->auth_cert);
-	c->auth_cert = dp;
-	c->auth_cert_len = dp_len;
+	c->auth_cert = load_der("DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der", &c->auth_cert_len);
 	get_challenge(c);
 	assert_int_equal(auth_step(c, &ok), 0);
 	assert_int_equal(prepare_step(c, &ok), 0);
-	X509_free(x);
-	X509_free(ci);
-	EVP_PKEY_free(auth_sk);
-	EVP_PKEY_free(ci_sk);
 	card_free(c);
 }
 
