@@ -1282,6 +1282,9 @@ static void test_get_response_ownership(void **state)
 	    "0070000300",     /* open channel 3 by number */
 	    "82C000000A",     /* GET RESPONSE on channel 2 */
 	    "82B0000000",     /* a command channel 2's application refuses */
+	    "81E2910003AA",   /* one refused for its length (Lc 3, one byte of data) */
+	    "FFE2910001AA",   /* one refused for its class */
+	    "81E2",           /* shorter than a header */
 	};
 	two_channel_card();
 

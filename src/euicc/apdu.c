@@ -437,6 +437,15 @@ static uint16_t dispatch(orsp_euicc_apdu_ctx *ctx, const uint8_t *buf, size_t le
 	uint8_t ch = 0;
 	bool prop = false;
 
+	/* A response is there for the GET RESPONSE that follows it at once on its channel (TS
+	 * 102 221 §12.1.1.1): any other command, on any channel and whatever it is answered
+	 * (one refused for its length or class too), loses it. Until session 68 one on another
+	 * channel that returned no data (TERMINAL CAPABILITY, an intermediate STORE DATA block,
+	 * SELECT with P2 0C, a refusal) left it for a later GET RESPONSE, which no UICC serves. */
+	bool fetch = len >= 4 && orsp_apdu_decode_cla(buf[0], &ch, &prop) == ORSP_SW_OK &&
+	             buf[1] == INS_GET_RESPONSE && ctx->rsp_channel == (int8_t)ch;
+	if (ctx->rsp_channel >= 0 && !fetch)
+		euicc_drop_rsp(ctx);
 	if (len < 4)
 		return euicc_fail(ORSP_SW_WRONG_LENGTH,
 		                  "APDU of %zu bytes: shorter than its header", len);
@@ -446,13 +455,6 @@ static uint16_t dispatch(orsp_euicc_apdu_ctx *ctx, const uint8_t *buf, size_t le
 	if (orsp_apdu_parse(buf, len, &a) != ORSP_OK)
 		return euicc_fail(ORSP_SW_WRONG_LENGTH, "%s", orsp_err_detail());
 	a.channel = ch;
-	/* A response is there for the GET RESPONSE that follows it at once on its channel (TS
-	 * 102 221 §12.1.1.1): any other command, on any channel, loses it. Until session 68 one
-	 * on another channel that returned no data (TERMINAL CAPABILITY, an intermediate STORE
-	 * DATA block, SELECT with P2 0C, a refusal) left it for a later GET RESPONSE, which no
-	 * UICC serves. */
-	if (ctx->rsp_channel >= 0 && (a.ins != INS_GET_RESPONSE || ctx->rsp_channel != (int8_t)ch))
-		euicc_drop_rsp(ctx);
 	if (ch >= ORSP_EUICC_MAX_CHANNELS || !ctx->open[ch])
 		return euicc_fail(ORSP_SW_CHANNEL_NOT_SUPPORTED, "logical channel %u is not open",
 		                  ch);
