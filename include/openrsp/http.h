@@ -452,13 +452,14 @@ int orsp__http_client_key(const void *peer, uint8_t key[ORSP_HTTP_CLIENT_KEY_LEN
  * any path. For tests: `release` frees the wiped block instead of free() (NULL: free). */
 void orsp__json_release_hook(void (*release)(void *));
 
-/* The most values (objects, arrays, strings, numbers, literals) a body may hold: RSP messages
- * hold a few dozen, and a value costs jansson about a hundred times its text. */
+/* The bound on a body's values (objects, arrays, strings, numbers, literals), counted as its
+ * brackets and commas outside strings, at most ORSP_JSON_MAX_VALUES - 1 of them: RSP messages
+ * hold a few dozen values, and a value costs jansson about a hundred times its text. */
 #define ORSP_JSON_MAX_VALUES 1024
 
 /* Parse a request/response body: UTF-8 JSON whose top level is an object, no duplicate keys, no
- * NUL bytes, at most max_len bytes and ORSP_JSON_MAX_VALUES values. ORSP_E_MALFORMED with the
- * parser's position otherwise. Caller releases *out with json_decref. */
+ * NUL bytes, at most max_len bytes and fewer than ORSP_JSON_MAX_VALUES brackets and commas.
+ * ORSP_E_MALFORMED with the parser's position otherwise. Caller releases *out with json_decref. */
 ORSP_MUST_CHECK orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len,
                                          json_t **out);
 /* Compact serialisation (malloc'ed, NUL-terminated; caller frees), byte for byte as

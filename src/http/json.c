@@ -268,10 +268,11 @@ static json_t *fast_parse(const void *body, size_t len)
 	return root;
 }
 
-/* Whether the document holds more than max values: it has at most one more than its
- * brackets and commas outside strings. Each value costs jansson about 220 bytes against 2 to
- * 3 in the text, so a 16 MiB answer of `[{},{},..]` (an LPA's limit) took about 1.3 GB; RSP's
- * messages hold a few dozen. A string's plain bytes are skipped a word at a time. */
+/* Whether the document has max or more brackets and commas outside strings: it holds at most
+ * one value more than it has of them (an empty array or object counts as two, though). Each value
+ * costs jansson about 220 bytes against 2 to 3 in the text, so a 16 MiB answer of `[{},{},..]` (an
+ * LPA's limit) took about 1.3 GB; RSP's messages hold a few dozen. A string's plain bytes are
+ * skipped a word at a time. */
 static bool too_many_values(const char *s, size_t n, size_t max)
 {
 	size_t i = 0, count = 0;
@@ -318,7 +319,8 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 	if (len == 0)
 		return orsp_errf(ORSP_E_MALFORMED, "empty JSON body");
 	if (too_many_values(body, len, ORSP_JSON_MAX_VALUES))
-		return orsp_errf(ORSP_E_MALFORMED, "JSON body of more than %d values",
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "JSON body of more than %d brackets and commas outside strings",
 		                 ORSP_JSON_MAX_VALUES);
 	root = fast_parse(body, len);
 	if (root) {
