@@ -5962,7 +5962,7 @@ static void test_json_parse_value_limit(void **state)
 	memcpy(t + n - 2, ",0]}", 4);
 	n += 2;
 	assert_err(orsp_json_parse(t, n, cap, &obj), ORSP_E_MALFORMED,
-	           "more than 1024 brackets and commas outside strings");
+	           "1024 or more brackets and commas outside strings");
 	assert_null(obj);
 	/* the same count of brackets and commas inside a string: one value */
 	n = (size_t)snprintf(t, cap, "{\"a\":\"\\\"");

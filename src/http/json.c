@@ -320,7 +320,7 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 		return orsp_errf(ORSP_E_MALFORMED, "empty JSON body");
 	if (too_many_values(body, len, ORSP_JSON_MAX_VALUES))
 		return orsp_errf(ORSP_E_MALFORMED,
-		                 "JSON body of more than %d brackets and commas outside strings",
+		                 "JSON body of %d or more brackets and commas outside strings",
 		                 ORSP_JSON_MAX_VALUES);
 	root = fast_parse(body, len);
 	if (root) {
