@@ -6808,9 +6808,13 @@ static void test_reopened_past_expiry_operator_refused(void **state)
 	cancel_ok(f, &b, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	past_expiry(f);
+	/* refused for the state it is in (they named the Downloaded state the keep had put it
+	 * in before rolling back, until session 68) */
 	assert_int_equal(orsp_smdp_release(f->s, f->prof.iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "in state released"));
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	assert_int_equal(orsp_smdp_confirm(f->s, f->prof.iccid, &c, NULL), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "in state released"));
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	orsp_err_clear();
 	pir_judged(f, &a, true, "installed");

@@ -1682,10 +1682,13 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 	if (err)
 		return err;
 	err = load(s, by, key, &p);
+	/* the state first: an order this request does not apply to is refused for its state,
+	 * its expiry left to the round (a reopened Released one may be kept for an earlier
+	 * session's package there) */
+	if (!err)
+		err = orsp_smdp_transition(p.state, ev, &next);
 	if (!err)
 		err = expire_if_due(s, &p, &expired);
-	if (!err && !expired)
-		err = orsp_smdp_transition(p.state, ev, &next);
 	if (err || expired)
 		goto out;
 	if (c->need_eid && !p.eid[0] && !(c->eid && c->eid[0])) {
@@ -1799,8 +1802,16 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 	if (!err && applies && mid && strcmp(mid, p.matching_id) != 0)
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
 		                p.iccid, mid);
-	if (!err && expiry)
-		err = expire_if_due(s, &p, &expired);
+	/* an order past its expiry ends here only for an event that applies to it: another is
+	 * refused for the state below, the expiry left to the round (a releaseProfile of a
+	 * reopened order named the Downloaded state expire_if_due had kept it in, and rolled
+	 * back, until session 68) */
+	if (!err && expiry) {
+		bool due_applies = orsp_smdp_transition(p.state, ev, &next) == ORSP_OK;
+		orsp_err_clear();
+		if (due_applies)
+			err = expire_if_due(s, &p, &expired);
+	}
 	/* a package of this order went out (Downloaded, or Released again after a delivery the
 	 * eUICC postponed; a counted download attempt): that eUICC may hold the profile, so it
 	 * is never made Available to be handed to another */
