@@ -6336,12 +6336,18 @@ static void reopened_after_retry(fx *f, dl *a, dl *b, const char *mid, const cha
 	assert_int_equal(step_of(f, a), 5);
 }
 
-/* What a third session c did left the order Released: a's success decides. */
-static void earlier_installs(fx *f, dl *a, dl *b, dl *c)
+/* What a third session c did kept the order for a's package, Downloaded again: a's success
+ * installs the profile, its failure ends the order in Error (the order stayed Released, and
+ * a failure decided nothing, until session 68). */
+static void earlier_decides(fx *f, dl *a, dl *b, dl *c, bool success)
 {
-	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	pir_judged(f, a, true, "installed");
-	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE to_state ="
+	                             " 'downloaded' AND detail LIKE '%kept for an earlier"
+	                             " session''s package%'"),
+	                 1);
+	pir_judged(f, a, success, success ? "installed" : "installation failed");
+	assert_int_equal(state_of(f), success ? ORSP_SMDP_INSTALLED : ORSP_SMDP_ERROR);
 	dl_free(a);
 	dl_free(b);
 	dl_free(c);
@@ -6359,7 +6365,7 @@ static void test_reopened_at_limit_keeps_earlier(void **state)
 	reopened_after_retry(f, &a, &b, "REOPEN-LIM-1", NULL, 2);
 	assert_int_equal(download_attempts_of(f), 2);
 	auth_refused(f, &c, "REOPEN-LIM-1", "8.8.5", "6.4");
-	earlier_installs(f, &a, &b, &c);
+	earlier_decides(f, &a, &b, &c, true);
 }
 
 /* With downloads left: C's end-user rejection (here), or its confirmation code wrong to the
@@ -6373,7 +6379,7 @@ static void test_reopened_rejection_keeps_earlier(void **state)
 	reinitiate(f, &c);
 	authenticate(f, &c, "REOPEN-LIM-2");
 	cancel_ok(f, &c, 0);
-	earlier_installs(f, &a, &b, &c);
+	earlier_decides(f, &a, &b, &c, false);
 }
 
 static void test_reopened_cc_exhausted_keeps_earlier(void **state)
@@ -6384,8 +6390,8 @@ static void test_reopened_cc_exhausted_keeps_earlier(void **state)
 	reopened_after_retry(f, &a, &b, "REOPEN-LIM-3", "1234", 5);
 	reinitiate(f, &c);
 	authenticate(f, &c, "REOPEN-LIM-3");
-	cc_exhausted_kept(f, &c, ORSP_SMDP_RELEASED);
-	earlier_installs(f, &a, &b, &c);
+	cc_exhausted_kept(f, &c, ORSP_SMDP_DOWNLOADED);
+	earlier_decides(f, &a, &b, &c, true);
 }
 
 /* Its failure leaves the reopened order as it is: downloadable again. Recorded `profile not

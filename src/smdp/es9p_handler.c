@@ -1508,6 +1508,11 @@ static orsp_err released_at_limit(ctx *c, const char *iccid, const char *eid)
 		if (!e && !waits)
 			e = orsp_smdp_mark_error(c->s, p.iccid, ORSP_SMDP_FAIL_RETRIES,
 			                         "download retries exceeded");
+		/* Downloaded again: that package's failure is then the order's Error */
+		else if (!e)
+			e = smdp_keep_for_earlier(c->s, p.iccid,
+			                          "download retries exceeded: kept for an earlier "
+			                          "session's package");
 	}
 	if (e) {
 		orsp_db_rollback(c->db);
@@ -2428,6 +2433,10 @@ static orsp_err get_bound_profile_package(ctx *c)
 			if (!e && !waits)
 				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
 				                         "download retries exceeded");
+			else if (!e && p.state == ORSP_SMDP_RELEASED)
+				e = smdp_keep_for_earlier(c->s, se.iccid,
+				                          "download retries exceeded: kept for an "
+				                          "earlier session's package");
 		} else if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
 			if (!bpp)
 				e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile",
@@ -3172,6 +3181,14 @@ static orsp_err cancel_session(ctx *c)
 				                        reason == 0 ? ORSP_SMDP_FAIL_REJECTED
 				                                    : ORSP_SMDP_FAIL_PPR,
 				                        why, se.eid);
+			/* a reopened order kept for the other's package is Downloaded again: that
+			 * package's failure is then the order's Error (it stayed Released, and the
+			 * rejection decided nothing, until session 68) */
+			else if (!e && ends && p.state == ORSP_SMDP_RELEASED)
+				e = smdp_keep_for_earlier(
+				    c->s, se.iccid,
+				    "cancelled: kept for an earlier session's "
+				    "package");
 			/* postponed after this session's delivery: the eUICC dropped the
 			 * package; downloadable again, as before the delivery */
 			else if (!e && !ends && !other && p.state == ORSP_SMDP_DOWNLOADED &&

@@ -144,6 +144,12 @@ ORSP_MUST_CHECK orsp_err smdp_es9p_package_waiting(orsp_db *db, const char *icci
 ORSP_MUST_CHECK orsp_err smdp_mark_error_eid(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
                                              const char *detail, const char *eid);
 
+/* A Released order (reopened after a delivery the eUICC postponed) kept for an earlier
+ * session's package, which may be installed: Downloaded again, audited with detail, no
+ * report, so that the package's result decides as for a Downloaded profile (its failure the
+ * order's Error). Another state is left as it is. */
+ORSP_MUST_CHECK orsp_err smdp_keep_for_earlier(orsp_smdp *s, const char *iccid, const char *detail);
+
 /* ES9+ cancelSession of the order of profile iccid by eUICC eid with a reason that leaves
  * the order downloadable (postponed, timeout, ...): the operator's report (point 3, Failed,
  * 8.1/4.2, detail naming the reason; SGP.22 §5.6.5 has the SM-DP+ notify the operator of

@@ -1999,6 +1999,23 @@ orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid, co
 	return finish(s, err);
 }
 
+orsp_err smdp_keep_for_earlier(orsp_smdp *s, const char *iccid, const char *detail)
+{
+	static const progress_note none = {.point = 0};
+	orsp_err err;
+	orsp_smdp_profile p;
+
+	if (!s || !iccid)
+		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, BY_ICCID, iccid, &p);
+	if (!err && p.state == ORSP_SMDP_RELEASED)
+		err = set_state_note(s, &p, ORSP_SMDP_EV_DOWNLOADED, "", detail, &none);
+	return finish(s, err);
+}
+
 orsp_err orsp_smdp_lookup(orsp_smdp *s, const char *matching_id, orsp_smdp_profile *out)
 {
 	if (!s || !out)
@@ -2070,7 +2087,15 @@ static orsp_err cc_exhausted(orsp_smdp *s, orsp_smdp_profile *p, const char *tid
 	     (p->state == ORSP_SMDP_RELEASED && p->download_attempts > 0)))
 		err =
 		    smdp_es9p_package_waiting(s->db, p->iccid, eid, p->matching_id, tid_hex, kept);
-	if (!err && *kept && note_kept)
+	/* reopened: Downloaded again, so that the earlier package's result decides as for a
+	 * Downloaded profile (its failure the order's Error; it stayed Released, and a failure
+	 * decided nothing, until session 68) */
+	if (!err && *kept && p->state == ORSP_SMDP_RELEASED)
+		err = set_state_note(s, p, ORSP_SMDP_EV_DOWNLOADED, "",
+		                     "mismatch, retries exhausted: kept for an earlier session's "
+		                     "package",
+		                     &(progress_note){.point = 0});
+	else if (!err && *kept && note_kept)
 		err = audit(s, "checkCc", p->iccid, orsp_smdp_state_name(p->state),
 		            orsp_smdp_state_name(p->state),
 		            "mismatch, retries exhausted: kept for an earlier session's package");
