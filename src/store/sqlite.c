@@ -102,13 +102,17 @@ static orsp_err not_regular(const char *path, bool dir)
  * for a clear message only:
  * whether anything is created is decided by the open itself (SQLITE_OPEN_CREATE or not), so
  * ORSP_DB_OPEN_EXISTING creates nothing even if the file goes away in between. The file is
- * created only when it did not exist: no lock of this process can be on it then. */
-static orsp_err prepare_file(const char *path, orsp_db_open_mode mode)
+ * created only when it did not exist (no lock of this process can be on it then), and only
+ * with create_file (an open that may create it: not a URI's mode=rw); an empty one that is
+ * there is judged by mode, the open building the database in it (ORSP_DB_OPEN_CREATE), also
+ * through a URI's mode=rw (until session 68 such a URI skipped the refusal of another user's
+ * empty file and the owner-only mode of its own). */
+static orsp_err prepare_file(const char *path, orsp_db_open_mode mode, bool create_file)
 {
 	struct stat sb;
 	bool reg;
 
-	if (mode == ORSP_DB_OPEN_CREATE) {
+	if (create_file) {
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			close(fd);
@@ -121,7 +125,7 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode)
 	/* stat, not open + fstat: closing a descriptor of the file would drop every POSIX
 	 * lock this process holds on it, those of SQLite's other connections included */
 	if (stat(path, &sb) != 0) {
-		if (errno == ENOENT && mode != ORSP_DB_OPEN_CREATE)
+		if (errno == ENOENT && !create_file)
 			return not_found(path);
 		/* a symbolic link to nothing (O_EXCL did not follow it): SQLite would create its
 		 * target with the umask's mode, and a link planted in a shared directory would
@@ -658,14 +662,13 @@ static orsp_err open_target(const char *target, orsp_db_open_mode *mode, sq_conn
 	orsp_err err = ORSP_OK;
 
 	if (!uri && strcmp(target, ":memory:") != 0) {
-		err = prepare_file(target, *mode);
+		err = prepare_file(target, *mode, *mode == ORSP_DB_OPEN_CREATE);
 	} else if (uri && !orsp_db_uri_in_memory(target)) {
-		orsp_db_open_mode prep = *mode;
-		if (prep == ORSP_DB_OPEN_CREATE && uri_query_has(target, param_no_create, NULL))
-			prep = ORSP_DB_OPEN_EXISTING;
+		bool create_file =
+		    *mode == ORSP_DB_OPEN_CREATE && !uri_query_has(target, param_no_create, NULL);
 		err = orsp_db_uri_file(target, file, sizeof(file));
 		if (!err)
-			err = prepare_file(file, prep);
+			err = prepare_file(file, *mode, create_file);
 	}
 	if (!err)
 		err = open_as(target, *mode, c);
