@@ -2096,14 +2096,19 @@ static void isim_files(const orsp_pkg *pkg, uint8_t impi[256], size_t *impi_len,
 	                 ORSP_OK);
 }
 
+/* EF.AD of 3 bytes (TS 51.011's, byte 4 optional there): its content and its efFileSize, 3
+ * (without a size the file is the template's 4 bytes, the content on its 00000002). */
 static void usim_ad_3_bytes(ProfileElement_t *pe, void *arg)
 {
 	File_t *f = pe->choice.usim.ef_ad;
 	(void)arg;
 	assert_non_null(f);
-	for (int i = 0; i < f->list.count; i++)
+	for (int i = 0; i < f->list.count; i++) {
 		if (f->list.array[i]->present == File__Member_PR_fillFileContent)
 			os_put(&f->list.array[i]->choice.fillFileContent, "800000");
+		if (f->list.array[i]->present == File__Member_PR_fileDescriptor)
+			os_new(&f->list.array[i]->choice.fileDescriptor.efFileSize, "03");
+	}
 }
 
 static void isim_impu_records(ProfileElement_t *pe, void *arg)

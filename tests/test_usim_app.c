@@ -1954,6 +1954,28 @@ static void test_partial_content_on_template(void **state)
 	expect(c, "00B0000004", 0x9000, "01000002");
 	card_free(c);
 
+	/* the same EF.AD without a size (as TS.48 gives it): the template's 4 bytes, read so
+	 * by the package side too (it read the content alone, 1 byte, no MNC length: until
+	 * session 68) */
+	upp = v7_usim_member(0xB5,
+	                     "A108"
+	                     "82024121"
+	                     "83026FAD"
+	                     "830101",
+	                     &len);
+	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+	assert_int_equal(u.ad_len, 4);
+	assert_memory_equal(u.ad, "\x01\x00\x00\x02", 4);
+	assert_int_equal(u.mnc_len, 2);
+	orsp_pkg_free(pkg);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026FAD", 0x9000, NULL);
+	expect(c, "00B0000004", 0x9000, "01000002");
+	card_free(c);
+
 	upp = v7_usim_member(0xA5,
 	                     "A10B"
 	                     "82024121"

@@ -147,16 +147,24 @@ static void lay_pattern(uint8_t *buf, size_t n, size_t unit, const uint8_t *pat,
 	}
 }
 
-orsp_err file_content(orsp_pe_type pe, const File_t *f, const char *name, uint8_t *buf, size_t cap,
+orsp_err file_content(const pkg_pe *pe, const File_t *f, const char *name, uint8_t *buf, size_t cap,
                       size_t *len)
 {
 	Fcp_t *fcp = file_fcp(f);
 	size_t size = file_size(f, name), pos = 0, end = 0, plen = 0;
 	const OCTET_STRING_t *fill = NULL, *repeat = NULL;
-	const orsp_pkg_tpl_file *t = orsp_pkg_tpl_find(pe, name);
+	const orsp_pkg_tpl_file *t = orsp_pkg_tpl_find(pe->type, name);
 	uint8_t tpat[40];
+	char oid[64] = "";
 
 	*len = 0;
+	/* no size of the package's: the template's (TCA Annex A), as the eUICC makes the file
+	 * (usim_fs.c): TS.48's EF.AD gives content alone (it was read as that content alone, the
+	 * bytes the template lays after it missing, until session 68) */
+	if (!size && t && pe->asn) {
+		oid_text(fs_template(pe->asn), oid, sizeof(oid));
+		size = orsp_pkg_tpl_size(t, oid[0] ? oid : NULL);
+	}
 	if (size > cap)
 		return orsp_errf(ORSP_E_RESOURCE, "%s: file of %zu bytes exceeds %zu", name, size,
 		                 cap);
@@ -330,5 +338,5 @@ orsp_err orsp_pkg_file_read(const orsp_pkg *pkg, size_t pe, const char *name, ui
 	f = orsp_pe_type_is_fs(p->type) ? fs_file(p->asn, name) : NULL;
 	if (!f)
 		return pe_errf(pe, p->type, ORSP_E_NOT_FOUND, "no file %s", name);
-	return file_content(p->type, f, name, buf, cap, len);
+	return file_content(p, f, name, buf, cap, len);
 }

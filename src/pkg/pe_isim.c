@@ -80,15 +80,15 @@ orsp_err orsp_pkg_get_isim(const orsp_pkg *pkg, size_t n, orsp_pkg_isim *out)
 	pe = pkg->pe[i].asn;
 
 	f = fs_file(pe, "ef-impi");
-	if (f && file_content(ORSP_PE_ISIM, f, "ef-impi", buf, sizeof(buf), &len) == ORSP_OK &&
+	if (f && file_content(&pkg->pe[i], f, "ef-impi", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_ims_decode_ef(buf, len, out->impi, sizeof(out->impi)) == ORSP_OK)
 		out->has_impi = true;
 	f = fs_file(pe, "ef-domain");
-	if (f && file_content(ORSP_PE_ISIM, f, "ef-domain", buf, sizeof(buf), &len) == ORSP_OK &&
+	if (f && file_content(&pkg->pe[i], f, "ef-domain", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_ims_decode_ef(buf, len, out->domain, sizeof(out->domain)) == ORSP_OK)
 		out->has_domain = true;
 	f = fs_file(pe, "ef-impu");
-	if (f && file_content(ORSP_PE_ISIM, f, "ef-impu", buf, sizeof(buf), &len) == ORSP_OK &&
+	if (f && file_content(&pkg->pe[i], f, "ef-impu", buf, sizeof(buf), &len) == ORSP_OK &&
 	    len > 0) {
 		rec = file_record_len(f, len);
 		for (size_t r = 0; rec && r < len / rec && out->n_impu < ORSP_PKG_MAX_IMPU; r++) {

@@ -13,14 +13,16 @@ static long nth_usim(const orsp_pkg *pkg, size_t n)
 	return -1;
 }
 
-/* EF.SPN of a PE-IoT lives in the PE-OPT-IoT that follows it. */
-static File_t *spn_file(const orsp_pkg *pkg, size_t usim)
+/* EF.SPN of a PE-IoT lives in the PE-OPT-IoT that follows it; *owner the PE it is in. */
+static File_t *spn_file(const orsp_pkg *pkg, size_t usim, const pkg_pe **owner)
 {
+	*owner = &pkg->pe[usim];
 	if (pkg->pe[usim].type == ORSP_PE_USIM)
 		return fs_file(pkg->pe[usim].asn, "ef-spn");
 	for (size_t i = usim + 1; i < pkg->n; i++) {
 		if (pkg->pe[i].type == ORSP_PE_USIM || pkg->pe[i].type == ORSP_PE_IOT)
 			break;
+		*owner = &pkg->pe[i];
 		if (pkg->pe[i].type == ORSP_PE_OPT_IOT)
 			return fs_file(pkg->pe[i].asn, "ef-spn");
 	}
@@ -33,6 +35,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	size_t len = 0;
 	long i;
 	ProfileElement_t *pe;
+	const pkg_pe *owner = NULL;
 	File_t *f;
 
 	if (!pkg || !out)
@@ -45,7 +48,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	pe = pkg->pe[i].asn;
 
 	f = file_created(fs_file(pe, "ef-imsi"));
-	if (f && file_content(ORSP_PE_USIM, f, "ef-imsi", buf, sizeof(buf), &len) == ORSP_OK &&
+	if (f && file_content(&pkg->pe[i], f, "ef-imsi", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_imsi_decode_ef(buf, len, out->imsi) == ORSP_OK)
 		out->has_imsi = true;
 
@@ -59,7 +62,7 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 	if (!f || (!file_do_not_create(f) && !file_defines_content(f)))
 		out->mnc_len = 2;
 	f = file_created(f);
-	if (f && file_content(ORSP_PE_USIM, f, "ef-ad", buf, sizeof(buf), &len) == ORSP_OK &&
+	if (f && file_content(&pkg->pe[i], f, "ef-ad", buf, sizeof(buf), &len) == ORSP_OK &&
 	    len > 0) {
 		out->has_ad = true;
 		out->ad_len = len < sizeof(out->ad) ? len : sizeof(out->ad);
@@ -69,8 +72,8 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 			out->mnc_len = buf[3] & 0x0Fu;
 	}
 
-	f = file_created(spn_file(pkg, (size_t)i));
-	if (f && file_content(pkg->pe[i].type, f, "ef-spn", buf, sizeof(buf), &len) == ORSP_OK &&
+	f = file_created(spn_file(pkg, (size_t)i, &owner));
+	if (f && file_content(owner, f, "ef-spn", buf, sizeof(buf), &len) == ORSP_OK &&
 	    orsp_spn_decode_ef(buf, len, &out->spn_display, out->spn, sizeof(out->spn)) == ORSP_OK)
 		out->has_spn = true;
 	orsp_err_clear();

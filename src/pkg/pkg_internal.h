@@ -74,10 +74,11 @@ File_t *fs_file(ProfileElement_t *pe, const char *name);
 OBJECT_IDENTIFIER_t *fs_template(ProfileElement_t *pe);
 /* The Fcp of a File, or NULL. */
 Fcp_t *file_fcp(const File_t *f);
-/* The linearised content (see orsp_pkg_file_read) of file `name` of a PE of type pe: name
- * picks the TS 31.102 default size, and (pe, name) the template's default content, laid
- * under the package's content when the package gives no fill or repeat pattern. */
-ORSP_MUST_CHECK orsp_err file_content(orsp_pe_type pe, const File_t *f, const char *name,
+/* The linearised content (see orsp_pkg_file_read) of file `name` of PE pe: its size the
+ * package's, else the TS 31.102 default (name), else the template's (pe's type and template,
+ * name); the template's default content laid under the package's content when the package
+ * gives no fill or repeat pattern. */
+ORSP_MUST_CHECK orsp_err file_content(const pkg_pe *pe, const File_t *f, const char *name,
                                       uint8_t *buf, size_t cap, size_t *len);
 /* The file's size: its efFileSize (1 to 4 bytes, big-endian) when given, else
  * file_default_size(name), which is 0 for a file TS 31.102 does not fix. */

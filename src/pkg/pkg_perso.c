@@ -227,7 +227,7 @@ static orsp_err apply_acc(orsp_pkg *c, size_t i, const char *imsi)
 	 * template's to derive: writing it would be refused, and with it the whole IMSI */
 	if (file_do_not_create(f))
 		return ORSP_OK;
-	e = file_content(c->pe[i].type, f, "ef-acc", acc, sizeof(acc), &len);
+	e = file_content(&c->pe[i], f, "ef-acc", acc, sizeof(acc), &len);
 	if (e)
 		return e;
 	if (!file_defines_content(f) || len < 2) {
@@ -274,7 +274,7 @@ static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 				e = pe_errf(i, c->pe[i].type, ORSP_E_NOT_FOUND,
 				            "no ef-ad in the template: cannot set the MNC length");
 			if (!e)
-				e = file_content(c->pe[i].type, f, "ef-ad", ad, sizeof(ad), &len);
+				e = file_content(&c->pe[i], f, "ef-ad", ad, sizeof(ad), &len);
 			if (!e && !file_defines_content(f))
 				len = ad_template_default(ad, len); /* only a size, or nothing */
 			if (!e && len < 4)
@@ -406,7 +406,7 @@ static orsp_err apply_spn(orsp_pkg *c, const orsp_pkg_perso *p)
 		if (display < 0) {
 			/* Keep the template's display condition when it defines one. */
 			display = 0;
-			if (file_content(c->pe[i].type, f, "ef-spn", cur, sizeof(cur), &len) ==
+			if (file_content(&c->pe[i], f, "ef-spn", cur, sizeof(cur), &len) ==
 			        ORSP_OK &&
 			    len > 0 && cur[0] != 0xFF)
 				display = cur[0];

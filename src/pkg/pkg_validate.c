@@ -182,7 +182,7 @@ static void check_ef_iccid(vctx *v, size_t i, const char *iccid)
 	if (!f)
 		return;
 	/* One this check cannot read is not skipped. */
-	if (file_content(ORSP_PE_MF, f, "ef-iccid", buf, sizeof(buf), &len) != ORSP_OK) {
+	if (file_content(&v->pkg->pe[i], f, "ef-iccid", buf, sizeof(buf), &len) != ORSP_OK) {
 		add(v, true, (long)i, "cannot check ef-iccid (10 bytes in TS 102 221 §13.2): %s",
 		    orsp_err_detail());
 		return;
@@ -1024,7 +1024,8 @@ static void check_usim_aid(vctx *v)
 		uint8_t *buf = dir ? malloc(DIR_MAX) : NULL;
 		size_t len = 0, rec;
 
-		if (buf && file_content(ORSP_PE_MF, dir, "ef-dir", buf, DIR_MAX, &len) == ORSP_OK &&
+		if (buf &&
+		    file_content(&pkg->pe[mf], dir, "ef-dir", buf, DIR_MAX, &len) == ORSP_OK &&
 		    (rec = file_record_len(dir, len)) > 0) {
 			for (size_t off = 0; off + rec <= len && !dir_aid; off += rec) {
 				orsp_reader r;
@@ -1108,7 +1109,7 @@ static void check_imsi(vctx *v)
 			    "31.102");
 			continue;
 		}
-		if (file_content(ORSP_PE_USIM, f, "ef-imsi", buf, sizeof(buf), &len) != ORSP_OK) {
+		if (file_content(&pkg->pe[i], f, "ef-imsi", buf, sizeof(buf), &len) != ORSP_OK) {
 			/* TS 31.102 §4.2.2: 9 bytes; one this check cannot read is not skipped */
 			add(v, true, (long)i, "cannot check ef-imsi (9 bytes in TS 31.102): %s",
 			    orsp_err_detail());
