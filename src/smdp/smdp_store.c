@@ -1597,6 +1597,18 @@ static bool order_open(orsp_smdp_state st)
 	       st == ORSP_SMDP_RELEASED;
 }
 
+/* p, an order reopened (Released again after a delivery its eUICC postponed), made Downloaded
+ * again for the package of an earlier session, which may be installed: audited with detail,
+ * no report (that package's result will make one), so that the result decides as for a
+ * Downloaded profile. extra: more of the UPDATE's SET. */
+static orsp_err keep_for_package(orsp_smdp *s, orsp_smdp_profile *p, const char *extra,
+                                 const char *detail)
+{
+	static const progress_note none = {.point = 0};
+
+	return set_state_note(s, p, ORSP_SMDP_EV_DOWNLOADED, extra, detail, &none);
+}
+
 static orsp_err es9p_present(orsp_db *db, bool *yes);
 
 /* The open order p past its expiry, in the caller's transaction: Unavailable (*expired);
@@ -1608,7 +1620,6 @@ static orsp_err es9p_present(orsp_db *db, bool *yes);
  * sessions: the ES9+ tables are there (es9p_present). */
 static orsp_err expire_order(orsp_smdp *s, orsp_smdp_profile *p, bool sessions, bool *expired)
 {
-	static const progress_note none = {.point = 0};
 	bool waits = false;
 	orsp_err err = ORSP_OK;
 
@@ -1617,9 +1628,8 @@ static orsp_err expire_order(orsp_smdp *s, orsp_smdp_profile *p, bool sessions, 
 		err =
 		    smdp_es9p_package_waiting(s->db, p->iccid, p->eid, p->matching_id, "", &waits);
 	if (!err && waits)
-		return set_state_note(s, p, ORSP_SMDP_EV_DOWNLOADED, ", due_at = NULL",
-		                      "order expired: kept for an earlier session's package",
-		                      &none);
+		return keep_for_package(s, p, ", due_at = NULL",
+		                        "order expired: kept for an earlier session's package");
 	if (!err)
 		err = set_state(s, p, ORSP_SMDP_EV_EXPIRE, ", due_at = NULL", "order expired");
 	if (!err)
@@ -2001,7 +2011,6 @@ orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid, co
 
 orsp_err smdp_keep_for_earlier(orsp_smdp *s, const char *iccid, const char *detail)
 {
-	static const progress_note none = {.point = 0};
 	orsp_err err;
 	orsp_smdp_profile p;
 
@@ -2012,7 +2021,7 @@ orsp_err smdp_keep_for_earlier(orsp_smdp *s, const char *iccid, const char *deta
 		return err;
 	err = load(s, BY_ICCID, iccid, &p);
 	if (!err && p.state == ORSP_SMDP_RELEASED)
-		err = set_state_note(s, &p, ORSP_SMDP_EV_DOWNLOADED, "", detail, &none);
+		err = keep_for_package(s, &p, "", detail);
 	return finish(s, err);
 }
 
@@ -2091,10 +2100,9 @@ static orsp_err cc_exhausted(orsp_smdp *s, orsp_smdp_profile *p, const char *tid
 	 * Downloaded profile (its failure the order's Error; it stayed Released, and a failure
 	 * decided nothing, until session 68) */
 	if (!err && *kept && p->state == ORSP_SMDP_RELEASED)
-		err = set_state_note(s, p, ORSP_SMDP_EV_DOWNLOADED, "",
-		                     "mismatch, retries exhausted: kept for an earlier session's "
-		                     "package",
-		                     &(progress_note){.point = 0});
+		err = keep_for_package(s, p, "",
+		                       "mismatch, retries exhausted: kept for an earlier session's "
+		                       "package");
 	else if (!err && *kept && note_kept)
 		err = audit(s, "checkCc", p->iccid, orsp_smdp_state_name(p->state),
 		            orsp_smdp_state_name(p->state),
