@@ -1490,30 +1490,41 @@ orsp_err smdp_es9p_package_waiting(orsp_db *db, const char *iccid, const char *e
 	return e;
 }
 
-/* A Released order with no download left (reopened at its limit): it ends in Error,
- * reported, as getBoundProfilePackage ends one, unless a session of the eUICC has its
- * package out with no result (one a postponed retry superseded): the eUICC may hold the
- * profile from it, whose result decides. Checked again in the transaction that writes. */
+/* The order of profile iccid (matching ID mid) has no download left, in the caller's
+ * transaction: it ends in Error, reported, unless another session of the eUICC than tid_hex
+ * has its package out with no result (one authenticated in parallel, or one a retry
+ * superseded): the eUICC may hold the profile from it, whose result decides; a Released
+ * (reopened) order is made Downloaded again for it (smdp_keep_for_earlier), so that
+ * package's failure is then the order's Error. */
+static orsp_err limit_reached(ctx *c, const char *iccid, const char *eid, const char *mid,
+                              const char *tid_hex)
+{
+	bool waits = false;
+	orsp_err e = smdp_es9p_package_waiting(c->db, iccid, eid, mid, tid_hex, &waits);
+
+	if (!e && !waits)
+		e = orsp_smdp_mark_error(c->s, iccid, ORSP_SMDP_FAIL_RETRIES,
+		                         "download retries exceeded");
+	else if (!e)
+		e = smdp_keep_for_earlier(c->s, iccid,
+		                          "download retries exceeded: kept for an earlier "
+		                          "session's package");
+	return e;
+}
+
+/* A Released order with no download left (reopened at its limit), at authenticateClient:
+ * limit_reached, as getBoundProfilePackage ends one. Checked again in the transaction that
+ * writes. */
 static orsp_err released_at_limit(ctx *c, const char *iccid, const char *eid)
 {
 	orsp_smdp_profile p;
-	bool waits = false;
 	orsp_err e = orsp_db_begin(c->db);
 
 	if (e)
 		return e;
 	e = orsp_smdp_get(c->s, iccid, &p);
-	if (!e && p.state == ORSP_SMDP_RELEASED && p.download_attempts >= p.download_limit) {
-		e = smdp_es9p_package_waiting(c->db, p.iccid, eid, p.matching_id, "", &waits);
-		if (!e && !waits)
-			e = orsp_smdp_mark_error(c->s, p.iccid, ORSP_SMDP_FAIL_RETRIES,
-			                         "download retries exceeded");
-		/* Downloaded again: that package's failure is then the order's Error */
-		else if (!e)
-			e = smdp_keep_for_earlier(c->s, p.iccid,
-			                          "download retries exceeded: kept for an earlier "
-			                          "session's package");
-	}
+	if (!e && p.state == ORSP_SMDP_RELEASED && p.download_attempts >= p.download_limit)
+		e = limit_reached(c, p.iccid, eid, p.matching_id, "");
 	if (e) {
 		orsp_db_rollback(c->db);
 		return e;
@@ -2426,17 +2437,8 @@ static orsp_err get_bound_profile_package(ctx *c)
 			 * from it, whose result decides, as for the confirmation code (until
 			 * session 66 the profile went to Error, and that success was `profile
 			 * not downloaded`; until session 68 when Released) */
-			bool waits = false;
 			limit = true;
-			e = smdp_es9p_package_waiting(c->db, se.iccid, se.eid, se.mid, tid_hex,
-			                              &waits);
-			if (!e && !waits)
-				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
-				                         "download retries exceeded");
-			else if (!e && p.state == ORSP_SMDP_RELEASED)
-				e = smdp_keep_for_earlier(c->s, se.iccid,
-				                          "download retries exceeded: kept for an "
-				                          "earlier session's package");
+			e = limit_reached(c, se.iccid, se.eid, se.mid, tid_hex);
 		} else if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
 			if (!bpp)
 				e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile",
