@@ -442,14 +442,14 @@ static uint16_t dispatch(orsp_euicc_apdu_ctx *ctx, const uint8_t *buf, size_t le
 	 * (one refused for its length or class too), loses it. Until session 68 one on another
 	 * channel that returned no data (TERMINAL CAPABILITY, an intermediate STORE DATA block,
 	 * SELECT with P2 0C, a refusal) left it for a later GET RESPONSE, which no UICC serves. */
-	bool fetch = len >= 4 && orsp_apdu_decode_cla(buf[0], &ch, &prop) == ORSP_SW_OK &&
-	             buf[1] == INS_GET_RESPONSE && ctx->rsp_channel == (int8_t)ch;
+	uint16_t sw = len >= 4 ? orsp_apdu_decode_cla(buf[0], &ch, &prop) : ORSP_SW_WRONG_LENGTH;
+	bool fetch =
+	    sw == ORSP_SW_OK && buf[1] == INS_GET_RESPONSE && ctx->rsp_channel == (int8_t)ch;
 	if (ctx->rsp_channel >= 0 && !fetch)
 		euicc_drop_rsp(ctx);
 	if (len < 4)
 		return euicc_fail(ORSP_SW_WRONG_LENGTH,
 		                  "APDU of %zu bytes: shorter than its header", len);
-	uint16_t sw = orsp_apdu_decode_cla(buf[0], &ch, &prop);
 	if (sw != ORSP_SW_OK)
 		return euicc_fail(sw, "CLA %02X not supported", buf[0]);
 	if (orsp_apdu_parse(buf, len, &a) != ORSP_OK)
