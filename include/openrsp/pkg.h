@@ -253,6 +253,13 @@ size_t orsp_pkg_tpl_size(const orsp_pkg_tpl_file *t, const char *oid);
  * openrsp's eUICC apply it. */
 ORSP_MUST_CHECK orsp_err orsp_pkg_ef_layout_check(const char *name, uint8_t fd, size_t rec_len,
                                                   size_t size);
+/* Lay a file's pattern over dst (n bytes, TS 102 222 §6.3.2.2): a fill pattern written once
+ * and its last byte repeated, a repeat pattern (repeat) repeated whole; in a linear fixed or
+ * cyclic file each record (rec_len) starts the pattern afresh, in a transparent file (rec_len
+ * 0) the file does. No pattern (plen 0): 'FF'. Both the package side (orsp_pkg_file_read)
+ * and openrsp's eUICC lay files so. */
+void orsp_pkg_fill_pattern(uint8_t *dst, size_t n, size_t rec_len, const uint8_t *pat, size_t plen,
+                           bool repeat);
 /* Whether fid names no file of a directory (TS 102 221 §8.3): 3F00 (the MF's), 7FFF (the
  * current ADF), FFFF. Both the validator and openrsp's eUICC refuse a file of such an ID. */
 bool orsp_pkg_fid_reserved(uint16_t fid);

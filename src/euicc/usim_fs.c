@@ -136,22 +136,6 @@ static orsp_err member_fcp(orsp_slice raw, size_t i, raw_fcp *out, bool *do_not_
 	return ORSP_OK;
 }
 
-/* TS 102 222 §6.3.2.2: a fill pattern is written once and its last byte repeated, a repeat
- * pattern repeated whole; in a linear fixed or cyclic file each record starts the pattern
- * afresh (rec_len), in a transparent file (rec_len 0) the file does. No pattern: 'FF'. */
-static void fill_pattern(uint8_t *dst, size_t n, size_t rec_len, const uint8_t *pat, size_t plen,
-                         bool repeat)
-{
-	size_t unit = rec_len ? rec_len : n;
-
-	memset(dst, 0xFF, n);
-	if (!pat || plen == 0)
-		return;
-	for (size_t r = 0; r < n; r += unit)
-		for (size_t b = 0; b < unit && r + b < n; b++)
-			dst[r + b] = repeat ? pat[b % plen] : b < plen ? pat[b] : pat[plen - 1];
-}
-
 /* The File's fillFileOffset / fillFileContent members over dst (PEDefinitions: an offset
  * counts from the end of the previous content); *end: past the last content byte, or 0. */
 static orsp_err put_content(orsp_slice members, uint8_t *dst, size_t cap, size_t *end)
@@ -255,7 +239,7 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 	if (size > room)
 		return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
 		                 ORSP_USIM_DATA_MAX);
-	fill_pattern(dst, size, record ? f->rec_len : 0, pat, plen, repeat);
+	orsp_pkg_fill_pattern(dst, size, record ? f->rec_len : 0, pat, plen, repeat);
 	if (pf && pf->n_content && fcp) {
 		/* content on top of the pattern; bytes past the size extend the file, 'FF'
 		 * between */

@@ -100,6 +100,19 @@ const orsp_pkg_tpl_file *orsp_pkg_tpl_find(orsp_pe_type pe, const char *name)
 	return NULL;
 }
 
+void orsp_pkg_fill_pattern(uint8_t *dst, size_t n, size_t rec_len, const uint8_t *pat, size_t plen,
+                           bool repeat)
+{
+	size_t unit = rec_len ? rec_len : n;
+
+	memset(dst, 0xFF, n);
+	if (!pat || plen == 0)
+		return;
+	for (size_t r = 0; r < n; r += unit)
+		for (size_t b = 0; b < unit && r + b < n; b++)
+			dst[r + b] = repeat ? pat[b % plen] : b < plen ? pat[b] : pat[plen - 1];
+}
+
 bool orsp_pkg_fid_reserved(uint16_t fid)
 {
 	return fid == 0x3F00 || fid == 0x7FFF || fid == 0xFFFF;

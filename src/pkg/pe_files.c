@@ -135,18 +135,6 @@ bool file_defines_content(const File_t *f)
 	return false;
 }
 
-/* TS 102 222 §6.3.2.2: a fill pattern is written once and its last byte repeated; a repeat
- * pattern is repeated whole; each record (unit) of a linear fixed or cyclic file starts the
- * pattern afresh (as the eUICC's file system does, usim_fs.c). */
-static void lay_pattern(uint8_t *buf, size_t n, size_t unit, const uint8_t *pat, size_t plen,
-                        bool repeat)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t b = i % unit;
-		buf[i] = repeat ? pat[b % plen] : b < plen ? pat[b] : pat[plen - 1];
-	}
-}
-
 orsp_err file_content(const pkg_pe *pe, const File_t *f, const char *name, uint8_t *buf, size_t cap,
                       size_t *len)
 {
@@ -177,13 +165,15 @@ orsp_err file_content(const pkg_pe *pe, const File_t *f, const char *name, uint8
 		size_t n = size ? size : (size_t)fill->size;
 		if (n > cap)
 			return orsp_errf(ORSP_E_RESOURCE, "%s: no room", name);
-		lay_pattern(buf, n, file_record_len(f, n), fill->buf, (size_t)fill->size, false);
+		orsp_pkg_fill_pattern(buf, n, file_record_len(f, n), fill->buf, (size_t)fill->size,
+		                      false);
 		end = n;
 	} else if (repeat && repeat->size > 0) {
 		size_t n = size ? size : (size_t)repeat->size;
 		if (n > cap)
 			return orsp_errf(ORSP_E_RESOURCE, "%s: no room", name);
-		lay_pattern(buf, n, file_record_len(f, n), repeat->buf, (size_t)repeat->size, true);
+		orsp_pkg_fill_pattern(buf, n, file_record_len(f, n), repeat->buf,
+		                      (size_t)repeat->size, true);
 		end = n;
 	} else if (size && t && t->fill &&
 	           orsp_hex_decode(t->fill, tpat, sizeof(tpat), &plen) == ORSP_OK && plen) {
@@ -192,7 +182,7 @@ orsp_err file_content(const pkg_pe *pe, const File_t *f, const char *name, uint8
 		size_t unit = file_record_len(f, size);
 		if (unit == size && t->rec_len && size % t->rec_len == 0)
 			unit = t->rec_len;
-		lay_pattern(buf, size, unit, tpat, plen, false);
+		orsp_pkg_fill_pattern(buf, size, unit, tpat, plen, false);
 	}
 	for (int i = 0; f && i < f->list.count; i++) {
 		const struct File__Member *m = f->list.array[i];
