@@ -1914,27 +1914,15 @@ static void test_ust_template_size(void **state)
 	assert_int_equal(orsp_pkg_tpl_size(t, ORSP_PKG_TPL_USIM_V2), 9);
 }
 
-/* Content the package gives for part of a template file goes on the template's default
- * content (TCA Annex A), as the package's own fill or repeat pattern would be under it: an
- * EF.AD of 4 bytes with content '01' is 01 00 00 02 (a 2-digit MNC), where the eUICC served
- * 01 FF FF FF and orsp_pkg_get_usim read no MNC length. EF.KEYS ('07FF', 33 bytes) with
- * content at offset 2 keeps its key set identifier 07. */
-static void test_partial_content_on_template(void **state)
+/* A package whose PE-USIM has EF.AD member `ad` (hex) of content 01: 01 00 00 02 as the
+ * package side reads it (orsp_pkg_get_usim, orsp_pkg_file_read) and as the eUICC serves it. */
+static void ad_01_on_template(const char *ad)
 {
-	size_t len;
-	uint8_t *upp = v7_usim_member(0xB5,
-	                              "A10B"
-	                              "82024121"
-	                              "83026FAD"
-	                              "800104"
-	                              "830101",
-	                              &len);
+	size_t len, n = 0;
+	uint8_t *upp = v7_usim_member(0xB5, ad, &len), buf[64];
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_usim u;
-	uint8_t buf[64];
-	size_t n = 0;
 	card *c;
-	(void)state;
 
 	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
 	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
@@ -1953,28 +1941,33 @@ static void test_partial_content_on_template(void **state)
 	expect(c, "00A4000C026FAD", 0x9000, NULL);
 	expect(c, "00B0000004", 0x9000, "01000002");
 	card_free(c);
+}
 
+/* Content the package gives for part of a template file goes on the template's default
+ * content (TCA Annex A), as the package's own fill or repeat pattern would be under it: an
+ * EF.AD of 4 bytes with content '01' is 01 00 00 02 (a 2-digit MNC), where the eUICC served
+ * 01 FF FF FF and orsp_pkg_get_usim read no MNC length. EF.KEYS ('07FF', 33 bytes) with
+ * content at offset 2 keeps its key set identifier 07. */
+static void test_partial_content_on_template(void **state)
+{
+	size_t len;
+	uint8_t *upp;
+	card *c;
+	(void)state;
+
+	/* a size of 4 given */
+	ad_01_on_template("A10B"
+	                  "82024121"
+	                  "83026FAD"
+	                  "800104"
+	                  "830101");
 	/* the same EF.AD without a size (as TS.48 gives it): the template's 4 bytes, read so
 	 * by the package side too (it read the content alone, 1 byte, no MNC length: until
 	 * session 68) */
-	upp = v7_usim_member(0xB5,
-	                     "A108"
-	                     "82024121"
-	                     "83026FAD"
-	                     "830101",
-	                     &len);
-	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
-	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
-	assert_int_equal(u.ad_len, 4);
-	assert_memory_equal(u.ad, "\x01\x00\x00\x02", 4);
-	assert_int_equal(u.mnc_len, 2);
-	orsp_pkg_free(pkg);
-	c = card_new(upp, len, NULL, 0);
-	free(upp);
-	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
-	expect(c, "00A4000C026FAD", 0x9000, NULL);
-	expect(c, "00B0000004", 0x9000, "01000002");
-	card_free(c);
+	ad_01_on_template("A108"
+	                  "82024121"
+	                  "83026FAD"
+	                  "830101");
 
 	upp = v7_usim_member(0xA5,
 	                     "A10B"
