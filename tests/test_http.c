@@ -901,6 +901,21 @@ static void test_client_malformed_answers(void **state)
 		assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
 		assert_ok(get_canned(cl_list, strlen(cl_list), &fail));
 	}
+	/* Content-Type or X-Admin-Protocol twice, even the same value: PROTOCOL (the first was
+	 * taken) */
+	{
+		static const char *const twice[] = {
+		    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		    "Content-Type: text/html\r\nContent-Length: 2\r\n\r\n{}",
+		    "HTTP/1.1 200 OK\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\nX-Admin-Protocol: "
+		    "gsma/rsp/v2.2.0\r\nContent-Length: 2\r\n\r\n{}",
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(twice); i++) {
+			e = get_canned(twice[i], strlen(twice[i]), &fail);
+			assert_err(e, ORSP_E_MALFORMED, "given 2 times");
+			assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+		}
+	}
 	/* a Content-Length value too long to compare (64 characters or more; libcurl reads the
 	 * leading zeros as 2): PROTOCOL, not compared cut short */
 	{

@@ -359,6 +359,11 @@ static orsp_err get_header(CURL *curl, const char *name, char *dst, size_t cap)
 	dst[0] = '\0';
 	if (curl_easy_header(curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
 		return ORSP_OK;
+	/* a field of one value (RFC 9110 §5.3, §8.3): given twice, which one the sender meant
+	 * is unknown (the first was taken) */
+	if (h->amount > 1)
+		return orsp_errf(ORSP_E_MALFORMED, "response header %s given %zu times", name,
+		                 h->amount);
 	size_t n = strlen(h->value);
 	if (n >= cap)
 		return orsp_errf(ORSP_E_MALFORMED, "response header %s longer than %zu", name,
