@@ -1746,8 +1746,12 @@ static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
 	for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++)
 		if (aka.sqn_init[j] > seq)
 			seq = aka.sqn_init[j];
-	if (seq > (ORSP_AKA_SQN_MAX >> an->ind_bits))
-		return orsp_errf(ORSP_E_USAGE, "sqnInit %" PRIu64 " too large for the AuC", seq);
+	/* at SEQ's top no later SQN is fresh: the AuC could make no vector (orsp_aka_sqn_next
+	 * refuses the wrap), so it is refused here as a larger one is (it was taken) */
+	if (seq >= (ORSP_AKA_SQN_MAX >> an->ind_bits))
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "sqnInit %" PRIu64 " too large for the AuC: no SQN would follow it", seq);
 	an->sqn_delta = aka.sqn_delta;
 	an->sqn = seq << an->ind_bits;
 	return ORSP_OK;

@@ -995,7 +995,7 @@ fi
 # the AuC subscriber store when asked"; until session 67 only generate did). Packages built
 # here with known keys: the AuC must hold exactly those, with the algorithm and SQN range.
 IA=$T/import-auc
-mkdir -p "$IA/pk" "$IA/bad"
+mkdir -p "$IA/pk" "$IA/pk2" "$IA/bad"
 IK=000102030405060708090a0b0c0d0e0f
 IOPC=0f0e0d0c0b0a09080706050403020100
 run profile build --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
@@ -1034,6 +1034,23 @@ expect "a known IMSI rc" 1 "$rc"
 has "a known IMSI named" "001017000000710" "$err"
 has "neither store keeps it" "nothing of this profile was written by this run" "$err"
 nothing_left "$IA/s2.db" "$IA/s2.db.kek"
+# sqnInit at SEQ's top (2^43 - 1 with 5 IND bits): the AuC could make no vector after it
+# (it was taken, and every vector then failed with "SEQ would wrap around"); one below it is
+# taken
+run profile build --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid "$(luhn 898824700000007102)" --imsi 001017000000712 --k "$IK" --opc "$IOPC" \
+	--sqn-init 8796093022207 -o "$IA/bad/top.der"
+expect "build with sqnInit at the top" 0 "$rc"
+failure "sqnInit 8796093022207 too large for the AuC: no SQN would follow it" \
+	smdp profile import "$IA/bad/top.der" --db "$IA/s3.db" --auc "$IA/a3.db"
+nothing_left "$IA/s3.db" "$IA/s3.db.kek" "$IA/a3.db" "$IA/a3.db.kek"
+run profile build --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid "$(luhn 898824700000007103)" --imsi 001017000000713 --k "$IK" --opc "$IOPC" \
+	--sqn-init 8796093022206 -o "$IA/pk2/below.der"
+run smdp profile import "$IA/pk2/below.der" --db "$IA/s3.db" --auc "$IA/a3.db"
+expect "sqnInit below the top imported" 0 "$rc"
+run auc vector --db "$IA/a3.db" 001017000000713 --json
+expect "a vector after it" 0 "$rc"
 
 rm -rf "$T"
 finish
