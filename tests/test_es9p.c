@@ -3299,6 +3299,8 @@ static void test_certificate_codes(void **state)
 }
 
 static const char *other_notification(fx *f, unsigned seq, const char *address, const char *iccid);
+static json_t *other_notification_req(fx *f, unsigned seq, const char *address, const char *iccid,
+                                      bool bad_sig);
 
 /* Revocation (configuration `crl`): the CI's CRL listing the SGP.26 EUM refuses it
  * (8.1.2/6.1), the EUM's listing the eUICC refuses that (8.1.3/6.1); a CRL past its
@@ -3431,6 +3433,32 @@ static void test_revocation(void **state)
 			                    "certificate refused");
 			free(dr);
 			X509_CRL_free(r);
+		}
+		/* the stale EUM CRL not accepted: the eUICC's status is unknown, a 500 with
+		 * nothing recorded, so that the LPA keeps the notification (it was recorded
+		 * "certificate refused" and answered 204) */
+		{
+			size_t n = 9;
+			orsp_crl_store_free(f->svc.crls);
+			assert_int_equal(orsp_crl_store_new(&f->svc.crls), ORSP_OK);
+			assert_int_equal(orsp_crl_store_add_mem(f->svc.crls, da, la, "ci.crl"),
+			                 ORSP_OK);
+			assert_int_equal(orsp_crl_store_add_mem(f->svc.crls, db, lb, "eum.crl"),
+			                 ORSP_OK);
+			assert_int_equal(orsp_crl_store_bind(f->svc.crls, f->svc.cis, NULL),
+			                 ORSP_OK);
+			f->svc.crl_accept_stale = false;
+			assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n),
+			                 ORSP_OK);
+			size_t before = n;
+			call_internal_error(f, "handleNotification",
+			                    other_notification_req(f, 23, FQDN, NULL, false));
+			assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n),
+			                 ORSP_OK);
+			assert_int_equal(n, before);
+			assert_int_equal(
+			    count_of(f, "SELECT count(*) FROM es9p_notification WHERE seq = 23"),
+			    0);
 		}
 		orsp_crl_store_free(f->svc.crls);
 		f->svc.crls = NULL;
@@ -4771,21 +4799,17 @@ static void refused_notification(fx *f, unsigned seq)
 	assert_int_equal(http, 204);
 }
 
-/* handleNotification with an otherSignedNotification of the fixture's eUICC (SGP.26 NIST
- * key and certificates): NotificationMetadata {seq, enable, notificationAddress address,
- * iccid when not NULL}, signed; answered 204. Returns how it was judged. */
-static const char *other_notification_sig(fx *f, unsigned seq, const char *address,
-                                          const char *iccid, bool bad_sig)
+/* A handleNotification request with an otherSignedNotification of the fixture's eUICC
+ * (SGP.26 NIST key and certificates): NotificationMetadata {seq, enable, notificationAddress
+ * address, iccid when not NULL}, signed (the signature broken if bad_sig). */
+static json_t *other_notification_req(fx *f, unsigned seq, const char *address, const char *iccid,
+                                      bool bad_sig)
 {
-	static char result[64];
 	uint8_t meta[128], n[2048], sig[67], ef[10];
 	orsp_writer w;
 	orsp_der_mark m;
 	json_t *req = json_object();
-	orsp_stmt *st = NULL;
-	bool row = false;
 	size_t ml;
-	int http;
 
 	orsp_writer_init(&w, meta, sizeof(meta));
 	m = orsp_der_begin(&w, 0xBF2F);
@@ -4811,7 +4835,20 @@ static const char *other_notification_sig(fx *f, unsigned seq, const char *addre
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	put_b64(req, "pendingNotification", n, w.len);
-	assert_null(call(f, "handleNotification", req, &http));
+	return req;
+}
+
+/* other_notification_req sent, answered 204. Returns how it was judged. */
+static const char *other_notification_sig(fx *f, unsigned seq, const char *address,
+                                          const char *iccid, bool bad_sig)
+{
+	static char result[64];
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int http;
+
+	assert_null(call(f, "handleNotification",
+	                 other_notification_req(f, seq, address, iccid, bad_sig), &http));
 	assert_int_equal(http, 204);
 	assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s),
 	                                 "SELECT result FROM es9p_notification WHERE seq = ?1",

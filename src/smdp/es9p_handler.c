@@ -2931,6 +2931,7 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	orsp_ec_key *pub = NULL;
 	orsp_slice addr;
 	const char *result = "accepted";
+	es9p_code rev;
 	orsp_err e;
 
 	orsp_reader_init(&r, n->value.p, n->value.len);
@@ -2942,8 +2943,16 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	    orsp_cert_parse(feum.raw.p, feum.raw.len, &eum) ||
 	    orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid) != ORSP_OK)
 		result = "certificate refused";
-	else if (revocation(c, ci_of(c, eum), eum, feum.raw, fcert.raw) != ES9P_OK)
-		/* revoked, or its status unknown: one of the results pruned as unverified */
+	else if ((rev = revocation(c, ci_of(c, eum), eum, feum.raw, fcert.raw)) == ES9P_INTERNAL) {
+		/* its status unknown (a CRL past its nextUpdate, not yet valid or not verifying):
+		 * the SM-DP+'s own failure, a 500 after which the LPA keeps the notification and
+		 * sends it again, as authenticateClient answers 1.2/4.2 (it was recorded
+		 * "certificate refused" and answered 204, and the LPA removed a genuine
+		 * notification for good) */
+		e = ORSP_E_STATE;
+		goto out;
+	} else if (rev != ES9P_OK)
+		/* revoked: one of the results pruned as unverified */
 		result = "certificate refused";
 	else if (orsp_cert_public_key(euicc, &pub) ||
 	         orsp_ecdsa_verify(pub, meta.raw.p, meta.raw.len, sig) != ORSP_OK)
@@ -2988,8 +2997,8 @@ out:
 /* handleNotification answers 204 to every notification that parses, verified or not
  * (§5.6.4): the eUICC has nothing to do with an answer; what was received and how it was
  * judged is recorded. One that does not parse is answered 1.2/2.1, as any malformed request,
- * and not recorded. A storage failure is a 500, after which the LPA keeps the notification
- * and sends it again. */
+ * and not recorded. A storage failure, or a certificate whose revocation status is unknown,
+ * is a 500, after which the LPA keeps the notification and sends it again. */
 static orsp_err handle_notification(ctx *c)
 {
 	uint8_t *pn = NULL;
