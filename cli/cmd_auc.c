@@ -1352,8 +1352,9 @@ static const cli_cmd auc_cmds[] = {
                 "before the commit changes nothing and removes NEW; a failed commit keeps NEW\n"
                 "(the database may need it: check which KEK opens it). Refused while another\n"
                 "process has the database open: stop it first. Afterwards the database opens\n"
-                "only with NEW: move it in place of the old KEK file (or point --kek-file at\n"
-                "it); keep the old one only as long as older backups must stay readable.\n\n"
+                "only with NEW: copy the old KEK file aside (backups made before need it), then\n"
+                "move NEW in place of it (or point --kek-file at NEW); keep the copy only as\n"
+                "long as older backups must stay readable.\n\n"
                 "options:\n"
                 "  --new-kek-file NEW   the new KEK file (must not exist)\n" DB_HELP,
         .run = auc_rekey,

@@ -3819,9 +3819,10 @@ static const cli_cmd smdp_cmds[] = {
                 "check which KEK opens it). Refused while another process (`smdp serve`) has\n"
                 "the database open: stop the servers first. A download not yet past\n"
                 "authenticateClient starts over (its transactionId no longer verifies); one\n"
-                "past it goes on. Afterwards the database opens only with NEW: move it in\n"
-                "place of the old KEK file (or point --kek-file / kek_file at it); keep the old\n"
-                "one only as long as older backups must stay readable.\n\n"
+                "past it goes on. Afterwards the database opens only with NEW: copy the old KEK\n"
+                "file aside (backups made before need it), then move NEW in place of it (or\n"
+                "point --kek-file / kek_file at NEW); keep the copy only as long as older\n"
+                "backups must stay readable.\n\n"
                 "options:\n"
                 "  --new-kek-file NEW   the new KEK file (must not exist)\n" DB_HELP,
         .run = smdp_rekey,
