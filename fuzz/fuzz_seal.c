@@ -10,7 +10,8 @@
  *    named by the second byte replaced by the rest, as its file (second byte even) or as its
  *    plaintext, sealed under its own name and generation (odd);
  *  - bit 2: the provider: the file provider over device.key (the fixed key) and counter, or
- *    one in memory holding the fixed key and the counter;
+ *    one in memory holding the fixed key and the counter (its store's manifest sealed as one
+ *    created with a provider: "OSEALMP1", its own AAD; no device.key nor counter file);
  *  - bits 3-4, the monotonic counter against the manifest's: equal, one behind (the crash
  *    between a commit's manifest and its counter advance), one ahead (rollback), two behind;
  *  - bit 5, with a body: each entry's SHA-256 set to its record's, so that reads succeed;
@@ -23,7 +24,8 @@
  * most 128 entries, names of 1..32 of [a-z0-9._-], distinct names and generations, each
  * below next_gen, lengths up to 1 MiB, no trailing bytes):
  *  - open is ORSP_OK exactly when the manifest authenticates, the model accepts its body and
- *    its counter equals the provider's or is one ahead; otherwise ORSP_E_VERIFY, no other code;
+ *    its counter equals the provider's or is one ahead; otherwise ORSP_E_VERIFY, no other code,
+ *    but ORSP_E_USAGE for a raw manifest of the other kind's magic than the provider's;
  *  - a failed open leaves every file of the directory byte-identical and never calls the
  *    provider's close() nor moves its counter;
  *  - a successful open lists the model's names in order, each passing the name rules, reports
@@ -62,6 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_FILES 512
 
 static const char mf_aad[] = "openrsp-seal manifest", rc_aad[] = "openrsp-seal record";
+/* the manifest of a store created with a provider of the caller's (orsp_seal_create_with) */
+static const char mp_aad[] = "openrsp-seal provider manifest";
 static uint8_t key[ORSP_SEAL_KEY_LEN];
 static char dir[256];
 static uint8_t *rbuf; /* ORSP_SEAL_MAX_RECORD bytes, for the reads */
@@ -612,7 +616,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static snap before;
 	orsp_seal *s = NULL;
 	uint8_t flags, mode;
-	bool file_prov, auth;
+	bool file_prov, auth, other_kind = false;
 	size_t n, mf_len, budget = REC_BUDGET;
 	uint64_t c0, stored;
 	model m;
@@ -656,11 +660,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				check(orsp_sha256(pt, en->len, body + en->sha_off) == ORSP_OK);
 			write_record(en, pt);
 		}
-		mf_len = seal(mf, "OSEALMF1", mf_aad, sizeof(mf_aad) - 1, body, n);
+		mf_len = file_prov ? seal(mf, "OSEALMF1", mf_aad, sizeof(mf_aad) - 1, body, n)
+		                   : seal(mf, "OSEALMP1", mp_aad, sizeof(mp_aad) - 1, body, n);
 	}
 	write_bytes("manifest", mf, mf_len);
 	/* what the store should find in it */
-	auth = unseal(mf, mf_len, "OSEALMF1", mf_aad, sizeof(mf_aad) - 1, plain);
+	auth = file_prov ? unseal(mf, mf_len, "OSEALMF1", mf_aad, sizeof(mf_aad) - 1, plain)
+	                 : unseal(mf, mf_len, "OSEALMP1", mp_aad, sizeof(mp_aad) - 1, plain);
+	if (mf_len >= 8)
+		other_kind = !memcmp(mf, file_prov ? "OSEALMP1" : "OSEALMF1", 8);
 	model_parse(&m, plain, auth ? mf_len - OVERHEAD : 0);
 	m.ok &= auth;
 
@@ -700,7 +708,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.ok &= stored == c0 || (stored != UINT64_MAX && c0 == stored + 1);
 	if (!m.ok) {
 		static snap after;
-		check(e == ORSP_E_VERIFY && s == NULL);
+		check(e == (other_kind ? ORSP_E_USAGE : ORSP_E_VERIFY) && s == NULL);
 		check(mp.closes == 0 && mp.counter == stored);
 		snap_take(&after);
 		check(after.n == before.n);

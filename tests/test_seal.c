@@ -884,30 +884,40 @@ static void test_key_file_swapped(void **state)
 	assert_null(s);
 }
 
-/* A provider standing in for a TPM: key and counter held elsewhere. */
+/* A provider standing in for a TPM or TEE: a key of its own, never written to the store's
+ * directory, and a counter that need not start at 0. fail: the callback named fails. */
 typedef struct mem_prov {
 	uint8_t key[32];
 	uint64_t counter;
-	int advances, closes;
+	int keys, reads, advances, closes;
+	const char *fail;
 } mem_prov;
 
 static orsp_err mp_key(void *u, uint8_t key[32])
 {
-	memcpy(key, ((mem_prov *)u)->key, 32);
+	mem_prov *m = u;
+	m->keys++;
+	if (m->fail && strcmp(m->fail, "key") == 0)
+		return orsp_errf(ORSP_E_STORAGE, "test provider: no key");
+	memcpy(key, m->key, 32);
 	return ORSP_OK;
 }
 
 static orsp_err mp_read(void *u, uint64_t *v)
 {
-	*v = ((mem_prov *)u)->counter;
+	mem_prov *m = u;
+	m->reads++;
+	*v = m->counter;
 	return ORSP_OK;
 }
 
 static orsp_err mp_adv(void *u, uint64_t v)
 {
 	mem_prov *m = u;
-	if (v <= m->counter)
+	if (v <= m->counter || v != m->counter + 1) /* seal.h: the next value only */
 		return ORSP_E_STATE;
+	if (m->fail && strcmp(m->fail, "advance") == 0)
+		return orsp_errf(ORSP_E_STORAGE, "test provider: advance failed");
 	m->counter = v;
 	m->advances++;
 	return ORSP_OK;
@@ -918,33 +928,108 @@ static void mp_close(void *u)
 	((mem_prov *)u)->closes++;
 }
 
+/* A provider with a random key of its own and its counter at start. */
+static orsp_seal_provider mem_provider(mem_prov *m, uint64_t start)
+{
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(orsp_random(m->key, sizeof(m->key)), ORSP_OK);
+	m->counter = start;
+	return (orsp_seal_provider){m, mp_key, mp_read, mp_adv, mp_close};
+}
+
+/* Whether dir holds one of the file provider's files. */
+static bool file_prov_files(void)
+{
+	struct stat st;
+	return lstat(in("device.key"), &st) == 0 || lstat(in("counter"), &st) == 0 ||
+	       lstat(in("counter.tmp"), &st) == 0;
+}
+
+/* The store's manifest and record files copied to (or back from, removing the store's own
+ * first) the directory side. */
+static void files_copy(const char *side, bool back)
+{
+	char from[4200], to[4200];
+	const char *src = back ? side : dir;
+	struct dirent *de;
+	DIR *d;
+
+	assert_true(mkdir(side, 0700) == 0 || errno == EEXIST);
+	if (back) {
+		d = opendir(dir);
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, "manifest") == 0 || strstr(de->d_name, ".rec"))
+				assert_int_equal(unlink(in(de->d_name)), 0);
+		closedir(d);
+	}
+	d = opendir(src);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, "manifest") != 0 && !strstr(de->d_name, ".rec"))
+			continue;
+		snprintf(from, sizeof(from), "%.2000s/%.255s", src, de->d_name);
+		snprintf(to, sizeof(to), "%.2000s/%.255s", back ? dir : side, de->d_name);
+		copy_file(from, to);
+	}
+	closedir(d);
+}
+
 static void test_provider(void **state)
 {
 	orsp_seal *s = NULL;
-	mem_prov m = {0};
-	orsp_seal_provider p = {&m, mp_key, mp_read, mp_adv, mp_close};
+	mem_prov m, other;
+	orsp_seal_provider p = mem_provider(&m, 1000), po;
+	orsp_seal_record del = {"b", NULL, 0};
 	(void)state;
 
-	/* a store created with the file key, then used with the provider holding that key */
-	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
-	size_t n;
-	uint8_t *k = test_read_file(in("device.key"), &n);
-	assert_int_equal(n, 32);
-	memcpy(m.key, k, 32);
-	free(k);
+	/* created on the provider: its key, its counter read (not taken for 0), nothing of the
+	 * file provider's written; the first manifest at the counter + 1, the counter advanced */
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+	assert_false(file_prov_files());
+	assert_true(m.counter == 1001);
+	assert_int_equal(m.advances, 1);
+	assert_int_equal(m.closes, 0); /* create keeps no provider */
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_E_EXISTS);
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	assert_true(orsp_seal_counter(s) == 1001);
+	assert_int_equal(orsp_seal_count(s), 0);
 	put(s, "a", "alpha");
+	put(s, "b", "beta");
 	put(s, "a", "again");
+	assert_false(file_prov_files());
 	orsp_seal_close(s);
-	assert_int_equal(m.counter, 2);
-	assert_int_equal(m.advances, 2);
+	assert_true(m.counter == 1004);
+	assert_int_equal(m.advances, 4);
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	assert_true(orsp_seal_counter(s) == 1004);
 	assert_string_equal(get(s, "a"), "again");
+	assert_string_equal(get(s, "b"), "beta");
+	assert_int_equal(orsp_seal_commit(s, &del, 1), ORSP_OK);
 	orsp_seal_close(s);
 	assert_int_equal(m.closes, 2); /* by orsp_seal_close */
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "again");
+	assert_string_equal(get(s, "b"), "");
+	orsp_seal_close(s);
+	assert_false(file_prov_files());
+	assert_int_equal(m.closes, 3);
+	/* another key: refused */
+	other = m;
+	other.key[0] ^= 1;
+	po = p;
+	po.user = &other;
+	assert_int_equal(orsp_seal_open(dir, &po, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "does not authenticate"));
 	/* the provider's counter moved on (another state was written): rollback detected */
+	m.counter = 1010;
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+	/* one set back below the manifest: refused too */
 	m.counter = 5;
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "counter was rolled back"));
+	assert_true(m.counter == 5);
 	/* a failed open, early or late, leaves the provider to the caller: no close() (it ran
 	 * for the failures after the handle was made, until session 56) */
 	char longdir[PATH_MAX + 16];
@@ -952,35 +1037,270 @@ static void test_provider(void **state)
 	longdir[sizeof(longdir) - 1] = '\0';
 	assert_int_equal(orsp_seal_open(longdir, &p, &s), ORSP_E_USAGE);
 	assert_int_equal(orsp_seal_open(in("nothing-here"), &p, &s), ORSP_E_NOT_FOUND);
-	assert_int_equal(m.closes, 2);
+	assert_int_equal(m.closes, 3);
+	assert_null(s);
+}
+
+/* The provider's counter is out of the directory's reach: the store's files put back as they
+ * were (the whole store: a provider's has no counter file to put back with them) are refused,
+ * and so is a destroyed store's, put back over the one created after it on the same
+ * provider. */
+static void test_provider_rollback(void **state)
+{
+	char side[1100], gone[1100];
+	orsp_seal *s = NULL;
+	mem_prov m;
+	orsp_seal_provider p = mem_provider(&m, 1000);
+	(void)state;
+
+	snprintf(side, sizeof(side), "%.1000s.old", dir);
+	snprintf(gone, sizeof(gone), "%.1000s.gone", dir);
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	put(s, "a", "old");
+	orsp_seal_close(s);
+	files_copy(side, false);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	put(s, "a", "new");
+	put(s, "b", "more");
+	orsp_seal_close(s);
+	assert_true(m.counter == 1004);
+	files_copy(side, true);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+	assert_null(s);
+	assert_true(m.counter == 1004); /* not set back to the manifest's */
+	assert_int_equal(m.advances, 4);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+
+	/* a store destroyed, another created on the same provider: the first one's last
+	 * manifest is older than the new one's first */
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	put(s, "a", "destroyed");
+	orsp_seal_close(s);
+	files_copy(gone, false);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+	files_copy(gone, true);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+}
+
+static orsp_err fail_at(const char *point, void *arg);
+static orsp_err die_at(const char *point, void *arg);
+
+/* A crash at every write step of a commit on a provider, and in create between the manifest
+ * and the counter advance: the manifest one ahead of the counter is completed on open, as the
+ * file provider's is; a failed advance at create leaves no store. */
+static void test_provider_crash(void **state)
+{
+	static const char *const points[] = {"create: manifest", "create: counter advance"};
+	bool saw_ahead = false;
+	orsp_seal *s = NULL;
+	mem_prov m;
+	orsp_seal_provider p = mem_provider(&m, 1000);
+	const char *at;
+	struct stat st;
+	(void)state;
+
+	for (unsigned k = 1;; k++) {
+		orsp_seal_record r[2] = {{"a", (const uint8_t *)"new", 3}, {"b", NULL, 0}};
+		uint64_t before;
+		orsp_err e;
+		snprintf(dir, sizeof(dir), "%.900s/pcrash%u", test_tmpdir("seal"), k);
+		assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+		assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+		put(s, "a", "old");
+		put(s, "b", "bee");
+		before = m.counter;
+		orsp_seal_inject_crash(s, k);
+		e = orsp_seal_commit(s, r, 2);
+		orsp_seal_close(s);
+		if (e == ORSP_OK)
+			break;
+		saw_ahead |= m.counter == before && strstr(orsp_err_detail(), "counter advance");
+		assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+		assert_true(orsp_seal_counter(s) == m.counter);
+		if (strcmp(get(s, "a"), "old") == 0) {
+			assert_string_equal(get(s, "b"), "bee");
+			assert_true(m.counter == before);
+		} else {
+			assert_string_equal(get(s, "a"), "new");
+			assert_string_equal(get(s, "b"), "");
+			assert_true(m.counter == before + 1);
+		}
+		put(s, "c", "goes on");
+		orsp_seal_close(s);
+		assert_false(file_prov_files());
+	}
+	assert_true(saw_ahead);
+
+	/* create: the process dies before the manifest (no store; the next create works) and
+	 * before the counter advance (the manifest one ahead, completed by open) */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(points); i++) {
+		uint64_t start = m.counter;
+		int status = 0;
+		pid_t pid;
+		snprintf(dir, sizeof(dir), "%.900s/pkilled%zu", test_tmpdir("seal"), i);
+		at = points[i];
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			orsp_seal_set_test_hook(die_at, &at);
+			if (orsp_seal_create_with(dir, &p) != ORSP_OK)
+				_exit(2);
+			_exit(1); /* not reached: the hook ends the process */
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_true(m.counter == start); /* the child's provider was a copy */
+		if (i == 0) {
+			assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_NOT_FOUND);
+			assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+		}
+		assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+		assert_true(m.counter == start + 1 && orsp_seal_counter(s) == start + 1);
+		put(s, "a", "alpha");
+		orsp_seal_close(s);
+		assert_false(file_prov_files());
+	}
+
+	/* create: the advance, or the key, fails: no store left, the counter where it was */
+	snprintf(dir, sizeof(dir), "%.900s/pfail", test_tmpdir("seal"));
+	at = "create: counter advance";
+	orsp_seal_set_test_hook(fail_at, &at);
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_E_STORAGE);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_int_not_equal(stat(dir, &st), 0);
+	for (int i = 0; i < 2; i++) {
+		uint64_t start = m.counter;
+		m.fail = i ? "advance" : "key";
+		assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_E_STORAGE);
+		assert_non_null(strstr(orsp_err_detail(), "test provider"));
+		assert_int_not_equal(stat(dir, &st), 0);
+		assert_true(m.counter == start);
+	}
+	m.fail = NULL;
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	orsp_seal_close(s);
+}
+
+/* A store is opened with the kind of provider it was created with; the other kind, or the
+ * file provider's files beside a provider's store, are refused with a message naming it, and
+ * no provider is asked for a key first. */
+static void test_provider_kind(void **state)
+{
+	static const char *const strays[] = {"device.key", "counter", "counter.tmp"};
+	uint8_t b[8] = {0, 0, 0, 0, 0, 0, 0x03, 0xe9}; /* 1001 */
+	orsp_seal *s = NULL;
+	mem_prov m;
+	orsp_seal_provider p = mem_provider(&m, 1000), bad;
+	FILE *f;
+	int fd;
+	(void)state;
+
+	/* a store of the file provider, opened with a provider, created over */
+	create_with("a", "alpha");
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "open it without one"));
+	assert_int_equal(m.keys + m.reads + m.advances + m.closes, 0);
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_E_EXISTS);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+
+	/* a provider's store opened with the file provider */
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "open it with that provider"));
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
+	/* a file provider's file beside it: refused, not used, whatever it holds (here the
+	 * provider's own key and counter) */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(strays); i++) {
+		int keys = m.keys;
+		fd = open(in(strays[i]), O_WRONLY | O_CREAT | O_EXCL, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(i ? write(fd, b, 8) : write(fd, m.key, 32), i ? 8 : 32);
+		close(fd);
+		assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+		assert_non_null(strstr(orsp_err_detail(), strays[i]));
+		assert_int_equal(m.keys, keys);
+		assert_int_equal(unlink(in(strays[i])), 0);
+	}
+	/* its magic changed to the file provider's, the provider's key and counter put beside
+	 * it in the file provider's files: the manifest does not authenticate as one of the file
+	 * provider's (its own AAD) */
+	fd = open(in("device.key"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0 && write(fd, m.key, 32) == 32);
+	close(fd);
+	fd = open(in("counter"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0 && write(fd, b, 8) == 8);
+	close(fd);
+	f = fopen(in("manifest"), "r+b");
+	assert_non_null(f);
+	assert_int_equal(fwrite("OSEALMF1", 1, 8, f), 8);
+	fclose(f);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "does not authenticate"));
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+
+	/* create on a provider refuses the file provider's leftovers, and either create a
+	 * directory of record files without a manifest */
+	assert_true(mkdir(dir, 0700) == 0);
+	fd = open(in("device.key"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0 && write(fd, m.key, 32) == 32);
+	close(fd);
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "device.key"));
+	assert_int_equal(unlink(in("device.key")), 0);
+	fd = open(in("r0000000000000001.rec"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0 && write(fd, b, 8) == 8);
+	close(fd);
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "lost its manifest"));
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "lost its manifest"));
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+
+	/* a provider without one of its callbacks */
+	bad = p;
+	bad.counter_read = NULL;
+	assert_int_equal(orsp_seal_create_with(dir, &bad), ORSP_E_USAGE);
+	assert_int_equal(orsp_seal_open(dir, &bad, &s), ORSP_E_USAGE);
 }
 
 /* A monotonic counter at 2^64 - 1 and a manifest at 0: not "one ahead" (counter + 1 wraps to
  * 0), but a rollback. Open took it for the crash between a commit's manifest and its counter
  * advance and asked the provider to set the counter back to 0 (the file provider did so,
- * accepting the state; seal.h allows only values above the current one). */
+ * accepting the state; seal.h allows only values above the current one). A store on a
+ * provider starts at the provider's counter + 1, so it has no manifest at 0: its counter at
+ * 2^64 - 1 below a manifest at 1 is a rollback too, and no store is created on it. */
 static void test_counter_wrap(void **state)
 {
 	static const uint8_t top[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	orsp_seal *s = NULL;
-	mem_prov m = {0};
-	orsp_seal_provider p = {&m, mp_key, mp_read, mp_adv, mp_close};
+	mem_prov m;
+	orsp_seal_provider p = mem_provider(&m, 0);
 	uint8_t *b;
 	size_t n;
 	FILE *f;
 	(void)state;
 
-	assert_int_equal(orsp_seal_create(dir), ORSP_OK); /* manifest at counter 0 */
-	b = test_read_file(in("device.key"), &n);
-	assert_int_equal(n, 32);
-	memcpy(m.key, b, 32);
-	free(b);
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK); /* manifest at counter 1 */
 	m.counter = UINT64_MAX;
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
 	assert_non_null(strstr(orsp_err_detail(), "rollback"));
-	assert_int_equal(m.advances, 0);
+	assert_int_equal(m.advances, 1);
 	assert_true(m.counter == UINT64_MAX);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	/* no store is created on a counter at its end (its first manifest would be at 0) */
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_E_STATE);
+	assert_int_equal(m.advances, 1);
 	/* the file provider: refused, the counter file left as it was */
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK); /* manifest at counter 0 */
 	f = fopen(in("counter"), "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(top, 1, 8, f), 8);
@@ -1890,6 +2210,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_dir_mode, setup),
 	    cmocka_unit_test_setup(test_file_owner_mode, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
+	    cmocka_unit_test_setup(test_provider_rollback, setup),
+	    cmocka_unit_test_setup(test_provider_crash, setup),
+	    cmocka_unit_test_setup(test_provider_kind, setup),
 	    cmocka_unit_test_setup(test_counter_wrap, setup),
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
 	    cmocka_unit_test_setup(test_commit_exhausted, setup),

@@ -11,12 +11,14 @@
  *  - anti-rollback: every commit advances a monotonic counter after the manifest; on open the
  *    manifest's counter must equal it (or be one ahead: a crash between the two steps, then the
  *    advance is completed). An older manifest is refused.
- * The device key and the counter come from a provider, so that a TPM (NV counter, sealed key)
- * or a TEE can supply them. The default provider keeps both in files in the directory
- * (device.key, mode 0600; counter): that protects against reading and tampering by anyone
- * without the key, but NOT against someone who copies back an entire older directory with its
- * counter file; only a counter outside the directory's reach (TPM NV index, RPMB, TEE)
- * closes that. docs/seal.md says the same.
+ * The device key and the counter come from a provider. The default, the file provider, keeps
+ * both in files in the directory (device.key, mode 0600; counter): that protects against
+ * tampering by anyone without the key, but NOT against reading by whoever can read the
+ * directory (the key is beside the records), nor against someone who copies back an entire
+ * older directory with its counter file. A store created with a provider of the caller's
+ * (orsp_seal_create_with) has neither file; with a counter outside the directory's reach (a
+ * TPM NV index, RPMB, a TEE) it closes both. openrsp ships no such provider: `openrsp euicc`
+ * uses the file provider. docs/seal.md says the same.
  *
  * Record names: 1..ORSP_SEAL_NAME_MAX characters of [a-z0-9._-]. A handle is not
  * thread-safe; orsp_seal_open() takes an exclusive lock (flock on dir/lock) so that only one
@@ -39,15 +41,35 @@ typedef struct orsp_seal_record {
 	size_t len;
 } orsp_seal_record;
 
-/* Where the device key and the monotonic counter live. */
+/* Where the device key and the monotonic counter live, for a store created with it
+ * (orsp_seal_create_with) and opened with it (orsp_seal_open); NULL in both stands for the file
+ * provider. One provider, one store: a second store on the same counter would take the first's
+ * advances for a rollback, and one on the same key and counter could have the first's manifest
+ * put in its place. Every callback but close is required (ORSP_E_USAGE otherwise). An error a
+ * callback returns is passed on as it is, but ORSP_E_NOT_FOUND from device_key or
+ * counter_read on open, which is ORSP_E_VERIFY (the manifest is there, its key or counter
+ * gone).
+ *
+ * The order, the same as the file provider's: create and every commit first install the manifest
+ * sealed at the next value c + 1 (c: counter_read's answer at create, the manifest's counter at a
+ * commit), then call counter_advance(c + 1). A crash between the two leaves the manifest one
+ * ahead of the counter, which orsp_seal_open completes with counter_advance; a manifest behind
+ * the counter is a rollback and one further ahead a counter set back, both refused. */
 typedef struct orsp_seal_provider {
 	void *user;
-	/* The 32-byte device key. */
+	/* The 32-byte device key, the same at every call. It is copied into the handle and
+	 * wiped at orsp_seal_close: a TPM-sealed or TEE-held key is unsealed into the process's
+	 * memory (as TPM2_Unseal gives it); the interface has no call to seal inside the
+	 * provider, so a key that may never leave it cannot be used. */
 	orsp_err (*device_key)(void *user, uint8_t key[ORSP_SEAL_KEY_LEN]);
+	/* The counter's current value: any value (a TPM NV counter starts where its index's
+	 * highest count was), read once by create and once by each open. */
 	orsp_err (*counter_read)(void *user, uint64_t *value);
-	/* Set the counter to value (> the current value), durably, before returning. */
+	/* Set the counter to value (the current value + 1: the store asks for nothing else),
+	 * durably, before returning ORSP_OK. On an error the counter may be at either value:
+	 * the next open tells (a manifest one ahead is completed, an equal one taken). */
 	orsp_err (*counter_advance)(void *user, uint64_t value);
-	void (*close)(void *user); /* may be NULL */
+	void (*close)(void *user); /* may be NULL; run by orsp_seal_close only */
 } orsp_seal_provider;
 
 typedef struct orsp_seal orsp_seal;
@@ -65,11 +87,27 @@ typedef struct orsp_seal orsp_seal;
  * that lost its manifest: create refuses it (ORSP_E_EXISTS) and never removes a key there. */
 ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 
+/* Create an empty store in dir on provider (NULL: the file provider, orsp_seal_create). As
+ * orsp_seal_create for the directory, its checks and the lock, but no device.key and no counter
+ * file: dir must hold none of the file provider's files (device.key, counter, counter.tmp) nor
+ * record files without a manifest (ORSP_E_EXISTS: a store that lost its manifest). The first
+ * manifest is sealed under the provider's key at its counter + 1 (counter_read, then
+ * counter_advance after the manifest, as a commit does; ORSP_E_STATE for a counter at 2^64 -
+ * 1): a manifest sealed under that key before (a destroyed store's) is behind the new one's,
+ * unless a crash left it one ahead of the counter (docs/seal.md, "Providers"). The
+ * provider's errors are passed on; on any failure the manifest is removed (not the counter's
+ * advance, which a provider cannot undo). The provider is not kept and its close() is not
+ * called. The store opens only with a provider (orsp_seal_open). */
+ORSP_MUST_CHECK orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provider);
+
 /* Open the store in dir. ORSP_E_POLICY when group or others may write in dir, when another
  * user than the process's (or root) owns dir or a file of the store it reads, or when group
  * or others may write such a file (docs/seal.md, "Who may write the store"). provider NULL:
  * the file provider over dir (device.key must be a regular file that neither group nor
  * others can access: ORSP_E_POLICY otherwise; of 32 bytes: ORSP_E_VERIFY otherwise).
+ * ORSP_E_USAGE when a store created with a provider is opened without one, a store of the file
+ * provider with one, or the provider lacks a callback; ORSP_E_VERIFY when a store created with a
+ * provider has one of the file provider's files (device.key, counter, counter.tmp) beside it.
  * ORSP_E_NOT_FOUND when there is no store (no manifest); ORSP_E_VERIFY when the manifest or the
  * counter is not a regular file (a FIFO, a symbolic link: never waited on or followed), the
  * manifest does not authenticate (wrong key, tampering), is older than the counter (rollback), or
@@ -136,7 +174,8 @@ void orsp_seal_inject_crash(orsp_seal *s, unsigned n);
  *   "open: manifest read"       orsp_seal_open, right after it read the manifest
  *   "create: parent directory fsync"  orsp_seal_create, when it made dir, before it
  *                               fsyncs the directory holding dir
- *   "create: counter", "create: manifest"  orsp_seal_create, before writing each */
+ *   "create: counter", "create: manifest"  orsp_seal_create, before writing each
+ *   "create: counter advance"   orsp_seal_create_with a provider, after the manifest */
 void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void *arg);
 
 #endif

@@ -4,7 +4,9 @@
  *   device.key   32 random bytes, mode 0600 (file provider only)
  *   counter      the monotonic counter, 8 bytes big-endian (file provider only)
  *   manifest     "OSEALMF1" || IV(12) || GCM(device key, AAD "openrsp-seal manifest",
- *                manifest body) || tag(16)
+ *                manifest body) || tag(16) in a store of the file provider;
+ *                "OSEALMP1" || IV(12) || GCM(the provider's key, AAD "openrsp-seal provider
+ *                manifest", manifest body) || tag(16) in one created with another provider
  *   r<gen>.rec   "OSEALRC1" || IV(12) || GCM(device key, AAD "openrsp-seal record" || 00 ||
  *                name || 00 || gen(8, BE), record) || tag(16)
  * Manifest body: counter(8) next_gen(8) n(4) then per record: name_len(1) name gen(8)
@@ -35,6 +37,11 @@
 static const char mf_magic[MAGIC_LEN] = {'O', 'S', 'E', 'A', 'L', 'M', 'F', '1'};
 static const char rc_magic[MAGIC_LEN] = {'O', 'S', 'E', 'A', 'L', 'R', 'C', '1'};
 static const char mf_aad[] = "openrsp-seal manifest";
+/* A store created with a provider of the caller's (orsp_seal_create_with): its own magic, so
+ * that open tells the two kinds apart before asking any provider for a key, and its own AAD,
+ * so that a magic changed from one to the other does not authenticate even under one key. */
+static const char mp_magic[MAGIC_LEN] = {'O', 'S', 'E', 'A', 'L', 'M', 'P', '1'};
+static const char mp_aad[] = "openrsp-seal provider manifest";
 static const char rc_aad[] = "openrsp-seal record";
 
 typedef struct entry {
@@ -48,6 +55,7 @@ struct orsp_seal {
 	char dir[PATH_CAP];
 	orsp_seal_provider prov;
 	void *file_prov; /* the default provider's state, when used */
+	bool provided;   /* created with a provider of the caller's (an "OSEALMP1" manifest) */
 	uint8_t key[ORSP_SEAL_KEY_LEN];
 	uint64_t counter, next_gen;
 	entry ents[ORSP_SEAL_MAX_RECORDS];
@@ -475,15 +483,19 @@ static orsp_err manifest_parse(orsp_seal *s, const uint8_t *p, size_t n)
 	return ORSP_OK;
 }
 
-/* Seal and install a manifest (temp file, fsync, rename, fsync of the directory). */
+/* Seal and install a manifest (temp file, fsync, rename, fsync of the directory), of a store of
+ * the file provider or (provided) of one created with another. */
 static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN], const char *dir,
-                               const entry *ents, size_t n, uint64_t counter, uint64_t next_gen)
+                               const entry *ents, size_t n, uint64_t counter, uint64_t next_gen,
+                               bool provided)
 {
 	uint8_t body[MF_BODY_MAX], blob[MF_BODY_MAX + OVERHEAD];
 	char path[PATH_CAP], tmp[PATH_CAP];
 	size_t len = manifest_body(s, ents, n, counter, next_gen, body);
-	orsp_err e =
-	    seal_blob(key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, body, len, blob);
+	orsp_err e = provided ? seal_blob(key, mp_magic, (const uint8_t *)mp_aad,
+	                                  sizeof(mp_aad) - 1, body, len, blob)
+	                      : seal_blob(key, mf_magic, (const uint8_t *)mf_aad,
+	                                  sizeof(mf_aad) - 1, body, len, blob);
 
 	/* the body in clear (names, lengths, digests of the plaintexts) goes, as open's does */
 	orsp_wipe(body, sizeof(body));
@@ -628,7 +640,7 @@ static orsp_err manifest_remove(const char *dir)
  * or brought back by a power cut, without its key and counter is a store that open takes for
  * one tampered with and create refuses; with them, it is a whole store). The detail of the
  * create's own error is kept. False when the manifest is still there. */
-static bool remove_created(const char *dir)
+static bool remove_created(const char *dir, bool provided)
 {
 	static const char *const written[] = {"manifest.tmp", "counter", "device.key"};
 	char path[PATH_CAP], why[ORSP_ERR_DETAIL_MAX];
@@ -636,25 +648,105 @@ static bool remove_created(const char *dir)
 
 	orsp_err_detail_copy(why, sizeof(why));
 	gone = manifest_remove(dir) == ORSP_OK;
+	/* with a provider of the caller's, only the manifest's files are create's */
 	if (gone)
-		for (size_t i = 0; i < ORSP_ARRAY_LEN(written); i++)
+		for (size_t i = 0; i < (provided ? 1 : ORSP_ARRAY_LEN(written)); i++)
 			if (path_of(path, dir, written[i]) == ORSP_OK)
 				(void)unlink(path);
 	(void)orsp_errf(ORSP_E_STORAGE, "%s", why); /* the code is the caller's */
 	return gone;
 }
 
+static bool provider_ok(const orsp_seal_provider *p)
+{
+	return !p || (p->device_key && p->counter_read && p->counter_advance);
+}
+
+/* Whether dir holds a file named as the store names its record files. */
+static bool has_record_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d)) != NULL) {
+		unsigned long long g;
+		found = record_file(de->d_name, &g);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The files of the file provider, which a store created with another provider never has. */
+static const char *const file_prov_files[] = {"device.key", "counter", "counter.tmp"};
+
+/* orsp_seal_create_with's part for a provider of the caller's, under the store's lock, dir
+ * without a manifest: nothing of the file provider's in dir, then the first manifest sealed
+ * under the provider's key at its counter + 1 and the counter advanced to that, in a commit's
+ * order (a process that dies between them leaves a manifest one ahead, which open completes).
+ * Sealing at the counter's value itself would let a manifest sealed at that value before (a
+ * store destroyed at that count, under the same key) be put in place of the new one. *wrote
+ * once a manifest may have been written. */
+static orsp_err create_provided(const char *dir, const orsp_seal_provider *p, bool *wrote)
+{
+	uint8_t key[ORSP_SEAL_KEY_LEN];
+	char path[PATH_CAP];
+	struct stat st;
+	uint64_t c = 0;
+	orsp_err e = ORSP_OK;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(file_prov_files); i++) {
+		if ((e = path_of(path, dir, file_prov_files[i])) != ORSP_OK)
+			return e;
+		if (lstat(path, &st) == 0)
+			return orsp_errf(ORSP_E_EXISTS,
+			                 "%s: holds %s, a file of the file provider's (a store "
+			                 "created without a provider, or what is left of one): no "
+			                 "store with a provider is created over it "
+			                 "(orsp_seal_destroy removes it)",
+			                 dir, file_prov_files[i]);
+	}
+	if ((e = p->device_key(p->user, key)) != ORSP_OK ||
+	    (e = p->counter_read(p->user, &c)) != ORSP_OK)
+		goto out;
+	if (c == UINT64_MAX) {
+		e = orsp_errf(
+		    ORSP_E_STATE,
+		    "%s: the provider's counter is at its end (2^64 - 1): no store can be "
+		    "created on it",
+		    dir);
+		goto out;
+	}
+	*wrote = true;
+	if ((e = hook("create: manifest")) == ORSP_OK)
+		e = manifest_write(NULL, key, dir, NULL, 0, c + 1, 1, true);
+	if (e == ORSP_OK && (e = hook("create: counter advance")) == ORSP_OK)
+		e = p->counter_advance(p->user, c + 1);
+out:
+	orsp_wipe(key, sizeof(key));
+	return e;
+}
+
 orsp_err orsp_seal_create(const char *dir)
+{
+	return orsp_seal_create_with(dir, NULL);
+}
+
+orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provider)
 {
 	char path[PATH_CAP], lock[PATH_CAP] = "";
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
-	bool made_dir, key_made = false;
+	bool made_dir, wrote = false;
 	struct stat st;
 	orsp_err e;
 	int fd, err, lock_fd = -1;
 
 	if (!dir || !dir[0])
 		return orsp_errf(ORSP_E_USAGE, "sealed store: no directory");
+	if (!provider_ok(provider))
+		return orsp_errf(ORSP_E_USAGE, "sealed store: a provider without a callback");
 	/* the bound open and destroy apply: a store made here is one they take */
 	if (strlen(dir) >= PATH_CAP - 32)
 		return orsp_errf(ORSP_E_USAGE, "%s: path too long", dir);
@@ -680,6 +772,22 @@ orsp_err orsp_seal_create(const char *dir)
 		goto out;
 	if (lstat(path, &st) == 0) { /* made by a create that held the lock before */
 		e = orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
+		goto out;
+	}
+	/* Record files without a manifest or a device key: a store created with a provider that
+	 * lost its manifest (the file provider's are judged with its key, below). */
+	if ((e = path_of(path, dir, "device.key")) != ORSP_OK)
+		goto out;
+	if (lstat(path, &st) != 0 && has_record_files(dir)) {
+		e = orsp_errf(ORSP_E_EXISTS,
+		              "%s: record files but no manifest: a store that lost its manifest "
+		              "(tampered with or damaged); nothing is created over it "
+		              "(orsp_seal_destroy removes it)",
+		              dir);
+		goto out;
+	}
+	if (provider) {
+		e = create_provided(dir, provider, &wrote);
 		goto out;
 	}
 	if ((e = path_of(path, dir, "device.key")) != ORSP_OK ||
@@ -708,7 +816,7 @@ orsp_err orsp_seal_create(const char *dir)
 		                    strerror(err));
 		goto out;
 	}
-	key_made = true;
+	wrote = true;
 	if ((e = write_all(fd, path, key, sizeof(key))) == ORSP_OK)
 		e = fsync_file(fd, path);
 	close(fd);
@@ -723,10 +831,10 @@ orsp_err orsp_seal_create(const char *dir)
 	if (e == ORSP_OK)
 		e = fsync_dir(dir);
 	if (e == ORSP_OK && (e = hook("create: manifest")) == ORSP_OK)
-		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1);
+		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1, false);
 out:
 	orsp_wipe(key, sizeof(key));
-	if (e != ORSP_OK && key_made && !remove_created(dir))
+	if (e != ORSP_OK && wrote && !remove_created(dir, provider != NULL))
 		e = orsp_errf(e, "%s (the store was left whole: its manifest cannot be removed)",
 		              orsp_err_detail());
 	if (lock_fd >= 0) {
@@ -795,6 +903,42 @@ static orsp_err missing_part(orsp_err e, const char *dir, const char *what)
 	                 dir, what, detail);
 }
 
+/* A store and the provider it is opened with are of one kind: the file provider's (an
+ * "OSEALMF1" manifest, device.key and counter beside it) or a provider of the caller's (an
+ * "OSEALMP1" manifest and none of the file provider's files). ORSP_E_USAGE for the other
+ * kind's provider, ORSP_E_VERIFY for a file provider's file beside a provider's manifest. */
+static orsp_err check_kind(const orsp_seal *s, const char *dir, bool given, const uint8_t *blob,
+                           size_t n)
+{
+	char path[PATH_CAP];
+	struct stat st;
+	orsp_err e;
+
+	if (s->provided && !given)
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "%s: the sealed store was created with a key and counter provider "
+		    "(orsp_seal_create_with): open it with that provider, not the file "
+		    "provider",
+		    dir);
+	if (!s->provided && given && n >= MAGIC_LEN && memcmp(blob, mf_magic, MAGIC_LEN) == 0)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "%s: the sealed store keeps its device key and counter in files "
+		                 "(created without a provider): open it without one",
+		                 dir);
+	for (size_t i = 0; s->provided && i < ORSP_ARRAY_LEN(file_prov_files); i++) {
+		if ((e = path_of(path, dir, file_prov_files[i])) != ORSP_OK)
+			return e;
+		if (lstat(path, &st) == 0)
+			return orsp_errf(ORSP_E_VERIFY,
+			                 "%s: holds %s beside the manifest of a store created with "
+			                 "a provider, which has no such file: not the store's "
+			                 "(tampered with, or another store's); remove it",
+			                 dir, file_prov_files[i]);
+	}
+	return ORSP_OK;
+}
+
 orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, orsp_seal **out)
 {
 	uint8_t blob[MF_BODY_MAX + OVERHEAD], body[MF_BODY_MAX];
@@ -810,6 +954,8 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	*out = NULL;
 	if (strlen(dir) >= PATH_CAP - 32)
 		return orsp_errf(ORSP_E_USAGE, "%s: path too long", dir);
+	if (!provider_ok(provider))
+		return orsp_errf(ORSP_E_USAGE, "sealed store: a provider without a callback");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -891,12 +1037,19 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	}
 	if (e)
 		goto fail;
+	/* The kind of store, from the manifest's magic, before any provider is asked for a key:
+	 * one kind's key and counter are never used for the other's store. */
+	s->provided = n >= MAGIC_LEN && memcmp(blob, mp_magic, MAGIC_LEN) == 0;
+	if ((e = check_kind(s, dir, provider != NULL, blob, n)) != ORSP_OK)
+		goto fail;
 	if ((e = s->prov.device_key(s->prov.user, s->key)) != ORSP_OK) {
 		e = missing_part(e, dir, "device key");
 		goto fail;
 	}
-	e = open_blob(s->key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, blob, n, body,
-	              "sealed manifest");
+	e = s->provided ? open_blob(s->key, mp_magic, (const uint8_t *)mp_aad, sizeof(mp_aad) - 1,
+	                            blob, n, body, "sealed manifest")
+	                : open_blob(s->key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1,
+	                            blob, n, body, "sealed manifest");
 	if (e == ORSP_OK)
 		e = manifest_parse(s, body, n - OVERHEAD);
 	/* On every path: a failed open_blob may have decrypted part of it. */
@@ -1117,7 +1270,8 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	                  (e = fsync_dir(s->dir)) != ORSP_OK))
 		goto out;
 	/* The commit point: the manifest rename. */
-	if ((e = manifest_write(s, s->key, s->dir, next, nn, s->counter + 1, gen)) != ORSP_OK)
+	if ((e = manifest_write(s, s->key, s->dir, next, nn, s->counter + 1, gen, s->provided)) !=
+	    ORSP_OK)
 		goto out;
 	memcpy(s->ents, next, nn * sizeof(next[0]));
 	s->n = nn;
