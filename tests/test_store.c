@@ -2486,6 +2486,81 @@ static void test_db_owner_refused(void **state)
 	orsp_db_close(db);
 }
 
+/* SQLite's files beside a database (-wal, -shm, -journal) are judged as the database: one
+ * made beforehand for a database yet to be created, a symbolic link, one of another user, or
+ * one others may write but not the database, is refused, nothing taken from it and nothing
+ * created (SQLite took each as it found it: a journal made beforehand was rolled back into
+ * the database at the open). */
+static void test_db_side_files_refused(void **state)
+{
+	(void)state;
+	static const char *const side[] = {"-wal", "-shm", "-journal"};
+	orsp_db *db = NULL;
+	char path[4200], name[4300], uri[4300];
+
+	snprintf(path, sizeof(path), "%s", path_in("side.db"));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(side); i++) {
+		snprintf(name, sizeof(name), "%s%s", path, side[i]);
+		/* planted for a database yet to be made, by path or URI: the new file goes again */
+		unlink(path);
+		write_file(name, "x", 1, 0600);
+		for (int u = 0; u < 2; u++) {
+			snprintf(uri, sizeof(uri), "%s%s", u ? "file:" : "", path);
+			assert_int_equal(orsp_db_open(uri, &db), ORSP_E_POLICY);
+			assert_null(db);
+			assert_non_null(strstr(orsp_err_detail(), "is not: SQLite would take"));
+			assert_int_equal(access(path, F_OK), -1);
+		}
+		/* a symbolic link beside an existing database */
+		assert_int_equal(unlink(name), 0);
+		assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+		assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a)"), ORSP_OK);
+		orsp_db_close(db);
+		db = NULL;
+		unlink(name);
+		assert_int_equal(symlink("/nonexistent-side", name), 0);
+		assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &db), ORSP_E_POLICY);
+		assert_null(db);
+		assert_non_null(strstr(orsp_err_detail(), "a symbolic link"));
+		assert_int_equal(unlink(name), 0);
+		/* others may write it, not the database */
+		write_file(name, "", 0, 0600);
+		assert_int_equal(chmod(name, 0666), 0);
+		assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_READONLY, &db), ORSP_E_POLICY);
+		assert_null(db);
+		assert_non_null(strstr(orsp_err_detail(), "group or others may write"));
+		/* another user's (root can make one) */
+		if (geteuid() == 0) {
+			assert_int_equal(chmod(name, 0600), 0);
+			assert_int_equal(chown(name, 65534, 65534), 0);
+			assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &db),
+			                 ORSP_E_POLICY);
+			assert_null(db);
+			assert_non_null(strstr(orsp_err_detail(), "owned by uid 65534"));
+		}
+		/* gone: the database opens as it was */
+		assert_int_equal(unlink(name), 0);
+		assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+		assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 0);
+		orsp_db_close(db);
+		db = NULL;
+		unlink(path);
+		snprintf(name, sizeof(name), "%s-wal", path);
+		unlink(name);
+		snprintf(name, sizeof(name), "%s-shm", path);
+		unlink(name);
+	}
+	/* its own, as SQLite made them (a second connection while one is open): taken */
+	{
+		orsp_db *a = NULL;
+		assert_int_equal(orsp_db_open(path, &a), ORSP_OK);
+		assert_int_equal(orsp_db_exec(a, "CREATE TABLE t (a)"), ORSP_OK);
+		assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+		orsp_db_close(db);
+		orsp_db_close(a);
+	}
+}
+
 /* The KEK file at path is refused as malformed by every reader (the load, mentioning needle,
  * the load of an existing file, the sealed-or-not check). */
 static void kek_refused_by_all(const char *path, const char *needle)
@@ -2747,6 +2822,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_fifo_refused),
 	    cmocka_unit_test(test_kek_owner_refused),
 	    cmocka_unit_test(test_db_owner_refused),
+	    cmocka_unit_test(test_db_side_files_refused),
 	    cmocka_unit_test(test_kek_formats),
 	    cmocka_unit_test(test_wrap),
 	};

@@ -41,6 +41,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -94,6 +95,58 @@ static orsp_err not_regular(const char *path, bool dir)
 	                 dir ? "a directory" : "not a regular file");
 }
 
+/* SQLite's files beside the database's `path` (its write-ahead log, the log's index, a
+ * rollback journal), each of which SQLite takes as it finds it: a journal is rolled back
+ * into the database at the open, a log's frames are read as the database's pages, and what
+ * the database holds is written to them. db: the database file's status, NULL when there is
+ * none yet (checked before it is made). One that is not a regular file (a symbolic link: SQLite would follow
+ * it), one beside a database that did not exist (planted for a database yet to be made), one
+ * of another user than the database's owner and this one, or one group or others may write
+ * while they may not write the database, is refused: another user could have read, rewritten
+ * or, through a journal or a log made beforehand, chosen the database's content (until
+ * session 69 only the database file itself was judged). SQLite makes its own with the
+ * database's owner and mode. */
+static orsp_err side_files_check(const char *path, const struct stat *db)
+{
+	static const char *const side[] = {"-wal", "-shm", "-journal"};
+	char name[ORSP_DB_PATH_MAX + 16];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(side); i++) {
+		struct stat sb;
+		if (snprintf(name, sizeof(name), "%s%s", path, side[i]) >= (int)sizeof(name))
+			return orsp_errf(ORSP_E_USAGE, "%s: path too long", path);
+		if (lstat(name, &sb) != 0)
+			continue; /* none (or SQLite says why) */
+		if (!S_ISREG(sb.st_mode))
+			return orsp_errf(ORSP_E_POLICY,
+			                 "%s is not a regular file (%s): SQLite would use it as the "
+			                 "database's; remove it",
+			                 name, S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a file");
+		/* another process may have made the database (and its first transaction its
+		 * journal) since the caller looked: then it is judged with it, at the open */
+		if (!db && lstat(path, &sb) == 0)
+			return ORSP_OK;
+		if (!db)
+			return orsp_errf(ORSP_E_POLICY,
+			                 "%s is there, but the database file %s is not: SQLite would "
+			                 "take its content into the new database; remove it",
+			                 name, path);
+		if (sb.st_uid != db->st_uid && sb.st_uid != geteuid())
+			return orsp_errf(ORSP_E_POLICY,
+			                 "%s is owned by uid %u, neither the database's owner (uid %u) "
+			                 "nor this user (uid %u); remove it",
+			                 name, (unsigned)sb.st_uid, (unsigned)db->st_uid,
+			                 (unsigned)geteuid());
+		if (sb.st_mode & ~db->st_mode & (S_IWGRP | S_IWOTH))
+			return orsp_errf(ORSP_E_POLICY,
+			                 "group or others may write %s (mode %04o) but not the database "
+			                 "(mode %04o): run chmod go-w on it",
+			                 name, (unsigned)(sb.st_mode & 07777),
+			                 (unsigned)(db->st_mode & 07777));
+	}
+	return ORSP_OK;
+}
+
 /* The database's file `path` (a plain path, or the file a "file:" URI names: open_target).
  * ORSP_DB_OPEN_CREATE: create the file with mode 0600 if it does not exist yet, so that SQLite
  * does not create it with the umask's mode (usually 0644); an empty file that is there is made
@@ -113,7 +166,15 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode, bool crea
 	bool reg;
 
 	if (create_file) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		int fd;
+		/* before the file is made: once it is there, another process may open it and
+		 * make its own -wal and -shm at any time */
+		if (lstat(path, &sb) != 0 && errno == ENOENT) {
+			orsp_err e = side_files_check(path, NULL);
+			if (e)
+				return e;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			close(fd);
 			return ORSP_OK;
@@ -163,12 +224,14 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode, bool crea
 	/* an empty file made beforehand (touch, with the umask's 0644): the database is built
 	 * in it, and its -wal and -shm take its mode; made the owner's only, as a file created
 	 * here is (it kept its mode) */
-	if (mode == ORSP_DB_OPEN_CREATE && sb.st_size == 0 && (sb.st_mode & 077) &&
-	    chmod(path, sb.st_mode & 0700) != 0)
-		return orsp_errf(ORSP_E_STORAGE,
-		                 "cannot make the empty file %s the owner's only: %s", path,
-		                 strerror(errno));
-	return ORSP_OK;
+	if (mode == ORSP_DB_OPEN_CREATE && sb.st_size == 0 && (sb.st_mode & 077)) {
+		if (chmod(path, sb.st_mode & 0700) != 0)
+			return orsp_errf(ORSP_E_STORAGE,
+			                 "cannot make the empty file %s the owner's only: %s", path,
+			                 strerror(errno));
+		sb.st_mode &= ~(mode_t)077;
+	}
+	return side_files_check(path, &sb);
 }
 
 static orsp_err sq_exec(void *conn, const char *sql)
