@@ -2714,6 +2714,40 @@ static void test_download_unanswered(void **state)
 	assert_false(card_saw(x, 0xBF21));
 }
 
+/* jansson's allocator for test_download_out_of_memory: fails its first call once armed */
+static bool json_fail_armed;
+static json_malloc_t json_real_malloc;
+
+static void *json_failing_malloc(size_t n)
+{
+	if (json_fail_armed) {
+		json_fail_armed = false;
+		return NULL;
+	}
+	return json_real_malloc(n);
+}
+
+/* The first request's JSON object not allocated: the download fails, out of memory, before
+ * any ES9+ call, and says no ICCID (it returned success, reported as installed with no ICCID,
+ * though nothing was: review find). */
+static void test_download_out_of_memory(void **state)
+{
+	fx *x = *state;
+	char iccid[21] = "x";
+	json_free_t real_free;
+
+	json_get_alloc_funcs(&json_real_malloc, &real_free);
+	json_set_alloc_funcs(json_failing_malloc, real_free);
+	json_fail_armed = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_RESOURCE);
+	json_set_alloc_funcs(json_real_malloc, real_free);
+	assert_false(json_fail_armed);
+	assert_string_equal(orsp_err_detail(), "out of memory");
+	assert_calls(x, NULL, 0);
+	assert_false(card_saw(x, 0xBF21));
+	assert_string_equal(iccid, "");
+}
+
 /* A download whose installation result reached the SM-DP+ and whose removal from the eUICC
  * the caller set up (card.remove_fails or remove_absent, seqNumber 5), then the same with a
  * failed installation: the result is said left on the eUICC (left) or not, and the failure's
@@ -3580,6 +3614,7 @@ int main(void)
 	    T(test_fields_one_tlv),
 	    T(test_download_refused),
 	    T(test_download_unanswered),
+	    T(test_download_out_of_memory),
 	    T(test_download_interrupted),
 	    T(test_result_left_on_euicc),
 	    T(test_result_not_on_euicc),

@@ -1136,7 +1136,11 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	}
 	/* initiateAuthentication */
 	req = json_object();
-	if (!req || (e = orsp_json_put_base64(req, "euiccChallenge", chal, sizeof(chal))) ||
+	/* e is the ES10 calls' ORSP_OK here: out of memory must set it (the download ended
+	 * before its first request and was reported installed, no ICCID: review find) */
+	if (!req)
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if (e || (e = orsp_json_put_base64(req, "euiccChallenge", chal, sizeof(chal))) ||
 	    (e = orsp_json_put_base64(req, "euiccInfo1", info1, info1_len)) ||
 	    (e = orsp_json_put_string(req, "smdpAddress", o->ac->fqdn)) ||
 	    (e = es9_call(&s, "initiateAuthentication", req, &rsp)))
