@@ -99,10 +99,10 @@ static orsp_err not_regular(const char *path, bool dir)
  * rollback journal), each of which SQLite takes as it finds it: a journal is rolled back
  * into the database at the open, a log's frames are read as the database's pages, and what
  * the database holds is written to them. db: the database file's status, NULL when there is
- * none yet (checked before it is made). One that is not a regular file (a symbolic link: SQLite would follow
- * it), one beside a database that did not exist (planted for a database yet to be made), one
- * of another user than the database's owner and this one, or one group or others may write
- * while they may not write the database, is refused: another user could have read, rewritten
+ * none yet (checked before it is made). One that is not a regular file (a symbolic link: SQLite
+ * would follow it), one beside a database that did not exist (planted for a database yet to be
+ * made), one of another user than the database's owner and this one, or one group or others may
+ * write while they may not write the database, is refused: another user could have read, rewritten
  * or, through a journal or a log made beforehand, chosen the database's content (until
  * session 69 only the database file itself was judged). SQLite makes its own with the
  * database's owner and mode. */
@@ -118,31 +118,33 @@ static orsp_err side_files_check(const char *path, const struct stat *db)
 		if (lstat(name, &sb) != 0)
 			continue; /* none (or SQLite says why) */
 		if (!S_ISREG(sb.st_mode))
-			return orsp_errf(ORSP_E_POLICY,
-			                 "%s is not a regular file (%s): SQLite would use it as the "
-			                 "database's; remove it",
-			                 name, S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a file");
+			return orsp_errf(
+			    ORSP_E_POLICY,
+			    "%s is not a regular file (%s): SQLite would use it as the "
+			    "database's; remove it",
+			    name, S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a file");
 		/* another process may have made the database (and its first transaction its
 		 * journal) since the caller looked: then it is judged with it, at the open */
 		if (!db && lstat(path, &sb) == 0)
 			return ORSP_OK;
 		if (!db)
-			return orsp_errf(ORSP_E_POLICY,
-			                 "%s is there, but the database file %s is not: SQLite would "
-			                 "take its content into the new database; remove it",
-			                 name, path);
+			return orsp_errf(
+			    ORSP_E_POLICY,
+			    "%s is there, but the database file %s is not: SQLite would "
+			    "take its content into the new database; remove it",
+			    name, path);
 		if (sb.st_uid != db->st_uid && sb.st_uid != geteuid())
-			return orsp_errf(ORSP_E_POLICY,
-			                 "%s is owned by uid %u, neither the database's owner (uid %u) "
-			                 "nor this user (uid %u); remove it",
-			                 name, (unsigned)sb.st_uid, (unsigned)db->st_uid,
-			                 (unsigned)geteuid());
+			return orsp_errf(
+			    ORSP_E_POLICY,
+			    "%s is owned by uid %u, neither the database's owner (uid %u) "
+			    "nor this user (uid %u); remove it",
+			    name, (unsigned)sb.st_uid, (unsigned)db->st_uid, (unsigned)geteuid());
 		if (sb.st_mode & ~db->st_mode & (S_IWGRP | S_IWOTH))
-			return orsp_errf(ORSP_E_POLICY,
-			                 "group or others may write %s (mode %04o) but not the database "
-			                 "(mode %04o): run chmod go-w on it",
-			                 name, (unsigned)(sb.st_mode & 07777),
-			                 (unsigned)(db->st_mode & 07777));
+			return orsp_errf(
+			    ORSP_E_POLICY,
+			    "group or others may write %s (mode %04o) but not the database "
+			    "(mode %04o): run chmod go-w on it",
+			    name, (unsigned)(sb.st_mode & 07777), (unsigned)(db->st_mode & 07777));
 	}
 	return ORSP_OK;
 }
