@@ -679,6 +679,21 @@ static void test_ts48_model(void **state)
 	assert_int_equal(pins[2].max_attempts, 3);
 	assert_string_equal(orsp_pkg_pin_ref_name(pins[3].key_reference, false), "adm1");
 	assert_string_equal(orsp_pkg_pin_ref_name(pins[4].key_reference, false), "adm2");
+	/* their values, only as secrets (orsp_pkg_get_pin_value, same order) */
+	{
+		orsp_secret v;
+		static const uint8_t puk1[8] = {0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31};
+		static const uint8_t pin1[8] = {0x30, 0x30, 0x30, 0x30, 0xFF, 0xFF, 0xFF, 0xFF};
+		assert_int_equal(orsp_pkg_get_pin_value(pkg, 0, &v), ORSP_OK);
+		assert_int_equal(v.len, 8);
+		assert_bytes_equal(v.v, puk1, 8);
+		assert_int_equal(orsp_pkg_get_pin_value(pkg, 2, &v), ORSP_OK);
+		assert_bytes_equal(v.v, pin1, 8);
+		assert_int_equal(orsp_pkg_get_pin_value(pkg, n, &v), ORSP_E_NOT_FOUND);
+		assert_int_equal(v.len, 0);
+		assert_int_equal(orsp_pkg_get_pin_value(pkg, 0, NULL), ORSP_E_USAGE);
+		orsp_secret_wipe(&v);
+	}
 	assert_string_equal(orsp_pkg_pin_ref_name(0x8E, false), "adm10");
 	assert_string_equal(orsp_pkg_pin_ref_name(10, true), "?");
 	assert_string_equal(orsp_pe_type_name(ORSP_PE_OPT_USIM), "opt-usim");

@@ -386,6 +386,10 @@ const char *orsp_pkg_pin_ref_name(long key_reference, bool puk);
  * are written). */
 ORSP_MUST_CHECK orsp_err orsp_pkg_get_pins(const orsp_pkg *pkg, orsp_pkg_pin *out, size_t cap,
                                            size_t *n);
+/* The pinValue or pukValue of the n-th configuration orsp_pkg_get_pins lists (same order), for
+ * the eUICC's USIM. The caller wipes out. ORSP_E_NOT_FOUND past the last; ORSP_E_MALFORMED if
+ * longer than ORSP_SECRET_MAX; on an error out is wiped. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_pin_value(const orsp_pkg *pkg, size_t n, orsp_secret *out);
 
 /* One PE-CDMAParameter (the CSIM's CDMA secrets), without its values. */
 typedef struct orsp_pkg_cdma {

@@ -1,5 +1,6 @@
 /* PE-PINCodes and PE-PUKCodes: PIN, ADM and PUK configurations (TS 102 221 §9.4). Values are
- * never exposed, only their presence and length. */
+ * exposed only as an orsp_secret (orsp_pkg_get_pin_value, for the eUICC's USIM), never in the
+ * configurations orsp_pkg_get_pins lists. */
 #include <string.h>
 
 #include "pkg_internal.h"
@@ -97,4 +98,41 @@ orsp_err orsp_pkg_get_pins(const orsp_pkg *pkg, orsp_pkg_pin *out, size_t cap, s
 	}
 	*n = k;
 	return ORSP_OK;
+}
+
+orsp_err orsp_pkg_get_pin_value(const orsp_pkg *pkg, size_t n, orsp_secret *out)
+{
+	size_t k = 0;
+
+	if (!pkg || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_get_pin_value: NULL argument");
+	orsp_secret_wipe(out);
+	for (size_t i = 0; i < pkg->n; i++) {
+		const ProfileElement_t *pe = pkg->pe[i].asn;
+		const OCTET_STRING_t *v = NULL;
+		size_t count = 0;
+		if (pkg->pe[i].type == ORSP_PE_PIN_CODES &&
+		    pe->choice.pinCodes.pinCodes.present == PE_PINCodes__pinCodes_PR_pinconfig) {
+			const struct PE_PINCodes__pinCodes__pinconfig *l =
+			    &pe->choice.pinCodes.pinCodes.choice.pinconfig;
+			count = (size_t)l->list.count;
+			if (n - k < count && l->list.array[n - k])
+				v = &l->list.array[n - k]->pinValue;
+		} else if (pkg->pe[i].type == ORSP_PE_PUK_CODES) {
+			const struct PE_PUKCodes__pukCodes *l = &pe->choice.pukCodes.pukCodes;
+			count = (size_t)l->list.count;
+			if (n - k < count && l->list.array[n - k])
+				v = &l->list.array[n - k]->pukValue;
+		}
+		if (n >= k && n - k < count) {
+			if (!v)
+				break;
+			if (v->size < 0 || (size_t)v->size > ORSP_SECRET_MAX)
+				return pe_errf(i, pkg->pe[i].type, ORSP_E_MALFORMED,
+				               "PIN or PUK value of %d bytes", v->size);
+			return orsp_secret_set(out, v->buf, (size_t)v->size);
+		}
+		k += count;
+	}
+	return orsp_errf(ORSP_E_NOT_FOUND, "no PIN or PUK configuration #%zu", n);
 }
