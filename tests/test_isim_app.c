@@ -1169,6 +1169,51 @@ static void test_profile_records_removed(void **state)
 	card_free(c);
 }
 
+/* The PIN state of a profile is its sealed record "pin.<n>" (docs/usim.md "PINs"): written
+ * before a wrong PIN's 63Cx leaves the card, back after a power cycle (the verification
+ * itself not), a failed commit spends no try, and the record goes with the profile. The
+ * ISIM's PIN2 (TS.48 v2: a secondPINAppl1 after PE-ISIM) is its own. */
+static void test_pin_state_sealed(void **state)
+{
+	vec vu, vi;
+	char got[512];
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+	card *c = isim_card(&vu, &vi);
+
+	expect_sw(c, "0070000001", 0x9000);
+	expect_sw(c, "01A4040C0C" USIM_AID, 0x9000);
+	expect_sw(c, "012000810831323334FFFFFFFF", 0x63C2);
+	assert_int_equal(ms_count_prefix(&c->st, "pin."), 1);
+	expect_sw(c, "012800010830303030FFFFFFFF", 0x9000); /* PIN1 enabled */
+	expect_sw(c, "0120000100", 0x9000);
+	/* a failed commit: no try spent */
+	c->st.fail_at = c->st.calls + 1;
+	expect_sw(c, "012000810831323334FFFFFFFF", 0x6581);
+	expect_sw(c, "0120008100", 0x63C2);
+	isim_close(c);
+	/* the ISIM's PIN2 is another PIN */
+	assert_int_equal(isim_open(c), 0x9000);
+	expect_sw(c, "0120008100", 0x63C3);
+	isim_close(c);
+
+	card_reopen(c);
+	expect_sw(c, "0070000001", 0x9000);
+	expect_sw(c, "01A4040C0C" USIM_AID, 0x9000);
+	expect_sw(c, "0120008100", 0x63C2);
+	expect_sw(c, "0120000100", 0x63C3); /* enabled, no longer verified */
+	expect_sw(c, "012000010830303030FFFFFFFF", 0x9000);
+	isim_close(c);
+
+	assert_int_equal(disable(c), 0);
+	assert_int_equal(by_iccid(c, 0xBF33, ICCID), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF33), 0);
+	store_list(c, got, sizeof(got));
+	assert_string_equal(got, "ecasd,isdr");
+	card_free(c);
+}
+
 /* LoadBoundProfilePackage decodes the package it unwrapped (the eUICC's package buffer)
  * once: the package rules, the ICCID check and the trial load of the USIM and ISIM all work
  * on that one decoded form; an install refused by the trial load (reason 10 or 12) decodes it
@@ -1577,6 +1622,7 @@ int main(void)
 	    cmocka_unit_test(test_install_decodes_once),
 	    cmocka_unit_test(test_load_sqn_init_once),
 	    cmocka_unit_test(test_profile_records_removed),
+	    cmocka_unit_test(test_pin_state_sealed),
 	    cmocka_unit_test(test_validated_loads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

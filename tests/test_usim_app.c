@@ -780,15 +780,17 @@ static void test_file_errors(void **state)
 	expect(c, "8012000010", 0x6D00, NULL);                     /* FETCH */
 	expect(c, "80C20000021122", 0x6D00, NULL);                 /* ENVELOPE */
 	expect(c, "8076000000", 0x6D00, NULL);                     /* SUSPEND UICC */
-	/* VERIFY: PIN1 disabled, values not checked */
+	/* VERIFY: PIN1 disabled (TS.48: pinAttributes 6), a value for it 6984; ADM1 enabled, 10
+	 * tries; PIN2 is the USIM's, a local PIN: none without an application (6A88) */
 	expect(c, "0020000100", 0x9000, NULL);
-	expect(c, "0020008100", 0x9000, NULL);
+	expect(c, "0020008100", 0x6A88, NULL);
 	expect(c, "002000010831323334FFFFFFFF", 0x6984, NULL);
 	expect(c, "00200001033132FF", 0x6700, NULL);
-	/* other key references of TS 102 221 Table 9.3 (PIN Appl 2-8, ADM1-10, universal PIN,
+	expect(c, "0020000A00", 0x63CA, NULL);
+	/* other key references of TS 102 221 Table 9.3 (PIN Appl 2-8, ADM2-10, universal PIN,
 	 * second PIN Appl 2-8): no such PIN here, 6A88, with or without a value; a P2 that is
-	 * no key reference: 6A86 */
-	static const uint8_t absent[] = {0x02, 0x03, 0x08, 0x0A, 0x0E,
+	 * no key reference: 6A86 (TS.48 has ADM1 and ADM2) */
+	static const uint8_t absent[] = {0x02, 0x03, 0x08, 0x0C, 0x0E,
 	                                 0x11, 0x82, 0x88, 0x8A, 0x8E};
 	static const uint8_t no_ref[] = {0x00, 0x09, 0x0F, 0x10, 0x12,
 	                                 0x80, 0x89, 0x8F, 0x91, 0xFF};
@@ -2111,6 +2113,312 @@ static void test_no_key_leaks(void **state)
 	free(c);
 }
 
+/* ---------------------------------------------------------------- PINs ----------------- */
+
+/* GSMA TS.48 v7 (the .txt dump): PIN1 '30303030FFFFFFFF' ("0000") pinAttributes 6 (disabled,
+ * may be disabled), PUK1 '3131313131313131'; the USIM's PIN2 (81) '39393939FFFFFFFF' ("9999")
+ * pinAttributes 3 (enabled, may not be disabled), PUK2 '3232323232323232'; ADM1
+ * '3535353535353535' and ADM2 '3636363636363636' pinAttributes 3; PINs 3 tries, PUKs and ADMs
+ * 10. The ISIM has a PIN2 of its own. In the PIN state: PUK1, PUK2, PIN1, ADM1, ADM2, the
+ * USIM's PIN2, the ISIM's. */
+#define PIN1 "30303030FFFFFFFF"
+#define PUK1 "3131313131313131"
+#define PIN2 "39393939FFFFFFFF"
+#define PUK2 "3232323232323232"
+#define ADM1 "3535353535353535"
+#define WRONG "31323334FFFFFFFF"
+
+static struct {
+	int calls;
+	bool fail;
+	uint8_t state[ORSP_USIM_PIN_STATE_MAX];
+	size_t len;
+} pinstore;
+
+static orsp_err pin_persist_cb(void *user, const uint8_t *st, size_t len)
+{
+	(void)user;
+	pinstore.calls++;
+	if (pinstore.fail)
+		return orsp_errf(ORSP_E_STORAGE, "injected");
+	assert_true(len <= sizeof(pinstore.state));
+	memcpy(pinstore.state, st, len);
+	pinstore.len = len;
+	return ORSP_OK;
+}
+
+/* TS.48 v7 with its PIN state (len 0: the package's), the USIM selected on channel 0. */
+static card *card_pins(const uint8_t *st, size_t len)
+{
+	size_t ul;
+	uint8_t *upp = test_read_vector(V7, &ul);
+	card *c = card_new(upp, ul, NULL, 0);
+	free(upp);
+	if (!len)
+		memset(&pinstore, 0, sizeof(pinstore));
+	pinstore.fail = false;
+	if (orsp_usim_pin_state(&c->u, st, len, pin_persist_cb, NULL) != ORSP_OK)
+		fail_msg("pin_state: %s", orsp_err_detail());
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	return c;
+}
+
+/* The PIN status template of the ADF (FCP of SELECT by AID): '90' PS_DO then the key
+ * references PIN1, PIN2, ADM1, ADM2. */
+static void expect_ps(card *c, uint8_t ps_do)
+{
+	uint8_t fcp[256];
+	size_t n, vl;
+	const uint8_t *v;
+	const uint8_t want[] = {0x90, 0x01, ps_do, 0x83, 0x01, 0x01, 0x83, 0x01,
+	                        0x81, 0x83, 0x01,  0x0A, 0x83, 0x01, 0x0B};
+
+	assert_int_equal(xfer(c, "00A404040C" TS48_AID, fcp, &n), 0x9000);
+	assert_non_null(v = fcp_find(fcp, n, 0xC6, &vl));
+	assert_int_equal(vl, sizeof(want));
+	assert_bytes_equal(v, want, sizeof(want));
+	/* STATUS of the ADF: the same */
+	assert_int_equal(xfer(c, "80F2000000", fcp, &n), 0x9000);
+	assert_non_null(v = fcp_find(fcp, n, 0xC6, &vl));
+	assert_int_equal(vl, sizeof(want));
+	assert_bytes_equal(v, want, sizeof(want));
+}
+
+/* VERIFY PIN (TS 102 221 §11.1.9): 63Cx down to 6983, a right value resets the counter and
+ * verifies until a reset; every wrong value stored before 63Cx. */
+static void test_pin_verify(void **state)
+{
+	card *c = card_pins(NULL, 0);
+	(void)state;
+
+	expect(c, "0020000100", 0x9000, NULL);      /* PIN1 disabled */
+	expect(c, "0020000108" PIN1, 0x6984, NULL); /* a value for it: not usable */
+	expect(c, "0020008100", 0x63C3, NULL);      /* PIN2 enabled, 3 tries */
+	expect(c, "0020008108" WRONG, 0x63C2, NULL);
+	assert_int_equal(pinstore.calls, 1); /* stored before the answer */
+	expect(c, "0020008100", 0x63C2, NULL);
+	expect(c, "0020008108" PIN2, 0x9000, NULL); /* counter back at 3, verified */
+	expect(c, "0020008100", 0x9000, NULL);
+	/* a reset ends the verification, not the counter */
+	orsp_euicc_apdu_reset(&c->ctx);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0020008100", 0x63C3, NULL);
+	/* a wrong value ends the verification too */
+	expect(c, "0020008108" PIN2, 0x9000, NULL);
+	expect(c, "0020008108" WRONG, 0x63C2, NULL);
+	expect(c, "0020008100", 0x63C2, NULL);
+	expect(c, "0020008108" WRONG, 0x63C1, NULL);
+	expect(c, "0020008108" WRONG, 0x63C0, NULL);
+	expect(c, "0020008100", 0x6983, NULL);
+	expect(c, "0020008108" PIN2, 0x6983, NULL); /* blocked: even the right value */
+	/* the state stored says so */
+	assert_int_equal(pinstore.len, 4 + 12 * 7);
+	/* lengths, parameters, PINs the profile lacks */
+	expect(c, "00200081033132FF", 0x6700, NULL);
+	expect(c, "00200081093132333435363738FF", 0x6700, NULL);
+	expect(c, "0020018100", 0x6A86, NULL);
+	expect(c, "0020008200", 0x6A88, NULL);
+	/* ADM1: a value checked as a PIN's */
+	expect(c, "0020000A08" WRONG, 0x63C9, NULL);
+	expect(c, "0020000A08" ADM1, 0x9000, NULL);
+	expect(c, "0020000A00", 0x9000, NULL);
+	card_free(c);
+}
+
+/* UNBLOCK PIN (§11.1.13): the PUK's tries, a right PUK sets a new PIN; a PUK blocks after its
+ * tries, and then nothing unblocks the PIN. */
+static void test_pin_unblock(void **state)
+{
+	card *c = card_pins(NULL, 0);
+	(void)state;
+
+	for (int i = 2; i >= 0; i--) {
+		char apdu[64];
+		snprintf(apdu, sizeof(apdu), "0020008108" WRONG);
+		expect(c, apdu, (uint16_t)(0x63C0 | i), NULL);
+	}
+	expect(c, "002C008100", 0x63CA, NULL);                         /* PUK2: 10 tries */
+	expect(c, "002C008110" PUK1 "31323334FFFFFFFF", 0x63C9, NULL); /* PUK1 is not PIN2's */
+	expect(c, "002C008100", 0x63C9, NULL);
+	expect(c, "002C008108" PUK2, 0x6700, NULL);
+	expect(c, "002C018100", 0x6A86, NULL);
+	/* the new PIN in the §9.5.1 format, checked before the PUK (no try spent) */
+	expect(c, "002C008110" PUK2 "313233FFFFFFFFFF", 0x6A80, NULL);
+	expect(c, "002C008110" PUK2 "3132333441FFFFFF", 0x6A80, NULL);
+	expect(c, "002C008110" PUK2 "31323334FF35FFFF", 0x6A80, NULL);
+	expect(c, "002C008100", 0x63C9, NULL);
+	expect(c, "002C008110" PUK2 "31323334FFFFFFFF", 0x9000, NULL);
+	expect(c, "002C008100", 0x63CA, NULL); /* the PUK's counter reset */
+	expect(c, "0020008100", 0x9000, NULL); /* PIN2 verified */
+	orsp_euicc_apdu_reset(&c->ctx);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0020008108" PIN2, 0x63C2, NULL); /* the old value is gone */
+	expect(c,
+	       "0020008108"
+	       "31323334FFFFFFFF",
+	       0x9000, NULL);
+	/* PIN1 has PUK1; ADM1 has no PUK */
+	expect(c, "002C000100", 0x63CA, NULL);
+	expect(c, "002C000A00", 0x6A88, NULL);
+	/* PUK2 blocked after 10 wrong ones: then 6983, the right PUK too */
+	for (int i = 9; i >= 0; i--) {
+		expect(c, "002C008110" PUK1 "35353535FFFFFFFF", (uint16_t)(0x63C0 | i), NULL);
+	}
+	expect(c, "002C008100", 0x6983, NULL);
+	expect(c, "002C008110" PUK2 "35353535FFFFFFFF", 0x6983, NULL);
+	expect(c,
+	       "0020008108"
+	       "31323334FFFFFFFF",
+	       0x9000, NULL); /* PIN2 itself still works */
+	card_free(c);
+}
+
+/* CHANGE PIN (§11.1.10). */
+static void test_pin_change(void **state)
+{
+	card *c = card_pins(NULL, 0);
+	(void)state;
+
+	expect(c, "0024008110" WRONG "31313131FFFFFFFF", 0x63C2, NULL);
+	expect(c, "0024008110" PIN2 "3131FFFFFFFFFFFF", 0x6A80, NULL);
+	expect(c, "0024008108" PIN2, 0x6700, NULL);
+	expect(c, "0024018110" PIN2 "31313131FFFFFFFF", 0x6A86, NULL);
+	expect(c, "0024008210" PIN2 "31313131FFFFFFFF", 0x6A88, NULL);
+	expect(c, "0024000110" PIN1 "31313131FFFFFFFF", 0x6984, NULL); /* PIN1 disabled */
+	expect(c, "0024008110" PIN2 "31313131FFFFFFFF", 0x9000, NULL);
+	expect(c, "0020008100", 0x9000, NULL);
+	expect(c, "0020008108" PIN2, 0x63C2, NULL);
+	expect(c,
+	       "0020008108"
+	       "31313131FFFFFFFF",
+	       0x9000, NULL);
+	/* blocked: 6983 */
+	for (int i = 2; i >= 0; i--)
+		expect(c, "0020008108" WRONG, (uint16_t)(0x63C0 | i), NULL);
+	expect(c,
+	       "0024008110"
+	       "31313131FFFFFFFF"
+	       "32323232FFFFFFFF",
+	       0x6983, NULL);
+	card_free(c);
+}
+
+/* DISABLE PIN (§11.1.11) and ENABLE PIN (§11.1.12), the PIN status template, and the access
+ * condition PIN1 of EF.IMSI (TS.48: EF.ARR 6F06 record 0A, READ under PIN Appl 1). */
+static void test_pin_enable_disable(void **state)
+{
+	card *c = card_pins(NULL, 0);
+	(void)state;
+
+	expect_ps(c, 0x70); /* PIN1 disabled, PIN2, ADM1, ADM2 enabled */
+	expect(c, "00B0870009", 0x9000, TS48_EF_IMSI);
+	/* not allowed by pinAttributes (PIN2: 3), ADM never; replacement by the universal PIN
+	 * not supported; already so: 6984 */
+	expect(c, "0026008108" PIN2, 0x6985, NULL);
+	expect(c, "0026000A08" ADM1, 0x6985, NULL);
+	expect(c, "0028000A08" ADM1, 0x6985, NULL);
+	expect(c, "0026910108" PIN1, 0x6A86, NULL);
+	expect(c, "0026000108" PIN1, 0x6984, NULL);
+	expect(c, "0028008108" PIN2, 0x6984, NULL);
+	expect(c, "0028000100", 0x6700, NULL);
+	expect(c, "0028010108" PIN1, 0x6A86, NULL);
+	expect(c, "0028000208" PIN1, 0x6A88, NULL);
+	assert_int_equal(pinstore.calls, 0); /* none of that spent a try */
+	/* ENABLE with a wrong value: a try spent */
+	expect(c, "0028000108" WRONG, 0x63C2, NULL);
+	expect(c, "0020000100", 0x9000, NULL); /* still disabled */
+	expect(c, "0028000108" PIN1, 0x9000, NULL);
+	expect_ps(c, 0xF0);
+	expect(c, "0020000100", 0x9000, NULL); /* verified by the ENABLE */
+	expect(c, "00B0870009", 0x9000, TS48_EF_IMSI);
+	/* after a reset EF.IMSI needs PIN1; EF.ICCID (MF, read always) does not */
+	orsp_euicc_apdu_reset(&c->ctx);
+	expect(c, "0020000100", 0x63C3, NULL);
+	expect(c, "00A4000C022FE2", 0x9000, NULL);
+	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00B0870009", 0x6982, NULL);
+	expect(c, "00A4000C026F07", 0x9000, NULL);
+	expect(c, "00B0000009", 0x6982, NULL);
+	expect(c, "0020000108" WRONG, 0x63C2, NULL);
+	expect(c, "00B0000009", 0x6982, NULL);
+	expect(c, "0020000108" PIN1, 0x9000, NULL);
+	expect(c, "00B0000009", 0x9000, TS48_EF_IMSI);
+	/* DISABLE: wrong value spends a try; right, disabled again */
+	expect(c, "0026000108" WRONG, 0x63C2, NULL);
+	expect(c, "0026000108" PIN1, 0x9000, NULL);
+	expect_ps(c, 0x70);
+	orsp_euicc_apdu_reset(&c->ctx);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00B0870009", 0x9000, TS48_EF_IMSI);
+	card_free(c);
+}
+
+/* The PIN state survives a reload from what persist stored; a failed persist changes nothing
+ * (the try is not spent, and nothing is compared); a state that does not match the profile
+ * is refused. */
+static void test_pin_persist(void **state)
+{
+	uint8_t st[ORSP_USIM_PIN_STATE_MAX];
+	size_t len;
+	card *c = card_pins(NULL, 0);
+	(void)state;
+
+	expect(c, "0020008108" WRONG, 0x63C2, NULL);
+	expect(c, "0028000108" PIN1, 0x9000, NULL);
+	expect(c, "0024000110" PIN1 "31323334FFFFFFFF", 0x9000, NULL);
+	expect(c, "002C008110" WRONG WRONG, 0x63C9, NULL);
+	len = pinstore.len;
+	memcpy(st, pinstore.state, len);
+	card_free(c);
+
+	c = card_pins(st, len);
+	expect(c, "0020008100", 0x63C2, NULL);
+	expect(c, "002C008100", 0x63C9, NULL);
+	expect(c, "0020000100", 0x63C3, NULL); /* enabled, not verified */
+	expect_ps(c, 0xF0);
+	expect(c, "0020000108" PIN1, 0x63C2, NULL);
+	expect(c,
+	       "0020000108"
+	       "31323334FFFFFFFF",
+	       0x9000, NULL);
+	/* storage fails: 6581, nothing changes (no try spent, the right value not taken) */
+	pinstore.fail = true;
+	expect(c, "0020008108" WRONG, 0x6581, NULL);
+	expect(c, "0020008108" PIN2, 0x6581, NULL);
+	expect(c, "0024008110" PIN2 "31313131FFFFFFFF", 0x6581, NULL);
+	expect(c, "002C008110" PUK2 "31313131FFFFFFFF", 0x6581, NULL);
+	expect(c,
+	       "0026000108"
+	       "31323334FFFFFFFF",
+	       0x6581, NULL);
+	pinstore.fail = false;
+	expect(c, "0020008100", 0x63C2, NULL);
+	expect(c, "002C008100", 0x63C9, NULL);
+	expect(c, "0020000100", 0x9000, NULL);
+	expect(c, "0020008108" PIN2, 0x9000, NULL);
+	/* without a persist callback: 6581 */
+	assert_int_equal(orsp_usim_pin_state(&c->u, NULL, 0, NULL, NULL), ORSP_OK);
+	expect(c, "0020008108" WRONG, 0x6581, NULL);
+	expect(c, "0020008100", 0x9000, NULL);
+	/* states that do not match: refused, nothing changed */
+	st[3]++;
+	assert_int_equal(orsp_usim_pin_state(&c->u, st, len, pin_persist_cb, NULL),
+	                 ORSP_E_MALFORMED);
+	st[3]--;
+	assert_int_equal(orsp_usim_pin_state(&c->u, st, len - 1, pin_persist_cb, NULL),
+	                 ORSP_E_MALFORMED);
+	st[4 + 12 * 5 + 3] = 11; /* PIN2's tries above its maximum */
+	assert_int_equal(orsp_usim_pin_state(&c->u, st, len, pin_persist_cb, NULL),
+	                 ORSP_E_MALFORMED);
+	st[4 + 12 * 5 + 3] = 2;
+	st[4] ^= 1; /* another key reference */
+	assert_int_equal(orsp_usim_pin_state(&c->u, st, len, pin_persist_cb, NULL),
+	                 ORSP_E_MALFORMED);
+	expect(c, "0020008100", 0x9000, NULL);
+	card_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2146,6 +2454,11 @@ int main(void)
 	    cmocka_unit_test(test_auth_tuak),
 	    cmocka_unit_test(test_auth_test_algorithm),
 	    cmocka_unit_test(test_sqn_state),
+	    cmocka_unit_test(test_pin_verify),
+	    cmocka_unit_test(test_pin_unblock),
+	    cmocka_unit_test(test_pin_change),
+	    cmocka_unit_test(test_pin_enable_disable),
+	    cmocka_unit_test(test_pin_persist),
 	    cmocka_unit_test(test_no_key_leaks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -282,7 +282,8 @@ ORSP_MUST_CHECK orsp_err orsp_vpcd_serve(const char *host, uint16_t port, orsp_e
  * [a-z0-9._-]. Records the core uses: "ecasd" (identity: EID, SK.EUICC, CERT.EUICC,
  * CERT.EUM, CI certificates), "isdr" (profiles, notifications, addresses, counters),
  * "upp.<n>" (the installed profile package of ISD-P number n, the last two bytes of its AID),
- * "sqn.<n>" and "isqn.<n>" (the USIM's and ISIM's SQN state of that profile). */
+ * "sqn.<n>" and "isqn.<n>" (the USIM's and ISIM's SQN state of that profile), "pin.<n>" (the
+ * state of its PINs and PUKs). */
 #define ORSP_EUICC_RECORD_NAME_MAX 32
 
 typedef struct orsp_euicc_record {
@@ -377,7 +378,30 @@ typedef struct orsp_usim_isim {
 	uint32_t data_off;
 } orsp_usim_isim;
 
-/* Caller-allocated (about 26 KiB); every field is private. */
+/* PINs and PUKs of the profile (TS 102 221 §9.5, docs/usim.md "PINs"): the PE-PINCodes and
+ * PE-PUKCodes configurations the USIM and ISIM use, their state persisted per profile. */
+#define ORSP_USIM_MAX_PINS 32
+#define ORSP_USIM_PIN_LEN 8    /* PINConfiguration pinValue, PUKConfiguration pukValue */
+#define ORSP_USIM_PIN_GLOBAL 0 /* orsp_usim_pin.scope of a global PIN (MF) and of a PUK */
+/* Serialised PIN state: "PN", version 1, count, then per PIN or PUK in table order: key
+ * reference, kind, flags, tries left, value (8 bytes). */
+#define ORSP_USIM_PIN_STATE_VERSION 1
+#define ORSP_USIM_PIN_STATE_MAX (4 + 12 * ORSP_USIM_MAX_PINS)
+
+typedef struct orsp_usim_pin {
+	uint8_t ref;     /* key reference (TS 102 221 Table 9.3); a PUK's PUKKeyReferenceValue */
+	uint8_t scope;   /* ORSP_USIM_PIN_GLOBAL, or ORSP_USIM_DF_ADF / _ISIM for a local PIN */
+	bool puk;        /* from PE-PUKCodes */
+	bool enabled;    /* PINs: verification required (pinAttributes b1 at install) */
+	bool disable_ok; /* PINs: DISABLE PIN allowed (pinAttributes b3) */
+	bool changed;    /* value set by CHANGE PIN or UNBLOCK PIN: persisted */
+	bool verified;   /* security status: volatile, ends with a card reset */
+	uint8_t max_tries, left;
+	int8_t unblock; /* PINs: index of the PUK in pins[], -1 none */
+	orsp_secret value;
+} orsp_usim_pin;
+
+/* Caller-allocated (about 29 KiB); every field is private. */
 typedef struct orsp_usim {
 	bool loaded;
 	uint8_t aid[ORSP_EUICC_AID_MAX];
@@ -396,6 +420,11 @@ typedef struct orsp_usim {
 	orsp_usim_channel ch[ORSP_EUICC_MAX_CHANNELS];
 	orsp_usim_channel ch_undo[ORSP_EUICC_MAX_CHANNELS]; /* each before its last SELECT by AID */
 	uint8_t state[ORSP_USIM_SQN_STATE_MAX]; /* serialisation scratch */
+	size_t n_pins;
+	orsp_usim_pin pins[ORSP_USIM_MAX_PINS];
+	orsp_usim_persist_fn pin_persist; /* NULL until orsp_usim_pin_state */
+	void *pin_persist_user;
+	uint8_t pin_state[ORSP_USIM_PIN_STATE_MAX]; /* serialisation scratch */
 } orsp_usim;
 
 /* Decode the profile package upp (the Unprotected Profile Package, as installed) once and
@@ -467,6 +496,18 @@ void orsp_usim_isim_drop(orsp_usim *u);
  * USIM's, given to orsp_usim_load, persisted through its callback) serves both, so a
  * challenge accepted by one NAA is a replay for the other (TS 33.102 §6.3, Annex C). */
 bool orsp_usim_isim_shares_sqn(const orsp_usim *u);
+/* The PIN state (ORSP_USIM_PIN_STATE_* format: enabled or not, tries left, a value changed by
+ * CHANGE PIN or UNBLOCK PIN, of every PIN and PUK) from an earlier call of persist (len 0:
+ * keep the package's), and the callback that receives the new state before a PIN command
+ * answers: a wrong value's decremented counter is stored before 63Cx leaves the card; a
+ * failed persist changes nothing and the command answers 6581 (NULL: every command that
+ * would change the state answers 6581). ORSP_E_STATE if not loaded, ORSP_E_MALFORMED for a
+ * state that does not match the profile's PINs and PUKs (nothing changed). */
+/* Serialise the PIN state (the bytes persist receives). ORSP_E_RESOURCE if cap is short. */
+ORSP_MUST_CHECK orsp_err orsp_usim_pin_save(const orsp_usim *u, uint8_t *out, size_t cap,
+                                            size_t *len);
+ORSP_MUST_CHECK orsp_err orsp_usim_pin_state(orsp_usim *u, const uint8_t *state, size_t len,
+                                             orsp_usim_persist_fn persist, void *user);
 
 extern const orsp_euicc_app_ops orsp_usim_app_ops; /* user = orsp_usim*, registered under its AID */
 extern const orsp_euicc_app_ops orsp_isim_app_ops; /* user = orsp_usim*, under the ISIM's AID */
@@ -479,7 +520,7 @@ extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_us
  * trusted CIs, NIST P-256 or brainpoolP256r1) and the ISD-Ps of the installed profiles.
  * The struct is caller-allocated with fixed tables (limits below); the core itself does not
  * allocate, the crypto, bsp and pkg modules it calls may. Persistent state goes through the
- * storage operations as records ("ecasd", "isdr", "upp.<n>", "sqn.<n>", "isqn.<n>"), one
+ * storage operations as records ("ecasd", "isdr", "upp.<n>", "sqn.<n>", "isqn.<n>", "pin.<n>"), one
  * commit per state change. */
 #include "openrsp/bsp.h"
 #include "openrsp/crypto.h"
@@ -594,11 +635,11 @@ enum {
 _Static_assert(ORSP_EUICC_ENC_ISDR <= ORSP_EUICC_RECORD_MAX,
                "the isdr record of ORSP_EUICC_MAX_PROFILES profiles and "
                "ORSP_EUICC_MAX_NOTIFICATIONS notifications must fit ORSP_EUICC_RECORD_MAX");
-/* The records an ISD-P owns ("upp.<n>", "sqn.<n>", "isqn.<n>"), and the most records one
+/* The records an ISD-P owns ("upp.<n>", "sqn.<n>", "isqn.<n>", "pin.<n>"), and the most records one
  * store holds: "ecasd", "isdr" and those of every ISD-P. A commit (eUICCMemoryReset: "isdr"
  * and the removal of every ISD-P's records) never names more. The host glue asserts that its
  * sealed store takes as many (ORSP_SEAL_MAX_RECORDS). */
-#define ORSP_EUICC_ISDP_RECORDS 3
+#define ORSP_EUICC_ISDP_RECORDS 4
 #define ORSP_EUICC_MAX_RECORDS (2 + ORSP_EUICC_ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES)
 
 /* Caller-allocated; every field is private (about 179 KiB with the defaults). */

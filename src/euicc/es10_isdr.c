@@ -3,7 +3,8 @@
  * Requests are parsed with the strict DER reader and answered with the DER writer; nothing
  * here allocates (the crypto, bsp and pkg modules called may). Persistent state is the
  * records "ecasd" (identity), "isdr" (profiles, notifications, counters), "upp.<n>",
- * "sqn.<n>" and "isqn.<n>" (package, USIM and ISIM SQN state of ISD-P number n); every
+ * "sqn.<n>", "isqn.<n>" and "pin.<n>" (package, USIM and ISIM SQN state, PIN state of ISD-P
+ * number n); every
  * state change is one commit of
  * all the records it touches, so a crash leaves the old or the new state. docs/euicc.md.
  */
@@ -88,12 +89,12 @@ static void rec_name(char out[16], const char *kind, const orsp_euicc_profile_re
 	snprintf(out, 16, "%s.%u", kind, isdp_no(p));
 }
 
-/* The records an ISD-P owns besides its entry in "isdr": its package and the SQN states of
- * its USIM and ISIM. A record kind a profile gets must be listed here: DeleteProfile and
- * eUICCMemoryReset remove exactly these, and a kind left out would outlive its profile
- * (SQN state, or the package with K and OPc). "upp" first: an install that reuses a number
+/* The records an ISD-P owns besides its entry in "isdr": its package, the SQN states of its
+ * USIM and ISIM and the state of its PINs. A record kind a profile gets must be listed here:
+ * DeleteProfile and eUICCMemoryReset remove exactly these, and a kind left out would outlive its
+ * profile (SQN state, or the package with K and OPc). "upp" first: an install that reuses a number
  * puts the package in place of that removal. */
-static const char *const isdp_kinds[] = {"upp", "sqn", "isqn"};
+static const char *const isdp_kinds[] = {"upp", "sqn", "isqn", "pin"};
 #define ISDP_RECORDS (sizeof(isdp_kinds) / sizeof(isdp_kinds[0]))
 _Static_assert(ISDP_RECORDS == ORSP_EUICC_ISDP_RECORDS, "euicc.h counts every ISD-P record kind");
 
@@ -491,6 +492,32 @@ static orsp_err persist_isim_sqn(void *user, const uint8_t *state, size_t len)
 	return persist_kind(user, "isqn", state, len);
 }
 
+static orsp_err persist_pins(void *user, const uint8_t *state, size_t len)
+{
+	return persist_kind(user, "pin", state, len);
+}
+
+/* Give the loaded USIM its PIN state, record "pin" of profile p (absent: the package's). */
+static orsp_err pin_register(orsp_euicc *e, const orsp_euicc_profile_rec *p)
+{
+	uint8_t st[ORSP_USIM_PIN_STATE_MAX];
+	size_t len = 0;
+	char name[16];
+	orsp_err err;
+
+	rec_name(name, "pin", p);
+	err = e->ops->read(e->user, name, st, sizeof(st), &len);
+	if (err == ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		len = 0;
+		err = ORSP_OK;
+	}
+	if (!err)
+		err = orsp_usim_pin_state(&e->usim, st, len, persist_pins, e);
+	orsp_wipe(st, sizeof(st));
+	return err;
+}
+
 /* Read record kind of profile p into buf (up to ORSP_USIM_SQN_STATE_MAX bytes); an absent
  * one is *len 0. */
 static orsp_err read_sqn(orsp_euicc *e, const char *kind, const orsp_euicc_profile_rec *p,
@@ -583,6 +610,8 @@ static orsp_err usim_sync(orsp_euicc *e)
 		err = orsp_usim_load(&e->usim, e->upp, len, sqn, sl, persist_sqn, e);
 	orsp_wipe(e->upp, len);
 	orsp_wipe(sqn, sizeof(sqn));
+	if (!err)
+		err = pin_register(e, p);
 	if (!err)
 		err = orsp_usim_aid(&e->usim, e->usim_aid, &e->usim_aid_len);
 	if (!err)

@@ -1,6 +1,7 @@
 /* The USIM and ISIM applications and the UICC file system behind the APDU layer
  * (docs/usim.md, docs/isim.md): SELECT by FID, path, parent and child DF, STATUS, READ
- * BINARY, READ RECORD, VERIFY (PIN status only) and AUTHENTICATE, per ETSI TS 102 221 §11,
+ * BINARY, READ RECORD, the PIN commands (VERIFY, CHANGE, DISABLE, ENABLE, UNBLOCK PIN) and
+ * AUTHENTICATE, per ETSI TS 102 221 §11,
  * 3GPP TS 31.102 §7 and TS 31.103 §7. The files are read only. One orsp_usim serves the USIM
  * (orsp_usim_app_ops, under the ADF.USIM AID), the ISIM (orsp_isim_app_ops, under the ADF.ISIM AID)
  * and the MF handler (orsp_usim_mf_ops); each logical channel has its own current application (at
@@ -11,6 +12,10 @@
 #include "openrsp/euicc.h"
 
 #define INS_VERIFY 0x20
+#define INS_CHANGE_PIN 0x24
+#define INS_DISABLE_PIN 0x26
+#define INS_ENABLE_PIN 0x28
+#define INS_UNBLOCK_PIN 0x2C
 #define INS_AUTHENTICATE 0x88
 #define INS_SEARCH_RECORD 0xA2
 #define INS_SELECT 0xA4
@@ -22,7 +27,9 @@
 #define INS_STATUS 0xF2
 
 #define SW_INCOMPATIBLE_STRUCTURE 0x6981
-#define SW_PIN_NOT_USABLE 0x6984
+#define SW_PIN_BLOCKED 0x6983    /* TS 102 221 §10.2.1.5: authentication method blocked */
+#define SW_PIN_NOT_USABLE 0x6984 /* reference data not usable */
+#define SW_PIN_TRIES(n) ((uint16_t)(0x63C0 | (n))) /* verification failed, n tries left */
 #define SW_NO_EF_SELECTED 0x6986
 #define SW_WRONG_OFFSET 0x6B00
 #define SW_RECORD_NOT_FOUND 0x6A83
@@ -81,12 +88,62 @@ static void put_security(orsp_writer *w)
 	orsp_der_put_tlv(w, 0xAB, rule, sizeof(rule));
 }
 
-/* PIN status template DO (TS 102 221 §9.5.2): PS_DO '90' = 00 (PIN1 disabled), key
- * reference '83' 01 (PIN Appl 1). */
-static void put_pin_status(orsp_writer *w)
+/* ---------------------------------------------------------------- PINs ----------------- */
+
+/* The PIN or PUK entry for key reference ref where scope is the application (ORSP_USIM_DF_ADF
+ * or _ISIM; ORSP_USIM_DF_MF: none) whose local PINs (second PIN Appl 1-8, '81'-'88') apply;
+ * global key references are the MF's. -1 if the profile defines none. */
+static int pin_index(const orsp_usim *u, uint8_t scope, bool puk, uint8_t ref)
 {
-	static const uint8_t ps[] = {0x90, 0x01, 0x00, 0x83, 0x01, 0x01};
-	orsp_der_put_tlv(w, 0xC6, ps, sizeof(ps));
+	bool local = !puk && ref >= 0x81 && ref <= 0x88;
+
+	if (local && scope == ORSP_USIM_DF_MF)
+		return -1;
+	for (size_t i = 0; i < u->n_pins; i++) {
+		const orsp_usim_pin *p = &u->pins[i];
+		if (p->puk == puk && p->ref == ref &&
+		    p->scope == (local ? scope : ORSP_USIM_PIN_GLOBAL))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The application whose local PINs a channel uses: the one selected on it. */
+static uint8_t chan_scope(const orsp_usim_channel *c)
+{
+	if (c->isim_active)
+		return ORSP_USIM_DF_ISIM;
+	return c->adf_active ? ORSP_USIM_DF_ADF : ORSP_USIM_DF_MF;
+}
+
+/* PIN status template DO (TS 102 221 §9.5.2) of the MF (scope ORSP_USIM_DF_MF: its global
+ * PINs) or an ADF (the global PIN Appl and ADM key references and the application's local
+ * PINs): PS_DO '90', one bit per key reference listed after it, b8 of its first byte for the
+ * first, set when that PIN is enabled; then '83' 01 key reference each. A profile without
+ * PE-PINCodes: PIN1 listed, disabled. */
+static void put_pin_status(const orsp_usim *u, uint8_t scope, orsp_writer *w)
+{
+	static const uint8_t order[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x81,
+	                                0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x0A, 0x0B,
+	                                0x0C, 0x0D, 0x0E, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x11};
+	uint8_t ps[(sizeof(order) + 7) / 8] = {0}, refs[sizeof(order)];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(order); i++) {
+		int k = pin_index(u, scope, false, order[i]);
+		if (k < 0)
+			continue;
+		if (u->pins[k].enabled)
+			ps[n / 8] |= (uint8_t)(0x80 >> (n % 8));
+		refs[n++] = order[i];
+	}
+	if (n == 0)
+		refs[n++] = 0x01;
+	orsp_der_mark m = orsp_der_begin(w, 0xC6);
+	orsp_der_put_tlv(w, 0x90, ps, (n + 7) / 8);
+	for (size_t i = 0; i < n; i++)
+		orsp_der_put_tlv(w, 0x83, &refs[i], 1);
+	orsp_der_end(w, m);
 }
 
 /* FCP of the MF or an ADF (TS 102 221 §11.1.1.3.1); df is ORSP_USIM_DF_*. */
@@ -109,7 +166,7 @@ static void fcp_df(const orsp_usim *u, uint8_t df, orsp_writer *w)
 	orsp_der_end(w, p);
 	orsp_der_put_tlv(w, 0x8A, &lcsi, 1);
 	put_security(w);
-	put_pin_status(w);
+	put_pin_status(u, df, w);
 	orsp_der_end(w, m);
 }
 
@@ -259,6 +316,100 @@ static uint16_t cmd_status(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *
 	return ORSP_SW_OK;
 }
 
+/* ---------------------------------------------------------------- access conditions ---- */
+
+/* What a security condition (SC DO, ISO/IEC 7816-4 §9.3.5; TS 102 221 §9.2.7) comes to here:
+ * met, a PIN that is enabled and not verified, or anything else this card does not enforce
+ * ('97' never, '9E', secure messaging templates...: the files stay readable, as before PINs
+ * were checked; docs/usim.md). */
+enum { SC_MET, SC_PIN, SC_OTHER };
+
+static int sc_eval(const orsp_usim *u, uint8_t scope, uint8_t tag, const uint8_t *v, size_t n,
+                   int depth);
+
+/* The SC DOs in v (an OR or AND template's content, or what follows an AM DO): or_ when they
+ * are alternatives. */
+static int sc_list(const orsp_usim *u, uint8_t scope, const uint8_t *v, size_t n, bool or_,
+                   int depth)
+{
+	bool any_met = false, any_pin = false, any_other = false;
+	size_t i = 0;
+
+	while (i + 2 <= n && v[i] != 0xFF && v[i] != 0x00 && v[i + 1] < 0x80 &&
+	       v[i + 1] <= n - i - 2) {
+		int r = sc_eval(u, scope, v[i], v + i + 2, v[i + 1], depth);
+		any_met |= r == SC_MET;
+		any_pin |= r == SC_PIN;
+		any_other |= r == SC_OTHER;
+		i += 2 + (size_t)v[i + 1];
+	}
+	if (or_)
+		return any_met ? SC_MET : any_other || !any_pin ? SC_OTHER : SC_PIN;
+	return any_pin ? SC_PIN : any_other ? SC_OTHER : SC_MET;
+}
+
+static int sc_eval(const orsp_usim *u, uint8_t scope, uint8_t tag, const uint8_t *v, size_t n,
+                   int depth)
+{
+	if (tag == 0x90)
+		return SC_MET;
+	if ((tag == 0xA0 || tag == 0xAF) && depth < 4)
+		return sc_list(u, scope, v, n, tag == 0xA0, depth + 1);
+	if (tag != 0xA4)
+		return SC_OTHER;
+	/* CRT for user authentication: '83' 01 key reference ('95' usage qualifier 08) */
+	for (size_t i = 0; i + 3 <= n && v[i + 1] < 0x80; i += 2 + (size_t)v[i + 1]) {
+		if (v[i] == 0x83 && v[i + 1] == 1) {
+			int k = pin_index(u, scope, false, v[i + 2]);
+			if (k < 0)
+				return SC_OTHER; /* a PIN the profile does not define */
+			const orsp_usim_pin *p = &u->pins[k];
+			return !p->enabled || p->verified ? SC_MET : SC_PIN;
+		}
+	}
+	return SC_OTHER;
+}
+
+/* READ BINARY and READ RECORD of EF f (TS 102 221 §9.2.7, §9.5.1): refused (6982) only when
+ * the EF.ARR record its security attributes reference ('8B': FID, record number; EF.ARR in
+ * the EF's DF, else the MF) grants READ (AM DO '80' with b1, or '84' with the INS) under
+ * conditions that are all PINs enabled and not verified (disabled or verified: met). Any
+ * other rule, and a reference or record this card cannot read, leaves the EF readable. */
+static bool read_allowed(const orsp_usim *u, const orsp_usim_file *f, uint8_t ins)
+{
+	const orsp_usim_file *arr;
+	const uint8_t *v;
+	size_t n, i = 0;
+	int ai;
+
+	if (f->arr_len != 3)
+		return true;
+	uint16_t fid = (uint16_t)(f->arr[0] << 8 | f->arr[1]);
+	uint8_t rec = f->arr[2];
+	if ((ai = find_child(u, f->df, fid)) < 0 && (ai = find_child(u, ORSP_USIM_DF_MF, fid)) < 0)
+		return true;
+	arr = &u->files[ai];
+	if (EF_STRUCT(arr) != EF_LINEAR || rec == 0 || rec > arr->size / arr->rec_len)
+		return true;
+	v = u->data + arr->off + (size_t)(rec - 1) * arr->rec_len;
+	n = arr->rec_len;
+	/* AM DO, then its SC DOs (alternatives), then the next AM DO */
+	while (i + 2 <= n && v[i] != 0xFF && v[i] != 0x00 && v[i + 1] < 0x80 &&
+	       v[i + 1] <= n - i - 2) {
+		uint8_t tag = v[i], len = v[i + 1];
+		bool read = (tag == 0x80 && len == 1 && !(v[i + 2] & 0x80) && (v[i + 2] & 0x01)) ||
+		            (tag == 0x84 && len == 1 && v[i + 2] == ins);
+		size_t j = i + 2 + len, sc = j;
+		while (j + 2 <= n && (v[j] & 0xF0) != 0x80 && v[j] != 0xFF && v[j] != 0x00 &&
+		       v[j + 1] < 0x80 && v[j + 1] <= n - j - 2)
+			j += 2 + (size_t)v[j + 1];
+		if (read)
+			return sc_list(u, f->df, v + sc, j - sc, true, 0) != SC_PIN;
+		i = j;
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------------- READ ------------------ */
 
 /* The EF a command addresses: by SFI in the current DF, or the current EF. Nothing on the
@@ -336,6 +487,8 @@ static uint16_t cmd_read_binary(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 	const orsp_usim_file *f = &u->files[i];
 	if (EF_STRUCT(f) != EF_TRANSPARENT)
 		return SW_INCOMPATIBLE_STRUCTURE;
+	if (!read_allowed(u, f, INS_READ_BINARY))
+		return ORSP_SW_SECURITY_STATUS;
 	if (off >= f->size)
 		return SW_WRONG_OFFSET;
 	size_t n = f->size - off;
@@ -371,6 +524,8 @@ static uint16_t cmd_read_record(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 	const orsp_usim_file *f = &u->files[i];
 	if (EF_STRUCT(f) != EF_LINEAR && EF_STRUCT(f) != EF_CYCLIC)
 		return SW_INCOMPATIBLE_STRUCTURE;
+	if (!read_allowed(u, f, INS_READ_RECORD))
+		return ORSP_SW_SECURITY_STATUS;
 	uint16_t nrec = (uint16_t)(f->size / f->rec_len);
 	uint16_t cur = rec_of(c, i);
 	bool cyclic = EF_STRUCT(f) == EF_CYCLIC;
@@ -452,8 +607,8 @@ static uint16_t cmd_write(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a
 	return ORSP_SW_SECURITY_STATUS;
 }
 
-/* A key reference of TS 102 221 Table 9.3: PIN Appl 1-8 (01-08), ADM1-5 (0A-0E), universal
- * PIN (11), second PIN Appl 1-8 (81-88), ADM6-10 (8A-8E). */
+/* A key reference of TS 102 221 Table 9.3: PIN Appl 1-8 (01-08), ADM1-5 (0A-0E), universal PIN
+ * (11), second PIN Appl 1-8 (81-88), ADM6-10 (8A-8E). */
 static bool key_reference(uint8_t p2)
 {
 	uint8_t r = p2 & 0x7F;
@@ -463,19 +618,222 @@ static bool key_reference(uint8_t p2)
 	return (r >= 0x01 && r <= 0x08) || (r >= 0x0A && r <= 0x0E);
 }
 
-/* VERIFY PIN (TS 102 221 §11.1.9): PIN1 (01) and PIN2 (81) are disabled on this card; an
- * empty VERIFY reports 9000 (no verification needed), a PIN value is not checked (6984).
- * Any other key reference names a PIN this card does not have: 6A88 (referenced data not
- * found); a P2 that is no key reference is a wrong parameter: 6A86. */
-static uint16_t cmd_verify(const orsp_apdu *a)
+static bool is_adm(uint8_t ref)
 {
+	uint8_t r = ref & 0x7F;
+	return r >= 0x0A && r <= 0x0E;
+}
+
+/* A new PIN value (TS 102 221 §9.5.1): 4 to 8 digits ('30'-'39') padded with 'FF' to 8 bytes.
+ * ADM values are the operator's and not checked. */
+static bool pin_format_ok(uint8_t ref, const uint8_t *v)
+{
+	size_t n = 0;
+
+	if (is_adm(ref))
+		return true;
+	while (n < ORSP_USIM_PIN_LEN && v[n] >= 0x30 && v[n] <= 0x39)
+		n++;
+	if (n < 4)
+		return false;
+	for (size_t i = n; i < ORSP_USIM_PIN_LEN; i++)
+		if (v[i] != 0xFF)
+			return false;
+	return true;
+}
+
+/* Hand the PIN state to the persist callback. */
+static orsp_err pin_persist(orsp_usim *u)
+{
+	size_t len = 0;
+	orsp_err e;
+
+	if (!u->pin_persist)
+		return orsp_errf(ORSP_E_STATE, "no PIN state persist");
+	e = orsp_usim_pin_save(u, u->pin_state, sizeof(u->pin_state), &len);
+	if (!e)
+		e = u->pin_persist(u->pin_persist_user, u->pin_state, len);
+	orsp_wipe(u->pin_state, sizeof(u->pin_state));
+	return e;
+}
+
+/* Check value against PIN or PUK k (TS 102 221 §9.5.1): blocked: 6983; else its counter is
+ * decremented and stored before the comparison (a card pulled during the command has spent
+ * the try), and a wrong value answers 63Cx with the tries left (the PIN's security status
+ * ended). A right one: 9000, *spent the entry as stored (the try spent) and k's counter back
+ * at its maximum in memory only: the caller stores that with its change (commit_pins). A
+ * failed store: 6581, nothing compared, nothing changed. */
+static uint16_t pin_check(orsp_usim *u, orsp_usim_pin *k, const uint8_t *value,
+                          orsp_usim_pin *spent)
+{
+	if (k->left == 0)
+		return SW_PIN_BLOCKED;
+	k->left--;
+	if (pin_persist(u) != ORSP_OK) {
+		orsp_err_clear();
+		k->left++;
+		return ORSP_SW_MEMORY_PROBLEM;
+	}
+	if (!orsp_ct_eq(k->value.v, value, ORSP_USIM_PIN_LEN)) {
+		k->verified = false;
+		return SW_PIN_TRIES(k->left);
+	}
+	*spent = *k;
+	k->left = k->max_tries;
+	return ORSP_SW_OK;
+}
+
+/* Store the state after a right value (pin_check) and the command's change: 9000, or 6581
+ * with a and b (b may be NULL) put back to spent_a and spent_b, as stored before. */
+static uint16_t commit_pins(orsp_usim *u, orsp_usim_pin *a, const orsp_usim_pin *spent_a,
+                            orsp_usim_pin *b, const orsp_usim_pin *spent_b)
+{
+	if (pin_persist(u) == ORSP_OK)
+		return ORSP_SW_OK;
+	orsp_err_clear();
+	*a = *spent_a;
+	if (b)
+		*b = *spent_b;
+	return ORSP_SW_MEMORY_PROBLEM;
+}
+
+/* P1 P2 and the PIN a PIN command names: P1 00 and P2 a key reference of TS 102 221 Table 9.3
+ * (else 6A86) that this profile defines where the channel is (else 6A88). */
+static uint16_t pin_target(orsp_usim *u, const orsp_usim_channel *c, const orsp_apdu *a,
+                           orsp_usim_pin **p)
+{
+	int i;
+
 	if (a->p1 != 0x00 || !key_reference(a->p2))
 		return ORSP_SW_INCORRECT_P1P2;
-	if (a->data.len != 0 && a->data.len != 8)
-		return ORSP_SW_WRONG_LENGTH;
-	if (a->p2 != 0x01 && a->p2 != 0x81)
+	if ((i = pin_index(u, chan_scope(c), false, a->p2)) < 0)
 		return ORSP_SW_REFERENCED_DATA_NOT_FOUND;
-	return a->data.len ? SW_PIN_NOT_USABLE : ORSP_SW_OK;
+	*p = &u->pins[i];
+	return ORSP_SW_OK;
+}
+
+/* VERIFY PIN (TS 102 221 §11.1.9). No data: 9000 when the PIN is disabled or verified, else
+ * 63Cx (6983 blocked). A value (8 bytes, §9.5.1 coding) for a disabled PIN: 6984 (GSM's
+ * "in contradiction with CHV status"); else checked (pin_check), and a right one verifies
+ * the PIN until the card is reset. */
+static uint16_t cmd_verify(orsp_usim *u, const orsp_usim_channel *c, const orsp_apdu *a)
+{
+	orsp_usim_pin *p = NULL, spent;
+	uint16_t sw;
+
+	if ((sw = pin_target(u, c, a, &p)) == ORSP_SW_INCORRECT_P1P2)
+		return sw;
+	if (a->data.len != 0 && a->data.len != ORSP_USIM_PIN_LEN)
+		return ORSP_SW_WRONG_LENGTH;
+	if (sw != ORSP_SW_OK)
+		return sw;
+	if (a->data.len == 0) {
+		if (p->left == 0)
+			return SW_PIN_BLOCKED;
+		return !p->enabled || p->verified ? ORSP_SW_OK : SW_PIN_TRIES(p->left);
+	}
+	if (!p->enabled)
+		return SW_PIN_NOT_USABLE;
+	if ((sw = pin_check(u, p, a->data.p, &spent)) == ORSP_SW_OK &&
+	    (sw = commit_pins(u, p, &spent, NULL, NULL)) == ORSP_SW_OK)
+		p->verified = true;
+	orsp_wipe(&spent, sizeof(spent));
+	return sw;
+}
+
+/* CHANGE PIN (§11.1.10): old PIN || new PIN, 8 bytes each. A disabled PIN: 6984; a new value
+ * not in the §9.5.1 format: 6A80, before the old one is checked. Right: the new value,
+ * stored, and the PIN verified. */
+static uint16_t cmd_change_pin(orsp_usim *u, const orsp_usim_channel *c, const orsp_apdu *a)
+{
+	orsp_usim_pin *p = NULL, spent;
+	uint16_t sw;
+
+	if ((sw = pin_target(u, c, a, &p)) == ORSP_SW_INCORRECT_P1P2)
+		return sw;
+	if (a->data.len != 2 * ORSP_USIM_PIN_LEN)
+		return ORSP_SW_WRONG_LENGTH;
+	if (sw != ORSP_SW_OK)
+		return sw;
+	if (!p->enabled)
+		return SW_PIN_NOT_USABLE;
+	if (!pin_format_ok(p->ref, a->data.p + ORSP_USIM_PIN_LEN))
+		return ORSP_SW_INCORRECT_DATA;
+	if ((sw = pin_check(u, p, a->data.p, &spent)) == ORSP_SW_OK) {
+		memcpy(p->value.v, a->data.p + ORSP_USIM_PIN_LEN, ORSP_USIM_PIN_LEN);
+		p->changed = true;
+		if ((sw = commit_pins(u, p, &spent, NULL, NULL)) == ORSP_SW_OK)
+			p->verified = true;
+	}
+	orsp_wipe(&spent, sizeof(spent));
+	return sw;
+}
+
+/* DISABLE PIN (§11.1.11) and ENABLE PIN (§11.1.12): the PIN's value, 8 bytes. DISABLE's P1
+ * b8 set (replace the PIN by the alternative global key reference in P1 b5..b1, the universal
+ * PIN) is not supported: 6A86. A PIN whose pinAttributes do not allow disabling it (b3), and
+ * ADM1-10, which are never disabled: 6985. Disabling a disabled PIN or enabling an enabled
+ * one: 6984 ("in contradiction with CHV status"). Right: the state stored; an enabled PIN
+ * verified. */
+static uint16_t cmd_enable_pin(orsp_usim *u, const orsp_usim_channel *c, const orsp_apdu *a,
+                               bool enable)
+{
+	orsp_usim_pin *p = NULL, spent;
+	uint16_t sw;
+
+	if ((sw = pin_target(u, c, a, &p)) == ORSP_SW_INCORRECT_P1P2)
+		return sw;
+	if (a->data.len != ORSP_USIM_PIN_LEN)
+		return ORSP_SW_WRONG_LENGTH;
+	if (sw != ORSP_SW_OK)
+		return sw;
+	if (is_adm(p->ref) || (!enable && !p->disable_ok))
+		return ORSP_SW_CONDITIONS_NOT_SATISFIED;
+	if (p->enabled == enable)
+		return SW_PIN_NOT_USABLE;
+	if ((sw = pin_check(u, p, a->data.p, &spent)) == ORSP_SW_OK) {
+		p->enabled = enable;
+		if ((sw = commit_pins(u, p, &spent, NULL, NULL)) == ORSP_SW_OK)
+			p->verified = enable;
+	}
+	orsp_wipe(&spent, sizeof(spent));
+	return sw;
+}
+
+/* UNBLOCK PIN (§11.1.13): P2 the PIN; no data: the tries left of its PUK, 63Cx (6983 the PUK
+ * blocked); PUK || new PIN, 8 bytes each: the PUK checked as a PIN is (pin_check, its own
+ * counter). A PIN without a PUK (no unblockingPINReference, or one PE-PUKCodes lacks): 6A88.
+ * Right: the new value, the PIN's counter at its maximum, the PIN verified; its enabled state
+ * is kept. */
+static uint16_t cmd_unblock_pin(orsp_usim *u, const orsp_usim_channel *c, const orsp_apdu *a)
+{
+	orsp_usim_pin *p = NULL, *k, spent_k, old_p;
+	uint16_t sw;
+
+	if ((sw = pin_target(u, c, a, &p)) == ORSP_SW_INCORRECT_P1P2)
+		return sw;
+	if (a->data.len != 0 && a->data.len != 2 * ORSP_USIM_PIN_LEN)
+		return ORSP_SW_WRONG_LENGTH;
+	if (sw != ORSP_SW_OK)
+		return sw;
+	if (p->unblock < 0)
+		return ORSP_SW_REFERENCED_DATA_NOT_FOUND;
+	k = &u->pins[p->unblock];
+	if (a->data.len == 0)
+		return k->left == 0 ? SW_PIN_BLOCKED : SW_PIN_TRIES(k->left);
+	if (!pin_format_ok(p->ref, a->data.p + ORSP_USIM_PIN_LEN))
+		return ORSP_SW_INCORRECT_DATA;
+	old_p = *p;
+	if ((sw = pin_check(u, k, a->data.p, &spent_k)) == ORSP_SW_OK) {
+		memcpy(p->value.v, a->data.p + ORSP_USIM_PIN_LEN, ORSP_USIM_PIN_LEN);
+		p->changed = true;
+		p->left = p->max_tries;
+		if ((sw = commit_pins(u, k, &spent_k, p, &old_p)) == ORSP_SW_OK)
+			p->verified = true;
+	}
+	orsp_wipe(&spent_k, sizeof(spent_k));
+	orsp_wipe(&old_p, sizeof(old_p));
+	return sw;
 }
 
 /* ---------------------------------------------------------------- AUTHENTICATE --------- */
@@ -660,6 +1018,10 @@ static uint16_t usim_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_wr
 	case INS_SEARCH_RECORD:
 	case INS_INCREASE:
 	case INS_VERIFY:
+	case INS_CHANGE_PIN:
+	case INS_DISABLE_PIN:
+	case INS_ENABLE_PIN:
+	case INS_UNBLOCK_PIN:
 	case INS_AUTHENTICATE:
 		break;
 	default:
@@ -684,7 +1046,18 @@ static uint16_t usim_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_wr
 	case INS_INCREASE:
 		return cmd_write(u, c, a);
 	case INS_VERIFY:
-		return cmd_verify(a);
+		return cmd_verify(u, c, a);
+	case INS_CHANGE_PIN:
+		return cmd_change_pin(u, c, a);
+	case INS_DISABLE_PIN:
+		if (a->p1 & 0x80)
+			return ORSP_SW_INCORRECT_P1P2; /* replacement by the universal PIN: not
+			                                  supported */
+		return cmd_enable_pin(u, c, a, false);
+	case INS_ENABLE_PIN:
+		return cmd_enable_pin(u, c, a, true);
+	case INS_UNBLOCK_PIN:
+		return cmd_unblock_pin(u, c, a);
 	case INS_AUTHENTICATE:
 		return cmd_authenticate(u, c, a, rsp);
 	default:
@@ -794,10 +1167,22 @@ static void naa_opened_from(void *user, uint8_t from, uint8_t ch)
  * status template (mandatory in TS 102 221 Table 11.3). */
 static void usim_fcp(void *user, uint8_t ch, orsp_writer *w)
 {
-	(void)user;
-	(void)ch;
+	orsp_usim *u = user;
+	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
+
 	put_security(w);
-	put_pin_status(w);
+	if (c)
+		put_pin_status(u, chan_scope(c), w);
+}
+
+/* A card reset ends every PIN's security status (TS 102 221 §9.5.1: verification holds for
+ * the session; the counters and values are the stored state). */
+static void naa_reset(void *user)
+{
+	orsp_usim *u = user;
+
+	for (size_t i = 0; u && i < u->n_pins; i++)
+		u->pins[i].verified = false;
 }
 
 const orsp_euicc_app_ops orsp_usim_app_ops = {
@@ -807,6 +1192,7 @@ const orsp_euicc_app_ops orsp_usim_app_ops = {
     .process = usim_process,
     .fcp = usim_fcp,
     .select_undo = naa_select_undo,
+    .reset = naa_reset,
     .opened_from = naa_opened_from,
 };
 
@@ -819,6 +1205,7 @@ const orsp_euicc_app_ops orsp_isim_app_ops = {
     .process = usim_process,
     .fcp = usim_fcp,
     .select_undo = naa_select_undo,
+    .reset = naa_reset,
     .opened_from = naa_opened_from,
 };
 

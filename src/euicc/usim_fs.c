@@ -591,6 +591,226 @@ static orsp_err load_isim(orsp_usim *u, const orsp_pkg *pkg, orsp_pkg_fs *fs, si
 	return ORSP_OK;
 }
 
+/* ---------------------------------------------------------------- PINs ----------------- */
+
+/* The PE that gives a PE-PINCodes its context (TCA SAIP: the PINs of a PE-PINCodes belong to
+ * the DF the file-system PEs before it created, global ones to the MF): the nearest one
+ * before pe that is no PIN, PUK, AKA or CDMA parameter PE. SIZE_MAX if none. */
+static size_t pin_context(const orsp_pkg *pkg, size_t pe)
+{
+	while (pe-- > 0) {
+		orsp_pe_info info;
+		if (orsp_pkg_pe(pkg, pe, &info) != ORSP_OK)
+			return SIZE_MAX;
+		if (info.type != ORSP_PE_PIN_CODES && info.type != ORSP_PE_PUK_CODES &&
+		    info.type != ORSP_PE_AKA_PARAMETER && info.type != ORSP_PE_CDMA_PARAMETER)
+			return pe;
+	}
+	return SIZE_MAX;
+}
+
+/* The first PE of an NAA (PE-USIM, PE-ISIM) and the end of its run, up to the next NAA's
+ * application PE (as load_pass takes them). */
+static void naa_run(const orsp_pkg *pkg, orsp_pe_type naa, size_t *first, size_t *end)
+{
+	*first = *end = SIZE_MAX;
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info info;
+		if (orsp_pkg_pe(pkg, i, &info) != ORSP_OK)
+			return;
+		bool app = info.type == ORSP_PE_MF || info.type == ORSP_PE_USIM ||
+		           info.type == ORSP_PE_ISIM || info.type == ORSP_PE_CSIM ||
+		           info.type == ORSP_PE_IOT;
+		if (*first == SIZE_MAX && info.type == naa)
+			*first = i;
+		else if (*first != SIZE_MAX && app) {
+			*end = i;
+			return;
+		}
+	}
+	if (*first != SIZE_MAX)
+		*end = orsp_pkg_count(pkg);
+}
+
+/* Where a PIN of the package applies: ORSP_USIM_PIN_GLOBAL for a global key reference (PIN
+ * Appl 1-8, ADM1-10, universal PIN) and a PUK, ORSP_USIM_DF_ADF / _ISIM for a second PIN
+ * Appl (81-88) of a PE-PINCodes in the served USIM's / ISIM's run, 0xFF for any other (a
+ * local PIN of DF.TELECOM, the CSIM...: not served). */
+static uint8_t pin_scope(const orsp_usim *u, const orsp_pkg *pkg, const orsp_pkg_pin *c)
+{
+	size_t ctx, first, end;
+
+	if (c->puk || c->key_reference < 0x81 || c->key_reference > 0x88)
+		return ORSP_USIM_PIN_GLOBAL;
+	ctx = pin_context(pkg, c->pe_index);
+	naa_run(pkg, ORSP_PE_USIM, &first, &end);
+	if (ctx != SIZE_MAX && ctx >= first && ctx < end)
+		return ORSP_USIM_DF_ADF;
+	naa_run(pkg, ORSP_PE_ISIM, &first, &end);
+	if (u->isim.loaded && ctx != SIZE_MAX && ctx >= first && ctx < end)
+		return ORSP_USIM_DF_ISIM;
+	return 0xFF;
+}
+
+static int pin_find(const orsp_usim *u, bool puk, uint8_t scope, long ref)
+{
+	for (size_t i = 0; i < u->n_pins; i++)
+		if (u->pins[i].puk == puk && u->pins[i].scope == scope && u->pins[i].ref == ref)
+			return (int)i;
+	return -1;
+}
+
+/* pinAttributes (PEDefinitions PINConfiguration, DEFAULT 7): b1 the PIN is enabled when
+ * installed, b3 it may be disabled (docs/usim.md "PINs": GSMA TS.48 gives PIN1, shipped
+ * disabled, 6; ADM1 and PIN2, never disabled, 3). b2 is not applied. */
+#define PIN_ATTR_ENABLED 0x01
+#define PIN_ATTR_DISABLE_ALLOWED 0x04
+
+/* The PINs and PUKs of the package the USIM and ISIM use (PE-PUKCodes first, so that each
+ * PIN can name its PUK), with their values; the first definition of a key reference in a
+ * scope counts. */
+static orsp_err load_pins(orsp_usim *u, const orsp_pkg *pkg)
+{
+	orsp_pkg_pin *cfg = NULL;
+	size_t n = 0;
+	orsp_err e;
+
+	if ((e = orsp_pkg_get_pins(pkg, NULL, 0, &n)) != ORSP_OK || n == 0)
+		return e;
+	if (!(cfg = calloc(n, sizeof(*cfg))))
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if ((e = orsp_pkg_get_pins(pkg, cfg, n, &n)) != ORSP_OK)
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			const orsp_pkg_pin *c = &cfg[i];
+			uint8_t scope;
+			if (c->puk != (pass == 0) || c->key_reference <= 0 ||
+			    c->key_reference > 0xFF)
+				continue;
+			if ((scope = pin_scope(u, pkg, c)) == 0xFF ||
+			    pin_find(u, c->puk, scope, c->key_reference) >= 0)
+				continue;
+			if (u->n_pins == ORSP_USIM_MAX_PINS) {
+				e = orsp_errf(ORSP_E_RESOURCE, "more than %d PINs and PUKs",
+				              ORSP_USIM_MAX_PINS);
+				goto out;
+			}
+			orsp_usim_pin *p = &u->pins[u->n_pins];
+			if ((e = orsp_pkg_get_pin_value(pkg, i, &p->value)) != ORSP_OK)
+				goto out;
+			if (p->value.len != ORSP_USIM_PIN_LEN) {
+				e = orsp_errf(ORSP_E_MALFORMED, "%s: a value of %zu bytes",
+				              orsp_pkg_pin_ref_name(c->key_reference, c->puk),
+				              p->value.len);
+				goto out;
+			}
+			p->ref = (uint8_t)c->key_reference;
+			p->scope = scope;
+			p->puk = c->puk;
+			p->max_tries = (uint8_t)c->max_attempts;
+			p->left = (uint8_t)(c->retries_left < c->max_attempts ? c->retries_left
+			                                                      : c->max_attempts);
+			p->enabled = c->puk || (c->attributes & PIN_ATTR_ENABLED) != 0;
+			p->disable_ok = !c->puk && (c->attributes & PIN_ATTR_DISABLE_ALLOWED) != 0;
+			p->unblock = -1;
+			if (!c->puk && c->has_unblock)
+				p->unblock = (int8_t)pin_find(u, true, ORSP_USIM_PIN_GLOBAL,
+				                              c->unblock_reference);
+			u->n_pins++;
+		}
+	}
+out:
+	orsp_wipe(cfg, n * sizeof(*cfg));
+	free(cfg);
+	return e;
+}
+
+/* kind byte of the PIN state: 0..2 a PIN of that scope, 3 a PUK */
+#define PIN_KIND_PUK 3
+#define PIN_FLAG_ENABLED 0x01
+#define PIN_FLAG_CHANGED 0x02
+
+orsp_err orsp_usim_pin_save(const orsp_usim *u, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t need;
+
+	if (!u || !out || !len)
+		return orsp_errf(ORSP_E_USAGE, "usim_pin_save: NULL argument");
+	need = 4 + 12 * u->n_pins;
+	if (cap < need)
+		return orsp_errf(ORSP_E_RESOURCE, "PIN state: %zu bytes needed", need);
+	out[0] = 'P';
+	out[1] = 'N';
+	out[2] = ORSP_USIM_PIN_STATE_VERSION;
+	out[3] = (uint8_t)u->n_pins;
+	for (size_t i = 0; i < u->n_pins; i++) {
+		const orsp_usim_pin *p = &u->pins[i];
+		uint8_t *o = out + 4 + 12 * i;
+		o[0] = p->ref;
+		o[1] = p->puk ? PIN_KIND_PUK : p->scope;
+		o[2] = (uint8_t)((p->enabled ? PIN_FLAG_ENABLED : 0) |
+		                 (p->changed ? PIN_FLAG_CHANGED : 0));
+		o[3] = p->left;
+		if (p->changed)
+			memcpy(o + 4, p->value.v, ORSP_USIM_PIN_LEN);
+		else
+			memset(o + 4, 0, ORSP_USIM_PIN_LEN);
+	}
+	*len = need;
+	return ORSP_OK;
+}
+
+orsp_err orsp_usim_pin_state(orsp_usim *u, const uint8_t *state, size_t len,
+                             orsp_usim_persist_fn persist, void *user)
+{
+	orsp_usim_pin *pins = NULL;
+	orsp_err e = ORSP_OK;
+
+	if (!u || (len && !state))
+		return orsp_errf(ORSP_E_USAGE, "usim_pin_state: NULL argument");
+	if (!u->loaded)
+		return orsp_errf(ORSP_E_STATE, "USIM not loaded");
+	if (len) {
+		if (len != 4 + 12 * u->n_pins || state[0] != 'P' || state[1] != 'N' ||
+		    state[2] != ORSP_USIM_PIN_STATE_VERSION || state[3] != u->n_pins)
+			return orsp_errf(
+			    ORSP_E_MALFORMED,
+			    "PIN state of %zu bytes does not match the profile's %zu PINs", len,
+			    u->n_pins);
+		/* all checked on a copy first: a bad entry changes nothing */
+		if (!(pins = malloc(sizeof(u->pins))))
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		memcpy(pins, u->pins, sizeof(u->pins));
+		for (size_t i = 0; i < u->n_pins && !e; i++) {
+			const uint8_t *s = state + 4 + 12 * i;
+			orsp_usim_pin *p = &pins[i];
+			if (s[0] != p->ref || s[1] != (p->puk ? PIN_KIND_PUK : p->scope) ||
+			    (s[2] & ~(PIN_FLAG_ENABLED | PIN_FLAG_CHANGED)) ||
+			    s[3] > p->max_tries || (p->puk && !(s[2] & PIN_FLAG_ENABLED))) {
+				e = orsp_errf(ORSP_E_MALFORMED,
+				              "PIN state: entry %zu does not match", i);
+				break;
+			}
+			p->enabled = (s[2] & PIN_FLAG_ENABLED) != 0;
+			p->changed = (s[2] & PIN_FLAG_CHANGED) != 0;
+			p->left = s[3];
+			if (p->changed &&
+			    (e = orsp_secret_set(&p->value, s + 4, ORSP_USIM_PIN_LEN)))
+				break;
+		}
+		if (!e)
+			memcpy(u->pins, pins, sizeof(u->pins));
+		orsp_wipe(pins, sizeof(u->pins));
+		free(pins);
+		if (e)
+			return e;
+	}
+	u->pin_persist = persist;
+	u->pin_persist_user = user;
+	return ORSP_OK;
+}
+
 /* EF.UST as this card serves it. PEDefinitions (PE-USIM, ef-ust): the eUICC sets to zero the
  * bits of the services it does not support. Services n°122 on (TS 31.102 §4.2.8: 122 5GS
  * mobility management information, 123 5G security parameters, 124 subscription identifier
@@ -663,6 +883,8 @@ static orsp_err load_pkg(orsp_usim *u, const orsp_pkg *pkg, const uint8_t *sqn_s
 		orsp_usim_isim_drop(u);
 		e = ORSP_OK;
 	}
+	if ((e = load_pins(u, pkg)) != ORSP_OK)
+		goto out;
 	u->persist = persist;
 	u->persist_user = user;
 	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++) {
