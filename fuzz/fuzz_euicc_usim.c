@@ -18,7 +18,10 @@
  * after the USIM's, every file inside the contents); a loaded package's ISIM dropped
  * (orsp_usim_isim_drop) leaves the USIM's tables and contents as they were; persist is
  * called exactly when an AUTHENTICATE answers DB (or 6581 with persist failing), before the
- * answer. Deterministic.
+ * answer; the PIN state's persist (orsp_usim_pin_state, failing with the SQN's) only for the
+ * PIN commands (VERIFY, CHANGE, DISABLE, ENABLE, UNBLOCK PIN), and what it receives loads
+ * back into a fresh card (orsp_usim_pin_state on a copy of the package's); no response
+ * carries the PIN values (the TS.48 PIN or PUK values, 8 bytes). Deterministic.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,8 @@ static uint8_t cmd_buf[ORSP_EUICC_MAX_COMMAND], rsp_buf[ORSP_EUICC_MAX_RESPONSE]
 static bool persist_fail;
 static bool check_keys; /* session mode: the keys are known; a fuzzed package may hold them */
 static int persist_calls;
+static int pin_calls;
+static orsp_usim pin_check_card; /* where each PIN state persisted is loaded back */
 
 static void check(bool ok)
 {
@@ -56,6 +61,18 @@ static orsp_err persist(void *user, const uint8_t *st, size_t len)
 	(void)user;
 	persist_calls++;
 	check(orsp_usim_sqn_parse(st, len, &sqn) == ORSP_OK);
+	return persist_fail ? ORSP_E_STORAGE : ORSP_OK;
+}
+
+static orsp_err pin_persist(void *user, const uint8_t *st, size_t len)
+{
+	(void)user;
+	pin_calls++;
+	if (check_keys) { /* session mode: the state is the TS.48 card's */
+		memcpy(&pin_check_card, &loaded, sizeof(pin_check_card));
+		check(orsp_usim_pin_state(&pin_check_card, st, len, NULL, NULL) == ORSP_OK);
+		orsp_usim_unload(&pin_check_card);
+	}
 	return persist_fail ? ORSP_E_STORAGE : ORSP_OK;
 }
 
@@ -119,11 +136,22 @@ out:
 
 static bool contains_key(const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i + 8 <= n; i++)
+	/* TS.48 v7's PIN1, PUK1, PIN2, PUK2, ADM1 and ADM2 values */
+	static const char pins[] = "0000\xff\xff\xff\xff"
+	                           "11111111"
+	                           "9999\xff\xff\xff\xff"
+	                           "22222222"
+	                           "55555555"
+	                           "66666666";
+	for (size_t i = 0; i + 8 <= n; i++) {
 		for (size_t j = 0; j + 8 <= 16; j++)
 			if (memcmp(p + i, fuzz_k + j, 8) == 0 ||
 			    memcmp(p + i, fuzz_opc + j, 8) == 0)
 				return true;
+		for (size_t j = 0; j + 8 < sizeof(pins); j += 8)
+			if (memcmp(p + i, pins + j, 8) == 0)
+				return true;
+	}
 	return false;
 }
 
@@ -171,7 +199,7 @@ static uint16_t send(orsp_usim *u, const uint8_t *apdu, size_t n)
 {
 	uint8_t r[ORSP_EUICC_RAPDU_MAX];
 	size_t rn = 0;
-	int before = persist_calls;
+	int before = persist_calls, pin_before = pin_calls;
 
 	check(orsp_euicc_apdu_process(&ctx, apdu, n, r, sizeof(r), &rn) == ORSP_OK);
 	check(rn >= 2 && rn <= ORSP_EUICC_RAPDU_MAX);
@@ -183,6 +211,11 @@ static uint16_t send(orsp_usim *u, const uint8_t *apdu, size_t n)
 	check(!check_keys || !contains_key(ctx.rsp, ctx.rsp_len));
 	if (persist_calls != before)
 		check(persist_calls == before + 1 && n >= 5 && apdu[1] == 0x88);
+	/* a PIN command stores at most twice: the try spent, then the outcome */
+	if (pin_calls != pin_before)
+		check(pin_calls <= pin_before + 2 && n >= 5 &&
+		      (apdu[1] == 0x20 || apdu[1] == 0x24 || apdu[1] == 0x26 || apdu[1] == 0x28 ||
+		       apdu[1] == 0x2C));
 	check_state(u);
 	return sw;
 }
@@ -199,6 +232,7 @@ static void setup_card(orsp_usim *u)
 		check(orsp_usim_isim_state(u, NULL, 0, persist, NULL) == ORSP_OK);
 		check(orsp_euicc_apdu_register(&ctx, aid, al, &orsp_isim_app_ops, u) == ORSP_OK);
 	}
+	check(orsp_usim_pin_state(u, NULL, 0, pin_persist, NULL) == ORSP_OK);
 	orsp_euicc_apdu_set_mf(&ctx, &orsp_usim_mf_ops, u);
 }
 
