@@ -1,4 +1,5 @@
 /* AES-ECB (keyed context), AES-CBC and AES-GCM through OpenSSL EVP. */
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,34 +16,45 @@ struct orsp_aes_ecb {
 /* OpenSSL 3 looks a cipher up by name (in a locked table) on every init unless it was
  * fetched explicitly: the ciphers are fetched once, so that keying a context (per subscriber
  * in the AuC, per segment of a BPP) costs only the key schedule. */
-static EVP_CIPHER *fetched[3][2]; /* [ECB, CBC, GCM][128, 256] */
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static void *_Atomic fetched[3][2]; /* EVP_CIPHER: [ECB, CBC, GCM][128, 256] */
+static pthread_mutex_t fetch_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void fetch_ciphers(void)
+static void *fetch_cipher(const void *name)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, name, NULL);
+
+	if (!c)
+		ERR_clear_error();
+	return c;
+}
+
+/* *out, the cipher of mode 0 ECB, 1 CBC, 2 GCM for key_len: ORSP_E_USAGE for another key
+ * length, ORSP_E_RESOURCE when the fetch failed (out of memory: tried again at the next call;
+ * it was reported as a key of the wrong length, for the process's life). */
+static orsp_err aes_cipher(size_t key_len, int mode, const EVP_CIPHER **out)
 {
 	static const char *const names[3][2] = {{"AES-128-ECB", "AES-256-ECB"},
 	                                        {"AES-128-CBC", "AES-256-CBC"},
 	                                        {"AES-128-GCM", "AES-256-GCM"}};
-	for (int m = 0; m < 3; m++)
-		for (int k = 0; k < 2; k++)
-			fetched[m][k] = EVP_CIPHER_fetch(NULL, names[m][k], NULL);
-}
 
-/* mode 0 ECB, 1 CBC, 2 GCM; NULL for another key length (or if the fetch failed). */
-static const EVP_CIPHER *aes_cipher(size_t key_len, int mode)
-{
-	if ((key_len != 16 && key_len != 32) || pthread_once(&fetch_once, fetch_ciphers) != 0)
-		return NULL;
-	return fetched[mode][key_len == 32];
+	if (key_len != 16 && key_len != 32)
+		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
+	*out = orsp__lazy(&fetched[mode][key_len == 32], &fetch_mu, fetch_cipher,
+	                  names[mode][key_len == 32]);
+	if (!*out)
+		return orsp_errf(ORSP_E_RESOURCE, "cannot fetch %s from OpenSSL (out of memory?)",
+		                 names[mode][key_len == 32]);
+	return ORSP_OK;
 }
 
 orsp_err orsp_aes_ecb_rekey(orsp_aes_ecb *c, const uint8_t *key, size_t key_len)
 {
-	const EVP_CIPHER *cipher = aes_cipher(key_len, 0);
+	const EVP_CIPHER *cipher = NULL;
+	orsp_err e;
 	if (!c || !key)
 		return orsp_errf(ORSP_E_USAGE, "AES: no key");
-	if (!cipher)
-		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
+	if ((e = aes_cipher(key_len, 0, &cipher)))
+		return e;
 	/* Same key size: keep the cipher, only run the key schedule again. */
 	if (EVP_EncryptInit_ex(c->ctx, c->key_len == key_len ? NULL : cipher, NULL, key, NULL) !=
 	        1 ||
@@ -92,11 +104,12 @@ void orsp_aes_ecb_free(orsp_aes_ecb *c)
 static orsp_err aes_oneshot(int mode, int enc, const uint8_t *key, size_t key_len, const uint8_t *iv,
                             const uint8_t *in, size_t n, uint8_t *out)
 {
-	const EVP_CIPHER *cipher = aes_cipher(key_len, mode);
+	const EVP_CIPHER *cipher = NULL;
+	orsp_err e;
 	if (!key || (mode == 1 && !iv) || (n && (!in || !out)))
 		return orsp_errf(ORSP_E_USAGE, "AES: key, IV, input or output missing");
-	if (!cipher)
-		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
+	if ((e = aes_cipher(key_len, mode, &cipher)))
+		return e;
 	if (n % 16 || n > INT32_MAX)
 		return orsp_errf(ORSP_E_USAGE, "AES input of %zu bytes is not whole blocks", n);
 	orsp_err err = ORSP_E_CRYPTO;
@@ -138,13 +151,14 @@ static orsp_err aes_gcm(int enc, const uint8_t *key, size_t key_len, const uint8
                         const void *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out,
                         uint8_t tag[16])
 {
-	const EVP_CIPHER *cipher = aes_cipher(key_len, 2);
+	const EVP_CIPHER *cipher = NULL;
+	orsp_err e;
 	/* OpenSSL takes a NULL IV as "draw one" (lost to the caller) and a NULL output as
 	 * "this is AAD" (no ciphertext, yet success): both refused here. */
 	if (!key || !iv || !tag || (aad_len && !aad) || (n && (!in || !out)))
 		return orsp_errf(ORSP_E_USAGE, "AES-GCM: key, IV, tag, input or output missing");
-	if (!cipher)
-		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
+	if ((e = aes_cipher(key_len, 2, &cipher)))
+		return e;
 	if (n > INT32_MAX || aad_len > INT32_MAX)
 		return orsp_errf(ORSP_E_USAGE, "AES-GCM input too long");
 	orsp_err err = ORSP_E_CRYPTO;

@@ -579,24 +579,27 @@ orsp_err orsp_ec_private_scalar(const orsp_ec_key *k, orsp_secret *out)
 /* One public key per curve (its generator), imported once: a public key is then a copy of
  * it with the point replaced, which skips looking up and building the group (EVP_PKEY_dup
  * shares OpenSSL's precomputation) and costs a fifth of an import by name. */
-static EVP_PKEY *pub_template[ORSP_ARRAY_LEN(curves)];
-static pthread_once_t pub_template_once = PTHREAD_ONCE_INIT;
+static void *_Atomic pub_template[ORSP_ARRAY_LEN(curves)]; /* EVP_PKEY */
+static pthread_mutex_t pub_template_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void pub_templates_init(void)
+/* The template of curve ci (a struct curve_info), or NULL (out of memory: orsp__lazy tries
+ * again at the next call). */
+static void *pub_template_make(const void *arg)
 {
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(curves); i++) {
-		EC_GROUP *g = EC_GROUP_new_by_curve_name(curves[i].nid);
-		uint8_t gpt[ORSP_EC_POINT_LEN];
+	const struct curve_info *ci = arg;
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(ci->nid);
+	uint8_t gpt[ORSP_EC_POINT_LEN];
+	EVP_PKEY *pk = NULL;
 
-		if (g &&
-		    EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED,
-		                       gpt, sizeof(gpt), NULL) == sizeof(gpt) &&
-		    pkey_fromdata(&curves[i], gpt, NULL, &pub_template[i]) != ORSP_OK)
-			pub_template[i] = NULL;
-		EC_GROUP_free(g);
-		orsp_err_clear();
-		ERR_clear_error();
-	}
+	if (g &&
+	    EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED, gpt,
+	                       sizeof(gpt), NULL) == sizeof(gpt) &&
+	    pkey_fromdata(ci, gpt, NULL, &pk) != ORSP_OK)
+		pk = NULL;
+	EC_GROUP_free(g);
+	orsp_err_clear();
+	ERR_clear_error();
+	return pk;
 }
 
 orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point, size_t n,
@@ -619,10 +622,10 @@ orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point, size_
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "EC point starts with %02x; only uncompressed (04) is accepted",
 		                 point[0]);
-	pthread_once(&pub_template_once, pub_templates_init);
-	tmpl = pub_template[ci - curves];
+	tmpl = orsp__lazy(&pub_template[ci - curves], &pub_template_mu, pub_template_make, ci);
 	if (!tmpl)
-		return orsp__ossl_fail(ORSP_E_CRYPTO, "EC public key template unavailable");
+		return orsp__ossl_fail(ORSP_E_RESOURCE,
+		                       "EC public key template unavailable (out of memory?)");
 	pk = EVP_PKEY_dup(tmpl);
 	if (!pk)
 		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");

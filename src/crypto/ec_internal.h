@@ -3,6 +3,7 @@
 #ifndef ORSP_CRYPTO_EC_INTERNAL_H
 #define ORSP_CRYPTO_EC_INTERNAL_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include <openssl/evp.h>
@@ -21,6 +22,13 @@ ORSP_MUST_CHECK orsp_err orsp__ec_wrap_public(EVP_PKEY *pk, orsp_ec_key **out);
 /* The same for a key whose curve the caller already knows (asking OpenSSL for a key's group
  * name costs a provider parameter query); ORSP_CURVE_NONE gives the same ORSP_E_POLICY. */
 ORSP_MUST_CHECK orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **out);
+
+/* *slot, made by make(arg) under mu the first time it is asked for and kept: a failure (out of
+ * memory) leaves it NULL and the next call tries again (a pthread_once left it NULL for the
+ * process's life: every later download refused, fault-injection review find). One acquire
+ * load once made. */
+void *orsp__lazy(void *_Atomic *slot, pthread_mutex_t *mu, void *(*make)(const void *arg),
+                 const void *arg);
 
 /* An OpenSSL call failed: its error queue cleared (no stale entry for the next caller to
  * read), e with the detail what. The module's one way of reporting such a failure. */

@@ -1,8 +1,10 @@
 /* SHA-256, HMAC-SHA-256 and AES-CMAC through OpenSSL. The digest and the MACs are fetched
  * once (OpenSSL 3 otherwise looks them up by name, in a locked table, on every call). */
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,18 +13,47 @@
 
 static EVP_MD *sha256_md;
 static EVP_MAC *hmac_mac, *cmac_mac;
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static void *_Atomic fetched_slot; /* sha256_md: the three fetched, once set */
+static pthread_mutex_t fetch_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void fetch_algs(void)
+void *orsp__lazy(void *_Atomic *slot, pthread_mutex_t *mu, void *(*make)(const void *arg),
+                 const void *arg)
 {
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	cmac_mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	void *p = atomic_load_explicit(slot, memory_order_acquire);
+
+	if (p)
+		return p;
+	pthread_mutex_lock(mu);
+	p = atomic_load_explicit(slot, memory_order_relaxed);
+	if (!p && (p = make(arg)) != NULL)
+		atomic_store_explicit(slot, p, memory_order_release);
+	pthread_mutex_unlock(mu);
+	return p;
+}
+
+/* The three, or none (what was fetched freed): tried again at the next call. */
+static void *fetch_algs(const void *arg)
+{
+	(void)arg;
+	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	EVP_MAC *h = EVP_MAC_fetch(NULL, "HMAC", NULL), *c = EVP_MAC_fetch(NULL, "CMAC", NULL);
+
+	if (!md || !h || !c) {
+		EVP_MD_free(md);
+		EVP_MAC_free(h);
+		EVP_MAC_free(c);
+		ERR_clear_error();
+		return NULL;
+	}
+	hmac_mac = h;
+	cmac_mac = c;
+	sha256_md = md;
+	return md;
 }
 
 static bool fetched(void)
 {
-	return pthread_once(&fetch_once, fetch_algs) == 0 && sha256_md && hmac_mac && cmac_mac;
+	return orsp__lazy(&fetched_slot, &fetch_mu, fetch_algs, NULL) != NULL;
 }
 
 orsp_err orsp_sha256(const void *data, size_t n, uint8_t out[ORSP_SHA256_LEN])
