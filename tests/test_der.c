@@ -507,6 +507,59 @@ static void test_expect(void **state)
 	assert_int_equal(orsp_der_expect(&r, 0x30, &t), ORSP_E_MALFORMED);
 }
 
+/* orsp_der_skip_extensions: what follows the known fields of an extensible SEQUENCE */
+static void test_skip_extensions(void **state)
+{
+	(void)state;
+	static const uint32_t known[] = {0x80, 0x81};
+	static const struct {
+		const char *hex;
+		orsp_err want;
+		size_t stop; /* where the reader stands after a refusal */
+	} cases[] = {
+	    {"", ORSP_OK, 0},
+	    {"8500", ORSP_OK, 0},
+	    {"0500a2038201ff9f2001aa", ORSP_OK, 0}, /* several, constructed, long-form tag */
+	    {"85008001aa", ORSP_E_MALFORMED, 2},    /* a known field after an extension */
+	    {"8101ff", ORSP_E_MALFORMED, 0},        /* a known field again */
+	    {"a100", ORSP_E_MALFORMED, 0},          /* ... in the other form */
+	    {"850285", ORSP_E_MALFORMED, 0},        /* cut */
+	    {"8500ff", ORSP_E_MALFORMED, 2},        /* garbage after one */
+	    {"858100", ORSP_E_MALFORMED, 0},        /* non-minimal length */
+	    {"a2040402aa", ORSP_E_MALFORMED, 0},    /* contents that do not read */
+	    {"a280", ORSP_E_MALFORMED, 0},          /* indefinite length */
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		uint8_t b[32];
+		orsp_reader r;
+		size_t n = unhex(cases[i].hex, b, sizeof(b));
+		orsp_reader_init(&r, b, n);
+		orsp_err e = orsp_der_skip_extensions(&r, known, ORSP_ARRAY_LEN(known), 4);
+		if (e != cases[i].want)
+			fail_msg("case %zu (%s): %d", i, cases[i].hex, (int)e);
+		if (e == ORSP_OK)
+			assert_int_equal(orsp_reader_remaining(&r), 0);
+		else
+			assert_int_equal(r.off, cases[i].stop);
+	}
+	/* nesting beyond max_depth */
+	{
+		uint8_t b[] = {0xA5, 0x04, 0xA0, 0x02, 0xA0, 0x00};
+		orsp_reader r;
+		orsp_reader_init(&r, b, sizeof(b));
+		assert_int_equal(orsp_der_skip_extensions(&r, NULL, 0, 2), ORSP_E_MALFORMED);
+		orsp_reader_init(&r, b, sizeof(b));
+		assert_int_equal(orsp_der_skip_extensions(&r, NULL, 0, 3), ORSP_OK);
+	}
+	{
+		uint8_t b[] = {0x85, 0x00, 0x81, 0x01, 0xFF};
+		orsp_reader r;
+		orsp_reader_init(&r, b, sizeof(b));
+		assert_int_equal(orsp_der_skip_extensions(&r, known, 2, 4), ORSP_E_MALFORMED);
+		assert_detail_has("field 0x81 at offset 2 repeated or out of order", "known field");
+	}
+}
+
 /* ------------------------------------------------------------------ INTEGER ------------- */
 
 static const struct {
@@ -943,6 +996,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_nested_errors),
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_expect),
+	    cmocka_unit_test(test_skip_extensions),
 	    cmocka_unit_test(test_uint),
 	    cmocka_unit_test(test_bool),
 	    cmocka_unit_test(test_bits),

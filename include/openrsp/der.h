@@ -47,6 +47,17 @@ ORSP_MUST_CHECK orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth);
 /* orsp_der_validate, and *count gets how many TLVs the walk met (the outer one included). */
 ORSP_MUST_CHECK orsp_err orsp_der_validate_count(orsp_slice in, unsigned max_depth, size_t *count);
 
+/* Skip the elements left in r after the known fields of a SEQUENCE of an extensible module
+ * (the rsp module is EXTENSIBILITY IMPLIED: X.680 §52 makes each SEQUENCE end in `...`, so a
+ * later version's additions come after the fields a reader knows). Each must be a complete
+ * TLV whose contents are well-formed DER within max_depth levels (orsp_der_validate: 1..
+ * ORSP_DER_MAX_DEPTH), and its tag none of known[0..n) (known may be NULL when n is 0; tags
+ * are compared by class and number, so 80 is A0's tag in the other form): a known field
+ * repeated, or out of the module's order, is no extension. ORSP_E_MALFORMED naming the offset
+ * of the first element that is not one, r left at it; ORSP_OK when nothing is left. */
+ORSP_MUST_CHECK orsp_err orsp_der_skip_extensions(orsp_reader *r, const uint32_t *known, size_t n,
+                                                  unsigned max_depth);
+
 /* Decode a non-negative INTEGER contents (minimal two's complement) into a uint64_t. */
 ORSP_MUST_CHECK orsp_err orsp_der_uint(orsp_slice value, uint64_t *out);
 

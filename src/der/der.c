@@ -289,6 +289,42 @@ orsp_err orsp_der_expect(orsp_reader *r, uint32_t tag, orsp_tlv *out)
 	return ORSP_OK;
 }
 
+/* tag without its form bit (constructed, 0x20 of the first identifier octet): a tag is its
+ * class and number (X.680 §8), so [0] primitive is the tag of a [0] constructed field. */
+static uint32_t tag_sans_form(uint32_t tag)
+{
+	unsigned shift = 0;
+	while (shift < 24 && tag >> (shift + 8))
+		shift += 8;
+	return tag & ~((uint32_t)0x20 << shift);
+}
+
+orsp_err orsp_der_skip_extensions(orsp_reader *r, const uint32_t *known, size_t n,
+                                  unsigned max_depth)
+{
+	while (orsp_reader_remaining(r)) {
+		size_t off = r->off;
+		orsp_tlv t;
+		orsp_err e = orsp_der_read(r, &t);
+		if (e != ORSP_OK)
+			return e;
+		for (size_t i = 0; i < n; i++)
+			if (tag_sans_form(t.tag) == tag_sans_form(known[i])) {
+				r->off = off;
+				return orsp_errf(
+				    ORSP_E_MALFORMED,
+				    "DER: field 0x%X at offset %zu repeated or out of order",
+				    (unsigned)t.tag, off);
+			}
+		e = orsp_der_validate(t.raw, max_depth);
+		if (e != ORSP_OK) {
+			r->off = off;
+			return e;
+		}
+	}
+	return ORSP_OK;
+}
+
 orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth)
 {
 	size_t count;
