@@ -446,6 +446,9 @@ typedef struct auth_opts {
 	 * NULL: absent */
 	const char *forbidden_ppr;
 	size_t forbidden_ppr_len;
+	/* bytes after eumCertificate (a later version's fields: v3's otherCertsInChain [0]) */
+	const uint8_t *ext;
+	size_t ext_len;
 } auth_opts;
 
 static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
@@ -575,6 +578,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 			orsp_write_bytes(&w, o->eum, o->eum_len);
 		else
 			orsp_write_bytes(&w, f->cert_eum, f->cert_eum_len);
+		if (o->ext)
+			orsp_write_bytes(&w, o->ext, o->ext_len);
 		orsp_der_end(&w, ok);
 	}
 	orsp_der_end(&w, m);
@@ -588,12 +593,11 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 	return req;
 }
 
-/* authenticateClient, checking smdpSignature2 and the metadata. */
-static void authenticate(fx *f, dl *d, const char *mid)
+/* authenticateClient as o says, checking smdpSignature2 and the metadata. */
+static void authenticate_with(fx *f, dl *d, const auth_opts *o)
 {
-	auth_opts o = {.mid = mid};
 	int http;
-	json_t *rsp = call(f, "authenticateClient", auth_request(f, d, &o), &http);
+	json_t *rsp = call(f, "authenticateClient", auth_request(f, d, o), &http);
 	uint8_t meta[4096], s2[256], sig[80], msg[400], cert[2048];
 	size_t nm, n2, ns, nc;
 	orsp_tlv t, fld;
@@ -638,6 +642,13 @@ static void authenticate(fx *f, dl *d, const char *mid)
 	json_decref(rsp);
 }
 
+/* authenticateClient for matching ID mid, checked as authenticate_with does. */
+static void authenticate(fx *f, dl *d, const char *mid)
+{
+	auth_opts o = {.mid = mid};
+	authenticate_with(f, d, &o);
+}
+
 /* How a getBoundProfilePackage request departs from the eUICC's (gbpp_request_with). */
 typedef struct gbpp_opts {
 	const dl *signed_for; /* euiccSigned2 names this session's transactionId (NULL: d's),
@@ -645,6 +656,8 @@ typedef struct gbpp_opts {
 	bool no_otpk;         /* euiccOtpk left out */
 	size_t otpk_len;      /* euiccOtpk of this many bytes (at most 65); 0: 65 */
 	size_t cc_len;        /* hashCc of this many bytes (at most 32; its first ones); 0: 32 */
+	const uint8_t *ext;   /* bytes after euiccSignature2 (a later version's fields) */
+	size_t ext_len;
 } gbpp_opts;
 
 static json_t *gbpp_request_with(fx *f, dl *d, const char *cc, bool new_key, bool bad_sig,
@@ -696,11 +709,15 @@ static json_t *gbpp_request_with(fx *f, dl *d, const char *cc, bool new_key, boo
 		ok = orsp_der_begin(&w, 0xA0);
 		orsp_write_bytes(&w, s2, s2_len);
 		orsp_write_bytes(&w, sig, 67);
+		if (o->ext)
+			orsp_write_bytes(&w, o->ext, o->ext_len);
 		orsp_der_end(&w, ok);
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	if (!o->no_otpk && !o->cc_len) /* else not valid ASN.1, on purpose */
+	/* else not valid ASN.1, on purpose; the generated codec does not skip a later
+	 * version's fields there */
+	if (!o->no_otpk && !o->cc_len && !o->ext)
 		asn1_ok(&asn_DEF_PrepareDownloadResponse, pdr, w.len);
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, "prepareDownloadResponse", pdr, w.len);
@@ -2902,7 +2919,8 @@ static void test_authenticate_checks(void **state)
 		     "invalid request data: authenticateResponseOk"},
 		    /* authenticateResponseOk without euiccSigned1, without the signature, with a
 		     * signature of 63 bytes or not 5F37, without the certificates or the EUM's,
-		     * with a trailing element */
+		     * with a known field after the EUM's (a third certificate, a second
+		     * signature: no later version's field) */
 		    {0xBF38,
 		     0xA0,
 		     {{0x5F37, 64}, {0x30, 0}, {0x30, 0}},
@@ -2935,17 +2953,30 @@ static void test_authenticate_checks(void **state)
 		     "invalid request data: authenticateResponseOk"},
 		    {0xBF38,
 		     0xA0,
-		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}, {0x05, 0}},
+		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}, {0x30, 0}},
+		     5,
+		     "invalid request data: authenticateResponseOk"},
+		    {0xBF38,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}, {0x5F37, 64}},
 		     5,
 		     "invalid request data: authenticateResponseOk"},
 		};
 		static const part right[] = {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}};
+		/* and with an element a later version adds (the module is EXTENSIBILITY
+		 * IMPLIED), here a NULL */
+		static const part right_ext[] = {
+		    {0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}, {0x05, 0}};
 		uint8_t asr[256];
 		size_t n;
 		shapes_refused(f, &d, "authenticateClient", "authenticateServerResponse", 0xBF38,
 		               bad, ORSP_ARRAY_LEN(bad));
 		/* the right shape passes them: its (empty) EUM certificate is refused next */
 		n = shaped(asr, sizeof(asr), 0xBF38, 0xA0, right, ORSP_ARRAY_LEN(right));
+		expect_fail(call(f, "authenticateClient",
+		                 raw_request(&d, "authenticateServerResponse", asr, n), &http),
+		            "8.1.2", "6.1");
+		n = shaped(asr, sizeof(asr), 0xBF38, 0xA0, right_ext, ORSP_ARRAY_LEN(right_ext));
 		expect_fail(call(f, "authenticateClient",
 		                 raw_request(&d, "authenticateServerResponse", asr, n), &http),
 		            "8.1.2", "6.1");
@@ -3640,12 +3671,25 @@ static void test_gbpp_checks(void **state)
 		     {{0x30, 0}, {0x04, 64}},
 		     2,
 		     "invalid request data: downloadResponseOk"},
-		    /* a trailing element */
+		    /* a known field after the signature: a second signature, euiccSigned2
+		     * again after a later version's field */
+		    {0xBF21,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x5F37, 64}},
+		     3,
+		     "invalid request data: downloadResponseOk"},
+		    {0xBF21,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x05, 0}, {0x30, 0}},
+		     4,
+		     "invalid request data: downloadResponseOk"},
+		    /* a later version's field after the signature is skipped (the module is
+		     * EXTENSIBILITY IMPLIED): only the (zero) signature is wrong */
 		    {0xBF21,
 		     0xA0,
 		     {{0x30, 0}, {0x5F37, 64}, {0x05, 0}},
 		     3,
-		     "invalid request data: downloadResponseOk"},
+		     "eUICC signature invalid"},
 		    /* euiccSigned2 of 446 bytes, longer than the signed message holds */
 		    {0xBF21,
 		     0xA0,
@@ -3896,7 +3940,10 @@ static void test_default_order_cancelled_after_expiry(void **state)
  * CANCEL_EMPTY_REASON for a reason left out or not a non-negative INTEGER (still signed) */
 enum { CANCEL_NO_REASON = -1, CANCEL_NEGATIVE_REASON = -2, CANCEL_EMPTY_REASON = -3 };
 
-static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, bool bad_sig)
+/* cancel_request with ext_len bytes ext after euiccCancelSessionSignature (a later
+ * version's fields; ext NULL: none). */
+static json_t *cancel_request_ext(fx *f, dl *d, int reason, const char *oid_dotted, bool bad_sig,
+                                  const uint8_t *ext, size_t ext_len)
 {
 	uint8_t sd[128], csr[256], sig[67], oid[16];
 	size_t oid_len = 0;
@@ -3933,15 +3980,22 @@ static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, 
 		ok = orsp_der_begin(&w, 0xA0);
 		orsp_write_bytes(&w, sd, sl);
 		orsp_write_bytes(&w, sig, 67);
+		if (ext)
+			orsp_write_bytes(&w, ext, ext_len);
 		orsp_der_end(&w, ok);
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	if (reason >= 0)
+	if (reason >= 0 && !ext) /* with ext, as for gbpp_request_with's */
 		asn1_ok(&asn_DEF_CancelSessionResponse, csr, w.len);
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, "cancelSessionResponse", csr, w.len);
 	return req;
+}
+
+static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, bool bad_sig)
+{
+	return cancel_request_ext(f, d, reason, oid_dotted, bad_sig, NULL, 0);
 }
 
 /* The eUICC's signed cancelSession of d's session with reason (1 postponed, 2 timeout ...),
@@ -4367,12 +4421,25 @@ static void test_cancel_error_answer(void **state)
 		     {{0x30, 0}, {0x04, 64}},
 		     2,
 		     "invalid request data: cancelSessionResponseOk"},
-		    /* an element after the signature (the SEQUENCE has no extension marker) */
+		    /* a known field after the signature: euiccCancelSessionSigned again, the
+		     * signature again after a later version's field */
 		    {0xBF41,
 		     0xA0,
 		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}},
 		     3,
 		     "invalid request data: cancelSessionResponseOk"},
+		    {0xBF41,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x85, 0}, {0x5F37, 64}},
+		     4,
+		     "invalid request data: cancelSessionResponseOk"},
+		    /* a later version's field after the signature is skipped (the module is
+		     * EXTENSIBILITY IMPLIED): only the (zero) signature is wrong */
+		    {0xBF41,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x85, 0}},
+		     3,
+		     "eUICC signature invalid"},
 		    /* the right shape: only the (zero) signature is wrong */
 		    {0xBF41, 0xA0, {{0x30, 0}, {0x5F37, 64}}, 2, "eUICC signature invalid"},
 		};
@@ -5505,9 +5572,9 @@ static void test_cancel_failure_injection(void **state)
 }
 
 /* A request of d's session carrying an unsigned error answer: `field` holds tag { A1 { 80
- * tid, 02 01 } }, tid n bytes; n = 0: tag { A1 { } } */
-static json_t *error_request_for(dl *d, uint32_t tag, const char *field, const uint8_t *tid,
-                                 size_t n)
+ * tid, 02 01, then ext_len bytes ext } }, tid n bytes; n = 0: tag { A1 { } } */
+static json_t *error_request_ext(dl *d, uint32_t tag, const char *field, const uint8_t *tid,
+                                 size_t n, const uint8_t *ext, size_t ext_len)
 {
 	uint8_t der[64];
 	orsp_writer w;
@@ -5520,6 +5587,8 @@ static json_t *error_request_for(dl *d, uint32_t tag, const char *field, const u
 	if (n) {
 		orsp_der_put_tlv(&w, 0x80, tid, n);
 		orsp_der_put_uint(&w, 0x02, 1);
+		if (ext)
+			orsp_write_bytes(&w, ext, ext_len);
 	}
 	orsp_der_end(&w, e);
 	orsp_der_end(&w, m);
@@ -5527,6 +5596,12 @@ static json_t *error_request_for(dl *d, uint32_t tag, const char *field, const u
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, field, der, w.len);
 	return req;
+}
+
+static json_t *error_request_for(dl *d, uint32_t tag, const char *field, const uint8_t *tid,
+                                 size_t n)
+{
+	return error_request_ext(d, tag, field, tid, n, NULL, 0);
 }
 
 /* The eUICC's unsigned error answer (PrepareDownloadResponseError, AuthenticateResponseError)
@@ -7611,6 +7686,101 @@ static void test_gbpp_over_limit_cancel_racing(void **state)
 	dl_free(&d);
 }
 
+/* The rsp module is EXTENSIBILITY IMPLIED (X.680 §52): the fields a later version adds after
+ * the ones the SM-DP+ knows (v3's otherCertsInChain [0] after eumCertificate, others after a
+ * signature or an error code) are skipped, each a well-formed TLV, and the answer is taken as
+ * it is without them, its signature checked over the bytes received; one cut short, or a
+ * known field again, is still refused (1.2/2.1). */
+static void test_extensions_skipped(void **state)
+{
+	fx *f = *state;
+	static dl d, e;
+	/* otherCertsInChain [0] { SEQUENCE }, then a field of a tag of more octets */
+	static const uint8_t ext[] = {0xA0, 0x02, 0x30, 0x00, 0x9F, 0x20, 0x01, 0xAA};
+	/* in an error answer, where [0] is the transactionId's tag: [5], then the same */
+	static const uint8_t err_ext[] = {0x85, 0x00, 0x9F, 0x20, 0x01, 0xAA};
+	static const uint8_t tid_again[] = {0xA0, 0x00};   /* [0] in the other form */
+	static const uint8_t cut[] = {0x85, 0x02, 0x00};   /* two octets said, one given */
+	static const uint8_t code2[] = {0x02, 0x01, 0x01}; /* the error code again */
+	auth_opts o;
+	gbpp_opts go;
+	json_t *rsp;
+	int http;
+
+	order(f, EID, "EXT-1", NULL);
+	reinitiate(f, &d);
+	/* AuthenticateResponseError: answered as without the field (8.1/4.2), nothing written */
+	expect_fail(call(f, "authenticateClient",
+	                 error_request_ext(&d, 0xBF38, "authenticateServerResponse", d.tid,
+	                                   d.tid_len, err_ext, sizeof(err_ext)),
+	                 &http),
+	            "8.1", "4.2");
+	expect_fail(call(f, "authenticateClient",
+	                 error_request_ext(&d, 0xBF38, "authenticateServerResponse", d.tid,
+	                                   d.tid_len, tid_again, sizeof(tid_again)),
+	                 &http),
+	            "1.2", "2.1");
+	expect_fail(call(f, "authenticateClient",
+	                 error_request_ext(&d, 0xBF38, "authenticateServerResponse", d.tid,
+	                                   d.tid_len, cut, sizeof(cut)),
+	                 &http),
+	            "1.2", "2.1");
+	expect_fail(call(f, "authenticateClient",
+	                 error_request_ext(&d, 0xBF38, "authenticateServerResponse", d.tid,
+	                                   d.tid_len, code2, sizeof(code2)),
+	                 &http),
+	            "1.2", "2.1");
+	/* AuthenticateResponseOk: a field cut short, the EUM certificate again */
+	o = (auth_opts){.mid = "EXT-1", .ext = cut, .ext_len = sizeof(cut)};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1");
+	o = (auth_opts){.mid = "EXT-1", .ext = f->cert_eum, .ext_len = f->cert_eum_len};
+	expect_fail_is(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	               "invalid request data: authenticateResponseOk");
+	assert_int_equal(count_of(f, SESSIONS), 0);
+	o = (auth_opts){.mid = "EXT-1", .ext = ext, .ext_len = sizeof(ext)};
+	authenticate_with(f, &d, &o);
+	assert_int_equal(step_of(f, &d), 2);
+	/* PrepareDownloadResponseOk: cut short refused, else the package is bound */
+	go = (gbpp_opts){.ext = cut, .ext_len = sizeof(cut)};
+	expect_fail(call(f, "getBoundProfilePackage",
+	                 gbpp_request_with(f, &d, NULL, true, false, &go), &http),
+	            "1.2", "2.1");
+	go = (gbpp_opts){.ext = ext, .ext_len = sizeof(ext)};
+	rsp = call(f, "getBoundProfilePackage", gbpp_request_with(f, &d, NULL, true, false, &go),
+	           &http);
+	expect_ok(rsp);
+	d.bpp_len = get_b64(rsp, "boundProfilePackage", d.bpp, sizeof(d.bpp));
+	asn1_ok(&asn_DEF_BoundProfilePackage, d.bpp, d.bpp_len);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	/* CancelSessionResponseOk (postponed): cut short refused, else the profile is released */
+	expect_fail(call(f, "cancelSession",
+	                 cancel_request_ext(f, &d, 1, OID, false, cut, sizeof(cut)), &http),
+	            "1.2", "2.1");
+	rsp = call(f, "cancelSession", cancel_request_ext(f, &d, 1, OID, false, ext, sizeof(ext)),
+	           &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	/* PrepareDownloadResponseError before delivery: ends the session as without the field */
+	reinitiate(f, &e);
+	authenticate(f, &e, "EXT-1");
+	expect_fail(call(f, "getBoundProfilePackage",
+	                 error_request_ext(&e, 0xBF21, "prepareDownloadResponse", e.tid, e.tid_len,
+	                                   code2, sizeof(code2)),
+	                 &http),
+	            "1.2", "2.1");
+	assert_int_equal(step_of(f, &e), 2);
+	expect_fail(call(f, "getBoundProfilePackage",
+	                 error_request_ext(&e, 0xBF21, "prepareDownloadResponse", e.tid, e.tid_len,
+	                                   err_ext, sizeof(err_ext)),
+	                 &http),
+	            "8.1", "4.2");
+	assert_int_not_equal(step_of(f, &e), 2);
+	dl_free(&d);
+	dl_free(&e);
+}
+
 /* An AuthenticateResponseError (unsigned) is answered 8.1/4.2 (eUICC: execution error; not
  * 8.1/4.8, insufficient memory) and writes nothing: no session
  * row, and the transactionId still serves the eUICC's signed answer. */
@@ -8085,6 +8255,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_notification_event_der, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_seq_range, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_answers_checked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_extensions_skipped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),

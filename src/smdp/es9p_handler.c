@@ -303,18 +303,26 @@ static es9p_code revocation(ctx *c, const orsp_cert *ci, const orsp_cert *eum, o
 
 /* ---------------------------------------------------------------- small codecs ---------- */
 
+/* The tags of the fields of the eUICC's signed answers (AuthenticateResponseOk,
+ * PrepareDownloadResponseOk, CancelSessionResponseOk: the signed SEQUENCE, a 5F37 signature,
+ * certificates): what follows the last of them is a later version's (the rsp module is
+ * EXTENSIBILITY IMPLIED), skipped when it is none of these. */
+static const uint32_t ok_fields[] = {0x30, 0x5F37};
+
 /* An AuthenticateResponseError or PrepareDownloadResponseError's contents (SGP.22 §5.7.13,
  * §5.7.5: transactionId [0], then the error code, an INTEGER): ES9P_OK when it is one for the
  * transactionId tid; else what to answer (it is not signed, but the eUICC's own answers name
  * the session, and one for another session, or not one at all, must not end this one). */
 static es9p_code eu_error_of(orsp_slice v, const uint8_t *tid, size_t tid_len)
 {
+	static const uint32_t known[] = {0x80, 0x02};
 	orsp_reader r;
 	orsp_tlv t, code;
 
 	orsp_reader_init(&r, v.p, v.len);
 	if (orsp_der_read(&r, &t) || t.tag != 0x80 || orsp_der_read(&r, &code) ||
-	    code.tag != 0x02 || code.value.len == 0 || orsp_reader_remaining(&r)) {
+	    code.tag != 0x02 || code.value.len == 0 ||
+	    orsp_der_skip_extensions(&r, known, ORSP_ARRAY_LEN(known), 8)) {
 		orsp_err_clear();
 		return ES9P_MALFORMED;
 	}
@@ -1596,10 +1604,13 @@ static orsp_err authenticate_client(ctx *c)
 		              "the eUICC answered AuthenticateResponseError");
 		goto out;
 	}
+	/* what a later version adds after eumCertificate (v3's otherCertsInChain [0]) is
+	 * skipped: EXTENSIBILITY IMPLIED */
 	orsp_reader_init(&r, ok.value.p, ok.value.len);
 	if (ok.tag != 0xA0 || orsp_der_expect(&r, 0x30, &s1) || orsp_der_read(&r, &f_sig) ||
 	    sig_of(&f_sig, sig1) || orsp_der_expect(&r, 0x30, &f_cert) ||
-	    orsp_der_expect(&r, 0x30, &f_eum) || orsp_reader_remaining(&r)) {
+	    orsp_der_expect(&r, 0x30, &f_eum) ||
+	    orsp_der_skip_extensions(&r, ok_fields, ORSP_ARRAY_LEN(ok_fields), 16)) {
 		e = fail(c, ES9P_MALFORMED, "authenticateResponseOk");
 		goto out;
 	}
@@ -2182,7 +2193,8 @@ static orsp_err get_bound_profile_package(ctx *c)
 	}
 	orsp_reader_init(&r, ok.value.p, ok.value.len);
 	if (ok.tag != 0xA0 || orsp_der_expect(&r, 0x30, &s2) || orsp_der_read(&r, &fsig) ||
-	    sig_of(&fsig, sig2) || orsp_reader_remaining(&r) || !se.has_sig2) {
+	    sig_of(&fsig, sig2) ||
+	    orsp_der_skip_extensions(&r, ok_fields, ORSP_ARRAY_LEN(ok_fields), 8) || !se.has_sig2) {
 		e = fail(c, ES9P_MALFORMED, "downloadResponseOk");
 		goto out;
 	}
@@ -3090,7 +3102,7 @@ static orsp_err cancel_session(ctx *c)
 	}
 	orsp_reader_init(&r, ok.value.p, ok.value.len);
 	if (orsp_der_expect(&r, 0x30, &sd) || orsp_der_read(&r, &fsig) || sig_of(&fsig, sig) ||
-	    orsp_reader_remaining(&r)) {
+	    orsp_der_skip_extensions(&r, ok_fields, ORSP_ARRAY_LEN(ok_fields), 8)) {
 		e = fail(c, ES9P_MALFORMED, "cancelSessionResponseOk");
 		goto out;
 	}
