@@ -610,8 +610,13 @@ uint16_t authenticate(card *c, const dl_opts *o)
 	orsp_der_put_tlv(&w, 0xA1, "", 0);
 	orsp_der_end(&w, di);
 	orsp_der_end(&w, ctx);
-	if (o->auth_trailing)
-		orsp_der_put_tlv(&w, 0x05, "", 0);
+	if (o->auth_trailing == 1) {
+		orsp_der_put_tlv(&w, 0xA1, "\x30\x00", 2);
+		orsp_der_put_tlv(&w, 0xA2, "", 0);
+	} else if (o->auth_trailing == 2)
+		orsp_write_bytes(&w, c->auth_cert, c->auth_cert_len);
+	else if (o->auth_trailing == 3)
+		orsp_der_put_tlv(&w, 0x04, c->ci_ski, c->ci_ski_len);
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	return store_data(c, req, w.len);
@@ -734,15 +739,19 @@ uint16_t prepare(card *c, const dl_opts *o)
 	m = orsp_der_begin(&w, 0xBF21);
 	orsp_write_bytes(&w, s2, n);
 	orsp_der_put_tlv(&w, 0x5F37, sig, 64);
-	if (o->hash_cc)
+	if (o->hash_cc && o->prep_trailing != 3)
 		orsp_der_put_tlv(&w, 0x04, "0123456789abcdef0123456789abcdef",
 		                 o->hash_cc_len ? o->hash_cc_len : 32);
 	if (o->pb_cert_as_auth)
 		orsp_write_bytes(&w, c->auth_cert, c->auth_cert_len);
 	else
 		orsp_write_bytes(&w, pb_cert, pb_cert_len);
-	if (o->prep_trailing)
-		orsp_der_put_tlv(&w, 0x05, "", 0);
+	if (o->prep_trailing == 1)
+		orsp_der_put_tlv(&w, 0x85, "", 0);
+	else if (o->prep_trailing == 2)
+		orsp_write_bytes(&w, pb_cert, pb_cert_len);
+	else if (o->prep_trailing == 3)
+		orsp_der_put_tlv(&w, 0x04, "0123456789abcdef0123456789abcdef", 32);
 	orsp_der_end(&w, m);
 	if (o->other_smdp_pb || o->other_ci_pb) {
 		orsp_ec_free(pb);

@@ -184,7 +184,9 @@ typedef struct dl_opts {
 	bool bad_sig1, wrong_echal, unknown_ci, wrong_auth_cert, no_challenge;
 	bool untrusted_auth_cert; /* CERT.DPauth under the other curve's CI (not trusted) */
 	const char *server_addr;  /* serverAddress in serverSigned1; NULL: SMDP_ADDR */
-	bool auth_trailing;       /* a field after ctxParams1 */
+	/* after ctxParams1: 1 v3's otherCertsInChain [1] and crlList [2] (a later version's
+	 * fields), 2 CERT.DPauth again, 3 euiccCiPKIdToBeUsed again */
+	int auth_trailing;
 	/* serverSigned1 without this field (0x80, 0x81, 0x83, 0x84; 0: none), and with this one
 	 * twice (the second a different value; the euiccChallenge a wrong one first) */
 	uint32_t s1_omit, s1_twice;
@@ -197,7 +199,9 @@ typedef struct dl_opts {
 	 * bppEuiccOtpk twice, 7 an unknown extension after ccRequiredFlag (well-formed) */
 	uint8_t s2_shape;
 	size_t hash_cc_len;      /* with hash_cc: its length; 0: 32 */
-	bool prep_trailing;      /* a field after CERT.DPpb */
+	/* after CERT.DPpb: 1 a later version's field [5], 2 CERT.DPpb again, 3 hashCc after it
+	 * (with hash_cc, instead of before it) */
+	int prep_trailing;
 	bool big_signed2;        /* an unknown extension making smdpSigned2 large, bad signature */
 	bool other_smdp_pb;      /* CERT.DPpb of another SM-DP+ (SGP.26 DP2, OID 2.999.12) */
 	/* CERT.DPpb and SK.DPpb of the same SM-DP+ (OID 2.999.10) under the other curve's CI

@@ -366,6 +366,108 @@ static void run_download(pki which)
 	card_free(c);
 }
 
+/* A list answer (ListNotification, GetProfilesInfo): -1 for the list [0], else its error
+ * code [1]. */
+static int list_code(card *c, uint32_t tag)
+{
+	orsp_tlv f;
+	uint64_t v;
+	orsp_slice a = rsp_value(c, tag);
+	if (find_tlv(a, 0xA0, &f))
+		return -1;
+	assert_true(find_tlv(a, 0x81, &f));
+	assert_int_equal(orsp_der_uint(f.value, &v), ORSP_OK);
+	return (int)v;
+}
+
+/* The rsp module is EXTENSIBILITY IMPLIED (X.680 §52): a request with fields a later version
+ * adds after the known ones (here [5] NULL) is done as without them; a known field again or
+ * after them is still undefinedError (127), and bytes that do not read are no command. */
+static void test_request_extensions(void **state)
+{
+	card *c = card_new();
+	uint8_t aid[16];
+	dl_opts ok = {0};
+	orsp_euicc_profile_info pi;
+	orsp_tlv f;
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, aid);
+	/* EnableProfile, DisableProfile { profileIdentifier [0], refreshFlag [1] } */
+	assert_int_equal(es10_hex(c, "BF3113A00C5A0A980010325476981032148101FF8500"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF31), 0);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	assert_int_equal(es10_hex(c, "BF3214A00C5A0A980010325476981032148101FF8101FF"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF32), 127); /* refreshFlag again */
+	assert_int_equal(es10_hex(c, "BF3213A00C5A0A980010325476981032148101FF8500"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF32), 0);
+	assert_string_equal(enabled_iccid(c), "");
+	/* bytes after the request's SEQUENCE do not read: no command */
+	assert_int_not_equal(es10_hex(c, "BF3214A00C5A0A980010325476981032148101FF850285"), 0x9000);
+	/* SetNickname { iccid, profileNickname [16] } */
+	assert_int_equal(es10_hex(c, "BF29125A0A98001032547698103214900268698500"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF29), 0);
+	assert_int_equal(orsp_euicc_profile_get(&c->e, 0, &pi), ORSP_OK);
+	assert_string_equal(pi.nickname, "hi");
+	assert_int_equal(es10_hex(c, "BF29165A0A980010325476981032149002686985009002686F"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF29), 127); /* the nickname again, after one */
+	assert_int_equal(orsp_euicc_profile_get(&c->e, 0, &pi), ORSP_OK);
+	assert_string_equal(pi.nickname, "hi");
+	/* GetProfilesInfo { searchCriteria [0] OPTIONAL, tagList 5C OPTIONAL } */
+	assert_int_equal(profiles_info_count(c, "BF2D055C015A8500"), 1);
+	assert_int_equal(profiles_info_count(c, "BF2D028500"), 1);
+	assert_int_equal(profiles_info_count(c, "BF2D10A00C5A0A980010325476981032148500"), 1);
+	assert_int_equal(es10_hex(c, "BF2D065C015A5C015A"), 0x9000); /* tagList twice */
+	assert_int_equal(list_code(c, 0xBF2D), 127);
+	assert_int_equal(es10_hex(c, "BF2D115C015AA00C5A0A98001032547698103214"), 0x9000);
+	assert_int_equal(list_code(c, 0xBF2D), 127); /* searchCriteria after tagList */
+	assert_int_equal(es10_hex(c, "BF2D075C015A85005C00"), 0x9000); /* after a [5] */
+	assert_int_equal(list_code(c, 0xBF2D), 127);
+	/* ListNotification { profileManagementOperation [1] OPTIONAL } */
+	assert_int_equal(es10_hex(c, "BF2806810204F08500"), 0x9000);
+	assert_int_equal(list_code(c, 0xBF28), -1);
+	assert_int_equal(es10_hex(c, "BF28028500"), 0x9000);
+	assert_int_equal(list_code(c, 0xBF28), -1);
+	assert_int_equal(es10_hex(c, "BF2808810204F0810204F0"), 0x9000); /* the filter twice */
+	assert_int_equal(list_code(c, 0xBF28), 127);
+	assert_int_equal(es10_hex(c, "BF28068500810204F0"), 0x9000); /* the filter after a [5] */
+	assert_int_equal(list_code(c, 0xBF28), 127);
+	/* NotificationSent { seqNumber [0] }: no such notification */
+	assert_int_equal(es10_hex(c, "BF30058001638500"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF30), 1);
+	assert_int_equal(es10_hex(c, "BF3006800163800163"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF30), 127);
+	/* CancelSession { transactionId [0], reason [1] }: the signed answer */
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &ok), 0);
+	{
+		uint8_t req[40];
+		orsp_writer w;
+		orsp_der_mark m;
+		for (int again = 1; again >= 0; again--) {
+			orsp_writer_init(&w, req, sizeof(req));
+			m = orsp_der_begin(&w, 0xBF41);
+			orsp_der_put_tlv(&w, 0x80, c->tid, c->tid_len);
+			orsp_der_put_tlv(&w, 0x81, "\x00", 1);
+			orsp_der_put_tlv(&w, 0x85, "", 0);
+			if (again)
+				orsp_der_put_tlv(&w, 0x81, "\x00", 1);
+			orsp_der_end(&w, m);
+			assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+			assert_int_equal(store_data(c, req, w.len), 0x9000);
+			assert_int_equal(find_tlv(rsp_value(c, 0xBF41), 0xA0, &f), !again);
+		}
+	}
+	/* eUICCMemoryReset { resetOptions [2] }: the operational profile deleted */
+	assert_int_equal(es10_hex(c, "BF34088202078082020780"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 127); /* resetOptions twice */
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 1);
+	assert_int_equal(es10_hex(c, "BF3406820207808500"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+	card_free(c);
+}
+
 static void test_download_nist(void **state)
 {
 	(void)state;
@@ -1002,8 +1104,11 @@ static void test_authenticate_errors(void **state)
 	    {{.wrong_auth_cert = true}, 1},     /* invalidCertificate: DPpb is not DPauth */
 	    {{.no_challenge = true}, 4},        /* noSessionContext */
 	    {{.untrusted_auth_cert = true}, 1}, /* invalidCertificate: another CI's DPauth */
-	    {{.auth_trailing = true}, 127},     /* a field after ctxParams1 */
-	    {{.server_addr = LONG_ADDR}, 127},  /* serverAddress of 254 bytes: not cut, refused */
+	    /* after ctxParams1 a known field again (not a later version's): CERT.DPauth,
+	     * euiccCiPKIdToBeUsed */
+	    {{.auth_trailing = 2}, 127},
+	    {{.auth_trailing = 3}, 127},
+	    {{.server_addr = LONG_ADDR}, 127}, /* serverAddress of 254 bytes: not cut, refused */
 	    /* serverSigned1 (signed by the SM-DP+) without a mandatory field, or with one twice:
 	     * malformed, never signed with an empty address or a zero challenge, nor the last
 	     * of two taken */
@@ -1043,6 +1148,14 @@ static void test_authenticate_errors(void **state)
 		assert_int_equal(rsp_error(c, 0xBF38), 4);
 		assert_int_equal(prepare(c, &ok), 0x9000);
 		assert_int_equal(rsp_error(c, 0xBF21), 4);
+	}
+	/* v3's otherCertsInChain [1] and crlList [2] after ctxParams1 are skipped (the rsp
+	 * module is EXTENSIBILITY IMPLIED): the session is open and prepares */
+	{
+		dl_opts ext = {.auth_trailing = 1};
+		get_challenge(c);
+		assert_int_equal(auth_step(c, &ext), 0);
+		assert_int_equal(prepare_step(c, &ok), 0);
 	}
 	/* ctxParams1 is bounded (512 bytes): a matchingId of an activation code's 255
 	 * characters is signed; one of 1000 is refused with undefinedError, and the challenge
@@ -1211,7 +1324,10 @@ static void test_prepare_errors(void **state)
 	    {{.hash_cc = true}, 127},       /* hashCc given although not required */
 	    {{.hash_cc = true, .hash_cc_len = 31}, 127}, /* not an Octet32, not required */
 	    {{.cc_required = true, .hash_cc = true, .hash_cc_len = 33}, 127}, /* nor required */
-	    {{.prep_trailing = true}, 127}, /* a field after CERT.DPpb */
+	    /* after CERT.DPpb a known field again (not a later version's): CERT.DPpb, a
+	     * hashCc after it instead of before */
+	    {{.prep_trailing = 2}, 127},
+	    {{.prep_trailing = 3, .hash_cc = true, .cc_required = true}, 127},
 	    /* a ccRequiredFlag that is no DER BOOLEAN (X.690 §11.1: TRUE is FF), with and
 	     * without hashCc: malformed, not read as TRUE */
 	    {{.cc_flag = 0x01, .hash_cc = true}, 127},
@@ -1236,12 +1352,19 @@ static void test_prepare_errors(void **state)
 		assert_int_equal(prepare(c, &cases[i].o), 0x9000);
 		assert_int_equal(rsp_error(c, 0xBF21), cases[i].code);
 	}
-	/* an extension after ccRequiredFlag is skipped */
+	/* an extension after ccRequiredFlag is skipped, and so is one after CERT.DPpb (the rsp
+	 * module is EXTENSIBILITY IMPLIED) */
 	dl_opts ext = {.s2_shape = 7};
 	get_challenge(c);
 	assert_int_equal(authenticate(c, &ext), 0x9000);
 	check_auth_ok(c);
 	assert_int_equal(prepare(c, &ext), 0x9000);
+	check_prepare_ok(c, false);
+	dl_opts ext_after = {.prep_trailing = 1};
+	get_challenge(c);
+	assert_int_equal(authenticate(c, &ext_after), 0x9000);
+	check_auth_ok(c);
+	assert_int_equal(prepare(c, &ext_after), 0x9000);
 	check_prepare_ok(c, false);
 	card_free(c);
 	c = card_new();
@@ -2069,12 +2192,12 @@ static void test_cancel_session(void **state)
 	 * transactionId it is that first */
 	{
 		static const char *const bad_reason[] = {
-		    "",           /* none */
-		    "8100",       /* empty */
-		    "8101FF",     /* negative */
-		    "81020001",   /* not minimal */
-		    "820101",     /* another tag */
-		    "8101010500", /* bytes after it */
+		    "",             /* none */
+		    "8100",         /* empty */
+		    "8101FF",       /* negative */
+		    "81020001",     /* not minimal */
+		    "820101",       /* another tag */
+		    "810101810101", /* the reason again (a later version's field is skipped) */
 		};
 		for (size_t i = 0; i < sizeof(bad_reason) / sizeof(bad_reason[0]); i++) {
 			assert_int_equal(cancel_raw(c, c->tid, 16, bad_reason[i]), 127);
@@ -2479,7 +2602,8 @@ static void test_malformed(void **state)
 	    {"BF2D05A003950103", 0xBF2D, 1},     /* profileClass 3: none */
 	    {"BF2D06A0025A00A000", 0xBF2D, 127}, /* searchCriteria twice */
 	    {"BF2D028000", 0xBF2D, 127},         /* unknown field */
-	    {"BF2803800100", 0xBF28, 127},       /* ListNotification: wrong tag */
+	    /* ListNotification: its [1] constructed (a [0] is a later version's field) */
+	    {"BF2804A1028100", 0xBF28, 127},
 	    {"BF2803810100", 0xBF28, 127},       /* an empty NotificationEvent */
 	    {"BF280581030780FF", 0xBF28, 127},   /* two content octets */
 	    {"BF2804810208FF", 0xBF28, 127},     /* 8 unused bits */
@@ -2537,9 +2661,11 @@ static void test_malformed(void **state)
 		}
 	}
 	/* DisableProfile of the enabled profile, but without its mandatory refreshFlag, with a
-	 * refreshFlag that is not a DER BOOLEAN, or with bytes after it: not executed */
+	 * refreshFlag that is not a DER BOOLEAN, or with the refreshFlag or profileIdentifier
+	 * again after a later version's field: not executed */
 	{
-		static const char *const tail[] = {"", "810101", "8101FF0500"};
+		static const char *const tail[] = {"", "810101", "8101FF05008101FF",
+		                                   "8101FF0500A000"};
 		uint8_t ef[10];
 		assert_int_equal(orsp_iccid_encode_ef(ICCID_A, ef), ORSP_OK);
 		for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++) {
@@ -2818,8 +2944,9 @@ static void test_info2_rsp_capability_der(void **state)
 	card_free(c);
 }
 
-/* SetNickname with a field after the nickname, or an ICCID that is not 10 bytes: 127 and
- * nothing stored (the first was taken and committed, the second answered iccidNotFound). */
+/* SetNickname with the nickname again after it, or an ICCID that is not 10 bytes: 127 and
+ * nothing stored (the first was taken and committed, the second answered iccidNotFound). A
+ * later version's field after the nickname is skipped (test_request_extensions). */
 static void test_nickname_strict(void **state)
 {
 	(void)state;
@@ -2828,7 +2955,7 @@ static void test_nickname_strict(void **state)
 	orsp_euicc_profile_info pi;
 	install_ok(c, ISDR_V2_ICCID, 0, aid);
 	int before = c->st.calls;
-	assert_int_equal(es10_hex(c, "BF29135A0A98001032547698103214900378797A0500"), 0x9000);
+	assert_int_equal(es10_hex(c, "BF29165A0A98001032547698103214900378797A900378797A"), 0x9000);
 	assert_int_equal(rsp_code(c, 0xBF29), 127);
 	assert_int_equal(es10_hex(c, "BF290A5A03980010900378797A"), 0x9000);
 	assert_int_equal(rsp_code(c, 0xBF29), 127);
@@ -2849,6 +2976,7 @@ int main(void)
 	    cmocka_unit_test(test_info),
 	    cmocka_unit_test(test_default_dp),
 	    cmocka_unit_test(test_download_nist),
+	    cmocka_unit_test(test_request_extensions),
 	    cmocka_unit_test(test_download_brainpool),
 	    cmocka_unit_test(test_notifications),
 	    cmocka_unit_test(test_notifications_in_order),

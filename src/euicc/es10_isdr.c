@@ -43,6 +43,21 @@ static bool text_ok(orsp_slice v, size_t max)
 	return orsp_utf8_string_ok(v.p, v.len, max);
 }
 
+/* The nesting a request's fields may have: the dispatcher validated the whole request to 16
+ * levels, its fields are one below. */
+#define REQ_DEPTH 15
+
+/* The request SEQUENCE v whose one field is of tag, into *f; the rsp module is EXTENSIBILITY
+ * IMPLIED, so a later version's fields after it are skipped (X.680 §52), each a well-formed
+ * TLV and not that field again. false when it is missing or what follows does not read. */
+static bool one_field(orsp_slice v, uint32_t tag, orsp_tlv *f)
+{
+	orsp_reader r;
+	orsp_reader_init(&r, v.p, v.len);
+	return orsp_der_expect(&r, tag, f) == ORSP_OK &&
+	       orsp_der_skip_extensions(&r, &tag, 1, REQ_DEPTH) == ORSP_OK;
+}
+
 static orsp_err sign(const orsp_euicc *e, const uint8_t *m, size_t n, uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	return orsp_ecdsa_sign(e->sk, m, n, sig);
@@ -1099,11 +1114,15 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	int code = 0;
 	orsp_err err = ORSP_OK;
 
+	/* what a later version adds after ctxParams1 (v3: otherCertsInChain [1], crlList [2])
+	 * is skipped */
 	orsp_reader_init(&r, req->value.p, req->value.len);
 	if (orsp_der_expect(&r, 0x30, &s1) || orsp_der_read(&r, &fsig) || fsig.tag != 0x5F37 ||
 	    fsig.value.len != 64 || orsp_der_expect(&r, 0x04, &pkid) ||
 	    orsp_der_expect(&r, 0x30, &fcert) || orsp_der_expect(&r, 0xA0, &ctxp) ||
-	    ctxp.raw.len > CTX_PARAMS1_MAX || orsp_reader_remaining(&r))
+	    ctxp.raw.len > CTX_PARAMS1_MAX ||
+	    orsp_der_skip_extensions(&r, (const uint32_t[]){0x30, 0x5F37, 0x04, 0xA0}, 4,
+	                             REQ_DEPTH))
 		code = 127;
 	if (!code) {
 		/* ServerSigned1 {transactionId [0], euiccChallenge [1], serverAddress [3],
@@ -1267,7 +1286,9 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	}
 	if (!code) {
 		fcert = f;
-		if (fcert.tag != 0x30 || orsp_reader_remaining(&r))
+		if (fcert.tag != 0x30 ||
+		    orsp_der_skip_extensions(&r, (const uint32_t[]){0x30, 0x5F37, 0x04}, 3,
+		                             REQ_DEPTH))
 			code = 127;
 	}
 	if (!code && e->s.step != S_AUTH)
@@ -1930,8 +1951,9 @@ static bool target(orsp_euicc *e, orsp_slice ident, orsp_euicc_profile_rec **p)
 }
 
 /* EnableProfile / DisableProfile: { profileIdentifier [0] CHOICE, refreshFlag [1] BOOLEAN },
- * both mandatory, nothing after them. The refreshFlag is checked and has no effect: the
- * USIM of the newly enabled profile is there at once, with no REFRESH to wait for. */
+ * both mandatory, then only a later version's fields (skipped). The refreshFlag is checked
+ * and has no effect: the USIM of the newly enabled profile is there at once, with no REFRESH
+ * to wait for. */
 static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w, bool enable)
 {
 	orsp_tlv id, rf;
@@ -1943,7 +1965,8 @@ static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 
 	orsp_reader_init(&r, req->value.p, req->value.len);
 	if (orsp_der_expect(&r, 0xA0, &id) || orsp_der_expect(&r, 0x81, &rf) ||
-	    orsp_der_bool(rf.value, &refresh) || orsp_reader_remaining(&r) ||
+	    orsp_der_bool(rf.value, &refresh) ||
+	    orsp_der_skip_extensions(&r, (const uint32_t[]){0xA0, 0x81}, 2, REQ_DEPTH) ||
 	    !target(e, id.value, &p)) {
 		orsp_err_clear();
 		return result(w, tag, 127); /* undefinedError */
@@ -2050,7 +2073,8 @@ static bool event_filter(const orsp_tlv *f, uint8_t *filter)
 
 /* GetProfilesInfo: { searchCriteria [0] CHOICE { 4F OctetTo16, 5A Iccid, 95 ProfileClass }
  * OPTIONAL, tagList 5C OPTIONAL }. A searchCriteria that is none of these is
- * incorrectInputValues (1), not "no filter"; any other field undefinedError (127). */
+ * incorrectInputValues (1), not "no filter"; a later version's fields after them are
+ * skipped; one of them twice or out of order is undefinedError (127). */
 static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
 	orsp_tlv f, tl = {0}, crit = {0}, c = {0};
@@ -2058,15 +2082,15 @@ static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w
 	orsp_der_mark m, l;
 
 	orsp_reader_init(&r, req->value.p, req->value.len);
-	while (orsp_reader_remaining(&r)) {
-		if (orsp_der_read(&r, &f) || (f.tag == 0xA0 && (crit.raw.p || tl.raw.p)) ||
-		    (f.tag == 0x5C && tl.raw.p) || (f.tag != 0xA0 && f.tag != 0x5C))
-			return list_error(w, 0xBF2D, 127);
-		if (f.tag == 0x5C)
-			tl = f;
-		else
-			crit = f;
+	if (orsp_der_expect(&r, 0xA0, &f) == ORSP_OK)
+		crit = f;
+	if (orsp_der_expect(&r, 0x5C, &f) == ORSP_OK)
+		tl = f;
+	if (orsp_der_skip_extensions(&r, (const uint32_t[]){0xA0, 0x5C}, 2, REQ_DEPTH)) {
+		orsp_err_clear();
+		return list_error(w, 0xBF2D, 127);
 	}
+	orsp_err_clear();
 	if (crit.raw.p && (orsp_der_parse_one(crit.value, &c) ||
 	                   !((c.tag == 0x4F && c.value.len >= 1 && c.value.len <= 16) ||
 	                     (c.tag == 0x5A && c.value.len == 10) ||
@@ -2146,14 +2170,20 @@ static orsp_err list_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_writ
 {
 	size_t order[ORSP_EUICC_MAX_NOTIFICATIONS];
 	orsp_tlv f;
+	orsp_reader r;
 	uint8_t filter = 0;
 	orsp_der_mark m, l;
 
 	/* { profileManagementOperation [1] NotificationEvent OPTIONAL }: a filter that is not
-	 * one is undefinedError, not "no filter" */
-	if (req->value.len &&
-	    (orsp_der_parse_one(req->value, &f) || f.tag != 0x81 || !event_filter(&f, &filter)))
+	 * one is undefinedError, not "no filter"; a later version's fields are skipped */
+	orsp_reader_init(&r, req->value.p, req->value.len);
+	if (orsp_der_expect(&r, 0x81, &f) == ORSP_OK && !event_filter(&f, &filter))
 		return list_error(w, 0xBF28, 127);
+	if (orsp_der_skip_extensions(&r, (const uint32_t[]){0x81}, 1, REQ_DEPTH)) {
+		orsp_err_clear();
+		return list_error(w, 0xBF28, 127);
+	}
+	orsp_err_clear();
 	m = orsp_der_begin(w, 0xBF28);
 	l = orsp_der_begin(w, 0xA0);
 	for (size_t k = 0, n_used = notif_order(e, order); k < n_used; k++) {
@@ -2223,8 +2253,10 @@ static orsp_err remove_notification(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	uint64_t seq;
 	orsp_err err;
 
-	if (orsp_der_parse_one(req->value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, &seq))
+	if (!one_field(req->value, 0x80, &f) || orsp_der_uint(f.value, &seq)) {
+		orsp_err_clear();
 		return result(w, 0xBF30, 127);
+	}
 	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
 		if (e->notifs[i].used && e->notifs[i].seq == seq) {
 			e->notifs[i].used = false;
@@ -2250,14 +2282,15 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 
 	/* the session first: a request that does not name it (no session, no transactionId or
 	 * another one) is invalidTransactionId; one that names it with no reason, a reason that
-	 * is no CancelSessionReason (a DER INTEGER, not negative), or bytes after it is
-	 * undefinedError */
+	 * is no CancelSessionReason (a DER INTEGER, not negative), or after it a known field
+	 * again or bytes that do not read, is undefinedError (a later version's fields are
+	 * skipped) */
 	orsp_reader_init(&r, req->value.p, req->value.len);
 	if (e->s.step < S_AUTH || orsp_der_expect(&r, 0x80, &ft) || ft.value.len != e->s.tid_len ||
 	    memcmp(ft.value.p, e->s.tid, ft.value.len))
 		code = 5; /* invalidTransactionId */
 	else if (orsp_der_expect(&r, 0x81, &fr) || orsp_der_uint(fr.value, &reason) ||
-	         orsp_reader_remaining(&r))
+	         orsp_der_skip_extensions(&r, (const uint32_t[]){0x80, 0x81}, 2, REQ_DEPTH))
 		code = 127; /* undefinedError */
 	if (code) {
 		orsp_err_clear();
@@ -2328,8 +2361,8 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 	 * bit) is undefinedError, never resetDefaultSmdpAddress. No option set is {00}, the
 	 * initial octet alone (X.690 §11.2.2 drops every trailing zero bit): well formed, it
 	 * selects nothing, so nothingToDelete below ({01}, unused bits of no octet, is not) */
-	if (orsp_der_parse_one(req->value, &f) || f.tag != 0x82 ||
-	    (f.value.len != 1 && f.value.len != 2) || orsp_der_bits_octet(f.value, &opts, &nbits)) {
+	if (!one_field(req->value, 0x82, &f) || (f.value.len != 1 && f.value.len != 2) ||
+	    orsp_der_bits_octet(f.value, &opts, &nbits)) {
 		orsp_err_clear();
 		return result(w, 0xBF34, 127);
 	}
@@ -2454,9 +2487,12 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		/* profileNickname: UTF8String (SIZE(0..64)), in characters; refused (never cut)
 		 * when longer or not UTF-8 */
 		if (orsp_der_expect(&r, 0x5A, &fi) || fi.value.len != 10 ||
-		    orsp_der_expect(&r, 0x90, &fn) || orsp_reader_remaining(&r) ||
-		    !text_ok(fn.value, ORSP_EUICC_NAME_CHARS))
+		    orsp_der_expect(&r, 0x90, &fn) ||
+		    orsp_der_skip_extensions(&r, (const uint32_t[]){0x5A, 0x90}, 2, REQ_DEPTH) ||
+		    !text_ok(fn.value, ORSP_EUICC_NAME_CHARS)) {
+			orsp_err_clear();
 			return result(w, 0xBF29, 127);
+		}
 		if (!(p = find_profile(e, (orsp_slice){0}, fi.value)))
 			return result(w, 0xBF29, 1);
 		copy_str(fn.value, p->nickname, sizeof(p->nickname));
