@@ -1152,8 +1152,14 @@ static void test_reject_iscr_values(void **state)
 	    {{.otpk = orsp_slice_make(longer, 66)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
 	    {{.sign_adjust = 1}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE}, /* r||s, then 00 */
 	    {{.sign_adjust = -1}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
-	    /* a field in controlRefTemplate after hostId */
-	    {{.crt_extra = V(0x85, 0x00)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    /* a field in controlRefTemplate after hostId: a later version's is skipped (the
+	     * rsp module is EXTENSIBILITY IMPLIED), hostId again or keyType after one is not */
+	    {{.crt_extra = V(0x85, 0x00)}, ORSP_OK, ORSP_BSP_OK},
+	    {{.crt_extra = V(0xA5, 0x03, 0x04, 0x01, 0xAA)}, ORSP_OK, ORSP_BSP_OK},
+	    {{.crt_extra = V(0x84, 0x01, 0x00)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.crt_extra = V(0x85, 0x00, 0x80, 0x01, 0x88)},
+	     ORSP_E_MALFORMED,
+	     ORSP_BSP_R_STRUCTURE},
 	};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
 		expect_iscr(&n, &cases[i].x, NULL, cases[i].e, cases[i].r);
@@ -1196,18 +1202,48 @@ static void test_reject_iscr_values(void **state)
 	expect_fail(n.f, n.buf, l, &n.s, ORSP_E_MALFORMED, ORSP_BSP_R_LIMIT,
 	            ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL);
 
-	/* an extra field after smdpSign (a 10-byte OCTET STRING, within the bound) */
-	orsp_writer_init(&w, big, sizeof(big));
-	m = orsp_der_begin(&w, 0xBF23);
-	orsp_write_bytes(&w, it.value.p, it.value.len);
-	orsp_der_put_tlv(&w, 0x04, "0123456789", 10);
-	orsp_der_end(&w, m);
-	q = n.p;
-	q.iscr = orsp_slice_make(big, w.len);
-	l = assemble(&q, NULL, 0, n.buf, n.cap);
-	sink_reset(&n.s);
-	expect_fail(n.f, n.buf, l, &n.s, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE,
-	            ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL);
+	/* a field after smdpSign (a 10-byte OCTET STRING, within the bound): a later version's,
+	 * skipped (the rsp module is EXTENSIBILITY IMPLIED); smdpSign or transactionId again,
+	 * or one cut short, is refused */
+	{
+		static const struct {
+			const char *hex;
+			bool ok;
+		} after[] = {
+		    {"040A30313233343536373839", true},
+		    {"A5020500", true},
+		    {"A0020500", false}, /* [0]: transactionId's tag, in the other form */
+		    {"5F3700", false},
+		    {"800100", false},
+		    {"04050102", false},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(after); i++) {
+			uint8_t x[16];
+			size_t xn = 0;
+			orsp_bsp_reason r;
+			orsp_bsp_step st;
+			assert_int_equal(orsp_hex_decode(after[i].hex, x, sizeof(x), &xn), ORSP_OK);
+			orsp_writer_init(&w, big, sizeof(big));
+			m = orsp_der_begin(&w, 0xBF23);
+			orsp_write_bytes(&w, it.value.p, it.value.len);
+			orsp_write_bytes(&w, x, xn);
+			orsp_der_end(&w, m);
+			assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+			q = n.p;
+			q.iscr = orsp_slice_make(big, w.len);
+			l = assemble(&q, NULL, 0, n.buf, n.cap);
+			sink_reset(&n.s);
+			if (after[i].ok) {
+				assert_int_equal(
+				    unwrap_cuts(n.f, n.buf, l, NULL, 0, &n.s, NULL, &r, &st),
+				    ORSP_OK);
+				check_sink(n.f, &n.s, false);
+			} else
+				expect_fail(n.f, n.buf, l, &n.s, ORSP_E_MALFORMED,
+				            ORSP_BSP_R_STRUCTURE,
+				            ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL);
+		}
+	}
 	neg_teardown(&n);
 }
 
@@ -1477,7 +1513,7 @@ static void test_reject_bad_87_plaintext(void **state)
 {
 	(void)state;
 	static const uint32_t t3[] = {0x80, 0x81, 0x82}, swapped[] = {0x81, 0x80, 0x82},
-	                      t4[] = {0x80, 0x81, 0x82, 0x83};
+	                      t4[] = {0x80, 0x81, 0x82, 0x83}, again[] = {0x80, 0x81, 0x82, 0x80};
 	static const size_t l3[] = {16, 16, 16};
 	uint8_t segs[4096], cfg[128], rsk[128];
 	size_t l, rl, good_rl;
@@ -1521,8 +1557,16 @@ static void test_reject_bad_87_plaintext(void **state)
 		assert_int_equal(n.s.cfg_calls, 0);
 	}
 
-	/* ReplaceSessionKeys: each field 15 and 17 bytes long, fields swapped, a fourth field,
-	 * a field missing, a trailing byte, another tag (BF27) */
+	/* a fourth field, a later version's, is skipped (the rsp module is EXTENSIBILITY
+	 * IMPLIED): the keys are the three */
+	rl = rsk_tlv(n.f, 0xBF26, t4, (const size_t[]){16, 16, 16, 16}, 4, rsk, sizeof(rsk));
+	l = with_87(&n, n.f->cfg, n.f->cfg_len, rsk, rl, segs, sizeof(segs));
+	sink_reset(&n.s);
+	assert_int_equal(unwrap_all(n.f, n.buf, l, &n.s, NULL, NULL), ORSP_OK);
+	check_sink(n.f, &n.s, true);
+
+	/* ReplaceSessionKeys: each field 15 and 17 bytes long, fields swapped, a known field
+	 * again after the three, a field missing, a trailing byte, another tag (BF27) */
 	struct {
 		uint32_t outer;
 		const uint32_t *tags;
@@ -1531,7 +1575,7 @@ static void test_reject_bad_87_plaintext(void **state)
 	} cases[] = {
 	    {0xBF26, t3, {15, 16, 16}, 3, false},      {0xBF26, t3, {16, 17, 16}, 3, false},
 	    {0xBF26, t3, {16, 16, 15}, 3, false},      {0xBF26, t3, {17, 16, 16}, 3, false},
-	    {0xBF26, swapped, {16, 16, 16}, 3, false}, {0xBF26, t4, {16, 16, 16, 16}, 4, false},
+	    {0xBF26, swapped, {16, 16, 16}, 3, false}, {0xBF26, again, {16, 16, 16, 16}, 4, false},
 	    {0xBF26, t3, {16, 16}, 2, false},          {0xBF26, t3, {16, 16, 16}, 3, true},
 	    {0xBF27, t3, {16, 16, 16}, 3, false},
 	};

@@ -231,6 +231,13 @@ void orsp_bsp_unwrap_free(orsp_bsp_unwrap *u)
 
 /* ---------------------------------------------------------------- BF23 ------------------ */
 
+/* The fields of BF23 and of its controlRefTemplate: after them only a later version's are
+ * skipped (the rsp module is EXTENSIBILITY IMPLIED), never one of these again. */
+static const uint32_t iscr_fields[] = {BSP_TAG_REMOTE_OP_ID, BSP_TAG_TRANSACTION_ID, BSP_TAG_CRT,
+                                       BSP_TAG_OTPK, BSP_TAG_SIGN};
+static const uint32_t crt_fields[] = {BSP_TAG_CRT_KEY_TYPE, BSP_TAG_CRT_KEY_LEN,
+                                      BSP_TAG_CRT_HOST_ID};
+
 /* InitialiseSecureChannelRequest (§5.5.1): parse, check remoteOpId, transactionId and CRT,
  * verify smdpSign over the request's data objects and our own euiccOtpk, then ECKA and
  * the session keys (§2.6.4.2). */
@@ -259,9 +266,9 @@ static orsp_err process_iscr(orsp_bsp_unwrap *u, orsp_slice raw)
 		e = orsp_der_expect(&r, BSP_TAG_OTPK, &otpk);
 	if (e == ORSP_OK)
 		e = orsp_der_expect(&r, BSP_TAG_SIGN, &sign);
-	if (e == ORSP_OK && orsp_reader_remaining(&r))
-		e = orsp_errf(ORSP_E_MALFORMED, "BPP: %zu extra bytes in BF23",
-		              orsp_reader_remaining(&r));
+	if (e == ORSP_OK)
+		e = orsp_der_skip_extensions(&r, iscr_fields, ORSP_ARRAY_LEN(iscr_fields),
+		                             BSP_MSG_MAX_DEPTH);
 	if (e == ORSP_OK) {
 		orsp_reader_init(&cr, crt.value.p, crt.value.len);
 		e = orsp_der_expect(&cr, BSP_TAG_CRT_KEY_TYPE, &ktype);
@@ -269,8 +276,9 @@ static orsp_err process_iscr(orsp_bsp_unwrap *u, orsp_slice raw)
 			e = orsp_der_expect(&cr, BSP_TAG_CRT_KEY_LEN, &klen);
 		if (e == ORSP_OK)
 			e = orsp_der_expect(&cr, BSP_TAG_CRT_HOST_ID, &hid);
-		if (e == ORSP_OK && orsp_reader_remaining(&cr))
-			e = orsp_errf(ORSP_E_MALFORMED, "BPP: extra bytes in controlRefTemplate");
+		if (e == ORSP_OK)
+			e = orsp_der_skip_extensions(&cr, crt_fields, ORSP_ARRAY_LEN(crt_fields),
+			                             BSP_MSG_MAX_DEPTH);
 	}
 	if (e == ORSP_OK &&
 	    (ktype.value.len != 1 || klen.value.len != 1 || hid.value.len < 1 ||
@@ -423,8 +431,8 @@ static orsp_err replace_session_keys(orsp_bsp_unwrap *u)
 			              "BPP: ReplaceSessionKeys field %d has %zu bytes, not 16", i,
 			              f[i].value.len);
 	}
-	if (e == ORSP_OK && orsp_reader_remaining(&r))
-		e = orsp_errf(ORSP_E_MALFORMED, "BPP: extra bytes in ReplaceSessionKeysRequest");
+	if (e == ORSP_OK) /* a later version's fields skipped, the keys never again */
+		e = orsp_der_skip_extensions(&r, tags, ORSP_ARRAY_LEN(tags), BSP_MSG_MAX_DEPTH);
 	if (e == ORSP_OK)
 		e = orsp_bsp_keys_set(&keys, f[1].value.p, f[2].value.p, f[0].value.p);
 	if (e == ORSP_OK)
