@@ -449,6 +449,9 @@ typedef struct auth_opts {
 	/* bytes after eumCertificate (a later version's fields: v3's otherCertsInChain [0]) */
 	const uint8_t *ext;
 	size_t ext_len;
+	/* bytes at the end of euiccInfo2 (a later version's fields) */
+	const uint8_t *info2_ext;
+	size_t info2_ext_len;
 } auth_opts;
 
 static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
@@ -521,6 +524,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		PUT(0x04, o->pp ? o->pp : "\x00\x01\x00", 3); /* ppVersion */
 		PUT(0x0C, o->sas ? o->sas : "openrsp-test",
 		    strlen(o->sas ? o->sas : "openrsp-test")); /* sasAcreditationNumber */
+		if (o->info2_ext)
+			orsp_write_bytes(&w, o->info2_ext, o->info2_ext_len);
 #undef PUT
 		orsp_der_end(&w, i2);
 		if (o->no_info2) /* take the whole BF22 back out */
@@ -2340,6 +2345,28 @@ static void test_eligibility(void **state)
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
 	                "4.3", "SAIP 1.9");
 	reinitiate(f, &d);
+	/* additionalEuiccProfilePackageVersions [15] SEQUENCE OF VersionType, a later version's
+	 * field at the end of euiccInfo2 (SGP.22 v3, SGP.32), is read too: with 1.0.0 and 2.2.0
+	 * the eUICC stays ineligible, with 2.3.1 it takes the SAIP 2.3 profile; a version in it
+	 * not of 3 bytes is malformed */
+	o = (auth_opts){.mid = "ELIG-1",
+	                .saip = "\x02\x02\x09",
+	                .saip_len = 3,
+	                .info2_ext = (const uint8_t *)"\xAF\x0A\x04\x03\x01\x00\x00"
+	                                              "\x04\x03\x02\x02\x00",
+	                .info2_ext_len = 12};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
+	                "4.3", "SAIP 2.2");
+	reinitiate(f, &d);
+	o.info2_ext = (const uint8_t *)"\xAF\x09\x04\x03\x01\x00\x00\x04\x02\x02\x03";
+	o.info2_ext_len = 11;
+	o.not_asn1 = true;
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	                "additionalEuiccProfilePackageVersions");
+	o.info2_ext = (const uint8_t *)"\xAF\x0A\x04\x03\x01\x00\x00\x04\x03\x02\x03\x01";
+	o.info2_ext_len = 12;
+	o.not_asn1 = false;
+	auth_accepted(f, NULL, &o);
 	/* a profileVersion that is not three bytes, a uiccCapability that is not a BIT STRING */
 	o = (auth_opts){.mid = "ELIG-1", .saip = "\x02\x03", .saip_len = 2, .not_asn1 = true};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
@@ -2366,12 +2393,12 @@ static void test_eligibility(void **state)
 		                "8.2.5", "4.3", alg_cases[i].missing);
 		reinitiate(f, &d);
 	}
-	/* nothing was changed by the refusals; the ineligible ones were audited (two SAIP
+	/* nothing was changed by the refusals; the ineligible ones were audited (three SAIP
 	 * versions, four AKA algorithms), the malformed ones not */
 	assert_int_equal(orsp_smdp_get(f->s, mil.iccid, &mil), ORSP_OK);
 	assert_int_equal(mil.state, ORSP_SMDP_RELEASED);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"),
-	                 2 + ORSP_ARRAY_LEN(alg_cases));
+	                 3 + ORSP_ARRAY_LEN(alg_cases));
 	/* free memory in extCardResource is an unsigned big-endian number (TS 102 226), not a
 	 * DER INTEGER: its top bit set (128), leading zero bytes (256 in four bytes); empty or
 	 * longer than 8 bytes, missing, or not TLV, it is malformed, not skipped */
@@ -2409,7 +2436,7 @@ static void test_eligibility(void **state)
 		 * operator with the code the eUICC was answered (they were 8.2.5/4.3) */
 		assert_int_equal(
 		    count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"),
-		    2 + ORSP_ARRAY_LEN(alg_cases) + 2);
+		    3 + ORSP_ARRAY_LEN(alg_cases) + 2);
 		assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 1"
 		                             " AND subject_code = '8.1' AND reason_code = '4.8'"
 		                             " AND detail LIKE '%bytes free%'"),

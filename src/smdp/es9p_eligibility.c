@@ -84,9 +84,45 @@ static bool aka_service(orsp_pkg_service s)
 /* RspCapability's testProfileSupport (SGP.22 §5.7.8) */
 #define RSP_CAP_TEST_PROFILE 3
 
+/* Whether version v (a VersionType's 3 bytes) is at least the profile's SAIP version. */
+static bool saip_covers(const uint8_t *v, const es9p_needs *needs)
+{
+	return v[0] > needs->saip_major || (v[0] == needs->saip_major && v[1] >= needs->saip_minor);
+}
+
+/* Whether the fields of euiccInfo2 left in r hold additionalEuiccProfilePackageVersions with
+ * a version at least the profile's: 1 if so, 0 if not (or there is no such field), -1 when
+ * one of its versions is not 3 bytes. The field is [15] SEQUENCE OF VersionType (tag AF), a
+ * later version's addition after certificationDataObject: SGP.22 v3's and SGP.32's
+ * EUICCInfo2 have it, the v2.2 module (tests/vectors/asn1/rsp) does not. */
+static int saip_additional(orsp_reader r, const es9p_needs *needs)
+{
+	orsp_tlv t, v;
+	while (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK) {
+		orsp_reader vr;
+		int found = 0;
+		if (t.tag != 0xAF)
+			continue;
+		orsp_reader_init(&vr, t.value.p, t.value.len);
+		while (orsp_reader_remaining(&vr)) {
+			if (orsp_der_read(&vr, &v) != ORSP_OK || v.tag != 0x04 ||
+			    v.value.len != 3) {
+				orsp_err_clear();
+				return -1;
+			}
+			if (saip_covers(v.value.p, needs))
+				found = 1;
+		}
+		return found;
+	}
+	orsp_err_clear();
+	return 0;
+}
+
 /* Whether the eUICC that euiccInfo2 describes can take a profile of upp_len bytes asking for
- * *needs: the SAIP version it supports (profileVersion) at least the profile's, its free
- * memory (extCardResource) at least the package, in its uiccCapability the profile's AKA
+ * *needs: the SAIP version it supports (profileVersion, or one of the
+ * additionalEuiccProfilePackageVersions a later version lists) at least the profile's, its
+ * free memory (extCardResource) at least the package, in its uiccCapability the profile's AKA
  * algorithm (all_services: every mandatory service with a bit), none of the profile's PPRs
  * among those it forbids (forbiddenProfilePolicyRules), and for a test profile
  * testProfileSupport in its rspCapability (SGP.21 TPRO1: no test profile is downloaded to an
@@ -113,8 +149,14 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 				         t.value.len);
 				return ES9P_MALFORMED;
 			}
-			if (v[0] < needs->saip_major ||
-			    (v[0] == needs->saip_major && v[1] < needs->saip_minor)) {
+			int covered = saip_covers(v, needs) ? 1 : saip_additional(r, needs);
+			if (covered < 0) {
+				snprintf(buf, cap,
+				         "euiccInfo2: additionalEuiccProfilePackageVersions"
+				         " holds a version not of 3 bytes");
+				return ES9P_MALFORMED;
+			}
+			if (!covered) {
 				snprintf(buf, cap,
 				         "the eUICC supports SAIP %u.%u, the profile is %u.%u",
 				         v[0], v[1], needs->saip_major, needs->saip_minor);
