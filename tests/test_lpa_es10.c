@@ -560,9 +560,15 @@ static void test_state_changes(void **state)
 	reset_log(x);
 	answer(x, "BF3106800100830100");
 	assert_int_equal(orsp_lpa_enable(&x->card, ICCID1), ORSP_OK);
-	/* malformed results, an extension that does not read among them */
-	static const char *const bad[] = {"BF31028100", "BF3100", "BF3204800100", "BF310380010000",
-	                                  "BF3105800100A205"};
+	/* malformed results, an extension that does not read among them, the result again
+	 * after one (of two the first was taken until session 69) */
+	static const char *const bad[] = {"BF31028100",
+	                                  "BF3100",
+	                                  "BF3204800100",
+	                                  "BF310380010000",
+	                                  "BF3105800100A205",
+	                                  "BF3106800100800101",
+	                                  "BF3108800100830100800101"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reset_log(x);
 		answer(x, bad[i]);
@@ -952,11 +958,10 @@ static void test_info2(void **state)
 	    "BF221B8103020300820302020283030401008403810103850108A900AA00",
 	    "BF221C8103020300820302020283030401008403810103850207C0A900AA00",
 	    "BF22248103020300820302020283030401008403810103850A00FFFFFFFFFFFFFFFFFFA900AA00",
-	    "BF2213810302030083030401008403810103A900AA00",                 /* no svn */
-	    "BF221781030203008202020283030401008403810103A900AA00",         /* 2-byte svn */
-	    "BF221A8103020300820302020283030401008403810103A9020400AA00",   /* short SKI */
-	    "BF221B8103020300820302020283030401008403810103A900AA008B0109", /* category 9 */
-	    "BF22038103020300",                                             /* bad length */
+	    "BF2213810302030083030401008403810103A900AA00",               /* no svn */
+	    "BF221781030203008202020283030401008403810103A900AA00",       /* 2-byte svn */
+	    "BF221A8103020300820302020283030401008403810103A9020400AA00", /* short SKI */
+	    "BF22038103020300",                                           /* bad length */
 	    /* extCardResource with a broken TLV inside (found by fuzz_lpa_es10: it looped) */
 	    "BF2264810302030082030202028303040100840C810103820300A00081FC00FF8502050088020780A91604"
 	    "1481370F5125D0B1D408D4C3B232E6D25E795BEBFBAA16041481370F5125D0B1D408D4C3B232E6D25E795B"
@@ -982,6 +987,24 @@ static void test_info2(void **state)
 		if (orsp_lpa_euicc_info2(&x->card, &i) != ORSP_E_MALFORMED)
 			fail_msg("bad EUICCInfo2 %zu accepted", k);
 	}
+	/* euiccCategory is an INTEGER its named numbers (0..3) do not constrain: 9, a later
+	 * version's, is kept as a number (it made the answer malformed until session 69); an
+	 * extCardResource TLV of another tag than 81..83, constructed or of more than 8 bytes,
+	 * is skipped (TS 102 226 adds some), the three read as without it */
+	reset_log(x);
+	answer(x, "BF221B8103020300820302020283030401008403810103A900AA008B0109");
+	assert_int_equal(orsp_lpa_euicc_info2(&x->card, &i), ORSP_OK);
+	assert_int_equal(i.category, 9);
+	reset_log(x);
+	answer(x, "BF222D810302030082030202028303040100"
+	          "8418810103A5030401008A0A00112233445566778899820200A0A900AA00");
+	assert_int_equal(orsp_lpa_euicc_info2(&x->card, &i), ORSP_OK);
+	assert_int_equal(i.installed_apps, 3);
+	assert_int_equal(i.free_nvm, 0xA0);
+	reset_log(x);
+	/* ... but one of 81..83 of more than 8 bytes is not a number */
+	answer(x, "BF2220810302030082030202028303040100840B8209001122334455667788A900AA00");
+	assert_int_not_equal(orsp_lpa_euicc_info2(&x->card, &i), ORSP_OK);
 	/* text beyond ASCII is text */
 	reset_log(x);
 	answer(x, "BF221C8103020300820302020283030401008403810103A900AA000C02C3A9");

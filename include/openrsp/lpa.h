@@ -395,7 +395,9 @@ typedef struct orsp_lpa_info2 {
 	uint8_t ci_verify[ORSP_LPA_MAX_CI][20], ci_sign[ORSP_LPA_MAX_CI][20];
 	size_t n_ci_verify, n_ci_sign;
 	size_t more_ci_verify, more_ci_sign; /* identifiers past the first ORSP_LPA_MAX_CI */
-	int category; /* 0 other (or absent), 1 basic, 2 medium, 3 contactless */
+	/* euiccCategory: 0 other (or absent), 1 basic, 2 medium, 3 contactless, another number
+	 * a later version's category */
+	uint64_t category;
 	char sas[65];
 	/* uiccCapability: bit b (SGP.22 numbering, orsp_uicc_capability_name) is set in
 	 * uicc_caps >> b; uicc_cap_bits is how many bits the eUICC sent (0 when absent) */

@@ -79,7 +79,8 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 			break;
 		case 0x84: {
 			/* ETSI TS 102 226 §8.2.1.7.2: 81 installed applications, 82 free
-			 * non-volatile memory, 83 free volatile memory */
+			 * non-volatile memory, 83 free volatile memory; a TLV of another tag
+			 * (that TS has added some) is skipped, whatever its form or size */
 			orsp_reader rr;
 			orsp_tlv x;
 			uint64_t v;
@@ -87,7 +88,8 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 			while (!e && orsp_reader_remaining(&rr)) {
 				/* unsigned big-endian numbers (free memory may have its top bit
 				 * set) */
-				if (orsp_der_read(&rr, &x) || x.constructed || x.value.len > 8) {
+				if (orsp_der_read(&rr, &x) ||
+				    (x.tag >= 0x81 && x.tag <= 0x83 && x.value.len > 8)) {
 					e = orsp_errf(ORSP_E_MALFORMED,
 					              "card: EUICCInfo2: extCardResource");
 					break;
@@ -134,13 +136,12 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 			out->uicc_cap_bits = (unsigned)nbits;
 			break;
 		}
-		case 0x8B: {
-			uint64_t v = 0;
-			if (orsp_der_uint(f.value, &v) || v > 3)
+		case 0x8B:
+			/* an INTEGER whose named numbers (0..3) do not constrain it: a later
+			 * category is kept as its number */
+			if (orsp_der_uint(f.value, &out->category))
 				e = orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2: euiccCategory");
-			out->category = (int)v;
 			break;
-		}
 		case 0x0C:
 			if (!text_ok(f.value, sizeof(out->sas)))
 				e = orsp_errf(ORSP_E_MALFORMED,
@@ -163,7 +164,7 @@ orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256], char root_ds
 {
 	static const uint8_t req[] = {0xBF, 0x3C, 0x00};
 	uint8_t rsp[600];
-	orsp_tlv t, f[2], x;
+	orsp_tlv t, f[2];
 	orsp_reader r;
 	size_t n = 0;
 	orsp_err e;
@@ -181,9 +182,8 @@ orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256], char root_ds
 	while (orsp_reader_remaining(&r) && n < 2 && (n == 0 || f[n - 1].tag != 0x81))
 		if (orsp_der_read(&r, &f[n++]))
 			return orsp_errf(ORSP_E_MALFORMED, "card: EuiccConfiguredAddresses");
-	while (orsp_reader_remaining(&r))
-		if (orsp_der_read(&r, &x) || x.tag == 0x80 || x.tag == 0x81)
-			return orsp_errf(ORSP_E_MALFORMED, "card: EuiccConfiguredAddresses");
+	if (orsp_der_skip_extensions(&r, (const uint32_t[]){0x80, 0x81}, 2, ORSP_DER_MAX_DEPTH))
+		return orsp_errf(ORSP_E_MALFORMED, "card: EuiccConfiguredAddresses");
 	if (!((n == 1 && f[0].tag == 0x81) || (n == 2 && f[0].tag == 0x80 && f[1].tag == 0x81)) ||
 	    !text_ok(f[0].value, 256) || (n == 2 && !text_ok(f[1].value, 256)))
 		return orsp_errf(ORSP_E_MALFORMED, "card: EuiccConfiguredAddresses");

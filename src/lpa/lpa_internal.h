@@ -18,8 +18,9 @@ void lpa_text_copy(orsp_slice v, char *out, size_t cap);
 
 /* The first field of a card answer's SEQUENCE (its content seq) into *f: the rsp module is
  * EXTENSIBILITY IMPLIED, so the fields a later version adds after it are skipped, each a
- * well-formed TLV (an answer cut or garbled after it is still refused). ORSP_E_MALFORMED (no
- * detail) when there is none or the rest does not read. */
+ * well-formed TLV of another tag (orsp_der_skip_extensions: an answer cut or garbled after it,
+ * or with that field again, is still refused). ORSP_E_MALFORMED (no detail) when there is none
+ * or the rest does not read. */
 ORSP_MUST_CHECK orsp_err lpa_first_field(orsp_slice seq, orsp_tlv *f);
 
 /* A card answer's field of tag that must come at most once (one of once[0..n), n <= 32):

@@ -24,13 +24,12 @@ orsp_err lpa_field_once(unsigned *seen, uint32_t tag, const uint32_t *once, size
 orsp_err lpa_first_field(orsp_slice seq, orsp_tlv *f)
 {
 	orsp_reader r;
-	orsp_tlv x;
 
 	orsp_reader_init(&r, seq.p, seq.len);
-	if (!orsp_reader_remaining(&r) || orsp_der_read(&r, f))
+	if (!orsp_reader_remaining(&r) || orsp_der_read(&r, f) ||
+	    orsp_der_skip_extensions(&r, &f->tag, 1, ORSP_DER_MAX_DEPTH)) {
+		orsp_err_clear();
 		return ORSP_E_MALFORMED;
-	while (orsp_reader_remaining(&r))
-		if (orsp_der_read(&r, &x))
-			return ORSP_E_MALFORMED;
+	}
 	return ORSP_OK;
 }
