@@ -7059,6 +7059,63 @@ orsp_err __wrap_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid
                               const char *matching_id, const orsp_smdp_profile *seen,
                               const uint8_t hash_cc[32], const uint8_t *tid, size_t tid_len);
 
+/* test_signature_not_judged: while set, every orsp_ecdsa_verify fails inside OpenSSL's part
+ * (ORSP_E_CRYPTO), as out of memory there does */
+static atomic_int verify_fails;
+orsp_err __real_orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
+                                  const uint8_t sig[ORSP_EC_SIG_LEN]);
+orsp_err __wrap_orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
+                                  const uint8_t sig[ORSP_EC_SIG_LEN]);
+
+orsp_err __wrap_orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
+                                  const uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	if (atomic_load(&verify_fails))
+		return orsp_errf(ORSP_E_CRYPTO, "ECDSA verification failed internally (injected)");
+	return __real_orsp_ecdsa_verify(pub, msg, n, sig);
+}
+
+/* An eUICC signature the server could not judge (OpenSSL failing, out of memory) is the
+ * SM-DP+'s own failure: a 500 that changes nothing, at each of authenticateClient,
+ * getBoundProfilePackage, the installation result and a notification outside a session; the
+ * same request then goes through (each was "eUICC signature invalid", 8.1/6.1, or recorded
+ * "bad signature", answered 204, and the notification lost: fault-injection review find). */
+static void test_signature_not_judged(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	size_t n = 9;
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, NULL, NULL);
+	initiate(f, &d);
+	atomic_store(&verify_fails, 1);
+	call_internal_error(f, "authenticateClient",
+	                    auth_request(f, &d, &(auth_opts){.mid = f->prof.matching_id}));
+	atomic_store(&verify_fails, 0);
+	authenticate(f, &d, f->prof.matching_id);
+	atomic_store(&verify_fails, 1);
+	call_internal_error(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false));
+	atomic_store(&verify_fails, 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	get_bpp(f, &d, NULL, true);
+	atomic_store(&verify_fails, 1);
+	call_internal_error(f, "handleNotification", pir_request(f, &d, true, false));
+	atomic_store(&verify_fails, 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	pir_judged(f, &d, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	atomic_store(&verify_fails, 1);
+	call_internal_error(f, "handleNotification",
+	                    other_notification_req(f, 31, FQDN, f->prof.iccid, false));
+	atomic_store(&verify_fails, 0);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE seq = 31"), 0);
+	assert_string_equal(other_notification(f, 31, FQDN, f->prof.iccid), "accepted");
+	dl_free(&d);
+}
+
 orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
 {
 	hold_point(HOLD_PROFILE_READ);
@@ -8147,6 +8204,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_codes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_signature_not_judged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_not_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),

@@ -263,6 +263,24 @@ static const orsp_cert *ci_of(const ctx *c, const orsp_cert *eum)
  * CRL past its nextUpdate, or one that does not verify with its issuer's key, leaves the
  * status unknown: refused as the SM-DP+'s own failure (1.2/4.2) unless crl_stale = accept
  * takes a stale one. */
+/* The eUICC's signature sig over msg with pub, key_e the result of reading pub from its
+ * certificate (ORSP_OK when the caller has it): *good, or an error when the server could not
+ * judge it (ORSP_E_RESOURCE, ORSP_E_CRYPTO: out of memory, OpenSSL failing), the SM-DP+'s own
+ * failure, a 500, not the eUICC's bad signature (a failed fetch made every later signature
+ * "invalid" until session 69: fault-injection review find). */
+static orsp_err euicc_sig(orsp_err key_e, orsp_ec_key *const *pub, const uint8_t *msg, size_t n,
+                          const uint8_t *sig, bool *good)
+{
+	/* *pub read here, after key_e's call set it (an argument's order is unspecified) */
+	orsp_err e = key_e ? key_e : orsp_ecdsa_verify(*pub, msg, n, sig);
+
+	*good = e == ORSP_OK;
+	if (e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+		return e;
+	orsp_err_clear();
+	return ORSP_OK;
+}
+
 static es9p_code revocation(ctx *c, const orsp_cert *ci, const orsp_cert *eum, orsp_slice eum_der,
                             orsp_slice euicc_der)
 {
@@ -1665,9 +1683,14 @@ static orsp_err authenticate_client(ctx *c)
 			goto out;
 		}
 	}
-	if (orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig1) != ORSP_OK) {
-		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
-		goto out;
+	{
+		bool good = false;
+		if ((e = euicc_sig(ORSP_OK, &pub, s1.raw.p, s1.raw.len, sig1, &good)))
+			goto out;
+		if (!good) {
+			e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
+			goto out;
+		}
 	}
 	/* EuiccSigned1 { transactionId [0], serverAddress [3], serverChallenge [4], euiccInfo2
 	 * [34], ctxParams1 } must repeat this session. */
@@ -2208,10 +2231,15 @@ static orsp_err get_bound_profile_package(ctx *c)
 	msg[s2.raw.len + 1] = 0x37;
 	msg[s2.raw.len + 2] = 0x40;
 	memcpy(msg + s2.raw.len + 3, se.sig2, ORSP_EC_SIG_LEN);
-	if (orsp_cert_der_public_key(se.cert, se.cert_len, &pub) ||
-	    orsp_ecdsa_verify(pub, msg, s2.raw.len + 3 + ORSP_EC_SIG_LEN, sig2) != ORSP_OK) {
-		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
-		goto out;
+	{
+		bool good = false;
+		if ((e = euicc_sig(orsp_cert_der_public_key(se.cert, se.cert_len, &pub), &pub, msg,
+		                   s2.raw.len + 3 + ORSP_EC_SIG_LEN, sig2, &good)))
+			goto out;
+		if (!good) {
+			e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
+			goto out;
+		}
 	}
 	{
 		orsp_tlv f;
@@ -2769,11 +2797,16 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		goto out;
 	}
 	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se.eid);
-	if (orsp_cert_der_public_key(se.cert, se.cert_len, &pub) ||
-	    orsp_ecdsa_verify(pub, data.raw.p, data.raw.len, sig) != ORSP_OK || !oid_ok) {
-		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
-		                        oid_ok ? "bad signature" : "wrong smdpOid");
-		goto out;
+	{
+		bool good = false;
+		if ((e = euicc_sig(orsp_cert_der_public_key(se.cert, se.cert_len, &pub), &pub,
+		                   data.raw.p, data.raw.len, sig, &good)))
+			goto out;
+		if (!good || !oid_ok) {
+			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+			                        oid_ok ? "bad signature" : "wrong smdpOid");
+			goto out;
+		}
 	}
 	{
 		orsp_tlv choice;
@@ -2944,6 +2977,7 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	orsp_slice addr;
 	const char *result = "accepted";
 	es9p_code rev;
+	bool good = false;
 	orsp_err e;
 
 	orsp_reader_init(&r, n->value.p, n->value.len);
@@ -2966,8 +3000,10 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	} else if (rev != ES9P_OK)
 		/* revoked: one of the results pruned as unverified */
 		result = "certificate refused";
-	else if (orsp_cert_public_key(euicc, &pub) ||
-	         orsp_ecdsa_verify(pub, meta.raw.p, meta.raw.len, sig) != ORSP_OK)
+	else if ((e = euicc_sig(orsp_cert_public_key(euicc, &pub), &pub, meta.raw.p, meta.raw.len,
+	                        sig, &good)))
+		goto out; /* not judged: a 500, the LPA sends it again */
+	else if (!good)
 		result = "bad signature";
 	else if (addr.len != strlen(c->svc->fqdn) ||
 	         strncasecmp((const char *)addr.p, c->svc->fqdn, addr.len) != 0)
@@ -3106,10 +3142,15 @@ static orsp_err cancel_session(ctx *c)
 		e = fail(c, ES9P_MALFORMED, "cancelSessionResponseOk");
 		goto out;
 	}
-	if (orsp_cert_der_public_key(se.cert, se.cert_len, &pub) ||
-	    orsp_ecdsa_verify(pub, sd.raw.p, sd.raw.len, sig) != ORSP_OK) {
-		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
-		goto out;
+	{
+		bool good = false;
+		if ((e = euicc_sig(orsp_cert_der_public_key(se.cert, se.cert_len, &pub), &pub,
+		                   sd.raw.p, sd.raw.len, sig, &good)))
+			goto out;
+		if (!good) {
+			e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
+			goto out;
+		}
 	}
 	if ((e = smdp_oid_der(c->svc->oid, oid, sizeof(oid), &oid_len)))
 		goto out;
