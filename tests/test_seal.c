@@ -1833,6 +1833,7 @@ static void test_create_fails(void **state)
 static char *order;
 static int fsync_fail_in = -1;   /* directory flushes left before one fails; -1: none */
 static const char *unlink_fails; /* a file name whose unlink fails */
+static const char *rename_fails; /* a target file name whose rename fails (ENOSPC) */
 
 orsp_err __real_orsp_fsync_dir(const char *d);
 orsp_err __wrap_orsp_fsync_dir(const char *d);
@@ -1885,6 +1886,10 @@ orsp_err __wrap_orsp_fsync_dir(const char *d)
 
 int __wrap_rename(const char *from, const char *to)
 {
+	if (rename_fails && strcmp(base(to), rename_fails) == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
 	int r = __real_rename(from, to);
 	if (r == 0)
 		note("rename", base(from), base(to));
@@ -2192,6 +2197,192 @@ static void test_create_long_path(void **state)
 	assert_int_not_equal(stat(dir, &st), 0);
 }
 
+/* The hook fails the n-th "commit: " point it sees (*arg counts down; 0 after). */
+static orsp_err fail_nth_commit_step(const char *point, void *arg)
+{
+	unsigned *left = arg;
+	if (strncmp(point, "commit: ", 8) != 0 || *left == 0)
+		return ORSP_OK;
+	return --*left == 0 ? ORSP_E_STORAGE : ORSP_OK;
+}
+
+/* The counter file's value. */
+static uint64_t counter_file(void)
+{
+	size_t n = 0;
+	uint8_t *p = test_read_file(in("counter"), &n);
+	uint64_t v = 0;
+	assert_non_null(p);
+	assert_int_equal(n, 8);
+	for (size_t i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	free(p);
+	return v;
+}
+
+/* The store at the state a failed commit of test_commit_outcomes left, by what the commit
+ * said: the old set (not applied) or the new one. */
+static void expect_set(orsp_seal *s, bool applied)
+{
+	assert_string_equal(get(s, "keep"), "kept");
+	assert_string_equal(get(s, "isdr"), applied ? "new-isdr" : "old-isdr");
+	assert_string_equal(get(s, "upp.1"), applied ? "" : "old-profile");
+	assert_string_equal(get(s, "upp.2"), applied ? "new-profile" : "");
+	assert_int_equal(orsp_seal_counter(s), applied ? 4 : 3);
+}
+
+/* A commit that fails at each of its write steps in turn (the test hook's "commit: " points)
+ * says truthfully whether it took effect (orsp_seal_committed), and leaves a handle that goes
+ * on: before the manifest's rename nothing changed, the files it wrote are gone and the next
+ * commit works; after it (the directory's flush, the counter's advance) the new set is the
+ * handle's and the one open loads, the counter is completed by that open, and the handle
+ * refuses further commits until then; a failed removal of an old record is no failure. Until
+ * session 69 every failure made the handle refuse everything, and one after the rename was
+ * reported as any other (ORSP_E_STORAGE): callers took a committed change for one not made. */
+static void test_commit_outcomes(void **state)
+{
+	static const char *const want[] = {
+	    "write",  "fsync", "write",  "fsync",           "directory fsync of the records",
+	    "write",  "fsync", "rename", "directory fsync", "counter advance",
+	    "unlink", "unlink"};
+	(void)state;
+
+	for (unsigned k = 1;; k++) {
+		orsp_seal_record r[3] = {{"isdr", (const uint8_t *)"new-isdr", 8},
+		                         {"upp.1", NULL, 0},
+		                         {"upp.2", (const uint8_t *)"new-profile", 11}};
+		orsp_seal *s = NULL;
+		unsigned left = k;
+		const char *at = k <= ORSP_ARRAY_LEN(want) ? want[k - 1] : NULL;
+		bool applied;
+		orsp_err e;
+		char sub[64], why[ORSP_ERR_DETAIL_MAX];
+
+		snprintf(sub, sizeof(sub), "fail%u", k);
+		snprintf(dir, sizeof(dir), "%.900s/%s", test_tmpdir("seal"), sub);
+		assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		put(s, "isdr", "old-isdr");
+		put(s, "upp.1", "old-profile");
+		put(s, "keep", "kept");
+		assert_false(orsp_seal_committed(NULL));
+		orsp_seal_set_test_hook(fail_nth_commit_step, &left);
+		e = orsp_seal_commit(s, r, 3);
+		orsp_seal_set_test_hook(NULL, NULL);
+		orsp_err_detail_copy(why, sizeof(why));
+		if (!at) { /* every step passed */
+			assert_int_equal(e, ORSP_OK);
+			assert_true(orsp_seal_committed(s));
+			orsp_seal_close(s);
+			break;
+		}
+		if (strcmp(at, "unlink") == 0) {
+			/* done and durable: the old record's file is left to the next open */
+			assert_int_equal(e, ORSP_OK);
+			assert_true(orsp_seal_committed(s));
+			expect_set(s, true);
+			put(s, "after", "ok");
+			orsp_seal_close(s);
+			assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+			assert_string_equal(get(s, "after"), "ok");
+			assert_int_equal(count_files(".rec"), orsp_seal_count(s));
+			orsp_seal_close(s);
+			continue;
+		}
+		assert_int_equal(e, ORSP_E_STORAGE);
+		applied = orsp_seal_committed(s);
+		/* the rename is the commit point */
+		assert_int_equal(applied, strcmp(at, "directory fsync") == 0 ||
+		                              strcmp(at, "counter advance") == 0);
+		expect_set(s, applied); /* the handle still reads, its state the truth */
+		if (!applied) {
+			char path[64];
+			snprintf(path, sizeof(path), "commit: %s", at);
+			assert_non_null(strstr(why, path));
+			/* the files it wrote are gone, and the handle goes on */
+			assert_int_equal(count_files(".rec"), 3);
+			assert_int_equal(count_files(".tmp"), 0);
+			assert_int_equal(counter_file(), 3);
+			put(s, "after", "ok");
+			assert_int_equal(orsp_seal_counter(s), 4);
+			orsp_seal_close(s);
+			assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+			assert_string_equal(get(s, "isdr"), "old-isdr");
+			assert_string_equal(get(s, "after"), "ok");
+			orsp_seal_close(s);
+			continue;
+		}
+		assert_non_null(strstr(why, strcmp(at, "directory fsync") == 0
+		                                ? "may not survive a power cut"
+		                                : "counter did not advance"));
+		/* the counter is one behind (never ahead: a lost rename must not look like a
+		 * rollback); further commits wait for the open that completes it */
+		assert_int_equal(counter_file(), 3);
+		orsp_seal_record a = {"after", (const uint8_t *)"no", 2};
+		assert_int_equal(orsp_seal_commit(s, &a, 1), ORSP_E_STORAGE);
+		assert_false(orsp_seal_committed(s));
+		assert_non_null(strstr(orsp_err_detail(), "open the store again"));
+		expect_set(s, true);
+		orsp_seal_close(s);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		assert_int_equal(counter_file(), 4);
+		expect_set(s, true);
+		assert_string_equal(get(s, "after"), "");
+		assert_int_equal(count_files(".rec"), orsp_seal_count(s));
+		put(s, "after", "ok");
+		orsp_seal_close(s);
+	}
+}
+
+/* The same outcomes from the system calls themselves (ENOSPC, EIO): the manifest's rename
+ * (not applied), the directory's flush after it and the counter file's rename (applied). */
+static void test_commit_outcomes_syscalls(void **state)
+{
+	orsp_seal_record r = {"a", (const uint8_t *)"two", 3};
+	orsp_seal *s = NULL;
+	(void)state;
+
+	create_with("a", "one");
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	rename_fails = "manifest";
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_STORAGE);
+	rename_fails = NULL;
+	assert_false(orsp_seal_committed(s));
+	assert_non_null(strstr(orsp_err_detail(), "No space left on device"));
+	assert_string_equal(get(s, "a"), "one");
+	assert_int_equal(count_files(".rec"), 1);
+	assert_int_equal(count_files(".tmp"), 0);
+
+	/* the flush after the rename: the records' flush is the commit's first */
+	fsync_fail_in = 1;
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_STORAGE);
+	fsync_fail_in = -1;
+	assert_true(orsp_seal_committed(s));
+	assert_non_null(strstr(orsp_err_detail(), "may not survive a power cut"));
+	assert_string_equal(get(s, "a"), "two");
+	assert_int_equal(counter_file(), 1);
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "two");
+	assert_int_equal(counter_file(), 2);
+
+	r.data = (const uint8_t *)"six";
+	rename_fails = "counter";
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_STORAGE);
+	rename_fails = NULL;
+	assert_true(orsp_seal_committed(s));
+	assert_non_null(strstr(orsp_err_detail(), "counter did not advance"));
+	assert_non_null(strstr(orsp_err_detail(), "No space left on device"));
+	assert_string_equal(get(s, "a"), "six");
+	assert_int_equal(counter_file(), 2);
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "six");
+	assert_int_equal(orsp_seal_counter(s), 3);
+	assert_int_equal(counter_file(), 3);
+	orsp_seal_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2231,6 +2422,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_create_fails_after_manifest, setup),
 	    cmocka_unit_test_setup(test_cipher_failure, setup),
 	    cmocka_unit_test_setup(test_create_long_path, setup),
+	    cmocka_unit_test_setup(test_commit_outcomes, setup),
+	    cmocka_unit_test_setup(test_commit_outcomes_syscalls, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,12 +139,28 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir);
  * together or not at all. ORSP_E_USAGE for a bad name, duplicates, or more than
  * ORSP_SEAL_MAX_RECORDS records in the store, ORSP_E_RESOURCE when out of memory, ORSP_E_STATE
  * when the counter or the record generations are at 2^64 - 1 (a commit would wrap them): all
- * found before anything is written, the handle stays usable; ORSP_E_STORAGE when a write fails: the
- * store then holds either the old or the new set (the new one only if the failure came after the
- * manifest was installed; reopening tells), and the handle refuses everything until reopened;
- * ORSP_E_CRYPTO when the random source, the cipher or the hash fails (before the manifest: the
- * old set stays). */
+ * found before anything is written. A failure has one of two outcomes, which
+ * orsp_seal_committed tells apart (as orsp_db_committed does for a database's commit):
+ *  - not applied (orsp_seal_committed false): the old set stands, on disk and in the handle;
+ *    the files the commit wrote are removed again and the handle stays usable. ORSP_E_STORAGE
+ *    when a write, a flush or the manifest's rename fails, ORSP_E_CRYPTO when the random
+ *    source, the cipher or the hash fails;
+ *  - applied but not completed (ORSP_E_STORAGE, orsp_seal_committed true): the manifest was
+ *    renamed into place, so the new set is what the handle holds and what open loads, but the
+ *    directory's flush after the rename failed (a power cut may still lose the new set: the
+ *    counter is then left one behind, never ahead) or the counter's advance did (the set is
+ *    durable, the counter one behind). Open completes the counter, as after a crash between
+ *    the two steps.
+ *    The handle goes on reading; a further commit is refused (ORSP_E_STORAGE, not applied)
+ *    until the store is opened again.
+ * A commit refused because of an earlier unfinished one, or after a simulated crash
+ * (orsp_seal_inject_crash), is ORSP_E_STORAGE, not applied. */
 ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n);
+/* Whether the last orsp_seal_commit on s was applied (its manifest renamed into place): true
+ * after ORSP_OK and after a failure that came later (orsp_seal_commit); false before any
+ * commit, after one that failed or was refused before that point, for NULL, and after a
+ * simulated crash (the handle of a dead process tells nothing). */
+bool orsp_seal_committed(const orsp_seal *s);
 
 /* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
  * small (*len = the size needed); ORSP_E_POLICY when its file is another user's or writable by
@@ -175,7 +191,13 @@ void orsp_seal_inject_crash(orsp_seal *s, unsigned n);
  *   "create: parent directory fsync"  orsp_seal_create, when it made dir, before it
  *                               fsyncs the directory holding dir
  *   "create: counter", "create: manifest"  orsp_seal_create, before writing each
- *   "create: counter advance"   orsp_seal_create_with a provider, after the manifest */
+ *   "create: counter advance"   orsp_seal_create_with a provider, after the manifest
+ *   "commit: WHAT"              orsp_seal_commit, before each write step (the steps of
+ *                               orsp_seal_inject_crash): WHAT is "write", "fsync",
+ *                               "directory fsync of the records", "rename", "directory
+ *                               fsync" (after the rename), "counter advance" or "unlink" (a
+ *                               failure there is ignored: the commit is done, and the
+ *                               next open removes the old record file) */
 void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void *arg);
 
 #endif

@@ -61,7 +61,12 @@ struct orsp_seal {
 	entry ents[ORSP_SEAL_MAX_RECORDS];
 	size_t n;
 	unsigned crash_at; /* test hook: steps until the simulated crash; 0 = off */
-	bool dead;
+	bool dead;         /* after a simulated crash: refuses everything */
+	/* a commit was applied (its manifest in place) but not completed (the directory's flush
+	 * after the rename, or the counter's advance, failed): reads go on, commits are refused
+	 * until the store is opened again, which completes the counter */
+	bool unfinished;
+	bool committed; /* the last commit was applied (orsp_seal_committed) */
 	int lock_fd; /* DIR/lock, flock()ed while the store is open; -1 none */
 };
 
@@ -120,17 +125,23 @@ static void rec_file(char out[32], uint64_t gen)
 	snprintf(out, 32, "r%016llx.rec", (unsigned long long)gen);
 }
 
-/* One write step of a commit: the test hook may declare the process dead here. */
+static orsp_err hook(const char *point);
+
+/* One write step of a commit: the crash hook may declare the process dead here, and the test
+ * hook fail it as a failed write would ("commit: WHAT"). */
 static orsp_err step(orsp_seal *s, const char *what)
 {
+	char point[64];
+
 	if (s->dead)
 		return orsp_errf(ORSP_E_STORAGE,
-		                 "sealed store: handle unusable after a failed write");
+		                 "sealed store: handle unusable after a simulated crash");
 	if (s->crash_at && --s->crash_at == 0) {
 		s->dead = true;
 		return orsp_errf(ORSP_E_STORAGE, "sealed store: simulated crash before %s", what);
 	}
-	return ORSP_OK;
+	snprintf(point, sizeof(point), "commit: %s", what);
+	return hook(point);
 }
 
 static orsp_err fsync_dir(const char *dir)
@@ -484,10 +495,11 @@ static orsp_err manifest_parse(orsp_seal *s, const uint8_t *p, size_t n)
 }
 
 /* Seal and install a manifest (temp file, fsync, rename, fsync of the directory), of a store of
- * the file provider or (provided) of one created with another. */
+ * the file provider or (provided) of one created with another. *renamed once the rename took
+ * place: a failure after it (the directory's flush) leaves the new manifest in place. */
 static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN], const char *dir,
                                const entry *ents, size_t n, uint64_t counter, uint64_t next_gen,
-                               bool provided)
+                               bool provided, bool *renamed)
 {
 	uint8_t body[MF_BODY_MAX], blob[MF_BODY_MAX + OVERHEAD];
 	char path[PATH_CAP], tmp[PATH_CAP];
@@ -507,6 +519,7 @@ static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN
 		return e;
 	if (rename(tmp, path) != 0)
 		return orsp_errf(ORSP_E_STORAGE, "%s: rename failed: %s", path, strerror(errno));
+	*renamed = true;
 	if (s && (e = step(s, "directory fsync")) != ORSP_OK)
 		return e;
 	return fsync_dir(dir);
@@ -695,6 +708,7 @@ static orsp_err create_provided(const char *dir, const orsp_seal_provider *p, bo
 	char path[PATH_CAP];
 	struct stat st;
 	uint64_t c = 0;
+	bool renamed = false; /* create removes what it wrote on any failure */
 	orsp_err e = ORSP_OK;
 
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(file_prov_files); i++) {
@@ -721,7 +735,7 @@ static orsp_err create_provided(const char *dir, const orsp_seal_provider *p, bo
 	}
 	*wrote = true;
 	if ((e = hook("create: manifest")) == ORSP_OK)
-		e = manifest_write(NULL, key, dir, NULL, 0, c + 1, 1, true);
+		e = manifest_write(NULL, key, dir, NULL, 0, c + 1, 1, true, &renamed);
 	if (e == ORSP_OK && (e = hook("create: counter advance")) == ORSP_OK)
 		e = p->counter_advance(p->user, c + 1);
 out:
@@ -738,7 +752,7 @@ orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provid
 {
 	char path[PATH_CAP], lock[PATH_CAP] = "";
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
-	bool made_dir, wrote = false;
+	bool made_dir, wrote = false, renamed = false; /* removed on any failure */
 	struct stat st;
 	orsp_err e;
 	int fd, err, lock_fd = -1;
@@ -831,7 +845,7 @@ orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provid
 	if (e == ORSP_OK)
 		e = fsync_dir(dir);
 	if (e == ORSP_OK && (e = hook("create: manifest")) == ORSP_OK)
-		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1, false);
+		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1, false, &renamed);
 out:
 	orsp_wipe(key, sizeof(key));
 	if (e != ORSP_OK && wrote && !remove_created(dir, provider != NULL))
@@ -1135,7 +1149,7 @@ orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
 	if (s->dead)
 		return orsp_errf(ORSP_E_STORAGE,
-		                 "sealed store: handle unusable after a failed write");
+		                 "sealed store: handle unusable after a simulated crash");
 	if (!name_ok(name))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
 	en = find(s, name);
@@ -1177,21 +1191,75 @@ out:
 	return e;
 }
 
+/* A commit that failed before its manifest was put in place: the files it wrote (the record
+ * files of generations from..to-1, manifest.tmp) removed, so that the handle goes on as if it
+ * had not been called. A file that cannot be removed is an orphan that the next open removes,
+ * and the next commit writes over (write_file). After a simulated crash nothing is removed, as
+ * a dead process would not. */
+static void commit_undo(orsp_seal *s, uint64_t from, uint64_t to)
+{
+	char path[PATH_CAP], file[32], why[ORSP_ERR_DETAIL_MAX];
+
+	if (s->dead)
+		return;
+	orsp_err_detail_copy(why, sizeof(why));
+	for (uint64_t g = from; g < to; g++) {
+		rec_file(file, g);
+		if (path_of(path, s->dir, file) == ORSP_OK)
+			(void)unlink(path);
+	}
+	if (path_of(path, s->dir, "manifest.tmp") == ORSP_OK)
+		(void)unlink(path);
+	(void)orsp_errf(ORSP_E_STORAGE, "%s", why); /* the code is the caller's */
+}
+
+/* A commit applied (its manifest renamed into place) whose completion failed: the directory's
+ * flush after the rename (what, its error in the detail) or the counter's advance. The
+ * handle's state is the new one; it takes no further commit (ORSP_E_STORAGE, nothing applied)
+ * until the store is opened again. */
+static orsp_err commit_unfinished(orsp_seal *s, orsp_err e, bool flushed)
+{
+	char why[ORSP_ERR_DETAIL_MAX];
+
+	if (s->dead) /* a simulated crash: the process is gone, nobody learns the outcome */
+		return e;
+	s->unfinished = true;
+	orsp_err_detail_copy(why, sizeof(why));
+	if (!flushed)
+		return orsp_errf(ORSP_E_STORAGE,
+		                 "sealed store: the commit was applied but may not survive a power "
+		                 "cut (the directory's flush after the manifest failed: %s); the "
+		                 "monotonic counter is one behind until the store is opened again",
+		                 why);
+	return orsp_errf(ORSP_E_STORAGE,
+	                 "sealed store: the commit was applied, but the monotonic counter did not "
+	                 "advance (%s); it is one behind until the store is opened again, which "
+	                 "completes it",
+	                 why);
+}
+
 orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 {
 	entry next[ORSP_SEAL_MAX_RECORDS];
 	uint64_t old_gens[ORSP_SEAL_MAX_RECORDS];
 	size_t nn = 0, n_old = 0, n_new = 0, max_len = 0;
-	bool exhausted = false;
 	uint64_t gen;
 	uint8_t *blob = NULL;
+	bool renamed = false;
 	orsp_err e = ORSP_OK;
 
 	if (!s || (!recs && n))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
+	s->committed = false;
 	if (s->dead)
 		return orsp_errf(ORSP_E_STORAGE,
-		                 "sealed store: handle unusable after a failed write");
+		                 "sealed store: handle unusable after a simulated crash");
+	/* Its manifest is one ahead of the counter: a commit now would seal the next one two
+	 * ahead, which open takes for a counter set back. Open completes the counter first. */
+	if (s->unfinished)
+		return orsp_errf(ORSP_E_STORAGE,
+		                 "sealed store: an earlier commit was applied but not completed; "
+		                 "open the store again before the next commit");
 	for (size_t i = 0; i < n; i++) {
 		if (!name_ok(recs[i].name))
 			return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
@@ -1230,7 +1298,6 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	/* the counter and the record generations only grow: at their end no commit is taken
 	 * (the next value would wrap to 0, and the counter cannot be set back) */
 	if (s->counter == UINT64_MAX || n_new > UINT64_MAX - s->next_gen) {
-		exhausted = true;
 		e = orsp_errf(ORSP_E_STATE,
 		              "sealed store: its counter or record generations are at their end "
 		              "(2^64 - 1); it takes no further commit");
@@ -1255,34 +1322,43 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		en->gen = gen++;
 		en->len = (uint32_t)recs[j].len;
 		if ((e = orsp_sha256(recs[j].data, recs[j].len, en->sha)) != ORSP_OK)
-			goto out;
+			goto undo;
 		rec_file(file, en->gen);
 		if ((e = seal_blob(s->key, rc_magic, aad, record_aad(aad, en->name, en->gen),
 		                   recs[j].data, recs[j].len, blob)) != ORSP_OK ||
 		    (e = path_of(path, s->dir, file)) != ORSP_OK ||
 		    (e = write_file(s, path, blob, recs[j].len + OVERHEAD, 0600)) != ORSP_OK)
-			goto out;
+			goto undo;
 	}
 	/* The new record files' directory entries must be durable before the manifest that
 	 * names them: fsync of a file does not make its entry durable (POSIX), and a power
 	 * cut could otherwise leave a manifest naming a record whose entry was lost. */
 	if (n_new > 0 && ((e = step(s, "directory fsync of the records")) != ORSP_OK ||
 	                  (e = fsync_dir(s->dir)) != ORSP_OK))
-		goto out;
+		goto undo;
 	/* The commit point: the manifest rename. */
-	if ((e = manifest_write(s, s->key, s->dir, next, nn, s->counter + 1, gen, s->provided)) !=
-	    ORSP_OK)
-		goto out;
+	e = manifest_write(s, s->key, s->dir, next, nn, s->counter + 1, gen, s->provided, &renamed);
+	if (!renamed)
+		goto undo;
 	memcpy(s->ents, next, nn * sizeof(next[0]));
 	s->n = nn;
 	s->counter++;
 	s->next_gen = gen;
-	if ((e = step(s, "counter advance")) != ORSP_OK)
+	s->committed = true;
+	/* The directory's flush failed: the rename may not be on the media. The counter is not
+	 * advanced then: after a power cut that lost the rename, the old manifest with a counter
+	 * one ahead would be taken for a rollback and the store refused; behind by one, the new
+	 * manifest is completed by open and the old one taken. The old records stay for the same
+	 * reason (the next open removes them). */
+	if (e != ORSP_OK) {
+		e = commit_unfinished(s, e, false);
 		goto out;
-	if ((e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK) {
-		/* The new state is committed; the counter lags by one, which open() repairs. A
-		 * later commit from this handle would then skip a value: refuse it. */
-		s->dead = true;
+	}
+	if ((e = step(s, "counter advance")) != ORSP_OK ||
+	    (e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK) {
+		/* The new state is committed and durable; the counter lags by one, which open
+		 * repairs. A later commit from this handle would skip a value: refused. */
+		e = commit_unfinished(s, e, true);
 		goto out;
 	}
 	for (size_t i = 0; i < n_old; i++) {
@@ -1290,18 +1366,28 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		rec_file(file, old_gens[i]);
 		if (path_of(path, s->dir, file) != ORSP_OK)
 			continue;
-		if ((e = step(s, "unlink")) != ORSP_OK)
-			goto out;
+		if ((e = step(s, "unlink")) != ORSP_OK) {
+			if (s->dead)
+				goto out;
+			/* done and durable: a file left is removed by the next open */
+			orsp_err_clear();
+			e = ORSP_OK;
+			continue;
+		}
 		unlink(path); /* a leftover is removed by the next open */
 	}
+	goto out;
+undo:
+	commit_undo(s, s->next_gen, gen);
 out:
-	/* After a failed write the disk may be ahead of this handle (e.g. a manifest renamed
-	 * but its directory fsync failed): only a reopen knows, so refuse further use. */
-	if (e != ORSP_OK && e != ORSP_E_USAGE && e != ORSP_E_RESOURCE && !exhausted)
-		s->dead = true;
 	free(blob);
 	orsp_wipe(next, sizeof(next));
 	return e;
+}
+
+bool orsp_seal_committed(const orsp_seal *s)
+{
+	return s && s->committed && !s->dead;
 }
 
 size_t orsp_seal_count(const orsp_seal *s)
