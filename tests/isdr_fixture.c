@@ -173,7 +173,11 @@ void select_isdr(card *c)
 
 void card_attach(card *c)
 {
-	assert_int_equal(orsp_euicc_open(&c->e, &ms_ops, &c->st), ORSP_OK);
+	if (c->seal)
+		assert_int_equal(orsp_euicc_open(&c->e, orsp_euicc_host_storage(), c->seal),
+		                 ORSP_OK);
+	else
+		assert_int_equal(orsp_euicc_open(&c->e, &ms_ops, &c->st), ORSP_OK);
 	c->is_open = true;
 	assert_string_equal(orsp_euicc_eid(&c->e), EID);
 	assert_int_equal(
@@ -194,6 +198,32 @@ void card_reopen(card *c)
 {
 	orsp_euicc_close(&c->e);
 	c->is_open = false;
+	card_attach(c);
+}
+
+void card_seal(card *c, const char *name)
+{
+	orsp_seal_record recs[MS_MAX];
+	size_t n = 0;
+
+	snprintf(c->seal_dir, sizeof(c->seal_dir), "%.1000s/s", test_tmpdir(name));
+	assert_int_equal(orsp_seal_create(c->seal_dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(c->seal_dir, NULL, &c->seal), ORSP_OK);
+	for (int i = 0; i < MS_MAX; i++)
+		if (c->st.r[i].data)
+			recs[n++] =
+			    (orsp_seal_record){c->st.r[i].name, c->st.r[i].data, c->st.r[i].len};
+	assert_int_equal(orsp_seal_commit(c->seal, recs, n), ORSP_OK);
+	card_reopen(c);
+}
+
+void card_seal_reopen(card *c)
+{
+	orsp_euicc_close(&c->e);
+	c->is_open = false;
+	orsp_seal_close(c->seal);
+	c->seal = NULL;
+	assert_int_equal(orsp_seal_open(c->seal_dir, NULL, &c->seal), ORSP_OK);
 	card_attach(c);
 }
 
@@ -283,6 +313,7 @@ void card_free(card *c)
 {
 	if (c->is_open)
 		orsp_euicc_close(&c->e);
+	orsp_seal_close(c->seal);
 	ms_free(&c->st);
 	orsp_ec_free(c->auth_sk);
 	orsp_ec_free(c->pb_sk);

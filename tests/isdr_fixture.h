@@ -20,6 +20,7 @@
 #include "openrsp/crypto.h"
 #include "openrsp/der.h"
 #include "openrsp/euicc.h"
+#include "openrsp/seal.h"
 
 #define EID "89049032123451234512345678901235"
 #define SMDP_ADDR "testsmdpplus1.example.com"
@@ -57,6 +58,10 @@ typedef enum { PKI_NIST, PKI_BRP } pki;
 
 typedef struct card {
 	mem_store st;
+	/* after card_seal: the sealed store the core runs on instead of st, as orsp_euicc_host
+	 * runs it (orsp_euicc_host_storage), in seal_dir */
+	orsp_seal *seal;
+	char seal_dir[1024];
 	orsp_euicc e;
 	orsp_euicc_apdu_ctx apdu;
 	uint8_t cmd[ORSP_EUICC_MAX_COMMAND], rsp[ORSP_EUICC_MAX_RESPONSE];
@@ -106,6 +111,12 @@ void card_attach(card *c);
 void card_reset(card *c);
 /* Power cycle: close the core and open it again from the store. */
 void card_reopen(card *c);
+/* Move the card's records into a new sealed store in test_tmpdir(name) (one commit) and
+ * reopen the core on it, as orsp_euicc_host runs it; st is no longer used. */
+void card_seal(card *c, const char *name);
+/* Close the core and the sealed store, open both again (open completes a counter left
+ * behind: orsp_seal_commit). */
+void card_seal_reopen(card *c);
 
 #define ISDR_V2_VECTOR "saip/gsma-ts48/v2/TS48_V2_eSIM_GTP_SAIP2.3_NoBERTLV.der"
 #define ISDR_V7_VECTOR "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"

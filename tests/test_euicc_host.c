@@ -382,25 +382,6 @@ static void test_persist(void **state)
 	assert_null(h);
 }
 
-static orsp_err seal_commit_ops(void *user, const orsp_euicc_record *recs, size_t n)
-{
-	orsp_seal_record sr[ORSP_SEAL_MAX_RECORDS];
-
-	assert_true(n <= ORSP_SEAL_MAX_RECORDS);
-	for (size_t i = 0; i < n; i++)
-		sr[i] = (orsp_seal_record){recs[i].name, recs[i].data, recs[i].len};
-	return orsp_seal_commit(user, sr, n);
-}
-
-static orsp_err seal_read_ops(void *user, const char *name, uint8_t *buf, size_t cap, size_t *len)
-{
-	return orsp_seal_read(user, name, buf, cap, len);
-}
-
-/* The core over a sealed store as orsp_euicc_host sets it up, with the seal reachable for
- * orsp_seal_inject_crash. */
-static const orsp_euicc_storage_ops seal_ops = {.commit = seal_commit_ops, .read = seal_read_ops};
-
 /* The default SM-DP+ address of the card in dir, read after a fresh open. */
 static void stored_dp(char *out, size_t cap)
 {
@@ -503,7 +484,7 @@ static void test_failed_commit(void **state)
 
 	create_sgp26();
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-	assert_int_equal(orsp_euicc_open(&e, &seal_ops, s), ORSP_OK);
+	assert_int_equal(orsp_euicc_open(&e, orsp_euicc_host_storage(), s), ORSP_OK);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old_lim), 0);
 	lim = old_lim;
 	lim.rlim_cur = 1;
@@ -529,7 +510,7 @@ static void test_failed_commit(void **state)
 	for (unsigned step = 1;; step++) {
 		snprintf(want, sizeof(want), "dp%u.example", step);
 		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-		assert_int_equal(orsp_euicc_open(&e, &seal_ops, s), ORSP_OK);
+		assert_int_equal(orsp_euicc_open(&e, orsp_euicc_host_storage(), s), ORSP_OK);
 		orsp_seal_inject_crash(s, step);
 		err = set_dp(&e, want);
 		if (err == ORSP_OK) { /* every step passed: the commit is done */
@@ -635,6 +616,46 @@ static void test_failed_commit_leaves_nothing(void **state)
 	create_sgp26();
 }
 
+static orsp_err fail_step(const char *point, void *arg)
+{
+	return strcmp(point, *(const char *const *)arg) == 0 ? ORSP_E_STORAGE : ORSP_OK;
+}
+
+/* An `openrsp euicc init` whose provisioning commit was applied but not completed (the
+ * counter's advance, the directory's flush after the manifest) made a whole card: it is
+ * reported as made (it was a failure, and re-running was refused, "holds a sealed store
+ * already", until session 69), and opens, the counter completed. One that failed before the
+ * manifest's rename leaves nothing, and the next init works. */
+static void test_create_commit_unfinished(void **state)
+{
+	static const char *points[] = {"commit: counter advance", "commit: directory fsync",
+	                               "commit: rename"};
+	orsp_euicc_host *h = NULL;
+	struct stat st;
+	ident x;
+	(void)state;
+
+	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(points); i++) {
+		bool made = i < 2;
+		orsp_seal_set_test_hook(fail_step, &points[i]);
+		orsp_err e = orsp_euicc_host_create(dir, &x.id);
+		orsp_seal_set_test_hook(NULL, NULL);
+		assert_int_equal(e, made ? ORSP_OK : ORSP_E_STORAGE);
+		if (!made) {
+			assert_int_equal(stat(dir, &st), -1);
+			continue;
+		}
+		assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+		expect_eid(h);
+		orsp_euicc_host_close(h);
+		assert_int_equal(orsp_euicc_host_create(dir, &x.id), ORSP_E_EXISTS);
+		assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	}
+	ident_free(&x);
+	create_sgp26();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +669,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_failed_commit, setup),
 	    cmocka_unit_test_setup(test_concurrent_create_kept, setup),
 	    cmocka_unit_test_setup(test_failed_commit_leaves_nothing, setup),
+	    cmocka_unit_test_setup(test_create_commit_unfinished, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2076,6 +2076,61 @@ static void test_crash(void **state)
 	card_free(c);
 }
 
+/* The sealed store's test hook: the write step named *arg fails (orsp_seal_set_test_hook). */
+static orsp_err fail_seal_step(const char *point, void *arg)
+{
+	return strcmp(point, *(const char *const *)arg) == 0 ? ORSP_E_STORAGE : ORSP_OK;
+}
+
+/* Over a sealed store, as orsp_euicc_host runs the core: a DisableProfile whose commit was
+ * applied (the manifest renamed into place) but whose counter did not advance, or whose
+ * directory flush after the rename failed, answers ok (0), since the profile is disabled and
+ * its notification pending, after a reopen too (until session 69 it was 6581 and a repeat
+ * was refused, "profileNotInEnabledState"). The card goes on serving; the store takes no
+ * further commit (6581, nothing changed) until it is opened again. A failure before the
+ * rename is 6581 and changes nothing, and the card goes on too. */
+static void test_sealed_commit_outcomes(void **state)
+{
+	static const char *after[] = {"commit: counter advance", "commit: directory fsync"};
+	const char *at = "commit: rename";
+	card *c = card_new();
+	size_t notifs;
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	card_seal(c, "isdr_sealed");
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(enable(c, ICCID_A), 0);
+		notifs = orsp_euicc_notification_count(&c->e);
+		orsp_seal_set_test_hook(fail_seal_step, &after[i]);
+		assert_int_equal(disable(c, ICCID_A), 0);
+		orsp_seal_set_test_hook(NULL, NULL);
+		assert_true(orsp_seal_committed(c->seal));
+		assert_string_equal(enabled_iccid(c), "");
+		assert_int_equal(orsp_euicc_notification_count(&c->e), notifs + 1);
+		assert_int_equal(es10_hex(c, "BF2D00"), 0x9000);
+		assert_int_equal(by_iccid(c, 0xBF31, ICCID_A), 0x6581); /* refused, not made */
+		assert_string_equal(enabled_iccid(c), "");
+		card_seal_reopen(c);
+		assert_string_equal(enabled_iccid(c), "");
+		assert_int_equal(orsp_euicc_notification_count(&c->e), notifs + 1);
+	}
+	/* before the rename: nothing changed, the card serves on and the next try works */
+	assert_int_equal(enable(c, ICCID_A), 0);
+	notifs = orsp_euicc_notification_count(&c->e);
+	orsp_seal_set_test_hook(fail_seal_step, &at);
+	assert_int_equal(by_iccid(c, 0xBF32, ICCID_A), 0x6581);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_false(orsp_seal_committed(c->seal));
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs);
+	assert_int_equal(select_usim(c), 0x9000);
+	assert_int_equal(disable(c, ICCID_A), 0);
+	card_seal_reopen(c);
+	assert_string_equal(enabled_iccid(c), "");
+	card_free(c);
+}
+
 /* A failed commit whose re-read of the stored state fails too: the card stops serving until
  * it is reopened, rather than going on with empty tables that the next commit would store
  * (profiles lost, upp records orphaned, sequence numbers reused). */
@@ -3004,6 +3059,7 @@ int main(void)
 	    cmocka_unit_test(test_ppr),
 	    cmocka_unit_test(test_crash),
 	    cmocka_unit_test(test_crash_unreadable),
+	    cmocka_unit_test(test_sealed_commit_outcomes),
 	    cmocka_unit_test(test_cancel_session),
 	    cmocka_unit_test(test_cancel_during_load),
 	    cmocka_unit_test(test_memory_reset),

@@ -294,8 +294,11 @@ typedef struct orsp_euicc_record {
 
 typedef struct orsp_euicc_storage_ops {
 	/* Replace the given records all together or not at all: after a crash at any point the
-	 * store holds either every old or every new value. ORSP_E_STORAGE on failure (nothing
-	 * changed). */
+	 * store holds either every old or every new value. ORSP_E_STORAGE on failure, which
+	 * means that nothing changed: the core answers it as a failed command and goes on from
+	 * the stored state. A commit whose new values were stored but whose completion failed
+	 * (orsp_euicc_host: the seal store's directory flush or counter after its manifest) is
+	 * ORSP_OK, the implementation's to report (a warning). */
 	orsp_err (*commit)(void *user, const orsp_euicc_record *recs, size_t n);
 	/* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
 	 * small (then *len is the size needed); ORSP_E_VERIFY / ORSP_E_STORAGE when the store is
@@ -770,7 +773,10 @@ typedef struct orsp_euicc_host orsp_euicc_host;
  * that is refused leaves dir as it was, not created, not written in, whatever it holds.
  * Then ORSP_E_EXISTS if dir holds a store with records already; an empty one (a create that
  * stopped before provisioning) is provisioned. On a later failure (storage) the files
- * created are removed again, and dir if this call made it. Errors of
+ * created are removed again, and dir if this call made it. A provisioning whose records were
+ * stored but whose commit was not completed (the store's directory flush or counter after
+ * its manifest, orsp_seal_commit) made a whole card: ORSP_OK, with a warning logged, and the
+ * next open completes the counter. Errors of
  * orsp_euicc_identity_check, orsp_seal_create and orsp_euicc_provision otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id);
 
@@ -779,6 +785,12 @@ ORSP_MUST_CHECK orsp_err orsp_euicc_host_create(const char *dir, const orsp_euic
  * no store, ORSP_E_POLICY for a device key others can read, ORSP_E_VERIFY for tampering or
  * rollback, ORSP_E_RESOURCE when out of memory. *out is NULL on error. */
 ORSP_MUST_CHECK orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out);
+
+/* The storage operations orsp_euicc_host runs the core on, over a sealed store the caller
+ * opened (user: the orsp_seal *, borrowed), for a caller that opens the store itself (a
+ * test, a store on a provider of its own): a seal commit applied but not completed is
+ * ORSP_OK there, with a warning logged (orsp_euicc_storage_ops, orsp_seal_commit). */
+const orsp_euicc_storage_ops *orsp_euicc_host_storage(void);
 
 /* The APDU context, ready for orsp_euicc_apdu_process / orsp_vpcd_serve (borrowed). */
 orsp_euicc_apdu_ctx *orsp_euicc_host_apdu(orsp_euicc_host *h);

@@ -650,8 +650,9 @@ static orsp_err usim_sync(orsp_euicc *e)
 	return ORSP_OK;
 }
 
-/* After a failed commit the memory copy must not be trusted: back to the stored state. If
- * that cannot be read either, the card stops serving until it is reopened (every later ES10
+/* After a failed commit (which changed nothing stored: orsp_euicc_storage_ops) the memory
+ * copy must not be trusted: back to the stored state, and the card goes on serving. If that
+ * cannot be read either, the card stops serving until it is reopened (every later ES10
  * command fails, the USIM is unregistered): going on with empty tables would let the next
  * commit store them (profiles lost, upp records orphaned, sequence numbers reused). */
 static void restore(orsp_euicc *e)

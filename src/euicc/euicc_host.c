@@ -33,9 +33,15 @@ _Static_assert(ORSP_EUICC_RECORD_MAX <= ORSP_SEAL_MAX_RECORD &&
                    ORSP_EUICC_MAX_UPP <= ORSP_SEAL_MAX_RECORD,
                "a record of the card is larger than the sealed store takes");
 
+/* The storage operations' commit says whether the records changed (orsp_euicc_storage_ops):
+ * a seal commit that failed after its manifest was put in place (its directory's flush or the
+ * counter's advance) did change them, and is ORSP_OK here, with a warning logged: the eUICC
+ * then answers with the result of what it stored, and the store's handle takes no further
+ * commit until it is opened again (orsp_seal_commit). */
 static orsp_err host_commit(void *user, const orsp_euicc_record *recs, size_t n)
 {
 	orsp_seal_record sr[ORSP_SEAL_MAX_RECORDS];
+	orsp_err e;
 
 	if (!user || (n && !recs))
 		return orsp_errf(ORSP_E_USAGE, "sealed storage: bad arguments");
@@ -43,7 +49,13 @@ static orsp_err host_commit(void *user, const orsp_euicc_record *recs, size_t n)
 		return orsp_errf(ORSP_E_USAGE, "sealed storage: %zu records in one commit", n);
 	for (size_t i = 0; i < n; i++)
 		sr[i] = (orsp_seal_record){recs[i].name, recs[i].data, recs[i].len};
-	return orsp_seal_commit(user, sr, n);
+	e = orsp_seal_commit(user, sr, n);
+	if (e != ORSP_OK && orsp_seal_committed(user)) {
+		orsp_log(ORSP_LOG_WARN, "eUICC storage: %s", orsp_err_detail());
+		orsp_err_clear();
+		e = ORSP_OK;
+	}
+	return e;
 }
 
 static orsp_err host_read(void *user, const char *name, uint8_t *buf, size_t cap, size_t *len)
@@ -57,6 +69,11 @@ static const orsp_euicc_storage_ops host_storage = {
     .commit = host_commit,
     .read = host_read,
 };
+
+const orsp_euicc_storage_ops *orsp_euicc_host_storage(void)
+{
+	return &host_storage;
+}
 
 /* ---------------------------------------------------------------- life cycle ------------ */
 
@@ -109,10 +126,10 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 		 * error's detail is kept. */
 		char detail[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(detail, sizeof(detail));
-		/* opened again first: after a failed commit the handle is unusable and its
-		 * record count not to be trusted, and a store it left was kept (found in review,
-		 * session 56); another process may take it in between, and then it holds its
-		 * records or is in use: kept */
+		/* opened again first, so that the count is the one on disk (a failed commit
+		 * left the handle unusable, and the store kept, until session 56; since session
+		 * 69 only a commit that did not change the store fails here); another process
+		 * may take it in between, and then it holds its records or is in use: kept */
 		orsp_seal_close(s);
 		s = NULL;
 		if (orsp_seal_open(dir, NULL, &s) == ORSP_OK &&
