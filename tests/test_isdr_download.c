@@ -1295,6 +1295,57 @@ static void test_usim_sqn_persisted(void **state)
 	card_free(f);
 }
 
+/* The sealed store's test hook: the write step named *arg fails (orsp_seal_set_test_hook). */
+static orsp_err fail_seal_step(const char *point, void *arg)
+{
+	return strcmp(point, *(const char *const *)arg) == 0 ? ORSP_E_STORAGE : ORSP_OK;
+}
+
+/* Over a sealed store, as orsp_euicc_host runs the core. The install's commit failing before
+ * the manifest's rename (the disk full): 6581, nothing installed, and the session stays, so
+ * that the LPA's CancelSession gets the signed answer the SM-DP+ takes to end the download
+ * (until session 69 the card stopped serving, 6F00, and the order stayed Downloaded). Failing
+ * after the rename (the counter's advance): the profile is installed, so the answer is its
+ * PIR (it was 6581 with the profile and its install notification there). */
+static void test_sealed_install_outcomes(void **state)
+{
+	card *f = card_v7(PKI_NIST);
+	const char *at = "commit: rename";
+	dl_opts sp = {0};
+	uint8_t aid[16], iccid[10];
+	int cmd, reason = -1;
+	(void)state;
+
+	card_seal(f, "isdr_dl_sealed");
+	start_session(f, &sp);
+	orsp_seal_set_test_hook(fail_seal_step, &at);
+	assert_int_equal(load_bpp(f, &sp), 0x6581);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_false(orsp_seal_committed(f->seal));
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
+	mid = (interjected){.cancel_tail = "810105"}; /* loadBppExecutionError */
+	send_cancel(f);
+	assert_int_equal(mid.code, -1); /* signed */
+	send_cancel(f);
+	assert_int_equal(mid.code, 5); /* and that ended the session */
+	card_seal_reopen(f);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+
+	at = "commit: counter advance";
+	start_session(f, &sp);
+	orsp_seal_set_test_hook(fail_seal_step, &at);
+	assert_int_equal(load_bpp(f, &sp), 0x9000);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_true(orsp_seal_committed(f->seal));
+	assert_int_equal(check_pir(f, &cmd, &reason, aid), 0xA0);
+	card_seal_reopen(f);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 1);
+	(void)iccid;
+	card_free(f);
+}
+
 /* PrepareDownload with hashCc: the eUICC's stack copies of euiccSigned2, which holds it (and
  * of the message euiccSignature2 covers), are wiped; with the transactionId, a short
  * confirmation code is found from hashCc. The fixture wipes its own copies. */
@@ -1326,6 +1377,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_cycle_nist),
+	    cmocka_unit_test(test_sealed_install_outcomes),
 	    cmocka_unit_test(test_prepare_hash_cc_not_left_on_stack),
 	    cmocka_unit_test(test_full_cycle_brp),
 	    cmocka_unit_test(test_auth_negatives_nist),

@@ -1092,6 +1092,28 @@ static void reset_session(orsp_euicc *e)
 	orsp_wipe(e->upp, sizeof(e->upp));
 }
 
+/* A package whose installation, or whose result, could not be stored (the commit failed and
+ * changed nothing; restore() took the stored state back): while the card still serves, the
+ * session goes back to where PrepareDownload left it, the package and its unwrapping dropped,
+ * so that the LPA can end it with a signed CancelSession, which the SM-DP+ takes to end the
+ * order's download (ES9+ CancelSession), or load the package again. Ending the session here
+ * left the LPA no result to send: the SM-DP+ kept the order Downloaded. */
+static void end_failed_load(orsp_euicc *e)
+{
+	if (!e->open || e->s.step < S_PREP) {
+		reset_session(e);
+		return;
+	}
+	if (e->s.uw)
+		orsp_bsp_unwrap_free(e->s.uw);
+	e->s.uw = NULL;
+	e->s.bpp_total = e->s.bpp_fed = e->s.upp_len = e->s.meta_len = 0;
+	e->s.refused = e->s.bpp_cmd = 0;
+	orsp_wipe(e->s.meta, sizeof(e->s.meta));
+	orsp_wipe(e->upp, sizeof(e->upp));
+	e->s.step = S_PREP;
+}
+
 /* The largest ctxParams1 (CtxParamsForCommonAuthentication: a matchingId, at most an
  * activation code's 255 characters, and the deviceInfo) AuthenticateServer takes. */
 #define CTX_PARAMS1_MAX 512
@@ -1661,8 +1683,9 @@ static orsp_err pir(orsp_euicc *e, const orsp_euicc_profile_rec *p, const uint8_
 }
 
 /* A PIR with errorResult, ending the session: committed (the counter, and the notification
- * if it was kept) before it is answered; if that commit fails, the command fails and the
- * memory goes back to the stored state. */
+ * if it was kept) before it is answered; if that commit fails, the command fails, the
+ * memory goes back to the stored state and the session stays for a CancelSession
+ * (end_failed_load). */
 static orsp_err error_pir(orsp_euicc *e, const uint8_t iccid[10], const char *addr, int cmd,
                           int reason, orsp_writer *w)
 {
@@ -1670,10 +1693,13 @@ static orsp_err error_pir(orsp_euicc *e, const uint8_t iccid[10], const char *ad
 
 	if (!err)
 		err = commit(e, NULL, 0);
-	if (err)
+	if (err) {
 		restore(e);
+		end_failed_load(e);
+		return err;
+	}
 	reset_session(e);
-	return err;
+	return ORSP_OK;
 }
 
 static int bsp_reason(orsp_bsp_reason r)
@@ -1796,10 +1822,13 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		e->kept_otsk = NULL;
 		orsp_wipe(e->kept_otpk, sizeof(e->kept_otpk));
 	}
-	if (err)
+	if (err) {
 		restore(e); /* not installed: the stored state is the truth */
+		end_failed_load(e);
+		return err;
+	}
 	reset_session(e);
-	return err;
+	return ORSP_OK;
 }
 
 static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
