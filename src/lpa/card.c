@@ -195,9 +195,15 @@ static orsp_err es10_blocks(orsp_lpa_card *c, const uint8_t *req, size_t n, uint
 		/* 91XX: normal ending with a proactive command pending (ETSI TS 102 221
 		 * §10.2.1.1), e.g. a REFRESH after EnableProfile with refreshFlag. The answer is
 		 * the data; the LPA does not FETCH it (the modem's job, as with lpac). */
-		if (sw != 0x9000 && (sw >> 8) != 0x91)
+		if (sw != 0x9000 && (sw >> 8) != 0x91) {
+			const char *why = c->t.detail ? c->t.detail(c->t.user) : NULL;
+			if (why && why[0])
+				return orsp_errf(ORSP_E_STATE,
+				                 "card refused STORE DATA block %u (SW %04X: %s)",
+				                 block - 1, sw, why);
 			return orsp_errf(ORSP_E_STATE, "card refused STORE DATA block %u (SW %04X)",
 			                 block - 1, sw);
+		}
 		off += k;
 	} while (off < n);
 	*rlen = ol;

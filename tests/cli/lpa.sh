@@ -255,6 +255,19 @@ if [[ $rc -eq 0 ]]; then
 	run lpa chip info --euicc "local:$S" --json
 	[[ "$(json payload data EuiccConfiguredAddresses defaultDpAddress)" == smdp.example.net ]] &&
 		ok || bad "default address not set: $out"
+	# a state change the disk refuses (the file size limit, EFBIG, SIGXFSZ ignored; stderr
+	# through a pipe, which the limit does not reach): exit 1 saying the eUICC's reason,
+	# nothing changed and no file of it left, and the card serves on (until session 69 the
+	# message had the status word alone)
+	rc=0
+	err=$(bash -c 'trap "" XFSZ; ulimit -f 0; exec "$@"' _ "$B" lpa chip default-smdp \
+		smdp.example.org --euicc "local:$S" 2>&1 >/dev/null) || rc=$?
+	[[ $rc -eq 1 && "$err" == *"(SW 6581: "*".rec: write failed: File too large)"* ]] && ok ||
+		bad "a refused write: rc=$rc '$err'"
+	[[ -z "$(find "$S" -name '*.tmp')" ]] && ok || bad "a refused write left: $(ls "$S")"
+	run lpa chip info --euicc "local:$S" --json
+	[[ $rc -eq 0 && "$(json payload data EuiccConfiguredAddresses defaultDpAddress)" == \
+		smdp.example.net ]] && ok || bad "after a refused write: rc=$rc $out $err"
 	run lpa chip reset --operational --yes --euicc "local:$S"
 	[[ $rc -eq 0 && "$out" == "nothing to reset" ]] && ok || bad "reset of nothing: rc=$rc '$out'"
 	# no profile deleted: no delete notification to speak of
