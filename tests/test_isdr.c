@@ -2083,7 +2083,7 @@ static orsp_err fail_seal_step(const char *point, void *arg)
 }
 
 /* Over a sealed store, as orsp_euicc_host runs the core: a DisableProfile whose commit was
- * applied (the manifest renamed into place) but whose counter did not advance, or whose
+ * applied (the manifest renamed into place) but whose counter advance failed, or whose
  * directory flush after the rename failed, answers ok (0), since the profile is disabled and
  * its notification pending, after a reopen too (until session 69 it was 6581 and a repeat
  * was refused, "profileNotInEnabledState"). The card goes on serving; the store takes no

@@ -2314,7 +2314,7 @@ static void test_commit_outcomes(void **state)
 		}
 		assert_non_null(strstr(why, strcmp(at, "directory fsync") == 0
 		                                ? "may not survive a power cut"
-		                                : "counter did not advance"));
+		                                : "counter's advance failed"));
 		/* the counter is one behind (never ahead: a lost rename must not look like a
 		 * rollback); further commits wait for the open that completes it */
 		assert_int_equal(counter_file(), 3);
@@ -2371,7 +2371,7 @@ static void test_commit_outcomes_syscalls(void **state)
 	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_STORAGE);
 	rename_fails = NULL;
 	assert_true(orsp_seal_committed(s));
-	assert_non_null(strstr(orsp_err_detail(), "counter did not advance"));
+	assert_non_null(strstr(orsp_err_detail(), "counter's advance failed"));
 	assert_non_null(strstr(orsp_err_detail(), "No space left on device"));
 	assert_string_equal(get(s, "a"), "six");
 	assert_int_equal(counter_file(), 2);

@@ -1213,10 +1213,10 @@ static void commit_undo(orsp_seal *s, uint64_t from, uint64_t to)
 	(void)orsp_errf(ORSP_E_STORAGE, "%s", why); /* the code is the caller's */
 }
 
-/* A commit applied (its manifest renamed into place) whose completion failed: the directory's
- * flush after the rename (what, its error in the detail) or the counter's advance. The
- * handle's state is the new one; it takes no further commit (ORSP_E_STORAGE, nothing applied)
- * until the store is opened again. */
+/* A commit applied (its manifest renamed into place) whose completion failed, e with its
+ * detail: the directory's flush after the rename (flushed false) or the counter's advance.
+ * The handle's state is the new one; it takes no further commit (ORSP_E_STORAGE, nothing
+ * applied) until the store is opened again. */
 static orsp_err commit_unfinished(orsp_seal *s, orsp_err e, bool flushed)
 {
 	char why[ORSP_ERR_DETAIL_MAX];
@@ -1232,9 +1232,9 @@ static orsp_err commit_unfinished(orsp_seal *s, orsp_err e, bool flushed)
 		                 "monotonic counter is one behind until the store is opened again",
 		                 why);
 	return orsp_errf(ORSP_E_STORAGE,
-	                 "sealed store: the commit was applied, but the monotonic counter did not "
-	                 "advance (%s); it is one behind until the store is opened again, which "
-	                 "completes it",
+	                 "sealed store: the commit was applied, but the monotonic counter's "
+	                 "advance failed (%s); it may be one behind until the store is opened "
+	                 "again, which completes it",
 	                 why);
 }
 
