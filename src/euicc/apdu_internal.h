@@ -1,4 +1,5 @@
-/* PRIVATE to src/euicc: the pieces of the APDU layer that its files share. */
+/* PRIVATE to src/euicc: the pieces of the APDU layer, and of the USIM behind it, that its
+ * files share. */
 #ifndef ORSP_EUICC_APDU_INTERNAL_H
 #define ORSP_EUICC_APDU_INTERNAL_H
 
@@ -48,5 +49,9 @@ bool euicc_sw_valid(uint16_t sw);
 /* One handler per command (select.c, store_data.c). */
 uint16_t euicc_select_aid(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *cmd, euicc_out *out);
 uint16_t euicc_store_data(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *cmd, euicc_out *out);
+
+/* The PIN (puk false) or PUK entry of key reference ref in scope (ORSP_USIM_PIN_GLOBAL,
+ * ORSP_USIM_DF_ADF or _ISIM) among u's, or -1 (usim_fs.c). */
+int orsp__usim_pin_find(const orsp_usim *u, bool puk, uint8_t scope, long ref);
 
 #endif

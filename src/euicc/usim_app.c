@@ -10,6 +10,7 @@
 
 #include "openrsp/der.h"
 #include "openrsp/euicc.h"
+#include "apdu_internal.h"
 
 #define INS_VERIFY 0x20
 #define INS_CHANGE_PIN 0x24
@@ -99,13 +100,7 @@ static int pin_index(const orsp_usim *u, uint8_t scope, bool puk, uint8_t ref)
 
 	if (local && scope == ORSP_USIM_DF_MF)
 		return -1;
-	for (size_t i = 0; i < u->n_pins; i++) {
-		const orsp_usim_pin *p = &u->pins[i];
-		if (p->puk == puk && p->ref == ref &&
-		    p->scope == (local ? scope : ORSP_USIM_PIN_GLOBAL))
-			return (int)i;
-	}
-	return -1;
+	return orsp__usim_pin_find(u, puk, local ? scope : ORSP_USIM_PIN_GLOBAL, ref);
 }
 
 /* The application whose local PINs a channel uses: the one selected on it. */

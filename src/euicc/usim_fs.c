@@ -12,6 +12,7 @@
 #include "openrsp/der.h"
 #include "openrsp/euicc.h"
 #include "openrsp/pkg.h"
+#include "apdu_internal.h"
 
 /* The ADF of the NAA whose file-system PE this is: MF files, ADF.USIM or ADF.ISIM. */
 static uint8_t pe_df(orsp_pe_type type)
@@ -652,7 +653,7 @@ static uint8_t pin_scope(const orsp_usim *u, const orsp_pkg *pkg, const orsp_pkg
 	return 0xFF;
 }
 
-static int pin_find(const orsp_usim *u, bool puk, uint8_t scope, long ref)
+int orsp__usim_pin_find(const orsp_usim *u, bool puk, uint8_t scope, long ref)
 {
 	for (size_t i = 0; i < u->n_pins; i++)
 		if (u->pins[i].puk == puk && u->pins[i].scope == scope && u->pins[i].ref == ref)
@@ -689,7 +690,7 @@ static orsp_err load_pins(orsp_usim *u, const orsp_pkg *pkg)
 			    c->key_reference > 0xFF)
 				continue;
 			if ((scope = pin_scope(u, pkg, c)) == 0xFF ||
-			    pin_find(u, c->puk, scope, c->key_reference) >= 0)
+			    orsp__usim_pin_find(u, c->puk, scope, c->key_reference) >= 0)
 				continue;
 			if (u->n_pins == ORSP_USIM_MAX_PINS) {
 				e = orsp_errf(ORSP_E_RESOURCE, "more than %d PINs and PUKs",
@@ -715,8 +716,8 @@ static orsp_err load_pins(orsp_usim *u, const orsp_pkg *pkg)
 			p->disable_ok = !c->puk && (c->attributes & PIN_ATTR_DISABLE_ALLOWED) != 0;
 			p->unblock = -1;
 			if (!c->puk && c->has_unblock)
-				p->unblock = (int8_t)pin_find(u, true, ORSP_USIM_PIN_GLOBAL,
-				                              c->unblock_reference);
+				p->unblock = (int8_t)orsp__usim_pin_find(
+				    u, true, ORSP_USIM_PIN_GLOBAL, c->unblock_reference);
 			u->n_pins++;
 		}
 	}
