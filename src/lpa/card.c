@@ -197,12 +197,10 @@ static orsp_err es10_blocks(orsp_lpa_card *c, const uint8_t *req, size_t n, uint
 		 * the data; the LPA does not FETCH it (the modem's job, as with lpac). */
 		if (sw != 0x9000 && (sw >> 8) != 0x91) {
 			const char *why = c->t.detail ? c->t.detail(c->t.user) : NULL;
-			if (why && why[0])
-				return orsp_errf(ORSP_E_STATE,
-				                 "card refused STORE DATA block %u (SW %04X: %s)",
-				                 block - 1, sw, why);
-			return orsp_errf(ORSP_E_STATE, "card refused STORE DATA block %u (SW %04X)",
-			                 block - 1, sw);
+			bool has = why && why[0];
+			return orsp_errf(ORSP_E_STATE,
+			                 "card refused STORE DATA block %u (SW %04X%s%s)",
+			                 block - 1, sw, has ? ": " : "", has ? why : "");
 		}
 		off += k;
 	} while (off < n);
