@@ -617,6 +617,8 @@ static void test_refusals(void **state)
 	expect_refused(uri("token=nosuch;object=dpauth", "pin-value=" PIN), ORSP_E_NOT_FOUND,
 	               "no initialised token");
 	expect_refused(uri("object=dpauth", "pin-value=" PIN), ORSP_E_USAGE, "2 tokens match");
+	/* without a PIN too: which token comes before the PIN */
+	expect_refused(uri("object=dpauth", ""), ORSP_E_USAGE, "2 tokens match");
 	expect_refused(uri("token=openrsp;object=nosuch", "pin-value=" PIN), ORSP_E_NOT_FOUND,
 	               "no EC private key");
 	expect_refused(uri("token=openrsp;object=twin", "pin-value=" PIN), ORSP_E_USAGE,

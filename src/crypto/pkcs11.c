@@ -480,6 +480,7 @@ static orsp_err find_slot(struct orsp__p11_key *k, P11KitUri *u, char *tname, si
 	struct ck_token_info ti;
 	struct ck_slot_info si;
 	size_t found = 0;
+	bool login = false;
 	ck_rv_t rv = k->m->C_GetSlotList(1, slots, &n);
 
 	if (rv != CKR_OK)
@@ -511,12 +512,7 @@ static orsp_err find_slot(struct orsp__p11_key *k, P11KitUri *u, char *tname, si
 			k->slot = slots[i];
 			token_label(&ti, tname, cap);
 			k->protected_path = (ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
-			if ((ti.flags & CKF_LOGIN_REQUIRED) && !k->has_pin && !k->protected_path)
-				return orsp_errf(
-				    ORSP_E_USAGE,
-				    "PKCS#11: the token %s asks for a PIN (pin-source= "
-				    "or pin-value= in the URI)",
-				    tname);
+			login = (ti.flags & CKF_LOGIN_REQUIRED) != 0;
 		}
 	}
 	if (found == 0)
@@ -524,10 +520,17 @@ static orsp_err find_slot(struct orsp__p11_key *k, P11KitUri *u, char *tname, si
 		    ORSP_E_NOT_FOUND,
 		    "PKCS#11: no initialised token of the module matches the URI (token=, "
 		    "serial=, slot-id= ...)");
+	/* which token first: a PIN for one of several would not settle which (until session 70
+	 * a URI matching two tokens that both want a PIN was told only to give one) */
 	if (found > 1)
 		return orsp_errf(ORSP_E_USAGE,
 		                 "PKCS#11: %zu tokens match the URI; name one (token=, serial=)",
 		                 found);
+	if (login && !k->has_pin && !k->protected_path)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "PKCS#11: the token %s asks for a PIN (pin-source= or pin-value= "
+		                 "in the URI)",
+		                 tname);
 	return ORSP_OK;
 }
 
