@@ -611,6 +611,24 @@ static void test_refusals(void **state)
 	    ORSP_E_NOT_FOUND, "is not the library");
 	expect_refused(uri("slot-id=1;token=openrsp;object=dpauth", "pin-value=" PIN),
 	               ORSP_E_NOT_FOUND, "no initialised token");
+	/* a slot-id p11-kit would read modulo 2^64 or as "none" (matching every slot), or not
+	 * a number */
+	expect_refused(
+	    uri("slot-id=99999999999999999999999;token=openrsp;object=dpauth", "pin-value=" PIN),
+	    ORSP_E_USAGE, "slot-id is a slot's number");
+	expect_refused(
+	    uri("slot-id=18446744073709551615;token=openrsp;object=dpauth", "pin-value=" PIN),
+	    ORSP_E_USAGE, "slot-id is a slot's number");
+	expect_refused(
+	    uri("slot-id=18446744073709551616;token=openrsp;object=dpauth", "pin-value=" PIN),
+	    ORSP_E_USAGE, "slot-id is a slot's number");
+	expect_refused(uri("slot-id=1x;token=openrsp;object=dpauth", "pin-value=" PIN),
+	               ORSP_E_USAGE, "slot-id is a slot's number");
+	expect_refused(uri("slot-id=;token=openrsp;object=dpauth", "pin-value=" PIN), ORSP_E_USAGE,
+	               "slot-id is a slot's number");
+	/* a type p11-kit does not know was called an attribute it does not know */
+	expect_refused(uri("token=openrsp;object=dpauth;type=privat", "pin-value=" PIN),
+	               ORSP_E_USAGE, "type is one of");
 	expect_refused(uri("slot-description=NOSUCH;token=openrsp;object=dpauth", "pin-value=" PIN),
 	               ORSP_E_NOT_FOUND, "no initialised token");
 	expect_refused(uri("token=openrsp;object=dpauth", ""), ORSP_E_USAGE, "asks for a PIN");

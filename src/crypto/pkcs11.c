@@ -261,6 +261,37 @@ static bool path_has(const char *p, const char *end, const char *name, size_t n)
 	return false;
 }
 
+/* The value v (n bytes) of a path attribute p11-kit reads into a number or a class, checked
+ * as it is not (p11-kit 0.24): an unknown type= was called an attribute it does not know, a
+ * slot-id beyond a CK_ULONG was read modulo 2^64 (18446744073709551616 named slot 0), and the
+ * largest, p11-kit's "none", matched every slot. A percent-encoded type is left to p11-kit. */
+static orsp_err path_value_check(const char *name, size_t nn, const char *v, size_t n)
+{
+	static const char *const types[] = {"cert", "data", "private", "public", "secret-key"};
+	bool digits = n > 0 && n <= 20;
+
+	if (nn == 7 && memcmp(name, "slot-id", 7) == 0) {
+		unsigned long long id = 0;
+		for (size_t i = 0; i < n && digits; i++) {
+			digits = v[i] >= '0' && v[i] <= '9';
+			if (digits && __builtin_mul_overflow(id, 10, &id))
+				digits = false;
+			if (digits && __builtin_add_overflow(id, (unsigned)(v[i] - '0'), &id))
+				digits = false;
+		}
+		if (!digits || id >= (unsigned long long)(ck_slot_id_t)-1)
+			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: slot-id is a slot's number "
+			                               "(decimal, below 2^64 - 1)");
+	} else if (nn == 4 && memcmp(name, "type", 4) == 0 && !memchr(v, '%', n)) {
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(types); i++)
+			if (strlen(types[i]) == n && memcmp(types[i], v, n) == 0)
+				return ORSP_OK;
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: type is one of cert, data, private, "
+		                               "public, secret-key");
+	}
+	return ORSP_OK;
+}
+
 /* The URI for p11-kit, into out (URI_MAX + 1 bytes): without white space and with each
  * pin-value's value cut out (decoded into k->pin, *given set). p11-kit frees the copies it
  * makes of a PIN without wiping them (its parsed value, one given twice, one half decoded
@@ -299,6 +330,8 @@ static orsp_err uri_without_pin(const char *uri, char *out, struct orsp__p11_key
 			return orsp_errf(ORSP_E_USAGE,
 			                 "PKCS#11 URI: an attribute given twice in the "
 			                 "path (RFC 7512: at most once)");
+		if ((e = path_value_check(s, (size_t)(eq - s), eq + 1, (size_t)(end - eq - 1))))
+			return e;
 		if ((e = cut_pin_value(s, &end, k, given)))
 			return e;
 		s = end;
