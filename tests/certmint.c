@@ -183,15 +183,26 @@ static STACK_OF(GENERAL_SUBTREE) * dirname_subtrees(const char *org, const char 
 	return sts;
 }
 
-static void add_name_constraints(X509 *x, const char *org, const char *serial, const char *excluded,
-                                 const char *excluded_org)
+static void add_name_constraints(X509 *x, const certmint_spec *s)
 {
 	NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
+	const char *excluded_org = s->nc_excluded_org ? s->nc_excluded_org : s->nc_org;
 	assert_non_null(nc);
-	nc->permittedSubtrees = dirname_subtrees(org, serial);
-	if (excluded)
-		nc->excludedSubtrees =
-		    dirname_subtrees(excluded_org ? excluded_org : org, excluded);
+	nc->permittedSubtrees = dirname_subtrees(s->nc_org, s->nc_no_serial ? NULL : s->nc_serial);
+	if (s->nc_excluded_serial || s->nc_excluded_no_serial)
+		nc->excludedSubtrees = dirname_subtrees(
+		    excluded_org, s->nc_excluded_no_serial ? NULL : s->nc_excluded_serial);
+	if (s->nc_excluded_dns) {
+		GENERAL_SUBTREE *st = GENERAL_SUBTREE_new();
+		ASN1_IA5STRING *dns = ASN1_IA5STRING_new();
+		assert_true(st && dns);
+		assert_int_equal(ASN1_STRING_set(dns, s->nc_excluded_dns, -1), 1);
+		GENERAL_NAME_set0_value(st->base, GEN_DNS, dns);
+		if (!nc->excludedSubtrees)
+			nc->excludedSubtrees = sk_GENERAL_SUBTREE_new_null();
+		assert_true(nc->excludedSubtrees &&
+		            sk_GENERAL_SUBTREE_push(nc->excludedSubtrees, st) > 0);
+	}
 	if (X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT) != 1)
 		fail_ossl("nameConstraints");
 	NAME_CONSTRAINTS_free(nc);
@@ -258,8 +269,7 @@ X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer
 	if (s->ext_key_usage)
 		add_conf_ext(x, &ctx, NID_ext_key_usage, s->ext_key_usage);
 	if (s->nc_serial)
-		add_name_constraints(x, s->nc_org, s->nc_no_serial ? NULL : s->nc_serial,
-		                     s->nc_excluded_serial, s->nc_excluded_org);
+		add_name_constraints(x, s);
 	if (s->eins)
 		add_permitted_eins(x, s->eins, s->eins_critical, s->eins_bad_type);
 	if (s->eins_der)

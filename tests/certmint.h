@@ -33,6 +33,9 @@ typedef struct certmint_spec {
 	const char *nc_excluded_serial;
 	const char *nc_excluded_org; /* the excluded subtree's O; NULL: nc_org */
 	bool nc_no_serial; /* with nc_serial: the permitted directoryName is "O=nc_org" only */
+	/* with nc_serial: an excluded directoryName "O=nc_excluded_org" (or nc_org) only */
+	bool nc_excluded_no_serial;
+	const char *nc_excluded_dns; /* with nc_serial: also an excluded dNSName subtree */
 	/* permittedEins (2.23.146.1.2.2.0) prefixes, NULL-terminated; NULL: no extension.
 	 * eins_bad_type encodes them as UTF8String instead of PrintableString. */
 	const char *const *eins;

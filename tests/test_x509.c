@@ -1154,6 +1154,35 @@ static void test_eid_range_org(void **state)
 		u.subject = "/C=ES/O=Evil/serialNumber=89049032000000000000000000000017/CN=x";
 		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
 	}
+	/* An excluded subtree without a serialNumber holds every subject with its O (RFC 5280
+	 * §4.2.1.10), whatever the EID; until session 70 it held none. */
+	{
+		certmint_spec m = eum_spec();
+		m.nc_org = NULL;
+		m.nc_excluded_no_serial = true;
+		m.nc_excluded_org = "Banned EUM";
+		u = euicc_spec(SGP26_EID);
+		u.subject = WITH_SUBJECT("/O=Banned EUM");
+		expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "excluded");
+		u.subject = WITH_SUBJECT("/O=RSP Test EUM");
+		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+	}
+	/* A subjectAltName name of a form the EUM's nameConstraints constrain is not processed:
+	 * the eUICC certificate is refused (RFC 5280 §4.2.1.10), as it is with a directoryName
+	 * there; one of a form they leave alone, or none, passes. */
+	{
+		certmint_spec m = eum_spec();
+		m.nc_excluded_dns = "example.com";
+		u = euicc_spec(SGP26_EID);
+		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+		u.san = "DNS:euicc.example.com";
+		expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "GeneralName [2]");
+		u.san = "RID:2.999.10";
+		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+		m.nc_excluded_dns = NULL;
+		u.san = "email:a@example.com";
+		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+	}
 #undef WITH_SUBJECT
 	pki_free(&p);
 }

@@ -1416,8 +1416,9 @@ static bool subj_has(const subj_attrs *s, const ASN1_OBJECT *type, const uint8_t
  * of the subtree with the same value (SGP.22 §4.5.2.1.0.2: O and the EID prefix). An excluded
  * subtree (excluded) holds it on the prefix alone: the subject's other attributes are the
  * constrained EUM's to write, so they must not take an EID out of an excluded range (fail
- * closed). *count gets the number of serialNumber prefixes seen, *other whether a subtree
- * admitted the EID but not the rest of the subject. */
+ * closed); one without a serialNumber holds it on its other attributes. *count gets the number of
+ * serialNumber prefixes seen, *other whether a subtree admitted the EID but not the rest of the
+ * subject. */
 static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * subtrees,
                                bool excluded, const char *eid, const subj_attrs *subj, bool *match,
                                int *count, bool *other)
@@ -1428,7 +1429,7 @@ static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * 
 	for (int i = 0; i < sk_GENERAL_SUBTREE_num(subtrees); i++) {
 		const GENERAL_SUBTREE *st = sk_GENERAL_SUBTREE_value(subtrees, i);
 		const X509_NAME *dn;
-		bool prefix = false, rest = true;
+		bool prefix = false, rest = true, serial = false;
 		if (!st->base || st->base->type != GEN_DIRNAME)
 			continue;
 		dn = st->base->d.directoryName;
@@ -1458,10 +1459,14 @@ static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * 
 				    REF_FMT "nameConstraints serialNumber is not an EID prefix",
 				    REF_ARGS(eum));
 			(*count)++;
+			serial = true;
 			if (eid_has_prefix(eid, p, n))
 				prefix = true;
 		}
-		if (prefix && (rest || excluded))
+		/* an excluded subtree without an EID prefix holds every subject that carries its
+		 * attributes (RFC 5280 §4.2.1.10; the empty name, every subject): until session 70
+		 * it held none */
+		if ((prefix && (rest || excluded)) || (excluded && !serial && rest))
 			*match = true;
 		else if (prefix)
 			*other = true;
@@ -1609,6 +1614,50 @@ static orsp_err eum_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS **nc)
 	atomic_store(&m->nc, got ? 2 : 1);
 	*nc = got;
 	return ORSP_OK;
+}
+
+/* RFC 5280 §4.2.1.10: a critical nameConstraints that constrains a name form must be
+ * processed for the names of that form below it, or the certificate rejected. Only
+ * directoryName subtrees are processed, and only against the subject (check_eid_range), so an
+ * eUICC certificate whose subjectAltName holds a name of a form the EUM's nameConstraints
+ * constrain, directoryName included, is refused (until session 70 it was taken unchecked).
+ * SGP.22 §4.5.2.1.0.3 gives the eUICC certificate no subjectAltName. */
+static orsp_err check_san_unconstrained(const cert_ref *eum, const cert_ref *euicc)
+{
+	NAME_CONSTRAINTS *nc = NULL;
+	GENERAL_NAMES *sans;
+	orsp_err e = eum_name_constraints(eum, &nc);
+	int crit = -1;
+
+	if (e != ORSP_OK || !nc)
+		return e;
+	sans = X509_get_ext_d2i(euicc->c->x, NID_subject_alt_name, &crit, NULL);
+	if (!sans && crit == -1)
+		return ORSP_OK;
+	if (!sans) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_MALFORMED, REF_FMT "subjectAltName does not decode",
+		                 REF_ARGS(euicc));
+	}
+	for (int i = 0; i < sk_GENERAL_NAME_num(sans) && !e; i++) {
+		int type = sk_GENERAL_NAME_value(sans, i)->type;
+		STACK_OF(GENERAL_SUBTREE) * lists[] = {nc->permittedSubtrees, nc->excludedSubtrees};
+		for (size_t l = 0; l < ORSP_ARRAY_LEN(lists) && !e; l++)
+			for (int k = 0; k < sk_GENERAL_SUBTREE_num(lists[l]) && !e; k++) {
+				const GENERAL_NAME *base =
+				    sk_GENERAL_SUBTREE_value(lists[l], k)->base;
+				if (base && base->type == type)
+					e = orsp_errf(ORSP_E_POLICY,
+					              REF_FMT
+					              "subjectAltName holds a name of a form "
+					              "(GeneralName [%d]) the EUM's "
+					              "nameConstraints constrain, which is not "
+					              "processed",
+					              REF_ARGS(euicc), type);
+			}
+	}
+	GENERAL_NAMES_free(sans);
+	return e;
 }
 
 /* The EID range of SGP.22 §4.5.2.1.0.2: every range the EUM carries (v2 nameConstraints,
@@ -1871,6 +1920,9 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 		return outside
 		           ? chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_EID_OUTSIDE, e)
 		           : chain_fault(fault, ORSP_CHAIN_CERT_EUM, ORSP_CHAIN_INVALID, e);
+	/* the fast path takes no subjectAltName (fast_extensions) */
+	if ((e = check_san_unconstrained(&m, &u)) != ORSP_OK)
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID, e);
 	if (eid_out)
 		memcpy(eid_out, eid, EID_LEN + 1);
 	return ORSP_OK;
