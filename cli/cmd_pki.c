@@ -246,37 +246,6 @@ static int make_dir(const char *path, created *c, bool follow)
 	                 errno == EEXIST ? "exists and is not a directory" : strerror(errno));
 }
 
-/* What a killed run may have left of path: its temporary files (path.tmp-XXXXXX, from the
- * crypto module's file creation), a key's among them. Not the old files a killed --force
- * run had set aside (path.old-PID): they may be the only copy of a key. */
-static void remove_leftovers(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	size_t bl = strlen(base);
-	char dir[PATH_CAP], p[PATH_CAP];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	if (!(d = opendir(dir)))
-		return;
-	while ((de = readdir(d)) != NULL) {
-		const char *sfx;
-		bool ours = strncmp(de->d_name, base, bl) == 0 &&
-		            strncmp(de->d_name + bl, ".tmp-", 5) == 0 &&
-		            strlen(sfx = de->d_name + bl + 5) == 6;
-		for (size_t k = 0; ours && k < 6; k++) /* six letters or digits, as made */
-			ours = (sfx[k] >= '0' && sfx[k] <= '9') ||
-			       (sfx[k] >= 'a' && sfx[k] <= 'z') || (sfx[k] >= 'A' && sfx[k] <= 'Z');
-		if (!ours)
-			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
-			(void)unlink(p);
-	}
-	closedir(d);
-}
-
 /* --force: a file of the layout (a regular file or a link, never a directory) renamed aside
  * to path.old-PID, for created_undo to put back or created_done to remove. */
 static int set_aside(const char *path, created *c)
@@ -287,12 +256,12 @@ static int set_aside(const char *path, created *c)
 	if (lstat(path, &st) != 0) {
 		if (errno != ENOENT)
 			return cli_failf(path, "cannot inspect: %s", strerror(errno));
-		remove_leftovers(path);
+		cli_remove_leftovers(path);
 		return CLI_OK;
 	}
 	if (S_ISDIR(st.st_mode))
 		return cli_failf(path, "is a directory, expected a file of the PKI layout");
-	remove_leftovers(path);
+	cli_remove_leftovers(path);
 	if (c->n_aside == CREATED_MAX)
 		return cli_failf(path, "internal error: too many files replaced");
 	/* never over a name that exists: one an earlier run killed left (the same PID, in a

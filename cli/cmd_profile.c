@@ -922,6 +922,25 @@ static void report_cdma(const char *tmpl, const char *output, size_t n, size_t c
 		    output, tmpl);
 }
 
+/* -o names where the package goes: not a link (the link would be replaced, /dev/stdout's
+ * by a file holding K), not what is no regular file (a FIFO, a device: replaced until
+ * session 70), not the template (it was replaced by the package). */
+static int build_output_check(const build_opts *o)
+{
+	struct stat out, tmpl;
+	orsp_err e;
+
+	if (lstat(o->output, &out) != 0)
+		return CLI_OK; /* none yet (or the write says why) */
+	if (S_ISLNK(out.st_mode))
+		return cli_failf(o->output, "is a symbolic link: name the file itself");
+	if ((e = orsp_file_check_replaceable(o->output)) != ORSP_OK)
+		return cli_fail("-o", e);
+	if (stat(o->tmpl, &tmpl) == 0 && tmpl.st_dev == out.st_dev && tmpl.st_ino == out.st_ino)
+		return cli_failf(o->output, "is the template: write the package elsewhere");
+	return CLI_OK;
+}
+
 static int profile_build(int argc, char **argv)
 {
 	build_opts o;
@@ -939,6 +958,8 @@ static int profile_build(int argc, char **argv)
 	if (rc)
 		goto out;
 	rc = build_perso(&o, &p);
+	if (!rc)
+		rc = build_output_check(&o);
 	if (rc)
 		goto out;
 	rc = load(o.tmpl, &pkg);
@@ -973,11 +994,10 @@ static int profile_build(int argc, char **argv)
 		rc = cli_fail(o.output, e);
 		goto out;
 	}
-	/* key material: mode 0600, a crash leaves the old file or the new one */
-	if ((e = orsp_file_replace(o.output, der, der_len, 0600)) != ORSP_OK) {
-		rc = cli_fail(o.output, e);
+	/* key material: mode 0600, a crash leaves the old file or the new one, a stop no copy */
+	rc = cli_replace_secret_file(o.output, der, der_len);
+	if (rc)
 		goto out;
-	}
 	{
 		orsp_pkg_header h;
 		orsp_pkg_usim u;

@@ -874,9 +874,19 @@ static void test_file_write_beside(void **state)
 /* orsp_file_replace: a new file, one replaced (its mode as asked, the umask aside), a
  * symbolic link replaced rather than followed, nothing left beside it; its refusals leave the
  * old file as it was. */
+/* orsp_file_replace refuses path, saying why, and leaves what is there, of type. */
+static void replace_refused(const char *path, const char *why, mode_t type)
+{
+	struct stat st;
+	assert_int_equal(orsp_file_replace(path, "x", 1, 0644), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), why));
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & S_IFMT, type);
+}
+
 static void test_file_replace(void **state)
 {
-	char dir[4200], f[4300], link_to[4300], link_path[4300], missing[4400], buf[64];
+	char dir[4200], f[4300], link_to[4300], link_path[4300], missing[4400], fifo[4300], buf[64];
 	struct stat st;
 	int fd;
 	ssize_t n;
@@ -918,14 +928,19 @@ static void test_file_replace(void **state)
 	assert_non_null(strstr(orsp_err_detail(), missing));
 	snprintf(missing, sizeof(missing), "%s/sub", dir);
 	assert_int_equal(mkdir(missing, 0700), 0);
-	assert_int_equal(orsp_file_replace(missing, "x", 1, 0644), ORSP_E_IO);
-	assert_non_null(strstr(orsp_err_detail(), "cannot put the new"));
-	assert_int_equal(lstat(missing, &st), 0);
-	assert_true(S_ISDIR(st.st_mode));
+	replace_refused(missing, "is a directory, not a regular file", S_IFDIR);
+	/* a FIFO is refused before anything is written, and stays (until session 70 it was
+	 * replaced by a file) */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	replace_refused(fifo, "is a FIFO", S_IFIFO);
+	assert_int_equal(orsp_file_check_replaceable(f), ORSP_OK);
+	assert_int_equal(orsp_file_check_replaceable(link_path), ORSP_OK);
+	assert_int_equal(orsp_file_check_replaceable(NULL), ORSP_E_USAGE);
 	assert_int_equal(orsp_file_replace(NULL, "x", 1, 0644), ORSP_E_USAGE);
 	assert_int_equal(orsp_file_replace(f, NULL, 1, 0644), ORSP_E_USAGE);
 	orsp_err_clear();
-	/* nothing but what was made: f, target, link, sub */
+	/* nothing but what was made: f, target, link, sub, fifo */
 	{
 		DIR *d = opendir(dir);
 		struct dirent *e;
@@ -935,8 +950,9 @@ static void test_file_replace(void **state)
 			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 				count++;
 		closedir(d);
-		assert_int_equal(count, 4);
+		assert_int_equal(count, 5);
 	}
+	assert_int_equal(unlink(fifo), 0);
 	assert_int_equal(rmdir(missing), 0);
 	assert_int_equal(unlink(f), 0);
 	assert_int_equal(unlink(link_to), 0);

@@ -215,6 +215,21 @@ orsp_err orsp_file_write_beside(const char *path, const void *data, size_t len, 
 	return e;
 }
 
+orsp_err orsp_file_check_replaceable(const char *path)
+{
+	struct stat st;
+
+	if (!path)
+		return orsp_errf(ORSP_E_USAGE, "orsp_file_check_replaceable: NULL argument");
+	if (lstat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return ORSP_OK; /* none (or the write says why), a file or a link */
+	return orsp_errf(ORSP_E_USAGE, "%s is %s, not a regular file: not replaced", path,
+	                 S_ISDIR(st.st_mode)    ? "a directory"
+	                 : S_ISFIFO(st.st_mode) ? "a FIFO"
+	                 : S_ISSOCK(st.st_mode) ? "a socket"
+	                                        : "a device");
+}
+
 orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4096];
@@ -222,6 +237,11 @@ orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_
 
 	if (!path || (!data && len))
 		return orsp_errf(ORSP_E_USAGE, "orsp_file_replace: NULL argument");
+	/* a FIFO, a device, a socket: what the caller meant to write to, not a file to put in
+	 * its place (until session 70 `profile build -o` replaced a FIFO or a device node with
+	 * a file holding K); a directory would fail the rename after the whole write */
+	if ((e = orsp_file_check_replaceable(path)) != ORSP_OK)
+		return e;
 	if ((e = orsp_file_write_beside(path, data, len, mode, true, tmp, sizeof(tmp))) != ORSP_OK)
 		return e;
 	if (rename(tmp, path) != 0) {

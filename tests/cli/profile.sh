@@ -467,6 +467,33 @@ run profile build --template "$T/nousim.der" --iccid 89000123456789012341 --imsi
 expect "no USIM exit" 1 "$rc"
 has "no USIM reason" "PE-USIM" "$err"
 cmp -s "$OUT" "$T/keep.der" && ok || bad "existing output changed by a failed build"
+# -o names a file: a FIFO, a device or a link is refused and left as it was (a FIFO and a
+# device node were replaced by a file holding K until session 70), and so is the template
+# itself (it was replaced by the package)
+build_to() {
+	run profile build --template "$1" --iccid 89000123456789012341 --imsi 001010123456789 \
+		--k "$K" --opc "$OPC" -o "$2"
+}
+mkfifo "$T/out.fifo"
+build_to "$TS48" "$T/out.fifo"
+expect "-o a FIFO" 1 "$rc"
+has "-o a FIFO says so" "is a FIFO, not a regular file" "$err"
+[[ -p "$T/out.fifo" ]] && ok || bad "the FIFO at -o was replaced"
+ln -s "$T/keep.der" "$T/out.link"
+build_to "$TS48" "$T/out.link"
+expect "-o a link" 1 "$rc"
+has "-o a link says so" "is a symbolic link" "$err"
+[[ -L "$T/out.link" ]] && cmp -s "$OUT" "$T/keep.der" && ok || bad "the link at -o or its file changed"
+cp "$TS48" "$T/tmpl.der"
+build_to "$T/tmpl.der" "$T/tmpl.der"
+expect "-o the template" 1 "$rc"
+has "-o the template says so" "is the template" "$err"
+cmp -s "$TS48" "$T/tmpl.der" && ok || bad "the template was replaced"
+# what a killed build left beside -o (its temporary file, K in it) goes with the next build
+cp "$OUT" "$T/out.der.tmp-0a1b2c"
+build_to "$TS48" "$T/out.der"
+expect "build beside a leftover" 0 "$rc"
+[[ ! -e "$T/out.der.tmp-0a1b2c" ]] && ok || bad "a killed build's temporary file was left"
 
 # ----- secrets leave the command line -----
 # PIN1, PUK1 and ADM1 are overwritten in argv once the options are read: while the command
