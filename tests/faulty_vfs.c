@@ -2,6 +2,7 @@
  *
  * A file opened through it is a faulty_file: the wrapper's sqlite3_file, followed in the same
  * allocation (szOsFile) by the default VFS's own file, to which every method passes on. */
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -58,6 +59,9 @@ static int fault(faulty_file *f, faulty_op op)
 		if (arm.n && (arm.calls == arm.n || (arm.sticky && arm.calls > arm.n))) {
 			arm.failed++;
 			rc = arm.rc;
+			/* the system's reason, as a failed call leaves it for xGetLastError (the
+			 * unix VFS's reads errno: sqlite3_system_errno) */
+			errno = (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
 		}
 	}
 	pthread_mutex_unlock(&mu);

@@ -1392,6 +1392,10 @@ static void test_db_vfs_log_faults(void **state)
 			}
 			assert_int_equal(err, ORSP_E_STORAGE);
 			assert_false(orsp_db_in_transaction(db));
+			/* an I/O error names the system's reason (until session 70 "disk I/O
+			 * error" alone, also for ENOSPC) */
+			if ((cases[c].rc & 0xff) == SQLITE_IOERR)
+				assert_non_null(strstr(orsp_err_detail(), "(Input/output error)"));
 			if (orsp_db_committed(db)) {
 				/* only the flush after the commit failed: all of it is there */
 				assert_int_equal(cases[c].op, FAULTY_SYNC);

@@ -89,10 +89,11 @@ static void sync_dir_of_best_effort(const char *path)
 		(void)orsp_errf(ORSP_E_IO, "%s", keep);
 }
 
-static orsp_err write_all(int fd, const uint8_t *p, size_t n)
+static orsp_err write_all(int fd, const char *path, const uint8_t *p, size_t n)
 {
 	if (orsp_file_write_full(fd, p, n) != 0)
-		return orsp_errf(ORSP_E_IO, "write: %s", strerror(errno));
+		return orsp_errf(ORSP_E_IO, "write of the new KEK file %s: %s", path,
+		                 strerror(errno));
 	return ORSP_OK;
 }
 
@@ -152,7 +153,7 @@ static orsp_err fill(int fd, const char *path, const uint8_t *data, size_t len)
 		err =
 		    orsp_errf(ORSP_E_IO, "chmod of the new KEK file %s: %s", path, strerror(errno));
 	if (!err)
-		err = write_all(fd, data, len);
+		err = write_all(fd, path, data, len);
 	if (!err && fsync(fd) != 0)
 		err =
 		    orsp_errf(ORSP_E_IO, "fsync of the new KEK file %s: %s", path, strerror(errno));

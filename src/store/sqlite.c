@@ -65,6 +65,16 @@ typedef struct sq_conn {
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 {
 	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	/* the system's reason under an I/O error: SQLite says "disk I/O error" also for an
+	 * ENOSPC where it grows the -shm file or recovers the log, which reads as a failing
+	 * disk (until session 70 only that was said). SQLite records it for these two codes
+	 * only: for another the number would be an earlier failure's. */
+	int sys = db && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN)
+	              ? sqlite3_system_errno(db)
+	              : 0;
+
+	if (sys)
+		return orsp_errf(ORSP_E_STORAGE, "%s: %s (%s)", what, msg, strerror(sys));
 	switch (rc) {
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 	case SQLITE_CONSTRAINT_UNIQUE:
@@ -890,10 +900,13 @@ static orsp_err sq_sync_log(void *log)
 
 	if (!f)
 		return ORSP_OK;
+	errno = 0;
 	rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	/* the file's own call: errno is its failed fsync's (EIO, ENOSPC) */
 	if (rc != SQLITE_OK)
-		return orsp_errf(ORSP_E_STORAGE, "cannot sync the write-ahead log: %s",
-		                 sqlite3_errstr(rc));
+		return orsp_errf(ORSP_E_STORAGE, "cannot sync the write-ahead log: %s%s%s%s",
+		                 sqlite3_errstr(rc), errno ? " (" : "",
+		                 errno ? strerror(errno) : "", errno ? ")" : "");
 	return ORSP_OK;
 }
 
@@ -937,8 +950,12 @@ static orsp_err sq_copy_into(void *conn, const char *path, const volatile sig_at
 	}
 	if ((rc & 0xff) == SQLITE_INTERRUPT)
 		err = orsp_errf(ORSP_E_STATE, "interrupted during the copy: no backup made");
-	else if (rc != SQLITE_DONE)
-		err = map_rc(c->db, rc, "copy");
+	else if (rc != SQLITE_DONE) {
+		/* named: "database or disk is full" alone read as the live database's */
+		char what[ORSP_DB_PATH_MAX + 16];
+		snprintf(what, sizeof(what), "copy into %s", path);
+		err = map_rc(c->db, rc, what);
+	}
 	sqlite3_finalize(st);
 	return err;
 }
