@@ -2273,6 +2273,45 @@ static void test_pin_unblock(void **state)
 	card_free(c);
 }
 
+#define NEW_PIN1 "31323334FFFFFFFF"
+
+/* UNBLOCK PIN of a disabled PIN (TS 102 221 §11.1.13.1.1: "After a successful unblocking
+ * attempt the PIN is enabled and the relevant access condition level is satisfied"): TS.48's
+ * PIN1, shipped disabled, is enabled and verified by it, and stays enabled after a reset and
+ * a reload; a failed store leaves it disabled. Until session 70 it stayed disabled. */
+static void test_pin_unblock_enables(void **state)
+{
+	uint8_t st[ORSP_USIM_PIN_STATE_MAX];
+	size_t len;
+	card *c = card_pins(NULL, 0);
+	(void)state;
+
+	expect_ps(c, 0x70);
+	pinstore.fail = true;
+	expect(c, "002C000110" PUK1 NEW_PIN1, 0x6581, NULL);
+	pinstore.fail = false;
+	expect_ps(c, 0x70);
+	expect(c, "0020000100", 0x9000, NULL); /* still disabled */
+	expect(c, "002C000110" PUK1 NEW_PIN1, 0x9000, NULL);
+	expect_ps(c, 0xF0);
+	expect(c, "0020000100", 0x9000, NULL); /* verified */
+	expect(c, "00B0870009", 0x9000, TS48_EF_IMSI);
+	orsp_euicc_apdu_reset(&c->ctx);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0020000100", 0x63C3, NULL); /* enabled, not verified */
+	expect(c, "00B0870009", 0x6982, NULL);
+	len = pinstore.len;
+	memcpy(st, pinstore.state, len);
+	card_free(c);
+
+	c = card_pins(st, len);
+	expect_ps(c, 0xF0);
+	expect(c, "0020000108" PIN1, 0x63C2, NULL); /* the old value is gone */
+	expect(c, "0020000108" NEW_PIN1, 0x9000, NULL);
+	expect(c, "00B0870009", 0x9000, TS48_EF_IMSI);
+	card_free(c);
+}
+
 /* CHANGE PIN (§11.1.10). */
 static void test_pin_change(void **state)
 {
@@ -2456,6 +2495,7 @@ int main(void)
 	    cmocka_unit_test(test_sqn_state),
 	    cmocka_unit_test(test_pin_verify),
 	    cmocka_unit_test(test_pin_unblock),
+	    cmocka_unit_test(test_pin_unblock_enables),
 	    cmocka_unit_test(test_pin_change),
 	    cmocka_unit_test(test_pin_enable_disable),
 	    cmocka_unit_test(test_pin_persist),

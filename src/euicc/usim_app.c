@@ -798,8 +798,9 @@ static uint16_t cmd_enable_pin(orsp_usim *u, const orsp_usim_channel *c, const o
 /* UNBLOCK PIN (§11.1.13): P2 the PIN; no data: the tries left of its PUK, 63Cx (6983 the PUK
  * blocked); PUK || new PIN, 8 bytes each: the PUK checked as a PIN is (pin_check, its own
  * counter). A PIN without a PUK (no unblockingPINReference, or one PE-PUKCodes lacks): 6A88.
- * Right: the new value, the PIN's counter at its maximum, the PIN verified; its enabled state
- * is kept. */
+ * Right: the new value, the PIN's counter at its maximum, and "the PIN is enabled and the
+ * relevant access condition level is satisfied" (§11.1.13.1.1): a disabled PIN is enabled
+ * (stored with the value) and verified. */
 static uint16_t cmd_unblock_pin(orsp_usim *u, const orsp_usim_channel *c, const orsp_apdu *a)
 {
 	orsp_usim_pin *p = NULL, *k, spent_k, old_p;
@@ -823,6 +824,7 @@ static uint16_t cmd_unblock_pin(orsp_usim *u, const orsp_usim_channel *c, const 
 		memcpy(p->value.v, a->data.p + ORSP_USIM_PIN_LEN, ORSP_USIM_PIN_LEN);
 		p->changed = true;
 		p->left = p->max_tries;
+		p->enabled = true;
 		if ((sw = commit_pins(u, k, &spent_k, p, &old_p)) == ORSP_SW_OK)
 			p->verified = true;
 	}
