@@ -380,10 +380,10 @@ static void test_select_mf_iccid(void **state)
 	assert_int_equal(v[0] & 0x07, 1);
 	assert_non_null(v = fcp_find(fcp, n, 0x80, &vl));
 	assert_int_equal(v[0] << 8 | v[1], 10);
-	/* the EF's security attributes: READ BINARY and READ RECORD always, nothing else */
-	assert_non_null(v = fcp_find(fcp, n, 0xAB, &vl));
-	assert_int_equal(vl, 10);
-	assert_bytes_equal(v, "\x84\x01\xB0\x90\x00\x84\x01\xB2\x90\x00", 10);
+	/* the EF's security attributes: the profile's EF.ARR reference, 2F06 record 3 */
+	assert_non_null(v = fcp_find(fcp, n, 0x8B, &vl));
+	assert_int_equal(vl, 3);
+	assert_bytes_equal(v, "\x2F\x06\x03", 3);
 	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID);
 	/* offsets */
 	expect(c, "00B0000504", 0x9000, "76981032");
@@ -2393,6 +2393,95 @@ static void test_pin_enable_disable(void **state)
 	card_free(c);
 }
 
+/* FCP of an EF (P2 04) and the tag of its security attributes: '8B' (*v its value) or 'AB'. */
+static uint8_t ef_security(card *c, const char *select, uint8_t *v, size_t *vl)
+{
+	uint8_t fcp[256];
+	const uint8_t *p;
+	size_t n;
+
+	assert_int_equal(xfer(c, select, fcp, &n), 0x9000);
+	if ((p = fcp_find(fcp, n, 0x8B, vl)) != NULL) {
+		assert_null(fcp_find(fcp, n, 0xAB, &n));
+		memcpy(v, p, *vl);
+		return 0x8B;
+	}
+	assert_non_null(p = fcp_find(fcp, n, 0xAB, vl));
+	memcpy(v, p, *vl);
+	return 0xAB;
+}
+
+/* TS.48 whose PE-USIM ef-imsi member ([3]) has the Fcp 82 4121, 83 6F07 and arr_tlv (hex:
+ * a securityAttributesReferenced TLV, or ""), and its content: the USIM selected, PIN1 enabled
+ * (READ of EF.IMSI is under PIN1 in EF.ARR 6F06 record 0A) and not verified. */
+static card *card_imsi_arr(const char *arr_tlv)
+{
+	char member[128];
+	size_t len;
+
+	snprintf(member, sizeof(member), "A1%02zX8202412183026F07%s8309080910101032547698",
+	         8 + strlen(arr_tlv) / 2, arr_tlv);
+	uint8_t *upp = v7_usim_member(0xA3, member, &len);
+	card *c = card_new(upp, len, NULL, 0);
+	free(upp);
+	memset(&pinstore, 0, sizeof(pinstore));
+	assert_int_equal(orsp_usim_pin_state(&c->u, NULL, 0, pin_persist_cb, NULL), ORSP_OK);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0028000108" PIN1, 0x9000, NULL);
+	orsp_euicc_apdu_reset(&c->ctx);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	return c;
+}
+
+/* An EF's FCP carries the EF.ARR reference the profile gives it ('8B' 03, TS 102 221
+ * §11.1.1.4.7.3): TS.48's EF.IMSI 6F06 record 0A (READ under PIN1), EF.ICCID its 2F06 one; a
+ * record number alone (SAIP Fcp) names 6F06 under an ADF, and READ follows that rule too.
+ * Only a file without a reference (or with 2 bytes, neither form) keeps the expanded 'AB'
+ * READ always, which is what this card does with it. Until session 70 every EF's FCP said
+ * READ always, EF.IMSI's too. */
+static void test_fcp_security_attributes(void **state)
+{
+	static const uint8_t always[] = {0x84, 0x01, 0xB0, 0x90, 0x00,
+	                                 0x84, 0x01, 0xB2, 0x90, 0x00};
+	uint8_t v[64];
+	size_t vl;
+	card *c = card_pins(NULL, 0);
+	(void)state;
+
+	assert_int_equal(ef_security(c, "00A40004026F07", v, &vl), 0x8B);
+	assert_int_equal(vl, 3);
+	assert_bytes_equal(v, "\x6F\x06\x0A", 3);
+	assert_int_equal(ef_security(c, "00A40804022FE2", v, &vl), 0x8B);
+	const orsp_usim_file *f = &c->u.files[c->u.ch[0].ef];
+	assert_int_equal(f->fid, 0x2FE2);
+	assert_int_equal(vl, 3);
+	assert_bytes_equal(v, f->arr, 3);
+	assert_int_equal(v[0] << 8 | v[1], 0x2F06);
+	card_free(c);
+
+	/* the record number alone: 6F06 record 0A, enforced */
+	c = card_imsi_arr("8B010A");
+	assert_int_equal(ef_security(c, "00A40004026F07", v, &vl), 0x8B);
+	assert_int_equal(vl, 3);
+	assert_bytes_equal(v, "\x6F\x06\x0A", 3);
+	expect(c, "00B0000009", 0x6982, NULL);
+	expect(c, "0020000108" PIN1, 0x9000, NULL);
+	expect(c, "00B0000009", 0x9000, TS48_EF_IMSI);
+	card_free(c);
+
+	/* none, and 2 bytes: READ always, in the FCP and in fact */
+	c = card_imsi_arr("");
+	assert_int_equal(ef_security(c, "00A40004026F07", v, &vl), 0xAB);
+	assert_int_equal(vl, sizeof(always));
+	assert_bytes_equal(v, always, sizeof(always));
+	expect(c, "00B0000009", 0x9000, TS48_EF_IMSI);
+	card_free(c);
+	c = card_imsi_arr("8B026F06");
+	assert_int_equal(ef_security(c, "00A40004026F07", v, &vl), 0xAB);
+	expect(c, "00B0000009", 0x9000, TS48_EF_IMSI);
+	card_free(c);
+}
+
 /* The PIN state survives a reload from what persist stored; a failed persist changes nothing
  * (the try is not spent, and nothing is compared); a state that does not match the profile
  * is refused. */
@@ -2499,6 +2588,7 @@ int main(void)
 	    cmocka_unit_test(test_pin_change),
 	    cmocka_unit_test(test_pin_enable_disable),
 	    cmocka_unit_test(test_pin_persist),
+	    cmocka_unit_test(test_fcp_security_attributes),
 	    cmocka_unit_test(test_no_key_leaks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,14 +79,51 @@ static int find_sfi(const orsp_usim *u, uint8_t df, uint8_t sfi)
 
 /* Security attributes in the expanded format (TS 102 221 §9.2.5, ISO/IEC 7816-4 §9.3.3):
  * two AM DOs '84' (command description: INS) READ BINARY and READ RECORD, each with SC DO
- * '90' always, and nothing else. That is what this card does: all files are readable without
- * PIN, nothing can be written, and SEARCH RECORD is refused (6982), which the AM byte's b1
- * ("READ, SEARCH") would have allowed. */
+ * '90' always, and nothing else. That is what this card does with a file the profile gives
+ * no EF.ARR reference (file_arr): it is readable without PIN, nothing can be written, and
+ * SEARCH RECORD is refused (6982), which the AM byte's b1 ("READ, SEARCH") would have
+ * allowed. */
 static void put_security(orsp_writer *w)
 {
 	static const uint8_t rule[] = {0x84, 0x01, INS_READ_BINARY, 0x90, 0x00,
 	                               0x84, 0x01, INS_READ_RECORD, 0x90, 0x00};
 	orsp_der_put_tlv(w, 0xAB, rule, sizeof(rule));
+}
+
+/* The EF.ARR record that holds file f's access rule, from the profile's
+ * securityAttributesReferenced (SAIP Fcp): EF.ARR FID and record number, or the record number
+ * alone with the FID "implicitly known from the context: File ID 2F06 [...] for [...] the MF
+ * and all files directly located under the MF, '6F06' for any other files". false: the
+ * profile gives none, or 2 bytes, which are neither form. */
+static bool file_arr(const orsp_usim_file *f, uint16_t *fid, uint8_t *rec)
+{
+	if (f->arr_len == 3) {
+		*fid = (uint16_t)(f->arr[0] << 8 | f->arr[1]);
+		*rec = f->arr[2];
+		return true;
+	}
+	if (f->arr_len != 1)
+		return false;
+	*fid = f->df == ORSP_USIM_DF_MF ? 0x2F06 : 0x6F06;
+	*rec = f->arr[0];
+	return true;
+}
+
+/* An EF's security attributes (TS 102 221 §11.1.1.4.7): the EF.ARR reference the profile
+ * gives, in the referenced format '8B' 03 FID record (§11.1.1.4.7.3); without one, the
+ * expanded format of put_security. */
+static void put_ef_security(const orsp_usim_file *f, orsp_writer *w)
+{
+	uint16_t fid;
+	uint8_t ref[3];
+
+	if (!file_arr(f, &fid, &ref[2])) {
+		put_security(w);
+		return;
+	}
+	ref[0] = (uint8_t)(fid >> 8);
+	ref[1] = (uint8_t)fid;
+	orsp_der_put_tlv(w, 0x8B, ref, sizeof(ref));
 }
 
 /* ---------------------------------------------------------------- PINs ----------------- */
@@ -185,7 +222,7 @@ static void fcp_ef(const orsp_usim_file *f, orsp_writer *w)
 	orsp_der_put_tlv(w, 0x82, fd, fd_len);
 	orsp_der_put_tlv(w, 0x83, fid, sizeof(fid));
 	orsp_der_put_tlv(w, 0x8A, &f->lcsi, 1);
-	put_security(w);
+	put_ef_security(f, w);
 	orsp_der_put_tlv(w, 0x80, size, sizeof(size));
 	orsp_der_put_tlv(w, 0x81, size, sizeof(size));
 	/* '88' empty: no SFI (TS 102 221 §11.1.1.4.8) */
@@ -366,21 +403,21 @@ static int sc_eval(const orsp_usim *u, uint8_t scope, uint8_t tag, const uint8_t
 }
 
 /* READ BINARY and READ RECORD of EF f (TS 102 221 §9.2.7, §9.5.1): refused (6982) only when
- * the EF.ARR record its security attributes reference ('8B': FID, record number; EF.ARR in
- * the EF's DF, else the MF) grants READ (AM DO '80' with b1, or '84' with the INS) under
- * conditions that are all PINs enabled and not verified (disabled or verified: met). Any
- * other rule, and a reference or record this card cannot read, leaves the EF readable. */
+ * the EF.ARR record its security attributes reference (file_arr; EF.ARR in the EF's DF, else
+ * the MF) grants READ (AM DO '80' with b1, or '84' with the INS) under conditions that are
+ * all PINs enabled and not verified (disabled or verified: met). Any other rule, and a
+ * reference or record this card cannot read, leaves the EF readable. */
 static bool read_allowed(const orsp_usim *u, const orsp_usim_file *f, uint8_t ins)
 {
 	const orsp_usim_file *arr;
 	const uint8_t *v;
 	size_t n, i = 0;
+	uint16_t fid;
+	uint8_t rec;
 	int ai;
 
-	if (f->arr_len != 3)
+	if (!file_arr(f, &fid, &rec))
 		return true;
-	uint16_t fid = (uint16_t)(f->arr[0] << 8 | f->arr[1]);
-	uint8_t rec = f->arr[2];
 	if ((ai = find_child(u, f->df, fid)) < 0 && (ai = find_child(u, ORSP_USIM_DF_MF, fid)) < 0)
 		return true;
 	arr = &u->files[ai];
