@@ -2520,6 +2520,42 @@ static void test_memory_reset_keeps_session(void **state)
 	card_free(c);
 }
 
+/* eUICCMemoryReset that deletes profiles ends a download session in progress, as a
+ * CancelSession would: the prepared package is refused (the PIR of no session,
+ * bppCommandId 0, errorReason 3) and the one-time key kept for a retry of its binding is
+ * gone, so that a retry with bppEuiccOtpk gets a fresh key. A reset that deletes nothing
+ * leaves the session and the key as they are. */
+static void test_memory_reset_ends_session(void **state)
+{
+	card *c = card_new();
+	dl_opts o = {0};
+	uint8_t first[65];
+	int cmd = -1, reason = -1;
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	start_session(c, &o);
+	memcpy(first, c->otpk, 65);
+	assert_int_equal(es10_hex(c, "BF340482020640"), 0x9000); /* test profiles: none */
+	assert_int_equal(rsp_code(c, 0xBF34), 1);
+	assert_non_null(c->e.kept_otsk);
+	assert_int_equal(es10_hex(c, "BF340482020780"), 0x9000); /* deleteOperationalProfiles */
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_null(c->e.kept_otsk);
+	assert_int_equal(load_bpp(c, &o), 0x9000);
+	assert_int_equal(check_pir(c, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 0);
+	assert_int_equal(reason, 3);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+	/* the SM-DP+ retries the same binding: a new key, not the one from before the reset */
+	dl_opts retry = {.bpp_otpk = first};
+	start_session(c, &retry);
+	assert_memory_not_equal(c->otpk, first, 65);
+	assert_int_equal(load_bpp(c, &retry), 0x9000);
+	assert_int_equal(check_pir(c, &cmd, &reason, NULL), 0xA0);
+	card_free(c);
+}
+
 /* The newest entry of ListNotification (highest seqNumber): its event bits and ICCID
  * (EF.ICCID coding). */
 static void last_notification(card *c, uint8_t *event, orsp_tlv *iccid)
@@ -3065,6 +3101,7 @@ int main(void)
 	    cmocka_unit_test(test_memory_reset),
 	    cmocka_unit_test(test_memory_reset_no_option),
 	    cmocka_unit_test(test_memory_reset_keeps_session),
+	    cmocka_unit_test(test_memory_reset_ends_session),
 	    cmocka_unit_test(test_server_address_refused),
 	    cmocka_unit_test(test_info2_rsp_capability_der),
 	    cmocka_unit_test(test_nickname_strict),

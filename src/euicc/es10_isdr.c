@@ -1092,6 +1092,15 @@ static void reset_session(orsp_euicc *e)
 	orsp_wipe(e->upp, sizeof(e->upp));
 }
 
+/* otSK.EUICC.ECKA kept for a retry (§5.7.5) freed and its otPK wiped: no later
+ * PrepareDownload gets it back. Whatever borrowed it (s.otsk, the unwrap) is gone first. */
+static void drop_kept_otsk(orsp_euicc *e)
+{
+	orsp_ec_free(e->kept_otsk);
+	e->kept_otsk = NULL;
+	orsp_wipe(e->kept_otpk, sizeof(e->kept_otpk));
+}
+
 /* A package whose installation, or whose result, could not be stored (the commit failed and
  * changed nothing; restore() took the stored state back): while the card still serves, the
  * session goes back to where PrepareDownload left it, the package and its unwrapping dropped,
@@ -1818,9 +1827,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		/* installed: the one-time key is done with (§3.1.3.3); the unwrap borrowed it */
 		orsp_bsp_unwrap_free(e->s.uw);
 		e->s.uw = NULL;
-		orsp_ec_free(e->kept_otsk);
-		e->kept_otsk = NULL;
-		orsp_wipe(e->kept_otpk, sizeof(e->kept_otpk));
+		drop_kept_otsk(e);
 	}
 	if (err) {
 		restore(e); /* not installed: the stored state is the truth */
@@ -2424,6 +2431,13 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 	if ((err = commit(e, recs, n))) {
 		restore(e);
 		return err;
+	}
+	/* profiles deleted: a download session in progress ends as a cancelled one does, and
+	 * the one-time key kept for a retry of its binding goes with it (RAM only), so that no
+	 * profile prepared before the reset is bound and installed after it */
+	if (n) {
+		reset_session(e);
+		drop_kept_otsk(e);
 	}
 	/* The USIM (and ISIM) go with the enabled profile only: a reset that keeps it leaves
 	 * the terminal's session on them as it is. */
