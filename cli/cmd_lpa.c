@@ -563,6 +563,10 @@ static int chip_reset(int argc, char **argv)
 		orsp_err_clear();
 		if (o.json)
 			json_ok_null(&o);
+		else if (o.reset & ORSP_LPA_RESET_DEFAULT_DP)
+			/* no profile deleted, the address reset: for resetDefaultSmdpAddress both
+			 * ok and nothingToDelete are success (SGP.22 §5.7.19) */
+			printf("reset done\n");
 		else
 			printf("nothing to reset\n");
 	} else if (e) {

@@ -2411,8 +2411,13 @@ static void test_memory_reset(void **state)
 	assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
 	assert_int_equal(f.value.len, strlen("other.host"));
 	assert_memory_equal(f.value.p, "other.host", f.value.len);
+	/* the address reset, no profile deleted: nothingToDelete, which for
+	 * resetDefaultSmdpAddress is success too (SGP.22 §5.7.19: ok only when a profile was
+	 * deleted); the new address stored */
+	int calls = c->st.calls;
 	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
-	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_int_equal(rsp_code(c, 0xBF34), 1);
+	assert_int_not_equal(c->st.calls, calls);
 	card_reopen(c);
 	assert_int_equal(es10_hex(c, "BF3C00"), 0x9000);
 	assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
@@ -2494,7 +2499,7 @@ static void test_memory_reset_keeps_session(void **state)
 	assert_int_equal(es10_hex(c, "BF3F0C800A6F746865722E686F7374"), 0x9000); /* other.host */
 	assert_int_equal(rsp_code(c, 0xBF3F), 0);
 	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
-	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_int_equal(rsp_code(c, 0xBF34), 1); /* no profile deleted, the address reset */
 	imsi_on_channel1(c, &sel, &rd);
 	assert_int_equal(sel, 0x9000);
 	assert_int_equal(rd, 0x9000);
@@ -2627,10 +2632,14 @@ static void test_memory_reset_notifications(void **state)
 	assert_true(has_profile(c, ICCID_A));
 	card_reopen(c);
 	assert_true(has_profile(c, ICCID_A));
-	/* resetDefaultSmdpAddress alone records nothing: it goes through */
+	/* resetDefaultSmdpAddress alone records nothing: it goes through (nothingToDelete:
+	 * no profile deleted) */
 	assert_int_equal(es10_hex(c, "BF3F0C800A6F746865722E686F7374"), 0x9000); /* other.host */
 	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
-	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_int_equal(rsp_code(c, 0xBF34), 1);
+	assert_int_equal(es10_hex(c, "BF3C00"), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
+	assert_int_equal(f.value.len, strlen(SMDP_ADDR));
 	/* one removed: the reset goes through and fills the list again */
 	assert_int_equal(es10_hex(c, "BF3003800101"), 0x9000);
 	assert_int_equal(rsp_code(c, 0xBF30), 0);

@@ -430,7 +430,9 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_set_default_dp(orsp_lpa_card *c, const char *f
 #define ORSP_LPA_RESET_OPERATIONAL 1u /* deleteOperationalProfiles */
 #define ORSP_LPA_RESET_TEST 2u        /* deleteFieldLoadedTestProfiles */
 #define ORSP_LPA_RESET_DEFAULT_DP 4u  /* resetDefaultSmdpAddress */
-/* eUICCMemoryReset; ORSP_E_NOT_FOUND when there was nothing to delete, ORSP_E_STATE for
+/* eUICCMemoryReset; ORSP_E_NOT_FOUND when there was nothing to delete (nothingToDelete: no
+ * profile deleted; with ORSP_LPA_RESET_DEFAULT_DP the address was reset all the same, SGP.22
+ * §5.7.19 making both answers success for it), ORSP_E_STATE for
  * catBusy ("the card is busy (catBusy)") and other refusals; the detail does not name the
  * operation (the caller's label does). */
 ORSP_MUST_CHECK orsp_err orsp_lpa_memory_reset(orsp_lpa_card *c, unsigned options);

@@ -2378,8 +2378,11 @@ static bool reset_deletes(const orsp_euicc_profile_rec *p, uint8_t opts)
 }
 
 /* eUICCMemoryReset (§5.7.19): resetOptions [2] BIT STRING { deleteOperationalProfiles(0),
- * deleteFieldLoadedTestProfiles(1), resetDefaultSmdpAddress(2) }; everything in one commit;
- * nothingToDelete when none of it changes anything. Each deleted profile raises the delete
+ * deleteFieldLoadedTestProfiles(1), resetDefaultSmdpAddress(2) }; everything in one commit.
+ * The answer says whether a profile was deleted: ok when at least one was, else
+ * nothingToDelete; the default SM-DP+ address is reset all the same, and "in this case, both
+ * ok and nothingToDelete responses indicate successful execution" (§5.7.19; until session 70
+ * a reset of the address alone answered ok). Each deleted profile raises the delete
  * notification its notificationConfigurationInfo asks for, as DeleteProfile does (the
  * operator learns that its profile is gone; SGP.22 v3 states it for this function); when they
  * do not all fit in the list, nothing is done (undefinedError), as for DeleteProfile. */
@@ -2427,7 +2430,7 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 		any = true;
 	}
 	if (!any)
-		return result(w, 0xBF34, 1); /* nothingToDelete */
+		return result(w, 0xBF34, 1); /* nothingToDelete, nothing to store */
 	if ((err = commit(e, recs, n))) {
 		restore(e);
 		return err;
@@ -2443,7 +2446,7 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 	 * the terminal's session on them as it is. */
 	if (enabled_gone && usim_sync(e))
 		orsp_err_clear();
-	return result(w, 0xBF34, 0);
+	return result(w, 0xBF34, n ? 0 : 1); /* ok: a profile deleted; else nothingToDelete */
 }
 
 orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
