@@ -510,6 +510,58 @@ static size_t listed_seqs(card *c, uint32_t tag, uint64_t *seqs, size_t cap)
 	return k;
 }
 
+/* The rsp module is EXTENSIBILITY IMPLIED: RetrieveNotificationsList and SetDefaultDpAddress
+ * take a later version's fields after their own (skipped, a constructed one too) and answer
+ * as without them (until session 70 both were undefinedError). Their known fields repeated or
+ * out of order are refused: test_malformed. */
+static void test_notifications_extensions_skipped(void **state)
+{
+	card *c = card_new();
+	uint64_t all[8], got[8];
+	size_t n;
+	char hex[96];
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	assert_int_equal(es10_hex(c, "BF2B00"), 0x9000);
+	n = listed_seqs(c, 0xBF2B, all, 8);
+	assert_int_equal(n, 2);
+	/* no searchCriteria, one extension: every notification. So too a [1] outside
+	 * searchCriteria (a filter sent without its [0]: a later version's field by its tag;
+	 * until session 70 undefinedError, as ListNotification's [0] was until session 69) */
+	static const char *const no_crit[] = {"BF2B028500", "BF2B03810101"};
+	for (size_t i = 0; i < sizeof(no_crit) / sizeof(no_crit[0]); i++) {
+		assert_int_equal(es10_hex(c, no_crit[i]), 0x9000);
+		assert_int_equal(listed_seqs(c, 0xBF2B, got, 8), n);
+		assert_memory_equal(got, all, n * sizeof(all[0]));
+	}
+	/* by event (install: the PIR), then a primitive and a constructed extension */
+	assert_int_equal(es10_hex(c, "BF2B10A0048102078085010AA505800101A000"), 0x9000);
+	assert_int_equal(listed_seqs(c, 0xBF2B, got, 8), 1);
+	assert_true(got[0] == all[0]);
+	/* by seqNumber, then an extension */
+	snprintf(hex, sizeof(hex), "BF2B07A00380010%X8500", (unsigned)all[1]);
+	assert_true(all[1] < 16);
+	assert_int_equal(es10_hex(c, hex), 0x9000);
+	assert_int_equal(listed_seqs(c, 0xBF2B, got, 8), 1);
+	assert_true(got[0] == all[1]);
+	card_free(c);
+}
+
+/* SetDefaultDpAddress "new.n", then a later version's field: taken and stored. */
+static void test_default_dp_extension_skipped(void **state)
+{
+	card *c = card_new();
+	(void)state;
+
+	assert_int_equal(es10_hex(c, "BF3F0D80056E65772E6EA504800201FF"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF3F), 0);
+	card_reopen(c);
+	check_default_dp(c, "new.n");
+	card_free(c);
+}
+
 /* Notifications are listed oldest first, by seqNumber, not by the slot they took: after the
  * PIR's was removed, the disable one takes its slot, and was listed before the enable one
  * that came first (the LPA sends them as listed). */
@@ -2682,10 +2734,14 @@ static void test_malformed(void **state)
 	    {"BF30028100", 0xBF30, 127},                     /* wrong tag */
 	    {"BF3003800201", 0, -1},                         /* length beyond the data */
 	    {"BF3F03810100", 0xBF3F, 127},                   /* SetDefaultDpAddress: wrong tag */
-	    {"BF41028000", 0xBF41, 5},                       /* CancelSession, no session */
-	    {"BF4100", 0xBF41, 5},                           /* no session, no transactionId */
-	    {"BF41058000810100", 0xBF41, 5},                 /* no session, reason given */
-	    {"BF21023000", 0xBF21, 127}, /* PrepareDownload: not its structure */
+	    /* its address again (primitive or constructed), or after a later version's field */
+	    {"BF3F0980056E65772E6E8000", 0xBF3F, 127},
+	    {"BF3F0980056E65772E6EA000", 0xBF3F, 127},
+	    {"BF3F09850080056E65772E6E", 0xBF3F, 127},
+	    {"BF41028000", 0xBF41, 5},       /* CancelSession, no session */
+	    {"BF4100", 0xBF41, 5},           /* no session, no transactionId */
+	    {"BF41058000810100", 0xBF41, 5}, /* no session, reason given */
+	    {"BF21023000", 0xBF21, 127},     /* PrepareDownload: not its structure */
 	    /* AuthenticateServer cut short before, at and after euiccCiPKIdToBeUsed: 127, and
 	     * nothing read of the fields that are not there (valgrind: no uninitialised read) */
 	    {"BF3800", 0xBF38, 127},
@@ -2709,11 +2765,16 @@ static void test_malformed(void **state)
 	    {"BF2804810208FF", 0xBF28, 127},     /* 8 unused bits */
 	    {"BF2804810207C0", 0xBF28, 127},     /* install, enable in a set unused bit */
 	    {"BF2804810204F1", 0xBF28, 127},     /* four events, a set unused bit */
-	    {"BF2B03810101", 0xBF2B, 127},       /* RetrieveNotificationsList: no [0] */
 	    {"BF2B02A000", 0xBF2B, 127},         /* empty searchCriteria */
 	    {"BF2B04A0028200", 0xBF2B, 127},     /* unknown criterion */
 	    {"BF2B05A003810100", 0xBF2B, 127},   /* an empty NotificationEvent */
-	    {"BF2B06A00281008000", 0xBF2B, 127}, /* bytes after searchCriteria */
+	    {"BF2B06A00281008000", 0xBF2B, 127}, /* an empty event, [0] again after it */
+	    /* searchCriteria again after it (80: [0] in the primitive form), twice, or after a
+	     * later version's field: no extension, undefinedError */
+	    {"BF2B08A004810204F08000", 0xBF2B, 127},
+	    {"BF2B0CA004810204F0A004810204F0", 0xBF2B, 127},
+	    {"BF2B088500A004810204F0", 0xBF2B, 127},
+	    {"BF2B08A004810204F08501", 0, -1},   /* an extension cut short */
 	    {"BF2B06A004810207C0", 0xBF2B, 127}, /* a set unused bit */
 	    /* eUICCMemoryReset: resetOptions {07 20} is bit 0 (clear) and a set unused bit
 	     * where resetDefaultSmdpAddress would be; {07 C0}: deleteOperationalProfiles and
@@ -3080,6 +3141,8 @@ int main(void)
 	    cmocka_unit_test(test_download_brainpool),
 	    cmocka_unit_test(test_notifications),
 	    cmocka_unit_test(test_notifications_in_order),
+	    cmocka_unit_test(test_notifications_extensions_skipped),
+	    cmocka_unit_test(test_default_dp_extension_skipped),
 	    cmocka_unit_test(test_notifications_full),
 	    cmocka_unit_test(test_download_needs_room),
 	    cmocka_unit_test(test_notification_addresses),

@@ -2237,6 +2237,7 @@ static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_
 {
 	size_t order[ORSP_EUICC_MAX_NOTIFICATIONS];
 	orsp_tlv crit, c;
+	orsp_reader r;
 	uint64_t seq = 0;
 	bool by_seq = false;
 	uint8_t filter = 0;
@@ -2244,16 +2245,21 @@ static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_
 	orsp_der_mark m, l;
 
 	/* { searchCriteria [0] CHOICE { seqNumber [0], profileManagementOperation [1] }
-	 * OPTIONAL }: anything else is undefinedError, not "every notification" */
-	if (req->value.len) {
-		if (orsp_der_parse_one(req->value, &crit) || crit.tag != 0xA0 ||
-		    orsp_der_parse_one(crit.value, &c))
+	 * OPTIONAL }: a searchCriteria that is neither is undefinedError, not "every
+	 * notification"; a later version's fields after it are skipped (until session 70 they
+	 * were undefinedError), searchCriteria again is not one */
+	orsp_reader_init(&r, req->value.p, req->value.len);
+	if (orsp_der_expect(&r, 0xA0, &crit) == ORSP_OK) {
+		if (orsp_der_parse_one(crit.value, &c))
 			return list_error(w, 0xBF2B, 127);
 		if (c.tag == 0x80 && !orsp_der_uint(c.value, &seq))
 			by_seq = true;
 		else if (c.tag != 0x81 || !event_filter(&c, &filter))
 			return list_error(w, 0xBF2B, 127);
 	}
+	if (orsp_der_skip_extensions(&r, (const uint32_t[]){0xA0}, 1, REQ_DEPTH))
+		return list_error(w, 0xBF2B, 127);
+	orsp_err_clear();
 	m = orsp_der_begin(w, 0xBF2B);
 	l = orsp_der_begin(w, 0xA0);
 	for (size_t k = 0, n_used = notif_order(e, order); k < n_used; k++) {
@@ -2563,8 +2569,9 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		/* a host name by the rule provisioning, the LPA and the SM-DP+ apply
 		 * (orsp_fqdn_check: at most 253 letters, digits, '-' and '.', so no NUL and nothing
 		 * that is not UTF-8), or empty: no default address. Anything else is
-		 * undefinedError, the address unchanged and nothing committed, never cut. */
-		if (orsp_der_parse_one(t.value, &f) || f.tag != 0x80 ||
+		 * undefinedError, the address unchanged and nothing committed, never cut. A later
+		 * version's fields after it are skipped (until session 70 undefinedError). */
+		if (!one_field(t.value, 0x80, &f) ||
 		    (f.value.len && orsp_fqdn_check((const char *)f.value.p, f.value.len))) {
 			orsp_err_clear();
 			return result(w, 0xBF3F, 127);
