@@ -1041,6 +1041,18 @@ static void test_provider(void **state)
 	assert_null(s);
 }
 
+/* A store created on p holding "a" = value, its files copied to side. */
+static void provider_store_copied(const orsp_seal_provider *p, const char *value, const char *side)
+{
+	orsp_seal *s = NULL;
+
+	assert_int_equal(orsp_seal_create_with(dir, p), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, p, &s), ORSP_OK);
+	put(s, "a", value);
+	orsp_seal_close(s);
+	files_copy(side, false);
+}
+
 /* The provider's counter is out of the directory's reach: the store's files put back as they
  * were (the whole store: a provider's has no counter file to put back with them) are refused,
  * and so is a destroyed store's, put back over the one created after it on the same
@@ -1055,11 +1067,7 @@ static void test_provider_rollback(void **state)
 
 	snprintf(side, sizeof(side), "%.1000s.old", dir);
 	snprintf(gone, sizeof(gone), "%.1000s.gone", dir);
-	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
-	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
-	put(s, "a", "old");
-	orsp_seal_close(s);
-	files_copy(side, false);
+	provider_store_copied(&p, "old", side);
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
 	put(s, "a", "new");
 	put(s, "b", "more");
@@ -1071,7 +1079,7 @@ static void test_provider_rollback(void **state)
 	assert_null(s);
 	assert_true(m.counter == 1004); /* not set back to the manifest's */
 	assert_int_equal(m.advances, 4);
-	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_OK);
 
 	/* a store destroyed, another created on the same provider: the first one's last
 	 * manifest is older than the new one's first */
@@ -1080,11 +1088,81 @@ static void test_provider_rollback(void **state)
 	put(s, "a", "destroyed");
 	orsp_seal_close(s);
 	files_copy(gone, false);
-	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_OK);
 	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
 	files_copy(gone, true);
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
 	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+}
+
+/* A destroyed store's copy put back before any other store is created on its provider: destroy
+ * advanced the provider's counter past it (twice: a copy may be one ahead), so it is a rollback
+ * (it opened until session 70). A failed advance removes nothing; the store's kind and the
+ * provider's must match, as for open. orsp_seal_destroy_empty advances it too. */
+static void test_provider_destroy_rollback(void **state)
+{
+	char side[1100];
+	orsp_seal *s = NULL;
+	mem_prov m;
+	orsp_seal_provider p = mem_provider(&m, 1000);
+	struct stat st;
+	(void)state;
+
+	snprintf(side, sizeof(side), "%.1000s.copy", dir);
+	provider_store_copied(&p, "kept", side);
+	/* without the provider, or with it for a store of the file provider: refused */
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_E_USAGE);
+	assert_int_equal(orsp_seal_destroy_keep_dir(dir), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "orsp_seal_destroy_with"));
+	/* the advance fails: reported, nothing removed, the store opens as before */
+	m.fail = "advance";
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_E_STORAGE);
+	m.fail = NULL;
+	assert_true(m.counter == 1002);
+	assert_int_equal(stat(in("manifest"), &st), 0);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "kept");
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_OK);
+	assert_true(m.counter == 1004);
+	assert_int_not_equal(stat(dir, &st), 0);
+	/* the copy put back: behind the counter */
+	assert_true(mkdir(dir, 0700) == 0);
+	files_copy(side, true);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+	assert_null(s);
+	/* destroyed with its manifest one ahead of the counter (a commit cut before its
+	 * advance): one advance would leave the copy at the counter; it is behind it */
+	m.counter = 1001;
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_OK);
+	assert_true(m.counter == 1003);
+	assert_true(mkdir(dir, 0700) == 0);
+	files_copy(side, true);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_OK);
+
+	/* orsp_seal_destroy_empty on a provider's store */
+	snprintf(side, sizeof(side), "%.1000s.empty", dir);
+	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_OK);
+	files_copy(side, false);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	uint64_t before = m.counter;
+	assert_int_equal(orsp_seal_destroy_empty(s, false), ORSP_OK);
+	assert_true(m.counter == before + 2);
+	assert_true(mkdir(dir, 0700) == 0);
+	files_copy(side, true);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_OK);
+
+	/* a store of the file provider is not destroyed with a provider */
+	create_with("a", "alpha");
+	before = m.counter;
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_E_USAGE);
+	assert_true(m.counter == before);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 }
 
 static orsp_err fail_at(const char *point, void *arg);
@@ -1295,10 +1373,16 @@ static void test_counter_wrap(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "rollback"));
 	assert_int_equal(m.advances, 1);
 	assert_true(m.counter == UINT64_MAX);
-	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	/* nor is it destroyed: its counter cannot be advanced past it; nothing removed */
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "at its end"));
+	assert_int_equal(m.advances, 1);
+	m.counter = UINT64_MAX - 2;
+	assert_int_equal(orsp_seal_destroy_with(dir, &p), ORSP_OK);
+	assert_true(m.counter == UINT64_MAX);
 	/* no store is created on a counter at its end (its first manifest would be at 0) */
 	assert_int_equal(orsp_seal_create_with(dir, &p), ORSP_E_STATE);
-	assert_int_equal(m.advances, 1);
+	assert_int_equal(m.advances, 3);
 	/* the file provider: refused, the counter file left as it was */
 	assert_int_equal(orsp_seal_create(dir), ORSP_OK); /* manifest at counter 0 */
 	f = fopen(in("counter"), "wb");
@@ -2402,6 +2486,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_file_owner_mode, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
 	    cmocka_unit_test_setup(test_provider_rollback, setup),
+	    cmocka_unit_test_setup(test_provider_destroy_rollback, setup),
 	    cmocka_unit_test_setup(test_provider_crash, setup),
 	    cmocka_unit_test_setup(test_provider_kind, setup),
 	    cmocka_unit_test_setup(test_counter_wrap, setup),

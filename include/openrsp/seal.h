@@ -129,10 +129,22 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy(const char *dir);
 /* The same, leaving dir itself (one the caller did not make, with the owner, mode or ACL its
  * administrator gave it). */
 ORSP_MUST_CHECK orsp_err orsp_seal_destroy_keep_dir(const char *dir);
+/* orsp_seal_destroy for a store created with provider (orsp_seal_create_with), which the two
+ * above refuse (ORSP_E_USAGE, nothing removed), as this one refuses a store of the file
+ * provider's. Under the lock, before anything is removed, the provider's counter is advanced
+ * twice (counter_read's c to c + 2): a copy of the store taken before (a backup, whose
+ * manifest is at most one ahead of the counter) is then a rollback open refuses. An error of
+ * the provider, or a counter too near 2^64 - 1 to advance (ORSP_E_STATE), is returned with
+ * nothing removed; the counter may have moved on by one, so the store may no longer open, and
+ * a later call removes it. With no manifest that reads (a half-made store) the counter is
+ * advanced all the same. The provider is not kept and its close() is not called. */
+ORSP_MUST_CHECK orsp_err orsp_seal_destroy_with(const char *dir,
+                                                const orsp_seal_provider *provider);
 /* The same for the store s has open, under the lock s holds (no other opener can come in
  * between), and only while it holds no record: else ORSP_E_STATE and nothing is removed (a
- * store another process provisioned meanwhile is never taken away). s is closed in every
- * case; dir is removed too unless keep_dir, and only if nothing else is left in it. */
+ * store another process provisioned meanwhile is never taken away). A store on a provider of
+ * the caller's has its counter advanced first, as orsp_seal_destroy_with does. s is closed in
+ * every case; dir is removed too unless keep_dir, and only if nothing else is left in it. */
 ORSP_MUST_CHECK orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir);
 
 /* Replace the n records (distinct names; data NULL: delete, absent already is fine) all

@@ -1468,12 +1468,92 @@ static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove
 	return e;
 }
 
-static orsp_err destroy(const char *dir, bool remove_dir)
+/* The first bytes of dir's manifest: *kind 'P' for a store created with a provider of the
+ * caller's ("OSEALMP1"), 'F' for the file provider's ("OSEALMF1"), 0 for none that reads
+ * (absent, damaged: destroy removes it whatever it is). */
+static void manifest_kind(const char *dir, char *kind)
+{
+	uint8_t magic[MAGIC_LEN];
+	char path[PATH_CAP];
+	struct stat st;
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	*kind = 0;
+	if (path_of(path, dir, "manifest") != ORSP_OK ||
+	    open_regular(path, ORSP_E_VERIFY, &fd, &st) != ORSP_OK) {
+		orsp_err_clear();
+		return;
+	}
+	while (got < MAGIC_LEN &&
+	       ((r = read(fd, magic + got, MAGIC_LEN - got)) > 0 || (r < 0 && errno == EINTR)))
+		got += r > 0 ? (size_t)r : 0;
+	close(fd);
+	if (got == MAGIC_LEN && memcmp(magic, mp_magic, MAGIC_LEN) == 0)
+		*kind = 'P';
+	else if (got == MAGIC_LEN && memcmp(magic, mf_magic, MAGIC_LEN) == 0)
+		*kind = 'F';
+}
+
+/* The provider's counter advanced twice, to c + 2 (c: what it reads now), before a store on
+ * it is removed: the manifest of any copy of it is then behind the counter, a rollback open
+ * refuses. Twice, as a copy may hold a manifest one ahead (a commit cut before its advance,
+ * which open completes). Advancing first, removing after: a failed advance has removed
+ * nothing (the store is whole, to be destroyed again); once the counter is past it, a removal
+ * that fails leaves a store no open takes, where removing first and then failing to advance
+ * would leave every copy of the store as good as the original, and nothing to retry on. */
+static orsp_err advance_past(const orsp_seal_provider *p, const char *dir)
+{
+	uint64_t c = 0;
+	orsp_err e;
+
+	if ((e = p->counter_read(p->user, &c)) != ORSP_OK)
+		return e;
+	if (c > UINT64_MAX - 2)
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s: the provider's counter is at its end: it cannot be advanced "
+		                 "past the store, which is not removed",
+		                 dir);
+	for (uint64_t i = 1; i <= 2; i++)
+		if ((e = hook("destroy: counter advance")) != ORSP_OK ||
+		    (e = p->counter_advance(p->user, c + i)) != ORSP_OK)
+			return e;
+	return ORSP_OK;
+}
+
+/* Under the store's lock: the store and the provider destroy was given are of one kind, as
+ * open requires, and a provider's counter advanced past the store (advance_past). */
+static orsp_err destroy_prepare(const char *dir, const orsp_seal_provider *provider)
+{
+	char kind;
+
+	manifest_kind(dir, &kind);
+	if (kind == 'P' && !provider)
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "%s: the sealed store was created with a key and counter provider: "
+		    "destroy it with that provider (orsp_seal_destroy_with), which "
+		    "advances its counter so that no copy of the store opens again",
+		    dir);
+	if (kind == 'F' && provider)
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "%s: the sealed store keeps its counter in a file (created without "
+		    "a provider): destroy it without one",
+		    dir);
+	return provider ? advance_past(provider, dir) : ORSP_OK;
+}
+
+static orsp_err destroy(const char *dir, bool remove_dir, const orsp_seal_provider *provider)
 {
 	char path[PATH_CAP];
 	orsp_err e;
 	int lock_fd;
 	DIR *d;
+
+	if (!provider_ok(provider))
+		return orsp_errf(ORSP_E_USAGE, "sealed store: a provider without a callback");
 
 	if (!dir || !dir[0] || strlen(dir) >= PATH_CAP - 32)
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad directory");
@@ -1491,6 +1571,11 @@ static orsp_err destroy(const char *dir, bool remove_dir)
 		closedir(d);
 		return e;
 	}
+	if ((e = destroy_prepare(dir, provider)) != ORSP_OK) {
+		closedir(d);
+		close(lock_fd);
+		return e;
+	}
 	return destroy_locked(dir, d, lock_fd, remove_dir);
 }
 
@@ -1505,6 +1590,12 @@ orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir)
 	if (s->n != 0 || s->dead || s->lock_fd < 0) {
 		e = orsp_errf(ORSP_E_STATE, "%s: the sealed store holds records: not removed",
 		              s->dir);
+		orsp_seal_close(s);
+		return e;
+	}
+	/* a store on a provider of the caller's: its counter past the store first, as destroy
+	 * does (advance_past); nothing removed when that fails */
+	if (s->provided && (e = advance_past(&s->prov, s->dir)) != ORSP_OK) {
 		orsp_seal_close(s);
 		return e;
 	}
@@ -1525,10 +1616,15 @@ orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir)
 
 orsp_err orsp_seal_destroy(const char *dir)
 {
-	return destroy(dir, true);
+	return destroy(dir, true, NULL);
 }
 
 orsp_err orsp_seal_destroy_keep_dir(const char *dir)
 {
-	return destroy(dir, false);
+	return destroy(dir, false, NULL);
+}
+
+orsp_err orsp_seal_destroy_with(const char *dir, const orsp_seal_provider *provider)
+{
+	return destroy(dir, true, provider);
 }
