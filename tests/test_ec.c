@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "../src/crypto/ec_internal.h" /* orsp__ec_curve_query, orsp__ec_pkey */
 #include "certmint.h"
 #include "openrsp/crypto.h"
 
@@ -1269,10 +1270,107 @@ static void test_usage_errors(void **state)
 	orsp_ec_free(NULL);
 }
 
+/* a failed assertion returns before the test's own test_ossl_fail_at(0) */
+static int ossl_alloc_back(void **state)
+{
+	(void)state;
+	test_ossl_fail_at(0);
+	return 0;
+}
+
+/* OpenSSL's answer to "which curve" needs memory (a BN_CTX): a query that failed for want
+ * of it was "not on P-256 or brainpoolP256r1", a policy refusal of a key on P-256. */
+static void test_curve_query_out_of_memory(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < ORSP_ARRAY_LEN(both_curves); c++) {
+		orsp_ec_key *k = NULL, *pub = NULL;
+		orsp_curve cv = both_curves[c];
+		assert_int_equal(orsp_ec_generate(both_curves[c], &k), ORSP_OK);
+		EVP_PKEY *pk = orsp__ec_pkey(k);
+
+		test_ossl_fail_at(1);
+		assert_int_equal(orsp__ec_curve_query(pk, &cv), ORSP_E_RESOURCE);
+		assert_string_equal(orsp_err_detail(),
+		                    "out of memory while reading the key's curve");
+		assert_int_equal(cv, ORSP_CURVE_NONE);
+		assert_int_equal(orsp__ec_wrap_public(pk, &pub), ORSP_E_RESOURCE);
+		assert_null(pub);
+		test_ossl_fail_at(0);
+		assert_int_equal(ERR_peek_error(), 0);
+
+		assert_int_equal(orsp__ec_curve_query(pk, &cv), ORSP_OK);
+		assert_int_equal(cv, both_curves[c]);
+		orsp_ec_free(k);
+	}
+}
+
+/* A CI certificate on each curve added to a store with the Nth of OpenSSL's allocations
+ * failing, from the first on: the profile check asks OpenSSL for the curve of its key,
+ * whose failure was "not on P-256 or brainpoolP256r1". Until the curve's query is met (some
+ * allocations fail earlier, in other checks). */
+static void test_cert_curve_out_of_memory(void **state)
+{
+	(void)state;
+	static const char *const ci[] = {"sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der",
+	                                 "sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der"};
+
+	for (size_t c = 0; c < ORSP_ARRAY_LEN(ci); c++) {
+		bool met = false;
+		for (unsigned at = 1; !met; at++) {
+			orsp_cert *cert = test_load_cert(ci[c]);
+			orsp_ci_store *s = NULL;
+			assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
+			test_ossl_fail_at(at);
+			orsp_err e = orsp_ci_store_add(s, cert);
+			test_ossl_fail_at(0);
+			if (e == ORSP_OK || strstr(orsp_err_detail(), "not on P-256"))
+				fail_msg("%s, allocation #%u failing: %d %s", ci[c], at, (int)e,
+				         orsp_err_detail());
+			met = strstr(orsp_err_detail(),
+			             "out of memory while reading the key's curve");
+			orsp_ci_store_free(s);
+			orsp_cert_free(cert);
+		}
+	}
+}
+
+/* orsp_ec_load_private with the Nth of OpenSSL's allocations failing, for every N until it
+ * loads: never the policy refusal of the curve (the key is on P-256). */
+static void test_load_private_out_of_memory(void **state)
+{
+	(void)state;
+	EVP_PKEY *pk = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
+	unsigned char *der = NULL;
+	int n = i2d_PrivateKey(pk, &der);
+	orsp_err e = ORSP_E_RESOURCE;
+	unsigned at;
+
+	assert_true(n > 0);
+	for (at = 1; e != ORSP_OK; at++) {
+		orsp_ec_key *k = NULL;
+		test_ossl_fail_at(at);
+		e = orsp_ec_load_private(der, (size_t)n, &k);
+		test_ossl_fail_at(0);
+		if (e == ORSP_E_POLICY || strstr(orsp_err_detail(), "no private part"))
+			fail_msg("allocation #%u failing: %s", at, orsp_err_detail());
+		orsp_ec_free(k);
+	}
+	assert_true(at > 10);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+}
+
 int main(void)
 {
+	/* before OpenSSL's first allocation, or it refuses */
+	if (!test_ossl_alloc_install())
+		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_curve_name),
+	    cmocka_unit_test_teardown(test_curve_query_out_of_memory, ossl_alloc_back),
+	    cmocka_unit_test_teardown(test_load_private_out_of_memory, ossl_alloc_back),
+	    cmocka_unit_test_teardown(test_cert_curve_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test(test_sign_verify_round_trip),
 	    cmocka_unit_test(test_verify_range),
 	    cmocka_unit_test(test_openssl_interop),

@@ -5172,6 +5172,38 @@ static void test_encode_out_of_memory(void **state)
 	orsp_pkg_free(pkg);
 }
 
+/* asn1c answers RC_FAIL both for bytes it cannot decode and for a calloc that failed; a
+ * package that decodes was called "does not decode as a ProfileElement" when one of the
+ * codec's allocations failed. Each calloc of the decode fails in turn: every failure is
+ * ORSP_E_RESOURCE, and the counter of the wiping allocator says which came from asn1c. */
+static void test_decode_out_of_memory(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	uint8_t *b = test_read_vector(V7, &n);
+	orsp_pkg *pkg = NULL;
+	unsigned codec = 0;
+	orsp_err e = ORSP_E_RESOURCE;
+
+	for (unsigned at = 1; e != ORSP_OK; at++) {
+		unsigned long failed = orsp_wipe_alloc_failures();
+		calloc_fail_at = at;
+		e = orsp_pkg_decode(b, n, &pkg);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(calloc_fail_at, 0);
+		if (e != ORSP_E_RESOURCE)
+			fail_msg("calloc #%u failing: %s", at, orsp_err_detail());
+		assert_detail_has("out of memory");
+		assert_null(pkg);
+		codec += orsp_wipe_alloc_failures() != failed;
+	}
+	calloc_fail_at = 0;
+	assert_true(codec > 10); /* the codec's own callocs were reached, one per node */
+	orsp_pkg_free(pkg);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -5223,6 +5255,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_gfm_paths),
 	    cmocka_unit_test(test_validate_gfm_identity),
 	    cmocka_unit_test(test_encode_out_of_memory),
+	    cmocka_unit_test(test_decode_out_of_memory),
 	    cmocka_unit_test(test_decode_malformed),
 	    cmocka_unit_test(test_decode_value_forms),
 	    cmocka_unit_test(test_decode_constraints),

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/conf.h>
@@ -994,6 +995,44 @@ static void test_template_checks(void **state)
 	orsp_ec_free(k);
 }
 
+/* orsp_cert_oid_ok is its own syntax, never looser than OpenSSL's (which it also asked, by
+ * OBJ_txt2obj, whose NULL for a failed allocation made a good OID "not a valid
+ * dotted-decimal OID"): a good OID stays good with OpenSSL out of memory, and an issue with a
+ * registeredID never calls it bad then. */
+static void test_oid_out_of_memory(void **state)
+{
+	static const struct {
+		const char *oid;
+		bool ok;
+	} oids[] = {{"2.999.10", true},
+	            {"1.39.7", true},
+	            {"0.0", true},
+	            {"2.100.3", true},
+	            {"1.3.6.1.4.1.99999.123456789012345678901234567890", true},
+	            {"2.18446744073709551616.1", true},
+	            {"2..1", false},
+	            {"02.1", false},
+	            {"1.40", false},
+	            {"3.1", false},
+	            {"2.-1", false},
+	            {"2.1 ", false},
+	            {"2.1+", false}};
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(oids); i++) {
+		ASN1_OBJECT *o = OBJ_txt2obj(oids[i].oid, 1);
+		ERR_clear_error();
+		if (oids[i].ok)
+			assert_non_null(o);
+		ASN1_OBJECT_free(o);
+		assert_int_equal(orsp_cert_oid_ok(oids[i].oid), oids[i].ok);
+		test_ossl_fail_at(1);
+		bool ok_oom = orsp_cert_oid_ok(oids[i].oid);
+		test_ossl_fail_at(0);
+		assert_int_equal(ok_oom, oids[i].ok);
+	}
+}
+
 /* The role defaults, as SGP.22 v2 lists them (docs/pki.md). */
 static void test_template_defaults(void **state)
 {
@@ -1120,20 +1159,17 @@ static void test_save(void **state)
 
 int main(void)
 {
+	/* before OpenSSL's first allocation, or it refuses */
+	if (!test_ossl_alloc_install())
+		return 1;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_eid_check),
-	    cmocka_unit_test(test_eid_generate),
-	    cmocka_unit_test(test_hierarchy_verifies),
-	    cmocka_unit_test(test_long_validity),
-	    cmocka_unit_test(test_eid_outside_range),
-	    cmocka_unit_test(test_wrong_issuer_key),
-	    cmocka_unit_test(test_permitted_eins),
-	    cmocka_unit_test(test_crl_urls),
-	    cmocka_unit_test(test_profile_matches_sgp26),
-	    cmocka_unit_test(test_issue_under_sgp26),
-	    cmocka_unit_test(test_template_checks),
-	    cmocka_unit_test(test_template_defaults),
-	    cmocka_unit_test(test_save),
+	    cmocka_unit_test(test_oid_out_of_memory), cmocka_unit_test(test_eid_check),
+	    cmocka_unit_test(test_eid_generate),      cmocka_unit_test(test_hierarchy_verifies),
+	    cmocka_unit_test(test_long_validity),     cmocka_unit_test(test_eid_outside_range),
+	    cmocka_unit_test(test_wrong_issuer_key),  cmocka_unit_test(test_permitted_eins),
+	    cmocka_unit_test(test_crl_urls),          cmocka_unit_test(test_profile_matches_sgp26),
+	    cmocka_unit_test(test_issue_under_sgp26), cmocka_unit_test(test_template_checks),
+	    cmocka_unit_test(test_template_defaults), cmocka_unit_test(test_save),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

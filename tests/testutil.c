@@ -2,6 +2,8 @@
 
 #include "openrsp/crypto.h"
 
+#include <openssl/crypto.h>
+
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -372,4 +374,48 @@ void test_stderr_back(int saved)
 	fflush(stderr);
 	assert_int_equal(dup2(saved, 2), 2);
 	close(saved);
+}
+
+/* n: the allocation that fails next (1), 0 for none; once at 1 it stays. */
+static _Atomic unsigned ossl_fail_at;
+
+static bool ossl_fails(void)
+{
+	unsigned n = atomic_load(&ossl_fail_at);
+	if (n == 0)
+		return false;
+	if (n > 1)
+		atomic_store(&ossl_fail_at, n - 1);
+	return n == 1;
+}
+
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return ossl_fails() ? NULL : malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return ossl_fails() ? NULL : realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+bool test_ossl_alloc_install(void)
+{
+	return CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) == 1;
+}
+
+void test_ossl_fail_at(unsigned n)
+{
+	atomic_store(&ossl_fail_at, n);
 }

@@ -38,6 +38,12 @@ const char *test_vector_path(const char *rel);
 struct orsp_ec_key *test_load_key(const char *rel);
 struct orsp_cert *test_load_cert(const char *rel);
 
+/* OpenSSL's allocations made to fail: test_ossl_alloc_install() in main, before OpenSSL's
+ * first allocation (false when too late), then test_ossl_fail_at(n): the nth allocation of
+ * OpenSSL's from then on fails, and every later one, until test_ossl_fail_at(0). */
+bool test_ossl_alloc_install(void);
+void test_ossl_fail_at(unsigned n);
+
 /* A fresh empty directory under $ORSP_TEST_TMP (or /tmp) for this test; static buffer. */
 const char *test_tmpdir(const char *name);
 /* Standard error into a file of its own (path in logpath: stderr in test_tmpdir(name)) while

@@ -299,6 +299,10 @@ void *orsp_wipe_malloc(size_t n);
 void *orsp_wipe_calloc(size_t nmemb, size_t size);
 void *orsp_wipe_realloc(void *p, size_t n);
 void orsp_wipe_free(void *p);
+/* How many of the calls above failed in this thread so far (a size of 0 answered NULL is no
+ * failure): a decoder that cannot tell bad input from a failed allocation (asn1c answers
+ * RC_FAIL for both) is read before and after, an increase being ORSP_E_RESOURCE. */
+unsigned long orsp_wipe_alloc_failures(void);
 
 #define ORSP_SECRET_MAX 64
 /* Key material (K, OPc, TOPc, session keys, shared secrets, KEKs). Wipe with

@@ -26,24 +26,41 @@ void orsp_wipe_free(void *p)
 	}
 }
 
+/* This thread's failed allocations: asn1c answers RC_FAIL for bad input and for a failed
+ * calloc alike, and its caller tells them apart by this count. A size of 0 may be answered
+ * NULL without a failure. */
+static _Thread_local unsigned long wipe_alloc_failed;
+
+static void *counted(void *p, size_t n)
+{
+	if (!p && n)
+		wipe_alloc_failed++;
+	return p;
+}
+
+unsigned long orsp_wipe_alloc_failures(void)
+{
+	return wipe_alloc_failed;
+}
+
 void *orsp_wipe_malloc(size_t n)
 {
-	return malloc(n);
+	return counted(malloc(n), n);
 }
 
 void *orsp_wipe_calloc(size_t nmemb, size_t size)
 {
-	return calloc(nmemb, size);
+	return counted(calloc(nmemb, size), nmemb && size);
 }
 
 void *orsp_wipe_realloc(void *p, size_t n)
 {
 	if (!p)
-		return malloc(n);
+		return counted(malloc(n), n);
 	/* never in place: realloc would free the old block, or its tail, unwiped. Size 0 gets a
 	 * block of 1 (glibc's realloc would free p and return NULL, which a caller could take
 	 * for a failure that left p alive). */
-	void *q = malloc(n ? n : 1);
+	void *q = counted(malloc(n ? n : 1), 1);
 	if (!q)
 		return NULL;
 	size_t old = malloc_usable_size(p);

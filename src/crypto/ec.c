@@ -77,33 +77,65 @@ const char *orsp_curve_name(orsp_curve c)
 	return ci ? ci->name : "unknown curve";
 }
 
-orsp_curve orsp__ec_curve_of_pkey(const EVP_PKEY *pk)
+/* Whether OpenSSL's error queue holds an allocation failure; the queue cleared. */
+static bool queue_oom(void)
+{
+	bool oom = false;
+	unsigned long why;
+
+	while ((why = ERR_get_error()) != 0)
+		oom |= ERR_GET_REASON(why) == ERR_R_MALLOC_FAILURE;
+	return oom;
+}
+
+/* A query of OpenSSL's that failed: out of memory when its error queue says so, else a
+ * failure of the library (never the key's curve: it is not known). Queue cleared. */
+static orsp_err query_fail(void)
+{
+	bool oom = queue_oom();
+
+	return orsp_errf(oom ? ORSP_E_RESOURCE : ORSP_E_CRYPTO,
+	                 oom ? "out of memory while reading the key's curve"
+	                     : "OpenSSL cannot read the key's curve");
+}
+
+orsp_err orsp__ec_curve_query(const EVP_PKEY *pk, orsp_curve *out)
 {
 	char name[80];
 	size_t len = 0;
 	int nid;
 
-	if (!pk || !EVP_PKEY_is_a(pk, "EC"))
-		return ORSP_CURVE_NONE;
+	*out = ORSP_CURVE_NONE;
+	/* EVP_PKEY_is_a answers "no" when it cannot copy the name it looks up (out of memory,
+	 * nothing on the error queue): the base id, read without allocating, is asked first */
+	if (!pk || (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC && !EVP_PKEY_is_a(pk, "EC")))
+		return ORSP_OK;
 	/* OpenSSL 3 also names the group of a key with explicit parameters when they match a
-	 * built-in curve; only the named-curve encoding is accepted. */
+	 * built-in curve; only the named-curve encoding is accepted. Either query failing says
+	 * nothing of the curve (the provider's answer needs memory, a BN_CTX among it). */
 	if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_EC_ENCODING, name, sizeof(name),
-	                                   &len) != 1 ||
-	    strcmp(name, OSSL_PKEY_EC_ENCODING_GROUP) != 0) {
-		ERR_clear_error();
-		return ORSP_CURVE_NONE;
-	}
-	if (EVP_PKEY_get_group_name(pk, name, sizeof(name), &len) != 1) {
-		ERR_clear_error();
-		return ORSP_CURVE_NONE;
-	}
+	                                   &len) != 1)
+		return query_fail();
+	if (strcmp(name, OSSL_PKEY_EC_ENCODING_GROUP) != 0)
+		return ORSP_OK;
+	if (EVP_PKEY_get_group_name(pk, name, sizeof(name), &len) != 1)
+		return query_fail();
 	nid = OBJ_sn2nid(name);
 	if (nid == NID_undef)
 		nid = EC_curve_nist2nid(name);
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(curves); i++)
 		if (curves[i].nid == nid)
-			return curves[i].curve;
-	return ORSP_CURVE_NONE;
+			*out = curves[i].curve;
+	return ORSP_OK;
+}
+
+orsp_curve orsp__ec_curve_of_pkey(const EVP_PKEY *pk)
+{
+	orsp_curve cv;
+
+	if (orsp__ec_curve_query(pk, &cv))
+		return ORSP_CURVE_NONE;
+	return cv;
 }
 
 EVP_PKEY *orsp__ec_pkey(const orsp_ec_key *k)
@@ -138,14 +170,18 @@ static orsp_err no_private(const orsp_ec_key *k, const char *what)
 	return orsp_errf(ORSP_E_USAGE, "%s needs a private key", what);
 }
 
-static bool pkey_has_private(const EVP_PKEY *pk)
+orsp_err orsp__ec_pkey_has_private(const EVP_PKEY *pk, bool *has)
 {
 	BIGNUM *d = NULL;
-	bool ok = EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 && d != NULL;
 
+	ERR_clear_error(); /* what the queue says below is this query's */
+	*has = EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 && d != NULL;
 	BN_clear_free(d);
+	/* a public key answers 0 too, with nothing of memory on the queue */
+	if (!*has && queue_oom())
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory while reading the private key");
 	ERR_clear_error();
-	return ok;
+	return ORSP_OK;
 }
 
 /* A key on `curve`: takes ownership of pk (freed on failure). ORSP_E_POLICY for a curve
@@ -174,12 +210,27 @@ static orsp_err wrap_as(EVP_PKEY *pk, orsp_curve curve, bool priv, orsp_ec_key *
 /* Takes ownership of pk (freed on failure); the curve is read from the key. */
 static orsp_err wrap(EVP_PKEY *pk, bool priv, orsp_ec_key **out)
 {
-	return wrap_as(pk, orsp__ec_curve_of_pkey(pk), priv, out);
+	orsp_curve cv;
+	orsp_err e = orsp__ec_curve_query(pk, &cv);
+
+	if (e) {
+		EVP_PKEY_free(pk);
+		return e;
+	}
+	return wrap_as(pk, cv, priv, out);
 }
 
 orsp_err orsp__ec_wrap_public(EVP_PKEY *pk, orsp_ec_key **out)
 {
-	return orsp__ec_wrap_public_as(pk, orsp__ec_curve_of_pkey(pk), out);
+	orsp_curve cv;
+	orsp_err e;
+
+	if (!pk || !out)
+		return orsp_errf(ORSP_E_USAGE, "NULL key");
+	*out = NULL;
+	if ((e = orsp__ec_curve_query(pk, &cv)))
+		return e;
+	return orsp__ec_wrap_public_as(pk, cv, out);
 }
 
 orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **out)
@@ -337,6 +388,8 @@ orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out)
 	BIO *bio = NULL;
 	EVP_PKEY *pk = NULL;
 	EVP_PKEY_CTX *cctx = NULL;
+	orsp_curve curve;
+	bool priv;
 	orsp_err e;
 
 	if (!out || (!data && n))
@@ -367,11 +420,15 @@ orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out)
 		    "not a readable private key (PEM or DER SEC1/PKCS#8, unencrypted)");
 		goto out;
 	}
-	if (orsp__ec_curve_of_pkey(pk) == ORSP_CURVE_NONE) {
+	if ((e = orsp__ec_curve_query(pk, &curve)))
+		goto out;
+	if (curve == ORSP_CURVE_NONE) {
 		e = orsp_errf(ORSP_E_POLICY, "private key is not EC on P-256 or brainpoolP256r1");
 		goto out;
 	}
-	if (!pkey_has_private(pk)) {
+	if ((e = orsp__ec_pkey_has_private(pk, &priv)))
+		goto out;
+	if (!priv) {
 		e = orsp_errf(ORSP_E_MALFORMED, "the key has no private part");
 		goto out;
 	}
@@ -386,7 +443,7 @@ orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out)
 		                    "private key and its public point do not match");
 		goto out;
 	}
-	e = wrap(pk, true, out);
+	e = wrap_as(pk, curve, true, out);
 	pk = NULL;
 out:
 	EVP_PKEY_CTX_free(cctx);

@@ -13,7 +13,16 @@
 #include "openrsp/der.h"
 
 /* The curve of an EVP_PKEY: P-256 or brainpoolP256r1, ORSP_CURVE_NONE for anything else
- * (other curves, explicit parameters, non-EC keys). */
+ * (other curves, explicit parameters, non-EC keys, pk NULL). ORSP_E_RESOURCE "out of memory
+ * while reading the key's curve" or ORSP_E_CRYPTO when OpenSSL's query failed: the curve is
+ * not known then, which is no reason to call the key another curve's. */
+ORSP_MUST_CHECK orsp_err orsp__ec_curve_query(const EVP_PKEY *pk, orsp_curve *out);
+/* Whether pk holds its private scalar (*has). ORSP_E_RESOURCE "out of memory while reading
+ * the private key" when OpenSSL's query failed for want of memory (a key without the scalar
+ * is no failure). OpenSSL's error queue cleared. */
+ORSP_MUST_CHECK orsp_err orsp__ec_pkey_has_private(const EVP_PKEY *pk, bool *has);
+/* The same, a failed query counted as ORSP_CURVE_NONE (for callers that only need to know
+ * whether a key is on a supported curve and report a failure of their own). */
 orsp_curve orsp__ec_curve_of_pkey(const EVP_PKEY *pk);
 
 /* Wrap a public EC key taken from a certificate: takes a new reference to pk (the caller

@@ -1125,6 +1125,25 @@ static orsp_err check_critical(const cert_ref *r, bool is_eum, bool is_tls)
 	return ORSP_OK;
 }
 
+/* Why a certificate's key has no curve cert_curve takes: its point's form, another curve,
+ * or OpenSSL's query of the curve failing (out of memory: the curve is not known). */
+static orsp_err curve_refusal(const cert_ref *r)
+{
+	orsp_curve cv;
+	orsp_err e = orsp__ec_curve_query(X509_get0_pubkey(r->c->x), &cv);
+	char why[96];
+
+	ERR_clear_error();
+	if (e) {
+		orsp_err_detail_copy(why, sizeof(why));
+		return orsp_errf(e, REF_FMT "%s", REF_ARGS(r), why);
+	}
+	if (cv != ORSP_CURVE_NONE) /* then its point's form was refused */
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "%s", REF_ARGS(r), POINT_FORM);
+	return orsp_errf(ORSP_E_POLICY, REF_FMT "key is not on P-256 or brainpoolP256r1",
+	                 REF_ARGS(r));
+}
+
 /* Profile checks shared by every certificate in an RSP path. */
 static orsp_err check_profile(const cert_ref *r, bool is_eum, bool is_tls)
 {
@@ -1137,14 +1156,8 @@ static orsp_err check_profile(const cert_ref *r, bool is_eum, bool is_tls)
 		return orsp_errf(ORSP_E_POLICY,
 		                 REF_FMT "signature algorithm is not ecdsa-with-SHA256",
 		                 REF_ARGS(r));
-	if (cert_curve(r->c) == ORSP_CURVE_NONE) {
-		bool curve_ok = orsp__ec_curve_of_pkey(X509_get0_pubkey(x)) != ORSP_CURVE_NONE;
-		ERR_clear_error();
-		if (curve_ok) /* then its point's form was refused */
-			return orsp_errf(ORSP_E_POLICY, REF_FMT "%s", REF_ARGS(r), POINT_FORM);
-		return orsp_errf(ORSP_E_POLICY, REF_FMT "key is not on P-256 or brainpoolP256r1",
-		                 REF_ARGS(r));
-	}
+	if (cert_curve(r->c) == ORSP_CURVE_NONE)
+		return curve_refusal(r);
 	return check_critical(r, is_eum, is_tls);
 }
 

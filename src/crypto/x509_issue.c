@@ -205,7 +205,6 @@ bool orsp_cert_dns_name_ok(const char *s)
 bool orsp_cert_oid_ok(const char *s)
 {
 	size_t n, arcs = 0, arc_len = 0;
-	ASN1_OBJECT *obj;
 
 	if (!s)
 		return false;
@@ -227,18 +226,14 @@ bool orsp_cert_oid_ok(const char *s)
 	}
 	if (arcs < 2)
 		return false;
-	/* the second arc: s + 2 up to the next '.' or the end */
+	/* the second arc: s + 2 up to the next '.' or the end. These are all of
+	 * OBJ_txt2obj's rules for a dotted OID (arcs of any size), so it is not asked: its NULL
+	 * is also its answer to a failed allocation, which made a good OID a bad one. */
 	if (s[0] != '2') {
 		size_t len = strcspn(s + 2, ".");
 		if (len > 2 || (len == 2 && s[2] >= '4'))
 			return false;
 	}
-	obj = OBJ_txt2obj(s, 1);
-	if (!obj) {
-		ERR_clear_error();
-		return false;
-	}
-	ASN1_OBJECT_free(obj);
 	return true;
 }
 
@@ -539,9 +534,10 @@ static orsp_err add_san(X509 *x, const char *dns, const char *rid)
 			goto out;
 	}
 	if (rid) {
+		/* rid passed orsp_cert_oid_ok (check_template): only memory can fail here */
 		obj = OBJ_txt2obj(rid, 1);
 		if (!obj) {
-			e = orsp__ossl_fail(ORSP_E_USAGE, "the registeredID is not a valid OID");
+			e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 			goto out;
 		}
 		if ((e = push_general_name(names, GEN_RID, obj)) != ORSP_OK)
@@ -720,16 +716,6 @@ static orsp_err add_aki(X509 *x, const ASN1_OCTET_STRING *issuer_ski)
 	return e;
 }
 
-static bool pkey_has_private(const EVP_PKEY *pk)
-{
-	BIGNUM *d = NULL;
-	bool ok = EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 && d != NULL;
-
-	BN_clear_free(d);
-	ERR_clear_error();
-	return ok;
-}
-
 /* The issuer certificate as an OpenSSL X509, with the issuer key checks. */
 static orsp_err load_issuer(const orsp_cert *issuer, EVP_PKEY *issuer_pk, bool ca, X509 **out)
 {
@@ -783,6 +769,7 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 	ASN1_OCTET_STRING *ski = NULL;
 	unsigned char *der = NULL;
 	int der_len;
+	bool priv;
 	orsp_err e;
 
 	if (!t || !subject_pub || !issuer_key || !out)
@@ -803,7 +790,9 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 		return orsp_errf(ORSP_E_USAGE, "the issuer key is in a PKCS#11 token, which only "
 		                               "signs: openrsp issues certificates with keys in "
 		                               "memory only");
-	if (!pkey_has_private(ipk))
+	if ((e = orsp__ec_pkey_has_private(ipk, &priv)))
+		return e;
+	if (!priv)
 		return orsp_errf(ORSP_E_USAGE, "the issuer key has no private part");
 	if (issuer) {
 		e = load_issuer(issuer, ipk, t->ca, &ix);

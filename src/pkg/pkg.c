@@ -589,7 +589,12 @@ static orsp_err decode_pe(pkg_pe *p, size_t i, const orsp_tlv *tlv)
 	if (!vf_type(&asn_DEF_ProfileElement, tlv, "", tlv->raw.p, 0, &bad))
 		return pe_errf(i, p->type, ORSP_E_MALFORMED, "%s%s%s at byte %zu (X.690 %s)",
 		               bad.name, *bad.name ? ": " : "", bad.what, bad.at, bad.ref);
+	unsigned long failed = orsp_wipe_alloc_failures();
 	r = ber_decode(&ctx, &asn_DEF_ProfileElement, (void **)&p->asn, tlv->raw.p, tlv->raw.len);
+	if (r.code != RC_OK && orsp_wipe_alloc_failures() != failed)
+		return pe_errf(i, p->type, ORSP_E_RESOURCE,
+		               "out of memory while decoding (at byte %zu of %zu)", r.consumed,
+		               tlv->raw.len);
 	if (r.code != RC_OK || r.consumed != tlv->raw.len)
 		return pe_errf(i, p->type, ORSP_E_MALFORMED,
 		               "does not decode as a ProfileElement (stopped at byte %zu of %zu)",
