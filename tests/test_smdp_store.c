@@ -941,12 +941,14 @@ static void test_cancel_and_reorder(void **state)
 /* cancelOrder's EID is compared in the cancel's transaction, as its matching ID: the order
  * the caller read (for EID1) was cancelled and the profile ordered again for EID2 since, and
  * a cancel naming EID1 must not cancel EID2's order. It was compared by the ES2+ handler with
- * its read of the order, before the cancel's transaction. */
+ * its read of the order, before the cancel's transaction. orsp_smdp_cancel_order_why says
+ * which was refused (ES2+ tells "another EID" from "the order names none" by it). */
 static void test_cancel_checks_eid(void **state)
 {
 	orsp_smdp *s = open_new();
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile q, now;
+	orsp_smdp_mismatch why;
 	(void)state;
 	import_n(s, 30, 1, "T");
 	o.profile_type = "T";
@@ -958,9 +960,14 @@ static void test_cancel_checks_eid(void **state)
 	assert_int_equal(orsp_smdp_download_order(s, &o, &now), ORSP_OK);
 	assert_string_equal(now.iccid, q.iccid);
 	/* the cancel for EID1's order: refused, EID2's order stays */
-	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, EID1, NULL, true), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_cancel_order_why(s, q.iccid, EID1, NULL, true, &why),
+	                 ORSP_E_POLICY);
+	assert_int_equal(why, ORSP_SMDP_MISMATCH_EID);
 	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, EID1, now.matching_id, false),
 	                 ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_cancel_order_why(s, q.iccid, EID2, "NOT-ITS-1", false, &why),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(why, ORSP_SMDP_MISMATCH_MATCHING_ID);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
 	assert_int_equal(q.state, ORSP_SMDP_LINKED);
 	assert_string_equal(q.eid, EID2);
@@ -969,9 +976,14 @@ static void test_cancel_checks_eid(void **state)
 	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, EID2, now.matching_id, true), ORSP_OK);
 	o.eid = NULL;
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
-	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, EID1, NULL, true), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_cancel_order_why(s, q.iccid, EID1, NULL, true, &why),
+	                 ORSP_E_POLICY);
+	assert_int_equal(why, ORSP_SMDP_MISMATCH_NO_EID);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
 	assert_int_equal(q.state, ORSP_SMDP_ALLOCATED);
+	why = ORSP_SMDP_MISMATCH_EID;
+	assert_int_equal(orsp_smdp_cancel_order_why(s, q.iccid, NULL, NULL, false, &why), ORSP_OK);
+	assert_int_equal(why, ORSP_SMDP_MISMATCH_NONE);
 	orsp_smdp_close(s);
 }
 

@@ -395,6 +395,18 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid);
  * matching ID ORSP_E_NOT_FOUND, and the order is left as it is. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *eid,
                                                 const char *matching_id, bool final_available);
+/* Which of orsp_smdp_cancel_order_why's eid and matching_id was not the order's. */
+typedef enum orsp_smdp_mismatch {
+	ORSP_SMDP_MISMATCH_NONE,        /* neither was refused */
+	ORSP_SMDP_MISMATCH_EID,         /* eid is not the order's EID (ORSP_E_POLICY) */
+	ORSP_SMDP_MISMATCH_NO_EID,      /* eid given, the order names none (ORSP_E_POLICY) */
+	ORSP_SMDP_MISMATCH_MATCHING_ID, /* not the order's matching ID (ORSP_E_NOT_FOUND) */
+} orsp_smdp_mismatch;
+/* orsp_smdp_cancel_order, *why (may be NULL) set to the refusal of eid or matching_id, if
+ * any: ES2+ answers an EID for an order without one otherwise than another EID. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_cancel_order_why(orsp_smdp *s, const char *iccid,
+                                                    const char *eid, const char *matching_id,
+                                                    bool final_available, orsp_smdp_mismatch *why);
 
 /* ES9+ (later): the profile of an order. ORSP_E_NOT_FOUND if none. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_lookup(orsp_smdp *s, const char *matching_id,

@@ -324,6 +324,7 @@ static orsp_err cancel_order(req *r)
 	const char *eid, *mid, *fpsi;
 	char iccid[21];
 	orsp_smdp_profile p;
+	orsp_smdp_mismatch why;
 	bool answered;
 	size_t n;
 	orsp_err e;
@@ -349,14 +350,13 @@ static orsp_err cancel_order(req *r)
 	 * cancels it: another process may have cancelled the order read above and placed one
 	 * for another eUICC since. A matching ID that is not the order's (whatever its form)
 	 * is refused as such, not as an unknown ICCID (known above). */
-	e = orsp_smdp_cancel_order(r->s, iccid, eid, mid, strcmp(fpsi, "Available") == 0);
+	e = orsp_smdp_cancel_order_why(r->s, iccid, eid, mid, strcmp(fpsi, "Available") == 0, &why);
 	(void)flushed_only(r, &e, NULL, NULL);
 	/* an order placed without an EID is not "a different EID": the message says so */
 	if (e == ORSP_E_POLICY)
-		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION,
-		                       strstr(orsp_err_detail(), SMDP_NO_ORDER_EID)
-		                           ? "none is: the order names no EID"
-		                           : NULL);
+		return smdp_reply_fail(
+		    r->out, ES2P_EID_ASSOCIATION,
+		    why == ORSP_SMDP_MISMATCH_NO_EID ? "none is: the order names no EID" : NULL);
 	if (e == ORSP_E_NOT_FOUND && mid)
 		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_ASSOCIATION,
 		                       "not the matching ID of the order");

@@ -178,8 +178,4 @@ ORSP_MUST_CHECK orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const 
  * successResult or anything else, *cmd and *why then UINT64_MAX. */
 bool smdp_pir_error(orsp_slice result, uint64_t *cmd, uint64_t *why);
 
-/* What orsp_smdp_cancel_order's refusal of an EID adds when the order names none: es2p's
- * cancelOrder says so, not that another EID is associated. */
-#define SMDP_NO_ORDER_EID "its order names no EID"
-
 #endif

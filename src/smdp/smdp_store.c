@@ -1780,12 +1780,12 @@ orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid, const orsp_smdp_conf
 }
 
 /* begin; load by ICCID; when given, eid and mid must be the order's (ORSP_E_POLICY,
- * ORSP_E_NOT_FOUND), checked here in the transaction, where nothing can change the order
- * before the event; with `expiry`, an order past its expiry ends instead (expire_if_due,
- * ORSP_E_POLICY); event; commit. */
+ * ORSP_E_NOT_FOUND, *why (may be NULL) saying which), checked here in the transaction,
+ * where nothing can change the order before the event; with `expiry`, an order past its
+ * expiry ends instead (expire_if_due, ORSP_E_POLICY); event; commit. */
 static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const char *mid,
-                         orsp_smdp_event ev, const char *extra, const char *detail,
-                         const progress_note *note, bool expiry)
+                         orsp_smdp_mismatch *why, orsp_smdp_event ev, const char *extra,
+                         const char *detail, const progress_note *note, bool expiry)
 {
 	orsp_err err;
 	orsp_smdp_profile p;
@@ -1793,6 +1793,8 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 	bool expired = false, applies = false;
 	char delivered[96];
 
+	if (why)
+		*why = ORSP_SMDP_MISMATCH_NONE;
 	if (!s)
 		return orsp_errf(ORSP_E_USAGE, "missing arguments");
 	err = orsp_db_begin(s->db);
@@ -1806,12 +1808,18 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 		applies = orsp_smdp_transition(p.state, ev, &next) == ORSP_OK;
 		orsp_err_clear();
 	}
-	if (!err && applies && eid && strcmp(eid, p.eid) != 0)
+	if (!err && applies && eid && strcmp(eid, p.eid) != 0) {
 		err = orsp_errf(ORSP_E_POLICY, "profile %s has no order for EID %.32s%s", p.iccid,
-		                eid, p.eid[0] ? "" : " (" SMDP_NO_ORDER_EID ")");
-	if (!err && applies && mid && strcmp(mid, p.matching_id) != 0)
+		                eid, p.eid[0] ? "" : " (its order names no EID)");
+		if (why)
+			*why = p.eid[0] ? ORSP_SMDP_MISMATCH_EID : ORSP_SMDP_MISMATCH_NO_EID;
+	}
+	if (!err && applies && mid && strcmp(mid, p.matching_id) != 0) {
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
 		                p.iccid, mid);
+		if (why)
+			*why = ORSP_SMDP_MISMATCH_MATCHING_ID;
+	}
 	/* an order past its expiry ends here only for an event that applies to it: another is
 	 * refused for the state below, the expiry left to the round (a releaseProfile of a
 	 * reopened order named the Downloaded state expire_if_due had kept it in, and rolled
@@ -1852,7 +1860,7 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 static orsp_err simple_event_note(orsp_smdp *s, const char *iccid, orsp_smdp_event ev,
                                   const char *extra, const char *detail, const progress_note *note)
 {
-	return event_tx(s, iccid, NULL, NULL, ev, extra, detail, note, false);
+	return event_tx(s, iccid, NULL, NULL, NULL, ev, extra, detail, note, false);
 }
 
 static orsp_err simple_event(orsp_smdp *s, const char *iccid, orsp_smdp_event ev, const char *extra,
@@ -1867,17 +1875,24 @@ static orsp_err simple_event(orsp_smdp *s, const char *iccid, orsp_smdp_event ev
 
 orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid)
 {
-	return event_tx(s, iccid, NULL, NULL, ORSP_SMDP_EV_RELEASE, "", "", NULL, true);
+	return event_tx(s, iccid, NULL, NULL, NULL, ORSP_SMDP_EV_RELEASE, "", "", NULL, true);
 }
 
 orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *eid,
                                 const char *matching_id, bool final_available)
 {
+	return orsp_smdp_cancel_order_why(s, iccid, eid, matching_id, final_available, NULL);
+}
+
+orsp_err orsp_smdp_cancel_order_why(orsp_smdp *s, const char *iccid, const char *eid,
+                                    const char *matching_id, bool final_available,
+                                    orsp_smdp_mismatch *why)
+{
 	if (final_available)
-		return event_tx(s, iccid, eid, matching_id, ORSP_SMDP_EV_CANCEL_AVAILABLE,
+		return event_tx(s, iccid, eid, matching_id, why, ORSP_SMDP_EV_CANCEL_AVAILABLE,
 		                CLEAR_ORDER, "", NULL, false);
-	return event_tx(s, iccid, eid, matching_id, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, "", "", NULL,
-	                false);
+	return event_tx(s, iccid, eid, matching_id, why, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, "", "",
+	                NULL, false);
 }
 
 orsp_err orsp_smdp_mark_downloaded(orsp_smdp *s, const char *iccid)
