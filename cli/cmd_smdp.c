@@ -1099,17 +1099,29 @@ static int report_one(const orsp_smdp_report_row *r, void *arg)
 typedef enum walk_kind { WALK_AUDIT, WALK_REPORTS } walk_kind;
 
 /* `smdp reports --resend`: the given-up reports queued again. */
-static int reports_resend(orsp_smdp *s, const char *iccid, bool json)
+/* The reports are queued again in the database whatever the configuration: a server of
+ * another one (with a callback_url) on the same database sends them, one of this one never
+ * does, which the operator is told (stderr; "no_callback_url" in JSON, with --config). */
+static int reports_resend(orsp_smdp *s, const char *iccid, bool json, const db_opts *o)
 {
 	size_t n = 0;
 	orsp_err e = orsp_smdp_report_resend(s, iccid, &n);
 
 	if (e)
 		return cli_fail("smdp reports --resend", e);
+	if (o->no_callback)
+		fprintf(
+		    stderr,
+		    "openrsp: warning: smdp reports --resend: %s has no callback_url: no server "
+		    "of that configuration sends progress reports (queued again all the same, "
+		    "for a server with one on the same database)\n",
+		    o->config);
 	if (json) {
 		cli_json j = {0};
 		cj_obj_begin(&j, NULL);
 		cj_u64(&j, "resent", n);
+		if (o->config)
+			cj_bool(&j, "no_callback_url", o->no_callback);
 		cj_obj_end(&j);
 		cj_done(&j);
 	} else {
@@ -1162,7 +1174,7 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	if (rc)
 		return rc;
 	if (resend) {
-		rc = reports_resend(s, iccid, ctx.json);
+		rc = reports_resend(s, iccid, ctx.json, &dbo);
 		orsp_smdp_close(s);
 		return rc;
 	}

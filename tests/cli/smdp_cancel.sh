@@ -248,6 +248,29 @@ failure "the order of profile $C6 has expired" smdp confirm --config "$T/smdp.co
 expect "expired through the configuration" unavailable "$(state "$C6" | cut -d' ' -f1)"
 run smdp reports --db "$DB" --iccid "$C6"
 expect "expired through the configuration: no report" "no progress reports" "$out"
+# --resend through that configuration queues a given-up report again (a server of another
+# configuration on the database may send it) and says that no server of this one will
+given_up() {
+	python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success, attempts, next_at, done) VALUES (1, ?, ?, 3, 1, 10, 0, 2)", (sys.argv[2], "t")); c.commit()' "$DB" "$C6"
+}
+given_up
+run smdp reports --config "$T/smdp.conf" --resend
+expect "resend without callback_url" "0 queued again: 1 progress report given up" "$rc $out"
+has "resend without callback_url: the warning" \
+	"openrsp: warning: smdp reports --resend: $T/smdp.conf has no callback_url: no server of that configuration sends progress reports" "$err"
+given_up
+run smdp reports --config "$T/smdp.conf" --resend --json
+expect "resend without callback_url, JSON" '0 {"resent":1,"no_callback_url":true}' \
+	"$rc $(tr -d ' \n' <<<"$out")"
+has "resend without callback_url, JSON: the warning" "has no callback_url" "$err"
+{ echo "callback_url = http://127.0.0.1:9"; cat "$T/smdp.conf"; } >"$T/cb.conf"
+chmod 600 "$T/cb.conf"
+given_up
+run smdp reports --config "$T/cb.conf" --resend --json
+expect "resend with callback_url, JSON" '0 {"resent":1,"no_callback_url":false}' \
+	"$rc $(tr -d ' \n' <<<"$out")"
+expect "resend with callback_url: no warning" "" "$err"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM smdp_progress"); c.commit()' "$DB"
 "$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 server=$!
 trap '[[ -z "$server" ]] || kill "$server" 2>/dev/null || true' EXIT
