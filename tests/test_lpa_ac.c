@@ -94,23 +94,65 @@ static const char *const bad[] = {
     "1$smdp.example.org$ABC$$0", /* CC flag 0 */
     "1$smdp.example.org$ABC$$11",
     "1$smdp.example.org$ABC$$true",
-    "1$smdp.example.org$ABC$1.3.6$1$", /* a sixth field */
-    "1$smdp.example.org$ABC$1.3.6$1$extra",
+    /* after the flag, later versions' fields: the flag itself is still checked, and each
+     * is printable ASCII */
+    "1$smdp.example.org$ABC$$0$x",
+    "1$smdp.example.org$ABC$1.3.6$true$",
+    "1$smdp.example.org$ABC$$1$a b",
+    "1$smdp.example.org$ABC$$1$x$\x7f",
+    "1$smdp.example.org$ABC$$1$x$\xc3\xa9",
     "1$smdp.example.org$ABC\n",
 };
+
+/* The code of row i, parsed; fails the test if it is refused. */
+static orsp_lpa_ac parse_ok(size_t i, const char *in)
+{
+	orsp_lpa_ac ac;
+
+	if (orsp_lpa_ac_parse(in, &ac))
+		fail_msg("row %zu: %s: %s", i, in, orsp_err_detail());
+	return ac;
+}
 
 static void test_ac_good(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		orsp_lpa_ac ac;
-		orsp_err e = orsp_lpa_ac_parse(good[i].in, &ac);
-		if (e)
-			fail_msg("row %zu: %s: %s", i, good[i].in, orsp_err_detail());
+		orsp_lpa_ac ac = parse_ok(i, good[i].in);
 		assert_string_equal(ac.fqdn, good[i].fqdn);
 		assert_string_equal(ac.matching_id, good[i].mid);
 		assert_string_equal(ac.oid, good[i].oid);
 		assert_int_equal(ac.cc_required, good[i].cc);
+		assert_int_equal(ac.ignored_fields, 0);
+	}
+}
+
+/* SGP.22 v3 adds fields after the Confirmation Code Required Flag (the CI Public Key
+ * indicator, the Delete Notification for Device Change; sysmocom's SGP.32 IPA reads both):
+ * an LPA of v2.2 takes such a code and ignores them, up to 16 fields in all. They were
+ * refused ("more than 5 fields"). */
+static void test_ac_later_fields(void **state)
+{
+	static const struct {
+		const char *in;
+		bool cc;
+		unsigned ignored;
+	} v[] = {
+	    {"LPA:1$smdp.example.com$ABC$1.3.6.1.4.1.31746$1$"
+	     "F54172BDF98A95D65CBEB88A38A1C11D800A85C3",
+	     true, 1},
+	    {"1$smdp.example.com$ABC$$$", false, 1},
+	    {"1$smdp.example.com$ABC$$1$$", true, 2},
+	    {"1$smdp.example.com$ABC$$$81370F5125D0B1D408D4C3B232E6D25E795BEBFB$1", false, 2},
+	    {"1$smdp.example.com$ABC$$1$a$b$c$d$e$f$g$h$i$j$k", true, 11},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		orsp_lpa_ac ac = parse_ok(i, v[i].in);
+		assert_string_equal(ac.fqdn, "smdp.example.com");
+		assert_string_equal(ac.matching_id, "ABC");
+		assert_int_equal(ac.cc_required, v[i].cc);
+		assert_int_equal(ac.ignored_fields, v[i].ignored);
 	}
 }
 
@@ -125,18 +167,20 @@ static void test_ac_bad(void **state)
 			         (int)e);
 		assert_non_null(strstr(orsp_err_detail(), "activation code"));
 	}
-	/* six '$' (seven fields, empty ones too, one with a space after the sixth '$'):
-	 * refused while splitting, before any field is read; five '$' (six fields) are
-	 * refused after */
+	/* sixteen '$' (seventeen fields, empty ones too, one with a space after the
+	 * sixteenth '$'): refused while splitting, before any field is read */
 	static const struct {
 		const char *in, *detail;
 	} fields[] = {
-	    {"1$smdp.example.org$ABC$1.3.6$1$x$y",
-	     "activation code: more than 5 '$'-separated fields"},
-	    {"LPA:$$$$$$", "activation code: more than 5 '$'-separated fields"},
-	    {"1$smdp.example.org$ABC$1.3.6$1$x$a b$c",
-	     "activation code: more than 5 '$'-separated fields"},
-	    {"1$smdp.example.org$ABC$1.3.6$1$x", "activation code: more than 5 fields"},
+	    {"1$smdp.example.org$ABC$1.3.6$1$a$b$c$d$e$f$g$h$i$j$k$l",
+	     "activation code: more than 16 '$'-separated fields"},
+	    {"LPA:$$$$$$$$$$$$$$$$", "activation code: more than 16 '$'-separated fields"},
+	    {"1$smdp.example.org$ABC$1.3.6$1$a$b$c$d$e$f$g$h$i$j$k$a b",
+	     "activation code: more than 16 '$'-separated fields"},
+	    {"1$smdp.example.org$ABC$1.3.6$1$x$a b",
+	     "activation code: field 7 has a space or a non-ASCII character"},
+	    {"1$smdp.example.org$ABC$1.3.6$0$x",
+	     "activation code: the confirmation code flag must be 1 or empty"},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		orsp_lpa_ac ac;
@@ -204,9 +248,8 @@ static void test_hash_cc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ac_good),
-	    cmocka_unit_test(test_ac_bad),
-	    cmocka_unit_test(test_ac_long),
+	    cmocka_unit_test(test_ac_good), cmocka_unit_test(test_ac_later_fields),
+	    cmocka_unit_test(test_ac_bad),  cmocka_unit_test(test_ac_long),
 	    cmocka_unit_test(test_hash_cc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

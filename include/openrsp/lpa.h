@@ -250,13 +250,16 @@ void orsp_lpa_ppr_str(uint32_t ppr, char *out, size_t cap);
 typedef struct orsp_lpa_ac {
 	char fqdn[254];
 	char matching_id[65];
-	char oid[64];     /* "" when absent */
-	bool cc_required; /* the fifth field is "1" */
+	char oid[64];            /* "" when absent */
+	bool cc_required;        /* the fifth field is "1" */
+	unsigned ignored_fields; /* how many fields followed the fifth (later SGP.22 versions) */
 } orsp_lpa_ac;
 
-/* "LPA:1$FQDN$MatchingID[$OID[$CCflag]]", the "LPA:" prefix optional and in any case (SGP.22 §4.1).
- * Strict: AC_Format 1, an FQDN, a matching ID of [0-9A-Za-z-] (may be empty), a dotted OID, a flag
- * "1" or empty; no other fields. ORSP_E_MALFORMED naming the field otherwise. */
+/* "LPA:1$FQDN$MatchingID[$OID[$CCflag[$...]]]", the "LPA:" prefix optional and in any case
+ * (SGP.22 §4.1). Strict: AC_Format 1, an FQDN, a matching ID of [0-9A-Za-z-] (may be empty), a
+ * dotted OID, a flag "1" or empty. Fields after the flag, which later versions define (SGP.22
+ * v3: the CI Public Key indicator, ...), are taken unread (printable ASCII, as every field),
+ * up to 16 fields in all. ORSP_E_MALFORMED naming the field otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out);
 
 /* hashCc = SHA-256(SHA-256(cc) || transactionId) (SGP.22 §3.1.3). */

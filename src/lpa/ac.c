@@ -38,10 +38,17 @@ static bool oid_ok(const char *s, size_t n)
 	return orsp_cert_oid_ok(oid);
 }
 
+/* Fields after the fifth, the Confirmation Code Required Flag: later versions of SGP.22 add
+ * some (the CI Public Key indicator and the Delete Notification for Device Change of
+ * SGP.22 v3, in sysmocom's SGP.32 IPA parser too), whose syntax this LPA (v2.2) does not
+ * know; they are accepted, printable like every field, and ignored, up to this many fields
+ * in all. */
+#define AC_FIELDS_MAX 16
+
 orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
 {
-	const char *f[6];
-	size_t len[6], nf = 0;
+	const char *f[AC_FIELDS_MAX];
+	size_t len[AC_FIELDS_MAX], nf = 0;
 	const char *p;
 	size_t n;
 
@@ -58,9 +65,10 @@ orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
 	p = ac;
 	for (;;) {
 		const char *d = strchr(p, '$');
-		if (nf == 6)
+		if (nf == AC_FIELDS_MAX)
 			return orsp_errf(ORSP_E_MALFORMED,
-			                 "activation code: more than 5 '$'-separated fields");
+			                 "activation code: more than %d '$'-separated fields",
+			                 AC_FIELDS_MAX);
 		f[nf] = p;
 		len[nf] = d ? (size_t)(d - p) : strlen(p);
 		nf++;
@@ -76,8 +84,6 @@ orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
 				    "activation code: field %zu has a space or a non-ASCII "
 				    "character",
 				    i + 1);
-	if (nf > 5)
-		return orsp_errf(ORSP_E_MALFORMED, "activation code: more than 5 fields");
 	if (nf < 3)
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "activation code: expected 1$<SM-DP+ address>$<matching ID>");
@@ -99,14 +105,15 @@ orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
 		    ORSP_E_MALFORMED,
 		    "activation code: the SM-DP+ OID is not a dotted object identifier (at "
 		    "least two arcs, the first 0, 1 or 2, the second below 40 under 0 and 1)");
-	if (nf == 5 && !(len[4] == 0 || (len[4] == 1 && f[4][0] == '1')))
+	if (nf >= 5 && !(len[4] == 0 || (len[4] == 1 && f[4][0] == '1')))
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "activation code: the confirmation code flag must be 1 or empty");
 	memcpy(out->fqdn, f[1], len[1]);
 	memcpy(out->matching_id, f[2], len[2]);
 	if (nf >= 4)
 		memcpy(out->oid, f[3], len[3]);
-	out->cc_required = nf == 5 && len[4] == 1;
+	out->cc_required = nf >= 5 && len[4] == 1;
+	out->ignored_fields = nf > 5 ? nf - 5 : 0;
 	return ORSP_OK;
 }
 
