@@ -1077,7 +1077,7 @@ static void test_copies(void **state)
 	size_t len = 0, nlen = 0, by_ci = 0;
 	uint8_t *der = certmint_crl_der(a, &len), *nder = certmint_crl_der(nonum, &nlen);
 	BIO *mem = BIO_new(BIO_s_mem());
-	char *text = NULL;
+	char *text = NULL, line[200];
 	long n;
 	orsp_crl_info info;
 
@@ -1091,6 +1091,14 @@ static void test_copies(void **state)
 	assert_int_equal(orsp_crl_store_count(f->crls), 1);
 	assert_int_equal(orsp_crl_store_info(f->crls, 0, &info), ORSP_OK);
 	assert_string_equal(info.name, "dp1.crl");
+	/* the copies are listed (smdp serve --check prints them; they were left out) */
+	assert_int_equal(orsp_crl_store_describe_copy(f->crls, 0, line, sizeof(line)), ORSP_OK);
+	assert_string_equal(line, "dp2.crl: the same CRL as dp1.crl (the same bytes), held once");
+	assert_int_equal(orsp_crl_store_describe_copy(f->crls, 1, line, sizeof(line)), ORSP_OK);
+	assert_string_equal(line, "dp3.pem: the same CRL as dp1.crl (the same bytes), held once");
+	assert_int_equal(orsp_crl_store_describe_copy(f->crls, 2, line, sizeof(line)),
+	                 ORSP_E_NOT_FOUND);
+	assert_string_equal(line, "");
 	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, &by_ci), ORSP_OK);
 	assert_int_equal(by_ci, 1);
 	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_REVOKED);
@@ -1129,6 +1137,10 @@ static void test_copies(void **state)
 	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "mixed.pem"),
 	                 ORSP_E_POLICY);
 	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	assert_int_equal(orsp_crl_store_describe_copy(f->crls, 2, line, sizeof(line)), ORSP_OK);
+	assert_string_equal(line, "both.pem: the same CRL as dp1.crl (the same bytes), held once");
+	assert_int_equal(orsp_crl_store_describe_copy(f->crls, 3, line, sizeof(line)),
+	                 ORSP_E_NOT_FOUND);
 	/* the same CRL twice in one file, though a copy of it is held from another: refused */
 	assert_int_equal(BIO_reset(mem), 1);
 	assert_int_equal(PEM_write_bio_X509_CRL(mem, a), 1);

@@ -430,6 +430,11 @@ time_t orsp_crl_store_next_update(const orsp_crl_store *s);
  * `now` (0: the current time); cut to fit cap. ORSP_E_NOT_FOUND when i >= the count. */
 ORSP_MUST_CHECK orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now,
                                                  char *out, size_t cap);
+/* The i-th CRL not held for being the very same bytes as one held from another file (two
+ * distribution points' copies), for people: "NAME: the same CRL as HELD-NAME (the same
+ * bytes), held once"; cut to fit cap. ORSP_E_NOT_FOUND when i >= the count of such copies. */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_describe_copy(const orsp_crl_store *s, size_t i, char *out,
+                                                      size_t cap);
 
 /* The i-th CRL held, as fields (orsp_crl_store_describe writes them for people; /metrics
  * gives them to a monitor). ORSP_E_NOT_FOUND when i >= the count. */

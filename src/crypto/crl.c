@@ -69,10 +69,18 @@ typedef struct crl_entry {
 
 /* The CRLs, read under lock (shared by the checks, exclusive for adding, binding and
  * orsp_crl_store_swap, so that a server can put new CRLs in force while it serves). */
+/* A file's CRL held already under another file's name, the very same bytes: not held twice,
+ * but listed (orsp_crl_store_describe_copy), as `smdp serve --check` lists every file. */
+typedef struct crl_copy {
+	char *name, *of;
+} crl_copy;
+
 struct orsp_crl_store {
 	pthread_rwlock_t *lock; /* apart, so that a const store's lock can be taken */
 	crl_entry **v;
 	size_t n, cap;
+	crl_copy *copies;
+	size_t n_copies;
 };
 
 static void rd_lock(const orsp_crl_store *s)
@@ -137,6 +145,33 @@ orsp_err orsp_crl_store_new(orsp_crl_store **out)
 	return ORSP_OK;
 }
 
+/* Forget the copies listed from the n-th on. */
+static void copies_cut(orsp_crl_store *s, size_t n)
+{
+	while (s->n_copies > n) {
+		crl_copy *c = &s->copies[--s->n_copies];
+		free(c->name);
+		free(c->of);
+	}
+}
+
+/* List name's CRL as a copy of the one held under `of`; false when out of memory. */
+static bool copy_push(orsp_crl_store *s, const char *name, const char *of)
+{
+	crl_copy *grown = realloc(s->copies, (s->n_copies + 1) * sizeof(*grown));
+	crl_copy c = {strdup(name), strdup(of)};
+
+	if (grown)
+		s->copies = grown;
+	if (!grown || !c.name || !c.of) {
+		free(c.name);
+		free(c.of);
+		return false;
+	}
+	s->copies[s->n_copies++] = c;
+	return true;
+}
+
 void orsp_crl_store_free(orsp_crl_store *s)
 {
 	if (!s)
@@ -144,6 +179,8 @@ void orsp_crl_store_free(orsp_crl_store *s)
 	for (size_t i = 0; i < s->n; i++)
 		entry_free(s->v[i]);
 	free(s->v);
+	copies_cut(s, 0);
+	free(s->copies);
 	pthread_rwlock_destroy(s->lock);
 	free(s->lock);
 	free(s);
@@ -152,6 +189,7 @@ void orsp_crl_store_free(orsp_crl_store *s)
 orsp_err orsp_crl_store_swap(orsp_crl_store *live, orsp_crl_store *fresh)
 {
 	crl_entry **v;
+	crl_copy *copies;
 	size_t n, cap;
 
 	if (!live || !fresh || live == fresh)
@@ -166,6 +204,12 @@ orsp_err orsp_crl_store_swap(orsp_crl_store *live, orsp_crl_store *fresh)
 	fresh->v = v;
 	fresh->n = n;
 	fresh->cap = cap;
+	copies = live->copies;
+	n = live->n_copies;
+	live->copies = fresh->copies;
+	live->n_copies = fresh->n_copies;
+	fresh->copies = copies;
+	fresh->n_copies = n;
 	un_lock(live);
 	return ORSP_OK;
 }
@@ -343,6 +387,23 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 	         : info.this_update > now ? ", NOT YET VALID"
 	                                  : "");
 	return ORSP_OK;
+}
+
+orsp_err orsp_crl_store_describe_copy(const orsp_crl_store *s, size_t i, char *out, size_t cap)
+{
+	orsp_err e = ORSP_OK;
+
+	if (!s || !out || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_describe_copy: bad arguments");
+	out[0] = '\0';
+	rd_lock(s);
+	if (i < s->n_copies)
+		snprintf(out, cap, "%s: the same CRL as %s (the same bytes), held once",
+		         s->copies[i].name, s->copies[i].of);
+	else
+		e = orsp_errf(ORSP_E_NOT_FOUND, "no copy %zu", i);
+	un_lock(s);
+	return e;
 }
 
 static void fmt_time(time_t t, char *out, size_t cap)
@@ -911,7 +972,7 @@ orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, c
 {
 	const uint8_t *buf = data;
 	crl_entry *got[64];
-	size_t ng = 0, n0;
+	size_t ng = 0, n0, c0;
 	BIO *bio = NULL;
 	orsp_err err = ORSP_OK;
 
@@ -982,6 +1043,7 @@ orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, c
 	 * copy is held once, under the first file's name (one series on /metrics) */
 	wr_lock(s);
 	n0 = s->n;
+	c0 = s->n_copies;
 	for (size_t i = 0; !err && i < ng; i++) {
 		const crl_entry *o = held_as(s, got[i]);
 		if (!o) {
@@ -994,11 +1056,15 @@ orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, c
 			                "already%s%s",
 			                name, strcmp(o->name, name) ? ", from " : "",
 			                strcmp(o->name, name) ? o->name : "");
+		} else if (!copy_push(s, name, o->name)) {
+			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		}
 	}
 	/* on failure, take back what this call added */
 	while (err && s->n > n0)
 		entry_free(s->v[--s->n]);
+	if (err)
+		copies_cut(s, c0);
 	un_lock(s);
 	/* the CRLs not added: copies of one held, and all of them on failure */
 	for (size_t i = 0; i < ng; i++)

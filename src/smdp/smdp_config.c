@@ -1683,7 +1683,11 @@ void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)
 	for (size_t i = 0;
 	     c && orsp_crl_store_describe(c->svc.crls, i, 0, line, sizeof(line)) == ORSP_OK; i++)
 		fprintf(f, "%s%s\n", prefix, line);
-	orsp_err_clear(); /* the NOT_FOUND that ended the list */
+	/* and the files whose CRL is held from another: every `crl` file has its line */
+	for (size_t i = 0;
+	     c && orsp_crl_store_describe_copy(c->svc.crls, i, line, sizeof(line)) == ORSP_OK; i++)
+		fprintf(f, "%s%s\n", prefix, line);
+	orsp_err_clear(); /* the NOT_FOUND that ended the lists */
 }
 
 void orsp_smdp_config_warn(const orsp_smdp_config *c)

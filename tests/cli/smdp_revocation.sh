@@ -79,6 +79,14 @@ installed() { # the ICCIDs installed on the eUICC, one line
 run smdp serve --config "$T/revoked.conf" --check
 if [[ $rc -eq 0 && "$out" == *"crl        $T/ci.crl: \"openrsp Test CI\" (a CI's), 0 revoked, next update "* &&
 	"$out" == *"crl        $T/eum-revoked.pem: \"openrsp EUM\" (an EUM's), 1 revoked, next update "* && "$err" != *warning* ]]; then ok; else bad "--check with CRLs: rc=$rc $out $err"; fi
+# a second distribution point's copy of the same CRL (the same bytes) is held once, and
+# --check has a line for it as for every crl file (it had none)
+cp "$T/ci.crl" "$T/ci-dp2.crl"
+conf "$T/copy.conf" ci.crl eum-revoked.pem ci-dp2.crl
+run smdp serve --config "$T/copy.conf" --check
+if [[ $rc -eq 0 && "$out" == *"crl        $T/ci.crl: \"openrsp Test CI\" (a CI's), 0 revoked, next update "* &&
+	"$out" == *"crl        $T/ci-dp2.crl: the same CRL as $T/ci.crl (the same bytes), held once"* &&
+	$(grep -c '^crl ' <<<"$out") -eq 3 && "$err" != *warning* ]]; then ok; else bad "--check, a copy of a CRL: rc=$rc $out $err"; fi
 run smdp serve --config "$T/stale.conf" --check
 if [[ $rc -eq 0 && "$err" == *"openrsp smdp: warning: a CRL (crl) is past its nextUpdate"* ]]; then ok; else bad "--check, stale CRL: rc=$rc $out $err"; fi
 # CRLs, but none of the trusted CI: its revoked EUMs would pass, said once
