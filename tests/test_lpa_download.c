@@ -36,6 +36,14 @@
 #define INFO1                                                                                      \
 	"BF20358203020202A916041481370F5125D0B1D408D4C3B232E6D25E795BEBFBAA16041481370F5125D0B1D4" \
 	"08D4C3B232E6D25E795BEBFB"
+/* EUICCInfo1 whose euiccCiPKIdListForVerification (A9) and ...ForSigning (AA) hold the SGP.26
+ * CIs' subjectKeyIdentifiers: NIST's (the one tls_minted's certificates are issued under),
+ * BRP's, or both for verification */
+#define SKI_NIST "F54172BDF98A95D65CBEB88A38A1C11D800A85C3"
+#define SKI_BRP "C0BC70BA36929D43B467FF57570530E57AB8FCD8"
+#define INFO1_NIST "BF20358203020202A9160414" SKI_NIST "AA160414" SKI_NIST
+#define INFO1_BRP "BF20358203020202A9160414" SKI_BRP "AA160414" SKI_BRP
+#define INFO1_BOTH "BF204B8203020202A92C0414" SKI_BRP "0414" SKI_NIST "AA160414" SKI_NIST
 #define ICCID1 "89000123456789012341"
 #define META "BF25205A0A9800103254769810321491074F70656E5253509209545334382074657374"
 /* META with profileOwner (B7: MCC 208 MNC 01, TS 24.008 coding 02 F8 10) and then, in hex,
@@ -1034,7 +1042,8 @@ static void reset(fx *x);
 static void test_info1_checked(void **state)
 {
 	static const char *const bad[] = {
-	    "3003010203", "BF2003820102DEADBEEF", "", "BF20038201", "BF2004A9028201",
+	    "3003010203",     "BF2003820102DEADBEEF", "", "BF20038201",
+	    "BF2004A9028201", "BF20058203020202", /* no euiccCiPKIdListForVerification */
 	};
 	fx *x = *state;
 	char iccid[21];
@@ -1804,6 +1813,7 @@ static void tls_minted_serve(fx *x, tls_minted *m, const certmint_spec *spec)
 	x->route.fqdn = THALES_FQDN;
 	x->server.ca_file = m->ci_path;
 	x->server.insecure = false;
+	x->card.info1 = INFO1_NIST; /* an eUICC that trusts m's CI */
 	x->smdp.n = 0;
 	x->card.n = 0;
 	assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
@@ -1884,6 +1894,82 @@ static void test_tls(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "--ca holds this certificate itself"));
 	assert_int_equal(x->smdp.n, 0);
 
+	tls_minted_free(&m);
+}
+
+/* The file at path: the PEM files a and b one after the other (a bundle for --ca). */
+static void pem_cat(const char *path, const char *a, const char *b)
+{
+	FILE *out = fopen(path, "w");
+	const char *in[] = {a, b};
+
+	assert_non_null(out);
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = 0;
+		uint8_t *d = test_read_file(in[i], &n);
+		assert_non_null(d);
+		assert_int_equal(fwrite(d, 1, n, out), n);
+		free(d);
+	}
+	fclose(out);
+}
+
+/* The SM-DP+'s TLS certificate must come from a CI the eUICC verifies with (SGP.22 §2.6.6,
+ * §3.0.1): --ca holds two CIs (SGP.26 NIST and BRP), the server's DPtls certificate is the
+ * NIST one's, and an eUICC that lists only BRP in euiccCiPKIdListForVerification gets the
+ * handshake refused, no request sent, for a download and for notification process. Until
+ * session 70 any CI of --ca would do: a man-in-the-middle with a DPtls certificate of a CI
+ * the eUICC does not trust read the whole session. An eUICC listing both downloads. */
+static void test_tls_ci_not_euicc(void **state)
+{
+	fx *x = *state;
+	char iccid[21], bundle[600];
+	size_t sent = 9;
+	certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
+	                      .serial = 120,
+	                      .policy = "2.23.146.1.2.1.3", /* DPtls */
+	                      .key_usage = "critical,digitalSignature",
+	                      .ext_key_usage = "serverAuth",
+	                      .san = "DNS:" THALES_FQDN ",DNS:testsmdpplus1.example.com"};
+	orsp_lpa_route r[2];
+	tls_minted m;
+
+	tls_minted_init(&m, "lpa_tls_ci");
+	snprintf(bundle, sizeof(bundle), "%.*s/cis.pem",
+	         (int)(strrchr(m.cert_path, '/') - m.cert_path), m.cert_path);
+	pem_cat(bundle, m.ci_path,
+	        test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.pem"));
+	tls_minted_serve(x, &m, &spec);
+	r[0] = x->route;
+	r[1] = (orsp_lpa_route){"testsmdpplus1.example.com", x->base};
+	x->server.routes = r;
+	x->server.n_routes = 2;
+	x->server.ca_file = bundle;
+	x->card.info1 = INFO1_BRP;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	if (!strstr(orsp_err_detail(),
+	            "issued under the CI " SKI_NIST ", which is not in the eUICC's "
+	            "euiccCiPKIdListForVerification"))
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(x->smdp.n, 0); /* no request reached the server */
+	assert_false(card_saw(x, 0xBF38));
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "euiccCiPKIdListForVerification"));
+	assert_int_equal(sent, 0);
+	assert_int_equal(x->smdp.n, 0);
+	assert_false(x->card.removed);
+
+	/* the eUICC trusts the server's CI too: both go through */
+	reset(x);
+	x->card.info1 = INFO1_BOTH;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	reset(x);
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	assert_true(x->card.removed);
+	x->server.routes = &x->route;
+	x->server.n_routes = 1;
 	tls_minted_free(&m);
 }
 
@@ -3636,6 +3722,7 @@ int main(void)
 	    T(test_tls),
 	    T(test_tls_not_dptls),
 	    T(test_tls_expired),
+	    T(test_tls_ci_not_euicc),
 	    T(test_answer_headers),
 	    T(test_notifications),
 	    T(test_install_failed_named),

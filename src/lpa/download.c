@@ -22,8 +22,18 @@
  * data, metadata with an icon are a few KiB. */
 #define LPA_FIELD_MAX (256 * 1024)
 
+/* What the SM-DP+'s TLS certificate is checked against (dptls_check): the address it must
+ * name, and the CIs the eUICC verifies with (EUICCInfo1's euiccCiPKIdListForVerification,
+ * the value of its A9: SubjectKeyIdentifier OCTET STRINGs), read before the first request;
+ * cis.p NULL until then, which refuses every handshake. */
+typedef struct dptls_peer {
+	const char *fqdn;
+	orsp_slice cis;
+} dptls_peer;
+
 typedef struct es9 {
 	orsp_http_client *http;
+	dptls_peer peer;
 	char base[ORSP_LPA_URL_MAX + 1];
 	const char *fqdn;  /* the SM-DP+ address the TLS certificate must name */
 	const char *whose; /* where that address came from, for advice: "the activation code's" */
@@ -46,14 +56,48 @@ static const char *base_for(const orsp_lpa_server *sv, const char *fqdn, char *b
 	return buf;
 }
 
+/* Whether the CI ci is one the eUICC verifies with: its subjectKeyIdentifier among cis
+ * (dptls_peer). SGP.22 §2.6.6 / §3.0.1: the LPA accepts an SM-DP+'s TLS certificate only from
+ * a CI the eUICC trusts, or a CI the eUICC does not know would authenticate the session's
+ * other end (a man-in-the-middle with a DPtls certificate of that CI reads it all). */
+static orsp_err dptls_ci_listed(const orsp_cert *ci, orsp_slice cis)
+{
+	uint8_t ski[64];
+	size_t n = 0;
+	orsp_reader r;
+	orsp_tlv t;
+	char hex[2 * sizeof(ski) + 1] = "";
+
+	if (!cis.p)
+		return orsp_errf(ORSP_E_VERIFY, "the eUICC's CI list (EUICCInfo1) was not read");
+	if (orsp_cert_ski(ci, ski, sizeof(ski), &n) != ORSP_OK) {
+		orsp_err_clear();
+		return orsp_errf(ORSP_E_VERIFY, "its CI certificate has no subjectKeyIdentifier");
+	}
+	orsp_reader_init(&r, cis.p, cis.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &t))
+		if (t.tag == 0x04 && t.value.len == n && !memcmp(t.value.p, ski, n))
+			return ORSP_OK;
+	orsp_err_clear();
+	for (size_t i = 0; i < n && i < sizeof(ski); i++)
+		snprintf(hex + 2 * i, 3, "%02X", ski[i]);
+	return orsp_errf(ORSP_E_VERIFY,
+	                 "issued under the CI %s, which is not in the eUICC's "
+	                 "euiccCiPKIdListForVerification: not an SM-DP+ this eUICC can trust (or "
+	                 "--ca holds a CI the eUICC does not)",
+	                 hex);
+}
+
 /* The SM-DP+'s TLS certificate, once OpenSSL verified its chain to --ca and its name: a
  * DPtls certificate (SGP.22 §4.5.2.1.0.3: the DPtls role policy, its key usage) issued by the
- * CI that chain ended at, with the SM-DP+ address (arg) as a DNS subjectAltName, matched
- * exactly (libcurl's match also takes the CN when there is no DNS name, and wildcards); as
- * the SM-DP+ checks its own tls_cert (orsp_rsp_verify_server_cert). */
+ * CI that chain ended at, with the SM-DP+ address as a DNS subjectAltName, matched exactly
+ * (libcurl's match also takes the CN when there is no DNS name, and wildcards); as the
+ * SM-DP+ checks its own tls_cert (orsp_rsp_verify_server_cert). That CI must be one the
+ * eUICC lists (dptls_ci_listed). arg: the dptls_peer. */
 static orsp_err dptls_check(void *arg, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
                             size_t issuer_len)
 {
+	const dptls_peer *peer = arg;
 	orsp_cert *leaf = NULL, *ci = NULL;
 	orsp_ci_store *cis = NULL;
 	orsp_err e;
@@ -70,12 +114,32 @@ static orsp_err dptls_check(void *arg, const uint8_t *cert, size_t cert_len, con
 	    (e = orsp_cert_parse(issuer, issuer_len, &ci)) || (e = orsp_ci_store_new(&cis)) ||
 	    (e = orsp_ci_store_add(cis, ci)))
 		goto out;
-	e = orsp_rsp_verify_server_cert(cis, leaf, ORSP_ROLE_DP_TLS, (const char *)arg, 0);
+	if (!(e = orsp_rsp_verify_server_cert(cis, leaf, ORSP_ROLE_DP_TLS, peer->fqdn, 0)))
+		e = dptls_ci_listed(ci, peer->cis);
 out:
 	orsp_ci_store_free(cis);
 	orsp_cert_free(ci);
 	orsp_cert_free(leaf);
 	return e;
+}
+
+/* EUICCInfo1 (t: one checked BF20 TLV) into c's peer: its euiccCiPKIdListForVerification
+ * ([9], SGP.22 §5.7.8), mandatory. Read before the first request: the handshake checks the
+ * SM-DP+'s CI against it. */
+static orsp_err es9_cis_from(es9 *c, const orsp_tlv *info1)
+{
+	orsp_reader r;
+	orsp_tlv f;
+
+	orsp_reader_init(&r, info1->value.p, info1->value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f))
+		if (f.tag == 0xA9) {
+			c->peer.cis = f.value.p ? f.value : orsp_slice_make((const uint8_t *)"", 0);
+			return ORSP_OK;
+		}
+	orsp_err_clear();
+	return orsp_errf(ORSP_E_MALFORMED,
+	                 "card: GetEUICCInfo1 answer without euiccCiPKIdListForVerification");
 }
 
 static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, const char *whose,
@@ -111,7 +175,8 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 	/* the certificate must name the SM-DP+ address, wherever we connect, and be a DPtls one */
 	o.expected_host = fqdn;
 	o.peer_check = dptls_check;
-	o.peer_check_arg = (void *)(uintptr_t)fqdn;
+	c->peer.fqdn = fqdn;
+	o.peer_check_arg = &c->peer;
 	/* plain HTTP authenticates no server: only when verification is off anyway */
 	if (strncmp(base, "https://", 8) != 0 && !o.insecure_for_tests)
 		return orsp_errf(
@@ -1075,10 +1140,28 @@ static bool pir_kept(orsp_lpa_card *c, uint64_t seq)
 	return kept;
 }
 
+/* GetEUICCInfo1 into buf (cap bytes, *len), *t its EUICCInfo1 ([32] SEQUENCE, BF20): one
+ * well-formed TLV and nothing after it, as the challenge: the card's answer is not passed on
+ * to the SM-DP+ unchecked. */
+static orsp_err read_info1(orsp_lpa_card *c, uint8_t *buf, size_t cap, size_t *len, orsp_tlv *t)
+{
+	static const uint8_t req[] = {0xBF, 0x20, 0x00};
+	orsp_err e;
+
+	if ((e = orsp_lpa_es10(c, req, sizeof(req), buf, cap, len)))
+		return e;
+	if (orsp_der_parse_one(orsp_slice_make(buf, *len), t) || t->tag != 0xBF20 ||
+	    orsp_der_validate(t->raw, 8)) {
+		orsp_err_clear();
+		return orsp_errf(ORSP_E_MALFORMED, "card: GetEUICCInfo1 answer");
+	}
+	return ORSP_OK;
+}
+
 orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                            char installed_iccid[21])
 {
-	static const uint8_t req_chal[] = {0xBF, 0x2E, 0x00}, req_info1[] = {0xBF, 0x20, 0x00};
+	static const uint8_t req_chal[] = {0xBF, 0x2E, 0x00};
 	uint8_t chal_rsp[64], info1[512], tid[16], chal[16];
 	size_t chal_len = 0, info1_len = 0, tid_len = 0, n;
 	char tid_hex[33] = "";
@@ -1124,16 +1207,9 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	memcpy(chal, f.value.p, sizeof(chal));
 	if (stopped_early(o, &e))
 		goto out;
-	if ((e = orsp_lpa_es10(c, req_info1, sizeof(req_info1), info1, sizeof(info1), &info1_len)))
+	/* the CIs it lists decide which SM-DP+ TLS certificates are taken */
+	if ((e = read_info1(c, info1, sizeof(info1), &info1_len, &t)) || (e = es9_cis_from(&s, &t)))
 		goto out;
-	/* EUICCInfo1 ([32] SEQUENCE, BF20), one well-formed TLV and nothing after it, as the
-	 * challenge above: the card's answer is not passed on to the SM-DP+ unchecked */
-	if (orsp_der_parse_one(orsp_slice_make(info1, info1_len), &t) || t.tag != 0xBF20 ||
-	    orsp_der_validate(t.raw, 8)) {
-		orsp_err_clear();
-		e = orsp_errf(ORSP_E_MALFORMED, "card: GetEUICCInfo1 answer");
-		goto out;
-	}
 	/* initiateAuthentication */
 	req = json_object();
 	/* e is the ES10 calls' ORSP_OK here: out of memory must set it (the download ended
@@ -1583,7 +1659,9 @@ static bool pending_seq(const orsp_tlv *pn, uint64_t *seq)
 static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *server,
                                   const orsp_lpa_notification *no, bool *gone)
 {
-	uint8_t rsp[LPA_NOTIFICATION_MAX], req[24]; /* on the stack: one card per thread */
+	uint8_t rsp[LPA_NOTIFICATION_MAX], req[24],
+	    info1[512]; /* on the stack: one card per thread */
+	size_t info1_len = 0;
 	orsp_writer w;
 	orsp_der_mark m, sc;
 	orsp_reader r;
@@ -1660,7 +1738,10 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 		    "authenticated for it (--server-url or not): it cannot be sent; "
 		    "`openrsp lpa notification remove %llu` drops it",
 		    no->address, (unsigned long long)no->seq);
+	/* the SM-DP+ is checked against the CIs the eUICC lists, as for a download */
 	e = es9_open(&s, server, no->address, "the notification's", NULL);
+	if (!e && !(e = read_info1(c, info1, sizeof(info1), &info1_len, &t)))
+		e = es9_cis_from(&s, &t);
 	for (int attempt = 0; !e && attempt < 3; attempt++) {
 		j = json_object();
 		if (!j) {
