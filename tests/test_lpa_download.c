@@ -1035,6 +1035,7 @@ static void test_download_refused(void **state)
 }
 
 static void reset(fx *x);
+static uint8_t cancel_reason(const fx *x);
 
 /* A GetEUICCInfo1 answer that is no EUICCInfo1 (another tag, bytes after it, empty, not
  * DER inside) is the card's fault, said so, and nothing goes to the SM-DP+: it was sent on
@@ -1127,6 +1128,7 @@ static void test_authenticate_500(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "500"));
 	assert_calls(x, calls, 3);
 	assert_true(card_saw(x, 0xBF41));
+	assert_int_equal(cancel_reason(x), 127); /* a fault: undefinedReason, not postponed */
 }
 
 static const char *const calls_cancelled[3];
@@ -1259,6 +1261,14 @@ static void test_gbpp_failed(void **state)
 	assert_false(card_saw(x, 0xBF36));
 	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
 	assert_non_null(strstr(orsp_err_detail(), "new activation code (session cancelled)"));
+	assert_int_equal(cancel_reason(x), 127); /* the SM-DP+ refused: nobody postponed */
+	/* a 500: the same */
+	reset(x);
+	x->smdp.mode[2] = ANS_500;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_IO);
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+	assert_int_equal(cancel_reason(x), 127);
+	x->smdp.mode[2] = ANS_OK;
 }
 
 /* The codes of an SM-DP+ whose order ended, changed or ran out of tries get advice of their
@@ -1336,7 +1346,8 @@ static void test_euicc_refuses_server(void **state)
 }
 
 /* An AuthenticateServer answer the LPA cannot read: the eUICC may hold a session all the
- * same, so it is cancelled on both sides (postponed), and authenticateClient is not sent.
+ * same, so it is cancelled on both sides (undefinedReason: a fault, no End User postponing;
+ * postponed until session 70), and authenticateClient is not sent.
  * Only authenticateResponseError (A1) is the eUICC refusing: a well-formed BF38 with another
  * choice is unreadable too, never forwarded as a refusal. */
 static void test_authenticate_server_unreadable(void **state)
@@ -1348,7 +1359,7 @@ static void test_authenticate_server_unreadable(void **state)
 	    "BF3803800100",   /* a primitive one */
 	    "BF3804A100A000", /* two choices */
 	};
-	static const uint8_t postponed[] = {0x81, 0x01, 0x01};
+	static const uint8_t undefined[] = {0x81, 0x01, 0x7F};
 	fx *x = *state;
 	char iccid[21];
 
@@ -1360,9 +1371,9 @@ static void test_authenticate_server_unreadable(void **state)
 		           "card: AuthenticateServer answer (session cancelled)"))
 			fail_msg("%s: %s", answers[k], orsp_err_detail());
 		assert_true(card_saw(x, 0xBF41));
-		assert_true(x->card.bf41_len > sizeof(postponed));
-		assert_bytes_equal(x->card.bf41 + x->card.bf41_len - sizeof(postponed), postponed,
-		                   sizeof(postponed));
+		assert_true(x->card.bf41_len > sizeof(undefined));
+		assert_bytes_equal(x->card.bf41 + x->card.bf41_len - sizeof(undefined), undefined,
+		                   sizeof(undefined));
 		assert_calls(x, calls, 2);
 		assert_false(card_saw(x, 0xBF21));
 	}
@@ -3103,13 +3114,13 @@ static void test_ppr_bad_rat(void **state)
 		assert_int_equal(run(x, NULL, iccid), t[i].e);
 		snprintf(want, sizeof(want), "%s (session cancelled)", t[i].detail);
 		assert_string_equal(orsp_err_detail(), want);
-		assert_int_equal(cancel_reason(x), 1); /* postponed */
+		assert_int_equal(cancel_reason(x), 127); /* undefinedReason: no postponing */
 		assert_int_equal(x->n_confirm, 0);
 		assert_false(card_saw(x, 0xBF21));
 	}
 }
 
-/* The metadata's PPRs or owner not well formed: refused (postponed) before GetRAT, never
+/* The metadata's PPRs or owner not well formed: refused (undefinedReason) before GetRAT, never
  * taken for a profile without rules. */
 static void test_ppr_bad_metadata(void **state)
 {
@@ -3122,7 +3133,7 @@ static void test_ppr_bad_metadata(void **state)
 	assert_string_equal(orsp_err_detail(),
 	                    "profileMetadata: profilePolicyRules (session cancelled)");
 	assert_false(card_saw(x, 0xBF43));
-	assert_int_equal(cancel_reason(x), 1);
+	assert_int_equal(cancel_reason(x), 127);
 	reset(x);
 	/* profileOwner with a 2-byte mccMnc */
 	x->smdp.meta =
@@ -3139,7 +3150,7 @@ static void test_ppr_bad_metadata(void **state)
  * strictly as well: one given twice (the last was shown, and an eUICC that keeps the first
  * would install another ICCID), an ICCID missing (the download "succeeded" with an empty
  * one) or not 10 bytes, a name too long (it was dropped), a profileClass out of range (shown
- * as operational): refused (postponed) before the user is asked. */
+ * as operational): refused (undefinedReason) before the user is asked. */
 static void test_metadata_strict(void **state)
 {
 	fx *x = *state;
@@ -3163,7 +3174,7 @@ static void test_metadata_strict(void **state)
 		x->smdp.meta = bad[i].meta;
 		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
 		assert_non_null(strstr(orsp_err_detail(), bad[i].detail));
-		assert_int_equal(cancel_reason(x), 1);
+		assert_int_equal(cancel_reason(x), 127);
 		assert_int_equal(x->n_confirm, 0);
 		reset(x);
 	}
@@ -3251,7 +3262,7 @@ static void test_metadata_strict(void **state)
 		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
 		if (strcmp(orsp_err_detail(), detail) != 0)
 			fail_msg("names[%zu]: %s", i, orsp_err_detail());
-		assert_int_equal(cancel_reason(x), 1);
+		assert_int_equal(cancel_reason(x), 127);
 		assert_int_equal(x->n_confirm, 0);
 		reset(x);
 	}
@@ -3628,8 +3639,8 @@ static void test_bpp_structure(void **state)
  * goes to the eUICC: serverSigned1 echoing the eUICC's challenge, the transactionId of
  * authenticateClient's and getBoundProfilePackage's answers and of smdpSigned2, and the
  * package's own (its InitialiseSecureChannelRequest). A mismatch after AuthenticateServer
- * cancels the session: postponed for an answer, undefinedReason for a package (as for one
- * that does not read). */
+ * cancels the session with undefinedReason, a fault of the SM-DP+ (an answer's was
+ * postponed until session 70, as if the End User had put the download off). */
 #define OTHER_TID "E4F6996D64A543FC8A7F6F8F97F9428E"
 
 static void test_answers_of_another_session(void **state)
@@ -3682,8 +3693,7 @@ static void test_answers_of_another_session(void **state)
 		assert_int_equal(card_saw(x, 0xBF21), t[k].what >= 3);
 		assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
 		assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
-		assert_int_equal(cancel_reason(x), t[k].what < 4 ? 1 /* postponed */
-		                                                 : 127 /* undefinedReason */);
+		assert_int_equal(cancel_reason(x), 127); /* undefinedReason */
 	}
 	set_bpp_tid(x->bpp, x->bpp_len, TID);
 }

@@ -59,6 +59,9 @@ typedef struct fx {
 	/* DER fields (hex) the SM-DP+ adds to the profile's metadata once authenticateClient
 	 * has shown it, before it builds the BPP: a package with other metadata than shown */
 	const char *meta_after_auth;
+	/* the cancelSessionResponse of the last cancelSession request the SM-DP+ got */
+	uint8_t csr[512];
+	size_t csr_len;
 } fx;
 
 static void metadata_add(fx *f, const char *extra_hex);
@@ -147,6 +150,15 @@ static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response
 	if (f->lose_cancel > 0 && strcmp(fn, "cancelSession") == 0) {
 		f->lose_cancel--;
 		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
+	}
+	if (strcmp(fn, "cancelSession") == 0) {
+		json_t *j = NULL;
+		f->csr_len = 0;
+		if (!orsp_json_parse(req->body, req->body_len, 65536, &j) &&
+		    orsp_json_get_base64(j, "cancelSessionResponse", f->csr, sizeof(f->csr),
+		                         &f->csr_len))
+			f->csr_len = 0;
+		json_decref(j);
 	}
 	if (f->meta_after_auth && strcmp(fn, "getBoundProfilePackage") == 0) {
 		metadata_add(f, f->meta_after_auth);
@@ -741,9 +753,32 @@ static void test_e2e_address_case(void **state)
 	assert_string_equal(iccid, f->prof.iccid);
 }
 
+/* The reason of the last cancelSessionResponse the SM-DP+ got: BF41 { A0 {
+ * euiccCancelSessionSigned 30 { 80 transactionId, 06 smdpOid, 82 reason }, 5F37 } }. */
+static uint64_t csr_reason(const fx *f)
+{
+	orsp_tlv t, ok, sd, fl;
+	orsp_reader r;
+	uint64_t reason = 999;
+
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(f->csr, f->csr_len), &t), ORSP_OK);
+	assert_int_equal(t.tag, 0xBF41);
+	assert_int_equal(orsp_der_parse_one(t.value, &ok), ORSP_OK);
+	assert_int_equal(ok.tag, 0xA0);
+	orsp_reader_init(&r, ok.value.p, ok.value.len);
+	assert_int_equal(orsp_der_read(&r, &sd), ORSP_OK);
+	orsp_reader_init(&r, sd.value.p, sd.value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &fl))
+		if (fl.tag == 0x82)
+			assert_int_equal(orsp_der_uint(fl.value, &reason), ORSP_OK);
+	return reason;
+}
+
 /* The SM-DP+ fails in the middle of a download (getBoundProfilePackage answers 503): the LPA
- * cancels the session (postponed), nothing is installed, the order stays downloadable; the
- * retry with the same activation code installs exactly one profile. */
+ * cancels the session with undefinedReason (127, signed by the eUICC: euiccCancelSessionSigned
+ * reason 82 01 7F; postponed until session 70, as if the End User had put it off), nothing is
+ * installed, the order stays downloadable; the retry with the same activation code installs
+ * exactly one profile. */
 static void test_e2e_server_trouble(void **state)
 {
 	fx *f = *state;
@@ -756,6 +791,7 @@ static void test_e2e_server_trouble(void **state)
 	f->fail_gbpp = 1;
 	assert_int_not_equal(download(f, "RETRY-1", NULL, iccid), ORSP_OK);
 	assert_non_null(strstr(orsp_err_detail(), "session cancelled"));
+	assert_int_equal(csr_reason(f), 127);
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);

@@ -57,9 +57,10 @@ static const char *base_for(const orsp_lpa_server *sv, const char *fqdn, char *b
 }
 
 /* Whether the CI ci is one the eUICC verifies with: its subjectKeyIdentifier among cis
- * (dptls_peer). SGP.22 §2.6.6 / §3.0.1: the LPA accepts an SM-DP+'s TLS certificate only from
- * a CI the eUICC trusts, or a CI the eUICC does not know would authenticate the session's
- * other end (a man-in-the-middle with a DPtls certificate of that CI reads it all). */
+ * (dptls_peer; SGP.22 §5.7.8: the CI public key identifiers the eUICC supports for
+ * verification). The LPA takes an SM-DP+'s TLS certificate only from a CI the eUICC trusts:
+ * any other CI of --ca would authenticate the session's other end, and a man-in-the-middle
+ * with a DPtls certificate of that CI would read it all. */
 static orsp_err dptls_ci_listed(const orsp_cert *ci, orsp_slice cis)
 {
 	uint8_t ski[64];
@@ -571,11 +572,13 @@ enum {
 	CANCEL_UNDEFINED = 127
 };
 
-/* After error e: cancel the session with reason (postponed or undefinedReason: either keeps
- * the order downloadable); e again, its detail kept first and what became of the session
- * after it. */
+/* After error e: cancel the session with reason; e again, its detail kept first and what
+ * became of the session after it. A fault of the transport, the SM-DP+ or the eUICC is no
+ * End User postponing (postponed, SGP.22 §5.7.14): it goes as undefinedReason, which keeps
+ * the order downloadable as postponed does (openrsp's SM-DP+ ends an order only for
+ * endUserRejection and pprNotAllowed). loading: the package was being loaded. */
 static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
-                              const char *tid_hex, int reason, orsp_err e)
+                              const char *tid_hex, int reason, bool loading, orsp_err e)
 {
 	char detail[300], note[300];
 
@@ -584,7 +587,7 @@ static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size
 	/* a load the eUICC no longer has a session for: it ended it itself (a card reset,
 	 * another command in between), keeping the result of an installation it had begun as a
 	 * pending notification (docs/euicc.md), which nothing here sends */
-	if (reason == CANCEL_UNDEFINED && card_code == 5)
+	if (loading && card_code == 5)
 		return orsp_errf(e,
 		                 "%s%s; an interrupted installation's result may be pending on "
 		                 "the eUICC: `openrsp lpa notification process` sends it",
@@ -1362,9 +1365,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	/* PPRs before anyone is asked: a rule the RAT does not allow ends the order
 	 * (pprNotAllowed); one that needs a consent nobody here can give postpones it */
 	if ((e = ppr_check(c, &mp, has_owner ? &owner : NULL, &consent, &ppr_refused))) {
-		/* the RAT unread or unreadable: postponed, the order stays */
+		/* the RAT unread or unreadable: undefinedReason, the order stays */
 		e = cancel_failed(c, &s, tid, tid_len, tid_hex,
-		                  ppr_refused ? CANCEL_PPR_NOT_ALLOWED : CANCEL_POSTPONED, e);
+		                  ppr_refused ? CANCEL_PPR_NOT_ALLOWED : CANCEL_UNDEFINED, false,
+		                  e);
 		goto out;
 	}
 	/* the rules consented to beforehand need nobody; the others someone to ask. Without
@@ -1597,11 +1601,12 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		snprintf(installed_iccid, 21, "%s", mp.iccid);
 	e = ORSP_OK;
 	goto out;
-out_cancel:
-	e = cancel_failed(c, &s, tid, tid_len, tid_hex, CANCEL_POSTPONED, e);
+out_cancel: /* a fault, no postponing: undefinedReason; a stop (a request it ended) postpones */
+	e = cancel_failed(c, &s, tid, tid_len, tid_hex,
+	                  stop_asked(o) ? CANCEL_POSTPONED : CANCEL_UNDEFINED, false, e);
 	goto out;
 out_cancel_load:
-	e = cancel_failed(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, e);
+	e = cancel_failed(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, true, e);
 out:
 	(void)n;
 	json_decref(req);
