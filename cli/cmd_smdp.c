@@ -1098,10 +1098,10 @@ static int report_one(const orsp_smdp_report_row *r, void *arg)
 
 typedef enum walk_kind { WALK_AUDIT, WALK_REPORTS } walk_kind;
 
-/* `smdp reports --resend`: the given-up reports queued again. */
-/* The reports are queued again in the database whatever the configuration: a server of
- * another one (with a callback_url) on the same database sends them, one of this one never
- * does, which the operator is told (stderr; "no_callback_url" in JSON, with --config). */
+/* `smdp reports --resend`: the given-up reports queued again in the database whatever the
+ * configuration: a server of another one (with a callback_url) on the same database sends
+ * them, one of this one never does, which the operator is told (stderr; "no_callback_url"
+ * in JSON, with --config). */
 static int reports_resend(orsp_smdp *s, const char *iccid, bool json, const db_opts *o)
 {
 	size_t n = 0;

@@ -67,14 +67,14 @@ typedef struct crl_entry {
 	bool by_ci; /* its issuer is a trusted CI (orsp_crl_store_bind) */
 } crl_entry;
 
-/* The CRLs, read under lock (shared by the checks, exclusive for adding, binding and
- * orsp_crl_store_swap, so that a server can put new CRLs in force while it serves). */
 /* A file's CRL held already under another file's name, the very same bytes: not held twice,
  * but listed (orsp_crl_store_describe_copy), as `smdp serve --check` lists every file. */
 typedef struct crl_copy {
 	char *name, *of;
 } crl_copy;
 
+/* The CRLs, read under lock (shared by the checks, exclusive for adding, binding and
+ * orsp_crl_store_swap, so that a server can put new CRLs in force while it serves). */
 struct orsp_crl_store {
 	pthread_rwlock_t *lock; /* apart, so that a const store's lock can be taken */
 	crl_entry **v;
