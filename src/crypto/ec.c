@@ -65,18 +65,6 @@ static const struct curve_info *curve_info(orsp_curve c)
 
 /* Report an OpenSSL failure: the error queue is emptied so it cannot leak into a later,
  * unrelated check. */
-orsp_err orsp__ossl_fail(orsp_err e, const char *what)
-{
-	ERR_clear_error();
-	return orsp_errf(e, "%s", what);
-}
-
-const char *orsp_curve_name(orsp_curve c)
-{
-	const struct curve_info *ci = curve_info(c);
-	return ci ? ci->name : "unknown curve";
-}
-
 /* Whether OpenSSL's error queue holds an allocation failure; the queue cleared. */
 static bool queue_oom(void)
 {
@@ -86,6 +74,22 @@ static bool queue_oom(void)
 	while ((why = ERR_get_error()) != 0)
 		oom |= ERR_GET_REASON(why) == ERR_R_MALLOC_FAILURE;
 	return oom;
+}
+
+orsp_err orsp__ossl_fail(orsp_err e, const char *what)
+{
+	/* a call that failed for want of memory says nothing of its input: "not a readable
+	 * private key" of a good key was bad input (until session 70) */
+	if (queue_oom() && e != ORSP_E_RESOURCE)
+		return orsp_errf(ORSP_E_RESOURCE,
+		                 "out of memory in OpenSSL (the step that failed: %s)", what);
+	return orsp_errf(e, "%s", what);
+}
+
+const char *orsp_curve_name(orsp_curve c)
+{
+	const struct curve_info *ci = curve_info(c);
+	return ci ? ci->name : "unknown curve";
 }
 
 /* A query of OpenSSL's that failed: out of memory when its error queue says so, else a

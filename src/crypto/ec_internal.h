@@ -40,7 +40,9 @@ void *orsp__lazy(void *_Atomic *slot, pthread_mutex_t *mu, void *(*make)(const v
                  const void *arg);
 
 /* An OpenSSL call failed: its error queue cleared (no stale entry for the next caller to
- * read), e with the detail what. The module's one way of reporting such a failure. */
+ * read), e with the detail what; ORSP_E_RESOURCE "out of memory in OpenSSL (the step that
+ * failed: what)" when the queue held an allocation failure (ERR_R_MALLOC_FAILURE), which
+ * says nothing of the input. The module's one way of reporting such a failure. */
 orsp_err orsp__ossl_fail(orsp_err e, const char *what);
 
 /* Create path holding data, with mode: never overwriting (ORSP_E_EXISTS if it exists, a
