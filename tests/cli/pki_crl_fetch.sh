@@ -105,6 +105,13 @@ refused "does not verify with the key of" forged.crl
 refused "cRLNumber 02 is that of the CRL in" same2.crl
 refused "no DER CRL" bad.crl
 refused "answered HTTP 404" missing.crl
+# --out a link: refused before anything is fetched, the link and its file as they were (the
+# link was read through, then replaced by a file, until session 70)
+ln -s "$F" "$T/link.crl"
+failure "is a symbolic link: name the file itself" pki crl-fetch "$U/ci2.crl" \
+	--issuer-cert "$P/ci/ci.der" --out "$T/link.crl"
+[[ -L "$T/link.crl" ]] && ok || bad "the link at --out was replaced"
+same_as "--out a link" "$W/ci2.crl"
 # a port nobody listens on: the web server's own, once it is gone
 kill "$web"
 wait "$web" 2>/dev/null || true
