@@ -3137,7 +3137,7 @@ static int smdp_cancel(int argc, char **argv)
 	const char *iccid_s = NULL, *eid = NULL, *mid = NULL, *final = NULL;
 	char iccid[21];
 	orsp_smdp *s = NULL;
-	orsp_smdp_profile p;
+	orsp_smdp_mismatch why = ORSP_SMDP_MISMATCH_NONE;
 	bool available;
 	int rc, c;
 	orsp_err e;
@@ -3183,10 +3183,15 @@ static int smdp_cancel(int argc, char **argv)
 		return cli_usage("--matching-id", "%s", orsp_err_detail());
 	if ((rc = open_smdp(&dbo, "smdp cancel", &s, NULL)))
 		return rc;
-	e = orsp_smdp_cancel_order(s, iccid, eid, mid, available);
-	if (e == ORSP_E_POLICY)
+	/* which check refused it, as the store saw it in its transaction (until session 70 the
+	 * order was read again after it, and "names no EID" was called another EID) */
+	e = orsp_smdp_cancel_order_why(s, iccid, eid, mid, available, &why);
+	if (e && why == ORSP_SMDP_MISMATCH_NO_EID)
+		rc = cli_failf("cancelOrder", "profile %s: --eid given, but the order names no EID",
+		               iccid);
+	else if (e && why == ORSP_SMDP_MISMATCH_EID)
 		rc = cli_failf("cancelOrder", "profile %s: --eid is not the order's EID", iccid);
-	else if (e == ORSP_E_NOT_FOUND && mid && orsp_smdp_get(s, iccid, &p) == ORSP_OK)
+	else if (e && why == ORSP_SMDP_MISMATCH_MATCHING_ID)
 		rc =
 		    cli_failf("cancelOrder", "profile %s: --matching-id is not the order's", iccid);
 	else if (e && !orsp_db_committed(orsp_smdp_db(s)))

@@ -42,6 +42,10 @@ expect "order 1" 0 "$rc"
 failure "not the order's EID" smdp cancel --db "$DB" --iccid "$I0" --eid "$EID2" --final available
 failure "not the order's" smdp cancel --db "$DB" --iccid "$I0" --matching-id CANCEL-X --final available
 expect "refused: the order stands" "linked $EID1 CANCEL-0" "$(state "$I0")"
+# an order placed without an EID: --eid is refused as naming none, not as another (the
+# store's own word, read in its transaction, since session 70)
+failure "--eid given, but the order names no EID" smdp cancel --db "$DB" --iccid "$I1" \
+	--eid "$EID2" --final available
 
 # Linked -> Available: the order cleared, and the profile can be ordered again
 run smdp cancel --db "$DB" --iccid "$I0" --eid "$EID1" --matching-id CANCEL-0 --final available
