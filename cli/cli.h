@@ -157,16 +157,10 @@ int cli_seconds(const char *opt, const char *val, double min, double max, double
  * client that goes away is an I/O error, not the end of the process). */
 volatile sig_atomic_t *cli_stop_on_signals(void);
 
-/* What a killed run may have left of path: its temporary files (path.tmp-XXXXXX, from the
- * core's file creation: orsp_file_write_beside), a key's among them, removed. Not the old
- * files a killed `pki init --force` had set aside (path.old-PID): they may be the only copy
- * of a key. */
-void cli_remove_leftovers(const char *path);
-
 /* orsp_file_replace of a file holding secrets (mode 0600) with SIGINT, SIGTERM and SIGHUP
  * held back until the temporary file is renamed or removed, so that a stopped run leaves no
  * copy of them beside path; the leftovers of a killed run (SIGKILL) are removed first
- * (cli_remove_leftovers). CLI_OK, or the failure reported (cli_fail). */
+ * (orsp_file_remove_leftovers). CLI_OK, or the failure reported (cli_fail). */
 int cli_replace_secret_file(const char *path, const void *data, size_t len);
 /* A required option that was not given. */
 int cli_missing(const char *opt);

@@ -1146,39 +1146,12 @@ void cli_backup_tail(cli_json *j, bool json, const char *kek_path)
 	       env ? "the key ORSP_KEK holds now" : "that KEK file");
 }
 
-void cli_remove_leftovers(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	size_t bl = strlen(base);
-	char dir[PATH_MAX], p[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	if (!(d = opendir(dir)))
-		return;
-	while ((de = readdir(d)) != NULL) {
-		const char *sfx;
-		bool ours = strncmp(de->d_name, base, bl) == 0 &&
-		            strncmp(de->d_name + bl, ".tmp-", 5) == 0 &&
-		            strlen(sfx = de->d_name + bl + 5) == 6;
-		for (size_t k = 0; ours && k < 6; k++) /* six letters or digits, as made */
-			ours = (sfx[k] >= '0' && sfx[k] <= '9') ||
-			       (sfx[k] >= 'a' && sfx[k] <= 'z') || (sfx[k] >= 'A' && sfx[k] <= 'Z');
-		if (!ours)
-			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
-			(void)unlink(p);
-	}
-	closedir(d);
-}
 int cli_replace_secret_file(const char *path, const void *data, size_t len)
 {
 	sigset_t stop, old;
 	orsp_err e;
 
-	cli_remove_leftovers(path);
+	orsp_file_remove_leftovers(path);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);

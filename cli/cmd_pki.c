@@ -256,12 +256,12 @@ static int set_aside(const char *path, created *c)
 	if (lstat(path, &st) != 0) {
 		if (errno != ENOENT)
 			return cli_failf(path, "cannot inspect: %s", strerror(errno));
-		cli_remove_leftovers(path);
+		orsp_file_remove_leftovers(path);
 		return CLI_OK;
 	}
 	if (S_ISDIR(st.st_mode))
 		return cli_failf(path, "is a directory, expected a file of the PKI layout");
-	cli_remove_leftovers(path);
+	orsp_file_remove_leftovers(path);
 	if (c->n_aside == CREATED_MAX)
 		return cli_failf(path, "internal error: too many files replaced");
 	/* never over a name that exists: one an earlier run killed left (the same PID, in a

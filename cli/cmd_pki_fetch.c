@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -88,14 +87,11 @@ static int parse_fetch(int argc, char **argv, fetch_opts *o)
 		                 : !o->out[0] ? "--out"
 		                              : "--ca-file",
 		                 "empty path");
-	/* a link would be read through as the old CRL, then replaced by a file (the rename
-	 * does not follow it): the SM-DP+'s `crl` naming the link's target kept the old CRL,
-	 * and the link was gone (until session 70) */
-	{
-		struct stat st;
-		if (lstat(o->out, &st) == 0 && S_ISLNK(st.st_mode))
-			return cli_failf(o->out, "is a symbolic link: name the file itself");
-	}
+	/* what orsp_file_replace will refuse, refused before anything is fetched: a link was
+	 * read through as the old CRL, then replaced by a file, so the SM-DP+'s `crl` naming
+	 * its target kept the old CRL (until session 70) */
+	if (orsp_file_check_replaceable(o->out) != ORSP_OK)
+		return cli_fail("--out", ORSP_E_USAGE);
 	if (o->url && strncasecmp(o->url, "https://", 8) == 0 && !o->ca_file)
 		return cli_usage("--ca-file",
 		                 "an https:// URL needs the trust anchors of its server (no system "

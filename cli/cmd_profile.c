@@ -930,13 +930,10 @@ static int build_output_check(const build_opts *o)
 	struct stat out, tmpl;
 	orsp_err e;
 
-	if (lstat(o->output, &out) != 0)
-		return CLI_OK; /* none yet (or the write says why) */
-	if (S_ISLNK(out.st_mode))
-		return cli_failf(o->output, "is a symbolic link: name the file itself");
 	if ((e = orsp_file_check_replaceable(o->output)) != ORSP_OK)
 		return cli_fail("-o", e);
-	if (stat(o->tmpl, &tmpl) == 0 && tmpl.st_dev == out.st_dev && tmpl.st_ino == out.st_ino)
+	if (stat(o->output, &out) == 0 && stat(o->tmpl, &tmpl) == 0 && tmpl.st_dev == out.st_dev &&
+	    tmpl.st_ino == out.st_ino)
 		return cli_failf(o->output, "is the template: write the package elsewhere");
 	return CLI_OK;
 }

@@ -130,15 +130,23 @@ ORSP_MUST_CHECK orsp_err orsp_file_write_beside(const char *path, const void *da
  * left and the temporary file removed, except when only the directory's flush after the
  * rename fails: the new file is then in place, not known durable, and the error says so ("the
  * new PATH is in place, but a crash may still bring back the file it replaced: ..."). A
- * symbolic link at path is replaced, not followed; anything else there that is not a regular
- * file (a FIFO, a device, a socket, a directory) is refused before anything is written
- * (orsp_file_check_replaceable). ORSP_E_IO naming the step that failed. */
+ * symbolic link, or anything else there that is not a regular file (a FIFO, a device, a
+ * socket, a directory), is refused before anything is written (orsp_file_check_replaceable;
+ * until session 70 a link was replaced, not followed). ORSP_E_IO naming the step that
+ * failed. */
 ORSP_MUST_CHECK orsp_err orsp_file_replace(const char *path, const void *data, size_t len,
                                            mode_t mode);
 
-/* ORSP_OK when path is not there, or is a regular file or a symbolic link; ORSP_E_USAGE "PATH
- * is a FIFO (a device, a socket, a directory), not a regular file: not replaced" otherwise. */
+/* ORSP_OK when path is not there, or is a regular file; ORSP_E_USAGE "PATH is a symbolic link:
+ * name the file itself (not replaced)", or "PATH is a FIFO (a device, a socket, a directory),
+ * not a regular file: not replaced" otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_file_check_replaceable(const char *path);
+
+/* What a killed writer may have left beside path: its temporary files (path.tmp-XXXXXX, six
+ * letters or digits: orsp_file_write_beside's, and the crypto module's key files'), a key's
+ * among them, removed. A writer of the same path running at the same time loses its own
+ * (its rename then fails). */
+void orsp_file_remove_leftovers(const char *path);
 
 /* An unnamed file (O_TMPFILE, mode 0600, for writing) in the directory of path, for
  * orsp_file_link_unnamed to name once it is complete: its descriptor, or -1 with errno,

@@ -3,6 +3,7 @@
  * KEK, the sealed store, the CLI): a file system that cannot flush a directory says EINVAL,
  * and nothing more can be done there, so that passes; any other failure is an error. */
 #define _GNU_SOURCE /* AT_EMPTY_PATH (Linux) */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -15,6 +16,10 @@
 #include <unistd.h>
 
 #include "openrsp/core.h"
+
+/* between a file's name and the six characters of its temporary files (create_beside; the
+ * crypto module's mkstemp names, src/crypto/file.c, have the same form) */
+#define TMP_INFIX ".tmp-"
 
 /* fsync of the directory dir; -1 with errno set on failure, EINVAL passing. */
 static int flush(const char *dir)
@@ -180,7 +185,8 @@ static int create_beside(const char *path, char *tmp, size_t cap, mode_t mode)
 				continue;
 			return -1;
 		}
-		if (snprintf(tmp, cap, "%s.tmp-%02x%02x%02x", path, r[0], r[1], r[2]) >= (int)cap) {
+		if (snprintf(tmp, cap, "%s" TMP_INFIX "%02x%02x%02x", path, r[0], r[1], r[2]) >=
+		    (int)cap) {
 			errno = ENAMETOOLONG;
 			return -1;
 		}
@@ -221,13 +227,43 @@ orsp_err orsp_file_check_replaceable(const char *path)
 
 	if (!path)
 		return orsp_errf(ORSP_E_USAGE, "orsp_file_check_replaceable: NULL argument");
-	if (lstat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
-		return ORSP_OK; /* none (or the write says why), a file or a link */
+	if (lstat(path, &st) != 0 || S_ISREG(st.st_mode))
+		return ORSP_OK; /* none (or the write says why), or a file */
+	if (S_ISLNK(st.st_mode))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "%s is a symbolic link: name the file itself (not replaced)",
+		                 path);
 	return orsp_errf(ORSP_E_USAGE, "%s is %s, not a regular file: not replaced", path,
 	                 S_ISDIR(st.st_mode)    ? "a directory"
 	                 : S_ISFIFO(st.st_mode) ? "a FIFO"
 	                 : S_ISSOCK(st.st_mode) ? "a socket"
 	                                        : "a device");
+}
+
+void orsp_file_remove_leftovers(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t bl = strlen(base);
+	char dir[PATH_MAX], p[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (!(d = opendir(dir)))
+		return;
+	while ((de = readdir(d)) != NULL) {
+		const char *sfx;
+		bool ours = strncmp(de->d_name, base, bl) == 0 &&
+		            strncmp(de->d_name + bl, TMP_INFIX, strlen(TMP_INFIX)) == 0 &&
+		            strlen(sfx = de->d_name + bl + strlen(TMP_INFIX)) == 6;
+		for (size_t k = 0; ours && k < 6; k++) /* six letters or digits, as made */
+			ours = (sfx[k] >= '0' && sfx[k] <= '9') ||
+			       (sfx[k] >= 'a' && sfx[k] <= 'z') || (sfx[k] >= 'A' && sfx[k] <= 'Z');
+		if (ours && snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
+			(void)unlink(p);
+	}
+	closedir(d);
 }
 
 orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_t mode)
@@ -239,7 +275,8 @@ orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_
 		return orsp_errf(ORSP_E_USAGE, "orsp_file_replace: NULL argument");
 	/* a FIFO, a device, a socket: what the caller meant to write to, not a file to put in
 	 * its place (until session 70 `profile build -o` replaced a FIFO or a device node with
-	 * a file holding K); a directory would fail the rename after the whole write */
+	 * a file holding K); a link, whose target the caller meant (the rename would replace the
+	 * link); a directory would fail the rename after the whole write */
 	if ((e = orsp_file_check_replaceable(path)) != ORSP_OK)
 		return e;
 	if ((e = orsp_file_write_beside(path, data, len, mode, true, tmp, sizeof(tmp))) != ORSP_OK)
