@@ -915,6 +915,15 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 		                 "terminal, or leave --ask out",
 		                 strerror(err));
 	}
+	/* once the command line is known good: the download goes on without them */
+	if (op->ac && ac.ignored_fields)
+		fprintf(
+		    stderr,
+		    "openrsp: warning: profile download: the activation code's %u field%s after "
+		    "the confirmation code flag (a later SGP.22 version's, such as the CI key "
+		    "indicator) %s ignored\n",
+		    ac.ignored_fields, ac.ignored_fields == 1 ? "" : "s",
+		    ac.ignored_fields == 1 ? "is" : "are");
 	server_of(op, &sv);
 	if ((rc = open_euicc(op, &s))) {
 		if (dc.tty_in) {

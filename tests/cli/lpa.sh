@@ -445,9 +445,12 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 		lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
 	run lpa profile list --euicc "local:$E2"
 	[[ "$out" == "no profile" ]] && ok || bad "eUICC changed by a postponed download: '$out'"
-	# the device's consent given beforehand, as an M2M device would
-	run lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}" --accept-ppr PPR1
+	# the device's consent given beforehand, as an M2M device would; the code with a later
+	# SGP.22 version's fields after the flag, taken and said ignored
+	run lpa profile download -a "LPA:1\$$FQDN\$$MID\$\$\$KEYID\$1" "${SRV[@]}" --accept-ppr PPR1
 	if [[ $rc -eq 0 && "$out" == "installed $ICCID"* ]]; then ok; else bad "download: rc=$rc $err"; fi
+	has "later AC fields said ignored" \
+		"the activation code's 2 fields after the confirmation code flag" "$err"
 	has "download progress" "[4/5] installing on the eUICC" "$err"
 	has "the rules shown" "profile policy rules: PPR1 (no disabling)" "$err"
 	lacks "no PPR2 set" "PPR2" "$err"
