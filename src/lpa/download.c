@@ -124,10 +124,11 @@ out:
 	return e;
 }
 
-/* EUICCInfo1 (t: one checked BF20 TLV) into c's peer: its euiccCiPKIdListForVerification
- * ([9], SGP.22 §5.7.8), mandatory. Read before the first request: the handshake checks the
- * SM-DP+'s CI against it. */
-static orsp_err es9_cis_from(es9 *c, const orsp_tlv *info1)
+/* EUICCInfo1's (info1: one checked BF20 TLV) euiccCiPKIdListForVerification ([9], SGP.22
+ * §5.7.8), mandatory, into *cis (borrowed from info1; an empty list a non-NULL empty slice).
+ * Set as an es9's peer.cis before its first request: the handshake checks the SM-DP+'s CI
+ * against it, and refuses every one until it is set. */
+static orsp_err info1_cis(const orsp_tlv *info1, orsp_slice *cis)
 {
 	orsp_reader r;
 	orsp_tlv f;
@@ -135,7 +136,7 @@ static orsp_err es9_cis_from(es9 *c, const orsp_tlv *info1)
 	orsp_reader_init(&r, info1->value.p, info1->value.len);
 	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f))
 		if (f.tag == 0xA9) {
-			c->peer.cis = f.value.p ? f.value : orsp_slice_make((const uint8_t *)"", 0);
+			*cis = f.value.p ? f.value : orsp_slice_make((const uint8_t *)"", 0);
 			return ORSP_OK;
 		}
 	orsp_err_clear();
@@ -1211,7 +1212,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if (stopped_early(o, &e))
 		goto out;
 	/* the CIs it lists decide which SM-DP+ TLS certificates are taken */
-	if ((e = read_info1(c, info1, sizeof(info1), &info1_len, &t)) || (e = es9_cis_from(&s, &t)))
+	if ((e = read_info1(c, info1, sizeof(info1), &info1_len, &t)) ||
+	    (e = info1_cis(&t, &s.peer.cis)))
 		goto out;
 	/* initiateAuthentication */
 	req = json_object();
@@ -1661,12 +1663,10 @@ static bool pending_seq(const orsp_tlv *pn, uint64_t *seq)
  * seqNumber), sent to its SM-DP+, removed from the eUICC once accepted. *gone when the eUICC
  * no longer has it (removed meanwhile): nothing sent, not a failure. Only the notification
  * carrying the listed seqNumber is sent, so the one removed is the one delivered. */
-static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *server,
+static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *server, orsp_slice cis,
                                   const orsp_lpa_notification *no, bool *gone)
 {
-	uint8_t rsp[LPA_NOTIFICATION_MAX], req[24],
-	    info1[512]; /* on the stack: one card per thread */
-	size_t info1_len = 0;
+	uint8_t rsp[LPA_NOTIFICATION_MAX], req[24]; /* on the stack: one card per thread */
 	orsp_writer w;
 	orsp_der_mark m, sc;
 	orsp_reader r;
@@ -1743,10 +1743,9 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 		    "authenticated for it (--server-url or not): it cannot be sent; "
 		    "`openrsp lpa notification remove %llu` drops it",
 		    no->address, (unsigned long long)no->seq);
-	/* the SM-DP+ is checked against the CIs the eUICC lists, as for a download */
+	/* the SM-DP+ is checked against the CIs the eUICC lists (cis), as for a download */
 	e = es9_open(&s, server, no->address, "the notification's", NULL);
-	if (!e && !(e = read_info1(c, info1, sizeof(info1), &info1_len, &t)))
-		e = es9_cis_from(&s, &t);
+	s.peer.cis = cis;
 	for (int attempt = 0; !e && attempt < 3; attempt++) {
 		j = json_object();
 		if (!j) {
@@ -1801,6 +1800,10 @@ static bool tried_before(const uint64_t *tried, size_t n, uint64_t seq)
 orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c, const orsp_lpa_server *server,
                                         size_t *sent)
 {
+	uint8_t info1[512];
+	size_t info1_len = 0;
+	orsp_slice cis = {0};
+	orsp_tlv t;
 	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
 	uint64_t *tried = NULL;
 	size_t n = 0, n_tried = 0, fresh = 0, failed = 0, left = 0, all = 0;
@@ -1834,7 +1837,11 @@ orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c, const orsp_lpa_server 
 			if (tried_before(tried, n_tried, list[i].seq))
 				continue;
 			tried[n_tried++] = list[i].seq;
-			e = notification_send(c, server, &list[i], &gone);
+			/* the eUICC's CIs, once per run, before the first is sent */
+			if (!cis.p && ((e = read_info1(c, info1, sizeof(info1), &info1_len, &t)) ||
+			               (e = info1_cis(&t, &cis))))
+				goto out;
+			e = notification_send(c, server, cis, &list[i], &gone);
 			if (e) {
 				if (!failed++) {
 					first = e;
