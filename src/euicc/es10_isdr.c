@@ -47,15 +47,24 @@ static bool text_ok(orsp_slice v, size_t max)
  * levels, its fields are one below. */
 #define REQ_DEPTH 15
 
-/* The request SEQUENCE v whose one field is of tag, into *f; the rsp module is EXTENSIBILITY
- * IMPLIED, so a later version's fields after it are skipped (X.680 §52), each a well-formed
- * TLV and not that field again. false when it is missing or what follows does not read. */
-static bool one_field(orsp_slice v, uint32_t tag, orsp_tlv *f)
+/* The request SEQUENCE v whose one OPTIONAL field is of tag, into *f (*present); the rsp
+ * module is EXTENSIBILITY IMPLIED, so a later version's fields after it are skipped (X.680
+ * §52), each a well-formed TLV and not that field again. false when what follows does not
+ * read. */
+static bool opt_field(orsp_slice v, uint32_t tag, orsp_tlv *f, bool *present)
 {
 	orsp_reader r;
 	orsp_reader_init(&r, v.p, v.len);
-	return orsp_der_expect(&r, tag, f) == ORSP_OK &&
-	       orsp_der_skip_extensions(&r, &tag, 1, REQ_DEPTH) == ORSP_OK;
+	*present = orsp_der_expect(&r, tag, f) == ORSP_OK;
+	orsp_err_clear();
+	return orsp_der_skip_extensions(&r, &tag, 1, REQ_DEPTH) == ORSP_OK;
+}
+
+/* opt_field for a field that must be there: false when it is missing too. */
+static bool one_field(orsp_slice v, uint32_t tag, orsp_tlv *f)
+{
+	bool present;
+	return opt_field(v, tag, f, &present) && present;
 }
 
 static orsp_err sign(const orsp_euicc *e, const uint8_t *m, size_t n, uint8_t sig[ORSP_EC_SIG_LEN])
@@ -2237,9 +2246,8 @@ static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_
 {
 	size_t order[ORSP_EUICC_MAX_NOTIFICATIONS];
 	orsp_tlv crit, c;
-	orsp_reader r;
 	uint64_t seq = 0;
-	bool by_seq = false;
+	bool by_seq = false, given;
 	uint8_t filter = 0;
 	size_t found = 0;
 	orsp_der_mark m, l;
@@ -2248,8 +2256,9 @@ static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_
 	 * OPTIONAL }: a searchCriteria that is neither is undefinedError, not "every
 	 * notification"; a later version's fields after it are skipped (until session 70 they
 	 * were undefinedError), searchCriteria again is not one */
-	orsp_reader_init(&r, req->value.p, req->value.len);
-	if (orsp_der_expect(&r, 0xA0, &crit) == ORSP_OK) {
+	if (!opt_field(req->value, 0xA0, &crit, &given))
+		return list_error(w, 0xBF2B, 127);
+	if (given) {
 		if (orsp_der_parse_one(crit.value, &c))
 			return list_error(w, 0xBF2B, 127);
 		if (c.tag == 0x80 && !orsp_der_uint(c.value, &seq))
@@ -2257,8 +2266,6 @@ static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_
 		else if (c.tag != 0x81 || !event_filter(&c, &filter))
 			return list_error(w, 0xBF2B, 127);
 	}
-	if (orsp_der_skip_extensions(&r, (const uint32_t[]){0xA0}, 1, REQ_DEPTH))
-		return list_error(w, 0xBF2B, 127);
 	orsp_err_clear();
 	m = orsp_der_begin(w, 0xBF2B);
 	l = orsp_der_begin(w, 0xA0);
