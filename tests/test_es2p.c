@@ -14,27 +14,35 @@
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 
-#define HDR "\"header\":{\"functionRequesterIdentifier\":\"op\",\"functionCallIdentifier\":\"1\"}"
+/* The header of a call named by its line: each call of the tests is another call of the
+ * operator's (a downloadOrder whose call identifier was used before is answered as a replay
+ * since session 70, test_order_replay), but for one written once and run in a loop. */
+#define HDR_STR2(x) #x
+#define HDR_STR(x) HDR_STR2(x)
+#define HDR_CALL(id)                                                                               \
+	"\"header\":{\"functionRequesterIdentifier\":\"op\","                                      \
+	"\"functionCallIdentifier\":\"" id "\"}"
+#define HDR HDR_CALL(HDR_STR(__LINE__))
 #define ICCID "89000123456789012341"
 #define EID "89049032123451234512345678901235"
 
 typedef struct fx {
 	orsp_smdp *s;
 	orsp_smdp_service svc;
+	char db[1200]; /* the store's file (reopen) */
 } fx;
 
 static int setup(void **state)
 {
 	static fx f;
-	char db[1200];
 	orsp_secret kek = {.len = 32};
 	uint8_t *upp;
 	size_t n;
 
 	memset(&f, 0, sizeof(f));
 	memset(kek.v, 3, 32);
-	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir("es2p"));
-	assert_int_equal(orsp_smdp_open(db, &kek, &f.s), ORSP_OK);
+	snprintf(f.db, sizeof(f.db), "%s/smdp.db", test_tmpdir("es2p"));
+	assert_int_equal(orsp_smdp_open(f.db, &kek, &f.s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f.s), ORSP_OK);
 	upp = test_read_vector("saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der", &n);
 	assert_int_equal(orsp_smdp_import(f.s, upp, n, NULL), ORSP_OK);
@@ -213,7 +221,8 @@ static void test_actor_whole(void **state)
 static void test_cancel_downloaded(void **state)
 {
 	fx *f = *state;
-	static const char *const order = "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}";
+	static const char *const order =
+	    "{" HDR_CALL("1") ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}";
 	static const char *const release = "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}";
 	static const char *const to_available = "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
 	                                        "\",\"finalProfileStatusIndicator\":\"Available\"}";
@@ -249,8 +258,8 @@ static void test_cancel_downloaded(void **state)
 	assert_int_equal(p.download_attempts, 1);
 	/* Unavailable is taken, and the audit keeps the eUICC the package went to */
 	json_decref(call(f, "cancelOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\","
-	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
+	                 "{" HDR_CALL("1") ",\"iccid\":\"" ICCID "\","
+	                                   "\"finalProfileStatusIndicator\":\"Unavailable\"}",
 	                 NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
@@ -512,8 +521,8 @@ static void test_confirm_eid_and_matching_id(void **state)
 	import_second(f);
 	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", NULL, NULL));
 	o = call(f, "confirmOrder",
-	         "{" HDR ",\"iccid\":\"" ICCID2
-	         "\",\"matchingId\":\"OP-CHOSEN-1\",\"releaseFlag\":true}",
+	         "{" HDR_CALL("1") ",\"iccid\":\"" ICCID2
+	                           "\",\"matchingId\":\"OP-CHOSEN-1\",\"releaseFlag\":true}",
 	         NULL, NULL);
 	assert_string_equal(json_string_value(json_object_get(o, "matchingId")), "OP-CHOSEN-1");
 	assert_null(json_object_get(o, "eid"));
@@ -1339,10 +1348,102 @@ static void test_unflushed_cancel(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 }
 
+/* ----- a downloadOrder sent again (its answer lost) ----- */
+
+#define TYPE "\"profileType\":\"GSMA Generic eUICC Test Profile\""
+
+/* downloadOrder answers Executed-Success with iccid. */
+static void order_gets(fx *f, const char *body, const char *iccid)
+{
+	json_t *o = call(f, "downloadOrder", body, NULL, NULL);
+
+	assert_string_equal(json_string_value(json_object_get(o, "iccid")), iccid);
+	json_decref(o);
+}
+
+static orsp_smdp_state state_at(fx *f, const char *iccid)
+{
+	orsp_smdp_profile p;
+
+	assert_int_equal(orsp_smdp_get(f->s, iccid, &p), ORSP_OK);
+	return p.state;
+}
+
+/* Close the store and open it again, as a server's restart does. */
+static void reopen(fx *f)
+{
+	orsp_secret kek = {.len = 32};
+
+	memset(kek.v, 3, 32);
+	orsp_smdp_close(f->s);
+	f->s = NULL;
+	assert_int_equal(orsp_smdp_open(f->db, &kek, &f->s), ORSP_OK);
+	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
+}
+
+/* The same downloadOrder call (requester and call identifier) sent again, as an operator
+ * does whose answer was lost: the same ICCID, and no second profile taken (each call took
+ * one until session 70); audited as downloadOrderReplay. The identifier used for another
+ * body is refused; another identifier is another order; a restart forgets nothing. */
+static void test_order_replay(void **state)
+{
+	fx *f = *state;
+	const char *by_type = "{" HDR_CALL("r1") "," TYPE "}";
+	last_audit a;
+
+	import_second(f);
+	order_gets(f, by_type, ICCID);
+	order_gets(f, by_type, ICCID);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_AVAILABLE);
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	assert_string_equal(a.r.action, "downloadOrderReplay");
+	assert_string_equal(a.r.from, "allocated");
+	assert_string_equal(a.r.to, "allocated");
+	assert_string_equal(a.r.detail, "by op call r1");
+	/* the identifier of that call for another request: refused, nothing ordered */
+	call_msg(f, "downloadOrder", "{" HDR_CALL("r1") "," TYPE ",\"eid\":\"" EID "\"}", "1.2",
+	         "2.1", "functionCallIdentifier r1 was used for another request");
+	call_msg(f, "downloadOrder", "{" HDR_CALL("r1") ",\"iccid\":\"" ICCID2 "\"}", "1.2", "2.1",
+	         "functionCallIdentifier r1 was used for another request");
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_AVAILABLE);
+	/* another call identifier, or another requester's: another call */
+	order_gets(f, "{" HDR_CALL("r2") "," TYPE "}", ICCID2);
+	json_decref(call(f, "downloadOrder",
+	                 "{\"header\":{\"functionRequesterIdentifier\":\"op2\","
+	                 "\"functionCallIdentifier\":\"r1\"}," TYPE "}",
+	                 "8.2.5", "3.7"));
+	/* after a restart */
+	reopen(f);
+	order_gets(f, by_type, ICCID);
+	order_gets(f, "{" HDR_CALL("r2") "," TYPE "}", ICCID2);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
+}
+
+/* A downloadOrder by ICCID sent again: the same answer (8.2.1/3.3 until session 70); an order ended
+ * since is still answered, as it was placed, and nothing is ordered again (the operator learns its
+ * end from the next function on it). */
+static void test_order_replay_ended(void **state)
+{
+	fx *f = *state;
+	const char *order = "{" HDR_CALL("i1") ",\"iccid\":\"" ICCID "\"}";
+
+	order_gets(f, order, ICCID);
+	order_gets(f, order, ICCID);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\","
+	                 "\"finalProfileStatusIndicator\":\"Available\"}",
+	                 NULL, NULL));
+	order_gets(f, order, ICCID);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_AVAILABLE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_replay_ended, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reply_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),

@@ -2299,13 +2299,16 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-#define SMDP_LATEST 16 /* the smdp schema version this program migrates to */
+#define SMDP_LATEST 17 /* the smdp schema version this program migrates to */
 
-/* SQL that takes a current database back before migration 16 (the undelivered reports by
- * ICCID) */
+/* SQL that takes a current database back before migration 17 (the executed ES2+ calls) */
+#define UNDO_V17                                                                                   \
+	"DROP TABLE smdp_call;"                                                                    \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 17;"
+/* ... and before migration 16 (the undelivered reports by ICCID) */
 #define UNDO_V16                                                                                   \
-	"DROP INDEX smdp_progress_pending;"                                                        \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 16;"
+	UNDO_V17 "DROP INDEX smdp_progress_pending;"                                               \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 16;"
 /* ... and before migration 15 (the state's CHECK) */
 #define UNDO_V15                                                                                   \
 	UNDO_V16 "PRAGMA writable_schema = ON;"                                                    \
@@ -2439,12 +2442,7 @@ static void test_wrong_kek_untouched(void **state)
 	orsp_smdp_close(s);
 	s = NULL;
 	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
-	assert_int_equal(
-	    orsp_db_exec(db,
-	                 "PRAGMA journal_mode=DELETE;"
-	                 "DROP INDEX smdp_progress_pending;"
-	                 "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 16"),
-	    ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V17), ORSP_OK);
 	orsp_db_close(db);
 	bytes = test_read_file(path, &len);
 	other.v[0] ^= 1;
@@ -2834,6 +2832,39 @@ static void test_migration_progress_pending(void **state)
 	assert_true(row);
 	assert_int_equal(orsp_stmt_column_int64(st, 0), 2);
 	orsp_stmt_finalize(st);
+	orsp_smdp_close(s);
+}
+
+/* Migration 17: a database made before it gets the table of executed ES2+ calls, and an
+ * order recorded there is answered again, not placed twice. */
+static void test_migration_call(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_call c = {.requester = "op", .id = "c1"};
+	orsp_smdp_order o = {.call = &c, .profile_type = "T"};
+	orsp_smdp_profile p, again;
+	(void)state;
+
+	orsp_smdp_close(s);
+	undo_to(UNDO_V17, 16);
+	s = reopen_migrated();
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call"), 0);
+	import_n(s, 1, 2, "T");
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	assert_false(c.replayed);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &again), ORSP_OK);
+	assert_true(c.replayed);
+	assert_string_equal(again.iccid, p.iccid);
+	assert_string_equal(again.matching_id, p.matching_id);
+	/* another body under that call: refused */
+	c.replayed = false;
+	c.body_hash[0] ^= 1;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &again), ORSP_E_EXISTS);
+	assert_true(c.conflict);
+	assert_false(c.replayed);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call"), 1);
+	assert_int_equal(
+	    count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state = 'available'"), 1);
 	orsp_smdp_close(s);
 }
 
@@ -3881,6 +3912,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_due),
 	    cmocka_unit_test(test_migration_state_check),
 	    cmocka_unit_test(test_migration_progress_pending),
+	    cmocka_unit_test(test_migration_call),
 	    cmocka_unit_test(test_migration_failed_codes),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_label_mac),

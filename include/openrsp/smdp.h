@@ -331,7 +331,22 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_import_check(const uint8_t *upp, size_t len,
                                                 const orsp_smdp_import_opts *o);
 
 /* ES2+.DownloadOrder. Exactly one of iccid and profile_type. */
+/* The ES2+ call a downloadOrder executes (SGP.22 §6.5.1.2 header), so that the operator may
+ * repeat it after a lost answer. The order is recorded with the call, in the transaction
+ * that places it (smdp_call, migration 17); a later order with the same requester and call
+ * identifier places none: with the same body_hash it is a replay (replayed, and out holds
+ * the recorded order's profile as it is now, audited as downloadOrderReplay), with another
+ * one ORSP_E_EXISTS and conflict. */
+typedef struct orsp_smdp_call {
+	const char *requester; /* functionRequesterIdentifier */
+	const char *id;        /* functionCallIdentifier */
+	uint8_t body_hash[32]; /* SHA-256 of the request's fields that the order depends on */
+	bool replayed;         /* out: the recorded order was answered, none placed */
+	bool conflict;         /* out: the call identifier was used for another body */
+} orsp_smdp_call;
+
 typedef struct orsp_smdp_order {
+	orsp_smdp_call *call;     /* NULL: not an ES2+ call, nothing recorded */
 	const char *iccid;        /* that profile, which must be Available */
 	const char *profile_type; /* or the first Available profile of this type */
 	const char *eid;          /* NULL: Allocated; else 32 digits (orsp_eid_check): Linked */
@@ -345,7 +360,8 @@ typedef struct orsp_smdp_order {
  * orders never get the same profile). out gets the ICCID and matching ID.
  * Errors: ORSP_E_USAGE, ORSP_E_NOT_FOUND (no such ICCID / no profile of that type at all),
  * ORSP_E_STATE (that ICCID is not Available / no profile of that type is Available),
- * ORSP_E_EXISTS (matching ID in use), ORSP_E_STORAGE. */
+ * ORSP_E_EXISTS (matching ID in use, or o->call's identifier used for another body),
+ * ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o,
                                                   orsp_smdp_profile *out);
 

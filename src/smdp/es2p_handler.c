@@ -177,11 +177,33 @@ static orsp_err reply_ok(req *r, const char *k, const char *v)
 	return e;
 }
 
+/* The call this downloadOrder is (orsp_smdp_call): the header's names, and the SHA-256 of the
+ * fields the order depends on, as they were read (absent and empty alike: NULL), each with
+ * its length, so that no two bodies give the same text. The ICCID is the inventory's digits:
+ * with or without the 'F' pad it is the same request. */
+static orsp_err call_of(req *r, const char *eid, const char *iccid, const char *type,
+                        orsp_smdp_call *c)
+{
+	json_t *h = json_object_get(r->body, "header");
+	char text[600];
+	int n;
+
+	c->requester = json_string_value(json_object_get(h, "functionRequesterIdentifier"));
+	c->id = json_string_value(json_object_get(h, "functionCallIdentifier"));
+	n = snprintf(text, sizeof(text), "eid %zu:%s iccid %zu:%s profileType %zu:%s",
+	             eid ? strlen(eid) : 0, eid ? eid : "", iccid ? strlen(iccid) : 0,
+	             iccid ? iccid : "", type ? strlen(type) : 0, type ? type : "");
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return orsp_errf(ORSP_E_RESOURCE, "downloadOrder: request fields too long to hash");
+	return orsp_sha256(text, (size_t)n, c->body_hash);
+}
+
 static orsp_err download_order(req *r)
 {
 	const char *eid, *type, *by_iccid;
 	char iccid[21];
-	orsp_smdp_order o = {0};
+	orsp_smdp_call call = {0};
+	orsp_smdp_order o = {.call = &call};
 	orsp_smdp_profile p;
 	bool answered;
 	orsp_err e;
@@ -197,6 +219,9 @@ static orsp_err download_order(req *r)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (eid && orsp_eid_check(eid))
 		return fail_field(r, ES2P_EID_INVALID, "eid");
+	e = call_of(r, eid, by_iccid ? iccid : NULL, type, &call);
+	if (e)
+		return e;
 	/* SGP.22 §5.3.1: with both, the order is for that ICCID, whose profile must be of that
 	 * type (8.2.5/3.8 otherwise). A profile's type is fixed at its import, so it is read
 	 * here, before the store's transaction orders it by ICCID. */
@@ -215,6 +240,10 @@ static orsp_err download_order(req *r)
 	o.eid = eid;
 	e = orsp_smdp_download_order(r->s, &o, &p);
 	(void)flushed_only(r, &e, NULL, NULL); /* p was read in the transaction */
+	/* a call executed before with another body: refused, nothing placed; the same body
+	 * is answered below as it was then (docs/smdp-server.md, "A repeated call") */
+	if (e == ORSP_E_EXISTS && call.conflict)
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (e == ORSP_E_NOT_FOUND && type)
 		return smdp_reply_fail(r->out, ES2P_PROFILE_TYPE_UNKNOWN, NULL);
 	if (e == ORSP_E_STATE && type) /* the type is known, none of it Available */

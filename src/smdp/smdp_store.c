@@ -290,6 +290,22 @@ static const orsp_migration smdp_migrations[] = {
         .sql = "CREATE INDEX smdp_progress_pending ON smdp_progress (iccid, id)"
                " WHERE " SMDP_PROGRESS_PENDING ";",
     },
+    {
+        .version = 17,
+        .description = "executed ES2+ calls (downloadOrder replays)",
+        /* One row per downloadOrder executed for an ES2+ call (orsp_smdp_call), written in
+         * the transaction that places the order: the operator who lost the answer sends the
+         * call again and gets the same order, not a second profile. body_hash is the SHA-256
+         * of the request's fields the order depends on (es2p_handler.c). */
+        .sql = "CREATE TABLE smdp_call ("
+               " requester TEXT NOT NULL,"
+               " call_id TEXT NOT NULL,"
+               " function TEXT NOT NULL,"
+               " body_hash BLOB NOT NULL CHECK (length(body_hash) = 32),"
+               " iccid TEXT NOT NULL,"
+               " at INTEGER NOT NULL,"
+               " PRIMARY KEY (requester, call_id, function)) WITHOUT ROWID;",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -1427,12 +1443,87 @@ static orsp_err type_known(orsp_smdp *s, const char *type, bool *known)
 	return err;
 }
 
+/* The downloadOrder recorded for call c, if any: *iccid (else ""), and c->conflict when it was
+ * recorded with another body (ORSP_E_EXISTS). In the order's write transaction. */
+static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21])
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	orsp_slice h;
+	orsp_err err = orsp_db_prepare(s->db,
+	                               "SELECT body_hash, iccid FROM smdp_call WHERE requester = ?1"
+	                               " AND call_id = ?2 AND function = 'downloadOrder'",
+	                               &st);
+
+	iccid[0] = '\0';
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, c->requester);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, c->id);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row) {
+		h = orsp_stmt_column_blob(st, 0);
+		c->conflict = h.len != sizeof(c->body_hash) ||
+		              memcmp(h.p, c->body_hash, sizeof(c->body_hash)) != 0;
+		err = copy_text(iccid, 21, orsp_stmt_column_text(st, 1), "recorded call's ICCID");
+	}
+	if (!err && c->conflict)
+		err =
+		    orsp_errf(ORSP_E_EXISTS,
+		              "functionCallIdentifier %.256s was used for another request", c->id);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* Record the order of profile iccid for call c, in the order's transaction. */
+static orsp_err call_record(orsp_smdp *s, const orsp_smdp_call *c, const char *iccid)
+{
+	orsp_stmt *st = NULL;
+	orsp_err err = orsp_db_prepare(s->db,
+	                               "INSERT INTO smdp_call (requester, call_id, function,"
+	                               " body_hash, iccid, at) VALUES (?1, ?2, 'downloadOrder', ?3,"
+	                               " ?4, ?5)",
+	                               &st);
+
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, c->requester);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, c->id);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 3, c->body_hash, sizeof(c->body_hash));
+	if (!err)
+		err = orsp_stmt_bind_text(st, 4, iccid);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 5, now_s(s));
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* A call whose order was recorded: that profile as it is now into *out, and an audit row. */
+static orsp_err call_replay(orsp_smdp *s, orsp_smdp_call *c, const char *iccid,
+                            orsp_smdp_profile *out)
+{
+	orsp_smdp_profile p;
+	orsp_err err = load(s, BY_ICCID, iccid, &p);
+
+	if (!err)
+		err = audit(s, "downloadOrderReplay", p.iccid, orsp_smdp_state_name(p.state),
+		            orsp_smdp_state_name(p.state), "");
+	if (!err && out)
+		*out = p;
+	c->replayed = !err;
+	return err;
+}
+
 orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_smdp_profile *out)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	orsp_smdp_profile p;
-	char mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	char mid[ORSP_SMDP_MATCHING_ID_MAX + 1], recorded[21];
 	bool row = false;
 
 	if (!s || !o || !!o->iccid == !!o->profile_type)
@@ -1457,6 +1548,13 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
+	if (o->call) {
+		err = call_find(s, o->call, recorded);
+		if (!err && recorded[0])
+			err = call_replay(s, o->call, recorded, out);
+		if (err || recorded[0])
+			goto out;
+	}
 	if (o->iccid) {
 		err = load(s, BY_ICCID, o->iccid, &p);
 	} else {
@@ -1518,6 +1616,8 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 		err = set_state(s, &p, o->eid ? ORSP_SMDP_EV_ORDER_EID : ORSP_SMDP_EV_ORDER, "",
 		                detail);
 	}
+	if (!err && o->call)
+		err = call_record(s, o->call, p.iccid);
 	/* read back inside the transaction: a read failing after the commit would report an
 	 * order that was placed as failed, and the operator's retry would order another profile */
 	if (!err && out) {

@@ -394,7 +394,8 @@ if command -v curl >/dev/null; then
 			-H "Authorization: Bearer $TOKEN" -d "$2" "https://$FQDN:$PORT/gsma/rsp2/es2plus/$1"
 	}
 	order() { # ICCID: ordered for the eUICC and released; its matching ID on stdout
-		es2 downloadOrder "{$HDR,\"iccid\":\"$1\",\"eid\":\"$EID2\"}" >/dev/null
+		# a call of its own: one call identifier is one order (a replay after it)
+		es2 downloadOrder "{${HDR/c1/order-$1},\"iccid\":\"$1\",\"eid\":\"$EID2\"}" >/dev/null
 		es2 confirmOrder "{$HDR,\"iccid\":\"$1\",\"releaseFlag\":true}" |
 			"$PY" -c 'import json,sys; print(json.load(sys.stdin)["matchingId"])'
 	}

@@ -316,6 +316,12 @@ r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"8900012345678901234
 # downloadOrder + confirmOrder with release
 r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"eid\":\"89049032123451234512345678901235\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == '200 '*'"iccid":"89000123456789012341"'*'Executed-Success'* ]] && ok || bad "downloadOrder: $r"
+# the same call again (its answer lost): the same order, none placed; the call's identifier
+# for another request is refused (docs/smdp-server.md, "A repeated downloadOrder is a replay")
+r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"eid\":\"89049032123451234512345678901235\"}" -H "Authorization: Bearer $TOKEN")
+[[ "$r" == '200 '*'"iccid":"89000123456789012341"'*'Executed-Success'* ]] && ok || bad "downloadOrder replayed: $r"
+r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"89000123456789012341\"}" -H "Authorization: Bearer $TOKEN")
+[[ "$r" == '200 '*'"subjectCode":"1.2","reasonCode":"2.1"'* && "$r" == *'functionCallIdentifier 1 was used for another request'* ]] && ok || bad "downloadOrder's call identifier for another request: $r"
 r=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"releaseFlag\":true}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == '200 '*'"matchingId":"'*'"smdpAddress":"'$FQDN'"'* ]] && ok || bad "confirmOrder: $r"
 r=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"releaseFlag\":true}" -H "Authorization: Bearer $TOKEN")

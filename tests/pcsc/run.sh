@@ -278,7 +278,8 @@ if [ -n "$openrsp_bin" ]; then
 	get_profile() {
 		local n=$1 iccid mid
 		iccid=$("$B" smdp profile list --db "$work/smdp.db" --json | grep -o '"iccid":"[0-9]*"' | sed -n "${n}p" | cut -d'"' -f4)
-		es2 downloadOrder "{$hdr,\"iccid\":\"$iccid\",\"eid\":\"$eid\"}" >/dev/null
+		# a call of its own: one call identifier is one order (a replay after it)
+		es2 downloadOrder "{${hdr/\"1\"/\"order-$iccid\"},\"iccid\":\"$iccid\",\"eid\":\"$eid\"}" >/dev/null
 		mid=$(es2 confirmOrder "{$hdr,\"iccid\":\"$iccid\",\"releaseFlag\":true}" | grep -o '"matchingId":"[^"]*"' | cut -d'"' -f4)
 		[ -n "$mid" ] || fail "ES2+ order"
 		lpa profile download -a "LPA:1\$$FQDN\$$mid" "${S[@]}" >"$work/dl.log" 2>&1 || {
