@@ -2024,6 +2024,71 @@ static void test_concurrent_orders(void **state)
 	orsp_smdp_close(s);
 }
 
+/* Processes given the same ES2+ downloadOrder call at once (two servers on one database, its
+ * operator sending it again after a timeout): one profile is ordered, and every process
+ * answers its ICCID (each took a profile until session 70). */
+static void test_concurrent_replays(void **state)
+{
+	orsp_smdp *s = open_new();
+	int fds[2], go[2];
+	char first[21] = "", line[21];
+	size_t n = 0;
+	(void)state;
+	import_n(s, 70, 2, "R");
+	orsp_smdp_close(s);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pipe(go), 0);
+	for (int c = 0; c < CHILDREN; c++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			orsp_smdp *cs = NULL;
+			orsp_smdp_call call = {.requester = "op", .id = "same"};
+			orsp_smdp_order o = {.call = &call, .profile_type = "R"};
+			orsp_smdp_profile q;
+			char b;
+			close(fds[0]);
+			close(go[1]);
+			if (orsp_smdp_open(db_path, &test_kek, &cs))
+				_exit(2);
+			if (read(go[0], &b, 1) != 0) /* all start when the parent closes it */
+				_exit(5);
+			if (orsp_smdp_download_order(cs, &o, &q))
+				_exit(3);
+			snprintf(line, sizeof(line), "%-20s", q.iccid);
+			if (write(fds[1], line, 20) != 20)
+				_exit(4);
+			orsp_smdp_close(cs);
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	close(go[0]);
+	close(go[1]);
+	while (read(fds[0], line, 20) == 20) {
+		line[20] = '\0';
+		if (!first[0])
+			memcpy(first, line, 21);
+		assert_string_equal(line, first);
+		n++;
+	}
+	close(fds[0]);
+	for (int c = 0; c < CHILDREN; c++) {
+		int st = 0;
+		assert_true(wait(&st) > 0);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	assert_int_equal(n, CHILDREN);
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state='allocated'"),
+	                 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE"
+	                               " action = 'downloadOrderReplay'"),
+	                 CHILDREN - 1);
+	orsp_smdp_close(s);
+}
+
 /* Processes opening one new database at once: every open succeeds (the switch to WAL
  * answered SQLITE_BUSY past the busy handler, and the first migration's tables seen before
  * its version were taken for another program's: "holds no SM-DP+ inventory but other
@@ -3898,6 +3963,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry_reopened_between),
 	    cmocka_unit_test(test_expiry_batches),
 	    cmocka_unit_test(test_concurrent_orders),
+	    cmocka_unit_test(test_concurrent_replays),
 	    cmocka_unit_test(test_created_once),
 	    cmocka_unit_test(test_created_between_reads),
 	    cmocka_unit_test(test_views),
