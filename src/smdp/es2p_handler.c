@@ -241,7 +241,8 @@ static orsp_err download_order(req *r)
 	e = orsp_smdp_download_order(r->s, &o, &p);
 	(void)flushed_only(r, &e, NULL, NULL); /* p was read in the transaction */
 	/* a call executed before with another body: refused, nothing placed; the same body
-	 * is answered below as it was then (docs/smdp-server.md, "A repeated call") */
+	 * is answered below as it was then (docs/smdp-server.md, "A repeated downloadOrder is
+	 * a replay") */
 	if (e == ORSP_E_EXISTS && call.conflict)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (e == ORSP_E_NOT_FOUND && type)
