@@ -296,7 +296,9 @@ static const orsp_migration smdp_migrations[] = {
         /* One row per downloadOrder executed for an ES2+ call (orsp_smdp_call), written in
          * the transaction that places the order: the operator who lost the answer sends the
          * call again and gets the same order, not a second profile. body_hash is the SHA-256
-         * of the request's fields the order depends on (es2p_handler.c). */
+         * of the request's fields the order depends on (es2p_handler.c). A rowid table as
+         * the others (not WITHOUT ROWID): what reads every table by rowid, such as the
+         * digest of tests/cli/rekey.sh, reads it too. */
         .sql = "CREATE TABLE smdp_call ("
                " requester TEXT NOT NULL,"
                " call_id TEXT NOT NULL,"
@@ -304,7 +306,7 @@ static const orsp_migration smdp_migrations[] = {
                " body_hash BLOB NOT NULL CHECK (length(body_hash) = 32),"
                " iccid TEXT NOT NULL,"
                " at INTEGER NOT NULL,"
-               " PRIMARY KEY (requester, call_id, function)) WITHOUT ROWID;",
+               " PRIMARY KEY (requester, call_id, function));",
     },
 };
 
