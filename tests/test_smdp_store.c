@@ -1961,44 +1961,81 @@ static void test_find_released_skips_expired(void **state)
 #define CREATE_ROUNDS 25
 #define PER_CHILD 3
 
+/* Forks n children, each exiting with child(out, go, arg): out the write end of a pipe whose
+ * read end this returns, go the read end of a pipe closed here once all are forked (its read
+ * answers 0 then: children that wait for it start together). reap_children waits for them,
+ * each to exit 0. */
+typedef int (*child_fn)(int out, int go, void *arg);
+
+static int fork_children(int n, child_fn child, void *arg)
+{
+	int fds[2], go[2];
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pipe(go), 0);
+	for (int c = 0; c < n; c++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			close(go[1]);
+			_exit(child(fds[1], go[0], arg));
+		}
+	}
+	close(fds[1]);
+	close(go[0]);
+	close(go[1]);
+	return fds[0];
+}
+
+static void reap_children(int n)
+{
+	for (int c = 0; c < n; c++) {
+		int st = 0;
+		assert_true(wait(&st) > 0);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+}
+
+/* test_concurrent_orders' child: PER_CHILD orders, each ICCID a 21-byte line */
+static int order_child(int out, int go, void *arg)
+{
+	orsp_smdp *cs = NULL;
+	int rc = 0;
+	(void)go;
+	(void)arg;
+
+	if (orsp_smdp_open(db_path, &test_kek, &cs))
+		return 2;
+	for (int i = 0; i < PER_CHILD; i++) {
+		orsp_smdp_order o = {.profile_type = "C"};
+		orsp_smdp_profile q;
+		char line[22];
+		if (orsp_smdp_download_order(cs, &o, &q)) {
+			rc = 3;
+			break;
+		}
+		snprintf(line, sizeof(line), "%-20s\n", q.iccid);
+		if (write(out, line, 21) != 21)
+			rc = 4;
+	}
+	orsp_smdp_close(cs);
+	return rc;
+}
+
 static void test_concurrent_orders(void **state)
 {
 	orsp_smdp *s = open_new();
-	int fds[2];
+	int in;
 	char seen[CHILDREN * PER_CHILD][21];
 	size_t nseen = 0;
 	(void)state;
 	import_n(s, 50, CHILDREN * PER_CHILD, "C");
 	orsp_smdp_close(s);
-	assert_int_equal(pipe(fds), 0);
-	for (int c = 0; c < CHILDREN; c++) {
-		pid_t pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0) {
-			orsp_smdp *cs = NULL;
-			int rc = 0;
-			close(fds[0]);
-			if (orsp_smdp_open(db_path, &test_kek, &cs))
-				_exit(2);
-			for (int i = 0; i < PER_CHILD; i++) {
-				orsp_smdp_order o = {.profile_type = "C"};
-				orsp_smdp_profile q;
-				char line[22];
-				if (orsp_smdp_download_order(cs, &o, &q)) {
-					rc = 3;
-					break;
-				}
-				snprintf(line, sizeof(line), "%-20s\n", q.iccid);
-				if (write(fds[1], line, 21) != 21)
-					rc = 4;
-			}
-			orsp_smdp_close(cs);
-			_exit(rc);
-		}
-	}
-	close(fds[1]);
+	in = fork_children(CHILDREN, order_child, NULL);
 	char line[21];
-	while (read(fds[0], line, 21) == 21) {
+	while (read(in, line, 21) == 21) {
 		assert_true(nseen < CHILDREN * PER_CHILD);
 		line[20] = '\0';
 		char *sp = strchr(line, ' ');
@@ -2008,13 +2045,8 @@ static void test_concurrent_orders(void **state)
 			assert_string_not_equal(seen[i], line); /* never the same profile twice */
 		memcpy(seen[nseen++], line, 21);
 	}
-	close(fds[0]);
-	for (int c = 0; c < CHILDREN; c++) {
-		int st = 0;
-		assert_true(wait(&st) > 0);
-		assert_true(WIFEXITED(st));
-		assert_int_equal(WEXITSTATUS(st), 0);
-	}
+	close(in);
+	reap_children(CHILDREN);
 	assert_int_equal(nseen, CHILDREN * PER_CHILD);
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state='allocated'"),
@@ -2027,58 +2059,48 @@ static void test_concurrent_orders(void **state)
 /* Processes given the same ES2+ downloadOrder call at once (two servers on one database, its
  * operator sending it again after a timeout): one profile is ordered, and every process
  * answers its ICCID (each took a profile until session 70). */
+/* test_concurrent_replays' child: the one call, once every child is ready; its ICCID */
+static int replay_child(int out, int go, void *arg)
+{
+	orsp_smdp *cs = NULL;
+	orsp_smdp_call call = {.requester = "op", .id = "same"};
+	orsp_smdp_order o = {.call = &call, .profile_type = "R"};
+	orsp_smdp_profile q;
+	char b, line[21];
+	(void)arg;
+
+	if (orsp_smdp_open(db_path, &test_kek, &cs))
+		return 2;
+	if (read(go, &b, 1) != 0) /* all start when the parent closes it */
+		return 5;
+	if (orsp_smdp_download_order(cs, &o, &q))
+		return 3;
+	snprintf(line, sizeof(line), "%-20s", q.iccid);
+	if (write(out, line, 20) != 20)
+		return 4;
+	orsp_smdp_close(cs);
+	return 0;
+}
+
 static void test_concurrent_replays(void **state)
 {
 	orsp_smdp *s = open_new();
-	int fds[2], go[2];
+	int in;
 	char first[21] = "", line[21];
 	size_t n = 0;
 	(void)state;
 	import_n(s, 70, 2, "R");
 	orsp_smdp_close(s);
-	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(pipe(go), 0);
-	for (int c = 0; c < CHILDREN; c++) {
-		pid_t pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0) {
-			orsp_smdp *cs = NULL;
-			orsp_smdp_call call = {.requester = "op", .id = "same"};
-			orsp_smdp_order o = {.call = &call, .profile_type = "R"};
-			orsp_smdp_profile q;
-			char b;
-			close(fds[0]);
-			close(go[1]);
-			if (orsp_smdp_open(db_path, &test_kek, &cs))
-				_exit(2);
-			if (read(go[0], &b, 1) != 0) /* all start when the parent closes it */
-				_exit(5);
-			if (orsp_smdp_download_order(cs, &o, &q))
-				_exit(3);
-			snprintf(line, sizeof(line), "%-20s", q.iccid);
-			if (write(fds[1], line, 20) != 20)
-				_exit(4);
-			orsp_smdp_close(cs);
-			_exit(0);
-		}
-	}
-	close(fds[1]);
-	close(go[0]);
-	close(go[1]);
-	while (read(fds[0], line, 20) == 20) {
+	in = fork_children(CHILDREN, replay_child, NULL);
+	while (read(in, line, 20) == 20) {
 		line[20] = '\0';
 		if (!first[0])
 			memcpy(first, line, 21);
 		assert_string_equal(line, first);
 		n++;
 	}
-	close(fds[0]);
-	for (int c = 0; c < CHILDREN; c++) {
-		int st = 0;
-		assert_true(wait(&st) > 0);
-		assert_true(WIFEXITED(st));
-		assert_int_equal(WEXITSTATUS(st), 0);
-	}
+	close(in);
+	reap_children(CHILDREN);
 	assert_int_equal(n, CHILDREN);
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state='allocated'"),
@@ -2094,10 +2116,26 @@ static void test_concurrent_replays(void **state)
  * its version were taken for another program's: "holds no SM-DP+ inventory but other
  * tables"), and exactly one of them made the inventory (orsp_smdp_created, what `smdp
  * serve` announces), none of the later opens or views. */
+/* test_created_once's child: '1' when its open made the inventory, '0' when not */
+static int create_child(int out, int go, void *arg)
+{
+	orsp_smdp *cs = NULL;
+	char c;
+	(void)go;
+
+	if (orsp_smdp_open(db_path, &test_kek, &cs)) {
+		fprintf(stderr, "round %d: %s\n", *(const int *)arg, orsp_err_detail());
+		return 2;
+	}
+	c = orsp_smdp_created(cs) ? '1' : '0';
+	orsp_smdp_close(cs);
+	return write(out, &c, 1) == 1 ? 0 : 3;
+}
+
 static void test_created_once(void **state)
 {
 	orsp_smdp *s = open_new(), *v = NULL;
-	int fds[2], made;
+	int in, made;
 	char c;
 	(void)state;
 
@@ -2108,32 +2146,11 @@ static void test_created_once(void **state)
 	for (int round = 0; round < CREATE_ROUNDS; round++) {
 		remove_db(db_path);
 		made = 0;
-		assert_int_equal(pipe(fds), 0);
-		for (int i = 0; i < CHILDREN; i++) {
-			pid_t pid = fork();
-			assert_true(pid >= 0);
-			if (pid == 0) {
-				orsp_smdp *cs = NULL;
-				close(fds[0]);
-				if (orsp_smdp_open(db_path, &test_kek, &cs)) {
-					fprintf(stderr, "round %d: %s\n", round, orsp_err_detail());
-					_exit(2);
-				}
-				c = orsp_smdp_created(cs) ? '1' : '0';
-				orsp_smdp_close(cs);
-				_exit(write(fds[1], &c, 1) == 1 ? 0 : 3);
-			}
-		}
-		close(fds[1]);
-		while (read(fds[0], &c, 1) == 1)
+		in = fork_children(CHILDREN, create_child, &round);
+		while (read(in, &c, 1) == 1)
 			made += c == '1';
-		close(fds[0]);
-		for (int i = 0; i < CHILDREN; i++) {
-			int st = 0;
-			assert_true(wait(&st) > 0);
-			assert_true(WIFEXITED(st));
-			assert_int_equal(WEXITSTATUS(st), 0);
-		}
+		close(in);
+		reap_children(CHILDREN);
 		assert_int_equal(made, 1);
 	}
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
