@@ -41,8 +41,8 @@ typedef struct mem_store {
 		uint8_t *data;
 		size_t len;
 	} r[MS_MAX];
-	int calls;   /* commit calls so far */
-	int fail_at; /* the commit call with this number fails (nothing changes); 0: never */
+	int calls;       /* commit calls so far */
+	int fail_at;     /* the commit call with this number fails (nothing changes); 0: never */
 	bool fail_reads; /* every read fails (ORSP_E_STORAGE), as storage that is unreachable */
 } mem_store;
 
@@ -88,7 +88,7 @@ typedef struct card {
 	uint8_t iccid_ef[10]; /* the ICCID of the last BPP's metadata, as EF.ICCID codes it */
 	bool pir_has_iccid;   /* check_pir: the PIR's NotificationMetadata carries an ICCID */
 	uint8_t pir_iccid[10];
-	bool bpp_all_sent;    /* the last load_bpp sent every piece (the answer came at the end) */
+	bool bpp_all_sent;     /* the last load_bpp sent every piece (the answer came at the end) */
 	uint32_t bpp_last_tag; /* the tag of the last piece it sent (BF36 for the first) */
 	/* with dl_opts.send_rest: the pieces sent after the answer, and how many of them were
 	 * refused (a status word other than 9000, no data) */
@@ -170,10 +170,10 @@ uint16_t usim_auth(card *c, uint8_t ch, const uint8_t rand[16], const uint8_t au
 /* ---------------------------------------------------------------- the SM-DP+ side ------- */
 
 typedef struct dl_opts {
-	const char *iccid;      /* NULL: card's upp_iccid */
-	int iccid_no;           /* >0: ICCID 8900012345678901nnn + Luhn digit instead */
-	const char *profile;    /* the package vector; NULL: the card's upp_vector */
-	const uint8_t *upp;     /* a package of the test's own in place of the vector */
+	const char *iccid;   /* NULL: card's upp_iccid */
+	int iccid_no;        /* >0: ICCID 8900012345678901nnn + Luhn digit instead */
+	const char *profile; /* the package vector; NULL: the card's upp_vector */
+	const uint8_t *upp;  /* a package of the test's own in place of the vector */
 	size_t upp_len;
 	bool milenage;          /* the package gets Milenage with isdr_mil_k / isdr_mil_opc */
 	const char *meta_iccid; /* metadata ICCID if different from the package's */
@@ -201,20 +201,24 @@ typedef struct dl_opts {
 	/* serverSigned1 without this field (0x80, 0x81, 0x83, 0x84; 0: none), and with this one
 	 * twice (the second a different value; the euiccChallenge a wrong one first) */
 	uint32_t s1_omit, s1_twice;
+	/* serverSigned1's fields in this order instead (0-ended; s1_omit and s1_twice then
+	 * unused): the four known tags with their right values, any other tag with one octet (a
+	 * constructed one with one field) */
+	uint32_t s1_order[7];
 	/* PrepareDownload */
 	bool bad_sig2, wrong_tid2, cc_required, hash_cc, pb_cert_as_auth;
-	uint8_t cc_flag;         /* non-zero: ccRequiredFlag's contents octet, not 00 / FF */
+	uint8_t cc_flag; /* non-zero: ccRequiredFlag's contents octet, not 00 / FF */
 	/* smdpSigned2's fields, validly signed, in another layout: 1 no ccRequiredFlag, 2
 	 * transactionId twice (a wrong one first), 3 ccRequiredFlag twice (FF, then 00), 4
 	 * ccRequiredFlag before transactionId, 5 bppEuiccOtpk after an unknown extension, 6
 	 * bppEuiccOtpk twice, 7 an unknown extension after ccRequiredFlag (well-formed) */
 	uint8_t s2_shape;
-	size_t hash_cc_len;      /* with hash_cc: its length; 0: 32 */
+	size_t hash_cc_len; /* with hash_cc: its length; 0: 32 */
 	/* after CERT.DPpb: 1 a later version's field [5], 2 CERT.DPpb again, 3 hashCc after it
 	 * (with hash_cc, instead of before it) */
 	int prep_trailing;
-	bool big_signed2;        /* an unknown extension making smdpSigned2 large, bad signature */
-	bool other_smdp_pb;      /* CERT.DPpb of another SM-DP+ (SGP.26 DP2, OID 2.999.12) */
+	bool big_signed2;   /* an unknown extension making smdpSigned2 large, bad signature */
+	bool other_smdp_pb; /* CERT.DPpb of another SM-DP+ (SGP.26 DP2, OID 2.999.12) */
 	/* CERT.DPpb and SK.DPpb of the same SM-DP+ (OID 2.999.10) under the other curve's CI
 	 * than the card's (c->which) */
 	bool other_ci_pb;
@@ -224,12 +228,12 @@ typedef struct dl_opts {
 	bool swap_86;   /* the last but one and last but two pieces ('86' segments) swapped */
 	bool wrong_tid_bpp, truncate;
 	bool bad_smdp_otpk; /* smdpOtpk in BF23 off the curve, smdpSign made over it all the same */
-	bool drop_end_pe; /* the package without its PE-End: decodes, breaks the rules */
+	bool drop_end_pe;   /* the package without its PE-End: decodes, breaks the rules */
 	/* >0: the '86' segments cut from this many profile bytes each (1008: osmo-smdpp's
 	 * 1036-byte segments, over what orsp_bsp_bpp_build sends), properly protected */
 	size_t seg86_plain;
 	const char *end_pe; /* hex: the PE-End put in place of the package's own */
-	bool whole_bpp;   /* the BPP as one request to orsp_euicc_es10 (no APDU layer) */
+	bool whole_bpp;     /* the BPP as one request to orsp_euicc_es10 (no APDU layer) */
 	/* card_reset after this many pieces (<0: before the last -reset_after), then the
 	 * others sent; 0: none */
 	int reset_after;

@@ -1143,6 +1143,21 @@ _Static_assert(sizeof(LONG_ADDR) == ORSP_EUICC_ADDR_MAX + 1, "254 characters");
 
 static uint16_t auth_raw_addr(card *c, const uint8_t *addr, size_t addr_len, size_t schal_len);
 
+/* serverSigned1 with a later version's fields after serverChallenge (SGP.22 v3's
+ * sessionContext [5], constructed, and a primitive [6]): skipped, the server authenticated,
+ * as every request's extensions are. */
+static void test_authenticate_s1_extension(void **state)
+{
+	card *c = card_new();
+	dl_opts o = {.s1_order = {0x80, 0x81, 0x83, 0x84, 0xA5, 0x86}};
+	(void)state;
+
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &o), 0);
+	assert_int_equal(prepare_step(c, &(dl_opts){0}), 0);
+	card_free(c);
+}
+
 /* AuthenticateServer: one failing check at a time, with its AuthenticateErrorCode. */
 static void test_authenticate_errors(void **state)
 {
@@ -1172,6 +1187,13 @@ static void test_authenticate_errors(void **state)
 	    {{.s1_twice = 0x83}, 127},
 	    {{.s1_twice = 0x84}, 127},
 	    {{.s1_omit = 0x81}, 6}, /* no euiccChallenge: not the one given */
+	    /* out of ASN.1's order (each once, validly signed): malformed, as smdpSigned2's */
+	    {{.s1_order = {0x81, 0x80, 0x83, 0x84}}, 127},
+	    {{.s1_order = {0x80, 0x81, 0x84, 0x83}}, 127},
+	    {{.s1_order = {0x83, 0x80, 0x81, 0x84}}, 127},
+	    /* a field this version does not know before serverChallenge: not an extension */
+	    {{.s1_order = {0x80, 0x81, 0x82, 0x83, 0x84}}, 127},
+	    {{.s1_order = {0x80, 0x81, 0x83, 0x85, 0x84}}, 127},
 	};
 	card *c = card_new();
 	(void)state;
@@ -3149,6 +3171,7 @@ int main(void)
 	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_bpp_without_session),
 	    cmocka_unit_test(test_authenticate_errors),
+	    cmocka_unit_test(test_authenticate_s1_extension),
 	    cmocka_unit_test(test_authenticate_dpauth_without_oid),
 	    cmocka_unit_test(test_authenticate_dsauth),
 	    cmocka_unit_test(test_ci_signing_list),

@@ -368,7 +368,8 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 				orsp_reader fr;
 				orsp_tlv g;
 				if (orsp_der_read(&lr, &item) || item.tag != 0x30)
-					return orsp_errf(ORSP_E_MALFORMED, "eUICC state: isdr entry");
+					return orsp_errf(ORSP_E_MALFORMED,
+					                 "eUICC state: isdr entry");
 				orsp_reader_init(&fr, item.value.p, item.value.len);
 				if (f.tag == 0xA3) {
 					orsp_euicc_profile_rec *p;
@@ -376,13 +377,15 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 					char old_addr[ORSP_EUICC_ADDR_MAX] = "";
 					bool per_event = false;
 					if (np == ORSP_EUICC_MAX_PROFILES)
-						return orsp_errf(ORSP_E_RESOURCE, "eUICC state: too many profiles");
+						return orsp_errf(ORSP_E_RESOURCE,
+						                 "eUICC state: too many profiles");
 					p = &e->profiles[np++];
 					memset(p, 0, sizeof(*p));
 					p->used = true;
 					while (orsp_reader_remaining(&fr)) {
 						if (orsp_der_read(&fr, &g))
-							return orsp_errf(ORSP_E_MALFORMED, "eUICC state: profile");
+							return orsp_errf(ORSP_E_MALFORMED,
+							                 "eUICC state: profile");
 						if (g.tag == 0x4F && g.value.len <= 16) {
 							memcpy(p->aid, g.value.p, g.value.len);
 							p->aid_len = (uint8_t)g.value.len;
@@ -391,12 +394,14 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 						else if (g.tag == 0x81 && g.value.len == 1)
 							p->enabled = g.value.p[0] != 0;
 						else if (g.tag == 0x90)
-							copy_str(g.value, p->nickname, sizeof(p->nickname));
+							copy_str(g.value, p->nickname,
+							         sizeof(p->nickname));
 						else if (g.tag == 0x91)
 							copy_str(g.value, p->spn, sizeof(p->spn));
 						else if (g.tag == 0x92)
 							copy_str(g.value, p->name, sizeof(p->name));
-						else if (g.tag == 0x95 && !orsp_der_uint(g.value, &v))
+						else if (g.tag == 0x95 &&
+						         !orsp_der_uint(g.value, &v))
 							p->profile_class = (int8_t)v;
 						else if (g.tag == 0x99 && g.value.len == 1)
 							p->ppr = g.value.p[0];
@@ -425,17 +430,22 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 							         sizeof(p->notif_addr[k]), "%s",
 							         old_addr);
 					if (p->aid_len != 16)
-						return orsp_errf(ORSP_E_MALFORMED, "eUICC state: profile AID");
+						return orsp_errf(ORSP_E_MALFORMED,
+						                 "eUICC state: profile AID");
 				} else {
 					orsp_euicc_notification_rec *n;
 					if (nn == ORSP_EUICC_MAX_NOTIFICATIONS)
-						return orsp_errf(ORSP_E_RESOURCE, "eUICC state: too many notifications");
+						return orsp_errf(
+						    ORSP_E_RESOURCE,
+						    "eUICC state: too many notifications");
 					n = &e->notifs[nn++];
 					memset(n, 0, sizeof(*n));
 					n->used = true;
 					while (orsp_reader_remaining(&fr)) {
 						if (orsp_der_read(&fr, &g))
-							return orsp_errf(ORSP_E_MALFORMED, "eUICC state: notification");
+							return orsp_errf(
+							    ORSP_E_MALFORMED,
+							    "eUICC state: notification");
 						if (g.tag == 0x80 && !orsp_der_uint(g.value, &v))
 							n->seq = (uint32_t)v;
 						else if (g.tag == 0x81 && g.value.len == 1)
@@ -444,7 +454,8 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 							copy_str(g.value, n->addr, sizeof(n->addr));
 						else if (g.tag == 0x5A && g.value.len == 10)
 							memcpy(n->iccid, g.value.p, 10);
-						else if (g.tag == 0x04 && g.value.len <= sizeof(n->data)) {
+						else if (g.tag == 0x04 &&
+						         g.value.len <= sizeof(n->data)) {
 							memcpy(n->data, g.value.p, g.value.len);
 							n->len = (uint16_t)g.value.len;
 						}
@@ -639,8 +650,8 @@ static orsp_err usim_sync(orsp_euicc *e)
 	if (!err)
 		err = orsp_usim_aid(&e->usim, e->usim_aid, &e->usim_aid_len);
 	if (!err)
-		err = orsp_euicc_apdu_register(e->apdu, e->usim_aid, e->usim_aid_len, &orsp_usim_app_ops,
-		                               &e->usim);
+		err = orsp_euicc_apdu_register(e->apdu, e->usim_aid, e->usim_aid_len,
+		                               &orsp_usim_app_ops, &e->usim);
 	if (!err && isim_register(e, p) != ORSP_OK) {
 		/* The ISIM's state record unreadable or damaged: the USIM stays, the profile is
 		 * served without its ISIM (SELECT 6A82) until the next load. */
@@ -722,7 +733,8 @@ static orsp_err load_identity(orsp_euicc *e, orsp_slice rec, const orsp_euicc_id
 				if (!err)
 					err = orsp_ci_store_add(e->cis, ci);
 				if (!err)
-					err = orsp_cert_ski(ci, e->ski[e->n_ci], 20, &e->ski_len[e->n_ci]);
+					err = orsp_cert_ski(ci, e->ski[e->n_ci], 20,
+					                    &e->ski_len[e->n_ci]);
 				if (!err)
 					e->n_ci++;
 				orsp_cert_free(ci);
@@ -887,7 +899,8 @@ orsp_err orsp_euicc_open(orsp_euicc *e, const orsp_euicc_storage_ops *ops, void 
 	e->user = user;
 	err = ops->read(user, "ecasd", e->rec, sizeof(e->rec), &len);
 	if (err == ORSP_E_NOT_FOUND)
-		err = orsp_errf(ORSP_E_NOT_FOUND, "no eUICC here (create one with openrsp euicc init)");
+		err = orsp_errf(ORSP_E_NOT_FOUND,
+		                "no eUICC here (create one with openrsp euicc init)");
 	if (!err)
 		err = load_identity(e, orsp_slice_make(e->rec, len), NULL);
 	orsp_wipe(e->rec, sizeof(e->rec));
@@ -981,7 +994,10 @@ static void put_meta(orsp_writer *w, uint32_t seq, uint8_t event, const char *ad
                      const uint8_t iccid[10])
 {
 	orsp_der_mark m = orsp_der_begin(w, 0xBF2F);
-	uint8_t bits[2] = {(uint8_t)(event == 0x80 ? 7 : event == 0x40 ? 6 : event == 0x20 ? 5 : 4),
+	uint8_t bits[2] = {(uint8_t)(event == 0x80   ? 7
+	                             : event == 0x40 ? 6
+	                             : event == 0x20 ? 5
+	                                             : 4),
 	                   event};
 	static const uint8_t none[10] = {0};
 	orsp_der_put_uint(w, 0x80, seq);
@@ -1167,10 +1183,14 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 		code = 127;
 	if (!code) {
 		/* ServerSigned1 {transactionId [0], euiccChallenge [1], serverAddress [3],
-		 * serverChallenge [4]}: each once; transactionId, serverAddress and
-		 * serverChallenge, which euiccSigned1 repeats, present with their sizes, else
+		 * serverChallenge [4]}: each once and in that order; transactionId, serverAddress
+		 * and serverChallenge, which euiccSigned1 repeats, present with their sizes, else
 		 * undefinedError (never signed with an empty address or a zero challenge, nor the
-		 * last of two taken). A missing or wrong euiccChallenge is the mismatch below. */
+		 * last of two taken). A later version's fields (v3's sessionContext [5]) come
+		 * after serverChallenge and are skipped; any other field, or one of the four out of
+		 * order, is undefinedError as in smdpSigned2 (until session 71 the four were taken
+		 * in any order and an unknown field anywhere). A missing or wrong euiccChallenge
+		 * is the mismatch below. */
 		orsp_reader sr;
 		unsigned seen = 0, bit;
 		orsp_reader_init(&sr, s1.value.p, s1.value.len);
@@ -1184,7 +1204,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 			      : f.tag == 0x83 ? 4u
 			      : f.tag == 0x84 ? 8u
 			                      : 0u;
-			if (seen & bit) {
+			/* seen >= bit: this field again, or one that comes before a field read */
+			if ((bit && seen >= bit) || (!bit && !(seen & 8))) {
 				code = 127;
 				break;
 			}
@@ -1245,7 +1266,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 		code = 1; /* invalidCertificate */
 	if (!code) {
 		memcpy(sig, fsig.value.p, 64);
-		if (orsp_cert_public_key(cert, &pub) || orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig))
+		if (orsp_cert_public_key(cert, &pub) ||
+		    orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig))
 			code = 2; /* invalidSignature */
 	}
 	if (!code && !chal_ok)
@@ -1685,8 +1707,9 @@ static orsp_err pir(orsp_euicc *e, const orsp_euicc_profile_rec *p, const uint8_
 	if (n) {
 		size_t len = w->len;
 		/* the PIR is the last thing written to w */
-		const uint8_t *start = w->p + len - (dw.len + 67 + orsp_der_tag_size(0xBF37) +
-		                                     orsp_der_len_size(dw.len + 67));
+		const uint8_t *start =
+		    w->p + len -
+		    (dw.len + 67 + orsp_der_tag_size(0xBF37) + orsp_der_len_size(dw.len + 67));
 		n->event = 0x80;
 		snprintf(n->addr, sizeof(n->addr), "%s", addr);
 		memcpy(n->iccid, iccid, 10);
@@ -2150,11 +2173,13 @@ static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w
 		if (!p->used)
 			continue;
 		if (crit.raw.p) {
-			if (c.tag == 0x4F && (c.value.len != p->aid_len || memcmp(c.value.p, p->aid, c.value.len)))
+			if (c.tag == 0x4F &&
+			    (c.value.len != p->aid_len || memcmp(c.value.p, p->aid, c.value.len)))
 				continue;
 			if (c.tag == 0x5A && (c.value.len != 10 || memcmp(c.value.p, p->iccid, 10)))
 				continue;
-			if (c.tag == 0x95 && (c.value.len != 1 || c.value.p[0] != (uint8_t)p->profile_class))
+			if (c.tag == 0x95 &&
+			    (c.value.len != 1 || c.value.p[0] != (uint8_t)p->profile_class))
 				continue;
 		}
 		pi = orsp_der_begin(w, 0xE3);
