@@ -585,10 +585,14 @@ uint16_t authenticate(card *c, const dl_opts *o)
 		ech[3] ^= 1;
 	memcpy(other, c->echal, 16); /* a value the field does not have */
 	other[0] ^= 0x5A;
-	static const uint32_t tags[] = {0x80, 0x81, 0x83, 0x84};
-	for (size_t i = 0; o->s1_order[0] && i < ORSP_ARRAY_LEN(o->s1_order) && o->s1_order[i];
-	     i++) {
-		uint32_t t = o->s1_order[i];
+	static const uint32_t tags[ORSP_ARRAY_LEN(o->s1_order)] = {0x80, 0x81, 0x83, 0x84};
+	const uint32_t *order = o->s1_order[0] ? o->s1_order : tags;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(tags) && order[i]; i++) {
+		uint32_t t = order[i];
+		if (t == o->s1_omit)
+			continue;
+		if (t == o->s1_twice && t == 0x81) /* a wrong euiccChallenge, then the right one */
+			orsp_der_put_tlv(&w, t, other, 16);
 		if (t == 0x80)
 			orsp_der_put_tlv(&w, t, c->tid, 16);
 		else if (t == 0x81)
@@ -601,21 +605,6 @@ uint16_t authenticate(card *c, const dl_opts *o)
 			orsp_der_put_tlv(&w, t, "\x80\x01\x01", 3);
 		else
 			orsp_der_put_tlv(&w, t, "\x01", 1);
-	}
-	for (size_t i = 0; !o->s1_order[0] && i < 4; i++) {
-		uint32_t t = tags[i];
-		if (t == o->s1_omit)
-			continue;
-		if (t == o->s1_twice && t == 0x81) /* a wrong euiccChallenge, then the right one */
-			orsp_der_put_tlv(&w, t, other, 16);
-		if (t == 0x80)
-			orsp_der_put_tlv(&w, t, c->tid, 16);
-		else if (t == 0x81)
-			orsp_der_put_tlv(&w, t, ech, 16);
-		else if (t == 0x83)
-			orsp_der_put_tlv(&w, t, addr, strlen(addr));
-		else
-			orsp_der_put_tlv(&w, t, c->schal, 16);
 		if (t == o->s1_twice && t == 0x83)
 			orsp_der_put_tlv(&w, t, "other.example.com", 17);
 		else if (t == o->s1_twice && t != 0x81)

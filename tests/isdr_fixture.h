@@ -201,9 +201,9 @@ typedef struct dl_opts {
 	/* serverSigned1 without this field (0x80, 0x81, 0x83, 0x84; 0: none), and with this one
 	 * twice (the second a different value; the euiccChallenge a wrong one first) */
 	uint32_t s1_omit, s1_twice;
-	/* serverSigned1's fields in this order instead (0-ended; s1_omit and s1_twice then
-	 * unused): the four known tags with their right values, any other tag with one octet (a
-	 * constructed one with one field) */
+	/* serverSigned1's fields in this order instead of [0], [1], [3], [4] (0-ended): the four
+	 * known tags with their right values, any other tag with one octet (a constructed one with
+	 * one field) */
 	uint32_t s1_order[7];
 	/* PrepareDownload */
 	bool bad_sig2, wrong_tid2, cc_required, hash_cc, pb_cert_as_auth;
