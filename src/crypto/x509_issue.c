@@ -677,14 +677,13 @@ static orsp_err add_permitted_eins(X509 *x, const char *const *eins)
 }
 
 /* RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING value. */
-static orsp_err add_ski(X509 *x, ASN1_OCTET_STRING **ski_out)
+static orsp_err add_ski(X509 *x)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 	ASN1_OCTET_STRING *ski = NULL;
 	orsp_err e = ORSP_OK;
 
-	*ski_out = NULL;
 	if (X509_pubkey_digest(x, EVP_sha1(), md, &md_len) != 1 ||
 	    !(ski = ASN1_OCTET_STRING_new()) || ASN1_OCTET_STRING_set(ski, md, (int)md_len) != 1) {
 		e = orsp__ossl_fail(ORSP_E_CRYPTO, "computing the subjectKeyIdentifier failed");
@@ -694,8 +693,6 @@ static orsp_err add_ski(X509 *x, ASN1_OCTET_STRING **ski_out)
 		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding subjectKeyIdentifier failed");
 		goto out;
 	}
-	*ski_out = ski;
-	ski = NULL;
 out:
 	ASN1_OCTET_STRING_free(ski);
 	return e;
@@ -766,7 +763,6 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 	EVP_PKEY *spk, *ipk;
 	X509 *x = NULL, *ix = NULL;
 	X509_NAME *subject = NULL;
-	ASN1_OCTET_STRING *ski = NULL;
 	unsigned char *der = NULL;
 	int der_len;
 	bool priv;
@@ -824,8 +820,11 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 		e = orsp__ossl_fail(ORSP_E_USAGE, "validity dates out of range");
 		goto out;
 	}
-	if ((e = set_serial(x)) != ORSP_OK || (e = add_ski(x, &ski)) != ORSP_OK ||
-	    (e = add_aki(x, ix ? X509_get0_subject_key_id(ix) : ski)) != ORSP_OK ||
+	/* a self-signed certificate (the CI) has no authorityKeyIdentifier, as SGP.26's CIs:
+	 * SGP.22 gives CERT.CI the subjectKeyIdentifier alone (RFC 5280 §4.2.1.1 lets a
+	 * self-signed certificate leave it out); until session 71 it named its own SKI */
+	if ((e = set_serial(x)) != ORSP_OK || (e = add_ski(x)) != ORSP_OK ||
+	    (ix && (e = add_aki(x, X509_get0_subject_key_id(ix))) != ORSP_OK) ||
 	    (e = add_key_usage(x, t->key_usage)) != ORSP_OK ||
 	    (e = add_policy(x, t->role, t->policy_critical)) != ORSP_OK ||
 	    (t->ca && (e = add_basic_constraints(x, t->path_len)) != ORSP_OK) ||
@@ -848,7 +847,6 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 	e = orsp_cert_parse(der, (size_t)der_len, out);
 out:
 	OPENSSL_free(der);
-	ASN1_OCTET_STRING_free(ski);
 	X509_NAME_free(subject);
 	X509_free(x);
 	X509_free(ix);
