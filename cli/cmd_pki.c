@@ -35,6 +35,11 @@
 #define DEFAULT_OID "2.999.10"                   /* the SGP.26 test SM-DP+ OID */
 #define DEFAULT_DAYS 3650
 #define MAX_DAYS 36500
+/* DPtls: a TLS server certificate, at most 397 days by default (SGP.26's DPtls are issued
+ * for about 13 months), never over 825 (Apple's platforms refuse a TLS server certificate
+ * valid longer, private CA or not); never past --days */
+#define DEFAULT_TLS_DAYS 397
+#define MAX_TLS_DAYS 825
 #define BACKDATE_S 3600 /* notBefore one hour back: tolerate clock skew */
 #define PATH_CAP 4096
 
@@ -56,6 +61,7 @@ enum {
 	OPT_FQDN,
 	OPT_OID,
 	OPT_DAYS,
+	OPT_TLS_DAYS,
 	OPT_EINS,
 	OPT_FORCE,
 	OPT_JSON,
@@ -104,7 +110,8 @@ typedef struct pki_opts {
 	const char *fqdn;
 	const char *oid;
 	unsigned days;
-	bool days_given; /* --days given, not the default */
+	bool days_given;   /* --days given, not the default */
+	unsigned tls_days; /* the DPtls certificate's, within days; 0: DEFAULT_TLS_DAYS */
 	bool eins, force, json;
 	bool quiet; /* no summary (in-process use by the demo) */
 	/* set by SIGINT, SIGTERM, SIGHUP: the run stops before its next certificate and
@@ -372,12 +379,17 @@ static void fill_template(const pki_opts *o, int which, time_t nb, time_t na,
 		t->common_name = DP_CN;
 		t->san_rid = o->oid;
 		break;
-	case C_DPTLS:
+	case C_DPTLS: {
+		time_t lim =
+		    time(NULL) + (time_t)(o->tls_days ? o->tls_days : DEFAULT_TLS_DAYS) * 86400;
+		if (lim < t->not_after)
+			t->not_after = lim;
 		t->org = DP_ORG;
 		t->common_name = strlen(o->fqdn) <= 64 ? o->fqdn : DP_CN;
 		t->san_dns = o->fqdn;
 		t->san_rid = o->oid;
 		break;
+	}
 	default:
 		break;
 	}
@@ -506,8 +518,9 @@ static int write_readme(const pki_opts *o, const hierarchy *hs, size_t nh, creat
 	        "EID of the eUICC:  %s (EUM range: EIDs starting with %s)\n"
 	        "SM-DP+ FQDN:       %s\n"
 	        "SM-DP+ OID (RID):  %s\n"
-	        "Validity:          %u days from creation (notBefore backdated one hour)\n\n",
-	        o->eid, o->prefix, o->fqdn, o->oid, o->days);
+	        "Validity:          %u days from creation (notBefore backdated one hour),\n"
+	        "                   DPtls %u days\n\n",
+	        o->eid, o->prefix, o->fqdn, o->oid, o->days, o->tls_days);
 	for (size_t k = 0; k < nh; k++) {
 		const char *rel = hs[k].base + strlen(o->dir);
 		fprintf(f, "Hierarchy on %s in .%s:\n", orsp_curve_name(hs[k].curve), rel);
@@ -548,6 +561,7 @@ static void print_summary(const pki_opts *o, const hierarchy *hs, size_t nh)
 		cj_str(&j, "smdp_fqdn", o->fqdn);
 		cj_str(&j, "smdp_oid", o->oid);
 		cj_u64(&j, "days", o->days);
+		cj_u64(&j, "tls_days", o->tls_days);
 		cj_arr_begin(&j, "hierarchies");
 		for (size_t k = 0; k < nh; k++) {
 			cj_obj_begin(&j, NULL);
@@ -595,8 +609,9 @@ static void print_summary(const pki_opts *o, const hierarchy *hs, size_t nh)
 
 /* ----- init ----- */
 
-/* --smdp-fqdn, --smdp-oid and --days of init and smdp, checked before anything is written. */
-static int check_smdp_opts(pki_opts *o, const char *days)
+/* --smdp-fqdn, --smdp-oid, --days and --tls-days of init and smdp, checked before anything
+ * is written. */
+static int check_smdp_opts(pki_opts *o, const char *days, const char *tls_days)
 {
 	uint64_t v;
 	int rc;
@@ -616,6 +631,14 @@ static int check_smdp_opts(pki_opts *o, const char *days)
 		o->days = (unsigned)v;
 		o->days_given = true;
 	}
+	o->tls_days = DEFAULT_TLS_DAYS;
+	if (tls_days) {
+		if ((rc = cli_uint("--tls-days", tls_days, 1, MAX_TLS_DAYS, &v)) != CLI_OK)
+			return rc;
+		o->tls_days = (unsigned)v;
+	}
+	if (o->tls_days > o->days)
+		o->tls_days = o->days;
 	return CLI_OK;
 }
 
@@ -668,6 +691,7 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 	    {"smdp-fqdn", required_argument, NULL, OPT_FQDN},
 	    {"smdp-oid", required_argument, NULL, OPT_OID},
 	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"tls-days", required_argument, NULL, OPT_TLS_DAYS},
 	    {"permitted-eins", no_argument, NULL, OPT_EINS},
 	    {"crl-url", required_argument, NULL, OPT_CRL_URL},
 	    {"eum-crl-url", required_argument, NULL, OPT_EUM_CRL_URL},
@@ -675,7 +699,7 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *curve = "nist", *eid = NULL, *days = NULL;
+	const char *curve = "nist", *eid = NULL, *days = NULL, *tls_days = NULL;
 	int c, rc;
 
 	o->prefix = DEFAULT_EID_PREFIX;
@@ -703,6 +727,9 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 			break;
 		case OPT_DAYS:
 			days = optarg;
+			break;
+		case OPT_TLS_DAYS:
+			tls_days = optarg;
 			break;
 		case OPT_EINS:
 			o->eins = true;
@@ -754,7 +781,7 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 	}
 	if (!digits_only(o->prefix) || strlen(o->prefix) > 30)
 		return cli_usage("--eid-prefix", "expected 1 to 30 decimal digits");
-	if ((rc = check_smdp_opts(o, days)) != CLI_OK)
+	if ((rc = check_smdp_opts(o, days, tls_days)) != CLI_OK)
 		return rc;
 	if (eid) {
 		if (strlen(eid) != 32 || !digits_only(eid))
@@ -892,6 +919,7 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 	    {"smdp-fqdn", required_argument, NULL, OPT_FQDN},
 	    {"smdp-oid", required_argument, NULL, OPT_OID},
 	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"tls-days", required_argument, NULL, OPT_TLS_DAYS},
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"dpauth-key", required_argument, NULL, OPT_DPAUTH_KEY},
@@ -903,7 +931,7 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 	 * before the message is said: it would show in ps meanwhile, or for as long as a full
 	 * stderr blocks the write */
 	static const int secret[] = {OPT_DPAUTH_KEY, OPT_DPPB_KEY, 0};
-	const char *days = NULL;
+	const char *days = NULL, *tls_days = NULL;
 	int c, rc, k;
 
 	cli_secret_guard(argc, argv, opts, secret, NULL);
@@ -925,6 +953,9 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 			break;
 		case OPT_DAYS:
 			days = optarg;
+			break;
+		case OPT_TLS_DAYS:
+			tls_days = optarg;
 			break;
 		case OPT_FORCE:
 			o->force = true;
@@ -968,7 +999,7 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 		return cli_missing("--smdp-fqdn");
 	if (!o->oid)
 		return cli_missing("--smdp-oid");
-	if ((rc = check_smdp_opts(o, days)) != CLI_OK)
+	if ((rc = check_smdp_opts(o, days, tls_days)) != CLI_OK)
 		return rc;
 	return CLI_OK;
 }
@@ -1163,7 +1194,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 				goto out;
 			if (s == 2 && uri)
 				continue; /* the key stays in the token (an old key file is gone) */
-			e = s == 2 ? orsp_ec_save_private_pem(key, path) : orsp_cert_save(cert, path);
+			e = s == 2 ? orsp_ec_save_private_pem(key, path)
+			           : orsp_cert_save(cert, path);
 			if (e) {
 				rc = cli_fail(path, e);
 				goto out;
@@ -1655,8 +1687,9 @@ static const cli_cmd pki_cmds[] = {
     {"init", "Create a private RSP test PKI: CI, EUM, eUICC, DPauth/DPpb/DPtls",
      "DIR [--curve nist|brainpool|both] [--eid-prefix DIGITS]\n"
      "                        [--eid EID] [--smdp-fqdn NAME] [--smdp-oid OID]\n"
-     "                        [--days N] [--permitted-eins] [--crl-url URL]...\n"
-     "                        [--eum-crl-url URL]... [--force] [--json]",
+     "                        [--days N] [--tls-days N] [--permitted-eins]\n"
+     "                        [--crl-url URL]... [--eum-crl-url URL]... [--force]\n"
+     "                        [--json]",
      "Writes DIR/ci, DIR/eum, DIR/euicc and DIR/smdp (with --curve both: the same\n"
      "under DIR/nist and DIR/brainpool), each certificate as <name>.der and <name>.pem\n"
      "with its private key in <name>_key.pem (mode 0600), and DIR/README.txt.\n"
@@ -1673,6 +1706,8 @@ static const cli_cmd pki_cmds[] = {
      "                       (default " DEFAULT_OID ")\n"
      "  --days N             validity of every certificate, the CI's too, 1 to 36500\n"
      "                       (default 3650)\n"
+     "  --tls-days N         the DPtls certificate's, 1 to 825 (default 397), never\n"
+     "                       more than --days\n"
      "  --permitted-eins     also put the SGP.22 v3 permittedEins extension in the EUM\n"
      "  --crl-url URL        where the CI publishes its CRL (http:// or https://):\n"
      "                       a cRLDistributionPoints in the EUM, DPauth, DPpb and\n"
@@ -1688,7 +1723,7 @@ static const cli_cmd pki_cmds[] = {
     {"smdp", "Issue DPauth, DPpb, DPtls for another SM-DP+ under an existing CI",
      "DIR --ci CIDIR --smdp-fqdn NAME --smdp-oid OID\n"
      "                        [--dpauth-key URI] [--dppb-key URI] [--days N]\n"
-     "                        [--crl-url URL]... [--force] [--json]",
+     "                        [--tls-days N] [--crl-url URL]... [--force] [--json]",
      "Reads the CI certificate and key of a hierarchy made by `pki init`\n"
      "(CIDIR/ci/ci.der, CIDIR/ci/ci_key.pem; for --curve both give CIDIR/nist or\n"
      "CIDIR/brainpool) and writes DIR/smdp/{dpauth,dppb,dptls}.{der,pem} with their\n"
@@ -1706,6 +1741,8 @@ static const cli_cmd pki_cmds[] = {
      "  --days N             validity, 1 to 36500 (default 3650), never past the CI's\n"
      "                       end (a CI that has expired, or is not yet valid, issues\n"
      "                       nothing)\n"
+     "  --tls-days N         the DPtls certificate's, 1 to 825 (default 397), never\n"
+     "                       more than --days nor past the CI's end\n"
      "  --force              write into a non-empty DIR, replacing the SM-DP+ files\n"
      "  --json               one JSON document\n",
      pki_smdp},

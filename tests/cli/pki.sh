@@ -318,6 +318,9 @@ usage --smdp-fqdn pki init "$T/u" --smdp-fqdn localhost
 usage --days pki init "$T/u" --days 0
 usage --days pki init "$T/u" --days 36501
 usage --days pki init "$T/u" --days x
+usage --tls-days pki init "$T/u" --tls-days 0
+usage --tls-days pki init "$T/u" --tls-days 826
+usage --tls-days pki smdp "$T/u" --ci "$T/nist" --smdp-fqdn b.example --smdp-oid 2.999.12 --tls-days 826
 usage --frob pki init "$T/u" --frob
 usage --force pki init "$T/u" --force=yes
 usage DIR pki init
@@ -435,6 +438,26 @@ run pki smdp "$T/dp5" --ci "$T/ca" --smdp-fqdn b.example --smdp-oid 2.999.12 --d
 expect "pki smdp --days 10" "0:" "$rc:$err"
 check "pki smdp --days 10 ends in 10 days" openssl x509 -noout -in "$T/dp5/smdp/dpauth.pem" -checkend $((10 * 86400 - 120))
 if openssl x509 -noout -in "$T/dp5/smdp/dpauth.pem" -checkend $((10 * 86400 + 120)) >/dev/null; then bad "pki smdp --days 10 ends later"; else ok; fi
+# DPtls: 397 days by default (SGP.26's are about 13 months; Apple's platforms refuse a TLS
+# server certificate valid over 825 days), the others --days; --tls-days within --days
+within() { # within NAME FILE DAYS: the certificate ends in DAYS days, give or take 2 minutes
+	if openssl x509 -noout -in "$2" -checkend $(($3 * 86400 - 120)) >/dev/null &&
+		! openssl x509 -noout -in "$2" -checkend $(($3 * 86400 + 120)) >/dev/null; then
+		ok
+	else bad "$1: $2 does not end in $3 days ($(enddate "$2"))"; fi
+}
+within "pki init: DPtls by default" "$T/nist/smdp/dptls.pem" 397
+within "pki init: DPauth by default" "$T/nist/smdp/dpauth.pem" 3650
+within "pki smdp --days 10: DPtls" "$T/dp5/smdp/dptls.pem" 10
+run pki smdp "$T/dptls30" --ci "$T/ca" --smdp-fqdn b.example --smdp-oid 2.999.12 --tls-days 30
+expect "pki smdp --tls-days 30" "0:" "$rc:$err"
+within "pki smdp --tls-days 30: DPtls" "$T/dptls30/smdp/dptls.pem" 30
+within "pki smdp --tls-days 30: DPpb" "$T/dptls30/smdp/dppb.pem" 3650
+run pki init "$T/tls" --days 900 --tls-days 825 --json
+expect "pki init --tls-days 825" "0:" "$rc:$err"
+has "pki init --json: tls_days" '"tls_days":825' "$out"
+within "pki init --tls-days 825: DPtls" "$T/tls/smdp/dptls.pem" 825
+within "pki init --days 900: the CI" "$T/tls/ci/ci.pem" 900
 # a CI key file with text before its PEM block (as openssl's own output has), over 8 KiB:
 # read as orsp_ec_load_private takes it (up to 16 KiB), not refused as unreadable
 mkdir -p "$T/long/ci"
