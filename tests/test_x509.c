@@ -2895,6 +2895,180 @@ static void test_permitted_eins(void **state)
 	pki_free(&p);
 }
 
+/* A sub-CA minted from spec (serial, subject) by issuer (key ikey), for key k. */
+static orsp_cert *mint_subca(const certmint_spec *spec, EVP_PKEY *k, X509 *issuer, EVP_PKEY *ikey,
+                             X509 **x_out)
+{
+	X509 *x = certmint_issue(spec, k, issuer, ikey);
+	orsp_cert *c = certmint_to_orsp(x);
+	if (x_out)
+		*x_out = x;
+	else
+		X509_free(x);
+	return c;
+}
+
+/* orsp_rsp_verify_server_path: a server certificate under a CI through sub-CAs (SGP.22 v3
+ * hierarchies), each sub-CA a CA issued by the one above it, within every pathLenConstraint;
+ * and every way a sub-CA can fail that. */
+static void test_server_path(void **state)
+{
+	pki p;
+	EVP_PKEY *k = certmint_key_new("prime256v1"), *k1 = certmint_key_new("prime256v1"),
+	         *k2 = certmint_key_new("prime256v1");
+	certmint_spec ca = {.subject = "/O=ACME/CN=Sub CA 1",
+	                    .serial = 11,
+	                    .key_usage = "critical,keyCertSign,cRLSign",
+	                    .basic_constraints = "critical,CA:TRUE"};
+	certmint_spec leaf = {.subject = "/O=ACME/CN=minted.example.com",
+	                      .serial = 12,
+	                      .policy = "2.23.146.1.2.1.3",
+	                      .key_usage = "critical,digitalSignature",
+	                      .san = "DNS:minted.example.com"};
+	X509 *x1, *x2, *xl;
+	orsp_cert *sub1, *sub2, *tls, *bad;
+	orsp_ci_store *brp = store_of(brp_ci);
+	(void)state;
+	pki_load(&p);
+
+	/* CI -> sub1 -> DPtls */
+	sub1 = mint_subca(&ca, k1, p.ci, p.ci_key, &x1);
+	xl = certmint_issue(&leaf, k, x1, k1);
+	tls = certmint_to_orsp(xl);
+	X509_free(xl);
+	expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub1}, 1, tls,
+	                                   ORSP_ROLE_DP_TLS, "minted.example.com", 0),
+	       ORSP_OK, NULL);
+	expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub1}, 1, tls,
+	                                   ORSP_ROLE_DP_TLS, "other.example.com", 0),
+	       ORSP_E_POLICY, "no DNS subjectAltName matches");
+	/* the sub-CA left out: its key is no CI's */
+	expect(orsp_rsp_verify_server_path(p.store, NULL, 0, tls, ORSP_ROLE_DP_TLS, NULL, 0),
+	       ORSP_E_POLICY, "issued by an unknown CI");
+	expect(orsp_rsp_verify_server_cert(p.store, tls, ORSP_ROLE_DP_TLS, NULL, 0), ORSP_E_POLICY,
+	       "issued by an unknown CI");
+	/* the CI above the sub-CA not trusted */
+	expect(orsp_rsp_verify_server_path(brp, (const orsp_cert *const[]){sub1}, 1, tls,
+	                                   ORSP_ROLE_DP_TLS, NULL, 0),
+	       ORSP_E_POLICY, "sub-CA certificate \"Sub CA 1\": issued by an unknown CI");
+	/* another role asked for */
+	expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub1}, 1, tls,
+	                                   ORSP_ROLE_DP_AUTH, NULL, 0),
+	       ORSP_E_POLICY, "expected DPauth");
+	expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){NULL}, 1, tls,
+	                                   ORSP_ROLE_DP_TLS, NULL, 0),
+	       ORSP_E_USAGE, NULL);
+	expect(orsp_rsp_verify_server_path(p.store, NULL, 1, tls, ORSP_ROLE_DP_TLS, NULL, 0),
+	       ORSP_E_USAGE, NULL);
+	orsp_cert_free(tls);
+
+	/* CI -> sub1 -> sub2 -> DPtls; in the wrong order refused */
+	ca.subject = "/O=ACME/CN=Sub CA 2";
+	ca.serial = 13;
+	sub2 = mint_subca(&ca, k2, x1, k1, &x2);
+	xl = certmint_issue(&leaf, k, x2, k2);
+	tls = certmint_to_orsp(xl);
+	X509_free(xl);
+	expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub2, sub1}, 2, tls,
+	                                   ORSP_ROLE_DP_TLS, "minted.example.com", 0),
+	       ORSP_OK, NULL);
+	expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub1, sub2}, 2, tls,
+	                                   ORSP_ROLE_DP_TLS, NULL, 0),
+	       ORSP_E_POLICY, "issued by an unknown CI");
+	/* sub1 in place of sub2: the leaf names sub2's key */
+	expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub1}, 1, tls,
+	                                   ORSP_ROLE_DP_TLS, NULL, 0),
+	       ORSP_E_POLICY,
+	       "authorityKeyIdentifier does not match the sub-CA subjectKeyIdentifier");
+	orsp_cert_free(tls);
+	orsp_cert_free(sub2);
+	X509_free(x2);
+
+	/* the sub-CA above sub2 with pathLenConstraint 0: sub2 is one CA too many */
+	{
+		certmint_spec c0 = ca;
+		X509 *x0;
+		c0.subject = "/O=ACME/CN=Sub CA 0";
+		c0.serial = 14;
+		c0.basic_constraints = "critical,CA:TRUE,pathlen:0";
+		orsp_cert *sub0 = mint_subca(&c0, k1, p.ci, p.ci_key, &x0);
+		sub2 = mint_subca(&ca, k2, x0, k1, &x2);
+		xl = certmint_issue(&leaf, k, x2, k2);
+		tls = certmint_to_orsp(xl);
+		X509_free(xl);
+		expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub2, sub0},
+		                                   2, tls, ORSP_ROLE_DP_TLS, NULL, 0),
+		       ORSP_E_POLICY,
+		       "sub-CA certificate \"Sub CA 0\": basicConstraints pathLenConstraint 0 "
+		       "allows fewer than the 1 sub-CA(s) below it");
+		/* and under it one sub-CA is fine */
+		orsp_cert_free(tls);
+		xl = certmint_issue(&leaf, k, x0, k1);
+		tls = certmint_to_orsp(xl);
+		X509_free(xl);
+		expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub0}, 1,
+		                                   tls, ORSP_ROLE_DP_TLS, NULL, 0),
+		       ORSP_OK, NULL);
+		orsp_cert_free(tls);
+		orsp_cert_free(sub2);
+		orsp_cert_free(sub0);
+		X509_free(x2);
+		X509_free(x0);
+	}
+
+	/* a sub-CA that is not one: each refused, the leaf under it otherwise right */
+	{
+		static const struct {
+			const char *bc, *ku, *digest, *detail;
+			int nb_y, na_y;
+		} t[] = {
+		    {NULL, "critical,keyCertSign,cRLSign", NULL, "basicConstraints cA is not set",
+		     0, 0},
+		    {"critical,CA:FALSE", "critical,keyCertSign", NULL,
+		     "basicConstraints cA is not set", 0, 0},
+		    {"critical,CA:TRUE", "critical,digitalSignature", NULL,
+		     "keyUsage lacks keyCertSign", 0, 0},
+		    {"critical,CA:TRUE", NULL, NULL, "keyUsage lacks keyCertSign", 0, 0},
+		    {"critical,CA:TRUE", "critical,keyCertSign", "SHA384",
+		     "signature algorithm is not ecdsa-with-SHA256", 0, 0},
+		    {"critical,CA:TRUE", "critical,keyCertSign", NULL, "expired", 2020, 2021},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
+			certmint_spec b = ca;
+			b.subject = "/O=ACME/CN=Not a sub-CA";
+			b.serial = 20 + (long)i;
+			b.basic_constraints = t[i].bc;
+			b.key_usage = t[i].ku;
+			b.digest = t[i].digest;
+			b.not_before = t[i].nb_y ? certmint_time(t[i].nb_y, 1, 1) : 0;
+			b.not_after = t[i].na_y ? certmint_time(t[i].na_y, 1, 1) : 0;
+			bad = mint_subca(&b, k2, p.ci, p.ci_key, &x2);
+			xl = certmint_issue(&leaf, k, x2, k2);
+			tls = certmint_to_orsp(xl);
+			X509_free(xl);
+			orsp_err e =
+			    orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){bad}, 1,
+			                                tls, ORSP_ROLE_DP_TLS, NULL, 0);
+			if (e != ORSP_E_POLICY ||
+			    !strstr(orsp_err_detail(), "sub-CA certificate") ||
+			    !strstr(orsp_err_detail(), t[i].detail))
+				fail_msg("case %zu: %d %s", i, e, orsp_err_detail());
+			orsp_err_clear();
+			orsp_cert_free(tls);
+			orsp_cert_free(bad);
+			X509_free(x2);
+		}
+	}
+
+	orsp_cert_free(sub1);
+	X509_free(x1);
+	orsp_ci_store_free(brp);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k);
+	pki_free(&p);
+}
+
 static void test_minted_server_certs(void **state)
 {
 	pki p;
@@ -3127,6 +3301,7 @@ int main(void)
 	    cmocka_unit_test(test_certificate_fields),
 	    cmocka_unit_test(test_permitted_eins),
 	    cmocka_unit_test(test_minted_server_certs),
+	    cmocka_unit_test(test_server_path),
 	    cmocka_unit_test(test_explicit_curve_parameters),
 	    cmocka_unit_test(test_curve_mismatch),
 	};

@@ -382,6 +382,22 @@ ORSP_MUST_CHECK orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, c
                                                      orsp_rsp_role role, const char *fqdn,
                                                      time_t now);
 
+/* orsp_rsp_verify_server_cert for a server certificate issued under a trusted CI through
+ * n_subcas sub-CAs (SGP.22 v3's CI SubCA and SM-DP+ SubCA): subcas[0] issued cert,
+ * subcas[i + 1] issued subcas[i], and a CI of cis (named by the last one's
+ * authorityKeyIdentifier) issued the last. Each sub-CA must be issued by the certificate above
+ * it (AKI = SKI, issuer name = subject name, same curve, signature), valid at now, of the RSP
+ * profile (X.509 v3, ecdsa-with-SHA256, P-256 or brainpoolP256r1, no critical extension left
+ * unprocessed), a CA (basicConstraints cA, keyUsage keyCertSign), and within the
+ * pathLenConstraint of every CA above it; its certificate policy is not checked (SGP.22 v3's
+ * sub-CA role policies are not known here). cert is checked as orsp_rsp_verify_server_cert
+ * checks it, with subcas[0] as its issuer. n_subcas 0 is orsp_rsp_verify_server_cert. */
+ORSP_MUST_CHECK orsp_err orsp_rsp_verify_server_path(const orsp_ci_store *cis,
+                                                     const orsp_cert *const *subcas,
+                                                     size_t n_subcas, const orsp_cert *cert,
+                                                     orsp_rsp_role role, const char *fqdn,
+                                                     time_t now);
+
 /* ----- certificate revocation lists (RFC 5280 §5; src/crypto/crl.c, docs/crypto.md) ----- */
 
 /* The CRLs an SM-DP+ holds: a CI's, listing revoked EUM (and server) certificates, and an

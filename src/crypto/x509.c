@@ -1989,28 +1989,63 @@ static orsp_err check_dns_san(const cert_ref *r, const char *fqdn)
 	return ORSP_OK;
 }
 
-orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *cert,
-                                     orsp_rsp_role role, const char *fqdn, time_t now)
+/* A CA's basicConstraints pathLenConstraint allows below it the `below` CAs between it and
+ * the end entity (RFC 5280 §4.2.1.9, §6.1.4 (l), (m)). */
+static orsp_err check_pathlen(const cert_ref *ca, size_t below)
+{
+	long pathlen = X509_get_pathlen(ca->c->x); /* -1: no limit */
+
+	if (pathlen >= 0 && (size_t)pathlen < below)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "basicConstraints pathLenConstraint %ld allows fewer than "
+		                         "the %zu sub-CA(s) below it",
+		                 REF_ARGS(ca), pathlen, below);
+	return ORSP_OK;
+}
+
+orsp_err orsp_rsp_verify_server_path(const orsp_ci_store *cis, const orsp_cert *const *subcas,
+                                     size_t n_subcas, const orsp_cert *cert, orsp_rsp_role role,
+                                     const char *fqdn, time_t now)
 {
 	const orsp_cert *ci_cert = NULL;
-	cert_ref ci, s;
+	cert_ref above, s;
 	orsp_err e;
 	bool tls = role == ORSP_ROLE_DP_TLS || role == ORSP_ROLE_DS_TLS;
 
-	if (!cis || !cert)
-		return orsp_errf(ORSP_E_USAGE, "orsp_rsp_verify_server_cert: NULL argument");
+	if (!cis || !cert || (n_subcas && !subcas))
+		return orsp_errf(ORSP_E_USAGE, "orsp_rsp_verify_server_path: NULL argument");
+	for (size_t i = 0; i < n_subcas; i++)
+		if (!subcas[i])
+			return orsp_errf(ORSP_E_USAGE, "orsp_rsp_verify_server_path: NULL sub-CA");
 	if (!is_server_role(role))
 		return orsp_errf(ORSP_E_USAGE, "%s is not a server certificate role",
 		                 role_name(role));
 	if (now == 0)
 		now = time(NULL);
 	cert_ref_init(&s, cert, role_name(role));
-	e = find_ci(cis, &s, &ci_cert);
+	/* the CI is the one the topmost certificate's authorityKeyIdentifier names */
+	cert_ref_init(&above, n_subcas ? subcas[n_subcas - 1] : cert,
+	              n_subcas ? "sub-CA" : role_name(role));
+	e = find_ci(cis, &above, &ci_cert);
 	if (e != ORSP_OK)
 		return e;
-	cert_ref_init(&ci, ci_cert, "CI");
-	if ((e = check_ci_now(&ci, now, NULL)) != ORSP_OK ||
-	    (e = check_issued(&s, &ci)) != ORSP_OK ||
+	cert_ref_init(&above, ci_cert, "CI");
+	if ((e = check_ci_now(&above, now, NULL)) != ORSP_OK ||
+	    (e = check_pathlen(&above, n_subcas)) != ORSP_OK)
+		return e;
+	/* down from the CI: each sub-CA issued by the certificate above it */
+	for (size_t i = n_subcas; i-- > 0;) {
+		cert_ref sub;
+		cert_ref_init(&sub, subcas[i], "sub-CA");
+		if ((e = check_issued(&sub, &above)) != ORSP_OK ||
+		    (e = check_validity(&sub, now, NULL)) != ORSP_OK ||
+		    (e = check_profile(&sub, false, false)) != ORSP_OK ||
+		    (e = check_ca(&sub, false)) != ORSP_OK ||
+		    (e = check_pathlen(&sub, i)) != ORSP_OK)
+			return e;
+		above = sub;
+	}
+	if ((e = check_issued(&s, &above)) != ORSP_OK ||
 	    (e = check_validity(&s, now, NULL)) != ORSP_OK ||
 	    (e = check_role(&s, role)) != ORSP_OK ||
 	    (e = check_profile(&s, false, tls)) != ORSP_OK || (e = check_end_entity(&s)) != ORSP_OK)
@@ -2026,6 +2061,14 @@ orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *
 			return check_dns_san(&s, fqdn);
 	}
 	return ORSP_OK;
+}
+
+orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *cert,
+                                     orsp_rsp_role role, const char *fqdn, time_t now)
+{
+	if (!cis || !cert)
+		return orsp_errf(ORSP_E_USAGE, "orsp_rsp_verify_server_cert: NULL argument");
+	return orsp_rsp_verify_server_path(cis, NULL, 0, cert, role, fqdn, now);
 }
 
 /* The registeredID number i (0: the first) of c's subjectAltName, or NULL if there are not
