@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "certmint.h"
 #include "openrsp/der.h"
@@ -1804,17 +1805,22 @@ static void tls_minted_free(tls_minted *m)
 	EVP_PKEY_free(m->ci_key);
 }
 
-/* The server restarted with a certificate minted from spec (by m's CI, for m's key), and
+/* The server restarted with a certificate minted from spec for m's key, issued by subs[0]
+ * (key subkeys[0]), or by m's CI when n_subs is 0, and sending subs[0..n_subs) after it, and
  * the LPA to trust m's CI (--ca) and reach it as THALES_FQDN; nothing counted yet. */
-static void tls_minted_serve(fx *x, tls_minted *m, const certmint_spec *spec)
+static void tls_minted_serve_chain(fx *x, tls_minted *m, const certmint_spec *spec,
+                                   X509 *const *subs, EVP_PKEY *const *subkeys, size_t n_subs)
 {
-	X509 *leaf = certmint_issue(spec, m->k, m->ci, m->ci_key);
+	X509 *leaf =
+	    certmint_issue(spec, m->k, n_subs ? subs[0] : m->ci, n_subs ? subkeys[0] : m->ci_key);
 	FILE *f;
 
 	assert_non_null(leaf);
 	f = fopen(m->cert_path, "w");
 	assert_non_null(f);
 	PEM_write_X509(f, leaf);
+	for (size_t i = 0; i < n_subs; i++)
+		PEM_write_X509(f, subs[i]);
 	fclose(f);
 	X509_free(leaf);
 	orsp_http_server_stop(x->srv, 1000);
@@ -1830,6 +1836,12 @@ static void tls_minted_serve(fx *x, tls_minted *m, const certmint_spec *spec)
 	assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
 }
 
+/* tls_minted_serve_chain of a certificate m's CI issues. */
+static void tls_minted_serve(fx *x, tls_minted *m, const certmint_spec *spec)
+{
+	tls_minted_serve_chain(x, m, spec, NULL, NULL, 0);
+}
+
 /* tls_minted_serve, and a download through it: refused (ORSP_E_VERIFY) before any request
  * reached the server or AuthenticateServer the card. The detail is the caller's to judge. */
 static void tls_minted_refused(fx *x, tls_minted *m, const certmint_spec *spec)
@@ -1842,18 +1854,24 @@ static void tls_minted_refused(fx *x, tls_minted *m, const certmint_spec *spec)
 	assert_false(card_saw(x, 0xBF38));
 }
 
+/* A DPtls certificate for THALES_FQDN, as SGP.22 §4.5.2.1.0.3 has it, of this serial. */
+static certmint_spec dptls_spec(long serial)
+{
+	return (certmint_spec){.subject = "/O=RSPTEST/CN=" THALES_FQDN,
+	                       .serial = serial,
+	                       .policy = "2.23.146.1.2.1.3", /* DPtls */
+	                       .key_usage = "critical,digitalSignature",
+	                       .ext_key_usage = "serverAuth",
+	                       .san = "DNS:" THALES_FQDN};
+}
+
 /* HTTPS: a DPtls certificate for the Thales address (whose ServerSigned1 the server answers)
  * issued now by the SGP.26 test CI; the LPA trusts the SGP.26 CI certificate file. */
 static void test_tls(void **state)
 {
 	fx *x = *state;
 	char iccid[21], root_path[512];
-	certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
-	                      .serial = 77,
-	                      .policy = "2.23.146.1.2.1.3", /* DPtls */
-	                      .key_usage = "critical,digitalSignature",
-	                      .ext_key_usage = "serverAuth",
-	                      .san = "DNS:" THALES_FQDN};
+	certmint_spec spec = dptls_spec(77);
 	tls_minted m;
 
 	tls_minted_init(&m, "lpa_tls");
@@ -1981,6 +1999,115 @@ static void test_tls_ci_not_euicc(void **state)
 	assert_true(x->card.removed);
 	x->server.routes = &x->route;
 	x->server.n_routes = 1;
+	tls_minted_free(&m);
+}
+
+/* SGP.22 v3 hierarchies put sub-CAs between the CI and the SM-DP+'s TLS certificate (SGP.26
+ * v3 variants A, B: an SM-DP+ SubCA, a CI SubCA above it). The chain's top is the CI the
+ * eUICC must list, whatever is in between: until session 71 the LPA took the certificate right
+ * above the DPtls one for the CI, and refused every such chain (that sub-CA is not a
+ * self-signed CI). A chain with one sub-CA downloads, with two too; a list naming the sub-CA
+ * instead of the CI does not let it pass; three sub-CAs are more than SGP.22 has; a sub-CA
+ * that is no CA OpenSSL refuses itself; --ca holding the sub-CA instead of the CI is said so. */
+static void test_tls_subca(void **state)
+{
+	fx *x = *state;
+	char iccid[21], sub_info1[128], sub_ca[600], ski[41] = "";
+	certmint_spec spec = dptls_spec(130);
+	X509 *subs[3] = {0};
+	EVP_PKEY *keys[3] = {0};
+	const ASN1_OCTET_STRING *k;
+	tls_minted m;
+	FILE *f;
+
+	tls_minted_init(&m, "lpa_tls_subca");
+	/* subs[2] issued by the CI, subs[1] by subs[2], subs[0] by subs[1]; a chain of k sub-CAs
+	 * is the leaf, then subs[3 - k] .. subs[2] */
+	for (size_t i = 3; i-- > 0;) {
+		char subject[64];
+		snprintf(subject, sizeof(subject), "/O=RSPTEST/CN=Test SubCA %zu", i);
+		certmint_spec ca = {.subject = subject,
+		                    .serial = 140 + (long)i,
+		                    .key_usage = "critical,keyCertSign,cRLSign",
+		                    .basic_constraints = "critical,CA:TRUE"};
+		keys[i] = certmint_key_new("prime256v1");
+		subs[i] = certmint_issue(&ca, keys[i], i == 2 ? m.ci : subs[i + 1],
+		                         i == 2 ? m.ci_key : keys[i + 1]);
+		assert_non_null(subs[i]);
+	}
+
+	/* one sub-CA (subs[2], the CI's): the eUICC lists the CI, the download goes through */
+	tls_minted_serve_chain(x, &m, &spec, subs + 2, keys + 2, 1);
+	if (run(x, NULL, iccid) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	assert_string_equal(iccid, ICCID1);
+
+	/* an eUICC listing the sub-CA's key id, not the CI's: refused, naming the CI */
+	k = X509_get0_subject_key_id(subs[2]);
+	assert_non_null(k);
+	assert_int_equal(ASN1_STRING_length(k), 20);
+	for (int i = 0; i < 20; i++)
+		snprintf(ski + 2 * i, 3, "%02X", ASN1_STRING_get0_data(k)[i]);
+	snprintf(sub_info1, sizeof(sub_info1), "BF20358203020202A9160414%sAA160414%s", ski, ski);
+	reset(x);
+	x->card.info1 = sub_info1;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	if (!strstr(orsp_err_detail(), "issued under the CI " SKI_NIST ", which is not in the "
+	                               "eUICC's euiccCiPKIdListForVerification"))
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(x->smdp.n, 0);
+	assert_false(card_saw(x, 0xBF38));
+
+	/* --ca holding the sub-CA instead of the CI: libcurl's partial chains end there */
+	snprintf(sub_ca, sizeof(sub_ca), "%.*s/subca.pem",
+	         (int)(strrchr(m.cert_path, '/') - m.cert_path), m.cert_path);
+	f = fopen(sub_ca, "w");
+	assert_non_null(f);
+	PEM_write_X509(f, subs[2]);
+	fclose(f);
+	reset(x);
+	x->card.info1 = INFO1_NIST;
+	x->server.ca_file = sub_ca;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	if (!strstr(orsp_err_detail(), "its verified chain ends at no CI: --ca must hold the CI "
+	                               "certificate, not a sub-CA's (CI certificate \"Test SubCA "
+	                               "2\": no RSP role policy"))
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(x->smdp.n, 0);
+
+	/* two sub-CAs (SGP.26 v3 variant B's depth): taken */
+	tls_minted_serve_chain(x, &m, &spec, subs + 1, keys + 1, 2);
+	if (run(x, NULL, iccid) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+
+	/* three: refused, no request sent */
+	tls_minted_serve_chain(x, &m, &spec, subs, keys, 3);
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	if (!strstr(orsp_err_detail(), "its verified chain has 5 certificates: 3 CAs between it "
+	                               "and the CI, at most 2 taken"))
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(x->smdp.n, 0);
+	assert_false(card_saw(x, 0xBF38));
+
+	/* a sub-CA that is no CA (no basicConstraints): OpenSSL refuses the chain first */
+	{
+		certmint_spec ee = {.subject = "/O=RSPTEST/CN=Test not a CA",
+		                    .serial = 150,
+		                    .key_usage = "critical,keyCertSign,cRLSign"};
+		X509 *not_ca = certmint_issue(&ee, keys[0], m.ci, m.ci_key);
+		assert_non_null(not_ca);
+		tls_minted_serve_chain(x, &m, &spec, &not_ca, keys, 1);
+		X509_free(not_ca);
+	}
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	if (!strstr(orsp_err_detail(), "SSL certificate problem: invalid CA certificate"))
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(x->smdp.n, 0);
+
+	for (size_t i = 0; i < 3; i++) {
+		X509_free(subs[i]);
+		EVP_PKEY_free(keys[i]);
+	}
 	tls_minted_free(&m);
 }
 
@@ -3733,6 +3860,7 @@ int main(void)
 	    T(test_tls_not_dptls),
 	    T(test_tls_expired),
 	    T(test_tls_ci_not_euicc),
+	    T(test_tls_subca),
 	    T(test_answer_headers),
 	    T(test_notifications),
 	    T(test_install_failed_named),

@@ -363,13 +363,15 @@ typedef struct orsp_http_client_opts {
 	bool insecure_warned;
 	/* A check of the server's certificate beyond the chain and the name, made once both
 	 * verified and before each request is sent (on a new connection or a reused one):
-	 * peer_check gets the server's certificate and the one that issued it in the chain
-	 * OpenSSL verified (NULL, 0 when the chain is the certificate alone), DER; anything but
-	 * ORSP_OK stops the exchange before the request goes out: ORSP_E_VERIFY
+	 * peer_check gets the whole chain OpenSSL verified, DER, n_chain (at least 1) of them:
+	 * chain[0] the server's certificate, each next one the issuer of the one before, the
+	 * last the trust anchor of ca_file/ca_pem the chain ended at (the server's certificate
+	 * itself when the chain is that one certificate: libcurl lets OpenSSL end a chain at any
+	 * certificate of the CA file). The array and the bytes are valid during the call only.
+	 * Anything but ORSP_OK stops the exchange before the request goes out: ORSP_E_VERIFY
 	 * (ORSP_HTTP_FAIL_TLS) with its detail. Called in the thread of the request. TLS sessions
 	 * are not resumed then. NULL: none (nor with insecure_for_tests). */
-	orsp_err (*peer_check)(void *arg, const uint8_t *cert, size_t cert_len,
-	                       const uint8_t *issuer, size_t issuer_len);
+	orsp_err (*peer_check)(void *arg, const orsp_slice *chain, size_t n_chain);
 	void *peer_check_arg;
 	/* A stop asked (a signal handler's flag, read with orsp_stop_set): an exchange under way
 	 * ends within about a second (libcurl's progress calls), in its name lookup, connection,

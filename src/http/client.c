@@ -39,7 +39,7 @@ struct orsp_http_client {
 	size_t max_response;
 	bool insecure;
 	/* opts.peer_check, and what it said of the last handshake it failed */
-	orsp_err (*peer_check)(void *, const uint8_t *, size_t, const uint8_t *, size_t);
+	orsp_err (*peer_check)(void *, const orsp_slice *, size_t);
 	void *peer_arg;
 	bool peer_failed;
 	char peer_detail[512];
@@ -416,38 +416,44 @@ static bool connected(CURL *curl)
 /* ---- the peer check (opts.peer_check) ----
  * libcurl calls CURLOPT_PREREQFUNCTION once a connection is made (or reused), its TLS
  * handshake done and the server's certificate verified, chain and name, before the request
- * goes out: there the verified chain OpenSSL kept (the server's certificate, then its issuer)
- * goes to peer_check, and a refusal aborts the transfer. TLS session resumption is off for
- * such a client (a resumed session has no verified chain to show). */
-static size_t der_of(X509 *x, unsigned char **der)
-{
-	int n = i2d_X509(x, der);
-	return n > 0 ? (size_t)n : 0;
-}
-
+ * goes out: there the verified chain OpenSSL kept (the server's certificate, its issuer, and
+ * so on up to the trust anchor) goes to peer_check, and a refusal aborts the transfer. TLS
+ * session resumption is off for such a client (a resumed session has no verified chain to
+ * show). */
 static orsp_err peer_chain_check(orsp_http_client *c)
 {
 	struct curl_tlssessioninfo *ti = NULL;
 	STACK_OF(X509) * chain;
-	unsigned char *leaf = NULL, *iss = NULL;
-	size_t leaf_len = 0, iss_len = 0;
-	orsp_err e;
+	orsp_slice *der = NULL;
+	unsigned char **raw = NULL; /* der's bytes, OpenSSL's to free */
+	int n;
+	orsp_err e = ORSP_OK;
 
 	if (curl_easy_getinfo(c->curl, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
 	    ti->backend != CURLSSLBACKEND_OPENSSL || !ti->internals)
 		return orsp_errf(ORSP_E_VERIFY, "no TLS connection (with OpenSSL) to check");
 	chain = SSL_get0_verified_chain((SSL *)ti->internals);
-	if (!chain || sk_X509_num(chain) < 1)
+	/* OpenSSL's verify depth (100 by default) bounds n */
+	if (!chain || (n = sk_X509_num(chain)) < 1)
 		return orsp_errf(ORSP_E_VERIFY, "no verified certificate chain");
-	leaf_len = der_of(sk_X509_value(chain, 0), &leaf);
-	if (sk_X509_num(chain) > 1)
-		iss_len = der_of(sk_X509_value(chain, 1), &iss);
-	if (!leaf_len || (sk_X509_num(chain) > 1 && !iss_len))
-		e = orsp_errf(ORSP_E_RESOURCE, "cannot encode the server's certificate chain");
-	else
-		e = c->peer_check(c->peer_arg, leaf, leaf_len, iss, iss_len);
-	OPENSSL_free(leaf);
-	OPENSSL_free(iss);
+	der = calloc((size_t)n, sizeof(*der));
+	raw = calloc((size_t)n, sizeof(*raw));
+	if (!der || !raw)
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	for (int i = 0; i < n && !e; i++) {
+		int len = i2d_X509(sk_X509_value(chain, i), &raw[i]);
+		if (len <= 0)
+			e = orsp_errf(ORSP_E_RESOURCE,
+			              "cannot encode the server's certificate chain");
+		else
+			der[i] = orsp_slice_make(raw[i], (size_t)len);
+	}
+	if (!e)
+		e = c->peer_check(c->peer_arg, der, (size_t)n);
+	for (int i = 0; raw && i < n; i++)
+		OPENSSL_free(raw[i]);
+	free(raw);
+	free(der);
 	return e;
 }
 

@@ -89,38 +89,68 @@ static orsp_err dptls_ci_listed(const orsp_cert *ci, orsp_slice cis)
 	                 hex);
 }
 
-/* The SM-DP+'s TLS certificate, once OpenSSL verified its chain to --ca and its name: a
- * DPtls certificate (SGP.22 §4.5.2.1.0.3: the DPtls role policy, its key usage) issued by the
- * CI that chain ended at, with the SM-DP+ address as a DNS subjectAltName, matched exactly
- * (libcurl's match also takes the CN when there is no DNS name, and wildcards); as the
- * SM-DP+ checks its own tls_cert (orsp_rsp_verify_server_cert). That CI must be one the
- * eUICC lists (dptls_ci_listed). arg: the dptls_peer. */
-static orsp_err dptls_check(void *arg, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
-                            size_t issuer_len)
+/* The most sub-CAs the LPA takes between the CI and the SM-DP+'s TLS certificate: SGP.22 v3's
+ * deepest hierarchy (SGP.26 v3 variant B) puts two there, a CI SubCA and an SM-DP+ SubCA;
+ * v2's none. */
+#define DPTLS_MAX_SUBCAS 2
+
+/* The SM-DP+'s TLS certificate, once OpenSSL verified its chain to --ca and its name (chain:
+ * that verified chain, DER, the server's certificate first, its trust anchor last). It must
+ * be a DPtls certificate (SGP.22 §4.5.2.1.0.3: the DPtls role policy, its key usage) with the
+ * SM-DP+ address as a DNS subjectAltName, matched exactly (libcurl's match also takes the CN
+ * when there is no DNS name, and wildcards), issued by the certificate above it in the chain;
+ * as the SM-DP+ checks its own tls_cert. The chain's top is the CI: a self-signed CI
+ * certificate (orsp_ci_store_add) that the eUICC lists (dptls_ci_listed). Between them at
+ * most DPTLS_MAX_SUBCAS sub-CAs, each a CA certificate issued by the one above
+ * (orsp_rsp_verify_server_path: cA, keyCertSign, linkage, signature, validity,
+ * pathLenConstraint). OpenSSL verified these signatures, dates and CA flags already; they are
+ * checked again here by the RSP rules, which do not rely on libcurl's settings (its partial
+ * chains let the top be any certificate of --ca). arg: the dptls_peer. */
+static orsp_err dptls_check(void *arg, const orsp_slice *chain, size_t n)
 {
 	const dptls_peer *peer = arg;
-	orsp_cert *leaf = NULL, *ci = NULL;
+	orsp_cert *certs[DPTLS_MAX_SUBCAS + 2] = {0};
 	orsp_ci_store *cis = NULL;
-	orsp_err e;
+	orsp_err e = ORSP_OK;
 
 	/* the verified chain ends at the leaf: self-signed, or trusted as it is (libcurl lets
 	 * OpenSSL end a chain at any certificate of the CA file: --ca holding the SM-DP+'s own
 	 * certificate instead of its CI's, which read as "self-issued" until session 68) */
-	if (!issuer)
+	if (n < 2)
 		return orsp_errf(ORSP_E_VERIFY,
 		                 "no CI above it in the verified chain: it is self-signed, or --ca "
 		                 "holds this certificate itself instead of its CI's (give the CI "
 		                 "certificate as --ca); a DPtls certificate is a CI's");
-	if ((e = orsp_cert_parse(cert, cert_len, &leaf)) ||
-	    (e = orsp_cert_parse(issuer, issuer_len, &ci)) || (e = orsp_ci_store_new(&cis)) ||
-	    (e = orsp_ci_store_add(cis, ci)))
+	if (n > DPTLS_MAX_SUBCAS + 2)
+		return orsp_errf(
+		    ORSP_E_VERIFY,
+		    "its verified chain has %zu certificates: %zu CAs between it and the "
+		    "CI, at most %d taken (SGP.22 v3: a CI SubCA and an SM-DP+ SubCA)",
+		    n, n - 2, DPTLS_MAX_SUBCAS);
+	for (size_t i = 0; i < n && !e; i++)
+		e = orsp_cert_parse(chain[i].p, chain[i].len, &certs[i]);
+	if (e || (e = orsp_ci_store_new(&cis)))
 		goto out;
-	if (!(e = orsp_rsp_verify_server_cert(cis, leaf, ORSP_ROLE_DP_TLS, peer->fqdn, 0)))
-		e = dptls_ci_listed(ci, peer->cis);
+	/* not a CI at the top: --ca holds a sub-CA instead of the CI (libcurl's partial chains
+	 * end there), or a CA that is no RSP CI */
+	if ((e = orsp_ci_store_add(cis, certs[n - 1]))) {
+		char why[ORSP_ERR_DETAIL_MAX];
+		orsp_err_detail_copy(why, sizeof(why));
+		/* the advice first: the detail reaches the user cut (es9_call) */
+		e = orsp_errf(
+		    ORSP_E_VERIFY,
+		    "its verified chain ends at no CI: --ca must hold the CI certificate, "
+		    "not a sub-CA's (%s)",
+		    why);
+		goto out;
+	}
+	if (!(e = orsp_rsp_verify_server_path(cis, (const orsp_cert *const *)certs + 1, n - 2,
+	                                      certs[0], ORSP_ROLE_DP_TLS, peer->fqdn, 0)))
+		e = dptls_ci_listed(certs[n - 1], peer->cis);
 out:
 	orsp_ci_store_free(cis);
-	orsp_cert_free(ci);
-	orsp_cert_free(leaf);
+	for (size_t i = 0; i < n && i < ORSP_ARRAY_LEN(certs); i++)
+		orsp_cert_free(certs[i]);
 	return e;
 }
 
