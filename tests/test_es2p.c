@@ -25,6 +25,9 @@
 #define HDR HDR_CALL(HDR_STR(__LINE__))
 #define ICCID "89000123456789012341"
 #define EID "89049032123451234512345678901235"
+/* cancelOrder of ICCID's order back to Available (a call of its own: HDR's line) */
+#define CANCEL_TO_AVAILABLE                                                                        \
+	"{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Available\"}"
 
 typedef struct fx {
 	orsp_smdp *s;
@@ -1430,12 +1433,38 @@ static void test_order_replay_ended(void **state)
 
 	order_gets(f, order, ICCID);
 	order_gets(f, order, ICCID);
-	json_decref(call(f, "cancelOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\","
-	                 "\"finalProfileStatusIndicator\":\"Available\"}",
-	                 NULL, NULL));
+	json_decref(call(f, "cancelOrder", CANCEL_TO_AVAILABLE, NULL, NULL));
 	order_gets(f, order, ICCID);
 	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_AVAILABLE);
+}
+
+/* A call older than the retention, its record deleted (orsp_smdp_call_prune, the server's
+ * background thread), is no longer a replay: sent again, it places a new order, or for an
+ * ICCID no longer Available is refused as a new order would be; a younger call is still a
+ * replay (the records were kept for ever until session 71). */
+static void test_order_replay_after_retention(void **state)
+{
+	fx *f = *state;
+	const int64_t t0 = 1000000, day = 86400;
+	const char *by_iccid = "{" HDR_CALL("old-i") ",\"iccid\":\"" ICCID "\"}";
+	size_t n = 0;
+
+	import_second(f);
+	orsp_smdp_set_clock(f->s, t0);
+	order_gets(f, by_iccid, ICCID);
+	orsp_smdp_set_clock(f->s, t0 + 20 * day);
+	order_gets(f, "{" HDR_CALL("young") "," TYPE "}", ICCID2);
+	orsp_smdp_set_clock(f->s, t0 + 31 * day);
+	assert_int_equal(orsp_smdp_call_prune(f->s, 30 * day, 0, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	/* the young call is answered as before, nothing ordered */
+	order_gets(f, "{" HDR_CALL("young") "," TYPE "}", ICCID2);
+	/* the old one is a new downloadOrder of an ICCID that is not Available */
+	json_decref(call(f, "downloadOrder", by_iccid, "8.2.1", "3.3"));
+	/* cancelled to Available, it is ordered again by the same call */
+	json_decref(call(f, "cancelOrder", CANCEL_TO_AVAILABLE, NULL, NULL));
+	order_gets(f, by_iccid, ICCID);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
 }
 
 int main(void)
@@ -1444,6 +1473,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_ended, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_replay_after_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reply_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),

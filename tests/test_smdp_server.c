@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -688,6 +689,40 @@ static void test_session_sweep_at_start(void **state)
 	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
 	orsp_stmt_finalize(st);
 	assert_true(row);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
+/* The background thread deletes the ES2+ calls older than es2_call_days at start, and keeps
+ * the younger (the table grew for ever until session 71). */
+static void test_call_prune_at_start(void **state)
+{
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	int64_t old = 1;
+	(void)state;
+
+	released_profile(&r, "smdp_call_prune", "http://127.0.0.1:9", "CLP-1");
+	r.cfg.es2_call_days = 2;
+	/* 2 days and a minute ago, and 2 days less a minute ago */
+	assert_int_equal(
+	    orsp_db_exec(
+	        orsp_smdp_db(r.s),
+	        "INSERT INTO smdp_call (requester, call_id, function, body_hash, iccid, at)"
+	        " VALUES ('op', 'old', 'downloadOrder', zeroblob(32), '1', strftime('%s',"
+	        " 'now') - 172860), ('op', 'young', 'downloadOrder', zeroblob(32), '2',"
+	        " strftime('%s', 'now') - 172740)"),
+	    ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	for (int i = 0; i < 1200 && old; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		old = count_where(r.s, "SELECT count(*) FROM smdp_call WHERE call_id = 'old'");
+		if (old)
+			nanosleep(&ts, NULL);
+	}
+	assert_int_equal(old, 0);
+	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_call WHERE call_id = 'young'"),
+	                 1);
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }
@@ -2357,6 +2392,37 @@ static orsp_err conf_refused(const char *conf, const char *db, const char *extra
 	return e;
 }
 
+typedef struct conf_case {
+	const char *extra, *expect;
+} conf_case;
+
+/* A number key of the file, the unsigned field at offset `off` of the configuration: absent,
+ * it loads as `absent`; the line `ok` loads as `want`; each of bad[] is refused, naming its
+ * expect. In the test directory `tmp`. */
+static void number_key(const char *tmp, size_t off, unsigned absent, const char *ok, unsigned want,
+                       const conf_case *bad, size_t n)
+{
+	static orsp_smdp_config cfg;
+	const char *extra[] = {"", ok};
+	const unsigned expect[] = {absent, want};
+	char dir[1024], conf[1100], db[1100];
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir(tmp));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/smdp.db", dir);
+	for (size_t i = 0; i < 2; i++) {
+		unsigned got;
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra[i]);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+		memcpy(&got, (const char *)&cfg + off, sizeof(got));
+		assert_int_equal(got, expect[i]);
+		orsp_smdp_config_free(&cfg);
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(conf_refused(conf, db, bad[i].extra, bad[i].expect, i),
+		                 ORSP_E_USAGE);
+}
+
 /* crl (repeated: one file each) and crl_stale: the CRLs loaded into svc.crls, a CI's
  * verified at load; a file that is no CRL refused at its line, a CI's CRL whose signature
  * does not verify refused naming the file, crl_stale other than refuse or accept refused. */
@@ -2480,10 +2546,7 @@ static void test_config_crl(void **state)
  * after write_conf_extra's nine). */
 static void test_config_callback_timeout(void **state)
 {
-	static orsp_smdp_config cfg;
-	static const struct {
-		const char *extra, *expect;
-	} bad[] = {
+	static const conf_case bad[] = {
 	    {"callback_timeout = 0\n",
 	     ":10: callback_timeout: expected a number of seconds from 1 to 30"},
 	    {"callback_timeout = 31\n", ":10: callback_timeout: "},
@@ -2491,23 +2554,29 @@ static void test_config_callback_timeout(void **state)
 	    {"callback_timeout = soon\n", ":10: callback_timeout: "},
 	    {"callback_timeout = 5\ncallback_timeout = 6\n", ":11: callback_timeout: "},
 	};
-	char dir[1024], conf[1100], db[1100];
 	(void)state;
 
-	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_cb_timeout_conf"));
-	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
-	snprintf(db, sizeof(db), "%s/smdp.db", dir);
-	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "");
-	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
-	assert_int_equal(cfg.callback_timeout_s, 5);
-	orsp_smdp_config_free(&cfg);
-	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "callback_timeout = 30\n");
-	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
-	assert_int_equal(cfg.callback_timeout_s, 30);
-	orsp_smdp_config_free(&cfg);
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
-		assert_int_equal(conf_refused(conf, db, bad[i].extra, bad[i].expect, i),
-		                 ORSP_E_USAGE);
+	number_key("smdp_cb_timeout_conf", offsetof(orsp_smdp_config, callback_timeout_s), 5,
+	           "callback_timeout = 30\n", 30, bad, ORSP_ARRAY_LEN(bad));
+}
+
+/* es2_call_days: how long the ES2+ calls are kept for their replays, 1 to 3650 days (absent:
+ * 0, the server's 30); anything else refused at its line (10, after write_conf_extra's nine). */
+static void test_config_es2_call_days(void **state)
+{
+	static const conf_case bad[] = {
+	    {"es2_call_days = 0\n", ":10: es2_call_days: expected a number of days from 1 to 3650"},
+	    {"es2_call_days = 3651\n", ":10: es2_call_days: expected a number up to 3650"},
+	    {"es2_call_days = -1\n", ":10: es2_call_days: expected a number up to 3650"},
+	    {"es2_call_days = 30d\n", ":10: es2_call_days: expected a number up to 3650"},
+	    {"es2_call_days =\n", ":10: es2_call_days: expected a number up to 3650"},
+	    {"es2_call_days = 5\nes2_call_days = 6\n", ":11: es2_call_days: given twice"},
+	    {"[keyset]\nes2_call_days = 5\n", ":11: es2_call_days: "},
+	};
+	(void)state;
+
+	number_key("smdp_call_days_conf", offsetof(orsp_smdp_config, es2_call_days), 0,
+	           "es2_call_days = 3650\n", 3650, bad, ORSP_ARRAY_LEN(bad));
 }
 
 /* trusted_proxies: addresses and prefixes separated by commas, whitespace or both, into
@@ -4168,6 +4237,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_url_trailing_slash),
 	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_session_sweep_at_start),
+	    cmocka_unit_test(test_call_prune_at_start),
 	    cmocka_unit_test(test_busy_port_database_untouched),
 	    cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_metrics_token),
@@ -4186,6 +4256,7 @@ int main(void)
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_crl),
 	    cmocka_unit_test(test_config_callback_timeout),
+	    cmocka_unit_test(test_config_es2_call_days),
 	    cmocka_unit_test(test_config_trusted_proxies),
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),

@@ -2111,6 +2111,81 @@ static void test_concurrent_replays(void **state)
 	orsp_smdp_close(s);
 }
 
+/* The order of call `id` (requester "op"), placed on a profile of type "P" with the clock at
+ * `at`, its ICCID into iccid; *replayed whether it was answered as a replay. */
+static void call_order(orsp_smdp *s, const char *id, int64_t at, char iccid[21], bool *replayed)
+{
+	orsp_smdp_call call = {.requester = "op", .id = id};
+	orsp_smdp_order o = {.call = &call, .profile_type = "P"};
+	orsp_smdp_profile p;
+
+	orsp_smdp_set_clock(s, at);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	snprintf(iccid, 21, "%s", p.iccid);
+	*replayed = call.replayed;
+}
+
+/* The ES2+ calls older than the retention are deleted, in batches of at most max rows read,
+ * the younger kept (they grew by one row per downloadOrder for ever until session 71); a
+ * call deleted, sent again, places a new order, a kept one is still a replay. */
+static void test_call_prune(void **state)
+{
+	orsp_smdp *s = open_new();
+	const int64_t t0 = 1000000, day = 86400;
+	char ids[6][8], iccid[6][21], again[21];
+	bool replayed = true;
+	size_t n = 99;
+	(void)state;
+
+	import_n(s, 100, 8, "P");
+	/* c0..c4 on days 0..4 (c4 at the very cutoff below), c5 on day 20 (a process whose
+	 * clock is ahead) */
+	for (int i = 0; i < 6; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "c%d", i);
+		call_order(s, ids[i], t0 + (i < 5 ? i : 20) * day, iccid[i], &replayed);
+		assert_false(replayed);
+	}
+	/* each row of the first two read is old: a batch of two deletes two */
+	orsp_smdp_set_clock(s, t0 + 4 * day + 7 * day);
+	assert_int_equal(orsp_smdp_call_prune(s, 7 * day, 2, &n), ORSP_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call"), 4);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call WHERE call_id IN"
+	                               " ('c0', 'c1')"),
+	                 0);
+	/* then c2, c3; c4 is exactly 7 days old, not older: the batch ends short */
+	assert_int_equal(orsp_smdp_call_prune(s, 7 * day, 10, &n), ORSP_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(orsp_smdp_call_prune(s, 7 * day, 10, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call"), 2);
+	/* c0 deleted: a new order, another profile; c4 kept: its order again, no other */
+	call_order(s, ids[0], t0 + 11 * day, again, &replayed);
+	assert_false(replayed);
+	assert_string_not_equal(again, iccid[0]);
+	call_order(s, ids[4], t0 + 11 * day, again, &replayed);
+	assert_true(replayed);
+	assert_string_equal(again, iccid[4]);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state ="
+	                               " 'allocated'"),
+	                 7);
+	/* the new c0 is young: kept; c4 once past the cutoff goes, c5 stays */
+	orsp_smdp_set_clock(s, t0 + 4 * day + 7 * day + 1);
+	assert_int_equal(orsp_smdp_call_prune(s, 7 * day, 0, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call WHERE call_id IN"
+	                               " ('c0', 'c5')"),
+	                 2);
+	/* a row written with a clock ahead (c5) is kept, the older one after it deleted */
+	orsp_smdp_set_clock(s, t0 + 19 * day);
+	assert_int_equal(orsp_smdp_call_prune(s, 7 * day, 0, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call WHERE call_id = 'c5'"), 1);
+	assert_int_equal(orsp_smdp_call_prune(s, 0, 0, &n), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_call_prune(s, 7 * day, 0, NULL), ORSP_E_USAGE);
+	orsp_smdp_close(s);
+}
+
 /* Processes opening one new database at once: every open succeeds (the switch to WAL
  * answered SQLITE_BUSY past the busy handler, and the first migration's tables seen before
  * its version were taken for another program's: "holds no SM-DP+ inventory but other
@@ -3981,6 +4056,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry_batches),
 	    cmocka_unit_test(test_concurrent_orders),
 	    cmocka_unit_test(test_concurrent_replays),
+	    cmocka_unit_test(test_call_prune),
 	    cmocka_unit_test(test_created_once),
 	    cmocka_unit_test(test_created_between_reads),
 	    cmocka_unit_test(test_views),

@@ -336,7 +336,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_import_check(const uint8_t *upp, size_t len,
  * that places it (smdp_call, migration 17); a later order with the same requester and call
  * identifier places none: with the same body_hash it is a replay (replayed, and out holds
  * the recorded order's profile as it is now, audited as downloadOrderReplay), with another
- * one ORSP_E_EXISTS and conflict. */
+ * one ORSP_E_EXISTS and conflict; once orsp_smdp_call_prune deleted the record, it places a
+ * new order. */
 typedef struct orsp_smdp_call {
 	const char *requester; /* functionRequesterIdentifier */
 	const char *id;        /* functionCallIdentifier */
@@ -364,6 +365,20 @@ typedef struct orsp_smdp_order {
  * ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o,
                                                   orsp_smdp_profile *out);
+
+/* How long the ES2+ calls of executed downloadOrders are kept for their replays (smdp_call;
+ * configuration `es2_call_days`, docs/smdp-server.md): ORSP_SMDP_CALL_DAYS_DEFAULT days, at
+ * most ORSP_SMDP_CALL_DAYS_MAX. */
+#define ORSP_SMDP_CALL_DAYS_DEFAULT 30
+#define ORSP_SMDP_CALL_DAYS_MAX 3650
+/* Delete the recorded ES2+ calls (smdp_call) older than keep_s seconds on the store's clock,
+ * of the first max rows (0: 1000) in the order they were written, in one write transaction;
+ * *deleted gets how many (max: call again for more). A call deleted is no longer a replay:
+ * sent again, it places a new order. The server calls it from its background thread; a
+ * program that serves ES2+ without it calls it every so often. Errors: ORSP_E_USAGE
+ * (keep_s <= 0), ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_call_prune(orsp_smdp *s, int64_t keep_s, size_t max,
+                                              size_t *deleted);
 
 /* A confirmation code as this SM-DP+ accepts it: 1..64 printable ASCII characters without
  * spaces (0x21..0x7E). ORSP_E_USAGE otherwise. */
@@ -859,9 +874,13 @@ typedef struct orsp_smdp_config {
 	 * SM-DP+'s own certificates and /metrics, parsed once. orsp_smdp_config_free frees it. */
 	orsp_cert *tls_cert_parsed;
 	char *es2_client_ca_pem, *callback_ca_pem, *callback_cert_pem, *callback_key_pem;
-	/* seconds between runs of order expiry and the ES9+ session sweep (0: 30); not a key of
-	 * the file: tests shorten it */
+	/* seconds between runs of order expiry, the ES9+ session sweep and the pruning of ES2+
+	 * calls (0: 30); not a key of the file: tests shorten it */
 	unsigned housekeeping_s;
+	/* days the ES2+ calls of executed downloadOrders are kept for their replays
+	 * (`es2_call_days`, 1 to ORSP_SMDP_CALL_DAYS_MAX; 0: ORSP_SMDP_CALL_DAYS_DEFAULT),
+	 * older ones deleted by the server's background thread (orsp_smdp_call_prune) */
+	unsigned es2_call_days;
 	unsigned threads, timeout_s;
 	unsigned request_timeout_s; /* a request must arrive whole within it, and its answer be
 	                             * taken whole within it; 0: 2 x timeout_s */

@@ -77,6 +77,7 @@ static const char *const global_keys[] = {"fqdn",
                                           "max_body",
                                           "max_unverified_notifications",
                                           "delivered_session_days",
+                                          "es2_call_days",
                                           "session_ttl",
                                           "eligibility",
                                           "threads",
@@ -516,6 +517,21 @@ static bool version_of(const char *s, size_t n, uint8_t out[3])
 			return false;
 	}
 	return i == n;
+}
+
+/* A retention in days, 1 to ORSP_SMDP_CALL_DAYS_MAX (ten years): 0 would read as "never",
+ * which is what a retention is there to end (delivered_session_days, es2_call_days). */
+static orsp_err days_value(loader *l, const char *k, const char *v, unsigned *out)
+{
+	unsigned long x = 0;
+	orsp_err e = parse_uint(l, k, v, ORSP_SMDP_CALL_DAYS_MAX, &x);
+
+	if (e)
+		return e;
+	if (x == 0)
+		return bad(l, k, "expected a number of days from 1 to %u", ORSP_SMDP_CALL_DAYS_MAX);
+	*out = (unsigned)x;
+	return ORSP_OK;
 }
 
 #define VERSION_HINT "expected a version major.minor.revision, each 0 to 255 (e.g. 1.2.0)"
@@ -1002,11 +1018,9 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return e;
 		c->svc.max_unverified_notifications = x ? x : ORSP_SMDP_KEEP_NO_UNVERIFIED;
 	} else if (strcmp(k, "delivered_session_days") == 0) {
-		if ((e = parse_uint(l, k, v, 3650, &x)))
-			return e;
-		if (x == 0)
-			return bad(l, k, "expected a number of days from 1 to 3650");
-		c->svc.delivered_session_days = (unsigned)x;
+		return days_value(l, k, v, &c->svc.delivered_session_days);
+	} else if (strcmp(k, "es2_call_days") == 0) {
+		return days_value(l, k, v, &c->es2_call_days);
 	} else if (strcmp(k, "callback_timeout") == 0) {
 		if ((e = parse_uint(l, k, v, ORSP_SMDP_CALLBACK_TIMEOUT_MAX, &x)))
 			return e;

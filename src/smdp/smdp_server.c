@@ -52,7 +52,7 @@ struct orsp_smdp_server {
 	size_t n_his;
 	orsp_http_route routes[16];
 	char paths[16][64];
-	/* the background thread: order expiry, session sweep, progress reports */
+	/* the background thread: order expiry, session sweep, call pruning, progress reports */
 	pthread_t sender;
 	bool sender_running;
 	atomic_bool stopping; /* set by orsp_smdp_server_stop, read by the sender */
@@ -1097,19 +1097,24 @@ static void expire_round(orsp_smdp_server *srv)
 		fprintf(stderr, "openrsp smdp: %zu order(s) expired\n", n);
 }
 
-/* ES9+ sessions no request can use any more are deleted (orsp_es9p_sweep), in batches of
- * SWEEP_BATCH rows, each its own short write transaction, so that a large backlog (a database
- * from before the sweep, or a flood of sessions) does not hold the write lock for long; at
- * most SWEEP_BATCHES per round, the rest in the next rounds. */
+/* ES9+ sessions no request can use any more are deleted (orsp_es9p_sweep), and so are the
+ * ES2+ calls older than es2_call_days (orsp_smdp_call_prune), in batches of SWEEP_BATCH
+ * rows, each its own short write transaction, so that a large backlog (a database from
+ * before the sweep, or a flood of sessions or orders) does not hold the write lock for long;
+ * at most SWEEP_BATCHES per round, the rest in the next rounds. */
 #define SWEEP_BATCH 1000
 #define SWEEP_BATCHES 10
-static void sweep_round(orsp_smdp_server *srv)
+typedef orsp_err (*sweep_fn)(orsp_smdp_server *srv, size_t max, size_t *deleted);
+
+/* The rows fn deleted in this round's batches; a failure is logged, what (e.g. "session
+ * sweep") naming the sweep, and ends the round. */
+static size_t sweep_batches(orsp_smdp_server *srv, sweep_fn fn, const char *what)
 {
 	size_t n = 0, total = 0;
 
 	for (int i = 0; i < SWEEP_BATCHES && !srv->stopping; i++) {
-		if (orsp_es9p_sweep(&srv->c->svc, srv->sender_db, SWEEP_BATCH, &n) != ORSP_OK) {
-			fprintf(stderr, "openrsp smdp: session sweep: %s\n", orsp_err_detail());
+		if (fn(srv, SWEEP_BATCH, &n) != ORSP_OK) {
+			fprintf(stderr, "openrsp smdp: %s: %s\n", what, orsp_err_detail());
 			orsp_err_clear();
 			break;
 		}
@@ -1117,8 +1122,37 @@ static void sweep_round(orsp_smdp_server *srv)
 		if (n < SWEEP_BATCH)
 			break;
 	}
-	if (total)
-		fprintf(stderr, "openrsp smdp: %zu ES9+ session(s) deleted\n", total);
+	return total;
+}
+
+static orsp_err sweep_sessions(orsp_smdp_server *srv, size_t max, size_t *deleted)
+{
+	return orsp_es9p_sweep(&srv->c->svc, srv->sender_db, max, deleted);
+}
+
+static unsigned call_days(const orsp_smdp_server *srv)
+{
+	return srv->c->es2_call_days ? srv->c->es2_call_days : ORSP_SMDP_CALL_DAYS_DEFAULT;
+}
+
+static orsp_err sweep_calls(orsp_smdp_server *srv, size_t max, size_t *deleted)
+{
+	return orsp_smdp_call_prune(srv->sender_db, (int64_t)call_days(srv) * 86400, max, deleted);
+}
+
+static void sweep_round(orsp_smdp_server *srv)
+{
+	size_t n = sweep_batches(srv, sweep_sessions, "session sweep");
+
+	if (n)
+		fprintf(stderr, "openrsp smdp: %zu ES9+ session(s) deleted\n", n);
+	/* a call deleted is no longer a replay: sent again, it places a new order */
+	n = sweep_batches(srv, sweep_calls, "ES2+ call pruning");
+	if (n)
+		fprintf(stderr,
+		        "openrsp smdp: %zu ES2+ call(s) older than %u days deleted (no longer "
+		        "replays)\n",
+		        n, call_days(srv));
 }
 
 /* A file of the configuration as its user is given it: the PEM text the loader read and
@@ -1188,12 +1222,12 @@ static void crl_round(orsp_smdp_server *srv)
 	free(now);
 }
 
-/* The background thread: order expiry and the session sweep at start and then every
- * c->housekeeping_s seconds (default EXPIRE_EVERY_S) on the monotonic clock, and the progress
- * reports every 200 ms when a callback URL is configured, in rounds that end when the next
- * expiry is due (so a slow operator endpoint delays it by one send at most). In between it
- * waits, until the next of these is due (without a callback URL, the next expiry) or the
- * server stops. */
+/* The background thread: order expiry, the session sweep and the ES2+ call pruning at start
+ * and then every c->housekeeping_s seconds (default EXPIRE_EVERY_S) on the monotonic clock,
+ * and the progress reports every 200 ms when a callback URL is configured, in rounds that end
+ * when the next expiry is due (so a slow operator endpoint delays it by one send at most). In
+ * between it waits, until the next of these is due (without a callback URL, the next expiry)
+ * or the server stops. */
 #define EXPIRE_EVERY_S 30
 static void *sender_main(void *arg)
 {

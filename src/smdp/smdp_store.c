@@ -1520,6 +1520,44 @@ static orsp_err call_replay(orsp_smdp *s, orsp_smdp_call *c, const char *iccid,
 	return err;
 }
 
+orsp_err orsp_smdp_call_prune(orsp_smdp *s, int64_t keep_s, size_t max, size_t *deleted)
+{
+	orsp_stmt *st = NULL;
+	orsp_err err;
+
+	if (deleted)
+		*deleted = 0;
+	if (!s || !deleted || keep_s <= 0)
+		return orsp_errf(ORSP_E_USAGE, "call prune: bad arguments");
+	if ((err = orsp_db_begin(s->db)))
+		return err;
+	/* The first `max` rows by rowid, the oldest written (a rowid table: each insert takes
+	 * the largest rowid + 1, and the oldest go first), and of those the ones older than the
+	 * retention: a batch reads at most `max` rows of the table's B-tree, where a search by
+	 * `at` would need an index on it, one more B-tree written by every downloadOrder. A row
+	 * whose `at` is later than that of rows after it (written by a process whose clock was
+	 * ahead) stays until it is old itself, taking one place of a batch meanwhile. */
+	err = orsp_db_prepare(s->db,
+	                      "DELETE FROM smdp_call WHERE rowid IN (SELECT rowid FROM"
+	                      " (SELECT rowid, at FROM smdp_call ORDER BY rowid LIMIT ?2)"
+	                      " WHERE at < ?1)",
+	                      &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, now_s(s) - keep_s);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 2, max ? (int64_t)max : 1000);
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (err) {
+		orsp_db_rollback(s->db);
+		return err;
+	}
+	*deleted = (size_t)orsp_db_changes(s->db);
+	/* a deletion lost to a power cut is made again by the next call */
+	return orsp_db_commit_lazy(s->db);
+}
+
 orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_smdp_profile *out)
 {
 	orsp_err err;
