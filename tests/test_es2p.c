@@ -72,8 +72,8 @@ static json_t *answer(fx *f, const char *fn, const char *body, orsp_json_status 
 	json_error_t je;
 	json_t *o;
 
-	assert_int_equal(orsp_es2p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body), &r),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_es2p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body), &r), ORSP_OK);
 	assert_int_equal(r.http_status, 200);
 	o = json_loads(r.body, 0, &je);
 	memcpy(logged, r.subject_code, sizeof(r.subject_code));
@@ -117,8 +117,8 @@ static void test_lifecycle(void **state)
 	json_t *o;
 
 	/* downloadOrder by profile type, no EID: Allocated */
-	o = call(f, "downloadOrder", "{" HDR ",\"profileType\":\"GSMA Generic eUICC Test Profile\"}",
-	         NULL, NULL);
+	o = call(f, "downloadOrder",
+	         "{" HDR ",\"profileType\":\"GSMA Generic eUICC Test Profile\"}", NULL, NULL);
 	assert_int_equal(orsp_json_get_string(o, "iccid", 20, &mid, &n), ORSP_OK);
 	assert_string_equal(mid, ICCID);
 	json_decref(o);
@@ -131,7 +131,9 @@ static void test_lifecycle(void **state)
 	json_decref(
 	    call(f, "downloadOrder", "{" HDR ",\"profileType\":\"No Such Type\"}", "8.2.5", "3.9"));
 	/* confirmOrder without release: Confirmed, with a confirmation code */
-	o = call(f, "confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"12345678\",\"releaseFlag\":false}",
+	o = call(f, "confirmOrder",
+	         "{" HDR ",\"iccid\":\"" ICCID
+	         "\",\"confirmationCode\":\"12345678\",\"releaseFlag\":false}",
 	         NULL, NULL);
 	assert_int_equal(orsp_json_get_string(o, "matchingId", 64, &mid, &n), ORSP_OK);
 	assert_int_equal(orsp_smdp_matching_id_check(mid), ORSP_OK);
@@ -295,8 +297,8 @@ static void test_order_with_eid(void **state)
 	fx *f = *state;
 	json_t *o;
 
-	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}",
-	                 NULL, NULL));
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}", NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_LINKED);
 	/* confirmOrder naming another (well-formed) EID: it does not match (SGP.22 §5.3.2) */
 	assert_int_equal(orsp_eid_check("89049032123451234512345678901332"), ORSP_OK);
@@ -314,10 +316,12 @@ static void test_order_with_eid(void **state)
 	                 "{" HDR ",\"iccid\":\"" ICCID
 	                 "\",\"smdsAddress\":\"ds.example\",\"releaseFlag\":true}",
 	                 "8.9", "5.1"));
-	o = call(f, "confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"releaseFlag\":true}",
-	         NULL, NULL);
+	o = call(f, "confirmOrder",
+	         "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"releaseFlag\":true}", NULL,
+	         NULL);
 	assert_string_equal(json_string_value(json_object_get(o, "eid")), EID);
-	assert_string_equal(json_string_value(json_object_get(o, "smdpAddress")), "smdp.example.org");
+	assert_string_equal(json_string_value(json_object_get(o, "smdpAddress")),
+	                    "smdp.example.org");
 	json_decref(o);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	/* a matching ID other than the order's is refused (8.2.6/3.10), the order unchanged */
@@ -347,7 +351,8 @@ static void test_order_with_eid(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	/* cancel back to Available: EID and order cleared */
 	json_decref(call(f, "cancelOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"finalProfileStatusIndicator\":\"Available\"}",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
+	                 "\",\"finalProfileStatusIndicator\":\"Available\"}",
 	                 NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
 }
@@ -494,8 +499,7 @@ static void test_reply_eid(void **state)
 	    "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"releaseFlag\":false}", EID);
 	expect_reply_eid(
 	    f, "cancelOrder",
-	    "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Available\"}",
-	    EID);
+	    "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Available\"}", EID);
 	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
 }
 
@@ -664,7 +668,8 @@ static void test_refusals(void **state)
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
 		json_decref(call(f, cases[i].fn, cases[i].body, cases[i].subject, cases[i].reason));
 	/* an unknown function, and a body over the limit */
-	assert_int_equal(orsp_es2p_handle(&f->svc, f->s, "frob", (const uint8_t *)"{}", 2, &r), ORSP_OK);
+	assert_int_equal(orsp_es2p_handle(&f->svc, f->s, "frob", (const uint8_t *)"{}", 2, &r),
+	                 ORSP_OK);
 	assert_int_equal(r.http_status, 404);
 	orsp_smdp_reply_free(&r);
 	f->svc.max_body = 16;
@@ -1062,12 +1067,12 @@ static void test_cc_wiped(void **state)
 	                 "8.1.1", "2.1"));
 	/* a body neither reader accepts, broken after the code: jansson frees what it built */
 	{
-		static const char bad[] = "{" HDR ",\"iccid\":\"" ICCID
-		                          "\",\"confirmationCode\":\"" CC_MARK
-		                          "\",\"releaseFlag\":tru}";
+		static const char bad[] =
+		    "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"" CC_MARK
+		    "\",\"releaseFlag\":tru}";
 		orsp_smdp_reply r;
-		assert_int_equal(orsp_es2p_handle(&f->svc, f->s, "confirmOrder", (const uint8_t *)bad,
-		                                  strlen(bad), &r),
+		assert_int_equal(orsp_es2p_handle(&f->svc, f->s, "confirmOrder",
+		                                  (const uint8_t *)bad, strlen(bad), &r),
 		                 ORSP_OK);
 		assert_int_not_equal(r.http_status, 0);
 		orsp_smdp_reply_free(&r);
@@ -1391,6 +1396,8 @@ static void reopen(fx *f)
 static void test_order_replay(void **state)
 {
 	fx *f = *state;
+
+	f->svc.es2_call_replay = true;
 	const char *by_type = "{" HDR_CALL("r1") "," TYPE "}";
 	last_audit a;
 
@@ -1429,6 +1436,8 @@ static void test_order_replay(void **state)
 static void test_order_replay_ended(void **state)
 {
 	fx *f = *state;
+
+	f->svc.es2_call_replay = true;
 	const char *order = "{" HDR_CALL("i1") ",\"iccid\":\"" ICCID "\"}";
 
 	order_gets(f, order, ICCID);
@@ -1445,6 +1454,8 @@ static void test_order_replay_ended(void **state)
 static void test_order_replay_after_retention(void **state)
 {
 	fx *f = *state;
+
+	f->svc.es2_call_replay = true;
 	const int64_t t0 = 1000000, day = 86400;
 	const char *by_iccid = "{" HDR_CALL("old-i") ",\"iccid\":\"" ICCID "\"}";
 	size_t n = 0;
@@ -1467,6 +1478,25 @@ static void test_order_replay_after_retention(void **state)
 	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
 }
 
+/* Without es2_call_replay (the default) every downloadOrder is executed: the same requester,
+ * call identifier and body twice, as two pySim es2p clients started in the same second send
+ * (each numbers its calls from 1), are two orders of two profiles, nothing recorded. With
+ * replays on by default (session 70) they were merged into one, both callers given the one
+ * ICCID as an order of their own. */
+static void test_order_replay_off(void **state)
+{
+	fx *f = *state;
+	const char *by_type = "{" HDR_CALL("FCI-1796612676-1") "," TYPE "}";
+
+	import_second(f);
+	order_gets(f, by_type, ICCID);
+	order_gets(f, by_type, ICCID2);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_ALLOCATED);
+	/* none left of the type: refused as such, not answered as a replay */
+	json_decref(call(f, "downloadOrder", by_type, "8.2.5", "3.7"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1474,6 +1504,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_ended, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_after_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_replay_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reply_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),

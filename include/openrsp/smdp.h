@@ -197,8 +197,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_label_mac(orsp_smdp *s, const char *label, co
 ORSP_MUST_CHECK orsp_err orsp_smdp_wrap(const orsp_smdp *s, const char *aad,
                                         const orsp_secret *plain, uint8_t *out, size_t cap,
                                         size_t *out_len);
-ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
-                                          const uint8_t *blob, size_t n, orsp_secret *plain);
+ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad, const uint8_t *blob,
+                                          size_t n, orsp_secret *plain);
 
 /* Rotate the KEK: every secret wrapped under the KEK s was opened with (the confirmation
  * codes' hashes, each package's data key, the KEK check value, and the one-time keys of the
@@ -288,8 +288,8 @@ typedef struct orsp_smdp_profile {
 	int64_t expires_at; /* 0 when no order is open */
 	size_t upp_len;     /* 0: the package was purged (orsp_smdp_purge; a final state only) */
 	int64_t created_at, updated_at;
-	unsigned ppr;          /* ORSP_SMDP_PPR* set at import; 0: none */
-	orsp_smdp_owner owner; /* the profile owner, for a profile with PPRs only */
+	unsigned ppr;                 /* ORSP_SMDP_PPR* set at import; 0: none */
+	orsp_smdp_owner owner;        /* the profile owner, for a profile with PPRs only */
 	orsp_pkg_class profile_class; /* set at import; UNSET: not given */
 } orsp_smdp_profile;
 
@@ -303,7 +303,7 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size
 
 /* What an operator may set on a profile at its import. */
 typedef struct orsp_smdp_import_opts {
-	unsigned ppr;     /* ORSP_SMDP_PPR*: the profile's PPRs (fixed once imported); 0: none */
+	unsigned ppr; /* ORSP_SMDP_PPR*: the profile's PPRs (fixed once imported); 0: none */
 	orsp_pkg_class profile_class; /* the metadata's profileClass; UNSET: left out */
 	unsigned mnc_len; /* with PPRs: the MNC length (2 or 3) for a package whose EF.AD does
 	                   * not give it; 0: EF.AD's */
@@ -715,7 +715,7 @@ typedef struct orsp_smdp_service {
 	char oid[ORSP_SMDP_OID_MAX + 1];   /* SM-DP+ OID (RID from CERT.DPauth), dotted */
 	orsp_smdp_keyset sets[ORSP_SMDP_MAX_KEYSETS];
 	size_t n_sets;
-	orsp_ci_store *cis;        /* CIs trusted for eUICC/EUM certificates (all sets' CIs) */
+	orsp_ci_store *cis; /* CIs trusted for eUICC/EUM certificates (all sets' CIs) */
 	/* CRLs of the CIs (revoked EUMs) and of EUMs (revoked eUICCs), checked at
 	 * authenticateClient and for a notification outside a session; NULL: none
 	 * (configuration `crl`, docs/smdp-es9p.md "Revocation"). */
@@ -726,7 +726,7 @@ typedef struct orsp_smdp_service {
 	/* an ES9+ session older than this is unknown, except to the installation result and
 	 * cancelSession of one that delivered its package; 0: 600 */
 	int64_t session_ttl_s;
-	size_t max_body;           /* request body limit in bytes; 0: 256 KiB */
+	size_t max_body; /* request body limit in bytes; 0: 256 KiB */
 	/* Notifications that fail verification (bad signature, refused certificate, unknown
 	 * session, wrong OID) are recorded, the newest this many kept; 0: 10000;
 	 * ORSP_SMDP_KEEP_NO_UNVERIFIED: none recorded. */
@@ -740,12 +740,19 @@ typedef struct orsp_smdp_service {
 	 * knows (configuration `eligibility = aka | services`; docs/smdp-es9p.md). */
 	bool eligibility_all_services;
 	orsp_smdp_platform_policy platform; /* the operator's platform policy (none: all zero) */
+	/* An ES2+ downloadOrder whose functionRequesterIdentifier and functionCallIdentifier
+	 * name one executed before is answered as that one (a replay, table smdp_call), not
+	 * executed again; off by default, as clients that do not keep call identifiers unique
+	 * per requester (pySim's es2p: "FCI-<second>-<counter from 1>" per client) would have two
+	 * orders of the same body merged into one (configuration `es2_call_replay = yes`,
+	 * docs/smdp-server.md). */
+	bool es2_call_replay;
 } orsp_smdp_service;
 
 /* The answer to one ES9+ or ES2+ request, ready for HTTP. */
 typedef struct orsp_smdp_reply {
-	int http_status;   /* 200 (JSON body, also for SGP.22 errors), 204 (no body), 4xx */
-	char *body;        /* malloc'd, NUL-terminated JSON; NULL for 204 */
+	int http_status; /* 200 (JSON body, also for SGP.22 errors), 204 (no body), 4xx */
+	char *body;      /* malloc'd, NUL-terminated JSON; NULL for 204 */
 	size_t body_len;
 	/* for the request log and /metrics (never secrets) */
 	char function[40];       /* e.g. "initiateAuthentication" */
@@ -836,16 +843,16 @@ bool orsp_smdp_crl_file_same(const orsp_smdp_crl_file *a, const orsp_smdp_crl_fi
 
 typedef struct orsp_smdp_config {
 	orsp_smdp_service svc;
-	char listen[64];                    /* numeric address; default 127.0.0.1 */
-	uint16_t port;                      /* default 8443; 0: ephemeral */
+	char listen[64]; /* numeric address; default 127.0.0.1 */
+	uint16_t port;   /* default 8443; 0: ephemeral */
 	bool reuse_port; /* SO_REUSEPORT: another server process may take the same port */
-	char database[ORSP_SMDP_PATH_MAX];  /* SQLite file */
-	char kek_file[ORSP_SMDP_PATH_MAX];  /* default <database>.kek */
-	char tls_cert[ORSP_SMDP_PATH_MAX];  /* DPtls certificate (PEM), "" with plain_http */
-	char tls_key[ORSP_SMDP_PATH_MAX];   /* "pkcs11:" when the key is tls_token_key */
-	orsp_ec_key *tls_token_key;         /* tls_key given as a PKCS#11 URI: the key there */
-	bool plain_http;                    /* explicit: behind a TLS-terminating proxy */
-	char es2_token[128];                /* ES2+ bearer token; "" = ES2+ needs mutual TLS */
+	char database[ORSP_SMDP_PATH_MAX];      /* SQLite file */
+	char kek_file[ORSP_SMDP_PATH_MAX];      /* default <database>.kek */
+	char tls_cert[ORSP_SMDP_PATH_MAX];      /* DPtls certificate (PEM), "" with plain_http */
+	char tls_key[ORSP_SMDP_PATH_MAX];       /* "pkcs11:" when the key is tls_token_key */
+	orsp_ec_key *tls_token_key;             /* tls_key given as a PKCS#11 URI: the key there */
+	bool plain_http;                        /* explicit: behind a TLS-terminating proxy */
+	char es2_token[128];                    /* ES2+ bearer token; "" = ES2+ needs mutual TLS */
 	char es2_client_ca[ORSP_SMDP_PATH_MAX]; /* CA of operator client certificates, or "" */
 	char metrics_token[128];                /* /metrics bearer token; "" = /metrics is open */
 	/* ES2+ HandleDownloadProgressInfo to the operator: base URL ("" = none) and the CA

@@ -203,7 +203,9 @@ static orsp_err download_order(req *r)
 	const char *eid, *type, *by_iccid;
 	char iccid[21];
 	orsp_smdp_call call = {0};
-	orsp_smdp_order o = {.call = &call};
+	/* a replay only when the operator says its call identifiers are unique per requester
+	 * (es2_call_replay); otherwise every downloadOrder is executed */
+	orsp_smdp_order o = {.call = r->svc->es2_call_replay ? &call : NULL};
 	orsp_smdp_profile p;
 	bool answered;
 	orsp_err e;
@@ -219,8 +221,7 @@ static orsp_err download_order(req *r)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (eid && orsp_eid_check(eid))
 		return fail_field(r, ES2P_EID_INVALID, "eid");
-	e = call_of(r, eid, by_iccid ? iccid : NULL, type, &call);
-	if (e)
+	if (o.call && (e = call_of(r, eid, by_iccid ? iccid : NULL, type, &call)))
 		return e;
 	/* SGP.22 §5.3.1: with both, the order is for that ICCID, whose profile must be of that
 	 * type (8.2.5/3.8 otherwise). A profile's type is fixed at its import, so it is read
@@ -409,7 +410,7 @@ static orsp_err release_profile(req *r)
 	e = orsp_smdp_release(r->s, iccid);
 	if (flushed_only(r, &e, iccid, &p) && !e && p.state == ORSP_SMDP_UNAVAILABLE)
 		e = ORSP_E_POLICY; /* an expiry committed so */
-	if (e == ORSP_E_POLICY) /* the order expired: the profile is Unavailable now */
+	if (e == ORSP_E_POLICY)    /* the order expired: the profile is Unavailable now */
 		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
 	/* SGP.22 §5.3.4: a profile that is not Confirmed cannot be released (8.2.1/3.5) */
 	if (e == ORSP_E_STATE)

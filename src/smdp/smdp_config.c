@@ -78,6 +78,7 @@ static const char *const global_keys[] = {"fqdn",
                                           "max_unverified_notifications",
                                           "delivered_session_days",
                                           "es2_call_days",
+                                          "es2_call_replay",
                                           "session_ttl",
                                           "eligibility",
                                           "threads",
@@ -1021,6 +1022,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		return days_value(l, k, v, &c->svc.delivered_session_days);
 	} else if (strcmp(k, "es2_call_days") == 0) {
 		return days_value(l, k, v, &c->es2_call_days);
+	} else if (strcmp(k, "es2_call_replay") == 0) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return bad(l, k, "expected yes or no");
+		c->svc.es2_call_replay = strcmp(v, "yes") == 0;
 	} else if (strcmp(k, "callback_timeout") == 0) {
 		if ((e = parse_uint(l, k, v, ORSP_SMDP_CALLBACK_TIMEOUT_MAX, &x)))
 			return e;
@@ -1125,7 +1130,8 @@ static bool same_point(const orsp_ec_key *a, const orsp_cert *c)
 {
 	uint8_t pa[ORSP_EC_POINT_LEN], pb[ORSP_EC_POINT_LEN];
 	orsp_ec_key *k = NULL;
-	bool ok = orsp_cert_public_key(c, &k) == ORSP_OK && orsp_ec_public_point(a, pa) == ORSP_OK &&
+	bool ok = orsp_cert_public_key(c, &k) == ORSP_OK &&
+	          orsp_ec_public_point(a, pa) == ORSP_OK &&
 	          orsp_ec_public_point(k, pb) == ORSP_OK && memcmp(pa, pb, sizeof(pa)) == 0;
 	orsp_ec_free(k);
 	return ok;
@@ -1349,7 +1355,8 @@ static orsp_err check_all(loader *l)
 		orsp_smdp_keyset *ks = &c->svc.sets[i];
 		orsp_ci_store *one = NULL;
 		orsp_err e;
-		if (!ks->ci || !ks->dpauth_cert || !ks->dpauth_key || !ks->dppb_cert || !ks->dppb_key)
+		if (!ks->ci || !ks->dpauth_cert || !ks->dpauth_key || !ks->dppb_cert ||
+		    !ks->dppb_key)
 			return bad_ks(
 			    l, i, 0, "[keyset]",
 			    "each key set needs ci, dpauth_cert, dpauth_key, dppb_cert, dppb_key");
@@ -1361,9 +1368,11 @@ static orsp_err check_all(loader *l)
 			return ORSP_E_RESOURCE;
 		e = orsp_ci_store_add(one, ks->ci);
 		if (!e)
-			e = orsp_rsp_verify_server_cert(one, ks->dpauth_cert, ORSP_ROLE_DP_AUTH, NULL, 0);
+			e = orsp_rsp_verify_server_cert(one, ks->dpauth_cert, ORSP_ROLE_DP_AUTH,
+			                                NULL, 0);
 		if (!e)
-			e = orsp_rsp_verify_server_cert(one, ks->dppb_cert, ORSP_ROLE_DP_PB, NULL, 0);
+			e = orsp_rsp_verify_server_cert(one, ks->dppb_cert, ORSP_ROLE_DP_PB, NULL,
+			                                0);
 		orsp_ci_store_free(one);
 		if (e)
 			return bad_ks(l, i, 0, "[keyset]",
@@ -1445,9 +1454,8 @@ static orsp_err check_all(loader *l)
 			              "most %u, or 0 for never",
 			              c->idle_reset_ms, t, 1000u * t);
 	}
-	if (!c->kek_file[0] &&
-	    snprintf(c->kek_file, sizeof(c->kek_file), "%s.kek", c->database) >=
-	        (int)sizeof(c->kek_file))
+	if (!c->kek_file[0] && snprintf(c->kek_file, sizeof(c->kek_file), "%s.kek", c->database) >=
+	                           (int)sizeof(c->kek_file))
 		return bad_at(l, "database", "database", "path too long");
 	/* SQLite would delete or take over such a file, and the KEK with it */
 	if (orsp_db_uri_not_own_file(c->database, c->kek_file, "KEK file"))

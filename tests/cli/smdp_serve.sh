@@ -67,6 +67,8 @@ conf "$T/c2b.conf" "port = 8443"
 bad_conf "port: given twice (first on line 3)" "$T/c2b.conf"
 conf "$T/c2d.conf" "drain = 601"
 bad_conf "c2d.conf:8: drain: expected a number up to 600" "$T/c2d.conf"
+conf "$T/c2r.conf" "es2_call_replay = maybe"
+bad_conf "c2r.conf:8: es2_call_replay: expected yes or no" "$T/c2r.conf"
 conf "$T/c2e.conf" "trusted_proxies = 127.0.0.1, 10.0.0.0/33"
 bad_conf "c2e.conf:8: trusted_proxies: '10.0.0.0/33': bad prefix length: after '/', 0 to 32 for an IPv4 address" "$T/c2e.conf"
 conf "$T/c3.conf"
@@ -288,7 +290,9 @@ if compgen -G "$T/smdp.db-*" >/dev/null; then bad "--check made $(ls "$T"/smdp.d
 # (curl, on 127.0.0.1, stands for a trusted proxy: its X-Forwarded-For names the client logged)
 # (SSLKEYLOGFILE names a file for the TLS secrets: GnuTLS, the server's TLS, wrote every
 # connection's there, readable by all, until session 56; now ignored with a warning)
-conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0" "trusted_proxies = 127.0.0.1 ::1"
+# (es2_call_replay: a downloadOrder sent again is answered as a replay, below)
+conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0" "trusted_proxies = 127.0.0.1 ::1" \
+	"es2_call_replay = yes"
 SSLKEYLOGFILE="$T/tls-keys.log" GNUTLS_KEYLOGFILE="$T/tls-keys2.log" "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
