@@ -718,6 +718,48 @@ static void test_refusals(void **state)
 	               "pin-value of 1 to 256 bytes");
 }
 
+/* orsp_ec_pkcs11_uri_check: what orsp_ec_load_pkcs11 says of the URI itself, in its words,
+ * without opening the token or reading the pin-source (a token that does not exist, a PIN it
+ * would refuse, a pin-source that is not there or that others can read: taken, as only
+ * the load finds them). */
+static void uri_check_refused(const char *u, const char *words)
+{
+	if (orsp_ec_pkcs11_uri_check(u) != ORSP_E_USAGE || !strstr(orsp_err_detail(), words))
+		fail_msg("%s: %s, want \"%s\"", u, orsp_err_detail(), words);
+	/* the load refuses it in the same words */
+	expect_refused(u, ORSP_E_USAGE, words);
+}
+
+static void test_uri_check(void **state)
+{
+	char p[4200], extra[4300];
+	(void)state;
+	assert_int_equal(
+	    orsp_ec_pkcs11_uri_check(uri("token=nosuch;object=dpauth", "pin-value=" BADPIN)),
+	    ORSP_OK);
+	write_pin("pin-check-open", PIN "\n", 0644, p, sizeof(p));
+	snprintf(extra, sizeof(extra), "pin-source=%s", p);
+	assert_int_equal(orsp_ec_pkcs11_uri_check(uri("token=openrsp;object=dpauth", extra)),
+	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_ec_pkcs11_uri_check("pkcs11:token=openrsp;object=dpauth?module-path=/nonexistent/"
+	                             "x.so&pin-source=/nonexistent/pin"),
+	    ORSP_OK);
+	uri_check_refused("file:/etc/key.pem", "not a PKCS#11 URI");
+	uri_check_refused(uri("token=openrsp;object=dp%zzauth", "pin-value=" PIN), "RFC 7512");
+	uri_check_refused(uri("token=openrsp;object=dpauth;colour=blue", "pin-value=" PIN),
+	                  "does not know");
+	uri_check_refused(uri("token=openrsp", "pin-value=" PIN), "name the key");
+	uri_check_refused(uri("token=openrsp;object=dpauth;type=secret-key", "pin-value=" PIN),
+	                  "not a private key");
+	uri_check_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN "&pin-source=/x"),
+	                  "both given");
+	uri_check_refused("pkcs11:token=openrsp;object=dpauth?pin-value=" PIN,
+	                  "needs the module's absolute path");
+	assert_null(strstr(orsp_err_detail(), PIN));
+	assert_int_equal(orsp_ec_pkcs11_uri_check(NULL), ORSP_E_USAGE);
+}
+
 /* A pin-value in every form p11-kit reads (tests/CMakeLists.txt wraps its parser, which must
  * never see the PIN): percent-encoded, split by white space, in the path, given twice (the
  * last one counts, as in p11-kit); and refused when its encoding or the URI's syntax is bad,
@@ -1763,6 +1805,7 @@ int main(void)
 	    cmocka_unit_test(test_pin_final_try),
 	    cmocka_unit_test(test_pin_value_not_given_to_p11kit),
 	    cmocka_unit_test(test_uri_has_pin),
+	    cmocka_unit_test(test_uri_check),
 	    cmocka_unit_test(test_only_signs),
 	    cmocka_unit_test(test_sessions_lost),
 	    cmocka_unit_test(test_session_ended_alone),

@@ -154,6 +154,13 @@ void orsp_ec_free(orsp_ec_key *k);
  * The key then signs with orsp_ecdsa_sign inside the token, from any thread; ECKA, the
  * private scalar, saving and issuing certificates are refused (docs/crypto.md). */
 ORSP_MUST_CHECK orsp_err orsp_ec_load_pkcs11(const char *uri, orsp_ec_key **out);
+/* The checks orsp_ec_load_pkcs11 makes of a private key's URI before it opens the token: its
+ * syntax (RFC 7512, as p11-kit parses it), attributes openrsp knows, an absolute module-path,
+ * no module-name, the key named (object= or id=), type=private or none, a pin-value of 1 to
+ * 256 bytes, not with a pin-source. Nothing is loaded, no token is opened or logged in to,
+ * and a pin-source is not read (its file is checked when the key is loaded). ORSP_E_USAGE
+ * naming what is wrong, never the PIN. */
+ORSP_MUST_CHECK orsp_err orsp_ec_pkcs11_uri_check(const char *uri);
 /* AES-GCM with a secret (AES) key in a PKCS#11 token, named by a URI as orsp_ec_load_pkcs11's
  * (type=secret-key or no type): for sealing a KEK at rest. seal writes n + 16 bytes
  * (ciphertext || tag) to out; open takes ciphertext || tag (n bytes) and writes n - 16,

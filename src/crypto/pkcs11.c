@@ -370,7 +370,8 @@ syntax:
 /* The parts of the URI a key needs, checked: module-path, a PIN, the key's label or id. The
  * URI is the one uri_without_pin made; pin_value says whether it held a pin-value (in
  * k->pin). */
-static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, bool pin_value, const char **module)
+static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, bool pin_value, bool read_pin,
+                         const char **module)
 {
 	struct ck_attribute *a;
 	const char *pv, *ps;
@@ -434,7 +435,7 @@ static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, bool pin_value, 
 			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: pin-value of 1 to %d bytes",
 			                 PIN_MAX);
 		k->has_pin = true;
-	} else if (ps) {
+	} else if (ps && read_pin) {
 		orsp_err e = read_pin_file(ps, k->pin, &k->pin_len);
 		if (e)
 			return e;
@@ -447,7 +448,7 @@ static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, bool pin_value, 
  * (URI_MAX + 1 bytes; wiped when refused there), p11-kit's parse, and the checks of its
  * parts into k (*pin_value: a pin-value was cut out; *module: the module path). */
 static orsp_err uri_parse(const char *uri, struct orsp__p11_key *k, P11KitUri *u, char *bare,
-                          bool *pin_value, const char **module)
+                          bool *pin_value, bool read_pin, const char **module)
 {
 	orsp_err e;
 	int rc;
@@ -465,11 +466,13 @@ static orsp_err uri_parse(const char *uri, struct orsp__p11_key *k, P11KitUri *u
 	if (rc != P11_KIT_URI_OK)
 		return orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
 		                 p11_kit_uri_message(rc));
-	return uri_take(u, k, *pin_value, module);
+	return uri_take(u, k, *pin_value, read_pin, module);
 }
 
-orsp_err orsp__p11_uri_parse(const char *uri, bool secret, char bare[4097], bool *pin_value,
-                             size_t *pin_len)
+/* The URI read as a key load reads it (uri_parse), nothing loaded: the pin-source read when
+ * read_pin. The caller checked that uri is a pkcs11: URI of at most URI_MAX characters. */
+static orsp_err uri_check(const char *uri, bool secret, bool read_pin, char bare[URI_MAX + 1],
+                          bool *pin_value, size_t *pin_len)
 {
 	struct orsp__p11_key k = {.cls = secret ? CKO_SECRET_KEY : CKO_PRIVATE_KEY};
 	P11KitUri *u;
@@ -479,18 +482,27 @@ orsp_err orsp__p11_uri_parse(const char *uri, bool secret, char bare[4097], bool
 	bare[0] = '\0';
 	*pin_value = false;
 	*pin_len = 0;
-	if (!orsp_ec_pkcs11_uri(uri) || strnlen(uri, URI_MAX + 1) > URI_MAX)
-		return orsp_errf(ORSP_E_USAGE, "not a pkcs11: URI of at most %d characters",
-		                 URI_MAX);
 	if (!(u = p11_kit_uri_new()))
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = uri_parse(uri, &k, u, bare, pin_value, &module);
+	e = uri_parse(uri, &k, u, bare, pin_value, read_pin, &module);
 	*pin_len = k.pin_len;
 	if ((pv = p11_kit_uri_get_pin_value(u)) != NULL)
 		orsp_wipe((void *)(uintptr_t)pv, strlen(pv));
 	p11_kit_uri_free(u);
 	orsp_wipe(&k, sizeof(k));
 	return e;
+}
+
+orsp_err orsp__p11_uri_parse(const char *uri, bool secret, char bare[4097], bool *pin_value,
+                             size_t *pin_len)
+{
+	bare[0] = '\0';
+	*pin_value = false;
+	*pin_len = 0;
+	if (!orsp_ec_pkcs11_uri(uri) || strnlen(uri, URI_MAX + 1) > URI_MAX)
+		return orsp_errf(ORSP_E_USAGE, "not a pkcs11: URI of at most %d characters",
+		                 URI_MAX);
+	return uri_check(uri, secret, true, bare, pin_value, pin_len);
 }
 
 /* ------------------------------------------------------------------ the token --------- */
@@ -1013,7 +1025,7 @@ static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_
 	*s = 0;
 	if (!u)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	if ((e = uri_parse(uri, k, u, bare, &pin_value, &module)))
+	if ((e = uri_parse(uri, k, u, bare, &pin_value, true, &module)))
 		goto out;
 	k->m = p11_kit_module_load(module, 0);
 	if (!k->m) {
@@ -1230,6 +1242,27 @@ orsp_err orsp_ec_load_pkcs11(const char *uri, orsp_ec_key **out)
 	}
 	*out = pub;
 	return ORSP_OK;
+}
+
+/* What a program that only reads its configuration checks of a key it will not use (the
+ * SM-DP+'s maintenance verbs): no module loaded, no login, and the pin-source not read, as
+ * the PIN is not needed (the file may be the service user's alone). */
+orsp_err orsp_ec_pkcs11_uri_check(const char *uri)
+{
+	char bare[URI_MAX + 1];
+	bool pin_value = false;
+	size_t pin_len = 0;
+	orsp_err e;
+
+	if (!uri)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ec_pkcs11_uri_check: NULL argument");
+	/* the words of orsp_ec_load_pkcs11, as the same URI is refused with them there */
+	if (!orsp_ec_pkcs11_uri(uri) || strnlen(uri, URI_MAX + 1) > URI_MAX)
+		return orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (pkcs11:..., at most %d bytes)",
+		                 URI_MAX);
+	e = uri_check(uri, false, false, bare, &pin_value, &pin_len);
+	orsp_wipe(bare, sizeof(bare));
+	return e;
 }
 
 /* ------------------------------------------------------------------ AES-GCM ----------- */
