@@ -75,7 +75,8 @@ enum {
 	"                       generate make); the environment variable\n"                        \
 	"                       ORSP_KEK (64 hex digits) takes precedence\n"                       \
 	"  --config FILE        the server's configuration file: its database and KEK\n"           \
-	"                       file (instead of --db and --kek-file)\n"
+	"                       file (instead of --db and --kek-file); its keys in a\n"            \
+	"                       PKCS#11 token are not opened (no login)\n"
 
 typedef struct db_opts {
 	const char *db;
@@ -101,10 +102,12 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 }
 
 /* With --config: the database, KEK file and address of the server's configuration (loaded
- * and checked as `smdp serve` loads it) into o. Without it, --db is required: every command
- * that opens the database calls this first, so the one check is here. An empty --kek-file (a
- * script's unset variable) is a usage error, as for `openrsp auc`: it would be taken for no
- * file given, the default or ORSP_KEK. */
+ * and checked as `smdp serve` loads it, but for its keys in a PKCS#11 token: none of these
+ * verbs signs, so the token is not opened nor its PIN sent, and a verb works where the HSM
+ * cannot be reached; a KEK sealed under a token is still opened through it) into o. Without it,
+ * --db is required: every command that opens the database calls this first, so the one check is
+ * here. An empty --kek-file (a script's unset variable) is a usage error, as for `openrsp auc`: it
+ * would be taken for no file given, the default or ORSP_KEK. */
 static int db_config(db_opts *o)
 {
 	orsp_smdp_config *cfg;
@@ -122,7 +125,7 @@ static int db_config(db_opts *o)
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return cli_failf("--config", "out of memory");
-	e = orsp_smdp_config_load(o->config, cfg);
+	e = orsp_smdp_config_load_ex(o->config, ORSP_SMDP_CONFIG_NO_TOKEN_KEYS, cfg);
 	if (e) {
 		free(cfg);
 		return cli_fail("configuration", e);

@@ -3297,6 +3297,117 @@ static void test_config_pem_file_refusals(void **state)
 	unlink(bad);
 }
 
+/* ORSP_SMDP_CONFIG_NO_TOKEN_KEYS (the CLI's --config verbs): a key given as a PKCS#11 URI is
+ * not loaded and its token not opened (here a module and a pin-source that do not exist,
+ * which the whole load refuses), only its URI checked; key files are loaded and checked as
+ * in the whole load; and such a configuration is not served. */
+#define NO_MODULE "?module-path=/nonexistent/openrsp-no-module.so&pin-source=/nonexistent/pin"
+static void no_token_refused(const char *conf, const char *words)
+{
+	static orsp_smdp_config cfg;
+
+	assert_int_equal(orsp_smdp_config_load_ex(conf, ORSP_SMDP_CONFIG_NO_TOKEN_KEYS, &cfg),
+	                 ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(), words))
+		fail_msg("'%s' does not mention '%s'", orsp_err_detail(), words);
+}
+
+static void test_config_no_token_keys(void **state)
+{
+	static orsp_smdp_config cfg;
+	static https_files h;
+	orsp_smdp_server *srv = NULL;
+	char extra[5000], ka[1300], kp[1300], kt[1300], two[2600];
+	(void)state;
+
+	https_files_make(&h, "smdp_config_no_token");
+	snprintf(extra, sizeof(extra), "tls_cert = %s\ntls_key = %s\n", h.tls_cert, h.tls_key);
+	write_conf_extra(h.conf, h.db, "http://127.0.0.1:9", 0600, extra);
+	conf_https(h.conf);
+	snprintf(ka, sizeof(ka), "dpauth_key = %s.SK_S_SM_DPauth_ECDSA_NIST.pem\n", h.conf);
+	snprintf(kp, sizeof(kp), "dppb_key = %s.SK_S_SM_DPpb_ECDSA_NIST.pem\n", h.conf);
+	snprintf(kt, sizeof(kt), "tls_key = %s\n", h.tls_key);
+	/* key files: loaded and checked in this mode too */
+	if (orsp_smdp_config_load_ex(h.conf, ORSP_SMDP_CONFIG_NO_TOKEN_KEYS, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(cfg.mode, ORSP_SMDP_CONFIG_NO_TOKEN_KEYS);
+	assert_non_null(cfg.svc.sets[0].dpauth_key);
+	assert_non_null(cfg.svc.sets[0].dppb_key);
+	assert_non_null(cfg.tls_key_pem);
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_E_USAGE);
+	assert_null(srv);
+	if (!strstr(orsp_err_detail(), "loaded without its keys in a token"))
+		fail_msg("'%s'", orsp_err_detail());
+	orsp_smdp_config_free(&cfg);
+	/* a key file not of its certificate */
+	conf_replace(h.conf, ka, "dpauth_key = c.conf.SK_S_SM_DPpb_ECDSA_NIST.pem\n");
+	no_token_refused(h.conf, "c.conf:15: dpauth_key: does not belong to dpauth_cert");
+	conf_replace(h.conf, "dpauth_key = c.conf.SK_S_SM_DPpb_ECDSA_NIST.pem\n", ka);
+	conf_replace(h.conf, kt, "tls_key = c.conf.SK_S_SM_DPauth_ECDSA_NIST.pem\n");
+	no_token_refused(h.conf, "tls_key: does not belong to tls_cert");
+	conf_replace(h.conf, "tls_key = c.conf.SK_S_SM_DPauth_ECDSA_NIST.pem\n", kt);
+
+	/* every key in a token no load can open: the whole load refuses it, this mode does not
+	 * open it (nor read the pin-source) */
+	conf_replace(h.conf, ka, "dpauth_key = pkcs11:token=t;object=dpauth" NO_MODULE "\n");
+	conf_replace(h.conf, kp, "dppb_key = pkcs11:token=t;object=dppb" NO_MODULE "\n");
+	conf_replace(h.conf, kt, "tls_key = pkcs11:token=t;object=dptls" NO_MODULE "\n");
+	assert_int_not_equal(orsp_smdp_config_load(h.conf, &cfg), ORSP_OK);
+	if (!strstr(orsp_err_detail(),
+	            "c.conf:11: tls_key: PKCS#11 URI: cannot open the pin-source"))
+		fail_msg("'%s'", orsp_err_detail());
+	if (orsp_smdp_config_load_ex(h.conf, ORSP_SMDP_CONFIG_NO_TOKEN_KEYS, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	assert_null(cfg.svc.sets[0].dpauth_key);
+	assert_null(cfg.svc.sets[0].dppb_key);
+	assert_null(cfg.tls_token_key);
+	assert_string_equal(cfg.tls_key, "pkcs11:");
+	assert_null(cfg.tls_key_pem);
+	assert_non_null(cfg.tls_cert_parsed); /* the certificate checked all the same */
+	assert_string_equal(cfg.database, h.db);
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_E_USAGE);
+	assert_null(srv);
+	orsp_smdp_config_free(&cfg);
+
+	/* what can be checked without the token still is: the URI, a key given twice, a PIN in
+	 * a file others can read */
+	conf_replace(h.conf, "object=dpauth" NO_MODULE, "object=dpauth?pin-source=/nonexistent/p");
+	no_token_refused(h.conf, "c.conf:15: dpauth_key: PKCS#11 URI: needs the module's absolute "
+	                         "path");
+	conf_replace(h.conf, "object=dpauth?pin-source=/nonexistent/p", "colour=blue" NO_MODULE);
+	no_token_refused(h.conf,
+	                 "c.conf:15: dpauth_key: PKCS#11 URI: an attribute it does not know");
+	conf_replace(h.conf, "colour=blue" NO_MODULE, "object=dpauth" NO_MODULE);
+	conf_replace(h.conf, "tls_key = pkcs11:token=t;object=dptls",
+	             "tls_key = pkcs11:token=t;object=dptls;object=x");
+	no_token_refused(h.conf, "c.conf:11: tls_key: PKCS#11 URI: an attribute given twice");
+	conf_replace(h.conf, "tls_key = pkcs11:token=t;object=dptls;object=x",
+	             "tls_key = pkcs11:token=t;object=dptls");
+	snprintf(two, sizeof(two),
+	         "dppb_key = pkcs11:token=t;object=dppb" NO_MODULE
+	         "\ndppb_key = pkcs11:token=t;object=dppb" NO_MODULE "\n");
+	conf_replace(h.conf, "dppb_key = pkcs11:token=t;object=dppb" NO_MODULE "\n", two);
+	no_token_refused(h.conf, "c.conf:18: dppb_key: given twice");
+	conf_replace(h.conf, two, "dppb_key = pkcs11:token=t;object=dppb" NO_MODULE "\n");
+	conf_replace(h.conf, "object=dpauth" NO_MODULE,
+	             "object=dpauth?module-path=/nonexistent/m.so&pin-value=1234-s3cret");
+	/* (es2_token would make the file a secret by itself) */
+	conf_replace(h.conf, "es2_token = operator-token-0123456789\n", "");
+	assert_int_equal(chmod(h.conf, 0640), 0);
+	no_token_refused(h.conf, "dpauth_key: ");
+	if (!strstr(orsp_err_detail(), "holds a PIN (pin-value) and can be read"))
+		fail_msg("'%s'", orsp_err_detail());
+	assert_null(strstr(orsp_err_detail(), "1234-s3cret"));
+	/* the same file of the owner's alone: a pin-value is taken (not sent to any token) */
+	assert_int_equal(chmod(h.conf, 0600), 0);
+	if (orsp_smdp_config_load_ex(h.conf, ORSP_SMDP_CONFIG_NO_TOKEN_KEYS, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	orsp_smdp_config_free(&cfg);
+	/* no other mode */
+	assert_int_equal(orsp_smdp_config_load_ex(h.conf, (orsp_smdp_config_mode)7, &cfg),
+	                 ORSP_E_USAGE);
+}
+
 /* tls_cert, tls_key and es2_client_ca are read once, tls_cert and tls_key for all their
  * checks, and the HTTPS server is given those bytes: the certificate and key files removed
  * and the client CA file replaced by a certificate of another CA once the configuration is
@@ -4263,6 +4374,7 @@ int main(void)
 	    cmocka_unit_test(test_config_callback_key_file),
 	    cmocka_unit_test(test_callback_files_read_once),
 	    cmocka_unit_test(test_https_files_read_once),
+	    cmocka_unit_test(test_config_no_token_keys),
 	    cmocka_unit_test(test_config_pem_file_refusals),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),

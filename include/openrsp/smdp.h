@@ -675,6 +675,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f
 typedef struct orsp_smdp_keyset {
 	orsp_cert *ci;          /* the CI this set chains to (its SKI is what the eUICC lists) */
 	orsp_cert *dpauth_cert; /* CERT.DPauth.ECDSA */
+	/* each key NULL when it is in a token and the configuration was loaded with
+	 * ORSP_SMDP_CONFIG_NO_TOKEN_KEYS */
 	orsp_ec_key *dpauth_key;
 	orsp_cert *dppb_cert; /* CERT.DPpb.ECDSA */
 	orsp_ec_key *dppb_key;
@@ -841,15 +843,33 @@ void orsp_smdp_crl_file_id(const char *path, orsp_smdp_crl_file *f);
 /* Whether a and b say the same file, unchanged (the stat fields; not the paths). */
 bool orsp_smdp_crl_file_same(const orsp_smdp_crl_file *a, const orsp_smdp_crl_file *b);
 
+/* What orsp_smdp_config_load_ex loads of the keys. */
+typedef enum orsp_smdp_config_mode {
+	/* every key loaded and checked, a token's logged in to: for serving (as
+	 * orsp_smdp_config_load) */
+	ORSP_SMDP_CONFIG_ALL = 0,
+	/* the keys given as PKCS#11 URIs (dpauth_key, dppb_key, tls_key) not loaded: for a
+	 * program that only needs the database, the KEK file and the addresses (the CLI's
+	 * maintenance verbs), which then needs neither the token nor its PIN. Such a key's URI
+	 * is checked as far as it can be without the token (orsp_ec_pkcs11_uri_check), and a
+	 * PIN in it still needs a configuration file of the owner's alone; what needs the key
+	 * itself (it belongs to its certificate, the DPtls key's curve) is not checked. Its
+	 * orsp_ec_key in the configuration is NULL (a key set's dpauth_key or dppb_key,
+	 * tls_token_key with tls_key "pkcs11:"). Key files are loaded and checked as in
+	 * ORSP_SMDP_CONFIG_ALL. orsp_smdp_server_start refuses such a configuration. */
+	ORSP_SMDP_CONFIG_NO_TOKEN_KEYS = 1,
+} orsp_smdp_config_mode;
+
 typedef struct orsp_smdp_config {
 	orsp_smdp_service svc;
 	char listen[64]; /* numeric address; default 127.0.0.1 */
 	uint16_t port;   /* default 8443; 0: ephemeral */
 	bool reuse_port; /* SO_REUSEPORT: another server process may take the same port */
-	char database[ORSP_SMDP_PATH_MAX];      /* SQLite file */
-	char kek_file[ORSP_SMDP_PATH_MAX];      /* default <database>.kek */
-	char tls_cert[ORSP_SMDP_PATH_MAX];      /* DPtls certificate (PEM), "" with plain_http */
-	char tls_key[ORSP_SMDP_PATH_MAX];       /* "pkcs11:" when the key is tls_token_key */
+	char database[ORSP_SMDP_PATH_MAX]; /* SQLite file */
+	char kek_file[ORSP_SMDP_PATH_MAX]; /* default <database>.kek */
+	char tls_cert[ORSP_SMDP_PATH_MAX]; /* DPtls certificate (PEM), "" with plain_http */
+	char tls_key[ORSP_SMDP_PATH_MAX];  /* "pkcs11:" when the key is tls_token_key */
+	/* NULL, tls_key "pkcs11:" all the same, loaded with ORSP_SMDP_CONFIG_NO_TOKEN_KEYS */
 	orsp_ec_key *tls_token_key;             /* tls_key given as a PKCS#11 URI: the key there */
 	bool plain_http;                        /* explicit: behind a TLS-terminating proxy */
 	char es2_token[128];                    /* ES2+ bearer token; "" = ES2+ needs mutual TLS */
@@ -916,6 +936,8 @@ typedef struct orsp_smdp_config {
 	orsp_smdp_crl_file *crl_files;
 	size_t n_crl_files;
 	unsigned crl_reload_s;
+	/* how it was loaded: with ORSP_SMDP_CONFIG_NO_TOKEN_KEYS a token's keys are NULL */
+	orsp_smdp_config_mode mode;
 } orsp_smdp_config;
 
 /* Read a configuration file. Relative paths are relative to the file's directory. Every
@@ -923,6 +945,10 @@ typedef struct orsp_smdp_config {
  * and the key: unknown key, bad value, missing file, a certificate of the wrong role, a key
  * that does not belong to its certificate, an FQDN missing from the DPtls certificate. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *out);
+/* orsp_smdp_config_load with a mode (above); ORSP_SMDP_CONFIG_ALL is orsp_smdp_config_load.
+ * Another mode is ORSP_E_USAGE. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_config_load_ex(const char *path, orsp_smdp_config_mode mode,
+                                                  orsp_smdp_config *out);
 void orsp_smdp_config_free(orsp_smdp_config *c);
 /* What a loaded configuration allows but an operator should know, one line each on stderr
  * ("openrsp smdp: warning: ..."): a CRL past its nextUpdate (orsp_smdp_crl_warn_stale), this

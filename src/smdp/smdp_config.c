@@ -44,6 +44,12 @@ typedef struct loader {
 	 * lines read (NULL when not given, or not one openrsp reads): check_all matches them */
 	orsp_cert *callback_cert;
 	orsp_ec_key *callback_key;
+	/* ORSP_SMDP_CONFIG_NO_TOKEN_KEYS: a token's keys are not loaded */
+	bool no_token_keys;
+	/* each key set's dpauth_key and dppb_key given as a PKCS#11 URI (and loaded unless
+	 * no_token_keys): the key may be NULL, yet given */
+	bool ks_in_token[ORSP_SMDP_MAX_KEYSETS][2];
+	bool tls_in_token;
 } loader;
 
 /* The keys of a key set, in the order of loader.ks_line[i][1..]. */
@@ -337,7 +343,10 @@ static orsp_err key_file_private(loader *l, const char *key, const char *path)
 }
 
 /* A key in a PKCS#11 token (an HSM), named by its URI (docs/crypto.md). A PIN in the URI
- * (pin-value) makes the configuration file a secret, as a token in it does. */
+ * (pin-value) makes the configuration file a secret, as a token in it does. With
+ * no_token_keys only the URI is checked and *out left NULL: the token is not opened, nor is
+ * the PIN sent (each login is a try against the token's lock-out) for a verb that does not
+ * sign. */
 static orsp_err load_token_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
 {
 	orsp_err e, be;
@@ -347,6 +356,8 @@ static orsp_err load_token_key(loader *l, const char *key, const char *v, orsp_e
 		           "%s holds a PIN (pin-value) and can be read or written by group or "
 		           "others (chmod 600 it, or use pin-source)",
 		           l->file);
+	if (l->no_token_keys)
+		return orsp_ec_pkcs11_uri_check(v) ? bad(l, key, "%s", orsp_err_detail()) : ORSP_OK;
 	e = orsp_ec_load_pkcs11(v, out);
 	if (!e)
 		return ORSP_OK;
@@ -357,15 +368,20 @@ static orsp_err load_token_key(loader *l, const char *key, const char *v, orsp_e
 	return e == ORSP_E_VERIFY ? ORSP_E_VERIFY : be;
 }
 
-static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
+/* *in_token: the key was given as a PKCS#11 URI (its *out NULL with no_token_keys). */
+static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key **out,
+                         bool *in_token)
 {
 	char path[ORSP_SMDP_PATH_MAX];
 	orsp_err e;
 
-	if (*out)
+	if (*out || *in_token)
 		return bad(l, key, "given twice");
-	if (orsp_ec_pkcs11_uri(v))
-		return load_token_key(l, key, v, out);
+	if (orsp_ec_pkcs11_uri(v)) {
+		e = load_token_key(l, key, v, out);
+		*in_token = !e;
+		return e;
+	}
 	if ((e = file_value(l, key, v, path, sizeof(path))))
 		return e;
 	if ((e = key_file_private(l, key, path)))
@@ -778,11 +794,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if (strcmp(k, "dpauth_cert") == 0)
 			return load_cert(l, k, v, ORSP_ROLE_DP_AUTH, &ks->dpauth_cert);
 		if (strcmp(k, "dpauth_key") == 0)
-			return load_key(l, k, v, &ks->dpauth_key);
+			return load_key(l, k, v, &ks->dpauth_key,
+			                &l->ks_in_token[c->svc.n_sets - 1][0]);
 		if (strcmp(k, "dppb_cert") == 0)
 			return load_cert(l, k, v, ORSP_ROLE_DP_PB, &ks->dppb_cert);
 		if (strcmp(k, "dppb_key") == 0)
-			return load_key(l, k, v, &ks->dppb_key);
+			return load_key(l, k, v, &ks->dppb_key,
+			                &l->ks_in_token[c->svc.n_sets - 1][1]);
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(global_keys); i++)
 			if (strcmp(k, global_keys[i]) == 0)
 				return bad(
@@ -867,8 +885,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if (orsp_ec_pkcs11_uri(v)) {
 			/* the URI itself (a PIN in it perhaps) is not kept */
 			e = load_token_key(l, k, v, &c->tls_token_key);
-			if (!e)
+			if (!e) {
 				snprintf(c->tls_key, sizeof(c->tls_key), "pkcs11:");
+				l->tls_in_token = true;
+			}
 			return e;
 		}
 		e = path_value(l, k, v, c->tls_key, sizeof(c->tls_key));
@@ -1265,7 +1285,7 @@ static orsp_err check_tls(loader *l)
 	 * orsp_smdp_config_free wipes the key's), not the files again */
 	if (orsp_http_server_pem_read(c->tls_cert, false, c->tls_cert, &c->tls_cert_pem, &cert_len))
 		return bad_at(l, "tls_cert", "tls_cert", "%s", orsp_err_detail());
-	if (!c->tls_token_key &&
+	if (!l->tls_in_token &&
 	    orsp_http_server_pem_read(c->tls_key, true, c->tls_key, &c->tls_key_pem, &key_len))
 		return bad_at(l, "tls_key", "tls_key", "%s", orsp_err_detail());
 	/* the detail named the file, as orsp_cert_load_file's does */
@@ -1287,13 +1307,13 @@ static orsp_err check_tls(loader *l)
 	}
 	/* the token's key is the configuration's (kept); a file's comes from the bytes read
 	 * above, of at most ORSP_EC_KEY_FILE_MAX as orsp_ec_load_private_file reads them */
-	if (!c->tls_token_key && key_len > ORSP_EC_KEY_FILE_MAX) {
+	if (!l->tls_in_token && key_len > ORSP_EC_KEY_FILE_MAX) {
 		orsp_cert_free(tls);
 		return bad_at(l, "tls_key", "tls_key",
 		              "%s is not a usable private key (%s is larger than %d bytes)",
 		              c->tls_key, c->tls_key, ORSP_EC_KEY_FILE_MAX);
 	}
-	if (!c->tls_token_key && orsp_ec_load_private(c->tls_key_pem, key_len, &k)) {
+	if (!l->tls_in_token && orsp_ec_load_private(c->tls_key_pem, key_len, &k)) {
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
 		orsp_cert_free(tls);
@@ -1311,7 +1331,9 @@ static orsp_err check_tls(loader *l)
 		    "%s (serve plain HTTP behind a TLS proxy that can, or use a P-256 DPtls)",
 		    orsp_curve_name(c_k));
 	}
-	mine = same_point(c->tls_token_key ? c->tls_token_key : k, tls);
+	/* a token's key not loaded (no_token_keys): nothing to compare */
+	mine = (l->tls_in_token && !c->tls_token_key) ||
+	       same_point(l->tls_in_token ? c->tls_token_key : k, tls);
 	orsp_ec_free(k);
 	c->tls_cert_parsed = tls; /* kept: orsp_smdp_config_free frees it */
 	if (!mine)
@@ -1355,14 +1377,15 @@ static orsp_err check_all(loader *l)
 		orsp_smdp_keyset *ks = &c->svc.sets[i];
 		orsp_ci_store *one = NULL;
 		orsp_err e;
-		if (!ks->ci || !ks->dpauth_cert || !ks->dpauth_key || !ks->dppb_cert ||
-		    !ks->dppb_key)
+		/* a token's key not loaded (no_token_keys) is given, but not compared */
+		if (!ks->ci || !ks->dpauth_cert || !(ks->dpauth_key || l->ks_in_token[i][0]) ||
+		    !ks->dppb_cert || !(ks->dppb_key || l->ks_in_token[i][1]))
 			return bad_ks(
 			    l, i, 0, "[keyset]",
 			    "each key set needs ci, dpauth_cert, dpauth_key, dppb_cert, dppb_key");
-		if (!same_point(ks->dpauth_key, ks->dpauth_cert))
+		if (ks->dpauth_key && !same_point(ks->dpauth_key, ks->dpauth_cert))
 			return bad_ks(l, i, 3, "dpauth_key", "does not belong to dpauth_cert");
-		if (!same_point(ks->dppb_key, ks->dppb_cert))
+		if (ks->dppb_key && !same_point(ks->dppb_key, ks->dppb_cert))
 			return bad_ks(l, i, 5, "dppb_key", "does not belong to dppb_cert");
 		if (orsp_ci_store_new(&one))
 			return ORSP_E_RESOURCE;
@@ -1465,6 +1488,11 @@ static orsp_err check_all(loader *l)
 
 orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 {
+	return orsp_smdp_config_load_ex(path, ORSP_SMDP_CONFIG_ALL, c);
+}
+
+orsp_err orsp_smdp_config_load_ex(const char *path, orsp_smdp_config_mode mode, orsp_smdp_config *c)
+{
 	/* the lines, and the stdio buffer they are read through, hold the tokens (es2_token,
 	 * metrics_token): both are ours, wiped once the file is read */
 	char line[LINE_MAX_], fbuf[4096], tmp[ORSP_SMDP_PATH_MAX];
@@ -1473,10 +1501,11 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	orsp_err e = ORSP_OK;
 	int fd;
 
-	if (!path || !c)
+	if (!path || !c || (mode != ORSP_SMDP_CONFIG_ALL && mode != ORSP_SMDP_CONFIG_NO_TOKEN_KEYS))
 		return orsp_errf(ORSP_E_USAGE, "config: bad arguments");
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
+	c->mode = mode;
 	c->port = 8443;
 	c->metrics_cache_s = 5;
 	c->crl_reload_s = 60;
@@ -1485,6 +1514,7 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 		return e;
 	l.file = path;
 	l.c = c;
+	l.no_token_keys = mode == ORSP_SMDP_CONFIG_NO_TOKEN_KEYS;
 	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
 		orsp_smdp_config_free(c);
 		return orsp_errf(ORSP_E_USAGE, "%.200s...: path of the configuration too long",

@@ -449,6 +449,42 @@ for pair in "$(key dptls)|pki2/smdp/dptls_key.pem" "pki2/smdp/dptls_key.pem|$(ke
 	run smdp serve --config "$T/bad.conf"
 	if [[ $rc -eq 1 && "$err" == *"tls_key: given twice"* ]]; then ok; else bad "tls_key twice: rc=$rc $err"; fi
 done
+# the --config verbs that do not sign (order, audit, reports, ...) do not open the token: with
+# a pin-source whose PIN the token refuses, or a module that is not there (the HSM out of
+# reach), they work, and send no PIN (each is a try against the token's lock-out; every
+# order logged in to the token until session 71); `serve --check` and `serve` still load the
+# keys, and refuse. Every key in the token here, DPtls's too.
+sed -e "s|pin-source=$T/pin|pin-source=$T/badpin|g" -e "s|^database = .*|database = nopin.db|" \
+	"$T/smdp3.conf" >"$T/nopin.conf"
+chmod 600 "$T/nopin.conf"
+one_order nopin 4
+run smdp audit --config "$T/nopin.conf" --json
+expect "smdp audit --config, the token refusing the PIN ($err)" 0 "$rc"
+has "smdp audit --config: the order is in it" "$ICCID" "$out"
+run smdp reports --config "$T/nopin.conf"
+expect "smdp reports --config, the token refusing the PIN ($err)" 0 "$rc"
+run smdp serve --config "$T/nopin.conf" --check
+if [[ $rc -ne 0 && "$err" == *"refused the PIN"* ]]; then ok; else bad "serve --check with the wrong PIN: rc=$rc $err"; fi
+rc=0
+timeout 60 "$B" smdp serve --config "$T/nopin.conf" >/dev/null 2>"$T/err" || rc=$?
+expect "serve with the wrong PIN: exit 78 ($(cat "$T/err"))" 78 "$rc"
+sed "s|module-path=$MOD|module-path=/nonexistent/libno-hsm.so|g" "$T/nopin.conf" >"$T/nohsm.conf"
+chmod 600 "$T/nohsm.conf"
+run smdp cancel --config "$T/nohsm.conf" --iccid "$ICCID" --final available
+expect "smdp cancel --config, the HSM's module not there ($err)" 0 "$rc"
+run smdp serve --config "$T/nohsm.conf" --check
+if [[ $rc -ne 0 && "$err" == *"cannot load the module"* ]]; then ok; else bad "serve --check without the module: rc=$rc $err"; fi
+# what is checked without the token still is: the URI, a PIN in a file others can read
+sed "s|object=dpauth?module-path=[^&]*&|object=dpauth?|" "$T/nopin.conf" >"$T/bad.conf"
+chmod 600 "$T/bad.conf"
+run smdp audit --config "$T/bad.conf"
+if [[ $rc -eq 1 && "$err" == *"dpauth_key: PKCS#11 URI: needs the module's absolute path"* ]]; then ok; else bad "smdp audit --config, a URI without module-path: rc=$rc $err"; fi
+sed "s|pin-source=$T/badpin|pin-value=$PIN|" "$T/nopin.conf" >"$T/bad.conf"
+chmod 644 "$T/bad.conf"
+run smdp order --config "$T/bad.conf" --iccid "$ICCID"
+if [[ $rc -eq 1 && "$err" == *"tls_key: $T/bad.conf holds a PIN (pin-value)"* ]]; then ok; else bad "smdp order --config, a pin-value in a 0644 file: rc=$rc $err"; fi
+lacks "smdp order --config: no PIN said" "$PIN" "$err"
+
 # a PIN in the configuration makes it a secret file
 conf "$T/bad.conf" "$(key dpauth "pin-value=$PIN")" "$(key dppb)"
 chmod 644 "$T/bad.conf"
