@@ -109,7 +109,8 @@ static int run_once(const char *base, unsigned k, const char *tpl, uint64_t n, c
 		goto out;
 	}
 	first_line(outf, line, sizeof(line));
-	snprintf(want, sizeof(want), "{\"generated\":%llu}", (unsigned long long)n);
+	snprintf(want, sizeof(want), "{\"generated\":%llu,\"complete\":true}",
+	         (unsigned long long)n);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strcmp(line, want) != 0) {
 		first_line(errf, line, sizeof(line));
 		rc = cli_failf("bench inventory", "generate %s--auc, --batch %s: %s",

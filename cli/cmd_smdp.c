@@ -2722,8 +2722,10 @@ static int smdp_profile_generate(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* "complete" always, as purge's --json: a reader need not tell a missing member from a
+	 * failure (it was only in the failure's object until session 71) */
 	if (json)
-		printf("{\"generated\":%zu}\n", run.made);
+		printf("{\"generated\":%zu,\"complete\":true}\n", run.made);
 	else
 		generate_summary(run.made, auc != NULL, &cs, keep_sd_keys ? 0 : n_sd_keys,
 		                 keep_sd_keys, n_cdma, keep_cdma);
@@ -3679,7 +3681,8 @@ static const cli_cmd smdp_cmds[] = {
                 "and the other smdp verbs refuse a database that does not exist.\n\n"
                 "options:\n" DB_HELP PPR_HELP
                 "  --json               list: a JSON array (--count: an object); generate:\n"
-                "                       {\"generated\":N}\n"
+                "                       {\"generated\":N,\"complete\":true} (false: stopped\n"
+                "                       or failed after N)\n"
                 "  --state S[,S...]     list: in these states (available, allocated, linked,\n"
                 "                       confirmed, released, downloaded, installed, error,\n"
                 "                       unavailable); repeated, they add up; purge: final\n"

@@ -564,6 +564,10 @@ run smdp profile generate --db "$T/keep-cdma.db" --template "$TPL" --iccid-start
 expect "generate --keep-cdma-keys rc" 0 "$rc"
 expect "generate --keep-cdma-keys line" "generated 2 profile(s); the template's CDMA secrets kept" "$out"
 has "generate --keep-cdma-keys warns" "openrsp: warning: every profile generated keeps the 5 CDMA secrets (A-Key, SSD, HRPD/Simple IP/Mobile IP shared secrets) of $TPL (a GSMA TS.48 template's are published test values)" "$err"
+# --json of a complete run says so, as a stopped one says it is not (below)
+run smdp profile generate --db "$T/json-gen.db" --template "$TPL" --iccid-start 898824700000007300 \
+	--imsi-start 001019000000730 --count 2 --json
+expect "generate --json complete" '{"generated":2,"complete":true}' "$out"
 # A template whose HRPD block has an SS_LENGTH (31) running past its 17 bytes: refused before
 # anything is written, naming the way out; taken with --keep-cdma-keys
 python3 - "$TPL" "$T/cdma-bad-tpl.der" <<'PY'
