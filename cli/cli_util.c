@@ -1064,7 +1064,13 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
                     const char *kek_option)
 {
 	char word[4 * PATH_MAX + 3]; /* NEW as a shell word: each ' is four */
+	char abs[PATH_MAX];
 
+	/* NEW by its absolute name, as the audit row names it: a configuration's kek_file is
+	 * taken relative to the configuration's directory, and NEW as typed was relative to the
+	 * working directory (`kek_file = new.kek` then named another file; review find) */
+	if (realpath(next, abs))
+		next = abs;
 	printf("KEK rotated: %zu values of %s re-wrapped under the new KEK in %s.\n"
 	       "The database now opens only with %s. Next:\n",
 	       n, file, next, next);

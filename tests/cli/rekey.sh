@@ -287,6 +287,23 @@ expect "smdp rekey into a closed pipe: rotated all the same" 0 "$rc"
 closed_pipe kek info --kek-file "$T/s3.kek"
 expect "kek info into a closed pipe: rc" 1 "$rc"
 
+# from another directory, NEW relative: the next step names NEW by its absolute name, which
+# the configuration's kek_file takes (relative to the configuration's directory, NEW as typed
+# named another file; until session 71), as the audit row does
+mkdir -p "$T/elsewhere"
+here=$(cd "$T/elsewhere" && pwd -P)
+pushd "$T/elsewhere" >/dev/null
+ORSP_KEK=$(od -An -tx1 -v "$T/s3.kek" | tr -d ' \n') run smdp rekey --config ../s.conf --new-kek-file s4.kek
+expect "rekey from another directory (ORSP_KEK)" 0 "$rc"
+has "next step: NEW's absolute name (ORSP_KEK)" "point the configuration's kek_file at $here/s4.kek and unset ORSP_KEK" "$out"
+cp s4.kek "$S.kek" # the configuration's kek_file (its default, the database's name and .kek)
+run smdp rekey --config ../s.conf --new-kek-file s5.kek
+expect "rekey from another directory" 0 "$rc"
+has "next step: NEW's absolute name" "then move $here/s5.kek in place of ../smdp.db.kek, or point the configuration's kek_file at it." "$out"
+popd >/dev/null
+run smdp audit --db "$S" --kek-file "$T/elsewhere/s5.kek"
+has "the audit row names NEW the same way" "new KEK file $here/s5.kek" "$out"
+
 # a database path that is no database, and a database without its KEK file: said as every
 # other smdp verb says them
 mkdir -p "$T/adir"
