@@ -102,6 +102,7 @@ mv "$P/share/openrsp/$tpl" "$T/good.der"
 run_at "$P/bin/openrsp" demo
 expect "installed demo, no template" 1 "$rc"
 has "names the installed template" "$P/share/openrsp/$tpl" "$err"
+has "says which data directory and the ways out" "openrsp: demo: no default template in $P/share/openrsp, the installed data directory as found from where this binary is (a binary copied out of the build directory counts as installed): set ORSP_DATA_DIR to the sources' data/, or give --template FILE" "$err"
 # ... the build tree's binary never looks there ...
 run_at "$B" demo
 expect "build-tree demo beside a broken install" 0 "$rc"
@@ -116,6 +117,7 @@ rc=0
 out=$(ORSP_DATA_DIR=$T/nowhere "$P/bin/openrsp" demo 2>"$T/err") || rc=$?
 expect "ORSP_DATA_DIR over the installed data" 1 "$rc"
 has "names ORSP_DATA_DIR's template" "$T/nowhere/$tpl" "$(cat "$T/err")"
+has "ORSP_DATA_DIR's directory named" "no default template in $T/nowhere, the data directory ORSP_DATA_DIR names" "$(cat "$T/err")"
 mv "$T/good.der" "$P/share/openrsp/$tpl"
 
 # --- the build directory's binary beside a share/openrsp of its build tree's parent (the
