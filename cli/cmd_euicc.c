@@ -363,6 +363,18 @@ static int parse_vpcd(const char *arg, char *host, size_t cap, uint16_t *port)
 	return CLI_OK;
 }
 
+/* What euicc serve says once vpcd took its connection (orsp_vpcd_opts.connected). */
+typedef struct serve_said {
+	char eid[33];    /* 32 digits */
+	char where[300]; /* vpcd's address and port, an IPv6 address in brackets */
+} serve_said;
+
+static void say_served(void *arg)
+{
+	const serve_said *sv = arg;
+	fprintf(stderr, "openrsp euicc: EID %s served to vpcd at %s\n", sv->eid, sv->where);
+}
+
 static int euicc_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -374,6 +386,7 @@ static int euicc_serve(int argc, char **argv)
 	const char *state = NULL, *vpcd = NULL;
 	char host[256];
 	orsp_vpcd_opts vo = {0};
+	serve_said sv;
 	orsp_euicc_host *h = NULL;
 	volatile sig_atomic_t *serve_stop;
 	int c, rc;
@@ -404,10 +417,16 @@ static int euicc_serve(int argc, char **argv)
 		return cli_fail("euicc", e);
 	serve_stop = cli_stop_on_signals();
 	bool v6 = strchr(host, ':') != NULL;
+	snprintf(sv.eid, sizeof(sv.eid), "%s", orsp_euicc_eid(orsp_euicc_host_core(h)));
+	snprintf(sv.where, sizeof(sv.where), "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+	         (unsigned)vo.port);
+	/* "served" only once vpcd took the connection: said before it, the line stood above
+	 * vpcd's "Connection refused; retrying" (review find) */
 	fprintf(stderr,
-	        "openrsp euicc: EID %s served to vpcd at %s%s%s:%u (SIGINT/SIGTERM/SIGHUP stop)\n",
-	        orsp_euicc_eid(orsp_euicc_host_core(h)), v6 ? "[" : "", host, v6 ? "]" : "",
-	        (unsigned)vo.port);
+	        "openrsp euicc: EID %s: connecting to vpcd at %s (SIGINT/SIGTERM/SIGHUP stop)\n",
+	        sv.eid, sv.where);
+	vo.connected = say_served;
+	vo.connected_arg = &sv;
 	e = orsp_vpcd_serve_opts(&vo, orsp_euicc_host_apdu(h), serve_stop);
 	fprintf(stderr, "openrsp euicc: stopped\n");
 	orsp_euicc_host_close(h);

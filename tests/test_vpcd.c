@@ -120,6 +120,14 @@ static void stop_serving(pthread_t th)
 	assert_int_equal(pthread_kill(th, SIGUSR1), 0);
 }
 
+/* orsp_vpcd_opts.connected: the connections made, counted (read after the join) */
+static int connects;
+
+static void count_connect(void *arg)
+{
+	(*(int *)arg)++;
+}
+
 static void *serve_thread(void *arg)
 {
 	(void)arg;
@@ -243,6 +251,9 @@ static void test_serve(void **state)
 	opts.port = port;
 	opts.retry_min_ms = 10;
 	opts.retry_max_ms = 40;
+	opts.connected = count_connect;
+	opts.connected_arg = &connects;
+	connects = 0;
 	stop = 0;
 	assert_int_equal(pthread_create(&th, NULL, serve_thread, NULL), 0);
 
@@ -323,6 +334,8 @@ static void test_serve(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(served, ORSP_OK);
 	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000);
+	/* connected was called for each of the three connections (the first, two reconnects) */
+	assert_int_equal(connects, 3);
 	/* the card closed its side */
 	uint8_t b;
 	assert_true(recv(c, &b, 1, 0) <= 0);
@@ -343,6 +356,9 @@ static void test_serve_retries(void **state)
 	opts.port = port;
 	opts.retry_min_ms = 5;
 	opts.retry_max_ms = 20;
+	opts.connected = count_connect;
+	opts.connected_arg = &connects;
+	connects = 0;
 	stop = 0;
 	assert_int_equal(pthread_create(&th, NULL, serve_thread, NULL), 0);
 	struct timespec ts = {0, 300 * 1000 * 1000};
@@ -350,6 +366,7 @@ static void test_serve_retries(void **state)
 	stop_serving(th);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(served, ORSP_OK);
+	assert_int_equal(connects, 0); /* never connected: never said so */
 }
 
 static void test_serve_args(void **state)

@@ -260,6 +260,10 @@ typedef struct orsp_vpcd_opts {
 	bool trace;
 	unsigned retry_min_ms; /* first reconnect delay; 0: 100 ms */
 	unsigned retry_max_ms; /* the delay doubles up to this; 0: 5000 ms */
+	/* Called (when set) each time a connection to vpcd is made, before anything is read
+	 * from it, with connected_arg: a caller that says "served" says it only then. */
+	void (*connected)(void *connected_arg);
+	void *connected_arg;
 } orsp_vpcd_opts;
 
 /* Connect to vpcd and serve ctx as the card until *stop becomes non-zero (checked at least

@@ -441,6 +441,8 @@ orsp_err orsp_vpcd_serve_opts(const orsp_vpcd_opts *opts, orsp_euicc_apdu_ctx *c
 		}
 		orsp_log(ORSP_LOG_INFO, "connected to vpcd at %s%s%s:%u", lb, host, rb,
 		         (unsigned)port);
+		if (opts->connected)
+			opts->connected(opts->connected_arg);
 		warned = false;
 		delay = lo;
 		orsp_euicc_apdu_reset(ctx); /* a new connection is a card insertion */

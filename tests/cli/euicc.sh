@@ -341,7 +341,11 @@ wait $sv || src=$?
 # moment late)
 "$B" euicc serve --state "$S" --vpcd "127.0.0.1:$port" 2>"$T/serve2.err" &
 sv=$!
-for _ in $(seq 1200); do grep -qs 'served to vpcd' "$T/serve2.err" && break; kill -0 $sv 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1200); do grep -qs 'retrying' "$T/serve2.err" && break; kill -0 $sv 2>/dev/null || break; sleep 0.1; done
+# nobody listening: it says it is connecting, never that the card is served (it did, above
+# vpcd's "Connection refused", until session 71)
+has "serve, vpcd gone: connecting" "connecting to vpcd at 127.0.0.1:$port" "$(cat "$T/serve2.err")"
+lacks "serve, vpcd gone: not served" "served to vpcd" "$(cat "$T/serve2.err")"
 kill -HUP $sv
 src=0
 wait $sv || src=$?
@@ -349,7 +353,7 @@ wait $sv || src=$?
 # started with SIGHUP ignored (nohup, a supervisor): it stays ignored, SIGTERM stops it
 nohup "$B" euicc serve --state "$S" --vpcd "127.0.0.1:$port" >/dev/null 2>"$T/serve3.err" &
 sv=$!
-for _ in $(seq 1200); do grep -qs 'served to vpcd' "$T/serve3.err" && break; kill -0 $sv 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1200); do grep -qs 'connecting to vpcd' "$T/serve3.err" && break; kill -0 $sv 2>/dev/null || break; sleep 0.1; done
 kill -HUP $sv
 sleep 0.5
 if kill -0 $sv 2>/dev/null; then ok; else bad "serve under nohup stopped on SIGHUP: $(cat "$T/serve3.err")"; fi
