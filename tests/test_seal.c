@@ -1578,7 +1578,9 @@ static void test_destroy(void **state)
 	put(s, "b", "beta");
 	/* not while it is open: refused, nothing removed */
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_E_STATE);
-	assert_non_null(strstr(orsp_err_detail(), "in use"));
+	char want[96];
+	snprintf(want, sizeof(want), "in use by another process (pid %ld)", (long)getpid());
+	assert_non_null(strstr(orsp_err_detail(), want));
 	orsp_seal_close(s);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
 	assert_string_equal(get(s, "a"), "alpha");
@@ -1626,9 +1628,17 @@ static void test_lock(void **state)
 	/* a second opener (same process or another) is refused while the first holds it */
 	assert_int_equal(orsp_seal_open(dir, NULL, &b), ORSP_E_STATE);
 	assert_null(b);
-	assert_non_null(strstr(orsp_err_detail(), "in use"));
+	/* the holder named by its pid (/proc/locks), this process's here */
+	char want[96];
+	snprintf(want, sizeof(want), "in use by another process (pid %ld)", (long)getpid());
+	assert_non_null(strstr(orsp_err_detail(), want));
+	assert_int_equal(orsp_seal_lock_holder(dir), (long)getpid());
 	put(a, "a", "alpha");
 	orsp_seal_close(a);
+	/* nobody holds it now; nor a lock of a store that is not there, nor no directory */
+	assert_int_equal(orsp_seal_lock_holder(dir), 0);
+	assert_int_equal(orsp_seal_lock_holder(in("nowhere")), 0);
+	assert_int_equal(orsp_seal_lock_holder(NULL), 0);
 	assert_int_equal(orsp_seal_open(dir, NULL, &b), ORSP_OK);
 	assert_string_equal(get(b, "a"), "alpha");
 	orsp_seal_close(b);

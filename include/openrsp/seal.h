@@ -119,6 +119,12 @@ ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provide
                                         orsp_seal **out);
 void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
 
+/* The process that holds the lock of the store in dir (orsp_seal_open's, create's, destroy's),
+ * for saying who has it open: its pid from /proc/locks (Linux; the process that took the
+ * flock), 0 when nobody holds it or it cannot be told. Reads only; takes no lock. The
+ * ORSP_E_STATE of a store in use names it ("in use by another process (pid N)"). */
+long orsp_seal_lock_holder(const char *dir);
+
 /* Remove the store in dir (not open anywhere: it takes the lock orsp_seal_open takes,
  * ORSP_E_STATE while a handle holds it): the manifest first (its removal flushed), then the
  * counter, the device key, the record files and temporary files; dir itself if nothing else

@@ -158,8 +158,19 @@ orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
-	if ((e = orsp_seal_open(dir, NULL, &h->seal)) != ORSP_OK)
+	if ((e = orsp_seal_open(dir, NULL, &h->seal)) != ORSP_OK) {
+		/* an eUICC in use is most likely `euicc serve`'s, which the LPA reaches through
+		 * PC/SC: the way out said (it said "in use by another process" alone; review
+		 * find) */
+		long pid = e == ORSP_E_STATE ? orsp_seal_lock_holder(dir) : 0;
+		if (pid > 0)
+			e = orsp_errf(ORSP_E_STATE,
+			              "%s: the sealed store is in use by another process (pid %ld, "
+			              "perhaps `openrsp euicc serve`): stop it, or reach the card "
+			              "through it with the LPA's --euicc pcsc",
+			              dir, pid);
 		goto out;
+	}
 	if ((e = orsp_euicc_open(&h->core, &host_storage, h->seal)) != ORSP_OK) {
 		if (e == ORSP_E_NOT_FOUND && orsp_seal_count(h->seal) == 0)
 			e = orsp_errf(

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "openrsp/crypto.h"
@@ -549,6 +550,48 @@ static orsp_err check_dir(const char *dir)
 	return ORSP_OK;
 }
 
+long orsp_seal_lock_holder(const char *dir)
+{
+	char lock[PATH_CAP], line[256];
+	struct stat st;
+	long pid = 0;
+	FILE *f;
+
+	if (!dir || path_of(lock, dir, "lock") != ORSP_OK || stat(lock, &st) != 0)
+		return 0;
+	/* Linux's list of the locks held: "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5678 0 EOF",
+	 * the pid of the process that took it, then major:minor:inode (hex, hex, decimal) of the
+	 * file; a waiter's line has "->" after the number. fcntl's F_GETLK sees POSIX locks
+	 * only, not flock()'s. */
+	if (!(f = fopen("/proc/locks", "re")))
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		char kind[16], type[16];
+		unsigned maj, min;
+		unsigned long long ino;
+		long p;
+		if (sscanf(line, "%*d: %15s %*s %15s %ld %x:%x:%llu", kind, type, &p, &maj, &min,
+		           &ino) == 6 &&
+		    strcmp(kind, "FLOCK") == 0 && strcmp(type, "WRITE") == 0 &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev) &&
+		    ino == (unsigned long long)st.st_ino && p > 0)
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
+/* "DIR: the sealed store is in use by another process", with its pid when it can be found */
+static orsp_err in_use(const char *dir)
+{
+	long pid = orsp_seal_lock_holder(dir);
+	if (pid > 0)
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s: the sealed store is in use by another process (pid %ld)", dir,
+		                 pid);
+	return orsp_errf(ORSP_E_STATE, "%s: the sealed store is in use by another process", dir);
+}
+
 /* The store's lock file `lock` (DIR/lock) opened, made if need be, and flock()ed at once, into
  * *fd; -1 and ORSP_E_STATE when another process holds it. */
 static orsp_err take_lock(const char *dir, const char *lock, int *fd)
@@ -580,7 +623,9 @@ static orsp_err take_lock(const char *dir, const char *lock, int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-	return orsp_errf(err == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
+	if (err == EWOULDBLOCK)
+		return in_use(dir);
+	return orsp_errf(ORSP_E_STORAGE,
 	                 "%s: the sealed store is in use by another process, or its lock cannot "
 	                 "be taken: %s",
 	                 dir, strerror(err));
@@ -1021,8 +1066,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		goto fail;
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EWOULDBLOCK)
-			e = orsp_errf(ORSP_E_STATE,
-			              "%s: the sealed store is in use by another process", dir);
+			e = in_use(dir);
 		else /* ENOLCK on a file system without locks: nobody else is to blame */
 			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot lock: %s", lock, strerror(errno));
 		goto fail;
