@@ -5,6 +5,7 @@
  * download, {"type":"progress","payload":{"code":0,"message":STEP,"data":WHAT}}. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ enum {
 
 typedef struct lpa_opts {
 	const char *euicc;
+	bool euicc_given, ca_given; /* on the command line, not from the environment */
 	bool json;
 	const char *ac, *server_url, *ca;
 	const char *cc; /* cc_buf when given; wiped after use */
@@ -146,6 +148,7 @@ static int parse_opts_read(int argc, char **argv, lpa_opts *o, const int *allowe
 		switch (c) {
 		case OPT_EUICC:
 			o->euicc = optarg;
+			o->euicc_given = true;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -179,6 +182,7 @@ static int parse_opts_read(int argc, char **argv, lpa_opts *o, const int *allowe
 			if (!optarg[0])
 				return cli_usage("--ca", "empty path");
 			o->ca = optarg;
+			o->ca_given = true;
 			break;
 		case OPT_INSECURE:
 			o->insecure = true;
@@ -305,6 +309,51 @@ static void json_ok_null(const lpa_opts *o)
 	cj_null(&j, "data");
 	json_end(&j);
 }
+
+/* " --NAME VALUE" (VALUE a shell word; NULL: " --NAME" alone) added at buf[*n] (cap in all);
+ * false when it does not fit. */
+static bool add_opt(char *buf, size_t cap, size_t *n, const char *name, const char *value)
+{
+	char w[4 * PATH_MAX + 3]; /* a value as a shell word: each ' is four */
+	int k;
+
+	if (value && !cli_shell_word(value, w, sizeof(w)))
+		return false;
+	k = snprintf(buf + *n, cap - *n, " --%s%s%s", name, value ? " " : "", value ? w : "");
+	if (k < 0 || (size_t)k >= cap - *n)
+		return false;
+	*n += (size_t)k;
+	return true;
+}
+
+/* The options of this command that a command printed as a next step needs, for pasting
+ * it as printed (it failed with exit 2 without --euicc; review find), each after a space:
+ * the --euicc given, and with server also the --server-url, --ca and --insecure given. What
+ * came from ORSP_LPA_EUICC or ORSP_LPA_CA is left out: the pasted command reads it too.
+ * Nothing secret is among them (-c is not); a URL with a userinfo, a password perhaps, is
+ * shown as URL. Values as shell words; "" when one does not fit. */
+static const char *again(const lpa_opts *o, bool server, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (o->euicc_given && !add_opt(buf, cap, &n, "euicc", o->euicc))
+		return "";
+	if (server && o->server_url) {
+		const char *auth = strstr(o->server_url, "//") + 2;
+		bool user = memchr(auth, '@', strcspn(auth, "/?#")) != NULL;
+		if (!add_opt(buf, cap, &n, "server-url", user ? "URL" : o->server_url))
+			return "";
+	}
+	if (server && o->ca_given && !add_opt(buf, cap, &n, "ca", o->ca))
+		return "";
+	if (server && o->insecure && !add_opt(buf, cap, &n, "insecure", NULL))
+		return "";
+	return buf;
+}
+
+/* again()'s buffer: --euicc, --server-url and --ca as shell words, with their names */
+#define AGAIN_MAX (3 * (4 * PATH_MAX + 16))
 
 /* ----- the eUICC ----- */
 
@@ -537,6 +586,7 @@ static int chip_reset(int argc, char **argv)
 	static const int allowed[] = {OPT_OPERATIONAL, OPT_TEST, OPT_DEFAULT_SMDP, OPT_YES, 0};
 	lpa_opts o;
 	lpa_session s;
+	char opt[AGAIN_MAX];
 	size_t before = 0, n = 0;
 	bool counted, known;
 	orsp_err e;
@@ -575,16 +625,18 @@ static int chip_reset(int argc, char **argv)
 		json_ok_null(&o);
 	} else if ((known = notifications_added(&s.c, counted, before, &n)) && n) {
 		printf("reset done; %zu delete notification%s for the operators %s pending "
-		       "(`openrsp lpa notification process` sends %s)\n",
-		       n, n == 1 ? "" : "s", n == 1 ? "is" : "are", n == 1 ? "it" : "them");
+		       "(`openrsp lpa notification process%s` sends %s)\n",
+		       n, n == 1 ? "" : "s", n == 1 ? "is" : "are",
+		       again(&o, true, opt, sizeof(opt)), n == 1 ? "it" : "them");
 	} else if (known) {
 		printf("reset done\n");
 	} else {
-		printf("reset done%s\n",
-		       o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST)
-		           ? "; the operators' delete notifications may be pending (`openrsp lpa "
-		             "notification list` shows them)"
-		           : "");
+		if (o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST))
+			printf("reset done; the operators' delete notifications may be pending "
+			       "(`openrsp lpa notification list%s` shows them)\n",
+			       again(&o, false, opt, sizeof(opt)));
+		else
+			printf("reset done\n");
 	}
 	close_euicc(&s);
 	return rc;
@@ -858,11 +910,12 @@ static orsp_err default_smdp_ac(orsp_lpa_card *c, orsp_lpa_ac *ac)
 	return orsp_lpa_ac_parse(code, ac);
 }
 
-/* an installation result neither delivered nor kept by the eUICC (its list full) */
+/* an installation result neither delivered nor kept by the eUICC (its list full); %s:
+ * again()'s options */
 #define RESULT_LOST                                                                                \
 	"the eUICC did not keep it either (its notification list is full), so the SM-DP+ will "    \
 	"not learn from this device that the profile is installed; deliver the pending "           \
-	"notifications (`openrsp lpa notification process`) before the next download"
+	"notifications (`openrsp lpa notification process%s`) before the next download"
 
 static int download_run(lpa_opts *op, int argc, char **argv)
 {
@@ -873,7 +926,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	orsp_lpa_server sv;
 	orsp_lpa_download_opts d = {0};
 	dl_ctx dc = {0};
-	char iccid[21] = "";
+	char iccid[21] = "", opt[AGAIN_MAX];
 	bool pending = false, lost = false, left = false;
 	uint64_t left_seq = 0;
 	orsp_err e;
@@ -969,37 +1022,46 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 		cj_obj_begin(&j, "data");
 		cj_str(&j, "iccid", iccid);
 		/* only when the result did not reach the SM-DP+: lpac's data has the ICCID alone */
-		if (pending)
-			cj_str(&j, "installationResult",
-			       "pending on the eUICC: `openrsp lpa notification process` sends it "
-			       "to the SM-DP+");
-		else if (lost)
-			cj_str(&j, "installationResult", "did not reach the SM-DP+: " RESULT_LOST);
-		else if (left) {
-			char note[160];
-			snprintf(note, sizeof(note),
-			         "reached the SM-DP+, still listed on the eUICC: `openrsp lpa "
-			         "notification remove %" PRIu64 "` removes it",
-			         left_seq);
+		if (pending || lost || left) {
+			char note[AGAIN_MAX + 512];
+			if (pending)
+				snprintf(
+				    note, sizeof(note),
+				    "pending on the eUICC: `openrsp lpa notification process%s` "
+				    "sends it to the SM-DP+",
+				    again(op, true, opt, sizeof(opt)));
+			else if (lost)
+				snprintf(note, sizeof(note),
+				         "did not reach the SM-DP+: " RESULT_LOST,
+				         again(op, true, opt, sizeof(opt)));
+			else
+				snprintf(
+				    note, sizeof(note),
+				    "reached the SM-DP+, still listed on the eUICC: `openrsp lpa "
+				    "notification remove %" PRIu64 "%s` removes it",
+				    left_seq, again(op, false, opt, sizeof(opt)));
 			cj_str(&j, "installationResult", note);
 		}
 		cj_obj_end(&j);
 		json_end(&j);
 	} else {
-		printf("installed %s (disabled; enable it with `openrsp lpa profile enable %s`)\n",
-		       iccid, iccid);
+		printf(
+		    "installed %s (disabled; enable it with `openrsp lpa profile enable %s%s`)\n",
+		    iccid, iccid, again(op, false, opt, sizeof(opt)));
 		if (pending)
 			printf(
 			    "the installation result did not reach the SM-DP+: it is still pending "
-			    "on the eUICC, `openrsp lpa notification process` sends it\n");
+			    "on the eUICC, `openrsp lpa notification process%s` sends it\n",
+			    again(op, true, opt, sizeof(opt)));
 		else if (lost)
-			printf("the installation result did not reach the SM-DP+: %s\n",
-			       RESULT_LOST);
+			printf("the installation result did not reach the SM-DP+: " RESULT_LOST
+			       "\n",
+			       again(op, true, opt, sizeof(opt)));
 		else if (left)
 			printf("the installation result reached the SM-DP+, but the eUICC did not "
 			       "take it off its list: `openrsp lpa notification remove %" PRIu64
-			       "` removes it (it holds one of the eUICC's notification slots)\n",
-			       left_seq);
+			       "%s` removes it (it holds one of the eUICC's notification slots)\n",
+			       left_seq, again(op, false, opt, sizeof(opt)));
 	}
 out:
 	if (dc.tty_in) {
@@ -1026,7 +1088,7 @@ static int profile_change(int argc, char **argv, const char *what,
 	static const int allowed[] = {0};
 	lpa_opts o;
 	lpa_session s;
-	char label[32];
+	char label[32], opt[AGAIN_MAX];
 	size_t before = 0, n = 0;
 	bool counted, known;
 	orsp_err e;
@@ -1050,21 +1112,20 @@ static int profile_change(int argc, char **argv, const char *what,
 	} else if (o.json) {
 		json_ok_null(&o);
 	} else if ((known = notifications_added(&s.c, counted, before, &n)) && n == 1) {
-		printf(
-		    "%sd %s; a notification for the operator is pending (`openrsp lpa notification "
-		    "process` sends it)\n",
-		    what, argv[optind]);
+		printf("%sd %s; a notification for the operator is pending (`openrsp lpa "
+		       "notification process%s` sends it)\n",
+		       what, argv[optind], again(&o, true, opt, sizeof(opt)));
 	} else if (known && n) {
 		/* an enable that disabled another profile: its disable notification too */
 		printf("%sd %s; %zu notifications for the operators are pending (`openrsp lpa "
-		       "notification process` sends them)\n",
-		       what, argv[optind], n);
+		       "notification process%s` sends them)\n",
+		       what, argv[optind], n, again(&o, true, opt, sizeof(opt)));
 	} else if (known) {
 		printf("%sd %s\n", what, argv[optind]);
 	} else {
 		printf("%sd %s; a notification for the operator may be pending (`openrsp lpa "
-		       "notification list` shows them)\n",
-		       what, argv[optind]);
+		       "notification list%s` shows them)\n",
+		       what, argv[optind], again(&o, false, opt, sizeof(opt)));
 	}
 	close_euicc(&s);
 	return rc;

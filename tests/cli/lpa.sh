@@ -375,10 +375,11 @@ if command -v curl >/dev/null; then
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
 		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 6 \
 		--ppr ppr1,ppr2 >/dev/null
-	# ...and two without rules, for an enable that disables another: 89000123456789002003 and
-	# 89000123456789002011
+	# ...and four without rules, for an enable that disables another: 89000123456789002003
+	# and 89000123456789002011, and for installation results left pending: 89000123456789002029
+	# and 89000123456789002037
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
-		--iccid-start 8900012345678900200 --imsi-start 001010000000200 --count 2 >/dev/null
+		--iccid-start 8900012345678900200 --imsi-start 001010000000200 --count 4 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
 	for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
@@ -450,6 +451,10 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	# SGP.22 version's fields after the flag, taken and said ignored
 	run lpa profile download -a "LPA:1\$$FQDN\$$MID\$\$\$KEYID\$1" "${SRV[@]}" --accept-ppr PPR1
 	if [[ $rc -eq 0 && "$out" == "installed $ICCID"* ]]; then ok; else bad "download: rc=$rc $err"; fi
+	# the next step names the eUICC it was given (pasted as printed, it failed with exit 2
+	# until session 71); run below as printed
+	enable=$(sed -n 's/^installed .* (disabled; enable it with `openrsp \(.*\)`)$/\1/p' <<<"$out")
+	expect "download: the enable hint names the eUICC" "lpa profile enable $ICCID --euicc local:$E2" "$enable"
 	has "later AC fields said ignored" \
 		"the activation code's 2 fields after the confirmation code flag" "$err"
 	has "download progress" "[4/5] installing on the eUICC" "$err"
@@ -484,11 +489,11 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 		has "profile list: an unknown rule" "[rules: PPR1 (no disabling), PPR5 (unknown)]" "$out"
 		has "profile list: an unknown class" "disabled  unknown " "$out"
 	fi
-	run lpa profile enable "$ICCID" --euicc "local:$E2"
+	eval "run $enable"
 	[[ $rc -eq 0 ]] && ok || bad "enable: rc=$rc $err"
 	# the profile asks for an enable notification: counted before and after, so said
 	expect "enable: the notification it left" \
-		"enabled $ICCID; a notification for the operator is pending (\`openrsp lpa notification process\` sends it)" "$out"
+		"enabled $ICCID; a notification for the operator is pending (\`openrsp lpa notification process --euicc local:$E2\` sends it)" "$out"
 	run lpa notification list --euicc "local:$E2" --json
 	[[ "$(json payload data 0 profileManagementOperation)" == enable ]] && ok || bad "notification: $out"
 	run lpa notification process "${SRV[@]}"
@@ -621,10 +626,40 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	done
 	run lpa profile enable $ICCIDA --euicc "local:$E2"
 	expect "enable: one notification" \
-		"enabled $ICCIDA; a notification for the operator is pending (\`openrsp lpa notification process\` sends it)" "$out"
+		"enabled $ICCIDA; a notification for the operator is pending (\`openrsp lpa notification process --euicc local:$E2\` sends it)" "$out"
 	run lpa profile enable $ICCIDB --euicc "local:$E2"
 	expect "enable disabling another: two notifications" \
-		"enabled $ICCIDB; 2 notifications for the operators are pending (\`openrsp lpa notification process\` sends them)" "$out"
+		"enabled $ICCIDB; 2 notifications for the operators are pending (\`openrsp lpa notification process --euicc local:$E2\` sends them)" "$out"
+	# an installation result the SM-DP+ did not take (a proxy in front of it answers its first
+	# handleNotification 500): the command that sends it names the eUICC, the URL and the
+	# options given, and sends it when run as printed (pasted, it failed with exit 2 until
+	# session 71)
+	"$PY" "$(dirname "$0")/lib/bench_mitm.py" "https://127.0.0.1:$PORT" handleNotification \
+		"$T/proxy.port" &
+	proxy=$!
+	wait_for 60 "the proxy's port" nonempty "$T/proxy.port"
+	purl="http://127.0.0.1:$(cat "$T/proxy.port")"
+	ICCID8=89000123456789002029
+	run lpa profile download -a "LPA:1\$$FQDN\$$(order $ICCID8)" --server-url "$purl" --insecure \
+		--ca "$P/ci/ci.pem" --euicc "local:$E2"
+	expect "download, its result refused: rc" 0 "$rc"
+	send=$(sed -n 's/.*still pending on the eUICC, `openrsp \(.*\)` sends it$/\1/p' <<<"$out")
+	expect "download, its result refused: the command names what was given" \
+		"lpa notification process --euicc local:$E2 --server-url $purl --ca $P/ci/ci.pem --insecure" "$send"
+	eval "run $send"
+	expect "the result sent as printed: rc" 0 "$rc"
+	has "the result sent as printed" "delivered and removed" "$out"
+	# a URL with a userinfo (a password, perhaps) is not shown
+	ICCID9=89000123456789002037
+	run lpa profile download -a "LPA:1\$$FQDN\$$(order $ICCID9)" --insecure \
+		--server-url "http://user:pw-secret@127.0.0.1:$(cat "$T/proxy.port")" --euicc "local:$E2"
+	expect "download with a userinfo, its result refused: rc" 0 "$rc"
+	has "a userinfo's URL shown as URL" "\`openrsp lpa notification process --euicc local:$E2 --server-url URL --insecure\` sends it" "$out"
+	lacks "no userinfo in the next step" "pw-secret" "$out"
+	run lpa notification process --euicc "local:$E2" --server-url "$purl" --insecure
+	has "its result sent" "delivered and removed" "$out"
+	kill "$proxy"
+	wait "$proxy" 2>/dev/null || true
 	stop_checked "$server_pid" "smdp serve"
 	server_pid=""
 else
