@@ -3215,25 +3215,12 @@ static int smdp_cancel(int argc, char **argv)
 
 /* ----- serve ----- */
 
-/* `serve --check` warns of a server certificate that expires within this many days */
-#define CHECK_EXPIRY_DAYS 30
-
-/* `serve --check`'s warning for a certificate (who, "the DPtls certificate") whose notAfter
- * na (when, as printed) comes within CHECK_EXPIRY_DAYS. */
-static void warn_expiry(const char *who, time_t na, const char *when)
-{
-	if (na - time(NULL) < (time_t)CHECK_EXPIRY_DAYS * 86400)
-		fprintf(stderr,
-		        "openrsp smdp: warning: %s expires on %s, in less than %d days: renew it\n",
-		        who, when, CHECK_EXPIRY_DAYS);
-}
-
-/* One certificate of `serve --check`'s summary: its subject and notAfter on stdout, and on
- * stderr a warning when it expires within CHECK_EXPIRY_DAYS (one already expired the
- * configuration refused, as serve does). */
+/* One certificate of `serve --check`'s summary: its subject and notAfter on stdout (the
+ * warning when it expires soon is orsp_smdp_config_warn's, said by the start too, and one
+ * already expired the configuration refused, as serve does). */
 static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 {
-	char subj[512], when[32], who[64];
+	char subj[512], when[32];
 	time_t na = 0;
 
 	if (orsp_cert_subject_text(c, subj, sizeof(subj)))
@@ -3246,14 +3233,12 @@ static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 	}
 	cli_utc(na, when);
 	printf("%s%-10s %s, notAfter %s\n", indent, what, subj, when);
-	snprintf(who, sizeof(who), "the %s certificate", what);
-	warn_expiry(who, na, when);
 }
 
 /* `serve --check`'s line of a CA bundle the configuration read (pem, from path): how many
  * certificates, how many within their validity (the loader refused a bundle with none) and
  * when the first of those ends; warnings for those out of it and for an end within
- * CHECK_EXPIRY_DAYS. */
+ * ORSP_SMDP_EXPIRY_WARN_DAYS. */
 static void check_ca(const char *what, const char *path, const char *pem)
 {
 	size_t n = 0, current = 0;
@@ -3278,7 +3263,7 @@ static void check_ca(const char *what, const char *path, const char *pem)
 	if (current) {
 		char who[ORSP_SMDP_PATH_MAX + 64];
 		snprintf(who, sizeof(who), "%s %s: a certificate", what, path);
-		warn_expiry(who, soonest, when);
+		(void)orsp_smdp_warn_expiry(who, soonest);
 	}
 }
 
@@ -3464,14 +3449,8 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 	}
 	/* the client certificate of the reports to the operator (callback_cert), from the
 	 * bytes the configuration read */
-	if (cfg->callback_cert_pem) {
-		orsp_cert *cb = NULL;
-		if (orsp_cert_load_mem(cfg->callback_cert_pem, strlen(cfg->callback_cert_pem),
-		                       &cb) == ORSP_OK)
-			check_cert("callback", cb, "");
-		orsp_err_clear();
-		orsp_cert_free(cb);
-	}
+	if (cfg->callback_cert_parsed)
+		check_cert("callback", cfg->callback_cert_parsed, "");
 	check_ca("callback_ca", cfg->callback_ca, cfg->callback_ca_pem);
 	check_ca("es2_client_ca", cfg->es2_client_ca, cfg->es2_client_ca_pem);
 	/* the further CIs of trusted_ci (for eUICC and EUM certificates only): those of the CI

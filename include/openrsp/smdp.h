@@ -901,6 +901,10 @@ typedef struct orsp_smdp_config {
 	 * SM-DP+'s own certificates and /metrics, parsed once. orsp_smdp_config_free frees it. */
 	orsp_cert *tls_cert_parsed;
 	char *es2_client_ca_pem, *callback_ca_pem, *callback_cert_pem, *callback_key_pem;
+	/* the first certificate of callback_cert_pem, as orsp_smdp_config_load checked it
+	 * (NULL without callback_cert): for its expiry warning and /metrics, parsed once.
+	 * orsp_smdp_config_free frees it. */
+	orsp_cert *callback_cert_parsed;
 	/* seconds between runs of order expiry, the ES9+ session sweep and the pruning of ES2+
 	 * calls (0: 30); not a key of the file: tests shorten it */
 	unsigned housekeeping_s;
@@ -952,7 +956,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_config_load_ex(const char *path, orsp_smdp_co
 void orsp_smdp_config_free(orsp_smdp_config *c);
 /* What a loaded configuration allows but an operator should know, one line each on stderr
  * ("openrsp smdp: warning: ..."): a CRL past its nextUpdate (orsp_smdp_crl_warn_stale), this
- * SM-DP+'s own certificates revoked (orsp_smdp_crl_warn_own), a trusted CI without a CRL
+ * SM-DP+'s own certificates revoked (orsp_smdp_crl_warn_own) or expiring within
+ * ORSP_SMDP_EXPIRY_WARN_DAYS (orsp_smdp_own_warn_expiry), a trusted CI without a CRL
  * among them (orsp_smdp_crl_warn_missing_ci), a trusted_proxies prefix of
  * length 0, which takes every peer for a proxy. `smdp serve` says
  * it at start, `serve --check` too. */
@@ -981,6 +986,24 @@ bool orsp_smdp_own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, ors
  * orsp_smdp_crl_warn_own and /metrics, which go through the same list. */
 bool orsp_smdp_own_cert(const orsp_smdp_config *c, size_t i, const orsp_cert **cert,
                         const char **what, size_t *keyset);
+/* The same list, then the client certificate of the progress reports (callback_cert, *what
+ * "callback", *keyset 0) when c has one (callback_cert_parsed, its path set): the certificates this
+ * SM-DP+ presents, whose expiry the operator must watch. The CRLs of the CIs judge the first ones
+ * only (an operator's CA issues the callback certificate), so the revocation checks go through
+ * orsp_smdp_own_cert; the expiry warnings (orsp_smdp_own_warn_expiry) through this one. */
+bool orsp_smdp_own_cert_all(const orsp_smdp_config *c, size_t i, const orsp_cert **cert,
+                            const char **what, size_t *keyset);
+/* a certificate whose notAfter comes within this many days is warned of */
+#define ORSP_SMDP_EXPIRY_WARN_DAYS 30
+/* When not_after comes within ORSP_SMDP_EXPIRY_WARN_DAYS of now, the warning on stderr
+ * ("openrsp smdp: warning: WHO expires on 2026-12-22T08:28:37Z, in less than 30 days: renew
+ * it"), and true; else false. who names the certificate ("the DPtls certificate"). */
+bool orsp_smdp_warn_expiry(const char *who, time_t not_after);
+/* Each certificate of orsp_smdp_own_cert_all that expires within ORSP_SMDP_EXPIRY_WARN_DAYS:
+ * its warning ("the DPauth certificate expires on ..."); how many. One already expired the
+ * configuration refused. Said once, at start and by `serve --check`
+ * (orsp_smdp_config_warn). */
+size_t orsp_smdp_own_warn_expiry(const orsp_smdp_config *c);
 /* One line to f for each CRL of c: prefix, then orsp_crl_store_describe's text. For the
  * start-up lines, `serve --check` and the lines of a reading put in force. */
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix);

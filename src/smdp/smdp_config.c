@@ -1610,6 +1610,12 @@ orsp_err orsp_smdp_config_load_ex(const char *path, orsp_smdp_config_mode mode, 
 	orsp_wipe(fbuf, sizeof(fbuf));
 	if (!e)
 		e = check_all(&l);
+	/* kept for the expiry warning and /metrics; the text is used only while its path is
+	 * set, and so is the certificate */
+	if (!e && c->callback_cert[0]) {
+		c->callback_cert_parsed = l.callback_cert;
+		l.callback_cert = NULL;
+	}
 	orsp_cert_free(l.callback_cert);
 	orsp_ec_free(l.callback_key);
 	if (e)
@@ -1687,6 +1693,60 @@ bool orsp_smdp_own_cert(const orsp_smdp_config *c, size_t i, const orsp_cert **c
 	return false;
 }
 
+bool orsp_smdp_own_cert_all(const orsp_smdp_config *c, size_t i, const orsp_cert **cert,
+                            const char **what, size_t *keyset)
+{
+	size_t n = 0;
+
+	if (orsp_smdp_own_cert(c, i, cert, what, keyset))
+		return true;
+	/* as its text, used only while its path is set */
+	if (!c || !c->callback_cert_parsed || !c->callback_cert[0])
+		return false;
+	while (orsp_smdp_own_cert(c, n, cert, what, keyset))
+		n++;
+	if (i != n)
+		return false;
+	*cert = c->callback_cert_parsed;
+	*what = "callback";
+	*keyset = 0;
+	return true;
+}
+
+bool orsp_smdp_warn_expiry(const char *who, time_t not_after)
+{
+	char when[32];
+	struct tm tm;
+
+	if (not_after - time(NULL) >= (time_t)ORSP_SMDP_EXPIRY_WARN_DAYS * 86400)
+		return false;
+	if (!gmtime_r(&not_after, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(when, sizeof(when), "%lld", (long long)not_after);
+	fprintf(stderr, "openrsp smdp: warning: %s expires on %s, in less than %d days: renew it\n",
+	        who, when, ORSP_SMDP_EXPIRY_WARN_DAYS);
+	return true;
+}
+
+size_t orsp_smdp_own_warn_expiry(const orsp_smdp_config *c)
+{
+	const orsp_cert *cert;
+	const char *what;
+	size_t n = 0, keyset;
+
+	for (size_t i = 0; orsp_smdp_own_cert_all(c, i, &cert, &what, &keyset); i++) {
+		char who[64];
+		time_t na = 0;
+
+		if (orsp_cert_validity(cert, NULL, &na) != ORSP_OK) {
+			orsp_err_clear(); /* the configuration parsed it: not seen */
+			continue;
+		}
+		snprintf(who, sizeof(who), "the %s certificate", what);
+		n += orsp_smdp_warn_expiry(who, na);
+	}
+	return n;
+}
+
 size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c)
 {
 	const orsp_cert *cert;
@@ -1746,6 +1806,7 @@ void orsp_smdp_config_warn(const orsp_smdp_config *c)
 {
 	(void)orsp_smdp_crl_warn_stale(c);
 	(void)orsp_smdp_crl_warn_own(c);
+	(void)orsp_smdp_own_warn_expiry(c);
 	(void)orsp_smdp_crl_warn_missing_ci(c);
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
 		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
@@ -1780,6 +1841,7 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 	free(c->tls_key_pem);
 	free(c->tls_cert_pem);
 	orsp_cert_free(c->tls_cert_parsed);
+	orsp_cert_free(c->callback_cert_parsed);
 	if (c->callback_key_pem)
 		orsp_wipe(c->callback_key_pem, strlen(c->callback_key_pem));
 	free(c->callback_key_pem);

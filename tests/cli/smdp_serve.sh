@@ -232,7 +232,28 @@ sed 's|pki/|pki10/|; s|^database = .*|database = fresh.db|' "$T/chk.conf" >"$T/c
 chmod 600 "$T/chk10.conf"
 run smdp serve --config "$T/chk10.conf" --check
 if [[ $rc -eq 0 && "$out" == *"configuration $T/chk10.conf: ok" && $(grep -c 'expires on .*, in less than 30 days: renew it$' <<<"$err") -eq 3 &&
-	"$err" == *"warning: the DPtls certificate"*"warning: the DPauth certificate"*"warning: the DPpb certificate"* ]]; then ok; else bad "--check, short-lived certificates: rc=$rc $out $err"; fi
+	"$err" == *"warning: the DPtls certificate"* && "$err" == *"warning: the DPauth certificate"* && "$err" == *"warning: the DPpb certificate"* ]]; then ok; else bad "--check, short-lived certificates: rc=$rc $out $err"; fi
+# not_after FILE [DER]: a certificate's notAfter in seconds since the epoch, as openssl reads it
+not_after() { date -u -d "$(openssl x509 -in "$1" -inform "${2:-PEM}" -noout -enddate | sed 's/^notAfter=//')" +%s; }
+# serve says the same at its start, once (until session 71 only --check said it): the
+# callback certificate's too
+conf "$T/st10.conf" "callback_url = https://127.0.0.1:9" "callback_ca = pki/ci/ci.pem" \
+	"callback_cert = pki/smdp/dptls.pem" "callback_key = pki/smdp/dptls_key.pem"
+sed -i 's|pki/|pki10/|; s|^database = .*|database = st10.db|' "$T/st10.conf"
+"$B" smdp serve --config "$T/st10.conf" >"$T/port10" 2>"$T/serve10.log" &
+pid3=$!
+for _ in $(seq 1 1200); do [[ -s "$T/port10" ]] && break; kill -0 "$pid3" 2>/dev/null || break; sleep 0.1; done
+PORT10=$(head -1 "$T/port10")
+err10=$(cat "$T/serve10.log")
+for w in DPtls DPauth DPpb callback; do
+	has "serve's start: $w expires soon" "openrsp smdp: warning: the $w certificate expires on " "$err10"
+done
+if [[ $(grep -c '^openrsp smdp: warning: the [A-Za-z]* certificate expires on [0-9T:-]*Z, in less than 30 days: renew it$' <<<"$err10") -eq 4 ]]; then ok; else bad "serve's start: not one warning each: $err10"; fi
+DPTLS10_END=$(date -u -d "@$(not_after "$T/pki10/smdp/dptls.pem")" +%Y-%m-%dT%H:%M:%SZ)
+has "serve's start: the date" "the DPtls certificate expires on $DPTLS10_END, in less than 30 days: renew it" "$err10"
+kill "$pid3" 2>/dev/null || true
+wait "$pid3" || true
+pid3=""
 # callback_cert has a line of its own after the key sets, and the same warning (session 57)
 conf "$T/chk-cb.conf" "callback_url = https://127.0.0.1:9" "callback_ca = pki/ci/ci.pem" \
 	"callback_cert = pki10/smdp/dptls.pem" "callback_key = pki10/smdp/dptls_key.pem"
@@ -419,6 +440,8 @@ parsed=""
 metrics_parse "$m" parsed
 has "metrics as prometheus_client reads them: the histogram" 'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 2.0' "$parsed"
 has "metrics as prometheus_client reads them: a failure by code" 'result="8.8.1/3.8"} 1.0' "$parsed"
+# certificates of years: no expiry warning at the start
+lacks "serve's start: no expiry warning for certificates of years" "expires on" "$(cat "$T/serve.log")"
 # one log line per request, no secret, naming the client (only refused requests did until
 # session 57)
 grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "request log line: $(grep 'function=initiateAuthentication tid=[0-9A-F]' "$T/serve.log")"
