@@ -1948,26 +1948,37 @@ static void test_config_not_regular_files(void **state)
 	}
 }
 
-/* How many profiles GET /metrics says are in this state */
-static size_t scrape_state(orsp_smdp_server *srv, const char *st)
+/* GET /metrics of srv, its body (free it). */
+static char *scrape_body(orsp_smdp_server *srv)
 {
 	orsp_http_client_opts co = {0};
 	orsp_http_client *c = NULL;
 	orsp_http_result r;
-	char url[80], line[80];
-	const char *p;
-	size_t n = 999;
+	char url[80], *body;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", orsp_smdp_server_port(srv));
 	assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
 	assert_int_equal(orsp_http_client_request(c, "GET", url, NULL, NULL, 0, &r), ORSP_OK);
 	assert_int_equal(r.status, 200);
-	snprintf(line, sizeof(line), "openrsp_smdp_profiles{state=\"%s\"} ", st);
-	p = strstr((const char *)r.body, line);
-	assert_non_null(p);
-	assert_int_equal(sscanf(p + strlen(line), "%zu", &n), 1);
+	body = strndup((const char *)r.body, r.body_len);
+	assert_non_null(body);
 	orsp_http_result_free(&r);
 	orsp_http_client_free(c);
+	return body;
+}
+
+/* How many profiles GET /metrics says are in this state */
+static size_t scrape_state(orsp_smdp_server *srv, const char *st)
+{
+	char line[80], *m = scrape_body(srv);
+	const char *p;
+	size_t n = 999;
+
+	snprintf(line, sizeof(line), "openrsp_smdp_profiles{state=\"%s\"} ", st);
+	p = strstr(m, line);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(line), "%zu", &n), 1);
+	free(m);
 	return n;
 }
 
@@ -3020,6 +3031,94 @@ static void test_callback_client_cert(void **state)
 			}
 		}
 	}
+}
+
+/* A certificate's notAfter in seconds since the epoch as OpenSSL reads it, from a PEM file
+ * or DER bytes: the figure /metrics must give, found without src/crypto. */
+static long long x509_not_after(X509 *x)
+{
+	struct tm tm = {0};
+
+	assert_non_null(x);
+	assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm), 1);
+	X509_free(x);
+	return (long long)timegm(&tm);
+}
+
+static long long pem_not_after(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	assert_non_null(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x509_not_after(x);
+}
+
+static long long der_not_after(const char *rel)
+{
+	size_t n = 0;
+	uint8_t *b = test_read_vector(rel, &n);
+	const unsigned char *p = b;
+	X509 *x;
+
+	assert_non_null(b);
+	x = d2i_X509(NULL, &p, (long)n);
+	free(b);
+	return x509_not_after(x);
+}
+
+/* The scrape m has the line openrsp_smdp_own_certificate_not_after_seconds{labels} v, whole */
+static void not_after_line(const char *m, const char *labels, long long v)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "\nopenrsp_smdp_own_certificate_not_after_seconds{%s} %lld\n",
+	         labels, v);
+	if (!strstr(m, want))
+		fail_msg("'%s' not in the scrape", want);
+}
+
+/* /metrics gives each of this SM-DP+'s own certificates' notAfter, without CRLs too: each key
+ * set's DPauth and DPpb, the callback certificate (none for DPtls with plain_http), equal to
+ * what OpenSSL reads from the files; a callback_cert whose path is cleared has no series, as
+ * its text is not used then (until session 71 there was no such series: only `serve --check`
+ * said a certificate would expire). */
+static void test_metrics_own_not_after(void **state)
+{
+	static tls_pki pki;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char extra[4000], *m;
+	(void)state;
+
+	tls_pki_make(&pki, test_tmpdir("smdp_na_pki"));
+	snprintf(extra, sizeof(extra), "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n",
+	         pki.ca, pki.cli, pki.cli_key);
+	released_profile_extra(&r, "smdp_na", "https://127.0.0.1:9", "NA-1", extra);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	m = scrape_body(srv);
+	assert_non_null(
+	    strstr(m, "\n# TYPE openrsp_smdp_own_certificate_not_after_seconds gauge\n"));
+	not_after_line(m, "cert=\"DPauth\",keyset=\"1\"",
+	               der_not_after("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der"));
+	not_after_line(m, "cert=\"DPpb\",keyset=\"1\"",
+	               der_not_after("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der"));
+	not_after_line(m, "cert=\"callback\"", pem_not_after(pki.cli));
+	assert_null(strstr(m, "cert=\"DPtls\"")); /* plain_http: no DPtls certificate */
+	free(m);
+	orsp_smdp_server_stop(srv);
+	/* without callback_cert (the path cleared, its parsed copy kept): no callback series */
+	r.cfg.callback_cert[0] = r.cfg.callback_key[0] = '\0';
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	m = scrape_body(srv);
+	assert_null(strstr(m, "cert=\"callback\""));
+	assert_non_null(
+	    strstr(m, "openrsp_smdp_own_certificate_not_after_seconds{cert=\"DPauth\""));
+	free(m);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
 }
 
 /* callback_key is read as the other key files are: a FIFO or a directory is refused by name
@@ -4371,6 +4470,7 @@ int main(void)
 	    cmocka_unit_test(test_config_trusted_proxies),
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),
+	    cmocka_unit_test(test_metrics_own_not_after),
 	    cmocka_unit_test(test_config_callback_key_file),
 	    cmocka_unit_test(test_callback_files_read_once),
 	    cmocka_unit_test(test_https_files_read_once),

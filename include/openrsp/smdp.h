@@ -990,7 +990,8 @@ bool orsp_smdp_own_cert(const orsp_smdp_config *c, size_t i, const orsp_cert **c
  * "callback", *keyset 0) when c has one (callback_cert_parsed, its path set): the certificates this
  * SM-DP+ presents, whose expiry the operator must watch. The CRLs of the CIs judge the first ones
  * only (an operator's CA issues the callback certificate), so the revocation checks go through
- * orsp_smdp_own_cert; the expiry warnings (orsp_smdp_own_warn_expiry) through this one. */
+ * orsp_smdp_own_cert; the expiry warnings (orsp_smdp_own_warn_expiry) and /metrics' notAfter
+ * series through this one. */
 bool orsp_smdp_own_cert_all(const orsp_smdp_config *c, size_t i, const orsp_cert **cert,
                             const char **what, size_t *keyset);
 /* a certificate whose notAfter comes within this many days is warned of */
@@ -1002,7 +1003,8 @@ bool orsp_smdp_warn_expiry(const char *who, time_t not_after);
 /* Each certificate of orsp_smdp_own_cert_all that expires within ORSP_SMDP_EXPIRY_WARN_DAYS:
  * its warning ("the DPauth certificate expires on ..."); how many. One already expired the
  * configuration refused. Said once, at start and by `serve --check`
- * (orsp_smdp_config_warn). */
+ * (orsp_smdp_config_warn); a server that runs on has /metrics'
+ * openrsp_smdp_own_certificate_not_after_seconds for an alert. */
 size_t orsp_smdp_own_warn_expiry(const orsp_smdp_config *c);
 /* One line to f for each CRL of c: prefix, then orsp_crl_store_describe's text. For the
  * start-up lines, `serve --check` and the lines of a reading put in force. */

@@ -445,6 +445,16 @@ static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
 	        info->number[0] ? "" : "sha256:", info->number[0] ? info->number : info->digest);
 }
 
+/* metric{cert="WHAT",keyset="N"} of one of this SM-DP+'s own certificates, without keyset
+ * for those of no key set (DPtls, callback) */
+static void own_series(FILE *f, const char *metric, const char *what, size_t keyset)
+{
+	fprintf(f, "%s{cert=\"%s\"", metric, what);
+	if (keyset)
+		fprintf(f, ",keyset=\"%zu\"", keyset);
+	fputc('}', f);
+}
+
 /* Whether the CRLs in force revoke this SM-DP+'s own certificates (each key set's DPauth and
  * DPpb, the DPtls certificate): 1 or 0 each, for an alert (orsp_smdp_crl_warn_own says it on
  * stderr at start and after a reading). */
@@ -461,10 +471,37 @@ static void own_metrics(orsp_smdp_server *srv, FILE *f)
 	      "# TYPE openrsp_smdp_own_certificate_revoked gauge\n",
 	      f);
 	for (size_t i = 0; orsp_smdp_own_cert(c, i, &cert, &what, &keyset); i++) {
-		fprintf(f, "openrsp_smdp_own_certificate_revoked{cert=\"%s\"", what);
-		if (keyset)
-			fprintf(f, ",keyset=\"%zu\"", keyset);
-		fprintf(f, "} %d\n", orsp_smdp_own_revoked(c, cert, &why));
+		own_series(f, "openrsp_smdp_own_certificate_revoked", what, keyset);
+		fprintf(f, " %d\n", orsp_smdp_own_revoked(c, cert, &why));
+	}
+}
+
+/* When this SM-DP+'s own certificates expire (each key set's DPauth and DPpb, the DPtls
+ * certificate, the callback certificate: orsp_smdp_own_cert_all), each notAfter in seconds
+ * since the epoch, with or without CRLs: the start warns once of one within
+ * ORSP_SMDP_EXPIRY_WARN_DAYS, and a server that runs for months needs an alert
+ * (`... - time() < 30*86400`) for what comes later (until session 71 nothing but `serve
+ * --check` said it). Labelled as openrsp_smdp_own_certificate_revoked, whose series are the
+ * same but for the callback certificate, which no CI's CRL judges. */
+static void own_expiry_metrics(orsp_smdp_server *srv, FILE *f)
+{
+	const orsp_cert *cert;
+	const char *what;
+	size_t keyset;
+
+	fputs("# HELP openrsp_smdp_own_certificate_not_after_seconds notAfter of this SM-DP+'s "
+	      "own certificate, seconds since the epoch\n"
+	      "# TYPE openrsp_smdp_own_certificate_not_after_seconds gauge\n",
+	      f);
+	for (size_t i = 0; orsp_smdp_own_cert_all(srv->c, i, &cert, &what, &keyset); i++) {
+		time_t na = 0;
+
+		if (orsp_cert_validity(cert, NULL, &na) != ORSP_OK) {
+			orsp_err_clear(); /* the configuration parsed it: not seen */
+			continue;
+		}
+		own_series(f, "openrsp_smdp_own_certificate_not_after_seconds", what, keyset);
+		fprintf(f, " %lld\n", (long long)na);
 	}
 }
 
@@ -627,6 +664,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        "openrsp_smdp_progress_reports{delivery=\"given_up\"} %zu\n",
 		        pending, given_up);
 	crl_metrics(srv, f);
+	own_expiry_metrics(srv, f);
 	{
 		orsp_http_conn_stats cs;
 		orsp_http_server_conn_stats(srv->http, &cs);

@@ -233,12 +233,15 @@ chmod 600 "$T/chk10.conf"
 run smdp serve --config "$T/chk10.conf" --check
 if [[ $rc -eq 0 && "$out" == *"configuration $T/chk10.conf: ok" && $(grep -c 'expires on .*, in less than 30 days: renew it$' <<<"$err") -eq 3 &&
 	"$err" == *"warning: the DPtls certificate"* && "$err" == *"warning: the DPauth certificate"* && "$err" == *"warning: the DPpb certificate"* ]]; then ok; else bad "--check, short-lived certificates: rc=$rc $out $err"; fi
+# has_line WHAT LINE TEXT: LINE is a whole line of TEXT (a series' value, not its prefix)
+has_line() { if grep -qxF -- "$2" <<<"$3"; then ok; else bad "$1: '$2' not a line of '$3'"; fi; }
 # not_after FILE [DER]: a certificate's notAfter in seconds since the epoch, as openssl reads it
 not_after() { date -u -d "$(openssl x509 -in "$1" -inform "${2:-PEM}" -noout -enddate | sed 's/^notAfter=//')" +%s; }
-# serve says the same at its start, once (until session 71 only --check said it): the
-# callback certificate's too
+# serve says the same at its start, once, and a long-running one has each own certificate's
+# notAfter in /metrics for an alert (until session 71 only --check said it, and /metrics had
+# none): the callback certificate too, without a keyset, as DPtls
 conf "$T/st10.conf" "callback_url = https://127.0.0.1:9" "callback_ca = pki/ci/ci.pem" \
-	"callback_cert = pki/smdp/dptls.pem" "callback_key = pki/smdp/dptls_key.pem"
+	"callback_cert = pki/smdp/dptls.pem" "callback_key = pki/smdp/dptls_key.pem" "metrics_cache = 0"
 sed -i 's|pki/|pki10/|; s|^database = .*|database = st10.db|' "$T/st10.conf"
 "$B" smdp serve --config "$T/st10.conf" >"$T/port10" 2>"$T/serve10.log" &
 pid3=$!
@@ -251,6 +254,12 @@ done
 if [[ $(grep -c '^openrsp smdp: warning: the [A-Za-z]* certificate expires on [0-9T:-]*Z, in less than 30 days: renew it$' <<<"$err10") -eq 4 ]]; then ok; else bad "serve's start: not one warning each: $err10"; fi
 DPTLS10_END=$(date -u -d "@$(not_after "$T/pki10/smdp/dptls.pem")" +%Y-%m-%dT%H:%M:%SZ)
 has "serve's start: the date" "the DPtls certificate expires on $DPTLS10_END, in less than 30 days: renew it" "$err10"
+m10=$(curl -s --max-time 10 --cacert "$T/pki10/ci/ci.pem" --resolve "$FQDN:$PORT10:127.0.0.1" "https://$FQDN:$PORT10/metrics" || true)
+has_line "metrics, 10 days: DPtls notAfter" "openrsp_smdp_own_certificate_not_after_seconds{cert=\"DPtls\"} $(not_after "$T/pki10/smdp/dptls.pem")" "$m10"
+has_line "metrics, 10 days: DPauth notAfter" "openrsp_smdp_own_certificate_not_after_seconds{cert=\"DPauth\",keyset=\"1\"} $(not_after "$T/pki10/smdp/dpauth.der" DER)" "$m10"
+has_line "metrics, 10 days: DPpb notAfter" "openrsp_smdp_own_certificate_not_after_seconds{cert=\"DPpb\",keyset=\"1\"} $(not_after "$T/pki10/smdp/dppb.der" DER)" "$m10"
+has_line "metrics, 10 days: callback notAfter" "openrsp_smdp_own_certificate_not_after_seconds{cert=\"callback\"} $(not_after "$T/pki10/smdp/dptls.pem")" "$m10"
+if [[ $(grep -c '^openrsp_smdp_own_certificate_not_after_seconds{' <<<"$m10") -eq 4 ]]; then ok; else bad "metrics: not one notAfter series each: $(grep not_after <<<"$m10")"; fi
 kill "$pid3" 2>/dev/null || true
 wait "$pid3" || true
 pid3=""
@@ -440,7 +449,11 @@ parsed=""
 metrics_parse "$m" parsed
 has "metrics as prometheus_client reads them: the histogram" 'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 2.0' "$parsed"
 has "metrics as prometheus_client reads them: a failure by code" 'result="8.8.1/3.8"} 1.0' "$parsed"
-# certificates of years: no expiry warning at the start
+# the own certificates' notAfter (long ones here: no warning at the start)
+has_line "metrics: DPtls notAfter" "openrsp_smdp_own_certificate_not_after_seconds{cert=\"DPtls\"} $(not_after "$T/pki/smdp/dptls.pem")" "$m"
+has_line "metrics: DPauth notAfter" "openrsp_smdp_own_certificate_not_after_seconds{cert=\"DPauth\",keyset=\"1\"} $(not_after "$T/pki/smdp/dpauth.der" DER)" "$m"
+has_line "metrics as prometheus_client reads them: DPpb notAfter" "openrsp_smdp_own_certificate_not_after_seconds{cert=\"DPpb\",keyset=\"1\"} $(not_after "$T/pki/smdp/dppb.der" DER).0" "$parsed"
+lacks "no callback notAfter without callback_cert" 'cert="callback"' "$m"
 lacks "serve's start: no expiry warning for certificates of years" "expires on" "$(cat "$T/serve.log")"
 # one log line per request, no secret, naming the client (only refused requests did until
 # session 57)
