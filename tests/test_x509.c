@@ -41,8 +41,8 @@ static orsp_cert *load(const char *rel)
  * what the full path accepts, with the same EID and key. */
 static atomic_int fast_accepts; /* counted by the cache test's threads too */
 
-static orsp_err chain_both(const orsp_ci_store *cis, const orsp_cert *eum,
-                           const orsp_cert *euicc, time_t now, char eid[33])
+static orsp_err chain_both(const orsp_ci_store *cis, const orsp_cert *eum, const orsp_cert *euicc,
+                           time_t now, char eid[33])
 {
 	char e1[33] = "", e2[33] = "", detail[512];
 	orsp_ec_key *pub = NULL, *pub2 = NULL;
@@ -141,13 +141,11 @@ static void test_sgp26_chains(void **state)
 		memset(eid, 'x', sizeof(eid));
 		expect(chain_both(s, eum, euicc, 0, eid), ORSP_OK, NULL);
 		assert_string_equal(eid, SGP26_EID);
-		expect(chain_both(s, eum, euicc, certmint_time(2025, 1, 1), NULL),
-		       ORSP_OK, NULL);
+		expect(chain_both(s, eum, euicc, certmint_time(2025, 1, 1), NULL), ORSP_OK, NULL);
 		/* Each curve's chain needs its own CI. */
 		orsp_ci_store *other = store_of(i == 0 ? brp_ci : nist_ci);
 		memset(eid, 'x', sizeof(eid));
-		expect(chain_both(other, eum, euicc, 0, eid), ORSP_E_POLICY,
-		       "unknown CI");
+		expect(chain_both(other, eum, euicc, 0, eid), ORSP_E_POLICY, "unknown CI");
 		assert_int_equal(eid[0], '\0');
 		/* The chain the wrong way round. */
 		expect(chain_both(s, euicc, eum, 0, NULL), ORSP_E_POLICY, NULL);
@@ -1416,7 +1414,8 @@ static void test_fast_path_accepts(void **state)
 	};
 	orsp_ci_store *cis = store_of(both_cis);
 	for (size_t i = 0; i < 2; i++) {
-		orsp_cert *m = load(curves[i][0]), *u = load(curves[i][1]), *bad = flip_last_byte(u);
+		orsp_cert *m = load(curves[i][0]), *u = load(curves[i][1]),
+		          *bad = flip_last_byte(u);
 		orsp_slice d = orsp_cert_der(u);
 		orsp_ec_key *pub = NULL;
 		char eid[33];
@@ -1428,8 +1427,9 @@ static void test_fast_path_accepts(void **state)
 		/* under the other curve's EUM, or with only the other CI trusted */
 		{
 			orsp_cert *other = load(curves[1 - i][0]);
-			assert_int_equal(orsp_rsp_euicc_fast_accept(cis, other, d.p, d.len, 0, eid, &pub),
-			                 ORSP_E_NOT_FOUND);
+			assert_int_equal(
+			    orsp_rsp_euicc_fast_accept(cis, other, d.p, d.len, 0, eid, &pub),
+			    ORSP_E_NOT_FOUND);
 			orsp_cert_free(other);
 		}
 		{
@@ -2444,8 +2444,7 @@ static void test_unknown_ci(void **state)
 	assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
 	expect(orsp_ci_store_add(s, cic), ORSP_OK, NULL);
 	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
-	expect(chain_both(s, p.eum_c, euicc, 0, NULL), ORSP_E_POLICY,
-	       "unknown CI");
+	expect(chain_both(s, p.eum_c, euicc, 0, NULL), ORSP_E_POLICY, "unknown CI");
 	/* Positive control for the minted CI: an EUM + eUICC under it verify. */
 	certmint_spec m = eum_spec();
 	EVP_PKEY *ek = certmint_key_new("prime256v1");
@@ -2492,8 +2491,7 @@ static void test_unknown_ci(void **state)
 	m.no_aki = true;
 	X509 *eum2 = certmint_issue(&m, ek, ci, k);
 	orsp_cert *ce2 = certmint_to_orsp(eum2);
-	expect(chain_both(s, ce2, cu, 0, NULL), ORSP_E_POLICY,
-	       "authorityKeyIdentifier");
+	expect(chain_both(s, ce2, cu, 0, NULL), ORSP_E_POLICY, "authorityKeyIdentifier");
 	orsp_cert_free(ce2);
 	X509_free(eum2);
 	orsp_cert_free(cu);
@@ -2517,14 +2515,13 @@ static void test_validity(void **state)
 	(void)state;
 	pki_load(&p);
 	/* EUM notAfter 2054-03-24; CI notAfter 2055-04-01; all notBefore 2020-04-01. */
-	expect(chain_both(p.store, eum, euicc, certmint_time(2054, 6, 1), NULL),
-	       ORSP_E_POLICY, "EUM certificate \"EUM Test\": expired");
-	expect(chain_both(p.store, eum, euicc, certmint_time(2060, 1, 1), NULL),
-	       ORSP_E_POLICY, "CI certificate");
-	expect(chain_both(p.store, eum, euicc, certmint_time(2019, 1, 1), NULL),
-	       ORSP_E_POLICY, "not valid before");
-	expect(chain_both(p.store, eum, euicc, certmint_time(2054, 1, 1), NULL),
-	       ORSP_OK, NULL);
+	expect(chain_both(p.store, eum, euicc, certmint_time(2054, 6, 1), NULL), ORSP_E_POLICY,
+	       "EUM certificate \"EUM Test\": expired");
+	expect(chain_both(p.store, eum, euicc, certmint_time(2060, 1, 1), NULL), ORSP_E_POLICY,
+	       "CI certificate");
+	expect(chain_both(p.store, eum, euicc, certmint_time(2019, 1, 1), NULL), ORSP_E_POLICY,
+	       "not valid before");
+	expect(chain_both(p.store, eum, euicc, certmint_time(2054, 1, 1), NULL), ORSP_OK, NULL);
 	/* A minted eUICC that expired yesterday, and one not valid until 2040. */
 	certmint_spec u = euicc_spec(SGP26_EID);
 	u.not_after = certmint_time(2024, 12, 31);
@@ -2942,6 +2939,24 @@ static void test_server_path(void **state)
 	expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){sub1}, 1, tls,
 	                                   ORSP_ROLE_DP_TLS, "other.example.com", 0),
 	       ORSP_E_POLICY, "no DNS subjectAltName matches");
+	/* a sub-CA with the CI's role policy, or one SGP.22 v2 does not know (v3's): taken */
+	for (int i = 0; i < 2; i++) {
+		certmint_spec c = ca;
+		X509 *xc;
+		c.subject = "/O=ACME/CN=Sub CA P";
+		c.serial = 15 + i;
+		c.policy = i ? "2.23.146.1.2.1.0" : "2.23.146.1.2.1.9";
+		orsp_cert *subp = mint_subca(&c, k1, p.ci, p.ci_key, &xc);
+		xl = certmint_issue(&leaf, k, xc, k1);
+		orsp_cert *tlsp = certmint_to_orsp(xl);
+		X509_free(xl);
+		expect(orsp_rsp_verify_server_path(p.store, (const orsp_cert *const[]){subp}, 1,
+		                                   tlsp, ORSP_ROLE_DP_TLS, NULL, 0),
+		       ORSP_OK, NULL);
+		orsp_cert_free(tlsp);
+		orsp_cert_free(subp);
+		X509_free(xc);
+	}
 	/* the sub-CA left out: its key is no CI's */
 	expect(orsp_rsp_verify_server_path(p.store, NULL, 0, tls, ORSP_ROLE_DP_TLS, NULL, 0),
 	       ORSP_E_POLICY, "issued by an unknown CI");
@@ -3021,17 +3036,26 @@ static void test_server_path(void **state)
 		static const struct {
 			const char *bc, *ku, *digest, *detail;
 			int nb_y, na_y;
+			const char *policy;
 		} t[] = {
 		    {NULL, "critical,keyCertSign,cRLSign", NULL, "basicConstraints cA is not set",
-		     0, 0},
+		     0, 0, NULL},
 		    {"critical,CA:FALSE", "critical,keyCertSign", NULL,
-		     "basicConstraints cA is not set", 0, 0},
+		     "basicConstraints cA is not set", 0, 0, NULL},
 		    {"critical,CA:TRUE", "critical,digitalSignature", NULL,
-		     "keyUsage lacks keyCertSign", 0, 0},
-		    {"critical,CA:TRUE", NULL, NULL, "keyUsage lacks keyCertSign", 0, 0},
+		     "keyUsage lacks keyCertSign", 0, 0, NULL},
+		    {"critical,CA:TRUE", NULL, NULL, "keyUsage lacks keyCertSign", 0, 0, NULL},
 		    {"critical,CA:TRUE", "critical,keyCertSign", "SHA384",
-		     "signature algorithm is not ecdsa-with-SHA256", 0, 0},
-		    {"critical,CA:TRUE", "critical,keyCertSign", NULL, "expired", 2020, 2021},
+		     "signature algorithm is not ecdsa-with-SHA256", 0, 0, NULL},
+		    {"critical,CA:TRUE", "critical,keyCertSign", NULL, "expired", 2020, 2021, NULL},
+		    /* a CA of another role: an EUM (pathLenConstraint 0 allows the leaf under it)
+		     * issues no DPtls certificate (accepted until the session 71 review) */
+		    {"critical,CA:TRUE,pathlen:0", "critical,keyCertSign,cRLSign", NULL,
+		     "policy is EUM (2.23.146.1.2.1.2): a CA of that role issues no server "
+		     "certificate",
+		     0, 0, "2.23.146.1.2.1.2"},
+		    {"critical,CA:TRUE", "critical,keyCertSign", NULL, "policy is DPauth", 0, 0,
+		     "2.23.146.1.2.1.4"},
 		};
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
 			certmint_spec b = ca;
@@ -3040,6 +3064,7 @@ static void test_server_path(void **state)
 			b.basic_constraints = t[i].bc;
 			b.key_usage = t[i].ku;
 			b.digest = t[i].digest;
+			b.policy = t[i].policy;
 			b.not_before = t[i].nb_y ? certmint_time(t[i].nb_y, 1, 1) : 0;
 			b.not_after = t[i].na_y ? certmint_time(t[i].na_y, 1, 1) : 0;
 			bad = mint_subca(&b, k2, p.ci, p.ci_key, &x2);

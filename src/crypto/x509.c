@@ -41,8 +41,8 @@ struct orsp_cert {
 	X509 *x;
 	uint8_t *der; /* the bytes as parsed */
 	size_t der_len;
-	int refs;     /* the caller's, and the parse cache's */
-	uint64_t fp;  /* FNV-1a of der: the cache slot */
+	int refs;    /* the caller's, and the parse cache's */
+	uint64_t fp; /* FNV-1a of der: the cache slot */
 	/* The DER of the issuer certificate whose key verified this one's signature, once it
 	 * did (under sig_memo_mu): a shared certificate such as an EUM is then not verified
 	 * again under the same CI. Allocated with the certificate (orsp_cert_parse fails
@@ -58,7 +58,7 @@ struct orsp_cert {
 		_Atomic int curve; /* orsp_curve of the public key */
 		_Atomic int nc;    /* 1: no nameConstraints; 2: nc_decoded holds them */
 		NAME_CONSTRAINTS *_Atomic nc_decoded;
-	} *memo;
+	} * memo;
 };
 
 static pthread_mutex_t sig_memo_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -2003,6 +2003,28 @@ static orsp_err check_pathlen(const cert_ref *ca, size_t below)
 	return ORSP_OK;
 }
 
+/* A sub-CA of a server certificate's chain carries no SGP.22 v2 role but the CI's: v3's
+ * sub-CA policies are not known here, and one without a policy is taken, but a CA of another
+ * role is refused, the EUM's above all: an EUM (cA, pathLenConstraint 0) would otherwise
+ * issue a DPtls certificate for any SM-DP+ address that the LPA took (review find, session
+ * 71; one without nameConstraints passed). */
+static orsp_err check_subca_role(const cert_ref *r)
+{
+	orsp_rsp_role role;
+
+	if (orsp_cert_rsp_role(r->c, &role) != ORSP_OK) {
+		orsp_err_clear(); /* no v2 role: a v3 sub-CA's policy, or none */
+		return ORSP_OK;
+	}
+	if (role != ORSP_ROLE_CI)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT
+		                 "policy is %s (2.23.146.1.2.1.%d): a CA of that role issues "
+		                 "no server certificate",
+		                 REF_ARGS(r), role_name(role), (int)role);
+	return ORSP_OK;
+}
+
 orsp_err orsp_rsp_verify_server_path(const orsp_ci_store *cis, const orsp_cert *const *subcas,
                                      size_t n_subcas, const orsp_cert *cert, orsp_rsp_role role,
                                      const char *fqdn, time_t now)
@@ -2041,7 +2063,8 @@ orsp_err orsp_rsp_verify_server_path(const orsp_ci_store *cis, const orsp_cert *
 		    (e = check_validity(&sub, now, NULL)) != ORSP_OK ||
 		    (e = check_profile(&sub, false, false)) != ORSP_OK ||
 		    (e = check_ca(&sub, false)) != ORSP_OK ||
-		    (e = check_pathlen(&sub, i)) != ORSP_OK)
+		    (e = check_pathlen(&sub, i)) != ORSP_OK ||
+		    (e = check_subca_role(&sub)) != ORSP_OK)
 			return e;
 		above = sub;
 	}
@@ -2221,8 +2244,8 @@ static const uint8_t oid_serial_number[] = {0x55, 0x04, 0x05};
 /* keyUsage BIT STRING with digitalSignature only; certificatePolicies with the one eUICC
  * role policy 2.23.146.1.2.1.1 and no qualifiers */
 static const uint8_t ku_digital_signature[] = {0x03, 0x02, 0x07, 0x80};
-static const uint8_t policies_euicc[] = {0x30, 0x0B, 0x30, 0x09, 0x06, 0x07, 0x67, 0x81,
-                                         0x12, 0x01, 0x02, 0x01, 0x01};
+static const uint8_t policies_euicc[] = {0x30, 0x0B, 0x30, 0x09, 0x06, 0x07, 0x67,
+                                         0x81, 0x12, 0x01, 0x02, 0x01, 0x01};
 
 static bool slice_is(orsp_slice s, const uint8_t *p, size_t n)
 {
@@ -2409,11 +2432,13 @@ static bool fast_extensions(orsp_slice exts, const ASN1_OCTET_STRING *eum_ski)
 			return false;
 		if (slice_is(oid.value, oid_key_usage, sizeof(oid_key_usage))) {
 			if (have_ku || !critical ||
-			    !slice_is(val.value, ku_digital_signature, sizeof(ku_digital_signature)))
+			    !slice_is(val.value, ku_digital_signature,
+			              sizeof(ku_digital_signature)))
 				return false;
 			have_ku = true;
 		} else if (slice_is(oid.value, oid_policies, sizeof(oid_policies))) {
-			if (have_pol || !slice_is(val.value, policies_euicc, sizeof(policies_euicc)))
+			if (have_pol ||
+			    !slice_is(val.value, policies_euicc, sizeof(policies_euicc)))
 				return false;
 			have_pol = true;
 		} else if (slice_is(oid.value, oid_ski, sizeof(oid_ski))) {
@@ -2429,8 +2454,8 @@ static bool fast_extensions(orsp_slice exts, const ASN1_OCTET_STRING *eum_ski)
 			    seq.tag != 0x30)
 				return false;
 			orsp_reader_init(&a, seq.value.p, seq.value.len);
-			if (orsp_der_expect(&a, 0x80, &kid) || orsp_reader_remaining(&a) || !eum_ski ||
-			    kid.value.len != (size_t)ASN1_STRING_length(eum_ski) ||
+			if (orsp_der_expect(&a, 0x80, &kid) || orsp_reader_remaining(&a) ||
+			    !eum_ski || kid.value.len != (size_t)ASN1_STRING_length(eum_ski) ||
 			    memcmp(kid.value.p, ASN1_STRING_get0_data(eum_ski), kid.value.len) != 0)
 				return false;
 			have_aki = true;
@@ -2483,9 +2508,9 @@ static orsp_err key_from_point_cached(orsp_curve cv, const uint8_t *point, orsp_
 	return ORSP_OK;
 }
 
-orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *eum,
-                                    const void *der, size_t len, time_t now,
-                                    char eid_out[EID_LEN + 1], orsp_ec_key **pub_out)
+orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *eum, const void *der,
+                                    size_t len, time_t now, char eid_out[EID_LEN + 1],
+                                    orsp_ec_key **pub_out)
 {
 	orsp_reader r, t, s;
 	orsp_tlv cert, tbs, alg, sigbits, f, issuer, validity, nb, na, subject, spki, exts, extseq,
