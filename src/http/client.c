@@ -794,6 +794,11 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 		SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 		SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 		if (c->peer_check) {
+			/* the chain OpenSSL verifies ends at a self-signed anchor of the CA file:
+			 * libcurl's partial chains ended it at any certificate there, so a bundle
+			 * holding a sub-CA beside its CI gave a chain that stopped at the sub-CA,
+			 * and peer_check found no CI at its top (review find, session 71) */
+			SETOPT(CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_NO_PARTIALCHAIN);
 			SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
 			SETOPT(CURLOPT_PREREQFUNCTION, peer_prereq);
 			SETOPT(CURLOPT_PREREQDATA, c);

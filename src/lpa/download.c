@@ -113,14 +113,16 @@ static orsp_err dptls_check(void *arg, const orsp_slice *chain, size_t n)
 	orsp_ci_store *cis = NULL;
 	orsp_err e = ORSP_OK;
 
-	/* the verified chain ends at the leaf: self-signed, or trusted as it is (libcurl lets
-	 * OpenSSL end a chain at any certificate of the CA file: --ca holding the SM-DP+'s own
-	 * certificate instead of its CI's, which read as "self-issued" until session 68) */
+	/* the verified chain ends at the leaf: a self-signed certificate that --ca holds (the
+	 * chain ends at a self-signed anchor: the HTTP client turns libcurl's partial chains off
+	 * for a peer check since session 71, so --ca holding the SM-DP+'s own certificate, not
+	 * self-signed, fails OpenSSL's verification instead) */
 	if (n < 2)
-		return orsp_errf(ORSP_E_VERIFY,
-		                 "no CI above it in the verified chain: it is self-signed, or --ca "
-		                 "holds this certificate itself instead of its CI's (give the CI "
-		                 "certificate as --ca); a DPtls certificate is a CI's");
+		return orsp_errf(
+		    ORSP_E_VERIFY,
+		    "no CI above it in the verified chain: it is self-signed, and --ca "
+		    "holds it (give the CI certificate as --ca); a DPtls certificate "
+		    "is a CI's");
 	if (n > DPTLS_MAX_SUBCAS + 2)
 		return orsp_errf(
 		    ORSP_E_VERIFY,
@@ -131,17 +133,16 @@ static orsp_err dptls_check(void *arg, const orsp_slice *chain, size_t n)
 		e = orsp_cert_parse(chain[i].p, chain[i].len, &certs[i]);
 	if (e || (e = orsp_ci_store_new(&cis)))
 		goto out;
-	/* not a CI at the top: --ca holds a sub-CA instead of the CI (libcurl's partial chains
-	 * end there), or a CA that is no RSP CI */
+	/* not a CI at the top: a self-signed anchor of --ca that is no RSP CI (a web PKI's
+	 * root, say) */
 	if ((e = orsp_ci_store_add(cis, certs[n - 1]))) {
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
 		/* the advice first: the detail reaches the user cut (es9_call) */
-		e = orsp_errf(
-		    ORSP_E_VERIFY,
-		    "its verified chain ends at no CI: --ca must hold the CI certificate, "
-		    "not a sub-CA's (%s)",
-		    why);
+		e = orsp_errf(ORSP_E_VERIFY,
+		              "its verified chain ends at no CI: --ca must hold the GSMA CI "
+		              "certificate the SM-DP+'s is issued under (%s)",
+		              why);
 		goto out;
 	}
 	if (!(e = orsp_rsp_verify_server_path(cis, (const orsp_cert *const *)certs + 1, n - 2,
@@ -218,7 +219,8 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 		    base);
 	if (!o.ca_file && !o.insecure_for_tests)
 		return orsp_errf(ORSP_E_USAGE,
-		                 "no trust anchor for %s: give the CI certificate (--ca FILE)", fqdn);
+		                 "no trust anchor for %s: give the CI certificate (--ca FILE)",
+		                 fqdn);
 	return orsp_http_client_new(&o, &c->http);
 }
 
@@ -318,7 +320,8 @@ static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, orsp_h
 	if (e == ORSP_E_VERIFY && strstr(detail, "SSL certificate problem"))
 		return orsp_errf(e,
 		                 "%s: %s; the server's TLS certificate does not chain to a trusted "
-		                 "CA: check --ca",
+		                 "CA: check --ca (it must hold the CI certificate: the server's "
+		                 "own or a sub-CA's is not enough)",
 		                 c->base, detail);
 	if (e == ORSP_E_VERIFY)
 		return orsp_errf(e, "%s: %s; check --ca and the server", c->base, detail);
@@ -946,22 +949,23 @@ static uint64_t error_code(const orsp_tlv *err)
 static orsp_err auth_error(const orsp_tlv *err)
 {
 	static const char *const names[] = {
-		NULL,
-		"the SM-DP+ certificate is invalid (CERT.DPauth)",
-		"the SM-DP+ signature is invalid",
-		"the SM-DP+ uses a curve the eUICC does not support",
-		"no session on the eUICC",
-		"the SM-DP+ certificate has the wrong OID",
-		"the SM-DP+ answered another challenge (euiccChallengeMismatch)",
-		"the SM-DP+ certificate comes from a CI the eUICC does not trust (ciPKUnknown)",
+	    NULL,
+	    "the SM-DP+ certificate is invalid (CERT.DPauth)",
+	    "the SM-DP+ signature is invalid",
+	    "the SM-DP+ uses a curve the eUICC does not support",
+	    "no session on the eUICC",
+	    "the SM-DP+ certificate has the wrong OID",
+	    "the SM-DP+ answered another challenge (euiccChallengeMismatch)",
+	    "the SM-DP+ certificate comes from a CI the eUICC does not trust (ciPKUnknown)",
 	};
 	uint64_t code = error_code(err);
 	if (code >= 1 && code <= 7)
 		return orsp_errf(ORSP_E_VERIFY, "the eUICC refused the SM-DP+: %s", names[code]);
-	return orsp_errf(ORSP_E_VERIFY,
-	                 "the eUICC refused the SM-DP+ (AuthenticateServer error %llu): wrong server, "
-	                 "or a CI the eUICC does not trust",
-	                 (unsigned long long)code);
+	return orsp_errf(
+	    ORSP_E_VERIFY,
+	    "the eUICC refused the SM-DP+ (AuthenticateServer error %llu): wrong server, "
+	    "or a CI the eUICC does not trust",
+	    (unsigned long long)code);
 }
 
 /* DownloadErrorCode of a PrepareDownloadResponseError { transactionId [0],
@@ -1231,7 +1235,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out;
 	s.no_mid = !o->ac->matching_id[0];
 	progress(o, ORSP_LPA_STEP_AUTHENTICATE, o->ac->fqdn);
-	if ((e = orsp_lpa_es10(c, req_chal, sizeof(req_chal), chal_rsp, sizeof(chal_rsp), &chal_len)))
+	if ((e = orsp_lpa_es10(c, req_chal, sizeof(req_chal), chal_rsp, sizeof(chal_rsp),
+	                       &chal_len)))
 		goto out;
 	if (orsp_der_parse_one(orsp_slice_make(chal_rsp, chal_len), &t) || t.tag != 0xBF2E ||
 	    orsp_der_parse_one(t.value, &f) || f.tag != 0x80 || f.value.len != 16) {
@@ -1300,7 +1305,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out;
 	/* ES10b AuthenticateServer (the eUICC checks the server) */
 	{
-		size_t mid_len = strlen(o->ac->matching_id), cap = s1l + sig1l + pkidl + certl + 160;
+		size_t mid_len = strlen(o->ac->matching_id),
+		       cap = s1l + sig1l + pkidl + certl + 160;
 		uint8_t *buf = malloc(cap);
 		orsp_writer w;
 		orsp_der_mark m, ctx, di;
