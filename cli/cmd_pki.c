@@ -380,8 +380,9 @@ static void fill_template(const pki_opts *o, int which, time_t nb, time_t na,
 		t->san_rid = o->oid;
 		break;
 	case C_DPTLS: {
-		time_t lim =
-		    time(NULL) + (time_t)(o->tls_days ? o->tls_days : DEFAULT_TLS_DAYS) * 86400;
+		/* from notBefore (backdated): a validity period of at most tls_days, which is
+		 * what Apple's rule counts (now + tls_days was an hour over; review find) */
+		time_t lim = nb + (time_t)(o->tls_days ? o->tls_days : DEFAULT_TLS_DAYS) * 86400;
 		if (lim < t->not_after)
 			t->not_after = lim;
 		t->org = DP_ORG;
