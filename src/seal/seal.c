@@ -68,7 +68,7 @@ struct orsp_seal {
 	 * until the store is opened again, which completes the counter */
 	bool unfinished;
 	bool committed; /* the last commit was applied (orsp_seal_committed) */
-	int lock_fd; /* DIR/lock, flock()ed while the store is open; -1 none */
+	int lock_fd;    /* DIR/lock, flock()ed while the store is open; -1 none */
 };
 
 /* ---------------------------------------------------------------- small helpers --------- */
@@ -565,20 +565,28 @@ long orsp_seal_lock_holder(const char *dir)
 	 * only, not flock()'s. */
 	if (!(f = fopen("/proc/locks", "re")))
 		return 0;
+	/* on overlayfs (a container's root) the device /proc/locks names is the layer's, not
+	 * the one stat() gives: then the one write flock on a file of that inode number is
+	 * taken, and none when several are (the message only says "perhaps") */
+	long by_ino = 0;
+	int n_ino = 0;
 	while (!pid && fgets(line, sizeof(line), f)) {
 		char kind[16], type[16];
 		unsigned maj, min;
 		unsigned long long ino;
 		long p;
 		if (sscanf(line, "%*d: %15s %*s %15s %ld %x:%x:%llu", kind, type, &p, &maj, &min,
-		           &ino) == 6 &&
-		    strcmp(kind, "FLOCK") == 0 && strcmp(type, "WRITE") == 0 &&
-		    maj == major(st.st_dev) && min == minor(st.st_dev) &&
-		    ino == (unsigned long long)st.st_ino && p > 0)
+		           &ino) != 6 ||
+		    strcmp(kind, "FLOCK") != 0 || strcmp(type, "WRITE") != 0 || p <= 0 ||
+		    ino != (unsigned long long)st.st_ino)
+			continue;
+		if (maj == major(st.st_dev) && min == minor(st.st_dev))
 			pid = p;
+		else if (n_ino++ == 0)
+			by_ino = p;
 	}
 	fclose(f);
-	return pid;
+	return pid ? pid : n_ino == 1 ? by_ino : 0;
 }
 
 /* "DIR: the sealed store is in use by another process", with its pid when it can be found */
