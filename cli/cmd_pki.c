@@ -878,7 +878,9 @@ int cli_pki_create(const char *dir, const char *fqdn, const char *oid)
 	o.prefix = DEFAULT_EID_PREFIX;
 	o.fqdn = fqdn;
 	o.oid = oid;
-	o.days = 30;
+	/* past ORSP_SMDP_EXPIRY_WARN_DAYS: a server started on it (the demo's) says nothing of
+	 * its certificates' expiry (with 30 days it warned once a second had passed) */
+	o.days = ORSP_SMDP_EXPIRY_WARN_DAYS + 60;
 	o.quiet = true;
 	if (!orsp_cert_dns_name_ok(fqdn) || orsp_smdp_oid_check(oid) || strlen(dir) > PATH_CAP - 64)
 		return cli_usage("pki", "bad FQDN, OID or directory");
@@ -1026,7 +1028,9 @@ int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, c
 	o.dir = dir;
 	o.fqdn = fqdn;
 	o.oid = oid;
-	o.days = 30;
+	/* past ORSP_SMDP_EXPIRY_WARN_DAYS: a server started on it (the demo's) says nothing of
+	 * its certificates' expiry (with 30 days it warned once a second had passed) */
+	o.days = ORSP_SMDP_EXPIRY_WARN_DAYS + 60;
 	o.quiet = true;
 	if (!orsp_cert_dns_name_ok(fqdn) || orsp_smdp_oid_check(oid) ||
 	    strlen(dir) > PATH_CAP - 64 || strlen(ci_dir) > PATH_CAP - 64)
