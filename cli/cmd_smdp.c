@@ -627,9 +627,9 @@ static int read_package(const char *path, const orsp_smdp_import_opts *o, bool c
 typedef struct import_batch {
 	orsp_smdp *s;
 	orsp_auc *auc; /* --auc: each file committed on its own, in both stores */
-	size_t max; /* --batch */
-	size_t n;   /* files in it */
-	double t0;  /* when it began (orsp_mono_s) */
+	size_t max;    /* --batch */
+	size_t n;      /* files in it */
+	double t0;     /* when it began (orsp_mono_s) */
 	bool open;
 	char **path, **line; /* max of each */
 } import_batch;
@@ -2536,8 +2536,10 @@ static int smdp_profile_generate(int argc, char **argv)
 	/* ICCID: 18 or 19 digits to count up from; the Luhn digit is added to each */
 	ibody = strlen(iccid_s);
 	if ((ibody != 18 && ibody != 19) || strspn(iccid_s, "0123456789") != ibody)
-		return cli_usage("--iccid-start", "expected 18 or 19 digits (without the check digit)");
-	if (strlen(imsi_s) < 6 || strlen(imsi_s) > 15 || strspn(imsi_s, "0123456789") != strlen(imsi_s))
+		return cli_usage("--iccid-start",
+		                 "expected 18 or 19 digits (without the check digit)");
+	if (strlen(imsi_s) < 6 || strlen(imsi_s) > 15 ||
+	    strspn(imsi_s, "0123456789") != strlen(imsi_s))
 		return cli_usage("--imsi-start", "expected 6 to 15 digits");
 	memcpy(iccid, iccid_s, ibody + 1);
 	memcpy(imsi, imsi_s, strlen(imsi_s) + 1);
@@ -3237,8 +3239,8 @@ static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 
 /* `serve --check`'s line of a CA bundle the configuration read (pem, from path): how many
  * certificates, how many within their validity (the loader refused a bundle with none) and
- * when the first of those ends; warnings for those out of it and for an end within
- * ORSP_SMDP_EXPIRY_WARN_DAYS. */
+ * when the first of those ends. Its warnings, for those out of it and for an end within
+ * ORSP_SMDP_EXPIRY_WARN_DAYS, are orsp_smdp_config_warn's, which the start says too. */
 static void check_ca(const char *what, const char *path, const char *pem)
 {
 	size_t n = 0, current = 0;
@@ -3255,16 +3257,6 @@ static void check_ca(const char *what, const char *path, const char *pem)
 	cli_utc(soonest, when);
 	printf("%-10s %s: %zu certificate%s, %zu within validity, the first of them ends %s\n",
 	       what, path, n, n == 1 ? "" : "s", current, when);
-	if (current < n)
-		fprintf(stderr,
-		        "openrsp smdp: warning: %s %s: %zu of its %zu certificates %s out of "
-		        "validity (expired or not valid yet)\n",
-		        what, path, n - current, n, n - current == 1 ? "is" : "are");
-	if (current) {
-		char who[ORSP_SMDP_PATH_MAX + 64];
-		snprintf(who, sizeof(who), "%s %s: a certificate", what, path);
-		(void)orsp_smdp_warn_expiry(who, soonest);
-	}
 }
 
 /* Whether serve could create path (a file that does not exist): its directory exists and

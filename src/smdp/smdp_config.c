@@ -1802,11 +1802,41 @@ void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)
 	orsp_err_clear(); /* the NOT_FOUND that ended the lists */
 }
 
+/* A CA bundle of the configuration (pem, read from path for the key what) with certificates
+ * out of validity, or one ending within ORSP_SMDP_EXPIRY_WARN_DAYS: said on stderr. Until
+ * session 71 only `serve --check` said it, not the start. */
+static void ca_warn(const char *what, const char *path, const char *pem)
+{
+	size_t n = 0, current = 0;
+	time_t soonest = 0;
+
+	if (!pem)
+		return;
+	if (orsp_cert_pem_bundle_validity(pem, strlen(pem), time(NULL), &n, &current, &soonest)) {
+		orsp_err_clear(); /* the configuration read it: not seen */
+		return;
+	}
+	if (current < n)
+		fprintf(stderr,
+		        "openrsp smdp: warning: %s %s: %zu of its %zu certificates %s out of "
+		        "validity (expired or not valid yet)\n",
+		        what, path, n - current, n, n - current == 1 ? "is" : "are");
+	if (current) {
+		char who[ORSP_SMDP_PATH_MAX + 64];
+		snprintf(who, sizeof(who), "%s %s: a certificate", what, path);
+		(void)orsp_smdp_warn_expiry(who, soonest);
+	}
+}
+
 void orsp_smdp_config_warn(const orsp_smdp_config *c)
 {
 	(void)orsp_smdp_crl_warn_stale(c);
 	(void)orsp_smdp_crl_warn_own(c);
 	(void)orsp_smdp_own_warn_expiry(c);
+	if (c) {
+		ca_warn("callback_ca", c->callback_ca, c->callback_ca_pem);
+		ca_warn("es2_client_ca", c->es2_client_ca, c->es2_client_ca_pem);
+	}
 	(void)orsp_smdp_crl_warn_missing_ci(c);
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
 		char text[ORSP_HTTP_PREFIX_TEXT_MAX];

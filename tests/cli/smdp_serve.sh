@@ -252,6 +252,8 @@ for w in DPtls DPauth DPpb callback; do
 	has "serve's start: $w expires soon" "openrsp smdp: warning: the $w certificate expires on " "$err10"
 done
 if [[ $(grep -c '^openrsp smdp: warning: the [A-Za-z]* certificate expires on [0-9T:-]*Z, in less than 30 days: renew it$' <<<"$err10") -eq 4 ]]; then ok; else bad "serve's start: not one warning each: $err10"; fi
+# its callback_ca, the 10-day CI, too (until session 71 --check alone said it)
+has "serve's start: callback_ca expires soon" "openrsp smdp: warning: callback_ca $T/pki10/ci/ci.pem: a certificate expires on " "$err10"
 DPTLS10_END=$(date -u -d "@$(not_after "$T/pki10/smdp/dptls.pem")" +%Y-%m-%dT%H:%M:%SZ)
 has "serve's start: the date" "the DPtls certificate expires on $DPTLS10_END, in less than 30 days: renew it" "$err10"
 m10=$(curl -s --max-time 10 --cacert "$T/pki10/ci/ci.pem" --resolve "$FQDN:$PORT10:127.0.0.1" "https://$FQDN:$PORT10/metrics" || true)
