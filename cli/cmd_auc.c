@@ -1333,7 +1333,7 @@ static const cli_cmd auc_cmds[] = {
         .help = "Prints the AuC's append-only audit log, oldest first: time (UTC), action (add,\n"
                 "delete, vectors, resync, card secret set, card secret read, export, kek\n"
                 "rotated, backup), IMSI,\n"
-                "result (ok, verify failed, not written) and detail. Never a key: the log holds\n"
+                "result (ok, verify failed, not written, partly written) and detail. Never a key: the log holds\n"
                 "none. Reads only (not audited itself).\n\n"
                 "options:\n"
                 "  --imsi IMSI          one subscriber's rows only\n"
