@@ -785,7 +785,7 @@ static int print_name(const char *name, void *arg)
  * reads it (or makes it readable) whatever its mode (root writing into a file another user
  * made beforehand; until session 68 its mode alone was looked at). CLI_USAGE naming OPT, or
  * 0. */
-static int stdout_private(const char *opt, const char *hint)
+static int stdout_private(const char *opt, const char *what, const char *hint)
 {
 	struct stat st;
 
@@ -793,14 +793,14 @@ static int stdout_private(const char *opt, const char *hint)
 		return 0;
 	if (st.st_mode & 077)
 		return cli_usage(opt,
-		                 "standard output is a file that others may read (mode %04o): the "
-		                 "keys would be readable by them (%s)",
-		                 (unsigned)(st.st_mode & 07777), hint);
+		                 "standard output is a file that others may read (mode %04o): %s "
+		                 "would be readable by them (%s)",
+		                 (unsigned)(st.st_mode & 07777), what, hint);
 	if (st.st_uid != geteuid())
 		return cli_usage(opt,
-		                 "standard output is a file of another user (uid %u): the keys "
+		                 "standard output is a file of another user (uid %u): %s "
 		                 "would be theirs to read (%s)",
-		                 (unsigned)st.st_uid, hint);
+		                 (unsigned)st.st_uid, what, hint);
 	return 0;
 }
 
@@ -844,7 +844,8 @@ static int auc_secret(int argc, char **argv)
 		            "XX and YY: two hex digits each, e.g. sd1-kvn01-kid01; --list "
 		            "prints the names stored)");
 	/* a value (not --list's names) goes nowhere others may read, checked before the open */
-	if (!list && (rc = stdout_private("NAME", "make the file 0600 first, or use a pipe")))
+	if (!list && (rc = stdout_private("auc secret", "the secret",
+	                                  "make the file 0600 first, or use a pipe")))
 		return rc;
 	rc = open_auc(&dbo, "auc secret", &a);
 	if (rc)
@@ -947,8 +948,9 @@ static int auc_export(int argc, char **argv)
 		return cli_usage("--to-terminal", "only with --out -");
 	/* nor to a file others may read: `> FILE` makes it with the shell's umask, usually
 	 * 0644, where --out FILE makes it 0600 */
-	if (to_stdout && (rc = stdout_private("--out", "give --out FILE, made 0600, or make the "
-	                                               "file 0600 first")))
+	if (to_stdout && (rc = stdout_private("--out", "the keys",
+	                                      "give --out FILE, made 0600, or make the "
+	                                      "file 0600 first")))
 		return rc;
 	/* FILE before the database is opened (the open migrates an older one): not there yet,
 	 * its directory there, and not one of the database's own files (SQLite could take a
@@ -1333,7 +1335,8 @@ static const cli_cmd auc_cmds[] = {
         .help = "Prints the AuC's append-only audit log, oldest first: time (UTC), action (add,\n"
                 "delete, vectors, resync, card secret set, card secret read, export, kek\n"
                 "rotated, backup), IMSI,\n"
-                "result (ok, verify failed, not written, partly written) and detail. Never a key: the log holds\n"
+                "result (ok, verify failed, not written, partly written) and detail. Never a key: "
+                "the log holds\n"
                 "none. Reads only (not audited itself).\n\n"
                 "options:\n"
                 "  --imsi IMSI          one subscriber's rows only\n"

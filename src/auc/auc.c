@@ -927,8 +927,22 @@ orsp_err orsp_auc_get_secret(orsp_auc *a, const char *imsi, const char *name, or
 		err = orsp_stmt_bind_text(st, 2, name);
 	if (!err)
 		err = orsp_stmt_step(st, &row);
-	if (!err && !row)
-		err = orsp_errf(ORSP_E_NOT_FOUND, "no %s stored for IMSI %s", name, imsi);
+	if (!err && !row) {
+		/* a mistyped IMSI is said as such, as every other verb says it, not taken for a
+		 * subscriber without that secret */
+		orsp_stmt *q = NULL;
+		bool sub = false;
+		err = orsp_db_prepare(a->db, "SELECT 1 FROM auc_subscriber WHERE imsi = ?1", &q);
+		if (!err)
+			err = orsp_stmt_bind_text(q, 1, imsi);
+		if (!err)
+			err = orsp_stmt_step(q, &sub);
+		orsp_stmt_finalize(q);
+		if (!err)
+			err = sub ? orsp_errf(ORSP_E_NOT_FOUND, "no %s stored for IMSI %s", name,
+			                      imsi)
+			          : orsp_errf(ORSP_E_NOT_FOUND, "no subscriber with IMSI %s", imsi);
+	}
 	if (!err) {
 		orsp_slice w = orsp_stmt_column_blob(st, 0);
 		aad_name(aad, sizeof(aad), name, imsi);

@@ -609,6 +609,11 @@ rm -f "$T/secret.open"
 (umask 022 && "$B" auc secret "${E[@]}" $EI puk1 >"$T/secret.open" 2>"$T/err") && rc=0 || rc=$?
 expect "auc secret into a 0644 file: usage" 2 "$rc"
 has "auc secret into a 0644 file: named" "standard output is a file that others may read (mode 0644)" "$(cat "$T/err")"
+# the verb and what it prints named (it said "NAME: ... the keys", session 71's AuC walkthrough)
+has "auc secret into a 0644 file: the verb and the secret" "openrsp: auc secret: standard output is a file that others may read (mode 0644): the secret would be readable" "$(cat "$T/err")"
+# an IMSI with no subscriber is said so, as the other verbs say it, not as a secret missing
+{ "$B" auc secret "${E[@]}" 001019999999998 puk1 2>"$T/err" </dev/null | cat >/dev/null; } || true
+has "auc secret of an unknown IMSI" "no subscriber with IMSI 001019999999998" "$(cat "$T/err")"
 (umask 022 && "$B" auc secret "${E[@]}" $EI --list >"$T/secret.open" 2>"$T/err") && rc=0 || rc=$?
 expect "auc secret --list into a 0644 file" 0 "$rc"
 # nor into a file of another user's, whatever its mode (root writing where nobody reads; its
