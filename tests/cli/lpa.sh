@@ -575,7 +575,9 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 		bad "delete notifications delivered: rc=$rc '$out' $err"
 	# no activation code: the eUICC's default SM-DP+ address, none at first
 	run lpa chip default-smdp "" --euicc "local:$E2"
-	failure "no activation code, and the eUICC has no default SM-DP+ address: give one with -a CODE, or set the default with \`openrsp lpa chip default-smdp ADDRESS\`" \
+	# (the command it names carries this one's --euicc: it did not until the session 71
+	# device walkthrough, and pasted it failed with exit 2)
+	failure "no activation code, and the eUICC has no default SM-DP+ address: give one with -a CODE, or set the default with \`openrsp lpa chip default-smdp ADDRESS --euicc local:$E2\`" \
 		lpa profile download "${SRV[@]}"
 	# a default address the SM-DP+'s TLS certificate does not name: the advice names where
 	# the address came from
