@@ -649,7 +649,7 @@ _Static_assert(ORSP_EUICC_ENC_ISDR <= ORSP_EUICC_RECORD_MAX,
 #define ORSP_EUICC_ISDP_RECORDS 4
 #define ORSP_EUICC_MAX_RECORDS (2 + ORSP_EUICC_ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES)
 
-/* Caller-allocated; every field is private (about 179 KiB with the defaults). */
+/* Caller-allocated; every field is private (about 183 KiB with the defaults). */
 typedef struct orsp_euicc {
 	const orsp_euicc_storage_ops *ops;
 	void *user;
