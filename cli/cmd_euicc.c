@@ -257,6 +257,11 @@ static int euicc_init(int argc, char **argv)
 		ci[0] = paths[3];
 		n_ci = 1;
 	} else {
+		/* neither form begun: the usual one named first */
+		if (!key && !cert && !eum && !n_ci)
+			return cli_usage("--pki",
+			                 "give --pki DIR (a `openrsp pki init` directory), or "
+			                 "--key, --cert, --eum-cert and --ci-cert");
 		if (!key)
 			return cli_missing("--key");
 		if (!cert)
@@ -544,8 +549,8 @@ static const cli_cmd euicc_cmds[] = {
         .verb = "init",
         .summary = "Create a sealed eUICC directory and provision its identity",
         .synopsis = "--state DIR (--pki DIR [--curve nist|brainpool] |\n"
-                    "       --key PEM --cert CERT --eum-cert CERT --ci-cert CERT... [--eid EID])\n"
-                    "       [--default-dp ADDR] [--json]",
+                    "       --key PEM --cert CERT --eum-cert CERT --ci-cert CERT...)\n"
+                    "       [--eid EID] [--default-dp ADDR] [--json]",
         .help = "Creates DIR (0700) with a new random device key (device.key, 0600) and seals\n"
                 "the eUICC identity into it: EID, SK.EUICC.ECDSA, CERT.EUICC, CERT.EUM and the\n"
                 "trusted CI certificates. Refuses a directory that holds an eUICC already.\n"

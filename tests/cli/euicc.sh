@@ -212,6 +212,9 @@ bad_files "euicc init: the EID is not CERT.EUICC's ($EID)" --eid 890490321234512
 
 # ----- usage -----
 usage --state euicc init $(sgp26_nist)
+# neither --pki nor --key...: the usual form named first (it said "--key: required")
+usage --pki euicc init --state "$T/none"
+has "init without an identity: both forms" "give --pki DIR (a \`openrsp pki init\` directory), or --key, --cert, --eum-cert and --ci-cert" "$err"
 usage --state euicc info
 usage --state euicc serve
 # an empty --state (a script's unset variable) is a usage error naming it, for every verb
