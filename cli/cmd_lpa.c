@@ -535,13 +535,22 @@ static int chip_info(int argc, char **argv)
 			snprintf(b, sizeof(b), "%" PRIu64 " bytes", i.free_nvm);
 			kv("free memory:", b);
 		}
-		for (size_t k = 0; k < i.n_ci_verify; k++)
-			if (!orsp_hex_encode(i.ci_verify[k], 20, hex, sizeof(hex)))
-				kv("trusted CI (key id):", hex);
-		if (i.more_ci_verify) {
-			char b[48];
-			snprintf(b, sizeof(b), "%zu more, not shown", i.more_ci_verify);
-			kv("trusted CI (key id):", b);
+		/* both lists: the one for verification (the SM-DP+s the eUICC trusts), and the
+		 * one for signing (its own EUM chain's CI, which picks the SM-DP+'s key set); the
+		 * second was left out until the session 71 device walkthrough */
+		for (int l = 0; l < 2; l++) {
+			const char *label = l ? "signing CI (key id):" : "trusted CI (key id):";
+			size_t n = l ? i.n_ci_sign : i.n_ci_verify;
+			size_t more = l ? i.more_ci_sign : i.more_ci_verify;
+			for (size_t k = 0; k < n; k++)
+				if (!orsp_hex_encode(l ? i.ci_sign[k] : i.ci_verify[k], 20, hex,
+				                     sizeof(hex)))
+					kv(label, hex);
+			if (more) {
+				char b[48];
+				snprintf(b, sizeof(b), "%zu more, not shown", more);
+				kv(label, b);
+			}
 		}
 		if (i.sas[0])
 			kv("SAS accreditation:", i.sas);

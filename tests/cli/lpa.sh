@@ -221,6 +221,9 @@ if [[ $rc -eq 0 ]]; then
 	run lpa chip info --euicc "local:$S"
 	[[ $rc -eq 0 ]] && ok || bad "chip info local: rc=$rc $err"
 	has "chip info EID" "$EID" "$out"
+	# both CI lists: verification (trusted) and signing (the card's own EUM chain's CI)
+	has "chip info: the signing CI list" "signing CI (key id):" "$out"
+	has "chip info: the verification CI list" "trusted CI (key id):" "$out"
 	run lpa chip info --euicc "local:$S" --json
 	[[ "$(json payload data eidValue)" == "$EID" ]] && ok || bad "chip info json: $out"
 	[[ "$(json payload code)" == 0 ]] && ok || bad "chip info json code: $out"
