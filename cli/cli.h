@@ -374,7 +374,8 @@ typedef struct cli_derived {
 /* Check --plmn / --snn (either may be NULL). CLI_OK or CLI_USAGE. */
 int cli_kdf_parse(cli_kdf *k, const char *plmn, const char *snn);
 /* The derivations need 128-bit CK and IK. CLI_OK or CLI_USAGE naming --plmn/--snn. */
-int cli_kdf_check_lengths(const cli_kdf *k, size_t ck_len, size_t ik_len);
+/* fix: what to do, in the usage error's parentheses */
+int cli_kdf_check_lengths(const cli_kdf *k, size_t ck_len, size_t ik_len, const char *fix);
 /* Compute what k asks for from vector v. CLI_OK or CLI_FAIL. Wipe d afterwards. */
 int cli_kdf_derive(const cli_kdf *k, const orsp_aka_vector *v, cli_derived *d);
 

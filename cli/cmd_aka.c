@@ -317,12 +317,11 @@ int cli_kdf_parse(cli_kdf *k, const char *plmn, const char *snn)
 	return CLI_OK;
 }
 
-int cli_kdf_check_lengths(const cli_kdf *k, size_t ck_len, size_t ik_len)
+int cli_kdf_check_lengths(const cli_kdf *k, size_t ck_len, size_t ik_len, const char *fix)
 {
 	if ((k->eps || k->fiveg) && (ck_len != 16 || ik_len != 16))
-		return cli_usage(
-		    k->eps ? "--plmn" : "--snn",
-		    "key derivation needs 128-bit CK and IK (--ck-bits 128 --ik-bits 128)");
+		return cli_usage(k->eps ? "--plmn" : "--snn",
+		                 "key derivation needs 128-bit CK and IK (%s)", fix);
 	return CLI_OK;
 }
 
@@ -407,7 +406,16 @@ void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, con
 
 /* ----- aka gen ----- */
 
-enum { OPT_RAND = CLI_OPT_CMD, OPT_SQN, OPT_AMF, OPT_AUTS, OPT_JSON, OPT_AUTN, OPT_SQN_MS, OPT_IND_BITS };
+enum {
+	OPT_RAND = CLI_OPT_CMD,
+	OPT_SQN,
+	OPT_AMF,
+	OPT_AUTS,
+	OPT_JSON,
+	OPT_AUTN,
+	OPT_SQN_MS,
+	OPT_IND_BITS
+};
 
 static int aka_gen(int argc, char **argv)
 {
@@ -480,7 +488,8 @@ static int aka_gen(int argc, char **argv)
 	if (rc)
 		goto out;
 	if (sub.alg == ORSP_AKA_TUAK)
-		rc = cli_kdf_check_lengths(&kdf, sub.tuak.ck_bits / 8, sub.tuak.ik_bits / 8);
+		rc = cli_kdf_check_lengths(&kdf, sub.tuak.ck_bits / 8, sub.tuak.ik_bits / 8,
+		                           "--ck-bits 128 --ik-bits 128");
 	if (rc)
 		goto out;
 	if (op_given && (rc = cli_aka_derive_opc(&sub)))
@@ -670,7 +679,8 @@ static int aka_usim(int argc, char **argv)
 		rc = cli_missing(!rand_s ? "--rand" : "--autn");
 		goto out;
 	}
-	if ((rc = cli_hex("--rand", rand_s, rand, 16)) || (rc = cli_hex("--autn", autn_s, autn, 16)))
+	if ((rc = cli_hex("--rand", rand_s, rand, 16)) ||
+	    (rc = cli_hex("--autn", autn_s, autn, 16)))
 		goto out;
 	memset(sqn_b, 0, sizeof(sqn_b));
 	if (sqn_ms_s && (rc = cli_hex("--sqn-ms", sqn_ms_s, sqn_b, 6)))
@@ -704,7 +714,8 @@ static int aka_usim(int argc, char **argv)
 		goto out;
 	}
 	if (e == ORSP_E_VERIFY) {
-		rc = cli_failf("aka usim", "MAC-A verification failed: AUTN is not from this network");
+		rc = cli_failf("aka usim",
+		               "MAC-A verification failed: AUTN is not from this network");
 		goto out;
 	}
 	if (e) {

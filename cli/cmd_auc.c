@@ -405,7 +405,9 @@ static int auc_vector(int argc, char **argv)
 		goto out;
 	}
 	if (info.alg == ORSP_AKA_TUAK &&
-	    (rc = cli_kdf_check_lengths(&kdf, info.tuak.ck_bits / 8, info.tuak.ik_bits / 8)))
+	    (rc = cli_kdf_check_lengths(&kdf, info.tuak.ck_bits / 8, info.tuak.ik_bits / 8,
+	                                "this subscriber's TUAK CK or IK has 256 bits, fixed at "
+	                                "`auc add`: no EPS or 5G keys can be derived for it")))
 		goto out;
 
 	/* Vectors for KASME or the 5G keys carry the AMF separation bit (TS 33.401 §6.1.2). */

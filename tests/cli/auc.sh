@@ -542,6 +542,16 @@ run auc add "${E[@]}" --imsi $EI2 --k "$K" --opc "$OPC" --ind-bits 3 --amf 0000
 expect "export: add (IND 3 bits)" 0 "$rc"
 run auc add "${E[@]}" --imsi 001019999999999 --alg tuak --k "$K" --topc "$OPC$OPC"
 expect "export: add (TUAK)" 0 "$rc"
+# a TUAK subscriber with 256-bit CK: EPS/5G vectors refused saying why, not advising
+# --ck-bits, which auc vector has not (AuC walkthrough, session 71)
+run auc add "${E[@]}" --imsi 001019999999997 --alg tuak --k "$K" --topc "$OPC$OPC" --ck-bits 256
+expect "add (TUAK, 256-bit CK)" 0 "$rc"
+run auc vector "${E[@]}" 001019999999997 --snn 5G:mnc001.mcc001.3gppnetwork.org
+expect "vector --snn, 256-bit CK: usage" 2 "$rc"
+has "vector --snn, 256-bit CK: why" "this subscriber's TUAK CK or IK has 256 bits, fixed at \`auc add\`: no EPS or 5G keys can be derived for it" "$err"
+lacks "vector --snn, 256-bit CK: no --ck-bits advice" "--ck-bits" "$err"
+run auc delete "${E[@]}" 001019999999997
+expect "delete (TUAK, 256-bit CK)" 0 "$rc"
 failure "auc export: subscriber 001019999999999: TUAK cannot be exported to osmo-hlr" \
 	"${EXP[@]}" $EI 001019999999999 --out "$T/refused.vty"
 if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "refused export (TUAK) left a file"; fi
