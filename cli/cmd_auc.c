@@ -1336,10 +1336,9 @@ static const cli_cmd auc_cmds[] = {
                     "       [--kek-file PATH]",
         .help = "Prints the AuC's append-only audit log, oldest first: time (UTC), action (add,\n"
                 "delete, vectors, resync, card secret set, card secret read, export, kek\n"
-                "rotated, backup), IMSI,\n"
-                "result (ok, verify failed, not written, partly written) and detail. Never a key: "
-                "the log holds\n"
-                "none. Reads only (not audited itself).\n\n"
+                "rotated, backup), IMSI, result (ok, verify failed, not written, partly\n"
+                "written) and detail. Never a key: the log holds none. Reads only (not\n"
+                "audited itself).\n\n"
                 "options:\n"
                 "  --imsi IMSI          one subscriber's rows only\n"
                 "  --limit N            the newest N rows only (still oldest first)\n"

@@ -367,7 +367,7 @@ for v in "${secrets[@]}"; do
 	grep -q "$v" "$AUC" && bad "card secret $v in the AuC file in clear" || ok
 done
 usage NAME auc secret 001019000000000 pin1 --db "$AUC"
-failure "no puk1 stored for IMSI 001019000009999" auc secret 001019000009999 puk1 --db "$AUC"
+failure "no subscriber with IMSI 001019000009999" auc secret 001019000009999 puk1 --db "$AUC"
 # The security domains' symmetric keys are drawn per profile too (TS.48's MNO-SD has three
 # DES and three AES keys, KVN 01/02, KID 01..03, all 000102..0F): kept wrapped in the AuC
 # under sd1-kvn<XX>-kid<YY>, printed as lower-case hex (as every command prints hex), one per
