@@ -49,7 +49,6 @@ typedef struct loader {
 	/* each key set's dpauth_key and dppb_key given as a PKCS#11 URI (and loaded unless
 	 * no_token_keys): the key may be NULL, yet given */
 	bool ks_in_token[ORSP_SMDP_MAX_KEYSETS][2];
-	bool tls_in_token;
 } loader;
 
 /* The keys of a key set, in the order of loader.ks_line[i][1..]. */
@@ -885,10 +884,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if (orsp_ec_pkcs11_uri(v)) {
 			/* the URI itself (a PIN in it perhaps) is not kept */
 			e = load_token_key(l, k, v, &c->tls_token_key);
-			if (!e) {
+			if (!e) /* what tls_in_token reads */
 				snprintf(c->tls_key, sizeof(c->tls_key), "pkcs11:");
-				l->tls_in_token = true;
-			}
 			return e;
 		}
 		e = path_value(l, k, v, c->tls_key, sizeof(c->tls_key));
@@ -1267,6 +1264,14 @@ static orsp_err check_ks_oid(const loader *l, size_t i, size_t k, const orsp_cer
 	              i + 1, text, l->c->svc.oid);
 }
 
+/* tls_key was given as a PKCS#11 URI: its key is tls_token_key, NULL when not loaded
+ * (no_token_keys). A file's path is never "pkcs11:": path_value puts the configuration's
+ * directory before a relative one, and refuses a URI. */
+static bool tls_in_token(const orsp_smdp_config *c)
+{
+	return strcmp(c->tls_key, "pkcs11:") == 0;
+}
+
 /* tls_cert a DPtls certificate for fqdn under a trusted CI, and tls_key its key: a key of
  * another certificate would only fail when the HTTPS server starts, in GnuTLS's words. */
 static orsp_err check_tls(loader *l)
@@ -1275,7 +1280,7 @@ static orsp_err check_tls(loader *l)
 	orsp_cert *tls = NULL;
 	orsp_ec_key *k = NULL;
 	size_t cert_len = 0, key_len = 0;
-	bool mine;
+	bool mine, in_token = tls_in_token(c);
 	orsp_err e;
 
 	/* read as the HTTPS server will read them (PEM only, the certificate file nothing but
@@ -1285,7 +1290,7 @@ static orsp_err check_tls(loader *l)
 	 * orsp_smdp_config_free wipes the key's), not the files again */
 	if (orsp_http_server_pem_read(c->tls_cert, false, c->tls_cert, &c->tls_cert_pem, &cert_len))
 		return bad_at(l, "tls_cert", "tls_cert", "%s", orsp_err_detail());
-	if (!l->tls_in_token &&
+	if (!in_token &&
 	    orsp_http_server_pem_read(c->tls_key, true, c->tls_key, &c->tls_key_pem, &key_len))
 		return bad_at(l, "tls_key", "tls_key", "%s", orsp_err_detail());
 	/* the detail named the file, as orsp_cert_load_file's does */
@@ -1307,13 +1312,13 @@ static orsp_err check_tls(loader *l)
 	}
 	/* the token's key is the configuration's (kept); a file's comes from the bytes read
 	 * above, of at most ORSP_EC_KEY_FILE_MAX as orsp_ec_load_private_file reads them */
-	if (!l->tls_in_token && key_len > ORSP_EC_KEY_FILE_MAX) {
+	if (!in_token && key_len > ORSP_EC_KEY_FILE_MAX) {
 		orsp_cert_free(tls);
 		return bad_at(l, "tls_key", "tls_key",
 		              "%s is not a usable private key (%s is larger than %d bytes)",
 		              c->tls_key, c->tls_key, ORSP_EC_KEY_FILE_MAX);
 	}
-	if (!l->tls_in_token && orsp_ec_load_private(c->tls_key_pem, key_len, &k)) {
+	if (!in_token && orsp_ec_load_private(c->tls_key_pem, key_len, &k)) {
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
 		orsp_cert_free(tls);
@@ -1332,8 +1337,7 @@ static orsp_err check_tls(loader *l)
 		    orsp_curve_name(c_k));
 	}
 	/* a token's key not loaded (no_token_keys): nothing to compare */
-	mine = (l->tls_in_token && !c->tls_token_key) ||
-	       same_point(l->tls_in_token ? c->tls_token_key : k, tls);
+	mine = (in_token && !c->tls_token_key) || same_point(in_token ? c->tls_token_key : k, tls);
 	orsp_ec_free(k);
 	c->tls_cert_parsed = tls; /* kept: orsp_smdp_config_free frees it */
 	if (!mine)
@@ -1696,16 +1700,12 @@ bool orsp_smdp_own_cert(const orsp_smdp_config *c, size_t i, const orsp_cert **c
 bool orsp_smdp_own_cert_all(const orsp_smdp_config *c, size_t i, const orsp_cert **cert,
                             const char **what, size_t *keyset)
 {
-	size_t n = 0;
-
 	if (orsp_smdp_own_cert(c, i, cert, what, keyset))
 		return true;
-	/* as its text, used only while its path is set */
-	if (!c || !c->callback_cert_parsed || !c->callback_cert[0])
-		return false;
-	while (orsp_smdp_own_cert(c, n, cert, what, keyset))
-		n++;
-	if (i != n)
+	/* as its text, used only while its path is set; right after orsp_smdp_own_cert's last
+	 * (i the first index it has none for) */
+	if (!c || !c->callback_cert_parsed || !c->callback_cert[0] ||
+	    (i > 0 && !orsp_smdp_own_cert(c, i - 1, cert, what, keyset)))
 		return false;
 	*cert = c->callback_cert_parsed;
 	*what = "callback";
