@@ -369,7 +369,7 @@ static const char *again(const lpa_opts *o, bool server, char *buf, size_t cap)
  * result does not fit. (Review find: such a command, pasted, failed with exit 2.) */
 static void with_again(const lpa_opts *o, const char *detail, char *out, size_t cap)
 {
-	static const char cmd[] = "`openrsp lpa ";
+	static const char cmd[] = "`openrsp lpa ", process[] = "`openrsp lpa notification process";
 	const char *p = detail, *c, *end;
 	size_t n = 0;
 
@@ -378,7 +378,7 @@ static void with_again(const lpa_opts *o, const char *detail, char *out, size_t 
 		return;
 	while ((c = strstr(p, cmd)) && (end = strchr(c + 1, '`'))) {
 		char opt[AGAIN_MAX];
-		bool server = strncmp(c, "`openrsp lpa notification process", 33) == 0;
+		bool server = strncmp(c, process, sizeof(process) - 1) == 0;
 		const char *a = again(o, server, opt, sizeof(opt));
 		int k = snprintf(out + n, cap - n, "%.*s%s`", (int)(end - p), p, a);
 		if (k < 0 || (size_t)k >= cap - n)
