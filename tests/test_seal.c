@@ -2300,6 +2300,13 @@ static orsp_err fail_nth_commit_step(const char *point, void *arg)
 	return --*left == 0 ? ORSP_E_STORAGE : ORSP_OK;
 }
 
+/* A test hook failing every step of an unfinished commit's completion. */
+static orsp_err fail_completion(const char *point, void *arg)
+{
+	(void)arg;
+	return strncmp(point, "commit: completion: ", 20) == 0 ? ORSP_E_STORAGE : ORSP_OK;
+}
+
 /* The counter file's value. */
 static uint64_t counter_file(void)
 {
@@ -2410,19 +2417,33 @@ static void test_commit_outcomes(void **state)
 		                                ? "may not survive a power cut"
 		                                : "counter's advance failed"));
 		/* the counter is one behind (never ahead: a lost rename must not look like a
-		 * rollback); further commits wait for the open that completes it */
+		 * rollback); the next commit completes it first, and is refused, nothing of it
+		 * applied, while that fails */
 		assert_int_equal(counter_file(), 3);
 		orsp_seal_record a = {"after", (const uint8_t *)"no", 2};
+		orsp_seal_set_test_hook(fail_completion, NULL);
 		assert_int_equal(orsp_seal_commit(s, &a, 1), ORSP_E_STORAGE);
+		orsp_seal_set_test_hook(NULL, NULL);
 		assert_false(orsp_seal_committed(s));
-		assert_non_null(strstr(orsp_err_detail(), "open the store again"));
-		expect_set(s, true);
-		orsp_seal_close(s);
-		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-		assert_int_equal(counter_file(), 4);
+		assert_non_null(strstr(orsp_err_detail(), "completing it failed again"));
+		assert_int_equal(counter_file(), 3);
 		expect_set(s, true);
 		assert_string_equal(get(s, "after"), "");
+		/* the cause gone, the next commit completes the counter and is made, on the
+		 * same handle (until session 72 only an open completed it) */
+		assert_int_equal(orsp_seal_commit(s, &a, 1), ORSP_OK);
+		assert_true(orsp_seal_committed(s));
+		assert_int_equal(counter_file(), 5);
+		assert_int_equal(orsp_seal_counter(s), 5);
+		assert_string_equal(get(s, "after"), "no");
+		/* the old records the unfinished commit left are gone with its completion */
 		assert_int_equal(count_files(".rec"), orsp_seal_count(s));
+		orsp_seal_close(s);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		assert_int_equal(counter_file(), 5);
+		assert_string_equal(get(s, "isdr"), "new-isdr");
+		assert_string_equal(get(s, "upp.2"), "new-profile");
+		assert_string_equal(get(s, "after"), "no");
 		put(s, "after", "ok");
 		orsp_seal_close(s);
 	}
@@ -2455,10 +2476,22 @@ static void test_commit_outcomes_syscalls(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "may not survive a power cut"));
 	assert_string_equal(get(s, "a"), "two");
 	assert_int_equal(counter_file(), 1);
+	/* the next commit flushes the directory again and completes the counter, then is
+	 * made; while the flush fails again it is refused */
+	r.data = (const uint8_t *)"ten";
+	fsync_fail_in = 0;
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_STORAGE);
+	assert_int_equal(fsync_fail_in, -1);
+	assert_false(orsp_seal_committed(s));
+	assert_non_null(strstr(orsp_err_detail(), "completing it failed again"));
+	assert_string_equal(get(s, "a"), "two");
+	assert_int_equal(counter_file(), 1);
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_OK);
+	assert_int_equal(counter_file(), 3);
 	orsp_seal_close(s);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-	assert_string_equal(get(s, "a"), "two");
-	assert_int_equal(counter_file(), 2);
+	assert_string_equal(get(s, "a"), "ten");
+	assert_int_equal(counter_file(), 3);
 
 	r.data = (const uint8_t *)"six";
 	rename_fails = "counter";
@@ -2468,12 +2501,31 @@ static void test_commit_outcomes_syscalls(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "counter's advance failed"));
 	assert_non_null(strstr(orsp_err_detail(), "No space left on device"));
 	assert_string_equal(get(s, "a"), "six");
-	assert_int_equal(counter_file(), 2);
+	assert_int_equal(counter_file(), 3);
 	orsp_seal_close(s);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
 	assert_string_equal(get(s, "a"), "six");
-	assert_int_equal(orsp_seal_counter(s), 3);
-	assert_int_equal(counter_file(), 3);
+	assert_int_equal(orsp_seal_counter(s), 4);
+	assert_int_equal(counter_file(), 4);
+	/* applied, not completed, then the counter's rename failing again at the next
+	 * commit's completion: refused, nothing of it applied; then made */
+	r.data = (const uint8_t *)"one";
+	rename_fails = "counter";
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_STORAGE);
+	assert_true(orsp_seal_committed(s));
+	r.data = (const uint8_t *)"eleven";
+	r.len = 6;
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_STORAGE);
+	rename_fails = NULL;
+	assert_false(orsp_seal_committed(s));
+	assert_non_null(strstr(orsp_err_detail(), "completing it failed again"));
+	assert_non_null(strstr(orsp_err_detail(), "No space left on device"));
+	assert_string_equal(get(s, "a"), "one");
+	assert_int_equal(counter_file(), 4);
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_OK);
+	assert_string_equal(get(s, "a"), "eleven");
+	assert_int_equal(counter_file(), 6);
+	assert_int_equal(count_files(".rec"), 1);
 	orsp_seal_close(s);
 }
 

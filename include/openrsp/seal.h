@@ -169,10 +169,14 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir);
  *    counter is then left one behind, never ahead) or the counter's advance did (the set is
  *    durable, the counter one behind). Open completes the counter, as after a crash between
  *    the two steps.
- *    The handle goes on reading; a further commit is refused (ORSP_E_STORAGE, not applied)
- *    until the store is opened again.
- * A commit refused because of an earlier unfinished one, or after a simulated crash
- * (orsp_seal_inject_crash), is ORSP_E_STORAGE, not applied. */
+ *    The handle goes on reading. The next commit on it first completes this one as open
+ *    would (the directory flushed again if that failed; the counter read, and advanced if
+ *    it is one behind), then goes on; while that completion fails, it is refused
+ *    (ORSP_E_STORAGE, not applied, "completing it failed again") and the one after tries
+ *    again. Until session 72 every further commit was refused until the store was opened
+ *    again.
+ * A commit refused after a simulated crash (orsp_seal_inject_crash) is ORSP_E_STORAGE, not
+ * applied. */
 ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n);
 /* Whether the last orsp_seal_commit on s was applied (its manifest renamed into place): true
  * after ORSP_OK and after a failure that came later (orsp_seal_commit); false before any

@@ -36,8 +36,8 @@ _Static_assert(ORSP_EUICC_RECORD_MAX <= ORSP_SEAL_MAX_RECORD &&
 /* The storage operations' commit says whether the records changed (orsp_euicc_storage_ops):
  * a seal commit that failed after its manifest was put in place (its directory's flush or the
  * counter's advance) did change them, and is ORSP_OK here, with a warning logged: the eUICC
- * then answers with the result of what it stored, and the store's handle takes no further
- * commit until it is opened again (orsp_seal_commit). */
+ * then answers with the result of what it stored, and the store's next commit completes it
+ * first (orsp_seal_commit; refused, 6581, while that fails). */
 static orsp_err host_commit(void *user, const orsp_euicc_record *recs, size_t n)
 {
 	orsp_seal_record sr[ORSP_SEAL_MAX_RECORDS];

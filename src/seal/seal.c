@@ -64,9 +64,10 @@ struct orsp_seal {
 	unsigned crash_at; /* test hook: steps until the simulated crash; 0 = off */
 	bool dead;         /* after a simulated crash: refuses everything */
 	/* a commit was applied (its manifest in place) but not completed (the directory's flush
-	 * after the rename, or the counter's advance, failed): reads go on, commits are refused
-	 * until the store is opened again, which completes the counter */
+	 * after the rename, or the counter's advance, failed): reads go on; the next commit first
+	 * completes it (complete_unfinished), as an open would, and is refused while that fails */
 	bool unfinished;
+	bool unflushed; /* ... and the directory's flush after its rename is what failed */
 	bool committed; /* the last commit was applied (orsp_seal_committed) */
 	int lock_fd;    /* DIR/lock, flock()ed while the store is open; -1 none */
 };
@@ -1267,8 +1268,8 @@ static void commit_undo(orsp_seal *s, uint64_t from, uint64_t to)
 
 /* A commit applied (its manifest renamed into place) whose completion failed, e with its
  * detail: the directory's flush after the rename (flushed false) or the counter's advance.
- * The handle's state is the new one; it takes no further commit (ORSP_E_STORAGE, nothing
- * applied) until the store is opened again. */
+ * The handle's state is the new one; the next commit completes this one first
+ * (complete_unfinished). */
 static orsp_err commit_unfinished(orsp_seal *s, orsp_err e, bool flushed)
 {
 	char why[ORSP_ERR_DETAIL_MAX];
@@ -1276,17 +1277,64 @@ static orsp_err commit_unfinished(orsp_seal *s, orsp_err e, bool flushed)
 	if (s->dead) /* a simulated crash: the process is gone, nobody learns the outcome */
 		return e;
 	s->unfinished = true;
+	s->unflushed = !flushed;
 	orsp_err_detail_copy(why, sizeof(why));
 	if (!flushed)
 		return orsp_errf(ORSP_E_STORAGE,
 		                 "sealed store: the commit was applied but may not survive a power "
 		                 "cut (the directory's flush after the manifest failed: %s); the "
-		                 "monotonic counter is one behind until the store is opened again",
+		                 "monotonic counter is one behind until the next commit or open "
+		                 "completes it",
 		                 why);
 	return orsp_errf(ORSP_E_STORAGE,
 	                 "sealed store: the commit was applied, but the monotonic counter's "
-	                 "advance failed (%s); it may be one behind until the store is opened "
-	                 "again, which completes it",
+	                 "advance failed (%s); it may be one behind until the next commit or open "
+	                 "completes it",
+	                 why);
+}
+
+/* Complete an applied but unfinished commit in place, before the next one: what opening the
+ * store again does (orsp_seal_open: a counter one behind the manifest advanced, one equal to
+ * it taken, since a failed counter_advance may have left either; then the orphans removed),
+ * preceded by the directory's flush again when that was what failed. Until session 72 the
+ * handle refused every further commit until the store was opened again, so `openrsp euicc
+ * serve` answered 6581 to each state change until it was restarted, also once the cause (a
+ * full disk) was gone. A failure leaves the handle as it was (ORSP_E_STORAGE: nothing of the
+ * new commit applied), and the commit after it tries again. */
+static orsp_err complete_unfinished(orsp_seal *s)
+{
+	char why[ORSP_ERR_DETAIL_MAX];
+	uint64_t counter = 0;
+	orsp_err e;
+
+	if (s->unflushed && ((e = step(s, "completion: directory fsync")) != ORSP_OK ||
+	                     (e = fsync_dir(s->dir)) != ORSP_OK))
+		goto fail;
+	s->unflushed = false;
+	if ((e = step(s, "completion: counter read")) != ORSP_OK ||
+	    (e = s->prov.counter_read(s->prov.user, &counter)) != ORSP_OK)
+		goto fail;
+	/* s->counter is the applied manifest's, at least 1: counter + 1 wraps to 0 only at the
+	 * counter's end, which is no match */
+	if (counter + 1 == s->counter) {
+		if ((e = step(s, "completion: counter advance")) != ORSP_OK ||
+		    (e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK)
+			goto fail;
+	} else if (counter != s->counter) {
+		/* the lock is this handle's: nobody else advances it */
+		e = orsp_errf(ORSP_E_VERIFY,
+		              "the monotonic counter is at %llu, the applied manifest at %llu",
+		              (unsigned long long)counter, (unsigned long long)s->counter);
+		goto fail;
+	}
+	s->unfinished = false;
+	clean_orphans(s);
+	return ORSP_OK;
+fail:
+	orsp_err_detail_copy(why, sizeof(why));
+	return orsp_errf(ORSP_E_STORAGE,
+	                 "sealed store: an earlier commit was applied but not completed, and "
+	                 "completing it failed again (%s); nothing of this commit was applied",
 	                 why);
 }
 
@@ -1307,11 +1355,9 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		return orsp_errf(ORSP_E_STORAGE,
 		                 "sealed store: handle unusable after a simulated crash");
 	/* Its manifest is one ahead of the counter: a commit now would seal the next one two
-	 * ahead, which open takes for a counter set back. Open completes the counter first. */
-	if (s->unfinished)
-		return orsp_errf(ORSP_E_STORAGE,
-		                 "sealed store: an earlier commit was applied but not completed; "
-		                 "open the store again before the next commit");
+	 * ahead, which open takes for a counter set back. The counter is completed first. */
+	if (s->unfinished && (e = complete_unfinished(s)) != ORSP_OK)
+		return e;
 	for (size_t i = 0; i < n; i++) {
 		if (!name_ok(recs[i].name))
 			return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
