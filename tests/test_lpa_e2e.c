@@ -964,7 +964,15 @@ static void test_e2e_ppr(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(p[0].ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
 	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_OK);
-	assert_int_equal(orsp_lpa_disable(&f->c, iccid), ORSP_E_POLICY); /* PPR1 */
+	/* PPR1, enforced by openrsp's eUICC: the message names the way past it, which works */
+	assert_int_equal(orsp_lpa_disable(&f->c, iccid), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "forbid disabling it (PPR1, disallowedByPolicy)"
+	                                          ": only a memory reset of the eUICC's "
+	                                          "operational profiles removes it (`openrsp lpa "
+	                                          "chip reset --operational --yes`)"));
+	assert_int_equal(orsp_lpa_memory_reset(&f->c, ORSP_LPA_RESET_OPERATIONAL), ORSP_OK);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
 }
 
 /* The end user refuses the PPRs: endUserRejection, nothing installed, the order ends in

@@ -551,6 +551,32 @@ static void test_state_changes(void **state)
 	answer(x, "BF3303800102");
 	assert_int_equal(orsp_lpa_delete(&x->card, ICCID2), ORSP_E_STATE);
 	assert_cmd_hex(x, 0, "BF330C5A0A" ICCID2_EF);
+	/* disallowedByPolicy (3): the rule that refused, and the one way past it the end user
+	 * has, a memory reset of the operational profiles (it said "disallowed by the profile
+	 * policy rules" alone until session 72) */
+	reset_log(x);
+	answer(x, "BF3103800103");
+	assert_int_equal(orsp_lpa_enable(&x->card, ICCID1), ORSP_E_POLICY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the enabled profile's policy rules forbid disabling it, as enabling "
+	                    "another profile would (PPR1, disallowedByPolicy): only a memory reset "
+	                    "of the eUICC's operational profiles removes it (`openrsp lpa chip "
+	                    "reset --operational --yes`), and that deletes every operational "
+	                    "profile on the eUICC");
+	reset_log(x);
+	answer(x, "BF3203800103");
+	assert_int_equal(orsp_lpa_disable(&x->card, ICCID1), ORSP_E_POLICY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the profile's policy rules forbid disabling it (PPR1, "
+	                    "disallowedByPolicy): only a memory reset of the eUICC's operational "
+	                    "profiles removes it (`openrsp lpa chip reset --operational --yes`), "
+	                    "and that deletes every operational profile on the eUICC");
+	reset_log(x);
+	answer(x, "BF3303800103");
+	assert_int_equal(orsp_lpa_delete(&x->card, ICCID2), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "the profile's policy rules forbid deleting it "
+	                                          "(PPR2, disallowedByPolicy): only a memory "
+	                                          "reset of the eUICC's operational profiles"));
 	reset_log(x);
 	answer(x, "BF2903800100");
 	assert_int_equal(orsp_lpa_set_nickname(&x->card, ICCID1, "home"), ORSP_OK);

@@ -502,6 +502,31 @@ orsp_err lpa_undefined_error(orsp_lpa_card *c)
 	return orsp_errf(ORSP_E_STATE, "the eUICC answered undefinedError (127)");
 }
 
+/* The way past a profile's policy rules that the end user has: the eUICC refuses to disable
+ * a PPR1 profile (or enable another while it is enabled) and to delete a PPR2 one, and only
+ * eUICCMemoryReset of the operational profiles deletes them whatever their rules (SGP.22
+ * §3.3.2); the message names that command and that it takes every operational profile. */
+#define POLICY_WAY_OUT                                                                             \
+	": only a memory reset of the eUICC's operational profiles removes it (`openrsp lpa chip " \
+	"reset --operational --yes`), and that deletes every operational profile on the eUICC"
+
+/* disallowedByPolicy of what (enable, disable, delete), the rule named */
+static orsp_err policy_refusal(const char *what)
+{
+	if (!strcmp(what, "enable"))
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    "the enabled profile's policy rules forbid disabling it, as "
+		    "enabling another profile would (PPR1, disallowedByPolicy)" POLICY_WAY_OUT);
+	if (!strcmp(what, "disable"))
+		return orsp_errf(ORSP_E_POLICY, "the profile's policy rules forbid disabling it "
+		                                "(PPR1, disallowedByPolicy)" POLICY_WAY_OUT);
+	if (!strcmp(what, "delete"))
+		return orsp_errf(ORSP_E_POLICY, "the profile's policy rules forbid deleting it "
+		                                "(PPR2, disallowedByPolicy)" POLICY_WAY_OUT);
+	return orsp_errf(ORSP_E_POLICY, "disallowed by the profile policy rules");
+}
+
 /* The result of a profile operation (SGP.22 §5.7.16-18, §5.7.21), in words without the
  * operation's name (the caller's label has it); c: the card of an enable, disable or
  * delete, which record a notification (NULL for the others). */
@@ -530,8 +555,8 @@ static orsp_err result_of(orsp_lpa_card *c, const char *what, const orsp_tlv *t)
 			return orsp_errf(ORSP_E_STATE, "the profile is disabled already "
 			                               "(profileNotInEnabledState)");
 		return orsp_errf(ORSP_E_STATE, "the profile is not in the required state");
-	case 3:
-		return orsp_errf(ORSP_E_POLICY, "disallowed by the profile policy rules");
+	case 3: /* disallowedByPolicy: PPR1 (no disabling) or PPR2 (no deletion) */
+		return policy_refusal(what);
 	case 4:
 		return orsp_errf(ORSP_E_STATE, "wrong profile re-enabling");
 	case 5:

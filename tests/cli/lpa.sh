@@ -504,8 +504,9 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 		bad "notification process: rc=$rc '$out' $err"
 	run lpa notification list --euicc "local:$E2"
 	[[ "$out" == "no pending notification" ]] && ok || bad "notification left: $out"
-	# the eUICC enforces the PPR1 the operator set
-	failure "disallowed by the profile policy rules" lpa profile disable "$ICCID" --euicc "local:$E2"
+	# the eUICC enforces the PPR1 the operator set: the way past it named, --euicc in it
+	failure "openrsp: profile disable: the profile's policy rules forbid disabling it (PPR1, disallowedByPolicy): only a memory reset of the eUICC's operational profiles removes it (\`openrsp lpa chip reset --operational --yes --euicc local:$E2\`), and that deletes every operational profile on the eUICC" \
+		lpa profile disable "$ICCID" --euicc "local:$E2"
 	failure "openrsp: profile enable: the profile is enabled already" \
 		lpa profile enable "$ICCID" --euicc "local:$E2"
 	run lpa profile list --euicc "local:$E2" --json
