@@ -1462,10 +1462,11 @@ static void test_prepare_download_error(void **state)
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
 	assert_string_equal(orsp_err_detail(),
 	                    "the eUICC refused the profile's download (PrepareDownload error 127, "
-	                    "undefinedError) with 1 notification pending: a full notification "
-	                    "list refuses a download, as the eUICC could not keep its "
-	                    "installation result; nothing was installed: deliver them (`openrsp "
-	                    "lpa notification process`), then download again with the same "
+	                    "undefinedError) with 1 notification pending: the eUICC's "
+	                    "notification list likely has no room for this download's "
+	                    "installation result (an eUICC refuses a download it could not "
+	                    "report); nothing was installed: deliver it (`openrsp lpa "
+	                    "notification process`), then download again with the same "
 	                    "activation code");
 	assert_true(card_saw(x, 0xBF28));
 	assert_false(card_saw(x, 0xBF36));

@@ -621,7 +621,8 @@ static void test_e2e_notifications_full(void **state)
 	e = orsp_lpa_enable(&f->c, iccid);
 	assert_int_equal(e, ORSP_E_STATE);
 	assert_non_null(strstr(orsp_err_detail(), "undefinedError (127) with 16 notifications "
-	                                          "pending; a full notification list"));
+	                                          "pending: its notification list likely has no "
+	                                          "room for this change's notifications"));
 	/* the command that delivers them, named as everywhere else */
 	assert_non_null(strstr(orsp_err_detail(), "deliver them (`openrsp lpa notification "
 	                                          "process`) or remove some"));
@@ -1030,6 +1031,40 @@ static void add_profile(fx *f, unsigned i, const char *mid)
 	free(tpl);
 }
 
+/* A notification list with room for one more, not full: enabling a second profile while the
+ * first is enabled records two (the first's disable, the second's enable), so the eUICC
+ * refuses it; the LPA's message says that the list lacks room for this change's notifications
+ * (it said "a full notification list" until session 72), and once they are delivered the
+ * enable goes through. */
+static void test_e2e_notifications_no_room(void **state)
+{
+	fx *f = *state;
+	char a[21], b[21];
+	size_t sent = 0;
+
+	order(f, NULL, NULL);
+	assert_int_equal(download(f, f->prof.matching_id, NULL, a), ORSP_OK);
+	add_profile(f, 1, "NROOM-1");
+	assert_int_equal(download(f, "NROOM-1", NULL, b), ORSP_OK);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	while (euicc_notifications(f) < ORSP_EUICC_MAX_NOTIFICATIONS - 1)
+		assert_int_equal(euicc_notifications(f) % 2 == 0 ? orsp_lpa_enable(&f->c, a)
+		                                                 : orsp_lpa_disable(&f->c, a),
+		                 ORSP_OK);
+	/* 15 pending, a enabled: enabling b needs 2 places, the list has 1 */
+	assert_int_equal(orsp_lpa_enable(&f->c, b), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC answered undefinedError (127) with 15 notifications "
+	                    "pending: its notification list likely has no room for this change's "
+	                    "notifications (an eUICC refuses a change it could not record): "
+	                    "deliver them (`openrsp lpa notification process`) or remove some, "
+	                    "then try again");
+	assert_int_equal(euicc_notifications(f), ORSP_EUICC_MAX_NOTIFICATIONS - 1);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(orsp_lpa_enable(&f->c, b), ORSP_OK);
+	assert_int_equal(euicc_notifications(f), 2);
+}
+
 /* A full eUICC: it announces no free memory in its EUICCInfo2, the SM-DP+'s eligibility
  * check refuses the download (8.1/4.8, insufficient memory) before anything is bound, the session
  * is cancelled, and the order stays downloadable for when room is made; nothing else changes. */
@@ -1090,10 +1125,11 @@ static void test_e2e_download_notifications_full(void **state)
 	assert_int_equal(download(f, "NFULL-1", NULL, iccid), ORSP_E_STATE);
 	assert_string_equal(orsp_err_detail(),
 	                    "the eUICC refused the profile's download (PrepareDownload error 127, "
-	                    "undefinedError) with 16 notifications pending: a full notification "
-	                    "list refuses a download, as the eUICC could not keep its "
-	                    "installation result; nothing was installed: deliver them (`openrsp "
-	                    "lpa notification process`), then download again with the same "
+	                    "undefinedError) with 16 notifications pending: the eUICC's "
+	                    "notification list likely has no room for this download's "
+	                    "installation result (an eUICC refuses a download it could not "
+	                    "report); nothing was installed: deliver them (`openrsp lpa "
+	                    "notification process`), then download again with the same "
 	                    "activation code");
 	assert_string_equal(iccid, "");
 	assert_int_equal(euicc_profiles(f), 1);
@@ -1232,6 +1268,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_lost_package, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_notifications_no_room, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_smdp_sign, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_bpp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_prepare_download_error, setup, teardown),

@@ -482,9 +482,11 @@ static orsp_err put_id(orsp_writer *w, const char *id)
 }
 
 /* undefinedError from an enable, disable, delete or memory reset: with notifications
- * pending, a full list is a likely cause (an eUICC that must record the operation's
- * notification and has no room refuses it; openrsp's does): the message says how many there
- * are and what to do. The caller's label names the operation: the message does not. */
+ * pending, a list without room for the operation's notifications is a likely cause (an
+ * eUICC that must record them and has no room refuses it; openrsp's does: an enable that
+ * disables another profile may need two places, so the list need not be full): the message
+ * says how many there are and what to do. The caller's label names the operation: the
+ * message does not. */
 orsp_err lpa_undefined_error(orsp_lpa_card *c)
 {
 	size_t n = 0;
@@ -496,9 +498,10 @@ orsp_err lpa_undefined_error(orsp_lpa_card *c)
 		return orsp_errf(
 		    ORSP_E_STATE,
 		    "the eUICC answered undefinedError (127) with %zu notification%s "
-		    "pending; a full notification list refuses profile changes: deliver "
-		    "them (`openrsp lpa notification process`) or remove some, then try again",
-		    n, n == 1 ? "" : "s");
+		    "pending: its notification list likely has no room for this change's "
+		    "notifications (an eUICC refuses a change it could not record): deliver "
+		    "%s (`openrsp lpa notification process`) or remove %s, then try again",
+		    n, n == 1 ? "" : "s", n == 1 ? "it" : "them", n == 1 ? "it" : "some");
 	return orsp_errf(ORSP_E_STATE, "the eUICC answered undefinedError (127)");
 }
 

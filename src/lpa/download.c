@@ -971,8 +971,8 @@ static orsp_err auth_error(const orsp_tlv *err)
 /* DownloadErrorCode of a PrepareDownloadResponseError { transactionId [0],
  * downloadErrorCode } (SGP.22 §5.7.5) as a one-line error; sent_anyway: the SM-DP+ answered
  * with a package all the same (note: what became of the session). An undefinedError with
- * notifications pending on c: a full list is a likely cause (an eUICC that could not keep
- * the installation result refuses the download; openrsp's does, at 16), which the user can
+ * notifications pending on c: a list without room for the installation result is a likely
+ * cause (an eUICC that could not keep it refuses the download; openrsp's does), which the user can
  * clear: the message says how many there are and what to do. */
 static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, bool sent_anyway,
                               const char *note)
@@ -987,16 +987,17 @@ static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, bool sent_a
 	};
 	uint64_t code = error_code(err);
 	size_t n = 0;
-	char full[300] = "";
+	char full[400] = "";
 
 	orsp_err_clear();
 	if (code == 127 && orsp_lpa_notification_count(c, &n) == ORSP_OK && n)
 		snprintf(full, sizeof(full),
-		         " with %zu notification%s pending: a full notification list refuses a "
-		         "download, as the eUICC could not keep its installation result; nothing "
-		         "was installed: deliver them (`openrsp lpa notification process`), then "
-		         "download again with the same activation code",
-		         n, n == 1 ? "" : "s");
+		         " with %zu notification%s pending: the eUICC's notification list likely "
+		         "has no room for this download's installation result (an eUICC refuses a "
+		         "download it could not report); nothing was installed: deliver %s "
+		         "(`openrsp lpa notification process`), then download again with the same "
+		         "activation code",
+		         n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
 	orsp_err_clear();
 	return orsp_errf(
 	    full[0] ? ORSP_E_STATE : ORSP_E_VERIFY,
