@@ -217,9 +217,12 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 		    "%s: not an https:// URL; plain HTTP authenticates no SM-DP+ (it is "
 		    "allowed only with insecure, labs only)",
 		    base);
+	/* worded as the CLI's check before a download (cli/cmd_lpa.c), which names the
+	 * variable that sets it too: notification process reaches here without it */
 	if (!o.ca_file && !o.insecure_for_tests)
 		return orsp_errf(ORSP_E_USAGE,
-		                 "no trust anchor for %s: give the CI certificate (--ca FILE)",
+		                 "no trust anchor for the SM-DP+ TLS certificate (%s): give the CI "
+		                 "certificate with --ca FILE (or set ORSP_LPA_CA)",
 		                 fqdn);
 	return orsp_http_client_new(&o, &c->http);
 }

@@ -177,7 +177,8 @@ failure "the SM-DP+ address is not a host name (FQDN): the last label is all dig
 # a confirmation code is needed but not given
 failure "-c CODE" lpa profile download -a '1$smdp.example.com$ABC$$1' --euicc pcsc --ca /dev/null
 # no trust anchor for https
-failure "--ca FILE" lpa profile download -a '1$smdp.example.com$ABC' --euicc pcsc
+failure "no trust anchor for the SM-DP+ TLS certificate: give the CI certificate with --ca FILE (or set ORSP_LPA_CA)" \
+	lpa profile download -a '1$smdp.example.com$ABC' --euicc pcsc
 # an empty --ca is a usage error (it failed only at the TLS handshake, "error setting
 # certificate file: "), an empty ORSP_LPA_CA counts as unset
 usage --ca lpa profile download -a '1$smdp.example.com$ABC' --ca "" --euicc pcsc
@@ -499,6 +500,12 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 		"enabled $ICCID; a notification for the operator is pending (\`openrsp lpa notification process --euicc local:$E2\` sends it)" "$out"
 	run lpa notification list --euicc "local:$E2" --json
 	[[ "$(json payload data 0 profileManagementOperation)" == enable ]] && ok || bad "notification: $out"
+	# no CA: the advice names ORSP_LPA_CA too, as profile download's does; nothing sent,
+	# the notification stays
+	failure "no trust anchor for the SM-DP+ TLS certificate ($FQDN): give the CI certificate with --ca FILE (or set ORSP_LPA_CA)" \
+		lpa notification process --server-url "https://127.0.0.1:$PORT" --euicc "local:$E2"
+	run lpa notification list --euicc "local:$E2" --json
+	[[ "$(json payload data 0 profileManagementOperation)" == enable ]] && ok || bad "notification kept: $out"
 	run lpa notification process "${SRV[@]}"
 	[[ $rc -eq 0 && "$out" == "1 notification delivered and removed" ]] && ok ||
 		bad "notification process: rc=$rc '$out' $err"
