@@ -301,8 +301,33 @@ static void test_open_refusals(void **state)
 	int fd;
 	(void)state;
 
+	/* no directory: the message says how to make an eUICC there (it said only "create
+	 * one first" until session 72), the directory as typed */
 	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_E_NOT_FOUND);
 	assert_null(h);
+	{
+		char want[2600];
+		snprintf(want, sizeof(want),
+		         "%s: no sealed store here, so no eUICC: create one with `openrsp euicc "
+		         "init --state %s --pki PKI` (PKI: a directory made by `openrsp pki init`; "
+		         "`openrsp euicc init --help` for other certificates), or name the "
+		         "directory of an existing one",
+		         dir, dir);
+		assert_string_equal(orsp_err_detail(), want);
+	}
+	/* an empty directory: the same; one a shell would split: DIR in the command */
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "create one with `openrsp euicc init --state "));
+	assert_int_equal(orsp_euicc_host_open("no such dir", &h), ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "`openrsp euicc init --state DIR --pki PKI`"));
+	/* a device key without a manifest (a create that did not finish): the seal's own
+	 * advice, not to create one */
+	assert_int_equal(close(open(in("device.key"), O_WRONLY | O_CREAT, 0600)), 0);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_E_NOT_FOUND);
+	assert_null(strstr(orsp_err_detail(), "openrsp euicc init"));
+	assert_int_equal(unlink(in("device.key")), 0);
+	assert_int_equal(rmdir(dir), 0);
 	assert_int_equal(orsp_euicc_host_open(NULL, &h), ORSP_E_USAGE);
 	create_sgp26();
 	/* device key readable by the group */

@@ -6,6 +6,8 @@
  * Everything a running card needs (core state, APDU buffers, APDU context) sits in one heap
  * block, wiped before it is freed.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +149,30 @@ out:
 	return e;
 }
 
+/* No trace of a store in dir, or no dir at all: no manifest and no device key of the file
+ * provider (docs/seal.md). What a create left half done or a damaged store keeps the seal's
+ * own message, which says what to do about it. */
+static bool no_store(const char *dir)
+{
+	static const char *const files[] = {"manifest", "device.key"};
+	char p[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (snprintf(p, sizeof(p), "%s/%s", dir, files[i]) >= (int)sizeof(p) ||
+		    lstat(p, &st) == 0 || errno != ENOENT)
+			return false;
+	return true;
+}
+
+/* dir is a word the shell takes as it is (no quoting needed in a command to paste) */
+static bool plain_word(const char *dir)
+{
+	return dir[0] && dir[0] != '-' &&
+	       strspn(dir, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	                   "_./+-:,@%=") == strlen(dir);
+}
+
 orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
 {
 	orsp_euicc_host *h = NULL;
@@ -169,6 +195,16 @@ orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
 			              "perhaps `openrsp euicc serve`): stop it, or reach the card "
 			              "through it with the LPA's --euicc pcsc",
 			              dir, pid);
+		/* where no eUICC was ever made (a mistyped --euicc local:DIR or --state): how to
+		 * make one said; it said only "create one first" */
+		if (e == ORSP_E_NOT_FOUND && no_store(dir))
+			e = orsp_errf(
+			    ORSP_E_NOT_FOUND,
+			    "%s: no sealed store here, so no eUICC: create one with "
+			    "`openrsp euicc init --state %s --pki PKI` (PKI: a directory made "
+			    "by `openrsp pki init`; `openrsp euicc init --help` for other "
+			    "certificates), or name the directory of an existing one",
+			    dir, plain_word(dir) ? dir : "DIR");
 		goto out;
 	}
 	if ((e = orsp_euicc_open(&h->core, &host_storage, h->seal)) != ORSP_OK) {

@@ -58,6 +58,7 @@ if ! cat "$S"/* | od -An -tx1 | tr -d ' \n' | grep -q "$cert_hex"; then ok; else
 run euicc init --state "$S" $(sgp26_nist)
 if [[ $rc -eq 1 && "$err" == *"$S"* ]]; then ok; else bad "init twice: rc=$rc $err"; fi
 failure "no sealed store" euicc info --state "$T/none"
+has "info on no eUICC: euicc init named" "create one with \`openrsp euicc init --state $T/none --pki PKI\`" "$err"
 # what an init killed before the manifest leaves (a device key, the counter at 0): info names
 # it, and init run again starts afresh instead of asking for files to be removed by hand
 mkdir -m 700 "$T/killed"

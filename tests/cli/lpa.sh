@@ -193,6 +193,8 @@ failure "pcscd" lpa profile download -a '1$smdp.example.com$ABC' --euicc pcsc --
 ORSP_LPA_EUICC=pcsc failure "pcscd" lpa profile list
 run lpa profile list --euicc "local:$T/missing"
 if [[ $rc -eq 1 && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then ok; else bad "local missing dir: rc=$rc '$err'"; fi
+# how to make the eUICC it names: euicc init with that directory (it said "create one first")
+has "local missing dir: euicc init named" "openrsp: eUICC: $T/missing: no sealed store here, so no eUICC: create one with \`openrsp euicc init --state $T/missing --pki PKI\` (PKI: a directory made by \`openrsp pki init\`; \`openrsp euicc init --help\` for other certificates), or name the directory of an existing one" "$err"
 
 # --insecure is warned about
 run lpa profile download -a '1$smdp.example.com$ABC' --insecure --euicc pcsc
