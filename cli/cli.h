@@ -409,4 +409,10 @@ const char *cli_shell_word(const char *s, char *out, size_t cap);
 void cli_rekey_done(size_t n, const char *file, const char *next, const char *kek_path,
                     const char *kek_option);
 
+/* A KEK rotation's --new-kek-file NEW (next) that is the KEK file in use (kek_path, read when
+ * ORSP_KEK is unset), by identity (device and inode: another name of it, a link, too): a usage
+ * error saying so and what to name instead; CLI_OK otherwise (NEW exists or not: the
+ * rotation's own check judges it). */
+int cli_rekey_new_is_old(const char *next, const char *kek_path);
+
 #endif

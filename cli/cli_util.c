@@ -1096,6 +1096,23 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
 	}
 }
 
+int cli_rekey_new_is_old(const char *next, const char *kek_path)
+{
+	char word[4 * PATH_MAX + 3]; /* the old KEK file as a shell word: each ' is four */
+	struct stat a, b;
+
+	if (getenv("ORSP_KEK") || stat(next, &a) != 0 || stat(kek_path, &b) != 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return CLI_OK;
+	return cli_usage("--new-kek-file",
+	                 "%s is the KEK file in use itself (%s): the rotation writes the new KEK "
+	                 "to a new file and leaves the old one as it is (backups made before "
+	                 "need it); name a file that does not exist, e.g. --new-kek-file %s.new, "
+	                 "and move it in place of the old one afterwards",
+	                 next, kek_path,
+	                 cli_shell_word(kek_path, word, sizeof(word)) ? word : kek_path);
+}
+
 /* ----- backups ----- */
 
 /* "name: value", as cli_kv_str but wide enough for "subscribers:" */

@@ -1575,8 +1575,9 @@ static int smdp_rekey(int argc, char **argv)
 	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))))
 		return rc;
 	/* the database first, as every verb (the probe's connection is closed before the guard
-	 * is opened) */
-	if ((rc = check_inventory(dbo.db, "smdp rekey")))
+	 * is opened); NEW the KEK file in use said as such, not as any file that exists */
+	if ((rc = check_inventory(dbo.db, "smdp rekey")) ||
+	    (rc = cli_rekey_new_is_old(next, kek_path)))
 		return rc;
 	/* NEW before the open, which migrates an older database */
 	if ((e = orsp_kek_rekey_check(dbo.db, next)))

@@ -49,8 +49,21 @@ usage --db auc rekey --db '' --new-kek-file "$T/x.kek"
 usage --kek-file auc rekey --db "$A" --kek-file '' --new-kek-file "$T/x.kek"
 absent "a usage error created the new KEK file" "$T/x.kek"
 
-# NEW exists (the old KEK file itself, or any file): refused, left alone
-failure "exists already" auc rekey --db "$A" --new-kek-file "$A.kek"
+# NEW the old KEK file itself, by any name (another spelling, a link): said so, with what
+# to name instead (it had the advice for any file that exists); left alone
+kek_sum=$(od -An -tx1 -v "$A.kek")
+for n in "$A.kek" "$T/./auc.db.kek" "$T/kek-link"; do
+	[[ $n != "$T/kek-link" ]] || ln -s "$A.kek" "$T/kek-link"
+	usage --new-kek-file auc rekey --db "$A" --new-kek-file "$n"
+	has "NEW the KEK in use ($n)" "openrsp: --new-kek-file: $n is the KEK file in use itself ($A.kek): the rotation writes the new KEK to a new file and leaves the old one as it is (backups made before need it); name a file that does not exist, e.g. --new-kek-file $A.kek.new, and move it in place of the old one afterwards" "$err"
+done
+expect "the KEK file in use kept" "$kek_sum" "$(od -An -tx1 -v "$A.kek")"
+# a file of the same content is another file: exists already; with ORSP_KEK set the file
+# is not the KEK in use: exists already too
+cp -p "$A.kek" "$T/kek-copy"
+failure "exists already" auc rekey --db "$A" --new-kek-file "$T/kek-copy"
+ORSP_KEK=$(od -An -tx1 -v "$A.kek" | tr -d ' \n') failure "exists already" auc rekey --db "$A" --new-kek-file "$A.kek"
+# NEW exists (any other file): refused, left alone
 echo keep >"$T/taken"
 failure "exists already" auc rekey --db "$A" --new-kek-file "$T/taken"
 has "NEW: which KEK opens the database" "delete it only if the database still opens with the KEK given and not with that file (a rotation that committed made it the KEK): check with a read-only verb first" "$err"
@@ -200,7 +213,8 @@ absent "a repeated --new-kek-file made the first" "$T/twice1.kek"
 absent "a repeated --new-kek-file made the last" "$T/twice2.kek"
 usage "--db or --config" smdp rekey --new-kek-file "$T/s.kek"
 usage --config smdp rekey --config "$T/x.conf" --db "$S" --new-kek-file "$T/s.kek"
-failure "exists already" smdp rekey --db "$S" --new-kek-file "$S.kek"
+usage --new-kek-file smdp rekey --db "$S" --new-kek-file "$T/./smdp.db.kek"
+has "NEW the KEK in use (smdp)" "$T/./smdp.db.kek is the KEK file in use itself ($S.kek)" "$err"
 failure "new KEK file $S-wal is the write-ahead log" smdp rekey --db "$S" --new-kek-file "$S-wal"
 failure "new KEK file $S-journal is the rollback journal" smdp rekey --db "$S" --new-kek-file "$S-journal"
 absent "a refused NEW left behind" "$S-journal"
