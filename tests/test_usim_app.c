@@ -2225,6 +2225,65 @@ static void test_pin_verify(void **state)
 	card_free(c);
 }
 
+/* A local PIN's verification ends when its application is left on its last channel (TS 102
+ * 221 §9.4.1: the application termination procedure resets the status of the PINs that
+ * belong to it); while the application is still selected on another channel it holds there
+ * (§11.1.9.1.1: valid regardless of the channel). Global PINs (ADM1 here) are untouched. The
+ * ISIM's PIN2 is its own, ended when the ISIM is left, not when the USIM is. */
+static void test_pin_local_deselect(void **state)
+{
+	card *c = card_pins(NULL, 0);
+	uint8_t aid[16];
+	size_t al = 0;
+	(void)state;
+
+	expect(c, "0020008108" PIN2, 0x9000, NULL);
+	expect(c, "0020000A08" ADM1, 0x9000, NULL);
+	/* the USIM on channel 1 too, terminated on channel 0: still verified on channel 1 */
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4044C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0120008100", 0x9000, NULL);
+	/* channel 1 closed: the USIM is selected nowhere, its PIN2 verification is over */
+	expect(c, "0070800100", 0x9000, NULL);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0020008100", 0x63C3, NULL);
+	expect(c, "0020000A00", 0x9000, NULL); /* ADM1: global, still verified */
+	/* terminated on its only channel */
+	expect(c, "0020008108" PIN2, 0x9000, NULL);
+	expect(c, "00A4044C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0020008100", 0x63C3, NULL);
+	/* the ISIM selected in its place on the channel: the USIM is left there */
+	assert_int_equal(orsp_usim_isim_aid(&c->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&c->ctx, aid, al, &orsp_isim_app_ops, &c->u),
+	                 ORSP_OK);
+	expect(c, "0020008108" PIN2, 0x9000, NULL);
+	expect(c, "00A4040C0CA0000000871004FF49FF0589", 0x9000, NULL);
+	expect(c, "0020008100", 0x63C3, NULL);      /* the ISIM's PIN2, not verified */
+	expect(c, "0020008108" PIN2, 0x9000, NULL); /* now it is */
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0120008100", 0x63C3, NULL); /* the USIM's: ended when it was left */
+	expect(c, "0020008100", 0x9000, NULL); /* the ISIM's: still selected on channel 0 */
+	/* the USIM's PIN2 verified, the ISIM left: only the ISIM's ends */
+	expect(c, "0120008108" PIN2, 0x9000, NULL);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0120008100", 0x9000, NULL);
+	expect(c, "0070000002", 0x9000, "02");
+	expect(c, "02A4040C0CA0000000871004FF49FF0589", 0x9000, NULL);
+	expect(c, "0220008100", 0x63C3, NULL);
+	/* the USIM unregistered (its profile disabled): deselected everywhere, ended */
+	assert_int_equal(orsp_euicc_apdu_unregister(&c->ctx, c->u.aid, c->u.aid_len), ORSP_OK);
+	assert_int_equal(
+	    orsp_euicc_apdu_register(&c->ctx, c->u.aid, c->u.aid_len, &orsp_usim_app_ops, &c->u),
+	    ORSP_OK);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0020008100", 0x63C3, NULL);
+	expect(c, "0020000A00", 0x9000, NULL);
+	card_free(c);
+}
+
 /* UNBLOCK PIN (§11.1.13): the PUK's tries, a right PUK sets a new PIN; a PUK blocks after its
  * tries, and then nothing unblocks the PIN. */
 static void test_pin_unblock(void **state)
@@ -2583,6 +2642,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_test_algorithm),
 	    cmocka_unit_test(test_sqn_state),
 	    cmocka_unit_test(test_pin_verify),
+	    cmocka_unit_test(test_pin_local_deselect),
 	    cmocka_unit_test(test_pin_unblock),
 	    cmocka_unit_test(test_pin_unblock_enables),
 	    cmocka_unit_test(test_pin_change),

@@ -402,7 +402,8 @@ typedef struct orsp_usim_pin {
 	bool enabled;    /* PINs: verification required (pinAttributes b1 at install) */
 	bool disable_ok; /* PINs: DISABLE PIN allowed (pinAttributes b3) */
 	bool changed;    /* value set by CHANGE PIN or UNBLOCK PIN: persisted */
-	bool verified;   /* security status: volatile, ends with a card reset */
+	bool verified;   /* security status: volatile, ends with a card reset (a local PIN's
+	                  * also when its application is left on its last channel) */
 	uint8_t max_tries, left;
 	int8_t unblock; /* PINs: index of the PUK in pins[], -1 none */
 	orsp_secret value;

@@ -747,7 +747,8 @@ static uint16_t pin_target(orsp_usim *u, const orsp_usim_channel *c, const orsp_
 /* VERIFY PIN (TS 102 221 §11.1.9). No data: 9000 when the PIN is disabled or verified, else
  * 63Cx (6983 blocked). A value (8 bytes, §9.5.1 coding) for a disabled PIN: 6984 (GSM's
  * "in contradiction with CHV status"); else checked (pin_check), and a right one verifies
- * the PIN until the card is reset. */
+ * the PIN until the card is reset (a local PIN: or its application is selected on no channel,
+ * end_local_pins). */
 static uint16_t cmd_verify(orsp_usim *u, const orsp_usim_channel *c, const orsp_apdu *a)
 {
 	orsp_usim_pin *p = NULL, spent;
@@ -1151,25 +1152,50 @@ static void mf_deselect(void *user, uint8_t ch)
 	c->rec = 0;
 }
 
-/* An application's deselect: the layer calls it after the next application's select ran on
- * the channel (select.c), so it ends the channel's state only while it is still this
- * application's: USIM -> ISIM on one channel leaves the ISIM selected. */
-static void usim_deselect(void *user, uint8_t ch)
+/* The application (ORSP_USIM_DF_ADF or _ISIM) has just been left on a channel: once it is
+ * selected on no channel its session has ended, and with it the verification of its local
+ * PINs (second PIN Appl, '81'-'88', which no other application uses). TS 102 221 §9.4.1:
+ * the universal PIN "does not belong to any application, e.g. its verification status
+ * cannot be reset by the application activation or termination procedures" -- a PIN that
+ * does belong to the application has its status reset by them. While the application is
+ * still selected on another channel its session goes on there, and a verification is
+ * "valid regardless on which logical channel" it was done (§11.1.9.1.1): nothing ends.
+ * Global PINs (PIN Appl 1-8, ADM, the universal PIN) are kept: the USIM and ISIM share
+ * them, and only a card reset ends theirs (naa_reset). */
+static void end_local_pins(orsp_usim *u, uint8_t app)
+{
+	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++)
+		if (chan_scope(&u->ch[ch]) == app)
+			return;
+	for (size_t i = 0; i < u->n_pins; i++)
+		if (!u->pins[i].puk && u->pins[i].scope == app)
+			u->pins[i].verified = false;
+}
+
+/* An application's deselect (app ORSP_USIM_DF_ADF or _ISIM): the layer calls it after the
+ * next application's select ran on the channel (select.c), so it ends the channel's state
+ * only while it is still this application's: USIM -> ISIM on one channel leaves the ISIM
+ * selected (and the USIM left). */
+static void naa_deselect(void *user, uint8_t ch, uint8_t app)
 {
 	orsp_usim *u = user;
 	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
 
-	if (c && c->adf_active)
+	if (!c)
+		return;
+	if (chan_scope(c) == app)
 		mf_deselect(user, ch);
+	end_local_pins(u, app);
+}
+
+static void usim_deselect(void *user, uint8_t ch)
+{
+	naa_deselect(user, ch, ORSP_USIM_DF_ADF);
 }
 
 static void isim_deselect(void *user, uint8_t ch)
 {
-	orsp_usim *u = user;
-	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
-
-	if (c && c->isim_active)
-		mf_deselect(user, ch);
+	naa_deselect(user, ch, ORSP_USIM_DF_ISIM);
 }
 
 /* A SELECT by AID of the USIM or the ISIM withdrawn by the layer (its FCI did not fit):
