@@ -419,12 +419,10 @@ static void test_usim_files(void **state)
 	assert_non_null(v = fcp_find(fcp, n, 0x82, &vl));
 	assert_int_equal(v[0], 0x78);
 	assert_non_null(fcp_find(fcp, n, 0x8A, &vl));
-	/* security attributes: READ BINARY and READ RECORD always, nothing else (SEARCH
-	 * RECORD, UPDATE: 6982) */
-	static const uint8_t rule[] = {0x84, 0x01, 0xB0, 0x90, 0x00, 0x84, 0x01, 0xB2, 0x90, 0x00};
-	assert_non_null(v = fcp_find(fcp, n, 0xAB, &vl));
-	assert_int_equal(vl, sizeof(rule));
-	assert_bytes_equal(v, rule, sizeof(rule));
+	/* security attributes: the adf-usim's EF.ARR reference (test_fcp_df_security) */
+	assert_non_null(v = fcp_find(fcp, n, 0x8B, &vl));
+	assert_int_equal(vl, 3);
+	assert_bytes_equal(v, "\x2F\x06\x01", 3);
 	assert_non_null(v = fcp_find(fcp, n, 0xC6, &vl));
 	assert_int_equal(v[0], 0x90); /* PS_DO */
 	/* the FCI form (P2 00) carries no FCP-only parts */
@@ -2541,6 +2539,87 @@ static void test_fcp_security_attributes(void **state)
 	card_free(c);
 }
 
+/* The DF's security attributes in an FCP: exactly one of '8B', '8C', 'AB' (TS 102 221
+ * §11.1.1.4.7). */
+static uint8_t df_security(card *c, const char *apdu, uint8_t *v, size_t *vl)
+{
+	uint8_t fcp[256];
+	size_t n, k;
+
+	assert_int_equal(xfer(c, apdu, fcp, &n), 0x9000);
+	assert_null(fcp_find(fcp, n, 0x8C, &k));
+	return ef_security(c, apdu, v, vl);
+}
+
+/* The MF's and the ADFs' FCP carry the EF.ARR reference the profile gives them ('8B' 03 FID
+ * record): TS.48's mf, adf-usim and adf-isim all '2F0601', in SELECT by AID, SELECT 3F00 and
+ * 7FFF and STATUS. A DF the profile gives none keeps 'AB' READ always, and so does an ADF
+ * with the record number alone (which EF.ARR it completes to, the SAIP rule does not say).
+ * Until session 72 the MF and ADFs always said 'AB'. */
+static void test_fcp_df_security(void **state)
+{
+	static const uint8_t always[] = {0x84, 0x01, 0xB0, 0x90, 0x00,
+	                                 0x84, 0x01, 0xB2, 0x90, 0x00};
+	static const char *const adf_apdus[] = {"00A404040C" TS48_AID, "00A40004027FFF",
+	                                        "80F2000000"};
+	uint8_t v[64], aid[16];
+	size_t vl, al = 0, len;
+	card *c = card_v7();
+	(void)state;
+
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(df_security(c, adf_apdus[i], v, &vl), 0x8B);
+		assert_int_equal(vl, 3);
+		assert_bytes_equal(v, "\x2F\x06\x01", 3);
+	}
+	assert_int_equal(df_security(c, "00A40004023F00", v, &vl), 0x8B);
+	assert_int_equal(vl, 3);
+	assert_bytes_equal(v, "\x2F\x06\x01", 3);
+	assert_int_equal(df_security(c, "80F2000000", v, &vl), 0x8B); /* STATUS at the MF */
+	assert_int_equal(orsp_usim_isim_aid(&c->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&c->ctx, aid, al, &orsp_isim_app_ops, &c->u),
+	                 ORSP_OK);
+	assert_int_equal(df_security(c, "00A404040CA0000000871004FF49FF0589", v, &vl), 0x8B);
+	assert_bytes_equal(v, "\x2F\x06\x01", 3);
+	assert_int_equal(df_security(c, "00A40004027FFF", v, &vl), 0x8B);
+	card_free(c);
+
+	/* an mf and an adf-usim without a reference: 'AB' */
+	uint8_t *upp = v7_pe_member(ORSP_PE_MF, 0xA2, "A1038A0105", &len);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	assert_int_equal(df_security(c, "00A40004023F00", v, &vl), 0xAB);
+	assert_int_equal(vl, sizeof(always));
+	assert_bytes_equal(v, always, sizeof(always));
+	assert_int_equal(df_security(c, "00A404040C" TS48_AID, v, &vl), 0x8B); /* adf-usim's */
+	card_free(c);
+	upp = v7_usim_member(0xA2, "A11583027FD08A0105840C" TS48_AID, &len);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	assert_int_equal(df_security(c, "00A404040C" TS48_AID, v, &vl), 0xAB);
+	assert_bytes_equal(v, always, sizeof(always));
+	assert_int_equal(df_security(c, "00A40004023F00", v, &vl), 0x8B); /* mf's */
+	card_free(c);
+	/* another reference given: that one; the record number alone: 'AB' */
+	upp = v7_usim_member(0xA2, "A11A83027FD08A0105840C" TS48_AID "8B032F0603", &len);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	assert_int_equal(df_security(c, "00A404040C" TS48_AID, v, &vl), 0x8B);
+	assert_bytes_equal(v, "\x2F\x06\x03", 3);
+	card_free(c);
+	upp = v7_usim_member(0xA2, "A11883027FD08A0105840C" TS48_AID "8B0103", &len);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	assert_int_equal(df_security(c, "00A404040C" TS48_AID, v, &vl), 0xAB);
+	card_free(c);
+	upp = v7_pe_member(ORSP_PE_MF, 0xA2, "A1068A01058B0103", &len);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	assert_int_equal(df_security(c, "00A40004023F00", v, &vl), 0x8B); /* the MF's: 2F06 */
+	assert_bytes_equal(v, "\x2F\x06\x03", 3);
+	card_free(c);
+}
+
 /* The PIN state survives a reload from what persist stored; a failed persist changes nothing
  * (the try is not spent, and nothing is compared); a state that does not match the profile
  * is refused. */
@@ -2649,6 +2728,7 @@ int main(void)
 	    cmocka_unit_test(test_pin_enable_disable),
 	    cmocka_unit_test(test_pin_persist),
 	    cmocka_unit_test(test_fcp_security_attributes),
+	    cmocka_unit_test(test_fcp_df_security),
 	    cmocka_unit_test(test_no_key_leaks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

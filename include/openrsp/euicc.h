@@ -377,6 +377,8 @@ typedef struct orsp_usim_isim {
 	orsp_aka_subscriber sub;
 	bool shared_sqn; /* the USIM's K: sqn and persist below unused, the USIM's serve */
 	orsp_usim_sqn sqn;
+	uint8_t arr[3]; /* ADF.ISIM's security attributes referenced (tag 8B) as given */
+	uint8_t arr_len;
 	orsp_usim_persist_fn persist; /* NULL until orsp_usim_isim_state: AUTHENTICATE 6581 */
 	void *persist_user;
 	/* orsp_usim.n_files and data_len before its files went in (the MF's and USIM's end
@@ -414,6 +416,8 @@ typedef struct orsp_usim {
 	bool loaded;
 	uint8_t aid[ORSP_EUICC_AID_MAX];
 	size_t aid_len;
+	uint8_t adf_arr[3]; /* ADF.USIM's security attributes referenced (tag 8B) as given */
+	uint8_t adf_arr_len;
 	char iccid[21];
 	size_t n_files;
 	orsp_usim_file files[ORSP_USIM_MAX_FILES];

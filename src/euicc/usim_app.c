@@ -109,10 +109,10 @@ static bool file_arr(const orsp_usim_file *f, uint16_t *fid, uint8_t *rec)
 	return true;
 }
 
-/* An EF's security attributes (TS 102 221 §11.1.1.4.7): the EF.ARR reference the profile
- * gives, in the referenced format '8B' 03 FID record (§11.1.1.4.7.3); without one, the
- * expanded format of put_security. */
-static void put_ef_security(const orsp_usim_file *f, orsp_writer *w)
+/* A file's (an EF's, the MF's) security attributes (TS 102 221 §11.1.1.4.7): the EF.ARR
+ * reference the profile gives, in the referenced format '8B' 03 FID record (§11.1.1.4.7.3);
+ * without one, the expanded format of put_security. */
+static void put_file_security(const orsp_usim_file *f, orsp_writer *w)
 {
 	uint16_t fid;
 	uint8_t ref[3];
@@ -124,6 +124,31 @@ static void put_ef_security(const orsp_usim_file *f, orsp_writer *w)
 	ref[0] = (uint8_t)(fid >> 8);
 	ref[1] = (uint8_t)fid;
 	orsp_der_put_tlv(w, 0x8B, ref, sizeof(ref));
+}
+
+/* The MF's or an ADF's security attributes, exactly one of '8B', '8C', 'AB' as for any file
+ * (TS 102 221 §11.1.1.4.7): the EF.ARR reference the profile gives the DF (PE-MF's mf,
+ * PE-USIM's adf-usim, PE-ISIM's adf-isim; TS.48: '2F0601' for each), else put_security's.
+ * An ADF's record number alone stays 'AB': the SAIP rule completes it with 2F06 for "the MF
+ * and all files directly located under the MF" and 6F06 for any other file, and whether an
+ * ADF is one under the MF it does not say. */
+static void put_df_security(const orsp_usim *u, uint8_t df, orsp_writer *w)
+{
+	bool isim = df == ORSP_USIM_DF_ISIM;
+
+	if (df == ORSP_USIM_DF_MF) {
+		for (size_t i = 0; i < u->n_files; i++) {
+			if (u->files[i].is_df) {
+				put_file_security(&u->files[i], w);
+				return;
+			}
+		}
+		put_security(w);
+	} else if ((isim ? u->isim.arr_len : u->adf_arr_len) == 3) {
+		orsp_der_put_tlv(w, 0x8B, isim ? u->isim.arr : u->adf_arr, 3);
+	} else {
+		put_security(w);
+	}
 }
 
 /* ---------------------------------------------------------------- PINs ----------------- */
@@ -197,7 +222,7 @@ static void fcp_df(const orsp_usim *u, uint8_t df, orsp_writer *w)
 	orsp_der_put_tlv(w, 0x80, &uicc_characteristics, 1);
 	orsp_der_end(w, p);
 	orsp_der_put_tlv(w, 0x8A, &lcsi, 1);
-	put_security(w);
+	put_df_security(u, df, w);
 	put_pin_status(u, df, w);
 	orsp_der_end(w, m);
 }
@@ -222,7 +247,7 @@ static void fcp_ef(const orsp_usim_file *f, orsp_writer *w)
 	orsp_der_put_tlv(w, 0x82, fd, fd_len);
 	orsp_der_put_tlv(w, 0x83, fid, sizeof(fid));
 	orsp_der_put_tlv(w, 0x8A, &f->lcsi, 1);
-	put_ef_security(f, w);
+	put_file_security(f, w);
 	orsp_der_put_tlv(w, 0x80, size, sizeof(size));
 	orsp_der_put_tlv(w, 0x81, size, sizeof(size));
 	/* '88' empty: no SFI (TS 102 221 §11.1.1.4.8) */
@@ -1230,9 +1255,12 @@ static void usim_fcp(void *user, uint8_t ch, orsp_writer *w)
 	orsp_usim *u = user;
 	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
 
-	put_security(w);
-	if (c)
-		put_pin_status(u, chan_scope(c), w);
+	if (!c) {
+		put_security(w);
+		return;
+	}
+	put_df_security(u, chan_scope(c), w);
+	put_pin_status(u, chan_scope(c), w);
 }
 
 /* A card reset ends every PIN's security status (TS 102 221 §9.5.1: verification holds for

@@ -312,18 +312,24 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 			return orsp_errf(e, "PE #%zu (%s): %s", pe, pf->name, orsp_err_detail());
 		if (dnc || pf->do_not_create)
 			continue;
+		/* The ADFs are no entries in the file table (their AIDs name them): their
+		 * EF.ARR reference is kept for their FCP. */
 		if (type == ORSP_PE_USIM && strcmp(pf->name, "adf-usim") == 0) {
 			if (fcp.df_name.len && !take_aid(u, fcp.df_name, false))
 				return orsp_errf(ORSP_E_MALFORMED,
 				                 "PE #%zu: ADF.USIM AID is not a "
 				                 "USIM AID",
 				                 pe);
+			memcpy(u->adf_arr, fcp.arr, sizeof(u->adf_arr));
+			u->adf_arr_len = fcp.arr_len;
 			continue;
 		}
 		if (type == ORSP_PE_ISIM && strcmp(pf->name, "adf-isim") == 0) {
 			if (fcp.df_name.len && !take_aid(u, fcp.df_name, true))
 				return orsp_errf(ORSP_E_MALFORMED,
 				                 "PE #%zu: ADF.ISIM AID is not an ISIM AID", pe);
+			memcpy(u->isim.arr, fcp.arr, sizeof(u->isim.arr));
+			u->isim.arr_len = fcp.arr_len;
 			continue;
 		}
 		const orsp_pkg_tpl_file *t = orsp_pkg_tpl_find(type, pf->name);
