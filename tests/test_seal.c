@@ -1581,8 +1581,10 @@ static void test_destroy(void **state)
 	char want[96];
 	snprintf(want, sizeof(want), "in use by another process (pid %ld)", (long)getpid());
 	assert_non_null(strstr(orsp_err_detail(), want));
+	assert_int_equal(orsp_seal_busy_pid(), (long)getpid());
 	orsp_seal_close(s);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_busy_pid(), 0); /* that open was not refused */
 	assert_string_equal(get(s, "a"), "alpha");
 	assert_string_equal(get(s, "b"), "beta");
 	orsp_seal_close(s);
@@ -1633,6 +1635,7 @@ static void test_lock(void **state)
 	snprintf(want, sizeof(want), "in use by another process (pid %ld)", (long)getpid());
 	assert_non_null(strstr(orsp_err_detail(), want));
 	assert_int_equal(orsp_seal_lock_holder(dir), (long)getpid());
+	assert_int_equal(orsp_seal_busy_pid(), (long)getpid()); /* what that open found */
 	put(a, "a", "alpha");
 	orsp_seal_close(a);
 	/* nobody holds it now; nor a lock of a store that is not there, nor no directory */

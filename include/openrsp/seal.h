@@ -124,6 +124,11 @@ void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
  * flock), 0 when nobody holds it or it cannot be told. Reads only; takes no lock. The
  * ORSP_E_STATE of a store in use names it ("in use by another process (pid N)"). */
 long orsp_seal_lock_holder(const char *dir);
+/* After orsp_seal_open, orsp_seal_create or orsp_seal_destroy failed on this thread because
+ * another process holds the store's lock (ORSP_E_STATE, "in use by another process"): the pid
+ * orsp_seal_lock_holder found then (0 when it could not be told); 0 after any other outcome of
+ * the last of those calls. Reads nothing: for a caller that words the refusal itself. */
+long orsp_seal_busy_pid(void);
 
 /* Remove the store in dir (not open anywhere: it takes the lock orsp_seal_open takes,
  * ORSP_E_STATE while a handle holds it): the manifest first (its removal flushed), then the

@@ -188,7 +188,7 @@ orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
 		/* an eUICC in use is most likely `euicc serve`'s, which the LPA reaches through
 		 * PC/SC: the way out said (it said "in use by another process" alone; review
 		 * find) */
-		long pid = e == ORSP_E_STATE ? orsp_seal_lock_holder(dir) : 0;
+		long pid = e == ORSP_E_STATE ? orsp_seal_busy_pid() : 0; /* open read it */
 		if (pid > 0)
 			e = orsp_errf(ORSP_E_STATE,
 			              "%s: the sealed store is in use by another process (pid %ld, "

@@ -590,10 +590,19 @@ long orsp_seal_lock_holder(const char *dir)
 	return pid ? pid : n_ino == 1 ? by_ino : 0;
 }
 
+/* The pid in_use found last on this thread, for orsp_seal_busy_pid: a caller that words the
+ * refusal its own way need not read /proc/locks again. */
+static _Thread_local long busy_pid;
+
+long orsp_seal_busy_pid(void)
+{
+	return busy_pid;
+}
+
 /* "DIR: the sealed store is in use by another process", with its pid when it can be found */
 static orsp_err in_use(const char *dir)
 {
-	long pid = orsp_seal_lock_holder(dir);
+	long pid = busy_pid = orsp_seal_lock_holder(dir);
 	if (pid > 0)
 		return orsp_errf(ORSP_E_STATE,
 		                 "%s: the sealed store is in use by another process (pid %ld)", dir,
@@ -606,6 +615,8 @@ static orsp_err in_use(const char *dir)
 static orsp_err take_lock(const char *dir, const char *lock, int *fd)
 {
 	int err;
+
+	busy_pid = 0;
 
 	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*fd >= 0 && hook("lock: lock file opened") != ORSP_OK) {
@@ -1017,6 +1028,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	size_t n = 0;
 	orsp_err e;
 
+	busy_pid = 0;
 	if (!dir || !out)
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
 	*out = NULL;
