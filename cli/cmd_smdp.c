@@ -3238,26 +3238,21 @@ static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 	printf("%s%-10s %s, notAfter %s\n", indent, what, subj, when);
 }
 
-/* `serve --check`'s line of a CA bundle the configuration read (pem, from path): how many
- * certificates, how many within their validity (the loader refused a bundle with none) and
- * when the first of those ends. Its warnings, for those out of it and for an end within
- * ORSP_SMDP_EXPIRY_WARN_DAYS, are orsp_smdp_config_warn's, which the start says too. */
-static void check_ca(const char *what, const char *path, const char *pem)
+/* `serve --check`'s line of a CA bundle the configuration read (pem, from path) and counted
+ * (v): how many certificates, how many within their validity (the loader refused a bundle
+ * with none) and when the first of those ends. Its warnings, for those out of it and for an
+ * end within ORSP_SMDP_EXPIRY_WARN_DAYS, are orsp_smdp_config_warn's, which the start says
+ * too; both from the loader's count (until session 72 each parsed the bundle again). */
+static void check_ca(const char *what, const char *path, const char *pem,
+                     const orsp_smdp_ca_validity *v)
 {
-	size_t n = 0, current = 0;
-	time_t soonest = 0;
 	char when[32];
 
 	if (!pem)
 		return;
-	if (orsp_cert_pem_bundle_validity(pem, strlen(pem), time(NULL), &n, &current, &soonest)) {
-		printf("%-10s %s: %s\n", what, path, orsp_err_detail());
-		orsp_err_clear();
-		return;
-	}
-	cli_utc(soonest, when);
+	cli_utc(v->soonest, when);
 	printf("%-10s %s: %zu certificate%s, %zu within validity, the first of them ends %s\n",
-	       what, path, n, n == 1 ? "" : "s", current, when);
+	       what, path, v->n, v->n == 1 ? "" : "s", v->current, when);
 }
 
 /* Whether serve could create path (a file that does not exist): its directory exists and
@@ -3444,8 +3439,9 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 	 * bytes the configuration read */
 	if (cfg->callback_cert_parsed)
 		check_cert("callback", cfg->callback_cert_parsed, "");
-	check_ca("callback_ca", cfg->callback_ca, cfg->callback_ca_pem);
-	check_ca("es2_client_ca", cfg->es2_client_ca, cfg->es2_client_ca_pem);
+	check_ca("callback_ca", cfg->callback_ca, cfg->callback_ca_pem, &cfg->callback_ca_validity);
+	check_ca("es2_client_ca", cfg->es2_client_ca, cfg->es2_client_ca_pem,
+	         &cfg->es2_client_ca_validity);
 	/* the further CIs of trusted_ci (for eUICC and EUM certificates only): those of the CI
 	 * store, in its order, that are no key set's */
 	for (size_t i = 0; i < orsp_ci_store_count(cfg->svc.cis); i++) {

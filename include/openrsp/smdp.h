@@ -860,6 +860,14 @@ typedef enum orsp_smdp_config_mode {
 	ORSP_SMDP_CONFIG_NO_TOKEN_KEYS = 1,
 } orsp_smdp_config_mode;
 
+/* What orsp_smdp_config_load found of a CA bundle it read (orsp_cert_pem_bundle_validity at
+ * load): its certificates, those within their validity then, and the end of the first of
+ * those. */
+typedef struct orsp_smdp_ca_validity {
+	size_t n, current;
+	time_t soonest;
+} orsp_smdp_ca_validity;
+
 typedef struct orsp_smdp_config {
 	orsp_smdp_service svc;
 	char listen[64]; /* numeric address; default 127.0.0.1 */
@@ -901,6 +909,10 @@ typedef struct orsp_smdp_config {
 	 * SM-DP+'s own certificates and /metrics, parsed once. orsp_smdp_config_free frees it. */
 	orsp_cert *tls_cert_parsed;
 	char *es2_client_ca_pem, *callback_ca_pem, *callback_cert_pem, *callback_key_pem;
+	/* es2_client_ca_pem's and callback_ca_pem's validity as orsp_smdp_config_load counted it
+	 * (zero without the PEM): their warnings (orsp_smdp_config_warn) and `serve --check`'s
+	 * line, from that one reading of the bundle. */
+	orsp_smdp_ca_validity es2_client_ca_validity, callback_ca_validity;
 	/* the first certificate of callback_cert_pem, as orsp_smdp_config_load checked it
 	 * (NULL without callback_cert): for its expiry warning and /metrics, parsed once.
 	 * orsp_smdp_config_free frees it. */

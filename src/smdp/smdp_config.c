@@ -440,20 +440,21 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path, bool
 /* A CA bundle (pem, read from path by pem_cert_file) of which no certificate is within its
  * validity now verifies no peer: every operator client's handshake (es2_client_ca) or every
  * report's (callback_ca) would fail, so it is refused at its line. Some out of validity
- * beside current ones is what CA bundles hold; `serve --check` lists them (check_ca in
- * cli/cmd_smdp.c). */
-static orsp_err ca_current(loader *l, const char *key, const char *path, const char *pem)
+ * beside current ones is what CA bundles hold; what is counted here goes to *v, for their
+ * warnings (ca_warn) and `serve --check`'s line (check_ca in cli/cmd_smdp.c), which read
+ * the bundle no more. */
+static orsp_err ca_current(loader *l, const char *key, const char *path, const char *pem,
+                           orsp_smdp_ca_validity *v)
 {
-	size_t n = 0, current = 0;
-	time_t soonest = 0;
-
-	if (orsp_cert_pem_bundle_validity(pem, strlen(pem), time(NULL), &n, &current, &soonest))
+	memset(v, 0, sizeof(*v));
+	if (orsp_cert_pem_bundle_validity(pem, strlen(pem), time(NULL), &v->n, &v->current,
+	                                  &v->soonest))
 		return bad(l, key, "%s", orsp_err_detail());
-	if (current == 0)
+	if (v->current == 0)
 		return bad(l, key,
 		           "%s: none of its %zu certificate%s is within its validity now (expired "
 		           "or not valid yet): it would verify no %s",
-		           path, n, n == 1 ? "" : "s",
+		           path, v->n, v->n == 1 ? "" : "s",
 		           strcmp(key, "callback_ca") == 0 ? "operator server's certificate"
 		                                           : "operator client's certificate");
 	return ORSP_OK;
@@ -961,7 +962,9 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if (!e)
 			e = pem_cert_file(l, k, c->es2_client_ca, true, NULL,
 			                  &c->es2_client_ca_pem);
-		return e ? e : ca_current(l, k, c->es2_client_ca, c->es2_client_ca_pem);
+		return e ? e
+		         : ca_current(l, k, c->es2_client_ca, c->es2_client_ca_pem,
+		                      &c->es2_client_ca_validity);
 	} else if (strcmp(k, "callback_url") == 0) {
 		const char *host;
 		size_t n;
@@ -1006,7 +1009,9 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		e = anchor_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
 		if (!e)
 			e = pem_cert_file(l, k, c->callback_ca, false, NULL, &c->callback_ca_pem);
-		return e ? e : ca_current(l, k, c->callback_ca, c->callback_ca_pem);
+		return e ? e
+		         : ca_current(l, k, c->callback_ca, c->callback_ca_pem,
+		                      &c->callback_ca_validity);
 	} else if (strcmp(k, "callback_cert") == 0) {
 		char why[64];
 		e = file_value(l, k, v, c->callback_cert, sizeof(c->callback_cert));
@@ -1802,29 +1807,23 @@ void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)
 	orsp_err_clear(); /* the NOT_FOUND that ended the lists */
 }
 
-/* A CA bundle of the configuration (pem, read from path for the key what) with certificates
- * out of validity, or one ending within ORSP_SMDP_EXPIRY_WARN_DAYS: said on stderr. Until
- * session 71 only `serve --check` said it, not the start. */
-static void ca_warn(const char *what, const char *path, const char *pem)
+/* A CA bundle of the configuration (pem, read from path for the key what, counted v at
+ * load) with certificates out of validity, or one ending within ORSP_SMDP_EXPIRY_WARN_DAYS:
+ * said on stderr. Until session 71 only `serve --check` said it, not the start. */
+static void ca_warn(const char *what, const char *path, const char *pem,
+                    const orsp_smdp_ca_validity *v)
 {
-	size_t n = 0, current = 0;
-	time_t soonest = 0;
-
 	if (!pem)
 		return;
-	if (orsp_cert_pem_bundle_validity(pem, strlen(pem), time(NULL), &n, &current, &soonest)) {
-		orsp_err_clear(); /* the configuration read it: not seen */
-		return;
-	}
-	if (current < n)
+	if (v->current < v->n)
 		fprintf(stderr,
 		        "openrsp smdp: warning: %s %s: %zu of its %zu certificates %s out of "
 		        "validity (expired or not valid yet)\n",
-		        what, path, n - current, n, n - current == 1 ? "is" : "are");
-	if (current) {
+		        what, path, v->n - v->current, v->n, v->n - v->current == 1 ? "is" : "are");
+	if (v->current) {
 		char who[ORSP_SMDP_PATH_MAX + 64];
 		snprintf(who, sizeof(who), "%s %s: a certificate", what, path);
-		(void)orsp_smdp_warn_expiry(who, soonest);
+		(void)orsp_smdp_warn_expiry(who, v->soonest);
 	}
 }
 
@@ -1834,8 +1833,10 @@ void orsp_smdp_config_warn(const orsp_smdp_config *c)
 	(void)orsp_smdp_crl_warn_own(c);
 	(void)orsp_smdp_own_warn_expiry(c);
 	if (c) {
-		ca_warn("callback_ca", c->callback_ca, c->callback_ca_pem);
-		ca_warn("es2_client_ca", c->es2_client_ca, c->es2_client_ca_pem);
+		ca_warn("callback_ca", c->callback_ca, c->callback_ca_pem,
+		        &c->callback_ca_validity);
+		ca_warn("es2_client_ca", c->es2_client_ca, c->es2_client_ca_pem,
+		        &c->es2_client_ca_validity);
 	}
 	(void)orsp_smdp_crl_warn_missing_ci(c);
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
