@@ -973,8 +973,9 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	orsp_lpa_download_opts d = {0};
 	dl_ctx dc = {0};
 	char iccid[21] = "", opt[AGAIN_MAX];
-	bool pending = false, lost = false, left = false;
+	bool pending = false, lost = false, left = false, already = false;
 	uint64_t left_seq = 0;
+	size_t delivered = 0;
 	orsp_err e;
 	int rc;
 
@@ -1058,10 +1059,37 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	d.result_lost = &lost;
 	d.result_left = &left;
 	d.result_left_seq = &left_seq;
+	d.already_installed = &already;
+	d.results_delivered = &delivered;
 	e = orsp_lpa_download(&s.c, &d, iccid);
 	orsp_wipe(op->cc_buf, sizeof(op->cc_buf));
 	if (e) {
 		rc = fail(op, "profile download", e);
+	} else if (already) {
+		/* the eUICC held it: nothing downloaded, its undelivered results sent now */
+		char note[200];
+		if (delivered)
+			snprintf(note, sizeof(note),
+			         "already installed on this eUICC, nothing downloaded; its "
+			         "installation result had not reached the SM-DP+ and was delivered "
+			         "now%s",
+			         delivered > 1 ? " (with its other pending notifications)" : "");
+		else
+			snprintf(
+			    note, sizeof(note),
+			    "already installed on this eUICC, nothing downloaded; no result of it "
+			    "was pending on the eUICC");
+		if (op->json) {
+			cli_json j = {0};
+			json_begin(&j);
+			cj_obj_begin(&j, "data");
+			cj_str(&j, "iccid", iccid);
+			cj_str(&j, "installationResult", note);
+			cj_obj_end(&j);
+			json_end(&j);
+		} else {
+			printf("%s: %s\n", iccid, note);
+		}
 	} else if (op->json) {
 		cli_json j = {0};
 		json_begin(&j);

@@ -147,6 +147,7 @@ typedef struct card {
 	bool removal_ignored; /* RemoveNotificationFromList answers ok, removes nothing */
 	const char *chal;     /* the GetEUICCChallenge answer (hex) when not CHALLENGE's */
 	const char *info1;    /* the GetEUICCInfo1 answer (hex) when not INFO1 */
+	const char *profiles; /* the GetProfilesInfo answer (hex); NULL: no profile */
 } card;
 
 static void put_hex(orsp_writer *w, const char *hex)
@@ -246,6 +247,9 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 			put_hex(rsp, "BF2833A031" NM);
 		else
 			put_hex(rsp, "BF2866A064" NM NM);
+		break;
+	case 0xBF2D:
+		put_hex(rsp, c->profiles ? c->profiles : "BF2D02A000");
 		break;
 	case 0xBF2B:
 		/* searchCriteria seqNumber: its last byte */
@@ -668,6 +672,8 @@ typedef struct fx {
 	bool lost;                /* result_lost of the last download */
 	bool left;                /* result_left of the last download */
 	uint64_t left_seq;
+	bool already;          /* already_installed of the last download */
+	size_t delivered;      /* results_delivered of the last download */
 	int consent;           /* CONSENT_*: the consent callback given and its answer */
 	uint32_t preconsent;   /* the PPRs consented to beforehand */
 	uint32_t preconsented; /* those of them that needed consent (the option's out) */
@@ -829,7 +835,9 @@ static orsp_err run(fx *x, const char *cc, char iccid[21])
 	                            .result_pending = &x->pending,
 	                            .result_lost = &x->lost,
 	                            .result_left = &x->left,
-	                            .result_left_seq = &x->left_seq};
+	                            .result_left_seq = &x->left_seq,
+	                            .already_installed = &x->already,
+	                            .results_delivered = &x->delivered};
 	orsp_err e = orsp_lpa_download(&x->lc, &o, iccid);
 	if (e)
 		fprintf(stderr, "download: %s: %s\n", orsp_err_str(e), orsp_err_detail());
@@ -874,14 +882,16 @@ static void test_download_ok(void **state)
 	char iccid[21];
 	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
 	                                    "getBoundProfilePackage", "handleNotification"};
-	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF21, 0xBF36};
+	/* GetProfilesInfo (BF2D) once the metadata is known: the ICCID not on the eUICC yet */
+	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF2D, 0xBF21, 0xBF36};
 	const char *s;
 	size_t sl;
 
 	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
 	assert_string_equal(iccid, ICCID1);
+	assert_false(x->already);
 	assert_calls(x, calls, 4);
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(es10); i++)
 		assert_int_equal(x->card.tags[i], es10[i]);
 	assert_false(card_saw(x, 0xBF41));
 	/* no PPRs in the metadata: no GetRAT */
@@ -1582,6 +1592,140 @@ static void test_install_failed_named(void **state)
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
 	assert_string_equal(orsp_err_detail(), "the eUICC could not install the profile (see its "
 	                                       "ProfileInstallationResult)");
+}
+
+/* GetProfilesInfo answers: ICCID1 on the eUICC (its ProfileInfo with the ICCID alone, as
+ * the tagList asks), another ICCID, one that does not read */
+#define PROFILES_ICCID1 "BF2D10A00EE30C5A0A98001032547698103214"
+#define PROFILES_OTHER "BF2D10A00EE30C5A0A98001032547698103215"
+#define PROFILES_BAD "BF2D05A003E3015A"
+/* NotificationMetadata of an installation, seqNumber 3, ICCID1, for the activation code's
+ * SM-DP+ (THALES_FQDN) */
+#define NM3_THALES                                                                                 \
+	"BF2F36800103810207800C21"                                                                 \
+	"7762672E70726F642E6F6E64656D616E64636F6E6E65637469766974792E636F6D"                       \
+	"5A0A98001032547698103214"
+/* storeMetadata (2), installFailedDueToIccidAlreadyExistsOnEuicc (9) */
+#define PIR_ERR29 "BF378193BF274D8010" TID NM "A208A106800102810109" SIG64
+
+/* The eUICC holds the profile's ICCID already (GetProfilesInfo, asked once authenticateClient
+ * has shown the metadata): nothing is bound (no PrepareDownload, no getBoundProfilePackage),
+ * the session is cancelled with undefinedReason, and the eUICC's pending notification for
+ * that ICCID (seq 5, to its own address) is delivered and removed; the download succeeds
+ * saying so. A list naming another ICCID, or one that does not read, leaves the download as
+ * it was. */
+static void test_already_installed(void **state)
+{
+	fx *x = *state;
+	char iccid[21] = "";
+	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
+	                                    "cancelSession", "handleNotification"};
+	orsp_lpa_route r[2] = {{THALES_FQDN, x->base}, {"testsmdpplus1.example.com", x->base}};
+
+	x->server.routes = r;
+	x->server.n_routes = 2;
+	x->card.profiles = PROFILES_ICCID1;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_true(x->already);
+	assert_int_equal(x->delivered, 1);
+	assert_calls(x, calls, 4);
+	assert_false(card_saw(x, 0xBF21));
+	assert_int_equal(cancel_reason(x), 127);
+	assert_true(x->card.removed);
+	assert_int_equal(x->card.removed_seq, 5);
+	assert_delivered(x, PIR_OK);
+	assert_int_equal(x->n_confirm, 0); /* nobody asked about a profile not downloaded */
+	/* nothing pending for it: still a success, nothing delivered */
+	reset(x);
+	x->card.n_notif = 0;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_true(x->already);
+	assert_int_equal(x->delivered, 0);
+	assert_calls(x, calls, 3);
+	/* its result not taken by the SM-DP+ (three tries): the download fails, saying the
+	 * profile is installed and how to send the result */
+	reset(x);
+	x->card.n_notif = 1;
+	x->card.removed = false;
+	x->smdp.mode[3] = ANS_500;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_IO);
+	assert_true(x->already);
+	assert_int_equal(x->delivered, 0);
+	assert_false(x->card.removed);
+	if (!strstr(orsp_err_detail(),
+	            "the profile " ICCID1 " is already installed on this eUICC, nothing was "
+	            "downloaded (session cancelled); its installation result has not reached the "
+	            "SM-DP+ and could not be delivered now (`openrsp lpa notification process` "
+	            "sends it): notification 5: "))
+		fail_msg("%s", orsp_err_detail());
+	x->smdp.mode[3] = ANS_OK;
+	/* another ICCID, or an answer that does not read: downloaded */
+	for (int k = 0; k < 2; k++) {
+		reset(x);
+		x->card.profiles = k ? PROFILES_BAD : PROFILES_OTHER;
+		assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+		assert_false(x->already);
+		assert_true(card_saw(x, 0xBF21));
+		assert_string_equal(x->smdp.calls[2], "getBoundProfilePackage");
+	}
+}
+
+/* installFailedDueToIccidAlreadyExistsOnEuicc (9), when the check above did not see the
+ * ICCID: the message says the eUICC holds that profile, and, with an installation's result of
+ * it pending on the eUICC (other than this session's), that `notification process` sends it;
+ * without one, where to see it. */
+static void test_install_failed_iccid_exists(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->card.pir = PIR_ERR29;
+	x->card.list = "BF2833A031" NM_SEQ("03");
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(
+	    orsp_err_detail(),
+	    "the eUICC could not install the profile: ErrorReason 9 "
+	    "(installFailedDueToIccidAlreadyExistsOnEuicc) at BppCommandId 2 (storeMetadata); the "
+	    "eUICC already holds the profile " ICCID1 ", and its installation result (notification "
+	    "3) has not reached the SM-DP+: `openrsp lpa notification process` sends it");
+	/* only this session's result (seq 5) listed: not advised as the one to send */
+	reset(x);
+	x->card.list = "BF2833A031" NM;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC could not install the profile: ErrorReason 9 "
+	                    "(installFailedDueToIccidAlreadyExistsOnEuicc) at BppCommandId 2 "
+	                    "(storeMetadata); the eUICC already holds the profile " ICCID1
+	                    " (`openrsp lpa profile list`)");
+}
+
+/* 8.8.5/6.4, no download left: with an installation result for the activation code's SM-DP+
+ * pending on the eUICC, the advice says to deliver it first (the profile may be installed,
+ * its result undelivered); one for another SM-DP+ is not named. */
+static void test_retries_exceeded_pending(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.8.5";
+	x->smdp.reason = "6.4";
+	x->card.list = "BF283BA039" NM3_THALES;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	if (!strstr(orsp_err_detail(),
+	            "the download was tried too often: ask the operator for a new order (session "
+	            "cancelled); but first: the eUICC holds an installation result for this SM-DP+ "
+	            "that has not reached it (notification 3, ICCID " ICCID1 "): deliver it "
+	            "(`openrsp lpa notification process`), the profile may be installed already"))
+		fail_msg("%s", orsp_err_detail());
+	assert_true(card_saw(x, 0xBF41));
+	/* one for testsmdpplus1.example.com (the fixture's default list) */
+	reset(x);
+	x->card.list = NULL;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "ask the operator for a new order"));
+	assert_null(strstr(orsp_err_detail(), "but first"));
 }
 
 /* The eUICC answers the first piece (BF36 + BF23) with an error result (e.g. a bad smdpSign):
@@ -2881,7 +3025,7 @@ static void test_ppr_consent_missing(void **state)
 {
 	fx *x = *state;
 	char iccid[21];
-	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF43, 0xBF41};
+	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF2D, 0xBF43, 0xBF41};
 
 	x->smdp.meta = META_PPR12;
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
@@ -2891,8 +3035,8 @@ static void test_ppr_consent_missing(void **state)
 	    "the end user's consent: ask with --ask, or pre-authorise them with "
 	    "--accept-ppr (session cancelled)");
 	assert_calls(x, calls_cancelled, 3);
-	assert_int_equal(x->card.n, 5);
-	for (size_t i = 0; i < 5; i++)
+	assert_int_equal(x->card.n, ORSP_ARRAY_LEN(es10));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(es10); i++)
 		assert_int_equal(x->card.tags[i], es10[i]);
 	assert_int_equal(cancel_reason(x), 1); /* postponed */
 	assert_int_equal(x->n_confirm, 0);
@@ -3111,13 +3255,13 @@ static void test_ppr_consent_given(void **state)
 {
 	fx *x = *state;
 	char iccid[21];
-	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF43, 0xBF21, 0xBF36};
+	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF2D, 0xBF43, 0xBF21, 0xBF36};
 
 	x->smdp.meta = META_PPR12;
 	x->consent = CONSENT_YES;
 	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
 	assert_string_equal(iccid, ICCID1);
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(es10); i++)
 		assert_int_equal(x->card.tags[i], es10[i]);
 	assert_false(card_saw(x, 0xBF41));
 	assert_int_equal(x->n_consent, 1);
@@ -3851,6 +3995,9 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_download_ok),
+	    T(test_already_installed),
+	    T(test_install_failed_iccid_exists),
+	    T(test_retries_exceeded_pending),
 	    T(test_download_cc),
 	    T(test_download_cc_missing),
 	    T(test_download_cc_not_der),

@@ -53,6 +53,9 @@ typedef struct fx {
 	 * the LPA: the network dropped), and this many cancelSession requests before the
 	 * SM-DP+ gets them */
 	int lose_gbpp, lose_cancel;
+	/* lose this many handleNotification requests before the SM-DP+ gets them (503: it was
+	 * killed after the load, the installation result stays on the eUICC) */
+	int lose_notification;
 	int edit_bpp;  /* what to do to the BPP getBoundProfilePackage answers (BPP_*) */
 	bool bad_sig2; /* authenticateClient's smdpSignature2 altered: PrepareDownload fails */
 	bool package_anyway; /* getBoundProfilePackage answers a package whatever happened */
@@ -149,6 +152,10 @@ static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response
 	}
 	if (f->lose_cancel > 0 && strcmp(fn, "cancelSession") == 0) {
 		f->lose_cancel--;
+		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
+	}
+	if (f->lose_notification > 0 && strcmp(fn, "handleNotification") == 0) {
+		f->lose_notification--;
 		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
 	}
 	if (strcmp(fn, "cancelSession") == 0) {
@@ -838,6 +845,144 @@ static void test_e2e_lost_package(void **state)
 	assert_int_equal(euicc_profiles(f), 1);
 }
 
+/* A download of the order mid with the out fields of o (its ac and server set here). */
+static orsp_err download_opts(fx *f, const char *mid, orsp_lpa_download_opts *o, char iccid[21])
+{
+	char acs[200];
+	orsp_lpa_ac ac;
+	orsp_err e;
+
+	snprintf(acs, sizeof(acs), "LPA:1$%s$%s", FQDN, mid);
+	assert_int_equal(orsp_lpa_ac_parse(acs, &ac), ORSP_OK);
+	o->ac = &ac;
+	o->server = &f->server;
+	e = orsp_lpa_download(&f->c, o, iccid);
+	if (e)
+		fprintf(stderr, "download: %s\n", orsp_err_detail());
+	o->ac = NULL;
+	return e;
+}
+
+/* The SM-DP+'s profile is in state st with attempts download attempts counted. */
+static void smdp_profile_is(fx *f, orsp_smdp_state st, unsigned attempts)
+{
+	orsp_smdp_profile sp;
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, st);
+	assert_int_equal(sp.download_attempts, attempts);
+}
+
+/* The order mid downloaded with its installation result lost (the SM-DP+ killed after the
+ * load: its first lose handleNotification answers lost): the profile installed on the eUICC,
+ * its result pending there, Downloaded at the SM-DP+ after one download attempt. */
+static void result_lost(fx *f, const char *mid, int lose)
+{
+	char iccid[21] = "";
+	bool pending = false, already = false;
+	orsp_lpa_download_opts o = {.result_pending = &pending, .already_installed = &already};
+
+	order(f, mid, NULL);
+	f->lose_notification = lose;
+	assert_int_equal(download_opts(f, mid, &o, iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+	assert_true(pending);
+	assert_false(already);
+	assert_int_equal(euicc_profiles(f), 1);
+	assert_int_equal(euicc_notifications(f), 1);
+	smdp_profile_is(f, ORSP_SMDP_DOWNLOADED, 1);
+}
+
+/* The same activation code again (the user's retry): *already and *delivered the
+ * download's already_installed and results_delivered; its iccid compared when it succeeds. */
+static orsp_err retry(fx *f, const char *mid, bool *already, size_t *delivered)
+{
+	char iccid[21] = "";
+	bool pending = true;
+	orsp_lpa_download_opts o = {.result_pending = &pending,
+	                            .already_installed = already,
+	                            .results_delivered = delivered};
+	orsp_err e = download_opts(f, mid, &o, iccid);
+
+	assert_false(pending);
+	if (!e)
+		assert_string_equal(iccid, f->prof.iccid);
+	return e;
+}
+
+/* The installation result does not reach the SM-DP+, so the profile is installed on the
+ * eUICC, Downloaded at the SM-DP+, and the result pending on the eUICC. The user downloads
+ * again with the same activation code: the LPA finds the ICCID on the eUICC once
+ * authenticateClient has shown it, cancels the session before anything is bound
+ * (undefinedReason: the order stays as it was, no download attempt counted) and delivers the
+ * pending result, which makes the profile Installed at the SM-DP+. Until session 72 each
+ * retry bound a new package (a download attempt), which the eUICC refused (ErrorReason 9,
+ * iccid already exists), until the order's download limit was reached with the profile
+ * installed on the eUICC. */
+static void test_e2e_retry_after_lost_result(void **state)
+{
+	fx *f = *state;
+	bool already = false;
+	size_t delivered = 0;
+
+	result_lost(f, "PIR-LOST-1", 1);
+	assert_int_equal(retry(f, "PIR-LOST-1", &already, &delivered), ORSP_OK);
+	assert_true(already);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(csr_reason(f), 127); /* undefinedReason */
+	assert_int_equal(euicc_profiles(f), 1);
+	assert_int_equal(euicc_notifications(f), 0);
+	smdp_profile_is(f, ORSP_SMDP_INSTALLED, 1);
+	assert_int_equal(smdp_notifications(f, "install"), 1);
+}
+
+/* As above, but the SM-DP+ does not take the result at the retry either (each of
+ * notification_send's three tries lost): the download fails saying the profile is installed
+ * and how to send its result, nothing bound, no attempt counted; `notification process` then
+ * sends it. */
+static void test_e2e_retry_result_undelivered(void **state)
+{
+	fx *f = *state;
+	bool already = false;
+	size_t delivered = 9, sent = 0;
+
+	result_lost(f, "PIR-LOST-2", 1 + 3);
+	assert_int_equal(retry(f, "PIR-LOST-2", &already, &delivered), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "the profile "));
+	assert_non_null(strstr(orsp_err_detail(),
+	                       " is already installed on this eUICC, nothing was downloaded "
+	                       "(session cancelled); its installation result has not reached "
+	                       "the SM-DP+ and could not be delivered now (`openrsp lpa "
+	                       "notification process` sends it): notification "));
+	assert_true(already);
+	assert_int_equal(delivered, 0);
+	assert_int_equal(euicc_notifications(f), 1);
+	smdp_profile_is(f, ORSP_SMDP_DOWNLOADED, 1);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	smdp_profile_is(f, ORSP_SMDP_INSTALLED, 1);
+}
+
+/* A result the eUICC no longer keeps (removed): nothing to deliver, the retry succeeds
+ * saying so (results_delivered 0), nothing bound; the SM-DP+ still has the profile
+ * Downloaded, its attempts unchanged. */
+static void test_e2e_retry_result_dropped(void **state)
+{
+	fx *f = *state;
+	bool already = false;
+	size_t delivered = 9, n = 0;
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+
+	result_lost(f, "PIR-LOST-3", 1);
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_lpa_notification_remove(&f->c, no[0].seq), ORSP_OK);
+	assert_int_equal(retry(f, "PIR-LOST-3", &already, &delivered), ORSP_OK);
+	assert_true(already);
+	assert_int_equal(delivered, 0);
+	smdp_profile_is(f, ORSP_SMDP_DOWNLOADED, 1);
+}
+
 static bool refuse(void *arg, const orsp_lpa_profile *meta)
 {
 	(void)arg;
@@ -1266,6 +1411,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_address_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_lost_package, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_retry_after_lost_result, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_retry_result_undelivered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_retry_result_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_notifications_no_room, setup, teardown),

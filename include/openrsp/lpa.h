@@ -353,6 +353,16 @@ typedef struct orsp_lpa_download_opts {
 	 * orsp_lpa_process_notifications would send it again. */
 	bool *result_left;
 	uint64_t *result_left_seq;
+	/* Out, may be NULL: set true when the eUICC already held the profile's ICCID (an
+	 * earlier download installed it, and its installation result may not have reached the
+	 * SM-DP+: the SM-DP+ crashed, the network dropped). Nothing is downloaded then: the
+	 * session is cancelled before any package is bound (no download attempt counted), and
+	 * the eUICC's pending notifications for that ICCID are delivered to their addresses
+	 * (how many in *results_delivered, may be NULL). The download returns ORSP_OK with
+	 * installed_iccid set when all of them were delivered (or none was pending), else the
+	 * first delivery's error, saying that the profile is installed. */
+	bool *already_installed;
+	size_t *results_delivered;
 } orsp_lpa_download_opts;
 
 /* The whole download of SGP.22 §3.1.3: ES10 challenge and info, initiateAuthentication,
@@ -367,8 +377,9 @@ typedef struct orsp_lpa_download_opts {
  * error), nothing is cancelled: its answer goes to the SM-DP+ (authenticateClient,
  * getBoundProfilePackage), which ends its session; a package the SM-DP+ sends all the same is
  * not loaded, and only CancelSession is tried on the eUICC (its signed answer, if any, then goes
- * to the SM-DP+). An installation result is never cancelled. installed gets the new profile's
- * ICCID. */
+ * to the SM-DP+). An installation result is never cancelled. A profile whose ICCID the eUICC
+ * already holds (GetProfilesInfo, asked once authenticateClient has shown the metadata) is
+ * not downloaded again: see o->already_installed. installed gets the new profile's ICCID. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                                            char installed_iccid[21]);
 

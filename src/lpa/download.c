@@ -684,8 +684,9 @@ static bool unanswered(const orsp_lpa_download_opts *o, orsp_lpa_card *c, es9 *s
 
 /* SGP.22 §5.5.6 ErrorResult { bppCommandId, errorReason, simaResponse OPTIONAL } as text,
  * e.g. "ErrorReason 7 (scp03tStructureError) at BppCommandId 5 (loadProfileElements)";
- * out stays empty when the contents are not two small integers. */
-static void error_result_str(orsp_slice v, char *out, size_t cap)
+ * out stays empty when the contents are not two small integers. Returns the errorReason, 0
+ * (no reason SGP.22 defines) when it does not read. */
+static uint64_t error_result_str(orsp_slice v, char *out, size_t cap)
 {
 	static const char *const cmds[] = {"initialiseSecureChannel", "configureISDP",
 	                                   "storeMetadata",           "storeMetadata2",
@@ -716,7 +717,7 @@ static void error_result_str(orsp_slice v, char *out, size_t cap)
 	if (orsp_der_expect(&r, 0x80, &c) || orsp_der_expect(&r, 0x81, &e) ||
 	    orsp_der_uint(c.value, &cmd) || orsp_der_uint(e.value, &reason)) {
 		orsp_err_clear();
-		return;
+		return 0;
 	}
 	cn = cmd < ORSP_ARRAY_LEN(cmds) ? cmds[cmd] : NULL;
 	rn = reason < ORSP_ARRAY_LEN(reasons) ? reasons[reason]
@@ -725,6 +726,7 @@ static void error_result_str(orsp_slice v, char *out, size_t cap)
 	snprintf(out, cap, "ErrorReason %llu%s%s%s at BppCommandId %llu%s%s%s",
 	         (unsigned long long)reason, rn ? " (" : "", rn ? rn : "", rn ? ")" : "",
 	         (unsigned long long)cmd, cn ? " (" : "", cn ? cn : "", cn ? ")" : "");
+	return reason;
 }
 
 /* StoreMetadataRequest (SGP.22 §5.5.3) into p and *owner (profileOwner, *has_owner). The
@@ -1200,6 +1202,155 @@ static orsp_err read_info1(orsp_lpa_card *c, uint8_t *buf, size_t cap, size_t *l
 	return ORSP_OK;
 }
 
+/* Room for GetProfilesInfo's answer in iccid_on_euicc: one profile's ICCID, or, from an
+ * eUICC that ignores the search criteria and the tag list, every field of every profile
+ * (about 1.4 KiB each with an icon). */
+#define PROFILE_INFO_MAX (64 * 1024)
+
+/* Whether the eUICC holds a profile of ICCID iccid: GetProfilesInfo with that ICCID as its
+ * searchCriteria and the ICCID alone in its tagList (SGP.22 §5.7.15), each profile listed
+ * compared (an eUICC that ignored the criteria lists them all). Only a listed profile of that
+ * ICCID is true: an error or an answer that does not read says nothing, false, and the
+ * download goes on (the eUICC's StoreMetadata refuses an ICCID it holds all the same,
+ * ErrorReason 9, after the SM-DP+ counted a download attempt). */
+static bool iccid_on_euicc(orsp_lpa_card *c, const char *iccid)
+{
+	uint8_t req[32], ef[10], *rsp = NULL;
+	orsp_writer w;
+	orsp_der_mark m, sc;
+	orsp_tlv t, list, pi, f;
+	orsp_reader r, fr;
+	size_t rl = 0;
+	bool found = false;
+
+	if (orsp_iccid_encode_ef_unchecked(iccid, ef)) {
+		orsp_err_clear();
+		return false;
+	}
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF2D);
+	sc = orsp_der_begin(&w, 0xA0);
+	orsp_der_put_tlv(&w, 0x5A, ef, sizeof(ef));
+	orsp_der_end(&w, sc);
+	orsp_der_put_tlv(&w, 0x5C, "\x5A", 1); /* tagList: the ICCID */
+	orsp_der_end(&w, m);
+	if (!orsp_writer_status(&w) && (rsp = malloc(PROFILE_INFO_MAX)) &&
+	    !orsp_lpa_es10(c, req, w.len, rsp, PROFILE_INFO_MAX, &rl) &&
+	    !orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) && t.tag == 0xBF2D &&
+	    !orsp_der_parse_one(t.value, &list) && list.tag == 0xA0) {
+		orsp_reader_init(&r, list.value.p, list.value.len);
+		while (!found && orsp_reader_remaining(&r) && !orsp_der_read(&r, &pi) &&
+		       pi.tag == 0xE3) {
+			orsp_reader_init(&fr, pi.value.p, pi.value.len);
+			while (!found && orsp_reader_remaining(&fr) && !orsp_der_read(&fr, &f))
+				found = f.tag == 0x5A && f.value.len == sizeof(ef) &&
+				        !memcmp(f.value.p, ef, sizeof(ef));
+		}
+	}
+	orsp_err_clear();
+	free(rsp);
+	return found;
+}
+
+/* An installation's notification the eUICC keeps (ListNotification: its first
+ * ORSP_LPA_MAX_NOTIFICATIONS) for ICCID iccid (NULL: any) and to the SM-DP+ address fqdn
+ * (NULL: any; compared without case, as SGP.22 compares addresses), other than the one of
+ * seqNumber *skip (skip NULL: none): true with it in *found. A list that cannot be read:
+ * false. */
+static bool install_pending(orsp_lpa_card *c, const char *iccid, const char *fqdn,
+                            const uint64_t *skip, orsp_lpa_notification *found)
+{
+	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
+	size_t n = 0;
+
+	if (orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)) {
+		orsp_err_clear();
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i].event, "install") &&
+		    (!iccid || !strcmp(list[i].iccid, iccid)) &&
+		    (!fqdn || !strcasecmp(list[i].address, fqdn)) &&
+		    (!skip || list[i].seq != *skip)) {
+			*found = list[i];
+			return true;
+		}
+	return false;
+}
+
+static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *server, orsp_slice cis,
+                                  const orsp_lpa_notification *no, bool *gone);
+
+/* The notifications the eUICC keeps for ICCID iccid (ListNotification: its first
+ * ORSP_LPA_MAX_NOTIFICATIONS), each sent to its own address as
+ * orsp_lpa_process_notifications sends it (notification_send: removed once delivered), cis
+ * the eUICC's CIs: *sent how many were delivered. One that fails does not keep the others
+ * from being sent; the first failure is returned, naming its seqNumber. */
+static orsp_err deliver_for_iccid(orsp_lpa_card *c, const orsp_lpa_server *server, orsp_slice cis,
+                                  const char *iccid, size_t *sent)
+{
+	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
+	size_t n = 0;
+	orsp_err e, first = ORSP_OK;
+	char detail[300] = "";
+
+	*sent = 0;
+	if ((e = orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)))
+		return e;
+	for (size_t i = 0; i < n; i++) {
+		bool gone = false;
+		if (strcmp(list[i].iccid, iccid) != 0)
+			continue;
+		if ((e = notification_send(c, server, cis, &list[i], &gone))) {
+			if (!first) {
+				first = e;
+				snprintf(detail, sizeof(detail), "notification %llu: %s",
+				         (unsigned long long)list[i].seq, orsp_err_detail());
+			}
+			orsp_err_clear();
+		} else if (!gone) {
+			(*sent)++;
+		}
+	}
+	return first ? orsp_errf(first, "%s", detail) : ORSP_OK;
+}
+
+/* The profile of ICCID iccid is on the eUICC already (iccid_on_euicc), before anything was
+ * bound for this session: an earlier download installed it, and its installation result may
+ * not have reached the SM-DP+ (killed, the network gone after the load). Downloading it again
+ * would have the SM-DP+ bind and count a new package, which the eUICC refuses at
+ * StoreMetadata (ErrorReason 9), each try an attempt, until the order's limit ends it with
+ * the profile installed. Instead the session is cancelled on both sides with undefinedReason,
+ * which before a delivery leaves the order as it was (docs/smdp-es9p.md), and the results
+ * the eUICC keeps for that ICCID are delivered: the SM-DP+ then records the profile
+ * installed. ORSP_OK when every one was delivered or none was pending (o's out fields say
+ * which), else the first delivery's error with what to do. */
+static orsp_err already_installed(orsp_lpa_card *c, es9 *s, const orsp_lpa_download_opts *o,
+                                  const uint8_t *tid, size_t tid_len, const char *tid_hex,
+                                  const char *iccid)
+{
+	char note[300], detail[400];
+	size_t sent = 0;
+	orsp_err e;
+
+	cancel(c, s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, false, note, sizeof(note));
+	if (o->already_installed)
+		*o->already_installed = true;
+	e = deliver_for_iccid(c, o->server, s->peer.cis, iccid, &sent);
+	if (o->results_delivered)
+		*o->results_delivered = sent;
+	if (!e)
+		return ORSP_OK;
+	/* the advice before the detail: the detail reaches the user cut */
+	orsp_err_detail_copy(detail, sizeof(detail));
+	return orsp_errf(e,
+	                 "the profile %s is already installed on this eUICC, nothing was "
+	                 "downloaded%s; its installation result has not reached the SM-DP+ and "
+	                 "could not be delivered now (`openrsp lpa notification process` sends "
+	                 "it): %s",
+	                 iccid, note, detail);
+}
+
 orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                            char installed_iccid[21])
 {
@@ -1231,6 +1382,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		*o->result_lost = false;
 	if (o->result_left)
 		*o->result_left = false;
+	if (o->already_installed)
+		*o->already_installed = false;
+	if (o->results_delivered)
+		*o->results_delivered = 0;
 	if (o->preconsented)
 		*o->preconsented = 0;
 	/* the server settings first: a usage error there must not touch the eUICC */
@@ -1379,6 +1534,26 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		e = auth_error(&f);
 		goto out;
 	}
+	/* no download left (8.8.5/6.4): when the eUICC holds an installation result for this
+	 * SM-DP+ not delivered yet, an earlier try may have installed the profile, and a new
+	 * order would leave the SM-DP+ and the eUICC disagreeing: deliver that first */
+	if (e == ORSP_E_STATE && !strcmp(s.subject, "8.8.5") && !strcmp(s.reason, "6.4")) {
+		orsp_lpa_notification no;
+		char detail[ORSP_ERR_DETAIL_MAX];
+		e = cancel_failed(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, false, e);
+		/* copied first: the eUICC's answer below clears it */
+		orsp_err_detail_copy(detail, sizeof(detail));
+		if (!install_pending(c, NULL, o->ac->fqdn, NULL, &no))
+			e = orsp_errf(e, "%s", detail);
+		else
+			e = orsp_errf(e,
+			              "%s; but first: the eUICC holds an installation result for "
+			              "this SM-DP+ that has not reached it (notification %llu, "
+			              "ICCID %s): deliver it (`openrsp lpa notification process`), "
+			              "the profile may be installed already",
+			              detail, (unsigned long long)no.seq, no.iccid);
+		goto out;
+	}
 	if (e)
 		goto out_cancel;
 	json_decref(req);
@@ -1404,6 +1579,14 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if (interrupted(o, c, &s, tid, tid_len, tid_hex, &e))
 		goto out;
 	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
+	/* a profile the eUICC holds already: its earlier download's result undelivered, most
+	 * likely; before anyone is asked and anything bound (already_installed) */
+	if (iccid_on_euicc(c, mp.iccid)) {
+		if (!(e = already_installed(c, &s, o, tid, tid_len, tid_hex, mp.iccid)) &&
+		    installed_iccid)
+			snprintf(installed_iccid, 21, "%s", mp.iccid);
+		goto out;
+	}
 	/* PPRs before anyone is asked: a rule the RAT does not allow ends the order
 	 * (pprNotAllowed); one that needs a consent nobody here can give postpones it */
 	if ((e = ppr_check(c, &mp, has_owner ? &owner : NULL, &consent, &ppr_refused))) {
@@ -1562,7 +1745,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		orsp_tlv data, res, choice;
 		orsp_reader r;
 		bool ok = false, has_seq = false, kept;
-		uint64_t pir_seq = 0;
+		uint64_t pir_seq = 0, reason = 0;
 		char why[160] = "";
 		if (orsp_der_parse_one(orsp_slice_make(pir, pirl), &t) || t.tag != 0xBF37) {
 			e = orsp_errf(ORSP_E_MALFORMED, "card: not a ProfileInstallationResult");
@@ -1584,7 +1767,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 				           !orsp_der_parse_one(res.value, &choice)) {
 					ok = choice.tag == 0xA0;
 					if (choice.tag == 0xA1)
-						error_result_str(choice.value, why, sizeof(why));
+						reason = error_result_str(choice.value, why,
+						                          sizeof(why));
 				}
 		}
 		progress(o, ORSP_LPA_STEP_NOTIFY, o->ac->fqdn);
@@ -1629,9 +1813,33 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 			             "on the eUICC, `openrsp lpa notification process` sends it"
 			           : "; the installation result did not reach the SM-DP+, and the "
 			             "eUICC did not keep it (its notification list is full)";
+			char held[300] = "";
+			/* installFailedDueToIccidAlreadyExistsOnEuicc: an earlier download
+			 * installed it (iccid_on_euicc did not see it); its result may be the one
+			 * the SM-DP+ lacks */
+			if (reason == 9) {
+				orsp_lpa_notification no;
+				bool unsent = install_pending(c, mp.iccid, NULL,
+				                              has_seq ? &pir_seq : NULL, &no);
+				if (unsent)
+					snprintf(
+					    held, sizeof(held),
+					    "; the eUICC already holds the profile %s, and its "
+					    "installation result (notification %llu) has not "
+					    "reached "
+					    "the SM-DP+: `openrsp lpa notification process` sends "
+					    "it",
+					    mp.iccid, (unsigned long long)no.seq);
+				else
+					snprintf(held, sizeof(held),
+					         "; the eUICC already holds the profile %s "
+					         "(`openrsp lpa "
+					         "profile list`)",
+					         mp.iccid);
+			}
 			e = why[0] ? orsp_errf(ORSP_E_STATE,
-			                       "the eUICC could not install the profile: %s%s", why,
-			                       pending)
+			                       "the eUICC could not install the profile: %s%s%s",
+			                       why, held, pending)
 			           : orsp_errf(ORSP_E_STATE,
 			                       "the eUICC could not install the profile (see its "
 			                       "ProfileInstallationResult)%s",

@@ -381,11 +381,11 @@ if command -v curl >/dev/null; then
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
 		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 6 \
 		--ppr ppr1,ppr2 >/dev/null
-	# ...and four without rules, for an enable that disables another: 89000123456789002003
-	# and 89000123456789002011, and for installation results left pending: 89000123456789002029
-	# and 89000123456789002037
+	# ...and five without rules, for an enable that disables another: 89000123456789002003
+	# and 89000123456789002011, and for installation results left pending: 89000123456789002029,
+	# 89000123456789002037 and 89000123456789002045
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
-		--iccid-start 8900012345678900200 --imsi-start 001010000000200 --count 4 >/dev/null
+		--iccid-start 8900012345678900200 --imsi-start 001010000000200 --count 5 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
 	for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
@@ -673,6 +673,28 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	lacks "no userinfo in the next step" "pw-secret" "$out"
 	run lpa notification process --euicc "local:$E2" --server-url "$purl" --insecure
 	has "its result sent" "delivered and removed" "$out"
+	# the same activation code again after a result the SM-DP+ did not take (as after an
+	# SM-DP+ killed during the installation): the profile is on the eUICC, so nothing is
+	# bound, no download attempt counted, and its result is delivered; until session 72 each
+	# try bound a new package, which the eUICC refused (ErrorReason 9), until the order's
+	# download limit ("ask the operator for a new order")
+	ICCID10=89000123456789002045
+	MID10=$(order $ICCID10)
+	rurl="http://retry:x@127.0.0.1:$(cat "$T/proxy.port")"
+	run lpa profile download -a "LPA:1\$$FQDN\$$MID10" --server-url "$rurl" --insecure --euicc "local:$E2"
+	expect "download, its result refused (3): rc" 0 "$rc"
+	smdp_profile() { # ICCID: its state and download attempts at the SM-DP+
+		"$B" smdp profile list --db "$T/smdp.db" --json | "$PY" -c \
+			'import json,sys; print(*[(p["state"], p["downloadAttempts"]) for p in json.load(sys.stdin) if p["iccid"] == sys.argv[1]])' "$1"
+	}
+	expect "its result refused: the SM-DP+'s profile" "('downloaded', 1)" "$(smdp_profile $ICCID10)"
+	run lpa profile download -a "LPA:1\$$FQDN\$$MID10" --server-url "$rurl" --insecure --euicc "local:$E2"
+	expect "the same code again: rc" 0 "$rc"
+	expect "the same code again: what it says" \
+		"$ICCID10: already installed on this eUICC, nothing downloaded; its installation result had not reached the SM-DP+ and was delivered now" "$out"
+	expect "the same code again: the SM-DP+'s profile" "('installed', 1)" "$(smdp_profile $ICCID10)"
+	run lpa notification list --euicc "local:$E2" --json
+	lacks "the same code again: its result no longer pending" "$ICCID10" "$out"
 	kill "$proxy"
 	wait "$proxy" 2>/dev/null || true
 	stop_checked "$server_pid" "smdp serve"
