@@ -547,6 +547,32 @@ static const char *content_length_check(CURL *curl)
 	return NULL;
 }
 
+/* Whether a TLS handshake that failed (CURLE_SSL_CONNECT_ERROR, libcurl's words d) lost its
+ * connection rather than refused anything: the server reset it or closed it before the
+ * handshake ended (a server killed with connections in its backlog, a restart, a balancer
+ * dropping it). libcurl gives no code of its own for that: its socket layer's words ("Recv
+ * failure: Connection reset by peer", "Send failure: Broken pipe"), or OpenSSL's for the
+ * socket error or the EOF it met (SSL_ERROR_SYSCALL, "unexpected eof while reading"). A
+ * certificate OpenSSL refused is never this: its verify result is set then. */
+static bool handshake_cut(CURL *curl, const char *d)
+{
+	static const char *const lost[] = {
+	    "Connection reset",  "Recv failure",   "Send failure",    "Broken pipe",
+	    "SSL_ERROR_SYSCALL", "unexpected eof", "connection abort"};
+	long vr = X509_V_OK;
+
+	/* a verification's own result, X509_V_ERR_* from 2 on (libcurl maps a refused chain
+	 * to CURLE_PEER_FAILED_VERIFICATION as a rule); a handshake that ended before any
+	 * verification leaves X509_V_ERR_UNSPECIFIED (1) there, or X509_V_OK */
+	if (curl_easy_getinfo(curl, CURLINFO_SSL_VERIFYRESULT, &vr) == CURLE_OK &&
+	    vr > X509_V_ERR_UNSPECIFIED)
+		return false;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(lost); i++)
+		if (strstr(d, lost[i]))
+			return true;
+	return false;
+}
+
 /* An answer that is not HTTP: PROTOCOL, ORSP_E_MALFORMED with libcurl's words d. */
 static orsp_err malformed_response(orsp_http_fail *fail, const char *d)
 {
@@ -572,6 +598,16 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 	if (s->oom) {
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_RESOURCE, "http: out of memory for the response");
+	}
+	/* the connection lost during the handshake: the network's or the server's, no TLS
+	 * failure, whose advice (the trust anchors, the certificate) would mislead */
+	if (rc == CURLE_SSL_CONNECT_ERROR && handshake_cut(curl, d)) {
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(
+		    ORSP_E_IO,
+		    "http: the connection was closed or reset during the TLS handshake: "
+		    "%s",
+		    d);
 	}
 	switch (rc) {
 	case CURLE_ABORTED_BY_CALLBACK:
