@@ -1700,9 +1700,9 @@ static void test_install_failed_iccid_exists(void **state)
 	                    " (`openrsp lpa profile list`)");
 }
 
-/* 8.8.5/6.4, no download left: with an installation result for the activation code's SM-DP+
- * pending on the eUICC, the advice says to deliver it first (the profile may be installed,
- * its result undelivered); one for another SM-DP+ is not named. */
+/* 8.8.5/6.4, no download left, and 8.2/1.2, none available: with an installation result for
+ * the activation code's SM-DP+ pending on the eUICC, the advice says to deliver it first (the
+ * profile may be installed, its result undelivered); one for another SM-DP+ is not named. */
 static void test_retries_exceeded_pending(void **state)
 {
 	fx *x = *state;
@@ -1725,6 +1725,26 @@ static void test_retries_exceeded_pending(void **state)
 	x->card.list = NULL;
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
 	assert_non_null(strstr(orsp_err_detail(), "ask the operator for a new order"));
+	assert_null(strstr(orsp_err_detail(), "but first"));
+	/* 8.2/1.2, the profile not available (Installed at the SM-DP+, which took an earlier
+	 * try's result whose answer the eUICC lost): the same advice first */
+	reset(x);
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.2";
+	x->smdp.reason = "1.2";
+	x->card.list = "BF283BA039" NM3_THALES;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	if (!strstr(orsp_err_detail(), "already installed): ask the operator (session "
+	                               "cancelled); but first: the eUICC holds an installation "
+	                               "result for this SM-DP+ that has not reached it "
+	                               "(notification 3, ICCID " ICCID1 ")"))
+		fail_msg("%s", orsp_err_detail());
+	reset(x);
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.2";
+	x->smdp.reason = "1.2";
+	x->card.list = NULL;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
 	assert_null(strstr(orsp_err_detail(), "but first"));
 }
 

@@ -1534,10 +1534,13 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		e = auth_error(&f);
 		goto out;
 	}
-	/* no download left (8.8.5/6.4): when the eUICC holds an installation result for this
-	 * SM-DP+ not delivered yet, an earlier try may have installed the profile, and a new
-	 * order would leave the SM-DP+ and the eUICC disagreeing: deliver that first */
-	if (e == ORSP_E_STATE && !strcmp(s.subject, "8.8.5") && !strcmp(s.reason, "6.4")) {
+	/* no download left (8.8.5/6.4), or none available (8.2/1.2: the SM-DP+ took an earlier
+	 * try's result, the profile is Installed there, and the eUICC lost the answer before it
+	 * removed the result): when the eUICC holds an installation result for this SM-DP+ not
+	 * delivered yet, an earlier try may have installed the profile, and asking the operator
+	 * for a new order would leave the SM-DP+ and the eUICC disagreeing: deliver that first */
+	if (e == ORSP_E_STATE && ((!strcmp(s.subject, "8.8.5") && !strcmp(s.reason, "6.4")) ||
+	                          (!strcmp(s.subject, "8.2") && !strcmp(s.reason, "1.2")))) {
 		orsp_lpa_notification no;
 		char detail[ORSP_ERR_DETAIL_MAX];
 		e = cancel_failed(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, false, e);
