@@ -2560,7 +2560,8 @@ static void test_fcp_df_security(void **state)
 {
 	static const uint8_t always[] = {0x84, 0x01, 0xB0, 0x90, 0x00,
 	                                 0x84, 0x01, 0xB2, 0x90, 0x00};
-	static const char *const adf_apdus[] = {"00A404040C" TS48_AID, "00A40004027FFF",
+	/* the AID's literal parenthesised: clang's -Wstring-concatenation (CI's ASan build) */
+	static const char *const adf_apdus[] = {("00A404040C" TS48_AID), "00A40004027FFF",
 	                                        "80F2000000"};
 	uint8_t v[64], aid[16];
 	size_t vl, al = 0, len;
