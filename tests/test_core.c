@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ hex ----------------- */
@@ -884,6 +885,67 @@ static void replace_refused(const char *path, const char *why, mode_t type)
 	assert_int_equal(st.st_mode & S_IFMT, type);
 }
 
+/* orsp_lock_holder: another process's POSIX lock on a file, read from /proc/locks: by kind,
+ * type and file; the locks of `self` not counted; none on another file. */
+static void test_lock_holder(void **state)
+{
+	(void)state;
+	char path[4200], other[4220];
+	int ready[2], go[2], status = 0;
+	struct stat st, sto;
+	char b = 0;
+
+	snprintf(path, sizeof(path), "%s/locked", test_tmpdir("core_locks"));
+	snprintf(other, sizeof(other), "%s.other", path);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fo = open(other, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0 && fo >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(fstat(fo, &sto), 0);
+	if (access("/proc/locks", R_OK) != 0) {
+		assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, 0), -1);
+		skip();
+	}
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, 0), 0);
+	/* this process's own read lock on byte 128, as SQLite's on the WAL-index */
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
+	assert_int_equal(fcntl(fd, F_SETLK, &fl), 0);
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, (long)getpid()), 0);
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, 0), (long)getpid());
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int c = open(path, O_RDWR | O_CLOEXEC);
+		if (c < 0 || fcntl(c, F_SETLK, &fl) != 0 || write(ready[1], "r", 1) != 1 ||
+		    read(go[0], &b, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	long self = (long)getpid();
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, self), (long)pid);
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", "READ", self), (long)pid);
+	/* another type, another kind, the child as self, another file: none */
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", "WRITE", self), 0);
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "FLOCK", NULL, self), 0);
+	assert_int_equal(orsp_lock_holder(sto.st_dev, sto.st_ino, "POSIX", NULL, self), 0);
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, NULL, NULL, self), 0);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the child's lock went with it */
+	assert_int_equal(orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, self), 0);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	close(fd);
+	close(fo);
+}
+
 /* A killed writer's temporary files beside a path go; nothing else does: another name's, a
  * suffix not of six letters or digits, pki init --force's set-aside copies. */
 static void test_file_remove_leftovers(void **state)
@@ -1276,6 +1338,7 @@ int main(void)
 	    cmocka_unit_test(test_fsync_dir),
 	    cmocka_unit_test(test_file_replace),
 	    cmocka_unit_test(test_file_remove_leftovers),
+	    cmocka_unit_test(test_lock_holder),
 	    cmocka_unit_test(test_file_write_beside),
 	    cmocka_unit_test(test_log_levels),
 	    cmocka_unit_test(test_utf8_seq),

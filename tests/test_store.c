@@ -15,7 +15,7 @@
 #include "faulty_vfs.h"
 #include "testutil.h"
 
-#include "../src/store/db_internal.h" /* the test hooks: orsp_db_module_state, the write queue */
+#include "../src/store/db_internal.h"  /* the test hooks: orsp_db_module_state, the write queue */
 #include "../src/store/kek_internal.h" /* the test hooks: a crash mid-write, a failed flush */
 #include "openrsp/store.h"
 
@@ -1922,6 +1922,22 @@ static void test_migrations(void **state)
 	assert_int_equal(v, 2);
 	assert_int_equal(orsp_db_prepare(db, "SELECT * FROM m3", &(orsp_stmt *){NULL}),
 	                 ORSP_E_STORAGE);
+	/* the missing steps are one transaction: a failed step 3 takes step 2 with it, and the
+	 * database stays where the migration began (another process never sees it half-way) */
+	{
+		orsp_db *d = NULL;
+		assert_int_equal(orsp_db_open(path_in("mig-all.db"), &d), ORSP_OK);
+		assert_int_equal(orsp_db_migrate(d, "test", good, 1), ORSP_OK);
+		assert_int_equal(orsp_db_migrate(d, "test", bad_step3, 3), ORSP_E_STORAGE);
+		if (!strstr(orsp_err_detail(), "the database is left at version 1: "))
+			fail_msg("'%s'", orsp_err_detail());
+		assert_int_equal(orsp_db_schema_version(d, "test", &v), ORSP_OK);
+		assert_int_equal(v, 1);
+		assert_int_equal(
+		    count_rows(d, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('m2', 'm3')"),
+		    0);
+		orsp_db_close(d);
+	}
 
 	/* A database newer than the program is refused. */
 	assert_int_equal(orsp_db_migrate(db, "test", good, 1), ORSP_E_STATE);
@@ -1943,6 +1959,93 @@ static void test_migrations(void **state)
 		assert_int_equal(orsp_db_migrate(db, sql, good, 2), ORSP_E_MALFORMED);
 	}
 	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM m1"), 1);
+	orsp_db_close(db);
+}
+
+/* A child process holding connections to path and path2 (after reading them, as a server
+ * does) until it reads a byte on go[0] or the parent goes (a failed test); it writes one on
+ * ready[1] once it holds them. */
+static pid_t hold_open(const char *path, const char *path2, int ready[2], int go[2])
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	orsp_db *c = NULL, *c2 = NULL;
+	char b = 0;
+	close(ready[0]);
+	close(go[1]); /* the parent's end only: its exit ends the read below */
+	/* a read: the connection maps the WAL-index and locks it, as any reader does */
+	if (orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &c) ||
+	    orsp_db_exec(c, "SELECT count(*) FROM sqlite_master") ||
+	    orsp_db_open_ex(path2, ORSP_DB_OPEN_EXISTING, &c2) ||
+	    orsp_db_exec(c2, "SELECT count(*) FROM sqlite_master"))
+		_exit(1);
+	if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) != 1)
+		_exit(2);
+	orsp_db_close(c);
+	orsp_db_close(c2);
+	_exit(0);
+}
+
+/* An existing schema is not migrated while another process has the database open (an
+ * older server would go on writing rows without the newer columns): refused before anything
+ * is written, the version unchanged; a new database and an up-to-date one are not concerned,
+ * nor this process's own other connections; once the other process closed it, it goes
+ * through. */
+static void test_migrate_in_use(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL, *fresh = NULL, *mine = NULL;
+	int ready[2], go[2], status = 0, v = -1;
+	char b = 0, want[64];
+	char old_path[4200], new_path[4200];
+
+	snprintf(old_path, sizeof(old_path), "%s", path_in("inuse-old.db"));
+	snprintf(new_path, sizeof(new_path), "%s", path_in("inuse-new.db"));
+	assert_int_equal(orsp_db_open(old_path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_migrate(db, "test", good, 1), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_db_open(new_path, &fresh), ORSP_OK); /* no table yet */
+	orsp_db_close(fresh);
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = hold_open(old_path, new_path, ready, go);
+	assert_true(pid > 0);
+	assert_int_equal(read(ready[0], &b, 1), 1);
+
+	/* a new database: several processes may start on one at once */
+	assert_int_equal(orsp_db_open(new_path, &fresh), ORSP_OK);
+	assert_int_equal(orsp_db_migrate(fresh, "test", good, 2), ORSP_OK);
+	orsp_db_close(fresh);
+
+	assert_int_equal(orsp_db_open(old_path, &mine), ORSP_OK); /* this process's own */
+	assert_int_equal(count_rows(mine, "SELECT 1"), 1);
+	assert_int_equal(orsp_db_open(old_path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_migrate(db, "test", good, 1), ORSP_OK); /* up to date */
+	assert_int_equal(orsp_db_migrate(db, "test", good, 2), ORSP_E_STATE);
+	snprintf(want, sizeof(want), "(pid %ld)", (long)pid);
+	if (!strstr(orsp_err_detail(), want) || !strstr(orsp_err_detail(), "inuse-old.db") ||
+	    !strstr(orsp_err_detail(), "is at version 1 and this program's at 2") ||
+	    !strstr(orsp_err_detail(), "the test schema of ") ||
+	    !strstr(orsp_err_detail(), "Stop every program using it"))
+		fail_msg("'%s'", orsp_err_detail());
+	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
+	assert_int_equal(v, 1);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'm2'"), 0);
+	assert_int_equal(count_rows(mine, "SELECT 1"), 1); /* its connection still works */
+
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	assert_int_equal(orsp_db_migrate(db, "test", good, 2), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
+	assert_int_equal(v, 2);
+	orsp_db_close(mine);
 	orsp_db_close(db);
 }
 
@@ -2813,6 +2916,7 @@ int main(void)
 	    cmocka_unit_test(test_db_vfs_autocheckpoint_sync_autocommit),
 	    cmocka_unit_test(test_db_vfs_commit_in_log),
 	    cmocka_unit_test(test_migrations),
+	    cmocka_unit_test(test_migrate_in_use),
 	    cmocka_unit_test(test_module_state_race),
 	    cmocka_unit_test(test_foreign_untouched),
 	    cmocka_unit_test(test_empty_existing_untouched),

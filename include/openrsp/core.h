@@ -165,6 +165,17 @@ ORSP_MUST_CHECK int orsp_file_write_full(int fd, const void *p, size_t n);
 /* The same, *done the bytes written, also when it fails (what a reader of fd may have). */
 ORSP_MUST_CHECK int orsp_file_write_done(int fd, const void *p, size_t n, size_t *done);
 
+/* The process that holds a lock on the file dev:ino (stat()'s st_dev and st_ino), read from
+ * Linux's /proc/locks: no descriptor of the file is opened, so none of the caller's POSIX
+ * locks on it is dropped (closing any descriptor of a file drops all of them). `kind`
+ * "FLOCK" or "POSIX"; `type` "READ" or "WRITE", or NULL for either. The locks of process
+ * `self` (0: none) are not counted, nor requests still waiting for a lock. On overlayfs (a
+ * container's root) /proc/locks names the layer's device, not stat()'s: the device of a lock
+ * of `self`'s on a file of that inode number is then taken for the file's, and without one
+ * the only process holding such locks on a file of that inode number (none when several do:
+ * a guess). Its pid; 0 when none is found, -1 when /proc/locks cannot be read (no /proc). */
+long orsp_lock_holder(dev_t dev, ino_t ino, const char *kind, const char *type, long self);
+
 /* ---------------------------------------------------------------- bounded buffers ------- */
 
 /* A borrowed, read-only view of bytes. */

@@ -204,10 +204,15 @@ typedef struct orsp_migration {
 } orsp_migration;
 
 /* Bring `module` to the latest version: creates `schema_migrations(module, version,
- * description, applied_at)` if needed, then applies, each in its own write transaction
- * together with its schema_migrations row, every migration newer than the recorded
- * version. Idempotent and safe when several processes migrate at once.
- * ORSP_E_STATE if the database records a version newer than this program knows. */
+ * description, applied_at)` if needed, then applies, in one write transaction (each step a
+ * savepoint together with its schema_migrations row), every migration newer than the
+ * version recorded when the write lock is taken. Idempotent and safe when several processes
+ * migrate at once.
+ * ORSP_E_STATE if the database records a version newer than this program knows, and when the
+ * module's schema exists (version > 0) and is older than this program's while another process
+ * has the database open (seen in /proc/locks by the lock its SQLite connection holds on
+ * <file>-shm in WAL mode; without /proc/locks this is not checked): nothing is written then
+ * (docs/auc.md, "Migrations"). */
 ORSP_MUST_CHECK orsp_err orsp_db_migrate(orsp_db *db, const char *module,
                                          const orsp_migration *migrations, size_t n);
 /* orsp_db_migrate; *first (not NULL): whether this call applied the module's first migration,

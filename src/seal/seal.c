@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "openrsp/crypto.h"
@@ -553,41 +552,16 @@ static orsp_err check_dir(const char *dir)
 
 long orsp_seal_lock_holder(const char *dir)
 {
-	char lock[PATH_CAP], line[256];
+	char lock[PATH_CAP];
 	struct stat st;
-	long pid = 0;
-	FILE *f;
 
 	if (!dir || path_of(lock, dir, "lock") != ORSP_OK || stat(lock, &st) != 0)
 		return 0;
-	/* Linux's list of the locks held: "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5678 0 EOF",
-	 * the pid of the process that took it, then major:minor:inode (hex, hex, decimal) of the
-	 * file; a waiter's line has "->" after the number. fcntl's F_GETLK sees POSIX locks
-	 * only, not flock()'s. */
-	if (!(f = fopen("/proc/locks", "re")))
-		return 0;
-	/* on overlayfs (a container's root) the device /proc/locks names is the layer's, not
-	 * the one stat() gives: then the one write flock on a file of that inode number is
-	 * taken, and none when several are (the message only says "perhaps") */
-	long by_ino = 0;
-	int n_ino = 0;
-	while (!pid && fgets(line, sizeof(line), f)) {
-		char kind[16], type[16];
-		unsigned maj, min;
-		unsigned long long ino;
-		long p;
-		if (sscanf(line, "%*d: %15s %*s %15s %ld %x:%x:%llu", kind, type, &p, &maj, &min,
-		           &ino) != 6 ||
-		    strcmp(kind, "FLOCK") != 0 || strcmp(type, "WRITE") != 0 || p <= 0 ||
-		    ino != (unsigned long long)st.st_ino)
-			continue;
-		if (maj == major(st.st_dev) && min == minor(st.st_dev))
-			pid = p;
-		else if (n_ino++ == 0)
-			by_ino = p;
-	}
-	fclose(f);
-	return pid ? pid : n_ino == 1 ? by_ino : 0;
+	/* the write flock of the lock file (fcntl's F_GETLK sees POSIX locks only); on overlayfs
+	 * the one process holding such a flock on a file of that inode number (the message only
+	 * says "perhaps") */
+	long pid = orsp_lock_holder(st.st_dev, st.st_ino, "FLOCK", "WRITE", 0);
+	return pid > 0 ? pid : 0;
 }
 
 /* The pid in_use found last on this thread, for orsp_seal_busy_pid: a caller that words the

@@ -616,6 +616,11 @@ orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 	return err;
 }
 
+const char *orsp__db_file(const orsp_db *db)
+{
+	return db->ops->file_of(db->conn);
+}
+
 orsp_err orsp__db_use_wal(orsp_db *db)
 {
 	orsp_err err = ORSP_OK;

@@ -1,9 +1,12 @@
 /* Versioned schema migrations: one ordered array of SQL steps per module, recorded in
- * `schema_migrations`. Each step runs in its own write transaction together with the row
- * that records it, so a step is applied completely or not at all, exactly once, even when
- * several processes start at the same time. */
+ * `schema_migrations`. The missing steps run in one write transaction, each a savepoint
+ * together with the row that records it, so a migration is applied completely or not at
+ * all, exactly once, even when several processes start at the same time. */
 #include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db_internal.h"
 #include "store_impl.h"
@@ -156,9 +159,54 @@ out:
 	return err;
 }
 
-/* Apply migration m if the module is exactly one version behind it; *applied: this call did
- * (not another process meanwhile). */
-static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration *m, bool *applied)
+/* Another process that has the database open: one whose SQLite connection holds the lock
+ * every connection in WAL mode holds on the DMS byte of <file>-shm for its life (kek.c,
+ * orsp_db_guard_open). Read from /proc/locks, never with F_GETLK: this process must not open
+ * and close a descriptor of the -shm file while its own connection uses it, as the close
+ * would drop that connection's locks. 0 when none is seen: no -shm file (nobody has the
+ * database open in WAL mode), or no /proc/locks to read (not Linux, no /proc mounted: the
+ * migration then goes on unchecked, as it did before this test). A connection in another
+ * journal mode holds no lock between its transactions and is not seen; openrsp's databases
+ * are in WAL mode from their creation. */
+static long other_user(orsp_db *db)
+{
+	const char *file = orsp__db_file(db);
+	char shm[PATH_MAX];
+	struct stat st;
+
+	if (!file || snprintf(shm, sizeof(shm), "%s-shm", file) >= (int)sizeof(shm) ||
+	    stat(shm, &st) != 0)
+		return 0;
+	long pid = orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, (long)getpid());
+	return pid > 0 ? pid : 0;
+}
+
+/* ORSP_E_STATE when another process has the database open while the module's schema, at
+ * version `have` (> 0), is to be brought to n: an older program using it (a running `serve`)
+ * would go on writing rows without the newer columns (an order without the due time
+ * migration 14 of smdp added never expires) and could not start again. */
+static orsp_err refuse_if_shared(orsp_db *db, const char *module, int have, size_t n)
+{
+	long pid = other_user(db);
+	const char *file = orsp__db_file(db);
+
+	if (!pid)
+		return ORSP_OK;
+	return orsp_errf(ORSP_E_STATE,
+	                 "the %s schema of %s is at version %d and this program's at %zu, but "
+	                 "another process (pid %ld) has the database open: it is not migrated "
+	                 "while in use, as an older program using it would go on writing rows "
+	                 "without the newer columns and could not start again. Stop every "
+	                 "program using it, the older servers included, then run this again "
+	                 "(the first command, or `serve`, migrates it)",
+	                 module, file ? file : "the database", have, n, pid);
+}
+
+/* Apply migration m, inside the migration's write transaction (a savepoint of it), if the
+ * module is exactly one version behind it; *applied: this call did. start: the version the
+ * transaction began at, where a failure leaves the database. */
+static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration *m, int start,
+                          bool *applied)
 {
 	orsp_err err;
 	int have = 0;
@@ -170,7 +218,6 @@ static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration 
 	err = orsp_db_begin(db);
 	if (err)
 		return err;
-	/* Read the version under the write lock: another process may have applied it. */
 	err = orsp_db_schema_version(db, module, &have);
 	if (err)
 		goto out;
@@ -190,7 +237,7 @@ static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration 
 		    orsp_errf(err,
 		              "migrating %s to version %d (%s) failed; the database is left at "
 		              "version %d: %s",
-		              module, m->version, m->description ? m->description : "", have, why);
+		              module, m->version, m->description ? m->description : "", start, why);
 		goto out;
 	}
 	err = record(db, module, m);
@@ -278,15 +325,32 @@ orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module, const orsp_migratio
 	if (err)
 		return err;
 
-	err = schema_known(db, module, n, &have);
+	/* Every missing step in one write transaction, each a savepoint with its row: another
+	 * process of this program opening the database meanwhile (two servers starting at once)
+	 * waits for the lock and then finds it up to date, never half-way, which it could not
+	 * tell from an older program that has the database open. */
+	err = orsp_db_begin(db);
 	if (err)
 		return err;
-	for (size_t i = (size_t)have; i < n; i++) {
-		err = apply_one(db, module, &migrations[i], &applied);
-		if (err)
-			return err;
-		if (first && i == 0)
-			*first = applied;
+	err = schema_known(db, module, n, &have); /* under the lock: another process may have */
+	/* An existing schema is not migrated while another process has the database open (an
+	 * older server), refused before anything is written to it. A new database (version 0:
+	 * several processes may start on it at once) and an up-to-date one are not concerned. */
+	if (!err && have > 0 && have < (int)n)
+		err = refuse_if_shared(db, module, have, n);
+	int start = have;
+	bool made_first = false;
+	for (size_t i = (size_t)have; !err && i < n; i++) {
+		err = apply_one(db, module, &migrations[i], start, &applied);
+		if (i == 0)
+			made_first = applied;
 	}
-	return ORSP_OK;
+	if (err) {
+		orsp_db_rollback(db);
+		return err;
+	}
+	err = orsp_db_commit(db);
+	if (!err && first)
+		*first = made_first;
+	return err;
 }

@@ -70,5 +70,8 @@ extern const struct orsp_db_ops orsp_db_sqlite_ops;
 
 /* ops->use_wal of db's connection, in a turn (migrate.c). */
 orsp_err orsp__db_use_wal(orsp_db *db);
+/* ops->file_of of db's connection: the database file, absolute, symbolic links resolved
+ * (SQLite), NULL for a database without a file (migrate.c). */
+const char *orsp__db_file(const orsp_db *db);
 
 #endif

@@ -1,0 +1,80 @@
+/* Who holds a lock on a file, from Linux's /proc/locks: read there, never by opening the file
+ * (F_GETLK needs a descriptor, and closing any descriptor of a file drops all of the process's
+ * POSIX locks on it, those SQLite holds included). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "openrsp/core.h"
+
+/* the locks of other devices on a file of the same inode number looked at (overlayfs) */
+#define OTHER_DEV_MAX 64
+
+typedef struct other_dev {
+	unsigned maj, min;
+	long pid;
+} other_dev;
+
+long orsp_lock_holder(dev_t dev, ino_t ino, const char *kind, const char *type, long self)
+{
+	char line[256];
+	other_dev other[OTHER_DEV_MAX];
+	size_t n_other = 0;
+	bool many = false; /* more than other[] holds */
+	unsigned self_maj = 0, self_min = 0;
+	bool self_seen = false;
+	long pid = 0;
+	FILE *f;
+
+	if (!kind)
+		return 0;
+	/* "1: POSIX  ADVISORY  READ 1234 fe:00:5678 128 128": the pid of the process that took
+	 * it, then major:minor:inode (hex, hex, decimal) of the file, then the range; a waiting
+	 * request's line has "->" after the number (then read as the kind, and skipped) */
+	if (!(f = fopen("/proc/locks", "re")))
+		return -1;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		char k[16], t[16];
+		unsigned maj, min;
+		unsigned long long i;
+		long p;
+		if (sscanf(line, "%*d: %15s %*s %15s %ld %x:%x:%llu", k, t, &p, &maj, &min, &i) !=
+		        6 ||
+		    strcmp(k, kind) != 0 || p <= 0 || i != (unsigned long long)ino)
+			continue;
+		bool same_dev = maj == major(dev) && min == minor(dev);
+		if (p == self) {
+			/* the device /proc/locks names for the file, when it is not stat()'s */
+			if (!same_dev && !self_seen) {
+				self_seen = true;
+				self_maj = maj;
+				self_min = min;
+			}
+			continue;
+		}
+		if (type && strcmp(t, type) != 0)
+			continue;
+		if (same_dev)
+			pid = p;
+		else if (n_other < OTHER_DEV_MAX)
+			other[n_other++] = (other_dev){maj, min, p};
+		else
+			many = true;
+	}
+	fclose(f);
+	if (pid || n_other == 0)
+		return pid;
+	/* overlayfs: /proc/locks names the layer's device, not the one stat() gives */
+	if (self_seen) {
+		for (size_t j = 0; j < n_other; j++)
+			if (other[j].maj == self_maj && other[j].min == self_min)
+				return other[j].pid;
+		return 0;
+	}
+	/* without a lock of self's to name the device: the one process holding such locks on
+	 * a file of that inode number, none when several do */
+	for (size_t j = 1; j < n_other; j++)
+		if (other[j].pid != other[0].pid)
+			return 0;
+	return many ? 0 : other[0].pid;
+}

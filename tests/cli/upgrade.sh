@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Upgrading a database an older openrsp made (its schema one migration behind): the SM-DP+'s
+# and the AuC's are not migrated while another process (an older server) has them open, the
+# command refused with the pid and the way out, the schema left at its version; once that
+# process has closed it, the next command migrates it.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_upgrade.XXXXXX")
+unset ORSP_KEK ORSP_AUC_DB
+. "$(dirname "$0")/lib/common.bash"
+hpid=""
+cleanup() {
+	[[ -n "$hpid" ]] && kill "$hpid" 2>/dev/null && wait "$hpid" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# The current databases, and what makes them one migration behind (the last step undone and
+# its schema_migrations row removed): smdp 17 (the executed ES2+ calls' table), auc 5 (the
+# card secrets' table rebuilt with a wider CHECK, which runs again on the same columns)
+S=$T/smdp.db
+A=$T/auc.db
+"$B" smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$S" >/dev/null
+"$B" auc add --db "$A" --imsi 001010000000001 --k 000102030405060708090a0b0c0d0e0f \
+	--opc 00112233445566778899aabbccddeeff >/dev/null
+SMDP_OLD="DROP TABLE smdp_call; DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 17"
+AUC_OLD="DELETE FROM schema_migrations WHERE module = 'auc' AND version = 5"
+
+# version DB MODULE: the module's schema version in DB, read without openrsp
+version() {
+	"$PY" -c 'import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+print(d.execute("SELECT MAX(version) FROM schema_migrations WHERE module = ?", (sys.argv[2],)).fetchone()[0])' "$1" "$2"
+}
+# hold DB: another process with DB open in WAL mode, as an older `serve` keeps it (its pid in
+# hpid), until release
+hold() {
+	rm -f "$T/held" "$T/release"
+	"$PY" -c 'import os, sqlite3, sys, time
+d = sqlite3.connect(sys.argv[1])
+d.execute("PRAGMA journal_mode=WAL").fetchone()
+d.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+d.close()' "$1" "$T/held" "$T/release" &
+	hpid=$!
+	for _ in $(seq 500); do [[ -e "$T/held" ]] && return; sleep 0.02; done
+	bad "the holder of $1 did not start"
+}
+release() {
+	touch "$T/release"
+	wait "$hpid" || bad "the holder failed"
+	hpid=""
+}
+
+# ----- not migrated while another process has it open -----
+for m in smdp auc; do
+	if [[ $m == smdp ]]; then
+		db=$T/old.db src=$S sql=$SMDP_OLD from=16 to=17 verb=(smdp profile list)
+	else
+		db=$T/olda.db src=$A sql=$AUC_OLD from=4 to=5 verb=(auc list)
+	fi
+	older "$db" "$src" "$sql"
+	expect "$m: the copy is one migration behind" $from "$(version "$db" $m)"
+	hold "$db"
+	failure "another process (pid $hpid) has the database open" "${verb[@]}" --db "$db"
+	has "$m: the versions" "the $m schema of $(realpath "$db") is at version $from and this program's at $to" "$err"
+	has "$m: what to do" "Stop every program using it, the older servers included, then run this again" "$err"
+	expect "$m: still at its version" $from "$(version "$db" $m)"
+	release
+	run "${verb[@]}" --db "$db"
+	expect "$m: migrated once nobody else has it open (rc)" 0 "$rc"
+	expect "$m: migrated once nobody else has it open" $to "$(version "$db" $m)"
+	# up to date, the other process does not matter
+	hold "$db"
+	run "${verb[@]}" --db "$db"
+	expect "$m: an up-to-date database while another process has it open" 0 "$rc"
+	release
+done
+
+finish
