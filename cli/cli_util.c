@@ -1124,9 +1124,9 @@ void cli_backup_kv(const char *name, const char *v)
 }
 
 void cli_backup_head(cli_json *j, bool json, const orsp_db_backup_result *f, const char *module,
-                     int version)
+                     int version, int latest)
 {
-	char num[64];
+	char num[128];
 
 	if (json) {
 		cj_obj_begin(j, NULL);
@@ -1134,12 +1134,21 @@ void cli_backup_head(cli_json *j, bool json, const orsp_db_backup_result *f, con
 		cj_u64(j, "size", f->size);
 		cj_str(j, "module", module);
 		cj_i64(j, "schema_version", version);
+		cj_i64(j, "schema_latest", latest);
 		return;
 	}
 	cli_backup_kv("backup", f->path);
 	snprintf(num, sizeof(num), "%" PRIu64 " bytes", f->size);
 	cli_backup_kv("size", num);
-	snprintf(num, sizeof(num), "%s version %d", module, version);
+	/* the backup is the database as it was: one taken before an upgrade opens with the
+	 * program that made the database */
+	if (version < latest)
+		snprintf(num, sizeof(num),
+		         "%s version %d (older than this program's %d: copied as it is, not "
+		         "migrated)",
+		         module, version, latest);
+	else
+		snprintf(num, sizeof(num), "%s version %d", module, version);
 	cli_backup_kv("schema", num);
 }
 

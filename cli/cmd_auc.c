@@ -152,7 +152,8 @@ static void drop_new_kek(const char *db, const char *path, const struct stat *ma
  * one is reported before any KEK is read or created; then the AuC is opened, again without
  * creating anything but for add. A KEK file add created is removed again when the database
  * cannot be created. */
-static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
+static int open_auc_mode(const db_opts *o, const char *verb, orsp_db_open_mode open_mode,
+                         orsp_auc **out)
 {
 	const char *db, *what = verb ? verb : "auc add";
 	orsp_db_open_mode mode = verb ? ORSP_DB_OPEN_EXISTING : ORSP_DB_OPEN_CREATE;
@@ -211,7 +212,7 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 		                 kek_path, db);
 	if (e)
 		return cli_fail("KEK", e);
-	e = orsp_auc_open_ex(db, mode, &kek, out);
+	e = orsp_auc_open_ex(db, verb ? open_mode : mode, &kek, out);
 	orsp_secret_wipe(&kek);
 	rc = CLI_OK;
 	/* a database that holds no AuC (another program's, the SM-DP+'s) or that went away */
@@ -224,6 +225,11 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	if (e && made)
 		drop_new_kek(db, kek_path, &made_st);
 	return rc;
+}
+
+static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
+{
+	return open_auc_mode(o, verb, ORSP_DB_OPEN_EXISTING, out);
 }
 
 static int imsi_arg(const char *name, const char *imsi)
@@ -1176,7 +1182,7 @@ static int auc_backup(int argc, char **argv)
 		return cli_missing("--out");
 	if (!out[0])
 		return cli_usage("--out", "empty path");
-	/* FILE before anything is read: the open migrates an older database */
+	/* FILE before anything is read: a refusal leaves the database as it was */
 	if ((rc = db_name(&dbo, &db)))
 		return rc;
 	if ((e = orsp_db_out_check(db, out, "backup")))
@@ -1184,7 +1190,9 @@ static int auc_backup(int argc, char **argv)
 	/* open_auc's checks first; then the KEK file it read, for the summary (no error left
 	 * once it opened the database) */
 	stop = cli_stop_on_signals(); /* before the open, as `smdp backup` */
-	if ((rc = open_auc(&dbo, "auc backup", &a)))
+	/* the database as it is: an older one is not migrated, so the backup taken before an
+	 * upgrade opens with the program that made it */
+	if ((rc = open_auc_mode(&dbo, "auc backup", ORSP_DB_OPEN_UNMIGRATED, &a)))
 		return rc;
 	if ((rc = db_name(&dbo, &db)) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path)))) {
@@ -1195,7 +1203,7 @@ static int auc_backup(int argc, char **argv)
 	orsp_auc_close(a);
 	if (e)
 		return cli_fail("auc backup", e);
-	cli_backup_head(&j, json, &info.file, "auc", info.schema_version);
+	cli_backup_head(&j, json, &info.file, "auc", info.schema_version, info.schema_latest);
 	if (json)
 		cj_u64(&j, "subscribers", info.subscribers);
 	else {
@@ -1376,14 +1384,17 @@ static const cli_cmd auc_cmds[] = {
                 "against the KEK used) and audited (a \"backup\" row naming FILE) before it\n"
                 "appears as FILE; any failure leaves no FILE and no temporary file (a process\n"
                 "killed outright may leave FILE.tmp*: delete them), and an existing FILE is\n"
-                "refused and left alone. Prints the backup's name, size, schema version,\n"
+                "refused and left alone. The database is copied as it is: one of an older\n"
+                "schema is not migrated (the backup taken before an upgrade opens with the\n"
+                "program that made it). Prints the backup's name, size, schema version,\n"
                 "subscriber count and the KEK file (or ORSP_KEK) that opens it: the KEK is NOT\n"
                 "in the backup, back it up separately. The copy holds K and OPc wrapped under\n"
                 "that KEK, and the IMSIs: keep it as safe as the database.\n\n"
                 "options:\n"
                 "  --out FILE           the backup (must not exist; its directory must)\n"
                 "  --json               one JSON object (path, size, module, schema_version,\n"
-                "                       subscribers, kek_file, kek_env, kek_in_backup)\n" DB_HELP,
+                "                       schema_latest, subscribers, kek_file, kek_env,\n"
+                "                       kek_in_backup)\n" DB_HELP,
         .run = auc_backup,
     },
     {NULL, NULL, NULL, NULL, NULL},

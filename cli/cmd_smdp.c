@@ -286,8 +286,11 @@ static void made_after(made_files *m)
  * creates nothing), as `openrsp auc` for all verbs but add, instead of leaving an empty
  * database, or an inventory made of a 0-byte file, and a new KEK file behind. Otherwise a
  * database that does not exist is created with its KEK file, and *made says which files
- * this call created (unmake takes them away). */
-static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_files *made)
+ * this call created (unmake takes them away). open_mode: the open's mode when made is NULL,
+ * ORSP_DB_OPEN_EXISTING, or ORSP_DB_OPEN_UNMIGRATED for `smdp backup` (an older schema copied
+ * as it is). */
+static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode open_mode,
+                          orsp_smdp **out, made_files *made)
 {
 	char kek_path[4096];
 	orsp_secret kek = {0};
@@ -314,7 +317,7 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 		return no_kek(kek_path, o->db);
 	if (e)
 		return cli_fail("KEK", e);
-	e = orsp_smdp_open_ex(o->db, made ? ORSP_DB_OPEN_CREATE : ORSP_DB_OPEN_EXISTING, &kek, out);
+	e = orsp_smdp_open_ex(o->db, made ? ORSP_DB_OPEN_CREATE : open_mode, &kek, out);
 	orsp_secret_wipe(&kek);
 	if (made) {
 		made_after(made);
@@ -330,6 +333,11 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 	if (o->no_callback)
 		orsp_smdp_set_progress(*out, false);
 	return CLI_OK;
+}
+
+static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_files *made)
+{
+	return open_smdp_mode(o, verb, ORSP_DB_OPEN_EXISTING, out, made);
 }
 
 /* The rows of m's module's tables in its database (under a guard: no other process has it
@@ -1663,19 +1671,21 @@ static int smdp_backup(int argc, char **argv)
 	if ((rc = db_config(&dbo)) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))))
 		return rc;
-	/* FILE before anything is read: the open migrates an older database */
+	/* FILE before anything is read: a refusal leaves the database as it was */
 	if ((e = orsp_db_out_check(dbo.db, out, "backup")))
 		return cli_fail("smdp backup", e);
 	/* SIGINT, SIGTERM, SIGHUP stop it, the partial copy removed; in place before the open,
 	 * which may wait for the write lock (a migration) */
 	stop = cli_stop_on_signals();
-	if ((rc = open_smdp(&dbo, "smdp backup", &s, NULL)))
+	/* the database as it is: an older one is not migrated, so the backup taken before an
+	 * upgrade opens with the program that made it */
+	if ((rc = open_smdp_mode(&dbo, "smdp backup", ORSP_DB_OPEN_UNMIGRATED, &s, NULL)))
 		return rc;
 	e = orsp_smdp_backup(s, out, stop, &info);
 	orsp_smdp_close(s);
 	if (e)
 		return cli_fail("smdp backup", e);
-	cli_backup_head(&j, json, &info.file, "smdp", info.schema_version);
+	cli_backup_head(&j, json, &info.file, "smdp", info.schema_version, info.schema_latest);
 	if (json)
 		cj_obj_begin(&j, "profiles");
 	line[0] = 0;
@@ -3829,6 +3839,8 @@ static const cli_cmd smdp_cmds[] = {
                 "used) and audited (a backup row naming FILE) before it appears as FILE; any\n"
                 "failure leaves no FILE and no temporary file (a process killed outright may\n"
                 "leave FILE.tmp*: delete them), and an existing FILE is refused and left alone.\n"
+                "The database is copied as it is: one of an older schema is not migrated (the\n"
+                "backup taken before an upgrade opens with the program that made it).\n"
                 "Prints the backup's name, size, schema version, profiles by state and the KEK\n"
                 "file (or ORSP_KEK) that opens it: the KEK is NOT in the backup, back it up\n"
                 "separately. The copy holds the packages and confirmation codes wrapped under\n"
@@ -3838,8 +3850,8 @@ static const cli_cmd smdp_cmds[] = {
                 "options:\n"
                 "  --out FILE           the backup (must not exist; its directory must)\n"
                 "  --json               one JSON object (path, size, module, schema_version,\n"
-                "                       profiles by state and total, kek_file, kek_env,\n"
-                "                       kek_in_backup)\n" DB_HELP,
+                "                       schema_latest, profiles by state and total, kek_file,\n"
+                "                       kek_env, kek_in_backup)\n" DB_HELP,
         .run = smdp_backup,
     },
     {

@@ -2760,7 +2760,7 @@ static void test_open_existing(void **state)
 	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_EXISTING, &test_kek, &s), ORSP_OK);
 	orsp_smdp_close(s);
 	s = NULL;
-	assert_int_equal(orsp_smdp_open_ex(path, (orsp_db_open_mode)3, &test_kek, &s),
+	assert_int_equal(orsp_smdp_open_ex(path, (orsp_db_open_mode)4, &test_kek, &s),
 	                 ORSP_E_USAGE);
 	assert_null(s);
 }

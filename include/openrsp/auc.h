@@ -81,7 +81,10 @@ bool orsp_imsi_valid(const char *imsi);
 ORSP_MUST_CHECK orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out);
 /* orsp_auc_open with an orsp_db_open_ex mode: ORSP_DB_OPEN_EXISTING creates nothing, and a
  * database that does not exist, or that holds no AuC (no 'auc' schema_migrations row), is
- * ORSP_E_NOT_FOUND ("PATH holds no AuC"), and no AuC table is added to it. */
+ * ORSP_E_NOT_FOUND ("PATH holds no AuC"), and no AuC table is added to it.
+ * ORSP_DB_OPEN_UNMIGRATED: as EXISTING, but an AuC of an older schema is left at its version
+ * and in its journal mode (a newer one refused): `auc backup`, which copies it as it is; only
+ * what every schema version has may be used on it (orsp_auc_backup). */
 ORSP_MUST_CHECK orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode,
                                           const orsp_secret *kek, orsp_auc **out);
 /* Whether the existing database `db_uri` may be opened as the AuC with `mode`, looked at
@@ -305,7 +308,9 @@ const orsp_kek_column *orsp_auc_kek_columns(size_t *n);
 typedef struct orsp_auc_backup_info {
 	orsp_db_backup_result file; /* the backup's absolute name and size */
 	int schema_version;         /* the auc schema version of the database and of the copy */
-	uint64_t subscribers;       /* subscribers in the copy */
+	int schema_latest;    /* this program's: more than schema_version for an older database,
+	                         which a backup copies as it is (ORSP_DB_OPEN_UNMIGRATED) */
+	uint64_t subscribers; /* subscribers in the copy */
 } orsp_auc_backup_info;
 
 /* Back the AuC's database up into the new file `out` while other processes (servers) use

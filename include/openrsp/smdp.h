@@ -129,7 +129,11 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *k
  * nothing is written at all: an inventory of an older schema is left at its version
  * (orsp_smdp_schema says which; only reads that schema has work on it), one of a newer
  * schema is refused as orsp_smdp_open refuses it, and the KEK is checked against the stored
- * check value without storing one (`smdp serve --check`). Another mode is ORSP_E_USAGE. */
+ * check value without storing one (`smdp serve --check`). ORSP_DB_OPEN_UNMIGRATED: as
+ * EXISTING, but an inventory of an older schema is left at its version and in its journal mode
+ * (a newer one refused as by orsp_smdp_open): `smdp backup`, which copies it as it is; only
+ * what every schema version has may be used on it (orsp_smdp_backup). Another mode is
+ * ORSP_E_USAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode,
                                            const orsp_secret *kek, orsp_smdp **out);
 /* Whether `db_uri` holds an SM-DP+ inventory, looked at without a KEK and without creating
@@ -222,6 +226,8 @@ const orsp_kek_column *orsp_smdp_kek_columns(size_t *n);
 typedef struct orsp_smdp_backup_info {
 	orsp_db_backup_result file; /* the backup's absolute name and size */
 	int schema_version;         /* the smdp schema version of the database and of the copy */
+	int schema_latest; /* this program's: more than schema_version for an older database,
+	                      which a backup copies as it is (ORSP_DB_OPEN_UNMIGRATED) */
 	size_t profiles[ORSP_SMDP_STATE__COUNT]; /* the copy's profiles by state */
 } orsp_smdp_backup_info;
 

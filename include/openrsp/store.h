@@ -55,15 +55,21 @@ typedef enum orsp_db_backend {
 ORSP_MUST_CHECK orsp_err orsp_db_open(const char *uri, orsp_db **out);
 
 typedef enum orsp_db_open_mode {
-	ORSP_DB_OPEN_CREATE = 0,   /* create the database if it does not exist */
-	ORSP_DB_OPEN_EXISTING = 1, /* never create anything: the backend itself opens without
-	                              creating, so there is no window between a check and it */
-	ORSP_DB_OPEN_READONLY = 2, /* as EXISTING, and only read: the journal mode is kept,
-	                              every write fails (ORSP_E_STORAGE), and no file is made:
-	                              a WAL database without its -wal and -shm files (its last
-	                              connection closed) is read from the file alone, without a
-	                              lock; one with only one of the two is ORSP_E_STATE (SQLite
-	                              would make the other) */
+	ORSP_DB_OPEN_CREATE = 0,     /* create the database if it does not exist */
+	ORSP_DB_OPEN_EXISTING = 1,   /* never create anything: the backend itself opens without
+	                                creating, so there is no window between a check and it */
+	ORSP_DB_OPEN_READONLY = 2,   /* as EXISTING, and only read: the journal mode is kept,
+	                                every write fails (ORSP_E_STORAGE), and no file is made:
+	                                a WAL database without its -wal and -shm files (its last
+	                                connection closed) is read from the file alone, without a
+	                                lock; one with only one of the two is ORSP_E_STATE (SQLite
+	                                would make the other) */
+	ORSP_DB_OPEN_UNMIGRATED = 3, /* as EXISTING for the database; a module's open
+	                                (orsp_smdp_open_ex, orsp_auc_open_ex) then leaves an
+	                                older schema at its version and its journal mode as it
+	                                is (no migration) but may write: for a backup, which
+	                                copies the database as it is and writes its audit row
+	                                (the columns every version has) */
 } orsp_db_open_mode;
 
 /* orsp_db_open with a mode. ORSP_DB_OPEN_EXISTING: a database that does not exist is

@@ -430,7 +430,7 @@ static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode 
 		err = orsp_db_schema_check(db, "auc", ORSP_ARRAY_LEN(auc_migrations));
 	if (err || v > 0)
 		return err;
-	if (mode == ORSP_DB_OPEN_EXISTING)
+	if (mode == ORSP_DB_OPEN_EXISTING || mode == ORSP_DB_OPEN_UNMIGRATED)
 		return orsp_errf(ORSP_E_NOT_FOUND, "%s holds no AuC", name);
 	if (other)
 		err = orsp_errf(ORSP_E_POLICY,
@@ -477,7 +477,12 @@ orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode, const orsp
 	                        sizeof(kek_check_plain));
 	if (err)
 		goto out;
-	err = orsp_db_migrate(a->db, "auc", auc_migrations, ORSP_ARRAY_LEN(auc_migrations));
+	/* unmigrated (a backup): an older schema left at its version, a newer one refused by
+	 * own_database above */
+	if (mode == ORSP_DB_OPEN_UNMIGRATED)
+		err = orsp_db_schema_check(a->db, "auc", ORSP_ARRAY_LEN(auc_migrations));
+	else
+		err = orsp_db_migrate(a->db, "auc", auc_migrations, ORSP_ARRAY_LEN(auc_migrations));
 	if (err)
 		goto out;
 	err = kek_check(a);
@@ -1482,9 +1487,11 @@ orsp_err orsp_auc_backup(orsp_auc *a, const char *out, const volatile sig_atomic
 	err = orsp_db_schema_version(a->db, "auc", &c.version);
 	if (!err)
 		err = orsp_db_backup(a->db, out, &h, stop, &info->file);
-	if (!err)
+	if (!err) {
 		info->schema_version = c.version;
-	else
+		info->schema_latest = (int)ORSP_ARRAY_LEN(auc_migrations);
+	} else {
 		memset(info, 0, sizeof(*info));
+	}
 	return err;
 }

@@ -965,9 +965,10 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 		return orsp_errf(ORSP_E_USAGE, "smdp open: missing arguments");
 	*out = NULL;
 	if (mode != ORSP_DB_OPEN_CREATE && mode != ORSP_DB_OPEN_EXISTING &&
-	    mode != ORSP_DB_OPEN_READONLY)
-		return orsp_errf(ORSP_E_USAGE,
-		                 "smdp open: mode must be create, existing or read-only");
+	    mode != ORSP_DB_OPEN_READONLY && mode != ORSP_DB_OPEN_UNMIGRATED)
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "smdp open: mode must be create, existing, read-only or unmigrated");
 	if (kek->len != ORSP_KEK_LEN)
 		return orsp_errf(ORSP_E_USAGE, "KEK must be %d bytes", ORSP_KEK_LEN);
 	s = calloc(1, sizeof(*s));
@@ -987,10 +988,10 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 		err = orsp_kek_precheck(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations), &s->kek,
 		                        "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
 		                        sizeof(kek_check_plain));
-	/* read-only: judged as the migration judges it (a newer schema refused with the same
-	 * words), but left at its version; the KEK was checked above, as far as a database that
-	 * holds its check value can be */
-	if (!err && mode == ORSP_DB_OPEN_READONLY)
+	/* read-only and unmigrated: judged as the migration judges it (a newer schema refused
+	 * with the same words), but left at its version; the KEK was checked above, as far as a
+	 * database that holds its check value can be */
+	if (!err && (mode == ORSP_DB_OPEN_READONLY || mode == ORSP_DB_OPEN_UNMIGRATED))
 		err = orsp_db_schema_check(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations));
 	else if (!err)
 		err = orsp_db_migrate_ex(s->db, "smdp", smdp_migrations,
@@ -3410,9 +3411,11 @@ orsp_err orsp_smdp_backup(orsp_smdp *s, const char *out, const volatile sig_atom
 	err = orsp_db_schema_version(s->db, "smdp", &c.version);
 	if (!err)
 		err = orsp_db_backup(s->db, out, &h, stop, &info->file);
-	if (!err)
+	if (!err) {
 		info->schema_version = c.version;
-	else
+		info->schema_latest = (int)ORSP_ARRAY_LEN(smdp_migrations);
+	} else {
 		memset(info, 0, sizeof(*info));
+	}
 	return err;
 }

@@ -446,6 +446,9 @@ orsp_err orsp_db_open_ex(const char *uri, orsp_db_open_mode mode, orsp_db **out)
 	if (!uri || !out || !uri[0])
 		return orsp_errf(ORSP_E_USAGE, "no database given");
 	*out = NULL;
+	/* the database is opened as EXISTING opens it; the difference is the module's */
+	if (mode == ORSP_DB_OPEN_UNMIGRATED)
+		mode = ORSP_DB_OPEN_EXISTING;
 	if (strncmp(uri, "sqlite:", 7) == 0) {
 		ops = &orsp_db_sqlite_ops;
 		target = uri + 7;

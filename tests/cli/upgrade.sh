@@ -2,7 +2,9 @@
 # Upgrading a database an older openrsp made (its schema one migration behind): the SM-DP+'s
 # and the AuC's are not migrated while another process (an older server) has them open, the
 # command refused with the pid and the way out, the schema left at its version; once that
-# process has closed it, the next command migrates it.
+# process has closed it, the next command migrates it. `smdp backup` and `auc backup` copy an
+# older database as it is (not migrated: the backup taken before an upgrade opens with the
+# program that made it), and say so; a newer one is still refused.
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -80,6 +82,41 @@ for m in smdp auc; do
 	run "${verb[@]}" --db "$db"
 	expect "$m: an up-to-date database while another process has it open" 0 "$rc"
 	release
+done
+
+# ----- a backup copies an older database as it is -----
+# journal DB: its journal mode, read without openrsp
+journal() {
+	"$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode").fetchone()[0])' "$1"
+}
+for m in smdp auc; do
+	if [[ $m == smdp ]]; then
+		db=$T/bk.db src=$S sql=$SMDP_OLD from=16 to=17
+	else
+		db=$T/bka.db src=$A sql=$AUC_OLD from=4 to=5
+	fi
+	older "$db" "$src" "$sql"
+	run $m backup --db "$db" --out "$T/$m-copy.db"
+	expect "$m backup of an older database (rc)" 0 "$rc"
+	has "$m backup: the summary says it" "schema:      $m version $from (older than this program's $to: copied as it is, not migrated)" "$out"
+	expect "$m backup: the database left at its version" $from "$(version "$db" $m)"
+	expect "$m backup: and in its journal mode" delete "$(journal "$db")"
+	expect "$m backup: the copy at that version" $from "$(version "$T/$m-copy.db" $m)"
+	run $m backup --db "$db" --out "$T/$m-copy2.db" --json
+	expect "$m backup --json (rc)" 0 "$rc"
+	expect "$m backup --json: the versions" "$from $to" "$(json schema_version) $(json schema_latest)"
+	# the copy is a database the verbs open (a newer program's first one migrates it)
+	cp "$db.kek" "$T/$m-copy.db.kek"
+	if [[ $m == smdp ]]; then run smdp profile list --db "$T/$m-copy.db" --count; else run auc list --db "$T/$m-copy.db"; fi
+	expect "$m: the copy opens" 0 "$rc"
+	# an up-to-date one: the summary as before
+	run $m backup --db "$src" --out "$T/$m-cur.db"
+	has "$m backup of an up-to-date database" "schema:      $m version $to"$'\n' "$out"$'\n'
+	# a newer one is still refused, nothing written
+	older "$T/newer-$m.db" "$src" "INSERT INTO schema_migrations VALUES ('$m', 99, 'future', 0)"
+	failure "$m schema version 99 is newer than this program" $m backup --db "$T/newer-$m.db" --out "$T/newer-$m-copy.db"
+	untouched "$m backup of a newer database" "$T/newer-$m.db"
+	[[ ! -e "$T/newer-$m-copy.db" ]] && ok || bad "$m backup of a newer database made a file"
 done
 
 finish
