@@ -352,5 +352,14 @@ orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module, const orsp_migratio
 	err = orsp_db_commit(db);
 	if (!err && first)
 		*first = made_first;
+	/* An upgrade is said, once, by the process that made it (a new database's first
+	 * migration is not: its caller says it made the database). On stderr, the log of
+	 * `serve`: out of the way of a command's output (--json). */
+	if (!err && start > 0 && start < (int)n) {
+		const char *file = orsp__db_file(db);
+		orsp_log(ORSP_LOG_WARN,
+		         "database %s: the %s schema was migrated from version %d to %d",
+		         file ? file : "(no file)", module, start, (int)n);
+	}
 	return err;
 }

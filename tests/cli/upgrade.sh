@@ -25,9 +25,13 @@ trap cleanup EXIT
 # card secrets' table rebuilt with a wider CHECK, which runs again on the same columns)
 S=$T/smdp.db
 A=$T/auc.db
-"$B" smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$S" >/dev/null
-"$B" auc add --db "$A" --imsi 001010000000001 --k 000102030405060708090a0b0c0d0e0f \
-	--opc 00112233445566778899aabbccddeeff >/dev/null
+run smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$S"
+expect "smdp profile import" 0 "$rc"
+lacks "a new database's first migration is no upgrade: no line" "migrated" "$err"
+run auc add --db "$A" --imsi 001010000000001 --k 000102030405060708090a0b0c0d0e0f \
+	--opc 00112233445566778899aabbccddeeff
+expect "auc add" 0 "$rc"
+lacks "a new AuC's first migration is no upgrade: no line" "migrated" "$err"
 SMDP_OLD="DROP TABLE smdp_call; DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 17"
 AUC_OLD="DELETE FROM schema_migrations WHERE module = 'auc' AND version = 5"
 
@@ -74,13 +78,18 @@ for m in smdp auc; do
 	has "$m: what to do" "Stop every program using it, the older servers included, then run this again" "$err"
 	expect "$m: still at its version" $from "$(version "$db" $m)"
 	release
-	run "${verb[@]}" --db "$db"
+	run "${verb[@]}" --db "$db" --json
 	expect "$m: migrated once nobody else has it open (rc)" 0 "$rc"
 	expect "$m: migrated once nobody else has it open" $to "$(version "$db" $m)"
-	# up to date, the other process does not matter
+	# one line on stderr says it, out of the way of --json
+	line=" openrsp warn: database $(realpath "$db"): the $m schema was migrated from version $from to $to"
+	if [[ $(grep -cF -- "$line" <<<"$err") -eq 1 && $(wc -l <<<"$err") -eq 1 ]]; then ok; else bad "$m: the migration's line: '$err'"; fi
+	"$PY" -c 'import json, sys; json.loads(sys.argv[1])' "$out" && ok || bad "$m: --json output: $out"
+	# up to date, the other process does not matter; no line
 	hold "$db"
 	run "${verb[@]}" --db "$db"
 	expect "$m: an up-to-date database while another process has it open" 0 "$rc"
+	lacks "$m: no line when up to date" "migrated" "$err"
 	release
 done
 
