@@ -26,6 +26,7 @@ enum {
 	OPT_ICCID_START,
 	OPT_IMSI_START,
 	OPT_AUC,
+	OPT_REPLACE_ORPHANS,
 	OPT_SPN,
 	OPT_NAME,
 	OPT_PPR,
@@ -604,7 +605,8 @@ static int batch_opt(const char *arg, size_t *batch)
 /* import --auc (below, beside generate's two-store batch) */
 static orsp_err auc_ready(const uint8_t *buf, size_t len);
 static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp_import_opts *o,
-                                    const uint8_t *buf, size_t len, orsp_smdp_profile *p);
+                                    const uint8_t *buf, size_t len, bool replace_orphans,
+                                    bool *replaced, orsp_smdp_profile *p);
 
 /* The package at path into *buf; with check, judged as the import will judge it (and, with
  * auc, as the AuC takes it). */
@@ -634,10 +636,11 @@ static int read_package(const char *path, const orsp_smdp_import_opts *o, bool c
  * is committed: a line printed names a profile the inventory keeps. */
 typedef struct import_batch {
 	orsp_smdp *s;
-	orsp_auc *auc; /* --auc: each file committed on its own, in both stores */
-	size_t max;    /* --batch */
-	size_t n;      /* files in it */
-	double t0;     /* when it began (orsp_mono_s) */
+	orsp_auc *auc;        /* --auc: each file committed on its own, in both stores */
+	bool replace_orphans; /* --replace-orphans */
+	size_t max;           /* --batch */
+	size_t n;             /* files in it */
+	double t0;            /* when it began (orsp_mono_s) */
 	bool open;
 	char **path, **line; /* max of each */
 } import_batch;
@@ -714,12 +717,14 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	size_t cap =
 	    strlen(path) + sizeof(p.iccid) + sizeof(p.imsi) + sizeof(type) + sizeof(note) + 96;
 	char *line = malloc(cap), *name = strdup(path);
+	bool replaced = false;
 	orsp_err e = ORSP_OK;
 
 	if (!line || !name)
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	if (!e && b->auc)
-		e = import_one_with_auc(b->s, b->auc, o, buf, len, &p);
+		e = import_one_with_auc(b->s, b->auc, o, buf, len, b->replace_orphans, &replaced,
+		                        &p);
 	else if (!e)
 		e = import_in_batch(b, o, buf, len, &p);
 	orsp_pkg_buf_free(buf, len);
@@ -736,7 +741,10 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	/* the package's profileType: no escape sequence to the terminal (cli_text) */
 	snprintf(line, cap, "imported %s (IMSI %s, type \"%s\"%s%s) from %s\n", p.iccid, p.imsi,
 	         cli_text(p.profile_type, type, sizeof(type)), note,
-	         b->auc ? ", its subscriber into the AuC" : "", path);
+	         !b->auc    ? ""
+	         : replaced ? ", its subscriber into the AuC, replacing one without a profile"
+	                    : ", its subscriber into the AuC",
+	         path);
 	if (b->auc) {
 		/* committed already, in both stores */
 		fputs(line, stdout);
@@ -790,11 +798,13 @@ static bool dir_entry(const char *dir, const char *name, char *out, size_t cap)
 
 static int smdp_profile_import(int argc, char **argv)
 {
-	static const struct option opts[] = {DB_LONGOPTS,
-	                                     PPR_LONGOPTS,
-	                                     {"batch", required_argument, NULL, OPT_BATCH},
-	                                     {"auc", required_argument, NULL, OPT_AUC},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    PPR_LONGOPTS,
+	    {"batch", required_argument, NULL, OPT_BATCH},
+	    {"auc", required_argument, NULL, OPT_AUC},
+	    {"replace-orphans", no_argument, NULL, OPT_REPLACE_ORPHANS},
+	    {NULL, 0, NULL, 0}};
 	db_opts dbo = {0};
 	orsp_smdp_import_opts io = {0};
 	orsp_smdp *s = NULL;
@@ -826,6 +836,10 @@ static int smdp_profile_import(int argc, char **argv)
 			auc_db = optarg;
 			continue;
 		}
+		if (c == OPT_REPLACE_ORPHANS) {
+			ib.replace_orphans = true;
+			continue;
+		}
 		if (!ppr_opt(&io, c, optarg, &rc))
 			return cli_usage(argv[optind - 1], "unexpected option");
 		if (rc)
@@ -838,6 +852,8 @@ static int smdp_profile_import(int argc, char **argv)
 	int n = 0;
 	if (stat(path, &st) != 0)
 		return cli_usage(path, "no such file or directory");
+	if (ib.replace_orphans && !auc_db)
+		return cli_usage("--replace-orphans", "only with --auc");
 	if ((rc = db_config(&dbo)) || (auc_db && (rc = auc_arg_check(auc_db, &dbo))))
 		return rc;
 	/* listed before the database is opened (or created): a directory without packages is
@@ -1913,7 +1929,7 @@ static orsp_err sd_keys_to_auc(orsp_auc *auc, const char *imsi, const orsp_pkg *
  * "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6
  * security-domain keys each added to the AuC". */
 static void generate_summary(size_t made, bool auc, const card_secrets *cs, size_t n_sd_keys,
-                             bool keep_sd_keys, size_t n_cdma, bool keep_cdma)
+                             bool keep_sd_keys, size_t n_cdma, bool keep_cdma, size_t replaced)
 {
 	static const char *const names[4] = {"PUK1", "PUK2", "ADM1", "ADM2"};
 	const char *parts[6];
@@ -1935,6 +1951,8 @@ static void generate_summary(size_t made, bool auc, const card_secrets *cs, size
 		for (size_t i = 0; i < n; i++)
 			printf("%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", parts[i]);
 		printf(" each added to the AuC");
+		if (replaced)
+			printf(" (%zu replacing a subscriber without a profile)", replaced);
 	}
 	if (keep_sd_keys)
 		printf("; the template's security-domain keys kept%s",
@@ -1973,7 +1991,10 @@ typedef struct gen_batch {
 	orsp_auc *auc; /* NULL without --auc */
 	bool open;
 	bool broken;                /* the two stores' batches no longer hold the same profiles */
+	bool replace_orphans;       /* --replace-orphans */
+	size_t left;                /* profiles of the run from the one being added on */
 	size_t n;                   /* profiles in it */
+	size_t replaced;            /* of them, replacing a subscriber without a profile */
 	double t0;                  /* when it began (orsp_mono_s) */
 	char iccid0[21], imsi0[16]; /* the counters at its first profile (ICCID without Luhn) */
 	char first[32], last[32];   /* its first and last ICCID */
@@ -1998,6 +2019,7 @@ static orsp_err gen_batch_begin(gen_batch *b)
 	b->open = true;
 	b->broken = false;
 	b->n = 0;
+	b->replaced = 0;
 	b->t0 = orsp_mono_s();
 	return ORSP_OK;
 }
@@ -2095,6 +2117,59 @@ static orsp_err gen_batch_commit(gen_batch *b)
 	                 detail, b->n, b->imsi0, b->imsi_last);
 }
 
+/* The audit row's detail of a subscriber --replace-orphans deletes. */
+#define ORPHAN_WHY                                                                                 \
+	"replaced (--replace-orphans): no SM-DP+ profile of this IMSI, a subscriber left by a run" \
+	" killed between its two commits"
+
+/* --replace-orphans: the AuC's subscriber of imsi deleted (audited as replaced), inside the
+ * profile's AuC savepoint, when the SM-DP+ holds no profile of that IMSI (an orphan: what a
+ * run killed after the AuC's commit and before the SM-DP+'s leaves), so that orsp_auc_add
+ * adds this run's with the new K/OPc. A subscriber whose IMSI the SM-DP+ holds stays, and
+ * orsp_auc_add refuses it: that is a range run twice, never replaced. */
+static orsp_err orphan_replace(gen_batch *b, const char *imsi, bool *replaced)
+{
+	orsp_auc_info info;
+	bool in_smdp = true;
+	orsp_err e = orsp_auc_get(b->auc, imsi, &info);
+
+	*replaced = false;
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		return ORSP_OK;
+	}
+	if (!e)
+		e = smdp_has_imsi(orsp_smdp_db(b->s), imsi, &in_smdp);
+	if (e || in_smdp)
+		return e;
+	e = orsp_auc_delete_why(b->auc, imsi, ORPHAN_WHY);
+	*replaced = e == ORSP_OK;
+	return e;
+}
+
+/* How many consecutive IMSIs from imsi on, at most max, the AuC holds a subscriber of and
+ * the SM-DP+ no profile of (orphans, as orphan_replace takes them); the last into last.
+ * An error reading either store ends the count there. */
+static size_t orphans_from(gen_batch *b, const char *imsi, size_t max, char last[16])
+{
+	char cur[16];
+	size_t n = 0;
+
+	snprintf(cur, sizeof(cur), "%s", imsi);
+	while (n < max) {
+		orsp_auc_info info;
+		bool in_smdp = true;
+		if (orsp_auc_get(b->auc, cur, &info) != ORSP_OK ||
+		    smdp_has_imsi(orsp_smdp_db(b->s), cur, &in_smdp) != ORSP_OK || in_smdp)
+			break;
+		memcpy(last, cur, sizeof(cur));
+		if (++n < max && !incr_digits(cur, strlen(cur)))
+			break;
+	}
+	orsp_err_clear();
+	return n;
+}
+
 /* One generated profile into both stores' open batch (gen_batch_begin), all or nothing: the
  * AuC subscriber is added inside a savepoint of the AuC's transaction (it refuses a known
  * IMSI), then the SM-DP+ imports the profile inside a savepoint of its own transaction (it
@@ -2113,12 +2188,14 @@ static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint
 {
 	orsp_auc *auc = b->auc;
 	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(b->s);
-	bool auc_tx = false, smdp_tx = false, auc_known = false;
+	bool auc_tx = false, smdp_tx = false, auc_known = false, replaced = false;
 	const char *imsi = an->imsi;
 	orsp_err e;
 
 	if (!(e = orsp_db_begin(adb)))
 		auc_tx = true;
+	if (!e && b->replace_orphans)
+		e = orphan_replace(b, imsi, &replaced);
 	if (!e)
 		auc_known = (e = orsp_auc_add(auc, an)) == ORSP_E_EXISTS;
 	for (size_t j = 0; cs && !e && j < 4; j++) {
@@ -2146,6 +2223,8 @@ static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint
 		 * the profile now: the batch goes as a whole (gen_batch_commit) */
 		if ((e = orsp_db_commit(adb)))
 			b->broken = true;
+		else if (replaced)
+			b->replaced++;
 	}
 	if (smdp_tx)
 		orsp_db_rollback(sdb);
@@ -2165,15 +2244,30 @@ static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint
 		if (e == ORSP_E_EXISTS && (!auc_known || in_smdp))
 			e = orsp_errf(e, "%s; nothing of this profile was written by this run",
 			              detail);
-		else if (e == ORSP_E_EXISTS)
-			e = orsp_errf(
-			    e,
-			    "%s; nothing of this profile was written by this run, and the"
-			    " SM-DP+ has no profile of IMSI %s: a subscriber left by a run"
-			    " killed between the two commits? (if no SIM uses it: `openrsp auc"
-			    " delete %s`)",
-			    detail, imsi, imsi);
-		else
+		else if (e == ORSP_E_EXISTS) {
+			/* how many of the run's next IMSIs are such: one rerun with the option,
+			 * not a delete and a rerun for each */
+			char last[16];
+			size_t n = orphans_from(b, imsi, b->left ? b->left : 1, last);
+			if (n > 1)
+				e = orsp_errf(
+				    e,
+				    "%s; nothing of this profile was written by this run, and the"
+				    " SM-DP+ has no profile of IMSI %s nor of the %zu after it (to"
+				    " %s): %zu subscribers left by a run killed between the two"
+				    " commits? If no SIM uses them, --replace-orphans replaces them"
+				    " with this run's",
+				    detail, imsi, n - 1, last, n);
+			else
+				e = orsp_errf(
+				    e,
+				    "%s; nothing of this profile was written by this run, and the"
+				    " SM-DP+ has no profile of IMSI %s: a subscriber left by a run"
+				    " killed between the two commits? If no SIM uses it,"
+				    " --replace-orphans replaces it with this run's"
+				    " (or `openrsp auc delete %s`)",
+				    detail, imsi, imsi);
+		} else
 			e = orsp_errf(e, "%s; neither the SM-DP+ nor the AuC keeps this profile",
 			              detail);
 	}
@@ -2252,11 +2346,13 @@ static orsp_err auc_ready(const uint8_t *buf, size_t len)
 
 /* One prepared package (buf) into both stores, committed on its own: the AuC's
  * subscriber and the SM-DP+'s profile, or neither (import_with_auc, gen_batch_commit, as
- * generate's batch of one). The profile into *p. */
+ * generate's batch of one); with replace_orphans, *replaced says whether its subscriber
+ * replaced one without a profile (orphan_replace). The profile into *p. */
 static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp_import_opts *o,
-                                    const uint8_t *buf, size_t len, orsp_smdp_profile *p)
+                                    const uint8_t *buf, size_t len, bool replace_orphans,
+                                    bool *replaced, orsp_smdp_profile *p)
 {
-	gen_batch gb = {.s = s, .auc = auc};
+	gen_batch gb = {.s = s, .auc = auc, .replace_orphans = replace_orphans, .left = 1};
 	orsp_pkg *pkg = NULL;
 	orsp_auc_new an;
 	char imsi[16];
@@ -2272,6 +2368,7 @@ static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp
 		memcpy(gb.imsi_last, imsi, sizeof(gb.imsi_last));
 		if (!(e = import_with_auc(&gb, &an, buf, len, o, NULL, NULL, p)))
 			gb.n = 1;
+		*replaced = !e && gb.replaced;
 		ce = gen_batch_commit(&gb); /* none in it: both rolled back */
 		if (!e)
 			e = ce;
@@ -2284,6 +2381,7 @@ static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp
 typedef struct gen_run {
 	size_t count;             /* --count */
 	size_t made;              /* profiles committed */
+	size_t replaced;          /* of them, replacing a subscriber without a profile */
 	char first[32], last[32]; /* their first and last ICCID */
 	bool auc;
 } gen_run;
@@ -2301,6 +2399,7 @@ static orsp_err gen_commit(gen_batch *b, gen_run *r, size_t *n)
 			memcpy(r->first, b->first, sizeof(r->first));
 		memcpy(r->last, b->last, sizeof(r->last));
 		r->made += *n;
+		r->replaced += b->replaced;
 	}
 	b->n = 0;
 	return e;
@@ -2436,6 +2535,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	    {"iccid-start", required_argument, NULL, OPT_ICCID_START},
 	    {"imsi-start", required_argument, NULL, OPT_IMSI_START},
 	    {"auc", required_argument, NULL, OPT_AUC},
+	    {"replace-orphans", no_argument, NULL, OPT_REPLACE_ORPHANS},
 	    {"spn", required_argument, NULL, OPT_SPN},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"json", no_argument, NULL, OPT_JSON},
@@ -2469,7 +2569,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	volatile sig_atomic_t *stop;
 	unsigned mnc_opt = 0, mnc_len = 0;
 	bool json = false, keep_ims = false, keep_sd_keys = false, keep_cdma = false,
-	     started = false;
+	     started = false, replace_orphans = false;
 	int c, rc;
 	orsp_err e;
 
@@ -2493,6 +2593,9 @@ static int smdp_profile_generate(int argc, char **argv)
 			break;
 		case OPT_AUC:
 			auc_db = optarg;
+			break;
+		case OPT_REPLACE_ORPHANS:
+			replace_orphans = true;
 			break;
 		case OPT_SPN:
 			spn = optarg;
@@ -2541,6 +2644,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		return rc;
 	if (auc_db && (rc = auc_arg_check(auc_db, &dbo)))
 		return rc;
+	if (replace_orphans && !auc_db)
+		return cli_usage("--replace-orphans", "only with --auc");
 	if ((rc = cli_uint("--count", count_s ? count_s : "1", 1, 1000000, &v)))
 		return rc;
 	count = (size_t)v;
@@ -2656,7 +2761,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (auc_db && (rc = auc_open_with(auc_db, &auc_kek, &maf, &auc)))
 		goto out;
 	/* a stop: the open batch is committed, and the rest of the range named for a rerun */
-	gb = (gen_batch){.s = s, .auc = auc};
+	gb = (gen_batch){.s = s, .auc = auc, .replace_orphans = replace_orphans};
 	run = (gen_run){.count = count, .auc = auc != NULL};
 	started = true;
 	for (size_t i = 0; i < count; i++) {
@@ -2687,6 +2792,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		e = generate_one(&gt, full, imsi, k, opc, &cs, &pkg, &upp, &upp_len);
 		if (!e)
 			e = gen_batch_begin(&gb);
+		gb.left = count - i;
 		if (!e && auc)
 			e = generated_with_auc(&gb, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs,
 			                       keep_sd_keys ? NULL : pkg);
@@ -2741,7 +2847,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		printf("{\"generated\":%zu,\"complete\":true}\n", run.made);
 	else
 		generate_summary(run.made, auc != NULL, &cs, keep_sd_keys ? 0 : n_sd_keys,
-		                 keep_sd_keys, n_cdma, keep_cdma);
+		                 keep_sd_keys, n_cdma, keep_cdma, run.replaced);
 	if (n_cdma && keep_cdma)
 		fprintf(
 		    stderr,
@@ -3588,6 +3694,7 @@ static const cli_cmd smdp_cmds[] = {
             "import DIR|FILE\n"
             "         " DB_SYNOPSIS "\n"
             "         [--ppr LIST] [--mnc-length 2|3] [--class C] [--batch N] [--auc DB]\n"
+            "         [--replace-orphans]\n"
             "       profile list " DB_SYNOPSIS "\n"
             "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
             "         [--limit N] [--count] [--json]\n"
@@ -3595,7 +3702,7 @@ static const cli_cmd smdp_cmds[] = {
             "         --template FILE --iccid-start DIGITS --imsi-start DIGITS [--count N]\n"
             "         [--auc DB] [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3]\n"
             "         [--class C] [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]\n"
-            "         [--batch N] [--json]\n"
+            "         [--batch N] [--replace-orphans] [--json]\n"
             "       profile purge " DB_SYNOPSIS "\n"
             "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
             "         [--limit N] [--dry-run] [--json]",
@@ -3629,6 +3736,12 @@ static const cli_cmd smdp_cmds[] = {
                 "committed, and the run stops naming the rest; SIGINT, SIGTERM and SIGHUP\n"
                 "commit the batch and stop at the next profile. The\n"
                 "keys are never printed. A progress bar on a terminal.\n"
+                "import, generate --replace-orphans (with --auc): an AuC subscriber of a\n"
+                "profile's IMSI for which the SM-DP+ holds no profile (an orphan, as a run\n"
+                "killed between the two commits leaves) is deleted and added anew with this\n"
+                "run's keys, audited in the AuC; without it the run stops there, saying how\n"
+                "many of its next IMSIs are such. A subscriber whose IMSI the SM-DP+ holds is\n"
+                "never replaced.\n"
                 "The first profile is made and judged (--spn, --name, --ppr), and the AuC of\n"
                 "--auc looked at, before the database is opened: a refusal leaves it as it was.\n"
                 "Every symmetric key of the template's security domains (OTA keys: SCP80\n"

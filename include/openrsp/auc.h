@@ -108,6 +108,9 @@ typedef int (*orsp_auc_list_fn)(const orsp_auc_info *info, void *arg);
 ORSP_MUST_CHECK orsp_err orsp_auc_list(orsp_auc *a, orsp_auc_list_fn fn, void *arg);
 /* ORSP_E_NOT_FOUND if absent. Audited. */
 ORSP_MUST_CHECK orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi);
+/* orsp_auc_delete, its audit row's detail saying why (e.g. that a subscriber without a
+ * profile is replaced); "" or NULL: none. */
+ORSP_MUST_CHECK orsp_err orsp_auc_delete_why(orsp_auc *a, const char *imsi, const char *why);
 
 /* Card secrets of a subscriber's profile that the operator must be able to look up but no
  * one else should know: the PUKs and ADM keys (TS 102 221 §9) that `smdp profile generate`

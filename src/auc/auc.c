@@ -705,6 +705,11 @@ out:
 
 orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi)
 {
+	return orsp_auc_delete_why(a, imsi, "");
+}
+
+orsp_err orsp_auc_delete_why(orsp_auc *a, const char *imsi, const char *why)
+{
 	orsp_err err;
 	orsp_stmt *st = NULL;
 
@@ -735,7 +740,7 @@ orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi)
 		err = orsp_stmt_run(st);
 	if (err)
 		goto out;
-	err = audit(a, "delete", imsi, "ok", "");
+	err = audit(a, "delete", imsi, "ok", why ? why : "");
 out:
 	orsp_stmt_finalize(st);
 	return finish(a, err);

@@ -768,7 +768,7 @@ expect "atomic: range again named" "openrsp: 8988247000000040031: profile 1 of 1
 sql "$ADB" "DELETE FROM smdp_profile WHERE imsi = '001019000000303'" >/dev/null
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
 	--imsi-start 001019000000303 --count 1 --auc "$AAUC"
-has "atomic: orphan subscriber named" "the SM-DP+ has no profile of IMSI 001019000000303: a subscriber left by a run killed between the two commits? (if no SIM uses it: \`openrsp auc delete 001019000000303\`)" "$err"
+has "atomic: orphan subscriber named" "the SM-DP+ has no profile of IMSI 001019000000303: a subscriber left by a run killed between the two commits? If no SIM uses it, --replace-orphans replaces it with this run's (or \`openrsp auc delete 001019000000303\`)" "$err"
 # a known ICCID (the SM-DP+ refused; the AuC added nothing): no subscriber named for deletion
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004000 \
 	--imsi-start 001019000000999 --count 1 --auc "$AAUC"

@@ -51,7 +51,7 @@ gen --db "$T/a.db" --auc "$T/a-auc.db" --iccid-start 898824700000006000 \
 	--imsi-start 001019000000600 --count 7 --batch 3
 expect "known IMSI, second batch: rc" 1 "$rc"
 expect "known IMSI, second batch: the message" \
-	"openrsp: $(luhn 898824700000006004): profile 5 of 7: subscriber 001019000000604 already exists; nothing of this profile was written by this run, and the SM-DP+ has no profile of IMSI 001019000000604: a subscriber left by a run killed between the two commits? (if no SIM uses it: \`openrsp auc delete 001019000000604\`); the 4 before it (ICCID $(luhn 898824700000006000) to $(luhn 898824700000006003)) stay imported$BOTH; the rest: --iccid-start 898824700000006004 --imsi-start 001019000000604 --count 3" "$err"
+	"openrsp: $(luhn 898824700000006004): profile 5 of 7: subscriber 001019000000604 already exists; nothing of this profile was written by this run, and the SM-DP+ has no profile of IMSI 001019000000604: a subscriber left by a run killed between the two commits? If no SIM uses it, --replace-orphans replaces it with this run's (or \`openrsp auc delete 001019000000604\`); the 4 before it (ICCID $(luhn 898824700000006000) to $(luhn 898824700000006003)) stay imported$BOTH; the rest: --iccid-start 898824700000006004 --imsi-start 001019000000604 --count 3" "$err"
 expect "known IMSI, second batch: SM-DP+" "001019000000600,001019000000601,001019000000602,001019000000603" \
 	"$(sql "$T/a.db" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM smdp_profile WHERE imsi LIKE '0010190000006%' ORDER BY imsi)")"
 expect "known IMSI, second batch: AuC" "001019000000600,001019000000601,001019000000602,001019000000603,001019000000604" \
@@ -171,6 +171,81 @@ has "stopped generate: said, with the range to rerun" \
 	"stopped by a signal after 0 of 3 profile(s); the rest: --iccid-start 898824700000012000" \
 	"$(cat "$T/stop.err")"
 expect "stopped generate: the inventory" "001019000001002,001019000001005" "$(imsis "$T/s.db" smdp_profile)"
+
+# ----- subscribers a run killed between the AuC's commit and the SM-DP+'s leaves (orphans:
+# in the AuC, no profile of their IMSI in the SM-DP+; `auc add` makes them the same): a rerun
+# is refused at the first, saying how many of the run's IMSIs from it are such, and
+# --replace-orphans replaces them (deleted and added anew, audited), never a subscriber
+# whose IMSI the SM-DP+ holds -----
+OK16=000102030405060708090a0b0c0d0e0f
+OPC16=0f0e0d0c0b0a09080706050403020100
+gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013000 \
+	--imsi-start 001019000001300 --count 2
+expect "orphans: the two before them: rc" 0 "$rc"
+for i in 2 3 4; do
+	run auc add --db "$T/o-auc.db" --imsi 00101900000130$i --k $OK16 --opc $OPC16
+done
+gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013002 \
+	--imsi-start 001019000001302 --count 4
+expect "orphans, without the option: rc" 1 "$rc"
+expect "orphans, without the option: the count and the option" \
+	"openrsp: $(luhn 898824700000013002): profile 1 of 4: subscriber 001019000001302 already exists; nothing of this profile was written by this run, and the SM-DP+ has no profile of IMSI 001019000001302 nor of the 2 after it (to 001019000001304): 3 subscribers left by a run killed between the two commits? If no SIM uses them, --replace-orphans replaces them with this run's" "$err"
+usage --replace-orphans smdp profile generate --db "$T/o.db" --template "$V7" \
+	--iccid-start 898824700000013002 --imsi-start 001019000001302 --replace-orphans
+usage --replace-orphans smdp profile import "$V7" --db "$T/o.db" --replace-orphans
+# a subscriber whose profile the SM-DP+ holds is refused with the option too
+gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013001 \
+	--imsi-start 001019000001301 --count 5 --replace-orphans
+expect "orphans, a held one first: rc" 1 "$rc"
+has "orphans, a held one first: refused as a duplicate" \
+	"profile 1 of 5: subscriber 001019000001301 already exists; nothing of this profile was written by this run" "$err"
+lacks "orphans, a held one first: not called an orphan" "replaces" "$err"
+expect "orphans, a held one first: nothing replaced" 0 \
+	"$(sql "$T/o-auc.db" "SELECT COUNT(*) FROM auc_audit WHERE action = 'delete'")"
+gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013002 \
+	--imsi-start 001019000001302 --count 4 --replace-orphans
+expect "orphans, --replace-orphans: rc ($err)" 0 "$rc"
+has "orphans, --replace-orphans: the line" "each added to the AuC (3 replacing a subscriber without a profile)" "$out"
+expect "orphans, --replace-orphans: the SM-DP+" "001019000001300,001019000001301,001019000001302,001019000001303,001019000001304,001019000001305" "$(imsis "$T/o.db" smdp_profile)"
+expect "orphans, --replace-orphans: audited as replaced" "delete,add delete,add delete,add" \
+	"$(for i in 2 3 4; do sql "$T/o-auc.db" "SELECT group_concat(action, ',') FROM (SELECT action FROM auc_audit WHERE imsi = '00101900000130$i' AND action IN ('add', 'delete') ORDER BY id LIMIT 2 OFFSET 1)"; done | tr '\n' ' ' | sed 's/ $//')"
+expect "orphans, --replace-orphans: the delete's reason" 3 \
+	"$(sql "$T/o-auc.db" "SELECT COUNT(*) FROM auc_audit WHERE action = 'delete' AND detail LIKE 'replaced (--replace-orphans)%'")"
+# each replaced subscriber's K/OPc are its new profile's: in the package (unsealed from the
+# SM-DP+ independently, lib/unseal_upp.py), not the orphan's
+run auc export --db "$T/o-auc.db" --format osmo-hlr-vty --all --out "$T/o.vty"
+expect "orphans: export rc" 0 "$rc"
+for i in 2 3 4; do
+	"$PY" "$(dirname "$0")/lib/unseal_upp.py" "$T/o.db" "$(luhn 89882470000001300$i)" >"$T/o$i.der"
+	if "$PY" - "$T/o.vty" "$T/o$i.der" 00101900000130$i $OK16 <<'PY'; then ok; else bad "orphan 130$i: the AuC's K/OPc are not its profile's"; fi
+import re, sys
+vty, der, imsi, old = open(sys.argv[1]).read(), open(sys.argv[2], "rb").read(), sys.argv[3], sys.argv[4]
+k, opc = re.search(r"subscriber imsi %s update aud3g milenage k (\w+) opc (\w+)" % imsi, vty).groups()
+assert k.lower() != old and bytes.fromhex(k) in der and bytes.fromhex(opc) in der
+PY
+done
+lacks "orphans: no K printed" "$OK16" "$out$err"
+
+# import --auc alike (each file on its own): a package's subscriber left without its
+# profile is refused, then replaced by the package's
+"$B" profile build --template "$V7" --iccid "$(luhn 898824700000014001)" \
+	--imsi 001019000001401 --k 00112233445566778899aabbccddeeff \
+	--opc ffeeddccbbaa99887766554433221100 -o "$T/o-imp.der" >/dev/null 2>&1
+run auc add --db "$T/o-auc.db" --imsi 001019000001401 --k $OK16 --opc $OPC16
+run smdp profile import "$T/o-imp.der" --db "$T/o.db" --auc "$T/o-auc.db"
+expect "import, orphan: rc" 1 "$rc"
+has "import, orphan: the option named" "the SM-DP+ has no profile of IMSI 001019000001401: a subscriber left by a run killed between the two commits? If no SIM uses it, --replace-orphans replaces it with this run's" "$err"
+run smdp profile import "$T/o-imp.der" --db "$T/o.db" --auc "$T/o-auc.db" --replace-orphans
+expect "import, --replace-orphans: rc ($err)" 0 "$rc"
+expect "import, --replace-orphans: the line" "imported $(luhn 898824700000014001) (IMSI 001019000001401, type \"GSMA Generic eUICC Test Profile\", its subscriber into the AuC, replacing one without a profile) from $T/o-imp.der" "$out"
+rm -f "$T/o.vty"
+run auc export --db "$T/o-auc.db" --format osmo-hlr-vty --out "$T/o.vty" 001019000001401
+has "import, --replace-orphans: the package's K/OPc" "subscriber imsi 001019000001401 update aud3g milenage k 00112233445566778899aabbccddeeff opc ffeeddccbbaa99887766554433221100" "$(cat "$T/o.vty")"
+# the same file again: its profile is held now, so it is a duplicate, not an orphan
+run smdp profile import "$T/o-imp.der" --db "$T/o.db" --auc "$T/o-auc.db" --replace-orphans
+expect "import again, --replace-orphans: rc" 1 "$rc"
+has "import again, --replace-orphans: refused" "already" "$err"
+lacks "import again, --replace-orphans: not called an orphan" "replaces it" "$err"
 
 # ----- --batch: 1 to 10000 -----
 for v in 0 10001 x ''; do
