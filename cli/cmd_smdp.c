@@ -2405,6 +2405,42 @@ static orsp_err gen_commit(gen_batch *b, gen_run *r, size_t *n)
 	return e;
 }
 
+/* The options of a rerun for the rest of a range: "--iccid-start ... --imsi-start ...
+ * --count ...", as every stop of generate names it. */
+static void rest_args(char *out, size_t cap, const char *iccid, const char *imsi, size_t left)
+{
+	snprintf(out, cap, "--iccid-start %s --imsi-start %s --count %zu", iccid, imsi, left);
+}
+
+/* How many profiles of the range from the counters iccid (without its Luhn digit) and imsi
+ * on, at most max, the stores hold already one after the other: the SM-DP+ a profile of
+ * that ICCID with that IMSI, and with an AuC a subscriber of that IMSI there (the same range
+ * run again, as after a run killed without a word); the counters after them into
+ * next_iccid and next_imsi. */
+static size_t held_from(orsp_smdp *s, orsp_auc *auc, const char *iccid, const char *imsi,
+                        size_t max, char next_iccid[21], char next_imsi[16])
+{
+	size_t n = 0;
+
+	snprintf(next_iccid, 21, "%s", iccid);
+	snprintf(next_imsi, 16, "%s", imsi);
+	while (n < max) {
+		char full[32];
+		orsp_smdp_profile p;
+		orsp_auc_info info;
+		snprintf(full, sizeof(full), "%s%d", next_iccid,
+		         orsp_luhn_digit(next_iccid, strlen(next_iccid)));
+		if (orsp_smdp_get(s, full, &p) != ORSP_OK || strcmp(p.imsi, next_imsi) != 0 ||
+		    (auc && orsp_auc_get(auc, next_imsi, &info) != ORSP_OK))
+			break;
+		if (++n < max && (!incr_digits(next_iccid, strlen(next_iccid)) ||
+		                  !incr_digits(next_imsi, strlen(next_imsi))))
+			break;
+	}
+	orsp_err_clear();
+	return n;
+}
+
 /* What a generation that stops keeps, and the rest for a rerun, from the ICCID and IMSI
  * counters iccid and imsi: "; the N before it (ICCID ... to ...) stay imported[, each in both
  * stores]; the rest: --iccid-start ... --imsi-start ... --count ..." ("them" for `it` when a
@@ -2412,13 +2448,36 @@ static orsp_err gen_commit(gen_batch *b, gen_run *r, size_t *n)
 static void gen_rest(const gen_run *r, const char *it, const char *iccid, const char *imsi,
                      char *out, size_t cap)
 {
+	char args[128];
+
 	out[0] = '\0';
+	rest_args(args, sizeof(args), iccid, imsi, r->count - r->made);
 	if (r->made)
-		snprintf(out, cap,
-		         "; the %zu before %s (ICCID %s to %s) stay imported%s; the"
-		         " rest: --iccid-start %s --imsi-start %s --count %zu",
-		         r->made, it, r->first, r->last, r->auc ? ", each in both stores" : "",
-		         iccid, imsi, r->count - r->made);
+		snprintf(
+		    out, cap, "; the %zu before %s (ICCID %s to %s) stay imported%s; the rest: %s",
+		    r->made, it, r->first, r->last, r->auc ? ", each in both stores" : "", args);
+}
+
+/* A range refused at its first profile because the stores hold it (the same range run
+ * again, as after a run killed without a word, which could name no rest): how many of it
+ * they hold one after the other, and the rest for a rerun, into out ("" when they do not
+ * hold the first: another profile or subscriber in the way). */
+static void held_rest(orsp_smdp *s, orsp_auc *auc, const char *iccid, const char *imsi,
+                      size_t count, char *out, size_t cap)
+{
+	char next_iccid[21], next_imsi[16], args[128];
+	const char *where = auc ? "both stores" : "the SM-DP+";
+	size_t k = held_from(s, auc, iccid, imsi, count, next_iccid, next_imsi);
+
+	out[0] = '\0';
+	if (k == count)
+		snprintf(out, cap, "; all %zu of this range are in %s already: nothing to do", k,
+		         where);
+	else if (k) {
+		rest_args(args, sizeof(args), next_iccid, next_imsi, count - k);
+		snprintf(out, cap, "; the first %zu of this range are in %s already; the rest: %s",
+		         k, where, args);
+	}
 }
 
 /* Commit generate's batch at a boundary (full, its time up, a stop, the last profile):
@@ -2772,16 +2831,16 @@ static int smdp_profile_generate(int argc, char **argv)
 		int luhn = orsp_luhn_digit(iccid, ibody);
 
 		if (orsp_stop_set(stop)) {
+			char args[128];
 			if ((rc = gen_commit_or_say(&gb, &run, i > 0)))
 				goto out;
 			if (i && isatty(STDERR_FILENO))
 				fputc('\n', stderr);
-			rc =
-			    cli_failf("generate",
-			              "stopped by a signal after %zu of %zu profile(s)%s; the rest:"
-			              " --iccid-start %s --imsi-start %s --count %zu",
-			              run.made, count, auc ? ", each in both stores" : "", iccid,
-			              imsi, count - run.made);
+			rest_args(args, sizeof(args), iccid, imsi, count - run.made);
+			rc = cli_failf(
+			    "generate",
+			    "stopped by a signal after %zu of %zu profile(s)%s; the rest: %s",
+			    run.made, count, auc ? ", each in both stores" : "", args);
 			goto out;
 		}
 		snprintf(full, sizeof(full), "%s%d", iccid, luhn);
@@ -2808,6 +2867,8 @@ static int smdp_profile_generate(int argc, char **argv)
 				fputc('\n', stderr);
 			if (gen_commit(&gb, &run, &n) == ORSP_OK) {
 				gen_rest(&run, "it", iccid, imsi, rest, sizeof(rest));
+				if (i == 0 && e == ORSP_E_EXISTS)
+					held_rest(s, auc, iccid, imsi, count, rest, sizeof(rest));
 				rc = cli_failf(full, "profile %zu of %zu: %s%s", i + 1, count,
 				               detail, rest);
 			} else {

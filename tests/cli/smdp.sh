@@ -764,7 +764,7 @@ expect "atomic: both stores complete" "4 4" \
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
 	--imsi-start 001019000000303 --count 1 --auc "$AAUC"
 expect "atomic: range again rc" 1 "$rc"
-expect "atomic: range again named" "openrsp: 8988247000000040031: profile 1 of 1: subscriber 001019000000303 already exists; nothing of this profile was written by this run" "$err"
+expect "atomic: range again named" "openrsp: 8988247000000040031: profile 1 of 1: subscriber 001019000000303 already exists; nothing of this profile was written by this run; all 1 of this range are in both stores already: nothing to do" "$err"
 sql "$ADB" "DELETE FROM smdp_profile WHERE imsi = '001019000000303'" >/dev/null
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
 	--imsi-start 001019000000303 --count 1 --auc "$AAUC"

@@ -179,12 +179,16 @@ expect "stopped generate: the inventory" "001019000001002,001019000001005" "$(im
 # whose IMSI the SM-DP+ holds -----
 OK16=000102030405060708090a0b0c0d0e0f
 OPC16=0f0e0d0c0b0a09080706050403020100
+# orphans AUC IMSI...: subscribers as a run killed between the two commits leaves them
+orphans() {
+	local a=$1 i
+	shift
+	for i in "$@"; do run auc add --db "$a" --imsi "$i" --k $OK16 --opc $OPC16; done
+}
 gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013000 \
 	--imsi-start 001019000001300 --count 2
 expect "orphans: the two before them: rc" 0 "$rc"
-for i in 2 3 4; do
-	run auc add --db "$T/o-auc.db" --imsi 00101900000130$i --k $OK16 --opc $OPC16
-done
+orphans "$T/o-auc.db" 001019000001302 001019000001303 001019000001304
 gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013002 \
 	--imsi-start 001019000001302 --count 4
 expect "orphans, without the option: rc" 1 "$rc"
@@ -231,7 +235,7 @@ lacks "orphans: no K printed" "$OK16" "$out$err"
 "$B" profile build --template "$V7" --iccid "$(luhn 898824700000014001)" \
 	--imsi 001019000001401 --k 00112233445566778899aabbccddeeff \
 	--opc ffeeddccbbaa99887766554433221100 -o "$T/o-imp.der" >/dev/null 2>&1
-run auc add --db "$T/o-auc.db" --imsi 001019000001401 --k $OK16 --opc $OPC16
+orphans "$T/o-auc.db" 001019000001401
 run smdp profile import "$T/o-imp.der" --db "$T/o.db" --auc "$T/o-auc.db"
 expect "import, orphan: rc" 1 "$rc"
 has "import, orphan: the option named" "the SM-DP+ has no profile of IMSI 001019000001401: a subscriber left by a run killed between the two commits? If no SIM uses it, --replace-orphans replaces it with this run's" "$err"
@@ -246,6 +250,44 @@ run smdp profile import "$T/o-imp.der" --db "$T/o.db" --auc "$T/o-auc.db" --repl
 expect "import again, --replace-orphans: rc" 1 "$rc"
 has "import again, --replace-orphans: refused" "already" "$err"
 lacks "import again, --replace-orphans: not called an orphan" "replaces it" "$err"
+
+# ----- the same range run again (as after a run killed without a word, which could name no
+# rest): refused at its first profile, saying how many of the range both stores hold one
+# after the other and the rest from there; the rest, with the orphans the kill left,
+# completes with --replace-orphans -----
+gen --db "$T/r.db" --auc "$T/r-auc.db" --iccid-start 898824700000015000 \
+	--imsi-start 001019000001500 --count 3
+expect "range again: the first three: rc" 0 "$rc"
+orphans "$T/r-auc.db" 001019000001503 001019000001504
+gen --db "$T/r.db" --auc "$T/r-auc.db" --iccid-start 898824700000015000 \
+	--imsi-start 001019000001500 --count 6
+expect "range again: rc" 1 "$rc"
+expect "range again: how many held, and the rest" \
+	"openrsp: $(luhn 898824700000015000): profile 1 of 6: subscriber 001019000001500 already exists; nothing of this profile was written by this run; the first 3 of this range are in both stores already; the rest: --iccid-start 898824700000015003 --imsi-start 001019000001503 --count 3" "$err"
+gen --db "$T/r.db" --auc "$T/r-auc.db" --iccid-start 898824700000015003 \
+	--imsi-start 001019000001503 --count 3 --replace-orphans
+expect "range again: the rest with --replace-orphans: rc ($err)" 0 "$rc"
+gen --db "$T/r.db" --auc "$T/r-auc.db" --iccid-start 898824700000015000 \
+	--imsi-start 001019000001500 --count 6
+expect "range again, all held: rc" 1 "$rc"
+has "range again, all held: said" "; all 6 of this range are in both stores already: nothing to do" "$err"
+# the ICCIDs held with other IMSIs: not this range, no count
+gen --db "$T/r.db" --auc "$T/r-auc.db" --iccid-start 898824700000015000 \
+	--imsi-start 001019000001600 --count 2
+expect "another range's ICCIDs: rc" 1 "$rc"
+has "another range's ICCIDs: refused" "profile 1 of 2: ICCID $(luhn 898824700000015000) already imported" "$err"
+lacks "another range's ICCIDs: no count" "of this range" "$err"
+# the SM-DP+ holds the profiles, the AuC not their subscribers: not both stores
+gen --db "$T/r.db" --auc "$T/r2-auc.db" --iccid-start 898824700000015000 \
+	--imsi-start 001019000001500 --count 2
+expect "held in the SM-DP+ only: rc" 1 "$rc"
+lacks "held in the SM-DP+ only: no count" "of this range" "$err"
+# without --auc, the SM-DP+ alone
+gen --db "$T/r3.db" --iccid-start 898824700000015000 --imsi-start 001019000001500 --count 2
+gen --db "$T/r3.db" --iccid-start 898824700000015000 --imsi-start 001019000001500 --count 5
+expect "range again, no AuC: rc" 1 "$rc"
+has "range again, no AuC: how many held, and the rest" \
+	"profile 1 of 5: ICCID $(luhn 898824700000015000) already imported; the first 2 of this range are in the SM-DP+ already; the rest: --iccid-start 898824700000015002 --imsi-start 001019000001502 --count 3" "$err"
 
 # ----- --batch: 1 to 10000 -----
 for v in 0 10001 x ''; do
