@@ -677,6 +677,8 @@ static void import_batch_commit(import_batch *b, size_t *ok, size_t *failed)
 	} else {
 		for (size_t i = 0; i < b->n; i++)
 			fputs(b->line[i], stdout);
+		/* out now: a process killed later has printed what it committed */
+		fflush(stdout);
 		if (e && b->n == 1)
 			fprintf(stderr, "openrsp: warning: %s: %s\n", b->path[0],
 			        orsp_err_detail());
@@ -746,8 +748,10 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	                    : ", its subscriber into the AuC",
 	         path);
 	if (b->auc) {
-		/* committed already, in both stores */
+		/* committed already, in both stores; out now, so that the lines of a process
+		 * killed later (stdout a file or a pipe, fully buffered) name what it kept */
 		fputs(line, stdout);
+		fflush(stdout);
 		free(line);
 		free(name);
 		(*ok)++;

@@ -289,6 +289,23 @@ expect "range again, no AuC: rc" 1 "$rc"
 has "range again, no AuC: how many held, and the rest" \
 	"profile 1 of 5: ICCID $(luhn 898824700000015000) already imported; the first 2 of this range are in the SM-DP+ already; the rest: --iccid-start 898824700000015002 --imsi-start 001019000001502 --count 3" "$err"
 
+# ----- import --auc killed (SIGKILL: no handler) while it adds its second file: the first
+# file's line, committed in both stores, is in the output already (until session 72 it sat
+# in stdout's buffer, a file's, and was lost with the process) -----
+if command -v gdb >/dev/null; then
+	mkdir -p "$T/pk3"
+	cp "$T/pk/p2.der" "$T/pk/p3.der" "$T/pk3/"
+	gdb -q -batch -ex 'set breakpoint pending on' -ex 'break orsp_auc_add' -ex run \
+		-ex continue -ex kill --args "$B" smdp profile import "$T/pk3" --db "$T/k.db" \
+		--auc "$T/k-auc.db" >"$T/k.gdb" 2>&1 </dev/null || true
+	run smdp profile list --db "$T/k.db" --json
+	expect "killed import: the first file kept" 1 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
+	# gdb's own lines too in that file: the program's line among them
+	has "killed import: its line printed" \
+		"imported $(luhn 898824700000010002) (IMSI 001019000001002, type \"GSMA Generic eUICC Test Profile\", its subscriber into the AuC) from $T/pk3/p2.der" \
+		"$(cat "$T/k.gdb")"
+fi
+
 # ----- --batch: 1 to 10000 -----
 for v in 0 10001 x ''; do
 	usage --batch smdp profile generate --db "$T/u.db" --template "$V7" \
