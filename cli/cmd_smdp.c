@@ -606,7 +606,7 @@ static int batch_opt(const char *arg, size_t *batch)
 static orsp_err auc_ready(const uint8_t *buf, size_t len);
 static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp_import_opts *o,
                                     const uint8_t *buf, size_t len, bool replace_orphans,
-                                    bool *replaced, orsp_smdp_profile *p);
+                                    bool orphans_asked, bool *replaced, orsp_smdp_profile *p);
 
 /* The package at path into *buf; with check, judged as the import will judge it (and, with
  * auc, as the AuC takes it). */
@@ -637,7 +637,8 @@ static int read_package(const char *path, const orsp_smdp_import_opts *o, bool c
 typedef struct import_batch {
 	orsp_smdp *s;
 	orsp_auc *auc;        /* --auc: each file committed on its own, in both stores */
-	bool replace_orphans; /* --replace-orphans */
+	bool replace_orphans; /* --replace-orphans, and no file of this run added anew yet */
+	bool orphans_asked;   /* --replace-orphans */
 	size_t max;           /* --batch */
 	size_t n;             /* files in it */
 	double t0;            /* when it began (orsp_mono_s) */
@@ -724,11 +725,16 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 
 	if (!line || !name)
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	if (!e && b->auc)
-		e = import_one_with_auc(b->s, b->auc, o, buf, len, b->replace_orphans, &replaced,
-		                        &p);
-	else if (!e)
+	if (!e && b->auc) {
+		e = import_one_with_auc(b->s, b->auc, o, buf, len, b->replace_orphans,
+		                        b->orphans_asked, &replaced, &p);
+		/* a subscriber added anew ends the run's start, where a killed run's orphans
+		 * are: no later one is replaced (it may be another SIM's, `auc add`) */
+		if (!e && !replaced)
+			b->replace_orphans = false;
+	} else if (!e) {
 		e = import_in_batch(b, o, buf, len, &p);
+	}
 	orsp_pkg_buf_free(buf, len);
 	if (e) {
 		char detail[ORSP_ERR_DETAIL_MAX];
@@ -841,7 +847,7 @@ static int smdp_profile_import(int argc, char **argv)
 			continue;
 		}
 		if (c == OPT_REPLACE_ORPHANS) {
-			ib.replace_orphans = true;
+			ib.replace_orphans = ib.orphans_asked = true;
 			continue;
 		}
 		if (!ppr_opt(&io, c, optarg, &rc))
@@ -1995,7 +2001,8 @@ typedef struct gen_batch {
 	orsp_auc *auc; /* NULL without --auc */
 	bool open;
 	bool broken;                /* the two stores' batches no longer hold the same profiles */
-	bool replace_orphans;       /* --replace-orphans */
+	bool replace_orphans;       /* --replace-orphans, and no profile added anew yet */
+	bool orphans_asked;         /* --replace-orphans */
 	size_t left;                /* profiles of the run from the one being added on */
 	size_t n;                   /* profiles in it */
 	size_t replaced;            /* of them, replacing a subscriber without a profile */
@@ -2130,7 +2137,11 @@ static orsp_err gen_batch_commit(gen_batch *b)
  * profile's AuC savepoint, when the SM-DP+ holds no profile of that IMSI (an orphan: what a
  * run killed after the AuC's commit and before the SM-DP+'s leaves), so that orsp_auc_add
  * adds this run's with the new K/OPc. A subscriber whose IMSI the SM-DP+ holds stays, and
- * orsp_auc_add refuses it: that is a range run twice, never replaced. */
+ * orsp_auc_add refuses it: that is a range run twice, never replaced. Called only at the
+ * run's start, before its first profile added anew (b->replace_orphans): a killed run's
+ * orphans follow the profiles both stores hold, so a rerun meets them first; a subscriber
+ * without a profile further on may be another SIM's (`auc add`), which the AuC cannot tell
+ * apart, and is refused as without the option (a review found a live SIM's K replaced). */
 static orsp_err orphan_replace(gen_batch *b, const char *imsi, bool *replaced)
 {
 	orsp_auc_info info;
@@ -2229,6 +2240,8 @@ static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint
 			b->broken = true;
 		else if (replaced)
 			b->replaced++;
+		else /* added anew: the run's start, where a killed run's orphans are, is past */
+			b->replace_orphans = false;
 	}
 	if (smdp_tx)
 		orsp_db_rollback(sdb);
@@ -2248,6 +2261,17 @@ static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint
 		if (e == ORSP_E_EXISTS && (!auc_known || in_smdp))
 			e = orsp_errf(e, "%s; nothing of this profile was written by this run",
 			              detail);
+		else if (e == ORSP_E_EXISTS && b->orphans_asked)
+			/* past the run's start (orphan_replace): not one a killed run left before
+			 * this run's first profile added anew; maybe another SIM's */
+			e = orsp_errf(
+			    e,
+			    "%s; nothing of this profile was written by this run: the SM-DP+ has no"
+			    " profile of IMSI %s, but --replace-orphans replaces only the"
+			    " subscribers at the start of the run, before its first profile added"
+			    " anew (where a rerun meets a killed run's), so this one may be"
+			    " another SIM's; if no SIM uses it, `openrsp auc delete %s`",
+			    detail, imsi, imsi);
 		else if (e == ORSP_E_EXISTS) {
 			/* how many of the run's next IMSIs are such: one rerun with the option,
 			 * not a delete and a rerun for each */
@@ -2354,9 +2378,13 @@ static orsp_err auc_ready(const uint8_t *buf, size_t len)
  * replaced one without a profile (orphan_replace). The profile into *p. */
 static orsp_err import_one_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_smdp_import_opts *o,
                                     const uint8_t *buf, size_t len, bool replace_orphans,
-                                    bool *replaced, orsp_smdp_profile *p)
+                                    bool orphans_asked, bool *replaced, orsp_smdp_profile *p)
 {
-	gen_batch gb = {.s = s, .auc = auc, .replace_orphans = replace_orphans, .left = 1};
+	gen_batch gb = {.s = s,
+	                .auc = auc,
+	                .replace_orphans = replace_orphans,
+	                .orphans_asked = orphans_asked,
+	                .left = 1};
 	orsp_pkg *pkg = NULL;
 	orsp_auc_new an;
 	char imsi[16];
@@ -2824,7 +2852,10 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (auc_db && (rc = auc_open_with(auc_db, &auc_kek, &maf, &auc)))
 		goto out;
 	/* a stop: the open batch is committed, and the rest of the range named for a rerun */
-	gb = (gen_batch){.s = s, .auc = auc, .replace_orphans = replace_orphans};
+	gb = (gen_batch){.s = s,
+	                 .auc = auc,
+	                 .replace_orphans = replace_orphans,
+	                 .orphans_asked = replace_orphans};
 	run = (gen_run){.count = count, .auc = auc != NULL};
 	started = true;
 	for (size_t i = 0; i < count; i++) {

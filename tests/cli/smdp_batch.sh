@@ -251,6 +251,21 @@ expect "import again, --replace-orphans: rc" 1 "$rc"
 has "import again, --replace-orphans: refused" "already" "$err"
 lacks "import again, --replace-orphans: not called an orphan" "replaces it" "$err"
 
+# only the run's start is replaced: after a subscriber added anew, one without a profile
+# further on may be another SIM's (`auc add`), and is refused as without the option, its K
+# kept (until the session-72 review every such subscriber of the range was replaced)
+orphans "$T/o-auc.db" 001019000001600 001019000001603
+gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000016000 \
+	--imsi-start 001019000001600 --count 5 --replace-orphans
+expect "a SIM's subscriber past the start: rc" 1 "$rc"
+has "a SIM's subscriber past the start: why" "profile 4 of 5: subscriber 001019000001603 already exists; nothing of this profile was written by this run: the SM-DP+ has no profile of IMSI 001019000001603, but --replace-orphans replaces only the subscribers at the start of the run, before its first profile added anew (where a rerun meets a killed run's), so this one may be another SIM's; if no SIM uses it, \`openrsp auc delete 001019000001603\`" "$err"
+expect "a SIM's subscriber past the start: the start replaced, the rest before it added" \
+	"001019000001600,001019000001601,001019000001602" \
+	"$(sql "$T/o.db" "SELECT group_concat(imsi) FROM (SELECT imsi FROM smdp_profile WHERE imsi LIKE '0010190000016%' ORDER BY imsi)")"
+rm -f "$T/o.vty"
+run auc export --db "$T/o-auc.db" --format osmo-hlr-vty --out "$T/o.vty" 001019000001603
+has "a SIM's subscriber past the start: its K kept" "subscriber imsi 001019000001603 update aud3g milenage k $OK16 opc $OPC16" "$(cat "$T/o.vty")"
+
 # ----- the same range run again (as after a run killed without a word, which could name no
 # rest): refused at its first profile, saying how many of the range both stores hold one
 # after the other and the rest from there; the rest, with the orphans the kill left,
