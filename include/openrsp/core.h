@@ -175,6 +175,13 @@ ORSP_MUST_CHECK int orsp_file_write_done(int fd, const void *p, size_t n, size_t
  * the only process holding such locks on a file of that inode number (none when several do:
  * a guess). Its pid; 0 when none is found, -1 when /proc/locks cannot be read (no /proc). */
 long orsp_lock_holder(dev_t dev, ino_t ino, const char *kind, const char *type, long self);
+/* This process's pid as /proc names it (readlink of /proc/self), for orsp_lock_holder's
+ * `self`: in a PID namespace that has no /proc of its own, getpid() is the namespace's number
+ * while /proc/locks names the process by the outer one, and the process's own locks would be
+ * taken for another's (a review found a migration refused so, "pid 393" being itself);
+ * getpid() when /proc/self cannot be read. In a namespace with its own /proc, the locks of
+ * processes outside it are not in /proc/locks at all: nobody is seen there. */
+long orsp_proc_self_pid(void);
 
 /* ---------------------------------------------------------------- bounded buffers ------- */
 
@@ -283,7 +290,8 @@ ORSP_MUST_CHECK orsp_err orsp_fqdn_check(const char *s, size_t n);
 int orsp_hex_digit(char c);
 /* Strict hex decode: even number of [0-9a-fA-F] digits, no separators, no prefix.
  * Writes at most cap bytes; *out_len gets the decoded length. */
-ORSP_MUST_CHECK orsp_err orsp_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len);
+ORSP_MUST_CHECK orsp_err orsp_hex_decode(const char *hex, uint8_t *out, size_t cap,
+                                         size_t *out_len);
 /* Decode exactly n bytes (ORSP_E_MALFORMED naming the expected length otherwise). */
 ORSP_MUST_CHECK orsp_err orsp_hex_decode_exact(const char *hex, uint8_t *out, size_t n);
 /* Lower-case hex of n bytes into out (needs 2n+1 bytes, NUL-terminated). */
@@ -380,14 +388,15 @@ void orsp__log_emit(orsp_log_level level, const char *fmt, ...) ORSP_PRINTF(2, 3
 
 /* orsp_log(level, fmt, args...) — printf-style line on stderr. Every argument is checked at
  * compile time: passing an orsp_secret (or a pointer to one) does not compile. */
-#define ORSP__IS_SECRET(x) \
-	_Generic((x), orsp_secret: 1, orsp_secret *: 1, const orsp_secret *: 1, default: 0)
-#define ORSP__NOT_SECRET(x) \
-	(void)sizeof(struct { \
-		_Static_assert(!ORSP__IS_SECRET(x), "secret types cannot be logged"); \
-		int orsp__unused; \
+#define ORSP__IS_SECRET(x)                                                                         \
+	_Generic((x), orsp_secret : 1, orsp_secret * : 1, const orsp_secret * : 1, default : 0)
+#define ORSP__NOT_SECRET(x)                                                                        \
+	(void)sizeof(struct {                                                                      \
+		_Static_assert(!ORSP__IS_SECRET(x), "secret types cannot be logged");              \
+		int orsp__unused;                                                                  \
 	})
-#define ORSP__NARG(...) ORSP__NARG_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define ORSP__NARG(...)                                                                            \
+	ORSP__NARG_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
 #define ORSP__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, N, ...) N
 #define ORSP__CAT(a, b) ORSP__CAT_(a, b)
 #define ORSP__CAT_(a, b) a##b
@@ -408,7 +417,7 @@ void orsp__log_emit(orsp_log_level level, const char *fmt, ...) ORSP_PRINTF(2, 3
 #define ORSP__EACH_15(m, x, ...) m(x), ORSP__EACH_14(m, __VA_ARGS__)
 #define ORSP__EACH_16(m, x, ...) m(x), ORSP__EACH_15(m, __VA_ARGS__)
 #define ORSP__EACH(m, ...) ORSP__CAT(ORSP__EACH_, ORSP__NARG(__VA_ARGS__))(m, __VA_ARGS__)
-#define orsp_log(level, ...) \
+#define orsp_log(level, ...)                                                                       \
 	((void)(ORSP__EACH(ORSP__NOT_SECRET, __VA_ARGS__)), orsp__log_emit((level), __VA_ARGS__))
 
 /* ---------------------------------------------------------------- small helpers --------- */

@@ -212,8 +212,11 @@ typedef struct orsp_migration {
 /* Bring `module` to the latest version: creates `schema_migrations(module, version,
  * description, applied_at)` if needed, then applies, in one write transaction (each step a
  * savepoint together with its schema_migrations row), every migration newer than the
- * version recorded when the write lock is taken. Idempotent and safe when several processes
- * migrate at once.
+ * version recorded when the write lock is taken. Idempotent; several processes of this
+ * program creating a new database at once are safe. Several starting at once on an older
+ * schema are not told apart from an older program's: each may be refused while the other has
+ * the database open (a review found one of two refused in every round), and migrates once
+ * restarted after it.
  * ORSP_E_STATE if the database records a version newer than this program knows, and when the
  * module's schema exists (version > 0) and is older than this program's while another process
  * has the database open (seen in /proc/locks by the lock its SQLite connection holds on

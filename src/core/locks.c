@@ -2,8 +2,10 @@
  * (F_GETLK needs a descriptor, and closing any descriptor of a file drops all of the process's
  * POSIX locks on it, those SQLite holds included). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "openrsp/core.h"
 
@@ -77,4 +79,18 @@ long orsp_lock_holder(dev_t dev, ino_t ino, const char *kind, const char *type, 
 		if (other[j].pid != other[0].pid)
 			return 0;
 	return many ? 0 : other[0].pid;
+}
+
+long orsp_proc_self_pid(void)
+{
+	char buf[32];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+	char *end;
+	long pid;
+
+	if (n <= 0)
+		return (long)getpid();
+	buf[n] = 0;
+	pid = strtol(buf, &end, 10);
+	return *end || pid <= 0 ? (long)getpid() : pid;
 }

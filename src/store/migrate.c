@@ -177,7 +177,7 @@ static long other_user(orsp_db *db)
 	if (!file || snprintf(shm, sizeof(shm), "%s-shm", file) >= (int)sizeof(shm) ||
 	    stat(shm, &st) != 0)
 		return 0;
-	long pid = orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, (long)getpid());
+	long pid = orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, orsp_proc_self_pid());
 	return pid > 0 ? pid : 0;
 }
 
@@ -325,10 +325,14 @@ orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module, const orsp_migratio
 	if (err)
 		return err;
 
-	/* Every missing step in one write transaction, each a savepoint with its row: another
-	 * process of this program opening the database meanwhile (two servers starting at once)
-	 * waits for the lock and then finds it up to date, never half-way, which it could not
-	 * tell from an older program that has the database open. */
+	/* Every missing step in one write transaction, each a savepoint with its row: a
+	 * process of this program that waited for the lock finds the schema up to date or at
+	 * its old version, never half-way. Two of this program's starting at once on an older
+	 * schema each hold the database open and cannot be told from an older program: the
+	 * one with the lock is refused (exit 1 for `serve`; its restart finds the schema
+	 * migrated by the other), as a review showed in every round; a new database is not
+	 * concerned (below). A process that opens the database after this check, during the
+	 * migration, is not seen: stop the older servers first (docs/deploy.md). */
 	err = orsp_db_begin(db);
 	if (err)
 		return err;
