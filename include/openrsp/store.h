@@ -210,8 +210,8 @@ typedef struct orsp_migration {
 } orsp_migration;
 
 /* Bring `module` to the latest version: creates `schema_migrations(module, version,
- * description, applied_at)` if needed, then applies, in one write transaction (each step a
- * savepoint together with its schema_migrations row), every migration newer than the
+ * description, applied_at)` if needed, then applies, in the same write transaction (each
+ * step together with its schema_migrations row), every migration newer than the
  * version recorded when the write lock is taken. Idempotent; several processes of this
  * program creating a new database at once are safe. Several starting at once on an older
  * schema are not told apart from an older program's: each may be refused while the other has

@@ -1,7 +1,7 @@
 /* Versioned schema migrations: one ordered array of SQL steps per module, recorded in
- * `schema_migrations`. The missing steps run in one write transaction, each a savepoint
- * together with the row that records it, so a migration is applied completely or not at
- * all, exactly once, even when several processes start at the same time. */
+ * `schema_migrations`. The missing steps run in one write transaction, each with the row
+ * that records it, so a migration is applied completely or not at all, exactly once, even
+ * when several processes start at the same time. */
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -202,53 +202,28 @@ static orsp_err refuse_if_shared(orsp_db *db, const char *module, int have, size
 	                 module, file ? file : "the database", have, n, pid);
 }
 
-/* Apply migration m, inside the migration's write transaction (a savepoint of it), if the
- * module is exactly one version behind it; *applied: this call did. start: the version the
- * transaction began at, where a failure leaves the database. */
-static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration *m, int start,
-                          bool *applied)
+/* Apply migration m inside the migration's write transaction, with the row that records it
+ * (the version was read under that transaction's lock: m is the next step). start: the
+ * version the transaction began at, where a failure leaves the database. */
+static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration *m, int start)
 {
-	orsp_err err;
-	int have = 0;
 	const char *sql = m->sql;
+	orsp_err err;
 
-	*applied = false;
 	if (orsp_db_backend_of(db) != ORSP_DB_SQLITE && m->sql_pgsql)
 		sql = m->sql_pgsql;
-	err = orsp_db_begin(db);
-	if (err)
-		return err;
-	err = orsp_db_schema_version(db, module, &have);
-	if (err)
-		goto out;
-	if (have >= m->version)
-		goto out; /* commit the empty transaction */
-	if (have != m->version - 1) {
-		err = orsp_errf(ORSP_E_STATE, "%s schema is at version %d, cannot apply %d", module,
-		                have, m->version);
-		goto out;
-	}
 	err = orsp_db_exec(db, sql);
 	if (err) {
 		/* which step, and where the database stays (it was SQLite's words alone) */
 		char why[512];
 		orsp_err_detail_copy(why, sizeof(why));
-		err =
-		    orsp_errf(err,
-		              "migrating %s to version %d (%s) failed; the database is left at "
-		              "version %d: %s",
-		              module, m->version, m->description ? m->description : "", start, why);
-		goto out;
+		return orsp_errf(err,
+		                 "migrating %s to version %d (%s) failed; the database is left at "
+		                 "version %d: %s",
+		                 module, m->version, m->description ? m->description : "", start,
+		                 why);
 	}
-	err = record(db, module, m);
-out:
-	if (err) {
-		orsp_db_rollback(db);
-		return err;
-	}
-	err = orsp_db_commit(db);
-	*applied = !err && have < m->version;
-	return err;
+	return record(db, module, m);
 }
 
 /* The module's schema version in *have; ORSP_E_STATE when a newer program migrated it
@@ -285,7 +260,6 @@ orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module, const orsp_migratio
 {
 	orsp_err err;
 	int have = 0;
-	bool applied = false;
 
 	if (first)
 		*first = false;
@@ -311,51 +285,35 @@ orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module, const orsp_migratio
 	if (n > 0 && have == (int)n)
 		return ORSP_OK;
 
-	/* Create the bookkeeping table if needed (idempotent; a no-op transaction writes
-	 * nothing), then apply only what is missing. */
+	/* The bookkeeping table if needed (idempotent), then every missing step, in one write
+	 * transaction: a process of this program that waited for the lock finds the schema up
+	 * to date or at its old version, never half-way. Two of this program's starting at once
+	 * on an older schema each hold the database open and cannot be told from an older
+	 * program: the one with the lock is refused (exit 1 for `serve`; its restart finds the
+	 * schema migrated by the other), as a review showed in every round; a new database is
+	 * not concerned (below). A process that opens the database after this check, during
+	 * the migration, is not seen: stop the older servers first (docs/deploy.md). */
 	err = orsp_db_begin(db);
 	if (err)
 		return err;
 	err = orsp_db_exec(db, create_table_sql);
-	if (err) {
-		orsp_db_rollback(db);
-		return err;
-	}
-	err = orsp_db_commit(db);
-	if (err)
-		return err;
-
-	/* Every missing step in one write transaction, each a savepoint with its row: a
-	 * process of this program that waited for the lock finds the schema up to date or at
-	 * its old version, never half-way. Two of this program's starting at once on an older
-	 * schema each hold the database open and cannot be told from an older program: the
-	 * one with the lock is refused (exit 1 for `serve`; its restart finds the schema
-	 * migrated by the other), as a review showed in every round; a new database is not
-	 * concerned (below). A process that opens the database after this check, during the
-	 * migration, is not seen: stop the older servers first (docs/deploy.md). */
-	err = orsp_db_begin(db);
-	if (err)
-		return err;
-	err = schema_known(db, module, n, &have); /* under the lock: another process may have */
+	if (!err) /* under the lock: another process may have migrated it */
+		err = schema_known(db, module, n, &have);
 	/* An existing schema is not migrated while another process has the database open (an
 	 * older server), refused before anything is written to it. A new database (version 0:
 	 * several processes may start on it at once) and an up-to-date one are not concerned. */
 	if (!err && have > 0 && have < (int)n)
 		err = refuse_if_shared(db, module, have, n);
 	int start = have;
-	bool made_first = false;
-	for (size_t i = (size_t)have; !err && i < n; i++) {
-		err = apply_one(db, module, &migrations[i], start, &applied);
-		if (i == 0)
-			made_first = applied;
-	}
+	for (size_t i = (size_t)have; !err && i < n; i++)
+		err = apply_one(db, module, &migrations[i], start);
 	if (err) {
 		orsp_db_rollback(db);
 		return err;
 	}
 	err = orsp_db_commit(db);
-	if (!err && first)
-		*first = made_first;
+	if (!err && first) /* this call applied the first step: the module was new */
+		*first = start == 0 && n > 0;
 	/* An upgrade is said, once, by the process that made it (a new database's first
 	 * migration is not: its caller says it made the database). On stderr, the log of
 	 * `serve`: out of the way of a command's output (--json). */
