@@ -2133,6 +2133,26 @@ static orsp_err gen_batch_commit(gen_batch *b)
 	"replaced (--replace-orphans): no SM-DP+ profile of this IMSI, a subscriber left by a run" \
 	" killed between its two commits"
 
+/* Whether imsi is an orphan: the AuC holds a subscriber of it and the SM-DP+ no profile of
+ * it (what a run killed between the two commits leaves). An error reading either store is
+ * returned (*orphan false). */
+static orsp_err orphan_of(gen_batch *b, const char *imsi, bool *orphan)
+{
+	orsp_auc_info info;
+	bool in_smdp = true;
+	orsp_err e = orsp_auc_get(b->auc, imsi, &info);
+
+	*orphan = false;
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		return ORSP_OK;
+	}
+	if (!e)
+		e = smdp_has_imsi(orsp_smdp_db(b->s), imsi, &in_smdp);
+	*orphan = !e && !in_smdp;
+	return e;
+}
+
 /* --replace-orphans: the AuC's subscriber of imsi deleted (audited as replaced), inside the
  * profile's AuC savepoint, when the SM-DP+ holds no profile of that IMSI (an orphan: what a
  * run killed after the AuC's commit and before the SM-DP+'s leaves), so that orsp_auc_add
@@ -2144,39 +2164,27 @@ static orsp_err gen_batch_commit(gen_batch *b)
  * apart, and is refused as without the option (a review found a live SIM's K replaced). */
 static orsp_err orphan_replace(gen_batch *b, const char *imsi, bool *replaced)
 {
-	orsp_auc_info info;
-	bool in_smdp = true;
-	orsp_err e = orsp_auc_get(b->auc, imsi, &info);
+	bool orphan = false;
+	orsp_err e = orphan_of(b, imsi, &orphan);
 
 	*replaced = false;
-	if (e == ORSP_E_NOT_FOUND) {
-		orsp_err_clear();
-		return ORSP_OK;
-	}
-	if (!e)
-		e = smdp_has_imsi(orsp_smdp_db(b->s), imsi, &in_smdp);
-	if (e || in_smdp)
+	if (e || !orphan)
 		return e;
 	e = orsp_auc_delete_why(b->auc, imsi, ORPHAN_WHY);
 	*replaced = e == ORSP_OK;
 	return e;
 }
 
-/* How many consecutive IMSIs from imsi on, at most max, the AuC holds a subscriber of and
- * the SM-DP+ no profile of (orphans, as orphan_replace takes them); the last into last.
- * An error reading either store ends the count there. */
+/* How many consecutive IMSIs from imsi on, at most max, are orphans (orphan_of); the last
+ * into last. An error reading either store ends the count there. */
 static size_t orphans_from(gen_batch *b, const char *imsi, size_t max, char last[16])
 {
 	char cur[16];
 	size_t n = 0;
+	bool orphan = false;
 
 	snprintf(cur, sizeof(cur), "%s", imsi);
-	while (n < max) {
-		orsp_auc_info info;
-		bool in_smdp = true;
-		if (orsp_auc_get(b->auc, cur, &info) != ORSP_OK ||
-		    smdp_has_imsi(orsp_smdp_db(b->s), cur, &in_smdp) != ORSP_OK || in_smdp)
-			break;
+	while (n < max && orphan_of(b, cur, &orphan) == ORSP_OK && orphan) {
 		memcpy(last, cur, sizeof(cur));
 		if (++n < max && !incr_digits(cur, strlen(cur)))
 			break;
