@@ -285,18 +285,19 @@ orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
 #define PROFILES_ANSWER_MAX (64 * 1024)
 #define NOTIFICATIONS_ANSWER_MAX (32 * 1024)
 
-/* GetProfilesInfo: the first cap into out, *n of them; out NULL: *n counts them all (each
- * read as a copy would be). *n is 0 on an error. */
-static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
+/* GetProfilesInfo (req, req_len: the request, with its search criteria and tag list if
+ * any): the first cap into out, *n of them; out NULL: *n counts them all (each read as a
+ * copy would be). *n is 0 on an error. */
+static orsp_err profiles_list(orsp_lpa_card *c, const uint8_t *req, size_t req_len,
+                              orsp_lpa_profile *out, size_t cap, size_t *n)
 {
-	static const uint8_t req[] = {0xBF, 0x2D, 0x00};
 	uint8_t *rsp = NULL;
 	orsp_tlv t, list;
 	orsp_reader r;
 	orsp_err e;
 
 	*n = 0;
-	if ((e = call_alloc(c, req, sizeof(req), PROFILES_ANSWER_MAX, &rsp, &t)))
+	if ((e = call_alloc(c, req, req_len, PROFILES_ANSWER_MAX, &rsp, &t)))
 		goto out;
 	if (orsp_der_parse_one(t.value, &list)) {
 		e = orsp_errf(ORSP_E_MALFORMED, "card: GetProfilesInfo answer");
@@ -384,17 +385,50 @@ out:
 	return e;
 }
 
+/* GetProfilesInfo of every profile, every field */
+static const uint8_t profiles_all[] = {0xBF, 0x2D, 0x00};
+
 orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
 {
 	*n = 0;
 	if (!out)
 		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
-	return profiles_list(c, out, cap, n);
+	return profiles_list(c, profiles_all, sizeof(profiles_all), out, cap, n);
 }
 
 orsp_err orsp_lpa_profile_count(orsp_lpa_card *c, size_t *n)
 {
-	return profiles_list(c, NULL, 0, n);
+	return profiles_list(c, profiles_all, sizeof(profiles_all), NULL, 0, n);
+}
+
+bool lpa_profile_held(orsp_lpa_card *c, const char *iccid)
+{
+	uint8_t req[32], ef[10];
+	orsp_lpa_profile *list = NULL;
+	orsp_writer w;
+	orsp_der_mark m, sc;
+	size_t n = 0;
+	bool held = false;
+
+	if (orsp_iccid_encode_ef_unchecked(iccid, ef)) {
+		orsp_err_clear();
+		return false;
+	}
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF2D);
+	sc = orsp_der_begin(&w, 0xA0);
+	orsp_der_put_tlv(&w, 0x5A, ef, sizeof(ef));
+	orsp_der_end(&w, sc);
+	orsp_der_put_tlv(&w, 0x5C, "\x5A", 1); /* tagList: the ICCID */
+	orsp_der_end(&w, m);
+	/* an eUICC that ignores the criteria lists every profile: each compared */
+	if (!orsp_writer_status(&w) && (list = calloc(ORSP_LPA_MAX_PROFILES, sizeof(*list))) &&
+	    profiles_list(c, req, w.len, list, ORSP_LPA_MAX_PROFILES, &n) == ORSP_OK)
+		for (size_t i = 0; !held && i < n; i++)
+			held = strcmp(list[i].iccid, iccid) == 0;
+	orsp_err_clear();
+	free(list);
+	return held;
 }
 
 /* A profile identifier as its TLV value: an ICCID (19-20 digits) as EF.ICCID's 10 bytes,

@@ -1202,56 +1202,6 @@ static orsp_err read_info1(orsp_lpa_card *c, uint8_t *buf, size_t cap, size_t *l
 	return ORSP_OK;
 }
 
-/* Room for GetProfilesInfo's answer in iccid_on_euicc: one profile's ICCID, or, from an
- * eUICC that ignores the search criteria and the tag list, every field of every profile
- * (about 1.4 KiB each with an icon). */
-#define PROFILE_INFO_MAX (64 * 1024)
-
-/* Whether the eUICC holds a profile of ICCID iccid: GetProfilesInfo with that ICCID as its
- * searchCriteria and the ICCID alone in its tagList (SGP.22 §5.7.15), each profile listed
- * compared (an eUICC that ignored the criteria lists them all). Only a listed profile of that
- * ICCID is true: an error or an answer that does not read says nothing, false, and the
- * download goes on (the eUICC's StoreMetadata refuses an ICCID it holds all the same,
- * ErrorReason 9, after the SM-DP+ counted a download attempt). */
-static bool iccid_on_euicc(orsp_lpa_card *c, const char *iccid)
-{
-	uint8_t req[32], ef[10], *rsp = NULL;
-	orsp_writer w;
-	orsp_der_mark m, sc;
-	orsp_tlv t, list, pi, f;
-	orsp_reader r, fr;
-	size_t rl = 0;
-	bool found = false;
-
-	if (orsp_iccid_encode_ef_unchecked(iccid, ef)) {
-		orsp_err_clear();
-		return false;
-	}
-	orsp_writer_init(&w, req, sizeof(req));
-	m = orsp_der_begin(&w, 0xBF2D);
-	sc = orsp_der_begin(&w, 0xA0);
-	orsp_der_put_tlv(&w, 0x5A, ef, sizeof(ef));
-	orsp_der_end(&w, sc);
-	orsp_der_put_tlv(&w, 0x5C, "\x5A", 1); /* tagList: the ICCID */
-	orsp_der_end(&w, m);
-	if (!orsp_writer_status(&w) && (rsp = malloc(PROFILE_INFO_MAX)) &&
-	    !orsp_lpa_es10(c, req, w.len, rsp, PROFILE_INFO_MAX, &rl) &&
-	    !orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) && t.tag == 0xBF2D &&
-	    !orsp_der_parse_one(t.value, &list) && list.tag == 0xA0) {
-		orsp_reader_init(&r, list.value.p, list.value.len);
-		while (!found && orsp_reader_remaining(&r) && !orsp_der_read(&r, &pi) &&
-		       pi.tag == 0xE3) {
-			orsp_reader_init(&fr, pi.value.p, pi.value.len);
-			while (!found && orsp_reader_remaining(&fr) && !orsp_der_read(&fr, &f))
-				found = f.tag == 0x5A && f.value.len == sizeof(ef) &&
-				        !memcmp(f.value.p, ef, sizeof(ef));
-		}
-	}
-	orsp_err_clear();
-	free(rsp);
-	return found;
-}
-
 /* An installation's notification the eUICC keeps (ListNotification: its first
  * ORSP_LPA_MAX_NOTIFICATIONS) for ICCID iccid (NULL: any) and to the SM-DP+ address fqdn
  * (NULL: any; compared without case, as SGP.22 compares addresses), other than the one of
@@ -1315,7 +1265,7 @@ static orsp_err deliver_for_iccid(orsp_lpa_card *c, const orsp_lpa_server *serve
 	return first ? orsp_errf(first, "%s", detail) : ORSP_OK;
 }
 
-/* The profile of ICCID iccid is on the eUICC already (iccid_on_euicc), before anything was
+/* The profile of ICCID iccid is on the eUICC already (lpa_profile_held), before anything was
  * bound for this session: an earlier download installed it, and its installation result may
  * not have reached the SM-DP+ (killed, the network gone after the load). Downloading it again
  * would have the SM-DP+ bind and count a new package, which the eUICC refuses at
@@ -1584,7 +1534,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
 	/* a profile the eUICC holds already: its earlier download's result undelivered, most
 	 * likely; before anyone is asked and anything bound (already_installed) */
-	if (iccid_on_euicc(c, mp.iccid)) {
+	/* (an error or an answer that does not read: the download goes on, and the eUICC's
+	 * StoreMetadata refuses an ICCID it holds all the same, ErrorReason 9, after the
+	 * SM-DP+ counted a download attempt) */
+	if (lpa_profile_held(c, mp.iccid)) {
 		if (!(e = already_installed(c, &s, o, tid, tid_len, tid_hex, mp.iccid)) &&
 		    installed_iccid)
 			snprintf(installed_iccid, 21, "%s", mp.iccid);
@@ -1818,7 +1771,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 			             "eUICC did not keep it (its notification list is full)";
 			char held[300] = "";
 			/* installFailedDueToIccidAlreadyExistsOnEuicc: an earlier download
-			 * installed it (iccid_on_euicc did not see it); its result may be the one
+			 * installed it (lpa_profile_held did not see it); its result may be the one
 			 * the SM-DP+ lacks */
 			if (reason == 9) {
 				orsp_lpa_notification no;

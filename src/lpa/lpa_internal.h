@@ -43,6 +43,13 @@ ORSP_MUST_CHECK orsp_err lpa_operator_parse(orsp_slice v, orsp_lpa_operator *op)
  * change. */
 ORSP_MUST_CHECK orsp_err lpa_undefined_error(orsp_lpa_card *c);
 
+/* Whether the eUICC holds a profile of ICCID iccid (card.c): GetProfilesInfo with that ICCID
+ * as its searchCriteria and the ICCID alone in its tagList (SGP.22 §5.7.15), each profile
+ * listed compared (an eUICC that ignored the criteria lists them all, its first
+ * ORSP_LPA_MAX_PROFILES). Only a listed profile of that ICCID is true: an error or an answer
+ * that does not read says nothing, false. */
+bool lpa_profile_held(orsp_lpa_card *c, const char *iccid);
+
 /* The structure of a Bound Profile Package as LoadBoundProfilePackage cuts it (card.c): BF36
  * { BF23, then A0..A3 parts of TLVs }, nothing sent. ORSP_E_MALFORMED naming what is wrong. */
 ORSP_MUST_CHECK orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n);
