@@ -4295,6 +4295,38 @@ static void test_resend_delivered(void **state)
 	orsp_http_server_stop(opsrv, 10000);
 }
 
+/* A report waiting for its retry whose next_at was written on a clock set back since (here
+ * 31 days ahead of this one, the clock review's exp3) is due now, and so is the later report
+ * of its ICCID waiting behind it: both go, in order. Before, both waited the 31 days. */
+static void test_progress_clock_set_back(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64], sql[320];
+	(void)state;
+
+	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
+	released_profile(&r, "smdp_clock_back", url, "CLOCKBACK-1");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	         " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 1, %lld),"
+	         " (0, '89000000000000000018', 't', 4, 1, 0, 0)",
+	         (long long)time(NULL) + 31 * 86400);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), sql), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	wait_delivered(r.s, 2);
+	orsp_smdp_server_stop(srv);
+	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_progress WHERE done = 1"), 2);
+	assert_int_equal(calls_now(&op), 2);
+	assert_int_equal(op.last_point, 4); /* in order: point 3 first */
+	assert_int_equal(count_where(r.s, "SELECT attempts FROM smdp_progress WHERE point_id = 3"),
+	                 2);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 /* The line of a report's last attempt says it is given up (docs/smdp-server.md: "given up
  * after 10 attempts, logged"), and an earlier failed attempt's does not. The server's
  * stderr goes to a file meanwhile. */
@@ -4444,6 +4476,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_timeout),
 	    cmocka_unit_test(test_failed_reports_carry_codes),
 	    cmocka_unit_test(test_progress_answer_failed),
+	    cmocka_unit_test(test_progress_clock_set_back),
 	    cmocka_unit_test(test_callback_url_trailing_slash),
 	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_session_sweep_at_start),

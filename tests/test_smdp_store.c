@@ -2985,10 +2985,75 @@ static void test_migration_progress_pending(void **state)
 	/* the first due report of a profile whose earlier reports went */
 	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), SMDP_SQL_NEXT_REPORT, &st), ORSP_OK);
 	assert_int_equal(orsp_stmt_bind_int64(st, 1, 2), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(st, 2, 2 + SMDP_PROGRESS_AHEAD_MAX_S), ORSP_OK);
 	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
 	assert_true(row);
 	assert_int_equal(orsp_stmt_column_int64(st, 0), 2);
 	orsp_stmt_finalize(st);
+	orsp_smdp_close(s);
+}
+
+/* The id of the report the progress sender takes next at `now` (SMDP_SQL_NEXT_REPORT, bound
+ * as sender_round binds it), 0 when none is due. */
+static int64_t next_report_at(orsp_smdp *s, int64_t now)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t id = 0;
+
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), SMDP_SQL_NEXT_REPORT, &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(st, 1, now), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(st, 2, now + SMDP_PROGRESS_AHEAD_MAX_S), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	if (row)
+		id = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	return id;
+}
+
+/* A report's next_at further ahead than any process writes one (the longest back-off plus a
+ * claim's lease plus the clock skew allowed) was written on a clock set back since: due now.
+ * Before, a clock set back by 31 days held the report (its retry, or a claim) 31 more days,
+ * and the later reports of its ICCID behind it (the clock review's exp3). A back-off or a claim
+ * as written on this clock is not due, up to the limit itself. */
+static void test_next_report_clock_set_back(void **state)
+{
+	static const struct {
+		int64_t ahead; /* next_at - now */
+		bool due;
+	} cases[] = {
+	    {-1, true},
+	    {0, true},
+	    {1, false},
+	    {SMDP_PROGRESS_LEASE_S, false},       /* a claim */
+	    {SMDP_PROGRESS_BACKOFF_MAX_S, false}, /* the longest back-off */
+	    {SMDP_PROGRESS_AHEAD_MAX_S, false},
+	    {SMDP_PROGRESS_AHEAD_MAX_S + 1, true},
+	    {3600, true},
+	    {31 * 86400, true},
+	};
+	const int64_t now = 1700000000;
+	orsp_smdp *s = open_new();
+	char sql[256];
+	(void)state;
+
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id,"
+	                 " success, next_at) VALUES"
+	                 " (1, '8988247000000000001', 'T', 3, 1, 0),"
+	                 " (1, '8988247000000000001', 'T', 4, 1, 0)"),
+	    ORSP_OK);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		snprintf(sql, sizeof(sql), "UPDATE smdp_progress SET next_at = %lld WHERE id = 1",
+		         (long long)(now + cases[i].ahead));
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(s), sql), ORSP_OK);
+		/* the report's own, and never the later one of its ICCID before it */
+		if (next_report_at(s, now) != (cases[i].due ? 1 : 0))
+			fail_msg("next_at %lld s ahead: due %d, taken %lld",
+			         (long long)cases[i].ahead, cases[i].due,
+			         (long long)next_report_at(s, now));
+	}
 	orsp_smdp_close(s);
 }
 
@@ -4071,6 +4136,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_due),
 	    cmocka_unit_test(test_migration_state_check),
 	    cmocka_unit_test(test_migration_progress_pending),
+	    cmocka_unit_test(test_next_report_clock_set_back),
 	    cmocka_unit_test(test_migration_call),
 	    cmocka_unit_test(test_migration_failed_codes),
 	    cmocka_unit_test(test_failure_injection),

@@ -54,18 +54,30 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 #define SMDP_SQL_NEXT_DUE_WHERE                                                                    \
 	" FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 ORDER BY due_at LIMIT 1"
 
+/* A progress report's next_at (sender_round), on the wall clock of the process that wrote it:
+ * a claim is a lease of SMDP_PROGRESS_LEASE_S from the claim, a failed attempt waits up to
+ * SMDP_PROGRESS_BACKOFF_MAX_S from its end. A next_at more than SMDP_PROGRESS_AHEAD_MAX_S
+ * ahead of the current time (the two, plus the 60 s of clock skew allowed between server
+ * processes, es9p_handler.c TID_CLOCK_SKEW) no process wrote on a clock like this one's: its
+ * writer's clock has been set back since (or is that far ahead), and the report is due now.
+ * Taken as it stood, a clock set back by X made the report wait X more, and every later
+ * report of its ICCID behind it. */
+#define SMDP_PROGRESS_LEASE_S 60
+#define SMDP_PROGRESS_BACKOFF_MAX_S 300
+#define SMDP_PROGRESS_AHEAD_MAX_S (SMDP_PROGRESS_BACKOFF_MAX_S + SMDP_PROGRESS_LEASE_S + 60)
+
 /* The progress sender's next report (sender_round): the first due one whose ICCID has no
  * earlier report still to send (the reports of a profile go out in order). The NOT EXISTS
  * finds that earlier report through smdp_progress_pending (migration 16: the undelivered
  * reports by ICCID, its WHERE term repeated word for word); before, it read every undelivered
  * report for each due one, so a backlog of n reports cost n * n rows per report sent. ?1 is
- * the current time. */
+ * the current time, ?2 that plus SMDP_PROGRESS_AHEAD_MAX_S (a next_at beyond it is due). */
 #define SMDP_PROGRESS_PENDING "done = 0"
 #define SMDP_SQL_NEXT_REPORT                                                                       \
 	"SELECT id, iccid, eid, profile_type, point_id, success, at,"                              \
 	" attempts, next_at, subject_code, reason_code, detail, result_data"                       \
-	" FROM smdp_progress WHERE done = 0 AND"                                                   \
-	" next_at <= ?1 AND NOT EXISTS (SELECT 1 FROM smdp_progress q"                             \
+	" FROM smdp_progress WHERE done = 0 AND (next_at <= ?1 OR next_at > ?2)"                   \
+	" AND NOT EXISTS (SELECT 1 FROM smdp_progress q"                                           \
 	" WHERE q.iccid = smdp_progress.iccid AND q." SMDP_PROGRESS_PENDING " AND"                 \
 	" q.id < smdp_progress.id) ORDER BY id LIMIT 1"
 

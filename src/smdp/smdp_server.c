@@ -935,7 +935,7 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 
 /* How long a claimed report is another process's to send: far above one send's timeout
  * (callback_timeout: 5 s by default, ORSP_SMDP_CALLBACK_TIMEOUT_MAX at most). */
-#define PROGRESS_LEASE_S 60
+#define PROGRESS_LEASE_S SMDP_PROGRESS_LEASE_S
 _Static_assert(2 * ORSP_SMDP_CALLBACK_TIMEOUT_MAX <= PROGRESS_LEASE_S,
                "a report's send ends well within its lease");
 
@@ -968,6 +968,9 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		e = orsp_db_prepare(db, SMDP_SQL_NEXT_REPORT, &st);
 		if (!e)
 			e = orsp_stmt_bind_int64(st, 1, now);
+		/* a next_at further ahead was written on a clock set back since: due now */
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 2, now + SMDP_PROGRESS_AHEAD_MAX_S);
 		if (!e)
 			e = orsp_stmt_step(st, &row);
 		if (e || !row) {
@@ -1023,7 +1026,8 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		        "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3"
 		        " WHERE id = ?4 AND next_at = ?5 AND done = 0",
 		        &st) == ORSP_OK) {
-			int64_t backoff = pr.attempts >= 8 ? 300 : (int64_t)1 << pr.attempts;
+			int64_t backoff = pr.attempts >= 8 ? SMDP_PROGRESS_BACKOFF_MAX_S
+			                                   : (int64_t)1 << pr.attempts;
 			/* an answer Failed would come again: given up at once */
 			int done = !e ? 1 : refused || pr.attempts >= PROGRESS_MAX_ATTEMPTS ? 2 : 0;
 			if (orsp_stmt_bind_int64(st, 1, pr.attempts) ||
