@@ -1875,6 +1875,52 @@ static void test_session_sweep(void **state)
 	dl_free(&a2);
 }
 
+/* The transactionId's 4-byte creation time wraps on 2106-02-07 06:28:16 UTC (2^32 s): its age
+ * is taken modulo 2^32, so a transactionId made before the wrap and used after it, or made
+ * after it, is within the TTL as on any other day, and one too old or too far ahead across it
+ * is refused as such. Before, every transactionId made from the wrap on was too old
+ * (8.10.1/3.9: the clock review's exp9 at 2106). */
+static void test_tid_time_wraps(void **state)
+{
+	fx *f = *state;
+	static dl made_before, made_after, old, ahead, skewed;
+	const int64_t wrap = (int64_t)1 << 32;
+	auth_opts o = {.mid = "WRAP-1"};
+	int http;
+
+	orsp_smdp_set_clock(f->s, wrap - 400);
+	order_limit(f, EID, "WRAP-1", NULL, 10);
+	reinitiate(f, &old);
+	orsp_smdp_set_clock(f->s, wrap - 10);
+	reinitiate(f, &made_before);
+	orsp_smdp_set_clock(f->s, wrap + 10);
+	authenticate(f, &made_before, "WRAP-1");
+	orsp_smdp_set_clock(f->s, wrap + 20);
+	reinitiate(f, &made_after);
+	orsp_smdp_set_clock(f->s, wrap + 30);
+	authenticate(f, &made_after, "WRAP-1");
+	/* 601 s old, the TTL 600 */
+	orsp_smdp_set_clock(f->s, wrap + 201);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &old, &o), &http), "8.10.1",
+	            "3.9");
+	/* made after the wrap by a process whose clock is ahead: 60 s (the skew allowed) is
+	 * taken, 61 s is not */
+	orsp_smdp_set_clock(f->s, wrap + 30);
+	reinitiate(f, &ahead);
+	reinitiate(f, &skewed);
+	orsp_smdp_set_clock(f->s, wrap - 30);
+	authenticate(f, &ahead, "WRAP-1");
+	orsp_smdp_set_clock(f->s, wrap - 31);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &skewed, &o), &http), "8.10.1",
+	            "3.9");
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&made_before);
+	dl_free(&made_after);
+	dl_free(&old);
+	dl_free(&ahead);
+	dl_free(&skewed);
+}
+
 /* A delivered session whose eUICC never reports is kept `delivered_session_days`, then
  * deleted even though its profile is still Downloaded; a result after that is recorded as
  * for an unknown session. */
@@ -8344,6 +8390,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tid_time_wraps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sweep_forgets_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -423,8 +423,8 @@ typedef struct sess {
 
 /* initiateAuthentication writes nothing: the transactionId carries, authenticated, what the
  * next step needs, and the serverChallenge is derived from it.
- *   transactionId   = random (6) || hint (1) || created_at (4, big-endian seconds) || CIs (1)
- *                     || tag (4)
+ *   transactionId   = random (6) || hint (1) || created_at (4, big-endian seconds modulo
+ *                     2^32: tid_age) || CIs (1) || tag (4)
  *   hint            = the first byte of the key set's CERT.DPauth identity
  *   CIs             = the key set (low 3 bits: its CERT.DPauth and CERT.DPpb, chaining to a CI
  *                     of euiccCiPKIdListForVerification) | the CI the eUICC's chain must end at
@@ -594,22 +594,34 @@ found:
 	return true;
 }
 
+/* The age at `now` of a transactionId whose 4-byte creation time is `made` (tid_make: the
+ * time modulo 2^32): now - made modulo 2^32, read as a signed 32-bit number (negative: made
+ * ahead of now). The 4 bytes wrap on 2106-02-07 06:28:16 UTC; an age within 68 years either
+ * way reads the same across the wrap. Until session 73 made was taken for the time itself, and
+ * from the wrap on every transactionId was too old. */
+static int64_t tid_age(int64_t now, uint32_t made)
+{
+	uint32_t d = (uint32_t)now - made;
+	return d <= INT32_MAX ? (int64_t)d : (int64_t)d - ((int64_t)1 << 32);
+}
+
 /* One of our transactionIds, within the session lifetime: its key set, the CI the eUICC's
  * chain must end at (*ci), creation time and serverChallenge. false for anything else. */
 static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
                      const orsp_cert **ci, int64_t *created, uint8_t schal[16])
 {
 	int64_t ttl = ttl_of(c->svc);
-	int64_t now = now_s(c);
+	int64_t now = now_s(c), age;
 	uint8_t mac[32];
 	int sci;
 
 	if (len != TID_LEN || !tid_find(c, tid, keyset, &sci))
 		return false;
-	*created = (int64_t)(((uint32_t)tid[7] << 24) | ((uint32_t)tid[8] << 16) |
-	                     ((uint32_t)tid[9] << 8) | tid[10]);
-	if (*created > now + TID_CLOCK_SKEW || now - *created > ttl)
+	age = tid_age(now, ((uint32_t)tid[7] << 24) | ((uint32_t)tid[8] << 16) |
+	                       ((uint32_t)tid[9] << 8) | tid[10]);
+	if (age < -TID_CLOCK_SKEW || age > ttl)
 		return false;
+	*created = now - age;
 	*ci = sci >= 0 ? orsp_ci_store_at(c->svc->cis, (size_t)sci) : c->svc->sets[*keyset].ci;
 	if (!*ci)
 		return false;
