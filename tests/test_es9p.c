@@ -211,6 +211,8 @@ static void asn1_ok(asn_TYPE_descriptor_t *td, const uint8_t *p, size_t n)
 
 /* The platform policy item that refused the last call's eUICC (the reply's), or "". */
 static char last_policy[32];
+/* The last call's note for the log line (the reply's), or "". */
+static char last_note[160];
 
 /* POST one request to the server process on database handle s, which may fail internally:
  * what orsp_es9p_handle returned in *e (a failure is an HTTP 500 with no body); returns the
@@ -224,6 +226,7 @@ static json_t *call_on_any(fx *f, orsp_smdp *s, const char *fn, json_t *req, int
 	*e = orsp_es9p_handle(&f->svc, s, fn, (const uint8_t *)body, strlen(body), &rep);
 	*http = rep.http_status;
 	snprintf(last_policy, sizeof(last_policy), "%s", rep.policy);
+	snprintf(last_note, sizeof(last_note), "%s", rep.note);
 	if (rep.body) {
 		json_error_t err;
 		out = json_loads(rep.body, 0, &err);
@@ -1919,6 +1922,52 @@ static void test_tid_time_wraps(void **state)
 	dl_free(&old);
 	dl_free(&ahead);
 	dl_free(&skewed);
+}
+
+/* A transactionId made by a process whose clock is ahead of this one's by more than the 60 s
+ * allowed is refused 8.10.1/3.9 as before, and the reply's note (the log line's reason="...")
+ * says by how much, pointing at the clocks: before, nothing did (the clock review's exp5, two
+ * servers 2 minutes apart). Not for a refusal for another cause: one too old, or one whose tag
+ * is not ours (a client that makes up a creation time ahead is not believed). */
+static void test_tid_ahead_noted(void **state)
+{
+	fx *f = *state;
+	static dl ahead, old, forged;
+	int64_t t0 = time(NULL);
+	auth_opts o = {.mid = "AHEAD-1"};
+	int http;
+
+	orsp_smdp_set_clock(f->s, t0);
+	order_limit(f, EID, "AHEAD-1", NULL, 10);
+	reinitiate(f, &old);
+	orsp_smdp_set_clock(f->s, t0 + 125);
+	reinitiate(f, &ahead);
+	orsp_smdp_set_clock(f->s, t0);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &ahead, &o), &http), "8.10.1",
+	            "3.9");
+	assert_string_equal(last_note, "the transactionId was made 125 s ahead of this process's "
+	                               "clock (clocks of the server processes not synchronised?)");
+	/* its tag changed: not ours, whatever its time says */
+	forged = ahead;
+	forged.otk = NULL;
+	forged.tid[15] ^= 1;
+	assert_int_equal(orsp_hex_encode(forged.tid, 16, forged.tid_hex, sizeof(forged.tid_hex)),
+	                 ORSP_OK);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &forged, &o), &http), "8.10.1",
+	            "3.9");
+	assert_string_equal(last_note, "");
+	/* too old: refused without a note */
+	orsp_smdp_set_clock(f->s, t0 + 601);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &old, &o), &http), "8.10.1",
+	            "3.9");
+	assert_string_equal(last_note, "");
+	/* the one ahead, once this clock is within the 60 s of it: taken */
+	orsp_smdp_set_clock(f->s, t0 + 65);
+	authenticate(f, &ahead, "AHEAD-1");
+	assert_string_equal(last_note, "");
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&ahead);
+	dl_free(&old);
 }
 
 /* A delivered session whose eUICC never reports is kept `delivered_session_days`, then
@@ -8391,6 +8440,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tid_time_wraps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tid_ahead_noted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sweep_forgets_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,7 @@
 #include "openrsp/smdp.h"
 
 #include "../src/smdp/es9p_internal.h" /* es9p_platform_describe: the start-up line */
+#include "euicc_info1.h"
 
 typedef struct operator_end {
 	pthread_mutex_t lock;
@@ -3878,6 +3879,80 @@ static void read_log(const char *path, char *log, size_t cap)
 	fclose(f);
 }
 
+/* A transactionId made by another server process whose clock is 1000 s ahead of this one's
+ * (here the test's own handle on the database, its clock set so): the server refuses its
+ * authenticateClient 8.10.1/3.9 as before, and its log line says why, reason="the
+ * transactionId was made N s ahead of this process's clock (clocks of the server processes
+ * not synchronised?)". Before, nothing in the log pointed at the clocks (the clock review's
+ * exp5: two servers 2 minutes apart refused every session begun on the one ahead). */
+static void test_tid_ahead_logged(void **state)
+{
+	static const char tail[] = " s ahead of this process's clock (clocks of the server "
+	                           "processes not synchronised?)\"";
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	orsp_smdp_reply rep;
+	orsp_http_client_opts co = {0};
+	orsp_http_client *c = NULL;
+	orsp_http_result res = {0};
+	uint8_t ski[64], info1[128], chal[16] = {1, 2, 3};
+	size_t ski_len = 0, info1_len;
+	char b64i[256], b64c[32], req[600], url[160], logpath[1100], log[8192] = "", tid[33] = "";
+	const char *line, *note;
+	long ahead;
+	int saved;
+	(void)state;
+
+	released_profile(&r, "smdp_tid_ahead", "http://127.0.0.1:9", "AHEAD-1");
+	assert_int_equal(orsp_cert_ski(r.cfg.svc.sets[0].ci, ski, sizeof(ski), &ski_len), ORSP_OK);
+	info1_len = test_euicc_info1(info1, sizeof(info1), ski, ski_len, ski, ski_len);
+	assert_true(info1_len > 0);
+	assert_int_equal(orsp_base64_encode(info1, info1_len, b64i, sizeof(b64i)), ORSP_OK);
+	assert_int_equal(orsp_base64_encode(chal, sizeof(chal), b64c, sizeof(b64c)), ORSP_OK);
+	snprintf(req, sizeof(req),
+	         "{\"euiccChallenge\":\"%s\",\"euiccInfo1\":\"%s\",\"smdpAddress\":\"%s\"}", b64c,
+	         b64i, r.cfg.svc.fqdn);
+	assert_int_equal(orsp_es9p_prepare(r.s), ORSP_OK);
+	orsp_smdp_set_clock(r.s, (int64_t)time(NULL) + 1000);
+	assert_int_equal(orsp_es9p_handle(&r.cfg.svc, r.s, "initiateAuthentication",
+	                                  (const uint8_t *)req, strlen(req), &rep),
+	                 ORSP_OK);
+	orsp_smdp_set_clock(r.s, 0);
+	{
+		json_t *o = json_loads(rep.body ? rep.body : "", 0, NULL);
+		const char *t = json_string_value(json_object_get(o, "transactionId"));
+		if (!t)
+			fail_msg("initiateAuthentication: %s", rep.body ? rep.body : "(no body)");
+		snprintf(tid, sizeof(tid), "%s", t);
+		json_decref(o);
+	}
+	orsp_smdp_reply_free(&rep);
+	saved = test_stderr_to("smdp_tid_ahead_log", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/gsma/rsp2/es9plus/authenticateClient",
+	         orsp_smdp_server_port(srv));
+	snprintf(req, sizeof(req),
+	         "{\"transactionId\":\"%s\",\"authenticateServerResponse\":\"AA==\"}", tid);
+	assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+	assert_int_equal(orsp_http_client_post_json(c, url, req, strlen(req), NULL, &res), ORSP_OK);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr((const char *)res.body, "\"reasonCode\":\"3.9\""));
+	orsp_http_result_free(&res);
+	orsp_http_client_free(c);
+	orsp_smdp_server_stop(srv);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	line = strstr(log, "function=authenticateClient");
+	if (!line)
+		fail_msg("no authenticateClient line: %s", log);
+	note = strstr(line, " reason=\"the transactionId was made ");
+	if (!note || !strstr(line, "result=8.10.1/3.9 ") ||
+	    sscanf(note, " reason=\"the transactionId was made %ld", &ahead) != 1 || ahead > 1000 ||
+	    ahead < 990 || !strstr(note, tail) || strchr(line, '\n') < strstr(note, tail))
+		fail_msg("the refusal's line does not say the clock was ahead: %s", line);
+	released_free(&r);
+}
+
 /* A server without callback_url on a database whose outbox holds another server's reports
  * says at start that it queues none of its own (several processes on one database with
  * different configurations: the operator never heard of what this one did). */
@@ -4477,6 +4552,7 @@ int main(void)
 	    cmocka_unit_test(test_failed_reports_carry_codes),
 	    cmocka_unit_test(test_progress_answer_failed),
 	    cmocka_unit_test(test_progress_clock_set_back),
+	    cmocka_unit_test(test_tid_ahead_logged),
 	    cmocka_unit_test(test_callback_url_trailing_slash),
 	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_session_sweep_at_start),

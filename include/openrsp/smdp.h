@@ -770,6 +770,9 @@ typedef struct orsp_smdp_reply {
 	char reason_code[16];
 	/* the platform policy item that refused the eUICC (e.g. "min_euicc_firmware"), or "" */
 	char policy[32];
+	/* why a refusal came, for the operator where its codes do not tell (e.g. a transactionId
+	 * made on a clock ahead of this process's), or "": the log line's reason="..." */
+	char note[160];
 } orsp_smdp_reply;
 
 void orsp_smdp_reply_free(orsp_smdp_reply *r);

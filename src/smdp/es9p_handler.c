@@ -606,19 +606,24 @@ static int64_t tid_age(int64_t now, uint32_t made)
 }
 
 /* One of our transactionIds, within the session lifetime: its key set, the CI the eUICC's
- * chain must end at (*ci), creation time and serverChallenge. false for anything else. */
+ * chain must end at (*ci), creation time and serverChallenge. false for anything else, with
+ * *ahead the seconds by which one of ours (its tag checked) was made ahead of this clock
+ * past the skew allowed, else 0. */
 static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
-                     const orsp_cert **ci, int64_t *created, uint8_t schal[16])
+                     const orsp_cert **ci, int64_t *created, uint8_t schal[16], int64_t *ahead)
 {
 	int64_t ttl = ttl_of(c->svc);
 	int64_t now = now_s(c), age;
 	uint8_t mac[32];
 	int sci;
 
+	*ahead = 0;
 	if (len != TID_LEN || !tid_find(c, tid, keyset, &sci))
 		return false;
 	age = tid_age(now, ((uint32_t)tid[7] << 24) | ((uint32_t)tid[8] << 16) |
 	                       ((uint32_t)tid[9] << 8) | tid[10]);
+	if (age < -TID_CLOCK_SKEW)
+		*ahead = -age;
 	if (age < -TID_CLOCK_SKEW || age > ttl)
 		return false;
 	*created = now - age;
@@ -1588,6 +1593,7 @@ static orsp_err authenticate_client(ctx *c)
 	sess se = {0};
 	json_t *obj = NULL;
 	bool retry = false;
+	int64_t ahead = 0;
 	orsp_err e = ORSP_OK;
 
 	/* The session starts here (initiateAuthentication stored nothing): the transactionId
@@ -1604,7 +1610,15 @@ static orsp_err authenticate_client(ctx *c)
 		e = fail(c, ES9P_MALFORMED, orsp_err_detail());
 		goto out;
 	}
-	if (!tid_open(c, tid, tid_len, &se.keyset, &sess_ci, &se.created_at, se.schal)) {
+	if (!tid_open(c, tid, tid_len, &se.keyset, &sess_ci, &se.created_at, se.schal, &ahead)) {
+		/* one of ours (its tag checked), made by a process whose clock is ahead: the
+		 * log line says so, where 8.10.1/3.9 alone pointed nowhere (the clock review's
+		 * exp5); the eUICC's answer is the same */
+		if (ahead)
+			snprintf(c->out->note, sizeof(c->out->note),
+			         "the transactionId was made %lld s ahead of this process's clock "
+			         "(clocks of the server processes not synchronised?)",
+			         (long long)ahead);
 		e = fail(c, ES9P_UNKNOWN_TID, NULL);
 		goto out;
 	}

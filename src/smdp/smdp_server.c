@@ -189,19 +189,21 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 {
 	if (srv->c->quiet)
 		return;
-	/* extra (the client, ...) before the error, whose text runs to the end of the line */
-	fprintf(
-	    stderr,
-	    "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s%s%s ms=%.1f%s%s%s\n",
-	    iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
-	    r->eid[0] ? r->eid : "-", r->http_status,
-	    r->subject_code[0]      ? r->subject_code
-	    : r->http_status == 0   ? "aborted"
-	    : r->http_status >= 500 ? "error"
-	    : r->http_status >= 400 ? "refused"
-	                            : "ok",
-	    r->subject_code[0] ? "/" : "", r->reason_code, r->policy[0] ? " policy=" : "",
-	    r->policy, ms, extra, e ? " error=" : "", e ? orsp_err_detail() : "");
+	/* extra (the client, ...) and the handler's note before the error, whose text runs to
+	 * the end of the line */
+	fprintf(stderr,
+	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s%s%s "
+	        "ms=%.1f%s%s%s%s%s%s\n",
+	        iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
+	        r->eid[0] ? r->eid : "-", r->http_status,
+	        r->subject_code[0]      ? r->subject_code
+	        : r->http_status == 0   ? "aborted"
+	        : r->http_status >= 500 ? "error"
+	        : r->http_status >= 400 ? "refused"
+	                                : "ok",
+	        r->subject_code[0] ? "/" : "", r->reason_code, r->policy[0] ? " policy=" : "",
+	        r->policy, ms, extra, r->note[0] ? " reason=\"" : "", r->note,
+	        r->note[0] ? "\"" : "", e ? " error=" : "", e ? orsp_err_detail() : "");
 }
 
 /* A request answered outside serve() (a refusal before its handler, a scrape): its log line
