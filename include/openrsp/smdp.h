@@ -983,9 +983,10 @@ void orsp_smdp_config_free(orsp_smdp_config *c);
  * length 0, which takes every peer for a proxy. `smdp serve` says
  * it at start, `serve --check` too. */
 void orsp_smdp_config_warn(const orsp_smdp_config *c);
-/* The first of those: when a CRL of c is past its nextUpdate, the warning on stderr
- * ("openrsp smdp: warning: a CRL (crl) is past its nextUpdate: ..."), and true; else false.
- * The server says it again when its CRLs go stale while it runs (crl_reload). */
+/* The first of those: for each CRL of c past its nextUpdate (none superseded by a newer one
+ * of its issuer), a warning on stderr naming its file ("openrsp smdp: warning: the CRL FILE
+ * (crl) is past its nextUpdate (TIME): ..."), and true; else false. The server says it again
+ * when its CRLs go stale while it runs (crl_reload). */
 bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c);
 /* This SM-DP+'s own certificates (each key set's DPauth and DPpb, the DPtls certificate)
  * that a CRL of c revokes: a warning line each on stderr ("openrsp smdp: warning: this

@@ -88,7 +88,8 @@ if [[ $rc -eq 0 && "$out" == *"crl        $T/ci.crl: \"openrsp Test CI\" (a CI's
 	"$out" == *"crl        $T/ci-dp2.crl: the same CRL as $T/ci.crl (the same bytes), held once"* &&
 	$(grep -c '^crl ' <<<"$out") -eq 3 && "$err" != *warning* ]]; then ok; else bad "--check, a copy of a CRL: rc=$rc $out $err"; fi
 run smdp serve --config "$T/stale.conf" --check
-if [[ $rc -eq 0 && "$err" == *"openrsp smdp: warning: a CRL (crl) is past its nextUpdate"* ]]; then ok; else bad "--check, stale CRL: rc=$rc $out $err"; fi
+# the warning names the file (it said "a CRL (crl)")
+if [[ $rc -eq 0 && "$err" == *"openrsp smdp: warning: the CRL $T/ci-stale.crl (crl) is past its nextUpdate ("*"Z): the certificates of its issuer \"openrsp Test CI\" are refused"* ]]; then ok; else bad "--check, stale CRL: rc=$rc $out $err"; fi
 # CRLs, but none of the trusted CI: its revoked EUMs would pass, said once
 conf "$T/eum-only.conf" eum-empty.crl
 run smdp serve --config "$T/eum-only.conf" --check
@@ -138,7 +139,7 @@ expect "revoked: the eUICC has no profile" "" "$(installed)"
 smdp_start "$T/stale.conf"
 download "$AC"
 if [[ $rc -eq 1 && "$err" == *"authenticateClient"* && "$err" != *"8.1."* ]]; then ok; else bad "stale CRL: rc=$rc $err"; fi
-has "stale CRL: the server warned at start" "warning: a CRL (crl) is past its nextUpdate" "$(cat "$T/serve.log")"
+has "stale CRL: the server warned at start" "warning: the CRL $T/ci-stale.crl (crl) is past its nextUpdate" "$(cat "$T/serve.log")"
 smdp_stop
 expect "stale: the profile stays released" released "$(state "${ICCIDS[0]}")"
 smdp_start "$T/stale-accept.conf"
@@ -273,8 +274,10 @@ while :; do
 	margin=$((margin * 2))
 done
 lacks "not stale at start" "past its nextUpdate" "$at_start"
-went_stale() { grep -q "openrsp smdp: warning: a CRL (crl) is past its nextUpdate: the certificates of its issuer are refused" "$T/serve.log"; }
+# the running server's warning names the file (it said "a CRL (crl)")
+went_stale() { grep -qF "openrsp smdp: warning: the CRL $T/ci-soon.crl (crl) is past its nextUpdate (" "$T/serve.log"; }
 wait_for $((margin + 60)) "the server to say that its CRL went stale" went_stale
+has "stale while running: its issuer refused" "the certificates of its issuer \"openrsp Test CI\" are refused until a newer one is given" "$(cat "$T/serve.log")"
 sleep 2.5 # two more rounds: not said again
 expect "stale while running: said once" 1 "$(grep -c "past its nextUpdate" "$T/serve.log")"
 smdp_stop
