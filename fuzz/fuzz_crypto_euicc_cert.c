@@ -9,6 +9,9 @@
  *  - when it accepts, the full path (orsp_cert_parse + orsp_rsp_verify_euicc_chain +
  *    orsp_cert_public_key) accepts too, with the same EID and the same key: the fast path
  *    may leave a certificate to the full path, never accept one the full path refuses;
+ *  - orsp_rsp_verify_euicc_chain_untimed() (an eUICC's check of its own identity) answers
+ *    as the full path does unless a validity period was what the full path refused, and
+ *    accepts whatever the full path accepts, with the same EID;
  *  - orsp_cert_crl_urls() gives only URLs orsp_cert_crl_url_ok takes, on any certificate
  *    that parses;
  *  - orsp_cert_der_public_key() never crashes; when the full path accepts, it gives the
@@ -83,7 +86,8 @@ static void check_crl_urls(const orsp_cert *u)
 static void check_cert(const uint8_t *data, size_t size)
 {
 	const time_t now = 1893456000; /* 2030-01-01 */
-	char e1[33] = "", e2[33] = "";
+	char e1[33] = "", e2[33] = "", e3[33] = "";
+	orsp_chain_fault f = {ORSP_CHAIN_CERT_NONE, ORSP_CHAIN_OK};
 	orsp_ec_key *fast_key = NULL, *der_key = NULL, *full_key = NULL;
 	orsp_cert *u = NULL;
 	orsp_err fast, d, full = ORSP_E_MALFORMED;
@@ -94,7 +98,10 @@ static void check_cert(const uint8_t *data, size_t size)
 	d = orsp_cert_der_public_key(data, size, &der_key);
 	check(d == ORSP_OK ? der_key != NULL : der_key == NULL);
 	if (orsp_cert_parse(data, size, &u) == ORSP_OK) {
-		full = orsp_rsp_verify_euicc_chain(cis, eum, u, now, e2);
+		full = orsp_rsp_verify_euicc_chain_fault(cis, eum, u, now, e2, &f);
+		check(orsp_rsp_verify_euicc_chain_untimed(cis, eum, u, e3) == full ||
+		      f.why == ORSP_CHAIN_EXPIRED || f.why == ORSP_CHAIN_NOT_YET_VALID);
+		check(full != ORSP_OK || strcmp(e2, e3) == 0);
 		check_crl_urls(u);
 	}
 	if (fast == ORSP_OK) {

@@ -283,6 +283,18 @@ X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer
 	return x;
 }
 
+X509 *certmint_redate(const char *rel, time_t not_before, time_t not_after, EVP_PKEY *key)
+{
+	X509 *x = certmint_cert_load(rel);
+
+	if ((not_before && !ASN1_TIME_set(X509_getm_notBefore(x), not_before)) ||
+	    (not_after && !ASN1_TIME_set(X509_getm_notAfter(x), not_after)))
+		fail_ossl("validity dates");
+	if (X509_sign(x, key, EVP_sha256()) <= 0)
+		fail_ossl("X509_sign");
+	return x;
+}
+
 /* An extension oid with the value der (n bytes; NULL: the DER of NULL), on a CRL (c) or on a
  * CRL entry (r). */
 static void add_crl_raw_ext(X509_CRL *c, X509_REVOKED *r, const char *oid, int critical,

@@ -57,6 +57,11 @@ typedef struct certmint_spec {
 X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer,
                      EVP_PKEY *issuer_key);
 
+/* The certificate of the vector tree ($ORSP_VECTORS/<rel>) with the validity period
+ * not_before .. not_after (either 0: its own date), signed again by key (its issuer's, or
+ * another to break the signature); everything else as published. The caller's (X509_free). */
+X509 *certmint_redate(const char *rel, time_t not_before, time_t not_after, EVP_PKEY *key);
+
 /* What to put in a CRL (RFC 5280 §5) minted by certmint_crl. */
 typedef struct certmint_crl_spec {
 	const char *const *serials; /* the revoked serial numbers in hex, n of them */

@@ -3019,6 +3019,176 @@ static void test_provision_wipes(void **state)
 	free(ci);
 }
 
+/* ---------------------------------------------------------------- the clock ------------- */
+
+/* The SGP.26 NIST identity of card_new (its EID, its eUICC key) with its CI, EUM and eUICC
+ * certificates dated again (0: the published date) and signed again, the EUM or the eUICC by
+ * another key than its issuer's when rogue_eum / rogue_euicc. */
+typedef struct redated_identity {
+	time_t ci_nb, ci_na, eum_nb, eum_na, euicc_nb, euicc_na;
+	bool rogue_eum, rogue_euicc;
+} redated_identity;
+
+/* c's store replaced by a new one provisioned with r's identity (c->euicc_cert becomes its
+ * CERT.EUICC); orsp_euicc_identity_check judges it the same. The provisioning's result; after
+ * ORSP_OK the card is open (card_attach: the EID is card_new's) and the ISD-R selected. */
+static orsp_err card_redated(card *c, const redated_identity *r)
+{
+	static orsp_euicc work;
+	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	EVP_PKEY *eum_sk = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
+	EVP_PKEY *rogue = certmint_key_new("prime256v1");
+	X509 *ci = certmint_redate("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", r->ci_nb,
+	                           r->ci_na, ci_sk);
+	X509 *eum = certmint_redate("sgp26/EUM/CERT_EUM_ECDSA_NIST.der", r->eum_nb, r->eum_na,
+	                            r->rogue_eum ? rogue : ci_sk);
+	X509 *euicc = certmint_redate("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", r->euicc_nb,
+	                              r->euicc_na, r->rogue_euicc ? rogue : eum_sk);
+	size_t sk_len, eum_len, ci_len;
+	uint8_t *sk = load_der("eUICC/SK_EUICC_ECDSA_NIST.pem", &sk_len);
+	uint8_t *eum_der = certmint_der(eum, &eum_len), *ci_der = certmint_der(ci, &ci_len);
+	orsp_err checked, e;
+
+	if (c->is_open)
+		orsp_euicc_close(&c->e);
+	c->is_open = false;
+	ms_free(&c->st);
+	memset(&c->st, 0, sizeof(c->st));
+	free(c->euicc_cert);
+	c->euicc_cert = certmint_der(euicc, &c->euicc_cert_len);
+	orsp_euicc_identity id = {
+	    .eid = EID,
+	    .sk_euicc = orsp_slice_make(sk, sk_len),
+	    .cert_euicc = orsp_slice_make(c->euicc_cert, c->euicc_cert_len),
+	    .cert_eum = orsp_slice_make(eum_der, eum_len),
+	    .ci_certs = {orsp_slice_make(ci_der, ci_len)},
+	    .n_ci = 1,
+	    .default_dp = SMDP_ADDR,
+	};
+	checked = orsp_euicc_identity_check(&work, &id);
+	e = orsp_euicc_provision(&c->e, &ms_ops, &c->st, &id);
+	assert_int_equal(checked, e);
+	if (e == ORSP_OK)
+		card_attach(c);
+	orsp_wipe(sk, sk_len);
+	free(sk);
+	free(eum_der);
+	free(ci_der);
+	X509_free(euicc);
+	X509_free(eum);
+	X509_free(ci);
+	EVP_PKEY_free(rogue);
+	EVP_PKEY_free(eum_sk);
+	EVP_PKEY_free(ci_sk);
+	return e;
+}
+
+/* An eUICC has no trusted clock (SGP.22 §4.5.2.2): its own identity is checked without the
+ * validity periods, when it is provisioned and each time it opens, so a host clock outside
+ * them (a device that booted at 2000-01-01 before NTP, one behind a PKI just made, one after
+ * CERT.EUICC expired) leaves it working: provisioned, opened again, answering, a profile
+ * downloaded and enabled; whether CERT.EUICC and CERT.EUM are valid now is the SM-DP+'s to
+ * judge. Until session 73 each of these identities was refused ("CI certificate ...: not
+ * valid before ..."), and every LPA command with it. The SM-DP+'s certificates are still held
+ * to the host's clock, their CI's period with them: with the card's CI outside it,
+ * AuthenticateServer refuses the SGP.26 CERT.DPauth (invalidCertificate). The signatures are
+ * still checked: an identity outside its period and badly signed is refused. */
+static void test_identity_outside_validity(void **state)
+{
+	const time_t y2000 = certmint_time(2000, 1, 1), y2001 = certmint_time(2001, 1, 1);
+	const time_t y2090 = certmint_time(2090, 1, 1), y2099 = certmint_time(2099, 1, 1);
+	const struct {
+		const char *what;
+		redated_identity r;
+		int auth; /* AuthenticateServer's answer to the SGP.26 CERT.DPauth */
+	} cases[] = {
+	    {"eUICC expired", {.euicc_nb = y2000, .euicc_na = y2001}, 0},
+	    {"eUICC not yet valid", {.euicc_nb = y2090, .euicc_na = y2099}, 0},
+	    {"EUM expired", {.eum_nb = y2000, .eum_na = y2001}, 0},
+	    {"EUM not yet valid", {.eum_nb = y2090, .eum_na = y2099}, 0},
+	    {"CI expired", {.ci_nb = y2000, .ci_na = y2001}, 1},
+	    {"all not yet valid", {y2090, y2099, y2090, y2099, y2090, y2099, false, false}, 1},
+	};
+	card *c = card_new();
+	uint8_t aid[16];
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		orsp_err e = card_redated(c, &cases[i].r);
+		if (e != ORSP_OK)
+			fail_msg("%s: provisioning refused: %s", cases[i].what, orsp_err_detail());
+		card_reopen(c); /* opens again (card_attach asserts it, and the EID) */
+		es10_value(c, "BF2000", 0xBF20);
+		if (cases[i].auth == 0) {
+			install_ok(c, ICCID_A, 0, aid);
+			assert_int_equal(enable(c, ICCID_A), 0);
+			card_reopen(c);
+			assert_string_equal(enabled_iccid(c), ICCID_A);
+		} else {
+			dl_opts o = {0};
+			get_challenge(c);
+			if (auth_step(c, &o) != cases[i].auth)
+				fail_msg("%s: AuthenticateServer", cases[i].what);
+		}
+	}
+	/* badly signed, the period aside */
+	redated_identity bad = {.euicc_nb = y2000, .euicc_na = y2001, .rogue_euicc = true};
+	assert_int_equal(card_redated(c, &bad), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "eUICC certificate"));
+	bad = (redated_identity){.eum_nb = y2090, .eum_na = y2099, .rogue_eum = true};
+	assert_int_equal(card_redated(c, &bad), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "EUM certificate"));
+	orsp_err_clear();
+	card_free(c);
+}
+
+/* The SM-DP+'s certificates are held to the host's clock (docs/euicc.md: the software eUICC's
+ * choice): CERT.DPauth expired or not yet valid is refused by AuthenticateServer, CERT.DPpb so
+ * by PrepareDownload, both invalidCertificate (1); the published ones signed again within
+ * their periods pass (the control). */
+static void test_server_certs_host_clock(void **state)
+{
+	const time_t y2000 = certmint_time(2000, 1, 1), y2001 = certmint_time(2001, 1, 1);
+	const time_t y2090 = certmint_time(2090, 1, 1), y2099 = certmint_time(2099, 1, 1);
+	const struct {
+		const char *what, *rel;
+		time_t nb, na;
+		int auth, prep;
+	} cases[] = {
+	    {"DPauth re-signed", "sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der", 0, 0, 0, 0},
+	    {"DPauth expired", "sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der", y2000, y2001, 1, 0},
+	    {"DPauth not yet valid", "sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der", y2090, y2099,
+	     1, 0},
+	    {"DPpb re-signed", "sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der", 0, 0, 0, 0},
+	    {"DPpb expired", "sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der", y2000, y2001, 0, 1},
+	    {"DPpb not yet valid", "sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der", y2090, y2099, 0, 1},
+	};
+	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		card *c = card_new();
+		X509 *x = certmint_redate(cases[i].rel, cases[i].nb, cases[i].na, ci_sk);
+		bool pb = strstr(cases[i].rel, "DPpb") != NULL;
+		uint8_t **der = pb ? &c->pb_cert : &c->auth_cert;
+		size_t *len = pb ? &c->pb_cert_len : &c->auth_cert_len;
+		dl_opts o = {0};
+		int got;
+
+		free(*der);
+		*der = certmint_der(x, len);
+		X509_free(x);
+		get_challenge(c);
+		got = auth_step(c, &o);
+		if (got != cases[i].auth)
+			fail_msg("%s: AuthenticateServer answers %d", cases[i].what, got);
+		if (got == 0 && (got = prepare_step(c, &o)) != cases[i].prep)
+			fail_msg("%s: PrepareDownload answers %d", cases[i].what, got);
+		card_free(c);
+	}
+	EVP_PKEY_free(ci_sk);
+}
+
 /* A damaged or missing store. */
 static void test_open_errors(void **state)
 {
@@ -3220,6 +3390,8 @@ int main(void)
 	    cmocka_unit_test(test_memory_reset_notifications),
 	    cmocka_unit_test(test_usim_sqn),
 	    cmocka_unit_test(test_open_errors),
+	    cmocka_unit_test(test_identity_outside_validity),
+	    cmocka_unit_test(test_server_certs_host_clock),
 	    cmocka_unit_test(test_provision_wipes),
 	    cmocka_unit_test(test_damaged_upp),
 	    cmocka_unit_test(test_malformed),

@@ -41,6 +41,29 @@ static orsp_cert *load(const char *rel)
  * what the full path accepts, with the same EID and key. */
 static atomic_int fast_accepts; /* counted by the cache test's threads too */
 
+/* orsp_rsp_verify_euicc_chain_untimed against the timed verdict (slow, its EID eid and its
+ * detail) at now: the same unless a validity period was what failed (the untimed check
+ * skips only those), and whatever the timed one accepts it accepts with the same EID. */
+static void untimed_agrees(const orsp_ci_store *cis, const orsp_cert *eum, const orsp_cert *euicc,
+                           time_t now, orsp_err slow, const char *eid, const char *detail)
+{
+	orsp_chain_fault f = {ORSP_CHAIN_CERT_NONE, ORSP_CHAIN_OK};
+	char e3[33] = "x";
+	orsp_err u;
+
+	assert_int_equal(orsp_rsp_verify_euicc_chain_fault(cis, eum, euicc, now, NULL, &f), slow);
+	u = orsp_rsp_verify_euicc_chain_untimed(cis, eum, euicc, e3);
+	if (f.why == ORSP_CHAIN_EXPIRED || f.why == ORSP_CHAIN_NOT_YET_VALID)
+		return;
+	if (u != slow)
+		fail_msg("untimed answers %s, timed %s (%s)", orsp_err_str(u), orsp_err_str(slow),
+		         detail);
+	if (slow == ORSP_OK)
+		assert_string_equal(e3, eid);
+	else if (strcmp(orsp_err_detail(), detail) != 0)
+		fail_msg("untimed says \"%s\", timed \"%s\"", orsp_err_detail(), detail);
+}
+
 static orsp_err chain_both(const orsp_ci_store *cis, const orsp_cert *eum, const orsp_cert *euicc,
                            time_t now, char eid[33])
 {
@@ -55,6 +78,7 @@ static orsp_err chain_both(const orsp_ci_store *cis, const orsp_cert *eum, const
 	}
 	slow = orsp_rsp_verify_euicc_chain(cis, eum, euicc, now, e2);
 	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	untimed_agrees(cis, eum, euicc, now, slow, e2, detail);
 	if (fast == ORSP_OK) {
 		uint8_t p1[ORSP_EC_POINT_LEN], p2[ORSP_EC_POINT_LEN];
 		fast_accepts++;
@@ -1185,6 +1209,29 @@ static void test_eid_range_org(void **state)
 	pki_free(&p);
 }
 
+/* A CI of its own, "Old CI" with key k, valid from nb to na (0: certmint's dates), and in *s
+ * a new store trusting it alone. */
+static X509 *old_ci(EVP_PKEY *k, time_t nb, time_t na, orsp_ci_store **s)
+{
+	certmint_spec cs = {0};
+	X509 *ci;
+	orsp_cert *c;
+
+	cs.subject = "/C=XX/O=Elsewhere/CN=Old CI";
+	cs.policy = P_CI;
+	cs.key_usage = "critical,keyCertSign,cRLSign";
+	cs.basic_constraints = "critical,CA:TRUE";
+	cs.no_aki = true;
+	cs.not_before = nb;
+	cs.not_after = na;
+	ci = certmint_issue(&cs, k, NULL, k);
+	c = certmint_to_orsp(ci);
+	assert_int_equal(orsp_ci_store_new(s), ORSP_OK);
+	assert_int_equal(orsp_ci_store_add(*s, c), ORSP_OK);
+	orsp_cert_free(c);
+	return ci;
+}
+
 /* Which certificate failed and why, whatever the certificates' names say: an SM-DP+ answers
  * its status code from this, never from the error text (which quotes the CN). */
 static void test_chain_fault(void **state)
@@ -1286,21 +1333,11 @@ static void test_chain_fault(void **state)
 	}
 	/* the CI: none trusted for the EUM; one expired */
 	{
-		certmint_spec cs = {0};
 		EVP_PKEY *ck = certmint_key_new("prime256v1");
 		X509 *ci, *mx;
-		orsp_cert *cic, *mc;
+		orsp_cert *mc;
 		orsp_ci_store *s = NULL;
-		cs.subject = "/C=XX/O=Elsewhere/CN=Old CI";
-		cs.policy = P_CI;
-		cs.key_usage = "critical,keyCertSign,cRLSign";
-		cs.basic_constraints = "critical,CA:TRUE";
-		cs.no_aki = true;
-		cs.not_after = certmint_time(2021, 1, 1);
-		ci = certmint_issue(&cs, ck, NULL, ck);
-		cic = certmint_to_orsp(ci);
-		assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
-		assert_int_equal(orsp_ci_store_add(s, cic), ORSP_OK);
+		ci = old_ci(ck, 0, certmint_time(2021, 1, 1), &s);
 		FAULT(fault_of(s, eum, NULL, 0), ORSP_CHAIN_CERT_CI, ORSP_CHAIN_UNKNOWN_CI);
 		m = eum_spec();
 		FAULT(minted_eum_fault(&p, s, &m, ek, ci, ck), ORSP_CHAIN_CERT_CI,
@@ -1322,7 +1359,6 @@ static void test_chain_fault(void **state)
 		orsp_cert_free(mc);
 		X509_free(mx);
 		orsp_ci_store_free(s);
-		orsp_cert_free(cic);
 		X509_free(ci);
 		EVP_PKEY_free(ck);
 	}
@@ -2408,6 +2444,15 @@ static void test_fast_path_declines(void **state)
 		if (c->word && !strstr(orsp_err_detail(), c->word))
 			fail_msg("%s: detail \"%s\" lacks \"%s\"", c->what, orsp_err_detail(),
 			         c->word);
+		/* none of these is about the time: the untimed check answers the same, dates
+		 * that do not decode too */
+		if (u) {
+			orsp_err un =
+			    orsp_rsp_verify_euicc_chain_untimed(p.store, p.eum_c, u, NULL);
+			if (un != c->full || (c->word && !strstr(orsp_err_detail(), c->word)))
+				fail_msg("%s: untimed answers %s (%s)", c->what, orsp_err_str(un),
+				         orsp_err_detail());
+		}
 		if (c->fast_accepts) {
 			assert_non_null(pub);
 			assert_string_equal(eid, eid2);
@@ -2531,6 +2576,115 @@ static void test_validity(void **state)
 	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY, "not valid before");
 	orsp_cert_free(eum);
 	orsp_cert_free(euicc);
+	pki_free(&p);
+}
+
+/* orsp_rsp_verify_euicc_chain_untimed under the SGP.26 EUM for minted eUICC u: its verdict,
+ * EID into eid. */
+static orsp_err untimed_under_sgp26_eum(pki *p, const certmint_spec *u, char eid[33])
+{
+	X509 *euicc = certmint_issue(u, p->euicc_key, p->eum, p->eum_key);
+	orsp_cert *cu = certmint_to_orsp(euicc);
+	orsp_err e = orsp_rsp_verify_euicc_chain_untimed(p->store, p->eum_c, cu, eid);
+	orsp_cert_free(cu);
+	X509_free(euicc);
+	return e;
+}
+
+/* A sound eUICC (SGP.26's EID, not valid before 2090) under an EUM minted from m with key ek,
+ * issued by ci and signed with signer, verified in store s untimed, or with timed at the
+ * current time: the verdict, the EID into eid. */
+static orsp_err minted_untimed(pki *p, const orsp_ci_store *s, const certmint_spec *m, EVP_PKEY *ek,
+                               X509 *ci, EVP_PKEY *signer, bool timed, char eid[33])
+{
+	certmint_spec u = euicc_spec(SGP26_EID);
+	X509 *mx = certmint_issue(m, ek, ci, signer), *x;
+	orsp_cert *mc = certmint_to_orsp(mx), *uc;
+	orsp_err e;
+
+	u.not_before = certmint_time(2090, 1, 1);
+	x = certmint_issue(&u, p->euicc_key, mx, ek);
+	uc = certmint_to_orsp(x);
+	e = timed ? orsp_rsp_verify_euicc_chain(s, mc, uc, 0, eid)
+	          : orsp_rsp_verify_euicc_chain_untimed(s, mc, uc, eid);
+	orsp_cert_free(uc);
+	X509_free(x);
+	orsp_cert_free(mc);
+	X509_free(mx);
+	return e;
+}
+
+/* The check an eUICC makes of its own identity (it has no trusted clock, SGP.22 §4.5.2.2):
+ * CI, EUM and eUICC outside their validity periods pass it, where the timed check refuses
+ * them; everything else it refuses as the timed check does (chain_both compares the two on
+ * every chain of this file): a bad signature, an EID outside the EUM's range, an unknown CI,
+ * also on certificates outside their periods. */
+static void test_untimed(void **state)
+{
+	pki p;
+	certmint_spec u, m;
+	char eid[33];
+	EVP_PKEY *rogue = certmint_key_new("prime256v1"), *ek = certmint_key_new("prime256v1");
+	EVP_PKEY *ck = certmint_key_new("prime256v1");
+	orsp_cert *sgp26 = load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
+	orsp_ci_store *s = NULL;
+	X509 *ci, *x;
+	orsp_cert *uc;
+	(void)state;
+	pki_load(&p);
+
+	/* the eUICC expired, and not yet valid */
+	u = euicc_spec(SGP26_EID);
+	u.not_before = certmint_time(2000, 1, 1);
+	u.not_after = certmint_time(2001, 1, 1);
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY,
+	       "eUICC certificate \"Test eUICC\": expired");
+	expect(untimed_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+	assert_string_equal(eid, SGP26_EID);
+	u.not_before = certmint_time(2090, 1, 1);
+	u.not_after = certmint_time(2099, 1, 1);
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY, "not valid before");
+	expect(untimed_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+	assert_string_equal(eid, SGP26_EID);
+	/* ... with its EID outside the EUM's range, or signed by another key than the EUM's */
+	u = euicc_spec("89049033123451234512345678901235");
+	u.not_after = certmint_time(2001, 1, 1);
+	u.not_before = certmint_time(2000, 1, 1);
+	expect(untimed_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "outside");
+	assert_int_equal(eid[0], '\0');
+	u = euicc_spec(SGP26_EID);
+	u.not_before = certmint_time(2090, 1, 1);
+	x = certmint_issue(&u, p.euicc_key, p.eum, rogue);
+	uc = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_euicc_chain_untimed(p.store, p.eum_c, uc, eid), ORSP_E_VERIFY,
+	       "eUICC certificate \"Test eUICC\": signature does not verify");
+	orsp_cert_free(uc);
+	X509_free(x);
+
+	/* a CI and an EUM of their own, expired, the eUICC under them not yet valid */
+	ci = old_ci(ck, certmint_time(2000, 1, 1), certmint_time(2001, 1, 1), &s);
+	m = eum_spec();
+	m.not_before = certmint_time(2000, 1, 1);
+	m.not_after = certmint_time(2001, 1, 1);
+	expect(minted_untimed(&p, s, &m, ek, ci, ck, true, eid), ORSP_E_POLICY,
+	       "CI certificate \"Old CI\": expired on 2001-01-01 00:00:00Z");
+	expect(minted_untimed(&p, s, &m, ek, ci, ck, false, eid), ORSP_OK, NULL);
+	assert_string_equal(eid, SGP26_EID);
+	/* ... under a store that does not trust that CI; the EUM signed by another key */
+	expect(minted_untimed(&p, p.store, &m, ek, ci, ck, false, eid), ORSP_E_POLICY,
+	       "unknown CI");
+	assert_int_equal(eid[0], '\0');
+	expect(minted_untimed(&p, s, &m, ek, ci, rogue, false, NULL), ORSP_E_VERIFY,
+	       "EUM certificate \"Minted EUM\": signature does not verify");
+	expect(orsp_rsp_verify_euicc_chain_untimed(NULL, p.eum_c, sgp26, NULL), ORSP_E_USAGE, NULL);
+	expect(orsp_rsp_verify_euicc_chain_untimed(s, NULL, sgp26, NULL), ORSP_E_USAGE, NULL);
+	expect(orsp_rsp_verify_euicc_chain_untimed(s, p.eum_c, NULL, NULL), ORSP_E_USAGE, NULL);
+	orsp_ci_store_free(s);
+	X509_free(ci);
+	orsp_cert_free(sgp26);
+	EVP_PKEY_free(ck);
+	EVP_PKEY_free(ek);
+	EVP_PKEY_free(rogue);
 	pki_free(&p);
 }
 
@@ -3322,6 +3476,7 @@ int main(void)
 	    cmocka_unit_test(test_fast_path_declines),
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),
+	    cmocka_unit_test(test_untimed),
 	    cmocka_unit_test(test_wrong_policy_and_usage),
 	    cmocka_unit_test(test_certificate_fields),
 	    cmocka_unit_test(test_permitted_eins),

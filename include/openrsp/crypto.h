@@ -382,6 +382,17 @@ ORSP_MUST_CHECK orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *
                                                            char eid_out[33],
                                                            orsp_chain_fault *fault);
 
+/* orsp_rsp_verify_euicc_chain without the validity periods: every other check, the same
+ * errors; of notBefore and notAfter only that they decode (ORSP_E_MALFORMED). For an eUICC
+ * judging its own identity (the software eUICC when it is provisioned and each time it
+ * opens): it has no trusted clock (SGP.22 §4.5.2.2 notes that the eUICC and the Device may
+ * not have reliable access to the current time), and the validity of CERT.EUICC and
+ * CERT.EUM is the SM-DP+'s to judge when the eUICC presents them (docs/euicc.md). */
+ORSP_MUST_CHECK orsp_err orsp_rsp_verify_euicc_chain_untimed(const orsp_ci_store *cis,
+                                                             const orsp_cert *eum,
+                                                             const orsp_cert *euicc,
+                                                             char eid_out[33]);
+
 /* Verify a server certificate issued directly by a trusted CI for the given role
  * (DPauth, DPpb, DPtls, ...): signature, validity, policy, key usage. For ORSP_ROLE_DP_TLS
  * a non-NULL fqdn must appear as a DNS subjectAltName. */

@@ -1821,6 +1821,25 @@ static orsp_err check_ci_now(const cert_ref *ci, time_t now, orsp_chain_why *why
 	return check_validity(ci, now, why);
 }
 
+/* The validity period of a certificate of CI -> EUM -> eUICC: check_validity at *now, or,
+ * with now NULL (orsp_rsp_verify_euicc_chain_untimed), only that both dates decode, as
+ * check_validity requires of them before it compares. */
+static orsp_err chain_validity(const cert_ref *r, const time_t *now, orsp_chain_why *why)
+{
+	struct tm tm;
+
+	if (now)
+		return check_validity(r, *now, why);
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(r->c->x), &tm) != 1 ||
+	    ASN1_TIME_to_tm(X509_get0_notAfter(r->c->x), &tm) != 1) {
+		if (why)
+			*why = ORSP_CHAIN_INVALID;
+		return orsp__ossl_fail(ORSP_E_MALFORMED,
+		                       "certificate validity dates do not decode");
+	}
+	return ORSP_OK;
+}
+
 /* A CI above an EUM has a CA below it: its pathLenConstraint, if any, must allow one
  * (RFC 5280 §4.2.1.9, §6.1.4 (l)). */
 static orsp_err check_ci_above_eum(const cert_ref *ci)
@@ -1844,9 +1863,11 @@ static orsp_err chain_fault(orsp_chain_fault *f, orsp_chain_cert cert, orsp_chai
 	return e;
 }
 
-orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_cert *eum,
-                                           const orsp_cert *euicc, time_t now, char eid_out[33],
-                                           orsp_chain_fault *fault)
+/* orsp_rsp_verify_euicc_chain_fault at *now, or with now NULL without the validity periods
+ * (chain_validity). */
+static orsp_err verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eum,
+                                   const orsp_cert *euicc, const time_t *now, char eid_out[33],
+                                   orsp_chain_fault *fault)
 {
 	const orsp_cert *ci_cert = NULL;
 	cert_ref ci, m, u;
@@ -1865,8 +1886,6 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 		return orsp_errf(ORSP_E_USAGE, "orsp_rsp_verify_euicc_chain: NULL argument");
 	if (eid_out)
 		eid_out[0] = '\0';
-	if (now == 0)
-		now = time(NULL);
 	cert_ref_init(&m, eum, "EUM");
 	cert_ref_init(&u, euicc, "eUICC");
 
@@ -1878,7 +1897,7 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 		           ? chain_fault(fault, ORSP_CHAIN_CERT_CI, ORSP_CHAIN_UNKNOWN_CI, e)
 		           : chain_fault(fault, ORSP_CHAIN_CERT_EUM, ORSP_CHAIN_INVALID, e);
 	cert_ref_init(&ci, ci_cert, "CI");
-	if ((e = check_ci_now(&ci, now, &why)) != ORSP_OK)
+	if ((e = chain_validity(&ci, now, &why)) != ORSP_OK)
 		return chain_fault(fault, ORSP_CHAIN_CERT_CI, why, e);
 	if ((e = check_ci_above_eum(&ci)) != ORSP_OK)
 		return chain_fault(fault, ORSP_CHAIN_CERT_CI, ORSP_CHAIN_INVALID, e);
@@ -1886,7 +1905,7 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 		return chain_fault(fault, ORSP_CHAIN_CERT_EUM,
 		                   e == ORSP_E_VERIFY ? ORSP_CHAIN_SIGNATURE : ORSP_CHAIN_INVALID,
 		                   e);
-	if ((e = check_validity(&m, now, &why)) != ORSP_OK)
+	if ((e = chain_validity(&m, now, &why)) != ORSP_OK)
 		return chain_fault(fault, ORSP_CHAIN_CERT_EUM, why, e);
 	if ((e = check_role(&m, ORSP_ROLE_EUM)) != ORSP_OK ||
 	    (e = check_profile(&m, true, false)) != ORSP_OK || (e = check_ca(&m, true)) != ORSP_OK)
@@ -1901,7 +1920,7 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC,
 		                   e == ORSP_E_VERIFY ? ORSP_CHAIN_SIGNATURE : ORSP_CHAIN_INVALID,
 		                   e);
-	if ((e = check_validity(&u, now, &why)) != ORSP_OK)
+	if ((e = chain_validity(&u, now, &why)) != ORSP_OK)
 		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, why, e);
 	if ((e = check_role(&u, ORSP_ROLE_EUICC)) != ORSP_OK ||
 	    (e = check_profile(&u, false, false)) != ORSP_OK ||
@@ -1941,10 +1960,25 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 	return ORSP_OK;
 }
 
+orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_cert *eum,
+                                           const orsp_cert *euicc, time_t now, char eid_out[33],
+                                           orsp_chain_fault *fault)
+{
+	if (now == 0)
+		now = time(NULL);
+	return verify_euicc_chain(cis, eum, euicc, &now, eid_out, fault);
+}
+
 orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eum,
                                      const orsp_cert *euicc, time_t now, char eid_out[33])
 {
 	return orsp_rsp_verify_euicc_chain_fault(cis, eum, euicc, now, eid_out, NULL);
+}
+
+orsp_err orsp_rsp_verify_euicc_chain_untimed(const orsp_ci_store *cis, const orsp_cert *eum,
+                                             const orsp_cert *euicc, char eid_out[33])
+{
+	return verify_euicc_chain(cis, eum, euicc, NULL, eid_out, NULL);
 }
 
 static bool is_server_role(orsp_rsp_role role)

@@ -749,7 +749,11 @@ static orsp_err load_identity(orsp_euicc *e, orsp_slice rec, const orsp_euicc_id
 	}
 	if (!err && (!e->sk || !e->cert_len || !e->eum_len || !e->n_ci))
 		err = orsp_errf(ORSP_E_MALFORMED, "eUICC state: incomplete identity");
-	/* the key belongs to CERT.EUICC, and the chain verifies (EID in the EUM's range) */
+	/* the key belongs to CERT.EUICC, and the chain verifies (EID in the EUM's range); not
+	 * its validity periods: an eUICC has no trusted clock (SGP.22 §4.5.2.2), and a host
+	 * clock outside them (booted at 2000-01-01 before NTP, behind a fresh PKI, after
+	 * CERT.EUICC expired) refused every command, a profile list too. Whether CERT.EUICC
+	 * and CERT.EUM are valid now is the SM-DP+'s to judge (docs/euicc.md). */
 	if (!err)
 		err = orsp_cert_parse(e->cert, e->cert_len, &cert);
 	if (!err)
@@ -764,7 +768,7 @@ static orsp_err load_identity(orsp_euicc *e, orsp_slice rec, const orsp_euicc_id
 		err = orsp_errf(ORSP_E_USAGE, "SK.EUICC does not belong to CERT.EUICC");
 	if (!err) {
 		char eid[33];
-		err = orsp_rsp_verify_euicc_chain(e->cis, eum, cert, 0, eid);
+		err = orsp_rsp_verify_euicc_chain_untimed(e->cis, eum, cert, eid);
 		if (!err && strcasecmp(eid, e->eid) != 0)
 			err = orsp_errf(ORSP_E_USAGE, "the EID is not CERT.EUICC's (%s)", eid);
 		for (int i = 0; !err && i < 32; i++)
