@@ -2563,6 +2563,106 @@ static void test_ac_oid(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* A certificate valid from nb to na (0: certmint's 2020-01-01 to 2050-01-01), as hex. */
+static char *dated_hex(EVP_PKEY *k, time_t nb, time_t na)
+{
+	certmint_spec sp = {.subject = "/CN=SM-DP+ dates", .not_before = nb, .not_after = na};
+	X509 *c = certmint_issue(&sp, k, NULL, k);
+	size_t n = 0;
+	uint8_t *der = certmint_der(c, &n);
+
+	X509_free(c);
+	return hex_of(der, n);
+}
+
+/* The detail is plain, "; by this device's clock (", that clock (a date of 20 characters),
+ * ") ", then tail. */
+static void expect_clock_detail(const char *plain, const char *tail)
+{
+	const char *d = orsp_err_detail(), *mid = "; by this device's clock (";
+	size_t pl = strlen(plain), ml = strlen(mid), tl = strlen(tail), dl = strlen(d);
+
+	if (dl != pl + ml + 20 + 2 + tl || strncmp(d, plain, pl) != 0 ||
+	    strncmp(d + pl, mid, ml) != 0 || strncmp(d + dl - tl - 2, ") ", 2) != 0 ||
+	    strcmp(d + dl - tl, tail) != 0)
+		fail_msg("detail \"%s\", want \"%s%s<clock>) %s\"", d, plain, mid, tail);
+}
+
+/* The eUICC refusing the SM-DP+'s certificate as invalidCertificate (CERT.DPauth at
+ * AuthenticateServer, CERT.DPpb at PrepareDownload) when it is outside its validity period by
+ * this device's clock: the user is told so, and to check the date and time (an eUICC may
+ * judge the period by that clock, openrsp's software eUICC does; over plain HTTP no TLS check
+ * says it first). One within its period, or one that does not read, gets the plain message,
+ * and so does another error whatever the certificate's dates. Until session 73 each got the
+ * plain one ("the SM-DP+ certificate is invalid"). */
+static void test_server_cert_time(void **state)
+{
+	static const struct {
+		const char *field, *answer, *name, *plain;
+	} certs[] = {
+	    {"serverCertificate", "BF3817A1158010" TID "020101", "CERT.DPauth",
+	     "the eUICC refused the SM-DP+: the SM-DP+ certificate is invalid (CERT.DPauth)"},
+	    {"smdpCertificate", "BF2117A1158010" TID "020101", "CERT.DPpb",
+	     "the eUICC refused the profile's download (PrepareDownload error 1, "
+	     "invalidCertificate: the SM-DP+ certificate (CERT.DPpb) is invalid)"},
+	};
+	const struct {
+		time_t nb, na;
+		const char *when; /* NULL: the plain message */
+	} dates[] = {
+	    {certmint_time(2020, 1, 1), certmint_time(2021, 1, 1),
+	     "expired on 2021-01-01 00:00:00Z"},
+	    {certmint_time(2090, 1, 1), certmint_time(2099, 1, 1),
+	     "is not valid before 2090-01-01 00:00:00Z"},
+	    {0, 0, NULL},
+	};
+	fx *x = *state;
+	char iccid[21], tail[200], *hex;
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+
+	x->smdp.mode[2] = ANS_FAILED; /* the SM-DP+'s answer to a PrepareDownload refused */
+	for (int c = 0; c < 2; c++) {
+		x->smdp.spoil.fn = c;
+		x->smdp.spoil.field = certs[c].field;
+		x->card.bf38_ans = c == 0 ? certs[c].answer : NULL;
+		x->card.bf21_ans = c == 1 ? certs[c].answer : NULL;
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(dates); i++) {
+			reset(x);
+			hex = dated_hex(k, dates[i].nb, dates[i].na);
+			x->smdp.spoil.hex = hex;
+			assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+			snprintf(tail, sizeof(tail),
+			         "%s %s: check this device's date and time, and the server",
+			         certs[c].name, dates[i].when ? dates[i].when : "");
+			if (dates[i].when)
+				expect_clock_detail(certs[c].plain, tail);
+			else
+				assert_string_equal(orsp_err_detail(), certs[c].plain);
+			free(hex);
+		}
+		/* not a certificate */
+		reset(x);
+		x->smdp.spoil.hex = "3000";
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+		assert_string_equal(orsp_err_detail(), certs[c].plain);
+	}
+	/* another AuthenticateServer error (invalidSignature) */
+	reset(x);
+	x->card.bf21_ans = NULL;
+	x->card.bf38_ans = "BF3817A1158010" TID "020102";
+	x->smdp.spoil.fn = 0;
+	x->smdp.spoil.field = "serverCertificate";
+	hex = dated_hex(k, dates[0].nb, dates[0].na);
+	x->smdp.spoil.hex = hex;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC refused the SM-DP+: the SM-DP+ signature is invalid");
+	free(hex);
+	x->card.bf38_ans = NULL;
+	memset(&x->smdp.spoil, 0, sizeof(x->smdp.spoil));
+	EVP_PKEY_free(k);
+}
+
 /* ServerSigned1 must name the SM-DP+ address of the activation code (in any case) and carry
  * the transactionId of the answer; otherwise nothing goes to the eUICC (no AuthenticateServer,
  * no CancelSession: the eUICC has no session yet) and nothing more to the SM-DP+. */
@@ -4066,6 +4166,7 @@ int main(void)
 	    T(test_notifications_more_than_listed),
 	    T(test_notifications_bad_address),
 	    T(test_ac_oid),
+	    T(test_server_cert_time),
 	    T(test_server_signed1),
 	    T(test_ppr_consent_missing),
 	    T(test_ppr_consent_refused),

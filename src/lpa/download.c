@@ -949,9 +949,43 @@ static uint64_t error_code(const orsp_tlv *err)
 	return code;
 }
 
+/* What to do when the eUICC refused the SM-DP+ certificate der (n bytes; what names it:
+ * "CERT.DPauth") as invalidCertificate and it is outside its validity period by this device's
+ * clock, into hint (cap bytes): "" otherwise, and for a certificate that does not read. An
+ * eUICC may judge the period by that clock (openrsp's software eUICC does, by its host's:
+ * docs/euicc.md), and a wrong one (a device that booted at 2000-01-01, before NTP) makes
+ * every SM-DP+ certificate invalid; over plain HTTP no TLS check says so first. */
+static void cert_time_hint(const uint8_t *der, size_t n, const char *what, char *hint, size_t cap)
+{
+	orsp_cert *c = NULL;
+	time_t nb = 0, na = 0, now = time(NULL), edge;
+	struct tm tm;
+	char when[32] = "?", at[32] = "?";
+
+	hint[0] = '\0';
+	if (orsp_cert_parse(der, n, &c) || orsp_cert_validity(c, &nb, &na)) {
+		orsp_cert_free(c);
+		orsp_err_clear();
+		return;
+	}
+	orsp_cert_free(c);
+	if (now >= nb && now <= na)
+		return;
+	edge = now < nb ? nb : na;
+	if (gmtime_r(&edge, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+	if (gmtime_r(&now, &tm))
+		strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%SZ", &tm);
+	snprintf(hint, cap,
+	         "; by this device's clock (%s) %s %s %s: check this device's date and time, "
+	         "and the server",
+	         at, what, now < nb ? "is not valid before" : "expired on", when);
+}
+
 /* AuthenticateResponseError { transactionId [0], authenticateErrorCode } (SGP.22 §5.7.13),
- * the contents of the answer's [1], as a one-line error. */
-static orsp_err auth_error(const orsp_tlv *err)
+ * the contents of the answer's [1], as a one-line error; cert (n bytes): the
+ * serverCertificate the eUICC was given. */
+static orsp_err auth_error(const orsp_tlv *err, const uint8_t *cert, size_t n)
 {
 	static const char *const names[] = {
 	    NULL,
@@ -964,8 +998,12 @@ static orsp_err auth_error(const orsp_tlv *err)
 	    "the SM-DP+ certificate comes from a CI the eUICC does not trust (ciPKUnknown)",
 	};
 	uint64_t code = error_code(err);
+	char hint[300] = "";
+	if (code == 1)
+		cert_time_hint(cert, n, "CERT.DPauth", hint, sizeof(hint));
 	if (code >= 1 && code <= 7)
-		return orsp_errf(ORSP_E_VERIFY, "the eUICC refused the SM-DP+: %s", names[code]);
+		return orsp_errf(ORSP_E_VERIFY, "the eUICC refused the SM-DP+: %s%s", names[code],
+		                 hint);
 	return orsp_errf(
 	    ORSP_E_VERIFY,
 	    "the eUICC refused the SM-DP+ (AuthenticateServer error %llu): wrong server, "
@@ -974,13 +1012,14 @@ static orsp_err auth_error(const orsp_tlv *err)
 }
 
 /* DownloadErrorCode of a PrepareDownloadResponseError { transactionId [0],
- * downloadErrorCode } (SGP.22 §5.7.5) as a one-line error; sent_anyway: the SM-DP+ answered
- * with a package all the same (note: what became of the session). An undefinedError with
+ * downloadErrorCode } (SGP.22 §5.7.5) as a one-line error; dpcert (n bytes): the CERT.DPpb
+ * the eUICC was given; sent_anyway: the SM-DP+ answered with a package all the same (note:
+ * what became of the session). An undefinedError with
  * notifications pending on c: a list without room for the installation result is a likely
  * cause (an eUICC that could not keep it refuses the download; openrsp's does), which the user can
  * clear: the message says how many there are and what to do. */
-static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, bool sent_anyway,
-                              const char *note)
+static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, const uint8_t *dpcert,
+                              size_t n, bool sent_anyway, const char *note)
 {
 	static const char *const names[] = {
 	    NULL,
@@ -991,23 +1030,26 @@ static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, bool sent_a
 	    "invalidTransactionId: the SM-DP+ answered for another session",
 	};
 	uint64_t code = error_code(err);
-	size_t n = 0;
-	char full[400] = "";
+	size_t pending = 0;
+	char full[400] = "", hint[300] = "";
 
 	orsp_err_clear();
-	if (code == 127 && orsp_lpa_notification_count(c, &n) == ORSP_OK && n)
+	if (code == 1)
+		cert_time_hint(dpcert, n, "CERT.DPpb", hint, sizeof(hint));
+	if (code == 127 && orsp_lpa_notification_count(c, &pending) == ORSP_OK && pending)
 		snprintf(full, sizeof(full),
 		         " with %zu notification%s pending: the eUICC's notification list likely "
 		         "has no room for this download's installation result (an eUICC refuses a "
 		         "download it could not report); nothing was installed: deliver %s "
 		         "(`openrsp lpa notification process`), then download again with the same "
 		         "activation code",
-		         n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
+		         pending, pending == 1 ? "" : "s", pending == 1 ? "it" : "them");
 	orsp_err_clear();
 	return orsp_errf(
 	    full[0] ? ORSP_E_STATE : ORSP_E_VERIFY,
-	    "the eUICC refused the profile's download (PrepareDownload error %llu, %s)%s%s%s",
+	    "the eUICC refused the profile's download (PrepareDownload error %llu, %s)%s%s%s%s",
 	    (unsigned long long)code, code >= 1 && code <= 5 ? names[code] : "undefinedError", full,
+	    hint,
 	    sent_anyway ? "; the SM-DP+ sent a package all the same: nothing of it was sent to "
 	                  "the eUICC"
 	                : "",
@@ -1481,7 +1523,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		if (!e)
 			json_decref(rsp);
 		rsp = NULL;
-		e = auth_error(&f);
+		e = auth_error(&f, cert, certl);
 		goto out;
 	}
 	/* no download left (8.8.5/6.4), or none available (8.2/1.2: the SM-DP+ took an earlier
@@ -1667,7 +1709,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		if (!e)
 			cancel(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, true, note,
 			       sizeof(note));
-		e = prepare_error(c, &pd, !e, note); /* it clears what the SM-DP+ call left */
+		/* it clears what the SM-DP+ call left */
+		e = prepare_error(c, &pd, dpcert, dpcertl, !e, note);
 		goto out;
 	}
 	if (e || (e = answer_tid("getBoundProfilePackage", rsp, tid, tid_len)) ||
