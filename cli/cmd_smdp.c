@@ -1975,19 +1975,31 @@ static void generate_summary(size_t made, bool auc, const card_secrets *cs, size
 	printf("\n");
 }
 
-/* Whether the SM-DP+ holds a profile of this IMSI. */
-static orsp_err smdp_has_imsi(orsp_db *db, const char *imsi, bool *has)
+/* Whether the SM-DP+ holds a profile of this IMSI (the IMSI is unique there); its ICCID into
+ * iccid (cap bytes) when iccid is not NULL, "" when it holds none. */
+static orsp_err smdp_imsi_profile(orsp_db *db, const char *imsi, bool *has, char *iccid, size_t cap)
 {
 	orsp_stmt *st = NULL;
-	orsp_err e = orsp_db_prepare(db, "SELECT 1 FROM smdp_profile WHERE imsi = ?1 LIMIT 1", &st);
+	orsp_err e = orsp_db_prepare(db, "SELECT iccid FROM smdp_profile WHERE imsi = ?1", &st);
 
 	*has = false;
+	if (iccid)
+		iccid[0] = '\0';
 	if (!e)
 		e = orsp_stmt_bind_text(st, 1, imsi);
 	if (!e)
 		e = orsp_stmt_step(st, has);
+	if (!e && *has && iccid) {
+		const char *t = orsp_stmt_column_text(st, 0);
+		snprintf(iccid, cap, "%s", t ? t : "");
+	}
 	orsp_stmt_finalize(st);
 	return e;
+}
+
+static orsp_err smdp_has_imsi(orsp_db *db, const char *imsi, bool *has)
+{
+	return smdp_imsi_profile(db, imsi, has, NULL, 0);
 }
 
 /* ----- generate's batches ----- */
@@ -2262,11 +2274,21 @@ static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *an, const uint
 		 * range generated before, a subscriber added for another SIM, or one a run killed
 		 * between the two commits left), which is not "neither keeps it" */
 		bool in_smdp = true;
-		if (auc_known && smdp_has_imsi(sdb, imsi, &in_smdp) != ORSP_OK) {
+		char held[32] = "";
+		if (auc_known &&
+		    smdp_imsi_profile(sdb, imsi, &in_smdp, held, sizeof(held)) != ORSP_OK) {
 			orsp_err_clear();
 			in_smdp = true; /* not known: no advice to delete */
+			held[0] = '\0';
 		}
-		if (e == ORSP_E_EXISTS && (!auc_known || in_smdp))
+		/* both stores hold it (the same files imported again, a range run twice): said
+		 * of both, not only of the AuC, whose refusal comes first */
+		if (e == ORSP_E_EXISTS && auc_known && held[0])
+			e = orsp_errf(e,
+			              "%s in the AuC, and the SM-DP+ holds profile %s of that IMSI"
+			              " already; nothing of this profile was written by this run",
+			              detail, held);
+		else if (e == ORSP_E_EXISTS && (!auc_known || in_smdp))
 			e = orsp_errf(e, "%s; nothing of this profile was written by this run",
 			              detail);
 		else if (e == ORSP_E_EXISTS && b->orphans_asked)

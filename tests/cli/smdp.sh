@@ -768,7 +768,7 @@ expect "atomic: both stores complete" "4 4" \
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
 	--imsi-start 001019000000303 --count 1 --auc "$AAUC"
 expect "atomic: range again rc" 1 "$rc"
-expect "atomic: range again named" "openrsp: 8988247000000040031: profile 1 of 1: subscriber 001019000000303 already exists; nothing of this profile was written by this run; all 1 of this range are in both stores already: nothing to do" "$err"
+expect "atomic: range again named" "openrsp: 8988247000000040031: profile 1 of 1: subscriber 001019000000303 already exists in the AuC, and the SM-DP+ holds profile 8988247000000040031 of that IMSI already; nothing of this profile was written by this run; all 1 of this range are in both stores already: nothing to do" "$err"
 sql "$ADB" "DELETE FROM smdp_profile WHERE imsi = '001019000000303'" >/dev/null
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
 	--imsi-start 001019000000303 --count 1 --auc "$AAUC"
@@ -1027,6 +1027,13 @@ run smdp profile import "$IA/pk" --db "$IA/s.db" --auc "$IA/a.db"
 expect "import --auc rc" 0 "$rc"
 has "import --auc line" "imported $(luhn 898824700000007100) (IMSI 001017000000710, type \"$TYPE\", its subscriber into the AuC) from $IA/pk/a.der" "$out"
 expect "import --auc summary" "2 imported, 0 failed" "$(tail -1 <<<"$out")"
+# the same directory again into the same stores: each package's subscriber and profile are
+# there, and the message names both (it named only the AuC's subscriber, as if the SM-DP+
+# held no profile of it)
+run smdp profile import "$IA/pk" --db "$IA/s.db" --auc "$IA/a.db"
+expect "import --auc again rc" 1 "$rc"
+has "import --auc again: both stores named" "openrsp: $IA/pk/a.der: subscriber 001017000000710 already exists in the AuC, and the SM-DP+ holds profile $(luhn 898824700000007100) of that IMSI already; nothing of this profile was written by this run" "$err"
+expect "import --auc again summary" "0 imported, 2 failed" "$(tail -1 <<<"$out")"
 expect "the AuC's KEK file" 600 "$(stat -c %a "$IA/a.db.kek")"
 run auc show --db "$IA/a.db" 001017000000711 --json
 expect "TUAK subscriber" tuak "$(json alg)"

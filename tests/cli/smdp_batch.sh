@@ -202,7 +202,7 @@ gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013001 \
 	--imsi-start 001019000001301 --count 5 --replace-orphans
 expect "orphans, a held one first: rc" 1 "$rc"
 has "orphans, a held one first: refused as a duplicate" \
-	"profile 1 of 5: subscriber 001019000001301 already exists; nothing of this profile was written by this run" "$err"
+	"profile 1 of 5: subscriber 001019000001301 already exists in the AuC, and the SM-DP+ holds profile $(luhn 898824700000013001) of that IMSI already; nothing of this profile was written by this run" "$err"
 lacks "orphans, a held one first: not called an orphan" "replaces" "$err"
 expect "orphans, a held one first: nothing replaced" 0 \
 	"$(sql "$T/o-auc.db" "SELECT COUNT(*) FROM auc_audit WHERE action = 'delete'")"
@@ -278,7 +278,7 @@ gen --db "$T/r.db" --auc "$T/r-auc.db" --iccid-start 898824700000015000 \
 	--imsi-start 001019000001500 --count 6
 expect "range again: rc" 1 "$rc"
 expect "range again: how many held, and the rest" \
-	"openrsp: $(luhn 898824700000015000): profile 1 of 6: subscriber 001019000001500 already exists; nothing of this profile was written by this run; the first 3 of this range are in both stores already; the rest: --iccid-start 898824700000015003 --imsi-start 001019000001503 --count 3" "$err"
+	"openrsp: $(luhn 898824700000015000): profile 1 of 6: subscriber 001019000001500 already exists in the AuC, and the SM-DP+ holds profile $(luhn 898824700000015000) of that IMSI already; nothing of this profile was written by this run; the first 3 of this range are in both stores already; the rest: --iccid-start 898824700000015003 --imsi-start 001019000001503 --count 3" "$err"
 gen --db "$T/r.db" --auc "$T/r-auc.db" --iccid-start 898824700000015003 \
 	--imsi-start 001019000001503 --count 3 --replace-orphans
 expect "range again: the rest with --replace-orphans: rc ($err)" 0 "$rc"
