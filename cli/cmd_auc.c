@@ -45,13 +45,13 @@ enum {
 
 #define DB_HELP                                                                                    \
 	"  --db PATH            subscriber database (default $ORSP_AUC_DB, else\n"                 \
-	"                       " DEFAULT_DB "; an empty PATH is refused): add creates\n"          \
-	"                       it, every other verb refuses one that does not exist or\n"         \
-	"                       holds no AuC; none takes one that holds other tables (the\n"       \
-	"                       SM-DP+'s): the AuC needs a file of its own\n"                      \
-	"  --kek-file PATH      key-encryption key file (default <db>.kek; add creates it\n"       \
-	"                       0600 with a new database, every other verb and add to an\n"        \
-	"                       existing database refuse a missing one); the\n"                    \
+	"                       " DEFAULT_DB "; an empty PATH is refused): init and add\n"         \
+	"                       create it, every other verb refuses one that does not\n"           \
+	"                       exist or holds no AuC; none takes one that holds other\n"          \
+	"                       tables (the SM-DP+'s): the AuC needs a file of its own\n"          \
+	"  --kek-file PATH      key-encryption key file (default <db>.kek; init and add\n"         \
+	"                       create it 0600 with a new database, every other verb and\n"        \
+	"                       add to an existing database refuse a missing one); the\n"          \
 	"                       environment variable ORSP_KEK (64 hex digits) takes\n"             \
 	"                       precedence\n"
 
@@ -143,8 +143,9 @@ static void drop_new_kek(const char *db, const char *path, const struct stat *ma
 		(void)orsp_errf(ORSP_E_IO, "%s", keep);
 }
 
-/* Open the AuC of --db (else $ORSP_AUC_DB, else DEFAULT_DB). `verb` NULL: `add`, which
- * creates the database and its KEK file when they are missing. Any other verb only works on
+/* Open the AuC of --db (else $ORSP_AUC_DB, else DEFAULT_DB) for `verb` (messages). create:
+ * `add` and `init`, which create the database and its KEK file when they are missing. Any
+ * other verb only works on
  * subscribers that exist, and creates nothing: a database or a KEK file that does not exist
  * (a typo, a database restored without its KEK) is refused, instead of leaving an empty
  * database or a new KEK behind, or a random KEK where the real one belongs. The database
@@ -152,11 +153,11 @@ static void drop_new_kek(const char *db, const char *path, const struct stat *ma
  * one is reported before any KEK is read or created; then the AuC is opened, again without
  * creating anything but for add. A KEK file add created is removed again when the database
  * cannot be created. */
-static int open_auc_mode(const db_opts *o, const char *verb, orsp_db_open_mode open_mode,
-                         orsp_auc **out)
+static int open_auc_mode(const db_opts *o, const char *verb, bool create,
+                         orsp_db_open_mode open_mode, orsp_auc **out)
 {
-	const char *db, *what = verb ? verb : "auc add";
-	orsp_db_open_mode mode = verb ? ORSP_DB_OPEN_EXISTING : ORSP_DB_OPEN_CREATE;
+	const char *db, *what = verb;
+	orsp_db_open_mode mode = create ? ORSP_DB_OPEN_CREATE : ORSP_DB_OPEN_EXISTING;
 	char kek_path[PATH_MAX];
 	orsp_secret kek = {0};
 	orsp_db *probe = NULL;
@@ -178,7 +179,7 @@ static int open_auc_mode(const db_opts *o, const char *verb, orsp_db_open_mode o
 		tables = true;
 	}
 	orsp_db_close(probe);
-	if (e == ORSP_E_NOT_FOUND && verb)
+	if (e == ORSP_E_NOT_FOUND && !create)
 		return no_db(verb, db);
 	if (e && e != ORSP_E_NOT_FOUND)
 		return cli_fail(what, e);
@@ -187,7 +188,7 @@ static int open_auc_mode(const db_opts *o, const char *verb, orsp_db_open_mode o
 	if (!e && (e = orsp_auc_probe(db, mode))) {
 		/* `auc add` would refuse one that holds other tables: not named as the way out
 		 * then (until session 68 it was) */
-		if (e == ORSP_E_NOT_FOUND && verb)
+		if (e == ORSP_E_NOT_FOUND && !create)
 			return cli_failf(verb, "%s%s", orsp_err_detail(),
 			                 tables
 			                     ? " but other tables (an SM-DP+ database?): the AuC "
@@ -212,11 +213,11 @@ static int open_auc_mode(const db_opts *o, const char *verb, orsp_db_open_mode o
 		                 kek_path, db);
 	if (e)
 		return cli_fail("KEK", e);
-	e = orsp_auc_open_ex(db, verb ? open_mode : mode, &kek, out);
+	e = orsp_auc_open_ex(db, create ? mode : open_mode, &kek, out);
 	orsp_secret_wipe(&kek);
 	rc = CLI_OK;
 	/* a database that holds no AuC (another program's, the SM-DP+'s) or that went away */
-	if (e == ORSP_E_NOT_FOUND && verb)
+	if (e == ORSP_E_NOT_FOUND && !create)
 		rc = cli_failf(verb, "%s (`openrsp auc add` creates one)", orsp_err_detail());
 	else if (e == ORSP_E_POLICY)
 		rc = cli_fail(what, e);
@@ -229,7 +230,7 @@ static int open_auc_mode(const db_opts *o, const char *verb, orsp_db_open_mode o
 
 static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 {
-	return open_auc_mode(o, verb, ORSP_DB_OPEN_EXISTING, out);
+	return open_auc_mode(o, verb, false, ORSP_DB_OPEN_EXISTING, out);
 }
 
 static int imsi_arg(const char *name, const char *imsi)
@@ -237,6 +238,43 @@ static int imsi_arg(const char *name, const char *imsi)
 	if (!orsp_imsi_valid(imsi))
 		return cli_usage(name, "expected %d to %d decimal digits", ORSP_IMSI_MIN_DIGITS,
 		                 ORSP_IMSI_MAX_DIGITS);
+	return CLI_OK;
+}
+
+/* ----- init ----- */
+
+/* `auc init`: a new AuC without subscribers, and its KEK file, for `smdp profile generate
+ * --auc` and `import --auc` to fill: they take only an AuC that exists (a mistyped --auc
+ * made a second one, until session 73). One there already is refused, and left as it is. */
+static int auc_init(int argc, char **argv)
+{
+	static const struct option opts[] = {DB_LONGOPTS, {NULL, 0, NULL, 0}};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	const char *db;
+	char kek_path[PATH_MAX];
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (!db_opt(&dbo, c, optarg))
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_name(&dbo, &db)) ||
+	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path))))
+		return rc;
+	if (orsp_auc_probe(db, ORSP_DB_OPEN_EXISTING) == ORSP_OK)
+		return cli_failf("auc init", "%s holds an AuC already", db);
+	orsp_err_clear();
+	if ((rc = open_auc_mode(&dbo, "auc init", true, ORSP_DB_OPEN_CREATE, &a)))
+		return rc;
+	orsp_auc_close(a);
+	/* ORSP_KEK, when set, is its KEK (no file made), as for add */
+	if (getenv("ORSP_KEK"))
+		printf("created the AuC %s (no subscriber; its KEK is the ORSP_KEK key)\n", db);
+	else
+		printf("created the AuC %s (no subscriber; KEK file %s)\n", db, kek_path);
 	return CLI_OK;
 }
 
@@ -321,7 +359,7 @@ static int auc_add(int argc, char **argv)
 			goto out;
 		n.sqn_delta = v;
 	}
-	rc = open_auc(&dbo, NULL, &a);
+	rc = open_auc_mode(&dbo, "auc add", true, ORSP_DB_OPEN_CREATE, &a);
 	if (rc)
 		goto out;
 	e = orsp_auc_add(a, &n);
@@ -1192,7 +1230,7 @@ static int auc_backup(int argc, char **argv)
 	stop = cli_stop_on_signals(); /* before the open, as `smdp backup` */
 	/* the database as it is: an older one is not migrated, so the backup taken before an
 	 * upgrade opens with the program that made it */
-	if ((rc = open_auc_mode(&dbo, "auc backup", ORSP_DB_OPEN_UNMIGRATED, &a)))
+	if ((rc = open_auc_mode(&dbo, "auc backup", false, ORSP_DB_OPEN_UNMIGRATED, &a)))
 		return rc;
 	if ((rc = db_name(&dbo, &db)) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path)))) {
@@ -1216,6 +1254,18 @@ static int auc_backup(int argc, char **argv)
 }
 
 static const cli_cmd auc_cmds[] = {
+    {
+        .verb = "init",
+        .summary = "Create an AuC without subscribers, and its KEK file",
+        .synopsis = "[--db PATH] [--kek-file PATH]",
+        .help = "Creates the subscriber database and its KEK file (32 random bytes, mode 0600;\n"
+                "none with ORSP_KEK set, whose key it then is), for `openrsp smdp profile\n"
+                "generate --auc PATH` and `import --auc PATH`, which take only an AuC that\n"
+                "exists. Refused, nothing changed, when PATH holds an AuC already or other\n"
+                "tables (the SM-DP+'s).\n\n"
+                "options:\n" DB_HELP,
+        .run = auc_init,
+    },
     {
         .verb = "add",
         .summary = "Add a subscriber (K and OPc are stored wrapped under the KEK)",

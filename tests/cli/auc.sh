@@ -222,6 +222,42 @@ has "zero ORSP_KEK named" "holds 32 zero bytes, which is no KEK" "$err"
 unset ORSP_KEK
 cmp -s "$DB.kek" "$T/kek.saved" && ok || bad "KEK file unchanged"
 
+# ----- init: an AuC without subscribers and its KEK file, for `smdp profile generate --auc`
+# and `import --auc`, which take only one that exists; one there already, or another
+# program's database, is refused and left as it was -----
+run auc init --db "$T/init.db"
+expect "init rc" 0 "$rc"
+expect "init said" "created the AuC $T/init.db (no subscriber; KEK file $T/init.db.kek)" "$out"
+expect "init: KEK file 0600" 600 "$(stat -c %a "$T/init.db.kek")"
+expect "init: KEK file 32 bytes" 32 "$(stat -c %s "$T/init.db.kek")"
+expect "init: database 0600" 600 "$(stat -c %a "$T/init.db")"
+run auc list --db "$T/init.db" --json
+expect "init: an AuC without subscribers" "[]" "$out"
+run auc add --db "$T/init.db" --imsi $IMSI --k "$K" --opc "$OPC"
+expect "init: add into it under its KEK" 0 "$rc"
+cp "$T/init.db.kek" "$T/init.kek.before"
+failure "auc init: $T/init.db holds an AuC already" auc init --db "$T/init.db"
+cmp -s "$T/init.db.kek" "$T/init.kek.before" && ok || bad "init of an AuC there changed its KEK file"
+run auc list --db "$T/init.db"
+has "init of an AuC there: its subscriber stays" "$IMSI" "$out"
+"$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("CREATE TABLE t(x)"); c.commit()' "$T/other.db"
+failure "auc init: $T/other.db holds no AuC but other tables (an SM-DP+ database?)" auc init --db "$T/other.db"
+nothing_left "$T/other.db.kek"
+# ORSP_KEK set: its key is the new AuC's, no KEK file made (as for add)
+ORSP_KEK=$(printf '%064d' 7) run auc init --db "$T/init-env.db"
+expect "init with ORSP_KEK said" "created the AuC $T/init-env.db (no subscriber; its KEK is the ORSP_KEK key)" "$out"
+nothing_left "$T/init-env.db.kek"
+ORSP_KEK=$(printf '%064d' 7) run auc list --db "$T/init-env.db" --json
+expect "init with ORSP_KEK: opens under it" "[]" "$out"
+# a database that cannot be created (its directory missing): the KEK file made for it is
+# removed again
+failure "$T/nodir/i.db: cannot create" auc init --db "$T/nodir/i.db" --kek-file "$T/i.kek"
+nothing_left "$T/i.kek" "$T/nodir"
+usage --db auc init --db ""
+usage extra auc init --db "$T/init2.db" extra
+nothing_left "$T/init2.db" "$T/init2.db.kek"
+rm -f "$T"/init* "$T"/other.db*
+
 # ----- defaults: $ORSP_AUC_DB, then openrsp-auc.db in the current directory -----
 ORSP_AUC_DB=$DB run auc list --json
 expect "ORSP_AUC_DB" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
