@@ -18,6 +18,7 @@
 #include "bench_inventory.h"
 #include "bench_util.h"
 #include "cli.h"
+#include "openrsp/auc.h"
 
 enum { OPT_COUNT = CLI_OPT_CMD, OPT_ROUNDS, OPT_BATCH, OPT_TEMPLATE, OPT_DIR, OPT_JSON };
 
@@ -45,6 +46,24 @@ static void first_line(const char *path, char *out, size_t cap)
 		fclose(f);
 }
 
+/* A new AuC at adb with its KEK file adb.kek (or ORSP_KEK's key), as `openrsp auc init`
+ * makes it: generate --auc takes only an AuC that exists. Not timed. */
+static int new_auc(const char *adb)
+{
+	char kp[1300];
+	orsp_secret kek = {0};
+	orsp_auc *a = NULL;
+	orsp_err e;
+
+	snprintf(kp, sizeof(kp), "%s.kek", adb);
+	e = orsp_kek_load_for_db(adb, kp, &kek);
+	if (!e)
+		e = orsp_auc_open(adb, &kek, &a);
+	orsp_secret_wipe(&kek);
+	orsp_auc_close(a);
+	return e ? cli_fail(adb, e) : CLI_OK;
+}
+
 /* One generate of n profiles as r says into the new directory base/run<k>, removed after:
  * its wall and CPU seconds. CLI_OK, or the failure said (the generate's own message). */
 static int run_once(const char *base, unsigned k, const char *tpl, uint64_t n, const inv_run *r,
@@ -66,6 +85,8 @@ static int run_once(const char *base, unsigned k, const char *tpl, uint64_t n, c
 	snprintf(batch, sizeof(batch), "%llu", (unsigned long long)r->batch);
 	if (mkdir(dir, 0700) != 0)
 		return cli_failf(dir, "cannot create: %s", strerror(errno));
+	if (r->auc && (rc = new_auc(adb)))
+		goto out;
 	t0 = orsp_mono_s();
 	pid = fork();
 	if (pid == 0) {

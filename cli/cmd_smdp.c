@@ -234,9 +234,9 @@ static int no_kek(const char *kek_path, const char *db)
 	                 kek_path, db);
 }
 
-/* The files a verb that may create a database (profile import and generate, the SM-DP+'s
- * and generate's AuC) created, so that one that fails before it stored anything can take
- * them away again (unmake). */
+/* The files a verb that may create a database (profile import and generate, the SM-DP+'s;
+ * not the AuC of --auc, which must exist) created, so that one that fails before it stored
+ * anything can take them away again (unmake). */
 typedef struct made_files {
 	bool db_was, kek_was; /* there before (made_before) */
 	bool db, kek;         /* created since (made_after) */
@@ -248,8 +248,6 @@ typedef struct made_files {
 
 #define SMDP_ROWS_SQL                                                                              \
 	"SELECT (SELECT count(*) FROM smdp_profile) + (SELECT count(*) FROM smdp_audit)"
-#define AUC_ROWS_SQL                                                                               \
-	"SELECT (SELECT count(*) FROM auc_subscriber) + (SELECT count(*) FROM auc_audit)"
 
 /* Before the database db (option opt) and its KEK file kek_path may be created: which of
  * them exist. CLI_OK, or the usage error of a path too long. */
@@ -371,9 +369,9 @@ static int64_t made_rows(const made_files *m)
  * the database made_after found created (its -wal, -shm and -journal files too) and the
  * KEK file created with it, so that a failed first import leaves no empty database behind.
  * A database another process has opened meanwhile (a server started on the same new path)
- * is left, with its KEK file, and said so; so is one that holds rows (profiles, subscribers,
- * audit rows), which another process wrote and closed meanwhile: until session 55 a failed
- * import removed another's successful one, an AuC's only copy of its K/OPc included. */
+ * is left, with its KEK file, and said so; so is one that holds rows (profiles, audit rows),
+ * which another process wrote and closed meanwhile: until session 55 a failed import removed
+ * another's successful one (then also an AuC's, with the only copy of its K/OPc). */
 static void unmake(const made_files *m)
 {
 	static const char *const ext[] = {"-wal", "-shm", "-journal", ""};
@@ -389,9 +387,9 @@ static void unmake(const made_files *m)
 		        orsp_err_detail());
 		return;
 	}
-	/* rows written since it was made: by another process, or audit rows of this one (an
-	 * AuC's adds undone by deletes leave both in its append-only audit log): kept, and said
-	 * without guessing whose (it blamed another process, until session 56) */
+	/* rows written since it was made: by another process, or audit rows of this one (the
+	 * audit log is append-only): kept, and said without guessing whose (it blamed another
+	 * process, until session 56) */
 	int64_t rows = made_rows(m);
 	if (rows < 0) {
 		fprintf(stderr,
@@ -445,55 +443,45 @@ static int auc_arg_check(const char *auc_db, const db_opts *dbo)
 }
 
 /* The AuC of --auc looked at, and its KEK (<auc db>.kek, the path `openrsp auc` uses) into
- * *kek, before the SM-DP+'s database is opened: bad input changes nothing. */
-static int auc_kek_prepare(const char *auc_db, made_files *maf, orsp_secret *kek)
+ * *kek, before the SM-DP+'s database is opened: bad input changes nothing. Only an AuC that
+ * exists is taken, as by the `openrsp auc` verbs but init and add: a mistyped --auc made a
+ * second AuC with its KEK file, which got the subscribers the real one never saw, until
+ * session 73. */
+static int auc_kek_prepare(const char *auc_db, orsp_secret *kek)
 {
-	char kp[4096];
+	char kp[4096], af[4096], word[4096 + 64];
 	orsp_err e;
 	int rc;
 
 	if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))) ||
-	    (rc = made_before(maf, "--auc", auc_db, kp, AUC_ROWS_SQL)))
+	    (rc = cli_db_file("--auc", auc_db, af, sizeof(af))))
 		return rc;
-	/* one that cannot hold the AuC is said so before its KEK file is looked for */
+	/* one that cannot hold the AuC (other tables, a directory) is said so as such; then one
+	 * that holds none: not there, or an empty file */
 	e = orsp_auc_probe(auc_db, ORSP_DB_OPEN_CREATE);
-	/* a new AuC: no file yet, or one without the AuC's tables (an empty file made
-	 * beforehand, which the AuC takes as new: until session 65 it passed here) */
-	bool new_auc = e == ORSP_E_NOT_FOUND;
-	if (!e) {
-		new_auc = orsp_auc_probe(auc_db, ORSP_DB_OPEN_EXISTING) == ORSP_E_NOT_FOUND;
+	if (!e)
+		e = orsp_auc_probe(auc_db, ORSP_DB_OPEN_EXISTING);
+	if (e == ORSP_E_NOT_FOUND) {
+		bool there = access(af, F_OK) == 0;
 		orsp_err_clear();
-	}
-	if (e == ORSP_E_NOT_FOUND) { /* none yet: created by auc_open_with */
-		orsp_err_clear();
-		e = ORSP_OK;
-	}
-	/* ORSP_KEK would silently be the new AuC's KEK too, with no KEK file beside it: the
-	 * two stores under one key, and `openrsp auc` without the variable could not open the
-	 * AuC (until session 56) */
-	if (new_auc && getenv("ORSP_KEK")) {
-		made_after(maf);
-		return cli_usage(
-		    "--auc",
-		    "ORSP_KEK is set: it would be the KEK of the new AuC %s as well as "
-		    "the SM-DP+'s, with no KEK file for it; unset it and give the "
-		    "SM-DP+'s with --kek-file (the AuC then gets its own, %s), or "
-		    "create the AuC first with a KEK of its own (env -u ORSP_KEK "
-		    "openrsp auc add ...)",
-		    auc_db, kp);
+		if (!cli_shell_word(auc_db, word, sizeof(word)))
+			snprintf(word, sizeof(word), "PATH");
+		return cli_failf("--auc", "%s%s%s (`openrsp auc init --db %s` creates one)",
+		                 there ? "" : "no AuC database at ", af,
+		                 there ? " holds no AuC" : "", word);
 	}
 	if (!e)
-		e = orsp_kek_load_for_db(auc_db, kp, kek);
+		e = orsp_kek_load_existing(kp, kek);
 	if (e == ORSP_E_NOT_FOUND)
 		e = orsp_errf(e, "no KEK file at %s for the AuC %s", kp, auc_db);
-	made_after(maf);
 	return e ? cli_fail(auc_db, e) : CLI_OK;
 }
 
-/* The AuC of --auc opened with *kek (wiped), once the SM-DP+'s database is. */
-static int auc_open_with(const char *auc_db, orsp_secret *kek, made_files *maf, orsp_auc **auc)
+/* The AuC of --auc opened with *kek (wiped), once the SM-DP+'s database is; nothing created
+ * (one removed since auc_kek_prepare is not made anew). */
+static int auc_open_with(const char *auc_db, orsp_secret *kek, orsp_auc **auc)
 {
-	orsp_err e = orsp_auc_open(auc_db, kek, auc);
+	orsp_err e = orsp_auc_open_ex(auc_db, ORSP_DB_OPEN_EXISTING, kek, auc);
 
 	orsp_secret_wipe(kek);
 	/* an AuC with a KEK of its own, opened with ORSP_KEK (the SM-DP+'s) */
@@ -502,7 +490,6 @@ static int auc_open_with(const char *auc_db, orsp_secret *kek, made_files *maf, 
 		              "%s; ORSP_KEK is set, and is the AuC's KEK as well as the "
 		              "SM-DP+'s (unset it and give the SM-DP+'s with --kek-file)",
 		              orsp_err_detail());
-	made_after(maf);
 	return e ? cli_fail(auc_db, e) : CLI_OK;
 }
 
@@ -637,6 +624,7 @@ static int read_package(const char *path, const orsp_smdp_import_opts *o, bool c
 typedef struct import_batch {
 	orsp_smdp *s;
 	orsp_auc *auc;        /* --auc: each file committed on its own, in both stores */
+	const char *auc_db;   /* --auc as given, named in each line */
 	bool replace_orphans; /* --replace-orphans, and no file of this run added anew yet */
 	bool orphans_asked;   /* --replace-orphans */
 	size_t max;           /* --batch */
@@ -717,8 +705,8 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	orsp_smdp_profile p;
 	char note[128], type[sizeof(p.profile_type)];
 	/* room for the line whatever the package holds */
-	size_t cap =
-	    strlen(path) + sizeof(p.iccid) + sizeof(p.imsi) + sizeof(type) + sizeof(note) + 96;
+	size_t cap = strlen(path) + (b->auc_db ? strlen(b->auc_db) : 0) + sizeof(p.iccid) +
+	             sizeof(p.imsi) + sizeof(type) + sizeof(note) + 96;
 	char *line = malloc(cap), *name = strdup(path);
 	bool replaced = false;
 	orsp_err e = ORSP_OK;
@@ -747,12 +735,11 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	}
 	ppr_note(&p, note, sizeof(note));
 	/* the package's profileType: no escape sequence to the terminal (cli_text) */
-	snprintf(line, cap, "imported %s (IMSI %s, type \"%s\"%s%s) from %s\n", p.iccid, p.imsi,
+	/* the AuC named: which file got the subscriber (a mistyped --auc made a new one) */
+	snprintf(line, cap, "imported %s (IMSI %s, type \"%s\"%s%s%s%s) from %s\n", p.iccid, p.imsi,
 	         cli_text(p.profile_type, type, sizeof(type)), note,
-	         !b->auc    ? ""
-	         : replaced ? ", its subscriber into the AuC, replacing one without a profile"
-	                    : ", its subscriber into the AuC",
-	         path);
+	         b->auc ? ", its subscriber into the AuC " : "", b->auc ? b->auc_db : "",
+	         b->auc && replaced ? ", replacing one without a profile" : "", path);
 	if (b->auc) {
 		/* committed already, in both stores; out now, so that the lines of a process
 		 * killed later (stdout a file or a pipe, fully buffered) name what it kept */
@@ -822,7 +809,7 @@ static int smdp_profile_import(int argc, char **argv)
 	orsp_secret auc_kek = {0};
 	const char *auc_db = NULL;
 	import_batch ib = {.max = BATCH_DEFAULT};
-	made_files made = {0}, maf = {0};
+	made_files made = {0};
 	struct stat st;
 	volatile sig_atomic_t *stop;
 	size_t ok = 0, failed = 0, first_len = 0, left = 0;
@@ -902,13 +889,14 @@ static int smdp_profile_import(int argc, char **argv)
 	else if (!any_good)
 		rc = CLI_FAIL;
 	/* the AuC of --auc looked at, and its KEK, before either store is opened */
-	else if (!auc_db || !(rc = auc_kek_prepare(auc_db, &maf, &auc_kek)))
+	else if (!auc_db || !(rc = auc_kek_prepare(auc_db, &auc_kek)))
 		rc = open_smdp(&dbo, "smdp profile import", &s, &made);
 	if (rc == CLI_OK && auc_db)
-		rc = auc_open_with(auc_db, &auc_kek, &maf, &auc);
+		rc = auc_open_with(auc_db, &auc_kek, &auc);
 	if (rc == CLI_OK) {
 		ib.s = s;
 		ib.auc = auc;
+		ib.auc_db = auc_db;
 		(void)import_buf(&ib, &io, first_path, first, first_len, &ok, &failed);
 		first = NULL;
 		for (int i = next; i < n; i++) {
@@ -947,14 +935,12 @@ static int smdp_profile_import(int argc, char **argv)
 	if (rc == CLI_OK)
 		rc = failed ? CLI_FAIL : CLI_OK;
 	/* nothing imported: no new, empty database is left for a failed import (one that
-	 * imported some packages keeps them), the SM-DP+'s or the AuC's */
+	 * imported some packages keeps them) */
 	orsp_auc_close(auc);
 	orsp_smdp_close(s);
 	orsp_secret_wipe(&auc_kek);
-	if (rc != CLI_OK && ok == 0) {
+	if (rc != CLI_OK && ok == 0)
 		unmake(&made);
-		unmake(&maf);
-	}
 	return rc;
 }
 
@@ -1935,12 +1921,14 @@ static orsp_err sd_keys_to_auc(orsp_auc *auc, const char *imsi, const orsp_pkg *
 	return e;
 }
 
-/* generate's last line: how many profiles, and what of each went to the AuC, e.g.
- * "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6
- * security-domain keys each added to the AuC". */
-static void generate_summary(size_t made, bool auc, const card_secrets *cs, size_t n_sd_keys,
-                             bool keep_sd_keys, size_t n_cdma, bool keep_cdma, size_t replaced)
+/* generate's last line: how many profiles, and what of each went to the AuC auc_db (NULL:
+ * none), e.g. "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6
+ * security-domain keys each added to the AuC auc.db". */
+static void generate_summary(size_t made, const char *auc_db, const card_secrets *cs,
+                             size_t n_sd_keys, bool keep_sd_keys, size_t n_cdma, bool keep_cdma,
+                             size_t replaced)
 {
+	bool auc = auc_db != NULL;
 	static const char *const names[4] = {"PUK1", "PUK2", "ADM1", "ADM2"};
 	const char *parts[6];
 	char sd[48];
@@ -1960,7 +1948,7 @@ static void generate_summary(size_t made, bool auc, const card_secrets *cs, size
 		printf(", subscribers with ");
 		for (size_t i = 0; i < n; i++)
 			printf("%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", parts[i]);
-		printf(" each added to the AuC");
+		printf(" each added to the AuC %s", auc_db);
 		if (replaced)
 			printf(" (%zu replacing a subscriber without a profile)", replaced);
 	}
@@ -2677,7 +2665,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	uint8_t *tpl = NULL;
 	size_t tpl_len = 0;
 	orsp_smdp *s = NULL;
-	made_files mf = {0}, maf = {0};
+	made_files mf = {0};
 	orsp_auc *auc = NULL;
 	orsp_secret auc_kek = {0};
 	orsp_pkg *tpkg = NULL;
@@ -2875,11 +2863,11 @@ static int smdp_profile_generate(int argc, char **argv)
 	 * opens made is removed (the default action left it) */
 	stop = cli_stop_on_signals();
 	/* the operator's AuC gets the same K/OPc */
-	if (auc_db && (rc = auc_kek_prepare(auc_db, &maf, &auc_kek)))
+	if (auc_db && (rc = auc_kek_prepare(auc_db, &auc_kek)))
 		goto out;
 	if ((rc = open_smdp(&dbo, "smdp profile generate", &s, &mf)))
 		goto out;
-	if (auc_db && (rc = auc_open_with(auc_db, &auc_kek, &maf, &auc)))
+	if (auc_db && (rc = auc_open_with(auc_db, &auc_kek, &auc)))
 		goto out;
 	/* a stop: the open batch is committed, and the rest of the range named for a rerun */
 	gb = (gen_batch){.s = s,
@@ -2972,7 +2960,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (json)
 		printf("{\"generated\":%zu,\"complete\":true}\n", run.made);
 	else
-		generate_summary(run.made, auc != NULL, &cs, keep_sd_keys ? 0 : n_sd_keys,
+		generate_summary(run.made, auc ? auc_db : NULL, &cs, keep_sd_keys ? 0 : n_sd_keys,
 		                 keep_sd_keys, n_cdma, keep_cdma, run.replaced);
 	if (n_cdma && keep_cdma)
 		fprintf(
@@ -2996,12 +2984,10 @@ out:
 		printf("{\"generated\":%zu,\"complete\":false}\n", run.made);
 	orsp_auc_close(auc);
 	orsp_smdp_close(s);
-	/* nothing generated: no new, empty database is left, the SM-DP+'s or the AuC's
-	 * (profiles made before a failure stay) */
-	if (rc != CLI_OK && run.made == 0) {
+	/* nothing generated: no new, empty SM-DP+ database is left (profiles made before a
+	 * failure stay) */
+	if (rc != CLI_OK && run.made == 0)
 		unmake(&mf);
-		unmake(&maf);
-	}
 	orsp_secret_wipe(&auc_kek);
 	orsp_pkg_buf_free(tpl, tpl_len);
 	return rc;
@@ -3900,7 +3886,9 @@ static const cli_cmd smdp_cmds[] = {
                 "--dry-run only counts. Backups taken before still hold the packages.\n"
                 "import and generate create a database that does not exist, with its KEK\n"
                 "file, and remove both again when they fail before storing any profile; list\n"
-                "and the other smdp verbs refuse a database that does not exist.\n\n"
+                "and the other smdp verbs refuse a database that does not exist. The AuC of\n"
+                "--auc must exist (`openrsp auc init --db DB` creates one): a mistyped --auc\n"
+                "is refused, and the lines name the AuC written into.\n\n"
                 "options:\n" DB_HELP PPR_HELP
                 "  --json               list: a JSON array (--count: an object); generate:\n"
                 "                       {\"generated\":N,\"complete\":true} (false: stopped\n"
@@ -3925,9 +3913,9 @@ static const cli_cmd smdp_cmds[] = {
                 "  --imsi-start DIGITS  generate: the first IMSI (6 to 15 digits)\n"
                 "  --count N            generate: how many profiles (1 to 1000000, default 1)\n"
                 "  --auc DB             generate: the AuC database the K/OPc (and OTA keys) go\n"
-                "                       to, a file other than --db's; its KEK is DB.kek, or\n"
-                "                       ORSP_KEK when set (for both stores: a new AuC is\n"
-                "                       then refused)\n"
+                "                       to, a file other than --db's, which must exist\n"
+                "                       (`openrsp auc init`); its KEK is DB.kek, or ORSP_KEK\n"
+                "                       when set (for both stores)\n"
                 "  --spn S              generate: EF.SPN's name (up to 16 characters of the\n"
                 "                       GSM default alphabet)\n"
                 "  --name N             generate: the ProfileHeader's profileType (1 to 100\n"

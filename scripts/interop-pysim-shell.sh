@@ -78,6 +78,8 @@ work=$(mktemp -d /tmp/interop-pysim-shell.XXXXXX)
 trap 'interop_cleanup $? interop-pysim-shell "$FQDN" "$work"' EXIT
 
 # --auc: the profile's random K/OPc also go to an AuC, which hands out vectors for AKA below
+# (made first: --auc takes only an AuC that exists)
+"$B" auc init --db "$work/auc.db" >/dev/null || fail "auc init"
 interop_card_stack interop-pysim-shell --auc auc.db --iccid-start 898824700000005000 \
 	--imsi-start 001019000005000
 

@@ -127,6 +127,7 @@ expect "import, COMMIT fails: two profiles" 2 "$(count "$T/i1.db")"
 
 # ----- generate with the AuC (committed first): its flush failing keeps the batch in both
 # stores, with a warning; the next profile is refused, nothing of it written -----
+"$B" auc init --db "$T/ga.db" >/dev/null
 run smdp profile generate --db "$T/g.db" --auc "$T/ga.db" --template "$V7" \
 	--iccid-start 898824700000003000 --imsi-start 001019000003000 --count 1
 expect "generate into g: rc" 0 "$rc"

@@ -335,22 +335,24 @@ usage frob smdp profile frob
 # ----- profile generate: N personalised profiles from a template, keys into an AuC -----
 GDB=$T/gen.db
 AUC=$T/gen-auc.db
-# ORSP_KEK set (the SM-DP+'s key) and a new AuC: refused, nothing made; it became the AuC's
-# key too, with no KEK file beside it, until session 56
-ORSP_KEK=$(printf '%064x' 7) usage --auc smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 --auc "$AUC"
-has "ORSP_KEK and a new AuC: said" "ORSP_KEK is set: it would be the KEK of the new AuC" "$err"
-expect "ORSP_KEK and a new AuC: nothing made" "" "$(find "$T" -maxdepth 1 -name 'gen*')"
-# an empty file made beforehand is a new AuC as well (it passed until session 65: the AuC
-# was made under ORSP_KEK, without a KEK file of its own)
+# --auc takes only an AuC that exists: one not there (a typo) or an empty file is refused,
+# nothing made, saying how to create one (until session 73 generate created a second AuC
+# with its KEK file, which got the keys the real one never saw; with ORSP_KEK set, the
+# SM-DP+'s key, it was refused only as a new AuC under that key)
+failure "--auc: no AuC database at $AUC (\`openrsp auc init --db $AUC\` creates one)" smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 --auc "$AUC"
+expect "a missing AuC: nothing made" "" "$(find "$T" -maxdepth 1 -name 'gen*')"
+ORSP_KEK=$(printf '%064x' 7) failure "--auc: no AuC database at $AUC (\`openrsp auc init --db $AUC\` creates one)" smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 --auc "$AUC"
+expect "a missing AuC, ORSP_KEK set: nothing made" "" "$(find "$T" -maxdepth 1 -name 'gen*')"
 : >"$AUC"
-ORSP_KEK=$(printf '%064x' 7) usage --auc smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 --auc "$AUC"
-has "ORSP_KEK and an empty AuC file: said" "ORSP_KEK is set: it would be the KEK of the new AuC" "$err"
-expect "ORSP_KEK and an empty AuC file: nothing made" "$AUC" "$(find "$T" -maxdepth 1 -name 'gen*')"
-expect "ORSP_KEK and an empty AuC file: left empty" 0 "$(stat -c %s "$AUC")"
+failure "--auc: $AUC holds no AuC (\`openrsp auc init --db $AUC\` creates one)" smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 --auc "$AUC"
+expect "an empty AuC file: nothing made" "$AUC" "$(find "$T" -maxdepth 1 -name 'gen*')"
+expect "an empty AuC file: left empty" 0 "$(stat -c %s "$AUC")"
 rm -f "$AUC"
+run auc init --db "$AUC"
+expect "auc init for generate" 0 "$rc"
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 5 --auc "$AUC" --spn "Gen" --name "Generated"
 expect "generate rc" 0 "$rc"
-expect "generate line: what went to the AuC" "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each added to the AuC; 5 CDMA secrets each drawn at random, kept nowhere" "$out"
+expect "generate line: what went to the AuC" "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each added to the AuC $AUC; 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 # each ISIM gets its IMSI's IMS identity (TS 23.003 §13): no more warning about a shared one
 lacks "no ISIM warning" "ISIM" "$err"
 # the CSIM's CDMA secrets (PE #17: A-Key, SSD, HRPD, Simple IP, Mobile IP) are drawn per
@@ -447,6 +449,7 @@ run profile build --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --i
 expect "template with sqnDelta rc" 0 "$rc"
 run profile inspect "$T/delta-tpl.der"
 has "template sqnDelta" "delta 0000000003E8" "$out"
+"$B" auc init --db "$T/auc-delta.db" >/dev/null
 run smdp profile generate --db "$T/gen-delta.db" --template "$T/delta-tpl.der" \
 	--iccid-start 898824700000009000 --imsi-start 001019000000500 --count 1 --auc "$T/auc-delta.db"
 expect "generate with sqnDelta rc" 0 "$rc"
@@ -522,7 +525,7 @@ gen_refused "profile 1 of 2: profile_name: holds a control character" "--name wi
 	--name $'red \e[31mname'
 gen_refused "$T/junk.der: open: file is not a database" "--auc not a database" --auc "$T/junk.der"
 gen_refused "is a directory, not a database file" "--auc a directory" --auc "$T"
-gen_refused "cannot create KEK file $T/none/auc.db.kek" "--auc in no directory" \
+gen_refused "no AuC database at $T/none/auc.db" "--auc in no directory" \
 	--auc "$T/none/auc.db"
 gen_refused "holds no AuC but other tables" "--auc the SM-DP+'s" --auc "$DB"
 # an AuC a newer program migrated (found only once the SM-DP+ was opened, until session 65)
@@ -533,16 +536,23 @@ d = sqlite3.connect(sys.argv[1])
 d.execute("INSERT INTO schema_migrations (module, version, description, applied_at) VALUES (?, 99, ?, 0)", ("auc", "future"))
 d.commit()' "$T/gnewer-auc.db"
 gen_refused "auc schema version 99 is newer than this program" "--auc newer" --auc "$T/gnewer-auc.db"
-# a new AuC's KEK file, made before the SM-DP+ is opened, goes again when that is refused
+# an AuC that is not there: nothing made, neither store (a new AuC and its KEK file were
+# made before the SM-DP+ was opened, and removed again when that was refused, until
+# session 73)
+gen_refused "--auc: no AuC database at $T/gnew-auc.db" "--auc missing" --auc "$T/gnew-auc.db"
+[[ ! -e "$T/gnew-auc.db" && ! -e "$T/gnew-auc.db.kek" ]] && ok || bad "a refused generate made an AuC"
+# the SM-DP+'s KEK wrong: the AuC as it was
 head -c 32 /dev/urandom >"$T/gwrong.kek"
 chmod 600 "$T/gwrong.kek"
-gen_refused "wrong KEK" "wrong KEK" --auc "$T/gnew-auc.db" --kek-file "$T/gwrong.kek"
-[[ ! -e "$T/gnew-auc.db" && ! -e "$T/gnew-auc.db.kek" ]] && ok || bad "a refused generate left the new AuC's files"
+cp "$AUC" "$T/gauc-before.db"
+gen_refused "wrong KEK" "wrong KEK" --auc "$AUC" --kek-file "$T/gwrong.kek"
+cmp -s "$AUC" "$T/gauc-before.db" && ok || bad "a generate refused for the SM-DP+'s KEK changed the AuC"
 # --keep-sd-keys: the template's security-domain keys in every profile, none in the AuC
+"$B" auc init --db "$T/keep-auc.db" >/dev/null
 run smdp profile generate --db "$T/keep.db" --template "$TPL" --iccid-start 898824700000007000 \
 	--imsi-start 001019000000700 --auc "$T/keep-auc.db" --keep-sd-keys
 expect "generate --keep-sd-keys rc" 0 "$rc"
-expect "generate --keep-sd-keys line" "generated 1 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1 and ADM2 each added to the AuC; the template's security-domain keys kept (none in the AuC); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
+expect "generate --keep-sd-keys line" "generated 1 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1 and ADM2 each added to the AuC $T/keep-auc.db; the template's security-domain keys kept (none in the AuC); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 run auc secret 001019000000700 --list --db "$T/keep-auc.db"
 expect "--keep-sd-keys: no SD key in the AuC" "adm1 adm2 puk1 puk2" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
 # A template whose security domain holds a private key ('B1' in place of the first AES
@@ -604,7 +614,7 @@ failure "profile 1 of 2: PE #18 (isim): ef-impu: the IMPU sip:001019000000700@im
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2
 # nothing imported: the database made for it is gone with its KEK file
 expect "impu32: no database left" "" "$(left impu32.db)"
-# with --auc a new AuC: taken away with its KEK file too (generate made it for nothing)
+# with --auc: the template's refusal comes first, before the AuC is looked at
 failure "profile 1 of 2: PE #18 (isim): ef-impu" smdp profile generate --db "$T/impu32.db" \
 	--template "$T/impu32.der" --iccid-start 898824700000007000 --imsi-start 001019000000700 \
 	--count 2 --auc "$T/impu32-auc.db"
@@ -729,6 +739,7 @@ expect "nothing imported with a bad class, nothing created" "" "$(left refused.d
 ADB=$T/atom.db
 AAUC=$T/atom-auc.db
 sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print(r[0][0] if r else "")' "$@"; }
+"$B" auc init --db "$AAUC" >/dev/null
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004000 \
 	--imsi-start 001019000000300 --count 1 --auc "$AAUC"
 expect "atomic: first rc" 0 "$rc"
@@ -790,6 +801,7 @@ expect "half-way: the two kept" 3 "$(sql "$T/half.db" "SELECT COUNT(*) FROM smdp
 # SIGINT stops between two profiles, each in both stores or in neither, and names the rest
 SDB=$T/stop.db
 SAUC=$T/stop-auc.db
+"$B" auc init --db "$SAUC" >/dev/null
 "$B" smdp profile generate --db "$SDB" --template "$V7" --iccid-start 898824700000100000 \
 	--imsi-start 001019000100000 --count 100000 --auc "$SAUC" --json >"$T/stop.out" 2>"$T/stop.err" &
 gen=$!
@@ -1023,9 +1035,17 @@ nothing_left "$IA/s.db" "$IA/s.db.kek" "$IA/a.db" "$IA/a.db.kek"
 usage --auc smdp profile import "$IA/pk" --db "$IA/s.db" --auc "$IA/s.db"
 usage --auc smdp profile import "$IA/pk" --db "$IA/s.db" --auc ""
 nothing_left "$IA/s.db" "$IA/a.db"
+# an AuC that is not there (a typo): refused, neither store made (it was created, with its
+# KEK file, and the line said "its subscriber into the AuC", until session 73)
+failure "--auc: no AuC database at $IA/a.db (\`openrsp auc init --db $IA/a.db\` creates one)" \
+	smdp profile import "$IA/pk" --db "$IA/s.db" --auc "$IA/a.db"
+nothing_left "$IA/s.db" "$IA/s.db.kek" "$IA/a.db" "$IA/a.db.kek"
+run auc init --db "$IA/a.db"
+expect "auc init for import" 0 "$rc"
 run smdp profile import "$IA/pk" --db "$IA/s.db" --auc "$IA/a.db"
 expect "import --auc rc" 0 "$rc"
-has "import --auc line" "imported $(luhn 898824700000007100) (IMSI 001017000000710, type \"$TYPE\", its subscriber into the AuC) from $IA/pk/a.der" "$out"
+# the line names the AuC the subscriber went into
+has "import --auc line" "imported $(luhn 898824700000007100) (IMSI 001017000000710, type \"$TYPE\", its subscriber into the AuC $IA/a.db) from $IA/pk/a.der" "$out"
 expect "import --auc summary" "2 imported, 0 failed" "$(tail -1 <<<"$out")"
 # the same directory again into the same stores: each package's subscriber and profile are
 # there, and the message names both (it named only the AuC's subscriber, as if the SM-DP+
@@ -1059,6 +1079,7 @@ expect "build with sqnInit at the top" 0 "$rc"
 failure "sqnInit 8796093022207 too large for the AuC: no SQN would follow it" \
 	smdp profile import "$IA/bad/top.der" --db "$IA/s3.db" --auc "$IA/a3.db"
 nothing_left "$IA/s3.db" "$IA/s3.db.kek" "$IA/a3.db" "$IA/a3.db.kek"
+"$B" auc init --db "$IA/a3.db" >/dev/null
 run profile build --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
 	--iccid "$(luhn 898824700000007103)" --imsi 001017000000713 --k "$IK" --opc "$IOPC" \
 	--sqn-init 8796093022206 -o "$IA/pk2/below.der"

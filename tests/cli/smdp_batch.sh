@@ -22,6 +22,8 @@ sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.exec
 imsis() { sql "$1" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM $2 ORDER BY imsi)"; }
 gen() { run smdp profile generate --template "$V7" "$@"; }
 BOTH=", each in both stores"
+# the AuCs of --auc, which must exist
+for a in a o r r2 k; do "$B" auc init --db "$T/$a-auc.db" >/dev/null; done
 
 # ----- a profile the SM-DP+ refuses in the middle of a batch (its ICCID known): the two
 # before it committed in both stores, it and those after it in neither -----
@@ -209,7 +211,7 @@ expect "orphans, a held one first: nothing replaced" 0 \
 gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013002 \
 	--imsi-start 001019000001302 --count 4 --replace-orphans
 expect "orphans, --replace-orphans: rc ($err)" 0 "$rc"
-has "orphans, --replace-orphans: the line" "each added to the AuC (3 replacing a subscriber without a profile)" "$out"
+has "orphans, --replace-orphans: the line" "each added to the AuC $T/o-auc.db (3 replacing a subscriber without a profile)" "$out"
 expect "orphans, --replace-orphans: the SM-DP+" "001019000001300,001019000001301,001019000001302,001019000001303,001019000001304,001019000001305" "$(imsis "$T/o.db" smdp_profile)"
 expect "orphans, --replace-orphans: audited as replaced" "delete,add delete,add delete,add" \
 	"$(for i in 2 3 4; do sql "$T/o-auc.db" "SELECT group_concat(action, ',') FROM (SELECT action FROM auc_audit WHERE imsi = '00101900000130$i' AND action IN ('add', 'delete') ORDER BY id LIMIT 2 OFFSET 1)"; done | tr '\n' ' ' | sed 's/ $//')"
@@ -241,7 +243,7 @@ expect "import, orphan: rc" 1 "$rc"
 has "import, orphan: the option named" "the SM-DP+ has no profile of IMSI 001019000001401: a subscriber left by a run killed between the two commits? If no SIM uses it, --replace-orphans replaces it with this run's" "$err"
 run smdp profile import "$T/o-imp.der" --db "$T/o.db" --auc "$T/o-auc.db" --replace-orphans
 expect "import, --replace-orphans: rc ($err)" 0 "$rc"
-expect "import, --replace-orphans: the line" "imported $(luhn 898824700000014001) (IMSI 001019000001401, type \"GSMA Generic eUICC Test Profile\", its subscriber into the AuC, replacing one without a profile) from $T/o-imp.der" "$out"
+expect "import, --replace-orphans: the line" "imported $(luhn 898824700000014001) (IMSI 001019000001401, type \"GSMA Generic eUICC Test Profile\", its subscriber into the AuC $T/o-auc.db, replacing one without a profile) from $T/o-imp.der" "$out"
 rm -f "$T/o.vty"
 run auc export --db "$T/o-auc.db" --format osmo-hlr-vty --out "$T/o.vty" 001019000001401
 has "import, --replace-orphans: the package's K/OPc" "subscriber imsi 001019000001401 update aud3g milenage k 00112233445566778899aabbccddeeff opc ffeeddccbbaa99887766554433221100" "$(cat "$T/o.vty")"
@@ -317,7 +319,7 @@ if command -v gdb >/dev/null; then
 	expect "killed import: the first file kept" 1 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
 	# gdb's own lines too in that file: the program's line among them
 	has "killed import: its line printed" \
-		"imported $(luhn 898824700000010002) (IMSI 001019000001002, type \"GSMA Generic eUICC Test Profile\", its subscriber into the AuC) from $T/pk3/p2.der" \
+		"imported $(luhn 898824700000010002) (IMSI 001019000001002, type \"GSMA Generic eUICC Test Profile\", its subscriber into the AuC $T/k-auc.db) from $T/pk3/p2.der" \
 		"$(cat "$T/k.gdb")"
 fi
 

@@ -231,6 +231,7 @@ if [ -n "$openrsp_bin" ]; then
 		"dppb_key = pki/smdp/dppb_key.pem" >"$work/smdp.conf"
 	chmod 600 "$work/smdp.conf" # it holds the ES2+ token
 	tpl="$(dirname "$0")/../../data/profiles/ts48-v7-saip2.3-nobertlv.der"
+	"$B" auc init --db "$work/auc.db" >/dev/null || fail "auc init"
 	"$B" smdp profile generate --db "$work/smdp.db" --template "$tpl" --auc "$work/auc.db" \
 		--iccid-start 898824700000002000 --imsi-start 001019000002000 --count 2 >/dev/null ||
 		fail "profile generate"
