@@ -97,11 +97,11 @@ static int run_once(const char *base, unsigned k, const char *tpl, uint64_t n, c
 		int e = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(127);
-		/* without --auc the list ends at its NULL */
+		/* without --auc the list ends at its NULL, after --no-auc */
 		execl("/proc/self/exe", "openrsp", "smdp", "profile", "generate", "--db", db,
 		      "--template", tpl, "--iccid-start", ICCID_START, "--imsi-start", IMSI_START,
-		      "--count", count, "--batch", batch, "--json", r->auc ? "--auc" : (char *)NULL,
-		      adb, (char *)NULL);
+		      "--count", count, "--batch", batch, "--json", r->auc ? "--auc" : "--no-auc",
+		      r->auc ? adb : (char *)NULL, (char *)NULL);
 		_exit(127);
 	}
 	if (pid < 0) {

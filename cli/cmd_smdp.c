@@ -26,6 +26,7 @@ enum {
 	OPT_ICCID_START,
 	OPT_IMSI_START,
 	OPT_AUC,
+	OPT_NO_AUC,
 	OPT_REPLACE_ORPHANS,
 	OPT_SPN,
 	OPT_NAME,
@@ -1921,9 +1922,10 @@ static orsp_err sd_keys_to_auc(orsp_auc *auc, const char *imsi, const orsp_pkg *
 	return e;
 }
 
-/* generate's last line: how many profiles, and what of each went to the AuC auc_db (NULL:
- * none), e.g. "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6
- * security-domain keys each added to the AuC auc.db". */
+/* generate's last line: how many profiles, and what of each went to the AuC auc_db, e.g.
+ * "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6
+ * security-domain keys each added to the AuC auc.db"; auc_db NULL (--no-auc): that those
+ * keys went to no AuC. */
 static void generate_summary(size_t made, const char *auc_db, const card_secrets *cs,
                              size_t n_sd_keys, bool keep_sd_keys, size_t n_cdma, bool keep_cdma,
                              size_t replaced)
@@ -1934,23 +1936,24 @@ static void generate_summary(size_t made, const char *auc_db, const card_secrets
 	char sd[48];
 	size_t n = 0;
 
-	printf("generated %zu profile(s)", made);
+	parts[n++] = "K/OPc";
+	for (size_t j = 0; j < 4; j++)
+		if (cs->has[j])
+			parts[n++] = names[j];
+	if (n_sd_keys) {
+		snprintf(sd, sizeof(sd), "%zu security-domain key%s", n_sd_keys,
+		         n_sd_keys == 1 ? "" : "s");
+		parts[n++] = sd;
+	}
+	printf("generated %zu profile(s)%s", made, auc ? ", subscribers with " : "; ");
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", parts[i]);
 	if (auc) {
-		parts[n++] = "K/OPc";
-		for (size_t j = 0; j < 4; j++)
-			if (cs->has[j])
-				parts[n++] = names[j];
-		if (n_sd_keys) {
-			snprintf(sd, sizeof(sd), "%zu security-domain key%s", n_sd_keys,
-			         n_sd_keys == 1 ? "" : "s");
-			parts[n++] = sd;
-		}
-		printf(", subscribers with ");
-		for (size_t i = 0; i < n; i++)
-			printf("%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", parts[i]);
 		printf(" each added to the AuC %s", auc_db);
 		if (replaced)
 			printf(" (%zu replacing a subscriber without a profile)", replaced);
+	} else {
+		printf(" each drawn at random, in no AuC (--no-auc)");
 	}
 	if (keep_sd_keys)
 		printf("; the template's security-domain keys kept%s",
@@ -2644,6 +2647,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	    {"iccid-start", required_argument, NULL, OPT_ICCID_START},
 	    {"imsi-start", required_argument, NULL, OPT_IMSI_START},
 	    {"auc", required_argument, NULL, OPT_AUC},
+	    {"no-auc", no_argument, NULL, OPT_NO_AUC},
 	    {"replace-orphans", no_argument, NULL, OPT_REPLACE_ORPHANS},
 	    {"spn", required_argument, NULL, OPT_SPN},
 	    {"name", required_argument, NULL, OPT_NAME},
@@ -2678,7 +2682,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	volatile sig_atomic_t *stop;
 	unsigned mnc_opt = 0, mnc_len = 0;
 	bool json = false, keep_ims = false, keep_sd_keys = false, keep_cdma = false,
-	     started = false, replace_orphans = false;
+	     started = false, replace_orphans = false, no_auc = false;
 	int c, rc;
 	orsp_err e;
 
@@ -2702,6 +2706,9 @@ static int smdp_profile_generate(int argc, char **argv)
 			break;
 		case OPT_AUC:
 			auc_db = optarg;
+			break;
+		case OPT_NO_AUC:
+			no_auc = true;
 			break;
 		case OPT_REPLACE_ORPHANS:
 			replace_orphans = true;
@@ -2766,6 +2773,21 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (strlen(imsi_s) < 6 || strlen(imsi_s) > 15 ||
 	    strspn(imsi_s, "0123456789") != strlen(imsi_s))
 		return cli_usage("--imsi-start", "expected 6 to 15 digits");
+	/* Where the keys go is chosen, not defaulted: without an AuC the random K/OPc (and
+	 * PUKs, ADM and OTA keys) are only in the SM-DP+'s sealed packages, which nothing
+	 * prints and a purge deletes, so no network can ever authenticate those subscriptions
+	 * (a generate without --auc said only "generated N profile(s)", until session 73). */
+	if (auc_db && no_auc)
+		return cli_usage("--no-auc", "not with --auc");
+	if (!auc_db && !no_auc)
+		return cli_usage(
+		    "--auc",
+		    "needed, or --no-auc: each profile's random K/OPc (and its PUKs, ADM and OTA "
+		    "keys) would be kept nowhere but in the SM-DP+'s sealed package, which no "
+		    "command prints and a purge deletes, so no network could authenticate it; give "
+		    "--auc AUC_DB (`openrsp auc init --db AUC_DB` creates one; `openrsp auc "
+		    "export` hands the keys to another HSS), or --no-auc for profiles nobody will "
+		    "authenticate (tests)");
 	memcpy(iccid, iccid_s, ibody + 1);
 	memcpy(imsi, imsi_s, strlen(imsi_s) + 1);
 	/* the template holds its K/OPc: read as a regular file of bounded size, wiped on free */
@@ -3812,9 +3834,9 @@ static const cli_cmd smdp_cmds[] = {
             "         [--limit N] [--count] [--json]\n"
             "       profile generate " DB_SYNOPSIS "\n"
             "         --template FILE --iccid-start DIGITS --imsi-start DIGITS [--count N]\n"
-            "         [--auc DB] [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3]\n"
-            "         [--class C] [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]\n"
-            "         [--batch N] [--replace-orphans] [--json]\n"
+            "         (--auc DB | --no-auc) [--spn S] [--name N] [--ppr LIST]\n"
+            "         [--mnc-length 2|3] [--class C] [--keep-ims-identity] [--keep-sd-keys]\n"
+            "         [--keep-cdma-keys] [--batch N] [--replace-orphans] [--json]\n"
             "       profile purge " DB_SYNOPSIS "\n"
             "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
             "         [--limit N] [--dry-run] [--json]",
@@ -3915,7 +3937,11 @@ static const cli_cmd smdp_cmds[] = {
                 "  --auc DB             generate: the AuC database the K/OPc (and OTA keys) go\n"
                 "                       to, a file other than --db's, which must exist\n"
                 "                       (`openrsp auc init`); its KEK is DB.kek, or ORSP_KEK\n"
-                "                       when set (for both stores)\n"
+                "                       when set (for both stores); generate needs it or\n"
+                "                       --no-auc\n"
+                "  --no-auc             generate: no AuC: the keys are nowhere but in the\n"
+                "                       sealed packages (a purge deletes them), so no network\n"
+                "                       can authenticate the profiles: for tests only\n"
                 "  --spn S              generate: EF.SPN's name (up to 16 characters of the\n"
                 "                       GSM default alphabet)\n"
                 "  --name N             generate: the ProfileHeader's profileType (1 to 100\n"

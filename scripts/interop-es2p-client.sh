@@ -103,7 +103,7 @@ DB=$T/smdp.db
 TYPE="openrsp ES2+ interop"
 "$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$DB" >/dev/null
 "$B" smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$DB" >/dev/null
-"$B" smdp profile generate --db "$DB" --template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+"$B" smdp profile generate --no-auc --db "$DB" --template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
 	--iccid-start 898824700000001000 --imsi-start 001019000000000 --count 3 --name "$TYPE" >/dev/null 2>&1 ||
 	fail "profile generate"
 "$B" smdp profile list --db "$DB" --state available --count --json | grep -q '"total":5' ||

@@ -48,7 +48,7 @@ work=$(mktemp -d /tmp/interop-lpac.XXXXXX)
 . "$(dirname "$0")/lib/interop.bash"
 trap 'interop_cleanup $? interop-lpac "$FQDN" "$work"' EXIT
 
-interop_card_stack interop-lpac --iccid-start 898824700000003000 --imsi-start 001019000003000
+interop_card_stack interop-lpac --no-auc --iccid-start 898824700000003000 --imsi-start 001019000003000
 
 export LPAC_APDU=pcsc LPAC_HTTP=curl
 ok() { # ok <what> <lpac args...>: run lpac, require its final "code":0

@@ -348,7 +348,7 @@ printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "listen = 127.0.0.1" "port = 0" \
 	"ci = pki/ci/ci.der" "dpauth_cert = pki/smdp/dpauth.der" \
 	"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
 	"dppb_key = pki/smdp/dppb_key.pem" >smdp.conf
-"$B" smdp profile generate --db smdp.db --template "$data/profiles/ts48-v7-saip2.3-nobertlv.der" \
+"$B" smdp profile generate --no-auc --db smdp.db --template "$data/profiles/ts48-v7-saip2.3-nobertlv.der" \
 	--iccid-start 898824700000004000 --imsi-start 001019000004000 --count 2 >/dev/null 2>generate.log
 mapfile -t ICCIDS < <("$B" smdp profile list --db smdp.db --json |
 	"$PY" -c 'import json,sys; [print(p["iccid"]) for p in json.load(sys.stdin)]')

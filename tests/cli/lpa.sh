@@ -378,13 +378,13 @@ if command -v curl >/dev/null; then
 	# ...and PPR1, PPR2 on six more, for --ask: 89000123456789001005, 89000123456789001013
 	# and 89000123456789001021, for --accept-ppr ppr1: 89000123456789001039, and for long
 	# answers to --ask: 89000123456789001047 and 89000123456789001054
-	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
+	"$B" smdp profile generate --no-auc --db "$T/smdp.db" --template "$TS48" \
 		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 6 \
 		--ppr ppr1,ppr2 >/dev/null
 	# ...and five without rules, for an enable that disables another: 89000123456789002003
 	# and 89000123456789002011, and for installation results left pending: 89000123456789002029,
 	# 89000123456789002037 and 89000123456789002045
-	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
+	"$B" smdp profile generate --no-auc --db "$T/smdp.db" --template "$TS48" \
 		--iccid-start 8900012345678900200 --imsi-start 001010000000200 --count 5 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!

@@ -265,7 +265,7 @@ if [[ -e "$T/ea.db" ]]; then bad "a refused --auc '' made the database"; else ok
 # given": the KEK from ORSP_KEK, or exit 1); nothing is made
 for v in "audit" "reports" "order --iccid 8949449999999990023 --fqdn smdp.example.com" \
 	"profile list" "profile import $U/TS48V1-A-UNIQUE.der" \
-	"profile generate --template $G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der --iccid-start 898824700000009000 --imsi-start 001019000000900 --count 1" \
+	"profile generate --no-auc --template $G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der --iccid-start 898824700000009000 --imsi-start 001019000000900 --count 1" \
 	"rekey --new-kek-file $T/ek.kek" "backup --out $T/ek.bak"; do
 	for kek in "" "$(od -An -tx1 "$DB.kek" | tr -d ' \n')"; do
 		if [[ -n "$kek" ]]; then export ORSP_KEK=$kek; else unset ORSP_KEK; fi
@@ -484,22 +484,34 @@ rc=0
 expect "file: URI: import rc" 0 "$rc"
 expect "file: URI: the database and its KEK beside it" "x.db x.db.kek" "$(cd "$T/new" && echo *)"
 rm -f "$T"/new/x.db*
-usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start 12 --imsi-start 001019000000000
-usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
-usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
-usage --template smdp profile generate --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
+usage --iccid-start smdp profile generate --no-auc --db "$GDB" --template x --iccid-start 12 --imsi-start 001019000000000
+usage --imsi-start smdp profile generate --no-auc --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
+usage --count smdp profile generate --no-auc --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
+usage --template smdp profile generate --no-auc --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
 # the two ranges have no default: each missing one named
-usage --iccid-start smdp profile generate --db "$GDB" --template x --imsi-start 001019000000000
+usage --iccid-start smdp profile generate --no-auc --db "$GDB" --template x --imsi-start 001019000000000
 expect "generate without --iccid-start: said" "openrsp: --iccid-start: required" "$err"
-usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000
+usage --imsi-start smdp profile generate --no-auc --db "$GDB" --template x --iccid-start 898824700000001000
 expect "generate without --imsi-start: said" "openrsp: --imsi-start: required" "$err"
-usage --template smdp profile generate --db "$GDB" --template "" --iccid-start 898824700000001000 --imsi-start 001019000000000
-usage "--db or --config" smdp profile generate --template x --iccid-start 898824700000001000 --imsi-start 001019000000000
+usage --template smdp profile generate --no-auc --db "$GDB" --template "" --iccid-start 898824700000001000 --imsi-start 001019000000000
+usage "--db or --config" smdp profile generate --no-auc --template x --iccid-start 898824700000001000 --imsi-start 001019000000000
+# where the keys go is a choice: without --auc each profile's random K/OPc (PUKs, ADM and OTA
+# keys) are kept nowhere but in the SM-DP+'s sealed package, which a purge deletes; such a
+# run is refused, nothing made, naming what would be lost and what to give (it said only
+# "generated N profile(s)", exit 0, until session 73); --no-auc says it on purpose
+usage --auc smdp profile generate --db "$T/choice.db" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000001000 --imsi-start 001019000000000
+has "no --auc: what is kept nowhere" "each profile's random K/OPc (and its PUKs, ADM and OTA keys) would be kept nowhere but in the SM-DP+'s sealed package, which no command prints and a purge deletes" "$err"
+has "no --auc: what to give" "give --auc AUC_DB (\`openrsp auc init --db AUC_DB\` creates one" "$err"
+has "no --auc: or --no-auc" "or --no-auc for profiles nobody will authenticate" "$err"
+usage --no-auc smdp profile generate --db "$T/choice.db" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000001000 --imsi-start 001019000000000 --no-auc --auc "$T/choice-auc.db"
+nothing_left "$T/choice.db" "$T/choice.db.kek" "$T/choice-auc.db"
 # the template is read as a regular file of bounded size (no unchecked seeking): a directory
 # or a pipe is refused by name, before any database is opened
-failure "$T: not a regular file" smdp profile generate --db "$T/tpl.db" --template "$T" \
+failure "$T: not a regular file" smdp profile generate --no-auc --db "$T/tpl.db" --template "$T" \
 	--iccid-start 898824700000001000 --imsi-start 001019000000000
-failure "not a regular file" smdp profile generate --db "$T/tpl.db" --template <(cat "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der") \
+failure "not a regular file" smdp profile generate --no-auc --db "$T/tpl.db" --template <(cat "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der") \
 	--iccid-start 898824700000001000 --imsi-start 001019000000000
 [[ ! -e "$T/tpl.db" ]] && ok || bad "a refused template created the database"
 # Bad input changes nothing: the first profile is made and judged, and the AuC of --auc looked
@@ -516,13 +528,13 @@ gen_refused() {
 	untouched "generate, $2" "$T/gold.db"
 }
 gen_refused "profile 1 of 2: spn: SPN: longer than 16 characters" "--spn too long" \
-	--spn 12345678901234567
-gen_refused "profile 1 of 2: spn: SPN: character U+0001" "--spn not GSM" --spn $'a\x01b'
+	--no-auc --spn 12345678901234567
+gen_refused "profile 1 of 2: spn: SPN: character U+0001" "--spn not GSM" --no-auc --spn $'a\x01b'
 gen_refused "profile 1 of 2: profile_name: must be 1 to 100" "--name too long" \
-	--name "$(printf 'n%.0s' {1..101})"
+	--no-auc --name "$(printf 'n%.0s' {1..101})"
 # an escape sequence the end user's terminal would act on (LPAs and `euicc info` show it)
 gen_refused "profile 1 of 2: profile_name: holds a control character" "--name with ESC" \
-	--name $'red \e[31mname'
+	--no-auc --name $'red \e[31mname'
 gen_refused "$T/junk.der: open: file is not a database" "--auc not a database" --auc "$T/junk.der"
 gen_refused "is a directory, not a database file" "--auc a directory" --auc "$T"
 gen_refused "no AuC database at $T/none/auc.db" "--auc in no directory" \
@@ -564,22 +576,22 @@ pat = bytes.fromhex("800188" "8610")
 assert pat in b
 open(sys.argv[2], "wb").write(b.replace(pat, bytes.fromhex("8001B1" "8610"), 1))
 PY
-failure "--keep-sd-keys keeps the template's" smdp profile generate --db "$T/priv.db" \
+failure "--keep-sd-keys keeps the template's" smdp profile generate --no-auc --db "$T/priv.db" \
 	--template "$T/privkey-tpl.der" --iccid-start 898824700000007100 --imsi-start 001019000000710
 has "private key named" "keyType B1 is part of a private key" "$err"
 if [[ ! -e "$T/priv.db" ]]; then ok; else bad "a template with a private key created the database"; fi
-run smdp profile generate --db "$T/priv.db" --template "$T/privkey-tpl.der" \
+run smdp profile generate --no-auc --db "$T/priv.db" --template "$T/privkey-tpl.der" \
 	--iccid-start 898824700000007100 --imsi-start 001019000000710 --keep-sd-keys
 expect "private key kept with --keep-sd-keys" 0 "$rc"
 
 # --keep-cdma-keys: the template's CDMA secrets in every profile, with a warning
-run smdp profile generate --db "$T/keep-cdma.db" --template "$TPL" --iccid-start 898824700000007200 \
+run smdp profile generate --no-auc --db "$T/keep-cdma.db" --template "$TPL" --iccid-start 898824700000007200 \
 	--imsi-start 001019000000720 --count 2 --keep-cdma-keys
 expect "generate --keep-cdma-keys rc" 0 "$rc"
-expect "generate --keep-cdma-keys line" "generated 2 profile(s); the template's CDMA secrets kept" "$out"
+expect "generate --keep-cdma-keys line" "generated 2 profile(s); K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each drawn at random, in no AuC (--no-auc); the template's CDMA secrets kept" "$out"
 has "generate --keep-cdma-keys warns" "openrsp: warning: every profile generated keeps the 5 CDMA secrets (A-Key, SSD, HRPD/Simple IP/Mobile IP shared secrets) of $TPL (a GSMA TS.48 template's are published test values)" "$err"
 # --json of a complete run says so, as a stopped one says it is not (below)
-run smdp profile generate --db "$T/json-gen.db" --template "$TPL" --iccid-start 898824700000007300 \
+run smdp profile generate --no-auc --db "$T/json-gen.db" --template "$TPL" --iccid-start 898824700000007300 \
 	--imsi-start 001019000000730 --count 2 --json
 expect "generate --json complete" '{"generated":2,"complete":true}' "$out"
 # A template whose HRPD block has an SS_LENGTH (31) running past its 17 bytes: refused before
@@ -591,11 +603,11 @@ pat = bytes.fromhex("83118008101820")
 assert b.count(pat) == 1
 open(sys.argv[2], "wb").write(b.replace(pat, bytes.fromhex("8311f808101820")))
 PY
-failure "--keep-cdma-keys keeps the template's CDMA keys" smdp profile generate --db "$T/cdma-bad.db" \
+failure "--keep-cdma-keys keeps the template's CDMA keys" smdp profile generate --no-auc --db "$T/cdma-bad.db" \
 	--template "$T/cdma-bad-tpl.der" --iccid-start 898824700000007300 --imsi-start 001019000000730
 has "HRPD block named" "PE #17 (cdmaParameter): hrpdAccessAuthenticationData" "$err"
 if [[ ! -e "$T/cdma-bad.db" ]]; then ok; else bad "a template with a bad HRPD block created the database"; fi
-run smdp profile generate --db "$T/cdma-bad.db" --template "$T/cdma-bad-tpl.der" \
+run smdp profile generate --no-auc --db "$T/cdma-bad.db" --template "$T/cdma-bad-tpl.der" \
 	--iccid-start 898824700000007300 --imsi-start 001019000000730 --keep-cdma-keys
 expect "bad HRPD block kept with --keep-cdma-keys" 0 "$rc"
 
@@ -610,7 +622,7 @@ assert d.count(old) == 1
 open(sys.argv[2], "wb").write(d.replace(old, bytes.fromhex("82044221002083026F04")))' \
 	"$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" "$T/impu32.der"
 failure "profile 1 of 2: PE #18 (isim): ef-impu: the IMPU sip:001019000000700@ims.mnc001.mcc001.3gppnetwork.org does not fit the record of 32 bytes" \
-	smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
+	smdp profile generate --no-auc --db "$T/impu32.db" --template "$T/impu32.der" \
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2
 # nothing imported: the database made for it is gone with its KEK file
 expect "impu32: no database left" "" "$(left impu32.db)"
@@ -619,10 +631,10 @@ failure "profile 1 of 2: PE #18 (isim): ef-impu" smdp profile generate --db "$T/
 	--template "$T/impu32.der" --iccid-start 898824700000007000 --imsi-start 001019000000700 \
 	--count 2 --auc "$T/impu32-auc.db"
 expect "impu32 --auc: no database left" "impu32.der" "$(left impu32)"
-run smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
+run smdp profile generate --no-auc --db "$T/impu32.db" --template "$T/impu32.der" \
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2 --keep-ims-identity
 expect "--keep-ims-identity rc" 0 "$rc"
-expect "--keep-ims-identity line" "generated 2 profile(s); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
+expect "--keep-ims-identity line" "generated 2 profile(s); K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each drawn at random, in no AuC (--no-auc); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 # a template whose EF.AD gives no MNC length (byte 4 '00'): --mnc-length gives the IMS
 # domain's, EF.AD staying as it is; without it generate asks for it
 python3 -c '
@@ -632,12 +644,12 @@ old = bytes.fromhex("830480000002")
 assert d.count(old) == 1
 open(sys.argv[2], "wb").write(d.replace(old, bytes.fromhex("830480000000")))' \
 	"$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" "$T/ad-nomnc.der"
-usage --mnc-length smdp profile generate --db "$T/ad-nomnc.db" --template "$T/ad-nomnc.der" \
+usage --mnc-length smdp profile generate --no-auc --db "$T/ad-nomnc.db" --template "$T/ad-nomnc.der" \
 	--iccid-start 898824700000007200 --imsi-start 001019000000000
-run smdp profile generate --db "$T/ad-nomnc.db" --template "$T/ad-nomnc.der" \
+run smdp profile generate --no-auc --db "$T/ad-nomnc.db" --template "$T/ad-nomnc.der" \
 	--iccid-start 898824700000007200 --imsi-start 001019000000000 --count 2 --mnc-length 2
 expect "EF.AD without MNC length, --mnc-length 2: rc" 0 "$rc"
-expect "EF.AD without MNC length, --mnc-length 2: line" "generated 2 profile(s); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
+expect "EF.AD without MNC length, --mnc-length 2: line" "generated 2 profile(s); K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each drawn at random, in no AuC (--no-auc); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 run smdp profile list --db "$T/ad-nomnc.db" --json
 expect "EF.AD without MNC length: both imported" 2 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
 # and --mnc-length goes into each profile's EF.AD, so that the device splits the IMSI as the
@@ -653,7 +665,7 @@ has "generated IMPI" "@ims.mnc001.mcc001.3gppnetwork.org" "$out"
 # "ef-ad has 3 bytes: no byte 4 for the MNC length")
 "$PY" "$(dirname "$0")/lib/der_replace.py" "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
 	"$T/ad3.der" 830480000002 8303800000
-run smdp profile generate --db "$T/ad3.db" --template "$T/ad3.der" \
+run smdp profile generate --no-auc --db "$T/ad3.db" --template "$T/ad3.der" \
 	--iccid-start 898824700000007300 --imsi-start 001019000000000 --count 2 --mnc-length 2
 expect "EF.AD of 3 bytes, --mnc-length 2: rc ($err)" 0 "$rc"
 AD_ICCID=$("$B" smdp profile list --db "$T/ad3.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
@@ -682,7 +694,7 @@ V7=$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
 run smdp profile import "$V7" --db "$PDB" --ppr ppr1
 expect "import --ppr rc" 0 "$rc"
 expect "import --ppr line" "imported 89000123456789012341 (IMSI 001010123456789, type \"$TYPE\", PPRs ppr1 for MCC 001 MNC 01) from $V7" "$out"
-run smdp profile generate --db "$PDB" --template "$V7" --iccid-start 898824700000002000 \
+run smdp profile generate --no-auc --db "$PDB" --template "$V7" --iccid-start 898824700000002000 \
 	--imsi-start 001019000000100 --count 2 --ppr PPR2,ppr1 --mnc-length 2
 expect "generate --ppr rc" 0 "$rc"
 run smdp profile list --db "$PDB" --json
@@ -698,14 +710,14 @@ lacks "no owner without --ppr" "profileOwner" "$out"
 # out of range, without --ppr, or against EF.AD; nothing imported
 for v in ppr3 pprUpdateControl ppr0 ppr1,ppr1 'ppr1,' ',ppr2' 'ppr1 ppr2' ''; do
 	usage --ppr smdp profile import "$V7" --db "$T/refused.db" --ppr "$v"
-	usage --ppr smdp profile generate --db "$T/refused.db" --template "$V7" \
+	usage --ppr smdp profile generate --no-auc --db "$T/refused.db" --template "$V7" \
 		--iccid-start 898824700000003000 --imsi-start 001019000000200 --ppr "$v"
 done
 run smdp profile import "$V7" --db "$T/refused.db" --ppr ppr3
 expect "--ppr ppr3 message" "openrsp: --ppr: expected ppr1, ppr2 or ppr1,ppr2, each once (this SM-DP+ sets no pprUpdateControl or ppr3), not \"ppr3\"" "$err"
 usage --mnc-length smdp profile import "$V7" --db "$T/refused.db" --mnc-length 2
 usage --mnc-length smdp profile import "$V7" --db "$T/refused.db" --ppr ppr1 --mnc-length 4
-usage --mnc-length smdp profile generate --db "$T/refused.db" --template "$V7" \
+usage --mnc-length smdp profile generate --no-auc --db "$T/refused.db" --template "$V7" \
 	--iccid-start 898824700000003000 --imsi-start 001019000000200 --mnc-length 3
 failure "the package's EF.AD gives a 2-digit MNC, not 3" \
 	smdp profile import "$V7" --db "$T/refused.db" --ppr ppr2 --mnc-length 3
@@ -716,7 +728,7 @@ CDB=$T/class.db
 run smdp profile import "$V7" --db "$CDB" --class Test
 expect "import --class rc" 0 "$rc"
 expect "import --class line" "imported 89000123456789012341 (IMSI 001010123456789, type \"$TYPE\", class test) from $V7" "$out"
-run smdp profile generate --db "$CDB" --template "$V7" --iccid-start 898824700000004000 \
+run smdp profile generate --no-auc --db "$CDB" --template "$V7" --iccid-start 898824700000004000 \
 	--imsi-start 001019000000300 --count 1 --class provisioning --ppr ppr1
 expect "generate --class rc" 0 "$rc"
 run smdp profile list --db "$CDB" --json
@@ -730,7 +742,7 @@ for v in tst '' 'test,operational' 0; do
 	usage --class smdp profile import "$V7" --db "$T/refused.db" --class "$v"
 done
 usage --class smdp profile import "$V7" --db "$T/refused.db" --class test --class test
-usage --class smdp profile generate --db "$T/refused.db" --template "$V7" \
+usage --class smdp profile generate --no-auc --db "$T/refused.db" --template "$V7" \
 	--iccid-start 898824700000003000 --imsi-start 001019000000200 --class x
 expect "nothing imported with a bad class, nothing created" "" "$(left refused.db)"
 
@@ -790,10 +802,10 @@ run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 89882470000
 expect "atomic: known ICCID named, no advice" "openrsp: 8988247000000040007: profile 1 of 1: ICCID 8988247000000040007 already imported; nothing of this profile was written by this run" "$err"
 # a failure half-way keeps the profiles before it, and says which, and the rest of the range
 # (it said only "profile 3 of 4: ...", exit 1, as if nothing had been imported)
-run smdp profile generate --db "$T/half.db" --template "$V7" --iccid-start 898824700000006002 \
+run smdp profile generate --no-auc --db "$T/half.db" --template "$V7" --iccid-start 898824700000006002 \
 	--imsi-start 001019000000602 --count 1
 expect "half-way: the profile in the way rc" 0 "$rc"
-run smdp profile generate --db "$T/half.db" --template "$V7" --iccid-start 898824700000006000 \
+run smdp profile generate --no-auc --db "$T/half.db" --template "$V7" --iccid-start 898824700000006000 \
 	--imsi-start 001019000000600 --count 4
 expect "half-way: rc" 1 "$rc"
 expect "half-way: the profiles kept and the rest named" "openrsp: 8988247000000060021: profile 3 of 4: ICCID 8988247000000060021 already imported; the 2 before it (ICCID 8988247000000060005 to 8988247000000060013) stay imported; the rest: --iccid-start 898824700000006002 --imsi-start 001019000000602 --count 2" "$err"
@@ -847,25 +859,25 @@ expect "order after the failures: the same profile, released" "released $(cut -d
 # ----- generate's counters stay in the MSIN and after the ICCID's issuer number -----
 # V7's EF.AD gives a 2-digit MNC: 00101 999999 + 2 would become MNC 02; refused before
 # anything is written (no database created)
-usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+usage --count smdp profile generate --no-auc --db "$T/range.db" --template "$V7" \
 	--iccid-start 898824700000005000 --imsi-start 00101999999 --count 3
 has "IMSI range refusal says why" "3 IMSIs from 00101999999 would run out of the MSIN (MCC 001, MNC 01)" "$err"
-usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+usage --count smdp profile generate --no-auc --db "$T/range.db" --template "$V7" \
 	--iccid-start 898824700000005000 --imsi-start 001019999999999 --count 2
 # the ICCID counts after its first 7 digits (89 + country code + issuer, E.118)
-usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+usage --count smdp profile generate --no-auc --db "$T/range.db" --template "$V7" \
 	--iccid-start 898824799999999999 --imsi-start 001019000000600 --count 2
 has "ICCID range refusal says why" "would change the issuer identification number (the first 7 digits)" "$err"
-usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+usage --count smdp profile generate --no-auc --db "$T/range.db" --template "$V7" \
 	--iccid-start 8988247999999999999 --imsi-start 001019000000600 --count 2
 [[ ! -e "$T/range.db" ]] && ok || bad "a refused range created the database"
 # a one-digit MSIN counts to 9 only; the MNC length must agree with EF.AD
-usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+usage --count smdp profile generate --no-auc --db "$T/range.db" --template "$V7" \
 	--iccid-start 898824700000005000 --imsi-start 001019 --count 2
-usage --mnc-length smdp profile generate --db "$T/range.db" --template "$V7" \
+usage --mnc-length smdp profile generate --no-auc --db "$T/range.db" --template "$V7" \
 	--iccid-start 898824700000005000 --imsi-start 00101999998 --count 1 --mnc-length 3
 # the ranges up to their last value are fine (--mnc-length that agrees, without --ppr)
-run smdp profile generate --db "$T/range.db" --template "$V7" --iccid-start 898824799999999998 \
+run smdp profile generate --no-auc --db "$T/range.db" --template "$V7" --iccid-start 898824799999999998 \
 	--imsi-start 00101999998 --count 2 --mnc-length 2
 expect "ranges up to the last value rc" 0 "$rc"
 run smdp profile list --db "$T/range.db" --json
@@ -906,7 +918,7 @@ foreign_before=$(schema "$T/own/foreign.sqlite")
 has "foreign file in rollback-journal mode" "['t'] 1 1" "$foreign_before"
 own_verbs=("profile list" "audit" "reports" "profile import $U/TS48V1-A-UNIQUE.der"
 	"order --iccid 8949449999999990023 --fqdn smdp.example.com"
-	"profile generate --template $V7 --iccid-start 898824799999999998 --imsi-start 00101999998 --count 1")
+	"profile generate --no-auc --template $V7 --iccid-start 898824799999999998 --imsi-start 00101999998 --count 1")
 for v in "${own_verbs[@]}"; do
 	# shellcheck disable=SC2086 # the verb and its arguments are words
 	failure "$AUCDB: $AUCDB holds no SM-DP+ inventory but other tables (an AuC database?): the SM-DP+ needs a database of its own" \
@@ -996,7 +1008,7 @@ failure "$T/own/other.db: $T/own/other.db holds no AuC but other tables" \
 # back afterwards (script(1) gives the command a terminal; its output is what the terminal
 # showed)
 if command -v script >/dev/null; then
-	run smdp profile generate --template "$V7" --iccid-start 898824799999999900 \
+	run smdp profile generate --no-auc --template "$V7" --iccid-start 898824799999999900 \
 		--imsi-start 00101999990 --count 1 --db "$T/tty.db"
 	TI=$("$B" smdp profile list --db "$T/tty.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
 	shown=$( (

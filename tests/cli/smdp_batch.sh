@@ -27,7 +27,7 @@ for a in a o r r2 k; do "$B" auc init --db "$T/$a-auc.db" >/dev/null; done
 
 # ----- a profile the SM-DP+ refuses in the middle of a batch (its ICCID known): the two
 # before it committed in both stores, it and those after it in neither -----
-gen --db "$T/a.db" --iccid-start 898824700000005002 --imsi-start 001019000000999 --count 1
+gen --no-auc --db "$T/a.db" --iccid-start 898824700000005002 --imsi-start 001019000000999 --count 1
 expect "ICCID in the way: rc" 0 "$rc"
 gen --db "$T/a.db" --auc "$T/a-auc.db" --iccid-start 898824700000005000 \
 	--imsi-start 001019000000500 --count 5
@@ -166,7 +166,7 @@ expect "stopped import: the inventory" "001019000001002,001019000001005" "$(imsi
 # place only after the opens: the signal's default action killed it there, rc 143, and what the
 # opens had made stayed): exit 1 before the first profile, nothing added -----
 term_while_locked "$T/s.db" "$T/stop.out" "$T/stop.err" \
-	"$B" smdp profile generate --db "$T/s.db" --template "$V7" \
+	"$B" smdp profile generate --no-auc --db "$T/s.db" --template "$V7" \
 	--iccid-start 898824700000012000 --imsi-start 001019000001200 --count 3
 expect "stopped generate: rc (not SIGTERM's 143)" 1 "$rc"
 has "stopped generate: said, with the range to rerun" \
@@ -196,7 +196,7 @@ gen --db "$T/o.db" --auc "$T/o-auc.db" --iccid-start 898824700000013002 \
 expect "orphans, without the option: rc" 1 "$rc"
 expect "orphans, without the option: the count and the option" \
 	"openrsp: $(luhn 898824700000013002): profile 1 of 4: subscriber 001019000001302 already exists; nothing of this profile was written by this run, and the SM-DP+ has no profile of IMSI 001019000001302 nor of the 2 after it (to 001019000001304): 3 subscribers left by a run killed between the two commits? If no SIM uses them, --replace-orphans replaces them with this run's" "$err"
-usage --replace-orphans smdp profile generate --db "$T/o.db" --template "$V7" \
+usage --replace-orphans smdp profile generate --no-auc --db "$T/o.db" --template "$V7" \
 	--iccid-start 898824700000013002 --imsi-start 001019000001302 --replace-orphans
 usage --replace-orphans smdp profile import "$V7" --db "$T/o.db" --replace-orphans
 # a subscriber whose profile the SM-DP+ holds is refused with the option too
@@ -300,8 +300,8 @@ gen --db "$T/r.db" --auc "$T/r2-auc.db" --iccid-start 898824700000015000 \
 expect "held in the SM-DP+ only: rc" 1 "$rc"
 lacks "held in the SM-DP+ only: no count" "of this range" "$err"
 # without --auc, the SM-DP+ alone
-gen --db "$T/r3.db" --iccid-start 898824700000015000 --imsi-start 001019000001500 --count 2
-gen --db "$T/r3.db" --iccid-start 898824700000015000 --imsi-start 001019000001500 --count 5
+gen --no-auc --db "$T/r3.db" --iccid-start 898824700000015000 --imsi-start 001019000001500 --count 2
+gen --no-auc --db "$T/r3.db" --iccid-start 898824700000015000 --imsi-start 001019000001500 --count 5
 expect "range again, no AuC: rc" 1 "$rc"
 has "range again, no AuC: how many held, and the rest" \
 	"profile 1 of 5: ICCID $(luhn 898824700000015000) already imported; the first 2 of this range are in the SM-DP+ already; the rest: --iccid-start 898824700000015002 --imsi-start 001019000001502 --count 3" "$err"
@@ -325,7 +325,7 @@ fi
 
 # ----- --batch: 1 to 10000 -----
 for v in 0 10001 x ''; do
-	usage --batch smdp profile generate --db "$T/u.db" --template "$V7" \
+	usage --batch smdp profile generate --no-auc --db "$T/u.db" --template "$V7" \
 		--iccid-start 898824700000011000 --imsi-start 001019000001100 --batch "$v"
 	usage --batch smdp profile import "$T/pk" --db "$T/u.db" --batch "$v"
 done

@@ -26,7 +26,7 @@ state() {
 	python3 -c 'import json,sys; p=json.load(sys.stdin)[0]; print(p["state"], p.get("eid") or "-", p.get("matchingId") or "-")' <<<"$out"
 }
 
-run smdp profile generate --db "$DB" --template "$V7" --iccid-start 898824700000006000 \
+run smdp profile generate --no-auc --db "$DB" --template "$V7" --iccid-start 898824700000006000 \
 	--imsi-start 001019000000600 --count 3
 expect "generate rc" 0 "$rc"
 run smdp profile list --db "$DB" --json
@@ -92,7 +92,7 @@ if [[ -e "$NO" ]]; then bad "a usage error created $NO"; else ok; fi
 
 # ----- `smdp confirm` and `smdp release` (ES2+ confirmOrder, releaseProfile at the console):
 # an order placed without --cc or --release goes on from the command line -----
-run smdp profile generate --db "$DB" --template "$V7" --iccid-start 898824700000007000 \
+run smdp profile generate --no-auc --db "$DB" --template "$V7" --iccid-start 898824700000007000 \
 	--imsi-start 001019000000700 --count 7
 expect "generate for confirm rc" 0 "$rc"
 run smdp profile list --db "$DB" --json

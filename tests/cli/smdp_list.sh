@@ -19,7 +19,7 @@ sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.exec
 # the ICCIDs of a JSON list, space-separated
 iccids() { python3 -c 'import json,sys; print(" ".join(p["iccid"] for p in json.load(sys.stdin)))' <<<"$out"; }
 
-run smdp profile generate --db "$DB" --template "$V7" --iccid-start 898824700000005000 \
+run smdp profile generate --no-auc --db "$DB" --template "$V7" --iccid-start 898824700000005000 \
 	--imsi-start 001019000000500 --count 5
 expect "generate rc" 0 "$rc"
 run smdp profile list --db "$DB" --json

@@ -74,7 +74,7 @@ conf "$T/smdp.conf" "$(key dpauth)" "$(key dppb)"
 # one_order NAME N: one profile generated into $T/NAME.db (ICCIDs and IMSIs from block N),
 # ordered through $T/NAME.conf and released: its ICCID in $ICCID, the activation code in $AC
 one_order() {
-	"$B" smdp profile generate --db "$T/$1.db" \
+	"$B" smdp profile generate --no-auc --db "$T/$1.db" \
 		--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
 		--iccid-start "89882470000000${2}000" --imsi-start "00101900000${2}000" --count 1 \
 		>/dev/null 2>&1

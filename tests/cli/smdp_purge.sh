@@ -23,7 +23,7 @@ packages() { sql "$DB" "SELECT count(*) FROM smdp_upp"; }
 # the JSON object's member $1
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1" <<<"$out"; }
 
-run smdp profile generate --db "$DB" --template "$V7" --iccid-start 898824700000006000 \
+run smdp profile generate --no-auc --db "$DB" --template "$V7" --iccid-start 898824700000006000 \
 	--imsi-start 001019000000600 --count 5 --json
 expect "generate rc" 0 "$rc"
 run smdp profile list --db "$DB" --json
@@ -115,7 +115,7 @@ expect "two packages left: Downloaded and Available" 2 "$(packages)"
 expect "every purge audited" 3 "$(sql "$DB" "SELECT count(*) FROM smdp_audit WHERE action = 'purge'")"
 
 # the purged package's ICCID and IMSI still refuse its second import
-run smdp profile generate --db "$DB" --template "$V7" --iccid-start 898824700000006000 \
+run smdp profile generate --no-auc --db "$DB" --template "$V7" --iccid-start 898824700000006000 \
 	--imsi-start 001019000000600 --count 1
 expect "second import of a purged profile: rc" 1 "$rc"
 expect "still two packages" 2 "$(packages)"
@@ -129,7 +129,7 @@ expect "Downloaded keeps its package" True "$(python3 -c 'import json,sys; print
 # place after the open, so such a signal killed the process (143), and for a while after that
 # the stop was looked at only after a batch, so a batch of 100 was purged all the same. -----
 BDB=$T/batches.db
-run smdp profile generate --db "$BDB" --template "$V7" --iccid-start 898824700000007000 \
+run smdp profile generate --no-auc --db "$BDB" --template "$V7" --iccid-start 898824700000007000 \
 	--imsi-start 001019000000700 --count 103
 expect "batches: generate rc" 0 "$rc"
 sql "$BDB" "UPDATE smdp_profile SET state = 'unavailable'" >/dev/null
@@ -155,7 +155,7 @@ expect "the purge after the stop" 103 "$(field purged)"
 trap 'smdp_stop; rm -rf "$T"' EXIT
 served_device served.db
 SDB=$T/served.db
-run smdp profile generate --db "$SDB" --template "$V7" --iccid-start 898824700000006100 \
+run smdp profile generate --no-auc --db "$SDB" --template "$V7" --iccid-start 898824700000006100 \
 	--imsi-start 001019000000610 --count 2
 expect "served: generate rc" 0 "$rc"
 mapfile -t SI < <("$B" smdp profile list --db "$SDB" --json |

@@ -56,7 +56,7 @@ conf "$T/stale.conf" ci-stale.crl eum-empty.crl
 conf "$T/good.conf" ci.crl eum-empty.crl
 sed '1i crl_stale = accept' "$T/stale.conf" >"$T/stale-accept.conf"
 
-run smdp profile generate --db "$DB" \
+run smdp profile generate --no-auc --db "$DB" \
 	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 3
 expect "generate rc" 0 "$rc"

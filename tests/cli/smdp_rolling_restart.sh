@@ -37,7 +37,7 @@ conf() { # conf PORT [REUSE]: the configuration, on PORT, reuse_port REUSE (yes)
 	smdp_keyset_conf
 }
 conf 0 >"$T/first.conf"
-"$B" smdp profile generate --db "$T/smdp.db" \
+"$B" smdp profile generate --no-auc --db "$T/smdp.db" \
 	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
 	--iccid-start 898824700000002000 --imsi-start 001019000000100 --count 3 >/dev/null 2>"$T/generate.log"
 mapfile -t ICCIDS < <("$B" smdp profile list --db "$T/smdp.db" --json |

@@ -44,7 +44,7 @@ FQDN=smdp.example.org
 	echo "callback_timeout = 20"
 	smdp_keyset_conf
 } >"$T/smdp.conf"
-"$B" smdp profile generate --db "$T/smdp.db" \
+"$B" smdp profile generate --no-auc --db "$T/smdp.db" \
 	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
 	--iccid-start 898824700000001000 --imsi-start 001019000000000 --count 6 >/dev/null
 mapfile -t ICCIDS < <("$B" smdp profile list --db "$T/smdp.db" --json |
