@@ -328,13 +328,14 @@ static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_ro
 }
 
 /* A private key file must be the owner's alone, as the KEK file must (a key readable by
- * group or others is refused: chmod 600). */
+ * group or others is refused: chmod 600). One that is not there says why, as a certificate's
+ * reader does (until session 73 only "cannot open PATH"). */
 static orsp_err key_file_private(loader *l, const char *key, const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st) != 0)
-		return bad(l, key, "cannot open %s", path);
+		return bad(l, key, "cannot open %s: %s", path, strerror(errno));
 	if (st.st_mode & 077)
 		return bad(l, key, "%s can be read or written by group or others (chmod 600 it)",
 		           path);

@@ -126,6 +126,11 @@ bad_conf "cd3.conf:6: tls_key: $T/dptls_key.der: $T/dptls_key.der is not PEM tex
 conf "$T/cd4.conf" "es2_client_ca = opca.pem"
 sed -i 's|^database = .*|database = never.db|' "$T/cd4.conf"
 bad_conf "cd4.conf:8: es2_client_ca: $T/opca.pem: expected -----BEGIN CERTIFICATE-----" "$T/cd4.conf"
+# a key file that is not there says why, as a certificate's does (until session 73 only
+# "cannot open PATH")
+conf "$T/cd5.conf"
+sed -i 's|^database = .*|database = never.db|; s|^tls_key = .*|tls_key = no-such-key.pem|' "$T/cd5.conf"
+bad_conf "cd5.conf:6: tls_key: cannot open $T/no-such-key.pem: No such file or directory" "$T/cd5.conf"
 if compgen -G "$T/never.db*" >/dev/null; then bad "a refused DPtls or client CA file created $(ls "$T"/never.db*)"; else ok; fi
 # a key of the global part appended after [keyset]: says where it goes
 conf "$T/c4g.conf"
