@@ -3551,6 +3551,7 @@ static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
 		kek_new = true;
 		e = ORSP_OK;
 	}
+	e = orsp_smdp_config_kek_missing(cfg, e);
 	if (!e && kek_new)
 		e = check_creatable("KEK file", cfg->kek_file);
 	if (!e && !exists)

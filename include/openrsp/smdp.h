@@ -983,6 +983,12 @@ void orsp_smdp_config_free(orsp_smdp_config *c);
  * length 0, which takes every peer for a proxy. `smdp serve` says
  * it at start, `serve --check` too. */
 void orsp_smdp_config_warn(const orsp_smdp_config *c);
+/* e as it is, but for ORSP_E_NOT_FOUND from reading c's KEK file for a database that holds an
+ * inventory (orsp_kek_load_for_db, orsp_kek_load_existing): then the refusal says where the key
+ * comes from, "no KEK file at PATH for DATABASE (kek_file in the configuration names it,
+ * the database's path and .kek when not given, or ORSP_KEK holds the key)", as the CLI's verbs say
+ * it of --kek-file. `serve` and `serve --check` refuse in these words. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_config_kek_missing(const orsp_smdp_config *c, orsp_err e);
 /* The first of those: for each CRL of c past its nextUpdate (none superseded by a newer one
  * of its issuer), a warning on stderr naming its file ("openrsp smdp: warning: the CRL FILE
  * (crl) is past its nextUpdate (TIME): ..."), and true; else false. The server says it again

@@ -1848,6 +1848,18 @@ static void ca_warn(const char *what, const char *path, const char *pem,
 	}
 }
 
+orsp_err orsp_smdp_config_kek_missing(const orsp_smdp_config *c, orsp_err e)
+{
+	if (e != ORSP_E_NOT_FOUND || !c)
+		return e;
+	/* until session 73 only "KEK file PATH does not exist" */
+	return orsp_errf(ORSP_E_NOT_FOUND,
+	                 "no KEK file at %s for %s (kek_file in the configuration names it, "
+	                 "the database's path and .kek when not given, or ORSP_KEK holds the "
+	                 "key)",
+	                 c->kek_file, c->database);
+}
+
 void orsp_smdp_config_warn(const orsp_smdp_config *c)
 {
 	(void)orsp_smdp_crl_warn_stale(c);

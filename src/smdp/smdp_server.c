@@ -1412,7 +1412,8 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	e = orsp_http_server_start(&hc, &srv->http);
 	if (e)
 		goto fail;
-	e = orsp_kek_load_for_db_ex(c->database, c->kek_file, &kek, &kek_made);
+	e = orsp_smdp_config_kek_missing(
+	    c, orsp_kek_load_for_db_ex(c->database, c->kek_file, &kek, &kek_made));
 	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
 	for (size_t i = 0; !e && i < srv->n_pool; i++) {
 		/* one connection, its handles taking turns (store.h, orsp_db_open_view) */

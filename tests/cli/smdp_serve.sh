@@ -613,6 +613,12 @@ timeout 120 "$B" smdp serve --config "$T/newer.conf" >/dev/null 2>"$T/serr" || s
 run smdp serve --config "$T/newer.conf" --check
 if [[ $src -eq 1 && $rc -eq 1 && "$err" == "$(cat "$T/serr")" && "$err" == *"smdp schema version 99 is newer than this program"* && -z "$out" ]]; then ok; else bad "--check, newer database: rc=$rc $out $err (serve: $src $(cat "$T/serr"))"; fi
 if cmp -s "$T/newer.db" "$T/newer.orig"; then ok; else bad "--check changed the newer database"; fi
+# an inventory without its KEK file: serve and --check say where the key comes from (until
+# session 73 only "KEK file PATH does not exist")
+cp "$T/older.orig" "$T/nokek.db"
+sed "s|^port = .*|port = 0|; s|^database = .*|database = nokek.db|" "$T/busy.conf" >"$T/nokek.conf"
+chmod 600 "$T/nokek.conf"
+bad_conf "openrsp: server: no KEK file at $T/nokek.db.kek for $T/nokek.db (kek_file in the configuration names it, the database's path and .kek when not given, or ORSP_KEK holds the key)" "$T/nokek.conf"
 # a new database path on a free port: served, and the new (empty) database is announced
 sed -i "s|^port = .*|port = 0|; s|^database = .*|database = new.db|" "$T/busy.conf"
 serve_briefly() { # serve_briefly CONF: start a second server, stop it once it has its port
