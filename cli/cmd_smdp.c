@@ -3561,6 +3561,11 @@ static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
 	orsp_secret_wipe(&kek);
 	if (!e && s)
 		e = orsp_smdp_schema(s, &sc);
+	/* an older schema while another process (an older server) has the database open: serve
+	 * would refuse to migrate it, and so does this (until session 73 it said only that serve
+	 * would migrate it, exit 0) */
+	if (!e && s)
+		e = orsp_smdp_migrate_check(s);
 	if (e) {
 		orsp_smdp_close(s);
 		return cli_fail("server", e);
@@ -4134,7 +4139,8 @@ static const cli_cmd smdp_cmds[] = {
                 "key pairs, the CIs, a token's keys, the KEK, the database), with the same\n"
                 "messages and exit status 1, but writes nothing: the database is opened\n"
                 "read-only, neither created nor migrated (a notice says when serve would\n"
-                "create or migrate it, or create the KEK file). The listen address and port\n"
+                "create or migrate it, or create the KEK file; an older schema that another\n"
+                "process has open is serve's refusal). The listen address and port\n"
                 "are bound as serve binds them and released at once: a port in use (as by the\n"
                 "running server) is a warning on stderr, an address not this host's or a port\n"
                 "below 1024 without the privilege serve's error. Then prints a summary: fqdn,\n"

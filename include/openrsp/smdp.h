@@ -153,6 +153,11 @@ typedef struct orsp_smdp_schema_info {
 	int es9p, es9p_latest;
 } orsp_smdp_schema_info;
 ORSP_MUST_CHECK orsp_err orsp_smdp_schema(orsp_smdp *s, orsp_smdp_schema_info *out);
+/* What the migrations of orsp_smdp_open and orsp_es9p_prepare would refuse on s's database
+ * (orsp_db_migrate_check of both schemas): a newer schema, or an older one while another
+ * process has the database open (ORSP_E_STATE, in the migration's words). Only reads: `smdp
+ * serve --check`, on a read-only handle. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_migrate_check(orsp_smdp *s);
 /* Another handle on s's database connection (orsp_db_open_view: the handles take turns on
  * it), for another thread, with a copy of the KEK, the clock and the progress setting.
  * Errors: ORSP_E_USAGE, ORSP_E_STATE, ORSP_E_RESOURCE. */

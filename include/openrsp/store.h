@@ -236,6 +236,12 @@ ORSP_MUST_CHECK orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module,
  * database (its steps, the switch to WAL) before the next one can refuse it, so the caller
  * checks every module first. */
 ORSP_MUST_CHECK orsp_err orsp_db_schema_check(orsp_db *db, const char *module, size_t n);
+/* What orsp_db_migrate to n steps would refuse, said without writing: orsp_db_schema_check's
+ * ORSP_E_STATE, and the same refusal (the same words, the pid) as the migration's when the
+ * module's schema exists, is older than n and another process has the database open. Only
+ * reads: for a check that says beforehand what a start would do (`smdp serve --check`). As
+ * the migration's own, the test reads /proc/locks (without it nothing is seen). */
+ORSP_MUST_CHECK orsp_err orsp_db_migrate_check(orsp_db *db, const char *module, size_t n);
 /* The recorded version of `module` (0 if none, also in a database without
  * `schema_migrations`). */
 ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version);

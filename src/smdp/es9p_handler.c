@@ -201,6 +201,11 @@ orsp_err smdp_es9p_schema_check(orsp_db *db)
 	return orsp_db_schema_check(db, "smdp_es9p", ORSP_ARRAY_LEN(es9p_migrations));
 }
 
+orsp_err smdp_es9p_migrate_check(orsp_db *db)
+{
+	return orsp_db_migrate_check(db, "smdp_es9p", ORSP_ARRAY_LEN(es9p_migrations));
+}
+
 int smdp_es9p_schema_latest(void)
 {
 	return (int)ORSP_ARRAY_LEN(es9p_migrations);

@@ -129,6 +129,8 @@ void smdp_otsk_aad(char *aad, size_t cap, const char *tid_hex);
  * inventory's open refuses such a database before its own migration writes to it, as it
  * refuses one whose inventory a newer program migrated. Only reads. */
 ORSP_MUST_CHECK orsp_err smdp_es9p_schema_check(orsp_db *db);
+/* orsp_db_migrate_check of the ES9+ schema (orsp_smdp_migrate_check). */
+ORSP_MUST_CHECK orsp_err smdp_es9p_migrate_check(orsp_db *db);
 /* The version of the ES9+ handler's schema this program migrates a database to. */
 int smdp_es9p_schema_latest(void);
 

@@ -1026,6 +1026,18 @@ orsp_err orsp_smdp_schema(orsp_smdp *s, orsp_smdp_schema_info *out)
 	return err;
 }
 
+orsp_err orsp_smdp_migrate_check(orsp_smdp *s)
+{
+	orsp_err err;
+
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "smdp migrate check: missing arguments");
+	err = orsp_db_migrate_check(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations));
+	if (!err)
+		err = smdp_es9p_migrate_check(s->db);
+	return err;
+}
+
 orsp_err orsp_smdp_probe(const char *db_uri)
 {
 	return orsp_db_probe("smdp probe", db_uri, ORSP_DB_OPEN_EXISTING, own_database);

@@ -249,6 +249,21 @@ orsp_err orsp_db_schema_check(orsp_db *db, const char *module, size_t n)
 	return schema_known(db, module, n, &have);
 }
 
+orsp_err orsp_db_migrate_check(orsp_db *db, const char *module, size_t n)
+{
+	int have = 0;
+	orsp_err err;
+
+	if (!db || !module || !module[0])
+		return orsp_errf(ORSP_E_USAGE, "migrate check: missing arguments");
+	err = schema_known(db, module, n, &have);
+	/* as orsp_db_migrate judges it under its lock (a new module, version 0, is not
+	 * concerned) */
+	if (!err && have > 0 && have < (int)n)
+		err = refuse_if_shared(db, module, have, n);
+	return err;
+}
+
 orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *migrations,
                          size_t n)
 {

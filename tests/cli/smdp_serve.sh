@@ -14,11 +14,13 @@ unset ORSP_KEK
 pid=""
 pid2=""
 pid3=""
+hpid=""
 cleanup() {
 	# twice: a server with a drain (drain = N) stops at the second signal
 	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 	[[ -n "$pid2" ]] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
 	[[ -n "$pid3" ]] && kill "$pid3" 2>/dev/null && wait "$pid3" 2>/dev/null
+	[[ -n "$hpid" ]] && kill "$hpid" 2>/dev/null && wait "$hpid" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -597,6 +599,22 @@ cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]] && ok || ba
 run smdp serve --config "$T/busy.conf" --check
 if [[ $rc -eq 0 && "$out" == *"configuration $T/busy.conf: ok" && "$err" == "openrsp smdp: warning: 127.0.0.1:$PORT is in use now (by the running server?); \`serve\` would fail to listen until it is free"$'\n'"openrsp smdp: database $T/older.db: ES9+ schema version 12, \`serve\` would migrate it to 13" ]]; then ok; else bad "--check, port in use, older database: rc=$rc $out $err"; fi
 if cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]]; then ok; else bad "--check changed the older database"; fi
+# ... and while another process (an older server) has such a database open: serve refuses to
+# migrate it, and --check refuses in the same words, exit 1 (until session 73 it said only
+# that serve would migrate it, exit 0); once that process is gone, --check passes again
+cp "$T/older.orig" "$T/held.db"
+cp "$T/smdp.db.kek" "$T/held.db.kek"
+sed "s|^port = .*|port = 0|; s|^database = .*|database = held.db|" "$T/busy.conf" >"$T/held.conf"
+chmod 600 "$T/held.conf"
+hold_db "$T/held.db"
+src=0
+timeout 120 "$B" smdp serve --config "$T/held.conf" >/dev/null 2>"$T/serr" || src=$?
+run smdp serve --config "$T/held.conf" --check
+if [[ $src -eq 1 && $rc -eq 1 && "$err" == "$(cat "$T/serr")" && -z "$out" &&
+	"$err" == *"the smdp_es9p schema of $(realpath "$T/held.db") is at version 12 and this program's at 13, but another process (pid $hpid) has the database open"* ]]; then ok; else bad "--check, older database held by another process: rc=$rc $out $err (serve: $src $(cat "$T/serr"))"; fi
+release_db
+run smdp serve --config "$T/held.conf" --check
+if [[ $rc -eq 0 && "$err" == *"ES9+ schema version 12, \`serve\` would migrate it to 13"* ]]; then ok; else bad "--check, older database no longer held: rc=$rc $err"; fi
 # ... and a database of a newer program: refused as serve refuses it
 cp "$T/older.orig" "$T/newer.db"
 cp "$T/smdp.db.kek" "$T/newer.db.kek"

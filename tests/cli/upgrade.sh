@@ -41,28 +41,6 @@ version() {
 d = sqlite3.connect(sys.argv[1])
 print(d.execute("SELECT MAX(version) FROM schema_migrations WHERE module = ?", (sys.argv[2],)).fetchone()[0])' "$1" "$2"
 }
-# hold DB: another process with DB open in WAL mode, as an older `serve` keeps it (its pid in
-# hpid), until release
-hold() {
-	rm -f "$T/held" "$T/release"
-	"$PY" -c 'import os, sqlite3, sys, time
-d = sqlite3.connect(sys.argv[1])
-d.execute("PRAGMA journal_mode=WAL").fetchone()
-d.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-open(sys.argv[2], "w").close()
-while not os.path.exists(sys.argv[3]):
-    time.sleep(0.02)
-d.close()' "$1" "$T/held" "$T/release" &
-	hpid=$!
-	for _ in $(seq 500); do [[ -e "$T/held" ]] && return; sleep 0.02; done
-	bad "the holder of $1 did not start"
-}
-release() {
-	touch "$T/release"
-	wait "$hpid" || bad "the holder failed"
-	hpid=""
-}
-
 # ----- not migrated while another process has it open -----
 for m in smdp auc; do
 	if [[ $m == smdp ]]; then
@@ -72,12 +50,12 @@ for m in smdp auc; do
 	fi
 	older "$db" "$src" "$sql"
 	expect "$m: the copy is one migration behind" $from "$(version "$db" $m)"
-	hold "$db"
+	hold_db "$db"
 	failure "another process (pid $hpid) has the database open" "${verb[@]}" --db "$db"
 	has "$m: the versions" "the $m schema of $(realpath "$db") is at version $from and this program's at $to" "$err"
 	has "$m: what to do" "Stop every program using it, the older servers included, then run this again" "$err"
 	expect "$m: still at its version" $from "$(version "$db" $m)"
-	release
+	release_db
 	run "${verb[@]}" --db "$db" --json
 	expect "$m: migrated once nobody else has it open (rc)" 0 "$rc"
 	expect "$m: migrated once nobody else has it open" $to "$(version "$db" $m)"
@@ -86,11 +64,11 @@ for m in smdp auc; do
 	if [[ $(grep -cF -- "$line" <<<"$err") -eq 1 && $(wc -l <<<"$err") -eq 1 ]]; then ok; else bad "$m: the migration's line: '$err'"; fi
 	"$PY" -c 'import json, sys; json.loads(sys.argv[1])' "$out" && ok || bad "$m: --json output: $out"
 	# up to date, the other process does not matter; no line
-	hold "$db"
+	hold_db "$db"
 	run "${verb[@]}" --db "$db"
 	expect "$m: an up-to-date database while another process has it open" 0 "$rc"
 	lacks "$m: no line when up to date" "migrated" "$err"
-	release
+	release_db
 done
 
 # ----- in a PID namespace without a /proc of its own (unshare -pf, bubblewrap without --proc)

@@ -243,6 +243,26 @@ wait_for() {
 	done
 }
 nonempty() { [[ -s "$1" ]]; }
+# hold_db DB: another process with DB open in WAL mode, as an older `serve` keeps it (its pid
+# in hpid, which the script's cleanup kills), until release_db
+hold_db() {
+	rm -f "$T/held" "$T/release"
+	"$PY" -c 'import os, sqlite3, sys, time
+d = sqlite3.connect(sys.argv[1])
+d.execute("PRAGMA journal_mode=WAL").fetchone()
+d.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+d.close()' "$1" "$T/held" "$T/release" &
+	hpid=$!
+	wait_for 30 "the holder of $1" test -e "$T/held"
+}
+release_db() {
+	touch "$T/release"
+	wait "$hpid" || bad "the holder failed"
+	hpid=""
+}
 # smdp_start CONF: `smdp serve --config CONF` in the background (its log $T/serve.log, its pid
 # in server), once it has printed its port (in PORT); smdp_stop stops it (none running: nothing).
 # served_device DB: a test PKI for smdp.example.org in $T/pki, a software eUICC of it in $T/dev,
