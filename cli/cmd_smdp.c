@@ -3637,7 +3637,7 @@ static const char *ci_ski_hex(const orsp_cert *ci, char hex[2 * CI_SKI_MAX + 1])
  * the server binds them and released at once. A port in use is a warning (it is, by the
  * running server, when a changed configuration is judged before a restart); any other
  * failure (an address not this host's, a port below 1024 without the privilege) the start's
- * error. */
+ * error, and so is a server there of another inventory (orsp_smdp_shared_port_check). */
 static int check_listen(const orsp_smdp_config *cfg)
 {
 	bool v6 = strchr(cfg->listen, ':') != NULL;
@@ -3652,6 +3652,10 @@ static int check_listen(const orsp_smdp_config *cfg)
 		        v6 ? "[" : "", cfg->listen, v6 ? "]" : "", (unsigned)cfg->port);
 		return CLI_OK;
 	}
+	/* with reuse_port, a server already there of another inventory: the start's refusal
+	 * (until session 73 --check said only that serve would create the database) */
+	if (!e)
+		e = orsp_smdp_shared_port_check(cfg);
 	return e ? cli_fail("server", e) : CLI_OK;
 }
 
@@ -4143,7 +4147,9 @@ static const cli_cmd smdp_cmds[] = {
                 "process has open is serve's refusal). The listen address and port\n"
                 "are bound as serve binds them and released at once: a port in use (as by the\n"
                 "running server) is a warning on stderr, an address not this host's or a port\n"
-                "below 1024 without the privilege serve's error. Then prints a summary: fqdn,\n"
+                "below 1024 without the privilege serve's error, and so is, with reuse_port,\n"
+                "a server there of another inventory (a database that does not exist, or that\n"
+                "no other process has open). Then prints a summary: fqdn,\n"
                 "listen address, each certificate's subject and notAfter (a warning on stderr\n"
                 "for one that expires within 30 days), the CIs by SKI, the database's schema\n"
                 "and profiles by state.\n\n"

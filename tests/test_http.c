@@ -4442,6 +4442,57 @@ static void test_server_probe(void **state)
 	assert_int_equal(sys_errno, 0);
 }
 
+/* orsp_http_port_served: a connection another server accepts on the port, a wildcard address
+ * reached through the loopback one; a server bound with reuse_port but paused (not listening,
+ * as orsp_smdp_server_start asks it) accepts none, nor does a stopped one; port 0 is nobody's,
+ * a name not an address. */
+static void test_port_served(void **state)
+{
+	(void)state;
+	static const orsp_http_route r[] = {{"GET", "/x", h_echo, NULL}};
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = r,
+	                               .n_routes = 1,
+	                               .timeout_s = 5,
+	                               .threads = 1,
+	                               .reuse_port = true};
+	orsp_http_server *a = NULL, *b = NULL;
+	bool served = true;
+	uint16_t port;
+
+	cfg.paused = true;
+	assert_ok(orsp_http_server_start(&cfg, &a));
+	port = orsp_http_server_port(a);
+	assert_ok(orsp_http_port_served("127.0.0.1", port, &served));
+	assert_false(served);
+	assert_ok(orsp_http_server_listen(a));
+	assert_ok(orsp_http_port_served("127.0.0.1", port, &served));
+	assert_true(served);
+	served = false;
+	assert_ok(orsp_http_port_served("0.0.0.0", port, &served));
+	assert_true(served);
+	/* a second server, paused on the same port: the first one answers */
+	cfg.port = port;
+	assert_ok(orsp_http_server_start(&cfg, &b));
+	served = false;
+	assert_ok(orsp_http_port_served(NULL, port, &served));
+	assert_true(served);
+	orsp_http_server_stop(a, 1000);
+	/* the paused one alone */
+	assert_ok(orsp_http_port_served("127.0.0.1", port, &served));
+	assert_false(served);
+	orsp_http_server_stop(b, 1000);
+	assert_ok(orsp_http_port_served("127.0.0.1", port, &served));
+	assert_false(served);
+
+	served = true;
+	assert_ok(orsp_http_port_served("127.0.0.1", 0, &served));
+	assert_false(served);
+	assert_err(orsp_http_port_served("localhost", 8443, &served), ORSP_E_USAGE,
+	           "not a numeric IP address");
+	assert_err(orsp_http_port_served("127.0.0.1", 8443, NULL), ORSP_E_USAGE, NULL);
+}
+
 static void test_response_setters(void **state)
 {
 	(void)state;
@@ -6619,6 +6670,7 @@ int main(void)
 	    cmocka_unit_test(test_server_config_limits),
 	    cmocka_unit_test(test_client_config_limits),
 	    cmocka_unit_test(test_reuse_port),
+	    cmocka_unit_test(test_port_served),
 	    cmocka_unit_test(test_server_probe),
 	    cmocka_unit_test(test_response_setters),
 	    cmocka_unit_test(test_https_verification),

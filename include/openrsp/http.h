@@ -289,6 +289,17 @@ ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *c
  * EACCES: a port below 1024 without the privilege), else 0 there. sys_errno may be NULL. */
 ORSP_MUST_CHECK orsp_err orsp_http_server_probe(const char *address, uint16_t port, bool reuse_port,
                                                 int *sys_errno);
+/* How long orsp_http_port_served waits for its connection to be answered. */
+#define ORSP_HTTP_PORT_SERVED_MS 2000
+/* Whether another process serves address (NULL: ORSP_HTTP_DEFAULT_ADDRESS; a wildcard one,
+ * 0.0.0.0 or ::, through the loopback address of its family) and port now: a TCP connection
+ * to it is accepted within ORSP_HTTP_PORT_SERVED_MS, then closed at once, before anything is
+ * sent. A socket bound but not listening (a paused orsp_http_server_start) accepts none, so
+ * a server that has bound its own socket with reuse_port asks this of the others sharing the
+ * port. Port 0 (ephemeral) is never served. *served false when the connection was refused or
+ * not answered in time. Errors: ORSP_E_USAGE (not a numeric address, served NULL),
+ * ORSP_E_IO (no socket). */
+ORSP_MUST_CHECK orsp_err orsp_http_port_served(const char *address, uint16_t port, bool *served);
 /* Whether a file is one orsp_http_server_start takes as cert_file or client_ca_file (key:
  * false) or as key_file (key: true), read as it reads them, so that a configuration can be
  * refused at its line before anything else starts; what names the file in the detail.

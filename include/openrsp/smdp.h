@@ -1052,6 +1052,20 @@ typedef struct orsp_smdp_server orsp_smdp_server;
  * HTTPS with the DPtls certificate (or plain HTTP when configured). The configuration must
  * outlive the server. One structured log line per request on stderr. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **out);
+/* With reuse_port = yes, whether another process already serving c's address and port
+ * (orsp_http_port_served) serves another inventory than c's database: ORSP_E_STATE, saying
+ * so, when c's database does not exist or holds no table (the start would create a new,
+ * empty inventory and KEK beside the served one), or exists but no other process has it open
+ * (orsp_db_file_user: the servers of an inventory hold it open for their life). The kernel
+ * would deal the devices' connections and the ES2+ calls between the two inventories; a
+ * rolling restart always takes the running server's database. A server of the same
+ * inventory in another PID namespace, whose /proc does not list it, is not seen: such a start
+ * is refused. ORSP_OK otherwise: without reuse_port (the bind refuses a port in use), nothing
+ * served there, the database's other users not known (no /proc/locks), or a database the
+ * start refuses for another reason (left to it). Only reads, creates no file.
+ * orsp_smdp_server_start asks it once its own socket is bound but does not listen; `serve --check`
+ * after its probe of the port. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_shared_port_check(const orsp_smdp_config *c);
 uint16_t orsp_smdp_server_port(const orsp_smdp_server *srv);
 /* Begin a drain of `seconds` ahead of a stop (docs/smdp-server.md, "Draining"): from now on
  * GET /health answers 503 "draining", so that a load balancer takes the server out, while

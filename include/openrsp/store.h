@@ -242,6 +242,16 @@ ORSP_MUST_CHECK orsp_err orsp_db_schema_check(orsp_db *db, const char *module, s
  * reads: for a check that says beforehand what a start would do (`smdp serve --check`). As
  * the migration's own, the test reads /proc/locks (without it nothing is seen). */
 ORSP_MUST_CHECK orsp_err orsp_db_migrate_check(orsp_db *db, const char *module, size_t n);
+/* Another process that has the SQLite database `file` (a path) open: one whose connection
+ * holds the lock every connection in WAL mode holds on the DMS byte of <file>-shm for its
+ * life, read from /proc/locks (orsp_lock_holder; this process's own are not counted). Its
+ * pid; 0 when none is seen, also when there is no -shm file (nobody has the database open in
+ * WAL mode); -1 when it cannot be told (no /proc/locks, the -shm file not looked at). A
+ * connection in another journal mode holds no lock between its transactions and is not
+ * seen (openrsp's databases are in WAL mode from their creation), nor is a process of
+ * another PID namespace whose /proc this one does not see. The migrations' test of another
+ * user (orsp_db_migrate), and `smdp serve`'s of a second server on its port. */
+long orsp_db_file_user(const char *file);
 /* The recorded version of `module` (0 if none, also in a database without
  * `schema_migrations`). */
 ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version);

@@ -2552,6 +2552,51 @@ orsp_err orsp_http_server_probe(const char *address, uint16_t port, bool reuse_p
 	return err;
 }
 
+orsp_err orsp_http_port_served(const char *address, uint16_t port, bool *served)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, r, so_err = 0;
+	socklen_t so_len = sizeof(so_err);
+	orsp_err err;
+
+	if (!served)
+		return orsp_errf(ORSP_E_USAGE, "http port served: missing arguments");
+	*served = false;
+	if (!address)
+		address = ORSP_HTTP_DEFAULT_ADDRESS;
+	if (port == 0)
+		return ORSP_OK; /* an ephemeral port is nobody else's */
+	err = listen_address(address, port, &ss);
+	if (err)
+		return err;
+	/* a wildcard address is reached through the loopback address of its family */
+	if (ss.ss_family == AF_INET && in4->sin_addr.s_addr == htonl(INADDR_ANY))
+		in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+		in6->sin6_addr = in6addr_loopback;
+	len = ss.ss_family == AF_INET6 ? sizeof(*in6) : sizeof(*in4);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return orsp_errf(ORSP_E_IO, "http server: socket: %s", strerror(errno));
+	r = connect(fd, (const struct sockaddr *)&ss, len);
+	if (r != 0 && errno == EINPROGRESS) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		/* no answer in time (a listener whose queue is full drops the SYN): not known
+		 * to be served */
+		r = poll(&p, 1, ORSP_HTTP_PORT_SERVED_MS) == 1 &&
+		            getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_err, &so_len) == 0 &&
+		            so_err == 0
+		        ? 0
+		        : -1;
+	}
+	*served = r == 0;
+	close(fd);
+	return ORSP_OK;
+}
+
 orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_server **out)
 {
 	orsp_err err;

@@ -1330,6 +1330,58 @@ static orsp_err tls_token_sign(void *ctx, const uint8_t digest[32], uint8_t *der
 	return e ? e : orsp_ecdsa_sig_to_der(sig, der, cap, der_len);
 }
 
+orsp_err orsp_smdp_shared_port_check(const orsp_smdp_config *c)
+{
+	bool served = false, tables = false, v6;
+	orsp_db *probe = NULL;
+	orsp_err e;
+
+	if (!c)
+		return orsp_errf(ORSP_E_USAGE, "smdp shared port check: missing arguments");
+	/* without reuse_port a port in use is refused by the bind */
+	if (!c->reuse_port || orsp_http_port_served(c->listen, c->port, &served) || !served) {
+		orsp_err_clear();
+		return ORSP_OK;
+	}
+	/* read-only: no -wal or -shm made (serve --check) */
+	e = orsp_db_open_ex(c->database, ORSP_DB_OPEN_READONLY, &probe);
+	if (!e)
+		e = orsp_db_has_tables(probe, &tables);
+	orsp_db_close(probe);
+	/* what else is wrong with the database the start says (the same for --check) */
+	if (e && e != ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		return ORSP_OK;
+	}
+	v6 = strchr(c->listen, ':') != NULL;
+	if (!tables)
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "another process serves %s%s%s:%u already (reuse_port = yes shares the port), "
+		    "and the database %s %s: this start would create a new, empty inventory (and "
+		    "its KEK file) beside the one that process serves, and the kernel would deal "
+		    "the devices' connections and the ES2+ calls between the two. A rolling "
+		    "restart takes the running server's database: check `database` in the "
+		    "configuration; to create a new inventory, stop the other server first or give "
+		    "this one another port",
+		    v6 ? "[" : "", c->listen, v6 ? "]" : "", (unsigned)c->port, c->database,
+		    e ? "does not exist" : "holds no table");
+	/* an existing inventory that no process has open: not the one served there (its
+	 * servers hold it open for their life); -1, not known (no /proc/locks), goes on */
+	if (orsp_db_file_user(c->database) == 0)
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "another process serves %s%s%s:%u already (reuse_port = yes shares the port), "
+		    "but no other process has the database %s open: that process serves another "
+		    "database, and the kernel would deal the devices' connections and the ES2+ "
+		    "calls between the two inventories. A rolling restart takes the running "
+		    "server's database: check `database` in the configuration, or stop the other "
+		    "server first, or give this one another port",
+		    v6 ? "[" : "", c->listen, v6 ? "]" : "", (unsigned)c->port, c->database);
+	orsp_err_clear();
+	return ORSP_OK;
+}
+
 orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **out)
 {
 	static const char *const es9[] = {"initiateAuthentication", "authenticateClient",
@@ -1410,6 +1462,10 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	 * database is created or migrated, or its KEK file made. */
 	hc.paused = true;
 	e = orsp_http_server_start(&hc, &srv->http);
+	/* with reuse_port: another server on the port, of another inventory (a typo in
+	 * `database`), found while this one's socket is bound but accepts nothing yet */
+	if (!e)
+		e = orsp_smdp_shared_port_check(c);
 	if (e)
 		goto fail;
 	e = orsp_smdp_config_kek_missing(

@@ -2,8 +2,10 @@
  * `schema_migrations`. The missing steps run in one write transaction, each with the row
  * that records it, so a migration is applied completely or not at all, exactly once, even
  * when several processes start at the same time. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,25 +161,32 @@ out:
 	return err;
 }
 
-/* Another process that has the database open: one whose SQLite connection holds the lock
- * every connection in WAL mode holds on the DMS byte of <file>-shm for its life (kek.c,
- * orsp_db_guard_open). Read from /proc/locks, never with F_GETLK: this process must not open
- * and close a descriptor of the -shm file while its own connection uses it, as the close
- * would drop that connection's locks. 0 when none is seen: no -shm file (nobody has the
- * database open in WAL mode), or no /proc/locks to read (not Linux, no /proc mounted: the
- * migration then goes on unchecked, as it did before this test). A connection in another
- * journal mode holds no lock between its transactions and is not seen; openrsp's databases
- * are in WAL mode from their creation. */
-static long other_user(orsp_db *db)
+/* Read from /proc/locks, never with F_GETLK: this process must not open and close a
+ * descriptor of the -shm file while its own connection uses it, as the close would drop that
+ * connection's locks (kek.c, orsp_db_guard_open). */
+long orsp_db_file_user(const char *file)
 {
-	const char *file = orsp__db_file(db);
-	char shm[PATH_MAX];
+	char real[PATH_MAX], shm[PATH_MAX + 8];
 	struct stat st;
 
-	if (!file || snprintf(shm, sizeof(shm), "%s-shm", file) >= (int)sizeof(shm) ||
-	    stat(shm, &st) != 0)
-		return 0;
-	long pid = orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, orsp_proc_self_pid());
+	if (!file)
+		return -1;
+	/* SQLite names the -shm file after the database's real path (symbolic links resolved) */
+	if (!realpath(file, real) && snprintf(real, sizeof(real), "%s", file) >= (int)sizeof(real))
+		return -1;
+	if (snprintf(shm, sizeof(shm), "%s-shm", real) >= (int)sizeof(shm))
+		return -1;
+	if (stat(shm, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return orsp_lock_holder(st.st_dev, st.st_ino, "POSIX", NULL, orsp_proc_self_pid());
+}
+
+/* Another process that has db open (orsp_db_file_user), 0 when none is seen: also when
+ * /proc/locks cannot be read (not Linux, no /proc mounted: the migration then goes on
+ * unchecked, as it did before this test). */
+static long other_user(orsp_db *db)
+{
+	long pid = orsp_db_file_user(orsp__db_file(db));
 	return pid > 0 ? pid : 0;
 }
 

@@ -90,6 +90,35 @@ if [[ $rc -eq 0 && "$err" != *"in use"* ]]; then ok; else bad "--check with reus
 run smdp serve --config "$T/plain.conf" --check
 if [[ $rc -eq 0 && "$err" == *"warning: 127.0.0.1:$PORT is in use now (by the running server?)"* ]]; then ok; else bad "--check without reuse_port beside A: rc=$rc $err"; fi
 
+# a second server on A's port with another database (a typo in `database`): the kernel would
+# deal devices and ES2+ calls between two inventories. Refused, by serve and by --check in
+# the same words, exit 1: a database that does not exist is not created (nor its KEK file),
+# and one that exists but no other process has open is not served there (until session 73
+# the first was created, and both served)
+refused_beside_a() { # refused_beside_a CONF WORDS: serve and --check refuse CONF, saying WORDS
+	local src=0
+	timeout 120 "$B" smdp serve --config "$1" >"$T/typo.out" 2>"$T/typo.log" || src=$?
+	run smdp serve --config "$1" --check
+	if [[ $src -eq 1 && $rc -eq 1 && ! -s "$T/typo.out" && -z "$out" && "$err" == "$(cat "$T/typo.log")" &&
+		"$err" == *"another process serves 127.0.0.1:$PORT already (reuse_port = yes shares the port), $2"* ]]; then
+		ok
+	else
+		bad "a server beside A on $1: rc=$src/$rc $(cat "$T/typo.out" "$T/typo.log") --check: $out $err"
+	fi
+}
+sed "s|^database = .*|database = smpd.db|" "$T/second.conf" >"$T/typo.conf"
+refused_beside_a "$T/typo.conf" "and the database $T/smpd.db does not exist: this start would create a new, empty inventory"
+has "... and says how to create one" "to create a new inventory, stop the other server first or give this one another port" "$err"
+if compgen -G "$T/smpd.db*" >/dev/null; then bad "a refused start made $(ls "$T"/smpd.db*)"; else ok; fi
+"$B" smdp backup --db "$T/smdp.db" --out "$T/other.db" >/dev/null
+cp "$T/smdp.db.kek" "$T/other.db.kek"
+sed "s|^database = .*|database = other.db|" "$T/second.conf" >"$T/other.conf"
+refused_beside_a "$T/other.conf" "but no other process has the database $T/other.db open: that process serves another database"
+# the same on another port, or without the server on A's: served as before
+sed "s|^port = .*|port = 0|" "$T/typo.conf" >"$T/typo0.conf"
+run smdp serve --config "$T/typo0.conf" --check
+if [[ $rc -eq 0 && "$err" == *"database $T/smpd.db: does not exist, \`serve\` would create the inventory"* ]]; then ok; else bad "--check, a new database on another port: rc=$rc $err"; fi
+
 start_server B "$T/second.conf"
 expect "B took A's port" "$PORT" "$(cat "$T/B.port")"
 download "${ICCIDS[1]}" "(A and B)"
