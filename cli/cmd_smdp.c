@@ -3532,8 +3532,12 @@ static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
 	orsp_smdp *s = NULL;
 	orsp_db *probe = NULL;
 	bool tables = false, exists, kek_new = false;
-	orsp_err e = orsp_db_open_ex(cfg->database, ORSP_DB_OPEN_READONLY, &probe);
+	/* as the start: a database serve could not read and write (until session 73 --check,
+	 * which only reads, passed one serve could not open) */
+	orsp_err e = orsp_db_access_check(cfg->database, ORSP_DB_OPEN_EXISTING);
 
+	if (!e)
+		e = orsp_db_open_ex(cfg->database, ORSP_DB_OPEN_READONLY, &probe);
 	/* which KEK the server takes: an existing file, or one it makes for a database that
 	 * does not exist or holds no table (orsp_kek_load_for_db) */
 	if (!e)

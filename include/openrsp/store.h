@@ -277,6 +277,19 @@ ORSP_MUST_CHECK orsp_err orsp_db_probe(const char *what, const char *db_uri, ors
 
 /* ----- the database's own files ----- */
 
+/* Whether this user may use the files of the database `uri` names as an open with `mode`
+ * needs them: the database file and its -wal and -shm files, where they exist, readable
+ * (ORSP_DB_OPEN_READONLY) or readable and writable (any other mode), and their directory
+ * searchable and, for an open that writes while -wal or -shm is not there yet, writable
+ * (SQLite makes them). ORSP_E_STORAGE otherwise, naming the file or the directory with its
+ * owner and mode against this user ("cannot open the database PATH: PATH is owned by uid 0
+ * (mode 0600), not by this user (uid 16001), who may not read and write it: run as its
+ * owner, or chown it if it is this user's"): a database root made for a service that runs as
+ * another user. Only looks (stat, faccessat with the effective ids); ORSP_OK when none of
+ * them is the cause, also for a file that does not exist yet and a database kept in memory.
+ * An open that SQLite refuses for such a cause says the same after its own words. */
+ORSP_MUST_CHECK orsp_err orsp_db_access_check(const char *uri, orsp_db_open_mode mode);
+
 /* The file of the SQLite database `uri` names, as the store opens it, into out[cap]:
  * "sqlite:" taken off, a plain path as it is, a "file:" URI's path as SQLite reads it (an
  * authority other than localhost refused, %-escapes decoded, query and fragment dropped).

@@ -1466,6 +1466,10 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	 * `database`), found while this one's socket is bound but accepts nothing yet */
 	if (!e)
 		e = orsp_smdp_shared_port_check(c);
+	/* a database this user may not read and write (root made it): said with its owner and
+	 * mode; one it may only read was served, every write failing (until session 73) */
+	if (!e)
+		e = orsp_db_access_check(c->database, ORSP_DB_OPEN_EXISTING);
 	if (e)
 		goto fail;
 	e = orsp_smdp_config_kek_missing(

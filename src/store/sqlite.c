@@ -39,6 +39,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ typedef struct sq_conn {
 	unsigned busy_ms; /* sq_busy's limit */
 	double busy_t0;   /* when sq_busy was first called for the lock waited for now */
 	bool ckpt_failed; /* a checkpoint wal_hook ran failed (sq_checkpoint_failed clears it) */
+	int open_rc;      /* what sqlite3_open_v2 answered when it failed (open_denied) */
 } sq_conn;
 
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
@@ -426,6 +428,7 @@ static orsp_err open_v2(const char *path, const char *name, int flags, sq_conn *
 
 	if (rc == SQLITE_OK)
 		return ORSP_OK;
+	c->open_rc = rc;
 	if (rc == SQLITE_CANTOPEN && sys == ENOENT && !(flags & SQLITE_OPEN_CREATE))
 		err = not_found(name);
 	else if (rc == SQLITE_CANTOPEN && sys == EISDIR)
@@ -761,6 +764,128 @@ static orsp_err open_target(const char *target, orsp_db_open_mode *mode, sq_conn
 	return err;
 }
 
+/* Of path (a file: the database, or one SQLite keeps beside it) this user may not use as
+ * need asks (R_OK, or R_OK | W_OK), why into why[cap]: its owner and mode against this user.
+ * False when it may, or when path is not there or cannot be judged. */
+static bool file_denied(const char *path, int need, char *why, size_t cap)
+{
+	struct stat sb;
+	unsigned me = (unsigned)geteuid();
+	const char *what;
+
+	if (stat(path, &sb) != 0 || faccessat(AT_FDCWD, path, need, AT_EACCESS) == 0)
+		return false;
+	if (errno == EROFS) {
+		snprintf(why, cap, "%s is on a read-only file system", path);
+		return true;
+	}
+	if (errno != EACCES)
+		return false;
+	what = need == R_OK                                       ? "read"
+	       : faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0 ? "write"
+	                                                          : "read and write";
+	if (sb.st_uid != me)
+		snprintf(
+		    why, cap,
+		    "%s is owned by uid %u (mode %04o), not by this user (uid %u), who may not "
+		    "%s it: run as its owner, or chown it if it is this user's",
+		    path, (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777), me, what);
+	else
+		snprintf(why, cap,
+		         "%s (mode %04o) is this user's (uid %u), who may not %s it: chmod u+rw it",
+		         path, (unsigned)(sb.st_mode & 07777), me, what);
+	return true;
+}
+
+/* Why SQLite could not open the database `file` for this user (for `mode`), into why[cap]:
+ * the file itself, its -wal or -shm file, one this user may not read (and, but for a
+ * read-only open, write: another user's, made by root, say), or its directory, where this
+ * user may not reach the file or, opening it to write, make the -wal and -shm files SQLite
+ * needs. False when none of them is the cause (SQLite's words stand alone then). */
+static bool access_why(const char *file, orsp_db_open_mode mode, char *why, size_t cap)
+{
+	static const char *const side[] = {"", "-wal", "-shm"};
+	int need = mode == ORSP_DB_OPEN_READONLY ? R_OK : R_OK | W_OK;
+	char name[ORSP_DB_PATH_MAX + 8], dir[ORSP_DB_PATH_MAX];
+	struct stat sb;
+	bool side_missing = false, reach;
+
+	/* a database that is not there yet: its creation says what stops it */
+	if (lstat(file, &sb) != 0 && errno == ENOENT)
+		return false;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(side); i++) {
+		if (snprintf(name, sizeof(name), "%s%s", file, side[i]) >= (int)sizeof(name))
+			return false;
+		if (file_denied(name, need, why, cap))
+			return true;
+		if (i > 0 && lstat(name, &sb) != 0 && errno == ENOENT)
+			side_missing = true;
+	}
+	snprintf(dir, sizeof(dir), "%s", file);
+	snprintf(name, sizeof(name), "%s", dirname(dir));
+	/* the directory: searched to reach the file, written to make its -wal and -shm */
+	reach = stat(file, &sb) == 0 || errno != EACCES;
+	if (stat(name, &sb) != 0 ||
+	    (reach && (!side_missing || mode == ORSP_DB_OPEN_READONLY ||
+	               faccessat(AT_FDCWD, name, W_OK | X_OK, AT_EACCESS) == 0)))
+		return false;
+	snprintf(why, cap,
+	         "this user (uid %u) may not %s the directory %s (owned by uid %u, mode %04o)%s: "
+	         "run as its owner, or make it this user's",
+	         (unsigned)geteuid(), reach ? "create files in" : "reach files in", name,
+	         (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777),
+	         reach ? ", where SQLite makes the database's -wal and -shm files" : "");
+	return true;
+}
+
+/* err, an open of target (for mode) that SQLite refused with rc, with why this user could not
+ * open the file (access_why) added to its detail when an access is what failed: until session
+ * 73 a database root had made was "cannot open PATH: unable to open database file" to the
+ * service's user, and a directory it may not write "open: attempt to write a readonly
+ * database". */
+static orsp_err open_denied(const char *target, orsp_db_open_mode mode, int rc, orsp_err err)
+{
+	char file[ORSP_DB_PATH_MAX], why[2 * ORSP_DB_PATH_MAX + 256], was[1024];
+	int primary = rc & 0xff;
+	bool named;
+
+	if (err != ORSP_E_STORAGE || (primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY &&
+	                              primary != SQLITE_PERM && primary != SQLITE_IOERR))
+		return err;
+	/* kept first: the URI's reading may clear it */
+	orsp_err_detail_copy(was, sizeof(was));
+	if (orsp_db_uri_in_memory(target))
+		named = false;
+	else if (strncmp(target, "file:", 5) == 0)
+		named = orsp_db_uri_file(target, file, sizeof(file)) == ORSP_OK;
+	else
+		named = snprintf(file, sizeof(file), "%s", target) < (int)sizeof(file);
+	if (!named || !access_why(file, mode, why, sizeof(why)))
+		return orsp_errf(err, "%s", was);
+	return orsp_errf(err, "%s: %s", was, why);
+}
+
+orsp_err orsp_db_access_check(const char *uri, orsp_db_open_mode mode)
+{
+	char file[ORSP_DB_PATH_MAX], why[2 * ORSP_DB_PATH_MAX + 256];
+	const char *p;
+
+	if (!uri)
+		return orsp_errf(ORSP_E_USAGE, "no database given");
+	p = strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : uri;
+	if (orsp_db_uri_in_memory(p))
+		return ORSP_OK;
+	if (strncmp(p, "file:", 5) == 0
+	        ? orsp_db_uri_file(p, file, sizeof(file)) != ORSP_OK
+	        : snprintf(file, sizeof(file), "%s", p) >= (int)sizeof(file)) {
+		orsp_err_clear(); /* the open says what is wrong with it */
+		return ORSP_OK;
+	}
+	if (!access_why(file, mode, why, sizeof(why)))
+		return ORSP_OK;
+	return orsp_errf(ORSP_E_STORAGE, "cannot open the database %s: %s", file, why);
+}
+
 static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 {
 	orsp_err err;
@@ -810,6 +935,9 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	*out = c;
 	c = NULL;
 out:
+	if (err && c)
+		err = open_denied(path, mode, c->db ? sqlite3_extended_errcode(c->db) : c->open_rc,
+		                  err);
 	sq_close(c);
 	return err;
 }

@@ -15,12 +15,14 @@ pid=""
 pid2=""
 pid3=""
 hpid=""
+R=""
 cleanup() {
 	# twice: a server with a drain (drain = N) stops at the second signal
 	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 	[[ -n "$pid2" ]] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
 	[[ -n "$pid3" ]] && kill "$pid3" 2>/dev/null && wait "$pid3" 2>/dev/null
 	[[ -n "$hpid" ]] && kill "$hpid" 2>/dev/null && wait "$hpid" 2>/dev/null
+	[[ -n "$R" ]] && rm -rf "$R"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -803,5 +805,76 @@ wait "$pid" || rc=$?
 pid=""
 [[ $rc -eq 0 && $(($(now_ms) - t0)) -lt 120000 ]] && grep -q '^openrsp smdp: drain cut short by a second signal after [0-9.]* s$' "$T/drain.log" && ok ||
 	bad "drain = 600, second SIGTERM: rc=$rc $(cat "$T/drain.log")"
+
+# ----- a database this user may not read and write (made by root for a service that runs as
+# another user, `sudo -u` forgotten): serve and --check refuse it in the same words, naming
+# its owner and mode against this user, or those of its -wal file or of its directory when
+# that is the cause. Until session 73: "cannot open PATH: unable to open database file",
+# "open: attempt to write a readonly database" for the directory, a database the user may
+# only read was served with every write failing, and --check passed all of them. As the user
+# nobody when this one is root; else with modes this user's own files deny it. -----
+if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	as_user() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"; }
+	me=$(id -u nobody)
+else
+	as_user() { "$@"; }
+	me=$(id -u)
+fi
+# a directory the user reaches (the tests' is this one's only)
+R=$(mktemp -d /tmp/cli_smdp_serve_own.XXXXXX)
+chmod 0755 "$R"
+cp -r "$T/pki" "$R/pki"
+conf "$R/own.conf"
+"$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$R/own.db" >/dev/null
+sed -i 's|^database = .*|database = own.db|' "$R/own.conf"
+[[ $me -eq $(id -u) ]] || chown -R "$me" "$R"
+refused_as_user() { # refused_as_user WHAT WHY: serve and --check as the user refuse, saying WHY
+	local src=0
+	as_user timeout 120 "$B" smdp serve --config "$R/own.conf" >"$T/own.out" 2>"$T/own.err" || src=$?
+	rc=0
+	out=$(as_user "$B" smdp serve --config "$R/own.conf" --check 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+	if [[ $src -eq 1 && $rc -eq 1 && ! -s "$T/own.out" && -z "$out" && "$err" == "$(cat "$T/own.err")" &&
+		"$err" == "openrsp: server: cannot open the database $R/own.db: $2" ]]; then
+		ok
+	else
+		bad "$1: rc=$src/$rc $(cat "$T/own.out" "$T/own.err") --check: $out $err"
+	fi
+}
+if [[ $me -ne $(id -u) ]]; then
+	chown 0 "$R/own.db" "$R/own.db.kek"
+	refused_as_user "root's database" "$R/own.db is owned by uid 0 (mode 0600), not by this user (uid $me), who may not read and write it: run as its owner, or chown it if it is this user's"
+	# another verb's open that SQLite refuses says the same after SQLite's words
+	err=$(as_user "$B" smdp profile list --db "$R/own.db" 2>&1) || true
+	has "root's database, profile list" "unable to open database file: $R/own.db is owned by uid 0 (mode 0600), not by this user (uid $me)" "$err"
+	chmod 0644 "$R/own.db"
+	refused_as_user "root's database, readable" "$R/own.db is owned by uid 0 (mode 0644), not by this user (uid $me), who may not write it: run as its owner, or chown it if it is this user's"
+	chown "$me" "$R/own.db" "$R/own.db.kek"
+	chmod 0600 "$R/own.db"
+	install -o 0 -m 0600 /dev/null "$R/own.db-wal"
+	install -o 0 -m 0600 /dev/null "$R/own.db-shm"
+	refused_as_user "root's -wal" "$R/own.db-wal is owned by uid 0 (mode 0600), not by this user (uid $me), who may not read and write it: run as its owner, or chown it if it is this user's"
+	rm -f "$R/own.db-wal" "$R/own.db-shm"
+	chown 0 "$R"
+	refused_as_user "root's directory" "this user (uid $me) may not create files in the directory $R (owned by uid 0, mode 0755), where SQLite makes the database's -wal and -shm files: run as its owner, or make it this user's"
+	chown "$me" "$R"
+else
+	chmod 0000 "$R/own.db"
+	refused_as_user "a database of mode 0000" "$R/own.db (mode 0000) is this user's (uid $me), who may not read and write it: chmod u+rw it"
+	err=$(as_user "$B" smdp profile list --db "$R/own.db" 2>&1) || true
+	has "a database of mode 0000, profile list" "unable to open database file: $R/own.db (mode 0000) is this user's (uid $me)" "$err"
+	chmod 0400 "$R/own.db"
+	refused_as_user "a database of mode 0400" "$R/own.db (mode 0400) is this user's (uid $me), who may not write it: chmod u+rw it"
+	chmod 0600 "$R/own.db"
+	chmod 0555 "$R"
+	refused_as_user "a directory of mode 0555" "this user (uid $me) may not create files in the directory $R (owned by uid $me, mode 0555), where SQLite makes the database's -wal and -shm files: run as its owner, or make it this user's"
+	chmod 0755 "$R"
+fi
+# the user's own files: judged as before
+rc=0
+out=$(as_user "$B" smdp serve --config "$R/own.conf" --check 2>"$T/err") || rc=$?
+if [[ $rc -eq 0 && "$out" == *"configuration $R/own.conf: ok" ]]; then ok; else bad "the user's own database: rc=$rc $out $(cat "$T/err")"; fi
+rm -rf "$R"
+R=""
 
 finish
