@@ -73,5 +73,9 @@ orsp_err orsp__db_use_wal(orsp_db *db);
 /* ops->file_of of db's connection: the database file, absolute, symbolic links resolved
  * (SQLite), NULL for a database without a file (migrate.c). */
 const char *orsp__db_file(const orsp_db *db);
+/* The name of the SQLite VFS every database is opened through (sqlite_vfs.c: the default VFS,
+ * with the blocks of the WAL-index allocated before SQLite uses them), registered at the first
+ * call; NULL (SQLite's default VFS) if SQLite could not register it. Thread-safe. */
+const char *orsp__sqlite_vfs(void);
 
 #endif
