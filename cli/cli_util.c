@@ -660,6 +660,20 @@ int cli_db_file(const char *opt, const char *db, char *out, size_t cap)
 	return CLI_OK;
 }
 
+int cli_read_older(const char *verb, const char *db, const char *module, int have, int latest,
+                   const char *migrates)
+{
+	return cli_failf(verb,
+	                 "%s holds the %s schema at version %d, older than this program's %d, "
+	                 "and is left as it is: a verb that only reads neither migrates a "
+	                 "database nor reads an older schema. %s migrates it. Read a backup of "
+	                 "an older version with the openrsp that made it, or check a copy of it "
+	                 "(with its KEK) that a verb that writes has migrated, never the backup "
+	                 "itself",
+	                 strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db, module, have, latest,
+	                 migrates);
+}
+
 int cli_kek_path(const char *kek_file, const char *db_opt, const char *db, char *out, size_t cap)
 {
 	char file[PATH_MAX];

@@ -152,12 +152,16 @@ static void drop_new_kek(const char *db, const char *path, const struct stat *ma
  * is looked at first (opened without creating it, and closed), so that a missing or unusable
  * one is reported before any KEK is read or created; then the AuC is opened, again without
  * creating anything but for add. A KEK file add created is removed again when the database
- * cannot be created. */
+ * cannot be created. open_mode: the open's for a verb that does not create,
+ * ORSP_DB_OPEN_EXISTING, ORSP_DB_OPEN_UNMIGRATED (`auc backup`) or ORSP_DB_OPEN_READONLY
+ * (open_auc_read: the database is looked at read-only too). */
 static int open_auc_mode(const db_opts *o, const char *verb, bool create,
                          orsp_db_open_mode open_mode, orsp_auc **out)
 {
 	const char *db, *what = verb;
-	orsp_db_open_mode mode = create ? ORSP_DB_OPEN_CREATE : ORSP_DB_OPEN_EXISTING;
+	orsp_db_open_mode mode = create                               ? ORSP_DB_OPEN_CREATE
+	                         : open_mode == ORSP_DB_OPEN_READONLY ? ORSP_DB_OPEN_READONLY
+	                                                              : ORSP_DB_OPEN_EXISTING;
 	char kek_path[PATH_MAX];
 	orsp_secret kek = {0};
 	orsp_db *probe = NULL;
@@ -169,7 +173,8 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
 	if ((rc = db_name(o, &db)) ||
 	    (rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path))))
 		return rc;
-	e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
+	e = orsp_db_open_ex(db, mode == ORSP_DB_OPEN_READONLY ? mode : ORSP_DB_OPEN_EXISTING,
+	                    &probe);
 	/* a file that holds no table (an empty one made beforehand) is a new database too: add
 	 * makes its KEK file, as every other verb that creates a database does
 	 * (orsp_kek_load_for_db); until session 68 it asked for a KEK file that could not exist */
@@ -231,6 +236,33 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
 static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 {
 	return open_auc_mode(o, verb, false, ORSP_DB_OPEN_EXISTING, out);
+}
+
+/* For a verb that only reads (list, show, audit, secret --list): the AuC opened read-only
+ * (ORSP_DB_OPEN_READONLY), which leaves the database byte for byte as it was (no migration,
+ * no switch to WAL, no -wal/-shm made), so that reading a backup leaves it the backup it was;
+ * an older schema is refused rather than read, as by the SM-DP+'s (cmd_smdp.c,
+ * open_smdp_read, says why). Until session 73 they migrated it. */
+static int open_auc_read(const db_opts *o, const char *verb, orsp_auc **out)
+{
+	int rc = open_auc_mode(o, verb, false, ORSP_DB_OPEN_READONLY, out), have = 0, latest = 0;
+	const char *db = NULL;
+	orsp_err e;
+
+	if (rc)
+		return rc;
+	e = orsp_auc_schema(*out, &have, &latest);
+	if (!e && have >= latest)
+		return CLI_OK;
+	if (e)
+		rc = cli_fail(verb, e);
+	else if (!(rc = db_name(o, &db)))
+		rc = cli_read_older(verb, db, "auc", have, latest,
+		                    "A verb that writes (init, add, vector, resync, delete, secret "
+		                    "NAME, export, rekey)");
+	orsp_auc_close(*out);
+	*out = NULL;
+	return rc;
 }
 
 static int imsi_arg(const char *name, const char *imsi)
@@ -659,7 +691,7 @@ static int auc_list(int argc, char **argv)
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
-	rc = open_auc(&dbo, "auc list", &a);
+	rc = open_auc_read(&dbo, "auc list", &a);
 	if (rc)
 		return rc;
 	if (ctx.json)
@@ -724,7 +756,7 @@ static int auc_show(int argc, char **argv)
 	}
 	if ((rc = cli_positional(argc, argv, 1, "IMSI")) || (rc = imsi_arg("IMSI", argv[optind])))
 		return rc;
-	rc = open_auc(&dbo, "auc show", &a);
+	rc = open_auc_read(&dbo, "auc show", &a);
 	if (rc)
 		return rc;
 	e = orsp_auc_get(a, argv[optind], &info);
@@ -893,7 +925,8 @@ static int auc_secret(int argc, char **argv)
 	if (!list && (rc = stdout_private("auc secret", "the secret",
 	                                  "make the file 0600 first, or use a pipe")))
 		return rc;
-	rc = open_auc(&dbo, "auc secret", &a);
+	/* --list reads names only; a value read out is audited (a write) */
+	rc = list ? open_auc_read(&dbo, "auc secret", &a) : open_auc(&dbo, "auc secret", &a);
 	if (rc)
 		return rc;
 	if (list) {
@@ -1100,7 +1133,7 @@ static int auc_audit(int argc, char **argv)
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
-	rc = open_auc(&dbo, "auc audit", &a);
+	rc = open_auc_read(&dbo, "auc audit", &a);
 	if (rc)
 		return rc;
 	if (ctx.json)

@@ -179,11 +179,13 @@ static bool same_db_file(const char *a, const char *b)
 
 /* What is wrong with the database itself (a directory, not SQLite) is said as such, before
  * anything about its KEK; one that does not exist is not an error here (*exists, when given,
- * says whether it does). */
-static int check_db(const char *db, bool *exists)
+ * says whether it does). Looked at with an open of ORSP_DB_OPEN_EXISTING, or of
+ * ORSP_DB_OPEN_READONLY when `mode` is (a verb that only reads: nothing made beside it). */
+static int check_db(const char *db, orsp_db_open_mode mode, bool *exists)
 {
 	orsp_db *probe = NULL;
-	orsp_err e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
+	orsp_err e = orsp_db_open_ex(
+	    db, mode == ORSP_DB_OPEN_READONLY ? mode : ORSP_DB_OPEN_EXISTING, &probe);
 
 	orsp_db_close(probe);
 	if (e && e != ORSP_E_NOT_FOUND)
@@ -209,21 +211,21 @@ static int no_inventory(const char *verb, const char *db, orsp_err e)
  * backup): db must exist and hold an SM-DP+ inventory, looked at before any KEK file is
  * read, and opened without creating or writing anything, so that a database path that does
  * not exist (a typo), an empty file, one that is not SQLite or another module's is refused
- * as it was, with no KEK file made beside it. */
-static int check_inventory(const char *db, const char *verb)
+ * as it was, with no KEK file made beside it. mode: the verb's open (check_db). */
+static int check_inventory(const char *db, const char *verb, orsp_db_open_mode mode)
 {
 	bool exists = false;
 	orsp_err e;
 	int rc;
 
-	if ((rc = check_db(db, &exists)))
+	if ((rc = check_db(db, mode, &exists)))
 		return rc;
 	if (!exists)
 		return cli_failf(verb,
 		                 "no SM-DP+ database at %s (`openrsp smdp profile import` or "
 		                 "`generate` creates one)",
 		                 strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db);
-	e = orsp_smdp_probe(db);
+	e = orsp_smdp_probe_ex(db, mode);
 	return e ? no_inventory(verb, db, e) : CLI_OK;
 }
 
@@ -287,8 +289,8 @@ static void made_after(made_files *m)
  * database, or an inventory made of a 0-byte file, and a new KEK file behind. Otherwise a
  * database that does not exist is created with its KEK file, and *made says which files
  * this call created (unmake takes them away). open_mode: the open's mode when made is NULL,
- * ORSP_DB_OPEN_EXISTING, or ORSP_DB_OPEN_UNMIGRATED for `smdp backup` (an older schema copied
- * as it is). */
+ * ORSP_DB_OPEN_EXISTING, ORSP_DB_OPEN_UNMIGRATED for `smdp backup` (an older schema copied
+ * as it is), or ORSP_DB_OPEN_READONLY for a verb that only reads (open_smdp_read). */
 static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode open_mode,
                           orsp_smdp **out, made_files *made)
 {
@@ -303,7 +305,8 @@ static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode 
 		return rc;
 	if (made && (rc = made_before(made, "--db", o->db, kek_path, SMDP_ROWS_SQL)))
 		return rc;
-	if ((rc = made ? check_db(o->db, NULL) : check_inventory(o->db, verb)))
+	if ((rc = made ? check_db(o->db, ORSP_DB_OPEN_CREATE, NULL)
+	               : check_inventory(o->db, verb, open_mode)))
 		return rc;
 	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc`; never
 	 * for a verb that needs the inventory there */
@@ -338,6 +341,37 @@ static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode 
 static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_files *made)
 {
 	return open_smdp_mode(o, verb, ORSP_DB_OPEN_EXISTING, out, made);
+}
+
+/* For a verb that only reads (profile list, audit, reports without --resend, profile purge
+ * --dry-run): the inventory opened read-only (ORSP_DB_OPEN_READONLY), which leaves the
+ * database byte for byte as it was: no migration, no switch to WAL, no -wal/-shm made, no
+ * KEK check value stored. Until session 73 these verbs opened it as the verbs that write do,
+ * and so reading a backup taken before an upgrade (copied as it is, `smdp backup`) migrated
+ * it, after which the binary to go back to refused it; reading any backup switched it to
+ * WAL. An older schema is refused (cli_read_older) rather than read: this version's queries
+ * are written for its own schema, and on an older one a column or table a later migration
+ * added is missing (the read would fail part-way, the output cut) or rows a migration
+ * rewrites (11: the codes of Failed reports, 14: the orders' due times) would show what the
+ * migrated database does not; one rule for every verb and version, said before any output. */
+static int open_smdp_read(const db_opts *o, const char *verb, orsp_smdp **out)
+{
+	orsp_smdp_schema_info si;
+	orsp_err e;
+	int rc = open_smdp_mode(o, verb, ORSP_DB_OPEN_READONLY, out, NULL);
+
+	if (rc)
+		return rc;
+	e = orsp_smdp_schema(*out, &si);
+	if (!e && si.smdp >= si.smdp_latest)
+		return CLI_OK;
+	rc = e ? cli_fail(verb, e)
+	       : cli_read_older(verb, o->db, "smdp", si.smdp, si.smdp_latest,
+	                        "`smdp serve`, or a verb that writes (order, profile import, "
+	                        "reports --resend...),");
+	orsp_smdp_close(*out);
+	*out = NULL;
+	return rc;
 }
 
 /* The rows of m's module's tables in its database (under a guard: no other process has it
@@ -1194,7 +1228,7 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
 		return rc;
-	rc = open_smdp(&dbo, what[kind], &s, NULL);
+	rc = resend ? open_smdp(&dbo, what[kind], &s, NULL) : open_smdp_read(&dbo, what[kind], &s);
 	if (rc)
 		return rc;
 	if (resend) {
@@ -1395,7 +1429,7 @@ static int smdp_profile_list(int argc, char **argv)
 		return cli_usage("--limit", "not with --count (which counts every match)");
 	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
 		return rc;
-	rc = open_smdp(&dbo, "smdp profile list", &s, NULL);
+	rc = open_smdp_read(&dbo, "smdp profile list", &s);
 	if (rc)
 		return rc;
 	filter_older(s, &f, older);
@@ -1502,7 +1536,9 @@ static int smdp_profile_purge(int argc, char **argv)
 	/* SIGINT, SIGTERM, SIGHUP stop between two batches: each batch is committed whole. In
 	 * place before the open, which may wait for the write lock (a migration) */
 	ps.stop = cli_stop_on_signals();
-	rc = open_smdp(&dbo, "smdp profile purge", &s, NULL);
+	/* --dry-run only reads */
+	rc = dry ? open_smdp_read(&dbo, "smdp profile purge", &s)
+	         : open_smdp(&dbo, "smdp profile purge", &s, NULL);
 	if (rc)
 		return rc;
 	filter_older(s, &f, older);
@@ -1597,7 +1633,7 @@ static int smdp_rekey(int argc, char **argv)
 		return rc;
 	/* the database first, as every verb (the probe's connection is closed before the guard
 	 * is opened); NEW the KEK file in use said as such, not as any file that exists */
-	if ((rc = check_inventory(dbo.db, "smdp rekey")) ||
+	if ((rc = check_inventory(dbo.db, "smdp rekey", ORSP_DB_OPEN_EXISTING)) ||
 	    (rc = cli_rekey_new_is_old(next, kek_path)))
 		return rc;
 	/* NEW before the open, which migrates an older database */

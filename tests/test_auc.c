@@ -1472,6 +1472,73 @@ static void test_schema_versions(void **state)
 	assert_null(a);
 }
 
+/* ORSP_DB_OPEN_READONLY (the verbs that only read): an AuC of an older schema is left at its
+ * version, byte for byte, and says which (orsp_auc_schema); it reads, every write fails; a
+ * wrong KEK is refused as by every open; one that is no AuC or is not there is not found. */
+static void test_open_readonly(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("ro.db");
+	orsp_secret other = kek;
+	orsp_auc_new n;
+	orsp_auc_info info;
+	orsp_db *db = NULL;
+	uint8_t *bytes;
+	size_t len = 0;
+	int v = 0, latest = 0;
+
+	new_from_tsv(&n, "001010000000501", t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_auc_schema(a, &v, &latest), ORSP_OK);
+	assert_int_equal(v, latest);
+	assert_int_equal(orsp_auc_schema(NULL, &v, &latest), ORSP_E_USAGE);
+	/* one migration behind, in rollback-journal mode, as a backup of an older program's */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "PRAGMA journal_mode=DELETE;"
+	                                              "DELETE FROM schema_migrations WHERE"
+	                                              " module = 'auc' AND version = 5"),
+	                 ORSP_OK);
+	orsp_auc_close(a);
+	a = NULL;
+	bytes = test_read_file(db_path("ro.db"), &len);
+
+	assert_int_equal(orsp_auc_open_ex(db_path("ro.db"), ORSP_DB_OPEN_READONLY, &kek, &a),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_schema(a, &v, &latest), ORSP_OK);
+	assert_int_equal(v, 4);
+	assert_int_equal(latest, 5);
+	assert_int_equal(orsp_auc_get(a, "001010000000501", &info), ORSP_OK);
+	assert_int_equal(orsp_auc_delete(a, "001010000000501"), ORSP_E_STORAGE);
+	orsp_auc_close(a);
+	a = NULL;
+	test_file_check(db_path("ro.db"), bytes, len);
+
+	other.v[0] ^= 0xff;
+	assert_int_equal(orsp_auc_open_ex(db_path("ro.db"), ORSP_DB_OPEN_READONLY, &other, &a),
+	                 ORSP_E_VERIFY);
+	assert_null(a);
+	orsp_secret_wipe(&other);
+	test_file_check(db_path("ro.db"), bytes, len);
+	free(bytes);
+
+	assert_int_equal(orsp_auc_open_ex(db_path("ro-none.db"), ORSP_DB_OPEN_READONLY, &kek, &a),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_db_open(db_path("ro-empty.db"), &db), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_auc_open_ex(db_path("ro-empty.db"), ORSP_DB_OPEN_READONLY, &kek, &a),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_auc_probe(db_path("ro-empty.db"), ORSP_DB_OPEN_READONLY),
+	                 ORSP_E_NOT_FOUND);
+	assert_null(a);
+	/* the writing open migrates it */
+	a = open_auc("ro.db");
+	assert_int_equal(orsp_auc_schema(a, &v, &latest), ORSP_OK);
+	assert_int_equal(v, latest);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
 /* The AuC keeps a database of its own: opening one that exists without creating anything
  * refuses a database without the AuC's schema, adding nothing to it; creating the AuC in a
  * database another module uses (the SM-DP+'s) is refused, in an empty one allowed. */
@@ -2822,6 +2889,7 @@ int main(void)
 	    cmocka_unit_test(test_nested_failure),
 	    cmocka_unit_test(test_nested_refused),
 	    cmocka_unit_test(test_schema_versions),
+	    cmocka_unit_test(test_open_readonly),
 	    cmocka_unit_test(test_own_database),
 	    cmocka_unit_test(test_foreign_file),
 	    cmocka_unit_test(test_unlocked_uri),

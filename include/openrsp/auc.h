@@ -84,7 +84,11 @@ ORSP_MUST_CHECK orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *ke
  * ORSP_E_NOT_FOUND ("PATH holds no AuC"), and no AuC table is added to it.
  * ORSP_DB_OPEN_UNMIGRATED: as EXISTING, but an AuC of an older schema is left at its version
  * and in its journal mode (a newer one refused): `auc backup`, which copies it as it is; only
- * what every schema version has may be used on it (orsp_auc_backup). */
+ * what every schema version has may be used on it (orsp_auc_backup). ORSP_DB_OPEN_READONLY:
+ * as EXISTING, but nothing is written at all (the verbs that only read: `auc list`, `show`,
+ * `audit`): an older schema is left at its version (orsp_auc_schema says which), a newer one
+ * refused, the KEK checked against the stored check value without storing one; every
+ * function that writes (an audited read of a secret included) fails with ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode,
                                           const orsp_secret *kek, orsp_auc **out);
 /* Whether the existing database `db_uri` may be opened as the AuC with `mode`, looked at
@@ -97,6 +101,9 @@ ORSP_MUST_CHECK orsp_err orsp_auc_probe(const char *db_uri, orsp_db_open_mode mo
 void orsp_auc_close(orsp_auc *a);
 /* The underlying database (for tools and failure-injection tests). */
 orsp_db *orsp_auc_db(orsp_auc *a);
+/* The auc schema version of a's database in *version, and the one this program migrates it
+ * to in *latest. Only reads. Errors: ORSP_E_USAGE, ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_auc_schema(orsp_auc *a, int *version, int *latest);
 
 /* Add a subscriber. ORSP_E_USAGE for an invalid IMSI, key length or parameter,
  * ORSP_E_EXISTS if the IMSI is already present. Audited. */

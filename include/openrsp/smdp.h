@@ -129,7 +129,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *k
  * nothing is written at all: an inventory of an older schema is left at its version
  * (orsp_smdp_schema says which; only reads that schema has work on it), one of a newer
  * schema is refused as orsp_smdp_open refuses it, and the KEK is checked against the stored
- * check value without storing one (`smdp serve --check`). ORSP_DB_OPEN_UNMIGRATED: as
+ * check value without storing one (`smdp serve --check`, the CLI's verbs that only read).
+ * ORSP_DB_OPEN_UNMIGRATED: as
  * EXISTING, but an inventory of an older schema is left at its version and in its journal mode
  * (a newer one refused as by orsp_smdp_open): `smdp backup`, which copies it as it is; only
  * what every schema version has may be used on it (orsp_smdp_backup). Another mode is
@@ -141,6 +142,10 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode
  * before it reads the KEK check (the same errors and messages). For a caller that says what
  * is wrong with the database before it reads a KEK file for it. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_probe(const char *db_uri);
+/* orsp_smdp_probe for an open with `mode`: ORSP_DB_OPEN_READONLY looks at the database with
+ * a read-only open (no -wal/-shm file made, orsp_db_open_ex), for a caller that goes on to
+ * open it so; another mode is orsp_smdp_probe. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_probe_ex(const char *db_uri, orsp_db_open_mode mode);
 /* Whether the open of s made the inventory: applied the schema's first step to a new or empty
  * database (one with other tables is refused), not another process opening it at the same
  * moment. False for a view. */

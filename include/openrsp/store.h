@@ -63,7 +63,11 @@ typedef enum orsp_db_open_mode {
 	                                a WAL database without its -wal and -shm files (its last
 	                                connection closed) is read from the file alone, without a
 	                                lock; one with only one of the two is ORSP_E_STATE (SQLite
-	                                would make the other) */
+	                                would make the other). A hot -journal (a writer killed in
+	                                its transaction, rollback-journal mode) is rolled back
+	                                first by a read-write connection of its own, the file back
+	                                at its last commit; where the file may not be written,
+	                                ORSP_E_STATE */
 	ORSP_DB_OPEN_UNMIGRATED = 3, /* as EXISTING for the database; a module's open
 	                                (orsp_smdp_open_ex, orsp_auc_open_ex) then leaves an
 	                                older schema at its version and its journal mode as it
@@ -269,9 +273,10 @@ ORSP_MUST_CHECK orsp_err orsp_db_module_state(orsp_db *db, const char *module, i
  * under `mode`: ORSP_OK, or the refusal to report. Only reads. */
 typedef orsp_err (*orsp_db_own_fn)(orsp_db *db, const char *db_uri, orsp_db_open_mode mode);
 /* Open the existing database `db_uri` (ORSP_DB_OPEN_EXISTING: nothing created, nothing
- * migrated), run `own` on it with `mode` and close it: a module's check, before it takes
- * its KEK or creates files beside the database, that its open would not refuse the database.
- * `what` names the caller in the usage error. */
+ * migrated; ORSP_DB_OPEN_READONLY when `mode` is, which makes no -wal/-shm file either), run
+ * `own` on it with `mode` and close it: a module's check, before it takes its KEK or creates
+ * files beside the database, that its open would not refuse the database. `what` names the
+ * caller in the usage error. */
 ORSP_MUST_CHECK orsp_err orsp_db_probe(const char *what, const char *db_uri, orsp_db_open_mode mode,
                                        orsp_db_own_fn own);
 

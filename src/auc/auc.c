@@ -430,7 +430,7 @@ static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode 
 		err = orsp_db_schema_check(db, "auc", ORSP_ARRAY_LEN(auc_migrations));
 	if (err || v > 0)
 		return err;
-	if (mode == ORSP_DB_OPEN_EXISTING || mode == ORSP_DB_OPEN_UNMIGRATED)
+	if (mode != ORSP_DB_OPEN_CREATE)
 		return orsp_errf(ORSP_E_NOT_FOUND, "%s holds no AuC", name);
 	if (other)
 		err = orsp_errf(ORSP_E_POLICY,
@@ -477,15 +477,18 @@ orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode, const orsp
 	                        sizeof(kek_check_plain));
 	if (err)
 		goto out;
-	/* unmigrated (a backup): an older schema left at its version, a newer one refused by
-	 * own_database above */
-	if (mode == ORSP_DB_OPEN_UNMIGRATED)
+	/* unmigrated (a backup) and read-only (the verbs that only read): an older schema left
+	 * at its version, a newer one refused by own_database above */
+	if (mode == ORSP_DB_OPEN_UNMIGRATED || mode == ORSP_DB_OPEN_READONLY)
 		err = orsp_db_schema_check(a->db, "auc", ORSP_ARRAY_LEN(auc_migrations));
 	else
 		err = orsp_db_migrate(a->db, "auc", auc_migrations, ORSP_ARRAY_LEN(auc_migrations));
 	if (err)
 		goto out;
-	err = kek_check(a);
+	/* read-only: the KEK was checked above against the stored value, none stored (the
+	 * check's write transaction would fail) */
+	if (mode != ORSP_DB_OPEN_READONLY)
+		err = kek_check(a);
 	if (err)
 		goto out;
 	*out = a;
@@ -507,6 +510,14 @@ void orsp_auc_close(orsp_auc *a)
 orsp_db *orsp_auc_db(orsp_auc *a)
 {
 	return a->db;
+}
+
+orsp_err orsp_auc_schema(orsp_auc *a, int *version, int *latest)
+{
+	if (!a || !version || !latest)
+		return orsp_errf(ORSP_E_USAGE, "auc schema: missing arguments");
+	*latest = (int)ORSP_ARRAY_LEN(auc_migrations);
+	return orsp_db_schema_version(a->db, "auc", version);
 }
 
 /* ----- add / get / list / delete ----- */

@@ -128,7 +128,9 @@ orsp_err orsp_db_probe(const char *what, const char *db_uri, orsp_db_open_mode m
 
 	if (!what || !db_uri || !own)
 		return orsp_errf(ORSP_E_USAGE, "%s: missing arguments", what ? what : "probe");
-	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &db);
+	err = orsp_db_open_ex(
+	    db_uri, mode == ORSP_DB_OPEN_READONLY ? ORSP_DB_OPEN_READONLY : ORSP_DB_OPEN_EXISTING,
+	    &db);
 	if (!err)
 		err = own(db, db_uri, mode);
 	orsp_db_close(db);
@@ -207,7 +209,7 @@ static orsp_err refuse_if_shared(orsp_db *db, const char *module, int have, size
 	                 "while in use, as an older program using it would go on writing rows "
 	                 "without the newer columns and could not start again. Stop every "
 	                 "program using it, the older servers included, then run this again "
-	                 "(the first command, or `serve`, migrates it)",
+	                 "(`serve`, or the first command that writes, migrates it)",
 	                 module, file ? file : "the database", have, n, pid);
 }
 

@@ -85,6 +85,13 @@ static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 	case SQLITE_CONSTRAINT_UNIQUE:
 		return orsp_errf(ORSP_E_EXISTS, "%s: %s", what, msg);
+	case SQLITE_READONLY_ROLLBACK:
+		/* a hot journal this process cannot roll back (readonly_rollback) */
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s: %s: its -journal holds a transaction left unfinished (a "
+		                 "writer was killed in it), which must be rolled back into the "
+		                 "file before it is read: that needs the file writable",
+		                 what, msg);
 	default:
 		break;
 	}
@@ -892,6 +899,46 @@ orsp_err orsp_db_access_check(const char *uri, orsp_db_open_mode mode)
 	return orsp_errf(ORSP_E_STORAGE, "cannot open the database %s: %s", file, why);
 }
 
+/* A hot journal beside a database opened read-only: the -journal of a writer killed in its
+ * transaction (rollback-journal mode), whose changed pages are in the file. The file is not
+ * its last commit until the journal is rolled back, which SQLite makes every reader do at its
+ * first read, and which a read-only connection cannot do (SQLITE_READONLY_ROLLBACK). It is
+ * rolled back by a read-write connection opened for that alone, which reads the schema and
+ * closes: the file is back at its last commit, byte for byte, and nothing else is written (no
+ * migration, no switch to WAL: the open's own steps are not run on it); then c reads it. So a
+ * verb that only reads still reads the set a crashed writer left (the restore's step that
+ * reads the old set, docs/smdp.md), as the verbs that write do. Where the file may not be
+ * written (its mode, a URI's mode=ro) it stays refused, saying why (map_rc). */
+static orsp_err readonly_rollback(const char *target, sq_conn *c)
+{
+	static const char probe[] = "SELECT count(*) FROM sqlite_master";
+	sq_conn rw = {0};
+	orsp_err err;
+	int rc = sqlite3_exec(c->db, probe, NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return ORSP_OK;
+	/* without file locks (a URI's nolock) a writer at work could not be told from a dead
+	 * one: its journal is not rolled back then */
+	if (sqlite3_extended_errcode(c->db) != SQLITE_READONLY_ROLLBACK ||
+	    (strncmp(target, "file:", 5) == 0 && uri_query_has(target, param_unlocks, NULL)))
+		return map_rc(c->db, sqlite3_extended_errcode(c->db), "open");
+	err = open_as(target, ORSP_DB_OPEN_EXISTING, &rw);
+	if (!err)
+		err = sq_set_busy_timeout(&rw, ORSP_DB_BUSY_TIMEOUT_MS);
+	if (err) {
+		sqlite3_close_v2(rw.db);
+		return err;
+	}
+	rc = sqlite3_exec(rw.db, probe, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		err = map_rc(rw.db, sqlite3_extended_errcode(rw.db), "open");
+	sqlite3_close_v2(rw.db);
+	if (!err && sqlite3_exec(c->db, probe, NULL, NULL, NULL) != SQLITE_OK)
+		err = map_rc(c->db, sqlite3_extended_errcode(c->db), "open");
+	return err;
+}
+
 static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 {
 	orsp_err err;
@@ -919,6 +966,9 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	sqlite3_extended_result_codes(c->db, 1);
 	(void)sqlite3_wal_hook(c->db, wal_hook, c); /* in place of the default checkpoint */
 	err = sq_set_busy_timeout(c, ORSP_DB_BUSY_TIMEOUT_MS);
+	/* after the busy handler: its read waits for a writer's lock as every read does */
+	if (!err && mode == ORSP_DB_OPEN_READONLY)
+		err = readonly_rollback(path, c);
 	if (err)
 		goto out;
 	/* Switching to WAL takes an exclusive lock once per file; journal_mode tries again when

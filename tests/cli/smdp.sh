@@ -893,7 +893,9 @@ import os, sqlite3, sys
 f = sys.argv[1]
 with open(f, "rb") as h:
     hdr = h.read(20)
-c = sqlite3.connect("file:%s?mode=ro" % f, uri=True)
+# immutable: a read-only reader of a WAL file makes its -wal and -shm, and leaves them (they
+# were removed by the next `auc list` until it opened read-only too, session 73)
+c = sqlite3.connect("file:%s?mode=ro&immutable=1" % f, uri=True)
 print(sorted(r[0] for r in c.execute("SELECT name FROM sqlite_master")), hdr[18], hdr[19])
 c.close()
 print(sorted(n for n in os.listdir(os.path.dirname(f)) if n.startswith(os.path.basename(f))))

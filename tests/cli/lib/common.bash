@@ -306,8 +306,9 @@ stop_checked() {
 		bad "$2 (process $1) exited $st at its stop${3:+: $(tail -n 5 "$3" 2>/dev/null)}"
 	fi
 }
-# hold_write_lock DB: another connection takes DB's write lock (BEGIN IMMEDIATE) and holds it
-# until release_write_lock (at most 2 minutes: a bound for a hang only, as the waits below; a
+# hold_write_lock DB: another connection takes DB's write lock (BEGIN IMMEDIATE, or BEGIN
+# $LOCK_KIND: EXCLUSIVE keeps the readers of a database in rollback-journal mode out too) and
+# holds it until release_write_lock (at most 2 minutes: a bound for a hang only, as the waits below; a
 # sanitizer's openrsp on a loaded machine starts many times slower); returns once it is held.
 # For a command that must be caught while it waits for the database.
 hold_write_lock() {
@@ -315,13 +316,13 @@ hold_write_lock() {
 	"$PY" -c '
 import os, sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN IMMEDIATE")
+c.execute("BEGIN " + sys.argv[4])
 open(sys.argv[2], "w").close()
 for _ in range(12000):
     if os.path.exists(sys.argv[3]):
         break
     time.sleep(0.01)
-c.execute("ROLLBACK")' "$1" "$T/lock.held" "$T/lock.release" &
+c.execute("ROLLBACK")' "$1" "$T/lock.held" "$T/lock.release" "${LOCK_KIND:-IMMEDIATE}" &
 	LOCK_PID=$!
 	wait_for 60 "the write lock on $1" test -e "$T/lock.held"
 }
