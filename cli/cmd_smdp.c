@@ -106,7 +106,9 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 /* With --config: the database, KEK file and address of the server's configuration (loaded
  * and checked as `smdp serve` loads it, but for its keys in a PKCS#11 token: none of these
  * verbs signs, so the token is not opened nor its PIN sent, and a verb works where the HSM
- * cannot be reached; a KEK sealed under a token is still opened through it) into o. Without it,
+ * cannot be reached; a KEK sealed under a token is still opened through it; and but for its
+ * crl files, which concern serving only: a missing or damaged one stopped every verb, the
+ * backup and the purge timer's included, until session 73) into o. Without it,
  * --db is required: every command that opens the database calls this first, so the one check is
  * here. An empty --kek-file (a script's unset variable) is a usage error, as for `openrsp auc`: it
  * would be taken for no file given, the default or ORSP_KEK. */
@@ -127,7 +129,7 @@ static int db_config(db_opts *o)
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return cli_failf("--config", "out of memory");
-	e = orsp_smdp_config_load_ex(o->config, ORSP_SMDP_CONFIG_NO_TOKEN_KEYS, cfg);
+	e = orsp_smdp_config_load_ex(o->config, ORSP_SMDP_CONFIG_MAINTENANCE, cfg);
 	if (e) {
 		free(cfg);
 		return cli_fail("configuration", e);

@@ -2554,6 +2554,65 @@ static void test_config_crl(void **state)
 	}
 }
 
+/* ORSP_SMDP_CONFIG_MAINTENANCE (the CLI's --config verbs but serve): the crl files are not
+ * read, so a missing one, one that is no CRL and one whose signature does not verify are no
+ * error (until session 73 each stopped every --config verb, `smdp backup` and the purge
+ * timer's `profile purge` included), and nothing of them is held; the lines are still checked
+ * as paths, crl_stale and crl_reload as values; such a configuration is not served. The whole
+ * load still refuses each (test_config_crl). */
+static void test_config_crl_maintenance(void **state)
+{
+	static orsp_smdp_config cfg;
+	orsp_smdp_server *srv = NULL;
+	char dir[1000], db[1100], conf[1200], extra[4000];
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_crl_maint"));
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	/* a file that does not exist, the configuration itself (no CRL), one in a directory
+	 * that does not exist */
+	snprintf(extra, sizeof(extra),
+	         "crl = %s/nonexistent.crl\ncrl = c.conf\ncrl = %s/nodir/x.crl\n"
+	         "crl_stale = accept\ncrl_reload = 5\n",
+	         dir, dir);
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+	assert_int_not_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	if (!strstr(orsp_err_detail(), ":10: crl: "))
+		fail_msg("'%s'", orsp_err_detail());
+	if (orsp_smdp_config_load_ex(conf, ORSP_SMDP_CONFIG_MAINTENANCE, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(cfg.mode, ORSP_SMDP_CONFIG_MAINTENANCE);
+	assert_null(cfg.svc.crls);
+	assert_int_equal(cfg.n_crl_files, 0);
+	assert_true(cfg.svc.crl_accept_stale);
+	assert_int_equal(cfg.crl_reload_s, 5);
+	assert_string_equal(cfg.database, db);
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_E_USAGE);
+	assert_null(srv);
+	orsp_smdp_config_free(&cfg);
+
+	{
+		static const struct {
+			const char *extra, *expect;
+		} bad[] = {
+		    {"crl =\n", ":10: crl: no path given"},
+		    {"crl = pkcs11:token=t;object=crl\n", ":10: crl: takes a file"},
+		    {"crl_stale = maybe\n", ":10: crl_stale: expected refuse or accept"},
+		    {"crl_reload = soon\n", ":10: crl_reload: "},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+			write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, bad[i].extra);
+			assert_int_equal(
+			    orsp_smdp_config_load_ex(conf, ORSP_SMDP_CONFIG_MAINTENANCE, &cfg),
+			    ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), bad[i].expect))
+				fail_msg("case %zu: expected \"%s\" in \"%s\"", i, bad[i].expect,
+				         orsp_err_detail());
+		}
+	}
+}
+
 /* callback_timeout: seconds, 1 to 30 (5 without it); anything else refused at its line (10,
  * after write_conf_extra's nine). */
 static void test_config_callback_timeout(void **state)
@@ -4584,6 +4643,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_files_read_once),
 	    cmocka_unit_test(test_https_files_read_once),
 	    cmocka_unit_test(test_config_no_token_keys),
+	    cmocka_unit_test(test_config_crl_maintenance),
 	    cmocka_unit_test(test_config_pem_file_refusals),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),

@@ -877,6 +877,14 @@ typedef enum orsp_smdp_config_mode {
 	 * tls_token_key with tls_key "pkcs11:"). Key files are loaded and checked as in
 	 * ORSP_SMDP_CONFIG_ALL. orsp_smdp_server_start refuses such a configuration. */
 	ORSP_SMDP_CONFIG_NO_TOKEN_KEYS = 1,
+	/* as ORSP_SMDP_CONFIG_NO_TOKEN_KEYS, and the `crl` files not read: each line's path is
+	 * checked as a path (given, not a PKCS#11 URI) but the file is neither opened nor
+	 * verified, so a missing or damaged CRL (a fetch that failed, a file not in place yet) is
+	 * no error; svc.crls stays NULL and crl_files empty. CRLs concern serving only: for the
+	 * CLI's maintenance verbs (backup, order, purge, the reading verbs...), which a CRL file
+	 * must not stop (until session 73 one did, the purge timer's included).
+	 * orsp_smdp_server_start refuses such a configuration. */
+	ORSP_SMDP_CONFIG_MAINTENANCE = 2,
 } orsp_smdp_config_mode;
 
 /* What orsp_smdp_config_load found of a CA bundle it read (orsp_cert_pem_bundle_validity at

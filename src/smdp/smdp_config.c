@@ -44,8 +44,10 @@ typedef struct loader {
 	 * lines read (NULL when not given, or not one openrsp reads): check_all matches them */
 	orsp_cert *callback_cert;
 	orsp_ec_key *callback_key;
-	/* ORSP_SMDP_CONFIG_NO_TOKEN_KEYS: a token's keys are not loaded */
+	/* ORSP_SMDP_CONFIG_NO_TOKEN_KEYS (and _MAINTENANCE): a token's keys are not loaded */
 	bool no_token_keys;
+	/* ORSP_SMDP_CONFIG_MAINTENANCE: the crl files are not read */
+	bool no_crls;
 	/* each key set's dpauth_key and dppb_key given as a PKCS#11 URI (and loaded unless
 	 * no_token_keys): the key may be NULL, yet given */
 	bool ks_in_token[ORSP_SMDP_MAX_KEYSETS][2];
@@ -925,6 +927,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "crl") == 0) {
 		/* its signature is checked once every CI is known (check_all) */
 		char path[ORSP_SMDP_PATH_MAX];
+		if (l->no_crls) /* a path, the file not looked at (ORSP_SMDP_CONFIG_MAINTENANCE) */
+			return path_value(l, k, v, path, sizeof(path));
 		if ((e = file_value(l, k, v, path, sizeof(path))))
 			return e;
 		orsp_smdp_crl_file *files;
@@ -1511,7 +1515,9 @@ orsp_err orsp_smdp_config_load_ex(const char *path, orsp_smdp_config_mode mode, 
 	orsp_err e = ORSP_OK;
 	int fd;
 
-	if (!path || !c || (mode != ORSP_SMDP_CONFIG_ALL && mode != ORSP_SMDP_CONFIG_NO_TOKEN_KEYS))
+	if (!path || !c ||
+	    (mode != ORSP_SMDP_CONFIG_ALL && mode != ORSP_SMDP_CONFIG_NO_TOKEN_KEYS &&
+	     mode != ORSP_SMDP_CONFIG_MAINTENANCE))
 		return orsp_errf(ORSP_E_USAGE, "config: bad arguments");
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
@@ -1524,7 +1530,8 @@ orsp_err orsp_smdp_config_load_ex(const char *path, orsp_smdp_config_mode mode, 
 		return e;
 	l.file = path;
 	l.c = c;
-	l.no_token_keys = mode == ORSP_SMDP_CONFIG_NO_TOKEN_KEYS;
+	l.no_token_keys = mode != ORSP_SMDP_CONFIG_ALL;
+	l.no_crls = mode == ORSP_SMDP_CONFIG_MAINTENANCE;
 	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
 		orsp_smdp_config_free(c);
 		return orsp_errf(ORSP_E_USAGE, "%.200s...: path of the configuration too long",

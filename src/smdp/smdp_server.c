@@ -1399,11 +1399,14 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "smdp server: bad arguments");
 	*out = NULL;
-	/* its keys in a token were not loaded: the first download would sign with none */
+	/* its keys in a token were not loaded: the first download would sign with none; nor its
+	 * CRLs (ORSP_SMDP_CONFIG_MAINTENANCE): a revoked eUICC would be served */
 	if (c->mode != ORSP_SMDP_CONFIG_ALL)
-		return orsp_errf(ORSP_E_USAGE,
-		                 "smdp server: the configuration was loaded without its keys in a "
-		                 "token (ORSP_SMDP_CONFIG_NO_TOKEN_KEYS): load it whole to serve");
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "smdp server: the configuration was loaded without its keys in a "
+		    "token or its CRLs (ORSP_SMDP_CONFIG_NO_TOKEN_KEYS or _MAINTENANCE): "
+		    "load it whole to serve");
 	/* A start that fails after the database was opened leaves the new files: removing them
 	 * could remove what another process, starting on the same database at the same moment,
 	 * has opened and goes on using; the next start takes them (a port in use is found

@@ -282,4 +282,42 @@ sleep 2.5 # two more rounds: not said again
 expect "stale while running: said once" 1 "$(grep -c "past its nextUpdate" "$T/serve.log")"
 smdp_stop
 
+# ----- CRLs concern serving only: the other verbs given --config load the configuration
+# without reading its crl files, so a missing one (a fetch that failed, a file not in place
+# yet) or one that is no CRL stops `serve` and `serve --check` only, not a backup, an order,
+# the purge (its timer) or a reading verb. Until session 73 it stopped every --config verb
+# ("configuration: FILE:N: crl: PATH does not exist") -----
+run smdp profile generate --no-auc --db "$DB" \
+	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000007100 --imsi-start 001019000000710 --count 2
+expect "generate rc (for the orders)" 0 "$rc"
+mapfile -t AVAIL < <("$B" smdp profile list --db "$DB" --state available --json |
+	python3 -c 'import json,sys; [print(p["iccid"]) for p in json.load(sys.stdin)]')
+expect "two profiles to order" 2 "${#AVAIL[@]}"
+conf "$T/missing.conf" ci.crl missing.crl
+conf "$T/junk.conf" ci.crl junk.crl
+echo "not a CRL" >"$T/junk.crl"
+n=0
+for c in missing junk; do
+	failure "crl: " smdp serve --config "$T/$c.conf" --check
+	run smdp backup --config "$T/$c.conf" --out "$T/$c-backup.db"
+	expect "$c CRL: backup (rc: $err)" 0 "$rc"
+	[[ -s "$T/$c-backup.db" ]] && ok || bad "$c CRL: no backup"
+	run smdp order --config "$T/$c.conf" --iccid "${AVAIL[$n]}"
+	expect "$c CRL: order (rc: $err)" 0 "$rc"
+	run smdp profile purge --config "$T/$c.conf" --state installed,error,unavailable
+	expect "$c CRL: purge (rc: $err)" 0 "$rc"
+	for v in "profile list --count" "profile purge --dry-run" audit reports; do
+		read -ra args <<<"$v"
+		run smdp "${args[@]}" --config "$T/$c.conf"
+		expect "$c CRL: $v (rc: $err)" 0 "$rc"
+	done
+	n=$((n + 1))
+done
+# the configuration's other files are still loaded and checked
+conf "$T/nokey.conf" ci.crl missing.crl
+sed -i "s|^dpauth_key = .*|dpauth_key = $T/missing-key.pem|" "$T/nokey.conf"
+failure "dpauth_key" smdp backup --config "$T/nokey.conf" --out "$T/nokey-backup.db"
+[[ ! -e "$T/nokey-backup.db" ]] && ok || bad "a backup with a configuration refused"
+
 finish
