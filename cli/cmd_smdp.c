@@ -1190,8 +1190,8 @@ static int reports_resend(orsp_smdp *s, const char *iccid, bool json, const db_o
 	return CLI_OK;
 }
 
-/* `smdp audit` and `smdp reports`: the same options, one walk each; reports also takes
- * --resend. */
+/* `smdp audit` and `smdp reports`: the same options, one walk each; audit also takes --limit
+ * (as `auc audit`), reports --resend. */
 static int smdp_log(int argc, char **argv, walk_kind kind)
 {
 	static const struct option opts[] = {
@@ -1199,6 +1199,7 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	    {"iccid", required_argument, NULL, OPT_ICCID},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"resend", no_argument, NULL, OPT_RESEND},
+	    {"limit", required_argument, NULL, OPT_LIMIT},
 	    {NULL, 0, NULL, 0},
 	};
 	static const char *const what[] = {"smdp audit", "smdp reports"};
@@ -1207,6 +1208,7 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	orsp_smdp *s = NULL;
 	const char *iccid = NULL;
 	bool resend = false;
+	uint64_t limit = 0;
 	log_ctx ctx;
 	int rc, c;
 	orsp_err e;
@@ -1221,11 +1223,17 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 			ctx.json = true;
 		else if (c == OPT_RESEND && kind == WALK_REPORTS)
 			resend = true;
-		else if (c == OPT_ICCID) {
+		else if (c == OPT_LIMIT && kind == WALK_AUDIT) {
+			if ((rc = cli_uint("--limit", optarg, 1, 1000000000, &limit)))
+				return rc;
+		} else if (c == OPT_ICCID) {
 			if ((rc = iccid_opt(optarg)))
 				return rc;
 			iccid = optarg;
-		} else
+		} else if (c == OPT_LIMIT) /* reports: argv[optind - 1] is its value */
+			return cli_usage("--limit",
+			                 "unexpected option (audit takes it, not reports)");
+		else
 			return cli_usage(argv[optind - 1], "unexpected option");
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
@@ -1240,8 +1248,9 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	}
 	if (ctx.json)
 		cj_arr_begin(&ctx.j, NULL);
-	e = kind == WALK_AUDIT ? orsp_smdp_audit_walk(s, iccid, audit_one, &ctx, NULL)
-	                       : orsp_smdp_report_walk(s, iccid, report_one, &ctx, NULL);
+	e = kind == WALK_AUDIT
+	        ? orsp_smdp_audit_walk_ex(s, iccid, (size_t)limit, audit_one, &ctx, NULL)
+	        : orsp_smdp_report_walk(s, iccid, report_one, &ctx, NULL);
 	if (ctx.json) {
 		cj_arr_end(&ctx.j);
 		cj_done(&ctx.j);
@@ -4096,9 +4105,10 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "audit",
         .summary = "The audit log: every order, state change, CC check and refusal",
-        .synopsis = LOG_SYNOPSIS,
+        .synopsis = DB_SYNOPSIS "\n       [--iccid N] [--limit N] [--json]",
         .help = "Prints the SM-DP+'s append-only audit log, oldest first: time (UTC), action,\n"
-                "ICCID, state before and after, detail. Never key material.\n\n" LOG_HELP,
+                "ICCID, state before and after, detail. Never key material.\n\n" LOG_HELP
+                "  --limit N            the newest N rows only (still oldest first)\n",
         .run = smdp_audit,
     },
     {

@@ -1347,6 +1347,22 @@ static void test_progress_points(void **state)
 		                 ORSP_OK);
 		assert_int_equal(stopped, 7);
 		assert_int_equal(w.n, 2);
+		/* a limit (`smdp audit --limit`): the newest rows only, still oldest first (the
+		 * first two of the profile's five are import and the order) */
+		w = (walk_count){0};
+		assert_int_equal(orsp_smdp_audit_walk_ex(s, q.iccid, 2, count_audit, &w, NULL),
+		                 ORSP_OK);
+		assert_int_equal(w.n, 2);
+		assert_string_equal(w.last, "ineligible");
+		w = (walk_count){0};
+		assert_int_equal(orsp_smdp_audit_walk_ex(s, NULL, 1, count_audit, &w, NULL),
+		                 ORSP_OK);
+		assert_int_equal(w.n, 1);
+		assert_int_equal(w.last_id, count_rows(s, "SELECT max(id) FROM smdp_audit"));
+		w = (walk_count){0};
+		assert_int_equal(orsp_smdp_audit_walk_ex(s, q.iccid, 99, count_audit, &w, NULL),
+		                 ORSP_OK);
+		assert_int_equal(w.n, 5);
 		w = (walk_count){0};
 		assert_int_equal(orsp_smdp_report_walk(s, NULL, count_report, &w, NULL), ORSP_OK);
 		assert_int_equal(w.n, reports);

@@ -588,6 +588,11 @@ typedef struct orsp_smdp_audit_row {
 ORSP_MUST_CHECK orsp_err orsp_smdp_audit_walk(orsp_smdp *s, const char *iccid,
                                               int (*fn)(const orsp_smdp_audit_row *r, void *arg),
                                               void *arg, int *stopped);
+/* orsp_smdp_audit_walk of the newest `limit` rows only (of iccid, when given), still oldest
+ * first; 0: every row (orsp_smdp_audit_walk), as orsp_auc_audit_walk's limit. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_audit_walk_ex(orsp_smdp *s, const char *iccid, size_t limit,
+                                                 int (*fn)(const orsp_smdp_audit_row *r, void *arg),
+                                                 void *arg, int *stopped);
 
 /* One progress report of the outbox (smdp_progress, docs/smdp-server.md). */
 typedef struct orsp_smdp_report_row {

@@ -3157,18 +3157,29 @@ orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
 
 /* ----- reading the audit log and the progress outbox ----- */
 
-/* Prepare sql (with " WHERE iccid = ?1" appended when iccid is given) and its ORDER BY. */
-static orsp_err walk_prepare(orsp_smdp *s, const char *select, const char *iccid, orsp_stmt **st)
+/* Prepare sql (with " WHERE iccid = ?1" appended when iccid is given) and its ORDER BY; with
+ * a limit (0: none), the newest `limit` rows only, still oldest first. */
+static orsp_err walk_prepare(orsp_smdp *s, const char *select, const char *iccid, size_t limit,
+                             orsp_stmt **st)
 {
-	char sql[512];
+	const char *where = iccid ? " WHERE iccid = ?1" : "";
+	char sql[640];
+	int n;
 	orsp_err err;
 
-	if (snprintf(sql, sizeof(sql), "%s%s ORDER BY id", select,
-	             iccid ? " WHERE iccid = ?1" : "") >= (int)sizeof(sql))
+	if (limit)
+		n = snprintf(sql, sizeof(sql),
+		             "SELECT * FROM (%s%s ORDER BY id DESC LIMIT ?2) AS newest ORDER BY id",
+		             select, where);
+	else
+		n = snprintf(sql, sizeof(sql), "%s%s ORDER BY id", select, where);
+	if (n < 0 || n >= (int)sizeof(sql))
 		return orsp_errf(ORSP_E_RESOURCE, "query too long");
 	err = orsp_db_prepare(s->db, sql, st);
 	if (!err && iccid)
 		err = orsp_stmt_bind_text(*st, 1, iccid);
+	if (!err && limit)
+		err = orsp_stmt_bind_int64(*st, 2, limit < INT64_MAX ? (int64_t)limit : INT64_MAX);
 	return err;
 }
 
@@ -3180,14 +3191,14 @@ static void text_col(orsp_stmt *st, int col, char *out, size_t cap)
 
 /* One walk: the rows of select (see walk_prepare), each read by `read` into row and given
  * to `each`, until one returns non-zero (in *stopped). */
-static orsp_err walk_rows(orsp_smdp *s, const char *select, const char *iccid,
+static orsp_err walk_rows(orsp_smdp *s, const char *select, const char *iccid, size_t limit,
                           void (*read)(orsp_stmt *st, void *row), void *row,
                           int (*each)(const void *row, void *ctx), void *ctx, int *stopped)
 {
 	orsp_stmt *st = NULL;
 	bool more = true;
 	int rc = 0;
-	orsp_err err = walk_prepare(s, select, iccid, &st);
+	orsp_err err = walk_prepare(s, select, iccid, limit, &st);
 
 	while (!err && rc == 0) {
 		err = orsp_stmt_step(st, &more);
@@ -3229,6 +3240,13 @@ orsp_err orsp_smdp_audit_walk(orsp_smdp *s, const char *iccid,
                               int (*fn)(const orsp_smdp_audit_row *r, void *arg), void *arg,
                               int *stopped)
 {
+	return orsp_smdp_audit_walk_ex(s, iccid, 0, fn, arg, stopped);
+}
+
+orsp_err orsp_smdp_audit_walk_ex(orsp_smdp *s, const char *iccid, size_t limit,
+                                 int (*fn)(const orsp_smdp_audit_row *r, void *arg), void *arg,
+                                 int *stopped)
+{
 	orsp_smdp_audit_row r;
 	audit_cb cb = {fn, arg};
 
@@ -3239,7 +3257,7 @@ orsp_err orsp_smdp_audit_walk(orsp_smdp *s, const char *iccid,
 	return walk_rows(s,
 	                 "SELECT id, at, action, iccid, from_state, to_state, detail"
 	                 " FROM smdp_audit",
-	                 iccid, audit_read, &r, audit_each, &cb, stopped);
+	                 iccid, limit, audit_read, &r, audit_each, &cb, stopped);
 }
 
 typedef struct report_cb {
@@ -3284,7 +3302,7 @@ orsp_err orsp_smdp_report_walk(orsp_smdp *s, const char *iccid,
 	return walk_rows(s,
 	                 "SELECT id, at, next_at, iccid, eid, subject_code, reason_code, detail,"
 	                 " point_id, success, attempts, done FROM smdp_progress",
-	                 iccid, report_read, &r, report_each, &cb, stopped);
+	                 iccid, 0, report_read, &r, report_each, &cb, stopped);
 }
 
 /* ----- KEK rotation ----- */

@@ -217,6 +217,22 @@ expect "audit json" "import downloadOrder(eid) confirmOrder(release)" \
 	"$(python3 -c 'import json,sys; print(" ".join(r["action"] for r in json.load(sys.stdin) if r["iccid"] == "8949449999999990023"))' <<<"$out")"
 run smdp audit --db "$DB" --iccid 8988247000000010018
 expect "audit of another ICCID" "no audit rows" "$out"
+# --limit N: the newest N rows only, still oldest first (as `auc audit`), of one profile or all
+run smdp audit --db "$DB" --iccid 8949449999999990023 --limit 2
+expect "audit --limit 2: the newest two, oldest first" "downloadOrder(eid) confirmOrder(release)" \
+	"$(awk 'NR > 1 {printf "%s%s", (NR > 2 ? " " : ""), $2}' <<<"$out")"
+run smdp audit --db "$DB" --json
+all=$out
+run smdp audit --db "$DB" --limit 1 --json
+expect "audit --limit 1: the newest row of all" \
+	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)[-1:])' <<<"$all")" \
+	"$(python3 -c 'import json,sys; print(json.load(sys.stdin))' <<<"$out")"
+run smdp audit --db "$DB" --limit 1000000000 --json
+expect "audit --limit above the rows: all of them" "$all" "$out"
+usage --limit smdp audit --db "$DB" --limit 0
+usage --limit smdp audit --db "$DB" --limit x
+usage --limit smdp audit --db "$DB" --limit 1000000001
+usage --limit smdp reports --db "$DB" --limit 1
 # no state change so far reports to the operator
 run smdp reports --db "$DB"
 expect "reports rc" 0 "$rc"
