@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h> /* a search's steps: sqlite3_stmt_status */
+
 #include "openrsp/auc.h"
 #include "openrsp/crypto.h"
 #include "openrsp/der.h"
@@ -2472,12 +2474,17 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-#define SMDP_LATEST 17 /* the smdp schema version this program migrates to */
+#define SMDP_LATEST 18 /* the smdp schema version this program migrates to */
 
-/* SQL that takes a current database back before migration 17 (the executed ES2+ calls) */
+/* SQL that takes a current database back before migration 18 (the undelivered reports in
+ * order) */
+#define UNDO_V18                                                                                   \
+	"DROP INDEX smdp_progress_queue;"                                                          \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 18;"
+/* ... and before migration 17 (the executed ES2+ calls) */
 #define UNDO_V17                                                                                   \
-	"DROP TABLE smdp_call;"                                                                    \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 17;"
+	UNDO_V18 "DROP TABLE smdp_call;"                                                           \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 17;"
 /* ... and before migration 16 (the undelivered reports by ICCID) */
 #define UNDO_V16                                                                                   \
 	UNDO_V17 "DROP INDEX smdp_progress_pending;"                                               \
@@ -2615,7 +2622,7 @@ static void test_wrong_kek_untouched(void **state)
 	orsp_smdp_close(s);
 	s = NULL;
 	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V17), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V18), ORSP_OK);
 	orsp_db_close(db);
 	bytes = test_read_file(path, &len);
 	other.v[0] ^= 1;
@@ -3027,11 +3034,28 @@ static int64_t next_report_at(orsp_smdp *s, int64_t now)
 	return id;
 }
 
+/* n progress reports after the table's last, one per ICCID (8988247 and i in 13 digits, i
+ * from `first` on), next_at `next_at`: a backlog made in one statement. */
+static void add_reports(orsp_smdp *s, int first, int n, int64_t next_at)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE k(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM k WHERE i < %d)"
+	         " INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success, next_at)"
+	         " SELECT 1, printf('8988247%%013d', i), 'T', 1, 1, %lld FROM k",
+	         first, first + n - 1, (long long)next_at);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), sql), ORSP_OK);
+}
+
 /* A report's next_at further ahead than any process writes one (the longest back-off plus a
  * claim's lease plus the clock skew allowed) was written on a clock set back since: due now.
  * Before, a clock set back by 31 days held the report (its retry, or a claim) 31 more days,
  * and the later reports of its ICCID behind it (the clock review's exp3). A back-off or a claim
- * as written on this clock is not due, up to the limit itself. */
+ * as written on this clock is not due, up to the limit itself. Both of the search's ways
+ * (SMDP_SQL_NEXT_REPORT) decide alike: with few reports due, and with
+ * SMDP_PROGRESS_FEW_DUE more of other ICCIDs due after them, then the first of those when
+ * report 1 is not due. */
 static void test_next_report_clock_set_back(void **state)
 {
 	static const struct {
@@ -3060,17 +3084,168 @@ static void test_next_report_clock_set_back(void **state)
 	                 " (1, '8988247000000000001', 'T', 3, 1, 0),"
 	                 " (1, '8988247000000000001', 'T', 4, 1, 0)"),
 	    ORSP_OK);
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
-		snprintf(sql, sizeof(sql), "UPDATE smdp_progress SET next_at = %lld WHERE id = 1",
-		         (long long)(now + cases[i].ahead));
-		assert_int_equal(orsp_db_exec(orsp_smdp_db(s), sql), ORSP_OK);
-		/* the report's own, and never the later one of its ICCID before it */
-		if (next_report_at(s, now) != (cases[i].due ? 1 : 0))
-			fail_msg("next_at %lld s ahead: due %d, taken %lld",
-			         (long long)cases[i].ahead, cases[i].due,
-			         (long long)next_report_at(s, now));
+	for (int many = 0; many < 2; many++) {
+		/* the second time with reports 3 ... of other ICCIDs, due */
+		if (many)
+			add_reports(s, 100, SMDP_PROGRESS_FEW_DUE, 0);
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+			int64_t want = cases[i].due ? 1 : many ? 3 : 0;
+			snprintf(sql, sizeof(sql),
+			         "UPDATE smdp_progress SET next_at = %lld WHERE id = 1",
+			         (long long)(now + cases[i].ahead));
+			assert_int_equal(orsp_db_exec(orsp_smdp_db(s), sql), ORSP_OK);
+			/* the report's own, and never the later one of its ICCID before it */
+			if (next_report_at(s, now) != want)
+				fail_msg("next_at %lld s ahead, %s: want %lld, taken %lld",
+				         (long long)cases[i].ahead, many ? "many due" : "few due",
+				         (long long)want, (long long)next_report_at(s, now));
+		}
 	}
 	orsp_smdp_close(s);
+}
+
+/* The report SMDP_SQL_NEXT_REPORT takes at `now` from the database at db_path (0: none), and
+ * in *steps the virtual machine instructions that took (SQLITE_STMTSTATUS_VM_STEP: the work
+ * of the search, which the machine's speed and load do not change), through a connection of
+ * its own (the store's statements do not show their counters). */
+static int64_t next_report_steps(int64_t now, int *steps)
+{
+	sqlite3 *raw = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t id = 0;
+	int rc;
+
+	assert_int_equal(sqlite3_open(db_path, &raw), SQLITE_OK);
+	rc = sqlite3_prepare_v2(raw, SMDP_SQL_NEXT_REPORT, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		fail_msg("SMDP_SQL_NEXT_REPORT: %s", sqlite3_errmsg(raw));
+	assert_int_equal(sqlite3_bind_int64(st, 1, now), SQLITE_OK);
+	assert_int_equal(sqlite3_bind_int64(st, 2, now + SMDP_PROGRESS_AHEAD_MAX_S), SQLITE_OK);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	else
+		assert_int_equal(rc, SQLITE_DONE);
+	*steps = sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 0);
+	assert_int_equal(sqlite3_finalize(st), SQLITE_OK);
+	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
+	return id;
+}
+
+/* The search for the next report costs the same with 20,000 reports waiting as with 200: each
+ * outbox is made twice, with 200 and with 20,000 reports of other ICCIDs after what the case
+ * puts first, and the search must take the same report in no more steps. Before, it took
+ * every due report from smdp_progress_due and sorted them by id for each report sent, about
+ * 26 steps per due report: 8 ms of CPU per report with 19,000 waiting (the multi-process
+ * review), hours to report 200,000 orders expiring together. Walking every undelivered report
+ * instead would cost as much to a server whose reports all wait for their retries (an
+ * operator outage): the "waiting" cases. */
+static void test_next_report_backlog(void **state)
+{
+	enum { SMALL = 200, BIG = 20000 };
+	const int64_t now = 1700000000;
+	static const struct {
+		const char *name;
+		int64_t rest_next_at; /* of the reports after the first ones */
+		const char *first;    /* the first ones (ids 1 ...), or NULL */
+		int64_t want;         /* the report taken; -1: the last one (ids differ) */
+	} cases[] = {
+	    /* orders expired together: one report each, all due */
+	    {"all due", 0, NULL, 1},
+	    /* the two before were claimed by other processes (a lease ahead); the third report's
+	     * ICCID has one of them before it */
+	    {"claims ahead", 0,
+	     "(1, '8988247000000000001', 'T', 3, 1, 1700000060),"
+	     " (1, '8988247000000000002', 'T', 3, 1, 1700000060),"
+	     " (1, '8988247000000000001', 'T', 4, 1, 0)",
+	     4},
+	    /* reports delivered and given up before, never walked */
+	    {"delivered before", 0,
+	     "(1, '8988247000000000001', 'T', 3, 1, 0),"
+	     " (1, '8988247000000000002', 'T', 3, 1, 0)",
+	     3},
+	    /* an operator outage: every report waits for its retry */
+	    {"waiting, none due", 1700000100, NULL, 0},
+	    /* ... and a new download's report, due, comes last */
+	    {"waiting, a new one", 1700000100, NULL, -1},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		int steps[2] = {0, 0};
+		for (int big = 0; big < 2; big++) {
+			orsp_smdp *s = open_new();
+			int n = big ? BIG : SMALL, first = 0;
+			int64_t want = cases[i].want, got;
+			char sql[512];
+
+			if (cases[i].first) {
+				snprintf(
+				    sql, sizeof(sql),
+				    "INSERT INTO smdp_progress (at, iccid, profile_type, point_id,"
+				    " success, next_at) VALUES %s",
+				    cases[i].first);
+				assert_int_equal(orsp_db_exec(orsp_smdp_db(s), sql), ORSP_OK);
+				first = (int)count_rows(s, "SELECT count(*) FROM smdp_progress");
+			}
+			if (strcmp(cases[i].name, "delivered before") == 0)
+				assert_int_equal(
+				    orsp_db_exec(
+				        orsp_smdp_db(s),
+				        "UPDATE smdp_progress SET done = id WHERE id <= 2"),
+				    ORSP_OK);
+			add_reports(s, 100, n, cases[i].rest_next_at);
+			if (want < 0) {
+				add_reports(s, 100 + n, 1, 0);
+				want = first + n + 1;
+			}
+			orsp_smdp_close(s);
+			got = next_report_steps(now, &steps[big]);
+			if (got != want)
+				fail_msg("%s, %d reports: took %lld, want %lld", cases[i].name, n,
+				         (long long)got, (long long)want);
+		}
+		print_message("%s: %d steps with %d reports, %d with %d\n", cases[i].name, steps[0],
+		              SMALL, steps[1], BIG);
+		if (steps[1] > steps[0])
+			fail_msg("%s: %d steps with %d reports waiting, %d with %d", cases[i].name,
+			         steps[0], SMALL, steps[1], BIG);
+	}
+}
+
+/* Migration 18 (the undelivered progress reports in order): a database made before it gets
+ * the index, holding the undelivered reports only, and the search walks it once many reports
+ * are due; without it the search does not prepare (it names the index) rather than sort. */
+static void test_migration_progress_queue(void **state)
+{
+	orsp_smdp *s = open_new();
+	sqlite3 *raw = NULL;
+	sqlite3_stmt *st = NULL;
+	int steps = 0;
+	(void)state;
+
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id,"
+	                 " success, next_at, done) VALUES"
+	                 " (1, '8988247000000000001', 'T', 3, 1, 0, 1),"
+	                 " (1, '8988247000000000002', 'T', 3, 1, 0, 2),"
+	                 " (1, '8988247000000000003', 'T', 3, 1, 0, 0)"),
+	    ORSP_OK);
+	add_reports(s, 100, SMDP_PROGRESS_FEW_DUE, 0);
+	orsp_smdp_close(s);
+	undo_to(UNDO_V18, 17);
+	assert_int_equal(sqlite3_open(db_path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(raw, SMDP_SQL_NEXT_REPORT, -1, &st, NULL),
+	                 SQLITE_ERROR);
+	assert_non_null(strstr(sqlite3_errmsg(raw), "smdp_progress_queue"));
+	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
+	s = reopen_migrated();
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress INDEXED BY"
+	                               " smdp_progress_queue WHERE " SMDP_PROGRESS_PENDING),
+	                 1 + SMDP_PROGRESS_FEW_DUE);
+	orsp_smdp_close(s);
+	assert_int_equal(next_report_steps(1700000000, &steps), 3);
 }
 
 /* Migration 17: a database made before it gets the table of executed ES2+ calls, and an
@@ -4153,6 +4328,8 @@ int main(void)
 	    cmocka_unit_test(test_migration_state_check),
 	    cmocka_unit_test(test_migration_progress_pending),
 	    cmocka_unit_test(test_next_report_clock_set_back),
+	    cmocka_unit_test(test_next_report_backlog),
+	    cmocka_unit_test(test_migration_progress_queue),
 	    cmocka_unit_test(test_migration_call),
 	    cmocka_unit_test(test_migration_failed_codes),
 	    cmocka_unit_test(test_failure_injection),
