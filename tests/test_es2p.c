@@ -715,7 +715,8 @@ static void test_order_iccid_and_type(void **state)
 
 /* An order past its expiry that the background sweep has not reached yet: confirmOrder and
  * releaseProfile refuse it as expired (8.8.5/4.10) and leave it Unavailable, as the sweep
- * would have. */
+ * would have; the same call sent again is answered so again (until session 73 with the
+ * state's code, 8.2.1/3.3 and 3.5). */
 static void test_expired_order(void **state)
 {
 	fx *f = *state;
@@ -731,11 +732,11 @@ static void test_expired_order(void **state)
 	                 "\",\"matchingId\":\"\",\"releaseFlag\":true}",
 	                 "8.8.5", "4.10"));
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
-	/* and then the state, 8.2.1/3.3 */
+	/* and again so, the order ended by its expiry */
 	json_decref(call(f, "confirmOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID
 	                 "\",\"matchingId\":\"\",\"releaseFlag\":true}",
-	                 "8.2.1", "3.3"));
+	                 "8.8.5", "4.10"));
 	/* releaseProfile of an order confirmed in time */
 	import_second(f);
 	orsp_smdp_set_clock(f->s, t0);
@@ -754,9 +755,83 @@ static void test_expired_order(void **state)
 		assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
 		assert_int_equal(n, 0);
 	}
-	/* a third call is refused for the state, no longer for the expiry */
+	/* and a third call as the second */
 	json_decref(
-	    call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", "8.2.1", "3.5"));
+	    call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", "8.8.5", "4.10"));
+}
+
+#define ICCID3 "89000123456789012366"
+#define ICCID4 "89000123456789012374"
+/* An order the background sweep ended by its expiry (Unavailable, its `expire` audit row):
+ * confirmOrder and releaseProfile answer it 8.8.5/4.10, as before the sweep reached it and as
+ * ES9+ answers it (orsp_smdp_ended_by_expiry); before, 8.2.1/3.3 and 8.2.1/3.5 after the
+ * sweep, so an operator's retry got either code by timing. An order cancelled to Unavailable,
+ * after its expiry passed or before, did not end by its expiry: the state's codes. */
+static void test_expired_order_after_sweep(void **state)
+{
+	static const struct {
+		const char *iccid;
+		bool confirmed; /* confirmed (not released) before the expiry */
+		bool cancelled; /* cancelled to Unavailable, not expired */
+		bool in_time;   /* the cancel before the expiry */
+	} cases[] = {
+	    {ICCID, false, false, false},
+	    {ICCID2, true, false, false},
+	    {ICCID3, false, true, false},
+	    {ICCID4, true, true, true},
+	};
+	fx *f = *state;
+	int64_t t0 = orsp_smdp_now(f->s);
+	int64_t later = t0 + ORSP_SMDP_DEFAULT_VALIDITY_S + 86400;
+	char body[256];
+	size_t n = 0;
+
+	import_second(f);
+	import_as(f, ICCID3, "001010000000003");
+	import_as(f, ICCID4, "001010000000004");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		snprintf(body, sizeof(body), "{" HDR ",\"iccid\":\"%s\"}", cases[i].iccid);
+		json_decref(call(f, "downloadOrder", body, NULL, NULL));
+		snprintf(body, sizeof(body), "{" HDR ",\"iccid\":\"%s\",\"releaseFlag\":false}",
+		         cases[i].iccid);
+		if (cases[i].confirmed)
+			json_decref(call(f, "confirmOrder", body, NULL, NULL));
+		snprintf(body, sizeof(body),
+		         "{" HDR
+		         ",\"iccid\":\"%s\",\"finalProfileStatusIndicator\":\"Unavailable\"}",
+		         cases[i].iccid);
+		if (cases[i].cancelled && cases[i].in_time)
+			json_decref(call(f, "cancelOrder", body, NULL, NULL));
+	}
+	orsp_smdp_set_clock(f->s, later);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		snprintf(body, sizeof(body),
+		         "{" HDR
+		         ",\"iccid\":\"%s\",\"finalProfileStatusIndicator\":\"Unavailable\"}",
+		         cases[i].iccid);
+		if (cases[i].cancelled && !cases[i].in_time)
+			json_decref(call(f, "cancelOrder", body, NULL, NULL));
+	}
+	/* the background expiry: the two open orders */
+	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		bool expired = !cases[i].cancelled;
+		orsp_smdp_profile p;
+
+		assert_int_equal(orsp_smdp_get(f->s, cases[i].iccid, &p), ORSP_OK);
+		assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
+		snprintf(body, sizeof(body), "{" HDR ",\"iccid\":\"%s\",\"releaseFlag\":true}",
+		         cases[i].iccid);
+		json_decref(call(f, "confirmOrder", body, expired ? "8.8.5" : "8.2.1",
+		                 expired ? "4.10" : "3.3"));
+		snprintf(body, sizeof(body), "{" HDR ",\"iccid\":\"%s\"}", cases[i].iccid);
+		json_decref(call(f, "releaseProfile", body, expired ? "8.8.5" : "8.2.1",
+		                 expired ? "4.10" : "3.5"));
+		/* nothing changed by the refusals */
+		assert_int_equal(orsp_smdp_get(f->s, cases[i].iccid, &p), ORSP_OK);
+		assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
+	}
 }
 
 /* SGP.22's JSON ICCID is ^[0-9]{19}[0-9F]?$: a 19-digit ICCID may come with its 'F' pad
@@ -1517,6 +1592,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_iccid_and_type, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expired_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expired_order_after_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iccid_f_pad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_optional_members, setup, teardown),

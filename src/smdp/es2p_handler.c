@@ -258,6 +258,30 @@ static orsp_err download_order(req *r)
 	return reply_ok(r, "iccid", p.iccid);
 }
 
+/* A confirmOrder or releaseProfile the store refused for the state of the profile of iccid
+ * (ORSP_E_STATE): answered `code` with the refusal's message, but 8.8.5/4.10 when the order
+ * ended by its expiry (Unavailable with the expiry's audit row, orsp_smdp_ended_by_expiry, as
+ * ES9+ asks), as the call was answered before the background expiry reached the order; until
+ * session 73 the same call got 8.8.5/4.10 before the round and the state's code after it,
+ * by timing. The profile is read again: the store's transaction may have seen an expiry the
+ * handler's read did not. */
+static orsp_err refused_state(req *r, const char *iccid, es9p_code code)
+{
+	char why[ORSP_ERR_DETAIL_MAX];
+	orsp_smdp_profile p;
+	bool expired = false;
+	orsp_err e;
+
+	snprintf(why, sizeof(why), "%s", orsp_err_detail());
+	e = orsp_smdp_get(r->s, iccid, &p);
+	if (!e)
+		e = orsp_smdp_ended_by_expiry(r->s, &p, &expired);
+	if (e)
+		return e;
+	return expired ? smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL)
+	               : smdp_reply_fail(r->out, code, why);
+}
+
 static orsp_err confirm_order(req *r)
 {
 	const char *eid, *mid, *cc, *smds;
@@ -330,6 +354,8 @@ static orsp_err confirm_order(req *r)
 		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
 	if (e == ORSP_E_POLICY) /* SGP.22 §5.3.2: 8.1.1/3.10, the EID does not match */
 		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION, NULL);
+	if (e == ORSP_E_STATE)
+		return refused_state(r, p.iccid, ES2P_WRONG_STATE);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	/* the request's log line names the order's EID, bound now or by downloadOrder */
@@ -414,7 +440,7 @@ static orsp_err release_profile(req *r)
 		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
 	/* SGP.22 §5.3.4: a profile that is not Confirmed cannot be released (8.2.1/3.5) */
 	if (e == ORSP_E_STATE)
-		return smdp_reply_fail(r->out, ES2P_NOT_RELEASABLE, orsp_err_detail());
+		return refused_state(r, iccid, ES2P_NOT_RELEASABLE);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	if (orsp_es9p_warm(r->svc, r->s, iccid))
