@@ -49,6 +49,9 @@ expect "ExecStart" "ExecStart=$P/bin/openrsp smdp serve --config /etc/openrsp/sm
 expect "Documentation" "Documentation=file://$P/share/doc/openrsp/deploy.md" \
 	"$(grep '^Documentation=' "$P/$unit")"
 lacks "no placeholder left" "@ORSP_" "$(cat "$P/$unit")"
+# every library bound at start, those linked without -z now too (docs/crypto.md)
+expect "the server's libraries bound at start" "Environment=LD_BIND_NOW=1" \
+	"$(grep '^Environment=' "$P/$unit")"
 check_file "$P/$fetch_unit"
 check_file "$P/$fetch_timer"
 expect "crl-fetch ExecStart" \
