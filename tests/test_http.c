@@ -1986,6 +1986,19 @@ static void test_malformed_http_and_log_hook(void **state)
 			                  "2");
 		}
 	}
+	/* A header section of 33 KiB: above libmicrohttpd's default pool of 32 KiB (431), within
+	 * the server's, 32 KiB and a page (conn_pool_size: a pool libmicrohttpd maps) */
+	{
+		static char req[36 * 1024];
+		int k = snprintf(req, sizeof(req), "POST /len HTTP/1.1\r\nHost: x\r\n");
+		for (int f = 0; f < 11; f++)
+			k += snprintf(req + k, sizeof(req) - (size_t)k, "X-F%02d: %03100d\r\n", f,
+			              f);
+		k += snprintf(req + k, sizeof(req) - (size_t)k, "Content-Length: 2\r\n\r\nab");
+		assert_true(k > 33 * 1024 && (size_t)k < sizeof(req));
+		size_t n = raw_exchange(port, req, (size_t)k, true, resp, sizeof(resp));
+		assert_one_answer("a 33 KiB header section", resp, n, 200, "2");
+	}
 
 	/* Still serving; the hook saw the request with its status. A %-encoded newline in the path
 	 * is decoded by libmicrohttpd and sanitised for the log line. */

@@ -63,9 +63,9 @@
 /* Bytes of an oversized body (chunked, or with a Content-Length up to this) we read and drop
  * before answering 413; a Content-Length above it is answered at once, its body not read. */
 #define DROP_LIMIT(max) (2 * (max) + 65536)
-/* The most a request line spans in libmicrohttpd's read buffer: its whole memory pool
- * (MHD_POOL_SIZE_DEFAULT, 32 KiB; a longer line gets its 414). */
-#define TARGET_SPAN_MAX (32 * 1024)
+/* libmicrohttpd's default memory pool of a connection (MHD_POOL_SIZE_DEFAULT), the most it
+ * mallocs for one (conn_pool_size) */
+#define MHD_POOL_MALLOC_MAX (32 * 1024)
 /* conn_slot.idle_since_us: chosen by the accept thread to be reset (idle_reset_locked) */
 #define SLOT_CHOSEN UINT64_MAX
 /* A stop waits for a connection that has had no request yet for this long after its accept
@@ -128,6 +128,7 @@ struct orsp_http_server {
 	bool client_ca;
 	bool require_client_cert;
 	bool section_layout; /* the header section lies as section_field reads it */
+	size_t pool_size;    /* libmicrohttpd's memory pool of a connection (conn_pool_size) */
 	char *cert_pem;
 	char *key_pem; /* wiped on destroy */
 	size_t key_len;
@@ -846,6 +847,21 @@ static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
 	return st;
 }
 
+/* libmicrohttpd's memory pool of a connection: the request as read (its line, its header
+ * section, its body as it comes) and the answer's header block; a request line or header
+ * section larger than the pool gets 414 or 431. libmicrohttpd 0.9.75 mallocs a pool of up
+ * to 32 KiB, its default, and frees it unwiped when the connection closes (after an answer
+ * that ends it: a refusal, 404, 405...): an ES2+ request's token and confirmation code stayed
+ * in the heap. A larger one it maps, and unmaps at the close (MHD_pool_create: above 32 KiB
+ * and at least 4/3 of a page): 32 KiB and a page, 36 KiB with 4 KiB pages (tests/cli/
+ * heapscan.sh, docs/http.md). On keep-alive libmicrohttpd zeroes the pool between requests. */
+static size_t conn_pool_size(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return MHD_POOL_MALLOC_MAX + (page > 0 ? (size_t)page : 4096);
+}
+
 /* Whether the target as sent held a NUL: libmicrohttpd (0.9.75) hands it on as a C string, so
  * "/metrics\0junk" was the path /metrics (routed, and logged so), as "%00" was before unescape
  * kept it. It is not seen in the string: only where the request line goes on. The target and
@@ -859,7 +875,7 @@ static bool target_cut(const struct req_state *st, const char *url, const char *
 	uintptr_t u = (uintptr_t)url, v = (uintptr_t)version;
 
 	return st->target && url == st->target && v > u && v - u > st->target_len + 1 &&
-	       v - u <= TARGET_SPAN_MAX;
+	       v - u <= st->srv->pool_size;
 }
 
 /* Whether the request line's method is a token (RFC 9110 §9.1) followed by exactly one space
@@ -869,8 +885,8 @@ static bool target_cut(const struct req_state *st, const char *url, const char *
  * target to a proxy parting the line at each space). Both leave a gap between the method's
  * end and the target: the method starts the line in libmicrohttpd's read buffer and the target
  * follows the space made the method's NUL. Another layout (url not after the method, or
- * further than a line) is left alone. */
-static bool method_ok(const char *method, const char *url)
+ * further than a line: span, the pool's size) is left alone. */
+static bool method_ok(const char *method, const char *url, size_t span)
 {
 	uintptr_t m = (uintptr_t)method, u = (uintptr_t)url;
 	size_t n = strlen(method);
@@ -880,7 +896,7 @@ static bool method_ok(const char *method, const char *url)
 	for (const char *c = method; *c; c++)
 		if (!token_char((unsigned char)*c))
 			return false;
-	return !(u > m && u - m <= TARGET_SPAN_MAX && u - m != n + 1);
+	return !(u > m && u - m <= span && u - m != n + 1);
 }
 
 /* libmicrohttpd's %-decoding (%HH; anything else kept as it is), except that %00 is kept too.
@@ -1312,7 +1328,7 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	st->asked_close = client_closes(conn, http10);
 	if (st->other_target)
 		return reply_error(st, conn, 400, "invalid request target", NULL);
-	if (!method_ok(method, url))
+	if (!method_ok(method, url, srv->pool_size))
 		return reply_error(st, conn, 400, "malformed request line", NULL);
 	/* The client's certificate before the routes: where one is required, a client without
 	 * one learns nothing of the paths and their methods (no 404, no 405 with Allow) */
@@ -2670,6 +2686,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		goto out;
 	}
 	srv->max_body = cfg->max_body ? cfg->max_body : ORSP_HTTP_DEFAULT_MAX_BODY;
+	srv->pool_size = conn_pool_size();
 	if (srv->max_body > SIZE_MAX / 4) {
 		err = orsp_errf(ORSP_E_USAGE, "http server: max_body too large");
 		goto out;
@@ -2724,11 +2741,11 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	 * message. */
 	srv->daemon = MHD_start_daemon(
 	    flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-	    (max_conn + 1) * threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
-	    on_target, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts,
-	    MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    srv->pool_size, MHD_OPTION_CONNECTION_LIMIT, (max_conn + 1) * threads,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_target, srv,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	pthread_mutex_lock(&srv->log_lock);
 	srv->starting = false;
 	pthread_mutex_unlock(&srv->log_lock);
