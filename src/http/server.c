@@ -847,6 +847,20 @@ static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
 	return st;
 }
 
+/* GnuTLS's blocks wiped before they are freed. Its record layer decrypts each record into a
+ * block of its own (some 16 KiB) and freed it unwiped once libmicrohttpd had read it: an ES2+
+ * request's token and confirmation code stayed in the heap. GnuTLS 3.7 has no call for its
+ * allocator (gnutls_global_set_mem_functions does nothing since 3.3), but it allocates, resizes
+ * and frees through the variables gnutls.h exports, gnutls_malloc, gnutls_realloc and
+ * gnutls_free, read at each call: its free and realloc are the wiping ones (every freed block
+ * zeroed, no realloc in place), set before main, while the process has one thread. A GnuTLS
+ * that stopped reading them would fail tests/cli/heapscan.sh over HTTPS. */
+__attribute__((constructor)) static void tls_wiping_free(void)
+{
+	gnutls_free = orsp_wipe_free;
+	gnutls_realloc = orsp_wipe_realloc;
+}
+
 /* libmicrohttpd's memory pool of a connection: the request as read (its line, its header
  * section, its body as it comes) and the answer's header block; a request line or header
  * section larger than the pool gets 414 or 431. libmicrohttpd 0.9.75 mallocs a pool of up

@@ -135,10 +135,10 @@ has "purged" "purged the packages of 2 profiles" "$out"
 
 # ES2+ over plain HTTP: requests refused or failed, each with the operator's token and a
 # confirmation code, then a downloadOrder and a confirmOrder that succeed, each on a connection
-# of its own. Neither the token nor the code in a block the server freed: libmicrohttpd's
-# memory pool of a connection (the request as sent, headers and body) was a heap block it
-# freed unwiped when the connection ended with its answer, after a 404 or a 405 (a review of
-# live processes, session 73).
+# of its own; then the refused ones over HTTPS. Neither the token nor the code in a block the
+# server freed: libmicrohttpd's memory pool of a connection (the request as sent, headers and
+# body) was a heap block it freed unwiped when the connection ended with its answer, after a
+# 404 or a 405 (a review of live processes, session 73).
 TOKEN=Zq7Wx3Kv9Rm2Pn5Lj8Bt4Yc6Hd
 TOKHEX=$(printf %s "$TOKEN" | od -An -tx1 | tr -d ' \n')
 ECC=27182818284590
@@ -188,6 +188,20 @@ es2 "confirmOrder" 200 $CO "{${H}8\"},\"iccid\":\"$ICCID3\",\"confirmationCode\"
 has "confirmOrder executed" "Executed-Success" "$(cat "$T/body")"
 smdp_stop
 lacks "ES2+ over HTTP: what the library said of the server" "heapscan:" "$(cat "$T/serve.log")"
+# The same refused requests over HTTPS: GnuTLS decrypts each record into a block of its own
+# (some 16 KiB) and freed it unwiped once libmicrohttpd had read it (session 73)
+{
+	echo "es2_token = $TOKEN"
+	echo "tls_cert = pki/smdp/dptls.pem"
+	echo "tls_key = pki/smdp/dptls_key.pem"
+	grep -v '^plain_http' "$T/smdp.conf"
+} >"$T/es2.conf"
+LD_PRELOAD=$L ORSP_HEAPSCAN=$TOKHEX,$ECCHEX smdp_start "$T/es2.conf"
+URL=https://smdp.example.org:$PORT
+CURL=(--cacert "$T/pki/ci/ci.pem" --resolve "smdp.example.org:$PORT:127.0.0.1")
+es2_refused
+smdp_stop
+lacks "ES2+ over HTTPS: what the library said of the server" "heapscan:" "$(cat "$T/serve.log")"
 
 # The AuC: the subscriber added, vectors computed from its K and OPc.
 hs auc add --imsi "$IMSI" --k "$K" --opc "$OPC" --db "$T/auc.db"
