@@ -1535,7 +1535,24 @@ static void test_open_readonly(void **state)
 	a = open_auc("ro.db");
 	assert_int_equal(orsp_auc_schema(a, &v, &latest), ORSP_OK);
 	assert_int_equal(v, latest);
+	/* a subscriber and no check value (damaged, partly restored): the writing verbs refuse
+	 * it whatever the KEK, and so does a read-only open (until the session 73 review it
+	 * read it with any KEK) */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "DELETE FROM auc_kek_check"), ORSP_OK);
 	orsp_auc_close(a);
+	a = NULL;
+	bytes = test_read_file(db_path("ro.db"), &len);
+	other = kek;
+	other.v[0] ^= 0xff;
+	assert_int_equal(orsp_auc_open_ex(db_path("ro.db"), ORSP_DB_OPEN_READONLY, &other, &a),
+	                 ORSP_E_VERIFY);
+	assert_null(a);
+	assert_int_equal(orsp_auc_open_ex(db_path("ro.db"), ORSP_DB_OPEN_READONLY, &kek, &a),
+	                 ORSP_E_VERIFY);
+	assert_null(a);
+	orsp_secret_wipe(&other);
+	test_file_check(db_path("ro.db"), bytes, len);
+	free(bytes);
 	tsv_free(t);
 }
 

@@ -460,6 +460,12 @@ ORSP_MUST_CHECK orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad
 ORSP_MUST_CHECK orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table,
                                         const char *aad, const uint8_t *check, size_t check_len,
                                         const char *data_probe);
+/* orsp_kek_check, storing a missing check value only with `store`: without it (a read-only
+ * connection) a database that holds data but no check value is refused all the same, and one
+ * that holds neither is taken as it is. */
+ORSP_MUST_CHECK orsp_err orsp_kek_check_ex(orsp_db *db, const orsp_secret *kek, const char *table,
+                                           const char *aad, const uint8_t *check, size_t check_len,
+                                           const char *data_probe, bool store);
 
 /* orsp_kek_check for a database that must already hold its check value and may be read-only
  * (a backup being verified): only reads. ORSP_E_VERIFY "wrong KEK" as orsp_kek_check, or

@@ -404,12 +404,12 @@ out:
 /* ----- open / close ----- */
 
 /* First open: store a wrapped check value. Later opens: it must unwrap with this KEK. */
-static orsp_err kek_check(orsp_auc *a)
+static orsp_err kek_check(orsp_auc *a, bool store)
 {
-	return orsp_kek_check(
+	return orsp_kek_check_ex(
 	    a->db, &a->kek, "auc_kek_check", KEK_CHECK_AAD, kek_check_plain,
 	    sizeof(kek_check_plain),
-	    "SELECT 1 FROM auc_subscriber UNION ALL SELECT 1 FROM auc_audit LIMIT 1");
+	    "SELECT 1 FROM auc_subscriber UNION ALL SELECT 1 FROM auc_audit LIMIT 1", store);
 }
 
 /* Whether the database may hold the AuC: one with the auc module's schema, or one that does
@@ -485,10 +485,10 @@ orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode, const orsp
 		err = orsp_db_migrate(a->db, "auc", auc_migrations, ORSP_ARRAY_LEN(auc_migrations));
 	if (err)
 		goto out;
-	/* read-only: the KEK was checked above against the stored value, none stored (the
-	 * check's write transaction would fail) */
-	if (mode != ORSP_DB_OPEN_READONLY)
-		err = kek_check(a);
+	/* read-only: nothing stored (the write would fail), but a database that holds data and
+	 * no check value is refused as by the other verbs (until the session 73 review any KEK
+	 * read it) */
+	err = kek_check(a, mode != ORSP_DB_OPEN_READONLY);
 	if (err)
 		goto out;
 	*out = a;

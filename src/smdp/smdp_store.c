@@ -928,12 +928,12 @@ static orsp_err finish(orsp_smdp *s, orsp_err err)
 /* ----- open / close ----- */
 
 /* First open: store a wrapped check value. Later opens: it must unwrap with this KEK. */
-static orsp_err kek_check(orsp_smdp *s)
+static orsp_err kek_check(orsp_smdp *s, bool store)
 {
-	return orsp_kek_check(
+	return orsp_kek_check_ex(
 	    s->db, &s->kek, "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
 	    sizeof(kek_check_plain),
-	    "SELECT 1 FROM smdp_profile UNION ALL SELECT 1 FROM smdp_audit LIMIT 1");
+	    "SELECT 1 FROM smdp_profile UNION ALL SELECT 1 FROM smdp_audit LIMIT 1", store);
 }
 
 /* Whether the database may hold the inventory: one with the smdp module's schema, or, when
@@ -1002,15 +1002,16 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 		                        "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
 		                        sizeof(kek_check_plain));
 	/* read-only and unmigrated: judged as the migration judges it (a newer schema refused
-	 * with the same words), but left at its version; the KEK was checked above, as far as a
-	 * database that holds its check value can be */
+	 * with the same words), but left at its version; the KEK was checked above against a
+	 * stored check value, and one without any is judged by kek_check below */
 	if (!err && (mode == ORSP_DB_OPEN_READONLY || mode == ORSP_DB_OPEN_UNMIGRATED))
 		err = orsp_db_schema_check(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations));
 	else if (!err)
 		err = orsp_db_migrate_ex(s->db, "smdp", smdp_migrations,
 		                         ORSP_ARRAY_LEN(smdp_migrations), &s->created);
-	if (!err && mode != ORSP_DB_OPEN_READONLY)
-		err = kek_check(s);
+	/* read-only: nothing stored, but data without a check value refused (session 73) */
+	if (!err)
+		err = kek_check(s, mode != ORSP_DB_OPEN_READONLY);
 	if (!err) {
 		*out = s;
 		s = NULL;

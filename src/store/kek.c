@@ -822,6 +822,13 @@ orsp_err orsp_kek_precheck(orsp_db *db, const char *module, size_t n, const orsp
 orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, const char *aad,
                         const uint8_t *check, size_t check_len, const char *data_probe)
 {
+	return orsp_kek_check_ex(db, kek, table, aad, check, check_len, data_probe, true);
+}
+
+orsp_err orsp_kek_check_ex(orsp_db *db, const orsp_secret *kek, const char *table, const char *aad,
+                           const uint8_t *check, size_t check_len, const char *data_probe,
+                           bool store)
+{
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	orsp_secret plain = {0};
@@ -864,6 +871,8 @@ orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, 
 		if (err)
 			goto out;
 	}
+	if (!store) /* read-only: nothing held under any KEK, nothing stored */
+		goto out;
 	err = orsp_secret_set(&plain, check, check_len);
 	if (!err)
 		err = orsp_kek_wrap(kek, aad, &plain, blob, sizeof(blob), &blob_len);
