@@ -56,7 +56,6 @@ typedef struct shm_file {
 	ino_t ino;
 	unsigned users; /* wrapped connections that may be attached to it */
 	int fd;         /* the -shm file, opened once SQLite made it; -1 before */
-	int64_t done;   /* its first `done` bytes are known to have their blocks */
 	bool left;      /* no fallocate there, or the file does not open: left as it is */
 	char path[];    /* <database>-shm, as SQLite names it */
 } shm_file;
@@ -137,29 +136,54 @@ static void shm_release(vfs_file *f)
 static int shm_allocate(shm_file *s, int64_t end)
 {
 	int rc = SQLITE_OK, err = 0;
+	bool open_failed = false;
 
 	pthread_mutex_lock(&shm_mu);
-	if (s->done < end && !s->left) {
+	/* what another process may have done to the file since the last call: truncated it and
+	 * grown it again, sparse (the first to attach after all had let go), or deleted it (the
+	 * last to let go, leaving WAL mode), the descriptor then on an inode nobody opens any
+	 * more and a new file under the name. So the descriptor is opened again for a deleted
+	 * file, and every call allocates from 0 (fallocate of blocks already there changes
+	 * nothing; xShmMap comes once per region per connection). Until the session 73 review
+	 * of this VFS a call skipped what an earlier one had allocated, and the holes of a file
+	 * truncated meanwhile stayed. */
+	if (s->fd >= 0) {
+		struct stat sb;
+		if (fstat(s->fd, &sb) != 0 || sb.st_nlink == 0) {
+			close(s->fd);
+			s->fd = -1;
+		}
+	}
+	if (!s->left) {
 		if (s->fd < 0)
 			s->fd = open(s->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 		if (s->fd < 0) {
-			s->left = true;
+			/* a file this process may not write, or not under this name: left as SQLite
+			 * made it, for good; out of descriptors or memory: this map fails, and the
+			 * next tries again (it was left for good, the protection silently gone) */
+			if (errno == EACCES || errno == EPERM || errno == EROFS ||
+			    errno == ENOENT || errno == ELOOP)
+				s->left = true;
+			else {
+				err = errno;
+				open_failed = true;
+			}
 		} else {
 			int r;
 			do
-				r = fallocate(s->fd, 0, s->done, end - s->done);
+				r = fallocate(s->fd, 0, 0, end);
 			while (r != 0 && errno == EINTR);
-			if (r == 0)
-				s->done = end;
-			else if (errno == EOPNOTSUPP || errno == ENOSYS)
+			if (r != 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
 				s->left = true;
-			else
+			else if (r != 0)
 				err = errno;
 		}
 	}
 	pthread_mutex_unlock(&shm_mu);
 	if (err) {
-		rc = err == ENOSPC || err == EDQUOT ? SQLITE_FULL : SQLITE_IOERR_SHMSIZE;
+		rc = open_failed                      ? SQLITE_IOERR_SHMOPEN
+		     : err == ENOSPC || err == EDQUOT ? SQLITE_FULL
+		                                      : SQLITE_IOERR_SHMSIZE;
 		errno = err;
 	}
 	return rc;
@@ -258,12 +282,6 @@ static int f_shm_map(sqlite3_file *file, int region, int size, int extend, void 
 		rc = shm_allocate(f->shm, (region / per + 1) * per * size);
 		if (rc != SQLITE_OK)
 			*pp = NULL;
-	} else if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_READONLY) {
-		/* maybe not attached (a read-only mapping is, and is not written to): another
-		 * process may truncate and grow the file again before this one is */
-		pthread_mutex_lock(&shm_mu);
-		f->shm->done = 0;
-		pthread_mutex_unlock(&shm_mu);
 	}
 	return rc;
 }
