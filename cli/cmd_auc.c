@@ -73,7 +73,8 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 
 static int no_db(const char *verb, const char *db)
 {
-	return cli_failf(verb, "no AuC database at %s (`openrsp auc add` creates one)",
+	return cli_failf(verb,
+	                 "no AuC database at %s (`openrsp auc init` or `auc add` creates one)",
 	                 strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db);
 }
 
@@ -198,7 +199,7 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
 			                 tables
 			                     ? " but other tables (an SM-DP+ database?): the AuC "
 			                       "needs a database of its own"
-			                     : " (`openrsp auc add` creates one)");
+			                     : " (`openrsp auc init` or `auc add` creates one)");
 		return e == ORSP_E_POLICY ? cli_fail(what, e) : cli_fail(db, e);
 	}
 	orsp_err_clear();
@@ -223,7 +224,8 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
 	rc = CLI_OK;
 	/* a database that holds no AuC (another program's, the SM-DP+'s) or that went away */
 	if (e == ORSP_E_NOT_FOUND && !create)
-		rc = cli_failf(verb, "%s (`openrsp auc add` creates one)", orsp_err_detail());
+		rc = cli_failf(verb, "%s (`openrsp auc init` or `auc add` creates one)",
+		               orsp_err_detail());
 	else if (e == ORSP_E_POLICY)
 		rc = cli_fail(what, e);
 	else if (e)
@@ -286,6 +288,7 @@ static int auc_init(int argc, char **argv)
 	const char *db;
 	char kek_path[PATH_MAX];
 	int rc, c;
+	orsp_err e;
 
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
@@ -296,8 +299,14 @@ static int auc_init(int argc, char **argv)
 	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_name(&dbo, &db)) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path))))
 		return rc;
-	if (orsp_auc_probe(db, ORSP_DB_OPEN_EXISTING) == ORSP_OK)
+	/* only a database that is not there, or holds no AuC, goes on to be made one: a probe
+	 * that failed otherwise (busy, an I/O error, a newer schema) says so, where the creating
+	 * open below could open an AuC with its subscribers and call it created */
+	e = orsp_auc_probe(db, ORSP_DB_OPEN_EXISTING);
+	if (e == ORSP_OK)
 		return cli_failf("auc init", "%s holds an AuC already", db);
+	if (e != ORSP_E_NOT_FOUND)
+		return cli_fail("auc init", e);
 	orsp_err_clear();
 	if ((rc = open_auc_mode(&dbo, "auc init", true, ORSP_DB_OPEN_CREATE, &a)))
 		return rc;

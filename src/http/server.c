@@ -2614,10 +2614,14 @@ orsp_err orsp_http_port_served(const char *address, uint16_t port, bool *served)
 	r = connect(fd, (const struct sockaddr *)&ss, len);
 	if (r != 0 && errno == EINPROGRESS) {
 		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		int n;
+		/* a signal is no answer: asked again */
+		do
+			n = poll(&p, 1, ORSP_HTTP_PORT_SERVED_MS);
+		while (n < 0 && errno == EINTR);
 		/* no answer in time (a listener whose queue is full drops the SYN): not known
 		 * to be served */
-		r = poll(&p, 1, ORSP_HTTP_PORT_SERVED_MS) == 1 &&
-		            getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_err, &so_len) == 0 &&
+		r = n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_err, &so_len) == 0 &&
 		            so_err == 0
 		        ? 0
 		        : -1;

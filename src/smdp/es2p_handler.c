@@ -276,8 +276,12 @@ static orsp_err refused_state(req *r, const char *iccid, es9p_code code)
 	e = orsp_smdp_get(r->s, iccid, &p);
 	if (!e)
 		e = orsp_smdp_ended_by_expiry(r->s, &p, &expired);
-	if (e)
-		return e;
+	/* the profile gone meanwhile (purged), or the read failed: the state's refusal stands,
+	 * not a 500 */
+	if (e) {
+		orsp_err_clear();
+		expired = false;
+	}
 	return expired ? smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL)
 	               : smdp_reply_fail(r->out, code, why);
 }

@@ -271,7 +271,7 @@ if [[ -f "$T/cwd/openrsp-auc.db" && -f "$T/cwd/openrsp-auc.db.kek" ]]; then ok; 
 nodb() {
 	local what=$1
 	shift
-	failure "$what: no AuC database at $T/typo.db (\`openrsp auc add\` creates one)" "$@"
+	failure "$what: no AuC database at $T/typo.db (\`openrsp auc init\` or \`auc add\` creates one)" "$@"
 	if compgen -G "$T/typo*" >/dev/null; then
 		bad "$what with a missing database left $(echo "$T"/typo*)"
 		rm -f "$T"/typo*
@@ -364,7 +364,7 @@ rm -f "$T"/empty.db*
 # for a KEK file that could not exist until session 68)
 : >"$T/empty.db"
 chmod 600 "$T/empty.db"
-failure "auc list: $T/empty.db holds no AuC (\`openrsp auc add\` creates one)" auc list --db "$T/empty.db"
+failure "auc list: $T/empty.db holds no AuC (\`openrsp auc init\` or \`auc add\` creates one)" auc list --db "$T/empty.db"
 run auc add --db "$T/empty.db" --imsi $IMSI --k "$K" --opc "$OPC"
 expect "add into an empty file, no ORSP_KEK" 0 "$rc"
 expect "its KEK file made, 0600" 600 "$(stat -c %a "$T/empty.db.kek")"
@@ -380,7 +380,7 @@ expect "file:// URI with a query" 3 "$("$PY" -c 'import json,sys; print(len(json
 # session 68 every verb refused it, add too: "access mode not allowed: rwc")
 run auc list --db "file:$DB?mode=rwc" --json
 expect "file: URI with mode=rwc" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
-failure "auc list: no AuC database at file:$T/typo.db (\`openrsp auc add\` creates one)" auc list --db "file:$T/typo.db"
+failure "auc list: no AuC database at file:$T/typo.db (\`openrsp auc init\` or \`auc add\` creates one)" auc list --db "file:$T/typo.db"
 nothing_left "$T/typo.db" "$T/typo.db.kek" "$T/file:$T/typo.db"
 run auc add --db "file:$T/uri.db" --imsi $IMSI --k "$K" --opc "$OPC"
 expect "add with a file: URI" 0 "$rc"
@@ -686,7 +686,7 @@ fi
 # ----- audit: the log read back (read-only), filtered, limited, as JSON; never a key -----
 U=(--db "$T/audit.db")
 run auc audit "${U[@]}"
-expect "audit: a missing database" "openrsp: auc audit: no AuC database at $T/audit.db (\`openrsp auc add\` creates one)" "$err"
+expect "audit: a missing database" "openrsp: auc audit: no AuC database at $T/audit.db (\`openrsp auc init\` or \`auc add\` creates one)" "$err"
 run auc add "${U[@]}" --imsi 001010000000201 --k "$K" --opc "$OPC"
 run auc add "${U[@]}" --imsi 001010000000202 --k "$K" --opc "$OPC"
 run auc vector "${U[@]}" 001010000000201 --count 2
