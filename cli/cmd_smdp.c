@@ -3308,6 +3308,27 @@ static int flushed(const char *verb, orsp_smdp *s, const char *iccid, orsp_err *
 	return CLI_OK;
 }
 
+/* *e, a refusal of profile iccid's order for its state (ORSP_E_STATE), when the order ended
+ * by its expiry (the server's round made it Unavailable, with the expiry's audit row,
+ * orsp_smdp_ended_by_expiry): true, the caller saying the order has expired, as ES2+ answers
+ * 8.8.5/4.10 then; until session 73 the console said "not allowed in state unavailable"
+ * after the round and "has expired" before it. false otherwise, *e and its detail as they
+ * were. */
+static bool refused_expired(orsp_smdp *s, const char *iccid, orsp_err e)
+{
+	char why[ORSP_ERR_DETAIL_MAX];
+	orsp_smdp_profile p;
+	bool expired = false;
+
+	if (e != ORSP_E_STATE)
+		return false;
+	orsp_err_detail_copy(why, sizeof(why));
+	if (orsp_smdp_get(s, iccid, &p) || orsp_smdp_ended_by_expiry(s, &p, &expired))
+		expired = false;
+	(void)orsp_errf(e, "%s", why);
+	return expired;
+}
+
 /* ES2+ confirmOrder for an operator at the console, for an order placed without --cc or
  * --release: the same store call as the server's handler (orsp_smdp_confirm: an EID binds an
  * order placed without one and must be the order's otherwise, a matching ID replaces the
@@ -3338,6 +3359,10 @@ static int smdp_confirm_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_M
 	if (e == ORSP_E_POLICY && p.state == ORSP_SMDP_UNAVAILABLE) /* p: as it expired */
 		rc = cli_failf("confirmOrder", "%s: the profile is Unavailable now",
 		               orsp_err_detail());
+	else if (refused_expired(s, a.iccid, e))
+		rc = cli_failf("confirmOrder",
+		               "the order of profile %s has expired: the profile is Unavailable",
+		               a.iccid);
 	else if (e == ORSP_E_POLICY)
 		rc = cli_failf("confirmOrder", "profile %s: --eid is not the order's EID", a.iccid);
 	else if (e == ORSP_E_EXISTS)
@@ -3413,6 +3438,10 @@ static int smdp_release(int argc, char **argv)
 	if (e == ORSP_E_POLICY) /* expired, and that committed */
 		rc = cli_failf("releaseProfile", "%s: the profile is Unavailable now",
 		               orsp_err_detail());
+	else if (refused_expired(s, iccid, e))
+		rc = cli_failf("releaseProfile",
+		               "the order of profile %s has expired: the profile is Unavailable",
+		               iccid);
 	else if (e)
 		rc = cli_fail("releaseProfile", e);
 	else {

@@ -191,6 +191,12 @@ failure "the order of profile $C4 has expired: the profile is Unavailable now" s
 	--db "$DB" --iccid "$C4"
 expect "expired at confirm" "unavailable unavailable" \
 	"$(state "$C3" | cut -d' ' -f1) $(state "$C4" | cut -d' ' -f1)"
+# asked again once Unavailable: still "expired", not refused for the state (as ES2+ answers
+# 8.8.5/4.10 then; until session 73 "not allowed in state unavailable")
+failure "confirmOrder: the order of profile $C3 has expired: the profile is Unavailable" \
+	smdp confirm --db "$DB" --iccid "$C3" --fqdn smdp.example.com
+failure "releaseProfile: the order of profile $C4 has expired: the profile is Unavailable" \
+	smdp release --db "$DB" --iccid "$C4"
 run smdp reports --db "$DB" --iccid "$C4"
 has "expiry reported" "Failed 8.8.5/4.10" "$out"
 
