@@ -3272,6 +3272,16 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	if (e) /* committed, only its flush failed: the order stands */
 		fprintf(stderr, "openrsp: warning: smdp order: %s\n", orsp_err_detail());
 	printf("%s\n", ac);
+	/* an order not released is refused to the device (8.2/1.2) until it is: said, where a
+	 * new operator handed the code out and found the download refused (the walkthrough
+	 * review of session 73) */
+	if (!a.release)
+		fprintf(
+		    stderr,
+		    "openrsp: note: smdp order: profile %s is %s, not released: a download with "
+		    "this activation code is refused until `openrsp smdp release --iccid %s` "
+		    "(or ES2+ releaseProfile)\n",
+		    p.iccid, orsp_smdp_state_name(p.state), p.iccid);
 	rc = CLI_OK;
 out:
 	if (tx)

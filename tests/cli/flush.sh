@@ -46,7 +46,8 @@ for i in 0 1 2 3 4 5; do I+=("$(luhn 89882470000000100$i)"); done
 failing 99 smdp order --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[5]}"
 expect "no sync failed: rc" 0 "$rc"
 lacks "no sync failed: nothing said" "failsync" "$err"
-expect "no sync failed: nothing on stderr" "" "$err"
+expect "no sync failed: nothing on stderr but the note of an order not released" \
+	"openrsp: note: smdp order: profile ${I[5]} is allocated, not released: a download with this activation code is refused until \`openrsp smdp release --iccid ${I[5]}\` (or ES2+ releaseProfile)" "$err"
 
 # ----- order: the COMMIT fails (the new log's header) -----
 failing 1 smdp order --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[0]}"

@@ -244,6 +244,7 @@ FQDN=smdp.example.org
 chmod 600 "$T/smdp.conf"
 run smdp order --db "$DB" --iccid "$C5" --fqdn "$FQDN"
 expect "order C5 rc" 0 "$rc"
+expect "order C5 without --release: what the device meets" "openrsp: note: smdp order: profile $C5 is allocated, not released: a download with this activation code is refused until \`openrsp smdp release --iccid $C5\` (or ES2+ releaseProfile)" "$err"
 run smdp confirm --config "$T/smdp.conf" --iccid "$C5" --cc 8642
 expect "confirm C5 through the configuration rc" 0 "$rc"
 AC=$out
