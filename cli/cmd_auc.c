@@ -160,9 +160,7 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
                          orsp_db_open_mode open_mode, orsp_auc **out)
 {
 	const char *db, *what = verb;
-	orsp_db_open_mode mode = create                               ? ORSP_DB_OPEN_CREATE
-	                         : open_mode == ORSP_DB_OPEN_READONLY ? ORSP_DB_OPEN_READONLY
-	                                                              : ORSP_DB_OPEN_EXISTING;
+	orsp_db_open_mode mode = create ? ORSP_DB_OPEN_CREATE : orsp_db_look_mode(open_mode);
 	char kek_path[PATH_MAX];
 	orsp_secret kek = {0};
 	orsp_db *probe = NULL;
@@ -174,8 +172,7 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
 	if ((rc = db_name(o, &db)) ||
 	    (rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path))))
 		return rc;
-	e = orsp_db_open_ex(db, mode == ORSP_DB_OPEN_READONLY ? mode : ORSP_DB_OPEN_EXISTING,
-	                    &probe);
+	e = orsp_db_open_ex(db, orsp_db_look_mode(mode), &probe);
 	/* a file that holds no table (an empty one made beforehand) is a new database too: add
 	 * makes its KEK file, as every other verb that creates a database does
 	 * (orsp_kek_load_for_db); until session 68 it asked for a KEK file that could not exist */

@@ -186,8 +186,7 @@ static bool same_db_file(const char *a, const char *b)
 static int check_db(const char *db, orsp_db_open_mode mode, bool *exists)
 {
 	orsp_db *probe = NULL;
-	orsp_err e = orsp_db_open_ex(
-	    db, mode == ORSP_DB_OPEN_READONLY ? mode : ORSP_DB_OPEN_EXISTING, &probe);
+	orsp_err e = orsp_db_open_ex(db, orsp_db_look_mode(mode), &probe);
 
 	orsp_db_close(probe);
 	if (e && e != ORSP_E_NOT_FOUND)
@@ -246,23 +245,20 @@ typedef struct made_files {
 	bool db_was, kek_was; /* there before (made_before) */
 	bool db, kek;         /* created since (made_after) */
 	char db_file[4096], kek_path[4096];
-	/* the rows of the module's tables another process may have written (unmake leaves a
-	 * database that has any) */
-	const char *rows_sql;
 } made_files;
 
+/* The rows of the inventory's tables another process may have written (unmake leaves a
+ * database that has any). */
 #define SMDP_ROWS_SQL                                                                              \
 	"SELECT (SELECT count(*) FROM smdp_profile) + (SELECT count(*) FROM smdp_audit)"
 
 /* Before the database db (option opt) and its KEK file kek_path may be created: which of
  * them exist. CLI_OK, or the usage error of a path too long. */
-static int made_before(made_files *m, const char *opt, const char *db, const char *kek_path,
-                       const char *rows_sql)
+static int made_before(made_files *m, const char *opt, const char *db, const char *kek_path)
 {
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	m->rows_sql = rows_sql;
 	if ((rc = cli_db_file(opt, db, m->db_file, sizeof(m->db_file))))
 		return rc;
 	if (snprintf(m->kek_path, sizeof(m->kek_path), "%s", kek_path) >= (int)sizeof(m->kek_path))
@@ -305,7 +301,7 @@ static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode 
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
-	if (made && (rc = made_before(made, "--db", o->db, kek_path, SMDP_ROWS_SQL)))
+	if (made && (rc = made_before(made, "--db", o->db, kek_path)))
 		return rc;
 	if ((rc = made ? check_db(o->db, ORSP_DB_OPEN_CREATE, NULL)
 	               : check_inventory(o->db, verb, open_mode)))
@@ -376,7 +372,7 @@ static int open_smdp_read(const db_opts *o, const char *verb, orsp_smdp **out)
 	return rc;
 }
 
-/* The rows of m's module's tables in its database (under a guard: no other process has it
+/* The rows of the inventory's tables in m's database (under a guard: no other process has it
  * open): 0 without any table, -1 when the database cannot be read (it does not open, is no
  * database, or the count fails: until session 57 a count that failed was 0, "nobody wrote",
  * and the file was removed). */
@@ -392,7 +388,7 @@ static int64_t made_rows(const made_files *m)
 		/* without any table (a file the open left empty) nobody wrote: 0 */
 		if (!tables)
 			n = 0;
-		else if (orsp_db_prepare(db, m->rows_sql, &st) == ORSP_OK &&
+		else if (orsp_db_prepare(db, SMDP_ROWS_SQL, &st) == ORSP_OK &&
 		         orsp_stmt_step(st, &row) == ORSP_OK && row)
 			n = orsp_stmt_column_int64(st, 0);
 	}

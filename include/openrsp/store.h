@@ -272,8 +272,11 @@ ORSP_MUST_CHECK orsp_err orsp_db_module_state(orsp_db *db, const char *module, i
 /* A module's test of whether `db` (opened from `db_uri`) is its own, or may become its own
  * under `mode`: ORSP_OK, or the refusal to report. Only reads. */
 typedef orsp_err (*orsp_db_own_fn)(orsp_db *db, const char *db_uri, orsp_db_open_mode mode);
-/* Open the existing database `db_uri` (ORSP_DB_OPEN_EXISTING: nothing created, nothing
- * migrated; ORSP_DB_OPEN_READONLY when `mode` is, which makes no -wal/-shm file either), run
+/* The mode in which a database is looked at before an open in `mode` (a probe, a check of
+ * what is wrong with it): ORSP_DB_OPEN_READONLY for a read-only open, which makes no -wal or
+ * -shm file either, else ORSP_DB_OPEN_EXISTING (nothing created, nothing migrated). */
+orsp_db_open_mode orsp_db_look_mode(orsp_db_open_mode mode);
+/* Open the existing database `db_uri` (in orsp_db_look_mode(mode)), run
  * `own` on it with `mode` and close it: a module's check, before it takes its KEK or creates
  * files beside the database, that its open would not refuse the database. `what` names the
  * caller in the usage error. */

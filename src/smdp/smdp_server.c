@@ -1333,6 +1333,7 @@ static orsp_err tls_token_sign(void *ctx, const uint8_t digest[32], uint8_t *der
 orsp_err orsp_smdp_shared_port_check(const orsp_smdp_config *c)
 {
 	bool served = false, tables = false, v6;
+	char where[sizeof(c->listen) + 96];
 	orsp_db *probe = NULL;
 	orsp_err e;
 
@@ -1354,30 +1355,32 @@ orsp_err orsp_smdp_shared_port_check(const orsp_smdp_config *c)
 		return ORSP_OK;
 	}
 	v6 = strchr(c->listen, ':') != NULL;
+	snprintf(where, sizeof(where),
+	         "another process serves %s%s%s:%u already (reuse_port = yes shares the port)",
+	         v6 ? "[" : "", c->listen, v6 ? "]" : "", (unsigned)c->port);
 	if (!tables)
 		return orsp_errf(
 		    ORSP_E_STATE,
-		    "another process serves %s%s%s:%u already (reuse_port = yes shares the port), "
-		    "and the database %s %s: this start would create a new, empty inventory (and "
+		    "%s, and the database %s %s: this start would create a new, empty inventory "
+		    "(and "
 		    "its KEK file) beside the one that process serves, and the kernel would deal "
 		    "the devices' connections and the ES2+ calls between the two. A rolling "
 		    "restart takes the running server's database: check `database` in the "
 		    "configuration; to create a new inventory, stop the other server first or give "
 		    "this one another port",
-		    v6 ? "[" : "", c->listen, v6 ? "]" : "", (unsigned)c->port, c->database,
-		    e ? "does not exist" : "holds no table");
+		    where, c->database, e ? "does not exist" : "holds no table");
 	/* an existing inventory that no process has open: not the one served there (its
 	 * servers hold it open for their life); -1, not known (no /proc/locks), goes on */
 	if (orsp_db_file_user(c->database) == 0)
 		return orsp_errf(
 		    ORSP_E_STATE,
-		    "another process serves %s%s%s:%u already (reuse_port = yes shares the port), "
-		    "but no other process has the database %s open: that process serves another "
+		    "%s, but no other process has the database %s open: that process serves "
+		    "another "
 		    "database, and the kernel would deal the devices' connections and the ES2+ "
 		    "calls between the two inventories. A rolling restart takes the running "
 		    "server's database: check `database` in the configuration, or stop the other "
 		    "server first, or give this one another port",
-		    v6 ? "[" : "", c->listen, v6 ? "]" : "", (unsigned)c->port, c->database);
+		    where, c->database);
 	orsp_err_clear();
 	return ORSP_OK;
 }

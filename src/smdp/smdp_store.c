@@ -1054,14 +1054,12 @@ orsp_err orsp_smdp_migrate_check(orsp_smdp *s)
 
 orsp_err orsp_smdp_probe(const char *db_uri)
 {
-	return orsp_db_probe("smdp probe", db_uri, ORSP_DB_OPEN_EXISTING, own_database);
+	return orsp_smdp_probe_ex(db_uri, ORSP_DB_OPEN_EXISTING);
 }
 
 orsp_err orsp_smdp_probe_ex(const char *db_uri, orsp_db_open_mode mode)
 {
-	return orsp_db_probe("smdp probe", db_uri,
-	                     mode == ORSP_DB_OPEN_READONLY ? mode : ORSP_DB_OPEN_EXISTING,
-	                     own_database);
+	return orsp_db_probe("smdp probe", db_uri, orsp_db_look_mode(mode), own_database);
 }
 
 orsp_err orsp_smdp_open_view(orsp_smdp *s, orsp_smdp **out)

@@ -120,6 +120,11 @@ orsp_err orsp_db_module_state(orsp_db *db, const char *module, int *version, boo
 	return err;
 }
 
+orsp_db_open_mode orsp_db_look_mode(orsp_db_open_mode mode)
+{
+	return mode == ORSP_DB_OPEN_READONLY ? ORSP_DB_OPEN_READONLY : ORSP_DB_OPEN_EXISTING;
+}
+
 orsp_err orsp_db_probe(const char *what, const char *db_uri, orsp_db_open_mode mode,
                        orsp_db_own_fn own)
 {
@@ -128,9 +133,7 @@ orsp_err orsp_db_probe(const char *what, const char *db_uri, orsp_db_open_mode m
 
 	if (!what || !db_uri || !own)
 		return orsp_errf(ORSP_E_USAGE, "%s: missing arguments", what ? what : "probe");
-	err = orsp_db_open_ex(
-	    db_uri, mode == ORSP_DB_OPEN_READONLY ? ORSP_DB_OPEN_READONLY : ORSP_DB_OPEN_EXISTING,
-	    &db);
+	err = orsp_db_open_ex(db_uri, orsp_db_look_mode(mode), &db);
 	if (!err)
 		err = own(db, db_uri, mode);
 	orsp_db_close(db);
@@ -260,19 +263,27 @@ orsp_err orsp_db_schema_check(orsp_db *db, const char *module, size_t n)
 	return schema_known(db, module, n, &have);
 }
 
+/* The module's version in *have (schema_known), and an existing schema that is older than
+ * n refused while another process has the database open (refuse_if_shared): a new database
+ * (version 0: several processes may start on it at once) and an up-to-date one are not
+ * concerned. */
+static orsp_err known_unshared(orsp_db *db, const char *module, size_t n, int *have)
+{
+	orsp_err err = schema_known(db, module, n, have);
+
+	if (!err && *have > 0 && *have < (int)n)
+		err = refuse_if_shared(db, module, *have, n);
+	return err;
+}
+
 orsp_err orsp_db_migrate_check(orsp_db *db, const char *module, size_t n)
 {
 	int have = 0;
-	orsp_err err;
 
 	if (!db || !module || !module[0])
 		return orsp_errf(ORSP_E_USAGE, "migrate check: missing arguments");
-	err = schema_known(db, module, n, &have);
-	/* as orsp_db_migrate judges it under its lock (a new module, version 0, is not
-	 * concerned) */
-	if (!err && have > 0 && have < (int)n)
-		err = refuse_if_shared(db, module, have, n);
-	return err;
+	/* as orsp_db_migrate judges it under its lock */
+	return known_unshared(db, module, n, &have);
 }
 
 orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *migrations,
@@ -323,13 +334,11 @@ orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module, const orsp_migratio
 	if (err)
 		return err;
 	err = orsp_db_exec(db, create_table_sql);
-	if (!err) /* under the lock: another process may have migrated it */
-		err = schema_known(db, module, n, &have);
-	/* An existing schema is not migrated while another process has the database open (an
-	 * older server), refused before anything is written to it. A new database (version 0:
-	 * several processes may start on it at once) and an up-to-date one are not concerned. */
-	if (!err && have > 0 && have < (int)n)
-		err = refuse_if_shared(db, module, have, n);
+	/* under the lock (another process may have migrated it); an existing schema is not
+	 * migrated while another process has the database open (an older server), refused
+	 * before anything is written to it */
+	if (!err)
+		err = known_unshared(db, module, n, &have);
 	int start = have;
 	for (size_t i = (size_t)have; !err && i < n; i++)
 		err = apply_one(db, module, &migrations[i], start);

@@ -851,6 +851,17 @@ static bool access_why(const char *file, orsp_db_open_mode mode, char *why, size
 	return true;
 }
 
+/* The file of target (a path, or a "file:" URI's) into file[cap]; false for an in-memory
+ * database, or a URI or path that does not read or fit. */
+static bool target_file(const char *target, char *file, size_t cap)
+{
+	if (orsp_db_uri_in_memory(target))
+		return false;
+	if (strncmp(target, "file:", 5) == 0)
+		return orsp_db_uri_file(target, file, cap) == ORSP_OK;
+	return snprintf(file, cap, "%s", target) < (int)cap;
+}
+
 /* err, an open of target (for mode) that SQLite refused with rc, with why this user could not
  * open the file (access_why) added to its detail when an access is what failed: until session
  * 73 a database root had made was "cannot open PATH: unable to open database file" to the
@@ -860,20 +871,13 @@ static orsp_err open_denied(const char *target, orsp_db_open_mode mode, int rc, 
 {
 	char file[ORSP_DB_PATH_MAX], why[2 * ORSP_DB_PATH_MAX + 256], was[1024];
 	int primary = rc & 0xff;
-	bool named;
 
 	if (err != ORSP_E_STORAGE || (primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY &&
 	                              primary != SQLITE_PERM && primary != SQLITE_IOERR))
 		return err;
 	/* kept first: the URI's reading may clear it */
 	orsp_err_detail_copy(was, sizeof(was));
-	if (orsp_db_uri_in_memory(target))
-		named = false;
-	else if (strncmp(target, "file:", 5) == 0)
-		named = orsp_db_uri_file(target, file, sizeof(file)) == ORSP_OK;
-	else
-		named = snprintf(file, sizeof(file), "%s", target) < (int)sizeof(file);
-	if (!named || !access_why(file, mode, why, sizeof(why)))
+	if (!target_file(target, file, sizeof(file)) || !access_why(file, mode, why, sizeof(why)))
 		return orsp_errf(err, "%s", was);
 	return orsp_errf(err, "%s: %s", was, why);
 }
@@ -886,12 +890,8 @@ orsp_err orsp_db_access_check(const char *uri, orsp_db_open_mode mode)
 	if (!uri)
 		return orsp_errf(ORSP_E_USAGE, "no database given");
 	p = strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : uri;
-	if (orsp_db_uri_in_memory(p))
-		return ORSP_OK;
-	if (strncmp(p, "file:", 5) == 0
-	        ? orsp_db_uri_file(p, file, sizeof(file)) != ORSP_OK
-	        : snprintf(file, sizeof(file), "%s", p) >= (int)sizeof(file)) {
-		orsp_err_clear(); /* the open says what is wrong with it */
+	if (!target_file(p, file, sizeof(file))) {
+		orsp_err_clear(); /* in memory; or the open says what is wrong with it */
 		return ORSP_OK;
 	}
 	if (!access_why(file, mode, why, sizeof(why)))
