@@ -186,12 +186,13 @@ int cli_db_persistent(const char *opt, const char *db);
  * database URI; a --kek-file that is the database or one of SQLite's files beside it,
  * orsp_db_uri_not_own_file). */
 int cli_kek_path(const char *kek_file, const char *db_opt, const char *db, char *out, size_t cap);
-/* The refusal (exit 1) of a verb that only reads, which opened db read-only, when its
- * `module` schema is at version `have`, older than this program's `latest`: such a verb
+/* Whether a verb that only reads, which opened db read-only, may read it: CLI_OK when its
+ * `module` schema (version `have`, read with error e) is this program's `latest`; else the
+ * failure of e, or the refusal (exit 1) of a schema older than this program's: such a verb
  * neither migrates the database nor reads it with this version's queries (a column or table
  * a later migration added, rows a migration rewrites); `migrates` names what does. */
-int cli_read_older(const char *verb, const char *db, const char *module, int have, int latest,
-                   const char *migrates);
+int cli_read_schema(const char *verb, const char *db, const char *module, orsp_err e, int have,
+                    int latest, const char *migrates);
 /* The token key's URI of the sealed KEK file kek_path (in buf), or NULL: not sealed, or the
  * KEK comes from ORSP_KEK (cli/cmd_kek.c). For rekey: the new KEK is sealed the same way. */
 const char *cli_kek_seal_uri(const char *kek_path, char *buf, size_t cap);

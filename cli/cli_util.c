@@ -660,9 +660,13 @@ int cli_db_file(const char *opt, const char *db, char *out, size_t cap)
 	return CLI_OK;
 }
 
-int cli_read_older(const char *verb, const char *db, const char *module, int have, int latest,
-                   const char *migrates)
+int cli_read_schema(const char *verb, const char *db, const char *module, orsp_err e, int have,
+                    int latest, const char *migrates)
 {
+	if (e)
+		return cli_fail(verb, e);
+	if (have >= latest)
+		return CLI_OK;
 	return cli_failf(verb,
 	                 "%s holds the %s schema at version %d, older than this program's %d, "
 	                 "and is left as it is: a verb that only reads neither migrates a "

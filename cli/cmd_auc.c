@@ -251,14 +251,14 @@ static int open_auc_read(const db_opts *o, const char *verb, orsp_auc **out)
 	if (rc)
 		return rc;
 	e = orsp_auc_schema(*out, &have, &latest);
-	if (!e && have >= latest)
-		return CLI_OK;
-	if (e)
-		rc = cli_fail(verb, e);
-	else if (!(rc = db_name(o, &db)))
-		rc = cli_read_older(verb, db, "auc", have, latest,
+	/* db: open_auc_mode took the same name */
+	if (!(rc = db_name(o, &db)))
+		rc =
+		    cli_read_schema(verb, db, "auc", e, have, latest,
 		                    "A verb that writes (init, add, vector, resync, delete, secret "
 		                    "NAME, export, rekey)");
+	if (rc == CLI_OK)
+		return CLI_OK;
 	orsp_auc_close(*out);
 	*out = NULL;
 	return rc;

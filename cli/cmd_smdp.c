@@ -347,7 +347,7 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
  * KEK check value stored. Until session 73 these verbs opened it as the verbs that write do,
  * and so reading a backup taken before an upgrade (copied as it is, `smdp backup`) migrated
  * it, after which the binary to go back to refused it; reading any backup switched it to
- * WAL. An older schema is refused (cli_read_older) rather than read: this version's queries
+ * WAL. An older schema is refused (cli_read_schema) rather than read: this version's queries
  * are written for its own schema, and on an older one a column or table a later migration
  * added is missing (the read would fail part-way, the output cut) or rows a migration
  * rewrites (11: the codes of Failed reports, 14: the orders' due times) would show what the
@@ -361,12 +361,11 @@ static int open_smdp_read(const db_opts *o, const char *verb, orsp_smdp **out)
 	if (rc)
 		return rc;
 	e = orsp_smdp_schema(*out, &si);
-	if (!e && si.smdp >= si.smdp_latest)
+	rc = cli_read_schema(verb, o->db, "smdp", e, si.smdp, si.smdp_latest,
+	                     "`smdp serve`, or a verb that writes (order, profile import, "
+	                     "reports --resend...),");
+	if (rc == CLI_OK)
 		return CLI_OK;
-	rc = e ? cli_fail(verb, e)
-	       : cli_read_older(verb, o->db, "smdp", si.smdp, si.smdp_latest,
-	                        "`smdp serve`, or a verb that writes (order, profile import, "
-	                        "reports --resend...),");
 	orsp_smdp_close(*out);
 	*out = NULL;
 	return rc;
