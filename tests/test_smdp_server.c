@@ -4037,6 +4037,18 @@ static void test_no_callback_warns(void **state)
 	released_free(&r);
 }
 
+/* GET /health answers `status` with the body `want`. */
+static void health_is(orsp_smdp_server *srv, int status, const char *want)
+{
+	static char head[1 << 16];
+	char line[32];
+	const char *b = raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
+	assert_true(strncmp(head, line, strlen(line)) == 0);
+	assert_string_equal(b, want);
+}
+
 /* GET /health for load balancers: 200 "ok" while the server can serve, also with a
  * metrics_token (it needs none); HEAD alike; other methods 405 with Allow, as /metrics; paths
  * beside it 404 as any unknown path. After a failed flush of the database (in this process,
@@ -4080,9 +4092,7 @@ static void test_health(void **state)
 	orsp_db_inject_sync_failure(orsp_smdp_db(r.s));
 	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_E_STORAGE);
 	orsp_err_clear();
-	b = raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
-	assert_true(strncmp(head, "HTTP/1.1 503 ", 13) == 0);
-	assert_string_equal(b, "database flush failed\n");
+	health_is(srv, 503, "database flush failed\n");
 	b = raw_head(srv, "HEAD", "/health", NULL, head, sizeof(head));
 	assert_true(strncmp(head, "HTTP/1.1 503 ", 13) == 0);
 	assert_int_equal(scrape(srv, token, body, sizeof(body)), 200);
@@ -4105,6 +4115,57 @@ static void test_health(void **state)
 	assert_non_null(strstr(log, "openrsp smdp: health function=health tid=- eid=- http=503 "
 	                            "result=error "));
 	assert_non_null(strstr(log, " reason=\"database flush failed\"\n"));
+	released_free(&r);
+}
+
+/* A write of the database that finds no room (SQLite's "database or disk is full", here a
+ * test handle's through the faulty VFS: the state is the file's in this process) makes
+ * /health answer 503 "database disk full", so that a balancer takes the instance out while
+ * its downloads would fail with 500; a commit that succeeds afterwards ends it (until session
+ * 74 /health answered 200 on a full disk). Regaining room without a write: cli_disk_full. */
+static void test_health_disk_full(void **state)
+{
+	static released r;
+	static char head[1 << 16], log[1 << 16];
+	orsp_smdp_server *srv = NULL;
+	orsp_smdp *full = NULL;
+	orsp_smdp_profile p2;
+	char uri[1200], logpath[4200];
+	int saved;
+	(void)state;
+
+	faulty_vfs_register();
+	released_profile(&r, "smdp_health_full", "http://127.0.0.1:9", "HEF-1");
+	saved = test_stderr_to("smdp_health_full", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	health_is(srv, 200, "ok\n");
+	faulty_vfs_uri(r.cfg.database, uri, sizeof(uri));
+	assert_int_equal(orsp_smdp_open(uri, &r.kek, &full), ORSP_OK);
+	/* a failure that is not for want of room leaves /health alone */
+	faulty_vfs_arm(FAULTY_WRITE, "-wal", 1, true, SQLITE_IOERR_WRITE);
+	assert_int_equal(orsp_smdp_mark_downloaded(full, r.p.iccid), ORSP_E_STORAGE);
+	orsp_err_clear();
+	health_is(srv, 200, "ok\n");
+	faulty_vfs_arm(FAULTY_WRITE, "-wal", 1, true, SQLITE_FULL);
+	assert_int_equal(orsp_smdp_mark_downloaded(full, r.p.iccid), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "database or disk is full"));
+	orsp_err_clear();
+	health_is(srv, 503, "database disk full\n");
+	/* still so while nothing could be written */
+	(void)raw_head(srv, "HEAD", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 503 ", 13) == 0);
+	faulty_vfs_disarm();
+	/* a read finds no room either way: /health stays 503 */
+	assert_int_equal(orsp_smdp_get(full, r.p.iccid, &p2), ORSP_OK);
+	health_is(srv, 503, "database disk full\n");
+	/* the room is back: a commit (of another handle on the file) succeeds */
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	health_is(srv, 200, "ok\n");
+	orsp_smdp_close(full);
+	orsp_smdp_server_stop(srv);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	assert_non_null(strstr(log, " reason=\"database disk full\"\n"));
 	released_free(&r);
 }
 
@@ -4654,6 +4715,7 @@ int main(void)
 	    cmocka_unit_test(test_given_up_logged),
 	    cmocka_unit_test(test_no_callback_warns),
 	    cmocka_unit_test(test_health),
+	    cmocka_unit_test(test_health_disk_full),
 	    cmocka_unit_test(test_health_stopping),
 	    cmocka_unit_test(test_health_draining),
 	    cmocka_unit_test(test_drain_ends),

@@ -746,6 +746,8 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 		why = "draining";
 	else if (orsp_db_flush_failed(orsp_smdp_db(srv->pool[0])))
 		why = "database flush failed";
+	else if (orsp_db_out_of_room(orsp_smdp_db(srv->pool[0])))
+		why = "database disk full";
 	else if (!(s = take_within(srv, HEALTH_WAIT_MS, &slot)))
 		why = "database busy";
 	else {

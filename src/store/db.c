@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +87,10 @@ typedef struct write_queue {
 	 * sync_mu; read without it by a write about to begin, which must not wait for a flush
 	 * under way) */
 	_Atomic bool sync_failed;
+	/* a write of the file failed for want of room (the disk or the quota full): the bytes
+	 * then free for this process; -1 when none did, or a commit succeeded since
+	 * (orsp_db_out_of_room) */
+	_Atomic int64_t full_free;
 	pthread_mutex_t sync_mu;
 	struct write_queue *next;
 } write_queue;
@@ -173,6 +178,7 @@ static write_queue *queue_get(const char *target)
 			pthread_mutex_init(&q->mu, NULL);
 			q->last = &q->first;
 			pthread_mutex_init(&q->sync_mu, NULL);
+			atomic_init(&q->full_free, -1);
 			q->next = queues;
 			queues = q;
 		}
@@ -264,6 +270,9 @@ static uint64_t queue_committed(orsp_db *db)
 	pthread_mutex_lock(&db->wq->mu);
 	n = ++db->wq->committed;
 	pthread_mutex_unlock(&db->wq->mu);
+	/* a commit found room: what a write that did not said is over */
+	if (atomic_load_explicit(&db->wq->full_free, memory_order_relaxed) >= 0)
+		atomic_store(&db->wq->full_free, -1);
 	return n;
 }
 
@@ -583,6 +592,33 @@ static orsp_err check_aborted(const orsp_db *db)
 	return ORSP_OK;
 }
 
+/* The bytes of path's file system free for this process (root may use the blocks kept for
+ * it); -1 when statvfs fails. */
+static int64_t free_bytes(const char *path)
+{
+	struct statvfs v;
+	uint64_t blocks;
+
+	if (statvfs(path, &v) != 0)
+		return -1;
+	blocks = geteuid() == 0 ? v.f_bfree : v.f_bavail;
+	if (v.f_frsize && blocks > (uint64_t)INT64_MAX / v.f_frsize)
+		return INT64_MAX;
+	return (int64_t)(blocks * v.f_frsize);
+}
+
+/* After a backend call failed (in the turn): one that found no room marks the file's queue
+ * full (orsp_db_out_of_room). */
+static void room_check(orsp_db *db)
+{
+	int64_t avail;
+
+	if (!db->wq || !db->ops->out_of_room || !db->ops->out_of_room(db->conn))
+		return;
+	avail = free_bytes(db->wq->path);
+	atomic_store(&db->wq->full_free, avail < 0 ? 0 : avail);
+}
+
 /* After a statement failed inside a transaction (called in the turn): the backend may have
  * rolled the whole transaction back by itself (SQLite does after an I/O error, a full disk,
  * an interrupt, a trigger's RAISE(ROLLBACK)). A caller that goes on after such an error
@@ -590,6 +626,8 @@ static orsp_err check_aborted(const orsp_db *db)
  * own, and learn only at the commit that there was nothing to commit. */
 static void lost_check(orsp_db *db, orsp_err err)
 {
+	if (err)
+		room_check(db);
 	if (err && db->depth > 0 && !db->aborted && !db->ops->in_tx(db->conn))
 		db->aborted = true;
 }
@@ -711,8 +749,8 @@ static orsp_err commit(orsp_db *db, bool durable)
 	err = injected(db, "commit");
 	if (!err && db->depth > 1)
 		err = db->flat ? ORSP_OK : savepoint_exec(db, "RELEASE", db->depth - 1);
-	else if (!err)
-		err = db->ops->commit(db->conn);
+	else if (!err && (err = db->ops->commit(db->conn)) != ORSP_OK)
+		room_check(db);
 	if (err) {
 		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY); end it so
 		 * that nothing of it survives and the handle is usable again. */
@@ -794,6 +832,25 @@ bool orsp_db_unflushed(const orsp_db *db, orsp_err e)
 bool orsp_db_flush_failed(const orsp_db *db)
 {
 	return db && db->wq && atomic_load(&db->wq->sync_failed);
+}
+
+/* The room a file system must have gained since a write found none before the file counts
+ * as having room again: twice what was free then, and 1 MiB more. */
+#define ROOM_REGAINED(then) ((then) + ((then) > (1 << 20) ? (then) : (1 << 20)))
+
+bool orsp_db_out_of_room(const orsp_db *db)
+{
+	write_queue *q = db ? db->wq : NULL;
+	int64_t then, now;
+
+	if (!q || (then = atomic_load(&q->full_free)) < 0)
+		return false;
+	now = free_bytes(q->path);
+	if (now < 0 || then > INT64_MAX / 2 || now < ROOM_REGAINED(then))
+		return true;
+	/* room was made (files removed, the volume grown): the next write will tell */
+	(void)atomic_compare_exchange_strong(&q->full_free, &then, -1);
+	return false;
 }
 
 bool orsp_db_in_transaction(const orsp_db *db)

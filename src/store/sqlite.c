@@ -326,6 +326,20 @@ static bool sq_checkpoint_failed(void *conn)
 	return failed;
 }
 
+/* SQLite says SQLITE_FULL where a write of the database or its log found no room, and
+ * SQLITE_IOERR with the system's ENOSPC where it grows the -shm file or recovers the log
+ * (map_rc); EDQUOT is the owner's quota, as full for this process. */
+static bool sq_out_of_room(void *conn)
+{
+	sqlite3 *db = ((sq_conn *)conn)->db;
+	int rc = sqlite3_extended_errcode(db) & 0xff, sys;
+
+	if (rc == SQLITE_FULL)
+		return true;
+	sys = rc == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
+	return sys == ENOSPC || sys == EDQUOT;
+}
+
 static orsp_err sq_set_busy_timeout(void *conn, unsigned ms)
 {
 	sq_conn *c = conn;
@@ -1284,6 +1298,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .log_of = sq_log_of,
     .sync_log = sq_sync_log,
     .checkpoint_failed = sq_checkpoint_failed,
+    .out_of_room = sq_out_of_room,
     .column_is_null = sq_column_is_null,
     .column_int64 = sq_column_int64,
     .column_text = sq_column_text,

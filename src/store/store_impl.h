@@ -48,6 +48,10 @@ struct orsp_db_ops {
 	 * backend does by itself) failed, which may have lost committed writes as a failed
 	 * sync_log may; clears it. NULL: the backend runs none. A connection call. */
 	bool (*checkpoint_failed)(void *conn);
+	/* Whether the connection's call that just failed failed for want of room: the disk or
+	 * the owner's quota full. Asked right after that call, in the same turn; NULL: the
+	 * backend cannot tell. */
+	bool (*out_of_room)(void *conn);
 
 	orsp_err (*prepare)(void *conn, const char *sql, void **st);
 	void (*finalize)(void *st);

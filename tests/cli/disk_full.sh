@@ -143,6 +143,17 @@ for ((l = top; l >= 0; l -= 4)); do
 	fi
 	[[ $l -ne $top ]] || expect "downloadOrder with $l KiB free: HTTP" 200 "$code"
 	[[ $l -ne 0 ]] || expect "downloadOrder on a full disk: HTTP" 500 "$code"
+	# a balancer takes the instance out while its writes find no room (until session 74
+	# /health answered 200 "ok" here), and back in once room is made, with no write between
+	if [[ $code == 500 ]]; then
+		expect "/health with $l KiB free after a write found no room" "database disk full 503" \
+			"$(curl -s --max-time 20 -w '%{http_code}' "http://127.0.0.1:$PORT/health" | tr '\n' ' ')"
+	fi
+	if [[ $l -eq 0 ]]; then
+		unfill
+		expect "/health once room was made" "ok 200" \
+			"$(curl -s --max-time 20 -w '%{http_code}' "http://127.0.0.1:$PORT/health" | tr '\n' ' ')"
+	fi
 	smdp_stop # exit 0, not 135
 done
 
