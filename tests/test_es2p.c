@@ -1507,7 +1507,8 @@ static void test_order_replay(void **state)
 
 /* A downloadOrder by ICCID sent again: the same answer (8.2.1/3.3 until session 70); an order ended
  * since is still answered, as it was placed, and nothing is ordered again (the operator learns its
- * end from the next function on it). */
+ * end from the next function on it), as long as the profile was not ordered again
+ * (test_order_replay_reordered). */
 static void test_order_replay_ended(void **state)
 {
 	fx *f = *state;
@@ -1520,6 +1521,50 @@ static void test_order_replay_ended(void **state)
 	json_decref(call(f, "cancelOrder", CANCEL_TO_AVAILABLE, NULL, NULL));
 	order_gets(f, order, ICCID);
 	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_AVAILABLE);
+}
+
+/* The reviewer's case of session 74: a call's order (by type) cancelled to Available, the
+ * profile ordered by another call, then the first call sent again with the same body. Until
+ * then the replay answered the ICCID, now the second call's order, and the operator's
+ * confirmOrder for the first customer acted on it; it is refused (8.2.1/3.3 naming the
+ * profile), nothing written, and the second call is still answered as its own. By ICCID
+ * the same. */
+static void test_order_replay_reordered(void **state)
+{
+	fx *f = *state;
+
+	f->svc.es2_call_replay = true;
+	const char *cust1 = "{" HDR_CALL("cust1-order") "," TYPE "}";
+	const char *cust2 = "{" HDR_CALL("cust2-order") "," TYPE "}";
+	last_audit a;
+
+	import_second(f);
+	order_gets(f, cust1, ICCID);
+	json_decref(call(f, "cancelOrder", CANCEL_TO_AVAILABLE, NULL, NULL));
+	order_gets(f, cust2, ICCID);
+	call_msg(f, "downloadOrder", cust1, "8.2.1", "3.3",
+	         "the order this call placed (profile " ICCID
+	         ") has ended, and the profile was ordered again since");
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_AVAILABLE);
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	assert_string_equal(a.r.action, "downloadOrder");
+	assert_string_equal(a.r.detail + strlen(a.r.detail) - strlen("by op call cust2-order"),
+	                    "by op call cust2-order");
+	order_gets(f, cust2, ICCID);
+	/* by ICCID: the second order, then the first call again */
+	const char *by1 = "{" HDR_CALL("i-1") ",\"iccid\":\"" ICCID2 "\"}";
+	order_gets(f, by1, ICCID2);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID2
+	                 "\",\"finalProfileStatusIndicator\":\"Available\"}",
+	                 NULL, NULL));
+	order_gets(f, "{" HDR_CALL("i-2") ",\"iccid\":\"" ICCID2 "\"}", ICCID2);
+	call_msg(f, "downloadOrder", by1, "8.2.1", "3.3", "ordered again since");
+	/* ... and after a restart */
+	reopen(f);
+	call_msg(f, "downloadOrder", cust1, "8.2.1", "3.3", "ordered again since");
+	order_gets(f, cust2, ICCID);
 }
 
 /* A call older than the retention, its record deleted (orsp_smdp_call_prune, the server's
@@ -1578,6 +1623,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_ended, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_replay_reordered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_after_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),

@@ -2474,13 +2474,18 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-#define SMDP_LATEST 18 /* the smdp schema version this program migrates to */
+#define SMDP_LATEST 19 /* the smdp schema version this program migrates to */
 
-/* SQL that takes a current database back before migration 18 (the undelivered reports in
- * order) */
+/* SQL that takes a current database back before migration 19 (the order an ES2+ call
+ * placed) */
+#define UNDO_V19                                                                                   \
+	"ALTER TABLE smdp_call DROP COLUMN order_seq;"                                             \
+	"ALTER TABLE smdp_profile DROP COLUMN order_seq;"                                          \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 19;"
+/* ... and before migration 18 (the undelivered reports in order) */
 #define UNDO_V18                                                                                   \
-	"DROP INDEX smdp_progress_queue;"                                                          \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 18;"
+	UNDO_V19 "DROP INDEX smdp_progress_queue;"                                                 \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 18;"
 /* ... and before migration 17 (the executed ES2+ calls) */
 #define UNDO_V17                                                                                   \
 	UNDO_V18 "DROP TABLE smdp_call;"                                                           \
@@ -2622,7 +2627,7 @@ static void test_wrong_kek_untouched(void **state)
 	orsp_smdp_close(s);
 	s = NULL;
 	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V18), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V19), ORSP_OK);
 	orsp_db_close(db);
 	bytes = test_read_file(path, &len);
 	other.v[0] ^= 1;
@@ -3278,6 +3283,61 @@ static void test_migration_call(void **state)
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call"), 1);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state = 'available'"), 1);
+	orsp_smdp_close(s);
+}
+
+/* Migration 19: a call recorded before it has no order_seq, and sent again is refused
+ * (ORSP_E_STATE, ended, nothing written) rather than answered with a profile that may have
+ * been ordered again since; a call recorded after it is answered, and refused once its
+ * profile is ordered again (until session 74 every replay answered the recorded ICCID). */
+static void test_migration_order_seq(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_call c1 = {.requester = "op", .id = "c1"}, c2 = {.requester = "op", .id = "c2"},
+	               c3 = {.requester = "op", .id = "c3"};
+	orsp_smdp_order o = {.call = &c1, .profile_type = "T"};
+	orsp_smdp_profile p, again;
+	int64_t audits;
+	(void)state;
+
+	import_n(s, 1, 1, "T");
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	orsp_smdp_close(s);
+	undo_to(UNDO_V19, 18);
+	s = reopen_migrated();
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call WHERE order_seq IS NULL"),
+	                 1);
+	assert_int_equal(count_rows(s, "SELECT max(order_seq) FROM smdp_profile"), 0);
+	audits = count_rows(s, "SELECT count(*) FROM smdp_audit");
+	assert_int_equal(orsp_smdp_download_order(s, &o, &again), ORSP_E_STATE);
+	assert_true(c1.ended);
+	assert_false(c1.replayed);
+	assert_non_null(strstr(orsp_err_detail(), p.iccid));
+	assert_non_null(strstr(orsp_err_detail(), "recorded before the schema's migration 19"));
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
+	/* cancelled to Available, ordered by c2: its count recorded, and a replay answered */
+	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, NULL, true), ORSP_OK);
+	o.call = &c2;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	assert_int_equal(count_rows(s, "SELECT order_seq FROM smdp_call WHERE call_id = 'c2'"), 1);
+	assert_int_equal(count_rows(s, "SELECT order_seq FROM smdp_profile"), 1);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &again), ORSP_OK);
+	assert_true(c2.replayed);
+	assert_false(c2.ended);
+	assert_string_equal(again.iccid, p.iccid);
+	/* ... until the profile is ordered again, by c3 */
+	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, NULL, true), ORSP_OK);
+	o.call = &c3;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	o.call = &c2;
+	c2.replayed = false;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &again), ORSP_E_STATE);
+	assert_true(c2.ended);
+	assert_false(c2.replayed);
+	assert_non_null(strstr(orsp_err_detail(), "ordered again since"));
+	o.call = &c3;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &again), ORSP_OK);
+	assert_true(c3.replayed);
 	orsp_smdp_close(s);
 }
 
@@ -4331,6 +4391,7 @@ int main(void)
 	    cmocka_unit_test(test_next_report_backlog),
 	    cmocka_unit_test(test_migration_progress_queue),
 	    cmocka_unit_test(test_migration_call),
+	    cmocka_unit_test(test_migration_order_seq),
 	    cmocka_unit_test(test_migration_failed_codes),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_label_mac),

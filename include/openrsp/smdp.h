@@ -353,13 +353,17 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_import_check(const uint8_t *upp, size_t len,
  * identifier places none: with the same body_hash it is a replay (replayed, and out holds
  * the recorded order's profile as it is now, audited as downloadOrderReplay), with another
  * one ORSP_E_EXISTS and conflict; once orsp_smdp_call_prune deleted the record, it places a
- * new order. */
+ * new order. A replay whose profile was ordered again since the call's order (or whose call
+ * was recorded before migration 19, which keeps which order a call placed) is refused,
+ * ORSP_E_STATE and ended, nothing written: that profile may be another call's order now. */
 typedef struct orsp_smdp_call {
 	const char *requester; /* functionRequesterIdentifier */
 	const char *id;        /* functionCallIdentifier */
 	uint8_t body_hash[32]; /* SHA-256 of the request's fields that the order depends on */
 	bool replayed;         /* out: the recorded order was answered, none placed */
 	bool conflict;         /* out: the call identifier was used for another body */
+	bool ended;            /* out: refused, the recorded order ended and the profile was
+	                        * ordered again (or the record predates migration 19) */
 } orsp_smdp_call;
 
 typedef struct orsp_smdp_order {
@@ -764,11 +768,11 @@ typedef struct orsp_smdp_service {
 	bool eligibility_all_services;
 	orsp_smdp_platform_policy platform; /* the operator's platform policy (none: all zero) */
 	/* An ES2+ downloadOrder whose functionRequesterIdentifier and functionCallIdentifier
-	 * name one executed before is answered as that one (a replay, table smdp_call), not
-	 * executed again; off by default, as clients that do not keep call identifiers unique
-	 * per requester (pySim's es2p: "FCI-<second>-<counter from 1>" per client) would have two
-	 * orders of the same body merged into one (configuration `es2_call_replay = yes`,
-	 * docs/smdp-server.md). */
+	 * name one executed before is answered as that one (a replay, table smdp_call; refused
+	 * once its profile has been ordered again), not executed again; off by default, as clients
+	 * that do not keep call identifiers unique per requester (pySim's es2p:
+	 * "FCI-<second>-<counter from 1>" per client) would have two orders of the same body merged
+	 * into one (configuration `es2_call_replay = yes`, docs/smdp-server.md). */
 	bool es2_call_replay;
 } orsp_smdp_service;
 

@@ -246,6 +246,11 @@ static orsp_err download_order(req *r)
 	 * a replay") */
 	if (e == ORSP_E_EXISTS && call.conflict)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
+	/* the same body, but the profile the call took has been ordered again since: its ICCID
+	 * is no longer this call's order to answer (SGP.22 §5.3.1 has no code of its own for
+	 * it: 8.2.1/3.3, the profile is not in a state for this call's order) */
+	if (e == ORSP_E_STATE && call.ended)
+		return smdp_reply_fail(r->out, ES2P_WRONG_STATE, orsp_err_detail());
 	if (e == ORSP_E_NOT_FOUND && type)
 		return smdp_reply_fail(r->out, ES2P_PROFILE_TYPE_UNKNOWN, NULL);
 	if (e == ORSP_E_STATE && type) /* the type is known, none of it Available */

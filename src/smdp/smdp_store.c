@@ -321,6 +321,20 @@ static const orsp_migration smdp_migrations[] = {
         .sql = "CREATE INDEX smdp_progress_queue ON smdp_progress (id)"
                " WHERE " SMDP_PROGRESS_PENDING ";",
     },
+    {
+        .version = 19,
+        .description = "the order an ES2+ call placed",
+        /* A replayed downloadOrder answered the ICCID its call had ordered, read from
+         * smdp_call, even when that order had been cancelled to Available and the profile
+         * ordered again by another call since: the operator then acted on the other call's
+         * order. smdp_profile.order_seq counts the profile's downloadOrders (each adds 1 in
+         * the transaction that places it), smdp_call.order_seq is the count the call's order
+         * made, and a replay whose count is no longer the profile's is refused. The counts
+         * start at 0 here: a call recorded before has none (NULL), and is refused as a replay
+         * (call_replay), the order it placed not being known from a later one. */
+        .sql = "ALTER TABLE smdp_profile ADD COLUMN order_seq INTEGER NOT NULL DEFAULT 0;"
+               "ALTER TABLE smdp_call ADD COLUMN order_seq INTEGER;",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -1477,19 +1491,31 @@ static orsp_err type_known(orsp_smdp *s, const char *type, bool *known)
 	return err;
 }
 
-/* The downloadOrder recorded for call c, if any: *iccid (else ""), and c->conflict when it was
- * recorded with another body (ORSP_E_EXISTS). In the order's write transaction. */
-static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21])
+/* Whether the profile a recorded call ordered still holds the order the call placed. */
+typedef enum call_order {
+	CALL_ORDER_OURS,    /* the profile's order_seq is the call's */
+	CALL_ORDER_AGAIN,   /* the profile was ordered again since */
+	CALL_ORDER_UNKNOWN, /* the call was recorded before migration 19: no order_seq */
+} call_order;
+
+/* The downloadOrder recorded for call c, if any: *iccid (else ""), *which whether that
+ * profile's order is still the one the call placed (order_seq, migration 19), and c->conflict
+ * when it was recorded with another body (ORSP_E_EXISTS). In the order's write transaction. */
+static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21], call_order *which)
 {
 	orsp_stmt *st = NULL;
 	bool row = false;
 	orsp_slice h;
-	orsp_err err = orsp_db_prepare(s->db,
-	                               "SELECT body_hash, iccid FROM smdp_call WHERE requester = ?1"
-	                               " AND call_id = ?2 AND function = 'downloadOrder'",
-	                               &st);
+	orsp_err err =
+	    orsp_db_prepare(s->db,
+	                    "SELECT c.body_hash, c.iccid, c.order_seq IS NULL, c.order_seq IS"
+	                    " (SELECT p.order_seq FROM smdp_profile AS p WHERE p.iccid ="
+	                    " c.iccid) FROM smdp_call AS c WHERE c.requester = ?1 AND"
+	                    " c.call_id = ?2 AND c.function = 'downloadOrder'",
+	                    &st);
 
 	iccid[0] = '\0';
+	*which = CALL_ORDER_UNKNOWN;
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, c->requester);
 	if (!err)
@@ -1501,6 +1527,9 @@ static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21])
 		c->conflict = h.len != sizeof(c->body_hash) ||
 		              memcmp(h.p, c->body_hash, sizeof(c->body_hash)) != 0;
 		err = copy_text(iccid, 21, orsp_stmt_column_text(st, 1), "recorded call's ICCID");
+		*which = orsp_stmt_column_int64(st, 2)   ? CALL_ORDER_UNKNOWN
+		         : orsp_stmt_column_int64(st, 3) ? CALL_ORDER_OURS
+		                                         : CALL_ORDER_AGAIN;
 	}
 	if (!err && c->conflict)
 		err =
@@ -1510,14 +1539,16 @@ static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21])
 	return err;
 }
 
-/* Record the order of profile iccid for call c, in the order's transaction. */
+/* Record the order of profile iccid for call c, with the profile's order_seq as that order
+ * made it, in the order's transaction. */
 static orsp_err call_record(orsp_smdp *s, const orsp_smdp_call *c, const char *iccid)
 {
 	orsp_stmt *st = NULL;
 	orsp_err err = orsp_db_prepare(s->db,
 	                               "INSERT INTO smdp_call (requester, call_id, function,"
-	                               " body_hash, iccid, at) VALUES (?1, ?2, 'downloadOrder', ?3,"
-	                               " ?4, ?5)",
+	                               " body_hash, iccid, at, order_seq) VALUES (?1, ?2,"
+	                               " 'downloadOrder', ?3, ?4, ?5, (SELECT order_seq FROM"
+	                               " smdp_profile WHERE iccid = ?4))",
 	                               &st);
 
 	if (!err)
@@ -1536,13 +1567,30 @@ static orsp_err call_record(orsp_smdp *s, const orsp_smdp_call *c, const char *i
 	return err;
 }
 
-/* A call whose order was recorded: that profile as it is now into *out, and an audit row. */
-static orsp_err call_replay(orsp_smdp *s, orsp_smdp_call *c, const char *iccid,
+/* A call whose order was recorded: that profile as it is now into *out, and an audit row.
+ * Refused (ORSP_E_STATE, c->ended, nothing written) when the profile's order may not be the
+ * one the call placed: it was ordered again since, or the call was recorded before migration
+ * 19, when that cannot be told (refused too: answering its ICCID could hand the operator
+ * another call's order, as every replay did until session 74, which it would then confirm or
+ * cancel as this call's). */
+static orsp_err call_replay(orsp_smdp *s, orsp_smdp_call *c, const char *iccid, call_order which,
                             orsp_smdp_profile *out)
 {
 	orsp_smdp_profile p;
-	orsp_err err = load(s, BY_ICCID, iccid, &p);
+	orsp_err err;
 
+	c->ended = which != CALL_ORDER_OURS;
+	if (which == CALL_ORDER_AGAIN)
+		return orsp_errf(ORSP_E_STATE,
+		                 "the order this call placed (profile %s) has ended, and the"
+		                 " profile was ordered again since",
+		                 iccid);
+	if (which == CALL_ORDER_UNKNOWN)
+		return orsp_errf(ORSP_E_STATE,
+		                 "the order this call placed (profile %s) may have ended: the call"
+		                 " was recorded before the schema's migration 19",
+		                 iccid);
+	err = load(s, BY_ICCID, iccid, &p);
 	if (!err)
 		err = audit(s, "downloadOrderReplay", p.iccid, orsp_smdp_state_name(p.state),
 		            orsp_smdp_state_name(p.state), "");
@@ -1596,6 +1644,7 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 	orsp_stmt *st = NULL;
 	orsp_smdp_profile p;
 	char mid[ORSP_SMDP_MATCHING_ID_MAX + 1], recorded[21];
+	call_order which = CALL_ORDER_UNKNOWN;
 	bool row = false;
 
 	if (!s || !o || !!o->iccid == !!o->profile_type)
@@ -1621,9 +1670,9 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 	if (err)
 		return err;
 	if (o->call) {
-		err = call_find(s, o->call, recorded);
+		err = call_find(s, o->call, recorded, &which);
 		if (!err && recorded[0])
-			err = call_replay(s, o->call, recorded, out);
+			err = call_replay(s, o->call, recorded, which, out);
 		if (err || recorded[0])
 			goto out;
 	}
@@ -1651,7 +1700,8 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 	err = orsp_db_prepare(s->db,
 	                      "UPDATE smdp_profile SET eid = ?1, matching_id = ?2, expires_at = ?3,"
 	                      " due_at = ?3, cc_limit = ?4, download_limit = ?5, cc_attempts = 0,"
-	                      " download_attempts = 0, cc_wrapped = NULL WHERE iccid = ?6",
+	                      " download_attempts = 0, cc_wrapped = NULL,"
+	                      " order_seq = order_seq + 1 WHERE iccid = ?6",
 	                      &st);
 	if (!err)
 		err = o->eid ? orsp_stmt_bind_text(st, 1, o->eid) : orsp_stmt_bind_null(st, 1);

@@ -230,8 +230,7 @@ expect "nothing changed by the refusals" "$before" "$(sum "$S")"
 
 # A refused rotation of an older database leaves it as it was: NEW is looked at before the
 # open, which migrates it and switches it to WAL
-older "$T/old.db" "$S" "DROP INDEX smdp_progress_queue;
-DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 18"
+older "$T/old.db" "$S" "$SMDP_ONE_BEHIND"
 run auc add --db "$T/fresha.db" --imsi $IMSI --k $K --opc $OPC
 expect "auc add (older)" 0 "$rc"
 older "$T/olda.db" "$T/fresha.db" "DROP TRIGGER auc_audit_no_replace;

@@ -48,8 +48,7 @@ expect "junk rc" 1 "$rc"
 # Bad input changes nothing: the file is judged before the database is opened, which would
 # migrate an older one (here one migration behind, in rollback-journal mode); a directory of
 # nothing but such files too
-older "$T/old.db" "$DB" "DROP INDEX smdp_progress_queue;
-DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 18"
+older "$T/old.db" "$DB" "$SMDP_ONE_BEHIND"
 failure "junk.der: PE #0" smdp profile import "$T/junk.der" --db "$T/old.db"
 untouched "junk into an older database" "$T/old.db"
 mkdir -p "$T/junkdir"
@@ -332,14 +331,13 @@ usage --matching-id smdp order --db "$DB" --iccid 1 --fqdn a.b --matching-id "ab
 usage --eid smdp order --db "$DB" --iccid 1 --fqdn a.b --eid 123
 # a --profile-type no profile can have (over 400 bytes, as ES2+) is judged before the open,
 # which would migrate an older database; one of 400 bytes is looked for
-older "$T/oold.db" "$DB" "DROP INDEX smdp_progress_queue;
-DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 18"
+older "$T/oold.db" "$DB" "$SMDP_ONE_BEHIND"
 usage --profile-type smdp order --db "$T/oold.db" --profile-type "$(printf 't%.0s' {1..401})" --fqdn a.b
 untouched "order, --profile-type too long" "$T/oold.db"
 # (this one opens the database, which migrates it: the migration's line, then the refusal)
 run smdp order --db "$T/oold.db" --profile-type "$(printf 't%.0s' {1..400})" --fqdn a.b
 expect "unknown profile type: rc" 1 "$rc"
-has "unknown profile type: the migration said" "the smdp schema was migrated from version 17 to 18" "$err"
+has "unknown profile type: the migration said" "the smdp schema was migrated from version 18 to 19" "$err"
 has "unknown profile type: refused" "openrsp: downloadOrder: unknown profile type" "$err"
 usage "--db or --config" smdp profile list
 usage "--db or --config" smdp profile import "$U/TS48V1-A-UNIQUE.der"
@@ -533,8 +531,7 @@ failure "not a regular file" smdp profile generate --no-auc --db "$T/tpl.db" --t
 # Bad input changes nothing: the first profile is made and judged, and the AuC of --auc looked
 # at with its KEK file, before the database is opened, which would migrate an older one (one
 # migration behind, in rollback-journal mode)
-older "$T/gold.db" "$GDB" "DROP INDEX smdp_progress_queue;
-DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 18"
+older "$T/gold.db" "$GDB" "$SMDP_ONE_BEHIND"
 # gen_refused WORD DESC ARGS...: a generation into that copy (put back first) with ARGS
 # refused, saying WORD, and the copy untouched
 gen_refused() {

@@ -222,8 +222,7 @@ if [[ -e "$NO" || -e "$NO.kek" ]]; then bad "a usage error created $NO"; else ok
 failure "no SM-DP+ database at $NO" smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com
 failure "no SM-DP+ database at $NO" smdp release --db "$NO" --iccid "$C5"
 if [[ -e "$NO" || -e "$NO.kek" ]]; then bad "confirm or release created $NO"; else ok; fi
-older "$T/old.db" "$DB" "DROP INDEX smdp_progress_queue;
-DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 18"
+older "$T/old.db" "$DB" "$SMDP_ONE_BEHIND"
 usage --eid smdp confirm --db "$T/old.db" --iccid "$C1" --fqdn smdp.example.com --eid 1234
 usage --cc smdp confirm --db "$T/old.db" --iccid "$C1" --fqdn smdp.example.com --cc ''
 usage --iccid smdp release --db "$T/old.db" --iccid 1
