@@ -1464,6 +1464,54 @@ static void reopen(fx *f)
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 }
 
+/* SGP.22 §6.5.1.2 makes both identifiers of the header mandatory: an empty one, or one of
+ * white space alone, is refused 1.2/2.1 naming it, in every ES2+ function, and nothing is
+ * done. Until session 74 they were taken, and with es2_call_replay two downloadOrders of the
+ * same body and empty identifiers were one order, the second caller given the first's
+ * ICCID. */
+static void test_header_blank(void **state)
+{
+	fx *f = *state;
+	static const char *const fns[] = {"downloadOrder", "confirmOrder", "cancelOrder",
+	                                  "releaseProfile"};
+	static const struct {
+		const char *requester, *id, *says;
+	} cases[] = {
+	    {"", "c1", "header.functionRequesterIdentifier: empty"},
+	    {"op", "", "header.functionCallIdentifier: empty"},
+	    {"", "", "header.functionRequesterIdentifier: empty"},
+	    {" ", "c1", "header.functionRequesterIdentifier: white space alone"},
+	    {"op", " \\t\\r\\n", "header.functionCallIdentifier: white space alone"},
+	};
+	char body[400];
+
+	f->svc.es2_call_replay = true;
+	import_second(f);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(fns); i++)
+		for (size_t j = 0; j < ORSP_ARRAY_LEN(cases); j++) {
+			snprintf(body, sizeof(body),
+			         "{\"header\":{\"functionRequesterIdentifier\":\"%s\","
+			         "\"functionCallIdentifier\":\"%s\"},\"iccid\":\"" ICCID "\","
+			         "\"releaseFlag\":true,\"finalProfileStatusIndicator\":"
+			         "\"Available\"}",
+			         cases[j].requester, cases[j].id);
+			call_msg(f, fns[i], body, "1.2", "2.1", cases[j].says);
+		}
+	/* the reviewer's pair: two downloadOrders by type, empty identifiers */
+	for (int k = 0; k < 2; k++)
+		call_msg(f, "downloadOrder",
+		         "{\"header\":{\"functionRequesterIdentifier\":\"\","
+		         "\"functionCallIdentifier\":\"\"}," TYPE "}",
+		         "1.2", "2.1", "header.functionRequesterIdentifier: empty");
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_AVAILABLE);
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_AVAILABLE);
+	/* an identifier with spaces around other characters is one */
+	order_gets(f,
+	           "{\"header\":{\"functionRequesterIdentifier\":\" op \","
+	           "\"functionCallIdentifier\":\" 1 \"}," TYPE "}",
+	           ICCID);
+}
+
 /* The same downloadOrder call (requester and call identifier) sent again, as an operator
  * does whose answer was lost: the same ICCID, and no second profile taken (each call took
  * one until session 70); audited as downloadOrderReplay. The identifier used for another
@@ -1627,6 +1675,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_replay_after_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_header_blank, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reply_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_eid_of_order_without, setup, teardown),

@@ -88,10 +88,15 @@ static orsp_err iccid_of(json_t *o, char out[21])
 }
 
 /* The common request header (§6.5.1.2): functionRequesterIdentifier and
- * functionCallIdentifier, both required strings (of at most 256 bytes here). The error says
- * which member is wrong and how: missing, not a string, too long or holding a NUL. */
+ * functionCallIdentifier, both mandatory strings (of at most 256 bytes here) that name the
+ * requester and its call: an empty one, or one of spaces alone, names neither (until session
+ * 74 it was taken, and with es2_call_replay two downloadOrders of the same body with empty
+ * identifiers were merged into one). The error says which member is wrong and how: missing,
+ * not a string, too long, holding a NUL, empty or blank. */
 static orsp_err check_header(json_t *o)
 {
+	static const char *const names[] = {"functionRequesterIdentifier",
+	                                    "functionCallIdentifier"};
 	json_t *h = json_object_get(o, "header");
 	char why[ORSP_ERR_DETAIL_MAX];
 	const char *v;
@@ -101,10 +106,16 @@ static orsp_err check_header(json_t *o)
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "header (functionRequesterIdentifier and functionCallIdentifier): "
 		                 "missing or not an object");
-	if (orsp_json_get_string(h, "functionRequesterIdentifier", 256, &v, &n) ||
-	    orsp_json_get_string(h, "functionCallIdentifier", 256, &v, &n)) {
-		snprintf(why, sizeof(why), "%s", orsp_err_detail());
-		return orsp_errf(ORSP_E_MALFORMED, "header.%s", why);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(names); i++) {
+		if (orsp_json_get_string(h, names[i], 256, &v, &n)) {
+			snprintf(why, sizeof(why), "%s", orsp_err_detail());
+			return orsp_errf(ORSP_E_MALFORMED, "header.%s", why);
+		}
+		if (n == 0)
+			return orsp_errf(ORSP_E_MALFORMED, "header.%s: empty", names[i]);
+		if (strspn(v, " \t\n\r\f\v") == n)
+			return orsp_errf(ORSP_E_MALFORMED, "header.%s: white space alone",
+			                 names[i]);
 	}
 	return ORSP_OK;
 }
