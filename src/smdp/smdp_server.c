@@ -1038,7 +1038,8 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			    orsp_stmt_bind_int64(st, 2, done) ||
 			    /* the wait counts from the attempt's end: from its start, a send
 			     * that took its 5 s timeout had used up the first waits, and the
-			     * next attempts came back to back */
+			     * next attempts came back to back. In whole seconds: due from
+			     * backoff - 1 s after the end on (docs/smdp-server.md says "about") */
 			    orsp_stmt_bind_int64(st, 3, (e ? wall_s() + backoff : now)) ||
 			    orsp_stmt_bind_int64(st, 4, pr.id) ||
 			    orsp_stmt_bind_int64(st, 5, now + PROGRESS_LEASE_S) ||
