@@ -1615,6 +1615,73 @@ static void test_order_replay_reordered(void **state)
 	order_gets(f, cust2, ICCID);
 }
 
+/* confirmOrder, releaseProfile and cancelOrder are executed again when sent again, with
+ * es2_call_replay on too: a retry after a lost answer is refused as docs/smdp-server.md says
+ * ("are not replayed"), although the first call succeeded; a cancelOrder retried with the
+ * old order's EID or matching ID leaves a later order of the profile alone, one without them
+ * cancels it. */
+/* fn with body done, then the same call sent again refused with code subject/reason, its
+ * message saying says. */
+static void done_then_refused(fx *f, const char *fn, const char *body, const char *subject,
+                              const char *reason, const char *says)
+{
+	json_decref(call(f, fn, body, NULL, NULL));
+	call_msg(f, fn, body, subject, reason, says);
+}
+
+static void test_retry_not_replayed(void **state)
+{
+	fx *f = *state;
+
+	f->svc.es2_call_replay = true;
+	const char *confirm = "{" HDR_CALL("c1") ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
+	                                         "\",\"releaseFlag\":false}";
+	const char *release = "{" HDR_CALL("r1") ",\"iccid\":\"" ICCID "\"}";
+	const char *confirm2 = "{" HDR_CALL("c2") ",\"iccid\":\"" ICCID2 "\",\"eid\":\"" EID
+	                                          "\",\"releaseFlag\":true}";
+	const char *cancel2 =
+	    "{" HDR_CALL("x2") ",\"iccid\":\"" ICCID2
+	                       "\",\"finalProfileStatusIndicator\":\"Available\"}";
+	const char *cancel1 =
+	    "{" HDR_CALL("x1") ",\"iccid\":\"" ICCID
+	                       "\",\"finalProfileStatusIndicator\":\"Unavailable\"}";
+	char body[400], mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	json_t *o;
+
+	import_second(f);
+	order_gets(f, "{" HDR_CALL("d1") ",\"iccid\":\"" ICCID "\"}", ICCID);
+	done_then_refused(f, "confirmOrder", confirm, "8.2.1", "3.3",
+	                  "confirmOrder is not allowed in state confirmed");
+	done_then_refused(f, "releaseProfile", release, "8.2.1", "3.5",
+	                  "releaseProfile is not allowed in state released");
+	done_then_refused(f, "cancelOrder", cancel1, "8.2.1", "3.3",
+	                  "cancelOrder(unavailable) is not allowed in state unavailable");
+
+	order_gets(f, "{" HDR_CALL("d2") ",\"iccid\":\"" ICCID2 "\"}", ICCID2);
+	o = call(f, "confirmOrder", confirm2, NULL, NULL);
+	snprintf(mid, sizeof(mid), "%s", json_string_value(json_object_get(o, "matchingId")));
+	json_decref(o);
+	call_msg(f, "confirmOrder", confirm2, "8.2.1", "3.3",
+	         "confirmOrder(release) is not allowed in state released");
+	done_then_refused(f, "cancelOrder", cancel2, "8.2.1", "3.3",
+	                  "cancelOrder(available) is not allowed in state available");
+	/* ordered again (no EID, another matching ID): the old order's retries leave it */
+	order_gets(f, "{" HDR_CALL("d3") ",\"iccid\":\"" ICCID2 "\"}", ICCID2);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR_CALL("x2") ",\"iccid\":\"" ICCID2 "\",\"eid\":\"" EID
+	                                    "\",\"finalProfileStatusIndicator\":\"Available\"}",
+	                 "8.1.1", "3.10"));
+	snprintf(body, sizeof(body),
+	         "{" HDR_CALL("x2") ",\"iccid\":\"" ICCID2 "\",\"matchingId\":\"%s\","
+	                            "\"finalProfileStatusIndicator\":\"Available\"}",
+	         mid);
+	json_decref(call(f, "cancelOrder", body, "8.2.6", "3.10"));
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_ALLOCATED);
+	/* ... and the bare retry cancels it */
+	json_decref(call(f, "cancelOrder", cancel2, NULL, NULL));
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_AVAILABLE);
+}
+
 /* A call older than the retention, its record deleted (orsp_smdp_call_prune, the server's
  * background thread), is no longer a replay: sent again, it places a new order, or for an
  * ICCID no longer Available is refused as a new order would be; a younger call is still a
@@ -1672,6 +1739,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_ended, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_reordered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_not_replayed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_after_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),
