@@ -2657,6 +2657,21 @@ static void test_server_cert_time(void **state)
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
 	assert_string_equal(orsp_err_detail(),
 	                    "the eUICC refused the SM-DP+: the SM-DP+ signature is invalid");
+	/* undefinedError (127): nothing said of a wrong server or CI, which have codes of their
+	 * own (until session 74: "wrong server, or a CI the eUICC does not trust"); a code SGP.22
+	 * does not define is named as such */
+	reset(x);
+	x->card.bf38_ans = "BF3817A1158010" TID "02017F";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC refused the SM-DP+ (AuthenticateServer undefinedError "
+	                    "(127)): the eUICC could not process the SM-DP+'s authentication "
+	                    "data (malformed or unsupported)");
+	reset(x);
+	x->card.bf38_ans = "BF3817A1158010" TID "020108";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(), "the eUICC refused the SM-DP+ (AuthenticateServer "
+	                                       "error 8, not an SGP.22 AuthenticateErrorCode)");
 	free(hex);
 	x->card.bf38_ans = NULL;
 	memset(&x->smdp.spoil, 0, sizeof(x->smdp.spoil));
@@ -2736,7 +2751,8 @@ static void test_server_signed1(void **state)
 	assert_calls(x, calls, 1);
 	/* serverSigned1 that is no ServerSigned1: not a SEQUENCE (A0 in its place, bytes after
 	 * it, cut short), or a SEQUENCE without transactionId [0], euiccChallenge [1] and
-	 * serverAddress [3] in that order (empty, [1] before [0], [3] missing, [3] before [1]);
+	 * serverAddress [3] and serverChallenge [4] in that order (empty, [1] before [0], [3]
+	 * missing, [3] before [1], [4] missing);
 	 * each field otherwise the session's: malformed, nothing sent to the eUICC */
 #define S1_TID "8010" TID
 #define S1_CHAL "81108BCF1BE4ADA9C98AF062987330056103"
@@ -2751,6 +2767,7 @@ static void test_server_signed1(void **state)
 	    "3024" S1_TID S1_CHAL,                       /* no [3] nor [4] */
 	    "3036" S1_TID S1_CHAL S1_SCHAL,              /* no [3] */
 	    "3059" S1_TID S1_ADDR S1_CHAL S1_SCHAL,      /* [3] before [1] */
+	    "3047" S1_TID S1_CHAL S1_ADDR,               /* no [4] */
 	};
 	/* control: the same fields in their order pass to the eUICC */
 	x->smdp.tid = NULL;
@@ -2760,6 +2777,35 @@ static void test_server_signed1(void **state)
 	(void)run(x, NULL, iccid);
 	assert_true(card_saw(x, 0xBF38));
 	orsp_err_clear();
+	/* a serverChallenge of 15, 0 or 200 bytes (Octet16 in SGP.22): malformed, nothing sent
+	 * to the eUICC, which would answer undefinedError (until session 74 it went to the
+	 * eUICC, and the user read "wrong server, or a CI the eUICC does not trust") */
+	{
+		static const size_t lens[] = {15, 0, 200};
+		char hex[700], want[200];
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(lens); i++) {
+			/* [4]'s header, then the SEQUENCE's length in one, two or three bytes */
+			size_t body = 71 + (lens[i] > 127 ? 3 : 2) + lens[i];
+			const char *seq = body > 255 ? "308201" : body > 127 ? "3081" : "30";
+			size_t o = (size_t)snprintf(hex, sizeof(hex), "%s%02zX%s%s%s84%s%02zX", seq,
+			                            body & 0xFF, S1_TID, S1_CHAL, S1_ADDR,
+			                            lens[i] > 127 ? "81" : "", lens[i]);
+			for (size_t k = 0; k < lens[i]; k++)
+				o += (size_t)snprintf(hex + o, sizeof(hex) - o, "5A");
+			x->smdp.n = 0;
+			x->card.n = 0;
+			x->smdp.spoil.hex = hex;
+			assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+			snprintf(want, sizeof(want),
+			         "SM-DP+: serverSigned1's serverChallenge is %zu bytes, not 16 "
+			         "(Octet16); nothing of the answer went to the eUICC",
+			         lens[i]);
+			assert_string_equal(orsp_err_detail(), want);
+			assert_false(card_saw(x, 0xBF38));
+			assert_false(card_saw(x, 0xBF41));
+			assert_calls(x, calls, 1);
+		}
+	}
 #undef S1_TID
 #undef S1_CHAL
 #undef S1_ADDR

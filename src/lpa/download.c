@@ -1004,11 +1004,19 @@ static orsp_err auth_error(const orsp_tlv *err, const uint8_t *cert, size_t n)
 	if (code >= 1 && code <= 7)
 		return orsp_errf(ORSP_E_VERIFY, "the eUICC refused the SM-DP+: %s%s", names[code],
 		                 hint);
-	return orsp_errf(
-	    ORSP_E_VERIFY,
-	    "the eUICC refused the SM-DP+ (AuthenticateServer error %llu): wrong server, "
-	    "or a CI the eUICC does not trust",
-	    (unsigned long long)code);
+	/* undefinedError: the eUICC names no check that failed; a certificate or CI it did not
+	 * accept has a code of its own (1, 5, 7), so this says nothing of the server being
+	 * the wrong one (serverSigned1 with a serverChallenge of another length than 16, signed
+	 * by the genuine DPauth key, gets it from openrsp's eUICC) */
+	if (code == 127)
+		return orsp_errf(ORSP_E_VERIFY,
+		                 "the eUICC refused the SM-DP+ (AuthenticateServer undefinedError "
+		                 "(127)): the eUICC could not process the SM-DP+'s authentication "
+		                 "data (malformed or unsupported)");
+	return orsp_errf(ORSP_E_VERIFY,
+	                 "the eUICC refused the SM-DP+ (AuthenticateServer error %llu, not an "
+	                 "SGP.22 AuthenticateErrorCode)",
+	                 (unsigned long long)code);
 }
 
 /* DownloadErrorCode of a PrepareDownloadResponseError { transactionId [0],
@@ -1058,13 +1066,13 @@ static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, const uint8
 
 /* ServerSigned1 { transactionId [0], euiccChallenge [1], serverAddress [3], serverChallenge
  * [4] } must be for this session (the transactionId of the JSON answer), echo the eUICC's
- * challenge chal and name the SM-DP+ address the LPA asked (case-insensitive, as SGP.22
- * compares addresses), before anything goes to the eUICC; whose says where that address
- * came from. */
+ * challenge chal, name the SM-DP+ address the LPA asked (case-insensitive, as SGP.22
+ * compares addresses) and carry a serverChallenge of 16 bytes (Octet16), before anything
+ * goes to the eUICC; whose says where that address came from. */
 orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *tid, size_t tid_len,
                                   const uint8_t chal[16], const char *fqdn, const char *whose)
 {
-	orsp_tlv t, ftid, fch, faddr;
+	orsp_tlv t, ftid, fch, faddr, fsch;
 	orsp_reader r;
 	char addr[256];
 
@@ -1074,10 +1082,16 @@ orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *ti
 	}
 	orsp_reader_init(&r, t.value.p, t.value.len);
 	if (orsp_der_expect(&r, 0x80, &ftid) || orsp_der_expect(&r, 0x81, &fch) ||
-	    orsp_der_expect(&r, 0x83, &faddr)) {
+	    orsp_der_expect(&r, 0x83, &faddr) || orsp_der_expect(&r, 0x84, &fsch)) {
 		orsp_err_clear();
 		return orsp_errf(ORSP_E_MALFORMED, "SM-DP+: serverSigned1 is not a ServerSigned1");
 	}
+	/* SGP.22 §5.7.13: serverChallenge Octet16; the eUICC would answer undefinedError */
+	if (fsch.value.len != 16)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "SM-DP+: serverSigned1's serverChallenge is %zu bytes, not 16 "
+		                 "(Octet16); nothing of the answer went to the eUICC",
+		                 fsch.value.len);
 	if (ftid.value.len != tid_len || memcmp(ftid.value.p, tid, tid_len) != 0)
 		return orsp_errf(
 		    ORSP_E_VERIFY,

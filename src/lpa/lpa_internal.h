@@ -58,7 +58,7 @@ ORSP_MUST_CHECK orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n);
  * goes to the eUICC; each ORSP_E_MALFORMED for what does not read, ORSP_E_VERIFY for what is
  * not this session's. Not static so that fuzz/fuzz_lpa_es9p.c reaches them.
  * lpa_server_signed1_check: ServerSigned1 (initiateAuthentication) for session tid, echoing
- * chal and naming fqdn (whose: where that address came from).
+ * chal and naming fqdn (whose: where that address came from), its serverChallenge 16 bytes.
  * lpa_metadata_of: profileMetadata (authenticateClient), a StoreMetadataRequest, into *p,
  * *owner and *has_owner (all zeroed first, profile class 2 when none is given); an ICCID of
  * other than 19 or 20 digits is malformed.
