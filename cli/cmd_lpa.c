@@ -1066,19 +1066,13 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	if (e) {
 		rc = fail(op, "profile download", e);
 	} else if (already) {
-		/* the eUICC held it: nothing downloaded, its undelivered results sent now */
+		/* the eUICC held it: nothing downloaded, its undelivered results sent now (a
+		 * success only when some were: the library fails the download otherwise) */
 		char note[200];
-		if (delivered)
-			snprintf(note, sizeof(note),
-			         "already installed on this eUICC, nothing downloaded; its "
-			         "installation result had not reached the SM-DP+ and was delivered "
-			         "now%s",
-			         delivered > 1 ? " (with its other pending notifications)" : "");
-		else
-			snprintf(
-			    note, sizeof(note),
-			    "already installed on this eUICC, nothing downloaded; no result of it "
-			    "was pending on the eUICC");
+		snprintf(note, sizeof(note),
+		         "already installed on this eUICC, nothing downloaded; its installation "
+		         "result had not reached the SM-DP+ and was delivered now%s",
+		         delivered > 1 ? " (with its other pending notifications)" : "");
 		if (op->json) {
 			cli_json j = {0};
 			json_begin(&j);

@@ -1612,8 +1612,8 @@ static void test_install_failed_named(void **state)
  * has shown the metadata): nothing is bound (no PrepareDownload, no getBoundProfilePackage),
  * the session is cancelled with undefinedReason, and the eUICC's pending notification for
  * that ICCID (seq 5, to its own address) is delivered and removed; the download succeeds
- * saying so. A list naming another ICCID, or one that does not read, leaves the download as
- * it was. */
+ * saying so. With none pending it fails (nothing resumed). A list naming another ICCID, or
+ * one that does not read, leaves the download as it was. */
 static void test_already_installed(void **state)
 {
 	fx *x = *state;
@@ -1636,13 +1636,23 @@ static void test_already_installed(void **state)
 	assert_int_equal(x->card.removed_seq, 5);
 	assert_delivered(x, PIR_OK);
 	assert_int_equal(x->n_confirm, 0); /* nobody asked about a profile not downloaded */
-	/* nothing pending for it: still a success, nothing delivered */
+	/* nothing pending for it: no result to resume, so the SM-DP+ offered a profile the
+	 * eUICC holds for the one ordered (profileMetadata is not signed: a hostile server's
+	 * substitute); the download fails, the session cancelled, nothing bound. Until session
+	 * 74 it succeeded ("no result of it was pending"), exit 0 with nothing downloaded */
 	reset(x);
 	x->card.n_notif = 0;
-	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	iccid[0] = 'x';
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(), "the SM-DP+ offered ICCID " ICCID1 ", which this "
+	                                       "eUICC already holds; nothing downloaded (session "
+	                                       "cancelled)");
+	assert_string_equal(iccid, "");
 	assert_true(x->already);
 	assert_int_equal(x->delivered, 0);
 	assert_calls(x, calls, 3);
+	assert_false(card_saw(x, 0xBF21));
+	assert_int_equal(cancel_reason(x), 127);
 	/* its result not taken by the SM-DP+ (three tries): the download fails, saying the
 	 * profile is installed and how to send the result */
 	reset(x);

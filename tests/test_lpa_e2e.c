@@ -962,9 +962,11 @@ static void test_e2e_retry_result_undelivered(void **state)
 	smdp_profile_is(f, ORSP_SMDP_INSTALLED, 1);
 }
 
-/* A result the eUICC no longer keeps (removed): nothing to deliver, the retry succeeds
- * saying so (results_delivered 0), nothing bound; the SM-DP+ still has the profile
- * Downloaded, its attempts unchanged. */
+/* A result the eUICC no longer keeps (removed): nothing to deliver, so nothing the retry
+ * could resume: it fails saying the SM-DP+ offered a profile the eUICC holds
+ * (results_delivered 0), nothing bound; the SM-DP+ still has the profile Downloaded, its
+ * attempts unchanged. Until session 74 it succeeded, which a hostile SM-DP+ offering an
+ * installed profile's metadata for another order could use. */
 static void test_e2e_retry_result_dropped(void **state)
 {
 	fx *f = *state;
@@ -977,7 +979,11 @@ static void test_e2e_retry_result_dropped(void **state)
 	                 ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(orsp_lpa_notification_remove(&f->c, no[0].seq), ORSP_OK);
-	assert_int_equal(retry(f, "PIR-LOST-3", &already, &delivered), ORSP_OK);
+	assert_int_equal(retry(f, "PIR-LOST-3", &already, &delivered), ORSP_E_STATE);
+	if (!strstr(orsp_err_detail(), ", which this eUICC already holds; nothing downloaded "
+	                               "(session cancelled)"))
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(csr_reason(f), 127); /* undefinedReason */
 	assert_true(already);
 	assert_int_equal(delivered, 0);
 	smdp_profile_is(f, ORSP_SMDP_DOWNLOADED, 1);

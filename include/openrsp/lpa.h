@@ -359,8 +359,10 @@ typedef struct orsp_lpa_download_opts {
 	 * session is cancelled before any package is bound (no download attempt counted), and
 	 * the eUICC's pending notifications for that ICCID are delivered to their addresses
 	 * (how many in *results_delivered, may be NULL). The download returns ORSP_OK with
-	 * installed_iccid set when all of them were delivered (or none was pending), else the
-	 * first delivery's error, saying that the profile is installed. */
+	 * installed_iccid set when all of them were delivered, else the first delivery's
+	 * error, saying that the profile is installed; with none pending ORSP_E_STATE, "the
+	 * SM-DP+ offered ICCID X, which this eUICC already holds" (profileMetadata is not
+	 * signed: the ordered profile may be another). */
 	bool *already_installed;
 	size_t *results_delivered;
 } orsp_lpa_download_opts;

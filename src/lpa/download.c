@@ -1329,8 +1329,11 @@ static orsp_err deliver_for_iccid(orsp_lpa_card *c, const orsp_lpa_server *serve
  * the profile installed. Instead the session is cancelled on both sides with undefinedReason,
  * which before a delivery leaves the order as it was (docs/smdp-es9p.md), and the results
  * the eUICC keeps for that ICCID are delivered: the SM-DP+ then records the profile
- * installed. ORSP_OK when every one was delivered or none was pending (o's out fields say
- * which), else the first delivery's error with what to do. */
+ * installed. ORSP_OK when every one was delivered (o's out fields say how many), else the
+ * first delivery's error with what to do. With none pending the download did not do what
+ * was asked: profileMetadata is not signed, so a hostile SM-DP+ can name a profile this
+ * eUICC holds (with a package replayed from its download) for the one ordered, and a
+ * success would say the order was served (hostile-server review, session 74): an error. */
 static orsp_err already_installed(orsp_lpa_card *c, es9 *s, const orsp_lpa_download_opts *o,
                                   const uint8_t *tid, size_t tid_len, const char *tid_hex,
                                   const char *iccid)
@@ -1345,6 +1348,11 @@ static orsp_err already_installed(orsp_lpa_card *c, es9 *s, const orsp_lpa_downl
 	e = deliver_for_iccid(c, o->server, s->peer.cis, iccid, &sent);
 	if (o->results_delivered)
 		*o->results_delivered = sent;
+	if (!e && !sent)
+		return orsp_errf(ORSP_E_STATE,
+		                 "the SM-DP+ offered ICCID %s, which this eUICC already holds; "
+		                 "nothing downloaded%s",
+		                 iccid, note);
 	if (!e)
 		return ORSP_OK;
 	/* the advice before the detail: the detail reaches the user cut */
