@@ -31,6 +31,7 @@ enum {
 	OPT_TEST,
 	OPT_DEFAULT_SMDP,
 	OPT_YES,
+	OPT_ADDRESS,
 };
 
 #define EUICC_HELP                                                                                 \
@@ -64,6 +65,7 @@ typedef struct lpa_opts {
 	unsigned timeout_ms;
 	unsigned reset; /* chip reset: ORSP_LPA_RESET_* */
 	bool yes;
+	const char *address; /* notification remove --address */
 } lpa_opts;
 
 typedef struct lpa_session {
@@ -89,6 +91,7 @@ static const struct option common_opts[] = {
     {"test", no_argument, NULL, OPT_TEST},
     {"default-smdp", no_argument, NULL, OPT_DEFAULT_SMDP},
     {"yes", no_argument, NULL, OPT_YES},
+    {"address", required_argument, NULL, OPT_ADDRESS},
     {NULL, 0, NULL, 0},
 };
 
@@ -210,6 +213,15 @@ static int parse_opts_read(int argc, char **argv, lpa_opts *o, const int *allowe
 			break;
 		case OPT_YES:
 			o->yes = true;
+			break;
+		case OPT_ADDRESS: /* "" (an unset variable) would match no notification */
+			if (!optarg[0])
+				return cli_usage("--address", "empty: give the SM-DP+ address");
+			if (strlen(optarg) >= sizeof(((orsp_lpa_notification *)0)->address))
+				return cli_usage("--address", "%zu characters, at most %zu",
+				                 strlen(optarg),
+				                 sizeof(((orsp_lpa_notification *)0)->address) - 1);
+			o->address = optarg;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -1229,6 +1241,20 @@ static int profile_nickname(int argc, char **argv)
 
 /* ----- notification ----- */
 
+/* One notification as `notification list --json` gives it (and `remove --address`). */
+static void json_notification(cli_json *j, const orsp_lpa_notification *no)
+{
+	cj_obj_begin(j, NULL);
+	cj_u64(j, "seqNumber", no->seq);
+	cj_str(j, "profileManagementOperation", no->event);
+	cj_str(j, "notificationAddress", no->address);
+	if (no->iccid[0])
+		cj_str(j, "iccid", no->iccid);
+	else
+		cj_null(j, "iccid");
+	cj_obj_end(j);
+}
+
 static int notification_list(int argc, char **argv)
 {
 	static const int allowed[] = {0};
@@ -1255,15 +1281,7 @@ static int notification_list(int argc, char **argv)
 		json_begin(&j);
 		cj_arr_begin(&j, "data");
 		for (size_t i = 0; i < n; i++) {
-			cj_obj_begin(&j, NULL);
-			cj_u64(&j, "seqNumber", no[i].seq);
-			cj_str(&j, "profileManagementOperation", no[i].event);
-			cj_str(&j, "notificationAddress", no[i].address);
-			if (no[i].iccid[0])
-				cj_str(&j, "iccid", no[i].iccid);
-			else
-				cj_null(&j, "iccid");
-			cj_obj_end(&j);
+			json_notification(&j, &no[i]);
 		}
 		cj_arr_end(&j);
 		json_end(&j);
@@ -1316,21 +1334,66 @@ static int notification_process(int argc, char **argv)
 	return rc;
 }
 
+/* The notifications of one SM-DP+ address removed (--address): each on a line, or as
+ * notification list --json lists them; n of them, the first cap in no. */
+static void removed_print(const lpa_opts *o, const orsp_lpa_notification *no, size_t cap, size_t n)
+{
+	size_t shown = n < cap ? n : cap;
+
+	if (o->json) {
+		cli_json j = {0};
+		json_begin(&j);
+		cj_arr_begin(&j, "data");
+		for (size_t i = 0; i < shown; i++) {
+			json_notification(&j, &no[i]);
+		}
+		cj_arr_end(&j);
+		json_end(&j);
+		return;
+	}
+	for (size_t i = 0; i < shown; i++)
+		printf("removed notification %" PRIu64 " (%s, ICCID %s, for %s; not sent)\n",
+		       no[i].seq, no[i].event, no[i].iccid[0] ? no[i].iccid : "-", no[i].address);
+	if (n > shown)
+		printf("... and %zu more removed\n", n - shown);
+}
+
 static int notification_remove(int argc, char **argv)
 {
-	static const int allowed[] = {0};
+	static const int allowed[] = {OPT_ADDRESS, 0};
+	orsp_lpa_notification removed[64];
 	lpa_opts o;
 	lpa_session s;
-	uint64_t seq;
+	uint64_t seq = 0;
+	size_t n = 0;
 	orsp_err e;
 	int rc;
 
-	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
-	    (rc = cli_positional(argc, argv, 1, "SEQ")) ||
-	    (rc = cli_uint("SEQ", argv[optind], 0, UINT64_MAX, &seq)))
+	if ((rc = parse_opts(argc, argv, &o, allowed)))
+		return rc;
+	/* SEQ, or --address alone: every notification of that SM-DP+ */
+	if (o.address ? (rc = cli_positional(argc, argv, 0, ""))
+	              : (rc = cli_positional(argc, argv, 1, "SEQ")) ||
+	                    (rc = cli_uint("SEQ", argv[optind], 0, UINT64_MAX, &seq)))
 		return rc;
 	if ((rc = open_euicc(&o, &s)))
 		return rc;
+	if (o.address) {
+		e = orsp_lpa_notification_remove_address(&s.c, o.address, removed,
+		                                         ORSP_ARRAY_LEN(removed), &n);
+		/* those removed before a failure are gone all the same: said first */
+		if (e && n && !o.json) {
+			char d[ORSP_ERR_DETAIL_MAX];
+			snprintf(d, sizeof(d), "%s", orsp_err_detail());
+			removed_print(&o, removed, ORSP_ARRAY_LEN(removed), n);
+			(void)orsp_errf(e, "%s", d);
+		}
+		if (e)
+			rc = fail(&o, "notification remove", e);
+		else
+			removed_print(&o, removed, ORSP_ARRAY_LEN(removed), n);
+		goto out;
+	}
 	e = orsp_lpa_notification_remove(&s.c, seq);
 	if (e)
 		rc = fail(&o, "notification remove", e);
@@ -1338,6 +1401,7 @@ static int notification_remove(int argc, char **argv)
 		json_ok_null(&o);
 	else
 		printf("removed notification %" PRIu64 " (not sent)\n", seq);
+out:
 	close_euicc(&s);
 	return rc;
 }
@@ -1471,12 +1535,19 @@ static const cli_cmd lpa_cmds[] = {
         .verb = "notification",
         .summary = "Pending notifications: list, process (send), remove",
         .synopsis = "list | process [--server-url URL] [--ca FILE]\n"
-                    "         [--timeout SEC] [--insecure] | remove SEQ   [--euicc SPEC] [--json]",
+                    "         [--timeout SEC] [--insecure] | remove SEQ | remove --address FQDN\n"
+                    "       [--euicc SPEC] [--json]",
         .help = "notification list      what the eUICC keeps for the operators\n"
                 "notification process   send each to its SM-DP+ (handleNotification, retried\n"
                 "                       with backoff) and remove it once the server accepted it\n"
-                "notification remove N  drop notification N without sending it\n\n"
-                "options:\n" SERVER_HELP EUICC_HELP,
+                "notification remove N  drop notification N without sending it\n"
+                "notification remove --address FQDN\n"
+                "                       drop every notification for that SM-DP+ address\n"
+                "                       without sending it (one that keeps refusing them),\n"
+                "                       printing each\n\n"
+                "options:\n"
+                "  --address FQDN       (remove) the SM-DP+ address, in any case\n" SERVER_HELP
+                    EUICC_HELP,
         .run = notification_run,
     },
     {NULL, NULL, NULL, NULL, NULL},

@@ -1472,12 +1472,14 @@ static void test_prepare_download_error(void **state)
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
 	assert_string_equal(orsp_err_detail(),
 	                    "the eUICC refused the profile's download (PrepareDownload error 127, "
-	                    "undefinedError) with 1 notification pending: the eUICC's "
-	                    "notification list likely has no room for this download's "
-	                    "installation result (an eUICC refuses a download it could not "
-	                    "report); nothing was installed: deliver it (`openrsp lpa "
-	                    "notification process`), then download again with the same "
-	                    "activation code");
+	                    "undefinedError) with 1 notification pending (1 for "
+	                    "testsmdpplus1.example.com): the eUICC's notification list likely "
+	                    "has no room for this download's installation result (an eUICC "
+	                    "refuses a download it could not report); nothing was installed: "
+	                    "deliver it (`openrsp lpa notification process`), then download "
+	                    "again with the same activation code; those of an SM-DP+ that keeps "
+	                    "refusing them: `openrsp lpa notification remove --address "
+	                    "testsmdpplus1.example.com` removes them unsent");
 	assert_true(card_saw(x, 0xBF28));
 	assert_false(card_saw(x, 0xBF36));
 	assert_calls(x, calls, 3);

@@ -628,8 +628,9 @@ static void test_e2e_notifications_full(void **state)
 	e = orsp_lpa_enable(&f->c, iccid);
 	assert_int_equal(e, ORSP_E_STATE);
 	assert_non_null(strstr(orsp_err_detail(), "undefinedError (127) with 16 notifications "
-	                                          "pending: its notification list likely has no "
-	                                          "room for this change's notifications"));
+	                                          "pending (16 for " FQDN "): its notification "
+	                                          "list likely has no room for this change's "
+	                                          "notifications"));
 	/* the command that delivers them, named as everywhere else */
 	assert_non_null(strstr(orsp_err_detail(), "deliver them (`openrsp lpa notification "
 	                                          "process`) or remove some"));
@@ -1185,13 +1186,16 @@ static void add_profile(fx *f, unsigned i, const char *mid)
 /* A notification list with room for one more, not full: enabling a second profile while the
  * first is enabled records two (the first's disable, the second's enable), so the eUICC
  * refuses it; the LPA's message says that the list lacks room for this change's notifications
- * (it said "a full notification list" until session 72), and once they are delivered the
- * enable goes through. */
+ * (it said "a full notification list" until session 72), for which SM-DP+ address they are,
+ * and how to remove those of an SM-DP+ that keeps refusing them (until session 74 only
+ * "remove some": one by one by seqNumber). Removed by that address (in another case), all
+ * of them go, and the enable goes through. */
 static void test_e2e_notifications_no_room(void **state)
 {
 	fx *f = *state;
 	char a[21], b[21];
-	size_t sent = 0;
+	size_t sent = 0, n = 9;
+	orsp_lpa_notification gone[ORSP_LPA_MAX_NOTIFICATIONS];
 
 	order(f, NULL, NULL);
 	assert_int_equal(download(f, f->prof.matching_id, NULL, a), ORSP_OK);
@@ -1206,12 +1210,30 @@ static void test_e2e_notifications_no_room(void **state)
 	assert_int_equal(orsp_lpa_enable(&f->c, b), ORSP_E_STATE);
 	assert_string_equal(orsp_err_detail(),
 	                    "the eUICC answered undefinedError (127) with 15 notifications "
-	                    "pending: its notification list likely has no room for this change's "
-	                    "notifications (an eUICC refuses a change it could not record): "
-	                    "deliver them (`openrsp lpa notification process`) or remove some, "
-	                    "then try again");
+	                    "pending (15 for " FQDN "): its notification list likely has no room "
+	                    "for this change's notifications (an eUICC refuses a change it could "
+	                    "not record): deliver them (`openrsp lpa notification process`) or "
+	                    "remove some, then try again; those of an SM-DP+ that keeps refusing "
+	                    "them: `openrsp lpa notification remove --address " FQDN "` removes "
+	                    "them unsent");
 	assert_int_equal(euicc_notifications(f), ORSP_EUICC_MAX_NOTIFICATIONS - 1);
-	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	/* another address: nothing removed */
+	assert_int_equal(orsp_lpa_notification_remove_address(&f->c, "smdp.other.example", gone,
+	                                                      ORSP_ARRAY_LEN(gone), &n),
+	                 ORSP_E_NOT_FOUND);
+	assert_string_equal(orsp_err_detail(),
+	                    "no notification for smdp.other.example on the eUICC");
+	assert_int_equal(n, 0);
+	assert_int_equal(euicc_notifications(f), ORSP_EUICC_MAX_NOTIFICATIONS - 1);
+	/* its address in capitals: every one removed, the first 4 copied */
+	assert_int_equal(
+	    orsp_lpa_notification_remove_address(&f->c, "TESTSMDPPLUS1.EXAMPLE.COM", gone, 4, &n),
+	    ORSP_OK);
+	assert_int_equal(n, ORSP_EUICC_MAX_NOTIFICATIONS - 1);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(gone[i].address, FQDN);
+	assert_string_equal(gone[0].event, "enable");
+	assert_int_equal(euicc_notifications(f), 0);
 	assert_int_equal(orsp_lpa_enable(&f->c, b), ORSP_OK);
 	assert_int_equal(euicc_notifications(f), 2);
 }
@@ -1276,12 +1298,14 @@ static void test_e2e_download_notifications_full(void **state)
 	assert_int_equal(download(f, "NFULL-1", NULL, iccid), ORSP_E_STATE);
 	assert_string_equal(orsp_err_detail(),
 	                    "the eUICC refused the profile's download (PrepareDownload error 127, "
-	                    "undefinedError) with 16 notifications pending: the eUICC's "
-	                    "notification list likely has no room for this download's "
-	                    "installation result (an eUICC refuses a download it could not "
-	                    "report); nothing was installed: deliver them (`openrsp lpa "
-	                    "notification process`), then download again with the same "
-	                    "activation code");
+	                    "undefinedError) with 16 notifications pending (16 for " FQDN "): "
+	                    "the eUICC's notification list likely has no room for this "
+	                    "download's installation result (an eUICC refuses a download it "
+	                    "could not report); nothing was installed: deliver them (`openrsp "
+	                    "lpa notification process`), then download again with the same "
+	                    "activation code; those of an SM-DP+ that keeps refusing them: "
+	                    "`openrsp lpa notification remove --address " FQDN "` removes them "
+	                    "unsent");
 	assert_string_equal(iccid, "");
 	assert_int_equal(euicc_profiles(f), 1);
 	assert_int_equal(euicc_notifications(f), ORSP_EUICC_MAX_NOTIFICATIONS);

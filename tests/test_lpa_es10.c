@@ -1572,6 +1572,44 @@ static void test_odd_answers(void **state)
 		assert_int_equal(x->f.n_cmd, 1); /* no ListNotification asked */
 	}
 
+	/* undefinedError from an enable with notifications pending: the message names their
+	 * SM-DP+ addresses (case-insensitively the same counted once, three named, the others
+	 * counted) and the command that removes those of one; with several addresses, or one
+	 * that is no host name (nothing a shell would act on goes into a command to paste),
+	 * ADDRESS stands for it. Until session 74 it named none. */
+#define LIST_7                                                                                     \
+	"BF288195A08192BF2F12800101810207800C09612E6578616D706C65BF2F12800102810207800C09412E45"   \
+	"58414D504C45BF2F12800103810207800C09622E6578616D706C65BF2F11800104810207800C0862616420"   \
+	"61646472BF2F12800105810207800C09632E6578616D706C65BF2F12800106810207800C09642E657861"     \
+	"6D706C65BF2F12800107810207800C09612E6578616D706C65"
+	static const struct {
+		const char *list, *detail;
+	} full[] = {
+	    {LIST_7, "7 notifications pending (3 for a.example, 1 for b.example, 1 for bad addr, "
+	             "and for 2 other addresses)"},
+	    {"BF2816A014BF2F11800101810207800C086261642061646472",
+	     "1 notification pending (1 for bad addr)"},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(full); i++) {
+		char want[600];
+		reset_log(x);
+		answer(x, "BF310380017F");
+		answer(x, full[i].list);
+		answer(x, full[i].list);
+		assert_int_equal(orsp_lpa_enable(&x->card, ICCID1), ORSP_E_STATE);
+		snprintf(
+		    want, sizeof(want),
+		    "the eUICC answered undefinedError (127) with %s: its notification list "
+		    "likely has no room for this change's notifications (an eUICC refuses a "
+		    "change it could not record): deliver %s (`openrsp lpa notification "
+		    "process`) or remove %s, then try again; those of an SM-DP+ that keeps "
+		    "refusing them: `openrsp lpa notification remove --address ADDRESS` removes "
+		    "them unsent",
+		    full[i].detail, i ? "it" : "them", i ? "it" : "some");
+		assert_string_equal(orsp_err_detail(), want);
+	}
+#undef LIST_7
+
 	/* ListNotification answering its error choice [1]: a state error, nothing listed */
 	reset_log(x);
 	answer(x, "BF2803810101");

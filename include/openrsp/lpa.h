@@ -181,6 +181,15 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notif
  * with no limit of ORSP_LPA_MAX_NOTIFICATIONS; *n is 0 on an error. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_notification_count(orsp_lpa_card *c, size_t *n);
 ORSP_MUST_CHECK orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq);
+/* Removes, unsent, every notification the eUICC keeps for the SM-DP+ address (compared
+ * case-insensitively, as SGP.22 compares addresses): the way out when that SM-DP+ keeps
+ * refusing them and they fill the eUICC's list, which then refuses every profile change and
+ * download. *n how many were removed, the first cap of them copied to removed (may be NULL
+ * with cap 0). ORSP_E_NOT_FOUND when the eUICC keeps none for it; a removal that fails
+ * stops there, its error naming the notification, *n those removed before it. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_notification_remove_address(orsp_lpa_card *c, const char *address,
+                                                              orsp_lpa_notification *removed,
+                                                              size_t cap, size_t *n);
 
 /* ---------------------------------------------------------------- profile policy rules -- */
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lpa_internal.h"
 #include "openrsp/der.h"
@@ -515,28 +516,74 @@ static orsp_err put_id(orsp_writer *w, const char *id)
 	return ORSP_OK;
 }
 
+/* At most this many addresses named by lpa_pending_addresses, the rest "and others" */
+#define PENDING_ADDRESSES_NAMED 3
+
+void lpa_pending_addresses(orsp_lpa_card *c, char *out, size_t cap, char *cmd, size_t cmd_cap)
+{
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	size_t n = 0, first[ORSP_LPA_MAX_NOTIFICATIONS], count[ORSP_LPA_MAX_NOTIFICATIONS], nd = 0,
+	       len = 0;
+
+	out[0] = '\0';
+	snprintf(cmd, cmd_cap, "`openrsp lpa notification remove --address ADDRESS`");
+	if (orsp_lpa_notifications(c, no, ORSP_ARRAY_LEN(no), &n) != ORSP_OK || !n) {
+		orsp_err_clear();
+		return;
+	}
+	/* distinct addresses in the order first listed, compared as SGP.22 compares them */
+	for (size_t i = 0; i < n; i++) {
+		size_t d = 0;
+		while (d < nd && strcasecmp(no[first[d]].address, no[i].address) != 0)
+			d++;
+		if (d == nd) {
+			first[nd] = i;
+			count[nd++] = 0;
+		}
+		count[d]++;
+	}
+	for (size_t d = 0; d < nd && d < PENDING_ADDRESSES_NAMED && len < cap; d++) {
+		int k = snprintf(out + len, cap - len, "%s%zu for %s", d ? ", " : "", count[d],
+		                 no[first[d]].address);
+		len += k > 0 ? (size_t)k : 0;
+	}
+	if (nd > PENDING_ADDRESSES_NAMED && len < cap)
+		snprintf(out + len, cap - len, ", and for %zu other addresses",
+		         nd - PENDING_ADDRESSES_NAMED);
+	/* one address, a host name (so nothing in it a shell would act on when pasted) */
+	if (nd == 1 && orsp_lpa_address_ok(no[0].address))
+		snprintf(cmd, cmd_cap, "`openrsp lpa notification remove --address %s`",
+		         no[0].address);
+}
+
 /* undefinedError from an enable, disable, delete or memory reset: with notifications
  * pending, a list without room for the operation's notifications is a likely cause (an
  * eUICC that must record them and has no room refuses it; openrsp's does: an enable that
  * disables another profile may need two places, so the list need not be full): the message
- * says how many there are and what to do. The caller's label names the operation: the
- * message does not. */
+ * says how many there are, for which SM-DP+ addresses, and what to do, including the way
+ * out when an SM-DP+ keeps refusing its notifications (a notification is never dropped
+ * unasked, so until it is removed no change goes through). The caller's label names the
+ * operation: the message does not. */
 orsp_err lpa_undefined_error(orsp_lpa_card *c)
 {
 	size_t n = 0;
+	char addrs[900], cmd[400];
 
 	if (orsp_lpa_notification_count(c, &n) != ORSP_OK)
 		n = 0;
 	orsp_err_clear();
-	if (n)
-		return orsp_errf(
-		    ORSP_E_STATE,
-		    "the eUICC answered undefinedError (127) with %zu notification%s "
-		    "pending: its notification list likely has no room for this change's "
-		    "notifications (an eUICC refuses a change it could not record): deliver "
-		    "%s (`openrsp lpa notification process`) or remove %s, then try again",
-		    n, n == 1 ? "" : "s", n == 1 ? "it" : "them", n == 1 ? "it" : "some");
-	return orsp_errf(ORSP_E_STATE, "the eUICC answered undefinedError (127)");
+	if (!n)
+		return orsp_errf(ORSP_E_STATE, "the eUICC answered undefinedError (127)");
+	lpa_pending_addresses(c, addrs, sizeof(addrs), cmd, sizeof(cmd));
+	return orsp_errf(ORSP_E_STATE,
+	                 "the eUICC answered undefinedError (127) with %zu notification%s "
+	                 "pending%s%s%s: its notification list likely has no room for this "
+	                 "change's notifications (an eUICC refuses a change it could not "
+	                 "record): deliver %s (`openrsp lpa notification process`) or remove "
+	                 "%s, then try again; those of an SM-DP+ that keeps refusing them: %s "
+	                 "removes them unsent",
+	                 n, n == 1 ? "" : "s", addrs[0] ? " (" : "", addrs, addrs[0] ? ")" : "",
+	                 n == 1 ? "it" : "them", n == 1 ? "it" : "some", cmd);
 }
 
 /* The way past a profile's policy rules that the end user has: the eUICC refuses to disable
@@ -828,6 +875,46 @@ orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
 		                 (unsigned long long)seq);
 	return v == 0 ? ORSP_OK : orsp_errf(ORSP_E_STATE, "card: NotificationSent error %llu",
 	                                    (unsigned long long)v);
+}
+
+orsp_err orsp_lpa_notification_remove_address(orsp_lpa_card *c, const char *address,
+                                              orsp_lpa_notification *removed, size_t cap, size_t *n)
+{
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	size_t k, gone;
+	orsp_err e;
+
+	if (n)
+		*n = 0;
+	if (!c || !address || !address[0] || !n || (cap && !removed))
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	/* the list read ORSP_LPA_MAX_NOTIFICATIONS at a time: again after a full one from
+	 * which some were removed, until a round removes none (each round removes one at
+	 * least, so this ends) */
+	do {
+		gone = 0;
+		if ((e = orsp_lpa_notifications(c, no, ORSP_ARRAY_LEN(no), &k)))
+			return e;
+		for (size_t i = 0; i < k; i++) {
+			if (strcasecmp(no[i].address, address) != 0)
+				continue;
+			if ((e = orsp_lpa_notification_remove(c, no[i].seq)) == ORSP_E_NOT_FOUND) {
+				orsp_err_clear(); /* gone meanwhile */
+				continue;
+			}
+			if (e)
+				return orsp_errf(e, "notification %llu: %s (%zu removed before it)",
+				                 (unsigned long long)no[i].seq, orsp_err_detail(),
+				                 *n);
+			if (*n < cap)
+				removed[*n] = no[i];
+			(*n)++;
+			gone++;
+		}
+	} while (k == ORSP_ARRAY_LEN(no) && gone);
+	if (!*n)
+		return orsp_errf(ORSP_E_NOT_FOUND, "no notification for %s on the eUICC", address);
+	return ORSP_OK;
 }
 
 /* One piece of the BPP; *got true when the eUICC answered it with data: its

@@ -1025,7 +1025,7 @@ static orsp_err auth_error(const orsp_tlv *err, const uint8_t *cert, size_t n)
  * what became of the session). An undefinedError with
  * notifications pending on c: a list without room for the installation result is a likely
  * cause (an eUICC that could not keep it refuses the download; openrsp's does), which the user can
- * clear: the message says how many there are and what to do. */
+ * clear: the message says how many there are, for which SM-DP+ addresses, and what to do. */
 static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, const uint8_t *dpcert,
                               size_t n, bool sent_anyway, const char *note)
 {
@@ -1039,19 +1039,23 @@ static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, const uint8
 	};
 	uint64_t code = error_code(err);
 	size_t pending = 0;
-	char full[400] = "", hint[300] = "";
+	char full[1800] = "", hint[300] = "", addrs[900] = "", cmd[400] = "";
 
 	orsp_err_clear();
 	if (code == 1)
 		cert_time_hint(dpcert, n, "CERT.DPpb", hint, sizeof(hint));
-	if (code == 127 && orsp_lpa_notification_count(c, &pending) == ORSP_OK && pending)
+	if (code == 127 && orsp_lpa_notification_count(c, &pending) == ORSP_OK && pending) {
+		lpa_pending_addresses(c, addrs, sizeof(addrs), cmd, sizeof(cmd));
 		snprintf(full, sizeof(full),
-		         " with %zu notification%s pending: the eUICC's notification list likely "
-		         "has no room for this download's installation result (an eUICC refuses a "
-		         "download it could not report); nothing was installed: deliver %s "
-		         "(`openrsp lpa notification process`), then download again with the same "
-		         "activation code",
-		         pending, pending == 1 ? "" : "s", pending == 1 ? "it" : "them");
+		         " with %zu notification%s pending%s%s%s: the eUICC's notification list "
+		         "likely has no room for this download's installation result (an eUICC "
+		         "refuses a download it could not report); nothing was installed: deliver "
+		         "%s (`openrsp lpa notification process`), then download again with the "
+		         "same activation code; those of an SM-DP+ that keeps refusing them: %s "
+		         "removes them unsent",
+		         pending, pending == 1 ? "" : "s", addrs[0] ? " (" : "", addrs,
+		         addrs[0] ? ")" : "", pending == 1 ? "it" : "them", cmd);
+	}
 	orsp_err_clear();
 	return orsp_errf(
 	    full[0] ? ORSP_E_STATE : ORSP_E_VERIFY,

@@ -43,6 +43,14 @@ ORSP_MUST_CHECK orsp_err lpa_operator_parse(orsp_slice v, orsp_lpa_operator *op)
  * change. */
 ORSP_MUST_CHECK orsp_err lpa_undefined_error(orsp_lpa_card *c);
 
+/* The SM-DP+ addresses of the notifications the eUICC keeps (its first
+ * ORSP_LPA_MAX_NOTIFICATIONS), for a message (card.c): out[cap] "N for ADDRESS, ..." in the
+ * order first listed (compared case-insensitively; at most 3, then ", and for K other
+ * addresses"), "" when the list does not read or is empty; cmd[cmd_cap] the command that
+ * removes those of one address in backticks, naming it when all have one that is a host name
+ * (ADDRESS otherwise). */
+void lpa_pending_addresses(orsp_lpa_card *c, char *out, size_t cap, char *cmd, size_t cmd_cap);
+
 /* Whether the eUICC holds a profile of ICCID iccid (card.c): GetProfilesInfo with that ICCID
  * as its searchCriteria and the ICCID alone in its tagList (SGP.22 §5.7.15), each profile
  * listed compared (an eUICC that ignored the criteria lists them all, its first

@@ -96,6 +96,11 @@ has "a byte that is not UTF-8 is named" "not UTF-8 at byte 2" "$err"
 usage NAME lpa profile nickname 89000123456789012341 $'a\xe2\x80\xaeb' --euicc pcsc
 has "a right-to-left override is named" "control character U+202E at byte 2" "$err"
 usage SEQ lpa notification remove x --euicc pcsc
+# --address: an SM-DP+ address, alone (no SEQ with it), not on another sub-verb
+usage --address lpa notification remove --address "" --euicc pcsc
+run lpa notification remove 7 --address smdp.example.com --euicc pcsc
+expect "remove with SEQ and --address: rc" 2 "$rc"
+usage list lpa notification list --address smdp.example.com --euicc pcsc
 # without -a the eUICC's default SM-DP+ address is read: the eUICC is opened
 failure "pcscd" lpa profile download --euicc pcsc --ca /dev/null
 usage --server-url lpa profile download -a '1$a.example$X' --server-url ftp://x --euicc pcsc
@@ -252,6 +257,8 @@ if [[ $rc -eq 0 ]]; then
 	failure "no notification" lpa notification remove 4294967296 --euicc "local:$S"
 	failure "no notification" lpa notification remove 18446744073709551615 --euicc "local:$S"
 	usage SEQ lpa notification remove 18446744073709551616 --euicc "local:$S"
+	failure "no notification for smdp.example.com on the eUICC" \
+		lpa notification remove --address smdp.example.com --euicc "local:$S"
 	# the default SM-DP+ address: a host name, or "" to remove it; a memory reset
 	# restores the initial one (none for this eUICC)
 	usage ADDRESS lpa chip default-smdp 'smdp..example.com' --euicc "local:$S"
@@ -695,6 +702,22 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	expect "the same code again: the SM-DP+'s profile" "('installed', 1)" "$(smdp_profile $ICCID10)"
 	run lpa notification list --euicc "local:$E2" --json
 	lacks "the same code again: its result no longer pending" "$ICCID10" "$out"
+	# the notifications of an SM-DP+ that keeps refusing them (they would fill the eUICC's
+	# list, which then refuses every change): removed by its address, in any case, each
+	# printed; none left for it then (session 74)
+	run lpa profile enable $ICCID10 --euicc "local:$E2"
+	expect "enable $ICCID10: rc" 0 "$rc"
+	run lpa notification list --euicc "local:$E2" --json
+	npend=$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["payload"]["data"]))' "$out")
+	[[ $npend -ge 1 ]] && ok || bad "a notification pending after the enable: $out"
+	run lpa notification remove --address "${FQDN^^}" --euicc "local:$E2"
+	expect "remove --address: rc" 0 "$rc"
+	has "remove --address: what it removed" "(enable, ICCID $ICCID10, for $FQDN; not sent)" "$out"
+	expect "remove --address: a line for each" "$npend" "$(grep -c '^removed notification [0-9]* (' <<<"$out")"
+	run lpa notification list --euicc "local:$E2"
+	expect "remove --address: none left" "no pending notification" "$out"
+	failure "no notification for $FQDN on the eUICC" \
+		lpa notification remove --address "$FQDN" --euicc "local:$E2"
 	kill "$proxy"
 	wait "$proxy" 2>/dev/null || true
 	stop_checked "$server_pid" "smdp serve"
