@@ -2014,6 +2014,214 @@ static void test_metrics_cache(void **state)
 	released_free(&r);
 }
 
+/* A gate in the SQLite connections a server opens (installed through sqlite3_auto_extension
+ * while it starts): once armed, the first statement whose SQL holds `match` stops as it
+ * begins to run (SQLITE_TRACE_STMT, in the thread that steps it) until the test opens the
+ * gate; the scrapes of scraper_main report under the same mutex. Nothing of the server's. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const char *match;
+	bool armed, held, open;
+	bool answered_held; /* a scraper got its answer while a statement was held */
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, false, false, false};
+
+static int gate_trace(unsigned type, void *ctx, void *stmt, void *sql)
+{
+	(void)type;
+	(void)ctx;
+	(void)stmt;
+	pthread_mutex_lock(&gate.mu);
+	if (gate.armed && strstr((const char *)sql, gate.match)) {
+		gate.armed = false;
+		gate.held = true;
+		pthread_cond_broadcast(&gate.cv);
+		while (!gate.open)
+			pthread_cond_wait(&gate.cv, &gate.mu);
+		gate.held = false;
+	}
+	pthread_mutex_unlock(&gate.mu);
+	return 0;
+}
+
+static int gate_install(sqlite3 *db, const char **err, const void *api)
+{
+	(void)err;
+	(void)api;
+	return sqlite3_trace_v2(db, SQLITE_TRACE_STMT, gate_trace, NULL);
+}
+
+/* Arm the gate for the next statement holding match, closed. */
+static void gate_arm(const char *match)
+{
+	pthread_mutex_lock(&gate.mu);
+	gate.match = match;
+	gate.armed = true;
+	gate.open = false;
+	gate.answered_held = false;
+	pthread_mutex_unlock(&gate.mu);
+}
+
+static void gate_open(void)
+{
+	pthread_mutex_lock(&gate.mu);
+	gate.open = true;
+	pthread_cond_broadcast(&gate.cv);
+	pthread_mutex_unlock(&gate.mu);
+}
+
+/* Whether *flag (under gate.mu) is set within s seconds: a bound for a server that would
+ * never set it, not a measure of how fast one does. */
+static bool gate_until(const bool *flag, int s)
+{
+	struct timespec until;
+	bool set;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += s;
+	pthread_mutex_lock(&gate.mu);
+	while (!*flag && pthread_cond_timedwait(&gate.cv, &gate.mu, &until) == 0)
+		;
+	set = *flag;
+	pthread_mutex_unlock(&gate.mu);
+	return set;
+}
+
+/* GET /metrics from a thread of its own (no cmocka assertion there): status and body, and
+ * under gate.mu done and whether the answer came while the gate held a statement. */
+typedef struct scraper {
+	orsp_smdp_server *srv;
+	pthread_t t;
+	long status;
+	char *body;
+	bool done, while_held;
+} scraper;
+
+static void *scraper_main(void *arg)
+{
+	scraper *sc = arg;
+	orsp_http_client_opts co = {.timeout_ms = 60000};
+	orsp_http_client *c = NULL;
+	orsp_http_result r;
+	char url[80];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", orsp_smdp_server_port(sc->srv));
+	if (orsp_http_client_new(&co, &c) == ORSP_OK &&
+	    orsp_http_client_request(c, "GET", url, NULL, NULL, 0, &r) == ORSP_OK) {
+		sc->status = r.status;
+		sc->body = strndup((const char *)r.body, r.body_len);
+		orsp_http_result_free(&r);
+	}
+	orsp_err_clear();
+	orsp_http_client_free(c);
+	pthread_mutex_lock(&gate.mu);
+	sc->done = true;
+	sc->while_held = gate.held;
+	gate.answered_held |= gate.held;
+	pthread_cond_broadcast(&gate.cv);
+	pthread_mutex_unlock(&gate.mu);
+	return NULL;
+}
+
+static void scraper_start(scraper *sc, orsp_smdp_server *srv)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->srv = srv;
+	assert_int_equal(pthread_create(&sc->t, NULL, scraper_main, sc), 0);
+}
+
+/* The figure of profiles in state st of a scraper joined. */
+static size_t scraper_state(scraper *sc, const char *st)
+{
+	char line[80];
+	const char *p;
+	size_t n = 999;
+
+	assert_int_equal(sc->status, 200);
+	assert_non_null(sc->body);
+	snprintf(line, sizeof(line), "openrsp_smdp_profiles{state=\"%s\"} ", st);
+	p = strstr(sc->body, line);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(line), "%zu", &n), 1);
+	return n;
+}
+
+/* A scrape that finds another one reading the database's figures is answered at once with
+ * the previous ones, not kept waiting (holding a worker thread) for the reading: until
+ * session 74 every such scrape waited on the figures' mutex, so concurrent scrapes of a large
+ * inventory held every worker while ES9+ waited. The reading is held in its count statement
+ * by the test (no timing): a scrape meanwhile must be answered while it is held, with the
+ * old figures, and the next one after it has the new. The server's HTTP layer deals each
+ * connection to a thread by its socket number, so a scrape may land on the held one's thread
+ * and wait for it whatever the figures do: three scrapes, on 8 threads, of which one must
+ * be answered. Only a scrape that comes before any figures were read waits, and then has
+ * them. */
+static void test_metrics_refresh_not_waited(void **state)
+{
+	static released r;
+	static const char count_sql[] = "min(updated_at), sum(upp_len > 0)";
+	static scraper a, b[3]; /* static: still theirs should an assertion end the test */
+	orsp_smdp_server *srv = NULL;
+	bool b_done, answered;
+	(void)state;
+
+	released_profile(&r, "smdp_metrics_refresh", "http://127.0.0.1:9", "MET-3");
+	r.cfg.metrics_cache_s = 0; /* every scrape that finds no reading running reads */
+	r.cfg.threads = 8;
+	assert_int_equal(sqlite3_auto_extension((void (*)(void))gate_install), SQLITE_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_int_equal(sqlite3_cancel_auto_extension((void (*)(void))gate_install), 1);
+
+	/* the first reading held: a scrape meanwhile has no figures to give, so it waits */
+	gate_arm(count_sql);
+	scraper_start(&a, srv);
+	assert_true(gate_until(&gate.held, 30));
+	scraper_start(&b[0], srv);
+	nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL); /* b's chance to go wrong */
+	pthread_mutex_lock(&gate.mu);
+	b_done = b[0].done;
+	pthread_mutex_unlock(&gate.mu);
+	gate_open();
+	assert_false(b_done);
+	pthread_join(a.t, NULL);
+	pthread_join(b[0].t, NULL);
+	assert_int_equal(scraper_state(&a, "released"), 1);
+	assert_int_equal(scraper_state(&b[0], "released"), 1);
+	free(a.body);
+	free(b[0].body);
+
+	/* a reading held after a state change: the scrapes meanwhile are answered, with the
+	 * previous figures (on the old code each waited until the gate opened) */
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	gate_arm(count_sql);
+	scraper_start(&a, srv);
+	assert_true(gate_until(&gate.held, 30));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(b); i++)
+		scraper_start(&b[i], srv);
+	answered = gate_until(&gate.answered_held, 30);
+	gate_open();
+	pthread_join(a.t, NULL);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(b); i++)
+		pthread_join(b[i].t, NULL);
+	assert_true(answered);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(b); i++) {
+		size_t rel = scraper_state(&b[i], "released");
+		/* answered while the reading was held: the previous figures; after it (one on the
+		 * held scrape's thread, say) either, but one set, never half of each */
+		assert_int_equal(rel + scraper_state(&b[i], "downloaded"), 1);
+		if (b[i].while_held)
+			assert_int_equal(rel, 1);
+		free(b[i].body);
+	}
+	/* the reading held ends with the new figures, and they are the next scrape's */
+	assert_int_equal(scraper_state(&a, "released"), 0);
+	assert_int_equal(scraper_state(&a, "downloaded"), 1);
+	free(a.body);
+	assert_int_equal(scrape_state(srv, "downloaded"), 1);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
 /* The HTTP status of GET /metrics with these headers (NULL-terminated, or NULL), and the
  * body in out (cap bytes) when it is 200. */
 static long scrape(orsp_smdp_server *srv, const char *const *headers, char *out, size_t cap)
@@ -4679,6 +4887,7 @@ int main(void)
 	    cmocka_unit_test(test_call_prune_at_start),
 	    cmocka_unit_test(test_busy_port_database_untouched),
 	    cmocka_unit_test(test_metrics_cache),
+	    cmocka_unit_test(test_metrics_refresh_not_waited),
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_admin_protocol_whitespace),

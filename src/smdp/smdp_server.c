@@ -37,6 +37,15 @@ typedef struct histo {
 	uint64_t count;
 } histo;
 
+/* What /metrics reads from the database: the profiles by state (a scan of every profile)
+ * and the progress reports not delivered. */
+typedef struct db_figures {
+	bool states_ok, reports_ok; /* the reads succeeded; both: reusable */
+	size_t states[ORSP_SMDP_STATE__COUNT], pending, given_up;
+	size_t held[ORSP_SMDP_STATE__COUNT];  /* of states, those still holding their package */
+	int64_t ages[ORSP_SMDP_STATE__COUNT]; /* oldest last state change per state, s; -1 none */
+} db_figures;
+
 struct orsp_smdp_server {
 	const orsp_smdp_config *c;
 	orsp_http_server *http;
@@ -64,14 +73,15 @@ struct orsp_smdp_server {
 	orsp_smdp *sender_db;
 	/* what /metrics reads from the database (a scan of every profile), kept for
 	 * c->metrics_cache_s seconds: scrapes, unauthenticated and as frequent as anyone
-	 * likes, cost one scan per period while holding the connection's turn. Under mlock;
-	 * a scrape that finds the figures old takes them anew while the others wait for it. */
+	 * likes, cost one scan per period while holding the connection's turn. Under mlock
+	 * (db_figures_get): a scrape that finds the figures old reads them anew, outside mlock,
+	 * while the scrapes meanwhile are answered with the previous ones (m_refreshing) */
 	pthread_mutex_t mlock;
-	bool m_states_ok, m_reports_ok; /* the last reads succeeded; both: reusable */
+	pthread_cond_t m_read_once; /* with mlock: m_read set, for the scrapes that wait for it */
+	bool m_refreshing;          /* a scrape is reading them */
+	bool m_read;                /* a reading ended: m and m_at are its */
 	struct timespec m_at;
-	size_t m_states[ORSP_SMDP_STATE__COUNT], m_pending, m_given_up;
-	size_t m_held[ORSP_SMDP_STATE__COUNT];  /* of m_states, those still holding their package */
-	int64_t m_ages[ORSP_SMDP_STATE__COUNT]; /* oldest last state change per state, s; -1 none */
+	db_figures m;
 	/* crl_reload (the sender thread's): what the `crl` files were when the CRLs in force were
 	 * read, and when a reading failed, what they were then (not tried again, nor said again,
 	 * until one of them changes) */
@@ -552,17 +562,61 @@ static void crl_metrics(orsp_smdp_server *srv, FILE *f)
 	own_metrics(srv, f);
 }
 
+/* The database's figures for a scrape, into out: the ones kept while they are younger than
+ * metrics_cache, else read anew by this scrape. One scrape reads them at a time, without
+ * holding mlock: the scrapes meanwhile get the previous ones at once rather than a worker
+ * thread each waiting for the reading (until session 74 each waited on mlock, so that
+ * concurrent scrapes of a large inventory held every worker and ES9+ waited); only those
+ * that come before any reading has ended wait for it, so that the first page has them.
+ * A set is written and copied whole under mlock: no scrape sees part of one reading. */
+static void db_figures_get(orsp_smdp_server *srv, db_figures *out)
+{
+	struct timespec now;
+	db_figures fresh = {0};
+	bool waited = false;
+	size_t slot;
+	orsp_smdp *s;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&srv->mlock);
+	while (srv->m_refreshing && !srv->m_read) {
+		pthread_cond_wait(&srv->m_read_once, &srv->mlock);
+		waited = true;
+	}
+	if (waited || srv->m_refreshing ||
+	    (srv->m_read && srv->m.states_ok && srv->m.reports_ok && srv->c->metrics_cache_s &&
+	     now.tv_sec - srv->m_at.tv_sec < (time_t)srv->c->metrics_cache_s)) {
+		*out = srv->m;
+		pthread_mutex_unlock(&srv->mlock);
+		return;
+	}
+	srv->m_refreshing = true;
+	pthread_mutex_unlock(&srv->mlock);
+	s = take(srv, &slot);
+	fresh.states_ok = orsp_smdp_state_ages(s, fresh.states, fresh.ages, fresh.held) == ORSP_OK;
+	fresh.reports_ok =
+	    orsp_smdp_count_undelivered(s, &fresh.pending, &fresh.given_up) == ORSP_OK;
+	give(srv, slot);
+	/* a failed read is not kept: the next scrape tries again */
+	orsp_err_clear();
+	pthread_mutex_lock(&srv->mlock);
+	srv->m = fresh;
+	clock_gettime(CLOCK_MONOTONIC, &srv->m_at);
+	srv->m_read = true;
+	srv->m_refreshing = false;
+	pthread_cond_broadcast(&srv->m_read_once);
+	pthread_mutex_unlock(&srv->mlock);
+	*out = fresh;
+}
+
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
 	double t0 = now_ms();
-	size_t by_state[ORSP_SMDP_STATE__COUNT], held[ORSP_SMDP_STATE__COUNT], pending, given_up;
-	int64_t ages[ORSP_SMDP_STATE__COUNT];
-	bool have_reports, have_states;
+	db_figures m;
 	char *buf = NULL;
-	size_t len = 0, slot;
+	size_t len = 0;
 	FILE *f;
-	struct timespec now;
 	orsp_err e;
 
 	/* with metrics_token, only a scraper that has it (the figures say how many profiles
@@ -574,28 +628,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		scraped(srv, t0, e);
 		return e;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&srv->mlock);
-	if (!(srv->m_states_ok && srv->m_reports_ok) || srv->c->metrics_cache_s == 0 ||
-	    now.tv_sec - srv->m_at.tv_sec >= (time_t)srv->c->metrics_cache_s) {
-		orsp_smdp *s = take(srv, &slot);
-		srv->m_states_ok =
-		    orsp_smdp_state_ages(s, srv->m_states, srv->m_ages, srv->m_held) == ORSP_OK;
-		srv->m_reports_ok =
-		    orsp_smdp_count_undelivered(s, &srv->m_pending, &srv->m_given_up) == ORSP_OK;
-		give(srv, slot);
-		/* a failed read is not kept: the next scrape tries again */
-		orsp_err_clear();
-		clock_gettime(CLOCK_MONOTONIC, &srv->m_at);
-	}
-	have_states = srv->m_states_ok;
-	have_reports = srv->m_reports_ok;
-	memcpy(by_state, srv->m_states, sizeof(by_state));
-	memcpy(ages, srv->m_ages, sizeof(ages));
-	memcpy(held, srv->m_held, sizeof(held));
-	pending = srv->m_pending;
-	given_up = srv->m_given_up;
-	pthread_mutex_unlock(&srv->mlock);
+	db_figures_get(srv, &m);
 	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+, ES2+, /metrics and /health requests by"
 	           " function and result\n"
 	           "# TYPE openrsp_smdp_requests_total counter\n");
@@ -630,12 +663,12 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        h->function, (unsigned long long)h->count);
 	}
 	pthread_mutex_unlock(&srv->lock);
-	if (have_states) {
+	if (m.states_ok) {
 		fprintf(f, "# HELP openrsp_smdp_profiles profiles by state\n"
 		           "# TYPE openrsp_smdp_profiles gauge\n");
 		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
 			fprintf(f, "openrsp_smdp_profiles{state=\"%s\"} %zu\n",
-			        orsp_smdp_state_name((orsp_smdp_state)st), by_state[st]);
+			        orsp_smdp_state_name((orsp_smdp_state)st), m.states[st]);
 		/* how long the oldest profile of a state has been in it: Downloaded for hours
 		 * is a download stuck on a device (no installation result), Released for days an
 		 * order nobody picked up */
@@ -643,28 +676,28 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		           " last state change among the profiles of each state\n"
 		           "# TYPE openrsp_smdp_profile_oldest_change_seconds gauge\n");
 		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
-			if (ages[st] >= 0)
+			if (m.ages[st] >= 0)
 				fprintf(f,
 				        "openrsp_smdp_profile_oldest_change_seconds{state=\"%s\"} "
 				        "%lld\n",
 				        orsp_smdp_state_name((orsp_smdp_state)st),
-				        (long long)ages[st]);
+				        (long long)m.ages[st]);
 		/* the subscription keys kept: in a final state until `smdp profile purge` */
 		fprintf(f, "# HELP openrsp_smdp_profile_packages profiles by state that still hold"
 		           " their package (K, OPc)\n"
 		           "# TYPE openrsp_smdp_profile_packages gauge\n");
 		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
 			fprintf(f, "openrsp_smdp_profile_packages{state=\"%s\"} %zu\n",
-			        orsp_smdp_state_name((orsp_smdp_state)st), held[st]);
+			        orsp_smdp_state_name((orsp_smdp_state)st), m.held[st]);
 	}
-	if (have_reports)
+	if (m.reports_ok)
 		fprintf(f,
 		        "# HELP openrsp_smdp_progress_reports progress reports to the operator not"
 		        " delivered\n"
 		        "# TYPE openrsp_smdp_progress_reports gauge\n"
 		        "openrsp_smdp_progress_reports{delivery=\"pending\"} %zu\n"
 		        "openrsp_smdp_progress_reports{delivery=\"given_up\"} %zu\n",
-		        pending, given_up);
+		        m.pending, m.given_up);
 	crl_metrics(srv, f);
 	own_expiry_metrics(srv, f);
 	{
@@ -1425,6 +1458,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	orsp_crypto_account(true);
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->mlock, NULL);
+	pthread_cond_init(&srv->m_read_once, NULL);
 	/* both on CLOCK_MONOTONIC, as take_within's and sender_wait's deadlines */
 	orsp_cond_init_monotonic(&srv->freed);
 	orsp_cond_init_monotonic(&srv->wake);
@@ -1622,6 +1656,7 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 		orsp_smdp_close(srv->pool[i]);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->mlock);
+	pthread_cond_destroy(&srv->m_read_once);
 	pthread_cond_destroy(&srv->freed);
 	pthread_cond_destroy(&srv->wake);
 	free(srv->crl_in_force);
