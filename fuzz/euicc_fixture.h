@@ -127,11 +127,14 @@ static inline void st_copy(store *dst, const store *src)
 }
 
 /* The end of an input: the counts within the compile-time limits, and what was committed
- * reopens (from `live`) to the same counts; the card is closed. */
+ * reopens (from `live`) to the same counts; the card is closed. An input that ends during a
+ * load past ConfigureISDP left its load record stored (load_stored, private to the core, read
+ * here for this check): the open makes its interruption PIR, one notification more, as after
+ * a power loss (docs/euicc.md). */
 static inline void fx_check_reopen(orsp_euicc *card, store *live)
 {
 	size_t profiles = orsp_euicc_profile_count(card);
-	size_t notifs = orsp_euicc_notification_count(card);
+	size_t notifs = orsp_euicc_notification_count(card) + card->load_stored;
 
 	check(profiles <= ORSP_EUICC_MAX_PROFILES);
 	check(notifs <= ORSP_EUICC_MAX_NOTIFICATIONS);

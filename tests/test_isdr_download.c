@@ -9,9 +9,12 @@
  * The card, the store, the APDU driver and the SM-DP+ side are the fixture in
  * tests/isdr_fixture.c, shared with tests/test_isdr.c.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "isdr_fixture.h"
 
@@ -762,7 +765,8 @@ static void test_cmd_interrupts(void **state)
 
 /* CancelSession during the load: taken (the session's transactionId, a reason), its signed
  * answer is the session's result, which the LPA passes on with ES9+ CancelSession, so no PIR
- * is kept beside it and nothing is committed, also after ConfigureISDP; refused (another
+ * is kept beside it, also after ConfigureISDP: one commit, which removes the load record (no
+ * PIR at the next open either); refused (another
  * transactionId: 5, a malformed reason: 127) it drops the package as any other command does,
  * with the interruption PIR kept once ConfigureISDP was executed. */
 static void test_cancel_in_load(void **state)
@@ -780,7 +784,8 @@ static void test_cancel_in_load(void **state)
 		sp = (dl_opts){.reset_after = at[i], .interject = send_cancel};
 		assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
 		assert_int_equal(mid.code, -1);
-		assert_int_equal(f->st.calls, mid.commits);
+		assert_int_equal(f->st.calls, mid.commits + 1);
+		card_reopen(f);
 		assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
 		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
 		assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
@@ -1115,17 +1120,30 @@ static void test_crash_injection(void **state)
 	int cmd;
 
 	(void)state;
-	/* install: the one commit of upp + isdr fails -> 6581, nothing installed */
-	f->st.calls = 0;
-	f->st.fail_at = 1;
-	assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), -3);
-	assert_int_equal(f->sw, 0x6581);
-	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
-	assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
-	assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
-	f->st.fail_at = 0;
-	card_reopen(f);
-	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+	/* install: each commit of the download fails in turn -> 6581 at its piece, nothing
+	 * installed: the load record's at ConfigureISDP (A0), StoreMetadata (the '88') and the
+	 * first '86', then the install's (upp + isdr, at the last '86'). The session stays for
+	 * the LPA's CancelSession, which is signed and removes what the load stored: nothing is
+	 * pending after a power cycle. */
+	static const uint32_t at_tag[] = {0xA0, 0x88, 0x86, 0x86};
+	for (int k = 1; k <= 4; k++) {
+		f->st.calls = 0;
+		f->st.fail_at = k;
+		assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), -3);
+		assert_int_equal(f->sw, 0x6581);
+		assert_int_equal(f->bpp_last_tag, at_tag[k - 1]);
+		assert_int_equal(f->st.calls, k);
+		f->st.fail_at = 0;
+		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+		assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
+		assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
+		mid = (interjected){.cancel_tail = "810105"};
+		send_cancel(f);
+		assert_int_equal(mid.code, -1);
+		card_reopen(f);
+		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+		assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
+	}
 	assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);
 	card_reopen(f);
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
@@ -1296,9 +1314,16 @@ static void test_usim_sqn_persisted(void **state)
 }
 
 /* The sealed store's test hook: the write step named *arg fails (orsp_seal_set_test_hook). */
+/* The sealed store's test hook: the write step named at fails once it has passed skip times. */
+typedef struct seal_fault {
+	const char *at;
+	int skip;
+} seal_fault;
+
 static orsp_err fail_seal_step(const char *point, void *arg)
 {
-	return strcmp(point, *(const char *const *)arg) == 0 ? ORSP_E_STORAGE : ORSP_OK;
+	seal_fault *f = arg;
+	return strcmp(point, f->at) == 0 && f->skip-- <= 0 ? ORSP_E_STORAGE : ORSP_OK;
 }
 
 /* Over a sealed store, as orsp_euicc_host runs the core. The install's commit failing before
@@ -1310,7 +1335,9 @@ static orsp_err fail_seal_step(const char *point, void *arg)
 static void test_sealed_install_outcomes(void **state)
 {
 	card *f = card_v7(PKI_NIST);
-	const char *at = "commit: rename";
+	/* the install's commit: after the load record's three (ConfigureISDP, StoreMetadata, the
+	 * first '86') */
+	seal_fault at = {"commit: rename", 3};
 	dl_opts sp = {0};
 	uint8_t aid[16], iccid[10];
 	int cmd, reason = -1;
@@ -1321,6 +1348,7 @@ static void test_sealed_install_outcomes(void **state)
 	orsp_seal_set_test_hook(fail_seal_step, &at);
 	assert_int_equal(load_bpp(f, &sp), 0x6581);
 	orsp_seal_set_test_hook(NULL, NULL);
+	assert_true(f->bpp_all_sent);
 	assert_false(orsp_seal_committed(f->seal));
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
 	assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
@@ -1332,7 +1360,7 @@ static void test_sealed_install_outcomes(void **state)
 	card_seal_reopen(f);
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
 
-	at = "commit: counter advance";
+	at = (seal_fault){"commit: counter advance", 3};
 	start_session(f, &sp);
 	orsp_seal_set_test_hook(fail_seal_step, &at);
 	assert_int_equal(load_bpp(f, &sp), 0x9000);
@@ -1343,6 +1371,111 @@ static void test_sealed_install_outcomes(void **state)
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
 	assert_int_equal(orsp_euicc_notification_count(&f->e), 1);
 	(void)iccid;
+	card_free(f);
+}
+
+/* What the killed child's session was, for the parent to check the PIR against. */
+typedef struct killed_session {
+	uint8_t tid[16];
+	size_t tid_len;
+	uint8_t iccid_ef[10];
+} killed_session;
+static int kill_pipe = -1;
+static uint32_t kill_after_tag; /* the tag of the piece the kill must come after */
+
+/* dl_opts.interject: the process dies as kill -9 or a power cut ends it, between two BPP
+ * pieces, after telling the parent its session */
+static void kill_card(card *c)
+{
+	killed_session ks = {.tid_len = c->tid_len};
+	memcpy(ks.tid, c->tid, sizeof(ks.tid));
+	memcpy(ks.iccid_ef, c->iccid_ef, 10);
+	if (c->bpp_last_tag != kill_after_tag || write(kill_pipe, &ks, sizeof(ks)) != sizeof(ks))
+		_exit(3);
+	kill(getpid(), SIGKILL);
+}
+
+/* kill -9 of the process running the eUICC over its sealed store (openrsp euicc serve, or the
+ * LPA with --euicc local:DIR) during LoadBoundProfilePackage, or a power cut: no code of the
+ * eUICC sees it end, unlike a card reset or another command (interrupt_load). Once
+ * ConfigureISDP was executed, the next open makes the interruption PIR a card reset would
+ * have made: {bppCommandId of the last BPP command executed, installFailedDueToInterruption
+ * (11)}, the session's transactionId, signed, the metadata's ICCID and install address once
+ * StoreMetadata was executed, pending; no profile, and the next download installs. Killed
+ * after ConfigureISDP, after StoreMetadata, and between two '86' segments. Until session 74
+ * the result was lost: no notification after the restart, and the SM-DP+ never learnt the
+ * installation failed. */
+static void test_killed_in_load(void **state)
+{
+	static const struct {
+		int after;    /* dl_opts.reset_after: the piece the kill comes before */
+		uint32_t tag; /* the piece sent last */
+		int cmd;      /* bppCommandId of the PIR */
+	} at[] = {
+	    {2, 0xA0, 1},  /* after ConfigureISDP */
+	    {4, 0x88, 2},  /* after StoreMetadata (its one '88') */
+	    {-3, 0x86, 5}, /* between '86' segments */
+	};
+	card *f = card_v7(PKI_NIST);
+	uint8_t aid[16], iccid[10];
+	char addr[ORSP_EUICC_ADDR_MAX];
+	int cmd = -1, reason = -1;
+	(void)state;
+
+	card_seal(f, "isdr_dl_killed");
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		dl_opts sp = {.reset_after = at[i].after, .interject = kill_card};
+		killed_session ks;
+		int fds[2], status = 0;
+		pid_t pid;
+
+		kill_after_tag = at[i].tag;
+		assert_int_equal(pipe(fds), 0);
+		fflush(NULL);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			kill_pipe = fds[1];
+			(void)run_dl(f, &sp, NULL, &cmd, NULL);
+			_exit(4); /* never killed */
+		}
+		close(fds[1]);
+		assert_int_equal(read(fds[0], &ks, sizeof(ks)), (ssize_t)sizeof(ks));
+		close(fds[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), SIGKILL);
+
+		/* the restart: the store as the killed process left it */
+		card_seal_reopen(f);
+		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+		for (size_t k = 0; k < orsp_seal_count(f->seal); k++)
+			assert_false(strncmp(orsp_seal_name(f->seal, k), "upp.", 4) == 0);
+		assert_int_equal(orsp_euicc_notification_count(&f->e), i + 1);
+		memcpy(f->tid, ks.tid, sizeof(f->tid));
+		f->tid_len = ks.tid_len;
+		pending_pir(f, addr);
+		/* signed with SK.EUICC, the session's transactionId (check_pir) */
+		assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+		assert_int_equal(cmd, at[i].cmd);
+		assert_int_equal(reason, 11);
+		assert_int_equal(f->pir_has_iccid, at[i].cmd > 1);
+		if (at[i].cmd > 1)
+			assert_memory_equal(f->pir_iccid, ks.iccid_ef, 10);
+		assert_string_equal(addr, at[i].cmd > 1 ? NOTIF_ADDR : SMDP_ADDR);
+		/* made once: the record went with the PIR's commit */
+		card_seal_reopen(f);
+		assert_int_equal(orsp_euicc_notification_count(&f->e), i + 1);
+	}
+	/* the next download installs, and leaves no record: a reopen makes no PIR */
+	{
+		dl_opts sp = {0};
+		assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);
+	}
+	card_seal_reopen(f);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), sizeof(at) / sizeof(at[0]) + 1);
 	card_free(f);
 }
 
@@ -1396,6 +1529,7 @@ int main(void)
 	    cmocka_unit_test(test_refused_at_piece),
 	    cmocka_unit_test(test_cmd_interrupts),
 	    cmocka_unit_test(test_cancel_in_load),
+	    cmocka_unit_test(test_killed_in_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "openrsp/crypto.h"
@@ -846,6 +850,72 @@ static void test_e2e_lost_package(void **state)
 	assert_int_equal(euicc_profiles(f), 1);
 }
 
+/* The eUICC's transport of the killed download: the process dies (kill -9) at the kill_at-th
+ * STORE DATA APDU from the first of LoadBoundProfilePackage on, a block of an '86' segment. */
+static orsp_lpa_transport killed_inner;
+static int kill_at, bpp_apdus;
+
+static orsp_err kill_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+                              size_t cap, size_t *rlen)
+{
+	if (n > 6 && capdu[1] == 0xE2 && (bpp_apdus || (capdu[5] == 0xBF && capdu[6] == 0x36)) &&
+	    ++bpp_apdus == kill_at)
+		kill(getpid(), SIGKILL);
+	return killed_inner.transmit(user, capdu, n, rapdu, cap, rlen);
+}
+
+/* The process running the LPA with the eUICC in-process (`openrsp lpa --euicc local:DIR`, or
+ * `euicc serve` under it) killed with SIGKILL in the middle of the package's '86' segments:
+ * after the restart the eUICC holds no profile and the interruption PIR {loadProfileElements
+ * (5), installFailedDueToInterruption (11)}, which `lpa notification process` delivers; the
+ * SM-DP+ takes it (handleNotification) and the order ends in Error, as after a card reset at
+ * that point. Until session 74 nothing was pending after the restart and the order stayed
+ * Downloaded until its expiry. */
+static void test_e2e_killed_in_load(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	static orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	size_t sent = 0, n = 0;
+	int status = 0;
+	pid_t pid;
+
+	order(f, "KILL-1", NULL);
+	killed_inner = f->t;
+	kill_at = 40;
+	bpp_apdus = 0;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_lpa_transport t = f->t;
+		t.transmit = kill_transmit;
+		if (orsp_lpa_card_open(&f->c, &t) == ORSP_OK)
+			(void)download(f, "KILL-1", NULL, iccid);
+		_exit(4); /* never killed */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	assert_int_equal(profile_state(f), ORSP_SMDP_DOWNLOADED);
+
+	/* the restart */
+	orsp_lpa_card_close(&f->c);
+	orsp_lpa_transport_close(&f->t);
+	assert_int_equal(orsp_lpa_transport_local(f->dir, &f->t), ORSP_OK);
+	assert_int_equal(orsp_lpa_card_open(&f->c, &f->t), ORSP_OK);
+	assert_int_equal(euicc_profiles(f), 0);
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(no[0].event, "install");
+	assert_string_equal(no[0].iccid, f->prof.iccid); /* past StoreMetadata */
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(euicc_notifications(f), 0);
+	assert_int_equal(profile_state(f), ORSP_SMDP_ERROR);
+}
+
 /* A download of the order mid with the out fields of o (its ac and server set here). */
 static orsp_err download_opts(fx *f, const char *mid, orsp_lpa_download_opts *o, char iccid[21])
 {
@@ -1441,6 +1511,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_address_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_lost_package, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_killed_in_load, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_retry_after_lost_result, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_retry_result_undelivered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_retry_result_dropped, setup, teardown),

@@ -612,10 +612,11 @@ typedef struct orsp_euicc_notification_rec {
 
 /* The largest "isdr" record (save_isdr in es10_isdr.c, docs/euicc.md "Records"), from the
  * largest encoding of each field, every tag one byte: {next seqNumber, next ISD-P, default
- * address, A3 {profile entries}, A4 {notification entries}}. It must fit the record buffer, or
+ * address, A3 {profile entries}, A4 {notification entries}, A5 the installation in progress}.
+ * It must fit the record buffer, or
  * a card with every ISD-P in use and a full notification list could not commit anything: an
  * override of ORSP_EUICC_MAX_PROFILES or ORSP_EUICC_MAX_NOTIFICATIONS that cannot work fails
- * here, at compile time (33 682 bytes with the defaults; 23 profiles fit, 24 do not). */
+ * here, at compile time (34 013 bytes with the defaults; 23 profiles fit, 24 do not). */
 #define ORSP_EUICC_DER_LEN(n)                                                                      \
 	((n) < 0x80 ? 1 : (n) < 0x100 ? 2 : (n) < 0x10000 ? 3 : (n) < 0x1000000 ? 4 : 5)
 #define ORSP_EUICC_DER_TLV(n) (1 + ORSP_EUICC_DER_LEN(n) + (n))
@@ -639,10 +640,15 @@ enum {
 	ORSP_EUICC_ENC_NOTIFICATION =
 	    ORSP_EUICC_DER_TLV(ORSP_EUICC_ENC_UINT + ORSP_EUICC_DER_TLV(1) + ORSP_EUICC_ENC_ADDR +
 	                       ORSP_EUICC_DER_TLV(10) + ORSP_EUICC_DER_TLV(ORSP_EUICC_NOTIF_MAX)),
+	/* the installation in progress: bppCommandId, transactionId, SM-DP+ OID, address, ICCID */
+	ORSP_EUICC_ENC_LOAD = ORSP_EUICC_DER_TLV(ORSP_EUICC_ENC_UINT + ORSP_EUICC_DER_TLV(16) +
+	                                         ORSP_EUICC_DER_TLV(32) + ORSP_EUICC_ENC_ADDR +
+	                                         ORSP_EUICC_DER_TLV(10)),
 	ORSP_EUICC_ENC_ISDR = ORSP_EUICC_DER_TLV(
 	    2 * ORSP_EUICC_ENC_UINT + ORSP_EUICC_ENC_ADDR +
 	    ORSP_EUICC_DER_TLV(ORSP_EUICC_MAX_PROFILES * ORSP_EUICC_ENC_PROFILE) +
-	    ORSP_EUICC_DER_TLV(ORSP_EUICC_MAX_NOTIFICATIONS * ORSP_EUICC_ENC_NOTIFICATION)),
+	    ORSP_EUICC_DER_TLV(ORSP_EUICC_MAX_NOTIFICATIONS * ORSP_EUICC_ENC_NOTIFICATION) +
+	    ORSP_EUICC_ENC_LOAD),
 };
 _Static_assert(ORSP_EUICC_ENC_ISDR <= ORSP_EUICC_RECORD_MAX,
                "the isdr record of ORSP_EUICC_MAX_PROFILES profiles and "
@@ -673,6 +679,20 @@ typedef struct orsp_euicc {
 	orsp_euicc_profile_rec profiles[ORSP_EUICC_MAX_PROFILES];
 	orsp_euicc_notification_rec notifs[ORSP_EUICC_MAX_NOTIFICATIONS];
 	uint32_t next_seq, next_isdp;
+	/* The installation begun and not ended (persistent: "isdr"'s A5), from ConfigureISDP on
+	 * and updated with each BppCommandId: what its interruption PIR needs, so that a power
+	 * loss or a kill during LoadBoundProfilePackage still gives it, at the next open. cmd 0:
+	 * none. load_stored: the stored "isdr" holds one (what its last commit or read had). */
+	struct {
+		int cmd;
+		uint8_t tid[16];
+		size_t tid_len;
+		uint8_t smdp_oid[32];
+		size_t smdp_oid_len;
+		uint8_t iccid[10];
+		char addr[ORSP_EUICC_ADDR_MAX];
+	} load;
+	bool load_stored;
 	/* the current RSP session (not persistent) */
 	struct {
 		int step;
@@ -700,6 +720,7 @@ typedef struct orsp_euicc {
 		/* BppCommandId of the last BPP command executed (configureISDP 1, storeMetadata
 		 * 2, replaceSessionKeys 4, loadProfileElements 5); 0: none yet, no ISD-P */
 		int bpp_cmd;
+		bool unstored; /* a BPP callback's commit of the load record failed */
 	} s;
 	/* otSK.EUICC.ECKA of the last PrepareDownload, kept across sessions until a profile is
 	 * installed, for a retry with bppEuiccOtpk (SGP.22 §5.7.5); s.otsk borrows it */

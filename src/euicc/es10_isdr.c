@@ -337,8 +337,48 @@ static orsp_err save_isdr(const orsp_euicc *e, orsp_writer *w)
 		orsp_der_end(w, r);
 	}
 	orsp_der_end(w, l);
+	if (e->load.cmd) {
+		l = orsp_der_begin(w, 0xA5);
+		orsp_der_put_uint(w, 0x81, (uint64_t)e->load.cmd);
+		orsp_der_put_tlv(w, 0x80, e->load.tid, e->load.tid_len);
+		orsp_der_put_tlv(w, 0x06, e->load.smdp_oid, e->load.smdp_oid_len);
+		put_str(w, 0x0C, e->load.addr);
+		orsp_der_put_tlv(w, 0x5A, e->load.iccid, 10);
+		orsp_der_end(w, l);
+	}
 	orsp_der_end(w, m);
 	return orsp_writer_status(w);
+}
+
+/* The installation in progress (save_isdr's A5) into e->load: a bppCommandId of 1, 2, 4 or 5
+ * and a transactionId of 1 to 16 bytes, or it is not taken (none). */
+static void read_load_rec(orsp_euicc *e, orsp_slice v)
+{
+	orsp_reader r;
+	orsp_tlv g;
+	uint64_t cmd = 0;
+
+	memset(&e->load, 0, sizeof(e->load));
+	orsp_reader_init(&r, v.p, v.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &g)) {
+		if (g.tag == 0x81 && !orsp_der_uint(g.value, &cmd))
+			continue;
+		if (g.tag == 0x80 && g.value.len >= 1 && g.value.len <= sizeof(e->load.tid)) {
+			memcpy(e->load.tid, g.value.p, g.value.len);
+			e->load.tid_len = g.value.len;
+		} else if (g.tag == 0x06 && g.value.len <= sizeof(e->load.smdp_oid)) {
+			memcpy(e->load.smdp_oid, g.value.p, g.value.len);
+			e->load.smdp_oid_len = g.value.len;
+		} else if (g.tag == 0x0C)
+			copy_str(g.value, e->load.addr, sizeof(e->load.addr));
+		else if (g.tag == 0x5A && g.value.len == 10)
+			memcpy(e->load.iccid, g.value.p, 10);
+	}
+	orsp_err_clear();
+	if ((cmd == 1 || cmd == 2 || cmd == 4 || cmd == 5) && e->load.tid_len)
+		e->load.cmd = (int)cmd;
+	else
+		memset(&e->load, 0, sizeof(e->load));
 }
 
 static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
@@ -362,6 +402,8 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 			e->next_isdp = (uint32_t)v;
 		else if (f.tag == 0x82)
 			copy_str(f.value, e->default_dp, sizeof(e->default_dp));
+		else if (f.tag == 0xA5)
+			read_load_rec(e, f.value);
 		else if (f.tag == 0xA3 || f.tag == 0xA4) {
 			orsp_reader_init(&lr, f.value.p, f.value.len);
 			while (orsp_reader_remaining(&lr)) {
@@ -483,7 +525,10 @@ static orsp_err commit(orsp_euicc *e, const orsp_euicc_record *extra, size_t n_e
 	recs[0] = (orsp_euicc_record){"isdr", e->rec, w.len};
 	for (size_t i = 0; i < n_extra; i++)
 		recs[1 + i] = extra[i];
-	return e->ops->commit(e->user, recs, 1 + n_extra);
+	if ((err = e->ops->commit(e->user, recs, 1 + n_extra)))
+		return err;
+	e->load_stored = e->load.cmd != 0;
+	return ORSP_OK;
 }
 
 /* Load the persistent part from storage (open, and restore() after a failed commit). */
@@ -494,10 +539,12 @@ static orsp_err reload(orsp_euicc *e)
 
 	memset(e->profiles, 0, sizeof(e->profiles));
 	memset(e->notifs, 0, sizeof(e->notifs));
+	memset(&e->load, 0, sizeof(e->load));
 	e->next_seq = e->next_isdp = 0;
 	err = e->ops->read(e->user, "isdr", e->rec, sizeof(e->rec), &len);
 	if (!err)
 		err = load_isdr(e, orsp_slice_make(e->rec, len));
+	e->load_stored = !err && e->load.cmd;
 	return err;
 }
 
@@ -891,6 +938,8 @@ out:
 	return err;
 }
 
+static orsp_err settle_load(orsp_euicc *e);
+
 orsp_err orsp_euicc_open(orsp_euicc *e, const orsp_euicc_storage_ops *ops, void *user)
 {
 	size_t len = 0;
@@ -915,6 +964,20 @@ orsp_err orsp_euicc_open(orsp_euicc *e, const orsp_euicc_storage_ops *ops, void 
 		return err;
 	}
 	e->open = true;
+	/* an installation a power loss interrupted: its PIR now. If that cannot be committed,
+	 * the record stays stored and the next open makes it; the card serves on, unless the
+	 * state could not be read back (restore) */
+	if (e->load.cmd && (err = settle_load(e))) {
+		if (!e->open) {
+			orsp_euicc_close(e);
+			return err;
+		}
+		orsp_log(ORSP_LOG_WARN,
+		         "eUICC open: the result of an installation interrupted by a power loss "
+		         "is not stored yet (the next open tries again): %s",
+		         orsp_err_detail());
+		orsp_err_clear();
+	}
 	return ORSP_OK;
 }
 
@@ -1147,6 +1210,10 @@ static void end_failed_load(orsp_euicc *e)
 	e->s.uw = NULL;
 	e->s.bpp_total = e->s.bpp_fed = e->s.upp_len = e->s.meta_len = 0;
 	e->s.refused = e->s.bpp_cmd = 0;
+	e->s.unstored = false;
+	/* no longer loading: a load record restore() read back stays stored until the next
+	 * commit (or the next open makes its interruption PIR), but is not this session's */
+	memset(&e->load, 0, sizeof(e->load));
 	orsp_wipe(e->s.meta, sizeof(e->s.meta));
 	orsp_wipe(e->upp, sizeof(e->upp));
 	e->s.step = S_PREP;
@@ -1614,18 +1681,44 @@ static orsp_err refuse(orsp_euicc *e, int reason, const char *why)
 	return orsp_errf(ORSP_E_POLICY, "profile refused: %s", why);
 }
 
-/* Each callback records its BppCommandId once executed (s.bpp_cmd): from ConfigureISDP on,
- * the ISD-P exists and an interruption is reported (interrupt_load). ConfigureISDP and
- * StoreMetadata are checked as their pieces arrive: SGP.22 answers the PIR at the failing
- * command, so the download stops there and the rest is neither decrypted nor kept. */
+/* BppCommandId cmd executed (s.bpp_cmd), and stored in the load record (e->load, "isdr"'s
+ * A5) with what the interruption PIR needs: the transactionId, the SM-DP+'s OID, the install
+ * address and the ICCID once StoreMetadata was executed (meta_check, as interrupt_load reads
+ * them). So a power loss or a kill, which no code of this process sees, ends the installation
+ * as a card reset does: the next open makes the PIR (settle_load). One commit of "isdr" per
+ * BppCommandId (1, 2, 4 when the package has ReplaceSessionKeys, 5 at the first segment); the
+ * state is the stored one plus this record, as no other command runs during a load. If the
+ * commit fails, the command fails (s.unstored, bpp_piece). */
+static orsp_err load_note(orsp_euicc *e, int cmd)
+{
+	orsp_euicc_profile_rec np;
+	orsp_err err;
+
+	e->s.bpp_cmd = cmd;
+	memset(&e->load, 0, sizeof(e->load));
+	e->load.cmd = cmd;
+	memcpy(e->load.tid, e->s.tid, e->s.tid_len);
+	e->load.tid_len = e->s.tid_len;
+	memcpy(e->load.smdp_oid, e->s.smdp_oid, e->s.smdp_oid_len);
+	e->load.smdp_oid_len = e->s.smdp_oid_len;
+	(void)meta_check(e, &np, e->load.iccid, e->load.addr);
+	if ((err = commit(e, NULL, 0)))
+		e->s.unstored = true;
+	return err;
+}
+
+/* Each callback records its BppCommandId once executed (load_note): from ConfigureISDP on,
+ * the ISD-P exists and an interruption is reported (interrupt_load, or settle_load after a
+ * power loss). ConfigureISDP and StoreMetadata are checked as their pieces arrive: SGP.22
+ * answers the PIR at the failing command, so the download stops there and the rest is
+ * neither decrypted nor kept. */
 static orsp_err cb_isdp(void *arg, orsp_slice der)
 {
 	orsp_euicc *e = arg;
 	(void)der;
 	if (orsp_euicc_profile_count(e) == ORSP_EUICC_MAX_PROFILES)
 		return refuse(e, 10, "no free ISD-P"); /* insufficientMemoryForProfile */
-	e->s.bpp_cmd = 1;                              /* configureISDP */
-	return ORSP_OK;
+	return load_note(e, 1);                        /* configureISDP */
 }
 
 static orsp_err cb_meta(void *arg, orsp_slice der)
@@ -1642,15 +1735,12 @@ static orsp_err cb_meta(void *arg, orsp_slice der)
 	e->s.meta_len = der.len; /* kept when refused too: the PIR names its ICCID */
 	if ((reason = meta_check(e, &np, iccid, addr)))
 		return refuse(e, reason, "StoreMetadata");
-	e->s.bpp_cmd = 2; /* storeMetadata */
-	return ORSP_OK;
+	return load_note(e, 2); /* storeMetadata */
 }
 
 static orsp_err cb_rsk(void *arg)
 {
-	orsp_euicc *e = arg;
-	e->s.bpp_cmd = 4; /* replaceSessionKeys */
-	return ORSP_OK;
+	return load_note(arg, 4); /* replaceSessionKeys */
 }
 
 static orsp_err cb_data(void *arg, orsp_slice d)
@@ -1662,8 +1752,7 @@ static orsp_err cb_data(void *arg, orsp_slice d)
 	}
 	memcpy(e->upp + e->s.upp_len, d.p, d.len);
 	e->s.upp_len += d.len;
-	e->s.bpp_cmd = 5; /* loadProfileElements */
-	return ORSP_OK;
+	return e->s.bpp_cmd == 5 ? ORSP_OK : load_note(e, 5); /* loadProfileElements */
 }
 
 /* The ProfileInstallationResult: signed, returned, and kept as a notification when there is
@@ -1736,6 +1825,7 @@ static orsp_err error_pir(orsp_euicc *e, const uint8_t iccid[10], const char *ad
 {
 	orsp_err err = pir(e, NULL, iccid, addr, cmd, reason, true, w);
 
+	memset(&e->load, 0, sizeof(e->load)); /* ended: its record goes with this commit */
 	if (!err)
 		err = commit(e, NULL, 0);
 	if (err) {
@@ -1849,6 +1939,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	memcpy(np.iccid, meta_iccid, 10);
 	np.upp_len = (uint32_t)e->s.upp_len;
 	*slot = np;
+	memset(&e->load, 0, sizeof(e->load)); /* installed: the load record goes with it */
 	err = pir(e, slot, meta_iccid, addr, 0, 0, true, w);
 	if (!err) {
 		char names[ISDP_RECORDS][16];
@@ -1882,6 +1973,13 @@ static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 	e->s.bpp_fed += piece.len;
 	if (!err && e->s.bpp_fed >= e->s.bpp_total)
 		err = orsp_bsp_unwrap_finish(e->s.uw);
+	if (err && e->s.unstored) {
+		/* the load record's commit failed: a state change not stored fails its command
+		 * (6581), as an install's does; the session stays for a CancelSession */
+		restore(e);
+		end_failed_load(e);
+		return err;
+	}
 	if (err) {
 		orsp_bsp_step step = ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL;
 		orsp_bsp_reason why = orsp_bsp_unwrap_reason(e->s.uw, &step);
@@ -1990,6 +2088,34 @@ static orsp_err interrupt_load(orsp_euicc *e)
 	}
 	reset_session(e);
 	return err;
+}
+
+/* A load record found at open (e->load): an installation that began (ConfigureISDP was
+ * executed) and neither ended nor was interrupted in a process that saw it end, i.e. a power
+ * loss, a kill -9 or a crash during LoadBoundProfilePackage. It ends as interrupt_load ends
+ * one: the PIR {bppCommandId of the record, installFailedDueToInterruption (11)} with the
+ * session's transactionId and SM-DP+ OID, addressed as the install PIR, kept as a pending
+ * notification (the place PrepareDownload held for it was free when the record was stored,
+ * and no command could take it during the load) and committed with the record's removal.
+ * Nothing else of the installation was stored (the package and the ISD-P's entry are written
+ * with its last piece), so there is no partial ISD-P to delete. */
+static orsp_err settle_load(orsp_euicc *e)
+{
+	uint8_t buf[ORSP_EUICC_NOTIF_MAX + 128], iccid[10];
+	char addr[ORSP_EUICC_ADDR_MAX];
+	orsp_writer w;
+	int cmd = e->load.cmd;
+
+	reset_session(e);
+	memcpy(e->s.tid, e->load.tid, e->load.tid_len);
+	e->s.tid_len = e->load.tid_len;
+	memcpy(e->s.smdp_oid, e->load.smdp_oid, e->load.smdp_oid_len);
+	e->s.smdp_oid_len = e->load.smdp_oid_len;
+	memcpy(iccid, e->load.iccid, sizeof(iccid));
+	snprintf(addr, sizeof(addr), "%s", e->load.addr);
+	orsp_writer_init(&w, buf, sizeof(buf));
+	/* error_pir ends the session either way (its step is S_NONE: end_failed_load resets it) */
+	return error_pir(e, iccid, addr, cmd, 11, &w);
 }
 
 /* ----- profile management (ES10c) ----- */
@@ -2403,10 +2529,20 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		orsp_der_end(w, m);
 	}
 	/* also while a package is loading (S_LOAD, the LPA gave up on it): nothing of it is
-	 * stored before its last piece, so dropping the session (unwrap context, metadata, the
-	 * package buffer) leaves no trace of it. No interruption PIR (interrupt_load): this
-	 * signed answer is the session's one result, which the LPA passes to the SM-DP+ with
-	 * ES9+ CancelSession. */
+	 * stored before its last piece but the load record, so dropping the session (unwrap
+	 * context, metadata, the package buffer) and that record leaves no trace of it. No
+	 * interruption PIR (interrupt_load, settle_load): this signed answer is the session's one
+	 * result, which the LPA passes to the SM-DP+ with ES9+ CancelSession. The record's removal
+	 * is committed before the answer leaves the card; if that fails, the command fails
+	 * (6581) and the session stays for the CancelSession again. */
+	if (e->load.cmd || e->load_stored) {
+		memset(&e->load, 0, sizeof(e->load));
+		if ((err = commit(e, NULL, 0))) {
+			restore(e);
+			end_failed_load(e);
+			return err;
+		}
+	}
 	reset_session(e);
 	return ORSP_OK;
 }
