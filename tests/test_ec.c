@@ -1335,6 +1335,85 @@ static void test_cert_curve_out_of_memory(void **state)
 	}
 }
 
+/* An EUM certificate parsed and its chain verified with the Nth of OpenSSL's allocations
+ * failing, and no other, for every N. OpenSSL decodes the subjectPublicKeyInfo into a key
+ * during the parse and, when that fails (for want of memory too), leaves the certificate
+ * without one and says nothing: such an EUM was refused "key is not on P-256 or
+ * brainpoolP256r1", a policy refusal of a good certificate (8.1.2/6.1 from authenticateClient,
+ * the limits review), and it stayed in the parse cache for the requests after. Now the parse
+ * is refused ORSP_E_RESOURCE, and a certificate it gives has its key: the chain verifies once
+ * memory is back. (Other misreports of a failed allocation are not this test's.) */
+static void test_cert_key_decode_out_of_memory(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *ci, *ci_sk, *eum, *euicc;
+	} chains[] = {
+	    {"sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der",
+	     "sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem", "sgp26/EUM/CERT_EUM_ECDSA_NIST.der",
+	     "sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der"},
+	    {"sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der",
+	     "sgp26/CertificateIssuer/SK_CI_ECDSA_BRP.pem", "sgp26/EUM/CERT_EUM_ECDSA_BRP.der",
+	     "sgp26/eUICC/CERT_EUICC_ECDSA_BRP.der"},
+	};
+	const time_t now = certmint_time(2030, 1, 1);
+
+	for (size_t c = 0; c < ORSP_ARRAY_LEN(chains); c++) {
+		orsp_cert *ci = test_load_cert(chains[c].ci);
+		orsp_cert *euicc = test_load_cert(chains[c].euicc);
+		EVP_PKEY *ci_sk = certmint_key_load(chains[c].ci_sk);
+		orsp_ci_store *s = NULL;
+		unsigned resource = 0, at, failed = 1;
+
+		assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
+		assert_int_equal(orsp_ci_store_add(s, ci), ORSP_OK);
+		for (at = 1; failed; at++) {
+			/* bytes of its own each time: none comes from the parse cache */
+			X509 *x = certmint_redate(chains[c].eum, certmint_time(2020, 1, 1) + at, 0,
+			                          ci_sk);
+			size_t n = 0;
+			uint8_t *der = certmint_der(x, &n);
+			orsp_cert *eum = NULL;
+			orsp_chain_fault why;
+			char eid[33];
+			unsigned before = test_ossl_failures();
+
+			test_ossl_fail_only(at);
+			orsp_err e = orsp_cert_parse(der, n, &eum);
+			if (!e)
+				e = orsp_rsp_verify_euicc_chain_fault(s, eum, euicc, now, eid,
+				                                      &why);
+			test_ossl_fail_at(0);
+			failed = test_ossl_failures() - before;
+			resource += e == ORSP_E_RESOURCE;
+			if (strstr(orsp_err_detail(), "not on P-256"))
+				fail_msg("%s, allocation #%u failing: %s", chains[c].eum, at,
+				         orsp_err_detail());
+			if (eum) {
+				if (!X509_get0_pubkey(orsp__cert_x509(eum)))
+					fail_msg(
+					    "%s parsed without its key, allocation #%u failing",
+					    chains[c].eum, at);
+				e = orsp_rsp_verify_euicc_chain_fault(s, eum, euicc, now, eid,
+				                                      &why);
+				if (e != ORSP_OK)
+					fail_msg("%s parsed with allocation #%u failing, then: %s",
+					         chains[c].eum, at, orsp_err_detail());
+			}
+			ERR_clear_error();
+			orsp_cert_free(eum);
+			free(der);
+			X509_free(x);
+		}
+		assert_true(at > 100);
+		assert_true(resource > 0);
+		EVP_PKEY_free(ci_sk);
+		orsp_ci_store_free(s);
+		orsp_cert_free(euicc);
+		orsp_cert_free(ci);
+	}
+}
+
 /* orsp_ec_load_private with the Nth of OpenSSL's allocations failing, for every N until it
  * loads: never the policy refusal of the curve (the key is on P-256). */
 static void test_load_private_out_of_memory(void **state)
@@ -1373,6 +1452,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_curve_query_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test_teardown(test_load_private_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test_teardown(test_cert_curve_out_of_memory, ossl_alloc_back),
+	    cmocka_unit_test_teardown(test_cert_key_decode_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test(test_sign_verify_round_trip),
 	    cmocka_unit_test(test_verify_range),
 	    cmocka_unit_test(test_openssl_interop),

@@ -3344,6 +3344,83 @@ static certmint_spec minted_eum_spec(void)
 	return es;
 }
 
+/* authenticateClient with the Nth of OpenSSL's allocations failing, and no other, for every
+ * N until it succeeds; an EUM and an eUICC certificate minted for each request, so that
+ * neither comes from the parse cache. A failure for want of memory is a 500 (the LPA may try
+ * again), never a permanent 8.1.2 or 8.1.3 for good certificates: an EUM whose key OpenSSL
+ * had failed to decode was "key is not on P-256 or brainpoolP256r1", 8.1.2/6.1 (the limits
+ * review), and a check that said "out of memory" answered 8.1.x too. (Other checks that lose
+ * an allocation are still read as the certificate's fault: not this test's.) */
+static void test_authenticate_out_of_memory(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	orsp_ec_key *ok = orsp_key_of(k);
+	certmint_spec es = minted_eum_spec(), us = {0};
+	unsigned at, internal = 0;
+	bool done = false;
+
+	us.subject = "/C=ES/O=RSP Test EUM/serialNumber=" EID "/CN=Test eUICC";
+	us.policy = "2.23.146.1.2.1.1";
+	us.key_usage = "critical,digitalSignature";
+	order(f, EID, "OOM-1", NULL);
+	reinitiate(f, &d);
+	for (at = 1; !done; at++) {
+		EVP_PKEY *ek = certmint_key_new("prime256v1");
+		X509 *m = certmint_issue(&es, ek, ci, ci_key);
+		X509 *x = certmint_issue(&us, k, m, ek);
+		size_t len, elen;
+		uint8_t *der = certmint_der(x, &len), *eder = certmint_der(m, &elen);
+		auth_opts o = {.mid = "OOM-1", .key = ok};
+		o.cert = der;
+		o.cert_len = len;
+		o.eum = eder;
+		o.eum_len = elen;
+		json_t *req = auth_request(f, &d, &o);
+		char *body = json_dumps(req, JSON_COMPACT);
+		orsp_smdp_reply rep;
+		unsigned before = test_ossl_failures();
+
+		assert_non_null(body);
+		test_ossl_fail_only(at);
+		orsp_err e = orsp_es9p_handle(&f->svc, f->s, "authenticateClient",
+		                              (const uint8_t *)body, strlen(body), &rep);
+		test_ossl_fail_at(0);
+		bool failed = test_ossl_failures() != before;
+		if (e != ORSP_OK) {
+			assert_int_equal(rep.http_status, 500);
+			internal++;
+			orsp_err_clear();
+		} else {
+			assert_non_null(rep.body);
+			done = strstr(rep.body, "Executed-Success") != NULL;
+			if (strstr(rep.body, "not on P-256") || strstr(rep.body, "out of memory") ||
+			    strstr(rep.body, "did not decode"))
+				fail_msg("allocation #%u failing: %s", at, rep.body);
+		}
+		if (!failed && !done)
+			fail_msg("no allocation failed (#%u), yet: %s", at,
+			         rep.body ? rep.body : orsp_err_detail());
+		orsp_smdp_reply_free(&rep);
+		free(body);
+		json_decref(req);
+		free(der);
+		free(eder);
+		X509_free(x);
+		X509_free(m);
+		EVP_PKEY_free(ek);
+	}
+	assert_true(internal > 0);
+	dl_free(&d);
+	orsp_ec_free(ok);
+	EVP_PKEY_free(k);
+	X509_free(ci);
+	EVP_PKEY_free(ci_key);
+}
+
 /* The status of a certificate that fails follows from which one failed and why
  * (orsp_rsp_verify_euicc_chain_fault), not from words in the error text, which quotes the
  * certificates' CNs: an eUICC certificate whose CN names the EUM, an unknown CI or a
@@ -8260,10 +8337,21 @@ static void test_metadata_class_ppr(void **state)
 	dl_free(&d);
 }
 
+/* a failed assertion returns before the test's own test_ossl_fail_at(0) */
+static int teardown_ossl(void **state)
+{
+	test_ossl_fail_at(0);
+	return teardown(state);
+}
+
 int main(void)
 {
+	/* before OpenSSL's first allocation, or it refuses */
+	if (!test_ossl_alloc_install())
+		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full_download, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authenticate_out_of_memory, setup, teardown_ossl),
 	    cmocka_unit_test_setup_teardown(test_metadata_without_ppr, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr, setup_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_forbidden_ppr, setup_ppr, teardown),

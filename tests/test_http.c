@@ -2651,6 +2651,13 @@ void *__wrap_realloc(void *p, size_t n)
 	return __real_realloc(p, n);
 }
 
+/* jansson's allocator for a test of its failure */
+static void *json_no_malloc(size_t n)
+{
+	(void)n;
+	return NULL;
+}
+
 /* A base64 field that fails to decode at its last quartet (padding bits set) has the bytes
  * before it decoded already: they are wiped before the buffer is freed (a prepareDownloadResponse
  * carries hashCc; they were freed as they were). */
@@ -6003,6 +6010,16 @@ static void test_json_fields(void **state)
 	assert_err(orsp_json_get_string(arr, "x", 64, &s, &n), ORSP_E_MALFORMED, "not an object");
 	json_decref(arr);
 	assert_err(orsp_json_put_string(obj, "bad", "\xc3\x28"), ORSP_E_USAGE, "UTF-8");
+	/* jansson out of memory: a resource error, not the caller's text (the limits review) */
+	{
+		json_malloc_t real_malloc;
+		json_free_t real_free;
+		json_get_alloc_funcs(&real_malloc, &real_free);
+		json_set_alloc_funcs(json_no_malloc, real_free);
+		orsp_err e = orsp_json_put_string(obj, "message", "caf\xc3\xa9");
+		json_set_alloc_funcs(real_malloc, real_free);
+		assert_err(e, ORSP_E_RESOURCE, "JSON message: out of memory");
+	}
 	json_decref(obj);
 }
 

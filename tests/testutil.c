@@ -376,16 +376,20 @@ void test_stderr_back(int saved)
 	close(saved);
 }
 
-/* n: the allocation that fails next (1), 0 for none; once at 1 it stays. */
-static _Atomic unsigned ossl_fail_at;
+/* n: the allocation that fails next (1), 0 for none; once at 1 it stays, unless
+ * ossl_fail_one (then 0 after that one). ossl_failures: how many failed. */
+static _Atomic unsigned ossl_fail_at, ossl_failures;
+static _Atomic bool ossl_fail_one;
 
 static bool ossl_fails(void)
 {
 	unsigned n = atomic_load(&ossl_fail_at);
 	if (n == 0)
 		return false;
-	if (n > 1)
+	if (n > 1 || atomic_load(&ossl_fail_one))
 		atomic_store(&ossl_fail_at, n - 1);
+	if (n == 1)
+		atomic_fetch_add(&ossl_failures, 1);
 	return n == 1;
 }
 
@@ -417,5 +421,18 @@ bool test_ossl_alloc_install(void)
 
 void test_ossl_fail_at(unsigned n)
 {
+	atomic_store(&ossl_fail_one, false);
 	atomic_store(&ossl_fail_at, n);
+}
+
+void test_ossl_fail_only(unsigned n)
+{
+	atomic_store(&ossl_fail_at, 0);
+	atomic_store(&ossl_fail_one, true);
+	atomic_store(&ossl_fail_at, n);
+}
+
+unsigned test_ossl_failures(void)
+{
+	return atomic_load(&ossl_failures);
 }

@@ -43,6 +43,11 @@ struct orsp_cert *test_load_cert(const char *rel);
  * OpenSSL's from then on fails, and every later one, until test_ossl_fail_at(0). */
 bool test_ossl_alloc_install(void);
 void test_ossl_fail_at(unsigned n);
+/* The nth allocation of OpenSSL's from then on fails, and none other (a shortage that
+ * passes, as under a limit other threads' frees relieve); test_ossl_fail_at(0) cancels it.
+ * test_ossl_failures: how many allocations were made to fail since the process began. */
+void test_ossl_fail_only(unsigned n);
+unsigned test_ossl_failures(void);
 
 /* A fresh empty directory under $ORSP_TEST_TMP (or /tmp) for this test; static buffer. */
 const char *test_tmpdir(const char *name);

@@ -127,10 +127,45 @@ orsp_err orsp__ec_curve_query(const EVP_PKEY *pk, orsp_curve *out)
 	nid = OBJ_sn2nid(name);
 	if (nid == NID_undef)
 		nid = EC_curve_nist2nid(name);
+	*out = orsp__ec_curve_of_nid(nid);
+	return ORSP_OK;
+}
+
+orsp_curve orsp__ec_curve_of_nid(int nid)
+{
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(curves); i++)
 		if (curves[i].nid == nid)
-			*out = curves[i].curve;
-	return ORSP_OK;
+			return curves[i].curve;
+	return ORSP_CURVE_NONE;
+}
+
+orsp_err orsp__ec_point_on_curve(orsp_curve c, const uint8_t *point, size_t n, bool *on)
+{
+	const struct curve_info *ci = curve_info(c);
+	EC_GROUP *g = NULL;
+	EC_POINT *q = NULL;
+	orsp_err e = ORSP_OK;
+
+	*on = false;
+	if (!ci || !point)
+		return orsp_errf(ORSP_E_USAGE, "orsp__ec_point_on_curve: no curve or point");
+	g = EC_GROUP_new_by_curve_name(ci->nid);
+	q = g ? EC_POINT_new(g) : NULL;
+	if (!q) {
+		e = orsp__ossl_fail(ORSP_E_CRYPTO,
+		                    "the curve's group or a point of it is not made");
+		goto out;
+	}
+	/* refuses a point off the curve and a coordinate >= p; what else fails is memory */
+	*on = EC_POINT_oct2point(g, q, point, n, NULL) == 1;
+	if (!*on && queue_oom())
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory while decoding a point of %s",
+		              ci->name);
+out:
+	ERR_clear_error();
+	EC_POINT_free(q);
+	EC_GROUP_free(g);
+	return e;
 }
 
 orsp_curve orsp__ec_curve_of_pkey(const EVP_PKEY *pk)

@@ -21,6 +21,14 @@ ORSP_MUST_CHECK orsp_err orsp__ec_curve_query(const EVP_PKEY *pk, orsp_curve *ou
  * the private key" when OpenSSL's query failed for want of memory (a key without the scalar
  * is no failure). OpenSSL's error queue cleared. */
 ORSP_MUST_CHECK orsp_err orsp__ec_pkey_has_private(const EVP_PKEY *pk, bool *has);
+/* The supported curve of an OpenSSL curve NID; ORSP_CURVE_NONE for any other. */
+orsp_curve orsp__ec_curve_of_nid(int nid);
+/* Whether point (n octets, compressed 02/03||X or uncompressed 04||X||Y, the caller having
+ * checked the form) is a point of curve c: *on. ORSP_E_RESOURCE when OpenSSL ran out of
+ * memory deciding it (*on false then: not known), ORSP_E_CRYPTO when it failed otherwise.
+ * OpenSSL's error queue cleared. */
+ORSP_MUST_CHECK orsp_err orsp__ec_point_on_curve(orsp_curve c, const uint8_t *point, size_t n,
+                                                 bool *on);
 /* The same, a failed query counted as ORSP_CURVE_NONE (for callers that only need to know
  * whether a key is on a supported curve and report a failure of their own). */
 orsp_curve orsp__ec_curve_of_pkey(const EVP_PKEY *pk);

@@ -336,6 +336,51 @@ static orsp_err tbs_is_der(const void *der, size_t n)
 	return e ? e : extensions_are_der(all);
 }
 
+/* OpenSSL decodes the subjectPublicKeyInfo into a key while it parses the certificate, and
+ * when that fails it keeps the certificate without a key and drops its errors: an
+ * allocation that failed there read as a key on no supported curve ("key is not on P-256 or
+ * brainpoolP256r1", a good EUM refused 8.1.2/6.1 under a memory limit, and kept so in the
+ * parse cache: the limits review). A key that names a supported curve, in a form taken, is
+ * decoded again here: a point on the curve means the first decode failed for want of memory
+ * (or of something else in OpenSSL, never the certificate's fault), and the certificate is
+ * refused ORSP_E_RESOURCE. A point off the curve, another curve, another algorithm: left
+ * without a key, refused as such by the checks that need one. */
+static orsp_err key_decoded(const orsp_cert *c)
+{
+	X509_PUBKEY *xpk = X509_get_X509_PUBKEY(c->x);
+	ASN1_OBJECT *alg = NULL;
+	const ASN1_OBJECT *params = NULL;
+	const unsigned char *pt = NULL;
+	const void *pval = NULL;
+	X509_ALGOR *palg = NULL;
+	int ptlen = 0, ptype = V_ASN1_UNDEF;
+	orsp_curve cv;
+	bool on = false;
+	orsp_err e;
+
+	ERR_set_mark(); /* X509_get0_pubkey puts "decode error" on the queue for no key */
+	if (X509_get0_pubkey(c->x) || !xpk ||
+	    X509_PUBKEY_get0_param(&alg, &pt, &ptlen, &palg, xpk) != 1 ||
+	    OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey || !palg) {
+		ERR_pop_to_mark();
+		return ORSP_OK;
+	}
+	ERR_pop_to_mark();
+	X509_ALGOR_get0(NULL, &ptype, &pval, palg);
+	params = ptype == V_ASN1_OBJECT ? pval : NULL;
+	cv = params ? orsp__ec_curve_of_nid(OBJ_obj2nid(params)) : ORSP_CURVE_NONE;
+	if (cv == ORSP_CURVE_NONE || !orsp__cert_point_ok(c))
+		return ORSP_OK;
+	if ((e = orsp__ec_point_on_curve(cv, pt, (size_t)ptlen, &on)) != ORSP_OK)
+		return e;
+	if (!on)
+		return ORSP_OK;
+	return orsp_errf(ORSP_E_RESOURCE,
+	                 "OpenSSL did not decode the certificate's key, a point of %s (out of "
+	                 "memory?)",
+	                 orsp_curve_name(cv));
+}
+
 orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 {
 	const unsigned char *p = der;
@@ -390,6 +435,8 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 		                    "certificate has invalid or duplicate extensions");
 		goto out;
 	}
+	if ((e = key_decoded(c)) != ORSP_OK)
+		goto out;
 	c->der = malloc(n);
 	if (!c->der) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");

@@ -583,8 +583,12 @@ orsp_err orsp_json_put_string(json_t *obj, const char *field, const char *str)
 	if (!json_is_object(obj) || !field || !str)
 		return orsp_errf(ORSP_E_USAGE, "orsp_json_put_string: bad arguments");
 	json_t *v = json_string(str);
-	if (!v)
+	/* jansson refuses text that is not UTF-8, and fails for want of memory too: a message
+	 * it could not copy was "not valid UTF-8" in the log of a 500 (the limits review) */
+	if (!v && orsp_utf8_chars((const uint8_t *)str, strlen(str)) < 0)
 		return orsp_errf(ORSP_E_USAGE, "JSON %s: not valid UTF-8", field);
+	if (!v)
+		return orsp_errf(ORSP_E_RESOURCE, "JSON %s: out of memory", field);
 	return set_new(obj, field, v);
 }
 

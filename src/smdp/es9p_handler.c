@@ -246,6 +246,17 @@ static orsp_err fail(ctx *c, es9p_code code, const char *detail)
 	return smdp_reply_fail(c->out, code, detail);
 }
 
+/* e from reading or verifying the eUICC's certificates: refused with code (the device's
+ * fault), or passed on when the server could not judge them (out of memory, OpenSSL
+ * failing): a 500, never 8.1.2 or 8.1.3 for a certificate that may be good (the limits
+ * review: an EUM whose key OpenSSL had not decoded for want of memory was "not on P-256"). */
+static orsp_err cert_refused(ctx *c, orsp_err e, es9p_code code)
+{
+	if (smdp_internal_error(e))
+		return e;
+	return fail(c, code, orsp_err_detail());
+}
+
 static int64_t now_s(const ctx *c)
 {
 	return orsp_smdp_now(c->s);
@@ -1666,24 +1677,24 @@ static orsp_err authenticate_client(ctx *c)
 	/* CERT.EUM and CERT.EUICC chain to a trusted CI, EID inside the EUM's range (§5.6.3).
 	 * The EUM is parsed by OpenSSL (once per process: the parse cache); CERT.EUICC takes
 	 * the fast path when it has the usual shape, else the full one with its errors. */
-	if (orsp_cert_parse(f_eum.raw.p, f_eum.raw.len, &eum)) {
-		e = fail(c, ES9P_EUM_INVALID, orsp_err_detail());
+	if ((e = orsp_cert_parse(f_eum.raw.p, f_eum.raw.len, &eum))) {
+		e = cert_refused(c, e, ES9P_EUM_INVALID);
 		goto out;
 	}
 	if (orsp_rsp_euicc_fast_accept(c->svc->cis, eum, f_cert.raw.p, f_cert.raw.len, 0, eid,
 	                               &pub) != ORSP_OK) {
-		if (orsp_cert_parse(f_cert.raw.p, f_cert.raw.len, &euicc)) {
-			e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
+		if ((e = orsp_cert_parse(f_cert.raw.p, f_cert.raw.len, &euicc))) {
+			e = cert_refused(c, e, ES9P_EUICC_INVALID);
 			goto out;
 		}
 		orsp_chain_fault why;
 		e = orsp_rsp_verify_euicc_chain_fault(c->svc->cis, eum, euicc, 0, eid, &why);
 		if (e) {
-			e = fail(c, es9p_chain_code(&why), orsp_err_detail());
+			e = cert_refused(c, e, es9p_chain_code(&why));
 			goto out;
 		}
-		if (orsp_cert_public_key(euicc, &pub)) {
-			e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
+		if ((e = orsp_cert_public_key(euicc, &pub))) {
+			e = cert_refused(c, e, ES9P_EUICC_INVALID);
 			goto out;
 		}
 	}
@@ -3016,9 +3027,12 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	    orsp_der_expect(&r, 0x30, &fcert) || orsp_der_expect(&r, 0x30, &feum) ||
 	    parse_meta(meta.value, &seq, &event, iccid, &addr))
 		return ORSP_E_MALFORMED;
-	if (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &euicc) ||
-	    orsp_cert_parse(feum.raw.p, feum.raw.len, &eum) ||
-	    orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid) != ORSP_OK)
+	if ((e = orsp_cert_parse(fcert.raw.p, fcert.raw.len, &euicc)) == ORSP_OK &&
+	    (e = orsp_cert_parse(feum.raw.p, feum.raw.len, &eum)) == ORSP_OK)
+		e = orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid);
+	if (smdp_internal_error(e))
+		goto out; /* not judged (out of memory): a 500, the LPA sends it again */
+	if (e)
 		result = "certificate refused";
 	else if ((rev = revocation(c, ci_of(c, eum), eum, feum.raw, fcert.raw)) == ES9P_INTERNAL) {
 		/* its status unknown (a CRL past its nextUpdate, not yet valid or not verifying):
