@@ -632,6 +632,17 @@ static bool beside(const char *file, const char *suffix)
 	return there;
 }
 
+/* Whether FILE<suffix> is a regular file of 0 bytes (false when it cannot be told). */
+static bool beside_empty(const char *file, const char *suffix)
+{
+	struct stat sb;
+	char *name = sqlite3_mprintf("%s%s", file, suffix);
+	bool empty = name && lstat(name, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0;
+
+	sqlite3_free(name);
+	return empty;
+}
+
 /* SQLite's URI of `file`, opened immutable (no lock, no -wal/-shm): every byte but
  * unreserved ones and '/' percent-encoded (RFC 3986; SQLite decodes them). */
 static char *immutable_uri(const char *file)
@@ -666,7 +677,16 @@ static char *immutable_uri(const char *file)
  * checkpoints (1000 pages of log, or its last close): this open reads the database as it
  * was. With both files there (a server has it open, or one that crashed left them) it reads
  * as SQLite's readers do, creating nothing; with one of them only, SQLite would create the
- * other: refused. */
+ * other: refused, but for a FILE-wal of 0 bytes without FILE-shm beside a database in WAL
+ * mode. That log has no header and no frame, so every commit is in the file, and the
+ * immutable open reads exactly what SQLite would: a read-write open that failed for want of
+ * descriptors after SQLite made the log (`ulimit -n 5` under `smdp rekey` or `backup`) left
+ * one, and every read-only verb was refused until a read-write open (the limits review). A
+ * writer that is opening the file at that moment makes FILE-wal first and FILE-shm next:
+ * this open may see the log empty and no FILE-shm, which is the case above of a server that
+ * starts after the look (its commits go to the log, not the file, until it checkpoints);
+ * one that closes removes FILE-shm before FILE-wal, but a log that is not empty then is
+ * still refused. */
 static orsp_err readonly_wal(const char *what, sq_conn *c)
 {
 	const char *file = sq_file_of(c);
@@ -693,6 +713,8 @@ static orsp_err readonly_wal(const char *what, sq_conn *c)
 	in_wal = hdr[18] == 2 && hdr[19] == 2;
 	if (!in_wal && !wal)
 		return ORSP_OK; /* a rollback journal's reader creates nothing */
+	if (in_wal && wal && !shm && beside_empty(file, "-wal"))
+		wal = false; /* no frame in it: read as no log */
 	if (wal || shm)
 		return orsp_errf(ORSP_E_STATE,
 		                 "%s: %s-%s is there without %s-%s, which a read-only open would "

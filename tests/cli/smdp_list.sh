@@ -221,6 +221,24 @@ lacks "escape: audit, no BEL byte" $'\a' "$out"
 "$B" smdp profile import "$V7" --db "$T/touched.db" >/dev/null
 expect "an empty file made beforehand: its mode" 600 "$(stat -c %a "$T/touched.db")"
 
+# ----- a read-write open that ran out of descriptors (`ulimit -n 5` under backup) leaves a
+# -wal of 0 bytes without -shm: the read-only verbs read the database as it is (the log has no
+# frame) and make no -shm; they were refused "-wal is there without -shm" until session 74.
+# Made by hand where the limit does not leave it (a build that needs more descriptors) -----
+"$B" smdp profile import "$V7" --db "$T/fd.db" >/dev/null
+(ulimit -n 5 && "$B" smdp backup --db "$T/fd.db" --out "$T/fd.bak") >/dev/null 2>&1 || :
+if [[ -e "$T/fd.db-shm" || ! -e "$T/fd.db-wal" ]]; then
+	rm -f "$T/fd.db-shm" && : >"$T/fd.db-wal"
+fi
+rc=0
+out=$("$B" smdp profile list --count --db "$T/fd.db" 2>&1) || rc=$?
+expect "empty -wal alone: list --count rc ($out)" 0 "$rc"
+has "empty -wal alone: list --count" "total        1" "$out"
+rc=0
+out=$("$B" smdp audit --db "$T/fd.db" 2>&1) || rc=$?
+expect "empty -wal alone: audit rc ($out)" 0 "$rc"
+[[ ! -e "$T/fd.db-shm" ]] && ok || bad "empty -wal alone: a read-only verb made -shm"
+
 # ----- a database this user may only read: listed without making its -wal and -shm with the
 # file's mode 0400 (SQLite opened it read-only in silence, and those files kept every writer
 # out once the database was writable again); as another user, when this one is root; named by
