@@ -179,6 +179,10 @@ for f in none serverSignature1 smdpSignature2 boundProfilePackage; do
 	*) want="$f does not verify" ;;
 	esac
 	if [[ ($f == none && $rc -eq 0 && "$out" == *"$want"*) || ($f != none && $rc -eq 1 && "$err" == *"client 0: $want"*) ]]; then ok; else bad "bench smdp through a proxy changing $f: rc=$rc $out $err"; fi
+	# the server holds its /metrics figures 5 s (metrics_cache's default): the Installed
+	# count is scraped again until it moves, no warning (until session 74 "do not show 1 more
+	# profiles Installed (0 before, 0 after)")
+	if [[ $f == none ]]; then lacks "bench smdp --url, metrics_cache 5: no warning" "warning" "$err"; fi
 done
 smdp_stop
 trap - EXIT
