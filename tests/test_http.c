@@ -21,9 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -4052,6 +4054,173 @@ static void test_conn_stats(void **state)
 	orsp_http_server_stop(srv, 1000);
 }
 
+/* In a child process with the open file limit soft/hard: a server of 2 threads, 100
+ * connections and 10 descriptors reserved starts with *max connections; exits 0 when it
+ * started and the soft limit is then the hard one. */
+static unsigned fd_fit_child(rlim_t soft, rlim_t hard, const char *log_path)
+{
+	int st = 0;
+	pid_t pid;
+	unsigned max = 0;
+	int pipefd[2];
+
+	assert_int_equal(pipe(pipefd), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_http_server_config cfg = {.address = "127.0.0.1",
+		                               .routes = routes,
+		                               .n_routes = ORSP_ARRAY_LEN(routes),
+		                               .threads = 2,
+		                               .max_connections = 100,
+		                               .fd_reserve = 10};
+		struct rlimit rl = {soft, hard};
+		orsp_http_server *srv = NULL;
+		orsp_http_conn_stats cs;
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		close(pipefd[0]);
+		if (fd < 0 || dup2(fd, 2) != 2 || close(fd) != 0 ||
+		    setrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+		    orsp_http_server_start(&cfg, &srv) != ORSP_OK)
+			_exit(2);
+		orsp_http_server_conn_stats(srv, &cs);
+		if (write(pipefd[1], &cs.max, sizeof(cs.max)) != (ssize_t)sizeof(cs.max) ||
+		    getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur != hard)
+			_exit(3);
+		orsp_http_server_stop(srv, 1000);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &max, sizeof(max)), (ssize_t)sizeof(max));
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	return max;
+}
+
+/* The open file limit at a start: a soft limit below the hard one is raised to it, nothing
+ * said; a hard one below the connections and the descriptors the server and the rest need
+ * lowers max_connections to fit, said once (before session 74 the limit was left as it was:
+ * accept failed with EMFILE, and a new client waited for a connection's idle timeout). */
+static void test_fd_limit_at_start(void **state)
+{
+	char log_path[4200];
+	struct rlimit rl;
+	char *text;
+	size_t n;
+
+	(void)state;
+	snprintf(log_path, sizeof(log_path), "%s/stderr", test_tmpdir("http_fd_fit"));
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= 256) {
+		assert_int_equal(fd_fit_child(64, rl.rlim_max, log_path), 100);
+		text = (char *)test_read_file(log_path, &n);
+		assert_null(strstr(text, "RLIMIT_NOFILE"));
+		free(text);
+	}
+	/* 64 - (5 + 2 x 2: the server's own) - 10 */
+	assert_int_equal(fd_fit_child(64, 64, log_path), 45);
+	text = (char *)test_read_file(log_path, &n);
+	assert_non_null(strstr(text, "the open file limit (RLIMIT_NOFILE) is 64, below the 100 "
+	                             "connections of max_connections and 19 descriptors for the "
+	                             "rest: at most 45 connections; raise it to 119 or more "
+	                             "(LimitNOFILE= in the systemd unit, ulimit -n in a shell)"));
+	free(text);
+	/* no room beyond the 19: one connection per thread */
+	assert_int_equal(fd_fit_child(21, 21, log_path), 2);
+}
+
+/* No descriptor left for a new connection while the server is below max_connections
+ * (descriptors the process holds elsewhere): taken as a full server, the connection idle the
+ * longest is reset to make room, and the failure counted and said. Three idle connections of
+ * eight, then the process's soft limit lowered to its lowest free descriptor and a new
+ * connection: answered within the receive timeout (5 s; the idle timeout is 30 s). Before
+ * session 74 the accept thread slept 100 ms at each EMFILE, the idle reset never ran and the
+ * newcomer waited for the idle timeout, nothing said or counted. */
+static void test_accept_out_of_fds(void **state)
+{
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = 2,
+	                               .max_connections = 8,
+	                               .timeout_s = 30,
+	                               .idle_reset_ms = 200};
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct rlimit saved_rl, low;
+	orsp_http_server *srv = NULL;
+	orsp_http_conn_stats st;
+	static const char req[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+	char log_path[4200], buf[2048] = "";
+	int idle[3], fd, saved, lowest, rc, lines = 0;
+	size_t len = 0, n;
+	ssize_t got;
+	uint64_t t0, waited;
+	char *text, *p;
+
+	(void)state;
+	saved = test_stderr_to("http_fd_short", log_path, sizeof(log_path));
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	sa.sin_port = htons(orsp_http_server_port(srv));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 3; i++)
+		idle[i] = raw_connect(orsp_http_server_port(srv));
+	wait_open_conns(srv, 3);
+	sleep_ms(300); /* idle longer than idle_reset_ms */
+	fd = raw_socket();
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved_rl), 0);
+	lowest = dup(2);
+	assert_true(lowest >= 0);
+	close(lowest);
+	low = saved_rl;
+	low.rlim_cur = (rlim_t)lowest;
+	/* from here to the limit's restoring, no new descriptor in this process, no assertion */
+	rc = setrlimit(RLIMIT_NOFILE, &low);
+	t0 = mono_ms();
+	if (rc == 0)
+		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc == 0)
+		rc = send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req) ? 0 : -1;
+	while (rc == 0 && len < sizeof(buf) - 1 && !strstr(buf, "\r\n\r\n1")) {
+		got = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+		buf[len] = 0;
+	}
+	waited = mono_ms() - t0;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved_rl), 0);
+	/* the line was written before the accept that took the connection */
+	test_stderr_back(saved);
+	assert_int_equal(rc, 0);
+	buf[len] = 0;
+	if (!strstr(buf, "\r\n\r\n1"))
+		fail_msg("no answer within %llu ms: '%s'", (unsigned long long)waited, buf);
+	st = conn_stats(srv);
+	assert_true(st.accept_fd_limit >= 1);
+	assert_true(st.reset_idle >= 1);
+	assert_int_equal(st.max, 8);
+	close(fd);
+	for (int i = 0; i < 3; i++)
+		close(idle[i]);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+	/* said once (at most one line per 10 s), with the limit and how to raise it */
+	text = (char *)test_read_file(log_path, &n);
+	for (p = text; (p = strstr(p, "a new connection cannot be accepted")) != NULL; p++)
+		lines++;
+	assert_int_equal(lines, 1);
+	snprintf(buf, sizeof(buf),
+	         "the process has all %d file descriptors of its limit (RLIMIT_NOFILE) open, 3 "
+	         "of them connections (max_connections 8); ",
+	         lowest);
+	assert_non_null(strstr(text, buf));
+	assert_non_null(strstr(text, "LimitNOFILE= in the systemd unit, ulimit -n"));
+	free(text);
+}
+
 /* max_connections_per_ip counts an IPv4 address, one mapped into IPv6 or translated into
  * 64:ff9b::/96 the same, and an IPv6 address by its /64 (a host takes any address of its /64: per
  * address, one client could open 2^64 times the limit), but a link-local one by its address and
@@ -6656,6 +6825,8 @@ int main(void)
 	    cmocka_unit_test(test_client_no_expect),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_conn_stats),
+	    cmocka_unit_test(test_fd_limit_at_start),
+	    cmocka_unit_test(test_accept_out_of_fds),
 	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),
 	    cmocka_unit_test(test_graceful_stop),
 	    cmocka_unit_test(test_graceful_stop_waiting_requests),

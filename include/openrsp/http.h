@@ -31,6 +31,7 @@
 #define ORSP_HTTP_DEFAULT_THREADS 4u                      /* server: polling threads */
 #define ORSP_HTTP_DEFAULT_IDLE_RESET_MS 1000u             /* server: idle_reset_ms */
 #define ORSP_HTTP_IDLE_RESET_NEVER UINT_MAX               /* server: idle_reset_ms, none */
+#define ORSP_HTTP_DEFAULT_FD_RESERVE 64u                  /* server: fd_reserve */
 #define ORSP_HTTP_DEFAULT_MAX_RESPONSE ((size_t)16 << 20) /* client: response body, 16 MiB */
 #define ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000u       /* client: TCP + TLS connect */
 #define ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS 60000u        /* client: whole exchange */
@@ -238,6 +239,12 @@ typedef struct orsp_http_server_config {
 	 * so, the newcomer waits for one to close. At most timeout_s x 1000 (the idle timeout
 	 * closes a connection before a longer wait is up): ORSP_E_USAGE above. */
 	unsigned idle_reset_ms;
+	/* File descriptors the rest of the process needs besides the server's connections and the
+	 * server's own (its listening socket, a wake-up pipe and libmicrohttpd's two per thread
+	 * and one more pair: 5 + 2 x threads): the standard streams, log files, database files,
+	 * outgoing connections, a PKCS#11 module's. 0: ORSP_HTTP_DEFAULT_FD_RESERVE (see
+	 * orsp_http_server_start). */
+	unsigned fd_reserve;
 	/* SO_REUSEPORT: other servers of the same user may listen on the same address and port
 	 * (each with reuse_port too), and the kernel deals new connections among them. A
 	 * replacement process started beside a running one takes over the port before the old
@@ -274,10 +281,18 @@ typedef struct orsp_http_server_config {
 	void *hook_ctx;
 } orsp_http_server_config;
 
-/* Start listening and serving on the configured threads. Errors: ORSP_E_USAGE (bad
- * configuration: no routes, bad address, TLS material in only one half, mutual TLS without
- * HTTPS, HTTPS without TLS support in libmicrohttpd), ORSP_E_IO (address in use or the daemon
- * failed to start; detail says which), ORSP_E_RESOURCE (memory). */
+/* Start listening and serving on the configured threads. Open files: the process's soft
+ * RLIMIT_NOFILE is raised to its hard limit (silently; a system call filter's EPERM leaves it
+ * as it is), and if the limit is still below max_connections plus the server's own descriptors
+ * plus fd_reserve, max_connections is lowered to fit (to `threads` at the least) and one
+ * ORSP_LOG_WARN line says so: a connection accepted beyond the limit would fail with EMFILE,
+ * and the connections waiting behind it with it, rather than make room by an idle reset. An
+ * accept that fails with EMFILE or ENFILE all the same (descriptors the estimate left out) is
+ * taken as a full server: an idle connection is reset as at max_connections, and the failure
+ * is counted (orsp_http_conn_stats.accept_fd_limit) and logged at most once per 10 s.
+ * Errors: ORSP_E_USAGE (bad configuration: no routes, bad address, TLS material in only one
+ * half, mutual TLS without HTTPS, HTTPS without TLS support in libmicrohttpd), ORSP_E_IO (address
+ * in use or the daemon failed to start; detail says which), ORSP_E_RESOURCE (memory). */
 ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *cfg,
                                                 orsp_http_server **out);
 /* Whether orsp_http_server_start could bind address (NULL: ORSP_HTTP_DEFAULT_ADDRESS) and
@@ -329,7 +344,11 @@ typedef struct orsp_http_conn_stats {
 	                          * stop, every slot taken by the connections queued) */
 	uint64_t reset_idle;     /* idle, reset to make room for a new one (idle_reset_ms) */
 	uint64_t reset_deadline; /* a request or an answer not through by request_timeout */
-	unsigned open;           /* open now */
+	/* accept() calls that failed for want of a descriptor (EMFILE: the process's
+	 * RLIMIT_NOFILE; ENFILE: the system's file table), each retry counted */
+	uint64_t accept_fd_limit;
+	unsigned open; /* open now */
+	unsigned max;  /* max_connections in force (lowered to fit RLIMIT_NOFILE) */
 } orsp_http_conn_stats;
 /* srv's counts into *out (all 0 for NULL). */
 void orsp_http_server_conn_stats(orsp_http_server *srv, orsp_http_conn_stats *out);

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -78,6 +79,18 @@
  * a /proc that never showed a thread asleep, or a thread that loops, would hold every stop for
  * its whole grace period. */
 #define STOP_RUNNING_MAX_US (2 * 1000 * 1000)
+/* The server's own descriptors besides its connections (fd_fit): the listening socket, the
+ * wake-up pipe, and libmicrohttpd's inter-thread channel (an eventfd, or a pipe where there is
+ * none) of each polling thread and of the daemon. */
+#define FD_OWN(threads) (5u + 2u * (threads))
+/* An accept that failed for want of a descriptor is said at most once in this long
+ * (accept_fd_short), with the count of those so far. */
+#define FD_SHORT_LOG_US (10u * 1000 * 1000)
+/* After a slot came free this recently, an accept's EMFILE is the closing socket not closed
+ * yet (libmicrohttpd closes it right after its CLOSED notice): retried after FD_CLOSING_MS, not
+ * taken for a full server, whose idle reset would reset a second connection for one newcomer. */
+#define FD_CLOSING_US (50u * 1000)
+#define FD_CLOSING_MS 5
 
 struct route {
 	char *method;
@@ -160,6 +173,9 @@ struct orsp_http_server {
 	pthread_cond_t conn_cv;
 	unsigned open_conns, max_conns; /* open_conns: slots in use */
 	orsp_http_conn_stats stats;     /* under conn_lock; .open is open_conns */
+	uint64_t released_us;           /* under conn_lock: when a slot last came free */
+	/* under conn_lock: when an accept's EMFILE or ENFILE was last said (accept_fd_short) */
+	uint64_t fd_short_said_us;
 	unsigned max_per_ip;
 	uint64_t request_timeout_us;
 	/* How long a connection must have been idle (no request in progress) before a new
@@ -2125,6 +2141,7 @@ static void slot_release(orsp_http_server *srv, struct conn_slot *s)
 	s->state = SLOT_FREE;
 	s->fd = -1;
 	srv->open_conns--;
+	srv->released_us = now_us();
 	pthread_cond_broadcast(&srv->conn_cv);
 }
 
@@ -2429,6 +2446,58 @@ static void accept_queued(orsp_http_server *srv)
 	}
 }
 
+/* accept() failed with EMFILE or ENFILE (err): no descriptor for the connection waiting. Taken
+ * as a server at max_connections: the connection idle the longest is reset once it qualifies
+ * (idle_reset_locked), and its descriptor, closed, takes the newcomer; meanwhile a wait for a
+ * slot to come free, at most 100 ms (the accept is retried then: descriptors the process holds
+ * elsewhere may come free too). Counted, and said at most once per FD_SHORT_LOG_US, with the
+ * count so far. */
+static void accept_fd_short(orsp_http_server *srv, int err)
+{
+	uint64_t now = now_us(), failures = 0;
+	struct timespec until;
+	struct rlimit rl = {0, 0};
+	unsigned open = 0, ms = 100;
+	bool say = false;
+
+	pthread_mutex_lock(&srv->conn_lock);
+	failures = ++srv->stats.accept_fd_limit;
+	if (!srv->fd_short_said_us || now - srv->fd_short_said_us >= FD_SHORT_LOG_US) {
+		say = true;
+		srv->fd_short_said_us = now;
+		open = srv->open_conns;
+	}
+	if (srv->open_conns && now - srv->released_us < FD_CLOSING_US) {
+		ms = FD_CLOSING_MS;
+	} else if (srv->idle_reset_us) {
+		int idle_ms = idle_reset_locked(srv);
+		if (idle_ms >= 0 && (unsigned)idle_ms < ms)
+			ms = (unsigned)idle_ms;
+	}
+	orsp_deadline_ms(&until, ms);
+	(void)pthread_cond_timedwait(&srv->conn_cv, &srv->conn_lock, &until);
+	pthread_mutex_unlock(&srv->conn_lock);
+	if (!say)
+		return;
+	if (err == EMFILE)
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	if (err == EMFILE && rl.rlim_cur != RLIM_INFINITY)
+		orsp_log(ORSP_LOG_WARN,
+		         "http: a new connection cannot be accepted: the process has all %llu file "
+		         "descriptors of its limit (RLIMIT_NOFILE) open, %u of them connections "
+		         "(max_connections %u); %llu failed accept(s) so far; raise the limit "
+		         "(LimitNOFILE= in the systemd unit, ulimit -n)",
+		         (unsigned long long)rl.rlim_cur, open, srv->max_conns,
+		         (unsigned long long)failures);
+	else
+		orsp_log(ORSP_LOG_WARN,
+		         "http: a new connection cannot be accepted: %s, with %u connections open "
+		         "(max_connections %u); %llu failed accept(s) so far",
+		         err == EMFILE ? "no file descriptor left (EMFILE)"
+		                       : "the system's file table is full (ENFILE, fs.file-max)",
+		         open, srv->max_conns, (unsigned long long)failures);
+}
+
 static void *accept_main(void *arg)
 {
 	orsp_http_server *srv = arg;
@@ -2461,10 +2530,12 @@ static void *accept_main(void *arg)
 			continue;
 		fd = accept(srv->listen_fd, (struct sockaddr *)&peer, &len);
 		if (fd < 0) {
-			/* EAGAIN (another wake-up took it), a connection reset before accept, or
-			 * out of descriptors: wait a little rather than spin */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM)
+			/* EAGAIN (another wake-up took it), a connection reset before accept,
+			 * out of descriptors (the server is full: an idle connection makes room),
+			 * or of memory: wait a little rather than spin */
+			if (errno == EMFILE || errno == ENFILE)
+				accept_fd_short(srv, errno);
+			else if (errno == ENOBUFS || errno == ENOMEM)
 				(void)stop_requested(srv, 100, NULL);
 			continue;
 		}
@@ -2631,6 +2702,39 @@ orsp_err orsp_http_port_served(const char *address, uint16_t port, bool *served)
 	return ORSP_OK;
 }
 
+/* The open file limit at a start: the soft RLIMIT_NOFILE raised to the hard one (systemd's
+ * default soft limit is 1024 whatever the hard one; EPERM, a system call filter's answer such as
+ * systemd's ~@resources, leaves it), then *max_conn lowered to what fits beside the server's own
+ * descriptors and reserve others (to threads at the least: libmicrohttpd's pool takes one per
+ * thread), said in one line. Beyond the limit, accept fails with EMFILE while every slot looks
+ * free to the idle reset, and a new client waited for a connection to time out (the idle
+ * timeout, 30 s by default) with nothing logged (a resource-limits review, session 74). */
+static void fd_fit(unsigned threads, unsigned reserve, unsigned *max_conn)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)*max_conn + FD_OWN(threads) + reserve, others = want - *max_conn;
+	unsigned fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = {rl.rlim_max, rl.rlim_max};
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl.rlim_cur = rl.rlim_max;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return;
+	fit = rl.rlim_cur > others + threads ? (unsigned)(rl.rlim_cur - others) : threads;
+	orsp_log(ORSP_LOG_WARN,
+	         "http server: the open file limit (RLIMIT_NOFILE) is %llu, below the %u "
+	         "connections of max_connections and %llu descriptors for the rest: at most %u "
+	         "connections; raise it to %llu or more (LimitNOFILE= in the systemd unit, "
+	         "ulimit -n in a shell)",
+	         (unsigned long long)rl.rlim_cur, *max_conn, (unsigned long long)others, fit,
+	         (unsigned long long)want);
+	*max_conn = fit;
+}
+
 orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_server **out)
 {
 	orsp_err err;
@@ -2673,6 +2777,8 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		return err;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	fd_fit(threads, cfg->fd_reserve ? cfg->fd_reserve : ORSP_HTTP_DEFAULT_FD_RESERVE,
+	       &max_conn);
 
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -2821,6 +2927,7 @@ void orsp_http_server_conn_stats(orsp_http_server *srv, orsp_http_conn_stats *ou
 	pthread_mutex_lock(&srv->conn_lock);
 	*out = srv->stats;
 	out->open = srv->open_conns;
+	out->max = srv->max_conns;
 	pthread_mutex_unlock(&srv->conn_lock);
 }
 

@@ -718,10 +718,20 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        "openrsp_http_connections_reset_total{reason=\"deadline\"} %llu\n"
 		        "# HELP openrsp_http_connections_open connections open now\n"
 		        "# TYPE openrsp_http_connections_open gauge\n"
-		        "openrsp_http_connections_open %u\n",
+		        "openrsp_http_connections_open %u\n"
+		        "# HELP openrsp_http_connections_max connections open at most (256, or"
+		        " fewer to fit the open file limit)\n"
+		        "# TYPE openrsp_http_connections_max gauge\n"
+		        "openrsp_http_connections_max %u\n"
+		        "# HELP openrsp_http_accept_failures_total failed accepts of a new"
+		        " connection: fd_limit, no file descriptor left (RLIMIT_NOFILE or the"
+		        " system's)\n"
+		        "# TYPE openrsp_http_accept_failures_total counter\n"
+		        "openrsp_http_accept_failures_total{reason=\"fd_limit\"}"
+		        " %llu\n",
 		        (unsigned long long)cs.accepted, (unsigned long long)cs.refused,
 		        (unsigned long long)cs.reset_idle, (unsigned long long)cs.reset_deadline,
-		        cs.open);
+		        cs.open, cs.max, (unsigned long long)cs.accept_fd_limit);
 	}
 	{
 		struct rusage ru;
@@ -1421,6 +1431,9 @@ orsp_err orsp_smdp_shared_port_check(const orsp_smdp_config *c)
 	return ORSP_OK;
 }
 
+/* orsp_http_server_config.fd_reserve of the SM-DP+ (orsp_smdp_server_start) */
+#define SMDP_FD_RESERVE 64u
+
 orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **out)
 {
 	static const char *const es9[] = {"initiateAuthentication", "authenticateClient",
@@ -1485,6 +1498,12 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	hc.n_trusted_proxies = c->n_trusted_proxies;
 	hc.idle_reset_ms = c->idle_reset_ms;
 	hc.threads = c->threads;
+	/* Descriptors besides the connections and the HTTP server's own: the standard streams
+	 * (3), two SQLite connections, the pool's and the sender's, with their -wal and -shm (6),
+	 * files read now and then (the KEK, a CRL, /proc/locks: 4), the sender's progress report
+	 * (a socket, a name lookup's and libcurl's: 4), a PKCS#11 module's (a dozen) and GnuTLS's:
+	 * about 32, doubled for margin */
+	hc.fd_reserve = SMDP_FD_RESERVE;
 	if (!c->plain_http) {
 		/* the bytes the loader checked; the path (a file the server must find) else */
 		hc.cert_pem = c->tls_cert[0] ? c->tls_cert_pem : NULL;

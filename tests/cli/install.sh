@@ -52,6 +52,8 @@ lacks "no placeholder left" "@ORSP_" "$(cat "$P/$unit")"
 # every library bound at start, those linked without -z now too (docs/crypto.md)
 expect "the server's libraries bound at start" "Environment=LD_BIND_NOW=1" \
 	"$(grep '^Environment=' "$P/$unit")"
+# the open file limit the connections need, which the filtered setrlimit cannot raise
+expect "the server's open file limit" "LimitNOFILE=65536" "$(grep '^LimitNOFILE=' "$P/$unit")"
 check_file "$P/$fetch_unit"
 check_file "$P/$fetch_timer"
 expect "crl-fetch ExecStart" \
