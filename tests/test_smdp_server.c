@@ -2087,10 +2087,11 @@ static bool gate_until(const bool *flag, int s)
 	return set;
 }
 
-/* GET /metrics from a thread of its own (no cmocka assertion there): status and body, and
- * under gate.mu done and whether the answer came while the gate held a statement. */
+/* GET /metrics (or path) from a thread of its own (no cmocka assertion there): status and
+ * body, and under gate.mu done and whether the answer came while the gate held a statement. */
 typedef struct scraper {
 	orsp_smdp_server *srv;
+	const char *path;
 	pthread_t t;
 	long status;
 	char *body;
@@ -2105,7 +2106,8 @@ static void *scraper_main(void *arg)
 	orsp_http_result r;
 	char url[80];
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", orsp_smdp_server_port(sc->srv));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", orsp_smdp_server_port(sc->srv),
+	         sc->path);
 	if (orsp_http_client_new(&co, &c) == ORSP_OK &&
 	    orsp_http_client_request(c, "GET", url, NULL, NULL, 0, &r) == ORSP_OK) {
 		sc->status = r.status;
@@ -2123,11 +2125,52 @@ static void *scraper_main(void *arg)
 	return NULL;
 }
 
-static void scraper_start(scraper *sc, orsp_smdp_server *srv)
+static void getter_start(scraper *sc, orsp_smdp_server *srv, const char *path)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->srv = srv;
+	sc->path = path;
 	assert_int_equal(pthread_create(&sc->t, NULL, scraper_main, sc), 0);
+}
+
+static void scraper_start(scraper *sc, orsp_smdp_server *srv)
+{
+	getter_start(sc, srv, "/metrics");
+}
+
+/* The statement of /metrics' reading that the gate holds. */
+static const char count_sql[] = "min(updated_at), sum(upp_len > 0)";
+
+/* r's server on 8 threads, the gate in its SQLite connections. */
+static orsp_smdp_server *gated_server_start(released *r)
+{
+	orsp_smdp_server *srv = NULL;
+
+	r->cfg.threads = 8;
+	assert_int_equal(sqlite3_auto_extension((void (*)(void))gate_install), SQLITE_OK);
+	assert_int_equal(orsp_smdp_server_start(&r->cfg, &srv), ORSP_OK);
+	assert_int_equal(sqlite3_cancel_auto_extension((void (*)(void))gate_install), 1);
+	return srv;
+}
+
+/* A scrape a whose reading the gate holds, and meanwhile n GETs of path: whether one of them
+ * was answered while it was held (within 30 s: else blocked). All joined, the gate open. */
+static bool answered_while_held(orsp_smdp_server *srv, scraper *a, scraper *others, size_t n,
+                                const char *path)
+{
+	bool answered;
+
+	gate_arm(count_sql);
+	scraper_start(a, srv);
+	assert_true(gate_until(&gate.held, 30));
+	for (size_t i = 0; i < n; i++)
+		getter_start(&others[i], srv, path);
+	answered = gate_until(&gate.answered_held, 30);
+	gate_open();
+	pthread_join(a->t, NULL);
+	for (size_t i = 0; i < n; i++)
+		pthread_join(others[i].t, NULL);
+	return answered;
 }
 
 /* The figure of profiles in state st of a scraper joined. */
@@ -2159,18 +2202,14 @@ static size_t scraper_state(scraper *sc, const char *st)
 static void test_metrics_refresh_not_waited(void **state)
 {
 	static released r;
-	static const char count_sql[] = "min(updated_at), sum(upp_len > 0)";
 	static scraper a, b[3]; /* static: still theirs should an assertion end the test */
 	orsp_smdp_server *srv = NULL;
-	bool b_done, answered;
+	bool b_done;
 	(void)state;
 
 	released_profile(&r, "smdp_metrics_refresh", "http://127.0.0.1:9", "MET-3");
 	r.cfg.metrics_cache_s = 0; /* every scrape that finds no reading running reads */
-	r.cfg.threads = 8;
-	assert_int_equal(sqlite3_auto_extension((void (*)(void))gate_install), SQLITE_OK);
-	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
-	assert_int_equal(sqlite3_cancel_auto_extension((void (*)(void))gate_install), 1);
+	srv = gated_server_start(&r);
 
 	/* the first reading held: a scrape meanwhile has no figures to give, so it waits */
 	gate_arm(count_sql);
@@ -2193,17 +2232,7 @@ static void test_metrics_refresh_not_waited(void **state)
 	/* a reading held after a state change: the scrapes meanwhile are answered, with the
 	 * previous figures (on the old code each waited until the gate opened) */
 	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
-	gate_arm(count_sql);
-	scraper_start(&a, srv);
-	assert_true(gate_until(&gate.held, 30));
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(b); i++)
-		scraper_start(&b[i], srv);
-	answered = gate_until(&gate.answered_held, 30);
-	gate_open();
-	pthread_join(a.t, NULL);
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(b); i++)
-		pthread_join(b[i].t, NULL);
-	assert_true(answered);
+	assert_true(answered_while_held(srv, &a, b, ORSP_ARRAY_LEN(b), "/metrics"));
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(b); i++) {
 		size_t rel = scraper_state(&b[i], "released");
 		/* answered while the reading was held: the previous figures; after it (one on the
@@ -2219,6 +2248,75 @@ static void test_metrics_refresh_not_waited(void **state)
 	free(a.body);
 	assert_int_equal(scrape_state(srv, "downloaded"), 1);
 	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
+/* The reading of /metrics' figures runs on a read-only connection of its own, beside the
+ * pool's: while it is held in its count statement (by the test's gate, no timing), /health,
+ * whose read goes through a pool handle, is answered. Until session 74 the count ran through
+ * a pool handle and held the shared connection's turn, so every request that needed the
+ * database waited for it (0.8 to 1 s at a million profiles): then no /health is answered
+ * until the gate opens (30 s: blocked). Three requests on 8 threads, as a request may land on
+ * the held scrape's HTTP thread and wait for it whatever the database does; each answers 200
+ * in the end, and the figures are read. */
+static void test_metrics_reading_beside_pool(void **state)
+{
+	static released r;
+	static scraper a, h[3]; /* static: still theirs should an assertion end the test */
+	orsp_smdp_server *srv = NULL;
+	(void)state;
+
+	released_profile(&r, "smdp_metrics_own_db", "http://127.0.0.1:9", "MET-4");
+	srv = gated_server_start(&r);
+	assert_true(answered_while_held(srv, &a, h, ORSP_ARRAY_LEN(h), "/health"));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(h); i++) {
+		assert_int_equal(h[i].status, 200);
+		assert_string_equal(h[i].body, "ok\n");
+		free(h[i].body);
+	}
+	assert_int_equal(scraper_state(&a, "released"), 1);
+	free(a.body);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
+static void read_log(const char *path, char *log, size_t cap);
+
+/* An auto-extension that makes every read-only open of SQLite fail. */
+static int refuse_readonly(sqlite3 *db, const char **err, const void *api)
+{
+	(void)api;
+	if (sqlite3_db_readonly(db, "main") != 1)
+		return SQLITE_OK;
+	*err = sqlite3_mprintf("read-only opens refused by the test");
+	return SQLITE_ERROR;
+}
+
+/* When /metrics' own read-only connection does not open, the server starts all the same,
+ * says so, and reads the figures through the pool. */
+static void test_metrics_own_db_refused(void **state)
+{
+	static released r;
+	static char log[1 << 16];
+	orsp_smdp_server *srv = NULL;
+	char logpath[4200];
+	int saved;
+	(void)state;
+
+	released_profile(&r, "smdp_metrics_own_db_refused", "http://127.0.0.1:9", "MET-5");
+	saved = test_stderr_to("smdp_metrics_own_db_refused", logpath, sizeof(logpath));
+	assert_int_equal(sqlite3_auto_extension((void (*)(void))refuse_readonly), SQLITE_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_int_equal(sqlite3_cancel_auto_extension((void (*)(void))refuse_readonly), 1);
+	assert_int_equal(scrape_state(srv, "released"), 1);
+	orsp_smdp_server_stop(srv);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	assert_non_null(strstr(log, "openrsp smdp: warning: /metrics reads the profile figures "
+	                            "through the requests' database connection, whose requests "
+	                            "wait for each reading: its own read-only connection did not "
+	                            "open (storage error: "));
+	assert_non_null(strstr(log, "read-only opens refused by the test"));
 	released_free(&r);
 }
 
@@ -4888,6 +4986,8 @@ int main(void)
 	    cmocka_unit_test(test_busy_port_database_untouched),
 	    cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_metrics_refresh_not_waited),
+	    cmocka_unit_test(test_metrics_reading_beside_pool),
+	    cmocka_unit_test(test_metrics_own_db_refused),
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_admin_protocol_whitespace),
