@@ -170,7 +170,8 @@ bool orsp_db_unflushed(const orsp_db *db, orsp_err e);
 bool orsp_db_flush_failed(const orsp_db *db);
 /* Whether a write of the database file failed in this process for want of room (the disk or
  * the owner's quota full: SQLite's "database or disk is full") and has not found room since:
- * true until a commit through any handle on the file succeeds, or the file system's free
+ * true until a commit that writes, through any handle on the file, succeeds (one that
+ * changes nothing writes nothing and tells nothing), or the file system's free
  * space has grown to twice what it was at the failure plus 1 MiB (files removed, the volume
  * grown), which this call looks at (statvfs). Only looks, as orsp_db_flush_failed: for a
  * health check. False for a database without a file, and for NULL. */

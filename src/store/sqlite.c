@@ -65,6 +65,7 @@ typedef struct sq_conn {
 	unsigned busy_ms; /* sq_busy's limit */
 	double busy_t0;   /* when sq_busy was first called for the lock waited for now */
 	bool ckpt_failed; /* a checkpoint wal_hook ran failed (sq_checkpoint_failed clears it) */
+	bool wrote;       /* a commit added frames to the log (wal_hook; sq_wrote clears it) */
 	int open_rc;      /* what sqlite3_open_v2 answered when it failed (open_denied) */
 } sq_conn;
 
@@ -309,6 +310,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	sq_conn *c = arg;
 	int rc;
 
+	c->wrote = true; /* SQLite calls the hook only after a commit that wrote frames */
 	if (frames < CKPT_FRAMES)
 		return SQLITE_OK;
 	rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -324,6 +326,15 @@ static bool sq_checkpoint_failed(void *conn)
 
 	c->ckpt_failed = false;
 	return failed;
+}
+
+static bool sq_wrote(void *conn)
+{
+	sq_conn *c = conn;
+	bool wrote = c->wrote;
+
+	c->wrote = false;
+	return wrote;
 }
 
 /* SQLite says SQLITE_FULL where a write of the database or its log found no room, and
@@ -1321,6 +1332,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .sync_log = sq_sync_log,
     .checkpoint_failed = sq_checkpoint_failed,
     .out_of_room = sq_out_of_room,
+    .wrote = sq_wrote,
     .column_is_null = sq_column_is_null,
     .column_int64 = sq_column_int64,
     .column_text = sq_column_text,
