@@ -213,6 +213,8 @@ static void asn1_ok(asn_TYPE_descriptor_t *td, const uint8_t *p, size_t n)
 static char last_policy[32];
 /* The last call's note for the log line (the reply's), or "". */
 static char last_note[160];
+/* Whether the last call found a seqNumber reused (the reply's sequence_reused). */
+static bool last_seq_reused;
 
 /* POST one request to the server process on database handle s, which may fail internally:
  * what orsp_es9p_handle returned in *e (a failure is an HTTP 500 with no body); returns the
@@ -227,6 +229,7 @@ static json_t *call_on_any(fx *f, orsp_smdp *s, const char *fn, json_t *req, int
 	*http = rep.http_status;
 	snprintf(last_policy, sizeof(last_policy), "%s", rep.policy);
 	snprintf(last_note, sizeof(last_note), "%s", rep.note);
+	last_seq_reused = rep.sequence_reused;
 	if (rep.body) {
 		json_error_t err;
 		out = json_loads(rep.body, 0, &err);
@@ -5066,10 +5069,12 @@ static void refused_notification(fx *f, unsigned seq)
 }
 
 /* A handleNotification request with an otherSignedNotification of the fixture's eUICC
- * (SGP.26 NIST key and certificates): NotificationMetadata {seq, enable, notificationAddress
- * address, iccid when not NULL}, signed (the signature broken if bad_sig). */
-static json_t *other_notification_req(fx *f, unsigned seq, const char *address, const char *iccid,
-                                      bool bad_sig)
+ * (SGP.26 NIST key and certificates): NotificationMetadata {seq, the event whose
+ * profileManagementOperation bit is op (0x40 enable, 0x20 disable, 0x10 delete),
+ * notificationAddress address, iccid when not NULL}, signed (the signature broken if
+ * bad_sig). */
+static json_t *other_notification_op_req(fx *f, unsigned seq, uint8_t op, const char *address,
+                                         const char *iccid, bool bad_sig)
 {
 	uint8_t meta[128], n[2048], sig[67], ef[10];
 	orsp_writer w;
@@ -5080,7 +5085,7 @@ static json_t *other_notification_req(fx *f, unsigned seq, const char *address, 
 	orsp_writer_init(&w, meta, sizeof(meta));
 	m = orsp_der_begin(&w, 0xBF2F);
 	orsp_der_put_uint(&w, 0x80, seq);
-	orsp_der_put_tlv(&w, 0x81, "\x06\x40", 2); /* enable */
+	orsp_der_put_tlv(&w, 0x81, ((const uint8_t[]){op == 0x40 ? 6 : op == 0x20 ? 5 : 4, op}), 2);
 	orsp_der_put_tlv(&w, 0x0C, address, strlen(address));
 	if (iccid) {
 		assert_int_equal(orsp_iccid_encode_ef(iccid, ef), ORSP_OK);
@@ -5102,6 +5107,13 @@ static json_t *other_notification_req(fx *f, unsigned seq, const char *address, 
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	put_b64(req, "pendingNotification", n, w.len);
 	return req;
+}
+
+/* other_notification_op_req of an enable */
+static json_t *other_notification_req(fx *f, unsigned seq, const char *address, const char *iccid,
+                                      bool bad_sig)
+{
+	return other_notification_op_req(f, seq, 0x40, address, iccid, bad_sig);
 }
 
 /* other_notification_req sent, answered 204. Returns how it was judged. */
@@ -5165,6 +5177,141 @@ static void test_other_notification_checks(void **state)
 	                    "accepted");
 	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "enable", &n), ORSP_OK);
 	assert_int_equal(n, 1);
+	dl_free(&d);
+}
+
+/* other_notification_op_req of a notification addressed to this SM-DP+, sent: 204; whether
+ * the reply says its seqNumber was reused. */
+static bool other_op(fx *f, unsigned seq, uint8_t op, const char *iccid, bool bad_sig)
+{
+	int http;
+
+	assert_null(call(f, "handleNotification",
+	                 other_notification_op_req(f, seq, op, FQDN, iccid, bad_sig), &http));
+	assert_int_equal(http, 204);
+	return last_seq_reused;
+}
+
+/* How notification seq of event was recorded ("" when it was not). */
+static const char *recorded_as(fx *f, unsigned seq, const char *event)
+{
+	static char result[64];
+	orsp_stmt *st = NULL;
+	bool row = false;
+
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s),
+	                                 "SELECT result FROM es9p_notification WHERE seq = ?1 AND"
+	                                 " event = ?2",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(st, 1, seq), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 2, event), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	snprintf(result, sizeof(result), "%s", row ? orsp_stmt_column_text(st, 0) : "");
+	orsp_stmt_finalize(st);
+	return result;
+}
+
+static int64_t reuse_audits(fx *f)
+{
+	return count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'eUICCSequenceReused'");
+}
+
+/* The review's rollback: the eUICC signs a delete under seqNumber 40, its storage is put back,
+ * and it signs an enable under 40 again. Two verified notifications of one eUICC with one
+ * seqNumber and another event or ICCID are proof of a rolled-back or cloned eUICC: audited
+ * (eUICCSequenceReused, naming both), the reply flagged for the server's warning and counter,
+ * answered 204 as any other; the second is not `accepted`. The same notification sent again is
+ * no reuse, nor is a number below one seen (notifications arrive out of order), nor an
+ * unverified notification. An installation result under a reused number is applied (its
+ * transactionId binds it to its session) and reported too. (Until session 74 both were
+ * `accepted` and nothing said; a delete of another ICCID under 40 was silently dropped.) */
+static void test_seq_reused(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	static const char other_iccid[] = "8900012345678901230";
+	uint8_t seq40[] = {40};
+	pir_opts o = {.seq = (const char *)seq40, .seq_len = 1};
+	char detail[512];
+	orsp_stmt *st = NULL;
+	bool row = false;
+	size_t n = 9;
+
+	order(f, EID, "REUSE-1", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "REUSE-1");
+	get_bpp(f, &d, NULL, true);
+	assert_false(other_op(f, 40, 0x10, f->prof.iccid, false));
+	assert_string_equal(recorded_as(f, 40, "delete"), "accepted");
+	/* sent again (its 204 lost): the same notification, no reuse */
+	assert_false(other_op(f, 40, 0x10, f->prof.iccid, false));
+	assert_int_equal(reuse_audits(f), 0);
+	/* below the highest number seen: normal (held back, sent late) */
+	assert_false(other_op(f, 39, 0x20, f->prof.iccid, false));
+	assert_string_equal(recorded_as(f, 39, "disable"), "accepted");
+	/* a copy that fails verification proves nothing */
+	assert_false(other_op(f, 40, 0x20, f->prof.iccid, true));
+	assert_string_equal(recorded_as(f, 40, "disable"), "bad signature");
+	assert_int_equal(reuse_audits(f), 0);
+
+	/* the storage put back: an enable signed under 40 again */
+	assert_true(other_op(f, 40, 0x40, f->prof.iccid, false));
+	assert_string_equal(recorded_as(f, 40, "enable"), "sequence reused");
+	assert_non_null(strstr(last_note, "seqNumber 40 reused: delete of"));
+	assert_int_equal(reuse_audits(f), 1);
+	assert_int_equal(
+	    orsp_db_prepare(orsp_smdp_db(f->s),
+	                    "SELECT iccid, from_state, to_state, detail FROM smdp_audit"
+	                    " WHERE action = 'eUICCSequenceReused'",
+	                    &st),
+	    ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_string_equal(orsp_stmt_column_text(st, 0), f->prof.iccid);
+	assert_string_equal(orsp_stmt_column_text(st, 1), "downloaded");
+	assert_string_equal(orsp_stmt_column_text(st, 2), "downloaded");
+	snprintf(detail, sizeof(detail),
+	         "eUICC %s signed seqNumber 40 twice: delete of %s (recorded accepted), now enable"
+	         " of %s (recorded sequence reused); its state was rolled back, or it was cloned",
+	         EID, f->prof.iccid, f->prof.iccid);
+	assert_string_equal(orsp_stmt_column_text(st, 3), detail);
+	orsp_stmt_finalize(st);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	/* not taken as the eUICC's word */
+	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "enable", &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	/* either one sent again: said once */
+	assert_false(other_op(f, 40, 0x40, f->prof.iccid, false));
+	assert_false(other_op(f, 40, 0x10, f->prof.iccid, false));
+	assert_int_equal(reuse_audits(f), 1);
+	assert_string_equal(recorded_as(f, 40, "delete"), "accepted");
+
+	/* the same event under 40, another ICCID: no row of its own (one per EID, number and
+	 * event), the audit row says it */
+	assert_true(other_op(f, 40, 0x10, other_iccid, false));
+	assert_int_equal(reuse_audits(f), 2);
+	assert_int_equal(
+	    count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                " 'eUICCSequenceReused' AND iccid = '8900012345678901230'"
+	                " AND from_state = '' AND detail LIKE '%delete of 8900012345678901230"
+	                " (recorded unknown profile)%'"),
+	    1);
+
+	/* an installation result under 40: applied, and reported */
+	{
+		int http;
+		assert_null(
+		    call(f, "handleNotification", pir_request_with(f, &d, true, false, &o), &http));
+		assert_int_equal(http, 204);
+	}
+	assert_true(last_seq_reused);
+	assert_string_equal(recorded_as(f, 40, "install"), "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'eUICCSequenceReused' AND from_state = 'installed'"
+	                             " AND detail LIKE '%now install of %(recorded installed)%'"),
+	                 1);
 	dl_free(&d);
 }
 
@@ -8520,6 +8667,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pir_iccid_exists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seq_reused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_event_der, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_seq_range, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_answers_checked, setup, teardown),

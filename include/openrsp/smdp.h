@@ -792,6 +792,12 @@ typedef struct orsp_smdp_reply {
 	/* why a refusal came, for the operator where its codes do not tell (e.g. a transactionId
 	 * made on a clock ahead of this process's), or "": the log line's reason="..." */
 	char note[160];
+	/* handleNotification: a verified notification whose seqNumber its eUICC had signed
+	 * before for another notification (another event or ICCID): proof that the eUICC's state
+	 * was rolled back or that it was cloned (docs/smdp-es9p.md, "seqNumber reused"), audited
+	 * as eUICCSequenceReused; note names the two. The server logs a warning and counts it
+	 * (openrsp_smdp_euicc_sequence_reused_total). */
+	bool sequence_reused;
 } orsp_smdp_reply;
 
 void orsp_smdp_reply_free(orsp_smdp_reply *r);

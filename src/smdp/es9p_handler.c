@@ -2676,28 +2676,119 @@ static orsp_err prune_unverified(ctx *c, size_t keep)
 	return e;
 }
 
+/* A verified notification recorded before under the same EID and seqNumber (seq_reused). */
+typedef struct seq_prior {
+	char event[16], iccid[21], result[64];
+} seq_prior;
+
+/* Whether eUICC eid signed, before this verified notification (seqNumber seq, event, iccid),
+ * another one with the same seqNumber and another event or ICCID, recorded verified: *reused
+ * and that one in *prior. The eUICC numbers its notifications with one counter of its own
+ * (NotificationMetadata.seqNumber; openrsp's eUICC: next_seq in es10_isdr.c), which only goes
+ * up, so two notifications it signed under one number are proof that its state was put back
+ * (a copy of its storage restored) or that another eUICC holds its key. A number below the
+ * highest seen is no such proof: notifications held back reach the SM-DP+ later, and each
+ * SM-DP+ gets only those of its own profiles. The same notification sent again (its 204
+ * lost) finds its own row first, and is no reuse. Only verified rows count: anyone can send
+ * a notification that fails verification, under any number. The search goes through the
+ * table's UNIQUE (eid, seq, event) index. */
+static orsp_err seq_reused(ctx *c, const char *eid, const char *iccid, const char *event,
+                           uint64_t seq, bool *reused, seq_prior *prior)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	orsp_err e;
+
+	*reused = false;
+	e = orsp_db_prepare(c->db,
+	                    "SELECT event, iccid, result FROM es9p_notification WHERE eid = ?1 AND"
+	                    " seq = ?2 AND NOT " UNVERIFIED_ROW " ORDER BY event = ?3 AND"
+	                    " iccid = ?4 DESC, id LIMIT 1",
+	                    &st);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, eid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, (int64_t)seq);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 3, event);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 4, iccid);
+	if (!e)
+		e = orsp_stmt_step(st, &row);
+	if (!e && row) {
+		snprintf(prior->event, sizeof(prior->event), "%s", orsp_stmt_column_text(st, 0));
+		snprintf(prior->iccid, sizeof(prior->iccid), "%s", orsp_stmt_column_text(st, 1));
+		snprintf(prior->result, sizeof(prior->result), "%s", orsp_stmt_column_text(st, 2));
+		*reused = strcmp(prior->event, event) != 0 || strcmp(prior->iccid, iccid) != 0;
+	}
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* The seqNumber reuse found by seq_reused, for the operator: the audit row, and the reply's
+ * flag and note (the server's warning line and counter). */
+static orsp_err report_seq_reused(ctx *c, const char *eid, const char *iccid, const char *event,
+                                  uint64_t seq, const char *result, const seq_prior *prior)
+{
+	char detail[512];
+
+	snprintf(detail, sizeof(detail),
+	         "eUICC %s signed seqNumber %llu twice: %s of %s (recorded %s), now %s of %s"
+	         " (recorded %s); its state was rolled back, or it was cloned",
+	         eid, (unsigned long long)seq, prior->event,
+	         prior->iccid[0] ? prior->iccid : "no ICCID", prior->result, event,
+	         iccid[0] ? iccid : "no ICCID", result);
+	c->out->sequence_reused = true;
+	snprintf(c->out->note, sizeof(c->out->note),
+	         "seqNumber %llu reused: %s of %s, then %s of %s", (unsigned long long)seq,
+	         prior->event, prior->iccid[0] ? prior->iccid : "-", event, iccid[0] ? iccid : "-");
+	return smdp_audit_seq_reused(c->s, iccid[0] ? iccid : prior->iccid, detail);
+}
+
 static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
                                     const char *event, uint64_t seq, const char *tid,
                                     const char *result)
 {
 	orsp_stmt *st = NULL;
 	size_t keep = c->svc->max_unverified_notifications;
-	bool unv = unverified(result);
+	bool unv = unverified(result), reused = false;
+	seq_prior prior;
+	orsp_err e = ORSP_OK;
 
 	if (unv && keep == ORSP_SMDP_KEEP_NO_UNVERIFIED)
 		return ORSP_OK;
 	if (keep == 0)
 		keep = DEFAULT_MAX_UNVERIFIED;
+	if (!unv && eid[0] && (e = seq_reused(c, eid, iccid, event, seq, &reused, &prior)))
+		return e;
+	if (reused) {
+		/* recorded and reported, the notification answered as any other (204): an
+		 * otherSignedNotification that would be accepted is not, as its eUICC's word on
+		 * its state is worth nothing now (`sequence reused`, which
+		 * orsp_es9p_notification_count leaves out). An installation result is applied as
+		 * judged: its transactionId binds it to the session that delivered the package,
+		 * which this eUICC (or its copy) holds. The audit row and the record are one
+		 * transaction (a nested one in the installation result's). */
+		if (!tid && strcmp(result, "accepted") == 0)
+			result = "sequence reused";
+		if ((e = orsp_db_begin(c->db)))
+			return e;
+		e = report_seq_reused(c, eid, iccid, event, seq, result, &prior);
+	}
 	/* Once per (EID, seqNumber, event): a resent notification is not recorded twice. A
 	 * record that failed verification gives way to a verified one, so an unverified copy
-	 * sent first cannot take the place of the genuine notification. */
-	orsp_err e = orsp_db_prepare(
-	    c->db,
-	    "INSERT INTO es9p_notification (received_at, eid, iccid, event, seq, tid, result)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (eid, seq, event) DO UPDATE SET"
-	    " received_at = excluded.received_at, iccid = excluded.iccid, tid = excluded.tid,"
-	    " result = excluded.result WHERE " UNVERIFIED_KEPT " AND NOT " UNVERIFIED_NEW,
-	    &st);
+	 * sent first cannot take the place of the genuine notification. A verified one of the
+	 * same EID, number and event but another ICCID (seq_reused) is not recorded: its audit
+	 * row names it. */
+	if (!e)
+		e = orsp_db_prepare(c->db,
+		                    "INSERT INTO es9p_notification (received_at, eid, iccid,"
+		                    " event, seq, tid, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		                    " ON CONFLICT (eid, seq, event) DO UPDATE SET"
+		                    " received_at = excluded.received_at, iccid = excluded.iccid,"
+		                    " tid = excluded.tid, result = excluded.result"
+		                    " WHERE " UNVERIFIED_KEPT " AND NOT " UNVERIFIED_NEW,
+		                    &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, now_s(c));
 	if (!e)
@@ -2715,6 +2806,12 @@ static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
+	if (reused) {
+		if (e)
+			orsp_db_rollback(c->db);
+		else
+			e = orsp_db_commit(c->db);
+	}
 	if (!e && unv && atomic_fetch_add(&unverified_recorded, 1) % PRUNE_EVERY == PRUNE_EVERY - 1)
 		e = prune_unverified(c, keep);
 	return e;

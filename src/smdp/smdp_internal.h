@@ -211,6 +211,13 @@ ORSP_MUST_CHECK orsp_err smdp_report_refused(orsp_smdp *s, const char *iccid, co
 ORSP_MUST_CHECK orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid,
                                             const char *detail);
 
+/* The audit row of a verified notification whose seqNumber its eUICC had signed before for
+ * another notification (es9p_handler.c seq_reused): action SMDP_AUDIT_SEQ_REUSED, profile
+ * iccid ("" or one not in the inventory: no states), its state unchanged, detail naming the
+ * two. In the caller's transaction when one is open. */
+#define SMDP_AUDIT_SEQ_REUSED "eUICCSequenceReused"
+ORSP_MUST_CHECK orsp_err smdp_audit_seq_reused(orsp_smdp *s, const char *iccid, const char *detail);
+
 /* orsp_smdp_check_cc for the request of ES9+ session tid_hex (NULL: none) of eUICC eid (NULL:
  * none known; named in the operator's report when the retries run out), which must still
  * be open (smdp_es9p_session_open) in the check's transaction: ORSP_E_NOT_FOUND if it has

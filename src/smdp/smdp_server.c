@@ -90,6 +90,9 @@ struct orsp_smdp_server {
 	bool crl_failed_set;
 	bool crl_stale_said; /* the CRLs in force went stale, and it was said */
 	atomic_ullong crl_reloads_ok, crl_reloads_failed; /* for /metrics */
+	/* verified notifications whose eUICC had signed their seqNumber before for another
+	 * (orsp_smdp_reply.sequence_reused), for /metrics */
+	atomic_ullong seq_reused;
 };
 
 /* A free handle of the pool, waiting up to ms for one (0: as long as it takes); NULL when
@@ -312,6 +315,17 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 	 * be told from whom, trusted_proxies or not) */
 	log_request(srv, iface, &r, ms, e, client_text(req, client, sizeof(client)));
 	count(srv, &r, ms);
+	/* proof of a rolled-back or cloned eUICC: said also with `quiet`, which silences the
+	 * request lines only; the audit row (eUICCSequenceReused) has the whole detail */
+	if (!e && r.sequence_reused) {
+		srv->seq_reused++;
+		fprintf(
+		    stderr,
+		    "openrsp smdp: warning: eUICC %s signed two notifications with one seqNumber"
+		    " (%s): its state was rolled back, or it was cloned (audit "
+		    "eUICCSequenceReused)\n",
+		    r.eid[0] ? r.eid : "-", r.note);
+	}
 	if (e)
 		orsp_err_clear();
 	if (r.http_status == 500 || !r.body) {
@@ -731,6 +745,14 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        "openrsp_smdp_progress_reports{delivery=\"pending\"} %zu\n"
 		        "openrsp_smdp_progress_reports{delivery=\"given_up\"} %zu\n",
 		        m.pending, m.given_up);
+	fprintf(
+	    f,
+	    "# HELP openrsp_smdp_euicc_sequence_reused_total verified notifications whose eUICC"
+	    " had signed their seqNumber before for another notification (its state rolled back,"
+	    " or cloned)\n"
+	    "# TYPE openrsp_smdp_euicc_sequence_reused_total counter\n"
+	    "openrsp_smdp_euicc_sequence_reused_total %llu\n",
+	    (unsigned long long)srv->seq_reused);
 	crl_metrics(srv, f);
 	own_expiry_metrics(srv, f);
 	{

@@ -2246,6 +2246,33 @@ orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid, co
 	return finish(s, err);
 }
 
+orsp_err smdp_audit_seq_reused(orsp_smdp *s, const char *iccid, const char *detail)
+{
+	orsp_err err;
+	orsp_smdp_profile p;
+	const char *st = "";
+
+	if (!s || !iccid || !detail)
+		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	/* the profile's state, which the notification does not change; none for an ICCID
+	 * that is not one of this SM-DP+'s */
+	if (iccid[0]) {
+		err = load(s, BY_ICCID, iccid, &p);
+		if (!err)
+			st = orsp_smdp_state_name(p.state);
+		else if (err == ORSP_E_NOT_FOUND) {
+			orsp_err_clear();
+			err = ORSP_OK;
+		}
+	}
+	if (!err)
+		err = audit(s, SMDP_AUDIT_SEQ_REUSED, iccid, st, st, detail);
+	return finish(s, err);
+}
+
 orsp_err smdp_keep_for_earlier(orsp_smdp *s, const char *iccid, const char *detail)
 {
 	orsp_err err;

@@ -718,6 +718,42 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	expect "remove --address: none left" "no pending notification" "$out"
 	failure "no notification for $FQDN on the eUICC" \
 		lpa notification remove --address "$FQDN" --euicc "local:$E2"
+	# the storage review's rollback: the eUICC's state copied, a profile deleted and the delete
+	# delivered, the copy put back, the profile enabled and the enable delivered. The two
+	# verified notifications carry one seqNumber: the SM-DP+ answers as ever (delivered and
+	# removed) but audits eUICCSequenceReused, logs a warning and counts it; until session 74
+	# it took both as `accepted` and said nothing
+	cp -a "$E2" "$T/e2-snap"
+	run lpa profile delete $ICCIDA --euicc "local:$E2"
+	expect "rollback: delete: rc" 0 "$rc"
+	run lpa notification process "${SRV[@]}"
+	expect "rollback: the delete delivered" "1 notification delivered and removed" "$out"
+	rm -rf "$E2"
+	cp -a "$T/e2-snap" "$E2"
+	run lpa profile enable $ICCIDA --euicc "local:$E2"
+	expect "rollback: enable after the copy put back: rc" 0 "$rc"
+	run lpa notification process "${SRV[@]}"
+	expect "rollback: the enable (and the disable of $ICCID10) delivered" \
+		"2 notifications delivered and removed" "$out"
+	# (the eUICC numbers the disable of the profile enabled before first, so the disable
+	# takes the delete's number)
+	run smdp audit --db "$T/smdp.db" --json
+	reuse=$("$PY" -c 'import json,sys; print(*[r["detail"] for r in json.loads(sys.argv[1]) if r["action"] == "eUICCSequenceReused"], sep="\n")' "$out")
+	expect "rollback: audited once" 1 "$(grep -c . <<<"$reuse")"
+	has "rollback: the audit row names both" \
+		"eUICC $EID2 signed seqNumber " "$reuse"
+	has "rollback: the audit row names both (2)" \
+		"twice: delete of $ICCIDA (recorded accepted), now " "$reuse"
+	run smdp profile list --db "$T/smdp.db" --json
+	expect "rollback: the profile stays installed" installed \
+		"$("$PY" -c 'import json,sys; print([p["state"] for p in json.loads(sys.argv[1]) if p["iccid"] == sys.argv[2]][0])' "$out" $ICCIDA)"
+	# written before the answer
+	has "rollback: the warning" \
+		"openrsp smdp: warning: eUICC $EID2 signed two notifications with one seqNumber" \
+		"$(cat "$T/serve.log")"
+	mtx=$(curl -s --max-time 10 --cacert "$P/ci/ci.pem" --resolve "$FQDN:$PORT:127.0.0.1" \
+		"https://$FQDN:$PORT/metrics")
+	has "rollback: counted" "openrsp_smdp_euicc_sequence_reused_total 1" "$mtx"
 	kill "$proxy"
 	wait "$proxy" 2>/dev/null || true
 	stop_checked "$server_pid" "smdp serve"
