@@ -781,6 +781,183 @@ static void test_dir_mode(void **state)
 	orsp_seal_close(s);
 }
 
+/* The directories above the store count as much as its own (docs/seal.md, "The directory and
+ * its path"): whoever may rename the store's directory, or repoint a link on its path, puts an
+ * older copy of the whole store in its place (a storage review: a 0777 parent, `mv dev dev.cur
+ * && mv dev.bak dev`, and the old state was opened without a word). Create, open and destroy
+ * refuse such a path, saying which directory and what to do; a sticky directory (as /tmp) is
+ * taken when the store's own directory is the user's; a link of the user's own higher on the
+ * path is followed, its target's directories judged. */
+static void test_parent_dirs(void **state)
+{
+	char base[1024], parent[1100], d[1200], ln[1200], pl[1200], via[1300];
+	orsp_seal *s = NULL;
+	struct stat st;
+	(void)state;
+
+	snprintf(base, sizeof(base), "%.1000s", test_tmpdir("sealpath"));
+	snprintf(parent, sizeof(parent), "%s/pw", base);
+	snprintf(d, sizeof(d), "%s/dev", parent);
+	assert_int_equal(mkdir(parent, 0755), 0);
+	/* others (or the group) may write in the parent: refused, nothing made */
+	static const mode_t refused[] = {0777, 0775, 0757};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(refused); i++) {
+		assert_int_equal(chmod(parent, refused[i]), 0);
+		assert_int_equal(orsp_seal_create(d), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "chmod go-w"));
+		assert_non_null(strstr(orsp_err_detail(), parent));
+		assert_int_not_equal(stat(d, &st), 0);
+	}
+	assert_int_equal(chmod(parent, 0755), 0);
+	assert_int_equal(orsp_seal_create(d), ORSP_OK);
+	assert_int_equal(orsp_seal_open(d, NULL, &s), ORSP_OK);
+	put(s, "a", "one");
+	orsp_seal_close(s);
+	s = NULL;
+	/* made writable afterwards: open refused, and destroy */
+	assert_int_equal(chmod(parent, 0777), 0);
+	assert_int_equal(orsp_seal_open(d, NULL, &s), ORSP_E_POLICY);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "group or others may write in the directory"));
+	assert_int_equal(orsp_seal_destroy(d), ORSP_E_POLICY);
+	/* sticky, as /tmp: the store's directory is this user's own, taken */
+	assert_int_equal(chmod(parent, 01777), 0);
+	assert_int_equal(orsp_seal_open(d, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "one");
+	orsp_seal_close(s);
+	s = NULL;
+	assert_int_equal(chmod(parent, 0755), 0);
+
+	/* the store's path a symbolic link: refused by each, the store untouched */
+	snprintf(ln, sizeof(ln), "%s/ln", base);
+	assert_int_equal(symlink(d, ln), 0);
+	assert_int_equal(orsp_seal_open(ln, NULL, &s), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "symbolic link"));
+	assert_int_equal(orsp_seal_create(ln), ORSP_E_POLICY);
+	assert_int_equal(orsp_seal_destroy(ln), ORSP_E_POLICY);
+	assert_int_equal(lstat(ln, &st), 0);
+	/* a link higher on the path, the user's own: followed, its target's directories judged */
+	snprintf(pl, sizeof(pl), "%s/pl", base);
+	assert_int_equal(symlink(parent, pl), 0);
+	snprintf(via, sizeof(via), "%s/dev", pl);
+	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_OK);
+	orsp_seal_close(s);
+	s = NULL;
+	assert_int_equal(chmod(parent, 0777), 0);
+	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), parent));
+	assert_int_equal(chmod(parent, 0755), 0);
+	/* "." and ".." on the path */
+	snprintf(via, sizeof(via), "%s/../pw/./dev", pl);
+	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "one");
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_destroy(d), ORSP_OK);
+}
+
+/* Another user's directory or link on the store's path (run as root: chown makes them; skipped
+ * otherwise): in a sticky directory such as /tmp that user may rename what is theirs, so a link
+ * of theirs there (the review's `ln -s .../A sh/dev`, repointed later to A.bak) or a directory
+ * of theirs anywhere on the path is refused; the same link made the user's own is taken. */
+static void test_path_other_user(void **state)
+{
+	char base[1024], sh[1100], other[1200], od[1300], lnk[1200], via[1300], a[1100];
+	orsp_seal *s = NULL;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(base, sizeof(base), "%.1000s", test_tmpdir("sealuser"));
+	snprintf(sh, sizeof(sh), "%s/sh", base);
+	assert_int_equal(mkdir(sh, 0755), 0);
+	assert_int_equal(chmod(sh, 01777), 0);
+	/* a directory of another user's in the sticky directory */
+	snprintf(other, sizeof(other), "%s/other", sh);
+	snprintf(od, sizeof(od), "%s/dev", other);
+	assert_int_equal(mkdir(other, 0755), 0);
+	assert_int_equal(chown(other, 65534, 65534), 0);
+	assert_int_equal(orsp_seal_create(od), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "uid 65534"));
+	/* the store in A, reached through another user's link in the sticky directory */
+	snprintf(a, sizeof(a), "%s/A", base);
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_int_equal(orsp_seal_create(a), ORSP_OK);
+	snprintf(lnk, sizeof(lnk), "%s/lnk", sh);
+	assert_int_equal(symlink(base, lnk), 0);
+	assert_int_equal(lchown(lnk, 65534, 65534), 0);
+	snprintf(via, sizeof(via), "%s/A", lnk);
+	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_E_POLICY);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "uid 65534"));
+	assert_non_null(strstr(orsp_err_detail(), lnk));
+	/* the link this user's own: taken */
+	assert_int_equal(lchown(lnk, 0, 0), 0);
+	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_OK);
+	orsp_seal_close(s);
+	s = NULL;
+	/* a directory of another user's higher on the path, not writable by others */
+	assert_int_equal(chmod(sh, 0755), 0);
+	assert_int_equal(chown(sh, 65534, 65534), 0);
+	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "chown it"));
+	assert_int_equal(orsp_seal_destroy(a), ORSP_OK);
+}
+
+/* All the store's files copied to the directory side (made). */
+static void store_copy(const char *side)
+{
+	char from[4200], to[4200];
+	struct dirent *de;
+	DIR *d;
+
+	assert_int_equal(mkdir(side, 0700), 0);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(from, sizeof(from), "%.2000s/%.255s", dir, de->d_name);
+		snprintf(to, sizeof(to), "%.2000s/%.255s", side, de->d_name);
+		copy_file(from, to);
+	}
+	closedir(d);
+}
+
+/* A handle reaches every file of its store through the directory it opened, for its whole life:
+ * the directory renamed and another (an older copy) put at its path meanwhile takes none of its
+ * commits and is not read (its files were reached by their path, each time, until session 74:
+ * the commit below went into the copy). */
+static void test_handle_keeps_dir(void **state)
+{
+	char side[1100], cur[1100];
+	orsp_seal *s = NULL;
+	(void)state;
+
+	snprintf(side, sizeof(side), "%.1000s.bak", dir);
+	snprintf(cur, sizeof(cur), "%.1000s.cur", dir);
+	create_with("a", "one");
+	store_copy(side);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(rename(dir, cur), 0);
+	assert_int_equal(rename(side, dir), 0);
+	put(s, "a", "two");
+	put(s, "b", "three");
+	assert_string_equal(get(s, "a"), "two");
+	orsp_seal_close(s);
+	s = NULL;
+	assert_int_equal(orsp_seal_open(cur, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "two");
+	assert_string_equal(get(s, "b"), "three");
+	orsp_seal_close(s);
+	s = NULL;
+	/* the copy is as it was */
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "one");
+	assert_string_equal(get(s, "b"), "");
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_destroy(cur), ORSP_OK);
+}
+
 /* The store's files that group or others may write (they could put an older counter back, or
  * other bytes in the manifest or a record) and a directory or file another user owns are
  * refused (ORSP_E_POLICY), as ssh refuses such key files; with the mode or owner back, the
@@ -1914,8 +2091,16 @@ static void test_create_fails(void **state)
 	assert_int_equal(unlink(in("manifest")), 0);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
 	assert_non_null(strstr(orsp_err_detail(), "lost its manifest"));
+	/* in words for whoever runs the program: no C function, no "no sealed store here" (a
+	 * review: the message began so, and pointed at orsp_seal_destroy) */
+	assert_non_null(strstr(orsp_err_detail(), "restore it from a backup"));
+	assert_non_null(strstr(orsp_err_detail(), "rm -r"));
+	assert_null(strstr(orsp_err_detail(), "orsp_seal_destroy"));
+	assert_null(strstr(orsp_err_detail(), "no sealed store here"));
 	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
 	assert_non_null(strstr(orsp_err_detail(), "lost its manifest"));
+	assert_non_null(strstr(orsp_err_detail(), "restore it from a backup"));
+	assert_null(strstr(orsp_err_detail(), "orsp_seal_destroy"));
 	assert_int_equal(stat(in("device.key"), &st), 0); /* a key it did not write stays */
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
@@ -1924,7 +2109,7 @@ static void test_create_fails(void **state)
 }
 
 /* The order of the store's directory flushes, renames and removals, seen through the wrapped
- * orsp_fsync_dir, rename and unlink (tests/CMakeLists.txt) while `order` is set: "fsync dir",
+ * orsp_fsync_dirfd, renameat and unlinkat (tests/CMakeLists.txt) while `order` is set: "fsync dir",
  * "rename FROM TO" and "unlink NAME" (only those that removed a file), and the create points
  * of the test hook. A flush or an unlink may be made to fail (EIO). */
 static char *order;
@@ -1932,12 +2117,12 @@ static int fsync_fail_in = -1;   /* directory flushes left before one fails; -1:
 static const char *unlink_fails; /* a file name whose unlink fails */
 static const char *rename_fails; /* a target file name whose rename fails (ENOSPC) */
 
-orsp_err __real_orsp_fsync_dir(const char *d);
-orsp_err __wrap_orsp_fsync_dir(const char *d);
-int __real_rename(const char *from, const char *to);
-int __wrap_rename(const char *from, const char *to);
-int __real_unlink(const char *path);
-int __wrap_unlink(const char *path);
+orsp_err __real_orsp_fsync_dirfd(int fd, const char *d);
+orsp_err __wrap_orsp_fsync_dirfd(int fd, const char *d);
+int __real_renameat(int fromfd, const char *from, int tofd, const char *to);
+int __wrap_renameat(int fromfd, const char *from, int tofd, const char *to);
+int __real_unlinkat(int fd, const char *path, int flags);
+int __wrap_unlinkat(int fd, const char *path, int flags);
 orsp_err __real_orsp_aes_gcm_open(const uint8_t *key, size_t key_len, const uint8_t iv[12],
                                   const void *aad, size_t aad_len, const uint8_t *in, size_t n,
                                   const uint8_t tag[16], uint8_t *out);
@@ -1969,7 +2154,7 @@ static void note(const char *what, const char *a, const char *b)
 		         b ? b : "");
 }
 
-orsp_err __wrap_orsp_fsync_dir(const char *d)
+orsp_err __wrap_orsp_fsync_dirfd(int fd, const char *d)
 {
 	if (fsync_fail_in == 0) {
 		fsync_fail_in = -1;
@@ -1978,29 +2163,29 @@ orsp_err __wrap_orsp_fsync_dir(const char *d)
 	if (fsync_fail_in > 0)
 		fsync_fail_in--;
 	note("fsync dir", NULL, NULL);
-	return __real_orsp_fsync_dir(d);
+	return __real_orsp_fsync_dirfd(fd, d);
 }
 
-int __wrap_rename(const char *from, const char *to)
+int __wrap_renameat(int fromfd, const char *from, int tofd, const char *to)
 {
 	if (rename_fails && strcmp(base(to), rename_fails) == 0) {
 		errno = ENOSPC;
 		return -1;
 	}
-	int r = __real_rename(from, to);
+	int r = __real_renameat(fromfd, from, tofd, to);
 	if (r == 0)
 		note("rename", base(from), base(to));
 	return r;
 }
 
-int __wrap_unlink(const char *path)
+int __wrap_unlinkat(int fd, const char *path, int flags)
 {
 	int r;
 	if (unlink_fails && strcmp(base(path), unlink_fails) == 0) {
 		errno = EIO;
 		return -1;
 	}
-	r = __real_unlink(path);
+	r = __real_unlinkat(fd, path, flags);
 	if (r == 0)
 		note("unlink", base(path), NULL);
 	return r;
@@ -2548,6 +2733,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_record_replayed, setup),
 	    cmocka_unit_test_setup(test_planted, setup),
 	    cmocka_unit_test_setup(test_dir_mode, setup),
+	    cmocka_unit_test_setup(test_parent_dirs, setup),
+	    cmocka_unit_test_setup(test_path_other_user, setup),
+	    cmocka_unit_test_setup(test_handle_keeps_dir, setup),
 	    cmocka_unit_test_setup(test_file_owner_mode, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
 	    cmocka_unit_test_setup(test_provider_rollback, setup),

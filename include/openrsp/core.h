@@ -84,10 +84,31 @@ static inline bool orsp_stop_set(const volatile sig_atomic_t *stop)
  * a crash. A file system that cannot flush a directory (EINVAL) passes: nothing more can be
  * done there. ORSP_E_IO "cannot flush the directory DIR: <reason>" otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_fsync_dir(const char *dir);
+/* The same for the directory open on fd (dir names it in the message). */
+ORSP_MUST_CHECK orsp_err orsp_fsync_dirfd(int fd, const char *dir);
 /* The same for the directory that holds path ("." for a bare name; trailing slashes name the
  * last component: "a/b/" is b, held by a). ORSP_E_IO "cannot flush the directory of PATH:
  * <reason>". */
 ORSP_MUST_CHECK orsp_err orsp_fsync_dir_of(const char *path);
+
+/* Whether only this process's user and root can change what path names: walked from / (a
+ * relative path from the working directory's own path), each directory on it (the path's
+ * symbolic links followed, their targets' directories walked as well) must be owned by the
+ * user or root and not writable by group or others, unless it is sticky (chmod +t: /tmp) and
+ * the entry the path takes in it is owned by the user or root; every symbolic link on it must
+ * be owned by the user or root. Otherwise another user could rename a directory on the path
+ * and put another (an older copy) in its place, or repoint a link, as StrictModes of OpenSSH
+ * guards against. The last component may be absent (nothing past a missing entry is
+ * checked); a symbolic link there is refused unless flags has ORSP_PATH_LINK_OK. With
+ * ORSP_PATH_LINKS_ONLY only the links' owners are judged, not the directories. The file or
+ * directory itself (its owner and mode) is the caller's to check, on its descriptor. `what`
+ * precedes the path in messages ("" or "KEK file "). ORSP_E_POLICY naming the directory or
+ * link and what to do (chmod go-w, chown, another path); ORSP_E_IO when a step cannot be
+ * read. */
+#define ORSP_PATH_LINK_OK 1u
+#define ORSP_PATH_LINKS_ONLY 2u
+ORSP_MUST_CHECK orsp_err orsp_path_check_trusted(const char *what, const char *path,
+                                                 unsigned flags);
 
 /* ---------------------------------------------------------------- files -------------------- */
 

@@ -48,6 +48,14 @@ orsp_err orsp_fsync_dir(const char *dir)
 	return ORSP_OK;
 }
 
+orsp_err orsp_fsync_dirfd(int fd, const char *dir)
+{
+	if (fsync(fd) != 0 && errno != EINVAL)
+		return orsp_errf(ORSP_E_IO, "cannot flush the directory %s: %s", dir ? dir : "",
+		                 strerror(errno));
+	return ORSP_OK;
+}
+
 orsp_err orsp_fsync_dir_of(const char *path)
 {
 	char parent[4096];
@@ -327,4 +335,175 @@ int orsp_file_link_unnamed(int fd, const char *name)
 		return -1;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	return linkat(AT_FDCWD, self, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+}
+
+/* ---------------------------------------------------------------- trusted paths --------- */
+
+#define WALK_LINKS_MAX 40 /* as the kernel's limit on links followed in one lookup */
+
+static bool trusted_uid(uid_t uid)
+{
+	return uid == geteuid() || uid == 0;
+}
+
+/* The rule for one step of the walk: parent (its status pst) holds the entry name, whose own
+ * status (lstat) is cst. */
+static orsp_err walk_step(const char *what, const char *path, const char *parent,
+                          const struct stat *pst, const char *name, const struct stat *cst)
+{
+	const char *sep = strcmp(parent, "/") == 0 ? "" : "/";
+
+	if (!trusted_uid(pst->st_uid))
+		return orsp_errf(ORSP_E_POLICY,
+		                 "%s%s: the directory %s on its path is owned by uid %u, not by "
+		                 "this user (uid %u) or root: that user may put anything in its "
+		                 "place; chown it, or choose a path whose directories only you or "
+		                 "root may change",
+		                 what, path, parent, (unsigned)pst->st_uid, (unsigned)geteuid());
+	if (!(pst->st_mode & (S_IWGRP | S_IWOTH)))
+		return ORSP_OK;
+	if (!(pst->st_mode & S_ISVTX))
+		return orsp_errf(ORSP_E_POLICY,
+		                 "%s%s: group or others may write in the directory %s on its path "
+		                 "(mode %04o): they may rename what it holds and put something "
+		                 "else (an older copy) in its place; chmod go-w %s (or chmod +t "
+		                 "it), or choose a path whose directories only you or root may "
+		                 "change",
+		                 what, path, parent, (unsigned)(pst->st_mode & 07777), parent);
+	if (!trusted_uid(cst->st_uid))
+		return orsp_errf(ORSP_E_POLICY,
+		                 "%s%s: %s%s%s is owned by uid %u, not by this user (uid %u) or "
+		                 "root, in %s, which everyone may write in (mode %04o): that user "
+		                 "may put something else in its place; remove it and make it "
+		                 "yourself, or choose another path",
+		                 what, path, parent, sep, name, (unsigned)cst->st_uid,
+		                 (unsigned)geteuid(), parent, (unsigned)(pst->st_mode & 07777));
+	return ORSP_OK;
+}
+
+orsp_err orsp_path_check_trusted(const char *what, const char *path, unsigned flags)
+{
+	bool final_link_ok = flags & ORSP_PATH_LINK_OK, links_only = flags & ORSP_PATH_LINKS_ONLY;
+	/* done: the directories walked so far, links resolved ("/" at the start); todo: what is
+	 * left of the path, components separated by '/' */
+	char done[PATH_MAX + 1] = "/", todo[2 * PATH_MAX + 2], link[PATH_MAX + 1],
+	                     name[NAME_MAX + 1];
+	struct stat pst, cst;
+	unsigned links = 0;
+	size_t tl;
+
+	if (!what)
+		what = "";
+	if (!path || !path[0])
+		return orsp_errf(ORSP_E_USAGE, "%sno path", what);
+	if (path[0] == '/') {
+		if (strlen(path) >= sizeof(todo))
+			return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
+		snprintf(todo, sizeof(todo), "%s", path);
+	} else {
+		/* a relative path: the working directory's own directories count as well */
+		char cwd[PATH_MAX + 1];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return orsp_errf(ORSP_E_IO, "%s%s: cannot read the working directory: %s",
+			                 what, path, strerror(errno));
+		if (strlen(cwd) + 1 + strlen(path) >= sizeof(todo))
+			return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
+		snprintf(todo, sizeof(todo), "%s/%s", cwd, path);
+	}
+	if (lstat("/", &pst) != 0)
+		return orsp_errf(ORSP_E_IO, "%s%s: cannot stat /: %s", what, path, strerror(errno));
+	for (;;) {
+		char *p = todo, *end, full[PATH_MAX + 1];
+		size_t nl;
+		bool last;
+		orsp_err e;
+		int n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return ORSP_OK;
+		end = strchr(p, '/');
+		nl = end ? (size_t)(end - p) : strlen(p);
+		if (nl > NAME_MAX)
+			return orsp_errf(ORSP_E_USAGE, "%s%s: a name on the path is too long", what,
+			                 path);
+		memcpy(name, p, nl);
+		name[nl] = '\0';
+		p += nl;
+		while (*p == '/')
+			p++;
+		last = !*p;
+		memmove(todo, p, strlen(p) + 1);
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			char *slash = strrchr(done, '/');
+			if (slash == done)
+				done[1] = '\0';
+			else
+				*slash = '\0';
+			if (lstat(done, &pst) != 0)
+				return orsp_errf(ORSP_E_IO, "%s%s: cannot stat %s: %s", what, path,
+				                 done, strerror(errno));
+			continue;
+		}
+		n = snprintf(full, sizeof(full), "%s%s%s", done, strcmp(done, "/") == 0 ? "" : "/",
+		             name);
+		if (n < 0 || (size_t)n >= sizeof(full))
+			return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
+		if (lstat(full, &cst) != 0) {
+			/* nothing there: nothing to check further (a store's directory not
+			 * made yet; what follows fails as it would have) */
+			if (errno == ENOENT || errno == ENOTDIR)
+				return ORSP_OK;
+			return orsp_errf(ORSP_E_IO, "%s%s: cannot stat %s: %s", what, path, full,
+			                 strerror(errno));
+		}
+		if (!links_only && (e = walk_step(what, path, done, &pst, name, &cst)) != ORSP_OK)
+			return e;
+		if (S_ISLNK(cst.st_mode)) {
+			ssize_t ll;
+			if (last && !final_link_ok)
+				return orsp_errf(ORSP_E_POLICY,
+				                 "%s%s: a symbolic link; name the directory "
+				                 "itself",
+				                 what, path);
+			if (!trusted_uid(cst.st_uid))
+				return orsp_errf(ORSP_E_POLICY,
+				                 "%s%s: the symbolic link %s on its path is "
+				                 "owned by uid %u, not by this user (uid %u) "
+				                 "or root; name the file itself, or remove the "
+				                 "link and make it yourself",
+				                 what, path, full, (unsigned)cst.st_uid,
+				                 (unsigned)geteuid());
+			if (++links > WALK_LINKS_MAX)
+				return orsp_errf(ORSP_E_IO, "%s%s: too many symbolic links", what,
+				                 path);
+			ll = readlink(full, link, sizeof(link) - 1);
+			if (ll < 0)
+				return orsp_errf(ORSP_E_IO, "%s%s: cannot read the link %s: %s",
+				                 what, path, full, strerror(errno));
+			link[ll] = '\0';
+			tl = strlen(todo);
+			if ((size_t)ll + 1 + tl >= sizeof(todo))
+				return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what,
+				                 path);
+			/* the link's target in front of what is left */
+			memmove(todo + ll + 1, todo, tl + 1);
+			memcpy(todo, link, (size_t)ll);
+			todo[ll] = '/';
+			if (link[0] == '/') {
+				snprintf(done, sizeof(done), "/");
+				if (lstat("/", &pst) != 0)
+					return orsp_errf(ORSP_E_IO, "%s%s: cannot stat /: %s", what,
+					                 path, strerror(errno));
+			}
+			continue;
+		}
+		if (last || !S_ISDIR(cst.st_mode))
+			return ORSP_OK; /* a file in a directory's place fails later */
+		memcpy(done, full, (size_t)n + 1);
+		pst = cst;
+	}
 }

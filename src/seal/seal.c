@@ -52,7 +52,8 @@ typedef struct entry {
 } entry;
 
 struct orsp_seal {
-	char dir[PATH_CAP];
+	char dir[PATH_CAP]; /* for messages: every file is reached through dfd */
+	int dfd;            /* the store's directory, opened once (open_dir); -1 none */
 	orsp_seal_provider prov;
 	void *file_prov; /* the default provider's state, when used */
 	bool provided;   /* created with a provider of the caller's (an "OSEALMP1" manifest) */
@@ -113,6 +114,8 @@ static bool name_ok(const char *name)
 	return true;
 }
 
+/* "dir/file", for messages: the files themselves are opened relative to the directory's
+ * descriptor (open_dir), never by this path again. */
 static orsp_err path_of(char out[PATH_CAP], const char *dir, const char *file)
 {
 	int n = snprintf(out, PATH_CAP, "%s/%s", dir, file);
@@ -145,10 +148,29 @@ static orsp_err step(orsp_seal *s, const char *what)
 	return hook(point);
 }
 
-static orsp_err fsync_dir(const char *dir)
+/* fsync of the store's directory dfd (dir's, for messages) */
+static orsp_err fsync_dir(int dfd, const char *dir)
 {
-	orsp_err e = orsp_fsync_dir(dir);
+	orsp_err e = orsp_fsync_dirfd(dfd, dir);
 	return e == ORSP_E_IO ? orsp_errf(ORSP_E_STORAGE, "%s", orsp_err_detail()) : e;
+}
+
+/* The store's directory listed, through its descriptor (dfd stays open); NULL when it cannot
+ * be. */
+static DIR *list_dir(int dfd)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (fd >= 0 && !d)
+		close(fd);
+	return d;
+}
+
+/* A file of the store's removed: 0, or -1 and errno */
+static int unlink_in(int dfd, const char *name)
+{
+	return unlinkat(dfd, name, 0);
 }
 
 /* fsync the directory that holds dir, so that an entry made for dir is durable. */
@@ -179,17 +201,22 @@ static orsp_err fsync_file(int fd, const char *path)
  * the name is a leftover, removed first. O_EXCL then creates the file itself: a symbolic link
  * put there is removed, never followed (O_TRUNC would write through it), and a FIFO never
  * blocks the open. */
-static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, size_t n, mode_t mode)
+static orsp_err write_file(orsp_seal *s, int dfd, const char *dir, const char *name,
+                           const uint8_t *p, size_t n, mode_t mode)
 {
+	char path[PATH_CAP];
 	orsp_err e = ORSP_OK;
 	int fd;
 
+	if ((e = path_of(path, dir, name)) != ORSP_OK)
+		return e;
 	if (s && (e = step(s, "write")) != ORSP_OK)
 		return e;
-	if (unlink(path) != 0 && errno != ENOENT)
+	if (unlink_in(dfd, name) != 0 && errno != ENOENT)
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot remove what is in the way: %s", path,
 		                 strerror(errno));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	            mode);
 	if (fd < 0) {
 		int err = errno;
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s%s", path, strerror(err),
@@ -240,9 +267,11 @@ static orsp_err read_fd(int fd, const char *path, uint8_t *buf, size_t cap, size
  * link. O_NONBLOCK: a FIFO put in its place would block open() until a writer came; it is
  * refused below like a device or a directory (code bad). ORSP_E_NOT_FOUND when absent. *st:
  * the status of the file opened, for further checks on the same descriptor. */
-static orsp_err open_regular(const char *path, orsp_err bad, int *out, struct stat *st)
+static orsp_err open_regular(int dfd, const char *path, const char *name, orsp_err bad, int *out,
+                             struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY), flags;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY),
+	    flags;
 
 	*out = -1;
 	if (fd < 0) {
@@ -282,13 +311,16 @@ static orsp_err check_owner(const char *path, const struct stat *st)
  * is not a regular file: the store only ever writes regular files. ORSP_E_POLICY when another
  * user owns it or group or others may write it (the store writes its files 0600): they could
  * put an older counter back, or another manifest or record in place of its bytes. */
-static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+static orsp_err read_file(int dfd, const char *dir, const char *name, uint8_t *buf, size_t cap,
+                          size_t *len)
 {
+	char path[PATH_CAP];
 	struct stat st;
 	orsp_err e;
 	int fd;
 
-	if ((e = open_regular(path, ORSP_E_VERIFY, &fd, &st)) != ORSP_OK)
+	if ((e = path_of(path, dir, name)) != ORSP_OK ||
+	    (e = open_regular(dfd, path, name, ORSP_E_VERIFY, &fd, &st)) != ORSP_OK)
 		return e;
 	if ((e = check_owner(path, &st)) == ORSP_OK && (st.st_mode & (S_IWGRP | S_IWOTH)))
 		e = orsp_errf(ORSP_E_POLICY,
@@ -314,7 +346,8 @@ static orsp_err hook(const char *point)
 /* ---------------------------------------------------------------- the file provider ----- */
 
 typedef struct file_prov {
-	char dir[PATH_CAP];
+	char dir[PATH_CAP]; /* for messages */
+	int dfd;            /* its own descriptor of the store's directory */
 } file_prov;
 
 static orsp_err fp_device_key(void *user, uint8_t key[ORSP_SEAL_KEY_LEN])
@@ -328,7 +361,7 @@ static orsp_err fp_device_key(void *user, uint8_t key[ORSP_SEAL_KEY_LEN])
 	int fd;
 
 	if ((e = path_of(path, fp->dir, "device.key")) != ORSP_OK ||
-	    (e = open_regular(path, ORSP_E_POLICY, &fd, &st)) != ORSP_OK)
+	    (e = open_regular(fp->dfd, path, "device.key", ORSP_E_POLICY, &fd, &st)) != ORSP_OK)
 		return e;
 	if ((e = check_owner(path, &st)) != ORSP_OK) {
 		close(fd);
@@ -365,7 +398,7 @@ static orsp_err fp_counter_read(void *user, uint64_t *value)
 	orsp_err e;
 
 	if ((e = path_of(path, fp->dir, "counter")) != ORSP_OK ||
-	    (e = read_file(path, b, sizeof(b), &n)) != ORSP_OK)
+	    (e = read_file(fp->dfd, fp->dir, "counter", b, sizeof(b), &n)) != ORSP_OK)
 		return e;
 	if (n != sizeof(b))
 		return orsp_errf(ORSP_E_VERIFY, "%s: damaged counter (%zu bytes)", path, n);
@@ -376,23 +409,26 @@ static orsp_err fp_counter_read(void *user, uint64_t *value)
 static orsp_err fp_counter_advance(void *user, uint64_t value)
 {
 	file_prov *fp = user;
-	char path[PATH_CAP], tmp[PATH_CAP];
+	char path[PATH_CAP];
 	uint8_t b[8];
 	orsp_err e;
 
 	put_u64(b, value);
 	if ((e = path_of(path, fp->dir, "counter")) != ORSP_OK ||
-	    (e = path_of(tmp, fp->dir, "counter.tmp")) != ORSP_OK ||
-	    (e = write_file(NULL, tmp, b, sizeof(b), 0600)) != ORSP_OK)
+	    (e = write_file(NULL, fp->dfd, fp->dir, "counter.tmp", b, sizeof(b), 0600)) != ORSP_OK)
 		return e;
-	if (rename(tmp, path) != 0)
+	if (renameat(fp->dfd, "counter.tmp", fp->dfd, "counter") != 0)
 		return orsp_errf(ORSP_E_STORAGE, "%s: rename failed: %s", path, strerror(errno));
-	return fsync_dir(fp->dir);
+	return fsync_dir(fp->dfd, fp->dir);
 }
 
 static void fp_close(void *user)
 {
-	free(user);
+	file_prov *fp = user;
+
+	if (fp && fp->dfd >= 0)
+		close(fp->dfd);
+	free(fp);
 }
 
 /* ---------------------------------------------------------------- manifest -------------- */
@@ -498,12 +534,12 @@ static orsp_err manifest_parse(orsp_seal *s, const uint8_t *p, size_t n)
 /* Seal and install a manifest (temp file, fsync, rename, fsync of the directory), of a store of
  * the file provider or (provided) of one created with another. *renamed once the rename took
  * place: a failure after it (the directory's flush) leaves the new manifest in place. */
-static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN], const char *dir,
-                               const entry *ents, size_t n, uint64_t counter, uint64_t next_gen,
-                               bool provided, bool *renamed)
+static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN], int dfd,
+                               const char *dir, const entry *ents, size_t n, uint64_t counter,
+                               uint64_t next_gen, bool provided, bool *renamed)
 {
 	uint8_t body[MF_BODY_MAX], blob[MF_BODY_MAX + OVERHEAD];
-	char path[PATH_CAP], tmp[PATH_CAP];
+	char path[PATH_CAP];
 	size_t len = manifest_body(s, ents, n, counter, next_gen, body);
 	orsp_err e = provided ? seal_blob(key, mp_magic, (const uint8_t *)mp_aad,
 	                                  sizeof(mp_aad) - 1, body, len, blob)
@@ -513,40 +549,65 @@ static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN
 	/* the body in clear (names, lengths, digests of the plaintexts) goes, as open's does */
 	orsp_wipe(body, sizeof(body));
 	if (e != ORSP_OK || (e = path_of(path, dir, "manifest")) != ORSP_OK ||
-	    (e = path_of(tmp, dir, "manifest.tmp")) != ORSP_OK ||
-	    (e = write_file(s, tmp, blob, len + OVERHEAD, 0600)) != ORSP_OK)
+	    (e = write_file(s, dfd, dir, "manifest.tmp", blob, len + OVERHEAD, 0600)) != ORSP_OK)
 		return e;
 	if (s && (e = step(s, "rename")) != ORSP_OK)
 		return e;
-	if (rename(tmp, path) != 0)
+	if (renameat(dfd, "manifest.tmp", dfd, "manifest") != 0)
 		return orsp_errf(ORSP_E_STORAGE, "%s: rename failed: %s", path, strerror(errno));
 	*renamed = true;
 	if (s && (e = step(s, "directory fsync")) != ORSP_OK)
 		return e;
-	return fsync_dir(dir);
+	return fsync_dir(dfd, dir);
 }
 
 /* ---------------------------------------------------------------- create / open --------- */
 
-/* The store's directory must be the process user's (or root's) and writable by its owner
- * only: group or others who may write in it could remove its files or put others in their
- * place (an older manifest with its records, a link, a FIFO). */
-static orsp_err check_dir(const char *dir)
+/* The store's directory opened once, into *dfd, for the handle's (or the call's) whole life:
+ * every file of the store is then reached relative to it (openat, renameat, unlinkat), so that
+ * the path is resolved once. Its path must be one that only this user and root can change
+ * (orsp_path_check_trusted: each directory from / down owned by them and not writable by group
+ * or others, or sticky with the next entry theirs; no link of another user's on the way), and
+ * not a symbolic link itself: whoever could rename a directory on it, or repoint a link, could
+ * put an older copy of the whole store in its place. With check_mode (create, open), the
+ * directory itself must be the process user's (or root's) and writable by its owner only:
+ * group or others who may write in it could remove its files or put others in their place (an
+ * older manifest with its records, a link, a FIFO). ORSP_E_NOT_FOUND when it is not there. */
+static orsp_err open_dir(const char *dir, bool check_mode, int *dfd)
 {
 	struct stat st;
+	orsp_err e;
+	int fd;
 
-	if (stat(dir, &st) != 0)
-		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
-		                 strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
-	if (check_owner(dir, &st) != ORSP_OK)
-		return ORSP_E_POLICY;
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return orsp_errf(ORSP_E_POLICY,
-		                 "%s: group or others may write in the sealed store's directory "
-		                 "(mode %04o); chmod go-w it (chmod 700)",
-		                 dir, (unsigned)(st.st_mode & 07777));
+	*dfd = -1;
+	if ((e = orsp_path_check_trusted("", dir, 0)) != ORSP_OK)
+		return e;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+		if (err == ELOOP || (err == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
+			return orsp_errf(ORSP_E_POLICY,
+			                 "%s: a symbolic link; name the directory itself", dir);
+		if (err == ENOTDIR)
+			return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
+		return orsp_errf(err == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
+		                 strerror(err));
+	}
+	if (fstat(fd, &st) != 0) {
+		e = orsp_errf(ORSP_E_STORAGE, "%s: %s", dir, strerror(errno));
+	} else if (check_mode && check_owner(dir, &st) != ORSP_OK) {
+		e = ORSP_E_POLICY;
+	} else if (check_mode && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		e = orsp_errf(ORSP_E_POLICY,
+		              "%s: group or others may write in the sealed store's directory "
+		              "(mode %04o); chmod go-w it (chmod 700)",
+		              dir, (unsigned)(st.st_mode & 07777));
+	}
+	if (e != ORSP_OK) {
+		close(fd);
+		return e;
+	}
+	*dfd = fd;
 	return ORSP_OK;
 }
 
@@ -573,10 +634,21 @@ long orsp_seal_busy_pid(void)
 	return busy_pid;
 }
 
-/* "DIR: the sealed store is in use by another process", with its pid when it can be found */
-static orsp_err in_use(const char *dir)
+/* The process holding the lock file (of the store dfd), as orsp_seal_lock_holder finds it */
+static long lock_holder_at(int dfd)
 {
-	long pid = busy_pid = orsp_seal_lock_holder(dir);
+	struct stat st;
+
+	if (fstatat(dfd, "lock", &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	long pid = orsp_lock_holder(st.st_dev, st.st_ino, "FLOCK", "WRITE", 0);
+	return pid > 0 ? pid : 0;
+}
+
+/* "DIR: the sealed store is in use by another process", with its pid when it can be found */
+static orsp_err in_use(int dfd, const char *dir)
+{
+	long pid = busy_pid = lock_holder_at(dfd);
 	if (pid > 0)
 		return orsp_errf(ORSP_E_STATE,
 		                 "%s: the sealed store is in use by another process (pid %ld)", dir,
@@ -584,15 +656,15 @@ static orsp_err in_use(const char *dir)
 	return orsp_errf(ORSP_E_STATE, "%s: the sealed store is in use by another process", dir);
 }
 
-/* The store's lock file `lock` (DIR/lock) opened, made if need be, and flock()ed at once, into
- * *fd; -1 and ORSP_E_STATE when another process holds it. */
-static orsp_err take_lock(const char *dir, const char *lock, int *fd)
+/* The store's lock file (DIR/lock) opened, made if need be, and flock()ed at once, into *fd;
+ * -1 and ORSP_E_STATE when another process holds it. */
+static orsp_err take_lock(int dfd, const char *dir, int *fd)
 {
 	int err;
 
 	busy_pid = 0;
 
-	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	*fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (*fd >= 0 && hook("lock: lock file opened") != ORSP_OK) {
 		close(*fd);
 		*fd = -1;
@@ -603,8 +675,9 @@ static orsp_err take_lock(const char *dir, const char *lock, int *fd)
 		 * may have removed the file between the open and the flock, and a new store's
 		 * lock file taken its place: this lock then kept nobody out. */
 		struct stat held, now;
-		if (fstat(*fd, &held) == 0 && stat(lock, &now) == 0 && held.st_ino == now.st_ino &&
-		    held.st_dev == now.st_dev)
+		if (fstat(*fd, &held) == 0 &&
+		    fstatat(dfd, "lock", &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    held.st_ino == now.st_ino && held.st_dev == now.st_dev)
 			return ORSP_OK;
 		close(*fd);
 		*fd = -1;
@@ -618,7 +691,7 @@ static orsp_err take_lock(const char *dir, const char *lock, int *fd)
 		close(*fd);
 	*fd = -1;
 	if (err == EWOULDBLOCK)
-		return in_use(dir);
+		return in_use(dfd, dir);
 	return orsp_errf(ORSP_E_STORAGE,
 	                 "%s: the sealed store is in use by another process, or its lock cannot "
 	                 "be taken: %s",
@@ -629,10 +702,13 @@ static orsp_err take_lock(const char *dir, const char *lock, int *fd)
 #define HALF_CREATED                                                                               \
 	"a device key but no manifest: a creation that did not finish (create it again: that "     \
 	"starts afresh)"
+/* ... and what one that lost its manifest is, with the way out for whoever runs the program (a
+ * format: the directory twice) */
 #define MANIFEST_LOST                                                                              \
-	"a device key, and records or a counter past 0, but no manifest: a store that lost its "   \
-	"manifest (tampered with or damaged); nothing is created over it (orsp_seal_destroy "      \
-	"removes it)"
+	"a sealed store that lost its manifest (tampered with or damaged): a device key, and "     \
+	"records or a counter past 0, but no manifest; it is not opened, and nothing is created "  \
+	"over it. Move %s aside and restore it from a backup; remove it (rm -r) only if what it "  \
+	"holds (an eUICC's profiles) is to be given up"
 
 static bool record_file(const char *name, unsigned long long *gen);
 
@@ -640,9 +716,8 @@ static bool record_file(const char *name, unsigned long long *gen);
  * left (no record file, no counter.tmp, a counter absent or of zero bytes only: create writes
  * 0 there, cut short perhaps) and so holds nothing of value, or a store that lost its manifest
  * (a commit made records and moved the counter past 0), which is never created over. */
-static bool unfinished_create(const char *dir)
+static bool unfinished_create(int dfd, const char *dir)
 {
-	char path[PATH_CAP];
 	uint8_t b[8];
 	size_t n = 0;
 	struct dirent *de;
@@ -651,15 +726,14 @@ static bool unfinished_create(const char *dir)
 	orsp_err e;
 	DIR *d;
 
-	if (path_of(path, dir, "counter.tmp") != ORSP_OK || lstat(path, &st) == 0 ||
-	    path_of(path, dir, "counter") != ORSP_OK)
+	if (fstatat(dfd, "counter.tmp", &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return false;
-	e = read_file(path, b, sizeof(b), &n);
+	e = read_file(dfd, dir, "counter", b, sizeof(b), &n);
 	if (e != ORSP_OK && e != ORSP_E_NOT_FOUND)
 		return false;
 	for (size_t i = 0; e == ORSP_OK && i < n; i++)
 		clean &= b[i] == 0;
-	d = opendir(dir);
+	d = list_dir(dfd);
 	if (!d)
 		return false;
 	while (clean && (de = readdir(d)) != NULL) {
@@ -673,15 +747,15 @@ static bool unfinished_create(const char *dir)
 /* The manifest removed (or not there), its removal flushed before anything else of the store
  * goes: a manifest left, or brought back by a power cut, without its key and counter is a
  * store that open takes for one tampered with and create refuses. */
-static orsp_err manifest_remove(const char *dir)
+static orsp_err manifest_remove(int dfd, const char *dir)
 {
 	char path[PATH_CAP];
 	orsp_err e = path_of(path, dir, "manifest");
 
 	if (e)
 		return e;
-	if (unlink(path) == 0)
-		return fsync_dir(dir);
+	if (unlink_in(dfd, "manifest") == 0)
+		return fsync_dir(dfd, dir);
 	if (errno != ENOENT)
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path, strerror(errno));
 	return ORSP_OK;
@@ -692,19 +766,18 @@ static orsp_err manifest_remove(const char *dir)
  * or brought back by a power cut, without its key and counter is a store that open takes for
  * one tampered with and create refuses; with them, it is a whole store). The detail of the
  * create's own error is kept. False when the manifest is still there. */
-static bool remove_created(const char *dir, bool provided)
+static bool remove_created(int dfd, const char *dir, bool provided)
 {
 	static const char *const written[] = {"manifest.tmp", "counter", "device.key"};
-	char path[PATH_CAP], why[ORSP_ERR_DETAIL_MAX];
+	char why[ORSP_ERR_DETAIL_MAX];
 	bool gone;
 
 	orsp_err_detail_copy(why, sizeof(why));
-	gone = manifest_remove(dir) == ORSP_OK;
+	gone = manifest_remove(dfd, dir) == ORSP_OK;
 	/* with a provider of the caller's, only the manifest's files are create's */
 	if (gone)
 		for (size_t i = 0; i < (provided ? 1 : ORSP_ARRAY_LEN(written)); i++)
-			if (path_of(path, dir, written[i]) == ORSP_OK)
-				(void)unlink(path);
+			(void)unlink_in(dfd, written[i]);
 	(void)orsp_errf(ORSP_E_STORAGE, "%s", why); /* the code is the caller's */
 	return gone;
 }
@@ -715,9 +788,9 @@ static bool provider_ok(const orsp_seal_provider *p)
 }
 
 /* Whether dir holds a file named as the store names its record files. */
-static bool has_record_files(const char *dir)
+static bool has_record_files(int dfd)
 {
-	DIR *d = opendir(dir);
+	DIR *d = list_dir(dfd);
 	struct dirent *de;
 	bool found = false;
 
@@ -741,19 +814,16 @@ static const char *const file_prov_files[] = {"device.key", "counter", "counter.
  * Sealing at the counter's value itself would let a manifest sealed at that value before (a
  * store destroyed at that count, under the same key) be put in place of the new one. *wrote
  * once a manifest may have been written. */
-static orsp_err create_provided(const char *dir, const orsp_seal_provider *p, bool *wrote)
+static orsp_err create_provided(int dfd, const char *dir, const orsp_seal_provider *p, bool *wrote)
 {
 	uint8_t key[ORSP_SEAL_KEY_LEN];
-	char path[PATH_CAP];
 	struct stat st;
 	uint64_t c = 0;
 	bool renamed = false; /* create removes what it wrote on any failure */
 	orsp_err e = ORSP_OK;
 
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(file_prov_files); i++) {
-		if ((e = path_of(path, dir, file_prov_files[i])) != ORSP_OK)
-			return e;
-		if (lstat(path, &st) == 0)
+		if (fstatat(dfd, file_prov_files[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
 			return orsp_errf(ORSP_E_EXISTS,
 			                 "%s: holds %s, a file of the file provider's (a store "
 			                 "created without a provider, or what is left of one): no "
@@ -774,7 +844,7 @@ static orsp_err create_provided(const char *dir, const orsp_seal_provider *p, bo
 	}
 	*wrote = true;
 	if ((e = hook("create: manifest")) == ORSP_OK)
-		e = manifest_write(NULL, key, dir, NULL, 0, c + 1, 1, true, &renamed);
+		e = manifest_write(NULL, key, dfd, dir, NULL, 0, c + 1, 1, true, &renamed);
 	if (e == ORSP_OK && (e = hook("create: counter advance")) == ORSP_OK)
 		e = p->counter_advance(p->user, c + 1);
 out:
@@ -789,12 +859,13 @@ orsp_err orsp_seal_create(const char *dir)
 
 orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provider)
 {
-	char path[PATH_CAP], lock[PATH_CAP] = "";
+	char path[PATH_CAP];
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
 	bool made_dir, wrote = false, renamed = false; /* removed on any failure */
+	bool lock_made = false;
 	struct stat st;
 	orsp_err e;
-	int fd, err, lock_fd = -1;
+	int fd, err, lock_fd = -1, dfd = -1;
 
 	if (!dir || !dir[0])
 		return orsp_errf(ORSP_E_USAGE, "sealed store: no directory");
@@ -803,68 +874,72 @@ orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provid
 	/* the bound open and destroy apply: a store made here is one they take */
 	if (strlen(dir) >= PATH_CAP - 32)
 		return orsp_errf(ORSP_E_USAGE, "%s: path too long", dir);
+	/* the path judged before anything is made on it (open_dir judges it again) */
+	if ((e = orsp_path_check_trusted("", dir, 0)) != ORSP_OK)
+		return e;
 	made_dir = mkdir(dir, 0700) == 0;
 	if (!made_dir && errno != EEXIST)
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir, strerror(errno));
-	if ((e = check_dir(dir)) != ORSP_OK)
+	if ((e = open_dir(dir, true, &dfd)) != ORSP_OK)
 		goto out;
 	/* A directory made here must survive a power cut once create has returned: its entry
 	 * lives in the parent, which the fsyncs of the store's own files do not reach. */
 	if (made_dir && ((e = hook("create: parent directory fsync")) != ORSP_OK ||
 	                 (e = fsync_parent(dir)) != ORSP_OK))
 		goto out;
-	if ((e = path_of(path, dir, "manifest")) != ORSP_OK)
+	/* a link there too, dangling or not: as open takes it */
+	if (fstatat(dfd, "manifest", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		e = orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
 		goto out;
-	if (lstat(path, &st) == 0) /* a link there too, dangling or not: as open takes it */
-		return orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
+	}
 	/* The lock open and destroy take: with it held, a device key without a manifest is not
 	 * another create's in progress but one that died, which is started afresh. */
-	if ((e = path_of(lock, dir, "lock")) != ORSP_OK)
+	lock_made = fstatat(dfd, "lock", &st, AT_SYMLINK_NOFOLLOW) != 0;
+	if ((e = take_lock(dfd, dir, &lock_fd)) != ORSP_OK)
 		goto out;
-	if ((e = take_lock(dir, lock, &lock_fd)) != ORSP_OK)
-		goto out;
-	if (lstat(path, &st) == 0) { /* made by a create that held the lock before */
+	if (fstatat(dfd, "manifest", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		/* made by a create that held the lock before */
 		e = orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
 		goto out;
 	}
 	/* Record files without a manifest or a device key: a store created with a provider that
 	 * lost its manifest (the file provider's are judged with its key, below). */
-	if ((e = path_of(path, dir, "device.key")) != ORSP_OK)
-		goto out;
-	if (lstat(path, &st) != 0 && has_record_files(dir)) {
+	if (fstatat(dfd, "device.key", &st, AT_SYMLINK_NOFOLLOW) != 0 && has_record_files(dfd)) {
 		e = orsp_errf(ORSP_E_EXISTS,
-		              "%s: record files but no manifest: a store that lost its manifest "
-		              "(tampered with or damaged); nothing is created over it "
-		              "(orsp_seal_destroy removes it)",
-		              dir);
+		              "%s: record files but no manifest: a sealed store that lost its "
+		              "manifest (tampered with or damaged); nothing is created over it. "
+		              "Move %s aside and restore it from a backup; remove it (rm -r) only "
+		              "if what it holds is to be given up",
+		              dir, dir);
 		goto out;
 	}
 	if (provider) {
-		e = create_provided(dir, provider, &wrote);
+		e = create_provided(dfd, dir, provider, &wrote);
 		goto out;
 	}
 	if ((e = path_of(path, dir, "device.key")) != ORSP_OK ||
 	    (e = orsp_random(key, sizeof(key))) != ORSP_OK)
 		goto out;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(dfd, "device.key", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	err = errno;
-	if (fd < 0 && err == EEXIST && unfinished_create(dir)) {
+	if (fd < 0 && err == EEXIST && unfinished_create(dfd, dir)) {
 		/* what a create that died left: nothing of value, removed, the key last */
 		static const char *const left[] = {"manifest.tmp", "counter", "device.key"};
 		char p[PATH_CAP];
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(left); i++)
-			if (path_of(p, dir, left[i]) == ORSP_OK && unlink(p) != 0 &&
-			    errno != ENOENT) {
+			if (unlink_in(dfd, left[i]) != 0 && errno != ENOENT) {
+				(void)path_of(p, dir, left[i]);
 				e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", p,
 				              strerror(errno));
 				goto out;
 			}
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		fd = openat(dfd, "device.key", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		            0600);
 		err = errno;
 	}
 	if (fd < 0) {
 		e = err == EEXIST
-		        ? orsp_errf(ORSP_E_EXISTS, "%s: " MANIFEST_LOST, dir)
+		        ? orsp_errf(ORSP_E_EXISTS, "%s: " MANIFEST_LOST, dir, dir)
 		        : orsp_errf(ORSP_E_STORAGE, "%s: cannot create the device key: %s", path,
 		                    strerror(err));
 		goto out;
@@ -875,29 +950,29 @@ orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provid
 	close(fd);
 	if (e != ORSP_OK)
 		goto out;
-	if ((e = hook("create: counter")) == ORSP_OK &&
-	    (e = path_of(path, dir, "counter")) == ORSP_OK)
-		e = write_file(NULL, path, zero, sizeof(zero), 0600);
+	if ((e = hook("create: counter")) == ORSP_OK)
+		e = write_file(NULL, dfd, dir, "counter", zero, sizeof(zero), 0600);
 	/* The key's and the counter's entries durable before the manifest that makes the
 	 * directory a store: a power cut could otherwise keep the manifest and lose them, a
 	 * store that open takes for one tampered with and create refuses. */
 	if (e == ORSP_OK)
-		e = fsync_dir(dir);
+		e = fsync_dir(dfd, dir);
 	if (e == ORSP_OK && (e = hook("create: manifest")) == ORSP_OK)
-		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1, false, &renamed);
+		e = manifest_write(NULL, key, dfd, dir, NULL, 0, 0, 1, false, &renamed);
 out:
 	orsp_wipe(key, sizeof(key));
-	if (e != ORSP_OK && wrote && !remove_created(dir, provider != NULL))
+	if (e != ORSP_OK && wrote && !remove_created(dfd, dir, provider != NULL))
 		e = orsp_errf(e, "%s (the store was left whole: its manifest cannot be removed)",
 		              orsp_err_detail());
 	if (lock_fd >= 0) {
 		/* removed while held, as destroy does, unless a store is there */
-		if (e != ORSP_OK && path_of(path, dir, "manifest") == ORSP_OK &&
-		    lstat(path, &st) != 0)
-			(void)unlink(lock);
+		if (e != ORSP_OK && fstatat(dfd, "manifest", &st, AT_SYMLINK_NOFOLLOW) != 0)
+			(void)unlink_in(dfd, "lock");
 		close(lock_fd);
-	} else if (e != ORSP_OK && e != ORSP_E_STATE && made_dir && lock[0])
-		(void)unlink(lock); /* made by take_lock, which could not lock it */
+	} else if (e != ORSP_OK && e != ORSP_E_STATE && made_dir && lock_made && dfd >= 0)
+		(void)unlink_in(dfd, "lock"); /* made by take_lock, which could not lock it */
+	if (dfd >= 0)
+		close(dfd);
 	if (e != ORSP_OK && made_dir)
 		(void)rmdir(dir);
 	return e;
@@ -918,9 +993,8 @@ static bool record_file(const char *name, unsigned long long *gen)
 
 static void clean_orphans(orsp_seal *s)
 {
-	DIR *d = opendir(s->dir);
+	DIR *d = list_dir(s->dfd);
 	struct dirent *de;
-	char path[PATH_CAP];
 
 	if (!d)
 		return;
@@ -931,12 +1005,11 @@ static void clean_orphans(orsp_seal *s)
 			continue;
 		for (size_t i = 0; i < s->n; i++)
 			listed |= s->ents[i].gen == g;
-		if (!listed && path_of(path, s->dir, de->d_name) == ORSP_OK)
-			unlink(path);
+		if (!listed)
+			(void)unlink_in(s->dfd, de->d_name);
 	}
 	closedir(d);
-	if (path_of(path, s->dir, "manifest.tmp") == ORSP_OK)
-		unlink(path);
+	(void)unlink_in(s->dfd, "manifest.tmp");
 }
 
 /* The provider found no device key or counter although the directory has a manifest: that
@@ -963,9 +1036,7 @@ static orsp_err missing_part(orsp_err e, const char *dir, const char *what)
 static orsp_err check_kind(const orsp_seal *s, const char *dir, bool given, const uint8_t *blob,
                            size_t n)
 {
-	char path[PATH_CAP];
 	struct stat st;
-	orsp_err e;
 
 	if (s->provided && !given)
 		return orsp_errf(
@@ -980,9 +1051,7 @@ static orsp_err check_kind(const orsp_seal *s, const char *dir, bool given, cons
 		                 "(created without a provider): open it without one",
 		                 dir);
 	for (size_t i = 0; s->provided && i < ORSP_ARRAY_LEN(file_prov_files); i++) {
-		if ((e = path_of(path, dir, file_prov_files[i])) != ORSP_OK)
-			return e;
-		if (lstat(path, &st) == 0)
+		if (fstatat(s->dfd, file_prov_files[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
 			return orsp_errf(ORSP_E_VERIFY,
 			                 "%s: holds %s beside the manifest of a store created with "
 			                 "a provider, which has no such file: not the store's "
@@ -995,7 +1064,7 @@ static orsp_err check_kind(const orsp_seal *s, const char *dir, bool given, cons
 orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, orsp_seal **out)
 {
 	uint8_t blob[MF_BODY_MAX + OVERHEAD], body[MF_BODY_MAX];
-	char path[PATH_CAP], lock[PATH_CAP];
+	char lock[PATH_CAP];
 	orsp_seal *s = NULL;
 	uint64_t counter = 0;
 	struct stat mst;
@@ -1015,11 +1084,30 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->lock_fd = -1;
+	s->dfd = -1;
+	/* The directory opened once: the lock, the manifest, the key, the counter and the
+	 * records are all those of this one directory, whatever its path names meanwhile. */
+	if ((e = open_dir(dir, true, &s->dfd)) != ORSP_OK) {
+		if (e == ORSP_E_NOT_FOUND)
+			e = orsp_errf(ORSP_E_NOT_FOUND,
+			              "%s: no sealed store here (create one first)", dir);
+		free(s);
+		return e;
+	}
 	if (provider) {
 		s->prov = *provider;
 	} else {
 		file_prov *fp = calloc(1, sizeof(*fp));
+		if (fp && (fp->dfd = fcntl(s->dfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+			e = orsp_errf(ORSP_E_RESOURCE, "%s: cannot duplicate a descriptor: %s", dir,
+			              strerror(errno));
+			free(fp);
+			close(s->dfd);
+			free(s);
+			return e;
+		}
 		if (!fp) {
+			close(s->dfd);
 			free(s);
 			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		}
@@ -1027,31 +1115,26 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		s->prov = (orsp_seal_provider){fp, fp_device_key, fp_counter_read,
 		                               fp_counter_advance, fp_close};
 	}
-	if ((e = path_of(path, dir, "manifest")) != ORSP_OK ||
-	    (e = path_of(lock, dir, "lock")) != ORSP_OK)
+	if ((e = path_of(lock, dir, "lock")) != ORSP_OK)
 		goto fail;
 	/* Open makes a lock file only in a directory that holds a store. lstat, not access: a
 	 * symbolic link in the manifest's place, dangling or not, is a manifest tampered with
 	 * (refused by its read below), not "no store". */
-	if (lstat(path, &mst) != 0 && errno == ENOENT) {
-		char key[PATH_CAP];
-		bool half = path_of(key, dir, "device.key") == ORSP_OK && access(key, F_OK) == 0;
+	if (fstatat(s->dfd, "manifest", &mst, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+		bool half = fstatat(s->dfd, "device.key", &mst, AT_SYMLINK_NOFOLLOW) == 0;
 		e = !half ? orsp_errf(ORSP_E_NOT_FOUND,
 		                      "%s: no sealed store here (create one first)", dir)
-		    : unfinished_create(dir)
+		    : unfinished_create(s->dfd, dir)
 		        ? orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " HALF_CREATED,
 		                    dir)
-		        : orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " MANIFEST_LOST,
-		                    dir);
+		        : orsp_errf(ORSP_E_NOT_FOUND, "%s: " MANIFEST_LOST, dir, dir);
 		goto fail;
 	}
-	if ((e = check_dir(dir)) != ORSP_OK)
-		goto fail;
 	/* One process at a time: another opener could take the files of a commit in progress
 	 * for an unfinished commit's and remove them. The manifest is read only under the
 	 * lock: a copy read before could be older than a commit that finished meanwhile, and
 	 * its orphan clean-up would remove that commit's records. */
-	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	s->lock_fd = openat(s->dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (s->lock_fd < 0) {
 		e = orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE,
 		              "%s: cannot open: %s", lock, strerror(errno));
@@ -1061,7 +1144,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		goto fail;
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EWOULDBLOCK)
-			e = in_use(dir);
+			e = in_use(s->dfd, dir);
 		else /* ENOLCK on a file system without locks: nobody else is to blame */
 			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot lock: %s", lock, strerror(errno));
 		goto fail;
@@ -1071,7 +1154,8 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	 * another handle may hold. */
 	{
 		struct stat held, now;
-		if (fstat(s->lock_fd, &held) != 0 || stat(lock, &now) != 0 ||
+		if (fstat(s->lock_fd, &held) != 0 ||
+		    fstatat(s->dfd, "lock", &now, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    held.st_ino != now.st_ino || held.st_dev != now.st_dev) {
 			e = orsp_errf(ORSP_E_STATE,
 			              "%s: the sealed store was removed or replaced "
@@ -1080,7 +1164,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 			goto fail;
 		}
 	}
-	e = read_file(path, blob, sizeof(blob), &n);
+	e = read_file(s->dfd, dir, "manifest", blob, sizeof(blob), &n);
 	if (e == ORSP_OK)
 		e = hook("open: manifest read");
 	if (e == ORSP_E_NOT_FOUND) {
@@ -1148,6 +1232,8 @@ void orsp_seal_close(orsp_seal *s)
 		s->prov.close(s->prov.user);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd); /* releases the flock */
+	if (s->dfd >= 0)
+		close(s->dfd);
 	orsp_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -1178,7 +1264,7 @@ static size_t record_aad(uint8_t *aad, const char *name, uint64_t gen)
 orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
 	uint8_t aad[sizeof(rc_aad) + ORSP_SEAL_NAME_MAX + 10], sha[32];
-	char path[PATH_CAP], file[32];
+	char file[32];
 	const entry *en;
 	uint8_t *blob = NULL;
 	size_t n = 0;
@@ -1199,12 +1285,10 @@ orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap
 		return orsp_errf(ORSP_E_RESOURCE, "sealed store: record '%s' has %u bytes", name,
 		                 (unsigned)en->len);
 	rec_file(file, en->gen);
-	if ((e = path_of(path, s->dir, file)) != ORSP_OK)
-		return e;
 	blob = malloc(en->len + OVERHEAD);
 	if (!blob)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = read_file(path, blob, en->len + OVERHEAD, &n);
+	e = read_file(s->dfd, s->dir, file, blob, en->len + OVERHEAD, &n);
 	if (e == ORSP_E_NOT_FOUND)
 		e = orsp_errf(ORSP_E_VERIFY, "sealed store: record '%s' is missing", name);
 	if (e)
@@ -1237,18 +1321,16 @@ out:
  * a dead process would not. */
 static void commit_undo(orsp_seal *s, uint64_t from, uint64_t to)
 {
-	char path[PATH_CAP], file[32], why[ORSP_ERR_DETAIL_MAX];
+	char file[32], why[ORSP_ERR_DETAIL_MAX];
 
 	if (s->dead)
 		return;
 	orsp_err_detail_copy(why, sizeof(why));
 	for (uint64_t g = from; g < to; g++) {
 		rec_file(file, g);
-		if (path_of(path, s->dir, file) == ORSP_OK)
-			(void)unlink(path);
+		(void)unlink_in(s->dfd, file);
 	}
-	if (path_of(path, s->dir, "manifest.tmp") == ORSP_OK)
-		(void)unlink(path);
+	(void)unlink_in(s->dfd, "manifest.tmp");
 	(void)orsp_errf(ORSP_E_STORAGE, "%s", why); /* the code is the caller's */
 }
 
@@ -1294,7 +1376,7 @@ static orsp_err complete_unfinished(orsp_seal *s)
 	orsp_err e;
 
 	if (s->unflushed && ((e = step(s, "completion: directory fsync")) != ORSP_OK ||
-	                     (e = fsync_dir(s->dir)) != ORSP_OK))
+	                     (e = fsync_dir(s->dfd, s->dir)) != ORSP_OK))
 		goto fail;
 	s->unflushed = false;
 	if ((e = step(s, "completion: counter read")) != ORSP_OK ||
@@ -1395,7 +1477,7 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	gen = s->next_gen;
 	for (size_t j = 0; j < n; j++) {
 		uint8_t aad[sizeof(rc_aad) + ORSP_SEAL_NAME_MAX + 10];
-		char path[PATH_CAP], file[32];
+		char file[32];
 		entry *en;
 
 		if (!recs[j].data)
@@ -1410,18 +1492,19 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		rec_file(file, en->gen);
 		if ((e = seal_blob(s->key, rc_magic, aad, record_aad(aad, en->name, en->gen),
 		                   recs[j].data, recs[j].len, blob)) != ORSP_OK ||
-		    (e = path_of(path, s->dir, file)) != ORSP_OK ||
-		    (e = write_file(s, path, blob, recs[j].len + OVERHEAD, 0600)) != ORSP_OK)
+		    (e = write_file(s, s->dfd, s->dir, file, blob, recs[j].len + OVERHEAD, 0600)) !=
+		        ORSP_OK)
 			goto undo;
 	}
 	/* The new record files' directory entries must be durable before the manifest that
 	 * names them: fsync of a file does not make its entry durable (POSIX), and a power
 	 * cut could otherwise leave a manifest naming a record whose entry was lost. */
 	if (n_new > 0 && ((e = step(s, "directory fsync of the records")) != ORSP_OK ||
-	                  (e = fsync_dir(s->dir)) != ORSP_OK))
+	                  (e = fsync_dir(s->dfd, s->dir)) != ORSP_OK))
 		goto undo;
 	/* The commit point: the manifest rename. */
-	e = manifest_write(s, s->key, s->dir, next, nn, s->counter + 1, gen, s->provided, &renamed);
+	e = manifest_write(s, s->key, s->dfd, s->dir, next, nn, s->counter + 1, gen, s->provided,
+	                   &renamed);
 	if (!renamed)
 		goto undo;
 	memcpy(s->ents, next, nn * sizeof(next[0]));
@@ -1446,10 +1529,8 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		goto out;
 	}
 	for (size_t i = 0; i < n_old; i++) {
-		char path[PATH_CAP], file[32];
+		char file[32];
 		rec_file(file, old_gens[i]);
-		if (path_of(path, s->dir, file) != ORSP_OK)
-			continue;
 		if ((e = step(s, "unlink")) != ORSP_OK) {
 			if (s->dead)
 				goto out;
@@ -1458,7 +1539,7 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 			e = ORSP_OK;
 			continue;
 		}
-		unlink(path); /* a leftover is removed by the next open */
+		(void)unlink_in(s->dfd, file); /* a leftover is removed by the next open */
 	}
 	goto out;
 undo:
@@ -1501,9 +1582,9 @@ void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void 
 	test_hook_arg = arg;
 }
 
-/* The removal itself, with the store's lock held on lock_fd (closed here) and d the open
- * directory (closed here). */
-static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove_dir)
+/* The removal itself, with the store's lock held on lock_fd (closed here), dfd the store's
+ * directory (not closed) and d its listing (closed here). */
+static orsp_err destroy_locked(int dfd, const char *dir, DIR *d, int lock_fd, bool remove_dir)
 {
 	/* after the manifest (manifest_remove) */
 	static const char *const fixed[] = {"manifest.tmp", "counter", "counter.tmp", "device.key"};
@@ -1513,24 +1594,27 @@ static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove
 
 	/* The manifest goes first: without it the directory is no longer a store; nothing else
 	 * goes when that fails (manifest_remove). */
-	if ((e = manifest_remove(dir)) != ORSP_OK) {
+	if ((e = manifest_remove(dfd, dir)) != ORSP_OK) {
 		closedir(d);
 		close(lock_fd);
 		return e;
 	}
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(fixed); i++) {
-		if (path_of(path, dir, fixed[i]) == ORSP_OK && unlink(path) != 0 &&
-		    errno != ENOENT && e == ORSP_OK)
-			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
-			              strerror(errno));
+		if (unlink_in(dfd, fixed[i]) != 0 && errno != ENOENT && e == ORSP_OK) {
+			int err = errno;
+			(void)path_of(path, dir, fixed[i]);
+			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path, strerror(err));
+		}
 	}
 	while ((de = readdir(d)) != NULL) {
 		unsigned long long g;
 		if (!record_file(de->d_name, &g))
 			continue;
-		if (path_of(path, dir, de->d_name) == ORSP_OK && unlink(path) != 0 && e == ORSP_OK)
-			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
-			              strerror(errno));
+		if (unlink_in(dfd, de->d_name) != 0 && e == ORSP_OK) {
+			int err = errno;
+			(void)path_of(path, dir, de->d_name);
+			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path, strerror(err));
+		}
 	}
 	closedir(d);
 	/* The removals durable, the device key's above all: without this flush a power cut
@@ -1540,13 +1624,17 @@ static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove
 	 * can take a new one and begin a new store here, whose record files the loop above
 	 * would otherwise remove. */
 	if (e == ORSP_OK)
-		e = fsync_dir(dir);
-	if (path_of(path, dir, "lock") == ORSP_OK && unlink(path) != 0 && errno != ENOENT &&
-	    e == ORSP_OK)
-		e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path, strerror(errno));
+		e = fsync_dir(dfd, dir);
+	if (unlink_in(dfd, "lock") != 0 && errno != ENOENT && e == ORSP_OK) {
+		int err = errno;
+		(void)path_of(path, dir, "lock");
+		e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path, strerror(err));
+	}
 	close(lock_fd);
 	/* only if nothing else is left in it; an empty directory that a power cut brings
-	 * back holds nothing, so its parent's flush is not waited for */
+	 * back holds nothing, so its parent's flush is not waited for. By its path (no call
+	 * removes a directory by its descriptor): one that only this user and root can change
+	 * (open_dir), so the directory emptied above. */
 	if (e == ORSP_OK && remove_dir && rmdir(dir) == 0 && orsp_fsync_dir_of(dir) != ORSP_OK)
 		orsp_err_clear();
 	return e;
@@ -1555,7 +1643,7 @@ static orsp_err destroy_locked(const char *dir, DIR *d, int lock_fd, bool remove
 /* The first bytes of dir's manifest: *kind 'P' for a store created with a provider of the
  * caller's ("OSEALMP1"), 'F' for the file provider's ("OSEALMF1"), 0 for none that reads
  * (absent, damaged: destroy removes it whatever it is). */
-static void manifest_kind(const char *dir, char *kind)
+static void manifest_kind(int dfd, const char *dir, char *kind)
 {
 	uint8_t magic[MAGIC_LEN];
 	char path[PATH_CAP];
@@ -1566,7 +1654,7 @@ static void manifest_kind(const char *dir, char *kind)
 
 	*kind = 0;
 	if (path_of(path, dir, "manifest") != ORSP_OK ||
-	    open_regular(path, ORSP_E_VERIFY, &fd, &st) != ORSP_OK) {
+	    open_regular(dfd, path, "manifest", ORSP_E_VERIFY, &fd, &st) != ORSP_OK) {
 		orsp_err_clear();
 		return;
 	}
@@ -1608,11 +1696,11 @@ static orsp_err advance_past(const orsp_seal_provider *p, const char *dir)
 
 /* Under the store's lock: the store and the provider destroy was given are of one kind, as
  * open requires, and a provider's counter advanced past the store (advance_past). */
-static orsp_err destroy_prepare(const char *dir, const orsp_seal_provider *provider)
+static orsp_err destroy_prepare(int dfd, const char *dir, const orsp_seal_provider *provider)
 {
 	char kind;
 
-	manifest_kind(dir, &kind);
+	manifest_kind(dfd, dir, &kind);
 	if (kind == 'P' && !provider)
 		return orsp_errf(
 		    ORSP_E_USAGE,
@@ -1631,9 +1719,8 @@ static orsp_err destroy_prepare(const char *dir, const orsp_seal_provider *provi
 
 static orsp_err destroy(const char *dir, bool remove_dir, const orsp_seal_provider *provider)
 {
-	char path[PATH_CAP];
 	orsp_err e;
-	int lock_fd;
+	int lock_fd, dfd;
 	DIR *d;
 
 	if (!provider_ok(provider))
@@ -1641,26 +1728,33 @@ static orsp_err destroy(const char *dir, bool remove_dir, const orsp_seal_provid
 
 	if (!dir || !dir[0] || strlen(dir) >= PATH_CAP - 32)
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad directory");
-	d = opendir(dir);
-	if (!d)
-		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
-		                 strerror(errno));
+	/* the path as open judges it (another user's link or directory on it could point this
+	 * removal at another store); the directory's own mode is not judged: a store refused
+	 * for it can still be removed */
+	if ((e = open_dir(dir, false, &dfd)) != ORSP_OK)
+		return e;
+	d = list_dir(dfd);
+	if (!d) {
+		e = orsp_errf(ORSP_E_STORAGE, "%s: %s", dir, strerror(errno));
+		close(dfd);
+		return e;
+	}
 	/* Not while a handle has the store open: the lock orsp_seal_open takes, held until
 	 * everything is removed. */
-	if ((e = path_of(path, dir, "lock")) != ORSP_OK) {
+	if ((e = take_lock(dfd, dir, &lock_fd)) != ORSP_OK) {
 		closedir(d);
+		close(dfd);
 		return e;
 	}
-	if ((e = take_lock(dir, path, &lock_fd)) != ORSP_OK) {
-		closedir(d);
-		return e;
-	}
-	if ((e = destroy_prepare(dir, provider)) != ORSP_OK) {
+	if ((e = destroy_prepare(dfd, dir, provider)) != ORSP_OK) {
 		closedir(d);
 		close(lock_fd);
+		close(dfd);
 		return e;
 	}
-	return destroy_locked(dir, d, lock_fd, remove_dir);
+	e = destroy_locked(dfd, dir, d, lock_fd, remove_dir);
+	close(dfd);
+	return e;
 }
 
 orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir)
@@ -1683,7 +1777,7 @@ orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir)
 		orsp_seal_close(s);
 		return e;
 	}
-	d = opendir(s->dir);
+	d = list_dir(s->dfd);
 	if (!d) {
 		e = orsp_errf(ORSP_E_STORAGE, "%s: %s", s->dir, strerror(errno));
 		orsp_seal_close(s);
@@ -1693,7 +1787,7 @@ orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir)
 	 * store between the check above and the end (it took the lock files' place) */
 	lock_fd = s->lock_fd;
 	s->lock_fd = -1;
-	e = destroy_locked(s->dir, d, lock_fd, !keep_dir);
+	e = destroy_locked(s->dfd, s->dir, d, lock_fd, !keep_dir);
 	orsp_seal_close(s);
 	return e;
 }

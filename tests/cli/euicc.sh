@@ -116,6 +116,34 @@ done
 mv "$S/device.key" "$T/device.key.saved"
 failure "device key" euicc info --state "$S"
 mv "$T/device.key.saved" "$S/device.key"
+# the directories above the state count: a parent others may write in (they could rename the
+# state away and put an older copy at its name: `mv pw/dev pw/dev.cur && mv pw/dev.bak pw/dev`,
+# which went unnoticed until session 74) is refused, naming it, as is a state path that is a
+# symbolic link; the parent put right, the card opens again
+mkdir -m 0755 "$T/pw"
+mv "$S" "$T/pw/card"
+chmod 0777 "$T/pw"
+failure "group or others may write in the directory $T/pw on its path (mode 0777)" \
+	euicc info --state "$T/pw/card"
+has "parent dir: how to fix" "chmod go-w $T/pw" "$err"
+failure "group or others may write in the directory $T/pw" euicc init --state "$T/pw/new" $(sgp26_nist)
+[[ ! -e "$T/pw/new" ]] && ok || bad "init under a parent others may write in made $T/pw/new"
+chmod 0755 "$T/pw"
+ln -s "$T/pw/card" "$T/cardlink"
+failure "$T/cardlink: a symbolic link; name the directory itself" euicc info --state "$T/cardlink"
+mv "$T/pw/card" "$S"
+run euicc info --state "$S"
+[[ $rc -eq 0 ]] && ok || bad "info after the parent was put right: $err"
+# a store that lost its manifest: what to do said in words for the user (it named a C
+# function, and the LPA's form began "no sealed store here")
+cp -a "$S" "$T/nomanifest"
+rm "$T/nomanifest/manifest"
+failure "$T/nomanifest: a sealed store that lost its manifest" euicc info --state "$T/nomanifest"
+has "lost manifest: way out" "Move $T/nomanifest aside and restore it from a backup; remove it (rm -r) only if" "$err"
+lacks "lost manifest: no C function" "orsp_seal" "$err"
+lacks "lost manifest: no contradiction" "no sealed store here" "$err"
+failure "$T/nomanifest: a sealed store that lost its manifest" euicc init --state "$T/nomanifest" $(sgp26_nist)
+lacks "lost manifest (init): no C function" "orsp_seal" "$err"
 cp -a "$S" "$T/tampered"
 python3 -c '
 import sys
