@@ -2753,6 +2753,46 @@ static void test_kek_owner_refused(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* A KEK file reached through another user's symbolic link is refused, though the file it
+ * points to is this user's (a storage review: `auc init --db shared/b.db` took nobody's link
+ * b.db.kek to root's auc.db.kek and so root's other KEK): the owner and mode were judged on the
+ * target only. The same link this user's own loads, as does one higher on the path. Needs root
+ * to give the link away. */
+static void test_kek_link_owner_refused(void **state)
+{
+	(void)state;
+	orsp_secret k;
+	char path[4200], link[4200], dlink[4200], via[4300];
+	uint8_t key[32] = {7, 8, 9};
+	snprintf(path, sizeof(path), "%s", path_in("root.kek"));
+	snprintf(link, sizeof(link), "%s", path_in("b.db.kek"));
+	snprintf(dlink, sizeof(dlink), "%s", path_in("d"));
+	snprintf(via, sizeof(via), "%s/root.kek", dlink);
+
+	if (geteuid() != 0)
+		skip();
+	write_file(path, key, sizeof(key), 0600);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(lchown(link, 65534, 65534), 0);
+	assert_int_equal(orsp_kek_load(link, &k), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "symbolic link"));
+	assert_non_null(strstr(orsp_err_detail(), "uid 65534"));
+	assert_int_equal(k.len, 0);
+	/* a directory's link of another user's on the way */
+	assert_int_equal(symlink(".", dlink), 0);
+	assert_int_equal(lchown(dlink, 65534, 65534), 0);
+	assert_int_equal(orsp_kek_load(via, &k), ORSP_E_POLICY);
+	assert_int_equal(k.len, 0);
+	/* the links this user's own: followed */
+	assert_int_equal(lchown(link, geteuid(), getegid()), 0);
+	assert_int_equal(orsp_kek_load(link, &k), ORSP_OK);
+	assert_bytes_equal(k.v, key, 32);
+	orsp_secret_wipe(&k);
+	assert_int_equal(lchown(dlink, geteuid(), getegid()), 0);
+	assert_int_equal(orsp_kek_load(via, &k), ORSP_OK);
+	orsp_secret_wipe(&k);
+}
+
 /* A database file of another user is refused (ORSP_E_POLICY, naming its owner) where that
  * user or others could read or rewrite what is kept in it: an empty one an open that may
  * create would build the database in (another user made it beforehand in a directory others
@@ -3160,6 +3200,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_permissions_refused),
 	    cmocka_unit_test(test_kek_fifo_refused),
 	    cmocka_unit_test(test_kek_owner_refused),
+	    cmocka_unit_test(test_kek_link_owner_refused),
 	    cmocka_unit_test(test_db_owner_refused),
 	    cmocka_unit_test(test_db_side_files_refused),
 	    cmocka_unit_test(test_kek_formats),

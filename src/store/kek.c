@@ -573,7 +573,16 @@ out:
 static orsp_err open_shared(const char *path, int flags, int *fd)
 {
 	struct stat sb;
+	orsp_err err;
 
+	/* The file's owner and mode are judged on the descriptor (kek_read_fd), which are the
+	 * target's when path is a link: another user's link in a shared directory (b.db.kek ->
+	 * root's auc.db.kek) made root take its own other KEK for this database's (a storage
+	 * review). Every link on the path must be this user's or root's. */
+	*fd = -1;
+	if ((err = orsp_path_check_trusted("KEK file ", path,
+	                                   ORSP_PATH_LINK_OK | ORSP_PATH_LINKS_ONLY)) != ORSP_OK)
+		return err;
 	for (int tries = 0; tries < OPEN_TRIES; tries++) {
 		*fd = open(path, flags);
 		if (*fd < 0 && errno == ENOENT)
@@ -584,8 +593,8 @@ static orsp_err open_shared(const char *path, int flags, int *fd)
 		if (opened_hook)
 			opened_hook(false);
 		if (lock_fd(*fd, LOCK_SH) != 0 || fstat(*fd, &sb) != 0) {
-			orsp_err err = orsp_errf(ORSP_E_IO, "cannot lock KEK file %s: %s", path,
-			                         strerror(errno));
+			err = orsp_errf(ORSP_E_IO, "cannot lock KEK file %s: %s", path,
+			                strerror(errno));
 			close(*fd);
 			*fd = -1;
 			return err;
