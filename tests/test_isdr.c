@@ -9,6 +9,7 @@
  * store and the SM-DP+ side are the fixture in tests/isdr_fixture.c, shared with tests/
  * test_isdr_download.c, an independent second test of the same core.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2945,6 +2946,174 @@ static void test_damaged_upp(void **state)
 	card_free(c);
 }
 
+/* The ISD-P number of the profile with this ICCID (its records "upp.<n>", ...). */
+static unsigned isdp_number(card *c, const char *iccid)
+{
+	orsp_euicc_profile_info pi;
+	for (size_t i = 0; i < orsp_euicc_profile_count(&c->e); i++) {
+		assert_int_equal(orsp_euicc_profile_get(&c->e, i, &pi), ORSP_OK);
+		if (!strcmp(pi.iccid, iccid))
+			return (unsigned)(pi.aid[14] - 0x10) << 8 | pi.aid[15];
+	}
+	fail_msg("no profile %s", iccid);
+	return 0;
+}
+
+/* The newest record file of a sealed store (the highest generation, r<gen>.rec): its path. */
+static void newest_rec_file(const char *dir, char *out, size_t cap)
+{
+	char best[256] = "";
+	struct dirent *d;
+	DIR *dh = opendir(dir);
+
+	assert_non_null(dh);
+	while ((d = readdir(dh)))
+		if (d->d_name[0] == 'r' && strstr(d->d_name, ".rec") &&
+		    strlen(d->d_name) < sizeof(best) && strcmp(d->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", d->d_name);
+	closedir(dh);
+	assert_true(best[0]);
+	assert_true(strlen(dir) + 1 + strlen(best) < cap);
+	snprintf(out, cap, "%s/%s", dir, best);
+}
+
+/* EnableProfile of a disabled profile whose sealed package does not authenticate (a byte of
+ * its record file flipped, as someone with write access to the directory may do): refused
+ * with undefinedError before anything changes: nothing committed (the manifest file is the
+ * same), no notification, the other profile still enabled with its USIM served, after a
+ * reopen too. The reason is kept for the LPA (orsp_euicc_refusal), and the profile can still
+ * be deleted. Until session 74 the enable was committed and answered ok, its notification
+ * queued and the enabled profile disabled in favour of one with no USIM. */
+static void test_enable_tampered(void **state)
+{
+	static uint8_t upp[ORSP_EUICC_MAX_UPP];
+	card *c = card_new();
+	char name[16], file[1200], mf[1200];
+	uint8_t *rec, *mf_before, *mf_after;
+	size_t len = 0, rl = 0, ml = 0, ml2 = 0, notifs;
+	FILE *f;
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	install_ok(c, ICCID_B, 0, NULL);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	card_seal(c, "isdr_enable_tampered");
+	/* B's package committed again, alone: the newest record file is its */
+	snprintf(name, sizeof(name), "upp.%u", isdp_number(c, ICCID_B));
+	assert_int_equal(orsp_seal_read(c->seal, name, upp, sizeof(upp), &len), ORSP_OK);
+	assert_int_equal(orsp_seal_commit(c->seal, &(orsp_seal_record){name, upp, len}, 1),
+	                 ORSP_OK);
+	newest_rec_file(c->seal_dir, file, sizeof(file));
+	rec = test_read_file(file, &rl);
+	assert_true(rl > 100);
+	rec[100] ^= 1;
+	f = fopen(file, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(rec, 1, rl, f), rl);
+	assert_int_equal(fclose(f), 0);
+	free(rec);
+	card_seal_reopen(c);
+	notifs = orsp_euicc_notification_count(&c->e);
+	snprintf(mf, sizeof(mf), "%s/manifest", c->seal_dir);
+	mf_before = test_read_file(mf, &ml);
+
+	assert_int_equal(enable(c, ICCID_B), 127);
+	assert_non_null(
+	    strstr(orsp_euicc_refusal(&c->e), "profile " ICCID_B " does not authenticate"));
+	assert_non_null(strstr(orsp_euicc_refusal(&c->e), name)); /* the record */
+	assert_non_null(strstr(orsp_euicc_refusal(&c->e), "only deleted"));
+	mf_after = test_read_file(mf, &ml2);
+	assert_int_equal(ml, ml2);
+	assert_bytes_equal(mf_before, mf_after, ml);
+	free(mf_after);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs);
+	assert_int_equal(select_usim(c), 0x9000);
+	/* the next request clears the reason */
+	assert_int_equal(es10_hex(c, "BF2D00"), 0x9000);
+	assert_string_equal(orsp_euicc_refusal(&c->e), "");
+	card_seal_reopen(c);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs);
+	mf_after = test_read_file(mf, &ml2);
+	assert_int_equal(ml, ml2);
+	assert_bytes_equal(mf_before, mf_after, ml);
+	free(mf_after);
+	free(mf_before);
+	/* deleted as it is (its records removed), with its delete notification */
+	assert_int_equal(delete (c, ICCID_B), 0);
+	assert_false(has_profile(c, ICCID_B));
+	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs + 1);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	card_seal_reopen(c);
+	assert_false(has_profile(c, ICCID_B));
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	card_free(c);
+}
+
+/* The in-memory store with one record made to fail authentication, as a sealed store's
+ * read of a record tampered with does (tampered_name; NULL none). */
+static const char *tampered_name;
+
+static orsp_err tampered_read(void *user, const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+	if (tampered_name && !strcmp(name, tampered_name))
+		return orsp_errf(ORSP_E_VERIFY, "record '%s': does not authenticate (test)", name);
+	return ms_ops.read(user, name, buf, cap, len);
+}
+
+/* EnableProfile checks the profile's state records too: its "pin" record failing
+ * authentication is undefinedError, nothing committed, the enabled profile kept. A read that
+ * fails for now (the storage unreachable) is no refusal: the command fails (6581), nothing
+ * changed, and works once the storage is back. */
+static void test_enable_damaged(void **state)
+{
+	static orsp_euicc_storage_ops ops;
+	card *c = card_new();
+	char name[16];
+	int calls;
+	size_t notifs;
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	install_ok(c, ICCID_B, 0, NULL);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	/* the core reopened on the store with B's "pin" record made to fail */
+	ops = ms_ops;
+	ops.read = tampered_read;
+	snprintf(name, sizeof(name), "pin.%u", isdp_number(c, ICCID_B));
+	tampered_name = name;
+	orsp_euicc_close(&c->e);
+	assert_int_equal(orsp_euicc_open(&c->e, &ops, &c->st), ORSP_OK);
+	assert_int_equal(
+	    orsp_euicc_apdu_init(&c->apdu, c->cmd, sizeof(c->cmd), c->rsp, sizeof(c->rsp)),
+	    ORSP_OK);
+	assert_int_equal(orsp_euicc_attach(&c->e, &c->apdu), ORSP_OK);
+	select_isdr(c);
+	notifs = orsp_euicc_notification_count(&c->e);
+	calls = c->st.calls;
+	assert_int_equal(enable(c, ICCID_B), 127);
+	assert_non_null(
+	    strstr(orsp_euicc_refusal(&c->e), "profile " ICCID_B " does not authenticate"));
+	assert_non_null(strstr(orsp_euicc_refusal(&c->e), name));
+	assert_int_equal(c->st.calls, calls);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs);
+	assert_int_equal(select_usim(c), 0x9000);
+	tampered_name = NULL;
+	/* storage unreachable: no answer, nothing changed */
+	c->st.fail_reads = true;
+	assert_int_equal(by_iccid(c, 0xBF31, ICCID_B), 0x6581);
+	c->st.fail_reads = false;
+	assert_int_equal(c->st.calls, calls);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs);
+	assert_int_equal(enable(c, ICCID_B), 0);
+	assert_string_equal(enabled_iccid(c), ICCID_B);
+	assert_int_equal(select_usim(c), 0x9000);
+	card_free(c);
+}
+
 /* Whether the n bytes at p are all zero. */
 static bool all_zero(const void *p, size_t n)
 {
@@ -3399,6 +3568,8 @@ int main(void)
 	    cmocka_unit_test(test_server_certs_host_clock),
 	    cmocka_unit_test(test_provision_wipes),
 	    cmocka_unit_test(test_damaged_upp),
+	    cmocka_unit_test(test_enable_tampered),
+	    cmocka_unit_test(test_enable_damaged),
 	    cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -660,7 +660,7 @@ _Static_assert(ORSP_EUICC_ENC_ISDR <= ORSP_EUICC_RECORD_MAX,
 #define ORSP_EUICC_ISDP_RECORDS 4
 #define ORSP_EUICC_MAX_RECORDS (2 + ORSP_EUICC_ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES)
 
-/* Caller-allocated; every field is private (about 183 KiB with the defaults). */
+/* Caller-allocated; every field is private (about 185 KiB with the defaults). */
 typedef struct orsp_euicc {
 	const orsp_euicc_storage_ops *ops;
 	void *user;
@@ -734,6 +734,7 @@ typedef struct orsp_euicc {
 	uint8_t usim_aid[16];
 	size_t usim_aid_len;
 	bool open;
+	char refusal[ORSP_ERR_DETAIL_MAX]; /* orsp_euicc_refusal */
 } orsp_euicc;
 
 /* Write the identity into a new store (records "ecasd" and an empty "isdr"). ORSP_E_EXISTS
@@ -766,6 +767,12 @@ ORSP_MUST_CHECK orsp_err orsp_euicc_attach(orsp_euicc *e, orsp_euicc_apdu_ctx *a
  * requests that are not ES10 at all (then 6A80). */
 ORSP_MUST_CHECK orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *rsp);
 const char *orsp_euicc_eid(const orsp_euicc *e);
+/* Why the last ES10 request was answered undefinedError, when the card can say more than the
+ * code: an EnableProfile refused for a profile whose stored records do not authenticate
+ * (tampered with or damaged; the profile can still be deleted).
+ * "" otherwise; each request clears it. For an LPA running the card in its own process
+ * (orsp_lpa_transport_local), which shows it. */
+const char *orsp_euicc_refusal(const orsp_euicc *e);
 
 typedef struct orsp_euicc_profile_info {
 	char iccid[21];

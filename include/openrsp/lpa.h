@@ -25,9 +25,11 @@ typedef struct orsp_lpa_transport {
 	 * NULL, both (a transport that is the card's only client). */
 	orsp_err (*begin)(void *user);
 	void (*end)(void *user);
-	/* Why the card answered the last APDU with an error status word, when the transport
-	 * can tell ("" or NULL otherwise): the in-process eUICC's error (a full disk, say),
-	 * which the LPA's message then carries beside the status word. May be NULL. */
+	/* Why the card answered the last APDU with an error status word, or an ES10 function
+	 * with undefinedError, when the transport can tell ("" or NULL otherwise): the
+	 * in-process eUICC's error (a full disk, say) or reason (orsp_euicc_refusal: a profile
+	 * whose stored records do not authenticate), which the LPA's message then carries
+	 * beside the status word or the code. May be NULL. */
 	const char *(*detail)(void *user);
 } orsp_lpa_transport;
 

@@ -1000,6 +1000,11 @@ const char *orsp_euicc_eid(const orsp_euicc *e)
 	return e ? e->eid : "";
 }
 
+const char *orsp_euicc_refusal(const orsp_euicc *e)
+{
+	return e ? e->refusal : "";
+}
+
 size_t orsp_euicc_profile_count(const orsp_euicc *e)
 {
 	size_t n = 0;
@@ -2149,6 +2154,66 @@ static bool target(orsp_euicc *e, orsp_slice ident, orsp_euicc_profile_rec **p)
 	return true;
 }
 
+/* Before profile p is enabled: read every record its USIM and ISIM are loaded from
+ * (usim_sync: "upp", "sqn", "pin", "isqn"; only "upp" must be there), so that the store
+ * authenticates each (the sealed store: tag and manifest). Nothing is kept, nothing changes.
+ * The package is not decoded here: the install's trial load took it, and usim_sync decodes
+ * it once after the commit. ORSP_OK; else the store's error: ORSP_E_VERIFY for a record
+ * tampered with or damaged, ORSP_E_NOT_FOUND for a package missing, ORSP_E_STORAGE /
+ * ORSP_E_RESOURCE when it could not be read now. */
+static orsp_err profile_check(orsp_euicc *e, const orsp_euicc_profile_rec *p)
+{
+	static const char *const state_kinds[] = {"sqn", "pin", "isqn"};
+	uint8_t st[ORSP_USIM_SQN_STATE_MAX > ORSP_USIM_PIN_STATE_MAX ? ORSP_USIM_SQN_STATE_MAX
+	                                                             : ORSP_USIM_PIN_STATE_MAX];
+	size_t len = 0;
+	char name[16];
+	orsp_err err;
+
+	rec_name(name, "upp", p);
+	if ((err = e->ops->read(e->user, name, e->upp, sizeof(e->upp), &len)))
+		err = orsp_errf(err, "record %s: %s", name, orsp_err_detail());
+	/* a read that failed midway may have left part of the package (K and OPc) */
+	orsp_wipe(e->upp, sizeof(e->upp));
+	for (size_t i = 0; !err && i < sizeof(state_kinds) / sizeof(state_kinds[0]); i++) {
+		rec_name(name, state_kinds[i], p);
+		err = e->ops->read(e->user, name, st, sizeof(st), &len);
+		if (err == ORSP_E_NOT_FOUND) { /* the package's initial state */
+			orsp_err_clear();
+			err = ORSP_OK;
+		} else if (err)
+			err = orsp_errf(err, "record %s: %s", name, orsp_err_detail());
+	}
+	orsp_wipe(st, sizeof(st));
+	return err;
+}
+
+/* EnableProfile of profile p refused for what profile_check found (err): undefinedError, the
+ * only code of EnableProfileResponse for it (SGP.22 v2.2 §5.7.16), with the reason kept for
+ * orsp_euicc_refusal and logged (`euicc serve` has no other way to tell). A record that could
+ * not be read now (storage, memory) is no refusal: the command fails, as a failed commit
+ * does, and may be tried again. Nothing was changed either way. */
+static orsp_err enable_refused(orsp_euicc *e, const orsp_euicc_profile_rec *p, orsp_err err,
+                               orsp_writer *w)
+{
+	char detail[ORSP_ERR_DETAIL_MAX / 2], iccid[21]; /* room for the words around it */
+
+	if (err == ORSP_E_STORAGE || err == ORSP_E_RESOURCE || err == ORSP_E_IO ||
+	    err == ORSP_E_CRYPTO)
+		return err;
+	orsp_err_detail_copy(detail, sizeof(detail));
+	orsp_err_clear();
+	if (orsp_iccid_decode_ef(p->iccid, iccid))
+		snprintf(iccid, sizeof(iccid), "?");
+	snprintf(e->refusal, sizeof(e->refusal),
+	         "the eUICC's stored profile %s %s (tampered with or damaged): %s; it cannot be "
+	         "enabled, only deleted",
+	         iccid, err == ORSP_E_VERIFY ? "does not authenticate" : "cannot be loaded",
+	         detail);
+	orsp_log(ORSP_LOG_WARN, "EnableProfile refused (undefinedError): %s", e->refusal);
+	return result(w, 0xBF31, 127);
+}
+
 /* EnableProfile / DisableProfile: { profileIdentifier [0] CHOICE, refreshFlag [1] BOOLEAN },
  * both mandatory, then only a later version's fields (skipped). The refreshFlag is checked
  * and has no effect: the USIM of the newly enabled profile is there at once, with no REFRESH
@@ -2180,6 +2245,12 @@ static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		return result(w, tag, 3);
 	if (!notif_room(e, notif_need(cur, 0x20) + notif_need(enable ? p : NULL, 0x40)))
 		return result(w, tag, 127); /* the list is full: see notif_room */
+	/* A profile whose records do not authenticate is refused before anything changes: no
+	 * commit, no notification, the enabled one stays enabled. Only the profile enabled at
+	 * open is kept without its USIM (orsp_euicc_attach), so that it can be deleted; this
+	 * one can be deleted as it is. */
+	if (enable && (err = profile_check(e, p)))
+		return enable_refused(e, p, err, w);
 	if (cur) {
 		cur->enabled = false;
 		if ((err = add_other_notification(e, cur, 0x20)))
@@ -2635,6 +2706,7 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		return orsp_errf(ORSP_E_USAGE, "eUICC: %s",
 		                 e && w && req.p ? "not open (or stopped by unreadable storage)"
 		                                 : "bad arguments");
+	e->refusal[0] = '\0';
 	/* the pieces of a LoadBoundProfilePackage after the first one */
 	if (e->s.step == S_LOAD && req.len && req.p[0] != 0xBF)
 		return bpp_piece(e, req, w);

@@ -646,6 +646,15 @@ static orsp_err result_of(orsp_lpa_card *c, const char *what, const orsp_tlv *t)
 	case 5:
 		return orsp_errf(ORSP_E_STATE, "the card is busy (catBusy)");
 	case 127:
+		/* the eUICC's own reason, when the transport has it (the in-process eUICC's:
+		 * an enable of a profile whose stored records do not authenticate) */
+		if (c && c->t.detail) {
+			const char *why = c->t.detail(c->t.user);
+			if (why && why[0])
+				return orsp_errf(ORSP_E_STATE,
+				                 "the eUICC answered undefinedError (127): %s",
+				                 why);
+		}
 		if (c) /* an operation that records a notification */
 			return lpa_undefined_error(c);
 		return orsp_errf(ORSP_E_STATE, "the eUICC answered undefinedError (127)");

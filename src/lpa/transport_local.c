@@ -1,5 +1,6 @@
 /* openrsp lpa: the local software eUICC (a sealed directory of `openrsp euicc`) as a
  * transport: orsp_euicc_host_open, then every APDU through orsp_euicc_apdu_process. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,13 +8,16 @@
 
 typedef struct local {
 	orsp_euicc_host *h;
-	/* the eUICC's error behind the last APDU's error status word ("" none) */
+	/* the eUICC's error behind the last APDU's error status word, or its reason for an
+	 * undefinedError answer (orsp_euicc_refusal); "" none */
 	char why[ORSP_ERR_DETAIL_MAX];
 } local;
 
 /* The eUICC runs on this thread: what it failed with is the thread's error detail when it
  * answers. A status word carries no text, so it is kept here for the LPA's message (the
- * detail is cleared first: an earlier one must not be taken for this command's). */
+ * detail is cleared first: an earlier one must not be taken for this command's); so is an
+ * ES10 answer's code, whose reason the core keeps (orsp_euicc_refusal, cleared by each ES10
+ * request: the APDU that carried the answer is the last one the LPA reads it after). */
 static orsp_err local_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
                                size_t cap, size_t *rlen)
 {
@@ -27,6 +31,9 @@ static orsp_err local_transmit(void *user, const uint8_t *capdu, size_t n, uint8
 	sw1 = e == ORSP_OK && *rlen >= 2 ? rapdu[*rlen - 2] : 0x90;
 	if (sw1 != 0x90 && sw1 != 0x91 && sw1 != 0x61)
 		orsp_err_detail_copy(l->why, sizeof(l->why));
+	else
+		snprintf(l->why, sizeof(l->why), "%s",
+		         orsp_euicc_refusal(orsp_euicc_host_core(l->h)));
 	return e;
 }
 

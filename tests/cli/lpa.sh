@@ -652,6 +652,41 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	run lpa profile enable $ICCIDB --euicc "local:$E2"
 	expect "enable disabling another: two notifications" \
 		"enabled $ICCIDB; 2 notifications for the operators are pending (\`openrsp lpa notification process --euicc local:$E2\` sends them)" "$out"
+	# a disabled profile whose sealed package does not authenticate (a byte of its record file
+	# flipped, as anyone who can write the directory may; the file is the newest once the
+	# record is written again): the enable refused, exit 1 naming the problem, nothing
+	# changed (the other profile enabled, no notification added), and it can be deleted.
+	# Until session 74 it was enabled (exit 0), its notification queued and B disabled.
+	if [[ -n "${ORSP_SEAL_RECORD:-}" ]]; then
+		E3=$T/card-tampered
+		cp -a "$E2" "$E3"
+		run lpa profile list --euicc "local:$E3" --json
+		n=$("$PY" -c 'import json,sys; a=[p["isdpAid"] for p in json.loads(sys.argv[1])["payload"]["data"] if p["iccid"] == sys.argv[2]][0]; print((int(a[28:30], 16) - 0x10) << 8 | int(a[30:32], 16))' "$out" $ICCIDA)
+		"$ORSP_SEAL_RECORD" "$E3" "upp.$n" get >"$T/upp"
+		"$ORSP_SEAL_RECORD" "$E3" "upp.$n" put <"$T/upp"
+		rm -f "$T/upp"
+		"$PY" -c '
+import glob, sys
+p = sorted(glob.glob(sys.argv[1] + "/r*.rec"))[-1]
+b = bytearray(open(p, "rb").read()); b[100] ^= 1; open(p, "wb").write(b)' "$E3"
+		run lpa notification list --euicc "local:$E3" --json
+		nbefore=$out
+		run lpa profile enable $ICCIDA --euicc "local:$E3"
+		expect "enable of a tampered profile: rc and stdout" "1 " "$rc $out"
+		has "enable of a tampered profile: the message" \
+			"openrsp: profile enable: the eUICC answered undefinedError (127): the eUICC's stored profile $ICCIDA does not authenticate (tampered with or damaged): record upp.$n: " "$err"
+		has "enable of a tampered profile: what to do" "it cannot be enabled, only deleted" "$err"
+		run lpa profile list --euicc "local:$E3" --json
+		expect "enable of a tampered profile: the states" "['disabled', 'enabled']" \
+			"$("$PY" -c 'import json,sys; d=json.loads(sys.argv[1])["payload"]["data"]; print([p["profileState"] for p in d if p["iccid"] in sys.argv[2:]])' "$out" $ICCIDA $ICCIDB)"
+		run lpa notification list --euicc "local:$E3" --json
+		expect "enable of a tampered profile: no notification added" "$nbefore" "$out"
+		run lpa profile delete $ICCIDA --euicc "local:$E3"
+		expect "the tampered profile deleted: rc" 0 "$rc"
+		run lpa profile list --euicc "local:$E3"
+		lacks "the tampered profile deleted" "$ICCIDA" "$out"
+		[[ "$out" =~ $ICCIDB\ +enabled ]] && ok || bad "the other profile still enabled: $out"
+	fi
 	# an installation result the SM-DP+ did not take (a proxy in front of it answers its first
 	# handleNotification 500): the command that sends it names the eUICC, the URL and the
 	# options given, and sends it when run as printed (pasted, it failed with exit 2 until
