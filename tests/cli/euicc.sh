@@ -302,6 +302,15 @@ usage --vpcd euicc serve --state "$T/none" --vpcd '[::1]:0'
 usage --bogus euicc info --state "$S" --bogus
 run euicc init --help
 [[ $rc -eq 0 && "$out" == *"--pki"* ]] && ok || bad "init --help"
+# the file provider's limits said where the directory is made and served (docs/seal.md;
+# the page's lines joined)
+flat=$(tr '\n' ' ' <<<"$out")
+has "init --help: a reader clones it" "whoever can read DIR's files gets every profile's K and OPc and can clone the eUICC" "$flat"
+has "init --help: a whole rollback undetected" "a whole older copy of DIR back undetected (a partial rollback is detected)" "$flat"
+run euicc serve --help
+flat=$(tr '\n' ' ' <<<"$out")
+has "serve --help: a reader clones it" "whoever can read its files can clone the eUICC" "$flat"
+has "serve --help: a whole rollback undetected" "roll it back whole undetected (a partial rollback is detected)" "$flat"
 run help euicc
 [[ $rc -eq 0 && "$out" == *"serve"* && "$out" == *"info"* ]] && ok || bad "help euicc"
 
