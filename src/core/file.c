@@ -406,9 +406,13 @@ orsp_err orsp_path_check_trusted(const char *what, const char *path, unsigned fl
 		if (!getcwd(cwd, sizeof(cwd)))
 			return orsp_errf(ORSP_E_IO, "%s%s: cannot read the working directory: %s",
 			                 what, path, strerror(errno));
-		if (strlen(cwd) + 1 + strlen(path) >= sizeof(todo))
+		size_t cl = strlen(cwd), pl = strlen(path);
+
+		if (cl + 1 + pl >= sizeof(todo))
 			return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
-		snprintf(todo, sizeof(todo), "%s/%s", cwd, path);
+		memcpy(todo, cwd, cl);
+		todo[cl] = '/';
+		memcpy(todo + cl + 1, path, pl + 1);
 	}
 	if (lstat("/", &pst) != 0)
 		return orsp_errf(ORSP_E_IO, "%s%s: cannot stat /: %s", what, path, strerror(errno));
