@@ -5,9 +5,13 @@
  *
  * One real SM-DP+ server runs in the fuzzer's process, started at the first input: plain HTTP
  * on 127.0.0.1 (an ephemeral port), one thread, a configuration written to a mkdtemp directory
- * (SGP.26's CI, DPauth and DPpb from tests/vectors, es2_token and metrics_token set), its
- * database an in-memory one (SQLite's memdb) holding the GSMA TS.48 test profile, ordered
- * under matching ID FUZZ-1 and released. The database is restored from a copy taken at start
+ * (SGP.26's CI, DPauth and DPpb from tests/vectors, es2_token and metrics_token set,
+ * es2_call_replay on), its database an in-memory one (SQLite's memdb) holding the GSMA TS.48
+ * test profile, ordered under matching ID FUZZ-1 and released, and pySim's TS.48 v1 with a
+ * unique ICCID (8949449999999990023, the same profileType) left Available, so that a
+ * downloadOrder can succeed, and two pipelined ones with the same header are a replay of one
+ * call (es2p_handler.c's call_of, the store's orsp_smdp_call; until session 74 there was no
+ * profile to order and replay was off). The database is restored from a copy taken at start
  * before every input, so an ES2+ order or an ES9+ session of one input is not there for the
  * next (the server's request counters, which /metrics shows, do carry over). Each input is
  * sent on a new loopback connection, the write side shut, and the answer read until the server
@@ -168,7 +172,8 @@ static void teardown(void)
 	free(ans);
 }
 
-/* The configuration, the database with its one released profile, the server. */
+/* The configuration, the database with its released profile and its Available one, the
+ * server. */
 static void setup(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -193,6 +198,7 @@ static void setup(void)
 	        "fqdn = testsmdpplus1.example.com\noid = 2.999.10\nlisten = 127.0.0.1\nport = 0\n"
 	        "database = %s/smdp.db\nplain_http = yes\nthreads = 1\n"
 	        "es2_token = " ES2_TOKEN "\nmetrics_token = " METRICS_TOKEN "\n"
+	        "es2_call_replay = yes\n"
 	        "[keyset]\nci = %s/sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der\n"
 	        "dpauth_cert = %s/sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der\n"
 	        "dpauth_key = %s/dpauth.pem\n"
@@ -221,6 +227,9 @@ static void setup(void)
 	o.matching_id = "FUZZ-1";
 	check(orsp_smdp_download_order(s, &o, &p) == ORSP_OK);
 	check(orsp_smdp_confirm_order(s, "FUZZ-1", NULL, true) == ORSP_OK);
+	upp = vector("saip/pysim-unique/TS48V1-A-UNIQUE.der", &n);
+	check(orsp_smdp_import(s, upp, n, &p) == ORSP_OK && p.state == ORSP_SMDP_AVAILABLE);
+	free(upp);
 	orsp_smdp_close(s);
 	memdb_copy(tmpl, live);
 
