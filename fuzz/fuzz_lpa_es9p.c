@@ -34,6 +34,7 @@
 #include "../src/lpa/lpa_internal.h"
 #include "openrsp/der.h"
 #include "openrsp/lpa.h"
+#include "shown_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,25 +48,6 @@ static void check(bool ok)
 {
 	if (!ok)
 		abort();
-}
-
-/* NUL-terminated within cap, well-formed UTF-8 without control characters. */
-static bool shown_text(const char *s, size_t cap)
-{
-	const uint8_t *p = (const uint8_t *)s;
-	size_t n;
-
-	if (!memchr(s, 0, cap))
-		return false;
-	n = strlen(s);
-	for (size_t i = 0; i < n;) {
-		uint32_t cp = 0;
-		size_t k = orsp_utf8_seq(p + i, n - i, &cp);
-		if (!k || orsp_utf8_is_control(cp))
-			return false;
-		i += k;
-	}
-	return true;
 }
 
 static void refusal(orsp_err e, bool verify_too)
