@@ -159,7 +159,7 @@ static void drop_new_kek(const char *db, const char *path, const struct stat *ma
 static int open_auc_mode(const db_opts *o, const char *verb, bool create,
                          orsp_db_open_mode open_mode, orsp_auc **out)
 {
-	const char *db, *what = verb;
+	const char *db = NULL, *what = verb;
 	orsp_db_open_mode mode = create ? ORSP_DB_OPEN_CREATE : orsp_db_look_mode(open_mode);
 	char kek_path[PATH_MAX];
 	orsp_secret kek = {0};

@@ -1,5 +1,6 @@
 /* KEK rotation (orsp_auc_rekey, orsp_smdp_rekey): every wrapped value re-wrapped, the
  * schema's secret columns all covered, and every refusal leaving the database as it was. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -883,13 +884,60 @@ static void test_smdp_rekey(void **state)
 	orsp_secret_wipe(&nk);
 }
 
+/* An audit row's detail is whole or not written: a rotation to a KEK file of a 3,500-byte
+ * name, made for an actor of ORSP_SMDP_ACTOR_MAX - 1 bytes, has no room for "; by ACTOR" in
+ * ORSP_SMDP_AUDIT_DETAIL_MAX; it fails ORSP_E_RESOURCE and changes nothing (no NEW). The
+ * row was cut before (the actor's end with it, and a snprintf gcc 12's Release build refused
+ * at -Werror=format-truncation). Without the actor the same rotation is made. */
+static void test_smdp_rekey_detail_whole(void **state)
+{
+	orsp_secret old = {0}, nk = {0};
+	orsp_db_guard *g = NULL;
+	orsp_smdp *s = NULL;
+	char sub[4000] = "", actor[ORSP_SMDP_ACTOR_MAX];
+	size_t n = 0;
+	orsp_err e;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_detail"));
+	load_kek("old.kek", &old);
+	make_smdp("s.db", &old);
+	while (strlen(path_of(sub)) < 3500) { /* at most 3,750 bytes after it */
+		n += (size_t)snprintf(sub + n, sizeof(sub) - n, "%s%0250d", n ? "/" : "", 0);
+		if (mkdir(path_of(sub), 0700) != 0 && errno != EEXIST)
+			fail_msg("mkdir %s: %s", path_of(sub), strerror(errno));
+	}
+	snprintf(sub + n, sizeof(sub) - n, "/new.kek");
+	memset(actor, 'a', sizeof(actor) - 1);
+	actor[sizeof(actor) - 1] = '\0';
+
+	assert_int_equal(orsp_db_guard_open(path_of("s.db"), &g), ORSP_OK);
+	assert_int_equal(orsp_smdp_open(path_of("s.db"), &old, &s), ORSP_OK);
+	orsp_smdp_set_actor(s, actor);
+	e = orsp_smdp_rekey(s, g, path_of(sub), NULL, NULL);
+	if (e != ORSP_E_RESOURCE ||
+	    !strstr(orsp_err_detail(), "audit detail of kekRotated too long"))
+		fail_msg("a rotation to a long name for a long actor: %d %s", e, orsp_err_detail());
+	assert_false(exists(path_of(sub)));
+	orsp_smdp_set_actor(s, NULL);
+	assert_int_equal(orsp_smdp_rekey(s, g, path_of(sub), NULL, NULL), ORSP_OK);
+	orsp_smdp_close(s);
+	orsp_db_guard_close(g);
+	assert_int_equal(orsp_kek_load_existing(path_of(sub), &nk), ORSP_OK);
+	assert_int_equal(orsp_smdp_open(path_of("s.db"), &nk, &s), ORSP_OK);
+	orsp_smdp_close(s);
+	orsp_secret_wipe(&old);
+	orsp_secret_wipe(&nk);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_auc_rekey),    cmocka_unit_test(test_auc_refusals),
 	    cmocka_unit_test(test_guard_checks), cmocka_unit_test(test_auc_injected),
-	    cmocka_unit_test(test_smdp_rekey),   cmocka_unit_test(test_not_wal),
-	    cmocka_unit_test(test_interrupted),  cmocka_unit_test(test_flush_failed),
+	    cmocka_unit_test(test_smdp_rekey),   cmocka_unit_test(test_smdp_rekey_detail_whole),
+	    cmocka_unit_test(test_not_wal),      cmocka_unit_test(test_interrupted),
+	    cmocka_unit_test(test_flush_failed),
 	};
 	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
 		return hold_main(argv[2]);

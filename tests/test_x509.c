@@ -1824,6 +1824,10 @@ static uint8_t *euicc_point_form(EVP_PKEY *eum_key, enum point_form form, size_t
 				memset(key + 2, 0xFF, 32);
 			key_len = 2 + 32;
 		}
+		if (ah + av + 3 + key_len > sizeof(spki)) {
+			fail_msg("algorithm of %zu bytes: no room in spki", ah + av);
+			return NULL;
+		}
 		memcpy(spki, alg, ah + av);
 		sl = ah + av;
 		put_tlv(spki, &sl, 0x03, key, key_len);

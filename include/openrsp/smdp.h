@@ -578,7 +578,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_ended_by_expiry(orsp_smdp *s, const orsp_smdp
 ORSP_MUST_CHECK orsp_err orsp_smdp_count_states(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT]);
 /* The longest audit detail a row holds: a KEK file's or a backup's path (PATH_MAX 4096, its
  * NUL included) and the words before it, or a detail and "; by " and the request's actor
- * (ORSP_SMDP_ACTOR_MAX). */
+ * (ORSP_SMDP_ACTOR_MAX). A change whose detail has no room beside its actor fails with
+ * ORSP_E_RESOURCE "audit detail of ACTION too long with the actor" rather than cut it. */
 #define ORSP_SMDP_AUDIT_DETAIL_MAX 4224
 /* One row of the append-only audit log (smdp_audit): every state change, CC check, download
  * attempt and eligibility refusal. The detail is whole (it was cut at 255 bytes until session

@@ -409,13 +409,15 @@ orsp_err orsp_crl_store_describe_copy(const orsp_crl_store *s, size_t i, char *o
 static void fmt_time(time_t t, char *out, size_t cap)
 {
 	struct tm tm;
+	int n = -1;
 
-	if (!gmtime_r(&t, &tm)) {
+	/* every caller's buffer holds the longest date (27 characters, with a year of 11): one
+	 * that did not fit would be said, not cut */
+	if (gmtime_r(&t, &tm))
+		n = snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02dZ", tm.tm_year + 1900,
+		             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (n < 0 || (size_t)n >= cap)
 		snprintf(out, cap, "(a date out of range)");
-		return;
-	}
-	snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static void hex_of(const uint8_t *p, size_t n, char *out, size_t cap)

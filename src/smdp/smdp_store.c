@@ -782,8 +782,15 @@ static orsp_err audit(orsp_smdp *s, const char *action, const char *iccid, const
 
 	/* the request the change was made for (orsp_smdp_set_actor) */
 	if (s->actor[0]) {
-		snprintf(with_actor, sizeof(with_actor), "%s%sby %s", detail ? detail : "",
-		         detail && detail[0] ? "; " : "", s->actor);
+		/* the detail is kept whole (orsp_smdp_audit_row): one that has no room beside the
+		 * actor (a backup's path of thousands of bytes) fails the change, not cut */
+		int n = snprintf(with_actor, sizeof(with_actor), "%s%sby %s", detail ? detail : "",
+		                 detail && detail[0] ? "; " : "", s->actor);
+		if (n < 0 || (size_t)n >= sizeof(with_actor))
+			return orsp_errf(
+			    ORSP_E_RESOURCE,
+			    "audit detail of %s too long with the actor: %d bytes, at most %zu",
+			    action, n, sizeof(with_actor) - 1);
 		detail = with_actor;
 	}
 
