@@ -47,10 +47,14 @@ function(orsp_asn1_set set)
     VERBATIM)
 
   # Generated code: warnings off for these files only; sanitizer and fuzzer instrumentation
-  # (global compile options) still apply.
+  # (global compile options) still apply. Never link-time optimised (-fno-lto after any -flto
+  # in CMAKE_C_FLAGS, and no INTERPROCEDURAL_OPTIMIZATION): asn1prefix.cmake renames the
+  # symbols of the machine code with objcopy, which leaves LTO's intermediate code (and the
+  # names in it) as they were, so an LTO link found none of the prefixed names.
   add_library(orsp_asn1_${set}_gen OBJECT ${generated})
   target_include_directories(orsp_asn1_${set}_gen PRIVATE ${dir})
-  target_compile_options(orsp_asn1_${set}_gen PRIVATE -w)
+  target_compile_options(orsp_asn1_${set}_gen PRIVATE -w -fno-lto)
+  set_target_properties(orsp_asn1_${set}_gen PROPERTIES INTERPROCEDURAL_OPTIMIZATION OFF)
   # asn1c 0.9.28 defines ASN_DEBUG (when it is not defined already) as an empty *function*,
   # so every debug call still evaluates its arguments: ber_tlv_tag_string() and snprintf on
   # each tag checked. That was over a third of the SM-DP+'s CPU per download (bench smdp).
