@@ -347,6 +347,9 @@ void *orsp_wipe_malloc(size_t n);
 void *orsp_wipe_calloc(size_t nmemb, size_t size);
 void *orsp_wipe_realloc(void *p, size_t n);
 void orsp_wipe_free(void *p);
+/* orsp_wipe_free without the free: block p of malloc zeroed, its whole usable size (NULL:
+ * nothing), for a free function of one's own. */
+void orsp_wipe_block(void *p);
 /* How many of the calls above failed in this thread so far (a size of 0 answered NULL is no
  * failure): a decoder that cannot tell bad input from a failed allocation (asn1c answers
  * RC_FAIL for both) is read before and after, an increase being ORSP_E_RESOURCE. */

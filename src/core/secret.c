@@ -16,14 +16,40 @@ void orsp_wipe(void *p, size_t n)
 		explicit_bzero(p, n);
 }
 
-/* malloc_usable_size() is glibc's (and every sanitizer's): the block's whole usable size,
- * at least what was asked for, all of it the caller's to write. */
-void orsp_wipe_free(void *p)
+/* Block p of malloc, and its whole usable size in *n (malloc_usable_size: glibc's, and every
+ * sanitizer's): at least the size asked for, all of it the block's own memory, so a write
+ * there touches nothing else. The whole of it, as the size asked for is not known here: these
+ * functions are the free of asn1c's `pe` set, gnutls_free, OpenSSL's (cli/main.c) and, through
+ * orsp_wipe_block, jansson's (json.c), handed blocks that other code allocated; a size header
+ * of ours would not be in them.
+ *
+ * The empty asm hides where p came from. _FORTIFY_SOURCE=3 checks a write's length against
+ * __builtin_dynamic_object_size of its destination, for a block of malloc the size asked for
+ * when the compiler sees the call: once link-time optimisation had inlined the wipe into a
+ * function that allocated the block (orsp_json_put_base64), the wipe of the usable size
+ * aborted "buffer overflow detected", the SM-DP+ at each initiateAuthentication and the LPA at
+ * each download. The pointer and the bytes written are the same; the compiler only no longer
+ * knows a size smaller than the block's. */
+static void *usable_block(void *p, size_t *n)
+{
+	*n = malloc_usable_size(p);
+	__asm__ volatile("" : "+r"(p));
+	return p;
+}
+
+void orsp_wipe_block(void *p)
 {
 	if (p) {
-		explicit_bzero(p, malloc_usable_size(p));
-		free(p);
+		size_t n;
+		p = usable_block(p, &n);
+		explicit_bzero(p, n);
 	}
+}
+
+void orsp_wipe_free(void *p)
+{
+	orsp_wipe_block(p);
+	free(p);
 }
 
 /* This thread's failed allocations: asn1c answers RC_FAIL for bad input and for a failed
@@ -63,8 +89,9 @@ void *orsp_wipe_realloc(void *p, size_t n)
 	void *q = counted(malloc(n ? n : 1), 1);
 	if (!q)
 		return NULL;
-	size_t old = malloc_usable_size(p);
-	memcpy(q, p, old < n ? old : n);
+	size_t old;
+	const void *from = usable_block(p, &old);
+	memcpy(q, from, old < n ? old : n);
 	orsp_wipe_free(p);
 	return q;
 }

@@ -4,7 +4,6 @@
  * Everything that reads a value from outside names the field in its error detail, so a
  * handler can answer with a precise message and the fuzz target can check that nothing but
  * ORSP_E_MALFORMED (or ORSP_E_RESOURCE) ever comes back. */
-#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,13 +17,14 @@
  * confirmationCode), and jansson frees copies of it that no caller can reach: its lexer's
  * buffer, the tree of a body it refuses half-way, and the tree the fast reader below built
  * before handing the body over. Set before main, while the process has one thread
- * (json_set_alloc_funcs is not thread-safe); glibc's malloc_usable_size gives the size. */
+ * (json_set_alloc_funcs is not thread-safe); orsp_wipe_block wipes the block's whole usable
+ * size. */
 static void (*json_release)(void *) = free;
 
 static void wiping_free(void *p)
 {
 	if (p) {
-		orsp_wipe(p, malloc_usable_size(p));
+		orsp_wipe_block(p);
 		json_release(p);
 	}
 }
