@@ -1258,10 +1258,10 @@ static void json_notification(cli_json *j, const orsp_lpa_notification *no)
 static int notification_list(int argc, char **argv)
 {
 	static const int allowed[] = {0};
-	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	orsp_lpa_notification *no = NULL;
 	lpa_opts o;
 	lpa_session s;
-	size_t n = 0, all = 0;
+	size_t n = 0;
 	orsp_err e;
 	int rc;
 
@@ -1269,13 +1269,11 @@ static int notification_list(int argc, char **argv)
 		return rc;
 	if ((rc = open_euicc(&o, &s)))
 		return rc;
-	if ((e = orsp_lpa_notifications(&s.c, no, ORSP_ARRAY_LEN(no), &n))) {
+	/* the whole list (it showed the first 32 until session 74, --json without a word) */
+	if ((e = orsp_lpa_notifications_all(&s.c, &no, &n))) {
 		rc = fail(&o, "notification list", e);
 		goto out;
 	}
-	/* a full list may have left some out: counted, to say so */
-	if (!o.json && n == ORSP_ARRAY_LEN(no) && orsp_lpa_notification_count(&s.c, &all))
-		orsp_err_clear();
 	if (o.json) {
 		cli_json j = {0};
 		json_begin(&j);
@@ -1292,12 +1290,9 @@ static int notification_list(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			printf("%-6" PRIu64 "  %-8s  %-20s  %s\n", no[i].seq, no[i].event,
 			       no[i].iccid[0] ? no[i].iccid : "-", no[i].address);
-		if (all > n)
-			printf("... and %zu more notification%s on the eUICC: the LPA lists the "
-			       "first %zu (`notification process` sends them all)\n",
-			       all - n, all - n == 1 ? "" : "s", n);
 	}
 out:
+	free(no);
 	close_euicc(&s);
 	return rc;
 }

@@ -84,6 +84,14 @@
 	"810207800C1974657374736D6470706C7573312E6578616D706C652E636F6D5A0A98001032"               \
 	"547698103214"
 #define NM NM_SEQ("05")
+/* the same for testsmdpplus2.example.com */
+#define NM_SEQ2(s)                                                                                 \
+	"BF2F2E8001" s                                                                             \
+	"810207800C1974657374736D6470706C7573322E6578616D706C652E636F6D5A0A98001032"               \
+	"547698103214"
+/* for "smdp example.com", no host name */
+#define NM_SEQ_SPACE(s)                                                                            \
+	"BF2F258001" s "810207800C10736D6470206578616D706C652E636F6D5A0A98001032547698103214"
 #define S8 "1111111111111111"
 #define SIG64 "5F3740" S8 S8 S8 S8 S8 S8 S8 S8
 #define PIR_OK_SEQ(s)                                                                              \
@@ -145,6 +153,9 @@ typedef struct card {
 	unsigned n_pending;
 	bool pending_removed[128];
 	bool removal_ignored; /* RemoveNotificationFromList answers ok, removes nothing */
+	/* this one listed for 1: testsmdpplus2.example.com (NM_SEQ2), 2: "smdp example.com", no
+	 * host name (NM_SEQ_SPACE); 0: testsmdpplus1.example.com */
+	uint8_t pending_addr[128];
 	const char *chal;     /* the GetEUICCChallenge answer (hex) when not CHALLENGE's */
 	const char *info1;    /* the GetEUICCInfo1 answer (hex) when not INFO1 */
 	const char *profiles; /* the GetProfilesInfo answer (hex); NULL: no profile */
@@ -236,7 +247,11 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 			              a = orsp_der_begin(rsp, 0xA0);
 			for (unsigned s = 1; s <= c->n_pending; s++)
 				if (!c->pending_removed[s])
-					put_hex_seq(rsp, NM_SEQ("@@"), s);
+					put_hex_seq(rsp,
+					            c->pending_addr[s] == 1   ? NM_SEQ2("@@")
+					            : c->pending_addr[s] == 2 ? NM_SEQ_SPACE("@@")
+					                                      : NM_SEQ("@@"),
+					            s);
 			orsp_der_end(rsp, a);
 			orsp_der_end(rsp, l);
 		} else if (c->list)
@@ -2904,6 +2919,15 @@ static void test_notifications_each(void **state)
 	                    "NotificationSent error 127");
 }
 
+/* How many ListNotification the card was sent. */
+static size_t listed(const fx *x)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < x->card.n; i++)
+		k += x->card.tags[i] == 0xBF28;
+	return k;
+}
+
 /* How many RetrieveNotificationsList the card was sent. */
 static size_t retrieved(const fx *x)
 {
@@ -2913,10 +2937,10 @@ static size_t retrieved(const fx *x)
 	return k;
 }
 
-/* More notifications than the LPA reads at once (ORSP_LPA_MAX_NOTIFICATIONS, 32): each round
- * sends and removes those it read, the next reads the ones after them, until none is left;
- * each is tried once a run. Those that cannot be sent stay, and when they fill the first 32
- * the ones behind them are counted as not tried and the run fails saying so. */
+/* More notifications than the LPA read at once until session 74 (32): the whole list is
+ * read once and each tried once a run, those that cannot be sent kept. When 32 could not be
+ * sent, the ones behind them were never tried, the run failing with "8 behind them were not
+ * tried". */
 static void test_notifications_more_than_listed(void **state)
 {
 	fx *x = *state;
@@ -2930,6 +2954,7 @@ static void test_notifications_more_than_listed(void **state)
 	for (unsigned q = 1; q <= 40; q++)
 		assert_true(x->card.pending_removed[q]);
 	assert_int_equal(retrieved(x), 40);
+	assert_int_equal(listed(x), 1);
 
 	/* the removal of 3 fails: tried once, the 32 others sent and removed */
 	memset(x->card.pending_removed, 0, sizeof(x->card.pending_removed));
@@ -2946,32 +2971,66 @@ static void test_notifications_more_than_listed(void **state)
 	                    "notification 3: delivered, but not removed from the eUICC: card: "
 	                    "NotificationSent error 127");
 
-	/* the server refuses them all (HTTP 400, not retried): the first 32 tried once and
-	 * kept, the 8 behind them not tried */
+	/* the first 32 cannot be sent (their address is no host name): kept, and the 8 behind
+	 * them sent all the same */
 	memset(x->card.pending_removed, 0, sizeof(x->card.pending_removed));
 	x->card.n = 0;
 	x->card.n_pending = 40;
 	x->card.remove_fails = 0;
-	x->smdp.mode[3] = ANS_400;
-	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_IO);
-	assert_int_equal(sent, 0);
-	assert_int_equal(retrieved(x), 32);
+	for (unsigned q = 1; q <= 32; q++)
+		x->card.pending_addr[q] = 2;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent),
+	                 ORSP_E_MALFORMED);
+	assert_int_equal(sent, 8);
+	assert_int_equal(retrieved(x), 40);
+	assert_int_equal(listed(x), 1);
+	for (unsigned q = 1; q <= 40; q++)
+		assert_int_equal(x->card.pending_removed[q], q >= 33);
 	assert_non_null(strstr(orsp_err_detail(),
-	                       "32 of 32 notifications failed and 8 behind them were not tried "
-	                       "(the LPA reads 32 at a time: drop what cannot be sent with "
-	                       "`openrsp lpa notification remove SEQ`); notification 1: http://"));
+	                       "32 of 40 notifications failed (kept on the eUICC for the next "
+	                       "run); notification 1: its SM-DP+ address \"smdp example.com\""));
+}
 
-	/* an eUICC that keeps listing what it was told to remove: each sent once, the rest
-	 * counted */
-	x->card.n = 0;
-	x->smdp.mode[3] = ANS_OK;
-	x->card.removal_ignored = true;
-	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_STATE);
-	assert_int_equal(sent, 32);
-	assert_int_equal(retrieved(x), 32);
-	assert_string_equal(orsp_err_detail(),
-	                    "8 notifications on the eUICC not tried: the LPA reads the first 32 "
-	                    "it lists, each tried once a run, and the eUICC listed none other");
+/* notification remove --address on a list longer than 32: each of that address removed,
+ * wherever it is listed, and counted. Until session 74 the list was read 32 at a time, again
+ * only after a round that removed some: behind 32 of another address nothing was found. */
+static void test_notification_remove_address_beyond_32(void **state)
+{
+	fx *x = *state;
+	orsp_lpa_notification gone[4];
+	size_t n = 9;
+
+	/* 1..32 for testsmdpplus1, 33..40 for testsmdpplus2 */
+	x->card.n_pending = 40;
+	for (unsigned s = 33; s <= 40; s++)
+		x->card.pending_addr[s] = 1;
+	assert_int_equal(orsp_lpa_notification_remove_address(&x->lc, "TestSMDPplus2.example.com",
+	                                                      gone, ORSP_ARRAY_LEN(gone), &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 8);
+	for (unsigned s = 1; s <= 40; s++)
+		assert_int_equal(x->card.pending_removed[s], s >= 33);
+	assert_int_equal(gone[0].seq, 33);
+	assert_int_equal(gone[3].seq, 36);
+	assert_string_equal(gone[3].address, "testsmdpplus2.example.com");
+
+	/* 1..5 and 38..45 for testsmdpplus2, the 32 between them not: 13 removed */
+	memset(x->card.pending_removed, 0, sizeof(x->card.pending_removed));
+	memset(x->card.pending_addr, 0, sizeof(x->card.pending_addr));
+	x->card.n_pending = 45;
+	for (unsigned s = 1; s <= 45; s++)
+		x->card.pending_addr[s] = s <= 5 || s >= 38;
+	assert_int_equal(
+	    orsp_lpa_notification_remove_address(&x->lc, "testsmdpplus2.example.com", NULL, 0, &n),
+	    ORSP_OK);
+	assert_int_equal(n, 13);
+	for (unsigned s = 1; s <= 45; s++)
+		assert_int_equal(x->card.pending_removed[s], x->card.pending_addr[s]);
+	/* none left for it: not found */
+	assert_int_equal(
+	    orsp_lpa_notification_remove_address(&x->lc, "testsmdpplus2.example.com", NULL, 0, &n),
+	    ORSP_E_NOT_FOUND);
+	assert_int_equal(n, 0);
 }
 
 /* The eUICC answers the request for 5 with another notification (6): it is not sent, and 5
@@ -4222,6 +4281,7 @@ int main(void)
 	    T(test_notifications_each),
 	    T(test_notifications_seq_mismatch),
 	    T(test_notifications_more_than_listed),
+	    T(test_notification_remove_address_beyond_32),
 	    T(test_notifications_bad_address),
 	    T(test_ac_oid),
 	    T(test_server_cert_time),

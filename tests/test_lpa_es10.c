@@ -525,6 +525,77 @@ static void test_large_answers(void **state)
 	assert_int_equal(strlen(no[31].address), 255);
 }
 
+/* The whole list (orsp_lpa_notifications_all): 40 with 255-byte addresses, each copied, from
+ * one ListNotification; none is NULL; more than ORSP_LPA_NOTIFICATIONS_MAX is refused naming
+ * how many, and a malformed one anywhere is an error with nothing returned. */
+static void test_notifications_all(void **state)
+{
+	fixture *x = *state;
+	static uint8_t buf[40 * 1024];
+	orsp_lpa_notification *no = NULL;
+	uint8_t text[255];
+	orsp_writer w;
+	orsp_der_mark m, l, e;
+	size_t n = 9;
+
+	memset(text, 'n', sizeof(text));
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF28);
+	l = orsp_der_begin(&w, 0xA0);
+	for (int i = 0; i < 40; i++) {
+		e = orsp_der_begin(&w, 0xBF2F);
+		orsp_der_put_uint(&w, 0x80, (uint64_t)i + 1000);
+		orsp_der_put_tlv(&w, 0x81, "\x07\x80", 2);
+		orsp_der_put_tlv(&w, 0x0C, text, sizeof(text));
+		orsp_der_end(&w, e);
+	}
+	answer_list(x, &w, l, m);
+	assert_int_equal(orsp_lpa_notifications_all(&x->card, &no, &n), ORSP_OK);
+	assert_int_equal(n, 40);
+	assert_non_null(no);
+	assert_int_equal(no[39].seq, 1039);
+	assert_string_equal(no[39].event, "install");
+	assert_int_equal(strlen(no[39].address), 255);
+	assert_int_equal(x->f.n_cmd, 1);
+	assert_cmd_hex(x, 0, "BF2800");
+	free(no);
+
+	reset_log(x);
+	answer(x, "BF2802A000");
+	assert_int_equal(orsp_lpa_notifications_all(&x->card, &no, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_null(no);
+
+	/* one past the limit, each as short as SGP.22 allows (13 bytes) */
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF28);
+	l = orsp_der_begin(&w, 0xA0);
+	for (int i = 0; i <= ORSP_LPA_NOTIFICATIONS_MAX; i++) {
+		e = orsp_der_begin(&w, 0xBF2F);
+		orsp_der_put_uint(&w, 0x80, (uint64_t)i % 100);
+		orsp_der_put_tlv(&w, 0x81, "\x07\x80", 2);
+		orsp_der_put_tlv(&w, 0x0C, "a", 1);
+		orsp_der_end(&w, e);
+	}
+	answer_list(x, &w, l, m);
+	n = 9;
+	assert_int_equal(orsp_lpa_notifications_all(&x->card, &no, &n), ORSP_E_RESOURCE);
+	assert_int_equal(n, 0);
+	assert_null(no);
+	assert_string_equal(orsp_err_detail(), "card: ListNotification lists 1025 notifications, "
+	                                       "more than the 1024 the LPA takes");
+
+	/* a malformed one last: nothing */
+	reset_log(x);
+	answer(x, "BF2822A020"
+	          "BF2F0A800101810207800C0161"
+	          "BF2F0A800102810207800C0162"
+	          "BF2F03800103");
+	assert_int_equal(orsp_lpa_notifications_all(&x->card, &no, &n), ORSP_E_MALFORMED);
+	assert_int_equal(n, 0);
+	assert_null(no);
+}
+
 static void test_state_changes(void **state)
 {
 	fixture *x = *state;
@@ -1752,6 +1823,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_answers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notifications_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iccid_without_check_digit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),

@@ -179,6 +179,13 @@ typedef struct orsp_lpa_notification {
 #define ORSP_LPA_MAX_NOTIFICATIONS 32
 ORSP_MUST_CHECK orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out,
                                                 size_t cap, size_t *n);
+/* ListNotification whole: every notification the eUICC keeps into *out (malloc'd, free() it;
+ * NULL when there are none), *n of them, from one answer. A list of more than
+ * ORSP_LPA_NOTIFICATIONS_MAX (about 300 KiB copied) is refused with ORSP_E_RESOURCE naming
+ * how many, as an answer larger than 32 KiB is. *out NULL and *n 0 on an error. */
+#define ORSP_LPA_NOTIFICATIONS_MAX 1024
+ORSP_MUST_CHECK orsp_err orsp_lpa_notifications_all(orsp_lpa_card *c, orsp_lpa_notification **out,
+                                                    size_t *n);
 /* *n = how many notifications the eUICC keeps (ListNotification), none of them copied and
  * with no limit of ORSP_LPA_MAX_NOTIFICATIONS; *n is 0 on an error. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_notification_count(orsp_lpa_card *c, size_t *n);
@@ -186,8 +193,9 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t
 /* Removes, unsent, every notification the eUICC keeps for the SM-DP+ address (compared
  * case-insensitively, as SGP.22 compares addresses): the way out when that SM-DP+ keeps
  * refusing them and they fill the eUICC's list, which then refuses every profile change and
- * download. *n how many were removed, the first cap of them copied to removed (may be NULL
- * with cap 0). ORSP_E_NOT_FOUND when the eUICC keeps none for it; a removal that fails
+ * download. The whole list is read (orsp_lpa_notifications_all), so its limit is this one's.
+ * *n how many were removed, the first cap of them copied to removed (may be NULL with cap
+ * 0). ORSP_E_NOT_FOUND when the eUICC keeps none for it; a removal that fails
  * stops there, its error naming the notification, *n those removed before it. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_notification_remove_address(orsp_lpa_card *c, const char *address,
                                                               orsp_lpa_notification *removed,
@@ -402,10 +410,8 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_down
  * answer ends it at once), and remove it from the eUICC once the server accepted it. One
  * whose address is not orsp_lpa_address_ok is sent nowhere (the TLS certificate must name
  * it, base_url or not) and fails with ORSP_E_MALFORMED. The others are sent all the same.
- * ListNotification is read ORSP_LPA_MAX_NOTIFICATIONS at a time, again after each round, until
- * a list is not full or holds only notifications tried already in this run (each is tried
- * once a run); ones left behind those, never tried, fail the run with their number
- * (ORSP_E_STATE when nothing else failed). *sent = how many were delivered. */
+ * The whole list is read once (orsp_lpa_notifications_all, whose limit is this one's) and
+ * each notification in it tried once a run. *sent = how many were delivered. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c,
                                                         const orsp_lpa_server *server,
                                                         size_t *sent);

@@ -752,21 +752,16 @@ orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid, const char *
 	return id_not_found(iccid, result_of(NULL, "nickname", &t));
 }
 
-/* ListNotification: the first cap into out, *n of them; out NULL: *n counts them all (each
- * read as a copy would be). *n is 0 on an error. */
-static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out, size_t cap,
-                                   size_t *n)
+/* ListNotification's answer (v, its BF28's value): the first cap into out, *n of them; out
+ * NULL: *n counts them all (each read as a copy would be). *n is 0 on an error. */
+static orsp_err notifications_parse(orsp_slice v, orsp_lpa_notification *out, size_t cap, size_t *n)
 {
-	static const uint8_t req[] = {0xBF, 0x28, 0x00};
-	uint8_t *rsp = NULL;
-	orsp_tlv t, list;
+	orsp_tlv list;
 	orsp_reader r;
-	orsp_err e;
+	orsp_err e = ORSP_OK;
 
 	*n = 0;
-	if ((e = call_alloc(c, req, sizeof(req), NOTIFICATIONS_ANSWER_MAX, &rsp, &t)))
-		goto out;
-	if (orsp_der_parse_one(t.value, &list) || (list.tag != 0xA0 && list.tag != 0x81)) {
+	if (orsp_der_parse_one(v, &list) || (list.tag != 0xA0 && list.tag != 0x81)) {
 		e = orsp_errf(ORSP_E_MALFORMED, "card: ListNotification answer");
 		goto out;
 	}
@@ -843,9 +838,66 @@ static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out,
 		}
 	}
 out:
-	free(rsp);
 	if (e)
 		*n = 0;
+	return e;
+}
+
+static const uint8_t list_notification[] = {0xBF, 0x28, 0x00};
+
+/* ListNotification: the first cap into out, *n of them; out NULL: *n counts them all. *n
+ * is 0 on an error. */
+static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out, size_t cap,
+                                   size_t *n)
+{
+	uint8_t *rsp = NULL;
+	orsp_tlv t;
+	orsp_err e;
+
+	*n = 0;
+	if (!(e = call_alloc(c, list_notification, sizeof(list_notification),
+	                     NOTIFICATIONS_ANSWER_MAX, &rsp, &t)))
+		e = notifications_parse(t.value, out, cap, n);
+	free(rsp);
+	return e;
+}
+
+orsp_err orsp_lpa_notifications_all(orsp_lpa_card *c, orsp_lpa_notification **out, size_t *n)
+{
+	uint8_t *rsp = NULL;
+	orsp_tlv t;
+	size_t k = 0;
+	orsp_err e;
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!c || !out || !n)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	/* one answer, counted and then copied: what is listed is one list, not two reads */
+	if ((e = call_alloc(c, list_notification, sizeof(list_notification),
+	                    NOTIFICATIONS_ANSWER_MAX, &rsp, &t)) ||
+	    (e = notifications_parse(t.value, NULL, 0, &k)))
+		goto out;
+	if (k > ORSP_LPA_NOTIFICATIONS_MAX) {
+		e = orsp_errf(
+		    ORSP_E_RESOURCE,
+		    "card: ListNotification lists %zu notifications, more than the %d the "
+		    "LPA takes",
+		    k, ORSP_LPA_NOTIFICATIONS_MAX);
+		goto out;
+	}
+	if (k && !(*out = calloc(k, sizeof(**out)))) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	if ((e = notifications_parse(t.value, *out, k, n))) {
+		free(*out);
+		*out = NULL;
+	}
+out:
+	free(rsp);
 	return e;
 }
 
@@ -889,41 +941,40 @@ orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
 orsp_err orsp_lpa_notification_remove_address(orsp_lpa_card *c, const char *address,
                                               orsp_lpa_notification *removed, size_t cap, size_t *n)
 {
-	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
-	size_t k, gone;
-	orsp_err e;
+	orsp_lpa_notification *no = NULL;
+	size_t k = 0;
+	orsp_err e = ORSP_OK;
 
 	if (n)
 		*n = 0;
 	if (!c || !address || !address[0] || !n || (cap && !removed))
 		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
-	/* the list read ORSP_LPA_MAX_NOTIFICATIONS at a time: again after a full one from
-	 * which some were removed, until a round removes none (each round removes one at
-	 * least, so this ends) */
-	do {
-		gone = 0;
-		if ((e = orsp_lpa_notifications(c, no, ORSP_ARRAY_LEN(no), &k)))
-			return e;
-		for (size_t i = 0; i < k; i++) {
-			if (strcasecmp(no[i].address, address) != 0)
-				continue;
-			if ((e = orsp_lpa_notification_remove(c, no[i].seq)) == ORSP_E_NOT_FOUND) {
-				orsp_err_clear(); /* gone meanwhile */
-				continue;
-			}
-			if (e)
-				return orsp_errf(e, "notification %llu: %s (%zu removed before it)",
-				                 (unsigned long long)no[i].seq, orsp_err_detail(),
-				                 *n);
-			if (*n < cap)
-				removed[*n] = no[i];
-			(*n)++;
-			gone++;
+	/* the whole list, once: read 32 at a time until a round removed none, those behind a
+	 * full first 32 of other addresses were never reached (until session 74) */
+	if ((e = orsp_lpa_notifications_all(c, &no, &k)))
+		return e;
+	for (size_t i = 0; i < k; i++) {
+		if (strcasecmp(no[i].address, address) != 0)
+			continue;
+		if ((e = orsp_lpa_notification_remove(c, no[i].seq)) == ORSP_E_NOT_FOUND) {
+			orsp_err_clear(); /* gone meanwhile */
+			e = ORSP_OK;
+			continue;
 		}
-	} while (k == ORSP_ARRAY_LEN(no) && gone);
+		if (e) {
+			e = orsp_errf(e, "notification %llu: %s (%zu removed before it)",
+			              (unsigned long long)no[i].seq, orsp_err_detail(), *n);
+			goto out;
+		}
+		if (*n < cap)
+			removed[*n] = no[i];
+		(*n)++;
+	}
 	if (!*n)
-		return orsp_errf(ORSP_E_NOT_FOUND, "no notification for %s on the eUICC", address);
-	return ORSP_OK;
+		e = orsp_errf(ORSP_E_NOT_FOUND, "no notification for %s on the eUICC", address);
+out:
+	free(no);
+	return e;
 }
 
 /* One piece of the BPP; *got true when the eUICC answered it with data: its

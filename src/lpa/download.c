@@ -2058,18 +2058,6 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 	return ORSP_OK;
 }
 
-/* Notifications one run of orsp_lpa_process_notifications tries at most: a card that kept
- * listing new ones (or the delivered ones again under new numbers) would not end it. */
-#define PROCESS_MAX 1024
-
-static bool tried_before(const uint64_t *tried, size_t n, uint64_t seq)
-{
-	for (size_t i = 0; i < n; i++)
-		if (tried[i] == seq)
-			return true;
-	return false;
-}
-
 orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c, const orsp_lpa_server *server,
                                         size_t *sent)
 {
@@ -2077,89 +2065,48 @@ orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c, const orsp_lpa_server 
 	size_t info1_len = 0;
 	orsp_slice cis = {0};
 	orsp_tlv t;
-	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
-	uint64_t *tried = NULL;
-	size_t n = 0, n_tried = 0, fresh = 0, failed = 0, left = 0, all = 0;
+	orsp_lpa_notification *list = NULL;
+	size_t n = 0, tried = 0, failed = 0;
 	orsp_err e, first = ORSP_OK;
 	char first_detail[400] = "";
 
 	if (sent)
 		*sent = 0;
-	/* ListNotification is read into room for the first ORSP_LPA_MAX_NOTIFICATIONS: each
-	 * round sends those of them not tried yet in this run, and those delivered are removed,
-	 * so the next round reads the ones after them; it ends with a list that is not full,
-	 * or that holds none not tried (the ones that failed, kept on the eUICC) */
-	for (;;) {
-		uint64_t *grown;
-		if ((e = orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)))
+	/* the whole list, read once, each tried once a run: until session 74 it was read 32 at
+	 * a time, again after each round, and 32 that could not be sent hid those behind them */
+	if ((e = orsp_lpa_notifications_all(c, &list, &n)))
+		return e;
+	for (size_t i = 0; i < n; i++) {
+		bool gone = false, again = false;
+		for (size_t j = 0; j < i && !again; j++)
+			again = list[j].seq == list[i].seq; /* listed twice: sent once */
+		if (again)
+			continue;
+		tried++;
+		/* the eUICC's CIs, once per run, before the first is sent */
+		if (!cis.p && ((e = read_info1(c, info1, sizeof(info1), &info1_len, &t)) ||
+		               (e = info1_cis(&t, &cis))))
 			goto out;
-		fresh = 0;
-		for (size_t i = 0; i < n; i++)
-			if (!tried_before(tried, n_tried, list[i].seq))
-				fresh++;
-		if (!fresh || n_tried + fresh > PROCESS_MAX)
-			break;
-		if (!(grown = realloc(tried, (n_tried + fresh) * sizeof(*tried)))) {
-			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-			goto out;
-		}
-		tried = grown;
 		/* each on its own: one that fails does not keep the others from being sent */
-		for (size_t i = 0; i < n; i++) {
-			bool gone = false;
-			if (tried_before(tried, n_tried, list[i].seq))
-				continue;
-			tried[n_tried++] = list[i].seq;
-			/* the eUICC's CIs, once per run, before the first is sent */
-			if (!cis.p && ((e = read_info1(c, info1, sizeof(info1), &info1_len, &t)) ||
-			               (e = info1_cis(&t, &cis))))
-				goto out;
-			e = notification_send(c, server, cis, &list[i], &gone);
-			if (e) {
-				if (!failed++) {
-					first = e;
-					snprintf(first_detail, sizeof(first_detail),
-					         "notification %llu: %s",
-					         (unsigned long long)list[i].seq,
-					         orsp_err_detail());
-				}
-				orsp_err_clear();
-				continue;
+		if ((e = notification_send(c, server, cis, &list[i], &gone))) {
+			if (!failed++) {
+				first = e;
+				snprintf(first_detail, sizeof(first_detail),
+				         "notification %llu: %s", (unsigned long long)list[i].seq,
+				         orsp_err_detail());
 			}
-			if (!gone && sent)
-				(*sent)++;
+			orsp_err_clear();
+			continue;
 		}
-		fresh = 0;
-		if (n < ORSP_ARRAY_LEN(list))
-			break;
+		if (!gone && sent)
+			(*sent)++;
 	}
-	/* a full list read last: the eUICC may keep more behind it, not tried (those in it
-	 * not tried either, when PROCESS_MAX stopped the run) */
-	if (n == ORSP_ARRAY_LEN(list)) {
-		if ((e = orsp_lpa_notification_count(c, &all)))
-			goto out;
-		left = all > n - fresh ? all - (n - fresh) : 0;
-	}
-	e = ORSP_OK;
-	if (failed && left) /* what was not tried first: the detail is bounded */
-		e = orsp_errf(
-		    first,
-		    "%zu of %zu notifications failed and %zu behind them were not tried "
-		    "(the LPA reads %zu at a time: drop what cannot be sent with `openrsp "
-		    "lpa notification remove SEQ`); %s",
-		    failed, n_tried, left, ORSP_ARRAY_LEN(list), first_detail);
-	else if (failed)
-		e = orsp_errf(
-		    first,
-		    "%zu of %zu notifications failed (kept on the eUICC for the next run); %s",
-		    failed, n_tried, first_detail);
-	else if (left)
-		e = orsp_errf(ORSP_E_STATE,
-		              "%zu notification%s on the eUICC not tried: the LPA reads the first "
-		              "%zu it lists, each tried once a run, and the eUICC listed none "
-		              "other",
-		              left, left == 1 ? "" : "s", ORSP_ARRAY_LEN(list));
+	e = failed ? orsp_errf(first,
+	                       "%zu of %zu notifications failed (kept on the eUICC for the next "
+	                       "run); %s",
+	                       failed, tried, first_detail)
+	           : ORSP_OK;
 out:
-	free(tried);
+	free(list);
 	return e;
 }
