@@ -1554,10 +1554,11 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	hc.idle_reset_ms = c->idle_reset_ms;
 	hc.threads = c->threads;
 	/* Descriptors besides the connections and the HTTP server's own: the standard streams
-	 * (3), two SQLite connections, the pool's and the sender's, with their -wal and -shm (6),
-	 * files read now and then (the KEK, a CRL, /proc/locks: 4), the sender's progress report
-	 * (a socket, a name lookup's and libcurl's: 4), a PKCS#11 module's (a dozen) and GnuTLS's:
-	 * about 32, doubled for margin */
+	 * (3), three SQLite connections, the pool's, the sender's and /metrics' read-only one
+	 * (metrics_db), each with the database file and its -wal, and the -shm they share,
+	 * SQLite's descriptor and the VFS's (8), files read now and then (the KEK, a CRL,
+	 * /proc/locks: 4), the sender's progress report (a socket, a name lookup's and libcurl's:
+	 * 4), a PKCS#11 module's (a dozen) and GnuTLS's: about 32 (31), doubled for margin */
 	hc.fd_reserve = SMDP_FD_RESERVE;
 	if (!c->plain_http) {
 		/* the bytes the loader checked; the path (a file the server must find) else */
