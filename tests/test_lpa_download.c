@@ -89,6 +89,11 @@
 	"BF2F2E8001" s                                                                             \
 	"810207800C1974657374736D6470706C7573322E6578616D706C652E636F6D5A0A98001032"               \
 	"547698103214"
+/* an installation's for THALES_FQDN (NM3_THALES with seqNumber s) */
+#define NM_SEQ_THALES(s)                                                                           \
+	"BF2F368001" s "810207800C21"                                                              \
+	"7762672E70726F642E6F6E64656D616E64636F6E6E65637469766974792E636F6D"                       \
+	"5A0A98001032547698103214"
 /* for "smdp example.com", no host name */
 #define NM_SEQ_SPACE(s)                                                                            \
 	"BF2F258001" s "810207800C10736D6470206578616D706C652E636F6D5A0A98001032547698103214"
@@ -154,7 +159,7 @@ typedef struct card {
 	bool pending_removed[128];
 	bool removal_ignored; /* RemoveNotificationFromList answers ok, removes nothing */
 	/* this one listed for 1: testsmdpplus2.example.com (NM_SEQ2), 2: "smdp example.com", no
-	 * host name (NM_SEQ_SPACE); 0: testsmdpplus1.example.com */
+	 * host name (NM_SEQ_SPACE), 3: THALES_FQDN (NM_SEQ_THALES); 0: testsmdpplus1.example.com */
 	uint8_t pending_addr[128];
 	const char *chal;     /* the GetEUICCChallenge answer (hex) when not CHALLENGE's */
 	const char *info1;    /* the GetEUICCInfo1 answer (hex) when not INFO1 */
@@ -250,6 +255,7 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 					put_hex_seq(rsp,
 					            c->pending_addr[s] == 1   ? NM_SEQ2("@@")
 					            : c->pending_addr[s] == 2 ? NM_SEQ_SPACE("@@")
+					            : c->pending_addr[s] == 3 ? NM_SEQ_THALES("@@")
 					                                      : NM_SEQ("@@"),
 					            s);
 			orsp_der_end(rsp, a);
@@ -3033,6 +3039,59 @@ static void test_notification_remove_address_beyond_32(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* The download's uses of the pending list with more than 32 on it, each of which read only
+ * the first 32 until session 74: the addresses an undefinedError names (8 for another
+ * address left out, and the command to paste named the one address seen), the results
+ * delivered for a profile the eUICC holds already (32 of 40), and an installation result
+ * for the activation code's SM-DP+ (the 40th: not named). */
+static void test_download_pending_beyond_32(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	orsp_lpa_route r[2] = {{THALES_FQDN, x->base}, {"testsmdpplus1.example.com", x->base}};
+
+	x->card.n_pending = 40;
+	for (unsigned s = 33; s <= 40; s++)
+		x->card.pending_addr[s] = 1;
+	x->card.bf21_ans = "BF2117A1158010" TID "02017F";
+	x->smdp.mode[2] = ANS_FAILED;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	if (!strstr(orsp_err_detail(),
+	            "with 40 notifications pending (32 for testsmdpplus1.example.com, 8 for "
+	            "testsmdpplus2.example.com): ") ||
+	    !strstr(orsp_err_detail(), "`openrsp lpa notification remove --address ADDRESS` "
+	                               "removes them unsent"))
+		fail_msg("%s", orsp_err_detail());
+	x->card.bf21_ans = NULL;
+	x->smdp.mode[2] = ANS_OK;
+
+	/* the profile held already: every result for its ICCID delivered */
+	reset(x);
+	memset(x->card.pending_addr, 0, sizeof(x->card.pending_addr));
+	x->server.routes = r;
+	x->server.n_routes = 2;
+	x->card.profiles = PROFILES_ICCID1;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_true(x->already);
+	assert_int_equal(x->delivered, 40);
+	for (unsigned s = 1; s <= 40; s++)
+		assert_true(x->card.pending_removed[s]);
+	x->card.profiles = NULL;
+
+	/* no download left, the activation code's SM-DP+ result the 40th */
+	reset(x);
+	memset(x->card.pending_removed, 0, sizeof(x->card.pending_removed));
+	x->card.pending_addr[40] = 3;
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.8.5";
+	x->smdp.reason = "6.4";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	if (!strstr(orsp_err_detail(), "but first: the eUICC holds an installation result for "
+	                               "this SM-DP+ that has not reached it (notification 40, "
+	                               "ICCID " ICCID1 ")"))
+		fail_msg("%s", orsp_err_detail());
+}
+
 /* The eUICC answers the request for 5 with another notification (6): it is not sent, and 5
  * is not removed, since what would be delivered is not what was listed. With several, the
  * one carrying the listed seqNumber is sent. */
@@ -4282,6 +4341,7 @@ int main(void)
 	    T(test_notifications_seq_mismatch),
 	    T(test_notifications_more_than_listed),
 	    T(test_notification_remove_address_beyond_32),
+	    T(test_download_pending_beyond_32),
 	    T(test_notifications_bad_address),
 	    T(test_ac_oid),
 	    T(test_server_cert_time),

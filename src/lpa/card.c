@@ -521,16 +521,19 @@ static orsp_err put_id(orsp_writer *w, const char *id)
 
 void lpa_pending_addresses(orsp_lpa_card *c, char *out, size_t cap, char *cmd, size_t cmd_cap)
 {
-	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
-	size_t n = 0, first[ORSP_LPA_MAX_NOTIFICATIONS], count[ORSP_LPA_MAX_NOTIFICATIONS], nd = 0,
-	       len = 0;
+	orsp_lpa_notification *no = NULL;
+	size_t n = 0, *first = NULL, *count, nd = 0, len = 0;
 
 	out[0] = '\0';
 	snprintf(cmd, cmd_cap, "`openrsp lpa notification remove --address ADDRESS`");
-	if (orsp_lpa_notifications(c, no, ORSP_ARRAY_LEN(no), &n) != ORSP_OK || !n) {
+	/* the whole list: the first 32 until session 74, which named only their addresses */
+	if (orsp_lpa_notifications_all(c, &no, &n) != ORSP_OK || !n ||
+	    !(first = calloc(2 * n, sizeof(*first)))) {
 		orsp_err_clear();
+		free(no);
 		return;
 	}
+	count = first + n;
 	/* distinct addresses in the order first listed, compared as SGP.22 compares them */
 	for (size_t i = 0; i < n; i++) {
 		size_t d = 0;
@@ -554,6 +557,8 @@ void lpa_pending_addresses(orsp_lpa_card *c, char *out, size_t cap, char *cmd, s
 	if (nd == 1 && orsp_lpa_address_ok(no[0].address))
 		snprintf(cmd, cmd_cap, "`openrsp lpa notification remove --address %s`",
 		         no[0].address);
+	free(first);
+	free(no);
 }
 
 /* undefinedError from an enable, disable, delete or memory reset: with notifications

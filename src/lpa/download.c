@@ -1262,50 +1262,52 @@ static orsp_err read_info1(orsp_lpa_card *c, uint8_t *buf, size_t cap, size_t *l
 	return ORSP_OK;
 }
 
-/* An installation's notification the eUICC keeps (ListNotification: its first
- * ORSP_LPA_MAX_NOTIFICATIONS) for ICCID iccid (NULL: any) and to the SM-DP+ address fqdn
+/* An installation's notification the eUICC keeps (ListNotification, the whole list; its
+ * first 32 until session 74) for ICCID iccid (NULL: any) and to the SM-DP+ address fqdn
  * (NULL: any; compared without case, as SGP.22 compares addresses), other than the one of
  * seqNumber *skip (skip NULL: none): true with it in *found. A list that cannot be read:
  * false. */
 static bool install_pending(orsp_lpa_card *c, const char *iccid, const char *fqdn,
                             const uint64_t *skip, orsp_lpa_notification *found)
 {
-	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
+	orsp_lpa_notification *list = NULL;
 	size_t n = 0;
+	bool got = false;
 
-	if (orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)) {
+	if (orsp_lpa_notifications_all(c, &list, &n)) {
 		orsp_err_clear();
 		return false;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && !got; i++)
 		if (!strcmp(list[i].event, "install") &&
 		    (!iccid || !strcmp(list[i].iccid, iccid)) &&
 		    (!fqdn || !strcasecmp(list[i].address, fqdn)) &&
 		    (!skip || list[i].seq != *skip)) {
 			*found = list[i];
-			return true;
+			got = true;
 		}
-	return false;
+	free(list);
+	return got;
 }
 
 static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *server, orsp_slice cis,
                                   const orsp_lpa_notification *no, bool *gone);
 
-/* The notifications the eUICC keeps for ICCID iccid (ListNotification: its first
- * ORSP_LPA_MAX_NOTIFICATIONS), each sent to its own address as
+/* The notifications the eUICC keeps for ICCID iccid (ListNotification, the whole list; its
+ * first 32 until session 74), each sent to its own address as
  * orsp_lpa_process_notifications sends it (notification_send: removed once delivered), cis
  * the eUICC's CIs: *sent how many were delivered. One that fails does not keep the others
  * from being sent; the first failure is returned, naming its seqNumber. */
 static orsp_err deliver_for_iccid(orsp_lpa_card *c, const orsp_lpa_server *server, orsp_slice cis,
                                   const char *iccid, size_t *sent)
 {
-	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
+	orsp_lpa_notification *list = NULL;
 	size_t n = 0;
 	orsp_err e, first = ORSP_OK;
 	char detail[300] = "";
 
 	*sent = 0;
-	if ((e = orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)))
+	if ((e = orsp_lpa_notifications_all(c, &list, &n)))
 		return e;
 	for (size_t i = 0; i < n; i++) {
 		bool gone = false;
@@ -1322,6 +1324,7 @@ static orsp_err deliver_for_iccid(orsp_lpa_card *c, const orsp_lpa_server *serve
 			(*sent)++;
 		}
 	}
+	free(list);
 	return first ? orsp_errf(first, "%s", detail) : ORSP_OK;
 }
 

@@ -43,8 +43,8 @@ ORSP_MUST_CHECK orsp_err lpa_operator_parse(orsp_slice v, orsp_lpa_operator *op)
  * change. */
 ORSP_MUST_CHECK orsp_err lpa_undefined_error(orsp_lpa_card *c);
 
-/* The SM-DP+ addresses of the notifications the eUICC keeps (its first
- * ORSP_LPA_MAX_NOTIFICATIONS), for a message (card.c): out[cap] "N for ADDRESS, ..." in the
+/* The SM-DP+ addresses of the notifications the eUICC keeps (the whole list,
+ * orsp_lpa_notifications_all), for a message (card.c): out[cap] "N for ADDRESS, ..." in the
  * order first listed (compared case-insensitively; at most 3, then ", and for K other
  * addresses"), "" when the list does not read or is empty; cmd[cmd_cap] the command that
  * removes those of one address in backticks, naming it when all have one that is a host name
