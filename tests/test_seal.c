@@ -17,6 +17,8 @@
 #include "openrsp/crypto.h"
 #include "openrsp/seal.h"
 
+#include "../src/core/file_internal.h" /* orsp__path_test_hook: a swap after the check */
+
 static char dir[1024];
 
 static int setup(void **state)
@@ -781,6 +783,17 @@ static void test_dir_mode(void **state)
 	orsp_seal_close(s);
 }
 
+/* A store made at path, holding "a" = value. */
+static void store_made(const char *path, const char *value)
+{
+	orsp_seal *s = NULL;
+
+	assert_int_equal(orsp_seal_create(path), ORSP_OK);
+	assert_int_equal(orsp_seal_open(path, NULL, &s), ORSP_OK);
+	put(s, "a", value);
+	orsp_seal_close(s);
+}
+
 /* The directories above the store count as much as its own (docs/seal.md, "The directory and
  * its path"): whoever may rename the store's directory, or repoint a link on its path, puts an
  * older copy of the whole store in its place (a storage review: a 0777 parent, `mv dev dev.cur
@@ -809,11 +822,7 @@ static void test_parent_dirs(void **state)
 		assert_int_not_equal(stat(d, &st), 0);
 	}
 	assert_int_equal(chmod(parent, 0755), 0);
-	assert_int_equal(orsp_seal_create(d), ORSP_OK);
-	assert_int_equal(orsp_seal_open(d, NULL, &s), ORSP_OK);
-	put(s, "a", "one");
-	orsp_seal_close(s);
-	s = NULL;
+	store_made(d, "one");
 	/* made writable afterwards: open refused, and destroy */
 	assert_int_equal(chmod(parent, 0777), 0);
 	assert_int_equal(orsp_seal_open(d, NULL, &s), ORSP_E_POLICY);
@@ -901,6 +910,47 @@ static void test_path_other_user(void **state)
 	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_E_POLICY);
 	assert_non_null(strstr(orsp_err_detail(), "chown it"));
 	assert_int_equal(orsp_seal_destroy(a), ORSP_OK);
+}
+
+/* The store's parent swapped for a link between the walk that judged the path and the open
+ * (the test hook, at the last name): the link, this user's own, points to a directory others
+ * may write in, holding another store. Until session 74 the path was judged, then opened
+ * again by name (links followed): that other store was opened. Now each step is opened from
+ * the one before, and the store judged is the one opened. */
+static char pswap_parent[1100], pswap_moved[1100], pswap_to[1100];
+
+static void swap_parent_for_link(const char *path)
+{
+	(void)path;
+	orsp__path_test_hook(NULL);
+	assert_int_equal(rename(pswap_parent, pswap_moved), 0);
+	assert_int_equal(symlink(pswap_to, pswap_parent), 0);
+}
+
+static void test_path_swapped_after_check(void **state)
+{
+	char base[1024], d[1200], w[1200];
+	orsp_seal *s = NULL;
+	(void)state;
+
+	snprintf(base, sizeof(base), "%.1000s", test_tmpdir("sealswap"));
+	snprintf(pswap_parent, sizeof(pswap_parent), "%s/p", base);
+	snprintf(pswap_moved, sizeof(pswap_moved), "%s/p.cur", base);
+	snprintf(pswap_to, sizeof(pswap_to), "%s/w", base);
+	assert_int_equal(mkdir(pswap_parent, 0755), 0);
+	assert_int_equal(mkdir(pswap_to, 0755), 0);
+	snprintf(d, sizeof(d), "%s/dev", pswap_parent);
+	snprintf(w, sizeof(w), "%s/dev", pswap_to);
+	store_made(d, "judged");
+	store_made(w, "other");
+	assert_int_equal(chmod(pswap_to, 0777), 0);
+	assert_int_equal(orsp_seal_open(w, NULL, &s), ORSP_E_POLICY);
+
+	orsp__path_test_hook(swap_parent_for_link);
+	assert_int_equal(orsp_seal_open(d, NULL, &s), ORSP_OK);
+	orsp__path_test_hook(NULL);
+	assert_string_equal(get(s, "a"), "judged");
+	orsp_seal_close(s);
 }
 
 /* All the store's files copied to the directory side (made). */
@@ -2735,6 +2785,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_dir_mode, setup),
 	    cmocka_unit_test_setup(test_parent_dirs, setup),
 	    cmocka_unit_test_setup(test_path_other_user, setup),
+	    cmocka_unit_test_setup(test_path_swapped_after_check, setup),
 	    cmocka_unit_test_setup(test_handle_keeps_dir, setup),
 	    cmocka_unit_test_setup(test_file_owner_mode, setup),
 	    cmocka_unit_test_setup(test_provider, setup),

@@ -18,6 +18,7 @@
 #include "testutil.h"
 
 #include "../src/store/db_internal.h"  /* the test hooks: orsp_db_module_state, the write queue */
+#include "../src/core/file_internal.h" /* orsp__path_test_hook: a link put after the check */
 #include "../src/store/kek_internal.h" /* the test hooks: a crash mid-write, a failed flush */
 #include "openrsp/store.h"
 
@@ -2793,6 +2794,51 @@ static void test_kek_link_owner_refused(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* Another user's link put at the KEK file's name between the walk that judged the path and
+ * the open (the test hook, at the last name), as nobody's loop did in a review (`ln -s
+ * rootdir/root.kek shared/b.db.kek; rm` over and over in nobody's shared directory: 5 of 400
+ * `auc list --db shared/b.db` as root read root's other KEK through it). Until session 74 the
+ * path was judged, then opened again by name, the link followed: root's other KEK (B) was
+ * read. The file is now opened by name in the directory judged without following a link and
+ * taken only as the file judged; the walk starts again and refuses the link. As root. */
+static char swap_kek[4200], swap_target[4200];
+
+static void swap_kek_for_link(const char *path)
+{
+	(void)path;
+	orsp__path_test_hook(NULL);
+	assert_int_equal(unlink(swap_kek), 0);
+	assert_int_equal(symlink(swap_target, swap_kek), 0);
+	assert_int_equal(lchown(swap_kek, 65534, 65534), 0);
+}
+
+static void test_kek_link_swapped_refused(void **state)
+{
+	(void)state;
+	orsp_secret k;
+	uint8_t a[32] = {1, 2, 3}, b[32] = {4, 5, 6};
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(swap_kek, sizeof(swap_kek), "%s", path_in("swap.kek"));
+	snprintf(swap_target, sizeof(swap_target), "%s", path_in("roots-other.kek"));
+	unlink(swap_kek);
+	write_file(swap_target, b, sizeof(b), 0600);
+	write_file(swap_kek, a, sizeof(a), 0600);
+	orsp__path_test_hook(swap_kek_for_link);
+	assert_int_equal(orsp_kek_load_existing(swap_kek, &k), ORSP_E_POLICY);
+	orsp__path_test_hook(NULL);
+	assert_non_null(strstr(orsp_err_detail(), "symbolic link"));
+	assert_non_null(strstr(orsp_err_detail(), "uid 65534"));
+	assert_int_equal(k.len, 0);
+	/* nothing put there: the file judged is the one read */
+	assert_int_equal(unlink(swap_kek), 0);
+	write_file(swap_kek, a, sizeof(a), 0600);
+	assert_int_equal(orsp_kek_load_existing(swap_kek, &k), ORSP_OK);
+	assert_bytes_equal(k.v, a, 32);
+	orsp_secret_wipe(&k);
+}
+
 /* A database file of another user is refused (ORSP_E_POLICY, naming its owner) where that
  * user or others could read or rewrite what is kept in it: an empty one an open that may
  * create would build the database in (another user made it beforehand in a directory others
@@ -3201,6 +3247,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_fifo_refused),
 	    cmocka_unit_test(test_kek_owner_refused),
 	    cmocka_unit_test(test_kek_link_owner_refused),
+	    cmocka_unit_test(test_kek_link_swapped_refused),
 	    cmocka_unit_test(test_db_owner_refused),
 	    cmocka_unit_test(test_db_side_files_refused),
 	    cmocka_unit_test(test_kek_formats),

@@ -104,11 +104,25 @@ ORSP_MUST_CHECK orsp_err orsp_fsync_dir_of(const char *path);
  * directory itself (its owner and mode) is the caller's to check, on its descriptor. `what`
  * precedes the path in messages ("" or "KEK file "). ORSP_E_POLICY naming the directory or
  * link and what to do (chmod go-w, chown, another path); ORSP_E_IO when a step cannot be
- * read. */
+ * read. Only a check: whatever opens the path afterwards resolves it again, which
+ * orsp_path_open_trusted does not. */
 #define ORSP_PATH_LINK_OK 1u
 #define ORSP_PATH_LINKS_ONLY 2u
 ORSP_MUST_CHECK orsp_err orsp_path_check_trusted(const char *what, const char *path,
                                                  unsigned flags);
+
+/* The same walk, which opens what it judges: each entry is opened from its directory's
+ * descriptor without following links (O_PATH, O_NOFOLLOW) and judged on that descriptor, a
+ * link's target is read from the link judged, and the last entry is opened with oflags
+ * (O_NOFOLLOW and O_CLOEXEC added) by its name in the directory judged and taken only if it
+ * is the entry judged (device and inode), the walk started again otherwise: a link put on
+ * the path, or repointed, between the check and the open is never followed. *fd the open
+ * descriptor, or -1. As orsp_path_check_trusted, and: ORSP_E_NOT_FOUND "WHATPATH does not
+ * exist" when an entry is missing; ORSP_E_IO "cannot open WHATPATH: <reason>" (errno the
+ * cause, ENOTDIR for a file in a directory's place); ORSP_E_STATE if the last entry keeps
+ * being replaced. */
+ORSP_MUST_CHECK orsp_err orsp_path_open_trusted(const char *what, const char *path, unsigned flags,
+                                                int oflags, int *fd);
 
 /* ---------------------------------------------------------------- files -------------------- */
 

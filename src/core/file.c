@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "openrsp/core.h"
+#include "file_internal.h"
 
 /* between a file's name and the six characters of its temporary files (create_beside; the
  * crypto module's mkstemp names, src/crypto/file.c, have the same form) */
@@ -340,6 +341,16 @@ int orsp_file_link_unnamed(int fd, const char *name)
 /* ---------------------------------------------------------------- trusted paths --------- */
 
 #define WALK_LINKS_MAX 40 /* as the kernel's limit on links followed in one lookup */
+#define WALK_TRIES 8      /* walks started again when the last entry changed meanwhile */
+
+/* The tests' hook (file_internal.h): called with the path once its last entry is judged and
+ * before it is opened. */
+static void (*walk_hook)(const char *path);
+
+void orsp__path_test_hook(void (*hook)(const char *path))
+{
+	walk_hook = hook;
+}
 
 static bool trusted_uid(uid_t uid)
 {
@@ -381,60 +392,96 @@ static orsp_err walk_step(const char *what, const char *path, const char *parent
 	return ORSP_OK;
 }
 
-orsp_err orsp_path_check_trusted(const char *what, const char *path, unsigned flags)
+/* The path to walk, from /, into todo: a relative one after the working directory's. */
+static orsp_err walk_start(const char *what, const char *path, char *todo, size_t cap)
+{
+	if (path[0] == '/') {
+		if (strlen(path) >= cap)
+			return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
+		memcpy(todo, path, strlen(path) + 1);
+		return ORSP_OK;
+	}
+	/* a relative path: the working directory's own directories count as well */
+	char cwd[PATH_MAX + 1];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return orsp_errf(ORSP_E_IO, "%s%s: cannot read the working directory: %s", what,
+		                 path, strerror(errno));
+	size_t cl = strlen(cwd), pl = strlen(path);
+
+	if (cl + 1 + pl >= cap)
+		return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
+	memcpy(todo, cwd, cl);
+	todo[cl] = '/';
+	memcpy(todo + cl + 1, path, pl + 1);
+	return ORSP_OK;
+}
+
+static int open_root(struct stat *st)
+{
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, st) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* One walk of path from /, each entry opened (O_PATH, O_NOFOLLOW) from its directory's
+ * descriptor and judged on that descriptor, a link's target read from the link judged (so
+ * that nothing is looked up by name twice). out NULL: only judged (a missing entry ends the
+ * walk, ORSP_OK). Otherwise the last entry opened with oflags into *out, and checked to be
+ * the entry judged: *changed when it is not (replaced meanwhile), for the caller to walk
+ * again. errno is the cause of ORSP_E_NOT_FOUND and ORSP_E_IO. */
+static orsp_err walk(const char *what, const char *path, unsigned flags, int oflags, int *out,
+                     bool *changed)
 {
 	bool final_link_ok = flags & ORSP_PATH_LINK_OK, links_only = flags & ORSP_PATH_LINKS_ONLY;
-	/* done: the directories walked so far, links resolved ("/" at the start); todo: what is
-	 * left of the path, components separated by '/' */
+	/* done: the directories walked so far, links resolved ("/" at the start), whose
+	 * descriptor is dfd; todo: what is left of the path, components separated by '/' */
 	char done[PATH_MAX + 1] = "/", todo[2 * PATH_MAX + 2], link[PATH_MAX + 1],
-	                     name[NAME_MAX + 1];
-	struct stat pst, cst;
+	                     name[NAME_MAX + 1], full[PATH_MAX + 1];
+	struct stat pst, cst, ost;
 	unsigned links = 0;
-	size_t tl;
+	orsp_err e = ORSP_OK;
+	int dfd = -1, cfd = -1, fd = -1, err = 0;
 
-	if (!what)
-		what = "";
-	if (!path || !path[0])
-		return orsp_errf(ORSP_E_USAGE, "%sno path", what);
-	if (path[0] == '/') {
-		if (strlen(path) >= sizeof(todo))
-			return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
-		snprintf(todo, sizeof(todo), "%s", path);
-	} else {
-		/* a relative path: the working directory's own directories count as well */
-		char cwd[PATH_MAX + 1];
-		if (!getcwd(cwd, sizeof(cwd)))
-			return orsp_errf(ORSP_E_IO, "%s%s: cannot read the working directory: %s",
-			                 what, path, strerror(errno));
-		size_t cl = strlen(cwd), pl = strlen(path);
-
-		if (cl + 1 + pl >= sizeof(todo))
-			return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
-		memcpy(todo, cwd, cl);
-		todo[cl] = '/';
-		memcpy(todo + cl + 1, path, pl + 1);
+	if ((e = walk_start(what, path, todo, sizeof(todo))) != ORSP_OK)
+		return e;
+	if ((dfd = open_root(&pst)) < 0) {
+		err = errno;
+		e = orsp_errf(ORSP_E_IO, "%s%s: cannot open /: %s", what, path, strerror(err));
+		goto out;
 	}
-	if (lstat("/", &pst) != 0)
-		return orsp_errf(ORSP_E_IO, "%s%s: cannot stat /: %s", what, path, strerror(errno));
 	for (;;) {
-		char *p = todo, *end, full[PATH_MAX + 1];
-		size_t nl;
-		bool last;
-		orsp_err e;
+		char *p = todo;
+		size_t nl, tl;
+		bool last, trailing;
+		ssize_t ll;
 		int n;
 
 		while (*p == '/')
 			p++;
-		if (!*p)
-			return ORSP_OK;
-		end = strchr(p, '/');
-		nl = end ? (size_t)(end - p) : strlen(p);
-		if (nl > NAME_MAX)
-			return orsp_errf(ORSP_E_USAGE, "%s%s: a name on the path is too long", what,
-			                 path);
+		if (!*p) {
+			/* the path ends in a directory reached by "..", "." or "/" (a named last
+			 * entry ends the walk below): that directory, with no name to look up */
+			if (out && (fd = openat(dfd, ".", oflags | O_CLOEXEC)) < 0) {
+				err = errno;
+				e = orsp_errf(ORSP_E_IO, "cannot open %s%s: %s", what, path,
+				              strerror(err));
+			}
+			goto out;
+		}
+		nl = strcspn(p, "/");
+		if (nl > NAME_MAX) {
+			e = orsp_errf(ORSP_E_USAGE, "%s%s: a name on the path is too long", what,
+			              path);
+			goto out;
+		}
 		memcpy(name, p, nl);
 		name[nl] = '\0';
 		p += nl;
+		trailing = *p != '\0';
 		while (*p == '/')
 			p++;
 		last = !*p;
@@ -443,71 +490,182 @@ orsp_err orsp_path_check_trusted(const char *what, const char *path, unsigned fl
 			continue;
 		if (strcmp(name, "..") == 0) {
 			char *slash = strrchr(done, '/');
+			int up = openat(dfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
 			if (slash == done)
 				done[1] = '\0';
 			else
 				*slash = '\0';
-			if (lstat(done, &pst) != 0)
-				return orsp_errf(ORSP_E_IO, "%s%s: cannot stat %s: %s", what, path,
-				                 done, strerror(errno));
+			if (up < 0 || fstat(up, &pst) != 0) {
+				err = errno;
+				e = orsp_errf(ORSP_E_IO, "%s%s: cannot open %s: %s", what, path,
+				              done, strerror(err));
+				if (up >= 0)
+					close(up);
+				goto out;
+			}
+			close(dfd);
+			dfd = up;
 			continue;
 		}
 		n = snprintf(full, sizeof(full), "%s%s%s", done, strcmp(done, "/") == 0 ? "" : "/",
 		             name);
-		if (n < 0 || (size_t)n >= sizeof(full))
-			return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
-		if (lstat(full, &cst) != 0) {
-			/* nothing there: nothing to check further (a store's directory not
-			 * made yet; what follows fails as it would have) */
-			if (errno == ENOENT || errno == ENOTDIR)
-				return ORSP_OK;
-			return orsp_errf(ORSP_E_IO, "%s%s: cannot stat %s: %s", what, path, full,
-			                 strerror(errno));
+		if (n < 0 || (size_t)n >= sizeof(full)) {
+			e = orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what, path);
+			goto out;
+		}
+		cfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0 || fstat(cfd, &cst) != 0) {
+			err = errno;
+			/* nothing there: nothing to check further (a store's directory not made
+			 * yet; what follows fails as it would have) */
+			if (!out && (err == ENOENT || err == ENOTDIR))
+				goto out;
+			e = err == ENOENT
+			        ? orsp_errf(ORSP_E_NOT_FOUND, "%s%s does not exist", what, path)
+			        : orsp_errf(ORSP_E_IO, "%s%s: cannot open %s: %s", what, path, full,
+			                    strerror(err));
+			goto out;
 		}
 		if (!links_only && (e = walk_step(what, path, done, &pst, name, &cst)) != ORSP_OK)
-			return e;
+			goto out;
 		if (S_ISLNK(cst.st_mode)) {
-			ssize_t ll;
-			if (last && !final_link_ok)
-				return orsp_errf(ORSP_E_POLICY,
-				                 "%s%s: a symbolic link; name the directory "
-				                 "itself",
-				                 what, path);
-			if (!trusted_uid(cst.st_uid))
-				return orsp_errf(ORSP_E_POLICY,
-				                 "%s%s: the symbolic link %s on its path is "
-				                 "owned by uid %u, not by this user (uid %u) "
-				                 "or root; name the file itself, or remove the "
-				                 "link and make it yourself",
-				                 what, path, full, (unsigned)cst.st_uid,
-				                 (unsigned)geteuid());
-			if (++links > WALK_LINKS_MAX)
-				return orsp_errf(ORSP_E_IO, "%s%s: too many symbolic links", what,
-				                 path);
-			ll = readlink(full, link, sizeof(link) - 1);
-			if (ll < 0)
-				return orsp_errf(ORSP_E_IO, "%s%s: cannot read the link %s: %s",
-				                 what, path, full, strerror(errno));
+			if (last && !final_link_ok) {
+				e = orsp_errf(ORSP_E_POLICY,
+				              "%s%s: a symbolic link; name the directory itself",
+				              what, path);
+				goto out;
+			}
+			if (!trusted_uid(cst.st_uid)) {
+				e = orsp_errf(
+				    ORSP_E_POLICY,
+				    "%s%s: the symbolic link %s on its path is owned by uid "
+				    "%u, not by this user (uid %u) or root; name the file "
+				    "itself, or remove the link and make it yourself",
+				    what, path, full, (unsigned)cst.st_uid, (unsigned)geteuid());
+				goto out;
+			}
+			if (++links > WALK_LINKS_MAX) {
+				err = ELOOP;
+				e = orsp_errf(ORSP_E_IO, "%s%s: too many symbolic links", what,
+				              path);
+				goto out;
+			}
+			/* the link judged, not whatever is at its name now */
+			ll = readlinkat(cfd, "", link, sizeof(link) - 1);
+			if (ll < 0) {
+				err = errno;
+				e = orsp_errf(ORSP_E_IO, "%s%s: cannot read the link %s: %s", what,
+				              path, full, strerror(err));
+				goto out;
+			}
+			close(cfd);
+			cfd = -1;
 			link[ll] = '\0';
 			tl = strlen(todo);
-			if ((size_t)ll + 1 + tl >= sizeof(todo))
-				return orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what,
-				                 path);
-			/* the link's target in front of what is left */
-			memmove(todo + ll + 1, todo, tl + 1);
+			if ((size_t)ll + 1 + tl >= sizeof(todo)) {
+				e = orsp_errf(ORSP_E_USAGE, "%s%.64s...: path too long", what,
+				              path);
+				goto out;
+			}
+			/* the link's target in front of what is left (nothing added after a last
+			 * one: "DIR/" or "DIR/." after a file is a file in a directory's place) */
+			if (tl) {
+				memmove(todo + ll + 1, todo, tl + 1);
+				todo[ll] = '/';
+			} else {
+				todo[ll] = '\0';
+			}
 			memcpy(todo, link, (size_t)ll);
-			todo[ll] = '/';
 			if (link[0] == '/') {
+				close(dfd);
 				snprintf(done, sizeof(done), "/");
-				if (lstat("/", &pst) != 0)
-					return orsp_errf(ORSP_E_IO, "%s%s: cannot stat /: %s", what,
-					                 path, strerror(errno));
+				if ((dfd = open_root(&pst)) < 0) {
+					err = errno;
+					e = orsp_errf(ORSP_E_IO, "%s%s: cannot open /: %s", what,
+					              path, strerror(err));
+					goto out;
+				}
 			}
 			continue;
 		}
-		if (last || !S_ISDIR(cst.st_mode))
-			return ORSP_OK; /* a file in a directory's place fails later */
-		memcpy(done, full, (size_t)n + 1);
-		pst = cst;
+		if (!last && S_ISDIR(cst.st_mode)) {
+			memcpy(done, full, (size_t)n + 1);
+			close(dfd);
+			dfd = cfd;
+			cfd = -1;
+			pst = cst;
+			continue;
+		}
+		if (!S_ISDIR(cst.st_mode) && (trailing || !last)) {
+			/* a file in a directory's place */
+			if (out) {
+				err = ENOTDIR;
+				e = orsp_errf(ORSP_E_IO, "cannot open %s%s: %s", what, path,
+				              strerror(err));
+			}
+			goto out;
+		}
+		if (!out)
+			goto out;
+		if (walk_hook)
+			walk_hook(path);
+		/* opened by its name in the directory judged, without following a link, and
+		 * taken only as the entry judged */
+		fd = openat(dfd, name, oflags | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && (errno == ENOENT || errno == ELOOP)) {
+			*changed = true;
+			goto out;
+		}
+		if (fd < 0 || fstat(fd, &ost) != 0) {
+			err = errno;
+			e = orsp_errf(ORSP_E_IO, "cannot open %s%s: %s", what, path, strerror(err));
+			goto out;
+		}
+		if (ost.st_dev != cst.st_dev || ost.st_ino != cst.st_ino)
+			*changed = true;
+		goto out;
 	}
+out:
+	if (cfd >= 0)
+		close(cfd);
+	if (dfd >= 0)
+		close(dfd);
+	if (out && (e != ORSP_OK || *changed) && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (out)
+		*out = fd;
+	errno = err;
+	return e;
+}
+
+orsp_err orsp_path_check_trusted(const char *what, const char *path, unsigned flags)
+{
+	if (!what)
+		what = "";
+	if (!path || !path[0])
+		return orsp_errf(ORSP_E_USAGE, "%sno path", what);
+	return walk(what, path, flags, 0, NULL, NULL);
+}
+
+orsp_err orsp_path_open_trusted(const char *what, const char *path, unsigned flags, int oflags,
+                                int *fd)
+{
+	if (!fd)
+		return orsp_errf(ORSP_E_USAGE, "orsp_path_open_trusted: no descriptor output");
+	*fd = -1;
+	if (!what)
+		what = "";
+	if (!path || !path[0])
+		return orsp_errf(ORSP_E_USAGE, "%sno path", what);
+	for (int tries = 0; tries < WALK_TRIES; tries++) {
+		bool changed = false;
+		orsp_err e = walk(what, path, flags, oflags, fd, &changed);
+
+		if (e != ORSP_OK || !changed)
+			return e;
+	}
+	return orsp_errf(ORSP_E_STATE, "%s%s keeps being replaced while it is opened", what, path);
 }

@@ -566,13 +566,14 @@ static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN
 /* The store's directory opened once, into *dfd, for the handle's (or the call's) whole life:
  * every file of the store is then reached relative to it (openat, renameat, unlinkat), so that
  * the path is resolved once. Its path must be one that only this user and root can change
- * (orsp_path_check_trusted: each directory from / down owned by them and not writable by group
- * or others, or sticky with the next entry theirs; no link of another user's on the way), and
- * not a symbolic link itself: whoever could rename a directory on it, or repoint a link, could
- * put an older copy of the whole store in its place. With check_mode (create, open), the
- * directory itself must be the process user's (or root's) and writable by its owner only:
- * group or others who may write in it could remove its files or put others in their place (an
- * older manifest with its records, a link, a FIFO). ORSP_E_NOT_FOUND when it is not there. */
+ * (orsp_path_open_trusted: each directory from / down owned by them and not writable by group
+ * or others, or sticky with the next entry theirs; no link of another user's on the way; each
+ * step opened from the one before, so that what is opened is what was judged), and not a
+ * symbolic link itself: whoever could rename a directory on it, or repoint a
+ * link, could put an older copy of the whole store in its place. With check_mode (create, open),
+ * the directory itself must be the process user's (or root's) and writable by its owner only: group
+ * or others who may write in it could remove its files or put others in their place (an older
+ * manifest with its records, a link, a FIFO). ORSP_E_NOT_FOUND when it is not there. */
 static orsp_err open_dir(const char *dir, bool check_mode, int *dfd)
 {
 	struct stat st;
@@ -580,19 +581,17 @@ static orsp_err open_dir(const char *dir, bool check_mode, int *dfd)
 	int fd;
 
 	*dfd = -1;
-	if ((e = orsp_path_check_trusted("", dir, 0)) != ORSP_OK)
-		return e;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
+	/* opened by the walk that judged its path: nothing on it is looked up again */
+	e = orsp_path_open_trusted("", dir, 0, O_RDONLY | O_DIRECTORY, &fd);
+	if (e == ORSP_E_NOT_FOUND || e == ORSP_E_IO) {
 		int err = errno;
-		if (err == ELOOP || (err == ENOTDIR && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
-			return orsp_errf(ORSP_E_POLICY,
-			                 "%s: a symbolic link; name the directory itself", dir);
 		if (err == ENOTDIR)
 			return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
 		return orsp_errf(err == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
-		                 strerror(err));
+		                 strerror(err ? err : EIO));
 	}
+	if (e != ORSP_OK)
+		return e;
 	if (fstat(fd, &st) != 0) {
 		e = orsp_errf(ORSP_E_STORAGE, "%s: %s", dir, strerror(errno));
 	} else if (check_mode && check_owner(dir, &st) != ORSP_OK) {

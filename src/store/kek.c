@@ -572,24 +572,23 @@ out:
  * the lock is had, and the name is opened again. ORSP_E_NOT_FOUND if there is no file. */
 static orsp_err open_shared(const char *path, int flags, int *fd)
 {
-	struct stat sb;
+	struct stat sb, now;
 	orsp_err err;
+	int again;
 
 	/* The file's owner and mode are judged on the descriptor (kek_read_fd), which are the
 	 * target's when path is a link: another user's link in a shared directory (b.db.kek ->
 	 * root's auc.db.kek) made root take its own other KEK for this database's (a storage
-	 * review). Every link on the path must be this user's or root's. */
+	 * review). Every link on the path must be this user's or root's, and the file is opened
+	 * by the walk that judged them: a link put there between a check and an open by path
+	 * was followed (a review: 5 reads of root's KEK in 400 through a link that came and
+	 * went). */
 	*fd = -1;
-	if ((err = orsp_path_check_trusted("KEK file ", path,
-	                                   ORSP_PATH_LINK_OK | ORSP_PATH_LINKS_ONLY)) != ORSP_OK)
-		return err;
 	for (int tries = 0; tries < OPEN_TRIES; tries++) {
-		*fd = open(path, flags);
-		if (*fd < 0 && errno == ENOENT)
-			return orsp_errf(ORSP_E_NOT_FOUND, "KEK file %s does not exist", path);
-		if (*fd < 0)
-			return orsp_errf(ORSP_E_IO, "cannot open KEK file %s: %s", path,
-			                 strerror(errno));
+		if ((err = orsp_path_open_trusted("KEK file ", path,
+		                                  ORSP_PATH_LINK_OK | ORSP_PATH_LINKS_ONLY, flags,
+		                                  fd)) != ORSP_OK)
+			return err;
 		if (opened_hook)
 			opened_hook(false);
 		if (lock_fd(*fd, LOCK_SH) != 0 || fstat(*fd, &sb) != 0) {
@@ -599,9 +598,22 @@ static orsp_err open_shared(const char *path, int flags, int *fd)
 			*fd = -1;
 			return err;
 		}
-		if (still_named(path, &sb))
+		/* still the file at path once locked (kek seal replaces it under LOCK_EX),
+		 * looked up as the first open was */
+		err = orsp_path_open_trusted(
+		    "KEK file ", path, ORSP_PATH_LINK_OK | ORSP_PATH_LINKS_ONLY, O_PATH, &again);
+		if (err == ORSP_OK && fstat(again, &now) == 0 && now.st_dev == sb.st_dev &&
+		    now.st_ino == sb.st_ino) {
+			close(again);
 			return ORSP_OK;
+		}
+		if (again >= 0)
+			close(again);
 		close(*fd);
+		*fd = -1;
+		if (err != ORSP_OK && err != ORSP_E_NOT_FOUND)
+			return err;
+		orsp_err_clear();
 	}
 	*fd = -1;
 	return orsp_errf(ORSP_E_STATE, "KEK file %s keeps being replaced while it is read", path);
