@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -845,6 +846,22 @@ static void test_parent_dirs(void **state)
 	assert_int_equal(orsp_seal_create(ln), ORSP_E_POLICY);
 	assert_int_equal(orsp_seal_destroy(ln), ORSP_E_POLICY);
 	assert_int_equal(lstat(ln, &st), 0);
+	/* and followed only by "." (the link the last name all the same: opened until the
+	 * review of session 74) */
+	static const char *dots[] = {"/.", "/./", "//.//./"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(dots); i++) {
+		snprintf(via, sizeof(via), "%s%s", ln, dots[i]);
+		assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_E_POLICY);
+		assert_null(s);
+		assert_non_null(strstr(orsp_err_detail(), "a symbolic link; name the directory"));
+		assert_int_equal(orsp_seal_create(via), ORSP_E_POLICY);
+		assert_int_equal(orsp_seal_destroy(via), ORSP_E_POLICY);
+	}
+	/* the directory itself followed by "." is the directory */
+	snprintf(via, sizeof(via), "%s/.", d);
+	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_OK);
+	orsp_seal_close(s);
+	s = NULL;
 	/* a link higher on the path, the user's own: followed, its target's directories judged */
 	snprintf(pl, sizeof(pl), "%s/pl", base);
 	assert_int_equal(symlink(parent, pl), 0);
@@ -908,7 +925,11 @@ static void test_path_other_user(void **state)
 	assert_int_equal(chmod(sh, 0755), 0);
 	assert_int_equal(chown(sh, 65534, 65534), 0);
 	assert_int_equal(orsp_seal_open(via, NULL, &s), ORSP_E_POLICY);
-	assert_non_null(strstr(orsp_err_detail(), "chown it"));
+	/* what to do: not "chown it", which would take another user's directory (a home) from
+	 * them (so the message said until session 74, with "in its place") */
+	assert_non_null(strstr(orsp_err_detail(), "that user may put anything in it; choose a "
+	                                          "path of your own (or run as that user)"));
+	assert_null(strstr(orsp_err_detail(), "chown"));
 	assert_int_equal(orsp_seal_destroy(a), ORSP_OK);
 }
 
@@ -951,6 +972,52 @@ static void test_path_swapped_after_check(void **state)
 	orsp__path_test_hook(NULL);
 	assert_string_equal(get(s, "a"), "judged");
 	orsp_seal_close(s);
+}
+
+/* A relative path whose working directory's path is longer than PATH_MAX cannot be judged
+ * (getcwd fails): refused saying to give an absolute path (until session 74: "cannot read the
+ * working directory: Numerical result out of range"). */
+static int cwd_home = -1; /* the working directory before test_relative_long_cwd */
+
+static int cwd_back(void **state)
+{
+	(void)state;
+	if (cwd_home >= 0 && fchdir(cwd_home) != 0)
+		return -1;
+	if (cwd_home >= 0)
+		close(cwd_home);
+	cwd_home = -1;
+	return 0;
+}
+
+static void test_relative_long_cwd(void **state)
+{
+	char name[201];
+	orsp_seal *s = NULL;
+	int depth = 0;
+	(void)state;
+
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	cwd_home = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(cwd_home >= 0);
+	assert_int_equal(chdir(test_tmpdir("sealcwd")), 0);
+	while (depth * 201 <= PATH_MAX) {
+		assert_int_equal(mkdir(name, 0700), 0);
+		assert_int_equal(chdir(name), 0);
+		depth++;
+	}
+	assert_int_equal(orsp_seal_open("st", NULL, &s), ORSP_E_USAGE);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "st: the working directory's path is too long "
+	                                          "to check"));
+	assert_non_null(strstr(orsp_err_detail(), "give an absolute path"));
+	assert_int_equal(orsp_seal_create("st"), ORSP_E_USAGE);
+	assert_int_not_equal(access("st", F_OK), 0);
+	while (depth-- > 0) {
+		assert_int_equal(chdir(".."), 0);
+		assert_int_equal(rmdir(name), 0);
+	}
 }
 
 /* All the store's files copied to the directory side (made). */
@@ -2786,6 +2853,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_parent_dirs, setup),
 	    cmocka_unit_test_setup(test_path_other_user, setup),
 	    cmocka_unit_test_setup(test_path_swapped_after_check, setup),
+	    cmocka_unit_test_setup_teardown(test_relative_long_cwd, setup, cwd_back),
 	    cmocka_unit_test_setup(test_handle_keeps_dir, setup),
 	    cmocka_unit_test_setup(test_file_owner_mode, setup),
 	    cmocka_unit_test_setup(test_provider, setup),

@@ -98,14 +98,16 @@ ORSP_MUST_CHECK orsp_err orsp_fsync_dir_of(const char *path);
  * the entry the path takes in it is owned by the user or root; every symbolic link on it must
  * be owned by the user or root. Otherwise another user could rename a directory on the path
  * and put another (an older copy) in its place, or repoint a link, as StrictModes of OpenSSH
- * guards against. The last component may be absent (nothing past a missing entry is
- * checked); a symbolic link there is refused unless flags has ORSP_PATH_LINK_OK. With
- * ORSP_PATH_LINKS_ONLY only the links' owners are judged, not the directories. The file or
- * directory itself (its owner and mode) is the caller's to check, on its descriptor. `what`
- * precedes the path in messages ("" or "KEK file "). ORSP_E_POLICY naming the directory or
- * link and what to do (chmod go-w, chown, another path); ORSP_E_IO when a step cannot be
- * read. Only a check: whatever opens the path afterwards resolves it again, which
- * orsp_path_open_trusted does not. */
+ * guards against. The last component ("DIR/." and "DIR/" name DIR) may be absent (nothing
+ * past a missing entry is checked); a symbolic link there is refused unless flags has
+ * ORSP_PATH_LINK_OK. With ORSP_PATH_LINKS_ONLY only the links' owners are judged, not the
+ * directories. The file or directory itself (its owner and mode) is the caller's to check, on
+ * its descriptor. `what` precedes the path in messages ("" or "KEK file "). ORSP_E_POLICY
+ * naming the directory or link and what to do (chmod go-w, chmod +t, another path);
+ * ORSP_E_USAGE for a relative path when the working directory's path is longer than
+ * PATH_MAX ("give an absolute path"); ORSP_E_IO when a step cannot be read. Only a check:
+ * whatever opens the path afterwards resolves it again, which orsp_path_open_trusted does
+ * not. */
 #define ORSP_PATH_LINK_OK 1u
 #define ORSP_PATH_LINKS_ONLY 2u
 ORSP_MUST_CHECK orsp_err orsp_path_check_trusted(const char *what, const char *path,

@@ -103,10 +103,11 @@ ORSP_MUST_CHECK orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_
 /* Open the store in dir. ORSP_E_POLICY when group or others may write in dir, when another
  * user than the process's (or root) owns dir or a file of the store it reads, or when group
  * or others may write such a file (docs/seal.md, "Who may write the store"); also when dir is
- * a symbolic link, or a directory on its path may be changed by another user (create and
- * destroy judge the path the same way: orsp_path_open_trusted, docs/seal.md "The directory
- * and its path"). The directory is opened once, by the walk that judged its path, and every
- * file of the store reached through it for the handle's life. provider NULL:
+ * a symbolic link ("DIR/." too), or a directory on its path may be changed by another user
+ * (create and destroy judge the path the same way: orsp_path_open_trusted, docs/seal.md "The
+ * directory and its path"); ORSP_E_USAGE for a relative dir when the working directory's path
+ * is longer than PATH_MAX. The directory is opened once, by the walk that judged its path,
+ * and every file of the store reached through it for the handle's life. provider NULL:
  * the file provider over dir (device.key must be a regular file that neither group nor
  * others can access: ORSP_E_POLICY otherwise; of 32 bytes: ORSP_E_VERIFY otherwise).
  * ORSP_E_USAGE when a store created with a provider is opened without one, a store of the file

@@ -364,12 +364,13 @@ static orsp_err walk_step(const char *what, const char *path, const char *parent
 {
 	const char *sep = strcmp(parent, "/") == 0 ? "" : "/";
 
+	/* never root's (root is trusted): chown would be advice to take another user's
+	 * directory (their home) from them */
 	if (!trusted_uid(pst->st_uid))
 		return orsp_errf(ORSP_E_POLICY,
 		                 "%s%s: the directory %s on its path is owned by uid %u, not by "
-		                 "this user (uid %u) or root: that user may put anything in its "
-		                 "place; chown it, or choose a path whose directories only you or "
-		                 "root may change",
+		                 "this user (uid %u) or root: that user may put anything in it; "
+		                 "choose a path of your own (or run as that user)",
 		                 what, path, parent, (unsigned)pst->st_uid, (unsigned)geteuid());
 	if (!(pst->st_mode & (S_IWGRP | S_IWOTH)))
 		return ORSP_OK;
@@ -392,6 +393,21 @@ static orsp_err walk_step(const char *what, const char *path, const char *parent
 	return ORSP_OK;
 }
 
+/* Whether nothing but "." components (and slashes) is left in p: the entry before them is the
+ * path's last ("DIR/." names DIR, a link there included). */
+static bool only_dots(const char *p)
+{
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return true;
+		if (p[0] != '.' || (p[1] && p[1] != '/'))
+			return false;
+		p++;
+	}
+}
+
 /* The path to walk, from /, into todo: a relative one after the working directory's. */
 static orsp_err walk_start(const char *what, const char *path, char *todo, size_t cap)
 {
@@ -403,9 +419,15 @@ static orsp_err walk_start(const char *what, const char *path, char *todo, size_
 	}
 	/* a relative path: the working directory's own directories count as well */
 	char cwd[PATH_MAX + 1];
-	if (!getcwd(cwd, sizeof(cwd)))
+	if (!getcwd(cwd, sizeof(cwd))) {
+		if (errno == ERANGE || errno == ENAMETOOLONG)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "%s%s: the working directory's path is too long to check "
+			                 "(more than %d bytes); give an absolute path",
+			                 what, path, PATH_MAX);
 		return orsp_errf(ORSP_E_IO, "%s%s: cannot read the working directory: %s", what,
 		                 path, strerror(errno));
+	}
 	size_t cl = strlen(cwd), pl = strlen(path);
 
 	if (cl + 1 + pl >= cap)
@@ -482,9 +504,7 @@ static orsp_err walk(const char *what, const char *path, unsigned flags, int ofl
 		name[nl] = '\0';
 		p += nl;
 		trailing = *p != '\0';
-		while (*p == '/')
-			p++;
-		last = !*p;
+		last = only_dots(p);
 		memmove(todo, p, strlen(p) + 1);
 		if (strcmp(name, ".") == 0)
 			continue;

@@ -569,7 +569,7 @@ static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN
  * (orsp_path_open_trusted: each directory from / down owned by them and not writable by group
  * or others, or sticky with the next entry theirs; no link of another user's on the way; each
  * step opened from the one before, so that what is opened is what was judged), and not a
- * symbolic link itself: whoever could rename a directory on it, or repoint a
+ * symbolic link itself ("DIR/." included): whoever could rename a directory on it, or repoint a
  * link, could put an older copy of the whole store in its place. With check_mode (create, open),
  * the directory itself must be the process user's (or root's) and writable by its owner only: group
  * or others who may write in it could remove its files or put others in their place (an older

@@ -131,6 +131,20 @@ failure "group or others may write in the directory $T/pw" euicc init --state "$
 chmod 0755 "$T/pw"
 ln -s "$T/pw/card" "$T/cardlink"
 failure "$T/cardlink: a symbolic link; name the directory itself" euicc info --state "$T/cardlink"
+# the link followed only by "." is the last name all the same (opened until session 74's review)
+failure "$T/cardlink/.: a symbolic link; name the directory itself" euicc info --state "$T/cardlink/."
+failure "$T/cardlink/./: a symbolic link; name the directory itself" euicc info --state "$T/cardlink/./"
+# another user's directory on the path (as root): what to do is a path of one's own, not
+# "chown it" (their home, say); it said "chown it" and "anything in its place" until session 74
+if [[ $(id -u) -eq 0 ]]; then
+	mkdir -m 0755 "$T/hn"
+	chown 65534 "$T/hn"
+	failure "$T/hn/card: the directory $T/hn on its path is owned by uid 65534" \
+		euicc init --state "$T/hn/card" $(sgp26_nist)
+	has "another user's directory: what to do" "that user may put anything in it; choose a path of your own (or run as that user)" "$err"
+	lacks "another user's directory: no chown" "chown" "$err"
+	[[ ! -e "$T/hn/card" ]] && ok || bad "init under another user's directory made $T/hn/card"
+fi
 mv "$T/pw/card" "$S"
 run euicc info --state "$S"
 [[ $rc -eq 0 ]] && ok || bad "info after the parent was put right: $err"
