@@ -589,7 +589,7 @@ static void db_figures_get(orsp_smdp_server *srv, db_figures *out)
 	struct timespec now;
 	db_figures fresh = {0};
 	bool waited = false;
-	size_t slot;
+	size_t slot = 0; /* set by take when metrics_db is NULL (gcc -O3 -flto cannot tell) */
 	orsp_smdp *s;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
