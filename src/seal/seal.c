@@ -610,6 +610,15 @@ static orsp_err open_dir(const char *dir, bool check_mode, int *dfd)
 	return ORSP_OK;
 }
 
+/* The process holding the write flock of the lock file st (fcntl's F_GETLK sees POSIX locks
+ * only); on overlayfs the one process holding such a flock on a file of that inode number (the
+ * message only says "perhaps"). 0 when it cannot be told. */
+static long flock_holder(const struct stat *st)
+{
+	long pid = orsp_lock_holder(st->st_dev, st->st_ino, "FLOCK", "WRITE", 0);
+	return pid > 0 ? pid : 0;
+}
+
 long orsp_seal_lock_holder(const char *dir)
 {
 	char lock[PATH_CAP];
@@ -617,11 +626,7 @@ long orsp_seal_lock_holder(const char *dir)
 
 	if (!dir || path_of(lock, dir, "lock") != ORSP_OK || stat(lock, &st) != 0)
 		return 0;
-	/* the write flock of the lock file (fcntl's F_GETLK sees POSIX locks only); on overlayfs
-	 * the one process holding such a flock on a file of that inode number (the message only
-	 * says "perhaps") */
-	long pid = orsp_lock_holder(st.st_dev, st.st_ino, "FLOCK", "WRITE", 0);
-	return pid > 0 ? pid : 0;
+	return flock_holder(&st);
 }
 
 /* The pid in_use found last on this thread, for orsp_seal_busy_pid: a caller that words the
@@ -633,15 +638,14 @@ long orsp_seal_busy_pid(void)
 	return busy_pid;
 }
 
-/* The process holding the lock file (of the store dfd), as orsp_seal_lock_holder finds it */
+/* The process holding the lock file of the store dfd (flock_holder) */
 static long lock_holder_at(int dfd)
 {
 	struct stat st;
 
 	if (fstatat(dfd, "lock", &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return 0;
-	long pid = orsp_lock_holder(st.st_dev, st.st_ino, "FLOCK", "WRITE", 0);
-	return pid > 0 ? pid : 0;
+	return flock_holder(&st);
 }
 
 /* "DIR: the sealed store is in use by another process", with its pid when it can be found */
