@@ -269,6 +269,17 @@ static void wait_left_released(released *r, int tries, long step_ms)
 	}
 }
 
+/* released_profile (its operator's port closed), the server's database opened through the
+ * faulty VFS: r->cfg.database becomes that URI, which uri (cap bytes) holds too. */
+static void released_faulty(released *r, const char *name, const char *mid, char *uri, size_t cap)
+{
+	faulty_vfs_register();
+	released_profile(r, name, "http://127.0.0.1:9", mid);
+	faulty_vfs_uri(r->cfg.database, uri, cap);
+	assert_true(strlen(uri) < sizeof(r->cfg.database));
+	memcpy(r->cfg.database, uri, strlen(uri) + 1);
+}
+
 /* A due report whose claim cannot be written (the disk full under the sender) is tried again
  * at the sender's pace, not in rounds one after another: a round counts as full only with 20
  * reports sent (after the change that had full rounds follow at once, such claims took a
@@ -281,11 +292,7 @@ static void test_sender_no_spin(void **state)
 	unsigned w0, w1;
 	(void)state;
 
-	faulty_vfs_register();
-	released_profile(&r, "smdp_no_spin", "http://127.0.0.1:9", "SP-1");
-	faulty_vfs_uri(r.cfg.database, uri, sizeof(uri));
-	assert_true(strlen(uri) < sizeof(r.cfg.database));
-	memcpy(r.cfg.database, uri, strlen(uri) + 1);
+	released_faulty(&r, "smdp_no_spin", "SP-1", uri, sizeof(uri));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	usleep(500 * 1000);
 	assert_int_equal(
@@ -4442,11 +4449,7 @@ static void test_health_disk_full(void **state)
 	int saved;
 	(void)state;
 
-	faulty_vfs_register();
-	released_profile(&r, "smdp_health_full", "http://127.0.0.1:9", "HEF-1");
-	faulty_vfs_uri(r.cfg.database, uri, sizeof(uri));
-	assert_true(strlen(uri) < sizeof(r.cfg.database));
-	memcpy(r.cfg.database, uri, strlen(uri) + 1);
+	released_faulty(&r, "smdp_health_full", "HEF-1", uri, sizeof(uri));
 	saved = test_stderr_to("smdp_health_full", logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	health_is(srv, 200, "ok\n");
