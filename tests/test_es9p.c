@@ -5733,12 +5733,14 @@ static void test_same_key_after_installed(void **state)
 	dl_free(&b);
 }
 
-/* An installation result of a session whose order has ended changes nothing: eUICC 1's
+/* An installation result of a session whose order has ended changes no state: eUICC 1's
  * sessions A and B both get a package, A cancels (postponed; B's package is still out, so
  * the order stays Downloaded). The operator may not cancel the delivered order to Available
  * (refused, nothing changes), and cancels it to Unavailable; eUICC 1's signed result for B
- * (failed, then installed), whose session the cancel ended, is recorded as `session ended`
- * and the profile stays Unavailable. */
+ * (failed, then installed), whose session the cancel ended, leaves the profile Unavailable:
+ * the failure is reported to the operator once (`installation failed, order cancelled`,
+ * result_after_cancel), the success after it is B's second word, not reported (it was
+ * `session ended`, unreported, until session 75). */
 static void test_pir_of_ended_order(void **state)
 {
 	fx *f = *state;
@@ -5769,7 +5771,11 @@ static void test_pir_of_ended_order(void **state)
 		assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 	}
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
-	                             " 'session ended'"),
+	                             " 'installation failed, order cancelled'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"
+	                             " AND success = 0"),
 	                 1);
 	dl_free(&a);
 	dl_free(&b);
@@ -5779,7 +5785,8 @@ static void test_pir_of_ended_order(void **state)
  * Downloaded): to Available it is refused and changes nothing (that eUICC may hold the
  * profile, which would be handed to another); to Unavailable the cancel ends the delivered
  * session: its new binding is refused as for an ended session (8.10.1/3.9), nothing counted,
- * and its installation result is recorded as `session ended`. */
+ * and its installation result leaves the profile Unavailable (`installed, order cancelled`:
+ * test_result_after_cancel). */
 static void test_cancel_order_downloaded(void **state)
 {
 	fx *f = *state;
@@ -5798,10 +5805,107 @@ static void test_cancel_order_downloaded(void **state)
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
 	    "8.10.1", "3.9");
-	pir_judged(f, &a, true, "session ended");
+	pir_judged(f, &a, true, "installed, order cancelled");
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(p.download_attempts, 1);
+	dl_free(&a);
+}
+
+/* The installation result of a session whose order the operator cancelled after its
+ * delivery (Downloaded → Unavailable): the profile stays Unavailable, but the operator, who
+ * last heard the package was delivered, learns that the eUICC holds the profile: an audit
+ * row pir(success,cancelled) naming the EID, and the report of point 4 (Executed-Success,
+ * the result as sent) that a Downloaded profile's result makes. Once: the same result sent
+ * again queues nothing more. An eUICC's "no session of this transactionId" before it says
+ * nothing of the package and is not reported. Until session 75 all of it was `session
+ * ended`, neither audited nor reported. */
+static void test_result_after_cancel(void **state)
+{
+	fx *f = *state;
+	static dl a;
+	static const pir_opts no_session = {.no_session = true};
+	json_t *req;
+	char sql[1400];
+	int http;
+
+	download_all(f, &a, "LATE-PIR-1");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "LATE-PIR-1", false),
+	                 ORSP_OK);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"), 0);
+	assert_null(call(f, "handleNotification",
+	                 pir_request_with(f, &a, false, false, &no_session), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'no session on the eUICC'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"), 0);
+	req = pir_request(f, &a, true, false);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM smdp_progress WHERE point_id = 4 AND success = 1"
+	         " AND eid = '%s' AND result_data = '%s'",
+	         EID, json_string_value(json_object_get(req, "pendingNotification")));
+	for (int i = 0; i < 2; i++) {
+		assert_null(call(f, "handleNotification", json_incref(req), &http));
+		assert_int_equal(http, 204);
+		assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+		assert_int_equal(count_of(f, sql), 1);
+		assert_int_equal(
+		    count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"), 1);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+		                             " 'pir(success,cancelled)' AND from_state ="
+		                             " 'unavailable' AND to_state = 'unavailable'"
+		                             " AND detail LIKE '%" EID "%cancelOrder%'"),
+		                 1);
+	}
+	json_decref(req);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'installed, order cancelled'"),
+	                 1);
+	dl_free(&a);
+}
+
+/* The same for a failed installation (errorReason 9): reported Failed with the codes the
+ * failure has for a Downloaded profile (8.2.1/3.3), audited pir(failure,cancelled); the
+ * profile stays Unavailable. */
+static void test_failure_after_cancel(void **state)
+{
+	fx *f = *state;
+	static dl a;
+
+	download_all(f, &a, "LATE-PIR-2");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "LATE-PIR-2", false),
+	                 ORSP_OK);
+	pir_judged(f, &a, false, "installation failed, order cancelled");
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"
+	                             " AND success = 0 AND subject_code = '8.2.1'"
+	                             " AND reason_code = '3.3' AND detail LIKE"
+	                             " 'profile installation failed: errorReason 9 %cancelOrder%'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(failure,cancelled)'"),
+	                 1);
+	dl_free(&a);
+}
+
+/* Without reports (no callback_url) the result after the cancel is audited all the same,
+ * and nothing is queued. */
+static void test_result_after_cancel_no_reports(void **state)
+{
+	fx *f = *state;
+	static dl a;
+
+	orsp_smdp_set_progress(f->s, false);
+	download_all(f, &a, "LATE-PIR-3");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "LATE-PIR-3", false),
+	                 ORSP_OK);
+	pir_judged(f, &a, true, "installed, order cancelled");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(success,cancelled)'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress"), 0);
+	orsp_smdp_set_progress(f->s, true);
 	dl_free(&a);
 }
 
@@ -7635,7 +7739,10 @@ static void test_cancel_racing_old_result(void **state)
 	free(r.body);
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
-	                             " 'session ended'"),
+	                             " 'installed, order cancelled'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"
+	                             " AND success = 1"),
 	                 1);
 	dl_free(&a);
 }
@@ -8554,6 +8661,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_same_key_after_installed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_of_ended_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_order_downloaded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_result_after_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failure_after_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_result_after_cancel_no_reports, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_order_ends_sessions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_available_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_racing_old_result, setup, teardown),

@@ -799,6 +799,12 @@ typedef struct orsp_smdp_reply {
 	 * as eUICCSequenceReused; note names the two. The server logs a warning and counts it
 	 * (openrsp_smdp_euicc_sequence_reused_total). */
 	bool sequence_reused;
+	/* handleNotification: the verified installation result of a session that had delivered
+	 * its package when ES2+ cancelOrder made the profile Unavailable; the profile stays
+	 * Unavailable, the result is audited (pir(success,cancelled), pir(failure,cancelled))
+	 * and reported to the operator (docs/smdp-es9p.md); note names the profile and the
+	 * eUICC. The server logs a warning. */
+	bool result_after_cancel;
 } orsp_smdp_reply;
 
 void orsp_smdp_reply_free(orsp_smdp_reply *r);

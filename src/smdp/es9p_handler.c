@@ -691,8 +691,13 @@ static void copy_text(const char *t, char *out, size_t cap)
 typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED, AGE_RESULT } sess_age;
 
 /* end_reason of a session that had delivered a package when its order was cancelled: its
- * installation result is still verified and recorded (`session ended`), nothing more. */
+ * installation result is still verified, recorded and, while the profile stays Unavailable
+ * under that order, audited and reported to the operator (result_after_cancel), the session's
+ * end_reason then END_CANCELLED_INSTALLED or END_CANCELLED_FAILED, so that the same result
+ * sent again is `session ended`. */
 #define END_CANCELLED_DELIVERED "order cancelled after delivery"
+#define END_CANCELLED_INSTALLED "order cancelled after delivery, installed"
+#define END_CANCELLED_FAILED "order cancelled after delivery, installation failed"
 
 /* The key set of the session row of transactionId tid (hex): the configured one whose
  * identity the row keeps (id, keyset_ident), whatever this process's order of its key sets and
@@ -2881,6 +2886,118 @@ static orsp_err sess_keep_pir(ctx *c, const char *tid, orsp_slice pir)
 	return e;
 }
 
+/* Whether session tid ended by ES2+ cancelOrder with its package out, no result since. */
+static orsp_err cancelled_delivered(ctx *c, const char *tid, bool *yes)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db,
+	                             "SELECT 1 FROM es9p_session WHERE tid = ?1 AND step = ?2"
+	                             " AND end_reason = '" END_CANCELLED_DELIVERED "'",
+	                             &st);
+
+	*yes = false;
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, tid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, S_DONE);
+	if (!e)
+		e = orsp_stmt_step(st, yes);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* Whether another session of se's order and eUICC ended by cancelOrder with end_reason `why`
+ * (END_CANCELLED_DELIVERED: its package still out with no result; END_CANCELLED_INSTALLED:
+ * its success reported). */
+static orsp_err other_cancelled(ctx *c, const sess *se, const char *why, bool *found)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db,
+	                             "SELECT 1 FROM es9p_session WHERE iccid = ?1 AND eid = ?2 AND"
+	                             " matching_id = ?3 AND step = ?4 AND tid <> ?5"
+	                             " AND end_reason = ?6 LIMIT 1",
+	                             &st);
+
+	*found = false;
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, se->iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, se->eid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 3, se->mid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 4, S_DONE);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 5, se->tid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 6, why);
+	if (!e)
+		e = orsp_stmt_step(st, found);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* The verified installation result of session se (tid), which had delivered its package
+ * when ES2+ cancelOrder made the profile Unavailable (END_CANCELLED_DELIVERED), in
+ * handle_pir's transaction. The profile stays Unavailable (the order is ended), but the
+ * operator, told it was cancelled, may be billing for or answering to a subscription live
+ * on that eUICC: the result is audited and reported (point 4, as it would have been of the
+ * Downloaded profile: smdp_report_pir_after_cancel) and the server warns (reply flag
+ * result_after_cancel). Once per result: the session's end_reason records it, and the same
+ * result sent again is `session ended`. As for a Downloaded profile, an eUICC's "no session
+ * of this transactionId" says nothing of the package (`no session on the eUICC`, the session
+ * waits on); of two packages of the order out, a failure while the other has not reported
+ * is `installation failed, another package still out`, and after the other's success any
+ * result is `profile not downloaded`, unreported. A profile no longer Unavailable under that
+ * order to that eUICC: `session ended`, as before (until session 75 every such result was
+ * `session ended`, not audited nor reported). */
+static orsp_err result_after_cancel(ctx *c, const sess *se, const char *event, uint64_t seq,
+                                    bool success, uint64_t err_cmd, uint64_t err_why,
+                                    orsp_slice pir)
+{
+	orsp_smdp_profile p;
+	bool other_ok = false, other_out = false;
+	const char *judged;
+	orsp_err e;
+
+	if (!success && err_cmd == 0 && err_why == PIR_INVALID_TRANSACTION_ID)
+		return record_notification(c, se->eid, se->iccid, event, seq, se->tid,
+		                           "no session on the eUICC");
+	e = orsp_smdp_get(c->s, se->iccid, &p);
+	if (e && e != ORSP_E_NOT_FOUND)
+		return e;
+	if (e || p.state != ORSP_SMDP_UNAVAILABLE || strcmp(p.matching_id, se->mid) != 0 ||
+	    strcmp(p.eid, se->eid) != 0) {
+		orsp_err_clear();
+		return record_notification(c, se->eid, se->iccid, event, seq, se->tid,
+		                           "session ended");
+	}
+	e = other_cancelled(c, se, END_CANCELLED_INSTALLED, &other_ok);
+	if (!e && !success && !other_ok)
+		e = other_cancelled(c, se, END_CANCELLED_DELIVERED, &other_out);
+	if (!e)
+		e = sess_advance(c, se->tid, S_DONE, S_DONE,
+		                 success ? END_CANCELLED_INSTALLED : END_CANCELLED_FAILED);
+	if (e)
+		return e;
+	if (other_ok)
+		judged = "profile not downloaded";
+	else if (other_out)
+		judged = "installation failed, another package still out";
+	else {
+		if ((e = smdp_report_pir_after_cancel(c->s, se->iccid, se->mid, se->eid, success,
+		                                      pir.p, pir.len)))
+			return e;
+		judged =
+		    success ? "installed, order cancelled" : "installation failed, order cancelled";
+		c->out->result_after_cancel = true;
+		snprintf(c->out->note, sizeof(c->out->note),
+		         "profile %s %s on eUICC %s after cancelOrder made it unavailable",
+		         se->iccid, success ? "installed" : "failed to install", se->eid);
+	}
+	return record_notification(c, se->eid, se->iccid, event, seq, se->tid, judged);
+}
+
 static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 {
 	orsp_tlv data, fsig, f, meta = {0}, result = {0};
@@ -2967,11 +3084,18 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		                        "no session on the eUICC");
 		goto out;
 	}
-	/* delivered, then its order cancelled (which ended the session): the eUICC's word is
-	 * recorded, for no order (the profile may have been ordered again since) */
+	/* ended (its own result, sent again; its cancelSession): the eUICC's word is recorded,
+	 * for no order. One whose order was cancelled after its delivery is judged in the
+	 * transaction below (result_after_cancel). */
 	if (se.step == S_DONE) {
-		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "session ended");
-		goto out;
+		bool late = false;
+		if ((e = cancelled_delivered(c, tid_hex, &late)))
+			goto out;
+		if (!late) {
+			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+			                        "session ended");
+			goto out;
+		}
 	}
 	/* the session's end, the profile's state and the record: one transaction, given up
 	 * whole if a part fails (so the state change needs no savepoint of its own). The
@@ -2999,8 +3123,17 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		                 : se.step == S_BPP ? "installation failed"
 		                                    : "installation failed, retried since");
 	if (e == ORSP_E_STATE) {
+		/* ended since it was read, or before: by cancelOrder after its delivery (also
+		 * while this result waited for the write lock), or otherwise */
+		bool late = false;
 		orsp_err_clear();
-		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "session ended");
+		e = cancelled_delivered(c, tid_hex, &late);
+		if (!e && late)
+			e = result_after_cancel(c, &se, event, seq, success, err_cmd, err_why,
+			                        pir->raw);
+		else if (!e)
+			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+			                        "session ended");
 		goto done;
 	}
 	/* the failure of a session a retry superseded: the retry decides, while it is live (it

@@ -211,6 +211,22 @@ ORSP_MUST_CHECK orsp_err smdp_report_refused(orsp_smdp *s, const char *iccid, co
 ORSP_MUST_CHECK orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid,
                                             const char *detail);
 
+/* The installation result (pir, DER as received, verified; success or not) of a session that
+ * had delivered its package when ES2+ cancelOrder made the profile Unavailable (es9p_handler.c
+ * result_after_cancel): the profile stays Unavailable, but the operator, told the order is
+ * cancelled, learns that eUICC eid installed it (or failed to): the audit row (action
+ * SMDP_AUDIT_PIR_OK_CANCELLED or SMDP_AUDIT_PIR_FAIL_CANCELLED, state unchanged, detail naming
+ * the result and the EID) and the report of point 4 that the result would have made of a
+ * Downloaded profile (Executed-Success, or Failed with the failure's codes). ORSP_E_STATE,
+ * nothing written, unless the profile is Unavailable under order matching_id to eid. In the
+ * caller's transaction when one is open. */
+#define SMDP_AUDIT_PIR_OK_CANCELLED "pir(success,cancelled)"
+#define SMDP_AUDIT_PIR_FAIL_CANCELLED "pir(failure,cancelled)"
+ORSP_MUST_CHECK orsp_err smdp_report_pir_after_cancel(orsp_smdp *s, const char *iccid,
+                                                      const char *matching_id, const char *eid,
+                                                      bool success, const uint8_t *pir,
+                                                      size_t pir_len);
+
 /* The audit row of a verified notification whose seqNumber its eUICC had signed before for
  * another notification (es9p_handler.c seq_reused): action SMDP_AUDIT_SEQ_REUSED, profile
  * iccid ("" or one not in the inventory: no states), its state unchanged, detail naming the

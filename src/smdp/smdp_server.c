@@ -326,6 +326,13 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 		    "eUICCSequenceReused)\n",
 		    r.eid[0] ? r.eid : "-", r.note);
 	}
+	/* a profile the operator cancelled is on an eUICC after all (or failed to install
+	 * there): also said with `quiet`; the audit row and the report have the detail */
+	if (!e && r.result_after_cancel)
+		fprintf(stderr,
+		        "openrsp smdp: warning: %s (audit pir(...,cancelled); reported to the "
+		        "operator when callback_url is set)\n",
+		        r.note);
 	if (e)
 		orsp_err_clear();
 	if (r.http_status == 500 || !r.body) {

@@ -2210,6 +2210,43 @@ orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, const char *matchin
 	return finish(s, err);
 }
 
+orsp_err smdp_report_pir_after_cancel(orsp_smdp *s, const char *iccid, const char *matching_id,
+                                      const char *eid, bool success, const uint8_t *pir,
+                                      size_t pir_len)
+{
+	progress_note n = {.point = 4, .ok = true};
+	char failure[256] = "", detail[384];
+	orsp_smdp_profile p;
+	orsp_err err;
+
+	if (!s || !iccid || !matching_id || !eid || (!pir && pir_len))
+		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	if (!success)
+		n = install_failure(pir, pir_len, failure, sizeof(failure));
+	n.result = pir;
+	n.result_len = pir_len;
+	snprintf(detail, sizeof(detail),
+	         "%s on EID %s after cancelOrder; the profile stays unavailable",
+	         success ? "profile installed" : failure, eid);
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, BY_ICCID, iccid, &p);
+	if (!err && (p.state != ORSP_SMDP_UNAVAILABLE || strcmp(matching_id, p.matching_id) != 0 ||
+	             strcmp(eid, p.eid) != 0))
+		err = orsp_errf(
+		    ORSP_E_STATE,
+		    "profile %s is not the order cancelled after its delivery to that eUICC",
+		    p.iccid);
+	if (!err)
+		err = audit(
+		    s, success ? SMDP_AUDIT_PIR_OK_CANCELLED : SMDP_AUDIT_PIR_FAIL_CANCELLED,
+		    p.iccid, orsp_smdp_state_name(p.state), orsp_smdp_state_name(p.state), detail);
+	if (!err)
+		err = queue_progress(s, &p, eid, &n, detail);
+	return finish(s, err);
+}
+
 orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid, const char *eid,
                                      const char *detail)
 {
