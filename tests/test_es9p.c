@@ -1976,26 +1976,38 @@ static void test_tid_ahead_noted(void **state)
 /* A delivered session whose eUICC never reports is kept `delivered_session_days`, then
  * deleted even though its profile is still Downloaded; a result after that is recorded as
  * for an unknown session. */
-static void test_session_retention(void **state)
+/* d delivered (at t0) under order mid, then its order cancelled to Unavailable when
+ * `cancel`: with `delivered_session_days` 2, kept a day later, deleted past 2 days. */
+static void kept_two_days(fx *f, dl *d, const char *mid, bool cancel)
 {
-	fx *f = *state;
-	static dl d;
 	int64_t t0 = time(NULL);
-	int http;
 
 	/* the session is delivered at t0 exactly: on the real clock a second could tick between
 	 * t0 and the delivery, and the sweep a second past 2 days would then find it 2 days old,
 	 * not older (it failed so once) */
 	orsp_smdp_set_clock(f->s, t0);
-	order(f, EID, "KEEP-1", NULL);
-	reinitiate(f, &d);
-	authenticate(f, &d, "KEEP-1");
-	get_bpp(f, &d, NULL, true);
+	order(f, EID, mid, NULL);
+	reinitiate(f, d);
+	authenticate(f, d, mid);
+	get_bpp(f, d, NULL, true);
+	if (cancel)
+		assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, mid, false),
+		                 ORSP_OK);
 	f->svc.delivered_session_days = 2;
 	orsp_smdp_set_clock(f->s, t0 + 86400);
 	assert_int_equal(sweep(f, 0), 0);
 	orsp_smdp_set_clock(f->s, t0 + 2 * 86400 + 1);
 	assert_int_equal(sweep(f, 0), 1);
+	assert_int_equal(count_of(f, SESSIONS), 0);
+}
+
+static void test_session_retention(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+
+	kept_two_days(f, &d, "KEEP-1", false);
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
 	assert_int_equal(http, 204);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
@@ -2005,6 +2017,46 @@ static void test_session_retention(void **state)
 	orsp_smdp_set_clock(f->s, 0);
 	f->svc.delivered_session_days = 0;
 	dl_free(&d);
+}
+
+/* A session that had delivered when cancelOrder made its profile Unavailable is kept as a
+ * delivered one for its result, a day later still verified and reported to the operator
+ * (until session 75 the sweep deleted it past the TTL as a finished session, and the result
+ * was then an unknown session's, unverified); once the result came it goes, and one whose
+ * eUICC never reports goes after `delivered_session_days`. */
+static void test_cancelled_session_retention(void **state)
+{
+	fx *f = *state;
+	static dl a;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	download_all(f, &a, "KEEP-CANCEL-1");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "KEEP-CANCEL-1", false),
+	                 ORSP_OK);
+	orsp_smdp_set_clock(f->s, t0 + 86400);
+	assert_int_equal(sweep(f, 0), 0);
+	pir_judged(f, &a, true, "installed, order cancelled");
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"
+	                             " AND success = 1"),
+	                 1);
+	assert_int_equal(sweep(f, 0), 1);
+	assert_int_equal(count_of(f, SESSIONS), 0);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+}
+
+/* The same session with no result: kept `delivered_session_days`, then deleted. */
+static void test_cancelled_session_lapses(void **state)
+{
+	fx *f = *state;
+	static dl a;
+
+	kept_two_days(f, &a, "KEEP-CANCEL-2", true);
+	orsp_smdp_set_clock(f->s, 0);
+	f->svc.delivered_session_days = 0;
+	dl_free(&a);
 }
 
 /* A delivered session past the TTL keeps its row for its installation result, but its
@@ -8785,6 +8837,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancelled_session_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancelled_session_lapses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tid_time_wraps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tid_ahead_noted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sweep_forgets_keys, setup, teardown),

@@ -3691,7 +3691,12 @@ static orsp_err sweep_lapsed_retries(orsp_smdp *s, int64_t ttl, int64_t cutoff)
  *     same order and EID is the order reopened by a later session's cancel, postponed,
  *     and this session's success still makes it Installed, orsp_smdp_mark_pir), or after
  *     `delivered_session_days` whatever the profile's state (the eUICC never reported; a
- *     later result is then recorded as for an unknown session).
+ *     later result is then recorded as for an unknown session);
+ *   - one that had delivered when ES2+ cancelOrder ended it (END_CANCELLED_DELIVERED, no
+ *     result since), kept as a delivered one is while its profile stays Unavailable under
+ *     that order and EID, for its result, which the operator hears of (result_after_cancel);
+ *     until session 75 it went as a finished one, past the TTL, its result then an unknown
+ *     session's.
  * Nothing else reads the rows: notifications keep their own transactionId, the audit log and
  * the progress reports are tables of their own. At most `max` rows, oldest first, in one
  * short write transaction, which also forgets the one-time keys of sessions past the TTL
@@ -3723,11 +3728,14 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 		e = orsp_db_prepare(
 		    db,
 		    "DELETE FROM es9p_session WHERE rowid IN (SELECT rowid FROM es9p_session AS se"
-		    " WHERE created_at < ?1 AND ((step NOT IN (?5, ?6) AND pir IS NULL)"
-		    " OR created_at < ?2"
+		    " WHERE created_at < ?1 AND (created_at < ?2 OR CASE WHEN end_reason = "
+		    "'" END_CANCELLED_DELIVERED "' THEN NOT EXISTS (SELECT 1 FROM smdp_profile AS p"
+		    " WHERE p.iccid = se.iccid AND p.state = ?8 AND p.eid = se.eid"
+		    " AND p.matching_id = se.matching_id)"
+		    " ELSE (step NOT IN (?5, ?6) AND pir IS NULL)"
 		    " OR NOT EXISTS (SELECT 1 FROM smdp_profile AS p WHERE p.iccid = se.iccid"
 		    " AND p.state IN (?3, ?7) AND p.eid = se.eid"
-		    " AND p.matching_id = se.matching_id))"
+		    " AND p.matching_id = se.matching_id) END)"
 		    " ORDER BY created_at LIMIT ?4)",
 		    &st);
 	if (!e)
@@ -3744,6 +3752,8 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 		e = orsp_stmt_bind_int64(st, 6, S_RETRIED);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 7, orsp_smdp_state_name(ORSP_SMDP_RELEASED));
+	if (!e)
+		e = orsp_stmt_bind_text(st, 8, orsp_smdp_state_name(ORSP_SMDP_UNAVAILABLE));
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
