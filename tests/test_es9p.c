@@ -215,6 +215,8 @@ static char last_policy[32];
 static char last_note[160];
 /* Whether the last call found a seqNumber reused (the reply's sequence_reused). */
 static bool last_seq_reused;
+/* Whether the last call took a result after cancelOrder (the reply's result_after_cancel). */
+static bool last_after_cancel;
 
 /* POST one request to the server process on database handle s, which may fail internally:
  * what orsp_es9p_handle returned in *e (a failure is an HTTP 500 with no body); returns the
@@ -230,6 +232,7 @@ static json_t *call_on_any(fx *f, orsp_smdp *s, const char *fn, json_t *req, int
 	snprintf(last_policy, sizeof(last_policy), "%s", rep.policy);
 	snprintf(last_note, sizeof(last_note), "%s", rep.note);
 	last_seq_reused = rep.sequence_reused;
+	last_after_cancel = rep.result_after_cancel;
 	if (rep.body) {
 		json_error_t err;
 		out = json_loads(rep.body, 0, &err);
@@ -5900,6 +5903,11 @@ static void test_result_after_cancel(void **state)
 	for (int i = 0; i < 2; i++) {
 		assert_null(call(f, "handleNotification", json_incref(req), &http));
 		assert_int_equal(http, 204);
+		/* the server's warning line: the first time only */
+		assert_int_equal(last_after_cancel, i == 0);
+		if (i == 0 && (!strstr(last_note, f->prof.iccid) || !strstr(last_note, EID) ||
+		               !strstr(last_note, "installed")))
+			fail_msg("the note does not name the profile and eUICC: %s", last_note);
 		assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 		assert_int_equal(count_of(f, sql), 1);
 		assert_int_equal(
