@@ -249,9 +249,6 @@ void cli_backup_tail(cli_json *j, bool json, const char *kek_path);
 /* One "name: value" line of the summary. */
 void cli_backup_kv(const char *name, const char *v);
 
-/* Seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (UTC), or the number if out of range. */
-void cli_utc(int64_t t, char out[32]);
-
 /* ----- subscriber options shared by aka and auc ----- */
 
 enum {

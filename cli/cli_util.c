@@ -947,14 +947,6 @@ void cj_done(cli_json *j)
 		cli_stdout_errno = errno;
 }
 
-void cli_utc(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, 32, "%lld", (long long)t);
-}
-
 int cli_read_package(const char *path, uint8_t **out, size_t *len)
 {
 	struct stat st = {0};

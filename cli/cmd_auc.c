@@ -665,7 +665,7 @@ static int list_one(const orsp_auc_info *info, void *arg)
 	if (ctx->n == 1)
 		printf("%-15s  %-8s  %-4s  %-12s  %-3s  %s\n", "IMSI", "ALG", "AMF", "SQN", "IND",
 		       "UPDATED");
-	cli_utc(info->updated, when);
+	orsp_utc_text(info->updated, 'T', when);
 	printf("%-15s  %-8s  %02x%02x  %012" PRIx64 "  %-3u  %s\n", info->imsi, alg_str(info->alg),
 	       info->amf[0], info->amf[1], info->sqn, info->ind_bits, when);
 	return 0;
@@ -802,9 +802,9 @@ static int auc_show(int argc, char **argv)
 		         info.tuak.ck_bits, info.tuak.ik_bits);
 		show_kv("TUAK", buf);
 	}
-	cli_utc(info.created, when);
+	orsp_utc_text(info.created, 'T', when);
 	show_kv("created", when);
-	cli_utc(info.updated, when);
+	orsp_utc_text(info.updated, 'T', when);
 	show_kv("updated", when);
 out:
 	orsp_auc_close(a);
@@ -1076,7 +1076,7 @@ static int audit_one(const orsp_auc_audit_row *r, void *arg)
 	list_ctx *ctx = arg;
 	char when[32];
 
-	cli_utc(r->at, when);
+	orsp_utc_text(r->at, 'T', when);
 	ctx->n++;
 	if (ctx->json) {
 		cj_obj_begin(&ctx->j, NULL);

@@ -1038,15 +1038,6 @@ int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, c
 	return pki_smdp_make(o, ci_dir);
 }
 
-/* t as UTC text for messages, "2026-05-01 12:00:00Z". */
-static void utc_text(time_t t, char *out, size_t cap)
-{
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm))
-		snprintf(out, cap, "%lld", (long long)t);
-}
-
 /* The validity of what the CI at path issues now for o->days. The CI must be valid now: a
  * verifier accepts nothing under a CI outside its validity (RFC 5280 §6.1.3 (a)(2)). What
  * it issues lies within the CI's validity, as pki init's certificates do: notAfter capped at
@@ -1062,14 +1053,14 @@ static int ci_window(const pki_opts *o, const orsp_cert *ci, const char *path, t
 	if (e)
 		return cli_fail(path, e);
 	if (now < ci_nb) {
-		utc_text(ci_nb, when, sizeof(when));
+		orsp_utc_text(ci_nb, ' ', when);
 		return cli_failf(path,
 		                 "the CI is not valid before %s: nothing it issues now would "
 		                 "verify",
 		                 when);
 	}
 	if (now >= ci_na) {
-		utc_text(ci_na, when, sizeof(when));
+		orsp_utc_text(ci_na, ' ', when);
 		return cli_failf(path,
 		                 "the CI expired on %s: nothing it issues would verify; "
 		                 "make a new one (pki init)",
@@ -1231,7 +1222,7 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	created_done(made);
 	/* said once everything is written (a failure removes it all) */
 	if (capped && !o.quiet) {
-		utc_text(na, when, sizeof(when));
+		orsp_utc_text(na, ' ', when);
 		fprintf(stderr,
 		        "openrsp: warning: the CI expires on %s, before the %u days of --days: "
 		        "DPauth, DPpb and DPtls expire with it\n",
@@ -1664,7 +1655,7 @@ static int pki_crl_make(crl_opts *o)
 		                        : cli_fail("pki crl", e);
 		goto out;
 	}
-	utc_text(next_update, when, sizeof(when));
+	orsp_utc_text(next_update, ' ', when);
 	printf("%s: %zu revoked, next update %s\n", o->out, o->n, when);
 	fflush(stdout);
 out:

@@ -192,8 +192,8 @@ static int may_replace(const fetch_opts *o, const orsp_cert *issuer, const orsp_
 	                ? orsp_crl_number_cmp(fresh->number, held.number)
 	                : 1;
 	if (fresh->this_update < held.this_update || by_number < 0) {
-		cli_utc(fresh->this_update, a);
-		cli_utc(held.this_update, b);
+		orsp_utc_text(fresh->this_update, 'T', a);
+		orsp_utc_text(held.this_update, 'T', b);
 		rc = cli_failf(o->url,
 		               "older than the CRL in %s (thisUpdate %s, cRLNumber %s; there %s, "
 		               "%s): not replaced",
@@ -282,8 +282,8 @@ static int pki_crl_fetch_run(const fetch_opts *o)
 	}
 	if (rc != CLI_OK)
 		goto out;
-	cli_utc(info.this_update, this);
-	cli_utc(info.next_update, next);
+	orsp_utc_text(info.this_update, 'T', this);
+	orsp_utc_text(info.next_update, 'T', next);
 	if (!same && (e = orsp_file_replace(o->out, r.body, r.body_len, 0644)) != ORSP_OK) {
 		rc = cli_fail(o->out, e);
 		goto out;

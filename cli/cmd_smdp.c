@@ -1080,7 +1080,7 @@ static int audit_one(const orsp_smdp_audit_row *r, void *arg)
 	log_ctx *ctx = arg;
 	char when[32], detail[sizeof(r->detail)];
 
-	cli_utc(r->at, when);
+	orsp_utc_text(r->at, 'T', when);
 	ctx->n++;
 	if (ctx->json) {
 		cj_obj_begin(&ctx->j, NULL);
@@ -1115,7 +1115,7 @@ static int report_one(const orsp_smdp_report_row *r, void *arg)
 	log_ctx *ctx = arg;
 	char when[32], status[48], detail[sizeof(r->detail)];
 
-	cli_utc(r->at, when);
+	orsp_utc_text(r->at, 'T', when);
 	ctx->n++;
 	if (ctx->json) {
 		cj_obj_begin(&ctx->j, NULL);
@@ -3565,7 +3565,7 @@ static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 		orsp_err_clear();
 		return;
 	}
-	cli_utc(na, when);
+	orsp_utc_text(na, 'T', when);
 	printf("%s%-10s %s, notAfter %s\n", indent, what, subj, when);
 }
 
@@ -3581,7 +3581,7 @@ static void check_ca(const char *what, const char *path, const char *pem,
 
 	if (!pem)
 		return;
-	cli_utc(v->soonest, when);
+	orsp_utc_text(v->soonest, 'T', when);
 	printf("%-10s %s: %zu certificate%s, %zu within validity, the first of them ends %s\n",
 	       what, path, v->n, v->n == 1 ? "" : "s", v->current, when);
 }

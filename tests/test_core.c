@@ -1318,6 +1318,31 @@ static void test_mono_s(void **state)
 	assert_true(b - a >= 0.119 && b - a < 10);
 }
 
+/* orsp_utc_text: the two forms the messages, logs and JSON used before it (eight copies of
+ * gmtime_r and strftime), and the number of seconds for a time gmtime_r cannot convert, as
+ * cli_utc and smdp's warnings wrote it. */
+static void test_utc_text(void **state)
+{
+	char out[ORSP_UTC_TEXT_CAP];
+	(void)state;
+
+	assert_true(orsp_utc_text(0, 'T', out));
+	assert_string_equal(out, "1970-01-01T00:00:00Z");
+	assert_true(orsp_utc_text((time_t)1777636800, 'T', out));
+	assert_string_equal(out, "2026-05-01T12:00:00Z");
+	assert_true(orsp_utc_text((time_t)1777636800, ' ', out));
+	assert_string_equal(out, "2026-05-01 12:00:00Z");
+	assert_true(orsp_utc_text((time_t)-1, 'T', out));
+	assert_string_equal(out, "1969-12-31T23:59:59Z");
+	/* 253402300799: 9999-12-31T23:59:59Z, the last GeneralizedTime a certificate holds */
+	assert_true(orsp_utc_text((time_t)253402300799LL, ' ', out));
+	assert_string_equal(out, "9999-12-31 23:59:59Z");
+	if (sizeof(time_t) == 8) {
+		assert_false(orsp_utc_text((time_t)INT64_MAX, 'T', out));
+		assert_string_equal(out, "9223372036854775807");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1352,6 +1377,7 @@ int main(void)
 	    cmocka_unit_test(test_file_read_upto),
 	    cmocka_unit_test(test_deadline_monotonic),
 	    cmocka_unit_test(test_mono_s),
+	    cmocka_unit_test(test_utc_text),
 	    cmocka_unit_test(test_file_write_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

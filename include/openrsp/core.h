@@ -412,6 +412,16 @@ int orsp_cond_init_monotonic(pthread_cond_t *cv);
  * does not show in the difference of two readings). */
 double orsp_mono_s(void);
 
+/* The size of orsp_utc_text's text: "2026-05-01T12:00:00Z" and its NUL, with room for a year
+ * of 11 characters or a time_t's number of seconds. */
+#define ORSP_UTC_TEXT_CAP 32
+
+/* t (seconds since the epoch) as UTC text into out: "2026-05-01T12:00:00Z" (RFC 3339) with
+ * sep 'T', "2026-05-01 12:00:00Z" with sep ' ' (any sep but 'T'), as messages to people
+ * write it. A t that gmtime_r cannot convert (its year beyond an int) is written as its
+ * number of seconds, as printf's "%lld"; false then. */
+bool orsp_utc_text(time_t t, char sep, char out[static ORSP_UTC_TEXT_CAP]);
+
 /* ---------------------------------------------------------------- logging --------------- */
 
 typedef enum orsp_log_level {

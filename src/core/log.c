@@ -22,11 +22,10 @@ void orsp__log_emit(orsp_log_level level, const char *fmt, ...)
 {
 	if (level > log_level)
 		return;
-	char ts[32] = "";
+	char ts[ORSP_UTC_TEXT_CAP] = "";
 	struct timespec now;
-	struct tm tm;
-	if (clock_gettime(CLOCK_REALTIME, &now) == 0 && gmtime_r(&now.tv_sec, &tm))
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+		orsp_utc_text(now.tv_sec, 'T', ts);
 	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);

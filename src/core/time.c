@@ -1,4 +1,6 @@
-/* Deadlines for timed waits, and elapsed time. */
+/* Deadlines for timed waits, elapsed time, and UTC times as text. */
+#include <stdio.h>
+
 #include "openrsp/core.h"
 
 void orsp_deadline_ms(struct timespec *until, unsigned ms)
@@ -32,4 +34,17 @@ double orsp_mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool orsp_utc_text(time_t t, char sep, char out[static ORSP_UTC_TEXT_CAP])
+{
+	struct tm tm;
+
+	/* two literals, so that the compiler checks both formats */
+	if (gmtime_r(&t, &tm) &&
+	    (sep == 'T' ? strftime(out, ORSP_UTC_TEXT_CAP, "%Y-%m-%dT%H:%M:%SZ", &tm)
+	                : strftime(out, ORSP_UTC_TEXT_CAP, "%Y-%m-%d %H:%M:%SZ", &tm)))
+		return true;
+	snprintf(out, ORSP_UTC_TEXT_CAP, "%lld", (long long)t);
+	return false;
 }

@@ -958,9 +958,8 @@ static uint64_t error_code(const orsp_tlv *err)
 static void cert_time_hint(const uint8_t *der, size_t n, const char *what, char *hint, size_t cap)
 {
 	orsp_cert *c = NULL;
-	time_t nb = 0, na = 0, now = time(NULL), edge;
-	struct tm tm;
-	char when[32] = "?", at[32] = "?";
+	time_t nb = 0, na = 0, now = time(NULL);
+	char when[ORSP_UTC_TEXT_CAP], at[ORSP_UTC_TEXT_CAP];
 
 	hint[0] = '\0';
 	if (orsp_cert_parse(der, n, &c) || orsp_cert_validity(c, &nb, &na)) {
@@ -971,11 +970,8 @@ static void cert_time_hint(const uint8_t *der, size_t n, const char *what, char 
 	orsp_cert_free(c);
 	if (now >= nb && now <= na)
 		return;
-	edge = now < nb ? nb : na;
-	if (gmtime_r(&edge, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
-	if (gmtime_r(&now, &tm))
-		strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%SZ", &tm);
+	orsp_utc_text(now < nb ? nb : na, ' ', when);
+	orsp_utc_text(now, ' ', at);
 	snprintf(hint, cap,
 	         "; by this device's clock (%s) %s %s %s: check this device's date and time, "
 	         "and the server",

@@ -1655,13 +1655,10 @@ bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c)
 	 * crl label: until session 73 the line named none, and with several crl files the
 	 * operator had to find it */
 	for (size_t i = 0; i < n; i++) {
-		char when[32];
-		struct tm tm;
+		char when[ORSP_UTC_TEXT_CAP];
 		if (v[i].superseded || v[i].next_update >= now)
 			continue;
-		if (!gmtime_r(&v[i].next_update, &tm) ||
-		    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
-			snprintf(when, sizeof(when), "%lld", (long long)v[i].next_update);
+		orsp_utc_text(v[i].next_update, 'T', when);
 		fprintf(stderr,
 		        "openrsp smdp: warning: the CRL %s (crl) is past its nextUpdate (%s): the "
 		        "certificates of its issuer \"%s\" are %s until a newer one is given\n",
@@ -1748,13 +1745,11 @@ bool orsp_smdp_own_cert_all(const orsp_smdp_config *c, size_t i, const orsp_cert
 
 bool orsp_smdp_warn_expiry(const char *who, time_t not_after)
 {
-	char when[32];
-	struct tm tm;
+	char when[ORSP_UTC_TEXT_CAP];
 
 	if (not_after - time(NULL) >= (time_t)ORSP_SMDP_EXPIRY_WARN_DAYS * 86400)
 		return false;
-	if (!gmtime_r(&not_after, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(when, sizeof(when), "%lld", (long long)not_after);
+	orsp_utc_text(not_after, 'T', when);
 	fprintf(stderr, "openrsp smdp: warning: %s expires on %s, in less than %d days: renew it\n",
 	        who, when, ORSP_SMDP_EXPIRY_WARN_DAYS);
 	return true;

@@ -987,18 +987,15 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
                               bool *refused)
 {
 	static const char *const none[] = {NULL};
-	char url[600], ts[32], callid[48];
+	char url[600], ts[ORSP_UTC_TEXT_CAP], callid[48];
 	json_t *o = json_object(), *h = json_object();
 	orsp_json_status st = {0};
-	struct tm tm;
-	time_t t = (time_t)pr->at;
 	char *body = NULL;
 	size_t blen = 0;
 	orsp_http_result r;
 	orsp_err e;
 
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	orsp_utc_text((time_t)pr->at, 'T', ts);
 	progress_call_id(pr, callid, sizeof(callid));
 	snprintf(url, sizeof(url), "%s/gsma/rsp2/es2plus/handleDownloadProgressInfo",
 	         srv->c->callback_url);
