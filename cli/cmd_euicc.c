@@ -86,6 +86,45 @@ static bool is_dir(const char *path)
 
 /* ----- init ----- */
 
+/* What follows from a certificate outside its period: for CERT.EUICC and CERT.EUM; for a CI. */
+static const char refused_by_dp[] =
+    "an SM-DP+ whose clock agrees refuses every download to this eUICC (authenticateClient)";
+static const char refused_under_ci[] =
+    "this eUICC refuses every SM-DP+ certificate under it (invalidCertificate) while this "
+    "host's clock is outside that period";
+
+/* A warning on stderr when the certificate der (len bytes; what: "CERT.EUICC", path: its file)
+ * is outside its validity period by this host's clock, saying what follows (so).
+ * The eUICC does not judge its own identity's dates (docs/euicc.md, "The clock": a host
+ * clock may be wrong, so init takes such an identity), but an SM-DP+ does, by its own clock,
+ * and refuses every download to an eUICC whose CERT.EUICC or CERT.EUM is outside its period;
+ * the eUICC refuses every SM-DP+ certificate under one of its CIs that is. Until session 75
+ * init said nothing. */
+static void warn_validity(const char *what, const char *path, const uint8_t *der, size_t len,
+                          const char *so)
+{
+	orsp_cert *c = NULL;
+	time_t nb = 0, na = 0, now = time(NULL);
+	char b[ORSP_UTC_TEXT_CAP], a[ORSP_UTC_TEXT_CAP], n[ORSP_UTC_TEXT_CAP];
+
+	if (orsp_cert_parse(der, len, &c) || orsp_cert_validity(c, &nb, &na)) {
+		orsp_cert_free(c); /* orsp_euicc_host_create took it: not seen */
+		orsp_err_clear();
+		return;
+	}
+	orsp_cert_free(c);
+	if (now >= nb && now <= na)
+		return;
+	orsp_utc_text(nb, ' ', b);
+	orsp_utc_text(na, ' ', a);
+	orsp_utc_text(now, ' ', n);
+	fprintf(stderr,
+	        "openrsp: warning: euicc init: %s (%s) %s by this host's clock (now %s; notBefore "
+	        "%s, notAfter %s): %s; check this host's date and time, or provision an identity "
+	        "valid now\n",
+	        what, path, now < nb ? "is not valid yet" : "has expired", n, b, a, so);
+}
+
 typedef struct init_files {
 	uint8_t *key, *cert, *eum, *ci[ORSP_EUICC_MAX_CI];
 	size_t key_len, cert_len, eum_len, ci_len[ORSP_EUICC_MAX_CI], n_ci;
@@ -302,6 +341,11 @@ static int euicc_init(int argc, char **argv)
 		rc = cli_fail("euicc init", e);
 		goto out;
 	}
+	/* said once the store is made: the identity is taken */
+	warn_validity("CERT.EUICC", cert, f.cert, f.cert_len, refused_by_dp);
+	warn_validity("CERT.EUM", eum, f.eum, f.eum_len, refused_by_dp);
+	for (size_t i = 0; i < f.n_ci; i++)
+		warn_validity("the CI certificate", ci[i], f.ci[i], f.ci_len[i], refused_under_ci);
 	if (json) {
 		cli_json j = {0};
 		cj_obj_begin(&j, NULL);
@@ -556,7 +600,10 @@ static const cli_cmd euicc_cmds[] = {
                 "trusted CI certificates. Refuses a directory that holds an eUICC already.\n"
                 "Every file is judged first (the key belongs to the certificate, the chain\n"
                 "verifies to a CI, the EID is the certificate's): a bad one leaves DIR as it\n"
-                "was, not created, not written in.\n\n"
+                "was, not created, not written in. A certificate outside its validity period\n"
+                "by this host's clock is taken, with a warning on stderr naming it, its\n"
+                "notBefore, notAfter and the time now (UTC): an SM-DP+ refuses every download\n"
+                "to an eUICC whose CERT.EUICC or CERT.EUM is outside its period.\n\n"
                 "The device key and the anti-rollback counter are files in DIR (the file\n"
                 "provider): whoever can read DIR's files gets every profile's K and OPc and\n"
                 "can clone the eUICC (same EID and SK.EUICC); whoever can write them can put\n"

@@ -6,8 +6,9 @@
 # directory, wrong key file, init twice, device.key readable by others or missing, a tampered
 # manifest, usage: an IPv6 --vpcd address without brackets), bad key and certificate files
 # refused before --state is touched (junk, empty, a certificate for the key, a key not
-# CERT.EUICC's, an EUM not its issuer, a CI not the EUM's, another EID), and `bench euicc`
-# once (a complete download into a fresh sealed card).
+# CERT.EUICC's, an EUM not its issuer, a CI not the EUM's, another EID), an identity
+# outside its validity period taken with a warning, and `bench euicc` once (a complete
+# download into a fresh sealed card).
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -174,6 +175,7 @@ if [[ $rc -eq 0 ]] && python3 -c '
 import json, sys
 d = json.loads(sys.argv[1]); assert d["eid"] == sys.argv[2], d' "$out" "$peid"; then ok; else
 	bad "init --pki: rc=$rc out='$out' $err (eid $peid)"; fi
+lacks "init --pki: an identity valid now, no warning" "warning" "$err"
 run euicc info --state "$T/card2"
 [[ $rc -eq 0 && "$out" == *"$peid"* ]] && ok || bad "info of --pki card: $out $err"
 "$B" pki init "$T/pki2" --curve both >/dev/null
@@ -188,6 +190,63 @@ failure "no nist hierarchy: this one is brainpoolP256r1" euicc init --state "$T/
 run euicc init --state "$T/card5" --pki "$T/pki-bp" --curve brainpool
 [[ $rc -eq 0 ]] && ok || bad "init --pki (brainpool only) --curve brainpool: $err"
 failure "" euicc init --state "$T/card4" --pki "$T/no-such"
+
+# ----- an identity outside its validity period: taken, with a warning -----
+# The eUICC does not judge its own identity's dates (docs/euicc.md, "The clock"), an SM-DP+
+# does: init warns on stderr, naming the certificate, its file, its dates and this host's
+# time, and goes on (until session 75 it said nothing). The certificates of $T/pki signed
+# again by their issuer's key with other dates.
+# resign CERT KEY OUT FROM TO: CERT as it is but valid from FROM to TO days from now
+resign() {
+	"$PY" - "$@" <<'PYEOF'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+cert = x509.load_der_x509_certificate(open(sys.argv[1], "rb").read())
+key = serialization.load_pem_private_key(open(sys.argv[2], "rb").read(), None)
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+b = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(cert.issuer)
+     .public_key(cert.public_key()).serial_number(cert.serial_number)
+     .not_valid_before(now + datetime.timedelta(days=int(sys.argv[4])))
+     .not_valid_after(now + datetime.timedelta(days=int(sys.argv[5]))))
+for e in cert.extensions:
+    b = b.add_extension(e.value, e.critical)
+out = b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+open(sys.argv[3], "wb").write(out)
+PYEOF
+}
+# utc CERT startdate|enddate: its notBefore or notAfter as the warning writes it
+utc() {
+	date -u -d "$(openssl x509 -inform der -in "$1" -noout -"$2" | cut -d= -f2)" \
+		'+%Y-%m-%d %H:%M:%SZ'
+}
+resign "$T/pki/euicc/euicc.der" "$T/pki/eum/eum_key.pem" "$T/euicc-old.der" -20 -10
+resign "$T/pki/eum/eum.der" "$T/pki/ci/ci_key.pem" "$T/eum-new.der" 10 20
+resign "$T/pki/ci/ci.der" "$T/pki/ci/ci_key.pem" "$T/ci-new.der" 5 3000
+dates() { echo "notBefore $(utc "$1" startdate), notAfter $(utc "$1" enddate)"; }
+today=$(date -u +%Y-%m-%d)
+run euicc init --state "$T/card-old" --key "$T/pki/euicc/euicc_key.pem" \
+	--cert "$T/euicc-old.der" --eum-cert "$T/pki/eum/eum.der" --ci-cert "$T/pki/ci/ci.der"
+[[ $rc -eq 0 && "$out" == *"$peid"* ]] && ok || bad "init, CERT.EUICC expired: rc=$rc $err"
+has "CERT.EUICC expired: the warning" "openrsp: warning: euicc init: CERT.EUICC \
+($T/euicc-old.der) has expired by this host's clock (now $today " "$err"
+has "CERT.EUICC expired: its dates" "$(dates "$T/euicc-old.der")): an SM-DP+ whose clock \
+agrees refuses every download to this eUICC (authenticateClient); check this host's date and \
+time" "$err"
+expect "CERT.EUICC expired: one warning" 1 "$(grep -c warning <<<"$err")"
+run euicc info --state "$T/card-old"
+[[ $rc -eq 0 && "$out" == *"$peid"* ]] && ok || bad "info, CERT.EUICC expired: rc=$rc $err"
+run euicc init --state "$T/card-new" --key "$T/pki/euicc/euicc_key.pem" \
+	--cert "$T/pki/euicc/euicc.der" --eum-cert "$T/eum-new.der" --ci-cert "$T/ci-new.der"
+[[ $rc -eq 0 ]] && ok || bad "init, CERT.EUM and CI not valid yet: rc=$rc $err"
+has "CERT.EUM not valid yet" "CERT.EUM ($T/eum-new.der) is not valid yet by this host's clock \
+(now $today " "$err"
+has "CERT.EUM not valid yet: its dates" "$(dates "$T/eum-new.der")): an SM-DP+" "$err"
+has "CI not valid yet" "the CI certificate ($T/ci-new.der) is not valid yet by this host's \
+clock (now $today " "$err"
+has "CI not valid yet: its dates" "$(dates "$T/ci-new.der")): this eUICC refuses every SM-DP+ \
+certificate under it (invalidCertificate)" "$err"
+lacks "CERT.EUICC valid: not named" "CERT.EUICC" "$err"
 
 # ----- bad key and certificate files: judged whole before --state is touched -----
 # Each refused with the message it always had, and nothing changed: a --state to be made is
