@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1182,6 +1184,107 @@ static void test_log_levels(void **state)
 	orsp_log_set_level(old);
 }
 
+/* Log lines that could not be written (a full non-blocking pipe, EAGAIN) are told of by the
+ * first line written after them, "openrsp: warning: 3 log lines were lost (...)": until
+ * session 75 they were dropped without a trace. A pipe as stderr, filled, three lines logged,
+ * the pipe emptied, one line more. */
+static void test_log_lost_told(void **state)
+{
+	(void)state;
+	int p[2];
+	char buf[65536];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	memset(buf, 'x', sizeof(buf));
+	while (write(p[1], buf, sizeof(buf)) > 0)
+		;
+	while (write(p[1], buf, 1) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(fflush(stderr), 0);
+	int saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(p[1], STDERR_FILENO) >= 0);
+
+	for (int i = 0; i < 3; i++)
+		orsp_log(ORSP_LOG_ERROR, "lost-%d", i);
+	while (read(p[0], buf, sizeof(buf)) > 0)
+		;
+	orsp_log(ORSP_LOG_ERROR, "after-the-loss");
+
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	close(p[1]);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	const char *want = "openrsp: warning: 3 log lines were lost (writing to stderr: Resource "
+	                   "temporarily unavailable)\n";
+	if (strncmp(buf, want, strlen(want)) != 0)
+		fail_msg("the loss not told first: %s", buf);
+	const char *rest = buf + strlen(want);
+	assert_non_null(strstr(rest, " openrsp error: after-the-loss\n"));
+	assert_null(strstr(buf, "lost-"));
+	assert_int_equal(strchr(rest, '\n') - buf + 1, n); /* one line after the warning */
+}
+
+/* A line cut short (part of it written, then EFBIG past RLIMIT_FSIZE: a disk that filled
+ * mid-line does the same with ENOSPC) counts as lost, and the next line written starts a
+ * line of its own: until session 75 it was glued to the half line. In a child: its stderr a
+ * file, its size limit set to cut the first line, then lifted for the third. */
+static void test_log_cut_line(void **state)
+{
+	(void)state;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/stderr.txt", test_tmpdir("core_log_cut"));
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 4096)
+		skip();
+	assert_int_equal(fflush(stderr), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGXFSZ, SIG_IGN);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(2);
+		struct rlimit cut = rl;
+		cut.rlim_cur = 30; /* inside "TIMESTAMP openrsp error: the-first-line..." */
+		if (setrlimit(RLIMIT_FSIZE, &cut) != 0)
+			_exit(3);
+		orsp_log(ORSP_LOG_ERROR, "the-first-line-cut-short");
+		orsp_log(ORSP_LOG_ERROR, "the-second-line");
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(4);
+		orsp_log(ORSP_LOG_ERROR, "the-third-line");
+		_exit(0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	size_t n;
+	char *out = (char *)test_read_file(path, &n);
+	assert_non_null(out);
+	/* 30 bytes of the first line, a newline, the warning, the third line */
+	const char *nl = strchr(out, '\n');
+	assert_non_null(nl);
+	assert_int_equal(nl - out, 30);
+	const char *want = "openrsp: warning: 2 log lines were lost (writing to stderr: File too "
+	                   "large)\n";
+	if (strncmp(nl + 1, want, strlen(want)) != 0)
+		fail_msg("no warning on a line of its own after the cut line: %s", out);
+	const char *third = nl + 1 + strlen(want);
+	assert_non_null(strstr(third, " openrsp error: the-third-line\n"));
+	assert_null(strstr(out, "the-second-line"));
+	free(out);
+}
+
 /* orsp_file_read_upto: a file of exactly cap bytes is whole; one byte more is reported, not
  * read into the buffer; a descriptor that cannot be read is ORSP_E_IO naming the path. */
 static void test_file_read_upto(void **state)
@@ -1366,6 +1469,8 @@ int main(void)
 	    cmocka_unit_test(test_lock_holder),
 	    cmocka_unit_test(test_file_write_beside),
 	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_log_lost_told),
+	    cmocka_unit_test(test_log_cut_line),
 	    cmocka_unit_test(test_utf8_seq),
 	    cmocka_unit_test(test_utf8_is_control),
 	    cmocka_unit_test(test_utf8_text_chars),

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -435,6 +436,23 @@ void orsp_log_set_level(orsp_log_level level);
 orsp_log_level orsp_log_get_level(void);
 /* Implementation behind orsp_log(); call the macro, not this. */
 void orsp__log_emit(orsp_log_level level, const char *fmt, ...) ORSP_PRINTF(2, 3);
+
+/* One line on stderr, fmt without its '\n' (this adds it), as fprintf(stderr, ...) wrote it
+ * but never lost without a trace: the line goes out in one write(2) under stderr's lock
+ * (orsp_log's lines too). A line that cannot be written (a full disk: ENOSPC; a pipe whose
+ * reader is gone: EPIPE, SIGPIPE being ignored, as main does; a full non-blocking pipe:
+ * EAGAIN) is counted (orsp_log_dropped), and the next line written is preceded by one line,
+ * "PROGRAM: warning: N log lines were lost (writing to stderr: REASON)". Nothing is waited
+ * for but the rest of a line part of which went out (EAGAIN: up to 100 ms); a line cut short
+ * all the same counts as lost, and the warning line starts with a '\n' that ends it, so that
+ * no line is glued to its half. A blocking descriptor whose reader stops reading still
+ * blocks the writer, as fprintf did. */
+void orsp_log_line(const char *fmt, ...) ORSP_PRINTF(1, 2);
+void orsp_log_vline(const char *fmt, va_list ap) ORSP_PRINTF(1, 0);
+/* Lines orsp_log_line could not write since the process began. */
+uint64_t orsp_log_dropped(void);
+/* PROGRAM of the warning line above ("openrsp" unless set; a string that outlives its use) */
+void orsp_log_set_program(const char *name);
 
 /* orsp_log(level, fmt, args...) — printf-style line on stderr. Every argument is checked at
  * compile time: passing an orsp_secret (or a pointer to one) does not compile. */
