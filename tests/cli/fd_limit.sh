@@ -48,10 +48,6 @@ start_limited() {
 	wait_for 60 "smdp serve to print its port" nonempty "$T/port"
 	PORT=$(head -1 "$T/port")
 }
-# metric SERIES: its value in a /metrics scrape (SERIES with its labels, if any)
-metric() {
-	curl -s --max-time 20 "http://127.0.0.1:$PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'
-}
 
 # ----- a low soft limit under a higher hard one: raised, nothing said -----
 hard=$(ulimit -Hn)

@@ -279,9 +279,10 @@ served_device() {
 	} >"$T/smdp.conf"
 }
 server=""
+# smdp_start CONF [STDERR]: the server in the background, its stderr in STDERR ($T/serve.log)
 smdp_start() {
 	: >"$T/port"
-	"$B" smdp serve --config "$1" >"$T/port" 2>"$T/serve.log" &
+	"$B" smdp serve --config "$1" >"$T/port" 2>"${2:-$T/serve.log}" &
 	server=$!
 	wait_for 60 "smdp serve to print its port" nonempty "$T/port"
 	# shellcheck disable=SC2034 # read by the scripts
@@ -292,6 +293,11 @@ smdp_stop() {
 		stop_checked "$server" "smdp serve" "$T/serve.log"
 	fi
 	server=""
+}
+# metric SERIES: its value in a /metrics scrape of the server on $PORT (SERIES with its
+# labels, if any)
+metric() {
+	curl -s --max-time 20 "http://127.0.0.1:$PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'
 }
 # stop_checked PID WHAT [LOG]: SIGTERM to a server started in the background, which exits 0 at
 # its stop; anything else (a sanitizer's report at the stop or after the last request, a
