@@ -1816,17 +1816,26 @@ size_t orsp_smdp_crl_warn_missing_ci(const orsp_smdp_config *c)
 	return n;
 }
 
+/* stderr: the server's log, whose lost lines are counted (orsp_log_line) */
+static void crl_line(FILE *f, const char *prefix, const char *line)
+{
+	if (f == stderr)
+		orsp_log_line("%s%s", prefix, line);
+	else
+		fprintf(f, "%s%s\n", prefix, line);
+}
+
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)
 {
 	char line[ORSP_SMDP_PATH_MAX + 256];
 
 	for (size_t i = 0;
 	     c && orsp_crl_store_describe(c->svc.crls, i, 0, line, sizeof(line)) == ORSP_OK; i++)
-		fprintf(f, "%s%s\n", prefix, line);
+		crl_line(f, prefix, line);
 	/* and the files whose CRL is held from another: every `crl` file has its line */
 	for (size_t i = 0;
 	     c && orsp_crl_store_describe_copy(c->svc.crls, i, line, sizeof(line)) == ORSP_OK; i++)
-		fprintf(f, "%s%s\n", prefix, line);
+		crl_line(f, prefix, line);
 	orsp_err_clear(); /* the NOT_FOUND that ended the lists */
 }
 

@@ -205,19 +205,18 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 		return;
 	/* extra (the client, ...) and the handler's note before the error, whose text runs to
 	 * the end of the line */
-	fprintf(stderr,
-	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s%s%s "
-	        "ms=%.1f%s%s%s%s%s%s\n",
-	        iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
-	        r->eid[0] ? r->eid : "-", r->http_status,
-	        r->subject_code[0]      ? r->subject_code
-	        : r->http_status == 0   ? "aborted"
-	        : r->http_status >= 500 ? "error"
-	        : r->http_status >= 400 ? "refused"
-	                                : "ok",
-	        r->subject_code[0] ? "/" : "", r->reason_code, r->policy[0] ? " policy=" : "",
-	        r->policy, ms, extra, r->note[0] ? " reason=\"" : "", r->note,
-	        r->note[0] ? "\"" : "", e ? " error=" : "", e ? orsp_err_detail() : "");
+	orsp_log_line("openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s%s%s "
+	              "ms=%.1f%s%s%s%s%s%s",
+	              iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
+	              r->eid[0] ? r->eid : "-", r->http_status,
+	              r->subject_code[0]      ? r->subject_code
+	              : r->http_status == 0   ? "aborted"
+	              : r->http_status >= 500 ? "error"
+	              : r->http_status >= 400 ? "refused"
+	                                      : "ok",
+	              r->subject_code[0] ? "/" : "", r->reason_code, r->policy[0] ? " policy=" : "",
+	              r->policy, ms, extra, r->note[0] ? " reason=\"" : "", r->note,
+	              r->note[0] ? "\"" : "", e ? " error=" : "", e ? orsp_err_detail() : "");
 }
 
 /* A request answered outside serve() (a refusal before its handler, a scrape): its log line
@@ -319,11 +318,10 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 	 * request lines only; the audit row (eUICCSequenceReused) has the whole detail */
 	if (!e && r.sequence_reused) {
 		srv->seq_reused++;
-		fprintf(
-		    stderr,
+		orsp_log_line(
 		    "openrsp smdp: warning: eUICC %s signed two notifications with one seqNumber"
 		    " (%s): its state was rolled back, or it was cloned (audit "
-		    "eUICCSequenceReused)\n",
+		    "eUICCSequenceReused)",
 		    r.eid[0] ? r.eid : "-", r.note);
 	}
 	/* a profile the operator cancelled is on an eUICC after all (or failed to install
@@ -653,11 +651,11 @@ static void metrics_db_open(orsp_smdp_server *srv, const orsp_secret *kek)
 		e = orsp_db_exec(orsp_smdp_db(srv->metrics_db), "PRAGMA cache_size = -512");
 	if (!e)
 		return;
-	fprintf(stderr,
-	        "openrsp smdp: warning: /metrics reads the profile figures through the "
-	        "requests' database connection, whose requests wait for each reading: its own "
-	        "read-only connection did not open (%s: %s)\n",
-	        orsp_err_str(e), orsp_err_detail());
+	orsp_log_line(
+	    "openrsp smdp: warning: /metrics reads the profile figures through the "
+	    "requests' database connection, whose requests wait for each reading: its own "
+	    "read-only connection did not open (%s: %s)",
+	    orsp_err_str(e), orsp_err_detail());
 	orsp_err_clear();
 	orsp_smdp_close(srv->metrics_db);
 	srv->metrics_db = NULL;
@@ -760,6 +758,13 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	    "# TYPE openrsp_smdp_euicc_sequence_reused_total counter\n"
 	    "openrsp_smdp_euicc_sequence_reused_total %llu\n",
 	    (unsigned long long)srv->seq_reused);
+	/* lines the log lost since the start (stderr: a full disk, a closed pipe) */
+	fprintf(f,
+	        "# HELP openrsp_log_lines_dropped_total log lines that could not be written to"
+	        " stderr (a full disk, a pipe whose reader is gone)\n"
+	        "# TYPE openrsp_log_lines_dropped_total counter\n"
+	        "openrsp_log_lines_dropped_total %llu\n",
+	        (unsigned long long)orsp_log_dropped());
 	crl_metrics(srv, f);
 	own_expiry_metrics(srv, f);
 	{
@@ -1157,40 +1162,35 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		 * operator's staff learn it from the log, not only from /metrics; only once that is
 		 * recorded: a report another process took over, or whose update failed, is live */
 		if (e && recorded && refused)
-			fprintf(
-			    stderr,
+			orsp_log_line(
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) refused "
 			    "(attempt %lld): %s; given up, not sent again (`openrsp smdp reports` "
-			    "lists it)\n",
+			    "lists it)",
 			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts, why);
 		else if (e && recorded && pr.attempts >= PROGRESS_MAX_ATTEMPTS)
-			fprintf(
-			    stderr,
+			orsp_log_line(
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
 			    "(attempt %lld of %d): %s; given up, not sent again (`openrsp smdp "
-			    "reports` lists it)\n",
+			    "reports` lists it)",
 			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts,
 			    PROGRESS_MAX_ATTEMPTS, why);
 		else if (e)
-			fprintf(
-			    stderr,
+			orsp_log_line(
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
-			    "(attempt %lld): %s\n",
+			    "(attempt %lld): %s",
 			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts, why);
 		/* delivered: said so only once recorded; one whose update failed or matched no
 		 * row (another process took it over) is live and goes again after its lease, so
 		 * the operator may get it twice (the same functionCallIdentifier), and its line
 		 * says so, where each send said "delivered" */
 		if (!e && recorded)
-			fprintf(
-			    stderr,
-			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered\n",
+			orsp_log_line(
+			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered",
 			    (long long)pr.id, pr.iccid, pr.point);
 		else if (!e)
-			fprintf(
-			    stderr,
+			orsp_log_line(
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered, "
-			    "but not recorded so: it may be sent again\n",
+			    "but not recorded so: it may be sent again",
 			    (long long)pr.id, pr.iccid, pr.point);
 	}
 	return sent == ROUND_MAX;
@@ -1239,11 +1239,11 @@ static void expire_round(orsp_smdp_server *srv)
 	size_t n = 0;
 
 	if (orsp_smdp_expire_with(srv->sender_db, 0, expire_pause, srv, &n) != ORSP_OK) {
-		fprintf(stderr, "openrsp smdp: order expiry: %s\n", orsp_err_detail());
+		orsp_log_line("openrsp smdp: order expiry: %s", orsp_err_detail());
 		orsp_err_clear();
 	}
 	if (n) /* also those of the batches committed before a failure */
-		fprintf(stderr, "openrsp smdp: %zu order(s) expired\n", n);
+		orsp_log_line("openrsp smdp: %zu order(s) expired", n);
 }
 
 /* ES9+ sessions no request can use any more are deleted (orsp_es9p_sweep), and so are the
@@ -1263,7 +1263,7 @@ static size_t sweep_batches(orsp_smdp_server *srv, sweep_fn fn, const char *what
 
 	for (int i = 0; i < SWEEP_BATCHES && !srv->stopping; i++) {
 		if (fn(srv, SWEEP_BATCH, &n) != ORSP_OK) {
-			fprintf(stderr, "openrsp smdp: %s: %s\n", what, orsp_err_detail());
+			orsp_log_line("openrsp smdp: %s: %s", what, orsp_err_detail());
 			orsp_err_clear();
 			break;
 		}
@@ -1294,14 +1294,14 @@ static void sweep_round(orsp_smdp_server *srv)
 	size_t n = sweep_batches(srv, sweep_sessions, "session sweep");
 
 	if (n)
-		fprintf(stderr, "openrsp smdp: %zu ES9+ session(s) deleted\n", n);
+		orsp_log_line("openrsp smdp: %zu ES9+ session(s) deleted", n);
 	/* a call deleted is no longer a replay: sent again, it places a new order */
 	n = sweep_batches(srv, sweep_calls, "ES2+ call pruning");
 	if (n)
-		fprintf(stderr,
-		        "openrsp smdp: %zu ES2+ call(s) older than %u days deleted (no longer "
-		        "replays)\n",
-		        n, call_days(srv));
+		orsp_log_line(
+		    "openrsp smdp: %zu ES2+ call(s) older than %u days deleted (no longer "
+		    "replays)",
+		    n, call_days(srv));
 }
 
 /* A file of the configuration as its user is given it: the PEM text the loader read and
@@ -1351,10 +1351,10 @@ static void crl_round(orsp_smdp_server *srv)
 	if (!e)
 		e = orsp_crl_store_swap(c->svc.crls, fresh);
 	if (e) {
-		fprintf(stderr,
-		        "openrsp smdp: crl: the changed CRL files are not in force (the CRLs read "
-		        "before stay so until they are read whole): %s\n",
-		        orsp_err_detail());
+		orsp_log_line(
+		    "openrsp smdp: crl: the changed CRL files are not in force (the CRLs read "
+		    "before stay so until they are read whole): %s",
+		    orsp_err_detail());
 		orsp_err_clear();
 		memcpy(srv->crl_failed, now, n * sizeof(*now));
 		srv->crl_failed_set = true;
@@ -1400,7 +1400,7 @@ static void *sender_main(void *arg)
 	o.timeout_ms = 1000u * (srv->c->callback_timeout_s ? srv->c->callback_timeout_s
 	                                                   : ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT);
 	if (srv->c->callback_url[0] && orsp_http_client_new(&o, &http)) {
-		fprintf(stderr, "openrsp smdp: progress reports disabled: %s\n", orsp_err_detail());
+		orsp_log_line("openrsp smdp: progress reports disabled: %s", orsp_err_detail());
 		orsp_err_clear();
 	}
 	while (!srv->stopping) {
@@ -1518,6 +1518,8 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		    "smdp server: the configuration was loaded without its keys in a "
 		    "token or its CRLs (ORSP_SMDP_CONFIG_NO_TOKEN_KEYS or _MAINTENANCE): "
 		    "load it whole to serve");
+	/* its lines say who lost log lines, as the others do */
+	orsp_log_set_program("openrsp smdp");
 	/* A start that fails after the database was opened leaves the new files: removing them
 	 * could remove what another process, starting on the same database at the same moment,
 	 * has opened and goes on using; the next start takes them (a port in use is found
@@ -1655,26 +1657,25 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	 * the process that made them, not by another one starting on the same new path at the
 	 * same moment (a file missing before the open is no proof) */
 	if (orsp_smdp_created(srv->pool[0])) {
-		fprintf(stderr, "openrsp smdp: created a new, empty database %s%s%s\n", c->database,
-		        kek_made ? " and its KEK file " : "", kek_made ? c->kek_file : "");
+		orsp_log_line("openrsp smdp: created a new, empty database %s%s%s", c->database,
+		              kek_made ? " and its KEK file " : "", kek_made ? c->kek_file : "");
 	}
 	/* Reports are queued only by servers with a callback_url: one without it on a database
 	 * whose outbox holds reports another server queued (several processes on one database
 	 * with different configurations) drops the reports of what it does itself, silently
 	 * before: said at start. */
 	if (!c->callback_url[0] && others_pending)
-		fprintf(stderr,
-		        "openrsp smdp: warning: no callback_url, but the database holds %zu "
-		        "progress report(s) for the operator queued by another server: this "
-		        "one queues none of its own (expired orders, downloads); give every "
-		        "server of the database the same callback_url\n",
-		        others_pending);
+		orsp_log_line("openrsp smdp: warning: no callback_url, but the database holds %zu "
+		              "progress report(s) for the operator queued by another server: this "
+		              "one queues none of its own (expired orders, downloads); give every "
+		              "server of the database the same callback_url",
+		              others_pending);
 	/* the operator sees which eUICCs authenticateClient will refuse (no secret in it) */
 	{
 		char pol[1024];
 		es9p_platform_describe(&c->svc.platform, pol, sizeof(pol));
 		if (pol[0])
-			fprintf(stderr, "openrsp smdp: platform policy: %s\n", pol);
+			orsp_log_line("openrsp smdp: platform policy: %s", pol);
 	}
 	/* and which CRLs it checks them against */
 	orsp_smdp_crl_print(c, stderr, "openrsp smdp: crl ");
