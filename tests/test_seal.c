@@ -948,20 +948,29 @@ static void swap_parent_for_link(const char *path)
 	assert_int_equal(symlink(pswap_to, pswap_parent), 0);
 }
 
-static void test_path_swapped_after_check(void **state)
+/* A new directory named name with p (the store's parent, pswap_parent), w (pswap_to, where
+ * the link goes) in it, and the names of dev in both: d in p, w in w. */
+static void pswap_dirs(const char *name, char d[static 1200], char w[static 1200])
 {
-	char base[1024], d[1200], w[1200];
-	orsp_seal *s = NULL;
-	(void)state;
+	char base[1024];
 
-	snprintf(base, sizeof(base), "%.1000s", test_tmpdir("sealswap"));
+	snprintf(base, sizeof(base), "%.1000s", test_tmpdir(name));
 	snprintf(pswap_parent, sizeof(pswap_parent), "%s/p", base);
 	snprintf(pswap_moved, sizeof(pswap_moved), "%s/p.cur", base);
 	snprintf(pswap_to, sizeof(pswap_to), "%s/w", base);
 	assert_int_equal(mkdir(pswap_parent, 0755), 0);
 	assert_int_equal(mkdir(pswap_to, 0755), 0);
-	snprintf(d, sizeof(d), "%s/dev", pswap_parent);
-	snprintf(w, sizeof(w), "%s/dev", pswap_to);
+	snprintf(d, 1200, "%s/dev", pswap_parent);
+	snprintf(w, 1200, "%s/dev", pswap_to);
+}
+
+static void test_path_swapped_after_check(void **state)
+{
+	char d[1200], w[1200];
+	orsp_seal *s = NULL;
+	(void)state;
+
+	pswap_dirs("sealswap", d, w);
 	store_made(d, "judged");
 	store_made(w, "other");
 	assert_int_equal(chmod(pswap_to, 0777), 0);
@@ -972,6 +981,60 @@ static void test_path_swapped_after_check(void **state)
 	orsp__path_test_hook(NULL);
 	assert_string_equal(get(s, "a"), "judged");
 	orsp_seal_close(s);
+}
+
+/* The store's parent swapped for a link (this user's own, to another directory of theirs)
+ * right before create makes the store's directory, through the wrapped mkdir and mkdirat
+ * (tests/CMakeLists.txt). Until session 75 create judged the path, then made the directory by
+ * its path (mkdir): it was made, and the store created, in the link's target. It is now made
+ * by its name in the parent judged (mkdirat), which the rename took along; open_dir, judging
+ * the path again, finds no directory at it, and create fails with nothing made anywhere. */
+int __real_mkdir(const char *path, mode_t mode);
+int __wrap_mkdir(const char *path, mode_t mode);
+int __real_mkdirat(int fd, const char *path, mode_t mode);
+int __wrap_mkdirat(int fd, const char *path, mode_t mode);
+static bool mkdir_swaps; /* the next mkdir or mkdirat first swaps pswap_parent for a link */
+
+static void swap_before_mkdir(void)
+{
+	if (mkdir_swaps) {
+		mkdir_swaps = false;
+		swap_parent_for_link(NULL);
+	}
+}
+
+int __wrap_mkdir(const char *path, mode_t mode)
+{
+	swap_before_mkdir();
+	return __real_mkdir(path, mode);
+}
+
+int __wrap_mkdirat(int fd, const char *path, mode_t mode)
+{
+	swap_before_mkdir();
+	return __real_mkdirat(fd, path, mode);
+}
+
+static void test_create_parent_swapped(void **state)
+{
+	char d[1200], moved[1200], w[1200];
+	struct stat st;
+	(void)state;
+
+	pswap_dirs("sealmkdir", d, w);
+	snprintf(moved, sizeof(moved), "%s/dev", pswap_moved);
+
+	mkdir_swaps = true;
+	assert_int_not_equal(orsp_seal_create(d), ORSP_OK);
+	assert_false(mkdir_swaps);
+	assert_int_not_equal(lstat(w, &st), 0);     /* nothing made through the link */
+	assert_int_not_equal(lstat(moved, &st), 0); /* the directory made is removed again */
+	/* nothing swapped: made where the path says */
+	assert_int_equal(unlink(pswap_parent), 0);
+	assert_int_equal(rename(pswap_moved, pswap_parent), 0);
+	assert_int_equal(orsp_seal_create(d), ORSP_OK);
+	assert_int_equal(orsp_seal_destroy(d), ORSP_OK);
+	orsp_err_clear();
 }
 
 /* A relative path whose working directory's path is longer than PATH_MAX cannot be judged
@@ -2853,6 +2916,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_parent_dirs, setup),
 	    cmocka_unit_test_setup(test_path_other_user, setup),
 	    cmocka_unit_test_setup(test_path_swapped_after_check, setup),
+	    cmocka_unit_test_setup(test_create_parent_swapped, setup),
 	    cmocka_unit_test_setup_teardown(test_relative_long_cwd, setup, cwd_back),
 	    cmocka_unit_test_setup(test_handle_keeps_dir, setup),
 	    cmocka_unit_test_setup(test_file_owner_mode, setup),

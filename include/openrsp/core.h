@@ -127,6 +127,20 @@ ORSP_MUST_CHECK orsp_err orsp_path_check_trusted(const char *what, const char *p
 ORSP_MUST_CHECK orsp_err orsp_path_open_trusted(const char *what, const char *path, unsigned flags,
                                                 int oflags, int *fd);
 
+/* The same walk up to the path's last entry, for a caller that makes, replaces or removes it:
+ * *dfd the directory the walk judged that holds it, opened O_RDONLY | O_DIRECTORY (close it),
+ * and its name in name (cap bytes; "." when the path ends in a directory reached by "..", "."
+ * or "/", *dfd then being that directory). The entry need not exist (its directory is then
+ * judged as holding an entry of this user's); when it does it is judged as a step of the walk,
+ * but not opened, and a symbolic link there is neither followed nor refused: the caller
+ * reaches it by name in *dfd (openat with O_NOFOLLOW, mkdirat, linkat, renameat), so that a
+ * link put on the path, or a directory on it moved, between the check and the change cannot
+ * take the change elsewhere. Errors as orsp_path_open_trusted's, and ORSP_E_NOT_FOUND only
+ * for a missing directory; ORSP_E_USAGE when name has no room. */
+ORSP_MUST_CHECK orsp_err orsp_path_open_parent_trusted(const char *what, const char *path,
+                                                       unsigned flags, int *dfd, char *name,
+                                                       size_t cap);
+
 /* ---------------------------------------------------------------- files -------------------- */
 
 /* Open a file the user named (a certificate, a key, a configuration) for reading: a regular

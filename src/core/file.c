@@ -454,9 +454,12 @@ static int open_root(struct stat *st)
  * that nothing is looked up by name twice). out NULL: only judged (a missing entry ends the
  * walk, ORSP_OK). Otherwise the last entry opened with oflags into *out, and checked to be
  * the entry judged: *changed when it is not (replaced meanwhile), for the caller to walk
- * again. errno is the cause of ORSP_E_NOT_FOUND and ORSP_E_IO. */
+ * again. With pname (and out): not the last entry but the directory that holds it into *out
+ * (O_RDONLY), its name into pname (pcap bytes; "." when the path ends in a directory reached
+ * by "..", "." or "/", *out then that directory); the entry judged when it is there, a link
+ * there neither followed nor refused. errno is the cause of ORSP_E_NOT_FOUND and ORSP_E_IO. */
 static orsp_err walk(const char *what, const char *path, unsigned flags, int oflags, int *out,
-                     bool *changed)
+                     bool *changed, char *pname, size_t pcap)
 {
 	bool final_link_ok = flags & ORSP_PATH_LINK_OK, links_only = flags & ORSP_PATH_LINKS_ONLY;
 	/* done: the directories walked so far, links resolved ("/" at the start), whose
@@ -487,6 +490,10 @@ static orsp_err walk(const char *what, const char *path, unsigned flags, int ofl
 		if (!*p) {
 			/* the path ends in a directory reached by "..", "." or "/" (a named last
 			 * entry ends the walk below): that directory, with no name to look up */
+			if (pname)
+				snprintf(pname, pcap, ".");
+			if (pname)
+				oflags = O_RDONLY | O_DIRECTORY;
 			if (out && (fd = openat(dfd, ".", oflags | O_CLOEXEC)) < 0) {
 				err = errno;
 				e = orsp_errf(ORSP_E_IO, "cannot open %s%s: %s", what, path,
@@ -537,6 +544,17 @@ static orsp_err walk(const char *what, const char *path, unsigned flags, int ofl
 		cfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (cfd < 0 || fstat(cfd, &cst) != 0) {
 			err = errno;
+			/* the last entry not there: its directory, which the caller makes it in,
+			 * judged as holding an entry of this user's */
+			if (pname && last && err == ENOENT) {
+				struct stat mine = {.st_uid = geteuid()};
+
+				err = 0;
+				if (!links_only &&
+				    (e = walk_step(what, path, done, &pst, name, &mine)) != ORSP_OK)
+					goto out;
+				goto parent;
+			}
 			/* nothing there: nothing to check further (a store's directory not made
 			 * yet; what follows fails as it would have) */
 			if (!out && (err == ENOENT || err == ENOTDIR))
@@ -549,6 +567,8 @@ static orsp_err walk(const char *what, const char *path, unsigned flags, int ofl
 		}
 		if (!links_only && (e = walk_step(what, path, done, &pst, name, &cst)) != ORSP_OK)
 			goto out;
+		if (pname && last)
+			goto parent;
 		if (S_ISLNK(cst.st_mode)) {
 			if (last && !final_link_ok) {
 				e = orsp_errf(ORSP_E_POLICY,
@@ -646,6 +666,17 @@ static orsp_err walk(const char *what, const char *path, unsigned flags, int ofl
 			*changed = true;
 		goto out;
 	}
+parent:
+	if (walk_hook)
+		walk_hook(path);
+	/* "." of the directory judged: no name looked up again */
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err = errno;
+		e = orsp_errf(ORSP_E_IO, "%s%s: cannot open %s: %s", what, path, done,
+		              strerror(err));
+	} else if (snprintf(pname, pcap, "%s", name) >= (int)pcap) {
+		e = orsp_errf(ORSP_E_USAGE, "%s%s: a name on the path is too long", what, path);
+	}
 out:
 	if (cfd >= 0)
 		close(cfd);
@@ -667,7 +698,7 @@ orsp_err orsp_path_check_trusted(const char *what, const char *path, unsigned fl
 		what = "";
 	if (!path || !path[0])
 		return orsp_errf(ORSP_E_USAGE, "%sno path", what);
-	return walk(what, path, flags, 0, NULL, NULL);
+	return walk(what, path, flags, 0, NULL, NULL, NULL, 0);
 }
 
 orsp_err orsp_path_open_trusted(const char *what, const char *path, unsigned flags, int oflags,
@@ -682,10 +713,26 @@ orsp_err orsp_path_open_trusted(const char *what, const char *path, unsigned fla
 		return orsp_errf(ORSP_E_USAGE, "%sno path", what);
 	for (int tries = 0; tries < WALK_TRIES; tries++) {
 		bool changed = false;
-		orsp_err e = walk(what, path, flags, oflags, fd, &changed);
+		orsp_err e = walk(what, path, flags, oflags, fd, &changed, NULL, 0);
 
 		if (e != ORSP_OK || !changed)
 			return e;
 	}
 	return orsp_errf(ORSP_E_STATE, "%s%s keeps being replaced while it is opened", what, path);
+}
+
+orsp_err orsp_path_open_parent_trusted(const char *what, const char *path, unsigned flags, int *dfd,
+                                       char *name, size_t cap)
+{
+	bool changed = false;
+
+	if (!dfd || !name || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "orsp_path_open_parent_trusted: no output");
+	*dfd = -1;
+	name[0] = '\0';
+	if (!what)
+		what = "";
+	if (!path || !path[0])
+		return orsp_errf(ORSP_E_USAGE, "%sno path", what);
+	return walk(what, path, flags, 0, dfd, &changed, name, cap);
 }

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,11 +174,14 @@ static int unlink_in(int dfd, const char *name)
 	return unlinkat(dfd, name, 0);
 }
 
-/* fsync the directory that holds dir, so that an entry made for dir is durable. */
-static orsp_err fsync_parent(const char *dir)
+/* fsync the directory that holds dir, open on pfd, so that an entry made for dir is durable
+ * (a file system that cannot flush a directory passes). */
+static orsp_err fsync_parent(int pfd, const char *dir)
 {
-	orsp_err e = orsp_fsync_dir_of(dir);
-	return e == ORSP_E_IO ? orsp_errf(ORSP_E_STORAGE, "%s", orsp_err_detail()) : e;
+	if (fsync(pfd) != 0 && errno != EINVAL)
+		return orsp_errf(ORSP_E_STORAGE, "cannot flush the directory of %s: %s", dir,
+		                 strerror(errno));
+	return ORSP_OK;
 }
 
 /* Write all n bytes of p to fd (path's, for messages). */
@@ -862,13 +866,13 @@ orsp_err orsp_seal_create(const char *dir)
 
 orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provider)
 {
-	char path[PATH_CAP];
+	char path[PATH_CAP], name[NAME_MAX + 1];
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
 	bool made_dir, wrote = false, renamed = false; /* removed on any failure */
 	bool lock_made = false;
 	struct stat st;
 	orsp_err e;
-	int fd, err, lock_fd = -1, dfd = -1;
+	int fd, err, lock_fd = -1, dfd = -1, pfd = -1;
 
 	if (!dir || !dir[0])
 		return orsp_errf(ORSP_E_USAGE, "sealed store: no directory");
@@ -877,18 +881,28 @@ orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provid
 	/* the bound open and destroy apply: a store made here is one they take */
 	if (strlen(dir) >= PATH_CAP - 32)
 		return orsp_errf(ORSP_E_USAGE, "%s: path too long", dir);
-	/* the path judged before anything is made on it (open_dir judges it again) */
-	if ((e = orsp_path_check_trusted("", dir, 0)) != ORSP_OK)
+	/* The path judged before anything is made on it, and the directory made in the parent
+	 * judged, by its name there (mkdirat): a directory on the path moved, or a link put on
+	 * it, after the walk cannot have it made elsewhere. open_dir judges the whole path
+	 * again. */
+	e = orsp_path_open_parent_trusted("", dir, 0, &pfd, name, sizeof(name));
+	if (e == ORSP_E_NOT_FOUND || e == ORSP_E_IO)
+		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir,
+		                 strerror(errno ? errno : EIO));
+	if (e != ORSP_OK)
 		return e;
-	made_dir = mkdir(dir, 0700) == 0;
-	if (!made_dir && errno != EEXIST)
-		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir, strerror(errno));
+	made_dir = mkdirat(pfd, name, 0700) == 0;
+	if (!made_dir && errno != EEXIST) {
+		e = orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir, strerror(errno));
+		close(pfd);
+		return e;
+	}
 	if ((e = open_dir(dir, true, &dfd)) != ORSP_OK)
 		goto out;
 	/* A directory made here must survive a power cut once create has returned: its entry
 	 * lives in the parent, which the fsyncs of the store's own files do not reach. */
 	if (made_dir && ((e = hook("create: parent directory fsync")) != ORSP_OK ||
-	                 (e = fsync_parent(dir)) != ORSP_OK))
+	                 (e = fsync_parent(pfd, dir)) != ORSP_OK))
 		goto out;
 	/* a link there too, dangling or not: as open takes it */
 	if (fstatat(dfd, "manifest", &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -976,8 +990,10 @@ out:
 		(void)unlink_in(dfd, "lock"); /* made by take_lock, which could not lock it */
 	if (dfd >= 0)
 		close(dfd);
+	/* the directory made above, by its name in the parent judged */
 	if (e != ORSP_OK && made_dir)
-		(void)rmdir(dir);
+		(void)unlinkat(pfd, name, AT_REMOVEDIR);
+	close(pfd);
 	return e;
 }
 
