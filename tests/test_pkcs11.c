@@ -1700,6 +1700,67 @@ static void test_seal_races(void **state)
 	orsp_secret_wipe(&got);
 }
 
+/* kek seal with the KEK file's directory moved, and a link (this user's own) to another
+ * directory holding a clear KEK file of the same name put in its place, once the sealed
+ * file's content is written and before it is named (the test hook), both ways of writing it.
+ * Until session 75 the sealed file was named by its path: it went through the link (a
+ * temporary name in the other directory), the check that path still named the file opened
+ * found the other one, and the seal failed (ORSP_E_STATE). Every name is now reached from the
+ * directory judged: the file opened, locked and read is the one sealed, in the directory the
+ * rename took along, and the other directory is left as it was. */
+static char smove_parent[4200], smove_moved[4300];
+static const char *smove_to;
+static bool smove_refuse;
+
+static void seal_parent_moved(void)
+{
+	orsp__kek_test_hooks(NULL, smove_refuse);
+	assert_int_equal(rename(smove_parent, smove_moved), 0);
+	assert_int_equal(symlink(smove_to, smove_parent), 0);
+}
+
+static void test_seal_parent_moved(void **state)
+{
+	static kek_dir d, o;
+	char moved[4400], text[8300];
+	orsp_secret k = {0}, ko = {0}, got = {0};
+	bool sealed = true;
+	uint8_t *was;
+	size_t n = 0;
+	(void)state;
+	kek_dir_make(&d, "kek-pin-moved", "moved", "unused.kek", &k);
+	kek_dir_make(&o, "kek-pin-moved-o", "moved-other", "unused.kek", &ko);
+	snprintf(smove_parent, sizeof(smove_parent), "%s", d.sub);
+	snprintf(smove_moved, sizeof(smove_moved), "%s.cur", d.sub);
+	snprintf(moved, sizeof(moved), "%s/k.kek", smove_moved);
+	smove_to = o.sub;
+	was = test_read_file(o.path, &n);
+	for (int refuse = 0; refuse < 2; refuse++) {
+		smove_refuse = refuse;
+		orsp__kek_test_hooks(seal_parent_moved, refuse);
+		assert_int_equal(orsp_kek_seal(d.path, d.u), ORSP_OK);
+		orsp__kek_test_hooks(NULL, false);
+		/* the file judged is sealed, where the rename took it */
+		assert_int_equal(orsp_kek_sealed_uri(moved, text, sizeof(text), &sealed), ORSP_OK);
+		assert_true(sealed);
+		assert_int_equal(orsp_kek_load_existing(moved, &got), ORSP_OK);
+		assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+		orsp_secret_wipe(&got);
+		assert_int_equal(names_in(smove_moved), 1);
+		/* the other directory's clear KEK untouched, nothing else put there */
+		file_is(o.path, was, n);
+		assert_int_equal(names_in(o.sub), 1);
+		/* back as it was, in clear, for the other way */
+		assert_int_equal(unlink(smove_parent), 0);
+		assert_int_equal(rename(smove_moved, smove_parent), 0);
+		assert_int_equal(orsp_kek_unseal(d.path), ORSP_OK);
+	}
+	free(was);
+	orsp_err_clear();
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&ko);
+}
+
 /* A token key issues no certificate (X509_sign would need the scalar). */
 static void test_no_issuing(void **state)
 {
@@ -1815,6 +1876,7 @@ int main(void)
 	    cmocka_unit_test(test_aes_gcm),
 	    cmocka_unit_test(test_odd_token_objects),
 	    cmocka_unit_test(test_sealed_kek_files),
+	    cmocka_unit_test(test_seal_parent_moved),
 	    cmocka_unit_test(test_sealed_kek_killed),
 	    cmocka_unit_test(test_seal_overwrites_clear),
 	    cmocka_unit_test(test_seal_dir_sync_failed),

@@ -2839,6 +2839,55 @@ static void test_kek_link_swapped_refused(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* The KEK file's directory moved, and a link (this user's own) to another directory put in
+ * its place, once the new file's content is written and before it is named (the test hook),
+ * both ways of writing it. Until session 75 the new file was named by its path (linkat, link):
+ * it went into the link's target, where orsp_kek_create_new then read it and took it. It is
+ * now named in the directory judged, which the rename took along: nothing appears in the
+ * link's target, and the read that follows, judging the path again, finds no file there. */
+static char kmove_parent[4200], kmove_moved[4200], kmove_to[4200];
+static bool kmove_refuse;
+
+static void kek_parent_moved(void)
+{
+	orsp__kek_test_hooks(NULL, kmove_refuse);
+	assert_int_equal(rename(kmove_parent, kmove_moved), 0);
+	assert_int_equal(symlink(kmove_to, kmove_parent), 0);
+}
+
+static void test_kek_created_in_dir_judged(void **state)
+{
+	(void)state;
+	orsp_secret k = {0};
+	char p[4300], moved[4300], to[4300];
+	struct stat sb;
+
+	snprintf(kmove_parent, sizeof(kmove_parent), "%s", path_in("kp"));
+	snprintf(kmove_moved, sizeof(kmove_moved), "%s", path_in("kp.cur"));
+	snprintf(kmove_to, sizeof(kmove_to), "%s", path_in("kw"));
+	snprintf(p, sizeof(p), "%s/new.kek", kmove_parent);
+	snprintf(moved, sizeof(moved), "%s/new.kek", kmove_moved);
+	snprintf(to, sizeof(to), "%s/new.kek", kmove_to);
+	for (int refuse = 0; refuse < 2; refuse++) {
+		assert_int_equal(mkdir(kmove_parent, 0700), 0);
+		assert_int_equal(mkdir(kmove_to, 0700), 0);
+		kmove_refuse = refuse;
+		orsp__kek_test_hooks(kek_parent_moved, refuse);
+		assert_int_not_equal(orsp_kek_create_new(p, &k), ORSP_OK);
+		orsp__kek_test_hooks(NULL, false);
+		assert_int_equal(k.len, 0);
+		assert_int_not_equal(lstat(to, &sb), 0);
+		assert_int_equal(stat(moved, &sb), 0);
+		assert_int_equal(sb.st_mode & 07777, 0600);
+		assert_int_equal(sb.st_size, ORSP_KEK_LEN);
+		assert_int_equal(unlink(moved), 0);
+		assert_int_equal(rmdir(kmove_moved), 0);
+		assert_int_equal(unlink(kmove_parent), 0);
+		assert_int_equal(rmdir(kmove_to), 0);
+	}
+	orsp_err_clear();
+}
+
 /* A database file of another user is refused (ORSP_E_POLICY, naming its owner) where that
  * user or others could read or rewrite what is kept in it: an empty one an open that may
  * create would build the database in (another user made it beforehand in a directory others
@@ -3248,6 +3297,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_owner_refused),
 	    cmocka_unit_test(test_kek_link_owner_refused),
 	    cmocka_unit_test(test_kek_link_swapped_refused),
+	    cmocka_unit_test(test_kek_created_in_dir_judged),
 	    cmocka_unit_test(test_db_owner_refused),
 	    cmocka_unit_test(test_db_side_files_refused),
 	    cmocka_unit_test(test_kek_formats),

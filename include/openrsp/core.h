@@ -205,11 +205,15 @@ void orsp_file_remove_leftovers(const char *path);
  * *none true when the kernel or the file system has no O_TMPFILE (EISDIR, EOPNOTSUPP,
  * EINVAL), and ENAMETOOLONG for a path longer than PATH_MAX. */
 int orsp_file_open_unnamed(const char *path, bool *none);
+/* The same in the directory open on dfd (O_PATH will do): no name looked up. */
+int orsp_file_open_unnamed_at(int dfd, bool *none);
 /* Give the unnamed file fd (open(2) of a directory with O_TMPFILE, without O_EXCL) the name
  * `name`, which is never replaced (EEXIST when it exists). AT_EMPTY_PATH first; where the
  * kernel allows it only with CAP_DAC_READ_SEARCH (ENOENT), through /proc/self/fd, as open(2)
  * shows. 0, or -1 and errno. */
 ORSP_MUST_CHECK int orsp_file_link_unnamed(int fd, const char *name);
+/* The same with name in the directory open on dfd (AT_FDCWD: name as a path). */
+ORSP_MUST_CHECK int orsp_file_link_unnamed_at(int fd, int dfd, const char *name);
 
 /* Write all n bytes of p to fd: a signal is retried, a short write goes on where it stopped.
  * 0, or -1 with errno set (EIO for a write that made no progress). */

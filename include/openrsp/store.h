@@ -515,8 +515,10 @@ ORSP_MUST_CHECK orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t
  * and flushed, so that where a file system writes in place its blocks no longer hold the KEK
  * (not on copy-on-write file systems, flash, snapshots or backups: docs/crypto.md).
  * The clear file is locked (flock LOCK_EX) from its open to its overwrite; every read of a
- * KEK file takes LOCK_SH. ORSP_E_EXISTS if it is sealed already; ORSP_E_STATE if the file
- * at path was replaced or moved meanwhile (nothing done); ORSP_E_IO if the file cannot be
+ * KEK file takes LOCK_SH. The file and every name made are reached by name in its directory
+ * as judged (a directory on the path moved meanwhile takes the seal along). ORSP_E_EXISTS if it
+ * is sealed already; ORSP_E_STATE if the file was replaced or moved out of its directory
+ * meanwhile (nothing done); ORSP_E_IO if the file cannot be
  * opened for writing (nothing done), or if the zeros could not be written; ORSP_E_POLICY if
  * the old file was given another name meanwhile (not overwritten). In those last two the file
  * is sealed: the message says so. */

@@ -312,30 +312,46 @@ orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_
 int orsp_file_open_unnamed(const char *path, bool *none)
 {
 	char dir[PATH_MAX];
-	int fd;
+	int dfd, fd, e;
 
 	*none = false;
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if ((dfd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	fd = orsp_file_open_unnamed_at(dfd, none);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return fd;
+}
+
+int orsp_file_open_unnamed_at(int dfd, bool *none)
+{
+	int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
 	/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
-	if (fd < 0)
-		*none = errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL;
+	*none = fd < 0 && (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL);
 	return fd;
 }
 
 int orsp_file_link_unnamed(int fd, const char *name)
 {
+	return orsp_file_link_unnamed_at(fd, AT_FDCWD, name);
+}
+
+int orsp_file_link_unnamed_at(int fd, int dfd, const char *name)
+{
 	char self[32];
 
-	if (linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
+	if (linkat(fd, "", dfd, name, AT_EMPTY_PATH) == 0)
 		return 0;
 	if (errno != ENOENT)
 		return -1;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	return linkat(AT_FDCWD, self, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+	return linkat(AT_FDCWD, self, dfd, name, AT_SYMLINK_FOLLOW);
 }
 
 /* ---------------------------------------------------------------- trusted paths --------- */

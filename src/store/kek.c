@@ -63,10 +63,11 @@ void orsp__kek_test_dir_sync_failure(int n)
 	dir_sync_fail_in = n < 0 ? -1 : n;
 }
 
-/* fsync the directory holding path, so that a name linked or renamed there survives a crash
- * (orsp_fsync_dir_of: a file system that cannot flush a directory passes). ORSP_E_IO if it
+/* fsync the directory holding path, so that a name linked or renamed there survives a crash:
+ * dfd, the directory the file was written in, or (dfd -1) the one path names now
+ * (orsp_fsync_dir_of). A file system that cannot flush a directory passes. ORSP_E_IO if it
  * fails: the name may then be lost by a crash, and nothing may rely on it. */
-static orsp_err sync_dir_of(const char *path)
+static orsp_err sync_dir_of(int dfd, const char *path)
 {
 	if (dir_sync_fail_in == 0) {
 		dir_sync_fail_in = -1;
@@ -75,17 +76,22 @@ static orsp_err sync_dir_of(const char *path)
 	}
 	if (dir_sync_fail_in > 0)
 		dir_sync_fail_in--;
-	return orsp_fsync_dir_of(path);
+	if (dfd < 0)
+		return orsp_fsync_dir_of(path);
+	if (fsync(dfd) != 0 && errno != EINVAL)
+		return orsp_errf(ORSP_E_IO, "cannot flush the directory of %s: %s", path,
+		                 strerror(errno));
+	return ORSP_OK;
 }
 
 /* sync_dir_of where nothing more can be done on failure (a removal's flush): the detail of
  * the error being reported stays */
-static void sync_dir_of_best_effort(const char *path)
+static void sync_dir_of_best_effort(int dfd, const char *path)
 {
 	char keep[ORSP_ERR_DETAIL_MAX];
 
 	orsp_err_detail_copy(keep, sizeof(keep));
-	if (sync_dir_of(path) != ORSP_OK)
+	if (sync_dir_of(dfd, path) != ORSP_OK)
 		(void)orsp_errf(ORSP_E_IO, "%s", keep);
 }
 
@@ -128,12 +134,41 @@ static int lock_fd(int fd, int op)
 	return r;
 }
 
-/* Whether path (still) names the file that sb describes. */
-static bool still_named(const char *path, const struct stat *sb)
+/* Where a KEK file is written: the directory that the trusted walk judged
+ * (orsp_path_open_parent_trusted), open, and the file's name in it; every name made, replaced
+ * or removed is reached from that descriptor, so that a directory on the path moved, or a
+ * link put on it, after the walk cannot take the write elsewhere. path for messages. */
+struct kek_at {
+	int dfd;
+	char name[NAME_MAX + 1];
+	const char *path;
+};
+
+/* The directory of the KEK file path, judged as a KEK's path is (open_shared): every link on
+ * the way this user's or root's. The last name is not followed: a link there is no KEK file
+ * to write. Close at->dfd. */
+static orsp_err kek_at_open(const char *path, struct kek_at *at)
+{
+	at->path = path;
+	return orsp_path_open_parent_trusted("KEK file ", path,
+	                                     ORSP_PATH_LINK_OK | ORSP_PATH_LINKS_ONLY, &at->dfd,
+	                                     at->name, sizeof(at->name));
+}
+
+static void kek_at_close(struct kek_at *at)
+{
+	if (at->dfd >= 0)
+		close(at->dfd);
+	at->dfd = -1;
+}
+
+/* Whether name (still) names the file that sb describes in the directory at. */
+static bool still_named(const struct kek_at *at, const char *name, const struct stat *sb)
 {
 	struct stat now;
 
-	return stat(path, &now) == 0 && now.st_dev == sb->st_dev && now.st_ino == sb->st_ino;
+	return fstatat(at->dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == sb->st_dev &&
+	       now.st_ino == sb->st_ino;
 }
 
 static orsp_err replaced_meanwhile(const char *path)
@@ -190,31 +225,30 @@ static orsp_err link_failed(const char *path, enum put_how how, int e)
  * *refused: the kernel or the file system refuses O_TMPFILE or linking it; nothing was
  * named, put_named is the way. *named: this call gave path its name (not another process's
  * file taken, PUT_NEW_OR_THEIRS). */
-static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, enum put_how how,
-                            const struct stat *was, bool *refused, bool *named)
+static orsp_err put_unnamed(const struct kek_at *at, const uint8_t *data, size_t len,
+                            enum put_how how, const struct stat *was, bool *refused, bool *named)
 {
+	const char *path = at->path;
 	orsp_err err;
-	char tmp[PATH_MAX];
+	char tmp[NAME_MAX + 1];
 	int fd, r = -1, e;
 
 	*refused = refuse_tmpfile;
 	*named = false;
-	if (strlen(path) >= PATH_MAX)
-		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
-	fd = refuse_tmpfile ? -1 : orsp_file_open_unnamed(path, refused);
+	fd = refuse_tmpfile ? -1 : orsp_file_open_unnamed_at(at->dfd, refused);
 	if (fd < 0)
 		return *refused ? ORSP_OK : create_failed(path, how, errno);
 	err = fill(fd, path, data, len);
 	if (!err && how != PUT_REPLACE)
-		r = orsp_file_link_unnamed(fd, path);
+		r = orsp_file_link_unnamed_at(fd, at->dfd, at->name);
 	for (int tries = 0; !err && how == PUT_REPLACE && tries < 16; tries++) {
 		uint8_t x[3];
 		if ((err = orsp_random(x, sizeof(x))))
 			break;
-		if (snprintf(tmp, sizeof(tmp), "%s.tmp%02x%02x%02x", path, x[0], x[1], x[2]) >=
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp%02x%02x%02x", at->name, x[0], x[1], x[2]) >=
 		    (int)sizeof(tmp))
-			err = orsp_errf(ORSP_E_USAGE, "KEK file path too long");
-		else if ((r = orsp_file_link_unnamed(fd, tmp)) == 0 || errno != EEXIST)
+			err = orsp_errf(ORSP_E_USAGE, "KEK file %s: its name is too long", path);
+		else if ((r = orsp_file_link_unnamed_at(fd, at->dfd, tmp)) == 0 || errno != EEXIST)
 			break;
 	}
 	e = errno;
@@ -228,44 +262,53 @@ static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, e
 			return ORSP_OK;
 		return how == PUT_REPLACE ? create_failed(path, how, e) : link_failed(path, how, e);
 	}
-	if (how == PUT_REPLACE && was && !still_named(path, was))
+	if (how == PUT_REPLACE && was && !still_named(at, at->name, was))
 		err = replaced_meanwhile(path);
-	else if (how == PUT_REPLACE && rename(tmp, path) != 0)
+	else if (how == PUT_REPLACE && renameat(at->dfd, tmp, at->dfd, at->name) != 0)
 		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
-	if (err)
-		unlink(tmp);
+	if (err && how == PUT_REPLACE)
+		unlinkat(at->dfd, tmp, 0);
 	*named = !err;
 	return err;
 }
 
-/* The same through a named temporary file beside path (path.tmpXXXXXX, mkstemp: O_EXCL, mode
- * 0600), where O_TMPFILE is refused: link()ed to the new name (which fails if it exists, like
- * O_EXCL) or renamed over the file there. A crash before that leaves it, holding data.
- * *named as for put_unnamed. */
-static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enum put_how how,
-                          const struct stat *was, bool *named)
+/* The same through a named temporary file beside path (NAME.tmp and six random hex digits,
+ * O_EXCL, mode 0600), where O_TMPFILE is refused: linked to the new name (which fails if it
+ * exists, like O_EXCL) or renamed over the file there. A crash before that leaves it,
+ * holding data. *named as for put_unnamed. */
+static orsp_err put_named(const struct kek_at *at, const uint8_t *data, size_t len,
+                          enum put_how how, const struct stat *was, bool *named)
 {
-	orsp_err err;
-	char tmp[PATH_MAX];
-	int fd;
+	const char *path = at->path;
+	orsp_err err = ORSP_OK;
+	char tmp[NAME_MAX + 1];
+	int fd = -1;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
-		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
-	fd = mkstemp(tmp);
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		uint8_t x[3];
+		if ((err = orsp_random(x, sizeof(x))))
+			return err;
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp%02x%02x%02x", at->name, x[0], x[1], x[2]) >=
+		    (int)sizeof(tmp))
+			return orsp_errf(ORSP_E_USAGE, "KEK file %s: its name is too long", path);
+		fd = openat(at->dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0)
 		return create_failed(path, how, errno);
 	err = fill(fd, path, data, len);
 	close(fd);
-	if (!err && how == PUT_REPLACE && was && !still_named(path, was))
+	if (!err && how == PUT_REPLACE && was && !still_named(at, at->name, was))
 		err = replaced_meanwhile(path);
-	else if (!err && how == PUT_REPLACE && rename(tmp, path) != 0)
+	else if (!err && how == PUT_REPLACE && renameat(at->dfd, tmp, at->dfd, at->name) != 0)
 		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
-	else if (!err && how != PUT_REPLACE && link(tmp, path) != 0)
+	else if (!err && how != PUT_REPLACE && linkat(at->dfd, tmp, at->dfd, at->name, 0) != 0)
 		err = link_failed(path, how, errno); /* ORSP_OK: another process's file */
 	else if (!err)
 		*named = true;
 	if (err || how != PUT_REPLACE)
-		unlink(tmp);
+		unlinkat(at->dfd, tmp, 0);
 	return err;
 }
 
@@ -278,16 +321,17 @@ static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enu
  * in memory), and the caller must not treat the file it replaced as gone (kek seal does not
  * overwrite it). *made (not NULL): this call gave path its name (not another process's file
  * taken, PUT_NEW_OR_THEIRS). */
-static orsp_err file_write(const char *path, const uint8_t *data, size_t len, enum put_how how,
-                           const struct stat *was, bool *made)
+static orsp_err file_write(const struct kek_at *at, const uint8_t *data, size_t len,
+                           enum put_how how, const struct stat *was, bool *made)
 {
+	const char *path = at->path;
 	bool refused = false, named = false;
-	orsp_err err = put_unnamed(path, data, len, how, was, &refused, &named);
+	orsp_err err = put_unnamed(at, data, len, how, was, &refused, &named);
 	char why[ORSP_ERR_DETAIL_MAX];
 
 	if (!err && refused)
-		err = put_named(path, data, len, how, was, &named);
-	if (err || (err = sync_dir_of(path)) == ORSP_OK) {
+		err = put_named(at, data, len, how, was, &named);
+	if (err || (err = sync_dir_of(at->dfd, path)) == ORSP_OK) {
 		if (made)
 			*made = !err && named;
 		return err;
@@ -300,9 +344,22 @@ static orsp_err file_write(const char *path, const uint8_t *data, size_t len, en
 		                 why, path);
 	if (!named)
 		return err;
-	unlink(path);
-	sync_dir_of_best_effort(path);
+	unlinkat(at->dfd, at->name, 0);
+	sync_dir_of_best_effort(at->dfd, path);
 	return orsp_errf(err, "%s: the new KEK file %s is removed again", why, path);
+}
+
+/* file_write to path, in its directory judged by kek_at_open. */
+static orsp_err path_write(const char *path, const uint8_t *data, size_t len, enum put_how how,
+                           bool *made)
+{
+	struct kek_at at = {.dfd = -1};
+	orsp_err err = kek_at_open(path, &at);
+
+	if (!err)
+		err = file_write(&at, data, len, how, NULL, made);
+	kek_at_close(&at);
+	return err;
 }
 
 /* Create the KEK file with 32 random bytes, mode 0600 (file_write). `exclusive`: a file
@@ -314,8 +371,8 @@ static orsp_err kek_create(const char *path, bool exclusive, bool *made)
 	orsp_err err = orsp_random(key, sizeof(key));
 
 	if (!err)
-		err = file_write(path, key, sizeof(key), exclusive ? PUT_NEW : PUT_NEW_OR_THEIRS,
-		                 NULL, made);
+		err = path_write(path, key, sizeof(key), exclusive ? PUT_NEW : PUT_NEW_OR_THEIRS,
+		                 made);
 	orsp_wipe(key, sizeof(key));
 	return err;
 }
@@ -934,7 +991,7 @@ orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek)
 	err = kek_read(path, kek);
 	if (err) {
 		unlink(path); /* created above, by this call */
-		sync_dir_of_best_effort(path);
+		sync_dir_of_best_effort(-1, path);
 	}
 	return err;
 }
@@ -1102,6 +1159,7 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 	char old[SEALED_URI_MAX + 1];
 	size_t len = 0;
 	bool sealed = false;
+	struct kek_at at = {.dfd = -1};
 	struct stat sb;
 	orsp_err err;
 	int fd;
@@ -1112,31 +1170,40 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 		return err;
 	if (sealed)
 		return orsp_errf(ORSP_E_EXISTS, "KEK file %s is sealed already", path);
-	/* the clear file itself, open for overwriting once the sealed one has replaced it */
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return orsp_errf(ORSP_E_IO,
-		                 "cannot open KEK file %s for writing (its clear KEK is "
-		                 "overwritten once it is sealed): %s",
-		                 path, strerror(errno));
+	/* The clear file itself, open for overwriting once the sealed one has replaced it, and
+	 * every name after it, reached from its directory as judged: a directory on the path
+	 * moved or a link put on it meanwhile could otherwise send the sealed file, or the
+	 * replacement, elsewhere. */
+	if ((err = kek_at_open(path, &at)))
+		return err;
+	fd = openat(at.dfd, at.name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		err = orsp_errf(ORSP_E_IO,
+		                "cannot open KEK file %s for writing (its clear KEK is "
+		                "overwritten once it is sealed): %s",
+		                path, strerror(errno));
+		kek_at_close(&at);
+		return err;
+	}
 	if (opened_hook)
 		opened_hook(true);
 	/* Held until the old file is overwritten: another seal waits, then finds the file it
 	 * opened replaced, and a reader (open_shared) opens the sealed one. */
 	if (lock_fd(fd, LOCK_EX) != 0 || fstat(fd, &sb) != 0)
 		err = orsp_errf(ORSP_E_IO, "cannot lock KEK file %s: %s", path, strerror(errno));
-	else if (!still_named(path, &sb))
+	else if (!still_named(&at, at.name, &sb))
 		err = replaced_meanwhile(path);
 	if (!err)
 		err = kek_read_fd(fd, path, true, &kek);
 	if (!err)
 		err = sealed_text(uri, &kek, text, sizeof(text), &len);
 	if (!err)
-		err = file_write(path, (const uint8_t *)text, len, PUT_REPLACE, &sb, NULL);
+		err = file_write(&at, (const uint8_t *)text, len, PUT_REPLACE, &sb, NULL);
 	if (!err)
 		err = overwrite_replaced(fd, path);
 	orsp_secret_wipe(&kek);
 	close(fd);
+	kek_at_close(&at);
 	return err;
 }
 
@@ -1155,7 +1222,7 @@ orsp_err orsp_kek_unseal(const char *path)
 		return orsp_errf(ORSP_E_STATE, "KEK file %s is not sealed", path);
 	if ((err = kek_read(path, &kek)))
 		return err;
-	err = file_write(path, kek.v, ORSP_KEK_LEN, PUT_REPLACE, NULL, NULL);
+	err = path_write(path, kek.v, ORSP_KEK_LEN, PUT_REPLACE, NULL);
 	orsp_secret_wipe(&kek);
 	return err;
 }
@@ -1175,7 +1242,7 @@ orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri, orsp_secr
 	kek->len = ORSP_KEK_LEN;
 	err = sealed_text(uri, kek, text, sizeof(text), &len);
 	if (!err)
-		err = file_write(path, (const uint8_t *)text, len, PUT_NEW, NULL, NULL);
+		err = path_write(path, (const uint8_t *)text, len, PUT_NEW, NULL);
 	/* what a later load returns */
 	if (!err) {
 		err = kek_read(path, &back);
@@ -1184,7 +1251,7 @@ orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri, orsp_secr
 			                path);
 		if (err) {
 			unlink(path);
-			sync_dir_of_best_effort(path);
+			sync_dir_of_best_effort(-1, path);
 		}
 	}
 	orsp_secret_wipe(&back);
@@ -1512,7 +1579,7 @@ out:
 	if (err) {
 		orsp_secret_wipe(new_kek);
 		unlink(new_path);
-		sync_dir_of_best_effort(new_path);
+		sync_dir_of_best_effort(-1, new_path);
 		return err;
 	}
 	if (count)
