@@ -2839,6 +2839,81 @@ static void test_kek_link_swapped_refused(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* The KEK file's directories are judged as the sealed store's are (orsp_path_open_trusted,
+ * docs/auc.md): one owned by another user, or one that group or others may write in without
+ * the sticky bit, could have the KEK file swapped for one that user made (and so knows) or an
+ * older one; such a path is refused by a load, a load that would create the file, and a new
+ * KEK file, and nothing is made there. Until session 75 only the links on the path were
+ * judged: each was taken. A sticky directory (/tmp) with the file this user's own, and a
+ * directory of this user's not writable by others, are taken. As root (65534's directory). */
+static void test_kek_dir_refused(void **state)
+{
+	(void)state;
+	orsp_secret k = {0};
+	uint8_t key[32] = {3, 1, 4};
+	const mode_t open_modes[] = {0777, 0775, 0757, 0770};
+	char d[4200], p[4300], n[4300];
+	struct stat sb;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(d, sizeof(d), "%s", path_in("kd"));
+	snprintf(p, sizeof(p), "%s/k.kek", d);
+	snprintf(n, sizeof(n), "%s/new.kek", d);
+	assert_int_equal(mkdir(d, 0755), 0);
+	write_file(p, key, sizeof(key), 0600);
+
+	/* another user's directory (0755): that user may put anything in it */
+	assert_int_equal(chown(d, 65534, 65534), 0);
+	assert_int_equal(orsp_kek_load(p, &k), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "KEK file "));
+	assert_non_null(strstr(orsp_err_detail(), "owned by uid 65534"));
+	assert_non_null(strstr(orsp_err_detail(), "choose a path of your own"));
+	assert_int_equal(k.len, 0);
+	assert_int_equal(orsp_kek_load_existing(p, &k), ORSP_E_POLICY);
+	assert_int_equal(orsp_kek_load(n, &k), ORSP_E_POLICY);
+	assert_int_not_equal(lstat(n, &sb), 0);
+	assert_int_equal(orsp_kek_create_new(n, &k), ORSP_E_POLICY);
+	assert_int_not_equal(lstat(n, &sb), 0);
+	assert_int_equal(chown(d, geteuid(), getegid()), 0);
+
+	/* group or others may write in it, no sticky bit */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(open_modes); i++) {
+		assert_int_equal(chmod(d, open_modes[i]), 0);
+		assert_int_equal(orsp_kek_load_existing(p, &k), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "group or others may write in the "
+		                                          "directory"));
+		assert_non_null(strstr(orsp_err_detail(), "chmod go-w"));
+		assert_int_equal(k.len, 0);
+		assert_int_equal(orsp_kek_load(n, &k), ORSP_E_POLICY);
+		assert_int_equal(orsp_kek_create_new(n, &k), ORSP_E_POLICY);
+		assert_int_not_equal(lstat(n, &sb), 0);
+	}
+	/* sticky, as /tmp, the file this user's: taken, and a new one made */
+	assert_int_equal(chmod(d, 01777), 0);
+	assert_int_equal(orsp_kek_load_existing(p, &k), ORSP_OK);
+	assert_bytes_equal(k.v, key, 32);
+	assert_int_equal(orsp_kek_create_new(n, &k), ORSP_OK);
+	assert_int_equal(unlink(n), 0);
+	/* but not another user's file in it */
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	assert_int_equal(orsp_kek_load_existing(p, &k), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "which everyone may write in"));
+	assert_int_equal(chown(p, geteuid(), getegid()), 0);
+	/* this user's own, others kept out */
+	assert_int_equal(chmod(d, 0700), 0);
+	assert_int_equal(orsp_kek_load(p, &k), ORSP_OK);
+	assert_bytes_equal(k.v, key, 32);
+	assert_int_equal(orsp_kek_load(n, &k), ORSP_OK);
+	assert_int_equal(stat(n, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(unlink(n), 0);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(rmdir(d), 0);
+	orsp_secret_wipe(&k);
+	orsp_err_clear();
+}
+
 /* The KEK file's directory moved, and a link (this user's own) to another directory put in
  * its place, once the new file's content is written and before it is named (the test hook),
  * both ways of writing it. Until session 75 the new file was named by its path (linkat, link):
@@ -3297,6 +3372,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_owner_refused),
 	    cmocka_unit_test(test_kek_link_owner_refused),
 	    cmocka_unit_test(test_kek_link_swapped_refused),
+	    cmocka_unit_test(test_kek_dir_refused),
 	    cmocka_unit_test(test_kek_created_in_dir_judged),
 	    cmocka_unit_test(test_db_owner_refused),
 	    cmocka_unit_test(test_db_side_files_refused),

@@ -429,7 +429,11 @@ void orsp_db_inject_sync_failure(orsp_db *db);
  * never overwriting a file that appears meanwhile); orsp_kek_load_existing never creates
  * it and answers ORSP_E_NOT_FOUND instead. A KEK file that group or others may
  * access is refused (ORSP_E_POLICY), as is one that is not a regular file or that another
- * user (uid other than the effective one) owns.
+ * user (uid other than the effective one) owns, and one whose path another user could change:
+ * a directory on it of another user's, or one that group or others may write in without the
+ * sticky bit, or another user's link (orsp_path_open_trusted's rules); a new file is made in
+ * the directory that walk judged (orsp_path_open_parent_trusted), and so are kek seal's and
+ * unseal's.
  * Errors: ORSP_E_USAGE (bad ORSP_KEK), ORSP_E_MALFORMED (bad file content), ORSP_E_POLICY,
  * ORSP_E_IO, ORSP_E_NOT_FOUND (orsp_kek_load_existing). On failure *kek is wiped. */
 ORSP_MUST_CHECK orsp_err orsp_kek_load(const char *path, orsp_secret *kek);

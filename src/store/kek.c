@@ -144,14 +144,14 @@ struct kek_at {
 	const char *path;
 };
 
-/* The directory of the KEK file path, judged as a KEK's path is (open_shared): every link on
- * the way this user's or root's. The last name is not followed: a link there is no KEK file
- * to write. Close at->dfd. */
+/* The directory of the KEK file path, judged as a KEK's path is (open_shared): each directory
+ * from / down owned by this user or root and not writable by group or others unless sticky
+ * (with the file this user's or root's), every link on the way this user's or root's. The
+ * last name is not followed: a link there is no KEK file to write. Close at->dfd. */
 static orsp_err kek_at_open(const char *path, struct kek_at *at)
 {
 	at->path = path;
-	return orsp_path_open_parent_trusted("KEK file ", path,
-	                                     ORSP_PATH_LINK_OK | ORSP_PATH_LINKS_ONLY, &at->dfd,
+	return orsp_path_open_parent_trusted("KEK file ", path, ORSP_PATH_LINK_OK, &at->dfd,
 	                                     at->name, sizeof(at->name));
 }
 
@@ -639,11 +639,12 @@ static orsp_err open_shared(const char *path, int flags, int *fd)
 	 * review). Every link on the path must be this user's or root's, and the file is opened
 	 * by the walk that judged them: a link put there between a check and an open by path
 	 * was followed (a review: 5 reads of root's KEK in 400 through a link that came and
-	 * went). */
+	 * went). Every directory on it must be theirs too and not writable by group or others
+	 * unless sticky (as the sealed store's): whoever may rename what a directory holds may
+	 * put another KEK file, one they made, in its place. */
 	*fd = -1;
 	for (int tries = 0; tries < OPEN_TRIES; tries++) {
-		if ((err = orsp_path_open_trusted("KEK file ", path,
-		                                  ORSP_PATH_LINK_OK | ORSP_PATH_LINKS_ONLY, flags,
+		if ((err = orsp_path_open_trusted("KEK file ", path, ORSP_PATH_LINK_OK, flags,
 		                                  fd)) != ORSP_OK)
 			return err;
 		if (opened_hook)
@@ -657,8 +658,7 @@ static orsp_err open_shared(const char *path, int flags, int *fd)
 		}
 		/* still the file at path once locked (kek seal replaces it under LOCK_EX),
 		 * looked up as the first open was */
-		err = orsp_path_open_trusted(
-		    "KEK file ", path, ORSP_PATH_LINK_OK | ORSP_PATH_LINKS_ONLY, O_PATH, &again);
+		err = orsp_path_open_trusted("KEK file ", path, ORSP_PATH_LINK_OK, O_PATH, &again);
 		if (err == ORSP_OK && fstat(again, &now) == 0 && now.st_dev == sb.st_dev &&
 		    now.st_ino == sb.st_ino) {
 			close(again);

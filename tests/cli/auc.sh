@@ -772,5 +772,25 @@ expect "backup --json to an odd name: UTF-8 JSON" \
 	"$("$PY" -c 'import json,sys; print(ascii(json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))["path"])[1:-1])' "$T/backup.json")"
 if LC_ALL=C grep -q $'\xc2\x9b\|\xff' "$T/backup.json"; then bad "backup --json passes a C1 control or a non-UTF-8 byte"; else ok; fi
 
+# ----- the KEK file's directories are judged as the sealed store's are (since session 75; only
+# the links on its path were before, and each of these was taken): one that others may write in
+# without the sticky bit, or another user's, is refused with what to do, and nothing is made;
+# a sticky one (as /tmp) is taken -----
+mkdir -m 0777 "$T/open"
+failure "KEK: KEK file $T/open/a.db.kek: group or others may write in the directory $T/open on its path (mode 0777)" auc init --db "$T/open/a.db"
+has "directory others may write in: what to do" "chmod go-w $T/open (or chmod +t it)" "$err"
+nothing_left "$T/open/a.db" "$T/open/a.db.kek"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 0755 "$T/open"
+	chown nobody "$T/open"
+	failure "KEK: KEK file $T/open/a.db.kek: the directory $T/open on its path is owned by uid $(id -u nobody), not by this user (uid 0) or root: that user may put anything in it; choose a path of your own" auc init --db "$T/open/a.db"
+	nothing_left "$T/open/a.db" "$T/open/a.db.kek"
+	chown 0 "$T/open"
+fi
+chmod 1777 "$T/open"
+run auc init --db "$T/open/a.db"
+expect "a sticky directory: auc init ($err)" 0 "$rc"
+[[ -f "$T/open/a.db.kek" ]] && ok || bad "a sticky directory: no KEK file made"
+
 rm -rf "$T"
 finish

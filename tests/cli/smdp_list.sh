@@ -246,11 +246,11 @@ expect "empty -wal alone: audit rc ($out)" 0 "$rc"
 if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
 	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	for form in path uri; do
-		# a directory of its own that nobody can reach (the tests' is the owner's only)
+		# a directory of nobody's own (the tests' is the owner's only): not one that others
+		# may write in, where the KEK file's directory is refused (since session 75)
 		R=$(mktemp -d /tmp/cli_smdp_list_ro.XXXXXX)
-		chmod 0777 "$R"
 		"$B" smdp profile import "$V7" --db "$R/r.db" >/dev/null
-		chown nobody "$R/r.db" "$R/r.db.kek"
+		chown nobody "$R" "$R/r.db" "$R/r.db.kek"
 		chmod 0400 "$R/r.db"
 		db=$R/r.db
 		if [[ $form == uri ]]; then db=file:$R/r.db; fi
