@@ -388,9 +388,13 @@ static bool ossl_fails(void)
 		return false;
 	if (n > 1 || atomic_load(&ossl_fail_one))
 		atomic_store(&ossl_fail_at, n - 1);
-	if (n == 1)
-		atomic_fetch_add(&ossl_failures, 1);
-	return n == 1;
+	if (n != 1)
+		return false;
+	atomic_fetch_add(&ossl_failures, 1);
+	/* counted as the program's OpenSSL allocator (orsp_wipe_malloc, cli/main.c) counts a
+	 * failure, which src/crypto reads */
+	orsp_wipe_alloc_refused();
+	return true;
 }
 
 static void *ossl_malloc(size_t n, const char *file, int line)

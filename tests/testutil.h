@@ -40,7 +40,9 @@ struct orsp_cert *test_load_cert(const char *rel);
 
 /* OpenSSL's allocations made to fail: test_ossl_alloc_install() in main, before OpenSSL's
  * first allocation (false when too late), then test_ossl_fail_at(n): the nth allocation of
- * OpenSSL's from then on fails, and every later one, until test_ossl_fail_at(0). */
+ * OpenSSL's from then on fails, and every later one, until test_ossl_fail_at(0). Each
+ * failure is counted in the failing thread's orsp_wipe_alloc_failures, as the openrsp
+ * program's OpenSSL allocator (the wiping one) counts its own. */
 bool test_ossl_alloc_install(void);
 void test_ossl_fail_at(unsigned n);
 /* The nth allocation of OpenSSL's from then on fails, and none other (a shortage that

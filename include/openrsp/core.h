@@ -389,6 +389,10 @@ void orsp_wipe_block(void *p);
  * failure): a decoder that cannot tell bad input from a failed allocation (asn1c answers
  * RC_FAIL for both) is read before and after, an increase being ORSP_E_RESOURCE. */
 unsigned long orsp_wipe_alloc_failures(void);
+/* Counted as a failure of the calls above, in this thread: for an allocator that stands in
+ * for them and refuses a block itself (a test's failure injection, tests/testutil.c), so that
+ * the callers reading orsp_wipe_alloc_failures see its refusals too. */
+void orsp_wipe_alloc_refused(void);
 
 #define ORSP_SECRET_MAX 64
 /* Key material (K, OPc, TOPc, session keys, shared secrets, KEKs). Wipe with

@@ -69,6 +69,11 @@ unsigned long orsp_wipe_alloc_failures(void)
 	return wipe_alloc_failed;
 }
 
+void orsp_wipe_alloc_refused(void)
+{
+	wipe_alloc_failed++;
+}
+
 void *orsp_wipe_malloc(size_t n)
 {
 	return counted(malloc(n), n);
