@@ -1442,6 +1442,47 @@ static void test_load_private_out_of_memory(void **state)
 	EVP_PKEY_free(pk);
 }
 
+/* orsp_ecdsa_verify of a good signature with the Nth of OpenSSL's allocations failing, and
+ * no other, for every N until none fails, on both curves: ORSP_OK or ORSP_E_RESOURCE. Some
+ * failures made EVP_DigestVerify answer 0, "does not verify", with nothing on the error queue:
+ * an euiccSignature1 or 2 refused 8.1/6.1 under a memory limit until session 75. */
+static void test_verify_out_of_memory(void **state)
+{
+	(void)state;
+	static const orsp_curve curves[] = {ORSP_CURVE_P256, ORSP_CURVE_BRAINPOOLP256R1};
+
+	for (size_t c = 0; c < ORSP_ARRAY_LEN(curves); c++) {
+		orsp_ec_key *k = NULL, *pub = NULL;
+		uint8_t sig[ORSP_EC_SIG_LEN], point[ORSP_EC_POINT_LEN];
+		unsigned at, resource = 0;
+		bool failed = true;
+
+		assert_int_equal(orsp_ec_generate(curves[c], &k), ORSP_OK);
+		assert_int_equal(orsp_ecdsa_sign(k, "euiccSigned1", 12, sig), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(k, point), ORSP_OK);
+		for (at = 1; failed; at++) {
+			unsigned before = test_ossl_failures();
+			/* a key of its own each time: what OpenSSL caches in one is not reused */
+			assert_int_equal(
+			    orsp_ec_from_public_point(curves[c], point, sizeof(point), &pub),
+			    ORSP_OK);
+			test_ossl_fail_only(at);
+			orsp_err e = orsp_ecdsa_verify(pub, "euiccSigned1", 12, sig);
+			test_ossl_fail_at(0);
+			failed = test_ossl_failures() != before;
+			resource += e == ORSP_E_RESOURCE;
+			if (e != ORSP_OK && e != ORSP_E_RESOURCE)
+				fail_msg("%s, allocation #%u failing: %s",
+				         orsp_curve_name(curves[c]), at, orsp_err_detail());
+			orsp_err_clear();
+			orsp_ec_free(pub);
+			pub = NULL;
+		}
+		assert_true(resource > 0);
+		orsp_ec_free(k);
+	}
+}
+
 int main(void)
 {
 	/* before OpenSSL's first allocation, or it refuses */
@@ -1453,6 +1494,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_load_private_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test_teardown(test_cert_curve_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test_teardown(test_cert_key_decode_out_of_memory, ossl_alloc_back),
+	    cmocka_unit_test_teardown(test_verify_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test(test_sign_verify_round_trip),
 	    cmocka_unit_test(test_verify_range),
 	    cmocka_unit_test(test_openssl_interop),

@@ -3402,52 +3402,96 @@ static certmint_spec minted_eum_spec(void)
 	return es;
 }
 
+/* What authenticateClient requests need for an EUM and an eUICC certificate minted anew
+ * for each (neither from the parse cache, nor their signatures from the signature memo):
+ * the SGP.26 NIST CI, the eUICC's key, and the certificates' specs. */
+typedef struct minting {
+	EVP_PKEY *ci_key, *k;
+	X509 *ci;
+	orsp_ec_key *key;
+	certmint_spec es, us;
+} minting;
+
+/* CERT.EUICC with keyUsage key_usage */
+static void minting_init(minting *m, const char *key_usage)
+{
+	m->ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	m->ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	m->k = certmint_key_new("prime256v1");
+	m->key = orsp_key_of(m->k);
+	m->es = minted_eum_spec();
+	m->us = (certmint_spec){0};
+	m->us.subject = "/C=ES/O=RSP Test EUM/serialNumber=" EID "/CN=Test eUICC";
+	m->us.policy = "2.23.146.1.2.1.1";
+	m->us.key_usage = key_usage;
+}
+
+static void minting_free(minting *m)
+{
+	orsp_ec_free(m->key);
+	EVP_PKEY_free(m->k);
+	X509_free(m->ci);
+	EVP_PKEY_free(m->ci_key);
+}
+
+/* authenticateClient for mid in d's session, its certificates minted by m, with the at-th of
+ * OpenSSL's allocations failing and no other: the handler's result and *rep (the caller
+ * frees it), *failed whether an allocation failed. */
+static orsp_err minted_auth_failing(fx *f, dl *d, const minting *m, const char *mid, unsigned at,
+                                    orsp_smdp_reply *rep, bool *failed)
+{
+	EVP_PKEY *ek = certmint_key_new("prime256v1");
+	X509 *eum = certmint_issue(&m->es, ek, m->ci, m->ci_key);
+	X509 *x = certmint_issue(&m->us, m->k, eum, ek);
+	size_t len, elen;
+	uint8_t *der = certmint_der(x, &len), *eder = certmint_der(eum, &elen);
+	auth_opts o = {.mid = mid, .key = m->key};
+	o.cert = der;
+	o.cert_len = len;
+	o.eum = eder;
+	o.eum_len = elen;
+	json_t *req = auth_request(f, d, &o);
+	char *body = json_dumps(req, JSON_COMPACT);
+	unsigned before = test_ossl_failures();
+
+	assert_non_null(body);
+	test_ossl_fail_only(at);
+	orsp_err e = orsp_es9p_handle(&f->svc, f->s, "authenticateClient", (const uint8_t *)body,
+	                              strlen(body), rep);
+	test_ossl_fail_at(0);
+	*failed = test_ossl_failures() != before;
+	free(body);
+	json_decref(req);
+	free(der);
+	free(eder);
+	X509_free(x);
+	X509_free(eum);
+	EVP_PKEY_free(ek);
+	return e;
+}
+
 /* authenticateClient with the Nth of OpenSSL's allocations failing, and no other, for every
  * N until it succeeds; an EUM and an eUICC certificate minted for each request, so that
  * neither comes from the parse cache. A failure for want of memory is a 500 (the LPA may try
  * again), never a permanent 8.1.2 or 8.1.3 for good certificates: an EUM whose key OpenSSL
  * had failed to decode was "key is not on P-256 or brainpoolP256r1", 8.1.2/6.1 (the limits
- * review), and a check that said "out of memory" answered 8.1.x too. (Other checks that lose
- * an allocation are still read as the certificate's fault: not this test's.) */
+ * review), and a check that said "out of memory" answered 8.1.x too. (The other checks that
+ * lose an allocation: test_authenticate_chain_out_of_memory.) */
 static void test_authenticate_out_of_memory(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
-	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
-	EVP_PKEY *k = certmint_key_new("prime256v1");
-	orsp_ec_key *ok = orsp_key_of(k);
-	certmint_spec es = minted_eum_spec(), us = {0};
+	minting m;
 	unsigned at, internal = 0;
 	bool done = false;
 
-	us.subject = "/C=ES/O=RSP Test EUM/serialNumber=" EID "/CN=Test eUICC";
-	us.policy = "2.23.146.1.2.1.1";
-	us.key_usage = "critical,digitalSignature";
+	minting_init(&m, "critical,digitalSignature");
 	order(f, EID, "OOM-1", NULL);
 	reinitiate(f, &d);
 	for (at = 1; !done; at++) {
-		EVP_PKEY *ek = certmint_key_new("prime256v1");
-		X509 *m = certmint_issue(&es, ek, ci, ci_key);
-		X509 *x = certmint_issue(&us, k, m, ek);
-		size_t len, elen;
-		uint8_t *der = certmint_der(x, &len), *eder = certmint_der(m, &elen);
-		auth_opts o = {.mid = "OOM-1", .key = ok};
-		o.cert = der;
-		o.cert_len = len;
-		o.eum = eder;
-		o.eum_len = elen;
-		json_t *req = auth_request(f, &d, &o);
-		char *body = json_dumps(req, JSON_COMPACT);
 		orsp_smdp_reply rep;
-		unsigned before = test_ossl_failures();
-
-		assert_non_null(body);
-		test_ossl_fail_only(at);
-		orsp_err e = orsp_es9p_handle(&f->svc, f->s, "authenticateClient",
-		                              (const uint8_t *)body, strlen(body), &rep);
-		test_ossl_fail_at(0);
-		bool failed = test_ossl_failures() != before;
+		bool failed;
+		orsp_err e = minted_auth_failing(f, &d, &m, "OOM-1", at, &rep, &failed);
 		if (e != ORSP_OK) {
 			assert_int_equal(rep.http_status, 500);
 			internal++;
@@ -3463,20 +3507,68 @@ static void test_authenticate_out_of_memory(void **state)
 			fail_msg("no allocation failed (#%u), yet: %s", at,
 			         rep.body ? rep.body : orsp_err_detail());
 		orsp_smdp_reply_free(&rep);
-		free(body);
-		json_decref(req);
-		free(der);
-		free(eder);
-		X509_free(x);
-		X509_free(m);
-		EVP_PKEY_free(ek);
 	}
 	assert_true(internal > 0);
 	dl_free(&d);
-	orsp_ec_free(ok);
-	EVP_PKEY_free(k);
-	X509_free(ci);
-	EVP_PKEY_free(ci_key);
+	minting_free(&m);
+}
+
+/* One sweep of test_authenticate_chain_out_of_memory, CERT.EUICC with keyUsage key_usage:
+ * the number of requests answered 500 (*internal) and Executed-Success (*ok). */
+static void auth_chain_sweep(fx *f, const char *key_usage, unsigned *internal, unsigned *ok)
+{
+	static dl d;
+	minting m;
+	bool failed = true;
+
+	minting_init(&m, key_usage);
+	reinitiate(f, &d);
+	for (unsigned at = 1; failed; at++) {
+		orsp_smdp_reply rep;
+		orsp_err e = minted_auth_failing(f, &d, &m, "OOM-CHAIN", at, &rep, &failed);
+		if (e != ORSP_OK) {
+			if (rep.http_status != 500)
+				fail_msg("keyUsage %s, allocation #%u failing: HTTP %d, %s",
+				         key_usage, at, rep.http_status, orsp_err_detail());
+			(*internal)++;
+			orsp_err_clear();
+		} else if (!rep.body || !strstr(rep.body, "Executed-Success")) {
+			/* 8.1.2/6.1, 8.1.3/6.1, 8.1/6.1 (euiccSignature1): a good eUICC refused */
+			fail_msg("keyUsage %s, allocation #%u failing: %s", key_usage, at,
+			         rep.body ? rep.body : "no body");
+		} else {
+			(*ok)++;
+			reinitiate(f, &d); /* this one is authenticated */
+		}
+		orsp_smdp_reply_free(&rep);
+	}
+	dl_free(&d);
+	minting_free(&m);
+}
+
+/* authenticateClient with the Nth of OpenSSL's allocations failing, and no other, for every
+ * N until a request runs with none failing (so every allocation the request makes has failed
+ * once), with an EUM and an eUICC certificate minted for each request (neither from the
+ * parse cache, nor their signatures from the signature memo). Each request is answered 500
+ * "out of memory" (the LPA tries again) or succeeds, never with an SGP.22 code that blames the
+ * eUICC: OpenSSL keeps no trace of some failed allocations, and a certificate signature that
+ * "does not verify", an extension that "does not decode", a parse that "is not a DER X.509
+ * certificate" or an euiccSignature1 that does not verify were 8.1.2/6.1, 8.1.3/6.1 or 8.1/6.1
+ * for good certificates until session 75. Now src/crypto reads this thread's count of failed
+ * allocations (orsp_wipe_alloc_failures) before and after each of those steps. CERT.EUICC
+ * with a critical keyUsage takes the fast path (orsp_rsp_euicc_fast_accept), which the
+ * full chain check follows when it fails; with a non-critical one, only the full one. */
+static void test_authenticate_chain_out_of_memory(void **state)
+{
+	fx *f = *state;
+	unsigned internal = 0, ok = 0;
+
+	order_limit(f, EID, "OOM-CHAIN", NULL, 100);
+	auth_chain_sweep(f, "critical,digitalSignature", &internal, &ok);
+	assert_true(internal > 0 && ok > 0);
+	internal = 0;
+	auth_chain_sweep(f, "digitalSignature", &internal, &ok);
+	assert_true(internal > 0);
 }
 
 /* The status of a certificate that fails follows from which one failed and why
@@ -8666,6 +8758,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full_download, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_out_of_memory, setup, teardown_ossl),
+	    cmocka_unit_test_setup_teardown(test_authenticate_chain_out_of_memory, setup,
+	                                    teardown_ossl),
 	    cmocka_unit_test_setup_teardown(test_metadata_without_ppr, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr, setup_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_forbidden_ppr, setup_ppr, teardown),

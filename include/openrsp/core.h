@@ -387,7 +387,9 @@ void orsp_wipe_free(void *p);
 void orsp_wipe_block(void *p);
 /* How many of the calls above failed in this thread so far (a size of 0 answered NULL is no
  * failure): a decoder that cannot tell bad input from a failed allocation (asn1c answers
- * RC_FAIL for both) is read before and after, an increase being ORSP_E_RESOURCE. */
+ * RC_FAIL for both; OpenSSL, which a program gives these in main, drops some of its failures
+ * or reads them as bad input: src/crypto) is read before and after, an increase being
+ * ORSP_E_RESOURCE. A thread-local increment on a failure; nothing on success. */
 unsigned long orsp_wipe_alloc_failures(void);
 /* Counted as a failure of the calls above, in this thread: for an allocator that stands in
  * for them and refuses a block itself (a test's failure injection, tests/testutil.c), so that

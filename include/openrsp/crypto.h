@@ -192,7 +192,9 @@ ORSP_MUST_CHECK orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, 
  * itself (a TLS handshake signature): raw r||s. */
 ORSP_MUST_CHECK orsp_err orsp_ecdsa_sign_digest(const orsp_ec_key *k, const uint8_t *dg, size_t n,
                                                 uint8_t sig[ORSP_EC_SIG_LEN]);
-/* ORSP_E_VERIFY on a bad signature, ORSP_E_MALFORMED if r or s is out of range. */
+/* ORSP_E_VERIFY on a bad signature, ORSP_E_MALFORMED if r or s is out of range;
+ * ORSP_E_RESOURCE, whatever OpenSSL said, when an allocation failed meanwhile (counted by
+ * orsp_wipe_alloc_failures: OpenSSL allocating through the wiping allocator). */
 ORSP_MUST_CHECK orsp_err orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
                                            const uint8_t sig[ORSP_EC_SIG_LEN]);
 /* Accounting of the CPU time spent in ECDSA, key generation, ECKA and BPP building, over all
@@ -230,7 +232,9 @@ typedef enum orsp_rsp_role {
 
 typedef struct orsp_cert orsp_cert;
 
-/* Parse one DER certificate (strict: exactly one certificate, no trailing bytes). */
+/* Parse one DER certificate (strict: exactly one certificate, no trailing bytes).
+ * ORSP_E_RESOURCE when an allocation failed meanwhile (orsp_wipe_alloc_failures), whatever
+ * OpenSSL made of the certificate. */
 ORSP_MUST_CHECK orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out);
 /* Load a certificate file, DER or PEM. Every error's detail names the file. A FIFO, a device
  * or a directory is refused (ORSP_E_IO "PATH is not a regular file ..."), a FIFO without
@@ -375,7 +379,8 @@ typedef struct orsp_chain_fault {
 } orsp_chain_fault;
 
 /* orsp_rsp_verify_euicc_chain, and *fault (may be NULL) says which certificate failed and
- * why ({NONE, OK} on success and for ORSP_E_USAGE). */
+ * why ({NONE, OK} on success, for ORSP_E_USAGE, and for ORSP_E_RESOURCE when an allocation
+ * failed meanwhile, orsp_wipe_alloc_failures: no certificate's fault). */
 ORSP_MUST_CHECK orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis,
                                                            const orsp_cert *eum,
                                                            const orsp_cert *euicc, time_t now,

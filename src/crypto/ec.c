@@ -86,6 +86,18 @@ orsp_err orsp__ossl_fail(orsp_err e, const char *what)
 	return orsp_errf(e, "%s", what);
 }
 
+orsp_err orsp__oom_since(unsigned long since, orsp_err e, const char *what)
+{
+	char said[ORSP_ERR_DETAIL_MAX];
+
+	if (e == ORSP_OK || e == ORSP_E_RESOURCE || orsp_wipe_alloc_failures() == since)
+		return e;
+	orsp_err_detail_copy(said, sizeof(said));
+	ERR_clear_error();
+	return orsp_errf(ORSP_E_RESOURCE, "out of memory in OpenSSL while %s (it said: %s)", what,
+	                 said);
+}
+
 const char *orsp_curve_name(orsp_curve c)
 {
 	const struct curve_info *ci = curve_info(c);
@@ -1038,9 +1050,11 @@ orsp_err orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
                            const uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	uint64_t t0 = orsp__crypto_acct_begin();
+	unsigned long failed = orsp_wipe_alloc_failures();
 	orsp_err e = ecdsa_verify_run(pub, msg, n, sig);
 	orsp__crypto_acct_end(t0);
-	return e;
+	/* EVP_DigestVerify answers 0, "does not verify", for some failed allocations */
+	return orsp__oom_since(failed, e, "verifying an ECDSA signature");
 }
 
 /* ----- ECKA-DH ----- */

@@ -52,6 +52,15 @@ void *orsp__lazy(void *_Atomic *slot, pthread_mutex_t *mu, void *(*make)(const v
  * failed: what)" when the queue held an allocation failure (ERR_R_MALLOC_FAILURE), which
  * says nothing of the input. The module's one way of reporting such a failure. */
 orsp_err orsp__ossl_fail(orsp_err e, const char *what);
+/* e, the result of a step that calls OpenSSL (what: "verifying the eUICC's chain"), since
+ * the caller's orsp_wipe_alloc_failures() taken before it: a failure of the step during
+ * which an allocation failed is ORSP_E_RESOURCE "out of memory in OpenSSL while what (it
+ * said: the step's detail)", whatever the step said. OpenSSL drops some of its allocation
+ * failures, or reads them as the input's fault (a signature that "does not verify", an
+ * extension that "does not decode"), and nothing on its error queue tells; the count does,
+ * when OpenSSL allocates through the wiping allocator (the openrsp program's main; tests'
+ * failure injection). ORSP_OK and ORSP_E_RESOURCE are passed on as they are. */
+orsp_err orsp__oom_since(unsigned long since, orsp_err e, const char *what);
 
 /* Create path holding data, with mode: never overwriting (ORSP_E_EXISTS if it exists, a
  * symbolic link included), never leaving a short file under the name (written to a

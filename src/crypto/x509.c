@@ -388,6 +388,7 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	orsp_cert *c = NULL;
 	uint64_t fp;
 	int re_len;
+	unsigned long failed = orsp_wipe_alloc_failures();
 	orsp_err e;
 
 	if (!out || (!der && n))
@@ -437,6 +438,14 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	}
 	if ((e = key_decoded(c)) != ORSP_OK)
 		goto out;
+	/* OpenSSL goes on past some failed allocations and keeps the certificate without what
+	 * it could not make (its key: key_decoded); one parsed while an allocation failed is
+	 * not trusted whole, nor kept in the cache that every later request reads */
+	if (orsp_wipe_alloc_failures() != failed) {
+		e = orsp_errf(ORSP_E_RESOURCE,
+		              "out of memory in OpenSSL while parsing a certificate");
+		goto out;
+	}
 	c->der = malloc(n);
 	if (!c->der) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -451,7 +460,8 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 out:
 	OPENSSL_free(re);
 	orsp_cert_free(c);
-	return e;
+	/* a failed allocation read as "not a DER X.509 certificate", "invalid extensions" */
+	return orsp__oom_since(failed, e, "parsing a certificate");
 }
 
 static orsp_err read_small_file(const char *path, uint8_t **buf, size_t *len)
@@ -838,16 +848,21 @@ static orsp_curve cert_curve(const orsp_cert *c)
 orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
 {
 	EVP_PKEY *pk;
+	unsigned long failed = orsp_wipe_alloc_failures();
 
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_public_key: NULL argument");
 	*out = NULL;
 	pk = X509_get0_pubkey(c->x);
 	if (!pk)
-		return orsp__ossl_fail(ORSP_E_MALFORMED, "certificate public key does not decode");
+		return orsp__oom_since(
+		    failed,
+		    orsp__ossl_fail(ORSP_E_MALFORMED, "certificate public key does not decode"),
+		    "decoding a certificate's key");
 	if (!orsp__cert_point_ok(c))
 		return orsp_errf(ORSP_E_POLICY, POINT_FORM);
-	return orsp__ec_wrap_public_as(pk, cert_curve(c), out);
+	return orsp__oom_since(failed, orsp__ec_wrap_public_as(pk, cert_curve(c), out),
+	                       "reading a certificate's key");
 }
 
 /* Bit of rsp_role_mask for a policy under id-rspRole that is none of the roles above (a
@@ -2007,13 +2022,31 @@ static orsp_err verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eu
 	return ORSP_OK;
 }
 
+/* verify_euicc_chain, an allocation that failed inside OpenSSL meanwhile (a signature that
+ * "does not verify", a name constraint that "does not decode") ORSP_E_RESOURCE and no
+ * certificate's fault: *fault ORSP_CHAIN_CERT_NONE. */
+static orsp_err verify_euicc_chain_counted(const orsp_ci_store *cis, const orsp_cert *eum,
+                                           const orsp_cert *euicc, const time_t *now,
+                                           char eid_out[33], orsp_chain_fault *fault)
+{
+	unsigned long failed = orsp_wipe_alloc_failures();
+	orsp_err e = verify_euicc_chain(cis, eum, euicc, now, eid_out, fault);
+	orsp_err why = orsp__oom_since(failed, e, "verifying the eUICC's certificate chain");
+
+	if (why != e && fault) {
+		fault->cert = ORSP_CHAIN_CERT_NONE;
+		fault->why = ORSP_CHAIN_OK;
+	}
+	return why;
+}
+
 orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_cert *eum,
                                            const orsp_cert *euicc, time_t now, char eid_out[33],
                                            orsp_chain_fault *fault)
 {
 	if (now == 0)
 		now = time(NULL);
-	return verify_euicc_chain(cis, eum, euicc, &now, eid_out, fault);
+	return verify_euicc_chain_counted(cis, eum, euicc, &now, eid_out, fault);
 }
 
 orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eum,
@@ -2025,7 +2058,7 @@ orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *
 orsp_err orsp_rsp_verify_euicc_chain_untimed(const orsp_ci_store *cis, const orsp_cert *eum,
                                              const orsp_cert *euicc, char eid_out[33])
 {
-	return verify_euicc_chain(cis, eum, euicc, NULL, eid_out, NULL);
+	return verify_euicc_chain_counted(cis, eum, euicc, NULL, eid_out, NULL);
 }
 
 static bool is_server_role(orsp_rsp_role role)
@@ -2106,9 +2139,9 @@ static orsp_err check_subca_role(const cert_ref *r)
 	return ORSP_OK;
 }
 
-orsp_err orsp_rsp_verify_server_path(const orsp_ci_store *cis, const orsp_cert *const *subcas,
-                                     size_t n_subcas, const orsp_cert *cert, orsp_rsp_role role,
-                                     const char *fqdn, time_t now)
+static orsp_err verify_server_path(const orsp_ci_store *cis, const orsp_cert *const *subcas,
+                                   size_t n_subcas, const orsp_cert *cert, orsp_rsp_role role,
+                                   const char *fqdn, time_t now)
 {
 	const orsp_cert *ci_cert = NULL;
 	cert_ref above, s;
@@ -2165,6 +2198,17 @@ orsp_err orsp_rsp_verify_server_path(const orsp_ci_store *cis, const orsp_cert *
 			return check_dns_san(&s, fqdn);
 	}
 	return ORSP_OK;
+}
+
+orsp_err orsp_rsp_verify_server_path(const orsp_ci_store *cis, const orsp_cert *const *subcas,
+                                     size_t n_subcas, const orsp_cert *cert, orsp_rsp_role role,
+                                     const char *fqdn, time_t now)
+{
+	unsigned long failed = orsp_wipe_alloc_failures();
+
+	return orsp__oom_since(failed,
+	                       verify_server_path(cis, subcas, n_subcas, cert, role, fqdn, now),
+	                       "verifying a server's certificate chain");
 }
 
 orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *cert,
@@ -2744,6 +2788,7 @@ orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out
 	const uint8_t *point = NULL;
 	size_t point_len = 0;
 	orsp_cert *c = NULL;
+	unsigned long failed = orsp_wipe_alloc_failures();
 	orsp_err e;
 
 	if (!out || !der)
@@ -2755,7 +2800,8 @@ orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out
 		if (e == ORSP_E_POLICY)
 			return e;
 		if (e == ORSP_OK && point_len == ORSP_EC_POINT_LEN && point[0] == 0x04)
-			return key_from_point_cached(cv, point, out);
+			return orsp__oom_since(failed, key_from_point_cached(cv, point, out),
+			                       "reading a certificate's key");
 	}
 	orsp_err_clear();
 	/* Anything else is read as the full path read it when it accepted the certificate

@@ -1615,6 +1615,7 @@ static orsp_err authenticate_client(ctx *c)
 	json_t *obj = NULL;
 	bool retry = false;
 	int64_t ahead = 0;
+	unsigned long failed;
 	orsp_err e = ORSP_OK;
 
 	/* The session starts here (initiateAuthentication stored nothing): the transactionId
@@ -1631,7 +1632,15 @@ static orsp_err authenticate_client(ctx *c)
 		e = fail(c, ES9P_MALFORMED, orsp_err_detail());
 		goto out;
 	}
+	failed = orsp_wipe_alloc_failures();
 	if (!tid_open(c, tid, tid_len, &se.keyset, &sess_ci, &se.created_at, se.schal, &ahead)) {
+		/* its tag's HMAC lost an allocation inside OpenSSL: a 500, not a transaction
+		 * unknown, which makes the LPA give the session up */
+		if (orsp_wipe_alloc_failures() != failed) {
+			e = orsp_errf(ORSP_E_RESOURCE,
+			              "out of memory in OpenSSL while checking the transactionId");
+			goto out;
+		}
 		/* one of ours (its tag checked), made by a process whose clock is ahead: the
 		 * log line says so, where 8.10.1/3.9 alone pointed nowhere (the clock review's
 		 * exp5); the eUICC's answer is the same */
