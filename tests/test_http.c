@@ -6192,6 +6192,40 @@ static void test_json_fields(void **state)
 	json_decref(obj);
 }
 
+/* orsp_json_parse_lenient takes what orsp_json_parse refuses only for \u0000 and a repeated key
+ * (the last value stays), and the header's message is cut at the NUL while its codes with one
+ * are refused; the bounds and the top-level object stay. */
+static void test_json_parse_lenient(void **state)
+{
+	static const char nul[] =
+	    "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\",\"statusCodeData\":"
+	    "{\"subjectCode\":\"8.1\",\"reasonCode\":\"1.1\",\"message\":\"bad\\u0000x\"}}}}";
+	static const char code_nul[] =
+	    "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\",\"statusCodeData\":"
+	    "{\"subjectCode\":\"8.1\\u0000\",\"reasonCode\":\"1.1\"}}}}";
+	json_t *obj = NULL;
+	orsp_json_status st;
+	(void)state;
+
+	assert_err(orsp_json_parse(nul, sizeof(nul) - 1, 4096, &obj), ORSP_E_MALFORMED, "JSON");
+	assert_ok(orsp_json_parse_lenient(nul, sizeof(nul) - 1, 4096, &obj));
+	assert_ok(orsp_json_header_get(obj, &st));
+	assert_int_equal(st.status, ORSP_FES_FAILED);
+	assert_string_equal(st.subject_code, "8.1");
+	assert_string_equal(st.message, "bad");
+	json_decref(obj);
+	assert_ok(orsp_json_parse_lenient(code_nul, sizeof(code_nul) - 1, 4096, &obj));
+	assert_err(orsp_json_header_get(obj, &st), ORSP_E_MALFORMED, "subjectCode: contains NUL");
+	json_decref(obj);
+	assert_ok(orsp_json_parse_lenient("{\"a\":1,\"a\":2}", 13, 4096, &obj));
+	assert_int_equal(json_integer_value(json_object_get(obj, "a")), 2);
+	json_decref(obj);
+	assert_err(orsp_json_parse_lenient("[]", 2, 4096, &obj), ORSP_E_MALFORMED, "not an object");
+	assert_err(orsp_json_parse_lenient("{\"a\":1}", 7, 6, &obj), ORSP_E_MALFORMED, "exceeds");
+	assert_err(orsp_json_parse_lenient("{\"a\":1", 6, 4096, &obj), ORSP_E_MALFORMED, "JSON");
+	assert_null(obj);
+}
+
 static void test_json_parse_strict(void **state)
 {
 	(void)state;
@@ -6891,6 +6925,7 @@ int main(void)
 	    cmocka_unit_test(test_json_fields),
 	    cmocka_unit_test(test_json_dump_fast_path),
 	    cmocka_unit_test(test_json_parse_strict),
+	    cmocka_unit_test(test_json_parse_lenient),
 	    cmocka_unit_test(test_json_parse_value_limit),
 	    cmocka_unit_test(test_json_parse_fast_path),
 	    cmocka_unit_test(test_admin_protocol),

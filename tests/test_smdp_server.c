@@ -640,6 +640,76 @@ static void test_progress_answer_failed(void **state)
 	orsp_http_server_stop(opsrv, 1000);
 }
 
+static void read_log(const char *path, char *log, size_t cap);
+
+/* The operator answers Failed in valid JSON that the strict reader refuses: the first call's
+ * message holds a \u0000, the second's is given twice. */
+static orsp_err on_progress_answer_odd(void *ctx, const orsp_http_request *req,
+                                       orsp_http_response *resp)
+{
+	static const char nul[] =
+	    "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\",\"statusCodeData\":"
+	    "{\"subjectCode\":\"8.1\",\"reasonCode\":\"1.1\",\"message\":\"bad\\u0000x\"}}}}";
+	static const char dup[] =
+	    "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\",\"statusCodeData\":"
+	    "{\"subjectCode\":\"8.1\",\"reasonCode\":\"1.2\",\"message\":\"bad\",\"message\":"
+	    "\"dup\"}}}}";
+	operator_end *op = ctx;
+	int n;
+
+	(void)req;
+	pthread_mutex_lock(&op->lock);
+	n = ++op->calls;
+	pthread_mutex_unlock(&op->lock);
+	return n == 1 ? orsp_http_response_set_body(resp, 200, "application/json", nul,
+	                                            sizeof(nul) - 1)
+	              : orsp_http_response_set_body(resp, 200, "application/json", dup,
+	                                            sizeof(dup) - 1);
+}
+
+/* A Failed answer with a NUL in its message, or a repeated key, was recorded as delivered: the
+ * strict reader refused the body, and a body that is not JSON counts as taken. Both are
+ * refused and given up now, their message cut at the NUL and the last of the repeated key. */
+static void test_progress_answer_failed_lenient(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64], logpath[1100], log[8192] = "";
+	int saved;
+	(void)state;
+
+	opsrv = operator_start(on_progress_answer_odd, &op, 0, url, sizeof(url));
+	released_profile(&r, "smdp_progress_lenient", url, "PAL-1");
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000018', 't', 4, 1, 0, 0)"),
+	    ORSP_OK);
+	saved = test_stderr_to("smdp_progress_lenient", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	for (int i = 0; i < 1200 && count_where(r.s, "SELECT count(*) FROM smdp_progress"
+	                                             " WHERE done = 0 OR attempts = 0") != 0;
+	     i++)
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	orsp_smdp_server_stop(srv);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	assert_int_equal(calls_now(&op), 2);
+	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_progress WHERE done = 2"
+	                                  " AND attempts = 1"),
+	                 2);
+	if (!strstr(log,
+	            "refused (attempt 1): the operator answered Failed 8.1/1.1: bad; given up") ||
+	    !strstr(log,
+	            "refused (attempt 1): the operator answered Failed 8.1/1.2: dup; given up"))
+		fail_msg("the refusals are not logged: %s", log);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 /* The server's background thread ends open orders past their expiry (Released ->
  * Unavailable) at start and every 30 s after, with or without a callback URL. */
 static void test_order_expiry(void **state)
@@ -2286,8 +2356,6 @@ static void test_metrics_reading_beside_pool(void **state)
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }
-
-static void read_log(const char *path, char *log, size_t cap);
 
 /* An auto-extension that makes every read-only open of SQLite fail. */
 static int refuse_readonly(sqlite3 *db, const char **err, const void *api)
@@ -4986,6 +5054,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_timeout),
 	    cmocka_unit_test(test_failed_reports_carry_codes),
 	    cmocka_unit_test(test_progress_answer_failed),
+	    cmocka_unit_test(test_progress_answer_failed_lenient),
 	    cmocka_unit_test(test_progress_clock_set_back),
 	    cmocka_unit_test(test_tid_ahead_logged),
 	    cmocka_unit_test(test_callback_url_trailing_slash),

@@ -494,6 +494,12 @@ void orsp__json_release_hook(void (*release)(void *));
  * ORSP_E_MALFORMED with the parser's position otherwise. Caller releases *out with json_decref. */
 ORSP_MUST_CHECK orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len,
                                          json_t **out);
+/* The same, but a NUL inside a string (\u0000, valid JSON) is taken and a repeated key keeps
+ * its last value. Only for an answer of which one reader reads a few fields and acts on none
+ * of them but its status (the operator's answer to an ES2+ HandleDownloadProgressInfo): a
+ * Failed answer that the strict reading refused was taken for a delivery. */
+ORSP_MUST_CHECK orsp_err orsp_json_parse_lenient(const void *body, size_t len, size_t max_len,
+                                                 json_t **out);
 /* Compact serialisation (malloc'ed, NUL-terminated; caller frees), byte for byte as
  * json_dumps(obj, JSON_COMPACT). obj: an object or array (ORSP_E_USAGE otherwise, as json_dumps
  * refuses it). */
@@ -537,7 +543,8 @@ ORSP_MUST_CHECK orsp_err orsp_json_header_put_failed(json_t *obj, const char *su
                                                      const char *reason_code, const char *message);
 /* Read obj["header"]["functionExecutionStatus"]. Strict: the status must be one of the four
  * values; statusCodeData, when present, must be an object with string subjectCode and
- * reasonCode in dotted decimal; Failed requires it. ORSP_E_MALFORMED naming the field
+ * reasonCode in dotted decimal; Failed requires it. Its message and subjectIdentifier are cut
+ * at a NUL (which only orsp_json_parse_lenient lets through). ORSP_E_MALFORMED naming the field
  * otherwise (e.g. "header.functionExecutionStatus.status: unknown value"). */
 ORSP_MUST_CHECK orsp_err orsp_json_header_get(const json_t *obj, orsp_json_status *out);
 

@@ -305,7 +305,9 @@ static bool too_many_values(const char *s, size_t n, size_t max)
 	return false;
 }
 
-orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **out)
+/* orsp_json_parse (flags JSON_REJECT_DUPLICATES) and orsp_json_parse_lenient (JSON_ALLOW_NUL). */
+static orsp_err parse_flags(const void *body, size_t len, size_t max_len, size_t flags,
+                            json_t **out)
 {
 	json_error_t jerr;
 	json_t *root = NULL;
@@ -327,9 +329,9 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 		*out = root;
 		return ORSP_OK;
 	}
-	/* JSON_REJECT_DUPLICATES: two values for one key would let two readers disagree.
-	 * No JSON_ALLOW_NUL: a NUL inside a string would cut it short for C code. */
-	root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* fast_parse takes neither a repeated key nor an escape: it reads a body as either
+	 * flags would */
+	root = json_loadb((const char *)body, len, flags, &jerr);
 	if (!root) {
 		/* jansson ends most messages with the token it stopped in ("... near '...'"): in
 		 * an ES2+ confirmOrder that may be the confirmation code, cut short. The detail
@@ -350,6 +352,18 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 	}
 	*out = root;
 	return ORSP_OK;
+}
+
+orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **out)
+{
+	/* JSON_REJECT_DUPLICATES: two values for one key would let two readers disagree.
+	 * No JSON_ALLOW_NUL: a NUL inside a string would cut it short for C code. */
+	return parse_flags(body, len, max_len, JSON_REJECT_DUPLICATES, out);
+}
+
+orsp_err orsp_json_parse_lenient(const void *body, size_t len, size_t max_len, json_t **out)
+{
+	return parse_flags(body, len, max_len, JSON_ALLOW_NUL, out);
 }
 
 /* A fast path for what the servers send: jansson's dumper validates and escapes strings one
@@ -715,8 +729,11 @@ static orsp_err get_into(const json_t *obj, const char *path, const char *field,
 		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: not a string", path, field);
 	size_t n = json_string_length(v);
 	const char *p = json_string_value(v);
-	/* jansson may hold a NUL only with JSON_ALLOW_NUL, which we never pass; check anyway. */
-	if (strlen(p) != n)
+	/* jansson holds a NUL only with JSON_ALLOW_NUL (orsp_json_parse_lenient): free text is
+	 * cut there, anything else refused */
+	if (strlen(p) != n && how == INTO_TEXT)
+		n = strlen(p);
+	else if (strlen(p) != n)
 		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: contains NUL", path, field);
 	if (n >= cap && how != INTO_TEXT)
 		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: longer than %zu", path, field, cap - 1);

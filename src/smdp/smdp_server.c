@@ -948,7 +948,10 @@ static void progress_call_id(const progress_row *pr, char *out, size_t cap)
  * JSON binding: a function that fails answers 200 with functionExecutionStatus Failed, one
  * without output that succeeds 204): ORSP_OK for an answer that is no such header (the report
  * was taken), else an error naming the status, its codes and message (printable ASCII only: it
- * goes to the log); *refused for Failed, which the same report would get again. */
+ * goes to the log, cut at a NUL); *refused for Failed, which the same report would get again.
+ * Read leniently: only the status and its codes are read, and a Failed with a \u0000 in its
+ * message or a repeated key, valid JSON that the strict reader refuses, was taken for a
+ * delivery. */
 static orsp_err progress_answer(const orsp_http_result *r, bool *refused)
 {
 	json_t *o = NULL;
@@ -956,7 +959,7 @@ static orsp_err progress_answer(const orsp_http_result *r, bool *refused)
 	char msg[ORSP_JSON_MESSAGE_MAX];
 	size_t i;
 
-	if (!r->body_len || orsp_json_parse(r->body, r->body_len, 65536, &o) != ORSP_OK) {
+	if (!r->body_len || orsp_json_parse_lenient(r->body, r->body_len, 65536, &o) != ORSP_OK) {
 		orsp_err_clear();
 		return ORSP_OK;
 	}
