@@ -1277,6 +1277,12 @@ static void test_config_errors(void **state)
 	    {"metrics_token = short\n", "metrics_token: a token needs 16 to 127 characters"},
 	    {"metrics_token = change-me-metrics-token\n",
 	     "metrics_token: the example's placeholder"},
+	    /* no HTTP client can send a control character but tab in a header field value */
+	    {"es2_token = operator\x1btoken-0123456789\n",
+	     "c.conf:1: es2_token: a control character (no HTTP client can send it)"},
+	    {"es2_token = operator-token-0123456789\x7f\n", "es2_token: a control character"},
+	    {"metrics_token = scraper\x01token-0123456789\n", "metrics_token: a control character"},
+	    {"metrics_token = scraper\rtoken-0123456789\n", "metrics_token: a control character"},
 	    {"callback_url = ftp://x\n", "callback_url"},
 	    {"callback_url = http://operator.example.net\n", "callback_url: plain http:// only"},
 	    {"callback_url = http://127.0.0.1.example.net/\n", "callback_url: plain http:// only"},
@@ -1739,6 +1745,20 @@ static void test_config_errors(void **state)
 		                 "metrics_token = scraper-token-9876543210\n");
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 		assert_string_equal(cfg.metrics_token, "scraper-token-9876543210");
+		orsp_smdp_config_free(&cfg);
+		/* a control character: refused in a file only the owner reads (it was taken, and
+		 * every scrape answered 400) */
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,
+		                 "metrics_token = scraper\x1btoken-9876543210\n");
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "metrics_token: a control character (no HTTP client "
+		                               "can send it)"))
+			fail_msg("'%s' does not refuse the control character", orsp_err_detail());
+		/* a tab, a space and UTF-8 inside a token can be sent: kept */
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,
+		                 "metrics_token = scraper\ttoken 9876543210\xc3\xa9\n");
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+		assert_string_equal(cfg.metrics_token, "scraper\ttoken 9876543210\xc3\xa9");
 		orsp_smdp_config_free(&cfg);
 		assert_int_equal(chmod(conf, 0640), 0);
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
@@ -2538,6 +2558,16 @@ static void test_metrics_token(void **state)
 	/* the scrapes answered are counted too (this one from the next on) */
 	assert_non_null(
 	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"200\"} 4\n"));
+	orsp_smdp_server_stop(srv);
+	/* a tab inside a token is sent and compared as it is (the configuration takes one) */
+	snprintf(r.cfg.metrics_token, sizeof(r.cfg.metrics_token), "%s",
+	         "scraper\ttoken-9876543210");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	raw_metrics_head(srv, "Authorization: Bearer scraper\ttoken-9876543210", body,
+	                 sizeof(body));
+	assert_true(strncmp(body, "HTTP/1.1 200 ", 13) == 0);
+	raw_metrics_head(srv, "Authorization: Bearer scraper token-9876543210", body, sizeof(body));
+	assert_true(strncmp(body, "HTTP/1.1 401 ", 13) == 0);
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }

@@ -724,13 +724,20 @@ static size_t distinct_chars(const char *s)
 	return n;
 }
 
-/* A bearer token (es2_token, metrics_token) into out: 16..cap-1 characters, not the example's
- * placeholder nor guessable, and the file holding it the owner's alone (the token grants
- * what a key file would: ES2+ over every profile, or the server's figures). */
+/* A bearer token (es2_token, metrics_token) into out: 16..cap-1 characters, no control
+ * character but tab, not the example's placeholder nor guessable, and the file holding it the
+ * owner's alone (the token grants what a key file would: ES2+ over every profile, or the
+ * server's figures). */
 static orsp_err token_value(loader *l, const char *k, const char *v, char *out, size_t cap)
 {
 	if (strlen(v) < 16 || strlen(v) >= cap)
 		return bad(l, k, "a token needs 16 to %zu characters", cap - 1);
+	/* A header field value holds none (RFC 9110 §5.5), and the HTTP server answers one with
+	 * 400: a token with one was taken and ES2+ or /metrics could not be used. Tab may be
+	 * in a field value and is sent and compared as it is (test_metrics_token). */
+	for (const char *p = v; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7F)
+			return bad(l, k, "a control character (no HTTP client can send it)");
 	if (strstr(v, "change-me") || distinct_chars(v) < 6)
 		return bad(l, k,
 		           "the example's placeholder or a token anyone could guess "
