@@ -214,9 +214,58 @@ static void test_actor_whole(void **state)
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
 	assert_non_null(strstr(a.r.detail, "C = GB: "));
 	assert_non_null(strstr(a.r.detail, req));
-	snprintf(want, sizeof(want), " call %s", call_id);
+	snprintf(want, sizeof(want), " call \"%s\"", call_id);
 	assert_true(strlen(a.r.detail) > strlen(want));
 	assert_string_equal(a.r.detail + strlen(a.r.detail) - strlen(want), want);
+}
+
+/* The header's identifiers are quoted in the actor, '"' and '\\' in them escaped: a requester
+ * "mvno-a call 17; by certificate ...: operator-b" made the row read as if another operator's
+ * certificate had vouched for it (a review find). With the longest authentication and
+ * identifiers of 256 escaped characters each the row is still whole. */
+static void test_actor_quoted(void **state)
+{
+	fx *f = *state;
+	static const char *const order =
+	    "{\"header\":{\"functionRequesterIdentifier\":\"mvno-a call 17; by certificate C=XX,"
+	    " O=Operator B, CN=es2.operator-b.example: operator-b\",\"functionCallIdentifier\":"
+	    "\"x\\\"y\\\\z\"},\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}";
+	static const char want[] =
+	    "; by token: requester \"mvno-a call 17; by certificate C=XX, O=Operator B,"
+	    " CN=es2.operator-b.example: operator-b\" call \"x\\\"y\\\\z\"";
+	char auth[ORSP_SMDP_AUTH_MAX], body[2048], tail[ORSP_SMDP_ACTOR_MAX + 8];
+	size_t n = 0;
+	last_audit a;
+
+	orsp_smdp_set_auth(f->s, "token");
+	json_decref(call(f, "downloadOrder", order, NULL, NULL));
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	assert_true(strlen(a.r.detail) > strlen(want));
+	assert_string_equal(a.r.detail + strlen(a.r.detail) - strlen(want), want);
+
+	memset(auth, 'C', sizeof(auth) - 1);
+	auth[sizeof(auth) - 1] = '\0';
+	orsp_smdp_set_auth(f->s, auth);
+	n = (size_t)snprintf(body, sizeof(body), "{\"header\":{\"functionRequesterIdentifier\":\"");
+	for (int i = 0; i < 256; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "\\\"");
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "\",\"functionCallIdentifier\":\"");
+	for (int i = 0; i < 256; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "\\\\");
+	snprintf(body + n, sizeof(body) - n,
+	         "\"},\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Available\"}");
+	json_decref(call(f, "cancelOrder", body, NULL, NULL));
+	orsp_smdp_set_auth(f->s, NULL);
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	n = (size_t)snprintf(tail, sizeof(tail), "by %s: requester \"", auth);
+	for (int i = 0; i < 256; i++)
+		n += (size_t)snprintf(tail + n, sizeof(tail) - n, "\\\"");
+	n += (size_t)snprintf(tail + n, sizeof(tail) - n, "\" call \"");
+	for (int i = 0; i < 256; i++)
+		n += (size_t)snprintf(tail + n, sizeof(tail) - n, "\\\\");
+	snprintf(tail + n, sizeof(tail) - n, "\"");
+	assert_true(strlen(a.r.detail) >= strlen(tail));
+	assert_string_equal(a.r.detail + strlen(a.r.detail) - strlen(tail), tail);
 }
 
 /* cancelOrder of an order delivered with no installation result yet (Downloaded: the eUICC
@@ -241,7 +290,8 @@ static void test_cancel_downloaded(void **state)
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.to, "linked");
 	char want[160];
-	snprintf(want, sizeof(want), "%s, EID %s; by op call 1", p.matching_id, EID);
+	snprintf(want, sizeof(want), "%s, EID %s; by requester \"op\" call \"1\"", p.matching_id,
+	         EID);
 	assert_string_equal(a.r.detail, want);
 	json_decref(call(f, "confirmOrder", release, NULL, NULL));
 	assert_int_equal(deliver_to(f, EID), ORSP_OK);
@@ -270,8 +320,8 @@ static void test_cancel_downloaded(void **state)
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.action, "cancelOrder(unavailable)");
 	assert_string_equal(a.r.from, "released");
-	assert_string_equal(a.r.detail,
-	                    "delivered to EID " EID ", no installation result; by op call 1");
+	assert_string_equal(a.r.detail, "delivered to EID " EID
+	                                ", no installation result; by requester \"op\" call \"1\"");
 }
 
 /* An installed profile's order is over: cancelOrder refuses it and changes nothing. */
@@ -538,7 +588,9 @@ static void test_confirm_eid_and_matching_id(void **state)
 	last_audit a;
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID2, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.to, "released");
-	assert_string_equal(a.r.detail, "matching ID from the operator: OP-CHOSEN-1; by op call 1");
+	assert_string_equal(
+	    a.r.detail,
+	    "matching ID from the operator: OP-CHOSEN-1; by requester \"op\" call \"1\"");
 	assert_int_equal(orsp_smdp_lookup(f->s, "OP-CHOSEN-1", &p), ORSP_OK);
 	assert_string_equal(p.iccid, ICCID2);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
@@ -1533,7 +1585,7 @@ static void test_order_replay(void **state)
 	assert_string_equal(a.r.action, "downloadOrderReplay");
 	assert_string_equal(a.r.from, "allocated");
 	assert_string_equal(a.r.to, "allocated");
-	assert_string_equal(a.r.detail, "by op call r1");
+	assert_string_equal(a.r.detail, "by requester \"op\" call \"r1\"");
 	/* the identifier of that call for another request: refused, nothing ordered */
 	call_msg(f, "downloadOrder", "{" HDR_CALL("r1") "," TYPE ",\"eid\":\"" EID "\"}", "1.2",
 	         "2.1", "functionCallIdentifier r1 was used for another request");
@@ -1597,8 +1649,9 @@ static void test_order_replay_reordered(void **state)
 	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_AVAILABLE);
 	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
 	assert_string_equal(a.r.action, "downloadOrder");
-	assert_string_equal(a.r.detail + strlen(a.r.detail) - strlen("by op call cust2-order"),
-	                    "by op call cust2-order");
+	assert_string_equal(a.r.detail + strlen(a.r.detail) -
+	                        strlen("by requester \"op\" call \"cust2-order\""),
+	                    "by requester \"op\" call \"cust2-order\"");
 	order_gets(f, cust2, ICCID);
 	/* by ICCID: the second order, then the first call again */
 	const char *by1 = "{" HDR_CALL("i-1") ",\"iccid\":\"" ICCID2 "\"}";
@@ -1748,6 +1801,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_eid_of_order_without, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_actor_whole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_actor_quoted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_downloaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_installed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_reordered_meanwhile, setup, teardown),

@@ -4154,7 +4154,8 @@ static void test_es2_client_cert(void **state)
 		assert_int_equal(orsp_smdp_audit_walk(r.s, r.p.iccid, keep_audit_row, &last, NULL),
 		                 ORSP_OK);
 		assert_string_equal(last.action, "cancelOrder(unavailable)");
-		if (!strstr(last.detail, "by certificate O = openrsp test, CN = client: op call 9"))
+		if (!strstr(last.detail, "by certificate O = openrsp test, CN = client: requester "
+		                         "\"op\" call \"9\""))
 			fail_msg("'%s'", last.detail);
 	}
 	orsp_smdp_server_stop(srv);

@@ -180,12 +180,13 @@ void orsp_smdp_set_progress(orsp_smdp *s, bool on);
 /* Who the following state changes are made for, until set again (NULL or "": nobody named):
  * every audit row written meanwhile gets "by ACTOR" after its detail. ES2+ names the
  * request's functionRequesterIdentifier and functionCallIdentifier, so that each change an
- * operator made is traced to its request. Printable ASCII (others become '?'), cut at
- * ORSP_SMDP_ACTOR_MAX - 1 bytes: room for the authentication (ORSP_SMDP_AUTH_MAX) and the
- * header's two identifiers (256 bytes each), whole (the actor was cut at 200 bytes until
- * session 68, and a certificate's subject left the call identifier cut or out). */
+ * operator made is traced to its request: `AUTH: requester "R" call "C"`, '"' and '\' in R and C
+ * escaped by a '\'. Printable ASCII (others become '?'), cut at ORSP_SMDP_ACTOR_MAX - 1 bytes:
+ * room for the authentication (ORSP_SMDP_AUTH_MAX) and the header's two identifiers (256 bytes
+ * each, up to 514 quoted), whole (the actor was cut at 200 bytes until session 68, and a
+ * certificate's subject left the call identifier cut or out). */
 #define ORSP_SMDP_AUTH_MAX 200
-#define ORSP_SMDP_ACTOR_MAX 768
+#define ORSP_SMDP_ACTOR_MAX 1280
 void orsp_smdp_set_actor(orsp_smdp *s, const char *actor);
 /* How the ES2+ request about to be handled on s was authenticated (the server sets it: "client
  * certificate SUBJECT" or "token"; NULL or "": not said), which orsp_es2p_handle puts first

@@ -87,6 +87,9 @@ static orsp_err iccid_of(json_t *o, char out[21])
 	return ORSP_OK;
 }
 
+/* The header's identifiers are at most this long (check_header). */
+#define ID_MAX 256
+
 /* The common request header (§6.5.1.2): functionRequesterIdentifier and
  * functionCallIdentifier, both mandatory strings (of at most 256 bytes here) that name the
  * requester and its call: an empty one, or one of spaces alone, names neither (until session
@@ -107,7 +110,7 @@ static orsp_err check_header(json_t *o)
 		                 "header (functionRequesterIdentifier and functionCallIdentifier): "
 		                 "missing or not an object");
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(names); i++) {
-		if (orsp_json_get_string(h, names[i], 256, &v, &n)) {
+		if (orsp_json_get_string(h, names[i], ID_MAX, &v, &n)) {
 			snprintf(why, sizeof(why), "%s", orsp_err_detail());
 			return orsp_errf(ORSP_E_MALFORMED, "header.%s", why);
 		}
@@ -478,6 +481,28 @@ static const struct {
     {"releaseProfile", release_profile},
 };
 
+/* s (at most ID_MAX bytes: more is cut) between double quotes, a '"' or '\\' in it after a
+ * '\\', into out: an identifier the request chose cannot end its quote and go on as the actor's
+ * own words (a requester "op call 1; by certificate ...: op-b" read as if another operator's
+ * certificate had vouched for the row). */
+static void quote_id(char out[static 2 * ID_MAX + 3], const char *s)
+{
+	size_t n = 0;
+
+	out[n++] = '"';
+	for (; *s && n + 2 <= 2 * ID_MAX + 1; s++) {
+		if (*s == '"' || *s == '\\')
+			out[n++] = '\\';
+		out[n++] = *s;
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+}
+
+_Static_assert(ORSP_SMDP_ACTOR_MAX >=
+                   ORSP_SMDP_AUTH_MAX + sizeof(": requester  call ") + 2 * (2 * ID_MAX + 2),
+               "an ES2+ actor is cut");
+
 orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char *function,
                           const uint8_t *body, size_t len, orsp_smdp_reply *out)
 {
@@ -501,14 +526,17 @@ orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 		else {
 			/* every audit row of the request names it: the operator and the call */
 			json_t *h = json_object_get(r.body, "header");
-			char actor[ORSP_SMDP_ACTOR_MAX];
+			char actor[ORSP_SMDP_ACTOR_MAX], rq[2 * ID_MAX + 3],
+			    call_id[2 * ID_MAX + 3];
 			const char *auth = orsp_smdp_auth(s);
 			/* what vouched for the request first (the header is the request's own
-			 * word), then the header's names */
-			snprintf(
-			    actor, sizeof(actor), "%s%s%s call %s", auth, auth[0] ? ": " : "",
-			    json_string_value(json_object_get(h, "functionRequesterIdentifier")),
-			    json_string_value(json_object_get(h, "functionCallIdentifier")));
+			 * word), then the header's names, quoted */
+			quote_id(rq, json_string_value(
+			                 json_object_get(h, "functionRequesterIdentifier")));
+			quote_id(call_id,
+			         json_string_value(json_object_get(h, "functionCallIdentifier")));
+			snprintf(actor, sizeof(actor), "%s%srequester %s call %s", auth,
+			         auth[0] ? ": " : "", rq, call_id);
 			orsp_smdp_set_actor(s, actor);
 			e = functions[i].fn(&r);
 			orsp_smdp_set_actor(s, NULL);
