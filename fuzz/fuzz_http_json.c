@@ -11,7 +11,11 @@
  *    ORSP_E_MALFORMED; a decoded base64 value re-encodes to exactly the text it came from
  *    (strict RFC 4648: one encoding per value), and the allocating decoder agrees;
  *  - orsp_json_dump() of an accepted object parses back to an equal object;
- *  - a refusal's detail is printable ASCII (jansson quotes the input in its message).
+ *  - a refusal's detail is printable ASCII (jansson quotes the input in its message);
+ *  - orsp_json_parse_lenient() (an operator's answer to a progress report) fails only with
+ *    ORSP_E_MALFORMED and accepts exactly what jansson's json_loadb accepts as an object
+ *    with NULs in strings and repeated keys allowed, as an equal value; its header reads
+ *    as above (a message or subjectIdentifier cut at a NUL).
  * A violated property calls abort(). Deterministic: no clock, no randomness, no state kept
  * between inputs.
  */
@@ -116,21 +120,15 @@ static void check_member(const json_t *obj, const char *key)
 	json_decref(tmp);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* A parse's outcome e, obj for data against jansson's json_loadb with flags: the same
+ * acceptance as an object and the same value; a refusal's words (they reach logs and
+ * terminals) printable ASCII only, and no object. Whether it was accepted. */
+static bool as_jansson(const uint8_t *data, size_t size, size_t flags, orsp_err e, json_t *obj)
 {
-	json_t *obj = NULL, *back = NULL;
-	orsp_err e = orsp_json_parse(data, size, MAX_BODY, &obj);
-	const char *key;
-	json_t *value;
-	char *text = NULL;
-	size_t len;
-
 	check(e == ORSP_OK || e == ORSP_E_MALFORMED);
-	/* orsp_json_parse reads common documents without jansson: the outcome must be
-	 * jansson's own, accepted or refused, and the same value */
 	if (size > 0 && size <= MAX_BODY) {
 		json_error_t jerr;
-		json_t *ref = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+		json_t *ref = json_loadb((const char *)data, size, flags, &jerr);
 		bool ref_ok = ref && json_is_object(ref);
 		check(ref_ok == (e == ORSP_OK));
 		check(!ref_ok || json_equal(ref, obj));
@@ -138,12 +136,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (e) {
 		check(obj == NULL);
-		/* the refusal's words reach logs and terminals: printable ASCII only */
 		for (const char *t = orsp_err_detail(); *t; t++)
 			check((unsigned char)*t >= 0x20 && (unsigned char)*t <= 0x7E);
-		return 0;
+		return false;
 	}
 	check(json_is_object(obj));
+	return true;
+}
+
+/* The lenient parse: jansson's with JSON_ALLOW_NUL (repeated keys keep the last value). */
+static void check_lenient(const uint8_t *data, size_t size)
+{
+	json_t *obj = NULL;
+	orsp_err e = orsp_json_parse_lenient(data, size, MAX_BODY, &obj);
+
+	if (as_jansson(data, size, JSON_ALLOW_NUL, e, obj))
+		check_header(obj);
+	json_decref(obj);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	check_lenient(data, size);
+
+	json_t *obj = NULL, *back = NULL;
+	orsp_err e = orsp_json_parse(data, size, MAX_BODY, &obj);
+	const char *key;
+	json_t *value;
+	char *text = NULL;
+	size_t len;
+
+	/* orsp_json_parse reads common documents without jansson: the outcome must be
+	 * jansson's own, accepted or refused, and the same value */
+	if (!as_jansson(data, size, JSON_REJECT_DUPLICATES, e, obj))
+		return 0;
 	check_header(obj);
 	json_object_foreach(obj, key, value)
 	{
