@@ -1131,6 +1131,9 @@ static void test_crash_injection(void **state)
 		f->st.fail_at = k;
 		assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), -3);
 		assert_int_equal(f->sw, 0x6581);
+		/* the store's reason stays the detail of the failed command, for the LPA's
+		 * message, also once the load record is stored (restore() reads it back) */
+		assert_non_null(strstr(orsp_err_detail(), "injected crash"));
 		assert_int_equal(f->bpp_last_tag, at_tag[k - 1]);
 		assert_int_equal(f->st.calls, k);
 		f->st.fail_at = 0;
@@ -1348,6 +1351,7 @@ static void test_sealed_install_outcomes(void **state)
 	orsp_seal_set_test_hook(fail_seal_step, &at);
 	assert_int_equal(load_bpp(f, &sp), 0x6581);
 	orsp_seal_set_test_hook(NULL, NULL);
+	assert_non_null(strstr(orsp_err_detail(), "test failure at commit: rename"));
 	assert_true(f->bpp_all_sent);
 	assert_false(orsp_seal_committed(f->seal));
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);

@@ -721,17 +721,25 @@ static orsp_err usim_sync(orsp_euicc *e)
  * copy must not be trusted: back to the stored state, and the card goes on serving. If that
  * cannot be read either, the card stops serving until it is reopened (every later ES10
  * command fails, the USIM is unregistered): going on with empty tables would let the next
- * commit store them (profiles lost, upp records orphaned, sequence numbers reused). */
+ * commit store them (profiles lost, upp records orphaned, sequence numbers reused). The
+ * commit's error detail is kept for the failed command (the LPA's message quotes it): the
+ * reload records and clears details of its own (a stored load record's reading cleared it,
+ * until session 75, so that a download's every failed commit but its first lost its
+ * reason). */
 static void restore(orsp_euicc *e)
 {
-	if (!reload(e))
-		return;
+	char why[ORSP_ERR_DETAIL_MAX];
+
+	orsp_err_detail_copy(why, sizeof(why));
+	if (reload(e)) {
+		memset(e->profiles, 0, sizeof(e->profiles));
+		memset(e->notifs, 0, sizeof(e->notifs));
+		e->open = false;
+		(void)usim_sync(e); /* no enabled profile left: only unregisters */
+	}
 	orsp_err_clear();
-	memset(e->profiles, 0, sizeof(e->profiles));
-	memset(e->notifs, 0, sizeof(e->notifs));
-	e->open = false;
-	if (usim_sync(e)) /* no enabled profile left: only unregisters */
-		orsp_err_clear();
+	if (why[0])
+		(void)orsp_errf(ORSP_E_STORAGE, "%s", why);
 }
 
 /* ---------------------------------------------------------------- open / provision ------ */
