@@ -34,6 +34,25 @@ static orsp_err create_in_place(const char *path, const uint8_t *data, size_t le
 	return e;
 }
 
+/* The tests' hook (ec_internal.h): stands for unlink(2) of the temporary name. */
+static int (*unlink_tmp)(const char *path) = unlink;
+
+void orsp__file_unlink_test_hook(int (*fn)(const char *path))
+{
+	unlink_tmp = fn ? fn : unlink;
+}
+
+/* Remove the temporary name tmp, once more if that fails (a transient error): while it is
+ * there, the file has a second name nobody looks at (a private key's too). false, errno
+ * set, when it stays. */
+static bool tmp_removed(const char *tmp)
+{
+	for (int i = 0; i < 2; i++)
+		if (unlink_tmp(tmp) == 0 || errno == ENOENT)
+			return true;
+	return false;
+}
+
 orsp_err orsp__file_create(const char *path, const uint8_t *data, size_t len, mode_t mode)
 {
 	size_t cap = strlen(path) + sizeof(".tmp-XXXXXX");
@@ -58,7 +77,25 @@ orsp_err orsp__file_create(const char *path, const uint8_t *data, size_t len, mo
 			                    : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path,
 			                                strerror(errno));
 	}
-	unlink(tmp);
+	if (!tmp_removed(tmp)) {
+		/* fails, so that the file is not kept under a name nobody knows of: the one it
+		 * was linked to removed again, the one left said (only its owner may read a
+		 * private key's) */
+		char why[ORSP_ERR_DETAIL_MAX];
+		int err = errno;
+		if (e != ORSP_OK)
+			orsp_err_detail_copy(why, sizeof(why));
+		else if (!fallback && unlink(path) != 0 && errno != ENOENT)
+			snprintf(why, sizeof(why), "%s created (%s removing it again)", path,
+			         strerror(errno));
+		else
+			snprintf(why, sizeof(why), "%s not created", path);
+		e = orsp_errf(
+		    ORSP_E_IO, "%s; its temporary file %s cannot be removed (%s)%s: remove it", why,
+		    tmp, strerror(err), (mode & 077) == 0 ? ", and it holds the private key" : "");
+		free(tmp);
+		return e;
+	}
 	free(tmp);
 	if (e == ORSP_OK && fallback)
 		e = create_in_place(path, data, len, mode);
