@@ -399,7 +399,9 @@ static int64_t made_rows(const made_files *m)
 
 /* For a verb that failed before it stored anything, once its handles are closed: removes
  * the database made_after found created (its -wal, -shm and -journal files too) and the
- * KEK file created with it, so that a failed first import leaves no empty database behind.
+ * KEK file created with it, so that a failed first import leaves no empty database behind,
+ * and says so ("the new database F (and its KEK file K) was removed again: nothing was
+ * kept").
  * A database another process has opened meanwhile (a server started on the same new path)
  * is left, with its KEK file, and said so; so is one that holds rows (profiles, audit rows),
  * which another process wrote and closed meanwhile: until session 55 a failed import removed
@@ -408,6 +410,7 @@ static void unmake(const made_files *m)
 {
 	static const char *const ext[] = {"-wal", "-shm", "-journal", ""};
 	orsp_db_guard *g = NULL;
+	bool gone = false, kek_gone = true;
 	orsp_err e;
 
 	if (!m->db)
@@ -444,13 +447,28 @@ static void unmake(const made_files *m)
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
 		char f[4096 + 16];
 		snprintf(f, sizeof(f), "%s%s", m->db_file, ext[i]);
-		if (unlink(f) != 0 && errno != ENOENT)
+		if (unlink(f) == 0)
+			gone |= !ext[i][0];
+		else if (errno != ENOENT)
 			fprintf(stderr, "openrsp: cannot remove %s: %s\n", f, strerror(errno));
 	}
 	orsp_db_guard_close(g);
 kek:
-	if (m->kek && unlink(m->kek_path) != 0 && errno != ENOENT)
+	if (m->kek && unlink(m->kek_path) != 0 && errno != ENOENT) {
 		fprintf(stderr, "openrsp: cannot remove %s: %s\n", m->kek_path, strerror(errno));
+		kek_gone = false;
+	}
+	/* said: the error before may have called a transaction committed (the schema's, whose
+	 * flush failed), and the database is not there any more (it went without a word until
+	 * session 75) */
+	if (gone) {
+		char also[4096 + 32] = "";
+		if (m->kek && kek_gone)
+			snprintf(also, sizeof(also), " (and its KEK file %s)", m->kek_path);
+		fprintf(stderr,
+		        "openrsp: the new database %s%s was removed again: nothing was kept\n",
+		        m->db_file, also);
+	}
 }
 
 /* --auc's checks before anything is opened (generate, import). One file for both stores

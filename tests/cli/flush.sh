@@ -153,6 +153,25 @@ expect "generate, AuC COMMIT fails: nothing more" 2 "$(count "$T/g.db")"
 run auc show 001019000003002 --db "$T/ga.db"
 expect "generate, AuC COMMIT fails: no subscriber" 1 "$rc"
 
+# ----- a new database: its schema's COMMIT fails (sync 1), or the flush after it (sync 2:
+# "committed"); nothing generated, so the new database and its KEK file are removed again,
+# and said (without a word until session 75: `smdp profile list` then found no database) -----
+for n in 1 2; do
+	failing $n smdp profile generate --no-auc --db "$T/new$n.db" --template "$V7" \
+		--iccid-start 898824700000004000 --imsi-start 001019000004000 --count 2
+	expect "new database, sync $n fails: rc" 1 "$rc"
+	has "new database, sync $n fails: the sync failed" "failsync: fdatasync of $T/new$n.db-wal failed (EIO), sync $n" "$err"
+	has "new database, sync $n fails: removed, said" \
+		"openrsp: the new database $T/new$n.db (and its KEK file $T/new$n.db.kek) was removed again: nothing was kept" "$err"
+	expect "new database, sync $n fails: nothing left" "" "$(find "$T" -maxdepth 1 -name "new$n.db*")"
+done
+has "new database, flush fails: committed, said before" "openrsp: $T/new2.db: $WARN" "$err"
+failing 2 smdp profile import "$T/one/p3.der" --db "$T/new3.db"
+expect "import, new database, flush fails: rc" 1 "$rc"
+has "import, new database, flush fails: removed, said" \
+	"openrsp: the new database $T/new3.db (and its KEK file $T/new3.db.kek) was removed again: nothing was kept" "$err"
+expect "import, new database, flush fails: nothing left" "" "$(find "$T" -maxdepth 1 -name "new3.db*")"
+
 # ----- a file put in place by rename: the directory's flush after it fails -----
 # (orsp_file_replace: the new file is in place, not known durable, and the error says that
 # rather than a failure that would leave the old file)

@@ -451,7 +451,11 @@ expect "AuC subscribers" 5 "$(grep -c '^00101900000000' <<<"$out")"
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000010 --count 2 --auc "$AUC"
 expect "duplicate range rc" 1 "$rc"
 # an AuC with its own KEK file, ORSP_KEK set for the SM-DP+: the wrong KEK, and why
-ORSP_KEK=$(printf '%064x' 7) failure "ORSP_KEK is set, and is the AuC's KEK as well as the SM-DP+'s" smdp profile generate --db "$T/gen-other.db" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000002000 --imsi-start 001019000000100 --count 1 --auc "$AUC"
+ORSP_KEK=$(printf '%064x' 7) run smdp profile generate --db "$T/gen-other.db" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000002000 --imsi-start 001019000000100 --count 1 --auc "$AUC"
+expect "ORSP_KEK and the AuC's own KEK: rc" 1 "$rc"
+expect "ORSP_KEK and the AuC's own KEK: why, and the new database removed again" \
+	"openrsp: $AUC: wrong KEK: this database was created with another KEK (or rotated since: see rekey); ORSP_KEK is set, and is the AuC's KEK as well as the SM-DP+'s (unset it and give the SM-DP+'s with --kek-file)
+openrsp: the new database $T/gen-other.db was removed again: nothing was kept" "$err"
 expect "ORSP_KEK and the AuC's own KEK: no SM-DP+ database left" "" "$(find "$T" -maxdepth 1 -name 'gen-other*')"
 run auc list --db "$AUC"
 expect "AuC unchanged" 5 "$(grep -c '^0010190' <<<"$out")"
