@@ -7,11 +7,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faulty_vfs.h"
@@ -1857,6 +1859,158 @@ static void test_db_vfs_shm_locks_kept(void **state)
 	unlink(alias);
 }
 
+/* ----- an unlock of a WAL-index lock that fails (SQLite's fcntl, replaced) ----- */
+
+static sqlite3_syscall_ptr real_fcntl;
+static int unlock_fail;        /* unlocks to fail: that many more, -1 every one */
+static int unlock_failed;      /* unlocks failed so far */
+static unsigned char wrlocked; /* bytes 120..127 of a -shm file locked F_WRLCK, one bit each */
+
+/* SQLite's fcntl, through which it takes and drops its POSIX locks: an F_UNLCK of a WAL read
+ * lock (bytes 123..127 of the -shm file, the database file's locks are at 1 GiB) taken
+ * exclusively, as a connection does to set a read mark, fails with EIO while unlock_fail
+ * says so, as the fault-injection review's `strace -e inject=fcntl` made it fail. */
+static int fake_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+	struct flock *fl;
+	int r;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	fl = arg;
+	if (cmd == F_SETLK && fl && fl->l_whence == SEEK_SET && fl->l_start >= 120 &&
+	    fl->l_start + fl->l_len <= 128 && fl->l_len > 0) {
+		unsigned char mask =
+		    (unsigned char)(((1u << fl->l_len) - 1) << (fl->l_start - 120));
+		if (fl->l_type == F_UNLCK && (mask & wrlocked & 0xf8) && unlock_fail != 0) {
+			if (unlock_fail > 0)
+				unlock_fail--;
+			unlock_failed++;
+			errno = EIO;
+			return -1;
+		}
+		r = ((int (*)(int, int, ...))real_fcntl)(fd, cmd, arg);
+		if (r == 0 && fl->l_type == F_WRLCK)
+			wrlocked |= mask;
+		else if (r == 0)
+			wrlocked &= (unsigned char)~mask;
+		return r;
+	}
+	return ((int (*)(int, int, ...))real_fcntl)(fd, cmd, arg);
+}
+
+static void fcntl_replace(bool on)
+{
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+
+	assert_non_null(unix_vfs);
+	if (on) {
+		real_fcntl = unix_vfs->xGetSystemCall(unix_vfs, "fcntl");
+		assert_non_null(real_fcntl);
+		assert_int_equal(
+		    unix_vfs->xSetSystemCall(unix_vfs, "fcntl", (sqlite3_syscall_ptr)fake_fcntl),
+		    SQLITE_OK);
+	} else {
+		assert_int_equal(unix_vfs->xSetSystemCall(unix_vfs, "fcntl", real_fcntl),
+		                 SQLITE_OK);
+	}
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One row written through w, then the rows counted through r (another connection: the read
+ * sets a read mark, under an exclusive lock it then drops). */
+static orsp_err write_then_read(orsp_db *w, orsp_db *r, int64_t *n)
+{
+	orsp_stmt *st = NULL;
+	orsp_err err = orsp_db_exec(w, "INSERT INTO t VALUES (1)");
+	bool row = false;
+
+	*n = -1;
+	if (!err)
+		err = orsp_db_prepare(r, "SELECT count(*) FROM t", &st);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row)
+		*n = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* An unlock of a WAL-index lock that fails once (EINTR, an EIO of a network file system) is
+ * tried again by the store's VFS: SQLite keeps such a lock marked held (and the process holds
+ * it), and until session 75 every later read of the process waited SQLite's retries, about
+ * 10 s, and failed "locking protocol", until a restart. One that keeps failing makes every
+ * statement of the process on the file fail at once, saying that the lock state is lost and a
+ * restart is needed; once every handle is closed the file is used again. */
+static void test_db_vfs_shm_unlock_failed(void **state)
+{
+	const char *path = path_in("vfs-unlock.db");
+	orsp_db *w = NULL, *r = NULL;
+	orsp_err err = ORSP_OK;
+	int64_t n = 0, rows = 0;
+	double t0;
+
+	(void)state;
+	unlink_db(path);
+	assert_int_equal(orsp_db_open(path, &w), ORSP_OK);
+	assert_int_equal(orsp_db_exec(w, "CREATE TABLE t (a)"), ORSP_OK);
+	assert_int_equal(orsp_db_open(path, &r), ORSP_OK);
+	fcntl_replace(true);
+
+	/* one failure: tried again, nothing left behind */
+	unlock_fail = 1;
+	unlock_failed = 0;
+	t0 = mono_s();
+	for (int i = 0; i < 6 && !err; i++) {
+		err = write_then_read(w, r, &n);
+		if (!err)
+			assert_int_equal(n, ++rows);
+	}
+	if (err)
+		fail_msg("after one failed unlock: %s (%.1f s)", orsp_err_detail(), mono_s() - t0);
+	assert_int_equal(unlock_failed, 1);
+	assert_true(mono_s() - t0 < 2.0);
+
+	/* every one fails: the statements fail at once, saying why */
+	unlock_fail = -1;
+	unlock_failed = 0;
+	t0 = mono_s();
+	for (int i = 0; i < 4 && !err; i++)
+		err = write_then_read(w, r, &n);
+	assert_int_equal(err, ORSP_E_STORAGE);
+	assert_true(unlock_failed > 1);
+	if (!strstr(orsp_err_detail(), "lock state is lost") ||
+	    !strstr(orsp_err_detail(), "restart"))
+		fail_msg("%s", orsp_err_detail());
+	assert_true(mono_s() - t0 < 2.0);
+	t0 = mono_s();
+	assert_int_equal(orsp_db_exec(w, "INSERT INTO t VALUES (1)"), ORSP_E_STORAGE);
+	assert_int_equal(write_then_read(r, w, &n), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "lock state is lost"));
+	assert_true(mono_s() - t0 < 1.0);
+
+	/* once every handle on the file is closed, its locks are gone with them */
+	fcntl_replace(false);
+	unlock_fail = 0;
+	orsp_db_close(r);
+	orsp_db_close(w);
+	assert_int_equal(orsp_db_open(path, &w), ORSP_OK);
+	n = count_rows(w, "SELECT count(*) FROM t");
+	assert_true(n >= rows);
+	assert_int_equal(orsp_db_exec(w, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	assert_int_equal(count_rows(w, "SELECT count(*) FROM t"), n + 1);
+	orsp_db_close(w);
+}
+
 /* Every method of the database file passes on to SQLite's own: with memory-mapped reads
  * (PRAGMA mmap_size, SQLite's xFetch and xUnfetch, which nothing else in the store uses) the
  * rows written, checkpointed into the file, and read back through the map are the same. */
@@ -3355,6 +3509,7 @@ int main(void)
 	    cmocka_unit_test(test_db_vfs_commit_in_log),
 	    cmocka_unit_test(test_db_vfs_shm_allocated),
 	    cmocka_unit_test(test_db_vfs_shm_locks_kept),
+	    cmocka_unit_test(test_db_vfs_shm_unlock_failed),
 	    cmocka_unit_test(test_db_vfs_mmap_reads),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_migrate_in_use),

@@ -69,9 +69,20 @@ typedef struct sq_conn {
 	int open_rc;      /* what sqlite3_open_v2 answered when it failed (open_denied) */
 } sq_conn;
 
+/* Whether the WAL-index lock state of db's database file is lost in this process
+ * (sqlite_vfs.c, f_shm_lock), *err the failed unlock's errno. Asked after a failure. */
+static bool lock_lost(sqlite3 *db, int *err)
+{
+	sqlite3_file *f = NULL;
+
+	return sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK &&
+	       orsp__sqlite_vfs_lock_lost(f, err);
+}
+
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 {
 	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	int lost_errno = 0;
 	/* the system's reason under an I/O error: SQLite says "disk I/O error" also for an
 	 * ENOSPC where it grows the -shm file or recovers the log, which reads as a failing
 	 * disk (until session 70 only that was said). SQLite records it for these two codes
@@ -80,6 +91,21 @@ static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 	              ? sqlite3_system_errno(db)
 	              : 0;
 
+	/* after an unlock the store's VFS could not make: every lock on the file is refused
+	 * (SQLITE_IOERR_SHMLOCK), or SQLite waited for the one left held (SQLITE_PROTOCOL) */
+	if (db &&
+	    ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_PROTOCOL ||
+	     (rc & 0xff) == SQLITE_BUSY) &&
+	    lock_lost(db, &lost_errno))
+		return orsp_errf(
+		    ORSP_E_STORAGE,
+		    "%s: the lock state is lost: an unlock of a lock on %s-shm (the "
+		    "WAL-index) failed (%s), and this process may still hold the lock; "
+		    "no statement runs on the database until every handle of the "
+		    "process on it is closed: restart (other processes may wait for "
+		    "that lock until then)",
+		    what, sqlite3_db_filename(db, "main"),
+		    lost_errno ? strerror(lost_errno) : "no reason given");
 	if (sys)
 		return orsp_errf(ORSP_E_STORAGE, "%s: %s (%s)", what, msg, strerror(sys));
 	switch (rc) {

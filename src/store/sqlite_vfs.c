@@ -38,11 +38,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store_impl.h"
@@ -57,6 +59,8 @@ typedef struct shm_file {
 	unsigned users; /* wrapped connections that may be attached to it */
 	int fd;         /* the -shm file, opened once SQLite made it; -1 before */
 	bool left;      /* no fallocate there, or the file does not open: left as it is */
+	bool lock_lost; /* an unlock of its failed for good (f_shm_lock) */
+	int lost_errno; /* that unlock's errno */
 	char path[];    /* <database>-shm, as SQLite names it */
 } shm_file;
 
@@ -69,11 +73,21 @@ typedef struct vfs_file {
 	ino_t ino;
 	bool known;    /* dev and ino were read at the open */
 	shm_file *shm; /* held from the first xShmMap to xShmUnmap or xClose */
+	/* an unlock of the WAL-index failed for good while no shm_file was held (under shm_mu) */
+	bool lock_lost;
+	int lost_errno;
 } vfs_file;
+
+/* An unlock of a WAL-index lock is tried this often, SHM_UNLOCK_PAUSE_NS apart (none after an
+ * EINTR), before the lock state counts as lost (f_shm_lock). */
+#define SHM_UNLOCK_TRIES 5
+#define SHM_UNLOCK_PAUSE_NS 1000000L
 
 static sqlite3_vfs vfs;
 static pthread_mutex_t shm_mu = PTHREAD_MUTEX_INITIALIZER;
 static shm_file *shm_files; /* under shm_mu, as every shm_file's fields */
+/* shm_files and vfs_files with lock_lost: vfs_lock_lost looks no further while none is */
+static atomic_uint files_lost;
 
 #define REAL(f) (((vfs_file *)(f))->real)
 
@@ -123,6 +137,8 @@ static void shm_release(vfs_file *f)
 		*p = s->next;
 		if (s->fd >= 0)
 			close(s->fd);
+		if (s->lock_lost)
+			atomic_fetch_sub(&files_lost, 1);
 		free(s);
 	}
 	pthread_mutex_unlock(&shm_mu);
@@ -189,6 +205,32 @@ static int shm_allocate(shm_file *s, int64_t end)
 	return rc;
 }
 
+/* Whether f's WAL-index lock state is lost (f_shm_lock), with the failed unlock's errno in
+ * *err (may be NULL): its own, or that of its database file in this process, also when f is
+ * not attached to the WAL-index (yet). */
+static bool vfs_lock_lost(vfs_file *f, int *err)
+{
+	bool lost = false;
+	shm_file *s;
+
+	if (!atomic_load(&files_lost))
+		return false;
+	pthread_mutex_lock(&shm_mu);
+	if (f->lock_lost) {
+		lost = true;
+		if (err)
+			*err = f->lost_errno;
+	}
+	for (s = shm_files; s && !lost && f->known; s = s->next)
+		if (s->dev == f->dev && s->ino == f->ino && s->lock_lost) {
+			lost = true;
+			if (err)
+				*err = s->lost_errno;
+		}
+	pthread_mutex_unlock(&shm_mu);
+	return lost;
+}
+
 /* ----- the database file's methods: all pass on; xShmMap allocates first ----- */
 
 static int f_close(sqlite3_file *file)
@@ -197,6 +239,11 @@ static int f_close(sqlite3_file *file)
 	int rc = REAL(f)->pMethods->xClose(REAL(f));
 
 	shm_release(f); /* SQLite unmaps before it closes: held only after a failure */
+	pthread_mutex_lock(&shm_mu);
+	if (f->lock_lost)
+		atomic_fetch_sub(&files_lost, 1);
+	f->lock_lost = false;
+	pthread_mutex_unlock(&shm_mu);
 	return rc;
 }
 
@@ -286,9 +333,60 @@ static int f_shm_map(sqlite3_file *file, int region, int size, int extend, void 
 	return rc;
 }
 
-static int f_shm_lock(sqlite3_file *f, int offset, int n, int flags)
+/* f's WAL-index lock state lost (f_shm_lock): on its file when the connection is attached
+ * to one, on the connection's own otherwise. */
+static void shm_lock_lost(vfs_file *f, int err)
 {
-	return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+	pthread_mutex_lock(&shm_mu);
+	if (f->shm && !f->shm->lock_lost) {
+		f->shm->lock_lost = true;
+		f->shm->lost_errno = err;
+		atomic_fetch_add(&files_lost, 1);
+	} else if (!f->shm && !f->lock_lost) {
+		f->lock_lost = true;
+		f->lost_errno = err;
+		atomic_fetch_add(&files_lost, 1);
+	}
+	pthread_mutex_unlock(&shm_mu);
+}
+
+/* SQLite's xShmLock, with a failed unlock tried again. SQLite marks a WAL-index lock released
+ * only once its fcntl(F_UNLCK) succeeded, and does not look at the failure (walUnlockShared,
+ * walUnlockExclusive): the lock stays held, by the connection as SQLite sees it and by the
+ * process as the kernel does. One held so for good (an exclusive one on a read mark, which a
+ * connection takes to set the mark and drops at once) made every later read of the process,
+ * and of other processes on the file, wait SQLite's retries, about 10 s, and fail "locking
+ * protocol" (SQLITE_PROTOCOL), /health "database read failed", until a restart: an EINTR or EIO
+ * of one fcntl, injected by the fault-injection review of session 75. Calling again is the same
+ * unlock (nothing changed). One that still fails marks the file's lock state lost: from then
+ * on every lock of the process on it is refused at once, SQLITE_IOERR_SHMLOCK, which the store
+ * reports as a lost lock state that needs a restart (orsp__sqlite_vfs_lock_lost): the
+ * process's locks go only with its last descriptor of the -shm file, when every connection of
+ * the process to the database is closed. Unlocks are still tried. */
+static int f_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+	vfs_file *f = (vfs_file *)file;
+	int rc, err = 0;
+
+	if (!(flags & SQLITE_SHM_UNLOCK) && vfs_lock_lost(f, NULL))
+		return SQLITE_IOERR_SHMLOCK;
+	rc = REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+	if (rc == SQLITE_OK || !(flags & SQLITE_SHM_UNLOCK))
+		return rc;
+	for (int i = 1; i < SHM_UNLOCK_TRIES && rc != SQLITE_OK; i++) {
+		err = errno; /* the fcntl's (SQLite keeps none for this call) */
+		if (err != EINTR) {
+			struct timespec ts = {0, SHM_UNLOCK_PAUSE_NS};
+			(void)nanosleep(&ts, NULL);
+		}
+		rc = REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+	}
+	if (rc == SQLITE_OK)
+		return rc;
+	err = errno;
+	shm_lock_lost(f, err);
+	errno = err;
+	return SQLITE_IOERR_SHMLOCK;
 }
 
 static void f_shm_barrier(sqlite3_file *f)
@@ -449,6 +547,14 @@ static const char *v_next_system_call(sqlite3_vfs *v, const char *name)
 {
 	(void)v;
 	return real_vfs()->xNextSystemCall(real_vfs(), name);
+}
+
+bool orsp__sqlite_vfs_lock_lost(sqlite3_file *file, int *err)
+{
+	for (size_t i = 0; file && i < ORSP_ARRAY_LEN(io_methods); i++)
+		if (file->pMethods == &io_methods[i])
+			return vfs_lock_lost((vfs_file *)file, err);
+	return false; /* not a database file of this VFS */
 }
 
 static bool registered;

@@ -86,5 +86,11 @@ const char *orsp__db_file(const orsp_db *db);
  * with the blocks of the WAL-index allocated before SQLite uses them), registered at the first
  * call; NULL (SQLite's default VFS) if SQLite could not register it. Thread-safe. */
 const char *orsp__sqlite_vfs(void);
+/* Whether an unlock of a WAL-index lock of the database file `file` (a main database file, as
+ * SQLITE_FCNTL_FILE_POINTER gives it) failed for good in this process (sqlite_vfs.c,
+ * f_shm_lock), so that every lock on it is refused until each connection of the process to it
+ * is closed; *err (may be NULL): that unlock's errno. False for a file of another VFS. */
+struct sqlite3_file;
+bool orsp__sqlite_vfs_lock_lost(struct sqlite3_file *file, int *err);
 
 #endif
