@@ -2011,6 +2011,151 @@ static void test_db_vfs_shm_unlock_failed(void **state)
 	orsp_db_close(w);
 }
 
+/* ----- a read of the database that fails (SQLite's pread, replaced) ----- */
+
+/* A row (id, b) into t (id INTEGER PRIMARY KEY, b BLOB). */
+static void insert_blob(orsp_db *db, int64_t id, const uint8_t *b, size_t n)
+{
+	orsp_stmt *st = NULL;
+
+	assert_int_equal(orsp_db_prepare(db, "INSERT INTO t VALUES (?1, ?2)", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(st, 1, id), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_blob(st, 2, b, n), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(st), ORSP_OK);
+	orsp_stmt_finalize(st);
+}
+
+static sqlite3_syscall_ptr real_pread, real_pread64;
+static int pread_fail_in = -1; /* reads before one fails with EIO: 0 the next one, -1 none */
+
+static bool pread_fails(void)
+{
+	if (pread_fail_in < 0)
+		return false;
+	if (pread_fail_in-- > 0)
+		return false;
+	errno = EIO;
+	return true;
+}
+
+static ssize_t fake_pread(int fd, void *p, size_t n, off_t off)
+{
+	return pread_fails() ? -1
+	                     : ((ssize_t(*)(int, void *, size_t, off_t))real_pread)(fd, p, n, off);
+}
+
+static ssize_t fake_pread64(int fd, void *p, size_t n, off_t off)
+{
+	return pread_fails()
+	           ? -1
+	           : ((ssize_t(*)(int, void *, size_t, off_t))real_pread64)(fd, p, n, off);
+}
+
+/* SQLite's unix VFS reads with "pread" or "pread64", whichever its build uses: both replaced. */
+static void pread_replace(bool on)
+{
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+
+	assert_non_null(unix_vfs);
+	if (on) {
+		real_pread = unix_vfs->xGetSystemCall(unix_vfs, "pread");
+		real_pread64 = unix_vfs->xGetSystemCall(unix_vfs, "pread64");
+		assert_true(real_pread || real_pread64);
+		if (real_pread)
+			assert_int_equal(unix_vfs->xSetSystemCall(unix_vfs, "pread",
+			                                          (sqlite3_syscall_ptr)fake_pread),
+			                 SQLITE_OK);
+		if (real_pread64)
+			assert_int_equal(
+			    unix_vfs->xSetSystemCall(unix_vfs, "pread64",
+			                             (sqlite3_syscall_ptr)fake_pread64),
+			    SQLITE_OK);
+	} else {
+		if (real_pread)
+			assert_int_equal(unix_vfs->xSetSystemCall(unix_vfs, "pread", real_pread),
+			                 SQLITE_OK);
+		if (real_pread64)
+			assert_int_equal(
+			    unix_vfs->xSetSystemCall(unix_vfs, "pread64", real_pread64), SQLITE_OK);
+	}
+}
+
+/* A read of the database file or of its log that fails with EIO, SQLite reports as
+ * SQLITE_CORRUPT, "database disk image is malformed" (its unix VFS answers the read
+ * SQLITE_IOERR_CORRUPTFS), though the file is sound: the fault-injection review of session 75
+ * saw `smdp serve` refuse to start so, and a request fail so. The k-th read of an open and a
+ * query, for each k until none fails: every failure said to be a malformed database names the
+ * I/O error (until session 75 it said nothing more), and the file reads whole after. */
+static void test_db_read_eio(void **state)
+{
+	const char *path = path_in("read-eio.db");
+	orsp_db *db = NULL, *holder = NULL;
+	uint8_t blob[700];
+	int64_t want = 0;
+	int failed = 0, malformed = 0;
+
+	(void)state;
+	unlink_db(path);
+	assert_int_equal(orsp_db_open(path, &holder), ORSP_OK);
+	assert_int_equal(orsp_db_exec(holder, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"),
+	                 ORSP_OK);
+	for (int i = 0; i < 120; i++) {
+		memset(blob, i, sizeof(blob));
+		insert_blob(holder, i, blob, sizeof(blob));
+		want += (int64_t)sizeof(blob);
+		/* half of the rows in the file, half in the log (kept by the holder) */
+		if (i == 59)
+			assert_int_equal(orsp_db_exec(holder, "PRAGMA wal_checkpoint(TRUNCATE)"),
+			                 ORSP_OK);
+	}
+
+	pread_replace(true);
+	for (int k = 0; k < 1000; k++) {
+		orsp_err err;
+		int64_t got = -1;
+
+		pread_fail_in = k;
+		err = orsp_db_open(path, &db);
+		if (!err) {
+			orsp_stmt *st = NULL;
+			bool row = false;
+			err = orsp_db_prepare(db, "SELECT sum(length(b)) FROM t", &st);
+			if (!err)
+				err = orsp_stmt_step(st, &row);
+			if (!err && row)
+				got = orsp_stmt_column_int64(st, 0);
+			orsp_stmt_finalize(st);
+		}
+		orsp_db_close(db);
+		db = NULL;
+		if (pread_fail_in >= 0) { /* the k-th read was not reached: none failed */
+			assert_int_equal(err, ORSP_OK);
+			assert_int_equal(got, want);
+			break;
+		}
+		pread_fail_in = -1;
+		if (!err) /* SQLite read again, or the failed read was not needed */
+			assert_int_equal(got, want);
+		if (!err)
+			continue;
+		failed++;
+		if (!strstr(orsp_err_detail(), "malformed") &&
+		    !strstr(orsp_err_detail(), "not a database"))
+			continue; /* an I/O error said so */
+		malformed++;
+		if (!strstr(orsp_err_detail(), "Input/output error: a read of the database failed"))
+			fail_msg("read %d failed: %s", k + 1, orsp_err_detail());
+	}
+	pread_replace(false);
+	assert_true(failed > 0);
+	assert_true(malformed > 0);
+	assert_int_equal(count_rows(holder, "SELECT count(*) FROM t"), 120);
+	assert_int_equal(count_rows(holder, "SELECT count(*) FROM pragma_integrity_check "
+	                                    "WHERE integrity_check = 'ok'"),
+	                 1);
+	orsp_db_close(holder);
+}
+
 /* Every method of the database file passes on to SQLite's own: with memory-mapped reads
  * (PRAGMA mmap_size, SQLite's xFetch and xUnfetch, which nothing else in the store uses) the
  * rows written, checkpointed into the file, and read back through the map are the same. */
@@ -2031,12 +2176,7 @@ static void test_db_vfs_mmap_reads(void **state)
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	for (int i = 0; i < 400; i++) {
 		memset(blob, i & 0xff, sizeof(blob));
-		assert_int_equal(orsp_db_prepare(db, "INSERT INTO t VALUES (?1, ?2)", &st),
-		                 ORSP_OK);
-		assert_int_equal(orsp_stmt_bind_int64(st, 1, i), ORSP_OK);
-		assert_int_equal(orsp_stmt_bind_blob(st, 2, blob, sizeof(blob)), ORSP_OK);
-		assert_int_equal(orsp_stmt_run(st), ORSP_OK);
-		orsp_stmt_finalize(st);
+		insert_blob(db, i, blob, sizeof(blob));
 	}
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_int_equal(orsp_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)"), ORSP_OK);
@@ -3510,6 +3650,7 @@ int main(void)
 	    cmocka_unit_test(test_db_vfs_shm_allocated),
 	    cmocka_unit_test(test_db_vfs_shm_locks_kept),
 	    cmocka_unit_test(test_db_vfs_shm_unlock_failed),
+	    cmocka_unit_test(test_db_read_eio),
 	    cmocka_unit_test(test_db_vfs_mmap_reads),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_migrate_in_use),

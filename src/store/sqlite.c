@@ -82,7 +82,7 @@ static bool lock_lost(sqlite3 *db, int *err)
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 {
 	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-	int lost_errno = 0;
+	int lost_errno = 0, read_errno = orsp__sqlite_vfs_read_errno();
 	/* the system's reason under an I/O error: SQLite says "disk I/O error" also for an
 	 * ENOSPC where it grows the -shm file or recovers the log, which reads as a failing
 	 * disk (until session 70 only that was said). SQLite records it for these two codes
@@ -108,6 +108,19 @@ static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 		    lost_errno ? strerror(lost_errno) : "no reason given");
 	if (sys)
 		return orsp_errf(ORSP_E_STORAGE, "%s: %s (%s)", what, msg, strerror(sys));
+	/* SQLite's unix VFS answers a read that failed with EIO SQLITE_IOERR_CORRUPTFS, which
+	 * a statement (and the open) returns as SQLITE_CORRUPT: a failing disk, or a passing
+	 * error, read as a damaged file (the store's VFS noted the read: f_read) */
+	if (read_errno && ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB))
+		return orsp_errf(ORSP_E_STORAGE,
+		                 "%s: %s (%s: a read of the database failed, which SQLite reports "
+		                 "so: the file may well be sound; check the disk (dmesg) and run "
+		                 "`sqlite3 %s 'PRAGMA integrity_check'` before taking it for "
+		                 "damaged)",
+		                 what, msg, strerror(read_errno),
+		                 db && sqlite3_db_filename(db, "main")
+		                     ? sqlite3_db_filename(db, "main")
+		                     : "FILE");
 	switch (rc) {
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 	case SQLITE_CONSTRAINT_UNIQUE:

@@ -12,9 +12,11 @@
  * region beforehand turns that into SQLITE_FULL, "database or disk is full", which the
  * statement returns and the caller reports.
  *
- * Only the database files (SQLITE_OPEN_MAIN_DB) are wrapped, since the WAL-index is reached
- * through theirs (xShmMap); every method of theirs passes on to the default VFS's file, one
- * indirect call more. The log, a journal and temporary files are the default VFS's own files.
+ * Only the database files (SQLITE_OPEN_MAIN_DB) and their logs (SQLITE_OPEN_WAL) are wrapped:
+ * the WAL-index is reached through the database file's methods (xShmMap), and a read of either
+ * that fails is noted for the error it leads to (f_read); every method of theirs passes on to
+ * the default VFS's file, one indirect call more. A journal and temporary files are the default
+ * VFS's own files.
  *
  * The descriptor: fallocate needs one of the -shm file, and closing ANY descriptor of a file
  * drops all of the process's POSIX locks on it, SQLite's WAL locks and the read lock on its
@@ -247,9 +249,23 @@ static int f_close(sqlite3_file *file)
 	return rc;
 }
 
+/* The errno of the last read of a database file or its log that failed in this thread, 0 when
+ * none did since orsp__sqlite_vfs_read_errno took it. */
+static _Thread_local int read_errno;
+
+/* xRead, a failure noted: SQLite's unix VFS answers a read that fails with EIO (ENXIO, ERANGE)
+ * SQLITE_IOERR_CORRUPTFS, which a statement returns as SQLITE_CORRUPT, "database disk image is
+ * malformed", with no system errno kept (sqlite3_system_errno), though the file may be sound
+ * (session 75's fault injection: an EIO of one pread at the open or in a request). A short
+ * read (zeros past the end) is no failure. */
 static int f_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 {
-	return REAL(f)->pMethods->xRead(REAL(f), p, n, off);
+	int rc = REAL(f)->pMethods->xRead(REAL(f), p, n, off);
+
+	if ((rc & 0xff) == SQLITE_IOERR && rc != SQLITE_IOERR_SHORT_READ &&
+	    rc != SQLITE_IOERR_NOMEM)
+		read_errno = errno ? errno : EIO;
+	return rc;
 }
 
 static int f_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
@@ -439,7 +455,7 @@ static int v_open(sqlite3_vfs *v, const char *name, sqlite3_file *file, int flag
 	int rc, version;
 
 	(void)v;
-	if (!(flags & SQLITE_OPEN_MAIN_DB) || !name)
+	if (!(flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) || !name)
 		return real_vfs()->xOpen(real_vfs(), name, file, flags, out);
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(f + 1);
@@ -447,8 +463,9 @@ static int v_open(sqlite3_vfs *v, const char *name, sqlite3_file *file, int flag
 	rc = real_vfs()->xOpen(real_vfs(), name, f->real, flags, out);
 	if (!f->real->pMethods)
 		return rc;
-	/* the file just opened, as SQLite's unix VFS keys its WAL-index (by inode) */
-	if (rc == SQLITE_OK && stat(name, &sb) == 0) {
+	/* the file just opened, as SQLite's unix VFS keys its WAL-index (by inode); a log's is
+	 * not known: it has no WAL-index of its own */
+	if (rc == SQLITE_OK && (flags & SQLITE_OPEN_MAIN_DB) && stat(name, &sb) == 0) {
 		f->dev = sb.st_dev;
 		f->ino = sb.st_ino;
 		f->known = true;
@@ -547,6 +564,14 @@ static const char *v_next_system_call(sqlite3_vfs *v, const char *name)
 {
 	(void)v;
 	return real_vfs()->xNextSystemCall(real_vfs(), name);
+}
+
+int orsp__sqlite_vfs_read_errno(void)
+{
+	int e = read_errno;
+
+	read_errno = 0;
+	return e;
 }
 
 bool orsp__sqlite_vfs_lock_lost(sqlite3_file *file, int *err)
