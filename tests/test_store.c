@@ -1865,6 +1865,7 @@ static sqlite3_syscall_ptr real_fcntl;
 static int unlock_fail;        /* unlocks to fail: that many more, -1 every one */
 static int unlock_failed;      /* unlocks failed so far */
 static unsigned char wrlocked; /* bytes 120..127 of a -shm file locked F_WRLCK, one bit each */
+static int pread_fail_in = -1; /* test_db_read_eio: reads before one fails with EIO, -1 none */
 
 /* SQLite's fcntl, through which it takes and drops its POSIX locks: an F_UNLCK of a WAL read
  * lock (bytes 123..127 of the -shm file, the database file's locks are at 1 GiB) taken
@@ -1924,6 +1925,23 @@ static double mono_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* After test_db_vfs_shm_unlock_failed and test_db_read_eio, also when an assertion ended them
+ * half-way: SQLite's own system calls back, so that the tests after them run on them. */
+static int syscalls_restore(void **state)
+{
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+
+	(void)state;
+	unlock_fail = 0;
+	pread_fail_in = -1;
+	if (unix_vfs) {
+		(void)unix_vfs->xSetSystemCall(unix_vfs, "fcntl", NULL);
+		(void)unix_vfs->xSetSystemCall(unix_vfs, "pread", NULL);
+		(void)unix_vfs->xSetSystemCall(unix_vfs, "pread64", NULL);
+	}
+	return 0;
 }
 
 /* One row written through w, then the rows counted through r (another connection: the read
@@ -2026,7 +2044,6 @@ static void insert_blob(orsp_db *db, int64_t id, const uint8_t *b, size_t n)
 }
 
 static sqlite3_syscall_ptr real_pread, real_pread64;
-static int pread_fail_in = -1; /* reads before one fails with EIO: 0 the next one, -1 none */
 
 static bool pread_fails(void)
 {
@@ -3649,8 +3666,8 @@ int main(void)
 	    cmocka_unit_test(test_db_vfs_commit_in_log),
 	    cmocka_unit_test(test_db_vfs_shm_allocated),
 	    cmocka_unit_test(test_db_vfs_shm_locks_kept),
-	    cmocka_unit_test(test_db_vfs_shm_unlock_failed),
-	    cmocka_unit_test(test_db_read_eio),
+	    cmocka_unit_test_teardown(test_db_vfs_shm_unlock_failed, syscalls_restore),
+	    cmocka_unit_test_teardown(test_db_read_eio, syscalls_restore),
 	    cmocka_unit_test(test_db_vfs_mmap_reads),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_migrate_in_use),
