@@ -404,6 +404,12 @@ int main(int argc, char **argv)
 	 * (docs/cli.md), never a death by SIGPIPE: `smdp rekey` and the `kek` verbs, which did
 	 * not ignore it, were killed silently after their work was committed (session 65). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Likewise a file at RLIMIT_FSIZE (ulimit -f, systemd's LimitFSIZE=): a write past it
+	 * fails with EFBIG and is reported as any failed write (the server's log lines counted
+	 * as lost, a database's "disk I/O error (File too large)", exit 1), never a death by
+	 * SIGXFSZ without a word (until session 75: `smdp serve` with its stderr on a file at
+	 * the limit died at its first line past it). */
+	signal(SIGXFSZ, SIG_IGN);
 	stdout_keep_errno();
 	return stdout_done(run_main(argc, argv));
 }
