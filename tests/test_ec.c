@@ -1506,6 +1506,75 @@ static void test_cert_key_decode_out_of_memory(void **state)
 	}
 }
 
+/* What the eUICC does with an SM-DP+'s CERT.DPauth and serverSignature1 (orsp_cert_parse,
+ * orsp_rsp_verify_server_cert, orsp_cert_public_key, orsp_ecdsa_verify), with the Nth of
+ * OpenSSL's allocations failing, and no other, for every N: a step that lost an allocation
+ * leaves nothing on this thread's OpenSSL error queue. OpenSSL's digest of the certificate
+ * during the parse (X509_get_extension_flags) left its ASN.1 "malloc failure" there when the
+ * parse answered ORSP_E_RESOURCE, and the thread's next PEM key load read it as its own
+ * failure, "out of memory while reading the key's curve", with memory back (until session
+ * 75; test_isdr's test_server_checks_out_of_memory found it). */
+static void test_oom_leaves_no_error(void **state)
+{
+	(void)state;
+	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	orsp_cert *ci = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	orsp_ec_key *auth_sk = test_load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	orsp_ci_store *s = NULL;
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	size_t kn = 0;
+	uint8_t *pem = test_read_vector("sgp26/eUICC/SK_EUICC_ECDSA_NIST.pem", &kn);
+	unsigned at, failed = 1, resource = 0;
+
+	assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
+	assert_int_equal(orsp_ci_store_add(s, ci), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_sign(auth_sk, "serverSigned1", 13, sig), ORSP_OK);
+	for (at = 1; failed; at++) {
+		/* bytes of its own each time: not from the parse cache */
+		X509 *x =
+		    certmint_redate("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der", 0, 0, ci_sk);
+		size_t n = 0;
+		uint8_t *der = certmint_der(x, &n);
+		orsp_cert *c = NULL;
+		orsp_ec_key *pub = NULL, *k = NULL;
+		unsigned before = test_ossl_failures();
+		unsigned long left;
+
+		ERR_clear_error();
+		test_ossl_fail_only(at);
+		orsp_err e = orsp_cert_parse(der, n, &c);
+		if (!e)
+			e = orsp_rsp_verify_server_cert(s, c, ORSP_ROLE_DP_AUTH, NULL, 0);
+		if (!e)
+			e = orsp_cert_public_key(c, &pub);
+		if (!e)
+			e = orsp_ecdsa_verify(pub, "serverSigned1", 13, sig);
+		test_ossl_fail_at(0);
+		failed = test_ossl_failures() - before;
+		resource += e == ORSP_E_RESOURCE;
+		if (e != ORSP_OK && e != ORSP_E_RESOURCE)
+			fail_msg("allocation #%u failing: %s", at, orsp_err_detail());
+		if ((left = ERR_peek_error()) != 0)
+			fail_msg("allocation #%u failing (%s): %s left on OpenSSL's error queue",
+			         at, e ? "ORSP_E_RESOURCE" : "ORSP_OK",
+			         ERR_error_string(left, NULL));
+		orsp_err_clear();
+		/* and so the thread's next key load works */
+		assert_int_equal(orsp_ec_load_private(pem, kn, &k), ORSP_OK);
+		orsp_ec_free(k);
+		orsp_ec_free(pub);
+		orsp_cert_free(c);
+		free(der);
+		X509_free(x);
+	}
+	assert_true(resource > 0);
+	free(pem);
+	orsp_ec_free(auth_sk);
+	orsp_ci_store_free(s);
+	orsp_cert_free(ci);
+	EVP_PKEY_free(ci_sk);
+}
+
 /* orsp_ec_load_private with the Nth of OpenSSL's allocations failing, for every N until it
  * loads: never the policy refusal of the curve (the key is on P-256). */
 static void test_load_private_out_of_memory(void **state)
@@ -1587,6 +1656,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_cert_curve_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test_teardown(test_cert_key_decode_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test_teardown(test_verify_out_of_memory, ossl_alloc_back),
+	    cmocka_unit_test_teardown(test_oom_leaves_no_error, ossl_alloc_back),
 	    cmocka_unit_test(test_sign_verify_round_trip),
 	    cmocka_unit_test(test_verify_range),
 	    cmocka_unit_test(test_openssl_interop),

@@ -90,10 +90,16 @@ orsp_err orsp__oom_since(unsigned long since, orsp_err e, const char *what)
 {
 	char said[ORSP_ERR_DETAIL_MAX];
 
-	if (e == ORSP_OK || e == ORSP_E_RESOURCE || orsp_wipe_alloc_failures() == since)
+	if (orsp_wipe_alloc_failures() == since)
+		return e;
+	/* what OpenSSL left on the thread's queue of the failure, a step that went on or gave
+	 * ORSP_E_RESOURCE too (the certificate's digest of X509_get_extension_flags in
+	 * orsp_cert_parse): a later call read it as its own, a good PEM key "out of memory while
+	 * reading the key's curve", a bad signature out of memory (until session 75) */
+	ERR_clear_error();
+	if (e == ORSP_OK || e == ORSP_E_RESOURCE)
 		return e;
 	orsp_err_detail_copy(said, sizeof(said));
-	ERR_clear_error();
 	return orsp_errf(ORSP_E_RESOURCE, "out of memory in OpenSSL while %s (it said: %s)", what,
 	                 said);
 }

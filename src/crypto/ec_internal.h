@@ -59,7 +59,8 @@ orsp_err orsp__ossl_fail(orsp_err e, const char *what);
  * failures, or reads them as the input's fault (a signature that "does not verify", an
  * extension that "does not decode"), and nothing on its error queue tells; the count does,
  * when OpenSSL allocates through the wiping allocator (the openrsp program's main; tests'
- * failure injection). ORSP_OK and ORSP_E_RESOURCE are passed on as they are. */
+ * failure injection). ORSP_OK and ORSP_E_RESOURCE are passed on as they are. An allocation
+ * failed meanwhile, OpenSSL's error queue is cleared, whatever e. */
 orsp_err orsp__oom_since(unsigned long since, orsp_err e, const char *what);
 
 /* Create path holding data, with mode: never overwriting (ORSP_E_EXISTS if it exists, a
