@@ -1507,13 +1507,15 @@ static void test_cert_key_decode_out_of_memory(void **state)
 }
 
 /* What the eUICC does with an SM-DP+'s CERT.DPauth and serverSignature1 (orsp_cert_parse,
- * orsp_rsp_verify_server_cert, orsp_cert_public_key, orsp_ecdsa_verify), with the Nth of
- * OpenSSL's allocations failing, and no other, for every N: a step that lost an allocation
- * leaves nothing on this thread's OpenSSL error queue. OpenSSL's digest of the certificate
- * during the parse (X509_get_extension_flags) left its ASN.1 "malloc failure" there when the
- * parse answered ORSP_E_RESOURCE, and the thread's next PEM key load read it as its own
- * failure, "out of memory while reading the key's curve", with memory back (until session
- * 75; test_isdr's test_server_checks_out_of_memory found it). */
+ * orsp_rsp_verify_server_cert, orsp_cert_public_key, orsp_ecdsa_verify, orsp_cert_rid), then
+ * PrepareDownload's one-time key and a signature (orsp_ec_generate, orsp_ecdsa_sign), with
+ * the Nth of OpenSSL's allocations failing, and no other, for every N: each step answers
+ * ORSP_OK or ORSP_E_RESOURCE and leaves nothing on this thread's OpenSSL error queue.
+ * OpenSSL's digest of the certificate during the parse (X509_get_extension_flags) left its
+ * ASN.1 "malloc failure" there when the parse answered ORSP_E_RESOURCE, and the thread's next
+ * PEM key load read it as its own failure, "out of memory while reading the key's curve",
+ * with memory back (until session 75; test_isdr's test_server_checks_out_of_memory found
+ * it). */
 static void test_oom_leaves_no_error(void **state)
 {
 	(void)state;
@@ -1536,7 +1538,9 @@ static void test_oom_leaves_no_error(void **state)
 		size_t n = 0;
 		uint8_t *der = certmint_der(x, &n);
 		orsp_cert *c = NULL;
-		orsp_ec_key *pub = NULL, *k = NULL;
+		orsp_ec_key *pub = NULL, *k = NULL, *otsk = NULL;
+		uint8_t oid[32], sig2[ORSP_EC_SIG_LEN];
+		size_t oid_len = 0;
 		unsigned before = test_ossl_failures();
 		unsigned long left;
 
@@ -1549,6 +1553,13 @@ static void test_oom_leaves_no_error(void **state)
 			e = orsp_cert_public_key(c, &pub);
 		if (!e)
 			e = orsp_ecdsa_verify(pub, "serverSigned1", 13, sig);
+		if (!e)
+			e = orsp_cert_rid(c, oid, sizeof(oid), &oid_len);
+		/* PrepareDownload's one-time key and the eUICC's signatures */
+		if (!e)
+			e = orsp_ec_generate(ORSP_CURVE_P256, &otsk);
+		if (!e)
+			e = orsp_ecdsa_sign(otsk, "euiccSigned2", 12, sig2);
 		test_ossl_fail_at(0);
 		failed = test_ossl_failures() - before;
 		resource += e == ORSP_E_RESOURCE;
@@ -1562,6 +1573,7 @@ static void test_oom_leaves_no_error(void **state)
 		/* and so the thread's next key load works */
 		assert_int_equal(orsp_ec_load_private(pem, kn, &k), ORSP_OK);
 		orsp_ec_free(k);
+		orsp_ec_free(otsk);
 		orsp_ec_free(pub);
 		orsp_cert_free(c);
 		free(der);

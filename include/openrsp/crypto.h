@@ -290,12 +290,16 @@ ORSP_MUST_CHECK orsp_err orsp_cert_subject_org(const orsp_cert *c, char *out, si
  * if it does not fit in cap (out then ""). */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap);
 /* The subjectAltName registeredID (the SM-DP+ OID of CERT.DPauth/DPpb/DPtls) as the contents
- * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none. */
+ * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none, ORSP_E_RESOURCE if
+ * it does not fit in cap, or "out of memory in OpenSSL while reading the certificate's
+ * registeredID" when an allocation failed meanwhile (orsp_wipe_alloc_failures; it was "no
+ * registeredID" until session 75). */
 ORSP_MUST_CHECK orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
 /* The registeredID number i (0: the first, the one orsp_cert_rid gives) of the subjectAltName
  * in dotted decimal ("2.999.10"), in the form orsp_cert_oid_ok takes (no leading zeros), so
  * that a dotted OID that passes it compares with strcmp. ORSP_E_NOT_FOUND if there are not
- * i + 1 of them, ORSP_E_RESOURCE if it does not fit in cap (out is "" on any failure). */
+ * i + 1 of them, ORSP_E_RESOURCE if it does not fit in cap or an allocation failed meanwhile,
+ * as for orsp_cert_rid (out is "" on any failure). */
 ORSP_MUST_CHECK orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap);
 #define ORSP_CERT_MAX_CRL_URLS 4 /* cRLDistributionPoints in one template */
 #define ORSP_CERT_URL_MAX 512    /* a distribution point's URL, in bytes */

@@ -414,7 +414,10 @@ static orsp_err ec_generate_run(orsp_curve curve, orsp_ec_key **out)
 orsp_err orsp_ec_generate(orsp_curve curve, orsp_ec_key **out)
 {
 	uint64_t t0 = orsp__crypto_acct_begin();
-	orsp_err e = ec_generate_run(curve, out);
+	unsigned long failed = orsp_wipe_alloc_failures();
+	/* OpenSSL's point multiplication goes on past some failed allocations (its precomputed
+	 * table): their errors are not left for the thread's next call */
+	orsp_err e = orsp__oom_since(failed, ec_generate_run(curve, out), "generating an EC key");
 	orsp__crypto_acct_end(t0);
 	return e;
 }
@@ -995,7 +998,10 @@ orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
                          uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	uint64_t t0 = orsp__crypto_acct_begin();
-	orsp_err e = ecdsa_sign_run(k, msg, n, sig);
+	unsigned long failed = orsp_wipe_alloc_failures();
+	/* OpenSSL's ECDSA_size that lost an allocation fails quietly, the signature made all the
+	 * same: its error is not left for the thread's next call */
+	orsp_err e = orsp__oom_since(failed, ecdsa_sign_run(k, msg, n, sig), "signing with ECDSA");
 	orsp__crypto_acct_end(t0);
 	return e;
 }
@@ -1004,7 +1010,9 @@ orsp_err orsp_ecdsa_sign_digest(const orsp_ec_key *k, const uint8_t *dg, size_t 
                                 uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	uint64_t t0 = orsp__crypto_acct_begin();
-	orsp_err e = ecdsa_sign_digest_run(k, dg, n, sig);
+	unsigned long failed = orsp_wipe_alloc_failures();
+	orsp_err e =
+	    orsp__oom_since(failed, ecdsa_sign_digest_run(k, dg, n, sig), "signing with ECDSA");
 	orsp__crypto_acct_end(t0);
 	return e;
 }

@@ -2239,6 +2239,7 @@ orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 	GENERAL_NAMES *names;
 	const ASN1_OBJECT *rid;
 	orsp_err e = ORSP_E_NOT_FOUND; /* its detail only when none is found: not left on success */
+	unsigned long failed = orsp_wipe_alloc_failures();
 
 	if (!c || !out || !len)
 		return orsp_errf(ORSP_E_USAGE, "cert rid: bad arguments");
@@ -2257,7 +2258,8 @@ orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 	GENERAL_NAMES_free(names);
 	if (e == ORSP_E_NOT_FOUND)
 		e = orsp_errf(ORSP_E_NOT_FOUND, "certificate has no registeredID");
-	return e;
+	/* the subjectAltName's decode (rid_at) that lost an allocation was "no registeredID" */
+	return orsp__oom_since(failed, e, "reading the certificate's registeredID");
 }
 
 orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap)
@@ -2265,6 +2267,7 @@ orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap)
 	GENERAL_NAMES *names;
 	const ASN1_OBJECT *rid;
 	orsp_err e = ORSP_E_NOT_FOUND;
+	unsigned long failed = orsp_wipe_alloc_failures();
 
 	if (!c || !out || !cap)
 		return orsp_errf(ORSP_E_USAGE, "cert rid text: bad arguments");
@@ -2288,7 +2291,7 @@ orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap)
 	else if (e == ORSP_E_NOT_FOUND)
 		e = orsp_errf(ORSP_E_NOT_FOUND, "certificate has no registeredID number %zu",
 		              i + 1);
-	return e;
+	return orsp__oom_since(failed, e, "reading the certificate's registeredID");
 }
 
 orsp_err orsp_cert_crl_urls(const orsp_cert *c, char (*urls)[ORSP_CERT_URL_MAX + 1], size_t max,
