@@ -117,12 +117,16 @@ void xfer(card *c, const uint8_t *capdu, size_t n)
 	explicit_bzero(r, sizeof(r));
 }
 
+unsigned isdr_ossl_fail;
+
 uint16_t store_data(card *c, const uint8_t *d, size_t n)
 {
 	uint8_t capdu[5 + 120];
 	size_t off = 0;
 	uint8_t blk = 0;
 
+	if (isdr_ossl_fail)
+		test_ossl_fail_only(isdr_ossl_fail);
 	do {
 		size_t k = n - off > 120 ? 120 : n - off;
 		bool last = off + k == n;
@@ -137,6 +141,8 @@ uint16_t store_data(card *c, const uint8_t *d, size_t n)
 		if (!last)
 			assert_int_equal(c->sw, 0x9000);
 	} while (off < n);
+	if (isdr_ossl_fail)
+		test_ossl_fail_at(0);
 	explicit_bzero(capdu, sizeof(capdu)); /* as xfer's answer */
 	return c->sw;
 }

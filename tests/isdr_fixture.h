@@ -133,6 +133,10 @@ void xfer(card *c, const uint8_t *capdu, size_t n);
 void select_isdr(card *c);
 /* One ES10 function as STORE DATA in 120-byte blocks (lpac); the last status word. */
 uint16_t store_data(card *c, const uint8_t *d, size_t n);
+/* When not 0: store_data makes OpenSSL's allocation with this number, counted from its first
+ * block, fail and no other (test_ossl_fail_only; test_ossl_alloc_install in main): only the
+ * card's allocations, never those of the test building the command. */
+extern unsigned isdr_ossl_fail;
 uint16_t es10_hex(card *c, const char *hex);
 /* es10_hex, expecting 9000 and a response with this tag: its value (rsp_value). */
 orsp_slice es10_value(card *c, const char *hex, uint32_t tag);

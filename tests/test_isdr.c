@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+
 #include "certmint.h"
 #include "isdr_fixture.h"
 
@@ -1384,6 +1386,113 @@ static void test_prepare_dppb_other_ci(void **state)
 	get_challenge(c);
 	assert_int_equal(auth_step(c, &other), 0);
 	assert_int_equal(prepare_step(c, &other), 0);
+	card_free(c);
+}
+
+static orsp_log_level sweep_log_level;
+
+/* a failed assertion returns before the sweep turns the failures off and its log back on */
+static int ossl_alloc_back(void **state)
+{
+	(void)state;
+	isdr_ossl_fail = 0;
+	test_ossl_fail_at(0);
+	orsp_log_set_level(sweep_log_level);
+	return 0;
+}
+
+/* The SM-DP+'s CERT.DPauth (pb false) or CERT.DPpb (true) signed again by the CI (new bytes:
+ * ECDSA's k is random), so that neither OpenSSL's parse nor its signature check of it is
+ * cached. */
+static void fresh_server_cert(card *c, EVP_PKEY *ci_key, bool pb)
+{
+	X509 *x = certmint_redate(pb ? "sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der"
+	                             : "sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der",
+	                          0, 0, ci_key);
+	uint8_t **der = pb ? &c->pb_cert : &c->auth_cert;
+	size_t *len = pb ? &c->pb_cert_len : &c->auth_cert_len;
+	free(*der);
+	*der = certmint_der(x, len);
+	X509_free(x);
+}
+
+/* AuthenticateServer (prepare false) or PrepareDownload (true) of a genuine SM-DP+, with the
+ * card's Nth OpenSSL allocation failing and no other, for every N until the command runs
+ * with none failing (some 1800 each, 2.3 s for both in a Debug build). Each answer is a
+ * success or the card's own failure, undefinedError (127) or the status word of an internal
+ * error, never invalidCertificate (1) or invalidSignature (2), which blame the SM-DP+ and
+ * which the LPA reports to it; and nothing is left on OpenSSL's error queue (the next test's
+ * provisioning failed on it: test_ec's test_oom_leaves_no_error). *ok and *internal count
+ * them. */
+static void oom_server_checks(card *c, EVP_PKEY *ci_key, bool prepare_too, unsigned *ok,
+                              unsigned *internal)
+{
+	const dl_opts o = {0};
+	const char *what = prepare_too ? "PrepareDownload" : "AuthenticateServer";
+	uint32_t tag = prepare_too ? 0xBF21 : 0xBF38;
+	bool failed = true;
+
+	for (unsigned at = 1; failed; at++) {
+		unsigned before;
+		uint16_t sw;
+		orsp_tlv a1;
+		int code = 0;
+
+		fresh_server_cert(c, ci_key, prepare_too);
+		get_challenge(c);
+		if (prepare_too)
+			assert_int_equal(auth_step(c, &o), 0);
+		before = test_ossl_failures();
+		isdr_ossl_fail = at;
+		sw = prepare_too ? prepare(c, &o) : authenticate(c, &o);
+		isdr_ossl_fail = 0;
+		failed = test_ossl_failures() != before;
+		if (ERR_peek_error())
+			fail_msg(
+			    "%s with OpenSSL's allocation #%u failing: %s left on OpenSSL's error "
+			    "queue",
+			    what, at, ERR_error_string(ERR_peek_error(), NULL));
+		if (sw == 0x9000 && find_tlv(rsp_value(c, tag), 0xA1, &a1))
+			code = rsp_error(c, tag);
+		if (sw == 0x9000 && !code) {
+			if (prepare_too)
+				check_prepare_ok(c, false);
+			else
+				check_auth_ok(c);
+			(*ok)++;
+		} else if ((sw == 0x9000 && code == 127) || sw == 0x6A84 || sw == 0x6F00) {
+			(*internal)++;
+		} else {
+			fail_msg("%s with OpenSSL's allocation #%u failing: SW %04X, error %d",
+			         what, at, sw, code);
+		}
+	}
+}
+
+/* Under memory pressure the card blamed the SM-DP+: OpenSSL drops some failed allocations
+ * or reads them as bad input, and AuthenticateServer answered a genuine CERT.DPauth
+ * invalidCertificate and its serverSignature1 invalidSignature, PrepareDownload CERT.DPpb and
+ * smdpSignature2 likewise (until session 75). A failure with an allocation failed meanwhile
+ * (ORSP_E_RESOURCE, orsp_wipe_alloc_failures) is now the card's own: undefinedError in
+ * AuthenticateServer, as when its own signature fails, and in PrepareDownload the status
+ * word of ORSP_E_RESOURCE, 6A84, the session kept for the LPA's CancelSession, as when its
+ * one-time key or signature fails. */
+static void test_server_checks_out_of_memory(void **state)
+{
+	(void)state;
+	card *c = card_new();
+	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	unsigned ok = 0, internal = 0;
+
+	/* not a warning line for each of the thousands of commands the eUICC fails */
+	sweep_log_level = orsp_log_get_level();
+	orsp_log_set_level(ORSP_LOG_ERROR);
+	oom_server_checks(c, ci_key, false, &ok, &internal);
+	assert_true(ok > 0 && internal > 0);
+	ok = internal = 0;
+	oom_server_checks(c, ci_key, true, &ok, &internal);
+	assert_true(ok > 0 && internal > 0);
+	EVP_PKEY_free(ci_key);
 	card_free(c);
 }
 
@@ -3516,6 +3625,9 @@ static void test_nickname_strict(void **state)
 
 int main(void)
 {
+	/* before OpenSSL's first allocation, or it refuses (test_server_checks_out_of_memory) */
+	if (!test_ossl_alloc_install())
+		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_info),
 	    cmocka_unit_test(test_default_dp),
@@ -3538,6 +3650,7 @@ int main(void)
 	    cmocka_unit_test(test_ci_signing_list),
 	    cmocka_unit_test(test_prepare_dppb_other_ci),
 	    cmocka_unit_test(test_prepare_errors),
+	    cmocka_unit_test_teardown(test_server_checks_out_of_memory, ossl_alloc_back),
 	    cmocka_unit_test(test_install_errors),
 	    cmocka_unit_test(test_names_utf8),
 	    cmocka_unit_test(test_metadata_checks),

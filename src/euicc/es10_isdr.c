@@ -72,6 +72,23 @@ static orsp_err sign(const orsp_euicc *e, const uint8_t *m, size_t n, uint8_t si
 	return orsp_ecdsa_sign(e->sk, m, n, sig);
 }
 
+/* A check of the SM-DP+'s certificate or signature that failed (e) in a command (fn) that
+ * began with orsp_wipe_alloc_failures() at since: true when the eUICC failed inside rather
+ * than the SM-DP+'s data, out of memory (ORSP_E_RESOURCE, or an allocation of OpenSSL's
+ * failed meanwhile, which OpenSSL may drop or read as bad input), logged. The command then
+ * answers as for its other internal failures, never invalidCertificate or invalidSignature,
+ * which blame the SM-DP+ and which the LPA reports to it (until session 75 they did). */
+static bool failed_inside(orsp_err e, unsigned long since, const char *fn)
+{
+	if (e != ORSP_E_RESOURCE && orsp_wipe_alloc_failures() == since)
+		return false;
+	orsp_log(ORSP_LOG_WARN,
+	         "%s: the SM-DP+'s certificate or signature not checked, out of "
+	         "memory: %s",
+	         fn, orsp_err_detail());
+	return true;
+}
+
 static orsp_euicc_profile_rec *find_profile(orsp_euicc *e, orsp_slice aid, orsp_slice iccid)
 {
 	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
@@ -1253,7 +1270,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	char addr[ORSP_EUICC_ADDR_MAX] = "";
 	bool chal_ok = false, known_ci = false, ds = false;
 	int code = 0;
-	orsp_err err = ORSP_OK;
+	orsp_err err = ORSP_OK, why = ORSP_OK;
+	unsigned long failed = orsp_wipe_alloc_failures();
 
 	/* what a later version adds after ctxParams1 (v3: otherCertsInChain [1], crlList [2])
 	 * is skipped */
@@ -1337,23 +1355,29 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	 * (DPauth) or an SM-DS's (DSauth, its event retrieval: matchingId an EventID or empty);
 	 * only CERT.DPauth was taken until session 68, and an LPA's discovery through an SM-DS
 	 * was refused invalidCertificate */
-	if (!code && orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert))
+	if (!code && (why = orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert)))
 		code = 1; /* invalidCertificate */
-	if (!code && orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_AUTH, NULL, 0)) {
-		ds = orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DS_AUTH, NULL, 0) ==
-		     ORSP_OK;
-		if (!ds)
-			code = 1;
+	if (!code &&
+	    (why = orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_AUTH, NULL, 0)) &&
+	    why != ORSP_E_RESOURCE) {
+		why = orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DS_AUTH, NULL, 0);
+		ds = why == ORSP_OK;
 	}
+	if (!code && why)
+		code = 1;
+	/* (their ORSP_E_RESOURCE is a value too long: a failed allocation is seen in the count) */
 	if (!code && (orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) ||
 	              orsp_cert_aki(cert, ci_id, sizeof(ci_id), &ci_id_len)))
 		code = 1; /* invalidCertificate */
 	if (!code) {
 		memcpy(sig, fsig.value.p, 64);
-		if (orsp_cert_public_key(cert, &pub) ||
-		    orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig))
+		if ((why = orsp_cert_public_key(cert, &pub)) ||
+		    (why = orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig)))
 			code = 2; /* invalidSignature */
 	}
+	/* the eUICC out of memory: undefinedError, as when its own signature fails below */
+	if ((code == 1 || code == 2) && failed_inside(why, failed, "AuthenticateServer"))
+		code = 127;
 	if (!code && !chal_ok)
 		code = 6; /* euiccChallengeMismatch */
 	/* EuiccSigned1 { transactionId, serverAddress, serverChallenge, euiccInfo2, ctxParams1 } */
@@ -1420,7 +1444,8 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	uint8_t msg[512], sig[ORSP_EC_SIG_LEN], buf[256], pt[ORSP_EC_POINT_LEN];
 	bool tid_ok = false, cc_required = false, cc_flag_ok = true;
 	int code = 0;
-	orsp_err err = ORSP_OK;
+	orsp_err err = ORSP_OK, why = ORSP_OK;
+	unsigned long failed = orsp_wipe_alloc_failures();
 
 	orsp_reader_init(&r, req->value.p, req->value.len);
 	if (orsp_der_expect(&r, 0x30, &s2) || orsp_der_read(&r, &fsig) || fsig.tag != 0x5F37 ||
@@ -1471,9 +1496,9 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	}
 	/* a session an SM-DS authenticated (CERT.DSauth) prepares no profile: its CERT.DPpb
 	 * would name no CERT.DPauth of the session */
-	if (!code && (e->s.ds || orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
-	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_PB, NULL, 0) ||
-	              orsp_cert_public_key(cert, &e->s.dppb)))
+	if (!code && (e->s.ds || (why = orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert)) ||
+	              (why = orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_PB, NULL, 0)) ||
+	              (why = orsp_cert_public_key(cert, &e->s.dppb))))
 		code = 1;
 	/* SGP.22 §5.7.5: CERT.DPpb must name the same SM-DP+ (OID) as CERT.DPauth [A2]. And
 	 * it must come from the CI that certified the session's CERT.DPauth (the same
@@ -1500,10 +1525,17 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 		msg[s2.raw.len + 2] = 0x40;
 		memcpy(msg + s2.raw.len + 3, e->s.sig1, 64);
 		memcpy(sig, fsig.value.p, 64);
-		if (orsp_ecdsa_verify(e->s.dppb, msg, s2.raw.len + 67, sig))
+		if ((why = orsp_ecdsa_verify(e->s.dppb, msg, s2.raw.len + 67, sig)))
 			code = 2;
 	} else if (!code) {
 		code = 2; /* too large to verify here: never accept it unverified */
+	}
+	/* the eUICC out of memory: the status word of ORSP_E_RESOURCE (6A84), the session kept
+	 * for the LPA's CancelSession, as when its one-time key or its signature fails below */
+	if ((code == 1 || code == 2) && failed_inside(why, failed, "PrepareDownload")) {
+		err = orsp_errf(ORSP_E_RESOURCE, "PrepareDownload: out of memory checking the "
+		                                 "SM-DP+'s certificate or signature");
+		goto out;
 	}
 	if (!code && !tid_ok)
 		code = 5; /* invalidTransactionId */
