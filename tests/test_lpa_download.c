@@ -368,6 +368,9 @@ typedef struct smdp {
 	/* initiateAuthentication's Content-Type when not application/json; X-Admin-Protocol */
 	const char *ctype, *admin_hdr;
 	const char *subject, *reason; /* the codes of a Failed answer, when set */
+	/* when not 0: OpenSSL's allocation with this number, counted from the answer to
+	 * initiateAuthentication, fails, and no other (test_ossl_fail_only) */
+	unsigned oom_at;
 } smdp;
 
 static char *b64(const uint8_t *p, size_t n)
@@ -608,6 +611,8 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		if (!e && s->admin_hdr)
 			e = orsp_http_response_add_header(resp, "X-Admin-Protocol", s->admin_hdr);
 		free(b);
+		if (s->oom_at)
+			test_ossl_fail_only(s->oom_at);
 		return e;
 	}
 	out = json_object();
@@ -2596,6 +2601,42 @@ static void test_ac_oid(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* The activation code's SM-DP+ OID checked against the genuine CERT.DPauth, of another OID,
+ * with the LPA's Nth OpenSSL allocation after initiateAuthentication's answer failing, and
+ * no other, for every N until none fails: refused as another server, or out of memory, never
+ * "serverCertificate is not a certificate" or a CERT.DPauth that "names no SM-DP+ OID" or
+ * "(unreadable)", which blame the server for the LPA's failure (until session 75). */
+static void test_ac_oid_out_of_memory(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	unsigned resource = 0;
+	bool failed = true;
+
+	assert_int_equal(
+	    orsp_lpa_ac_parse("LPA:1$" THALES_FQDN "$TEST-MATCHING-ID$" OTHER_OID, &x->ac),
+	    ORSP_OK);
+	for (unsigned at = 1; failed; at++) {
+		unsigned before = test_ossl_failures();
+		x->smdp.n = 0;
+		x->card.n = 0;
+		x->smdp.oom_at = at;
+		orsp_err e = run(x, NULL, iccid);
+		x->smdp.oom_at = 0;
+		test_ossl_fail_at(0);
+		failed = test_ossl_failures() != before;
+		resource += e == ORSP_E_RESOURCE;
+		if (e == ORSP_E_RESOURCE
+		        ? !strstr(orsp_err_detail(), "out of memory")
+		        : e != ORSP_E_VERIFY || !strstr(orsp_err_detail(), THALES_OID ", not"))
+			fail_msg("allocation #%u failing: %s: %s", at, orsp_err_str(e),
+			         orsp_err_detail());
+		assert_false(card_saw(x, 0xBF38));
+		orsp_err_clear();
+	}
+	assert_true(resource > 0);
+}
+
 /* A certificate valid from nb to na (0: certmint's 2020-01-01 to 2050-01-01), as hex. */
 static char *dated_hex(EVP_PKEY *k, time_t nb, time_t na)
 {
@@ -2699,7 +2740,7 @@ static void test_server_cert_time(void **state)
 	assert_string_equal(orsp_err_detail(),
 	                    "the eUICC refused the SM-DP+ (AuthenticateServer undefinedError "
 	                    "(127)): the eUICC could not process the SM-DP+'s authentication "
-	                    "data (malformed or unsupported)");
+	                    "data (malformed or unsupported, or the eUICC failed inside)");
 	reset(x);
 	x->card.bf38_ans = "BF3817A1158010" TID "020108";
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
@@ -4288,6 +4329,9 @@ static void test_answers_of_another_session(void **state)
 
 int main(void)
 {
+	/* before OpenSSL's first allocation, or it refuses (test_ac_oid_out_of_memory) */
+	if (!test_ossl_alloc_install())
+		return 1;
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_download_ok),
@@ -4344,6 +4388,7 @@ int main(void)
 	    T(test_download_pending_beyond_32),
 	    T(test_notifications_bad_address),
 	    T(test_ac_oid),
+	    T(test_ac_oid_out_of_memory),
 	    T(test_server_cert_time),
 	    T(test_server_signed1),
 	    T(test_ppr_consent_missing),

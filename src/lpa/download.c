@@ -1003,12 +1003,14 @@ static orsp_err auth_error(const orsp_tlv *err, const uint8_t *cert, size_t n)
 	/* undefinedError: the eUICC names no check that failed; a certificate or CI it did not
 	 * accept has a code of its own (1, 5, 7), so this says nothing of the server being
 	 * the wrong one (serverSigned1 with a serverChallenge of another length than 16, signed
-	 * by the genuine DPauth key, gets it from openrsp's eUICC) */
+	 * by the genuine DPauth key, gets it from openrsp's eUICC), nor of its data: openrsp's
+	 * eUICC answers it too when it failed inside (out of memory checking the server's
+	 * certificate or signature, since session 75) */
 	if (code == 127)
 		return orsp_errf(ORSP_E_VERIFY,
 		                 "the eUICC refused the SM-DP+ (AuthenticateServer undefinedError "
 		                 "(127)): the eUICC could not process the SM-DP+'s authentication "
-		                 "data (malformed or unsupported)");
+		                 "data (malformed or unsupported, or the eUICC failed inside)");
 	return orsp_errf(ORSP_E_VERIFY,
 	                 "the eUICC refused the SM-DP+ (AuthenticateServer error %llu, not an "
 	                 "SGP.22 AuthenticateErrorCode)",
@@ -1124,8 +1126,11 @@ static orsp_err dpauth_oid_check(const uint8_t *cert, size_t n, const char *oid)
 	char rid[128], first[128] = "";
 	orsp_err e;
 	size_t i;
+	unsigned long failed = orsp_wipe_alloc_failures();
 
-	if (orsp_cert_parse(cert, n, &c)) {
+	if ((e = orsp_cert_parse(cert, n, &c)) == ORSP_E_RESOURCE)
+		goto oom;
+	if (e) {
 		orsp_err_clear();
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "SM-DP+ initiateAuthentication: malformed answer: "
@@ -1138,6 +1143,10 @@ static orsp_err dpauth_oid_check(const uint8_t *cert, size_t n, const char *oid)
 			snprintf(first, sizeof(first), "%s", e == ORSP_OK ? rid : "(unreadable)");
 	}
 	orsp_cert_free(c);
+	/* a registeredID not read for want of memory says nothing of the server (until session
+	 * 75: "names no SM-DP+ OID", or "(unreadable), not OID: another server") */
+	if (e != ORSP_OK && orsp_wipe_alloc_failures() != failed)
+		goto oom;
 	orsp_err_clear();
 	if (e == ORSP_OK)
 		return ORSP_OK;
@@ -1152,6 +1161,12 @@ static orsp_err dpauth_oid_check(const uint8_t *cert, size_t n, const char *oid)
 	    "SM-DP+: its certificate (CERT.DPauth) names the SM-DP+ OID %s%s, not %s "
 	    "(the activation code's): another server; nothing of the answer went to the eUICC",
 	    first, i > 1 ? " (and others)" : "", oid);
+oom:
+	orsp_err_clear();
+	return orsp_errf(ORSP_E_RESOURCE,
+	                 "out of memory checking the SM-DP+'s certificate (CERT.DPauth) for the "
+	                 "activation code's SM-DP+ OID %s; nothing of the answer went to the eUICC",
+	                 oid);
 }
 
 #define S2_MALFORMED "SM-DP+ authenticateClient: malformed answer: smdpSigned2 is not a SmdpSigned2"
