@@ -225,12 +225,14 @@ static orsp_err h_gate_open(void *ctx, const orsp_http_request *req, orsp_http_r
 	return orsp_http_response_set_body(resp, 200, "text/plain", "ok", 2);
 }
 
-/* Reports the verified client certificate length (mutual TLS). */
+/* Reports the verified client certificate length (mutual TLS), and why one sent was refused. */
 static orsp_err h_whoami(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	char buf[32];
 	(void)ctx;
-	int n = snprintf(buf, sizeof(buf), "%zu", req->client_cert ? req->client_cert_len : 0);
+	int n = snprintf(buf, sizeof(buf), "%zu%s%s", req->client_cert ? req->client_cert_len : 0,
+	                 req->client_cert_refused ? " " : "",
+	                 req->client_cert_refused ? req->client_cert_refused : "");
 	return orsp_http_response_set_body(resp, 200, "text/plain", buf, (size_t)n);
 }
 
@@ -5107,29 +5109,38 @@ static void test_mutual_tls(void **state)
 	/* No client certificate: 403 before the handler, and before the routes: a path that
 	 * is none is not told apart (it was 404) */
 	orsp_http_client_opts anon = {.ca_pem = pki.ca_pem, .timeout_ms = 5000};
-	assert_ok(tls_post(&anon, port, "/whoami", &status, &fail, body, sizeof(body)));
+	char refusal[128];
+	assert_ok(tls_post(&anon, port, "/whoami", &status, &fail, refusal, sizeof(refusal)));
 	assert_int_equal(status, 403);
+	assert_string_equal(refusal, "{\"status\":403,\"error\":\"client certificate required\"}");
 	assert_ok(tls_post(&anon, port, "/nope", &status, &fail, body, sizeof(body)));
 	assert_int_equal(status, 403);
 
 	/* A certificate from another CA: the handshake completes (GnuTLS only requests client
-	 * certificates), our check refuses it with 403. */
+	 * certificates), our check refuses it with 403, "not accepted" (one was sent: until
+	 * session 75 "required" as for none) */
 	orsp_http_client_opts foreign = ok;
 	foreign.client_cert_pem = pki.foreign_cli_pem;
 	foreign.client_key_pem = pki.foreign_cli_key_pem;
-	assert_ok(tls_post(&foreign, port, "/whoami", &status, &fail, body, sizeof(body)));
+	assert_ok(tls_post(&foreign, port, "/whoami", &status, &fail, refusal, sizeof(refusal)));
 	assert_int_equal(status, 403);
+	assert_string_equal(refusal,
+	                    "{\"status\":403,\"error\":\"client certificate not accepted\"}");
 
 	/* A server certificate of the right CA used as client certificate: wrong key purpose. */
 	orsp_http_client_opts wrong_eku = ok;
 	wrong_eku.client_cert_pem = pki.srv_pem;
 	wrong_eku.client_key_pem = pki.srv_key_pem;
-	assert_ok(tls_post(&wrong_eku, port, "/whoami", &status, &fail, body, sizeof(body)));
+	assert_ok(tls_post(&wrong_eku, port, "/whoami", &status, &fail, refusal, sizeof(refusal)));
 	assert_int_equal(status, 403);
+	assert_string_equal(refusal,
+	                    "{\"status\":403,\"error\":\"client certificate not accepted\"}");
 
 	/* An expired client certificate of the right CA. */
-	assert_ok(tls_post(&expired, port, "/whoami", &status, &fail, body, sizeof(body)));
+	assert_ok(tls_post(&expired, port, "/whoami", &status, &fail, refusal, sizeof(refusal)));
 	assert_int_equal(status, 403);
+	assert_string_equal(refusal,
+	                    "{\"status\":403,\"error\":\"client certificate not accepted\"}");
 
 	/* The certificate as PEM text larger than ORSP_HTTP_MAX_PEM (a long chain as a file of
 	 * it may be: the certificate, then lines of text); the key's limit stays 1 MiB */
@@ -5171,8 +5182,13 @@ static void test_mutual_tls(void **state)
 	assert_int_equal(status, 404);
 	assert_ok(tls_post(&ok, port, "/whoami", &status, &fail, body, sizeof(body)));
 	assert_string_equal(body, want);
+	/* the handler is told why each refused certificate was (client_cert_refused) */
 	assert_ok(tls_post(&expired, port, "/whoami", &status, &fail, body, sizeof(body)));
-	assert_string_equal(body, "0");
+	assert_string_equal(body, "0 expired");
+	assert_ok(tls_post(&foreign, port, "/whoami", &status, &fail, body, sizeof(body)));
+	assert_string_equal(body, "0 untrusted");
+	assert_ok(tls_post(&wrong_eku, port, "/whoami", &status, &fail, body, sizeof(body)));
+	assert_string_equal(body, "0 purpose");
 	orsp_http_server_stop(srv, 2000);
 	orsp_log_set_level(level);
 	test_stderr_back(saved);

@@ -3234,6 +3234,7 @@ static void test_config_wipes_lines(void **state)
 typedef struct tls_pki {
 	char ca[1000], srv[1000], srv_key[1000], cli[1000], cli_key[1000], foreign[1000],
 	    foreign_key[1000];
+	char expired[1000]; /* the client certificate's key (cli_key), expired in 2021 */
 } tls_pki;
 
 static void pem_cert_write(const char *path, X509 *x)
@@ -3283,6 +3284,7 @@ static void tls_pki_make(tls_pki *p, const char *dir)
 	snprintf(p->cli_key, sizeof(p->cli_key), "%s/cli_key.pem", dir);
 	snprintf(p->foreign, sizeof(p->foreign), "%s/foreign.pem", dir);
 	snprintf(p->foreign_key, sizeof(p->foreign_key), "%s/foreign_key.pem", dir);
+	snprintf(p->expired, sizeof(p->expired), "%s/expired.pem", dir);
 	ca_x = certmint_issue(&ca, ca_key, NULL, ca_key);
 	other_x = certmint_issue(&other, other_key, NULL, other_key);
 	pem_cert_write(p->ca, ca_x);
@@ -3294,6 +3296,15 @@ static void tls_pki_make(tls_pki *p, const char *dir)
 	pem_cert_write(p->cli, x);
 	X509_free(x);
 	pem_key_write(p->cli_key, cli_key);
+	{
+		certmint_spec old = cli;
+		old.serial = 4;
+		old.not_before = 1577836800; /* 2020-01-01 */
+		old.not_after = 1609459200;  /* 2021-01-01 */
+		x = certmint_issue(&old, cli_key, ca_x, ca_key);
+		pem_cert_write(p->expired, x);
+		X509_free(x);
+	}
 	x = certmint_issue(&cli, foreign_key, other_x, other_key);
 	pem_cert_write(p->foreign, x);
 	X509_free(x);
@@ -4064,8 +4075,12 @@ static int keep_audit_row(const orsp_smdp_audit_row *row, void *arg)
 
 /* ES2+ over HTTPS with operator client certificates (es2_client_ca) and no token sent: one
  * from the configured CA is let through, one from another CA and none at all get 401; with
- * no es2_token configured (mutual TLS alone) the refusals are 403 "client certificate
- * required", with no challenge, and the certificate still lets the request through. */
+ * no es2_token configured (mutual TLS alone) the refusals are 403, with no challenge: "client
+ * certificate required" for none sent, "client certificate not accepted" for one refused
+ * (another CA's, one for a TLS server only, an expired one: until session 75 "required" too),
+ * and the certificate still lets the request through. A refused certificate's reason is in
+ * the request's log line (until session 75 only in the HTTP server's line at INFO, below the
+ * program's level: nowhere). */
 static void test_es2_client_cert(void **state)
 {
 	static tls_pki pki;
@@ -4076,16 +4091,23 @@ static void test_es2_client_cert(void **state)
 	const struct {
 		const char *cert, *key;
 		long status;
+		const char *text, *reason; /* the 403's body; the log line's reason */
 	} cases[] = {
-	    {pki.cli, pki.cli_key, 200},
-	    {pki.foreign, pki.foreign_key, 401},
-	    {NULL, NULL, 401},
+	    {pki.cli, pki.cli_key, 200, NULL, NULL},
+	    {pki.foreign, pki.foreign_key, 401, NULL, "client-cert-untrusted"},
+	    {NULL, NULL, 401, NULL, NULL},
 	    /* the same without es2_token */
-	    {pki.cli, pki.cli_key, 200},
-	    {pki.foreign, pki.foreign_key, 403},
-	    {NULL, NULL, 403},
+	    {pki.cli, pki.cli_key, 200, NULL, NULL},
+	    {pki.foreign, pki.foreign_key, 403, "client certificate not accepted\n",
+	     "client-cert-untrusted"},
+	    {NULL, NULL, 403, "client certificate required\n", NULL},
+	    {pki.srv, pki.srv_key, 403, "client certificate not accepted\n", "client-cert-purpose"},
+	    {pki.expired, pki.cli_key, 403, "client certificate not accepted\n",
+	     "client-cert-expired"},
 	};
-	char url[128];
+	char url[128], logpath[1100], log[16384];
+	const char *line = NULL;
+	int saved;
 	(void)state;
 
 	tls_pki_make(&pki, test_tmpdir("smdp_es2_pki"));
@@ -4097,6 +4119,7 @@ static void test_es2_client_cert(void **state)
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u/gsma/rsp2/es2plus/downloadOrder",
 	         orsp_smdp_server_port(srv));
+	saved = test_stderr_to("smdp_es2_cert_log", logpath, sizeof(logpath));
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
 		orsp_http_client_opts co = {.ca_file = pki.ca, .timeout_ms = 20000};
 		orsp_http_client *c = NULL;
@@ -4120,11 +4143,37 @@ static void test_es2_client_cert(void **state)
 		/* let through: the ES2+ answer (an unknown ICCID) */
 		if (cases[i].status == 200)
 			assert_non_null(strstr((const char *)res.body, "\"8.2.1\""));
-		if (cases[i].status == 403)
-			assert_true(res.body_len == 28 &&
-			            memcmp(res.body, "client certificate required\n", 28) == 0);
+		if (cases[i].status == 403 && (res.body_len != strlen(cases[i].text) ||
+		                               memcmp(res.body, cases[i].text, res.body_len) != 0))
+			fail_msg("case %zu: body '%.*s', expected '%s'", i, (int)res.body_len,
+			         (const char *)res.body, cases[i].text);
 		orsp_http_result_free(&res);
 		orsp_http_client_free(c);
+	}
+	test_stderr_back(saved);
+	/* one line per request, in their order: each refusal's with its reason, or none */
+	read_log(logpath, log, sizeof(log));
+	line = log;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		char want[64];
+		const char *end, *reason;
+		line = strstr(line, "function=downloadOrder");
+		if (!line)
+			fail_msg("case %zu: no log line: %s", i, log);
+		end = strchr(line, '\n');
+		assert_non_null(end);
+		snprintf(want, sizeof(want), " http=%ld ", cases[i].status);
+		reason = strstr(line, " reason=\"");
+		if (!strstr(line, want) || strstr(line, want) > end)
+			fail_msg("case %zu: %.*s", i, (int)(end - line), line);
+		if (cases[i].reason) {
+			snprintf(want, sizeof(want), " reason=\"%s\"", cases[i].reason);
+			if (!reason || reason > end || strncmp(reason, want, strlen(want)) != 0)
+				fail_msg("case %zu: no %s: %.*s", i, want, (int)(end - line), line);
+		} else if (reason && reason < end) {
+			fail_msg("case %zu: a reason: %.*s", i, (int)(end - line), line);
+		}
+		line = end;
 	}
 	/* the audit row of a change the certificate let through names that certificate before
 	 * what the request says of itself (until session 56 only the request's header) */

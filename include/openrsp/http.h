@@ -86,6 +86,12 @@ typedef struct orsp_http_request {
 	 * otherwise. The handler decides what the identity is worth (e.g. which operator). */
 	const uint8_t *client_cert;
 	size_t client_cert_len;
+	/* Mutual TLS: why the certificate the client presented was refused, one word of a fixed
+	 * set: "untrusted" (not from the client CA: another CA, a chain cut short, a bad
+	 * signature), "purpose" (an extendedKeyUsage without clientAuth), "expired",
+	 * "not-yet-valid", "invalid" (any other reason); NULL when none was sent or it
+	 * verified. A static string. */
+	const char *client_cert_refused;
 	void *impl_; /* private */
 } orsp_http_request;
 

@@ -231,6 +231,7 @@ struct req_state {
 	uint16_t port;
 	const uint8_t *client_cert;
 	size_t client_cert_len;
+	const char *cert_refused; /* why a certificate sent was refused (cert_refusal) */
 };
 
 static uint64_t now_us(void)
@@ -742,6 +743,26 @@ static void xff_client(const struct xff *x, struct req_state *st)
 		snprintf(st->addr, sizeof(st->addr), "%s", client);
 }
 
+/* Why GnuTLS refused a client certificate, as orsp_http_request.client_cert_refused says it:
+ * one word of a fixed set, the chain's fault before the certificate's own (a certificate of
+ * another CA is "untrusted" whatever its dates). */
+static const char *cert_refusal(int rc, unsigned status)
+{
+	if (rc < 0)
+		return "invalid";
+	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA |
+	              GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE | GNUTLS_CERT_SIGNATURE_FAILURE |
+	              GNUTLS_CERT_INSECURE_ALGORITHM | GNUTLS_CERT_REVOKED))
+		return "untrusted";
+	if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
+		return "purpose";
+	if (status & GNUTLS_CERT_EXPIRED)
+		return "expired";
+	if (status & GNUTLS_CERT_NOT_ACTIVATED)
+		return "not-yet-valid";
+	return "invalid";
+}
+
 /* libmicrohttpd asks GnuTLS for a client certificate when a trust list is configured, but does
  * not check it (GNUTLS_CERT_REQUEST, no verification): we verify the chain here against the
  * same trust list, with the TLS client key purpose. */
@@ -768,6 +789,8 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
 		return false;
 	if (rc < 0 || status != 0) {
 		char via[ORSP_HTTP_VIA_MAX];
+		if (rc != GNUTLS_E_NO_CERTIFICATE_FOUND)
+			st->cert_refused = cert_refusal(rc, status);
 		orsp_log(ORSP_LOG_INFO,
 		         "http: client %s%s: certificate not accepted (%s, status 0x%x)", st->addr,
 		         orsp_http_via(st->addr, st->peer, via, sizeof(via)),
@@ -1363,7 +1386,10 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	/* The client's certificate before the routes: where one is required, a client without
 	 * one learns nothing of the paths and their methods (no 404, no 405 with Allow) */
 	if (srv->client_ca && !verify_client_cert(conn, st) && srv->require_client_cert)
-		return reply_error(st, conn, 403, "client certificate required", NULL);
+		return reply_error(st, conn, 403,
+		                   st->cert_refused ? "client certificate not accepted"
+		                                    : "client certificate required",
+		                   NULL);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		const struct route *r = &srv->routes[i];
 		if (strcmp(r->path, path) != 0)
@@ -1421,6 +1447,7 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 	    .client_port = st->port,
 	    .client_cert = st->client_cert,
 	    .client_cert_len = st->client_cert_len,
+	    .client_cert_refused = st->cert_refused,
 	    .impl_ = conn,
 	};
 	orsp_err err;

@@ -220,9 +220,10 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 }
 
 /* A request answered outside serve() (a refusal before its handler, a scrape): its log line
- * and its count under function, as serve() does for the others; e: a failure, for the log. */
-static void answered(orsp_smdp_server *srv, const char *iface, const char *function, int status,
-                     double t0, orsp_err e, const char *extra)
+ * and its count under function, as serve() does for the others; e: a failure, for the log;
+ * note: the line's reason="..." (none if ""). */
+static void answered_note(orsp_smdp_server *srv, const char *iface, const char *function,
+                          int status, double t0, orsp_err e, const char *extra, const char *note)
 {
 	double ms = now_ms() - t0;
 	orsp_smdp_reply r;
@@ -230,8 +231,15 @@ static void answered(orsp_smdp_server *srv, const char *iface, const char *funct
 	memset(&r, 0, sizeof(r));
 	snprintf(r.function, sizeof(r.function), "%s", function);
 	r.http_status = status;
+	snprintf(r.note, sizeof(r.note), "%s", note);
 	log_request(srv, iface, &r, ms, e, extra);
 	count(srv, &r, ms);
+}
+
+static void answered(orsp_smdp_server *srv, const char *iface, const char *function, int status,
+                     double t0, orsp_err e, const char *extra)
+{
+	answered_note(srv, iface, function, status, t0, e, extra, "");
 }
 
 /* " client=ADDR" of a request's log line; behind a trusted proxy the client it forwarded, and
@@ -247,14 +255,21 @@ static const char *client_text(const orsp_http_request *req, char *buf, size_t c
 
 /* A request of a known function refused before its handler (400, 401, 403): logged and counted
  * under the function. */
-static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
-                       double t0, orsp_http_response *resp, int status, const char *text)
+static orsp_err refuse_note(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
+                            double t0, orsp_http_response *resp, int status, const char *text,
+                            const char *note)
 {
 	char extra[128];
 
-	answered(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK,
-	         client_text(req, extra, sizeof(extra)));
+	answered_note(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK,
+	              client_text(req, extra, sizeof(extra)), note);
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
+}
+
+static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
+                       double t0, orsp_http_response *resp, int status, const char *text)
+{
+	return refuse_note(srv, iface, req, t0, resp, status, text, "");
 }
 
 /* The length of a header field's value without the whitespace after it: no part of the value
@@ -386,17 +401,27 @@ static bool bearer_ok(const orsp_http_request *req, const char *token)
  * (RFC 9110 §15.5.2, §11.6.1; RFC 6750 §3): "Bearer", also for ES2+ when mutual TLS is
  * configured as well, the token being one way in. Without one (ES2+ by client certificate
  * only) no HTTP scheme would be accepted, so there is no challenge to send and 401 would break
- * that MUST: 403, as the HTTP server answers a missing client certificate it requires. */
+ * that MUST: 403, as the HTTP server answers a missing client certificate it requires; "not
+ * accepted" for one sent and refused. Such a refusal's reason (client-cert-expired, ...) goes
+ * into the log line either way: the HTTP server's own line of it is at INFO, below the
+ * program's level. */
 static orsp_err refuse_unauthorised(orsp_smdp_server *srv, const char *iface,
                                     const orsp_http_request *req, double t0,
                                     orsp_http_response *resp, const char *token)
 {
+	const char *why = req->client_cert_refused;
+	char note[64] = "";
 	orsp_err e;
 
+	if (why)
+		snprintf(note, sizeof(note), "client-cert-%s", why);
 	if (!token[0])
-		return refuse(srv, iface, req, t0, resp, 403, "client certificate required\n");
-	if ((e = refuse(srv, iface, req, t0, resp, 401,
-	                "authentication required (Authorization: Bearer)\n")))
+		return refuse_note(srv, iface, req, t0, resp, 403,
+		                   why ? "client certificate not accepted\n"
+		                       : "client certificate required\n",
+		                   note);
+	if ((e = refuse_note(srv, iface, req, t0, resp, 401,
+	                     "authentication required (Authorization: Bearer)\n", note)))
 		return e;
 	return orsp_http_response_add_header(resp, "WWW-Authenticate", "Bearer");
 }
