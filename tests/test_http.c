@@ -5199,6 +5199,100 @@ static void test_mutual_tls(void **state)
 	free(log);
 }
 
+/* Waits up to 3 s for srv's count of failed TLS handshakes to reach want (the count comes with
+ * libmicrohttpd's CLOSED notice, just after the client saw the connection end). */
+static void tls_failures_reach(orsp_http_server *srv, uint64_t want)
+{
+	orsp_http_conn_stats st;
+
+	for (int i = 0; i < 300; i++) {
+		orsp_http_server_conn_stats(srv, &st);
+		if (st.tls_handshake_failures >= want)
+			break;
+		usleep(10000);
+	}
+	orsp_http_server_conn_stats(srv, &st);
+	if (st.tls_handshake_failures != want)
+		fail_msg("%llu failed TLS handshakes, expected %llu",
+		         (unsigned long long)st.tls_handshake_failures, (unsigned long long)want);
+}
+
+/* Sends bytes on a new connection to port, then reads until the server closes it. */
+static void raw_send_until_closed(uint16_t port, const char *bytes)
+{
+	char buf[512];
+	int fd = raw_connect(port);
+
+	assert_int_equal(send(fd, bytes, strlen(bytes), MSG_NOSIGNAL), (ssize_t)strlen(bytes));
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+	close(fd);
+}
+
+/* Connections to a TLS port that close without a completed handshake (garbage, plain HTTP, a
+ * client that refuses the server's certificate) are counted and said in a warning at most
+ * once per 10 s, with the count; a good handshake closed idle, with or without a request, is
+ * none. Until session 75 they were neither (only accepted connections moved). */
+static void test_tls_handshake_failures(void **state)
+{
+	(void)state;
+	orsp_http_server *srv;
+	uint16_t port;
+	long status;
+	orsp_http_fail fail;
+	char body[32], logpath[4200];
+	orsp_http_client_opts other = {.ca_pem = pki.other_pem, .timeout_ms = 5000};
+	orsp_http_client_opts ok = {.ca_pem = pki.ca_pem, .timeout_ms = 5000};
+	int saved = test_stderr_to("http_tls_fail_log", logpath, sizeof(logpath));
+	size_t n = 0;
+	char *log, *line;
+
+	srv = start_tls(NULL, false);
+	port = orsp_http_server_port(srv);
+	raw_send_until_closed(port, "\x16\x03\x01\x00\x05hello garbage\r\n\r\n");
+	tls_failures_reach(srv, 1);
+	raw_send_until_closed(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	tls_failures_reach(srv, 2);
+	assert_err(tls_post(&other, port, "/len", &status, &fail, NULL, 0), ORSP_E_VERIFY, "TLS");
+	tls_failures_reach(srv, 3);
+	/* a request over a good handshake, its connection closed by the client's free */
+	assert_ok(tls_post(&ok, port, "/len", &status, &fail, body, sizeof(body)));
+	assert_int_equal(status, 200);
+	usleep(300000);
+	tls_failures_reach(srv, 3);
+	/* a good handshake and no request: closed idle */
+	{
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		SSL *ssl;
+		int fd = raw_connect(port);
+		assert_non_null(ctx);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		ssl = SSL_new(ctx);
+		assert_non_null(ssl);
+		assert_int_equal(SSL_set_fd(ssl, fd), 1);
+		assert_int_equal(SSL_connect(ssl), 1);
+		/* TLS 1.3: the server's session tickets come after the handshake */
+		(void)SSL_peek(ssl, body, 0);
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+		SSL_CTX_free(ctx);
+		close(fd);
+	}
+	usleep(300000);
+	tls_failures_reach(srv, 3);
+	orsp_http_server_stop(srv, 2000);
+	test_stderr_back(saved);
+	log = (char *)test_read_file(logpath, &n);
+	assert_non_null(log);
+	/* one line within 10 s, for the first */
+	line = strstr(log, "TLS connection(s) closed without a completed handshake");
+	if (!line || !strstr(log, "http: 1 TLS connection(s) closed without a completed handshake "
+	                          "since the start (1 since the start)"))
+		fail_msg("no warning of the failed handshakes: %s", log);
+	assert_null(strstr(line + 1, "TLS connection(s) closed without"));
+	free(log);
+}
+
 static void test_https_from_files(void **state)
 {
 	(void)state;
@@ -6927,6 +7021,7 @@ int main(void)
 	    cmocka_unit_test(test_https_verification),
 	    cmocka_unit_test(test_https_key_sign),
 	    cmocka_unit_test(test_mutual_tls),
+	    cmocka_unit_test(test_tls_handshake_failures),
 	    cmocka_unit_test(test_https_from_files),
 	    cmocka_unit_test(test_https_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_https_cipher_suites),

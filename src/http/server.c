@@ -86,6 +86,9 @@
 /* An accept that failed for want of a descriptor is said at most once in this long
  * (accept_fd_short), with the count of those so far. */
 #define FD_SHORT_LOG_US (10u * 1000 * 1000)
+/* Connections closed without a completed TLS handshake are said at most once in this long
+ * (tls_handshake_failed), with the count since the last such line. */
+#define TLS_FAIL_LOG_US (10u * 1000 * 1000)
 /* After a slot came free this recently, an accept's EMFILE is the closing socket not closed
  * yet (libmicrohttpd closes it right after its CLOSED notice): retried after FD_CLOSING_MS, not
  * taken for a full server, whose idle reset would reset a second connection for one newcomer. */
@@ -131,6 +134,9 @@ struct conn_slot {
 	_Atomic bool ending;
 	int family; /* the client the connection counts for (orsp__http_client_key) */
 	uint8_t addr[ORSP_HTTP_CLIENT_KEY_LEN];
+	/* A TLS connection (STARTED), and whether its client's Finished came in
+	 * (on_tls_finished): written and read by the connection's polling thread only */
+	bool tls, tls_done;
 };
 
 struct orsp_http_server {
@@ -176,6 +182,9 @@ struct orsp_http_server {
 	uint64_t released_us;           /* under conn_lock: when a slot last came free */
 	/* under conn_lock: when an accept's EMFILE or ENFILE was last said (accept_fd_short) */
 	uint64_t fd_short_said_us;
+	/* under conn_lock: when failed TLS handshakes were last said, and their count then
+	 * (tls_handshake_failed) */
+	uint64_t tls_fail_said_us, tls_fail_said_count;
 	unsigned max_per_ip;
 	uint64_t request_timeout_us;
 	/* How long a connection must have been idle (no request in progress) before a new
@@ -2191,6 +2200,42 @@ static void note_polling_thread_locked(orsp_http_server *srv)
 	}
 }
 
+/* GnuTLS, after a handshake message came in: the client's Finished marks the connection's
+ * handshake done (the last message of the client, sent once it accepted the server's
+ * certificate; TLS 1.2 and 1.3). libmicrohttpd neither logs nor counts a connection closed
+ * before that, and frees the GnuTLS session before its CLOSED notice, so that the session
+ * cannot be asked then: its slot keeps the answer. The session's pointer is libmicrohttpd's
+ * connection (its own gnutls_session_set_ptr), whose socket context is the slot. */
+static int on_tls_finished(gnutls_session_t session, unsigned htype, unsigned when,
+                           unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *ci =
+	    conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	struct conn_slot *slot = ci ? ci->socket_context : NULL;
+
+	(void)msg;
+	if (slot && incoming && htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_POST)
+		slot->tls_done = true;
+	return 0;
+}
+
+/* Lock held: count a connection closed without a completed TLS handshake; true when it is time
+ * to say so (at most once per TLS_FAIL_LOG_US), *since the count since the last such line,
+ * *total the count since the start. */
+static bool tls_handshake_failed_locked(orsp_http_server *srv, uint64_t *since, uint64_t *total)
+{
+	uint64_t now = now_us();
+
+	*total = ++srv->stats.tls_handshake_failures;
+	if (srv->tls_fail_said_us && now - srv->tls_fail_said_us < TLS_FAIL_LOG_US)
+		return false;
+	*since = *total - srv->tls_fail_said_count;
+	srv->tls_fail_said_us = now;
+	srv->tls_fail_said_count = *total;
+	return true;
+}
+
 /* libmicrohttpd: a connection started or closed. STARTED finds the slot taken at accept by the
  * socket number; CLOSED comes before libmicrohttpd closes the socket, so the slot is free
  * before the number can be reused. */
@@ -2198,7 +2243,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode toe)
 {
 	orsp_http_server *srv = cls;
+	const union MHD_ConnectionInfo *ci = NULL;
+	bool say = false;
+	uint64_t since = 0, total = 0;
 
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	pthread_mutex_lock(&srv->conn_lock);
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		int fd = conn_fd(conn);
@@ -2206,15 +2256,35 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		*socket_ctx = NULL;
 		for (unsigned i = 0; fd >= 0 && i < srv->max_conns; i++)
 			if (srv->slots[i].state == SLOT_PENDING && srv->slots[i].fd == fd) {
-				srv->slots[i].state = SLOT_STARTED;
-				*socket_ctx = &srv->slots[i];
+				struct conn_slot *s = &srv->slots[i];
+				s->state = SLOT_STARTED;
+				s->tls = ci && ci->tls_session;
+				s->tls_done = false;
+				if (s->tls)
+					gnutls_handshake_set_hook_function(
+					    (gnutls_session_t)ci->tls_session,
+					    GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+					    on_tls_finished);
+				*socket_ctx = s;
 				break;
 			}
 	} else if (*socket_ctx) {
+		struct conn_slot *s = *socket_ctx;
+		if (s->tls && !s->tls_done)
+			say = tls_handshake_failed_locked(srv, &since, &total);
 		slot_release(srv, *socket_ctx);
 		*socket_ctx = NULL;
 	}
 	pthread_mutex_unlock(&srv->conn_lock);
+	if (say)
+		orsp_log(
+		    ORSP_LOG_WARN,
+		    "http: %llu TLS connection(s) closed without a completed handshake since %s "
+		    "(%llu since the start): not TLS, a protocol version or cipher suite "
+		    "refused, the server's certificate refused by the client, or the client "
+		    "gone; said at most once per %u s",
+		    (unsigned long long)since, since == total ? "the start" : "the last such line",
+		    (unsigned long long)total, TLS_FAIL_LOG_US / 1000000u);
 }
 
 /* Lock held: shut down the connections whose request or answer is past its deadline

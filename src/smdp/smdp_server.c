@@ -820,10 +820,15 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        " system's)\n"
 		        "# TYPE openrsp_http_accept_failures_total counter\n"
 		        "openrsp_http_accept_failures_total{reason=\"fd_limit\"}"
-		        " %llu\n",
+		        " %llu\n"
+		        "# HELP openrsp_http_tls_handshake_failures_total TLS connections closed"
+		        " without a completed handshake\n"
+		        "# TYPE openrsp_http_tls_handshake_failures_total counter\n"
+		        "openrsp_http_tls_handshake_failures_total %llu\n",
 		        (unsigned long long)cs.accepted, (unsigned long long)cs.refused,
 		        (unsigned long long)cs.reset_idle, (unsigned long long)cs.reset_deadline,
-		        cs.open, cs.max, (unsigned long long)cs.accept_fd_limit);
+		        cs.open, cs.max, (unsigned long long)cs.accept_fd_limit,
+		        (unsigned long long)cs.tls_handshake_failures);
 	}
 	{
 		struct rusage ru;
