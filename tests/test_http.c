@@ -5710,6 +5710,25 @@ static void *ossl_serve(void *arg)
 	return NULL;
 }
 
+/* os serving cert and key on a loopback port of its own, in a thread (ossl_serve). */
+static void ossl_server_start(struct ossl_server *os, X509 *cert, EVP_PKEY *key)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+
+	os->ctx = SSL_CTX_new(TLS_server_method());
+	assert_non_null(os->ctx);
+	assert_int_equal(SSL_CTX_use_certificate(os->ctx, cert), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(os->ctx, key), 1);
+	os->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(os->lfd >= 0);
+	assert_int_equal(bind(os->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(os->lfd, 4), 0);
+	assert_int_equal(getsockname(os->lfd, (struct sockaddr *)&a, &al), 0);
+	os->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&os->th, NULL, ossl_serve, os), 0);
+}
+
 /* SGP.22 §2.6.6: the TLS client supports brainpoolP256r1 besides secp256r1. A server whose
  * certificate is on brainpoolP256r1 (an SM-DP+ with the SGP.26 brainpool DPtls) is reached:
  * the client offers that curve (libcurl's default, OpenSSL's, has none: the server found no
@@ -5732,24 +5751,12 @@ static void test_https_brainpool_server(void **state)
 	char *ca_text = cert_pem(ca);
 	orsp_http_client_opts o = {.ca_pem = ca_text, .timeout_ms = 5000};
 	struct ossl_server os = {.handshake = -99};
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t al = sizeof(a);
 	orsp_http_fail fail;
 	long status = 0;
 	char body[32];
 	orsp_err e;
 
-	os.ctx = SSL_CTX_new(TLS_server_method());
-	assert_non_null(os.ctx);
-	assert_int_equal(SSL_CTX_use_certificate(os.ctx, srv), 1);
-	assert_int_equal(SSL_CTX_use_PrivateKey(os.ctx, srv_key), 1);
-	os.lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(os.lfd >= 0);
-	assert_int_equal(bind(os.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(os.lfd, 4), 0);
-	assert_int_equal(getsockname(os.lfd, (struct sockaddr *)&a, &al), 0);
-	os.port = ntohs(a.sin_port);
-	assert_int_equal(pthread_create(&os.th, NULL, ossl_serve, &os), 0);
+	ossl_server_start(&os, srv, srv_key);
 
 	e = tls_post(&o, os.port, "/x", &status, &fail, body, sizeof(body));
 	pthread_join(os.th, NULL);
@@ -5766,6 +5773,72 @@ static void test_https_brainpool_server(void **state)
 	X509_free(srv);
 	X509_free(ca);
 	EVP_PKEY_free(srv_key);
+	EVP_PKEY_free(ca_key);
+}
+
+/* The client's words for a server certificate OpenSSL refused, with an OpenSSL server (GnuTLS
+ * serves no CA certificate as its own): one signed by another key than its issuer's is a
+ * "certificate signature failure" (libcurl said only the error OpenSSL queued on the way,
+ * "error:06880006:asn1 encoding routines::EVP lib", until session 75), and one not for a TLS
+ * server says why: a CA certificate (keyUsage keyCertSign, cRLSign) whose extendedKeyUsage
+ * has serverAuth, by its keyUsage; one whose extendedKeyUsage is clientAuth only, by that. */
+static void test_https_refusal_words(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *ku, *bc, *eku;
+		bool other_key;
+		const char *words;
+	} cases[] = {
+	    {"critical,digitalSignature", NULL, "serverAuth", true,
+	     "http: TLS failure: SSL certificate problem: certificate signature failure ("},
+	    {"critical,keyCertSign,cRLSign", "critical,CA:TRUE", "serverAuth", false,
+	     "http: TLS failure: SSL certificate problem: unsuitable certificate purpose (the "
+	     "server's certificate: its keyUsage has none of digitalSignature, keyEncipherment, "
+	     "keyAgreement)"},
+	    {"critical,digitalSignature", NULL, "clientAuth", false,
+	     "http: TLS failure: SSL certificate problem: unsuitable certificate purpose (the "
+	     "server's certificate: its extendedKeyUsage leaves out serverAuth)"},
+	};
+	certmint_spec ca_spec = {.subject = "/O=openrsp test/CN=Refusal TLS CA",
+	                         .basic_constraints = "critical,CA:TRUE",
+	                         .key_usage = "critical,keyCertSign,cRLSign"};
+	EVP_PKEY *ca_key = certmint_key_new("prime256v1");
+	EVP_PKEY *other_key = certmint_key_new("prime256v1");
+	EVP_PKEY *srv_key = certmint_key_new("prime256v1");
+	X509 *ca = certmint_issue(&ca_spec, ca_key, NULL, ca_key);
+	char *ca_text = cert_pem(ca);
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		certmint_spec srv_spec = {.subject = "/O=openrsp test/CN=localhost",
+		                          .serial = 2 + (long)i,
+		                          .key_usage = cases[i].ku,
+		                          .basic_constraints = cases[i].bc,
+		                          .ext_key_usage = cases[i].eku,
+		                          .san = "DNS:localhost,IP:127.0.0.1"};
+		X509 *srv =
+		    certmint_issue(&srv_spec, srv_key, ca, cases[i].other_key ? other_key : ca_key);
+		orsp_http_client_opts o = {.ca_pem = ca_text, .timeout_ms = 5000};
+		struct ossl_server os = {.handshake = -99};
+		orsp_http_fail fail;
+		long status = 0;
+		orsp_err e;
+
+		ossl_server_start(&os, srv, srv_key);
+		e = tls_post(&o, os.port, "/x", &status, &fail, NULL, 0);
+		pthread_join(os.th, NULL);
+		if (e != ORSP_E_VERIFY || fail != ORSP_HTTP_FAIL_TLS ||
+		    !strstr(orsp_err_detail(), cases[i].words))
+			fail_msg("case %zu: %d, fail %d: %s", i, (int)e, (int)fail,
+			         orsp_err_detail());
+		close(os.lfd);
+		SSL_CTX_free(os.ctx);
+		X509_free(srv);
+	}
+	free(ca_text);
+	X509_free(ca);
+	EVP_PKEY_free(srv_key);
+	EVP_PKEY_free(other_key);
 	EVP_PKEY_free(ca_key);
 }
 
@@ -7028,6 +7101,7 @@ int main(void)
 	    cmocka_unit_test(test_https_no_sha1_signatures),
 	    cmocka_unit_test(test_https_no_hello_retry),
 	    cmocka_unit_test(test_https_brainpool_server),
+	    cmocka_unit_test(test_https_refusal_words),
 	    cmocka_unit_test(test_https_handshake_cut),
 	    cmocka_unit_test(test_json_thales_response),
 	    cmocka_unit_test(test_json_thales_request),

@@ -2405,10 +2405,14 @@ static void test_tls_not_dptls(void **state)
 }
 
 /* A DPtls certificate that chains to --ca and names the address but is outside its validity
- * period (expired, or not yet valid: the server's fault or this device's clock), or whose
- * extendedKeyUsage leaves out serverAuth, is refused, and the advice is about the dates or
- * the server, not --ca: before, it said the certificate "does not chain to a trusted CA:
- * check --ca", which it does. */
+ * period (expired, or not yet valid: the server's fault or this device's clock), or is not for
+ * a TLS server, is refused, and the advice is about the dates or the server, not --ca:
+ * before, it said the certificate "does not chain to a trusted CA: check --ca", which it does.
+ * Not for a TLS server: here an extendedKeyUsage without serverAuth, which the detail names;
+ * the advice names keyUsage too, which OpenSSL also judges (a CA certificate served as DPtls,
+ * its extendedKeyUsage with serverAuth, was advised "extendedKeyUsage without serverAuth"
+ * until session 75: test_http's test_https_refusal_words, as GnuTLS serves no such
+ * certificate). */
 static void test_tls_expired(void **state)
 {
 	static const struct {
@@ -2421,9 +2425,11 @@ static void test_tls_expired(void **state)
 	    {2090, 2091, "serverAuth", "SSL certificate problem: certificate is not yet valid",
 	     "; the server's TLS certificate (or its CI's) is not valid at this time: check this "
 	     "device's date and time, and the server"},
-	    {0, 0, "clientAuth", "SSL certificate problem: unsuitable certificate purpose",
+	    {0, 0, "clientAuth",
+	     "SSL certificate problem: unsuitable certificate purpose (the server's certificate: "
+	     "its extendedKeyUsage leaves out serverAuth)",
 	     "; the server's TLS certificate (or its CI's) is not one for a TLS server "
-	     "(extendedKeyUsage without serverAuth): check the server"},
+	     "(keyUsage/extendedKeyUsage): check the server"},
 	};
 	fx *x = *state;
 	tls_minted m;
@@ -2444,6 +2450,35 @@ static void test_tls_expired(void **state)
 		    strstr(orsp_err_detail(), "check --ca"))
 			fail_msg("case %zu: %s", i, orsp_err_detail());
 	}
+	tls_minted_free(&m);
+}
+
+/* A DPtls certificate that names the CI as its issuer but is signed by another key is refused
+ * as OpenSSL's verification refused it, "certificate signature failure", and the advice is
+ * --ca's (it does not chain to the CI): libcurl reported only the error OpenSSL queued on the
+ * way, "http: TLS failure: OpenSSL/3.0.19: error:06880006:asn1 encoding routines::EVP lib;
+ * check --ca and the server", until session 75. */
+static void test_tls_bad_signature(void **state)
+{
+	certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
+	                      .serial = 95,
+	                      .policy = "2.23.146.1.2.1.3", /* DPtls */
+	                      .key_usage = "critical,digitalSignature",
+	                      .ext_key_usage = "serverAuth",
+	                      .san = "DNS:" THALES_FQDN};
+	fx *x = *state;
+	tls_minted m;
+	EVP_PKEY *ci_key;
+
+	tls_minted_init(&m, "lpa_tls_bad_sig");
+	ci_key = m.ci_key;
+	m.ci_key = certmint_key_new("prime256v1"); /* the CI's name, not its key */
+	tls_minted_refused(x, &m, &spec);
+	if (!strstr(orsp_err_detail(), "SSL certificate problem: certificate signature failure") ||
+	    !strstr(orsp_err_detail(), "does not chain to a trusted CA: check --ca"))
+		fail_msg("%s", orsp_err_detail());
+	EVP_PKEY_free(m.ci_key);
+	m.ci_key = ci_key;
 	tls_minted_free(&m);
 }
 
@@ -4367,6 +4402,7 @@ int main(void)
 	    T(test_tls),
 	    T(test_tls_not_dptls),
 	    T(test_tls_expired),
+	    T(test_tls_bad_signature),
 	    T(test_tls_ci_not_euicc),
 	    T(test_tls_subca),
 	    T(test_answer_headers),

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "openrsp/http.h"
 #include "http_internal.h"
@@ -22,6 +23,13 @@ struct pem_copy {
 	char *file;
 	char *pem;
 	size_t len;
+};
+
+/* The first certificate OpenSSL refused in a handshake: X509_V_ERR_*, 0 for none, and for an
+ * unsuitable purpose what of the certificate made it so (purpose_note). */
+struct verify_note {
+	long error;
+	char purpose[112];
 };
 
 struct orsp_http_client {
@@ -44,6 +52,7 @@ struct orsp_http_client {
 	bool peer_failed;
 	char peer_detail[512];
 	const volatile sig_atomic_t *stop; /* opts.stop */
+	struct verify_note verify; /* the last transfer's first refusal by OpenSSL (on_verify) */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -473,16 +482,93 @@ static int peer_prereq(void *arg, char *primary_ip, char *local_ip, int primary_
 	return CURL_PREREQFUNC_ABORT;
 }
 
+/* Why OpenSSL found certificate x, at depth in the server's chain, unsuitable for a TLS
+ * server (X509_V_ERR_INVALID_PURPOSE), as OpenSSL 3's check_purpose_ssl_server judges: an
+ * extendedKeyUsage without serverAuth (any certificate of the chain), a keyUsage with none of
+ * digitalSignature, keyEncipherment and keyAgreement (the server's own), else "" (a CA
+ * certificate that is no CA, a Netscape certificate type). */
+static void purpose_note(X509 *x, int depth, char *out, size_t cap)
+{
+	uint32_t flags = x ? X509_get_extension_flags(x) : 0;
+	const char *whose =
+	    depth == 0 ? "the server's certificate" : "a CA certificate of its chain";
+
+	out[0] = '\0';
+	if (!x)
+		return;
+	if ((flags & EXFLAG_XKUSAGE) &&
+	    !(X509_get_extended_key_usage(x) & (XKU_SSL_SERVER | XKU_SGC)))
+		snprintf(out, cap, "%s: its extendedKeyUsage leaves out serverAuth", whose);
+	else if (depth == 0 && (flags & EXFLAG_KUSAGE) &&
+	         !(X509_get_key_usage(x) &
+	           (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)))
+		snprintf(out, cap,
+		         "%s: its keyUsage has none of digitalSignature, keyEncipherment, "
+		         "keyAgreement",
+		         whose);
+}
+
+/* The note of the transfer running on this thread (exchange sets it around
+ * curl_easy_perform, which runs the handshake and so on_verify on this thread). */
+static _Thread_local struct verify_note *verifying;
+
+/* OpenSSL's verify callback on libcurl's context: notes the first refusal, and changes
+ * nothing (preverify_ok is the answer). libcurl reports some refusals by the error OpenSSL
+ * queued on the way rather than the verification's: a certificate signed by another key than
+ * its issuer's came as "error:06880006:asn1 encoding routines::EVP lib", with no verify
+ * result (session 75 TLS review). */
+static int on_verify(int preverify_ok, X509_STORE_CTX *x)
+{
+	struct verify_note *v = verifying;
+
+	if (preverify_ok || !v || v->error)
+		return preverify_ok;
+	v->error = X509_STORE_CTX_get_error(x);
+	if (v->error == X509_V_ERR_INVALID_PURPOSE)
+		purpose_note(X509_STORE_CTX_get_current_cert(x), X509_STORE_CTX_get_error_depth(x),
+		             v->purpose, sizeof(v->purpose));
+	return preverify_ok;
+}
+
 /* libcurl's TLS setup: no key log. libcurl (7.58 to 8.11 with OpenSSL) writes every TLS
  * secret to the file SSLKEYLOGFILE names in the environment, read once at its global
  * initialisation; the callback it set on the context is taken off again here (libcurl calls
- * this after setting it), as http_proxy and the like are ignored. */
-static CURLcode no_keylog(CURL *curl, void *ssl_ctx, void *arg)
+ * this after setting it), as http_proxy and the like are ignored. A verification libcurl
+ * asked for (SSL_VERIFY_PEER, its mode kept) gets on_verify, which notes why it failed. */
+static CURLcode tls_setup(CURL *curl, void *ssl_ctx, void *arg)
 {
+	SSL_CTX *ctx = ssl_ctx;
+
 	(void)curl;
 	(void)arg;
-	SSL_CTX_set_keylog_callback((SSL_CTX *)ssl_ctx, NULL);
+	SSL_CTX_set_keylog_callback(ctx, NULL);
+	if (SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER)
+		SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), on_verify);
 	return CURLE_OK;
+}
+
+/* libcurl's words d for a handshake that OpenSSL's verification of the server's chain ended
+ * (v->error): as libcurl says it when it reads the verify result ("SSL certificate problem:
+ * ..."), with the purpose note, and libcurl's words after them when they said something else.
+ * Into buf; d itself when there is nothing to add. */
+static const char *verify_words(const struct verify_note *v, const char *d, char *buf, size_t cap)
+{
+	const char *what;
+	bool said;
+
+	if (!v->error)
+		return d;
+	what = X509_verify_cert_error_string(v->error);
+	said = strstr(d, "SSL certificate problem") != NULL;
+	if (said && !v->purpose[0])
+		return d;
+	if (said)
+		snprintf(buf, cap, "%s (%s)", d, v->purpose);
+	else
+		snprintf(buf, cap, "SSL certificate problem: %s%s%s%s (%s)", what,
+		         v->purpose[0] ? " (" : "", v->purpose, v->purpose[0] ? ")" : "", d);
+	orsp_ascii_printable(buf);
+	return buf;
 }
 
 /* One Content-Length field's value (RFC 9110 §8.6): a decimal number, or a list of the same
@@ -581,15 +667,23 @@ static orsp_err malformed_response(orsp_http_fail *fail, const char *d)
 }
 
 static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, const char *errbuf,
-                               orsp_http_fail *fail)
+                               const struct verify_note *v, orsp_http_fail *fail)
 {
-	char words[CURL_ERROR_SIZE];
+	char words[CURL_ERROR_SIZE], verified[CURL_ERROR_SIZE + 192];
 	const char *d = words;
 
 	/* libcurl's words may quote the server: a certificate's subject name (any bytes),
 	 * which goes to logs and terminals as printable ASCII only */
 	snprintf(words, sizeof(words), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	orsp_ascii_printable(words);
+	/* a chain OpenSSL refused: what it refused, whatever libcurl made of it */
+	if (v->error && v->error != X509_V_ERR_HOSTNAME_MISMATCH &&
+	    v->error != X509_V_ERR_IP_ADDRESS_MISMATCH &&
+	    (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION)) {
+		*fail = ORSP_HTTP_FAIL_TLS;
+		return orsp_errf(ORSP_E_VERIFY, "http: TLS failure: %s",
+		                 verify_words(v, d, verified, sizeof(verified)));
+	}
 
 	if (s->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		*fail = ORSP_HTTP_FAIL_TOO_LARGE;
@@ -814,7 +908,7 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 	/* TLS. The system trust store is switched off: only the given anchors count. */
 	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (tls_openssl)
-		SETOPT(CURLOPT_SSL_CTX_FUNCTION, no_keylog);
+		SETOPT(CURLOPT_SSL_CTX_FUNCTION, tls_setup);
 	if (tls_groups_ok)
 		SETOPT(CURLOPT_SSL_EC_CURVES, TLS_GROUPS);
 	SETOPT(CURLOPT_CAPATH, NULL);
@@ -865,7 +959,10 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 	}
 
 	c->peer_failed = false;
+	memset(&c->verify, 0, sizeof(c->verify));
+	verifying = &c->verify;
 	rc = curl_easy_perform(curl);
+	verifying = NULL;
 	if (rc != CURLE_OK && c->peer_failed) {
 		out->fail = ORSP_HTTP_FAIL_TLS;
 		err = orsp_errf(ORSP_E_VERIFY, "http: TLS failure: the server's certificate: %s",
@@ -873,7 +970,7 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		err = map_curl_error(curl, rc, &s, errbuf, &out->fail);
+		err = map_curl_error(curl, rc, &s, errbuf, &c->verify, &out->fail);
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -311,14 +311,17 @@ static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, orsp_h
 		                 "%s: %s; the server's TLS certificate (or its CI's) is not valid "
 		                 "at this time: check this device's date and time, and the server",
 		                 c->base, detail);
-	/* a certificate of the chain whose extendedKeyUsage leaves out serverAuth: OpenSSL 3
-	 * says "unsuitable", 1.1 "unsupported certificate purpose" */
+	/* a certificate of the chain not for a TLS server: an extendedKeyUsage without
+	 * serverAuth, or the server's keyUsage without digitalSignature, keyEncipherment and
+	 * keyAgreement (a CA certificate served as DPtls); OpenSSL 3 says "unsuitable", 1.1
+	 * "unsupported certificate purpose", and the HTTP client adds which of the two (until
+	 * session 75 the advice said extendedKeyUsage for both) */
 	if (e == ORSP_E_VERIFY && strstr(detail, "SSL certificate problem") &&
 	    strstr(detail, "certificate purpose"))
 		return orsp_errf(
 		    e,
 		    "%s: %s; the server's TLS certificate (or its CI's) is not one for "
-		    "a TLS server (extendedKeyUsage without serverAuth): check the server",
+		    "a TLS server (keyUsage/extendedKeyUsage): check the server",
 		    c->base, detail);
 	if (e == ORSP_E_VERIFY && strstr(detail, "SSL certificate problem"))
 		return orsp_errf(e,
