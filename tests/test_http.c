@@ -5229,10 +5229,12 @@ static void raw_send_until_closed(uint16_t port, const char *bytes)
 	close(fd);
 }
 
-/* Connections to a TLS port that close without a completed handshake (garbage, plain HTTP, a
- * client that refuses the server's certificate) are counted and said in a warning at most
- * once per 10 s, with the count; a good handshake closed idle, with or without a request, is
- * none. Until session 75 they were neither (only accepted connections moved). */
+/* TLS connections to a TLS port that close with a handshake begun (a ClientHello came in) and
+ * not completed (a client that refuses the server's certificate) are counted and said in a
+ * warning at most once per 10 s, with the count, and so is a TLS 1.0 client's, refused for its
+ * version; bytes that are not TLS (garbage, plain HTTP),
+ * a TCP connection closed without a byte (a balancer's TCP check), a good handshake closed
+ * idle, with or without a request, are none. Until session 75 none was counted. */
 static void test_tls_handshake_failures(void **state)
 {
 	(void)state;
@@ -5250,16 +5252,42 @@ static void test_tls_handshake_failures(void **state)
 	srv = start_tls(NULL, false);
 	port = orsp_http_server_port(srv);
 	raw_send_until_closed(port, "\x16\x03\x01\x00\x05hello garbage\r\n\r\n");
-	tls_failures_reach(srv, 1);
 	raw_send_until_closed(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-	tls_failures_reach(srv, 2);
+	{
+		/* a TCP check: connect, close the sending side, wait for the server's close */
+		int fd = raw_connect(port);
+		assert_int_equal(shutdown(fd, SHUT_WR), 0);
+		while (recv(fd, body, sizeof(body), 0) > 0)
+			;
+		close(fd);
+	}
+	usleep(300000);
+	tls_failures_reach(srv, 0);
 	assert_err(tls_post(&other, port, "/len", &status, &fail, NULL, 0), ORSP_E_VERIFY, "TLS");
-	tls_failures_reach(srv, 3);
+	tls_failures_reach(srv, 1);
+	{
+		/* a TLS 1.0 client: its ClientHello refused for its version */
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		SSL *ssl;
+		int fd = raw_connect(port);
+		assert_non_null(ctx);
+		assert_int_equal(SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION), 1);
+		assert_int_equal(SSL_CTX_set_max_proto_version(ctx, TLS1_VERSION), 1);
+		assert_int_equal(SSL_CTX_set_cipher_list(ctx, "DEFAULT@SECLEVEL=0"), 1);
+		ssl = SSL_new(ctx);
+		assert_non_null(ssl);
+		assert_int_equal(SSL_set_fd(ssl, fd), 1);
+		assert_true(SSL_connect(ssl) != 1);
+		SSL_free(ssl);
+		SSL_CTX_free(ctx);
+		close(fd);
+	}
+	tls_failures_reach(srv, 2);
 	/* a request over a good handshake, its connection closed by the client's free */
 	assert_ok(tls_post(&ok, port, "/len", &status, &fail, body, sizeof(body)));
 	assert_int_equal(status, 200);
 	usleep(300000);
-	tls_failures_reach(srv, 3);
+	tls_failures_reach(srv, 2);
 	/* a good handshake and no request: closed idle */
 	{
 		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -5279,7 +5307,7 @@ static void test_tls_handshake_failures(void **state)
 		close(fd);
 	}
 	usleep(300000);
-	tls_failures_reach(srv, 3);
+	tls_failures_reach(srv, 2);
 	orsp_http_server_stop(srv, 2000);
 	test_stderr_back(saved);
 	log = (char *)test_read_file(logpath, &n);

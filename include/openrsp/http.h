@@ -353,10 +353,12 @@ typedef struct orsp_http_conn_stats {
 	/* accept() calls that failed for want of a descriptor (EMFILE: the process's
 	 * RLIMIT_NOFILE; ENFILE: the system's file table), each retry counted */
 	uint64_t accept_fd_limit;
-	/* TLS connections closed without a completed handshake: not TLS, a version or cipher
-	 * suite refused, the server's certificate refused by the client, the client gone or cut
-	 * at request_timeout mid-handshake (one idle after its handshake is none); also said in
-	 * a warning at most once per 10 s, with the count since the last one */
+	/* TLS connections closed with a handshake begun (a ClientHello came in) and not
+	 * completed: a version or cipher suite refused, the server's certificate refused by the
+	 * client, the client gone or cut at request_timeout mid-handshake (one that sent no
+	 * ClientHello, a TCP check or bytes that are not TLS, is none, and so is one idle after
+	 * its handshake); also said in a warning at most once per 10 s, with the count since the
+	 * last one */
 	uint64_t tls_handshake_failures;
 	unsigned open; /* open now */
 	unsigned max;  /* max_connections in force (lowered to fit RLIMIT_NOFILE) */

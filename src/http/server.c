@@ -134,9 +134,9 @@ struct conn_slot {
 	_Atomic bool ending;
 	int family; /* the client the connection counts for (orsp__http_client_key) */
 	uint8_t addr[ORSP_HTTP_CLIENT_KEY_LEN];
-	/* A TLS connection (STARTED), and whether its client's Finished came in
-	 * (on_tls_finished): written and read by the connection's polling thread only */
-	bool tls, tls_done;
+	/* A TLS connection (STARTED), and whether its client's ClientHello and Finished came in
+	 * (on_tls_message): written and read by the connection's polling thread only */
+	bool tls, tls_begun, tls_done;
 };
 
 struct orsp_http_server {
@@ -2200,14 +2200,18 @@ static void note_polling_thread_locked(orsp_http_server *srv)
 	}
 }
 
-/* GnuTLS, after a handshake message came in: the client's Finished marks the connection's
- * handshake done (the last message of the client, sent once it accepted the server's
- * certificate; TLS 1.2 and 1.3). libmicrohttpd neither logs nor counts a connection closed
- * before that, and frees the GnuTLS session before its CLOSED notice, so that the session
- * cannot be asked then: its slot keeps the answer. The session's pointer is libmicrohttpd's
- * connection (its own gnutls_session_set_ptr), whose socket context is the slot. */
-static int on_tls_finished(gnutls_session_t session, unsigned htype, unsigned when,
-                           unsigned incoming, const gnutls_datum_t *msg)
+/* GnuTLS, at each handshake message: the client's ClientHello marks the connection's handshake
+ * begun, its Finished marks it done (the last message of the client, sent once it accepted the
+ * server's certificate; TLS 1.2 and 1.3). A connection that closes with a handshake begun and
+ * not done is a failed one; one that never sent a ClientHello (a balancer's TCP check, bytes
+ * that are not TLS) is none. libmicrohttpd neither logs nor counts a connection closed before
+ * the handshake's end, and frees the GnuTLS session before its CLOSED notice, so that the
+ * session cannot be asked then: its slot keeps the answer. The session's pointer is
+ * libmicrohttpd's connection (its own gnutls_session_set_ptr), whose socket context is the
+ * slot. GnuTLS calls the hook of a received message before it reads it (GNUTLS_HOOK_PRE),
+ * so a ClientHello of a version it refuses is seen too. */
+static int on_tls_message(gnutls_session_t session, unsigned htype, unsigned when,
+                          unsigned incoming, const gnutls_datum_t *msg)
 {
 	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
 	const union MHD_ConnectionInfo *ci =
@@ -2215,7 +2219,11 @@ static int on_tls_finished(gnutls_session_t session, unsigned htype, unsigned wh
 	struct conn_slot *slot = ci ? ci->socket_context : NULL;
 
 	(void)msg;
-	if (slot && incoming && htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_POST)
+	if (!slot || !incoming)
+		return 0;
+	if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO)
+		slot->tls_begun = true;
+	else if (htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_POST)
 		slot->tls_done = true;
 	return 0;
 }
@@ -2259,18 +2267,17 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 				struct conn_slot *s = &srv->slots[i];
 				s->state = SLOT_STARTED;
 				s->tls = ci && ci->tls_session;
-				s->tls_done = false;
+				s->tls_begun = s->tls_done = false;
 				if (s->tls)
 					gnutls_handshake_set_hook_function(
-					    (gnutls_session_t)ci->tls_session,
-					    GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
-					    on_tls_finished);
+					    (gnutls_session_t)ci->tls_session, GNUTLS_HANDSHAKE_ANY,
+					    GNUTLS_HOOK_BOTH, on_tls_message);
 				*socket_ctx = s;
 				break;
 			}
 	} else if (*socket_ctx) {
 		struct conn_slot *s = *socket_ctx;
-		if (s->tls && !s->tls_done)
+		if (s->tls && s->tls_begun && !s->tls_done)
 			say = tls_handshake_failed_locked(srv, &since, &total);
 		slot_release(srv, *socket_ctx);
 		*socket_ctx = NULL;
@@ -2280,9 +2287,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		orsp_log(
 		    ORSP_LOG_WARN,
 		    "http: %llu TLS connection(s) closed without a completed handshake since %s "
-		    "(%llu since the start): not TLS, a protocol version or cipher suite "
-		    "refused, the server's certificate refused by the client, or the client "
-		    "gone; said at most once per %u s",
+		    "(%llu since the start): a protocol version or cipher suite refused, the "
+		    "server's certificate refused by the client, or the client gone after its "
+		    "ClientHello; said at most once per %u s",
 		    (unsigned long long)since, since == total ? "the start" : "the last such line",
 		    (unsigned long long)total, TLS_FAIL_LOG_US / 1000000u);
 }
