@@ -435,7 +435,9 @@ void orsp_db_inject_sync_failure(orsp_db *db);
  * the directory that walk judged (orsp_path_open_parent_trusted), and so are kek seal's and
  * unseal's.
  * Errors: ORSP_E_USAGE (bad ORSP_KEK), ORSP_E_MALFORMED (bad file content), ORSP_E_POLICY,
- * ORSP_E_IO, ORSP_E_NOT_FOUND (orsp_kek_load_existing). On failure *kek is wiped. */
+ * ORSP_E_IO (also a file to create whose directory does not exist: "cannot create KEK file
+ * PATH: No such file or directory"), ORSP_E_NOT_FOUND (orsp_kek_load_existing). On failure
+ * *kek is wiped. */
 ORSP_MUST_CHECK orsp_err orsp_kek_load(const char *path, orsp_secret *kek);
 ORSP_MUST_CHECK orsp_err orsp_kek_load_existing(const char *path, orsp_secret *kek);
 /* The KEK of the database db_uri, from path or ORSP_KEK: orsp_kek_load (the file created if

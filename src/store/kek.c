@@ -349,13 +349,17 @@ static orsp_err file_write(const struct kek_at *at, const uint8_t *data, size_t 
 	return orsp_errf(err, "%s: the new KEK file %s is removed again", why, path);
 }
 
-/* file_write to path, in its directory judged by kek_at_open. */
+/* file_write to path, in its directory judged by kek_at_open. A directory on the path that
+ * does not exist is the write's failure (ENOENT), as when the file was created by its path:
+ * not ORSP_E_NOT_FOUND, which a caller takes for "no KEK file there". */
 static orsp_err path_write(const char *path, const uint8_t *data, size_t len, enum put_how how,
                            bool *made)
 {
 	struct kek_at at = {.dfd = -1};
 	orsp_err err = kek_at_open(path, &at);
 
+	if (err == ORSP_E_NOT_FOUND)
+		err = create_failed(path, how, ENOENT);
 	if (!err)
 		err = file_write(&at, data, len, how, NULL, made);
 	kek_at_close(&at);

@@ -253,6 +253,10 @@ expect "init with ORSP_KEK: opens under it" "[]" "$out"
 # removed again
 failure "$T/nodir/i.db: cannot create" auc init --db "$T/nodir/i.db" --kek-file "$T/i.kek"
 nothing_left "$T/i.kek" "$T/nodir"
+# nor a KEK file (its directory missing): the KEK file's failure, not "no KEK file at"
+# (which sends the user after a --kek-file typo)
+failure "KEK: cannot create KEK file $T/nodir/i.kek: No such file or directory" auc init --db "$T/i.db" --kek-file "$T/nodir/i.kek"
+nothing_left "$T/i.db" "$T/nodir"
 usage --db auc init --db ""
 usage extra auc init --db "$T/init2.db" extra
 nothing_left "$T/init2.db" "$T/init2.db.kek"

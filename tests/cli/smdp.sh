@@ -117,6 +117,10 @@ failure "junk.der: PE #0" smdp profile import "$T/junk.der" --db "$T/typo.db"
 expect "failed import: no new database left" "" "$(left typo)"
 ORSP_KEK=$(printf '%064d' 7) failure "junk.der: PE #0" smdp profile import "$T/junk.der" --db "$T/typo.db"
 expect "failed import with ORSP_KEK: no new database left" "" "$(left typo)"
+# a database whose directory is missing: its new KEK file cannot be made there, which is
+# said so (not "no KEK file at", which sends the user after a --kek-file typo)
+failure "KEK: cannot create KEK file $T/nodir/typo.db.kek: No such file or directory" smdp profile import "$U/TS48V1-A-UNIQUE.der" --db "$T/nodir/typo.db"
+nothing_left "$T/nodir"
 mkdir -p "$T/both"
 cp "$T/junk.der" "$T/both/b.der"
 run smdp profile import "$T/both" --db "$T/typo.db"
