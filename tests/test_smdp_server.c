@@ -2965,6 +2965,94 @@ static void test_config_crl(void **state)
 	}
 }
 
+/* The running server's warning lines go through the log's counted writer (orsp_log_line): a
+ * reply's (an eUICC's seqNumber reused, an installation result after cancelOrder) and a CRL
+ * reading's (a CRL past its nextUpdate, this SM-DP+'s own certificate revoked), all four
+ * with stderr on /dev/full counted in orsp_log_dropped (openrsp_log_lines_dropped_total), and
+ * written whole when stderr takes them. Until session 75 the last three were written with
+ * fprintf: lost without a count, and they could be glued to a cut line. */
+static void test_warnings_counted(void **state)
+{
+	static orsp_smdp_config cfg;
+	orsp_smdp_reply r = {.sequence_reused = true, .result_after_cancel = true};
+	char dir[1000], db[1100], conf[1200], crl[1100], extra[1300], logpath[1100], log[8192];
+	X509 *dpauth = certmint_cert_load("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(dpauth), NULL);
+	char *serial = BN_bn2hex(bn);
+	const char *sn[] = {serial};
+	static const char *const said[] = {
+	    "openrsp smdp: warning: eUICC 89049032123451234512345678901235 signed two "
+	    "notifications with one seqNumber (n)",
+	    "openrsp smdp: warning: profile 8949449999999990023 installed on eUICC x after "
+	    "cancelOrder made it unavailable (audit pir(...,cancelled); reported to the operator "
+	    "when callback_url is set)\n",
+	    ") is past its nextUpdate (",
+	    "openrsp smdp: warning: this SM-DP+'s DPauth certificate (serial ",
+	};
+	uint64_t before, dropped;
+	size_t n;
+	int saved, fd;
+	(void)state;
+
+	assert_non_null(serial);
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_warnings_counted"));
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(crl, sizeof(crl), "%s/ci.crl", dir);
+	/* the CI's CRL, past its nextUpdate, revoking the configuration's DPauth certificate */
+	write_crl(crl,
+	          &(certmint_crl_spec){
+	              .serials = sn, .n = 1, .number = 1, .next_update = time(NULL) - 86400},
+	          "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der",
+	          "sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	OPENSSL_free(serial);
+	BN_free(bn);
+	X509_free(dpauth);
+	snprintf(extra, sizeof(extra), "crl = %s\n", crl);
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+	if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	snprintf(r.eid, sizeof(r.eid), "89049032123451234512345678901235");
+	snprintf(r.note, sizeof(r.note), "n");
+
+	fflush(stderr);
+	saved = dup(2);
+	fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	before = orsp_log_dropped();
+	n = smdp_reply_log_warnings(&r);
+	n += orsp_smdp_crl_warn_stale(&cfg);
+	n += orsp_smdp_crl_warn_own(&cfg);
+	dropped = orsp_log_dropped() - before;
+	test_stderr_back(saved); /* before asserting: cmocka says a failure on stderr */
+	assert_int_equal(n, 4);
+	assert_int_equal(dropped, 4);
+
+	/* stderr writable again: the count said first, then each line whole */
+	saved = test_stderr_to("smdp_warnings_counted_log", logpath, sizeof(logpath));
+	r.sequence_reused = false;
+	snprintf(r.note, sizeof(r.note),
+	         "profile 8949449999999990023 installed on eUICC x after cancelOrder made it "
+	         "unavailable");
+	assert_int_equal(smdp_reply_log_warnings(&r), 1);
+	r.sequence_reused = true;
+	r.result_after_cancel = false;
+	snprintf(r.note, sizeof(r.note), "n");
+	assert_int_equal(smdp_reply_log_warnings(&r), 1);
+	assert_true(orsp_smdp_crl_warn_stale(&cfg));
+	assert_int_equal(orsp_smdp_crl_warn_own(&cfg), 1);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	if (!strstr(log, "log lines were lost (writing to stderr: No space left on device)\n"))
+		fail_msg("the lost lines were not told: %s", log);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(said); i++)
+		if (!strstr(log, said[i]))
+			fail_msg("\"%s\" not in the log: %s", said[i], log);
+	orsp_smdp_config_free(&cfg);
+}
+
 /* ORSP_SMDP_CONFIG_MAINTENANCE (the CLI's --config verbs but serve): the crl files are not
  * read, so a missing one, one that is no CRL and one whose signature does not verify are no
  * error (until session 73 each stopped every --config verb, `smdp backup` and the purge
@@ -5172,6 +5260,7 @@ int main(void)
 	    cmocka_unit_test(test_https_files_read_once),
 	    cmocka_unit_test(test_config_no_token_keys),
 	    cmocka_unit_test(test_config_crl_maintenance),
+	    cmocka_unit_test(test_warnings_counted),
 	    cmocka_unit_test(test_config_pem_file_refusals),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),

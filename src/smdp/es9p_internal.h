@@ -66,6 +66,11 @@ es9p_code es9p_chain_code(const orsp_chain_fault *f);
  * verdict on the request: answered HTTP 500 with no body, its detail only in the server's
  * log, never with an SGP.22 status code, which the LPA takes as final. */
 bool smdp_internal_error(orsp_err e);
+/* The server's warning lines for a reply handled without internal failure: a seqNumber
+ * reused (sequence_reused), an installation result after cancelOrder (result_after_cancel),
+ * each naming r->note; written with `log = no` too, through orsp_log_line (a line that
+ * cannot be written is counted in openrsp_log_lines_dropped_total). How many lines. */
+size_t smdp_reply_log_warnings(const orsp_smdp_reply *r);
 /* Success: header Executed-Success added to obj, body = obj, 200. */
 orsp_err smdp_reply_ok(orsp_smdp_reply *out, json_t *obj);
 /* Failed with the codes of `code`; detail (never secret) is appended to the message. */

@@ -1666,12 +1666,14 @@ bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c)
 		if (v[i].superseded || v[i].next_update >= now)
 			continue;
 		orsp_utc_text(v[i].next_update, 'T', when);
-		fprintf(stderr,
-		        "openrsp smdp: warning: the CRL %s (crl) is past its nextUpdate (%s): the "
-		        "certificates of its issuer \"%s\" are %s until a newer one is given\n",
-		        v[i].name, when, v[i].issuer_cn,
-		        c->svc.crl_accept_stale ? "accepted unless listed (crl_stale = accept)"
-		                                : "refused");
+		/* also said by the running server (crl_reload): through the log's counted writer */
+		orsp_log_line(
+		    "openrsp smdp: warning: the CRL %s (crl) is past its nextUpdate (%s): "
+		    "the certificates of its issuer \"%s\" are %s until a newer one is "
+		    "given",
+		    v[i].name, when, v[i].issuer_cn,
+		    c->svc.crl_accept_stale ? "accepted unless listed (crl_stale = accept)"
+		                            : "refused");
 		said = true;
 	}
 	free(v);
@@ -1705,11 +1707,11 @@ static bool own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, const 
 
 	if (!orsp_smdp_own_revoked(c, cert, &why))
 		return false;
-	fprintf(stderr,
-	        "openrsp smdp: warning: this SM-DP+'s %s certificate (serial %s) is revoked by the "
-	        "CRL %s (%s, since %s): an eUICC or LPA that checks revocation refuses this "
-	        "server\n",
-	        what, why.serial, why.crl, why.reason, why.when);
+	/* also said by the running server after a reading of the CRLs (crl_reload) */
+	orsp_log_line("openrsp smdp: warning: this SM-DP+'s %s certificate (serial %s) is revoked "
+	              "by the CRL %s (%s, since %s): an eUICC or LPA that checks revocation "
+	              "refuses this server",
+	              what, why.serial, why.crl, why.reason, why.when);
 	return true;
 }
 

@@ -331,21 +331,10 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 	count(srv, &r, ms);
 	/* proof of a rolled-back or cloned eUICC: said also with `quiet`, which silences the
 	 * request lines only; the audit row (eUICCSequenceReused) has the whole detail */
-	if (!e && r.sequence_reused) {
+	if (!e && r.sequence_reused)
 		srv->seq_reused++;
-		orsp_log_line(
-		    "openrsp smdp: warning: eUICC %s signed two notifications with one seqNumber"
-		    " (%s): its state was rolled back, or it was cloned (audit "
-		    "eUICCSequenceReused)",
-		    r.eid[0] ? r.eid : "-", r.note);
-	}
-	/* a profile the operator cancelled is on an eUICC after all (or failed to install
-	 * there): also said with `quiet`; the audit row and the report have the detail */
-	if (!e && r.result_after_cancel)
-		fprintf(stderr,
-		        "openrsp smdp: warning: %s (audit pir(...,cancelled); reported to the "
-		        "operator when callback_url is set)\n",
-		        r.note);
+	if (!e)
+		smdp_reply_log_warnings(&r);
 	if (e)
 		orsp_err_clear();
 	if (r.http_status == 500 || !r.body) {
