@@ -1020,10 +1020,15 @@ void orsp_smdp_config_free(orsp_smdp_config *c);
  * ("openrsp smdp: warning: ..."): a CRL past its nextUpdate (orsp_smdp_crl_warn_stale), this
  * SM-DP+'s own certificates revoked (orsp_smdp_crl_warn_own) or expiring within
  * ORSP_SMDP_EXPIRY_WARN_DAYS (orsp_smdp_own_warn_expiry), a trusted CI without a CRL
- * among them (orsp_smdp_crl_warn_missing_ci), a trusted_proxies prefix of
- * length 0, which takes every peer for a proxy. `smdp serve` says
- * it at start, `serve --check` too. */
+ * among them (orsp_smdp_crl_warn_missing_ci), a key set whose CI did not issue the DPtls
+ * (orsp_smdp_warn_dptls_ci), a trusted_proxies prefix of length 0, which takes every peer
+ * for a proxy. `smdp serve` says it at start, `serve --check` too. */
 void orsp_smdp_config_warn(const orsp_smdp_config *c);
+/* For each key set whose CI is not the one that issued c's DPtls (HTTPS only), a warning
+ * line through orsp_log_line: an eUICC that trusts only that CI refuses the server's TLS
+ * (SGP.22: the LPA checks the DPtls against the eUICC's euiccCiPKIdListForVerification),
+ * and the HTTPS server holds one DPtls, on P-256. How many lines. */
+size_t orsp_smdp_warn_dptls_ci(const orsp_smdp_config *c);
 /* e as it is, but for ORSP_E_NOT_FOUND from reading c's KEK file for a database that holds an
  * inventory (orsp_kek_load_for_db, orsp_kek_load_existing): then the refusal says where the key
  * comes from, "no KEK file at PATH for DATABASE (kek_file in the configuration names it,

@@ -1880,6 +1880,56 @@ orsp_err orsp_smdp_config_kek_missing(const orsp_smdp_config *c, orsp_err e)
 	                 c->kek_file, c->database);
 }
 
+/* The SKI of ci in hex into out, "?" when it has none. */
+#define SKI_HEX_CAP 129
+static void ski_hex(const orsp_cert *ci, char out[SKI_HEX_CAP])
+{
+	uint8_t ski[64];
+	size_t n = 0;
+
+	if (orsp_cert_ski(ci, ski, sizeof(ski), &n) || orsp_hex_encode(ski, n, out, SKI_HEX_CAP)) {
+		orsp_err_clear();
+		snprintf(out, SKI_HEX_CAP, "?");
+	}
+}
+
+size_t orsp_smdp_warn_dptls_ci(const orsp_smdp_config *c)
+{
+	const orsp_cert *issuer = NULL, *ci;
+	char issuer_hex[SKI_HEX_CAP];
+	size_t n = 0;
+
+	if (!c || c->plain_http || !c->tls_cert_parsed)
+		return 0;
+	/* the CI the DPtls verified under when the configuration was read (check_tls) */
+	for (size_t i = 0; !issuer && (ci = orsp_ci_store_at(c->svc.cis, i)) != NULL; i++) {
+		orsp_ci_store *one = NULL;
+		if (orsp_ci_store_new(&one) == ORSP_OK && orsp_ci_store_add(one, ci) == ORSP_OK &&
+		    orsp_rsp_verify_server_cert(one, c->tls_cert_parsed, ORSP_ROLE_DP_TLS,
+		                                c->svc.fqdn, 0) == ORSP_OK)
+			issuer = ci;
+		orsp_err_clear();
+		orsp_ci_store_free(one);
+	}
+	if (!issuer)
+		return 0; /* expired since, say: the expiry warning speaks of it */
+	ski_hex(issuer, issuer_hex);
+	for (size_t i = 0; i < c->svc.n_sets; i++) {
+		char ks_hex[SKI_HEX_CAP];
+		if (same_ci(c->svc.sets[i].ci, issuer))
+			continue;
+		ski_hex(c->svc.sets[i].ci, ks_hex);
+		orsp_log_line(
+		    "openrsp smdp: warning: key set %zu (CI %s): an eUICC that trusts only "
+		    "that CI refuses this server's DPtls, issued under CI %s (SGP.22: the "
+		    "LPA checks it against the eUICC's CIs); serve such eUICCs through a "
+		    "TLS proxy holding a DPtls of that CI, or over plain_http behind one",
+		    i + 1, ks_hex, issuer_hex);
+		n++;
+	}
+	return n;
+}
+
 void orsp_smdp_config_warn(const orsp_smdp_config *c)
 {
 	(void)orsp_smdp_crl_warn_stale(c);
@@ -1892,6 +1942,7 @@ void orsp_smdp_config_warn(const orsp_smdp_config *c)
 		        &c->es2_client_ca_validity);
 	}
 	(void)orsp_smdp_crl_warn_missing_ci(c);
+	(void)orsp_smdp_warn_dptls_ci(c);
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
 		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
 		if (c->trusted_proxies[i].bits)

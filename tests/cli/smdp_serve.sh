@@ -316,6 +316,27 @@ run smdp serve --config "$T/chk0.conf" --check
 if [[ $rc -eq 0 && "$out" == *"proxies    0.0.0.0/0 ::1/128 "* && $(grep -c "takes every" <<<"$err") -eq 1 &&
 	"$err" == *"openrsp smdp: warning: trusted_proxies 0.0.0.0/0 takes every IPv4 peer for a proxy: any such client chooses the address logged for it (X-Forwarded-For)"* ]]; then ok; else bad "--check, trusted_proxies /0: rc=$rc $out $err"; fi
 
+# the two-CI setup of docs/pki.md (pki init --curve both: the NIST DPtls, a key set of each
+# hierarchy): an eUICC that trusts only the brainpool CI refuses the DPtls (SGP.22: the LPA
+# checks it against the eUICC's CIs), and GnuTLS holds no brainpool DPtls: a warning for
+# that key set alone, exit 0 (nothing was said until session 75); none with plain_http
+"$B" pki init "$T/pkin" --curve both --smdp-fqdn $FQDN >/dev/null
+sed "s|pki/smdp/dptls|pkin/nist/smdp/dptls|; s|^database = .*|database = fresh.db|; /^\[keyset\]/,\$d" "$T/chk.conf" >"$T/chk2.conf"
+{
+	sed 's|pki/|pkin/nist/|' <(smdp_keyset_conf)
+	sed 's|pki/|pkin/brainpool/|' <(smdp_keyset_conf)
+} >>"$T/chk2.conf"
+chmod 600 "$T/chk2.conf"
+SKIN=$(openssl x509 -in "$T/pkin/nist/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
+SKIP=$(openssl x509 -in "$T/pkin/brainpool/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
+run smdp serve --config "$T/chk2.conf" --check
+if [[ $rc -eq 0 && "$out" == *"configuration $T/chk2.conf: ok" && $(grep -c warning <<<"$err") -eq 1 &&
+	"$err" == *"openrsp smdp: warning: key set 2 (CI ${SKIP,,}): an eUICC that trusts only that CI refuses this server's DPtls, issued under CI ${SKIN,,} (SGP.22: the LPA checks it against the eUICC's CIs); serve such eUICCs through a TLS proxy holding a DPtls of that CI, or over plain_http behind one"* ]]; then ok; else bad "--check, a key set of another CI than the DPtls's: rc=$rc $out $err"; fi
+sed "/^tls_/d; 1i plain_http = yes" "$T/chk2.conf" >"$T/chk2p.conf"
+chmod 600 "$T/chk2p.conf"
+run smdp serve --config "$T/chk2p.conf" --check
+if [[ $rc -eq 0 && "$err" != *warning* ]]; then ok; else bad "--check, two CIs over plain_http: rc=$rc $out $err"; fi
+
 # ----- a running server -----
 "$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$T/smdp.db" >/dev/null
 # serve --check on the database: its schema and profiles; the ES9+ tables, not there
