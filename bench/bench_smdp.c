@@ -415,8 +415,10 @@ static orsp_err download(const client *c, orsp_http_client **hs, size_t i, peer_
 		goto out;
 	json_decref(r);
 	r = NULL;
-	/* getBoundProfilePackage: a one-time key pair, euiccSigned2 */
-	if ((e = orsp_ec_generate(ORSP_CURVE_P256, &otk)) || (e = orsp_ec_public_point(otk, otpk)))
+	/* getBoundProfilePackage: a one-time key pair, euiccSigned2; on the DPpb's curve, as an
+	 * eUICC makes otPK.EUICC.ECKA (src/euicc): the server's otPK.DP is on it */
+	if ((e = orsp_ec_generate(orsp_ec_curve(dppb), &otk)) ||
+	    (e = orsp_ec_public_point(otk, otpk)))
 		goto out;
 	orsp_writer_init(&w, buf, sizeof(buf));
 	m = orsp_der_begin(&w, 0xBF21);
@@ -1038,7 +1040,8 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 			e = stop_error();
 			break;
 		}
-		if ((e = orsp_ec_generate(ORSP_CURVE_P256, &s->ids[i].sk)) ||
+		/* on the EUM's curve: its certificate is issued by the EUM's key */
+		if ((e = orsp_ec_generate(orsp_ec_curve(eum_key), &s->ids[i].sk)) ||
 		    (e = orsp_eid_generate(prefix, eid)) ||
 		    (e = orsp_cert_template_init(&t, ORSP_ROLE_EUICC)))
 			break;

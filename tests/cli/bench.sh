@@ -187,6 +187,30 @@ done
 smdp_stop
 trap - EXIT
 
+# bench smdp --url on a brainpool PKI (pki init --curve brainpool) against a server on it: the
+# eUICC keys on the EUM's curve and the one-time key on the DPpb's, as an eUICC makes them
+# (until session 75 both on P-256: "subject and issuer keys on different curves (P-256,
+# brainpoolP256r1)" before the first download)
+"$B" pki init "$T/bp" --curve brainpool --smdp-fqdn smdp.example.org >/dev/null
+{
+	printf '%s\n' "fqdn = smdp.example.org" "oid = 2.999.10" "port = 0" "plain_http = yes" \
+		"database = bp.db"
+	sed 's|pki/|bp/|' <(smdp_keyset_conf)
+} >"$T/bp.conf"
+"$B" smdp profile generate --no-auc --config "$T/bp.conf" --template "$V7" --iccid-start 898824700000080000 \
+	--imsi-start 001019000008000 --count 20 >/dev/null 2>&1
+for n in $(seq 0 19); do
+	"$B" smdp order --config "$T/bp.conf" --iccid "$(luhn "$(printf '8988247000000800%02d' "$n")")" \
+		--matching-id "BP-$n" --release >/dev/null
+done
+smdp_start "$T/bp.conf"
+trap 'smdp_stop' EXIT
+run bench smdp --url "http://127.0.0.1:$PORT" --server-pid "$server" --pki "$T/bp" \
+	--smdp-address smdp.example.org --matching-id "BP-{n}" --downloads 20 --clients 1 --refused-requests 0
+if [[ $rc -eq 0 && "$out" == *"20 complete downloads"* ]]; then ok; else bad "bench smdp --url on a brainpool PKI: rc=$rc $out $err"; fi
+smdp_stop
+trap - EXIT
+
 # bench inventory: each of its four generate runs made and checked (the generate's own
 # count), the figures positive, its directory removed (no timing asserted)
 mkdir -p "$T/inv"
