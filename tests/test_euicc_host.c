@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -149,6 +151,51 @@ static void test_create_open(void **state)
 	ident_free(&x);
 	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
 	orsp_euicc_host_close(h);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A short user of the card in another process (an `lpa profile list` during a download):
+ * waited for, not refused. Until session 75 the second opener was refused at once. */
+static void test_open_waits_for_holder(void **state)
+{
+	orsp_euicc_host *h = NULL;
+	struct timespec t0;
+	int p[2];
+	char c;
+	(void)state;
+
+	create_sgp26();
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_euicc_host *ch = NULL;
+		close(p[0]);
+		if (orsp_euicc_host_open_wait(dir, 0, &ch) != ORSP_OK)
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300 * 1000);
+		orsp_euicc_host_close(ch);
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1); /* the child holds it now */
+	close(p[0]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	assert_true(ms_since(&t0) >= 150); /* it did wait */
+	expect_eid(h);
+	orsp_euicc_host_close(h);
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static void test_refused_identity(void **state)
@@ -695,6 +742,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_concurrent_create_kept, setup),
 	    cmocka_unit_test_setup(test_failed_commit_leaves_nothing, setup),
 	    cmocka_unit_test_setup(test_create_commit_unfinished, setup),
+	    cmocka_unit_test_setup(test_open_waits_for_holder, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

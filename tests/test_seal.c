@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -2004,6 +2006,96 @@ static void test_lock(void **state)
 	orsp_seal_close(b);
 }
 
+/* A child holding the store for hold_ms (from when it has it: read a byte from the pipe
+ * returned), then closing it. */
+static pid_t hold_in_child(unsigned hold_ms)
+{
+	int p[2];
+	char c;
+
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_seal *s = NULL;
+		close(p[0]);
+		if (orsp_seal_open(dir, NULL, &s) != ORSP_OK || write(p[1], "x", 1) != 1)
+			_exit(1);
+		usleep(hold_ms * 1000);
+		orsp_seal_close(s);
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static volatile sig_atomic_t alarmed;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarmed = 1;
+}
+
+/* orsp_seal_open_wait: a holder that lets go within the wait is waited for; one that does
+ * not is refused after it, naming it; a stop asked meanwhile ends the wait at once. */
+static void test_lock_wait(void **state)
+{
+	orsp_seal *s = NULL;
+	struct timespec t0;
+	int st;
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	/* 300 ms against a wait of 3 s: opened once the child closed it */
+	pid_t pid = hold_in_child(300);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(orsp_seal_open_wait(dir, NULL, 3000, NULL, &s), ORSP_OK);
+	assert_true(ms_since(&t0) >= 150);
+	assert_int_equal(orsp_seal_busy_pid(), 0);
+	orsp_seal_close(s);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* 1.5 s against a wait of 300 ms: refused after the wait, the child named */
+	pid = hold_in_child(1500);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(orsp_seal_open_wait(dir, NULL, 300, NULL, &s), ORSP_E_STATE);
+	long spent = ms_since(&t0);
+	assert_true(spent >= 300 && spent < 1200);
+	assert_null(s);
+	char want[96];
+	snprintf(want, sizeof(want), "in use by another process (pid %ld", (long)pid);
+	assert_non_null(strstr(orsp_err_detail(), want));
+	assert_int_equal(orsp_seal_busy_pid(), (long)pid);
+
+	/* a signal caught (a handler setting a flag, as the CLI's stop handlers) ends the wait
+	 * of 5 s: through the flag, or the sleep's EINTR */
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+	struct itimerval it = {{0, 0}, {0, 100 * 1000}};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	assert_int_equal(orsp_seal_open_wait(dir, NULL, 5000, &alarmed, &s), ORSP_E_STATE);
+	assert_true(ms_since(&t0) < 1000); /* the child still holds it */
+	assert_int_equal(sigaction(SIGALRM, &old, NULL), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(orsp_seal_open_wait(dir, NULL, 0, NULL, &s), ORSP_OK);
+	orsp_seal_close(s);
+}
+
 /* Another handle's commit while an open is between reading the manifest and using it. */
 typedef struct racer {
 	bool complete;   /* the commit finishes; else it dies before the counter advance */
@@ -2930,6 +3022,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_commit_exhausted, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),
 	    cmocka_unit_test_setup(test_lock, setup),
+	    cmocka_unit_test_setup(test_lock_wait, setup),
 	    cmocka_unit_test_setup(test_open_race, setup),
 	    cmocka_unit_test_setup(test_destroy_lock_replaced, setup),
 	    cmocka_unit_test_setup(test_destroy_empty, setup),

@@ -820,8 +820,15 @@ ORSP_MUST_CHECK orsp_err orsp_euicc_host_create(const char *dir, const orsp_euic
 /* Open the store in dir, load the eUICC (orsp_euicc_open) and attach it to a fresh APDU
  * context (ISD-R registered, the enabled profile's USIM too). ORSP_E_NOT_FOUND when dir holds
  * no store, ORSP_E_POLICY for a device key others can read, ORSP_E_VERIFY for tampering or
- * rollback, ORSP_E_RESOURCE when out of memory. *out is NULL on error. */
+ * rollback, ORSP_E_RESOURCE when out of memory. *out is NULL on error. A store another process
+ * holds (an LPA command, `openrsp euicc serve`) is waited for up to ORSP_EUICC_HOST_WAIT_MS
+ * (orsp_seal_open_wait: tried every 50 ms, a caught signal ends the wait), then ORSP_E_STATE
+ * "in use by another process". */
 ORSP_MUST_CHECK orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out);
+/* orsp_euicc_host_open waiting up to wait_ms (0: refused at once) for a store in use. */
+ORSP_MUST_CHECK orsp_err orsp_euicc_host_open_wait(const char *dir, unsigned wait_ms,
+                                                   orsp_euicc_host **out);
+#define ORSP_EUICC_HOST_WAIT_MS 5000
 
 /* The storage operations orsp_euicc_host runs the core on, over a sealed store the caller
  * opened (user: the orsp_seal *, borrowed), for a caller that opens the store itself (a

@@ -122,6 +122,17 @@ ORSP_MUST_CHECK orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_
  * orsp_seal_close, never when the open fails (the caller's state is then still the caller's). */
 ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider,
                                         orsp_seal **out);
+/* orsp_seal_open, but a store whose lock another process holds is tried again every
+ * ORSP_SEAL_WAIT_STEP_MS (a non-blocking flock; nothing else is held meanwhile) for up to
+ * wait_ms milliseconds before ORSP_E_STATE, so that a short user (an LPA command) is waited
+ * for rather than refused. A stop asked (stop, a signal handler's flag, read with
+ * orsp_stop_set; NULL: none) ends the wait at once with that ORSP_E_STATE, and so does a
+ * signal caught during one of the sleeps (EINTR; one caught between two is seen through stop
+ * only). wait_ms 0: orsp_seal_open. */
+ORSP_MUST_CHECK orsp_err orsp_seal_open_wait(const char *dir, const orsp_seal_provider *provider,
+                                             unsigned wait_ms, const volatile sig_atomic_t *stop,
+                                             orsp_seal **out);
+#define ORSP_SEAL_WAIT_STEP_MS 50
 void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
 
 /* The process that holds the lock of the store in dir (orsp_seal_open's, create's, destroy's),

@@ -175,6 +175,11 @@ static bool plain_word(const char *dir)
 
 orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
 {
+	return orsp_euicc_host_open_wait(dir, ORSP_EUICC_HOST_WAIT_MS, out);
+}
+
+orsp_err orsp_euicc_host_open_wait(const char *dir, unsigned wait_ms, orsp_euicc_host **out)
+{
 	orsp_euicc_host *h = NULL;
 	orsp_err e;
 
@@ -184,7 +189,7 @@ orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
-	if ((e = orsp_seal_open(dir, NULL, &h->seal)) != ORSP_OK) {
+	if ((e = orsp_seal_open_wait(dir, NULL, wait_ms, NULL, &h->seal)) != ORSP_OK) {
 		/* an eUICC in use is most likely `euicc serve`'s, which the LPA reaches through
 		 * PC/SC: the way out said (it said "in use by another process" alone; review
 		 * find) */

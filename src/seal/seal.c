@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "openrsp/crypto.h"
@@ -1080,7 +1081,45 @@ static orsp_err check_kind(const orsp_seal *s, const char *dir, bool given, cons
 	return ORSP_OK;
 }
 
+/* flock(fd, LOCK_EX | LOCK_NB), tried again every ORSP_SEAL_WAIT_STEP_MS while another process
+ * holds it (EWOULDBLOCK), for up to wait_ms: 0 or -1 and errno as flock's last try. Nothing
+ * else is held meanwhile (open has taken no other lock); a stop asked (*stop, a signal
+ * handler's flag) or a signal caught during a sleep (nanosleep's EINTR) ends the wait at
+ * once, as a refusal. */
+static int lock_wait(int fd, unsigned wait_ms, const volatile sig_atomic_t *stop)
+{
+	struct timespec start, now;
+	bool timed = clock_gettime(CLOCK_MONOTONIC, &start) == 0;
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || !wait_ms || !timed || orsp_stop_set(stop) ||
+		    clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+			break;
+		long long spent = (long long)(now.tv_sec - start.tv_sec) * 1000 +
+		                  (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (spent >= (long long)wait_ms)
+			break;
+		long long step = (long long)wait_ms - spent;
+		if (step > ORSP_SEAL_WAIT_STEP_MS)
+			step = ORSP_SEAL_WAIT_STEP_MS;
+		struct timespec nap = {0, (long)step * 1000000L};
+		if (nanosleep(&nap, NULL) != 0) {
+			errno = EWOULDBLOCK; /* interrupted: refused as in use */
+			break;
+		}
+	}
+	return -1;
+}
+
 orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, orsp_seal **out)
+{
+	return orsp_seal_open_wait(dir, provider, 0, NULL, out);
+}
+
+orsp_err orsp_seal_open_wait(const char *dir, const orsp_seal_provider *provider, unsigned wait_ms,
+                             const volatile sig_atomic_t *stop, orsp_seal **out)
 {
 	uint8_t blob[MF_BODY_MAX + OVERHEAD], body[MF_BODY_MAX];
 	char lock[PATH_CAP];
@@ -1161,7 +1200,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	}
 	if ((e = hook("open: lock file opened")) != ORSP_OK)
 		goto fail;
-	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+	if (lock_wait(s->lock_fd, wait_ms, stop) != 0) {
 		if (errno == EWOULDBLOCK)
 			e = in_use(s->dfd, dir);
 		else /* ENOLCK on a file system without locks: nobody else is to blame */
