@@ -160,34 +160,41 @@ static long ms_since(const struct timespec *t0)
 	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* A short user of the card in another process (an `lpa profile list` during a download):
- * waited for, not refused. Until session 75 the second opener was refused at once. */
-static void test_open_waits_for_holder(void **state)
+/* A child holding the card for hold_ms (from when it has it: when this returns), then closing
+ * it. */
+static pid_t hold_in_child(unsigned hold_ms)
 {
-	orsp_euicc_host *h = NULL;
-	struct timespec t0;
 	int p[2];
 	char c;
-	(void)state;
 
-	create_sgp26();
 	assert_int_equal(pipe(p), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		orsp_euicc_host *ch = NULL;
 		close(p[0]);
-		if (orsp_euicc_host_open_wait(dir, 0, &ch) != ORSP_OK)
+		if (orsp_euicc_host_open_wait(dir, 0, &ch) != ORSP_OK || write(p[1], "x", 1) != 1)
 			_exit(1);
-		if (write(p[1], "x", 1) != 1)
-			_exit(1);
-		usleep(300 * 1000);
+		usleep(hold_ms * 1000);
 		orsp_euicc_host_close(ch);
 		_exit(0);
 	}
 	close(p[1]);
 	assert_int_equal(read(p[0], &c, 1), 1); /* the child holds it now */
 	close(p[0]);
+	return pid;
+}
+
+/* A short user of the card in another process (an `lpa profile list` during a download):
+ * waited for, not refused. Until session 75 the second opener was refused at once. */
+static void test_open_waits_for_holder(void **state)
+{
+	orsp_euicc_host *h = NULL;
+	struct timespec t0;
+	(void)state;
+
+	create_sgp26();
+	pid_t pid = hold_in_child(300);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
 	assert_true(ms_since(&t0) >= 150); /* it did wait */
@@ -196,6 +203,38 @@ static void test_open_waits_for_holder(void **state)
 	int st = 0;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A holder that keeps the card past the wait: refused naming the pid and what it runs (its
+ * command line's leading words), with the way out for a command that ends by itself; it said
+ * "perhaps `openrsp euicc serve`: stop it" of every holder until session 75 (review find). */
+static void test_open_refused_names_holder(void **state)
+{
+	orsp_euicc_host *h = NULL;
+	char cmd[ORSP_PROC_COMMAND_MAX + 1], other[ORSP_PROC_COMMAND_MAX + 1], want[1400];
+	struct timespec t0;
+	(void)state;
+
+	/* what runs this test, as a holder's is read; nobody's for a process that is gone */
+	assert_true(orsp_proc_command(0, cmd, sizeof(cmd)) > 0);
+	assert_int_equal(orsp_proc_command((long)getpid(), other, sizeof(other)), strlen(cmd));
+	assert_string_equal(other, cmd);
+	assert_null(strchr(cmd, '/')); /* the program's base name */
+	create_sgp26();
+	pid_t pid = hold_in_child(1500);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(orsp_euicc_host_open_wait(dir, 200, &h), ORSP_E_STATE);
+	assert_true(ms_since(&t0) >= 200);
+	assert_null(h);
+	snprintf(want, sizeof(want),
+	         "%s: the sealed store is in use by another process (pid %ld, `%s`): wait for it "
+	         "to finish and try again",
+	         dir, (long)pid, cmd);
+	assert_string_equal(orsp_err_detail(), want);
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(orsp_proc_command((long)pid, other, sizeof(other)), 0); /* reaped */
 }
 
 static void test_refused_identity(void **state)
@@ -743,6 +782,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_failed_commit_leaves_nothing, setup),
 	    cmocka_unit_test_setup(test_create_commit_unfinished, setup),
 	    cmocka_unit_test_setup(test_open_waits_for_holder, setup),
+	    cmocka_unit_test_setup(test_open_refused_names_holder, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

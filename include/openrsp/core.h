@@ -238,6 +238,14 @@ long orsp_lock_holder(dev_t dev, ino_t ino, const char *kind, const char *type, 
  * getpid() when /proc/self cannot be read. In a namespace with its own /proc, the locks of
  * processes outside it are not in /proc/locks at all: nobody is seen there. */
 long orsp_proc_self_pid(void);
+/* What process pid (0: this one) runs, for naming a lock's holder: the leading words of its
+ * command line (/proc/PID/cmdline), the program's base name and the plain words after it
+ * (letters, digits, '.', '_', '-', not starting with '-'), up to the first other word, which
+ * is not said (an option's value may be a secret: a confirmation code), " ..." standing for
+ * the rest; cut to about 80 characters. Into buf (cap bytes, NUL-terminated); its length, 0
+ * when it cannot be read (the process ended, no /proc) or is empty. */
+size_t orsp_proc_command(long pid, char *buf, size_t cap);
+#define ORSP_PROC_COMMAND_MAX 80
 
 /* ---------------------------------------------------------------- bounded buffers ------- */
 

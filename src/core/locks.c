@@ -1,6 +1,7 @@
 /* Who holds a lock on a file, from Linux's /proc/locks: read there, never by opening the file
  * (F_GETLK needs a descriptor, and closing any descriptor of a file drops all of the process's
  * POSIX locks on it, those SQLite holds included). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +94,63 @@ long orsp_proc_self_pid(void)
 	buf[n] = 0;
 	pid = strtol(buf, &end, 10);
 	return *end || pid <= 0 ? (long)getpid() : pid;
+}
+
+/* a word of a command line said as it is: nothing a shell or a terminal reads otherwise, and
+ * not an option (whose value comes next) */
+static bool plain_arg(const char *w)
+{
+	if (!w[0] || w[0] == '-' || strlen(w) > 64)
+		return false;
+	return strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+	       strlen(w);
+}
+
+size_t orsp_proc_command(long pid, char *buf, size_t cap)
+{
+	char path[64], raw[1024];
+	size_t n = 0, len = 0;
+	FILE *f;
+
+	if (!buf || cap < 16)
+		return 0;
+	buf[0] = 0;
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/cmdline");
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(raw, 1, sizeof(raw) - 1, f);
+	fclose(f);
+	if (!n)
+		return 0;
+	raw[n] = 0; /* a command line longer than raw: its last word cut, said as the rest */
+	if (cap > ORSP_PROC_COMMAND_MAX + 1)
+		cap = ORSP_PROC_COMMAND_MAX + 1;
+	for (size_t i = 0; i < n;) {
+		const char *w = raw + i;
+		size_t ol = strlen(w);
+		if (i == 0) { /* the program: its base name */
+			const char *slash = strrchr(w, '/');
+			w = slash ? slash + 1 : w;
+		}
+		size_t wl = strlen(w);
+		bool whole = i + ol < n || n < sizeof(raw) - 1;
+		if (!plain_arg(w) || !whole || len + (len ? 1 : 0) + wl + 4 >= cap) {
+			if (len && len + 4 < cap) {
+				memcpy(buf + len, " ...", 5);
+				len += 4;
+			}
+			break;
+		}
+		if (len)
+			buf[len++] = ' ';
+		memcpy(buf + len, w, wl);
+		len += wl;
+		buf[len] = 0;
+		i += ol + 1;
+	}
+	return len;
 }

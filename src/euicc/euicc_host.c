@@ -173,6 +173,43 @@ static bool plain_word(const char *dir)
 	                   "_./+-:,@%=") == strlen(dir);
 }
 
+/* A command line's words are "openrsp euicc serve ..." (orsp_proc_command's) */
+static bool is_serve(const char *cmd)
+{
+	return !strcmp(cmd, "openrsp euicc serve") || !strncmp(cmd, "openrsp euicc serve ", 20);
+}
+
+/* The refusal of a store process pid holds, naming what it runs (orsp_proc_command) */
+static orsp_err in_use(const char *dir, long pid)
+{
+	char cmd[ORSP_PROC_COMMAND_MAX + 1], self[ORSP_PROC_COMMAND_MAX + 1];
+
+	if (!orsp_proc_command(pid, cmd, sizeof(cmd)))
+		/* ended since /proc/locks was read, or /proc hides it */
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "%s: the sealed store is in use by another process (pid %ld, "
+		    "perhaps `openrsp euicc serve`): stop it, or reach the card "
+		    "through it with the LPA's --euicc pcsc; if it has ended, try again",
+		    dir, pid);
+	if (!is_serve(cmd))
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "%s: the sealed store is in use by another process (pid %ld, `%s`): "
+		    "wait for it to finish and try again",
+		    dir, pid, cmd);
+	if (orsp_proc_command(0, self, sizeof(self)) && is_serve(self))
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "%s: the sealed store is in use by another process (pid %ld, `%s`): "
+		    "this eUICC is served already; stop that one first",
+		    dir, pid, cmd);
+	return orsp_errf(ORSP_E_STATE,
+	                 "%s: the sealed store is in use by another process (pid %ld, `%s`): stop "
+	                 "it, or reach the card through it with the LPA's --euicc pcsc",
+	                 dir, pid, cmd);
+}
+
 orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
 {
 	return orsp_euicc_host_open_wait(dir, ORSP_EUICC_HOST_WAIT_MS, out);
@@ -190,16 +227,14 @@ orsp_err orsp_euicc_host_open_wait(const char *dir, unsigned wait_ms, orsp_euicc
 	if (!h)
 		return orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
 	if ((e = orsp_seal_open_wait(dir, NULL, wait_ms, NULL, &h->seal)) != ORSP_OK) {
-		/* an eUICC in use is most likely `euicc serve`'s, which the LPA reaches through
-		 * PC/SC: the way out said (it said "in use by another process" alone; review
-		 * find) */
+		/* an eUICC in use: who has it said, and the way out for what it is. `euicc serve`
+		 * is stopped, or the LPA reaches the card through it with PC/SC; another command
+		 * (an LPA download) is waited for: stopping it would leave its SM-DP+ order in
+		 * error (until session 75 every holder was "perhaps `openrsp euicc serve`: stop
+		 * it"; review find) */
 		long pid = e == ORSP_E_STATE ? orsp_seal_busy_pid() : 0; /* open read it */
 		if (pid > 0)
-			e = orsp_errf(ORSP_E_STATE,
-			              "%s: the sealed store is in use by another process (pid %ld, "
-			              "perhaps `openrsp euicc serve`): stop it, or reach the card "
-			              "through it with the LPA's --euicc pcsc",
-			              dir, pid);
+			e = in_use(dir, pid);
 		/* where no eUICC was ever made (a mistyped --euicc local:DIR or --state): how to
 		 * make one said; it said only "create one first" */
 		if (e == ORSP_E_NOT_FOUND && no_store(dir))

@@ -661,7 +661,10 @@ static orsp_err in_use(int dfd, const char *dir)
 		return orsp_errf(ORSP_E_STATE,
 		                 "%s: the sealed store is in use by another process (pid %ld)", dir,
 		                 pid);
-	return orsp_errf(ORSP_E_STATE, "%s: the sealed store is in use by another process", dir);
+	/* none found: it ended since the flock failed, most likely (a review found the words
+	 * alone, with no way out) */
+	return orsp_errf(ORSP_E_STATE,
+	                 "%s: the sealed store is in use by another process; try again", dir);
 }
 
 /* The store's lock file (DIR/lock) opened, made if need be, and flock()ed at once, into *fd;

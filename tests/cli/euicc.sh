@@ -446,11 +446,14 @@ serve_session() {
 serve_session 127.0.0.1 vpcd
 # one user at a time: info is refused while serve holds the directory
 failure "in use" euicc info --state "$S"
-# named with serve's pid and the way out, for the LPA too (it said "in use by another process"
-# alone until session 71)
-busy="$S: the sealed store is in use by another process (pid $sv, perhaps \`openrsp euicc serve\`): stop it, or reach the card through it with the LPA's --euicc pcsc"
+# named with serve's pid, its command line's leading words and the way out, for the LPA too
+# (it said "in use by another process" alone until session 71, "perhaps `openrsp euicc serve`"
+# of any holder until session 75); waited for 5 s first
+busy="$S: the sealed store is in use by another process (pid $sv, \`openrsp euicc serve ...\`): stop it, or reach the card through it with the LPA's --euicc pcsc"
 has "in use: serve's pid and the way out" "$busy" "$err"
 failure "$busy" lpa chip info --euicc "local:$S"
+# a second serve is not sent to the LPA's --euicc pcsc: that would be itself
+failure "$S: the sealed store is in use by another process (pid $sv, \`openrsp euicc serve ...\`): this eUICC is served already; stop that one first" euicc serve --state "$S" --vpcd "127.0.0.1:$port"
 kill -TERM $sv
 src=0
 wait $sv || src=$?
