@@ -3130,6 +3130,23 @@ static void test_config_callback_timeout(void **state)
 	           "callback_timeout = 30\n", 30, bad, ORSP_ARRAY_LEN(bad));
 }
 
+/* callback_senders: 1 to 16 (4 without it); anything else refused at its line. */
+static void test_config_callback_senders(void **state)
+{
+	static const conf_case bad[] = {
+	    {"callback_senders = 0\n",
+	     ":10: callback_senders: expected a number of senders from 1 to 16"},
+	    {"callback_senders = 17\n", ":10: callback_senders: "},
+	    {"callback_senders = -1\n", ":10: callback_senders: "},
+	    {"callback_senders = many\n", ":10: callback_senders: "},
+	    {"callback_senders = 2\ncallback_senders = 3\n", ":11: callback_senders: "},
+	};
+	(void)state;
+
+	number_key("smdp_cb_senders_conf", offsetof(orsp_smdp_config, callback_senders), 4,
+	           "callback_senders = 16\n", 16, bad, ORSP_ARRAY_LEN(bad));
+}
+
 /* es2_call_days: how long the ES2+ calls are kept for their replays, 1 to 3650 days (absent:
  * 0, the server's 30); anything else refused at its line (10, after write_conf_extra's nine). */
 static void test_config_es2_call_days(void **state)
@@ -5214,12 +5231,193 @@ static void test_delivered_not_logged_when_taken_over(void **state)
 	           "point 3) delivered\n");
 }
 
+/* An operator that records each call's ICCID, point and arrival (ms on the monotonic clock
+ * since t0) and answers 204: the first call for hang_iccid only after hang_ms (past the
+ * sender's callback_timeout), the others at once, or after a few ms (jitter) to shuffle the
+ * senders' turns. */
+typedef struct call_log {
+	pthread_mutex_t lock;
+	struct timespec t0;
+	const char *hang_iccid;
+	int hang_ms;
+	bool jitter;
+	bool hung; /* the call for hang_iccid came */
+	double hang_at;
+	int n;
+	char iccid[64][24];
+	int point[64];
+	double at[64];
+} call_log;
+
+static orsp_err on_progress_logged(void *ctx, const orsp_http_request *req,
+                                   orsp_http_response *resp)
+{
+	call_log *cl = ctx;
+	json_error_t je;
+	json_t *o = json_loadb((const char *)req->body, req->body_len, 0, &je);
+	const char *iccid = json_string_value(json_object_get(o, "iccid")) ?: "";
+	int delay = 0, n;
+
+	pthread_mutex_lock(&cl->lock);
+	n = cl->n++;
+	if (n < 64) {
+		snprintf(cl->iccid[n], sizeof(cl->iccid[n]), "%s", iccid);
+		cl->point[n] = (int)json_integer_value(json_object_get(o, "notificationPointId"));
+		cl->at[n] = 1000.0 * since(&cl->t0);
+	}
+	if (cl->hang_iccid && !cl->hung && strcmp(iccid, cl->hang_iccid) == 0) {
+		cl->hung = true;
+		cl->hang_at = 1000.0 * since(&cl->t0);
+		delay = cl->hang_ms;
+	} else if (cl->jitter) {
+		delay = (n * 7) % 23;
+	}
+	pthread_mutex_unlock(&cl->lock);
+	json_decref(o);
+	if (delay)
+		nanosleep(&(struct timespec){delay / 1000, (delay % 1000) * 1000000L}, NULL);
+	return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
+}
+
+static int call_log_n(call_log *cl)
+{
+	int n;
+	pthread_mutex_lock(&cl->lock);
+	n = cl->n;
+	pthread_mutex_unlock(&cl->lock);
+	return n;
+}
+
+/* Reports of six ICCIDs are due, the first of ICCID ...100 first; the operator leaves that
+ * one's send hanging past callback_timeout (2 s; it answers after 3 s). With callback_senders
+ * (4 by default) the other five are delivered while it hangs, each once; before, the process
+ * sent one report at a time and they waited behind it until the send gave up (the soak
+ * review's 5-6 reports a second against 10 queued). Its ICCID's second report still comes
+ * after its first, delivered on the retry. */
+static void test_senders_past_hanging_report(void **state)
+{
+	static call_log cl = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	                      .hang_iccid = "89000000000000000100",
+	                      .hang_ms = 3000};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64];
+	int others = 0, first = -1, second = -1;
+	(void)state;
+
+	/* the operator's HTTP server gives each connection to a polling thread by its socket
+	 * number modulo the threads, and the hanging answer holds that thread's other
+	 * connections too: 32 threads, for the senders' four connections, accepted one after
+	 * another in this process (nearby numbers), to be on four threads */
+	opsrv = operator_start(on_progress_logged, &cl, 32, url, sizeof(url));
+	released_profile(&r, "smdp_senders_hang", url, "SENDERS-1");
+	assert_int_equal(r.cfg.callback_senders, ORSP_SMDP_CALLBACK_SENDERS_DEFAULT);
+	assert_int_equal(ORSP_SMDP_CALLBACK_SENDERS_DEFAULT, 4);
+	r.cfg.callback_timeout_s = 2;
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " attempts, next_at) VALUES (0, '89000000000000000100', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000101', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000102', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000100', 't', 4, 1, 0, 0),"
+	                 " (0, '89000000000000000103', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000104', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000105', 't', 3, 1, 0, 0)"),
+	    ORSP_OK);
+	clock_gettime(CLOCK_MONOTONIC, &cl.t0);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	/* the retried first report and the second of its ICCID: 8 calls in all */
+	for (int i = 0; i < 600 && call_log_n(&cl) < 8; i++)
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	wait_delivered(r.s, 7);
+	orsp_smdp_server_stop(srv);
+	orsp_http_server_stop(opsrv, 10000);
+	assert_true(cl.hung);
+	assert_int_equal(cl.n, 8);
+	for (int i = 0; i < cl.n; i++) {
+		if (strcmp(cl.iccid[i], "89000000000000000100") != 0) {
+			/* within the hanging send's 2 s, with a margin for a slow machine */
+			if (cl.at[i] > cl.hang_at + 1500)
+				fail_msg(
+				    "report of ICCID %s sent %.0f ms after the hanging one began",
+				    cl.iccid[i], cl.at[i] - cl.hang_at);
+			for (int j = 0; j < i; j++)
+				assert_string_not_equal(cl.iccid[j], cl.iccid[i]);
+			others++;
+		} else if (cl.point[i] == 3) {
+			first = i;
+		} else {
+			assert_int_equal(cl.point[i], 4);
+			assert_int_equal(second, -1);
+			second = i;
+		}
+	}
+	assert_int_equal(others, 5);
+	assert_true(first >= 0 && second > first);
+	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_progress WHERE done = 1"), 7);
+	released_free(&r);
+}
+
+/* With callback_senders at its most (16) and the operator answering after a few ms, the
+ * reports of one ICCID still reach it in the order they were queued, each once: 3 ICCIDs of
+ * 8 reports each, queued interleaved (the next report's query takes none with an earlier
+ * undelivered one of its ICCID; the claim keeps two senders from sending one). */
+static void test_senders_keep_order(void **state)
+{
+	static call_log cl = {.lock = PTHREAD_MUTEX_INITIALIZER, .jitter = true};
+	static const char *const iccids[] = {"89000000000000000200", "89000000000000000201",
+	                                     "89000000000000000202"};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64], sql[256];
+	(void)state;
+
+	opsrv = operator_start(on_progress_logged, &cl, 8, url, sizeof(url));
+	released_profile_extra(&r, "smdp_senders_order", url, "SENDERS-2",
+	                       "callback_senders = 16\n");
+	assert_int_equal(r.cfg.callback_senders, ORSP_SMDP_CALLBACK_SENDERS_MAX);
+	for (int p = 1; p <= 8; p++)
+		for (size_t k = 0; k < ORSP_ARRAY_LEN(iccids); k++) {
+			snprintf(sql, sizeof(sql),
+			         "INSERT INTO smdp_progress (at, iccid, profile_type, point_id,"
+			         " success, attempts, next_at) VALUES (0, '%s', 't', %d, 1, 0, 0)",
+			         iccids[k], p);
+			assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), sql), ORSP_OK);
+		}
+	clock_gettime(CLOCK_MONOTONIC, &cl.t0);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	wait_delivered(r.s, 24);
+	/* a report sent twice would be a call more */
+	nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+	orsp_smdp_server_stop(srv);
+	orsp_http_server_stop(opsrv, 10000);
+	assert_int_equal(cl.n, 24);
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(iccids); k++) {
+		int next = 1;
+		for (int i = 0; i < cl.n; i++)
+			if (strcmp(cl.iccid[i], iccids[k]) == 0) {
+				if (cl.point[i] != next)
+					fail_msg("ICCID %s: point %d received where %d was next",
+					         iccids[k], cl.point[i], next);
+				next++;
+			}
+		assert_int_equal(next, 9);
+	}
+	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_progress WHERE done = 1"), 24);
+	released_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sender_no_spin),
 	    cmocka_unit_test(test_progress_callbacks),
 	    cmocka_unit_test(test_callback_timeout),
+	    cmocka_unit_test(test_senders_past_hanging_report),
+	    cmocka_unit_test(test_senders_keep_order),
 	    cmocka_unit_test(test_failed_reports_carry_codes),
 	    cmocka_unit_test(test_progress_answer_failed),
 	    cmocka_unit_test(test_progress_answer_failed_lenient),
@@ -5250,6 +5448,7 @@ int main(void)
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_crl),
 	    cmocka_unit_test(test_config_callback_timeout),
+	    cmocka_unit_test(test_config_callback_senders),
 	    cmocka_unit_test(test_config_es2_call_days),
 	    cmocka_unit_test(test_config_trusted_proxies),
 	    cmocka_unit_test(test_config_wipes_lines),

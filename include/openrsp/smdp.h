@@ -868,6 +868,10 @@ ORSP_MUST_CHECK orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smd
  * claim's lease, smdp_server.c's PROGRESS_LEASE_S) */
 #define ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT 5u
 #define ORSP_SMDP_CALLBACK_TIMEOUT_MAX 30u
+/* progress reports one server process sends at once (`callback_senders`): by default, and at
+ * most */
+#define ORSP_SMDP_CALLBACK_SENDERS_DEFAULT 4u
+#define ORSP_SMDP_CALLBACK_SENDERS_MAX 16u
 /* the most addresses or prefixes trusted_proxies takes */
 #define ORSP_SMDP_TRUSTED_PROXIES_MAX 32
 
@@ -945,6 +949,10 @@ typedef struct orsp_smdp_config {
 	/* how long one report's send may take, connection and answer (`callback_timeout`,
 	 * seconds, 1 to 30: a claim's lease is 60 s; 0: 5 s, the loader's default) */
 	unsigned callback_timeout_s;
+	/* how many reports the process sends at once (`callback_senders`, 1 to 16: the
+	 * background thread and callback_senders - 1 threads that only send; 0: 4, the loader's
+	 * default) */
+	unsigned callback_senders;
 	/* The PEM text of tls_cert, tls_key (not a token's), es2_client_ca, callback_ca,
 	 * callback_cert and callback_key as orsp_smdp_config_load read and checked them, each
 	 * file read once (malloc'ed, NUL-terminated, no NUL inside; NULL when not given): the

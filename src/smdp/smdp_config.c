@@ -81,6 +81,7 @@ static const char *const global_keys[] = {"fqdn",
                                           "callback_cert",
                                           "callback_key",
                                           "callback_timeout",
+                                          "callback_senders",
                                           "max_body",
                                           "max_unverified_notifications",
                                           "delivered_session_days",
@@ -1067,6 +1068,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return bad(l, k, "expected a number of seconds from 1 to %u",
 			           ORSP_SMDP_CALLBACK_TIMEOUT_MAX);
 		c->callback_timeout_s = (unsigned)x;
+	} else if (strcmp(k, "callback_senders") == 0) {
+		if ((e = parse_uint(l, k, v, ORSP_SMDP_CALLBACK_SENDERS_MAX, &x)))
+			return e;
+		if (x == 0)
+			return bad(l, k, "expected a number of senders from 1 to %u",
+			           ORSP_SMDP_CALLBACK_SENDERS_MAX);
+		c->callback_senders = (unsigned)x;
 	} else if (strcmp(k, "session_ttl") == 0) {
 		if ((e = parse_uint(l, k, v, 86400, &x)))
 			return e;
@@ -1533,6 +1541,7 @@ orsp_err orsp_smdp_config_load_ex(const char *path, orsp_smdp_config_mode mode, 
 	c->metrics_cache_s = 5;
 	c->crl_reload_s = 60;
 	c->callback_timeout_s = ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT;
+	c->callback_senders = ORSP_SMDP_CALLBACK_SENDERS_DEFAULT;
 	if ((e = orsp_ci_store_new(&c->svc.cis)))
 		return e;
 	l.file = path;

@@ -3,6 +3,7 @@
  * handles (on one connection, taking turns): every session lives in the database
  * (es9p_handler.c). */
 #include <errno.h>
+#include <float.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -69,8 +70,16 @@ struct orsp_smdp_server {
 	 * (now_ms) under lock */
 	atomic_bool draining;
 	double drain_until_ms;
-	pthread_cond_t wake;  /* with lock: the stop wakes the sender from its wait */
+	pthread_cond_t wake; /* with lock: the stop wakes the senders from their wait */
 	orsp_smdp *sender_db;
+	/* the callback_senders - 1 threads that only send progress reports, each with a handle
+	 * of sender_db's connection (orsp_smdp_open_view); n_senders of them started */
+	struct extra_sender {
+		orsp_smdp_server *srv;
+		orsp_smdp *db;
+		pthread_t thread;
+	} senders[ORSP_SMDP_CALLBACK_SENDERS_MAX - 1];
+	size_t n_senders;
 	/* what /metrics reads from the database (a scan of every profile), kept for
 	 * c->metrics_cache_s seconds: scrapes, unauthenticated and as frequent as anyone
 	 * likes, cost one scan per period. Under mlock (db_figures_get): a scrape that finds the
@@ -1081,9 +1090,10 @@ _Static_assert(2 * ORSP_SMDP_CALLBACK_TIMEOUT_MAX <= PROGRESS_LEASE_S,
  * orders expiring together, to 100 reports a second, and newer reports waited behind it).
  * Only reports claimed and sent count: a claim that fails (a full disk) leaves the report
  * due, and rounds of such claims one after another took a core. */
-static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double deadline_ms)
+static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *http,
+                         double deadline_ms)
 {
-	orsp_db *db = orsp_smdp_db(srv->sender_db);
+	orsp_db *db = orsp_smdp_db(s);
 	orsp_stmt *st = NULL;
 	bool row = false;
 	orsp_err e;
@@ -1393,17 +1403,41 @@ static void crl_round(orsp_smdp_server *srv)
 	free(now);
 }
 
+/* The client a sender posts its reports with: the operator's CA, the SM-DP+'s own client
+ * certificate when the operator asks for one, callback_timeout. ORSP_OK or the failure. */
+static orsp_err sender_http_new(orsp_smdp_server *srv, orsp_http_client **http)
+{
+	orsp_http_client_opts o = {0};
+
+	/* the bytes checked at load, not the files read again */
+	pem_or_file(srv->c->callback_ca, srv->c->callback_ca_pem, &o.ca_pem, &o.ca_file);
+	pem_or_file(srv->c->callback_cert, srv->c->callback_cert_pem, &o.client_cert_pem,
+	            &o.client_cert_file);
+	pem_or_file(srv->c->callback_key, srv->c->callback_key_pem, &o.client_key_pem,
+	            &o.client_key_file);
+	o.timeout_ms = 1000u * (srv->c->callback_timeout_s ? srv->c->callback_timeout_s
+	                                                   : ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT);
+	return orsp_http_client_new(&o, http);
+}
+
+/* The progress report senders of one process (`callback_senders`; 0: the default) */
+static unsigned sender_count(const orsp_smdp_config *c)
+{
+	unsigned n = c->callback_senders ? c->callback_senders : ORSP_SMDP_CALLBACK_SENDERS_DEFAULT;
+	return n < ORSP_SMDP_CALLBACK_SENDERS_MAX ? n : ORSP_SMDP_CALLBACK_SENDERS_MAX;
+}
+
 /* The background thread: order expiry, the session sweep and the ES2+ call pruning at start
  * and then every c->housekeeping_s seconds (default EXPIRE_EVERY_S) on the monotonic clock,
  * and the progress reports every 200 ms when a callback URL is configured, in rounds that end
- * when the next expiry is due (so a slow operator endpoint delays it by one send at most). In
+ * when the next expiry is due (so a slow operator endpoint delays it by one send at most),
+ * beside the callback_senders - 1 threads that only send them (sender_extra_main). In
  * between it waits, until the next of these is due (without a callback URL, the next expiry)
  * or the server stops. */
 #define EXPIRE_EVERY_S 30
 static void *sender_main(void *arg)
 {
 	orsp_smdp_server *srv = arg;
-	orsp_http_client_opts o = {0};
 	orsp_http_client *http = NULL;
 	double every_ms =
 	    1000.0 * (srv->c->housekeeping_s ? srv->c->housekeeping_s : EXPIRE_EVERY_S);
@@ -1412,16 +1446,7 @@ static void *sender_main(void *arg)
 	double crl_every_ms = 1000.0 * srv->c->crl_reload_s, crl_next_ms = now_ms() + crl_every_ms;
 	bool crl_watch = crl_every_ms > 0 && srv->c->n_crl_files > 0 && srv->crl_in_force;
 
-	/* the bytes checked at load, not the files read again */
-	pem_or_file(srv->c->callback_ca, srv->c->callback_ca_pem, &o.ca_pem, &o.ca_file);
-	/* the SM-DP+'s own client certificate, when the operator asks for one */
-	pem_or_file(srv->c->callback_cert, srv->c->callback_cert_pem, &o.client_cert_pem,
-	            &o.client_cert_file);
-	pem_or_file(srv->c->callback_key, srv->c->callback_key_pem, &o.client_key_pem,
-	            &o.client_key_file);
-	o.timeout_ms = 1000u * (srv->c->callback_timeout_s ? srv->c->callback_timeout_s
-	                                                   : ORSP_SMDP_CALLBACK_TIMEOUT_DEFAULT);
-	if (srv->c->callback_url[0] && orsp_http_client_new(&o, &http)) {
+	if (srv->c->callback_url[0] && sender_http_new(srv, &http)) {
 		orsp_log_line("openrsp smdp: progress reports disabled: %s", orsp_err_detail());
 		orsp_err_clear();
 	}
@@ -1435,13 +1460,38 @@ static void *sender_main(void *arg)
 			crl_round(srv);
 			crl_next_ms = now_ms() + crl_every_ms;
 		}
-		more = http && sender_round(srv, http, next_ms);
+		more = http && sender_round(srv, srv->sender_db, http, next_ms);
 		until_ms = next_ms;
 		if (http && now_ms() + 200 < until_ms)
 			until_ms = more ? now_ms() : now_ms() + 200;
 		if (crl_watch && crl_next_ms < until_ms)
 			until_ms = crl_next_ms;
 		sender_wait(srv, until_ms);
+	}
+	orsp_http_client_free(http);
+	return NULL;
+}
+
+/* One of the callback_senders - 1 threads beside the background thread: only progress
+ * reports, in rounds with no deadline, the next at once after a full round, else after 200 ms
+ * or at the stop. Each sends one report at a time, so a send that hangs until
+ * callback_timeout holds up only its own thread; the claim (sender_round) keeps two senders
+ * from taking one report, and the next report's query keeps the reports of one ICCID in
+ * order. */
+static void *sender_extra_main(void *arg)
+{
+	struct extra_sender *x = arg;
+	orsp_smdp_server *srv = x->srv;
+	orsp_http_client *http = NULL;
+
+	/* the background thread's client is built the same way and says its failure */
+	if (sender_http_new(srv, &http)) {
+		orsp_err_clear();
+		return NULL;
+	}
+	while (!srv->stopping) {
+		bool more = sender_round(srv, x->db, http, DBL_MAX);
+		sender_wait(srv, more ? now_ms() : now_ms() + 200);
 	}
 	orsp_http_client_free(http);
 	return NULL;
@@ -1586,8 +1636,10 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	 * (metrics_db), each with the database file and its -wal, and the -shm they share,
 	 * SQLite's descriptor and the VFS's (8), files read now and then (the KEK, a CRL,
 	 * /proc/locks: 4), the sender's progress report (a socket, a name lookup's and libcurl's:
-	 * 4), a PKCS#11 module's (a dozen) and GnuTLS's: about 32 (31), doubled for margin */
-	hc.fd_reserve = SMDP_FD_RESERVE;
+	 * 4), a PKCS#11 module's (a dozen) and GnuTLS's: about 32 (31), doubled for margin; and
+	 * as much, doubled, for each other progress report sender (callback_senders; their
+	 * database handles share the sender's connection) */
+	hc.fd_reserve = SMDP_FD_RESERVE + (c->callback_url[0] ? 8u * (sender_count(c) - 1) : 0);
 	if (!c->plain_http) {
 		/* the bytes the loader checked; the path (a file the server must find) else */
 		hc.cert_pem = c->tls_cert[0] ? c->tls_cert_pem : NULL;
@@ -1669,11 +1721,26 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 			time_t next = orsp_crl_store_next_update(c->svc.crls);
 			srv->crl_stale_said = next && next < time(NULL);
 		}
+		/* the other senders' handles of the background thread's connection, opened
+		 * before a thread uses it (orsp_db_open_view); each thread its own */
+		for (unsigned i = 1; c->callback_url[0] && !e && i < sender_count(c); i++) {
+			srv->senders[i - 1].srv = srv;
+			e = orsp_smdp_open_view(srv->sender_db, &srv->senders[i - 1].db);
+		}
 		if (!e && pthread_create(&srv->sender, NULL, sender_main, srv) != 0)
 			e = orsp_errf(ORSP_E_RESOURCE, "cannot start the background thread");
 		if (e)
 			goto fail;
 		srv->sender_running = true;
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(srv->senders) && srv->senders[i].db; i++) {
+			if (pthread_create(&srv->senders[i].thread, NULL, sender_extra_main,
+			                   &srv->senders[i]) != 0) {
+				e = orsp_errf(ORSP_E_RESOURCE,
+				              "cannot start a progress report sender");
+				goto fail;
+			}
+			srv->n_senders++;
+		}
 	}
 	/* a typo in `database` would otherwise go unnoticed: a server with no profiles. Said by
 	 * the process that made them, not by another one starting on the same new path at the
@@ -1745,9 +1812,9 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 {
 	if (!srv)
 		return;
-	/* the sender ends at its next check (after the send in progress, up to 5 s; woken at
-	 * once from its wait); meanwhile the listener closes at once and the requests in flight
-	 * finish */
+	/* the senders end at their next check (after the send in progress, up to
+	 * callback_timeout; woken at once from their wait); meanwhile the listener closes at once
+	 * and the requests in flight finish */
 	pthread_mutex_lock(&srv->lock);
 	srv->stopping = true;
 	pthread_cond_broadcast(&srv->wake);
@@ -1756,6 +1823,11 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 		orsp_http_server_stop(srv->http, 10000);
 	if (srv->sender_running)
 		pthread_join(srv->sender, NULL);
+	/* as the background thread: each after the send it is in, up to callback_timeout */
+	for (size_t i = 0; i < srv->n_senders; i++)
+		pthread_join(srv->senders[i].thread, NULL);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(srv->senders); i++)
+		orsp_smdp_close(srv->senders[i].db);
 	orsp_smdp_close(srv->sender_db);
 	/* no scrape runs now (the HTTP server's stop waited for the handlers); closed before
 	 * the pool, whose last close checkpoints the log and removes -wal and -shm, which a

@@ -42,6 +42,8 @@ FQDN=smdp.example.org
 	echo "callback_url = http://127.0.0.1:9" # the operator's port goes in below
 	# the operator holds a report up to 3.4 s (lib/two_servers.py): room on a loaded machine
 	echo "callback_timeout = 20"
+	# one sender per process (4 by default): two reports in flight then come from two processes
+	echo "callback_senders = 1"
 	smdp_keyset_conf
 } >"$T/smdp.conf"
 "$B" smdp profile generate --no-auc --db "$T/smdp.db" \

@@ -21,8 +21,9 @@
       The operator's ES2+ endpoint for HandleDownloadProgressInfo. Every report is answered
       after 0.4 s (longer than the senders' 200 ms between rounds, so a report that another
       process did not see as taken is sent again while the first send is in flight); until
-      two reports have been in flight at once, a report waits up to 3 s for another (each
-      server process sends one report at a time, so two in flight come from two processes).
+      two reports have been in flight at once, a report waits up to 3 s for another (the
+      test's servers have callback_senders = 1: each sends one report at a time, so two in
+      flight come from two processes).
       Each answer stays below the servers' 5 s client timeout. One JSON line per report in
       LOG, written before the answer: iccid, point, status, callId, answer (HTTP status),
       concurrent (whether two were in flight at once so far). --refuse: the first N sends of
