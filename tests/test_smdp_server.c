@@ -5410,6 +5410,44 @@ static void test_senders_keep_order(void **state)
 	released_free(&r);
 }
 
+/* A stop while every sender's send hangs (the operator answers after 3 s, callback_timeout
+ * is 2 s) ends within one callback_timeout: the senders' sends run out together, not one
+ * after another (docs/deploy.md: a stop takes at most drain + 10 + callback_timeout). */
+static void test_senders_stop_bound(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER, .delay_ms = 3000};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	struct timespec t0;
+	char url[64];
+	double took;
+	(void)state;
+
+	/* 32 threads: test_senders_past_hanging_report says why */
+	opsrv = operator_start(on_progress, &op, 32, url, sizeof(url));
+	released_profile(&r, "smdp_senders_stop", url, "SENDERS-3");
+	r.cfg.callback_timeout_s = 2;
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " attempts, next_at) VALUES (0, '89000000000000000300', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000301', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000302', 't', 3, 1, 0, 0),"
+	                 " (0, '89000000000000000303', 't', 3, 1, 0, 0)"),
+	    ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	wait_calls(&op, 4);
+	assert_int_equal(calls_now(&op), 4);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	orsp_smdp_server_stop(srv);
+	took = since(&t0);
+	if (took > 3.5)
+		fail_msg("the stop took %.1f s with four sends hanging", took);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -5418,6 +5456,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_timeout),
 	    cmocka_unit_test(test_senders_past_hanging_report),
 	    cmocka_unit_test(test_senders_keep_order),
+	    cmocka_unit_test(test_senders_stop_bound),
 	    cmocka_unit_test(test_failed_reports_carry_codes),
 	    cmocka_unit_test(test_progress_answer_failed),
 	    cmocka_unit_test(test_progress_answer_failed_lenient),
