@@ -540,19 +540,27 @@ static bool version_of(const char *s, size_t n, uint8_t out[3])
 	return i == n;
 }
 
-/* A retention in days, 1 to ORSP_SMDP_CALL_DAYS_MAX (ten years): 0 would read as "never",
- * which is what a retention is there to end (delivered_session_days, es2_call_days). */
-static orsp_err days_value(loader *l, const char *k, const char *v, unsigned *out)
+/* A whole number of `unit` from 1 to max into *out, 0 refused: a count where none means
+ * nothing sensible (a timeout, a number of senders, a retention). */
+static orsp_err count_value(loader *l, const char *k, const char *v, unsigned max, const char *unit,
+                            unsigned *out)
 {
 	unsigned long x = 0;
-	orsp_err e = parse_uint(l, k, v, ORSP_SMDP_CALL_DAYS_MAX, &x);
+	orsp_err e = parse_uint(l, k, v, max, &x);
 
 	if (e)
 		return e;
 	if (x == 0)
-		return bad(l, k, "expected a number of days from 1 to %u", ORSP_SMDP_CALL_DAYS_MAX);
+		return bad(l, k, "expected a number of %s from 1 to %u", unit, max);
 	*out = (unsigned)x;
 	return ORSP_OK;
+}
+
+/* A retention in days, 1 to ORSP_SMDP_CALL_DAYS_MAX (ten years): 0 would read as "never",
+ * which is what a retention is there to end (delivered_session_days, es2_call_days). */
+static orsp_err days_value(loader *l, const char *k, const char *v, unsigned *out)
+{
+	return count_value(l, k, v, ORSP_SMDP_CALL_DAYS_MAX, "days", out);
 }
 
 #define VERSION_HINT "expected a version major.minor.revision, each 0 to 255 (e.g. 1.2.0)"
@@ -1062,19 +1070,11 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return bad(l, k, "expected yes or no");
 		c->svc.es2_call_replay = strcmp(v, "yes") == 0;
 	} else if (strcmp(k, "callback_timeout") == 0) {
-		if ((e = parse_uint(l, k, v, ORSP_SMDP_CALLBACK_TIMEOUT_MAX, &x)))
-			return e;
-		if (x == 0)
-			return bad(l, k, "expected a number of seconds from 1 to %u",
-			           ORSP_SMDP_CALLBACK_TIMEOUT_MAX);
-		c->callback_timeout_s = (unsigned)x;
+		return count_value(l, k, v, ORSP_SMDP_CALLBACK_TIMEOUT_MAX, "seconds",
+		                   &c->callback_timeout_s);
 	} else if (strcmp(k, "callback_senders") == 0) {
-		if ((e = parse_uint(l, k, v, ORSP_SMDP_CALLBACK_SENDERS_MAX, &x)))
-			return e;
-		if (x == 0)
-			return bad(l, k, "expected a number of senders from 1 to %u",
-			           ORSP_SMDP_CALLBACK_SENDERS_MAX);
-		c->callback_senders = (unsigned)x;
+		return count_value(l, k, v, ORSP_SMDP_CALLBACK_SENDERS_MAX, "senders",
+		                   &c->callback_senders);
 	} else if (strcmp(k, "session_ttl") == 0) {
 		if ((e = parse_uint(l, k, v, 86400, &x)))
 			return e;
