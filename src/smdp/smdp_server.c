@@ -231,8 +231,8 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 /* A request answered outside serve() (a refusal before its handler, a scrape): its log line
  * and its count under function, as serve() does for the others; e: a failure, for the log;
  * note: the line's reason="..." (none if ""). */
-static void answered_note(orsp_smdp_server *srv, const char *iface, const char *function,
-                          int status, double t0, orsp_err e, const char *extra, const char *note)
+static void answered(orsp_smdp_server *srv, const char *iface, const char *function, int status,
+                     double t0, orsp_err e, const char *extra, const char *note)
 {
 	double ms = now_ms() - t0;
 	orsp_smdp_reply r;
@@ -243,12 +243,6 @@ static void answered_note(orsp_smdp_server *srv, const char *iface, const char *
 	snprintf(r.note, sizeof(r.note), "%s", note);
 	log_request(srv, iface, &r, ms, e, extra);
 	count(srv, &r, ms);
-}
-
-static void answered(orsp_smdp_server *srv, const char *iface, const char *function, int status,
-                     double t0, orsp_err e, const char *extra)
-{
-	answered_note(srv, iface, function, status, t0, e, extra, "");
 }
 
 /* " client=ADDR" of a request's log line; behind a trusted proxy the client it forwarded, and
@@ -263,22 +257,16 @@ static const char *client_text(const orsp_http_request *req, char *buf, size_t c
 }
 
 /* A request of a known function refused before its handler (400, 401, 403): logged and counted
- * under the function. */
-static orsp_err refuse_note(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
-                            double t0, orsp_http_response *resp, int status, const char *text,
-                            const char *note)
+ * under the function; note: the line's reason="..." (none if ""). */
+static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
+                       double t0, orsp_http_response *resp, int status, const char *text,
+                       const char *note)
 {
 	char extra[128];
 
-	answered_note(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK,
-	              client_text(req, extra, sizeof(extra)), note);
+	answered(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK,
+	         client_text(req, extra, sizeof(extra)), note);
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
-}
-
-static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
-                       double t0, orsp_http_response *resp, int status, const char *text)
-{
-	return refuse_note(srv, iface, req, t0, resp, status, text, "");
 }
 
 /* The length of a header field's value without the whitespace after it: no part of the value
@@ -315,11 +303,11 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 	}
 	if (!proto || orsp_http_admin_protocol_parse(proto, &ma, &mi, &pa) || ma != 2)
 		return refuse(srv, iface, req, t0, resp, 400,
-		              "X-Admin-Protocol gsma/rsp/v2.x.y required\n");
+		              "X-Admin-Protocol gsma/rsp/v2.x.y required\n", "");
 	/* and that its body is JSON (§6.5.1: application/json, a charset parameter with it) */
 	if (!orsp_http_media_json(orsp_http_request_header(req, "Content-Type")))
 		return refuse(srv, iface, req, t0, resp, 415,
-		              "Content-Type application/json required\n");
+		              "Content-Type application/json required\n", "");
 	s = take(srv, &slot);
 	if (auth)
 		orsp_smdp_set_auth(s, auth);
@@ -414,12 +402,12 @@ static orsp_err refuse_unauthorised(orsp_smdp_server *srv, const char *iface,
 	if (why)
 		snprintf(note, sizeof(note), "client-cert-%s", why);
 	if (!token[0])
-		return refuse_note(srv, iface, req, t0, resp, 403,
-		                   why ? "client certificate not accepted\n"
-		                       : "client certificate required\n",
-		                   note);
-	if ((e = refuse_note(srv, iface, req, t0, resp, 401,
-	                     "authentication required (Authorization: Bearer)\n", note)))
+		return refuse(srv, iface, req, t0, resp, 403,
+		              why ? "client certificate not accepted\n"
+		                  : "client certificate required\n",
+		              note);
+	if ((e = refuse(srv, iface, req, t0, resp, 401,
+	                "authentication required (Authorization: Bearer)\n", note)))
 		return e;
 	return orsp_http_response_add_header(resp, "WWW-Authenticate", "Bearer");
 }
@@ -436,7 +424,8 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 	if (!srv->c->es2_token[0] && !srv->c->es2_client_ca[0])
 		return refuse(srv, "es2+", req, t0, resp, 403,
 		              "ES2+ is not enabled on this SM-DP+: its configuration has neither "
-		              "es2_token nor es2_client_ca\n");
+		              "es2_token nor es2_client_ca\n",
+		              "");
 	/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
 	if (!req->client_cert && !bearer_ok(req, srv->c->es2_token))
 		return refuse_unauthorised(srv, "es2+", req, t0, resp, srv->c->es2_token);
@@ -460,7 +449,7 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
  * (seen from the next scrape on); e: the answer could not be made (the client gets 500). */
 static void scraped(orsp_smdp_server *srv, double t0, orsp_err e)
 {
-	answered(srv, "metrics", "metrics", e ? 500 : 200, t0, e, "");
+	answered(srv, "metrics", "metrics", e ? 500 : 200, t0, e, "", "");
 }
 
 /* s as the value of a label of the Prometheus text format: \\, \" and \n escaped, and UTF-8
@@ -901,7 +890,7 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 	}
 	if (why)
 		snprintf(extra, sizeof(extra), " reason=\"%s\"", why);
-	answered(srv, "health", "health", why ? 503 : 200, t0, e, extra);
+	answered(srv, "health", "health", why ? 503 : 200, t0, e, extra, "");
 	if (e)
 		orsp_err_clear();
 	snprintf(body, sizeof(body), "%s\n", why ? why : "ok");
