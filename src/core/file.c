@@ -506,10 +506,10 @@ static orsp_err walk(const char *what, const char *path, unsigned flags, int ofl
 		if (!*p) {
 			/* the path ends in a directory reached by "..", "." or "/" (a named last
 			 * entry ends the walk below): that directory, with no name to look up */
-			if (pname)
+			if (pname) {
 				snprintf(pname, pcap, ".");
-			if (pname)
 				oflags = O_RDONLY | O_DIRECTORY;
+			}
 			if (out && (fd = openat(dfd, ".", oflags | O_CLOEXEC)) < 0) {
 				err = errno;
 				e = orsp_errf(ORSP_E_IO, "cannot open %s%s: %s", what, path,
