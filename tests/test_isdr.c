@@ -1106,6 +1106,78 @@ static void test_authenticate_dpauth_without_oid(void **state)
 	card_free(c);
 }
 
+/* A registeredID longer than the eUICC keeps (32 bytes; 38 here): two arcs and twelve of
+ * three bytes each. */
+#define LONG_RID                                                                                   \
+	"RID:2.999.1000000.1000000.1000000.1000000.1000000.1000000.1000000.1000000.1000000."       \
+	"1000000.1000000.1000000"
+
+/* AuthenticateServer or PrepareDownload's status word, its log lines into *log (the caller
+ * frees). */
+static uint16_t logged_step(card *c, bool prepare_too, char **log)
+{
+	const dl_opts ok = {0};
+	char logpath[512];
+	size_t n = 0;
+	int saved = test_stderr_to("isdr_oid_too_long", logpath, sizeof(logpath));
+	uint16_t sw = prepare_too ? prepare(c, &ok) : authenticate(c, &ok);
+
+	test_stderr_back(saved);
+	*log = (char *)test_read_file(logpath, &n);
+	assert_non_null(*log);
+	return sw;
+}
+
+/* CERT.DPauth, then CERT.DPpb, issued by a trusted CI with a registeredID longer than the
+ * eUICC keeps: the SM-DP+'s bad certificate, invalidCertificate, and no line saying that the
+ * eUICC ran out of memory. x509's "registeredID too long" was ORSP_E_RESOURCE, which the
+ * commands' check of their own shortage (failed_inside) reads as out of memory: until session
+ * 76 the commands kept orsp_cert_rid's result from that check, a caller's care where the
+ * error's category now says it. */
+static void test_server_cert_oid_too_long(void **state)
+{
+	card *c = card_new();
+	const dl_opts ok = {0};
+	certmint_spec spec = {.subject = "/C=ES/O=ACME/CN=TEST SM-DP+ long OID",
+	                      .policy = "2.23.146.1.2.1.4", /* id-rspRole-dp-auth */
+	                      .key_usage = "critical,digitalSignature",
+	                      .san = LONG_RID};
+	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	EVP_PKEY *pb_sk = certmint_key_load("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	char *log = NULL;
+	uint16_t sw;
+	(void)state;
+
+	mint_auth_cert(c, &spec);
+	get_challenge(c);
+	sw = logged_step(c, false, &log);
+	if (sw != 0x9000 || rsp_error(c, 0xBF38) != 1 || strstr(log, "out of memory"))
+		fail_msg("AuthenticateServer answered %04X, error %d, logged: %s", sw,
+		         sw == 0x9000 ? rsp_error(c, 0xBF38) : -1, log);
+	free(log);
+
+	/* a session with the SM-DP+'s own CERT.DPauth, then its CERT.DPpb with the long OID */
+	free(c->auth_cert);
+	c->auth_cert = load_der("DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der", &c->auth_cert_len);
+	spec.policy = "2.23.146.1.2.1.5"; /* id-rspRole-dp-pb */
+	X509 *x = certmint_issue(&spec, pb_sk, ci, ci_sk);
+	free(c->pb_cert);
+	c->pb_cert = certmint_der(x, &c->pb_cert_len);
+	X509_free(x);
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &ok), 0);
+	sw = logged_step(c, true, &log);
+	if (sw != 0x9000 || rsp_error(c, 0xBF21) != 1 || strstr(log, "out of memory"))
+		fail_msg("PrepareDownload answered %04X, error %d, logged: %s", sw,
+		         sw == 0x9000 ? rsp_error(c, 0xBF21) : -1, log);
+	free(log);
+	X509_free(ci);
+	EVP_PKEY_free(pb_sk);
+	EVP_PKEY_free(ci_sk);
+	card_free(c);
+}
+
 /* An SM-DS's CERT.DSauth (SGP.22 §5.7.13: serverCertificate is CERT.XXauth; an LPA's event
  * retrieval) is taken by AuthenticateServer (it was invalidCertificate until session 68); that
  * session prepares no profile, even with a CERT.DPpb naming the same OID: invalidCertificate.
@@ -3646,6 +3718,7 @@ int main(void)
 	    cmocka_unit_test(test_authenticate_errors),
 	    cmocka_unit_test(test_authenticate_s1_extension),
 	    cmocka_unit_test(test_authenticate_dpauth_without_oid),
+	    cmocka_unit_test(test_server_cert_oid_too_long),
 	    cmocka_unit_test(test_authenticate_dsauth),
 	    cmocka_unit_test(test_ci_signing_list),
 	    cmocka_unit_test(test_prepare_dppb_other_ci),

@@ -201,7 +201,11 @@ static void test_cert_accessors(void **state)
 	expect(orsp_cert_aki(ci, id, sizeof(id), &len), ORSP_E_NOT_FOUND, NULL);
 	assert_int_equal(orsp_cert_aki(eum, id, sizeof(id), &len), ORSP_OK);
 	assert_bytes_equal(id, want, 20);
-	expect(orsp_cert_ski(ci, id, 19, &len), ORSP_E_RESOURCE, NULL);
+	/* a value longer than the caller takes is the certificate's fault, as for every
+	 * accessor below: ORSP_E_MALFORMED, not ORSP_E_RESOURCE, which a caller checking a
+	 * peer's certificate reads as its own shortage of memory (the eUICC's AuthenticateServer
+	 * did, test_isdr's test_server_cert_oid_too_long) */
+	expect(orsp_cert_ski(ci, id, 19, &len), ORSP_E_MALFORMED, "does not fit");
 	assert_null(orsp_ci_store_find(NULL, want, 20));
 
 	/* PEM and DER copies are the same certificate; the DER is kept as read. */
@@ -221,12 +225,12 @@ static void test_cert_accessors(void **state)
 
 	assert_int_equal(orsp_cert_subject_serial(euicc, serial, sizeof(serial)), ORSP_OK);
 	assert_string_equal(serial, SGP26_EID);
-	expect(orsp_cert_subject_serial(euicc, serial, 32), ORSP_E_RESOURCE, NULL);
+	expect(orsp_cert_subject_serial(euicc, serial, 32), ORSP_E_MALFORMED, "does not fit");
 	expect(orsp_cert_subject_serial(eum, serial, sizeof(serial)), ORSP_E_NOT_FOUND, NULL);
 	/* the O (the bench gives its eUICCs their EUM's) */
 	assert_int_equal(orsp_cert_subject_org(euicc, serial, sizeof(serial)), ORSP_OK);
 	assert_string_equal(serial, "RSP Test EUM");
-	expect(orsp_cert_subject_org(euicc, serial, 12), ORSP_E_RESOURCE, "subject O");
+	expect(orsp_cert_subject_org(euicc, serial, 12), ORSP_E_MALFORMED, "subject O");
 	expect(orsp_cert_subject_org(NULL, serial, sizeof(serial)), ORSP_E_USAGE, NULL);
 	{
 		certmint_spec sp = {.subject = "/O=One/O=Two/CN=x"};
@@ -251,7 +255,7 @@ static void test_cert_accessors(void **state)
 		char subj[128];
 		assert_int_equal(orsp_cert_subject_text(ci, subj, sizeof(subj)), ORSP_OK);
 		assert_string_equal(subj, "CN = Test CI, OU = TESTCERT, O = RSPTEST, C = IT");
-		expect(orsp_cert_subject_text(ci, subj, 20), ORSP_E_RESOURCE, "does not fit");
+		expect(orsp_cert_subject_text(ci, subj, 20), ORSP_E_MALFORMED, "does not fit");
 		assert_string_equal(subj, "");
 	}
 	/* an empty subject (RFC 5280 §4.1.2.6: the holder named in its subjectAltName) prints as
@@ -294,7 +298,7 @@ static void test_cert_accessors(void **state)
 	assert_bytes_equal(id, rid_want, sizeof(rid_want));
 	assert_string_equal(orsp_err_detail(), "");
 	expect(orsp_cert_rid(euicc, id, sizeof(id), &len), ORSP_E_NOT_FOUND, "registeredID");
-	expect(orsp_cert_rid(dpauth, id, 2, &len), ORSP_E_RESOURCE, "too long");
+	expect(orsp_cert_rid(dpauth, id, 2, &len), ORSP_E_MALFORMED, "too long");
 	/* the same in dotted decimal, as an activation code names it */
 	{
 		char t[16];
@@ -305,7 +309,7 @@ static void test_cert_accessors(void **state)
 		expect(orsp_cert_rid_text(euicc, 0, t, sizeof(t)), ORSP_E_NOT_FOUND,
 		       "registeredID");
 		assert_string_equal(t, "");
-		expect(orsp_cert_rid_text(dpauth, 0, t, 8), ORSP_E_RESOURCE, "too long");
+		expect(orsp_cert_rid_text(dpauth, 0, t, 8), ORSP_E_MALFORMED, "too long");
 		assert_string_equal(t, "");
 		assert_int_equal(orsp_cert_rid_text(dpauth, 0, t, 9), ORSP_OK);
 		assert_string_equal(t, "2.999.10");
@@ -984,6 +988,9 @@ static void test_eid_range(void **state)
 	u = euicc_spec("890490321234512345123456789012355");
 	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "32-digit");
 	u = euicc_spec("8904903212345123451234567890123A");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "32-digit");
+	/* longer than the chain's buffer for it (40): no EID either, the same refusal */
+	u = euicc_spec("890490321234512345123456789012358904903212345");
 	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "32-digit");
 	/* No serialNumber at all. */
 	u = euicc_spec("x");

@@ -266,7 +266,10 @@ ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
 void orsp_cert_free(orsp_cert *c);
 /* The DER encoding as parsed (borrowed, valid while c lives). */
 orsp_slice orsp_cert_der(const orsp_cert *c);
-/* Subject / authority key identifiers (20 bytes usually); ORSP_E_NOT_FOUND if absent. */
+/* Subject / authority key identifiers (20 bytes usually); ORSP_E_NOT_FOUND if absent,
+ * ORSP_E_MALFORMED if longer than cap. A value of the certificate that does not fit in cap
+ * is the certificate's fault in every accessor below too (ORSP_E_MALFORMED, until session 76
+ * ORSP_E_RESOURCE): their ORSP_E_RESOURCE is a failed allocation only. */
 ORSP_MUST_CHECK orsp_err orsp_cert_ski(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
 ORSP_MUST_CHECK orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
 /* The public key (caller frees with orsp_ec_free). */
@@ -282,24 +285,25 @@ ORSP_MUST_CHECK orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *o
 /* The subject serialNumber attribute (the EID of an eUICC certificate, 32 digits). */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap);
 /* The subject organizationName (O; of an eUICC certificate, its EUM's organisation). Both:
- * ORSP_E_NOT_FOUND if the subject has none, ORSP_E_MALFORMED if several or one with a
- * non-printable character, ORSP_E_RESOURCE if it does not fit in cap. */
+ * ORSP_E_NOT_FOUND if the subject has none, ORSP_E_MALFORMED if several, one with a
+ * non-printable character or one that does not fit in cap. */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_org(const orsp_cert *c, char *out, size_t cap);
 /* The subject as one line for people ("C = IT, O = RSPTEST, CN = ..."), as `openssl x509
- * -subject` prints it: control characters and bytes above 0x7e escaped as \XX. ORSP_E_RESOURCE
- * if it does not fit in cap (out then ""). */
+ * -subject` prints it: control characters and bytes above 0x7e escaped as \XX.
+ * ORSP_E_MALFORMED if it does not fit in cap (out then ""), ORSP_E_RESOURCE out of memory. */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap);
 /* The subjectAltName registeredID (the SM-DP+ OID of CERT.DPauth/DPpb/DPtls) as the contents
- * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none, ORSP_E_RESOURCE if
- * it does not fit in cap, or "out of memory in OpenSSL while reading the certificate's
- * registeredID" when an allocation failed meanwhile (orsp_wipe_alloc_failures; it was "no
- * registeredID" until session 75). */
+ * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none, ORSP_E_MALFORMED if
+ * it does not fit in cap, ORSP_E_RESOURCE "out of memory in OpenSSL while reading the
+ * certificate's registeredID" when an allocation failed meanwhile (orsp_wipe_alloc_failures;
+ * it was "no registeredID" until session 75). */
 ORSP_MUST_CHECK orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
 /* The registeredID number i (0: the first, the one orsp_cert_rid gives) of the subjectAltName
  * in dotted decimal ("2.999.10"), in the form orsp_cert_oid_ok takes (no leading zeros), so
  * that a dotted OID that passes it compares with strcmp. ORSP_E_NOT_FOUND if there are not
- * i + 1 of them, ORSP_E_RESOURCE if it does not fit in cap or an allocation failed meanwhile,
- * as for orsp_cert_rid (out is "" on any failure). */
+ * i + 1 of them, ORSP_E_MALFORMED if it does not fit in cap or does not read as an OID,
+ * ORSP_E_RESOURCE if an allocation failed meanwhile, as for orsp_cert_rid (out is "" on any
+ * failure). */
 ORSP_MUST_CHECK orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap);
 #define ORSP_CERT_MAX_CRL_URLS 4 /* cRLDistributionPoints in one template */
 #define ORSP_CERT_URL_MAX 512    /* a distribution point's URL, in bytes */

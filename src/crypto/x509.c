@@ -755,13 +755,19 @@ orsp_slice orsp_cert_der(const orsp_cert *c)
 	return c ? orsp_slice_make(c->der, c->der_len) : orsp_slice_make(NULL, 0);
 }
 
+/* A value of the certificate longer than cap, which is what the caller takes of it (a key id
+ * of a session, an SM-DP+ OID, an EID), is the certificate's fault: ORSP_E_MALFORMED, the
+ * category of a wrong length, here and in the accessors below. Not ORSP_E_RESOURCE, which
+ * callers checking a peer's certificate read as their own shortage of memory (the eUICC's
+ * AuthenticateServer and PrepareDownload; until session 76 it was ORSP_E_RESOURCE, and they
+ * had to keep these results from that reading). */
 static orsp_err copy_octets(const ASN1_OCTET_STRING *s, const char *what, uint8_t *out, size_t cap,
                             size_t *len)
 {
 	if (!s)
 		return orsp_errf(ORSP_E_NOT_FOUND, "certificate has no %s", what);
 	if ((size_t)ASN1_STRING_length(s) > cap)
-		return orsp_errf(ORSP_E_RESOURCE, "%s of %d bytes does not fit in %zu", what,
+		return orsp_errf(ORSP_E_MALFORMED, "%s of %d bytes does not fit in %zu", what,
 		                 ASN1_STRING_length(s), cap);
 	if (ASN1_STRING_length(s) > 0) /* an empty one may have no data, and out may be NULL */
 		memcpy(out, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
@@ -975,14 +981,18 @@ orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out)
 	return ORSP_OK;
 }
 
-/* Copy a name attribute string as printable ASCII (anything else is refused). */
-static orsp_err copy_name_string(const ASN1_STRING *s, const char *what, char *out, size_t cap)
+/* Copy a name attribute string as printable ASCII (anything else is refused); *too_long
+ * (may be NULL) tells a string that does not fit from the other refusals. */
+static orsp_err copy_name_string(const ASN1_STRING *s, const char *what, char *out, size_t cap,
+                                 bool *too_long)
 {
 	const unsigned char *p = ASN1_STRING_get0_data(s);
 	int len = ASN1_STRING_length(s);
 
+	if (too_long)
+		*too_long = len < 0 || (size_t)len >= cap;
 	if (len < 0 || (size_t)len >= cap)
-		return orsp_errf(ORSP_E_RESOURCE, "%s of %d characters does not fit in %zu", what,
+		return orsp_errf(ORSP_E_MALFORMED, "%s of %d characters does not fit in %zu", what,
 		                 len, cap);
 	for (int i = 0; i < len; i++)
 		if (p[i] < 0x20 || p[i] > 0x7e)
@@ -993,14 +1003,18 @@ static orsp_err copy_name_string(const ASN1_STRING *s, const char *what, char *o
 	return ORSP_OK;
 }
 
-/* The subject's one attribute of type nid (what: its name in errors) as printable text. */
-static orsp_err subject_attr(const orsp_cert *c, int nid, const char *what, char *out, size_t cap)
+/* The subject's one attribute of type nid (what: its name in errors) as printable text;
+ * too_long as copy_name_string's. */
+static orsp_err subject_attr(const orsp_cert *c, int nid, const char *what, char *out, size_t cap,
+                             bool *too_long)
 {
 	const X509_NAME *name;
 	char where[48];
 	int idx;
 
 	out[0] = '\0';
+	if (too_long)
+		*too_long = false;
 	name = X509_get_subject_name(c->x);
 	idx = X509_NAME_get_index_by_NID(name, nid, -1);
 	if (idx < 0)
@@ -1009,21 +1023,21 @@ static orsp_err subject_attr(const orsp_cert *c, int nid, const char *what, char
 		return orsp_errf(ORSP_E_MALFORMED, "subject has several %s attributes", what);
 	snprintf(where, sizeof(where), "subject %s", what);
 	return copy_name_string(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)), where,
-	                        out, cap);
+	                        out, cap, too_long);
 }
 
 orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap)
 {
 	if (!c || !out || cap == 0)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_subject_serial: NULL argument");
-	return subject_attr(c, NID_serialNumber, "serialNumber", out, cap);
+	return subject_attr(c, NID_serialNumber, "serialNumber", out, cap, NULL);
 }
 
 orsp_err orsp_cert_subject_org(const orsp_cert *c, char *out, size_t cap)
 {
 	if (!c || !out || cap == 0)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_subject_org: NULL argument");
-	return subject_attr(c, NID_organizationName, "O", out, cap);
+	return subject_attr(c, NID_organizationName, "O", out, cap, NULL);
 }
 
 orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap)
@@ -1045,7 +1059,7 @@ orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap)
 		err = orsp_errf(ORSP_E_MALFORMED, "the subject does not print");
 	n = BIO_get_mem_data(b, &p);
 	if (!err && (n < 0 || (size_t)n >= cap))
-		err = orsp_errf(ORSP_E_RESOURCE, "a subject of %ld characters does not fit in %zu",
+		err = orsp_errf(ORSP_E_MALFORMED, "a subject of %ld characters does not fit in %zu",
 		                n, cap);
 	/* an empty subject (RFC 5280 §4.1.2.6: a subjectAltName names the holder) prints
 	 * nothing, and the BIO's data is NULL then: no memcpy from it */
@@ -1936,7 +1950,7 @@ static orsp_err verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eu
 	char eid[EID_LEN + 8];
 	orsp_chain_fault ignored;
 	orsp_chain_why why = ORSP_CHAIN_INVALID;
-	bool outside = false;
+	bool outside = false, too_long = false;
 	subj_attrs subj = {0, NULL};
 	orsp_err e;
 
@@ -1989,9 +2003,10 @@ static orsp_err verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eu
 	    (e = check_end_entity(&u)) != ORSP_OK)
 		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID, e);
 
-	/* The EID is the eUICC subject serialNumber: 32 digits (SGP.22 §4.5.2.1.0.3). */
-	e = orsp_cert_subject_serial(euicc, eid, sizeof(eid));
-	if (e == ORSP_E_NOT_FOUND || e == ORSP_E_RESOURCE ||
+	/* The EID is the eUICC subject serialNumber: 32 digits (SGP.22 §4.5.2.1.0.3); one
+	 * longer than eid is not one either. */
+	e = subject_attr(euicc, NID_serialNumber, "serialNumber", eid, sizeof(eid), &too_long);
+	if (e == ORSP_E_NOT_FOUND || too_long ||
 	    (e == ORSP_OK && (strlen(eid) != EID_LEN || !all_digits(eid, EID_LEN))))
 		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID,
 		                   orsp_errf(ORSP_E_POLICY,
@@ -2248,7 +2263,7 @@ orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 		size_t n = (size_t)OBJ_length(rid);
 		const unsigned char *p = OBJ_get0_data(rid);
 		if (!p || n == 0 || n > cap)
-			e = orsp_errf(ORSP_E_RESOURCE, "registeredID too long");
+			e = orsp_errf(ORSP_E_MALFORMED, "registeredID too long");
 		else {
 			memcpy(out, p, n);
 			*len = n;
@@ -2278,9 +2293,9 @@ orsp_err orsp_cert_rid_text(const orsp_cert *c, size_t i, char *out, size_t cap)
 		int n = OBJ_obj2txt(out, (int)(cap > INT_MAX ? INT_MAX : cap), rid, 1);
 		if (n <= 0 || (size_t)n >= cap) {
 			out[0] = '\0';
-			e = orsp_errf(n <= 0 ? ORSP_E_MALFORMED : ORSP_E_RESOURCE,
-			              n <= 0 ? "registeredID does not read as an OID"
-			                     : "registeredID too long");
+			e = orsp_errf(ORSP_E_MALFORMED, n <= 0
+			                                    ? "registeredID does not read as an OID"
+			                                    : "registeredID too long");
 		} else
 			e = ORSP_OK;
 	}

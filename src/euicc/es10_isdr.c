@@ -77,7 +77,10 @@ static orsp_err sign(const orsp_euicc *e, const uint8_t *m, size_t n, uint8_t si
  * than the SM-DP+'s data, out of memory (ORSP_E_RESOURCE, or an allocation of OpenSSL's
  * failed meanwhile, which OpenSSL may drop or read as bad input), logged. The command then
  * answers as for its other internal failures, never invalidCertificate or invalidSignature,
- * which blame the SM-DP+ and which the LPA reports to it (until session 75 they did). */
+ * which blame the SM-DP+ and which the LPA reports to it (until session 75 they did). The
+ * checks' ORSP_E_RESOURCE is a failed allocation only: a value of the certificate longer
+ * than the eUICC keeps is ORSP_E_MALFORMED (src/crypto/x509.c; until session 76 it was
+ * ORSP_E_RESOURCE, and orsp_cert_rid's and orsp_cert_aki's results were kept out of e). */
 static bool failed_inside(orsp_err e, unsigned long since, const char *fn)
 {
 	if (e != ORSP_E_RESOURCE && orsp_wipe_alloc_failures() == since)
@@ -1365,9 +1368,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	}
 	if (!code && why)
 		code = 1;
-	/* (their ORSP_E_RESOURCE is a value too long: a failed allocation is seen in the count) */
-	if (!code && (orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) ||
-	              orsp_cert_aki(cert, ci_id, sizeof(ci_id), &ci_id_len)))
+	if (!code && ((why = orsp_cert_rid(cert, oid, sizeof(oid), &oid_len)) ||
+	              (why = orsp_cert_aki(cert, ci_id, sizeof(ci_id), &ci_id_len))))
 		code = 1; /* invalidCertificate */
 	if (!code) {
 		memcpy(sig, fsig.value.p, 64);
@@ -1511,10 +1513,11 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	if (!code) {
 		uint8_t oid[32], ci_id[sizeof(e->s.dp_ci)];
 		size_t oid_len = 0, ci_id_len = 0;
-		if (orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) ||
+		if ((why = orsp_cert_rid(cert, oid, sizeof(oid), &oid_len)) ||
 		    oid_len != e->s.smdp_oid_len || memcmp(oid, e->s.smdp_oid, oid_len) ||
-		    orsp_cert_aki(cert, ci_id, sizeof(ci_id), &ci_id_len) || !e->s.dp_ci_len ||
-		    ci_id_len != e->s.dp_ci_len || memcmp(ci_id, e->s.dp_ci, ci_id_len))
+		    (why = orsp_cert_aki(cert, ci_id, sizeof(ci_id), &ci_id_len)) ||
+		    !e->s.dp_ci_len || ci_id_len != e->s.dp_ci_len ||
+		    memcmp(ci_id, e->s.dp_ci, ci_id_len))
 			code = 1;
 	}
 	/* smdpSignature2 over smdpSigned2 || 5F37 40 || euiccSignature1 */
