@@ -2332,6 +2332,82 @@ static void test_tls_subca(void **state)
 	tls_minted_free(&m);
 }
 
+/* The LPA's check of the SM-DP+'s TLS chain with one of OpenSSL's allocations failing in it:
+ * the CI at the chain's top checked out of memory (its self-signature "does not verify", its
+ * policies "do not decode") is said as such, ORSP_E_RESOURCE, never "its verified chain ends
+ * at no CI: --ca must hold the GSMA CI certificate", which sends the user to a --ca that is
+ * right (until session 76). The eUICC lists another CI, so that the check refuses the chain
+ * right after the CI's (not in euiccCiPKIdListForVerification) and nothing is sent: the last
+ * allocations of such a download are the check's, each of them made to fail in turn (the
+ * last 400 of some 4600; 1 s in a Debug build). A root that is no CI is still said so. */
+static void test_tls_ci_check_out_of_memory(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	certmint_spec spec = dptls_spec(160);
+	tls_minted m;
+	unsigned total, resource = 0;
+
+	tls_minted_init(&m, "lpa_tls_oom");
+	tls_minted_serve(x, &m, &spec);
+	x->card.info1 = "BF20358203020202A9160414"
+	                "1111111111111111111111111111111111111111AA160414" SKI_NIST;
+	/* once for the caches (the certificates parsed, the chain's signatures), then counted */
+	for (int i = 0; i < 2; i++) {
+		unsigned before = test_ossl_allocs();
+		reset(x);
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+		if (!strstr(orsp_err_detail(), "euiccCiPKIdListForVerification"))
+			fail_msg("%s", orsp_err_detail());
+		total = test_ossl_allocs() - before;
+	}
+	for (unsigned at = total; at > 0 && at + 400 > total; at--) {
+		unsigned before = test_ossl_failures();
+		reset(x);
+		test_ossl_fail_only(at);
+		orsp_err e = run(x, NULL, iccid);
+		test_ossl_fail_at(0);
+		if (test_ossl_failures() == before)
+			continue;
+		if (strstr(orsp_err_detail(), "ends at no CI") ||
+		    (e == ORSP_E_RESOURCE && !strstr(orsp_err_detail(), "out of memory")))
+			fail_msg("OpenSSL's allocation #%u of %u failing: %s: %s", at, total,
+			         orsp_err_str(e), orsp_err_detail());
+		resource += e == ORSP_E_RESOURCE;
+		assert_int_equal(x->smdp.n, 0);
+		orsp_err_clear();
+	}
+	assert_true(resource > 0);
+
+	/* and a self-signed root at the top that is no RSP CI (a web PKI's, no CI policy): that
+	 * one is "ends at no CI" */
+	{
+		certmint_spec root = {.subject = "/O=Web PKI/CN=Web Root",
+		                      .serial = 161,
+		                      .key_usage = "critical,keyCertSign,cRLSign",
+		                      .basic_constraints = "critical,CA:TRUE"};
+		FILE *f;
+		X509_free(m.ci);
+		EVP_PKEY_free(m.ci_key);
+		m.ci_key = certmint_key_new("prime256v1");
+		m.ci = certmint_issue(&root, m.ci_key, NULL, m.ci_key);
+		assert_non_null(m.ci);
+		snprintf(m.ci_path, sizeof(m.ci_path), "%s/webroot.pem",
+		         test_tmpdir("lpa_tls_oom_root"));
+		f = fopen(m.ci_path, "w");
+		assert_non_null(f);
+		PEM_write_X509(f, m.ci);
+		fclose(f);
+	}
+	tls_minted_serve(x, &m, &spec);
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	if (!strstr(orsp_err_detail(), "its verified chain ends at no CI: --ca must hold the GSMA "
+	                               "CI certificate"))
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(x->smdp.n, 0);
+	tls_minted_free(&m);
+}
+
 /* An answer is JSON by its Content-Type (application/json, parameters allowed: osmo-smdpp
  * adds ;charset=UTF-8), and an X-Admin-Protocol, when there is one, names SGP.22 v2 (SGP.22
  * §6.5.1); otherwise it is malformed, and nothing of it reaches the eUICC. */
@@ -4405,6 +4481,7 @@ int main(void)
 	    T(test_tls_bad_signature),
 	    T(test_tls_ci_not_euicc),
 	    T(test_tls_subca),
+	    T(test_tls_ci_check_out_of_memory),
 	    T(test_answer_headers),
 	    T(test_notifications),
 	    T(test_install_failed_named),

@@ -377,13 +377,15 @@ void test_stderr_back(int saved)
 }
 
 /* n: the allocation that fails next (1), 0 for none; once at 1 it stays, unless
- * ossl_fail_one (then 0 after that one). ossl_failures: how many failed. */
-static _Atomic unsigned ossl_fail_at, ossl_failures;
+ * ossl_fail_one (then 0 after that one). ossl_failures: how many failed; ossl_allocs: how
+ * many were asked for. */
+static _Atomic unsigned ossl_fail_at, ossl_failures, ossl_allocs;
 static _Atomic bool ossl_fail_one;
 
 static bool ossl_fails(void)
 {
 	unsigned n = atomic_load(&ossl_fail_at);
+	atomic_fetch_add(&ossl_allocs, 1);
 	if (n == 0)
 		return false;
 	if (n > 1 || atomic_load(&ossl_fail_one))
@@ -439,4 +441,9 @@ void test_ossl_fail_only(unsigned n)
 unsigned test_ossl_failures(void)
 {
 	return atomic_load(&ossl_failures);
+}
+
+unsigned test_ossl_allocs(void)
+{
+	return atomic_load(&ossl_allocs);
 }

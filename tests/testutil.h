@@ -47,9 +47,12 @@ bool test_ossl_alloc_install(void);
 void test_ossl_fail_at(unsigned n);
 /* The nth allocation of OpenSSL's from then on fails, and none other (a shortage that
  * passes, as under a limit other threads' frees relieve); test_ossl_fail_at(0) cancels it.
- * test_ossl_failures: how many allocations were made to fail since the process began. */
+ * test_ossl_failures: how many allocations were made to fail since the process began,
+ * test_ossl_allocs how many OpenSSL asked for (the failed ones too): the allocations of a
+ * step, to fail each in turn. */
 void test_ossl_fail_only(unsigned n);
 unsigned test_ossl_failures(void);
+unsigned test_ossl_allocs(void);
 
 /* A fresh empty directory under $ORSP_TEST_TMP (or /tmp) for this test; static buffer. */
 const char *test_tmpdir(const char *name);

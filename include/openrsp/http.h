@@ -412,7 +412,8 @@ typedef struct orsp_http_client_opts {
 	 * itself when the chain is that one certificate: libcurl lets OpenSSL end a chain at any
 	 * certificate of the CA file). The array and the bytes are valid during the call only.
 	 * Anything but ORSP_OK stops the exchange before the request goes out: ORSP_E_VERIFY
-	 * (ORSP_HTTP_FAIL_TLS) with its detail. Called in the thread of the request. TLS sessions
+	 * (ORSP_HTTP_FAIL_TLS) with its detail; its ORSP_E_RESOURCE (the check out of memory)
+	 * ORSP_E_RESOURCE (ORSP_HTTP_FAIL_OTHER). Called in the thread of the request. TLS sessions
 	 * are not resumed then. NULL: none (nor with insecure_for_tests). */
 	orsp_err (*peer_check)(void *arg, const orsp_slice *chain, size_t n_chain);
 	void *peer_check_arg;

@@ -50,6 +50,7 @@ struct orsp_http_client {
 	orsp_err (*peer_check)(void *, const orsp_slice *, size_t);
 	void *peer_arg;
 	bool peer_failed;
+	orsp_err peer_err; /* peer_check's category when it failed */
 	char peer_detail[512];
 	const volatile sig_atomic_t *stop; /* opts.stop */
 	struct verify_note verify; /* the last transfer's first refusal by OpenSSL (on_verify) */
@@ -452,8 +453,8 @@ static orsp_err peer_chain_check(orsp_http_client *c)
 	for (int i = 0; i < n && !e; i++) {
 		int len = i2d_X509(sk_X509_value(chain, i), &raw[i]);
 		if (len <= 0)
-			e = orsp_errf(ORSP_E_RESOURCE,
-			              "cannot encode the server's certificate chain");
+			e = orsp_errf(ORSP_E_RESOURCE, /* a certificate OpenSSL verified */
+			              "out of memory encoding the server's certificate chain");
 		else
 			der[i] = orsp_slice_make(raw[i], (size_t)len);
 	}
@@ -475,7 +476,7 @@ static int peer_prereq(void *arg, char *primary_ip, char *local_ip, int primary_
 	(void)local_ip;
 	(void)primary_port;
 	(void)local_port;
-	if (peer_chain_check(c) == ORSP_OK)
+	if ((c->peer_err = peer_chain_check(c)) == ORSP_OK)
 		return CURL_PREREQFUNC_OK;
 	c->peer_failed = true;
 	snprintf(c->peer_detail, sizeof(c->peer_detail), "%s", orsp_err_detail());
@@ -963,6 +964,14 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 	verifying = &c->verify;
 	rc = curl_easy_perform(curl);
 	verifying = NULL;
+	/* the check out of memory is no refusal of the server's certificate (until session 76
+	 * it was one, and the LPA advised checking --ca and the server) */
+	if (rc != CURLE_OK && c->peer_failed && c->peer_err == ORSP_E_RESOURCE) {
+		out->fail = ORSP_HTTP_FAIL_OTHER;
+		err = orsp_errf(ORSP_E_RESOURCE, "http: checking the server's certificate: %s",
+		                c->peer_detail);
+		goto out;
+	}
 	if (rc != CURLE_OK && c->peer_failed) {
 		out->fail = ORSP_HTTP_FAIL_TLS;
 		err = orsp_errf(ORSP_E_VERIFY, "http: TLS failure: the server's certificate: %s",

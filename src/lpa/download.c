@@ -112,6 +112,7 @@ static orsp_err dptls_check(void *arg, const orsp_slice *chain, size_t n)
 	orsp_cert *certs[DPTLS_MAX_SUBCAS + 2] = {0};
 	orsp_ci_store *cis = NULL;
 	orsp_err e = ORSP_OK;
+	unsigned long failed;
 
 	/* the verified chain ends at the leaf: a self-signed certificate that --ca holds (the
 	 * chain ends at a self-signed anchor: the HTTP client turns libcurl's partial chains off
@@ -134,17 +135,29 @@ static orsp_err dptls_check(void *arg, const orsp_slice *chain, size_t n)
 	if (e || (e = orsp_ci_store_new(&cis)))
 		goto out;
 	/* not a CI at the top: a self-signed anchor of --ca that is no RSP CI (a web PKI's
-	 * root, say) */
-	if ((e = orsp_ci_store_add(cis, certs[n - 1]))) {
+	 * root, say). Out of memory checking it (ORSP_E_RESOURCE, or an allocation of OpenSSL's
+	 * failed meanwhile, which it reads as a self-signature that does not verify or policies
+	 * that do not decode) is said as such: --ca is not at fault (until session 76 it was
+	 * "ends at no CI" too). */
+	failed = orsp_wipe_alloc_failures();
+	if ((e = orsp_ci_store_add(cis, certs[n - 1])) && e != ORSP_E_RESOURCE) {
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
-		/* the advice first: the detail reaches the user cut (es9_call) */
-		e = orsp_errf(ORSP_E_VERIFY,
-		              "its verified chain ends at no CI: --ca must hold the GSMA CI "
-		              "certificate the SM-DP+'s is issued under (%s)",
-		              why);
-		goto out;
+		if (orsp_wipe_alloc_failures() != failed)
+			e = orsp_errf(
+			    ORSP_E_RESOURCE,
+			    "out of memory in OpenSSL while checking the CI certificate at "
+			    "the top of its verified chain (it said: %s)",
+			    why);
+		else /* the advice first: the detail reaches the user cut (es9_call) */
+			e = orsp_errf(
+			    ORSP_E_VERIFY,
+			    "its verified chain ends at no CI: --ca must hold the GSMA CI "
+			    "certificate the SM-DP+'s is issued under (%s)",
+			    why);
 	}
+	if (e)
+		goto out;
 	if (!(e = orsp_rsp_verify_server_path(cis, (const orsp_cert *const *)certs + 1, n - 2,
 	                                      certs[0], ORSP_ROLE_DP_TLS, peer->fqdn, 0)))
 		e = dptls_ci_listed(certs[n - 1], peer->cis);
