@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 #include <gnutls/gnutls.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
@@ -5694,14 +5696,37 @@ static void test_https_no_hello_retry(void **state)
 }
 
 /* A TLS server of OpenSSL's (GnuTLS, the HTTP server's, has no brainpool curves): one
- * connection, answered 200 "ok" whatever it asks. */
+ * connection, answered 200 "ok" whatever it asks. With ciphers, TLS 1.2 only and those
+ * suites (OpenSSL names); with renegotiate, a renegotiation asked (HelloRequest) once the
+ * handshake is done, and after the answer the connection read until it ends, so that the
+ * client's response to it (a ClientHello, or a no_renegotiation alert) is seen. */
 struct ossl_server {
 	int lfd;
 	uint16_t port;
 	SSL_CTX *ctx;
 	pthread_t th;
 	int handshake; /* SSL_accept's result */
+	const char *ciphers;
+	bool renegotiate;
+	unsigned client_hellos;     /* renegotiations' included */
+	unsigned long end_error;    /* with renegotiate: the error that ended the connection */
+	unsigned char offered[512]; /* the cipher suites of the first ClientHello */
+	size_t n_offered;
 };
+
+static int ossl_hello(SSL *ssl, int *alert, void *arg)
+{
+	struct ossl_server *o = arg;
+	const unsigned char *c;
+	size_t n = SSL_client_hello_get0_ciphers(ssl, &c);
+	(void)alert;
+	o->client_hellos++;
+	if (!o->n_offered && n <= sizeof(o->offered)) {
+		memcpy(o->offered, c, n);
+		o->n_offered = n;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
 
 static void *ossl_serve(void *arg)
 {
@@ -5718,6 +5743,9 @@ static void *ossl_serve(void *arg)
 	ssl = SSL_new(o->ctx);
 	SSL_set_fd(ssl, fd);
 	o->handshake = SSL_accept(ssl);
+	if (o->handshake == 1 && o->renegotiate &&
+	    (SSL_renegotiate(ssl) != 1 || SSL_do_handshake(ssl) != 1))
+		o->handshake = -98;
 	if (o->handshake == 1) {
 		static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
 		                          "Connection: close\r\n\r\nok";
@@ -5731,6 +5759,11 @@ static void *ossl_serve(void *arg)
 				break;
 		}
 		SSL_write(ssl, ans, (int)strlen(ans));
+		if (o->renegotiate) {
+			while (SSL_read(ssl, buf, sizeof(buf)) > 0)
+				;
+			o->end_error = ERR_peek_last_error();
+		}
 		SSL_shutdown(ssl);
 	}
 	SSL_free(ssl);
@@ -5748,6 +5781,11 @@ static void ossl_server_start(struct ossl_server *os, X509 *cert, EVP_PKEY *key)
 	assert_non_null(os->ctx);
 	assert_int_equal(SSL_CTX_use_certificate(os->ctx, cert), 1);
 	assert_int_equal(SSL_CTX_use_PrivateKey(os->ctx, key), 1);
+	SSL_CTX_set_client_hello_cb(os->ctx, ossl_hello, os);
+	if (os->ciphers) {
+		assert_int_equal(SSL_CTX_set_max_proto_version(os->ctx, TLS1_2_VERSION), 1);
+		assert_int_equal(SSL_CTX_set_cipher_list(os->ctx, os->ciphers), 1);
+	}
 	os->lfd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(os->lfd >= 0);
 	assert_int_equal(bind(os->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -5802,6 +5840,113 @@ static void test_https_brainpool_server(void **state)
 	X509_free(ca);
 	EVP_PKEY_free(srv_key);
 	EVP_PKEY_free(ca_key);
+}
+
+/* Whether suite (its two bytes) is one the HTTP client may offer: a TLS 1.3 suite, the
+ * renegotiation SCSV (RFC 5746), or ECDHE with ECDSA or RSA and AES-GCM or AES-CBC with
+ * HMAC-SHA256/384 (SGP.22 §2.6.6's c02b and c023, c02c and c024, their ECDHE-RSA twins). */
+static bool suite_allowed(const unsigned char *suite)
+{
+	static const unsigned tls12[] = {0xc02b, 0xc023, 0xc02c, 0xc024,
+	                                 0xc02f, 0xc027, 0xc030, 0xc028};
+	unsigned id = (unsigned)suite[0] << 8 | suite[1];
+
+	if (suite[0] == 0x13 || id == 0x00ff)
+		return true;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(tls12); i++)
+		if (id == tls12[i])
+			return true;
+	return false;
+}
+
+/* SGP.22 §2.6.6: TLS 1.2 with TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or
+ * TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256. The HTTP client offers TLS 1.3 and, for TLS 1.2,
+ * ECDHE suites with AES-GCM or CBC with HMAC-SHA256/384 only: a server (OpenSSL's) that
+ * takes only a suite with an HMAC-SHA1 (ECDHE-ECDSA-AES128-SHA, the kind OpenSSL's default
+ * list offered: c009, c00a, and static RSA key exchange too) is refused, with words saying
+ * so; one taking only one of the suites offered is reached. */
+static void test_https_client_suites(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *ciphers;
+		bool ok;
+	} cases[] = {
+	    {NULL, true}, /* TLS 1.3 */
+	    {"ECDHE-ECDSA-AES128-GCM-SHA256", true},
+	    {"ECDHE-ECDSA-AES128-SHA256", true},
+	    {"ECDHE-ECDSA-AES256-GCM-SHA384", true},
+	    {"ECDHE-ECDSA-AES256-SHA384", true},
+	    {"ECDHE-ECDSA-AES128-SHA", false},
+	    {"ECDHE-ECDSA-AES256-SHA", false},
+	};
+	orsp_http_client_opts o = {.ca_pem = pki.ca_pem, .timeout_ms = 5000};
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		struct ossl_server os = {.handshake = -99, .ciphers = cases[i].ciphers};
+		orsp_http_fail fail;
+		long status = 0;
+		char body[32];
+		orsp_err e;
+
+		ossl_server_start(&os, pki.srv, pki.srv_key);
+		e = tls_post(&o, os.port, "/x", &status, &fail, body, sizeof(body));
+		pthread_join(os.th, NULL);
+		close(os.lfd);
+		SSL_CTX_free(os.ctx);
+		if (!os.n_offered || os.n_offered % 2)
+			fail_msg("%s: no ClientHello seen", cases[i].ciphers);
+		for (size_t j = 0; j < os.n_offered; j += 2)
+			if (!suite_allowed(os.offered + j))
+				fail_msg("%s: the client offered suite %02x%02x", cases[i].ciphers,
+				         os.offered[j], os.offered[j + 1]);
+		if (cases[i].ok) {
+			if (e != ORSP_OK || status != 200 || os.handshake != 1)
+				fail_msg("%s: %d, status %ld: %s", cases[i].ciphers, (int)e, status,
+				         e ? orsp_err_detail() : "");
+			assert_string_equal(body, "ok");
+			continue;
+		}
+		if (e != ORSP_E_VERIFY || fail != ORSP_HTTP_FAIL_TLS || os.handshake == 1 ||
+		    !strstr(orsp_err_detail(),
+		            "the server accepted none of the TLS versions and cipher suites"))
+			fail_msg("%s: want a refused handshake, got %d, fail %d, status %ld: %s",
+			         cases[i].ciphers, (int)e, (int)fail, status,
+			         e ? orsp_err_detail() : "");
+	}
+}
+
+/* A server that asks for a renegotiation (TLS 1.2 HelloRequest) once connected is refused
+ * (SSL_OP_NO_RENEGOTIATION): the client answers with a no_renegotiation alert, never a second
+ * ClientHello. Until session 76 it renegotiated, as OpenSSL does by default. The exchange
+ * itself goes on (the alert is a warning, RFC 5246 §7.2.2): this server answered before it
+ * read the alert, and ends the connection then (OpenSSL takes the alert as fatal). */
+static void test_https_no_renegotiation(void **state)
+{
+	(void)state;
+	orsp_http_client_opts o = {.ca_pem = pki.ca_pem, .timeout_ms = 5000};
+	struct ossl_server os = {
+	    .handshake = -99, .ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256", .renegotiate = true};
+	/* the server may write to a connection the client closed (a renegotiation under way) */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	orsp_http_fail fail;
+	long status = 0;
+	orsp_err e;
+
+	assert_int_equal(sigaction(SIGPIPE, &ign, &old), 0);
+	ossl_server_start(&os, pki.srv, pki.srv_key);
+	e = tls_post(&o, os.port, "/x", &status, &fail, NULL, 0);
+	pthread_join(os.th, NULL);
+	sigaction(SIGPIPE, &old, NULL);
+	close(os.lfd);
+	SSL_CTX_free(os.ctx);
+	if (e != ORSP_OK || status != 200 || os.handshake != 1 || os.client_hellos != 1 ||
+	    ERR_GET_REASON(os.end_error) != SSL_R_NO_RENEGOTIATION)
+		fail_msg(
+		    "want the renegotiation refused: %d, status %ld, %u ClientHellos, server's "
+		    "end %s: %s",
+		    (int)e, status, os.client_hellos, ERR_reason_error_string(os.end_error),
+		    e ? orsp_err_detail() : "");
 }
 
 /* The client's words for a server certificate OpenSSL refused, with an OpenSSL server (GnuTLS
@@ -7129,6 +7274,8 @@ int main(void)
 	    cmocka_unit_test(test_https_no_sha1_signatures),
 	    cmocka_unit_test(test_https_no_hello_retry),
 	    cmocka_unit_test(test_https_brainpool_server),
+	    cmocka_unit_test(test_https_client_suites),
+	    cmocka_unit_test(test_https_no_renegotiation),
 	    cmocka_unit_test(test_https_refusal_words),
 	    cmocka_unit_test(test_https_handshake_cut),
 	    cmocka_unit_test(test_json_thales_response),

@@ -706,6 +706,7 @@ typedef struct fx {
 	uint32_t consent_ppr;  /* the PPRs it was asked about */
 	int n_confirm, n_consent;
 	const char *address_from; /* the download option: where the address came from */
+	const char *tls_priorities; /* start_server's, NULL for the default */
 } fx;
 
 enum { CONSENT_NONE, CONSENT_YES, CONSENT_NO };
@@ -726,6 +727,7 @@ static orsp_err start_server(fx *x, const char *cert_file, const char *key_file)
 	cfg.cert_file = cert_file;
 	cfg.key_file = key_file;
 	cfg.on_request = NULL;
+	cfg.tls_priorities = x->tls_priorities;
 	e = orsp_http_server_start(&cfg, &x->srv);
 	if (!e)
 		snprintf(x->base, sizeof(x->base), "%s://127.0.0.1:%u",
@@ -2526,6 +2528,31 @@ static void test_tls_expired(void **state)
 		    strstr(orsp_err_detail(), "check --ca"))
 			fail_msg("case %zu: %s", i, orsp_err_detail());
 	}
+	tls_minted_free(&m);
+}
+
+/* An SM-DP+ whose TLS 1.2 takes only CBC suites with an HMAC-SHA1 (none of SGP.22 §2.6.6's):
+ * the LPA offers none of them, so no request reaches it nor AuthenticateServer the card. Until
+ * session 76 the LPA offered OpenSSL's default suites, SHA-1 MAC ones among them, and
+ * downloaded through it. The HTTP server (libmicrohttpd) closes such a handshake without an
+ * alert, which the client cannot tell from a server gone during the handshake: an I/O error. */
+static void test_tls_sha1_suites(void **state)
+{
+	certmint_spec spec = dptls_spec(96);
+	fx *x = *state;
+	char iccid[21];
+	tls_minted m;
+
+	tls_minted_init(&m, "lpa_tls_sha1");
+	x->tls_priorities = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC:"
+	                    "-MAC-ALL:+SHA1";
+	tls_minted_serve(x, &m, &spec);
+	x->tls_priorities = NULL;
+	if (run(x, NULL, iccid) != ORSP_E_IO ||
+	    !strstr(orsp_err_detail(), "during the TLS handshake"))
+		fail_msg("want the handshake refused: %s", orsp_err_detail());
+	assert_int_equal(x->smdp.n, 0);
+	assert_false(card_saw(x, 0xBF38));
 	tls_minted_free(&m);
 }
 
@@ -4478,6 +4505,7 @@ int main(void)
 	    T(test_tls),
 	    T(test_tls_not_dptls),
 	    T(test_tls_expired),
+	    T(test_tls_sha1_suites),
 	    T(test_tls_bad_signature),
 	    T(test_tls_ci_not_euicc),
 	    T(test_tls_subca),

@@ -1,8 +1,9 @@
 /* HTTP(S) client over libcurl (OpenSSL backend inside libcurl; we never call OpenSSL).
  *
  * Verification is on unless insecure_for_tests: the trust anchors are only the ones given
- * (never the system store), TLS 1.2 at least (SGP.22 requires TLS 1.2 for ES9+/ES11/ES2+),
- * http/https only, no redirects, no content decoding, a bounded response body. */
+ * (never the system store), TLS 1.2 at least (SGP.22 requires TLS 1.2 for ES9+/ES11/ES2+)
+ * with ECDHE suites only (TLS12_SUITES) and no renegotiation, http/https only, no redirects, no
+ * content decoding, a bounded response body. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ struct pem_copy {
 struct verify_note {
 	long error;
 	char purpose[112];
+	bool watched; /* on_verify was on the handshake's context */
+	bool seen;    /* on_verify saw a certificate of the server's */
 };
 
 struct orsp_http_client {
@@ -66,6 +69,20 @@ static CURLcode curl_init_rc = CURLE_FAILED_INIT;
  * SGP.26 brainpool set) found no shared cipher suite. This is that default with
  * brainpoolP256r1 after P-256, set when libcurl's TLS backend is an OpenSSL that takes it. */
 #define TLS_GROUPS "X25519:P-256:brainpoolP256r1:X448:P-521:P-384"
+
+/* The TLS 1.2 cipher suites offered (TLS 1.3's are OpenSSL's default, all AEAD). SGP.22
+ * §2.6.6 has the LPA support TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (c02b) and
+ * TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 (c023); later versions allow their AES-256 twins
+ * (c02c, c024). OpenSSL's default list offered those among suites with an HMAC-SHA1 (c009,
+ * c00a, ...), static RSA key exchange and DHE: now ECDHE only, AES-GCM or AES-CBC with
+ * HMAC-SHA256/384, as the HTTP server takes (docs/http.md), the ECDHE-RSA ones last for the
+ * servers with an RSA certificate that the SM-DP+'s progress reports (ES2+) and `pki crl
+ * fetch` may reach; an SM-DP+'s DPtls is ECDSA. */
+#define TLS12_SUITES                                                                               \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                             \
+	"ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:"                                     \
+	"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"                                 \
+	"ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384"
 static bool tls_groups_ok;
 static bool tls_openssl; /* libcurl's TLS backend is OpenSSL */
 
@@ -522,6 +539,8 @@ static int on_verify(int preverify_ok, X509_STORE_CTX *x)
 {
 	struct verify_note *v = verifying;
 
+	if (v)
+		v->seen = true;
 	if (preverify_ok || !v || v->error)
 		return preverify_ok;
 	v->error = X509_STORE_CTX_get_error(x);
@@ -534,8 +553,11 @@ static int on_verify(int preverify_ok, X509_STORE_CTX *x)
 /* libcurl's TLS setup: no key log. libcurl (7.58 to 8.11 with OpenSSL) writes every TLS
  * secret to the file SSLKEYLOGFILE names in the environment, read once at its global
  * initialisation; the callback it set on the context is taken off again here (libcurl calls
- * this after setting it), as http_proxy and the like are ignored. A verification libcurl
- * asked for (SSL_VERIFY_PEER, its mode kept) gets on_verify, which notes why it failed. */
+ * this after setting it), as http_proxy and the like are ignored. No renegotiation: a
+ * server's HelloRequest (TLS 1.2) is answered with a no_renegotiation alert, which ends the
+ * exchange (OpenSSL renegotiates by default; nothing of RSP needs it, and a second handshake
+ * would present a certificate that peer_check never saw). A verification libcurl asked for
+ * (SSL_VERIFY_PEER, its mode kept) gets on_verify, which notes why it failed. */
 static CURLcode tls_setup(CURL *curl, void *ssl_ctx, void *arg)
 {
 	SSL_CTX *ctx = ssl_ctx;
@@ -543,8 +565,12 @@ static CURLcode tls_setup(CURL *curl, void *ssl_ctx, void *arg)
 	(void)curl;
 	(void)arg;
 	SSL_CTX_set_keylog_callback(ctx, NULL);
-	if (SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER)
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	if (SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER) {
 		SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), on_verify);
+		if (verifying)
+			verifying->watched = true;
+	}
 	return CURLE_OK;
 }
 
@@ -660,6 +686,15 @@ static bool handshake_cut(CURL *curl, const char *d)
 	return false;
 }
 
+/* Whether libcurl's words d for a failed handshake are OpenSSL's for an alert a server sends
+ * when the ClientHello offers nothing it takes: handshake_failure (no cipher suite or curve
+ * in common), protocol_version, insufficient_security. */
+static bool hello_refused(const char *d)
+{
+	return strstr(d, "alert handshake failure") || strstr(d, "alert protocol version") ||
+	       strstr(d, "alert insufficient security");
+}
+
 /* An answer that is not HTTP: PROTOCOL, ORSP_E_MALFORMED with libcurl's words d. */
 static orsp_err malformed_response(orsp_http_fail *fail, const char *d)
 {
@@ -693,6 +728,17 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 	if (s->oom) {
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_RESOURCE, "http: out of memory for the response");
+	}
+	/* the server refused the handshake before its certificate came (a ServerHello was
+	 * never agreed): no version, suite or curve in common, not the trust anchors' fault */
+	if (rc == CURLE_SSL_CONNECT_ERROR && v->watched && !v->seen && hello_refused(d)) {
+		*fail = ORSP_HTTP_FAIL_TLS;
+		return orsp_errf(ORSP_E_VERIFY,
+		                 "http: TLS failure: the server accepted none of the TLS versions "
+		                 "and cipher suites offered (TLS 1.3; TLS 1.2 with ECDHE and "
+		                 "AES-GCM or AES-CBC-SHA256/384, SGP.22 2.6.6), or none of the "
+		                 "curves: %s",
+		                 d);
 	}
 	/* the connection lost during the handshake: the network's or the server's, no TLS
 	 * failure, whose advice (the trust anchors, the certificate) would mislead */
@@ -908,8 +954,10 @@ static orsp_err exchange(orsp_http_client *c, const char *method, const char *ur
 
 	/* TLS. The system trust store is switched off: only the given anchors count. */
 	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (tls_openssl)
+	if (tls_openssl) {
 		SETOPT(CURLOPT_SSL_CTX_FUNCTION, tls_setup);
+		SETOPT(CURLOPT_SSL_CIPHER_LIST, TLS12_SUITES);
+	}
 	if (tls_groups_ok)
 		SETOPT(CURLOPT_SSL_EC_CURVES, TLS_GROUPS);
 	SETOPT(CURLOPT_CAPATH, NULL);

@@ -246,16 +246,39 @@ usage --for pki crl-fetch --for "" --issuer-cert "$Q/ci/ci.der" --out "$G"
 # until session 58, and spoke HTTP/2 to a server that took it
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/h2_key.pem" \
 	-out "$T/h2.pem" -subj /CN=localhost -days 2 -addext subjectAltName=DNS:localhost 2>/dev/null
-openssl s_server -accept 127.0.0.1:0 -cert "$T/h2.pem" -key "$T/h2_key.pem" -alpn h2,http/1.1 \
-	-www >"$T/h2.log" 2>&1 &
-tls=$!
-for _ in $(seq 1 1200); do
-	grep -q '^ACCEPT' "$T/h2.log" && break
-	sleep 0.05
-done
-h2port=$(sed -n 's/^ACCEPT 127.0.0.1://p' "$T/h2.log")
-run pki crl-fetch "https://localhost:$h2port/x.crl" --issuer-cert "$P/ci/ci.der" --out "$T/h2.crl" --ca-file "$T/h2.pem"
+# s_server ARGS...: openssl s_server with h2.pem on a loopback port of its own, its pid in tls
+# (any earlier one stopped) and its port in sport
+s_server() {
+	if [[ -n $tls ]]; then
+		kill "$tls" 2>/dev/null
+		wait "$tls" 2>/dev/null || true
+	fi
+	openssl s_server -accept 127.0.0.1:0 -cert "$T/h2.pem" -key "$T/h2_key.pem" -www "$@" \
+		>"$T/s_server.log" 2>&1 &
+	tls=$!
+	for _ in $(seq 1 1200); do
+		grep -q '^ACCEPT' "$T/s_server.log" && break
+		sleep 0.05
+	done
+	sport=$(sed -n 's/^ACCEPT 127.0.0.1://p' "$T/s_server.log")
+}
+s_server -alpn h2,http/1.1
+run pki crl-fetch "https://localhost:$sport/x.crl" --issuer-cert "$P/ci/ci.der" --out "$T/h2.crl" --ca-file "$T/h2.pem"
 if [[ $rc -eq 1 && $err == *"no DER CRL and no PEM"* ]]; then ok; else bad "h2 offered by ALPN: rc=$rc $err"; fi
+
+# TLS 1.2 cipher suites (SGP.22 2.6.6): a server taking only a suite with an HMAC-SHA1, which
+# OpenSSL's default list offered until session 76, is refused saying so; one taking only
+# SGP.22's GCM or CBC-SHA256 suite gets past the handshake (its -www page is no CRL)
+for case in ECDHE-ECDSA-AES128-SHA:refused ECDHE-ECDSA-AES128-GCM-SHA256:ok ECDHE-ECDSA-AES128-SHA256:ok; do
+	suite=${case%%:*}
+	s_server -tls1_2 -cipher "$suite"
+	run pki crl-fetch "https://localhost:$sport/x.crl" --issuer-cert "$P/ci/ci.der" --out "$T/suite.crl" --ca-file "$T/h2.pem"
+	if [[ ${case#*:} == refused ]]; then
+		if [[ $rc -eq 1 && $err == *"the server accepted none of the TLS versions and cipher suites offered"* ]]; then ok; else bad "server with $suite only: rc=$rc $err"; fi
+	else
+		if [[ $rc -eq 1 && $err == *"no DER CRL and no PEM"* ]]; then ok; else bad "server with $suite only: rc=$rc $err"; fi
+	fi
+done
 
 usage URL pki crl-fetch --issuer-cert "$P/ci/ci.der" --out "$F"
 usage URL pki crl-fetch ftp://127.0.0.1/x --issuer-cert "$P/ci/ci.der" --out "$F"
