@@ -11,7 +11,11 @@
  * ICCID or name, unreadable ones, all refused before loading; the same cut into segments
  * loads. */
 #define _GNU_SOURCE /* memmem */
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,9 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "certmint.h"
@@ -2556,6 +2563,86 @@ static void test_tls_sha1_suites(void **state)
 	tls_minted_free(&m);
 }
 
+/* An OpenSSL TLS server on a loopback port of its own taking TLS 1.2 with these suites only:
+ * one connection, its handshake, nothing more (libmicrohttpd closes a handshake without a
+ * suite in common, as test_tls_sha1_suites shows; OpenSSL answers it with an alert). */
+struct suite_server {
+	int lfd;
+	uint16_t port;
+	SSL_CTX *ctx;
+	pthread_t th;
+};
+
+static void *suite_serve(void *arg)
+{
+	struct suite_server *ss = arg;
+	struct pollfd p = {.fd = ss->lfd, .events = POLLIN};
+	SSL *ssl;
+	int fd;
+
+	if (poll(&p, 1, 10000) != 1 || (fd = accept(ss->lfd, NULL, NULL)) < 0)
+		return NULL;
+	ssl = SSL_new(ss->ctx);
+	SSL_set_fd(ssl, fd);
+	(void)SSL_accept(ssl);
+	SSL_free(ssl);
+	close(fd);
+	return NULL;
+}
+
+static void suite_server_start(struct suite_server *ss, const tls_minted *m, const char *suites)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+
+	ss->ctx = SSL_CTX_new(TLS_server_method());
+	assert_non_null(ss->ctx);
+	assert_int_equal(SSL_CTX_use_certificate_chain_file(ss->ctx, m->cert_path), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(ss->ctx, m->key_path, SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_set_max_proto_version(ss->ctx, TLS1_2_VERSION), 1);
+	assert_int_equal(SSL_CTX_set_cipher_list(ss->ctx, suites), 1);
+	ss->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(ss->lfd >= 0);
+	assert_int_equal(bind(ss->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(ss->lfd, 4), 0);
+	assert_int_equal(getsockname(ss->lfd, (struct sockaddr *)&a, &al), 0);
+	ss->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&ss->th, NULL, suite_serve, ss), 0);
+}
+
+/* An SM-DP+ (OpenSSL's) whose TLS 1.2 takes only ECDHE-ECDSA-AES128-SHA, a suite with an
+ * HMAC-SHA1, alerts the handshake: the LPA says that the server took none of the TLS
+ * versions and suites offered, and to check the server's TLS set-up, not --ca. Until session
+ * 76 the LPA offered that suite (OpenSSL's default list) and the handshake went through. */
+static void test_tls_suite_alert(void **state)
+{
+	certmint_spec spec = dptls_spec(97);
+	fx *x = *state;
+	struct suite_server ss;
+	char iccid[21];
+	tls_minted m;
+	orsp_err e;
+
+	tls_minted_init(&m, "lpa_tls_alert");
+	tls_minted_serve(x, &m, &spec);
+	suite_server_start(&ss, &m, "ECDHE-ECDSA-AES128-SHA");
+	snprintf(x->base, sizeof(x->base), "https://127.0.0.1:%u", ss.port);
+	x->route.base_url = x->base;
+	e = run(x, NULL, iccid);
+	pthread_join(ss.th, NULL);
+	close(ss.lfd);
+	SSL_CTX_free(ss.ctx);
+	if (e != ORSP_E_VERIFY ||
+	    !strstr(orsp_err_detail(), "the server accepted none of the TLS versions and cipher "
+	                               "suites offered") ||
+	    !strstr(orsp_err_detail(), "; check the server's TLS set-up (SGP.22") ||
+	    strstr(orsp_err_detail(), "check --ca"))
+		fail_msg("%d: %s", (int)e, orsp_err_detail());
+	assert_int_equal(x->smdp.n, 0);
+	assert_false(card_saw(x, 0xBF38));
+	tls_minted_free(&m);
+}
+
 /* A DPtls certificate that names the CI as its issuer but is signed by another key is refused
  * as OpenSSL's verification refused it, "certificate signature failure", and the advice is
  * --ca's (it does not chain to the CI): libcurl reported only the error OpenSSL queued on the
@@ -4506,6 +4593,7 @@ int main(void)
 	    T(test_tls_not_dptls),
 	    T(test_tls_expired),
 	    T(test_tls_sha1_suites),
+	    T(test_tls_suite_alert),
 	    T(test_tls_bad_signature),
 	    T(test_tls_ci_not_euicc),
 	    T(test_tls_subca),

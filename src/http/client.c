@@ -735,9 +735,8 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 		*fail = ORSP_HTTP_FAIL_TLS;
 		return orsp_errf(ORSP_E_VERIFY,
 		                 "http: TLS failure: the server accepted none of the TLS versions "
-		                 "and cipher suites offered (TLS 1.3; TLS 1.2 with ECDHE and "
-		                 "AES-GCM or AES-CBC-SHA256/384, SGP.22 2.6.6), or none of the "
-		                 "curves: %s",
+		                 "and cipher suites offered (TLS 1.3; 1.2 with ECDHE, AES-GCM or "
+		                 "AES-CBC-SHA256/384) or curves: %s",
 		                 d);
 	}
 	/* the connection lost during the handshake: the network's or the server's, no TLS

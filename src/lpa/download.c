@@ -342,6 +342,15 @@ static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, orsp_h
 		                 "CA: check --ca (it must hold the CI certificate: the server's "
 		                 "own or a sub-CA's is not enough)",
 		                 c->base, detail);
+	/* the server took none of the TLS versions and suites offered (the HTTP client's words
+	 * for its alert): its TLS set-up's fault, not the trust anchors' */
+	if (e == ORSP_E_VERIFY && strstr(detail, "accepted none of the TLS versions"))
+		return orsp_errf(
+		    e,
+		    "%s: %s; check the server's TLS set-up (SGP.22 has it take TLS 1.2 "
+		    "with TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or "
+		    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256)",
+		    c->base, detail);
 	if (e == ORSP_E_VERIFY)
 		return orsp_errf(e, "%s: %s; check --ca and the server", c->base, detail);
 	if (e == ORSP_E_IO)
