@@ -554,10 +554,11 @@ static int on_verify(int preverify_ok, X509_STORE_CTX *x)
  * secret to the file SSLKEYLOGFILE names in the environment, read once at its global
  * initialisation; the callback it set on the context is taken off again here (libcurl calls
  * this after setting it), as http_proxy and the like are ignored. No renegotiation: a
- * server's HelloRequest (TLS 1.2) is answered with a no_renegotiation alert, which ends the
- * exchange (OpenSSL renegotiates by default; nothing of RSP needs it, and a second handshake
- * would present a certificate that peer_check never saw). A verification libcurl asked for
- * (SSL_VERIFY_PEER, its mode kept) gets on_verify, which notes why it failed. */
+ * server's HelloRequest (TLS 1.2) is answered with a no_renegotiation alert, a warning: the
+ * exchange goes on unless the server ends it (OpenSSL renegotiates by default; nothing of RSP
+ * needs it, and a second handshake would present a certificate that peer_check never saw). A
+ * verification libcurl asked for (SSL_VERIFY_PEER, its mode kept) gets on_verify, which notes why
+ * it failed. */
 static CURLcode tls_setup(CURL *curl, void *ssl_ctx, void *arg)
 {
 	SSL_CTX *ctx = ssl_ctx;
