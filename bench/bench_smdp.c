@@ -88,6 +88,7 @@ typedef struct sim {
 	size_t eum_len;
 	uint8_t ski[32];
 	size_t ski_len;
+	orsp_curve curve; /* the EUM key's: the PKI's one curve (as x509_issue.c keeps it) */
 } sim;
 
 typedef struct client {
@@ -773,7 +774,8 @@ static void evict_caches(uint8_t *buf, size_t n)
 
 #define EVICT_BYTES (4u << 20) /* twice this machine's L2 per core */
 
-/* The server-side cryptography of one P-256 download, timed in this run: 2 ECDSA signs
+/* The server-side cryptography of one download on curve (the PKI's: its server keys, the
+ * eUICCs' and the one-time keys all on it), timed in this run: 2 ECDSA signs
  * (serverSignature1, smdpSignature2), 4 verifications (CERT.EUICC, euiccSignature1,
  * euiccSignature2, the PIR), one key generation and the BPP (ECKA, KDF, smdpSign, AES over the
  * profile): what the server does per download, counted in its OpenSSL calls. CERT.EUM's
@@ -784,8 +786,8 @@ static void evict_caches(uint8_t *buf, size_t n)
  * /proc figures leaves out time the machine gave to others (the wall clock of one round on this
  * virtual machine varied by a factor of three). With cold set, EVICT_BYTES are touched
  * before each operation and only the operations are timed: the caches as a busy server
- * leaves them (OpenSSL's P-256 tables and code no longer in L1/L2). */
-static double crypto_per_download(const uint8_t *upp, size_t upp_len, bool cold)
+ * leaves them (OpenSSL's tables and code for the curve no longer in L1/L2). */
+static double crypto_per_download(orsp_curve curve, const uint8_t *upp, size_t upp_len, bool cold)
 {
 	orsp_ec_key *k = NULL, *o = NULL, *ot = NULL;
 	uint8_t sig[64], pt[65], msg[200] = {1}, eid[16] = {0}, tid[16] = {2};
@@ -796,8 +798,8 @@ static double crypto_per_download(const uint8_t *upp, size_t upp_len, bool cold)
 	static const uint8_t md[] = {0xBF, 0x25, 0x0C, 0x5A, 0x0A, 0x98, 0x00, 0x10,
 	                             0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14};
 
-	if ((cold && !ev) || orsp_ec_generate(ORSP_CURVE_P256, &k) ||
-	    orsp_ec_generate(ORSP_CURVE_P256, &o) || orsp_ec_public_point(o, pt))
+	if ((cold && !ev) || orsp_ec_generate(curve, &k) || orsp_ec_generate(curve, &o) ||
+	    orsp_ec_public_point(o, pt))
 		goto out;
 /* one operation, timed alone after the eviction */
 #define TIMED(expr)                                                                                \
@@ -825,7 +827,7 @@ static double crypto_per_download(const uint8_t *upp, size_t upp_len, bool cold)
 			TIMED(orsp_ecdsa_sign(k, msg, sizeof(msg), sig));
 		for (int i = 0; i < 4; i++)
 			TIMED(orsp_ecdsa_verify(k, msg, sizeof(msg), sig));
-		TIMED(orsp_ec_generate(ORSP_CURVE_P256, &ot));
+		TIMED(orsp_ec_generate(curve, &ot));
 		p.smdp_otsk = ot;
 		orsp_writer_init(&w, out, sizeof(out));
 		TIMED(orsp_bsp_bpp_build(&p, &w));
@@ -1010,6 +1012,8 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 	if (!e)
 		e = orsp_ec_load_private(kb, kl, &eum_key);
 	orsp_wipe(kb, sizeof(kb));
+	if (!e)
+		s->curve = orsp_ec_curve(eum_key);
 	snprintf(p1, sizeof(p1), "%s/eum/eum.der", pki);
 	if (!e && !(e = orsp_cert_load_file(p1, &eum))) {
 		orsp_slice d = orsp_cert_der(eum);
@@ -1397,8 +1401,8 @@ int bench_smdp(int argc, char **argv)
 	lat = calloc(nd, sizeof(*lat));
 	if (!cl || !th || !lat)
 		goto out;
-	crypto = crypto_per_download(upp, upp_len, false);
-	crypto_cold = crypto_per_download(upp, upp_len, true);
+	crypto = crypto_per_download(s.curve, upp, upp_len, false);
+	crypto_cold = crypto_per_download(s.curve, upp, upp_len, true);
 	sc0 = servers_scrape(bases, n_srv, ca, fqdn, !plain);
 	cpu0 = servers_cpu_s(srv, n_srv, &sys0);
 	gen0 = self_cpu_s();
@@ -1484,8 +1488,8 @@ int bench_smdp(int argc, char **argv)
 		goto out;
 	}
 	/* measured after the load as well as before it, the lower figure counts */
-	crypto = lower_ref(crypto, crypto_per_download(upp, upp_len, false));
-	crypto_cold = lower_ref(crypto_cold, crypto_per_download(upp, upp_len, true));
+	crypto = lower_ref(crypto, crypto_per_download(s.curve, upp, upp_len, false));
+	crypto_cold = lower_ref(crypto_cold, crypto_per_download(s.curve, upp, upp_len, true));
 	{
 		double *v = lat;
 		double srv_cpu = cpu1 - cpu0, per = total ? srv_cpu / (double)total : 0;
@@ -1527,7 +1531,7 @@ int bench_smdp(int argc, char **argv)
 			       "\"seconds\":%.3f,\"downloads_per_s\":%.1f,"
 			       "\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,"
 			       "\"server_cpu_ms_per_download\":%.3f,"
-			       "\"crypto_ms_per_download\":%.3f,\"ratio\":%.2f,"
+			       "\"curve\":\"%s\",\"crypto_ms_per_download\":%.3f,\"ratio\":%.2f,"
 			       "\"server_cores_used\":%.2f,\"server_sys_ms_per_download\":%.3f,"
 			       "\"server_crypto_ms_per_download\":%.3f,"
 			       "\"ratio_to_server_crypto\":%.2f,\"loadgen_cores_used\":%.2f,"
@@ -1538,8 +1542,9 @@ int bench_smdp(int argc, char **argv)
 			       "\"connections\":%.0f,\"connections_per_download\":%.2f,"
 			       "\"crl_entries\":%lld}\n",
 			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
-			       (double)total / wall, p50, p90, p99, per * 1e3, crypto * 1e3, ratio,
-			       srv_cores, sys_ms, in_run_ms, ratio2, gen_cores, idle_cores, ncpu,
+			       (double)total / wall, p50, p90, p99, per * 1e3,
+			       orsp_curve_name(s.curve), crypto * 1e3, ratio, srv_cores, sys_ms,
+			       in_run_ms, ratio2, gen_cores, idle_cores, ncpu,
 			       x.url ? "true" : "false", crypto_cold * 1e3, ratio_cold,
 			       refused >= 0 ? refused * 1e6 : -1.0,
 			       refused >= 0 ? refused_sys * 1e6 : -1.0, n_srv,
@@ -1547,26 +1552,27 @@ int bench_smdp(int argc, char **argv)
 			       conns >= 0 && total ? conns / (double)total : -1.0,
 			       crl ? (long long)ncrl : -1LL);
 		else
-			printf(
-			    "bench smdp: %zu complete downloads (%s, %llu clients%s, %s)"
-			    " in %.2f s\n"
-			    "  %.1f downloads/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n"
-			    "  SM-DP+ %s CPU: %.3f ms per download (%.3f of it in the"
-			    " kernel; %.2f cores busy)\n"
-			    "  its cryptography alone (2 signs, 4 verifies, keygen, BPP): %.3f ms\n"
-			    "  ratio server CPU / crypto: %.2f\n"
-			    "  the same with cold caches (4 MiB touched before each operation): "
-			    "%.3f ms,"
-			    " ratio %.2f\n"
-			    "  the server's own crypto during the load (/metrics): %.3f ms,"
-			    " ratio %.2f\n"
-			    "  cores (of %ld): SM-DP+ %.2f, load generator %.2f, idle %.2f\n",
-			    total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc, layout,
-			    reconnect ? "a new connection per request" : "keep-alive", wall,
-			    (double)total / wall, p50, p90, p99,
-			    n_srv > 1 ? "processes'" : "process", per * 1e3, sys_ms, srv_cores,
-			    crypto * 1e3, ratio, crypto_cold * 1e3, ratio_cold, in_run_ms, ratio2,
-			    ncpu, srv_cores, gen_cores, idle_cores);
+			printf("bench smdp: %zu complete downloads (%s, %llu clients%s, %s)"
+			       " in %.2f s\n"
+			       "  %.1f downloads/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n"
+			       "  SM-DP+ %s CPU: %.3f ms per download (%.3f of it in the"
+			       " kernel; %.2f cores busy)\n"
+			       "  its cryptography alone (2 signs, 4 verifies, keygen, BPP; %s): "
+			       "%.3f ms\n"
+			       "  ratio server CPU / crypto: %.2f\n"
+			       "  the same with cold caches (4 MiB touched before each operation): "
+			       "%.3f ms,"
+			       " ratio %.2f\n"
+			       "  the server's own crypto during the load (/metrics): %.3f ms,"
+			       " ratio %.2f\n"
+			       "  cores (of %ld): SM-DP+ %.2f, load generator %.2f, idle %.2f\n",
+			       total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc,
+			       layout, reconnect ? "a new connection per request" : "keep-alive",
+			       wall, (double)total / wall, p50, p90, p99,
+			       n_srv > 1 ? "processes'" : "process", per * 1e3, sys_ms, srv_cores,
+			       orsp_curve_name(s.curve), crypto * 1e3, ratio, crypto_cold * 1e3,
+			       ratio_cold, in_run_ms, ratio2, ncpu, srv_cores, gen_cores,
+			       idle_cores);
 		if (!json && crl)
 			printf("  revocation checked: the EUM's CRL lists %llu serial numbers\n",
 			       (unsigned long long)ncrl);

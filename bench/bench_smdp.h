@@ -22,14 +22,14 @@
 	"downloads per second, latency percentiles, the SM-DP+ process's CPU time per\n"           \
 	"download (from /proc) and, measured in the same run, the cryptography one\n"              \
 	"download costs the server (2 ECDSA signs, 4 verifications, one key generation,\n"         \
-	"the BPP), timed alone in this process, with warm caches and with cold ones\n"             \
-	"(4 MiB touched before each operation); and the crypto CPU time the server\n"              \
-	"itself counted during the load (its /metrics), with the ratio of its CPU time\n"          \
-	"to each; and how the machine's cores were shared: the server, the load\n"                 \
-	"generator (this process), idle. After the load, R requests the server refuses\n"          \
-	"at once (initiateAuthentication with an euiccChallenge that is not base64), one\n"        \
-	"after another over one connection, give its CPU time per request without ES9+\n"          \
-	"work.\n\n"                                                                                \
+	"the BPP, on the curve of the PKI's keys), timed alone in this process, with\n"            \
+	"warm caches and with cold ones (4 MiB touched before each operation); and the\n"          \
+	"crypto CPU time the server itself counted during the load (its /metrics), with\n"         \
+	"the ratio of its CPU time to each; and how the machine's cores were shared: the\n"        \
+	"server, the load generator (this process), idle. After the load, R requests the\n"        \
+	"server refuses at once (initiateAuthentication with an euiccChallenge that is\n"          \
+	"not base64), one after another over one connection, give its CPU time per\n"              \
+	"request without ES9+ work.\n\n"                                                           \
 	"options:\n"                                                                               \
 	"  --downloads N        complete downloads (default 400)\n"                                \
 	"  --clients C          concurrent clients (default 4)\n"                                  \
