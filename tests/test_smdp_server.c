@@ -2065,19 +2065,26 @@ static char *scrape_body(orsp_smdp_server *srv)
 	return body;
 }
 
+/* The value GET /metrics gives the series name{label="value"} */
+static unsigned long long scrape_series(orsp_smdp_server *srv, const char *name, const char *label,
+                                        const char *value)
+{
+	char line[120], *m = scrape_body(srv);
+	const char *p;
+	unsigned long long n = 999;
+
+	snprintf(line, sizeof(line), "%s{%s=\"%s\"} ", name, label, value);
+	p = strstr(m, line);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(line), "%llu", &n), 1);
+	free(m);
+	return n;
+}
+
 /* How many profiles GET /metrics says are in this state */
 static size_t scrape_state(orsp_smdp_server *srv, const char *st)
 {
-	char line[80], *m = scrape_body(srv);
-	const char *p;
-	size_t n = 999;
-
-	snprintf(line, sizeof(line), "openrsp_smdp_profiles{state=\"%s\"} ", st);
-	p = strstr(m, line);
-	assert_non_null(p);
-	assert_int_equal(sscanf(p + strlen(line), "%zu", &n), 1);
-	free(m);
-	return n;
+	return (size_t)scrape_series(srv, "openrsp_smdp_profiles", "state", st);
 }
 
 /* /metrics reads the database at most once per metrics_cache seconds (scrapes are
@@ -5294,69 +5301,136 @@ static int call_log_n(call_log *cl)
  * sent one report at a time and they waited behind it until the send gave up (the soak
  * review's 5-6 reports a second against 10 queued). Its ICCID's second report still comes
  * after its first, delivered on the retry. */
-static void test_senders_past_hanging_report(void **state)
+static void senders_past_hanging_report(call_log *cl, released *r, const char *dir,
+                                        bool queued_after_start)
 {
-	static call_log cl = {.lock = PTHREAD_MUTEX_INITIALIZER,
-	                      .hang_iccid = "89000000000000000100",
-	                      .hang_ms = 3000};
 	orsp_http_server *opsrv;
-	static released r;
 	orsp_smdp_server *srv = NULL;
 	char url[64];
 	int others = 0, first = -1, second = -1;
-	(void)state;
+	static const char *const rows =
+	    "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	    " attempts, next_at) VALUES (0, '89000000000000000100', 't', 3, 1, 0, 0),"
+	    " (0, '89000000000000000101', 't', 3, 1, 0, 0),"
+	    " (0, '89000000000000000102', 't', 3, 1, 0, 0),"
+	    " (0, '89000000000000000100', 't', 4, 1, 0, 0),"
+	    " (0, '89000000000000000103', 't', 3, 1, 0, 0),"
+	    " (0, '89000000000000000104', 't', 3, 1, 0, 0),"
+	    " (0, '89000000000000000105', 't', 3, 1, 0, 0)";
 
 	/* the operator's HTTP server gives each connection to a polling thread by its socket
 	 * number modulo the threads, and the hanging answer holds that thread's other
 	 * connections too: 32 threads, for the senders' four connections, accepted one after
 	 * another in this process (nearby numbers), to be on four threads */
-	opsrv = operator_start(on_progress_logged, &cl, 32, url, sizeof(url));
-	released_profile(&r, "smdp_senders_hang", url, "SENDERS-1");
-	assert_int_equal(r.cfg.callback_senders, ORSP_SMDP_CALLBACK_SENDERS_DEFAULT);
+	opsrv = operator_start(on_progress_logged, cl, 32, url, sizeof(url));
+	released_profile(r, dir, url, "SENDERS-1");
+	assert_int_equal(r->cfg.callback_senders, ORSP_SMDP_CALLBACK_SENDERS_DEFAULT);
 	assert_int_equal(ORSP_SMDP_CALLBACK_SENDERS_DEFAULT, 4);
-	r.cfg.callback_timeout_s = 2;
-	assert_int_equal(
-	    orsp_db_exec(orsp_smdp_db(r.s),
-	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
-	                 " attempts, next_at) VALUES (0, '89000000000000000100', 't', 3, 1, 0, 0),"
-	                 " (0, '89000000000000000101', 't', 3, 1, 0, 0),"
-	                 " (0, '89000000000000000102', 't', 3, 1, 0, 0),"
-	                 " (0, '89000000000000000100', 't', 4, 1, 0, 0),"
-	                 " (0, '89000000000000000103', 't', 3, 1, 0, 0),"
-	                 " (0, '89000000000000000104', 't', 3, 1, 0, 0),"
-	                 " (0, '89000000000000000105', 't', 3, 1, 0, 0)"),
-	    ORSP_OK);
-	clock_gettime(CLOCK_MONOTONIC, &cl.t0);
-	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	r->cfg.callback_timeout_s = 2;
+	if (!queued_after_start)
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(r->s), rows), ORSP_OK);
+	clock_gettime(CLOCK_MONOTONIC, &cl->t0);
+	assert_int_equal(orsp_smdp_server_start(&r->cfg, &srv), ORSP_OK);
+	if (queued_after_start) {
+		/* past the senders' first rounds at the start, into their waits */
+		nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(r->s), rows), ORSP_OK);
+	}
 	/* the retried first report and the second of its ICCID: 8 calls in all */
-	for (int i = 0; i < 600 && call_log_n(&cl) < 8; i++)
+	for (int i = 0; i < 600 && call_log_n(cl) < 8; i++)
 		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
-	wait_delivered(r.s, 7);
+	wait_delivered(r->s, 7);
 	orsp_smdp_server_stop(srv);
 	orsp_http_server_stop(opsrv, 10000);
-	assert_true(cl.hung);
-	assert_int_equal(cl.n, 8);
-	for (int i = 0; i < cl.n; i++) {
-		if (strcmp(cl.iccid[i], "89000000000000000100") != 0) {
+	assert_true(cl->hung);
+	assert_int_equal(cl->n, 8);
+	for (int i = 0; i < cl->n; i++) {
+		if (strcmp(cl->iccid[i], "89000000000000000100") != 0) {
 			/* within the hanging send's 2 s, with a margin for a slow machine */
-			if (cl.at[i] > cl.hang_at + 1500)
+			if (cl->at[i] > cl->hang_at + 1500)
 				fail_msg(
 				    "report of ICCID %s sent %.0f ms after the hanging one began",
-				    cl.iccid[i], cl.at[i] - cl.hang_at);
+				    cl->iccid[i], cl->at[i] - cl->hang_at);
 			for (int j = 0; j < i; j++)
-				assert_string_not_equal(cl.iccid[j], cl.iccid[i]);
+				assert_string_not_equal(cl->iccid[j], cl->iccid[i]);
 			others++;
-		} else if (cl.point[i] == 3) {
+		} else if (cl->point[i] == 3) {
 			first = i;
 		} else {
-			assert_int_equal(cl.point[i], 4);
+			assert_int_equal(cl->point[i], 4);
 			assert_int_equal(second, -1);
 			second = i;
 		}
 	}
 	assert_int_equal(others, 5);
 	assert_true(first >= 0 && second > first);
-	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_progress WHERE done = 1"), 7);
+	assert_int_equal(count_where(r->s, "SELECT count(*) FROM smdp_progress WHERE done = 1"), 7);
+	released_free(r);
+}
+
+static void test_senders_past_hanging_report(void **state)
+{
+	static call_log cl = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	                      .hang_iccid = "89000000000000000100",
+	                      .hang_ms = 3000};
+	static released r;
+	(void)state;
+
+	senders_past_hanging_report(&cl, &r, "smdp_senders_hang", false);
+}
+
+/* The same with the reports queued by another process (here the test's own handle) once the
+ * senders are idle: the background thread finds them (it looks every 200 ms), and each
+ * sender that claims one wakes an idle one (reports_wake), so the five go out while the
+ * first one's send hangs, as with senders that look every 200 ms (until session 76), not
+ * after the others' EXTRA_IDLE_MS (5 s) wait. */
+static void test_senders_woken_past_hanging_report(void **state)
+{
+	static call_log cl = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	                      .hang_iccid = "89000000000000000100",
+	                      .hang_ms = 3000};
+	static released r;
+	(void)state;
+
+	senders_past_hanging_report(&cl, &r, "smdp_senders_woken", true);
+}
+
+/* The queries of the next due report GET /metrics says the senders made */
+static uint64_t scrape_report_queries(orsp_smdp_server *srv, const char *who)
+{
+	return scrape_series(srv, "openrsp_smdp_progress_report_queries_total", "sender", who);
+}
+
+/* With nothing to send, the callback_senders - 1 threads beside the background thread do not
+ * look at the outbox every 200 ms: over 2 s of an idle server (4 senders) they make at most
+ * one query each (their EXTRA_IDLE_MS wait is 5 s), where until session 76 they made some 30
+ * (5 a second each: with several processes on one database, 15 queries a second per process
+ * doing nothing). The background thread still looks every 200 ms. */
+static void test_senders_idle_quiet(void **state)
+{
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	uint64_t bg0, bg1, o0, o1;
+	(void)state;
+
+	released_profile(&r, "smdp_senders_idle", "http://127.0.0.1:9", "SENDERS-4");
+	assert_int_equal(r.cfg.callback_senders, ORSP_SMDP_CALLBACK_SENDERS_DEFAULT);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "DELETE FROM smdp_progress"), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	/* past the senders' first rounds at the start */
+	nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+	bg0 = scrape_report_queries(srv, "background");
+	o0 = scrape_report_queries(srv, "others");
+	nanosleep(&(struct timespec){2, 0}, NULL);
+	bg1 = scrape_report_queries(srv, "background");
+	o1 = scrape_report_queries(srv, "others");
+	orsp_smdp_server_stop(srv);
+	if (o1 - o0 > ORSP_SMDP_CALLBACK_SENDERS_DEFAULT - 1)
+		fail_msg("the idle senders beside the background thread made %llu queries in 2 s",
+		         (unsigned long long)(o1 - o0));
+	/* the background thread's rounds go on (the scrapes count from its first) */
+	assert_true(bg0 > 0 && bg1 > bg0);
+	assert_true(o0 > 0);
 	released_free(&r);
 }
 
@@ -5455,6 +5529,8 @@ int main(void)
 	    cmocka_unit_test(test_progress_callbacks),
 	    cmocka_unit_test(test_callback_timeout),
 	    cmocka_unit_test(test_senders_past_hanging_report),
+	    cmocka_unit_test(test_senders_woken_past_hanging_report),
+	    cmocka_unit_test(test_senders_idle_quiet),
 	    cmocka_unit_test(test_senders_keep_order),
 	    cmocka_unit_test(test_senders_stop_bound),
 	    cmocka_unit_test(test_failed_reports_carry_codes),

@@ -142,6 +142,11 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 int64_t smdp_es9p_keys_done(const orsp_smdp *s);
 void smdp_set_es9p_keys_done(orsp_smdp *s, int64_t t);
 
+/* How many progress reports this handle has queued since it was opened (a transaction that
+ * rolled back included): smdp_server.c wakes its idle report senders when a request's count
+ * moved. */
+uint64_t smdp_progress_queued(const orsp_smdp *s);
+
 /* Whether the audit log has the expiry's row for the profile of ICCID ?1: Unavailable has no
  * way out, so a profile in it with such a row ended by its expiry. The term repeats the WHERE
  * of the index smdp_audit_expired (orsp_smdp_event_name(ORSP_SMDP_EV_EXPIRE), a test checks

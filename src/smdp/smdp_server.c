@@ -71,6 +71,14 @@ struct orsp_smdp_server {
 	atomic_bool draining;
 	double drain_until_ms;
 	pthread_cond_t wake; /* with lock: the stop wakes the senders from their wait */
+	/* with lock: wakes an idle one of the callback_senders - 1 threads (reports_wake), each
+	 * wake-up counted in report_wakes (at most callback_senders - 1 owed, one taken by the
+	 * thread it wakes) so that none is lost while they are all busy; the stop broadcasts */
+	pthread_cond_t reports_due;
+	unsigned report_wakes, n_extra; /* n_extra: callback_senders - 1, 0 without callback_url */
+	/* the next-report queries of the background thread's rounds and of the other senders',
+	 * for /metrics */
+	atomic_ullong report_queries_bg, report_queries_others;
 	orsp_smdp *sender_db;
 	/* the callback_senders - 1 threads that only send progress reports, each with a handle
 	 * of sender_db's connection (orsp_smdp_open_view); n_senders of them started */
@@ -148,6 +156,21 @@ static void give(orsp_smdp_server *srv, size_t slot)
 	pthread_mutex_lock(&srv->lock);
 	srv->busy[slot] = false;
 	pthread_cond_signal(&srv->freed);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* A progress report may be due: one of the idle callback_senders - 1 threads looks (they
+ * wait for this, not polling the database; sender_extra_main). Called when this process
+ * queued one and by a sender that claimed one (more may be due: another sender takes the
+ * next); a wake-up none waited for is kept for the next thread to finish its round. */
+static void reports_wake(orsp_smdp_server *srv)
+{
+	if (!srv->n_extra)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	if (srv->report_wakes < srv->n_extra)
+		srv->report_wakes++;
+	pthread_cond_signal(&srv->reports_due);
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -292,6 +315,7 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 	orsp_smdp_reply r;
 	orsp_smdp *s;
 	size_t slot;
+	uint64_t queued;
 	orsp_err e;
 
 	/* SGP.22 §6.5.1: the request must say which binding version it speaks. */
@@ -309,12 +333,17 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface, co
 		return refuse(srv, iface, req, t0, resp, 415,
 		              "Content-Type application/json required\n", "");
 	s = take(srv, &slot);
+	queued = smdp_progress_queued(s);
 	if (auth)
 		orsp_smdp_set_auth(s, auth);
 	e = fn(&srv->c->svc, s, function, req->body, req->body_len, &r);
 	if (auth)
 		orsp_smdp_set_auth(s, NULL);
+	queued = smdp_progress_queued(s) - queued;
 	give(srv, slot);
+	/* committed by now: an idle sender finds it at once */
+	if (queued)
+		reports_wake(srv);
 	ms = now_ms() - t0;
 	if (e && r.http_status != 500) {
 		memset(&r, 0, sizeof(r));
@@ -762,6 +791,17 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        "openrsp_smdp_progress_reports{delivery=\"pending\"} %zu\n"
 		        "openrsp_smdp_progress_reports{delivery=\"given_up\"} %zu\n",
 		        m.pending, m.given_up);
+	/* what the senders cost the database: the background thread's look every 200 ms, the
+	 * others' only when woken (sender_extra_main) */
+	fprintf(f,
+	        "# HELP openrsp_smdp_progress_report_queries_total queries of the outbox for the"
+	        " next due progress report, by sender: the background thread, the other"
+	        " callback_senders together\n"
+	        "# TYPE openrsp_smdp_progress_report_queries_total counter\n"
+	        "openrsp_smdp_progress_report_queries_total{sender=\"background\"} %llu\n"
+	        "openrsp_smdp_progress_report_queries_total{sender=\"others\"} %llu\n",
+	        (unsigned long long)srv->report_queries_bg,
+	        (unsigned long long)srv->report_queries_others);
 	fprintf(
 	    f,
 	    "# HELP openrsp_smdp_euicc_sequence_reused_total verified notifications whose eUICC"
@@ -1078,9 +1118,10 @@ _Static_assert(2 * ORSP_SMDP_CALLBACK_TIMEOUT_MAX <= PROGRESS_LEASE_S,
  * be due, and the next round comes at once (a pause after each round held a backlog, 200,000
  * orders expiring together, to 100 reports a second, and newer reports waited behind it).
  * Only reports claimed and sent count: a claim that fails (a full disk) leaves the report
- * due, and rounds of such claims one after another took a core. */
+ * due, and rounds of such claims one after another took a core. Each next-report query is
+ * counted in *queries (/metrics). */
 static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *http,
-                         double deadline_ms)
+                         double deadline_ms, atomic_ullong *queries)
 {
 	orsp_db *db = orsp_smdp_db(s);
 	orsp_stmt *st = NULL;
@@ -1097,6 +1138,7 @@ static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *
 		int64_t now = wall_s();
 
 		row = false;
+		(*queries)++;
 		e = orsp_db_prepare(db, SMDP_SQL_NEXT_REPORT, &st);
 		if (!e)
 			e = orsp_stmt_bind_int64(st, 1, now);
@@ -1146,6 +1188,8 @@ static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *
 		}
 		refused = false;
 		sent++;
+		/* more may be due: an idle sender looks while this one sends */
+		reports_wake(srv);
 		e = send_progress(srv, http, &pr, &refused);
 		pr.attempts++;
 		snprintf(why, sizeof(why), "%s", e ? orsp_err_detail() : "");
@@ -1217,13 +1261,14 @@ static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *
 	return sent == ROUND_MAX;
 }
 
-/* Until now_ms() reaches until_ms, or at once when the server stops (the stop signals wake
+/* Until now_ms() reaches until_ms, or at once when the server stops (the stop signals cond
  * under lock after setting stopping, so the wake-up cannot come between the check and the
- * wait). */
-static void sender_wait(orsp_smdp_server *srv, double until_ms)
+ * wait); with wakes, also when *wakes is not 0, taking one (reports_wake). */
+static void wait_on(orsp_smdp_server *srv, pthread_cond_t *cond, double until_ms, unsigned *wakes)
 {
 	pthread_mutex_lock(&srv->lock);
-	for (double now = now_ms(); !srv->stopping && now < until_ms; now = now_ms()) {
+	for (double now = now_ms(); !srv->stopping && now < until_ms && !(wakes && *wakes);
+	     now = now_ms()) {
 		struct timespec ts;
 		int64_t left_ns = (int64_t)((until_ms - now) * 1e6);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1233,9 +1278,16 @@ static void sender_wait(orsp_smdp_server *srv, double until_ms)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		(void)pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
+		(void)pthread_cond_timedwait(cond, &srv->lock, &ts);
 	}
+	if (wakes && *wakes)
+		(*wakes)--;
 	pthread_mutex_unlock(&srv->lock);
+}
+
+static void sender_wait(orsp_smdp_server *srv, double until_ms)
+{
+	wait_on(srv, &srv->wake, until_ms, NULL);
 }
 
 /* A pause between two batches of order expiry (the write lock released), so that writers
@@ -1258,6 +1310,7 @@ static bool expire_pause(void *arg)
 static void expire_round(orsp_smdp_server *srv)
 {
 	size_t n = 0;
+	uint64_t queued = smdp_progress_queued(srv->sender_db);
 
 	if (orsp_smdp_expire_with(srv->sender_db, 0, expire_pause, srv, &n) != ORSP_OK) {
 		orsp_log_line("openrsp smdp: order expiry: %s", orsp_err_detail());
@@ -1265,6 +1318,9 @@ static void expire_round(orsp_smdp_server *srv)
 	}
 	if (n) /* also those of the batches committed before a failure */
 		orsp_log_line("openrsp smdp: %zu order(s) expired", n);
+	/* their reports (a batch that rolled back wakes a sender for nothing) */
+	if (smdp_progress_queued(srv->sender_db) != queued)
+		reports_wake(srv);
 }
 
 /* ES9+ sessions no request can use any more are deleted (orsp_es9p_sweep), and so are the
@@ -1449,7 +1505,8 @@ static void *sender_main(void *arg)
 			crl_round(srv);
 			crl_next_ms = now_ms() + crl_every_ms;
 		}
-		more = http && sender_round(srv, srv->sender_db, http, next_ms);
+		more = http &&
+		       sender_round(srv, srv->sender_db, http, next_ms, &srv->report_queries_bg);
 		until_ms = next_ms;
 		if (http && now_ms() + 200 < until_ms)
 			until_ms = more ? now_ms() : now_ms() + 200;
@@ -1461,12 +1518,20 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
+/* How long one of the callback_senders - 1 threads waits, with nothing due, before it looks
+ * again unwoken: for reports queued by other processes on the database while the background
+ * thread (which looks every 200 ms and wakes the others once it claims one) is held up in a
+ * send. */
+#define EXTRA_IDLE_MS 5000
+
 /* One of the callback_senders - 1 threads beside the background thread: only progress
- * reports, in rounds with no deadline, the next at once after a full round, else after 200 ms
- * or at the stop. Each sends one report at a time, so a send that hangs until
- * callback_timeout holds up only its own thread; the claim (sender_round) keeps two senders
- * from taking one report, and the next report's query keeps the reports of one ICCID in
- * order. */
+ * reports, in rounds with no deadline, the next at once after a full round; else it waits
+ * until woken (reports_wake: a report queued by this process, or claimed by another sender,
+ * more perhaps due), EXTRA_IDLE_MS at most, or the stop. Until session 76 each looked every
+ * 200 ms, idle or not: 15 queries a second per idle process with the default 4 senders.
+ * Each sends one report at a time, so a send that hangs until callback_timeout holds up only
+ * its own thread; the claim (sender_round) keeps two senders from taking one report, and the
+ * next report's query keeps the reports of one ICCID in order. */
 static void *sender_extra_main(void *arg)
 {
 	struct extra_sender *x = arg;
@@ -1479,8 +1544,9 @@ static void *sender_extra_main(void *arg)
 		return NULL;
 	}
 	while (!srv->stopping) {
-		bool more = sender_round(srv, x->db, http, DBL_MAX);
-		sender_wait(srv, more ? now_ms() : now_ms() + 200);
+		if (!sender_round(srv, x->db, http, DBL_MAX, &srv->report_queries_others))
+			wait_on(srv, &srv->reports_due, now_ms() + EXTRA_IDLE_MS,
+			        &srv->report_wakes);
 	}
 	orsp_http_client_free(http);
 	return NULL;
@@ -1597,6 +1663,8 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	/* both on CLOCK_MONOTONIC, as take_within's and sender_wait's deadlines */
 	orsp_cond_init_monotonic(&srv->freed);
 	orsp_cond_init_monotonic(&srv->wake);
+	orsp_cond_init_monotonic(&srv->reports_due);
+	srv->n_extra = c->callback_url[0] ? sender_count(c) - 1 : 0;
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(es9); i++, n++) {
 		snprintf(srv->paths[n], sizeof(srv->paths[n]), "/gsma/rsp2/es9plus/%s", es9[i]);
 		srv->routes[n] = (orsp_http_route){"POST", srv->paths[n], on_es9p, srv};
@@ -1807,6 +1875,7 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_mutex_lock(&srv->lock);
 	srv->stopping = true;
 	pthread_cond_broadcast(&srv->wake);
+	pthread_cond_broadcast(&srv->reports_due);
 	pthread_mutex_unlock(&srv->lock);
 	if (srv->http)
 		orsp_http_server_stop(srv->http, 10000);
@@ -1829,6 +1898,7 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_cond_destroy(&srv->m_read_once);
 	pthread_cond_destroy(&srv->freed);
 	pthread_cond_destroy(&srv->wake);
+	pthread_cond_destroy(&srv->reports_due);
 	free(srv->crl_in_force);
 	free(srv->crl_failed);
 	free(srv);

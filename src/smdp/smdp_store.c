@@ -29,6 +29,7 @@ struct orsp_smdp {
 	orsp_hmac_key *mac_key;
 	char mac_label[64];
 	int64_t es9p_keys_done; /* smdp_es9p_keys_done */
+	uint64_t progress_queued; /* smdp_progress_queued */
 	bool created;           /* orsp_smdp_created */
 	char actor[ORSP_SMDP_ACTOR_MAX]; /* orsp_smdp_set_actor: "" none */
 	char auth[ORSP_SMDP_AUTH_MAX];   /* orsp_smdp_set_auth: "" none */
@@ -863,6 +864,8 @@ static orsp_err queue_progress(orsp_smdp *s, const orsp_smdp_profile *p, const c
 	if (!err)
 		err = orsp_stmt_run(ps);
 	orsp_stmt_finalize(ps);
+	if (!err)
+		s->progress_queued++;
 	return err;
 }
 
@@ -1817,6 +1820,11 @@ int64_t smdp_es9p_keys_done(const orsp_smdp *s)
 void smdp_set_es9p_keys_done(orsp_smdp *s, int64_t t)
 {
 	s->es9p_keys_done = t;
+}
+
+uint64_t smdp_progress_queued(const orsp_smdp *s)
+{
+	return s->progress_queued;
 }
 
 /* An order in one of the states it can expire from (SMDP_OPEN_ORDER). */
