@@ -196,6 +196,34 @@ int cli_read_schema(const char *verb, const char *db, const char *module, orsp_e
 /* The token key's URI of the sealed KEK file kek_path (in buf), or NULL: not sealed, or the
  * KEK comes from ORSP_KEK (cli/cmd_kek.c). For rekey: the new KEK is sealed the same way. */
 const char *cli_kek_seal_uri(const char *kek_path, char *buf, size_t cap);
+/* The files a verb that may create a database (the SM-DP+'s profile import and generate,
+ * `auc init` and `auc add`; not the AuC of --auc, which must exist) created, so that one that
+ * fails before it stored anything can take them away again (cli_unmake). */
+typedef struct cli_made {
+	bool db_was, kek_was; /* there before (cli_made_before) */
+	bool db, kek;         /* created since (cli_made_after) */
+	/* the number of rows of the module's tables another process may have written: one
+	 * SELECT of one integer (cli_unmake leaves a database that has any) */
+	const char *rows_sql;
+	char db_file[4096], kek_path[4096];
+} cli_made;
+/* Before the database db (option opt) and its KEK file kek_path may be created: which of
+ * them exist; rows_sql (a string that outlives m) as cli_made's. CLI_OK, or the usage error
+ * of a path too long. */
+int cli_made_before(cli_made *m, const char *opt, const char *db, const char *kek_path,
+                    const char *rows_sql);
+/* After the open, whether it succeeded or not: what it created. Only for a database that was
+ * not there: a KEK file created for an empty database that existed is now the one that opens
+ * it. ":memory:" or a `file:` URI's in-memory database leaves no file; a KEK file made for a
+ * database that could not be created (its directory missing) counts. */
+void cli_made_after(cli_made *m);
+/* For a verb that failed before it stored anything, once its handles are closed: removes
+ * the database cli_made_after found created (its -wal, -shm and -journal files too) and the
+ * KEK file created with it, so that a failed first write leaves no empty database behind,
+ * and says so ("the new database F (and its KEK file K) was removed again: nothing was
+ * kept"). A database another process has open, or one that holds rows (m->rows_sql), is
+ * left with its KEK file, and said so. */
+void cli_unmake(const cli_made *m);
 
 /* ----- output ----- */
 

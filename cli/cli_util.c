@@ -698,6 +698,125 @@ int cli_kek_path(const char *kek_file, const char *db_opt, const char *db, char 
 	return CLI_OK;
 }
 
+int cli_made_before(cli_made *m, const char *opt, const char *db, const char *kek_path,
+                    const char *rows_sql)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->rows_sql = rows_sql;
+	if ((rc = cli_db_file(opt, db, m->db_file, sizeof(m->db_file))))
+		return rc;
+	if (snprintf(m->kek_path, sizeof(m->kek_path), "%s", kek_path) >= (int)sizeof(m->kek_path))
+		return cli_usage(opt, "path too long");
+	m->db_was = access(m->db_file, F_OK) == 0;
+	m->kek_was = access(m->kek_path, F_OK) == 0;
+	return CLI_OK;
+}
+
+void cli_made_after(cli_made *m)
+{
+	if (m->db_was)
+		return;
+	m->db = access(m->db_file, F_OK) == 0;
+	m->kek = !m->kek_was && access(m->kek_path, F_OK) == 0;
+}
+
+/* The rows of the module's tables in m's database (m->rows_sql; under a guard: no other
+ * process has it open): 0 without any table, -1 when the database cannot be read (it does
+ * not open, is no database, or the count fails: until session 57 a count that failed was 0,
+ * "nobody wrote", and the file was removed). */
+static int64_t made_rows(const cli_made *m)
+{
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false, tables = false;
+	int64_t n = -1;
+
+	if (orsp_db_open_ex(m->db_file, ORSP_DB_OPEN_EXISTING, &db) == ORSP_OK &&
+	    orsp_db_has_tables(db, &tables) == ORSP_OK) {
+		/* without any table (a file the open left empty) nobody wrote: 0 */
+		if (!tables)
+			n = 0;
+		else if (orsp_db_prepare(db, m->rows_sql, &st) == ORSP_OK &&
+		         orsp_stmt_step(st, &row) == ORSP_OK && row)
+			n = orsp_stmt_column_int64(st, 0);
+	}
+	orsp_stmt_finalize(st);
+	orsp_db_close(db);
+	orsp_err_clear();
+	return n;
+}
+
+/* A database another process has opened meanwhile (a server started on the same new path)
+ * is left, with its KEK file, and said so; so is one that holds rows (profiles, audit rows),
+ * which another process wrote and closed meanwhile: until session 55 a failed import removed
+ * another's successful one (then also an AuC's, with the only copy of its K/OPc). */
+void cli_unmake(const cli_made *m)
+{
+	static const char *const ext[] = {"-wal", "-shm", "-journal", ""};
+	orsp_db_guard *g = NULL;
+	bool gone = false, kek_gone = true;
+	orsp_err e;
+
+	if (!m->db)
+		goto kek;
+	e = orsp_db_guard_open(m->db_file, &g);
+	if (e && e != ORSP_E_NOT_FOUND) {
+		fprintf(stderr, "openrsp: left the new database %s%s%s: %s\n", m->db_file,
+		        m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "",
+		        orsp_err_detail());
+		return;
+	}
+	/* rows written since it was made: by another process, or audit rows of this one (the
+	 * audit log is append-only): kept, and said without guessing whose (it blamed another
+	 * process, until session 56) */
+	int64_t rows = made_rows(m);
+	if (rows < 0) {
+		fprintf(stderr,
+		        "openrsp: left the new database %s%s%s: it cannot be read to see whether "
+		        "another process wrote to it since it was made\n",
+		        m->db_file, m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "");
+		orsp_db_guard_close(g);
+		return;
+	}
+	if (rows != 0) {
+		fprintf(stderr,
+		        "openrsp: left the new database %s%s%s: it holds %lld row(s) written since "
+		        "it was made (audit rows, which are never deleted, included)\n",
+		        m->db_file, m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "",
+		        (long long)rows);
+		orsp_db_guard_close(g);
+		return;
+	}
+	/* the database file last: while it is there, its name still says what the others are */
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		char f[4096 + 16];
+		snprintf(f, sizeof(f), "%s%s", m->db_file, ext[i]);
+		if (unlink(f) == 0)
+			gone |= !ext[i][0];
+		else if (errno != ENOENT)
+			fprintf(stderr, "openrsp: cannot remove %s: %s\n", f, strerror(errno));
+	}
+	orsp_db_guard_close(g);
+kek:
+	if (m->kek && unlink(m->kek_path) != 0 && errno != ENOENT) {
+		fprintf(stderr, "openrsp: cannot remove %s: %s\n", m->kek_path, strerror(errno));
+		kek_gone = false;
+	}
+	/* said: the error before may have called a transaction committed (the schema's, whose
+	 * flush failed), and the database is not there any more (it went without a word until
+	 * session 75) */
+	if (gone) {
+		char also[4096 + 32] = "";
+		if (m->kek && kek_gone)
+			snprintf(also, sizeof(also), " (and its KEK file %s)", m->kek_path);
+		fprintf(stderr,
+		        "openrsp: the new database %s%s was removed again: nothing was kept\n",
+		        m->db_file, also);
+	}
+}
+
 /* ----- text output ----- */
 
 void cli_kv_str(const char *name, const char *v)

@@ -238,47 +238,10 @@ static int no_kek(const char *kek_path, const char *db)
 	                 kek_path, db);
 }
 
-/* The files a verb that may create a database (profile import and generate, the SM-DP+'s;
- * not the AuC of --auc, which must exist) created, so that one that fails before it stored
- * anything can take them away again (unmake). */
-typedef struct made_files {
-	bool db_was, kek_was; /* there before (made_before) */
-	bool db, kek;         /* created since (made_after) */
-	char db_file[4096], kek_path[4096];
-} made_files;
-
-/* The rows of the inventory's tables another process may have written (unmake leaves a
+/* The rows of the inventory's tables another process may have written (cli_unmake leaves a
  * database that has any). */
 #define SMDP_ROWS_SQL                                                                              \
 	"SELECT (SELECT count(*) FROM smdp_profile) + (SELECT count(*) FROM smdp_audit)"
-
-/* Before the database db (option opt) and its KEK file kek_path may be created: which of
- * them exist. CLI_OK, or the usage error of a path too long. */
-static int made_before(made_files *m, const char *opt, const char *db, const char *kek_path)
-{
-	int rc;
-
-	memset(m, 0, sizeof(*m));
-	if ((rc = cli_db_file(opt, db, m->db_file, sizeof(m->db_file))))
-		return rc;
-	if (snprintf(m->kek_path, sizeof(m->kek_path), "%s", kek_path) >= (int)sizeof(m->kek_path))
-		return cli_usage(opt, "path too long");
-	m->db_was = access(m->db_file, F_OK) == 0;
-	m->kek_was = access(m->kek_path, F_OK) == 0;
-	return CLI_OK;
-}
-
-/* After the open, whether it succeeded or not: what it created. Only for a database that was
- * not there: a KEK file created for an empty database that existed is now the one that opens
- * it. ":memory:" or a `file:` URI's in-memory database leaves no file; a KEK file made for a
- * database that could not be created (its directory missing) counts. */
-static void made_after(made_files *m)
-{
-	if (m->db_was)
-		return;
-	m->db = access(m->db_file, F_OK) == 0;
-	m->kek = !m->kek_was && access(m->kek_path, F_OK) == 0;
-}
 
 /* The SM-DP+ inventory of o into *out, for `verb` (messages). made NULL: a verb that works
  * on what is already there (order, list, audit, reports, backup) creates nothing and writes
@@ -286,11 +249,11 @@ static void made_after(made_files *m)
  * creates nothing), as `openrsp auc` for all verbs but add, instead of leaving an empty
  * database, or an inventory made of a 0-byte file, and a new KEK file behind. Otherwise a
  * database that does not exist is created with its KEK file, and *made says which files
- * this call created (unmake takes them away). open_mode: the open's mode when made is NULL,
+ * this call created (cli_unmake takes them away). open_mode: the open's mode when made is NULL,
  * ORSP_DB_OPEN_EXISTING, ORSP_DB_OPEN_UNMIGRATED for `smdp backup` (an older schema copied
  * as it is), or ORSP_DB_OPEN_READONLY for a verb that only reads (open_smdp_read). */
 static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode open_mode,
-                          orsp_smdp **out, made_files *made)
+                          orsp_smdp **out, cli_made *made)
 {
 	char kek_path[4096];
 	orsp_secret kek = {0};
@@ -301,7 +264,7 @@ static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode 
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
-	if (made && (rc = made_before(made, "--db", o->db, kek_path)))
+	if (made && (rc = cli_made_before(made, "--db", o->db, kek_path, SMDP_ROWS_SQL)))
 		return rc;
 	if ((rc = made ? check_db(o->db, ORSP_DB_OPEN_CREATE, NULL)
 	               : check_inventory(o->db, verb, open_mode)))
@@ -321,7 +284,7 @@ static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode 
 	e = orsp_smdp_open_ex(o->db, made ? ORSP_DB_OPEN_CREATE : open_mode, &kek, out);
 	orsp_secret_wipe(&kek);
 	if (made) {
-		made_after(made);
+		cli_made_after(made);
 		/* a database another process created meanwhile (and the KEK file it made or
 		 * took) is not this one's to remove */
 		if (!e && !orsp_smdp_created(*out))
@@ -336,7 +299,7 @@ static int open_smdp_mode(const db_opts *o, const char *verb, orsp_db_open_mode 
 	return CLI_OK;
 }
 
-static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_files *made)
+static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, cli_made *made)
 {
 	return open_smdp_mode(o, verb, ORSP_DB_OPEN_EXISTING, out, made);
 }
@@ -369,106 +332,6 @@ static int open_smdp_read(const db_opts *o, const char *verb, orsp_smdp **out)
 	orsp_smdp_close(*out);
 	*out = NULL;
 	return rc;
-}
-
-/* The rows of the inventory's tables in m's database (under a guard: no other process has it
- * open): 0 without any table, -1 when the database cannot be read (it does not open, is no
- * database, or the count fails: until session 57 a count that failed was 0, "nobody wrote",
- * and the file was removed). */
-static int64_t made_rows(const made_files *m)
-{
-	orsp_db *db = NULL;
-	orsp_stmt *st = NULL;
-	bool row = false, tables = false;
-	int64_t n = -1;
-
-	if (orsp_db_open_ex(m->db_file, ORSP_DB_OPEN_EXISTING, &db) == ORSP_OK &&
-	    orsp_db_has_tables(db, &tables) == ORSP_OK) {
-		/* without any table (a file the open left empty) nobody wrote: 0 */
-		if (!tables)
-			n = 0;
-		else if (orsp_db_prepare(db, SMDP_ROWS_SQL, &st) == ORSP_OK &&
-		         orsp_stmt_step(st, &row) == ORSP_OK && row)
-			n = orsp_stmt_column_int64(st, 0);
-	}
-	orsp_stmt_finalize(st);
-	orsp_db_close(db);
-	orsp_err_clear();
-	return n;
-}
-
-/* For a verb that failed before it stored anything, once its handles are closed: removes
- * the database made_after found created (its -wal, -shm and -journal files too) and the
- * KEK file created with it, so that a failed first import leaves no empty database behind,
- * and says so ("the new database F (and its KEK file K) was removed again: nothing was
- * kept").
- * A database another process has opened meanwhile (a server started on the same new path)
- * is left, with its KEK file, and said so; so is one that holds rows (profiles, audit rows),
- * which another process wrote and closed meanwhile: until session 55 a failed import removed
- * another's successful one (then also an AuC's, with the only copy of its K/OPc). */
-static void unmake(const made_files *m)
-{
-	static const char *const ext[] = {"-wal", "-shm", "-journal", ""};
-	orsp_db_guard *g = NULL;
-	bool gone = false, kek_gone = true;
-	orsp_err e;
-
-	if (!m->db)
-		goto kek;
-	e = orsp_db_guard_open(m->db_file, &g);
-	if (e && e != ORSP_E_NOT_FOUND) {
-		fprintf(stderr, "openrsp: left the new database %s%s%s: %s\n", m->db_file,
-		        m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "",
-		        orsp_err_detail());
-		return;
-	}
-	/* rows written since it was made: by another process, or audit rows of this one (the
-	 * audit log is append-only): kept, and said without guessing whose (it blamed another
-	 * process, until session 56) */
-	int64_t rows = made_rows(m);
-	if (rows < 0) {
-		fprintf(stderr,
-		        "openrsp: left the new database %s%s%s: it cannot be read to see whether "
-		        "another process wrote to it since it was made\n",
-		        m->db_file, m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "");
-		orsp_db_guard_close(g);
-		return;
-	}
-	if (rows != 0) {
-		fprintf(stderr,
-		        "openrsp: left the new database %s%s%s: it holds %lld row(s) written since "
-		        "it was made (audit rows, which are never deleted, included)\n",
-		        m->db_file, m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "",
-		        (long long)rows);
-		orsp_db_guard_close(g);
-		return;
-	}
-	/* the database file last: while it is there, its name still says what the others are */
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		char f[4096 + 16];
-		snprintf(f, sizeof(f), "%s%s", m->db_file, ext[i]);
-		if (unlink(f) == 0)
-			gone |= !ext[i][0];
-		else if (errno != ENOENT)
-			fprintf(stderr, "openrsp: cannot remove %s: %s\n", f, strerror(errno));
-	}
-	orsp_db_guard_close(g);
-kek:
-	if (m->kek && unlink(m->kek_path) != 0 && errno != ENOENT) {
-		fprintf(stderr, "openrsp: cannot remove %s: %s\n", m->kek_path, strerror(errno));
-		kek_gone = false;
-	}
-	/* said: the error before may have called a transaction committed (the schema's, whose
-	 * flush failed), and the database is not there any more (it went without a word until
-	 * session 75) */
-	if (gone) {
-		char also[4096 + 32] = "";
-		if (m->kek && kek_gone)
-			snprintf(also, sizeof(also), " (and its KEK file %s)", m->kek_path);
-		fprintf(stderr,
-		        "openrsp: the new database %s%s was removed again: nothing was kept\n",
-		        m->db_file, also);
-	}
 }
 
 /* --auc's checks before anything is opened (generate, import). One file for both stores
@@ -859,7 +722,7 @@ static int smdp_profile_import(int argc, char **argv)
 	orsp_secret auc_kek = {0};
 	const char *auc_db = NULL;
 	import_batch ib = {.max = BATCH_DEFAULT};
-	made_files made = {0};
+	cli_made made = {0};
 	struct stat st;
 	volatile sig_atomic_t *stop;
 	size_t ok = 0, failed = 0, first_len = 0, left = 0;
@@ -990,7 +853,7 @@ static int smdp_profile_import(int argc, char **argv)
 	orsp_smdp_close(s);
 	orsp_secret_wipe(&auc_kek);
 	if (rc != CLI_OK && ok == 0)
-		unmake(&made);
+		cli_unmake(&made);
 	return rc;
 }
 
@@ -2729,7 +2592,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	uint8_t *tpl = NULL;
 	size_t tpl_len = 0;
 	orsp_smdp *s = NULL;
-	made_files mf = {0};
+	cli_made mf = {0};
 	orsp_auc *auc = NULL;
 	orsp_secret auc_kek = {0};
 	orsp_pkg *tpkg = NULL;
@@ -3069,7 +2932,7 @@ out:
 	/* nothing generated: no new, empty SM-DP+ database is left (profiles made before a
 	 * failure stay) */
 	if (rc != CLI_OK && run.made == 0)
-		unmake(&mf);
+		cli_unmake(&mf);
 	orsp_secret_wipe(&auc_kek);
 	orsp_pkg_buf_free(tpl, tpl_len);
 	return rc;
