@@ -15,6 +15,12 @@
 
 #define DEFAULT_DB "openrsp-auc.db"
 
+/* The rows of the AuC's tables another process may have written (cli_unmake leaves a
+ * database that has any) */
+#define AUC_ROWS_SQL                                                                               \
+	"SELECT (SELECT count(*) FROM auc_subscriber) + (SELECT count(*) FROM auc_audit) + "       \
+	"(SELECT count(*) FROM auc_card_secret)"
+
 enum {
 	OPT_DB = CLI_OPT_CMD,
 	OPT_KEK_FILE,
@@ -152,25 +158,31 @@ static void drop_new_kek(const char *db, const char *path, const struct stat *ma
  * database or a new KEK behind, or a random KEK where the real one belongs. The database
  * is looked at first (opened without creating it, and closed), so that a missing or unusable
  * one is reported before any KEK is read or created; then the AuC is opened, again without
- * creating anything but for add. A KEK file add created is removed again when the database
- * cannot be created. open_mode: the open's for a verb that does not create,
- * ORSP_DB_OPEN_EXISTING, ORSP_DB_OPEN_UNMIGRATED (`auc backup`) or ORSP_DB_OPEN_READONLY
- * (open_auc_read: the database is looked at read-only too). */
-static int open_auc_mode(const db_opts *o, const char *verb, bool create,
+ * creating anything but for add. made: NULL for a verb that does not create, else *made says
+ * which files this call created, for the caller to take away again with cli_unmake when it
+ * fails before it stored anything (the open's own failure included: a first commit, the
+ * schema's, that failed left a database file without tables, which a later add took for a
+ * new database, until session 76). A KEK file add created for a database it could not create
+ * (its directory missing...) is removed here. open_mode: the open's for a verb that does not
+ * create, ORSP_DB_OPEN_EXISTING, ORSP_DB_OPEN_UNMIGRATED (`auc backup`) or
+ * ORSP_DB_OPEN_READONLY (open_auc_read: the database is looked at read-only too). */
+static int open_auc_mode(const db_opts *o, const char *verb, cli_made *made,
                          orsp_db_open_mode open_mode, orsp_auc **out)
 {
 	const char *db = NULL, *what = verb;
+	bool create = made != NULL;
 	orsp_db_open_mode mode = create ? ORSP_DB_OPEN_CREATE : orsp_db_look_mode(open_mode);
 	char kek_path[PATH_MAX];
 	orsp_secret kek = {0};
 	orsp_db *probe = NULL;
 	struct stat made_st;
-	bool made = false;
+	bool kek_made = false;
 	orsp_err e;
 	int rc;
 
 	if ((rc = db_name(o, &db)) ||
-	    (rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path))))
+	    (rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path))) ||
+	    (create && (rc = cli_made_before(made, "--db", db, kek_path, AUC_ROWS_SQL))))
 		return rc;
 	e = orsp_db_open_ex(db, orsp_db_look_mode(mode), &probe);
 	/* a file that holds no table (an empty one made beforehand) is a new database too: add
@@ -202,7 +214,7 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
 	orsp_err_clear();
 	/* A KEK file is created only with the database: for a database that exists (add to
 	 * one restored without its KEK) a new random KEK would take the real one's place. */
-	e = e == ORSP_E_NOT_FOUND || !tables ? new_db_kek(kek_path, &kek, &made, &made_st)
+	e = e == ORSP_E_NOT_FOUND || !tables ? new_db_kek(kek_path, &kek, &kek_made, &made_st)
 	                                     : orsp_kek_load_existing(kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
 		/* A malformed ORSP_KEK is a usage error; the detail names the variable. */
@@ -218,6 +230,11 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
 		return cli_fail("KEK", e);
 	e = orsp_auc_open_ex(db, create ? mode : open_mode, &kek, out);
 	orsp_secret_wipe(&kek);
+	if (create) {
+		cli_made_after(made);
+		/* a KEK file another process made meanwhile is not this one's to remove */
+		made->kek = made->kek && kek_made;
+	}
 	rc = CLI_OK;
 	/* a database that holds no AuC (another program's, the SM-DP+'s) or that went away */
 	if (e == ORSP_E_NOT_FOUND && !create)
@@ -227,14 +244,17 @@ static int open_auc_mode(const db_opts *o, const char *verb, bool create,
 		rc = cli_fail(what, e);
 	else if (e)
 		rc = cli_fail(db, e);
-	if (e && made)
+	/* a database it created: the caller's cli_unmake takes it with its KEK file */
+	if (e && kek_made && !made->db) {
 		drop_new_kek(db, kek_path, &made_st);
+		made->kek = false;
+	}
 	return rc;
 }
 
 static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 {
-	return open_auc_mode(o, verb, false, ORSP_DB_OPEN_EXISTING, out);
+	return open_auc_mode(o, verb, NULL, ORSP_DB_OPEN_EXISTING, out);
 }
 
 /* For a verb that only reads (list, show, audit, secret --list): the AuC opened read-only
@@ -244,7 +264,7 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
  * open_smdp_read, says why). Until session 73 they migrated it. */
 static int open_auc_read(const db_opts *o, const char *verb, orsp_auc **out)
 {
-	int rc = open_auc_mode(o, verb, false, ORSP_DB_OPEN_READONLY, out), have = 0, latest = 0;
+	int rc = open_auc_mode(o, verb, NULL, ORSP_DB_OPEN_READONLY, out), have = 0, latest = 0;
 	const char *db = NULL;
 	orsp_err e;
 
@@ -281,6 +301,7 @@ static int auc_init(int argc, char **argv)
 {
 	static const struct option opts[] = {DB_LONGOPTS, {NULL, 0, NULL, 0}};
 	db_opts dbo = {0};
+	cli_made made = {0};
 	orsp_auc *a = NULL;
 	const char *db;
 	char kek_path[PATH_MAX];
@@ -305,8 +326,10 @@ static int auc_init(int argc, char **argv)
 	if (e != ORSP_E_NOT_FOUND)
 		return cli_fail("auc init", e);
 	orsp_err_clear();
-	if ((rc = open_auc_mode(&dbo, "auc init", true, ORSP_DB_OPEN_CREATE, &a)))
+	if ((rc = open_auc_mode(&dbo, "auc init", &made, ORSP_DB_OPEN_CREATE, &a))) {
+		cli_unmake(&made);
 		return rc;
+	}
 	orsp_auc_close(a);
 	/* ORSP_KEK, when set, is its KEK (no file made), as for add */
 	if (getenv("ORSP_KEK"))
@@ -332,6 +355,7 @@ static int auc_add(int argc, char **argv)
 	};
 	cli_aka_opts ao = {0};
 	db_opts dbo = {0};
+	cli_made made = {0};
 	orsp_auc_new n;
 	orsp_auc *a = NULL;
 	const char *amf = NULL, *sqn = NULL, *ind_bits = NULL, *sqn_delta = NULL;
@@ -397,7 +421,7 @@ static int auc_add(int argc, char **argv)
 			goto out;
 		n.sqn_delta = v;
 	}
-	rc = open_auc_mode(&dbo, "auc add", true, ORSP_DB_OPEN_CREATE, &a);
+	rc = open_auc_mode(&dbo, "auc add", &made, ORSP_DB_OPEN_CREATE, &a);
 	if (rc)
 		goto out;
 	e = orsp_auc_add(a, &n);
@@ -409,6 +433,9 @@ static int auc_add(int argc, char **argv)
 out:
 	orsp_auc_new_wipe(&n);
 	orsp_auc_close(a);
+	/* nothing added: no new database is left (made says none before the open) */
+	if (rc != CLI_OK)
+		cli_unmake(&made);
 	return rc;
 }
 
@@ -1269,7 +1296,7 @@ static int auc_backup(int argc, char **argv)
 	stop = cli_stop_on_signals(); /* before the open, as `smdp backup` */
 	/* the database as it is: an older one is not migrated, so the backup taken before an
 	 * upgrade opens with the program that made it */
-	if ((rc = open_auc_mode(&dbo, "auc backup", false, ORSP_DB_OPEN_UNMIGRATED, &a)))
+	if ((rc = open_auc_mode(&dbo, "auc backup", NULL, ORSP_DB_OPEN_UNMIGRATED, &a)))
 		return rc;
 	if ((rc = db_name(&dbo, &db)) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path)))) {

@@ -172,11 +172,44 @@ has "import, new database, flush fails: removed, said" \
 	"openrsp: the new database $T/new3.db (and its KEK file $T/new3.db.kek) was removed again: nothing was kept" "$err"
 expect "import, new database, flush fails: nothing left" "" "$(find "$T" -maxdepth 1 -name "new3.db*")"
 
+# ----- a new AuC (auc add, auc init): the same. Until session 76 a failed schema COMMIT
+# (sync 1) left an empty file, which the next `auc add` took for a new database, and a failed
+# flush after it (sync 2) a database and its KEK file; the KEK file only was removed -----
+K=000102030405060708090a0b0c0d0e0f
+OP=101112131415161718191a1b1c1d1e1f
+for n in 1 2; do
+	for verb in add init; do
+		a=$T/newauc-$verb$n.db
+		if [ $verb = add ]; then
+			failing $n auc add --db "$a" --imsi 001019000005000 --k "$K" --opc "$OP"
+		else
+			failing $n auc init --db "$a"
+		fi
+		expect "auc $verb, new database, sync $n fails: rc" 1 "$rc"
+		has "auc $verb, new database, sync $n fails: the sync failed" \
+			"failsync: fdatasync of $a-wal failed (EIO), sync $n" "$err"
+		has "auc $verb, new database, sync $n fails: removed, said" \
+			"openrsp: the new database $a (and its KEK file $a.kek) was removed again: nothing was kept" "$err"
+		expect "auc $verb, new database, sync $n fails: nothing left" "" \
+			"$(find "$T" -maxdepth 1 -name "newauc-$verb$n.db*")"
+	done
+done
+# the next add makes the database anew, with its KEK file, and keeps the subscriber
+run auc add --db "$T/newauc-add1.db" --imsi 001019000005000 --k "$K" --opc "$OP"
+expect "auc add after a failed first one: rc" 0 "$rc"
+run auc show 001019000005000 --db "$T/newauc-add1.db"
+expect "auc add after a failed first one: the subscriber" 0 "$rc"
+# the subscriber's COMMIT made, its flush failed: the database holds it, and is left
+failing 4 auc add --db "$T/newauc-kept.db" --imsi 001019000005001 --k "$K" --opc "$OP"
+expect "auc add, subscriber's flush fails: rc" 1 "$rc"
+has "auc add, subscriber's flush fails: left, said" \
+	"openrsp: left the new database $T/newauc-kept.db and its KEK file $T/newauc-kept.db.kek: it holds 2 row(s)" "$err"
+run auc show 001019000005001 --db "$T/newauc-kept.db"
+expect "auc add, subscriber's flush fails: the subscriber kept" 0 "$rc"
+
 # ----- a file put in place by rename: the directory's flush after it fails -----
 # (orsp_file_replace: the new file is in place, not known durable, and the error says that
 # rather than a failure that would leave the old file)
-K=000102030405060708090a0b0c0d0e0f
-OP=101112131415161718191a1b1c1d1e1f
 BUILD=(profile build --template "$V7" --iccid 8949449999999990171 --imsi 262019876543210
 	--k "$K" --op "$OP")
 echo old >"$T/p.der"
