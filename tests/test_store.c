@@ -2173,6 +2173,85 @@ static void test_db_read_eio(void **state)
 	orsp_db_close(holder);
 }
 
+/* A row written through a handle of its own on path, the k-th read failing (-1: none): its
+ * close, the last on the file, checkpoints the log into the file, and so reads it. *failed:
+ * the k-th read was reached. */
+static orsp_err read_eio_write(const char *path, int64_t id, int k, bool *failed)
+{
+	static const uint8_t b[700];
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	orsp_err err;
+
+	pread_fail_in = k;
+	err = orsp_db_open(path, &db);
+	if (!err)
+		err = orsp_db_prepare(db, "INSERT INTO t VALUES (?1, ?2)", &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, id);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 2, b, sizeof(b));
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	orsp_db_close(db);
+	*failed = k >= 0 && pread_fail_in < 0;
+	pread_fail_in = -1;
+	return err;
+}
+
+/* A failed read that nothing reported (the checkpoint of a close, which SQLite runs and
+ * ignores the failure of) is forgotten: a genuine "file is not a database" of another file
+ * later in the same thread is said as such. Until session 76 the VFS kept the read's errno
+ * until an error message took it, and that later message blamed "Input/output error: a read
+ * of the database failed", a read of another statement, of another file. */
+static void test_db_read_eio_forgotten(void **state)
+{
+	char path[4200], junk_path[4200];
+	uint8_t junk[8192];
+	orsp_db *db = NULL;
+	int got_past = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", path_in("read-eio-forgotten.db"));
+	unlink_db(path);
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"),
+	                 ORSP_OK);
+	orsp_db_close(db);
+	db = NULL;
+	memset(junk, 'x', sizeof(junk));
+	snprintf(junk_path, sizeof(junk_path), "%s", path_in("read-eio-junk.db"));
+	unlink_db(junk_path);
+	write_file(junk_path, junk, sizeof(junk), 0600);
+
+	pread_replace(true);
+	for (int k = 0; k < 1000; k++) {
+		bool failed = false;
+		orsp_err err = read_eio_write(path, k, k, &failed);
+
+		if (!failed)
+			break; /* the k-th read was not reached */
+		if (err) {
+			orsp_err_clear();
+			continue;
+		}
+		got_past++;
+		err = orsp_db_open_ex(junk_path, ORSP_DB_OPEN_EXISTING, &db);
+		if (!err)
+			err = orsp_db_exec(db, "SELECT count(*) FROM sqlite_master");
+		orsp_db_close(db);
+		db = NULL;
+		assert_int_not_equal(err, ORSP_OK);
+		if (!strstr(orsp_err_detail(), "not a database") ||
+		    strstr(orsp_err_detail(), "a read of the database failed"))
+			fail_msg("after read %d failed unreported: %s", k + 1, orsp_err_detail());
+		orsp_err_clear();
+	}
+	pread_replace(false);
+	assert_true(got_past > 0);
+}
+
 /* Every method of the database file passes on to SQLite's own: with memory-mapped reads
  * (PRAGMA mmap_size, SQLite's xFetch and xUnfetch, which nothing else in the store uses) the
  * rows written, checkpointed into the file, and read back through the map are the same. */
@@ -3668,6 +3747,7 @@ int main(void)
 	    cmocka_unit_test(test_db_vfs_shm_locks_kept),
 	    cmocka_unit_test_teardown(test_db_vfs_shm_unlock_failed, syscalls_restore),
 	    cmocka_unit_test_teardown(test_db_read_eio, syscalls_restore),
+	    cmocka_unit_test_teardown(test_db_read_eio_forgotten, syscalls_restore),
 	    cmocka_unit_test(test_db_vfs_mmap_reads),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_migrate_in_use),

@@ -79,6 +79,16 @@ static bool lock_lost(sqlite3 *db, int *err)
 	       orsp__sqlite_vfs_lock_lost(f, err);
 }
 
+/* A failed read the store's VFS noted (f_read) belongs to the statement that saw it, which
+ * map_rc gives as the reason of its error: forgotten as each statement, open and close
+ * begins, so that one SQLite got past or never reported (a read of a close's checkpoint, one
+ * tried again) is not given as the reason of a later error, of another statement or file
+ * (until session 76 it was, until an error message took it). */
+static void read_errno_forget(void)
+{
+	(void)orsp__sqlite_vfs_read_errno();
+}
+
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 {
 	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -302,7 +312,10 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode, bool crea
 static orsp_err sq_exec(void *conn, const char *sql)
 {
 	sqlite3 *db = ((sq_conn *)conn)->db;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	int rc;
+
+	read_errno_forget();
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return map_rc(db, rc, "exec");
 	return ORSP_OK;
@@ -428,7 +441,10 @@ static void sq_close(void *conn)
 static orsp_err may_switch(sqlite3 *db, bool empty, bool *now, bool *later)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(
+	int rc;
+
+	read_errno_forget();
+	rc = sqlite3_prepare_v2(
 	    db,
 	    "SELECT (?1 AND NOT EXISTS (SELECT 1 FROM sqlite_master)),"
 	    " (SELECT COUNT(*) FROM pragma_table_info('schema_migrations')"
@@ -464,6 +480,7 @@ static orsp_err journal_mode(sqlite3 *db, bool change, bool *wal)
 	 * again, after the lock was let go, for as long as the busy timeout: by then the other
 	 * process has switched it, and this one finds WAL. */
 	for (unsigned waited = 0;; waited += 2) {
+		read_errno_forget();
 		rc = sqlite3_prepare_v2(db, change ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode",
 		                        -1, &st, NULL);
 		if (rc == SQLITE_OK)
@@ -497,6 +514,7 @@ static orsp_err open_v2(const char *path, const char *name, int flags, sq_conn *
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, no_memstatus);
+	read_errno_forget();
 	/* a "file:" URI's vfs= comes first (the tests' faulty VFS) */
 	int rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
 	                         orsp__sqlite_vfs());
@@ -1000,7 +1018,10 @@ static orsp_err readonly_rollback(const char *target, sq_conn *c)
 	static const char probe[] = "SELECT count(*) FROM sqlite_master";
 	sq_conn rw = {0};
 	orsp_err err;
-	int rc = sqlite3_exec(c->db, probe, NULL, NULL, NULL);
+	int rc;
+
+	read_errno_forget();
+	rc = sqlite3_exec(c->db, probe, NULL, NULL, NULL);
 
 	if (rc == SQLITE_OK)
 		return ORSP_OK;
@@ -1016,10 +1037,12 @@ static orsp_err readonly_rollback(const char *target, sq_conn *c)
 		sqlite3_close_v2(rw.db);
 		return err;
 	}
+	read_errno_forget();
 	rc = sqlite3_exec(rw.db, probe, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		err = map_rc(rw.db, sqlite3_extended_errcode(rw.db), "open");
 	sqlite3_close_v2(rw.db);
+	read_errno_forget();
 	if (!err && sqlite3_exec(c->db, probe, NULL, NULL, NULL) != SQLITE_OK)
 		err = map_rc(c->db, sqlite3_extended_errcode(c->db), "open");
 	return err;
@@ -1106,6 +1129,7 @@ static orsp_err ctl(sq_conn *c, sqlite3_stmt **st, const char *sql)
 {
 	int rc = SQLITE_OK;
 
+	read_errno_forget();
 	if (!*st)
 		rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
 	if (rc == SQLITE_OK) {
@@ -1205,7 +1229,10 @@ static orsp_err sq_copy_into(void *conn, const char *path, const volatile sig_at
 	sq_conn *c = conn;
 	sqlite3_stmt *st = NULL;
 	orsp_err err = ORSP_OK;
-	int rc = sqlite3_prepare_v2(c->db, "VACUUM INTO ?1", -1, &st, NULL);
+	int rc;
+
+	read_errno_forget();
+	rc = sqlite3_prepare_v2(c->db, "VACUUM INTO ?1", -1, &st, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
@@ -1235,7 +1262,10 @@ static orsp_err sq_prepare(void *conn, const char *sql, void **out)
 	sqlite3 *db = ((sq_conn *)conn)->db;
 	sqlite3_stmt *st = NULL;
 	const char *tail = NULL;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
+	int rc;
+
+	read_errno_forget();
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
 	if (rc != SQLITE_OK)
 		return map_rc(db, rc, "prepare");
 	if (!st)
@@ -1301,7 +1331,10 @@ static orsp_err sq_bind_null(void *st, int idx)
 
 static orsp_err sq_step(void *st, bool *row)
 {
-	int rc = sqlite3_step(st);
+	int rc;
+
+	read_errno_forget();
+	rc = sqlite3_step(st);
 	*row = false;
 	if (rc == SQLITE_ROW) {
 		*row = true;

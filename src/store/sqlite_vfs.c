@@ -250,7 +250,8 @@ static int f_close(sqlite3_file *file)
 }
 
 /* The errno of the last read of a database file or its log that failed in this thread, 0 when
- * none did since orsp__sqlite_vfs_read_errno took it. */
+ * none did since orsp__sqlite_vfs_read_errno took it (sqlite.c: after a failure, and as each
+ * statement begins). */
 static _Thread_local int read_errno;
 
 /* xRead, a failure noted: SQLite's unix VFS answers a read that fails with EIO (ENXIO, ERANGE)

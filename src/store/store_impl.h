@@ -94,7 +94,8 @@ struct sqlite3_file;
 bool orsp__sqlite_vfs_lock_lost(struct sqlite3_file *file, int *err);
 /* The errno of the last read of a database file or its log (through that VFS) that failed in
  * this thread, 0 when none did since the last call, which clears it (sqlite.c's map_rc: SQLite
- * reports an EIO of a read as a malformed database and keeps no errno for it). */
+ * reports an EIO of a read as a malformed database and keeps no errno for it; sqlite.c calls
+ * it also as each statement begins, so that the errno is the statement's). */
 int orsp__sqlite_vfs_read_errno(void);
 
 #endif
