@@ -3,8 +3,10 @@
  * A file opened through it is a faulty_file: the wrapper's sqlite3_file, followed in the same
  * allocation (szOsFile) by the default VFS's own file, to which every method passes on. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -367,4 +369,90 @@ void faulty_vfs_register(void)
 {
 	static pthread_once_t done = PTHREAD_ONCE_INIT;
 	pthread_once(&done, once);
+}
+
+/* ----- unlocks that fail (the unix VFS's fcntl, replaced) ----- */
+
+static pthread_mutex_t unlock_mu = PTHREAD_MUTEX_INITIALIZER;
+static sqlite3_syscall_ptr real_fcntl; /* SQLite's own (under unlock_mu) */
+static bool replaced;                  /* fake_fcntl is SQLite's fcntl */
+static int unlock_fail;                /* unlocks to fail: that many more, -1 every one */
+static unsigned unlock_failed;         /* unlocks failed since faulty_unlocks_fail */
+static unsigned char wrlocked; /* bytes 120..127 of a -shm file locked F_WRLCK, one bit each */
+
+static int fake_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+	struct flock *fl;
+	int r;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	fl = arg;
+	pthread_mutex_lock(&unlock_mu);
+	if (cmd == F_SETLK && fl && fl->l_whence == SEEK_SET && fl->l_start >= 120 &&
+	    fl->l_start + fl->l_len <= 128 && fl->l_len > 0) {
+		unsigned char mask =
+		    (unsigned char)(((1u << fl->l_len) - 1) << (fl->l_start - 120));
+		if (fl->l_type == F_UNLCK && (mask & wrlocked & 0xf8) && unlock_fail != 0) {
+			if (unlock_fail > 0)
+				unlock_fail--;
+			unlock_failed++;
+			pthread_mutex_unlock(&unlock_mu);
+			errno = EIO;
+			return -1;
+		}
+		r = ((int (*)(int, int, ...))real_fcntl)(fd, cmd, arg);
+		if (r == 0 && fl->l_type == F_WRLCK)
+			wrlocked |= mask;
+		else if (r == 0)
+			wrlocked &= (unsigned char)~mask;
+		pthread_mutex_unlock(&unlock_mu);
+		return r;
+	}
+	pthread_mutex_unlock(&unlock_mu);
+	return ((int (*)(int, int, ...))real_fcntl)(fd, cmd, arg);
+}
+
+bool faulty_unlocks_fail(int n)
+{
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+	bool ok = unix_vfs != NULL;
+
+	pthread_mutex_lock(&unlock_mu);
+	if (ok && !replaced) {
+		real_fcntl = unix_vfs->xGetSystemCall(unix_vfs, "fcntl");
+		ok = replaced =
+		    real_fcntl &&
+		    unix_vfs->xSetSystemCall(unix_vfs, "fcntl", (sqlite3_syscall_ptr)fake_fcntl) ==
+		        SQLITE_OK;
+	}
+	unlock_fail = ok ? n : 0;
+	unlock_failed = 0;
+	pthread_mutex_unlock(&unlock_mu);
+	return ok;
+}
+
+unsigned faulty_unlocks_failed(void)
+{
+	pthread_mutex_lock(&unlock_mu);
+	unsigned n = unlock_failed;
+	pthread_mutex_unlock(&unlock_mu);
+	return n;
+}
+
+void faulty_unlocks_restore(void)
+{
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+
+	pthread_mutex_lock(&unlock_mu);
+	/* NULL: the default system call; real_fcntl is kept for a call of fake_fcntl under way */
+	if (unix_vfs)
+		(void)unix_vfs->xSetSystemCall(unix_vfs, "fcntl", NULL);
+	replaced = false;
+	unlock_fail = 0;
+	wrlocked = 0;
+	pthread_mutex_unlock(&unlock_mu);
 }

@@ -47,4 +47,17 @@ unsigned faulty_vfs_shm_busy(void);
 /* "file:PATH?vfs=faulty" into out[cap] (PATH absolute, without '?', '#' or '%'). */
 const char *faulty_vfs_uri(const char *path, char *out, size_t cap);
 
+/* Unlocks of the WAL-index that fail, for every connection of the process through a VFS
+ * built on SQLite's "unix" (the store's, this one): its fcntl, through which it takes and
+ * drops its POSIX locks, replaced on first use. An F_UNLCK of a WAL read lock (bytes 123..127
+ * of a -shm file; the database file's locks are at 1 GiB) taken exclusively, as a connection
+ * does to set a read mark, fails with EIO, as the fault-injection review's `strace -e
+ * inject=fcntl` made it fail: the next n of them, every one with n = -1, none with 0 (the
+ * count of failed ones starts at 0). False: the fcntl could not be replaced. */
+bool faulty_unlocks_fail(int n);
+/* Unlocks failed since faulty_unlocks_fail. */
+unsigned faulty_unlocks_failed(void);
+/* SQLite's own fcntl back (also when never replaced), nothing failed any more. */
+void faulty_unlocks_restore(void);
+
 #endif

@@ -4744,6 +4744,61 @@ static void test_health_disk_full(void **state)
 	released_free(&r);
 }
 
+/* An unlock of the WAL-index that fails for good (SQLite's fcntl replaced, as test_store's
+ * test_db_vfs_shm_unlock_failed does) leaves the lock state of the database file lost in the
+ * process: every statement on it fails at once until a restart, and /health answers 503
+ * "database lock lost" from the first failure on (until session 76 "database read failed",
+ * which sent the operator looking at the disk, not at a restart). */
+static void test_health_lock_lost(void **state)
+{
+	static released r;
+	static char head[1 << 16], log[1 << 16];
+	orsp_smdp_server *srv = NULL;
+	orsp_db *db;
+	char logpath[4200];
+	const char *b = "ok\n";
+	int saved;
+	(void)state;
+
+	released_profile(&r, "smdp_health_lock", "http://127.0.0.1:9", "HLL-1");
+	db = orsp_smdp_db(r.s);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE lock_probe (a)"), ORSP_OK);
+	saved = test_stderr_to("smdp_health_lock", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	health_is(srv, 200, "ok\n");
+	/* a write through the test's handle, then the server's read, which sets a read mark
+	 * under an exclusive lock it then drops: the drop fails */
+	assert_true(faulty_unlocks_fail(-1));
+	for (int i = 0; i < 8 && strcmp(b, "ok\n") == 0; i++) {
+		if (orsp_db_exec(db, "INSERT INTO lock_probe VALUES (1)"))
+			orsp_err_clear();
+		b = raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
+	}
+	assert_true(faulty_unlocks_failed() > 0);
+	assert_true(strncmp(head, "HTTP/1.1 503 ", 13) == 0);
+	assert_string_equal(b, "database lock lost\n");
+	/* from then on, without a statement that fails */
+	health_is(srv, 503, "database lock lost\n");
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO lock_probe VALUES (1)"), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "the lock state is lost"));
+	orsp_err_clear();
+	faulty_unlocks_restore();
+	orsp_smdp_server_stop(srv);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	assert_non_null(strstr(log, " reason=\"database lock lost\"\n"));
+	released_free(&r);
+}
+
+/* After test_health_lock_lost, also when an assertion ended it half-way: SQLite's own fcntl
+ * back, so that the tests after it run on it. */
+static int unlocks_restore(void **state)
+{
+	(void)state;
+	faulty_unlocks_restore();
+	return 0;
+}
+
 /* A socket connected to the server (blocking, a 5 s receive timeout). */
 static int connect_to(orsp_smdp_server *srv)
 {
@@ -5586,6 +5641,7 @@ int main(void)
 	    cmocka_unit_test(test_no_callback_warns),
 	    cmocka_unit_test(test_health),
 	    cmocka_unit_test(test_health_disk_full),
+	    cmocka_unit_test_teardown(test_health_lock_lost, unlocks_restore),
 	    cmocka_unit_test(test_health_stopping),
 	    cmocka_unit_test(test_health_draining),
 	    cmocka_unit_test(test_drain_ends),

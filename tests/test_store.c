@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1859,66 +1858,9 @@ static void test_db_vfs_shm_locks_kept(void **state)
 	unlink(alias);
 }
 
-/* ----- an unlock of a WAL-index lock that fails (SQLite's fcntl, replaced) ----- */
+/* ----- an unlock of a WAL-index lock that fails (faulty_unlocks_fail) ----- */
 
-static sqlite3_syscall_ptr real_fcntl;
-static int unlock_fail;        /* unlocks to fail: that many more, -1 every one */
-static int unlock_failed;      /* unlocks failed so far */
-static unsigned char wrlocked; /* bytes 120..127 of a -shm file locked F_WRLCK, one bit each */
 static int pread_fail_in = -1; /* test_db_read_eio: reads before one fails with EIO, -1 none */
-
-/* SQLite's fcntl, through which it takes and drops its POSIX locks: an F_UNLCK of a WAL read
- * lock (bytes 123..127 of the -shm file, the database file's locks are at 1 GiB) taken
- * exclusively, as a connection does to set a read mark, fails with EIO while unlock_fail
- * says so, as the fault-injection review's `strace -e inject=fcntl` made it fail. */
-static int fake_fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-	struct flock *fl;
-	int r;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	fl = arg;
-	if (cmd == F_SETLK && fl && fl->l_whence == SEEK_SET && fl->l_start >= 120 &&
-	    fl->l_start + fl->l_len <= 128 && fl->l_len > 0) {
-		unsigned char mask =
-		    (unsigned char)(((1u << fl->l_len) - 1) << (fl->l_start - 120));
-		if (fl->l_type == F_UNLCK && (mask & wrlocked & 0xf8) && unlock_fail != 0) {
-			if (unlock_fail > 0)
-				unlock_fail--;
-			unlock_failed++;
-			errno = EIO;
-			return -1;
-		}
-		r = ((int (*)(int, int, ...))real_fcntl)(fd, cmd, arg);
-		if (r == 0 && fl->l_type == F_WRLCK)
-			wrlocked |= mask;
-		else if (r == 0)
-			wrlocked &= (unsigned char)~mask;
-		return r;
-	}
-	return ((int (*)(int, int, ...))real_fcntl)(fd, cmd, arg);
-}
-
-static void fcntl_replace(bool on)
-{
-	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
-
-	assert_non_null(unix_vfs);
-	if (on) {
-		real_fcntl = unix_vfs->xGetSystemCall(unix_vfs, "fcntl");
-		assert_non_null(real_fcntl);
-		assert_int_equal(
-		    unix_vfs->xSetSystemCall(unix_vfs, "fcntl", (sqlite3_syscall_ptr)fake_fcntl),
-		    SQLITE_OK);
-	} else {
-		assert_int_equal(unix_vfs->xSetSystemCall(unix_vfs, "fcntl", real_fcntl),
-		                 SQLITE_OK);
-	}
-}
 
 static double mono_s(void)
 {
@@ -1934,10 +1876,9 @@ static int syscalls_restore(void **state)
 	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
 
 	(void)state;
-	unlock_fail = 0;
+	faulty_unlocks_restore();
 	pread_fail_in = -1;
 	if (unix_vfs) {
-		(void)unix_vfs->xSetSystemCall(unix_vfs, "fcntl", NULL);
 		(void)unix_vfs->xSetSystemCall(unix_vfs, "pread", NULL);
 		(void)unix_vfs->xSetSystemCall(unix_vfs, "pread64", NULL);
 	}
@@ -1982,11 +1923,9 @@ static void test_db_vfs_shm_unlock_failed(void **state)
 	assert_int_equal(orsp_db_open(path, &w), ORSP_OK);
 	assert_int_equal(orsp_db_exec(w, "CREATE TABLE t (a)"), ORSP_OK);
 	assert_int_equal(orsp_db_open(path, &r), ORSP_OK);
-	fcntl_replace(true);
 
 	/* one failure: tried again, nothing left behind */
-	unlock_fail = 1;
-	unlock_failed = 0;
+	assert_true(faulty_unlocks_fail(1));
 	t0 = mono_s();
 	for (int i = 0; i < 6 && !err; i++) {
 		err = write_then_read(w, r, &n);
@@ -1995,17 +1934,16 @@ static void test_db_vfs_shm_unlock_failed(void **state)
 	}
 	if (err)
 		fail_msg("after one failed unlock: %s (%.1f s)", orsp_err_detail(), mono_s() - t0);
-	assert_int_equal(unlock_failed, 1);
+	assert_int_equal(faulty_unlocks_failed(), 1);
 	assert_true(mono_s() - t0 < 2.0);
 
 	/* every one fails: the statements fail at once, saying why */
-	unlock_fail = -1;
-	unlock_failed = 0;
+	assert_true(faulty_unlocks_fail(-1));
 	t0 = mono_s();
 	for (int i = 0; i < 4 && !err; i++)
 		err = write_then_read(w, r, &n);
 	assert_int_equal(err, ORSP_E_STORAGE);
-	assert_true(unlock_failed > 1);
+	assert_true(faulty_unlocks_failed() > 1);
 	if (!strstr(orsp_err_detail(), "lock state is lost") ||
 	    !strstr(orsp_err_detail(), "restart"))
 		fail_msg("%s", orsp_err_detail());
@@ -2017,8 +1955,7 @@ static void test_db_vfs_shm_unlock_failed(void **state)
 	assert_true(mono_s() - t0 < 1.0);
 
 	/* once every handle on the file is closed, its locks are gone with them */
-	fcntl_replace(false);
-	unlock_fail = 0;
+	faulty_unlocks_restore();
 	orsp_db_close(r);
 	orsp_db_close(w);
 	assert_int_equal(orsp_db_open(path, &w), ORSP_OK);

@@ -176,6 +176,13 @@ bool orsp_db_flush_failed(const orsp_db *db);
  * grown), which this call looks at (statvfs). Only looks, as orsp_db_flush_failed: for a
  * health check. False for a database without a file, and for NULL. */
 bool orsp_db_out_of_room(const orsp_db *db);
+/* Whether the WAL-index lock state of the database file is lost in this process: an unlock of
+ * a lock on its -shm file failed for good (src/store/sqlite_vfs.c), and from then on every
+ * statement of the process on the file fails at once ("the lock state is lost ...: restart")
+ * until every handle on it is closed. Known from the first call that failed so, through any
+ * handle on the file. Only looks, as orsp_db_flush_failed: for a health check. False for a
+ * database without a file, and for NULL. */
+bool orsp_db_lock_lost(const orsp_db *db);
 
 /* Rows changed by the last INSERT/UPDATE/DELETE statement. */
 int64_t orsp_db_changes(orsp_db *db);

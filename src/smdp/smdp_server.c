@@ -888,12 +888,15 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
  * serve, 503 with a one-line reason when not: stopping (a stop was asked: the requests in
  * flight finish, and the balancer should send no more), draining (a stop is coming: requests
  * are still served, but the balancer should take the instance out), an earlier flush of the
- * database failed (no write begins any more: docs/deploy.md), no handle free within
- * HEALTH_WAIT_MS, or a read through a handle failed. The read is one statement outside a
- * transaction: it takes neither the write queue nor SQLite's write lock, only the handle's turn
- * on the connection, as any request does. Open like /metrics without its token (it says nothing
- * about the profiles); logged and counted under function="health". The reason names no file:
- * the detail of a failed read goes to the log only, as a 500's does. */
+ * database failed (no write begins any more: docs/deploy.md), a write found the disk full,
+ * the lock state of the database file is lost (every statement fails until a restart:
+ * orsp_db_lock_lost; until session 76 it was "database read failed", which is not the
+ * reason), no handle free within HEALTH_WAIT_MS, or a read through a handle failed. The read
+ * is one statement outside a transaction: it takes neither the write queue nor SQLite's write
+ * lock, only the handle's turn on the connection, as any request does. Open like /metrics
+ * without its token (it says nothing about the profiles); logged and counted under
+ * function="health". The reason names no file: the detail of a failed read goes to the log
+ * only, as a 500's does. */
 static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
@@ -915,6 +918,8 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 		why = "database flush failed";
 	else if (orsp_db_out_of_room(orsp_smdp_db(srv->pool[0])))
 		why = "database disk full";
+	else if (orsp_db_lock_lost(orsp_smdp_db(srv->pool[0])))
+		why = "database lock lost";
 	else if (!(s = take_within(srv, HEALTH_WAIT_MS, &slot)))
 		why = "database busy";
 	else {
@@ -925,8 +930,11 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 			e = orsp_stmt_step(st, &row);
 		orsp_stmt_finalize(st);
 		give(srv, slot);
+		/* the read may be the first to find the lock state lost */
 		if (e)
-			why = "database read failed";
+			why = orsp_db_lock_lost(orsp_smdp_db(srv->pool[0]))
+			          ? "database lock lost"
+			          : "database read failed";
 	}
 	if (why)
 		snprintf(extra, sizeof(extra), " reason=\"%s\"", why);

@@ -91,6 +91,10 @@ typedef struct write_queue {
 	 * then free for this process; -1 when none did, or a commit succeeded since
 	 * (orsp_db_out_of_room) */
 	_Atomic int64_t full_free;
+	/* a call failed for an unlock of the WAL-index that failed for good: the lock state of
+	 * the file is lost in the process until every handle on it is closed
+	 * (orsp_db_lock_lost) */
+	_Atomic bool lock_lost;
 	pthread_mutex_t sync_mu;
 	struct write_queue *next;
 } write_queue;
@@ -627,6 +631,14 @@ static void room_check(orsp_db *db)
 	atomic_store(&db->wq->full_free, avail < 0 ? 0 : avail);
 }
 
+/* After a backend call failed (in the turn): one that found the file's lock state lost marks
+ * the file's queue so (orsp_db_lock_lost). */
+static void lock_check(orsp_db *db)
+{
+	if (db->wq && db->ops->lock_lost && db->ops->lock_lost(db->conn))
+		atomic_store(&db->wq->lock_lost, true);
+}
+
 /* After a statement failed inside a transaction (called in the turn): the backend may have
  * rolled the whole transaction back by itself (SQLite does after an I/O error, a full disk,
  * an interrupt, a trigger's RAISE(ROLLBACK)). A caller that goes on after such an error
@@ -634,8 +646,10 @@ static void room_check(orsp_db *db)
  * own, and learn only at the commit that there was nothing to commit. */
 static void lost_check(orsp_db *db, orsp_err err)
 {
-	if (err)
+	if (err) {
 		room_check(db);
+		lock_check(db);
+	}
 	if (err && db->depth > 0 && !db->aborted && !db->ops->in_tx(db->conn))
 		db->aborted = true;
 }
@@ -724,6 +738,7 @@ orsp_err orsp_db_begin(orsp_db *db)
 		db->wq_held = queue_enter(db->wq, db->busy_ms);
 	err = db->ops->begin(db->conn);
 	if (err) {
+		lock_check(db);
 		queue_leave(db);
 		turn_give(db);
 		return err;
@@ -757,8 +772,10 @@ static orsp_err commit(orsp_db *db, bool durable)
 	err = injected(db, "commit");
 	if (!err && db->depth > 1)
 		err = db->flat ? ORSP_OK : savepoint_exec(db, "RELEASE", db->depth - 1);
-	else if (!err && (err = db->ops->commit(db->conn)) != ORSP_OK)
+	else if (!err && (err = db->ops->commit(db->conn)) != ORSP_OK) {
 		room_check(db);
+		lock_check(db);
+	}
 	if (err) {
 		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY); end it so
 		 * that nothing of it survives and the handle is usable again. */
@@ -861,6 +878,11 @@ bool orsp_db_out_of_room(const orsp_db *db)
 	return false;
 }
 
+bool orsp_db_lock_lost(const orsp_db *db)
+{
+	return db && db->wq && atomic_load(&db->wq->lock_lost);
+}
+
 bool orsp_db_in_transaction(const orsp_db *db)
 {
 	return db->depth > 0;
@@ -939,6 +961,7 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 	}
 	err = db->ops->prepare(db->conn, sql, &impl);
 	if (err) {
+		lock_check(db);
 		turn_give(db);
 		return err;
 	}

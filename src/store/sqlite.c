@@ -403,6 +403,11 @@ static bool sq_out_of_room(void *conn)
 	return sys == ENOSPC || sys == EDQUOT;
 }
 
+static bool sq_lock_lost(void *conn)
+{
+	return lock_lost(((sq_conn *)conn)->db, NULL);
+}
+
 static orsp_err sq_set_busy_timeout(void *conn, unsigned ms)
 {
 	sq_conn *c = conn;
@@ -1404,6 +1409,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .sync_log = sq_sync_log,
     .checkpoint_failed = sq_checkpoint_failed,
     .out_of_room = sq_out_of_room,
+    .lock_lost = sq_lock_lost,
     .wrote = sq_wrote,
     .column_is_null = sq_column_is_null,
     .column_int64 = sq_column_int64,

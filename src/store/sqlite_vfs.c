@@ -377,7 +377,8 @@ static void shm_lock_lost(vfs_file *f, int err)
  * of one fcntl, injected by the fault-injection review of session 75. Calling again is the same
  * unlock (nothing changed). One that still fails marks the file's lock state lost: from then
  * on every lock of the process on it is refused at once, SQLITE_IOERR_SHMLOCK, which the store
- * reports as a lost lock state that needs a restart (orsp__sqlite_vfs_lock_lost): the
+ * reports as a lost lock state that needs a restart (orsp__sqlite_vfs_lock_lost; /health
+ * "database lock lost", orsp_db_lock_lost): the
  * process's locks go only with its last descriptor of the -shm file, when every connection of
  * the process to the database is closed. Unlocks are still tried. */
 static int f_shm_lock(sqlite3_file *file, int offset, int n, int flags)

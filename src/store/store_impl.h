@@ -52,6 +52,11 @@ struct orsp_db_ops {
 	 * the owner's quota full. Asked right after that call, in the same turn; NULL: the
 	 * backend cannot tell. */
 	bool (*out_of_room)(void *conn);
+	/* Whether the WAL-index lock state of the connection's file is lost in this process (an
+	 * unlock that failed for good: every statement of the process on the file fails until
+	 * each of its connections to it is closed). Asked right after a call failed, in the same
+	 * turn; NULL: the backend cannot tell. */
+	bool (*lock_lost)(void *conn);
 	/* Whether a commit of the connection wrote to the database file or its log since the
 	 * last call; clears it. A commit that changed nothing writes nothing, and tells nothing
 	 * of the room there is. NULL: the backend cannot tell (every commit counts). A
