@@ -164,6 +164,10 @@ volatile sig_atomic_t *cli_stop_on_signals(void);
 int cli_replace_secret_file(const char *path, const void *data, size_t len);
 /* A required option that was not given. */
 int cli_missing(const char *opt);
+/* An output path (of a file or directory, kind "file" or "directory") given as "-", which
+ * only `auc export --out -` takes as standard output: a usage error naming opt (a file named
+ * "-" was made until session 76), before the verb does anything. CLI_OK otherwise. */
+int cli_not_stdout(const char *opt, const char *path, const char *kind);
 /* Positional arguments: exactly `want` remaining after the options (argv[optind...]). The
  * first extra one is named in the usage error unless it may be a secret (16 hex digits in a
  * row, or over 64 characters without a '/'): then by its place among the positional ones. */

@@ -606,6 +606,13 @@ int cli_missing(const char *opt)
 	return cli_usage(opt, "required");
 }
 
+int cli_not_stdout(const char *opt, const char *path, const char *kind)
+{
+	if (strcmp(path, "-") != 0)
+		return CLI_OK;
+	return cli_usage(opt, "\"-\" (standard output) is not taken here: give a %s name", kind);
+}
+
 enum { CLI_ECHO_MAX = 64 }; /* the longest stray argument echoed in a usage error */
 
 /* Whether a stray argument may be a secret whose option name was left out (`--k K OPC`): 16

@@ -1218,6 +1218,8 @@ static int auc_rekey(int argc, char **argv)
 		return cli_missing("--new-kek-file");
 	if (!next[0])
 		return cli_usage("--new-kek-file", "empty path");
+	if ((rc = cli_not_stdout("--new-kek-file", next, "file")))
+		return rc;
 	/* NEW the KEK file in use: said as such, not as any file that exists already */
 	if ((rc = db_name(&dbo, &db)) || (rc = cli_db_file("--db", db, file, sizeof(file))) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path))) ||
@@ -1286,6 +1288,8 @@ static int auc_backup(int argc, char **argv)
 		return cli_missing("--out");
 	if (!out[0])
 		return cli_usage("--out", "empty path");
+	if ((rc = cli_not_stdout("--out", out, "file")))
+		return rc;
 	/* FILE before anything is read: a refusal leaves the database as it was */
 	if ((rc = db_name(&dbo, &db)))
 		return rc;

@@ -758,6 +758,8 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 	o->dir = argv[optind];
 	if (!o->dir[0])
 		return cli_usage("DIR", "empty path");
+	if ((rc = cli_not_stdout("DIR", o->dir, "directory")) != CLI_OK)
+		return rc;
 	if (strlen(o->dir) > PATH_CAP - 64)
 		return cli_usage("DIR", "path too long");
 	if (strcmp(curve, "nist") == 0)
@@ -993,6 +995,8 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 	o->dir = argv[optind];
 	if (!o->dir[0] || strlen(o->dir) > PATH_CAP - 64)
 		return cli_usage("DIR", "empty or too long path");
+	if ((rc = cli_not_stdout("DIR", o->dir, "directory")) != CLI_OK)
+		return rc;
 	if (!*ci_dir)
 		return cli_missing("--ci");
 	/* "" (a script's unset variable) would read the CI at /ci/ci.der */
@@ -1409,6 +1413,8 @@ static int parse_crl(int argc, char **argv, crl_opts *o)
 		if (!(*paths[i])[0] || strlen(*paths[i]) > PATH_CAP - 64)
 			return cli_usage(names[i], "empty or too long path");
 	}
+	if ((rc = cli_not_stdout("--out", o->out, "file")) != CLI_OK)
+		return rc;
 	for (size_t i = 0; i < o->n; i++)
 		if (!o->items[i].is_serial && !o->items[i].arg[0])
 			return cli_usage("--revoke", "empty path");

@@ -87,6 +87,8 @@ static int parse_fetch(int argc, char **argv, fetch_opts *o)
 		                 : !o->out[0] ? "--out"
 		                              : "--ca-file",
 		                 "empty path");
+	if ((rc = cli_not_stdout("--out", o->out, "file")) != CLI_OK)
+		return rc;
 	/* what orsp_file_replace will refuse, refused before anything is fetched: a link was
 	 * read through as the old CRL, then replaced by a file, so the SM-DP+'s `crl` naming
 	 * its target kept the old CRL (until session 70) */

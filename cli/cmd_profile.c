@@ -842,6 +842,8 @@ static int build_perso(build_opts *o, orsp_pkg_perso *p)
 		return cli_missing("-o");
 	if (!o->output[0])
 		return cli_usage("-o", "empty path");
+	if ((rc = cli_not_stdout("-o", o->output, "file")) != CLI_OK)
+		return rc;
 	return CLI_OK;
 }
 

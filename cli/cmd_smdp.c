@@ -1513,6 +1513,8 @@ static int smdp_rekey(int argc, char **argv)
 		return cli_missing("--new-kek-file");
 	if (!next[0])
 		return cli_usage("--new-kek-file", "empty path");
+	if ((rc = cli_not_stdout("--new-kek-file", next, "file")))
+		return rc;
 	if (dbo.kek_file && !dbo.kek_file[0])
 		return cli_usage("--kek-file", "empty path");
 	if ((rc = db_config(&dbo)) || (rc = cli_db_file("--db", dbo.db, file, sizeof(file))) ||
@@ -1602,6 +1604,8 @@ static int smdp_backup(int argc, char **argv)
 		return cli_missing("--out");
 	if (!out[0])
 		return cli_usage("--out", "empty path");
+	if ((rc = cli_not_stdout("--out", out, "file")))
+		return rc;
 	if (dbo.kek_file && !dbo.kek_file[0])
 		return cli_usage("--kek-file", "empty path");
 	if ((rc = db_config(&dbo)) ||

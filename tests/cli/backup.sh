@@ -60,6 +60,7 @@ expect "auc add 2" 0 "$rc"
 
 usage --out auc backup --db "$A"
 usage --out auc backup --db "$A" --out ''
+not_stdout --out auc backup --db "$A" --out -
 usage --db auc backup --db '' --out "$T/x.db"
 usage extra auc backup --db "$A" --out "$T/x.db" extra
 usage --bogus auc backup --db "$A" --out "$T/x.db" --bogus
@@ -324,6 +325,7 @@ stop_server() {
 start_server
 
 usage --out smdp backup --config "$T/smdp.conf"
+not_stdout --out smdp backup --config "$T/smdp.conf" --out -
 usage --config smdp backup --config "$T/smdp.conf" --db "$S" --out "$T/x.db"
 # a key file with text before its PEM block, over 8 KiB: read whole (up to 16 KiB, as
 # orsp_ec_load_private takes it), not cut and refused as "not a private key"

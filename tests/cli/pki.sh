@@ -278,6 +278,8 @@ fi
 # ----- usage errors -----
 usage --curve pki init "$T/u" --curve nistp256
 usage --curve pki init "$T/u" --curve
+not_stdout DIR pki init -
+not_stdout DIR pki smdp - --ci "$T/nist" --smdp-fqdn a.example --smdp-oid 2.999.3
 usage --eid-prefix pki init "$T/u" --eid-prefix 8904x
 usage --crl-url pki init "$T/u" --crl-url ftp://ci.example/ci.crl
 usage --crl-url pki init "$T/u" --crl-url "http://ci.example/a b.crl"
@@ -636,6 +638,7 @@ no_crl "a failed write" "$T/x.crl"
 
 # usage errors, exit 2, nothing written
 usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial 0g
+not_stdout --out pki crl "${CI[@]}" --out - --serial 01
 usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial 123
 has "--serial of an odd number of digits" "expected an even number of hex digits" "$err"
 usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial ""

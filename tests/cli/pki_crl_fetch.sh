@@ -239,6 +239,7 @@ v=$(openssl verify -crl_download -crl_check -CAfile "$R/ci/ci.pem" "$R/smdp/dppb
 if [[ $rc -ne 0 && $v == *"certificate revoked"* ]]; then ok; else bad "openssl verify -crl_download: DPpb not revoked: $rc $v"; fi
 usage URL pki crl-fetch "$U/q-ci.crl" --for "$Q/eum/eum.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
 usage --for pki crl-fetch --for "" --issuer-cert "$Q/ci/ci.der" --out "$G"
+not_stdout --out pki crl-fetch "$U/q-ci.crl" --issuer-cert "$Q/ci/ci.der" --out -
 
 # HTTP/1.1 over TLS, never h2 (SGP.22's bindings are HTTP/1.1, and the client checks HTTP/1.x
 # status lines): against a server that prefers h2 by ALPN (openssl s_server, whose -www page

@@ -560,6 +560,8 @@ a_but() {
 }
 usage --k profile build "${A[@]}" --k "$K" -o "$T/u.der"
 usage --pin1 profile build "${A[@]}" --pin1 1234 --pin1 5678 -o "$T/u.der"
+not_stdout -o profile build "${A[@]}" -o -
+not_stdout -o profile build "${A[@]}" --output -
 usage --adm1 profile build "${A[@]}" --adm1 "@$T/adm1.txt" -o "$T/u.der"
 usage --puk1 profile build "${A[@]}" --puk1 "$(printf '1%.0s' {1..65})" -o "$T/u.der"
 usage --pin2 profile build "${A[@]}" --pin2 - -o "$T/u.der" </dev/null

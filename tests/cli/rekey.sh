@@ -41,6 +41,7 @@ before=$(sum "$A")
 
 usage --new-kek-file auc rekey --db "$A"
 usage --new-kek-file auc rekey --db "$A" --new-kek-file ''
+not_stdout --new-kek-file auc rekey --db "$A" --new-kek-file -
 usage --new-kek-file auc rekey --db "$A" --new-kek-file "$T/atwice1.kek" --new-kek-file "$T/atwice2.kek"
 has "a repeated --new-kek-file named (auc)" "given twice" "$err"
 absent "a repeated --new-kek-file made the first (auc)" "$T/atwice1.kek"
@@ -207,6 +208,7 @@ expect "smdp order" 0 "$rc"
 before=$(sum "$S")
 usage --new-kek-file smdp rekey --db "$S"
 usage --new-kek-file smdp rekey --db "$S" --new-kek-file ''
+not_stdout --new-kek-file smdp rekey --db "$S" --new-kek-file -
 usage --new-kek-file smdp rekey --db "$S" --new-kek-file "$T/twice1.kek" --new-kek-file "$T/twice2.kek"
 has "a repeated --new-kek-file named" "given twice" "$err"
 absent "a repeated --new-kek-file made the first" "$T/twice1.kek"

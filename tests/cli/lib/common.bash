@@ -122,6 +122,20 @@ failure() {
 		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
 	fi
 }
+# not_stdout NAME ARGS...: ARGS give "-" as an output path, which only `auc export --out -`
+# takes as standard output: run in an empty directory, a usage error naming NAME that says
+# so, and nothing made there (a file or directory named "-" was, until session 76)
+not_stdout() {
+	local name=$1
+	shift
+	rm -rf "$T/dash"
+	mkdir "$T/dash"
+	pushd "$T/dash" >/dev/null
+	usage "$name" "$@"
+	has "$name -: said" '"-" (standard output) is not taken here' "$err"
+	popd >/dev/null
+	if [[ -n $(ls -A "$T/dash") ]]; then bad "$name -: made $(ls -A "$T/dash") ($*)"; else ok; fi
+}
 # wchan_names: whether this kernel names the function a sleeping process waits in
 # (/proc/PID/wchan), asked once of a sleep(1); "0" is also what it says of a running process
 WCHAN_NAMES=""
