@@ -72,6 +72,9 @@ int cli_usage(const char *arg, const char *fmt, ...) ORSP_PRINTF(2, 3);
 int cli_fail(const char *what, orsp_err e);
 /* "openrsp: <what>: <message>" on stderr; returns CLI_FAIL. */
 int cli_failf(const char *what, const char *fmt, ...) ORSP_PRINTF(2, 3);
+/* The detail (what follows "<what>: ") of the last cli_fail or cli_failf, cut to 1023 bytes;
+ * "" before any: for a verb's --json output that must say why too (profile check). */
+const char *cli_fail_detail(void);
 /* Read a profile package file: a regular file of at most ORSP_PKG_MAX_SIZE bytes, read whole
  * (no seeking). *out holds key material: release it with orsp_pkg_buf_free(*out, *len), which
  * wipes it. On failure prints the reason naming path and returns CLI_FAIL. */

@@ -52,22 +52,34 @@ int cli_usage(const char *arg, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+static char fail_detail[1024]; /* cli_fail_detail: stderr has it whole */
+
 int cli_fail(const char *what, orsp_err e)
 {
 	const char *d = orsp_err_detail();
-	fprintf(stderr, "openrsp: %s: %s\n", what, d && d[0] ? d : orsp_err_str(e));
+	d = d && d[0] ? d : orsp_err_str(e);
+	snprintf(fail_detail, sizeof(fail_detail), "%s", d);
+	fprintf(stderr, "openrsp: %s: %s\n", what, d);
 	return CLI_FAIL;
 }
 
 int cli_failf(const char *what, const char *fmt, ...)
 {
 	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(fail_detail, sizeof(fail_detail), fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "openrsp: %s: ", what);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return CLI_FAIL;
+}
+
+const char *cli_fail_detail(void)
+{
+	return fail_detail;
 }
 
 orsp_err cli_cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *n_secrets, size_t *csims)

@@ -616,8 +616,28 @@ static int profile_check(int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = load(argv[optind], &pkg);
-	if (rc)
+	if (rc) {
+		/* --json promises one object: also for a FILE not read or not decoded, its one
+		 * error what stderr says (until session 76 nothing was printed) */
+		if (json) {
+			cli_json j = {0};
+			cj_obj_begin(&j, NULL);
+			cj_str(&j, "file", argv[optind]);
+			cj_bool(&j, "valid", false);
+			cj_u64(&j, "profile_elements", 0);
+			cj_u64(&j, "errors", 1);
+			cj_u64(&j, "warnings", 0);
+			cj_arr_begin(&j, "issues");
+			cj_obj_begin(&j, NULL);
+			cj_str(&j, "severity", "error");
+			cj_str(&j, "message", cli_fail_detail());
+			cj_obj_end(&j);
+			cj_arr_end(&j);
+			cj_obj_end(&j);
+			cj_done(&j);
+		}
 		return rc;
+	}
 	rc = report(argv[optind], pkg, json, false);
 	orsp_pkg_free(pkg);
 	return rc;

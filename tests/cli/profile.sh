@@ -402,6 +402,19 @@ head -c 500 "$TS48" >"$T/trunc.der"
 run profile check "$T/trunc.der"
 expect "truncated exit" 1 "$rc"
 has "truncated names the PE" "openrsp: $T/trunc.der: PE #1" "$err"
+# --json: one object also for a FILE that does not decode or cannot be read, its one issue
+# what stderr says (until session 76 nothing on stdout)
+: >"$T/empty.der"
+for f in "$T/trunc.der" "$T/empty.der" "$T/no \"such\".der"; do
+	run profile check --json "$f"
+	expect "json of a package not decoded: exit ($f)" 1 "$rc"
+	expect "json of a package not decoded ($f)" \
+		"['file', 'valid', 'profile_elements', 'errors', 'warnings', 'issues'] $f False 0 1 0 1" \
+		"$("$PY" -c 'import json, sys; d = json.loads(sys.argv[1]); print(list(d), d["file"], d["valid"], d["profile_elements"], d["errors"], d["warnings"], len(d["issues"]))' "$out")"
+	expect "json of a package not decoded: the issue ($f)" "error|${err#"openrsp: $f: "}" \
+		"$(json issues 0 severity)|$(json issues 0 message)"
+	expect "json of a package not decoded: one stderr line ($f)" 1 "$(wc -l <"$T/err")"
+done
 # Without its PE-Header (the first TLV, cut with its own length).
 "$PY" -c '
 import sys
