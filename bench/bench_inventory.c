@@ -211,7 +211,14 @@ int bench_inventory(int argc, char **argv)
 	}
 	/* the generate runs elsewhere: the template by a name that does not depend on the
 	 * current directory, and refused here if it is no file */
-	if (stat(tpl, &st) != 0 || !S_ISREG(st.st_mode))
+	if (stat(tpl, &st) != 0) {
+		/* why (it said "not a regular file" of a name that does not exist) */
+		if (tpl != def_tpl)
+			return cli_failf(tpl, "%s", strerror(errno));
+		cli_missing_data("bench inventory");
+		return CLI_FAIL;
+	}
+	if (!S_ISREG(st.st_mode))
 		return cli_failf(tpl, "not a regular file");
 	char *abs_tpl = realpath(tpl, NULL);
 	if (!abs_tpl)

@@ -432,6 +432,11 @@ void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, con
  * DATADIR/openrsp as reached from its directory (PREFIX/share/openrsp by default, whatever the
  * prefix), whether it exists or not, so that an error names the installed place. */
 const char *cli_data_dir(void);
+/* The default template (in cli_data_dir()) missing, for `demo` and `bench inventory` (verb):
+ * one line on stderr naming which data directory that was and the ways out (ORSP_DATA_DIR,
+ * --template FILE; a binary copied out of the build directory failed naming
+ * PREFIX/share/openrsp, no more). The caller returns CLI_FAIL. */
+void cli_missing_data(const char *verb);
 
 /* rm -rf DIR, in this process (no child, no shell: a quote or a space in $TMPDIR is part of
  * the name, and ORSP_KEK goes to no other program); symbolic links below DIR are removed, not

@@ -897,6 +897,31 @@ const char *cli_data_dir(void)
 	return dir;
 }
 
+void cli_missing_data(const char *verb)
+{
+	const char *env = getenv("ORSP_DATA_DIR"), *dir = cli_data_dir();
+
+	if (env && *env)
+		fprintf(stderr,
+		        "openrsp: %s: no default template in %s, the data directory "
+		        "ORSP_DATA_DIR names: point it at the sources' data/, or give --template "
+		        "FILE\n",
+		        verb, dir);
+	else if (strcmp(dir, ORSP_DATA_DIR) == 0)
+		fprintf(stderr,
+		        "openrsp: %s: no default template in %s, the source tree's data: give "
+		        "--template FILE, or set ORSP_DATA_DIR to a data directory that has it\n",
+		        verb, dir);
+	else
+		fprintf(
+		    stderr,
+		    "openrsp: %s: no default template in %s, the installed data directory "
+		    "as found from where this binary is (a binary copied out of the build "
+		    "directory counts as installed): set ORSP_DATA_DIR to the sources' data/, or "
+		    "give --template FILE\n",
+		    verb, dir);
+}
+
 /* ----- JSON ----- */
 
 /* The length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no overlong form, no

@@ -580,34 +580,6 @@ static void progress(void *arg, orsp_lpa_step s, const char *what)
 	detail("LPA: %s %s", names[s], what);
 }
 
-/* The default template missing: which data directory that was, and the ways out (a binary
- * copied out of the build directory failed naming PREFIX/share/openrsp, no more; review
- * find). */
-static void missing_data(void)
-{
-	const char *env = getenv("ORSP_DATA_DIR"), *dir = cli_data_dir();
-
-	if (env && *env)
-		fprintf(stderr,
-		        "openrsp: demo: no default template in %s, the data directory "
-		        "ORSP_DATA_DIR names: point it at the sources' data/, or give --template "
-		        "FILE\n",
-		        dir);
-	else if (strcmp(dir, ORSP_DATA_DIR) == 0)
-		fprintf(stderr,
-		        "openrsp: demo: no default template in %s, the source tree's data: give "
-		        "--template FILE, or set ORSP_DATA_DIR to a data directory that has it\n",
-		        dir);
-	else
-		fprintf(
-		    stderr,
-		    "openrsp: demo: no default template in %s, the installed data directory "
-		    "as found from where this binary is (a binary copied out of the build "
-		    "directory counts as installed): set ORSP_DATA_DIR to the sources' data/, or "
-		    "give --template FILE\n",
-		    dir);
-}
-
 static int demo_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -670,7 +642,7 @@ static int demo_run(int argc, char **argv)
 	 * blocked the demo for ever, a directory or a huge file was malloc'd at its size) */
 	if (cli_read_package(template_path, &tpl, &tpl_len) != CLI_OK) {
 		if (template_path == tmpl && access(tmpl, F_OK) != 0)
-			missing_data();
+			cli_missing_data("demo");
 		return CLI_FAIL;
 	}
 	if (!tpl_len) {
