@@ -123,6 +123,36 @@ static void option_name(const char *arg, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* name (--NAME, no value) the start of two or more of longopts' names, which getopt_long
+ * takes for none of them (a unique start it takes for its option: docs/cli.md): a usage error
+ * naming them all, true. */
+static bool ambiguous(const char *name, const struct option *longopts)
+{
+	char list[512] = "";
+	size_t n = 0, at = 0, k = strlen(name) - 2;
+	bool cut = false;
+
+	if (strncmp(name, "--", 2) != 0 || k == 0)
+		return false;
+	for (const struct option *o = longopts; o && o->name; o++) {
+		if (strncmp(name + 2, o->name, k) != 0)
+			continue;
+		int w =
+		    cut ? 0
+		        : snprintf(list + at, sizeof(list) - at, "%s--%s", n ? ", " : "", o->name);
+		n++;
+		if (w < 0 || (size_t)w >= sizeof(list) - at) {
+			list[at] = '\0'; /* those that fit, then "..." */
+			cut = true;
+		} else
+			at += (size_t)w;
+	}
+	if (n < 2)
+		return false;
+	cli_usage(name, "ambiguous option (%s%s)", list, cut ? ", ..." : "");
+	return true;
+}
+
 bool cli_help_requested;
 
 /* getopt_long with no short option but those of shorts (NULL: none), each `-X VALUE` returned
@@ -223,6 +253,8 @@ static int getopt_with(int argc, char **argv, const struct option *longopts,
 			cli_usage(name, "requires a value");
 		else if (optopt >= 0x100)
 			cli_usage(name, "does not take a value");
+		else if (ambiguous(name, longopts))
+			; /* said */
 		else {
 			/* a value glued to an option's name (--cc1234, --k00112233...) is not
 			 * echoed: the known option it starts with is named instead (a rest of

@@ -356,6 +356,17 @@ usage aka aka
 usage frob frob
 usage frob aka frob
 usage --bogus --bogus
+# the start of a long option's name is that option when it starts no other (getopt_long, as
+# GNU tools: docs/cli.md); of two or more it is ambiguous, said so with them (until session 76
+# "unknown option")
+run "${T_ARGS[@]}" --mac-bits 128
+full="$rc $out"
+run "${T_ARGS[@]}" --mac 128
+expect "a unique start of --mac-bits taken for it" "$full" "$rc $out"
+usage --c "${T_ARGS[@]}" --c 5
+expect "--c: ambiguous" "openrsp: --c: ambiguous option (--c1, --c2, --c3, --c4, --c5, --ck-bits)" "$err"
+usage --r "${T_ARGS[@]}" --r=5
+expect "--r=5: ambiguous" "openrsp: --r: ambiguous option (--r1, --r2, --r3, --r4, --r5, --res-bits, --rand)" "$err"
 usage frob help frob
 # help NOUN VERB: an unknown verb, or a word after the verb
 usage frob help aka frob
