@@ -101,6 +101,13 @@ static bool is_help(const char *arg)
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+/* A word of the command line as a usage error names it: "" for an empty one, which was
+ * `openrsp: : unknown command` */
+static const char *word(const char *arg)
+{
+	return arg[0] ? arg : "\"\"";
+}
+
 /* A verb's run: -h or --help among its options (cli_getopt tells them from an option's
  * value, so `--profile-name -h` names a profile) prints its help instead. */
 static int run_cmd(const cli_noun *n, const cli_cmd *c, int argc, char **argv)
@@ -149,10 +156,19 @@ static int cmd_help(int argc, char **argv)
 		help_all(stdout);
 		return CLI_OK;
 	}
+	/* `help help`, `help --help`, `help -h`: the help's help is this page */
+	if (strcmp(argv[0], "help") == 0 || is_help(argv[0])) {
+		if (argc > 1) {
+			unread(2, argc, argv);
+			return cli_usage(word(argv[1]), "unexpected argument");
+		}
+		help_all(stdout);
+		return CLI_OK;
+	}
 	n = find_noun(argv[0]);
 	if (!n) {
 		unread(1, argc, argv);
-		return cli_usage(argv[0], "unknown command (see openrsp help)");
+		return cli_usage(word(argv[0]), "unknown command (see openrsp help)");
 	}
 	if (argc == 1) {
 		help_noun(n);
@@ -161,18 +177,18 @@ static int cmd_help(int argc, char **argv)
 	c = find_cmd(n, argv[1]);
 	if (!c) {
 		unread(2, argc, argv);
-		return cli_usage(argv[1], "unknown verb of %s (see openrsp help %s)", n->name,
+		return cli_usage(word(argv[1]), "unknown verb of %s (see openrsp help %s)", n->name,
 		                 n->name);
 	}
 	/* a verb's own verb (`help smdp profile list`, as `smdp profile list --help` takes it):
 	 * its page is the verb's */
 	if (argc > 2 && !sub_verb_of(c, argv[2])) {
 		unread(3, argc, argv);
-		return cli_usage(argv[2], "unexpected argument");
+		return cli_usage(word(argv[2]), "unexpected argument");
 	}
 	if (argc > 3) {
 		unread(4, argc, argv);
-		return cli_usage(argv[3], "unexpected argument");
+		return cli_usage(word(argv[3]), "unexpected argument");
 	}
 	help_cmd(n, c);
 	return CLI_OK;
@@ -267,7 +283,7 @@ static int run_main(int argc, char **argv)
 
 		if (argc > 2) { /* as every verb: an argument it does not take is not ignored */
 			unread(3, argc, argv);
-			return cli_usage(argv[2], "unexpected argument");
+			return cli_usage(word(argv[2]), "unexpected argument");
 		}
 		/* then the libraries in use, as a bug report needs them */
 		printf("openrsp %s\n%s\nSQLite %s\n%s", orsp_version(),
@@ -283,13 +299,13 @@ static int run_main(int argc, char **argv)
 	}
 	if (argv[1][0] == '-') {
 		unread(2, argc, argv);
-		return cli_usage(argv[1], "unknown option (see openrsp help)");
+		return cli_usage(word(argv[1]), "unknown option (see openrsp help)");
 	}
 
 	n = find_noun(argv[1]);
 	if (!n) {
 		unread(2, argc, argv);
-		return cli_usage(argv[1], "unknown command (see openrsp help)");
+		return cli_usage(word(argv[1]), "unknown command (see openrsp help)");
 	}
 	if (single_verb(n) && (argc < 3 || (argv[2][0] == '-' && !is_help(argv[2])))) {
 		return run_cmd(n, &n->cmds[0], argc - 1, argv + 1);
@@ -304,7 +320,7 @@ static int run_main(int argc, char **argv)
 	c = find_cmd(n, argv[2]);
 	if (!c) {
 		unread(3, argc, argv);
-		return cli_usage(argv[2], "unknown verb of %s (see openrsp help %s)", n->name,
+		return cli_usage(word(argv[2]), "unknown verb of %s (see openrsp help %s)", n->name,
 		                 n->name);
 	}
 	if (argc > 3 && is_help(argv[3])) {

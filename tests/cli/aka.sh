@@ -368,6 +368,19 @@ expect "--c: ambiguous" "openrsp: --c: ambiguous option (--c1, --c2, --c3, --c4,
 usage --r "${T_ARGS[@]}" --r=5
 expect "--r=5: ambiguous" "openrsp: --r: ambiguous option (--r1, --r2, --r3, --r4, --r5, --res-bits, --rand)" "$err"
 usage frob help frob
+# help's own help is the top page (until session 76 "help: unknown command", exit 2)
+top=$("$B" help)
+for h in help --help -h; do
+	run help $h
+	expect "help $h: the top page" "0 $top" "$rc $out"
+done
+usage aka help help aka
+# an empty word is named quoted (it was `openrsp: : unknown command`)
+usage '""' ''
+expect "an empty command: said" 'openrsp: "": unknown command (see openrsp help)' "$err"
+usage '""' help ''
+usage '""' aka ''
+expect "an empty verb: said" 'openrsp: "": unknown verb of aka (see openrsp help aka)' "$err"
 # help NOUN VERB: an unknown verb, or a word after the verb
 usage frob help aka frob
 expect "help aka frob: said" "openrsp: frob: unknown verb of aka (see openrsp help aka)" "$err"
