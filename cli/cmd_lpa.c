@@ -349,6 +349,9 @@ static bool add_opt(char *buf, size_t cap, size_t *n, const char *name, const ch
  * it as printed (it failed with exit 2 without --euicc; review find), each after a space:
  * the --euicc given, and with server also the --server-url, --ca and --insecure given. What
  * came from ORSP_LPA_EUICC or ORSP_LPA_CA is left out: the pasted command reads it too.
+ * With server but no CA at all (a profile change or chip reset, which take no --ca, without
+ * ORSP_LPA_CA) `--ca FILE`, to be filled in: notification process sends nothing without one
+ * (until session 76 the command was printed without it, and failed as printed).
  * Nothing secret is among them (-c is not); a URL with a userinfo, a password perhaps, is
  * shown as URL. Values as shell words; "" when one does not fit. */
 static const char *again(const lpa_opts *o, bool server, char *buf, size_t cap)
@@ -365,6 +368,8 @@ static const char *again(const lpa_opts *o, bool server, char *buf, size_t cap)
 			return "";
 	}
 	if (server && o->ca_given && !add_opt(buf, cap, &n, "ca", o->ca))
+		return "";
+	if (server && !o->ca && !o->insecure && !add_opt(buf, cap, &n, "ca", "FILE"))
 		return "";
 	if (server && o->insecure && !add_opt(buf, cap, &n, "insecure", NULL))
 		return "";

@@ -506,7 +506,7 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	[[ $rc -eq 0 ]] && ok || bad "enable: rc=$rc $err"
 	# the profile asks for an enable notification: counted before and after, so said
 	expect "enable: the notification it left" \
-		"enabled $ICCID; a notification for the operator is pending (\`openrsp lpa notification process --euicc local:$E2\` sends it)" "$out"
+		"enabled $ICCID; a notification for the operator is pending (\`openrsp lpa notification process --euicc local:$E2 --ca FILE\` sends it)" "$out"
 	run lpa notification list --euicc "local:$E2" --json
 	[[ "$(json payload data 0 profileManagementOperation)" == enable ]] && ok || bad "notification: $out"
 	# no CA: the advice names ORSP_LPA_CA too, as profile download's does; nothing sent,
@@ -646,12 +646,15 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 		run lpa profile download -a "LPA:1\$$FQDN\$$(order $i)" "${SRV[@]}"
 		[[ $rc -eq 0 ]] && ok || bad "download $i: rc=$rc $err"
 	done
-	run lpa profile enable $ICCIDA --euicc "local:$E2"
+	# notification process sends nothing without a CA, which a profile change takes no option
+	# for: `--ca FILE` to fill in, unless ORSP_LPA_CA gives it, which the command reads too
+	# (until session 76 it was left out, and the command failed as printed)
+	ORSP_LPA_CA=$P/ci/ci.pem run lpa profile enable $ICCIDA --euicc "local:$E2"
 	expect "enable: one notification" \
 		"enabled $ICCIDA; a notification for the operator is pending (\`openrsp lpa notification process --euicc local:$E2\` sends it)" "$out"
 	run lpa profile enable $ICCIDB --euicc "local:$E2"
 	expect "enable disabling another: two notifications" \
-		"enabled $ICCIDB; 2 notifications for the operators are pending (\`openrsp lpa notification process --euicc local:$E2\` sends them)" "$out"
+		"enabled $ICCIDB; 2 notifications for the operators are pending (\`openrsp lpa notification process --euicc local:$E2 --ca FILE\` sends them)" "$out"
 	# a disabled profile whose sealed package does not authenticate (a byte of its record file
 	# flipped, as anyone who can write the directory may; the file is the newest once the
 	# record is written again): the enable refused, exit 1 naming the problem, nothing
