@@ -460,4 +460,12 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
  * rotation's own check judges it). */
 int cli_rekey_new_is_old(const char *next, const char *kek_path);
 
+/* orsp_kek_rekey_check refused NEW (next) because it exists (ORSP_E_EXISTS): a rotation
+ * interrupted after it made NEW leaves it, and the database may need it. Says which KEK the
+ * database db opens with, the one given (kek_path, or ORSP_KEK) or NEW's, and so whether NEW
+ * is its KEK now or to be deleted (orsp_kek_rekey_left with the module's `opens`): always a
+ * failure for `verb` (CLI_USAGE for a malformed ORSP_KEK), nothing rotated. */
+int cli_rekey_left(const char *verb, const char *db, const char *kek_path, const char *next,
+                   orsp_kek_opens_fn opens);
+
 #endif

@@ -1318,6 +1318,18 @@ int cli_rekey_new_is_old(const char *next, const char *kek_path)
 	                 cli_shell_word(kek_path, word, sizeof(word)) ? word : kek_path);
 }
 
+int cli_rekey_left(const char *verb, const char *db, const char *kek_path, const char *next,
+                   orsp_kek_opens_fn opens)
+{
+	orsp_err e = orsp_kek_rekey_left(db, kek_path, next, opens);
+
+	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
+		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
+		return CLI_USAGE;
+	}
+	return cli_fail(verb, e);
+}
+
 /* ----- backups ----- */
 
 /* "name: value", as cli_kv_str but wide enough for "subscribers:" */

@@ -1229,9 +1229,12 @@ static int auc_rekey(int argc, char **argv)
 	e = orsp_db_guard_open(file, &g);
 	if (e == ORSP_E_NOT_FOUND)
 		return no_db("auc rekey", db);
-	/* NEW before the open, which migrates an older database */
+	/* NEW before the open, which migrates an older database; one that exists may be what
+	 * an interrupted rotation left, and the database's KEK: which one it is, is said */
 	if (!e && (e = orsp_kek_rekey_check(db, next)))
 		orsp_db_guard_close(g);
+	if (e == ORSP_E_EXISTS)
+		return cli_rekey_left("auc rekey", db, kek_path, next, orsp_auc_kek_opens);
 	if (e)
 		return cli_fail("auc rekey", e);
 	rc = open_auc(&dbo, "auc rekey", &a);

@@ -1525,8 +1525,11 @@ static int smdp_rekey(int argc, char **argv)
 	if ((rc = check_inventory(dbo.db, "smdp rekey", ORSP_DB_OPEN_EXISTING)) ||
 	    (rc = cli_rekey_new_is_old(next, kek_path)))
 		return rc;
-	/* NEW before the open, which migrates an older database */
-	if ((e = orsp_kek_rekey_check(dbo.db, next)))
+	/* NEW before the open, which migrates an older database; one that exists may be what
+	 * an interrupted rotation left, and the database's KEK: which one it is, is said */
+	if ((e = orsp_kek_rekey_check(dbo.db, next)) == ORSP_E_EXISTS)
+		return cli_rekey_left("smdp rekey", dbo.db, kek_path, next, orsp_smdp_kek_opens);
+	if (e)
 		return cli_fail("smdp rekey", e);
 	/* before this process opens the database: the guard must see other processes only */
 	e = orsp_db_guard_open(file, &g);

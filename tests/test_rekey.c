@@ -280,6 +280,16 @@ static orsp_err auc_rekey_file(const char *name, const orsp_secret *kek, const c
 	return e;
 }
 
+/* orsp_kek_rekey_left on a.db, the KEK given in the file `given` (path_of keeps two names) */
+static orsp_err auc_rekey_left(const char *given, const char *next)
+{
+	char g[4200], n[4200];
+
+	snprintf(g, sizeof(g), "%s", path_of(given));
+	snprintf(n, sizeof(n), "%s", path_of(next));
+	return orsp_kek_rekey_left(path_of("a.db"), g, n, orsp_auc_kek_opens);
+}
+
 static void test_auc_rekey(void **state)
 {
 	orsp_secret old = {0}, nk = {0}, v = {0}, k = {0}, opc = {0};
@@ -594,8 +604,8 @@ static bool commit_failed_kept(const char *next)
 	if (!strstr(orsp_err_detail(), "injected failure at commit"))
 		return false;
 	if (!strstr(orsp_err_detail(), "may now need either KEK") ||
-	    !strstr(orsp_err_detail(), "check which one opens it") ||
-	    !strstr(orsp_err_detail(), "delete it only if the old one does") ||
+	    !strstr(orsp_err_detail(), "the same rekey run again (the same new KEK file) tells "
+	                               "which one opens it") ||
 	    !strstr(orsp_err_detail(), next))
 		fail_msg("a failed commit: %s", orsp_err_detail());
 	assert_true(exists(next));
@@ -708,6 +718,11 @@ static void test_interrupted(void **state)
 	assert_int_equal(auc_rekey_file("a.db", &old, "new.kek", -1), ORSP_E_EXISTS);
 	assert_non_null(strstr(orsp_err_detail(), "delete it only if an interrupted rotation"));
 	assert_non_null(strstr(orsp_err_detail(), "so that file is not its KEK"));
+	/* what `auc rekey` says then (orsp_kek_rekey_left): the KEK given opens it, NEW not */
+	assert_int_equal(auc_rekey_left("old.kek", "new.kek"), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "a rotation that left it did not commit (the "
+	                                          "database opens with the KEK given, not with"));
+	assert_non_null(strstr(orsp_err_detail(), "delete "));
 	/* NEW does not open the database, and the refusal mentions a rotation */
 	assert_int_equal(orsp_kek_load_existing(path_of("new.kek"), &nk), ORSP_OK);
 	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &nk, &a),
@@ -769,6 +784,17 @@ static void test_flush_failed(void **state)
 	load_kek("new.kek", &nk);
 	check_values(path_of("a.db"), cols, n, &nk, &old);
 	assert_int_equal(rotated_rows(&nk), 1);
+	/* the same rekey again (orsp_kek_rekey_left): NEW opens it, not the KEK given */
+	assert_int_equal(auc_rekey_left("old.kek", "new.kek"), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "the rotation that left it committed"));
+	assert_non_null(strstr(orsp_err_detail(), "is the database's KEK now"));
+	assert_null(strstr(orsp_err_detail(), "delete"));
+	/* neither: both reasons said, the KEK given first */
+	load_kek("other.kek", &old);
+	assert_int_equal(auc_rekey_left("other.kek", "old.kek"), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "the database opens with neither KEK: not "
+	                                          "with the KEK given (wrong KEK"));
+	assert_non_null(strstr(orsp_err_detail(), "delete neither file"));
 	{
 		orsp_auc_info info;
 		assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &nk, &a),

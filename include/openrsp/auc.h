@@ -312,6 +312,10 @@ ORSP_MUST_CHECK orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const cha
                                         const char *seal_uri, size_t *count);
 /* The columns orsp_auc_rekey re-wraps, *n of them. */
 const orsp_kek_column *orsp_auc_kek_columns(size_t *n);
+/* Whether the existing database db_uri opens with kek (its KEK check value unwraps with it),
+ * an orsp_kek_opens_fn for orsp_kek_rekey_left: ORSP_E_VERIFY "wrong KEK", or the refusal of a
+ * database that holds no AuC. Nothing migrated, nothing written beyond what an open does. */
+ORSP_MUST_CHECK orsp_err orsp_auc_kek_opens(const char *db_uri, const orsp_secret *kek);
 
 /* ----- backup ----- */
 

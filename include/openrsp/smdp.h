@@ -233,6 +233,11 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const c
  * database whose ES9+ tables exist); smdp_upp.upp_sealed is listed with no aad: sealed
  * under the data key of dek_wrapped. */
 const orsp_kek_column *orsp_smdp_kek_columns(size_t *n);
+/* Whether the existing database db_uri opens with kek (its KEK check value unwraps with it),
+ * an orsp_kek_opens_fn for orsp_kek_rekey_left: ORSP_E_VERIFY "wrong KEK", or the refusal of a
+ * database that holds no SM-DP+ inventory. Nothing migrated, nothing written beyond what an open
+ * does. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_kek_opens(const char *db_uri, const orsp_secret *kek);
 
 typedef struct orsp_smdp_backup_info {
 	orsp_db_backup_result file; /* the backup's absolute name and size */

@@ -497,6 +497,13 @@ ORSP_MUST_CHECK orsp_err orsp_kek_check_ex(orsp_db *db, const orsp_secret *kek, 
 ORSP_MUST_CHECK orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek,
                                                  const char *table, const char *aad,
                                                  const uint8_t *check, size_t check_len);
+/* orsp_kek_check_existing on a connection of its own to the existing database db_uri
+ * (ORSP_DB_OPEN_EXISTING: a -wal an interrupted writer left is recovered, as by every open;
+ * nothing migrated, nothing stored), after the module's `own` test of it: whether the
+ * database opens with kek. ORSP_E_VERIFY "wrong KEK", or the open's or own's refusal. */
+ORSP_MUST_CHECK orsp_err orsp_kek_opens(const char *db_uri, orsp_db_own_fn own,
+                                        const orsp_secret *kek, const char *table, const char *aad,
+                                        const uint8_t *check, size_t check_len);
 /* For a module's open, before its migration writes to the database: a database with the
  * schema of `module` at a version of the n this program knows must open with `kek`
  * (orsp_kek_check_existing), so a wrong KEK is refused before an older database is upgraded,
@@ -580,10 +587,30 @@ typedef struct orsp_kek_column {
 /* The checks of new_path that orsp_kek_rekey makes, for a caller to make before it opens the
  * database db_uri names (that open may migrate an older one, or switch it to WAL, and a
  * refusal must leave it as it was): ORSP_E_USAGE (the database or one of SQLite's files
- * beside it), ORSP_E_EXISTS (new_path exists: the message says to find out which KEK opens
- * the database before deleting it, the KEK not being checked yet), ORSP_E_IO (its directory
- * missing, or new_path not to be looked at). Only looks. */
+ * beside it), ORSP_E_EXISTS (new_path exists: never overwritten; the KEK not being checked
+ * yet, orsp_kek_rekey_left tells the caller which KEK opens the database), ORSP_E_IO (its
+ * directory missing, or new_path not to be looked at). Only looks. */
 ORSP_MUST_CHECK orsp_err orsp_kek_rekey_check(const char *db_uri, const char *new_path);
+
+/* A module's test of whether the existing database db_uri opens with kek: its stored check
+ * value unwraps with it (orsp_kek_check_existing), on a connection of its own, opened
+ * ORSP_DB_OPEN_EXISTING (which recovers a -wal an interrupted writer left, as every open
+ * does) and closed again; nothing migrated, nothing stored. ORSP_E_VERIFY "wrong KEK". */
+typedef orsp_err (*orsp_kek_opens_fn)(const char *db_uri, const orsp_secret *kek);
+
+/* After orsp_kek_rekey_check's ORSP_E_EXISTS, what a rotation interrupted after it created
+ * new_path left: which of the KEK given (ORSP_KEK, else the file kek_path:
+ * orsp_kek_load_existing) and new_path's contents (ORSP_KEK not looked at) the database opens
+ * with (`opens`, the module's). Always an error, nothing being rotated: ORSP_E_EXISTS with the
+ * message "NEW exists already: the rotation that left it committed (the database opens with
+ * NEW, not with the KEK given): NEW is the database's KEK now; ..." when new_path opens it, or
+ * "...: a rotation that left it did not commit (the database opens with the KEK given, not
+ * with NEW ...): if an interrupted rotation of this database left it, delete NEW and run the
+ * rotation again; ..." when the KEK given does, or "it holds the KEK given" when both do;
+ * when neither does, the error of the KEK given (or NEW's, when that one's is ORSP_E_VERIFY)
+ * with both reasons. ORSP_E_USAGE for a malformed ORSP_KEK (its detail names it). */
+ORSP_MUST_CHECK orsp_err orsp_kek_rekey_left(const char *db_uri, const char *kek_path,
+                                             const char *new_path, orsp_kek_opens_fn opens);
 
 /* Rotate the KEK of the database `db`, opened (after `g`) with and checked against
  * old_kek: create the KEK file new_path (orsp_kek_create_new: refused if it exists, and with
@@ -600,12 +627,12 @@ ORSP_MUST_CHECK orsp_err orsp_kek_rekey_check(const char *db_uri, const char *ne
  * ORSP_E_EXISTS (new_path exists), ORSP_E_STORAGE. A failed commit keeps new_path: one whose flush
  * alone failed (orsp_db_committed) because the database needs it, and a failed COMMIT because the
  * database may need it (SQLite may have logged the commit before failing, and recovers it
- * at the next open should this process die first); the message says to check which KEK
- * opens the database before deleting it. On success *new_kek holds the new KEK (the caller wipes
- * it) and *count (may be NULL) the number of values re-wrapped; after a commit whose flush
- * alone failed *new_kek holds it too (the error returned), as the database is under it: a
- * handle goes on with it. After a failed COMMIT the KEK the database needs is not known:
- * close the handle. The audit row names new_path by its absolute name. */
+ * at the next open should this process die first); the message says that the same rekey run
+ * again tells which KEK opens the database (orsp_kek_rekey_left). On success *new_kek holds the new
+ * KEK (the caller wipes it) and *count (may be NULL) the number of values re-wrapped; after a
+ * commit whose flush alone failed *new_kek holds it too (the error returned), as the database is
+ * under it: a handle goes on with it. After a failed COMMIT the KEK the database needs is not
+ * known: close the handle. The audit row names new_path by its absolute name. */
 ORSP_MUST_CHECK orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
                                         const char *new_path, const char *seal_uri,
                                         const orsp_kek_column *cols, size_t n,

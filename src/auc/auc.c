@@ -445,6 +445,12 @@ orsp_err orsp_auc_probe(const char *db_uri, orsp_db_open_mode mode)
 	return orsp_db_probe("auc probe", db_uri, mode, own_database);
 }
 
+orsp_err orsp_auc_kek_opens(const char *db_uri, const orsp_secret *kek)
+{
+	return orsp_kek_opens(db_uri, own_database, kek, "auc_kek_check", KEK_CHECK_AAD,
+	                      kek_check_plain, sizeof(kek_check_plain));
+}
+
 orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out)
 {
 	return orsp_auc_open_ex(db_uri, ORSP_DB_OPEN_CREATE, kek, out);

@@ -1044,6 +1044,12 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 	return err;
 }
 
+orsp_err orsp_smdp_kek_opens(const char *db_uri, const orsp_secret *kek)
+{
+	return orsp_kek_opens(db_uri, own_database, kek, "smdp_kek_check", KEK_CHECK_AAD,
+	                      kek_check_plain, sizeof(kek_check_plain));
+}
+
 bool orsp_smdp_created(const orsp_smdp *s)
 {
 	return s && s->created;

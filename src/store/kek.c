@@ -886,6 +886,23 @@ orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek, const char
 	return check_stored(db, kek, table, aad, check, check_len, true);
 }
 
+orsp_err orsp_kek_opens(const char *db_uri, orsp_db_own_fn own, const orsp_secret *kek,
+                        const char *table, const char *aad, const uint8_t *check, size_t check_len)
+{
+	orsp_db *db = NULL;
+	orsp_err err;
+
+	if (!db_uri || !own)
+		return orsp_errf(ORSP_E_USAGE, "KEK check: missing arguments");
+	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &db);
+	if (!err)
+		err = own(db, db_uri, ORSP_DB_OPEN_EXISTING);
+	if (!err)
+		err = check_stored(db, kek, table, aad, check, check_len, true);
+	orsp_db_close(db);
+	return err;
+}
+
 orsp_err orsp_kek_precheck(orsp_db *db, const char *module, size_t n, const orsp_secret *kek,
                            const char *table, const char *aad, const uint8_t *check,
                            size_t check_len)
@@ -1481,15 +1498,11 @@ orsp_err orsp_kek_rekey_check(const char *db_uri, const char *new_path)
 	if (err)
 		return err;
 	/* the KEK given is not checked yet: a rotation that committed made new_path the
-	 * database's KEK */
+	 * database's KEK (orsp_kek_rekey_left tells which) */
 	if (lstat(new_path, &sb) == 0)
-		return orsp_errf(
-		    ORSP_E_EXISTS,
-		    "%s exists already, and is never overwritten: name a new file. An interrupted "
-		    "rotation of this database leaves it behind: delete it only if the database "
-		    "still opens with the KEK given and not with that file (a rotation that "
-		    "committed made it the KEK): check with a read-only verb first",
-		    new_path);
+		return orsp_errf(ORSP_E_EXISTS,
+		                 "%s exists already, and is never overwritten: name a new file",
+		                 new_path);
 	if (errno != ENOENT)
 		return create_failed(new_path, PUT_NEW, errno);
 	if (snprintf(dir, sizeof(dir), "%s", new_path) >= (int)sizeof(dir))
@@ -1499,6 +1512,67 @@ orsp_err orsp_kek_rekey_check(const char *db_uri, const char *new_path)
 	if (!S_ISDIR(sb.st_mode))
 		return create_failed(new_path, PUT_NEW, ENOTDIR);
 	return ORSP_OK;
+}
+
+orsp_err orsp_kek_rekey_left(const char *db_uri, const char *kek_path, const char *new_path,
+                             orsp_kek_opens_fn opens)
+{
+	char why_old[ORSP_ERR_DETAIL_MAX] = "", why_new[ORSP_ERR_DETAIL_MAX] = "";
+	orsp_secret kek = {0};
+	orsp_err e_old, e_new;
+
+	if (!db_uri || !new_path || !new_path[0] || !opens)
+		return orsp_errf(ORSP_E_USAGE, "rekey: missing arguments");
+	/* the KEK given as every verb finds it (ORSP_KEK, else kek_path) */
+	e_old = orsp_kek_load_existing(kek_path, &kek);
+	if (e_old == ORSP_E_USAGE && getenv(KEK_ENV))
+		return e_old; /* a malformed ORSP_KEK: said as every verb says it */
+	if (!e_old)
+		e_old = opens(db_uri, &kek);
+	orsp_secret_wipe(&kek);
+	if (e_old)
+		orsp_err_detail_copy(why_old, sizeof(why_old));
+	/* NEW's own contents, whatever ORSP_KEK holds */
+	e_new = kek_read(new_path, &kek);
+	if (!e_new)
+		e_new = opens(db_uri, &kek);
+	orsp_secret_wipe(&kek);
+	if (e_new)
+		orsp_err_detail_copy(why_new, sizeof(why_new));
+	orsp_err_clear();
+	/* the database holds one check value, wrapped under one KEK: what opens it is its KEK,
+	 * and any other KEK is not */
+	if (!e_old && !e_new)
+		return orsp_errf(ORSP_E_EXISTS,
+		                 "%s exists already, and is never overwritten: it holds the KEK "
+		                 "given, which the database opens with: name a new file",
+		                 new_path);
+	if (!e_new)
+		return orsp_errf(
+		    ORSP_E_EXISTS,
+		    "%s exists already: the rotation that left it committed (the database opens "
+		    "with %s, not with the KEK given): %s is the database's KEK now; point "
+		    "--kek-file or kek_file at it (or move it over the old KEK file; with "
+		    "ORSP_KEK, set that to its 64 hex digits), keep the old KEK only for backups "
+		    "made before the rotation. Nothing was rotated now",
+		    new_path, new_path, new_path);
+	/* NEW no KEK at all (not a KEK file, its token out of reach): said why */
+	if (!e_old)
+		return orsp_errf(
+		    ORSP_E_EXISTS,
+		    "%s exists already: a rotation that left it did not commit (the database opens "
+		    "with the KEK given, not with %s%s%.300s): if an interrupted rotation of this "
+		    "database left it, delete %s and run the rotation again; otherwise name a new "
+		    "file (it is never overwritten)",
+		    new_path, new_path, e_new == ORSP_E_VERIFY ? "" : ": ",
+		    e_new == ORSP_E_VERIFY ? "" : why_new, new_path);
+	return orsp_errf(e_old != ORSP_E_VERIFY   ? e_old
+	                 : e_new != ORSP_E_VERIFY ? e_new
+	                                          : e_old,
+	                 "%s exists already, and the database opens with neither KEK: not with "
+	                 "the KEK given (%.400s), nor with %s (%.400s). Nothing was rotated: "
+	                 "delete neither file until the database opens with one",
+	                 new_path, why_old, new_path, why_new);
 }
 
 orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
@@ -1575,8 +1649,8 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 		 * NEW. Only the operator can look (after this process is gone): NEW stays. */
 		return orsp_errf(err,
 		                 "the commit failed (%.60s): the database may now need either KEK, "
-		                 "so %s is kept; check which one opens it (a read-only verb) and "
-		                 "delete it only if the old one does",
+		                 "so %s is kept; the same rekey run again (the same new KEK file) "
+		                 "tells which one opens it, and whether to delete it",
 		                 why, new_path);
 	}
 out:

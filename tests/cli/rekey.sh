@@ -67,7 +67,8 @@ ORSP_KEK=$(od -An -tx1 -v "$A.kek" | tr -d ' \n') failure "exists already" auc r
 # NEW exists (any other file): refused, left alone
 echo keep >"$T/taken"
 failure "exists already" auc rekey --db "$A" --new-kek-file "$T/taken"
-has "NEW: which KEK opens the database" "delete it only if the database still opens with the KEK given and not with that file (a rotation that committed made it the KEK): check with a read-only verb first" "$err"
+has "NEW: which KEK opens the database" "a rotation that left it did not commit (the database opens with the KEK given, not with $T/taken: " "$err"
+has "NEW: deleted only if a rotation left it" "if an interrupted rotation of this database left it, delete $T/taken and run the rotation again; otherwise name a new file" "$err"
 lacks "no unconditional advice to delete" "delete it and run again" "$err"
 expect "existing file kept" keep "$(cat "$T/taken")"
 # NEW named like the database or one of SQLite's files beside it (SQLite would delete it or
@@ -328,5 +329,70 @@ cp "$S" "$T/nokek.db"
 failure "no KEK file at $T/nokek.db.kek for $T/nokek.db (--kek-file names it, or ORSP_KEK holds the key)" \
 	smdp rekey --db "$T/nokek.db" --new-kek-file "$T/n1.kek"
 absent "no new KEK file for a refused rekey" "$T/n1.kek"
+
+# ----- a rotation killed with NEW made: the same rekey again says which KEK is the database's -----
+# killed SYSCALL N ARGS...: openrsp ARGS killed (SIGKILL, by strace's fault injection) at its
+# Nth call of SYSCALL; rc as run's (137), in a subshell whose "Killed" goes to $T/err
+killed() {
+	rc=0
+	(strace -f -o /dev/null -e trace="$1" -e inject="$1":signal=SIGKILL:when="$2" "$B" "${@:3}" ||
+		exit $?) >"$T/out" 2>"$T/err" || rc=$?
+}
+if ! command -v strace >/dev/null; then
+	echo "skipped: no strace (the rotations killed in their window)"
+elif ! strace -f -o /dev/null true 2>"$T/strace.err"; then
+	echo "skipped: strace cannot trace here: $(cat "$T/strace.err")"
+else
+	for m in smdp auc; do
+		D=$T/kill-$m.db
+		if [[ $m == smdp ]]; then
+			run smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$D"
+			list=(smdp profile list --db "$D")
+		else
+			run auc add --db "$D" --imsi $IMSI --k $K --opc $OPC
+			list=(auc list --db "$D")
+		fi
+		expect "$m: the database made" 0 "$rc"
+		cp -p "$D" "$D.fresh"
+		cp -p "$D.kek" "$D.kek.fresh"
+		# the unlink of the -wal at the last close, after the -shm's: counted on a rotation
+		# run to its end (on a copy), from a database without -wal, as the one killed
+		strace -f -o "$T/unlinks" -e trace=unlink "$B" $m rekey --db "$D" \
+			--new-kek-file "$T/count.kek" >/dev/null 2>&1
+		last=$(grep 'unlink(' "$T/unlinks" | grep -n -- "-wal\"" | tail -1 | cut -d: -f1)
+		cp -p "$D.fresh" "$D"
+		cp -p "$D.kek.fresh" "$D.kek"
+		rm -f "$T/count.kek" "$D-wal" "$D-shm"
+		# killed after its commit, at that unlink: DB-wal without DB-shm, which a read-only
+		# open refuses with either KEK (the check the docs gave until session 76)
+		killed unlink "$last" $m rekey --db "$D" --new-kek-file "$T/$m-c.kek"
+		expect "$m: killed at the -wal's unlink" 137 "$rc"
+		[[ -e "$D-wal" && ! -e "$D-shm" ]] && ok || bad "$m: not the -wal without -shm window"
+		failure "the rotation that left it committed" $m rekey --db "$D" --new-kek-file "$T/$m-c.kek"
+		has "$m: committed: NEW is the KEK" "(the database opens with $T/$m-c.kek, not with the KEK given): $T/$m-c.kek is the database's KEK now" "$err"
+		lacks "$m: committed: no advice to delete" "delete" "$err"
+		run "${list[@]}" --kek-file "$T/$m-c.kek"
+		expect "$m: the database opens with NEW" 0 "$rc"
+		failure "wrong KEK" "${list[@]}"
+
+		# killed inside the transaction (the log's first sync, before the commit): the same
+		# rekey says so, and the way out it gives works
+		cp -p "$D.fresh" "$D"
+		cp -p "$D.kek.fresh" "$D.kek"
+		rm -f "$D-wal" "$D-shm"
+		killed fdatasync 1 $m rekey --db "$D" --new-kek-file "$T/$m-u.kek"
+		expect "$m: killed in the transaction" 137 "$rc"
+		[[ -e "$T/$m-u.kek" ]] && ok || bad "$m: no NEW left by the rotation killed"
+		failure "a rotation that left it did not commit" $m rekey --db "$D" --new-kek-file "$T/$m-u.kek"
+		has "$m: not committed: delete NEW" "(the database opens with the KEK given, not with $T/$m-u.kek): if an interrupted rotation of this database left it, delete $T/$m-u.kek and run the rotation again" "$err"
+		run "${list[@]}"
+		expect "$m: the database opens with the old KEK" 0 "$rc"
+		rm "$T/$m-u.kek"
+		run $m rekey --db "$D" --new-kek-file "$T/$m-u.kek"
+		expect "$m: the rotation run again" 0 "$rc"
+		run "${list[@]}" --kek-file "$T/$m-u.kek"
+		expect "$m: the database opens with the new NEW" 0 "$rc"
+	done
+fi
 
 finish
