@@ -19,6 +19,7 @@ packages=(
 	softhsm2 # a software PKCS#11 token for tests/test_pkcs11.c and tests/cli/smdp_pkcs11.sh
 	haproxy nginx # TLS-terminating proxies in front of the SM-DP+ (scripts/interop-proxy.sh, ctest proxy_interop); their system services are not used
 	opensc # pkcs11-tool: keys made inside that token (tests/cli/smdp_pkcs11.sh)
+	strace # tests/cli/rekey.sh kills a key rotation at a chosen system call (fault injection)
 	gdb # tests/cli/smdp_batch.sh holds one import at a breakpoint while another runs
 	valgrind # memcheck runs tests/ct_secrets.c (ctest ct_secrets): no branch or address on a secret; its header makes orsp_ct_secret and orsp_ct_public work
 	python3-cryptography # tests/cli/lib/unseal_upp.py reads a stored package (AES-GCM) independently of openrsp
