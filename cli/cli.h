@@ -455,10 +455,11 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
                     const char *kek_option);
 
 /* A KEK rotation's --new-kek-file NEW (next) that is the KEK file in use (kek_path, read when
- * ORSP_KEK is unset), by identity (device and inode: another name of it, a link, too): a usage
+ * ORSP_KEK is unset), by identity (device and inode: another name of it, a link, too), or the
+ * database db (a URI) or one of SQLite's files beside it (orsp_db_uri_not_own_file): a usage
  * error saying so and what to name instead; CLI_OK otherwise (NEW exists or not: the
  * rotation's own check judges it). */
-int cli_rekey_new_is_old(const char *next, const char *kek_path);
+int cli_rekey_new_is_old(const char *next, const char *kek_path, const char *db);
 
 /* orsp_kek_rekey_check refused NEW (next) because it exists (ORSP_E_EXISTS): a rotation
  * interrupted after it made NEW leaves it, and the database may need it. Says which KEK the

@@ -1301,11 +1301,15 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
 	}
 }
 
-int cli_rekey_new_is_old(const char *next, const char *kek_path)
+int cli_rekey_new_is_old(const char *next, const char *kek_path, const char *db)
 {
 	char word[4 * PATH_MAX + 3]; /* the old KEK file as a shell word: each ' is four */
 	struct stat a, b;
 
+	/* the rotation's own check (orsp_kek_rekey_check) says the same, as a failure: an
+	 * argument wrong before anything is done is a usage error here */
+	if (orsp_db_uri_not_own_file(db, next, "new KEK file"))
+		return cli_usage("--new-kek-file", "%s", orsp_err_detail());
 	if (getenv("ORSP_KEK") || stat(next, &a) != 0 || stat(kek_path, &b) != 0 ||
 	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		return CLI_OK;

@@ -1223,7 +1223,7 @@ static int auc_rekey(int argc, char **argv)
 	/* NEW the KEK file in use: said as such, not as any file that exists already */
 	if ((rc = db_name(&dbo, &db)) || (rc = cli_db_file("--db", db, file, sizeof(file))) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path))) ||
-	    (rc = cli_rekey_new_is_old(next, kek_path)))
+	    (rc = cli_rekey_new_is_old(next, kek_path, db)))
 		return rc;
 	/* before this process opens the database: the guard must see other processes only */
 	e = orsp_db_guard_open(file, &g);

@@ -611,8 +611,9 @@ static void print_summary(const pki_opts *o, const hierarchy *hs, size_t nh)
 /* ----- init ----- */
 
 /* --smdp-fqdn, --smdp-oid, --days and --tls-days of init and smdp, checked before anything
- * is written. */
-static int check_smdp_opts(pki_opts *o, const char *days, const char *tls_days)
+ * is written. The default --tls-days is cut to --days silently; an explicit one past it is a
+ * usage error (why: the rule, said in the message), not changed behind the user's back. */
+static int check_smdp_opts(pki_opts *o, const char *days, const char *tls_days, const char *why)
 {
 	uint64_t v;
 	int rc;
@@ -638,8 +639,12 @@ static int check_smdp_opts(pki_opts *o, const char *days, const char *tls_days)
 			return rc;
 		o->tls_days = (unsigned)v;
 	}
-	if (o->tls_days > o->days)
+	if (o->tls_days > o->days) {
+		if (tls_days)
+			return cli_usage("--tls-days", "%u is past --days %u: %s", o->tls_days,
+			                 o->days, why);
 		o->tls_days = o->days;
+	}
 	return CLI_OK;
 }
 
@@ -784,7 +789,8 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 	}
 	if (!digits_only(o->prefix) || strlen(o->prefix) > 30)
 		return cli_usage("--eid-prefix", "expected 1 to 30 decimal digits");
-	if ((rc = check_smdp_opts(o, days, tls_days)) != CLI_OK)
+	if ((rc = check_smdp_opts(o, days, tls_days,
+	                          "a DPtls certificate cannot outlive its CI")) != CLI_OK)
 		return rc;
 	if (eid) {
 		if (strlen(eid) != 32 || !digits_only(eid))
@@ -1006,7 +1012,8 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 		return cli_missing("--smdp-fqdn");
 	if (!o->oid)
 		return cli_missing("--smdp-oid");
-	if ((rc = check_smdp_opts(o, days, tls_days)) != CLI_OK)
+	if ((rc = check_smdp_opts(o, days, tls_days,
+	                          "DPtls is never valid longer than DPauth and DPpb")) != CLI_OK)
 		return rc;
 	return CLI_OK;
 }
@@ -1708,8 +1715,8 @@ static const cli_cmd pki_cmds[] = {
      "                       (default " DEFAULT_OID ")\n"
      "  --days N             validity of every certificate, the CI's too, 1 to 36500\n"
      "                       (default 3650)\n"
-     "  --tls-days N         the DPtls certificate's, 1 to 825 (default 397), never\n"
-     "                       more than --days\n"
+     "  --tls-days N         the DPtls certificate's, 1 to 825 (default 397, cut to\n"
+     "                       --days when longer), never more than --days\n"
      "  --permitted-eins     also put the SGP.22 v3 permittedEins extension in the EUM\n"
      "  --crl-url URL        where the CI publishes its CRL (http:// or https://):\n"
      "                       a cRLDistributionPoints in the EUM, DPauth, DPpb and\n"
@@ -1743,8 +1750,9 @@ static const cli_cmd pki_cmds[] = {
      "  --days N             validity, 1 to 36500 (default 3650), never past the CI's\n"
      "                       end (a CI that has expired, or is not yet valid, issues\n"
      "                       nothing)\n"
-     "  --tls-days N         the DPtls certificate's, 1 to 825 (default 397), never\n"
-     "                       more than --days nor past the CI's end\n"
+     "  --tls-days N         the DPtls certificate's, 1 to 825 (default 397, cut to\n"
+     "                       --days when longer), never more than --days nor past\n"
+     "                       the CI's end\n"
      "  --force              write into a non-empty DIR, replacing the SM-DP+ files\n"
      "  --json               one JSON document\n",
      pki_smdp},

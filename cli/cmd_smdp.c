@@ -1523,7 +1523,7 @@ static int smdp_rekey(int argc, char **argv)
 	/* the database first, as every verb (the probe's connection is closed before the guard
 	 * is opened); NEW the KEK file in use said as such, not as any file that exists */
 	if ((rc = check_inventory(dbo.db, "smdp rekey", ORSP_DB_OPEN_EXISTING)) ||
-	    (rc = cli_rekey_new_is_old(next, kek_path)))
+	    (rc = cli_rekey_new_is_old(next, kek_path, dbo.db)))
 		return rc;
 	/* NEW before the open, which migrates an older database; one that exists may be what
 	 * an interrupted rotation left, and the database's KEK: which one it is, is said */

@@ -323,6 +323,13 @@ usage --days pki init "$T/u" --days x
 usage --tls-days pki init "$T/u" --tls-days 0
 usage --tls-days pki init "$T/u" --tls-days 826
 usage --tls-days pki smdp "$T/u" --ci "$T/nist" --smdp-fqdn b.example --smdp-oid 2.999.12 --tls-days 826
+# an explicit --tls-days past --days: refused, naming both and the rule (was cut silently)
+usage --tls-days pki init "$T/u" --days 10 --tls-days 20
+expect "pki init --tls-days past --days: the message" \
+	"openrsp: --tls-days: 20 is past --days 10: a DPtls certificate cannot outlive its CI" "$err"
+nothing_left "$T/u"
+usage --tls-days pki smdp "$T/u" --ci "$T/nist" --smdp-fqdn b.example --smdp-oid 2.999.12 --days 5 --tls-days 6
+has "pki smdp --tls-days past --days: the rule" "6 is past --days 5: DPtls is never valid longer than DPauth and DPpb" "$err"
 usage --frob pki init "$T/u" --frob
 usage --force pki init "$T/u" --force=yes
 usage DIR pki init

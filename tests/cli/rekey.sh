@@ -72,9 +72,11 @@ has "NEW: deleted only if a rotation left it" "if an interrupted rotation of thi
 lacks "no unconditional advice to delete" "delete it and run again" "$err"
 expect "existing file kept" keep "$(cat "$T/taken")"
 # NEW named like the database or one of SQLite's files beside it (SQLite would delete it or
-# take it over, and the database would be under a KEK that is gone): refused, nothing made
+# take it over, and the database would be under a KEK that is gone): a usage error, as the KEK
+# file in use is, nothing made (exit 1 until session 76)
 for s in "" -journal -wal -shm; do
-	failure "new KEK file $A$s is the" auc rekey --db "$A" --new-kek-file "$A$s"
+	usage --new-kek-file auc rekey --db "$A" --new-kek-file "$A$s"
+	has "rekey $s: said" "openrsp: --new-kek-file: new KEK file $A$s is the" "$err"
 	has "rekey $s: another name asked for" "name another file" "$err"
 done
 absent "a refused NEW left behind" "$A-journal"
@@ -218,8 +220,12 @@ usage "--db or --config" smdp rekey --new-kek-file "$T/s.kek"
 usage --config smdp rekey --config "$T/x.conf" --db "$S" --new-kek-file "$T/s.kek"
 usage --new-kek-file smdp rekey --db "$S" --new-kek-file "$T/./smdp.db.kek"
 has "NEW the KEK in use (smdp)" "$T/./smdp.db.kek is the KEK file in use itself ($S.kek)" "$err"
-failure "new KEK file $S-wal is the write-ahead log" smdp rekey --db "$S" --new-kek-file "$S-wal"
-failure "new KEK file $S-journal is the rollback journal" smdp rekey --db "$S" --new-kek-file "$S-journal"
+usage --new-kek-file smdp rekey --db "$S" --new-kek-file "$S"
+has "NEW the database (smdp)" "new KEK file $S is the database $S itself: name another file" "$err"
+usage --new-kek-file smdp rekey --db "$S" --new-kek-file "$S-wal"
+has "NEW the WAL (smdp)" "new KEK file $S-wal is the write-ahead log" "$err"
+usage --new-kek-file smdp rekey --db "$S" --new-kek-file "$S-journal"
+has "NEW the journal (smdp)" "new KEK file $S-journal is the rollback journal" "$err"
 absent "a refused NEW left behind" "$S-journal"
 usage --kek-file smdp rekey --db "$S" --kek-file "$S-shm" --new-kek-file "$T/s.kek"
 failure "wrong KEK" smdp rekey --db "$S" --kek-file "$T/wrong.kek" --new-kek-file "$T/s.kek"
@@ -243,7 +249,8 @@ for m in smdp auc; do
 	[[ $m == auc ]] && o=$T/olda.db
 	failure "exists already" $m rekey --db "$o" --new-kek-file "$T/taken"
 	untouched "$m rekey, NEW exists" "$o"
-	failure "is the rollback journal" $m rekey --db "$o" --new-kek-file "$o-journal"
+	usage --new-kek-file $m rekey --db "$o" --new-kek-file "$o-journal"
+	has "$m rekey, NEW the journal: said" "is the rollback journal" "$err"
 	untouched "$m rekey, NEW the journal" "$o"
 	failure "cannot create KEK file $T/none/n.kek" $m rekey --db "$o" --new-kek-file "$T/none/n.kek"
 	untouched "$m rekey, no directory for NEW" "$o"
