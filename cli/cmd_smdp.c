@@ -760,12 +760,14 @@ static int smdp_profile_import(int argc, char **argv)
 	const char *path = argv[optind];
 	struct dirent **list = NULL;
 	int n = 0;
-	if (stat(path, &st) != 0)
-		return cli_usage(path, "no such file or directory");
 	if (ib.replace_orphans && !auc_db)
 		return cli_usage("--replace-orphans", "only with --auc");
 	if ((rc = db_config(&dbo)) || (auc_db && (rc = auc_arg_check(auc_db, &dbo))))
 		return rc;
+	/* after the usage errors: a FILE that is not there fails the run (exit 1), as a
+	 * missing package does for profile inspect and generate's --template */
+	if (stat(path, &st) != 0)
+		return cli_failf(path, "cannot open: %s", strerror(errno));
 	/* listed before the database is opened (or created): a directory without packages is
 	 * a mistake (the wrong directory, or files not named *.der), not an empty success */
 	if (S_ISDIR(st.st_mode)) {

@@ -345,7 +345,13 @@ has "unknown profile type: the migration said" "the smdp schema was migrated fro
 has "unknown profile type: refused" "openrsp: downloadOrder: unknown profile type" "$err"
 usage "--db or --config" smdp profile list
 usage "--db or --config" smdp profile import "$U/TS48V1-A-UNIQUE.der"
-usage "$T/nope" smdp profile import "$T/nope" --db "$DB"
+# a FILE that is not there fails the run, as for profile inspect (a usage error until session
+# 76), after the usage errors, nothing made
+failure "$T/nope: cannot open" smdp profile import "$T/nope" --db "$DB"
+expect "import of no file: the message" "openrsp: $T/nope: cannot open: No such file or directory" "$err"
+failure "$T/nope: cannot open" smdp profile import "$T/nope" --db "$T/nope.db"
+nothing_left "$T/nope.db" "$T/nope.db.kek"
+usage --replace-orphans smdp profile import "$T/nope" --db "$DB" --replace-orphans
 usage profile smdp profile
 usage frob smdp profile frob
 
