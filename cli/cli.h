@@ -167,6 +167,14 @@ volatile sig_atomic_t *cli_stop_on_signals(void);
 int cli_replace_secret_file(const char *path, const void *data, size_t len);
 /* A required option that was not given. */
 int cli_missing(const char *opt);
+/* The usage errors of a command line's words, in one wording at every level (three until
+ * session 76): cli_unknown_verb, word not a verb of cmd (the words before it, "aka",
+ * "smdp profile"; NULL: word is no command): `openrsp: WORD: unknown verb of CMD (see openrsp
+ * help CMD)` (`unknown command (see openrsp help)`), an empty word named as ""; and
+ * cli_missing_verb, no verb after name, the last word of cmd: `openrsp: NAME: expected a verb
+ * (see openrsp help CMD)`. */
+int cli_unknown_verb(const char *word, const char *cmd);
+int cli_missing_verb(const char *name, const char *cmd);
 /* An output path (of a file or directory, kind "file" or "directory") given as "-", which
  * only `auc export --out -` takes as standard output: a usage error naming opt (a file named
  * "-" was made until session 76), before the verb does anything. CLI_OK otherwise. */

@@ -650,6 +650,21 @@ int cli_missing(const char *opt)
 	return cli_usage(opt, "required");
 }
 
+int cli_unknown_verb(const char *word, const char *cmd)
+{
+	/* an empty word was `openrsp: : unknown command` */
+	const char *w = word[0] ? word : "\"\"";
+
+	if (!cmd)
+		return cli_usage(w, "unknown command (see openrsp help)");
+	return cli_usage(w, "unknown verb of %s (see openrsp help %s)", cmd, cmd);
+}
+
+int cli_missing_verb(const char *name, const char *cmd)
+{
+	return cli_usage(name, "expected a verb (see openrsp help %s)", cmd);
+}
+
 int cli_not_stdout(const char *opt, const char *path, const char *kind)
 {
 	if (strcmp(path, "-") != 0)

@@ -1413,16 +1413,19 @@ typedef struct sub {
 	int (*run)(int argc, char **argv);
 } sub;
 
-static int dispatch(int argc, char **argv, const sub *subs, const char *names)
+static int dispatch(int argc, char **argv, const sub *subs)
 {
+	char cmd[32]; /* "lpa profile": where the help lists the sub-verbs */
+
 	/* no sub-verb to read the options: a -c among them leaves the command line too */
 	cli_secret_guard(argc, argv, common_opts, cc_opt, "c");
+	snprintf(cmd, sizeof(cmd), "lpa %s", argv[0]);
 	if (argc < 2 || argv[1][0] == '-')
-		return cli_usage(argv[0], "expected one of: %s", names);
+		return cli_missing_verb(argv[0], cmd);
 	for (const sub *s = subs; s->name; s++)
 		if (!strcmp(s->name, argv[1]))
 			return s->run(argc - 1, argv + 1);
-	return cli_usage(argv[1], "unknown; expected one of: %s", names);
+	return cli_unknown_verb(argv[1], cmd);
 }
 
 static int chip_run(int argc, char **argv)
@@ -1431,7 +1434,7 @@ static int chip_run(int argc, char **argv)
 	                           {"default-smdp", chip_default_smdp},
 	                           {"reset", chip_reset},
 	                           {NULL, NULL}};
-	return dispatch(argc, argv, subs, "info, default-smdp, reset");
+	return dispatch(argc, argv, subs);
 }
 
 static int p_enable(int argc, char **argv)
@@ -1456,7 +1459,7 @@ static int profile_run(int argc, char **argv)
 	                           {"delete", p_delete},
 	                           {"nickname", profile_nickname},
 	                           {NULL, NULL}};
-	return dispatch(argc, argv, subs, "list, download, enable, disable, delete, nickname");
+	return dispatch(argc, argv, subs);
 }
 
 static int notification_run(int argc, char **argv)
@@ -1465,7 +1468,7 @@ static int notification_run(int argc, char **argv)
 	                           {"process", notification_process},
 	                           {"remove", notification_remove},
 	                           {NULL, NULL}};
-	return dispatch(argc, argv, subs, "list, process, remove");
+	return dispatch(argc, argv, subs);
 }
 
 static const cli_cmd lpa_cmds[] = {

@@ -2950,7 +2950,7 @@ out:
 static int smdp_profile(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage("profile", "expected a verb: import, list, generate or purge");
+		return cli_missing_verb("profile", "smdp profile");
 	if (strcmp(argv[1], "import") == 0)
 		return smdp_profile_import(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
@@ -2959,7 +2959,7 @@ static int smdp_profile(int argc, char **argv)
 		return smdp_profile_generate(argc - 1, argv + 1);
 	if (strcmp(argv[1], "purge") == 0)
 		return smdp_profile_purge(argc - 1, argv + 1);
-	return cli_usage(argv[1], "unknown verb (expected import, list, generate or purge)");
+	return cli_unknown_verb(argv[1], "smdp profile");
 }
 
 /* ----- order ----- */

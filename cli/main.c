@@ -168,7 +168,7 @@ static int cmd_help(int argc, char **argv)
 	n = find_noun(argv[0]);
 	if (!n) {
 		unread(1, argc, argv);
-		return cli_usage(word(argv[0]), "unknown command (see openrsp help)");
+		return cli_unknown_verb(argv[0], NULL);
 	}
 	if (argc == 1) {
 		help_noun(n);
@@ -177,8 +177,7 @@ static int cmd_help(int argc, char **argv)
 	c = find_cmd(n, argv[1]);
 	if (!c) {
 		unread(2, argc, argv);
-		return cli_usage(word(argv[1]), "unknown verb of %s (see openrsp help %s)", n->name,
-		                 n->name);
+		return cli_unknown_verb(argv[1], n->name);
 	}
 	/* a verb's own verb (`help smdp profile list`, as `smdp profile list --help` takes it):
 	 * its page is the verb's */
@@ -305,13 +304,13 @@ static int run_main(int argc, char **argv)
 	n = find_noun(argv[1]);
 	if (!n) {
 		unread(2, argc, argv);
-		return cli_usage(word(argv[1]), "unknown command (see openrsp help)");
+		return cli_unknown_verb(argv[1], NULL);
 	}
 	if (single_verb(n) && (argc < 3 || (argv[2][0] == '-' && !is_help(argv[2])))) {
 		return run_cmd(n, &n->cmds[0], argc - 1, argv + 1);
 	}
 	if (argc < 3)
-		return cli_usage(n->name, "expected a verb (see openrsp help %s)", n->name);
+		return cli_missing_verb(n->name, n->name);
 	if (is_help(argv[2]) || strcmp(argv[2], "help") == 0) {
 		unread(3, argc, argv);
 		help_noun(n);
@@ -320,8 +319,7 @@ static int run_main(int argc, char **argv)
 	c = find_cmd(n, argv[2]);
 	if (!c) {
 		unread(3, argc, argv);
-		return cli_usage(word(argv[2]), "unknown verb of %s (see openrsp help %s)", n->name,
-		                 n->name);
+		return cli_unknown_verb(argv[2], n->name);
 	}
 	if (argc > 3 && is_help(argv[3])) {
 		unread(4, argc, argv);

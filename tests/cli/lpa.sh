@@ -65,9 +65,15 @@ has "profile help sizes a nickname in characters" "at most 64 characters of UTF-
 usage --euicc lpa profile list
 usage --euicc lpa profile list --euicc sim:0
 usage --euicc lpa profile list --euicc local:
+# a sub-verb missing or unknown: the words of `openrsp aka frob` (three wordings until session 76)
 usage profile lpa profile
+expect "lpa profile: said" "openrsp: profile: expected a verb (see openrsp help lpa profile)" "$err"
 usage frob lpa profile frob --euicc pcsc
+expect "lpa profile frob: said" "openrsp: frob: unknown verb of lpa profile (see openrsp help lpa profile)" "$err"
+usage '""' lpa notification ''
+expect "lpa notification '': said" 'openrsp: "": unknown verb of lpa notification (see openrsp help lpa notification)' "$err"
 usage chip lpa chip --euicc pcsc
+expect "lpa chip --euicc: said" "openrsp: chip: expected a verb (see openrsp help lpa chip)" "$err"
 usage "ICCID|AID" lpa profile enable --euicc pcsc
 # a malformed ICCID or AID is a usage error naming it, before the eUICC is opened (not
 # "pcscd"); a well-formed one gets as far as the eUICC, an ICCID whose last digit is not a

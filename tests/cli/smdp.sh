@@ -352,8 +352,11 @@ expect "import of no file: the message" "openrsp: $T/nope: cannot open: No such 
 failure "$T/nope: cannot open" smdp profile import "$T/nope" --db "$T/nope.db"
 nothing_left "$T/nope.db" "$T/nope.db.kek"
 usage --replace-orphans smdp profile import "$T/nope" --db "$DB" --replace-orphans
+# the words of `openrsp aka frob` (three wordings until session 76)
 usage profile smdp profile
+expect "smdp profile: said" "openrsp: profile: expected a verb (see openrsp help smdp profile)" "$err"
 usage frob smdp profile frob
+expect "smdp profile frob: said" "openrsp: frob: unknown verb of smdp profile (see openrsp help smdp profile)" "$err"
 
 
 # ----- profile generate: N personalised profiles from a template, keys into an AuC -----
