@@ -123,6 +123,28 @@ static void option_name(const char *arg, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* name (--NAME, no value, as typed) as the option of longopts with value val getopt_long took
+ * it for, a unique start of its name (--o for --older-than): "--" and its full name into
+ * name[cap], so that a message names what the command read (the one named exactly among
+ * aliases sharing val, else the first it starts); unchanged when none is found or name is not a
+ * long option. From the table, never from argv: the secret guard may have wiped argv. */
+static void resolved_name(char *name, size_t cap, const struct option *longopts, int val)
+{
+	const struct option *hit = NULL;
+	size_t k = strlen(name);
+
+	if (strncmp(name, "--", 2) != 0 || k == 2)
+		return;
+	for (const struct option *o = longopts; o && o->name; o++) {
+		if (o->val != val || strncmp(name + 2, o->name, k - 2) != 0)
+			continue;
+		if (!hit || strlen(o->name) == k - 2)
+			hit = o;
+	}
+	if (hit)
+		snprintf(name, cap, "--%s", hit->name);
+}
+
 /* name (--NAME, no value) the start of two or more of longopts' names, which getopt_long
  * takes for none of them (a unique start it takes for its option: docs/cli.md): a usage error
  * naming them all, true. */
@@ -213,6 +235,7 @@ static int getopt_with(int argc, char **argv, const struct option *longopts,
 				continue;
 			option_name(argv[optind - 1 - (optarg == argv[optind - 1])], name,
 			            sizeof(name));
+			resolved_name(name, sizeof(name), longopts, c);
 			if (seen[i].val)
 				cli_wipe_arg(seen[i].val);
 			if (optarg)
@@ -249,6 +272,10 @@ static int getopt_with(int argc, char **argv, const struct option *longopts,
 			return '?';
 		}
 		option_name(arg, name, sizeof(name));
+		/* a known long option with its value missing or not wanted: optopt is its val
+		 * (glibc sets no longindex then) */
+		if (c == ':' || optopt >= 0x100)
+			resolved_name(name, sizeof(name), longopts, optopt);
 		if (c == ':')
 			cli_usage(name, "requires a value");
 		else if (optopt >= 0x100)

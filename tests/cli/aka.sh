@@ -367,6 +367,17 @@ usage --c "${T_ARGS[@]}" --c 5
 expect "--c: ambiguous" "openrsp: --c: ambiguous option (--c1, --c2, --c3, --c4, --c5, --ck-bits)" "$err"
 usage --r "${T_ARGS[@]}" --r=5
 expect "--r=5: ambiguous" "openrsp: --r: ambiguous option (--r1, --r2, --r3, --r4, --r5, --res-bits, --rand)" "$err"
+# an error of a unique start names the option it was taken for (until session 76 the start
+# as typed: `--mac: requires a value`)
+usage --mac-bits "${T_ARGS[@]}" --mac
+expect "--mac, no value: named in full" "openrsp: --mac-bits: requires a value" "$err"
+usage --mac-bits "${T_ARGS[@]}" --mac-bits 64 --mac 64
+expect "--mac and --mac-bits: given twice, named in full" "openrsp: --mac-bits: given twice" "$err"
+usage --json "${T_ARGS[@]}" --js=1
+expect "--js=1: named in full" "openrsp: --json: does not take a value" "$err"
+# ... and the secrets before it still leave the command line while it is said
+hidden_while_said "aka gen --mac" "$k $opc" aka gen --k "$k" --opc "$opc" --mac
+hidden_while_said "aka gen --k= twice" "$k $opc" aka gen --k="$k" --opc "$opc" --k="$k"
 usage frob help frob
 # help's own help is the top page (until session 76 "help: unknown command", exit 2)
 top=$("$B" help)
