@@ -282,12 +282,14 @@ extern int cli_stdout_errno;
 
 /* The summary of a backup made (f) of `module`'s database at schema `version` (this
  * program's `latest`: an older one was copied as it is, not migrated, and the summary says
- * so): its name, size and schema, then (cli_backup_tail) which KEK opens it: kek_path's
+ * so), and for the SM-DP+ (es9p_latest not 0) its ES9+ schema "smdp_es9p" at es9p (0: the
+ * server never prepared it, not named in the text), the same way: its name, size and
+ * schema, then (cli_backup_tail) which KEK opens it: kek_path's
  * absolute name, or the ORSP_KEK key when that is set (the KEK was taken from it), and that
  * the KEK is not in the backup. The module prints its counts in between. json: one object,
  * begun here and ended by cli_backup_tail. */
 void cli_backup_head(cli_json *j, bool json, const orsp_db_backup_result *f, const char *module,
-                     int version, int latest);
+                     int version, int latest, int es9p, int es9p_latest);
 void cli_backup_tail(cli_json *j, bool json, const char *kek_path);
 /* One "name: value" line of the summary. */
 void cli_backup_kv(const char *name, const char *v);

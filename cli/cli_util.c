@@ -1386,10 +1386,24 @@ void cli_backup_kv(const char *name, const char *v)
 	printf("%-13s%s\n", label, v);
 }
 
-void cli_backup_head(cli_json *j, bool json, const orsp_db_backup_result *f, const char *module,
-                     int version, int latest)
+/* "MODULE version V", and when V is older than this program's: why it is still V */
+static void schema_words(char *out, size_t cap, const char *module, int version, int latest)
 {
-	char num[128];
+	/* the backup is the database as it was: one taken before an upgrade opens with the
+	 * program that made the database */
+	if (version < latest)
+		snprintf(out, cap,
+		         "%s version %d (older than this program's %d: copied as it is, not "
+		         "migrated)",
+		         module, version, latest);
+	else
+		snprintf(out, cap, "%s version %d", module, version);
+}
+
+void cli_backup_head(cli_json *j, bool json, const orsp_db_backup_result *f, const char *module,
+                     int version, int latest, int es9p, int es9p_latest)
+{
+	char num[128], es9p_num[128];
 
 	if (json) {
 		cj_obj_begin(j, NULL);
@@ -1398,21 +1412,24 @@ void cli_backup_head(cli_json *j, bool json, const orsp_db_backup_result *f, con
 		cj_str(j, "module", module);
 		cj_i64(j, "schema_version", version);
 		cj_i64(j, "schema_latest", latest);
+		if (es9p_latest) {
+			cj_i64(j, "es9p_schema_version", es9p);
+			cj_i64(j, "es9p_schema_latest", es9p_latest);
+		}
 		return;
 	}
 	cli_backup_kv("backup", f->path);
 	snprintf(num, sizeof(num), "%" PRIu64 " bytes", f->size);
 	cli_backup_kv("size", num);
-	/* the backup is the database as it was: one taken before an upgrade opens with the
-	 * program that made the database */
-	if (version < latest)
-		snprintf(num, sizeof(num),
-		         "%s version %d (older than this program's %d: copied as it is, not "
-		         "migrated)",
-		         module, version, latest);
-	else
-		snprintf(num, sizeof(num), "%s version %d", module, version);
-	cli_backup_kv("schema", num);
+	schema_words(num, sizeof(num), module, version, latest);
+	if (!es9p_latest || !es9p) {
+		cli_backup_kv("schema", num);
+		return;
+	}
+	/* the ES9+ handler's tables (those of a database a server used) are in the copy too,
+	 * at their own version (until session 76 only the inventory's was said) */
+	schema_words(es9p_num, sizeof(es9p_num), "smdp_es9p", es9p, es9p_latest);
+	printf("%-13s%s, %s\n", "schema:", num, es9p_num);
 }
 
 void cli_backup_tail(cli_json *j, bool json, const char *kek_path)

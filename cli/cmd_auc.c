@@ -1314,7 +1314,7 @@ static int auc_backup(int argc, char **argv)
 	orsp_auc_close(a);
 	if (e)
 		return cli_fail("auc backup", e);
-	cli_backup_head(&j, json, &info.file, "auc", info.schema_version, info.schema_latest);
+	cli_backup_head(&j, json, &info.file, "auc", info.schema_version, info.schema_latest, 0, 0);
 	if (json)
 		cj_u64(&j, "subscribers", info.subscribers);
 	else {

@@ -1584,6 +1584,7 @@ static int smdp_backup(int argc, char **argv)
 	char kek_path[4096], line[512];
 	const volatile sig_atomic_t *stop;
 	orsp_smdp_backup_info info;
+	orsp_smdp_schema_info sch = {0};
 	orsp_smdp *s = NULL;
 	cli_json j = {0};
 	bool json = false;
@@ -1627,10 +1628,17 @@ static int smdp_backup(int argc, char **argv)
 	if ((rc = open_smdp_mode(&dbo, "smdp backup", ORSP_DB_OPEN_UNMIGRATED, &s, NULL)))
 		return rc;
 	e = orsp_smdp_backup(s, out, stop, &info);
+	/* the ES9+ schema, copied with the rest, for the summary: the backup is made, so a
+	 * failure to read it leaves it unsaid rather than failing the run */
+	if (!e && orsp_smdp_schema(s, &sch) != ORSP_OK) {
+		orsp_err_clear();
+		memset(&sch, 0, sizeof(sch));
+	}
 	orsp_smdp_close(s);
 	if (e)
 		return cli_fail("smdp backup", e);
-	cli_backup_head(&j, json, &info.file, "smdp", info.schema_version, info.schema_latest);
+	cli_backup_head(&j, json, &info.file, "smdp", info.schema_version, info.schema_latest,
+	                sch.es9p, sch.es9p_latest);
 	if (json)
 		cj_obj_begin(&j, "profiles");
 	line[0] = 0;

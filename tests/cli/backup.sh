@@ -343,12 +343,18 @@ run smdp backup --config "$T/smdp.conf" --out "$T/s1.db"
 expect "smdp backup while serving" 0 "$rc"
 has "the backup's name" "backup:      $real/s1.db" "$out"
 has "profiles" "profiles:    1 (available 1)" "$out"
+# a database the server used holds the ES9+ handler's schema too: both named (until session 76
+# the inventory's alone)
+es9p=$(python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT max(version) FROM schema_migrations WHERE module = ?", ("smdp_es9p",)).fetchone()[0])' "$S")
+expect "both schemas" "schema:      smdp version 19, smdp_es9p version $es9p" "$(grep '^schema:' <<<"$out")"
 has "the KEK file" "KEK:         $real/smdp.db.kek" "$out"
 no_tmp "smdp backup"
 run smdp backup --db "$S" --out "$T/s2.db" --json
 expect "smdp backup --json" 0 "$rc"
 expect "json profiles" "1 1 0" "$(json_get "$out" 'str(j["profiles"]["available"]) + " " + str(j["profiles"]["total"]) + " " + str(j["profiles"]["released"])')"
 expect "json module" smdp "$(json_get "$out" 'j["module"]')"
+expect "json ES9+ schema" "$es9p $es9p" "$(json_get "$out" 'str(j["es9p_schema_version"]) + " " + str(j["es9p_schema_latest"])')"
 rows=$(smdp_backups "$S")
 expect "three backup rows (long.db, s1.db, s2.db)" 3 "$rows"
 failure "already exists" smdp backup --db "$S" --out "$T/s1.db"
