@@ -81,11 +81,22 @@ run() {
 expect() {
 	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
 }
-# has DESC NEEDLE HAYSTACK / lacks DESC NEEDLE HAYSTACK (case-insensitive)
+# has DESC NEEDLE HAYSTACK / lacks DESC NEEDLE HAYSTACK (case-insensitive). NEEDLE is one
+# non-empty line: grep -F takes each line of a pattern as a pattern of its own, and an empty
+# one matches anything, so a needle ending in a newline (or empty) made `has` pass whatever
+# the haystack (until session 76: upgrade.sh had one), and `lacks` fail; such a needle is the
+# test's mistake, said as a failure.
+needle_ok() {
+	[[ -n "$2" && "$2" != *$'\n'* ]] && return 0
+	bad "$1: the needle '$2' is empty or has a newline: give one line (has/lacks)"
+	return 1
+}
 has() {
+	needle_ok "$1" "$2" || return 0
 	if grep -qF -- "$2" <<<"$3"; then ok; else bad "$1: '$2' not in '$3'"; fi
 }
 lacks() {
+	needle_ok "$1" "$2" || return 0
 	if grep -qiF -- "$2" <<<"$3"; then bad "$1: '$2' must not appear"; else ok; fi
 }
 # nothing_left FILE...: none of them exists (each removed if it is there)
