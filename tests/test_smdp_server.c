@@ -38,6 +38,7 @@
 #include "openrsp/smdp.h"
 
 #include "../src/smdp/es9p_internal.h" /* es9p_platform_describe: the start-up line */
+#include "../src/smdp/smdp_internal.h" /* smdp_server_db, smdp_kek_in */
 #include "euicc_info1.h"
 
 typedef struct operator_end {
@@ -2380,6 +2381,47 @@ static void test_metrics_reading_beside_pool(void **state)
 	}
 	assert_int_equal(scraper_state(&a, "released"), 1);
 	free(a.body);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
+/* The raw KEK is held once by the pool, not copied into every handle (session 76 memory
+ * review: six copies in a running server): the pool's views share pool[0]'s, and /metrics'
+ * connection and the progress report senders', which never unwrap anything, hold none once
+ * their open checked it; what would use it through them is refused, not done with an empty
+ * key. */
+static void test_kek_copies(void **state)
+{
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	orsp_smdp *m, *snd;
+	orsp_secret out = {0};
+	uint8_t blob[ORSP_WRAP_MAX] = {0}, k[32];
+	(void)state;
+
+	released_profile(&r, "smdp_kek_copies", "http://127.0.0.1:9", "KC-1");
+	r.cfg.callback_senders = 3;
+	r.cfg.threads = 4; /* a pool of four: pool[0] and three views */
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_non_null(smdp_kek_in(smdp_server_db(srv, "pool", 0)));
+	for (size_t i = 1; smdp_server_db(srv, "pool", i); i++)
+		assert_ptr_equal(smdp_kek_in(smdp_server_db(srv, "pool", i)),
+		                 smdp_kek_in(smdp_server_db(srv, "pool", 0)));
+	assert_non_null(smdp_server_db(srv, "pool", 3));
+	m = smdp_server_db(srv, "metrics", 0);
+	snd = smdp_server_db(srv, "sender", 0);
+	assert_non_null(m);
+	assert_non_null(snd);
+	assert_null(smdp_kek_in(m));
+	assert_null(smdp_kek_in(snd));
+	for (size_t i = 0; i < 2; i++) {
+		assert_non_null(smdp_server_db(srv, "senders", i));
+		assert_null(smdp_kek_in(smdp_server_db(srv, "senders", i)));
+	}
+	assert_int_equal(orsp_smdp_unwrap(m, "x", blob, 60, &out), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "holds no KEK"));
+	assert_int_equal(orsp_smdp_derive_key(snd, "x", k), ORSP_E_STATE);
+	orsp_err_clear();
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }
@@ -5601,6 +5643,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_metrics_refresh_not_waited),
 	    cmocka_unit_test(test_metrics_reading_beside_pool),
+	    cmocka_unit_test(test_kek_copies),
 	    cmocka_unit_test(test_metrics_own_db_refused),
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),

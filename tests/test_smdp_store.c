@@ -2343,11 +2343,26 @@ static void test_views(void **state)
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state='allocated'"),
 	                 VIEWS * PER_VIEW);
 	assert_int_equal(orsp_smdp_get_upp(s, args[0].iccid[0], &upp, &len), ORSP_OK);
+	/* the views hold the handle's KEK, not copies of it */
+	assert_non_null(smdp_kek_in(s));
+	for (int i = 0; i < VIEWS; i++)
+		assert_ptr_equal(smdp_kek_in(args[i].v), smdp_kek_in(s));
 	orsp_smdp_close(s);
 	assert_int_equal(orsp_smdp_get_upp(args[0].v, args[0].iccid[0], &again, &len2), ORSP_OK);
 	assert_int_equal(len2, len);
 	assert_memory_equal(again, upp, len);
 	orsp_pkg_buf_free(upp, len);
+	orsp_pkg_buf_free(again, len2);
+	/* a view that lets go of the KEK refuses what needs it; the others go on */
+	smdp_drop_kek(args[1].v);
+	assert_null(smdp_kek_in(args[1].v));
+	assert_int_equal(orsp_smdp_get_upp(args[1].v, args[0].iccid[0], &again, &len2),
+	                 ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "holds no KEK"));
+	assert_int_equal(orsp_smdp_open_view(args[1].v, &v), ORSP_OK);
+	assert_null(smdp_kek_in(v));
+	orsp_smdp_close(v);
+	assert_int_equal(orsp_smdp_get_upp(args[2].v, args[0].iccid[0], &again, &len2), ORSP_OK);
 	orsp_pkg_buf_free(again, len2);
 	for (int i = 0; i < VIEWS; i++)
 		orsp_smdp_close(args[i].v);

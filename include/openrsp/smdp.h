@@ -164,10 +164,12 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_schema(orsp_smdp *s, orsp_smdp_schema_info *o
  * serve --check`, on a read-only handle. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_migrate_check(orsp_smdp *s);
 /* Another handle on s's database connection (orsp_db_open_view: the handles take turns on
- * it), for another thread, with a copy of the KEK, the clock and the progress setting.
- * Errors: ORSP_E_USAGE, ORSP_E_STATE, ORSP_E_RESOURCE. */
+ * it), for another thread, with a copy of the clock and the progress setting, and s's KEK
+ * itself, not a copy: the process holds one copy of it however many views it opens, wiped
+ * when the last handle that holds it closes (a view may outlive s). A rekey through any of
+ * them changes it for all. Errors: ORSP_E_USAGE, ORSP_E_STATE, ORSP_E_RESOURCE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_open_view(orsp_smdp *s, orsp_smdp **out);
-/* Wipes the KEK copy. NULL-safe. */
+/* Wipes the KEK when s is the last handle that holds it (orsp_smdp_open_view). NULL-safe. */
 void orsp_smdp_close(orsp_smdp *s);
 /* The underlying handle (for tests: failure injection). */
 orsp_db *orsp_smdp_db(orsp_smdp *s);

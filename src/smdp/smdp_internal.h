@@ -142,6 +142,23 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 int64_t smdp_es9p_keys_done(const orsp_smdp *s);
 void smdp_set_es9p_keys_done(orsp_smdp *s, int64_t t);
 
+/* Lets go of this handle's KEK: wiped, unless a view of it, or the handle it is a view of,
+ * still holds it (they share one, orsp_smdp_open_view): for a handle that never needs it
+ * after its open checked it (smdp_server.c: /metrics' connection, the progress report
+ * sender's). Every later use of the KEK through the handle (orsp_smdp_wrap, _unwrap,
+ * _derive_key, _label_mac, an import, a UPP read, a confirmation code, a rekey) fails with
+ * ORSP_E_STATE "this SM-DP+ handle holds no KEK". Views opened after it hold none either.
+ * NULL-safe. */
+void smdp_drop_kek(orsp_smdp *s);
+/* For tests: the KEK the handle uses (a view: the same one as its handle's), NULL when it
+ * holds none (smdp_drop_kek). */
+const orsp_secret *smdp_kek_in(const orsp_smdp *s);
+
+/* For tests: the server's database handles: which "pool" (pool[i], NULL past the pool),
+ * "metrics" (/metrics' connection, NULL when it did not open), "sender" (the progress report
+ * sender's) or "senders" (the other senders' views of it, senders[i]). */
+orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t i);
+
 /* How many progress reports this handle has queued since it was opened (a transaction that
  * rolled back included): smdp_server.c wakes its idle report senders when a request's count
  * moved. */

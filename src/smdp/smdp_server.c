@@ -679,7 +679,8 @@ static void db_figures_get(orsp_smdp_server *srv, db_figures *out)
  * makes nobody wait (the openrsp VFS shares the file's one -shm descriptor between the
  * connections, sqlite_vfs.c). Opened as `serve --check` opens (ORSP_DB_OPEN_READONLY): the
  * schema checked, nothing migrated or written, the KEK checked against the stored check
- * value (the open asks for it; the counts never use it). Its page cache kept small: every
+ * value (the open asks for it; the counts never use it, so the handle lets go of it once
+ * open: smdp_drop_kek, one raw copy of the KEK fewer in memory). Its page cache kept small: every
  * commit of the pool's empties it anyway, and the file's pages are in the kernel's cache.
  * When it does not open, the figures are read through the pool as before, and the start
  * says so. */
@@ -690,8 +691,10 @@ static void metrics_db_open(orsp_smdp_server *srv, const orsp_secret *kek)
 
 	if (!e)
 		e = orsp_db_exec(orsp_smdp_db(srv->metrics_db), "PRAGMA cache_size = -512");
-	if (!e)
+	if (!e) {
+		smdp_drop_kek(srv->metrics_db);
 		return;
+	}
 	orsp_log_line(
 	    "openrsp smdp: warning: /metrics reads the profile figures through the "
 	    "requests' database connection, whose requests wait for each reading: its own "
@@ -1765,6 +1768,10 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		if (!e)
 			e = orsp_smdp_open(c->database, &k2, &srv->sender_db);
 		orsp_secret_wipe(&k2);
+		/* the open checked the KEK; what the senders and the rounds do with the handle
+		 * (progress reports, order expiry, the ES9+ and call sweeps) unwraps nothing: the
+		 * handle and its views below hold none (one raw copy of the KEK fewer in memory) */
+		smdp_drop_kek(srv->sender_db);
 		if (!e)
 			orsp_smdp_set_progress(srv->sender_db, c->callback_url[0] != '\0');
 		/* counted before the sender thread starts: the connection is its own after */
@@ -1839,6 +1846,21 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 fail:
 	orsp_smdp_server_stop(srv);
 	return e;
+}
+
+orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t i)
+{
+	if (!srv || !which)
+		return NULL;
+	if (!strcmp(which, "pool"))
+		return i < srv->n_pool ? srv->pool[i] : NULL;
+	if (!strcmp(which, "metrics"))
+		return srv->metrics_db;
+	if (!strcmp(which, "sender"))
+		return srv->sender_db;
+	if (!strcmp(which, "senders"))
+		return i < ORSP_ARRAY_LEN(srv->senders) ? srv->senders[i].db : NULL;
+	return NULL;
 }
 
 uint16_t orsp_smdp_server_port(const orsp_smdp_server *srv)

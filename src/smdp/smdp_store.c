@@ -10,6 +10,7 @@
  * SHA-256(CC), the value SGP.22 hashCc is computed from, wrapped under the KEK: whoever
  * holds SHA-256(CC) can answer hashCc, so it is as sensitive as the CC itself.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,17 @@
 #include "openrsp/smdp.h"
 #include "smdp_internal.h"
 
+/* The KEK of a handle and of its views (orsp_smdp_open_view): one copy in the process for
+ * them all, wiped and freed with the last of them to close, so that a view may outlive the
+ * handle it came from */
+typedef struct smdp_kek {
+	orsp_secret k;
+	atomic_uint refs;
+} smdp_kek;
+
 struct orsp_smdp {
 	orsp_db *db;
-	orsp_secret kek;
+	smdp_kek *kek; /* NULL: none (smdp_drop_kek, or backup_verify's view of the copy) */
 	int64_t clock; /* 0: time(NULL) */
 	bool no_progress; /* no progress reports queued (orsp_smdp_set_progress) */
 	/* orsp_smdp_label_mac: the keyed MAC of the last label */
@@ -512,11 +521,51 @@ int64_t orsp_smdp_now(const orsp_smdp *s)
 	return s ? now_s(s) : (int64_t)time(NULL);
 }
 
+/* The handle's KEK, or ORSP_E_STATE when it holds none (smdp_drop_kek): never an empty key */
+static orsp_err kek_of(const orsp_smdp *s, const orsp_secret **out)
+{
+	*out = NULL;
+	if (!s->kek || s->kek->k.len != ORSP_KEK_LEN)
+		return orsp_errf(ORSP_E_STATE, "this SM-DP+ handle holds no KEK");
+	*out = &s->kek->k;
+	return ORSP_OK;
+}
+
+static void kek_release(smdp_kek *k)
+{
+	if (k && atomic_fetch_sub(&k->refs, 1) == 1) {
+		orsp_secret_wipe(&k->k);
+		free(k);
+	}
+}
+
+void smdp_drop_kek(orsp_smdp *s)
+{
+	if (!s)
+		return;
+	kek_release(s->kek);
+	s->kek = NULL;
+	/* the keyed MAC derived from it goes with it */
+	orsp_hmac_key_free(s->mac_key);
+	s->mac_key = NULL;
+	s->mac_label[0] = '\0';
+}
+
+const orsp_secret *smdp_kek_in(const orsp_smdp *s)
+{
+	return s && s->kek ? &s->kek->k : NULL;
+}
+
 orsp_err orsp_smdp_derive_key(const orsp_smdp *s, const char *label, uint8_t out[32])
 {
+	const orsp_secret *kek;
+	orsp_err e;
+
 	if (!s || !label || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_derive_key: NULL argument");
-	return orsp_hmac_sha256(s->kek.v, s->kek.len, label, strlen(label), out);
+	if ((e = kek_of(s, &kek)))
+		return e;
+	return orsp_hmac_sha256(kek->v, kek->len, label, strlen(label), out);
 }
 
 orsp_err orsp_smdp_label_mac(orsp_smdp *s, const char *label, const void *data, size_t n,
@@ -547,17 +596,27 @@ orsp_err orsp_smdp_label_mac(orsp_smdp *s, const char *label, const void *data, 
 orsp_err orsp_smdp_wrap(const orsp_smdp *s, const char *aad, const orsp_secret *plain,
                         uint8_t *out, size_t cap, size_t *out_len)
 {
+	const orsp_secret *kek;
+	orsp_err e;
+
 	if (!s)
 		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_wrap: no SM-DP+");
-	return orsp_kek_wrap(&s->kek, aad, plain, out, cap, out_len);
+	if ((e = kek_of(s, &kek)))
+		return e;
+	return orsp_kek_wrap(kek, aad, plain, out, cap, out_len);
 }
 
 orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad, const uint8_t *blob, size_t n,
                           orsp_secret *plain)
 {
+	const orsp_secret *kek;
+	orsp_err e;
+
 	if (!s)
 		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_unwrap: no SM-DP+");
-	return orsp_kek_unwrap(&s->kek, aad, blob, n, plain);
+	if ((e = kek_of(s, &kek)))
+		return e;
+	return orsp_kek_unwrap(kek, aad, blob, n, plain);
 }
 
 void orsp_smdp_set_actor(orsp_smdp *s, const char *actor)
@@ -955,7 +1014,7 @@ static orsp_err finish(orsp_smdp *s, orsp_err err)
 static orsp_err kek_check(orsp_smdp *s, bool store)
 {
 	return orsp_kek_check_ex(
-	    s->db, &s->kek, "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
+	    s->db, &s->kek->k, "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
 	    sizeof(kek_check_plain),
 	    "SELECT 1 FROM smdp_profile UNION ALL SELECT 1 FROM smdp_audit LIMIT 1", store);
 }
@@ -1011,7 +1070,13 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	s->kek = *kek;
+	s->kek = calloc(1, sizeof(*s->kek));
+	if (!s->kek) {
+		free(s);
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
+	s->kek->k = *kek;
+	atomic_init(&s->kek->refs, 1);
 	err = orsp_db_open_ex(db_uri, mode, &s->db);
 	if (!err)
 		err = own_database(s->db, db_uri, mode);
@@ -1022,7 +1087,7 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 		err = smdp_es9p_schema_check(s->db);
 	/* a wrong KEK is refused before the migration writes to an older inventory */
 	if (!err)
-		err = orsp_kek_precheck(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations), &s->kek,
+		err = orsp_kek_precheck(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations), &s->kek->k,
 		                        "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
 		                        sizeof(kek_check_plain));
 	/* read-only and unmigrated: judged as the migration judges it (a newer schema refused
@@ -1108,6 +1173,9 @@ orsp_err orsp_smdp_open_view(orsp_smdp *s, orsp_smdp **out)
 		free(v);
 		return err;
 	}
+	/* the same copy of the KEK, not another (smdp_kek) */
+	if (s->kek)
+		atomic_fetch_add(&s->kek->refs, 1);
 	v->kek = s->kek;
 	v->clock = s->clock;
 	v->no_progress = s->no_progress;
@@ -1121,7 +1189,7 @@ void orsp_smdp_close(orsp_smdp *s)
 		return;
 	orsp_db_close(s->db);
 	orsp_hmac_key_free(s->mac_key);
-	orsp_secret_wipe(&s->kek);
+	kek_release(s->kek);
 	free(s);
 }
 
@@ -1152,7 +1220,7 @@ static orsp_err seal_upp(orsp_smdp *s, const char *iccid, const uint8_t *upp, si
 	if (err)
 		goto out;
 	aad_for(aad, sizeof(aad), "dek", iccid);
-	err = orsp_kek_wrap(&s->kek, aad, &dek, dek_w, ORSP_WRAP_MAX, dek_w_len);
+	err = orsp_smdp_wrap(s, aad, &dek, dek_w, ORSP_WRAP_MAX, dek_w_len);
 out:
 	orsp_secret_wipe(&dek);
 	return err;
@@ -1462,7 +1530,7 @@ orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out, size_
 	if (err)
 		goto out;
 	aad_for(aad, sizeof(aad), "dek", iccid);
-	err = orsp_kek_unwrap(&s->kek, aad, dw, dw_len, &dek);
+	err = orsp_smdp_unwrap(s, aad, dw, dw_len, &dek);
 	if (err)
 		goto out;
 	plain = malloc(n);
@@ -1973,7 +2041,7 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 		if (err)
 			goto out;
 		aad_for(aad, sizeof(aad), "cc", p.iccid);
-		err = orsp_kek_wrap(&s->kek, aad, &h, blob, sizeof(blob), &blob_len);
+		err = orsp_smdp_wrap(s, aad, &h, blob, sizeof(blob), &blob_len);
 		if (!err)
 			err = orsp_db_prepare(
 			    s->db, "UPDATE smdp_profile SET cc_wrapped = ?1 WHERE iccid = ?2", &st);
@@ -2502,7 +2570,10 @@ orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid, const
 		/* ORSP_E_VERIFY is kept for a wrong code: a stored hash that does not decrypt
 		 * (damaged, or another database's row) is the store's failure */
 		orsp_slice w = orsp_stmt_column_blob(st, 0);
-		if (orsp_kek_unwrap(&s->kek, aad, w.p, w.len, &h) != ORSP_OK)
+		orsp_err u = orsp_smdp_unwrap(s, aad, w.p, w.len, &h);
+		if (u == ORSP_E_STATE) /* a handle without a KEK (smdp_drop_kek) */
+			err = u;
+		else if (u)
 			err = orsp_errf(
 			    ORSP_E_STORAGE,
 			    "the stored confirmation code of profile %s does not decrypt", p.iccid);
@@ -3515,17 +3586,21 @@ orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_pat
 {
 	orsp_err err;
 	orsp_secret next = {0};
+	const orsp_secret *kek;
 
 	if (!s || !g || !new_kek_path)
 		return orsp_errf(ORSP_E_USAGE, "smdp rekey: missing arguments");
-	err = orsp_kek_rekey(s->db, g, &s->kek, new_kek_path, seal_uri, smdp_kek_columns,
+	if ((err = kek_of(s, &kek)))
+		return err;
+	err = orsp_kek_rekey(s->db, g, kek, new_kek_path, seal_uri, smdp_kek_columns,
 	                     ORSP_ARRAY_LEN(smdp_kek_columns), rekey_audit, s, &next, count);
 	/* also after a commit whose flush alone failed: the database is under the new KEK */
 	if (err && next.len == 0)
 		return err;
-	/* the handle goes on with the new KEK, and so with the keys derived from it */
-	orsp_secret_wipe(&s->kek);
-	s->kek = next;
+	/* the handle goes on with the new KEK, and so with the keys derived from it (its views
+	 * too: they share it, smdp_kek) */
+	orsp_secret_wipe(&s->kek->k);
+	s->kek->k = next;
 	orsp_secret_wipe(&next);
 	orsp_hmac_key_free(s->mac_key);
 	s->mac_key = NULL;
@@ -3546,6 +3621,7 @@ static orsp_err backup_verify(void *arg, orsp_db *copy)
 	backup_ctx *c = arg;
 	orsp_smdp view = {.db = copy, .clock = c->s->clock};
 	int v = 0;
+	const orsp_secret *kek = NULL;
 	orsp_err err = orsp_db_schema_version(copy, "smdp", &v);
 
 	if (!err && v != c->version)
@@ -3554,7 +3630,9 @@ static orsp_err backup_verify(void *arg, orsp_db *copy)
 		              "the copy holds the SM-DP+ schema at version %d, the database at %d",
 		              v, c->version);
 	if (!err)
-		err = orsp_kek_check_existing(copy, &c->s->kek, "smdp_kek_check", KEK_CHECK_AAD,
+		err = kek_of(c->s, &kek);
+	if (!err)
+		err = orsp_kek_check_existing(copy, kek, "smdp_kek_check", KEK_CHECK_AAD,
 		                              kek_check_plain, sizeof(kek_check_plain));
 	/* the copy's profiles by state, with the count query of the inventory (no KEK in view) */
 	if (!err)
