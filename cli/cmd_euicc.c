@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "openrsp/crypto.h"
+#include "openrsp/store.h" /* orsp_kek_env_wipe */
 #include "openrsp/euicc.h"
 
 enum {
@@ -441,6 +442,9 @@ static int euicc_serve(int argc, char **argv)
 	int c, rc;
 	orsp_err e;
 
+	/* it reads no KEK and starts no process: ORSP_KEK, should it be set, is not kept for
+	 * the life of the server (docs/crypto.md) */
+	orsp_kek_env_wipe();
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;

@@ -3754,6 +3754,10 @@ static int smdp_serve(int argc, char **argv)
 		orsp_smdp_config_free(&cfg);
 		return rc;
 	}
+	/* the server loads its KEK once (orsp_smdp_server_start) and starts no process: the
+	 * hex text of ORSP_KEK is wiped from the environment as soon as that load has decoded
+	 * it, not kept for the life of the server (docs/crypto.md) */
+	orsp_kek_env_once();
 	/* before the configuration is read (its keys loaded, a token's login): a stop asked
 	 * meanwhile was the signal's default action, the process killed (143, 129) */
 	serve_stop = cli_stop_on_signals();

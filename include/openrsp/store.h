@@ -447,6 +447,16 @@ void orsp_db_inject_sync_failure(orsp_db *db);
  * *kek is wiped. */
 ORSP_MUST_CHECK orsp_err orsp_kek_load(const char *path, orsp_secret *kek);
 ORSP_MUST_CHECK orsp_err orsp_kek_load_existing(const char *path, orsp_secret *kek);
+/* ORSP_KEK's value (the KEK in hex) wiped in place in the environment and the variable
+ * removed (unsetenv): for a process that has read it for the last time, or never reads it,
+ * and starts no process that needs it. Not while other threads may read the environment. */
+void orsp_kek_env_wipe(void);
+/* From now on the first load that takes the KEK from ORSP_KEK (any orsp_kek_load*) wipes it
+ * once decoded (orsp_kek_env_wipe), and every load after that one is refused (ORSP_E_STATE,
+ * "ORSP_KEK was read once ..."), never answered from a KEK file instead: for a process that
+ * loads its KEK once (`smdp serve`: orsp_smdp_server_start) and starts nothing that needs it.
+ * Call it before other threads start. */
+void orsp_kek_env_once(void);
 /* The KEK of the database db_uri, from path or ORSP_KEK: orsp_kek_load (the file created if
  * missing) for a database that does not exist yet or holds no table, orsp_kek_load_existing
  * for one that holds anything (ORSP_E_NOT_FOUND without its KEK file): a new random KEK

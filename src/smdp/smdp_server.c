@@ -1755,7 +1755,15 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	/* once the pool's open made and migrated the database, and made its -wal and -shm */
 	if (!e)
 		metrics_db_open(srv, &kek);
+	/* the sender's connection, with the KEK of this one load (ORSP_KEK may be read only
+	 * once, orsp_kek_env_once: `smdp serve`) */
+	if (!e)
+		e = orsp_smdp_open(c->database, &kek, &srv->sender_db);
 	orsp_secret_wipe(&kek);
+	/* the open checked the KEK; what the senders and the rounds do with the handle (progress
+	 * reports, order expiry, the ES9+ and call sweeps) unwraps nothing: the handle and its
+	 * views below hold none (one raw copy of the KEK fewer in memory) */
+	smdp_drop_kek(srv->sender_db);
 	if (e)
 		goto fail;
 	/* accepting only once the database is ready (the port was bound above) */
@@ -1763,17 +1771,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	if (e)
 		goto fail;
 	{
-		orsp_secret k2 = {0};
-		e = orsp_kek_load_existing(c->kek_file, &k2); /* made above if it was new */
-		if (!e)
-			e = orsp_smdp_open(c->database, &k2, &srv->sender_db);
-		orsp_secret_wipe(&k2);
-		/* the open checked the KEK; what the senders and the rounds do with the handle
-		 * (progress reports, order expiry, the ES9+ and call sweeps) unwraps nothing: the
-		 * handle and its views below hold none (one raw copy of the KEK fewer in memory) */
-		smdp_drop_kek(srv->sender_db);
-		if (!e)
-			orsp_smdp_set_progress(srv->sender_db, c->callback_url[0] != '\0');
+		orsp_smdp_set_progress(srv->sender_db, c->callback_url[0] != '\0');
 		/* counted before the sender thread starts: the connection is its own after */
 		if (!e && !c->callback_url[0]) {
 			size_t given_up = 0;

@@ -694,19 +694,46 @@ static orsp_err kek_read(const char *path, orsp_secret *kek)
 	return err;
 }
 
+void orsp_kek_env_wipe(void)
+{
+	char *v = getenv(KEK_ENV);
+
+	if (!v)
+		return;
+	/* in place first: unsetenv drops the pointer, and glibc keeps the string it made */
+	explicit_bzero(v, strlen(v));
+	unsetenv(KEK_ENV);
+}
+
+/* orsp_kek_env_once: the next load from ORSP_KEK wipes it (env_once), and any load after
+ * that one is refused (env_taken) rather than read from a file instead */
+static bool env_once, env_taken;
+
+void orsp_kek_env_once(void)
+{
+	env_once = true;
+}
+
 /* *made (not NULL): this call created the KEK file. */
 static orsp_err kek_load(const char *path, bool create, orsp_secret *kek, bool *made)
 {
 	orsp_err err;
-	const char *env = getenv(KEK_ENV);
+	char *env = getenv(KEK_ENV);
 
 	if (made)
 		*made = false;
 	if (!kek)
 		return orsp_errf(ORSP_E_USAGE, "no KEK output");
 	orsp_secret_wipe(kek);
+	if (env_taken)
+		return orsp_errf(ORSP_E_STATE, KEK_ENV " was read once and removed from this "
+		                                       "process's environment: not read again");
 	if (env) {
 		err = kek_from_env(env, kek);
+		if (env_once) {
+			orsp_kek_env_wipe();
+			env_taken = true;
+		}
 		goto out;
 	}
 	if (!path || !path[0])

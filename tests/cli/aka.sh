@@ -514,5 +514,28 @@ expect "no core file: RLIMIT_CORE soft/hard" 0/0 "$core"
 expect "ORSP_KEK's value not in /proc/PID/environ" 0 "$kek_shown"
 has "no core file: the command went on" "OPc:" "$(cat "$T/opc.out")"
 
+# Nor in the memory of a server: `smdp serve` loads its KEK once and starts no process, so the
+# hex text is wiped from the environment once decoded (orsp_kek_env_once; before session 76
+# the heap copy above stayed for the server's life). Its memory read through /proc/PID/mem
+# (tests/cli/lib/memscan.py), when this user may (else skipped): no copy of the text, in
+# either case; the server still serves.
+served_device "$T/mem.db"
+ORSP_KEK=$KEKHEX smdp_start "$T/smdp.conf" "$T/serve.log"
+KEKUP=${KEKHEX^^}
+rc=0
+scan=$(python3 "$(dirname "$0")/lib/memscan.py" "$server" "$KEKHEX" "$KEKUP" 2>"$T/scan.err") || rc=$?
+if [[ $rc -eq 77 ]]; then
+	echo "aka: the server's memory not scanned: $(cat "$T/scan.err")"
+elif LC_ALL=C grep -qaF -e __asan_init -e __tsan_init "$B"; then
+	# the sanitizer's runtime reads the environment the process started with
+	# (/proc/self/environ) before main and keeps that copy: not openrsp's to wipe
+	echo "aka: the server's memory not checked for ORSP_KEK: a sanitizer build"
+else
+	expect "memscan ran" 0 "$rc"
+	expect "ORSP_KEK's text not in smdp serve's memory (lower, upper case)" "0 0" "${scan//$'\n'/ }"
+fi
+expect "smdp serve with ORSP_KEK serves" ok "$(curl -s --max-time 20 "http://127.0.0.1:$PORT/health")"
+smdp_stop
+
 rm -rf "$T"
 finish
