@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,8 +399,45 @@ static void ossl_free(void *p, const char *f, int l)
 	orsp_wipe_free(p);
 }
 
+/* The servers (`smdp serve`, `euicc serve`) run with every shared library bound at start: a
+ * library linked without `-z now` (jansson) binds its calls lazily, and glibc's resolver
+ * saves the vector registers on a stack that nothing wipes, which left a confirmation code on
+ * an HTTP thread's stack (docs/crypto.md, "Immediate binding"). Without LD_BIND_NOW in the
+ * environment the process executes itself again with LD_BIND_NOW=1 (same PID, same
+ * arguments), first thing, before any secret is read; set before the exec, so it is done
+ * once. An exec that fails leaves the process running as it is, with a warning. */
+static void bind_now(int argc, char **argv)
+{
+	char self[PATH_MAX];
+	const char *v = getenv("LD_BIND_NOW");
+	ssize_t n;
+
+	if (argc < 3 || strcmp(argv[2], "serve") != 0 ||
+	    (strcmp(argv[1], "smdp") != 0 && strcmp(argv[1], "euicc") != 0))
+		return;
+	if (v && *v) /* the dynamic linker's test: any value but the empty one */
+		return;
+	if (setenv("LD_BIND_NOW", "1", 1) != 0) {
+		fprintf(stderr, "openrsp: warning: cannot set LD_BIND_NOW: %s\n", strerror(errno));
+		return;
+	}
+	/* the binary's own path, so that the process keeps its name (/proc/PID/comm: "exe"
+	 * through /proc/self/exe), else /proc/self/exe (a binary replaced since the start) */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		execv(self, argv);
+	}
+	execv("/proc/self/exe", argv);
+	fprintf(stderr,
+	        "openrsp: warning: cannot execute itself again with LD_BIND_NOW=1 (%s): shared "
+	        "libraries bind lazily (docs/crypto.md, \"Immediate binding\")\n",
+	        strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
+	bind_now(argc, argv);
 	if (!CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free))
 		fprintf(stderr, "openrsp: warning: OpenSSL allocated before main\n");
 	hide_kek_env();

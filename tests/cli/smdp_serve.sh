@@ -757,10 +757,17 @@ pid=""
 [[ $rc -eq 0 ]] && ok || bad "exit after SIGTERM: $rc"
 # SIGHUP (the terminal closed): the same graceful stop, not the default action's kill (129)
 rm -f "$T/port" # (not the last server's port: the redirection below comes a moment late)
-"$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
+# (started without LD_BIND_NOW: the server executes itself again with LD_BIND_NOW=1 before
+# anything else, the same PID, so that every library is bound at start, docs/crypto.md
+# "Immediate binding"; until session 76 only the systemd unit set it)
+env -u LD_BIND_NOW "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 1 1200); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 [[ -s "$T/port" ]] || bad "restart: $(cat "$T/serve.log")"
+expect "serve started without LD_BIND_NOW runs with it" 1 \
+	"$(tr '\0' '\n' <"/proc/$pid/environ" | grep -c '^LD_BIND_NOW=1$' || true)"
+expect "serve's name after its exec" openrsp "$(cat "/proc/$pid/comm")"
+lacks "serve's exec: no warning" "LD_BIND_NOW" "$(cat "$T/serve.log")"
 kill -HUP "$pid"
 rc=0
 wait "$pid" || rc=$?
