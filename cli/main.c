@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -417,6 +418,20 @@ static void bind_now(int argc, char **argv)
 		return;
 	if (v && *v) /* the dynamic linker's test: any value but the empty one */
 		return;
+	/* under valgrind, which does not follow an exec unless told to: the run would go on
+	 * unchecked, and its summary and --error-exitcode be lost */
+	if (orsp_on_valgrind())
+		return;
+	/* started through the dynamic loader itself (`ld-linux-x86-64.so.2 openrsp smdp
+	 * serve`: no interpreter, AT_BASE 0): /proc/self/exe is the loader, which would take
+	 * the verb for the program to load */
+	if (getauxval(AT_BASE) == 0) {
+		fprintf(stderr,
+		        "openrsp: warning: started through the dynamic loader, not executed "
+		        "again with LD_BIND_NOW=1: set it in the environment (docs/crypto.md, "
+		        "\"Immediate binding\")\n");
+		return;
+	}
 	if (setenv("LD_BIND_NOW", "1", 1) != 0) {
 		fprintf(stderr, "openrsp: warning: cannot set LD_BIND_NOW: %s\n", strerror(errno));
 		return;

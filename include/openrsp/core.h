@@ -432,6 +432,11 @@ int orsp_ct_eq(const void *a, const void *b, size_t n);
 void orsp_ct_secret(const void *p, size_t n);
 void orsp_ct_public(const void *p, size_t n);
 
+/* Whether the program runs under valgrind (false when the build found no valgrind header):
+ * the servers do not execute themselves again there (cli/main.c, bind_now), which valgrind
+ * follows only with --trace-children=yes. */
+bool orsp_on_valgrind(void);
+
 /* The CLOCK_MONOTONIC time ms milliseconds from now, for pthread_cond_timedwait on a
  * condition variable made by orsp_cond_init_monotonic: a step of the wall clock (NTP, date)
  * neither lengthens nor cuts the wait. */

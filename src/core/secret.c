@@ -124,6 +124,15 @@ void orsp_ct_secret(const void *p, size_t n)
 #endif
 }
 
+bool orsp_on_valgrind(void)
+{
+#ifdef ORSP_HAVE_MEMCHECK
+	return RUNNING_ON_VALGRIND != 0;
+#else
+	return false;
+#endif
+}
+
 void orsp_ct_public(const void *p, size_t n)
 {
 #ifdef ORSP_HAVE_MEMCHECK
