@@ -5774,9 +5774,6 @@ static void *ossl_serve(void *arg)
 /* os serving cert and key on a loopback port of its own, in a thread (ossl_serve). */
 static void ossl_server_start(struct ossl_server *os, X509 *cert, EVP_PKEY *key)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t al = sizeof(a);
-
 	os->ctx = SSL_CTX_new(TLS_server_method());
 	assert_non_null(os->ctx);
 	assert_int_equal(SSL_CTX_use_certificate(os->ctx, cert), 1);
@@ -5786,12 +5783,7 @@ static void ossl_server_start(struct ossl_server *os, X509 *cert, EVP_PKEY *key)
 		assert_int_equal(SSL_CTX_set_max_proto_version(os->ctx, TLS1_2_VERSION), 1);
 		assert_int_equal(SSL_CTX_set_cipher_list(os->ctx, os->ciphers), 1);
 	}
-	os->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(os->lfd >= 0);
-	assert_int_equal(bind(os->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(os->lfd, 4), 0);
-	assert_int_equal(getsockname(os->lfd, (struct sockaddr *)&a, &al), 0);
-	os->port = ntohs(a.sin_port);
+	os->lfd = test_listen_loopback(&os->port);
 	assert_int_equal(pthread_create(&os->th, NULL, ossl_serve, os), 0);
 }
 

@@ -2592,21 +2592,13 @@ static void *suite_serve(void *arg)
 
 static void suite_server_start(struct suite_server *ss, const tls_minted *m, const char *suites)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t al = sizeof(a);
-
 	ss->ctx = SSL_CTX_new(TLS_server_method());
 	assert_non_null(ss->ctx);
 	assert_int_equal(SSL_CTX_use_certificate_chain_file(ss->ctx, m->cert_path), 1);
 	assert_int_equal(SSL_CTX_use_PrivateKey_file(ss->ctx, m->key_path, SSL_FILETYPE_PEM), 1);
 	assert_int_equal(SSL_CTX_set_max_proto_version(ss->ctx, TLS1_2_VERSION), 1);
 	assert_int_equal(SSL_CTX_set_cipher_list(ss->ctx, suites), 1);
-	ss->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(ss->lfd >= 0);
-	assert_int_equal(bind(ss->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(ss->lfd, 4), 0);
-	assert_int_equal(getsockname(ss->lfd, (struct sockaddr *)&a, &al), 0);
-	ss->port = ntohs(a.sin_port);
+	ss->lfd = test_listen_loopback(&ss->port);
 	assert_int_equal(pthread_create(&ss->th, NULL, suite_serve, ss), 0);
 }
 

@@ -61,6 +61,10 @@ const char *test_tmpdir(const char *name);
 int test_stderr_to(const char *name, char *logpath, size_t cap);
 void test_stderr_back(int saved);
 
+/* A TCP socket listening on a port of its own on 127.0.0.1 (backlog 4), its port in *port:
+ * for the tests' own servers. Fails the test when it cannot. */
+int test_listen_loopback(uint16_t *port);
+
 /* Opens the FIFO `path` for writing and closes it again until `done`, on a thread of its own
  * (pthread_create(..., test_fifo_write_main, &w)): a reader blocked in its open of the FIFO
  * then reads the end of the file instead of waiting for ever, so a test of "a FIFO is
