@@ -153,36 +153,22 @@ static void test_create_open(void **state)
 	orsp_euicc_host_close(h);
 }
 
-static long ms_since(const struct timespec *t0)
+static void *host_take(void *d)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+	orsp_euicc_host *h = NULL;
+	return orsp_euicc_host_open_wait(d, 0, &h) == ORSP_OK ? h : NULL;
+}
+
+static void host_give(void *h)
+{
+	orsp_euicc_host_close(h);
 }
 
 /* A child holding the card for hold_ms (from when it has it: when this returns), then closing
  * it. */
 static pid_t hold_in_child(unsigned hold_ms)
 {
-	int p[2];
-	char c;
-
-	assert_int_equal(pipe(p), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		orsp_euicc_host *ch = NULL;
-		close(p[0]);
-		if (orsp_euicc_host_open_wait(dir, 0, &ch) != ORSP_OK || write(p[1], "x", 1) != 1)
-			_exit(1);
-		usleep(hold_ms * 1000);
-		orsp_euicc_host_close(ch);
-		_exit(0);
-	}
-	close(p[1]);
-	assert_int_equal(read(p[0], &c, 1), 1); /* the child holds it now */
-	close(p[0]);
-	return pid;
+	return test_hold_in_child(host_take, host_give, dir, hold_ms);
 }
 
 /* A short user of the card in another process (an `lpa profile list` during a download):
@@ -197,7 +183,7 @@ static void test_open_waits_for_holder(void **state)
 	pid_t pid = hold_in_child(300);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
-	assert_true(ms_since(&t0) >= 150); /* it did wait */
+	assert_true(test_ms_since(&t0) >= 150); /* it did wait */
 	expect_eid(h);
 	orsp_euicc_host_close(h);
 	int st = 0;
@@ -224,7 +210,7 @@ static void test_open_refused_names_holder(void **state)
 	pid_t pid = hold_in_child(1500);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(orsp_euicc_host_open_wait(dir, 200, &h), ORSP_E_STATE);
-	assert_true(ms_since(&t0) >= 200);
+	assert_true(test_ms_since(&t0) >= 200);
 	assert_null(h);
 	snprintf(want, sizeof(want),
 	         "%s: the sealed store is in use by another process (pid %ld, `%s`): wait for it "

@@ -2006,36 +2006,22 @@ static void test_lock(void **state)
 	orsp_seal_close(b);
 }
 
-/* A child holding the store for hold_ms (from when it has it: read a byte from the pipe
- * returned), then closing it. */
-static pid_t hold_in_child(unsigned hold_ms)
+static void *seal_take(void *d)
 {
-	int p[2];
-	char c;
-
-	assert_int_equal(pipe(p), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		orsp_seal *s = NULL;
-		close(p[0]);
-		if (orsp_seal_open(dir, NULL, &s) != ORSP_OK || write(p[1], "x", 1) != 1)
-			_exit(1);
-		usleep(hold_ms * 1000);
-		orsp_seal_close(s);
-		_exit(0);
-	}
-	close(p[1]);
-	assert_int_equal(read(p[0], &c, 1), 1);
-	close(p[0]);
-	return pid;
+	orsp_seal *s = NULL;
+	return orsp_seal_open(d, NULL, &s) == ORSP_OK ? s : NULL;
 }
 
-static long ms_since(const struct timespec *t0)
+static void seal_give(void *s)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+	orsp_seal_close(s);
+}
+
+/* A child holding the store for hold_ms (from when it has it: when this returns), then
+ * closing it. */
+static pid_t hold_in_child(unsigned hold_ms)
+{
+	return test_hold_in_child(seal_take, seal_give, dir, hold_ms);
 }
 
 static volatile sig_atomic_t alarmed;
@@ -2060,7 +2046,7 @@ static void test_lock_wait(void **state)
 	pid_t pid = hold_in_child(300);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(orsp_seal_open_wait(dir, NULL, 3000, NULL, &s), ORSP_OK);
-	assert_true(ms_since(&t0) >= 150);
+	assert_true(test_ms_since(&t0) >= 150);
 	assert_int_equal(orsp_seal_busy_pid(), 0);
 	orsp_seal_close(s);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -2070,7 +2056,7 @@ static void test_lock_wait(void **state)
 	pid = hold_in_child(1500);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(orsp_seal_open_wait(dir, NULL, 300, NULL, &s), ORSP_E_STATE);
-	long spent = ms_since(&t0);
+	long spent = test_ms_since(&t0);
 	assert_true(spent >= 300 && spent < 1200);
 	assert_null(s);
 	char want[96];
@@ -2088,7 +2074,7 @@ static void test_lock_wait(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
 	assert_int_equal(orsp_seal_open_wait(dir, NULL, 5000, &alarmed, &s), ORSP_E_STATE);
-	assert_true(ms_since(&t0) < 1000); /* the child still holds it */
+	assert_true(test_ms_since(&t0) < 1000); /* the child still holds it */
 	assert_int_equal(sigaction(SIGALRM, &old, NULL), 0);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);

@@ -464,3 +464,34 @@ int test_listen_loopback(uint16_t *port)
 	*port = ntohs(a.sin_port);
 	return fd;
 }
+
+pid_t test_hold_in_child(void *(*take)(void *arg), void (*give)(void *held), void *arg,
+                         unsigned hold_ms)
+{
+	int p[2];
+	char c;
+
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		void *held;
+		close(p[0]);
+		if (!(held = take(arg)) || write(p[1], "x", 1) != 1)
+			_exit(1);
+		usleep(hold_ms * 1000);
+		give(held);
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1); /* the child holds it now */
+	close(p[0]);
+	return pid;
+}
+
+long test_ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}

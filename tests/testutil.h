@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* pid_t */
+#include <time.h>
 /* cmocka needs the headers above first. */
 #include <cmocka.h>
 
@@ -64,6 +66,16 @@ void test_stderr_back(int saved);
 /* A TCP socket listening on a port of its own on 127.0.0.1 (backlog 4), its port in *port:
  * for the tests' own servers. Fails the test when it cannot. */
 int test_listen_loopback(uint16_t *port);
+
+/* A child process holding something that one process at a time may hold (a card, a sealed
+ * store): take(arg) gets it (NULL: it could not, the child exits 1, and the test fails reading
+ * the pipe), the child holds it hold_ms, then give(held) and exits 0. Returns once the child
+ * holds it, with its pid for waitpid. */
+pid_t test_hold_in_child(void *(*take)(void *arg), void (*give)(void *held), void *arg,
+                         unsigned hold_ms);
+
+/* Milliseconds of CLOCK_MONOTONIC since *t0. */
+long test_ms_since(const struct timespec *t0);
 
 /* Opens the FIFO `path` for writing and closes it again until `done`, on a thread of its own
  * (pthread_create(..., test_fifo_write_main, &w)): a reader blocked in its open of the FIFO
