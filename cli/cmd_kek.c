@@ -83,6 +83,10 @@ static int kek_args(int argc, char **argv, bool want_uri, const char **file, con
 			                 "a PIN on the command line shows in ps, and the "
 			                 "sealed file would hold it: give pin-source=FILE");
 		}
+		/* what can be told without the token (module-path, the key named, ...) is a usage
+		 * error, as a private key's URI in a configuration is */
+		if (orsp_p11_secret_uri_check(*uri))
+			return cli_usage("--pkcs11", "%s", orsp_err_detail());
 	}
 	return CLI_OK;
 }

@@ -760,6 +760,38 @@ static void test_uri_check(void **state)
 	assert_int_equal(orsp_ec_pkcs11_uri_check(NULL), ORSP_E_USAGE);
 }
 
+/* orsp_p11_secret_uri_check: the same checks for the AES key kek seal takes, its type
+ * secret-key or none; nothing opened (a token that does not exist is taken). */
+static void test_secret_uri_check(void **state)
+{
+	static const struct {
+		const char *uri, *words;
+	} bad[] = {
+	    {"file:/etc/kek", "not a PKCS#11 URI"},
+	    {"pkcs11:token=openrsp;object=kekwrap?pin-source=/x",
+	     "needs the module's absolute path"},
+	    {"pkcs11:token=openrsp;object=kekwrap?module-name=softhsm2&pin-source=/x",
+	     "needs the module's absolute path"},
+	    {"pkcs11:token=openrsp?module-path=/m.so&pin-source=/x", "name the key"},
+	    {"pkcs11:token=openrsp;object=kekwrap;type=private?module-path=/m.so&pin-source=/x",
+	     "not a secret key"},
+	    {"pkcs11:token=openrsp;object=kekwrap;colour=blue?module-path=/m.so", "does not know"},
+	};
+	(void)state;
+	assert_int_equal(orsp_p11_secret_uri_check("pkcs11:token=nosuch;object=kekwrap?module-path="
+	                                           "/nonexistent/x.so&pin-source=/nonexistent/pin"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_p11_secret_uri_check("pkcs11:token=t;object=k;type=secret-key?"
+	                                           "module-path=/m.so&pin-source=/x"),
+	                 ORSP_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (orsp_p11_secret_uri_check(bad[i].uri) != ORSP_E_USAGE ||
+		    !strstr(orsp_err_detail(), bad[i].words))
+			fail_msg("%s: %s, want \"%s\"", bad[i].uri, orsp_err_detail(),
+			         bad[i].words);
+	assert_int_equal(orsp_p11_secret_uri_check(NULL), ORSP_E_USAGE);
+}
+
 /* A pin-value in every form p11-kit reads (tests/CMakeLists.txt wraps its parser, which must
  * never see the PIN): percent-encoded, split by white space, in the path, given twice (the
  * last one counts, as in p11-kit); and refused when its encoding or the URI's syntax is bad,
@@ -1867,6 +1899,7 @@ int main(void)
 	    cmocka_unit_test(test_pin_value_not_given_to_p11kit),
 	    cmocka_unit_test(test_uri_has_pin),
 	    cmocka_unit_test(test_uri_check),
+	    cmocka_unit_test(test_secret_uri_check),
 	    cmocka_unit_test(test_only_signs),
 	    cmocka_unit_test(test_sessions_lost),
 	    cmocka_unit_test(test_session_ended_alone),

@@ -161,6 +161,10 @@ ORSP_MUST_CHECK orsp_err orsp_ec_load_pkcs11(const char *uri, orsp_ec_key **out)
  * and a pin-source is not read (its file is checked when the key is loaded). ORSP_E_USAGE
  * naming what is wrong, never the PIN. */
 ORSP_MUST_CHECK orsp_err orsp_ec_pkcs11_uri_check(const char *uri);
+/* The same checks of a secret (AES) key's URI, as orsp_p11_aes_gcm_seal and _open take it:
+ * type=secret-key or none instead of type=private. Nothing is loaded or opened, a pin-source
+ * is not read. ORSP_E_USAGE naming what is wrong, never the PIN. */
+ORSP_MUST_CHECK orsp_err orsp_p11_secret_uri_check(const char *uri);
 /* AES-GCM with a secret (AES) key in a PKCS#11 token, named by a URI as orsp_ec_load_pkcs11's
  * (type=secret-key or no type): for sealing a KEK at rest. seal writes n + 16 bytes
  * (ciphertext || tag) to out; open takes ciphertext || tag (n bytes) and writes n - 16,

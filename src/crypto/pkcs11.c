@@ -1247,7 +1247,8 @@ orsp_err orsp_ec_load_pkcs11(const char *uri, orsp_ec_key **out)
 /* What a program that only reads its configuration checks of a key it will not use (the
  * SM-DP+'s maintenance verbs): no module loaded, no login, and the pin-source not read, as
  * the PIN is not needed (the file may be the service user's alone). */
-orsp_err orsp_ec_pkcs11_uri_check(const char *uri)
+/* The public checks of a key's URI (a private key's or a secret one's) without the token. */
+static orsp_err uri_check_only(const char *uri, bool secret, const char *fn)
 {
 	char bare[URI_MAX + 1];
 	bool pin_value = false;
@@ -1255,14 +1256,24 @@ orsp_err orsp_ec_pkcs11_uri_check(const char *uri)
 	orsp_err e;
 
 	if (!uri)
-		return orsp_errf(ORSP_E_USAGE, "orsp_ec_pkcs11_uri_check: NULL argument");
+		return orsp_errf(ORSP_E_USAGE, "%s: NULL argument", fn);
 	/* the words of orsp_ec_load_pkcs11, as the same URI is refused with them there */
 	if (!orsp_ec_pkcs11_uri(uri) || strnlen(uri, URI_MAX + 1) > URI_MAX)
 		return orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (pkcs11:..., at most %d bytes)",
 		                 URI_MAX);
-	e = uri_check(uri, false, false, bare, &pin_value, &pin_len);
+	e = uri_check(uri, secret, false, bare, &pin_value, &pin_len);
 	orsp_wipe(bare, sizeof(bare));
 	return e;
+}
+
+orsp_err orsp_ec_pkcs11_uri_check(const char *uri)
+{
+	return uri_check_only(uri, false, "orsp_ec_pkcs11_uri_check");
+}
+
+orsp_err orsp_p11_secret_uri_check(const char *uri)
+{
+	return uri_check_only(uri, true, "orsp_p11_secret_uri_check");
 }
 
 /* ------------------------------------------------------------------ AES-GCM ----------- */

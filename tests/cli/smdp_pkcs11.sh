@@ -280,6 +280,15 @@ usage --kek-file kek info --kek-file ""
 expect "kek info --kek-file '': said" "openrsp: --kek-file: empty path" "$err"
 usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "file:$T/kek.clear"
 expect "kek seal --pkcs11 file:: said" "openrsp: --pkcs11: expected a PKCS#11 URI (pkcs11:...)" "$err"
+# what the URI shows without the token is a usage error too, as in a configuration (it was
+# exit 1 after a look for the module until session 77): no module-path, a private key's type,
+# no key named
+usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "pkcs11:token=openrsp-smdp;object=kekwrap?pin-source=$T/pin"
+has "kek seal without module-path: said" "needs the module's absolute path" "$err"
+usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "$(key "kekwrap;type=private")"
+has "kek seal type=private: said" "not a secret key (type=secret-key, or no type)" "$err"
+usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "pkcs11:token=openrsp-smdp?module-path=$MOD&pin-source=$T/pin"
+has "kek seal, no key named: said" "name the key (object=LABEL or id=ID)" "$err"
 ORSP_KEK=$(od -An -tx1 "$T/kek.clear" | tr -d ' \n') run kek seal --kek-file "$K1" --pkcs11 "$KURI"
 expect "kek seal with ORSP_KEK set: usage" 2 "$rc"
 failure "no AES secret key" kek seal --kek-file "$K1" --pkcs11 "$(key dpauth)"
