@@ -469,6 +469,10 @@ static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_s
 	err = orsp_p11_aes_gcm_open(uri, iv, (const uint8_t *)SEALED_MAGIC, strlen(SEALED_MAGIC),
 	                            data, sizeof(data), kek->v, ORSP_KEK_LEN);
 	orsp_wipe(uri, sizeof(uri));
+	/* no token or no key matching the URI is the token's fault, not a missing file: every
+	 * caller reads ORSP_E_NOT_FOUND as "no KEK file" (a KEK to restore or to create) */
+	if (err == ORSP_E_NOT_FOUND)
+		err = ORSP_E_STATE;
 	if (err)
 		return orsp_errf(err, "KEK file %s (sealed): %s", path, orsp_err_detail());
 	kek->len = ORSP_KEK_LEN;

@@ -358,6 +358,20 @@ expect "serve with a sealed KEK whose PIN the token refuses: exit 78 ($(cat "$T/
 has "serve says the token refused the PIN" "refused the PIN" "$(cat "$T/err")"
 cp "$T/kek.sealed" "$K1"
 chmod 600 "$K1"
+# a token or a key the URI names that is not there (an HSM incident) is said as the token
+# says it, not "no KEK file" (the file is there), for the verbs and serve alike (session 77)
+sed "2s|object=kekwrap|object=kekgone|" "$T/kek.sealed" >"$K1"
+failure "no AES secret key matches" smdp profile list --db "$T/smdp.db"
+lacks "a sealed KEK's key not in the token: not called a missing file" "no KEK file" "$err"
+rc=0
+timeout 60 "$B" smdp serve --config "$T/smdp.conf" >/dev/null 2>"$T/err" || rc=$?
+expect "serve with a sealed KEK whose key is not in the token: exit 1 ($(cat "$T/err"))" 1 "$rc"
+has "serve: the key not in the token said" "no AES secret key matches" "$(cat "$T/err")"
+sed "2s|token=openrsp-smdp|token=nosuch|" "$T/kek.sealed" >"$K1"
+failure "matches the URI" smdp profile list --db "$T/smdp.db"
+lacks "a sealed KEK's token not there: not called a missing file" "no KEK file" "$err"
+cp "$T/kek.sealed" "$K1"
+chmod 600 "$K1"
 # rekey: the new KEK is sealed under the same key from the start
 run smdp rekey --db "$T/smdp.db" --new-kek-file "$T/smdp.kek2"
 expect "smdp rekey with a sealed KEK ($err)" 0 "$rc"
