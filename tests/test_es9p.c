@@ -1454,6 +1454,29 @@ static void test_gbpp_retry(void **state)
 	dl_free(&d);
 }
 
+/* A retry with the same one-time key is answered only once the binding it was read from is
+ * flushed (orsp_db_sync): the first request's flush may still be under way, or the binding
+ * another process's, and the package must not reach the eUICC before its binding survives a
+ * power cut (the power-loss review of session 77 saw the retry's answer go out before the
+ * first request's flush ended). With that flush failing: a 500, no package; the profile
+ * stays Downloaded for the first delivery. */
+static void test_gbpp_retry_flushes(void **state)
+{
+	fx *f = *state;
+	static dl d;
+
+	memset(&d, 0, sizeof(d));
+	order(f, NULL, "RETRY-SYNC", NULL);
+	initiate(f, &d);
+	authenticate(f, &d, "RETRY-SYNC");
+	get_bpp(f, &d, NULL, true);
+	orsp_db_inject_sync_failure(orsp_smdp_db(f->s));
+	call_internal_error(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, false, false));
+	assert_true(orsp_db_flush_failed(orsp_smdp_db(f->s)));
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&d);
+}
+
 /* What getBoundProfilePackage refuses as the client's (1.2/2.1) and what is its own failure
  * (500): an otPK.EUICC that is not a point of the curve is the client's; a package that does
  * not build from the SM-DP+'s own data (here a damaged cached StoreMetadataRequest) is a 500
@@ -8776,6 +8799,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_default_smdp_other_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_retry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_retry_flushes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_kept_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_build_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_failure_injection, setup, teardown),

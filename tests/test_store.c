@@ -1228,6 +1228,30 @@ static void test_db_failure_injection(void **state)
  * later fsync succeeds without them (PostgreSQL's "fsyncgate"): no later commit of the process
  * on that file is reported durable, whichever handle flushes (a write outside a transaction
  * too), until every handle on it is closed; another file is not concerned. */
+/* orsp_db_sync: the log flushed whatever the group commit's counts say (a commit made lazily
+ * and nothing since: its flush is this call's), refused inside a transaction, failing as a
+ * commit's flush does, and for good once one failed. */
+static void test_db_sync(void **state)
+{
+	orsp_db *db;
+	(void)state;
+	assert_int_equal(orsp_db_sync(NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_db_open(path_in("sync.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a INTEGER)"), ORSP_OK);
+	assert_int_equal(orsp_db_sync(db), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	assert_int_equal(orsp_db_sync(db), ORSP_E_STATE);
+	assert_int_equal(orsp_db_commit_lazy(db), ORSP_OK);
+	/* the lazy commit made no flush: this one is the handle's next, and fails */
+	orsp_db_inject_sync_failure(db);
+	assert_int_equal(orsp_db_sync(db), ORSP_E_STORAGE);
+	assert_true(orsp_db_flush_failed(db));
+	assert_int_equal(orsp_db_sync(db), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "an earlier flush"));
+	orsp_db_close(db);
+}
+
 static void test_db_sync_failure_sticky(void **state)
 {
 	(void)state;
@@ -3674,6 +3698,7 @@ int main(void)
 	    cmocka_unit_test(test_db_commit_lazy),
 	    cmocka_unit_test(test_db_secure_delete),
 	    cmocka_unit_test(test_db_failure_injection),
+	    cmocka_unit_test(test_db_sync),
 	    cmocka_unit_test(test_db_sync_failure_sticky),
 	    cmocka_unit_test(test_db_vfs_log_faults),
 	    cmocka_unit_test(test_db_vfs_checkpoint_faults),

@@ -134,6 +134,15 @@ ORSP_MUST_CHECK orsp_err orsp_db_begin_flat(orsp_db *db);
  * way (the kernel may have dropped what it could not write, and a later flush would not
  * see it), until every handle on the file is closed. */
 ORSP_MUST_CHECK orsp_err orsp_db_commit(orsp_db *db);
+/* Make durable every commit on the database's file this handle can see, whoever made it:
+ * another handle of this process whose flush is still under way, or another process. For a
+ * caller about to act on rows it only read (a package sent again from a binding that another
+ * request committed: sent before that commit's flush ends, a power cut could lose the
+ * binding of a package the eUICC holds). The log is flushed now, whatever the group commit's
+ * counts say (they know this process's commits only). Outside a transaction (ORSP_E_STATE
+ * inside one). ORSP_E_STORAGE when the flush fails, or failed before on the file (as
+ * orsp_db_commit). Nothing to do for a database without a file or a log. */
+ORSP_MUST_CHECK orsp_err orsp_db_sync(orsp_db *db);
 /* Commit the outermost transaction without waiting for the flush: it is visible at once,
  * survives a crash of the process, and becomes durable with the next durable commit on the
  * same file (or the next checkpoint); only a power cut before that can lose it. For state

@@ -2146,7 +2146,12 @@ static bool bound_to(const sess *se, const uint8_t *otpk, size_t otpk_len)
 }
 
 /* The package session se delivered for its bound otPK.EUICC, again: rebuilt from the kept
- * otSK.DP.ECKA and smdpSign, so the same bytes (SGP.22 §3.1.3.3). */
+ * otSK.DP.ECKA and smdpSign, so the same bytes (SGP.22 §3.1.3.3). The binding it was read
+ * from may be committed and not flushed yet (the first request's flush under way, or another
+ * process's): the log is flushed before the package goes out, as for the first delivery, so
+ * that a power cut cannot lose the binding of a package the eUICC holds (the power-loss
+ * review of session 77 made it: the retry's answer sent 3 ms after the first request's, its
+ * binding durable only after both; a 500 when the flush fails). */
 static orsp_err send_bound_again(ctx *c, const sess *se, const uint8_t *tid, size_t tid_len,
                                  const char *tid_hex)
 {
@@ -2159,7 +2164,8 @@ static orsp_err send_bound_again(ctx *c, const sess *se, const uint8_t *tid, siz
 	orsp_err e;
 
 	smdp_otsk_aad(aad, sizeof(aad), tid_hex);
-	if ((e = orsp_smdp_unwrap(c->s, aad, se->otsk_w, se->otsk_w_len, &d)) ||
+	if ((e = orsp_db_sync(c->db)) ||
+	    (e = orsp_smdp_unwrap(c->s, aad, se->otsk_w, se->otsk_w_len, &d)) ||
 	    (d.len != 32 && (e = orsp_errf(ORSP_E_MALFORMED, "stored one-time key"))) ||
 	    (e = orsp_ec_from_private_scalar(orsp_ec_curve(ks->dppb_key), d.v, &otsk)))
 		goto out;

@@ -377,6 +377,16 @@ static orsp_err make_durable(orsp_db *db, uint64_t n)
 	return err ? err : flush_log(db, n, log);
 }
 
+orsp_err orsp_db_sync(orsp_db *db)
+{
+	if (!db)
+		return orsp_errf(ORSP_E_USAGE, "orsp_db_sync: NULL argument");
+	if (db->depth)
+		return orsp_errf(ORSP_E_STATE, "sync: a transaction is open");
+	/* n = 0: flushed whatever this process's counts say (flush_log) */
+	return make_durable(db, 0);
+}
+
 /* A write about to begin on a file whose flush failed (make_durable): refused before anything
  * is written, so that no change is committed and then reported failed (a server would count a
  * download it never delivered). */
