@@ -388,6 +388,144 @@ static void test_db_readonly_wal(void **state)
 	assert_false(there("r o%41?#.db-shm"));
 }
 
+/* bytes[n] as file name (0600) */
+static void copy_as(const char *to, const uint8_t *bytes, size_t n)
+{
+	char t[4200];
+	snprintf(t, sizeof(t), "%s", path_in(to));
+	write_file(t, bytes, n, 0600);
+}
+
+/* A read-only open of cp.db (its -wal as wal[n], no -shm) refused with ORSP_E_STATE, the
+ * detail holding says; nothing made, the log untouched. */
+static void readonly_refused(const uint8_t *wal, size_t n, const char *says)
+{
+	orsp_db *ro = NULL;
+
+	copy_as("cp.db-wal", wal, n);
+	assert_int_equal(orsp_db_open_ex(path_in("cp.db"), ORSP_DB_OPEN_READONLY, &ro),
+	                 ORSP_E_STATE);
+	assert_null(ro);
+	assert_non_null(strstr(orsp_err_detail(), "cp.db-wal is there without"));
+	assert_non_null(strstr(orsp_err_detail(), says));
+	assert_null(strstr(orsp_err_detail(), "(`serve`"));
+	assert_non_null(strstr(orsp_err_detail(), "a verb that writes to it"));
+	assert_false(there("cp.db-shm"));
+	test_file_check(path_in("cp.db-wal"), wal, n);
+}
+
+/* A read-only open of cp.db (its -wal as wal[n], no -shm) reads rows rows, and makes and
+ * changes nothing. */
+static void readonly_reads(const uint8_t *wal, size_t n, int64_t rows)
+{
+	orsp_db *ro = NULL;
+
+	copy_as("cp.db-wal", wal, n);
+	assert_int_equal(orsp_db_open_ex(path_in("cp.db"), ORSP_DB_OPEN_READONLY, &ro), ORSP_OK);
+	assert_int_equal(count_rows(ro, "SELECT COUNT(*) FROM t"), rows);
+	orsp_db_close(ro);
+	assert_false(there("cp.db-shm"));
+	test_file_check(path_in("cp.db-wal"), wal, n);
+}
+
+/* A WAL database's -wal without its -shm, every commit in it checkpointed into the file:
+ * what a writer killed between the two unlinks at its close leaves (SQLite's close
+ * checkpoints the whole log, unlinks -shm, then -wal). A read-only open reads the file,
+ * makes nothing, where until session 77 it was refused, the hint naming `serve`. A log that
+ * holds a commit the file has not, or whose header is not a log's, is still refused; frames
+ * SQLite would ignore (a wrong salt or checksum, a partial frame) are ignored. */
+static void test_db_readonly_wal_left(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL, *rw = NULL;
+	uint8_t *file, *wal, *w2;
+	size_t flen, wlen, w2len, fsz;
+
+	assert_int_equal(orsp_db_open(path_in("ck.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (x INTEGER)"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (2)"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA wal_checkpoint(FULL)"), ORSP_OK);
+	file = test_read_file(path_in("ck.db"), &flen);
+	wal = test_read_file(path_in("ck.db-wal"), &wlen);
+	copy_as("cp.db", file, flen);
+	assert_int_equal(file[18], 2);
+	fsz = (size_t)file[16] << 8 | file[17];
+	assert_true(wlen >= 32 + 3 * (24 + fsz));
+	assert_int_equal((wlen - 32) % (24 + fsz), 0);
+
+	/* every commit in the file: read from it, nothing made */
+	readonly_reads(wal, wlen, 2);
+	{
+		size_t n;
+		uint8_t *now = test_read_file(path_in("cp.db"), &n);
+		assert_int_equal(n, flen);
+		assert_memory_equal(now, file, flen);
+		free(now);
+	}
+
+	/* frames SQLite ignores after the last commit: a copy of the last frame with a wrong
+	 * salt, or a wrong checksum, or part of a frame */
+	w2len = wlen + 24 + fsz;
+	w2 = malloc(w2len);
+	assert_non_null(w2);
+	memcpy(w2, wal, wlen);
+	memcpy(w2 + wlen, wal + wlen - (24 + fsz), 24 + fsz);
+	w2[wlen + 8] ^= 1; /* salt-1 */
+	readonly_reads(w2, w2len, 2);
+	w2[wlen + 8] ^= 1;
+	w2[wlen + 24 + 100] ^= 1; /* its page: the checksum is wrong */
+	readonly_reads(w2, w2len, 2);
+	readonly_reads(w2, wlen + 24 + 7, 2);
+
+	/* the last commit frame's checksum wrong: SQLite reads the commit before it, which the
+	 * file does not hold (the file has the last) */
+	memcpy(w2, wal, wlen);
+	w2[wlen - 1] ^= 1;
+	readonly_refused(w2, wlen, "holds a commit the database file has not");
+	/* cut in the last frame: the same */
+	readonly_refused(wal, wlen - 1, "holds a commit the database file has not");
+	/* not a log: too short for its header, a wrong magic, a wrong header checksum, a page
+	 * size that is not the database's or not a power of two */
+	readonly_refused(wal, 31, "shorter than 32 bytes");
+	memcpy(w2, wal, wlen);
+	w2[3] ^= 0x10;
+	readonly_refused(w2, wlen, "not an SQLite log");
+	memcpy(w2, wal, wlen);
+	w2[20] ^= 1; /* salt-2 */
+	readonly_refused(w2, wlen, "header's checksum is wrong");
+	memcpy(w2, wal, wlen);
+	w2[10] ^= 0x08; /* 4096 -> 6144, 0 -> 2048 ... */
+	readonly_refused(w2, wlen, "page size");
+	memcpy(w2, wal, wlen);
+	w2[8] = 0xff; /* page size far past the file */
+	readonly_refused(w2, wlen, "page size");
+	free(w2);
+	/* larger than a read-only open reads (a sparse file): refused before it is read */
+	copy_as("cp.db-wal", wal, wlen);
+	assert_int_equal(truncate(path_in("cp.db-wal"), ((off_t)256 << 20) + 1), 0);
+	assert_int_equal(orsp_db_open_ex(path_in("cp.db"), ORSP_DB_OPEN_READONLY, &rw),
+	                 ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "MiB a read-only open reads"));
+	assert_false(there("cp.db-shm"));
+
+	/* a commit after the checkpoint: it is only in the log (restarted from its start),
+	 * refused; SQLite's read-write open then reads it */
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (3)"), ORSP_OK);
+	free(wal);
+	wal = test_read_file(path_in("ck.db-wal"), &wlen);
+	free(file);
+	file = test_read_file(path_in("ck.db"), &flen);
+	copy_as("cp.db", file, flen);
+	readonly_refused(wal, wlen, "holds a commit the database file has not");
+	orsp_db_close(db);
+	assert_int_equal(orsp_db_open_ex(path_in("cp.db"), ORSP_DB_OPEN_EXISTING, &rw), ORSP_OK);
+	assert_int_equal(count_rows(rw, "SELECT COUNT(*) FROM t"), 3);
+	orsp_db_close(rw);
+	free(file);
+	free(wal);
+}
+
 static void test_kek_load_existing(void **state)
 {
 	(void)state;
@@ -3682,6 +3820,7 @@ int main(void)
 	    cmocka_unit_test(test_db_unique_is_exists),
 	    cmocka_unit_test(test_db_open_existing),
 	    cmocka_unit_test(test_db_readonly_wal),
+	    cmocka_unit_test(test_db_readonly_wal_left),
 	    cmocka_unit_test(test_kek_load_existing),
 	    cmocka_unit_test(test_kek_load_for_db),
 	    cmocka_unit_test(test_db_busy),

@@ -741,6 +741,220 @@ static char *immutable_uri(const char *file)
 	return u;
 }
 
+/* The largest -wal the read-only open reads to judge it (wal_adds_nothing): a log without
+ * its -shm is read twice, whole, before a read-only verb starts; SQLite's checkpoints keep
+ * one near 4 MiB (CKPT_FRAMES pages of 4 KiB), one transaction can make it larger. */
+#define WAL_CHECK_MAX ((off_t)256 << 20)
+#define WAL_HDR 32   /* fileformat2 4.1: the log's header */
+#define WAL_FRAME 24 /* and each frame's, before its page */
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* SQLite's log checksum (fileformat2 4.1) of n bytes (a multiple of 8) carried on in s: the
+ * words big-endian when the magic's low bit is set, little-endian when not. */
+static void wal_cksum(bool big, const unsigned char *p, size_t n, uint32_t s[2])
+{
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		uint32_t x0 = get_be32(p + i), x1 = get_be32(p + i + 4);
+		if (!big) {
+			x0 = __builtin_bswap32(x0);
+			x1 = __builtin_bswap32(x1);
+		}
+		s[0] += x0 + s[1];
+		s[1] += x1 + s[0];
+	}
+}
+
+/* n bytes at off of fd into p; false on an error or a short file (errno 0 then). */
+static bool read_at(int fd, unsigned char *p, size_t n, off_t off)
+{
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = 0;
+			return false;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return true;
+}
+
+typedef struct {
+	uint32_t pgno, frame;
+} wal_page;
+
+/* by page, its latest frame first */
+static int wal_page_cmp(const void *a, const void *b)
+{
+	const wal_page *x = a, *y = b;
+
+	if (x->pgno != y->pgno)
+		return x->pgno < y->pgno ? -1 : 1;
+	return x->frame > y->frame ? -1 : x->frame < y->frame;
+}
+
+/* Whether FILE-wal adds nothing to the database file fp (its page size psz, from its
+ * header): *nothing true when so, else why[cap] says why that cannot be said (for the
+ * refusal); an error only when out of memory.
+ * Read as SQLite's recovery reads a log (walIndexRecover): its header's magic, version,
+ * page size and checksum; then its whole frames in turn, up to the first whose salts are not
+ * the header's, whose page number is 0 or whose running checksum is wrong; of those, the
+ * frames up to the last commit frame (one with the database's size in pages) are the log's
+ * content, and for each page its last frame there. The log adds nothing when each such
+ * page is that page of the file and the file has the last commit's size: a full checkpoint
+ * left it so (every connection's close checkpoints the whole log, then unlinks FILE-shm
+ * and FILE-wal: a writer killed between the two unlinks leaves this). A log with a valid
+ * header and no commit frame adds nothing either: SQLite reads the file alone. A header
+ * SQLite would ignore (bad magic, checksum, page size) is refused all the same: a log whose
+ * header is not a log's was not left by SQLite's close. Every byte is taken as hostile:
+ * nothing is read past the file's size as fstat gave it, at most WAL_CHECK_MAX bytes, one
+ * frame at a time, then one page of each file at a time. */
+static orsp_err wal_adds_nothing(const char *file, sqlite3_file *fp, uint32_t psz, char *why,
+                                 size_t cap, bool *nothing)
+{
+	char *name = sqlite3_mprintf("%s-wal", file);
+	unsigned char hdr[WAL_HDR], *buf = NULL, *page = NULL;
+	wal_page *pages = NULL;
+	uint32_t s[2] = {0, 0}, magic, wpsz, last = 0, dbpages = 0, nframes;
+	sqlite3_int64 dbsize = 0;
+	struct stat sb;
+	bool big;
+	int fd = -1, rc;
+	orsp_err err = ORSP_OK;
+
+	*nothing = false;
+	why[0] = '\0';
+	if (!name)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		snprintf(why, cap, "it cannot be read: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(why, cap, "it is not a regular file");
+		goto out;
+	}
+	if (sb.st_size > WAL_CHECK_MAX) {
+		snprintf(why, cap,
+		         "it has %lld bytes, more than the %lld MiB a read-only open reads "
+		         "to judge it",
+		         (long long)sb.st_size, (long long)(WAL_CHECK_MAX >> 20));
+		goto out;
+	}
+	if (sb.st_size < WAL_HDR || !read_at(fd, hdr, WAL_HDR, 0)) {
+		snprintf(why, cap, "its header cannot be read: %s",
+		         sb.st_size < WAL_HDR || errno == 0 ? "the file is shorter than 32 bytes"
+		                                            : strerror(errno));
+		goto out;
+	}
+	magic = get_be32(hdr);
+	wpsz = get_be32(hdr + 8);
+	big = magic & 1;
+	if ((magic & ~1u) != 0x377f0682) {
+		snprintf(why, cap, "it is not an SQLite log (magic %08x)", (unsigned)magic);
+		goto out;
+	}
+	if (get_be32(hdr + 4) != 3007000) {
+		snprintf(why, cap, "its format version is %u, not 3007000",
+		         (unsigned)get_be32(hdr + 4));
+		goto out;
+	}
+	if (wpsz < 512 || wpsz > 65536 || (wpsz & (wpsz - 1)) || wpsz != psz) {
+		snprintf(why, cap, "its page size, %u, is not the database's, %u", (unsigned)wpsz,
+		         (unsigned)psz);
+		goto out;
+	}
+	wal_cksum(big, hdr, 24, s);
+	if (s[0] != get_be32(hdr + 24) || s[1] != get_be32(hdr + 28)) {
+		snprintf(why, cap, "its header's checksum is wrong");
+		goto out;
+	}
+	/* whole frames only; WAL_CHECK_MAX keeps the count within 32 bits */
+	nframes = (uint32_t)((sb.st_size - WAL_HDR) / (WAL_FRAME + psz));
+	buf = malloc(WAL_FRAME + psz);
+	page = malloc(psz);
+	pages = nframes ? malloc(nframes * sizeof(*pages)) : NULL;
+	if (!buf || !page || (nframes && !pages)) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < nframes; i++) {
+		off_t off = WAL_HDR + (off_t)i * (WAL_FRAME + psz);
+		if (!read_at(fd, buf, WAL_FRAME + psz, off)) {
+			snprintf(why, cap, "it cannot be read: %s",
+			         errno ? strerror(errno) : "it became shorter");
+			goto out;
+		}
+		if (memcmp(buf + 8, hdr + 16, 8) != 0 || get_be32(buf) == 0)
+			break;
+		wal_cksum(big, buf, 8, s);
+		wal_cksum(big, buf + WAL_FRAME, psz, s);
+		if (s[0] != get_be32(buf + 16) || s[1] != get_be32(buf + 20))
+			break;
+		pages[i] = (wal_page){.pgno = get_be32(buf), .frame = i};
+		if (get_be32(buf + 4) != 0) {
+			last = i + 1;
+			dbpages = get_be32(buf + 4);
+		}
+	}
+	if (last == 0) {
+		*nothing = true; /* no commit: SQLite reads the file alone */
+		goto out;
+	}
+	rc = fp->pMethods->xFileSize(fp, &dbsize);
+	if (rc != SQLITE_OK) {
+		snprintf(why, cap, "the database's size cannot be read");
+		goto out;
+	}
+	if (dbsize != (sqlite3_int64)dbpages * psz) {
+		snprintf(why, cap,
+		         "its last commit makes the database %u pages of %u bytes, the file "
+		         "has %lld bytes",
+		         (unsigned)dbpages, (unsigned)psz, (long long)dbsize);
+		goto out;
+	}
+	qsort(pages, last, sizeof(*pages), wal_page_cmp);
+	for (uint32_t i = 0; i < last; i++) {
+		const wal_page *p = &pages[i];
+		off_t off = WAL_HDR + (off_t)p->frame * (WAL_FRAME + psz) + WAL_FRAME;
+		if ((i > 0 && pages[i - 1].pgno == p->pgno) || p->pgno > dbpages)
+			continue; /* an older version; past the end SQLite does not read */
+		if (!read_at(fd, buf, psz, off)) {
+			snprintf(why, cap, "it cannot be read: %s",
+			         errno ? strerror(errno) : "it became shorter");
+			goto out;
+		}
+		rc = fp->pMethods->xRead(fp, page, (int)psz, (sqlite3_int64)(p->pgno - 1) * psz);
+		if (rc != SQLITE_OK || memcmp(buf, page, psz) != 0) {
+			snprintf(why, cap, "it holds a commit the database file has not, page %u",
+			         (unsigned)p->pgno);
+			goto out;
+		}
+	}
+	*nothing = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (buf)
+		orsp_wipe(buf, WAL_FRAME + psz);
+	if (page)
+		orsp_wipe(page, psz);
+	free(buf);
+	free(page);
+	free(pages);
+	sqlite3_free(name);
+	return err;
+}
+
 /* A read-only open of a database in WAL mode (its header's bytes 18 and 19 are 2) reads the
  * log, and SQLite creates FILE-wal and FILE-shm to do so when they are not there, which they
  * are not once the last connection closed cleanly: a read-only open would leave both behind
@@ -758,16 +972,22 @@ static char *immutable_uri(const char *file)
  * writer that is opening the file at that moment makes FILE-wal first and FILE-shm next:
  * this open may see the log empty and no FILE-shm, which is the case above of a server that
  * starts after the look (its commits go to the log, not the file, until it checkpoints);
- * one that closes removes FILE-shm before FILE-wal, but a log that is not empty then is
- * still refused. */
+ * one that closes checkpoints the whole log, then removes FILE-shm before FILE-wal: killed
+ * between the two (a review killed `auc export` in a loop), it leaves a log whose every
+ * commit is in the file already, and until session 77 every read-only verb was refused, the
+ * hint naming `serve`, which the AuC has not. Such a log is read (wal_adds_nothing): when it
+ * adds nothing to the file, the file is opened immutable as for an empty log, and reads what
+ * SQLite would; a log that holds a commit the file has not, that cannot be read, or whose
+ * header is not a log's is refused, and so is a -shm alone. */
 static orsp_err readonly_wal(const char *what, sq_conn *c)
 {
 	const char *file = sq_file_of(c);
 	sqlite3_file *fp = NULL;
 	unsigned char hdr[20] = {0};
 	sq_conn im = {0};
-	char *uri;
-	bool wal, shm, in_wal;
+	char *uri, why[256] = "";
+	bool wal, shm, in_wal, nothing = false;
+	uint32_t psz;
 	orsp_err err;
 
 	if (!file)
@@ -788,11 +1008,29 @@ static orsp_err readonly_wal(const char *what, sq_conn *c)
 		return ORSP_OK; /* a rollback journal's reader creates nothing */
 	if (in_wal && wal && !shm && beside_empty(file, "-wal"))
 		wal = false; /* no frame in it: read as no log */
+	psz = (uint32_t)hdr[16] << 8 | hdr[17];
+	psz = psz == 1 ? 65536 : psz; /* fileformat2 1.3.2 */
+	if (in_wal && wal && !shm && (psz < 512 || (psz & (psz - 1)))) {
+		snprintf(why, sizeof(why), " (the database's header gives no page size)");
+	} else if (in_wal && wal && !shm) {
+		char because[160];
+		err = wal_adds_nothing(file, fp, psz, because, sizeof(because), &nothing);
+		if (err)
+			return err;
+		if (nothing)
+			wal = false; /* every commit in it is in the file */
+		else
+			snprintf(why, sizeof(why),
+			         ", and not a log whose commits are all in the file (%s)", because);
+	}
 	if (wal || shm)
-		return orsp_errf(ORSP_E_STATE,
-		                 "%s: %s-%s is there without %s-%s, which a read-only open would "
-		                 "create: open it read-write once (`serve` does) and try again",
-		                 what, file, wal ? "wal" : "shm", file, wal ? "shm" : "wal");
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "%s: %s-%s is there without %s-%s, which a read-only open would "
+		    "create%s: open it once with a verb that writes to it (`smdp serve`, "
+		    "or an `auc` or `smdp` verb that changes it), which recovers the "
+		    "log, and try again",
+		    what, file, wal ? "wal" : "shm", file, wal ? "shm" : "wal", why);
 	uri = immutable_uri(file);
 	if (!uri)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");

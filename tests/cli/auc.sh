@@ -197,6 +197,37 @@ for f in "$DB" "$DB-wal"; do
 	for s in "$K" "$OP" "$OPC" "$rk" "$ropc"; do
 		if file_has_bytes "$f" "$s"; then bad "$(basename "$f") contains key bytes"; else ok; fi
 	done
+
+# ----- a -wal without its -shm, every commit in it in the file: what a writer killed between
+# its close's two unlinks leaves (SQLite's close checkpoints the whole log, unlinks -shm, then
+# -wal). A read-only verb reads the file and makes nothing (until session 77 refused, the hint
+# naming `serve`, which the AuC has not); one with a commit the file has not is refused.
+run auc list "${A[@]}"
+listed=$out
+cp "$DB" "$T/left.db"
+cp "$DB.kek" "$T/left.kek"
+"$PY" -c '
+import shutil, sqlite3, sys
+d = sys.argv[1]
+con = sqlite3.connect(d + "/left.db", isolation_level=None)
+con.execute("VACUUM")  # every page through the log, the content as it was
+con.execute("PRAGMA wal_checkpoint(FULL)")
+for s in ("", "-wal"):
+    shutil.copy(d + "/left.db" + s, d + "/left2.db" + s)
+con.executescript("CREATE TABLE zz (x); DROP TABLE zz;")  # a commit after the checkpoint
+for s in ("", "-wal"):
+    shutil.copy(d + "/left.db" + s, d + "/left3.db" + s)
+con.close()' "$T"
+cp "$T/left2.db-wal" "$T/left2.wal.saved"
+run auc list --db "$T/left2.db" --kek-file "$T/left.kek"
+expect "list beside a -wal the file holds" 0 "$rc"
+expect "list beside a -wal the file holds: the subscribers" "$listed" "$out"
+nothing_left "$T/left2.db-shm"
+cmp -s "$T/left2.db-wal" "$T/left2.wal.saved" && ok || bad "a read-only list changed the -wal"
+failure "auc list: $T/left3.db: $T/left3.db-wal is there without $T/left3.db-shm" auc list --db "$T/left3.db" --kek-file "$T/left.kek"
+has "the refusal says why" "not a log whose commits are all in the file" "$err"
+lacks "the refusal names no bare serve" '(`serve`' "$err"
+nothing_left "$T/left3.db-shm"
 done
 
 # ----- KEK handling -----

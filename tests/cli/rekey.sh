@@ -377,10 +377,16 @@ else
 		cp -p "$D.kek.fresh" "$D.kek"
 		rm -f "$T/count.kek" "$D-wal" "$D-shm"
 		# killed after its commit, at that unlink: DB-wal without DB-shm, which a read-only
-		# open refuses with either KEK (the check the docs gave until session 76)
+		# open refused with either KEK until session 77 (the check the docs gave until
+		# session 76)
 		killed unlink "$last" $m rekey --db "$D" --new-kek-file "$T/$m-c.kek"
 		expect "$m: killed at the -wal's unlink" 137 "$rc"
 		[[ -e "$D-wal" && ! -e "$D-shm" ]] && ok || bad "$m: not the -wal without -shm window"
+		# every commit of that log is in the file (the close checkpointed it): a read-only
+		# verb reads the file, with NEW, and makes nothing (refused until session 77)
+		run "${list[@]}" --kek-file "$T/$m-c.kek"
+		expect "$m: a read-only verb beside the -wal left: $(head -c 300 "$T/err")" 0 "$rc"
+		[[ -e "$D-wal" && ! -e "$D-shm" ]] && ok || bad "$m: the read-only verb changed the files"
 		failure "the rotation that left it committed" $m rekey --db "$D" --new-kek-file "$T/$m-c.kek"
 		has "$m: committed: NEW is the KEK" "(the database opens with $T/$m-c.kek, not with the KEK given): $T/$m-c.kek is the database's KEK now" "$err"
 		lacks "$m: committed: no advice to delete" "delete" "$err"
