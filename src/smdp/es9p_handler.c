@@ -887,11 +887,14 @@ static orsp_err order_still(ctx *c, const orsp_smdp_profile *p)
 }
 
 /* Whether the order of profile p (as read) is one its expiry ended: past its validity and
- * moved to Unavailable by the expiry, not cancelled (orsp_smdp_ended_by_expiry). */
+ * moved to Unavailable by the expiry, not cancelled (orsp_smdp_ended_by_expiry, which goes by
+ * the times the expiry wrote, not by this process's clock: one behind the expiring process's,
+ * or set back since, answered 8.2.6/3.8 or 8.2/3.7 for such an order until session 77, where
+ * ES2+ answered 4.10). */
 static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expired)
 {
 	*expired = false;
-	if (p->state != ORSP_SMDP_UNAVAILABLE || !p->expires_at || now_s(c) <= p->expires_at)
+	if (p->state != ORSP_SMDP_UNAVAILABLE || !p->expires_at)
 		return ORSP_OK;
 	return orsp_smdp_ended_by_expiry(c->s, p, expired);
 }
