@@ -2807,8 +2807,9 @@ orsp_err orsp_http_port_served(const char *address, uint16_t port, bool *served)
 }
 
 /* The open file limit at a start: the soft RLIMIT_NOFILE raised to the hard one (systemd's
- * default soft limit is 1024 whatever the hard one; EPERM, a system call filter's answer such as
- * systemd's ~@resources, leaves it), then *max_conn lowered to what fits beside the server's own
+ * default soft limit is 1024 whatever the hard one; a failure, such as a system call filter's
+ * EPERM, leaves it: systemd's ~@resources is not one, as glibc's setrlimit() makes prlimit64,
+ * which @default allows), then *max_conn lowered to what fits beside the server's own
  * descriptors and reserve others (to threads at the least: libmicrohttpd's pool takes one per
  * thread), said in one line. Beyond the limit, accept fails with EMFILE while every slot looks
  * free to the idle reset, and a new client waited for a connection to time out (the idle

@@ -52,7 +52,8 @@ lacks "no placeholder left" "@ORSP_" "$(cat "$P/$unit")"
 # every library bound at start, those linked without -z now too (docs/crypto.md)
 expect "the server's libraries bound at start" "Environment=LD_BIND_NOW=1" \
 	"$(grep '^Environment=' "$P/$unit")"
-# the open file limit the connections need, which the filtered setrlimit cannot raise
+# the open file limit the connections need, whatever hard limit the machine gives services
+# (the server raises its soft limit itself: ~@resources does not stop glibc's prlimit64)
 expect "the server's open file limit" "LimitNOFILE=65536" "$(grep '^LimitNOFILE=' "$P/$unit")"
 check_file "$P/$fetch_unit"
 check_file "$P/$fetch_timer"
@@ -68,6 +69,15 @@ expect "purge ExecStart" \
 expect "purge's default retention" 'Environment="PURGE_OPTIONS=--older-than 30d"' \
 	"$(grep '^Environment=' "$P/$purge_unit")"
 lacks "no placeholder left in the purge units" "@ORSP_" "$(cat "$P/$purge_unit" "$P/$purge_timer")"
+# the three services' own mount namespace and their user's IPC objects removed (session 77),
+# but not ProcSubset=pid (it hides /proc/locks, which finds the other processes on a database)
+# nor PrivateUsers= (a SupplementaryGroups=softhsm drop-in could not give its group)
+for u in "$unit" "$fetch_unit" "$purge_unit"; do
+	expect "PrivateMounts in ${u##*/}" "PrivateMounts=yes" "$(grep '^PrivateMounts=' "$P/$u")"
+	expect "RemoveIPC in ${u##*/}" "RemoveIPC=yes" "$(grep '^RemoveIPC=' "$P/$u")"
+	expect "no ProcSubset or PrivateUsers in ${u##*/}" "" \
+		"$(grep -E '^(ProcSubset|PrivateUsers)=' "$P/$u")"
+done
 if command -v systemd-analyze >/dev/null; then
 	# exit 0 and not a word: an unknown key is only a warning for systemd
 	rc=0
