@@ -1,8 +1,8 @@
 /* `openrsp kek`: KEK files sealed by an AES key in a PKCS#11 token (docs/crypto.md, "A KEK
- * sealed by a token"). `seal` turns a KEK file into one that only the token opens, `unseal`
- * turns it back, `info` says which kind a file is. The AuC's and the SM-DP+'s verbs open a
- * sealed file through the token on their own; `auc rekey` and `smdp rekey` seal the new KEK
- * under the same token key. */
+ * sealed by a token"). `seal` turns a KEK file into one that only the token opens, `reseal`
+ * moves it to another token key, `unseal` turns it back, `info` says which kind a file is. The
+ * AuC's and the SM-DP+'s verbs open a sealed file through the token on their own; `auc rekey` and
+ * `smdp rekey` seal the new KEK under the same token key. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,8 @@ const char *cli_kek_seal_uri(const char *kek_path, char *buf, size_t cap)
 
 enum { OPT_KEK_FILE = CLI_OPT_CMD, OPT_PKCS11, OPT_JSON };
 
-/* --kek-file F (required, non-empty) and, for seal, --pkcs11 URI (pin-source only). */
+/* --kek-file F (required, non-empty) and, for seal and reseal, --pkcs11 URI (pin-source
+ * only). */
 static int kek_args(int argc, char **argv, bool want_uri, const char **file, const char **uri,
                     bool *json)
 {
@@ -91,16 +92,26 @@ static int kek_args(int argc, char **argv, bool want_uri, const char **file, con
 	return CLI_OK;
 }
 
+/* kek_args for a verb that works on the file only: ORSP_KEK set is a usage error (the KEK in
+ * the environment is not the file's). */
+static int kek_file_args(int argc, char **argv, bool want_uri, const char *verb, const char **file,
+                         const char **uri)
+{
+	int rc = kek_args(argc, argv, want_uri, file, uri, NULL);
+
+	if (!rc && getenv("ORSP_KEK"))
+		return cli_usage("ORSP_KEK", "is set: kek %s works on a KEK file only", verb);
+	return rc;
+}
+
 static int kek_seal(int argc, char **argv)
 {
 	const char *file, *uri;
-	int rc = kek_args(argc, argv, true, &file, &uri, NULL);
+	int rc = kek_file_args(argc, argv, true, "seal", &file, &uri);
 	orsp_err e;
 
 	if (rc)
 		return rc;
-	if (getenv("ORSP_KEK"))
-		return cli_usage("ORSP_KEK", "is set: kek seal works on a KEK file only");
 	e = orsp_kek_seal(file, uri);
 	if (e)
 		return cli_fail("kek seal", e);
@@ -110,16 +121,39 @@ static int kek_seal(int argc, char **argv)
 	return CLI_OK;
 }
 
-static int kek_unseal(int argc, char **argv)
+static int kek_reseal(int argc, char **argv)
 {
 	const char *file, *uri;
-	int rc = kek_args(argc, argv, false, &file, &uri, NULL);
+	char was[URI_CAP], shown[URI_CAP];
+	int rc = kek_file_args(argc, argv, true, "reseal", &file, &uri);
 	orsp_err e;
 
 	if (rc)
 		return rc;
-	if (getenv("ORSP_KEK"))
-		return cli_usage("ORSP_KEK", "is set: kek unseal works on a KEK file only");
+	e = orsp_kek_reseal(file, uri, was, sizeof(was));
+	if (e)
+		return cli_fail("kek reseal", e);
+	printf("resealed %s: it opens through the token key %s now", file,
+	       cli_text(uri, shown, sizeof(shown)));
+	/* the same key named again (a new pin-source, say) is allowed: a new IV, no new key */
+	if (strcmp(was, uri) == 0)
+		printf(" (the key it named already: only the IV is new)\n");
+	else
+		printf(
+		    ", no longer through %s (keep that key while backups of the file sealed by it "
+		    "are kept)\n",
+		    cli_text(was, shown, sizeof(shown)));
+	return CLI_OK;
+}
+
+static int kek_unseal(int argc, char **argv)
+{
+	const char *file, *uri;
+	int rc = kek_file_args(argc, argv, false, "unseal", &file, &uri);
+	orsp_err e;
+
+	if (rc)
+		return rc;
 	e = orsp_kek_unseal(file);
 	if (e)
 		return cli_fail("kek unseal", e);
@@ -176,6 +210,19 @@ static const cli_cmd kek_cmds[] = {
      "                       pkcs11:token=T;object=L?module-path=M&pin-source=FILE\n"
      "                       (a pin-value is refused; docs/crypto.md)\n",
      kek_seal},
+    {"reseal", "Move a sealed KEK file to another AES key in a PKCS#11 token",
+     "--kek-file F --pkcs11 NEWURI",
+     "Opens the sealed KEK file F through the token key it names, seals the same KEK\n"
+     "under NEWURI (a new AES key, another token, a replaced HSM) with a new random\n"
+     "IV, checks that NEWURI's token opens it back, then replaces F as kek seal does:\n"
+     "the KEK is never written in clear. Both keys must be there while it runs;\n"
+     "afterwards F opens through NEWURI alone. Copies of F made before (backups) still\n"
+     "need the old key. NEWURI may name the same key (a new pin-source or\n"
+     "module-path): F then holds it and a new IV. On any failure F is left as it was.\n\n"
+     "options:\n"
+     "  --kek-file F         the sealed KEK file (a clear one: use kek seal)\n"
+     "  --pkcs11 NEWURI      the new AES key, as for kek seal (a pin-value is refused)\n",
+     kek_reseal},
     {"unseal", "Turn a sealed KEK file back into the KEK itself", "--kek-file F",
      "Opens the sealed KEK file F through its token and writes the 32-byte KEK in its\n"
      "place (mode 0600), for leaving the token.\n\n"

@@ -1732,6 +1732,111 @@ static void test_seal_races(void **state)
 	orsp_secret_wipe(&got);
 }
 
+/* A seal of the file, run from the hook called once kek reseal has opened it and before it is
+ * locked, as another process could: the file it opened is then no longer the file named. */
+static void reseal_meanwhile(bool sealing)
+{
+	if (!race_armed || !sealing)
+		return;
+	race_armed = false;
+	race_err = orsp_kek_reseal(race_path, race_uri, NULL, 0);
+}
+
+/* kek reseal (session 77): a sealed KEK file moved to another AES key in the token without
+ * the KEK written in clear (before it, only unseal, then seal): the same KEK through the new
+ * key, a new IV, the old URI given back; the same key named again allowed. Each refusal (a
+ * clear file, the new key not there, a pin-value, a link, the file replaced meanwhile) leaves
+ * the file byte for byte as it was. */
+static void test_kek_reseal(void **state)
+{
+	static kek_dir d;
+	const char *u = d.u, *path = d.path, *other = d.fresh;
+	char u2[8300], gone[8300], was[8300], text[8300], iv1[40];
+	orsp_secret k = {0}, got = {0};
+	bool sealed = false;
+	uint8_t *before;
+	size_t n = 0;
+	const char *at;
+	(void)state;
+	kek_dir_make(&d, "kek-pin-reseal", "reseal", "other.kek", &k);
+	at = strstr(u, "object=kek?");
+	assert_non_null(at);
+	snprintf(u2, sizeof(u2), "%.*sobject=kek2%s", (int)(at - u), u, at + strlen("object=kek"));
+	snprintf(gone, sizeof(gone), "%.*sobject=nosuch%s", (int)(at - u), u,
+	         at + strlen("object=kek"));
+
+	/* a clear file: kek seal's work */
+	before = test_read_file(path, &n);
+	assert_int_equal(orsp_kek_reseal(path, u2, was, sizeof(was)), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "is not sealed (it holds the KEK itself)"));
+	file_is(path, before, n);
+	free(before);
+
+	assert_int_equal(orsp_kek_seal(path, u), ORSP_OK);
+	before = test_read_file(path, &n);
+	/* the new key not there; a pin-value; no PKCS#11 URI; a link; missing arguments */
+	assert_int_equal(orsp_kek_reseal(path, gone, was, sizeof(was)), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "not resealed: the new token key"));
+	assert_int_equal(orsp_kek_reseal(path, uri("token=openrsp;object=kek2", "pin-value=" PIN),
+	                                 was, sizeof(was)),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_kek_reseal(path, "file:/x", was, sizeof(was)), ORSP_E_USAGE);
+	assert_int_equal(link(path, other), 0);
+	assert_int_equal(orsp_kek_reseal(path, u2, was, sizeof(was)), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "sealed under its old token key"));
+	assert_int_equal(unlink(other), 0);
+	assert_int_equal(orsp_kek_reseal(NULL, u2, NULL, 0), ORSP_E_USAGE);
+	assert_int_equal(orsp_kek_reseal(path, NULL, NULL, 0), ORSP_E_USAGE);
+	file_is(path, before, n);
+	free(before);
+
+	/* moved to kek2: the same KEK, the old URI said */
+	assert_int_equal(orsp_kek_reseal(path, u2, was, sizeof(was)), ORSP_OK);
+	assert_string_equal(was, u);
+	assert_int_equal(orsp_kek_sealed_uri(path, text, sizeof(text), &sealed), ORSP_OK);
+	assert_true(sealed);
+	assert_string_equal(text, u2);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+	orsp_secret_wipe(&got);
+	assert_int_equal(names_in(d.sub), 1);
+
+	/* the same key again: a new IV, the same URI */
+	before = test_read_file(path, &n);
+	at = strstr((const char *)before, "\niv ");
+	assert_non_null(at);
+	snprintf(iv1, sizeof(iv1), "%.28s", at);
+	free(before);
+	assert_int_equal(orsp_kek_reseal(path, u2, was, sizeof(was)), ORSP_OK);
+	assert_string_equal(was, u2);
+	before = test_read_file(path, &n);
+	assert_null(strstr((const char *)before, iv1));
+	free(before);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+	orsp_secret_wipe(&got);
+
+	/* another reseal (to kek) between this one's open and its lock: this one refused, the
+	 * file the other wrote left as it is */
+	race_path = path;
+	race_uri = u;
+	race_armed = true;
+	orsp__kek_test_open_hook(reseal_meanwhile);
+	assert_int_equal(orsp_kek_reseal(path, u2, was, sizeof(was)), ORSP_E_STATE);
+	orsp__kek_test_open_hook(NULL);
+	assert_false(race_armed);
+	assert_int_equal(race_err, ORSP_OK);
+	assert_non_null(strstr(orsp_err_detail(), "replaced or moved"));
+	assert_int_equal(orsp_kek_sealed_uri(path, text, sizeof(text), &sealed), ORSP_OK);
+	assert_string_equal(text, u);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+	assert_int_equal(names_in(d.sub), 1);
+	orsp_err_clear();
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&got);
+}
+
 /* kek seal with the KEK file's directory moved, and a link (this user's own) to another
  * directory holding a clear KEK file of the same name put in its place, once the sealed
  * file's content is written and before it is named (the test hook), both ways of writing it.
@@ -1914,6 +2019,7 @@ int main(void)
 	    cmocka_unit_test(test_seal_overwrites_clear),
 	    cmocka_unit_test(test_seal_dir_sync_failed),
 	    cmocka_unit_test(test_seal_races),
+	    cmocka_unit_test(test_kek_reseal),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),
 	    cmocka_unit_test(test_wrong_pin_while_logged_in),

@@ -564,6 +564,19 @@ ORSP_MUST_CHECK orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t
 ORSP_MUST_CHECK orsp_err orsp_kek_seal(const char *path, const char *uri);
 /* Back to a raw KEK file (32 bytes), through the token: ORSP_E_STATE if it is not sealed. */
 ORSP_MUST_CHECK orsp_err orsp_kek_unseal(const char *path);
+/* Move the sealed KEK file at path to another token key, uri (a new AES key, another token,
+ * a replaced HSM): the KEK opened through the key the file names is sealed under uri with a
+ * new random IV, opened again by uri's token, and the file replaced whole as orsp_kek_seal
+ * replaces it (the same lock; a symbolic link or another hard link refused, ORSP_E_POLICY).
+ * The KEK is never written in clear; the old file, sealed, is not overwritten. uri may name
+ * the key the file names (a new pin-source or module-path, say): the file then holds it and
+ * a new IV. *was (cap bytes; NULL: not wanted): the URI the file held. ORSP_E_STATE if the
+ * file is not sealed (its KEK not read), if the new key or its token is not there, or if
+ * the file was replaced or moved meanwhile; the error of the file's own token if it does
+ * not open the file; ORSP_E_USAGE for a uri that is no PKCS#11 URI or holds a pin-value. On
+ * every error but a failed flush of the directory (the message says the file was replaced)
+ * the file is as it was. */
+ORSP_MUST_CHECK orsp_err orsp_kek_reseal(const char *path, const char *uri, char *was, size_t cap);
 /* orsp_kek_create_new, the new KEK sealed under uri from the start (never in clear on disk). */
 ORSP_MUST_CHECK orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri,
                                                     orsp_secret *kek);

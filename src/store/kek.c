@@ -175,7 +175,8 @@ static orsp_err replaced_meanwhile(const char *path)
 {
 	return orsp_errf(ORSP_E_STATE,
 	                 "KEK file %s was replaced or moved while it was being sealed (another "
-	                 "kek seal?): not sealed by this one; look at what the file is now",
+	                 "kek seal or reseal?): not sealed by this one; look at what the file "
+	                 "is now",
 	                 path);
 }
 
@@ -457,8 +458,10 @@ bad:
 	                 path);
 }
 
-/* The KEK of a sealed file's text, opened by the token its URI names. */
-static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_secret *kek)
+/* The KEK of a sealed file's text, opened by the token its URI names; that URI into was (cap
+ * bytes; was NULL: not wanted), once opened. */
+static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_secret *kek,
+                            char *was, size_t cap)
 {
 	char uri[SEALED_URI_MAX + 1];
 	uint8_t iv[12], data[ORSP_KEK_LEN + 16];
@@ -468,6 +471,9 @@ static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_s
 		return err;
 	err = orsp_p11_aes_gcm_open(uri, iv, (const uint8_t *)SEALED_MAGIC, strlen(SEALED_MAGIC),
 	                            data, sizeof(data), kek->v, ORSP_KEK_LEN);
+	if (!err && was && snprintf(was, cap, "%s", uri) >= (int)cap)
+		err = orsp_errf(ORSP_E_RESOURCE, "KEK file %s: its URI is longer than %zu", path,
+		                cap);
 	orsp_wipe(uri, sizeof(uri));
 	/* no token or no key matching the URI is the token's fault, not a missing file: every
 	 * caller reads ORSP_E_NOT_FOUND as "no KEK file" (a KEK to restore or to create) */
@@ -544,9 +550,22 @@ static orsp_err zero_refused(const char *path)
 	                 path);
 }
 
-/* Read and check the KEK file fd (path's, for messages), from its start; fd stays open.
- * `clear`: a sealed file is ORSP_E_EXISTS (kek seal), before the token is asked. */
-static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *kek)
+static orsp_err not_sealed(const char *path)
+{
+	return orsp_errf(ORSP_E_STATE,
+	                 "KEK file %s is not sealed (it holds the KEK itself): kek seal seals it",
+	                 path);
+}
+
+/* What kek_read_fd takes: any KEK file; a clear one only (kek seal: a sealed file is
+ * ORSP_E_EXISTS, before the token is asked); a sealed one only (kek reseal: a clear file is
+ * ORSP_E_STATE, its KEK not taken). */
+enum kek_want { WANT_ANY, WANT_CLEAR, WANT_SEALED };
+
+/* Read and check the KEK file fd (path's, for messages), from its start; fd stays open. A
+ * sealed file's URI into was (cap bytes; NULL: not wanted). */
+static orsp_err kek_read_fd(int fd, const char *path, enum kek_want want, orsp_secret *kek,
+                            char *was, size_t cap)
 {
 	orsp_err err = ORSP_OK;
 	uint8_t buf[SEALED_FILE_MAX + 1];
@@ -591,11 +610,15 @@ static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *k
 		goto out;
 	switch (kek_form_of(buf, &n)) {
 	case KEK_RAW:
+		if (want == WANT_SEALED) {
+			err = not_sealed(path);
+			goto out;
+		}
 		memcpy(kek->v, buf, ORSP_KEK_LEN);
 		kek->len = ORSP_KEK_LEN;
 		goto out;
 	case KEK_SEALED:
-		if (clear) {
+		if (want == WANT_CLEAR) {
 			err = orsp_errf(ORSP_E_EXISTS, "KEK file %s is sealed already", path);
 			goto out;
 		}
@@ -603,9 +626,13 @@ static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *k
 		                                   "KEK file %s: a sealed KEK file of more than "
 		                                   "%d bytes",
 		                                   path, SEALED_FILE_MAX)
-		                       : sealed_open(path, (const char *)buf, n, kek);
+		                       : sealed_open(path, (const char *)buf, n, kek, was, cap);
 		goto out;
 	case KEK_HEX:
+		if (want == WANT_SEALED) {
+			err = not_sealed(path);
+			goto out;
+		}
 		buf[n] = 0;
 		if (orsp_hex_decode_exact((const char *)buf, kek->v, ORSP_KEK_LEN) == ORSP_OK) {
 			kek->len = ORSP_KEK_LEN;
@@ -693,7 +720,7 @@ static orsp_err kek_read(const char *path, orsp_secret *kek)
 
 	if (err)
 		return err;
-	err = kek_read_fd(fd, path, false, kek);
+	err = kek_read_fd(fd, path, WANT_ANY, kek, NULL, 0);
 	close(fd);
 	return err;
 }
@@ -1139,8 +1166,9 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 }
 
 /* A KEK file replaced in place must be the only name of its data: behind a symbolic link or
- * another hard link the old, clear file would stay where it is. */
-static orsp_err sole_name(const char *path)
+ * another hard link the old file would stay where it is, holding the KEK as `left` says ("in
+ * clear"). */
+static orsp_err sole_name(const char *path, const char *left)
 {
 	struct stat sb;
 
@@ -1150,13 +1178,13 @@ static orsp_err sole_name(const char *path)
 	if (S_ISLNK(sb.st_mode))
 		return orsp_errf(ORSP_E_POLICY,
 		                 "%s is a symbolic link: give the file it points to, which is what "
-		                 "is replaced (the link would leave it in clear)",
-		                 path);
+		                 "is replaced (the link would leave it %s)",
+		                 path, left);
 	if (sb.st_nlink > 1)
 		return orsp_errf(ORSP_E_POLICY,
-		                 "%s has %lu hard links: the others would keep the KEK in clear; "
-		                 "remove them first",
-		                 path, (unsigned long)sb.st_nlink);
+		                 "%s has %lu hard links: the others would keep the KEK %s; remove "
+		                 "them first",
+		                 path, (unsigned long)sb.st_nlink, left);
 	return ORSP_OK;
 }
 
@@ -1204,7 +1232,13 @@ fail:
 	                 path, strerror(errno));
 }
 
-orsp_err orsp_kek_seal(const char *path, const char *uri)
+/* kek seal (reseal false: a clear KEK file) and kek reseal (a sealed one): the KEK read from
+ * path and sealed under uri, path replaced. The file itself is opened (for seal, for
+ * overwriting once the sealed file has replaced it), and every name after it reached from
+ * its directory as judged: a directory on the path moved or a link put on it meanwhile could
+ * otherwise send the sealed file, or the replacement, elsewhere. A sealed file's URI into was
+ * (cap bytes; NULL: not wanted). */
+static orsp_err seal_in_place(const char *path, const char *uri, bool reseal, char *was, size_t cap)
 {
 	orsp_secret kek = {0};
 	char text[SEALED_FILE_MAX];
@@ -1216,47 +1250,75 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 	orsp_err err;
 	int fd;
 
-	if (!path || !uri)
-		return orsp_errf(ORSP_E_USAGE, "orsp_kek_seal: NULL argument");
-	if ((err = sole_name(path)) || (err = orsp_kek_sealed_uri(path, old, sizeof(old), &sealed)))
+	/* a file of the other kind is refused before its lock or the token (reseal: the KEK
+	 * of a clear file is never read) */
+	if ((err = sole_name(path, reseal ? "sealed under its old token key" : "in clear")) ||
+	    (err = orsp_kek_sealed_uri(path, old, sizeof(old), &sealed)))
 		return err;
-	if (sealed)
+	if (sealed && !reseal)
 		return orsp_errf(ORSP_E_EXISTS, "KEK file %s is sealed already", path);
-	/* The clear file itself, open for overwriting once the sealed one has replaced it, and
-	 * every name after it, reached from its directory as judged: a directory on the path
-	 * moved or a link put on it meanwhile could otherwise send the sealed file, or the
-	 * replacement, elsewhere. */
+	if (!sealed && reseal)
+		return not_sealed(path);
 	if ((err = kek_at_open(path, &at)))
 		return err;
-	fd = openat(at.dfd, at.name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* reseal: read-only, the file it replaces holds no KEK in clear to overwrite */
+	fd = openat(at.dfd, at.name,
+	            (reseal ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		err = orsp_errf(ORSP_E_IO,
-		                "cannot open KEK file %s for writing (its clear KEK is "
-		                "overwritten once it is sealed): %s",
-		                path, strerror(errno));
+		err = orsp_errf(ORSP_E_IO, "cannot open KEK file %s%s: %s", path,
+		                reseal ? ""
+		                       : " for writing (its clear KEK is overwritten once it "
+		                         "is sealed)",
+		                strerror(errno));
 		kek_at_close(&at);
 		return err;
 	}
 	if (opened_hook)
 		opened_hook(true);
-	/* Held until the old file is overwritten: another seal waits, then finds the file it
-	 * opened replaced, and a reader (open_shared) opens the sealed one. */
+	/* Held until the old file is overwritten (seal) or replaced (reseal): another seal or
+	 * reseal waits, then finds the file it opened replaced, and a reader (open_shared) opens
+	 * the new one. */
 	if (lock_fd(fd, LOCK_EX) != 0 || fstat(fd, &sb) != 0)
 		err = orsp_errf(ORSP_E_IO, "cannot lock KEK file %s: %s", path, strerror(errno));
 	else if (!still_named(&at, at.name, &sb))
 		err = replaced_meanwhile(path);
 	if (!err)
-		err = kek_read_fd(fd, path, true, &kek);
-	if (!err)
+		err = kek_read_fd(fd, path, reseal ? WANT_SEALED : WANT_CLEAR, &kek, old,
+		                  sizeof(old));
+	if (!err) {
 		err = sealed_text(uri, &kek, text, sizeof(text), &len);
+		/* the new key's token or key not there is its fault, not a missing KEK file */
+		if (err && reseal)
+			err = orsp_errf(err == ORSP_E_NOT_FOUND ? ORSP_E_STATE : err,
+			                "KEK file %s not resealed: the new token key: %s", path,
+			                orsp_err_detail());
+	}
 	if (!err)
 		err = file_write(&at, (const uint8_t *)text, len, PUT_REPLACE, &sb, NULL);
-	if (!err)
+	if (!err && !reseal)
 		err = overwrite_replaced(fd, path);
+	if (!err && was && snprintf(was, cap, "%s", old) >= (int)cap)
+		was[0] = 0; /* done; only the old URI is not given */
 	orsp_secret_wipe(&kek);
 	close(fd);
 	kek_at_close(&at);
 	return err;
+}
+
+orsp_err orsp_kek_seal(const char *path, const char *uri)
+{
+	if (!path || !uri)
+		return orsp_errf(ORSP_E_USAGE, "orsp_kek_seal: NULL argument");
+	return seal_in_place(path, uri, false, NULL, 0);
+}
+
+orsp_err orsp_kek_reseal(const char *path, const char *uri, char *was, size_t cap)
+{
+	if (!path || !uri || (was && !cap))
+		return orsp_errf(ORSP_E_USAGE, "orsp_kek_reseal: NULL argument");
+	if (was)
+		was[0] = 0;
+	return seal_in_place(path, uri, true, was, cap);
 }
 
 orsp_err orsp_kek_unseal(const char *path)
@@ -1268,7 +1330,8 @@ orsp_err orsp_kek_unseal(const char *path)
 
 	if (!path)
 		return orsp_errf(ORSP_E_USAGE, "orsp_kek_unseal: NULL argument");
-	if ((err = sole_name(path)) || (err = orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed)))
+	if ((err = sole_name(path, "in clear")) ||
+	    (err = orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed)))
 		return err;
 	if (!sealed)
 		return orsp_errf(ORSP_E_STATE, "KEK file %s is not sealed", path);

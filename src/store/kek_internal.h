@@ -11,8 +11,9 @@
  * O_TMPFILE, so the named temporary file is used. Process-wide; not thread-safe. */
 void orsp__kek_test_hooks(void (*written)(void), bool refuse_tmpfile);
 /* For the tests: `opened` (NULL: none) is called once a KEK file is opened, before it is
- * locked: by kek seal for the clear file it is to read and replace (sealing true), by every
- * read of a KEK file otherwise. A test runs another seal there, as another process could. */
+ * locked: by kek seal and kek reseal for the file they are to read and replace (sealing
+ * true), by every read of a KEK file otherwise. A test runs another seal there, as another
+ * process could. */
 void orsp__kek_test_open_hook(void (*opened)(bool sealing));
 /* For the tests: the flush (fsync) of a KEK file's directory after n more of them fails once
  * with EIO, as a failing disk would (0: the next one; -1: none, as in every program). */

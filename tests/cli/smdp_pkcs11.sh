@@ -399,6 +399,119 @@ if [[ "$(head -1 "$T/auc.kek2")" == "openrsp-kek-sealed 1" ]]; then ok; else bad
 run auc vector 001010000000001 --db "$T/auc.db" --kek-file "$T/auc.kek2" --json
 expect "auc vector under the new sealed KEK ($err)" 0 "$rc"
 
+# ----- kek reseal: a sealed KEK file moved to another AES key in the token (the same for
+# another token or a replaced HSM) without the KEK on the disk in clear (session 77: only
+# unseal, then seal, which wrote it); each refusal leaves the file as it was -----
+pkcs11-tool --module "$MOD" --token-label openrsp-smdp --login --pin "$PIN" --keygen \
+	--key-type AES:32 --label kekwrap2 --id 31 >/dev/null 2>&1
+KURI2=$(key kekwrap2)
+A2=$T/auc.kek2 # the AuC database's KEK, sealed under kekwrap by its rekey above
+cp "$A2" "$T/auc.kek2.was"
+unchanged() { # unchanged DESC [FILE COPY]: FILE (A2) byte for byte its copy
+	if cmp -s "${2:-$A2}" "${3:-$T/auc.kek2.was}"; then ok; else bad "$1: the KEK file changed"; fi
+}
+usage --pkcs11 kek reseal --kek-file "$A2"
+usage --kek-file kek reseal --pkcs11 "$KURI2"
+usage --pkcs11 kek reseal --kek-file "$A2" --pkcs11 "$(key kekwrap2 "pin-value=$PIN")"
+lacks "kek reseal, a pin-value: the value not said" "$PIN" "$err"
+hidden_while_said "kek reseal --pkcs11 with a pin-value" "$PIN" kek reseal --kek-file "$A2" \
+	--pkcs11 "$(key kekwrap2 "pin-value=$PIN")"
+usage --pkcs11 kek reseal --kek-file "$A2" --pkcs11 "file:$T/kek.clear"
+expect "kek reseal --pkcs11 file:: said" "openrsp: --pkcs11: expected a PKCS#11 URI (pkcs11:...)" "$err"
+usage --pkcs11 kek reseal --kek-file "$A2" --pkcs11 "pkcs11:token=openrsp-smdp;object=kekwrap2?pin-source=$T/pin"
+has "kek reseal without module-path: said" "needs the module's absolute path" "$err"
+ORSP_KEK=$(od -An -tx1 "$T/kek.clear" | tr -d ' \n') usage ORSP_KEK kek reseal --kek-file "$A2" \
+	--pkcs11 "$KURI2"
+unchanged "kek reseal, usage errors"
+# a clear KEK file: kek seal's work, its KEK not read
+cp "$K1" "$T/k1.was"
+failure "is not sealed (it holds the KEK itself): kek seal seals it" kek reseal --kek-file "$K1" \
+	--pkcs11 "$KURI2"
+unchanged "kek reseal of a clear file" "$K1" "$T/k1.was"
+# the new key, or its token, not there; no AES key
+failure "the new token key: PKCS#11: no AES secret key matches" kek reseal --kek-file "$A2" \
+	--pkcs11 "$(key kekgone)"
+failure "the new token key" kek reseal --kek-file "$A2" \
+	--pkcs11 "pkcs11:token=nosuch;object=kekwrap2?module-path=$MOD&pin-source=$T/pin"
+has "kek reseal, the new token not there: said" "matches the URI" "$err"
+failure "the new token key: PKCS#11: no AES secret key" kek reseal --kek-file "$A2" --pkcs11 "$(key dpauth)"
+unchanged "kek reseal, the new key not there"
+# the file's own key not there (deleted in an HSM incident): it cannot be opened, nothing done
+sed "2s|object=kekwrap|object=kekgone|" "$A2" >"$T/gone.kek"
+chmod 600 "$T/gone.kek"
+cp "$T/gone.kek" "$T/gone.was"
+failure "(sealed): PKCS#11: no AES secret key matches" kek reseal --kek-file "$T/gone.kek" --pkcs11 "$KURI2"
+unchanged "kek reseal, the old key not there" "$T/gone.kek" "$T/gone.was"
+# behind a symbolic link: refused (the file it points to would stay, under the old key)
+ln -s "$A2" "$T/link.kek"
+failure "symbolic link" kek reseal --kek-file "$T/link.kek" --pkcs11 "$KURI2"
+rm "$T/link.kek"
+unchanged "kek reseal through a link"
+# replaced while the reseal waits for its lock (another seal or reseal holds it): refused, the
+# file put there left as it is. The shared lock below stands for a reader; the reseal's
+# exclusive one waits behind it (/proc/locks shows it waiting) while the file is replaced.
+exec 8<"$A2"
+flock -s 8
+"$B" kek reseal --kek-file "$A2" --pkcs11 "$KURI2" >"$T/out" 2>"$T/err" 8<&- &
+p=$!
+ino=$(stat -c %i "$A2")
+for _ in $(seq 1200); do
+	grep -q -- "-> FLOCK .* $p [0-9a-f]*:[0-9a-f]*:$ino " /proc/locks && break
+	kill -0 "$p" 2>/dev/null || break
+	sleep 0.05
+done
+cp "$A2" "$T/put.kek"
+mv "$T/put.kek" "$A2"
+cp "$A2" "$T/put.was"
+exec 8<&-
+rc=0
+wait "$p" || rc=$?
+if [[ $rc -eq 1 && "$(cat "$T/err")" == *"was replaced or moved while it was being sealed"* ]]; then ok; else
+	bad "kek reseal, the file replaced meanwhile: rc=$rc $(cat "$T/err")"
+fi
+unchanged "kek reseal, the file replaced meanwhile" "$A2" "$T/put.was"
+expect "kek reseal refusals: no temporary file left" "" "$(find "$T" -maxdepth 1 -name '*.kek*.tmp*')"
+# resealed: kek info names the new key, the KEK is not in the file in clear, the IV is new,
+# and the AuC opens its database through the new key
+run kek reseal --kek-file "$A2" --pkcs11 "$KURI2"
+expect "kek reseal ($err)" 0 "$rc"
+has "kek reseal: says the new key" "object=kekwrap2" "$out"
+has "kek reseal: says the old one" "no longer through pkcs11:token=openrsp-smdp;object=kekwrap?" "$out"
+expect "kek reseal: no temporary file left" "" "$(find "$T" -maxdepth 1 -name '*.kek*.tmp*')"
+expect "kek reseal: mode" 600 "$(stat -c %a "$A2")"
+run kek info --kek-file "$A2" --json
+expect "kek info after reseal: the new key" "True pkcs11:token=openrsp-smdp;object=kekwrap2" \
+	"$("$PY" -c 'import json,sys; j=json.load(sys.stdin); print(j["sealed"], j["pkcs11"].split("?")[0])' <<<"$out")"
+if [[ "$(sed -n 3p "$A2")" != "$(sed -n 3p "$T/auc.kek2.was")" ]]; then ok; else bad "kek reseal: the same IV"; fi
+run auc vector 001010000000001 --db "$T/auc.db" --kek-file "$A2" --json
+expect "auc vector through the resealed KEK ($err)" 0 "$rc"
+# the SM-DP+'s: sealed under kekwrap, resealed under kekwrap2, then under kekwrap2 again
+# (allowed: the same key, a new IV)
+run kek seal --kek-file "$K1" --pkcs11 "$KURI"
+expect "kek seal (SM-DP+, again) ($err)" 0 "$rc"
+run kek reseal --kek-file "$K1" --pkcs11 "$KURI2"
+expect "kek reseal (SM-DP+) ($err)" 0 "$rc"
+run smdp profile list --db "$T/smdp.db" --json
+expect "smdp profile list through the resealed KEK ($err)" installed \
+	"$("$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
+cp "$K1" "$T/k1.sealed"
+run kek reseal --kek-file "$K1" --pkcs11 "$KURI2"
+expect "kek reseal to the same key ($err)" 0 "$rc"
+has "kek reseal to the same key: said" "only the IV is new" "$out"
+if [[ "$(sed -n 2p "$K1")" == "$(sed -n 2p "$T/k1.sealed")" && "$(sed -n 3p "$K1")" != "$(sed -n 3p "$T/k1.sealed")" ]]; then ok; else
+	bad "kek reseal to the same key: not the same URI and a new IV"
+fi
+# the old key deleted from the token: both files still open; a copy sealed by it does not
+pkcs11-tool --module "$MOD" --token-label openrsp-smdp --login --pin "$PIN" --delete-object \
+	--type secrkey --label kekwrap >/dev/null 2>&1
+failure "no AES secret key matches" auc vector 001010000000001 --db "$T/auc.db" \
+	--kek-file "$T/auc.kek2.was" --json
+run auc vector 001010000000001 --db "$T/auc.db" --kek-file "$A2" --json
+expect "auc vector, the old key deleted ($err)" 0 "$rc"
+run smdp profile list --db "$T/smdp.db" --json
+expect "smdp profile list, the old key deleted ($err)" installed \
+	"$("$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
+
 # bench sign: the token's key against one in memory (figures not judged, only their presence)
 run bench sign --pkcs11 "$(key dppb)" --seconds 0.2 --threads 2 --json
 expect "bench sign rc ($err)" 0 "$rc"
