@@ -47,6 +47,15 @@ typedef struct db_figures {
 	int64_t ages[ORSP_SMDP_STATE__COUNT]; /* oldest last state change per state, s; -1 none */
 } db_figures;
 
+/* A signing key of the server held in a PKCS#11 token, for /health's probe: name is the
+ * configuration's key ("dpauth_key", "dppb_key of keyset 2", "tls_key"), never its URI (it
+ * may hold a PIN). */
+#define TOKEN_KEYS_MAX (2 * ORSP_SMDP_MAX_KEYSETS + 1)
+typedef struct token_key {
+	const orsp_ec_key *k;
+	char name[40];
+} token_key;
+
 struct orsp_smdp_server {
 	const orsp_smdp_config *c;
 	orsp_http_server *http;
@@ -110,6 +119,22 @@ struct orsp_smdp_server {
 	/* verified notifications whose eUICC had signed their seqNumber before for another
 	 * (orsp_smdp_reply.sequence_reused), for /metrics */
 	atomic_ullong seq_reused;
+	/* /health's probe of the signing keys in a token (probe_main): tkeys the keys, prober
+	 * its thread (started only with n_tkeys), the rest under plock. p_want: a /health asked
+	 * for a probe at p_asked_ms (now_ms); p_busy: the prober is at it, signing with
+	 * tkeys[p_current]; p_done: a probe ended, at p_at_ms, p_bad the first key that did not
+	 * sign (-1: none), p_detail why */
+	token_key tkeys[TOKEN_KEYS_MAX];
+	size_t n_tkeys;
+	pthread_t prober;
+	bool prober_running;
+	pthread_mutex_t plock;
+	pthread_cond_t p_wanted, p_ended; /* with plock, on CLOCK_MONOTONIC */
+	bool p_want, p_busy, p_done;
+	double p_asked_ms, p_at_ms;
+	size_t p_current;
+	int p_bad;
+	char p_detail[256];
 };
 
 /* A free handle of the pool, waiting up to ms for one (0: as long as it takes); NULL when
@@ -887,6 +912,149 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
  * seconds, and a server whose handles stay busy that long is no place to send more work. */
 #define HEALTH_WAIT_MS 2000
 
+/* How often /health probes the signing keys in a token at most: a probe's result is reused for
+ * that long, so that checks from several balancers cost the token one signature per key per
+ * period; a key that comes back (re-imported, the token reconnected) is found within it. */
+#define HEALTH_PROBE_S 5
+
+/* The message of a probe's test signatures: any will do, the signature is thrown away. */
+static const char probe_msg[] = "openrsp smdp /health: signing key probe";
+
+/* The signing keys of c held in a token, into srv->tkeys: each key set's DPauth and DPpb, and
+ * DPtls's. Keys in files are not probed: they cannot go away while the process runs. */
+static void token_keys(orsp_smdp_server *srv, const orsp_smdp_config *c)
+{
+	const orsp_smdp_service *svc = &c->svc;
+
+	for (size_t i = 0; i < svc->n_sets && i < ORSP_SMDP_MAX_KEYSETS; i++) {
+		const orsp_ec_key *k[2] = {svc->sets[i].dpauth_key, svc->sets[i].dppb_key};
+		static const char *const role[2] = {"dpauth_key", "dppb_key"};
+
+		for (size_t j = 0; j < 2; j++) {
+			token_key *t = &srv->tkeys[srv->n_tkeys];
+
+			if (!orsp_ec_in_token(k[j]))
+				continue;
+			t->k = k[j];
+			if (svc->n_sets > 1)
+				snprintf(t->name, sizeof(t->name), "%s of keyset %zu", role[j],
+				         i + 1);
+			else
+				snprintf(t->name, sizeof(t->name), "%s", role[j]);
+			srv->n_tkeys++;
+		}
+	}
+	if (!c->plain_http && orsp_ec_in_token(c->tls_token_key)) {
+		srv->tkeys[srv->n_tkeys].k = c->tls_token_key;
+		snprintf(srv->tkeys[srv->n_tkeys].name, sizeof(srv->tkeys[0].name), "tls_key");
+		srv->n_tkeys++;
+	}
+}
+
+/* The prober's thread: at each request of /health's (probe_ask), a test signature with each
+ * token key in turn, checked with the key's public half, up to the first that fails. It runs
+ * apart from the health checks so that a token that hangs holds this thread only: the checks
+ * wait for it a bounded time (probe_failed). */
+static void *probe_main(void *arg)
+{
+	orsp_smdp_server *srv = arg;
+
+	pthread_mutex_lock(&srv->plock);
+	for (;;) {
+		int bad = -1;
+		char detail[sizeof(srv->p_detail)] = "";
+
+		while (!srv->p_want && !srv->stopping)
+			pthread_cond_wait(&srv->p_wanted, &srv->plock);
+		if (srv->stopping)
+			break;
+		srv->p_want = false;
+		srv->p_busy = true;
+		for (size_t i = 0; i < srv->n_tkeys && bad < 0; i++) {
+			uint8_t sig[ORSP_EC_SIG_LEN];
+			orsp_err e;
+
+			srv->p_current = i;
+			pthread_mutex_unlock(&srv->plock);
+			e = orsp_ecdsa_sign(srv->tkeys[i].k, probe_msg, sizeof(probe_msg) - 1, sig);
+			if (!e)
+				e = orsp_ecdsa_verify(srv->tkeys[i].k, probe_msg,
+				                      sizeof(probe_msg) - 1, sig);
+			if (e) {
+				orsp_err_detail_copy(detail, sizeof(detail));
+				orsp_err_clear();
+				bad = (int)i;
+			}
+			pthread_mutex_lock(&srv->plock);
+		}
+		srv->p_bad = bad;
+		memcpy(srv->p_detail, detail, sizeof(detail));
+		srv->p_at_ms = now_ms();
+		srv->p_done = true;
+		srv->p_busy = false;
+		pthread_cond_broadcast(&srv->p_ended);
+	}
+	pthread_mutex_unlock(&srv->plock);
+	return NULL;
+}
+
+/* A probe for this health check, unless the last one ended less than HEALTH_PROBE_S ago or
+ * one is asked for or under way already. Nothing without token keys. */
+static void probe_ask(orsp_smdp_server *srv)
+{
+	double now = now_ms();
+
+	if (!srv->prober_running)
+		return;
+	pthread_mutex_lock(&srv->plock);
+	if (!srv->p_want && !srv->p_busy &&
+	    (!srv->p_done || now - srv->p_at_ms >= HEALTH_PROBE_S * 1000.0)) {
+		srv->p_want = true;
+		srv->p_asked_ms = now;
+		pthread_cond_signal(&srv->p_wanted);
+	}
+	pthread_mutex_unlock(&srv->plock);
+}
+
+/* The token keys' part of a health check: false when they all signed in the last probe; else
+ * true, *name the key that did not (or whose signature is awaited), *e the error with its
+ * detail for the log line. A probe asked for or under way is waited for up to HEALTH_WAIT_MS
+ * from when it was asked; one not done by then counts as failed (a token that hangs). */
+static bool probe_failed(orsp_smdp_server *srv, char *name, size_t cap, orsp_err *e)
+{
+	bool failed = false;
+
+	if (!srv->prober_running)
+		return false;
+	pthread_mutex_lock(&srv->plock);
+	while ((srv->p_want || srv->p_busy) && !srv->stopping) {
+		double left = srv->p_asked_ms + HEALTH_WAIT_MS - now_ms();
+		struct timespec until;
+
+		if (left <= 0)
+			break;
+		orsp_deadline_ms(&until, (unsigned)left + 1);
+		pthread_cond_timedwait(&srv->p_ended, &srv->plock, &until);
+	}
+	if (srv->p_want || srv->p_busy) {
+		size_t i = srv->p_busy ? srv->p_current : 0;
+
+		snprintf(name, cap, "%s", srv->tkeys[i].name);
+		*e = orsp_errf(
+		    ORSP_E_CRYPTO,
+		    "%s: no test signature from the token within %d ms (asked %.0f ms ago)",
+		    srv->tkeys[i].name, HEALTH_WAIT_MS, now_ms() - srv->p_asked_ms);
+		failed = true;
+	} else if (srv->p_done && srv->p_bad >= 0) {
+		snprintf(name, cap, "%s", srv->tkeys[srv->p_bad].name);
+		*e = orsp_errf(ORSP_E_CRYPTO, "%s: test signature failed: %s",
+		               srv->tkeys[srv->p_bad].name, srv->p_detail);
+		failed = true;
+	}
+	pthread_mutex_unlock(&srv->plock);
+	return failed;
+}
+
 /* GET /health (and HEAD) for load balancers and orchestrators: 200 "ok" when this process can
  * serve, 503 with a one-line reason when not: stopping (a stop was asked: the requests in
  * flight finish, and the balancer should send no more), draining (a stop is coming: requests
@@ -894,7 +1062,10 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
  * database failed (no write begins any more: docs/deploy.md), a write found the disk full,
  * the lock state of the database file is lost (every statement fails until a restart:
  * orsp_db_lock_lost; until session 76 it was "database read failed", which is not the
- * reason), no handle free within HEALTH_WAIT_MS, or a read through a handle failed. The read
+ * reason), no handle free within HEALTH_WAIT_MS, a read through a handle failed, or a signing
+ * key in a token did not sign (probe_failed: "signing key unavailable: dpauth_key"; until
+ * session 77 a key deleted from the token, or a token gone, left /health at 200 while every
+ * download failed with a 500). The read
  * is one statement outside a transaction: it takes neither the write queue nor SQLite's write
  * lock, only the handle's turn on the connection, as any request does. Open like /metrics
  * without its token (it says nothing about the profiles); logged and counted under
@@ -905,9 +1076,9 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 	orsp_smdp_server *srv = ctx;
 	double t0 = now_ms();
 	const char *why = NULL;
-	char extra[64] = "", body[32];
+	char extra[160] = "", body[96], key[40], why_key[80];
 	orsp_stmt *st = NULL;
-	orsp_smdp *s;
+	orsp_smdp *s = NULL;
 	size_t slot;
 	bool row = false;
 	orsp_err e = ORSP_OK;
@@ -923,9 +1094,13 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 		why = "database disk full";
 	else if (orsp_db_lock_lost(orsp_smdp_db(srv->pool[0])))
 		why = "database lock lost";
-	else if (!(s = take_within(srv, HEALTH_WAIT_MS, &slot)))
-		why = "database busy";
 	else {
+		/* asked before the database's turn is waited for: the two waits overlap */
+		probe_ask(srv);
+		if (!(s = take_within(srv, HEALTH_WAIT_MS, &slot)))
+			why = "database busy";
+	}
+	if (s) {
 		/* sqlite_master: a read of the file itself (a read transaction), not only of
 		 * the connection as "SELECT 1" would be */
 		e = orsp_db_prepare(orsp_smdp_db(s), "SELECT count(*) FROM sqlite_master", &st);
@@ -938,6 +1113,10 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 			why = orsp_db_lock_lost(orsp_smdp_db(srv->pool[0]))
 			          ? "database lock lost"
 			          : "database read failed";
+		else if (probe_failed(srv, key, sizeof(key), &e)) {
+			snprintf(why_key, sizeof(why_key), "signing key unavailable: %s", key);
+			why = why_key;
+		}
 	}
 	if (why)
 		snprintf(extra, sizeof(extra), " reason=\"%s\"", why);
@@ -1671,6 +1850,10 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->mlock, NULL);
 	pthread_cond_init(&srv->m_read_once, NULL);
+	pthread_mutex_init(&srv->plock, NULL);
+	pthread_cond_init(&srv->p_wanted, NULL);
+	orsp_cond_init_monotonic(&srv->p_ended); /* probe_failed's deadline */
+	srv->p_bad = -1;
 	/* both on CLOCK_MONOTONIC, as take_within's and sender_wait's deadlines */
 	orsp_cond_init_monotonic(&srv->freed);
 	orsp_cond_init_monotonic(&srv->wake);
@@ -1766,6 +1949,17 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	smdp_drop_kek(srv->sender_db);
 	if (e)
 		goto fail;
+	/* /health's probe of the keys in a token (none for keys in files), there before the
+	 * first health check */
+	token_keys(srv, c);
+	if (srv->n_tkeys) {
+		if (pthread_create(&srv->prober, NULL, probe_main, srv) != 0) {
+			e = orsp_errf(ORSP_E_RESOURCE,
+			              "cannot start the signing key probe of /health");
+			goto fail;
+		}
+		srv->prober_running = true;
+	}
 	/* accepting only once the database is ready (the port was bound above) */
 	e = orsp_http_server_listen(srv->http);
 	if (e)
@@ -1905,8 +2099,16 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_cond_broadcast(&srv->wake);
 	pthread_cond_broadcast(&srv->reports_due);
 	pthread_mutex_unlock(&srv->lock);
+	/* the prober ends at once, or after the signature it is in (a token that hangs holds
+	 * the stop as it holds a request's); a health check waiting for it answers at once */
+	pthread_mutex_lock(&srv->plock);
+	pthread_cond_broadcast(&srv->p_wanted);
+	pthread_cond_broadcast(&srv->p_ended);
+	pthread_mutex_unlock(&srv->plock);
 	if (srv->http)
 		orsp_http_server_stop(srv->http, 10000);
+	if (srv->prober_running)
+		pthread_join(srv->prober, NULL);
 	if (srv->sender_running)
 		pthread_join(srv->sender, NULL);
 	/* as the background thread: each after the send it is in, up to callback_timeout */
@@ -1924,6 +2126,9 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_mutex_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->mlock);
 	pthread_cond_destroy(&srv->m_read_once);
+	pthread_mutex_destroy(&srv->plock);
+	pthread_cond_destroy(&srv->p_wanted);
+	pthread_cond_destroy(&srv->p_ended);
 	pthread_cond_destroy(&srv->freed);
 	pthread_cond_destroy(&srv->wake);
 	pthread_cond_destroy(&srv->reports_due);

@@ -5,7 +5,8 @@
 # software eUICC (which checks serverSignature1, smdpSignature2 and the BPP's smdpSign, all
 # made in the token). Refused at start, one line each, no PIN in what is said: a wrong PIN,
 # a PIN file others can read, a PIN in a configuration file others can read, a key the token
-# does not hold, a token key that is not the certificate's. docs/crypto.md, docs/deploy.md.
+# does not hold, a token key that is not the certificate's. GET /health while DPauth's key is
+# deleted from the token, the token hangs, and the key is back. docs/crypto.md, docs/deploy.md.
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -44,7 +45,9 @@ softhsm2-util --import "$T/pki/smdp/dpauth_key.pem" --token openrsp-smdp --label
 	--pin "$PIN" >/dev/null
 softhsm2-util --import "$T/pki/smdp/dppb_key.pem" --token openrsp-smdp --label dppb --id 02 \
 	--pin "$PIN" >/dev/null
-# the keys now live in the token only
+# the keys now live in the token only (a copy of DPauth's kept aside: /health below deletes it
+# from the token and imports it again)
+cp "$T/pki/smdp/dpauth_key.pem" "$T/dpauth_key.keep"
 rm "$T/pki/smdp/dpauth_key.pem" "$T/pki/smdp/dppb_key.pem"
 printf '%s\n' "$PIN" >"$T/pin"
 chmod 600 "$T/pin"
@@ -114,6 +117,81 @@ has "installed" "installed $ICCID" "$out"
 run smdp profile list --db "$T/smdp.db" --json
 expect "the SM-DP+ has it installed" installed \
 	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
+# /health probes the keys in the token (a test signature each, at most once per 5 s): DPauth's
+# key deleted from the token while serving (every download a 500), it answers 503 naming the
+# key, and 200 again once the key is imported again (session 77: it answered 200 throughout)
+command -v pkcs11-tool >/dev/null || {
+	bad "pkcs11-tool is missing (apt-get install opensc; scripts/setup.sh installs it)"
+	finish
+}
+health() { # health: /health's status; its body in $T/health.body
+	curl -sS -o "$T/health.body" -w '%{http_code}' "http://127.0.0.1:$PORT/health" 2>&1 || true
+}
+health_until() { # health_until STATUS: /health polled until it answers STATUS (10 s at most)
+	local code
+	for _ in $(seq 100); do
+		code=$(health)
+		[[ "$code" == "$1" ]] && break
+		sleep 0.1
+	done
+	echo "$code"
+}
+expect "/health, the keys in the token" 200 "$(health)"
+for t in privkey pubkey; do
+	pkcs11-tool --module "$MOD" --token-label openrsp-smdp --login --pin "$PIN" --delete-object \
+		--type $t --id 01 >/dev/null 2>&1
+done
+expect "/health, DPauth's key deleted from the token" 503 "$(health_until 503)"
+expect "/health says which key" "signing key unavailable: dpauth_key" "$(cat "$T/health.body")"
+has "the log line of /health says what the token said" "CKR_" \
+	"$(grep 'function=health.*signing key unavailable' "$T/serve.log" | tail -1)"
+softhsm2-util --import "$T/dpauth_key.keep" --token openrsp-smdp --label dpauth --id 01 \
+	--pin "$PIN" >/dev/null
+# the key back, but the token hanging: SoftHSM waits for the lock of its files, held here by
+# another process, so the next probe's signature waits; /health answers 503 after 2 s, not
+# when the token answers, and 200 once it does
+"$PY" - "$T/tokens" >"$T/locked" <<'PYEOF' &
+import fcntl, glob, os, sys, time
+fds = [os.open(f, os.O_RDWR) for f in glob.glob(sys.argv[1] + '/*/*')]
+for fd in fds:
+	fcntl.lockf(fd, fcntl.LOCK_EX)
+print(len(fds), flush=True)
+time.sleep(60)
+PYEOF
+locker=$!
+for _ in $(seq 100); do [[ -s "$T/locked" ]] && break; sleep 0.05; done
+# the last probe's result (the key deleted) is reused up to 5 s: polled until a check waits
+for _ in $(seq 50); do
+	t0=$(date +%s%N)
+	code=$(health)
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	((ms >= 1500)) && break
+	sleep 0.2
+done
+expect "/health, the token hanging" 503 "$code"
+expect "/health says which key (hanging)" "signing key unavailable: dpauth_key" "$(cat "$T/health.body")"
+if ((ms >= 1900 && ms < 4000)); then ok; else bad "/health waited ${ms} ms for a token that hangs"; fi
+for _ in $(seq 20); do
+	grep -q 'error=dpauth_key: no test signature from the token within 2000 ms' "$T/serve.log" && break
+	sleep 0.05
+done
+has "the log line of /health says the token did not answer" "no test signature from the token" \
+	"$(grep 'function=health' "$T/serve.log" | tail -1)"
+kill "$locker"
+wait "$locker" 2>/dev/null || true
+expect "/health, DPauth's key imported again and the token answering" 200 "$(health_until 200)"
+expect "/health: ok" ok "$(cat "$T/health.body")"
+"$B" smdp profile generate --no-auc --db "$T/smdp.db" \
+	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000005000 --imsi-start 001019000005000 --count 1 >/dev/null 2>&1
+ICCID=$("$B" smdp profile list --db "$T/smdp.db" --state available --json |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
+run smdp order --config "$T/smdp.conf" --iccid "$ICCID" --release
+expect "a second order ($err)" 0 "$rc"
+run lpa profile download -a "$out" --server-url "http://127.0.0.1:$PORT" --insecure \
+	--euicc "local:$T/dev"
+expect "a download once the key is back: rc ($err)" 0 "$rc"
+has "installed, once the key is back" "installed $ICCID" "$out"
 stop_checked "$server" "smdp serve" "$T/serve.log"
 server=
 lacks "no PIN in the server's log" "$PIN" "$(cat "$T/serve.log")"
