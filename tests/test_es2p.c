@@ -1460,6 +1460,30 @@ static void test_unflushed_confirm_expired(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 }
 
+/* A refusal for the order's state may describe what another request (another process's)
+ * committed and has not flushed: it is flushed before it is said, so a flush failing then
+ * is a 500, not the refusal (the power-loss review of session 77: confirmOrder refused "in
+ * state released" 751 ms before that release was durable). */
+static void test_refusal_flushed(void **state)
+{
+	fx *f = *state;
+	const char *confirm = "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}";
+	orsp_smdp_reply rep;
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	json_decref(call(f, "confirmOrder", confirm, NULL, NULL));
+	json_decref(call(f, "confirmOrder", confirm, "8.2.1", "3.3"));
+	orsp_db_inject_sync_failure(orsp_smdp_db(f->s));
+	assert_int_not_equal(orsp_es2p_handle(&f->svc, f->s, "confirmOrder",
+	                                      (const uint8_t *)confirm, strlen(confirm), &rep),
+	                     ORSP_OK);
+	assert_int_equal(rep.http_status, 500);
+	assert_null(rep.body);
+	orsp_smdp_reply_free(&rep);
+	assert_true(orsp_db_flush_failed(orsp_smdp_db(f->s)));
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+}
+
 /* releaseProfile and cancelOrder: done, answered with the warning alone. */
 static void test_unflushed_release(void **state)
 {
@@ -1821,6 +1845,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unflushed_confirm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unflushed_confirm_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unflushed_release, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusal_flushed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unflushed_cancel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -540,6 +540,19 @@ orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 			orsp_smdp_set_actor(s, actor);
 			e = functions[i].fn(&r);
 			orsp_smdp_set_actor(s, NULL);
+			/* A refusal for what the order is (8.x: its state, its EID, its expiry, a
+			 * matching ID taken) may describe what another request committed and has
+			 * not flushed yet (another process's: a confirmOrder refused "in state
+			 * released" 751 ms before that release was durable, the power-loss review
+			 * of session 77): flushed before it is said, as every success is after its
+			 * own commit's flush. 1.2 (the request itself, or a warning after a failed
+			 * flush) is not, nor anything once a flush of the file failed: what the
+			 * request did is then answered as done, with no flush to come
+			 * (test_unflushed_confirm_expired). */
+			if (!e && out->subject_code[0] &&
+			    strncmp(out->subject_code, "1.", 2) != 0 &&
+			    !orsp_db_flush_failed(orsp_smdp_db(s)))
+				e = orsp_db_sync(orsp_smdp_db(s));
 		}
 		/* a confirmation code in it is wiped as jansson frees it (json.c) */
 		json_decref(r.body);
