@@ -4421,6 +4421,7 @@ typedef struct held_end {
 	pthread_cond_t cond;
 	bool entered, released;
 	int status; /* the answer once released; 0: 204 */
+	int calls;  /* the calls that came */
 } held_end;
 
 static orsp_err on_progress_held(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -4428,6 +4429,7 @@ static orsp_err on_progress_held(void *ctx, const orsp_http_request *req, orsp_h
 	held_end *h = ctx;
 	(void)req;
 	pthread_mutex_lock(&h->lock);
+	h->calls++;
 	h->entered = true;
 	pthread_cond_broadcast(&h->cond);
 	while (!h->released)
@@ -5109,7 +5111,7 @@ static void test_retry_waits_after_attempt(void **state)
 	}
 	assert_int_equal(attempts, 1);
 	/* the answer came at about now: the next attempt 2 s later (it came at once, and was
-	 * under way here: its claim's lease in next_at) */
+	 * under way here: its claim's mark in next_at, beyond this bound) */
 	if (next_at < now + 1 || next_at > now + 3)
 		fail_msg("next attempt at %lld, %lld s from now", (long long)next_at,
 		         (long long)(next_at - now));
@@ -5258,7 +5260,7 @@ static void test_given_up_logged(void **state)
 	orsp_http_server_stop(opsrv, 10000);
 }
 
-/* A report another process takes over (a new lease, next_at moved) while this sender's attempt
+/* A report another process takes over (a new lease token) while this sender's attempt
  * is in its send, answered `status` then (500: its last attempt fails; 204: delivered): this
  * sender's update changes nothing and the report stays live, the other process's to record. Its
  * line is then `line` and never `never`: the given-up line is logged only once the report is
@@ -5289,9 +5291,9 @@ static void taken_over(const char *name, int status, const char *line, const cha
 	while (!h.entered)
 		pthread_cond_wait(&h.cond, &h.lock);
 	pthread_mutex_unlock(&h.lock);
-	/* the sender is inside its 10th send: another process's claim */
+	/* the sender is inside its 10th send: another process's takeover (a new token) */
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s),
-	                              "UPDATE smdp_progress SET next_at = next_at + 1"
+	                              "UPDATE smdp_progress SET lease = lease + 1"
 	                              " WHERE iccid = '89000000000000000018'"),
 	                 ORSP_OK);
 	pthread_mutex_lock(&h.lock);
@@ -5333,6 +5335,130 @@ static void test_delivered_not_logged_when_taken_over(void **state)
 	           "(ICCID 89000000000000000018, point 3) delivered, but not recorded so: it may "
 	           "be sent again",
 	           "point 3) delivered\n");
+}
+
+/* Two server processes on one database whose clocks differ by `skew` s (two servers here, the
+ * sender clocks of each set and held still, each its own clock's name), one report due to
+ * both, the operator answering as op says (callback_timeout 1 s): after 4 s the report has had
+ * at most `most` sends and attempts, and is not given up. Before, a claim was a lease in
+ * next_at on the claimer's clock: the process ahead took the other's fresh claim as run out,
+ * the one behind took the first's claim and retries as written on a clock set back, and the
+ * report went back and forth (the clock review: 23 sends in 30 s of an operator timing out,
+ * nothing recorded) or used its 10 attempts in 2 s and was given up (an operator answering
+ * 500). */
+static void skewed_pair(const char *name, operator_end *op, int64_t skew, int most)
+{
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *a = NULL, *b = NULL;
+	char url[64], sql[320];
+	int64_t t = (int64_t)time(NULL), attempts = 0, done = 0;
+
+	opsrv = operator_start(on_progress, op, 4, url, sizeof(url));
+	released_profile(&r, name, url, "SKEW-1");
+	r.cfg.callback_timeout_s = 1;
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "DELETE FROM smdp_progress"), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &a), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &b), ORSP_OK);
+	smdp_server_set_clock(a, t + skew, "clock-a", 0);
+	smdp_server_set_clock(b, t, "clock-b", 0);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	         " next_at) VALUES (0, '89000000000000000018', 't', 3, 1, %lld)",
+	         (long long)t);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), sql), ORSP_OK);
+	nanosleep(&(struct timespec){4, 0}, NULL);
+	orsp_smdp_server_stop(a);
+	orsp_smdp_server_stop(b);
+	first_report(r.s, &attempts, &done);
+	if (calls_now(op) < 1 || calls_now(op) > most || attempts > most)
+		fail_msg("%d sends, %lld attempts recorded in 4 s at %lld s of skew", calls_now(op),
+		         (long long)attempts, (long long)skew);
+	assert_int_equal(done, 0);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
+/* An operator timing out: one send, or two when the process behind sent first (its retry
+ * time is past on the clock ahead: that one retry comes early, docs/smdp-server.md) */
+static void test_progress_skew_no_alternation(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER, .delay_ms = 2500};
+	(void)state;
+	skewed_pair("smdp_skew_timeout", &op, 400, 2);
+}
+
+/* An operator answering 500, the clocks 500 s apart: the retries are not used up */
+static void test_progress_skew_retries_kept(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_first = 1000};
+	(void)state;
+	skewed_pair("smdp_skew_500", &op, 500, 2);
+}
+
+/* The server's clock steps 120 s forward (past the old 60 s lease) while a sender is in a send
+ * the operator holds: no other sender of the process takes the report, sent once. Before, the
+ * claim's lease in next_at had run out on the stepped clock and another sender sent it again.
+ * The same with another process watching (a second server on its clock) whose watch has not
+ * run PROGRESS_LEASE_S yet; then, once it has (its monotonic clock moved 61 s on), it takes the
+ * report over once, and the first's sender, its claim gone, records nothing. */
+static void test_progress_step_no_resend(void **state)
+{
+	static held_end h;
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL, *other = NULL;
+	char url[64], sql[320];
+	int64_t t = (int64_t)time(NULL), attempts = -1, done = -1;
+	int calls;
+	(void)state;
+
+	h = (held_end){.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	opsrv = operator_start(on_progress_held, &h, 4, url, sizeof(url));
+	released_profile(&r, "smdp_step_no_resend", url, "STEP-1");
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "DELETE FROM smdp_progress"), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	smdp_server_set_clock(srv, t, NULL, 0);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	         " next_at) VALUES (0, '89000000000000000018', 't', 3, 1, %lld)",
+	         (long long)t);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), sql), ORSP_OK);
+	pthread_mutex_lock(&h.lock);
+	while (!h.entered)
+		pthread_cond_wait(&h.cond, &h.lock);
+	pthread_mutex_unlock(&h.lock);
+	smdp_server_set_clock(srv, t + 120, NULL, 0);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &other), ORSP_OK);
+	smdp_server_set_clock(other, t + 300, NULL, 0);
+	nanosleep(&(struct timespec){1, 500 * 1000 * 1000}, NULL);
+	pthread_mutex_lock(&h.lock);
+	calls = h.calls;
+	pthread_mutex_unlock(&h.lock);
+	assert_int_equal(calls, 1);
+	/* the other process has watched the claim since; its clock on past the lease */
+	smdp_server_set_clock(other, t + 300, NULL, 61000);
+	for (int i = 0; i < 100 && calls < 2; i++) {
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+		pthread_mutex_lock(&h.lock);
+		calls = h.calls;
+		pthread_mutex_unlock(&h.lock);
+	}
+	nanosleep(&(struct timespec){1, 0}, NULL); /* no third: the new claim is watched anew */
+	pthread_mutex_lock(&h.lock);
+	calls = h.calls;
+	h.released = true;
+	pthread_cond_broadcast(&h.cond);
+	pthread_mutex_unlock(&h.lock);
+	assert_int_equal(calls, 2);
+	wait_delivered(r.s, 1);
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_server_stop(other);
+	first_report(r.s, &attempts, &done);
+	assert_int_equal(done, 1);
+	assert_int_equal(attempts, 1); /* the taker's: the first sender's update found no claim */
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
 }
 
 /* An operator that records each call's ICCID, point and arrival (ms on the monotonic clock
@@ -5690,6 +5816,9 @@ int main(void)
 	    cmocka_unit_test(test_drain_ends),
 	    cmocka_unit_test(test_given_up_not_logged_when_taken_over),
 	    cmocka_unit_test(test_delivered_not_logged_when_taken_over),
+	    cmocka_unit_test(test_progress_skew_no_alternation),
+	    cmocka_unit_test(test_progress_skew_retries_kept),
+	    cmocka_unit_test(test_progress_step_no_resend),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

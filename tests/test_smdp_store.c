@@ -2489,14 +2489,18 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-#define SMDP_LATEST 19 /* the smdp schema version this program migrates to */
+#define SMDP_LATEST 20 /* the smdp schema version this program migrates to */
 
-/* SQL that takes a current database back before migration 19 (the order an ES2+ call
- * placed) */
+/* SQL that takes a current database back before migration 20 (progress report leases) */
+#define UNDO_V20                                                                                   \
+	"ALTER TABLE smdp_progress DROP COLUMN next_by;"                                           \
+	"ALTER TABLE smdp_progress DROP COLUMN lease;"                                             \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 20;"
+/* ... and before migration 19 (the order an ES2+ call placed) */
 #define UNDO_V19                                                                                   \
-	"ALTER TABLE smdp_call DROP COLUMN order_seq;"                                             \
-	"ALTER TABLE smdp_profile DROP COLUMN order_seq;"                                          \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 19;"
+	UNDO_V20 "ALTER TABLE smdp_call DROP COLUMN order_seq;"                                    \
+	         "ALTER TABLE smdp_profile DROP COLUMN order_seq;"                                 \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 19;"
 /* ... and before migration 18 (the undelivered reports in order) */
 #define UNDO_V18                                                                                   \
 	UNDO_V19 "DROP INDEX smdp_progress_queue;"                                                 \
@@ -2642,7 +2646,7 @@ static void test_wrong_kek_untouched(void **state)
 	orsp_smdp_close(s);
 	s = NULL;
 	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V19), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V20), ORSP_OK);
 	orsp_db_close(db);
 	bytes = test_read_file(path, &len);
 	other.v[0] ^= 1;
@@ -3047,6 +3051,7 @@ static int64_t next_report_at(orsp_smdp *s, int64_t now)
 	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), SMDP_SQL_NEXT_REPORT, &st), ORSP_OK);
 	assert_int_equal(orsp_stmt_bind_int64(st, 1, now), ORSP_OK);
 	assert_int_equal(orsp_stmt_bind_int64(st, 2, now + SMDP_PROGRESS_AHEAD_MAX_S), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 3, "clock-a"), ORSP_OK); /* this process's */
 	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
 	if (row)
 		id = orsp_stmt_column_int64(st, 0);
@@ -3069,30 +3074,39 @@ static void add_reports(orsp_smdp *s, int first, int n, int64_t next_at)
 }
 
 /* A report's next_at further ahead than any process writes one (the longest back-off plus a
- * claim's lease plus the clock skew allowed) was written on a clock set back since: due now.
- * Before, a clock set back by 31 days held the report (its retry, or a claim) 31 more days,
- * and the later reports of its ICCID behind it (the clock review's exp3). A back-off or a claim
- * as written on this clock is not due, up to the limit itself. Both of the search's ways
+ * margin), written on this clock (next_by '' or its name, here "clock-a"), was written before
+ * it was set back: due now. Before, a clock set back by 31 days held the report (its retry, or
+ * a claim) 31 more days, and the later reports of its ICCID behind it (the clock review's
+ * exp3). A back-off as written is not due, up to the limit itself; one written on another
+ * machine's clock (its skew) is not due until this clock reaches it, and a claim never (it is
+ * being sent; migration 20). Both of the search's ways
  * (SMDP_SQL_NEXT_REPORT) decide alike: with few reports due, and with
  * SMDP_PROGRESS_FEW_DUE more of other ICCIDs due after them, then the first of those when
  * report 1 is not due. */
+#define NEXT_REPORT_NOW 1700000000
 static void test_next_report_clock_set_back(void **state)
 {
 	static const struct {
 		int64_t ahead; /* next_at - now */
-		bool due;
+		bool due;      /* written on this clock ('' or its name) */
+		bool due_other; /* written on another machine's clock */
 	} cases[] = {
-	    {-1, true},
-	    {0, true},
-	    {1, false},
-	    {SMDP_PROGRESS_LEASE_S, false},       /* a claim */
-	    {SMDP_PROGRESS_BACKOFF_MAX_S, false}, /* the longest back-off */
-	    {SMDP_PROGRESS_AHEAD_MAX_S, false},
-	    {SMDP_PROGRESS_AHEAD_MAX_S + 1, true},
-	    {3600, true},
-	    {31 * 86400, true},
+	    {-1, true, true},
+	    {0, true, true},
+	    {1, false, false},
+	    {SMDP_PROGRESS_LEASE_S, false, false},
+	    {SMDP_PROGRESS_BACKOFF_MAX_S, false, false}, /* the longest back-off */
+	    {SMDP_PROGRESS_AHEAD_MAX_S, false, false},
+	    /* another machine's clock ahead: its skew, not a clock set back (before migration 20
+	     * due at once, and two processes so far apart used a report's retries in 2 s) */
+	    {SMDP_PROGRESS_AHEAD_MAX_S + 1, true, false},
+	    {3600, true, false},
+	    {31 * 86400, true, false},
+	    /* a claim: being sent, due on no clock */
+	    {SMDP_PROGRESS_CLAIMED - NEXT_REPORT_NOW, false, false},
 	};
-	const int64_t now = 1700000000;
+	static const char *const by[] = {"", "clock-a", "clock-b"};
+	const int64_t now = NEXT_REPORT_NOW;
 	orsp_smdp *s = open_new();
 	char sql[256];
 	(void)state;
@@ -3108,18 +3122,24 @@ static void test_next_report_clock_set_back(void **state)
 		/* the second time with reports 3 ... of other ICCIDs, due */
 		if (many)
 			add_reports(s, 100, SMDP_PROGRESS_FEW_DUE, 0);
-		for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
-			int64_t want = cases[i].due ? 1 : many ? 3 : 0;
-			snprintf(sql, sizeof(sql),
-			         "UPDATE smdp_progress SET next_at = %lld WHERE id = 1",
-			         (long long)(now + cases[i].ahead));
-			assert_int_equal(orsp_db_exec(orsp_smdp_db(s), sql), ORSP_OK);
-			/* the report's own, and never the later one of its ICCID before it */
-			if (next_report_at(s, now) != want)
-				fail_msg("next_at %lld s ahead, %s: want %lld, taken %lld",
-				         (long long)cases[i].ahead, many ? "many due" : "few due",
-				         (long long)want, (long long)next_report_at(s, now));
-		}
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
+			for (size_t b = 0; b < ORSP_ARRAY_LEN(by); b++) {
+				bool due = b == 2 ? cases[i].due_other : cases[i].due;
+				int64_t want = due ? 1 : many ? 3 : 0;
+				snprintf(sql, sizeof(sql),
+				         "UPDATE smdp_progress SET next_at = %lld, next_by = '%s'"
+				         " WHERE id = 1",
+				         (long long)(now + cases[i].ahead), by[b]);
+				assert_int_equal(orsp_db_exec(orsp_smdp_db(s), sql), ORSP_OK);
+				/* the report's own, and never the later one of its ICCID before it
+				 */
+				if (next_report_at(s, now) != want)
+					fail_msg("next_at %lld s ahead by '%s', %s: want %lld, "
+					         "taken %lld",
+					         (long long)cases[i].ahead, by[b],
+					         many ? "many due" : "few due", (long long)want,
+					         (long long)next_report_at(s, now));
+			}
 	}
 	orsp_smdp_close(s);
 }

@@ -607,7 +607,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_audit_walk_ex(orsp_smdp *s, const char *iccid
                                                  int (*fn)(const orsp_smdp_audit_row *r, void *arg),
                                                  void *arg, int *stopped);
 
-/* One progress report of the outbox (smdp_progress, docs/smdp-server.md). */
+/* One progress report of the outbox (smdp_progress, docs/smdp-server.md). next_at: when it is
+ * due (on the clock of the process that wrote it), 0 while a server is sending it. */
 typedef struct orsp_smdp_report_row {
 	int64_t id, at, next_at;
 	char iccid[21], eid[33], subject[16], reason[16], detail[256];

@@ -54,21 +54,31 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 #define SMDP_SQL_NEXT_DUE_WHERE                                                                    \
 	" FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 ORDER BY due_at LIMIT 1"
 
-/* A progress report's next_at (sender_round), on the wall clock of the process that wrote it:
- * a claim is a lease of SMDP_PROGRESS_LEASE_S from the claim, a failed attempt waits up to
- * SMDP_PROGRESS_BACKOFF_MAX_S from its end. A next_at more than SMDP_PROGRESS_AHEAD_MAX_S
- * ahead of the current time (the two, plus the 60 s of clock skew allowed between server
- * processes, es9p_handler.c TID_CLOCK_SKEW) no process wrote on a clock like this one's: its
- * writer's clock has been set back since (or is that far ahead), and the report is due now.
- * Taken as it stood, a clock set back by X made the report wait X more, and every later
- * report of its ICCID behind it. */
+/* A progress report's next_at (sender_round): when it is due, on the wall clock of the
+ * process that wrote it (next_by names that clock, '' for a new report's); a failed attempt
+ * waits up to SMDP_PROGRESS_BACKOFF_MAX_S from its end. While a sender holds the report,
+ * next_at is SMDP_PROGRESS_CLAIMED (due on no clock) and lease the claim's token: a lease is
+ * never compared with a wall clock (migration 20 says why); the process that holds it never
+ * takes it over, another only after seeing it held for SMDP_PROGRESS_LEASE_S on its own
+ * monotonic clock. A next_at more than SMDP_PROGRESS_AHEAD_MAX_S ahead of the current time
+ * (the longest back-off plus a margin) and written on this clock (next_by this process's or
+ * ''): its clock has been set back since, and the report is due now. Taken as it stood, a
+ * clock set back by X made the report wait X more, and every later report of its ICCID
+ * behind it. One so far ahead written on another machine's clock is that clock's skew: it
+ * waits for this clock to reach it, or for its writer to send it (until migration 20 it was
+ * due at once, and two processes so far apart used a report's 10 attempts in 2 s). */
 #define SMDP_PROGRESS_LEASE_S 60
 #define SMDP_PROGRESS_BACKOFF_MAX_S 300
 #define SMDP_PROGRESS_AHEAD_MAX_S (SMDP_PROGRESS_BACKOFF_MAX_S + SMDP_PROGRESS_LEASE_S + 60)
+/* 2^62: a claimed report's next_at, beyond every clock; SMDP_STR gives the SQL literal */
+#define SMDP_PROGRESS_CLAIMED 4611686018427387904
+/* the longest clock name next_by holds (smdp_server.c: the machine's) */
+#define SMDP_CLOCK_ID_MAX 64
 
 /* The progress sender's next report (sender_round): the first due one, by id, whose ICCID has
  * no earlier report still to send (the reports of a profile go out in order). ?1 is the
- * current time, ?2 that plus SMDP_PROGRESS_AHEAD_MAX_S (a next_at beyond it is due).
+ * current time, ?2 that plus SMDP_PROGRESS_AHEAD_MAX_S (a next_at beyond it, but for a claim's,
+ * is due when written on clock ?3 or on an unnamed one).
  *
  * Two searches find that one report, and the statement runs the cheaper for the outbox as it
  * is, by counting the due reports up to SMDP_PROGRESS_FEW_DUE through smdp_progress_due:
@@ -93,6 +103,13 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 #define SMDP_PROGRESS_FEW_DUE 64
 #define SMDP_STR_(x) #x
 #define SMDP_STR(x) SMDP_STR_(x)
+/* a retry time of table t ("p." or "") written on this clock since set back */
+#define SMDP_PROGRESS_CLAIMED_SQL SMDP_STR(SMDP_PROGRESS_CLAIMED)
+#define SMDP_PROGRESS_SET_BACK(t)                                                                  \
+	t "next_at > ?2 AND " t "next_at < " SMDP_PROGRESS_CLAIMED_SQL " AND " t                   \
+	  "next_by IN ('', ?3)"
+#define SMDP_PROGRESS_SET_BACK_P SMDP_PROGRESS_SET_BACK("p.")
+#define SMDP_PROGRESS_SET_BACK_ANY SMDP_PROGRESS_SET_BACK("")
 /* the due reports whose next_at meets `term`, counted up to SMDP_PROGRESS_FEW_DUE */
 #define SMDP_PROGRESS_DUE_UPTO(term)                                                               \
 	"(SELECT count(*) FROM (SELECT 1 FROM smdp_progress WHERE " SMDP_PROGRESS_PENDING          \
@@ -101,13 +118,15 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
  * choice) */
 #define SMDP_PROGRESS_NEXT_ID(indexed)                                                             \
 	"(SELECT p.id FROM smdp_progress p " indexed "WHERE " SMDP_PROGRESS_PENDING                \
-	" AND (p.next_at <= ?1 OR p.next_at > ?2) AND NOT EXISTS (SELECT 1 FROM smdp_progress q"   \
+	" AND (p.next_at <= ?1 OR (" SMDP_PROGRESS_SET_BACK_P "))"                                 \
+	" AND NOT EXISTS (SELECT 1 FROM smdp_progress q"                                           \
 	" WHERE q.iccid = p.iccid AND q." SMDP_PROGRESS_PENDING " AND q.id < p.id)"                \
 	" ORDER BY p.id LIMIT 1)"
 /* fewer than SMDP_PROGRESS_FEW_DUE reports are due */
+#define SMDP_PROGRESS_FEW_DUE_SQL SMDP_STR(SMDP_PROGRESS_FEW_DUE)
 #define SMDP_PROGRESS_FEW                                                                          \
 	SMDP_PROGRESS_DUE_UPTO("next_at <= ?1")                                                    \
-	" + " SMDP_PROGRESS_DUE_UPTO("next_at > ?2") " < " SMDP_STR(SMDP_PROGRESS_FEW_DUE)
+	" + " SMDP_PROGRESS_DUE_UPTO(SMDP_PROGRESS_SET_BACK_ANY) " < " SMDP_PROGRESS_FEW_DUE_SQL
 /* the first report by sorting the due ones; by walking the undelivered ones in order */
 #define SMDP_PROGRESS_SORTED SMDP_PROGRESS_NEXT_ID("")
 #define SMDP_PROGRESS_WALKED SMDP_PROGRESS_NEXT_ID("INDEXED BY smdp_progress_queue ")
@@ -158,6 +177,14 @@ const orsp_secret *smdp_kek_in(const orsp_smdp *s);
  * "metrics" (/metrics' connection, NULL when it did not open), "sender" (the progress report
  * sender's) or "senders" (the other senders' views of it, senders[i]). */
 orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t i);
+
+/* For tests: the wall clock of the server's progress report senders (orsp_smdp_set_clock of
+ * the sender's handle and its views: 0 the real one), the name of that clock (next_by; NULL:
+ * unchanged) and ms added to the monotonic clock on which the claims of other processes are
+ * watched (lease_run_out): two servers on one database stand for two processes whose clocks
+ * differ, or one whose clock steps. */
+void smdp_server_set_clock(orsp_smdp_server *srv, int64_t now, const char *clock_id,
+                           double lease_ms_add);
 
 /* How many progress reports this handle has queued since it was opened (a transaction that
  * rolled back included): smdp_server.c wakes its idle report senders when a request's count

@@ -56,6 +56,15 @@ typedef struct token_key {
 	char name[40];
 } token_key;
 
+/* the claims of other processes one process watches at most (sender_round): one per sender
+ * of each, and those a stopped process left */
+#define LEASE_SEEN_MAX 64
+/* the claims held (by any process), through smdp_progress_due (done, next_at) */
+#define LEASES_SQL                                                                                 \
+	"SELECT id, lease FROM smdp_progress WHERE " SMDP_PROGRESS_PENDING                         \
+	" AND next_at = " SMDP_PROGRESS_CLAIMED_SQL " ORDER BY id LIMIT 64"
+_Static_assert(LEASE_SEEN_MAX == 64, "LEASES_SQL's limit");
+
 struct orsp_smdp_server {
 	const orsp_smdp_config *c;
 	orsp_http_server *http;
@@ -97,6 +106,17 @@ struct orsp_smdp_server {
 		pthread_t thread;
 	} senders[ORSP_SMDP_CALLBACK_SENDERS_MAX - 1];
 	size_t n_senders;
+	/* the progress reports' leases (sender_round), under lock: the tokens of the claims this
+	 * process's senders hold (0: a free place), the claims of others seen held (since_ms on
+	 * now_ms, plus lease_ms_add: tests), and the name of this clock (next_by) */
+	int64_t lease_mine[ORSP_SMDP_CALLBACK_SENDERS_MAX];
+	struct lease_seen {
+		int64_t id, lease;
+		double since_ms;
+	} lease_seen[LEASE_SEEN_MAX];
+	size_t n_lease_seen;
+	double lease_ms_add;
+	char clock_id[SMDP_CLOCK_ID_MAX];
 	/* what /metrics reads from the database (a scan of every profile), kept for
 	 * c->metrics_cache_s seconds: scrapes, unauthenticated and as frequent as anyone
 	 * likes, cost one scan per period. Under mlock (db_figures_get): a scrape that finds the
@@ -1156,11 +1176,6 @@ static void unhandled(void *ctx, const orsp_http_log_entry *e)
 
 #define PROGRESS_MAX_ATTEMPTS 10
 
-static int64_t wall_s(void)
-{
-	return (int64_t)time(NULL);
-}
-
 /* One report of the outbox, as queued (smdp_store.c). */
 typedef struct progress_row {
 	int64_t id, at, attempts, next_at;
@@ -1294,13 +1309,229 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 	return e;
 }
 
-/* How long a claimed report is another process's to send: far above one send's timeout
- * (callback_timeout: 5 s by default, ORSP_SMDP_CALLBACK_TIMEOUT_MAX at most). */
+/* How long a claim another process holds is its to send, counted from when this process
+ * first saw it, on its own monotonic clock: far above one send's timeout (callback_timeout:
+ * 5 s by default, ORSP_SMDP_CALLBACK_TIMEOUT_MAX at most). */
 #define PROGRESS_LEASE_S SMDP_PROGRESS_LEASE_S
 _Static_assert(2 * ORSP_SMDP_CALLBACK_TIMEOUT_MAX <= PROGRESS_LEASE_S,
                "a report's send ends well within its lease");
 
 #define ROUND_MAX 20 /* reports a round takes at most */
+
+#define PROGRESS_COLS                                                                              \
+	"SELECT id, iccid, eid, profile_type, point_id, success, at,"                              \
+	" attempts, next_at, subject_code, reason_code, detail, result_data FROM smdp_progress"
+
+/* The report on st's row (PROGRESS_COLS). */
+static void progress_read(orsp_stmt *st, progress_row *pr)
+{
+	pr->id = orsp_stmt_column_int64(st, 0);
+	snprintf(pr->iccid, sizeof(pr->iccid), "%s", orsp_stmt_column_text(st, 1));
+	snprintf(pr->eid, sizeof(pr->eid), "%s", orsp_stmt_column_text(st, 2));
+	snprintf(pr->type, sizeof(pr->type), "%s", orsp_stmt_column_text(st, 3));
+	pr->point = (int)orsp_stmt_column_int64(st, 4);
+	pr->success = orsp_stmt_column_int64(st, 5) != 0;
+	pr->at = orsp_stmt_column_int64(st, 6);
+	pr->attempts = orsp_stmt_column_int64(st, 7);
+	pr->next_at = orsp_stmt_column_int64(st, 8);
+	snprintf(pr->subject, sizeof(pr->subject), "%s", orsp_stmt_column_text(st, 9));
+	snprintf(pr->reason, sizeof(pr->reason), "%s", orsp_stmt_column_text(st, 10));
+	snprintf(pr->detail, sizeof(pr->detail), "%s", orsp_stmt_column_text(st, 11));
+	snprintf(pr->result, sizeof(pr->result), "%s", orsp_stmt_column_text(st, 12));
+}
+
+/* The name of this machine's clock, which next_by records with a retry time (sender_round):
+ * /etc/machine-id's (systemd, dbus), else "host:" and the host's name, else "". Processes on
+ * one machine share its clock: a retry time one of them wrote far ahead of it was written
+ * before it was set back. Two machines that have one name (a cloned machine-id) are taken
+ * for one clock, as every process was before migration 20. */
+static void clock_name(char *out, size_t cap)
+{
+	char id[SMDP_CLOCK_ID_MAX] = "";
+	FILE *f = fopen("/etc/machine-id", "r");
+
+	out[0] = '\0';
+	if (f) {
+		if (fgets(id, sizeof(id), f))
+			id[strcspn(id, "\r\n")] = '\0';
+		fclose(f);
+	}
+	if (strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32) {
+		snprintf(out, cap, "%s", id);
+		return;
+	}
+	if (gethostname(id, sizeof(id) - 1) == 0) {
+		id[sizeof(id) - 1] = '\0';
+		snprintf(out, cap, "host:%.*s", (int)(cap > 6 ? cap - 6 : 0), id);
+	}
+}
+
+/* A claim's token: random, positive, never 0 (no claim); 0 when none could be drawn. Put
+ * among this process's (lease_mine) before the claim is written, so that no sender of this
+ * process ever takes over a report another of them is sending, whatever the clocks do. */
+static int64_t lease_new(orsp_smdp_server *srv)
+{
+	uint64_t r = 0;
+	int64_t t;
+
+	if (orsp_random(&r, sizeof(r))) {
+		orsp_err_clear();
+		return 0;
+	}
+	t = (int64_t)(r >> 1);
+	if (!t)
+		return 0;
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(srv->lease_mine); i++)
+		if (!srv->lease_mine[i]) {
+			srv->lease_mine[i] = t;
+			pthread_mutex_unlock(&srv->lock);
+			return t;
+		}
+	pthread_mutex_unlock(&srv->lock);
+	return 0; /* more senders than places: cannot be (callback_senders) */
+}
+
+/* The claim of token t ended (recorded or not): no longer this process's. */
+static void lease_end(orsp_smdp_server *srv, int64_t t)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(srv->lease_mine); i++)
+		if (srv->lease_mine[i] == t)
+			srv->lease_mine[i] = 0;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* The claims on the database that this process's senders do not hold, each watched from when
+ * this process first saw it (the same report with the same token): one seen held for
+ * PROGRESS_LEASE_S is a stopped sender's (a process killed, or whose update failed) and is
+ * returned in *id and *lease, to be taken over. A lease is never compared with a wall clock:
+ * written on one process's and read on another's, the difference of the two clocks made a
+ * fresh claim look run out (the taker ahead by more than the lease) and the taker's own claim
+ * look run out to the first, so two such processes took a report from each other without end;
+ * and a forward step of a process's clock during a send made another of its own senders take
+ * the report again. A takeover writes a new token, which every other process watches anew:
+ * at most one takeover per lease. False when none is due (or the query failed). */
+static bool lease_run_out(orsp_smdp_server *srv, orsp_db *db, int64_t *id, int64_t *lease)
+{
+	struct lease_seen now_seen[LEASE_SEEN_MAX];
+	size_t n = 0;
+	orsp_stmt *st = NULL;
+	bool row = false, found = false;
+	double t;
+
+	if (orsp_db_prepare(db, LEASES_SQL, &st)) {
+		orsp_err_clear();
+		return false;
+	}
+	while (n < LEASE_SEEN_MAX && orsp_stmt_step(st, &row) == ORSP_OK && row) {
+		now_seen[n].id = orsp_stmt_column_int64(st, 0);
+		now_seen[n].lease = orsp_stmt_column_int64(st, 1);
+		n++;
+	}
+	orsp_stmt_finalize(st);
+	orsp_err_clear();
+	pthread_mutex_lock(&srv->lock);
+	t = now_ms() + srv->lease_ms_add;
+	for (size_t i = 0; i < n; i++) {
+		now_seen[i].since_ms = t;
+		for (size_t j = 0; j < srv->n_lease_seen; j++)
+			if (srv->lease_seen[j].id == now_seen[i].id &&
+			    srv->lease_seen[j].lease == now_seen[i].lease)
+				now_seen[i].since_ms = srv->lease_seen[j].since_ms;
+		for (size_t j = 0; j < ORSP_ARRAY_LEN(srv->lease_mine); j++)
+			if (srv->lease_mine[j] && srv->lease_mine[j] == now_seen[i].lease)
+				now_seen[i].since_ms = t; /* ours: never run out */
+		if (!found && t - now_seen[i].since_ms >= 1000.0 * PROGRESS_LEASE_S) {
+			*id = now_seen[i].id;
+			*lease = now_seen[i].lease;
+			found = true;
+		}
+	}
+	/* the claims no longer seen are forgotten: a token comes back only by a new claim */
+	memcpy(srv->lease_seen, now_seen, n * sizeof(now_seen[0]));
+	srv->n_lease_seen = n;
+	pthread_mutex_unlock(&srv->lock);
+	return found;
+}
+
+/* A report claimed with a new token of this process (*mine, lease_new), read into *pr: the
+ * first report due (SMDP_SQL_NEXT_REPORT; *queries counts the query) or, when take_over, a
+ * claim another process has held for PROGRESS_LEASE_S (lease_run_out). 1 when claimed; 0 when
+ * none is due (or the query failed); -1 when one was found but the claim not written
+ * (another sender took it first, a full disk): *mine is then 0. */
+static int progress_claim(orsp_smdp_server *srv, orsp_smdp *s, bool take_over,
+                          atomic_ullong *queries, progress_row *pr, int64_t *mine)
+{
+	orsp_db *db = orsp_smdp_db(s);
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t now = orsp_smdp_now(s), id = 0, old = 0;
+	char clock_id[SMDP_CLOCK_ID_MAX];
+	orsp_err e;
+
+	*mine = 0;
+	if (take_over && lease_run_out(srv, db, &id, &old)) {
+		e = orsp_db_prepare(db, PROGRESS_COLS " WHERE id = ?1", &st);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 1, id);
+	} else {
+		pthread_mutex_lock(&srv->lock);
+		memcpy(clock_id, srv->clock_id, sizeof(clock_id));
+		pthread_mutex_unlock(&srv->lock);
+		(*queries)++;
+		e = orsp_db_prepare(db, SMDP_SQL_NEXT_REPORT, &st);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 1, now);
+		/* a retry time further ahead, written on this clock, was written before it was set
+		 * back: due now */
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 2, now + SMDP_PROGRESS_AHEAD_MAX_S);
+		if (!e)
+			e = orsp_stmt_bind_text(st, 3, clock_id);
+	}
+	if (!e)
+		e = orsp_stmt_step(st, &row);
+	if (!e && row)
+		progress_read(st, pr);
+	orsp_stmt_finalize(st);
+	st = NULL;
+	if (e || !row) {
+		orsp_err_clear();
+		return 0;
+	}
+	if (!(*mine = lease_new(srv)))
+		return -1;
+	/* claim it (another server process may share the database): as read, a retry time
+	 * (next_at) or, taken over, the lease seen run out */
+	e = orsp_db_prepare(
+	    db,
+	    "UPDATE smdp_progress SET next_at = " SMDP_PROGRESS_CLAIMED_SQL
+	    ", lease = ?1 WHERE id = ?2 AND done = 0 AND next_at = ?3 AND lease = ?4",
+	    &st);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, *mine);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, pr->id);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 3, pr->next_at);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 4, old);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (e || orsp_db_changes(db) != 1) {
+		orsp_err_clear();
+		lease_end(srv, *mine);
+		*mine = 0;
+		return -1;
+	}
+	if (old)
+		orsp_log_line("openrsp smdp: progress report %lld (ICCID %s, point %d) taken over: "
+		              "its sender held it %d s without an answer (stopped?)",
+		              (long long)pr->id, pr->iccid, pr->point, PROGRESS_LEASE_S);
+	return 1;
+}
 
 /* Up to ROUND_MAX reports, ending early once now_ms() reaches deadline_ms (checked before
  * each send; one send takes at most its client's 5 s): order expiry and the session sweep
@@ -1309,13 +1540,13 @@ _Static_assert(2 * ORSP_SMDP_CALLBACK_TIMEOUT_MAX <= PROGRESS_LEASE_S,
  * orders expiring together, to 100 reports a second, and newer reports waited behind it).
  * Only reports claimed and sent count: a claim that fails (a full disk) leaves the report
  * due, and rounds of such claims one after another took a core. Each next-report query is
- * counted in *queries (/metrics). */
+ * counted in *queries (/metrics). The first claim of a round may be a lease another process
+ * left (lease_run_out). */
 static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *http,
                          double deadline_ms, atomic_ullong *queries)
 {
 	orsp_db *db = orsp_smdp_db(s);
 	orsp_stmt *st = NULL;
-	bool row = false;
 	orsp_err e;
 
 	int sent = 0;
@@ -1323,59 +1554,16 @@ static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *
 	for (int n = 0; n < ROUND_MAX && !srv->stopping && now_ms() < deadline_ms; n++) {
 		progress_row pr;
 		char why[512]; /* a failed send's detail, for the line logged after the update */
+		char clock_id[SMDP_CLOCK_ID_MAX];
 		bool recorded, refused;
-		/* read for each report: a round of slow sends can outlast a claim's lease */
-		int64_t now = wall_s();
+		int64_t lease = 0;
 
-		row = false;
-		(*queries)++;
-		e = orsp_db_prepare(db, SMDP_SQL_NEXT_REPORT, &st);
-		if (!e)
-			e = orsp_stmt_bind_int64(st, 1, now);
-		/* a next_at further ahead was written on a clock set back since: due now */
-		if (!e)
-			e = orsp_stmt_bind_int64(st, 2, now + SMDP_PROGRESS_AHEAD_MAX_S);
-		if (!e)
-			e = orsp_stmt_step(st, &row);
-		if (e || !row) {
-			orsp_stmt_finalize(st);
-			orsp_err_clear();
-			return false;
-		}
-		pr.id = orsp_stmt_column_int64(st, 0);
-		snprintf(pr.iccid, sizeof(pr.iccid), "%s", orsp_stmt_column_text(st, 1));
-		snprintf(pr.eid, sizeof(pr.eid), "%s", orsp_stmt_column_text(st, 2));
-		snprintf(pr.type, sizeof(pr.type), "%s", orsp_stmt_column_text(st, 3));
-		pr.point = (int)orsp_stmt_column_int64(st, 4);
-		pr.success = orsp_stmt_column_int64(st, 5) != 0;
-		pr.at = orsp_stmt_column_int64(st, 6);
-		pr.attempts = orsp_stmt_column_int64(st, 7);
-		pr.next_at = orsp_stmt_column_int64(st, 8);
-		snprintf(pr.subject, sizeof(pr.subject), "%s", orsp_stmt_column_text(st, 9));
-		snprintf(pr.reason, sizeof(pr.reason), "%s", orsp_stmt_column_text(st, 10));
-		snprintf(pr.detail, sizeof(pr.detail), "%s", orsp_stmt_column_text(st, 11));
-		snprintf(pr.result, sizeof(pr.result), "%s", orsp_stmt_column_text(st, 12));
-		orsp_stmt_finalize(st);
-		st = NULL;
-		/* claim it (another server process may share the database) */
-		e = orsp_db_prepare(db,
-		                    "UPDATE smdp_progress SET next_at = ?1 WHERE id = ?2 AND next_at = ?3"
-		                    " AND done = 0",
-		                    &st);
-		if (!e)
-			e = orsp_stmt_bind_int64(st, 1, now + PROGRESS_LEASE_S);
-		if (!e)
-			e = orsp_stmt_bind_int64(st, 2, pr.id);
-		if (!e)
-			e = orsp_stmt_bind_int64(st, 3, pr.next_at);
-		if (!e)
-			e = orsp_stmt_run(st);
-		orsp_stmt_finalize(st);
-		st = NULL;
-		if (e || orsp_db_changes(db) != 1) {
-			orsp_err_clear();
+		int got = progress_claim(srv, s, n == 0, queries, &pr, &lease);
+
+		if (got < 0)
 			continue;
-		}
+		if (!got)
+			return false;
 		refused = false;
 		sent++;
 		/* more may be due: an idle sender looks while this one sends */
@@ -1384,13 +1572,16 @@ static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *
 		pr.attempts++;
 		snprintf(why, sizeof(why), "%s", e ? orsp_err_detail() : "");
 		orsp_err_clear();
-		/* only while the claim is still ours (next_at as claimed): a process that took
-		 * the report over after the lease ran out decides for it */
+		/* only while the claim is still ours (its token): a process that took the report
+		 * over (lease_run_out) decides for it */
 		recorded = false;
+		pthread_mutex_lock(&srv->lock);
+		memcpy(clock_id, srv->clock_id, sizeof(clock_id));
+		pthread_mutex_unlock(&srv->lock);
 		if (orsp_db_prepare(
 		        db,
-		        "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3"
-		        " WHERE id = ?4 AND next_at = ?5 AND done = 0",
+		        "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3,"
+		        " lease = 0, next_by = ?6 WHERE id = ?4 AND lease = ?5 AND done = 0",
 		        &st) == ORSP_OK) {
 			int64_t backoff = pr.attempts >= 8 ? SMDP_PROGRESS_BACKOFF_MAX_S
 			                                   : (int64_t)1 << pr.attempts;
@@ -1401,11 +1592,12 @@ static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *
 			    /* the wait counts from the attempt's end: from its start, a send
 			     * that took its 5 s timeout had used up the first waits, and the
 			     * next attempts came back to back. In whole seconds: due from
-			     * backoff - 1 s after the end on (docs/smdp-server.md says "about") */
-			    orsp_stmt_bind_int64(st, 3, (e ? wall_s() + backoff : now)) ||
+			     * backoff - 1 s after the end on (docs/smdp-server.md says "about");
+			     * on this clock, named in next_by */
+			    orsp_stmt_bind_int64(st, 3, orsp_smdp_now(s) + (e ? backoff : 0)) ||
 			    orsp_stmt_bind_int64(st, 4, pr.id) ||
-			    orsp_stmt_bind_int64(st, 5, now + PROGRESS_LEASE_S) ||
-			    orsp_stmt_run(st))
+			    orsp_stmt_bind_int64(st, 5, lease) ||
+			    orsp_stmt_bind_text(st, 6, clock_id) || orsp_stmt_run(st))
 				orsp_err_clear();
 			else
 				recorded = orsp_db_changes(db) == 1;
@@ -1413,6 +1605,7 @@ static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *
 		orsp_err_clear();
 		orsp_stmt_finalize(st);
 		st = NULL;
+		lease_end(srv, lease);
 		/* the last attempt's line says the report is given up (done = 2 above), so the
 		 * operator's staff learn it from the log, not only from /metrics; only once that is
 		 * recorded: a report another process took over, or whose update failed, is live */
@@ -1848,6 +2041,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	/* the crypto share of the CPU time, for /metrics (two clock reads per operation) */
 	orsp_crypto_account(true);
 	pthread_mutex_init(&srv->lock, NULL);
+	clock_name(srv->clock_id, sizeof(srv->clock_id));
 	pthread_mutex_init(&srv->mlock, NULL);
 	pthread_cond_init(&srv->m_read_once, NULL);
 	pthread_mutex_init(&srv->plock, NULL);
@@ -2038,6 +2232,19 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 fail:
 	orsp_smdp_server_stop(srv);
 	return e;
+}
+
+void smdp_server_set_clock(orsp_smdp_server *srv, int64_t now, const char *clock_id,
+                           double lease_ms_add)
+{
+	orsp_smdp_set_clock(srv->sender_db, now);
+	for (size_t i = 0; i < srv->n_senders; i++)
+		orsp_smdp_set_clock(srv->senders[i].db, now);
+	pthread_mutex_lock(&srv->lock);
+	if (clock_id)
+		snprintf(srv->clock_id, sizeof(srv->clock_id), "%s", clock_id);
+	srv->lease_ms_add = lease_ms_add;
+	pthread_mutex_unlock(&srv->lock);
 }
 
 orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t i)

@@ -32,7 +32,8 @@ typedef struct smdp_kek {
 struct orsp_smdp {
 	orsp_db *db;
 	smdp_kek *kek; /* NULL: none (smdp_drop_kek, or backup_verify's view of the copy) */
-	int64_t clock; /* 0: time(NULL) */
+	/* 0: time(NULL); atomic: a test sets the clock of a running server's sender handle */
+	_Atomic int64_t clock;
 	bool no_progress; /* no progress reports queued (orsp_smdp_set_progress) */
 	/* orsp_smdp_label_mac: the keyed MAC of the last label */
 	orsp_hmac_key *mac_key;
@@ -345,6 +346,25 @@ static const orsp_migration smdp_migrations[] = {
         .sql = "ALTER TABLE smdp_profile ADD COLUMN order_seq INTEGER NOT NULL DEFAULT 0;"
                "ALTER TABLE smdp_call ADD COLUMN order_seq INTEGER;",
     },
+    {
+        .version = 20,
+        .description = "progress report leases apart from retry times",
+        /* A claim was written into next_at as a lease (the claimer's clock + 60 s) and a
+         * failed attempt as its retry time, on the clock of each writer: a process whose
+         * clock was more than the lease ahead took every report another process had just
+         * claimed, and one more than SMDP_PROGRESS_AHEAD_MAX_S behind took the other's claims
+         * and retries as written on a clock set back, so two such processes passed a report
+         * back and forth (sent dozens of times, nothing recorded) or used its 10 attempts in
+         * 2 s. A claimed report's next_at is now SMDP_PROGRESS_CLAIMED, never due on any
+         * clock, and lease the claim's token (0: not claimed), which the sender's outcome
+         * must still find; a lease is taken over only after the taker has seen it held for
+         * SMDP_PROGRESS_LEASE_S on its own monotonic clock (smdp_server.c). next_by names the
+         * clock next_at was written on ('': a new report's, or one written before): a
+         * retry time far ahead of this clock is due at once only when written on it. A
+         * lease taken before the upgrade becomes a retry time, due within its 60 s. */
+        .sql = "ALTER TABLE smdp_progress ADD COLUMN lease INTEGER NOT NULL DEFAULT 0;"
+               "ALTER TABLE smdp_progress ADD COLUMN next_by TEXT NOT NULL DEFAULT '';",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -513,7 +533,8 @@ static const uint8_t kek_check_plain[16] = "openrsp smdp kek";
 
 static int64_t now_s(const orsp_smdp *s)
 {
-	return s->clock ? s->clock : (int64_t)time(NULL);
+	int64_t t = atomic_load(&s->clock);
+	return t ? t : (int64_t)time(NULL);
 }
 
 int64_t orsp_smdp_now(const orsp_smdp *s)
@@ -648,7 +669,7 @@ void orsp_smdp_set_progress(orsp_smdp *s, bool on)
 
 void orsp_smdp_set_clock(orsp_smdp *s, int64_t now)
 {
-	s->clock = now;
+	atomic_store(&s->clock, now);
 }
 
 orsp_db *orsp_smdp_db(orsp_smdp *s)
@@ -1177,7 +1198,7 @@ orsp_err orsp_smdp_open_view(orsp_smdp *s, orsp_smdp **out)
 	if (s->kek)
 		atomic_fetch_add(&s->kek->refs, 1);
 	v->kek = s->kek;
-	v->clock = s->clock;
+	atomic_store(&v->clock, atomic_load(&s->clock));
 	v->no_progress = s->no_progress;
 	*out = v;
 	return ORSP_OK;
@@ -2954,10 +2975,11 @@ orsp_err orsp_smdp_report_resend(orsp_smdp *s, const char *iccid, size_t *n)
 		return err;
 	/* due at once, with the attempts of a new report: the sender takes them in id order,
 	 * each ICCID's after its older pending ones */
-	err = orsp_db_prepare(s->db,
-	                      "UPDATE smdp_progress SET done = 0, attempts = 0, next_at = ?1"
-	                      " WHERE done = 2 AND (?2 IS NULL OR iccid = ?2)",
-	                      &st);
+	err = orsp_db_prepare(
+	    s->db,
+	    "UPDATE smdp_progress SET done = 0, attempts = 0, next_at = ?1,"
+	    " lease = 0, next_by = '' WHERE done = 2 AND (?2 IS NULL OR iccid = ?2)",
+	    &st);
 	if (!err)
 		err = orsp_stmt_bind_int64(st, 1, now_s(s));
 	if (!err)
@@ -3518,7 +3540,8 @@ orsp_err orsp_smdp_report_walk(orsp_smdp *s, const char *iccid,
 	if (!s || !fn)
 		return orsp_errf(ORSP_E_USAGE, "reports: missing arguments");
 	return walk_rows(s,
-	                 "SELECT id, at, next_at, iccid, eid, subject_code, reason_code, detail,"
+	                 "SELECT id, at, CASE WHEN next_at = " SMDP_PROGRESS_CLAIMED_SQL
+	                 " THEN 0 ELSE next_at END, iccid, eid, subject_code, reason_code, detail,"
 	                 " point_id, success, attempts, done FROM smdp_progress",
 	                 iccid, 0, report_read, &r, report_each, &cb, stopped);
 }

@@ -386,11 +386,11 @@ term_while_locked() {
 	rc=0
 	wait "$pid" || rc=$?
 }
-# SQL that takes a current SM-DP+ database one migration back, for `older`: migration 19 (the
-# order an ES2+ call placed, two columns) undone and its schema_migrations row removed
-SMDP_ONE_BEHIND="ALTER TABLE smdp_call DROP COLUMN order_seq;
-ALTER TABLE smdp_profile DROP COLUMN order_seq;
-DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 19"
+# SQL that takes a current SM-DP+ database one migration back, for `older`: migration 20 (the
+# progress reports' leases, two columns) undone and its schema_migrations row removed
+SMDP_ONE_BEHIND="ALTER TABLE smdp_progress DROP COLUMN next_by;
+ALTER TABLE smdp_progress DROP COLUMN lease;
+DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 20"
 # older OLD SRC SQL: OLD a copy of the database SRC (and its KEK file SRC.kek) in
 # rollback-journal mode with SQL run on it (a migration taken back: one behind), and
 # OLD.orig its bytes, for `untouched`
