@@ -203,12 +203,36 @@ static void created_undo(created *c)
 	}
 }
 
-/* The run succeeded: the old files it replaced go. */
-static void created_done(created *c)
+/* The run succeeded: the old files it replaced go, and each directory that held them is
+ * flushed, so that a crash does not bring them back (an old CI key among them). The new files
+ * stay whatever happens here (nothing is left to undo): a flush that fails is said, with
+ * the files it may bring back, and fails the run. */
+static int created_done(created *c)
 {
+	char last[PATH_CAP] = "";
+	int rc = CLI_OK;
+
 	for (size_t i = 0; i < c->n_aside; i++)
 		(void)unlink(c->aside[i]);
+	for (size_t i = 0; i < c->n_aside; i++) {
+		char dir[PATH_CAP];
+		const char *slash = strrchr(c->aside[i], '/');
+		size_t n = slash ? (size_t)(slash - c->aside[i]) : 0;
+		/* the asides of one directory come one after another: flushed once */
+		memcpy(dir, c->aside[i], n);
+		dir[n] = '\0';
+		if (i > 0 && strcmp(dir, last) == 0)
+			continue;
+		memcpy(last, dir, n + 1);
+		if (orsp_fsync_dir_of(c->aside[i]) != ORSP_OK && rc == CLI_OK)
+			rc = cli_failf(c->aside[i],
+			               "the new files are in place, but a crash may bring back the "
+			               "old ones removed (NAME.old-%ld): %s",
+			               (long)getpid(), orsp_err_detail());
+	}
 	c->n_aside = 0;
+	c->n = 0; /* the run's files stay */
+	return rc;
 }
 
 /* CLI_OK, or once a signal came (o->stop) the failure that undoes the run. */
@@ -243,9 +267,15 @@ static int dir_has_entries(const char *dir)
 static int make_dir(const char *path, created *c, bool follow)
 {
 	struct stat st;
+	int rc;
 
-	if (mkdir(path, 0755) == 0)
-		return created_add(c, path, true);
+	if (mkdir(path, 0755) == 0) {
+		if ((rc = created_add(c, path, true)) != CLI_OK)
+			return rc;
+		/* its name in its parent survives a crash (the files made in it flush it) */
+		orsp_err e = orsp_fsync_dir_of(path);
+		return e ? cli_fail(path, e) : CLI_OK;
+	}
 	if (errno == EEXIST && (follow ? stat(path, &st) : lstat(path, &st)) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return CLI_OK;
@@ -495,24 +525,24 @@ out:
 
 /* ----- README.txt and the summary ----- */
 
+/* DIR/README.txt, written as the key and certificate files are (orsp_file_create: whole or
+ * not at all, its name flushed in DIR). */
 static int write_readme(const pki_opts *o, const hierarchy *hs, size_t nh, created *c)
 {
 	char path[PATH_CAP];
+	char *text = NULL;
+	size_t len = 0;
 	FILE *f;
+	orsp_err e;
 	int rc;
 
 	if ((rc = path_join(path, o->dir, "README.txt", NULL)) != CLI_OK)
 		return rc;
 	if (o->force && (rc = set_aside(path, c)) != CLI_OK)
 		return rc;
-	f = fopen(path, "wx");
+	f = open_memstream(&text, &len);
 	if (!f)
 		return cli_failf(path, "cannot create: %s", strerror(errno));
-	if ((rc = created_add(c, path, false)) != CLI_OK) {
-		fclose(f);
-		unlink(path);
-		return rc;
-	}
 	fprintf(f,
 	        "openrsp test PKI (GSMA SGP.22 v2 certificate profile) - NOT for production.\n"
 	        "Created by `openrsp pki init`; see docs/pki.md in the openrsp sources.\n\n"
@@ -544,9 +574,17 @@ static int write_readme(const pki_opts *o, const hierarchy *hs, size_t nh, creat
 	       "  The eUICC certificate fails `openssl verify` with \"permitted subtree\n"
 	       "  violation\": its EID is checked by the GSMA EID-prefix rule, not RFC 5280\n"
 	       "  name matching (as with the SGP.26 test eUICC); openrsp's verifier applies it.\n");
-	if (fclose(f) != 0)
-		return cli_failf(path, "write failed: %s", strerror(errno));
-	return CLI_OK;
+	if (fclose(f) != 0) {
+		free(text);
+		return cli_failf(path, "cannot create: out of memory");
+	}
+	e = orsp_file_create(path, text, len, 0644);
+	free(text);
+	if (e)
+		return cli_fail(path, e);
+	if ((rc = created_add(c, path, false)) != CLI_OK)
+		(void)unlink(path);
+	return rc;
 }
 
 static void print_summary(const pki_opts *o, const hierarchy *hs, size_t nh)
@@ -847,7 +885,11 @@ static int pki_make(pki_opts o)
 	rc = write_readme(&o, hs, nh, made);
 	if (rc)
 		goto out;
-	created_done(made);
+	/* every name flushed once this returns: the new directories in their parents as they
+	 * were made (make_dir), each file in its directory (orsp_cert_save,
+	 * orsp_ec_save_private_pem, orsp_file_create), the old files' removal here */
+	if ((rc = created_done(made)) != CLI_OK)
+		goto out;
 	/* said once everything is written: pySim's osmo-smdpp reads the EUM's EID range from
 	 * an 8-digit serialNumber only (SGP.22 v2's IIN and EUM digits; SGP.29 lets it vary) and
 	 * refuses every eUICC of another (8.1.3/6.1) */
@@ -1230,7 +1272,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	}
 	if ((rc = stop_check(&o, "pki smdp")) != CLI_OK)
 		goto out;
-	created_done(made);
+	if ((rc = created_done(made)) != CLI_OK)
+		goto out;
 	/* said once everything is written (a failure removes it all) */
 	if (capped && !o.quiet) {
 		orsp_utc_text(na, ' ', when);

@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "../src/core/file_internal.h" /* orsp__file_unlink_test_hook */
 #include "../src/crypto/ec_internal.h" /* orsp__ec_curve_query, orsp__ec_pkey */
 #include "certmint.h"
 #include "openrsp/crypto.h"

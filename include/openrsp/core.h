@@ -174,6 +174,20 @@ ORSP_MUST_CHECK orsp_err orsp_file_fill(int fd, const char *path, const void *da
 ORSP_MUST_CHECK orsp_err orsp_file_write_beside(const char *path, const void *data, size_t len,
                                                 mode_t mode, bool exact, char *tmp, size_t cap);
 
+/* Create path holding the len bytes of data, with mode (as open(2) narrows it by the umask:
+ * a key's 0600 from the start): never overwriting (ORSP_E_EXISTS "PATH already exists", a
+ * symbolic link included, never followed), never leaving a short file under the name
+ * (written to a temporary file beside it, flushed, then linked to the name; the directory
+ * flushed after, so that the new name survives a crash once this returns ORSP_OK), nothing
+ * left behind on failure (ORSP_E_IO). Where link(2) is not supported (vfat, exFAT, some FUSE
+ * and CIFS mounts) the file is written in place with O_EXCL. A temporary name that cannot be
+ * removed (tried twice) fails it too, path removed again: ORSP_E_IO "PATH not created; its
+ * temporary file TMP cannot be removed (REASON): remove it", with ", and it holds the private
+ * key" for a mode only the owner may read. Key and certificate files (src/crypto), pki init's
+ * README.txt. */
+ORSP_MUST_CHECK orsp_err orsp_file_create(const char *path, const void *data, size_t len,
+                                          mode_t mode);
+
 /* Put a file holding the len bytes of data at path with mode (not narrowed by the umask),
  * replacing what is there at once: written to a temporary file beside it (path.tmp-XXXXXX,
  * mode 0600 until complete: orsp_file_write_beside) and flushed, then renamed over path, the

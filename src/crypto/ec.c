@@ -821,7 +821,7 @@ orsp_err orsp_ec_save_private_pem(const orsp_ec_key *k, const char *path)
 		goto out;
 	}
 	/* never over an existing file (or a planted link), 0600 from the start */
-	e = orsp__file_create(path, (const uint8_t *)pem, (size_t)pem_len, 0600);
+	e = orsp_file_create(path, pem, (size_t)pem_len, 0600);
 out:
 	if (pem && pem_len > 0)
 		orsp_wipe(pem, (size_t)pem_len);

@@ -63,22 +63,9 @@ orsp_err orsp__ossl_fail(orsp_err e, const char *what);
  * failed meanwhile, OpenSSL's error queue is cleared, whatever e. */
 orsp_err orsp__oom_since(unsigned long since, orsp_err e, const char *what);
 
-/* Create path holding data, with mode: never overwriting (ORSP_E_EXISTS if it exists, a
- * symbolic link included), never leaving a short file under the name (written to a
- * temporary file beside it, flushed, then linked to the name; the directory flushed after),
- * nothing left behind on failure (ORSP_E_IO). A temporary name that cannot be removed (tried
- * twice) fails it too, path removed again: ORSP_E_IO "PATH not created; its temporary file
- * TMP cannot be removed (REASON): remove it", with ", and it holds the private key" for a
- * mode only the owner may read (a key's 0600). src/crypto/file.c. */
-ORSP_MUST_CHECK orsp_err orsp__file_create(const char *path, const uint8_t *data, size_t len,
-                                           mode_t mode);
-/* The tests' hook: fn (NULL: unlink itself) stands for unlink(2) of the temporary name in
- * orsp__file_create. */
-void orsp__file_unlink_test_hook(int (*fn)(const char *path));
-
-/* Save der (a certificate or a CRL) to path with orsp__file_create, mode 0644: PEM with
- * the label pem_name ("CERTIFICATE", "X509 CRL") if path ends in ".pem" (any case), else
- * DER. */
+/* Save der (a certificate or a CRL) to path with orsp_file_create (openrsp/core.h), mode
+ * 0644: PEM with the label pem_name ("CERTIFICATE", "X509 CRL") if path ends in ".pem" (any
+ * case), else DER. */
 ORSP_MUST_CHECK orsp_err orsp__der_save(const uint8_t *der, size_t len, const char *path,
                                         const char *pem_name);
 
