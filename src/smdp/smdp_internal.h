@@ -198,6 +198,9 @@ uint64_t smdp_progress_queued(const orsp_smdp *s);
 #define SMDP_EXPIRE_ROW "action = 'expire'"
 #define SMDP_SQL_EXPIRED_ROW                                                                       \
 	"SELECT 1 FROM smdp_audit WHERE iccid = ?1 AND " SMDP_EXPIRE_ROW " LIMIT 1"
+/* Whether the inventory has a profile of type ?1 (type_known), through smdp_profile_type;
+ * tests read its plan. */
+#define SMDP_SQL_TYPE_KNOWN "SELECT 1 FROM smdp_profile WHERE profile_type = ?1 LIMIT 1"
 
 /* The DER contents (X.690 §8.19) of a dotted OID such as the configuration's `oid`
  * (orsp_cert_oid_ok), into out[cap], *len bytes: the form certificates (registeredID) and

@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The current databases, and what makes them one migration behind (the last step undone and
-# its schema_migrations row removed): smdp 20 (the progress reports' leases: two columns,
+# its schema_migrations row removed): smdp 20 (the progress reports' leases: two columns; the profiles' type index,
 # SMDP_ONE_BEHIND in lib/common.bash), auc 5 (the card secrets' table rebuilt with a wider CHECK, which runs again on the
 # same columns)
 S=$T/smdp.db

@@ -387,8 +387,10 @@ term_while_locked() {
 	wait "$pid" || rc=$?
 }
 # SQL that takes a current SM-DP+ database one migration back, for `older`: migration 20 (the
-# progress reports' leases, two columns) undone and its schema_migrations row removed
-SMDP_ONE_BEHIND="ALTER TABLE smdp_progress DROP COLUMN next_by;
+# progress reports' leases, two columns; the profiles' type index) undone and its
+# schema_migrations row removed
+SMDP_ONE_BEHIND="DROP INDEX smdp_profile_type;
+ALTER TABLE smdp_progress DROP COLUMN next_by;
 ALTER TABLE smdp_progress DROP COLUMN lease;
 DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 20"
 # older OLD SRC SQL: OLD a copy of the database SRC (and its KEK file SRC.kek) in
