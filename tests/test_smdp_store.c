@@ -3102,7 +3102,8 @@ static void add_reports(orsp_smdp *s, int first, int n, int64_t next_at)
  * it was set back: due now. Before, a clock set back by 31 days held the report (its retry, or
  * a claim) 31 more days, and the later reports of its ICCID behind it (the clock review's
  * exp3). A back-off as written is not due, up to the limit itself; one written on another
- * machine's clock (its skew) is not due until this clock reaches it, and a claim never (it is
+ * machine's clock (its skew) is not due until this clock reaches it, up to a day more
+ * (SMDP_PROGRESS_FOREIGN_MAX_S), and a claim never (it is
  * being sent; migration 20). Both of the search's ways
  * (SMDP_SQL_NEXT_REPORT) decide alike: with few reports due, and with
  * SMDP_PROGRESS_FEW_DUE more of other ICCIDs due after them, then the first of those when
@@ -3125,7 +3126,12 @@ static void test_next_report_clock_set_back(void **state)
 	     * due at once, and two processes so far apart used a report's retries in 2 s) */
 	    {SMDP_PROGRESS_AHEAD_MAX_S + 1, true, false},
 	    {3600, true, false},
-	    {31 * 86400, true, false},
+	    {SMDP_PROGRESS_AHEAD_MAX_S + SMDP_PROGRESS_FOREIGN_MAX_S, true, false},
+	    /* ... but no two clocks on one database are a day apart: a clock whose name changed
+	     * (a container made anew without a machine-id) is not left to wait it out (it was,
+	     * 31 days here, in the diff review of session 77) */
+	    {SMDP_PROGRESS_AHEAD_MAX_S + SMDP_PROGRESS_FOREIGN_MAX_S + 1, true, true},
+	    {31 * 86400, true, true},
 	    /* a claim: being sent, due on no clock */
 	    {SMDP_PROGRESS_CLAIMED - NEXT_REPORT_NOW, false, false},
 	};

@@ -70,6 +70,13 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 #define SMDP_PROGRESS_LEASE_S 60
 #define SMDP_PROGRESS_BACKOFF_MAX_S 300
 #define SMDP_PROGRESS_AHEAD_MAX_S (SMDP_PROGRESS_BACKOFF_MAX_S + SMDP_PROGRESS_LEASE_S + 60)
+/* ... and one written on another clock is due anyway once more than this beyond that: no
+ * two clocks that share a database are a day apart, but a clock's name can change under it
+ * (a container recreated with another host name and no machine-id, a machine-id made anew),
+ * and a retry time it wrote before it was set back would wait out the whole difference, as
+ * every one did until session 73 (the diff review of session 77 made it with a container's
+ * clock an hour ahead: its report waited the hour, the ICCID's next one behind it) */
+#define SMDP_PROGRESS_FOREIGN_MAX_S 86400
 /* 2^62: a claimed report's next_at, beyond every clock; SMDP_STR gives the SQL literal */
 #define SMDP_PROGRESS_CLAIMED 4611686018427387904
 /* the longest clock name next_by holds (smdp_server.c: the machine's) */
@@ -106,8 +113,8 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 /* a retry time of table t ("p." or "") written on this clock since set back */
 #define SMDP_PROGRESS_CLAIMED_SQL SMDP_STR(SMDP_PROGRESS_CLAIMED)
 #define SMDP_PROGRESS_SET_BACK(t)                                                                  \
-	t "next_at > ?2 AND " t "next_at < " SMDP_PROGRESS_CLAIMED_SQL " AND " t                   \
-	  "next_by IN ('', ?3)"
+	t "next_at > ?2 AND " t "next_at < " SMDP_PROGRESS_CLAIMED_SQL " AND (" t                  \
+	  "next_by IN ('', ?3) OR " t "next_at > ?2 + " SMDP_STR(SMDP_PROGRESS_FOREIGN_MAX_S) ")"
 #define SMDP_PROGRESS_SET_BACK_P SMDP_PROGRESS_SET_BACK("p.")
 #define SMDP_PROGRESS_SET_BACK_ANY SMDP_PROGRESS_SET_BACK("")
 /* the due reports whose next_at meets `term`, counted up to SMDP_PROGRESS_FEW_DUE */

@@ -1340,24 +1340,46 @@ static void progress_read(orsp_stmt *st, progress_row *pr)
 	snprintf(pr->result, sizeof(pr->result), "%s", orsp_stmt_column_text(st, 12));
 }
 
+/* The first line of file into id[cap] when it is a 32-digit lowercase hex id (a machine-id)
+ * or a UUID (the kernel's boot_id), else "". */
+static void read_id(const char *file, char *id, size_t cap)
+{
+	FILE *f = fopen(file, "r");
+	size_t n;
+
+	id[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(id, (int)cap, f))
+		id[strcspn(id, "\r\n")] = '\0';
+	fclose(f);
+	n = strlen(id);
+	if (!((n == 32 || n == 36) && strspn(id, "0123456789abcdef-") == n))
+		id[0] = '\0';
+}
+
 /* The name of this machine's clock, which next_by records with a retry time (sender_round):
- * /etc/machine-id's (systemd, dbus), else "host:" and the host's name, else "". Processes on
- * one machine share its clock: a retry time one of them wrote far ahead of it was written
- * before it was set back. Two machines that have one name (a cloned machine-id) are taken
- * for one clock, as every process was before migration 20. */
+ * /etc/machine-id's (systemd, dbus), else "boot:" and the kernel's boot_id, which every
+ * container of the machine shares and keeps when it is made anew (its host name does not:
+ * "host:" and it, the name until the diff review of session 77, changed with each new
+ * container, and its retry times then waited as another clock's), else "host:" and the host's
+ * name, else "". Processes on one machine share its clock: a retry time one of them wrote far
+ * ahead of it was written before it was set back. Two machines that have one name (a cloned
+ * machine-id) are taken for one clock, as every process was before migration 20; one whose
+ * name changed (no machine-id, a reboot) waits at most SMDP_PROGRESS_FOREIGN_MAX_S more. */
 static void clock_name(char *out, size_t cap)
 {
 	char id[SMDP_CLOCK_ID_MAX] = "";
-	FILE *f = fopen("/etc/machine-id", "r");
 
 	out[0] = '\0';
-	if (f) {
-		if (fgets(id, sizeof(id), f))
-			id[strcspn(id, "\r\n")] = '\0';
-		fclose(f);
-	}
-	if (strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32) {
+	read_id("/etc/machine-id", id, sizeof(id));
+	if (strlen(id) == 32 && !strchr(id, '-')) {
 		snprintf(out, cap, "%s", id);
+		return;
+	}
+	read_id("/proc/sys/kernel/random/boot_id", id, sizeof(id));
+	if (id[0]) {
+		snprintf(out, cap, "boot:%s", id);
 		return;
 	}
 	if (gethostname(id, sizeof(id) - 1) == 0) {
