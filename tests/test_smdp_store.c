@@ -799,6 +799,10 @@ static void test_type_known_indexed(void **state)
 	(void)state;
 
 	assert_true(plan_uses(s, SMDP_SQL_TYPE_KNOWN, "smdp_profile_type"));
+	/* and the search for an Available one keeps to the Available index: SQLite would take
+	 * the type's for the equality, and walk every profile of the type */
+	assert_true(
+	    plan_uses(s, "SELECT iccid" SMDP_SQL_FIRST_AVAILABLE_FROM, "smdp_profile_available"));
 	import_n(s, 60, 1, "T");
 	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
 	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_E_STATE);

@@ -208,6 +208,14 @@ uint64_t smdp_progress_queued(const orsp_smdp *s);
 /* Whether the inventory has a profile of type ?1 (type_known), through smdp_profile_type;
  * tests read its plan. */
 #define SMDP_SQL_TYPE_KNOWN "SELECT 1 FROM smdp_profile WHERE profile_type = ?1 LIMIT 1"
+/* The first Available profile of type ?1, for a downloadOrder by profileType, named through
+ * smdp_profile_available: SQLite, without statistics, takes smdp_profile_type (migration 20)
+ * for the equality on the type and would walk every profile of the type, most of them
+ * ordered long ago, for the first Available one (the reread of session 77 caught the plan
+ * before it was released): the statement after its SELECT list. Tests read its plan. */
+#define SMDP_SQL_FIRST_AVAILABLE_FROM                                                              \
+	" FROM smdp_profile INDEXED BY smdp_profile_available"                                     \
+	" WHERE profile_type = ?1 AND state = 'available' ORDER BY id LIMIT 1"
 
 /* The DER contents (X.690 §8.19) of a dotted OID such as the configuration's `oid`
  * (orsp_cert_oid_ok), into out[cap], *len bytes: the form certificates (registeredID) and

@@ -1793,10 +1793,7 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 	if (o->iccid) {
 		err = load(s, BY_ICCID, o->iccid, &p);
 	} else {
-		err = orsp_db_prepare(s->db,
-		                      "SELECT " COLS " FROM smdp_profile WHERE profile_type = ?1"
-		                      " AND state = 'available' ORDER BY id LIMIT 1",
-		                      &st);
+		err = orsp_db_prepare(s->db, "SELECT " COLS SMDP_SQL_FIRST_AVAILABLE_FROM, &st);
 		if (!err)
 			err = orsp_stmt_bind_text(st, 1, o->profile_type);
 		if (!err)
