@@ -1362,10 +1362,6 @@ static void test_db_failure_injection(void **state)
 	orsp_db_close(db);
 }
 
-/* After a flush of the log failed, Linux may have dropped the pages it could not write and a
- * later fsync succeeds without them (PostgreSQL's "fsyncgate"): no later commit of the process
- * on that file is reported durable, whichever handle flushes (a write outside a transaction
- * too), until every handle on it is closed; another file is not concerned. */
 /* orsp_db_sync: the log flushed whatever the group commit's counts say (a commit made lazily
  * and nothing since: its flush is this call's), refused inside a transaction, failing as a
  * commit's flush does, and for good once one failed. */
@@ -1390,6 +1386,10 @@ static void test_db_sync(void **state)
 	orsp_db_close(db);
 }
 
+/* After a flush of the log failed, Linux may have dropped the pages it could not write and a
+ * later fsync succeeds without them (PostgreSQL's "fsyncgate"): no later commit of the process
+ * on that file is reported durable, whichever handle flushes (a write outside a transaction
+ * too), until every handle on it is closed; another file is not concerned. */
 static void test_db_sync_failure_sticky(void **state)
 {
 	(void)state;

@@ -137,11 +137,13 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 /* the first report by sorting the due ones; by walking the undelivered ones in order */
 #define SMDP_PROGRESS_SORTED SMDP_PROGRESS_NEXT_ID("")
 #define SMDP_PROGRESS_WALKED SMDP_PROGRESS_NEXT_ID("INDEXED BY smdp_progress_queue ")
-#define SMDP_SQL_NEXT_REPORT                                                                       \
+/* a report's columns, as the sender reads them (smdp_server.c progress_read) */
+#define SMDP_PROGRESS_COLS                                                                         \
 	"SELECT id, iccid, eid, profile_type, point_id, success, at,"                              \
-	" attempts, next_at, subject_code, reason_code, detail, result_data"                       \
-	" FROM smdp_progress WHERE id = CASE WHEN " SMDP_PROGRESS_FEW                              \
-	" THEN " SMDP_PROGRESS_SORTED " ELSE " SMDP_PROGRESS_WALKED " END"
+	" attempts, next_at, subject_code, reason_code, detail, result_data FROM smdp_progress"
+#define SMDP_SQL_NEXT_REPORT                                                                       \
+	SMDP_PROGRESS_COLS " WHERE id = CASE WHEN " SMDP_PROGRESS_FEW                              \
+	                   " THEN " SMDP_PROGRESS_SORTED " ELSE " SMDP_PROGRESS_WALKED " END"
 
 /* A WHERE term: the result in column x is one of a notification that failed verification.
  * Compared one by one, not `IN (...)`: SQLite evaluates an IN list of constants by building a

@@ -1318,11 +1318,7 @@ _Static_assert(2 * ORSP_SMDP_CALLBACK_TIMEOUT_MAX <= PROGRESS_LEASE_S,
 
 #define ROUND_MAX 20 /* reports a round takes at most */
 
-#define PROGRESS_COLS                                                                              \
-	"SELECT id, iccid, eid, profile_type, point_id, success, at,"                              \
-	" attempts, next_at, subject_code, reason_code, detail, result_data FROM smdp_progress"
-
-/* The report on st's row (PROGRESS_COLS). */
+/* The report on st's row (SMDP_PROGRESS_COLS). */
 static void progress_read(orsp_stmt *st, progress_row *pr)
 {
 	pr->id = orsp_stmt_column_int64(st, 0);
@@ -1494,7 +1490,7 @@ static int progress_claim(orsp_smdp_server *srv, orsp_smdp *s, bool take_over,
 
 	*mine = 0;
 	if (take_over && lease_run_out(srv, db, &id, &old)) {
-		e = orsp_db_prepare(db, PROGRESS_COLS " WHERE id = ?1", &st);
+		e = orsp_db_prepare(db, SMDP_PROGRESS_COLS " WHERE id = ?1", &st);
 		if (!e)
 			e = orsp_stmt_bind_int64(st, 1, id);
 	} else {
