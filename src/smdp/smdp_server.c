@@ -1384,6 +1384,15 @@ static void clock_name(char *out, size_t cap)
 	}
 }
 
+/* This clock's name (next_by) into out, as clock_name found it or a test set it
+ * (smdp_server_set_clock, under lock). */
+static void clock_id_of(orsp_smdp_server *srv, char out[SMDP_CLOCK_ID_MAX])
+{
+	pthread_mutex_lock(&srv->lock);
+	memcpy(out, srv->clock_id, SMDP_CLOCK_ID_MAX);
+	pthread_mutex_unlock(&srv->lock);
+}
+
 /* A claim's token: random, positive, never 0 (no claim); 0 when none could be drawn. Put
  * among this process's (lease_mine) before the claim is written, so that no sender of this
  * process ever takes over a report another of them is sending, whatever the clocks do. */
@@ -1494,9 +1503,7 @@ static int progress_claim(orsp_smdp_server *srv, orsp_smdp *s, bool take_over,
 		if (!e)
 			e = orsp_stmt_bind_int64(st, 1, id);
 	} else {
-		pthread_mutex_lock(&srv->lock);
-		memcpy(clock_id, srv->clock_id, sizeof(clock_id));
-		pthread_mutex_unlock(&srv->lock);
+		clock_id_of(srv, clock_id);
 		(*queries)++;
 		e = orsp_db_prepare(db, SMDP_SQL_NEXT_REPORT, &st);
 		if (!e)
@@ -1593,9 +1600,7 @@ static bool sender_round(orsp_smdp_server *srv, orsp_smdp *s, orsp_http_client *
 		/* only while the claim is still ours (its token): a process that took the report
 		 * over (lease_run_out) decides for it */
 		recorded = false;
-		pthread_mutex_lock(&srv->lock);
-		memcpy(clock_id, srv->clock_id, sizeof(clock_id));
-		pthread_mutex_unlock(&srv->lock);
+		clock_id_of(srv, clock_id);
 		if (orsp_db_prepare(
 		        db,
 		        "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3,"
