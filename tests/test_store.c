@@ -1386,6 +1386,50 @@ static void test_db_sync(void **state)
 	orsp_db_close(db);
 }
 
+/* A log that grew while a reader held its snapshot (a backup's, a long `list`'s: no checkpoint
+ * could start it again meanwhile) is cut back to ORSP_DB_LOG_KEEP_BYTES once it starts again,
+ * and the rows are all there. */
+static long file_size(const char *name)
+{
+	struct stat sb;
+	return stat(path_in(name), &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static void test_db_log_cut_back(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL, *reader = NULL;
+	orsp_stmt *snap = NULL, *count = NULL;
+	bool row = false;
+	char sql[128];
+	int i;
+
+	assert_int_equal(orsp_db_open(path_in("cut.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (b BLOB)"), ORSP_OK);
+	assert_int_equal(orsp_db_open(path_in("cut.db"), &reader), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(reader, "SELECT b FROM t UNION ALL SELECT 1", &snap),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_step(snap, &row), ORSP_OK); /* the snapshot is held */
+	assert_true(row);
+	/* 24 MiB in 1 MiB commits: the log cannot start again while the snapshot is held */
+	snprintf(sql, sizeof(sql), "INSERT INTO t VALUES (randomblob(%d))", 1024 * 1024);
+	for (i = 0; i < 24; i++)
+		assert_int_equal(orsp_db_exec(db, sql), ORSP_OK);
+	assert_true(file_size("cut.db-wal") > ORSP_DB_LOG_KEEP_BYTES);
+	orsp_stmt_finalize(snap);
+	orsp_db_close(reader);
+	/* a commit checkpoints the whole log (no reader in the way), the next starts it again */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (x'00')"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "DELETE FROM t WHERE b = x'00'"), ORSP_OK);
+	assert_true(file_size("cut.db-wal") <= ORSP_DB_LOG_KEEP_BYTES);
+	assert_int_equal(orsp_db_prepare(db, "SELECT count(*) FROM t", &count), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(count, &row), ORSP_OK);
+	assert_int_equal(orsp_stmt_column_int64(count, 0), 24);
+	orsp_stmt_finalize(count);
+	orsp_db_close(db);
+}
+
 /* After a flush of the log failed, Linux may have dropped the pages it could not write and a
  * later fsync succeeds without them (PostgreSQL's "fsyncgate"): no later commit of the process
  * on that file is reported durable, whichever handle flushes (a write outside a transaction
@@ -3838,6 +3882,7 @@ int main(void)
 	    cmocka_unit_test(test_db_secure_delete),
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_db_sync),
+	    cmocka_unit_test(test_db_log_cut_back),
 	    cmocka_unit_test(test_db_sync_failure_sticky),
 	    cmocka_unit_test(test_db_vfs_log_faults),
 	    cmocka_unit_test(test_db_vfs_checkpoint_faults),

@@ -37,6 +37,9 @@ typedef enum orsp_db_backend {
 } orsp_db_backend;
 
 #define ORSP_DB_BUSY_TIMEOUT_MS 10000 /* default wait for the write lock */
+/* The size (bytes) an SQLite log is cut back to when it starts again from its beginning: one
+ * grown while a reader held back every checkpoint (a backup, a long `list`) is not kept. */
+#define ORSP_DB_LOG_KEEP_BYTES (16L * 1024 * 1024)
 
 /* Open (creating if needed) the database named by `uri`: "sqlite:PATH" or a plain PATH
  * (SQLite; a PATH starting with "file:" is an SQLite URI, resolved by SQLite, its file checked

@@ -1246,6 +1246,20 @@ orsp_err orsp_db_access_check(const char *uri, orsp_db_open_mode mode)
 	return orsp_errf(ORSP_E_STORAGE, "cannot open the database %s: %s", file, why);
 }
 
+/* A log that grew while a reader held back every checkpoint (a backup copying a large
+ * database, a long `list`) is cut back to ORSP_DB_LOG_KEEP_BYTES at the first commit that
+ * starts it again from its beginning: SQLite otherwise reuses the file and never shrinks it.
+ * SQLite cuts it in that commit, after it wrote the log's new header and flushed it (it
+ * flushes a new header at every synchronous setting but OFF), so what is cut was already
+ * out of date whichever of the two a power cut keeps. */
+static orsp_err log_size_limit(sq_conn *c)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%ld", (long)ORSP_DB_LOG_KEEP_BYTES);
+	return sq_exec(c, sql);
+}
+
 /* A hot journal beside a database opened read-only: the -journal of a writer killed in its
  * transaction (rollback-journal mode), whose changed pages are in the file. The file is not
  * its last commit until the journal is rolled back, which SQLite makes every reader do at its
@@ -1338,6 +1352,8 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	                       "PRAGMA secure_delete=ON;"
 	                     : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
 	                       "PRAGMA secure_delete=ON;");
+	if (!err)
+		err = log_size_limit(c);
 	if (err)
 		goto out;
 	*out = c;
