@@ -1239,6 +1239,14 @@ static void test_newer_es9p_untouched(void **state)
 	free(bytes);
 }
 
+/* es9p migration 14 undone: the count of unverified notifications and its triggers */
+#define ES9P_UNDO_V14                                                                              \
+	"DROP TRIGGER es9p_unverified_added;"                                                      \
+	"DROP TRIGGER es9p_unverified_deleted;"                                                    \
+	"DROP TRIGGER es9p_unverified_changed;"                                                    \
+	"DROP TABLE es9p_unverified_count;"                                                        \
+	"DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND version = 14;"
+
 /* Migration 4 of the ES9+ tables from the layout before it (notifications with
  * AUTOINCREMENT): the rows are kept and a repeated notification is still counted once. */
 static void test_notification_migration(void **state)
@@ -1261,7 +1269,11 @@ static void test_notification_migration(void **state)
 	assert_int_equal(orsp_db_open(f->db, &db), ORSP_OK);
 	assert_int_equal(
 	    orsp_db_exec(db,
-	                 "BEGIN;"
+	                 "BEGIN;" ES9P_UNDO_V14
+	                 /* two unverified records, made before migration 14 counts them */
+	                 "INSERT INTO es9p_notification (received_at, eid, iccid, event, seq,"
+	                 " result) VALUES (1, 'E', '', 'install', 1, 'bad signature'),"
+	                 " (1, 'E', '', 'install', 2, 'unknown session');"
 	                 "CREATE TABLE n3 (id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	                 " received_at INTEGER NOT NULL, eid TEXT NOT NULL, iccid TEXT NOT NULL,"
 	                 " event TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -1287,11 +1299,12 @@ static void test_notification_migration(void **state)
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 13);
+	assert_int_equal(v, 14);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
 	                             " ('es9p_notification_unverified', 'es9p_session_created',"
 	                             " 'es9p_session_iccid')"),
 	                 3);
+	assert_int_equal(count_of(f, "SELECT n FROM es9p_unverified_count"), 2);
 	/* migration 9 dropped the index of the sessions holding a one-time key */
 	assert_int_equal(
 	    count_of(f, "SELECT count(*) FROM sqlite_master WHERE name = 'es9p_session_otsk'"), 0);
@@ -1348,7 +1361,7 @@ static void test_session_attempts_migration(void **state)
 	orsp_smdp_close(f->s);
 	f->s = NULL;
 	assert_int_equal(orsp_db_open(f->db, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "BEGIN;"
+	assert_int_equal(orsp_db_exec(db, "BEGIN;" ES9P_UNDO_V14
 	                                  "ALTER TABLE es9p_session ADD COLUMN attempts INTEGER"
 	                                  " NOT NULL DEFAULT 0;"
 	                                  "UPDATE es9p_session SET attempts = 2;"
@@ -1365,7 +1378,7 @@ static void test_session_attempts_migration(void **state)
 	assert_int_equal(v, 10);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 13);
+	assert_int_equal(v, 14);
 	session_columns(f, migrated, sizeof(migrated));
 	assert_string_equal(migrated, fresh);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
@@ -5562,6 +5575,8 @@ static void test_notification_seq_range(void **state)
 
 /* es9p_handler.c's prune term (the partial index's) */
 #define UNVERIFIED_RESULT ES9P_UNVERIFIED_RESULT("result")
+#define UNVERIFIED_COUNT "SELECT count(*) FROM es9p_notification WHERE " UNVERIFIED_RESULT
+#define UNVERIFIED_COUNTED "SELECT n FROM es9p_unverified_count"
 
 /* Anyone can send notifications that fail verification, each with a new sequence number:
  * the newest max_unverified_notifications are kept (pruned every 32nd), verified records are
@@ -5598,8 +5613,27 @@ static void test_unverified_bounded(void **state)
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
 	                             " 'installed'"),
 	                 1);
+	/* the prune goes by the number es9p migration 14's triggers keep: counted up and down
+	 * with the rows, and when a verified notification takes a forged copy's place */
+	n = count_of(f, UNVERIFIED_COUNT);
+	assert_int_equal(count_of(f, UNVERIFIED_COUNTED), n);
+	assert_false(other_op(f, 7000, 0x20, f->prof.iccid, true));
+	assert_int_equal(count_of(f, UNVERIFIED_COUNT), n + 1);
+	assert_int_equal(count_of(f, UNVERIFIED_COUNTED), n + 1);
+	assert_false(other_op(f, 7000, 0x20, f->prof.iccid, false));
+	assert_int_equal(count_of(f, UNVERIFIED_COUNT), n);
+	assert_int_equal(count_of(f, UNVERIFIED_COUNTED), n);
+	/* a limit below the number kept: the next prune deletes the oldest down to it */
+	f->svc.max_unverified_notifications = 2;
+	for (unsigned i = 1; i <= 32; i++)
+		refused_notification(f, 8000 + i);
+	assert_true(count_of(f, UNVERIFIED_COUNT) <= 2 + 31);
+	assert_int_equal(count_of(f, UNVERIFIED_COUNTED), count_of(f, UNVERIFIED_COUNT));
+	assert_int_equal(
+	    count_of(f, "SELECT min(seq) FROM es9p_notification WHERE " UNVERIFIED_RESULT),
+	    8000 + 32 - count_of(f, UNVERIFIED_COUNT) + 1);
 	/* the partial index names the results one by one (es9p migration 10), and the prune's
-	 * search and deletion both go through it */
+	 * search goes through it, the deletion by id */
 	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name ="
 	                             " 'es9p_notification_unverified' AND instr(sql, ' IN ') = 0"
 	                             " AND instr(sql, 'result = ''wrong smdpOid''') > 0"),
@@ -5608,18 +5642,19 @@ static void test_unverified_bounded(void **state)
 		orsp_stmt *st = NULL;
 		bool row = false;
 		int indexed = 0;
+		int scans = 0;
 		assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s),
-		                                 "EXPLAIN QUERY PLAN DELETE FROM es9p_notification"
-		                                 " WHERE " UNVERIFIED_RESULT " AND id < (SELECT id"
-		                                 " FROM es9p_notification WHERE " UNVERIFIED_RESULT
-		                                 " ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+		                                 "EXPLAIN QUERY PLAN " ES9P_SQL_PRUNE_UNVERIFIED,
 		                                 &st),
 		                 ORSP_OK);
-		while (orsp_stmt_step(st, &row) == ORSP_OK && row)
-			indexed += strstr(orsp_stmt_column_text(st, 3),
-			                  "es9p_notification_unverified") != NULL;
+		while (orsp_stmt_step(st, &row) == ORSP_OK && row) {
+			const char *plan = orsp_stmt_column_text(st, 3);
+			indexed += strstr(plan, "es9p_notification_unverified") != NULL;
+			scans += strcmp(plan, "SCAN es9p_notification") == 0;
+		}
 		orsp_stmt_finalize(st);
-		assert_int_equal(indexed, 2);
+		assert_int_equal(indexed, 1);
+		assert_int_equal(scans, 0);
 	}
 	/* none kept */
 	f->svc.max_unverified_notifications = ORSP_SMDP_KEEP_NO_UNVERIFIED;

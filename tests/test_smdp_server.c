@@ -823,9 +823,12 @@ static void test_busy_port_database_untouched(void **state)
 	assert_int_equal(orsp_es9p_prepare(r.s), ORSP_OK);
 	/* one ES9+ migration behind */
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s),
-	                              "ALTER TABLE es9p_session DROP COLUMN keyset_id;"
+	                              "DROP TRIGGER es9p_unverified_added;"
+	                              "DROP TRIGGER es9p_unverified_deleted;"
+	                              "DROP TRIGGER es9p_unverified_changed;"
+	                              "DROP TABLE es9p_unverified_count;"
 	                              "DELETE FROM schema_migrations WHERE module = 'smdp_es9p'"
-	                              " AND version = 13"),
+	                              " AND version = 14"),
 	                 ORSP_OK);
 	opsrv = operator_start(on_progress, &op, 1, url, sizeof(url));
 	r.cfg.port = orsp_http_server_port(opsrv);
@@ -833,7 +836,7 @@ static void test_busy_port_database_untouched(void **state)
 	assert_null(srv);
 	assert_non_null(strstr(orsp_err_detail(), "Address already in use"));
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(r.s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 12);
+	assert_int_equal(v, 13);
 	/* a database that does not exist yet */
 	snprintf(r.cfg.database, sizeof(r.cfg.database), "%s/new.db", test_tmpdir("smdp_busy"));
 	n = snprintf(r.cfg.kek_file, sizeof(r.cfg.kek_file), "%s.kek", r.cfg.database);

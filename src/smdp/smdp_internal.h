@@ -155,6 +155,14 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_
 	"(" x " = 'bad signature' OR " x " = 'certificate refused' OR " x                          \
 	" = 'unknown session' OR " x " = 'wrong smdpOid')"
 
+/* The prune of unverified notifications (es9p_handler.c), ?1 the number kept: the oldest of
+ * them beyond it, by the count es9p migration 14 keeps. Also read by test_unverified_bounded,
+ * for its plan. */
+#define ES9P_SQL_PRUNE_UNVERIFIED                                                                  \
+	"DELETE FROM es9p_notification WHERE id IN (SELECT id FROM es9p_notification "             \
+	"WHERE " ES9P_UNVERIFIED_RESULT("result") " ORDER BY id LIMIT max(0, (SELECT n FROM"       \
+	                                          " es9p_unverified_count) - ?1))"
+
 /* The CHECK of smdp_profile.state as migration 1 wrote it, and as migration 15 rewrites it
  * (SQL string literals of the two texts, for replace()). */
 #define SMDP_STATE_CHECK_V1                                                                        \
