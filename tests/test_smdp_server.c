@@ -3392,7 +3392,18 @@ typedef struct tls_pki {
 	char ca[1000], srv[1000], srv_key[1000], cli[1000], cli_key[1000], foreign[1000],
 	    foreign_key[1000];
 	char expired[1000]; /* the client certificate's key (cli_key), expired in 2021 */
+	/* two more with cli_key: LONG_SUBJECT with a third OU (229 characters as one line
+	 * prints it), and LONG_SUBJECT as it is (184: fits, but did not until session 78) */
+	char long1[1000], long2[1000];
 } tls_pki;
+
+#define LONG_SUBJECT_HEAD                                                                          \
+	"/C=DE/ST=Nordrhein-Westfalen/L=Duesseldorf/O=Example Mobile Operator GmbH"                \
+	"/OU=Network Operations/OU=eSIM Provisioning"
+#define LONG_SUBJECT LONG_SUBJECT_HEAD "/CN=es2-client-02.provisioning.operator-a.example"
+#define LONGER_SUBJECT                                                                             \
+	LONG_SUBJECT_HEAD "/OU=Subscription Management Platform"                                   \
+	                  "/CN=es2-client-01.provisioning.operator-a.example"
 
 static void pem_cert_write(const char *path, X509 *x)
 {
@@ -3409,6 +3420,25 @@ static void pem_key_write(const char *path, EVP_PKEY *k)
 	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
 	fclose(f);
 	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* The DER of a PEM certificate file (free it). */
+static uint8_t *pem_cert_der(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+	uint8_t *der = NULL;
+	int n;
+
+	assert_non_null(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(x);
+	n = i2d_X509(x, &der);
+	X509_free(x);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	return der;
 }
 
 static void tls_pki_make(tls_pki *p, const char *dir)
@@ -3460,6 +3490,15 @@ static void tls_pki_make(tls_pki *p, const char *dir)
 		old.not_after = 1609459200;  /* 2021-01-01 */
 		x = certmint_issue(&old, cli_key, ca_x, ca_key);
 		pem_cert_write(p->expired, x);
+		X509_free(x);
+	}
+	for (int i = 1; i <= 2; i++) {
+		certmint_spec lng = cli;
+		lng.subject = i == 1 ? LONGER_SUBJECT : LONG_SUBJECT;
+		lng.serial = 4 + i;
+		snprintf(i == 1 ? p->long1 : p->long2, sizeof(p->long1), "%s/long%d.pem", dir, i);
+		x = certmint_issue(&lng, cli_key, ca_x, ca_key);
+		pem_cert_write(i == 1 ? p->long1 : p->long2, x);
 		X509_free(x);
 	}
 	x = certmint_issue(&cli, foreign_key, other_x, other_key);
@@ -4333,7 +4372,85 @@ static void test_es2_client_cert(void **state)
 		line = end;
 	}
 	/* the audit row of a change the certificate let through names that certificate before
-	 * what the request says of itself (until session 56 only the request's header) */
+	 * what the request says of itself (until session 56 only the request's header); one
+	 * whose subject does not fit by its SHA-256's first 8 bytes, then the subject cut (until
+	 * session 78 "certificate" alone, also for a subject of 168 to 187 characters, which
+	 * fits: two such certificates were one in the audit) */
+	{
+		static const struct {
+			const char *fn, *body;
+		} two[] = {
+		    {"cancelOrder", "\"finalProfileStatusIndicator\":\"Available\""},
+		    {"downloadOrder", "\"eid\":\"89049032123451234512345678901235\""},
+		};
+		char seen[2][ORSP_SMDP_AUTH_MAX + 64];
+		for (size_t i = 0; i < 2; i++) {
+			orsp_http_client_opts co = {.ca_file = pki.ca,
+			                            .timeout_ms = 20000,
+			                            .client_cert_file = i ? pki.long2 : pki.long1,
+			                            .client_key_file = pki.cli_key};
+			orsp_http_client *c = NULL;
+			orsp_http_result res;
+			orsp_smdp_audit_row last;
+			char req[400], want[300];
+			uint8_t md[ORSP_SHA256_LEN], *der = NULL;
+			size_t der_len = 0;
+			const char *by;
+
+			snprintf(url, sizeof(url), "https://127.0.0.1:%u/gsma/rsp2/es2plus/%s",
+			         orsp_smdp_server_port(srv), two[i].fn);
+			snprintf(req, sizeof(req),
+			         "{\"header\":{\"functionRequesterIdentifier\":\"op\","
+			         "\"functionCallIdentifier\":\"%zu\"},\"iccid\":\"%s\",%s}",
+			         20 + i, r.p.iccid, two[i].body);
+			assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+			assert_int_equal(
+			    orsp_http_client_post_json(c, url, req, strlen(req), NULL, &res),
+			    ORSP_OK);
+			if (res.status != 200 ||
+			    !strstr((const char *)res.body, "Executed-Success"))
+				fail_msg("%s: %ld %.*s", two[i].fn, res.status, (int)res.body_len,
+				         (const char *)res.body);
+			orsp_http_result_free(&res);
+			orsp_http_client_free(c);
+			assert_int_equal(
+			    orsp_smdp_audit_walk(r.s, r.p.iccid, keep_audit_row, &last, NULL),
+			    ORSP_OK);
+			der = pem_cert_der(i ? pki.long2 : pki.long1, &der_len);
+			assert_int_equal(orsp_sha256(der, der_len, md), ORSP_OK);
+			free(der);
+			by = strstr(last.detail, "by certificate");
+			if (i == 0) {
+				snprintf(
+				    want, sizeof(want),
+				    "by certificate sha256:%02x%02x%02x%02x%02x%02x%02x%02x C = "
+				    "DE, "
+				    "ST = Nordrhein-Westfalen, L = Duesseldorf, O = Example Mobile "
+				    "Operator GmbH, OU = Network Operations, OU = eSIM "
+				    "Provisioning, OU"
+				    " = Subscription Manageme...: requester \"op\" call \"20\"",
+				    md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
+				/* AUTH cut at ORSP_SMDP_AUTH_MAX - 1 bytes, "..." where the subject
+				 * was */
+				assert_int_equal(strstr(by, ": requester") - (by + 3),
+				                 ORSP_SMDP_AUTH_MAX - 1);
+			} else {
+				snprintf(want, sizeof(want),
+				         "by certificate C = DE, ST = Nordrhein-Westfalen, L = "
+				         "Duesseldorf, O "
+				         "= Example Mobile Operator GmbH, OU = Network Operations, "
+				         "OU = eSIM"
+				         " Provisioning, CN = "
+				         "es2-client-02.provisioning.operator-a.example:"
+				         " requester \"op\" call \"21\"");
+			}
+			if (!by || strcmp(by, want) != 0)
+				fail_msg("'%s'", last.detail);
+			snprintf(seen[i], sizeof(seen[i]), "%.*s",
+			         (int)(strstr(by, ": requester") - by), by);
+		}
+		assert_string_not_equal(seen[0], seen[1]);
+	}
 	{
 		orsp_http_client_opts co = {.ca_file = pki.ca,
 		                            .timeout_ms = 20000,

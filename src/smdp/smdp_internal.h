@@ -203,6 +203,13 @@ orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t
 void smdp_server_set_clock(orsp_smdp_server *srv, int64_t now, const char *clock_id,
                            double lease_ms_add);
 
+/* What the audit rows of an ES2+ request authenticated by this verified client certificate
+ * (DER) say authenticated it (orsp_smdp_set_auth): "certificate SUBJECT" (one-line, as
+ * `openssl x509 -subject` prints it) when that fits in ORSP_SMDP_AUTH_MAX - 1 bytes; else
+ * "certificate sha256:FP SUBJECT...", FP the first 8 bytes of the certificate's SHA-256 in
+ * hex, which tell two certificates apart, then as much of the subject as fits. */
+void smdp_cert_auth_name(const uint8_t *der, size_t len, char out[ORSP_SMDP_AUTH_MAX]);
+
 /* How many progress reports this handle has queued since it was opened (a transaction that
  * rolled back included): smdp_server.c wakes its idle report senders when a request's count
  * moved. */

@@ -486,6 +486,38 @@ static orsp_err refuse_unauthorised(orsp_smdp_server *srv, const char *iface,
 	return orsp_http_response_add_header(resp, "WWW-Authenticate", "Bearer");
 }
 
+/* Until session 78 a subject longer than 167 characters (an ordinary one with C, ST, L, O,
+ * two OUs and a host name as CN) left only "certificate", and two operators' certificates
+ * could not be told apart in the audit. */
+void smdp_cert_auth_name(const uint8_t *der, size_t len, char out[ORSP_SMDP_AUTH_MAX])
+{
+	static const char ellipsis[] = "...";
+	char subj[1024], fp[2 * 8 + 1] = "";
+	uint8_t md[ORSP_SHA256_LEN];
+	orsp_cert *cc = NULL;
+	bool named;
+	int n;
+
+	named = orsp_cert_parse(der, len, &cc) == ORSP_OK &&
+	        orsp_cert_subject_text(cc, subj, sizeof(subj)) == ORSP_OK;
+	orsp_cert_free(cc);
+	if (named && strlen("certificate ") + strlen(subj) < ORSP_SMDP_AUTH_MAX) {
+		snprintf(out, ORSP_SMDP_AUTH_MAX, "certificate %s", subj);
+		orsp_err_clear();
+		return;
+	}
+	if (orsp_sha256(der, len, md) != ORSP_OK ||
+	    orsp_hex_encode(md, 8, fp, sizeof(fp)) != ORSP_OK)
+		fp[0] = '\0';
+	orsp_err_clear();
+	n = snprintf(out, ORSP_SMDP_AUTH_MAX, "certificate%s%s", fp[0] ? " sha256:" : "", fp);
+	if (!named || n < 0 || (size_t)n + 1 + sizeof(ellipsis) >= ORSP_SMDP_AUTH_MAX)
+		return;
+	/* the subject's beginning, then "..." where it was cut */
+	snprintf(out + n, ORSP_SMDP_AUTH_MAX - (size_t)n, " %.*s%s",
+	         (int)(ORSP_SMDP_AUTH_MAX - (size_t)n - 1 - sizeof(ellipsis)), subj, ellipsis);
+}
+
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
@@ -505,17 +537,8 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 		return refuse_unauthorised(srv, "es2+", req, t0, resp, srv->c->es2_token);
 	/* which of the two, the certificate by its subject, goes into the audit rows the
 	 * request writes (orsp_smdp_set_auth) */
-	if (req->client_cert) {
-		char subj[ORSP_SMDP_AUTH_MAX - 32];
-		orsp_cert *cc = NULL;
-		if (orsp_cert_parse(req->client_cert, req->client_cert_len, &cc) == ORSP_OK &&
-		    orsp_cert_subject_text(cc, subj, sizeof(subj)) == ORSP_OK)
-			snprintf(auth, sizeof(auth), "certificate %s", subj);
-		else
-			snprintf(auth, sizeof(auth), "certificate");
-		orsp_err_clear();
-		orsp_cert_free(cc);
-	}
+	if (req->client_cert)
+		smdp_cert_auth_name(req->client_cert, req->client_cert_len, auth);
 	return serve(srv, orsp_es2p_handle, "es2+", auth, req, resp, t0);
 }
 
