@@ -5573,6 +5573,31 @@ static void test_notification_seq_range(void **state)
 	                 1);
 }
 
+/* An ES9+ refusal (8.x) may describe what another process committed and has not flushed
+ * (the race review of session 78: authenticateClient refused 8.2.6/3.8 for an order whose
+ * cancelOrder another server had committed, 3 s before that cancel was durable): it is
+ * flushed before it is said, so a flush failing then is a 500, not the refusal; a malformed
+ * request (1.2) is answered without a flush. */
+static void test_es9p_refusal_flushed(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	auth_opts o = {.mid = "NO-SUCH-ORDER"};
+	json_t *bad = json_object();
+	int http;
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, "FLUSHED-1", NULL);
+	reinitiate(f, &d);
+	orsp_db_inject_sync_failure(orsp_smdp_db(f->s));
+	json_object_set_new(bad, "transactionId", json_integer(1));
+	expect_fail(call(f, "authenticateClient", bad, &http), "1.2", "2.1");
+	assert_false(orsp_db_flush_failed(orsp_smdp_db(f->s)));
+	call_internal_error(f, "authenticateClient", auth_request(f, &d, &o));
+	assert_true(orsp_db_flush_failed(orsp_smdp_db(f->s)));
+	dl_free(&d);
+}
+
 /* es9p_handler.c's prune term (the partial index's) */
 #define UNVERIFIED_RESULT ES9P_UNVERIFIED_RESULT("result")
 #define UNVERIFIED_COUNT "SELECT count(*) FROM es9p_notification WHERE " UNVERIFIED_RESULT
@@ -8985,6 +9010,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unbound_reports_name_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unbound_cc_report_names_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_es9p_refusal_flushed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_expired_after_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_expired_clock_behind, setup, teardown),

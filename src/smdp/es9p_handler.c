@@ -3855,6 +3855,14 @@ orsp_err orsp_es9p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 			return fail(&c, ES9P_MALFORMED, orsp_err_detail());
 		e = functions[i].fn(&c);
 		json_decref(c.req);
+		/* A refusal (8.x) may describe what another request committed and has not
+		 * flushed yet (another process's: authenticateClient refused 8.2.6/3.8 for an
+		 * order whose cancelOrder another server had committed, 3 s before that cancel
+		 * was durable, the race review of session 78): flushed before it is said, as
+		 * ES2+ does its refusals (es2p_handler.c). Not 1.x (the request itself), nor
+		 * anything once a flush of the file failed. */
+		if (!e && strncmp(out->subject_code, "8.", 2) == 0 && !orsp_db_flush_failed(c.db))
+			e = orsp_db_sync(c.db);
 		if (e) {
 			/* internal failure: no half answer */
 			orsp_smdp_reply_free(out);
