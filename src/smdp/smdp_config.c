@@ -685,6 +685,20 @@ static bool loopback_url(const char *s)
 	return false;
 }
 
+/* Whether the listen address (numeric, checked; "" the default 127.0.0.1) is a loopback one:
+ * 127.0.0.0/8 or ::1. */
+static bool loopback_listen(const char *v)
+{
+	struct in6_addr a6;
+	uint8_t v4[4];
+
+	if (!v[0])
+		return true;
+	if (inet_pton(AF_INET, v, v4) == 1)
+		return v4[0] == 127;
+	return inet_pton(AF_INET6, v, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 /* Whether the authority a[0..n) is host[:port]: a host name or IPv4 address (letters, digits,
  * '.', '-', '_'), or an IPv6 address in brackets, then nothing or ':' and a port of 1 to
  * 65535 in at most five digits. libcurl refuses the others only when a report is sent. */
@@ -1952,6 +1966,18 @@ void orsp_smdp_config_warn(const orsp_smdp_config *c)
 	}
 	(void)orsp_smdp_crl_warn_missing_ci(c);
 	(void)orsp_smdp_warn_dptls_ci(c);
+	if (c && c->plain_http && (c->es2_token[0] || c->metrics_token[0]) &&
+	    !loopback_listen(c->listen))
+		fprintf(stderr,
+		        "openrsp smdp: warning: plain_http on %s: the %s bearer token%s crosses "
+		        "the network in clear, to be read by whoever sees the traffic, unless the "
+		        "proxy in front is on this host (listen = 127.0.0.1) or the path to it is "
+		        "protected otherwise\n",
+		        c->listen[0] ? c->listen : "127.0.0.1",
+		        c->es2_token[0] && c->metrics_token[0] ? "ES2+ and /metrics"
+		        : c->es2_token[0]                      ? "ES2+"
+		                                               : "/metrics",
+		        c->es2_token[0] && c->metrics_token[0] ? "s" : "");
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
 		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
 		if (c->trusted_proxies[i].bits)
