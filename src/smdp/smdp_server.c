@@ -491,7 +491,7 @@ static orsp_err refuse_unauthorised(orsp_smdp_server *srv, const char *iface,
  * could not be told apart in the audit. */
 void smdp_cert_auth_name(const uint8_t *der, size_t len, char out[ORSP_SMDP_AUTH_MAX])
 {
-	static const char ellipsis[] = "...";
+	static const char ellipsis[] = "...", prefix[] = "certificate ";
 	char subj[1024], fp[2 * 8 + 1] = "";
 	uint8_t md[ORSP_SHA256_LEN];
 	orsp_cert *cc = NULL;
@@ -501,8 +501,9 @@ void smdp_cert_auth_name(const uint8_t *der, size_t len, char out[ORSP_SMDP_AUTH
 	named = orsp_cert_parse(der, len, &cc) == ORSP_OK &&
 	        orsp_cert_subject_text(cc, subj, sizeof(subj)) == ORSP_OK;
 	orsp_cert_free(cc);
-	if (named && strlen("certificate ") + strlen(subj) < ORSP_SMDP_AUTH_MAX) {
-		snprintf(out, ORSP_SMDP_AUTH_MAX, "certificate %s", subj);
+	if (named && sizeof(prefix) + strlen(subj) <= ORSP_SMDP_AUTH_MAX) {
+		memcpy(out, prefix, sizeof(prefix) - 1);
+		memcpy(out + sizeof(prefix) - 1, subj, strlen(subj) + 1);
 		orsp_err_clear();
 		return;
 	}
@@ -513,9 +514,13 @@ void smdp_cert_auth_name(const uint8_t *der, size_t len, char out[ORSP_SMDP_AUTH
 	n = snprintf(out, ORSP_SMDP_AUTH_MAX, "certificate%s%s", fp[0] ? " sha256:" : "", fp);
 	if (!named || n < 0 || (size_t)n + 1 + sizeof(ellipsis) >= ORSP_SMDP_AUTH_MAX)
 		return;
-	/* the subject's beginning, then "..." where it was cut */
-	snprintf(out + n, ORSP_SMDP_AUTH_MAX - (size_t)n, " %.*s%s",
-	         (int)(ORSP_SMDP_AUTH_MAX - (size_t)n - 1 - sizeof(ellipsis)), subj, ellipsis);
+	/* the subject's beginning, then "..." where it was cut (it is longer than the room) */
+	{
+		size_t at = (size_t)n, take = ORSP_SMDP_AUTH_MAX - at - 1 - sizeof(ellipsis);
+		out[at++] = ' ';
+		memcpy(out + at, subj, take);
+		memcpy(out + at + take, ellipsis, sizeof(ellipsis));
+	}
 }
 
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -1398,7 +1403,7 @@ static void clock_name(char *out, size_t cap)
 	}
 	read_id("/proc/sys/kernel/random/boot_id", id, sizeof(id));
 	if (id[0]) {
-		snprintf(out, cap, "boot:%s", id);
+		snprintf(out, cap, "boot:%.*s", (int)(cap > 6 ? cap - 6 : 0), id);
 		return;
 	}
 	if (gethostname(id, sizeof(id) - 1) == 0) {
