@@ -94,6 +94,13 @@ static void copy_file(const char *from, const char *to)
 	assert_int_equal(chmod(to, 0600), 0); /* as the store writes it, whatever the umask */
 }
 
+/* the file name of path */
+static const char *base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
 static void flip_byte(const char *path, long off)
 {
 	int fd = open(path, O_RDWR);
@@ -296,6 +303,42 @@ static void test_crash_every_step(void **state)
 	assert_string_equal(steps, "write, fsync, write, fsync, directory fsync of the records, "
 	                           "write, fsync, rename, directory fsync, counter advance, "
 	                           "unlink, unlink");
+}
+
+/* A record that does not authenticate is named, with its file, as the other refusals of a
+ * record are: until session 78 the message said "sealed record" alone, and the operator could
+ * not tell which of the store's files was damaged. */
+static void test_tamper_named(void **state)
+{
+	orsp_seal *s = NULL;
+	uint8_t b[64];
+	size_t n = 0;
+	char f[4200] = "", want[80];
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "keep", "kept");
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "isdr", "the state");
+	orsp_seal_close(s);
+	/* the newest record file is isdr's (the higher generation) */
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, ".rec") && strcmp(de->d_name, base(f)) > 0)
+			snprintf(f, sizeof(f), "%s", in(de->d_name));
+	closedir(d);
+	assert_true(f[0]);
+	flip_byte(f, 30);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "keep"), "kept");
+	assert_int_equal(orsp_seal_read(s, "isdr", b, sizeof(b), &n), ORSP_E_VERIFY);
+	snprintf(want, sizeof(want), "sealed store: record 'isdr' (%s): does not authenticate",
+	         base(f));
+	assert_non_null(strstr(orsp_err_detail(), want));
+	orsp_seal_close(s);
 }
 
 static void test_tamper(void **state)
@@ -2398,12 +2441,6 @@ orsp_err __wrap_orsp_aes_gcm_open(const uint8_t *key, size_t key_len, const uint
 	return __real_orsp_aes_gcm_open(key, key_len, iv, aad, aad_len, in, n, tag, out);
 }
 
-static const char *base(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
-
 static void note(const char *what, const char *a, const char *b)
 {
 	if (order)
@@ -2983,6 +3020,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_record_limit, setup),
 	    cmocka_unit_test_setup(test_crash_every_step, setup),
 	    cmocka_unit_test_setup(test_tamper, setup),
+	    cmocka_unit_test_setup(test_tamper_named, setup),
 	    cmocka_unit_test_setup(test_rollback, setup),
 	    cmocka_unit_test_setup(test_key_file, setup),
 	    cmocka_unit_test_setup(test_key_file_swapped, setup),

@@ -208,7 +208,8 @@ bool orsp_seal_committed(const orsp_seal *s);
 /* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
  * small (*len = the size needed); ORSP_E_POLICY when its file is another user's or writable by
  * group or others; ORSP_E_VERIFY when the record file is not a regular file, does
- * not authenticate or does not match the manifest; ORSP_E_STORAGE when it cannot be read;
+ * not authenticate or does not match the manifest (the message names the record and its
+ * file); ORSP_E_STORAGE when it cannot be read;
  * ORSP_E_CRYPTO when the cipher or the hash fails (not tampering: OpenSSL out of memory). */
 ORSP_MUST_CHECK orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap,
                                         size_t *len);

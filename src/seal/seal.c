@@ -1325,7 +1325,7 @@ static size_t record_aad(uint8_t *aad, const char *name, uint64_t gen)
 orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
 	uint8_t aad[sizeof(rc_aad) + ORSP_SEAL_NAME_MAX + 10], sha[32];
-	char file[32];
+	char file[32], what[ORSP_SEAL_NAME_MAX + 64];
 	const entry *en;
 	uint8_t *blob = NULL;
 	size_t n = 0;
@@ -1358,8 +1358,10 @@ orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap
 		e = orsp_errf(ORSP_E_VERIFY, "sealed store: record '%s' has the wrong size", name);
 		goto out;
 	}
-	e = open_blob(s->key, rc_magic, aad, record_aad(aad, name, en->gen), blob, n, buf,
-	              "sealed record");
+	/* named as the other refusals here name it, with its file: until session 78 "sealed
+	 * record" alone, which left the operator to find which of the files was damaged */
+	snprintf(what, sizeof(what), "sealed store: record '%s' (%s)", name, file);
+	e = open_blob(s->key, rc_magic, aad, record_aad(aad, name, en->gen), blob, n, buf, what);
 	if (e)
 		goto out;
 	if ((e = orsp_sha256(buf, en->len, sha)) != ORSP_OK)
