@@ -2348,16 +2348,20 @@ static orsp_err fail_seal_prefix(const char *point, void *arg)
 }
 
 /* Over a sealed store, as orsp_euicc_host runs the core: a DisableProfile whose commit was
- * applied (the manifest renamed into place) but whose counter advance failed, or whose
- * directory flush after the rename failed, answers ok (0), since the profile is disabled and
- * its notification pending, after a reopen too (until session 69 it was 6581 and a repeat
- * was refused, "profileNotInEnabledState"). The card goes on serving; the next state change
- * completes the stored commit first (6581, nothing changed, while that fails). A failure before the
+ * applied (the manifest renamed into place) but whose counter advance failed answers ok (0),
+ * since the profile is disabled, durably, and its notification pending, after a reopen too
+ * (until session 69 it was 6581 and a repeat was refused, "profileNotInEnabledState"). The
+ * card goes on serving; the next state change completes the stored commit first (6581,
+ * nothing changed, while that fails). One whose directory flush after the rename failed is
+ * not known to survive a power cut: 6581, and the card stops (6F00, the USIM gone) until it
+ * is opened again, which finds what the directory holds (until session 78 it answered ok and
+ * served on, the disable and its notification liable to be lost). A failure before the
  * rename is 6581 and changes nothing, and the card goes on too. */
 static void test_sealed_commit_outcomes(void **state)
 {
-	static const char *after[] = {"commit: counter advance", "commit: directory fsync"};
+	static const char *after[] = {"commit: counter advance"};
 	static const char *completion = "commit: completion: ";
+	static const char *unflushed = "commit: directory fsync";
 	const char *at = "commit: rename";
 	card *c = card_new();
 	size_t notifs;
@@ -2365,7 +2369,22 @@ static void test_sealed_commit_outcomes(void **state)
 
 	install_ok(c, ICCID_A, 0, NULL);
 	card_seal(c, "isdr_sealed");
-	for (size_t i = 0; i < 2; i++) {
+	/* the flush after the rename failing: no answer of the disable, the card stopped */
+	assert_int_equal(enable(c, ICCID_A), 0);
+	notifs = orsp_euicc_notification_count(&c->e);
+	orsp_seal_set_test_hook(fail_seal_step, &unflushed);
+	assert_int_equal(by_iccid(c, 0xBF32, ICCID_A), 0x6581);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_non_null(strstr(orsp_err_detail(), "may not survive a power cut"));
+	assert_true(orsp_seal_unflushed(c->seal));
+	assert_int_equal(es10_hex(c, "BF2D00"), 0x6F00);
+	assert_int_equal(by_iccid(c, 0xBF31, ICCID_A), 0x6F00);
+	assert_int_equal(select_usim(c), 0x6A82);
+	/* opened again: what the directory holds (here the rename did reach it) */
+	card_seal_reopen(c);
+	assert_string_equal(enabled_iccid(c), "");
+	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs + 1);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(after); i++) {
 		assert_int_equal(enable(c, ICCID_A), 0);
 		notifs = orsp_euicc_notification_count(&c->e);
 		orsp_seal_set_test_hook(fail_seal_step, &after[i]);
@@ -2641,6 +2660,50 @@ static void test_usim_sqn(void **state)
 	assert_int_equal(delete (c, ICCID_A), 0);
 	assert_int_equal(ms_count_prefix(&c->st, "sqn."), 0);
 	orsp_aka_vector_wipe(&v);
+	orsp_aka_subscriber_wipe(&sub);
+	card_free(c);
+}
+
+/* AUTHENTICATE over a sealed store whose SQN commit was applied but whose directory flush
+ * after the manifest failed: no RES (6581), since a power cut could still lose the SQN and a
+ * replay of the challenge be answered again; the card takes no other challenge until it is
+ * opened again, and then the first one's SQN is what the directory holds. Until session 78
+ * the RES left the card with the commit not known to be durable. */
+static void test_sealed_authenticate_unflushed(void **state)
+{
+	static const char *unflushed = "commit: directory fsync";
+	static const uint8_t sqn1[6] = {0, 0, 0, 0, 0, 0x40}, sqn2[6] = {0, 0, 0, 0, 0, 0x80};
+	static const uint8_t amf[2] = {0x80, 0x00};
+	uint8_t rand[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	dl_opts mil = {.iccid = ICCID_A, .milenage = true};
+	card *c = card_new();
+	orsp_aka_subscriber sub;
+	orsp_aka_vector v1, v2;
+	int cmd = -1, reason = -1;
+	(void)state;
+
+	assert_int_equal(download(c, &mil, &cmd, &reason, NULL), 0xA0);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	card_seal(c, "isdr_auth_sealed");
+	assert_int_equal(
+	    orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, isdr_mil_k, 16, isdr_mil_opc, 16),
+	    ORSP_OK);
+	assert_int_equal(orsp_aka_generate(&sub, rand, sqn1, amf, &v1), ORSP_OK);
+	assert_int_equal(orsp_aka_generate(&sub, rand, sqn2, amf, &v2), ORSP_OK);
+	orsp_seal_set_test_hook(fail_seal_step, &unflushed);
+	assert_int_equal(usim_auth(c, 1, rand, v1.autn), 0x6581);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_true(orsp_seal_unflushed(c->seal));
+	/* the same challenge again, or a fresh one: no RES either */
+	assert_int_equal(usim_auth(c, 1, rand, v1.autn), 0x6581);
+	assert_int_equal(usim_auth(c, 1, rand, v2.autn), 0x6581);
+	/* opened again: the first SQN was stored (the rename reached the directory here) */
+	card_seal_reopen(c);
+	assert_int_equal(usim_auth(c, 1, rand, v1.autn), 0x90DC);
+	assert_int_equal(usim_auth(c, 1, rand, v2.autn), 0x90DB);
+	assert_int_equal(usim_auth(c, 1, rand, v2.autn), 0x90DC);
+	orsp_aka_vector_wipe(&v1);
+	orsp_aka_vector_wipe(&v2);
 	orsp_aka_subscriber_wipe(&sub);
 	card_free(c);
 }
@@ -3749,6 +3812,7 @@ int main(void)
 	    cmocka_unit_test(test_nickname_strict),
 	    cmocka_unit_test(test_memory_reset_notifications),
 	    cmocka_unit_test(test_usim_sqn),
+	    cmocka_unit_test(test_sealed_authenticate_unflushed),
 	    cmocka_unit_test(test_open_errors),
 	    cmocka_unit_test(test_identity_outside_validity),
 	    cmocka_unit_test(test_server_certs_host_clock),

@@ -1334,7 +1334,8 @@ static orsp_err fail_seal_step(const char *point, void *arg)
  * that the LPA's CancelSession gets the signed answer the SM-DP+ takes to end the download
  * (until session 69 the card stopped serving, 6F00, and the order stayed Downloaded). Failing
  * after the rename (the counter's advance): the profile is installed, so the answer is its
- * PIR (it was 6581 with the profile and its install notification there). */
+ * PIR (it was 6581 with the profile and its install notification there). The directory's
+ * flush after the rename failing: no PIR, the card stopped. */
 static void test_sealed_install_outcomes(void **state)
 {
 	card *f = card_v7(PKI_NIST);
@@ -1374,6 +1375,24 @@ static void test_sealed_install_outcomes(void **state)
 	card_seal_reopen(f);
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
 	assert_int_equal(orsp_euicc_notification_count(&f->e), 1);
+
+	/* the directory's flush after the install's rename failing: the profile may not survive
+	 * a power cut, so its PIR, which the SM-DP+ takes for it installed, does not leave the
+	 * card: 6581, and the card stops (6F00) until it is opened again, which finds what the
+	 * directory holds (until session 78 the PIR was answered) */
+	dl_opts other = {.iccid = "89000123456789012358"};
+	at = (seal_fault){"commit: directory fsync", 3};
+	start_session(f, &other);
+	orsp_seal_set_test_hook(fail_seal_step, &at);
+	assert_int_equal(load_bpp(f, &other), 0x6581);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_non_null(strstr(orsp_err_detail(), "may not survive a power cut"));
+	assert_true(orsp_seal_unflushed(f->seal));
+	assert_int_equal(f->out_len, 0);
+	assert_int_equal(es10_hex(f, "BF2D00"), 0x6F00);
+	card_seal_reopen(f);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 2);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 2);
 	(void)iccid;
 	card_free(f);
 }

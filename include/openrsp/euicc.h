@@ -300,9 +300,12 @@ typedef struct orsp_euicc_storage_ops {
 	/* Replace the given records all together or not at all: after a crash at any point the
 	 * store holds either every old or every new value. ORSP_E_STORAGE on failure, which
 	 * means that nothing changed: the core answers it as a failed command and goes on from
-	 * the stored state. A commit whose new values were stored but whose completion failed
-	 * (orsp_euicc_host: the seal store's directory flush or counter after its manifest) is
-	 * ORSP_OK, the implementation's to report (a warning). */
+	 * the stored state. A commit whose new values were stored durably but whose completion
+	 * failed (orsp_euicc_host: the seal store's counter after its manifest) is ORSP_OK, the
+	 * implementation's to report (a warning). One whose new values may not be durable
+	 * (orsp_euicc_host: the directory's flush after the manifest failed) must not be
+	 * ORSP_OK, since the core then answers with what it made: ORSP_E_STORAGE, and the read
+	 * that follows fails too, so that the card stops until it is opened again. */
 	orsp_err (*commit)(void *user, const orsp_euicc_record *recs, size_t n);
 	/* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
 	 * small (then *len is the size needed); ORSP_E_VERIFY / ORSP_E_STORAGE when the store is
@@ -832,8 +835,10 @@ ORSP_MUST_CHECK orsp_err orsp_euicc_host_open_wait(const char *dir, unsigned wai
 
 /* The storage operations orsp_euicc_host runs the core on, over a sealed store the caller
  * opened (user: the orsp_seal *, borrowed), for a caller that opens the store itself (a
- * test, a store on a provider of its own): a seal commit applied but not completed is
- * ORSP_OK there, with a warning logged (orsp_euicc_storage_ops, orsp_seal_commit). */
+ * test, a store on a provider of its own): a seal commit applied with its counter's advance
+ * failed is ORSP_OK there, with a warning logged; one applied but not flushed is
+ * ORSP_E_STORAGE, the handle stopped (orsp_seal_unflushed), so that the card answers none
+ * of its results and stops (orsp_euicc_storage_ops, orsp_seal_commit). */
 const orsp_euicc_storage_ops *orsp_euicc_host_storage(void);
 
 /* The APDU context, ready for orsp_euicc_apdu_process / orsp_vpcd_serve (borrowed). */

@@ -186,16 +186,21 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy_empty(orsp_seal *s, bool keep_dir);
  *    source, the cipher or the hash fails;
  *  - applied but not completed (ORSP_E_STORAGE, orsp_seal_committed true): the manifest was
  *    renamed into place, so the new set is what the handle holds and what open loads, but the
- *    directory's flush after the rename failed (a power cut may still lose the new set: the
- *    counter is then left one behind, never ahead) or the counter's advance did (the set is
- *    durable, the counter one behind). Open completes the counter, as after a crash between
- *    the two steps.
- *    The handle goes on reading. The next commit on it first completes this one as open
- *    would (the directory flushed again if that failed; the counter read, and advanced if
- *    it is one behind), then goes on; while that completion fails, it is refused
- *    (ORSP_E_STORAGE, not applied, "completing it failed again") and the one after tries
- *    again. Until session 72 every further commit was refused until the store was opened
- *    again.
+ *    directory's flush after the rename failed (orsp_seal_unflushed true: a power cut may
+ *    still lose the new set; the counter is then left one behind, never ahead) or the
+ *    counter's advance did (the set is durable, the counter one behind). Open completes the
+ *    counter, as after a crash between the two steps (flushing the directory first).
+ *    After a failed counter advance the handle goes on reading. The next commit on it first
+ *    completes this one as open would (the counter read, and advanced if it is one behind),
+ *    then goes on; while that completion fails, it is refused (ORSP_E_STORAGE, not applied,
+ *    "completing it failed again") and the one after tries again. Until session 72 every
+ *    further commit was refused until the store was opened again.
+ *    After a failed flush the handle stops: every later read and commit is refused
+ *    (ORSP_E_STORAGE) until the store is opened again, so that nothing is done on the
+ *    strength of a set that may not survive a power cut. The flush is not retried (on Linux
+ *    an fsync after a failed one may report success with nothing on the media). Until session
+ *    78 the handle went on as after a failed counter advance, flushing again at the next
+ *    commit.
  * A commit refused after a simulated crash (orsp_seal_inject_crash) is ORSP_E_STORAGE, not
  * applied. */
 ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n);
@@ -204,12 +209,17 @@ ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *
  * commit, after one that failed or was refused before that point, for NULL, and after a
  * simulated crash (the handle of a dead process tells nothing). */
 bool orsp_seal_committed(const orsp_seal *s);
+/* Whether s was stopped by a commit applied but not flushed (orsp_seal_commit): its manifest
+ * renamed into place, the directory's flush after it failed. s then refuses every read and
+ * commit until closed; the store opened again loads what the directory holds. False for NULL
+ * and after a simulated crash. */
+bool orsp_seal_unflushed(const orsp_seal *s);
 
 /* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
  * small (*len = the size needed); ORSP_E_POLICY when its file is another user's or writable by
  * group or others; ORSP_E_VERIFY when the record file is not a regular file, does
  * not authenticate or does not match the manifest (the message names the record and its
- * file); ORSP_E_STORAGE when it cannot be read;
+ * file); ORSP_E_STORAGE when it cannot be read or s is stopped (orsp_seal_unflushed);
  * ORSP_E_CRYPTO when the cipher or the hash fails (not tampering: OpenSSL out of memory). */
 ORSP_MUST_CHECK orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap,
                                         size_t *len);

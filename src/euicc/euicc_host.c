@@ -36,10 +36,17 @@ _Static_assert(ORSP_EUICC_RECORD_MAX <= ORSP_SEAL_MAX_RECORD &&
                "a record of the card is larger than the sealed store takes");
 
 /* The storage operations' commit says whether the records changed (orsp_euicc_storage_ops):
- * a seal commit that failed after its manifest was put in place (its directory's flush or the
- * counter's advance) did change them, and is ORSP_OK here, with a warning logged: the eUICC
- * then answers with the result of what it stored, and the store's next commit completes it
- * first (orsp_seal_commit; refused, 6581, while that fails). */
+ * a seal commit whose counter's advance failed after its manifest was put in place did
+ * change them, durably, and is ORSP_OK here, with a warning logged: the eUICC then answers
+ * with the result of what it stored, and the store's next commit completes it first
+ * (orsp_seal_commit; refused, 6581, while that fails).
+ * One whose directory flush after the manifest failed is not known to be durable: a power
+ * cut may still lose it, so nothing it produced may leave the card (a download's PIR, which
+ * the SM-DP+ takes for the profile installed; an AUTHENTICATE's RES, whose SQN a lost commit
+ * would accept again). It is a failure here (ORSP_E_STORAGE): the command answers 6581, and
+ * the seal handle, stopped (orsp_seal_unflushed), refuses the core's reading back, which
+ * stops the card until it is opened again (restore in es10_isdr.c). Until session 78 it was
+ * ORSP_OK with the warning, and the card answered with what it may then lose. */
 static orsp_err host_commit(void *user, const orsp_euicc_record *recs, size_t n)
 {
 	orsp_seal_record sr[ORSP_SEAL_MAX_RECORDS];
@@ -52,7 +59,7 @@ static orsp_err host_commit(void *user, const orsp_euicc_record *recs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		sr[i] = (orsp_seal_record){recs[i].name, recs[i].data, recs[i].len};
 	e = orsp_seal_commit(user, sr, n);
-	if (e != ORSP_OK && orsp_seal_committed(user)) {
+	if (e != ORSP_OK && orsp_seal_committed(user) && !orsp_seal_unflushed(user)) {
 		orsp_log(ORSP_LOG_WARN, "eUICC storage: %s", orsp_err_detail());
 		orsp_err_clear();
 		e = ORSP_OK;
@@ -119,6 +126,28 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 	 * provisioning it. */
 	if (s || (e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
 		e = orsp_euicc_provision(work, &host_storage, s, id);
+	if (e != ORSP_OK && s && orsp_seal_unflushed(s)) {
+		/* The provisioning's commit was applied but its directory flush failed (a
+		 * failure of host_commit's, the handle stopped). Opened again, the store flushes
+		 * its directory before it completes the counter (orsp_seal_open): a card it then
+		 * holds is made, reported with the warning (as until session 78, when the flush
+		 * was only tried again at the next commit); one whose open fails is an error,
+		 * and nothing is undone. */
+		char detail[ORSP_ERR_DETAIL_MAX];
+		orsp_err_detail_copy(detail, sizeof(detail));
+		orsp_seal_close(s);
+		s = NULL;
+		if (orsp_seal_open(dir, NULL, &s) == ORSP_OK && orsp_seal_count(s) > 0) {
+			orsp_log(ORSP_LOG_WARN, "eUICC storage: %s; opened again, it was flushed",
+			         detail);
+			orsp_err_clear();
+			e = ORSP_OK;
+		} else {
+			orsp_seal_close(s);
+			s = NULL;
+			e = orsp_errf(e, "%s", detail);
+		}
+	}
 	if (e != ORSP_OK && !resumed && s) {
 		/* Undo the store this call created, and the directory if it made that too, under
 		 * the lock this handle holds and only while it holds no record: another init

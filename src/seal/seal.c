@@ -65,11 +65,14 @@ struct orsp_seal {
 	size_t n;
 	unsigned crash_at; /* test hook: steps until the simulated crash; 0 = off */
 	bool dead;         /* after a simulated crash: refuses everything */
-	/* a commit was applied (its manifest in place) but not completed (the directory's flush
-	 * after the rename, or the counter's advance, failed): reads go on; the next commit first
-	 * completes it (complete_unfinished), as an open would, and is refused while that fails */
+	/* a commit was applied (its manifest in place) but its counter's advance failed: reads
+	 * go on; the next commit first completes it (complete_unfinished), as an open would, and
+	 * is refused while that fails */
 	bool unfinished;
-	bool unflushed; /* ... and the directory's flush after its rename is what failed */
+	/* a commit was applied but the directory's flush after its rename failed: whether it
+	 * survives a power cut is unknown, so the handle refuses reads and commits until the
+	 * store is opened again (orsp_seal_unflushed) */
+	bool unflushed;
 	bool committed; /* the last commit was applied (orsp_seal_committed) */
 	int lock_fd;    /* DIR/lock, flock()ed while the store is open; -1 none */
 };
@@ -1260,8 +1263,12 @@ orsp_err orsp_seal_open_wait(const char *dir, const orsp_seal_provider *provider
 	}
 	if (counter != UINT64_MAX && s->counter == counter + 1) {
 		/* A crash after the manifest was installed and before the counter advanced (one
-		 * ahead: counter + 1 must not wrap to 0, which would set the counter back). */
-		if ((e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK)
+		 * ahead: counter + 1 must not wrap to 0, which would set the counter back). The
+		 * directory is flushed first: that commit's own flush may be what failed
+		 * (commit_unfinished), and a counter advanced past a manifest a power cut then
+		 * loses would refuse the old one as a rollback. */
+		if ((e = fsync_dir(s->dfd, dir)) != ORSP_OK ||
+		    (e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK)
 			goto fail;
 	} else if (s->counter != counter) {
 		e = orsp_errf(ORSP_E_VERIFY,
@@ -1322,6 +1329,17 @@ static size_t record_aad(uint8_t *aad, const char *name, uint64_t gen)
 	return o + 8;
 }
 
+/* The refusal of a handle stopped by a commit whose directory flush failed
+ * (commit_unfinished). */
+static orsp_err unflushed_refusal(const orsp_seal *s)
+{
+	return orsp_errf(ORSP_E_STORAGE,
+	                 "sealed store: an earlier commit was applied but may not survive a power "
+	                 "cut (the directory's flush after its manifest failed); nothing is read "
+	                 "or committed until %s is opened again",
+	                 s->dir);
+}
+
 orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
 	uint8_t aad[sizeof(rc_aad) + ORSP_SEAL_NAME_MAX + 10], sha[32];
@@ -1336,6 +1354,8 @@ orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap
 	if (s->dead)
 		return orsp_errf(ORSP_E_STORAGE,
 		                 "sealed store: handle unusable after a simulated crash");
+	if (s->unflushed)
+		return unflushed_refusal(s);
 	if (!name_ok(name))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
 	en = find(s, name);
@@ -1399,24 +1419,30 @@ static void commit_undo(orsp_seal *s, uint64_t from, uint64_t to)
 
 /* A commit applied (its manifest renamed into place) whose completion failed, e with its
  * detail: the directory's flush after the rename (flushed false) or the counter's advance.
- * The handle's state is the new one; the next commit completes this one first
- * (complete_unfinished). */
+ * The handle's state is the new one. After a failed counter advance the set is durable and
+ * the next commit completes this one first (complete_unfinished). After a failed flush it may
+ * not be: the handle stops (unflushed), so that nothing is read from it, nor anything done on
+ * the strength of it, until an open finds what the directory holds. The flush is not tried
+ * again: on Linux an fsync after one that failed with EIO may answer success with the data
+ * still not on the media (the failed pages are marked clean), so a retry proves nothing.
+ * Until session 78 the handle went on, and the eUICC answered with what the commit made (a
+ * download's PIR, an AUTHENTICATE's RES) while a power cut could still lose it. */
 static orsp_err commit_unfinished(orsp_seal *s, orsp_err e, bool flushed)
 {
 	char why[ORSP_ERR_DETAIL_MAX];
 
 	if (s->dead) /* a simulated crash: the process is gone, nobody learns the outcome */
 		return e;
-	s->unfinished = true;
-	s->unflushed = !flushed;
 	orsp_err_detail_copy(why, sizeof(why));
-	if (!flushed)
+	if (!flushed) {
+		s->unflushed = true;
 		return orsp_errf(ORSP_E_STORAGE,
 		                 "sealed store: the commit was applied but may not survive a power "
 		                 "cut (the directory's flush after the manifest failed: %s); the "
-		                 "monotonic counter is one behind until the next commit or open "
-		                 "completes it",
+		                 "store takes no read or commit until it is opened again",
 		                 why);
+	}
+	s->unfinished = true;
 	return orsp_errf(ORSP_E_STORAGE,
 	                 "sealed store: the commit was applied, but the monotonic counter's "
 	                 "advance failed (%s); it may be one behind until the next commit or open "
@@ -1424,24 +1450,21 @@ static orsp_err commit_unfinished(orsp_seal *s, orsp_err e, bool flushed)
 	                 why);
 }
 
-/* Complete an applied but unfinished commit in place, before the next one: what opening the
- * store again does (orsp_seal_open: a counter one behind the manifest advanced, one equal to
- * it taken, since a failed counter_advance may have left either; then the orphans removed),
- * preceded by the directory's flush again when that was what failed. Until session 72 the
- * handle refused every further commit until the store was opened again, so `openrsp euicc
- * serve` answered 6581 to each state change until it was restarted, also once the cause (a
- * full disk) was gone. A failure leaves the handle as it was (ORSP_E_STORAGE: nothing of the
- * new commit applied), and the commit after it tries again. */
+/* Complete an applied commit whose counter's advance failed in place, before the next one:
+ * what opening the store again does (orsp_seal_open: a counter one behind the manifest
+ * advanced, one equal to it taken, since a failed counter_advance may have left either; then
+ * the orphans removed). Until session 78 also one whose directory flush failed, flushed again
+ * first; such a commit now stops the handle (commit_unfinished). Until session 72 the handle
+ * refused every further commit until the store was opened again, so `openrsp euicc serve`
+ * answered 6581 to each state change until it was restarted, also once the cause (a full
+ * disk) was gone. A failure leaves the handle as it was (ORSP_E_STORAGE: nothing of the new
+ * commit applied), and the commit after it tries again. */
 static orsp_err complete_unfinished(orsp_seal *s)
 {
 	char why[ORSP_ERR_DETAIL_MAX];
 	uint64_t counter = 0;
 	orsp_err e;
 
-	if (s->unflushed && ((e = step(s, "completion: directory fsync")) != ORSP_OK ||
-	                     (e = fsync_dir(s->dfd, s->dir)) != ORSP_OK))
-		goto fail;
-	s->unflushed = false;
 	if ((e = step(s, "completion: counter read")) != ORSP_OK ||
 	    (e = s->prov.counter_read(s->prov.user, &counter)) != ORSP_OK)
 		goto fail;
@@ -1485,6 +1508,8 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	if (s->dead)
 		return orsp_errf(ORSP_E_STORAGE,
 		                 "sealed store: handle unusable after a simulated crash");
+	if (s->unflushed)
+		return unflushed_refusal(s);
 	/* Its manifest is one ahead of the counter: a commit now would seal the next one two
 	 * ahead, which open takes for a counter set back. The counter is completed first. */
 	if (s->unfinished && (e = complete_unfinished(s)) != ORSP_OK)
@@ -1579,7 +1604,7 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	 * advanced then: after a power cut that lost the rename, the old manifest with a counter
 	 * one ahead would be taken for a rollback and the store refused; behind by one, the new
 	 * manifest is completed by open and the old one taken. The old records stay for the same
-	 * reason (the next open removes them). */
+	 * reason (the next open removes them). The handle stops (commit_unfinished). */
 	if (e != ORSP_OK) {
 		e = commit_unfinished(s, e, false);
 		goto out;
@@ -1616,6 +1641,11 @@ out:
 bool orsp_seal_committed(const orsp_seal *s)
 {
 	return s && s->committed && !s->dead;
+}
+
+bool orsp_seal_unflushed(const orsp_seal *s)
+{
+	return s && s->unflushed && !s->dead;
 }
 
 size_t orsp_seal_count(const orsp_seal *s)
