@@ -2832,12 +2832,9 @@ static void test_config_platform_policy(void **state)
 
 static void file_copy(const char *from, const char *to, mode_t mode);
 
-/* Write a CRL minted by `issuer`/`key` (tests/certmint.c) to path, DER. */
-static void write_crl(const char *path, const certmint_crl_spec *s, const char *issuer_rel,
-                      const char *key_rel)
+/* Write a CRL of issuer x minted with key k (tests/certmint.c) to path, DER. */
+static void write_crl_of(const char *path, const certmint_crl_spec *s, X509 *x, EVP_PKEY *k)
 {
-	X509 *x = certmint_cert_load(issuer_rel);
-	EVP_PKEY *k = certmint_key_load(key_rel);
 	X509_CRL *c = certmint_crl(s, x, k);
 	size_t len = 0;
 	uint8_t *der = certmint_crl_der(c, &len);
@@ -2847,6 +2844,16 @@ static void write_crl(const char *path, const certmint_crl_spec *s, const char *
 	assert_int_equal(fclose(f), 0);
 	free(der);
 	X509_CRL_free(c);
+}
+
+/* write_crl_of, the issuer and key from the vector tree */
+static void write_crl(const char *path, const certmint_crl_spec *s, const char *issuer_rel,
+                      const char *key_rel)
+{
+	X509 *x = certmint_cert_load(issuer_rel);
+	EVP_PKEY *k = certmint_key_load(key_rel);
+
+	write_crl_of(path, s, x, k);
 	EVP_PKEY_free(k);
 	X509_free(x);
 }
@@ -3392,9 +3399,16 @@ typedef struct tls_pki {
 	char ca[1000], srv[1000], srv_key[1000], cli[1000], cli_key[1000], foreign[1000],
 	    foreign_key[1000];
 	char expired[1000]; /* the client certificate's key (cli_key), expired in 2021 */
-	/* two more with cli_key: LONG_SUBJECT with a third OU (229 characters as one line
+	/* two more with cli_key (serials 7 and 8): LONG_SUBJECT with a third OU (229 characters as one line
 	 * prints it), and LONG_SUBJECT as it is (184: fits, but did not until session 78) */
 	char long1[1000], long2[1000];
+	char other_ca[1000]; /* the other CA, foreign's */
+	char cli2[1000];     /* a second client certificate of the CA (serial 5, cli_key) */
+	/* DER CRLs: of the CA, revoking cli (serial 3, cRLNumber 1); revoking cli and cli2
+	 * (serials 3 and 5, cRLNumber 2); of the CA's name and key identifier but signed with
+	 * the other CA's key, revoking none (cRLNumber 3); of the other CA, revoking serial 5
+	 * (cli2's, but of another issuer) */
+	char crl[1000], crl2[1000], crl_forged[1000], crl_other[1000];
 } tls_pki;
 
 #define LONG_SUBJECT_HEAD                                                                          \
@@ -3404,6 +3418,20 @@ typedef struct tls_pki {
 #define LONGER_SUBJECT                                                                             \
 	LONG_SUBJECT_HEAD "/OU=Subscription Management Platform"                                   \
 	                  "/CN=es2-client-01.provisioning.operator-a.example"
+
+/* A CRL of issuer signed with key (its own, or another to forge it), in force from an hour ago
+ * for a week, listing serials (hex), cRLNumber number, to path (DER). */
+static void crl_write(const char *path, const char *const *serials, size_t n, long number,
+                      X509 *issuer, EVP_PKEY *key)
+{
+	certmint_crl_spec spec = {.serials = serials,
+	                          .n = n,
+	                          .number = number,
+	                          .this_update = time(NULL) - 3600,
+	                          .next_update = time(NULL) + 7 * 86400};
+
+	write_crl_of(path, &spec, issuer, key);
+}
 
 static void pem_cert_write(const char *path, X509 *x)
 {
@@ -3472,6 +3500,12 @@ static void tls_pki_make(tls_pki *p, const char *dir)
 	snprintf(p->foreign, sizeof(p->foreign), "%s/foreign.pem", dir);
 	snprintf(p->foreign_key, sizeof(p->foreign_key), "%s/foreign_key.pem", dir);
 	snprintf(p->expired, sizeof(p->expired), "%s/expired.pem", dir);
+	snprintf(p->other_ca, sizeof(p->other_ca), "%s/other_ca.pem", dir);
+	snprintf(p->cli2, sizeof(p->cli2), "%s/cli2.pem", dir);
+	snprintf(p->crl, sizeof(p->crl), "%s/ca.crl", dir);
+	snprintf(p->crl2, sizeof(p->crl2), "%s/ca2.crl", dir);
+	snprintf(p->crl_forged, sizeof(p->crl_forged), "%s/forged.crl", dir);
+	snprintf(p->crl_other, sizeof(p->crl_other), "%s/other.crl", dir);
 	ca_x = certmint_issue(&ca, ca_key, NULL, ca_key);
 	other_x = certmint_issue(&other, other_key, NULL, other_key);
 	pem_cert_write(p->ca, ca_x);
@@ -3495,7 +3529,7 @@ static void tls_pki_make(tls_pki *p, const char *dir)
 	for (int i = 1; i <= 2; i++) {
 		certmint_spec lng = cli;
 		lng.subject = i == 1 ? LONGER_SUBJECT : LONG_SUBJECT;
-		lng.serial = 4 + i;
+		lng.serial = 6 + i;
 		snprintf(i == 1 ? p->long1 : p->long2, sizeof(p->long1), "%s/long%d.pem", dir, i);
 		x = certmint_issue(&lng, cli_key, ca_x, ca_key);
 		pem_cert_write(i == 1 ? p->long1 : p->long2, x);
@@ -3505,6 +3539,19 @@ static void tls_pki_make(tls_pki *p, const char *dir)
 	pem_cert_write(p->foreign, x);
 	X509_free(x);
 	pem_key_write(p->foreign_key, foreign_key);
+	{
+		certmint_spec second = cli;
+		static const char *const serials[] = {"03", "05"};
+		second.serial = 5;
+		x = certmint_issue(&second, cli_key, ca_x, ca_key);
+		pem_cert_write(p->cli2, x);
+		X509_free(x);
+		pem_cert_write(p->other_ca, other_x);
+		crl_write(p->crl, serials, 1, 1, ca_x, ca_key);
+		crl_write(p->crl2, serials, 2, 2, ca_x, ca_key);
+		crl_write(p->crl_forged, NULL, 0, 3, ca_x, other_key);
+		crl_write(p->crl_other, serials + 1, 1, 1, other_x, other_key);
+	}
 	X509_free(ca_x);
 	X509_free(other_x);
 	EVP_PKEY_free(ca_key);
@@ -4483,6 +4530,181 @@ static void test_es2_client_cert(void **state)
 	}
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
+}
+
+/* One ES2+ downloadOrder over HTTPS to srv with the client certificate cert (with key):
+ * its HTTP status, and the 403's body checked. */
+static long es2_cert_status(orsp_smdp_server *srv, const char *cert, const char *key)
+{
+	const char *body = "{\"header\":{\"functionRequesterIdentifier\":\"op\","
+	                   "\"functionCallIdentifier\":\"1\"},\"iccid\":\"89000000000000000000\"}";
+	orsp_http_client_opts co = {.insecure_for_tests = true,
+	                            .insecure_warned = true,
+	                            .timeout_ms = 20000,
+	                            .client_cert_file = cert,
+	                            .client_key_file = key};
+	orsp_http_client *c = NULL;
+	orsp_http_result res;
+	char url[128];
+	long status;
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/gsma/rsp2/es2plus/downloadOrder",
+	         orsp_smdp_server_port(srv));
+	assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+	assert_int_equal(orsp_http_client_post_json(c, url, body, strlen(body), NULL, &res),
+	                 ORSP_OK);
+	status = res.status;
+	if (status == 200)
+		assert_non_null(strstr((const char *)res.body, "\"8.2.1\""));
+	if (status == 403 &&
+	    (res.body_len != 32 || memcmp(res.body, "client certificate not accepted\n", 32) != 0))
+		fail_msg("body '%.*s'", (int)res.body_len, (const char *)res.body);
+	orsp_http_result_free(&res);
+	orsp_http_client_free(c);
+	return status;
+}
+
+/* Until cert's ES2+ request is answered `want`, at most 30 s: the server reads a changed CRL
+ * file within crl_reload (1 s here) */
+static void es2_cert_status_becomes(orsp_smdp_server *srv, const char *cert, const char *key,
+                                    long want)
+{
+	long got = 0;
+
+	for (int i = 0; i < 300 && (got = es2_cert_status(srv, cert, key)) != want; i++) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (got != want)
+		fail_msg("%s: HTTP %ld, expected %ld", cert, got, want);
+}
+
+/* Replace path with a copy of from, as a CRL distribution point's fetch does (a new file put
+ * in its place), dated a second later: a reading sees it changed. */
+static void crl_replace(const char *from, const char *path)
+{
+	char tmp[1200];
+	struct stat st;
+	struct timespec t[2];
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	file_copy(from, tmp, 0644);
+	assert_int_equal(stat(path, &st), 0);
+	t[0] = t[1] = st.st_mtim;
+	t[0].tv_sec++;
+	t[1].tv_sec++;
+	assert_int_equal(utimensat(AT_FDCWD, tmp, t, 0), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+/* ES2+ with operator client certificates and CRLs of the operator CAs (es2_client_ca holding
+ * two CAs, a `crl` of each): a certificate the CRL of its CA lists is refused as the TLS
+ * layer's refusals are (403 "client certificate not accepted", reason="client-cert-revoked",
+ * and the verdict in the log line); another certificate of that CA, and one of the other CA
+ * whose serial number the first CA's CRL lists, are let through, and so is a certificate of
+ * the first CA whose serial number only the other CA's CRL lists. Until session 78 such a CRL
+ * was read, listed as "an EUM's" and never looked at: the revoked certificate was served.
+ * `serve --check`'s lines call them the operator CA's. A reading of the changed file
+ * (crl_reload) that revokes the second certificate refuses it from then on, without a
+ * restart; a CRL in the CA's name and key identifier that the CA's key did not sign is refused
+ * at the load, and a reading of it leaves the CRLs in force (the certificates refused). */
+static void test_es2_client_cert_crl(void **state)
+{
+	static orsp_smdp_config cfg;
+	static https_files h;
+	orsp_smdp_server *srv = NULL;
+	char extra[8000], live[1100], logpath[1100], log[32768], line[2048];
+	uint8_t *other;
+	size_t other_len = 0;
+	const tls_pki *p = &h.pki;
+	FILE *f;
+	int saved;
+	(void)state;
+
+	https_files_make(&h, "smdp_es2_crl");
+	/* both CAs trusted for ES2+ */
+	other = test_read_file(p->other_ca, &other_len);
+	assert_non_null(other);
+	f = fopen(h.ca, "ab");
+	assert_non_null(f);
+	assert_int_equal(fwrite(other, 1, other_len, f), other_len);
+	assert_int_equal(fclose(f), 0);
+	free(other);
+	snprintf(live, sizeof(live), "%s/live.crl", h.dir);
+	file_copy(p->crl, live, 0644);
+	snprintf(extra, sizeof(extra),
+	         "tls_cert = %s\ntls_key = %s\nes2_client_ca = %s\ncrl = %s\ncrl = %s\n"
+	         "crl_reload = 1\n",
+	         h.tls_cert, h.tls_key, h.ca, live, p->crl_other);
+	write_conf_extra(h.conf, h.db, "http://127.0.0.1:9", 0600, extra);
+	conf_https(h.conf);
+	/* mutual TLS alone: a refused certificate is a 403 */
+	conf_replace(h.conf, "es2_token = operator-token-0123456789\n", "");
+	if (orsp_smdp_config_load(h.conf, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	saved = test_stderr_to("smdp_es2_crl_log", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	assert_int_equal(es2_cert_status(srv, p->cli, p->cli_key), 403);
+	assert_int_equal(es2_cert_status(srv, p->cli2, p->cli_key), 200);
+	assert_int_equal(es2_cert_status(srv, p->foreign, p->foreign_key), 200);
+	/* the CRL that revokes the second certificate read while serving */
+	crl_replace(p->crl2, live);
+	es2_cert_status_becomes(srv, p->cli2, p->cli_key, 403);
+	assert_int_equal(es2_cert_status(srv, p->cli, p->cli_key), 403);
+	assert_int_equal(es2_cert_status(srv, p->foreign, p->foreign_key), 200);
+	/* a forged one (revoking none) is not put in force: both stay refused */
+	crl_replace(p->crl_forged, live);
+	for (int i = 0; i < 300; i++) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		read_log(logpath, log, sizeof(log));
+		if (strstr(log, "crl: the changed CRL files are not in force"))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(es2_cert_status(srv, p->cli, p->cli_key), 403);
+	assert_int_equal(es2_cert_status(srv, p->cli2, p->cli_key), 403);
+	orsp_smdp_server_stop(srv);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	if (!strstr(log, "crl: the changed CRL files are not in force") ||
+	    !strstr(log, "the CRL's signature does not verify with the key of the operator CA "
+	                 "\"Operator TLS CA\" that issued it"))
+		fail_msg("no refused reading: %s", log);
+	/* the refusals' lines: the reason, and which certificate which CRL revoked */
+	{
+		const char *l =
+		    strstr(log, "reason=\"client-cert-revoked\" error=certificate serial 05");
+		if (!l || !strstr(l, live))
+			fail_msg("no revocation of serial 05 by %s: %s", live, log);
+		l = strstr(log, "reason=\"client-cert-revoked\" error=certificate serial 03");
+		if (!l || !strstr(l, live))
+			fail_msg("no revocation of serial 03 by %s: %s", live, log);
+	}
+	/* the start's lines and a reading's: the operator CAs' CRLs */
+	snprintf(line, sizeof(line),
+	         "openrsp smdp: crl %s: \"Operator TLS CA\" (an operator CA's), 1 revoked", live);
+	if (!strstr(log, line))
+		fail_msg("no '%s': %s", line, log);
+	snprintf(
+	    line, sizeof(line),
+	    "openrsp smdp: crl reloaded: %s: \"Operator TLS CA\" (an operator CA's), 2 revoked",
+	    live);
+	if (!strstr(log, line))
+		fail_msg("no '%s': %s", line, log);
+	snprintf(line, sizeof(line),
+	         "openrsp smdp: crl %s: \"Other TLS CA\" (an operator CA's), 1 revoked",
+	         p->crl_other);
+	if (!strstr(log, line))
+		fail_msg("no '%s': %s", line, log);
+	orsp_smdp_config_free(&cfg);
+	/* the forged CRL at the load: refused, naming the file */
+	assert_int_equal(orsp_smdp_config_load(h.conf, &cfg), ORSP_E_USAGE);
+	snprintf(line, sizeof(line),
+	         "crl: %s: the CRL's signature does not verify with the key of the operator CA "
+	         "\"Operator TLS CA\" that issued it",
+	         live);
+	if (!strstr(orsp_err_detail(), line))
+		fail_msg("'%s' does not mention '%s'", orsp_err_detail(), line);
 }
 
 /* An operator endpoint that answers after 6 s: longer than the sender's 5 s. */
@@ -5921,6 +6143,7 @@ int main(void)
 	    cmocka_unit_test(test_warnings_counted),
 	    cmocka_unit_test(test_config_pem_file_refusals),
 	    cmocka_unit_test(test_es2_client_cert),
+	    cmocka_unit_test(test_es2_client_cert_crl),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),
 	    cmocka_unit_test(test_stop_wakes_sender),

@@ -264,12 +264,26 @@ ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t 
  * error. */
 ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_validity(const void *pem, size_t len, time_t now,
                                                        size_t *n, size_t *current, time_t *soonest);
+/* The certificates of PEM text as orsp_cert_pem_bundle_check_mem reads them, each as
+ * orsp_cert_parse takes it (one it refuses, not DER say, is left out): *certs (free with
+ * orsp_cert_list_free; NULL when none is taken) and *n. The errors of
+ * orsp_cert_pem_bundle_check_mem; ORSP_E_RESOURCE out of memory. */
+ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_certs(const void *pem, size_t len, orsp_cert ***certs,
+                                                    size_t *n);
+/* Free n certificates and the array holding them (NULL-safe). */
+void orsp_cert_list_free(orsp_cert **certs, size_t n);
 /* orsp_cert_pem_bundle_read, then orsp_cert_pem_bundle_check_mem, every detail naming the
  * file. ORSP_E_IO when it cannot be read, ORSP_E_MALFORMED otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n);
 void orsp_cert_free(orsp_cert *c);
 /* The DER encoding as parsed (borrowed, valid while c lives). */
 orsp_slice orsp_cert_der(const orsp_cert *c);
+/* Whether issuer issued c: c's issuer name is issuer's subject, c's authorityKeyIdentifier
+ * (when both are there) issuer's subjectKeyIdentifier, and issuer's key verifies c's
+ * signature (remembered with c, as the chain checks do). No other check (dates,
+ * basicConstraints): for a chain the caller or its TLS library verified, to find which of
+ * several CAs issued its first certificate. */
+bool orsp_cert_signed_by(const orsp_cert *c, const orsp_cert *issuer);
 /* Subject / authority key identifiers (20 bytes usually); ORSP_E_NOT_FOUND if absent,
  * ORSP_E_MALFORMED if longer than cap. A value of the certificate that does not fit in cap
  * is the certificate's fault in every accessor below too (ORSP_E_MALFORMED, until session 76
@@ -464,6 +478,14 @@ ORSP_MUST_CHECK orsp_err orsp_crl_store_add_file(orsp_crl_store *s, const char *
  * verified with the key of the first EUM certificate they are checked under. */
 ORSP_MUST_CHECK orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_store *cis,
                                              size_t *by_ci);
+/* Verify now each CRL issued by one of the n certificates cas, the CAs of an SM-DP+'s ES2+
+ * client certificates (es2_client_ca: its operators'), as orsp_crl_store_bind does a CI's:
+ * its issuer name one's subject, its authorityKeyIdentifier that one's subjectKeyIdentifier
+ * (a CA without one issues no CRL taken here). ORSP_E_VERIFY naming the CRL and the CA when
+ * its signature does not verify with that CA's key; else they are marked an operator CA's
+ * (orsp_crl_info.by_client_ca) and *bound (may be NULL) gets how many were. */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_bind_client_cas(orsp_crl_store *s, orsp_cert *const *cas,
+                                                        size_t n, size_t *bound);
 /* Put the CRLs of fresh in force in live, at once for every thread checking with live (no
  * check sees part of each), and leave live's former CRLs in fresh for the caller to free.
  * fresh must be the caller's alone (added to and bound, not yet shared). For a server that
@@ -477,8 +499,9 @@ int orsp_crl_number_cmp(const char *a, const char *b);
  * when none): when the first one goes stale. */
 time_t orsp_crl_store_next_update(const orsp_crl_store *s);
 /* The i-th CRL held, for people, as `smdp serve --check` prints it: "NAME: ISSUER-CN (a CI's
- * | an EUM's), N revoked, next update YYYY-MM-DDTHH:MM:SSZ" and ", STALE" once past it at
- * `now` (0: the current time); cut to fit cap. ORSP_E_NOT_FOUND when i >= the count. */
+ * | an operator CA's | an EUM's), N revoked, next update YYYY-MM-DDTHH:MM:SSZ" and ", STALE"
+ * once past it at `now` (0: the current time); cut to fit cap. ORSP_E_NOT_FOUND when i >= the
+ * count. */
 ORSP_MUST_CHECK orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now,
                                                  char *out, size_t cap);
 /* The i-th CRL not held for being the very same bytes as one held from another file (two
@@ -494,6 +517,7 @@ typedef struct orsp_crl_info {
 	char name[ORSP_CRL_NAME_MAX]; /* as given to add (a file's path), cut to fit */
 	char issuer_cn[64]; /* the issuer's commonName, printable ASCII ('?' for the rest) */
 	bool by_ci;         /* a trusted CI's (orsp_crl_store_bind); else taken for an EUM's */
+	bool by_client_ca;  /* an operator CA's (orsp_crl_store_bind_client_cas), not an EUM's */
 	size_t revoked;     /* entries */
 	time_t this_update, next_update;
 	char number[2 * 21 + 1]; /* the cRLNumber in hex (its INTEGER's contents), "" without */

@@ -1096,6 +1096,17 @@ bool orsp_smdp_warn_expiry(const char *who, time_t not_after);
  * (orsp_smdp_config_warn); a server that runs on has /metrics'
  * openrsp_smdp_own_certificate_not_after_seconds for an alert. */
 size_t orsp_smdp_own_warn_expiry(const orsp_smdp_config *c);
+/* The certificates of c's es2_client_ca (the CAs of the operators' ES2+ client certificates)
+ * as orsp_cert_pem_bundle_certs reads them: from es2_client_ca_pem, or the file when the
+ * configuration was filled in by other means; *cas NULL and *n 0 without es2_client_ca.
+ * Free with orsp_cert_list_free. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_es2_client_cas(const orsp_smdp_config *c, orsp_cert ***cas,
+                                                  size_t *n);
+/* Verify now the CRLs of s issued by c's trusted CIs (orsp_crl_store_bind) and by the n
+ * operator CAs cas (orsp_crl_store_bind_client_cas, from orsp_smdp_es2_client_cas): for the
+ * loader and for each reading of the `crl` files put in force. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_crl_bind(const orsp_smdp_config *c, orsp_crl_store *s,
+                                            orsp_cert *const *cas, size_t n);
 /* One line to f for each CRL of c: prefix, then orsp_crl_store_describe's text. For the
  * start-up lines, `serve --check` and the lines of a reading put in force. */
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix);

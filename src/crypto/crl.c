@@ -10,11 +10,12 @@
  * indirect CRL (a delta CRL indicator, an issuing distribution point, a partial CRL number,
  * an entry's certificateIssuer) whatever its flag.
  *
- * The signature: a CI's CRL is verified by orsp_crl_store_bind against the trusted CI; an
- * EUM's when the first eUICC certificate under that EUM is checked, with the EUM's key (the
- * caller verified the EUM up to a CI). The certificate whose key verified it, or failed to,
- * is remembered with the CRL (its DER, under the CRL's lock), so a CRL is verified once per
- * issuer certificate, not at every check. */
+ * The signature: a CI's CRL is verified by orsp_crl_store_bind against the trusted CI, an
+ * operator CA's (the CA of an SM-DP+'s ES2+ client certificates) by
+ * orsp_crl_store_bind_client_cas against that CA; an EUM's when the first eUICC certificate
+ * under that EUM is checked, with the EUM's key (the caller verified the EUM up to a CI). The
+ * certificate whose key verified it, or failed to, is remembered with the CRL (its DER, under the
+ * CRL's lock), so a CRL is verified once per issuer certificate, not at every check. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -64,7 +65,8 @@ typedef struct crl_entry {
 	pthread_mutex_t mu;
 	uint8_t *ok_der, *bad_der;
 	size_t ok_len, bad_len;
-	bool by_ci; /* its issuer is a trusted CI (orsp_crl_store_bind) */
+	bool by_ci;        /* its issuer is a trusted CI (orsp_crl_store_bind) */
+	bool by_client_ca; /* its issuer is an operator CA (orsp_crl_store_bind_client_cas) */
 } crl_entry;
 
 /* A file's CRL held already under another file's name, the very same bytes: not held twice,
@@ -265,13 +267,13 @@ static bool newer(const crl_entry *a, const crl_entry *b)
 	return memcmp(a->der_hash, b->der_hash, sizeof(a->der_hash)) > 0;
 }
 
-/* Whether e's signature is known to verify: a CI's CRL (bound), or one an issuer's key
- * verified at a check. */
+/* Whether e's signature is known to verify: a CI's or an operator CA's CRL (bound), or one
+ * an issuer's key verified at a check. */
 static bool known_good(crl_entry *e)
 {
 	bool ok;
 
-	if (e->by_ci)
+	if (e->by_ci || e->by_client_ca)
 		return true;
 	pthread_mutex_lock(&e->mu);
 	ok = e->ok_der != NULL;
@@ -314,6 +316,7 @@ static void entry_info(const orsp_crl_store *s, const crl_entry *e, time_t now, 
 	snprintf(out->name, sizeof(out->name), "%s", e->name);
 	orsp__name_cn(e->issuer, out->issuer_cn, sizeof(out->issuer_cn));
 	out->by_ci = e->by_ci;
+	out->by_client_ca = e->by_client_ca;
 	out->revoked = e->n_rev;
 	out->this_update = e->this_update;
 	out->next_update = e->next_update;
@@ -381,7 +384,11 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 	if (when[4] == '-')
 		when[10] = 'T'; /* as the certificates' dates are written there */
 	snprintf(out, cap, "%s: \"%s\" (%s), %zu revoked, next update %s%s", info.name,
-	         info.issuer_cn, info.by_ci ? "a CI's" : "an EUM's", info.revoked, when,
+	         info.issuer_cn,
+	         info.by_ci          ? "a CI's"
+	         : info.by_client_ca ? "an operator CA's"
+	                             : "an EUM's",
+	         info.revoked, when,
 	         info.superseded          ? ", superseded by a newer CRL of its issuer"
 	         : info.next_update < now ? ", STALE"
 	         : info.this_update > now ? ", NOT YET VALID"
@@ -1201,6 +1208,43 @@ orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_store *cis, size_t
 	un_lock(s);
 	if (by_ci)
 		*by_ci = n;
+	return ORSP_OK;
+}
+
+orsp_err orsp_crl_store_bind_client_cas(orsp_crl_store *s, orsp_cert *const *cas, size_t n,
+                                        size_t *bound)
+{
+	size_t k = 0;
+	char cn[64];
+
+	if (bound)
+		*bound = 0;
+	if (!s || (!cas && n))
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_bind_client_cas: NULL argument");
+	wr_lock(s);
+	for (size_t i = 0; i < s->n; i++) {
+		crl_entry *e = s->v[i];
+		for (size_t j = 0; j < n; j++) {
+			if (!issued_by(e, orsp__cert_x509(cas[j])))
+				continue;
+			if (!verified_by(e, cas[j])) {
+				orsp__name_cn(X509_get_subject_name(orsp__cert_x509(cas[j])), cn,
+				              sizeof(cn));
+				un_lock(s);
+				return orsp_errf(
+				    ORSP_E_VERIFY,
+				    "%s: the CRL's signature does not verify with the key "
+				    "of the operator CA \"%s\" that issued it",
+				    e->name, cn);
+			}
+			e->by_client_ca = true;
+			k++;
+			break;
+		}
+	}
+	un_lock(s);
+	if (bound)
+		*bound = k;
 	return ORSP_OK;
 }
 

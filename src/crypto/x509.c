@@ -556,13 +556,59 @@ struct bundle_count {
 	size_t n, current;
 	time_t now, soonest;
 	bool dates;
+	/* with collect: the certificates orsp_cert_parse takes, kept[0..n_kept) (cap of them
+	 * room), and the first failure to keep one that is not the certificate's fault */
+	bool collect;
+	orsp_cert **kept;
+	size_t n_kept, cap_kept;
+	orsp_err keep_err;
 };
+
+/* x into c->kept, as orsp_cert_parse takes it: one it refuses (not DER, say) is skipped, as
+ * no check of ours could use it; out of memory is c->keep_err. */
+static void bundle_keep(struct bundle_count *c, const X509 *x)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	orsp_cert *cert = NULL;
+	orsp_err e;
+
+	if (n <= 0) {
+		OPENSSL_free(der);
+		c->keep_err = orsp__ossl_fail(ORSP_E_RESOURCE, "cannot encode a certificate");
+		return;
+	}
+	e = orsp_cert_parse(der, (size_t)n, &cert);
+	OPENSSL_free(der);
+	if (e == ORSP_E_RESOURCE) {
+		c->keep_err = e;
+		return;
+	}
+	if (e) {
+		orsp_err_clear();
+		return;
+	}
+	if (c->n_kept == c->cap_kept) {
+		size_t cap = c->cap_kept ? 2 * c->cap_kept : 4;
+		orsp_cert **grown = realloc(c->kept, cap * sizeof(*grown));
+		if (!grown) {
+			orsp_cert_free(cert);
+			c->keep_err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			return;
+		}
+		c->kept = grown;
+		c->cap_kept = cap;
+	}
+	c->kept[c->n_kept++] = cert;
+}
 
 static void bundle_count_one(struct bundle_count *c, const X509 *x)
 {
 	time_t nb = 0, na = 0;
 
 	c->n++;
+	if (c->collect && !c->keep_err)
+		bundle_keep(c, x);
 	if (!c->dates)
 		return;
 	/* a date that does not decode is no validity the TLS library would accept */
@@ -653,6 +699,34 @@ orsp_err orsp_cert_pem_bundle_validity(const void *pem, size_t len, time_t now, 
 	*current = e ? 0 : c.current;
 	*soonest = e ? 0 : c.soonest;
 	return e;
+}
+
+orsp_err orsp_cert_pem_bundle_certs(const void *pem, size_t len, orsp_cert ***certs, size_t *n)
+{
+	struct bundle_count c = {.collect = true};
+	orsp_err e;
+
+	if ((!pem && len) || !certs || !n)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_certs: NULL argument");
+	*certs = NULL;
+	*n = 0;
+	e = bundle_walk(pem, len, &c);
+	if (!e && c.keep_err)
+		e = c.keep_err;
+	if (e) {
+		orsp_cert_list_free(c.kept, c.n_kept);
+		return e;
+	}
+	*certs = c.kept;
+	*n = c.n_kept;
+	return ORSP_OK;
+}
+
+void orsp_cert_list_free(orsp_cert **certs, size_t n)
+{
+	for (size_t i = 0; certs && i < n; i++)
+		orsp_cert_free(certs[i]);
+	free(certs);
 }
 
 orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
@@ -1328,6 +1402,27 @@ static orsp_err check_issued(const cert_ref *child, const cert_ref *issuer)
 	}
 	sig_memo_set(child->c, issuer->c);
 	return ORSP_OK;
+}
+
+bool orsp_cert_signed_by(const orsp_cert *c, const orsp_cert *issuer)
+{
+	const ASN1_OCTET_STRING *aki, *ski;
+	bool ok;
+
+	if (!c || !issuer)
+		return false;
+	aki = X509_get0_authority_key_id(c->x);
+	ski = X509_get0_subject_key_id(issuer->x);
+	if (X509_NAME_cmp(X509_get_issuer_name(c->x), X509_get_subject_name(issuer->x)) != 0 ||
+	    (aki && ski && ASN1_OCTET_STRING_cmp(aki, ski) != 0))
+		return false;
+	if (sig_memo_has(c, issuer))
+		return true;
+	ok = X509_verify(c->x, X509_get0_pubkey(issuer->x)) == 1;
+	ERR_clear_error();
+	if (ok)
+		sig_memo_set(c, issuer);
+	return ok;
 }
 
 /* The CI named by child's authorityKeyIdentifier, or an ORSP_E_POLICY "unknown CI". */

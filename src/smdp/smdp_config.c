@@ -1467,9 +1467,18 @@ static orsp_err check_all(loader *l)
 		              "%zu CIs trusted (trusted_ci lines and the key sets' ci), at most "
 		              "%d",
 		              orsp_ci_store_count(c->svc.cis), ORSP_SMDP_MAX_CIS);
-	/* a CI's CRL must verify under that CI now; an EUM's is verified at its first use */
-	if (c->svc.crls && orsp_crl_store_bind(c->svc.crls, c->svc.cis, NULL))
-		return bad_at(l, "crl", "crl", "%s", orsp_err_detail());
+	/* a CI's or an operator CA's CRL must verify under that CA now; an EUM's is verified at
+	 * its first use */
+	if (c->svc.crls) {
+		orsp_cert **cas = NULL;
+		size_t n = 0;
+		orsp_err e = orsp_smdp_es2_client_cas(c, &cas, &n);
+		if (!e)
+			e = orsp_smdp_crl_bind(c, c->svc.crls, cas, n);
+		orsp_cert_list_free(cas, n);
+		if (e)
+			return bad_at(l, "crl", "crl", "%s", orsp_err_detail());
+	}
 	if (c->plain_http) {
 		if (c->tls_cert[0] || c->tls_key[0])
 			return bad_at(l, "plain_http", "plain_http",
@@ -1855,6 +1864,43 @@ static void crl_line(FILE *f, const char *prefix, const char *line)
 		orsp_log_line("%s%s", prefix, line);
 	else
 		fprintf(f, "%s%s\n", prefix, line);
+}
+
+orsp_err orsp_smdp_es2_client_cas(const orsp_smdp_config *c, orsp_cert ***cas, size_t *n)
+{
+	uint8_t *pem = NULL;
+	size_t len = 0;
+	orsp_err e;
+
+	if (!c || !cas || !n)
+		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_es2_client_cas: NULL argument");
+	*cas = NULL;
+	*n = 0;
+	if (!c->es2_client_ca[0])
+		return ORSP_OK;
+	if (c->es2_client_ca_pem)
+		return orsp_cert_pem_bundle_certs(c->es2_client_ca_pem,
+		                                  strlen(c->es2_client_ca_pem), cas, n);
+	if ((e = orsp_cert_pem_bundle_read(c->es2_client_ca, &pem, &len)) == ORSP_OK &&
+	    (e = orsp_cert_pem_bundle_certs(pem, len, cas, n)) != ORSP_OK) {
+		char why[ORSP_ERR_DETAIL_MAX];
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		e = orsp_errf(e, "es2_client_ca: %s: %s", c->es2_client_ca, why);
+	}
+	free(pem);
+	return e;
+}
+
+orsp_err orsp_smdp_crl_bind(const orsp_smdp_config *c, orsp_crl_store *s, orsp_cert *const *cas,
+                            size_t n)
+{
+	orsp_err e;
+
+	if (!c || !s)
+		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_crl_bind: NULL argument");
+	if ((e = orsp_crl_store_bind(s, c->svc.cis, NULL)))
+		return e;
+	return orsp_crl_store_bind_client_cas(s, cas, n, NULL);
 }
 
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)

@@ -136,6 +136,11 @@ struct orsp_smdp_server {
 	bool crl_failed_set;
 	bool crl_stale_said; /* the CRLs in force went stale, and it was said */
 	atomic_ullong crl_reloads_ok, crl_reloads_failed; /* for /metrics */
+	/* the certificates of es2_client_ca, the operator CAs: the one that issued an operator's
+	 * client certificate finds its CRL among the CRLs in force (es2_crl_refusal), and each
+	 * reading of the `crl` files verifies their CRLs under them (crl_round) */
+	orsp_cert **es2_cas;
+	size_t n_es2_cas;
 	/* verified notifications whose eUICC had signed their seqNumber before for another
 	 * (orsp_smdp_reply.sequence_reused), for /metrics */
 	atomic_ullong seq_reused;
@@ -337,6 +342,18 @@ static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
 }
 
+/* refuse, with why (not ORSP_OK) the line's error=..., orsp_err_detail() */
+static orsp_err refuse_with(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
+                            double t0, orsp_http_response *resp, int status, const char *text,
+                            const char *note, orsp_err why)
+{
+	char extra[128];
+
+	answered(srv, iface, strrchr(req->path, '/') + 1, status, t0, why,
+	         client_text(req, extra, sizeof(extra)), note);
+	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
+}
+
 /* The length of a header field's value without the whitespace after it: no part of the value
  * (RFC 9110 §5.5), which libmicrohttpd strips before the value only. */
 static size_t field_len(const char *v)
@@ -464,24 +481,26 @@ static bool bearer_ok(const orsp_http_request *req, const char *token)
  * that MUST: 403, as the HTTP server answers a missing client certificate it requires; "not
  * accepted" for one sent and refused. Such a refusal's reason (client-cert-expired, ...) goes
  * into the log line either way: the HTTP server's own line of it is at INFO, below the
- * program's level. */
+ * program's level. why: the certificate's refusal (req->client_cert_refused, or the CRLs',
+ * es2_crl_refusal), NULL for none sent; detail (not ORSP_OK): the line's error=..., what
+ * orsp_err_detail() says. */
 static orsp_err refuse_unauthorised(orsp_smdp_server *srv, const char *iface,
                                     const orsp_http_request *req, double t0,
-                                    orsp_http_response *resp, const char *token)
+                                    orsp_http_response *resp, const char *token, const char *why,
+                                    orsp_err detail)
 {
-	const char *why = req->client_cert_refused;
 	char note[64] = "";
 	orsp_err e;
 
 	if (why)
 		snprintf(note, sizeof(note), "client-cert-%s", why);
 	if (!token[0])
-		return refuse(srv, iface, req, t0, resp, 403,
-		              why ? "client certificate not accepted\n"
-		                  : "client certificate required\n",
-		              note);
-	if ((e = refuse(srv, iface, req, t0, resp, 401,
-	                "authentication required (Authorization: Bearer)\n", note)))
+		return refuse_with(srv, iface, req, t0, resp, 403,
+		                   why ? "client certificate not accepted\n"
+		                       : "client certificate required\n",
+		                   note, detail);
+	if ((e = refuse_with(srv, iface, req, t0, resp, 401,
+	                     "authentication required (Authorization: Bearer)\n", note, detail)))
 		return e;
 	return orsp_http_response_add_header(resp, "WWW-Authenticate", "Bearer");
 }
@@ -523,11 +542,57 @@ void smdp_cert_auth_name(const uint8_t *der, size_t len, char out[ORSP_SMDP_AUTH
 	}
 }
 
+/* What the CRLs in force say of an operator's client certificate (req->client_cert, cc its
+ * parse, NULL when it does not parse), which the TLS layer verified up to a CA of
+ * es2_client_ca: NULL when they let it through; else the refusal's word, "revoked" (listed by
+ * the CRL of the operator CA that issued it) or "revocation-unknown" (that CA's current CRL
+ * past its nextUpdate or not yet valid, unless crl_stale = accept, as for an eUICC; or, with
+ * CRLs held, a certificate that does not parse, whose issuer is then not known), and *why the
+ * verdict (orsp_err_detail() says it). The CA that issued the certificate decides, the one of
+ * es2_client_ca whose key verifies its signature (orsp_cert_signed_by): its CRLs were
+ * verified under it when read (orsp_smdp_crl_bind). A certificate none of them issued itself
+ * (through an intermediate CA the client sent) is judged by no CRL. */
+static const char *es2_crl_refusal(const orsp_smdp_server *srv, const orsp_http_request *req,
+                                   const orsp_cert *cc, orsp_err *why)
+{
+	const orsp_crl_store *crls = srv->c->svc.crls;
+	const orsp_cert *ca = NULL;
+	orsp_crl_status st = ORSP_CRL_GOOD;
+	orsp_crl_why w;
+	orsp_err e;
+
+	*why = ORSP_OK;
+	if (!srv->n_es2_cas || !orsp_crl_store_count(crls))
+		return NULL;
+	if (!cc) {
+		char d[ORSP_ERR_DETAIL_MAX];
+		snprintf(d, sizeof(d), "%s", orsp_err_detail());
+		*why = orsp_errf(ORSP_E_POLICY,
+		                 "the client certificate's revocation status is unknown: %s", d);
+		return "revocation-unknown";
+	}
+	for (size_t i = 0; i < srv->n_es2_cas && !ca; i++)
+		if (orsp_cert_signed_by(cc, srv->es2_cas[i]))
+			ca = srv->es2_cas[i];
+	if (!ca)
+		return NULL;
+	e = orsp_crl_check_why(crls, ca, req->client_cert, req->client_cert_len, 0, &st, &w);
+	if (!e || (st == ORSP_CRL_STALE && srv->c->svc.crl_accept_stale)) {
+		orsp_err_clear();
+		return NULL;
+	}
+	*why = e;
+	return st == ORSP_CRL_REVOKED ? "revoked" : "revocation-unknown";
+}
+
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
 	double t0 = now_ms();
 	char auth[ORSP_SMDP_AUTH_MAX] = "token";
+	const char *refused = req->client_cert_refused;
+	orsp_cert *cc = NULL;
+	orsp_err e, why = ORSP_OK;
 
 	/* Neither a token nor a client CA configured: ES2+ is off (orders are placed on the
 	 * database, `openrsp smdp order`), which the answer says, rather than asking for a
@@ -537,13 +602,34 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 		              "ES2+ is not enabled on this SM-DP+: its configuration has neither "
 		              "es2_token nor es2_client_ca\n",
 		              "");
-	/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
-	if (!req->client_cert && !bearer_ok(req, srv->c->es2_token))
-		return refuse_unauthorised(srv, "es2+", req, t0, resp, srv->c->es2_token);
+	/* a verified client certificate that a CRL of its operator CA revokes is refused as one
+	 * the TLS layer refused (expired, another CA's) */
+	if (req->client_cert) {
+		char detail[ORSP_ERR_DETAIL_MAX] = "";
+		e = orsp_cert_parse(req->client_cert, req->client_cert_len, &cc);
+		if (e == ORSP_E_RESOURCE)
+			return e;
+		refused = es2_crl_refusal(srv, req, cc, &why);
+		if (why)
+			snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
+		if (refused && !bearer_ok(req, srv->c->es2_token)) {
+			orsp_cert_free(cc);
+			if (why)
+				why = orsp_errf(why, "%s", detail);
+			return refuse_unauthorised(srv, "es2+", req, t0, resp, srv->c->es2_token,
+			                           refused, why);
+		}
+	} else if (!bearer_ok(req, srv->c->es2_token)) {
+		return refuse_unauthorised(srv, "es2+", req, t0, resp, srv->c->es2_token, refused,
+		                           ORSP_OK);
+	}
 	/* which of the two, the certificate by its subject, goes into the audit rows the
 	 * request writes (orsp_smdp_set_auth) */
-	if (req->client_cert)
+	if (req->client_cert && !refused)
 		smdp_cert_auth_name(req->client_cert, req->client_cert_len, auth);
+	orsp_err_clear();
+	orsp_cert_free(cc);
 	return serve(srv, orsp_es2p_handle, "es2+", auth, req, resp, t0);
 }
 
@@ -791,7 +877,8 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	/* with metrics_token, only a scraper that has it (the figures say how many profiles
 	 * are in each state and how the server is doing) */
 	if (srv->c->metrics_token[0] && !bearer_ok(req, srv->c->metrics_token))
-		return refuse_unauthorised(srv, "metrics", req, t0, resp, srv->c->metrics_token);
+		return refuse_unauthorised(srv, "metrics", req, t0, resp, srv->c->metrics_token,
+		                           req->client_cert_refused, ORSP_OK);
 	if (!(f = open_memstream(&buf, &len))) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		scraped(srv, t0, e);
@@ -1858,7 +1945,7 @@ static void crl_round(orsp_smdp_server *srv)
 	for (size_t i = 0; !e && i < n; i++)
 		e = orsp_crl_store_add_file(fresh, now[i].path);
 	if (!e)
-		e = orsp_crl_store_bind(fresh, c->svc.cis, NULL);
+		e = orsp_smdp_crl_bind(c, fresh, srv->es2_cas, srv->n_es2_cas);
 	if (!e)
 		e = orsp_crl_store_swap(c->svc.crls, fresh);
 	if (e) {
@@ -2149,6 +2236,13 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		}
 	}
 	pem_or_file(c->es2_client_ca, c->es2_client_ca_pem, &hc.client_ca_pem, &hc.client_ca_file);
+	/* the operator CAs of those bytes, and their CRLs verified under them, as the loader did
+	 * (again here for a configuration filled in by other means) */
+	e = orsp_smdp_es2_client_cas(c, &srv->es2_cas, &srv->n_es2_cas);
+	if (!e && c->svc.crls && srv->n_es2_cas)
+		e = orsp_crl_store_bind_client_cas(c->svc.crls, srv->es2_cas, srv->n_es2_cas, NULL);
+	if (e)
+		goto fail;
 	hc.on_request = unhandled;
 	hc.hook_ctx = srv;
 	/* The listening socket is bound before the database is opened, and listens once it is
@@ -2392,5 +2486,6 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_cond_destroy(&srv->reports_due);
 	free(srv->crl_in_force);
 	free(srv->crl_failed);
+	orsp_cert_list_free(srv->es2_cas, srv->n_es2_cas);
 	free(srv);
 }
