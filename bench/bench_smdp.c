@@ -1430,6 +1430,19 @@ int bench_smdp(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	wall = orsp_mono_s() - t0;
 	cpu1 = servers_cpu_s(srv, n_srv, &sys1);
+	/* a server process gone meanwhile (a rolling restart's SIGHUP): its CPU time is lost with
+	 * it, and the figures would be negative (until session 78 they were printed so) */
+	for (size_t k = 0; cpu1 < 0 && k < n_srv; k++) {
+		double unused;
+		if (proc_cpu_s(srv[k], &unused) < 0) {
+			cli_failf(
+			    "bench smdp",
+			    "--server-pid process %ld ended during the load: its CPU time is not "
+			    "known, and no server figure can be given",
+			    (long)srv[k]);
+			goto out;
+		}
+	}
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
 	sc1 = servers_scrape(bases, n_srv, ca, fqdn, !plain);
