@@ -483,6 +483,23 @@ static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
 #define BATCH_MAX 10000
 #define BATCH_SECONDS 0.25
 
+/* After a batch that held the write lock BATCH_GAP_AFTER_S or longer, the lock is left free a
+ * little longer than a waiting writer (a server's request) takes to try it again
+ * (ORSP_DB_BUSY_STEP_MAX_US), so that it gets in at that batch's end. Until session 78 the
+ * next batch began at once: a waiter got in only when its try fell into the log's flush, and
+ * an ES2+ call beside a generate waited p50 248 ms, p99 775 ms in the scale review
+ * (docs/bench.md, Session 78). 6 ms after 50 ms or more: at most 12 % of the time, about 2 %
+ * with the batches of 0.25 s a generate makes; shorter batches (a small --batch) end often
+ * enough for a waiter to get in at one of their flushes. */
+#define BATCH_GAP_US (ORSP_DB_BUSY_STEP_MAX_US + 1000)
+#define BATCH_GAP_AFTER_S 0.05
+
+static void batch_gap(double t0)
+{
+	if (orsp_mono_s() - t0 >= BATCH_GAP_AFTER_S)
+		(void)usleep(BATCH_GAP_US);
+}
+
 #define BATCH_HELP                                                                                 \
 	"  --batch N            import, generate: profiles committed together, 1 to 10000\n"       \
 	"                       (default 256; 1: each on its own); a batch is committed\n"         \
@@ -665,8 +682,11 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	}
 	b->path[b->n] = name;
 	b->line[b->n++] = line;
-	if (b->n >= b->max || orsp_mono_s() - b->t0 >= BATCH_SECONDS)
+	if (b->n >= b->max || orsp_mono_s() - b->t0 >= BATCH_SECONDS) {
+		double t0 = b->t0;
 		import_batch_commit(b, ok, failed);
+		batch_gap(t0);
+	}
 	return CLI_OK;
 }
 
@@ -2906,9 +2926,13 @@ static int smdp_profile_generate(int argc, char **argv)
 		memcpy(gb.last, full, sizeof(gb.last));
 		memcpy(gb.imsi_last, imsi, sizeof(gb.imsi_last));
 		progress_bar(i + 1, count);
-		if ((gb.n >= batch || orsp_mono_s() - gb.t0 >= BATCH_SECONDS || i + 1 == count) &&
-		    (rc = gen_commit_or_say(&gb, &run, i + 1 < count)))
-			goto out;
+		if (gb.n >= batch || orsp_mono_s() - gb.t0 >= BATCH_SECONDS || i + 1 == count) {
+			double t0 = gb.t0;
+			if ((rc = gen_commit_or_say(&gb, &run, i + 1 < count)))
+				goto out;
+			if (i + 1 < count)
+				batch_gap(t0);
+		}
 		if (i + 1 < count &&
 		    (!incr_digits(iccid, ibody) || !incr_digits(imsi, strlen(imsi)))) {
 			if ((rc = gen_commit_or_say(&gb, &run, true)) == CLI_OK)

@@ -37,6 +37,8 @@ typedef enum orsp_db_backend {
 } orsp_db_backend;
 
 #define ORSP_DB_BUSY_TIMEOUT_MS 10000 /* default wait for the write lock */
+/* A writer waiting for the lock tries it again at least this often (µs; the busy handler). */
+#define ORSP_DB_BUSY_STEP_MAX_US 5000
 /* The size (bytes) an SQLite log is cut back to when it starts again from its beginning: one
  * grown while a reader held back every checkpoint (a backup, a long `list`) is not kept. */
 #define ORSP_DB_LOG_KEEP_BYTES (16L * 1024 * 1024)

@@ -341,7 +341,7 @@ static int sq_busy(void *arg, int n)
 	left = (double)c->busy_ms / 1000.0 - (now - c->busy_t0);
 	if (left <= 0)
 		return 0;
-	us = (size_t)n < ORSP_ARRAY_LEN(step_us) ? step_us[n] : 5000;
+	us = (size_t)n < ORSP_ARRAY_LEN(step_us) ? step_us[n] : ORSP_DB_BUSY_STEP_MAX_US;
 	if ((double)us > left * 1e6)
 		us = (unsigned)(left * 1e6) + 1;
 	(void)usleep(us);
