@@ -1015,10 +1015,24 @@ struct section {
 	bool on;       /* the layout is the one below; otherwise nothing is checked */
 };
 
+/* Fields a handler reads as one value (orsp_http_request_header gives the first of several):
+ * the credentials, the media type and SGP.22's binding version. A request with two of one is
+ * refused (RFC 9110 §5.3: these are not lists), as two Host fields are: a proxy or gateway in
+ * front that judged the last of two Authorization fields let the request through on one, and
+ * this server acted on the other (the ES2+ auth review of session 78). */
+static const struct {
+	const char *name, *twice;
+} SINGLE_FIELDS[] = {
+    {"Authorization", "more than one Authorization field"},
+    {"Content-Type", "more than one Content-Type field"},
+    {"X-Admin-Protocol", "more than one X-Admin-Protocol field"},
+};
+
 struct framing {
 	unsigned content_length;
 	unsigned transfer_encoding;
 	unsigned host;
+	unsigned single[ORSP_ARRAY_LEN(SINGLE_FIELDS)]; /* how many of each of SINGLE_FIELDS */
 	bool chunked;          /* the Transfer-Encoding is exactly "chunked" */
 	bool other_codings;    /* it is codings, then chunked once, last ("gzip, chunked") */
 	const char *malformed; /* a field libmicrohttpd passed on that must be refused, why */
@@ -1270,6 +1284,9 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 		f->host++;
 	} else if (f->xff && strcasecmp(key, "X-Forwarded-For") == 0) {
 		xff_field(f->xff, value);
+	} else {
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(SINGLE_FIELDS); i++)
+			f->single[i] += strcasecmp(key, SINGLE_FIELDS[i].name) == 0;
 	}
 	return MHD_YES;
 }
@@ -1292,7 +1309,7 @@ static const char *framing_error(const orsp_http_server *srv, struct MHD_Connect
                                  const char *method, const char *version, bool http10,
                                  struct xff *xff)
 {
-	struct framing f = {0, 0, 0, false, false, NULL, {0, 0, 0, false}, xff};
+	struct framing f = {.xff = xff};
 	section_begin(&f.sec, srv->section_layout, conn, method, version);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
 	if (f.malformed)
@@ -1304,6 +1321,9 @@ static const char *framing_error(const orsp_http_server *srv, struct MHD_Connect
 	 * it with its header block written twice, see docs/http.md). */
 	if (f.host > 1)
 		return "more than one Host field";
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(SINGLE_FIELDS); i++)
+		if (f.single[i] > 1)
+			return SINGLE_FIELDS[i].twice;
 	if (!f.host && !http10)
 		return "no Host field";
 	if (f.content_length > 1 || f.transfer_encoding > 1 ||
