@@ -33,6 +33,23 @@
  * but its installation result, which the eUICC may have kept from before the retry. */
 enum { S_INIT = 1, S_AUTH = 2, S_BPP = 3, S_DONE = 4, S_RETRIED = 5 };
 
+/* es9p migration 14's statements (below): the count of unverified notifications, and the
+ * triggers that keep it */
+#define UNV_ROW ES9P_UNVERIFIED_RESULT("result")
+#define UNV_NEW ES9P_UNVERIFIED_RESULT("new.result")
+#define UNV_OLD ES9P_UNVERIFIED_RESULT("old.result")
+#define ES9P_V14_SQL                                                                               \
+	"CREATE TABLE es9p_unverified_count (n INTEGER NOT NULL);"                                 \
+	"INSERT INTO es9p_unverified_count SELECT count(*) FROM es9p_notification WHERE " UNV_ROW  \
+	";"                                                                                        \
+	"CREATE TRIGGER es9p_unverified_added AFTER INSERT ON es9p_notification WHEN " UNV_NEW     \
+	" BEGIN UPDATE es9p_unverified_count SET n = n + 1; END;"                                  \
+	"CREATE TRIGGER es9p_unverified_deleted AFTER DELETE ON es9p_notification WHEN " UNV_OLD   \
+	" BEGIN UPDATE es9p_unverified_count SET n = n - 1; END;"                                  \
+	"CREATE TRIGGER es9p_unverified_changed AFTER UPDATE OF result ON es9p_notification"       \
+	" WHEN " UNV_OLD " <> " UNV_NEW " BEGIN UPDATE es9p_unverified_count SET n = n + " UNV_NEW \
+	" - " UNV_OLD "; END;"
+
 static const orsp_migration es9p_migrations[] = {
     {
         .version = 1,
@@ -203,35 +220,7 @@ static const orsp_migration es9p_migrations[] = {
          * setting allows 100 million. Their number is kept by these triggers now, so the
          * prune deletes the oldest of them beyond the limit, walking only those. An upsert
          * that puts a verified record in the place of an unverified one counts down. */
-        .sql =
-            "CREATE TABLE es9p_unverified_count (n INTEGER NOT NULL);"
-            "INSERT INTO es9p_unverified_count SELECT count(*) FROM es9p_notification"
-            " WHERE " ES9P_UNVERIFIED_RESULT(
-                "result") ";"
-                          "CREATE TRIGGER es9p_unverified_added AFTER INSERT ON es9p_notification"
-                          " WHEN " ES9P_UNVERIFIED_RESULT(
-                              "new.result") " BEGIN"
-                                            " UPDATE es9p_unverified_count SET n = n + 1; END;"
-                                            "CREATE TRIGGER es9p_unverified_deleted AFTER DELETE "
-                                            "ON es9p_notification"
-                                            " WHEN " ES9P_UNVERIFIED_RESULT(
-                                                "old.result") " BEGIN"
-                                                              " UPDATE es9p_unverified_count SET n "
-                                                              "= n - 1; END;"
-                                                              "CREATE TRIGGER "
-                                                              "es9p_unverified_changed AFTER "
-                                                              "UPDATE OF result ON"
-                                                              " es9p_notification "
-                                                              "WHEN " ES9P_UNVERIFIED_RESULT("old."
-                                                                                             "resul"
-                                                                                             "t") " <> " ES9P_UNVERIFIED_RESULT(
-                                                                  "new.result") " BEGIN"
-                                                                                " UPDATE "
-                                                                                "es9p_unverified_"
-                                                                                "count SET n = n "
-                                                                                "+"
-                                                                                " " ES9P_UNVERIFIED_RESULT("new.result") " - " ES9P_UNVERIFIED_RESULT(
-                                                                                    "old.result") "; END;",
+        .sql = ES9P_V14_SQL,
     },
 };
 
