@@ -17,6 +17,42 @@
  * unprefixed name to orsp_rsp_). */
 extern asn_TYPE_descriptor_t orsp_pe_asn_DEF_INTEGER;
 
+/* Derived types of this set, as they are before anything decodes (test_settled_before_main)
+ * and must stay (test_descriptors_unchanged): asn1c 0.9.28 copied the base's functions,
+ * elements and specifics into such a descriptor at each codec call, and a type without a
+ * constraint of its own (OrspTagged8OctetString) stored its base's check in it, from any
+ * thread (docs/asn1.md, "Threads"; tests/test_asn1_threads.c for the pe set). */
+static asn_TYPE_descriptor_t *const derived[] = {
+    &asn_DEF_TransactionId, &asn_DEF_Octet16, &asn_DEF_OrspTagged8OctetString,
+    &asn_DEF_OrspTagged6OctetString, &asn_DEF_SubjectAltName};
+#define N_DERIVED (sizeof(derived) / sizeof(derived[0]))
+static asn_TYPE_descriptor_t derived_was[N_DERIVED];
+
+static void test_settled_before_main(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_DERIVED; i++) /* padding too: compared with memcmp */
+		memcpy(&derived_was[i], derived[i], sizeof(derived_was[i]));
+	assert_ptr_equal(asn_DEF_TransactionId.ber_decoder, OCTET_STRING_decode_ber);
+	assert_ptr_equal(asn_DEF_TransactionId.specifics, asn_DEF_OCTET_STRING.specifics);
+	assert_ptr_equal(asn_DEF_TransactionId.check_constraints, TransactionId_constraint);
+	assert_ptr_equal(asn_DEF_Octet16.der_encoder, OCTET_STRING_encode_der);
+	assert_ptr_equal(asn_DEF_OrspTagged8OctetString.free_struct, OCTET_STRING_free);
+	assert_ptr_equal(asn_DEF_OrspTagged8OctetString.check_constraints,
+	                 OrspTagged8OctetString_constraint);
+	assert_ptr_equal(asn_DEF_SubjectAltName.ber_decoder, asn_DEF_GeneralNames.ber_decoder);
+	assert_ptr_equal(asn_DEF_SubjectAltName.elements, asn_DEF_GeneralNames.elements);
+	assert_ptr_equal(asn_DEF_SubjectAltName.specifics, asn_DEF_GeneralNames.specifics);
+}
+
+static void test_descriptors_unchanged(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_DERIVED; i++)
+		if (memcmp(derived[i], &derived_was[i], sizeof(derived_was[i])) != 0)
+			fail_msg("descriptor %s changed by the codec", derived_was[i].name);
+}
+
 static uint8_t *reencode(asn_TYPE_descriptor_t *td, void *v, size_t *len)
 {
 	asn_enc_rval_t e = der_encode(td, v, NULL, NULL);
@@ -105,8 +141,8 @@ static void test_server_signed1(void **state)
 }
 
 /* A SIZE on a type defined from a SEQUENCE OF (SubjectAltName ::= GeneralNames, SIZE (1..MAX)
- * in asn1c's reading) checks the elements through the base's descriptor: before and after the
- * codec has run on it, without calling itself. */
+ * in asn1c's reading) checks the elements through the base's descriptor, without calling
+ * itself (before asn1gen.cmake's rewrite, it did so until the codec first ran on it). */
 static void test_sequence_of_size(void **state)
 {
 	SubjectAltName_t *san = calloc(1, sizeof(*san));
@@ -155,11 +191,15 @@ static void test_two_sets(void **state)
 
 int main(void)
 {
+	/* test_settled_before_main first, before anything decodes; test_descriptors_unchanged
+	 * last */
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_settled_before_main),
 	    cmocka_unit_test(test_bpp_roundtrip),
 	    cmocka_unit_test(test_server_signed1),
 	    cmocka_unit_test(test_sequence_of_size),
 	    cmocka_unit_test(test_two_sets),
+	    cmocka_unit_test(test_descriptors_unchanged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,7 @@ function(orsp_asn1_set set)
   list(TRANSFORM names PREPEND ${dir}/ OUTPUT_VARIABLE generated)
 
   add_custom_command(
-    OUTPUT ${generated} ${dir}/.generated
+    OUTPUT ${generated} ${dir}/orsp_derived.inc ${dir}/.generated
     COMMAND ${CMAKE_COMMAND} -DASN1C=${ORSP_ASN1C} -DOUT=${dir} -DMANIFEST=${manifest}
             "-DMODULES=${modules}" -P ${ORSP_ASN1_DIR}/asn1gen.cmake
     DEPENDS ${modules} ${manifest} ${ORSP_ASN1_DIR}/asn1gen.cmake
@@ -71,8 +71,19 @@ function(orsp_asn1_set set)
     target_compile_options(orsp_asn1_${set}_gen PRIVATE -fno-sanitize=pointer-overflow,shift-base)
   endif()
 
+  # Our code, joined to the set's objects below (and so prefixed with them): a constructor
+  # that runs every derived type's inherit_TYPE_descriptor once, before main, over the list
+  # asn1gen.cmake writes (orsp_derived.inc; docs/asn1.md, "Threads"). Held to our warnings;
+  # never link-time optimised either.
+  add_library(orsp_asn1_${set}_inherit OBJECT ${ORSP_ASN1_DIR}/asn1_inherit.c
+                                              ${dir}/orsp_derived.inc)
+  target_include_directories(orsp_asn1_${set}_inherit SYSTEM PRIVATE ${dir})
+  target_compile_options(orsp_asn1_${set}_inherit PRIVATE -fno-lto)
+  set_target_properties(orsp_asn1_${set}_inherit PROPERTIES INTERPROCEDURAL_OPTIMIZATION OFF)
+
+  set(objects $<TARGET_OBJECTS:orsp_asn1_${set}_gen> $<TARGET_OBJECTS:orsp_asn1_${set}_inherit>)
   set(objlist ${ORSP_ASN1_OUT}/${set}.objects)
-  file(GENERATE OUTPUT ${objlist} CONTENT "$<JOIN:$<TARGET_OBJECTS:orsp_asn1_${set}_gen>,\n>\n")
+  file(GENERATE OUTPUT ${objlist} CONTENT "$<JOIN:${objects},\n>\n")
   set(obj ${ORSP_ASN1_OUT}/${set}_prefixed.o)
   set(names_h ${ORSP_ASN1_OUT}/orsp_asn1_${set}_names.h)
   set(umbrella_h ${ORSP_ASN1_OUT}/orsp_asn1_${set}.h)
@@ -83,7 +94,7 @@ function(orsp_asn1_set set)
             -DOUT_OBJ=${obj} -DNAMES_H=${names_h} -DUMBRELLA_H=${umbrella_h}
             -DWIPE_ALLOC=${A_WIPE_ALLOC}
             -P ${ORSP_ASN1_DIR}/asn1prefix.cmake
-    DEPENDS orsp_asn1_${set}_gen $<TARGET_OBJECTS:orsp_asn1_${set}_gen> ${objlist}
+    DEPENDS orsp_asn1_${set}_gen orsp_asn1_${set}_inherit ${objects} ${objlist}
             ${ORSP_ASN1_DIR}/asn1prefix.cmake
     COMMENT "asn1c: prefixing module set ${set} symbols with ${A_PREFIX}"
     VERBATIM)
