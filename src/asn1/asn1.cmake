@@ -75,8 +75,13 @@ function(orsp_asn1_set set)
   # that runs every derived type's inherit_TYPE_descriptor once, before main, over the list
   # asn1gen.cmake writes (orsp_derived.inc; docs/asn1.md, "Threads"). Held to our warnings;
   # never link-time optimised either.
-  add_library(orsp_asn1_${set}_inherit OBJECT ${ORSP_ASN1_DIR}/asn1_inherit.c
-                                              ${dir}/orsp_derived.inc)
+  # The list is not one of its sources: a second target holding an output of the generation
+  # command gets that command too, and a parallel make ran it twice at once, one run deleting
+  # the directory the other was reading. It is built after the generation instead, and its
+  # #include of the list (found in the compiler's dependency scan) rebuilds it when the list
+  # changes.
+  add_library(orsp_asn1_${set}_inherit OBJECT ${ORSP_ASN1_DIR}/asn1_inherit.c)
+  add_dependencies(orsp_asn1_${set}_inherit orsp_asn1_${set}_gen)
   target_include_directories(orsp_asn1_${set}_inherit SYSTEM PRIVATE ${dir})
   target_compile_options(orsp_asn1_${set}_inherit PRIVATE -fno-lto)
   set_target_properties(orsp_asn1_${set}_inherit PROPERTIES INTERPROCEDURAL_OPTIMIZATION OFF)
