@@ -5577,7 +5577,7 @@ static void test_notification_seq_range(void **state)
  * (the race review of session 78: authenticateClient refused 8.2.6/3.8 for an order whose
  * cancelOrder another server had committed, 3 s before that cancel was durable): it is
  * flushed before it is said, so a flush failing then is a 500, not the refusal; a malformed
- * request (1.2) is answered without a flush. */
+ * request (1.2) and initiateAuthentication's refusals are answered without a flush. */
 static void test_es9p_refusal_flushed(void **state)
 {
 	fx *f = *state;
@@ -5592,6 +5592,12 @@ static void test_es9p_refusal_flushed(void **state)
 	orsp_db_inject_sync_failure(orsp_smdp_db(f->s));
 	json_object_set_new(bad, "transactionId", json_integer(1));
 	expect_fail(call(f, "authenticateClient", bad, &http), "1.2", "2.1");
+	assert_false(orsp_db_flush_failed(orsp_smdp_db(f->s)));
+	/* initiateAuthentication's refusals judge the request and the configuration only:
+	 * anyone can send them, and none is flushed (the diff review of session 78) */
+	expect_fail(call(f, "initiateAuthentication",
+	                 info1_request(f, &d, "other.example.com", NULL, 0), &http),
+	            "8.8.1", "3.8");
 	assert_false(orsp_db_flush_failed(orsp_smdp_db(f->s)));
 	call_internal_error(f, "authenticateClient", auth_request(f, &d, &o));
 	assert_true(orsp_db_flush_failed(orsp_smdp_db(f->s)));

@@ -3849,8 +3849,12 @@ orsp_err orsp_es9p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 		 * order whose cancelOrder another server had committed, 3 s before that cancel
 		 * was durable, the race review of session 78): flushed before it is said, as
 		 * ES2+ does its refusals (es2p_handler.c). Not 1.x (the request itself), nor
-		 * anything once a flush of the file failed. */
-		if (!e && strncmp(out->subject_code, "8.", 2) == 0 && !orsp_db_flush_failed(c.db))
+		 * anything once a flush of the file failed, nor initiateAuthentication's, which
+		 * judge the request and the configuration only (its address, its CIs): anyone
+		 * can send those, and each flush waits on the one the commits share (the diff
+		 * review of session 78: 50 refused requests, 50 fdatasync calls). */
+		if (!e && strncmp(out->subject_code, "8.", 2) == 0 &&
+		    functions[i].fn != initiate_authentication && !orsp_db_flush_failed(c.db))
 			e = orsp_db_sync(c.db);
 		if (e) {
 			/* internal failure: no half answer */
