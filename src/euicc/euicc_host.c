@@ -59,7 +59,18 @@ static orsp_err host_commit(void *user, const orsp_euicc_record *recs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		sr[i] = (orsp_seal_record){recs[i].name, recs[i].data, recs[i].len};
 	e = orsp_seal_commit(user, sr, n);
-	if (e != ORSP_OK && orsp_seal_committed(user) && !orsp_seal_unflushed(user)) {
+	if (e != ORSP_OK && orsp_seal_unflushed(user)) {
+		/* said where it happens: the card's answers (6581, then 6F00) do not say why, and
+		 * only a restart brings it back (until the diff review of session 78 nothing was
+		 * logged) */
+		char detail[ORSP_ERR_DETAIL_MAX];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_log(ORSP_LOG_ERROR,
+		         "eUICC storage: %s; the card is stopped until its store is opened again "
+		         "(`euicc serve` started again)",
+		         detail);
+		e = orsp_errf(e, "%s", detail);
+	} else if (e != ORSP_OK && orsp_seal_committed(user)) {
 		orsp_log(ORSP_LOG_WARN, "eUICC storage: %s", orsp_err_detail());
 		orsp_err_clear();
 		e = ORSP_OK;
