@@ -365,12 +365,25 @@ X509_CRL *certmint_crl(const certmint_crl_spec *s, X509 *issuer, EVP_PKEY *key)
 		ASN1_INTEGER_free(sn);
 	}
 	X509V3_set_ctx(&ctx, issuer, NULL, NULL, c, 0);
-	if (!s->no_aki) {
+	if (!s->no_aki && X509_get0_subject_key_id(issuer)) {
 		X509_EXTENSION *ext =
 		    X509V3_EXT_nconf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
 		if (!ext || X509_CRL_add_ext(c, ext, -1) != 1)
 			fail_ossl("CRL authorityKeyIdentifier");
 		X509_EXTENSION_free(ext);
+	} else if (!s->no_aki) {
+		/* an issuer without a subjectKeyIdentifier: the key identifier of RFC 5280
+		 * §4.2.1.2 method 1 (SHA-1 of its subjectPublicKey), which OpenSSL takes only from
+		 * the issuer's extension */
+		unsigned char kid[EVP_MAX_MD_SIZE];
+		unsigned int md_len = 0;
+		AUTHORITY_KEYID *ak = AUTHORITY_KEYID_new();
+		if (!ak || X509_pubkey_digest(issuer, EVP_sha1(), kid, &md_len) != 1 ||
+		    !(ak->keyid = ASN1_OCTET_STRING_new()) ||
+		    ASN1_OCTET_STRING_set(ak->keyid, kid, (int)md_len) != 1 ||
+		    X509_CRL_add1_ext_i2d(c, NID_authority_key_identifier, ak, 0, 0) != 1)
+			fail_ossl("CRL authorityKeyIdentifier from the issuer's key");
+		AUTHORITY_KEYID_free(ak);
 	}
 	if (s->number) {
 		ASN1_INTEGER *num = ASN1_INTEGER_new();

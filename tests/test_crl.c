@@ -234,6 +234,48 @@ static void test_not_listed(void **state)
 	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_GOOD);
 }
 
+/* An operator CA (es2_client_ca) without a subjectKeyIdentifier is never found as its CRL's
+ * issuer: binding a CRL in its name is refused, naming the file, rather than leaving the CRL
+ * listed and never applied (the diff review of session 78: a revoked client certificate was
+ * served). A CA with one is bound as before. */
+static void test_client_ca_without_ski(void **state)
+{
+	fixture *f = *state;
+	certmint_spec spec = {.subject = "/O=op/CN=Operator N",
+	                      .basic_constraints = "critical,CA:TRUE",
+	                      .key_usage = "critical,keyCertSign,cRLSign",
+	                      .no_ski = true,
+	                      .no_aki = true};
+	static const char *const serials[] = {"0A"};
+	certmint_crl_spec s = {.serials = serials, .n = 1, .number = 1};
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	X509 *x = certmint_issue(&spec, k, NULL, k);
+	orsp_cert *ca = NULL;
+	uint8_t *der;
+	size_t len = 0, bound = 9;
+	orsp_err e;
+
+	der = certmint_der(x, &len);
+	assert_int_equal(orsp_cert_parse(der, len, &ca), ORSP_OK);
+	free(der);
+	e = add_minted(f, &s, x, k, "noski.crl");
+	if (e != ORSP_OK)
+		fail_msg("a CRL of a CA without a subjectKeyIdentifier: %s", orsp_err_detail());
+	assert_int_equal(orsp_crl_store_bind_client_cas(f->crls, &ca, 1, &bound), ORSP_E_VERIFY);
+	if (!strstr(orsp_err_detail(), "noski.crl: the operator CA \"Operator N\"") ||
+	    !strstr(orsp_err_detail(), "has no subjectKeyIdentifier"))
+		fail_msg("'%s'", orsp_err_detail());
+	/* the EUM as an operator CA (it has one): its CRL is bound */
+	orsp_crl_store_free(f->crls);
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	assert_int_equal(add_minted(f, &s, f->eum_x, f->eum_key, "eum.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind_client_cas(f->crls, &f->eum, 1, &bound), ORSP_OK);
+	assert_int_equal(bound, 1);
+	orsp_cert_free(ca);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 /* The EUM revokes the eUICC: verified with the EUM's key at the first check (bind leaves an
  * EUM's CRL alone), then revoked at every check. */
 static void test_eum_revokes_euicc(void **state)
@@ -1449,6 +1491,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pem_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_ca_without_ski, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1225,7 +1225,24 @@ orsp_err orsp_crl_store_bind_client_cas(orsp_crl_store *s, orsp_cert *const *cas
 	for (size_t i = 0; i < s->n; i++) {
 		crl_entry *e = s->v[i];
 		for (size_t j = 0; j < n; j++) {
-			if (!issued_by(e, orsp__cert_x509(cas[j])))
+			X509 *ca = orsp__cert_x509(cas[j]);
+			/* A CA without a subjectKeyIdentifier (RFC 5280 §4.2.1.2 asks for one) is
+			 * never found as its CRL's issuer (issued_by): the CRL, in its name, would
+			 * be read, listed and never applied, its revocations ignored (the diff
+			 * review of session 78). Refused, saying so. */
+			if (!X509_get0_subject_key_id(ca) &&
+			    X509_NAME_cmp(e->issuer, X509_get_subject_name(ca)) == 0) {
+				orsp__name_cn(X509_get_subject_name(ca), cn, sizeof(cn));
+				un_lock(s);
+				return orsp_errf(
+				    ORSP_E_VERIFY,
+				    "%s: the operator CA \"%s\" that it names as its issuer "
+				    "has no subjectKeyIdentifier, by which a CRL is matched "
+				    "to its CA: the CRL would never apply (issue the CA again "
+				    "with a subjectKeyIdentifier)",
+				    e->name, cn);
+			}
+			if (!issued_by(e, ca))
 				continue;
 			if (!verified_by(e, cas[j])) {
 				orsp__name_cn(X509_get_subject_name(orsp__cert_x509(cas[j])), cn,
