@@ -1329,15 +1329,21 @@ static size_t record_aad(uint8_t *aad, const char *name, uint64_t gen)
 	return o + 8;
 }
 
-/* The refusal of a handle stopped by a commit whose directory flush failed
- * (commit_unfinished). */
-static orsp_err unflushed_refusal(const orsp_seal *s)
+/* ORSP_OK, or the refusal of a handle that takes no read or commit: one after a simulated
+ * crash, or one stopped by a commit whose directory flush failed (commit_unfinished). */
+static orsp_err usable(const orsp_seal *s)
 {
-	return orsp_errf(ORSP_E_STORAGE,
-	                 "sealed store: an earlier commit was applied but may not survive a power "
-	                 "cut (the directory's flush after its manifest failed); nothing is read "
-	                 "or committed until %s is opened again",
-	                 s->dir);
+	if (s->dead)
+		return orsp_errf(ORSP_E_STORAGE,
+		                 "sealed store: handle unusable after a simulated crash");
+	if (s->unflushed)
+		return orsp_errf(
+		    ORSP_E_STORAGE,
+		    "sealed store: an earlier commit was applied but may not survive a "
+		    "power cut (the directory's flush after its manifest failed); "
+		    "nothing is read or committed until %s is opened again",
+		    s->dir);
+	return ORSP_OK;
 }
 
 orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
@@ -1351,11 +1357,8 @@ orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap
 
 	if (!s || !name || !len || (!buf && cap))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
-	if (s->dead)
-		return orsp_errf(ORSP_E_STORAGE,
-		                 "sealed store: handle unusable after a simulated crash");
-	if (s->unflushed)
-		return unflushed_refusal(s);
+	if ((e = usable(s)) != ORSP_OK)
+		return e;
 	if (!name_ok(name))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
 	en = find(s, name);
@@ -1505,11 +1508,8 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	if (!s || (!recs && n))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
 	s->committed = false;
-	if (s->dead)
-		return orsp_errf(ORSP_E_STORAGE,
-		                 "sealed store: handle unusable after a simulated crash");
-	if (s->unflushed)
-		return unflushed_refusal(s);
+	if ((e = usable(s)) != ORSP_OK)
+		return e;
 	/* Its manifest is one ahead of the counter: a commit now would seal the next one two
 	 * ahead, which open takes for a counter set back. The counter is completed first. */
 	if (s->unfinished && (e = complete_unfinished(s)) != ORSP_OK)
