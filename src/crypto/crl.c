@@ -1245,8 +1245,7 @@ orsp_err orsp_crl_store_bind_client_cas(orsp_crl_store *s, orsp_cert *const *cas
 			if (!issued_by(e, ca))
 				continue;
 			if (!verified_by(e, cas[j])) {
-				orsp__name_cn(X509_get_subject_name(orsp__cert_x509(cas[j])), cn,
-				              sizeof(cn));
+				orsp__name_cn(X509_get_subject_name(ca), cn, sizeof(cn));
 				un_lock(s);
 				return orsp_errf(
 				    ORSP_E_VERIFY,
