@@ -2999,11 +2999,19 @@ static void test_commit_outcomes_syscalls(void **state)
 	assert_false(orsp_seal_committed(s));
 	assert_int_equal(counter_file(), 1);
 	orsp_seal_close(s);
-	/* the open's flush failing: refused, the counter left behind */
+	/* the open's flush failing: refused, said so, nothing changed (the counter left behind,
+	 * the superseded record file kept) */
+	assert_int_equal(count_files(".rec"), 2);
 	fsync_fail_in = 0;
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_STORAGE);
 	fsync_fail_in = -1;
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "sealed store not opened: its last commit "
+	                                          "(counter 2) cannot be made durable"));
+	assert_non_null(strstr(orsp_err_detail(), "Input/output error"));
+	assert_non_null(strstr(orsp_err_detail(), "nothing was changed"));
 	assert_int_equal(counter_file(), 1);
+	assert_int_equal(count_files(".rec"), 2);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
 	assert_string_equal(get(s, "a"), "two");
 	assert_int_equal(counter_file(), 2);

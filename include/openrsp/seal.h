@@ -117,7 +117,9 @@ ORSP_MUST_CHECK orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_
  * counter is not a regular file (a FIFO, a symbolic link: never waited on or followed), the
  * manifest does not authenticate (wrong key, tampering), is older than the counter (rollback), or
  * has no device key or counter beside it (the provider says ORSP_E_NOT_FOUND: tampering);
- * ORSP_E_STATE while another handle has the store open. The lock is taken before the manifest is
+ * ORSP_E_STATE while another handle has the store open; ORSP_E_STORAGE ("sealed store not
+ * opened") when the manifest is one ahead of the counter and the directory's flush before the
+ * counter is completed fails, nothing changed. The lock is taken before the manifest is
  * read. Files of an unfinished commit are removed. provider is copied; its close() runs in
  * orsp_seal_close, never when the open fails (the caller's state is then still the caller's). */
 ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider,

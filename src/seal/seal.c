@@ -1267,8 +1267,21 @@ orsp_err orsp_seal_open_wait(const char *dir, const orsp_seal_provider *provider
 		 * directory is flushed first: that commit's own flush may be what failed
 		 * (commit_unfinished), and a counter advanced past a manifest a power cut then
 		 * loses would refuse the old one as a rollback. */
-		if ((e = fsync_dir(s->dfd, dir)) != ORSP_OK ||
-		    (e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK)
+		if ((e = fsync_dir(s->dfd, dir)) != ORSP_OK) {
+			/* Refused, nothing changed (the counter, the old records as they were):
+			 * the next open tries again. Until session 79 the refusal was the flush's
+			 * own "cannot flush the directory", which said neither that the store was
+			 * not opened nor why the open flushes. */
+			char why[ORSP_ERR_DETAIL_MAX];
+			orsp_err_detail_copy(why, sizeof(why));
+			e = orsp_errf(ORSP_E_STORAGE,
+			              "%s: sealed store not opened: its last commit (counter %llu) "
+			              "cannot be made durable, the directory's flush failed (%s); "
+			              "nothing was changed: open it again once the disk is sound",
+			              dir, (unsigned long long)s->counter, why);
+			goto fail;
+		}
+		if ((e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK)
 			goto fail;
 	} else if (s->counter != counter) {
 		e = orsp_errf(ORSP_E_VERIFY,
