@@ -639,41 +639,82 @@ static void test_failed_commit(void **state)
 	assert_true(seen_new); /* a failed command whose change is there after the reopen */
 }
 
-/* Two creates of one card at once: A makes the store; before A's open takes the lock, B
- * finds the store empty, takes it for one to resume and provisions it. A's provisioning then
- * refuses the store ("holds an eUICC already"): it must not remove it (it did until session
- * 56, SK.EUICC and all), as it was not A's to undo any more. */
+/* Two creates of one card at once (two `openrsp euicc init` on one directory): B is run
+ * whole at A's at-th test hook point, each point in turn. Exactly one makes the card, the
+ * store is that one card, and the other says why it made none: the store is being
+ * initialised, or holds one already. Once A holds the store's lock (every point but the two
+ * before its flock), A is the one: until session 79 A let the lock go between its create and
+ * its open, B took the empty store for one whose provisioning had stopped and provisioned it,
+ * and A failed ("holds an eUICC already"); B coming in while A held the lock was refused "in
+ * use by another process". A failure must never remove what the other made (until session
+ * 56 A's undo removed B's card, SK.EUICC and all). */
+typedef struct create_between {
+	int at, seen;
+	orsp_err b;
+	char point[64], b_detail[ORSP_ERR_DETAIL_MAX];
+} create_between;
+
 static orsp_err create_in_between(const char *point, void *arg)
 {
-	orsp_err *b = arg;
+	create_between *w = arg;
 	ident y;
 
-	if (strcmp(point, "open: lock file opened") != 0)
+	if (w->seen++ != w->at)
 		return ORSP_OK;
 	orsp_seal_set_test_hook(NULL, NULL);
+	snprintf(w->point, sizeof(w->point), "%s", point);
 	ident_load(&y, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
-	*b = orsp_euicc_host_create(dir, &y.id);
+	w->b = orsp_euicc_host_create(dir, &y.id);
+	snprintf(w->b_detail, sizeof(w->b_detail), "%s", w->b ? orsp_err_detail() : "");
 	ident_free(&y);
 	return ORSP_OK;
 }
 
-static void test_concurrent_create_kept(void **state)
+static bool refused_clearly(const char *detail)
 {
-	orsp_euicc_host *h = NULL;
-	orsp_err b = ORSP_E_USAGE;
+	return strstr(detail, " is being initialised by another process (pid ") ||
+	       strstr(detail, "holds a sealed store already") ||
+	       strstr(detail, "holds an eUICC already");
+}
+
+static void test_concurrent_create(void **state)
+{
+	int points = 0;
 	ident x;
 	(void)state;
 
 	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
-	orsp_seal_set_test_hook(create_in_between, &b);
-	assert_int_equal(orsp_euicc_host_create(dir, &x.id), ORSP_E_EXISTS);
-	orsp_seal_set_test_hook(NULL, NULL);
+	for (int at = 0; at < 64; at++) {
+		create_between w = {.at = at, .b = ORSP_E_USAGE};
+		char a_detail[ORSP_ERR_DETAIL_MAX] = "";
+		orsp_euicc_host *h = NULL;
+		bool before_lock;
+		orsp_err a;
+
+		if (orsp_seal_destroy(dir) != ORSP_OK) /* the first time: none there */
+			orsp_err_clear();
+		orsp_seal_set_test_hook(create_in_between, &w);
+		a = orsp_euicc_host_create(dir, &x.id);
+		orsp_seal_set_test_hook(NULL, NULL);
+		if (a != ORSP_OK)
+			snprintf(a_detail, sizeof(a_detail), "%s", orsp_err_detail());
+		if (w.seen <= at)
+			break; /* A ran through without an at-th point: each one done */
+		points++;
+		before_lock = !strcmp(w.point, "create: parent directory fsync") ||
+		              !strcmp(w.point, "lock: lock file opened");
+		if ((a == ORSP_OK) == (w.b == ORSP_OK) || (!before_lock && a != ORSP_OK) ||
+		    (a != ORSP_OK && !refused_clearly(a_detail)) ||
+		    (w.b != ORSP_OK && !refused_clearly(w.b_detail)))
+			fail_msg("B at \"%s\": A %d (%s), B %d (%s)", w.point, a, a_detail, w.b,
+			         w.b_detail);
+		/* the one card, whole */
+		assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+		expect_eid(h);
+		orsp_euicc_host_close(h);
+	}
 	ident_free(&x);
-	assert_int_equal(b, ORSP_OK);
-	/* B's card is whole */
-	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
-	expect_eid(h);
-	orsp_euicc_host_close(h);
+	assert_true(points >= 8); /* the create's, the open's and the provisioning commit's */
 }
 
 /* The provisioning's commit fails (a write refused: EFBIG, files limited to 64 bytes) in a
@@ -764,7 +805,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_persist, setup),
 	    cmocka_unit_test_setup(test_long_default_dp, setup),
 	    cmocka_unit_test_setup(test_failed_commit, setup),
-	    cmocka_unit_test_setup(test_concurrent_create_kept, setup),
+	    cmocka_unit_test_setup(test_concurrent_create, setup),
 	    cmocka_unit_test_setup(test_failed_commit_leaves_nothing, setup),
 	    cmocka_unit_test_setup(test_create_commit_unfinished, setup),
 	    cmocka_unit_test_setup(test_open_waits_for_holder, setup),

@@ -87,6 +87,13 @@ typedef struct orsp_seal orsp_seal;
  * that lost its manifest: create refuses it (ORSP_E_EXISTS) and never removes a key there. */
 ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 
+/* orsp_seal_create, then orsp_seal_open of the new store into *out without letting go of the
+ * lock between the two: no other process can open (and so fill) the empty store before the
+ * caller has (`openrsp euicc init` provisions it). The create's errors as orsp_seal_create's;
+ * an open that fails (as orsp_seal_open's) leaves the empty store, which the lock no longer
+ * holds, as a create that died would. */
+ORSP_MUST_CHECK orsp_err orsp_seal_create_open(const char *dir, orsp_seal **out);
+
 /* Create an empty store in dir on provider (NULL: the file provider, orsp_seal_create). As
  * orsp_seal_create for the directory, its checks and the lock, but no device.key and no counter
  * file: dir must hold none of the file provider's files (device.key, counter, counter.tmp) nor

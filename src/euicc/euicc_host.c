@@ -97,6 +97,41 @@ const orsp_euicc_storage_ops *orsp_euicc_host_storage(void)
 
 /* ---------------------------------------------------------------- life cycle ------------ */
 
+/* A command line's words are "openrsp euicc init ..." (orsp_proc_command's) */
+static bool is_init(const char *cmd)
+{
+	return !strcmp(cmd, "openrsp euicc init") || !strncmp(cmd, "openrsp euicc init ", 19);
+}
+
+/* The refusal of a create whose store another process has locked before it held a card: an
+ * init at the same moment (orsp_seal_busy_pid the process that has it, 0 when it could not be
+ * told). Until session 79 it was the seal's "the sealed store is in use by another process;
+ * try again", which said neither that a card was being made nor where to look for it. */
+static orsp_err being_initialised(const char *dir)
+{
+	char cmd[ORSP_PROC_COMMAND_MAX + 1];
+	long pid = orsp_seal_busy_pid();
+
+	if (pid > 0 && orsp_proc_command(pid, cmd, sizeof(cmd)))
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s is being initialised by another process (pid %ld, `%s`); "
+		                 "nothing was written: once it has finished, `openrsp euicc info "
+		                 "--state %s` shows the card it made",
+		                 dir, pid, cmd, dir);
+	if (pid > 0)
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "%s is being initialised by another process (pid %ld); nothing was "
+		    "written: once it has finished, `openrsp euicc info --state %s` shows "
+		    "the card it made",
+		    dir, pid, dir);
+	return orsp_errf(ORSP_E_STATE,
+	                 "%s was being initialised by another process, which has ended since; "
+	                 "nothing was written: `openrsp euicc info --state %s` shows whether it "
+	                 "made a card (if not, run init again)",
+	                 dir, dir);
+}
+
 orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 {
 	orsp_seal *s = NULL;
@@ -116,27 +151,43 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 	if ((e = orsp_euicc_identity_check(work, id)) != ORSP_OK)
 		goto out;
 	dir_existed = stat(dir, &st) == 0;
-	e = orsp_seal_create(dir);
+	/* The store made and opened under one hold of its lock, kept until the provisioning
+	 * has committed: an init at the same moment finds the lock taken (being_initialised),
+	 * or, once it is released, a card (ORSP_E_EXISTS). Until session 79 the lock was let
+	 * go between the create and the open, and the other init could take the new empty
+	 * store for one to resume and provision it, the first then refused with "holds an
+	 * eUICC already" or "in use by another process". */
+	e = orsp_seal_create_open(dir, &s);
 	if (e == ORSP_E_EXISTS) {
 		/* A store without a single record is one whose create stopped before the
 		 * provisioning committed (killed, a power cut): the provisioning goes on in it.
 		 * A store with records, or one that does not open, is never touched. */
-		char detail[ORSP_ERR_DETAIL_MAX];
+		char detail[ORSP_ERR_DETAIL_MAX], cmd[ORSP_PROC_COMMAND_MAX + 1];
 		orsp_err_detail_copy(detail, sizeof(detail));
-		if (orsp_seal_open(dir, NULL, &s) == ORSP_OK && orsp_seal_count(s) == 0) {
+		orsp_err o = orsp_seal_open(dir, NULL, &s);
+		long pid = orsp_seal_busy_pid();
+		if (o == ORSP_OK && orsp_seal_count(s) == 0) {
 			resumed = true;
 			orsp_err_clear();
+		} else if (o == ORSP_E_STATE && pid > 0 &&
+		           orsp_proc_command(pid, cmd, sizeof(cmd)) && is_init(cmd)) {
+			/* another init has it: the card it makes is not known yet */
+			e = being_initialised(dir);
+			goto out;
 		} else {
 			e = orsp_errf(ORSP_E_EXISTS, "%s", detail);
 			goto out;
 		}
+	} else if (e == ORSP_E_STATE) {
+		/* the lock taken before this create could write anything, and no store there yet
+		 * when it looked: another create's (or its lock file replaced meanwhile, by a
+		 * create after a destroy) */
+		e = being_initialised(dir);
+		goto out;
 	} else if (e != ORSP_OK) {
 		goto out;
 	}
-	/* A failed open (another process has the store) undoes nothing: that one may be
-	 * provisioning it. */
-	if (s || (e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
-		e = orsp_euicc_provision(work, &host_storage, s, id);
+	e = orsp_euicc_provision(work, &host_storage, s, id);
 	if (e != ORSP_OK && s && orsp_seal_unflushed(s)) {
 		/* The provisioning's commit was applied but its directory flush failed (a
 		 * failure of host_commit's, the handle stopped). Opened again, the store flushes
@@ -162,10 +213,9 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 	if (e != ORSP_OK && !resumed && s) {
 		/* Undo the store this call created, and the directory if it made that too, under
 		 * the lock this handle holds and only while it holds no record: another init
-		 * may have taken the empty store for one to resume between the create and the
-		 * open, and provisioned it (the provisioning here then refused it): that one is
-		 * kept (until session 56 it was removed, its SK.EUICC with it). The first
-		 * error's detail is kept. */
+		 * may take the empty store for one to resume once it is closed below, and
+		 * provision it: that one is kept (until session 56 it was removed, its SK.EUICC
+		 * with it). The first error's detail is kept. */
 		char detail[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(detail, sizeof(detail));
 		/* opened again first, so that the count is the one on disk (a failed commit

@@ -871,7 +871,12 @@ orsp_err orsp_seal_create(const char *dir)
 	return orsp_seal_create_with(dir, NULL);
 }
 
-orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provider)
+static orsp_err open_impl(const char *dir, const orsp_seal_provider *provider, unsigned wait_ms,
+                          const volatile sig_atomic_t *stop, int *held_lock, orsp_seal **out);
+
+/* orsp_seal_create_with's work; with held_lock, the store's lock is handed to the caller on
+ * success (*held_lock its descriptor, still flock()ed) rather than released. */
+static orsp_err create_impl(const char *dir, const orsp_seal_provider *provider, int *held_lock)
 {
 	char path[PATH_CAP], name[NAME_MAX + 1];
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
@@ -984,6 +989,10 @@ orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provid
 	if (e == ORSP_OK && (e = hook("create: manifest")) == ORSP_OK)
 		e = manifest_write(NULL, key, dfd, dir, NULL, 0, 0, 1, false, &renamed);
 out:
+	if (e == ORSP_OK && held_lock) {
+		*held_lock = lock_fd;
+		lock_fd = -1;
+	}
 	orsp_wipe(key, sizeof(key));
 	if (e != ORSP_OK && wrote && !remove_created(dfd, dir, provider != NULL))
 		e = orsp_errf(e, "%s (the store was left whole: its manifest cannot be removed)",
@@ -1001,6 +1010,30 @@ out:
 	if (e != ORSP_OK && made_dir)
 		(void)unlinkat(pfd, name, AT_REMOVEDIR);
 	close(pfd);
+	return e;
+}
+
+orsp_err orsp_seal_create_with(const char *dir, const orsp_seal_provider *provider)
+{
+	return create_impl(dir, provider, NULL);
+}
+
+orsp_err orsp_seal_create_open(const char *dir, orsp_seal **out)
+{
+	int lock_fd = -1;
+	orsp_err e;
+
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
+	*out = NULL;
+	/* The lock create took is kept for the open: no other process can take the new, empty
+	 * store in between (an `euicc init` at the same moment took it for one whose
+	 * provisioning had stopped, and provisioned it, until session 79). */
+	if ((e = create_impl(dir, NULL, &lock_fd)) != ORSP_OK)
+		return e;
+	e = open_impl(dir, NULL, 0, NULL, &lock_fd, out);
+	if (lock_fd >= 0) /* not taken over: the open failed before it got that far */
+		close(lock_fd);
 	return e;
 }
 
@@ -1127,6 +1160,16 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 orsp_err orsp_seal_open_wait(const char *dir, const orsp_seal_provider *provider, unsigned wait_ms,
                              const volatile sig_atomic_t *stop, orsp_seal **out)
 {
+	return open_impl(dir, provider, wait_ms, stop, NULL, out);
+}
+
+/* The open; held_lock, when given, holds the store's lock file already flock()ed by this
+ * process (orsp_seal_create_open), taken over by the handle (*held_lock -1 then; the handle
+ * closes it, which releases the lock): a second flock of the file from this process would be
+ * refused by the first. */
+static orsp_err open_impl(const char *dir, const orsp_seal_provider *provider, unsigned wait_ms,
+                          const volatile sig_atomic_t *stop, int *held_lock, orsp_seal **out)
+{
 	uint8_t blob[MF_BODY_MAX + OVERHEAD], body[MF_BODY_MAX];
 	char lock[PATH_CAP];
 	orsp_seal *s = NULL;
@@ -1198,6 +1241,11 @@ orsp_err orsp_seal_open_wait(const char *dir, const orsp_seal_provider *provider
 	 * for an unfinished commit's and remove them. The manifest is read only under the
 	 * lock: a copy read before could be older than a commit that finished meanwhile, and
 	 * its orphan clean-up would remove that commit's records. */
+	if (held_lock) {
+		s->lock_fd = *held_lock;
+		*held_lock = -1;
+		goto locked;
+	}
 	s->lock_fd = openat(s->dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (s->lock_fd < 0) {
 		e = orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE,
@@ -1213,6 +1261,7 @@ orsp_err orsp_seal_open_wait(const char *dir, const orsp_seal_provider *provider
 			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot lock: %s", lock, strerror(errno));
 		goto fail;
 	}
+locked:
 	/* The lock held must be on the lock file the directory has now: orsp_seal_destroy
 	 * removes it while holding it, and a store created again since has a new one, which
 	 * another handle may hold. */

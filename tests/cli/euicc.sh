@@ -3,7 +3,7 @@
 # directory (both curves), the sealed directory's modes, info (text and JSON, no key ever
 # printed), serve against a fake vpcd (ATR, SELECT ISD-R, GetEID by STORE DATA; at 127.0.0.1
 # and at [::1]; info refused meanwhile; SIGTERM and SIGHUP stop it), the errors (missing
-# directory, wrong key file, init twice, device.key readable by others or missing, a tampered
+# directory, wrong key file, init twice, two inits at once, init of a served card, device.key readable by others or missing, a tampered
 # manifest, usage: an IPv6 --vpcd address without brackets), bad key and certificate files
 # refused before --state is touched (junk, empty, a certificate for the key, a key not
 # CERT.EUICC's, an EUM not its issuer, a CI not the EUM's, another EID), an identity
@@ -178,6 +178,41 @@ d = json.loads(sys.argv[1]); assert d["eid"] == sys.argv[2], d' "$out" "$peid"; 
 lacks "init --pki: an identity valid now, no warning" "warning" "$err"
 run euicc info --state "$T/card2"
 [[ $rc -eq 0 && "$out" == *"$peid"* ]] && ok || bad "info of --pki card: $out $err"
+
+# ----- two inits at once on one directory (none, or an empty one) -----
+# Exactly one makes its card, the store is that card whole, and the other says why it made
+# none: another init is making it, or it holds one already. Until session 79 the other said
+# "the sealed store is in use by another process (pid N)" (or "...; try again"), and an init
+# that came in between the first one's create and its open provisioned the store instead.
+for i in 1 2 3 4 5 6 7 8; do
+	D=$T/race$i
+	if ((i % 2)); then mkdir -m 700 "$D"; fi
+	"$B" euicc init --state "$D" $(sgp26_nist) >/dev/null 2>"$T/race-a.err" &
+	pa=$!
+	"$B" euicc init --state "$D" --pki "$T/pki" >/dev/null 2>"$T/race-b.err" &
+	pb=$!
+	ra=0 rb=0
+	wait $pa || ra=$?
+	wait $pb || rb=$?
+	if ((ra == 0 && rb == 1)); then
+		want=$EID loser=$(cat "$T/race-b.err")
+	elif ((ra == 1 && rb == 0)); then
+		want=$peid loser=$(cat "$T/race-a.err")
+	else
+		bad "two inits at once: rc $ra and $rb: $(cat "$T/race-a.err" "$T/race-b.err")"
+		continue
+	fi
+	run euicc info --state "$D"
+	[[ $rc -eq 0 && "$out" == "eid:"*"$want"* ]] && ok || bad "two inits at once: the card ($want): $out $err"
+	if [[ "$loser" == "openrsp: euicc init: $D is being initialised by another process (pid "*"); nothing was written: once it has finished, \`openrsp euicc info --state $D\` shows the card it made" ||
+		"$loser" == "openrsp: euicc init: $D was being initialised by another process, which has ended since; "* ||
+		"$loser" == "openrsp: euicc init: $D: holds a sealed store already" ]]; then
+		ok
+	else
+		bad "two inits at once: the refusal: $loser"
+	fi
+done
+
 "$B" pki init "$T/pki2" --curve both >/dev/null
 run euicc init --state "$T/card3" --pki "$T/pki2" --curve brainpool
 [[ $rc -eq 0 ]] && ok || bad "init --pki --curve brainpool: $err"
@@ -452,6 +487,10 @@ failure "in use" euicc info --state "$S"
 busy="$S: the sealed store is in use by another process (pid $sv, \`openrsp euicc serve ...\`): stop it, or reach the card through it with the LPA's --euicc pcsc"
 has "in use: serve's pid and the way out" "$busy" "$err"
 failure "$busy" lpa chip info --euicc "local:$S"
+# an init of the served card's directory: refused, the live store untouched
+sum=$(cat "$S"/* | sha256sum)
+failure "$S: holds a sealed store already" euicc init --state "$S" --pki "$T/pki"
+expect "init beside serve: the store untouched" "$sum" "$(cat "$S"/* | sha256sum)"
 # a second serve is not sent to the LPA's --euicc pcsc: that would be itself
 failure "$S: the sealed store is in use by another process (pid $sv, \`openrsp euicc serve ...\`): this eUICC is served already; stop that one first" euicc serve --state "$S" --vpcd "127.0.0.1:$port"
 kill -TERM $sv
