@@ -3409,6 +3409,13 @@ typedef struct tls_pki {
 	 * the other CA's key, revoking none (cRLNumber 3); of the other CA, revoking serial 5
 	 * (cli2's, but of another issuer) */
 	char crl[1000], crl2[1000], crl_forged[1000], crl_other[1000];
+	/* an intermediate CA of the CA (serial 0x10, "Operator Intermediate CA"), and two client
+	 * certificates it issued with cli_key (serials 0x11 and 0x12), each followed by the
+	 * intermediate (the chain a client sends), the second also alone; DER CRLs: of the
+	 * intermediate, revoking 0x11 (cRLNumber 1), and of the CA, revoking the intermediate
+	 * (serial 0x10, cRLNumber 2) */
+	char int_ca[1000], int_cli[1000], int_cli2[1000], int_cli2_alone[1000];
+	char crl_int[1000], crl_int_revoked[1000];
 } tls_pki;
 
 #define LONG_SUBJECT_HEAD                                                                          \
@@ -3448,6 +3455,53 @@ static void pem_key_write(const char *path, EVP_PKEY *k)
 	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
 	fclose(f);
 	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* The certificates x, n of them, into one PEM file at path, in that order. */
+static void pem_certs_write(const char *path, X509 *const *x, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(PEM_write_X509(f, x[i]), 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The intermediate CA of tls_pki under the CA ca_x (ca_key), its client certificates and the
+ * two CRLs, as tls_pki says, in dir. */
+static void tls_pki_intermediate(tls_pki *p, const char *dir, X509 *ca_x, EVP_PKEY *ca_key,
+                                 EVP_PKEY *cli_key, const certmint_spec *cli)
+{
+	static const char *const int_serial[] = {"10"}, *const cli_serial[] = {"11"};
+	certmint_spec in = {.subject = "/O=openrsp test/CN=Operator Intermediate CA",
+	                    .serial = 0x10,
+	                    .basic_constraints = "critical,CA:TRUE,pathlen:0",
+	                    .key_usage = "critical,keyCertSign,cRLSign"};
+	certmint_spec leaf = *cli;
+	EVP_PKEY *int_key = certmint_key_new("prime256v1");
+	X509 *int_x = certmint_issue(&in, int_key, ca_x, ca_key), *two[2] = {NULL, int_x};
+
+	snprintf(p->int_ca, sizeof(p->int_ca), "%s/int_ca.pem", dir);
+	snprintf(p->int_cli, sizeof(p->int_cli), "%s/int_cli.pem", dir);
+	snprintf(p->int_cli2, sizeof(p->int_cli2), "%s/int_cli2.pem", dir);
+	snprintf(p->int_cli2_alone, sizeof(p->int_cli2_alone), "%s/int_cli2_alone.pem", dir);
+	snprintf(p->crl_int, sizeof(p->crl_int), "%s/int.crl", dir);
+	snprintf(p->crl_int_revoked, sizeof(p->crl_int_revoked), "%s/ca_int_revoked.crl", dir);
+	pem_cert_write(p->int_ca, int_x);
+	for (int i = 0; i < 2; i++) {
+		leaf.subject = i ? "/O=openrsp test/CN=client 2 via the intermediate"
+		                 : "/O=openrsp test/CN=client via the intermediate";
+		leaf.serial = 0x11 + i;
+		two[0] = certmint_issue(&leaf, cli_key, int_x, int_key);
+		pem_certs_write(i ? p->int_cli2 : p->int_cli, two, 2);
+		if (i)
+			pem_cert_write(p->int_cli2_alone, two[0]);
+		X509_free(two[0]);
+	}
+	crl_write(p->crl_int, cli_serial, 1, 1, int_x, int_key);
+	crl_write(p->crl_int_revoked, int_serial, 1, 2, ca_x, ca_key);
+	X509_free(int_x);
+	EVP_PKEY_free(int_key);
 }
 
 /* The DER of a PEM certificate file (free it). */
@@ -3552,6 +3606,7 @@ static void tls_pki_make(tls_pki *p, const char *dir)
 		crl_write(p->crl_forged, NULL, 0, 3, ca_x, other_key);
 		crl_write(p->crl_other, serials + 1, 1, 1, other_x, other_key);
 	}
+	tls_pki_intermediate(p, dir, ca_x, ca_key, cli_key, &cli);
 	X509_free(ca_x);
 	X509_free(other_x);
 	EVP_PKEY_free(ca_key);
@@ -4597,6 +4652,40 @@ static void crl_replace(const char *from, const char *path)
 	assert_int_equal(rename(tmp, path), 0);
 }
 
+/* Append the file from to the file to. */
+static void file_append(const char *from, const char *to)
+{
+	size_t n = 0;
+	uint8_t *data = test_read_file(from, &n);
+	FILE *f = fopen(to, "ab");
+
+	assert_non_null(data);
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	free(data);
+}
+
+/* The configuration of h for ES2+ by mutual TLS alone (a refused certificate is a 403), with
+ * es2_client_ca h->ca and two `crl` files read every second: live (its path written there, in
+ * h->dir: a copy of the CA's CRL, which revokes cli) and crl; loaded into cfg. */
+static void es2_crl_config(https_files *h, const char *crl, char live[1100], orsp_smdp_config *cfg)
+{
+	char extra[8000];
+
+	snprintf(live, 1100, "%s/live.crl", h->dir);
+	file_copy(h->pki.crl, live, 0644);
+	snprintf(extra, sizeof(extra),
+	         "tls_cert = %s\ntls_key = %s\nes2_client_ca = %s\ncrl = %s\ncrl = %s\n"
+	         "crl_reload = 1\n",
+	         h->tls_cert, h->tls_key, h->ca, live, crl);
+	write_conf_extra(h->conf, h->db, "http://127.0.0.1:9", 0600, extra);
+	conf_https(h->conf);
+	conf_replace(h->conf, "es2_token = operator-token-0123456789\n", "");
+	if (orsp_smdp_config_load(h->conf, cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+}
+
 /* ES2+ with operator client certificates and CRLs of the operator CAs (es2_client_ca holding
  * two CAs, a `crl` of each): a certificate the CRL of its CA lists is refused as the TLS
  * layer's refusals are (403 "client certificate not accepted", reason="client-cert-revoked",
@@ -4613,35 +4702,15 @@ static void test_es2_client_cert_crl(void **state)
 	static orsp_smdp_config cfg;
 	static https_files h;
 	orsp_smdp_server *srv = NULL;
-	char extra[8000], live[1100], logpath[1100], log[32768], line[2048];
-	uint8_t *other;
-	size_t other_len = 0;
+	char live[1100], logpath[1100], log[32768], line[2048];
 	const tls_pki *p = &h.pki;
-	FILE *f;
 	int saved;
 	(void)state;
 
 	https_files_make(&h, "smdp_es2_crl");
 	/* both CAs trusted for ES2+ */
-	other = test_read_file(p->other_ca, &other_len);
-	assert_non_null(other);
-	f = fopen(h.ca, "ab");
-	assert_non_null(f);
-	assert_int_equal(fwrite(other, 1, other_len, f), other_len);
-	assert_int_equal(fclose(f), 0);
-	free(other);
-	snprintf(live, sizeof(live), "%s/live.crl", h.dir);
-	file_copy(p->crl, live, 0644);
-	snprintf(extra, sizeof(extra),
-	         "tls_cert = %s\ntls_key = %s\nes2_client_ca = %s\ncrl = %s\ncrl = %s\n"
-	         "crl_reload = 1\n",
-	         h.tls_cert, h.tls_key, h.ca, live, p->crl_other);
-	write_conf_extra(h.conf, h.db, "http://127.0.0.1:9", 0600, extra);
-	conf_https(h.conf);
-	/* mutual TLS alone: a refused certificate is a 403 */
-	conf_replace(h.conf, "es2_token = operator-token-0123456789\n", "");
-	if (orsp_smdp_config_load(h.conf, &cfg) != ORSP_OK)
-		fail_msg("%s", orsp_err_detail());
+	file_append(p->other_ca, h.ca);
+	es2_crl_config(&h, p->crl_other, live, &cfg);
 	saved = test_stderr_to("smdp_es2_crl_log", logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
 	assert_int_equal(es2_cert_status(srv, p->cli, p->cli_key), 403);
@@ -4705,6 +4774,99 @@ static void test_es2_client_cert_crl(void **state)
 	         live);
 	if (!strstr(orsp_err_detail(), line))
 		fail_msg("'%s' does not mention '%s'", orsp_err_detail(), line);
+}
+
+/* Whether log has a line with reason="client-cert-revoked" whose error= begins with what
+ * and which names the CRL file crl. */
+static bool revoked_line(const char *log, const char *what, const char *crl)
+{
+	char want[600];
+	const char *l = log;
+
+	snprintf(want, sizeof(want), "reason=\"client-cert-revoked\" error=%s", what);
+	while ((l = strstr(l, want)) != NULL) {
+		const char *end = strchr(l, '\n');
+		const char *at = strstr(l, crl);
+		if (at && (!end || at < end))
+			return true;
+		l += strlen(want);
+	}
+	return false;
+}
+
+/* ES2+ with an operator client certificate issued through an intermediate CA that the client
+ * sends (es2_client_ca the root alone): the intermediate is judged by the root's CRL and the
+ * client's certificate by the intermediate's (a `crl` of an intermediate not listed, verified
+ * with the key of the intermediate the client sent, once that verified up to the root). Until
+ * session 79 neither was judged: a certificate of a revoked intermediate, and one that the
+ * intermediate revoked, got 200. The refusal's line names the intermediate that the root's CRL
+ * lists. With the intermediate listed in es2_client_ca as well (beside its root), its CRL is
+ * an operator CA's, verified at the load, and the root's CRL still cuts the intermediate off,
+ * also for a client that sends no chain (the listed intermediate completes it). */
+static void test_es2_client_cert_chain_crl(void **state)
+{
+	static orsp_smdp_config cfg;
+	static https_files h;
+	orsp_smdp_server *srv = NULL;
+	char live[1100], logpath[1100], log[32768], line[2048];
+	const tls_pki *p = &h.pki;
+	int saved;
+	(void)state;
+
+	https_files_make(&h, "smdp_es2_chain_crl");
+	es2_crl_config(&h, p->crl_int, live, &cfg);
+	saved = test_stderr_to("smdp_es2_chain_crl_log", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	/* the intermediate in good standing: its second client let through, its first, which
+	 * its CRL lists, refused; the root's own certificates as before */
+	assert_int_equal(es2_cert_status(srv, p->int_cli2, p->cli_key), 200);
+	assert_int_equal(es2_cert_status(srv, p->int_cli, p->cli_key), 403);
+	assert_int_equal(es2_cert_status(srv, p->cli, p->cli_key), 403);
+	assert_int_equal(es2_cert_status(srv, p->cli2, p->cli_key), 200);
+	/* the root's CRL that revokes the intermediate, read while serving: every certificate
+	 * under it refused, the root's other ones let through */
+	crl_replace(p->crl_int_revoked, live);
+	es2_cert_status_becomes(srv, p->int_cli2, p->cli_key, 403);
+	assert_int_equal(es2_cert_status(srv, p->int_cli, p->cli_key), 403);
+	assert_int_equal(es2_cert_status(srv, p->cli, p->cli_key), 200);
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_config_free(&cfg);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	if (!revoked_line(log, "certificate serial 11 is revoked", p->crl_int))
+		fail_msg("no revocation of serial 11 by %s: %s", p->crl_int, log);
+	if (!revoked_line(log,
+	                  "CA certificate \"O = openrsp test, CN = Operator Intermediate CA\" "
+	                  "in the client's chain, 1 above the client's own: certificate serial "
+	                  "10 is revoked",
+	                  live))
+		fail_msg("no revocation of the intermediate by %s: %s", live, log);
+
+	/* the intermediate listed beside its root */
+	file_append(p->int_ca, h.ca);
+	if (orsp_smdp_config_load(h.conf, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	saved = test_stderr_to("smdp_es2_chain_crl_log2", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	assert_int_equal(es2_cert_status(srv, p->int_cli2, p->cli_key), 403);
+	assert_int_equal(es2_cert_status(srv, p->int_cli2_alone, p->cli_key), 403);
+	/* the root's CRL that lifts it: the intermediate's clients let through but the one its
+	 * CRL lists, with or without the chain sent */
+	crl_replace(p->crl, live);
+	es2_cert_status_becomes(srv, p->int_cli2_alone, p->cli_key, 200);
+	assert_int_equal(es2_cert_status(srv, p->int_cli2, p->cli_key), 200);
+	assert_int_equal(es2_cert_status(srv, p->int_cli, p->cli_key), 403);
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_config_free(&cfg);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	snprintf(line, sizeof(line),
+	         "openrsp smdp: crl %s: \"Operator Intermediate CA\" (an operator CA's), 1 revoked",
+	         p->crl_int);
+	if (!strstr(log, line))
+		fail_msg("no '%s': %s", line, log);
+	if (!revoked_line(log, "certificate serial 11 is revoked", p->crl_int))
+		fail_msg("no revocation of serial 11 by %s: %s", p->crl_int, log);
 }
 
 /* An operator endpoint that answers after 6 s: longer than the sender's 5 s. */
@@ -6144,6 +6306,7 @@ int main(void)
 	    cmocka_unit_test(test_config_pem_file_refusals),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_es2_client_cert_crl),
+	    cmocka_unit_test(test_es2_client_cert_chain_crl),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),
 	    cmocka_unit_test(test_stop_wakes_sender),

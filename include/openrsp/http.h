@@ -32,6 +32,7 @@
 #define ORSP_HTTP_DEFAULT_IDLE_RESET_MS 1000u             /* server: idle_reset_ms */
 #define ORSP_HTTP_IDLE_RESET_NEVER UINT_MAX               /* server: idle_reset_ms, none */
 #define ORSP_HTTP_DEFAULT_FD_RESERVE 64u                  /* server: fd_reserve */
+#define ORSP_HTTP_CLIENT_CHAIN_MAX 16u /* server: orsp_http_request.client_chain at most */
 #define ORSP_HTTP_DEFAULT_MAX_RESPONSE ((size_t)16 << 20) /* client: response body, 16 MiB */
 #define ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000u       /* client: TCP + TLS connect */
 #define ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS 60000u        /* client: whole exchange */
@@ -86,6 +87,14 @@ typedef struct orsp_http_request {
 	 * otherwise. The handler decides what the identity is worth (e.g. which operator). */
 	const uint8_t *client_cert;
 	size_t client_cert_len;
+	/* Mutual TLS: the certificates the client sent after client_cert (DER, in its order: its
+	 * issuers, up to a CA of the client CA file, and whatever else it sent), set with
+	 * client_cert, at most ORSP_HTTP_CLIENT_CHAIN_MAX of them (what follows is left out);
+	 * n_client_chain 0 otherwise. The verification found a path among them and the
+	 * configured CAs; the handler may walk it (the SM-DP+ judges each link by its
+	 * issuer's CRL). */
+	const orsp_slice *client_chain;
+	size_t n_client_chain;
 	/* Mutual TLS: why the certificate the client presented was refused, one word of a fixed
 	 * set: "untrusted" (not from the client CA: another CA, a chain cut short, a bad
 	 * signature), "purpose" (an extendedKeyUsage without clientAuth), "expired",

@@ -240,6 +240,8 @@ struct req_state {
 	uint16_t port;
 	const uint8_t *client_cert;
 	size_t client_cert_len;
+	orsp_slice chain[ORSP_HTTP_CLIENT_CHAIN_MAX]; /* what the client sent after it */
+	size_t n_chain;
 	const char *cert_refused; /* why a certificate sent was refused (cert_refusal) */
 };
 
@@ -811,6 +813,8 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
 		return false;
 	st->client_cert = certs[0].data;
 	st->client_cert_len = certs[0].size;
+	for (unsigned i = 1; i < n && st->n_chain < ORSP_HTTP_CLIENT_CHAIN_MAX; i++)
+		st->chain[st->n_chain++] = orsp_slice_make(certs[i].data, certs[i].size);
 	return true;
 }
 
@@ -1476,6 +1480,8 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 	    .client_port = st->port,
 	    .client_cert = st->client_cert,
 	    .client_cert_len = st->client_cert_len,
+	    .client_chain = st->n_chain ? st->chain : NULL,
+	    .n_client_chain = st->n_chain,
 	    .client_cert_refused = st->cert_refused,
 	    .impl_ = conn,
 	};

@@ -136,8 +136,8 @@ struct orsp_smdp_server {
 	bool crl_failed_set;
 	bool crl_stale_said; /* the CRLs in force went stale, and it was said */
 	atomic_ullong crl_reloads_ok, crl_reloads_failed; /* for /metrics */
-	/* the certificates of es2_client_ca, the operator CAs: the one that issued an operator's
-	 * client certificate finds its CRL among the CRLs in force (es2_crl_refusal), and each
+	/* the certificates of es2_client_ca, the operator CAs: the path from an operator's client
+	 * certificate to them is judged by the CRLs in force (es2_crl_refusal), and each
 	 * reading of the `crl` files verifies their CRLs under them (crl_round) */
 	orsp_cert **es2_cas;
 	size_t n_es2_cas;
@@ -542,47 +542,158 @@ void smdp_cert_auth_name(const uint8_t *der, size_t len, char out[ORSP_SMDP_AUTH
 	}
 }
 
+/* One link of an operator's client certificate's chain (es2_chain): cert, whose signature the
+ * key of issuer verifies. */
+typedef struct es2_link {
+	const orsp_cert *cert, *issuer;
+} es2_link;
+
+/* the client's certificate, what it sent after it, and a CA of es2_client_ca above those */
+#define ES2_CHAIN_MAX (ORSP_HTTP_CLIENT_CHAIN_MAX + 2)
+
+static bool same_cert(const orsp_cert *a, const orsp_cert *b)
+{
+	orsp_slice x = orsp_cert_der(a), y = orsp_cert_der(b);
+
+	return x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
+}
+
+/* Whether c is one of the CAs of es2_client_ca (the same DER). */
+static bool es2_listed(const orsp_smdp_server *srv, const orsp_cert *c)
+{
+	for (size_t i = 0; i < srv->n_es2_cas; i++)
+		if (same_cert(c, srv->es2_cas[i]))
+			return true;
+	return false;
+}
+
+/* The path the TLS layer verified from an operator's client certificate cc to es2_client_ca,
+ * rebuilt link by link, each certificate's issuer the one whose key verifies its signature
+ * (orsp_cert_signed_by): another CA of es2_client_ca first; else, until the path is at one of
+ * those, one of the n_sent certificates the client sent after its own (an intermediate CA).
+ * Above a CA of es2_client_ca only es2_client_ca is looked in (an intermediate listed with
+ * its root: the intermediate is judged by the root's CRL). It ends at a certificate whose
+ * issuer is none of those, or is the certificate itself (a root; a self-signed client
+ * certificate is not judged by a CRL of its own, RFC 5280 §6.1 judges the certificates below
+ * the trust anchor), or is on the path already (two CAs that certified each other). links
+ * gets the links from cc up, *n of them. false when no CA of es2_client_ca is on the path:
+ * the TLS layer found one this walk does not, and the chain cannot be judged. */
+static bool es2_chain(const orsp_smdp_server *srv, const orsp_cert *cc, orsp_cert *const *sent,
+                      size_t n_sent, es2_link links[ES2_CHAIN_MAX], size_t *n)
+{
+	const orsp_cert *cur = cc;
+	bool reached = false;
+
+	*n = 0;
+	for (;;) {
+		const orsp_cert *up = NULL;
+		reached = reached || es2_listed(srv, cur);
+		if (*n == ES2_CHAIN_MAX)
+			break;
+		for (size_t i = 0; i < srv->n_es2_cas && !up; i++)
+			if (!same_cert(srv->es2_cas[i], cur) &&
+			    orsp_cert_signed_by(cur, srv->es2_cas[i]))
+				up = srv->es2_cas[i];
+		for (size_t i = 0; i < n_sent && !up && !reached; i++)
+			if (!same_cert(sent[i], cur) && orsp_cert_signed_by(cur, sent[i]))
+				up = sent[i];
+		for (size_t k = 0; k < *n && up; k++)
+			if (same_cert(up, links[k].cert))
+				up = NULL;
+		if (!up)
+			break;
+		links[(*n)++] = (es2_link){cur, up};
+		cur = up;
+	}
+	return reached;
+}
+
 /* What the CRLs in force say of an operator's client certificate (req->client_cert, cc its
  * parse, NULL when it does not parse), which the TLS layer verified up to a CA of
- * es2_client_ca: NULL when they let it through; else the refusal's word, "revoked" (listed by
- * the CRL of the operator CA that issued it) or "revocation-unknown" (that CA's current CRL
- * past its nextUpdate or not yet valid, unless crl_stale = accept, as for an eUICC; or, with
- * CRLs held, a certificate that does not parse, whose issuer is then not known), and *why the
- * verdict (orsp_err_detail() says it). The CA that issued the certificate decides, the one of
- * es2_client_ca whose key verifies its signature (orsp_cert_signed_by): its CRLs were
- * verified under it when read (orsp_smdp_crl_bind). A certificate none of them issued itself
- * (through an intermediate CA the client sent) is judged by no CRL. */
+ * es2_client_ca, and of the CAs between them that the client sent (req->client_chain): NULL
+ * when they let it through; else the refusal's word, "revoked" or "revocation-unknown", and
+ * *why the verdict (orsp_err_detail() says it). Each link of the path (es2_chain) is judged
+ * by the CRLs of its issuer (orsp_crl_check_why): the client's certificate by those of the CA
+ * that issued it, an intermediate CA it sent by those of the CA of es2_client_ca (or the
+ * intermediate) above it. "revoked": a CRL of its issuer lists one of them, the first from the
+ * client's own up; else "revocation-unknown": the current CRL of an issuer of one is past its
+ * nextUpdate or not yet valid (unless crl_stale = accept, as for an eUICC), or, with CRLs
+ * held, the certificate does not parse or no path to es2_client_ca is found among those sent.
+ * A CA's verdict names that CA ("CA certificate SUBJECT in the client's chain, N above the
+ * client's own: ..."); the client's own is the CRL check's. An issuer without a CRL held lets
+ * its link through. The CRLs of es2_client_ca were verified under their CA when read
+ * (orsp_smdp_crl_bind); one of an intermediate the client sent and es2_client_ca does not
+ * list is verified at the check with that intermediate's key, once its path is verified, as an
+ * EUM's is (orsp_crl_check_why). Until session 79 a certificate none of es2_client_ca issued
+ * (through an intermediate CA the client sent) was judged by no CRL, nor was that
+ * intermediate: a CA that revoked its intermediate could not cut it off. */
 static const char *es2_crl_refusal(const orsp_smdp_server *srv, const orsp_http_request *req,
                                    const orsp_cert *cc, orsp_err *why)
 {
 	const orsp_crl_store *crls = srv->c->svc.crls;
-	const orsp_cert *ca = NULL;
-	orsp_crl_status st = ORSP_CRL_GOOD;
-	orsp_crl_why w;
-	orsp_err e;
+	orsp_cert *sent[ORSP_HTTP_CLIENT_CHAIN_MAX] = {0};
+	es2_link links[ES2_CHAIN_MAX];
+	char d[ORSP_ERR_DETAIL_MAX] = "", subj[512];
+	const char *word = NULL;
+	size_t n_sent = 0, n = 0, at = 0;
 
 	*why = ORSP_OK;
 	if (!srv->n_es2_cas || !orsp_crl_store_count(crls))
 		return NULL;
 	if (!cc) {
-		char d[ORSP_ERR_DETAIL_MAX];
 		snprintf(d, sizeof(d), "%s", orsp_err_detail());
 		*why = orsp_errf(ORSP_E_POLICY,
 		                 "the client certificate's revocation status is unknown: %s", d);
 		return "revocation-unknown";
 	}
-	for (size_t i = 0; i < srv->n_es2_cas && !ca; i++)
-		if (orsp_cert_signed_by(cc, srv->es2_cas[i]))
-			ca = srv->es2_cas[i];
-	if (!ca)
-		return NULL;
-	e = orsp_crl_check_why(crls, ca, req->client_cert, req->client_cert_len, 0, &st, &w);
-	if (!e || (st == ORSP_CRL_STALE && srv->c->svc.crl_accept_stale)) {
-		orsp_err_clear();
-		return NULL;
+	/* one that does not parse is left out: the path is then not found through it */
+	for (size_t i = 0; i < req->n_client_chain && i < ORSP_HTTP_CLIENT_CHAIN_MAX; i++)
+		if (orsp_cert_parse(req->client_chain[i].p, req->client_chain[i].len,
+		                    &sent[n_sent]) == ORSP_OK)
+			n_sent++;
+	if (!es2_chain(srv, cc, sent, n_sent, links, &n)) {
+		*why = orsp_errf(ORSP_E_POLICY,
+		                 "the client certificate's revocation status is unknown: no path "
+		                 "from it to a CA of es2_client_ca is found among the %zu "
+		                 "certificate(s) it sent after its own",
+		                 req->n_client_chain);
+		word = "revocation-unknown";
+		goto out;
 	}
-	*why = e;
-	return st == ORSP_CRL_REVOKED ? "revoked" : "revocation-unknown";
+	for (size_t k = 0; k < n; k++) {
+		orsp_crl_status st = ORSP_CRL_GOOD;
+		orsp_crl_why w;
+		orsp_slice der = orsp_cert_der(links[k].cert);
+		if (!orsp_crl_check_why(crls, links[k].issuer, der.p, der.len, 0, &st, &w) ||
+		    (st == ORSP_CRL_STALE && srv->c->svc.crl_accept_stale))
+			continue;
+		/* a revocation further up before an unknown status below it */
+		if (word && st != ORSP_CRL_REVOKED)
+			continue;
+		snprintf(d, sizeof(d), "%s", orsp_err_detail());
+		word = st == ORSP_CRL_REVOKED ? "revoked" : "revocation-unknown";
+		at = k;
+		if (st == ORSP_CRL_REVOKED)
+			break;
+	}
+	if (!word) {
+		orsp_err_clear();
+		goto out;
+	}
+	if (!at) {
+		*why = orsp_errf(ORSP_E_POLICY, "%s", d);
+		goto out;
+	}
+	if (orsp_cert_subject_text(links[at].cert, subj, sizeof(subj)))
+		snprintf(subj, sizeof(subj), "(a subject not shown)");
+	*why = orsp_errf(ORSP_E_POLICY,
+	                 "CA certificate \"%s\" in the client's chain, %zu above the client's "
+	                 "own: %s",
+	                 subj, at, d);
+out:
+	for (size_t i = 0; i < n_sent; i++)
+		orsp_cert_free(sent[i]);
+	return word;
 }
 
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
