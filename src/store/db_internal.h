@@ -15,4 +15,11 @@ unsigned orsp__db_test_queue_waiting(orsp_db *db);
 /* For the tests: whether db holds its file's write queue (in a transaction, or a write). */
 bool orsp__db_test_queue_held(const orsp_db *db);
 
+/* For the tests: with `steps` not NULL, every statement of every handle adds to *steps the
+ * virtual machine instructions it ran (SQLite's SQLITE_STMTSTATUS_VM_STEP) when it is
+ * finalized or given back to its handle's cache: the work of a call, which the machine's
+ * speed and load do not change. NULL (as in every program): nothing counted. Process-wide;
+ * not thread-safe. */
+void orsp__db_test_count_steps(int64_t *steps);
+
 #endif

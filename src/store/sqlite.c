@@ -53,6 +53,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db_internal.h" /* orsp__db_test_count_steps */
 #include "store_impl.h"
 
 /* A connection and its transaction-control statements, prepared once: BEGIN and COMMIT
@@ -1539,8 +1540,28 @@ static orsp_err sq_prepare(void *conn, const char *sql, void **out)
 	return ORSP_OK;
 }
 
+/* orsp__db_test_count_steps: NULL in every program */
+static int64_t *test_steps;
+
+void orsp__db_test_count_steps(int64_t *steps)
+{
+	test_steps = steps;
+}
+
+/* The statement's virtual machine instructions since it last ran, into *test_steps when a
+ * test asked for them. The counter starts again at 0 in every program (a cached statement's
+ * would otherwise carry its earlier runs into the count of a later one): a store of an int. */
+static void count_steps(sqlite3_stmt *st)
+{
+	int n = sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+
+	if (test_steps)
+		*test_steps += n;
+}
+
 static void sq_finalize(void *st)
 {
+	count_steps(st);
 	sqlite3_finalize(st);
 }
 
@@ -1554,6 +1575,7 @@ static orsp_err sq_reset(void *st)
 
 static void sq_recycle(void *st)
 {
+	count_steps(st);
 	/* sqlite3_reset repeats the last step's error, which the caller has already seen */
 	(void)sqlite3_reset(st);
 	(void)sqlite3_clear_bindings(st);
