@@ -823,12 +823,13 @@ static void test_busy_port_database_untouched(void **state)
 	assert_int_equal(orsp_es9p_prepare(r.s), ORSP_OK);
 	/* one ES9+ migration behind */
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s),
-	                              "DROP TRIGGER es9p_unverified_added;"
-	                              "DROP TRIGGER es9p_unverified_deleted;"
-	                              "DROP TRIGGER es9p_unverified_changed;"
-	                              "DROP TABLE es9p_unverified_count;"
+	                              "DROP TRIGGER es9p_session_kept_changed;"
+	                              "DROP TRIGGER es9p_session_profile_changed;"
+	                              "DROP TRIGGER es9p_session_profile_deleted;"
+	                              "DROP INDEX es9p_session_unkept;"
+	                              "ALTER TABLE es9p_session DROP COLUMN sweep_kept;"
 	                              "DELETE FROM schema_migrations WHERE module = 'smdp_es9p'"
-	                              " AND version = 14"),
+	                              " AND version = 15"),
 	                 ORSP_OK);
 	opsrv = operator_start(on_progress, &op, 1, url, sizeof(url));
 	r.cfg.port = orsp_http_server_port(opsrv);
@@ -836,7 +837,7 @@ static void test_busy_port_database_untouched(void **state)
 	assert_null(srv);
 	assert_non_null(strstr(orsp_err_detail(), "Address already in use"));
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(r.s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 13);
+	assert_int_equal(v, 14);
 	/* a database that does not exist yet */
 	snprintf(r.cfg.database, sizeof(r.cfg.database), "%s/new.db", test_tmpdir("smdp_busy"));
 	n = snprintf(r.cfg.kek_file, sizeof(r.cfg.kek_file), "%s.kek", r.cfg.database);

@@ -845,11 +845,13 @@ ORSP_MUST_CHECK orsp_err orsp_es9p_warm(const orsp_smdp_service *svc, orsp_smdp 
  * delivered ones older than the session TTL plus the clock skew allowed between server
  * processes, delivered ones as old once their profile is no longer Downloaded for them, or
  * older than svc->delivered_session_days. At most max rows (0: 1000), oldest first, in one
- * write transaction; *deleted gets how many (max: call again for more). The same transaction
- * forgets the wrapped one-time keys of sessions past the TTL (not counted in *deleted;
- * getBoundProfilePackage no longer does): a program that serves ES9+ without the server's
- * background thread calls it every so often. The server calls it from its background
- * thread. Errors: ORSP_E_USAGE, ORSP_E_STORAGE. */
+ * write transaction; *deleted gets how many (max: call again for more). A session found to
+ * stay is marked kept (at most max more a call) and not read again until what it stays for
+ * changes (es9p migration 15's triggers) or it passes delivered_session_days. The same
+ * transaction forgets the wrapped one-time keys of sessions past the TTL (not counted in
+ * *deleted; getBoundProfilePackage no longer does): a program that serves ES9+ without the
+ * server's background thread calls it every so often. The server calls it from its
+ * background thread. Errors: ORSP_E_USAGE, ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
                                          size_t *deleted);
 

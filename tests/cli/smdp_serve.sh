@@ -614,9 +614,10 @@ d = sqlite3.connect(sys.argv[2])
 s.backup(d)
 s.close()
 d.execute("PRAGMA journal_mode=DELETE")
-d.executescript("DROP TRIGGER es9p_unverified_added; DROP TRIGGER es9p_unverified_deleted;"
-                " DROP TRIGGER es9p_unverified_changed; DROP TABLE es9p_unverified_count;")
-d.execute("DELETE FROM schema_migrations WHERE module = ? AND version = 14", ("smdp_es9p",))
+d.executescript("DROP TRIGGER es9p_session_kept_changed; DROP TRIGGER es9p_session_profile_changed;"
+                " DROP TRIGGER es9p_session_profile_deleted; DROP INDEX es9p_session_unkept;"
+                " ALTER TABLE es9p_session DROP COLUMN sweep_kept;")
+d.execute("DELETE FROM schema_migrations WHERE module = ? AND version = 15", ("smdp_es9p",))
 d.commit()
 d.close()' "$T/smdp.db" "$T/older.db"
 cp "$T/smdp.db.kek" "$T/older.db.kek"
@@ -629,7 +630,7 @@ cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]] && ok || ba
 # serve --check on that configuration: the port in use (by the running server) is a warning,
 # still exit 0 (before, nothing was bound and it went unsaid); the migration is said, not made
 run smdp serve --config "$T/busy.conf" --check
-if [[ $rc -eq 0 && "$out" == *"configuration $T/busy.conf: ok" && "$err" == "openrsp smdp: warning: 127.0.0.1:$PORT is in use now (by the running server?); \`serve\` would fail to listen until it is free"$'\n'"openrsp smdp: database $T/older.db: ES9+ schema version 13, \`serve\` would migrate it to 14" ]]; then ok; else bad "--check, port in use, older database: rc=$rc $out $err"; fi
+if [[ $rc -eq 0 && "$out" == *"configuration $T/busy.conf: ok" && "$err" == "openrsp smdp: warning: 127.0.0.1:$PORT is in use now (by the running server?); \`serve\` would fail to listen until it is free"$'\n'"openrsp smdp: database $T/older.db: ES9+ schema version 14, \`serve\` would migrate it to 15" ]]; then ok; else bad "--check, port in use, older database: rc=$rc $out $err"; fi
 if cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]]; then ok; else bad "--check changed the older database"; fi
 # ... and while another process (an older server) has such a database open: serve refuses to
 # migrate it, and --check refuses in the same words, exit 1 (until session 73 it said only
@@ -643,10 +644,10 @@ src=0
 timeout 120 "$B" smdp serve --config "$T/held.conf" >/dev/null 2>"$T/serr" || src=$?
 run smdp serve --config "$T/held.conf" --check
 if [[ $src -eq 1 && $rc -eq 1 && "$err" == "$(cat "$T/serr")" && -z "$out" &&
-	"$err" == *"the smdp_es9p schema of $(realpath "$T/held.db") is at version 13 and this program's at 14, but another process (pid $hpid) has the database open"* ]]; then ok; else bad "--check, older database held by another process: rc=$rc $out $err (serve: $src $(cat "$T/serr"))"; fi
+	"$err" == *"the smdp_es9p schema of $(realpath "$T/held.db") is at version 14 and this program's at 15, but another process (pid $hpid) has the database open"* ]]; then ok; else bad "--check, older database held by another process: rc=$rc $out $err (serve: $src $(cat "$T/serr"))"; fi
 release_db
 run smdp serve --config "$T/held.conf" --check
-if [[ $rc -eq 0 && "$err" == *"ES9+ schema version 13, \`serve\` would migrate it to 14"* ]]; then ok; else bad "--check, older database no longer held: rc=$rc $err"; fi
+if [[ $rc -eq 0 && "$err" == *"ES9+ schema version 14, \`serve\` would migrate it to 15"* ]]; then ok; else bad "--check, older database no longer held: rc=$rc $err"; fi
 # ... and a database of a newer program: refused as serve refuses it
 cp "$T/older.orig" "$T/newer.db"
 cp "$T/smdp.db.kek" "$T/newer.db.kek"
