@@ -1692,11 +1692,12 @@ static void test_order_replay_reordered(void **state)
 	order_gets(f, cust2, ICCID);
 }
 
-/* confirmOrder, releaseProfile and cancelOrder are executed again when sent again, with
- * es2_call_replay on too: a retry after a lost answer is refused as docs/smdp-server.md says
- * ("are not replayed"), although the first call succeeded; a cancelOrder retried with the
- * old order's EID or matching ID leaves a later order of the profile alone, one without them
- * cancels it. */
+/* Without es2_call_replay (the default), confirmOrder, releaseProfile and cancelOrder are
+ * executed again when sent again: a retry after a lost answer is refused as
+ * docs/smdp-server.md says ("Without es2_call_replay"), although the first call succeeded; a
+ * cancelOrder retried with the old order's EID or matching ID leaves a later order of the
+ * profile alone, one without them cancels it. With replays on until session 79 too; now
+ * those are replays (test_cancel_replay, test_confirm_replay, test_release_replay). */
 /* fn with body done, then the same call sent again refused with code subject/reason, its
  * message saying says. */
 static void done_then_refused(fx *f, const char *fn, const char *body, const char *subject,
@@ -1710,7 +1711,6 @@ static void test_retry_not_replayed(void **state)
 {
 	fx *f = *state;
 
-	f->svc.es2_call_replay = true;
 	const char *confirm = "{" HDR_CALL("c1") ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
 	                                         "\",\"releaseFlag\":false}";
 	const char *release = "{" HDR_CALL("r1") ",\"iccid\":\"" ICCID "\"}";
@@ -1757,6 +1757,205 @@ static void test_retry_not_replayed(void **state)
 	/* ... and the bare retry cancels it */
 	json_decref(call(f, "cancelOrder", cancel2, NULL, NULL));
 	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_AVAILABLE);
+}
+
+/* ----- confirmOrder, cancelOrder and releaseProfile sent again (es2_call_replay) ----- */
+
+/* The header of call `id` of requester `rq`. */
+#define HDR_RQ(rq, id)                                                                             \
+	"\"header\":{\"functionRequesterIdentifier\":\"" rq "\","                                  \
+	"\"functionCallIdentifier\":\"" id "\"}"
+
+/* cancelOrder of iccid to `final` (Available or Unavailable), call `id` of requester `rq` */
+#define CANCEL_BY(rq, id, iccid, final)                                                            \
+	"{" HDR_RQ(rq, id) ",\"iccid\":\"" iccid "\",\"finalProfileStatusIndicator\":\"" final "\"}"
+/* confirmOrder of iccid with releaseFlag `release`, call `id` of requester `rq` */
+#define CONFIRM_BY(rq, id, iccid, release)                                                         \
+	"{" HDR_RQ(rq, id) ",\"iccid\":\"" iccid "\",\"releaseFlag\":" release "}"
+
+/* fn with body answers Executed-Success. */
+static void done(fx *f, const char *fn, const char *body)
+{
+	json_decref(call(f, fn, body, NULL, NULL));
+}
+
+/* The profile's last audit row is `action`, its detail ending with `tail`. */
+static void last_row_is(fx *f, const char *iccid, const char *action, const char *tail)
+{
+	last_audit a;
+	size_t n = strlen(tail), m;
+
+	assert_int_equal(orsp_smdp_audit_walk(f->s, iccid, keep_last, &a, NULL), ORSP_OK);
+	assert_string_equal(a.r.action, action);
+	m = strlen(a.r.detail);
+	if (m < n || strcmp(a.r.detail + m - n, tail) != 0)
+		fail_msg("%s: detail \"%s\" does not end with \"%s\"", action, a.r.detail, tail);
+}
+
+/* confirmOrder answers Executed-Success: its matchingId into mid, and its eid (absent: ""). */
+static void confirm_gets(fx *f, const char *body, char mid[ORSP_SMDP_MATCHING_ID_MAX + 1],
+                         const char *eid)
+{
+	json_t *o = call(f, "confirmOrder", body, NULL, NULL);
+	json_t *e = json_object_get(o, "eid");
+
+	snprintf(mid, ORSP_SMDP_MATCHING_ID_MAX + 1, "%s",
+	         json_string_value(json_object_get(o, "matchingId")));
+	assert_true(mid[0]);
+	assert_string_equal(e ? json_string_value(e) : "", eid);
+	json_decref(o);
+}
+
+/* The review's case of session 79: operator A's cancelOrder done, its answer lost; operator B
+ * orders the same profile (by type, no EID); A's retry, the same request byte for byte, was
+ * executed again and cancelled B's order (Executed-Success), and B's confirmOrder then acted
+ * on whatever order came next (operator C's, with an EID). Now the retry is a replay:
+ * Executed-Success as first answered, audited as cancelOrderReplay, B's order left as it is;
+ * C gets another profile, B confirms its own. The call identifier with another body is
+ * refused 1.2/2.1, nothing done; a restart forgets nothing. */
+static void test_cancel_replay(void **state)
+{
+	fx *f = *state;
+	const char *a2 = CANCEL_BY("opA", "a-2", ICCID, "Available");
+	char mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	orsp_smdp_profile p;
+
+	f->svc.es2_call_replay = true;
+	import_second(f);
+	order_gets(f, "{" HDR_RQ("opA", "a-1") "," TYPE "}", ICCID);
+	done(f, "cancelOrder", a2);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_AVAILABLE);
+	order_gets(f, "{" HDR_RQ("opB", "b-1") "," TYPE "}", ICCID);
+	/* A's retry */
+	done(f, "cancelOrder", a2);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
+	last_row_is(f, ICCID, "cancelOrderReplay",
+	            "the profile holds a later order: left as it is; by requester \"opA\" call "
+	            "\"a-2\"");
+	/* C's order takes the other profile; B confirms its own */
+	order_gets(f, "{" HDR_RQ("opC", "c-1") "," TYPE ",\"eid\":\"" EID "\"}", ICCID2);
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	confirm_gets(f, CONFIRM_BY("opB", "b-2", ICCID, "true"), mid, "");
+	assert_string_equal(mid, p.matching_id);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_RELEASED);
+	/* the identifier of A's call for another request: refused, nothing done */
+	call_msg(f, "cancelOrder", CANCEL_BY("opA", "a-2", ICCID, "Unavailable"), "1.2", "2.1",
+	         "functionCallIdentifier a-2 was used for another request");
+	call_msg(f, "cancelOrder",
+	         "{" HDR_RQ("opA", "a-2") ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
+	                                  "\",\"finalProfileStatusIndicator\":\"Available\"}",
+	         "1.2", "2.1", "functionCallIdentifier a-2 was used for another request");
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_RELEASED);
+	/* after a restart, with the ICCID's 'F'-less form it always had: still a replay */
+	reopen(f);
+	done(f, "cancelOrder", a2);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_RELEASED);
+	/* another call identifier is another call: B's order cancelled by B */
+	done(f, "cancelOrder", CANCEL_BY("opB", "b-3", ICCID, "Unavailable"));
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_UNAVAILABLE);
+	last_row_is(f, ICCID, "cancelOrder(unavailable)", "by requester \"opB\" call \"b-3\"");
+}
+
+/* A confirmOrder done, its answer lost; the order cancelled to Available and the profile
+ * ordered by operator B; the retry of the confirmOrder confirmed B's order and answered B's
+ * matching ID until session 79. Now it is answered as it was (A's matching ID, no EID), B's
+ * order left Allocated; with an EID and a confirmation code the same (the code is part of the
+ * call: another one is another body, refused). */
+static void test_confirm_replay(void **state)
+{
+	fx *f = *state;
+	const char *a2 = CONFIRM_BY("opA", "a-2", ICCID, "false");
+	const char *k1 =
+	    "{" HDR_RQ("opA", "k-1") ",\"iccid\":\"" ICCID2 "\",\"eid\":\"" EID
+	                             "\",\"confirmationCode\":\"1234\",\"releaseFlag\":true}";
+	char mid_a[ORSP_SMDP_MATCHING_ID_MAX + 1], again[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	orsp_smdp_profile p;
+
+	f->svc.es2_call_replay = true;
+	import_second(f);
+	order_gets(f, "{" HDR_RQ("opA", "a-1") ",\"iccid\":\"" ICCID "\"}", ICCID);
+	confirm_gets(f, a2, mid_a, "");
+	done(f, "cancelOrder", CANCEL_BY("opA", "a-3", ICCID, "Available"));
+	order_gets(f, "{" HDR_RQ("opB", "b-1") "," TYPE "}", ICCID);
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_string_not_equal(p.matching_id, mid_a);
+	/* A's retry: A's answer, B's order untouched */
+	confirm_gets(f, a2, again, "");
+	assert_string_equal(again, mid_a);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
+	last_row_is(f, ICCID, "confirmOrderReplay",
+	            "the profile holds a later order: left as it is; by requester \"opA\" call "
+	            "\"a-2\"");
+	/* another body under that identifier: refused, nothing done */
+	call_msg(f, "confirmOrder", CONFIRM_BY("opA", "a-2", ICCID, "true"), "1.2", "2.1",
+	         "functionCallIdentifier a-2 was used for another request");
+	call_msg(f, "confirmOrder",
+	         "{" HDR_RQ("opA", "a-2") ",\"iccid\":\"" ICCID
+	                                  "\",\"matchingId\":\"\",\"eid\":\"" EID
+	                                  "\",\"releaseFlag\":false}",
+	         "1.2", "2.1", "was used for another request");
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
+	/* B's own confirmOrder is B's order */
+	confirm_gets(f, CONFIRM_BY("opB", "b-2", ICCID, "true"), again, "");
+	assert_string_equal(again, p.matching_id);
+	/* with an EID and a confirmation code: the EID answered again, the code part of the call */
+	order_gets(f, "{" HDR_RQ("opA", "k-0") ",\"iccid\":\"" ICCID2 "\"}", ICCID2);
+	confirm_gets(f, k1, mid_a, EID);
+	reopen(f);
+	confirm_gets(f, k1, again, EID);
+	assert_string_equal(again, mid_a);
+	last_row_is(f, ICCID2, "confirmOrderReplay", "by requester \"opA\" call \"k-1\"");
+	call_msg(f, "confirmOrder",
+	         "{" HDR_RQ("opA", "k-1") ",\"iccid\":\"" ICCID2 "\",\"eid\":\"" EID
+	                                  "\",\"confirmationCode\":\"1235\",\"releaseFlag\":true}",
+	         "1.2", "2.1", "functionCallIdentifier k-1 was used for another request");
+	/* smdp_call keeps the call's hash with the code's HMAC in it, not one of the code as
+	 * itself, which a search of short codes would find */
+	{
+		static const char plain[] = "iccid 20:" ICCID2 " eid 32:" EID
+		                            " matchingId 0: confirmationCode 4:1234 releaseFlag 1";
+		uint8_t h[32];
+		char sql[200], hex[65];
+
+		assert_int_equal(orsp_sha256(plain, strlen(plain), h), ORSP_OK);
+		assert_int_equal(orsp_hex_encode(h, sizeof(h), hex, sizeof(hex)), ORSP_OK);
+		snprintf(sql, sizeof(sql), "DELETE FROM smdp_call WHERE body_hash = x'%s'", hex);
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), sql), ORSP_OK);
+		assert_int_equal(orsp_db_changes(orsp_smdp_db(f->s)), 0);
+	}
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_RELEASED);
+}
+
+/* A releaseProfile done, its answer lost; the order cancelled to Available, the profile
+ * ordered and confirmed by operator B; the retry released B's order until session 79. Now it
+ * is answered Executed-Success and B's order stays Confirmed; another ICCID under that
+ * identifier is refused. */
+static void test_release_replay(void **state)
+{
+	fx *f = *state;
+	const char *a3 = "{" HDR_RQ("opA", "a-3") ",\"iccid\":\"" ICCID "\"}";
+
+	f->svc.es2_call_replay = true;
+	import_second(f);
+	order_gets(f, "{" HDR_RQ("opA", "a-1") "," TYPE "}", ICCID);
+	done(f, "confirmOrder", CONFIRM_BY("opA", "a-2", ICCID, "false"));
+	done(f, "releaseProfile", a3);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_RELEASED);
+	done(f, "cancelOrder", CANCEL_BY("opA", "a-4", ICCID, "Available"));
+	order_gets(f, "{" HDR_RQ("opB", "b-1") "," TYPE "}", ICCID);
+	done(f, "confirmOrder", CONFIRM_BY("opB", "b-2", ICCID, "false"));
+	/* A's retry */
+	done(f, "releaseProfile", a3);
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_CONFIRMED);
+	last_row_is(f, ICCID, "releaseProfileReplay",
+	            "the profile holds a later order: left as it is; by requester \"opA\" call "
+	            "\"a-3\"");
+	call_msg(f, "releaseProfile", "{" HDR_RQ("opA", "a-3") ",\"iccid\":\"" ICCID2 "\"}", "1.2",
+	         "2.1", "functionCallIdentifier a-3 was used for another request");
+	assert_int_equal(state_at(f, ICCID2), ORSP_SMDP_AVAILABLE);
+	/* B releases its own */
+	done(f, "releaseProfile", "{" HDR_RQ("opB", "b-3") ",\"iccid\":\"" ICCID "\"}");
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_RELEASED);
 }
 
 /* A call older than the retention, its record deleted (orsp_smdp_call_prune, the server's
@@ -1817,6 +2016,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_replay_ended, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_reordered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_not_replayed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_confirm_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_release_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_after_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_refusals, setup, teardown),

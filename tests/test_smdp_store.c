@@ -2515,15 +2515,20 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-#define SMDP_LATEST 20 /* the smdp schema version this program migrates to */
+#define SMDP_LATEST 21 /* the smdp schema version this program migrates to */
 
-/* SQL that takes a current database back before migration 20 (progress report leases,
- * profiles by type) */
+/* SQL that takes a current database back before migration 21 (the answers of recorded ES2+
+ * confirmOrder calls) */
+#define UNDO_V21                                                                                   \
+	"ALTER TABLE smdp_call DROP COLUMN eid;"                                                   \
+	"ALTER TABLE smdp_call DROP COLUMN matching_id;"                                           \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 21;"
+/* ... and before migration 20 (progress report leases, profiles by type) */
 #define UNDO_V20                                                                                   \
-	"DROP INDEX smdp_profile_type;"                                                            \
-	"ALTER TABLE smdp_progress DROP COLUMN next_by;"                                           \
-	"ALTER TABLE smdp_progress DROP COLUMN lease;"                                             \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 20;"
+	UNDO_V21 "DROP INDEX smdp_profile_type;"                                                   \
+	         "ALTER TABLE smdp_progress DROP COLUMN next_by;"                                  \
+	         "ALTER TABLE smdp_progress DROP COLUMN lease;"                                    \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 20;"
 /* ... and before migration 19 (the order an ES2+ call placed) */
 #define UNDO_V19                                                                                   \
 	UNDO_V20 "ALTER TABLE smdp_call DROP COLUMN order_seq;"                                    \
@@ -2674,7 +2679,7 @@ static void test_wrong_kek_untouched(void **state)
 	orsp_smdp_close(s);
 	s = NULL;
 	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V20), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE;" UNDO_V21), ORSP_OK);
 	orsp_db_close(db);
 	bytes = test_read_file(path, &len);
 	other.v[0] ^= 1;
@@ -3407,6 +3412,81 @@ static void test_migration_order_seq(void **state)
 	o.call = &c3;
 	assert_int_equal(orsp_smdp_download_order(s, &o, &again), ORSP_OK);
 	assert_true(c3.replayed);
+	orsp_smdp_close(s);
+}
+
+/* Migration 21: a database made before it (a downloadOrder call recorded) gets the columns of
+ * a confirmOrder's answer, NULL for that call; then confirmOrder, cancelOrder and
+ * releaseProfile calls are recorded with what they acted on, and a repeat of one is a replay
+ * that acts on nothing, whatever order the profile holds now (each was executed again until
+ * session 79): the confirmOrder's answer as recorded, audited as <function>Replay; another
+ * body is ORSP_E_EXISTS and conflict. */
+static void test_migration_call_answers(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_call d1 = {.requester = "op", .id = "d1"}, d2 = {.requester = "op2", .id = "d2"},
+	               c1 = {.requester = "op", .id = "c1"}, r1 = {.requester = "op", .id = "r1"},
+	               x1 = {.requester = "op", .id = "x1"};
+	orsp_smdp_order o = {.call = &d1, .profile_type = "T"};
+	orsp_smdp_confirmation conf = {.eid = "89049032123451234512345678901235", .call = &c1};
+	orsp_smdp_profile p, now;
+	char mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	(void)state;
+
+	import_n(s, 1, 1, "T");
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	orsp_smdp_close(s);
+	undo_to(UNDO_V21, 20);
+	s = reopen_migrated();
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call WHERE matching_id IS NULL"
+	                               " AND eid IS NULL"),
+	                 1);
+	/* confirmOrder: recorded with its answer */
+	assert_int_equal(orsp_smdp_confirm(s, p.iccid, &conf, &p), ORSP_OK);
+	assert_false(c1.replayed);
+	snprintf(mid, sizeof(mid), "%s", p.matching_id);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call WHERE function ="
+	                               " 'confirmOrder' AND order_seq = 1 AND eid ="
+	                               " '89049032123451234512345678901235' AND matching_id IS NOT"
+	                               " NULL"),
+	                 1);
+	assert_int_equal(orsp_smdp_release_call(s, p.iccid, &r1), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order_call(s, p.iccid, NULL, NULL, true, NULL, &x1),
+	                 ORSP_OK);
+	/* ordered again by another call: every retry leaves that order as it is */
+	o.call = &d2;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm(s, p.iccid, &conf, &now), ORSP_OK);
+	assert_true(c1.replayed);
+	assert_string_equal(c1.matching_id, mid);
+	assert_string_equal(c1.eid, "89049032123451234512345678901235");
+	assert_int_equal(now.state, ORSP_SMDP_ALLOCATED);
+	assert_string_equal(now.matching_id, p.matching_id);
+	assert_int_equal(orsp_smdp_cancel_order_call(s, p.iccid, NULL, NULL, true, NULL, &x1),
+	                 ORSP_OK);
+	assert_true(x1.replayed);
+	assert_int_equal(orsp_smdp_release_call(s, p.iccid, &r1), ORSP_OK);
+	assert_true(r1.replayed);
+	assert_int_equal(orsp_smdp_get(s, p.iccid, &now), ORSP_OK);
+	assert_int_equal(now.state, ORSP_SMDP_ALLOCATED);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action IN"
+	                               " ('confirmOrderReplay', 'cancelOrderReplay',"
+	                               " 'releaseProfileReplay')"),
+	                 3);
+	/* another body under the call: refused, nothing done */
+	x1.replayed = false;
+	x1.body_hash[0] ^= 1;
+	assert_int_equal(orsp_smdp_cancel_order_call(s, p.iccid, NULL, NULL, true, NULL, &x1),
+	                 ORSP_E_EXISTS);
+	assert_true(x1.conflict);
+	assert_false(x1.replayed);
+	assert_int_equal(orsp_smdp_get(s, p.iccid, &now), ORSP_OK);
+	assert_int_equal(now.state, ORSP_SMDP_ALLOCATED);
+	/* a refusal is not recorded: the call sent again is executed again */
+	assert_int_equal(
+	    orsp_smdp_release_call(s, p.iccid, &(orsp_smdp_call){.requester = "op", .id = "r2"}),
+	    ORSP_E_STATE);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_call WHERE call_id = 'r2'"), 0);
 	orsp_smdp_close(s);
 }
 
@@ -4462,6 +4542,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_progress_queue),
 	    cmocka_unit_test(test_migration_call),
 	    cmocka_unit_test(test_migration_order_seq),
+	    cmocka_unit_test(test_migration_call_answers),
 	    cmocka_unit_test(test_migration_failed_codes),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_label_mac),

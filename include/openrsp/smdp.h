@@ -355,23 +355,33 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_import_check(const uint8_t *upp, size_t len,
                                                 const orsp_smdp_import_opts *o);
 
 /* ES2+.DownloadOrder. Exactly one of iccid and profile_type. */
-/* The ES2+ call a downloadOrder executes (SGP.22 §6.5.1.2 header), so that the operator may
- * repeat it after a lost answer. The order is recorded with the call, in the transaction
- * that places it (smdp_call, migration 17); a later order with the same requester and call
- * identifier places none: with the same body_hash it is a replay (replayed, and out holds
- * the recorded order's profile as it is now, audited as downloadOrderReplay), with another
- * one ORSP_E_EXISTS and conflict; once orsp_smdp_call_prune deleted the record, it places a
- * new order. A replay whose profile was ordered again since the call's order (or whose call
- * was recorded before migration 19, which keeps which order a call placed) is refused,
- * ORSP_E_STATE and ended, nothing written: that profile may be another call's order now. */
+/* The ES2+ call a function executes (SGP.22 §6.5.1.2 header), so that the operator may
+ * repeat it after a lost answer. What the call did is recorded with it, in the transaction
+ * that does it (smdp_call, migration 17; a row per requester, call identifier and function):
+ * a later call of that function with the same requester and call identifier does nothing:
+ * with the same body_hash it is a replay (replayed), with another one ORSP_E_EXISTS and
+ * conflict; once orsp_smdp_call_prune deleted the record, it is executed as a new call.
+ * downloadOrder: the replay's out holds the recorded order's profile as it is now, audited as
+ * downloadOrderReplay; one whose profile was ordered again since the call's order (or whose
+ * call was recorded before migration 19, which keeps which order a call placed) is refused,
+ * ORSP_E_STATE and ended, nothing written: that profile may be another call's order now.
+ * confirmOrder, cancelOrder, releaseProfile (orsp_smdp_confirmation.call,
+ * orsp_smdp_cancel_order_call, orsp_smdp_release_call; migration 21): the replay is answered
+ * as the call was (success: only an executed call is recorded; a confirmOrder's matching ID
+ * and EID as it answered them, in matching_id and eid), audited as confirmOrderReplay,
+ * cancelOrderReplay, releaseProfileReplay on the profile, which it leaves as it is, whatever
+ * order it holds now: a retry never acts on an order placed after its call. */
 typedef struct orsp_smdp_call {
 	const char *requester; /* functionRequesterIdentifier */
 	const char *id;        /* functionCallIdentifier */
-	uint8_t body_hash[32]; /* SHA-256 of the request's fields that the order depends on */
-	bool replayed;         /* out: the recorded order was answered, none placed */
+	uint8_t body_hash[32]; /* SHA-256 of the request's fields that the call depends on */
+	bool replayed;         /* out: the recorded call was answered, nothing done */
 	bool conflict;         /* out: the call identifier was used for another body */
 	bool ended;            /* out: refused, the recorded order ended and the profile was
 	                        * ordered again (or the record predates migration 19) */
+	/* out, a replayed confirmOrder: the matching ID and EID ("": none) it answered */
+	char matching_id[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	char eid[33];
 } orsp_smdp_call;
 
 typedef struct orsp_smdp_order {
@@ -394,7 +404,7 @@ typedef struct orsp_smdp_order {
 ORSP_MUST_CHECK orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o,
                                                   orsp_smdp_profile *out);
 
-/* How long the ES2+ calls of executed downloadOrders are kept for their replays (smdp_call;
+/* How long the executed ES2+ calls are kept for their replays (smdp_call;
  * configuration `es2_call_days`, docs/smdp-server.md): ORSP_SMDP_CALL_DAYS_DEFAULT days, at
  * most ORSP_SMDP_CALL_DAYS_MAX. */
 #define ORSP_SMDP_CALL_DAYS_DEFAULT 30
@@ -402,7 +412,7 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_
 /* Delete the recorded ES2+ calls (smdp_call) older than keep_s seconds on the store's clock,
  * of the first max rows (0: 1000) in the order they were written, in one write transaction;
  * *deleted gets how many (max: call again for more). A call deleted is no longer a replay:
- * sent again, it places a new order. The server calls it from its background thread; a
+ * sent again, it is executed as a new call. The server calls it from its background thread; a
  * program that serves ES2+ without it calls it every so often. Errors: ORSP_E_USAGE
  * (keep_s <= 0), ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_call_prune(orsp_smdp *s, int64_t keep_s, size_t max,
@@ -434,6 +444,10 @@ typedef struct orsp_smdp_confirmation {
 	                          * §5.3.2): the eUICC comes through its default SM-DP+ address,
 	                          * so the order must have an EID, its own or eid's; without one
 	                          * ORSP_E_NOT_FOUND, after the state and expiry checks */
+	orsp_smdp_call *call;    /* NULL: not an ES2+ call, nothing recorded; else the call,
+	                          * recorded with the order's matching ID and EID, and a
+	                          * replay (orsp_smdp_call) when recorded before: then out gets
+	                          * the profile as it is now, changed in nothing */
 } orsp_smdp_confirmation;
 
 /* One write transaction; nothing of it stays when it fails, except that an expired order
@@ -446,6 +460,11 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid,
 /* ES2+.ReleaseProfile: Confirmed -> Released. An order past its expiry becomes Unavailable
  * instead, and ORSP_E_POLICY is returned. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid);
+/* orsp_smdp_release for an ES2+ call (orsp_smdp_call; NULL: as orsp_smdp_release): recorded
+ * with the release, or answered as a replay, nothing done (call->replayed). Errors: those of
+ * orsp_smdp_release, ORSP_E_EXISTS (call->conflict). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_release_call(orsp_smdp *s, const char *iccid,
+                                                orsp_smdp_call *call);
 /* ES2+.CancelOrder: to Available (EID, matching ID, CC and counters cleared) or Unavailable,
  * from an open order or a Downloaded one (delivered, no installation result yet: the audit
  * row names the EID it went to).
@@ -466,6 +485,14 @@ typedef enum orsp_smdp_mismatch {
 ORSP_MUST_CHECK orsp_err orsp_smdp_cancel_order_why(orsp_smdp *s, const char *iccid,
                                                     const char *eid, const char *matching_id,
                                                     bool final_available, orsp_smdp_mismatch *why);
+/* orsp_smdp_cancel_order_why for an ES2+ call (orsp_smdp_call; NULL: as
+ * orsp_smdp_cancel_order_why): recorded with the cancellation, or answered as a replay,
+ * nothing done (call->replayed), whatever order the profile holds now. Errors: those of
+ * orsp_smdp_cancel_order, ORSP_E_EXISTS (call->conflict). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_cancel_order_call(orsp_smdp *s, const char *iccid,
+                                                     const char *eid, const char *matching_id,
+                                                     bool final_available, orsp_smdp_mismatch *why,
+                                                     orsp_smdp_call *call);
 
 /* ES9+ (later): the profile of an order. ORSP_E_NOT_FOUND if none. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_lookup(orsp_smdp *s, const char *matching_id,
@@ -777,12 +804,13 @@ typedef struct orsp_smdp_service {
 	 * knows (configuration `eligibility = aka | services`; docs/smdp-es9p.md). */
 	bool eligibility_all_services;
 	orsp_smdp_platform_policy platform; /* the operator's platform policy (none: all zero) */
-	/* An ES2+ downloadOrder whose functionRequesterIdentifier and functionCallIdentifier
-	 * name one executed before is answered as that one (a replay, table smdp_call; refused
-	 * once its profile has been ordered again), not executed again; off by default, as clients
-	 * that do not keep call identifiers unique per requester (pySim's es2p:
-	 * "FCI-<second>-<counter from 1>" per client) would have two orders of the same body merged
-	 * into one (configuration `es2_call_replay = yes`, docs/smdp-server.md). */
+	/* An ES2+ downloadOrder, confirmOrder, cancelOrder or releaseProfile whose
+	 * functionRequesterIdentifier and functionCallIdentifier name one of that function
+	 * executed before is answered as that one (a replay, table smdp_call; a downloadOrder's
+	 * refused once its profile has been ordered again), not executed again; off by default,
+	 * as clients that do not keep call identifiers unique per requester (pySim's es2p:
+	 * "FCI-<second>-<counter from 1>" per client) would have two orders of the same body
+	 * merged into one (configuration `es2_call_replay = yes`, docs/smdp-server.md). */
 	bool es2_call_replay;
 } orsp_smdp_service;
 
@@ -988,7 +1016,7 @@ typedef struct orsp_smdp_config {
 	/* seconds between runs of order expiry, the ES9+ session sweep and the pruning of ES2+
 	 * calls (0: 30); not a key of the file: tests shorten it */
 	unsigned housekeeping_s;
-	/* days the ES2+ calls of executed downloadOrders are kept for their replays
+	/* days the executed ES2+ calls are kept for their replays
 	 * (`es2_call_days`, 1 to ORSP_SMDP_CALL_DAYS_MAX; 0: ORSP_SMDP_CALL_DAYS_DEFAULT),
 	 * older ones deleted by the server's background thread (orsp_smdp_call_prune) */
 	unsigned es2_call_days;

@@ -2,6 +2,7 @@
  * downloadOrder, confirmOrder, cancelOrder and releaseProfile over the inventory and state
  * machine of smdp_store.c. Authentication of the operator (API token or mutual TLS) is the
  * server's job (smdp_server.c); failures use the one status table (es9p_status.c). */
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -191,26 +192,43 @@ static orsp_err reply_ok(req *r, const char *k, const char *v)
 	return e;
 }
 
-/* The call this downloadOrder is (orsp_smdp_call): the header's names, and the SHA-256 of the
- * fields the order depends on, as they were read (absent and empty alike: NULL), each with
- * its length, so that no two bodies give the same text. The ICCID is the inventory's digits:
- * with or without the 'F' pad it is the same request. */
-static orsp_err call_of(req *r, const char *eid, const char *iccid, const char *type,
-                        orsp_smdp_call *c)
+/* The call this request is (orsp_smdp_call), when the operator's call identifiers are to be
+ * replayed (es2_call_replay; otherwise NULL and nothing is recorded): the header's names, and
+ * the SHA-256 of the text fmt makes of the fields the call depends on, as they were read
+ * (absent and empty alike unless said), each with its length, so that no two bodies give the
+ * same text. The ICCID is the inventory's digits: with or without the 'F' pad it is the same
+ * request. */
+ORSP_PRINTF(3, 4)
+static orsp_err call_of(req *r, orsp_smdp_call *c, const char *fmt, ...)
 {
 	json_t *h = json_object_get(r->body, "header");
-	char text[600];
+	char text[700];
+	va_list ap;
 	int n;
 
 	c->requester = json_string_value(json_object_get(h, "functionRequesterIdentifier"));
 	c->id = json_string_value(json_object_get(h, "functionCallIdentifier"));
-	n = snprintf(text, sizeof(text), "eid %zu:%s iccid %zu:%s profileType %zu:%s",
-	             eid ? strlen(eid) : 0, eid ? eid : "", iccid ? strlen(iccid) : 0,
-	             iccid ? iccid : "", type ? strlen(type) : 0, type ? type : "");
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(text))
-		return orsp_errf(ORSP_E_RESOURCE, "downloadOrder: request fields too long to hash");
+		return orsp_errf(ORSP_E_RESOURCE, "%s: request fields too long to hash",
+		                 r->out->function);
 	return orsp_sha256(text, (size_t)n, c->body_hash);
 }
+
+/* A field of a call's text (call_of) as "%zu:%s": its length and itself, NULL as "". */
+static size_t len_of(const char *v)
+{
+	return v ? strlen(v) : 0;
+}
+
+static const char *text_of(const char *v)
+{
+	return v ? v : "";
+}
+
+#define LEN_STR(v) len_of(v), text_of(v)
 
 static orsp_err download_order(req *r)
 {
@@ -235,7 +253,8 @@ static orsp_err download_order(req *r)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (eid && orsp_eid_check(eid))
 		return fail_field(r, ES2P_EID_INVALID, "eid");
-	if (o.call && (e = call_of(r, eid, by_iccid ? iccid : NULL, type, &call)))
+	if (o.call && (e = call_of(r, &call, "eid %zu:%s iccid %zu:%s profileType %zu:%s",
+	                           LEN_STR(eid), LEN_STR(by_iccid ? iccid : NULL), LEN_STR(type))))
 		return e;
 	/* SGP.22 §5.3.1: with both, the order is for that ICCID, whose profile must be of that
 	 * type (8.2.5/3.8 otherwise). A profile's type is fixed at its import, so it is read
@@ -305,11 +324,61 @@ static orsp_err refused_state(req *r, const char *iccid, es9p_code code)
 	               : smdp_reply_fail(r->out, code, why);
 }
 
+/* The label of the key under which a confirmation code is put in its call's hash
+ * (confirm_call_of; orsp_smdp_label_mac). */
+#define CALL_CC_LABEL "openrsp es2 call confirmationCode v1"
+
+/* The call this confirmOrder is (call_of). The confirmation code is in its text as its HMAC
+ * under a key derived from the KEK, never as itself or a plain hash: smdp_call keeps the
+ * hash, and a short code would be found from a plain one by trying them all (the profile
+ * keeps it wrapped). An empty matchingId (need_eid) is not an absent one. */
+static orsp_err confirm_call_of(req *r, const char *iccid, const char *eid, const char *mid,
+                                bool need_eid, const char *cc, bool release, orsp_smdp_call *c)
+{
+	uint8_t mac[32];
+	char hex[2 * sizeof(mac) + 1] = "";
+	orsp_err e = ORSP_OK;
+
+	if (cc && !(e = orsp_smdp_label_mac(r->s, CALL_CC_LABEL, cc, strlen(cc), mac)))
+		e = orsp_hex_encode(mac, sizeof(mac), hex, sizeof(hex));
+	orsp_wipe(mac, sizeof(mac));
+	if (!e)
+		e = call_of(r, c,
+		            "iccid %zu:%s eid %zu:%s matchingId %s%zu:%s confirmationCode %zu:%s"
+		            " releaseFlag %d",
+		            LEN_STR(iccid), LEN_STR(eid), need_eid ? "empty " : "", LEN_STR(mid),
+		            LEN_STR(cc ? hex : NULL), release);
+	orsp_wipe(hex, sizeof(hex));
+	return e;
+}
+
+/* confirmOrder's Executed-Success: the order's matching ID, its EID ("": none) and this
+ * SM-DP+'s address; the request's log line names the EID (bound now or by downloadOrder). */
+static orsp_err confirm_answer(req *r, const char *mid, const char *eid)
+{
+	json_t *obj = json_object();
+	orsp_err e;
+
+	snprintf(r->out->eid, sizeof(r->out->eid), "%s", eid);
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = orsp_json_put_string(obj, "matchingId", mid);
+	if (!e && eid[0])
+		e = orsp_json_put_string(obj, "eid", eid);
+	if (!e)
+		e = orsp_json_put_string(obj, "smdpAddress", r->svc->fqdn);
+	if (!e)
+		e = reply_done(r, obj);
+	json_decref(obj);
+	return e;
+}
+
 static orsp_err confirm_order(req *r)
 {
 	const char *eid, *mid, *cc, *smds;
 	char iccid[21];
-	json_t *flag = json_object_get(r->body, "releaseFlag"), *obj;
+	json_t *flag = json_object_get(r->body, "releaseFlag");
+	orsp_smdp_call call = {0};
 	orsp_smdp_profile p;
 	bool answered;
 	orsp_err e;
@@ -347,8 +416,6 @@ static orsp_err confirm_order(req *r)
 	if (smds)
 		return smdp_reply_fail(r->out, ES2P_SMDS_INACCESSIBLE,
 		                       "SM-DS registration is not supported");
-	if (!p.matching_id[0])
-		return smdp_reply_fail(r->out, ES2P_WRONG_STATE, orsp_smdp_state_name(p.state));
 	/* SGP.22 §5.3.2: a matchingId of zero length asks for no activation code, the eUICC
 	 * coming through its default SM-DP+ address, which finds its order by the EID: without
 	 * one, in the request or the order, none could ever download it (and the matching ID
@@ -356,17 +423,33 @@ static orsp_err confirm_order(req *r)
 	 * the state and the expiry (need_eid). With one, the order keeps the matching ID it has,
 	 * for the EID's order alone. */
 	bool need_eid = !mid && json_is_string(json_object_get(r->body, "matchingId"));
+	if (r->svc->es2_call_replay &&
+	    (e = confirm_call_of(r, iccid, eid, mid, need_eid, cc, json_is_true(flag), &call)))
+		return e;
+	/* a call's replay is judged by the store first: the profile may hold no order now */
+	if (!p.matching_id[0] && !r->svc->es2_call_replay)
+		return smdp_reply_fail(r->out, ES2P_WRONG_STATE, orsp_smdp_state_name(p.state));
 	{
 		orsp_smdp_confirmation conf = {.eid = eid,
 		                               .matching_id = mid,
 		                               .cc = cc,
 		                               .release = json_is_true(flag),
-		                               .need_eid = need_eid};
+		                               .need_eid = need_eid,
+		                               .call = r->svc->es2_call_replay ? &call : NULL};
 		e = orsp_smdp_confirm(r->s, p.iccid, &conf, &p);
 	}
-	/* an expiry committed so is the refusal it would have been */
-	if (flushed_only(r, &e, iccid, &p) && !e && p.state == ORSP_SMDP_UNAVAILABLE)
+	/* an expiry committed so is the refusal it would have been (a replay commits its audit
+	 * row alone) */
+	if (flushed_only(r, &e, iccid, &p) && !e && !call.replayed &&
+	    p.state == ORSP_SMDP_UNAVAILABLE)
 		e = ORSP_E_POLICY;
+	/* the call executed before with another body: refused, nothing done; the same body is
+	 * answered as it was then (docs/smdp-server.md, "A repeated confirmOrder, cancelOrder
+	 * or releaseProfile is a replay too") */
+	if (e == ORSP_E_EXISTS && call.conflict)
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
+	if (!e && call.replayed)
+		return confirm_answer(r, call.matching_id, call.eid);
 	if (e == ORSP_E_NOT_FOUND && need_eid) /* the ICCID was known above */
 		return smdp_reply_fail(r->out, ES2P_EID_MISSING, NULL);
 	if (e == ORSP_E_USAGE) /* the formats were checked above */
@@ -381,22 +464,9 @@ static orsp_err confirm_order(req *r)
 		return refused_state(r, p.iccid, ES2P_WRONG_STATE);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
-	/* the request's log line names the order's EID, bound now or by downloadOrder */
-	snprintf(r->out->eid, sizeof(r->out->eid), "%s", p.eid);
 	if (json_is_true(flag) && orsp_es9p_warm(r->svc, r->s, p.iccid))
 		orsp_err_clear(); /* the download builds it otherwise */
-	obj = json_object();
-	if (!obj)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = orsp_json_put_string(obj, "matchingId", p.matching_id);
-	if (!e && p.eid[0])
-		e = orsp_json_put_string(obj, "eid", p.eid);
-	if (!e)
-		e = orsp_json_put_string(obj, "smdpAddress", r->svc->fqdn);
-	if (!e)
-		e = reply_done(r, obj);
-	json_decref(obj);
-	return e;
+	return confirm_answer(r, p.matching_id, p.eid);
 }
 
 static orsp_err cancel_order(req *r)
@@ -405,6 +475,7 @@ static orsp_err cancel_order(req *r)
 	char iccid[21];
 	orsp_smdp_profile p;
 	orsp_smdp_mismatch why;
+	orsp_smdp_call call = {0};
 	bool answered;
 	size_t n;
 	orsp_err e;
@@ -430,8 +501,18 @@ static orsp_err cancel_order(req *r)
 	 * cancels it: another process may have cancelled the order read above and placed one
 	 * for another eUICC since. A matching ID that is not the order's (whatever its form)
 	 * is refused as such, not as an unknown ICCID (known above). */
-	e = orsp_smdp_cancel_order_why(r->s, iccid, eid, mid, strcmp(fpsi, "Available") == 0, &why);
+	if (r->svc->es2_call_replay &&
+	    (e = call_of(r, &call,
+	                 "iccid %zu:%s eid %zu:%s matchingId %zu:%s finalProfileStatusIndicator %s",
+	                 LEN_STR(iccid), LEN_STR(eid), LEN_STR(mid), fpsi)))
+		return e;
+	e = orsp_smdp_cancel_order_call(r->s, iccid, eid, mid, strcmp(fpsi, "Available") == 0, &why,
+	                                r->svc->es2_call_replay ? &call : NULL);
 	(void)flushed_only(r, &e, NULL, NULL);
+	/* a call executed before: with another body refused, nothing done; with the same
+	 * answered as it was then, whatever order the profile holds now */
+	if (e == ORSP_E_EXISTS && call.conflict)
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	/* an order placed without an EID is not "a different EID": the message says so */
 	if (e == ORSP_E_POLICY)
 		return smdp_reply_fail(
@@ -450,15 +531,25 @@ static orsp_err cancel_order(req *r)
 static orsp_err release_profile(req *r)
 {
 	char iccid[21];
+	orsp_smdp_call call = {0};
 	orsp_smdp_profile p;
 	bool answered;
 	orsp_err e;
 
 	if (iccid_of(r->body, iccid))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
-	e = orsp_smdp_release(r->s, iccid);
-	if (flushed_only(r, &e, iccid, &p) && !e && p.state == ORSP_SMDP_UNAVAILABLE)
+	if (r->svc->es2_call_replay && (e = call_of(r, &call, "iccid %zu:%s", LEN_STR(iccid))))
+		return e;
+	e = orsp_smdp_release_call(r->s, iccid, r->svc->es2_call_replay ? &call : NULL);
+	if (flushed_only(r, &e, iccid, &p) && !e && !call.replayed &&
+	    p.state == ORSP_SMDP_UNAVAILABLE)
 		e = ORSP_E_POLICY; /* an expiry committed so */
+	/* a call executed before: with another body refused, nothing done; with the same
+	 * answered as it was then */
+	if (e == ORSP_E_EXISTS && call.conflict)
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
+	if (!e && call.replayed)
+		return reply_ok(r, NULL, NULL);
 	if (e == ORSP_E_POLICY)    /* the order expired: the profile is Unavailable now */
 		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
 	/* SGP.22 §5.3.4: a profile that is not Confirmed cannot be released (8.2.1/3.5) */

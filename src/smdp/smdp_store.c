@@ -374,6 +374,20 @@ static const orsp_migration smdp_migrations[] = {
                "ALTER TABLE smdp_progress ADD COLUMN next_by TEXT NOT NULL DEFAULT '';"
                "CREATE INDEX smdp_profile_type ON smdp_profile (profile_type);",
     },
+    {
+        .version = 21,
+        .description = "ES2+ confirmOrder, cancelOrder and releaseProfile calls",
+        /* Only downloadOrder's calls were recorded: a cancelOrder, confirmOrder or
+         * releaseProfile whose answer was lost, sent again byte for byte, was executed
+         * again on whatever order the profile held then, another operator's placed since
+         * (a cancelOrder retry cancelled it; the review of session 79). With
+         * es2_call_replay they are recorded in smdp_call too (function names which), with
+         * the profile's order_seq as the order they acted on, and a confirmOrder with the
+         * matching ID and EID it answered (NULL for the others and for downloadOrder),
+         * which its replay answers again. */
+        .sql = "ALTER TABLE smdp_call ADD COLUMN matching_id TEXT;"
+               "ALTER TABLE smdp_call ADD COLUMN eid TEXT;",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -1612,10 +1626,12 @@ typedef enum call_order {
 	CALL_ORDER_UNKNOWN, /* the call was recorded before migration 19: no order_seq */
 } call_order;
 
-/* The downloadOrder recorded for call c, if any: *iccid (else ""), *which whether that
- * profile's order is still the one the call placed (order_seq, migration 19), and c->conflict
- * when it was recorded with another body (ORSP_E_EXISTS). In the order's write transaction. */
-static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21], call_order *which)
+/* The call c of `function` recorded, if any: *iccid (else ""), *which whether that profile's
+ * order is still the one the call acted on (order_seq, migration 19), c->matching_id and
+ * c->eid as recorded (a confirmOrder's answer; "" else), and c->conflict when it was recorded
+ * with another body (ORSP_E_EXISTS). In the call's write transaction. */
+static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, const char *function, char iccid[21],
+                          call_order *which)
 {
 	orsp_stmt *st = NULL;
 	bool row = false;
@@ -1624,16 +1640,20 @@ static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21], call_
 	    orsp_db_prepare(s->db,
 	                    "SELECT c.body_hash, c.iccid, c.order_seq IS NULL, c.order_seq IS"
 	                    " (SELECT p.order_seq FROM smdp_profile AS p WHERE p.iccid ="
-	                    " c.iccid) FROM smdp_call AS c WHERE c.requester = ?1 AND"
-	                    " c.call_id = ?2 AND c.function = 'downloadOrder'",
+	                    " c.iccid), coalesce(c.matching_id, ''), coalesce(c.eid, '')"
+	                    " FROM smdp_call AS c WHERE c.requester = ?1 AND c.call_id = ?2"
+	                    " AND c.function = ?3",
 	                    &st);
 
 	iccid[0] = '\0';
+	c->matching_id[0] = c->eid[0] = '\0';
 	*which = CALL_ORDER_UNKNOWN;
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, c->requester);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 2, c->id);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 3, function);
 	if (!err)
 		err = orsp_stmt_step(st, &row);
 	if (!err && row) {
@@ -1644,6 +1664,13 @@ static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21], call_
 		*which = orsp_stmt_column_int64(st, 2)   ? CALL_ORDER_UNKNOWN
 		         : orsp_stmt_column_int64(st, 3) ? CALL_ORDER_OURS
 		                                         : CALL_ORDER_AGAIN;
+		if (!err)
+			err =
+			    copy_text(c->matching_id, sizeof(c->matching_id),
+			              orsp_stmt_column_text(st, 4), "recorded call's matching ID");
+		if (!err)
+			err = copy_text(c->eid, sizeof(c->eid), orsp_stmt_column_text(st, 5),
+			                "recorded call's EID");
 	}
 	if (!err && c->conflict)
 		err =
@@ -1653,16 +1680,18 @@ static orsp_err call_find(orsp_smdp *s, orsp_smdp_call *c, char iccid[21], call_
 	return err;
 }
 
-/* Record the order of profile iccid for call c, with the profile's order_seq as that order
- * made it, in the order's transaction. */
-static orsp_err call_record(orsp_smdp *s, const orsp_smdp_call *c, const char *iccid)
+/* Record call c of `function` on profile iccid, with the profile's order_seq (the order the
+ * call placed or acted on) and, for a confirmOrder, the matching ID and EID it answers (NULL:
+ * none), in the transaction that did what the call asked. */
+static orsp_err call_record(orsp_smdp *s, const orsp_smdp_call *c, const char *function,
+                            const char *iccid, const char *mid, const char *eid)
 {
 	orsp_stmt *st = NULL;
 	orsp_err err = orsp_db_prepare(s->db,
 	                               "INSERT INTO smdp_call (requester, call_id, function,"
-	                               " body_hash, iccid, at, order_seq) VALUES (?1, ?2,"
-	                               " 'downloadOrder', ?3, ?4, ?5, (SELECT order_seq FROM"
-	                               " smdp_profile WHERE iccid = ?4))",
+	                               " body_hash, iccid, at, order_seq, matching_id, eid)"
+	                               " VALUES (?1, ?2, ?6, ?3, ?4, ?5, (SELECT order_seq FROM"
+	                               " smdp_profile WHERE iccid = ?4), ?7, ?8)",
 	                               &st);
 
 	if (!err)
@@ -1675,6 +1704,12 @@ static orsp_err call_record(orsp_smdp *s, const orsp_smdp_call *c, const char *i
 		err = orsp_stmt_bind_text(st, 4, iccid);
 	if (!err)
 		err = orsp_stmt_bind_int64(st, 5, now_s(s));
+	if (!err)
+		err = orsp_stmt_bind_text(st, 6, function);
+	if (!err)
+		err = mid && mid[0] ? orsp_stmt_bind_text(st, 7, mid) : orsp_stmt_bind_null(st, 7);
+	if (!err)
+		err = eid && eid[0] ? orsp_stmt_bind_text(st, 8, eid) : orsp_stmt_bind_null(st, 8);
 	if (!err)
 		err = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
@@ -1711,6 +1746,41 @@ static orsp_err call_replay(orsp_smdp *s, orsp_smdp_call *c, const char *iccid, 
 	if (!err && out)
 		*out = p;
 	c->replayed = !err;
+	return err;
+}
+
+/* In the transaction of a confirmOrder, cancelOrder or releaseProfile (`function`) for ES2+
+ * call c: when c was recorded, *replayed, the profile it was recorded on as it is now into *p
+ * (may be NULL) and an audit row `<function>Replay` on it, its state unchanged (saying so when
+ * the profile holds a later order than the call's): nothing else is done, the caller answers
+ * as the call was first answered (recorded: it succeeded) and commits. ORSP_E_EXISTS
+ * (c->conflict) for a call recorded with another body. */
+static orsp_err call_replay_done(orsp_smdp *s, orsp_smdp_call *c, const char *function,
+                                 orsp_smdp_profile *p, bool *replayed)
+{
+	char recorded[21], action[32];
+	call_order which;
+	orsp_smdp_profile now;
+	orsp_err err;
+
+	*replayed = false;
+	if (!c)
+		return ORSP_OK;
+	err = call_find(s, c, function, recorded, &which);
+	if (err || !recorded[0])
+		return err;
+	/* the ICCID is part of the body's hash: the request's, as the inventory keeps it */
+	err = load(s, BY_ICCID, recorded, &now);
+	snprintf(action, sizeof(action), "%sReplay", function);
+	if (!err)
+		err = audit(s, action, now.iccid, orsp_smdp_state_name(now.state),
+		            orsp_smdp_state_name(now.state),
+		            which == CALL_ORDER_OURS
+		                ? ""
+		                : "the profile holds a later order: left as it is");
+	if (!err && p)
+		*p = now;
+	*replayed = c->replayed = !err;
 	return err;
 }
 
@@ -1784,7 +1854,7 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 	if (err)
 		return err;
 	if (o->call) {
-		err = call_find(s, o->call, recorded, &which);
+		err = call_find(s, o->call, "downloadOrder", recorded, &which);
 		if (!err && recorded[0])
 			err = call_replay(s, o->call, recorded, which, out);
 		if (err || recorded[0])
@@ -1850,7 +1920,7 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 		                detail);
 	}
 	if (!err && o->call)
-		err = call_record(s, o->call, p.iccid);
+		err = call_record(s, o->call, "downloadOrder", p.iccid, NULL, NULL);
 	/* read back inside the transaction: a read failing after the commit would report an
 	 * order that was placed as failed, and the operator's retry would order another profile */
 	if (!err && out) {
@@ -2018,8 +2088,9 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 	bool new_mid = c->matching_id && c->matching_id[0];
 	orsp_smdp_event ev = c->release ? ORSP_SMDP_EV_CONFIRM_RELEASE : ORSP_SMDP_EV_CONFIRM;
 	orsp_smdp_state next;
-	bool expired = false;
+	bool expired = false, replayed = false;
 
+	memset(&p, 0, sizeof(p));
 	if (c->eid && c->eid[0] && orsp_eid_check(c->eid))
 		return orsp_errf(ORSP_E_USAGE, "confirmOrder: %s", orsp_err_detail());
 	if (new_mid && orsp_smdp_matching_id_check(c->matching_id))
@@ -2029,6 +2100,11 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
+	/* an ES2+ call confirmed before is answered as it was, whatever order the profile
+	 * holds now (a later one, which the retry must leave alone) */
+	err = call_replay_done(s, c->call, "confirmOrder", &p, &replayed);
+	if (err || replayed)
+		goto out;
 	err = load(s, by, key, &p);
 	/* the state first: an order this request does not apply to is refused for its state,
 	 * its expiry left to the round (a reopened Released one may be kept for an earlier
@@ -2090,6 +2166,9 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 		         new_mid ? c->matching_id : "");
 		err = set_state(s, &p, ev, "", detail);
 	}
+	/* the call with what it answers: the order's matching ID and EID now */
+	if (!err && c->call)
+		err = call_record(s, c->call, "confirmOrder", p.iccid, p.matching_id, p.eid);
 out:
 	orsp_stmt_finalize(st);
 	orsp_secret_wipe(&h);
@@ -2120,15 +2199,19 @@ orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid, const orsp_smdp_conf
 /* begin; load by ICCID; when given, eid and mid must be the order's (ORSP_E_POLICY,
  * ORSP_E_NOT_FOUND, *why (may be NULL) saying which), checked here in the transaction,
  * where nothing can change the order before the event; with `expiry`, an order past its
- * expiry ends instead (expire_if_due, ORSP_E_POLICY); event; commit. */
-static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const char *mid,
-                         orsp_smdp_mismatch *why, orsp_smdp_event ev, const char *extra,
-                         const char *detail, const progress_note *note, bool expiry)
+ * expiry ends instead (expire_if_due, ORSP_E_POLICY); event; commit. With ES2+ call c of
+ * `function` (NULL: none), a call recorded before is answered as a replay
+ * (call_replay_done), nothing else done, and one executed is recorded with the event
+ * (call_record). */
+static orsp_err event_call_tx(orsp_smdp *s, const char *iccid, const char *eid, const char *mid,
+                              orsp_smdp_mismatch *why, orsp_smdp_event ev, const char *extra,
+                              const char *detail, const progress_note *note, bool expiry,
+                              orsp_smdp_call *c, const char *function)
 {
 	orsp_err err;
 	orsp_smdp_profile p;
 	orsp_smdp_state next;
-	bool expired = false, applies = false;
+	bool expired = false, applies = false, replayed = false;
 	char delivered[96];
 
 	if (why)
@@ -2138,6 +2221,10 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
+	/* a call done before: answered as it was, whatever order the profile holds now */
+	err = call_replay_done(s, c, function, NULL, &replayed);
+	if (err || replayed)
+		return finish(s, err);
 	err = load(s, BY_ICCID, iccid, &p);
 	/* eid and mid are compared with an order the event applies to: a profile without one
 	 * (Available) or whose order ended answers with its state (set_state_note), whatever
@@ -2192,7 +2279,16 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 	if (!err && !expired &&
 	    (ev == ORSP_SMDP_EV_CANCEL_AVAILABLE || ev == ORSP_SMDP_EV_CANCEL_UNAVAILABLE))
 		err = smdp_es9p_end_order_sessions(s->db, p.iccid, now_s(s));
+	if (!err && !expired && c)
+		err = call_record(s, c, function, p.iccid, NULL, NULL);
 	return finish_expired(s, err, expired, p.iccid);
+}
+
+static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const char *mid,
+                         orsp_smdp_mismatch *why, orsp_smdp_event ev, const char *extra,
+                         const char *detail, const progress_note *note, bool expiry)
+{
+	return event_call_tx(s, iccid, eid, mid, why, ev, extra, detail, note, expiry, NULL, NULL);
 }
 
 static orsp_err simple_event_note(orsp_smdp *s, const char *iccid, orsp_smdp_event ev,
@@ -2213,7 +2309,13 @@ static orsp_err simple_event(orsp_smdp *s, const char *iccid, orsp_smdp_event ev
 
 orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid)
 {
-	return event_tx(s, iccid, NULL, NULL, NULL, ORSP_SMDP_EV_RELEASE, "", "", NULL, true);
+	return orsp_smdp_release_call(s, iccid, NULL);
+}
+
+orsp_err orsp_smdp_release_call(orsp_smdp *s, const char *iccid, orsp_smdp_call *call)
+{
+	return event_call_tx(s, iccid, NULL, NULL, NULL, ORSP_SMDP_EV_RELEASE, "", "", NULL, true,
+	                     call, "releaseProfile");
 }
 
 orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *eid,
@@ -2226,11 +2328,18 @@ orsp_err orsp_smdp_cancel_order_why(orsp_smdp *s, const char *iccid, const char 
                                     const char *matching_id, bool final_available,
                                     orsp_smdp_mismatch *why)
 {
+	return orsp_smdp_cancel_order_call(s, iccid, eid, matching_id, final_available, why, NULL);
+}
+
+orsp_err orsp_smdp_cancel_order_call(orsp_smdp *s, const char *iccid, const char *eid,
+                                     const char *matching_id, bool final_available,
+                                     orsp_smdp_mismatch *why, orsp_smdp_call *call)
+{
 	if (final_available)
-		return event_tx(s, iccid, eid, matching_id, why, ORSP_SMDP_EV_CANCEL_AVAILABLE,
-		                CLEAR_ORDER, "", NULL, false);
-	return event_tx(s, iccid, eid, matching_id, why, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, "", "",
-	                NULL, false);
+		return event_call_tx(s, iccid, eid, matching_id, why, ORSP_SMDP_EV_CANCEL_AVAILABLE,
+		                     CLEAR_ORDER, "", NULL, false, call, "cancelOrder");
+	return event_call_tx(s, iccid, eid, matching_id, why, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, "",
+	                     "", NULL, false, call, "cancelOrder");
 }
 
 orsp_err orsp_smdp_mark_downloaded(orsp_smdp *s, const char *iccid)

@@ -347,7 +347,7 @@ has "profiles" "profiles:    1 (available 1)" "$out"
 # the inventory's alone)
 es9p=$(python3 -c 'import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute("SELECT max(version) FROM schema_migrations WHERE module = ?", ("smdp_es9p",)).fetchone()[0])' "$S")
-expect "both schemas" "schema:      smdp version 20, smdp_es9p version $es9p" "$(grep '^schema:' <<<"$out")"
+expect "both schemas" "schema:      smdp version 21, smdp_es9p version $es9p" "$(grep '^schema:' <<<"$out")"
 has "the KEK file" "KEK:         $real/smdp.db.kek" "$out"
 no_tmp "smdp backup"
 run smdp backup --db "$S" --out "$T/s2.db" --json

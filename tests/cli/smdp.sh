@@ -341,7 +341,7 @@ untouched "order, --profile-type too long" "$T/oold.db"
 # (this one opens the database, which migrates it: the migration's line, then the refusal)
 run smdp order --db "$T/oold.db" --profile-type "$(printf 't%.0s' {1..400})" --fqdn a.b
 expect "unknown profile type: rc" 1 "$rc"
-has "unknown profile type: the migration said" "the smdp schema was migrated from version 19 to 20" "$err"
+has "unknown profile type: the migration said" "the smdp schema was migrated from version 20 to 21" "$err"
 has "unknown profile type: refused" "openrsp: downloadOrder: unknown profile type" "$err"
 usage "--db or --config" smdp profile list
 usage "--db or --config" smdp profile import "$U/TS48V1-A-UNIQUE.der"

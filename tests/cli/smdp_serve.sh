@@ -398,7 +398,12 @@ r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"8900012345678901234
 [[ "$r" == '200 '*'"subjectCode":"1.2","reasonCode":"2.1"'* && "$r" == *'functionCallIdentifier 1 was used for another request'* ]] && ok || bad "downloadOrder's call identifier for another request: $r"
 r=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"releaseFlag\":true}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == '200 '*'"matchingId":"'*'"smdpAddress":"'$FQDN'"'* ]] && ok || bad "confirmOrder: $r"
-r=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"releaseFlag\":true}" -H "Authorization: Bearer $TOKEN")
+# the same call again: answered as it was (since session 79, "A repeated confirmOrder,
+# cancelOrder or releaseProfile is a replay too"); another call is executed, and refused
+r2=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"releaseFlag\":true}" -H "Authorization: Bearer $TOKEN")
+expect "confirmOrder replayed" "$r" "$r2"
+HDR2='"header":{"functionRequesterIdentifier":"operator-a","functionCallIdentifier":"confirm-2"}'
+r=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR2,\"iccid\":\"89000123456789012341\",\"releaseFlag\":true}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == *'"subjectCode":"8.2.1","reasonCode":"3.3"'* ]] && ok || bad "confirmOrder twice: $r"
 r=$(post /gsma/rsp2/es2plus/releaseProfile "{$HDR,\"iccid\":\"89000000000000000000\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == *'"status":"Failed"'* ]] && ok || bad "releaseProfile unknown: $r"
@@ -478,7 +483,7 @@ acc=$(sed -n 's/^openrsp_http_connections_accepted_total //p' <<<"$m")
 opn=$(sed -n 's/^openrsp_http_connections_open //p' <<<"$m")
 [[ "$acc" =~ ^[0-9]+$ && $acc -gt 20 && "$opn" =~ ^[0-9]+$ && $opn -ge 1 && "$m" == *$'\nopenrsp_http_connections_refused_total 0\n'* &&
 	"$m" == *$'\nopenrsp_http_connections_reset_total{reason="idle"} 0\n'* && "$m" == *$'\nopenrsp_http_connections_reset_total{reason="deadline"} 0\n'* ]] && ok || bad "metrics: connections: $(grep connections <<<"$m")"
-[[ "$m" == *'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 2'* && "$m" == *'openrsp_smdp_request_duration_seconds_sum{function="confirmOrder"} '* ]] && ok || bad "metrics: histogram"
+[[ "$m" == *'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 3'* && "$m" == *'openrsp_smdp_request_duration_seconds_sum{function="confirmOrder"} '* ]] && ok || bad "metrics: histogram"
 # in seconds (Prometheus' base unit), the buckets past the 5 s busy timeout
 les=$(sed -n 's/^openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="\([^"]*\)"}.*/\1/p' <<<"$m" | tr '\n' ' ')
 [[ "$les" == "0.001 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10 +Inf " ]] && ok || bad "metrics: histogram buckets: $les"
@@ -487,7 +492,7 @@ if grep -q '_ms' <<<"$m"; then bad "metrics: a name in milliseconds"; else ok; f
 # which reads the same samples
 parsed=""
 metrics_parse "$m" parsed
-has "metrics as prometheus_client reads them: the histogram" 'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 2.0' "$parsed"
+has "metrics as prometheus_client reads them: the histogram" 'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 3.0' "$parsed"
 has "metrics as prometheus_client reads them: a failure by code" 'result="8.8.1/3.8"} 1.0' "$parsed"
 # the own certificates' notAfter (long ones here: no warning at the start)
 has_line "metrics: DPtls notAfter" "openrsp_smdp_own_certificate_not_after_seconds{cert=\"DPtls\"} $(not_after "$T/pki/smdp/dptls.pem")" "$m"

@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The current databases, and what makes them one migration behind (the last step undone and
-# its schema_migrations row removed): smdp 20 (the progress reports' leases: two columns; the profiles' type index,
+# its schema_migrations row removed): smdp 21 (the answers of recorded ES2+ confirmOrder calls: two columns,
 # SMDP_ONE_BEHIND in lib/common.bash), auc 5 (the card secrets' table rebuilt with a wider CHECK, which runs again on the
 # same columns)
 S=$T/smdp.db
@@ -53,7 +53,7 @@ print(d.execute("SELECT MAX(version) FROM schema_migrations WHERE module = ?", (
 IMSI=001010000000001
 for m in smdp auc; do
 	if [[ $m == smdp ]]; then
-		db=$T/old.db src=$S sql=$SMDP_OLD from=19 to=20 verb=(smdp reports --resend)
+		db=$T/old.db src=$S sql=$SMDP_OLD from=20 to=21 verb=(smdp reports --resend)
 		reading=(smdp profile list)
 	else
 		db=$T/olda.db src=$A sql=$AUC_OLD from=4 to=5 verb=(auc vector $IMSI) reading=(auc list)
@@ -93,7 +93,7 @@ if unshare -Urpf true 2>/dev/null; then
 	rc=0
 	err=$(unshare -Urpf "$B" smdp reports --resend --db "$T/ns.db" 2>&1 >/dev/null) || rc=$?
 	expect "a PID namespace without its /proc: its own locks are its own (rc: $err)" 0 "$rc"
-	expect "a PID namespace without its /proc: migrated" 20 "$(version "$T/ns.db" smdp)"
+	expect "a PID namespace without its /proc: migrated" 21 "$(version "$T/ns.db" smdp)"
 else
 	echo "skip: no PID namespace (unshare -Urpf)"
 fi
@@ -101,7 +101,7 @@ fi
 # ----- a backup copies an older database as it is -----
 for m in smdp auc; do
 	if [[ $m == smdp ]]; then
-		db=$T/bk.db src=$S sql=$SMDP_OLD from=19 to=20
+		db=$T/bk.db src=$S sql=$SMDP_OLD from=20 to=21
 	else
 		db=$T/bka.db src=$A sql=$AUC_OLD from=4 to=5
 	fi
@@ -152,7 +152,7 @@ head -c 32 /dev/urandom >"$T/wrong.kek"
 chmod 600 "$T/wrong.kek"
 for m in smdp auc; do
 	if [[ $m == smdp ]]; then
-		src=$S sql=$SMDP_OLD from=19 to=20 what="\`smdp serve\`, or a verb that writes"
+		src=$S sql=$SMDP_OLD from=20 to=21 what="\`smdp serve\`, or a verb that writes"
 		verbs=("smdp profile list" "smdp profile list --count" "smdp audit" "smdp reports"
 			"smdp profile purge --dry-run")
 	else

@@ -386,13 +386,12 @@ term_while_locked() {
 	rc=0
 	wait "$pid" || rc=$?
 }
-# SQL that takes a current SM-DP+ database one migration back, for `older`: migration 20 (the
-# progress reports' leases, two columns; the profiles' type index) undone and its
+# SQL that takes a current SM-DP+ database one migration back, for `older`: migration 21 (the
+# answers of recorded ES2+ confirmOrder calls, two columns of smdp_call) undone and its
 # schema_migrations row removed
-SMDP_ONE_BEHIND="DROP INDEX smdp_profile_type;
-ALTER TABLE smdp_progress DROP COLUMN next_by;
-ALTER TABLE smdp_progress DROP COLUMN lease;
-DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 20"
+SMDP_ONE_BEHIND="ALTER TABLE smdp_call DROP COLUMN eid;
+ALTER TABLE smdp_call DROP COLUMN matching_id;
+DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 21"
 # older OLD SRC SQL: OLD a copy of the database SRC (and its KEK file SRC.kek) in
 # rollback-journal mode with SQL run on it (a migration taken back: one behind), and
 # OLD.orig its bytes, for `untouched`
