@@ -5171,6 +5171,88 @@ static void health_is(orsp_smdp_server *srv, int status, const char *want)
 	assert_string_equal(b, want);
 }
 
+/* How many lines of log hold both a and b */
+static size_t lines_with(const char *log, const char *a, const char *b)
+{
+	size_t n = 0;
+
+	for (const char *p = log; *p;) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char line[2048];
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		n += strstr(line, a) && strstr(line, b);
+		p += len + (end ? 1 : 0);
+	}
+	return n;
+}
+
+/* Refused requests' lines are rate limited per kind (interface, function, status): 10 a
+ * window, the rest said in one line once the window is over, by the next line (here a
+ * /health's) or the stop; /metrics counts every request, and an answered request is logged
+ * whatever the flood. Until session 79 each had its line: a flood of failed ES2+
+ * authentications wrote 2,400 a second, and journald's rate limit dropped the other lines
+ * with them. The window is made an hour long (one window for the flood, however slow the
+ * machine), then 0 (the next line closes it). */
+static void test_refused_lines_limited(void **state)
+{
+	static released r;
+	static char head[4096], log[1 << 17], body[1 << 16];
+	orsp_smdp_server *srv = NULL;
+	char logpath[4200];
+	const char *h1, *h2, *s1, *s2;
+	int saved;
+	(void)state;
+
+	released_profile(&r, "smdp_refused_log", "http://127.0.0.1:9", "RLL-1");
+	saved = test_stderr_to("smdp_refused_log", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	smdp_server_set_refused_window(srv, 3600e3);
+	/* 400 ES2+ requests without the token (401) and 100 of no route (404) */
+	for (int i = 0; i < 500; i++) {
+		(void)raw_head(srv, "POST", i % 5 ? "/gsma/rsp2/es2plus/downloadOrder" : "/nope",
+		               NULL, head, sizeof(head));
+		assert_true(strncmp(head, i % 5 ? "HTTP/1.1 401 " : "HTTP/1.1 404 ", 13) == 0);
+	}
+	(void)raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 200 ", 13) == 0);
+	/* the window over: the next line says the held ones first */
+	smdp_server_set_refused_window(srv, 0);
+	(void)raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 200 ", 13) == 0);
+	/* a window of 50 more: said at the stop */
+	smdp_server_set_refused_window(srv, 3600e3);
+	for (int i = 0; i < 50; i++) {
+		(void)raw_head(srv, "POST", "/gsma/rsp2/es2plus/downloadOrder", NULL, head,
+		               sizeof(head));
+		assert_true(strncmp(head, "HTTP/1.1 401 ", 13) == 0);
+	}
+	assert_int_equal(scrape(srv, NULL, body, sizeof(body)), 200);
+	orsp_smdp_server_stop(srv);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	/* every request counted */
+	assert_non_null(strstr(
+	    body, "openrsp_smdp_requests_total{function=\"downloadOrder\",result=\"401\"} 450\n"));
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_requests_total{function=\"other\",result=\"404\"} 100\n"));
+	if (lines_with(log, "es2+ function=downloadOrder ", " http=401 result=refused ") != 20 ||
+	    lines_with(log, "http function=other ", " http=404 result=refused ") != 10)
+		fail_msg("not 10 lines of each kind per window: %.3000s", log);
+	assert_int_equal(lines_with(log, "health function=health ", " http=200 result=ok "), 2);
+	assert_int_equal(lines_with(log, "metrics function=metrics ", " http=200 result=ok "), 1);
+	assert_int_equal(lines_with(log, "refused request", " not logged in the last "), 2);
+	h1 = strstr(log, "openrsp smdp: health function=health ");
+	assert_non_null(h1);
+	h2 = strstr(h1 + 1, "openrsp smdp: health function=health ");
+	s1 = strstr(log, "openrsp smdp: 480 refused requests not logged in the last ");
+	s2 = strstr(log, "openrsp smdp: 40 refused requests not logged in the last ");
+	if (!h2 || !s1 || !s2 || !(h1 < s1 && s1 < h2 && h2 < s2))
+		fail_msg("the held lines not said in order: %s", log);
+	assert_non_null(strstr(s1, " s (http other 404: 90; es2+ downloadOrder 401: 390)\n"));
+	assert_non_null(strstr(s2, " s (es2+ downloadOrder 401: 40)\n"));
+	released_free(&r);
+}
 /* GET /health for load balancers: 200 "ok" while the server can serve, also with a
  * metrics_token (it needs none); HEAD alike; other methods 405 with Allow, as /metrics; paths
  * beside it 404 as any unknown path. After a failed flush of the database (in this process,
@@ -6316,6 +6398,7 @@ int main(void)
 	    cmocka_unit_test(test_given_up_logged),
 	    cmocka_unit_test(test_no_callback_warns),
 	    cmocka_unit_test(test_health),
+	    cmocka_unit_test(test_refused_lines_limited),
 	    cmocka_unit_test(test_health_disk_full),
 	    cmocka_unit_test_teardown(test_health_lock_lost, unlocks_restore),
 	    cmocka_unit_test(test_health_stopping),

@@ -203,6 +203,10 @@ orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t
 void smdp_server_set_clock(orsp_smdp_server *srv, int64_t now, const char *clock_id,
                            double lease_ms_add);
 
+/* For tests: the window of the refused requests' log lines (REFUSED_LOG_WINDOW_MS, 1000 ms:
+ * REFUSED_LOG_MAX lines of a kind per window; smdp_server.c), applied from the next line on. */
+void smdp_server_set_refused_window(orsp_smdp_server *srv, double window_ms);
+
 /* What the audit rows of an ES2+ request authenticated by this verified client certificate
  * (DER) say authenticated it (orsp_smdp_set_auth): "certificate SUBJECT" (one-line, as
  * `openssl x509 -subject` prints it) when that fits in ORSP_SMDP_AUTH_MAX - 1 bytes; else

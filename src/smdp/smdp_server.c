@@ -65,6 +65,38 @@ typedef struct token_key {
 	" AND next_at = " SMDP_PROGRESS_CLAIMED_SQL " ORDER BY id LIMIT 64"
 _Static_assert(LEASE_SEEN_MAX == 64, "LEASES_SQL's limit");
 
+/* The log lines of refused requests (result=refused: a 4xx without SGP.22 codes) are rate
+ * limited per kind (interface, function, status): at most REFUSED_LOG_MAX lines of a kind per
+ * window of REFUSED_LOG_WINDOW_MS, the window opened by the first such line after the last one
+ * closed. The others are counted, and said in one line once the window is over: by the next
+ * request line, the background thread's next round, or the stop (refused_log_close). A flood
+ * of failed ES2+ authentications or 404s wrote a line each, 2,400 a second in a review, and a
+ * rate limit of journald or syslog then dropped the other lines with them. /metrics still
+ * counts every request; every other line (answered, 5xx, aborted, warnings) is written. */
+#define REFUSED_LOG_MAX 10
+#define REFUSED_LOG_WINDOW_MS 1000.0
+/* kinds told apart in one window; refused lines of further kinds are held from the first on */
+#define REFUSED_KINDS_MAX 16
+
+typedef struct refused_kind {
+	char iface[16];
+	char function[40];
+	int status;
+	unsigned logged;
+	uint64_t held;
+} refused_kind;
+
+typedef struct refused_log {
+	pthread_mutex_t lock;
+	double window_ms; /* REFUSED_LOG_WINDOW_MS; tests: smdp_server_set_refused_window */
+	bool open;        /* a window is open, since since_ms (now_ms) */
+	double since_ms;
+	refused_kind kinds[REFUSED_KINDS_MAX];
+	size_t n_kinds;
+	uint64_t held, held_unkinded; /* lines not written in the window: all, and of no kind */
+	atomic_bool pending;          /* held is not 0: read without the lock */
+} refused_log;
+
 struct orsp_smdp_server {
 	const orsp_smdp_config *c;
 	orsp_http_server *http;
@@ -153,6 +185,7 @@ struct orsp_smdp_server {
 	size_t n_tkeys;
 	pthread_t prober;
 	bool prober_running;
+	refused_log rl; /* the refused requests' lines (log_request) */
 	pthread_mutex_t plock;
 	pthread_cond_t p_wanted, p_ended; /* with plock, on CLOCK_MONOTONIC */
 	bool p_want, p_busy, p_done;
@@ -277,14 +310,130 @@ static double now_ms(void)
 typedef orsp_err (*handle_fn)(const orsp_smdp_service *, orsp_smdp *, const char *,
                               const uint8_t *, size_t, orsp_smdp_reply *);
 
+/* Under rl->lock: the window closed, its held lines said in *out ("" if none): "N refused
+ * requests not logged in the last T s (es2+ downloadOrder 401: N; ...)". */
+static void refused_close_locked(refused_log *rl, double now, char *out, size_t cap)
+{
+	const char *sep = "";
+	size_t n = 0;
+	int w;
+
+	out[0] = '\0';
+	if (rl->held) {
+		w = snprintf(out, cap,
+		             "openrsp smdp: %llu refused request%s not logged in the last "
+		             "%.1f s (",
+		             (unsigned long long)rl->held, rl->held == 1 ? "" : "s",
+		             (now - rl->since_ms) / 1e3);
+		n = w > 0 && (size_t)w < cap ? (size_t)w : 0;
+		for (size_t i = 0; i < rl->n_kinds && n < cap; i++) {
+			const refused_kind *k = &rl->kinds[i];
+			if (!k->held)
+				continue;
+			w = snprintf(out + n, cap - n, "%s%s %s %d: %llu", sep, k->iface,
+			             k->function, k->status, (unsigned long long)k->held);
+			n = w > 0 ? n + (size_t)w : n;
+			sep = "; ";
+		}
+		if (rl->held_unkinded && n < cap) {
+			w = snprintf(out + n, cap - n, "%sof other kinds: %llu", sep,
+			             (unsigned long long)rl->held_unkinded);
+			n = w > 0 ? n + (size_t)w : n;
+		}
+		if (n < cap)
+			snprintf(out + n, cap - n, ")");
+	}
+	rl->open = false;
+	rl->n_kinds = 0;
+	rl->held = rl->held_unkinded = 0;
+	atomic_store(&rl->pending, false);
+}
+
+#define REFUSED_SUMMARY_MAX (128 + REFUSED_KINDS_MAX * 96)
+
+/* The lines held in the window said, once it is over (force: now, the stop) */
+static void refused_log_flush(orsp_smdp_server *srv, bool force)
+{
+	refused_log *rl = &srv->rl;
+	char said[REFUSED_SUMMARY_MAX] = "";
+	double now;
+
+	if (!atomic_load(&rl->pending))
+		return;
+	pthread_mutex_lock(&rl->lock);
+	now = now_ms();
+	if (rl->open && (force || now - rl->since_ms >= rl->window_ms))
+		refused_close_locked(rl, now, said, sizeof(said));
+	pthread_mutex_unlock(&rl->lock);
+	if (said[0])
+		orsp_log_line("%s", said);
+}
+
+/* Whether the refused request's line (iface, function, status) is written: its kind has not
+ * had its REFUSED_LOG_MAX lines in the window yet; else it is counted. A window that is over
+ * is said first (*said, "" if nothing held). */
+static bool refused_admit(orsp_smdp_server *srv, const char *iface, const char *function,
+                          int status, char *said, size_t cap)
+{
+	refused_log *rl = &srv->rl;
+	refused_kind *k = NULL;
+	bool admit = false;
+	double now;
+
+	said[0] = '\0';
+	pthread_mutex_lock(&rl->lock);
+	now = now_ms();
+	if (rl->open && now - rl->since_ms >= rl->window_ms)
+		refused_close_locked(rl, now, said, cap);
+	if (!rl->open) {
+		rl->open = true;
+		rl->since_ms = now;
+	}
+	for (size_t i = 0; i < rl->n_kinds && !k; i++)
+		if (rl->kinds[i].status == status && !strcmp(rl->kinds[i].iface, iface) &&
+		    !strcmp(rl->kinds[i].function, function))
+			k = &rl->kinds[i];
+	if (!k && rl->n_kinds < REFUSED_KINDS_MAX) {
+		k = &rl->kinds[rl->n_kinds++];
+		memset(k, 0, sizeof(*k));
+		snprintf(k->iface, sizeof(k->iface), "%s", iface);
+		snprintf(k->function, sizeof(k->function), "%s", function);
+		k->status = status;
+	}
+	if (k && k->logged < REFUSED_LOG_MAX) {
+		k->logged++;
+		admit = true;
+	} else {
+		rl->held++;
+		if (k)
+			k->held++;
+		else
+			rl->held_unkinded++;
+		atomic_store(&rl->pending, true);
+	}
+	pthread_mutex_unlock(&rl->lock);
+	return admit;
+}
+
 /* The request's one log line; never a secret (no body, no key). An internal failure's detail
  * (a database error, say) is written here and nowhere else: the client gets a bare 500. extra:
- * more fields (" client=..."), or "". */
-static void log_request(const orsp_smdp_server *srv, const char *iface, const orsp_smdp_reply *r,
+ * more fields (" client=..."), or "". A refused request's line may be held (refused_admit). */
+static void log_request(orsp_smdp_server *srv, const char *iface, const orsp_smdp_reply *r,
                         double ms, orsp_err e, const char *extra)
 {
 	if (srv->c->quiet)
 		return;
+	if (!r->subject_code[0] && r->http_status >= 400 && r->http_status < 500) {
+		char said[REFUSED_SUMMARY_MAX];
+		bool admit =
+		    refused_admit(srv, iface, r->function, r->http_status, said, sizeof(said));
+		if (said[0])
+			orsp_log_line("%s", said);
+		if (!admit)
+			return;
+	} else {
+		refused_log_flush(srv, false);
+	}
 	/* extra (the client, ...) and the handler's note before the error, whose text runs to
 	 * the end of the line */
 	orsp_log_line("openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s%s%s "
@@ -2144,6 +2293,15 @@ static void *sender_main(void *arg)
 			until_ms = more ? now_ms() : now_ms() + 200;
 		if (crl_watch && crl_next_ms < until_ms)
 			until_ms = crl_next_ms;
+		/* refused requests' lines held in a window now over said, should no request
+		 * line come to say them; a window that holds some now is said once over */
+		refused_log_flush(srv, false);
+		if (atomic_load(&srv->rl.pending)) {
+			pthread_mutex_lock(&srv->rl.lock);
+			if (srv->rl.open && srv->rl.since_ms + srv->rl.window_ms < until_ms)
+				until_ms = srv->rl.since_ms + srv->rl.window_ms;
+			pthread_mutex_unlock(&srv->rl.lock);
+		}
 		sender_wait(srv, until_ms);
 	}
 	orsp_http_client_free(http);
@@ -2290,6 +2448,8 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	/* the crypto share of the CPU time, for /metrics (two clock reads per operation) */
 	orsp_crypto_account(true);
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->rl.lock, NULL);
+	srv->rl.window_ms = REFUSED_LOG_WINDOW_MS;
 	clock_name(srv->clock_id, sizeof(srv->clock_id));
 	pthread_mutex_init(&srv->mlock, NULL);
 	pthread_cond_init(&srv->m_read_once, NULL);
@@ -2503,6 +2663,13 @@ void smdp_server_set_clock(orsp_smdp_server *srv, int64_t now, const char *clock
 	pthread_mutex_unlock(&srv->lock);
 }
 
+void smdp_server_set_refused_window(orsp_smdp_server *srv, double window_ms)
+{
+	pthread_mutex_lock(&srv->rl.lock);
+	srv->rl.window_ms = window_ms;
+	pthread_mutex_unlock(&srv->rl.lock);
+}
+
 orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t i)
 {
 	if (!srv || !which)
@@ -2586,6 +2753,9 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	orsp_smdp_close(srv->metrics_db);
 	for (size_t i = 0; i < srv->n_pool; i++)
 		orsp_smdp_close(srv->pool[i]);
+	/* no request is answered now: the lines held in the last window said, however short */
+	refused_log_flush(srv, true);
+	pthread_mutex_destroy(&srv->rl.lock);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->mlock);
 	pthread_cond_destroy(&srv->m_read_once);
