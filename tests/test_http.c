@@ -2216,12 +2216,16 @@ static void test_single_fields(void **state)
  * that is neither a path nor the absolute form as sent, one that only decodes to either included,
  * gets 400 (a proxy in front matching paths sees no path in it: "%2Flen" was routed to /len). So
  * does a target with whitespace, a control character or a NUL as sent (RFC 9112 §3.2; "/len\0junk"
- * was routed to /len, "/len x" to the path "/len x"). */
+ * was routed to /len, "/len x" to the path "/len x"), and a path with an encoded slash or
+ * backslash as sent, logged as sent ("/x%2Flen" was routed to the path "/x/len", where a proxy
+ * in front reads one segment "x%2Flen"). */
 static void test_request_target(void **state)
 {
 	(void)state;
 	static const char not_found[] = "{\"status\":404,\"error\":\"not found\"}";
 	static const char invalid[] = "{\"status\":400,\"error\":\"invalid request target\"}";
+	static const char split[] =
+	    "{\"status\":400,\"error\":\"encoded slash or backslash in the request path\"}";
 	static const struct {
 		const char *target, *log; /* as sent; as the log hook sees it */
 		int status;
@@ -2234,7 +2238,17 @@ static void test_request_target(void **state)
 	    {"http://x/l%65n", "http://x/len", 200, "1", 0},
 	    {"/l%65n", "/len", 200, "1", 0},
 	    {"http://x/len%00", "http://x/len%00", 404, not_found, 0},
-	    {"http://x/x%2Flen", "http://x/x/len", 404, not_found, 0},
+	    /* an encoded slash or backslash in the path as sent: 400, logged as sent (decoded,
+	     * "/x%2Flen" was routed to the path "/x/len"); in the query string it is fine */
+	    {"http://x/x%2Flen", "http://x/x%2Flen", 400, split, 0},
+	    {"/x%2Flen", "/x%2Flen", 400, split, 0},
+	    {"/x%2flen", "/x%2flen", 400, split, 0},
+	    {"/x%5Clen", "/x%5Clen", 400, split, 0},
+	    {"/x%5clen", "/x%5clen", 400, split, 0},
+	    {"/len%2F", "/len%2F", 400, split, 0},
+	    {"/len?a=%2F%5c", "/len", 200, "1", 0},
+	    {"http://x/l%65n?b=%2f", "http://x/len", 200, "1", 0},
+	    {"/x%252Flen", "/x%2Flen", 404, not_found, 0},
 	    {"http://x", "http://x", 404, not_found, 0},
 	    {"http://x?len", "http://x", 404, not_found, 0},
 	    /* a userinfo is not logged: it may hold a password (since session 55) */

@@ -5171,6 +5171,64 @@ static void health_is(orsp_smdp_server *srv, int status, const char *want)
 	assert_string_equal(b, want);
 }
 
+/* A path with an encoded slash or backslash as sent gets 400 before any handler, whatever the
+ * route: decoded, /gsma/rsp2/es2plus%2FdownloadOrder was routed to downloadOrder (401 without
+ * the token, the handler run), where a proxy in front with a rule on /gsma/rsp2/es2plus/ reads
+ * one segment "es2plus%2FdownloadOrder". The paths without, and an encoded slash in the query
+ * string, are served as before; every such 400 is logged and counted under "other". */
+static void test_encoded_slash_refused(void **state)
+{
+	static released r;
+	static char head[4096], body[1 << 16];
+	static const char *const split[] = {
+	    "/gsma/rsp2/es9plus%2FinitiateAuthentication",
+	    "/gsma/rsp2/es9plus%2finitiateAuthentication",
+	    "/gsma%2Frsp2/es2plus/downloadOrder",
+	    "/gsma/rsp2/es2plus%2FdownloadOrder",
+	    "/gsma/rsp2/es2plus%5CdownloadOrder",
+	    "/metrics%2F",
+	    "/health%5c",
+	    "/health%2F?x=1",
+	};
+	static const char *const token = "Authorization: Bearer operator-token-0123456789";
+	orsp_smdp_server *srv = NULL;
+	const char *b;
+	(void)state;
+
+	released_profile(&r, "smdp_encoded_slash", "http://127.0.0.1:9", "ESL-1");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(split); i++) {
+		const char *method = strstr(split[i], "gsma") ? "POST" : "GET";
+		b = raw_head(srv, method, split[i], strstr(split[i], "es2") ? token : NULL, head,
+		             sizeof(head));
+		if (strncmp(head, "HTTP/1.1 400 ", 13) != 0 ||
+		    !strstr(b, "encoded slash or backslash in the request path"))
+			fail_msg("%s %s: %s%s", method, split[i], head, b);
+	}
+	/* served: the paths as they are, an encoded slash in a query string */
+	(void)raw_head(srv, "POST", "/gsma/rsp2/es2plus/downloadOrder?x=%2F", NULL, head,
+	               sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 401 ", 13) == 0);
+	/* the handler's refusal of a request without X-Admin-Protocol: routed */
+	b = raw_head(srv, "POST", "/gsma/rsp2/es9plus/initiateAuthentication?a=%2f%5C", NULL, head,
+	             sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 400 ", 13) == 0);
+	assert_string_equal(b, "X-Admin-Protocol gsma/rsp/v2.x.y required\n");
+	b = raw_head(srv, "GET", "/health?x=%2F", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 200 ", 13) == 0);
+	assert_string_equal(b, "ok\n");
+	assert_int_equal(scrape(srv, NULL, body, sizeof(body)), 200);
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_requests_total{function=\"other\",result=\"400\"} 8\n"));
+	assert_non_null(strstr(body, "openrsp_smdp_requests_total{function=\"downloadOrder\","
+	                             "result=\"401\"} 1\n"));
+	assert_non_null(strstr(body, "openrsp_smdp_requests_total{function=\"initiateAuthentication"
+	                             "\",result=\"400\"} 1\n"));
+	assert_null(strstr(body, "function=\"downloadOrder\",result=\"8."));
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
 /* How many lines of log hold both a and b */
 static size_t lines_with(const char *log, const char *a, const char *b)
 {
@@ -6399,6 +6457,7 @@ int main(void)
 	    cmocka_unit_test(test_no_callback_warns),
 	    cmocka_unit_test(test_health),
 	    cmocka_unit_test(test_refused_lines_limited),
+	    cmocka_unit_test(test_encoded_slash_refused),
 	    cmocka_unit_test(test_health_disk_full),
 	    cmocka_unit_test_teardown(test_health_lock_lost, unlocks_restore),
 	    cmocka_unit_test(test_health_stopping),

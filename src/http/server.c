@@ -228,6 +228,7 @@ struct req_state {
 	bool userinfo;     /* it has a userinfo, cut out of path (req_new) */
 	bool other_target; /* neither a path nor the absolute form (on_target), or with bytes
 	                    * a target cannot have (on_target, target_cut) */
+	bool split_path;   /* its path as sent holds an encoded slash or backslash (on_target) */
 	const char *target; /* the target as on_target saw it, and its length then */
 	size_t target_len;
 	size_t path_off;   /* the path in the target: after the scheme and authority of one in
@@ -848,6 +849,21 @@ static bool target_chars_ok(const char *s)
 	return true;
 }
 
+/* Whether the path as sent (p, up to its '?') holds %2F or %5C, any case: an encoded slash or
+ * backslash. libmicrohttpd decodes the path before it is routed, so that
+ * /gsma/rsp2/es2plus%2FdownloadOrder was routed as /gsma/rsp2/es2plus/downloadOrder, where a
+ * proxy in front reads one segment "es2plus%2FdownloadOrder" and lets it past a rule that
+ * denies the path /gsma/rsp2/es2plus/ (authentication still applied); a backslash some proxies
+ * take for a slash. No client of these routes sends either: refused (first_call). */
+static bool path_split(const char *p)
+{
+	for (; *p && *p != '?'; p++)
+		if (p[0] == '%' && ((p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) ||
+		                    (p[1] == '5' && (p[2] == 'C' || p[2] == 'c'))))
+			return true;
+	return false;
+}
+
 /* Marker (never read or written): on_target could not allocate the request's state. */
 static char target_oom;
 
@@ -895,6 +911,9 @@ static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
 		st->target = uri;
 		st->target_len = strlen(uri);
 		st->other_target |= !target_chars_ok(uri);
+		/* the path's: the authority of the absolute form is kept as sent (unescape) */
+		st->split_path = (uri[0] == '/' || st->absolute) &&
+		                 path_split(uri + (st->absolute ? absolute_prefix(uri) : 0));
 	}
 	return st;
 }
@@ -1414,6 +1433,9 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	st->asked_close = client_closes(conn, http10);
 	if (st->other_target)
 		return reply_error(st, conn, 400, "invalid request target", NULL);
+	if (st->split_path)
+		return reply_error(st, conn, 400, "encoded slash or backslash in the request path",
+		                   NULL);
 	if (!method_ok(method, url, srv->pool_size))
 		return reply_error(st, conn, 400, "malformed request line", NULL);
 	/* The client's certificate before the routes: where one is required, a client without
@@ -1593,8 +1615,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			st->path_off = absolute_prefix(url);
 		st->other_target |= target_cut(st, url, version);
 		sanitise(st->method, sizeof(st->method), method);
-		/* not with a userinfo: that path, from the target as sent, stays */
-		if (!st->userinfo)
+		/* not with a userinfo, nor an encoded slash: that path, from the target as sent,
+		 * stays (decoded, es2plus%2FdownloadOrder was logged as a route's path) */
+		if (!st->userinfo && !st->split_path)
 			sanitise(st->path, sizeof(st->path), url);
 		atomic_fetch_add(&srv->in_flight, 1);
 		st->early = true;
