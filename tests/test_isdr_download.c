@@ -9,6 +9,7 @@
  * The card, the store, the APDU driver and the SM-DP+ side are the fixture in
  * tests/isdr_fixture.c, shared with tests/test_isdr.c.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../src/core/secret_internal.h" /* orsp__wipe_alloc_test_limit: a shortage */
 #include "isdr_fixture.h"
 
 #include "openrsp/aka.h"
@@ -1180,6 +1182,75 @@ static void test_crash_injection(void **state)
 	card_free(f);
 }
 
+/* dl_opts.interject before the last piece: the host's memory runs short after short_after
+ * more allocations of the wiping allocator (the package's decode, its checks, the trial load) */
+static long short_after;
+
+static void short_of_memory(card *c)
+{
+	(void)c;
+	(void)orsp__wipe_alloc_test_limit(short_after);
+}
+
+/* The host out of memory while the last piece's checks of the package run (decode, rules,
+ * the USIM's trial load): no fault of the package, and it passes, as a full disk does. The
+ * command is refused (6A84) with no PIR, nothing installed or kept, and the session stays for
+ * the LPA's CancelSession, which is signed: the SM-DP+ keeps the order for another download.
+ * A shortage at each of several points of the checks, the first allocation and the last
+ * included: the answer is the refusal or, where the shortage costs nothing that matters, the
+ * profile installed, never an errorResult. Until session 79 the package was judged
+ * installFailedDueToPEProcessingError (12) at bppCommandId 5 and the order was lost. */
+static void test_install_out_of_memory(void **state)
+{
+	card *f = card_v7(PKI_NIST);
+	dl_opts sp = {.reset_after = -1, .interject = short_of_memory};
+	uint8_t aid[16];
+	int cmd = -1, reason = -1;
+	long used;
+	(void)state;
+
+	/* how many allocations the checks make */
+	short_after = LONG_MAX;
+	start_session(f, &sp);
+	assert_int_equal(load_bpp(f, &sp), 0x9000);
+	used = LONG_MAX - orsp__wipe_alloc_test_limit(-1);
+	assert_int_equal(check_pir(f, &cmd, &reason, aid), 0xA0);
+	assert_true(used > 10);
+	card_free(f);
+
+	const long at[] = {0, 1, 2, 3, used / 3, used / 2, 2 * used / 3, used - 1};
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(at); k++) {
+		f = card_v7(PKI_NIST);
+		short_after = at[k];
+		start_session(f, &sp);
+		uint16_t sw = load_bpp(f, &sp);
+		(void)orsp__wipe_alloc_test_limit(-1);
+		assert_true(f->bpp_all_sent);
+		if (sw == 0x9000) { /* installed all the same: never an errorResult */
+			assert_true(k > 0);
+			assert_int_equal(check_pir(f, &cmd, &reason, aid), 0xA0);
+			card_free(f);
+			continue;
+		}
+		assert_int_equal(sw, 0x6A84);
+		assert_int_equal(f->out_len, 0);
+		assert_non_null(strstr(orsp_err_detail(), "out of memory"));
+		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+		assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
+		mid = (interjected){.cancel_tail = "810105"};
+		send_cancel(f);
+		assert_int_equal(mid.code, -1); /* signed */
+		card_reopen(f);
+		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+		assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
+		/* and the download again installs */
+		short_after = LONG_MAX;
+		assert_int_equal(download(f, &sp, &cmd, &reason, aid), 0xA0);
+		(void)orsp__wipe_alloc_test_limit(-1);
+		card_free(f);
+	}
+}
+
 /* CancelSession: signed EuiccCancelSessionSigned for the session's transactionId, refused
  * (invalidTransactionId) for another one; the session is gone afterwards. GetRAT,
  * SetDefaultDpAddress, eUICCMemoryReset. */
@@ -1546,6 +1617,7 @@ int main(void)
 	    cmocka_unit_test(test_upp_too_large),
 	    cmocka_unit_test(test_usim_fcp_refused),
 	    cmocka_unit_test(test_crash_injection),
+	    cmocka_unit_test(test_install_out_of_memory),
 	    cmocka_unit_test(test_session_misc),
 	    cmocka_unit_test(test_usim_sqn_persisted),
 	    cmocka_unit_test(test_reset_ends_session),

@@ -464,9 +464,10 @@ ORSP_MUST_CHECK orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t
 /* Trial load (at install): ORSP_OK if the package has no PE-USIM or its USIM loads as
  * orsp_usim_load would load it (an ISIM that would not load does not count: the profile is
  * then served without it); else orsp_usim_load's error: ORSP_E_RESOURCE when the files do
- * not fit the tables or memory ran out (the eUICC answers installFailedDueToInsufficient-
- * MemoryForProfile), any other a package defect. Allocates and wipes an orsp_usim of its
- * own. */
+ * not fit the tables (the eUICC answers installFailedDueToInsufficientMemoryForProfile) or
+ * memory ran out (a failed allocation counted in orsp_wipe_alloc_failures, which tells the
+ * two apart: the eUICC refuses the command, the package not judged), any other a package
+ * defect. Allocates and wipes an orsp_usim of its own. */
 ORSP_MUST_CHECK orsp_err orsp_usim_check(const uint8_t *upp, size_t upp_len);
 struct orsp_pkg; /* pkg.h's orsp_pkg */
 /* orsp_usim_check of a package already decoded (pkg.h's orsp_pkg_decode; not changed, still

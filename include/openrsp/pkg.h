@@ -81,7 +81,10 @@ typedef struct orsp_pkg orsp_pkg;
  * A PE of an unknown CHOICE alternative is kept as received (type ORSP_PE_UNKNOWN). The input
  * is copied. Structure rules (header first, end last...) are orsp_pkg_validate's job.
  * Errors: ORSP_E_MALFORMED naming the PE, ORSP_E_RESOURCE (size, PE and TLV count limits,
- * memory; the TLV limit names the PE that reaches it). */
+ * memory; the TLV limit names the PE that reaches it). A failed allocation is one of the
+ * wiping allocator (orsp_wipe_malloc ...), counted in orsp_wipe_alloc_failures, and a limit is
+ * not: a caller that must tell the host's shortage from a package too large reads the count
+ * before and after (an eUICC's install: the first is no fault of the package). */
 ORSP_MUST_CHECK orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
 /* Wipe and free (NULL is fine). */
 void orsp_pkg_free(orsp_pkg *pkg);
@@ -503,7 +506,10 @@ ORSP_MUST_CHECK orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report 
  * file as the eUICC creates it, and PE-USIMs and PE-IoTs whose EF.IMSI differ, are warnings
  * too. Every other rule is the same. */
 #define ORSP_PKG_VALIDATE_INSTALL 1u
-/* orsp_pkg_validate with flags (0 or ORSP_PKG_VALIDATE_INSTALL); other bits: ORSP_E_USAGE. */
+/* orsp_pkg_validate with flags (0 or ORSP_PKG_VALIDATE_INSTALL); other bits: ORSP_E_USAGE. A
+ * check that could not be made for want of memory is an error of the report ("cannot check
+ * ...: out of memory", or a finding of what it could not read), its failed allocation counted
+ * in orsp_wipe_alloc_failures as orsp_pkg_decode's are. */
 ORSP_MUST_CHECK orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags,
                                                  orsp_pkg_report *rep);
 /* "error: PE #3 (pinCodes): ..." / "warning: package: ..." */

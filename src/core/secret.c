@@ -1,10 +1,13 @@
 /* Secret handling: one wipe function, one constant-time compare, and the wiping allocator
  * of the generated code that decodes secrets. */
 #include <malloc.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "openrsp/core.h"
+#include "secret_internal.h"
 
 #ifdef ORSP_HAVE_MEMCHECK
 #include <valgrind/memcheck.h>
@@ -74,24 +77,47 @@ void orsp_wipe_alloc_refused(void)
 	wipe_alloc_failed++;
 }
 
+/* The tests' shortage (secret_internal.h): how many more allocations succeed, -1 no limit. */
+static _Atomic long test_left = -1;
+
+long orsp__wipe_alloc_test_limit(long n)
+{
+	return atomic_exchange(&test_left, n < 0 ? -1 : n);
+}
+
+/* Whether the tests' shortage refuses this allocation */
+static bool refused(void)
+{
+	long left = atomic_load_explicit(&test_left, memory_order_relaxed);
+	while (left > 0)
+		if (atomic_compare_exchange_weak(&test_left, &left, left - 1))
+			return false;
+	return left == 0;
+}
+
+static void *get(size_t n)
+{
+	return refused() ? NULL : malloc(n);
+}
+
 void *orsp_wipe_malloc(size_t n)
 {
-	return counted(malloc(n), n);
+	return counted(get(n), n);
 }
 
 void *orsp_wipe_calloc(size_t nmemb, size_t size)
 {
-	return counted(calloc(nmemb, size), nmemb && size);
+	return counted(refused() ? NULL : calloc(nmemb, size), nmemb && size);
 }
 
 void *orsp_wipe_realloc(void *p, size_t n)
 {
 	if (!p)
-		return counted(malloc(n), n);
+		return counted(get(n), n);
 	/* never in place: realloc would free the old block, or its tail, unwiped. Size 0 gets a
 	 * block of 1 (glibc's realloc would free p and return NULL, which a caller could take
 	 * for a failure that left p alive). */
-	void *q = counted(malloc(n ? n : 1), 1);
+	void *q = counted(get(n ? n : 1), 1);
 	if (!q)
 		return NULL;
 	size_t old;

@@ -1934,6 +1934,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		orsp_err uerr;
 		char digits[21];
 		uint8_t ef[10];
+		unsigned long failed = orsp_wipe_alloc_failures();
 		/* decoded once and checked against the package rules (docs/pkg.md) before
 		 * anything is installed [A2]; as an eUICC: a PE with an element of a later
 		 * PEDefinitions is refused only when mandated (TCA SAIP error handling). The
@@ -1955,6 +1956,21 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 			             : 12; /* installFailedDueToPEProcessingError */
 		}
 		orsp_pkg_free(pkg);
+		/* A failed allocation of the host's (the checks' are counted: orsp_pkg_decode,
+		 * orsp_usim_check_pkg) is no fault of the package and passes, as a full disk does:
+		 * no PIR, whose error the SM-DP+ takes as the order's end, but the command refused
+		 * (6A84, as PrepareDownload's out of memory), the session back where
+		 * PrepareDownload left it for the LPA's CancelSession, and the order kept for
+		 * another download. A package past the card's limits (ORSP_E_RESOURCE too, not
+		 * counted) keeps its reason. Until session 79 it was 12 or 10, and the order was
+		 * lost. */
+		if (reason && orsp_wipe_alloc_failures() != failed) {
+			char why[256];
+			orsp_err_detail_copy(why, sizeof(why));
+			end_failed_load(e);
+			return orsp_errf(ORSP_E_RESOURCE,
+			                 "out of memory checking the profile package: %s", why);
+		}
 		orsp_err_clear();
 	}
 	for (size_t i = 0; !reason && i < ORSP_EUICC_MAX_PROFILES && !slot; i++)

@@ -684,7 +684,7 @@ static orsp_err load_pins(orsp_usim *u, const orsp_pkg *pkg)
 
 	if ((e = orsp_pkg_get_pins(pkg, NULL, 0, &n)) != ORSP_OK || n == 0)
 		return e;
-	if (!(cfg = calloc(n, sizeof(*cfg))))
+	if (!(cfg = orsp_wipe_calloc(n, sizeof(*cfg))))
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	if ((e = orsp_pkg_get_pins(pkg, cfg, n, &n)) != ORSP_OK)
 		goto out;
@@ -786,7 +786,7 @@ orsp_err orsp_usim_pin_state(orsp_usim *u, const uint8_t *state, size_t len,
 			    "PIN state of %zu bytes does not match the profile's %zu PINs", len,
 			    u->n_pins);
 		/* all checked on a copy first: a bad entry changes nothing */
-		if (!(pins = malloc(sizeof(u->pins))))
+		if (!(pins = orsp_wipe_malloc(sizeof(u->pins))))
 			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		memcpy(pins, u->pins, sizeof(u->pins));
 		for (size_t i = 0; i < u->n_pins && !e; i++) {
@@ -851,7 +851,7 @@ static orsp_err load_pkg(orsp_usim *u, const orsp_pkg *pkg, const uint8_t *sqn_s
 	memset(u, 0, sizeof(*u));
 	if (orsp_pkg_get_header(pkg, &hdr) == ORSP_OK)
 		memcpy(u->iccid, hdr.iccid, sizeof(u->iccid));
-	fs = malloc(sizeof(*fs)); /* large; load time only, like the package itself */
+	fs = orsp_wipe_malloc(sizeof(*fs)); /* large; load time only, like the package itself */
 	if (!fs) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
@@ -969,7 +969,8 @@ orsp_err orsp_usim_check_pkg(const orsp_pkg *pkg)
 	}
 	if (!has_usim)
 		return ORSP_OK; /* nothing this card would serve, nothing to refuse */
-	u = malloc(sizeof(*u)); /* about 26 KiB: the live one serves the enabled profile */
+	/* about 26 KiB: the live one serves the enabled profile */
+	u = orsp_wipe_malloc(sizeof(*u));
 	if (!u)
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	else

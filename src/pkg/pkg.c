@@ -341,7 +341,7 @@ static orsp_err asn_encode(ProfileElement_t *asn, uint8_t **out, size_t *len)
 		return orsp_errf(ORSP_E_MALFORMED, "cannot encode %s",
 		                 r.failed_type && r.failed_type->name ? r.failed_type->name
 		                                                      : "value");
-	b = malloc((size_t)r.encoded ? (size_t)r.encoded : 1);
+	b = orsp_wipe_malloc((size_t)r.encoded ? (size_t)r.encoded : 1);
 	if (!b)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	orsp_writer_init(&w, b, (size_t)r.encoded);
@@ -638,10 +638,12 @@ orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out)
 	if (len > ORSP_PKG_MAX_SIZE)
 		return orsp_errf(ORSP_E_RESOURCE, "profile package of %zu bytes exceeds %u", len,
 		                 ORSP_PKG_MAX_SIZE);
-	pkg = calloc(1, sizeof(*pkg));
+	/* a failed allocation counted (orsp_wipe_alloc_failures), as asn1c's below are: the
+	 * caller tells it from the package's limits, ORSP_E_RESOURCE too (orsp_pkg_decode) */
+	pkg = orsp_wipe_calloc(1, sizeof(*pkg));
 	if (!pkg)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	pkg->buf = malloc(len);
+	pkg->buf = orsp_wipe_malloc(len);
 	if (!pkg->buf) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
@@ -662,7 +664,7 @@ orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out)
 		}
 		if (i == cap) {
 			size_t ncap = cap ? cap * 2 : 32;
-			pkg_pe *np = realloc(pkg->pe, ncap * sizeof(*np));
+			pkg_pe *np = orsp_wipe_realloc(pkg->pe, ncap * sizeof(*np));
 			if (!np) {
 				e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 				goto out;

@@ -567,7 +567,7 @@ static void fid_push(fid_list *l, fid_file *f)
 		return;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 256;
-		fid_file *p = realloc(l->f, cap * sizeof(*p));
+		fid_file *p = orsp_wipe_realloc(l->f, cap * sizeof(*p));
 		if (!p) {
 			l->oom = true;
 			return;
@@ -1021,7 +1021,7 @@ static void check_usim_aid(vctx *v)
 	if (mf >= 0) {
 		File_t *dir = fs_file(pkg->pe[mf].asn, "ef-dir");
 		enum { DIR_MAX = 8192 };
-		uint8_t *buf = dir ? malloc(DIR_MAX) : NULL;
+		uint8_t *buf = dir ? orsp_wipe_malloc(DIR_MAX) : NULL;
 		size_t len = 0, rec;
 
 		if (buf &&
@@ -1369,7 +1369,7 @@ static long ctx_new(pin_ctxs *l, long pe, const char *name, long parent, bool su
 		return -1;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 64;
-		pin_ctx *p = realloc(l->c, cap * sizeof(*p));
+		pin_ctx *p = orsp_wipe_realloc(l->c, cap * sizeof(*p));
 		if (!p) {
 			l->oom = true;
 			return -1;
