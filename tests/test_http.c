@@ -6707,6 +6707,80 @@ static void test_json_parse_strict(void **state)
 	free(deep);
 }
 
+/* jansson's allocator for test_json_parse_out_of_memory (orsp__json_alloc_hook): a block of
+ * oom_from bytes or more is refused, as under an address-space limit; the calls are counted,
+ * and those after the first refusal apart. */
+static size_t oom_from;
+static unsigned long oom_calls, oom_after;
+static bool oom_failed;
+
+static void *oom_alloc(size_t n)
+{
+	oom_calls++;
+	oom_after += oom_failed;
+	if (n >= oom_from) {
+		oom_failed = true;
+		return NULL;
+	}
+	return malloc(n);
+}
+
+static void oom_reset(size_t from)
+{
+	oom_from = from;
+	oom_calls = oom_after = 0;
+	oom_failed = false;
+}
+
+/* Out of memory, a parse stops at the first failed allocation: jansson (2.14) ignores a
+ * failed append to its token buffer and tries to grow it again for every byte after it (an
+ * 11 MB string held a server's worker for 27 s under an address-space limit). A body that
+ * does not open an object is refused before jansson reads it. Outside a parse, jansson's
+ * allocations fail one by one, as before. Counts, not timings: the old code asked for some
+ * 200,000 more blocks after the first refusal here, and read the body of A's. */
+static void test_json_parse_out_of_memory(void **state)
+{
+	size_t n = 200000;
+	char *t = malloc(n + 16);
+	json_t *obj = NULL;
+	(void)state;
+
+	assert_non_null(t);
+	/* {"a":"\nAAA...A"}: the escape keeps it from the fast reader, jansson's lexer saves
+	 * the string a byte at a time */
+	memcpy(t, "{\"a\":\"\\n", 8);
+	memset(t + 8, 'A', n - 10);
+	memcpy(t + n - 2, "\"}", 2);
+	orsp__json_alloc_hook(oom_alloc);
+	oom_reset(4096);
+	assert_err(orsp_json_parse(t, n, n, &obj), ORSP_E_RESOURCE, "out of memory");
+	assert_null(obj);
+	assert_true(oom_failed);
+	assert_int_equal(oom_after, 0);
+	/* the next parse starts afresh */
+	oom_reset(4096);
+	assert_ok(orsp_json_parse("{\"a\":\"\\n\"}", 10, 4096, &obj));
+	assert_false(oom_failed);
+	json_decref(obj);
+	/* outside a parse, a failure is not carried on */
+	oom_reset(4096);
+	assert_null(json_stringn(t + 8, 5000));
+	json_t *small = json_string("x");
+	assert_non_null(small);
+	json_decref(small);
+	/* not an object: refused before jansson allocates anything */
+	memset(t, 'A', n);
+	oom_reset(SIZE_MAX);
+	assert_err(orsp_json_parse(t, n, n, &obj), ORSP_E_MALFORMED, "top level is not an object");
+	assert_err(orsp_json_parse(" \r\n\t[]", 6, 64, &obj), ORSP_E_MALFORMED,
+	           "top level is not an object");
+	assert_int_equal(oom_calls, 0);
+	assert_ok(orsp_json_parse(" \r\n\t{}", 6, 64, &obj));
+	json_decref(obj);
+	orsp__json_alloc_hook(NULL);
+	free(t);
+}
+
 /* A body of more values than ORSP_JSON_MAX_VALUES is refused before it is built (a 16 MiB
  * answer of `[{},{},..]` took the LPA about 1.3 GB); one of exactly that many is taken, and
  * brackets and commas inside strings (escaped quotes among them) count nothing. */
@@ -6744,14 +6818,19 @@ static void test_json_parse_value_limit(void **state)
 }
 
 /* orsp_json_parse reads common documents itself: for every text, valid or not, the outcome
- * must be jansson's (accepted or not, the same value, the same message). */
+ * must be jansson's (accepted or not, the same value, the same message), but for a text that
+ * does not open an object, refused before jansson reads it. */
 static void assert_parse_is_janssons(const char *text, size_t len)
 {
 	json_error_t jerr;
 	json_t *ours = NULL, *theirs = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	orsp_err e = orsp_json_parse(text, len, 1 << 20, &ours);
+	size_t at = 0;
 
-	if (theirs && !json_is_object(theirs)) {
+	while (at < len &&
+	       (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r'))
+		at++;
+	if ((theirs && !json_is_object(theirs)) || at == len || text[at] != '{') {
 		json_decref(theirs);
 		theirs = NULL;
 		snprintf(jerr.text, sizeof(jerr.text), "top level is not an object");
@@ -7334,6 +7413,7 @@ int main(void)
 	    cmocka_unit_test(test_json_parse_strict),
 	    cmocka_unit_test(test_json_parse_lenient),
 	    cmocka_unit_test(test_json_parse_value_limit),
+	    cmocka_unit_test(test_json_parse_out_of_memory),
 	    cmocka_unit_test(test_json_parse_fast_path),
 	    cmocka_unit_test(test_admin_protocol),
 	    cmocka_unit_test(test_trusted_proxies),

@@ -506,6 +506,10 @@ int orsp__http_client_key(const void *peer, uint8_t key[ORSP_HTTP_CLIENT_KEY_LEN
  * before main): a body's secret (ES2+ confirmationCode) leaves no copy in freed memory, on
  * any path. For tests: `release` frees the wiped block instead of free() (NULL: free). */
 void orsp__json_release_hook(void (*release)(void *));
+/* For tests: `alloc` stands for malloc in jansson's allocations (NULL: malloc). In a parse
+ * (orsp_json_parse, orsp_json_parse_lenient), once one allocation failed no further one is
+ * asked of it: the parse fails at once, ORSP_E_RESOURCE. */
+void orsp__json_alloc_hook(void *(*alloc)(size_t));
 
 /* The bound on a body's values (objects, arrays, strings, numbers, literals), counted as its
  * brackets and commas outside strings, at most ORSP_JSON_MAX_VALUES - 1 of them: RSP messages
@@ -514,7 +518,9 @@ void orsp__json_release_hook(void (*release)(void *));
 
 /* Parse a request/response body: UTF-8 JSON whose top level is an object, no duplicate keys, no
  * NUL bytes, at most max_len bytes and fewer than ORSP_JSON_MAX_VALUES brackets and commas.
- * ORSP_E_MALFORMED with the parser's position otherwise. Caller releases *out with json_decref. */
+ * ORSP_E_MALFORMED with the parser's position otherwise (a first byte after whitespace that
+ * is not '{': "top level is not an object", before any parsing); ORSP_E_RESOURCE when an
+ * allocation failed (the parse stops there). Caller releases *out with json_decref. */
 ORSP_MUST_CHECK orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len,
                                          json_t **out);
 /* The same, but a NUL inside a string (\u0000, valid JSON) is taken and a repeated key keeps

@@ -34,9 +34,36 @@ void orsp__json_release_hook(void (*release)(void *))
 	json_release = release ? release : free;
 }
 
+/* A parse out of memory fails at once. jansson (2.14) ignores a failed append to its lexer's
+ * token buffer and goes on, trying to grow the buffer again for every byte after it: a body of
+ * megabytes under an address-space limit held a worker for tens of seconds, some 8,000 failed
+ * mmap calls a second (12 MB in one string: 67 s). Then, given the block for the string's
+ * value, it decodes the token it saved cut short, reading and writing past the ends of both
+ * blocks (valgrind; glibc's "double free or corruption" in test_json_parse_out_of_memory). In
+ * this thread's parse (parse_flags sets `parsing`, never another use of jansson), once one
+ * allocation failed every later one fails without asking, that block's too, and the parse
+ * gives up with ORSP_E_RESOURCE. */
+static void *(*json_get)(size_t) = malloc;
+static _Thread_local bool parsing, parse_short;
+
+static void *json_alloc(size_t n)
+{
+	if (parsing && parse_short)
+		return NULL;
+	void *p = json_get(n);
+	if (!p && parsing)
+		parse_short = true;
+	return p;
+}
+
+void orsp__json_alloc_hook(void *(*alloc)(size_t))
+{
+	json_get = alloc ? alloc : malloc;
+}
+
 __attribute__((constructor)) static void json_wiping_alloc(void)
 {
-	json_set_alloc_funcs(malloc, wiping_free);
+	json_set_alloc_funcs(json_alloc, wiping_free);
 }
 
 static const char *const fes_names[] = {
@@ -305,33 +332,35 @@ static bool too_many_values(const char *s, size_t n, size_t max)
 	return false;
 }
 
-/* orsp_json_parse (flags JSON_REJECT_DUPLICATES) and orsp_json_parse_lenient (JSON_ALLOW_NUL). */
-static orsp_err parse_flags(const void *body, size_t len, size_t max_len, size_t flags,
-                            json_t **out)
+/* Whether the first byte that is not JSON whitespace (RFC 8259 §2) opens an object: every body
+ * read here must be one (SGP.22's ES9+, ES2+ and their answers), and anything else is refused
+ * before jansson reads megabytes of it. */
+static bool opens_object(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i < n && s[i] == '{';
+}
+
+/* parse_flags' parse, its allocations failing once one failed */
+static orsp_err parse(const void *body, size_t len, size_t flags, json_t **out)
 {
 	json_error_t jerr;
-	json_t *root = NULL;
+	json_t *root = fast_parse(body, len);
 
-	if (!out || (!body && len))
-		return orsp_errf(ORSP_E_USAGE, "orsp_json_parse: bad arguments");
-	*out = NULL;
-	if (len > max_len)
-		return orsp_errf(ORSP_E_MALFORMED, "JSON body of %zu bytes exceeds %zu", len,
-		                 max_len);
-	if (len == 0)
-		return orsp_errf(ORSP_E_MALFORMED, "empty JSON body");
-	if (too_many_values(body, len, ORSP_JSON_MAX_VALUES))
-		return orsp_errf(ORSP_E_MALFORMED,
-		                 "JSON body of %d or more brackets and commas outside strings",
-		                 ORSP_JSON_MAX_VALUES);
-	root = fast_parse(body, len);
-	if (root) {
-		*out = root;
-		return ORSP_OK;
-	}
 	/* fast_parse takes neither a repeated key nor an escape: it reads a body as either
-	 * flags would */
-	root = json_loadb((const char *)body, len, flags, &jerr);
+	 * flags would; out of memory, jansson then fails at once */
+	if (!root)
+		root = json_loadb((const char *)body, len, flags, &jerr);
+	if (parse_short) {
+		/* never a tree made all the same: a token jansson could not save whole would be
+		 * read cut short */
+		json_decref(root);
+		ORSP_WIPE_OBJ(jerr);
+		return orsp_errf(ORSP_E_RESOURCE, "JSON: out of memory parsing a body of %zu bytes",
+		                 len);
+	}
 	if (!root) {
 		/* jansson ends most messages with the token it stopped in ("... near '...'"): in
 		 * an ES2+ confirmOrder that may be the confirmation code, cut short. The detail
@@ -352,6 +381,31 @@ static orsp_err parse_flags(const void *body, size_t len, size_t max_len, size_t
 	}
 	*out = root;
 	return ORSP_OK;
+}
+
+/* orsp_json_parse (flags JSON_REJECT_DUPLICATES) and orsp_json_parse_lenient (JSON_ALLOW_NUL). */
+static orsp_err parse_flags(const void *body, size_t len, size_t max_len, size_t flags,
+                            json_t **out)
+{
+	if (!out || (!body && len))
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_parse: bad arguments");
+	*out = NULL;
+	if (len > max_len)
+		return orsp_errf(ORSP_E_MALFORMED, "JSON body of %zu bytes exceeds %zu", len,
+		                 max_len);
+	if (len == 0)
+		return orsp_errf(ORSP_E_MALFORMED, "empty JSON body");
+	if (!opens_object(body, len))
+		return orsp_errf(ORSP_E_MALFORMED, "JSON: top level is not an object");
+	if (too_many_values(body, len, ORSP_JSON_MAX_VALUES))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "JSON body of %d or more brackets and commas outside strings",
+		                 ORSP_JSON_MAX_VALUES);
+	parsing = true;
+	parse_short = false;
+	orsp_err e = parse(body, len, flags, out);
+	parsing = false;
+	return e;
 }
 
 orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **out)
