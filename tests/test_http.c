@@ -37,6 +37,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include "../src/core/secret_internal.h" /* orsp__wipe_alloc_test_limit: a shortage */
 #include "certmint.h"
 #include "openrsp/http.h"
 #include "testutil.h"
@@ -248,6 +249,7 @@ struct hook_log {
 	int status;
 	bool completed;
 	bool handled;
+	bool out_of_memory;
 	uint64_t duration_us;
 	size_t body_len;
 	char client_addr[64];
@@ -264,6 +266,7 @@ static void hook(void *ctx, const orsp_http_log_entry *e)
 		h->status = e->status;
 		h->completed = e->completed;
 		h->handled = e->handled;
+		h->out_of_memory = e->out_of_memory;
 		h->duration_us = e->duration_us;
 		h->body_len = e->body_len;
 		snprintf(h->client_addr, sizeof(h->client_addr), "%s", e->client_addr);
@@ -1731,6 +1734,20 @@ static void assert_one_answer(const char *what, const char *resp, size_t n, int 
 		fail_msg("%s: want the body \"%s\", got \"%s\"", what, body, end + 4);
 }
 
+/* Wait (bounded) until the hook has seen want_path; its entry stays in hooklog. */
+static int hook_wait(void)
+{
+	int n = 0;
+	for (int i = 0; i < 300 && !n; i++) {
+		pthread_mutex_lock(&hooklog.lock);
+		n = hooklog.seen;
+		pthread_mutex_unlock(&hooklog.lock);
+		if (!n)
+			sleep_ms(10);
+	}
+	return n;
+}
+
 /* POST to url_path; the hook saw the request (as log_path) once, with its status and whether
  * a handler ran. The hook runs after the response went out: waited for (bounded). */
 static void hook_request(orsp_http_client *c, uint16_t port, const char *url_path,
@@ -1746,14 +1763,7 @@ static void hook_request(orsp_http_client *c, uint16_t port, const char *url_pat
 	    orsp_http_client_request(c, "POST", url_for("http", port, url_path), NULL, "x", 1, &r));
 	assert_int_equal(r.status, status);
 	orsp_http_result_free(&r);
-	for (int i = 0; i < 300; i++) {
-		pthread_mutex_lock(&hooklog.lock);
-		int n = hooklog.seen;
-		pthread_mutex_unlock(&hooklog.lock);
-		if (n)
-			break;
-		sleep_ms(10);
-	}
+	(void)hook_wait();
 	pthread_mutex_lock(&hooklog.lock);
 	assert_int_equal(hooklog.seen, 1);
 	assert_string_equal(hooklog.method, "POST");
@@ -1763,6 +1773,58 @@ static void hook_request(orsp_http_client *c, uint16_t port, const char *url_pat
 	assert_true(hooklog.duration_us < 60u * 1000000u);
 	hooklog.want_path[0] = 0;
 	pthread_mutex_unlock(&hooklog.lock);
+}
+
+/* No memory for a request's body (the server's buffer for it not allocated): the body is read
+ * and dropped, the answer is a 503 that closes the connection, and the log entry says so
+ * (out_of_memory). Until session 79 the connection was closed with no answer, logged as a
+ * client gone (status 0, aborted). The next request is served. */
+static void test_body_out_of_memory(void **state)
+{
+	(void)state;
+	orsp_http_server_config cfg = {
+	    .address = "127.0.0.1",
+	    .routes = routes,
+	    .n_routes = ORSP_ARRAY_LEN(routes),
+	    .max_body = 4096,
+	    .timeout_s = 5,
+	    .threads = 2,
+	    .on_request = hook,
+	    .hook_ctx = &hooklog,
+	};
+	static const char req[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+	orsp_http_server *srv = NULL;
+	char resp[4096];
+	size_t n;
+
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	uint16_t port = orsp_http_server_port(srv);
+	pthread_mutex_lock(&hooklog.lock);
+	snprintf(hooklog.want_path, sizeof(hooklog.want_path), "/len");
+	hooklog.seen = 0;
+	pthread_mutex_unlock(&hooklog.lock);
+	(void)orsp__wipe_alloc_test_limit(0);
+	n = raw_exchange(port, req, sizeof(req) - 1, false, resp, sizeof(resp));
+	(void)orsp__wipe_alloc_test_limit(-1);
+	assert_one_answer("no memory for the body", resp, n, 503,
+	                  "{\"status\":503,\"error\":\"out of memory\"}");
+	assert_non_null(strstr(resp, "\r\nConnection: close\r\n"));
+	(void)hook_wait();
+	pthread_mutex_lock(&hooklog.lock);
+	assert_int_equal(hooklog.seen, 1);
+	assert_int_equal(hooklog.status, 503);
+	assert_true(hooklog.out_of_memory);
+	assert_false(hooklog.handled);
+	assert_int_equal(hooklog.body_len, 5);
+	pthread_mutex_unlock(&hooklog.lock);
+
+	orsp_http_client *c = plain_client(5000);
+	hook_request(c, port, "/len", "/len", 200, true);
+	pthread_mutex_lock(&hooklog.lock);
+	assert_false(hooklog.out_of_memory);
+	pthread_mutex_unlock(&hooklog.lock);
+	orsp_http_client_free(c);
+	orsp_http_server_stop(srv, 2000);
 }
 
 static void test_malformed_http_and_log_hook(void **state)
@@ -3475,20 +3537,6 @@ static void test_mhd_log_sanitised(void **state)
 		fail_msg("'%.*s'", (int)n, line);
 	free(text);
 	pthread_cond_destroy(&g.cv);
-}
-
-/* Wait (bounded) until the hook has seen want_path; its entry stays in hooklog. */
-static int hook_wait(void)
-{
-	int n = 0;
-	for (int i = 0; i < 300 && !n; i++) {
-		pthread_mutex_lock(&hooklog.lock);
-		n = hooklog.seen;
-		pthread_mutex_unlock(&hooklog.lock);
-		if (!n)
-			sleep_ms(10);
-	}
-	return n;
 }
 
 /* A request cut short in its header block, by its client leaving or by the request deadline
@@ -7356,6 +7404,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_handler_does_not_stall_accept),
 	    cmocka_unit_test(test_reset_connections),
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
+	    cmocka_unit_test(test_body_out_of_memory),
 	    cmocka_unit_test(test_transfer_coding),
 	    cmocka_unit_test(test_host_field),
 	    cmocka_unit_test(test_single_fields),

@@ -37,6 +37,7 @@
 #include "openrsp/http.h"
 #include "openrsp/smdp.h"
 
+#include "../src/core/secret_internal.h" /* orsp__wipe_alloc_test_limit: a shortage */
 #include "../src/smdp/es9p_internal.h" /* es9p_platform_describe: the start-up line */
 #include "../src/smdp/smdp_internal.h" /* smdp_server_db, smdp_kek_in */
 #include "euicc_info1.h"
@@ -5311,6 +5312,64 @@ static void test_refused_lines_limited(void **state)
 	assert_non_null(strstr(s2, " s (es2+ downloadOrder 401: 40)\n"));
 	released_free(&r);
 }
+/* No memory for a request's body (the HTTP server's buffer for it): 503, logged http=503
+ * result=out_of_memory and counted under function="other",result="out_of_memory"; until session
+ * 79 the connection was closed unanswered and the request logged and counted as aborted, which
+ * says the client went away. */
+static void test_body_out_of_memory(void **state)
+{
+	static released r;
+	static char resp[1 << 14], body[1 << 16], log[1 << 16];
+	static const char req[] = "POST /gsma/rsp2/es9plus/initiateAuthentication HTTP/1.1\r\n"
+	                          "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+	                          "X-Admin-Protocol: gsma/rsp/v2.2.0\r\nContent-Length: 2\r\n"
+	                          "\r\n{}";
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct timeval tv = {5, 0};
+	orsp_smdp_server *srv = NULL;
+	char logpath[4200];
+	size_t len = 0;
+	ssize_t n;
+	int saved, fd;
+	(void)state;
+
+	released_profile(&r, "smdp_body_oom", "http://127.0.0.1:9", "OOM-1");
+	saved = test_stderr_to("smdp_body_oom", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	a.sin_port = htons(orsp_smdp_server_port(srv));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	(void)orsp__wipe_alloc_test_limit(0);
+	assert_int_equal(send(fd, req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+	while (len + 1 < sizeof(resp) && (n = recv(fd, resp + len, sizeof(resp) - 1 - len, 0)) > 0)
+		len += (size_t)n;
+	(void)orsp__wipe_alloc_test_limit(-1);
+	close(fd);
+	resp[len] = 0;
+	if (strncmp(resp, "HTTP/1.1 503 ", 13) != 0)
+		fail_msg("want 503, got \"%.60s\"", resp);
+	/* counted once the connection is done with (on_completed): waited for, bounded */
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(scrape(srv, NULL, body, sizeof(body)), 200);
+		if (strstr(body, "result=\"out_of_memory\""))
+			break;
+		usleep(20000);
+	}
+	assert_non_null(strstr(
+	    body, "openrsp_smdp_requests_total{function=\"other\",result=\"out_of_memory\"} 1\n"));
+	assert_null(strstr(body, "result=\"aborted\""));
+	orsp_smdp_server_stop(srv);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	assert_non_null(strstr(log, "openrsp smdp: http function=other tid=- eid=- http=503 "
+	                            "result=out_of_memory "));
+	assert_non_null(strstr(log, " path=/gsma/rsp2/es9plus/initiateAuthentication"));
+	released_free(&r);
+}
+
 /* GET /health for load balancers: 200 "ok" while the server can serve, also with a
  * metrics_token (it needs none); HEAD alike; other methods 405 with Allow, as /metrics; paths
  * beside it 404 as any unknown path. After a failed flush of the database (in this process,
@@ -6458,6 +6517,7 @@ int main(void)
 	    cmocka_unit_test(test_health),
 	    cmocka_unit_test(test_refused_lines_limited),
 	    cmocka_unit_test(test_encoded_slash_refused),
+	    cmocka_unit_test(test_body_out_of_memory),
 	    cmocka_unit_test(test_health_disk_full),
 	    cmocka_unit_test_teardown(test_health_lock_lost, unlocks_restore),
 	    cmocka_unit_test(test_health_stopping),

@@ -170,6 +170,9 @@ typedef struct orsp_http_log_entry {
 	size_t body_len;      /* request body bytes received */
 	bool completed;       /* false when the connection ended abnormally */
 	bool handled;         /* a route's handler ran (false: answered by the server, 404 ...) */
+	/* the server had no memory for the request's body: it was dropped and answered 503 with
+	 * Connection: close (status 0 if even that could not be sent) */
+	bool out_of_memory;
 } orsp_http_log_entry;
 
 typedef void (*orsp_http_request_hook)(void *ctx, const orsp_http_log_entry *e);

@@ -842,6 +842,9 @@ typedef struct orsp_smdp_reply {
 	 * and reported to the operator (docs/smdp-es9p.md); note names the profile and the
 	 * eUICC. The server logs a warning. */
 	bool result_after_cancel;
+	/* the HTTP server had no memory for the request's body (orsp_http_log_entry's): result
+	 * out_of_memory in the log and /metrics, whatever the status (503, or 0 unanswered) */
+	bool out_of_memory;
 } orsp_smdp_reply;
 
 void orsp_smdp_reply_free(orsp_smdp_reply *r);

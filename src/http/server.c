@@ -215,6 +215,7 @@ struct req_state {
 	uint8_t *body;
 	size_t len, cap;
 	bool overflow;
+	bool out_of_memory; /* no memory for the body: dropped, answered 503 (append) */
 	size_t dropped;
 	bool responded;
 	bool handled;      /* the route's handler ran */
@@ -1555,6 +1556,10 @@ static bool append(struct req_state *st, const char *data, size_t n)
 {
 	size_t max = st->srv->max_body;
 
+	if (st->out_of_memory) {
+		st->dropped += n;
+		return st->dropped <= DROP_LIMIT(max);
+	}
 	if (st->overflow || n > max - st->len) {
 		if (!st->overflow) {
 			/* the part stored so far counts as dropped too: the limit is the body's */
@@ -1575,9 +1580,17 @@ static bool append(struct req_state *st, const char *data, size_t n)
 		if (cap > max + 1)
 			cap = max + 1;
 		/* not realloc, which would free the part read so far unwiped when it moves it */
-		uint8_t *p = malloc(cap);
-		if (!p)
-			return false;
+		uint8_t *p = orsp_wipe_malloc(cap);
+		if (!p) {
+			/* read and dropped as a body too large is, then a 503 that closes the
+			 * connection, logged as such (until session 79 the connection was closed
+			 * with no answer, logged as a client gone: status 0, aborted) */
+			st->dropped = st->len + n;
+			st->len = 0;
+			st->out_of_memory = true;
+			body_free(st);
+			return true;
+		}
 		if (st->len)
 			memcpy(p, st->body, st->len);
 		body_free(st);
@@ -1655,6 +1668,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (st->overflow)
 		return reply_error(st, conn, 413, "request body too large", NULL);
+	if (st->out_of_memory) {
+		st->close = true;
+		return reply_error(st, conn, 503, "out of memory", NULL);
+	}
 	return run_handler(conn, url, method, st);
 }
 
@@ -1679,6 +1696,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    .body_len = st->len + st->dropped,
 	    .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
 	    .handled = st->handled,
+	    .out_of_memory = st->out_of_memory,
 	};
 	if (srv->hook) {
 		srv->hook(srv->hook_ctx, &e);

@@ -263,7 +263,9 @@ static void count(orsp_smdp_server *srv, const orsp_smdp_reply *r, double ms)
 	series *se = NULL;
 	histo *h = NULL;
 
-	if (r->subject_code[0])
+	if (r->out_of_memory)
+		snprintf(code, sizeof(code), "out_of_memory");
+	else if (r->subject_code[0])
 		snprintf(code, sizeof(code), "%s/%s", r->subject_code, r->reason_code);
 	else if (r->http_status == 0)
 		snprintf(code, sizeof(code), "aborted");
@@ -440,7 +442,8 @@ static void log_request(orsp_smdp_server *srv, const char *iface, const orsp_smd
 	              "ms=%.1f%s%s%s%s%s%s",
 	              iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
 	              r->eid[0] ? r->eid : "-", r->http_status,
-	              r->subject_code[0]      ? r->subject_code
+	              r->out_of_memory        ? "out_of_memory"
+	              : r->subject_code[0]    ? r->subject_code
 	              : r->http_status == 0   ? "aborted"
 	              : r->http_status >= 500 ? "error"
 	              : r->http_status >= 400 ? "refused"
@@ -1525,7 +1528,8 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 /* The HTTP server's hook: requests that reached a handler are logged and counted by it (one
  * line each); the others, answered by the HTTP server (404, 405, 413 ...) or not answered at
  * all (the client went away before its request was whole, or was reset at the request
- * deadline: status 0, result "aborted"), here, counted under function "other" (never the
+ * deadline: status 0, result "aborted"; no memory for its body: 503, result "out_of_memory"),
+ * here, counted under function "other" (never the
  * path: a client could make up any number of series). */
 static void unhandled(void *ctx, const orsp_http_log_entry *e)
 {
@@ -1539,6 +1543,7 @@ static void unhandled(void *ctx, const orsp_http_log_entry *e)
 	memset(&r, 0, sizeof(r));
 	snprintf(r.function, sizeof(r.function), "other");
 	r.http_status = e->status;
+	r.out_of_memory = e->out_of_memory;
 	snprintf(extra, sizeof(extra), " client=%s%s method=%s path=%s", e->client_addr,
 	         orsp_http_via(e->client_addr, e->peer_addr, via, sizeof(via)), e->method, e->path);
 	log_request(srv, "http", &r, ms, ORSP_OK, extra);
