@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,6 +184,59 @@ static void test_db_unique_is_exists(void **state)
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO u VALUES ('a')"), ORSP_OK);
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO u VALUES ('a')"), ORSP_E_EXISTS);
 	orsp_db_close(db);
+}
+
+/* In a child with no file descriptor left (RLIMIT_NOFILE at the lowest free one): the open of
+ * an existing database with mode m must fail saying want, with the system's reason. */
+static void open_no_descriptor(const char *path, orsp_db_open_mode m, const char *want)
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_db *db = NULL;
+		int fd = dup(0);
+		struct rlimit rl;
+		char msg[512];
+		close(fd);
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = (rlim_t)fd;
+		if (fd < 0 || setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			_exit(2);
+		if (orsp_db_open_ex(path, m, &db) == ORSP_OK)
+			_exit(3);
+		snprintf(msg, sizeof(msg), "%s", orsp_err_detail());
+		if (!strstr(msg, want) || !strstr(msg, strerror(EMFILE))) {
+			fprintf(stderr, "want \"%s\" (%s), got \"%s\"\n", want, strerror(EMFILE),
+			        msg);
+			_exit(4);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* An existing database that cannot be opened for want of a file descriptor: "cannot open",
+ * with the system's reason. Until session 79 the open that may create said "cannot create
+ * PATH: Too many open files" of a database that was there, and SQLite's open "unable to open
+ * database file" without the reason. */
+static void test_db_open_no_descriptor(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	char want[4400];
+	const char *path = path_in("nofd.db");
+
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a INTEGER)"), ORSP_OK);
+	orsp_db_close(db);
+	snprintf(want, sizeof(want), "cannot open %s: ", path);
+	open_no_descriptor(path, ORSP_DB_OPEN_CREATE, want);
+	snprintf(want, sizeof(want), "cannot open %s: unable to open database file (", path);
+	open_no_descriptor(path, ORSP_DB_OPEN_EXISTING, want);
 }
 
 /* ORSP_DB_OPEN_EXISTING creates nothing: not the file, not an SQLite URI's file, not a
@@ -3863,6 +3917,7 @@ int main(void)
 	    cmocka_unit_test(test_db_roundtrip),
 	    cmocka_unit_test(test_db_unique_is_exists),
 	    cmocka_unit_test(test_db_open_existing),
+	    cmocka_unit_test(test_db_open_no_descriptor),
 	    cmocka_unit_test(test_db_readonly_wal),
 	    cmocka_unit_test(test_db_readonly_wal_left),
 	    cmocka_unit_test(test_kek_load_existing),

@@ -243,9 +243,10 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode, bool crea
 
 	if (create_file) {
 		int fd;
+		bool there = lstat(path, &sb) == 0;
 		/* before the file is made: once it is there, another process may open it and
 		 * make its own -wal and -shm at any time */
-		if (lstat(path, &sb) != 0 && errno == ENOENT) {
+		if (!there && errno == ENOENT) {
 			orsp_err e = side_files_check(path, NULL);
 			if (e)
 				return e;
@@ -255,9 +256,12 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode, bool crea
 			close(fd);
 			return ORSP_OK;
 		}
+		/* a file that is there failing the exclusive create for another cause (no
+		 * descriptor left: EMFILE) is not opened, not created (until session 79 "cannot
+		 * create" for a database that existed) */
 		if (errno != EEXIST)
-			return orsp_errf(ORSP_E_STORAGE, "cannot create %s: %s", path,
-			                 strerror(errno));
+			return orsp_errf(ORSP_E_STORAGE, "cannot %s %s: %s",
+			                 there ? "open" : "create", path, strerror(errno));
 	}
 	/* stat, not open + fstat: closing a descriptor of the file would drop every POSIX
 	 * lock this process holds on it, those of SQLite's other connections included */
@@ -534,6 +538,14 @@ static orsp_err open_v2(const char *path, const char *name, int flags, sq_conn *
 		err = not_found(name);
 	else if (rc == SQLITE_CANTOPEN && sys == EISDIR)
 		err = not_regular(name, true);
+	/* with the system's reason (no descriptor left: "unable to open database file (Too many
+	 * open files)", until session 79 SQLite's words alone), but for a refused access, which
+	 * open_denied explains by the file's owner and mode; SQLite records it for these two
+	 * codes only (map_rc) */
+	else if (sys && sys != EACCES && sys != EPERM &&
+	         ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR))
+		err = orsp_errf(ORSP_E_STORAGE, "cannot open %s: %s (%s)", name,
+		                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), strerror(sys));
 	else
 		err = orsp_errf(ORSP_E_STORAGE, "cannot open %s: %s", name,
 		                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
