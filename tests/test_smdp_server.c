@@ -5312,6 +5312,7 @@ static void test_refused_lines_limited(void **state)
 	assert_non_null(strstr(s2, " s (es2+ downloadOrder 401: 40)\n"));
 	released_free(&r);
 }
+
 /* No memory for a request's body (the HTTP server's buffer for it): 503, logged http=503
  * result=out_of_memory and counted under function="other",result="out_of_memory"; until session
  * 79 the connection was closed unanswered and the request logged and counted as aborted, which
