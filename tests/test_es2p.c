@@ -1856,6 +1856,27 @@ static void test_cancel_replay(void **state)
 	last_row_is(f, ICCID, "cancelOrder(unavailable)", "by requester \"opB\" call \"b-3\"");
 }
 
+/* With replays on, a cancelOrder whose matchingId is longer than the call's text buffer (the
+ * field is judged by the store, after the call is recorded) has the refusal it has with them
+ * off, 8.2.6/3.10 (a matching ID that is not the order's); until session 79 it was an error,
+ * HTTP 500 ("request fields too long to hash"). Nothing changes. */
+static void test_cancel_replay_long_field(void **state)
+{
+	fx *f = *state;
+	static char value[1501], body[2048];
+
+	f->svc.es2_call_replay = true;
+	order_gets(f, "{" HDR_RQ("opA", "a-1") ",\"iccid\":\"" ICCID "\"}", ICCID);
+	memset(value, 'A', sizeof(value) - 1);
+	snprintf(body, sizeof(body),
+	         "{" HDR_RQ("opA", "a-2") ",\"iccid\":\"" ICCID "\","
+	                                  "\"finalProfileStatusIndicator\":\"Available\","
+	                                  "\"matchingId\":\"%s\"}",
+	         value);
+	call_msg(f, "cancelOrder", body, "8.2.6", "3.10", "matching ID");
+	assert_int_equal(state_at(f, ICCID), ORSP_SMDP_ALLOCATED);
+}
+
 /* A confirmOrder done, its answer lost; the order cancelled to Available and the profile
  * ordered by operator B; the retry of the confirmOrder confirmed B's order and answered B's
  * matching ID until session 79. Now it is answered as it was (A's matching ID, no EID), B's
@@ -2017,6 +2038,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_replay_reordered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_not_replayed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_replay_long_field, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_replay_after_retention, setup, teardown),

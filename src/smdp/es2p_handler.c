@@ -197,24 +197,37 @@ static orsp_err reply_ok(req *r, const char *k, const char *v)
  * the SHA-256 of the text fmt makes of the fields the call depends on, as they were read
  * (absent and empty alike unless said), each with its length, so that no two bodies give the
  * same text. The ICCID is the inventory's digits: with or without the 'F' pad it is the same
- * request. */
+ * request. A text longer than the buffer on the stack (a field the call checks later, such as
+ * cancelOrder's matchingId, can be as long as the body) is made on the heap: until session 79
+ * it was refused as an error, HTTP 500, where the same request without replays had its SGP.22
+ * refusal. */
 ORSP_PRINTF(3, 4)
 static orsp_err call_of(req *r, orsp_smdp_call *c, const char *fmt, ...)
 {
 	json_t *h = json_object_get(r->body, "header");
-	char text[700];
+	char text[700], *big = NULL;
 	va_list ap;
 	int n;
+	orsp_err e;
 
 	c->requester = json_string_value(json_object_get(h, "functionRequesterIdentifier"));
 	c->id = json_string_value(json_object_get(h, "functionCallIdentifier"));
 	va_start(ap, fmt);
 	n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		return orsp_errf(ORSP_E_RESOURCE, "%s: request fields too long to hash",
+	if (n < 0)
+		return orsp_errf(ORSP_E_RESOURCE, "%s: cannot make the call's text",
 		                 r->out->function);
-	return orsp_sha256(text, (size_t)n, c->body_hash);
+	if ((size_t)n >= sizeof(text)) {
+		if (!(big = malloc((size_t)n + 1)))
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		va_start(ap, fmt);
+		n = vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	e = orsp_sha256(big ? big : text, (size_t)n, c->body_hash);
+	free(big);
+	return e;
 }
 
 /* A field of a call's text (call_of) as "%zu:%s": its length and itself, NULL as "". */
