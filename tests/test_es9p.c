@@ -6674,9 +6674,11 @@ static void test_retry_other_eid(void **state)
 
 /* Retries count against the order's download limit: with limit 2, A's delivery and retry B's
  * new binding use it up; retry C is refused at authenticateClient, 8.8.5/6.4 (maximum number
- * of retries exceeded), and nothing is written: C bound nothing, and B's package may be
- * installed, so the profile stays Downloaded, with no report to the operator, and B's
- * success makes it Installed. */
+ * of retries exceeded): C bound nothing, and B's package may be installed, so the profile
+ * stays Downloaded, and B's success makes it Installed. The first refusal is told to the
+ * operator (one audit row, one report of point 1, 8.8.5/6.4, naming the EID), marked by a
+ * finished session row; two more refusals write nothing (until session 79 none was told: an
+ * order whose package was lost before its installation began waited unnoticed). */
 static void test_retry_limit(void **state)
 {
 	fx *f = *state;
@@ -6684,13 +6686,26 @@ static void test_retry_limit(void **state)
 
 	retried(f, &a, &b, "RETRY-X-3", NULL, 2, true);
 	assert_int_equal(download_attempts_of(f), 2);
-	auth_refused(f, &c, "RETRY-X-3", "8.8.5", "6.4");
+	for (int i = 0; i < 3; i++)
+		auth_refused(f, &c, "RETRY-X-3", "8.8.5", "6.4");
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(download_attempts_of(f), 2);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE subject_code ="
-	                             " '8.8.5' AND reason_code = '6.4'"),
-	                 0);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 2);
+	                             " '8.8.5' AND reason_code = '6.4' AND point_id = 1"
+	                             " AND success = 0 AND eid <> ''"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE subject_code ="
+	                             " '8.8.5'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'downloadRetriesExceeded' AND from_state = 'downloaded'"
+	                             " AND to_state = 'downloaded'"
+	                             " AND detail LIKE '%2 of 2 downloads used%'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'downloadRetriesExceeded'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 3);
 	pir_judged(f, &b, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	auth_refused(f, &c, "RETRY-X-3", "8.2", "1.2");

@@ -763,6 +763,11 @@ typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED, AGE_RESULT } sess_age;
 #define END_CANCELLED_INSTALLED "order cancelled after delivery, installed"
 #define END_CANCELLED_FAILED "order cancelled after delivery, installation failed"
 
+/* end_reason of the finished session row that marks an order's retry refused for want of
+ * downloads left (8.8.5/6.4) as told to the operator (retries_refused): kept while its
+ * profile stays Downloaded under that order and EID, so that later refusals write nothing. */
+#define END_RETRIES_REFUSED "download retries exceeded, operator told"
+
 /* The key set of the session row of transactionId tid (hex): the configured one whose
  * identity the row keeps (id, keyset_ident), whatever this process's order of its key sets and
  * after a KEK rotation; -1 when none here has it (removed from the configuration: a new
@@ -1663,6 +1668,83 @@ static orsp_err released_at_limit(ctx *c, const char *iccid, const char *eid)
 	return orsp_db_commit(c->db);
 }
 
+/* Whether the refusal of a retry of profile prof's order by eUICC eid (no download left) was
+ * told to the operator already: the marker row retries_refused wrote, through the sessions'
+ * index by ICCID. */
+static orsp_err retries_told(ctx *c, const char *eid, const orsp_smdp_profile *prof, bool *told)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db,
+	                             "SELECT 1 FROM es9p_session WHERE iccid = ?1 AND eid = ?2"
+	                             " AND matching_id = ?3 AND step = ?4"
+	                             " AND end_reason = '" END_RETRIES_REFUSED "' LIMIT 1",
+	                             &st);
+
+	*told = false;
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, prof->iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, eid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 3, prof->matching_id);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 4, S_DONE);
+	if (!e)
+		e = orsp_stmt_step(st, told);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* authenticateClient refuses a retry of the order of profile prof, Downloaded to eUICC eid,
+ * for want of downloads left (8.8.5/6.4, SGP.22 §5.6.3). The first such refusal of the order
+ * is told to the operator (audit row and progress report, smdp_report_retries_refused), or
+ * the order, whose package may have been lost before its installation began (the LPA killed
+ * then), would wait unnoticed for delivered_session_days or a cancelOrder; a finished session
+ * row (se's transactionId, END_RETRIES_REFUSED) marks it told, in the same transaction. Later
+ * refusals only read (retries_told), so that whoever holds the matching ID cannot make the
+ * server write again and again. The answer does not depend on those writes. */
+static orsp_err retries_refused(ctx *c, sess *se, const char *eid, const orsp_smdp_profile *prof)
+{
+	char detail[160];
+	orsp_smdp_profile p;
+	bool told = false;
+	orsp_err e = retries_told(c, eid, prof, &told);
+
+	if (!e && !told) {
+		snprintf(se->eid, sizeof(se->eid), "%s", eid);
+		snprintf(se->iccid, sizeof(se->iccid), "%s", prof->iccid);
+		snprintf(se->mid, sizeof(se->mid), "%s", prof->matching_id);
+		snprintf(detail, sizeof(detail),
+		         "download retries exceeded on EID %s: %d of %d downloads used; the order "
+		         "stays Downloaded until its installation result or cancelOrder",
+		         eid, prof->download_attempts, prof->download_limit);
+		e = orsp_db_begin(c->db);
+		if (!e) {
+			/* again in the transaction: another process may have told it meanwhile */
+			e = retries_told(c, eid, prof, &told);
+			if (!e && !told)
+				e = orsp_smdp_get(c->s, prof->iccid, &p);
+			if (!e && !told && p.state == ORSP_SMDP_DOWNLOADED &&
+			    strcmp(p.eid, eid) == 0 &&
+			    strcmp(p.matching_id, prof->matching_id) == 0 &&
+			    p.download_attempts >= p.download_limit) {
+				e = sess_insert(c, se, S_DONE, END_RETRIES_REFUSED);
+				if (!e)
+					e = smdp_report_retries_refused(c->s, p.iccid, eid, detail);
+			}
+			if (e)
+				orsp_db_rollback(c->db);
+			else
+				e = orsp_db_commit(c->db);
+		}
+	}
+	if (e == ORSP_E_EXISTS)
+		return fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
+	if (e)
+		orsp_err_clear();
+	return fail(c, ES9P_DL_EXHAUSTED, "download retries exceeded");
+}
+
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -1964,13 +2046,14 @@ static orsp_err authenticate_client(ctx *c)
 		/* A retry is one more download of the order, counted on the profile when it
 		 * binds anew (not for the expiry: delivered in time, as getBoundProfilePackage
 		 * judges a new binding); with none left it is refused now, 8.8.5/6.4 (SGP.22
-		 * §5.6.3, maximum number of retries exceeded), and nothing is written: nothing
-		 * was bound in this session, and the package already delivered may be
+		 * §5.6.3, maximum number of retries exceeded), and the profile is not touched:
+		 * nothing was bound in this session, and the package already delivered may be
 		 * installed, so the profile stays Downloaded and the delivered session's
 		 * installation result decides (getBoundProfilePackage, which would bind, puts
-		 * the profile in Error at its limit) */
+		 * the profile in Error at its limit). Only the first refusal of the order writes:
+		 * the operator is told (retries_refused) */
 		if (retry && prof.download_attempts >= prof.download_limit) {
-			e = fail(c, ES9P_DL_EXHAUSTED, "download retries exceeded");
+			e = retries_refused(c, &se, eid, &prof);
 			goto out;
 		}
 		/* So is a new session for an order reopened at its limit (a delivery the eUICC
@@ -3763,6 +3846,9 @@ static orsp_err sweep_lapsed_retries(orsp_smdp *s, int64_t ttl, int64_t cutoff)
 #define SWEEP_DELETABLE                                                                            \
 	"(CASE WHEN se.end_reason = '" END_CANCELLED_DELIVERED "' THEN NOT EXISTS (SELECT 1 FROM"  \
 	" smdp_profile AS p WHERE p.iccid = se.iccid AND p.state = ?5 AND p.eid = se.eid"          \
+	" AND p.matching_id = se.matching_id)"                                                     \
+	" WHEN se.end_reason = '" END_RETRIES_REFUSED "' THEN NOT EXISTS (SELECT 1 FROM"           \
+	" smdp_profile AS p WHERE p.iccid = se.iccid AND p.state = ?3 AND p.eid = se.eid"          \
 	" AND p.matching_id = se.matching_id)"                                                     \
 	" ELSE (se.step NOT IN (?6, ?7) AND se.pir IS NULL) OR NOT EXISTS (SELECT 1 FROM"          \
 	" smdp_profile AS p WHERE p.iccid = se.iccid AND p.state IN (?3, ?4)"                      \

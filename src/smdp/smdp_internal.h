@@ -299,6 +299,16 @@ ORSP_MUST_CHECK orsp_err smdp_report_refused(orsp_smdp *s, const char *iccid, co
 ORSP_MUST_CHECK orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid,
                                             const char *detail);
 
+/* authenticateClient's first refusal of a retry of the Downloaded order of profile iccid by
+ * eUICC eid for want of downloads left (8.8.5/6.4; es9p_handler.c retries_refused, which
+ * writes this once per order): the audit row (action SMDP_AUDIT_RETRIES_REFUSED, state
+ * unchanged, detail naming the EID and the attempts) and the operator's report (point 1,
+ * Failed, 8.8.5/6.4), so that the operator learns the order is stuck; the profile stays
+ * Downloaded. In the caller's transaction when one is open. */
+#define SMDP_AUDIT_RETRIES_REFUSED "downloadRetriesExceeded"
+ORSP_MUST_CHECK orsp_err smdp_report_retries_refused(orsp_smdp *s, const char *iccid,
+                                                     const char *eid, const char *detail);
+
 /* The installation result (pir, DER as received, verified; success or not) of a session that
  * had delivered its package when ES2+ cancelOrder made the profile Unavailable (es9p_handler.c
  * result_after_cancel): the profile stays Unavailable, but the operator, told the order is

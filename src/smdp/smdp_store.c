@@ -2471,8 +2471,11 @@ orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid, const char
 	return smdp_report_refused(s, iccid, eid, false, detail);
 }
 
-orsp_err smdp_report_refused(orsp_smdp *s, const char *iccid, const char *eid, bool no_memory,
-                             const char *detail)
+/* A refusal of eUICC eid's download of profile iccid that leaves the profile as it is: audit
+ * row `action` (state unchanged, detail) and the operator's report n, in one transaction (the
+ * caller's when one is open). */
+static orsp_err report_unchanged(orsp_smdp *s, const char *iccid, const char *eid,
+                                 const char *action, const progress_note *n, const char *detail)
 {
 	orsp_err err;
 	orsp_smdp_profile p;
@@ -2485,11 +2488,25 @@ orsp_err smdp_report_refused(orsp_smdp *s, const char *iccid, const char *eid, b
 	err = load(s, BY_ICCID, iccid, &p);
 	if (!err) {
 		const char *st = orsp_smdp_state_name(p.state);
-		err = audit(s, "ineligible", p.iccid, st, st, detail);
+		err = audit(s, action, p.iccid, st, st, detail);
 	}
 	if (!err)
-		err = queue_progress(s, &p, eid, no_memory ? &NO_MEMORY : &NOT_ELIGIBLE, detail);
+		err = queue_progress(s, &p, eid, n, detail);
 	return finish(s, err);
+}
+
+orsp_err smdp_report_refused(orsp_smdp *s, const char *iccid, const char *eid, bool no_memory,
+                             const char *detail)
+{
+	return report_unchanged(s, iccid, eid, "ineligible", no_memory ? &NO_MEMORY : &NOT_ELIGIBLE,
+	                        detail);
+}
+
+orsp_err smdp_report_retries_refused(orsp_smdp *s, const char *iccid, const char *eid,
+                                     const char *detail)
+{
+	return report_unchanged(s, iccid, eid, SMDP_AUDIT_RETRIES_REFUSED, &RETRIES_EXHAUSTED,
+	                        detail);
 }
 
 orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid, const char *detail)
