@@ -1795,6 +1795,85 @@ static void test_retries_exceeded_pending(void **state)
 	assert_null(strstr(orsp_err_detail(), "but first"));
 }
 
+/* NotificationMetadata of an installation, seqNumber 3, for THALES_FQDN, with no ICCID (an
+ * interrupted installation's result may carry none), and such a result: errorResult
+ * loadProfileElements (5), installFailedDueToInterruption (11) */
+#define NM3_THALES_NO_ICCID                                                                        \
+	"BF2F2A800103810207800C21"                                                                 \
+	"7762672E70726F642E6F6E64656D616E64636F6E6E65637469766974792E636F6D"
+#define RETRIEVE3_INTERRUPTED                                                                      \
+	"BF2B8196A08193BF37818FBF27498010" TID NM3_THALES_NO_ICCID "A208A10680010581010B" SIG64
+
+/* The "but first" hint names the ICCID only when the eUICC's list gives one, and is worded by
+ * the result: a pending interrupted installation's failure is no profile installed already
+ * (until session 79: "(notification 3, ICCID ): ..., the profile may be installed already"). */
+static void test_retries_exceeded_pending_failure(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.8.5";
+	x->smdp.reason = "6.4";
+	x->card.list = "BF282FA02D" NM3_THALES_NO_ICCID;
+	x->card.retrieve[3] = RETRIEVE3_INTERRUPTED;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	if (!strstr(orsp_err_detail(),
+	            "ask the operator for a new order (session cancelled); but first: the eUICC "
+	            "holds an interrupted installation's result for this SM-DP+ that has not "
+	            "reached it (notification 3): deliver it (`openrsp lpa notification "
+	            "process`), so that the SM-DP+ learns the installation failed"))
+		fail_msg("%s", orsp_err_detail());
+	/* a success (or a result that cannot be read) as before, still without the ICCID */
+	reset(x);
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.8.5";
+	x->smdp.reason = "6.4";
+	x->card.list = "BF282FA02D" NM3_THALES_NO_ICCID;
+	x->card.retrieve[3] = NULL;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	if (!strstr(orsp_err_detail(), "that has not reached it (notification 3): deliver it "
+	                               "(`openrsp lpa notification process`), the profile may be "
+	                               "installed already"))
+		fail_msg("%s", orsp_err_detail());
+}
+
+/* 8.2.6/3.8 is the matching ID refused: unknown or used, or its order ended. When the
+ * SM-DP+'s message names the state error (openrsp's "matching ID refused: error", e.g. after
+ * `notification process` delivered an interrupted installation's result), the advice says
+ * the order ended in error, not that the matching ID is unknown (until session 79). */
+static void test_matching_id_order_error(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.2.6";
+	x->smdp.reason = "3.8";
+	x->smdp.message = "matching ID refused: error";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	if (!strstr(orsp_err_detail(),
+	            "matching ID refused: error): the order ended in error (e.g. an interrupted "
+	            "installation was reported): ask the operator for a new order"))
+		fail_msg("%s", orsp_err_detail());
+	assert_null(strstr(orsp_err_detail(), "unknown or already used"));
+	/* any other message: the matching ID unknown or used, as before */
+	reset(x);
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.2.6";
+	x->smdp.reason = "3.8";
+	x->smdp.message = "matching ID refused: unavailable";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "the matching ID is unknown or already used"));
+	reset(x);
+	x->smdp.mode[1] = ANS_FAILED;
+	x->smdp.subject = "8.2.6";
+	x->smdp.reason = "3.8";
+	x->smdp.message = "matching ID refused";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "the matching ID is unknown or already used"));
+}
+
 /* The eUICC answers the first piece (BF36 + BF23) with an error result (e.g. a bad smdpSign):
  * nothing more is sent to it, the result goes to the SM-DP+ and its reason to the user. */
 static void test_install_failed_early(void **state)
@@ -4555,6 +4634,8 @@ int main(void)
 	    T(test_already_installed),
 	    T(test_install_failed_iccid_exists),
 	    T(test_retries_exceeded_pending),
+	    T(test_retries_exceeded_pending_failure),
+	    T(test_matching_id_order_error),
 	    T(test_download_cc),
 	    T(test_download_cc_missing),
 	    T(test_download_cc_not_der),

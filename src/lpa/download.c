@@ -246,10 +246,19 @@ static void es9_close(es9 *c)
 	c->http = NULL;
 }
 
+/* Whether an SM-DP+'s message ends naming the state error (": error", any case). */
+static bool ends_with_error(const char *msg)
+{
+	static const char tail[] = ": error";
+	size_t n = strlen(msg), t = sizeof(tail) - 1;
+
+	return n >= t && !strcasecmp(msg + n - t, tail);
+}
+
 /* What to do about an SGP.22 function failure (subject code / reason code, SGP.22 §5.6 and
  * the ES9+ function tables), into buf (cap bytes) when it names c's address. */
-static const char *es9_advice(const es9 *c, const char *subject, const char *reason, char *buf,
-                              size_t cap)
+static const char *es9_advice(const es9 *c, const char *subject, const char *reason,
+                              const char *msg, char *buf, size_t cap)
 {
 	static const struct {
 		const char *subject, *reason, *advice;
@@ -280,6 +289,13 @@ static const char *es9_advice(const es9 *c, const char *subject, const char *rea
 	    {"8.10.1", "3.9",
 	     "the SM-DP+ forgot this session (timeout?): start the download again"},
 	};
+	/* an order that ended in Error refuses its matching ID, and openrsp's SM-DP+ names the
+	 * state ("matching ID refused: error"): the code is right, the matching ID was not
+	 * unknown. After a kill during the load, `notification process` delivering the eUICC's
+	 * installFailedDueToInterruption result is the usual way there. */
+	if (!strcmp(subject, "8.2.6") && !strcmp(reason, "3.8") && ends_with_error(msg))
+		return "the order ended in error (e.g. an interrupted installation was reported): "
+		       "ask the operator for a new order";
 	/* without a matching ID the SM-DP+ looks for an order by the EID alone: refusing the
 	 * EID then says it has none for this eUICC (openrsp's SM-DP+ since session 57) */
 	if (c->no_mid && !strcmp(subject, "8.1.1") && !strcmp(reason, "3.8"))
@@ -477,7 +493,7 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		e = orsp_errf(
 		    ORSP_E_STATE, "SM-DP+ refused %s (%s%s%s%s): %s", fn,
 		    orsp_json_fes_str(st.status), codes, msg[0] ? " " : "", msg,
-		    es9_advice(c, st.subject_code, st.reason_code, advice, sizeof(advice)));
+		    es9_advice(c, st.subject_code, st.reason_code, msg, advice, sizeof(advice)));
 		json_decref(*rsp);
 		*rsp = NULL;
 	}
@@ -1248,19 +1264,13 @@ orsp_err lpa_smdp_signed2_check(orsp_slice v, const uint8_t *tid, size_t tid_len
 	return ORSP_OK;
 }
 
-/* Whether the eUICC keeps notification seq (RetrieveNotificationsList by its seqNumber): it
- * keeps a ProfileInstallationResult as a notification only while its notification list has
- * room. An answer that does not say it has none (an error, one the LPA cannot read) counts
- * as kept. */
-static bool pir_kept(orsp_lpa_card *c, uint64_t seq)
+/* RetrieveNotificationsList { searchCriteria seqNumber seq } into rsp (cap bytes, *rl). */
+static orsp_err retrieve_seq(orsp_lpa_card *c, uint64_t seq, uint8_t *rsp, size_t cap, size_t *rl)
 {
-	uint8_t req[24], *rsp = malloc(LPA_NOTIFICATION_MAX);
+	uint8_t req[24];
 	orsp_writer w;
 	orsp_der_mark m, sc;
-	orsp_tlv t, l;
-	uint64_t code = 0;
-	size_t rl = 0;
-	bool kept = true;
+	orsp_err e;
 
 	orsp_writer_init(&w, req, sizeof(req));
 	m = orsp_der_begin(&w, 0xBF2B);
@@ -1268,8 +1278,24 @@ static bool pir_kept(orsp_lpa_card *c, uint64_t seq)
 	orsp_der_put_uint(&w, 0x80, seq);
 	orsp_der_end(&w, sc);
 	orsp_der_end(&w, m);
-	if (rsp && !orsp_writer_status(&w) &&
-	    !orsp_lpa_es10(c, req, w.len, rsp, LPA_NOTIFICATION_MAX, &rl) &&
+	if ((e = orsp_writer_status(&w)))
+		return e;
+	return orsp_lpa_es10(c, req, w.len, rsp, cap, rl);
+}
+
+/* Whether the eUICC keeps notification seq (RetrieveNotificationsList by its seqNumber): it
+ * keeps a ProfileInstallationResult as a notification only while its notification list has
+ * room. An answer that does not say it has none (an error, one the LPA cannot read) counts
+ * as kept. */
+static bool pir_kept(orsp_lpa_card *c, uint64_t seq)
+{
+	uint8_t *rsp = malloc(LPA_NOTIFICATION_MAX);
+	orsp_tlv t, l;
+	uint64_t code = 0;
+	size_t rl = 0;
+	bool kept = true;
+
+	if (rsp && !retrieve_seq(c, seq, rsp, LPA_NOTIFICATION_MAX, &rl) &&
 	    !orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) && t.tag == 0xBF2B &&
 	    !orsp_der_parse_one(t.value, &l))
 		/* an empty list, or noResultAvailable (1) */
@@ -1296,6 +1322,84 @@ static orsp_err read_info1(orsp_lpa_card *c, uint8_t *buf, size_t cap, size_t *l
 		return orsp_errf(ORSP_E_MALFORMED, "card: GetEUICCInfo1 answer");
 	}
 	return ORSP_OK;
+}
+
+static bool pending_seq(const orsp_tlv *pn, uint64_t *seq);
+
+/* What the installation result the eUICC keeps as notification seq says
+ * (RetrieveNotificationsList by its seqNumber, BF37 { BF27 { ... finalResult A2 } }): 1 a
+ * failure (*reason its errorReason, 0 when it gives none that reads), 0 a success, -1 not
+ * known (an error, an answer the LPA cannot read). */
+static int pir_outcome(orsp_lpa_card *c, uint64_t seq, uint64_t *reason)
+{
+	uint8_t *rsp = malloc(LPA_NOTIFICATION_MAX);
+	orsp_reader r;
+	orsp_tlv t, l, pn, d, res, choice;
+	uint64_t got = 0;
+	size_t rl = 0;
+	int out = -1;
+	char why[160];
+
+	*reason = 0;
+	if (!rsp || retrieve_seq(c, seq, rsp, LPA_NOTIFICATION_MAX, &rl) ||
+	    orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) || t.tag != 0xBF2B ||
+	    orsp_der_parse_one(t.value, &l) || l.tag != 0xA0)
+		goto done;
+	orsp_reader_init(&r, l.value.p, l.value.len);
+	while (out < 0 && orsp_reader_remaining(&r) && !orsp_der_read(&r, &pn)) {
+		orsp_reader pr, dr;
+		if (pn.tag != 0xBF37 || !pending_seq(&pn, &got) || got != seq)
+			continue;
+		orsp_reader_init(&pr, pn.value.p, pn.value.len);
+		if (orsp_der_expect(&pr, 0xBF27, &d))
+			break;
+		orsp_reader_init(&dr, d.value.p, d.value.len);
+		while (orsp_reader_remaining(&dr) && !orsp_der_read(&dr, &res))
+			if (res.tag == 0xA2 && !orsp_der_parse_one(res.value, &choice)) {
+				if (choice.tag == 0xA1) {
+					*reason = error_result_str(choice.value, why, sizeof(why));
+					out = 1;
+				} else if (choice.tag == 0xA0) {
+					out = 0;
+				}
+				break;
+			}
+		break;
+	}
+done:
+	orsp_err_clear();
+	free(rsp);
+	return out;
+}
+
+/* The "but first" hint of a download refused for want of a download left or of a profile
+ * available, into buf (cap bytes), while the eUICC keeps installation result no for this
+ * SM-DP+ (the `notification process` that sends it named): worded by what the result says,
+ * the ICCID named when the eUICC's list gives one (an interrupted installation's result may
+ * have none). A success may mean the profile is installed already; a failure only that the
+ * SM-DP+ has yet to learn it. */
+static void pending_hint(orsp_lpa_card *c, const orsp_lpa_notification *no, char *buf, size_t cap)
+{
+	uint64_t reason = 0;
+	int failed = pir_outcome(c, no->seq, &reason);
+	char iccid[40] = "";
+
+	if (no->iccid[0])
+		snprintf(iccid, sizeof(iccid), ", ICCID %s", no->iccid);
+	if (failed == 1)
+		snprintf(
+		    buf, cap,
+		    "but first: the eUICC holds %s installation's result for this SM-DP+ that "
+		    "has not reached it (notification %llu%s): deliver it (`openrsp lpa "
+		    "notification process`), so that the SM-DP+ learns the installation failed",
+		    reason == 11 ? "an interrupted" : "a failed", (unsigned long long)no->seq,
+		    iccid);
+	else
+		snprintf(buf, cap,
+		         "but first: the eUICC holds an installation result for this SM-DP+ that "
+		         "has not reached it (notification %llu%s): deliver it (`openrsp lpa "
+		         "notification process`), the profile may be installed already",
+		         (unsigned long long)no->seq, iccid);
 }
 
 /* An installation's notification the eUICC keeps (ListNotification, the whole list; its
@@ -1603,15 +1707,13 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		e = cancel_failed(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, false, e);
 		/* copied first: the eUICC's answer below clears it */
 		orsp_err_detail_copy(detail, sizeof(detail));
-		if (!install_pending(c, NULL, o->ac->fqdn, NULL, &no))
+		if (!install_pending(c, NULL, o->ac->fqdn, NULL, &no)) {
 			e = orsp_errf(e, "%s", detail);
-		else
-			e = orsp_errf(e,
-			              "%s; but first: the eUICC holds an installation result for "
-			              "this SM-DP+ that has not reached it (notification %llu, "
-			              "ICCID %s): deliver it (`openrsp lpa notification process`), "
-			              "the profile may be installed already",
-			              detail, (unsigned long long)no.seq, no.iccid);
+		} else {
+			char hint[400];
+			pending_hint(c, &no, hint, sizeof(hint));
+			e = orsp_errf(e, "%s; %s", detail, hint);
+		}
 		goto out;
 	}
 	if (e)
