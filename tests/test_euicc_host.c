@@ -717,6 +717,62 @@ static void test_concurrent_create(void **state)
 	assert_true(points >= 8); /* the create's, the open's and the provisioning commit's */
 }
 
+/* An open (`openrsp euicc info`, `euicc serve`) while a create holds the store's lock and has
+ * written its device key but not its manifest: refused naming the init in progress, at each
+ * such point of the create. Until session 79 it said "no sealed store here, a device key but
+ * no manifest: a creation that did not finish (create it again: that starts afresh)", of a
+ * create that went on to make its card (review find). */
+typedef struct open_between {
+	int checked;
+	orsp_err e;
+	char detail[ORSP_ERR_DETAIL_MAX];
+} open_between;
+
+static orsp_err open_in_create(const char *point, void *arg)
+{
+	open_between *w = arg;
+	orsp_euicc_host *h = NULL;
+	struct stat st;
+
+	if (w->e != ORSP_E_STATE || strncmp(point, "create: ", 8) != 0 ||
+	    stat(in("device.key"), &st) != 0 || stat(in("manifest"), &st) == 0)
+		return ORSP_OK;
+	orsp_seal_set_test_hook(NULL, NULL);
+	w->e = orsp_euicc_host_open_wait(dir, 50, &h);
+	snprintf(w->detail, sizeof(w->detail), "%s", orsp_err_detail());
+	orsp_euicc_host_close(h);
+	w->checked++;
+	orsp_seal_set_test_hook(open_in_create, w);
+	return ORSP_OK;
+}
+
+static void test_open_while_created(void **state)
+{
+	char cmd[ORSP_PROC_COMMAND_MAX + 1], want[3000];
+	open_between w = {.e = ORSP_E_STATE};
+	orsp_euicc_host *h = NULL;
+	ident x;
+	(void)state;
+
+	assert_true(orsp_proc_command(0, cmd, sizeof(cmd)) > 0); /* the holder's, as read */
+	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	orsp_seal_set_test_hook(open_in_create, &w);
+	assert_int_equal(orsp_euicc_host_create(dir, &x.id), ORSP_OK);
+	orsp_seal_set_test_hook(NULL, NULL);
+	ident_free(&x);
+	snprintf(want, sizeof(want),
+	         "%s is being initialised by another process (pid %ld, `%s`): once it has "
+	         "finished, `openrsp euicc info --state %s` shows the card it made",
+	         dir, (long)getpid(), cmd, dir);
+	if (w.e != ORSP_E_STATE || strcmp(w.detail, want))
+		fail_msg("open %d: '%s'", w.e, w.detail);
+	assert_true(w.checked >= 2); /* before the counter, before the manifest */
+	/* the card it made, opened */
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	expect_eid(h);
+	orsp_euicc_host_close(h);
+}
+
 /* The provisioning's commit fails (a write refused: EFBIG, files limited to 64 bytes) in a
  * store this create made: the store and the directory are removed all the same (the handle
  * was unusable after the failed write, and the store was kept, until session 56). */
@@ -806,6 +862,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_long_default_dp, setup),
 	    cmocka_unit_test_setup(test_failed_commit, setup),
 	    cmocka_unit_test_setup(test_concurrent_create, setup),
+	    cmocka_unit_test_setup(test_open_while_created, setup),
 	    cmocka_unit_test_setup(test_failed_commit_leaves_nothing, setup),
 	    cmocka_unit_test_setup(test_create_commit_unfinished, setup),
 	    cmocka_unit_test_setup(test_open_waits_for_holder, setup),

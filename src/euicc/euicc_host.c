@@ -106,30 +106,32 @@ static bool is_init(const char *cmd)
 /* The refusal of a create whose store another process has locked before it held a card: an
  * init at the same moment (orsp_seal_busy_pid the process that has it, 0 when it could not be
  * told). Until session 79 it was the seal's "the sealed store is in use by another process;
- * try again", which said neither that a card was being made nor where to look for it. */
-static orsp_err being_initialised(const char *dir)
+ * try again", which said neither that a card was being made nor where to look for it. Also
+ * the refusal of an open that found the store being created (create false: nothing to say of
+ * what this call wrote). */
+static orsp_err being_initialised(const char *dir, bool create)
 {
 	char cmd[ORSP_PROC_COMMAND_MAX + 1];
+	const char *nothing = create ? "; nothing was written" : "";
 	long pid = orsp_seal_busy_pid();
 
 	if (pid > 0 && orsp_proc_command(pid, cmd, sizeof(cmd)))
 		return orsp_errf(ORSP_E_STATE,
-		                 "%s is being initialised by another process (pid %ld, `%s`); "
-		                 "nothing was written: once it has finished, `openrsp euicc info "
-		                 "--state %s` shows the card it made",
-		                 dir, pid, cmd, dir);
+		                 "%s is being initialised by another process (pid %ld, `%s`)%s: "
+		                 "once it has finished, `openrsp euicc info --state %s` shows the "
+		                 "card it made",
+		                 dir, pid, cmd, nothing, dir);
 	if (pid > 0)
-		return orsp_errf(
-		    ORSP_E_STATE,
-		    "%s is being initialised by another process (pid %ld); nothing was "
-		    "written: once it has finished, `openrsp euicc info --state %s` shows "
-		    "the card it made",
-		    dir, pid, dir);
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s is being initialised by another process (pid %ld)%s: once it "
+		                 "has finished, `openrsp euicc info --state %s` shows the card it "
+		                 "made",
+		                 dir, pid, nothing, dir);
 	return orsp_errf(ORSP_E_STATE,
-	                 "%s was being initialised by another process, which has ended since; "
-	                 "nothing was written: `openrsp euicc info --state %s` shows whether it "
-	                 "made a card (if not, run init again)",
-	                 dir, dir);
+	                 "%s was being initialised by another process, which has ended since%s: "
+	                 "`openrsp euicc info --state %s` shows whether it made a card (if not, "
+	                 "run init again)",
+	                 dir, nothing, dir);
 }
 
 orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
@@ -172,7 +174,7 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 		} else if (o == ORSP_E_STATE && pid > 0 &&
 		           orsp_proc_command(pid, cmd, sizeof(cmd)) && is_init(cmd)) {
 			/* another init has it: the card it makes is not known yet */
-			e = being_initialised(dir);
+			e = being_initialised(dir, true);
 			goto out;
 		} else {
 			e = orsp_errf(ORSP_E_EXISTS, "%s", detail);
@@ -182,7 +184,7 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 		/* the lock taken before this create could write anything, and no store there yet
 		 * when it looked: another create's (or its lock file replaced meanwhile, by a
 		 * create after a destroy) */
-		e = being_initialised(dir);
+		e = being_initialised(dir, true);
 		goto out;
 	} else if (e != ORSP_OK) {
 		goto out;
@@ -255,6 +257,17 @@ static bool no_store(const char *dir)
 	return true;
 }
 
+/* A store in use whose manifest is not there yet: being created by its holder (the seal's open
+ * refuses it so only while the lock is held, and waits for it first) */
+static bool creating(const char *dir)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	return snprintf(p, sizeof(p), "%s/manifest", dir) < (int)sizeof(p) && lstat(p, &st) != 0 &&
+	       errno == ENOENT;
+}
+
 /* dir is a word the shell takes as it is (no quoting needed in a command to paste) */
 static bool plain_word(const char *dir)
 {
@@ -323,7 +336,9 @@ orsp_err orsp_euicc_host_open_wait(const char *dir, unsigned wait_ms, orsp_euicc
 		 * error (until session 75 every holder was "perhaps `openrsp euicc serve`: stop
 		 * it"; review find) */
 		long pid = e == ORSP_E_STATE ? orsp_seal_busy_pid() : 0; /* open read it */
-		if (pid > 0)
+		if (pid > 0 && creating(dir))
+			e = being_initialised(dir, false);
+		else if (pid > 0)
 			e = in_use(dir, pid);
 		/* where no eUICC was ever made (a mistyped --euicc local:DIR or --state): how to
 		 * make one said; it said only "create one first" */

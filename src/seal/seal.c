@@ -1228,13 +1228,36 @@ static orsp_err open_impl(const char *dir, const orsp_seal_provider *provider, u
 	 * symbolic link in the manifest's place, dangling or not, is a manifest tampered with
 	 * (refused by its read below), not "no store". */
 	if (fstatat(s->dfd, "manifest", &mst, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
-		bool half = fstatat(s->dfd, "device.key", &mst, AT_SYMLINK_NOFOLLOW) == 0;
+		/* A lock file without a manifest may be a create's in progress: it holds the lock
+		 * from before its device key until its caller lets go (`openrsp euicc init`: once
+		 * the card is made). Waited for as any holder is, then refused as in use; a
+		 * manifest there once it is let go is opened. Until session 79 an open in that
+		 * moment said "no sealed store here" or HALF_CREATED (review find). The lock file
+		 * opened without O_CREAT: none is made where there is no store. */
+		bool half;
+		int lfd = held_lock ? -1 : openat(s->dfd, "lock", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (lfd >= 0 && lock_wait(lfd, wait_ms, stop) != 0) {
+			int err = errno;
+			close(lfd);
+			lfd = -1;
+			if (err == EWOULDBLOCK) {
+				e = in_use(s->dfd, dir);
+				goto fail;
+			}
+		}
+		if (lfd >= 0 && fstatat(s->dfd, "manifest", &mst, AT_SYMLINK_NOFOLLOW) == 0) {
+			s->lock_fd = lfd; /* made meanwhile: opened under this hold */
+			goto locked;
+		}
+		half = fstatat(s->dfd, "device.key", &mst, AT_SYMLINK_NOFOLLOW) == 0;
 		e = !half ? orsp_errf(ORSP_E_NOT_FOUND,
 		                      "%s: no sealed store here (create one first)", dir)
 		    : unfinished_create(s->dfd, dir)
 		        ? orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " HALF_CREATED,
 		                    dir)
 		        : orsp_errf(ORSP_E_NOT_FOUND, "%s: " MANIFEST_LOST, dir, dir);
+		if (lfd >= 0)
+			close(lfd);
 		goto fail;
 	}
 	/* One process at a time: another opener could take the files of a commit in progress
