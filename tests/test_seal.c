@@ -2415,6 +2415,7 @@ static void test_create_fails(void **state)
  * of the test hook. A flush or an unlink may be made to fail (EIO). */
 static char *order;
 static int fsync_fail_in = -1;   /* directory flushes left before one fails; -1: none */
+static int fsync_fails_more;     /* ... and how many after that one fail too */
 static const char *unlink_fails; /* a file name whose unlink fails */
 static const char *rename_fails; /* a target file name whose rename fails (ENOSPC) */
 
@@ -2452,7 +2453,10 @@ static void note(const char *what, const char *a, const char *b)
 orsp_err __wrap_orsp_fsync_dirfd(int fd, const char *d)
 {
 	if (fsync_fail_in == 0) {
-		fsync_fail_in = -1;
+		if (fsync_fails_more > 0)
+			fsync_fails_more--;
+		else
+			fsync_fail_in = -1;
 		return orsp_errf(ORSP_E_IO, "cannot flush the directory %s: %s", d, strerror(EIO));
 	}
 	if (fsync_fail_in > 0)
@@ -2546,6 +2550,27 @@ static void test_create_fails_after_manifest(void **state)
 	assert_non_null(strstr(log, "rename manifest.tmp manifest, unlink manifest, fsync dir, "
 	                            "unlink counter, unlink device.key"));
 	assert_int_not_equal(stat(dir, &st), 0);
+
+	/* the manifest removed, but that removal's flush failing too: the key and the counter
+	 * stay, and the message says what is left, as open does (it said "the store was left
+	 * whole: its manifest cannot be removed" until session 79); the next create starts
+	 * afresh */
+	fsync_fail_in = 1;
+	fsync_fails_more = 1;
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_STORAGE);
+	assert_int_equal(fsync_fail_in, -1);
+	assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory"));
+	assert_non_null(strstr(orsp_err_detail(),
+	                       " (its manifest was removed, but the directory's flush after that "
+	                       "failed, so the rest was kept: a creation that did not finish "
+	                       "(create it again: that starts afresh))"));
+	assert_null(strstr(orsp_err_detail(), "left whole"));
+	assert_int_not_equal(stat(in("manifest"), &st), 0);
+	assert_int_equal(stat(in("device.key"), &st), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "a creation that did not finish"));
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 
 	fsync_fail_in = 1;
 	unlink_fails = "manifest";

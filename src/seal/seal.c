@@ -760,16 +760,22 @@ static bool unfinished_create(int dfd, const char *dir)
 
 /* The manifest removed (or not there), its removal flushed before anything else of the store
  * goes: a manifest left, or brought back by a power cut, without its key and counter is a
- * store that open takes for one tampered with and create refuses. */
-static orsp_err manifest_remove(int dfd, const char *dir)
+ * store that open takes for one tampered with and create refuses. *unlinked (when given) says
+ * whether it is gone from the directory, which it is when only the flush failed. */
+static orsp_err manifest_remove(int dfd, const char *dir, bool *unlinked)
 {
 	char path[PATH_CAP];
 	orsp_err e = path_of(path, dir, "manifest");
 
+	if (unlinked)
+		*unlinked = false;
 	if (e)
 		return e;
-	if (unlink_in(dfd, "manifest") == 0)
+	if (unlink_in(dfd, "manifest") == 0) {
+		if (unlinked)
+			*unlinked = true;
 		return fsync_dir(dfd, dir);
+	}
 	if (errno != ENOENT)
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path, strerror(errno));
 	return ORSP_OK;
@@ -779,21 +785,29 @@ static orsp_err manifest_remove(int dfd, const char *dir)
  * its removal durable before the rest goes, and nothing else when that fails (a manifest left,
  * or brought back by a power cut, without its key and counter is a store that open takes for
  * one tampered with and create refuses; with them, it is a whole store). The detail of the
- * create's own error is kept. False when the manifest is still there. */
-static bool remove_created(int dfd, const char *dir, bool provided)
+ * create's own error is kept. NULL when all is gone, else what was left, for the message: the
+ * manifest that could not be removed, or the key and counter of one whose removal could not be
+ * flushed (until session 79 that too was "the store was left whole", and open found a device
+ * key but no manifest; review find). */
+static const char *remove_created(int dfd, const char *dir, bool provided)
 {
 	static const char *const written[] = {"manifest.tmp", "counter", "device.key"};
 	char why[ORSP_ERR_DETAIL_MAX];
-	bool gone;
+	const char *left = NULL;
+	bool unlinked;
 
 	orsp_err_detail_copy(why, sizeof(why));
-	gone = manifest_remove(dfd, dir) == ORSP_OK;
+	if (manifest_remove(dfd, dir, &unlinked) != ORSP_OK)
+		left = unlinked ? "its manifest was removed, but the directory's flush after that "
+		                  "failed, so the rest was kept: a creation that did not finish "
+		                  "(create it again: that starts afresh)"
+		                : "the store was left whole: its manifest cannot be removed";
 	/* with a provider of the caller's, only the manifest's files are create's */
-	if (gone)
+	if (!left)
 		for (size_t i = 0; i < (provided ? 1 : ORSP_ARRAY_LEN(written)); i++)
 			(void)unlink_in(dfd, written[i]);
 	(void)orsp_errf(ORSP_E_STORAGE, "%s", why); /* the code is the caller's */
-	return gone;
+	return left;
 }
 
 static bool provider_ok(const orsp_seal_provider *p)
@@ -882,6 +896,7 @@ static orsp_err create_impl(const char *dir, const orsp_seal_provider *provider,
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
 	bool made_dir, wrote = false, renamed = false; /* removed on any failure */
 	bool lock_made = false;
+	const char *kept;
 	struct stat st;
 	orsp_err e;
 	int fd, err, lock_fd = -1, dfd = -1, pfd = -1;
@@ -994,9 +1009,8 @@ out:
 		lock_fd = -1;
 	}
 	orsp_wipe(key, sizeof(key));
-	if (e != ORSP_OK && wrote && !remove_created(dfd, dir, provider != NULL))
-		e = orsp_errf(e, "%s (the store was left whole: its manifest cannot be removed)",
-		              orsp_err_detail());
+	if (e != ORSP_OK && wrote && (kept = remove_created(dfd, dir, provider != NULL)) != NULL)
+		e = orsp_errf(e, "%s (%s)", orsp_err_detail(), kept);
 	if (lock_fd >= 0) {
 		/* removed while held, as destroy does, unless a store is there */
 		if (e != ORSP_OK && fstatat(dfd, "manifest", &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -1772,7 +1786,7 @@ static orsp_err destroy_locked(int dfd, const char *dir, DIR *d, int lock_fd, bo
 
 	/* The manifest goes first: without it the directory is no longer a store; nothing else
 	 * goes when that fails (manifest_remove). */
-	if ((e = manifest_remove(dfd, dir)) != ORSP_OK) {
+	if ((e = manifest_remove(dfd, dir, NULL)) != ORSP_OK) {
 		closedir(d);
 		close(lock_fd);
 		return e;
