@@ -4859,6 +4859,7 @@ static void test_es2_client_cert_chain_crl(void **state)
 	assert_int_equal(es2_cert_status(srv, p->int_cli2, p->cli_key), 200);
 	assert_int_equal(es2_cert_status(srv, p->int_cli, p->cli_key), 403);
 	orsp_smdp_server_stop(srv);
+	assert_int_equal(orsp_smdp_crl_warn_es2_anchor(&cfg), 0); /* the root's CRL applies */
 	orsp_smdp_config_free(&cfg);
 	test_stderr_back(saved);
 	read_log(logpath, log, sizeof(log));
@@ -4869,6 +4870,35 @@ static void test_es2_client_cert_chain_crl(void **state)
 		fail_msg("no '%s': %s", line, log);
 	if (!revoked_line(log, "certificate serial 11 is revoked", p->crl_int))
 		fail_msg("no revocation of serial 11 by %s: %s", p->crl_int, log);
+	assert_null(strstr(log, "cannot revoke it"));
+
+	/* The intermediate listed alone, with the root's CRL that revokes it: the walk stops at
+	 * the intermediate (the trust anchor, not judged: RFC 5280 §6.1), and that CRL is held
+	 * and never applied. The start says so (as `serve --check` and each reading put in
+	 * force do: orsp_smdp_crl_warn_es2_anchor), naming the file, the root and the
+	 * intermediate; until session 79 it was listed "an EUM's" with no word, and the
+	 * operator took the intermediate for cut off (review find). */
+	file_copy(p->int_ca, h.ca, 0644);
+	file_copy(p->crl_int_revoked, live, 0644);
+	if (orsp_smdp_config_load(h.conf, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	saved = test_stderr_to("smdp_es2_chain_crl_log3", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	assert_int_equal(es2_cert_status(srv, p->int_cli2, p->cli_key), 200); /* not judged */
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_config_free(&cfg);
+	test_stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	snprintf(line, sizeof(line),
+	         "openrsp smdp: warning: crl %s is issued by \"O = openrsp test, CN = Operator TLS "
+	         "CA\", the issuer of es2_client_ca's CA \"O = openrsp test, CN = Operator "
+	         "Intermediate CA\": es2_client_ca trusts that CA directly, so this CRL cannot "
+	         "revoke it; list \"O = openrsp test, CN = Operator TLS CA\"'s certificate in "
+	         "es2_client_ca too (beside it, or instead of it) to have it judged\n",
+	         live);
+	if (!strstr(log, line))
+		fail_msg("no '%s': %s", line, log);
+	assert_null(strstr(strstr(log, line) + strlen(line), "cannot revoke it")); /* once */
 }
 
 /* An operator endpoint that answers after 6 s: longer than the sender's 5 s. */

@@ -310,6 +310,12 @@ ORSP_MUST_CHECK orsp_err orsp_cert_subject_org(const orsp_cert *c, char *out, si
  * -subject` prints it: control characters and bytes above 0x7e escaped as \XX.
  * ORSP_E_MALFORMED if it does not fit in cap (out then ""), ORSP_E_RESOURCE out of memory. */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap);
+/* The issuer name, as orsp_cert_subject_text writes the subject. */
+ORSP_MUST_CHECK orsp_err orsp_cert_issuer_text(const orsp_cert *c, char *out, size_t cap);
+/* Whether c's issuer name is ca's subject name (X509_NAME_cmp): by name only, no key or
+ * signature (orsp_cert_signed_by judges those); orsp_cert_issuer_is(c, c) for a self-issued
+ * c. False for NULL. */
+bool orsp_cert_issuer_is(const orsp_cert *c, const orsp_cert *ca);
 /* The subjectAltName registeredID (the SM-DP+ OID of CERT.DPauth/DPpb/DPtls) as the contents
  * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none, ORSP_E_MALFORMED if
  * it does not fit in cap, ORSP_E_RESOURCE "out of memory in OpenSSL while reading the
@@ -540,6 +546,10 @@ ORSP_MUST_CHECK orsp_err orsp_crl_store_infos(const orsp_crl_store *s, orsp_crl_
  * CRL taken from elsewhere before it is put in a server's hands (`openrsp pki crl-fetch`). */
 ORSP_MUST_CHECK orsp_err orsp_crl_store_issued_by(const orsp_crl_store *s, size_t i,
                                                   const orsp_cert *issuer);
+/* Whether the i-th CRL held is of the CA that issued c by name: its issuer name is c's issuer
+ * name (no key identifier or signature judged). For a CRL that could revoke c if c were judged
+ * under its issuer. False when i >= the count or for NULL. */
+bool orsp_crl_store_of_issuer_of(const orsp_crl_store *s, size_t i, const orsp_cert *c);
 
 typedef enum orsp_crl_status {
 	ORSP_CRL_GOOD = 0,   /* in no CRL of its issuer (or no CRL of its issuer is held) */

@@ -1100,6 +1100,14 @@ size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c);
  * EUM certificate it revoked is then not refused; how many. Said at start and in `serve
  * --check`. Without crl files revocation is not checked at all, and nothing is said. */
 size_t orsp_smdp_crl_warn_missing_ci(const orsp_smdp_config *c);
+/* Each CRL of c issued (by name) by the issuer of a CA of es2_client_ca that is neither a
+ * root nor issued by another CA listed there: a warning line on stderr ("openrsp smdp:
+ * warning: crl FILE is issued by "SUBJECT", the issuer of es2_client_ca's CA "X": ..."), as
+ * es2_client_ca trusts X directly and the check of a client's chain stops there (RFC 5280
+ * §6.1 does not judge the trust anchor): such a CRL revoking X is held and never applied.
+ * How many. Said at start, in `serve --check` and after each reading of the CRLs put in
+ * force. */
+size_t orsp_smdp_crl_warn_es2_anchor(const orsp_smdp_config *c);
 /* Whether a CRL of c, of the CI of one of its key sets, revokes cert (one of this SM-DP+'s
  * own); *why (not NULL) then says how. For orsp_smdp_crl_warn_own and /metrics. */
 bool orsp_smdp_own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, orsp_crl_why *why);

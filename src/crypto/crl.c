@@ -1181,6 +1181,19 @@ orsp_err orsp_crl_store_issued_by(const orsp_crl_store *s, size_t i, const orsp_
 	return err;
 }
 
+bool orsp_crl_store_of_issuer_of(const orsp_crl_store *s, size_t i, const orsp_cert *c)
+{
+	bool of = false;
+
+	if (!s || !c)
+		return false;
+	rd_lock(s);
+	if (i < s->n)
+		of = X509_NAME_cmp(s->v[i]->issuer, X509_get_issuer_name(orsp__cert_x509(c))) == 0;
+	un_lock(s);
+	return of;
+}
+
 orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_store *cis, size_t *by_ci)
 {
 	size_t n = 0;

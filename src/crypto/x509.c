@@ -1114,27 +1114,30 @@ orsp_err orsp_cert_subject_org(const orsp_cert *c, char *out, size_t cap)
 	return subject_attr(c, NID_organizationName, "O", out, cap, NULL);
 }
 
-orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap)
+/* A name of c (its subject, or its issuer: what, for the messages) as one line for people */
+static orsp_err name_text(const orsp_cert *c, bool issuer, char *out, size_t cap)
 {
+	const char *what = issuer ? "issuer" : "subject";
 	BIO *b;
 	char *p = NULL;
 	long n;
 	orsp_err err = ORSP_OK;
 
 	if (!c || !out || cap == 0)
-		return orsp_errf(ORSP_E_USAGE, "orsp_cert_subject_text: NULL argument");
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_%s_text: NULL argument", what);
 	out[0] = '\0';
 	b = BIO_new(BIO_s_mem());
 	if (!b)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	/* as `openssl x509 -subject` prints it: control characters and bytes above 0x7e
 	 * escaped (\XX), so that a name from a file cannot drive a terminal */
-	if (X509_NAME_print_ex(b, X509_get_subject_name(c->x), 0, XN_FLAG_ONELINE) < 0)
-		err = orsp_errf(ORSP_E_MALFORMED, "the subject does not print");
+	if (X509_NAME_print_ex(b, issuer ? X509_get_issuer_name(c->x) : X509_get_subject_name(c->x),
+	                       0, XN_FLAG_ONELINE) < 0)
+		err = orsp_errf(ORSP_E_MALFORMED, "the %s does not print", what);
 	n = BIO_get_mem_data(b, &p);
 	if (!err && (n < 0 || (size_t)n >= cap))
-		err = orsp_errf(ORSP_E_MALFORMED, "a subject of %ld characters does not fit in %zu",
-		                n, cap);
+		err = orsp_errf(ORSP_E_MALFORMED, "a %s of %ld characters does not fit in %zu",
+		                what, n, cap);
 	/* an empty subject (RFC 5280 §4.1.2.6: a subjectAltName names the holder) prints
 	 * nothing, and the BIO's data is NULL then: no memcpy from it */
 	if (!err && n > 0)
@@ -1143,6 +1146,22 @@ orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap)
 		out[n] = '\0';
 	BIO_free(b);
 	return err;
+}
+
+orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap)
+{
+	return name_text(c, false, out, cap);
+}
+
+orsp_err orsp_cert_issuer_text(const orsp_cert *c, char *out, size_t cap)
+{
+	return name_text(c, true, out, cap);
+}
+
+bool orsp_cert_issuer_is(const orsp_cert *c, const orsp_cert *ca)
+{
+	return c && ca &&
+	       X509_NAME_cmp(X509_get_issuer_name(c->x), X509_get_subject_name(ca->x)) == 0;
 }
 
 /* ---------------------------------------------------------------- checks ------------- */

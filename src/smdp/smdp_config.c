@@ -1857,6 +1857,46 @@ size_t orsp_smdp_crl_warn_missing_ci(const orsp_smdp_config *c)
 	return n;
 }
 
+size_t orsp_smdp_crl_warn_es2_anchor(const orsp_smdp_config *c)
+{
+	size_t n = 0, ncrl, warned = 0;
+	orsp_cert **cas = NULL;
+
+	if (!c || !(ncrl = orsp_crl_store_count(c->svc.crls)))
+		return 0;
+	if (orsp_smdp_es2_client_cas(c, &cas, &n) != ORSP_OK) {
+		orsp_err_clear(); /* the configuration read them: not seen */
+		return 0;
+	}
+	for (size_t j = 0; j < n; j++) {
+		/* a root (self-issued), or one whose issuer is listed too: judged as it should */
+		bool judged = orsp_cert_issuer_is(cas[j], cas[j]);
+		for (size_t k = 0; k < n && !judged; k++)
+			judged = orsp_cert_issuer_is(cas[j], cas[k]);
+		for (size_t i = 0; i < ncrl && !judged; i++) {
+			char issuer[256] = "", subject[256] = "";
+			orsp_crl_info info;
+			if (!orsp_crl_store_of_issuer_of(c->svc.crls, i, cas[j]) ||
+			    orsp_crl_store_info(c->svc.crls, i, &info) != ORSP_OK)
+				continue;
+			if (orsp_cert_issuer_text(cas[j], issuer, sizeof(issuer)) != ORSP_OK ||
+			    orsp_cert_subject_text(cas[j], subject, sizeof(subject)) != ORSP_OK)
+				orsp_err_clear(); /* a name too long to print: said without it */
+			orsp_log_line(
+			    "openrsp smdp: warning: crl %s is issued by \"%s\", the issuer "
+			    "of es2_client_ca's CA \"%s\": es2_client_ca trusts that CA "
+			    "directly, so this CRL cannot revoke it; list \"%s\"'s "
+			    "certificate in es2_client_ca too (beside it, or instead of it) "
+			    "to have it judged",
+			    info.name, issuer, subject, issuer);
+			warned++;
+		}
+	}
+	orsp_err_clear(); /* the NOT_FOUND of a count passed meanwhile */
+	orsp_cert_list_free(cas, n);
+	return warned;
+}
+
 /* stderr: the server's log, whose lost lines are counted (orsp_log_line) */
 static void crl_line(FILE *f, const char *prefix, const char *line)
 {
@@ -2011,6 +2051,7 @@ void orsp_smdp_config_warn(const orsp_smdp_config *c)
 		        &c->es2_client_ca_validity);
 	}
 	(void)orsp_smdp_crl_warn_missing_ci(c);
+	(void)orsp_smdp_crl_warn_es2_anchor(c);
 	(void)orsp_smdp_warn_dptls_ci(c);
 	if (c && c->plain_http && (c->es2_token[0] || c->metrics_token[0]) &&
 	    !loopback_listen(c->listen))

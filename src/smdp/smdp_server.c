@@ -2229,6 +2229,7 @@ static void crl_round(orsp_smdp_server *srv)
 		orsp_smdp_crl_print(c, stderr, "openrsp smdp: crl reloaded: ");
 		srv->crl_stale_said = orsp_smdp_crl_warn_stale(c);
 		(void)orsp_smdp_crl_warn_own(c);
+		(void)orsp_smdp_crl_warn_es2_anchor(c);
 	}
 	orsp_crl_store_free(fresh); /* the CRLs that were in force, or the new ones refused */
 	free(now);
