@@ -2134,7 +2134,11 @@ static struct {
 	const char *match;
 	bool armed, held, open;
 	bool answered_held; /* a scraper got its answer while a statement was held */
-} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, false, false, false};
+	unsigned readings;  /* statements of /metrics' reading begun (count_sql) */
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, false, false, false, 0};
+
+/* The statement of /metrics' reading that the gate holds. */
+static const char count_sql[] = "min(updated_at), sum(upp_len > 0)";
 
 static int gate_trace(unsigned type, void *ctx, void *stmt, void *sql)
 {
@@ -2142,6 +2146,8 @@ static int gate_trace(unsigned type, void *ctx, void *stmt, void *sql)
 	(void)ctx;
 	(void)stmt;
 	pthread_mutex_lock(&gate.mu);
+	if (strstr((const char *)sql, count_sql))
+		gate.readings++;
 	if (gate.armed && strstr((const char *)sql, gate.match)) {
 		gate.armed = false;
 		gate.held = true;
@@ -2247,9 +2253,6 @@ static void scraper_start(scraper *sc, orsp_smdp_server *srv)
 {
 	getter_start(sc, srv, "/metrics");
 }
-
-/* The statement of /metrics' reading that the gate holds. */
-static const char count_sql[] = "min(updated_at), sum(upp_len > 0)";
 
 /* r's server on 8 threads, the gate in its SQLite connections. */
 static orsp_smdp_server *gated_server_start(released *r)
@@ -2357,6 +2360,108 @@ static void test_metrics_refresh_not_waited(void **state)
 	assert_int_equal(scraper_state(&a, "downloaded"), 1);
 	free(a.body);
 	assert_int_equal(scrape_state(srv, "downloaded"), 1);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
+/* The readings of /metrics' figures the gate saw begin */
+static unsigned gate_readings(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&gate.mu);
+	n = gate.readings;
+	pthread_mutex_unlock(&gate.mu);
+	return n;
+}
+
+/* The value of an unlabelled gauge in a /metrics body (-1: not there) */
+static double body_gauge(const char *body, const char *name)
+{
+	char line[120];
+	const char *p;
+	double v = -1;
+
+	snprintf(line, sizeof(line), "\n%s ", name);
+	p = strstr(body, line);
+	if (p && sscanf(p + strlen(line), "%lf", &v) != 1)
+		v = -1;
+	return v;
+}
+
+/* A /metrics body's figures are age s old at least (and less than a minute more), their
+ * reading took read s at least (and less than a minute more) */
+static void assert_figures_age(const char *body, double age, double read)
+{
+	double a = body_gauge(body, "openrsp_smdp_db_figures_age_seconds");
+	double d = body_gauge(body, "openrsp_smdp_db_figures_read_seconds");
+
+	assert_non_null(strstr(body, "# TYPE openrsp_smdp_db_figures_age_seconds gauge\n"));
+	assert_non_null(strstr(body, "# TYPE openrsp_smdp_db_figures_read_seconds gauge\n"));
+	assert_true(a >= age && a < age + 60);
+	assert_true(d >= read && d < read + 60);
+}
+
+/* The figures of /metrics cost at most 1/20 of a core however long their reading takes (a
+ * million profiles: about 1 s, review of session 79): they are kept metrics_cache seconds
+ * or 20 times the last reading's duration, whichever is longer, and once old, a scrape is
+ * answered at once with them while the figures' reader thread reads new ones. Until session
+ * 79 they were kept metrics_cache seconds (5), then read by the next scrape, on its worker
+ * thread, while it waited. The reading's duration and the figures' age are made up by the
+ * test (smdp_server_set_figures_clock), and the refresh held in its count statement by the
+ * gate (no timing): a scrape must be answered while it is held, with the previous figures;
+ * the age and duration are given as gauges. */
+static void test_metrics_figures_cost_bounded(void **state)
+{
+	static released r;
+	static scraper a; /* static: still the thread's should an assertion end the test */
+	orsp_smdp_server *srv = NULL;
+	char *m;
+	bool answered;
+	unsigned n0;
+	(void)state;
+
+	released_profile(&r, "smdp_metrics_cost", "http://127.0.0.1:9", "MET-6");
+	r.cfg.metrics_cache_s = 1;
+	srv = gated_server_start(&r);
+	n0 = gate_readings();
+	/* the first reading: the scrape's own, the figures 0 s old */
+	m = scrape_body(srv);
+	assert_int_equal(gate_readings(), n0 + 1);
+	assert_figures_age(m, 0, 0);
+	free(m);
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+
+	/* a reading of an hour, figures 2 s old, past metrics_cache: kept (20 hours), not read
+	 * again; the gauges say so */
+	smdp_server_set_figures_clock(srv, 3600e3, 2000);
+	m = scrape_body(srv);
+	assert_int_equal(gate_readings(), n0 + 1);
+	assert_non_null(strstr(m, "openrsp_smdp_profiles{state=\"released\"} 1\n"));
+	assert_figures_age(m, 2, 3600);
+	free(m);
+
+	/* a quick reading, figures 2 s old: old. The scrape is answered with them while their
+	 * refresh is held (the old code: the scrape read them, held, and no answer came) */
+	smdp_server_set_figures_clock(srv, 0, 2000);
+	gate_arm(count_sql);
+	scraper_start(&a, srv);
+	answered = gate_until(&a.done, 30);
+	/* the refresh, beside the scrape */
+	assert_true(gate_until(&gate.held, 30));
+	smdp_server_set_figures_clock(srv, 0, 0);
+	gate_open();
+	pthread_join(a.t, NULL);
+	assert_true(answered);
+	assert_int_equal(scraper_state(&a, "released"), 1);
+	assert_int_equal(scraper_state(&a, "downloaded"), 0);
+	assert_figures_age(a.body, 2, 0);
+	free(a.body);
+	/* the refresh's figures are the next scrapes' */
+	for (int i = 0; i < 300 && scrape_state(srv, "downloaded") != 1; i++)
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	assert_int_equal(scrape_state(srv, "downloaded"), 1);
+	assert_true(gate_readings() >= n0 + 2);
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }
@@ -6502,6 +6607,7 @@ int main(void)
 	    cmocka_unit_test(test_call_prune_at_start),
 	    cmocka_unit_test(test_busy_port_database_untouched),
 	    cmocka_unit_test(test_metrics_cache),
+	    cmocka_unit_test(test_metrics_figures_cost_bounded),
 	    cmocka_unit_test(test_metrics_refresh_not_waited),
 	    cmocka_unit_test(test_metrics_reading_beside_pool),
 	    cmocka_unit_test(test_kek_copies),

@@ -203,6 +203,12 @@ orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t
 void smdp_server_set_clock(orsp_smdp_server *srv, int64_t now, const char *clock_id,
                            double lease_ms_add);
 
+/* For tests: ms added to the duration of /metrics' last reading of the database's figures
+ * and to their age, where the server judges whether they are still good (FIGURES_COST_FACTOR,
+ * metrics_cache; smdp_server.c) and in the gauges it gives: a slow reading, old figures, at
+ * once. */
+void smdp_server_set_figures_clock(orsp_smdp_server *srv, double read_ms_add, double age_ms_add);
+
 /* For tests: the window of the refused requests' log lines (REFUSED_LOG_WINDOW_MS, 1000 ms:
  * REFUSED_LOG_MAX lines of a kind per window; smdp_server.c), applied from the next line on. */
 void smdp_server_set_refused_window(orsp_smdp_server *srv, double window_ms);

@@ -45,7 +45,14 @@ typedef struct db_figures {
 	size_t states[ORSP_SMDP_STATE__COUNT], pending, given_up;
 	size_t held[ORSP_SMDP_STATE__COUNT];  /* of states, those still holding their package */
 	int64_t ages[ORSP_SMDP_STATE__COUNT]; /* oldest last state change per state, s; -1 none */
+	/* how long the reading took (wall clock); since it ended (in a scrape's copy) */
+	double read_s, age_s;
 } db_figures;
+
+/* The figures are kept at least FIGURES_COST_FACTOR times as long as their last reading took
+ * (and at least metrics_cache): the readings take at most 1/FIGURES_COST_FACTOR of a core
+ * (5 %) however large the inventory (a million profiles: about 1 s a reading, so kept 20 s) */
+#define FIGURES_COST_FACTOR 20
 
 /* A signing key of the server held in a PKCS#11 token, for /health's probe: name is the
  * configuration's key ("dpauth_key", "dppb_key of keyset 2", "tls_key"), never its URI (it
@@ -150,17 +157,25 @@ struct orsp_smdp_server {
 	double lease_ms_add;
 	char clock_id[SMDP_CLOCK_ID_MAX];
 	/* what /metrics reads from the database (a scan of every profile), kept for
-	 * c->metrics_cache_s seconds: scrapes, unauthenticated and as frequent as anyone
-	 * likes, cost one scan per period. Under mlock (db_figures_get): a scrape that finds the
-	 * figures old reads them anew, outside mlock, while the scrapes meanwhile are answered
-	 * with the previous ones (m_refreshing) */
+	 * c->metrics_cache_s seconds or FIGURES_COST_FACTOR times the last reading's duration,
+	 * whichever is longer: scrapes, unauthenticated and as frequent as anyone likes, cost
+	 * one scan per period. Under mlock (db_figures_get): a scrape that finds the figures old
+	 * asks the figures' reader thread (figures_main) for new ones and is answered with the
+	 * previous ones at once; only the first reading, and every one with metrics_cache 0, is
+	 * a scrape's own, outside mlock, while the scrapes meanwhile are answered with the
+	 * previous ones (m_refreshing) */
 	orsp_smdp *metrics_db; /* the reading's connection (metrics_db_open); NULL: a pool handle */
 	pthread_mutex_t mlock;
 	pthread_cond_t m_read_once; /* with mlock: m_read set, for the scrapes that wait for it */
-	bool m_refreshing;          /* a scrape is reading them */
+	pthread_cond_t m_wanted;    /* with mlock: m_want set, or the stop, for figures_main */
+	bool m_refreshing;          /* a reading is under way (a scrape's or figures_main's) */
 	bool m_read;                /* a reading ended: m and m_at are its */
+	bool m_want;                /* a scrape asked figures_main for a reading */
 	struct timespec m_at;
 	db_figures m;
+	double m_read_ms_add, m_age_ms_add; /* tests: smdp_server_set_figures_clock */
+	pthread_t figures_reader;           /* figures_main, with metrics_cache */
+	bool figures_reader_running;
 	/* crl_reload (the sender thread's): what the `crl` files were when the CRLs in force were
 	 * read, and when a reading failed, what they were then (not tried again, nor said again,
 	 * until one of them changes) */
@@ -1045,36 +1060,23 @@ static void crl_metrics(orsp_smdp_server *srv, FILE *f)
 	own_metrics(srv, f);
 }
 
-/* The database's figures for a scrape, into out: the ones kept while they are younger than
- * metrics_cache, else read anew by this scrape. One scrape reads them at a time, without
- * holding mlock: the scrapes meanwhile get the previous ones at once rather than a worker
- * thread each waiting for the reading (until session 74 each waited on mlock, so that
- * concurrent scrapes of a large inventory held every worker and ES9+ waited); only those
- * that come before any reading has ended wait for it, so that the first page has them.
- * A set is written and copied whole under mlock: no scrape sees part of one reading. */
-static void db_figures_get(orsp_smdp_server *srv, db_figures *out)
+/* Milliseconds from a to b on the monotonic clock */
+static double ms_between(const struct timespec *a, const struct timespec *b)
 {
-	struct timespec now;
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* A reading of the database's figures, by the thread that set m_refreshing under mlock
+ * (outside it): written whole under mlock, m_refreshing cleared, the waiting scrapes woken.
+ * A failed read is kept as such (its series left out): the next scrape asks again. */
+static void figures_read(orsp_smdp_server *srv)
+{
+	struct timespec t0, t1;
 	db_figures fresh = {0};
-	bool waited = false;
 	size_t slot = 0; /* set by take when metrics_db is NULL (gcc -O3 -flto cannot tell) */
 	orsp_smdp *s;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&srv->mlock);
-	while (srv->m_refreshing && !srv->m_read) {
-		pthread_cond_wait(&srv->m_read_once, &srv->mlock);
-		waited = true;
-	}
-	if (waited || srv->m_refreshing ||
-	    (srv->m_read && srv->m.states_ok && srv->m.reports_ok && srv->c->metrics_cache_s &&
-	     now.tv_sec - srv->m_at.tv_sec < (time_t)srv->c->metrics_cache_s)) {
-		*out = srv->m;
-		pthread_mutex_unlock(&srv->mlock);
-		return;
-	}
-	srv->m_refreshing = true;
-	pthread_mutex_unlock(&srv->mlock);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* metrics_db is this reading's alone (m_refreshing) */
 	s = srv->metrics_db ? srv->metrics_db : take(srv, &slot);
 	fresh.states_ok = orsp_smdp_state_ages(s, fresh.states, fresh.ages, fresh.held) == ORSP_OK;
@@ -1082,16 +1084,94 @@ static void db_figures_get(orsp_smdp_server *srv, db_figures *out)
 	    orsp_smdp_count_undelivered(s, &fresh.pending, &fresh.given_up) == ORSP_OK;
 	if (!srv->metrics_db)
 		give(srv, slot);
-	/* a failed read is not kept: the next scrape tries again */
 	orsp_err_clear();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fresh.read_s = ms_between(&t0, &t1) / 1e3;
 	pthread_mutex_lock(&srv->mlock);
 	srv->m = fresh;
-	clock_gettime(CLOCK_MONOTONIC, &srv->m_at);
+	srv->m_at = t1;
 	srv->m_read = true;
 	srv->m_refreshing = false;
 	pthread_cond_broadcast(&srv->m_read_once);
 	pthread_mutex_unlock(&srv->mlock);
-	*out = fresh;
+}
+
+/* The figures' reader thread (with metrics_cache): a reading each time a scrape found the
+ * figures old (db_figures_get), so that no scrape waits for one; the scrape that asked, and
+ * those until the reading ends, get the previous figures. Apart from the background thread,
+ * whose rounds (a progress report's send up to callback_timeout, the order expiry) would
+ * hold the reading up, and which a reading (about 1 s at a million profiles) would hold up. */
+static void *figures_main(void *arg)
+{
+	orsp_smdp_server *srv = arg;
+
+	pthread_mutex_lock(&srv->mlock);
+	for (;;) {
+		while (!(srv->m_want && !srv->m_refreshing) && !srv->stopping)
+			pthread_cond_wait(&srv->m_wanted, &srv->mlock);
+		if (srv->stopping)
+			break;
+		srv->m_want = false;
+		srv->m_refreshing = true;
+		pthread_mutex_unlock(&srv->mlock);
+		figures_read(srv);
+		pthread_mutex_lock(&srv->mlock);
+	}
+	pthread_mutex_unlock(&srv->mlock);
+	return NULL;
+}
+
+/* The database's figures for a scrape, into out, with their age. They are kept (a scrape
+ * reuses them) while younger than metrics_cache and FIGURES_COST_FACTOR times their reading's
+ * duration. Older ones are answered at once all the same, and the figures' reader thread
+ * asked for new ones (until session 79 the scrape read them itself: some 1 s at a million
+ * profiles, every metrics_cache period, whatever the inventory's size). Only the scrapes that
+ * come before any reading has ended read (the first) or wait for it, so that the first page
+ * has them; and with metrics_cache 0 (the figures of the moment: bench smdp --url, the
+ * tests), every scrape that finds no reading under way reads. One reading at a time, without
+ * holding mlock: the scrapes meanwhile get the previous figures at once rather than a worker
+ * thread each waiting for the reading (until session 74 each waited on mlock, so that
+ * concurrent scrapes of a large inventory held every worker and ES9+ waited). A set is
+ * written and copied whole under mlock: no scrape sees part of one reading. */
+static void db_figures_get(orsp_smdp_server *srv, db_figures *out)
+{
+	struct timespec now;
+	bool waited = false, kept = false;
+	double age_ms = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&srv->mlock);
+	while (srv->m_refreshing && !srv->m_read) {
+		pthread_cond_wait(&srv->m_read_once, &srv->mlock);
+		waited = true;
+	}
+	if (srv->m_read) {
+		double life_ms = 1e3 * srv->c->metrics_cache_s,
+		       cost_ms = FIGURES_COST_FACTOR * (1e3 * srv->m.read_s + srv->m_read_ms_add);
+
+		age_ms = ms_between(&srv->m_at, &now) + srv->m_age_ms_add;
+		kept = srv->m.states_ok && srv->m.reports_ok && srv->c->metrics_cache_s &&
+		       age_ms < (cost_ms > life_ms ? cost_ms : life_ms);
+	}
+	if (srv->m_read && !kept && !waited && srv->figures_reader_running) {
+		/* old: figures_main reads them, this scrape has the previous ones */
+		if (!srv->m_refreshing && !srv->m_want) {
+			srv->m_want = true;
+			pthread_cond_signal(&srv->m_wanted);
+		}
+		kept = true;
+	}
+	if (!waited && !kept && !srv->m_refreshing) {
+		srv->m_refreshing = true;
+		pthread_mutex_unlock(&srv->mlock);
+		figures_read(srv);
+		pthread_mutex_lock(&srv->mlock);
+		age_ms = srv->m_age_ms_add;
+	}
+	*out = srv->m;
+	out->age_s = age_ms > 0 ? age_ms / 1e3 : 0;
+	out->read_s += srv->m_read_ms_add / 1e3;
+	pthread_mutex_unlock(&srv->mlock);
 }
 
 /* The connection /metrics reads its figures through: one of its own, read-only, beside the
@@ -1217,6 +1297,17 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        "openrsp_smdp_progress_reports{delivery=\"pending\"} %zu\n"
 		        "openrsp_smdp_progress_reports{delivery=\"given_up\"} %zu\n",
 		        m.pending, m.given_up);
+	/* how old the figures above are (kept metrics_cache, longer when their reading is slow:
+	 * FIGURES_COST_FACTOR), and what their reading cost */
+	fprintf(f,
+	        "# HELP openrsp_smdp_db_figures_age_seconds seconds since the reading of the"
+	        " profile and progress report figures ended\n"
+	        "# TYPE openrsp_smdp_db_figures_age_seconds gauge\n"
+	        "openrsp_smdp_db_figures_age_seconds %.3f\n"
+	        "# HELP openrsp_smdp_db_figures_read_seconds how long that reading took\n"
+	        "# TYPE openrsp_smdp_db_figures_read_seconds gauge\n"
+	        "openrsp_smdp_db_figures_read_seconds %.3f\n",
+	        m.age_s, m.read_s);
 	/* what the senders cost the database: the background thread's look every 200 ms, the
 	 * others' only when woken (sender_extra_main) */
 	fprintf(f,
@@ -2459,6 +2550,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	clock_name(srv->clock_id, sizeof(srv->clock_id));
 	pthread_mutex_init(&srv->mlock, NULL);
 	pthread_cond_init(&srv->m_read_once, NULL);
+	pthread_cond_init(&srv->m_wanted, NULL);
 	pthread_mutex_init(&srv->plock, NULL);
 	pthread_cond_init(&srv->p_wanted, NULL);
 	orsp_cond_init_monotonic(&srv->p_ended); /* probe_failed's deadline */
@@ -2554,6 +2646,13 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	/* once the pool's open made and migrated the database, and made its -wal and -shm */
 	if (!e)
 		metrics_db_open(srv, &kek);
+	/* the figures' reader: with metrics_cache 0 every scrape reads */
+	if (!e && c->metrics_cache_s) {
+		if (pthread_create(&srv->figures_reader, NULL, figures_main, srv) != 0)
+			e = orsp_errf(ORSP_E_RESOURCE, "cannot start the /metrics figures' reader");
+		else
+			srv->figures_reader_running = true;
+	}
 	/* the sender's connection, with the KEK of this one load (ORSP_KEK may be read only
 	 * once, orsp_kek_env_once: `smdp serve`) */
 	if (!e)
@@ -2676,6 +2775,14 @@ void smdp_server_set_refused_window(orsp_smdp_server *srv, double window_ms)
 	pthread_mutex_unlock(&srv->rl.lock);
 }
 
+void smdp_server_set_figures_clock(orsp_smdp_server *srv, double read_ms_add, double age_ms_add)
+{
+	pthread_mutex_lock(&srv->mlock);
+	srv->m_read_ms_add = read_ms_add;
+	srv->m_age_ms_add = age_ms_add;
+	pthread_mutex_unlock(&srv->mlock);
+}
+
 orsp_smdp *smdp_server_db(const orsp_smdp_server *srv, const char *which, size_t i)
 {
 	if (!srv || !which)
@@ -2741,6 +2848,10 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_cond_broadcast(&srv->p_wanted);
 	pthread_cond_broadcast(&srv->p_ended);
 	pthread_mutex_unlock(&srv->plock);
+	/* the figures' reader ends at once, or after the reading it is in */
+	pthread_mutex_lock(&srv->mlock);
+	pthread_cond_broadcast(&srv->m_wanted);
+	pthread_mutex_unlock(&srv->mlock);
 	if (srv->http)
 		orsp_http_server_stop(srv->http, 10000);
 	if (srv->prober_running)
@@ -2753,7 +2864,10 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(srv->senders); i++)
 		orsp_smdp_close(srv->senders[i].db);
 	orsp_smdp_close(srv->sender_db);
-	/* no scrape runs now (the HTTP server's stop waited for the handlers); closed before
+	if (srv->figures_reader_running)
+		pthread_join(srv->figures_reader, NULL);
+	/* no scrape runs now (the HTTP server's stop waited for the handlers), no reading of
+	 * figures_main's (joined); closed before
 	 * the pool, whose last close checkpoints the log and removes -wal and -shm, which a
 	 * connection still open would keep */
 	orsp_smdp_close(srv->metrics_db);
@@ -2765,6 +2879,7 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_mutex_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->mlock);
 	pthread_cond_destroy(&srv->m_read_once);
+	pthread_cond_destroy(&srv->m_wanted);
 	pthread_mutex_destroy(&srv->plock);
 	pthread_cond_destroy(&srv->p_wanted);
 	pthread_cond_destroy(&srv->p_ended);
