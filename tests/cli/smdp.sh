@@ -386,6 +386,18 @@ lacks "no ISIM warning" "ISIM" "$err"
 # profile (test_pkg test_personalise_cdma_keys); its identity is the template's, and a
 # warning says so, the one line on stderr
 expect "generate warns of the CSIM identity" "openrsp: warning: every profile generated keeps the CSIM identity (EF.IMSI_M, EF.IMSI_T) of $G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der: openrsp assigns no CDMA identity" "$err"
+# stderr not a terminal (a log under nohup, cron, systemd): no bar, and a progress line every
+# 30 s, none in a run this short (the exact stderr above); every 1 ms here (ORSP_TEST_PROGRESS_MS,
+# for the tests only). Until session 79 nothing was said until the end (100,000 profiles: 7.5 min)
+ORSP_TEST_PROGRESS_MS=1 run smdp profile generate --db "$T/gen-progress.db" --no-auc \
+	--template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000003000 \
+	--imsi-start 001019000000300 --count 5
+expect "generate, progress lines: rc" 0 "$rc"
+has "generate, progress lines: the summary" "generated 5 profile(s); " "$out"
+lines=$(grep -cE '^openrsp: generated [1-4] of 5 profile\(s\) in [0-9]+ s \([0-9]+/s, about [0-9]+ s left\)$' <<<"$err" || true)
+[[ $lines -ge 1 ]] && ok || bad "generate, progress lines off a terminal: none in '$err'"
+lacks "generate, progress lines: no bar off a terminal" "[#" "$err"
+lacks "generate, progress lines: none at the end (the summary says it)" "generated 5 of 5" "$err"
 # PUK1/2, ADM1/2 drawn per profile (TS.48's are public test values), kept wrapped in the AuC
 secrets=()
 for imsi in 001019000000000 001019000000001; do
