@@ -1668,29 +1668,37 @@ static orsp_err released_at_limit(ctx *c, const char *iccid, const char *eid)
 	return orsp_db_commit(c->db);
 }
 
-/* Whether the refusal of a retry of profile prof's order by eUICC eid (no download left) was
- * told to the operator already: the marker row retries_refused wrote, through the sessions'
- * index by ICCID. */
-static orsp_err retries_told(ctx *c, const char *eid, const orsp_smdp_profile *prof, bool *told)
+/* Whether a finished session of the order (iccid, eid, mid) ended with end_reason `why`, other
+ * than the session except_tid (NULL: any), through the sessions' index by ICCID: the marker
+ * of a retry refused and told (retries_refused, END_RETRIES_REFUSED), or another session of
+ * the order ended by cancelOrder (result_after_cancel: END_CANCELLED_DELIVERED, its package
+ * still out with no result; END_CANCELLED_INSTALLED, its success reported). */
+static orsp_err session_ended(ctx *c, const char *iccid, const char *eid, const char *mid,
+                              const char *why, const char *except_tid, bool *found)
 {
 	orsp_stmt *st = NULL;
 	orsp_err e = orsp_db_prepare(c->db,
-	                             "SELECT 1 FROM es9p_session WHERE iccid = ?1 AND eid = ?2"
-	                             " AND matching_id = ?3 AND step = ?4"
-	                             " AND end_reason = '" END_RETRIES_REFUSED "' LIMIT 1",
+	                             "SELECT 1 FROM es9p_session WHERE iccid = ?1 AND eid = ?2 AND"
+	                             " matching_id = ?3 AND step = ?4 AND (?5 IS NULL OR tid <> ?5)"
+	                             " AND end_reason = ?6 LIMIT 1",
 	                             &st);
 
-	*told = false;
+	*found = false;
 	if (!e)
-		e = orsp_stmt_bind_text(st, 1, prof->iccid);
+		e = orsp_stmt_bind_text(st, 1, iccid);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 2, eid);
 	if (!e)
-		e = orsp_stmt_bind_text(st, 3, prof->matching_id);
+		e = orsp_stmt_bind_text(st, 3, mid);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 4, S_DONE);
 	if (!e)
-		e = orsp_stmt_step(st, told);
+		e = except_tid ? orsp_stmt_bind_text(st, 5, except_tid)
+		               : orsp_stmt_bind_null(st, 5);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 6, why);
+	if (!e)
+		e = orsp_stmt_step(st, found);
 	orsp_stmt_finalize(st);
 	return e;
 }
@@ -1701,14 +1709,15 @@ static orsp_err retries_told(ctx *c, const char *eid, const orsp_smdp_profile *p
  * the order, whose package may have been lost before its installation began (the LPA killed
  * then), would wait unnoticed for delivered_session_days or a cancelOrder; a finished session
  * row (se's transactionId, END_RETRIES_REFUSED) marks it told, in the same transaction. Later
- * refusals only read (retries_told), so that whoever holds the matching ID cannot make the
+ * refusals only read (session_ended), so that whoever holds the matching ID cannot make the
  * server write again and again. The answer does not depend on those writes. */
 static orsp_err retries_refused(ctx *c, sess *se, const char *eid, const orsp_smdp_profile *prof)
 {
 	char detail[160];
 	orsp_smdp_profile p;
 	bool told = false;
-	orsp_err e = retries_told(c, eid, prof, &told);
+	orsp_err e =
+	    session_ended(c, prof->iccid, eid, prof->matching_id, END_RETRIES_REFUSED, NULL, &told);
 
 	if (!e && !told) {
 		snprintf(se->eid, sizeof(se->eid), "%s", eid);
@@ -1721,7 +1730,8 @@ static orsp_err retries_refused(ctx *c, sess *se, const char *eid, const orsp_sm
 		e = orsp_db_begin(c->db);
 		if (!e) {
 			/* again in the transaction: another process may have told it meanwhile */
-			e = retries_told(c, eid, prof, &told);
+			e = session_ended(c, prof->iccid, eid, prof->matching_id,
+			                  END_RETRIES_REFUSED, NULL, &told);
 			if (!e && !told)
 				e = orsp_smdp_get(c->s, prof->iccid, &p);
 			if (!e && !told && p.state == ORSP_SMDP_DOWNLOADED &&
@@ -3067,37 +3077,6 @@ static orsp_err cancelled_delivered(ctx *c, const char *tid, bool *yes)
 	return e;
 }
 
-/* Whether another session of se's order and eUICC ended by cancelOrder with end_reason `why`
- * (END_CANCELLED_DELIVERED: its package still out with no result; END_CANCELLED_INSTALLED:
- * its success reported). */
-static orsp_err other_cancelled(ctx *c, const sess *se, const char *why, bool *found)
-{
-	orsp_stmt *st = NULL;
-	orsp_err e = orsp_db_prepare(c->db,
-	                             "SELECT 1 FROM es9p_session WHERE iccid = ?1 AND eid = ?2 AND"
-	                             " matching_id = ?3 AND step = ?4 AND tid <> ?5"
-	                             " AND end_reason = ?6 LIMIT 1",
-	                             &st);
-
-	*found = false;
-	if (!e)
-		e = orsp_stmt_bind_text(st, 1, se->iccid);
-	if (!e)
-		e = orsp_stmt_bind_text(st, 2, se->eid);
-	if (!e)
-		e = orsp_stmt_bind_text(st, 3, se->mid);
-	if (!e)
-		e = orsp_stmt_bind_int64(st, 4, S_DONE);
-	if (!e)
-		e = orsp_stmt_bind_text(st, 5, se->tid);
-	if (!e)
-		e = orsp_stmt_bind_text(st, 6, why);
-	if (!e)
-		e = orsp_stmt_step(st, found);
-	orsp_stmt_finalize(st);
-	return e;
-}
-
 /* The verified installation result of session se (tid), which had delivered its package
  * when ES2+ cancelOrder made the profile Unavailable (END_CANCELLED_DELIVERED), in
  * handle_pir's transaction. The profile stays Unavailable (the order is ended), but the
@@ -3133,9 +3112,11 @@ static orsp_err result_after_cancel(ctx *c, const sess *se, const char *event, u
 		return record_notification(c, se->eid, se->iccid, event, seq, se->tid,
 		                           "session ended");
 	}
-	e = other_cancelled(c, se, END_CANCELLED_INSTALLED, &other_ok);
+	e = session_ended(c, se->iccid, se->eid, se->mid, END_CANCELLED_INSTALLED, se->tid,
+	                  &other_ok);
 	if (!e && !success && !other_ok)
-		e = other_cancelled(c, se, END_CANCELLED_DELIVERED, &other_out);
+		e = session_ended(c, se->iccid, se->eid, se->mid, END_CANCELLED_DELIVERED, se->tid,
+		                  &other_out);
 	if (!e)
 		e = sess_advance(c, se->tid, S_DONE, S_DONE,
 		                 success ? END_CANCELLED_INSTALLED : END_CANCELLED_FAILED);
