@@ -97,10 +97,13 @@ const orsp_euicc_storage_ops *orsp_euicc_host_storage(void)
 
 /* ---------------------------------------------------------------- life cycle ------------ */
 
-/* A command line's words are "openrsp euicc init ..." (orsp_proc_command's) */
-static bool is_init(const char *cmd)
+/* Whether a command line's words (orsp_proc_command's) are verb's ("openrsp euicc init"),
+ * alone or followed by more */
+static bool runs(const char *cmd, const char *verb)
 {
-	return !strcmp(cmd, "openrsp euicc init") || !strncmp(cmd, "openrsp euicc init ", 19);
+	size_t n = strlen(verb);
+
+	return !strncmp(cmd, verb, n) && (cmd[n] == '\0' || cmd[n] == ' ');
 }
 
 /* The refusal of a create whose store another process has locked before it held a card: an
@@ -111,22 +114,21 @@ static bool is_init(const char *cmd)
  * what this call wrote). */
 static orsp_err being_initialised(const char *dir, bool create)
 {
-	char cmd[ORSP_PROC_COMMAND_MAX + 1];
+	char cmd[ORSP_PROC_COMMAND_MAX + 1], who[ORSP_PROC_COMMAND_MAX + 32];
 	const char *nothing = create ? "; nothing was written" : "";
 	long pid = orsp_seal_busy_pid();
 
-	if (pid > 0 && orsp_proc_command(pid, cmd, sizeof(cmd)))
+	if (pid > 0) {
+		/* "pid N, `COMMAND`", or "pid N" when its command cannot be read */
+		if (orsp_proc_command(pid, cmd, sizeof(cmd)))
+			snprintf(who, sizeof(who), "pid %ld, `%s`", pid, cmd);
+		else
+			snprintf(who, sizeof(who), "pid %ld", pid);
 		return orsp_errf(ORSP_E_STATE,
-		                 "%s is being initialised by another process (pid %ld, `%s`)%s: "
-		                 "once it has finished, `openrsp euicc info --state %s` shows the "
-		                 "card it made",
-		                 dir, pid, cmd, nothing, dir);
-	if (pid > 0)
-		return orsp_errf(ORSP_E_STATE,
-		                 "%s is being initialised by another process (pid %ld)%s: once it "
-		                 "has finished, `openrsp euicc info --state %s` shows the card it "
-		                 "made",
-		                 dir, pid, nothing, dir);
+		                 "%s is being initialised by another process (%s)%s: once it has "
+		                 "finished, `openrsp euicc info --state %s` shows the card it made",
+		                 dir, who, nothing, dir);
+	}
 	return orsp_errf(ORSP_E_STATE,
 	                 "%s was being initialised by another process, which has ended since%s: "
 	                 "`openrsp euicc info --state %s` shows whether it made a card (if not, "
@@ -172,7 +174,8 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 			resumed = true;
 			orsp_err_clear();
 		} else if (o == ORSP_E_STATE && pid > 0 &&
-		           orsp_proc_command(pid, cmd, sizeof(cmd)) && is_init(cmd)) {
+		           orsp_proc_command(pid, cmd, sizeof(cmd)) &&
+		           runs(cmd, "openrsp euicc init")) {
 			/* another init has it: the card it makes is not known yet */
 			e = being_initialised(dir, true);
 			goto out;
@@ -276,12 +279,6 @@ static bool plain_word(const char *dir)
 	                   "_./+-:,@%=") == strlen(dir);
 }
 
-/* A command line's words are "openrsp euicc serve ..." (orsp_proc_command's) */
-static bool is_serve(const char *cmd)
-{
-	return !strcmp(cmd, "openrsp euicc serve") || !strncmp(cmd, "openrsp euicc serve ", 20);
-}
-
 /* The refusal of a store process pid holds, naming what it runs (orsp_proc_command) */
 static orsp_err in_use(const char *dir, long pid)
 {
@@ -295,13 +292,13 @@ static orsp_err in_use(const char *dir, long pid)
 		    "perhaps `openrsp euicc serve`): stop it, or reach the card "
 		    "through it with the LPA's --euicc pcsc; if it has ended, try again",
 		    dir, pid);
-	if (!is_serve(cmd))
+	if (!runs(cmd, "openrsp euicc serve"))
 		return orsp_errf(
 		    ORSP_E_STATE,
 		    "%s: the sealed store is in use by another process (pid %ld, `%s`): "
 		    "wait for it to finish and try again",
 		    dir, pid, cmd);
-	if (orsp_proc_command(0, self, sizeof(self)) && is_serve(self))
+	if (orsp_proc_command(0, self, sizeof(self)) && runs(self, "openrsp euicc serve"))
 		return orsp_errf(
 		    ORSP_E_STATE,
 		    "%s: the sealed store is in use by another process (pid %ld, `%s`): "
