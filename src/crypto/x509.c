@@ -1432,8 +1432,7 @@ bool orsp_cert_signed_by(const orsp_cert *c, const orsp_cert *issuer)
 		return false;
 	aki = X509_get0_authority_key_id(c->x);
 	ski = X509_get0_subject_key_id(issuer->x);
-	if (X509_NAME_cmp(X509_get_issuer_name(c->x), X509_get_subject_name(issuer->x)) != 0 ||
-	    (aki && ski && ASN1_OCTET_STRING_cmp(aki, ski) != 0))
+	if (!orsp_cert_issuer_is(c, issuer) || (aki && ski && ASN1_OCTET_STRING_cmp(aki, ski) != 0))
 		return false;
 	if (sig_memo_has(c, issuer))
 		return true;
